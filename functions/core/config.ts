@@ -1,0 +1,278 @@
+/**
+ * The policy config: one zod schema that the CDK app, the Lambda handlers, the CLI and the
+ * simulator all parse with. Every object is strict (an unknown key is a typo, and a typo in a
+ * traffic policy must fail loudly, not be ignored), and every setting has a documented default.
+ */
+import { z } from 'zod';
+import { expandPresetSignal, presetSignalSchemas } from './presets.js';
+import { alarmSignalSchema, metricQuerySchema, metricSignalSchema, regionSchema, type AlarmSignal, type MetricSignal } from './signals.js';
+
+export { defaultMinSamples, percentileOf, statisticSchema, metricQuerySchema, type MetricQuery } from './signals.js';
+
+const rawSignalSchema = z.discriminatedUnion('source', [metricSignalSchema, alarmSignalSchema, ...presetSignalSchemas]);
+
+function checkThresholds(
+  signal: { trip: number; clear: number; direction: 'higher-is-worse' | 'lower-is-worse' },
+  ctx: z.RefinementCtx,
+): void {
+  if (signal.direction === 'higher-is-worse' && !(signal.clear < signal.trip)) {
+    ctx.addIssue({ code: 'custom', path: ['clear'], message: `must be below trip (${signal.trip})` });
+  }
+  if (signal.direction === 'lower-is-worse' && !(signal.clear > signal.trip)) {
+    ctx.addIssue({ code: 'custom', path: ['clear'], message: `must be above trip (${signal.trip})` });
+  }
+}
+
+/** A signal as the engine and adapters see it: presets expanded, defaults applied. */
+export const signalSchema = rawSignalSchema
+  .superRefine((signal, ctx) => {
+    if (signal.source === 'alarm') return;
+    checkThresholds({ trip: signal.trip, clear: signal.clear, direction: 'direction' in signal ? signal.direction : 'higher-is-worse' }, ctx);
+  })
+  .transform((signal) => (signal.source === 'metric' || signal.source === 'alarm' ? signal : expandPresetSignal(signal)));
+export type SignalInput = z.input<typeof signalSchema>;
+
+export type { AlarmSignal, MetricSignal } from './signals.js';
+export type Signal = MetricSignal | AlarmSignal;
+
+/** What an endpoint can serve warm, so a shift never overloads the endpoint it moves into. */
+export const capacitySchema = z.strictObject({
+  /** Requests per second the endpoint serves warm at its SLO. @default unlimited */
+  warmRps: z.number().positive().optional(),
+  /** Largest share (0–1] of the service's traffic the endpoint may carry. @default 1 */
+  maxShare: z.number().gt(0).max(1).default(1),
+  /** Fraction of warm capacity a shift may fill, leaving room for bursts. @default 0.85 */
+  targetUtilization: z.number().gt(0).max(1).default(0.85),
+});
+
+export const endpointSchema = z
+  .strictObject({
+    /** The weighted record's SetIdentifier. */
+    setIdentifier: z.string().min(1).max(128),
+    region: regionSchema,
+    /** Normal weight of the record (Route 53 weights are integers 0–255). */
+    baselineWeight: z.number().int({ error: 'must be an integer 0–255' }).min(0, { error: 'must be 0–255' }).max(255, { error: 'must be 0–255' }),
+    /** `active` serves at baseline; `standby` and `overflow` take traffic only when actives cannot. @default 'active' */
+    role: z.enum(['active', 'standby', 'overflow']).default('active'),
+    /** @default { maxShare: 1, targetUtilization: 0.85 } */
+    capacity: capacitySchema.prefault({}),
+    /**
+     * Optional query for the endpoint's request rate (requests per period), so capacity can be
+     * judged against real demand. @default none: capacity is judged by maxShare alone
+     */
+    load: metricQuerySchema.optional(),
+    signals: z.array(signalSchema).min(1, { error: 'needs at least one signal' }),
+  })
+  .superRefine((endpoint, ctx) => {
+    const seen = new Set<string>();
+    endpoint.signals.forEach((signal, i) => {
+      if (seen.has(signal.name)) ctx.addIssue({ code: 'custom', path: ['signals', i, 'name'], message: `duplicate signal name "${signal.name}"` });
+      seen.add(signal.name);
+    });
+  });
+export type EndpointConfig = z.output<typeof endpointSchema>;
+
+/** The knobs of the anti-flap and safety rules. Each exists because a real system flapped without it. */
+export const policySchema = z
+  .strictObject({
+    /** How often the service is evaluated (the schedule), and the length of one verdict period. @default 60 */
+    evaluationPeriodSeconds: z.number().int().min(10).default(60),
+    detection: z
+      .strictObject({
+        /** M: breaching periods, out of the last `window`, that degrade an endpoint. @default 3 */
+        breachesToDegrade: z.number().int().min(1).default(3),
+        /** M for `fail`-severity signals, out of the same window, that drain an endpoint. @default 2 */
+        breachesToDrain: z.number().int().min(1).default(2),
+        /** N: the window of recent periods M is counted in. @default 5 */
+        window: z.number().int().min(1).max(60).default(5),
+        /** K: consecutive clear periods before a degraded or drained endpoint starts recovering. @default 5 */
+        clearsToRecover: z.number().int().min(1).default(5),
+      })
+      .prefault({}),
+    dwell: z
+      .strictObject({
+        /** Least time in a state before the endpoint may move to a state with more traffic. @default 300 */
+        minSeconds: z.number().int().min(0).default(300),
+        /** After a failed recovery the dwell is multiplied by this. @default 2 */
+        growthFactor: z.number().min(1).default(2),
+        /** The grown dwell never exceeds this. @default 3600 */
+        maxSeconds: z.number().int().min(0).default(3600),
+      })
+      .prefault({}),
+    shedding: z
+      .strictObject({
+        /** Share of baseline shed per unit of relative excess over trip ((value − trip) / |trip|). @default 1 */
+        gain: z.number().positive().default(1),
+        /** Least share of baseline shed by one breaching period. @default 0.1 */
+        minStep: z.number().gt(0).max(1).default(0.1),
+        /** Most share of baseline shed by one breaching period. @default 0.3 */
+        maxStep: z.number().gt(0).max(1).default(0.3),
+      })
+      .prefault({}),
+    recovery: z
+      .strictObject({
+        /** Fractions of baseline a recovering endpoint steps through; the last must be 1. @default [0.1, 0.25, 0.5, 1] */
+        steps: z.array(z.number().gt(0).max(1)).min(1).default([0.1, 0.25, 0.5, 1]),
+        /** How long each step is held (and must stay free of breaches) before the next. @default 300 */
+        holdSeconds: z.number().int().min(0).default(300),
+      })
+      .prefault({}),
+    safety: z
+      .strictObject({
+        /** Endpoints that must keep a non-zero weight. Never less than 1. @default 1 */
+        minHealthyEndpoints: z.number().int().min(1).default(1),
+        /** Largest share of the service's traffic one evaluation may move (emergency drains exempt). @default 0.5 */
+        maxShiftPerEvaluation: z.number().gt(0).max(1).default(0.5),
+        /**
+         * Fail static when more than this fraction of endpoints look bad or unknown at once: the
+         * fault is more likely the observation than every region. @default 0.5
+         */
+        failStaticFraction: z.number().min(0).max(1).default(0.5),
+        /** What fail static does: keep the current weights, or return to baseline. @default 'hold' */
+        failStaticAction: z.enum(['hold', 'baseline']).default('hold'),
+      })
+      .prefault({}),
+    /** Weight changes smaller than this (on every record) are not written. @default 3 */
+    deadbandWeight: z.number().int().min(0).max(255).default(3),
+    changeBudget: z
+      .strictObject({
+        /** Non-emergency weight changes per service per rolling hour; emergency drains are counted, not blocked. @default 12 */
+        maxChangesPerHour: z.number().int().min(1).default(12),
+      })
+      .prefault({}),
+  })
+  .superRefine((policy, ctx) => {
+    const steps = policy.recovery.steps;
+    if (steps.at(-1) !== 1) ctx.addIssue({ code: 'custom', path: ['recovery', 'steps'], message: 'must end at 1 (full baseline)' });
+    steps.forEach((step, i) => {
+      if (i > 0 && step <= steps[i - 1]!) ctx.addIssue({ code: 'custom', path: ['recovery', 'steps', i], message: 'must be larger than the step before' });
+    });
+    if (policy.detection.breachesToDegrade > policy.detection.window) {
+      ctx.addIssue({ code: 'custom', path: ['detection', 'breachesToDegrade'], message: `must be at most window (${policy.detection.window})` });
+    }
+    if (policy.detection.breachesToDrain > policy.detection.window) {
+      ctx.addIssue({ code: 'custom', path: ['detection', 'breachesToDrain'], message: `must be at most window (${policy.detection.window})` });
+    }
+    if (policy.shedding.minStep > policy.shedding.maxStep) {
+      ctx.addIssue({ code: 'custom', path: ['shedding', 'minStep'], message: `must be at most maxStep (${policy.shedding.maxStep})` });
+    }
+    if (policy.dwell.maxSeconds < policy.dwell.minSeconds) {
+      ctx.addIssue({ code: 'custom', path: ['dwell', 'maxSeconds'], message: `must be at least minSeconds (${policy.dwell.minSeconds})` });
+    }
+  });
+export type Policy = z.output<typeof policySchema>;
+
+export const serviceSchema = z
+  .strictObject({
+    /** Short id of the service: the key of its state, audit log and CLI commands. */
+    name: z.string().regex(/^[a-zA-Z0-9][\w.-]{0,63}$/, { error: 'must be 1–64 letters, digits, dots, dashes or underscores' }),
+    /** The public DNS name the weighted records share. */
+    dnsName: z
+      .string()
+      .regex(/^(\*\.)?([a-zA-Z0-9_]([a-zA-Z0-9_-]{0,61}[a-zA-Z0-9_])?\.)+[a-zA-Z]{2,63}\.?$/, { error: 'must be a DNS name such as chat.example.com' })
+      .transform((name) => name.toLowerCase().replace(/\.$/, '')),
+    /** @default 'A' */
+    recordType: z.enum(['A', 'AAAA', 'CNAME']).default('A'),
+    hostedZoneId: z.string().regex(/^(\/hostedzone\/)?Z[A-Z0-9]{1,31}$/, { error: 'must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ' }).transform((id) => id.replace(/^\/hostedzone\//, '')),
+    /** @default every policy default */
+    policy: policySchema.prefault({}),
+    endpoints: z.array(endpointSchema).min(1, { error: 'needs at least one endpoint' }).max(100, { error: 'at most 100 (Route 53 allows 100 weighted records per name and type)' }),
+  })
+  .superRefine((service, ctx) => {
+    const seen = new Set<string>();
+    service.endpoints.forEach((endpoint, i) => {
+      if (seen.has(endpoint.setIdentifier)) {
+        ctx.addIssue({ code: 'custom', path: ['endpoints', i, 'setIdentifier'], message: `duplicate setIdentifier "${endpoint.setIdentifier}"` });
+      }
+      seen.add(endpoint.setIdentifier);
+    });
+    if (service.endpoints.every((e) => e.baselineWeight === 0)) {
+      ctx.addIssue({ code: 'custom', path: ['endpoints'], message: 'at least one endpoint needs a baseline weight above 0' });
+    }
+    if (service.policy.safety.minHealthyEndpoints > service.endpoints.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['policy', 'safety', 'minHealthyEndpoints'],
+        message: `must be at most the number of endpoints (${service.endpoints.length})`,
+      });
+    }
+  })
+  .transform((service) => ({
+    ...service,
+    // A signal's region defaults to its endpoint's: CloudWatch is regional.
+    endpoints: service.endpoints.map((endpoint) => ({
+      ...endpoint,
+      load: endpoint.load ? { ...endpoint.load, region: endpoint.load.region ?? endpoint.region } : undefined,
+      signals: endpoint.signals.map((signal): Signal =>
+        signal.source === 'metric'
+          ? { ...signal, metric: { ...signal.metric, region: signal.metric.region ?? endpoint.region } }
+          : { ...signal, alarm: { ...signal.alarm, region: signal.alarm.region ?? endpoint.region } },
+      ),
+    })),
+  }));
+export type ServiceConfig = z.output<typeof serviceSchema>;
+export type ServiceConfigInput = z.input<typeof serviceSchema>;
+
+export const configSchema = z
+  .strictObject({
+    /** Schema version of this file. @default 1 */
+    version: z.literal(1).default(1),
+    services: z.array(serviceSchema).min(1, { error: 'needs at least one service' }),
+  })
+  .superRefine((config, ctx) => {
+    const names = new Set<string>();
+    const records = new Set<string>();
+    config.services.forEach((service, i) => {
+      if (names.has(service.name)) ctx.addIssue({ code: 'custom', path: ['services', i, 'name'], message: `duplicate service name "${service.name}"` });
+      names.add(service.name);
+      const record = `${service.hostedZoneId} ${service.dnsName} ${service.recordType}`;
+      if (records.has(record)) {
+        ctx.addIssue({ code: 'custom', path: ['services', i, 'dnsName'], message: `another service already manages ${service.dnsName} ${service.recordType} in ${service.hostedZoneId}` });
+      }
+      records.add(record);
+    });
+  });
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+/** Types a `steer53.config.ts` with the schema's input type; validation happens when it is loaded. */
+export function defineConfig(config: ConfigInput): ConfigInput {
+  return config;
+}
+
+/** One problem in a config, scenario or event: where it is and what is expected there. */
+export interface ValidationProblem {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** `['services', 0, 'endpoints', 1, 'weight']` → `services[0].endpoints[1].weight`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+/** Every issue zod found, one line each, in document order, with its path. */
+export function problemsOf(error: z.ZodError): ValidationProblem[] {
+  const problems: ValidationProblem[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) problems.push({ path: formatPath([...issue.path, key]), message: 'unknown setting (check the spelling)' });
+    } else {
+      problems.push({ path: formatPath(issue.path), message: issue.message });
+    }
+  }
+  return problems;
+}
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; problems: ValidationProblem[] };
+
+/** Parses a config, collecting every problem at once rather than stopping at the first. */
+export function parseConfig(input: unknown): ParseResult<Config> {
+  const result = configSchema.safeParse(input);
+  return result.success ? { ok: true, value: result.data } : { ok: false, problems: problemsOf(result.error) };
+}

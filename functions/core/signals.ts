@@ -1,0 +1,110 @@
+/**
+ * The building blocks of a signal: where its numbers come from (a CloudWatch query or an alarm)
+ * and how they are judged (trip and clear thresholds). Shared by the config schema and presets.
+ */
+import { z } from 'zod';
+
+/** A CloudWatch statistic: percentiles (`p99`, `p99.9`) or one of the plain statistics. */
+export const statisticSchema = z
+  .string()
+  .regex(/^(p(100|[1-9]?\d(\.\d+)?)|Average|Maximum|Minimum|Sum|SampleCount)$/, {
+    error: 'must be a percentile such as p95/p99 or one of Average, Maximum, Minimum, Sum, SampleCount',
+  });
+
+/** The percentile of a statistic (`p99` → 99), or undefined for plain statistics. */
+export function percentileOf(statistic: string): number | undefined {
+  const match = /^p(\d+(?:\.\d+)?)$/.exec(statistic);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * Samples a percentile needs to mean anything: about 10 / (1 − p). Below that many samples a p99
+ * is decided by a handful of requests (1,000 for p99, 200 for p95), so the signal is `unknown`.
+ */
+export function defaultMinSamples(statistic: string): number {
+  const p = percentileOf(statistic);
+  if (p === undefined || p >= 100) return 1;
+  return Math.ceil(10 / (1 - p / 100) - 1e-9);
+}
+
+export const regionSchema = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, {
+  error: 'must be an AWS region such as eu-west-1',
+});
+
+export const roleArnSchema = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, {
+  error: 'must be an IAM role ARN (arn:aws:iam::123456789012:role/name)',
+});
+
+/** Where a metric signal's numbers come from: one CloudWatch GetMetricData query. */
+export const metricQuerySchema = z.strictObject({
+  namespace: z.string().min(1),
+  metricName: z.string().min(1),
+  /** @default {} */
+  dimensions: z.record(z.string(), z.string()).default({}),
+  statistic: statisticSchema,
+  /** CloudWatch period; one minute is the finest standard-resolution period. @default 60 */
+  periodSeconds: z
+    .number()
+    .int()
+    .refine((s) => s === 1 || s === 5 || s === 10 || s === 30 || (s >= 60 && s % 60 === 0), {
+      error: 'must be 1, 5, 10, 30 or a multiple of 60',
+    })
+    .default(60),
+  /** Region to query; CloudWatch is regional. @default the endpoint's region */
+  region: regionSchema.optional(),
+  /** Role to assume to read metrics held in another account. @default none (this account) */
+  accountRoleArn: roleArnSchema.optional(),
+});
+export type MetricQuery = z.output<typeof metricQuerySchema>;
+
+export const thresholdFields = {
+  /** Display unit of the scaled value and thresholds (e.g. `ms`, `s`, `%`). @default '' */
+  unit: z.string().default(''),
+  /** Multiplier from the raw CloudWatch value to `unit` (µs → ms is 0.001). @default 1 */
+  scale: z.number().positive().default(1),
+  /** Which way is bad. @default 'higher-is-worse' */
+  direction: z.enum(['higher-is-worse', 'lower-is-worse']).default('higher-is-worse'),
+  /** A value past this is a breach. */
+  trip: z.number().finite(),
+  /** Only a value on the safe side of this is clear; between clear and trip, nothing moves. */
+  clear: z.number().finite(),
+  /** Fewer samples than this make the value `unknown`. @default 10/(1−p) for percentiles, else 1 */
+  minSamples: z.number().int().min(1).optional(),
+  /**
+   * What a confirmed breach does: `degrade` sheds traffic in proportion to the excess, `fail`
+   * drains the endpoint (errors, hard-down). @default 'degrade'
+   */
+  severity: z.enum(['degrade', 'fail']).default('degrade'),
+};
+
+export const metricSignalSchema = z.strictObject({
+  name: z.string().min(1),
+  source: z.literal('metric'),
+  metric: metricQuerySchema,
+  ...thresholdFields,
+});
+
+/**
+ * A CloudWatch alarm as a signal: ALARM is a breach, OK is clear, INSUFFICIENT_DATA is unknown.
+ * Alarms are how composite or metric-math conditions the controller cannot compute reach it.
+ */
+export const alarmSignalSchema = z.strictObject({
+  name: z.string().min(1),
+  source: z.literal('alarm'),
+  alarm: z
+    .strictObject({
+      name: z.string().min(1).optional(),
+      arn: z
+        .string()
+        .regex(/^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:.+$/, { error: 'must be a CloudWatch alarm ARN' })
+        .optional(),
+      /** Region of the alarm. @default the endpoint's region */
+      region: regionSchema.optional(),
+    })
+    .refine((a) => a.name !== undefined || a.arn !== undefined, { error: 'needs a name or an arn' }),
+  /** @default 'degrade' */
+  severity: z.enum(['degrade', 'fail']).default('degrade'),
+});
+
+export type MetricSignal = z.output<typeof metricSignalSchema>;
+export type AlarmSignal = z.output<typeof alarmSignalSchema>;

@@ -1,0 +1,240 @@
+/**
+ * The values the engine takes and gives: observations in, state in and out, a decision out.
+ * All of them are plain JSON-serialisable data, so state can be stored in DynamoDB as it is and a
+ * decision can be logged, audited and compared.
+ */
+
+/** Milliseconds since the epoch. Time always comes in as an argument; the engine never reads a clock. */
+export type EpochMs = number;
+
+/** Weights by SetIdentifier. */
+export type Weights = Record<string, number>;
+
+// ---------------------------------------------------------------------------------------------
+// Observations
+
+/** One signal's latest complete period, raw as CloudWatch (or an alarm) reported it. */
+export interface SignalObservation {
+  /** Raw value in the metric's own unit (the engine applies the signal's scale); null when missing. */
+  readonly value: number | null;
+  /** Samples behind the value (CloudWatch SampleCount), for percentiles. Omitted = enough. */
+  readonly sampleCount?: number;
+  /** Start of the period the value describes. */
+  readonly periodStart?: EpochMs;
+}
+
+/** Alarm states as CloudWatch names them. */
+export const AlarmStates = { OK: 'OK', ALARM: 'ALARM', INSUFFICIENT_DATA: 'INSUFFICIENT_DATA' } as const;
+export type AlarmState = (typeof AlarmStates)[keyof typeof AlarmStates];
+
+export interface AlarmObservation {
+  readonly alarmState: AlarmState;
+}
+
+export interface EndpointObservations {
+  /** By signal name. A signal with no entry is missing (and so `unknown`). */
+  readonly signals: Readonly<Record<string, SignalObservation | AlarmObservation | undefined>>;
+  /** Requests per second the endpoint served in the period, if its load is observed. */
+  readonly requestRate?: number | null;
+}
+
+export interface ServiceObservations {
+  /** By SetIdentifier. An endpoint with no entry has every signal missing. */
+  readonly endpoints: Readonly<Record<string, EndpointObservations | undefined>>;
+  /** Start of the period these observations describe; verdicts are counted once per period. */
+  readonly periodStart: EpochMs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verdicts
+
+export const Verdicts = { BREACH: 'breach', CLEAR: 'clear', HOLD: 'hold', UNKNOWN: 'unknown' } as const;
+export type Verdict = (typeof Verdicts)[keyof typeof Verdicts];
+
+export type UnknownCause = 'missing' | 'low-sample' | 'insufficient-data';
+
+export interface SignalVerdict {
+  readonly signal: string;
+  readonly verdict: Verdict;
+  /** The scaled value, in `unit`; null when missing. */
+  readonly value: number | null;
+  readonly unit: string;
+  readonly trip: number | null;
+  readonly clear: number | null;
+  readonly statistic: string | null;
+  readonly sampleCount: number | null;
+  readonly severity: 'degrade' | 'fail';
+  readonly unknownCause?: UnknownCause;
+  /** How far past trip, relative to |trip| (0 when not breaching). */
+  readonly excess: number;
+}
+
+export interface EndpointVerdict {
+  readonly verdict: Verdict;
+  /** A breach of a `fail`-severity signal: the endpoint is failing, not merely slow. */
+  readonly failing: boolean;
+  /** Largest relative excess over trip among breaching signals. */
+  readonly excess: number;
+  readonly signals: readonly SignalVerdict[];
+}
+
+/** One period's verdict kept in the history window. */
+export interface VerdictRecord {
+  readonly periodStart: EpochMs;
+  /** `fail` is a breach of a fail-severity signal. */
+  readonly verdict: Verdict | 'fail';
+}
+
+// ---------------------------------------------------------------------------------------------
+// State
+
+export const EndpointStatuses = { HEALTHY: 'healthy', DEGRADED: 'degraded', DRAINED: 'drained', RECOVERING: 'recovering' } as const;
+export type EndpointStatus = (typeof EndpointStatuses)[keyof typeof EndpointStatuses];
+
+export interface EndpointState {
+  readonly status: EndpointStatus;
+  /** When the endpoint entered `status`. */
+  readonly since: EpochMs;
+  /** Recent verdicts, one per period, newest last, at most the detection window long. */
+  readonly history: readonly VerdictRecord[];
+  /** Consecutive clear periods, newest last. */
+  readonly consecutiveClears: number;
+  /** Share of its baseline a degraded endpoint has shed, 0–1. */
+  readonly shed: number;
+  /** Index into the recovery steps while recovering. */
+  readonly recoveryStep: number;
+  /** When the current recovery step began. */
+  readonly stepSince: EpochMs;
+  /** The dwell in force, grown after failed recoveries. */
+  readonly dwellSeconds: number;
+  /** Failed recoveries since the endpoint was last fully healthy. */
+  readonly failedRecoveries: number;
+}
+
+export interface Override {
+  /** Who set it (an IAM principal, a CLI user, `drift`). */
+  readonly by: string;
+  readonly reason: string;
+  readonly setAt: EpochMs;
+  /** When the override ends on its own; null = until removed (freeze only). */
+  readonly until: EpochMs | null;
+}
+
+export interface Overrides {
+  readonly freeze?: Override;
+  readonly pin?: Override & { readonly weights: Weights };
+  /** Maintenance drains, by SetIdentifier. */
+  readonly drains?: Readonly<Record<string, Override>>;
+}
+
+export interface ServiceState {
+  readonly endpoints: Readonly<Record<string, EndpointState>>;
+  /** The weights the controller last wrote (or found at the start), by SetIdentifier. */
+  readonly appliedWeights: Weights | null;
+  /** Times of weight changes in the last hour, for the change budget. */
+  readonly recentChanges: readonly { readonly at: EpochMs; readonly emergency: boolean }[];
+  readonly overrides: Overrides;
+  /** Set while the service is failing static. */
+  readonly failStaticSince: EpochMs | null;
+  readonly lastPeriodStart: EpochMs | null;
+  readonly lastEvaluatedAt: EpochMs | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decision
+
+/** Reason codes: every change, hold or refusal carries one, and a sentence to go with it. */
+export const ReasonCodes = {
+  M_OF_N_BREACH: 'M_OF_N_BREACH',
+  FAIL_BREACH: 'FAIL_BREACH',
+  SHED_PROPORTIONAL: 'SHED_PROPORTIONAL',
+  DRAINED: 'DRAINED',
+  CLEARS_TO_RECOVER: 'CLEARS_TO_RECOVER',
+  RECOVERY_STEP: 'RECOVERY_STEP',
+  RECOVERY_COMPLETE: 'RECOVERY_COMPLETE',
+  RECOVERY_FAILED: 'RECOVERY_FAILED',
+  DWELL_HOLD: 'DWELL_HOLD',
+  HOLD_BAND: 'HOLD_BAND',
+  UNKNOWN_HOLD: 'UNKNOWN_HOLD',
+  CAPACITY_LIMITED: 'CAPACITY_LIMITED',
+  MIN_HEALTHY_ENDPOINTS: 'MIN_HEALTHY_ENDPOINTS',
+  FAIL_STATIC: 'FAIL_STATIC',
+  FAIL_STATIC_ENDED: 'FAIL_STATIC_ENDED',
+  DEADBAND: 'DEADBAND',
+  STEP_BOUNDED: 'STEP_BOUNDED',
+  CHANGE_BUDGET_EXHAUSTED: 'CHANGE_BUDGET_EXHAUSTED',
+  FROZEN: 'FROZEN',
+  PINNED: 'PINNED',
+  MAINTENANCE_DRAIN: 'MAINTENANCE_DRAIN',
+  OVERRIDE_EXPIRED: 'OVERRIDE_EXPIRED',
+  WEIGHTS_RECONCILED: 'WEIGHTS_RECONCILED',
+} as const;
+export type ReasonCode = (typeof ReasonCodes)[keyof typeof ReasonCodes];
+
+export interface Reason {
+  readonly code: ReasonCode;
+  readonly message: string;
+  readonly endpoint?: string;
+}
+
+export interface Transition {
+  readonly endpoint: string;
+  readonly from: EndpointStatus;
+  readonly to: EndpointStatus;
+  readonly reason: ReasonCode;
+  readonly message: string;
+}
+
+export interface WeightChange {
+  readonly setIdentifier: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+export const Severities = { INFO: 'info', WARNING: 'warning', CRITICAL: 'critical' } as const;
+export type Severity = (typeof Severities)[keyof typeof Severities];
+
+export interface Notification {
+  readonly severity: Severity;
+  /** The reason that matters most, for subscription filters. */
+  readonly reason: ReasonCode;
+  /** One line saying what happened. */
+  readonly summary: string;
+}
+
+export type DecisionMode = 'normal' | 'frozen' | 'pinned' | 'fail-static';
+
+export interface Decision {
+  readonly service: string;
+  readonly at: EpochMs;
+  readonly periodStart: EpochMs;
+  readonly mode: DecisionMode;
+  readonly verdicts: Readonly<Record<string, EndpointVerdict>>;
+  /** The weights Route 53 holds now, as the engine was told. */
+  readonly currentWeights: Weights;
+  /** The weights policy wants now (after every safety rule). */
+  readonly targetWeights: Weights;
+  /** The records to write: empty when nothing is to change. */
+  readonly changes: readonly WeightChange[];
+  /** The change drains a failing endpoint: exempt from the change budget and step bound. */
+  readonly emergency: boolean;
+  readonly transitions: readonly Transition[];
+  readonly reasons: readonly Reason[];
+  /** Actions a safety rule or override refused, with why. */
+  readonly blocked: readonly Reason[];
+  readonly notifications: readonly Notification[];
+}
+
+export interface DecideInput {
+  readonly now: EpochMs;
+  readonly observations: ServiceObservations;
+  /** State from the last evaluation; undefined on the very first. */
+  readonly state: ServiceState | undefined;
+  /** What Route 53 holds now; undefined = assume the state's applied weights (or baseline). */
+  readonly currentWeights?: Weights;
+}
+
+export interface DecideOutput {
+  readonly decision: Decision;
+  readonly nextState: ServiceState;
+}
