@@ -1,0 +1,99 @@
+/**
+ * Route 53 in memory: weighted records by zone, name and type, a log of every change written, and
+ * a way to edit weights "in the console" (drift) or make writes fail (faults). Used by the
+ * simulator and the tests.
+ */
+import type { Weights } from '../../core/types.js';
+import type { DnsWeights, RecordSetRef, RecordSetWeights, WeightWrite, WeightWriteResult } from '../../ports/dnsWeights.js';
+import type { Clock } from '../../ports/clock.js';
+import { RecordNotFoundError } from '../../ports/errors.js';
+
+export interface DnsChangeLogEntry {
+  /** The change id returned for the write. */
+  readonly changeId: string;
+  /** Clock time of the write, when the store has a clock. */
+  readonly at: number | null;
+  readonly comment: string;
+  readonly record: RecordSetRef;
+  /** Weights of the written records before and after. */
+  readonly from: Weights;
+  readonly to: Weights;
+}
+
+function keyOf(record: RecordSetRef): string {
+  return `${record.hostedZoneId}|${record.dnsName.toLowerCase().replace(/\.$/, '')}|${record.recordType}`;
+}
+
+export class InMemoryDnsWeights implements DnsWeights {
+  readonly #records = new Map<string, Map<string, number>>();
+  readonly #log: DnsChangeLogEntry[] = [];
+  readonly #clock: Clock | undefined;
+  #failures: Error[] = [];
+  #nextChangeId = 1;
+  /** Calls made, for tests that count them. */
+  readCalls = 0;
+  writeCalls = 0;
+
+  constructor(options: { clock?: Clock } = {}) {
+    this.#clock = options.clock;
+  }
+
+  /** Creates (or replaces) the weighted records of a record set. */
+  defineRecordSet(record: RecordSetRef, weights: Weights): void {
+    this.#records.set(keyOf(record), new Map(Object.entries(weights)));
+  }
+
+  /** Sets weights as a person would in the console: no change log entry, so the controller sees drift. */
+  editWeights(record: RecordSetRef, weights: Weights): void {
+    const records = this.#recordSet(record, Object.keys(weights));
+    for (const [id, weight] of Object.entries(weights)) records.set(id, weight);
+  }
+
+  /** What Route 53 holds now. */
+  weightsOf(record: RecordSetRef): Weights {
+    return Object.fromEntries(this.#records.get(keyOf(record)) ?? []);
+  }
+
+  /** Every write, oldest first. */
+  get changeLog(): readonly DnsChangeLogEntry[] {
+    return this.#log;
+  }
+
+  /** The next `writeWeights` calls throw these errors, one per call, in order. */
+  failNextWrites(...errors: Error[]): void {
+    this.#failures.push(...errors);
+  }
+
+  async readWeights(record: RecordSetRef): Promise<RecordSetWeights> {
+    this.readCalls += 1;
+    return { weights: this.weightsOf(record) };
+  }
+
+  async writeWeights(writes: readonly WeightWrite[], comment: string): Promise<WeightWriteResult> {
+    this.writeCalls += 1;
+    const failure = this.#failures.shift();
+    if (failure) throw failure;
+    // Check every record first: a batch is all or nothing, as in Route 53.
+    for (const write of writes) this.#recordSet(write.record, Object.keys(write.weights));
+    const zones = new Set(writes.map((w) => w.record.hostedZoneId));
+    const changeIds = [...zones].map(() => `/change/C${String(this.#nextChangeId++).padStart(6, '0')}`);
+    for (const write of writes) {
+      const records = this.#recordSet(write.record, Object.keys(write.weights));
+      const from: Record<string, number> = {};
+      for (const [id, weight] of Object.entries(write.weights)) {
+        from[id] = records.get(id)!;
+        records.set(id, weight);
+      }
+      const changeId = changeIds[[...zones].indexOf(write.record.hostedZoneId)]!;
+      this.#log.push({ changeId, at: this.#clock?.now() ?? null, comment, record: write.record, from, to: { ...write.weights } });
+    }
+    return { changeIds };
+  }
+
+  #recordSet(record: RecordSetRef, setIdentifiers: readonly string[]): Map<string, number> {
+    const records = this.#records.get(keyOf(record));
+    const missing = setIdentifiers.filter((id) => !records?.has(id));
+    if (!records || missing.length > 0) throw new RecordNotFoundError(record.hostedZoneId, record.dnsName, record.recordType, missing.length > 0 ? missing : setIdentifiers);
+    return records;
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * CloudWatch in memory: datapoints fed per metric and period, alarm states set from outside. The
+ * simulator feeds it what its world model produced; tests feed it by hand. It answers the same
+ * questions the CloudWatch adapter does, so the use cases cannot tell the difference.
+ */
+import { percentileOf, type MetricQuery, type ServiceConfig } from '../../core/config.js';
+import type { AlarmState, EpochMs } from '../../core/types.js';
+import type { AlarmRef, Datapoint, MetricRequest, MetricSeries, MetricWindow, MetricsSource, ResolvedMetricQuery } from '../../ports/metrics.js';
+
+/** Identity of a metric series: the same metric, statistic, period, region and account. */
+export function metricIdentity(query: ResolvedMetricQuery): string {
+  const dimensions = Object.entries(query.dimensions)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  return [query.region, query.accountRoleArn ?? '', query.namespace, query.metricName, dimensions, query.statistic, query.periodSeconds].join('|');
+}
+
+function alarmIdentity(ref: { name?: string; arn?: string; region: string }): string {
+  if (ref.arn) {
+    const match = /^arn:aws[a-z-]*:cloudwatch:([a-z0-9-]+):\d{12}:alarm:(.+)$/.exec(ref.arn);
+    if (match) return `${match[1]}|${match[2]}`;
+  }
+  return `${ref.region}|${ref.name ?? ''}`;
+}
+
+export interface FedObservation {
+  readonly value: number;
+  /** Samples behind a percentile; used for its SampleCount series. */
+  readonly sampleCount?: number;
+}
+
+export class InMemoryMetrics implements MetricsSource {
+  readonly #series = new Map<string, Map<EpochMs, FedObservation>>();
+  readonly #alarms = new Map<string, AlarmState>();
+  readonly #incomplete = new Set<string>();
+  #failures: Error[] = [];
+  /** Calls made, for tests that check calls are shared. */
+  metricCalls = 0;
+  alarmCalls = 0;
+  /** Every request of every call, for tests. */
+  readonly requests: MetricRequest[][] = [];
+
+  /** Feeds one period's value of a metric. `periodStart` is the start of the period. */
+  record(query: MetricQuery, periodStart: EpochMs, observation: FedObservation): void {
+    const key = metricIdentity(query as ResolvedMetricQuery);
+    let series = this.#series.get(key);
+    if (!series) this.#series.set(key, (series = new Map()));
+    series.set(periodStart, observation);
+  }
+
+  /**
+   * Feeds one period's value of a named signal (or the load query, with `signal: 'load'`) of an
+   * endpoint, looking the query up in the service config.
+   */
+  recordSignal(service: ServiceConfig, setIdentifier: string, signal: string, periodStart: EpochMs, observation: FedObservation): void {
+    const endpoint = service.endpoints.find((e) => e.setIdentifier === setIdentifier);
+    if (!endpoint) throw new Error(`service ${service.name} has no endpoint "${setIdentifier}"`);
+    if (signal === 'load') {
+      if (!endpoint.load) throw new Error(`endpoint ${setIdentifier} of ${service.name} has no load query`);
+      this.record(endpoint.load, periodStart, observation);
+      return;
+    }
+    const config = endpoint.signals.find((s) => s.name === signal);
+    if (!config) throw new Error(`endpoint ${setIdentifier} of ${service.name} has no signal "${signal}"`);
+    if (config.source !== 'metric') throw new Error(`signal "${signal}" of ${setIdentifier} is an alarm: use setAlarmState`);
+    this.record(config.metric, periodStart, observation);
+  }
+
+  /** Sets an alarm's state, by name and region or by ARN. */
+  setAlarmState(ref: { name?: string; arn?: string; region: string }, state: AlarmState): void {
+    this.#alarms.set(alarmIdentity(ref), state);
+  }
+
+  /** Answers for this metric are reported as partial (CloudWatch's `PartialData`). */
+  markIncomplete(query: MetricQuery): void {
+    this.#incomplete.add(metricIdentity(query as ResolvedMetricQuery));
+  }
+
+  /** The next calls (metrics or alarms) throw these errors, one per call, in order. */
+  failNextCalls(...errors: Error[]): void {
+    this.#failures.push(...errors);
+  }
+
+  async fetchMetrics(requests: readonly MetricRequest[], window: MetricWindow): Promise<ReadonlyMap<string, MetricSeries>> {
+    this.metricCalls += 1;
+    this.requests.push([...requests]);
+    const failure = this.#failures.shift();
+    if (failure) throw failure;
+    const out = new Map<string, MetricSeries>();
+    for (const request of requests) {
+      const identity = metricIdentity(request.query);
+      const fed = [...(this.#series.get(identity) ?? new Map<EpochMs, FedObservation>())]
+        // Only periods wholly inside the window: CloudWatch's newest period is still filling.
+        .filter(([start]) => start >= window.startTime && start + request.query.periodSeconds * 1000 <= window.endTime)
+        .sort(([a], [b]) => a - b);
+      const values: Datapoint[] = fed.map(([timestamp, o]) => ({ timestamp, value: o.value }));
+      const percentile = percentileOf(request.query.statistic) !== undefined;
+      const sampleCounts: Datapoint[] | undefined = percentile
+        ? fed.filter(([, o]) => o.sampleCount !== undefined).map(([timestamp, o]) => ({ timestamp, value: o.sampleCount! }))
+        : undefined;
+      out.set(request.key, { values, ...(sampleCounts ? { sampleCounts } : {}), complete: !this.#incomplete.has(identity) });
+    }
+    return out;
+  }
+
+  async fetchAlarmStates(alarms: readonly AlarmRef[]): Promise<ReadonlyMap<string, AlarmState>> {
+    this.alarmCalls += 1;
+    const failure = this.#failures.shift();
+    if (failure) throw failure;
+    const out = new Map<string, AlarmState>();
+    for (const alarm of alarms) {
+      const state = this.#alarms.get(alarmIdentity(alarm));
+      if (state) out.set(alarm.key, state);
+    }
+    return out;
+  }
+}

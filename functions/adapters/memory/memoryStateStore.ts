@@ -1,0 +1,49 @@
+/**
+ * The state store in memory, with the same contract as the DynamoDB one: versioned conditional
+ * writes (a stale version throws `StateVersionConflictError`) and audit entries keyed by time and
+ * id. Values are copied in and out, so callers can never change stored state by reference.
+ */
+import type { AuditEntry, AuditQuery, StateStore, StateWrite, StoredServiceState } from '../../ports/stateStore.js';
+import { StateVersionConflictError } from '../../ports/errors.js';
+
+export class InMemoryStateStore implements StateStore {
+  readonly #items = new Map<string, StoredServiceState>();
+  readonly #audit = new Map<string, Map<string, AuditEntry>>();
+  #saveFailures: Error[] = [];
+  /** Successful saves, for tests. */
+  saves = 0;
+
+  async load(service: string): Promise<StoredServiceState> {
+    const item = this.#items.get(service);
+    return item ? structuredClone(item) : { service, version: 0, state: undefined, pending: null, driftSignature: null, updatedAt: null };
+  }
+
+  async save(service: string, expectedVersion: number, write: StateWrite): Promise<number> {
+    const failure = this.#saveFailures.shift();
+    if (failure) throw failure;
+    const current = this.#items.get(service)?.version ?? 0;
+    if (current !== expectedVersion) throw new StateVersionConflictError(service, expectedVersion);
+    const version = expectedVersion + 1;
+    this.#items.set(service, structuredClone({ service, version, ...write }));
+    this.saves += 1;
+    return version;
+  }
+
+  /** The next saves throw these errors, one per call (a DynamoDB outage, a crash mid-apply). */
+  failNextSaves(...errors: Error[]): void {
+    this.#saveFailures.push(...errors);
+  }
+
+  async putAudit(entry: AuditEntry): Promise<void> {
+    let entries = this.#audit.get(entry.service);
+    if (!entries) this.#audit.set(entry.service, (entries = new Map()));
+    entries.set(`${new Date(entry.at).toISOString()}#${entry.id}`, structuredClone(entry));
+  }
+
+  async listAudit(service: string, query: AuditQuery = {}): Promise<AuditEntry[]> {
+    const entries = [...(this.#audit.get(service) ?? new Map<string, AuditEntry>())]
+      .sort(([a], [b]) => (a < b ? 1 : a > b ? -1 : 0))
+      .map(([, entry]) => structuredClone(entry));
+    return entries.slice(0, query.limit ?? 50);
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The events steer53 itself publishes on EventBridge (`source: "steer53"`), one zod schema per
+ * detail type. These schemas are the contract documented in docs/events.md; the publisher
+ * validates every event against them before it is sent, so the documentation cannot drift from
+ * what is published.
+ */
+import { z } from 'zod';
+
+export const CONTROLLER_EVENT_SOURCE = 'steer53';
+
+export const ControllerDetailTypes = {
+  TRAFFIC_SHIFTED: 'Traffic Shifted',
+  SHIFT_BLOCKED: 'Shift Blocked',
+  DRIFT_DETECTED: 'Drift Detected',
+} as const;
+export type ControllerDetailType = (typeof ControllerDetailTypes)[keyof typeof ControllerDetailTypes];
+
+const weightsSchema = z.record(z.string(), z.number().int().min(0).max(255));
+const reasonSchema = z.object({ code: z.string(), message: z.string(), endpoint: z.string().optional() });
+
+const serviceFields = {
+  /** The steer53 service name. */
+  service: z.string(),
+  dnsName: z.string(),
+  recordType: z.string(),
+  hostedZoneId: z.string(),
+  /** ISO-8601 time of the evaluation. */
+  at: z.iso.datetime(),
+  /** What started the evaluation: `schedule`, `alarm <name>`, `cli <user>`. */
+  trigger: z.string(),
+};
+
+export const trafficShiftedDetailSchema = z.object({
+  ...serviceFields,
+  /** Id of the decision; the audit entry and the Route 53 change comment carry the same id. */
+  decisionId: z.string(),
+  /** `normal`, `frozen`, `pinned` or `fail-static`. */
+  mode: z.string(),
+  /** The change drains a failing endpoint (exempt from the change budget and step bound). */
+  emergency: z.boolean(),
+  /** Weights of every record before and after the change. */
+  before: weightsSchema,
+  after: weightsSchema,
+  changes: z.array(z.object({ endpoint: z.string(), from: z.number().int(), to: z.number().int() })),
+  reasons: z.array(reasonSchema),
+  /** Route 53 change ids. */
+  changeIds: z.array(z.string()),
+});
+
+export const shiftBlockedDetailSchema = z.object({
+  ...serviceFields,
+  decisionId: z.string(),
+  mode: z.string(),
+  /** The weights Route 53 holds (unchanged by this evaluation unless `changes` were also applied). */
+  currentWeights: weightsSchema,
+  /** What policy wanted before the blocking rule. */
+  targetWeights: weightsSchema,
+  /** Each refused action with the rule that refused it. */
+  blocked: z.array(reasonSchema),
+});
+
+export const driftDetectedDetailSchema = z.object({
+  ...serviceFields,
+  /** Weights the controller last wrote. */
+  expected: weightsSchema,
+  /** Weights Route 53 holds now. */
+  actual: weightsSchema,
+  /** Records whose weight differs. */
+  endpoints: z.array(z.string()),
+});
+
+export type TrafficShiftedDetail = z.output<typeof trafficShiftedDetailSchema>;
+export type ShiftBlockedDetail = z.output<typeof shiftBlockedDetailSchema>;
+export type DriftDetectedDetail = z.output<typeof driftDetectedDetailSchema>;
+
+export type ControllerEvent =
+  | { readonly detailType: typeof ControllerDetailTypes.TRAFFIC_SHIFTED; readonly detail: TrafficShiftedDetail }
+  | { readonly detailType: typeof ControllerDetailTypes.SHIFT_BLOCKED; readonly detail: ShiftBlockedDetail }
+  | { readonly detailType: typeof ControllerDetailTypes.DRIFT_DETECTED; readonly detail: DriftDetectedDetail };
+
+export const controllerDetailSchemas = {
+  [ControllerDetailTypes.TRAFFIC_SHIFTED]: trafficShiftedDetailSchema,
+  [ControllerDetailTypes.SHIFT_BLOCKED]: shiftBlockedDetailSchema,
+  [ControllerDetailTypes.DRIFT_DETECTED]: driftDetectedDetailSchema,
+} as const;

@@ -1,0 +1,38 @@
+/**
+ * Port: the weights of a service's Route 53 weighted records. Reading gives what Route 53 holds
+ * now; writing changes only the weights of the named records and keeps every other field.
+ */
+import type { Weights } from '../core/types.js';
+
+/** One service's record set: a name and type in a hosted zone, served by weighted records. */
+export interface RecordSetRef {
+  readonly hostedZoneId: string;
+  readonly dnsName: string;
+  readonly recordType: string;
+}
+
+export interface RecordSetWeights {
+  /** Weights by SetIdentifier, for every weighted record of the name and type. */
+  readonly weights: Weights;
+}
+
+/** The weights to write to one record set, by SetIdentifier; records not named are not touched. */
+export interface WeightWrite {
+  readonly record: RecordSetRef;
+  readonly weights: Weights;
+}
+
+export interface WeightWriteResult {
+  /** Route 53 change ids (one per ChangeResourceRecordSets call), for the audit log. */
+  readonly changeIds: readonly string[];
+}
+
+export interface DnsWeights {
+  readWeights(record: RecordSetRef): Promise<RecordSetWeights>;
+  /**
+   * Writes all the given weights, grouping them by hosted zone (one change batch per zone).
+   * `comment` is stored with the change (Route 53 keeps it in the change's history), so a write
+   * can be traced back to the decision that made it.
+   */
+  writeWeights(writes: readonly WeightWrite[], comment: string): Promise<WeightWriteResult>;
+}
