@@ -107,6 +107,11 @@ export const policySchema = z
         minStep: z.number().gt(0).max(1).default(0.1),
         /** Most share of baseline shed by one breaching period. @default 0.3 */
         maxStep: z.number().gt(0).max(1).default(0.3),
+        /**
+         * Least time between two sheds of one endpoint, so the effect of the last one (Route 53
+         * propagation ~60 s, resolver TTLs, one CloudWatch period) shows before the next. @default 180
+         */
+        intervalSeconds: z.number().int().min(0).default(180),
       })
       .prefault({}),
     recovery: z

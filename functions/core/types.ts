@@ -65,6 +65,8 @@ export interface SignalVerdict {
   readonly sampleCount: number | null;
   readonly severity: 'degrade' | 'fail';
   readonly unknownCause?: UnknownCause;
+  /** Clear on fewer samples than a percentile needs: fast requests are still evidence of health. */
+  readonly lowSample?: boolean;
   /** How far past trip, relative to |trip| (0 when not breaching). */
   readonly excess: number;
 }
@@ -101,6 +103,8 @@ export interface EndpointState {
   readonly consecutiveClears: number;
   /** Share of its baseline a degraded endpoint has shed, 0–1. */
   readonly shed: number;
+  /** When the endpoint last shed more, so the next shed waits for the last one to show. */
+  readonly shedSince?: EpochMs;
   /** Index into the recovery steps while recovering. */
   readonly recoveryStep: number;
   /** When the current recovery step began. */

@@ -1,0 +1,68 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * The steer53 command line. Each command is a small module; this file only dispatches and turns
+ * errors into a clear message and a non-zero exit code.
+ */
+import { parseArgs } from 'node:util';
+import { runDemo } from './commands/demo.js';
+import { runValidate } from './commands/validate.js';
+import { ValidationError } from '../functions/core/errors.js';
+
+interface Command {
+  readonly summary: string;
+  readonly usage: string;
+  readonly run: (args: string[]) => Promise<number>;
+}
+
+const commands: Record<string, Command> = {
+  demo: {
+    summary: 'run the engine through a scripted incident and print the timeline',
+    usage: 'steer53 demo [--config <file>]',
+    run: async (args) => {
+      const { values } = parseArgs({ args, options: { config: { type: 'string', default: 'steer53.config.ts' } }, strict: true });
+      await runDemo(values.config, (line) => console.log(line));
+      return 0;
+    },
+  },
+  validate: {
+    summary: 'check a policy config and list every problem',
+    usage: 'steer53 validate [--config <file>]',
+    run: async (args) => {
+      const { values } = parseArgs({ args, options: { config: { type: 'string', default: 'steer53.config.ts' } }, strict: true });
+      return runValidate(values.config, (line) => console.log(line));
+    },
+  },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  return ['usage: steer53 <command> [options]', '', ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`)].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`steer53: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      console.error(error.message);
+      return 1;
+    }
+    if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
+      console.error(`steer53 ${name}: ${error.message}\nusage: ${command.usage}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

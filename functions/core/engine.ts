@@ -1,0 +1,322 @@
+/**
+ * The decision engine: (service policy, observations, state, now) → (decision, next state).
+ * Pure: no I/O, no clock, no randomness; the same inputs always give the same decision. The
+ * Lambda handlers, the CLI and the simulator are shells around this one function.
+ *
+ * One evaluation, in order:
+ *   1. expire overrides;
+ *   2. verdicts per endpoint (verdicts.ts);
+ *   3. fail static if most serving endpoints look bad or unknown at once (the observation is the
+ *      likelier fault), else move each endpoint's state machine (hysteresis.ts);
+ *   4. plan weights from the states, capacity-aware (weightPlanner.ts);
+ *   5. safety and anti-flap guards on the change: overrides, step bound, deadband, change budget;
+ *   6. integer weights by largest remainder (weights.ts), the changes to write, reasons and
+ *      notifications.
+ */
+import type { Policy, ServiceConfig } from './config.js';
+import { historyLength, initialEndpointState, recordVerdict, stepEndpoint, trafficFactor } from './hysteresis.js';
+import type {
+  DecideInput,
+  DecideOutput,
+  DecisionMode,
+  EndpointState,
+  EndpointVerdict,
+  EpochMs,
+  Notification,
+  Override,
+  Overrides,
+  Reason,
+  ServiceState,
+  Transition,
+  WeightChange,
+  Weights,
+} from './types.js';
+import { evaluateEndpoint } from './verdicts.js';
+import { planWeights, type PlanEndpoint } from './weightPlanner.js';
+import { integerWeights, shareMoved, sharesOf } from './weights.js';
+
+const HOUR_MS = 3_600_000;
+
+/** The weights each endpoint's baseline gives. */
+export function baselineWeights(service: ServiceConfig): Weights {
+  const weights: Weights = {};
+  for (const e of service.endpoints) weights[e.setIdentifier] = e.baselineWeight;
+  return weights;
+}
+
+/** The state of a service never evaluated before: every endpoint healthy. */
+export function initialServiceState(service: ServiceConfig, now: EpochMs, weights?: Weights): ServiceState {
+  const endpoints: Record<string, EndpointState> = {};
+  for (const e of service.endpoints) endpoints[e.setIdentifier] = initialEndpointState(now, service.policy);
+  return {
+    endpoints,
+    appliedWeights: weights ?? null,
+    recentChanges: [],
+    overrides: {},
+    failStaticSince: null,
+    lastPeriodStart: null,
+    lastEvaluatedAt: null,
+  };
+}
+
+/** Decides what one service's weights should be now. */
+export function decide(service: ServiceConfig, input: DecideInput): DecideOutput {
+  const { now, observations } = input;
+  const policy = service.policy;
+  const ids = service.endpoints.map((e) => e.setIdentifier);
+  const previous = input.state ?? initialServiceState(service, now);
+  const reasons: Reason[] = [];
+  const blocked: Reason[] = [];
+  const notifications: Notification[] = [];
+  const transitions: Transition[] = [];
+
+  // Endpoints added to the config since the last evaluation start healthy; removed ones are dropped.
+  const priorEndpoints: Record<string, EndpointState> = {};
+  for (const id of ids) priorEndpoints[id] = previous.endpoints[id] ?? initialEndpointState(now, policy);
+
+  const current = currentWeightsOf(service, input, previous);
+  if (input.currentWeights !== undefined && previous.appliedWeights !== null && !sameWeights(previous.appliedWeights, input.currentWeights, ids)) {
+    reasons.push({ code: 'WEIGHTS_RECONCILED', message: `Route 53 holds ${formatWeights(input.currentWeights, ids)}, not the ${formatWeights(previous.appliedWeights, ids)} last written; deciding from what Route 53 holds` });
+  }
+
+  // 1. Overrides end on their own.
+  const overrides = expireOverrides(previous.overrides, now, reasons, notifications, service.name);
+
+  // 2. Verdicts.
+  const verdicts: Record<string, EndpointVerdict> = {};
+  for (const e of service.endpoints) {
+    const drained = priorEndpoints[e.setIdentifier]!.status === 'drained' || previous.overrides.drains?.[e.setIdentifier] !== undefined;
+    verdicts[e.setIdentifier] = evaluateEndpoint(e.signals, observations.endpoints[e.setIdentifier], { drained });
+  }
+  const fresh = previous.lastPeriodStart === null || observations.periodStart >= previous.lastPeriodStart;
+
+  // 3. Fail static, or move the state machines.
+  const considered = ids.filter((id) => priorEndpoints[id]!.status !== 'drained' && overrides.drains?.[id] === undefined);
+  const bad = considered.filter((id) => verdicts[id]!.verdict === 'breach' || verdicts[id]!.verdict === 'unknown');
+  const failStatic = considered.length > 0 && bad.length / considered.length > policy.safety.failStaticFraction;
+  const endpoints: Record<string, EndpointState> = {};
+  if (failStatic) {
+    // Keep the evidence, move no state: when the fault clears, M-of-N still sees what happened.
+    for (const id of ids) {
+      const state = priorEndpoints[id]!;
+      const v = verdicts[id]!;
+      endpoints[id] = fresh
+        ? { ...state, history: recordVerdict(state.history, { periodStart: observations.periodStart, verdict: v.failing ? 'fail' : v.verdict }, historyLength(policy)) }
+        : state;
+    }
+    const message = `${bad.length} of ${considered.length} serving endpoints look bad or unknown (${bad.join(', ')}): more likely the observations than every region; ${policy.safety.failStaticAction === 'hold' ? 'holding weights' : 'returning to baseline'}`;
+    reasons.push({ code: 'FAIL_STATIC', message });
+    if (previous.failStaticSince === null) notifications.push({ severity: 'critical', reason: 'FAIL_STATIC', summary: `${service.dnsName}: fail static — ${message}` });
+  } else {
+    if (previous.failStaticSince !== null) {
+      const message = `fail static ended after ${Math.round((now - previous.failStaticSince) / 60000)} min: observations look normal again`;
+      reasons.push({ code: 'FAIL_STATIC_ENDED', message });
+      notifications.push({ severity: 'info', reason: 'FAIL_STATIC_ENDED', summary: `${service.dnsName}: ${message}` });
+    }
+    for (const id of ids) {
+      const result = stepEndpoint({ endpoint: id, state: priorEndpoints[id]!, verdict: verdicts[id]!, periodStart: observations.periodStart, fresh, now, policy });
+      endpoints[id] = result.state;
+      reasons.push(...result.holds);
+      if (result.transition) {
+        transitions.push({ endpoint: id, ...result.transition });
+        reasons.push({ code: result.transition.reason, message: result.transition.message, endpoint: id });
+        notifications.push({
+          severity: result.transition.to === 'drained' ? 'critical' : result.transition.to === 'healthy' || result.transition.to === 'recovering' ? 'info' : 'warning',
+          reason: result.transition.reason,
+          summary: `${service.dnsName}: ${result.transition.message}`,
+        });
+      }
+      if (!result.transition && result.holds.length === 0 && verdicts[id]!.verdict === 'unknown' && endpoints[id]!.status === 'healthy') {
+        reasons.push({ code: 'UNKNOWN_HOLD', endpoint: id, message: `${id}: no usable data (${unknownSignals(verdicts[id]!)}); holding its state` });
+      }
+    }
+  }
+
+  // 4. Plan.
+  const demand = demandOf(service, input);
+  const plan: PlanEndpoint[] = service.endpoints.map((config) => {
+    const id = config.setIdentifier;
+    const state = endpoints[id]!;
+    const maintenance = overrides.drains?.[id] !== undefined;
+    return {
+      config,
+      state,
+      maintenance,
+      factor: maintenance ? 0 : trafficFactor(state, policy),
+      failing: verdicts[id]!.failing || state.history.some((r) => r.verdict === 'fail'),
+      receiver: !maintenance && state.status === 'healthy' && verdicts[id]!.verdict !== 'breach',
+    };
+  });
+  for (const [id, drain] of Object.entries(overrides.drains ?? {})) {
+    reasons.push({ code: 'MAINTENANCE_DRAIN', endpoint: id, message: `${id} drained for maintenance by ${drain.by}${untilText(drain)}: ${drain.reason}` });
+  }
+  const planned = planWeights(plan, demand, policy);
+  blocked.push(...planned.blocked);
+  const total = service.endpoints.reduce((sum, e) => sum + e.baselineWeight, 0);
+  let target = integerWeights(planned.weights, ids, total);
+
+  // 5. Guards, most authoritative first.
+  let mode: DecisionMode = 'normal';
+  const emergency = ids.some((id) => endpoints[id]!.status === 'drained' && verdicts[id]!.failing && (current[id] ?? 0) > 0);
+  if (overrides.pin !== undefined) {
+    mode = 'pinned';
+    const pinned = overrides.pin.weights;
+    target = Object.fromEntries(ids.map((id) => [id, pinned[id] ?? current[id] ?? 0]));
+    reasons.push({ code: 'PINNED', message: `weights pinned by ${overrides.pin.by}${untilText(overrides.pin)}: ${overrides.pin.reason}` });
+  } else if (overrides.freeze !== undefined) {
+    mode = 'frozen';
+    if (!sameWeights(target, current, ids)) {
+      blocked.push({ code: 'FROZEN', message: `policy would set ${formatWeights(target, ids)}; frozen by ${overrides.freeze.by}${untilText(overrides.freeze)}: ${overrides.freeze.reason}` });
+    }
+    target = { ...current };
+  } else if (failStatic) {
+    mode = 'fail-static';
+    target = policy.safety.failStaticAction === 'baseline' ? boundStep(current, baselineWeights(service), ids, total, policy, blocked) : { ...current };
+  } else if (!emergency) {
+    target = boundStep(current, target, ids, total, policy, blocked);
+  }
+  if (mode !== 'pinned' && ids.every((id) => (target[id] ?? 0) === 0)) {
+    // All zero would make Route 53 split evenly: the opposite of any intent.
+    blocked.push({ code: 'MIN_HEALTHY_ENDPOINTS', message: 'refused to set every weight to 0; keeping baseline' });
+    target = baselineWeights(service);
+  }
+
+  let changes = changesBetween(current, target, ids);
+  if (changes.length > 0 && mode === 'normal' && !emergency) {
+    const crossesZero = changes.some((c) => c.from === 0 || c.to === 0);
+    if (!crossesZero && changes.every((c) => Math.abs(c.to - c.from) < policy.deadbandWeight)) {
+      reasons.push({ code: 'DEADBAND', message: `change to ${formatWeights(target, ids)} is under the ${policy.deadbandWeight}-point deadband; not written` });
+      target = { ...current };
+      changes = [];
+    }
+  }
+  const recentChanges = previous.recentChanges.filter((c) => now - c.at < HOUR_MS);
+  if (changes.length > 0 && mode !== 'pinned' && !emergency && recentChanges.length >= policy.changeBudget.maxChangesPerHour) {
+    const message = `change to ${formatWeights(target, ids)} blocked: ${recentChanges.length} changes in the last hour (budget ${policy.changeBudget.maxChangesPerHour})`;
+    blocked.push({ code: 'CHANGE_BUDGET_EXHAUSTED', message });
+    notifications.push({ severity: 'warning', reason: 'CHANGE_BUDGET_EXHAUSTED', summary: `${service.dnsName}: ${message}` });
+    target = { ...current };
+    changes = [];
+  }
+  if (changes.length > 0) recentChanges.push({ at: now, emergency });
+
+  const nextState: ServiceState = {
+    endpoints,
+    appliedWeights: changes.length > 0 ? target : current,
+    recentChanges,
+    overrides,
+    failStaticSince: failStatic ? (previous.failStaticSince ?? now) : null,
+    lastPeriodStart: fresh ? observations.periodStart : previous.lastPeriodStart,
+    lastEvaluatedAt: now,
+  };
+  return {
+    decision: {
+      service: service.name,
+      at: now,
+      periodStart: observations.periodStart,
+      mode,
+      verdicts,
+      currentWeights: current,
+      targetWeights: target,
+      changes,
+      emergency: emergency && changes.length > 0,
+      transitions,
+      reasons,
+      blocked,
+      notifications,
+    },
+    nextState,
+  };
+}
+
+function currentWeightsOf(service: ServiceConfig, input: DecideInput, state: ServiceState): Weights {
+  const source = input.currentWeights ?? state.appliedWeights ?? baselineWeights(service);
+  const out: Weights = {};
+  for (const e of service.endpoints) out[e.setIdentifier] = source[e.setIdentifier] ?? e.baselineWeight;
+  return out;
+}
+
+/** Total requests per second the service serves, when every serving endpoint reports its load. */
+function demandOf(service: ServiceConfig, input: DecideInput): number | null {
+  let sum = 0;
+  for (const e of service.endpoints) {
+    const rate = input.observations.endpoints[e.setIdentifier]?.requestRate;
+    if (rate === undefined || rate === null || !Number.isFinite(rate) || rate < 0) return null;
+    sum += rate;
+  }
+  return sum > 0 ? sum : null;
+}
+
+/** Moves at most `maxShiftPerEvaluation` of the traffic toward the target in one evaluation. */
+function boundStep(current: Weights, target: Weights, ids: readonly string[], total: number, policy: Policy, blocked: Reason[]): Weights {
+  const moved = shareMoved(current, target, ids);
+  const limit = policy.safety.maxShiftPerEvaluation;
+  if (moved <= limit + 1e-9) return target;
+  const from = sharesOf(current, ids);
+  const to = sharesOf(target, ids);
+  const fraction = limit / moved;
+  const between: Weights = {};
+  for (const id of ids) between[id] = from[id]! + (to[id]! - from[id]!) * fraction;
+  const bounded = integerWeights(between, ids, total);
+  blocked.push({
+    code: 'STEP_BOUNDED',
+    message: `moving ${Math.round(limit * 100)}% of traffic now (${formatWeights(bounded, ids)}) toward ${formatWeights(target, ids)}; the rest follows in later evaluations`,
+  });
+  return bounded;
+}
+
+function expireOverrides(overrides: Overrides, now: EpochMs, reasons: Reason[], notifications: Notification[], service: string): Overrides {
+  const expired = (o: Override | undefined): o is Override => o !== undefined && o.until !== null && now >= o.until;
+  const note = (what: string, o: Override) => {
+    const message = `${what} set by ${o.by} (${o.reason}) expired; back to policy`;
+    reasons.push({ code: 'OVERRIDE_EXPIRED', message });
+    notifications.push({ severity: 'info', reason: 'OVERRIDE_EXPIRED', summary: `${service}: ${message}` });
+  };
+  const next: { freeze?: Override; pin?: Override & { weights: Weights }; drains?: Record<string, Override> } = {};
+  if (overrides.freeze) {
+    if (expired(overrides.freeze)) note('freeze', overrides.freeze);
+    else next.freeze = overrides.freeze;
+  }
+  if (overrides.pin) {
+    if (expired(overrides.pin)) note('pin', overrides.pin);
+    else next.pin = overrides.pin;
+  }
+  if (overrides.drains) {
+    const drains: Record<string, Override> = {};
+    for (const [id, drain] of Object.entries(overrides.drains)) {
+      if (expired(drain)) note(`maintenance drain of ${id}`, drain);
+      else drains[id] = drain;
+    }
+    if (Object.keys(drains).length > 0) next.drains = drains;
+  }
+  return next;
+}
+
+function changesBetween(current: Weights, target: Weights, ids: readonly string[]): WeightChange[] {
+  const changes: WeightChange[] = [];
+  for (const id of ids) {
+    const from = current[id] ?? 0;
+    const to = target[id] ?? 0;
+    if (from !== to) changes.push({ setIdentifier: id, from, to });
+  }
+  return changes;
+}
+
+function sameWeights(a: Weights, b: Weights, ids: readonly string[]): boolean {
+  return ids.every((id) => (a[id] ?? 0) === (b[id] ?? 0));
+}
+
+export function formatWeights(weights: Weights, ids: readonly string[]): string {
+  return ids.map((id) => `${id}=${weights[id] ?? 0}`).join(' ');
+}
+
+function untilText(o: Override): string {
+  return o.until === null ? '' : ` until ${new Date(o.until).toISOString()}`;
+}
+
+function unknownSignals(verdict: EndpointVerdict): string {
+  return verdict.signals
+    .filter((s) => s.verdict === 'unknown')
+    .map((s) => `${s.signal} ${s.unknownCause}`)
+    .join(', ');
+}

@@ -1,0 +1,239 @@
+/**
+ * The per-endpoint state machine: healthy → degraded → drained → recovering → healthy, moved
+ * only by evidence over time. Each rule below exists because a real system flapped without it:
+ * M-of-N breaches to degrade, K consecutive clears to start recovering, a minimum dwell before
+ * any move toward more traffic (grown after a failed recovery), and a gradual, held restore
+ * that any breach interrupts.
+ */
+import type { Policy } from './config.js';
+import type { EndpointState, EndpointStatus, EndpointVerdict, EpochMs, Reason, ReasonCode, VerdictRecord } from './types.js';
+
+export interface EndpointStepInput {
+  readonly endpoint: string;
+  readonly state: EndpointState;
+  readonly verdict: EndpointVerdict;
+  readonly periodStart: EpochMs;
+  /** False when the observations are older than ones already seen: no new evidence. */
+  readonly fresh: boolean;
+  readonly now: EpochMs;
+  readonly policy: Policy;
+}
+
+export interface EndpointStepResult {
+  readonly state: EndpointState;
+  readonly transition?: { readonly from: EndpointStatus; readonly to: EndpointStatus; readonly reason: ReasonCode; readonly message: string };
+  /** Why nothing moved, when something might have. */
+  readonly holds: readonly Reason[];
+}
+
+export function initialEndpointState(now: EpochMs, policy: Policy): EndpointState {
+  return {
+    status: 'healthy',
+    since: now,
+    history: [],
+    consecutiveClears: 0,
+    shed: 0,
+    recoveryStep: 0,
+    stepSince: now,
+    dwellSeconds: policy.dwell.minSeconds,
+    failedRecoveries: 0,
+  };
+}
+
+/** Share of its baseline an endpoint in this state should carry. */
+export function trafficFactor(state: EndpointState, policy: Policy): number {
+  switch (state.status) {
+    case 'healthy':
+      return 1;
+    case 'degraded':
+      return Math.max(0, 1 - state.shed);
+    case 'drained':
+      return 0;
+    case 'recovering':
+      return policy.recovery.steps[Math.min(state.recoveryStep, policy.recovery.steps.length - 1)] ?? 1;
+  }
+}
+
+/** Appends this period's verdict, replacing an earlier verdict for the same period (alarm-triggered re-evaluations count once). */
+export function recordVerdict(history: readonly VerdictRecord[], record: VerdictRecord, keep: number): VerdictRecord[] {
+  const last = history.at(-1);
+  const base = last !== undefined && last.periodStart === record.periodStart ? history.slice(0, -1) : history.slice();
+  base.push(record);
+  return base.length > keep ? base.slice(base.length - keep) : base;
+}
+
+/** How many periods the history must keep to answer both M-of-N and K-consecutive questions. */
+export function historyLength(policy: Policy): number {
+  return Math.max(policy.detection.window, policy.detection.clearsToRecover);
+}
+
+function countInWindow(history: readonly VerdictRecord[], periodStart: EpochMs, policy: Policy): { breaches: number; fails: number } {
+  const since = periodStart - policy.detection.window * policy.evaluationPeriodSeconds * 1000;
+  let breaches = 0;
+  let fails = 0;
+  for (const record of history) {
+    if (record.periodStart <= since) continue;
+    if (record.verdict === 'breach' || record.verdict === 'fail') breaches++;
+    if (record.verdict === 'fail') fails++;
+  }
+  return { breaches, fails };
+}
+
+/** Clear periods at the end of the history with no gap between them (a gap is missing evidence). */
+export function trailingClears(history: readonly VerdictRecord[], periodMs: number): number {
+  let count = 0;
+  let next: EpochMs | null = null;
+  for (let i = history.length - 1; i >= 0; i--) {
+    const record = history[i]!;
+    if (record.verdict !== 'clear') break;
+    if (next !== null && next - record.periodStart > periodMs * 1.5) break;
+    count++;
+    next = record.periodStart;
+  }
+  return count;
+}
+
+function describeBreach(verdict: EndpointVerdict): string {
+  const parts = verdict.signals
+    .filter((s) => s.verdict === 'breach')
+    .map((s) => (s.value === null ? `${s.signal} in ALARM` : `${s.signal} ${formatValue(s.value)}${s.unit ? ` ${s.unit}` : ''} past trip ${formatValue(s.trip ?? 0)}${s.unit ? ` ${s.unit}` : ''}`));
+  return parts.join(', ');
+}
+
+export function formatValue(value: number): string {
+  const abs = Math.abs(value);
+  return abs >= 100 ? value.toFixed(0) : abs >= 10 ? value.toFixed(1) : value.toFixed(2);
+}
+
+function pct(fraction: number): string {
+  return `${Math.round(fraction * 100)}%`;
+}
+
+/** Moves one endpoint's state on this period's verdict. */
+export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
+  const { endpoint, verdict, policy, now, periodStart } = input;
+  const periodMs = policy.evaluationPeriodSeconds * 1000;
+  const record: VerdictRecord = { periodStart, verdict: verdict.verdict === 'breach' && verdict.failing ? 'fail' : verdict.verdict };
+  const history = input.fresh ? recordVerdict(input.state.history, record, historyLength(policy)) : input.state.history.slice();
+  const clears = trailingClears(history, periodMs);
+  const state: EndpointState = { ...input.state, history, consecutiveClears: clears };
+  if (!input.fresh) return { state, holds: [] };
+
+  const { breaches, fails } = countInWindow(history, periodStart, policy);
+  const { detection, dwell, shedding, recovery } = policy;
+  const dwellDone = now - state.since >= state.dwellSeconds * 1000;
+  const breaching = verdict.verdict === 'breach';
+  const window = `${detection.window} periods`;
+  const shedStep = Math.min(shedding.maxStep, Math.max(shedding.minStep, shedding.gain * verdict.excess));
+
+  const move = (to: EndpointStatus, reason: ReasonCode, message: string, changes: Partial<EndpointState>): EndpointStepResult => ({
+    state: { ...state, status: to, since: now, stepSince: now, ...changes },
+    transition: { from: state.status, to, reason, message },
+    holds: [],
+  });
+  const hold = (code: ReasonCode, message: string): EndpointStepResult => ({ state, holds: [{ code, message, endpoint }] });
+  const none: EndpointStepResult = { state, holds: [] };
+
+  // Failing (a fail-severity signal, M of N): drain from any state, dwell or not. Safety first.
+  if (breaching && verdict.failing && fails >= detection.breachesToDrain && state.status !== 'drained') {
+    const wasRecovering = state.status === 'recovering';
+    return move('drained', wasRecovering ? 'RECOVERY_FAILED' : 'FAIL_BREACH', `${endpoint} drained: ${describeBreach(verdict)} (${fails} of last ${window})`, {
+      shed: 1,
+      recoveryStep: 0,
+      ...(wasRecovering ? grownDwell(state, policy) : {}),
+    });
+  }
+
+  switch (state.status) {
+    case 'healthy': {
+      if (breaching && breaches >= detection.breachesToDegrade) {
+        return move('degraded', 'M_OF_N_BREACH', `${endpoint} degraded: ${describeBreach(verdict)} (${breaches} of last ${window}); shedding ${pct(shedStep)} of its share`, {
+          shed: shedStep,
+          shedSince: now,
+        } as Partial<EndpointState>);
+      }
+      return none;
+    }
+    case 'degraded': {
+      if (breaching) {
+        // Wait for the last shed to show (Route 53 propagation, resolver TTLs, one CloudWatch
+        // period) before shedding more, or a delayed signal drives the endpoint to zero.
+        const lastShed = state.shedSince ?? state.since;
+        if (now - lastShed < shedding.intervalSeconds * 1000) {
+          return hold('SHED_PROPORTIONAL', `${endpoint} still breaching (${describeBreach(verdict)}); waiting for the last shed to take effect before shedding more`);
+        }
+        const shed = Math.min(1, state.shed + shedStep);
+        if (shed >= 1) return move('drained', 'DRAINED', `${endpoint} drained: still breaching after shedding (${describeBreach(verdict)})`, { shed: 1, recoveryStep: 0 });
+        return {
+          state: { ...state, shed, shedSince: now },
+          holds: [{ code: 'SHED_PROPORTIONAL', message: `${endpoint} still breaching (${describeBreach(verdict)}); shedding ${pct(shed)} of its share`, endpoint }],
+        };
+      }
+      return maybeStartRecovery(state, clears, dwellDone, policy, endpoint, now, move, hold);
+    }
+    case 'drained':
+      return maybeStartRecovery(state, clears, dwellDone, policy, endpoint, now, move, hold);
+    case 'recovering': {
+      const steps = recovery.steps;
+      if (breaching) {
+        // Any breach during recovery sends the endpoint back a step, and makes the next wait longer.
+        const previous = state.recoveryStep > 0 ? steps[state.recoveryStep - 1]! : 0;
+        const to: EndpointStatus = previous > 0 ? 'degraded' : 'drained';
+        return move(to, 'RECOVERY_FAILED', `${endpoint} recovery failed at ${pct(steps[state.recoveryStep] ?? 1)} of baseline: ${describeBreach(verdict)}; back to ${pct(previous)}`, {
+          shed: 1 - previous,
+          shedSince: now,
+          recoveryStep: 0,
+          ...grownDwell(state, policy),
+        } as Partial<EndpointState>);
+      }
+      if (verdict.verdict !== 'clear') {
+        return hold(verdict.verdict === 'unknown' ? 'UNKNOWN_HOLD' : 'HOLD_BAND', `${endpoint} holds recovery at ${pct(steps[state.recoveryStep] ?? 1)} of baseline: verdict ${verdict.verdict}`);
+      }
+      if (now - state.stepSince < recovery.holdSeconds * 1000) return none;
+      const nextStep = state.recoveryStep + 1;
+      if (nextStep >= steps.length) {
+        return move('healthy', 'RECOVERY_COMPLETE', `${endpoint} recovered: back at full baseline`, {
+          shed: 0,
+          recoveryStep: 0,
+          dwellSeconds: dwell.minSeconds,
+          failedRecoveries: 0,
+        });
+      }
+      return {
+        state: { ...state, recoveryStep: nextStep, stepSince: now },
+        transition: undefined,
+        holds: [{ code: 'RECOVERY_STEP', message: `${endpoint} recovery step: ${pct(steps[state.recoveryStep]!)} → ${pct(steps[nextStep]!)} of baseline`, endpoint }],
+      };
+    }
+  }
+}
+
+function grownDwell(state: EndpointState, policy: Policy): Partial<EndpointState> {
+  return {
+    dwellSeconds: Math.min(policy.dwell.maxSeconds, Math.max(policy.dwell.minSeconds, state.dwellSeconds * policy.dwell.growthFactor)),
+    failedRecoveries: state.failedRecoveries + 1,
+  };
+}
+
+function maybeStartRecovery(
+  state: EndpointState,
+  clears: number,
+  dwellDone: boolean,
+  policy: Policy,
+  endpoint: string,
+  now: EpochMs,
+  move: (to: EndpointStatus, reason: ReasonCode, message: string, changes: Partial<EndpointState>) => EndpointStepResult,
+  hold: (code: ReasonCode, message: string) => EndpointStepResult,
+): EndpointStepResult {
+  if (clears < policy.detection.clearsToRecover) return { state, holds: [] };
+  if (!dwellDone) {
+    const left = Math.ceil((state.dwellSeconds * 1000 - (now - state.since)) / 1000);
+    return hold('DWELL_HOLD', `${endpoint} clear for ${clears} periods but stays ${state.status} for its dwell (${left} s left of ${state.dwellSeconds} s)`);
+  }
+  // Start at the first restore step above what the endpoint carries now.
+  const factor = trafficFactor(state, policy);
+  const steps = policy.recovery.steps;
+  let step = steps.findIndex((s) => s > factor + 1e-9);
+  if (step < 0) step = steps.length - 1;
+  return move('recovering', 'CLEARS_TO_RECOVER', `${endpoint} recovering: clear for ${clears} periods; restoring ${pct(steps[step]!)} of baseline`, { recoveryStep: step });
+}

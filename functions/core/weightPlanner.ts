@@ -1,0 +1,146 @@
+/**
+ * Weight planning: from each endpoint's intended fraction of its baseline to the weights that
+ * carry it out. Traffic an endpoint sheds has to go somewhere, and Route 53 weights are
+ * relative, so "somewhere" is decided here explicitly: healthy actives first, then standbys,
+ * then overflow endpoints, never past an endpoint's warm headroom. What no one can take is given
+ * back to degraded endpoints (shed less, and say so) — overloading the healthy region too would
+ * turn one incident into two.
+ */
+import type { EndpointConfig, Policy } from './config.js';
+import type { EndpointState, Reason, Weights } from './types.js';
+
+export interface PlanEndpoint {
+  readonly config: EndpointConfig;
+  readonly state: EndpointState;
+  /** Fraction of its baseline the endpoint should carry on its own account (state, overrides). */
+  readonly factor: number;
+  /** May take traffic others shed (healthy, not breaching, not drained by an operator). */
+  readonly receiver: boolean;
+  /** Drained by an operator: kept at zero unless a safety rule needs it. */
+  readonly maintenance: boolean;
+  /** Failing (errors, hard-down) rather than slow: never given traffic back for capacity. */
+  readonly failing: boolean;
+}
+
+export interface PlanResult {
+  /** Real-valued weights in baseline units; only their ratios matter. */
+  readonly weights: Weights;
+  readonly blocked: readonly Reason[];
+}
+
+const tiers = ['active', 'standby', 'overflow'] as const;
+
+/**
+ * Largest share of all traffic an endpoint may carry: its `maxShare`, and, when demand is known,
+ * what its warm capacity can serve at the target utilisation.
+ */
+export function capacityShare(config: EndpointConfig, demandRps: number | null): number {
+  const { warmRps, maxShare, targetUtilization } = config.capacity;
+  if (warmRps === undefined || demandRps === null || demandRps <= 0) return maxShare;
+  return Math.min(maxShare, (warmRps * targetUtilization) / demandRps);
+}
+
+/** Plans real-valued weights for one service. */
+export function planWeights(endpoints: readonly PlanEndpoint[], demandRps: number | null, policy: Policy): PlanResult {
+  const blocked: Reason[] = [];
+  const total = endpoints.reduce((sum, e) => sum + e.config.baselineWeight, 0);
+  const weights: Weights = {};
+  let freed = 0;
+  for (const e of endpoints) {
+    const own = e.config.baselineWeight * e.factor;
+    weights[e.config.setIdentifier] = own;
+    freed += e.config.baselineWeight - own;
+  }
+
+  // Hand the freed weight to receivers, tier by tier, each up to its headroom (water-filling).
+  let remaining = freed;
+  for (const role of tiers) {
+    if (remaining <= 1e-9) break;
+    const tier = endpoints.filter((e) => e.receiver && e.config.role === role);
+    remaining = fill(tier, remaining, total, demandRps, weights);
+  }
+
+  if (remaining > 1e-9) {
+    // Nobody has room: shed less from slow-but-serving endpoints rather than overload the healthy
+    // ones. A failing endpoint is not given traffic back: errors are worse than queueing.
+    const degraded = endpoints.filter((e) => (e.state.status === 'degraded' || e.state.status === 'drained') && !e.failing && !e.maintenance);
+    const room = degraded.reduce((sum, e) => sum + (e.config.baselineWeight - weights[e.config.setIdentifier]!), 0);
+    if (room > 1e-9) {
+      const giveBack = Math.min(room, remaining);
+      for (const e of degraded) {
+        const id = e.config.setIdentifier;
+        weights[id] = weights[id]! + (giveBack * (e.config.baselineWeight - weights[id]!)) / room;
+      }
+      remaining -= giveBack;
+      blocked.push({
+        code: 'CAPACITY_LIMITED',
+        message: `shedding less from ${degraded.map((e) => e.config.setIdentifier).join(', ')}: the other endpoints have no warm headroom for it`,
+      });
+    }
+    if (remaining > 1e-9) {
+      const receivers = endpoints.filter((e) => e.receiver && weights[e.config.setIdentifier]! > 0);
+      blocked.push({
+        code: 'CAPACITY_LIMITED',
+        message:
+          receivers.length > 0
+            ? `${receivers.map((e) => e.config.setIdentifier).join(', ')} will run past warm capacity: no endpoint has headroom for ${Math.round((remaining / total) * 100)}% of the traffic`
+            : `no endpoint can take the ${Math.round((remaining / total) * 100)}% of the traffic being shed`,
+      });
+    }
+  }
+
+  keepMinimumServing(endpoints, weights, total, policy, blocked);
+  return { weights, blocked };
+}
+
+function fill(tier: readonly PlanEndpoint[], amount: number, total: number, demandRps: number | null, weights: Weights): number {
+  let remaining = amount;
+  let open = tier.filter((e) => headroom(e, total, demandRps, weights) > 1e-9);
+  while (remaining > 1e-9 && open.length > 0) {
+    // Proportional to baseline within a tier; a tier of zero-baseline standbys shares by capacity.
+    const basis = (e: PlanEndpoint) => (e.config.baselineWeight > 0 ? e.config.baselineWeight : capacityShare(e.config, demandRps));
+    const useBaseline = open.some((e) => e.config.baselineWeight > 0);
+    const weightOf = (e: PlanEndpoint) => (useBaseline ? e.config.baselineWeight : basis(e));
+    const sum = open.reduce((s, e) => s + weightOf(e), 0);
+    if (sum <= 0) break;
+    let given = 0;
+    for (const e of open) {
+      const id = e.config.setIdentifier;
+      const share = (remaining * weightOf(e)) / sum;
+      const add = Math.min(share, headroom(e, total, demandRps, weights));
+      weights[id] = weights[id]! + add;
+      given += add;
+    }
+    remaining -= given;
+    if (given <= 1e-12) break;
+    open = open.filter((e) => headroom(e, total, demandRps, weights) > 1e-9);
+  }
+  return remaining;
+}
+
+function headroom(e: PlanEndpoint, total: number, demandRps: number | null, weights: Weights): number {
+  return capacityShare(e.config, demandRps) * total - weights[e.config.setIdentifier]!;
+}
+
+/** Keeps `minHealthyEndpoints` serving, and never lets every weight reach zero. */
+function keepMinimumServing(endpoints: readonly PlanEndpoint[], weights: Weights, total: number, policy: Policy, blocked: Reason[]): void {
+  const serving = endpoints.filter((e) => weights[e.config.setIdentifier]! > 1e-9).length;
+  const needed = Math.max(1, policy.safety.minHealthyEndpoints) - serving;
+  if (needed <= 0) return;
+  // The least bad first: slow before failing, operator-drained last, larger baselines first.
+  const rank = (e: PlanEndpoint) => (e.maintenance ? 3 : e.state.status === 'drained' ? 2 : e.state.status === 'degraded' ? 1 : 0);
+  const candidates = endpoints
+    .filter((e) => weights[e.config.setIdentifier]! <= 1e-9)
+    .slice()
+    .sort((a, b) => rank(a) - rank(b) || b.config.baselineWeight - a.config.baselineWeight);
+  const firstStep = policy.recovery.steps[0] ?? 0.1;
+  for (const e of candidates.slice(0, needed)) {
+    const id = e.config.setIdentifier;
+    weights[id] = Math.max(e.config.baselineWeight * firstStep, total * 0.01, 1e-6);
+    blocked.push({
+      code: 'MIN_HEALTHY_ENDPOINTS',
+      endpoint: id,
+      message: `${id} kept serving at ${Math.round(firstStep * 100)}% of baseline: at least ${policy.safety.minHealthyEndpoints} endpoint(s) must keep traffic`,
+    });
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Route 53 weights are integers 0–255 and only their ratios matter. These turn intended shares
+ * into integers that keep the ratios (largest remainder, not naive rounding, which can lose or
+ * invent a whole point per record) and measure how much traffic a change moves.
+ */
+import type { Weights } from './types.js';
+
+/** Route 53's largest weight. */
+export const MAX_WEIGHT = 255;
+
+/** Each record's share of the traffic; all-zero weights split evenly, as Route 53 does. */
+export function sharesOf(weights: Readonly<Weights>, ids: readonly string[]): Weights {
+  let total = 0;
+  for (const id of ids) total += Math.max(0, weights[id] ?? 0);
+  const shares: Weights = {};
+  for (const id of ids) shares[id] = total > 0 ? Math.max(0, weights[id] ?? 0) / total : 1 / ids.length;
+  return shares;
+}
+
+/** Share of all traffic that moves between two weight sets: half the L1 distance of their shares. */
+export function shareMoved(from: Readonly<Weights>, to: Readonly<Weights>, ids: readonly string[]): number {
+  const a = sharesOf(from, ids);
+  const b = sharesOf(to, ids);
+  let sum = 0;
+  for (const id of ids) sum += Math.abs((a[id] ?? 0) - (b[id] ?? 0));
+  return sum / 2;
+}
+
+/**
+ * Integer weights summing to `total` (or fewer, so no weight exceeds 255) with the given real
+ * proportions, by the largest-remainder method. Every record meant to carry traffic gets at least
+ * 1: rounding must never silently drain an endpoint.
+ */
+export function integerWeights(intended: Readonly<Weights>, ids: readonly string[], total: number): Weights {
+  let sum = 0;
+  let max = 0;
+  for (const id of ids) {
+    const w = Math.max(0, intended[id] ?? 0);
+    sum += w;
+    if (w > max) max = w;
+  }
+  const out: Weights = {};
+  if (sum <= 0) {
+    for (const id of ids) out[id] = 0;
+    return out;
+  }
+  const positive = ids.filter((id) => (intended[id] ?? 0) > 0).length;
+  // Keep the largest record within 255, and the total large enough that each positive record can get 1.
+  const scaledTotal = Math.max(positive, Math.min(Math.round(total), Math.floor((MAX_WEIGHT * sum) / max)));
+  const remainders: { id: string; rest: number }[] = [];
+  let assigned = 0;
+  for (const id of ids) {
+    const exact = (Math.max(0, intended[id] ?? 0) / sum) * scaledTotal;
+    const floor = Math.floor(exact + 1e-9);
+    out[id] = floor;
+    assigned += floor;
+    remainders.push({ id, rest: exact - floor });
+  }
+  // Ties go to the earlier record, so the result never depends on anything but the input.
+  remainders.sort((a, b) => b.rest - a.rest);
+  for (let i = 0; assigned < scaledTotal && i < remainders.length; i++) {
+    const id = remainders[i]!.id;
+    out[id] = out[id]! + 1;
+    assigned++;
+  }
+  for (const id of ids) {
+    if ((intended[id] ?? 0) > 0 && out[id] === 0) {
+      // Take the point from the largest record; it cannot be the only positive one.
+      const donor = ids.reduce((best, other) => (out[other]! > out[best]! ? other : best), ids[0]!);
+      out[donor] = out[donor]! - 1;
+      out[id] = 1;
+    }
+  }
+  return out;
+}
