@@ -34,6 +34,8 @@ export interface MetricSeries {
   readonly sampleCounts?: readonly Datapoint[];
   /** False when the source said its answer was partial or failed for this query. */
   readonly complete: boolean;
+  /** Why the series is incomplete, when the source said (an API error, a CloudWatch message). */
+  readonly error?: string;
 }
 
 export interface AlarmRef {
@@ -50,3 +52,13 @@ export interface MetricsSource {
   /** Current alarm states by key; an alarm that does not exist is missing from the map. */
   fetchAlarmStates(alarms: readonly AlarmRef[]): Promise<ReadonlyMap<string, AlarmState>>;
 }
+
+/** Identity of a metric series: the same metric, statistic, period, region and account. */
+export function metricIdentity(query: ResolvedMetricQuery): string {
+  const dimensions = Object.entries(query.dimensions)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  return [query.region, query.accountRoleArn ?? '', query.namespace, query.metricName, dimensions, query.statistic, query.periodSeconds].join('|');
+}
+

@@ -34,6 +34,10 @@ export interface Notice {
   readonly drift?: DriftReport;
   /** Who or what triggered the evaluation. */
   readonly trigger: string;
+  /** Id of the decision (also in the audit log and the Route 53 change comment). */
+  readonly decisionId?: string;
+  /** Route 53 change ids of an applied change. */
+  readonly changeIds?: readonly string[];
 }
 
 export interface Notifier {

@@ -5,16 +5,9 @@
  */
 import { percentileOf, type MetricQuery, type ServiceConfig } from '../../core/config.js';
 import type { AlarmState, EpochMs } from '../../core/types.js';
-import type { AlarmRef, Datapoint, MetricRequest, MetricSeries, MetricWindow, MetricsSource, ResolvedMetricQuery } from '../../ports/metrics.js';
+import { metricIdentity, type AlarmRef, type Datapoint, type MetricRequest, type MetricSeries, type MetricWindow, type MetricsSource, type ResolvedMetricQuery } from '../../ports/metrics.js';
 
-/** Identity of a metric series: the same metric, statistic, period, region and account. */
-export function metricIdentity(query: ResolvedMetricQuery): string {
-  const dimensions = Object.entries(query.dimensions)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
-  return [query.region, query.accountRoleArn ?? '', query.namespace, query.metricName, dimensions, query.statistic, query.periodSeconds].join('|');
-}
+export { metricIdentity };
 
 function alarmIdentity(ref: { name?: string; arn?: string; region: string }): string {
   if (ref.arn) {

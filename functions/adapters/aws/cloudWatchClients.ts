@@ -1,0 +1,61 @@
+/**
+ * One CloudWatch client per region and account role: CloudWatch is regional, and metrics of
+ * another account are read with credentials from STS AssumeRole on that account's role. Clients
+ * are created once per cold start and reused.
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+
+interface AssumedCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string | undefined;
+  readonly expiration?: Date | undefined;
+}
+export type CredentialProvider = () => Promise<AssumedCredentials>;
+import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
+import { AwsCallError, isTransientAwsError } from './errors.js';
+
+export interface CloudWatchClientsOptions {
+  /** STS client used to assume account roles; required only when a signal names `accountRoleArn`. */
+  readonly sts?: STSClient;
+  /** RoleSessionName for assumed roles (shows in the other account's CloudTrail). @default 'steer53' */
+  readonly sessionName?: string;
+  /** Builds a client; tests pass one returning mocked clients. @default new CloudWatchClient(config) */
+  readonly createClient?: (config: { region: string; credentials?: CredentialProvider }) => CloudWatchClient;
+}
+
+export class CloudWatchClients {
+  readonly #clients = new Map<string, CloudWatchClient>();
+  readonly #options: CloudWatchClientsOptions;
+
+  constructor(options: CloudWatchClientsOptions = {}) {
+    this.#options = options;
+  }
+
+  /** The client for a region, in this account or (with `roleArn`) in the role's account. */
+  clientFor(region: string, roleArn?: string): CloudWatchClient {
+    const key = `${region}|${roleArn ?? ''}`;
+    let client = this.#clients.get(key);
+    if (!client) {
+      const create = this.#options.createClient ?? ((config) => new CloudWatchClient(config));
+      client = create(roleArn ? { region, credentials: this.#assumeRole(roleArn) } : { region });
+      this.#clients.set(key, client);
+    }
+    return client;
+  }
+
+  /** A credential provider for the role; the SDK caches its answer until shortly before `expiration`. */
+  #assumeRole(roleArn: string): CredentialProvider {
+    return async (): Promise<AssumedCredentials> => {
+      const sts = this.#options.sts;
+      if (!sts) throw new Error(`cannot read metrics with role ${roleArn}: no STS client was given to the CloudWatch adapter`);
+      try {
+        const { Credentials: c } = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: this.#options.sessionName ?? 'steer53' }));
+        if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error('AssumeRole returned no credentials');
+        return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+      } catch (error) {
+        throw new AwsCallError({ operation: 'sts:AssumeRole', target: roleArn }, error, isTransientAwsError(error));
+      }
+    };
+  }
+}

@@ -1,0 +1,217 @@
+/**
+ * CloudWatch adapter of the metrics port. All of a tick's queries go to GetMetricData in as few
+ * calls as the 500-query limit allows, per region and account role (CloudWatch is regional);
+ * identical queries from several services are asked once. Percentiles are asked together with the
+ * SampleCount of the same metric, so the engine can call a p99 of a dozen requests `unknown`.
+ * Alarm states come from DescribeAlarms (metric and composite alarms).
+ */
+import {
+  DescribeAlarmsCommand,
+  GetMetricDataCommand,
+  type MetricDataQuery,
+  type MetricDataResult,
+} from '@aws-sdk/client-cloudwatch';
+import { percentileOf } from '../../core/config.js';
+import { AlarmStates, type AlarmState } from '../../core/types.js';
+import { metricIdentity, type AlarmRef, type Datapoint, type MetricRequest, type MetricSeries, type MetricWindow, type MetricsSource, type ResolvedMetricQuery } from '../../ports/metrics.js';
+import type { CloudWatchClients } from './cloudWatchClients.js';
+import { AwsCallError, isTransientAwsError } from './errors.js';
+
+/** GetMetricData accepts at most 500 MetricDataQuery entries per call. */
+export const MAX_QUERIES_PER_CALL = 500;
+/** DescribeAlarms accepts at most 100 alarm names per call. */
+export const MAX_ALARM_NAMES_PER_CALL = 100;
+
+export interface CloudWatchMetricsOptions {
+  readonly clients: CloudWatchClients;
+}
+
+interface UniqueQuery {
+  readonly identity: string;
+  readonly query: ResolvedMetricQuery;
+  readonly keys: string[];
+}
+
+const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:([a-z0-9-]+):\d{12}:alarm:(.+)$/;
+
+export class CloudWatchMetrics implements MetricsSource {
+  readonly #clients: CloudWatchClients;
+
+  constructor(options: CloudWatchMetricsOptions) {
+    this.#clients = options.clients;
+  }
+
+  async fetchMetrics(requests: readonly MetricRequest[], window: MetricWindow): Promise<ReadonlyMap<string, MetricSeries>> {
+    // Group by client (region + role), asking each distinct metric once.
+    const groups = new Map<string, Map<string, UniqueQuery>>();
+    for (const request of requests) {
+      const groupKey = `${request.query.region}|${request.query.accountRoleArn ?? ''}`;
+      let group = groups.get(groupKey);
+      if (!group) groups.set(groupKey, (group = new Map()));
+      const identity = metricIdentity(request.query);
+      const existing = group.get(identity);
+      if (existing) existing.keys.push(request.key);
+      else group.set(identity, { identity, query: request.query, keys: [request.key] });
+    }
+    const out = new Map<string, MetricSeries>();
+    // Regions are independent: ask them in parallel; one failing region leaves the others usable.
+    await Promise.all(
+      [...groups.values()].map(async (group) => {
+        const unique = [...group.values()];
+        const first = unique[0]!.query;
+        let results: Map<string, MetricSeries>;
+        try {
+          results = await this.#fetchGroup(first.region, first.accountRoleArn, unique, window);
+        } catch (error) {
+          const failure = error instanceof AwsCallError ? error : new AwsCallError({ operation: 'cloudwatch:GetMetricData', target: first.region }, error, true);
+          results = new Map(unique.map((u) => [u.identity, { values: [], complete: false, error: failure.message }]));
+        }
+        for (const u of unique) for (const key of u.keys) out.set(key, results.get(u.identity) ?? { values: [], complete: false });
+      }),
+    );
+    return out;
+  }
+
+  async #fetchGroup(region: string, roleArn: string | undefined, unique: readonly UniqueQuery[], window: MetricWindow): Promise<Map<string, MetricSeries>> {
+    const client = this.#clients.clientFor(region, roleArn);
+    const target = roleArn ? `${region} (${roleArn})` : region;
+    // Query ids: `m<i>` for the statistic, `m<i>n` for its SampleCount (ids must start lowercase).
+    const chunks: MetricDataQuery[][] = [];
+    let chunk: MetricDataQuery[] = [];
+    unique.forEach((u, i) => {
+      const pair = queriesFor(u.query, `m${i}`);
+      // Keep a percentile and its SampleCount in the same call.
+      if (chunk.length + pair.length > MAX_QUERIES_PER_CALL) {
+        chunks.push(chunk);
+        chunk = [];
+      }
+      chunk.push(...pair);
+    });
+    if (chunk.length > 0) chunks.push(chunk);
+
+    const collected = new Map<string, { timestamps: number[]; values: number[]; complete: boolean; messages: string[] }>();
+    for (const queries of chunks) {
+      let nextToken: string | undefined;
+      do {
+        let response;
+        try {
+          response = await client.send(
+            new GetMetricDataCommand({
+              MetricDataQueries: queries,
+              StartTime: new Date(window.startTime),
+              EndTime: new Date(window.endTime),
+              ScanBy: 'TimestampAscending',
+              ...(nextToken ? { NextToken: nextToken } : {}),
+            }),
+          );
+        } catch (error) {
+          throw new AwsCallError({ operation: 'cloudwatch:GetMetricData', target }, error, isTransientAwsError(error));
+        }
+        for (const result of response.MetricDataResults ?? []) collect(collected, result);
+        nextToken = response.NextToken;
+      } while (nextToken);
+    }
+
+    const out = new Map<string, MetricSeries>();
+    unique.forEach((u, i) => {
+      const main = collected.get(`m${i}`);
+      const counts = collected.get(`m${i}n`);
+      const percentile = percentileOf(u.query.statistic) !== undefined;
+      const periodMs = u.query.periodSeconds * 1000;
+      // Only complete periods: a datapoint whose period ends after the window's end is still filling.
+      const within = (d: Datapoint) => d.timestamp >= window.startTime && d.timestamp + periodMs <= window.endTime;
+      const complete = (main?.complete ?? true) && (!percentile || (counts?.complete ?? true));
+      const messages = [...(main?.messages ?? []), ...(counts?.messages ?? [])];
+      out.set(u.identity, {
+        values: toDatapoints(main).filter(within),
+        ...(percentile ? { sampleCounts: toDatapoints(counts).filter(within) } : {}),
+        complete,
+        ...(messages.length > 0 ? { error: messages.join('; ') } : {}),
+      });
+    });
+    return out;
+  }
+
+  async fetchAlarmStates(alarms: readonly AlarmRef[]): Promise<ReadonlyMap<string, AlarmState>> {
+    // By region; an ARN carries its own region and name.
+    const byRegion = new Map<string, Map<string, string[]>>();
+    for (const alarm of alarms) {
+      const match = alarm.arn ? ALARM_ARN.exec(alarm.arn) : null;
+      const region = match ? match[1]! : alarm.region;
+      const name = match ? match[2]! : alarm.name;
+      if (!name) continue;
+      let names = byRegion.get(region);
+      if (!names) byRegion.set(region, (names = new Map()));
+      names.set(name, [...(names.get(name) ?? []), alarm.key]);
+    }
+    const out = new Map<string, AlarmState>();
+    await Promise.all(
+      [...byRegion].map(async ([region, names]) => {
+        const client = this.#clients.clientFor(region);
+        const all = [...names.keys()];
+        for (let i = 0; i < all.length; i += MAX_ALARM_NAMES_PER_CALL) {
+          const slice = all.slice(i, i + MAX_ALARM_NAMES_PER_CALL);
+          let nextToken: string | undefined;
+          do {
+            let response;
+            try {
+              response = await client.send(
+                new DescribeAlarmsCommand({ AlarmNames: slice, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], ...(nextToken ? { NextToken: nextToken } : {}) }),
+              );
+            } catch (error) {
+              throw new AwsCallError({ operation: 'cloudwatch:DescribeAlarms', target: region }, error, isTransientAwsError(error));
+            }
+            for (const alarm of [...(response.MetricAlarms ?? []), ...(response.CompositeAlarms ?? [])]) {
+              const state = alarm.StateValue;
+              if (!alarm.AlarmName || !isAlarmState(state)) continue;
+              for (const key of names.get(alarm.AlarmName) ?? []) out.set(key, state);
+            }
+            nextToken = response.NextToken;
+          } while (nextToken);
+        }
+      }),
+    );
+    return out;
+  }
+}
+
+function isAlarmState(value: unknown): value is AlarmState {
+  return value === AlarmStates.OK || value === AlarmStates.ALARM || value === AlarmStates.INSUFFICIENT_DATA;
+}
+
+/** The GetMetricData queries for one metric: its statistic, and SampleCount for a percentile. */
+export function queriesFor(query: ResolvedMetricQuery, id: string): MetricDataQuery[] {
+  const metric = {
+    Namespace: query.namespace,
+    MetricName: query.metricName,
+    Dimensions: Object.entries(query.dimensions).map(([Name, Value]) => ({ Name, Value })),
+  };
+  const queries: MetricDataQuery[] = [{ Id: id, MetricStat: { Metric: metric, Period: query.periodSeconds, Stat: query.statistic }, ReturnData: true }];
+  if (percentileOf(query.statistic) !== undefined) {
+    queries.push({ Id: `${id}n`, MetricStat: { Metric: metric, Period: query.periodSeconds, Stat: 'SampleCount' }, ReturnData: true });
+  }
+  return queries;
+}
+
+function collect(into: Map<string, { timestamps: number[]; values: number[]; complete: boolean; messages: string[] }>, result: MetricDataResult): void {
+  if (!result.Id) return;
+  let entry = into.get(result.Id);
+  if (!entry) into.set(result.Id, (entry = { timestamps: [], values: [], complete: true, messages: [] }));
+  const timestamps = result.Timestamps ?? [];
+  const values = result.Values ?? [];
+  for (let i = 0; i < Math.min(timestamps.length, values.length); i += 1) {
+    entry.timestamps.push(new Date(timestamps[i]!).getTime());
+    entry.values.push(values[i]!);
+  }
+  // PartialData with a NextToken is simply paging; the final page says Complete. InternalError or
+  // Forbidden mean the query's data is not all there.
+  if (result.StatusCode === 'InternalError' || result.StatusCode === 'Forbidden') entry.complete = false;
+  for (const message of result.Messages ?? []) entry.messages.push(`${message.Code ?? ''} ${message.Value ?? ''}`.trim());
+}
+
+function toDatapoints(entry: { timestamps: number[]; values: number[] } | undefined): Datapoint[] {
+  if (!entry) return [];
+  const byTime = new Map<number, number>();
+  entry.timestamps.forEach((t, i) => byTime.set(t, entry.values[i]!));
+  return [...byTime].sort(([a], [b]) => a - b).map(([timestamp, value]) => ({ timestamp, value }));
+}

@@ -1,0 +1,9 @@
+/** AWS implementations of the ports. */
+export { Route53Weights, normaliseDnsName, MAX_CHANGES_PER_BATCH, type Route53WeightsOptions } from './route53Weights.js';
+export { CloudWatchMetrics, queriesFor, MAX_QUERIES_PER_CALL, type CloudWatchMetricsOptions } from './cloudWatchMetrics.js';
+export { CloudWatchClients, type CloudWatchClientsOptions } from './cloudWatchClients.js';
+export { DynamoStateStore, servicePartitionKey, auditSortKey, STATE_SORT_KEY, AUDIT_PREFIX, type DynamoStateStoreOptions } from './dynamoStateStore.js';
+export { SnsNotifier, type SnsNotifierOptions } from './snsNotifier.js';
+export { EventBridgePublisher, MAX_ENTRIES_PER_CALL, type EventBridgePublisherOptions } from './eventBridgePublisher.js';
+export { withBackoff, realSleep, type BackoffOptions } from './backoff.js';
+export * from './errors.js';

@@ -1,0 +1,182 @@
+/**
+ * Renders a notice for people: a subject that fits SNS's limit and says what happened, and a body
+ * an on-call engineer can act on from one screen (before/after weights, the signals against their
+ * thresholds, the reasons, and how to freeze or override). Pure: the SNS adapter, the CLI and the
+ * simulator all render with it.
+ */
+import type { EndpointState, SignalVerdict, Weights } from '../core/types.js';
+import type { Notice } from '../ports/notifier.js';
+
+/** SNS subjects must be ASCII, without line breaks, and under 100 characters. */
+export const MAX_SUBJECT_LENGTH = 99;
+
+/** `2400 ms` → `2.4 s`: latency thresholds read best in seconds once past a second. */
+export function formatMeasure(value: number, unit: string): string {
+  if (unit === 'ms' && Math.abs(value) >= 1000) return `${(value / 1000).toFixed(1)} s`;
+  if (unit === 's') return `${value.toFixed(Math.abs(value) < 10 ? 1 : 0)} s`;
+  if (unit === '%') return `${round(value)}%`;
+  return unit === '' ? `${round(value)}` : `${round(value)} ${unit}`;
+}
+
+function round(value: number): string {
+  return String(Math.abs(value) >= 100 ? Math.round(value) : Math.round(value * 10) / 10);
+}
+
+function ascii(text: string): string {
+  return text.replace(/→/g, '->').replace(/[^\x20-\x7e]/g, '?');
+}
+
+/** Breaching periods out of the recent window, e.g. `3 of 5 min`. */
+function breachCount(state: EndpointState | undefined, periodSeconds: number): string | undefined {
+  if (!state || state.history.length === 0) return undefined;
+  const breaches = state.history.filter((h) => h.verdict === 'breach' || h.verdict === 'fail').length;
+  const n = state.history.length;
+  return periodSeconds === 60 ? `${breaches} of ${n} min` : `${breaches} of ${n} periods`;
+}
+
+function worstSignal(signals: readonly SignalVerdict[]): SignalVerdict | undefined {
+  return [...signals].filter((s) => s.verdict === 'breach').sort((a, b) => b.excess - a.excess)[0];
+}
+
+function signalComparison(signal: SignalVerdict): string {
+  if (signal.value === null) return `${signal.statistic ?? signal.signal} missing`;
+  const label = signal.statistic ?? signal.signal;
+  if (signal.trip === null) return `${signal.signal} ${signal.verdict}`;
+  const lowerIsWorse = signal.clear !== null && signal.clear > signal.trip;
+  return `${label} ${formatMeasure(signal.value, signal.unit)} ${lowerIsWorse ? '<' : '>'} ${formatMeasure(signal.trip, signal.unit)}`;
+}
+
+export function noticeSubject(notice: Notice): string {
+  const prefix = `[steer53] ${notice.service.dnsName}: `;
+  const decision = notice.decision;
+  let what: string;
+  let why = '';
+  if (notice.kind === 'drift-detected' && notice.drift) {
+    what = `weights changed outside steer53 (${notice.drift.endpoints.map((id) => `${id} ${notice.drift!.expected[id] ?? '?'}->${notice.drift!.actual[id] ?? '?'}`).join(', ')})`;
+  } else if (decision && decision.changes.length > 0) {
+    // The biggest cut first: that is where the incident is.
+    const changes = [...decision.changes].sort((a, b) => a.to - a.from - (b.to - b.from));
+    const shown = changes.slice(0, 2).map((c) => `${c.setIdentifier} ${c.from}->${c.to}`);
+    what = shown.join(', ') + (changes.length > 2 ? ` +${changes.length - 2} more` : '');
+    const focus = changes[0]!.setIdentifier;
+    const verdict = decision.verdicts[focus];
+    const signal = verdict ? worstSignal(verdict.signals) : undefined;
+    if (signal) {
+      const count = breachCount(notice.state?.endpoints[focus], notice.service.policy.evaluationPeriodSeconds);
+      why = ` (${signalComparison(signal)}${count ? `, ${count}` : ''})`;
+    } else {
+      why = ` (${notice.reason})`;
+    }
+  } else if (decision && decision.blocked.length > 0) {
+    what = `shift blocked (${decision.blocked[0]!.code})`;
+  } else {
+    what = decision?.notifications[0]?.summary ?? notice.reason;
+  }
+  const full = ascii(prefix + what + why);
+  if (full.length <= MAX_SUBJECT_LENGTH) return full;
+  const short = ascii(prefix + what);
+  if (short.length <= MAX_SUBJECT_LENGTH) return short;
+  return `${short.slice(0, MAX_SUBJECT_LENGTH - 3)}...`;
+}
+
+function share(weights: Weights, id: string): string {
+  const total = Object.values(weights).reduce((a, b) => a + b, 0);
+  return total === 0 ? '-' : `${Math.round(((weights[id] ?? 0) / total) * 100)}%`;
+}
+
+function table(rows: readonly (readonly string[])[]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => '  ' + r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   '));
+}
+
+export function noticeBody(notice: Notice): string {
+  const s = notice.service;
+  const d = notice.decision;
+  const lines: string[] = [];
+  const headline =
+    notice.kind === 'drift-detected'
+      ? `Route 53 weights of ${s.dnsName} were changed outside steer53.`
+      : notice.kind === 'shift-blocked'
+        ? `steer53 wanted to move traffic for ${s.dnsName}, and a safety rule or override stopped it.`
+        : notice.kind === 'traffic-shifted'
+          ? `steer53 moved traffic for ${s.dnsName}.`
+          : `steer53 changed the state of ${s.dnsName}'s endpoints.`;
+  lines.push(headline, '');
+  lines.push(`Service:   ${s.name} (${s.dnsName} ${s.recordType}, hosted zone ${s.hostedZoneId})`);
+  lines.push(`Severity:  ${notice.severity}    Reason: ${notice.reason}${d ? `    Mode: ${d.mode}` : ''}`);
+  lines.push(`Trigger:   ${notice.trigger}`);
+  if (d) lines.push(`Decided:   ${new Date(d.at).toISOString()} (period from ${new Date(d.periodStart).toISOString()})${d.emergency ? '  EMERGENCY' : ''}`);
+  if (notice.decisionId) lines.push(`Decision:  ${notice.decisionId}${notice.changeIds && notice.changeIds.length > 0 ? `  (Route 53 change ${notice.changeIds.join(', ')})` : ''}`);
+
+  if (notice.drift) {
+    lines.push('', 'Weights (steer53 last wrote → Route 53 holds now):');
+    const ids = [...new Set([...Object.keys(notice.drift.expected), ...Object.keys(notice.drift.actual)])];
+    lines.push(...table([['endpoint', 'expected', 'actual'], ...ids.map((id) => [id, String(notice.drift!.expected[id] ?? '-'), String(notice.drift!.actual[id] ?? '-')])]));
+    lines.push('', 'steer53 treats Route 53 as the truth for its next decision. If the edit was deliberate, freeze or pin the service so', 'steer53 does not move it back; otherwise nothing is needed.');
+  }
+
+  if (d) {
+    const ids = Object.keys({ ...d.currentWeights, ...d.targetWeights });
+    const after: Weights = { ...d.currentWeights };
+    for (const c of d.changes) after[c.setIdentifier] = c.to;
+    lines.push('', 'Weights (Route 53 weighted records):');
+    lines.push(
+      ...table([
+        ['endpoint', 'before', 'after', 'share before', 'share after'],
+        ...ids.map((id) => [id, String(d.currentWeights[id] ?? '-'), String(after[id] ?? '-'), share(d.currentWeights, id), share(after, id)]),
+      ]),
+    );
+    if (d.changes.length === 0) lines.push('  (no weight was changed)');
+
+    if (d.reasons.length > 0) {
+      lines.push('', 'Why:');
+      for (const r of d.reasons) lines.push(`  - [${r.code}]${r.endpoint ? ` ${r.endpoint}:` : ''} ${r.message}`);
+    }
+    if (d.transitions.length > 0) {
+      lines.push('', 'Endpoint states:');
+      for (const t of d.transitions) lines.push(`  - ${t.endpoint}: ${t.from} → ${t.to} [${t.reason}] ${t.message}`);
+    }
+    if (d.blocked.length > 0) {
+      lines.push('', 'Blocked:');
+      for (const b of d.blocked) lines.push(`  - [${b.code}]${b.endpoint ? ` ${b.endpoint}:` : ''} ${b.message}`);
+    }
+
+    const signalRows: string[][] = [['endpoint', 'signal', 'value', 'trip', 'clear', 'samples', 'verdict']];
+    for (const [id, verdict] of Object.entries(d.verdicts)) {
+      for (const sig of verdict.signals) {
+        const lowerIsWorse = sig.trip !== null && sig.clear !== null && sig.clear > sig.trip;
+        signalRows.push([
+          id,
+          `${sig.signal}${sig.statistic ? ` ${sig.statistic}` : ''}`,
+          sig.value === null ? 'missing' : formatMeasure(sig.value, sig.unit),
+          sig.trip === null ? '-' : `${lowerIsWorse ? '<' : '>'} ${formatMeasure(sig.trip, sig.unit)}`,
+          sig.clear === null ? '-' : `${lowerIsWorse ? '>' : '<'} ${formatMeasure(sig.clear, sig.unit)}`,
+          sig.sampleCount === null ? '-' : String(sig.sampleCount),
+          sig.verdict + (sig.unknownCause ? ` (${sig.unknownCause})` : ''),
+        ]);
+      }
+      const count = breachCount(notice.state?.endpoints[id], s.policy.evaluationPeriodSeconds);
+      if (count) signalRows.push([id, 'breaching periods', count, `${s.policy.detection.breachesToDegrade} of ${s.policy.detection.window} degrade`, '', '', verdict.verdict]);
+    }
+    if (signalRows.length > 1) {
+      lines.push('', 'Signals (value against thresholds):');
+      lines.push(...table(signalRows));
+    }
+  }
+
+  const pin = d ? Object.entries(d.currentWeights).map(([id, w]) => `${id}=${w}`).join(',') : '';
+  lines.push(
+    '',
+    'What you can do:',
+    `  Stop automatic changes:     npx steer53 freeze ${s.name} --reason "<why>"`,
+    `  Pin weights for a while:    npx steer53 override ${s.name} --weights ${pin || '<endpoint>=<weight>,...'} --for 1h --reason "<why>"`,
+    `  See status and history:     npx steer53 status ${s.name}   /   npx steer53 history ${s.name}`,
+    '  Alarms keep notifying while a service is frozen; every override expires on its own.',
+  );
+  return lines.join('\n');
+}
+
+/** SNS MessageAttributes, so subscriptions can filter (e.g. only `critical`, or one service). */
+export function noticeAttributes(notice: Notice): { service: string; severity: string; reason: string; kind: string } {
+  return { service: notice.service.name, severity: notice.severity, reason: notice.reason, kind: notice.kind };
+}
