@@ -1,0 +1,95 @@
+/**
+ * AlarmForwarder: deployed in each workload region (and account) whose alarms or native
+ * deployment events the controller needs. CloudWatch publishes an alarm state change only on the
+ * default bus of the alarm's own account and region, so a rule there forwards the configured
+ * alarms (and deployment events) to the controller's bus.
+ */
+import { Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { Steer53Error } from '../functions/core/errors.js';
+import { alarmPattern, chunkNames, nativeDeploymentPatterns, type EventPatternJson, type NativeDeploymentSource } from './eventRouting.js';
+
+export interface AlarmForwarderProps {
+  /** ARN of the controller's event bus (`TrafficController.eventBus`), in its own region and account. */
+  readonly controllerEventBusArn: string;
+  /** Names of the alarms in this region and account whose state changes the controller acts on. */
+  readonly alarmNames: readonly string[];
+  /** Native deployment events published in this region that are mapped to endpoints. @default none */
+  readonly nativeDeploymentSources?: readonly NativeDeploymentSource[];
+  /**
+   * The controller's name: this forwarder's own dead-letter alarm is named
+   * `<name>-forwarder-<region>-dlq-not-empty` and forwarded too, so the controller's topic hears
+   * of it. @default 'steer53'
+   */
+  readonly controllerName?: string;
+}
+
+export class AlarmForwarder extends Construct {
+  /** Events that could not be put on the controller's bus. */
+  readonly deadLetterQueue: sqs.Queue;
+  readonly rules: events.Rule[] = [];
+
+  constructor(scope: Construct, id: string, props: AlarmForwarderProps) {
+    super(scope, id);
+    if (!/^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[\w.-]+$/.test(props.controllerEventBusArn) && !props.controllerEventBusArn.includes('${Token')) {
+      throw new Steer53Error(`controllerEventBusArn "${props.controllerEventBusArn}" is not an event bus ARN (arn:aws:events:region:account:event-bus/name).`);
+    }
+    if (props.alarmNames.length === 0 && (props.nativeDeploymentSources ?? []).length === 0) {
+      throw new Steer53Error('An AlarmForwarder needs alarmNames or nativeDeploymentSources: with neither it forwards nothing.');
+    }
+    const controllerName = props.controllerName ?? 'steer53';
+    const stack = Stack.of(this);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeliveryDlq', {
+      // SSE-SQS: EventBridge can write to it (it cannot use the AWS-managed SQS KMS key).
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the forwarding rules; a DLQ of a DLQ would only hide failures.',
+    });
+
+    const dlqAlarm = new cloudwatch.Alarm(this, 'DlqAlarm', {
+      alarmName: `${controllerName}-forwarder-${stack.region}-dlq-not-empty`,
+      alarmDescription: `${controllerName}: events this region could not forward to the controller. Inspect, fix (bus policy, role), then redrive.`,
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    const bus = events.EventBus.fromEventBusArn(this, 'ControllerBus', props.controllerEventBusArn);
+    const target = new targets.EventBus(bus, { deadLetterQueue: this.deadLetterQueue });
+    const patterns: EventPatternJson[] = [
+      ...chunkNames([...new Set([...props.alarmNames, dlqAlarm.alarmName])].sort()).map(alarmPattern),
+      ...nativeDeploymentPatterns(props.nativeDeploymentSources ?? []),
+    ];
+    patterns.forEach((pattern, i) => {
+      const { 'detail-type': detailType, ...rest } = pattern as Record<string, unknown>;
+      const rule = new events.Rule(this, `ForwardRule${i + 1}`, {
+        description: `${controllerName}: forwards to the controller's event bus`,
+        eventPattern: { ...(rest as events.EventPattern), detailType: detailType as string[] },
+      });
+      rule.addTarget(target);
+      this.rules.push(rule);
+    });
+  }
+}
+
+export interface AlarmForwarderStackProps extends StackProps, AlarmForwarderProps {}
+
+/** A small stack holding one AlarmForwarder, for `cdk deploy` into each workload region. */
+export class AlarmForwarderStack extends Stack {
+  readonly forwarder: AlarmForwarder;
+  constructor(scope: Construct, id: string, props: AlarmForwarderStackProps) {
+    super(scope, id, props);
+    this.forwarder = new AlarmForwarder(this, 'Forwarder', props);
+  }
+}

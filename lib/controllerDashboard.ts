@@ -1,0 +1,144 @@
+/**
+ * One CloudWatch dashboard per service: the weights the controller holds per endpoint, each
+ * signal against its trip and clear thresholds (the Schmitt trigger made visible), decisions and
+ * blocked actions, and the controller's own health (handler errors, dead-letter queues).
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { Config, ServiceConfig, Signal } from '../functions/core/config.js';
+import { ControllerMetricDimensions, ControllerMetrics } from './controllerMetrics.js';
+import { alarmNameOf } from './eventRouting.js';
+
+export interface ControllerDashboardProps {
+  /** The controller's name; dashboards are named `<name>-<service>`. */
+  readonly name: string;
+  readonly config: Config;
+  readonly functions: Readonly<Record<string, lambda.IFunction>>;
+  readonly deadLetterQueues: Readonly<Record<string, sqs.IQueue>>;
+}
+
+const tripColor = '#d62728';
+const clearColor = '#2ca02c';
+const period = Duration.minutes(1);
+
+function accountOfRole(roleArn: string | undefined): string | undefined {
+  return roleArn?.split(':')[4];
+}
+
+/** The graph of one metric signal: the scaled value with its trip and clear lines. */
+function signalWidget(endpointId: string, signal: Extract<Signal, { source: 'metric' }>): cloudwatch.GraphWidget {
+  const query = signal.metric;
+  const metric = new cloudwatch.Metric({
+    namespace: query.namespace,
+    metricName: query.metricName,
+    dimensionsMap: { ...query.dimensions },
+    statistic: query.statistic,
+    period: Duration.seconds(query.periodSeconds),
+    region: query.region,
+    account: accountOfRole(query.accountRoleArn),
+  });
+  const label = `${endpointId} ${signal.name}${signal.unit ? ` (${signal.unit})` : ''}`;
+  // Thresholds are in the signal's unit; the raw metric is scaled to match (µs → ms, summed GPU % → per GPU).
+  const shown: cloudwatch.IMetric =
+    signal.scale === 1 ? metric.with({ label }) : new cloudwatch.MathExpression({ expression: `raw * ${signal.scale}`, usingMetrics: { raw: metric }, label, period: Duration.seconds(query.periodSeconds) });
+  return new cloudwatch.GraphWidget({
+    title: `${endpointId}: ${signal.name} (${query.statistic})`,
+    region: query.region,
+    left: [shown],
+    leftAnnotations: [
+      { value: signal.trip, label: `trip ${signal.trip}${signal.unit}`, color: tripColor },
+      { value: signal.clear, label: `clear ${signal.clear}${signal.unit}`, color: clearColor },
+    ],
+    width: 8,
+    height: 6,
+  });
+}
+
+export class ControllerDashboard extends Construct {
+  readonly dashboards: cloudwatch.Dashboard[] = [];
+  private alarmCount = 0;
+
+  constructor(scope: Construct, id: string, props: ControllerDashboardProps) {
+    super(scope, id);
+    props.config.services.forEach((service, i) => {
+      const dashboard = new cloudwatch.Dashboard(this, `Service${i}`, {
+        dashboardName: `${props.name}-${service.name}`.replace(/[^A-Za-z0-9_-]/g, '-'),
+        defaultInterval: Duration.hours(3),
+      });
+      this.addServiceWidgets(dashboard, service, props);
+      this.dashboards.push(dashboard);
+    });
+  }
+
+  private addServiceWidgets(dashboard: cloudwatch.Dashboard, service: ServiceConfig, props: ControllerDashboardProps): void {
+    const dims = (extra: Record<string, string> = {}) => ({ [ControllerMetricDimensions.service]: service.name, ...extra });
+    const controllerMetric = (metricName: string, extra: Record<string, string> = {}, statistic = 'Sum', label?: string) =>
+      new cloudwatch.Metric({ namespace: ControllerMetrics.namespace, metricName, dimensionsMap: dims(extra), statistic, period, ...(label ? { label } : {}) });
+
+    dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown: `# ${service.name}: ${service.dnsName} ${service.recordType}\nHosted zone \`${service.hostedZoneId}\` · ${service.endpoints.length} endpoints · weights 0–255 (Route 53 splits traffic in proportion).`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Weights per endpoint',
+        left: service.endpoints.map((endpoint) =>
+          controllerMetric(ControllerMetrics.weight, { [ControllerMetricDimensions.endpoint]: endpoint.setIdentifier }, 'Maximum', `${endpoint.setIdentifier} (baseline ${endpoint.baselineWeight})`),
+        ),
+        leftYAxis: { min: 0, max: 255 },
+        stacked: false,
+        width: 12,
+        height: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Decisions and blocked actions',
+        left: [controllerMetric(ControllerMetrics.decisions, {}, 'Sum', 'weight changes'), controllerMetric(ControllerMetrics.blockedActions, {}, 'Sum', 'blocked by a safety rule')],
+        width: 12,
+        height: 6,
+      }),
+    );
+
+    const signalWidgets: cloudwatch.IWidget[] = [];
+    const alarms: cloudwatch.IAlarm[] = [];
+    for (const endpoint of service.endpoints) {
+      for (const signal of endpoint.signals) {
+        if (signal.source === 'metric') {
+          signalWidgets.push(signalWidget(endpoint.setIdentifier, signal));
+        } else {
+          const name = alarmNameOf(signal.alarm);
+          const arn =
+            signal.alarm.arn ??
+            `arn:${dashboard.stack.partition}:cloudwatch:${signal.alarm.region ?? endpoint.region}:${dashboard.stack.account}:alarm:${name}`;
+          alarms.push(cloudwatch.Alarm.fromAlarmArn(this, `AlarmSignal${this.alarmCount++}`, arn));
+        }
+      }
+    }
+    // Three signal graphs per row.
+    for (let i = 0; i < signalWidgets.length; i += 3) dashboard.addWidgets(...signalWidgets.slice(i, i + 3));
+    if (alarms.length > 0) dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarm signals', alarms, width: 24, height: 3 }));
+
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Controller errors',
+        left: [
+          controllerMetric(ControllerMetrics.errors, {}, 'Sum', 'failed evaluations'),
+          ...Object.entries(props.functions).map(([name, fn]) => fn.metricErrors({ period, statistic: 'Sum', label: `${name} handler errors` })),
+        ],
+        width: 12,
+        height: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Dead-letter queues (messages waiting)',
+        left: Object.entries(props.deadLetterQueues).map(([name, queue]) => queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum', label: name })),
+        width: 12,
+        height: 6,
+      }),
+    );
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The stacks of a steer53 deployment: the controller stack in its home region, and one small
+ * AlarmForwarderStack per other region (and account) whose alarms or native deployment events the
+ * config needs. `addSteer53Stacks` is what bin/app.ts runs; tests run it too.
+ */
+import { Aws, Stack, type App, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { Config } from '../functions/core/config.js';
+import { Steer53Error } from '../functions/core/errors.js';
+import { AlarmForwarderStack } from './alarmForwarder.js';
+import { alarmGroups, isLocal, regionOfSource, type NativeDeploymentSource } from './eventRouting.js';
+import { TrafficController } from './trafficController.js';
+import type { TrafficControllerProps } from './trafficControllerProps.js';
+
+export interface TrafficControllerStackProps extends StackProps {
+  readonly controller: TrafficControllerProps;
+}
+
+/** A stack holding one TrafficController. */
+export class TrafficControllerStack extends Stack {
+  readonly controller: TrafficController;
+  constructor(scope: Construct, id: string, props: TrafficControllerStackProps) {
+    super(scope, id, props);
+    this.controller = new TrafficController(this, 'Controller', props.controller);
+  }
+}
+
+export interface Steer53StacksOptions extends Omit<TrafficControllerProps, 'config'> {
+  readonly config: Config;
+  /** The controller's region. */
+  readonly region: string;
+  /** The controller's account. @default unknown at synth time (environment-agnostic): the deploying account */
+  readonly account?: string;
+  /** Name of the controller stack; forwarder stacks are named `<stackName>-forwarder-<region>[-<account>]`. @default 'Steer53' */
+  readonly stackName?: string;
+}
+
+export interface Steer53Stacks {
+  readonly controller: TrafficControllerStack;
+  readonly forwarders: readonly AlarmForwarderStack[];
+}
+
+/** Adds the controller stack and the forwarder stacks the config needs to an app. */
+export function addSteer53Stacks(app: App, options: Steer53StacksOptions): Steer53Stacks {
+  const { config, region, account, stackName = 'Steer53', ...controllerOptions } = options;
+  const name = controllerOptions.name ?? 'steer53';
+  const controller = new TrafficControllerStack(app, stackName, {
+    env: { region, ...(account ? { account } : {}) },
+    description: `steer53 traffic controller (${config.services.map((s) => s.name).join(', ')})`,
+    controller: { ...controllerOptions, config },
+  });
+
+  // Group what must be forwarded by (account, region).
+  const here = { account, region };
+  const remote = new Map<string, { account: string | undefined; region: string; alarmNames: string[]; sources: NativeDeploymentSource[] }>();
+  const entry = (acct: string | undefined, rgn: string) => {
+    const key = `${rgn}|${acct ?? ''}`;
+    const found = remote.get(key) ?? { account: acct, region: rgn, alarmNames: [], sources: [] };
+    remote.set(key, found);
+    return found;
+  };
+  for (const group of alarmGroups(config)) {
+    if (isLocal(group, here)) continue;
+    if (group.account !== undefined && account === undefined) {
+      throw new Steer53Error(
+        `Alarms in account ${group.account} (${group.region}) are forwarded to the controller's bus, whose ARN needs the controller's account: give it with -c account=123456789012.`,
+      );
+    }
+    entry(group.account === account ? undefined : group.account, group.region).alarmNames.push(...group.alarmNames);
+  }
+  for (const source of options.nativeDeploymentSources ?? []) {
+    const sourceRegion = regionOfSource(source, config);
+    if (sourceRegion !== undefined && sourceRegion !== region) entry(undefined, sourceRegion).sources.push(source);
+  }
+
+  const forwarders = [...remote.values()]
+    .sort((a, b) => `${a.region}|${a.account ?? ''}`.localeCompare(`${b.region}|${b.account ?? ''}`))
+    .map((group) => {
+      const id = `${stackName}-forwarder-${group.region}${group.account ? `-${group.account}` : ''}`;
+      const forwarderAccount = group.account ?? account;
+      return new AlarmForwarderStack(app, id, {
+        env: { region: group.region, ...(forwarderAccount ? { account: forwarderAccount } : {}) },
+        description: `steer53: forwards ${group.region} alarm and deployment events to the controller in ${region}`,
+        // Same account: the forwarder stack's own account (a token when environment-agnostic) is
+        // the controller's.
+        controllerEventBusArn: `arn:${Aws.PARTITION}:events:${region}:${account ?? Aws.ACCOUNT_ID}:event-bus/${name}`,
+        alarmNames: [...new Set(group.alarmNames)].sort(),
+        nativeDeploymentSources: group.sources,
+        controllerName: name,
+      });
+    });
+  return { controller, forwarders };
+}

@@ -1,0 +1,306 @@
+/**
+ * The props of the TrafficController construct and their validation. Every invalid or
+ * conflicting combination is reported as one exact sentence (tests pin them), all at once, before
+ * any resource is created.
+ */
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Config } from '../functions/core/config.js';
+import { Steer53Error } from '../functions/core/errors.js';
+import { percentileOf } from '../functions/core/signals.js';
+import type { NativeDeploymentSource } from './eventRouting.js';
+
+export type { NativeDeploymentSource } from './eventRouting.js';
+
+/** Who may put steer53 deployment events on the controller's event bus. */
+export interface DeploymentEventPublishers {
+  /**
+   * Accounts whose principals may put deployment events (their own IAM policies still decide
+   * which principals). @default the controller's own account
+   */
+  readonly accountIds?: readonly string[];
+  /**
+   * IAM roles or users (ARNs) that may put deployment events. When given, every other principal,
+   * including those of the controller's own account, is denied putting `steer53.deployment`
+   * events, unless its account is listed in `accountIds`. @default none
+   */
+  readonly principalArns?: readonly string[];
+}
+
+/** Where notifications go besides the SNS topic itself. */
+export interface NotificationSubscriptions {
+  /** Email addresses subscribed to the topic (each must confirm the subscription). @default none */
+  readonly emails?: readonly string[];
+  /** HTTPS endpoints subscribed to the topic (chat webhooks, incident tools). @default none */
+  readonly httpsUrls?: readonly string[];
+}
+
+/**
+ * A weighted record the construct creates (CloudFormation owns it). Records of the config that
+ * are not listed here are adopted: they must exist, and the controller only ever UPSERTs their
+ * weight, keeping values, TTL and health check.
+ */
+export interface ManagedRecord {
+  /** The service name in the config. */
+  readonly service: string;
+  /** The endpoint's SetIdentifier in the config. */
+  readonly setIdentifier: string;
+  /** Record values (IP addresses for A/AAAA, one host name for CNAME). Give this or `aliasTarget`. @default none */
+  readonly values?: readonly string[];
+  /** TTL of a value record; short, so weight changes reach clients quickly. @default Duration.seconds(60) */
+  readonly ttl?: Duration;
+  /** Alias target (a load balancer, CloudFront, API Gateway). Give this or `values`. @default none */
+  readonly aliasTarget?: {
+    /** The target's DNS name. */
+    readonly dnsName: string;
+    /** The target's own hosted zone id (e.g. the load balancer's canonical hosted zone id). */
+    readonly hostedZoneId: string;
+    /** @default true */
+    readonly evaluateTargetHealth?: boolean;
+  };
+}
+
+/** A CloudWatch alarm the construct creates for a health check (the endpoint must be in the stack's region). */
+export interface HealthCheckMetricAlarm {
+  readonly namespace: string;
+  readonly metricName: string;
+  /** @default {} */
+  readonly dimensions?: Readonly<Record<string, string>>;
+  /** A plain statistic: Route 53 health checks cannot use alarms on percentile statistics. */
+  readonly statistic: 'Average' | 'Maximum' | 'Minimum' | 'Sum' | 'SampleCount' | (string & {});
+  /** Unhealthy when the statistic is at or above this. */
+  readonly threshold: number;
+  /** @default Duration.minutes(1) */
+  readonly period?: Duration;
+  /** @default 3 */
+  readonly evaluationPeriods?: number;
+}
+
+/**
+ * A Route 53 health check built on a CloudWatch alarm, attached to one weighted record: the data
+ * plane's own backstop, so hard failover still happens when the controller or the Route 53
+ * control plane is down.
+ */
+export interface EndpointHealthCheck {
+  /** The service name in the config. */
+  readonly service: string;
+  /** The endpoint's SetIdentifier in the config. */
+  readonly setIdentifier: string;
+  /** An existing alarm (on a non-percentile statistic). Give this or `metricAlarm`. @default none */
+  readonly alarmName?: string;
+  /** Region of `alarmName`. @default the endpoint's region */
+  readonly alarmRegion?: string;
+  /** An alarm the construct creates. Give this or `alarmName`. @default none */
+  readonly metricAlarm?: HealthCheckMetricAlarm;
+  /**
+   * What Route 53 assumes while the alarm has insufficient data. Missing data never counts as
+   * healthy or unhealthy on its own. @default 'LastKnownStatus'
+   */
+  readonly insufficientDataHealthStatus?: 'Healthy' | 'Unhealthy' | 'LastKnownStatus';
+}
+
+export interface StaticStabilityOptions {
+  /** One health check per endpoint. */
+  readonly healthChecks: readonly EndpointHealthCheck[];
+}
+
+export interface TrafficControllerProps {
+  /** The validated policy config (`loadConfigFile()` / `validateConfig()`): the handlers get the same one. */
+  readonly config: Config;
+  /**
+   * Directory holding `alarm.ts`, `schedule.ts` and `deployment.ts`, each exporting `handler`.
+   * @default the `functions/handlers` directory of this package
+   */
+  readonly handlersDir?: string;
+  /** Email and HTTPS subscriptions to the notification topic. @default none */
+  readonly notifications?: NotificationSubscriptions;
+  /**
+   * Name of this controller. Its custom event bus has this name (deployment events and forwarded
+   * alarms come in on it; `Traffic Shifted`, `Shift Blocked` and `Drift Detected` go out on it),
+   * and its dashboards (`<name>-<service>`) and alarms are named after it. Two controllers in one
+   * account and region need two names. @default 'steer53'
+   */
+  readonly name?: string;
+  /** Who may put deployment events on the bus. @default the controller's own account */
+  readonly deploymentEventPublishers?: DeploymentEventPublishers;
+  /** Native ECS / CodeDeploy / SageMaker / CodePipeline deployment events mapped to endpoints. @default none */
+  readonly nativeDeploymentSources?: readonly NativeDeploymentSource[];
+  /** Route 53 health checks on CloudWatch alarms for the managed records. @default none */
+  readonly staticStability?: StaticStabilityOptions;
+  /** Weighted records the construct creates; the others are adopted. @default none: every record is adopted */
+  readonly managedRecords?: readonly ManagedRecord[];
+  /**
+   * How often the schedule evaluates every service. EventBridge schedules have one-minute
+   * resolution. @default the shortest `policy.evaluationPeriodSeconds` of the config, in whole minutes, at least 1
+   */
+  readonly evaluationInterval?: Duration;
+  /** Memory of each function; more memory is more CPU and a faster cold start. @default 512 */
+  readonly memorySize?: number;
+  /** Retention of the functions' logs. @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /** What happens to the state table when the stack is deleted. @default RemovalPolicy.RETAIN */
+  readonly tableRemovalPolicy?: RemovalPolicy;
+  /**
+   * Key for the state table. @default the AWS-managed DynamoDB key: the table is read only by the
+   * controller's own roles, so a customer-managed key would add a key policy to keep right and a
+   * monthly cost without narrowing who can read it
+   */
+  readonly tableEncryptionKey?: kms.IKey;
+  /**
+   * Accounts, besides the controller's own and those in the config's alarm ARNs, whose
+   * AlarmForwarders may put alarm and native deployment events on the bus. @default none
+   */
+  readonly forwarderAccountIds?: readonly string[];
+  /** Build the CloudWatch dashboard. @default true */
+  readonly dashboard?: boolean;
+}
+
+/** TrafficController props that cannot work; `problems` holds one sentence per problem. */
+export class TrafficControllerPropsError extends Steer53Error {
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`TrafficController props are not valid:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'TrafficControllerPropsError';
+    this.problems = problems;
+  }
+}
+
+const accountIdPattern = /^\d{12}$/;
+const principalArnPattern = /^arn:aws[a-z-]*:(iam::\d{12}:(role|user)\/[\w+=,.@\/-]+|sts::\d{12}:assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+)$/;
+const ecsServiceArnPattern = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service\/[\w-]+\/[\w-]+$/;
+const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// The name prefixes dashboards (letters, digits, - and _ only) and alarm names.
+const namePattern = /^[A-Za-z][\w-]{0,63}$/;
+const regionPattern = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+
+function endpointOf(config: Config, service: string, setIdentifier: string) {
+  return config.services.find((s) => s.name === service)?.endpoints.find((e) => e.setIdentifier === setIdentifier);
+}
+
+/** Checks that a (service, setIdentifier) pair names an endpoint of the config; returns a problem sentence or undefined. */
+function endpointProblem(config: Config, where: string, service: string, setIdentifier: string): string | undefined {
+  const found = config.services.find((s) => s.name === service);
+  if (!found) return `${where} names service "${service}", which is not in the config.`;
+  if (!found.endpoints.some((e) => e.setIdentifier === setIdentifier)) {
+    return `${where} names endpoint "${setIdentifier}" of service "${service}", which has no such endpoint.`;
+  }
+  return undefined;
+}
+
+/**
+ * Every problem with the props, each as one sentence. `stackRegion` is the region of the stack
+ * the construct is in, or undefined when it is not known at synth time.
+ */
+export function propsProblems(props: TrafficControllerProps, stackRegion: string | undefined): string[] {
+  const problems: string[] = [];
+  const { config } = props;
+
+  props.notifications?.emails?.forEach((email, i) => {
+    if (!emailPattern.test(email)) problems.push(`notifications.emails[${i}] "${email}" is not an email address.`);
+  });
+  props.notifications?.httpsUrls?.forEach((url, i) => {
+    if (!/^https:\/\/[^\s/]+/.test(url)) problems.push(`notifications.httpsUrls[${i}] "${url}" must be an https:// URL (SNS delivers over TLS only here).`);
+  });
+
+  if (props.name !== undefined) {
+    if (props.name === 'default') problems.push('name "default" is the account\'s default event bus; steer53 needs a custom bus of its own.');
+    else if (!namePattern.test(props.name)) problems.push(`name "${props.name}" must be 1–64 letters, digits, dashes or underscores, starting with a letter.`);
+  }
+
+  props.deploymentEventPublishers?.accountIds?.forEach((id, i) => {
+    if (!accountIdPattern.test(id)) problems.push(`deploymentEventPublishers.accountIds[${i}] "${id}" is not a 12-digit AWS account id.`);
+  });
+  props.deploymentEventPublishers?.principalArns?.forEach((arn, i) => {
+    if (!principalArnPattern.test(arn)) problems.push(`deploymentEventPublishers.principalArns[${i}] "${arn}" is not an IAM role or user ARN.`);
+  });
+  props.forwarderAccountIds?.forEach((id, i) => {
+    if (!accountIdPattern.test(id)) problems.push(`forwarderAccountIds[${i}] "${id}" is not a 12-digit AWS account id.`);
+  });
+
+  props.nativeDeploymentSources?.forEach((source, i) => {
+    const where = `nativeDeploymentSources[${i}]`;
+    const endpoint = endpointProblem(config, where, source.service, source.setIdentifier);
+    if (endpoint) problems.push(endpoint);
+    const total =
+      (source.ecsServiceArns?.length ?? 0) + (source.codeDeployApplications?.length ?? 0) + (source.sageMakerEndpointNames?.length ?? 0) + (source.pipelineNames?.length ?? 0);
+    if (total === 0) problems.push(`${where} maps no deployment source: give ecsServiceArns, codeDeployApplications, sageMakerEndpointNames or pipelineNames.`);
+    source.ecsServiceArns?.forEach((arn, j) => {
+      if (!ecsServiceArnPattern.test(arn)) problems.push(`${where}.ecsServiceArns[${j}] "${arn}" is not an ECS service ARN (arn:aws:ecs:region:account:service/cluster/service).`);
+    });
+    if ((source.codeDeployDeploymentGroups?.length ?? 0) > 0 && (source.codeDeployApplications?.length ?? 0) === 0) {
+      problems.push(`${where}.codeDeployDeploymentGroups needs codeDeployApplications (a deployment group belongs to an application).`);
+    }
+    if (source.region !== undefined && !regionPattern.test(source.region)) problems.push(`${where}.region "${source.region}" is not an AWS region.`);
+  });
+
+  const managed = new Set<string>();
+  props.managedRecords?.forEach((record, i) => {
+    const where = `managedRecords[${i}]`;
+    const endpoint = endpointProblem(config, where, record.service, record.setIdentifier);
+    if (endpoint) problems.push(endpoint);
+    const key = `${record.service}/${record.setIdentifier}`;
+    if (managed.has(key)) problems.push(`${where} repeats the record of ${key}.`);
+    managed.add(key);
+    const hasValues = record.values !== undefined && record.values.length > 0;
+    if (hasValues === (record.aliasTarget !== undefined)) problems.push(`${where} needs exactly one of values or aliasTarget.`);
+    if (record.aliasTarget !== undefined && record.ttl !== undefined) problems.push(`${where}.ttl cannot be set with aliasTarget (an alias record takes its target's TTL).`);
+    const service = config.services.find((s) => s.name === record.service);
+    if (service?.recordType === 'CNAME' && (record.values?.length ?? 0) > 1) problems.push(`${where}.values holds ${record.values?.length} values, but a CNAME record holds exactly one.`);
+  });
+
+  const checked = new Set<string>();
+  props.staticStability?.healthChecks.forEach((check, i) => {
+    const where = `staticStability.healthChecks[${i}]`;
+    const endpointError = endpointProblem(config, where, check.service, check.setIdentifier);
+    if (endpointError) problems.push(endpointError);
+    const key = `${check.service}/${check.setIdentifier}`;
+    if (checked.has(key)) problems.push(`${where} repeats the health check of ${key}; give one per endpoint.`);
+    checked.add(key);
+    if ((check.alarmName === undefined) === (check.metricAlarm === undefined)) problems.push(`${where} needs exactly one of alarmName or metricAlarm.`);
+    if (check.alarmRegion !== undefined && !regionPattern.test(check.alarmRegion)) problems.push(`${where}.alarmRegion "${check.alarmRegion}" is not an AWS region.`);
+    if (check.metricAlarm !== undefined) {
+      const statistic = check.metricAlarm.statistic;
+      if (percentileOf(statistic) !== undefined) {
+        problems.push(
+          `${where}.metricAlarm.statistic "${statistic}" is a percentile; Route 53 health checks cannot use alarms on percentile statistics (use Average, Maximum, Minimum, Sum or SampleCount).`,
+        );
+      } else if (!['Average', 'Maximum', 'Minimum', 'Sum', 'SampleCount'].includes(statistic)) {
+        problems.push(`${where}.metricAlarm.statistic "${statistic}" must be one of Average, Maximum, Minimum, Sum or SampleCount.`);
+      }
+      const endpoint = endpointOf(config, check.service, check.setIdentifier);
+      if (endpoint && stackRegion !== undefined && endpoint.region !== stackRegion) {
+        problems.push(
+          `${where}.metricAlarm would create the alarm in ${stackRegion}, but endpoint ${key} is in ${endpoint.region}; create the alarm in ${endpoint.region} and give its alarmName.`,
+        );
+      }
+    }
+    if (!managed.has(key) && endpointError === undefined) {
+      problems.push(`${where} is for ${key}, whose record is adopted; health checks are attached only to managedRecords (list the record there).`);
+    }
+  });
+
+  const hasAlarms = config.services.some((s) => s.endpoints.some((e) => e.signals.some((signal) => signal.source === 'alarm')));
+  if (stackRegion === undefined && (hasAlarms || (props.nativeDeploymentSources?.length ?? 0) > 0)) {
+    problems.push(
+      'The stack needs an explicit region (env.region): alarm and deployment events are published in their own region, and routing them depends on whether that is the controller\'s.',
+    );
+  }
+
+  if (props.evaluationInterval !== undefined) {
+    const seconds = props.evaluationInterval.toSeconds({ integral: false });
+    if (seconds < 60 || seconds % 60 !== 0) {
+      problems.push('evaluationInterval must be a whole number of minutes, at least 1 (EventBridge schedules have one-minute resolution).');
+    }
+  }
+  if (props.memorySize !== undefined && !(Number.isInteger(props.memorySize) && props.memorySize >= 128 && props.memorySize <= 10240)) {
+    problems.push(`memorySize ${props.memorySize} must be a whole number of MB from 128 to 10240.`);
+  }
+  return problems;
+}
+
+/** Throws `TrafficControllerPropsError` listing every problem, or returns quietly. */
+export function validateProps(props: TrafficControllerProps, stackRegion: string | undefined): void {
+  const problems = propsProblems(props, stackRegion);
+  if (problems.length > 0) throw new TrafficControllerPropsError(problems);
+}
