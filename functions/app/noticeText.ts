@@ -55,9 +55,9 @@ export function noticeSubject(notice: Notice): string {
     what = `weights changed outside steer53 (${notice.drift.endpoints.map((id) => `${id} ${notice.drift!.expected[id] ?? '?'}->${notice.drift!.actual[id] ?? '?'}`).join(', ')})`;
   } else if (decision && decision.changes.length > 0) {
     // The biggest cut first: that is where the incident is.
+    // The endpoint that lost most traffic is where the incident is; the gainers are implied.
     const changes = [...decision.changes].sort((a, b) => a.to - a.from - (b.to - b.from));
-    const shown = changes.slice(0, 2).map((c) => `${c.setIdentifier} ${c.from}->${c.to}`);
-    what = shown.join(', ') + (changes.length > 2 ? ` +${changes.length - 2} more` : '');
+    what = `${changes[0]!.setIdentifier} ${changes[0]!.from}->${changes[0]!.to}`;
     const focus = changes[0]!.setIdentifier;
     const verdict = decision.verdicts[focus];
     const signal = verdict ? worstSignal(verdict.signals) : undefined;
@@ -84,9 +84,16 @@ function share(weights: Weights, id: string): string {
   return total === 0 ? '-' : `${Math.round(((weights[id] ?? 0) / total) * 100)}%`;
 }
 
-function table(rows: readonly (readonly string[])[]): string[] {
+/** A plain-text table: the first `textColumns` columns left-aligned, numbers right-aligned. */
+function table(rows: readonly (readonly string[])[], textColumns = 1): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => '  ' + r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   '));
+  return rows.map((r) => ('  ' + r.map((cell, i) => (i < textColumns ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   ')).trimEnd());
+}
+
+function alarmText(signal: SignalVerdict): string {
+  if (signal.verdict === 'breach') return 'ALARM';
+  if (signal.verdict === 'clear') return 'OK';
+  return signal.unknownCause === 'insufficient-data' ? 'INSUFFICIENT_DATA' : 'missing';
 }
 
 export function noticeBody(notice: Notice): string {
@@ -148,7 +155,7 @@ export function noticeBody(notice: Notice): string {
         signalRows.push([
           id,
           `${sig.signal}${sig.statistic ? ` ${sig.statistic}` : ''}`,
-          sig.value === null ? 'missing' : formatMeasure(sig.value, sig.unit),
+          sig.trip === null && sig.statistic === null ? alarmText(sig) : sig.value === null ? 'missing' : formatMeasure(sig.value, sig.unit),
           sig.trip === null ? '-' : `${lowerIsWorse ? '<' : '>'} ${formatMeasure(sig.trip, sig.unit)}`,
           sig.clear === null ? '-' : `${lowerIsWorse ? '>' : '<'} ${formatMeasure(sig.clear, sig.unit)}`,
           sig.sampleCount === null ? '-' : String(sig.sampleCount),
@@ -160,7 +167,7 @@ export function noticeBody(notice: Notice): string {
     }
     if (signalRows.length > 1) {
       lines.push('', 'Signals (value against thresholds):');
-      lines.push(...table(signalRows));
+      lines.push(...table(signalRows, 2));
     }
   }
 

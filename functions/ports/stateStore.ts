@@ -18,8 +18,10 @@ export interface PendingChange {
   readonly from: Weights;
   /** The weights to write (only the records that change). */
   readonly to: Weights;
-  /** The audit entry of the decision, to update once the change is applied. */
-  readonly auditAt: EpochMs;
+  /** The decision, so an evaluation that completes the change can record and tell it. */
+  readonly decision: Decision;
+  /** What triggered the evaluation that decided it. */
+  readonly trigger: string;
 }
 
 export interface StoredServiceState {
@@ -31,6 +33,8 @@ export interface StoredServiceState {
   readonly pending: PendingChange | null;
   /** Fingerprint of the last drift reported, so one console edit is reported once, not every minute. */
   readonly driftSignature: string | null;
+  /** Fingerprint of the last blocked actions reported, so a standing block is reported once. */
+  readonly blockedSignature: string | null;
   readonly updatedAt: EpochMs | null;
 }
 
@@ -38,6 +42,7 @@ export interface StateWrite {
   readonly state: ServiceState;
   readonly pending: PendingChange | null;
   readonly driftSignature: string | null;
+  readonly blockedSignature: string | null;
   readonly updatedAt: EpochMs;
 }
 

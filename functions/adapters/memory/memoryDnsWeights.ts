@@ -75,19 +75,28 @@ export class InMemoryDnsWeights implements DnsWeights {
     if (failure) throw failure;
     // Check every record first: a batch is all or nothing, as in Route 53.
     for (const write of writes) this.#recordSet(write.record, Object.keys(write.weights));
-    const zones = new Set(writes.map((w) => w.record.hostedZoneId));
-    const changeIds = [...zones].map(() => `/change/C${String(this.#nextChangeId++).padStart(6, '0')}`);
-    for (const write of writes) {
+    // Like the Route 53 adapter, records already at their weight are not written, and a zone
+    // with nothing to change gets no change at all.
+    const effective = writes
+      .map((write) => {
+        const records = this.#recordSet(write.record, Object.keys(write.weights));
+        const weights = Object.fromEntries(Object.entries(write.weights).filter(([id, weight]) => records.get(id) !== weight));
+        return { record: write.record, weights };
+      })
+      .filter((write) => Object.keys(write.weights).length > 0);
+    const zoneChangeIds = new Map<string, string>();
+    for (const write of effective) {
+      const zone = write.record.hostedZoneId;
+      if (!zoneChangeIds.has(zone)) zoneChangeIds.set(zone, `/change/C${String(this.#nextChangeId++).padStart(6, '0')}`);
       const records = this.#recordSet(write.record, Object.keys(write.weights));
       const from: Record<string, number> = {};
       for (const [id, weight] of Object.entries(write.weights)) {
         from[id] = records.get(id)!;
         records.set(id, weight);
       }
-      const changeId = changeIds[[...zones].indexOf(write.record.hostedZoneId)]!;
-      this.#log.push({ changeId, at: this.#clock?.now() ?? null, comment, record: write.record, from, to: { ...write.weights } });
+      this.#log.push({ changeId: zoneChangeIds.get(zone)!, at: this.#clock?.now() ?? null, comment, record: write.record, from, to: { ...write.weights } });
     }
-    return { changeIds };
+    return { changeIds: [...zoneChangeIds.values()] };
   }
 
   #recordSet(record: RecordSetRef, setIdentifiers: readonly string[]): Map<string, number> {

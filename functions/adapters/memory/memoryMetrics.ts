@@ -19,7 +19,7 @@ function alarmIdentity(ref: { name?: string; arn?: string; region: string }): st
 
 export interface FedObservation {
   readonly value: number;
-  /** Samples behind a percentile; used for its SampleCount series. */
+  /** Samples behind a percentile; used for its SampleCount series. Omitted = enough samples. */
   readonly sampleCount?: number;
 }
 
@@ -88,10 +88,11 @@ export class InMemoryMetrics implements MetricsSource {
         .filter(([start]) => start >= window.startTime && start + request.query.periodSeconds * 1000 <= window.endTime)
         .sort(([a], [b]) => a - b);
       const values: Datapoint[] = fed.map(([timestamp, o]) => ({ timestamp, value: o.value }));
+      // A percentile's SampleCount series exists once a sample count was fed; feeding none means
+      // "enough samples", which keeps simple simulations simple.
       const percentile = percentileOf(request.query.statistic) !== undefined;
-      const sampleCounts: Datapoint[] | undefined = percentile
-        ? fed.filter(([, o]) => o.sampleCount !== undefined).map(([timestamp, o]) => ({ timestamp, value: o.sampleCount! }))
-        : undefined;
+      const counted = fed.filter(([, o]) => o.sampleCount !== undefined).map(([timestamp, o]) => ({ timestamp, value: o.sampleCount! }));
+      const sampleCounts: Datapoint[] | undefined = percentile && counted.length > 0 ? counted : undefined;
       out.set(request.key, { values, ...(sampleCounts ? { sampleCounts } : {}), complete: !this.#incomplete.has(identity) });
     }
     return out;

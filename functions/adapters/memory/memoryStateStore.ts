@@ -15,7 +15,7 @@ export class InMemoryStateStore implements StateStore {
 
   async load(service: string): Promise<StoredServiceState> {
     const item = this.#items.get(service);
-    return item ? structuredClone(item) : { service, version: 0, state: undefined, pending: null, driftSignature: null, updatedAt: null };
+    return item ? structuredClone(item) : { service, version: 0, state: undefined, pending: null, driftSignature: null, blockedSignature: null, updatedAt: null };
   }
 
   async save(service: string, expectedVersion: number, write: StateWrite): Promise<number> {

@@ -1,0 +1,290 @@
+/**
+ * Evaluate one service: observe → decide → apply → tell.
+ *
+ * Apply follows the protocol of the design, so concurrent evaluations and crashes are safe
+ * without transactions:
+ *   1. record the intent: the engine's next state plus the change to make, written only if the
+ *      state is still at the version read (optimistic concurrency; the loser re-reads and
+ *      re-decides, a bounded number of times);
+ *   2. write Route 53 (UPSERT of the changed weights, the decision id in the change comment);
+ *   3. mark the change applied (clear the intent), then record it in the audit log and tell.
+ * An intent found younger than the lease belongs to an evaluation still applying it: stand aside.
+ * An older one was abandoned by a crash between steps 1 and 3: complete it, then decide afresh.
+ */
+import type { ServiceConfig } from '../core/config.js';
+import { decide } from '../core/engine.js';
+import type { Decision, EpochMs, Weights } from '../core/types.js';
+import type { ControllerEvent } from '../events/controllerEvents.js';
+import type { RecordSetRef } from '../ports/dnsWeights.js';
+import { RecordNotFoundError, StateVersionConflictError } from '../ports/errors.js';
+import type { DriftReport, Notice } from '../ports/notifier.js';
+import { AuditKinds, AuditStatuses, type AuditEntry, type PendingChange, type StoredServiceState } from '../ports/stateStore.js';
+import { observeServices, type KnownAlarmState, type ServiceObservationResult } from './observe.js';
+import type { Runtime } from './runtime.js';
+import { driftDetectedEvent, noticeFor, shiftBlockedEvent, tell, trafficShiftedEvent, type TellFailure } from './tell.js';
+
+export const EvaluationStatuses = {
+  /** A weight change was decided and written to Route 53. */
+  APPLIED: 'applied',
+  /** The decision changed no weight (state, verdict history and audit were still recorded). */
+  UNCHANGED: 'unchanged',
+  /** Another evaluation of the service is applying a change right now. */
+  BUSY: 'busy',
+  /** Other evaluations kept winning the race; they have evaluated the service. */
+  SUPERSEDED: 'superseded',
+} as const;
+export type EvaluationStatus = (typeof EvaluationStatuses)[keyof typeof EvaluationStatuses];
+
+export interface EvaluationOutcome {
+  readonly service: string;
+  readonly status: EvaluationStatus;
+  /** Decisions taken (1 unless a race was lost). */
+  readonly attempts: number;
+  readonly decision?: Decision;
+  readonly decisionId?: string;
+  readonly changeIds: readonly string[];
+  /** A change an earlier, crashed evaluation recorded and this one completed. */
+  readonly repaired?: { readonly decisionId: string; readonly changeIds: readonly string[] };
+  /** Route 53 weights the controller did not write, newly seen. */
+  readonly drift?: DriftReport;
+  /** Signals left out of the observations, with why. */
+  readonly gaps: readonly string[];
+  /** Notices or events that could not be sent (the decision stands). */
+  readonly tellFailures: readonly TellFailure[];
+}
+
+export interface EvaluationRequest {
+  /** Who or what asked: `schedule`, `alarm <name> ALARM`, `cli alice`. */
+  readonly trigger: string;
+  /** Observations made already (a tick observes every service at once). @default observe this service now */
+  readonly observed?: ServiceObservationResult;
+  /** Alarm states known from the triggering event. */
+  readonly knownAlarms?: readonly KnownAlarmState[];
+}
+
+export function recordSetOf(service: ServiceConfig): RecordSetRef {
+  return { hostedZoneId: service.hostedZoneId, dnsName: service.dnsName, recordType: service.recordType };
+}
+
+export function changeComment(service: ServiceConfig, decisionId: string): string {
+  return `steer53 ${service.name} decision ${decisionId}`;
+}
+
+export async function evaluateService(rt: Runtime, service: ServiceConfig, request: EvaluationRequest): Promise<EvaluationOutcome> {
+  const maxAttempts = rt.options?.maxAttempts ?? 3;
+  const leaseMs = (rt.options?.intentLeaseSeconds ?? 90) * 1000;
+  const record = recordSetOf(service);
+  const tellFailures: TellFailure[] = [];
+  let observed = request.observed;
+  let repaired: EvaluationOutcome['repaired'];
+
+  for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
+    const now = rt.clock.now();
+    const stored = await rt.store.load(service.name);
+
+    if (stored.pending) {
+      if (now - stored.pending.recordedAt < leaseMs) {
+        rt.log.info('another evaluation is applying a change to this service; standing aside', {
+          service: service.name,
+          decisionId: stored.pending.decisionId,
+          recordedAt: new Date(stored.pending.recordedAt).toISOString(),
+        });
+        return { service: service.name, status: EvaluationStatuses.BUSY, attempts: attempt, changeIds: [], ...(repaired ? { repaired } : {}), gaps: [], tellFailures };
+      }
+      const completed = await completeAbandonedChange(rt, service, stored, stored.pending, now, request.trigger, tellFailures);
+      if (completed) repaired = completed;
+      continue; // decide afresh on the state as it is now
+    }
+
+    const current = managedWeights(service, (await rt.dns.readWeights(record)).weights);
+    observed ??= (await observeServices(rt.metrics, [service], now, rt.options ?? {}, request.knownAlarms ?? [])).get(service.name)!;
+    if (observed.gaps.length > 0) rt.log.warn('some signals could not be observed; they count as unknown', { service: service.name, gaps: observed.gaps });
+
+    const drift = driftOf(service, stored, current);
+    const driftSignature = drift ? signature(drift.actual) : null;
+    const newDrift = drift !== undefined && driftSignature !== stored.driftSignature ? drift : undefined;
+
+    const { decision, nextState } = decide(service, { now, observations: observed.observations, state: stored.state, currentWeights: current });
+    const blockedSignature = decision.blocked.length > 0 ? signature(decision.blocked.map((b) => `${b.code}:${b.endpoint ?? ''}`).sort()) : null;
+    const newBlocked = blockedSignature !== null && blockedSignature !== stored.blockedSignature;
+    const decisionId = rt.newId();
+    const base = { state: nextState, driftSignature, blockedSignature };
+
+    if (decision.changes.length === 0) {
+      try {
+        await rt.store.save(service.name, stored.version, { ...base, pending: null, updatedAt: now });
+      } catch (error) {
+        if (error instanceof StateVersionConflictError) continue;
+        throw error;
+      }
+      if (decision.transitions.length > 0 || decision.notifications.length > 0 || newBlocked) {
+        await rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.RECORDED, []));
+      }
+      if (newDrift) await recordDrift(rt, service, newDrift, now, request.trigger);
+      const notice = noticeFor(service, decision, nextState, { trigger: request.trigger, decisionId, applied: false, changeIds: [], newBlocked });
+      const events: ControllerEvent[] = newBlocked ? [shiftBlockedEvent(service, decision, decisionId, request.trigger)] : [];
+      tellFailures.push(...(await tell(rt, service, now, [...driftNotices(service, newDrift, request.trigger), ...(notice ? [notice] : [])], [...driftEvents(service, newDrift, now, request.trigger), ...events])));
+      return { service: service.name, status: EvaluationStatuses.UNCHANGED, attempts: attempt, decision, decisionId, changeIds: [], ...(repaired ? { repaired } : {}), ...(newDrift ? { drift: newDrift } : {}), gaps: observed.gaps, tellFailures };
+    }
+
+    // 1. Record the intent.
+    const to: Weights = Object.fromEntries(decision.changes.map((c) => [c.setIdentifier, c.to]));
+    const pending: PendingChange = { decisionId, recordedAt: now, record, from: current, to, decision, trigger: request.trigger };
+    let intentVersion: number;
+    try {
+      intentVersion = await rt.store.save(service.name, stored.version, { ...base, pending, updatedAt: now });
+    } catch (error) {
+      if (error instanceof StateVersionConflictError) {
+        rt.log.debug('lost the race to another evaluation; re-reading and deciding again', { service: service.name, attempt });
+        continue;
+      }
+      throw error;
+    }
+    await rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.INTENDED, []));
+
+    // 2. Route 53. If this throws, the intent stays: the next evaluation after the lease completes it.
+    let changeIds: readonly string[];
+    try {
+      changeIds = (await rt.dns.writeWeights([{ record, weights: to }], changeComment(service, decisionId))).changeIds;
+    } catch (error) {
+      rt.log.error('Route 53 write failed; the recorded intent will be completed by a later evaluation', { service: service.name, decisionId, error: (error as Error).message });
+      await rt.store
+        .putAudit({ ...decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.FAILED, []), detail: { error: (error as Error).message } })
+        .catch((auditError: unknown) => rt.log.error('could not record the failed write', { service: service.name, error: (auditError as Error).message }));
+      throw error;
+    }
+
+    // 3. Mark applied, record, tell.
+    try {
+      await rt.store.save(service.name, intentVersion, { ...base, pending: null, updatedAt: rt.clock.now() });
+    } catch (error) {
+      if (!(error instanceof StateVersionConflictError)) throw error;
+      // Only an evaluation that took our intent for abandoned can have written; it completed the
+      // same change. The lease is shorter than this evaluation took: worth a warning.
+      rt.log.warn('the change was completed by another evaluation first (intent lease too short?)', { service: service.name, decisionId });
+    }
+    await rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.APPLIED, changeIds));
+    if (newDrift) await recordDrift(rt, service, newDrift, now, request.trigger);
+    const notice = noticeFor(service, decision, nextState, { trigger: request.trigger, decisionId, applied: true, changeIds, newBlocked });
+    const events: ControllerEvent[] = [trafficShiftedEvent(service, decision, decisionId, request.trigger, changeIds)];
+    if (newBlocked) events.push(shiftBlockedEvent(service, decision, decisionId, request.trigger));
+    tellFailures.push(...(await tell(rt, service, now, [...driftNotices(service, newDrift, request.trigger), ...(notice ? [notice] : [])], [...driftEvents(service, newDrift, now, request.trigger), ...events])));
+    return { service: service.name, status: EvaluationStatuses.APPLIED, attempts: attempt, decision, decisionId, changeIds, ...(repaired ? { repaired } : {}), ...(newDrift ? { drift: newDrift } : {}), gaps: observed.gaps, tellFailures };
+  }
+
+  rt.log.info('other evaluations kept winning the race for this service; they have evaluated it', { service: service.name, attempts: maxAttempts });
+  return { service: service.name, status: EvaluationStatuses.SUPERSEDED, attempts: maxAttempts, changeIds: [], ...(repaired ? { repaired } : {}), gaps: observed?.gaps ?? [], tellFailures };
+}
+
+/**
+ * Completes a change an evaluation recorded but did not confirm: writes Route 53 (a no-op if the
+ * write had landed before the crash), clears the intent, records and tells. Returns undefined
+ * when another evaluation cleared it first.
+ */
+async function completeAbandonedChange(
+  rt: Runtime,
+  service: ServiceConfig,
+  stored: StoredServiceState,
+  pending: PendingChange,
+  now: EpochMs,
+  trigger: string,
+  tellFailures: TellFailure[],
+): Promise<EvaluationOutcome['repaired']> {
+  rt.log.warn('completing a change an earlier evaluation recorded but did not confirm (it probably crashed)', {
+    service: service.name,
+    decisionId: pending.decisionId,
+    recordedAt: new Date(pending.recordedAt).toISOString(),
+  });
+  const { changeIds } = await rt.dns.writeWeights([{ record: pending.record, weights: pending.to }], changeComment(service, pending.decisionId));
+  try {
+    await rt.store.save(service.name, stored.version, {
+      state: stored.state!,
+      pending: null,
+      driftSignature: stored.driftSignature,
+      blockedSignature: stored.blockedSignature,
+      updatedAt: now,
+    });
+  } catch (error) {
+    if (error instanceof StateVersionConflictError) return undefined;
+    throw error;
+  }
+  const decision = pending.decision;
+  await rt.store.putAudit({
+    ...decisionAudit(service, pending.decisionId, decision, pending.trigger, AuditStatuses.APPLIED, changeIds),
+    detail: { completedAt: now, completedBy: trigger, note: 'recorded by an evaluation that did not finish; completed by a later one' },
+  });
+  const notice = noticeFor(service, decision, stored.state, { trigger: `${pending.trigger} (completed by ${trigger})`, decisionId: pending.decisionId, applied: true, changeIds, newBlocked: false });
+  tellFailures.push(...(await tell(rt, service, now, notice ? [notice] : [], [trafficShiftedEvent(service, decision, pending.decisionId, pending.trigger, changeIds)])));
+  return { decisionId: pending.decisionId, changeIds };
+}
+
+/** Route 53's weights of the configured endpoints; every configured record must exist. */
+function managedWeights(service: ServiceConfig, all: Weights): Weights {
+  const missing = service.endpoints.filter((e) => all[e.setIdentifier] === undefined).map((e) => e.setIdentifier);
+  if (missing.length > 0) throw new RecordNotFoundError(service.hostedZoneId, service.dnsName, service.recordType, missing);
+  return Object.fromEntries(service.endpoints.map((e) => [e.setIdentifier, all[e.setIdentifier]!]));
+}
+
+function driftOf(service: ServiceConfig, stored: StoredServiceState, current: Weights): DriftReport | undefined {
+  const expected = stored.state?.appliedWeights;
+  if (!expected) return undefined;
+  const endpoints = service.endpoints.map((e) => e.setIdentifier).filter((id) => expected[id] !== undefined && expected[id] !== current[id]);
+  if (endpoints.length === 0) return undefined;
+  return { expected: { ...expected }, actual: { ...current }, endpoints };
+}
+
+async function recordDrift(rt: Runtime, service: ServiceConfig, drift: DriftReport, at: EpochMs, trigger: string): Promise<void> {
+  rt.log.warn('Route 53 holds weights steer53 did not write (drift)', { service: service.name, expected: drift.expected, actual: drift.actual });
+  await rt.store.putAudit({
+    service: service.name,
+    id: rt.newId(),
+    at,
+    kind: AuditKinds.DRIFT,
+    status: AuditStatuses.RECORDED,
+    actor: 'outside steer53',
+    summary: `${service.dnsName}: Route 53 weights changed outside steer53 (${drift.endpoints.map((id) => `${id} ${drift.expected[id]}→${drift.actual[id]}`).join(', ')})`,
+    before: drift.expected,
+    after: drift.actual,
+    detail: { seenBy: trigger },
+  });
+}
+
+function driftNotices(service: ServiceConfig, drift: DriftReport | undefined, trigger: string): Notice[] {
+  return drift ? [{ kind: 'drift-detected', severity: 'warning', reason: 'DRIFT_DETECTED', service, drift, trigger }] : [];
+}
+
+function driftEvents(service: ServiceConfig, drift: DriftReport | undefined, at: EpochMs, trigger: string): ControllerEvent[] {
+  return drift ? [driftDetectedEvent(service, drift, at, trigger)] : [];
+}
+
+function decisionAudit(service: ServiceConfig, id: string, decision: Decision, trigger: string, status: AuditEntry['status'], changeIds: readonly string[]): AuditEntry {
+  const after = { ...decision.currentWeights };
+  for (const c of decision.changes) after[c.setIdentifier] = c.to;
+  const what =
+    decision.changes.length > 0
+      ? decision.changes.map((c) => `${c.setIdentifier} ${c.from}→${c.to}`).join(', ')
+      : decision.transitions.length > 0
+        ? decision.transitions.map((t) => `${t.endpoint} ${t.from}→${t.to}`).join(', ')
+        : decision.blocked.length > 0
+          ? `blocked: ${decision.blocked.map((b) => b.code).join(', ')}`
+          : (decision.notifications[0]?.summary ?? decision.mode);
+  const why = decision.transitions[0]?.message ?? decision.blocked[0]?.message ?? decision.reasons[0]?.message;
+  return {
+    service: service.name,
+    id,
+    at: decision.at,
+    kind: AuditKinds.DECISION,
+    status,
+    actor: `steer53 (${trigger})`,
+    summary: `${service.dnsName}: ${what}${why ? ` — ${why}` : ''}`.slice(0, 1000),
+    before: decision.currentWeights,
+    after,
+    reasons: decision.reasons,
+    changeIds,
+    decision,
+  };
+}
+
+function signature(value: unknown): string {
+  return JSON.stringify(value, value && typeof value === 'object' && !Array.isArray(value) ? Object.keys(value).sort() : undefined);
+}

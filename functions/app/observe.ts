@@ -1,0 +1,155 @@
+/**
+ * Observe: what the controller asks CloudWatch for one evaluation, and how the answers become the
+ * engine's observations. Which period is judged is decided here, once, from the clock: the newest
+ * period that has ended at least `metricDelaySeconds` ago (CloudWatch's newest minute is still
+ * filling, and metrics arrive late). Anything missing, partial or stale is left out, so the engine
+ * sees it as `unknown` and holds: missing data never counts as healthy.
+ */
+import type { ServiceConfig } from '../core/config.js';
+import type { AlarmObservation, AlarmState, EndpointObservations, EpochMs, ServiceObservations, SignalObservation } from '../core/types.js';
+import type { AlarmRef, MetricRequest, MetricSeries, MetricsSource, MetricWindow } from '../ports/metrics.js';
+
+export interface ObservationOptions {
+  /** How long after a period ends its metrics are taken as complete. @default 60 */
+  readonly metricDelaySeconds?: number;
+}
+
+/** An alarm state known from the event that triggered the evaluation, fresher than DescribeAlarms. */
+export interface KnownAlarmState {
+  readonly service: string;
+  readonly endpoint: string;
+  readonly signal: string;
+  readonly state: AlarmState;
+}
+
+export interface ServiceObservationResult {
+  readonly observations: ServiceObservations;
+  /** Signals left out, with why (API errors, partial data), for the log. */
+  readonly gaps: readonly string[];
+}
+
+const LOAD_SIGNAL = '#load';
+
+function signalKey(service: string, endpoint: string, signal: string): string {
+  return `${service}\u0000${endpoint}\u0000${signal}`;
+}
+
+/** Start and end of the period judged now. */
+export function judgedPeriod(now: EpochMs, periodSeconds: number, metricDelaySeconds: number): { start: EpochMs; end: EpochMs } {
+  const periodMs = periodSeconds * 1000;
+  const end = Math.floor((now - metricDelaySeconds * 1000) / periodMs) * periodMs;
+  return { start: end - periodMs, end };
+}
+
+export function metricRequestsFor(service: ServiceConfig): MetricRequest[] {
+  const requests: MetricRequest[] = [];
+  for (const endpoint of service.endpoints) {
+    for (const signal of endpoint.signals) {
+      if (signal.source !== 'metric') continue;
+      requests.push({ key: signalKey(service.name, endpoint.setIdentifier, signal.name), query: { ...signal.metric, region: signal.metric.region ?? endpoint.region } });
+    }
+    if (endpoint.load) requests.push({ key: signalKey(service.name, endpoint.setIdentifier, LOAD_SIGNAL), query: { ...endpoint.load, region: endpoint.load.region ?? endpoint.region } });
+  }
+  return requests;
+}
+
+export function alarmRefsFor(service: ServiceConfig): AlarmRef[] {
+  const refs: AlarmRef[] = [];
+  for (const endpoint of service.endpoints) {
+    for (const signal of endpoint.signals) {
+      if (signal.source !== 'alarm') continue;
+      refs.push({
+        key: signalKey(service.name, endpoint.setIdentifier, signal.name),
+        region: signal.alarm.region ?? endpoint.region,
+        ...(signal.alarm.name ? { name: signal.alarm.name } : {}),
+        ...(signal.alarm.arn ? { arn: signal.alarm.arn } : {}),
+      });
+    }
+  }
+  return refs;
+}
+
+/**
+ * Observes several services at once: one metrics call and one alarms call for all of them, so
+ * services that share regions (and metrics) share CloudWatch requests.
+ */
+export async function observeServices(
+  metrics: MetricsSource,
+  services: readonly ServiceConfig[],
+  now: EpochMs,
+  options: ObservationOptions = {},
+  known: readonly KnownAlarmState[] = [],
+): Promise<Map<string, ServiceObservationResult>> {
+  const delay = options.metricDelaySeconds ?? 60;
+  const requests = services.flatMap(metricRequestsFor);
+  const knownKeys = new Map(known.map((k) => [signalKey(k.service, k.endpoint, k.signal), k.state]));
+  const alarms = services.flatMap(alarmRefsFor).filter((ref) => !knownKeys.has(ref.key));
+
+  // One window for every query: from the earliest period start any service judges to the latest end.
+  const periods = services.map((s) => judgedPeriod(now, s.policy.evaluationPeriodSeconds, delay));
+  const longest = Math.max(1, ...requests.map((r) => r.query.periodSeconds), ...services.map((s) => s.policy.evaluationPeriodSeconds)) * 1000;
+  const end = Math.max(...periods.map((p) => p.end));
+  const window: MetricWindow = { startTime: Math.min(...periods.map((p) => p.end)) - longest, endTime: end };
+
+  const gaps: string[] = [];
+  const [series, alarmStates] = await Promise.all([
+    requests.length > 0 ? metrics.fetchMetrics(requests, window) : Promise.resolve(new Map<string, MetricSeries>()),
+    alarms.length > 0
+      ? metrics.fetchAlarmStates(alarms).catch((error: unknown) => {
+          // Alarms unreadable: their signals are unknown (the engine holds), not an evaluation failure.
+          gaps.push(`alarm states: ${(error as Error).message}`);
+          return new Map<string, AlarmState>();
+        })
+      : Promise.resolve(new Map<string, AlarmState>()),
+  ]);
+
+  const out = new Map<string, ServiceObservationResult>();
+  services.forEach((service, i) => {
+    const period = periods[i]!;
+    const serviceGaps = [...gaps];
+    const endpoints: Record<string, EndpointObservations> = {};
+    for (const endpoint of service.endpoints) {
+      const signals: Record<string, SignalObservation | AlarmObservation | undefined> = {};
+      for (const signal of endpoint.signals) {
+        const key = signalKey(service.name, endpoint.setIdentifier, signal.name);
+        if (signal.source === 'alarm') {
+          const state = knownKeys.get(key) ?? alarmStates.get(key);
+          if (state) signals[signal.name] = { alarmState: state };
+          continue;
+        }
+        const picked = pick(series.get(key), signal.metric.periodSeconds, period.end);
+        if (picked.gap) serviceGaps.push(`${endpoint.setIdentifier}/${signal.name}: ${picked.gap}`);
+        if (picked.observation) signals[signal.name] = picked.observation;
+      }
+      let requestRate: number | null = null;
+      if (endpoint.load) {
+        const picked = pick(series.get(signalKey(service.name, endpoint.setIdentifier, LOAD_SIGNAL)), endpoint.load.periodSeconds, period.end);
+        // The load query counts requests per period; the engine wants requests per second.
+        if (picked.observation && picked.observation.value !== null) requestRate = picked.observation.value / endpoint.load.periodSeconds;
+      }
+      endpoints[endpoint.setIdentifier] = { signals, requestRate };
+    }
+    out.set(service.name, { observations: { endpoints, periodStart: period.start }, gaps: serviceGaps });
+  });
+  return out;
+}
+
+/** The datapoint of the period ending at `end` (or the newest one inside the signal's own period). */
+function pick(series: MetricSeries | undefined, periodSeconds: number, end: EpochMs): { observation?: SignalObservation; gap?: string } {
+  if (!series) return { gap: 'no answer' };
+  // Partial answers are not trusted: a p99 over part of the data is not the p99.
+  if (!series.complete) return { gap: series.error ?? 'partial data' };
+  const earliest = end - periodSeconds * 1000;
+  const candidates = series.values.filter((d) => d.timestamp >= earliest && d.timestamp + periodSeconds * 1000 <= end);
+  const newest = candidates.at(-1);
+  if (!newest) return {};
+  const count = series.sampleCounts?.find((d) => d.timestamp === newest.timestamp);
+  return {
+    observation: {
+      value: newest.value,
+      periodStart: newest.timestamp,
+      // A percentile without its SampleCount is treated as having none: low-sample, not healthy.
+      ...(series.sampleCounts ? { sampleCount: count?.value ?? 0 } : {}),
+    },
+  };
+}

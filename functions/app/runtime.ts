@@ -1,0 +1,43 @@
+/**
+ * What the use cases need: the validated config, one implementation of each port, and a few
+ * operating knobs. The Lambda handlers build it from AWS adapters at cold start; the simulator and
+ * the tests build it from the in-memory adapters.
+ */
+import type { Config } from '../core/config.js';
+import type { Clock } from '../ports/clock.js';
+import type { DnsWeights } from '../ports/dnsWeights.js';
+import type { EventPublisher } from '../ports/eventPublisher.js';
+import type { Log } from '../ports/log.js';
+import type { MetricsSource } from '../ports/metrics.js';
+import type { Notifier } from '../ports/notifier.js';
+import type { StateStore } from '../ports/stateStore.js';
+
+export interface RuntimeOptions {
+  /** Decisions tried per evaluation when another evaluation keeps winning the race. @default 3 */
+  readonly maxAttempts?: number;
+  /**
+   * How long a recorded, unconfirmed change belongs to the evaluation that recorded it. Within it,
+   * other evaluations of the service stand aside; after it, the change is taken as abandoned (the
+   * evaluation crashed) and the next evaluation completes it. Keep it above the function timeout.
+   * @default 90
+   */
+  readonly intentLeaseSeconds?: number;
+  /** How long after a period ends its metrics are taken as complete. @default 60 */
+  readonly metricDelaySeconds?: number;
+  /** Services evaluated at once by a tick. @default 4 */
+  readonly concurrency?: number;
+}
+
+export interface Runtime {
+  readonly config: Config;
+  readonly dns: DnsWeights;
+  readonly metrics: MetricsSource;
+  readonly store: StateStore;
+  readonly notifier: Notifier;
+  readonly events: EventPublisher;
+  readonly clock: Clock;
+  readonly log: Log;
+  /** Unique ids for decisions and audit entries (crypto.randomUUID in Lambda; a counter in tests). */
+  readonly newId: () => string;
+  readonly options?: RuntimeOptions;
+}

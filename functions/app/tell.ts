@@ -1,0 +1,139 @@
+/**
+ * Tell: after a decision is recorded (and applied), people get a notice and other systems get an
+ * event. Telling never undoes or blocks what was decided: a failing SNS or EventBridge call is
+ * logged, counted in the outcome and written to the audit log, and the decision stands.
+ */
+import type { ServiceConfig } from '../core/config.js';
+import type { Decision, ReasonCode, ServiceState, Severity } from '../core/types.js';
+import { ControllerDetailTypes, type ControllerEvent } from '../events/controllerEvents.js';
+import type { DriftReport, Notice, NoticeKind } from '../ports/notifier.js';
+import { AuditKinds, AuditStatuses } from '../ports/stateStore.js';
+import type { Runtime } from './runtime.js';
+
+export interface TellFailure {
+  readonly channel: 'notify' | 'publish' | 'audit';
+  readonly message: string;
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+
+function serviceFields(service: ServiceConfig, at: number, trigger: string) {
+  return { service: service.name, dnsName: service.dnsName, recordType: service.recordType, hostedZoneId: service.hostedZoneId, at: new Date(at).toISOString(), trigger };
+}
+
+/** The notice for a decision, or undefined when it is not worth telling anyone. */
+export function noticeFor(
+  service: ServiceConfig,
+  decision: Decision,
+  state: ServiceState | undefined,
+  context: { trigger: string; decisionId: string; applied: boolean; changeIds: readonly string[]; newBlocked: boolean },
+): Notice | undefined {
+  const top = [...decision.notifications].sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity])[0];
+  let kind: NoticeKind;
+  let severity: Severity;
+  if (context.applied && decision.changes.length > 0) {
+    kind = 'traffic-shifted';
+    // Shedding from a breaching endpoint is worth a look; a recovery step is news, not a page.
+    const shedding = decision.reasons.some((r) => r.code === 'SHED_PROPORTIONAL' || r.code === 'M_OF_N_BREACH' || r.code === 'FAIL_BREACH');
+    severity = top?.severity ?? (decision.emergency ? 'critical' : shedding ? 'warning' : 'info');
+  } else if (context.newBlocked && decision.blocked.length > 0) {
+    kind = 'shift-blocked';
+    severity = top?.severity ?? 'warning';
+  } else if (top) {
+    kind = 'state-changed';
+    severity = top.severity;
+  } else {
+    return undefined;
+  }
+  const reason: ReasonCode = top?.reason ?? decision.transitions[0]?.reason ?? decision.blocked[0]?.code ?? decision.reasons[0]?.code ?? 'WEIGHTS_RECONCILED';
+  return {
+    kind,
+    severity,
+    reason,
+    service,
+    decision,
+    ...(state ? { state } : {}),
+    trigger: context.trigger,
+    decisionId: context.decisionId,
+    changeIds: context.changeIds,
+  };
+}
+
+export function trafficShiftedEvent(service: ServiceConfig, decision: Decision, decisionId: string, trigger: string, changeIds: readonly string[]): ControllerEvent {
+  const after = { ...decision.currentWeights };
+  for (const c of decision.changes) after[c.setIdentifier] = c.to;
+  return {
+    detailType: ControllerDetailTypes.TRAFFIC_SHIFTED,
+    detail: {
+      ...serviceFields(service, decision.at, trigger),
+      decisionId,
+      mode: decision.mode,
+      emergency: decision.emergency,
+      before: decision.currentWeights,
+      after,
+      changes: decision.changes.map((c) => ({ endpoint: c.setIdentifier, from: c.from, to: c.to })),
+      reasons: decision.reasons.map((r) => ({ code: r.code, message: r.message, ...(r.endpoint ? { endpoint: r.endpoint } : {}) })),
+      changeIds: [...changeIds],
+    },
+  };
+}
+
+export function shiftBlockedEvent(service: ServiceConfig, decision: Decision, decisionId: string, trigger: string): ControllerEvent {
+  return {
+    detailType: ControllerDetailTypes.SHIFT_BLOCKED,
+    detail: {
+      ...serviceFields(service, decision.at, trigger),
+      decisionId,
+      mode: decision.mode,
+      currentWeights: decision.currentWeights,
+      targetWeights: decision.targetWeights,
+      blocked: decision.blocked.map((r) => ({ code: r.code, message: r.message, ...(r.endpoint ? { endpoint: r.endpoint } : {}) })),
+    },
+  };
+}
+
+export function driftDetectedEvent(service: ServiceConfig, drift: DriftReport, at: number, trigger: string): ControllerEvent {
+  return {
+    detailType: ControllerDetailTypes.DRIFT_DETECTED,
+    detail: { ...serviceFields(service, at, trigger), expected: drift.expected, actual: drift.actual, endpoints: [...drift.endpoints] },
+  };
+}
+
+/** Sends notices and events; every failure is logged, recorded and returned, never thrown. */
+export async function tell(rt: Runtime, service: ServiceConfig, at: number, notices: readonly Notice[], events: readonly ControllerEvent[]): Promise<TellFailure[]> {
+  const failures: TellFailure[] = [];
+  for (const notice of notices) {
+    try {
+      await rt.notifier.notify(notice);
+    } catch (error) {
+      failures.push({ channel: 'notify', message: (error as Error).message });
+      rt.log.error('notification failed; the decision stands', { service: service.name, kind: notice.kind, reason: notice.reason, error: (error as Error).message });
+    }
+  }
+  if (events.length > 0) {
+    try {
+      await rt.events.publish(events);
+    } catch (error) {
+      failures.push({ channel: 'publish', message: (error as Error).message });
+      rt.log.error('event publish failed; the decision stands', { service: service.name, detailTypes: events.map((e) => e.detailType), error: (error as Error).message });
+    }
+  }
+  if (failures.length > 0) {
+    try {
+      await rt.store.putAudit({
+        service: service.name,
+        id: rt.newId(),
+        at,
+        kind: AuditKinds.NOTIFICATION_FAILED,
+        status: AuditStatuses.FAILED,
+        actor: 'steer53',
+        summary: `could not tell: ${failures.map((f) => `${f.channel}: ${f.message}`).join('; ')}`.slice(0, 1000),
+        detail: { failures, notices: notices.map((n) => ({ kind: n.kind, reason: n.reason, decisionId: n.decisionId })), events: events.map((e) => e.detailType) },
+      });
+    } catch (error) {
+      failures.push({ channel: 'audit', message: (error as Error).message });
+      rt.log.error('could not record the notification failure', { service: service.name, error: (error as Error).message });
+    }
+  }
+  return failures;
+}
