@@ -13,8 +13,8 @@ import type { ServiceFailure } from './onTick.js';
 export interface AlarmChange {
   readonly alarmName: string;
   readonly alarmArn?: string;
-  /** Region the alarm lives in. */
-  readonly region: string;
+  /** Region the alarm lives in; undefined when the notification did not say (the name alone is matched). */
+  readonly region: string | undefined;
   readonly state: AlarmState;
   readonly previousState?: AlarmState;
 }
@@ -41,7 +41,7 @@ export function matchAlarm(services: readonly ServiceConfig[], alarm: Pick<Alarm
       for (const signal of endpoint.signals) {
         if (signal.source !== 'alarm') continue;
         const byArn = signal.alarm.arn !== undefined && alarm.alarmArn !== undefined && signal.alarm.arn === alarm.alarmArn;
-        const byName = signal.alarm.name !== undefined && signal.alarm.name === alarm.alarmName && (signal.alarm.region ?? endpoint.region) === alarm.region;
+        const byName = signal.alarm.name !== undefined && signal.alarm.name === alarm.alarmName && (alarm.region === undefined || (signal.alarm.region ?? endpoint.region) === alarm.region);
         if (byArn || byName) matches.push({ service, endpoint: endpoint.setIdentifier, signal: signal.name });
       }
     }

@@ -1,26 +1,36 @@
 /**
- * Lambda entry for deployment events. Thin: parse the event, hand it to the use case, log the outcome.
- * (Initial wiring; the use case is connected as it lands.)
+ * Lambda entry: steer53 deployment events (`source: "steer53.deployment"`). Until rollouts are
+ * built, a deployment is recorded in the service's audit log (idempotently: a duplicate delivery
+ * rewrites the same entry).
  */
-import middy from '@middy/core';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Context } from 'aws-lambda';
+import { problemsOf } from '../core/config.js';
+import { recordDeployment } from '../app/recordDeployment.js';
+import { deploymentEventSchema } from '../events/deploymentEvent.js';
+import { defaultDeps, rejectMalformed, wrap, type HandlerDeps } from './edge.js';
 
-export interface DeploymentHandlerDeps {
-  readonly logger: Logger;
-  readonly handle: (event: unknown) => Promise<unknown>;
+export type DeploymentHandlerResult =
+  | { status: 'rejected'; problems: readonly { path: string; message: string }[] }
+  | { status: 'recorded'; service: string; endpoint: string; auditId: string };
+
+export function createDeploymentHandler(deps: HandlerDeps) {
+  return wrap(deps, async (event: unknown, _context: Context): Promise<DeploymentHandlerResult> => {
+    const parsed = deploymentEventSchema.safeParse(event);
+    if (typeof event === 'object' && event !== null && typeof (event as { id?: unknown }).id === 'string') deps.logger.setCorrelationId((event as { id: string }).id);
+    if (!parsed.success) return rejectMalformed(deps, 'deployment event', problemsOf(parsed.error));
+
+    const rt = await deps.runtime();
+    const outcome = await recordDeployment(rt, {
+      detailType: parsed.data['detail-type'],
+      detail: parsed.data.detail,
+      time: Date.parse(parsed.data.time),
+      eventId: parsed.data.id,
+    });
+    // A deployment naming a service or endpoint the config does not have will not get better on retry.
+    if (!outcome.recorded) return rejectMalformed(deps, 'deployment event', [{ path: outcome.problem.split(':')[0]!, message: outcome.problem.slice(outcome.problem.indexOf(':') + 2) }]);
+    deps.logger.info('deployment recorded', { service: outcome.service, endpoint: outcome.endpoint, detailType: parsed.data['detail-type'], version: parsed.data.detail.version, auditId: outcome.auditId });
+    return { status: 'recorded', service: outcome.service, endpoint: outcome.endpoint, auditId: outcome.auditId };
+  });
 }
 
-export function createDeploymentHandler(deps: DeploymentHandlerDeps) {
-  return middy(async (event: unknown) => deps.handle(event)).use(injectLambdaContext(deps.logger));
-}
-
-const logger = new Logger({ serviceName: 'steer53' });
-
-export const handler = createDeploymentHandler({
-  logger,
-  handle: async (event) => {
-    logger.info('received deployment event', { event });
-    return { ok: true };
-  },
-});
+export const handler = createDeploymentHandler(defaultDeps());

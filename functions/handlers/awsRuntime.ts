@@ -1,0 +1,106 @@
+/**
+ * The edge where the Lambda functions meet AWS: the environment is read and checked here (and only
+ * here), the config is loaded and validated once per cold start, and the AWS adapters are built
+ * with their SDK clients.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
+import { parseConfig, type Config, type ValidationProblem } from '../core/config.js';
+import { ValidationError } from '../core/errors.js';
+import { CloudWatchClients } from '../adapters/aws/cloudWatchClients.js';
+import { CloudWatchMetrics } from '../adapters/aws/cloudWatchMetrics.js';
+import { DynamoStateStore } from '../adapters/aws/dynamoStateStore.js';
+import { EventBridgePublisher } from '../adapters/aws/eventBridgePublisher.js';
+import { Route53Weights } from '../adapters/aws/route53Weights.js';
+import { SnsNotifier } from '../adapters/aws/snsNotifier.js';
+import type { Runtime } from '../app/runtime.js';
+import type { Log } from '../ports/log.js';
+
+export interface Steer53Environment {
+  readonly configPath: string;
+  readonly tableName: string;
+  readonly topicArn: string;
+  readonly eventBusName: string;
+}
+
+/** Reads steer53's environment variables; every missing or malformed one is reported at once. */
+export function readEnvironment(env: Readonly<Record<string, string | undefined>>): Steer53Environment {
+  const problems: ValidationProblem[] = [];
+  const configPath = env.STEER53_CONFIG_PATH || (env.LAMBDA_TASK_ROOT ? `${env.LAMBDA_TASK_ROOT}/steer53.config.json` : '');
+  if (!configPath) problems.push({ path: 'STEER53_CONFIG_PATH', message: 'is not set (and LAMBDA_TASK_ROOT is not set to default it)' });
+  const tableName = env.STEER53_TABLE_NAME ?? '';
+  if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(tableName)) problems.push({ path: 'STEER53_TABLE_NAME', message: tableName ? `"${tableName}" is not a DynamoDB table name` : 'is not set' });
+  const topicArn = env.STEER53_TOPIC_ARN ?? '';
+  if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(topicArn)) problems.push({ path: 'STEER53_TOPIC_ARN', message: topicArn ? `"${topicArn}" is not an SNS topic ARN` : 'is not set' });
+  const eventBusName = env.STEER53_EVENT_BUS_NAME || 'default';
+  if (problems.length > 0) throw new ValidationError('environment', problems);
+  return { configPath, tableName, topicArn, eventBusName };
+}
+
+export interface AwsRuntimeOptions {
+  readonly log: Log;
+  /** Traces every SDK client when given (X-Ray subsegments per AWS call). */
+  readonly tracer?: Tracer;
+}
+
+export async function createAwsRuntime(environment: Steer53Environment, options: AwsRuntimeOptions): Promise<Runtime> {
+  const config = await loadJsonConfig(environment.configPath);
+  const trace = <T>(client: T): T => (options.tracer ? options.tracer.captureAWSv3Client(client) : client);
+  // Route 53's own retries are off: the adapter retries Throttling and PriorRequestNotComplete
+  // with full jitter, and two retry layers would multiply the wait.
+  const route53 = trace(new Route53Client({ maxAttempts: 1 }));
+  const sts = trace(new STSClient({}));
+  return {
+    config,
+    dns: new Route53Weights({ client: route53 }),
+    metrics: new CloudWatchMetrics({ clients: new CloudWatchClients({ sts, createClient: (c) => trace(new CloudWatchClient(c)) }) }),
+    store: new DynamoStateStore({ client: trace(new DynamoDBClient({})), tableName: environment.tableName }),
+    notifier: new SnsNotifier({ client: trace(new SNSClient({})), topicArn: environment.topicArn }),
+    events: new EventBridgePublisher({ client: trace(new EventBridgeClient({})), eventBusName: environment.eventBusName }),
+    // The edge is where the wall clock may be read; everything inside gets time from this port.
+    clock: { now: () => Date.now() },
+    log: options.log,
+    newId: randomUUID,
+  };
+}
+
+/**
+ * Reads the validated JSON config the construct copies next to the bundle. JSON only: the typed
+ * and YAML forms are for the CLI and the CDK app, and leaving their loaders out keeps the bundle small.
+ */
+export async function loadJsonConfig(path: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ValidationError(path, [{ path: '(file)', message: `cannot be read: ${(error as Error).message}` }], { cause: error });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ValidationError(path, [{ path: '(file)', message: `is not valid JSON: ${(error as Error).message}` }], { cause: error });
+  }
+  const result = parseConfig(raw);
+  if (!result.ok) throw new ValidationError(path, result.problems);
+  return result.value;
+}
+
+/** Builds the runtime once and reuses it; a failed build is tried again on the next call. */
+export function once<T>(create: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= create().catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * What every handler shares: Powertools Logger, Metrics and Tracer, the middy wrapping, per-service
+ * metrics from outcomes, and the one rule about failing: an invocation fails (so Lambda retries it
+ * and, in the end, dead-letters it) only when a retry could help.
+ */
+import middy from '@middy/core';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import type { Context } from 'aws-lambda';
+import type { ValidationProblem } from '../core/config.js';
+import type { EvaluationOutcome } from '../app/evaluateService.js';
+import type { Runtime } from '../app/runtime.js';
+import type { ServiceFailure } from '../app/onTick.js';
+import { StateVersionConflictError } from '../ports/errors.js';
+import { AwsCallError } from '../adapters/aws/errors.js';
+import { createAwsRuntime, once, readEnvironment } from './awsRuntime.js';
+
+export const MetricNames = {
+  DECISIONS: 'Decisions',
+  WEIGHT_CHANGES: 'WeightChanges',
+  BLOCKED_ACTIONS: 'BlockedActions',
+  ERRORS: 'Errors',
+  NOTIFICATION_FAILURES: 'NotificationFailures',
+  DRIFT_DETECTED: 'DriftDetected',
+  REPAIRED_CHANGES: 'RepairedChanges',
+  MALFORMED_EVENTS: 'MalformedEvents',
+} as const;
+export type MetricName = (typeof MetricNames)[keyof typeof MetricNames];
+
+/** Counts per service (EMF metrics with a `service` dimension). */
+export interface Counter {
+  count(metric: MetricName, service: string, value?: number): void;
+}
+
+/** One EMF document per service, so each service's counts carry its own dimension. */
+export class EmfCounter implements Counter {
+  readonly #metrics: Metrics;
+  constructor(metrics: Metrics) {
+    this.#metrics = metrics;
+  }
+  count(metric: MetricName, service: string, value = 1): void {
+    const single = this.#metrics.singleMetric();
+    single.addDimension('service', service);
+    single.addMetric(metric, MetricUnit.Count, value);
+  }
+}
+
+export interface HandlerDeps {
+  /** The runtime, built once per cold start. */
+  readonly runtime: () => Promise<Runtime>;
+  readonly logger: Logger;
+  readonly counter: Counter;
+  readonly tracer?: Tracer;
+}
+
+/** Production dependencies: Powertools from the POWERTOOLS_* environment, AWS adapters from STEER53_*. */
+export function defaultDeps(): HandlerDeps {
+  const logger = new Logger({ serviceName: 'steer53' });
+  const metrics = new Metrics({ namespace: 'steer53', serviceName: 'steer53' });
+  const tracer = new Tracer({ serviceName: 'steer53' });
+  return {
+    logger,
+    tracer,
+    counter: new EmfCounter(metrics),
+    runtime: once(async () => createAwsRuntime(readEnvironment(process.env), { log: logger, tracer })),
+  };
+}
+
+/** Wraps a handler in middy with the logger's Lambda context and the tracer. */
+export function wrap<E, R>(deps: HandlerDeps, handle: (event: E, context: Context) => Promise<R>) {
+  const wrapped = middy(handle).use(injectLambdaContext(deps.logger, { resetKeys: true }));
+  return deps.tracer ? wrapped.use(captureLambdaHandler(deps.tracer)) : wrapped;
+}
+
+/** Logs a malformed event with every problem and counts it; the invocation succeeds (a retry cannot help). */
+export function rejectMalformed(deps: HandlerDeps, what: string, problems: readonly ValidationProblem[]): { status: 'rejected'; problems: readonly ValidationProblem[] } {
+  deps.logger.error(`malformed ${what}: ignored, nothing changed`, { problems: problems.slice(0, 50), problemCount: problems.length });
+  deps.counter.count(MetricNames.MALFORMED_EVENTS, 'none');
+  return { status: 'rejected', problems };
+}
+
+/** Logs and counts what one evaluation did. */
+export function reportEvaluation(deps: HandlerDeps, outcome: EvaluationOutcome): void {
+  const d = outcome.decision;
+  const s = outcome.service;
+  deps.logger.info('evaluated', {
+    service: s,
+    status: outcome.status,
+    decisionId: outcome.decisionId,
+    mode: d?.mode,
+    changes: d?.changes,
+    reasons: d?.reasons.map((r) => r.code),
+    blocked: d?.blocked.map((b) => b.code),
+    changeIds: outcome.changeIds,
+    repaired: outcome.repaired,
+    gaps: outcome.gaps.length > 0 ? outcome.gaps : undefined,
+  });
+  if (d) deps.counter.count(MetricNames.DECISIONS, s);
+  if (outcome.status === 'applied' && d) deps.counter.count(MetricNames.WEIGHT_CHANGES, s, d.changes.length);
+  if (d && d.blocked.length > 0) deps.counter.count(MetricNames.BLOCKED_ACTIONS, s, d.blocked.length);
+  if (outcome.tellFailures.length > 0) deps.counter.count(MetricNames.NOTIFICATION_FAILURES, s, outcome.tellFailures.length);
+  if (outcome.drift) deps.counter.count(MetricNames.DRIFT_DETECTED, s);
+  if (outcome.repaired) deps.counter.count(MetricNames.REPAIRED_CHANGES, s);
+}
+
+/** Logs and counts failed evaluations. */
+export function reportFailures(deps: HandlerDeps, failures: readonly ServiceFailure[]): void {
+  for (const f of failures) {
+    deps.logger.error('evaluation failed', { service: f.service, errorName: f.error.name, error: f.error.message, retryable: isRetryable(f.error) });
+    deps.counter.count(MetricNames.ERRORS, f.service);
+  }
+}
+
+/** Whether running the same invocation again later may succeed. */
+export function isRetryable(error: unknown): boolean {
+  return (error instanceof AwsCallError && error.retryable) || error instanceof StateVersionConflictError;
+}
