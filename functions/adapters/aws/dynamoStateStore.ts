@@ -52,7 +52,7 @@ export class DynamoStateStore implements StateStore {
       this.#doc.send(new GetCommand({ TableName: this.#table, Key: { pk: servicePartitionKey(service), sk: STATE_SORT_KEY }, ConsistentRead: true })),
     );
     const item = response.Item;
-    if (!item) return { service, version: 0, state: undefined, pending: null, driftSignature: null, updatedAt: null };
+    if (!item) return { service, version: 0, state: undefined, pending: null, driftSignature: null, blockedSignature: null, updatedAt: null };
     if (typeof item.version !== 'number' || !Number.isInteger(item.version) || item.version < 1) {
       throw new CorruptStateError(service, `attribute "version" is ${JSON.stringify(item.version)}, expected a positive integer`);
     }
@@ -65,6 +65,7 @@ export class DynamoStateStore implements StateStore {
       state: item.state as ServiceState,
       pending: (item.pending as PendingChange | undefined) ?? null,
       driftSignature: typeof item.driftSignature === 'string' ? item.driftSignature : null,
+      blockedSignature: typeof item.blockedSignature === 'string' ? item.blockedSignature : null,
       updatedAt: typeof item.updatedAt === 'number' ? item.updatedAt : null,
     };
   }
@@ -80,6 +81,7 @@ export class DynamoStateStore implements StateStore {
       state: write.state,
       ...(write.pending ? { pending: write.pending } : {}),
       ...(write.driftSignature ? { driftSignature: write.driftSignature } : {}),
+      ...(write.blockedSignature ? { blockedSignature: write.blockedSignature } : {}),
       updatedAt: write.updatedAt,
     };
     try {
