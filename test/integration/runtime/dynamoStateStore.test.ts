@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoStateStore, auditSortKey } from '../../../functions/adapters/aws/dynamoStateStore.js';
+import { CorruptStateError } from '../../../functions/adapters/aws/errors.js';
+import { StateVersionConflictError } from '../../../functions/ports/errors.js';
+import { initialServiceState } from '../../../functions/core/engine.js';
+import type { StateWrite } from '../../../functions/ports/stateStore.js';
+import { createTable, startDynalite, type LocalDynamo } from './dynalite.js';
+import { T0, testConfig } from '../../unit/app/runtimeFixtures.js';
+
+let dynamo: LocalDynamo;
+let table: string;
+let store: DynamoStateStore;
+const service = testConfig().services[0]!;
+
+function write(at: number, overrides: Partial<StateWrite> = {}): StateWrite {
+  return { state: initialServiceState(service, at), pending: null, driftSignature: null, blockedSignature: null, updatedAt: at, ...overrides };
+}
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+beforeEach(async () => {
+  table = await createTable(dynamo);
+  store = new DynamoStateStore({ client: dynamo.client, tableName: table, auditRetentionSeconds: 3600 });
+});
+
+describe('Class: DynamoStateStore', () => {
+  describe('Method: load', () => {
+    it('returns version 0 and no state for a service never written', async () => {
+      expect(await store.load('chat')).toEqual({ service: 'chat', version: 0, state: undefined, pending: null, driftSignature: null, blockedSignature: null, updatedAt: null });
+    });
+
+    it('refuses an item whose version is not a positive integer, naming the attribute', async () => {
+      await dynamo.client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'SERVICE#chat' }, sk: { S: 'STATE' }, version: { S: 'seven' }, state: { M: {} } } }));
+      await expect(store.load('chat')).rejects.toThrow(CorruptStateError);
+      await expect(store.load('chat')).rejects.toThrow('attribute "version" is "seven"');
+    });
+  });
+
+  describe('Method: save', () => {
+    it('writes the state item at pk=SERVICE#<name>, sk=STATE and returns the next version', async () => {
+      expect(await store.save('chat', 0, write(T0))).toBe(1);
+      const raw = await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'SERVICE#chat' }, sk: { S: 'STATE' } } }));
+      expect(raw.Item?.version).toEqual({ N: '1' });
+      expect(raw.Item?.pending).toBeUndefined();
+      const loaded = await store.load('chat');
+      expect(loaded.version).toBe(1);
+      expect(loaded.state).toEqual(initialServiceState(service, T0));
+    });
+
+    it('round-trips a pending change and the fingerprints', async () => {
+      const pending = {
+        decisionId: 'd-1',
+        recordedAt: T0,
+        record: { hostedZoneId: service.hostedZoneId, dnsName: service.dnsName, recordType: service.recordType },
+        from: { a: 100 },
+        to: { a: 40 },
+        decision: { service: 'chat', at: T0 } as never,
+        trigger: 'schedule',
+      };
+      await store.save('chat', 0, write(T0, { pending, driftSignature: '{"a":1}', blockedSignature: '["FROZEN:"]' }));
+      const loaded = await store.load('chat');
+      expect(loaded.pending).toEqual(pending);
+      expect(loaded.driftSignature).toBe('{"a":1}');
+      expect(loaded.blockedSignature).toBe('["FROZEN:"]');
+    });
+
+    it('refuses a write on a stale version with StateVersionConflictError, leaving the item as it was', async () => {
+      await store.save('chat', 0, write(T0));
+      await store.save('chat', 1, write(T0 + 1));
+      await expect(store.save('chat', 1, write(T0 + 2))).rejects.toThrow(StateVersionConflictError);
+      await expect(store.save('chat', 0, write(T0 + 3))).rejects.toThrow('no longer at version 0');
+      const loaded = await store.load('chat');
+      expect(loaded.version).toBe(2);
+      expect(loaded.updatedAt).toBe(T0 + 1);
+    });
+
+    it('lets exactly one of many writers on the same version win', async () => {
+      await store.save('chat', 0, write(T0));
+      const results = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.save('chat', 1, write(T0 + i))));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect(results.filter((r) => r.status === 'rejected' && r.reason instanceof StateVersionConflictError)).toHaveLength(9);
+    });
+  });
+
+  describe('Method: putAudit / listAudit', () => {
+    it('stores entries at sk=AUDIT#<ISO time>#<id> with expiresAt in epoch seconds', async () => {
+      await store.putAudit({ service: 'chat', id: 'e1', at: T0, kind: 'decision', status: 'applied', actor: 'steer53', summary: 'x' });
+      const raw = await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'SERVICE#chat' }, sk: { S: auditSortKey(T0, 'e1') } } }));
+      expect(auditSortKey(T0, 'e1')).toBe('AUDIT#2026-01-01T00:10:30.000Z#e1');
+      expect(raw.Item?.expiresAt).toEqual({ N: String(T0 / 1000 + 3600) });
+    });
+
+    it('lists newest first, limited, without the key attributes', async () => {
+      for (let i = 0; i < 5; i += 1) await store.putAudit({ service: 'chat', id: `e${i}`, at: T0 + i * 1000, kind: 'decision', status: 'applied', actor: 'steer53', summary: `entry ${i}` });
+      await store.putAudit({ service: 'other', id: 'x', at: T0 + 10_000, kind: 'decision', status: 'applied', actor: 'steer53', summary: 'other service' });
+      const entries = await store.listAudit('chat', { limit: 3 });
+      expect(entries.map((e) => e.summary)).toEqual(['entry 4', 'entry 3', 'entry 2']);
+      expect(entries[0]).not.toHaveProperty('pk');
+      expect(entries[0]).not.toHaveProperty('expiresAt');
+    });
+
+    it('replaces an entry written again with the same time and id', async () => {
+      await store.putAudit({ service: 'chat', id: 'e1', at: T0, kind: 'decision', status: 'intended', actor: 'steer53', summary: 'x' });
+      await store.putAudit({ service: 'chat', id: 'e1', at: T0, kind: 'decision', status: 'applied', actor: 'steer53', summary: 'x', changeIds: ['/change/C1'] });
+      const entries = await store.listAudit('chat');
+      expect(entries).toHaveLength(1);
+      expect(entries[0]).toMatchObject({ status: 'applied', changeIds: ['/change/C1'] });
+    });
+  });
+});
