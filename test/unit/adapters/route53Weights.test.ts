@@ -1,0 +1,197 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53Client, type ResourceRecordSet } from '@aws-sdk/client-route-53';
+import { Route53Weights, normaliseDnsName } from '../../../functions/adapters/aws/route53Weights.js';
+import { AwsCallError, Route53RetriesExhaustedError } from '../../../functions/adapters/aws/errors.js';
+import { RecordNotFoundError } from '../../../functions/ports/errors.js';
+
+const route53 = mockClient(Route53Client);
+const ZONE = 'Z0123456789EXAMPLE';
+const chat = { hostedZoneId: ZONE, dnsName: 'chat.example.com', recordType: 'A' };
+
+function weighted(id: string, weight: number, extra: Partial<ResourceRecordSet> = {}): ResourceRecordSet {
+  return { Name: 'chat.example.com.', Type: 'A', SetIdentifier: id, Weight: weight, TTL: 60, ResourceRecords: [{ Value: `192.0.2.${weight % 250}` }], ...extra };
+}
+
+function throttling(name = 'Throttling') {
+  return Object.assign(new Error('Rate exceeded'), { name, $metadata: { httpStatusCode: 400 } });
+}
+
+let sleeps: number[];
+let adapter: Route53Weights;
+
+beforeEach(() => {
+  route53.reset();
+  sleeps = [];
+  adapter = new Route53Weights({
+    client: new Route53Client({ region: 'us-east-1' }),
+    backoff: { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000, sleep: async (ms) => void sleeps.push(ms), random: () => 0.5 },
+  });
+});
+
+describe('Class: Route53Weights', () => {
+  describe('Method: readWeights', () => {
+    it('pages through ListResourceRecordSets and stops at the next name', async () => {
+      route53
+        .on(ListResourceRecordSetsCommand, { StartRecordName: 'chat.example.com.', StartRecordType: 'A' })
+        .resolves({ ResourceRecordSets: [weighted('us-east-1', 100)], IsTruncated: true, NextRecordName: 'chat.example.com.', NextRecordType: 'A', NextRecordIdentifier: 'eu-west-1', MaxItems: 1 })
+        .on(ListResourceRecordSetsCommand, { StartRecordIdentifier: 'eu-west-1' })
+        .resolves({
+          ResourceRecordSets: [weighted('eu-west-1', 50), { Name: 'chat.example.com.', Type: 'AAAA', SetIdentifier: 'x', Weight: 1, TTL: 60 }, weighted('other', 7, { Name: 'docs.example.com.' })],
+          IsTruncated: true,
+          NextRecordName: 'zzz.example.com.',
+          NextRecordType: 'A',
+          MaxItems: 3,
+        });
+      expect(await adapter.readWeights(chat)).toEqual({ weights: { 'us-east-1': 100, 'eu-west-1': 50 } });
+      expect(route53.commandCalls(ListResourceRecordSetsCommand)).toHaveLength(2);
+      expect(route53.commandCalls(ListResourceRecordSetsCommand)[1]!.args[0].input).toEqual({
+        HostedZoneId: ZONE,
+        StartRecordName: 'chat.example.com.',
+        StartRecordType: 'A',
+        StartRecordIdentifier: 'eu-west-1',
+      });
+    });
+
+    it('ignores records of the name that are not weighted', async () => {
+      route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [weighted('a', 10), { Name: 'chat.example.com.', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '192.0.2.1' }] }], IsTruncated: false, MaxItems: 100 });
+      expect((await adapter.readWeights(chat)).weights).toEqual({ a: 10 });
+    });
+  });
+
+  describe('Method: writeWeights', () => {
+    it('UPSERTs a copy of each record with only the weight changed (TTL, values, health check, everything kept)', async () => {
+      const withHealthCheck = weighted('us-east-1', 100, { HealthCheckId: 'abcdef12-3456-7890-abcd-ef1234567890', TTL: 30, ResourceRecords: [{ Value: '192.0.2.10' }, { Value: '192.0.2.11' }] });
+      const alias = {
+        Name: 'chat.example.com.',
+        Type: 'A' as const,
+        SetIdentifier: 'eu-west-1',
+        Weight: 100,
+        AliasTarget: { HostedZoneId: 'Z32O12XQLNTSW2', DNSName: 'my-alb-123.eu-west-1.elb.amazonaws.com.', EvaluateTargetHealth: true },
+      };
+      const untouched = weighted('ap-northeast-1', 50);
+      route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [withHealthCheck, alias, untouched], IsTruncated: false, MaxItems: 100 });
+      route53.on(ChangeResourceRecordSetsCommand).resolves({ ChangeInfo: { Id: '/change/C1', Status: 'PENDING', SubmittedAt: new Date(0) } });
+
+      const result = await adapter.writeWeights([{ record: chat, weights: { 'us-east-1': 40, 'eu-west-1': 160 } }], 'steer53 chat decision d-1');
+
+      expect(result).toEqual({ changeIds: ['/change/C1'] });
+      const calls = route53.commandCalls(ChangeResourceRecordSetsCommand);
+      expect(calls).toHaveLength(1);
+      expect(calls[0]!.args[0].input).toEqual({
+        HostedZoneId: ZONE,
+        ChangeBatch: {
+          Comment: 'steer53 chat decision d-1',
+          Changes: [
+            { Action: 'UPSERT', ResourceRecordSet: { ...withHealthCheck, Weight: 40 } },
+            { Action: 'UPSERT', ResourceRecordSet: { ...alias, Weight: 160 } },
+          ],
+        },
+      });
+    });
+
+    it('sends one change batch per hosted zone, however many record sets change in it', async () => {
+      const docs = { hostedZoneId: ZONE, dnsName: 'docs.example.com', recordType: 'A' };
+      const other = { hostedZoneId: 'ZOTHERZONE123', dnsName: 'api.example.org', recordType: 'AAAA' };
+      route53.on(ListResourceRecordSetsCommand, { StartRecordName: 'chat.example.com.' }).resolves({ ResourceRecordSets: [weighted('a', 1), weighted('b', 1)], IsTruncated: false, MaxItems: 100 });
+      route53
+        .on(ListResourceRecordSetsCommand, { StartRecordName: 'docs.example.com.' })
+        .resolves({ ResourceRecordSets: [weighted('a', 1, { Name: 'docs.example.com.' })], IsTruncated: false, MaxItems: 100 });
+      route53
+        .on(ListResourceRecordSetsCommand, { StartRecordName: 'api.example.org.' })
+        .resolves({ ResourceRecordSets: [{ Name: 'api.example.org.', Type: 'AAAA', SetIdentifier: 'a', Weight: 1, TTL: 60, ResourceRecords: [{ Value: '2001:db8::1' }] }], IsTruncated: false, MaxItems: 100 });
+      route53.on(ChangeResourceRecordSetsCommand).callsFake((input: { HostedZoneId: string }) => ({ ChangeInfo: { Id: `/change/${input.HostedZoneId}`, Status: 'PENDING', SubmittedAt: new Date(0) } }));
+
+      const result = await adapter.writeWeights(
+        [
+          { record: chat, weights: { a: 2, b: 3 } },
+          { record: other, weights: { a: 9 } },
+          { record: docs, weights: { a: 4 } },
+        ],
+        'tick',
+      );
+      const calls = route53.commandCalls(ChangeResourceRecordSetsCommand).map((c) => c.args[0].input);
+      expect(calls.map((c) => [c.HostedZoneId, c.ChangeBatch!.Changes!.map((ch) => `${ch.ResourceRecordSet!.Name} ${ch.ResourceRecordSet!.SetIdentifier}=${ch.ResourceRecordSet!.Weight}`)])).toEqual([
+        [ZONE, ['chat.example.com. a=2', 'chat.example.com. b=3', 'docs.example.com. a=4']],
+        ['ZOTHERZONE123', ['api.example.org. a=9']],
+      ]);
+      expect(result.changeIds).toEqual([`/change/${ZONE}`, '/change/ZOTHERZONE123']);
+    });
+
+    it('splits a zone into batches of at most 1,000 record values (an UPSERT counts each value twice)', async () => {
+      const sets = Array.from({ length: 600 }, (_, i) => weighted(`r${i}`, 1));
+      route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: sets, IsTruncated: false, MaxItems: 1000 });
+      route53.on(ChangeResourceRecordSetsCommand).resolves({ ChangeInfo: { Id: '/change/C', Status: 'PENDING', SubmittedAt: new Date(0) } });
+      await adapter.writeWeights([{ record: chat, weights: Object.fromEntries(sets.map((s) => [s.SetIdentifier!, 2])) }], 'big');
+      const sizes = route53.commandCalls(ChangeResourceRecordSetsCommand).map((c) => c.args[0].input.ChangeBatch!.Changes!.length);
+      expect(sizes).toEqual([500, 100]);
+    });
+
+    it('leaves records already at their weight out of the batch, and sends nothing when none change', async () => {
+      route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [weighted('a', 10), weighted('b', 20)], IsTruncated: false, MaxItems: 100 });
+      route53.on(ChangeResourceRecordSetsCommand).resolves({ ChangeInfo: { Id: '/change/C', Status: 'PENDING', SubmittedAt: new Date(0) } });
+      expect(await adapter.writeWeights([{ record: chat, weights: { a: 10, b: 20 } }], 'noop')).toEqual({ changeIds: [] });
+      expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+    });
+
+    it('refuses to write a record that does not exist, naming it, and writes nothing', async () => {
+      route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [weighted('a', 10)], IsTruncated: false, MaxItems: 100 });
+      await expect(adapter.writeWeights([{ record: chat, weights: { a: 5, ghost: 5 } }], 'x')).rejects.toThrow(RecordNotFoundError);
+      await expect(adapter.writeWeights([{ record: chat, weights: { a: 5, ghost: 5 } }], 'x')).rejects.toThrow('SetIdentifier "ghost"');
+      expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+    });
+
+    it.each(['Throttling', 'PriorRequestNotComplete'])('retries %s with exponential backoff and full jitter, then succeeds', async (name) => {
+      route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [weighted('a', 10)], IsTruncated: false, MaxItems: 100 });
+      route53
+        .on(ChangeResourceRecordSetsCommand)
+        .rejectsOnce(throttling(name))
+        .rejectsOnce(throttling(name))
+        .resolves({ ChangeInfo: { Id: '/change/C9', Status: 'PENDING', SubmittedAt: new Date(0) } });
+      expect(await adapter.writeWeights([{ record: chat, weights: { a: 5 } }], 'x')).toEqual({ changeIds: ['/change/C9'] });
+      expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(3);
+      // random() = 0.5 → half of min(cap, base × 2^n).
+      expect(sleeps).toEqual([50, 100]);
+    });
+
+    it('gives up after the bounded number of attempts with a retryable error saying so', async () => {
+      route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [weighted('a', 10)], IsTruncated: false, MaxItems: 100 });
+      route53.on(ChangeResourceRecordSetsCommand).rejects(throttling());
+      const error = await adapter.writeWeights([{ record: chat, weights: { a: 5 } }], 'x').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Route53RetriesExhaustedError);
+      expect((error as Route53RetriesExhaustedError).retryable).toBe(true);
+      expect((error as Error).message).toBe('route53:ChangeResourceRecordSets on hosted zone Z0123456789EXAMPLE failed: Throttling: Rate exceeded (gave up after 4 attempts)');
+      expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(4);
+      expect(sleeps).toEqual([50, 100, 200]);
+    });
+
+    it('caps the backoff delay', async () => {
+      const capped = new Route53Weights({
+        client: new Route53Client({ region: 'us-east-1' }),
+        backoff: { maxAttempts: 8, baseDelayMs: 100, maxDelayMs: 1000, sleep: async (ms) => void sleeps.push(ms), random: () => 0.999 },
+      });
+      route53.on(ListResourceRecordSetsCommand).rejects(throttling());
+      await expect(capped.readWeights(chat)).rejects.toThrow(Route53RetriesExhaustedError);
+      expect(sleeps).toEqual([99, 199, 399, 799, 999, 999, 999]);
+    });
+
+    it('does not retry an error a retry cannot fix', async () => {
+      route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [weighted('a', 10)], IsTruncated: false, MaxItems: 100 });
+      route53.on(ChangeResourceRecordSetsCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+      const error = await adapter.writeWeights([{ record: chat, weights: { a: 5 } }], 'x').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AwsCallError);
+      expect((error as AwsCallError).retryable).toBe(false);
+      expect((error as AwsCallError).awsErrorName).toBe('AccessDenied');
+      expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
+      expect(sleeps).toEqual([]);
+    });
+  });
+
+  describe('Function: normaliseDnsName', () => {
+    it.each([
+      ['Chat.Example.com.', 'chat.example.com'],
+      ['\\052.example.com.', '*.example.com'],
+      ['chat.example.com', 'chat.example.com'],
+    ])('%s → %s', (input, expected) => expect(normaliseDnsName(input)).toBe(expected));
+  });
+});
