@@ -1,0 +1,252 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateService, type EvaluationOutcome } from '../../../functions/app/evaluateService.js';
+import { StateVersionConflictError } from '../../../functions/ports/errors.js';
+import type { StateStore } from '../../../functions/ports/stateStore.js';
+import { judgedStart, memoryWorld, MINUTE, type MemoryWorld } from './runtimeFixtures.js';
+
+const HEALTHY = { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 };
+const EU_SLOW = { 'us-east-1': 900, 'eu-west-1': 2600, 'ap-northeast-1': 900 };
+const record = { hostedZoneId: 'Z0123456789EXAMPLE', dnsName: 'chat.example.com', recordType: 'A' };
+
+/** Feeds the period judged now, evaluates, and moves the clock a minute on. */
+async function tick(world: MemoryWorld, latency: Record<string, number | null>, rt = world.runtime()): Promise<EvaluationOutcome> {
+  world.feed(judgedStart(world.clock.now()), latency);
+  const outcome = await evaluateService(rt, world.service, { trigger: 'schedule' });
+  world.clock.advance(MINUTE);
+  return outcome;
+}
+
+async function degradeEu(world: MemoryWorld, rt = world.runtime()): Promise<EvaluationOutcome> {
+  await tick(world, EU_SLOW, rt);
+  await tick(world, EU_SLOW, rt);
+  return tick(world, EU_SLOW, rt);
+}
+
+describe('Function: evaluateService', () => {
+  it('sheds traffic from an endpoint breaching 3 of 3 periods: writes the decided weights, records and tells', async () => {
+    const world = memoryWorld();
+    const outcome = await degradeEu(world);
+
+    expect(outcome.status).toBe('applied');
+    const changes = outcome.decision!.changes;
+    expect(changes.find((c) => c.setIdentifier === 'eu-west-1')).toMatchObject({ from: 100 });
+    expect(world.dns.changeLog).toHaveLength(1);
+    expect(world.dns.changeLog[0]).toMatchObject({ comment: `steer53 chat decision ${outcome.decisionId}`, to: Object.fromEntries(changes.map((c) => [c.setIdentifier, c.to])) });
+    expect(world.dns.weightsOf(record)['eu-west-1']).toBeLessThan(100);
+
+    const stored = await world.store.load('chat');
+    expect(stored.pending).toBeNull();
+    expect(stored.state!.appliedWeights).toEqual(world.dns.weightsOf(record));
+    const audit = await world.store.listAudit('chat');
+    expect(audit.filter((e) => e.kind === 'decision' && e.status === 'applied').map((e) => e.id)).toEqual([outcome.decisionId]);
+    expect(audit[0]!.changeIds).toEqual(outcome.changeIds);
+
+    expect(world.events.events.map((e) => e.detailType)).toEqual(['Traffic Shifted']);
+    expect(world.notifier.notices).toHaveLength(1);
+    expect(world.notifier.notices[0]).toMatchObject({ kind: 'traffic-shifted', severity: 'warning', reason: 'M_OF_N_BREACH', decisionId: outcome.decisionId });
+  });
+
+  it('writes nothing while every endpoint is healthy, and records no audit entry for a plain hold', async () => {
+    const world = memoryWorld();
+    for (let i = 0; i < 4; i += 1) expect((await tick(world, HEALTHY)).status).toBe('unchanged');
+    expect(world.dns.changeLog).toHaveLength(0);
+    expect(await world.store.listAudit('chat')).toEqual([]);
+    expect((await world.store.load('chat')).version).toBe(4);
+  });
+
+  it('does not shift away from healthy endpoints when CloudWatch returns no data at all', async () => {
+    const world = memoryWorld();
+    await tick(world, HEALTHY);
+    for (let i = 0; i < 5; i += 1) {
+      const outcome = await tick(world, {});
+      expect(outcome.decision!.changes).toEqual([]);
+    }
+    expect(world.dns.changeLog).toHaveLength(0);
+  });
+
+  it('does not shift away from healthy endpoints on partial data: partial answers count as unknown', async () => {
+    const world = memoryWorld();
+    const eu = world.service.endpoints.find((e) => e.setIdentifier === 'eu-west-1')!;
+    const signal = eu.signals[0]!;
+    if (signal.source !== 'metric') throw new Error('fixture');
+    world.metrics.markIncomplete(signal.metric);
+    // eu-west-1's partial answer would say it is slow; it must not count.
+    for (let i = 0; i < 5; i += 1) {
+      const outcome = await tick(world, EU_SLOW);
+      expect(outcome.gaps).toEqual(['eu-west-1/p99-latency: partial data']);
+      expect(outcome.decision!.verdicts['eu-west-1']!.verdict).toBe('unknown');
+    }
+    expect(world.dns.changeLog).toHaveLength(0);
+  });
+
+  it('counts a percentile from too few samples as unknown, not as a breach', async () => {
+    const world = memoryWorld();
+    for (let i = 0; i < 4; i += 1) {
+      world.feed(judgedStart(world.clock.now()), EU_SLOW, 40);
+      const outcome = await evaluateService(world.runtime(), world.service, { trigger: 'schedule' });
+      expect(outcome.decision!.verdicts['eu-west-1']!.signals[0]).toMatchObject({ verdict: 'unknown', unknownCause: 'low-sample', sampleCount: 40 });
+      world.clock.advance(MINUTE);
+    }
+    expect(world.dns.changeLog).toHaveLength(0);
+  });
+
+  it('re-reads and decides again after losing the race for the state version', async () => {
+    const world = memoryWorld();
+    const inner = world.store;
+    let raced = false;
+    const racing: StateStore = {
+      load: (s) => inner.load(s),
+      putAudit: (e) => inner.putAudit(e),
+      listAudit: (s, q) => inner.listAudit(s, q),
+      save: async (s, version, write) => {
+        if (!raced) {
+          raced = true;
+          throw new StateVersionConflictError(s, version);
+        }
+        return inner.save(s, version, write);
+      },
+    };
+    world.feed(judgedStart(world.clock.now()), HEALTHY);
+    const outcome = await evaluateService(world.runtime({ store: racing }), world.service, { trigger: 'schedule' });
+    expect(outcome).toMatchObject({ status: 'unchanged', attempts: 2 });
+  });
+
+  it('gives up after the bounded number of lost races, saying others evaluated the service', async () => {
+    const world = memoryWorld();
+    const conflicting: StateStore = { ...world.store, load: (s) => world.store.load(s), putAudit: async () => {}, listAudit: async () => [], save: async (s, v) => { throw new StateVersionConflictError(s, v); } };
+    world.feed(judgedStart(world.clock.now()), HEALTHY);
+    const outcome = await evaluateService(world.runtime({ store: conflicting, options: { maxAttempts: 3 } }), world.service, { trigger: 'schedule' });
+    expect(outcome).toMatchObject({ status: 'superseded', attempts: 3 });
+    expect(world.dns.changeLog).toHaveLength(0);
+  });
+
+  describe('a crash between recording the intent and writing Route 53', () => {
+    async function crashMidApply(world: MemoryWorld) {
+      const rt = world.runtime({ options: { intentLeaseSeconds: 90 } });
+      await tick(world, EU_SLOW, rt);
+      await tick(world, EU_SLOW, rt);
+      world.dns.failNextWrites(new Error('Lambda timed out'));
+      world.feed(judgedStart(world.clock.now()), EU_SLOW);
+      await expect(evaluateService(rt, world.service, { trigger: 'schedule' })).rejects.toThrow('Lambda timed out');
+      return rt;
+    }
+
+    it('leaves the intent recorded and Route 53 untouched', async () => {
+      const world = memoryWorld();
+      await crashMidApply(world);
+      const stored = await world.store.load('chat');
+      expect(stored.pending).not.toBeNull();
+      expect(world.dns.changeLog).toHaveLength(0);
+      expect((await world.store.listAudit('chat'))[0]).toMatchObject({ id: stored.pending!.decisionId, status: 'failed' });
+    });
+
+    it('stands aside while the intent may still belong to a running evaluation', async () => {
+      const world = memoryWorld();
+      const rt = await crashMidApply(world);
+      world.clock.advance(30_000);
+      const outcome = await evaluateService(rt, world.service, { trigger: 'schedule' });
+      expect(outcome.status).toBe('busy');
+      expect(world.dns.changeLog).toHaveLength(0);
+    });
+
+    it('is completed by the next evaluation after the lease: Route 53 written, intent cleared, recorded and told', async () => {
+      const world = memoryWorld();
+      const rt = await crashMidApply(world);
+      const pending = (await world.store.load('chat')).pending!;
+      world.clock.advance(2 * MINUTE);
+      world.feed(judgedStart(world.clock.now()), EU_SLOW);
+      const outcome = await evaluateService(rt, world.service, { trigger: 'schedule' });
+
+      expect(outcome.repaired).toEqual({ decisionId: pending.decisionId, changeIds: [world.dns.changeLog[0]!.changeId] });
+      expect(world.dns.changeLog[0]).toMatchObject({ comment: `steer53 chat decision ${pending.decisionId}`, to: pending.to });
+      const stored = await world.store.load('chat');
+      expect(stored.pending).toBeNull();
+      const entry = (await world.store.listAudit('chat', { limit: 100 })).find((e) => e.id === pending.decisionId)!;
+      expect(entry).toMatchObject({ status: 'applied', detail: { completedBy: 'schedule' } });
+      expect(world.events.events.some((e) => e.detailType === 'Traffic Shifted' && e.detail.decisionId === pending.decisionId)).toBe(true);
+    });
+
+    it('is completed without a second Route 53 write when the write had landed before the crash', async () => {
+      const world = memoryWorld();
+      const rt = world.runtime();
+      await tick(world, EU_SLOW, rt);
+      await tick(world, EU_SLOW, rt);
+      // Intent saved, Route 53 written, then the "mark applied" save never happens.
+      const inner = world.store;
+      let saves = 0;
+      const dying: StateStore = {
+        load: (s) => inner.load(s),
+        putAudit: (e) => inner.putAudit(e),
+        listAudit: (s, q) => inner.listAudit(s, q),
+        save: async (s, v, w) => {
+          saves += 1;
+          if (saves === 2) throw new Error('Lambda timed out');
+          return inner.save(s, v, w);
+        },
+      };
+      world.feed(judgedStart(world.clock.now()), EU_SLOW);
+      await expect(evaluateService(world.runtime({ store: dying }), world.service, { trigger: 'schedule' })).rejects.toThrow('Lambda timed out');
+      expect(world.dns.changeLog).toHaveLength(1);
+
+      world.clock.advance(2 * MINUTE);
+      world.feed(judgedStart(world.clock.now()), EU_SLOW);
+      const outcome = await evaluateService(rt, world.service, { trigger: 'schedule' });
+      expect(outcome.repaired?.changeIds).toEqual([]);
+      expect(world.dns.changeLog.filter((c) => c.comment.endsWith(outcome.repaired!.decisionId))).toHaveLength(1);
+      expect((await world.store.load('chat')).pending).toBeNull();
+    });
+  });
+
+  describe('drift', () => {
+    it('records, notifies and publishes weights someone else wrote, once per distinct edit', async () => {
+      const world = memoryWorld();
+      await tick(world, HEALTHY);
+      world.dns.editWeights(record, { 'eu-west-1': 0 });
+      const first = await tick(world, HEALTHY);
+      expect(first.drift).toEqual({ expected: { 'us-east-1': 100, 'eu-west-1': 100, 'ap-northeast-1': 100 }, actual: { 'us-east-1': 100, 'eu-west-1': 0, 'ap-northeast-1': 100 }, endpoints: ['eu-west-1'] });
+      expect(first.decision!.reasons.map((r) => r.code)).toContain('WEIGHTS_RECONCILED');
+      expect((await world.store.listAudit('chat')).filter((e) => e.kind === 'drift')).toHaveLength(1);
+      expect(world.notifier.notices.filter((n) => n.kind === 'drift-detected')).toHaveLength(1);
+      expect(world.events.events.filter((e) => e.detailType === 'Drift Detected')).toHaveLength(1);
+
+      // The engine decided from what Route 53 holds; the same edit is not reported again.
+      const second = await tick(world, HEALTHY);
+      expect(second.drift).toBeUndefined();
+      expect(world.events.events.filter((e) => e.detailType === 'Drift Detected')).toHaveLength(1);
+      expect((await world.store.listAudit('chat')).filter((e) => e.kind === 'drift')).toHaveLength(1);
+    });
+  });
+
+  describe('telling fails', () => {
+    it('keeps the decision and the DNS change when SNS fails; the failure is logged, returned and recorded', async () => {
+      const world = memoryWorld();
+      world.notifier.failWith(new Error('sns:Publish on topic failed: InternalError'));
+      const outcome = await degradeEu(world);
+      expect(outcome.status).toBe('applied');
+      expect(world.dns.changeLog).toHaveLength(1);
+      expect(outcome.tellFailures).toEqual([{ channel: 'notify', message: 'sns:Publish on topic failed: InternalError' }]);
+      const audit = await world.store.listAudit('chat');
+      expect(audit.find((e) => e.id === outcome.decisionId)).toMatchObject({ status: 'applied' });
+      expect(audit.find((e) => e.kind === 'notification-failed')).toMatchObject({ status: 'failed', summary: expect.stringContaining('InternalError') });
+      expect(world.log.lines.some((l) => l.level === 'error' && l.message.startsWith('notification failed'))).toBe(true);
+      expect(world.events.events.map((e) => e.detailType)).toEqual(['Traffic Shifted']);
+    });
+
+    it('keeps the decision when EventBridge fails too', async () => {
+      const world = memoryWorld();
+      world.events.failWith(new Error('events:PutEvents failed'));
+      const outcome = await degradeEu(world);
+      expect(outcome.status).toBe('applied');
+      expect(outcome.tellFailures.map((f) => f.channel)).toEqual(['publish']);
+      expect(world.notifier.notices).toHaveLength(1);
+    });
+  });
+
+  it('refuses to evaluate a service whose configured record is missing from Route 53, changing nothing', async () => {
+    const world = memoryWorld();
+    world.dns.defineRecordSet(record, { 'us-east-1': 100, 'eu-west-1': 100 });
+    world.feed(judgedStart(world.clock.now()), HEALTHY);
+    await expect(evaluateService(world.runtime(), world.service, { trigger: 'schedule' })).rejects.toThrow('SetIdentifier "ap-northeast-1"');
+    expect((await world.store.load('chat')).version).toBe(0);
+  });
+});
