@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { runDemo } from './commands/demo.js';
 import { runValidate } from './commands/validate.js';
+import { runSimulate, SIMULATE_USAGE } from '../sim/cli.js';
 import { ValidationError } from '../functions/core/errors.js';
 
 interface Command {
@@ -15,6 +16,11 @@ interface Command {
 }
 
 const commands: Record<string, Command> = {
+  simulate: {
+    summary: 'run scenarios under steer53 and the baseline controllers; summary table and HTML report',
+    usage: SIMULATE_USAGE,
+    run: (args) => runSimulate(args),
+  },
   demo: {
     summary: 'run the engine through a scripted incident and print the timeline',
     usage: 'steer53 demo [--config <file>]',

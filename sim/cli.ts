@@ -1,0 +1,117 @@
+/**
+ * `steer53 simulate`: run scenarios under every controller, print a summary (or one JSON
+ * document), and write a self-contained HTML report.
+ *
+ *   steer53 simulate [--scenario <file-or-name>]... [--config <file>] [--seed N] [--duration 30m]
+ *                    [--json] [--out <dir>] [--no-report]
+ *
+ * Without --scenario it runs the shipped scenario set (what `npm start` does).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ValidationError } from '../functions/core/errors.js';
+import { renderReport } from './report/html.js';
+import { runScenario, type ScenarioResult } from './run.js';
+import { DEFAULT_SCENARIOS, loadScenario } from './scenario.js';
+import { parseDurationSeconds } from './scenarioSchema.js';
+import { benchDocument, summaryTable } from './summary.js';
+
+export const SIMULATE_USAGE = 'steer53 simulate [--scenario <file-or-name>]... [--config <file>] [--seed N] [--duration 30m] [--json] [--out <dir>] [--no-report]';
+
+export interface CliIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  /** Milliseconds, for progress lines only (the model never reads it). */
+  readonly clock: () => number;
+}
+
+const defaultIo: CliIo = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+  clock: () => performance.now(),
+};
+
+export interface SimulateOptions {
+  readonly scenarios: readonly string[];
+  readonly configPath?: string;
+  readonly seed?: number;
+  readonly durationSeconds?: number;
+}
+
+/** Loads and runs scenarios in order; progress goes to `err`. */
+export async function simulate(options: SimulateOptions, io: CliIo = defaultIo): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  for (const name of options.scenarios) {
+    const scenario = await loadScenario(name, {
+      ...(options.configPath !== undefined ? { configPath: options.configPath } : {}),
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.durationSeconds !== undefined ? { durationSeconds: options.durationSeconds } : {}),
+    });
+    const result = await runScenario(scenario, { clock: io.clock });
+    io.err(`  ${scenario.spec.name}: ${Math.round(scenario.spec.duration / 60)} simulated min × 5 controllers in ${(result.elapsedMs / 1000).toFixed(1)} s`);
+    results.push(result);
+  }
+  return results;
+}
+
+export function writeReport(results: readonly ScenarioResult[], outDir: string, title?: string): string {
+  mkdirSync(outDir, { recursive: true });
+  const path = resolve(join(outDir, 'steer53-report.html'));
+  writeFileSync(path, renderReport(results, title !== undefined ? { title } : {}));
+  return path;
+}
+
+export async function runSimulate(args: string[], io: CliIo = defaultIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      scenario: { type: 'string', multiple: true },
+      config: { type: 'string' },
+      seed: { type: 'string' },
+      duration: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      out: { type: 'string', default: 'out/sim' },
+      'no-report': { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const problems: { path: string; message: string }[] = [];
+  let seed: number | undefined;
+  if (values.seed !== undefined) {
+    seed = Number(values.seed);
+    if (!Number.isInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) problems.push({ path: '--seed', message: 'must be an integer 0–4294967295' });
+  }
+  let durationSeconds: number | undefined;
+  if (values.duration !== undefined) {
+    durationSeconds = parseDurationSeconds(values.duration);
+    if (durationSeconds === undefined || durationSeconds < 600) problems.push({ path: '--duration', message: 'must be a duration of at least 10m, such as 30m or 2h' });
+  }
+  if (problems.length > 0) throw new ValidationError('steer53 simulate', problems);
+
+  const scenarios = values.scenario ?? [...DEFAULT_SCENARIOS];
+  io.err(`steer53 simulate: ${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'}`);
+  const started = io.clock();
+  const results = await simulate(
+    {
+      scenarios,
+      ...(values.config !== undefined ? { configPath: values.config } : {}),
+      ...(seed !== undefined ? { seed } : {}),
+      ...(durationSeconds !== undefined ? { durationSeconds } : {}),
+    },
+    io,
+  );
+  const reportPath = values['no-report'] ? null : writeReport(results, values.out);
+  if (values.json) {
+    io.out(JSON.stringify(benchDocument(results)));
+    if (reportPath) io.err(`report: ${reportPath}`);
+  } else {
+    io.out('');
+    io.out(summaryTable(results));
+    io.out('');
+    if (reportPath) io.out(`HTML report: ${reportPath}`);
+    io.out(`(${((io.clock() - started) / 1000).toFixed(1)} s)`);
+  }
+  return 0;
+}

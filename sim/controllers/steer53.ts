@@ -1,0 +1,68 @@
+/**
+ * steer53 itself: the real engine (`decide`) with the scenario's policy, evaluated on the
+ * policy's schedule, seeing only what CloudWatch shows, writing Route 53 like the runtime does.
+ */
+import { decide } from '../../functions/core/engine.js';
+import type { Decision, ServiceState, Weights } from '../../functions/core/types.js';
+import type { Controller, ControllerContext, EvaluationRecord } from '../world.js';
+import { hasReadableData, observeService } from './observe.js';
+
+/** A decision in a few words: the reason codes that mattered, for the report and the timeline. */
+export function decisionSummary(decision: Decision): string[] {
+  const codes = new Set<string>();
+  for (const t of decision.transitions) codes.add(`${t.endpoint}:${t.reason}`);
+  for (const r of decision.reasons) codes.add(r.endpoint ? `${r.endpoint}:${r.code}` : r.code);
+  for (const b of decision.blocked) codes.add(b.endpoint ? `blocked ${b.endpoint}:${b.code}` : `blocked ${b.code}`);
+  return [...codes];
+}
+
+/** `breach (p99-ttft 2412ms/2000 n=1322, gpu-utilization 97%, error-alarm clear)`. */
+export function verdictText(decision: Decision, id: string): string {
+  const v = decision.verdicts[id];
+  if (!v) return 'none';
+  const signals = v.signals.map((s) => {
+    const value = s.value === null ? s.verdict : `${Math.round(s.value * 10) / 10}${s.unit}`;
+    const samples = s.sampleCount !== null ? ` n=${s.sampleCount}` : '';
+    return `${s.signal} ${value}${samples}${s.unknownCause ? ` ${s.unknownCause}` : ''}${s.verdict !== 'unknown' && s.value !== null ? ` ${s.verdict}` : ''}`;
+  });
+  return `${v.verdict}${v.failing ? ' failing' : ''} (${signals.join(', ')})`;
+}
+
+export function steer53Controller(context: ControllerContext): Controller {
+  const { scenario, route53 } = context;
+  const service = scenario.service;
+  const ids = scenario.endpoints;
+  const period = service.policy.evaluationPeriodSeconds;
+  const offset = scenario.spec.cloudwatch.evaluationOffsetSeconds;
+  const evaluations: EvaluationRecord[] = [];
+  let state: ServiceState | undefined;
+  let next = offset;
+
+  return {
+    name: 'steer53',
+    evaluations,
+    tick(t) {
+      if (t < next) return;
+      while (next <= t) next += period;
+      if (!hasReadableData(context, t)) return;
+      const current: Weights = Object.fromEntries(ids.map((id, i) => [id, route53.weights[i]!]));
+      const { decision, nextState } = decide(service, { now: scenario.startMs + t * 1000, observations: observeService(context, t), state, currentWeights: current });
+      state = nextState;
+      const why = decisionSummary(decision);
+      if (decision.changes.length > 0) {
+        route53.write(
+          t,
+          ids.map((id) => decision.targetWeights[id] ?? 0),
+          { emergency: decision.emergency, why: why.filter((w) => !w.endsWith('HOLD_BAND') && !w.endsWith('DWELL_HOLD')).join(', ') },
+        );
+      }
+      evaluations.push({
+        t,
+        statuses: ids.map((id) => nextState.endpoints[id]?.status ?? 'healthy'),
+        mode: decision.mode,
+        reasons: why,
+        verdicts: ids.map((id) => verdictText(decision, id)),
+      });
+    },
+  };
+}

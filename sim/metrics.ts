@@ -1,0 +1,135 @@
+/**
+ * The benchmark's metrics, per scenario and controller, exactly as the issue names them:
+ * - sloMissFraction: requests that failed or missed the latency SLO, over all requests;
+ * - dnsChanges: changes of what DNS answers (Route 53 change batches; for Route 53 health-check
+ *   failover, health-status flips that change the answers);
+ * - flaps: changes that reverse an endpoint's previous move within 10 minutes;
+ * - timeToMitigateS: from the start of harm to the first change that reduced the share of a
+ *   harmed endpoint (null if none before the harm ended);
+ * - timeToBaselineS: from the end of the last incident to the change that put the weights back
+ *   at baseline for good (0 if they never left; null if they are not back by the end);
+ * - safetyViolations: changes that left every weight at 0, left fewer than minHealthyEndpoints
+ *   serving, or pushed an endpoint past its warm capacity by moving traffic into it.
+ */
+import type { Scenario } from './scenario.js';
+import type { ControllerName, RunResult, WeightWrite, WorldTruth } from './world.js';
+
+export const FLAP_WINDOW_SECONDS = 600;
+
+export interface ControllerMetrics {
+  readonly sloMissFraction: number;
+  readonly dnsChanges: number;
+  readonly flaps: number;
+  readonly timeToMitigateS: number | null;
+  readonly timeToBaselineS: number | null;
+  readonly safetyViolations: number;
+}
+
+function shares(weights: readonly number[]): number[] {
+  const total = weights.reduce((a, b) => a + b, 0);
+  return weights.map((w) => (total > 0 ? w / total : 1 / weights.length));
+}
+
+/** Writes that reverse an endpoint's previous move within the flap window. */
+export function countFlaps(writes: readonly WeightWrite[], windowSeconds = FLAP_WINDOW_SECONDS): number {
+  const lastMove = new Map<number, { t: number; direction: number }>();
+  let flaps = 0;
+  for (const write of writes) {
+    let reversed = false;
+    write.after.forEach((w, i) => {
+      const delta = w - (write.before[i] ?? 0);
+      if (delta === 0) return;
+      const direction = Math.sign(delta);
+      const previous = lastMove.get(i);
+      if (previous && previous.direction !== direction && write.t - previous.t < windowSeconds) reversed = true;
+      lastMove.set(i, { t: write.t, direction });
+    });
+    if (reversed) flaps++;
+  }
+  return flaps;
+}
+
+/**
+ * Is the endpoint harmed at time t: an incident hurts it now, the traffic it was given fills more
+ * than 90% of its warm capacity (a surge), or it missed the SLO for > 1% of its requests in the
+ * last complete minute.
+ */
+export function harmedAt(scenario: Scenario, run: Pick<RunResult, 'series'>, truth: WorldTruth, r: number, t: number, share: number): boolean {
+  const c = truth.condition(r, t);
+  if (c.down || c.errorRate > 0 || c.latencyFactor > 1 || c.capacityFactor < 1 || c.addedLatencyMs > 0) return true;
+  if ((share * truth.workRate(t, 300)) / Math.max(1e-9, truth.capacity(r, t)) > 0.9) return true;
+  const m = Math.floor(t / 60) - 1;
+  if (m < 0) return false;
+  const requests = run.series.requests[r]![m]!;
+  return requests > 0 && (run.series.failed[r]![m]! + run.series.missed[r]![m]!) / requests > 0.01;
+}
+
+export function timeToMitigate(scenario: Scenario, run: Pick<RunResult, 'series' | 'writes'>, truth: WorldTruth): number | null {
+  if (scenario.harmStart === null || scenario.harmEnd === null) return null;
+  for (const write of run.writes) {
+    if (write.t < scenario.harmStart || write.t > scenario.harmEnd) continue;
+    const before = shares(write.before);
+    const after = shares(write.after);
+    for (let r = 0; r < after.length; r++) {
+      if (after[r]! < before[r]! - 1e-9 && harmedAt(scenario, run, truth, r, write.t, before[r]!)) return write.t - scenario.harmStart;
+    }
+  }
+  return null;
+}
+
+function atBaseline(weights: readonly number[], baseline: readonly number[]): boolean {
+  const a = shares(weights);
+  const b = shares(baseline);
+  return a.every((share, i) => Math.abs(share - b[i]!) <= 0.005);
+}
+
+export function timeToBaseline(scenario: Scenario, writes: readonly WeightWrite[]): number | null {
+  const incidentEnd = scenario.harmEnd ?? (scenario.incidents.length > 0 ? Math.max(...scenario.incidents.map((i) => i.end)) : null);
+  if (incidentEnd === null) return null;
+  const final = writes.length > 0 ? writes[writes.length - 1]!.after : scenario.baselineWeights;
+  if (!atBaseline(final, scenario.baselineWeights)) return null;
+  // The write that returned to baseline for good: the first after the last one that left it.
+  let back = 0;
+  for (let i = writes.length - 1; i >= 0; i--) {
+    if (!atBaseline(writes[i]!.before, scenario.baselineWeights)) {
+      back = writes[i]!.t;
+      break;
+    }
+  }
+  return Math.max(0, back - incidentEnd);
+}
+
+export function safetyViolations(scenario: Scenario, writes: readonly WeightWrite[], truth: WorldTruth): number {
+  const minServing = scenario.service.policy.safety.minHealthyEndpoints;
+  let violations = 0;
+  for (const write of writes) {
+    const serving = write.after.filter((w) => w > 0).length;
+    const before = shares(write.before);
+    const after = shares(write.after);
+    const demand = truth.workRate(write.t, 300);
+    let overloaded = false;
+    for (let r = 0; r < after.length; r++) {
+      if (after[r]! > before[r]! + 1e-9 && after[r]! * demand > truth.capacity(r, write.t)) overloaded = true;
+    }
+    if (serving === 0 || serving < Math.min(minServing, write.after.length) || overloaded) violations++;
+  }
+  return violations;
+}
+
+export function metricsOf(scenario: Scenario, run: RunResult, truth: WorldTruth): ControllerMetrics {
+  return {
+    sloMissFraction: run.totalRequests > 0 ? (run.totalFailed + run.totalMissed) / run.totalRequests : 0,
+    dnsChanges: run.writes.length,
+    flaps: countFlaps(run.writes),
+    timeToMitigateS: timeToMitigate(scenario, run, truth),
+    timeToBaselineS: timeToBaseline(scenario, run.writes),
+    safetyViolations: safetyViolations(scenario, run.writes, truth),
+  };
+}
+
+/** (static − steer53) / (static − oracle) on sloMissFraction; null where the oracle gains < 0.005. */
+export function benefitCaptured(metrics: Readonly<Record<ControllerName, ControllerMetrics>>): number | null {
+  const gain = metrics.static.sloMissFraction - metrics.oracle.sloMissFraction;
+  if (gain < 0.005) return null;
+  return (metrics.static.sloMissFraction - metrics.steer53.sloMissFraction) / gain;
+}

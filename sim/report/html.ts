@@ -1,0 +1,343 @@
+/**
+ * The simulation report: one self-contained HTML file (inline SVG, CSS and a few lines of JS; no
+ * network), with per scenario the controllers' metrics side by side, the SLO misses of every
+ * controller over time, and for each controller: the weights it wrote (stacked) with where client
+ * traffic really went, each region's p99 against the trip and clear thresholds, and the endpoint
+ * states and incidents as bands.
+ */
+import type { ScenarioResult } from '../run.js';
+import { formatFraction } from '../summary.js';
+import { CONTROLLER_NAMES, type ControllerName, type RunResult } from '../world.js';
+import { bands, escapeHtml, linePath, n, plotHeight, timeAxis, xOf, type Frame } from './svg.js';
+
+const ENDPOINT_COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#9c755f', '#e15759'];
+const CONTROLLER_COLORS: Record<ControllerName, string> = {
+  steer53: '#1f6feb',
+  static: '#8b949e',
+  'route53-health-check': '#d29922',
+  'naive-threshold': '#cf222e',
+  oracle: '#2da44e',
+};
+const STATUS_CLASS: Record<string, string> = { healthy: 'st-healthy', degraded: 'st-degraded', drained: 'st-drained', recovering: 'st-recovering' };
+const WIDTH = 1180;
+
+function frameFor(result: ScenarioResult, height: number, bottom = 22): Frame {
+  return { width: WIDTH, height, left: 64, right: 150, top: 10, bottom, t0: 0, t1: result.scenario.spec.duration };
+}
+
+function incidentBands(result: ScenarioResult, frame: Frame): string {
+  const spans = result.scenario.incidents.map((i) => ({ from: i.start, to: i.end, cls: i.harmful ? 'incident' : 'incident-obs', title: `${i.label} (${Math.round(i.start / 60)}–${Math.round(i.end / 60)} min)` }));
+  for (const source of result.scenario.spec.demand.sources) {
+    for (const shape of source.shapes) {
+      spans.push({ from: shape.start, to: shape.start + shape.ramp + shape.hold + shape.decay, cls: 'incident', title: `demand ×${shape.factor} (${source.name ?? 'surge'})` });
+    }
+  }
+  return bands(frame, spans);
+}
+
+function legend(frame: Frame, items: readonly { label: string; color: string; dash?: boolean }[]): string {
+  const x = frame.width - frame.right + 12;
+  return items
+    .map((item, i) => {
+      const y = frame.top + 10 + i * 16;
+      const mark = item.dash
+        ? `<line x1="${x}" y1="${y - 4}" x2="${x + 14}" y2="${y - 4}" stroke="${item.color}" stroke-width="2" stroke-dasharray="4 3"/>`
+        : `<rect x="${x}" y="${y - 9}" width="14" height="10" fill="${item.color}" rx="2"/>`;
+      return `${mark}<text x="${x + 20}" y="${y}" class="legend">${escapeHtml(item.label)}</text>`;
+    })
+    .join('');
+}
+
+/** Stacked shares of the weights the controller wrote, with dotted lines where client traffic went. */
+function weightsChart(result: ScenarioResult, run: RunResult): string {
+  const frame = frameFor(result, 170);
+  const { scenario } = result;
+  const h = plotHeight(frame);
+  const y = (share: number) => frame.top + h * (1 - share);
+  const ids = scenario.endpoints;
+  // Step function of written shares.
+  const times = [0, ...run.writes.map((w) => w.t), scenario.spec.duration];
+  const weightsAt = [scenario.baselineWeights, ...run.writes.map((w) => w.after)];
+  const sharesAt = weightsAt.map((ws) => {
+    const total = ws.reduce((a, b) => a + b, 0);
+    return ws.map((w) => (total > 0 ? w / total : 1 / ws.length));
+  });
+  let areas = '';
+  for (let e = ids.length - 1; e >= 0; e--) {
+    // Cumulative top edge of endpoints 0..e, and bottom edge of 0..e-1.
+    const top: [number, number][] = [];
+    const bottom: [number, number][] = [];
+    for (let k = 0; k < sharesAt.length; k++) {
+      const s = sharesAt[k]!;
+      const upper = s.slice(0, e + 1).reduce((a, b) => a + b, 0);
+      const lower = s.slice(0, e).reduce((a, b) => a + b, 0);
+      const x0 = xOf(frame, times[k]!);
+      const x1 = xOf(frame, times[k + 1]!);
+      top.push([x0, y(upper)], [x1, y(upper)]);
+      bottom.push([x0, y(lower)], [x1, y(lower)]);
+    }
+    const d = `M${top.map(([a, b]) => `${n(a)} ${n(b)}`).join('L')}L${bottom
+      .reverse()
+      .map(([a, b]) => `${n(a)} ${n(b)}`)
+      .join('L')}Z`;
+    areas += `<path d="${d}" fill="${ENDPOINT_COLORS[e % ENDPOINT_COLORS.length]}" fill-opacity="0.8"><title>${escapeHtml(ids[e]!)}</title></path>`;
+  }
+  // Where clients actually went (DNS propagation and caches): cumulative boundaries per minute.
+  let lived = '';
+  for (let e = 0; e < ids.length - 1; e++) {
+    const points: [number, number][] = [];
+    for (let m = 0; m < run.minutes; m++) {
+      let cumulative = 0;
+      for (let k = 0; k <= e; k++) cumulative += run.series.share[k]![m]!;
+      points.push([xOf(frame, (m + 0.5) * 60), y(cumulative)]);
+    }
+    lived += `<path d="${linePath(points)}" class="lived"/>`;
+  }
+  const writes = run.writes
+    .map((w) => `<line x1="${n(xOf(frame, w.t))}" y1="${frame.top + h}" x2="${n(xOf(frame, w.t))}" y2="${frame.top + h + 5}" class="write"><title>${escapeHtml(`${Math.round(w.t / 60)}m: ${w.before.join('/')} → ${w.after.join('/')} ${w.why}`)}</title></line>`)
+    .join('');
+  const yTicks = [0, 0.5, 1].map((v) => `<text x="${frame.left - 6}" y="${n(y(v) + 4)}" class="tick" text-anchor="end">${v * 100}%</text>`).join('');
+  return svg(
+    frame,
+    `${incidentBands(result, frame)}${areas}${lived}${timeAxis(frame)}${writes}${yTicks}<text x="12" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 12 ${frame.top + h / 2})">weight share</text>` +
+      legend(frame, [...ids.map((id, i) => ({ label: id, color: ENDPOINT_COLORS[i % ENDPOINT_COLORS.length]! })), { label: 'client traffic', color: '#24292f', dash: true }]),
+  );
+}
+
+/** Each region's true p99 per minute (log scale) against trip and clear. */
+function latencyChart(result: ScenarioResult, run: RunResult): string {
+  const frame = frameFor(result, 200);
+  const { scenario } = result;
+  const h = plotHeight(frame);
+  const lo = Math.log10(100);
+  const hi = Math.log10(scenario.spec.requestTimeoutSeconds * 1000);
+  const y = (ms: number) => frame.top + h * (1 - (Math.log10(Math.min(Math.max(ms, 100), 10 ** hi)) - lo) / (hi - lo));
+  const ids = scenario.endpoints;
+  const thresholds = new Map<string, { trip: number; clear: number }>();
+  scenario.service.endpoints.forEach((endpoint, r) => {
+    for (const binding of scenario.bindings[r]!.values()) {
+      if (binding.measure !== 'latency') continue;
+      const toMs = 1 / binding.toUnit;
+      thresholds.set(`${binding.signal.trip * toMs}/${binding.signal.clear * toMs}`, { trip: binding.signal.trip * toMs, clear: binding.signal.clear * toMs });
+      break;
+    }
+    void endpoint;
+  });
+  let lines = '';
+  for (const { trip, clear } of thresholds.values()) {
+    lines += `<line x1="${frame.left}" x2="${frame.width - frame.right}" y1="${n(y(trip))}" y2="${n(y(trip))}" class="trip"/><text x="${frame.width - frame.right + 4}" y="${n(y(trip) + 4)}" class="tick trip-label">trip ${trip} ms</text>`;
+    lines += `<line x1="${frame.left}" x2="${frame.width - frame.right}" y1="${n(y(clear))}" y2="${n(y(clear))}" class="clear"/><text x="${frame.width - frame.right + 4}" y="${n(y(clear) + 4)}" class="tick clear-label">clear ${clear} ms</text>`;
+  }
+  let series = '';
+  ids.forEach((id, r) => {
+    const points: [number, number][] = [];
+    for (let m = 0; m < run.minutes; m++) {
+      const v = run.series.p99[r]![m]!;
+      // Minutes with almost no traffic (a drained region) say little: leave them out.
+      points.push([xOf(frame, (m + 0.5) * 60), run.series.requests[r]![m]! >= 30 && Number.isFinite(v) ? y(v) : NaN]);
+    }
+    series += `<path d="${linePath(points)}" stroke="${ENDPOINT_COLORS[r % ENDPOINT_COLORS.length]}" class="series"><title>${escapeHtml(id)} p99</title></path>`;
+  });
+  const ticks = [100, 300, 1000, 3000, 10000, 30000]
+    .filter((v) => Math.log10(v) <= hi + 1e-9)
+    .map((v) => `<line x1="${frame.left}" x2="${frame.width - frame.right}" y1="${n(y(v))}" y2="${n(y(v))}" class="grid"/><text x="${frame.left - 6}" y="${n(y(v) + 4)}" class="tick" text-anchor="end">${v >= 1000 ? `${v / 1000} s` : `${v} ms`}</text>`)
+    .join('');
+  return svg(frame, `${incidentBands(result, frame)}${ticks}${timeAxis(frame)}${lines}${series}<text x="12" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 12 ${frame.top + h / 2})">p99 TTFT</text>${legend(frame, ids.map((id, i) => ({ label: id, color: ENDPOINT_COLORS[i % ENDPOINT_COLORS.length]! })).slice(0, 5))}`);
+}
+
+/** Endpoint states (per controller evaluation) and incidents, as rows of bands. */
+function statesChart(result: ScenarioResult, run: RunResult): string {
+  const { scenario } = result;
+  const ids = scenario.endpoints;
+  const rowH = 18;
+  const rows = ids.length + 1;
+  const frame: Frame = { ...frameFor(result, rows * (rowH + 4) + 34), top: 6 };
+  let out = '';
+  ids.forEach((id, r) => {
+    const y0 = frame.top + r * (rowH + 4);
+    out += `<text x="${frame.left - 6}" y="${y0 + 13}" class="tick" text-anchor="end">${escapeHtml(id)}</text>`;
+    out += `<rect x="${frame.left}" y="${y0}" width="${n(frame.width - frame.left - frame.right)}" height="${rowH}" class="st-healthy"/>`;
+    const evaluations = run.evaluations;
+    for (let k = 0; k < evaluations.length; k++) {
+      const status = evaluations[k]!.statuses[r] ?? 'healthy';
+      if (status === 'healthy') continue;
+      const from = evaluations[k]!.t;
+      const to = evaluations[k + 1]?.t ?? scenario.spec.duration;
+      const x0 = xOf(frame, from);
+      out += `<rect x="${n(x0)}" y="${y0}" width="${n(Math.max(1, xOf(frame, to) - x0))}" height="${rowH}" class="${STATUS_CLASS[status] ?? 'st-other'}"><title>${escapeHtml(`${id} ${status} at ${Math.round(from / 60)}m${evaluations[k]!.mode && evaluations[k]!.mode !== 'normal' ? ` (${evaluations[k]!.mode})` : ''}`)}</title></rect>`;
+    }
+    for (const incident of scenario.incidents.filter((i) => i.regions.includes(r))) {
+      const x0 = xOf(frame, incident.start);
+      out += `<rect x="${n(x0)}" y="${y0 + rowH - 4}" width="${n(xOf(frame, incident.end) - x0)}" height="4" class="${incident.harmful ? 'inc-mark' : 'inc-mark-obs'}"><title>${escapeHtml(incident.label)}</title></rect>`;
+    }
+  });
+  const fsY = frame.top + ids.length * (rowH + 4);
+  out += `<text x="${frame.left - 6}" y="${fsY + 13}" class="tick" text-anchor="end">fail static</text>`;
+  const evaluations = run.evaluations;
+  for (let k = 0; k < evaluations.length; k++) {
+    if (evaluations[k]!.mode !== 'fail-static') continue;
+    const x0 = xOf(frame, evaluations[k]!.t);
+    out += `<rect x="${n(x0)}" y="${fsY}" width="${n(Math.max(1, xOf(frame, evaluations[k + 1]?.t ?? scenario.spec.duration) - x0))}" height="${rowH}" class="st-failstatic"/>`;
+  }
+  return svg(
+    frame,
+    `${out}${timeAxis({ ...frame, top: frame.height - frame.bottom })}${legend({ ...frame, top: 0 }, [
+      { label: 'healthy', color: '#dafbe1' },
+      { label: 'degraded', color: '#f2cc60' },
+      { label: 'drained', color: '#ff8182' },
+      { label: 'recovering', color: '#80ccff' },
+      { label: 'incident', color: '#cf222e' },
+    ])}`,
+  );
+}
+
+/** SLO misses per minute, every controller, on one chart. */
+function missChart(result: ScenarioResult): string {
+  const frame = frameFor(result, 170);
+  const h = plotHeight(frame);
+  const perMinute = CONTROLLER_NAMES.map((name) => {
+    const run = result.runs[name];
+    const values: number[] = [];
+    for (let m = 0; m < run.minutes; m++) {
+      let requests = 0;
+      let bad = 0;
+      for (let r = 0; r < result.scenario.endpoints.length; r++) {
+        requests += run.series.requests[r]![m]!;
+        bad += run.series.failed[r]![m]! + run.series.missed[r]![m]!;
+      }
+      values.push(requests > 0 ? bad / requests : 0);
+    }
+    return values;
+  });
+  const peak = Math.max(0.01, ...perMinute.flat());
+  const top = peak > 0.5 ? 1 : peak > 0.2 ? 0.5 : peak > 0.05 ? 0.2 : peak > 0.01 ? 0.05 : 0.01;
+  const y = (v: number) => frame.top + h * (1 - Math.min(v, top) / top);
+  let series = '';
+  CONTROLLER_NAMES.forEach((name, c) => {
+    const points = perMinute[c]!.map((v, m): [number, number] => [xOf(frame, (m + 0.5) * 60), y(v)]);
+    series += `<path d="${linePath(points)}" stroke="${CONTROLLER_COLORS[name]}" class="series${name === 'steer53' ? ' bold' : ''}"><title>${name}</title></path>`;
+  });
+  const ticks = [0, top / 2, top].map((v) => `<line x1="${frame.left}" x2="${frame.width - frame.right}" y1="${n(y(v))}" y2="${n(y(v))}" class="grid"/><text x="${frame.left - 6}" y="${n(y(v) + 4)}" class="tick" text-anchor="end">${(v * 100).toFixed(v * 100 < 1 ? 1 : 0)}%</text>`).join('');
+  return svg(frame, `${incidentBands(result, frame)}${ticks}${timeAxis(frame)}${series}<text x="12" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 12 ${frame.top + h / 2})">SLO missed</text>${legend(frame, CONTROLLER_NAMES.map((name) => ({ label: name, color: CONTROLLER_COLORS[name] })))}`);
+}
+
+function svg(frame: Frame, body: string): string {
+  return `<svg viewBox="0 0 ${frame.width} ${frame.height}" width="${frame.width}" height="${frame.height}" xmlns="http://www.w3.org/2000/svg">${body}</svg>`;
+}
+
+function seconds(s: number | null): string {
+  if (s === null) return '<span class="na">never</span>';
+  return s < 120 ? `${Math.round(s)} s` : `${(s / 60).toFixed(1)} min`;
+}
+
+function metricsTable(result: ScenarioResult): string {
+  const best = Math.min(...CONTROLLER_NAMES.filter((c) => c !== 'oracle').map((c) => result.metrics[c].sloMissFraction));
+  const rows = CONTROLLER_NAMES.map((name) => {
+    const m = result.metrics[name];
+    return `<tr class="${name === 'steer53' ? 'me' : ''}"><th><span class="dot" style="background:${CONTROLLER_COLORS[name]}"></span>${name}</th><td class="${m.sloMissFraction === best && name !== 'oracle' ? 'best' : ''}">${formatFraction(m.sloMissFraction)}</td><td>${m.dnsChanges}</td><td class="${m.flaps > 0 ? 'bad' : ''}">${m.flaps}</td><td>${seconds(m.timeToMitigateS)}</td><td>${seconds(m.timeToBaselineS)}</td><td class="${m.safetyViolations > 0 ? 'bad' : ''}">${m.safetyViolations}</td></tr>`;
+  }).join('');
+  return `<table class="metrics"><thead><tr><th>controller</th><th title="requests that failed or missed the latency SLO">SLO missed</th><th>DNS changes</th><th title="a weight move reversed within 10 minutes">flaps</th><th title="incident start to the first change that reduced the harm">time to mitigate</th><th title="incident end to weights back at baseline">time to baseline</th><th>safety violations</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function targetChips(result: ScenarioResult): string {
+  return result.targets.map((t) => `<span class="chip ${t.met ? 'ok' : 'miss'}">${t.met ? '✓' : '✗'} ${escapeHtml(t.target)}: ${escapeHtml(t.detail)}</span>`).join(' ');
+}
+
+function timeline(run: RunResult, ids: readonly string[]): string {
+  if (run.writes.length === 0) return '<p class="muted">No DNS changes.</p>';
+  const rows = run.writes
+    .slice(0, 40)
+    .map((w) => `<tr><td>${Math.floor(w.t / 60)}m${String(Math.round(w.t % 60)).padStart(2, '0')}s</td><td>${w.kind === 'api' ? 'Route 53 write' : 'health check'}${w.emergency ? ' (emergency)' : ''}</td><td class="mono">${ids.map((id, i) => `${escapeHtml(id)} ${w.before[i]}→${w.after[i]}`).join(', ')}</td><td class="mono small">${escapeHtml(w.why)}</td></tr>`)
+    .join('');
+  const more = run.writes.length > 40 ? `<p class="muted">…and ${run.writes.length - 40} more.</p>` : '';
+  return `<details><summary>${run.writes.length} DNS change${run.writes.length === 1 ? '' : 's'}</summary><table class="timeline">${rows}</table>${more}</details>`;
+}
+
+function scenarioSection(result: ScenarioResult, index: number): string {
+  const { scenario } = result;
+  const panels = CONTROLLER_NAMES.map((name) => {
+    const run = result.runs[name];
+    return `<div class="panel" data-controller="${name}"${name === 'steer53' ? '' : ' hidden'}>
+<h4>Weights written, and where client traffic went</h4>${weightsChart(result, run)}
+<h4>p99 time to first token per region</h4>${latencyChart(result, run)}
+<h4>Endpoint states and incidents</h4>${statesChart(result, run)}
+${timeline(run, scenario.endpoints)}</div>`;
+  }).join('');
+  const tabs = CONTROLLER_NAMES.map((name) => `<button class="tab${name === 'steer53' ? ' active' : ''}" data-controller="${name}">${name}</button>`).join('');
+  return `<section id="s${index}" class="scenario">
+<h2>${escapeHtml(scenario.spec.name)} ${scenario.hasIncident ? '' : '<span class="tag">no incident</span>'}</h2>
+<p class="desc">${escapeHtml(scenario.spec.description)}</p>
+<p class="muted small">${Math.round(scenario.spec.duration / 60)} min · seed ${scenario.spec.seed} · SLO: time to first token ≤ ${scenario.spec.slo.latencyMs} ms · DNS TTL ${scenario.spec.dns.ttlSeconds} s · source ${escapeHtml(scenario.source)}</p>
+<div class="targets">${targetChips(result)}</div>
+${metricsTable(result)}
+<h4>Requests missing the SLO, per minute, every controller</h4>${missChart(result)}
+<div class="tabs">${tabs}</div>${panels}</section>`;
+}
+
+function overview(results: readonly ScenarioResult[]): string {
+  const header = `<tr><th>scenario</th>${CONTROLLER_NAMES.map((c) => `<th><span class="dot" style="background:${CONTROLLER_COLORS[c]}"></span>${c}</th>`).join('')}<th>targets</th></tr>`;
+  const rows = results
+    .map((r, i) => {
+      const met = r.targets.filter((t) => t.met).length;
+      return `<tr><th><a href="#s${i}">${escapeHtml(r.scenario.spec.name)}</a></th>${CONTROLLER_NAMES.map((c) => `<td class="${c === 'steer53' ? 'me' : ''}">${formatFraction(r.metrics[c].sloMissFraction)}</td>`).join('')}<td><span class="chip ${met === r.targets.length ? 'ok' : 'miss'}">${met}/${r.targets.length}</span></td></tr>`;
+    })
+    .join('');
+  return `<table class="metrics overview"><thead>${header}</thead><tbody>${rows}</tbody></table>`;
+}
+
+const STYLE = `
+body{font:14px/1.45 -apple-system,BlinkMacSystemFont,"Segoe UI",Helvetica,Arial,sans-serif;color:#24292f;margin:0;background:#f6f8fa}
+main{max-width:1240px;margin:0 auto;padding:24px}
+h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:0 0 4px}h4{margin:14px 0 4px;font-size:13px;color:#57606a;font-weight:600}
+.scenario{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:18px 22px;margin:18px 0}
+.desc{margin:4px 0}.muted{color:#57606a}.small{font-size:12px}.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}
+.tag{font-size:12px;background:#eaeef2;border-radius:10px;padding:2px 8px;font-weight:500;vertical-align:middle}
+table.metrics{border-collapse:collapse;margin:10px 0}
+table.metrics th,table.metrics td{border-bottom:1px solid #d8dee4;padding:4px 12px;text-align:right;white-space:nowrap}
+table.metrics th:first-child{text-align:left}table.metrics thead th{font-size:12px;color:#57606a;font-weight:600}
+tr.me th,tr.me td,td.me{background:#ddf4ff}td.best{font-weight:700;color:#1a7f37}td.bad{font-weight:700;color:#cf222e}.na{color:#8c959f}
+.dot{display:inline-block;width:9px;height:9px;border-radius:5px;margin-right:6px}
+.chip{display:inline-block;border-radius:12px;padding:2px 10px;font-size:12px;margin:2px 4px 2px 0}
+.chip.ok{background:#dafbe1;color:#116329}.chip.miss{background:#ffebe9;color:#a40e26}
+.tabs{margin:14px 0 0;border-bottom:1px solid #d0d7de}
+.tab{font:inherit;border:1px solid transparent;border-bottom:none;background:none;padding:5px 12px;cursor:pointer;border-radius:6px 6px 0 0;color:#57606a}
+.tab.active{border-color:#d0d7de;background:#fff;color:#24292f;font-weight:600;margin-bottom:-1px}
+svg{display:block;max-width:100%;height:auto}
+.grid{stroke:#eaeef2;stroke-width:1}.axis{stroke:#8c959f}.tick{font-size:11px;fill:#57606a}.legend{font-size:12px;fill:#24292f}.ylabel{font-size:11px;fill:#57606a;text-anchor:middle}
+.incident{fill:#cf222e;fill-opacity:.08}.incident-obs{fill:#8250df;fill-opacity:.08}
+.series{fill:none;stroke-width:1.4}.series.bold{stroke-width:2.4}
+.lived{fill:none;stroke:#24292f;stroke-width:1.2;stroke-dasharray:3 3;opacity:.75}
+.write{stroke:#24292f;stroke-width:1.5}
+.trip{stroke:#cf222e;stroke-dasharray:6 4;stroke-width:1.3}.clear{stroke:#1a7f37;stroke-dasharray:6 4;stroke-width:1.3}
+.trip-label{fill:#cf222e}.clear-label{fill:#1a7f37}
+.st-healthy{fill:#dafbe1}.st-degraded{fill:#f2cc60}.st-drained{fill:#ff8182}.st-recovering{fill:#80ccff}.st-other{fill:#d0d7de}.st-failstatic{fill:#8250df;fill-opacity:.6}
+.inc-mark{fill:#cf222e}.inc-mark-obs{fill:#8250df}
+details{margin-top:8px}summary{cursor:pointer;color:#0969da}
+table.timeline{border-collapse:collapse;margin-top:6px}table.timeline td{padding:2px 10px;border-bottom:1px solid #eaeef2;vertical-align:top}
+`;
+
+const SCRIPT = `
+document.querySelectorAll('.scenario').forEach(function (section) {
+  section.querySelectorAll('.tab').forEach(function (tab) {
+    tab.addEventListener('click', function () {
+      var name = tab.getAttribute('data-controller');
+      section.querySelectorAll('.tab').forEach(function (t) { t.classList.toggle('active', t === tab); });
+      section.querySelectorAll('.panel').forEach(function (p) { p.hidden = p.getAttribute('data-controller') !== name; });
+    });
+  });
+});
+`;
+
+export function renderReport(results: readonly ScenarioResult[], meta: { readonly title?: string; readonly generatedFor?: string } = {}): string {
+  const title = meta.title ?? 'steer53 simulation report';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
+<body><main>
+<h1>${escapeHtml(title)}</h1>
+<p class="muted">Every scenario runs the same world, demand and seed under five controllers: <b>steer53</b> (the real engine with the scenario's policy), <b>static</b> (no controller), <b>route53-health-check</b> (Route 53 failover: 30 s checks, 3 failures, hard-down only), <b>naive-threshold</b> (drain on any breach, restore on any clear) and <b>oracle</b> (knows the truth at once, still pays DNS propagation and TTL). Controllers other than the oracle see only what CloudWatch shows. Shaded bands are incidents (red) and observation outages (purple). ${meta.generatedFor ? escapeHtml(meta.generatedFor) : ''}</p>
+${overview(results)}
+${results.map((r, i) => scenarioSection(r, i)).join('\n')}
+</main><script>${SCRIPT}</script></body></html>
+`;
+}

@@ -1,0 +1,345 @@
+/**
+ * Loading a scenario: read the file (YAML or JSON), validate it against the schema (every problem
+ * with its path), resolve its policy (inline, a config file, or `--config`), check that the policy
+ * and the world fit together (every endpoint has a region, every metric signal measures something
+ * the world models), then build what every controller run shares: demand, region models and the
+ * conditions of every region at every step.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { formatPath, problemsOf, type MetricSignal, type ServiceConfig, type ValidationProblem } from '../functions/core/config.js';
+import { ValidationError } from '../functions/core/errors.js';
+import { loadConfigFile } from '../functions/config/loadConfig.js';
+import { buildDemand, type Demand } from './demand.js';
+import { HEALTHY, REFERENCE_SERVICE_SECONDS, WaitModel, type RegionCondition } from './latencyModel.js';
+import { scenarioSchema, type AlarmModel, type IncidentSpec, type Measure, type RegionSpec, type ScenarioSpec, type TraceRef } from './scenarioSchema.js';
+import { loadTrace, type Trace } from './trace.js';
+
+/** Where the shipped scenarios and traces live. */
+export const SCENARIO_DIR = fileURLToPath(new URL('../scenarios/', import.meta.url));
+export const DEFAULT_TOKEN_TRACE = join(SCENARIO_DIR, 'traces', 'azure-llm-2023-AzureLLMInferenceTrace_conv.csv');
+
+/** The shipped scenarios, in the order `npm start` and the benchmark run them. */
+export const DEFAULT_SCENARIOS = [
+  'region-outage',
+  'gray-failure',
+  'gpu-saturation-surge',
+  'noisy-near-threshold',
+  'metric-outage',
+  'all-regions-degraded',
+  'relapse-during-recovery',
+  'capacity-constrained-failover',
+] as const;
+
+export interface RegionModel {
+  readonly spec: RegionSpec;
+  readonly slots: number;
+  readonly wait: WaitModel;
+}
+
+/** An incident with its times resolved and the regions it hits as endpoint indexes. */
+export interface Incident {
+  readonly spec: IncidentSpec;
+  readonly label: string;
+  readonly regions: readonly number[];
+  /** Seconds from the start: ramp in from `start`, full from `fullFrom` to `fullUntil`, gone at `end`. */
+  readonly start: number;
+  readonly fullFrom: number;
+  readonly fullUntil: number;
+  readonly end: number;
+  /** Harms the world (every kind but metric-outage). */
+  readonly harmful: boolean;
+}
+
+/** How the simulator reads one metric signal from the world. */
+export interface SignalBinding {
+  readonly signal: MetricSignal;
+  readonly measure: Measure;
+  /** Display value (ms, %, fraction…) → the signal's own unit before its `scale`. */
+  readonly toUnit: number;
+}
+
+export interface Scenario {
+  readonly spec: ScenarioSpec;
+  readonly source: string;
+  readonly service: ServiceConfig;
+  /** SetIdentifiers in the service's order; regions are indexed the same way. */
+  readonly endpoints: readonly string[];
+  readonly regions: readonly RegionModel[];
+  readonly baselineWeights: readonly number[];
+  readonly demand: Demand;
+  readonly incidents: readonly Incident[];
+  /** Conditions per step, per region (shared object when nothing happens). */
+  readonly conditions: readonly (readonly RegionCondition[])[];
+  readonly bindings: readonly (ReadonlyMap<string, SignalBinding>)[];
+  readonly alarms: ReadonlyMap<string, AlarmModel>;
+  readonly startMs: number;
+  readonly steps: number;
+  /** Does the scenario hold an incident that harms the world (the benefit targets apply)? */
+  readonly hasIncident: boolean;
+  /** First harm begins / last harm ends (seconds), incidents and demand shapes alike; null if none. */
+  readonly harmStart: number | null;
+  readonly harmEnd: number | null;
+}
+
+export interface LoadOptions {
+  /** A policy config file that replaces the scenario's own policy. */
+  readonly configPath?: string;
+  readonly seed?: number;
+  /** Overrides the scenario duration (seconds): smoke tests and quick looks. */
+  readonly durationSeconds?: number;
+}
+
+/** A scenario name (`region-outage`) or a path → the file to read. */
+export function scenarioPath(nameOrPath: string): string {
+  if (/[\\/]/.test(nameOrPath) || /\.(ya?ml|json)$/i.test(nameOrPath)) return resolve(nameOrPath);
+  for (const ext of ['.yaml', '.yml', '.json']) {
+    const candidate = join(SCENARIO_DIR, `${nameOrPath}${ext}`);
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new ValidationError(`scenario ${nameOrPath}`, [
+    { path: '(name)', message: `no such scenario; shipped: ${DEFAULT_SCENARIOS.join(', ')} (or give a file path)` },
+  ]);
+}
+
+/** Reads, validates and resolves a scenario; throws ValidationError listing every problem. */
+export async function loadScenario(nameOrPath: string, options: LoadOptions = {}): Promise<Scenario> {
+  const path = scenarioPath(nameOrPath);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ValidationError(path, [{ path: '(file)', message: `cannot be read: ${(error as Error).message}` }], { cause: error });
+  }
+  let raw: unknown;
+  try {
+    raw = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text, { merge: true });
+  } catch (error) {
+    throw new ValidationError(path, [{ path: '(file)', message: `is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}` }], { cause: error });
+  }
+  return resolveScenario(raw, path, options);
+}
+
+/** Validates an already-read scenario value (paths in it are relative to `source`'s folder). */
+export async function resolveScenario(raw: unknown, source: string, options: LoadOptions = {}): Promise<Scenario> {
+  const parsed = scenarioSchema.safeParse(raw);
+  if (!parsed.success) throw new ValidationError(source, problemsOf(parsed.error));
+  let spec = parsed.data;
+  if (options.seed !== undefined) spec = { ...spec, seed: options.seed };
+  if (options.durationSeconds !== undefined) spec = { ...spec, duration: options.durationSeconds };
+  const baseDir = dirname(resolve(source));
+
+  let service: ServiceConfig;
+  let servicePath: string;
+  if (options.configPath !== undefined) {
+    service = await serviceFromConfig(options.configPath, spec.config?.service ?? spec.service?.name, options.configPath);
+    servicePath = options.configPath;
+  } else if (spec.config !== undefined) {
+    const file = isAbsolute(spec.config.file) ? spec.config.file : join(baseDir, spec.config.file);
+    service = await serviceFromConfig(file, spec.config.service, `${source} config.file`);
+    servicePath = 'config';
+  } else {
+    service = spec.service!;
+    servicePath = 'service';
+  }
+
+  const problems = crossCheck(spec, service, servicePath);
+  if (problems.length > 0) throw new ValidationError(source, problems);
+  return build(spec, service, source, baseDir);
+}
+
+async function serviceFromConfig(file: string, name: string | undefined, what: string): Promise<ServiceConfig> {
+  const config = await loadConfigFile(file);
+  if (name !== undefined) {
+    const match = config.services.find((s) => s.name === name);
+    if (match) return match;
+    if (config.services.length !== 1) {
+      throw new ValidationError(what, [{ path: 'services', message: `has no service "${name}" (services: ${config.services.map((s) => s.name).join(', ')})` }]);
+    }
+  }
+  if (config.services.length !== 1) {
+    throw new ValidationError(what, [{ path: 'services', message: `holds ${config.services.length} services; name one with config.service` }]);
+  }
+  return config.services[0]!;
+}
+
+/** What a metric signal measures, from its metric name (or the scenario's `measures`). */
+export function inferMeasure(signal: MetricSignal): Measure | undefined {
+  const name = signal.metric.metricName.toLowerCase();
+  if (/latency|responsetime|timetofirsttoken|ttft|duration/.test(name)) return 'latency';
+  if (/gpuutil/.test(name)) return 'gpuUtilization';
+  if (/queue/.test(name)) return 'queueDepth';
+  if (/kvcache|cacheusage/.test(name)) return 'kvCacheUsage';
+  if (/5xx|error|fault/.test(name)) return signal.metric.statistic === 'Sum' || signal.metric.statistic === 'SampleCount' ? 'errorCount' : 'errorRate';
+  if (/invocations|requestcount|requests/.test(name)) return 'requestCount';
+  return undefined;
+}
+
+/** Display value → the signal's unit: latency is modelled in ms, rates as fractions. */
+function unitFactor(measure: Measure, unit: string): number | undefined {
+  const u = unit.trim().toLowerCase();
+  if (measure === 'latency') return u === 'ms' || u === 'milliseconds' ? 1 : u === 's' || u === 'seconds' ? 0.001 : u === 'µs' || u === 'us' || u === 'microseconds' ? 1000 : undefined;
+  if (measure === 'errorRate') return u === '%' || u === 'percent' ? 100 : 1;
+  return 1;
+}
+
+function crossCheck(spec: ScenarioSpec, service: ServiceConfig, servicePath: string): ValidationProblem[] {
+  const problems: ValidationProblem[] = [];
+  const regionNames = new Set(spec.regions.map((r) => r.name));
+  const endpointIds = new Set(service.endpoints.map((e) => e.setIdentifier));
+  service.endpoints.forEach((endpoint, i) => {
+    if (!regionNames.has(endpoint.setIdentifier)) {
+      problems.push({ path: formatPath([servicePath, 'endpoints', i, 'setIdentifier']), message: `has no region in the scenario (regions: ${[...regionNames].join(', ')})` });
+    }
+    endpoint.signals.forEach((signal, j) => {
+      if (signal.source !== 'metric') return;
+      const measure = spec.measures[signal.name] ?? inferMeasure(signal);
+      const where = formatPath([servicePath, 'endpoints', i, 'signals', j, 'metric', 'metricName']);
+      if (measure === undefined) {
+        problems.push({ path: where, message: `the simulator cannot tell what "${signal.metric.metricName}" measures; name it under measures.${signal.name} (latency, gpuUtilization, queueDepth, kvCacheUsage, errorRate, errorCount, requestCount)` });
+      } else if (unitFactor(measure, signal.unit) === undefined) {
+        problems.push({ path: formatPath([servicePath, 'endpoints', i, 'signals', j, 'unit']), message: `a latency signal needs unit ms, s or µs (got "${signal.unit}")` });
+      }
+    });
+  });
+  spec.regions.forEach((region, i) => {
+    if (!endpointIds.has(region.name)) problems.push({ path: formatPath(['regions', i, 'name']), message: `matches no endpoint of the policy (setIdentifiers: ${[...endpointIds].join(', ')})` });
+  });
+  return problems;
+}
+
+function traceFile(ref: TraceRef, baseDir: string): string {
+  return isAbsolute(ref.file) ? ref.file : join(baseDir, ref.file);
+}
+
+function resolveIncident(spec: IncidentSpec, endpoints: readonly string[]): Incident {
+  const names = spec.region === 'all' ? endpoints : typeof spec.region === 'string' ? [spec.region] : spec.region;
+  const fullFrom = spec.start + spec.ramp;
+  const fullUntil = fullFrom + spec.duration;
+  return {
+    spec,
+    label: spec.label ?? spec.kind,
+    regions: names.map((n) => endpoints.indexOf(n)),
+    start: spec.start,
+    fullFrom,
+    fullUntil,
+    end: fullUntil + spec.ramp,
+    harmful: spec.kind !== 'metric-outage',
+  };
+}
+
+/** 0 → 1 → 0 over an incident's ramp in, full strength and ramp out. */
+export function intensity(incident: Incident, t: number): number {
+  if (t < incident.start || t >= incident.end) return 0;
+  if (t < incident.fullFrom) return (t - incident.start) / (incident.fullFrom - incident.start);
+  if (t < incident.fullUntil) return 1;
+  return (incident.end - t) / (incident.end - incident.fullUntil);
+}
+
+/** The condition of region `r` at time t under every incident active then. */
+export function conditionAt(incidents: readonly Incident[], r: number, t: number): RegionCondition {
+  let condition: RegionCondition | undefined;
+  for (const incident of incidents) {
+    if (!incident.regions.includes(r)) continue;
+    const x = intensity(incident, t);
+    if (x <= 0) continue;
+    const c = condition ?? { ...HEALTHY };
+    const spec = incident.spec;
+    switch (spec.kind) {
+      case 'outage':
+        c.errorRate = 1 - (1 - c.errorRate) * (1 - x);
+        if (x >= 1) c.down = true;
+        break;
+      case 'errors':
+        c.errorRate = 1 - (1 - c.errorRate) * (1 - spec.errorRate * x);
+        break;
+      case 'gray-failure':
+        c.latencyFactor *= 1 + (spec.latencyFactor - 1) * x;
+        c.capacityFactor *= 1 - (1 - (spec.capacityFactor ?? 1 / spec.latencyFactor)) * x;
+        c.addedLatencyMs += spec.addedLatencyMs * x;
+        break;
+      case 'capacity-loss':
+        c.capacityFactor *= 1 - (1 - spec.capacityFactor) * x;
+        break;
+      case 'metric-outage':
+        c.metricsMissing = true;
+        break;
+    }
+    condition = c;
+  }
+  return condition ?? HEALTHY;
+}
+
+function build(spec: ScenarioSpec, service: ServiceConfig, source: string, baseDir: string): Scenario {
+  const endpoints = service.endpoints.map((e) => e.setIdentifier);
+  const byName = new Map(spec.regions.map((r) => [r.name, r]));
+  const regions: RegionModel[] = endpoints.map((id) => {
+    const region = byName.get(id)!;
+    const slots = region.slots ?? Math.max(1, Math.round(region.warmRps * REFERENCE_SERVICE_SECONDS));
+    return { spec: region, slots, wait: waitModelFor(slots) };
+  });
+
+  const traces: Trace[] = spec.demand.sources.map((s) => (s.trace ? loadTrace(traceFile(s.trace, baseDir), s.trace) : loadTrace(s.tokens ? traceFile(s.tokens, baseDir) : DEFAULT_TOKEN_TRACE, s.tokens ?? { file: DEFAULT_TOKEN_TRACE, timestampColumn: 'TIMESTAMP', promptTokensColumn: 'ContextTokens', outputTokensColumn: 'GeneratedTokens' })));
+  const startMs = Date.parse(spec.startTime);
+  const demand = buildDemand({
+    sources: spec.demand.sources,
+    traces,
+    durationSeconds: spec.duration,
+    stepSeconds: spec.stepSeconds,
+    seed: spec.seed,
+    startSecondOfDay: ((startMs / 1000) % 86400 + 86400) % 86400,
+  });
+
+  const incidents = spec.incidents.map((i) => resolveIncident(i, endpoints));
+  const conditions: RegionCondition[][] = [];
+  for (let s = 0; s < demand.steps; s++) {
+    const t = (s + 0.5) * spec.stepSeconds;
+    conditions.push(endpoints.map((_, r) => conditionAt(incidents, r, t)));
+  }
+
+  const bindings = service.endpoints.map((endpoint) => {
+    const map = new Map<string, SignalBinding>();
+    for (const signal of endpoint.signals) {
+      if (signal.source !== 'metric') continue;
+      const measure = spec.measures[signal.name] ?? inferMeasure(signal)!;
+      map.set(signal.name, { signal, measure, toUnit: unitFactor(measure, signal.unit)! });
+    }
+    return map;
+  });
+
+  const harmful = incidents.filter((i) => i.harmful);
+  const shapes = spec.demand.sources.flatMap((s) => s.shapes);
+  const starts = [...harmful.map((i) => i.start), ...shapes.map((s) => s.start)];
+  const ends = [...harmful.map((i) => i.end), ...shapes.map((s) => s.start + s.ramp + s.hold + s.decay)];
+  const hasIncident = spec.incident ?? starts.length > 0;
+  return {
+    spec,
+    source,
+    service,
+    endpoints,
+    regions,
+    baselineWeights: service.endpoints.map((e) => e.baselineWeight),
+    demand,
+    incidents,
+    conditions,
+    bindings,
+    alarms: new Map(Object.entries(spec.alarms)),
+    startMs,
+    steps: demand.steps,
+    hasIncident,
+    harmStart: starts.length > 0 ? Math.min(...starts) : null,
+    harmEnd: ends.length > 0 ? Math.max(...ends) : null,
+  };
+}
+
+const waitModels = new Map<number, WaitModel>();
+function waitModelFor(slots: number): WaitModel {
+  let model = waitModels.get(slots);
+  if (!model) {
+    model = new WaitModel(slots);
+    waitModels.set(slots, model);
+  }
+  return model;
+}

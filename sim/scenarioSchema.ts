@@ -1,0 +1,263 @@
+/**
+ * The scenario file format: one zod schema, strict like the policy config (an unknown key is a
+ * typo and fails loudly), with a documented default for every setting. docs/simulator.md
+ * describes it field by field. Times and durations accept seconds (a number) or a string such as
+ * `90s`, `15m`, `2h` or `1h30m`.
+ */
+import { z } from 'zod';
+import { serviceSchema } from '../functions/core/config.js';
+
+const DURATION = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$/;
+
+/** `90` → 90, `'15m'` → 900, `'1h30m'` → 5400. Undefined when the text is not a duration. */
+export function parseDurationSeconds(value: number | string): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : undefined;
+  const match = DURATION.exec(value.trim());
+  if (!match || value.trim() === '') return undefined;
+  const [, h, m, s] = match;
+  return Number(h ?? 0) * 3600 + Number(m ?? 0) * 60 + Number(s ?? 0);
+}
+
+const DURATION_ERROR = 'must be a duration: seconds, or a string such as 90s, 15m, 2h or 1h30m';
+export const durationSchema = z.union([z.number(), z.string()], { error: DURATION_ERROR }).transform((value, ctx) => {
+  const seconds = parseDurationSeconds(value);
+  if (seconds === undefined) {
+    ctx.addIssue({ code: 'custom', message: DURATION_ERROR });
+    return z.NEVER;
+  }
+  return seconds;
+});
+
+const nameSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, { error: 'must be 1–64 lower-case letters, digits or dashes' });
+
+/** A multiplier on a demand source over time: a launch spike, a surge, a campaign. */
+export const shapeSchema = z.strictObject({
+  kind: z.literal('surge'),
+  /** When the ramp begins, from the scenario start. */
+  start: durationSchema,
+  /** Ramp from `before` to `factor`. @default 0 */
+  ramp: durationSchema.default(0),
+  /** How long the peak holds. @default 0 */
+  hold: durationSchema.default(0),
+  /** Ramp from `factor` to `after`. @default 0 */
+  decay: durationSchema.default(0),
+  /** Multiplier on the source's rate at the peak. */
+  factor: z.number().min(0),
+  /** Multiplier before the ramp (0 for a product that launches). @default 1 */
+  before: z.number().min(0).default(1),
+  /** Multiplier after the decay. @default 1 */
+  after: z.number().min(0).default(1),
+});
+export type DemandShape = z.output<typeof shapeSchema>;
+
+export const traceRefSchema = z.strictObject({
+  /** CSV file, relative to the scenario file. */
+  file: z.string().min(1),
+  /** Column with the arrival time (ISO-like date-time, or epoch seconds/milliseconds). @default 'TIMESTAMP' */
+  timestampColumn: z.string().min(1).default('TIMESTAMP'),
+  /** Column with prompt (context) tokens, if the trace has one. @default 'ContextTokens' */
+  promptTokensColumn: z.string().min(1).default('ContextTokens'),
+  /** Column with generated (output) tokens, if the trace has one. @default 'GeneratedTokens' */
+  outputTokensColumn: z.string().min(1).default('GeneratedTokens'),
+});
+export type TraceRef = z.output<typeof traceRefSchema>;
+
+const curveSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('constant') }),
+  z.strictObject({
+    kind: z.literal('diurnal'),
+    /** Relative swing around the mean: 0.3 → 70%–130%. @default 0.3 */
+    amplitude: z.number().min(0).max(1).default(0.3),
+    /** Time of day of the peak, from midnight of the scenario's start day. @default '15h' */
+    peakAt: durationSchema.default(15 * 3600),
+  }),
+]);
+
+export const demandSourceSchema = z
+  .strictObject({
+    /** Shown in the report. @default 'trace' or 'curve' */
+    name: z.string().min(1).optional(),
+    /** Arrivals (and token counts) from a real trace, tiled when the scenario is longer. */
+    trace: traceRefSchema.optional(),
+    /** A synthetic arrival rate with Poisson noise. */
+    curve: curveSchema.optional(),
+    /** Token mix for a curve source (per-request work). @default the Azure conversation trace */
+    tokens: traceRefSchema.optional(),
+    /** Mean requests per second before shapes. A trace is scaled to this by superposing time-shifted copies. */
+    meanRps: z.number().positive(),
+    /** @default [] */
+    shapes: z.array(shapeSchema).default([]),
+  })
+  .superRefine((source, ctx) => {
+    if ((source.trace === undefined) === (source.curve === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'needs exactly one of trace or curve' });
+    }
+    if (source.trace !== undefined && source.tokens !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'only for a curve source (a trace brings its own token counts)' });
+    }
+  });
+export type DemandSource = z.output<typeof demandSourceSchema>;
+
+export const regionSchema = z.strictObject({
+  /** The SetIdentifier of the endpoint this region serves. */
+  name: z.string().min(1),
+  /** Requests per second the region serves at full warm capacity (requests of the reference token mix). */
+  warmRps: z.number().positive(),
+  /** Concurrent request slots (the queue's servers). @default warmRps × mean service time (Little's law) */
+  slots: z.number().int().min(1).optional(),
+  /** Round trip added to every request (client to region). @default 60 */
+  networkLatencyMs: z.number().min(0).default(60),
+  /** Multiplier on the service part of latency in normal operation (older GPUs, a larger model). @default 1 */
+  latencyFactor: z.number().min(0.1).max(20).default(1),
+  /** Per-request lognormal noise on the service part of the latency. @default 0.3 */
+  latencyNoiseSigma: z.number().min(0).max(2).default(0.3),
+});
+export type RegionSpec = z.output<typeof regionSchema>;
+
+const regionTarget = {
+  /** One region (a SetIdentifier), a list, or `all`. */
+  region: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'must be a region name, a list of them, or "all"' }),
+  /** From the scenario start. */
+  start: durationSchema,
+  /** How long it lasts at full strength (after the ramp in). */
+  duration: durationSchema,
+  /** Linear ramp in, before full strength, and out again after. @default 0 */
+  ramp: durationSchema.default(0),
+  /** Shown in the report. @default the kind */
+  label: z.string().min(1).optional(),
+};
+
+export const incidentSchema = z.discriminatedUnion('kind', [
+  /** Hard down: every request fails and health checks fail. */
+  z.strictObject({ kind: z.literal('outage'), ...regionTarget }),
+  /**
+   * Slow but "up": the model runs slower, so each request takes longer and the region serves
+   * fewer of them; requests queue rather than error, and health checks pass.
+   */
+  z.strictObject({
+    kind: z.literal('gray-failure'),
+    ...regionTarget,
+    /** Multiplier on the service part of each request's latency. @default 3 */
+    latencyFactor: z.number().min(1).default(3),
+    /** Multiplier on warm capacity. @default 1 / latencyFactor (slower requests hold their slots longer) */
+    capacityFactor: z.number().gt(0).max(1).optional(),
+    /** Added to every request (a congested link). @default 0 */
+    addedLatencyMs: z.number().min(0).default(0),
+  }),
+  /** Warm capacity lost (GPUs out, instances recycled); latency follows from the queue. */
+  z.strictObject({ kind: z.literal('capacity-loss'), ...regionTarget, capacityFactor: z.number().gt(0).max(1) }),
+  /** A share of requests fail (5xx); health checks fail as often. */
+  z.strictObject({ kind: z.literal('errors'), ...regionTarget, errorRate: z.number().gt(0).max(1) }),
+  /** CloudWatch stops reporting (the observation fails, not the region). */
+  z.strictObject({ kind: z.literal('metric-outage'), ...regionTarget }),
+]);
+export type IncidentSpec = z.output<typeof incidentSchema>;
+
+/** What an alarm signal's CloudWatch alarm watches, and how it is evaluated. */
+export const alarmModelSchema = z.strictObject({
+  /** @default 'errorRate' */
+  metric: z.enum(['errorRate', 'p99LatencyMs', 'p95LatencyMs', 'gpuUtilization']).default('errorRate'),
+  /** Breaching when the datapoint is above this. @default 0.05 */
+  threshold: z.number().default(0.05),
+  /** M ("datapoints to alarm"). @default 2 */
+  datapointsToAlarm: z.number().int().min(1).default(2),
+  /** N ("evaluation periods"). @default 3 */
+  evaluationPeriods: z.number().int().min(1).default(3),
+});
+export type AlarmModel = z.output<typeof alarmModelSchema>;
+
+/** What world quantity a metric signal reads; inferred from the metric name when not given. */
+export const measureSchema = z.enum(['latency', 'gpuUtilization', 'queueDepth', 'kvCacheUsage', 'errorRate', 'errorCount', 'requestCount']);
+export type Measure = z.output<typeof measureSchema>;
+
+export const scenarioSchema = z
+  .strictObject({
+    name: nameSchema,
+    /** One or two sentences for the report. @default '' */
+    description: z.string().default(''),
+    /** Does the scenario hold a real incident (benefit targets apply)? @default true when it has world incidents or demand shapes */
+    incident: z.boolean().optional(),
+    duration: durationSchema.refine((s) => s >= 600 && s <= 7 * 86400, { error: 'must be between 10m and 7 days' }),
+    /** @default 1 */
+    seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),
+    /** Wall-clock time of the scenario start (shown in reports; the engine sees it as `now`). @default '2025-03-03T12:00:00Z' */
+    startTime: z.iso.datetime({ error: 'must be an ISO date-time such as 2025-03-03T12:00:00Z' }).default('2025-03-03T12:00:00Z'),
+    /** Resolution of the world model. @default 10 */
+    stepSeconds: z.union([z.literal(5), z.literal(10), z.literal(15), z.literal(20), z.literal(30), z.literal(60)], { error: 'must be 5, 10, 15, 20, 30 or 60' }).default(10),
+    /** Latency sampled per region-minute for percentiles (a bounded reservoir). @default 1000 */
+    samplesPerMinute: z.number().int().min(100).max(20000).default(1000),
+    slo: z
+      .strictObject({
+        /** A request slower than this (time to first token) missed the SLO. @default 2000 */
+        latencyMs: z.number().positive().default(2000),
+      })
+      .prefault({}),
+    /** Clients give up (and the request fails) after this long in a queue. @default 60 */
+    requestTimeoutSeconds: z.number().positive().default(60),
+    dns: z
+      .strictObject({
+        /** TTL of the weighted records. @default 60 */
+        ttlSeconds: z.number().int().min(0).default(60),
+        /** Route 53 propagation to all authoritative servers (INSYNC). @default 60 */
+        propagationSeconds: z.number().min(0).default(60),
+        /** Share of requests from resolvers that keep answers past the TTL. @default 0.108 */
+        staleFraction: z.number().min(0).max(1).default(0.108),
+        /** Mean extra time those resolvers keep an answer. @default 522 */
+        staleTailSeconds: z.number().positive().default(522),
+        /** Route 53 health check interval (standard 30 s, fast 10 s). @default 30 */
+        healthCheckIntervalSeconds: z.union([z.literal(10), z.literal(30)]).default(30),
+        /** Consecutive failed checks before unhealthy (and passed checks before healthy). @default 3 */
+        healthCheckFailureThreshold: z.number().int().min(1).max(10).default(3),
+      })
+      .prefault({}),
+    cloudwatch: z
+      .strictObject({
+        /** Delay after a one-minute period ends before its datapoint can be read. @default 60 */
+        reportingDelaySeconds: z.number().min(0).max(600).default(60),
+        /** Chance that any one datapoint never arrives. @default 0 */
+        missingProbability: z.number().min(0).max(1).default(0),
+        /** Seconds after each minute at which scheduled controllers evaluate. @default 15 */
+        evaluationOffsetSeconds: z.number().int().min(0).max(59).default(15),
+      })
+      .prefault({}),
+    demand: z.strictObject({ sources: z.array(demandSourceSchema).min(1, { error: 'needs at least one source' }) }),
+    regions: z.array(regionSchema).min(1, { error: 'needs at least one region' }),
+    /** @default [] */
+    incidents: z.array(incidentSchema).default([]),
+    /** Alarm signals by alarm name (or ARN). @default every alarm: error rate > 5% for 2 of 3 minutes */
+    alarms: z.record(z.string(), alarmModelSchema).default({}),
+    /** Metric signals by signal name, where the metric name does not say what they measure. @default inferred */
+    measures: z.record(z.string(), measureSchema).default({}),
+    /** The policy inline: one service of the config schema. */
+    service: serviceSchema.optional(),
+    /** Or a policy config file (relative to the scenario file) and the service in it. */
+    config: z.strictObject({ file: z.string().min(1), service: z.string().min(1).optional() }).optional(),
+  })
+  .superRefine((scenario, ctx) => {
+    if ((scenario.service === undefined) === (scenario.config === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['service'], message: 'needs exactly one of service (inline policy) or config (a policy file)' });
+    }
+    const names = new Set<string>();
+    scenario.regions.forEach((region, i) => {
+      if (names.has(region.name)) ctx.addIssue({ code: 'custom', path: ['regions', i, 'name'], message: `duplicate region "${region.name}"` });
+      names.add(region.name);
+    });
+    scenario.incidents.forEach((incident, i) => {
+      const targets = typeof incident.region === 'string' ? (incident.region === 'all' ? [] : [incident.region]) : incident.region;
+      targets.forEach((name) => {
+        if (!names.has(name)) ctx.addIssue({ code: 'custom', path: ['incidents', i, 'region'], message: `unknown region "${name}" (regions: ${[...names].join(', ')})` });
+      });
+      if (incident.start >= scenario.duration) {
+        ctx.addIssue({ code: 'custom', path: ['incidents', i, 'start'], message: `must be before the end of the scenario (${scenario.duration} s)` });
+      }
+    });
+    scenario.demand.sources.forEach((source, i) =>
+      source.shapes.forEach((shape, j) => {
+        if (shape.start >= scenario.duration) {
+          ctx.addIssue({ code: 'custom', path: ['demand', 'sources', i, 'shapes', j, 'start'], message: `must be before the end of the scenario (${scenario.duration} s)` });
+        }
+      }),
+    );
+  });
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type ScenarioSpec = z.output<typeof scenarioSchema>;
