@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { evaluateService, type EvaluationOutcome } from '../../../functions/app/evaluateService.js';
+import { onTick } from '../../../functions/app/onTick.js';
+import { createTable, startDynalite, type LocalDynamo } from './dynalite.js';
+import { awsWorld, cloudwatch, eventbridge, EU_SLOW, HEALTH_CHECK, HEALTHY, route53, sns, TOPIC, type AwsWorld } from './awsWorld.js';
+import { MINUTE } from '../../unit/app/runtimeFixtures.js';
+
+let dynamo: LocalDynamo;
+let world: AwsWorld;
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+beforeEach(async () => {
+  world = awsWorld(dynamo, await createTable(dynamo));
+});
+
+async function evaluate(latency: Record<string, number>, rt = world.runtime()): Promise<EvaluationOutcome> {
+  world.latencyMs = latency;
+  const outcome = await evaluateService(rt, world.config.services[0]!, { trigger: 'schedule' });
+  world.clock.advance(MINUTE);
+  return outcome;
+}
+
+describe('evaluateService against dynalite with Route 53, CloudWatch, SNS and EventBridge mocked', () => {
+  it('asks CloudWatch one call per region with p99 + SampleCount pairs, and alarms per region', async () => {
+    await evaluate(HEALTHY);
+    const calls = cloudwatch.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
+    expect(calls).toHaveLength(3);
+    for (const input of calls) {
+      expect(input.MetricDataQueries!.map((q) => [q.Id, q.MetricStat!.Stat, q.MetricStat!.Period])).toEqual([
+        ['m0', 'p99', 60],
+        ['m0n', 'SampleCount', 60],
+      ]);
+      // The judged period (00:08–00:09 at 00:10:30 with a 60 s delay) and nothing still filling.
+      expect([input.StartTime!.toISOString(), input.EndTime!.toISOString()]).toEqual(['2026-01-01T00:08:00.000Z', '2026-01-01T00:09:00.000Z']);
+    }
+    expect(cloudwatch.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input.AlarmNames)).toEqual([['chat-us-east-1-5xx'], ['chat-eu-west-1-5xx'], ['chat-ap-northeast-1-5xx']]);
+  });
+
+  it('writes one UPSERT batch for the zone, every record field preserved, then records and tells', async () => {
+    await evaluate(EU_SLOW);
+    await evaluate(EU_SLOW);
+    const before = structuredClone(world.records);
+    const outcome = await evaluate(EU_SLOW);
+    expect(outcome.status).toBe('applied');
+
+    const calls = route53.commandCalls(ChangeResourceRecordSetsCommand);
+    expect(calls).toHaveLength(1);
+    const expectedChanges = outcome.decision!.changes.map((c) => ({
+      Action: 'UPSERT',
+      ResourceRecordSet: { ...before.find((r) => r.SetIdentifier === c.setIdentifier)!, Weight: c.to },
+    }));
+    expect(calls[0]!.args[0].input).toEqual({ HostedZoneId: 'Z0123456789EXAMPLE', ChangeBatch: { Comment: `steer53 chat decision ${outcome.decisionId}`, Changes: expectedChanges } });
+    for (const change of calls[0]!.args[0].input.ChangeBatch!.Changes!) {
+      expect(change.ResourceRecordSet).toMatchObject({ TTL: 30, HealthCheckId: HEALTH_CHECK });
+      expect(change.ResourceRecordSet!.ResourceRecords).toHaveLength(2);
+    }
+
+    const stored = await world.store.load('chat');
+    // Two holds, then the intent and its confirmation.
+    expect(stored).toMatchObject({ version: 4, pending: null });
+    expect(stored.state!.appliedWeights).toEqual(Object.fromEntries(world.records.map((r) => [r.SetIdentifier!, r.Weight!])));
+    const audit = await world.store.listAudit('chat');
+    expect(audit[0]).toMatchObject({ id: outcome.decisionId, kind: 'decision', status: 'applied', changeIds: ['/change/C1'] });
+
+    const publish = sns.commandCalls(PublishCommand)[0]!.args[0].input;
+    const eu = outcome.decision!.changes.find((c) => c.setIdentifier === 'eu-west-1')!;
+    expect(publish).toMatchObject({ TopicArn: TOPIC, Subject: `[steer53] chat.example.com: eu-west-1 100->${eu.to} (p99 2.6 s > 2.0 s, 3 of 3 min)` });
+    expect(publish.MessageAttributes).toEqual({
+      service: { DataType: 'String', StringValue: 'chat' },
+      severity: { DataType: 'String', StringValue: 'warning' },
+      reason: { DataType: 'String', StringValue: 'M_OF_N_BREACH' },
+      kind: { DataType: 'String', StringValue: 'traffic-shifted' },
+    });
+    const entries = eventbridge.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries!;
+    expect(entries.map((e) => [e.Source, e.DetailType, e.EventBusName])).toEqual([['steer53', 'Traffic Shifted', 'default']]);
+    expect(JSON.parse(entries[0]!.Detail!)).toMatchObject({ service: 'chat', decisionId: outcome.decisionId, changeIds: ['/change/C1'] });
+  });
+
+  describe('faults', () => {
+    it('retries Route 53 throttling with backoff and applies the change', async () => {
+      await evaluate(EU_SLOW);
+      await evaluate(EU_SLOW);
+      world.throttles = 2;
+      const outcome = await evaluate(EU_SLOW);
+      expect(outcome.status).toBe('applied');
+      expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(3);
+      expect(world.sleeps).toEqual([100, 200]);
+      expect((await world.store.load('chat')).pending).toBeNull();
+    });
+
+    it('repairs a crash between the recorded intent and the Route 53 write on the next run', async () => {
+      const rt = world.runtime({ options: { intentLeaseSeconds: 90 } });
+      await evaluate(EU_SLOW, rt);
+      await evaluate(EU_SLOW, rt);
+      world.failNextChange = new Error('Task timed out after 30.00 seconds');
+      await expect(evaluate(EU_SLOW, rt)).rejects.toThrow('Task timed out');
+      const pending = (await world.store.load('chat')).pending!;
+      expect(pending).not.toBeNull();
+      expect(world.records.map((r) => r.Weight)).toEqual([100, 100, 100]);
+
+      // Within the lease the intent may still be in flight: stand aside.
+      expect((await evaluate(EU_SLOW, rt)).status).toBe('busy');
+
+      world.clock.advance(MINUTE);
+      const outcome = await evaluate(EU_SLOW, rt);
+      expect(outcome.repaired?.decisionId).toBe(pending.decisionId);
+      const calls = route53.commandCalls(ChangeResourceRecordSetsCommand).map((c) => c.args[0].input.ChangeBatch!);
+      expect(calls[1]!.Comment).toBe(`steer53 chat decision ${pending.decisionId}`);
+      expect(Object.fromEntries(calls[1]!.Changes!.map((c) => [c.ResourceRecordSet!.SetIdentifier, c.ResourceRecordSet!.Weight]))).toEqual(pending.to);
+      for (const [id, weight] of Object.entries(pending.to)) expect(world.records.find((r) => r.SetIdentifier === id)!.Weight).toBe(weight);
+      const stored = await world.store.load('chat');
+      expect(stored.pending).toBeNull();
+      const entry = (await world.store.listAudit('chat', { limit: 100 })).find((e) => e.id === pending.decisionId)!;
+      expect(entry).toMatchObject({ status: 'applied', changeIds: ['/change/C1'], detail: { completedBy: 'schedule' } });
+    });
+
+    it('never shifts away from healthy endpoints when CloudWatch returns partial or no data', async () => {
+      await evaluate(HEALTHY);
+      cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'm0', Timestamps: [], Values: [], StatusCode: 'InternalError' }] });
+      for (let i = 0; i < 4; i += 1) await evaluate(EU_SLOW);
+      cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+      for (let i = 0; i < 4; i += 1) await evaluate(EU_SLOW);
+      expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
+      expect(world.records.map((r) => r.Weight)).toEqual([100, 100, 100]);
+    });
+
+    it('keeps the decision and the DNS change when SNS fails, and records the failure', async () => {
+      sns.on(PublishCommand).rejects(Object.assign(new Error('Service Unavailable'), { name: 'InternalErrorException', $metadata: { httpStatusCode: 500 } }));
+      const tick = async () => {
+        world.latencyMs = EU_SLOW;
+        const t = await onTick(world.runtime());
+        world.clock.advance(MINUTE);
+        return t;
+      };
+      await tick();
+      await tick();
+      const { outcomes } = await tick();
+      expect(outcomes[0]!.status).toBe('applied');
+      expect(outcomes[0]!.tellFailures).toEqual([{ channel: 'notify', message: 'sns:Publish on arn:aws:sns:us-east-1:123456789012:steer53-notifications failed: InternalErrorException: Service Unavailable' }]);
+      expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
+      const audit = await world.store.listAudit('chat');
+      expect(audit.map((e) => [e.kind, e.status])).toEqual(expect.arrayContaining([['decision', 'applied'], ['notification-failed', 'failed']]));
+      expect(world.log.lines.filter((l) => l.level === 'error').map((l) => l.message)).toEqual(['notification failed; the decision stands']);
+    });
+  });
+});
