@@ -8,6 +8,7 @@ import { Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Steer53Error } from '../functions/core/errors.js';
@@ -55,8 +56,9 @@ export class AlarmForwarder extends Construct {
       reason: 'This queue is itself the dead-letter queue of the forwarding rules; a DLQ of a DLQ would only hide failures.',
     });
 
-    const dlqAlarm = new cloudwatch.Alarm(this, 'DlqAlarm', {
-      alarmName: `${controllerName}-forwarder-${stack.region}-dlq-not-empty`,
+    const dlqAlarmName = `${controllerName}-forwarder-${stack.region}-dlq-not-empty`;
+    new cloudwatch.Alarm(this, 'DlqAlarm', {
+      alarmName: dlqAlarmName,
       alarmDescription: `${controllerName}: events this region could not forward to the controller. Inspect, fix (bus policy, role), then redrive.`,
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
       threshold: 1,
@@ -66,9 +68,11 @@ export class AlarmForwarder extends Construct {
     });
 
     const bus = events.EventBus.fromEventBusArn(this, 'ControllerBus', props.controllerEventBusArn);
-    const target = new targets.EventBus(bus, { deadLetterQueue: this.deadLetterQueue });
+    // One role for every forwarding rule; the target grants it events:PutEvents on the controller bus only.
+    const role = new iam.Role(this, 'ForwardRole', { assumedBy: new iam.ServicePrincipal('events.amazonaws.com'), description: `${controllerName}: forwards events to the controller` });
+    const target = new targets.EventBus(bus, { deadLetterQueue: this.deadLetterQueue, role });
     const patterns: EventPatternJson[] = [
-      ...chunkNames([...new Set([...props.alarmNames, dlqAlarm.alarmName])].sort()).map(alarmPattern),
+      ...chunkNames([...new Set([...props.alarmNames, dlqAlarmName])].sort()).map(alarmPattern),
       ...nativeDeploymentPatterns(props.nativeDeploymentSources ?? []),
     ];
     patterns.forEach((pattern, i) => {

@@ -1,0 +1,133 @@
+/**
+ * Shared fixtures for the CDK tests: validated configs, an app built the way bin/app.ts builds
+ * it, and helpers to read templates. Bundling runs the real local esbuild (milliseconds per
+ * function); tests that only check props validation skip it.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { validateConfig } from '../../functions/config/loadConfig.js';
+import type { Config, ConfigInput } from '../../functions/core/config.js';
+
+/** Two services in two zones, endpoints in three regions, alarms local, remote and in another account. */
+export const richConfigInput: ConfigInput = {
+  version: 1,
+  services: [
+    {
+      name: 'chat',
+      dnsName: 'Chat.Example.com.',
+      recordType: 'A',
+      hostedZoneId: 'Z0123456789CHAT',
+      endpoints: [
+        {
+          setIdentifier: 'use1',
+          region: 'us-east-1',
+          baselineWeight: 100,
+          signals: [
+            { name: 'p99', source: 'sagemaker-model-latency', endpointName: 'chat-use1', trip: 2000, clear: 1500 },
+            { name: '5xx', source: 'alarm', alarm: { name: 'chat-use1-5xx' }, severity: 'fail' },
+          ],
+        },
+        {
+          setIdentifier: 'euw1',
+          region: 'eu-west-1',
+          baselineWeight: 100,
+          signals: [
+            {
+              name: 'p99',
+              source: 'sagemaker-model-latency',
+              endpointName: 'chat-euw1',
+              trip: 2000,
+              clear: 1500,
+              accountRoleArn: 'arn:aws:iam::222222222222:role/steer53-metrics-reader',
+            },
+            { name: '5xx', source: 'alarm', alarm: { name: 'chat-euw1-5xx' }, severity: 'fail' },
+          ],
+        },
+        {
+          setIdentifier: 'apne1',
+          region: 'ap-northeast-1',
+          baselineWeight: 50,
+          signals: [
+            { name: 'gpu', source: 'sagemaker-gpu-utilization', endpointName: 'chat-apne1', gpuCount: 8, trip: 95, clear: 80 },
+            { name: '5xx', source: 'alarm', alarm: { arn: 'arn:aws:cloudwatch:ap-northeast-1:333333333333:alarm:chat-apne1-5xx' }, severity: 'fail' },
+          ],
+        },
+      ],
+    },
+    {
+      name: 'embed',
+      dnsName: '*.embed.example.org',
+      recordType: 'CNAME',
+      hostedZoneId: 'Z0123456789EMBED',
+      endpoints: [
+        { setIdentifier: 'a', region: 'us-east-1', baselineWeight: 10, signals: [{ name: 'ttft', source: 'time-to-first-token', namespace: 'vLLM', trip: 800, clear: 500 }] },
+        { setIdentifier: 'b', region: 'us-east-1', baselineWeight: 10, signals: [{ name: 'ttft', source: 'time-to-first-token', namespace: 'vLLM', trip: 800, clear: 500 }] },
+      ],
+    },
+  ],
+};
+
+export const richConfig: Config = validateConfig(richConfigInput, 'richConfigInput');
+
+/** The smallest valid config: one service, one endpoint, one metric signal. */
+export const minimalConfig: Config = validateConfig(
+  {
+    services: [
+      {
+        name: 'solo',
+        dnsName: 'solo.example.com',
+        hostedZoneId: 'Z0123456789SOLO',
+        endpoints: [{ setIdentifier: 'one', region: 'us-east-1', baselineWeight: 1, signals: [{ name: 'p99', source: 'sagemaker-model-latency', endpointName: 'solo', trip: 2, clear: 1 }] }],
+      },
+    ],
+  },
+  'minimalConfig',
+);
+
+export const controllerAccount = '111111111111';
+
+/** An app whose assembly goes to a fresh temp directory. */
+export function newApp(options: { bundle?: boolean } = {}): App {
+  return new App({
+    outdir: mkdtempSync(join(tmpdir(), 'steer53-cdk-')),
+    // An empty bundling list skips asset bundling: for tests about props alone.
+    context: options.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {},
+  });
+}
+
+/** A stack in the controller's account and region, for construct-level tests. */
+export function newStack(options: { bundle?: boolean; region?: string } = {}): Stack {
+  return new Stack(newApp(options), 'Test', { env: { account: controllerAccount, region: options.region ?? 'us-east-1' } });
+}
+
+type Json = Record<string, any>;
+
+/** Every IAM policy statement in a template (identity policies), with the logical id of its policy. */
+export function identityStatements(template: Template): Array<{ policy: string; statement: Json }> {
+  const out: Array<{ policy: string; statement: Json }> = [];
+  for (const [policy, resource] of Object.entries(template.findResources('AWS::IAM::Policy'))) {
+    for (const statement of (resource as Json).Properties.PolicyDocument.Statement as Json[]) out.push({ policy, statement });
+  }
+  for (const [role, resource] of Object.entries(template.findResources('AWS::IAM::Role'))) {
+    for (const inline of ((resource as Json).Properties.Policies ?? []) as Json[]) {
+      for (const statement of inline.PolicyDocument.Statement as Json[]) out.push({ policy: role, statement });
+    }
+  }
+  return out;
+}
+
+export function asArray<T>(value: T | T[] | undefined): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/**
+ * A template as a snapshot: asset hashes (they change whenever handler code changes) replaced by
+ * a placeholder, so the snapshot pins the infrastructure, not the bundle bytes.
+ */
+export function snapshotOf(template: Template): unknown {
+  const json = JSON.stringify(template.toJSON(), null, 1);
+  return JSON.parse(json.replace(/[0-9a-f]{64}(\.zip)?/g, '[asset hash]'));
+}
