@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { createAlarmHandler } from '../../../functions/handlers/alarm.js';
+import { createScheduleHandler } from '../../../functions/handlers/schedule.js';
+import { createDeploymentHandler } from '../../../functions/handlers/deployment.js';
+import { AwsCallError } from '../../../functions/adapters/aws/errors.js';
+import { judgedStart, memoryWorld, MINUTE, T0 } from '../app/runtimeFixtures.js';
+import { alarmStateChangeEvent, context, deploymentEvent, scheduledRuleEvent, schedulerPayload, snsAlarmEvent, testDeps } from './handlerFixtures.js';
+
+const HEALTHY = { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 };
+
+describe('Handler: alarm', () => {
+  it.each([
+    ['EventBridge alarm state change', alarmStateChangeEvent()],
+    ['SNS-wrapped alarm notification', snsAlarmEvent()],
+  ])('evaluates the alarm’s service at once from an %s', async (_, event) => {
+    const world = memoryWorld();
+    world.feed(judgedStart(T0), HEALTHY);
+    const t = testDeps(async () => world.runtime());
+    const result = await createAlarmHandler(t.deps)(event, context);
+    expect(result).toEqual({ status: 'evaluated', alarms: 1, matched: 1, evaluations: 1, failures: 0 });
+    const stored = await world.store.load('chat');
+    expect(stored.version).toBe(1);
+    expect(stored.state!.endpoints['eu-west-1']!.history.at(-1)!.verdict).toBe('fail');
+    expect(t.counts).toContainEqual({ metric: 'Decisions', service: 'chat', value: 1 });
+  });
+
+  it('drains a failing endpoint once the alarm has been seen M times', async () => {
+    const world = memoryWorld();
+    const t = testDeps(async () => world.runtime());
+    const handler = createAlarmHandler(t.deps);
+    for (let i = 0; i < 2; i += 1) {
+      world.feed(judgedStart(world.clock.now()), HEALTHY);
+      await handler(alarmStateChangeEvent(), context);
+      world.clock.advance(MINUTE);
+    }
+    expect(world.dns.weightsOf({ hostedZoneId: 'Z0123456789EXAMPLE', dnsName: 'chat.example.com', recordType: 'A' })['eu-west-1']).toBe(0);
+    expect(t.counts).toContainEqual({ metric: 'WeightChanges', service: 'chat', value: 3 });
+  });
+
+  it.each([
+    ['an alarm no signal names', alarmStateChangeEvent('someone-elses-alarm')],
+    ['the right alarm name in another region', alarmStateChangeEvent('chat-eu-west-1-5xx', 'ALARM', 'us-west-2')],
+    ['an alarm configuration change', { ...alarmStateChangeEvent(), 'detail-type': 'CloudWatch Alarm Configuration Change' }],
+  ])('ignores %s with a debug log and changes nothing', async (_, event) => {
+    const world = memoryWorld();
+    const t = testDeps(async () => world.runtime());
+    const result = await createAlarmHandler(t.deps)(event, context);
+    expect(result.status).toBe('ignored');
+    expect(t.debugLog).toHaveBeenCalled();
+    expect(t.errorLog).not.toHaveBeenCalled();
+    expect((await world.store.load('chat')).version).toBe(0);
+  });
+
+  it('fails the invocation when the evaluation failed for a reason a retry can fix', async () => {
+    const world = memoryWorld();
+    const t = testDeps(async () => ({ ...world.runtime(), dns: { ...world.dns, readWeights: async () => { throw new AwsCallError({ operation: 'route53:ListResourceRecordSets', target: 'hosted zone Z' }, Object.assign(new Error('slow down'), { name: 'Throttling' }), true); }, writeWeights: world.dns.writeWeights.bind(world.dns) } }));
+    await expect(createAlarmHandler(t.deps)(alarmStateChangeEvent(), context)).rejects.toThrow('may succeed on retry');
+    expect(t.counts).toContainEqual({ metric: 'Errors', service: 'chat', value: 1 });
+  });
+
+  it('does not fail the invocation for an error a retry cannot fix (logged and counted)', async () => {
+    const world = memoryWorld();
+    world.dns.defineRecordSet({ hostedZoneId: 'Z0123456789EXAMPLE', dnsName: 'chat.example.com', recordType: 'A' }, { 'us-east-1': 100 });
+    const t = testDeps(async () => world.runtime());
+    const result = await createAlarmHandler(t.deps)(alarmStateChangeEvent(), context);
+    expect(result).toMatchObject({ status: 'evaluated', failures: 1 });
+    expect(t.errorLog).toHaveBeenCalledWith('evaluation failed', expect.objectContaining({ service: 'chat', errorName: 'RecordNotFoundError', retryable: false }));
+  });
+});
+
+describe('Handler: schedule', () => {
+  it.each([
+    ['classic scheduled rule event', scheduledRuleEvent()],
+    ['EventBridge Scheduler payload', schedulerPayload()],
+    ['empty EventBridge Scheduler payload', {}],
+  ])('evaluates every service on a %s', async (_, event) => {
+    const world = memoryWorld();
+    world.feed(judgedStart(T0), HEALTHY);
+    const t = testDeps(async () => world.runtime());
+    expect(await createScheduleHandler(t.deps)(event, context)).toEqual({ status: 'evaluated', services: 1, applied: 0, failures: 0 });
+    expect((await world.store.load('chat')).version).toBe(1);
+  });
+
+  it('evaluates only the services a Scheduler payload names', async () => {
+    const world = memoryWorld();
+    const t = testDeps(async () => world.runtime());
+    expect(await createScheduleHandler(t.deps)({ services: ['chat'] }, context)).toMatchObject({ status: 'evaluated', services: 1 });
+    const rejected = await createScheduleHandler(t.deps)({ services: ['nope'] }, context);
+    expect(rejected).toEqual({ status: 'rejected', problems: [{ path: 'services', message: 'no service "nope" in the config (known: chat)' }] });
+  });
+
+  it('counts notification failures per service and still succeeds', async () => {
+    const world = memoryWorld();
+    world.notifier.failWith(new Error('SNS down'));
+    const t = testDeps(async () => world.runtime());
+    const handler = createScheduleHandler(t.deps);
+    const slow = { 'us-east-1': 900, 'eu-west-1': 2600, 'ap-northeast-1': 900 };
+    let last;
+    for (let i = 0; i < 3; i += 1) {
+      world.feed(judgedStart(world.clock.now()), slow);
+      last = await handler(scheduledRuleEvent(), context);
+      world.clock.advance(MINUTE);
+    }
+    expect(last).toMatchObject({ status: 'evaluated', applied: 1 });
+    expect(t.counts).toContainEqual({ metric: 'NotificationFailures', service: 'chat', value: 1 });
+    // The use case logs through the runtime's log (the handler's logger in Lambda).
+    expect(world.log.lines).toContainEqual({ level: 'error', message: 'notification failed; the decision stands', extra: [expect.objectContaining({ service: 'chat', error: 'SNS down' })] });
+  });
+
+  it('fails the invocation when the config cannot be loaded (nothing can be evaluated)', async () => {
+    const t = testDeps(async () => {
+      throw new Error('steer53.config.json is not valid');
+    });
+    await expect(createScheduleHandler(t.deps)(scheduledRuleEvent(), context)).rejects.toThrow('not valid');
+  });
+});
+
+describe('Handler: deployment', () => {
+  it.each(['Deployment Started', 'Deployment Succeeded', 'Deployment Failed', 'Deployment Rolled Back'])('records "%s" in the audit log', async (detailType) => {
+    const world = memoryWorld();
+    const t = testDeps(async () => world.runtime());
+    const result = await createDeploymentHandler(t.deps)(deploymentEvent(detailType, { idempotencyKey: detailType }), context);
+    expect(result).toEqual({ status: 'recorded', service: 'chat', endpoint: 'eu-west-1', auditId: `deployment-${detailType}` });
+    const [entry] = await world.store.listAudit('chat');
+    expect(entry).toMatchObject({ kind: 'deployment', at: T0, detail: { detailType, version: 'v42', pipelineExecutionId: 'exec-1' } });
+  });
+
+  it('records a duplicate delivery once', async () => {
+    const world = memoryWorld();
+    const t = testDeps(async () => world.runtime());
+    const handler = createDeploymentHandler(t.deps);
+    await handler(deploymentEvent(), context);
+    await handler({ ...deploymentEvent(), id: 'another-delivery-id' }, context);
+    expect(await world.store.listAudit('chat')).toHaveLength(1);
+  });
+});
