@@ -98,7 +98,12 @@ export class ControllerDashboard extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Decisions and blocked actions',
-        left: [controllerMetric(ControllerMetrics.decisions, {}, 'Sum', 'weight changes'), controllerMetric(ControllerMetrics.blockedActions, {}, 'Sum', 'blocked by a safety rule')],
+        left: [
+          controllerMetric(ControllerMetrics.decisions, {}, 'Sum', 'evaluations decided'),
+          controllerMetric(ControllerMetrics.weightChanges, {}, 'Sum', 'weight changes written'),
+          controllerMetric(ControllerMetrics.blockedActions, {}, 'Sum', 'blocked by a safety rule'),
+          controllerMetric(ControllerMetrics.driftDetected, {}, 'Sum', 'drift detected'),
+        ],
         width: 12,
         height: 6,
       }),
@@ -128,6 +133,7 @@ export class ControllerDashboard extends Construct {
         title: 'Controller errors',
         left: [
           controllerMetric(ControllerMetrics.errors, {}, 'Sum', 'failed evaluations'),
+          controllerMetric(ControllerMetrics.notificationFailures, {}, 'Sum', 'notifications not sent'),
           ...Object.entries(props.functions).map(([name, fn]) => fn.metricErrors({ period, statistic: 'Sum', label: `${name} handler errors` })),
         ],
         width: 12,

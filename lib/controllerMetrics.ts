@@ -1,18 +1,28 @@
 /**
- * The controller's own CloudWatch metrics (embedded metric format, written by the handlers
- * through Powertools Metrics), as the dashboard reads them. Keep in step with functions/handlers.
+ * The controller's own CloudWatch metrics, as the dashboard reads them. The handlers write them
+ * in embedded metric format through Powertools Metrics (functions/handlers/edge.ts, MetricNames):
+ * namespace `steer53`, one `service` dimension per service.
  */
 export const ControllerMetrics = {
   /** Namespace of every controller metric (POWERTOOLS_METRICS_NAMESPACE). */
   namespace: 'steer53',
-  /** The weight the controller holds for one endpoint after an evaluation; dimensions Service, Endpoint. */
+  /**
+   * The weight the controller holds for one endpoint after an evaluation; dimensions service,
+   * endpoint. (The dashboard graphs it; the handlers are to emit it, see docs/deploy.md.)
+   */
   weight: 'Weight',
-  /** Evaluations that changed weights; dimension Service. */
+  /** Evaluations that reached a decision. */
   decisions: 'Decisions',
-  /** Changes a safety rule blocked or limited; dimension Service. */
+  /** Weight changes written to Route 53. */
+  weightChanges: 'WeightChanges',
+  /** Changes a safety rule blocked or limited. */
   blockedActions: 'BlockedActions',
-  /** Evaluations that failed (adapter or engine errors); dimension Service. */
-  errors: 'EvaluationErrors',
+  /** Route 53 weights the controller did not write. */
+  driftDetected: 'DriftDetected',
+  /** Evaluations that failed (adapter or engine errors). */
+  errors: 'Errors',
+  /** Notifications or events that could not be sent. */
+  notificationFailures: 'NotificationFailures',
 } as const;
 
-export const ControllerMetricDimensions = { service: 'Service', endpoint: 'Endpoint' } as const;
+export const ControllerMetricDimensions = { service: 'service', endpoint: 'endpoint' } as const;

@@ -414,7 +414,9 @@ describe('Dashboard', () => {
     const chat = Object.values(dashboards).find((d: any) => d.Properties.DashboardName === 'steer53-chat') as any;
     const body = JSON.stringify(chat.Properties.DashboardBody);
     expect(body).toContain('Weights per endpoint');
-    expect(body).toContain('\\"steer53\\",\\"Weight\\",\\"Endpoint\\",\\"use1\\",\\"Service\\",\\"chat\\"');
+    expect(body).toContain('\\"steer53\\",\\"Weight\\",\\"endpoint\\",\\"use1\\",\\"service\\",\\"chat\\"');
+    expect(body).toContain('\\"steer53\\",\\"WeightChanges\\",\\"service\\",\\"chat\\"');
+    expect(body).toContain('\\"steer53\\",\\"Errors\\",\\"service\\",\\"chat\\"');
     expect(body).toContain('trip 2000ms');
     expect(body).toContain('clear 1500ms');
     expect(body).toContain('raw * 0.001'); // ModelLatency µs → ms, to match the thresholds

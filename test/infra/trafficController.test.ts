@@ -1,0 +1,95 @@
+/**
+ * Construct behaviour that depends on props, on small stacks (bundling skipped).
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from '../../functions/config/loadConfig.js';
+import { TrafficController } from '../../lib/trafficController.js';
+import type { TrafficControllerProps } from '../../lib/trafficControllerProps.js';
+import { minimalConfig, newStack } from './fixtures.js';
+
+function template(props: Partial<TrafficControllerProps> = {}): Template {
+  const stack = newStack({ bundle: false });
+  new TrafficController(stack, 'Controller', { config: minimalConfig, ...props });
+  return Template.fromStack(stack);
+}
+
+const slowConfig = validateConfig(
+  {
+    services: [
+      {
+        name: 'slow',
+        dnsName: 'slow.example.com',
+        hostedZoneId: 'Z0123456789SLOW',
+        policy: { evaluationPeriodSeconds: 300 },
+        endpoints: [{ setIdentifier: 'one', region: 'us-east-1', baselineWeight: 1, signals: [{ name: 'p99', source: 'sagemaker-model-latency', endpointName: 'slow', trip: 2, clear: 1, periodSeconds: 300 }] }],
+      },
+    ],
+  },
+  'slowConfig',
+);
+
+describe('Class: TrafficController', () => {
+  describe('schedule', () => {
+    it.each<[string, Partial<TrafficControllerProps>, string]>([
+      ['evaluates once a minute by default', {}, 'rate(1 minute)'],
+      ['follows the shortest evaluation period of the config', { config: slowConfig }, 'rate(5 minutes)'],
+      ['takes an explicit interval over the config', { config: slowConfig, evaluationInterval: Duration.minutes(2) }, 'rate(2 minutes)'],
+    ])('%s', (_name, props, expression) => {
+      template(props).hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: expression });
+    });
+
+    it('alarms when the schedule stops for five intervals, counting missing data as stopped', () => {
+      template({ config: slowConfig }).hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: 'steer53-schedule-stopped',
+        MetricName: 'Invocations',
+        Period: 300,
+        EvaluationPeriods: 5,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+      });
+    });
+  });
+
+  describe('name', () => {
+    it('names the bus, dashboards and alarms after the controller', () => {
+      const t = template({ name: 'steer53-staging' });
+      t.hasResourceProperties('AWS::Events::EventBus', { Name: 'steer53-staging' });
+      t.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'steer53-staging-solo' });
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'steer53-staging-alarm-handler-errors' });
+    });
+  });
+
+  describe('without alarms, native sources or extra publishers', () => {
+    it('makes no alarm rules and no bus policy: only the controller\'s own account may put events', () => {
+      const t = template();
+      expect(Object.keys(t.findResources('AWS::Events::EventBusPolicy'))).toHaveLength(0);
+      const patterns = Object.values(t.findResources('AWS::Events::Rule')).map((r: any) => JSON.stringify(r.Properties.EventPattern ?? {}));
+      expect(patterns.filter((p) => p.includes('alarmName') && !p.includes('prefix'))).toEqual([]);
+      expect(Object.keys(t.findResources('AWS::Route53::HealthCheck'))).toHaveLength(0);
+      expect(Object.keys(t.findResources('AWS::Route53::RecordSet'))).toHaveLength(0);
+    });
+  });
+
+  describe('state table', () => {
+    it('uses a customer-managed key when one is given, and grants the handlers its use', () => {
+      const stack = newStack({ bundle: false });
+      const key = new kms.Key(stack, 'TableKey', { enableKeyRotation: true });
+      new TrafficController(stack, 'Controller', { config: minimalConfig, tableEncryptionKey: key, tableRemovalPolicy: RemovalPolicy.DESTROY });
+      const t = Template.fromStack(stack);
+      t.hasResourceProperties('AWS::DynamoDB::Table', { SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() }, DeletionProtectionEnabled: false });
+      t.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
+      t.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'StateTableKey', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TableKey'), 'Arn'] } })]) },
+      });
+    });
+  });
+
+  describe('dashboard', () => {
+    it('can be left out', () => {
+      expect(Object.keys(template({ dashboard: false }).findResources('AWS::CloudWatch::Dashboard'))).toHaveLength(0);
+    });
+  });
+});
