@@ -13,8 +13,8 @@ import { Rng, hashString, streamSeed } from './random.js';
 import type { DemandShape, DemandSource } from './scenarioSchema.js';
 import type { Trace } from './trace.js';
 
-/** Prompt lengths kept per step for sampling request latencies. */
-export const PROMPT_SAMPLES_PER_STEP = 48;
+/** Prompt lengths kept per step for sampling request latencies (a power of two: masked, not divided). */
+export const PROMPT_SAMPLES_PER_STEP = 64;
 
 export interface Demand {
   readonly stepSeconds: number;
@@ -70,8 +70,10 @@ interface PreparedTrace {
   readonly trace: Trace;
   /** Prefix sums of work per request, so a window's work is one subtraction. */
   readonly workPrefix: Float64Array;
-  /** The tiling period: duration plus one mean gap, so the copies join without a double arrival. */
+  /** The tiling period in whole seconds: duration plus one mean gap, so copies join without a double arrival. */
   readonly period: number;
+  /** Index of the first arrival at or after each whole second of the period (period + 1 entries). */
+  readonly firstAtSecond: Int32Array;
 }
 
 const prepared = new WeakMap<Trace, PreparedTrace>();
@@ -83,18 +85,24 @@ function prepare(trace: Trace): PreparedTrace {
   for (let i = 0; i < trace.offsets.length; i++) {
     workPrefix[i + 1] = workPrefix[i]! + serviceSeconds(trace.promptTokens[i]!, trace.outputTokens[i]!) / REFERENCE_SERVICE_SECONDS;
   }
-  const result = { trace, workPrefix, period: trace.durationSeconds + 1 / trace.meanRps };
+  const period = Math.ceil(trace.durationSeconds + 1 / trace.meanRps);
+  const firstAtSecond = new Int32Array(period + 1);
+  for (let second = 0; second <= period; second++) firstAtSecond[second] = lowerBound(trace.offsets, second);
+  const result = { trace, workPrefix, period, firstAtSecond };
   prepared.set(trace, result);
   return result;
 }
 
-/** Calls visit(lo, hi) for the trace rows arriving in [from, from + length) of the tiled trace. */
+/**
+ * Calls visit(lo, hi) for the trace rows arriving in [from, from + length) of the tiled trace.
+ * `from` and `length` are whole seconds (steps and phases are), so bounds are table lookups.
+ */
 function windows(p: PreparedTrace, from: number, length: number, visit: (lo: number, hi: number) => void): void {
   let start = ((from % p.period) + p.period) % p.period;
   let remaining = length;
   while (remaining > 0) {
     const span = Math.min(remaining, p.period - start);
-    visit(lowerBound(p.trace.offsets, start), lowerBound(p.trace.offsets, start + span));
+    visit(p.firstAtSecond[start]!, p.firstAtSecond[start + span]!);
     remaining -= span;
     start = 0;
   }
@@ -128,7 +136,7 @@ export function buildDemand(inputs: DemandInputs): Demand {
       const scale = source.meanRps / p.trace.meanRps;
       const copies = Math.max(1, Math.ceil(scale));
       const weight = scale / copies;
-      const phases = Array.from({ length: copies }, (_, c) => (c === 0 ? 0 : rng.next() * p.period));
+      const phases = Array.from({ length: copies }, (_, c) => (c === 0 ? 0 : rng.int(p.period)));
       for (let s = 0; s < steps; s++) {
         const t = s * stepSeconds;
         const f = envelope(source.shapes, t + stepSeconds / 2) * weight;
@@ -161,6 +169,8 @@ export function buildDemand(inputs: DemandInputs): Demand {
   // Prompt lengths per step, drawn from the sources in proportion to their arrivals, and from the
   // rows that actually arrived in that step (so a burst of long prompts shows in latency).
   const promptRng = new Rng(streamSeed(seed, hashString('prompts')));
+  const windowLo = new Int32Array(perSource.length);
+  const windowHi = new Int32Array(perSource.length);
   for (let s = 0; s < steps; s++) {
     let total = 0;
     for (let si = 0; si < perSource.length; si++) {
@@ -168,6 +178,18 @@ export function buildDemand(inputs: DemandInputs): Demand {
       work[s]! += sourceWork[si]![s]!;
     }
     arrivals[s] = total;
+    // The rows of this step's window of each trace source's primary copy.
+    for (let si = 0; si < perSource.length; si++) {
+      windowLo[si] = 0;
+      windowHi[si] = 0;
+      if (!inputs.sources[si]!.trace) continue;
+      windows(prepare(inputs.traces[si]!), s * stepSeconds, stepSeconds, (a, b) => {
+        if (b > a && windowHi[si] === windowLo[si]) {
+          windowLo[si] = a;
+          windowHi[si] = b;
+        }
+      });
+    }
     for (let k = 0; k < PROMPT_SAMPLES_PER_STEP; k++) {
       let pick = promptRng.next() * total;
       let si = 0;
@@ -176,21 +198,9 @@ export function buildDemand(inputs: DemandInputs): Demand {
         si++;
       }
       const trace = inputs.traces[si]!;
-      let row = promptRng.int(trace.offsets.length);
-      const source = inputs.sources[si]!;
-      if (source.trace) {
-        // A row from this step's window of the primary copy, when it has any.
-        const p = prepare(trace);
-        let lo = 0;
-        let hi = 0;
-        windows(p, s * stepSeconds, stepSeconds, (a, b) => {
-          if (b > a && hi === lo) {
-            lo = a;
-            hi = b;
-          }
-        });
-        if (hi > lo) row = lo + promptRng.int(hi - lo);
-      }
+      const lo = windowLo[si]!;
+      const hi = windowHi[si]!;
+      const row = hi > lo ? lo + promptRng.int(hi - lo) : promptRng.int(trace.offsets.length);
       prompts[s * PROMPT_SAMPLES_PER_STEP + k] = trace.promptTokens[row]!;
     }
   }

@@ -22,7 +22,7 @@ const STATUS_CLASS: Record<string, string> = { healthy: 'st-healthy', degraded: 
 const WIDTH = 1180;
 
 function frameFor(result: ScenarioResult, height: number, bottom = 22): Frame {
-  return { width: WIDTH, height, left: 64, right: 150, top: 10, bottom, t0: 0, t1: result.scenario.spec.duration };
+  return { width: WIDTH, height, left: 104, right: 150, top: 10, bottom, t0: 0, t1: result.scenario.spec.duration };
 }
 
 function incidentBands(result: ScenarioResult, frame: Frame): string {
@@ -99,7 +99,7 @@ function weightsChart(result: ScenarioResult, run: RunResult): string {
   const yTicks = [0, 0.5, 1].map((v) => `<text x="${frame.left - 6}" y="${n(y(v) + 4)}" class="tick" text-anchor="end">${v * 100}%</text>`).join('');
   return svg(
     frame,
-    `${incidentBands(result, frame)}${areas}${lived}${timeAxis(frame)}${writes}${yTicks}<text x="12" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 12 ${frame.top + h / 2})">weight share</text>` +
+    `${incidentBands(result, frame)}${areas}${lived}${timeAxis(frame)}${writes}${yTicks}<text x="40" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 40 ${frame.top + h / 2})">weight share</text>` +
       legend(frame, [...ids.map((id, i) => ({ label: id, color: ENDPOINT_COLORS[i % ENDPOINT_COLORS.length]! })), { label: 'client traffic', color: '#24292f', dash: true }]),
   );
 }
@@ -142,7 +142,7 @@ function latencyChart(result: ScenarioResult, run: RunResult): string {
     .filter((v) => Math.log10(v) <= hi + 1e-9)
     .map((v) => `<line x1="${frame.left}" x2="${frame.width - frame.right}" y1="${n(y(v))}" y2="${n(y(v))}" class="grid"/><text x="${frame.left - 6}" y="${n(y(v) + 4)}" class="tick" text-anchor="end">${v >= 1000 ? `${v / 1000} s` : `${v} ms`}</text>`)
     .join('');
-  return svg(frame, `${incidentBands(result, frame)}${ticks}${timeAxis(frame)}${lines}${series}<text x="12" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 12 ${frame.top + h / 2})">p99 TTFT</text>${legend(frame, ids.map((id, i) => ({ label: id, color: ENDPOINT_COLORS[i % ENDPOINT_COLORS.length]! })).slice(0, 5))}`);
+  return svg(frame, `${incidentBands(result, frame)}${ticks}${timeAxis(frame)}${lines}${series}<text x="40" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 40 ${frame.top + h / 2})">p99 TTFT</text>${legend(frame, ids.map((id, i) => ({ label: id, color: ENDPOINT_COLORS[i % ENDPOINT_COLORS.length]! })).slice(0, 5))}`);
 }
 
 /** Endpoint states (per controller evaluation) and incidents, as rows of bands. */
@@ -218,7 +218,7 @@ function missChart(result: ScenarioResult): string {
     series += `<path d="${linePath(points)}" stroke="${CONTROLLER_COLORS[name]}" class="series${name === 'steer53' ? ' bold' : ''}"><title>${name}</title></path>`;
   });
   const ticks = [0, top / 2, top].map((v) => `<line x1="${frame.left}" x2="${frame.width - frame.right}" y1="${n(y(v))}" y2="${n(y(v))}" class="grid"/><text x="${frame.left - 6}" y="${n(y(v) + 4)}" class="tick" text-anchor="end">${(v * 100).toFixed(v * 100 < 1 ? 1 : 0)}%</text>`).join('');
-  return svg(frame, `${incidentBands(result, frame)}${ticks}${timeAxis(frame)}${series}<text x="12" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 12 ${frame.top + h / 2})">SLO missed</text>${legend(frame, CONTROLLER_NAMES.map((name) => ({ label: name, color: CONTROLLER_COLORS[name] })))}`);
+  return svg(frame, `${incidentBands(result, frame)}${ticks}${timeAxis(frame)}${series}<text x="40" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 40 ${frame.top + h / 2})">SLO missed</text>${legend(frame, CONTROLLER_NAMES.map((name) => ({ label: name, color: CONTROLLER_COLORS[name] })))}`);
 }
 
 function svg(frame: Frame, body: string): string {
