@@ -118,9 +118,9 @@ export async function evaluateService(rt: Runtime, service: ServiceConfig, reque
         throw error;
       }
       if (decision.transitions.length > 0 || decision.notifications.length > 0 || newBlocked) {
-        await rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.RECORDED, []));
+        await afterCommit(rt, service, tellFailures, () => rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.RECORDED, [])));
       }
-      if (newDrift) await recordDrift(rt, service, newDrift, now, request.trigger);
+      if (newDrift) await afterCommit(rt, service, tellFailures, () => recordDrift(rt, service, newDrift, now, request.trigger));
       const notice = noticeFor(service, decision, nextState, { trigger: request.trigger, decisionId, applied: false, changeIds: [], newBlocked });
       const events: ControllerEvent[] = newBlocked ? [shiftBlockedEvent(service, decision, decisionId, request.trigger)] : [];
       tellFailures.push(...(await tell(rt, service, now, [...driftNotices(service, newDrift, request.trigger), ...(notice ? [notice] : [])], [...driftEvents(service, newDrift, now, request.trigger), ...events])));
@@ -163,8 +163,8 @@ export async function evaluateService(rt: Runtime, service: ServiceConfig, reque
       // same change. The lease is shorter than this evaluation took: worth a warning.
       rt.log.warn('the change was completed by another evaluation first (intent lease too short?)', { service: service.name, decisionId });
     }
-    await rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.APPLIED, changeIds));
-    if (newDrift) await recordDrift(rt, service, newDrift, now, request.trigger);
+    await afterCommit(rt, service, tellFailures, () => rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.APPLIED, changeIds)));
+    if (newDrift) await afterCommit(rt, service, tellFailures, () => recordDrift(rt, service, newDrift, now, request.trigger));
     const notice = noticeFor(service, decision, nextState, { trigger: request.trigger, decisionId, applied: true, changeIds, newBlocked });
     const events: ControllerEvent[] = [trafficShiftedEvent(service, decision, decisionId, request.trigger, changeIds)];
     if (newBlocked) events.push(shiftBlockedEvent(service, decision, decisionId, request.trigger));
@@ -209,13 +209,29 @@ async function completeAbandonedChange(
     throw error;
   }
   const decision = pending.decision;
-  await rt.store.putAudit({
-    ...decisionAudit(service, pending.decisionId, decision, pending.trigger, AuditStatuses.APPLIED, changeIds),
-    detail: { completedAt: now, completedBy: trigger, note: 'recorded by an evaluation that did not finish; completed by a later one' },
-  });
+  await afterCommit(rt, service, tellFailures, () =>
+    rt.store.putAudit({
+      ...decisionAudit(service, pending.decisionId, decision, pending.trigger, AuditStatuses.APPLIED, changeIds),
+      detail: { completedAt: now, completedBy: trigger, note: 'recorded by an evaluation that did not finish; completed by a later one' },
+    }),
+  );
   const notice = noticeFor(service, decision, stored.state, { trigger: `${pending.trigger} (completed by ${trigger})`, decisionId: pending.decisionId, applied: true, changeIds, newBlocked: false });
   tellFailures.push(...(await tell(rt, service, now, notice ? [notice] : [], [trafficShiftedEvent(service, decision, pending.decisionId, pending.trigger, changeIds)])));
   return { decisionId: pending.decisionId, changeIds };
+}
+
+/**
+ * Audit writes after the state is committed: the change stands whatever happens here, so a
+ * failure is logged and returned (the handler counts it) rather than thrown, which would make
+ * Lambda retry an evaluation that has already done its work.
+ */
+async function afterCommit(rt: Runtime, service: ServiceConfig, failures: TellFailure[], write: () => Promise<void>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    failures.push({ channel: 'audit', message: (error as Error).message });
+    rt.log.error('audit write failed after the change was committed', { service: service.name, error: (error as Error).message });
+  }
 }
 
 /** Route 53's weights of the configured endpoints; every configured record must exist. */

@@ -58,9 +58,12 @@ export interface HandlerDeps {
 
 /** Production dependencies: Powertools from the POWERTOOLS_* environment, AWS adapters from STEER53_*. */
 export function defaultDeps(): HandlerDeps {
-  const logger = new Logger({ serviceName: 'steer53' });
-  const metrics = new Metrics({ namespace: 'steer53', serviceName: 'steer53' });
-  const tracer = new Tracer({ serviceName: 'steer53' });
+  // POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE are set by the construct; the
+  // defaults keep a function deployed without them recognisable.
+  const serviceName = process.env.POWERTOOLS_SERVICE_NAME || 'steer53';
+  const logger = new Logger({ serviceName });
+  const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || 'steer53', serviceName });
+  const tracer = new Tracer({ serviceName });
   return {
     logger,
     tracer,

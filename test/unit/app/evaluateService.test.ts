@@ -249,4 +249,47 @@ describe('Function: evaluateService', () => {
     await expect(evaluateService(world.runtime(), world.service, { trigger: 'schedule' })).rejects.toThrow('SetIdentifier "ap-northeast-1"');
     expect((await world.store.load('chat')).version).toBe(0);
   });
+
+  describe('blocked actions', () => {
+    it('publishes Shift Blocked once while a freeze stands, not on every evaluation', async () => {
+      const world = memoryWorld();
+      await tick(world, HEALTHY);
+      const stored = await world.store.load('chat');
+      await world.store.save('chat', stored.version, {
+        state: { ...stored.state!, overrides: { freeze: { by: 'alice', reason: 'incident review', setAt: world.clock.now(), until: null } } },
+        pending: null,
+        driftSignature: null,
+        blockedSignature: null,
+        updatedAt: world.clock.now(),
+      });
+      const outcomes = [];
+      for (let i = 0; i < 6; i += 1) outcomes.push(await tick(world, EU_SLOW));
+      expect(world.dns.changeLog).toHaveLength(0);
+      expect(outcomes.some((o) => o.decision!.blocked.some((b) => b.code === 'FROZEN'))).toBe(true);
+      const blockedEvents = world.events.events.filter((e) => e.detailType === 'Shift Blocked');
+      expect(blockedEvents).toHaveLength(1);
+      expect(blockedEvents[0]!.detail).toMatchObject({ service: 'chat', mode: 'frozen', blocked: [expect.objectContaining({ code: 'FROZEN' })] });
+      expect(world.notifier.notices.filter((n) => n.kind === 'shift-blocked')).toHaveLength(1);
+    });
+  });
+
+  it('keeps an applied change when the audit write after it fails; the failure is returned and logged', async () => {
+    const world = memoryWorld();
+    const inner = world.store;
+    const flaky: StateStore = {
+      load: (s) => inner.load(s),
+      save: (s, v, w) => inner.save(s, v, w),
+      listAudit: (s, q) => inner.listAudit(s, q),
+      putAudit: async (entry) => {
+        if (entry.status === 'applied') throw new Error('ProvisionedThroughputExceededException');
+        return inner.putAudit(entry);
+      },
+    };
+    const outcome = await degradeEu(world, world.runtime({ store: flaky }));
+    expect(outcome.status).toBe('applied');
+    expect((await world.store.load('chat')).pending).toBeNull();
+    expect(outcome.tellFailures).toContainEqual({ channel: 'audit', message: 'ProvisionedThroughputExceededException' });
+    // The entry written before Route 53 (status intended) is still there.
+    expect((await world.store.listAudit('chat')).find((e) => e.id === outcome.decisionId)).toMatchObject({ status: 'intended' });
+  });
 });
