@@ -21,6 +21,7 @@ import type { DriftReport, Notice } from '../ports/notifier.js';
 import { AuditKinds, AuditStatuses, type AuditEntry, type PendingChange, type StoredServiceState } from '../ports/stateStore.js';
 import { observeServices, type KnownAlarmState, type ServiceObservationResult } from './observe.js';
 import type { Runtime } from './runtime.js';
+import { ownValue, weightsAfter } from './weightRecords.js';
 import { driftDetectedEvent, noticeFor, shiftBlockedEvent, tell, trafficShiftedEvent, type TellFailure } from './tell.js';
 
 export const EvaluationStatuses = {
@@ -236,15 +237,15 @@ async function afterCommit(rt: Runtime, service: ServiceConfig, failures: TellFa
 
 /** Route 53's weights of the configured endpoints; every configured record must exist. */
 function managedWeights(service: ServiceConfig, all: Weights): Weights {
-  const missing = service.endpoints.filter((e) => all[e.setIdentifier] === undefined).map((e) => e.setIdentifier);
+  const missing = service.endpoints.filter((e) => ownValue(all, e.setIdentifier) === undefined).map((e) => e.setIdentifier);
   if (missing.length > 0) throw new RecordNotFoundError(service.hostedZoneId, service.dnsName, service.recordType, missing);
-  return Object.fromEntries(service.endpoints.map((e) => [e.setIdentifier, all[e.setIdentifier]!]));
+  return Object.fromEntries(service.endpoints.map((e) => [e.setIdentifier, ownValue(all, e.setIdentifier)!]));
 }
 
 function driftOf(service: ServiceConfig, stored: StoredServiceState, current: Weights): DriftReport | undefined {
   const expected = stored.state?.appliedWeights;
   if (!expected) return undefined;
-  const endpoints = service.endpoints.map((e) => e.setIdentifier).filter((id) => expected[id] !== undefined && expected[id] !== current[id]);
+  const endpoints = service.endpoints.map((e) => e.setIdentifier).filter((id) => ownValue(expected, id) !== undefined && ownValue(expected, id) !== ownValue(current, id));
   if (endpoints.length === 0) return undefined;
   return { expected: { ...expected }, actual: { ...current }, endpoints };
 }
@@ -258,7 +259,7 @@ async function recordDrift(rt: Runtime, service: ServiceConfig, drift: DriftRepo
     kind: AuditKinds.DRIFT,
     status: AuditStatuses.RECORDED,
     actor: 'outside steer53',
-    summary: `${service.dnsName}: Route 53 weights changed outside steer53 (${drift.endpoints.map((id) => `${id} ${drift.expected[id]}→${drift.actual[id]}`).join(', ')})`,
+    summary: `${service.dnsName}: Route 53 weights changed outside steer53 (${drift.endpoints.map((id) => `${id} ${ownValue(drift.expected, id)}→${ownValue(drift.actual, id)}`).join(', ')})`,
     before: drift.expected,
     after: drift.actual,
     detail: { seenBy: trigger },
@@ -274,8 +275,7 @@ function driftEvents(service: ServiceConfig, drift: DriftReport | undefined, at:
 }
 
 function decisionAudit(service: ServiceConfig, id: string, decision: Decision, trigger: string, status: AuditEntry['status'], changeIds: readonly string[]): AuditEntry {
-  const after = { ...decision.currentWeights };
-  for (const c of decision.changes) after[c.setIdentifier] = c.to;
+  const after = weightsAfter(decision.currentWeights, decision.changes);
   const what =
     decision.changes.length > 0
       ? decision.changes.map((c) => `${c.setIdentifier} ${c.from}→${c.to}`).join(', ')

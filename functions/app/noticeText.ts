@@ -6,6 +6,7 @@
  */
 import type { EndpointState, SignalVerdict, Weights } from '../core/types.js';
 import type { Notice } from '../ports/notifier.js';
+import { ownValue, weightsAfter } from './weightRecords.js';
 
 /** SNS subjects must be ASCII, without line breaks, and under 100 characters. */
 export const MAX_SUBJECT_LENGTH = 99;
@@ -52,17 +53,17 @@ export function noticeSubject(notice: Notice): string {
   let what: string;
   let why = '';
   if (notice.kind === 'drift-detected' && notice.drift) {
-    what = `weights changed outside steer53 (${notice.drift.endpoints.map((id) => `${id} ${notice.drift!.expected[id] ?? '?'}->${notice.drift!.actual[id] ?? '?'}`).join(', ')})`;
+    what = `weights changed outside steer53 (${notice.drift.endpoints.map((id) => `${id} ${ownValue(notice.drift!.expected, id) ?? '?'}->${ownValue(notice.drift!.actual, id) ?? '?'}`).join(', ')})`;
   } else if (decision && decision.changes.length > 0) {
     // The biggest cut first: that is where the incident is.
     // The endpoint that lost most traffic is where the incident is; the gainers are implied.
     const changes = [...decision.changes].sort((a, b) => a.to - a.from - (b.to - b.from));
     what = `${changes[0]!.setIdentifier} ${changes[0]!.from}->${changes[0]!.to}`;
     const focus = changes[0]!.setIdentifier;
-    const verdict = decision.verdicts[focus];
+    const verdict = ownValue(decision.verdicts, focus);
     const signal = verdict ? worstSignal(verdict.signals) : undefined;
     if (signal) {
-      const count = breachCount(notice.state?.endpoints[focus], notice.service.policy.evaluationPeriodSeconds);
+      const count = breachCount(ownValue(notice.state?.endpoints, focus), notice.service.policy.evaluationPeriodSeconds);
       why = ` (${signalComparison(signal)}${count ? `, ${count}` : ''})`;
     } else {
       why = ` (${notice.reason})`;
@@ -81,7 +82,7 @@ export function noticeSubject(notice: Notice): string {
 
 function share(weights: Weights, id: string): string {
   const total = Object.values(weights).reduce((a, b) => a + b, 0);
-  return total === 0 ? '-' : `${Math.round(((weights[id] ?? 0) / total) * 100)}%`;
+  return total === 0 ? '-' : `${Math.round(((ownValue(weights, id) ?? 0) / total) * 100)}%`;
 }
 
 /** A plain-text table: the first `textColumns` columns left-aligned, numbers right-aligned. */
@@ -118,19 +119,18 @@ export function noticeBody(notice: Notice): string {
   if (notice.drift) {
     lines.push('', 'Weights (steer53 last wrote → Route 53 holds now):');
     const ids = [...new Set([...Object.keys(notice.drift.expected), ...Object.keys(notice.drift.actual)])];
-    lines.push(...table([['endpoint', 'expected', 'actual'], ...ids.map((id) => [id, String(notice.drift!.expected[id] ?? '-'), String(notice.drift!.actual[id] ?? '-')])]));
+    lines.push(...table([['endpoint', 'expected', 'actual'], ...ids.map((id) => [id, String(ownValue(notice.drift!.expected, id) ?? '-'), String(ownValue(notice.drift!.actual, id) ?? '-')])]));
     lines.push('', 'steer53 treats Route 53 as the truth for its next decision. If the edit was deliberate, freeze or pin the service so', 'steer53 does not move it back; otherwise nothing is needed.');
   }
 
   if (d) {
     const ids = Object.keys({ ...d.currentWeights, ...d.targetWeights });
-    const after: Weights = { ...d.currentWeights };
-    for (const c of d.changes) after[c.setIdentifier] = c.to;
+    const after: Weights = weightsAfter(d.currentWeights, d.changes);
     lines.push('', 'Weights (Route 53 weighted records):');
     lines.push(
       ...table([
         ['endpoint', 'before', 'after', 'share before', 'share after'],
-        ...ids.map((id) => [id, String(d.currentWeights[id] ?? '-'), String(after[id] ?? '-'), share(d.currentWeights, id), share(after, id)]),
+        ...ids.map((id) => [id, String(ownValue(d.currentWeights, id) ?? '-'), String(ownValue(after, id) ?? '-'), share(d.currentWeights, id), share(after, id)]),
       ]),
     );
     if (d.changes.length === 0) lines.push('  (no weight was changed)');
@@ -162,7 +162,7 @@ export function noticeBody(notice: Notice): string {
           sig.verdict + (sig.unknownCause ? ` (${sig.unknownCause})` : ''),
         ]);
       }
-      const count = breachCount(notice.state?.endpoints[id], s.policy.evaluationPeriodSeconds);
+      const count = breachCount(ownValue(notice.state?.endpoints, id), s.policy.evaluationPeriodSeconds);
       if (count) signalRows.push([id, 'breaching periods', count, `${s.policy.detection.breachesToDegrade} of ${s.policy.detection.window} degrade`, '', '', verdict.verdict]);
     }
     if (signalRows.length > 1) {

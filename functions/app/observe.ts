@@ -107,29 +107,31 @@ export async function observeServices(
   services.forEach((service, i) => {
     const period = periods[i]!;
     const serviceGaps = [...gaps];
-    const endpoints: Record<string, EndpointObservations> = {};
+    const endpointEntries: [string, EndpointObservations][] = [];
     for (const endpoint of service.endpoints) {
-      const signals: Record<string, SignalObservation | AlarmObservation | undefined> = {};
+      // Entries, not assignments: a signal named "__proto__" must be a plain key.
+      const signalEntries: [string, SignalObservation | AlarmObservation][] = [];
       for (const signal of endpoint.signals) {
         const key = signalKey(service.name, endpoint.setIdentifier, signal.name);
         if (signal.source === 'alarm') {
           const state = knownKeys.get(key) ?? alarmStates.get(key);
-          if (state) signals[signal.name] = { alarmState: state };
+          if (state) signalEntries.push([signal.name, { alarmState: state }]);
           continue;
         }
         const picked = pick(series.get(key), signal.metric.periodSeconds, period.end);
         if (picked.gap) serviceGaps.push(`${endpoint.setIdentifier}/${signal.name}: ${picked.gap}`);
-        if (picked.observation) signals[signal.name] = picked.observation;
+        if (picked.observation) signalEntries.push([signal.name, picked.observation]);
       }
+      const signals: Record<string, SignalObservation | AlarmObservation> = Object.fromEntries(signalEntries);
       let requestRate: number | null = null;
       if (endpoint.load) {
         const picked = pick(series.get(signalKey(service.name, endpoint.setIdentifier, LOAD_SIGNAL)), endpoint.load.periodSeconds, period.end);
         // The load query counts requests per period; the engine wants requests per second.
         if (picked.observation && picked.observation.value !== null) requestRate = picked.observation.value / endpoint.load.periodSeconds;
       }
-      endpoints[endpoint.setIdentifier] = { signals, requestRate };
+      endpointEntries.push([endpoint.setIdentifier, { signals, requestRate }]);
     }
-    out.set(service.name, { observations: { endpoints, periodStart: period.start }, gaps: serviceGaps });
+    out.set(service.name, { observations: { endpoints: Object.fromEntries(endpointEntries), periodStart: period.start }, gaps: serviceGaps });
   });
   return out;
 }

@@ -9,6 +9,7 @@ import { ControllerDetailTypes, type ControllerEvent } from '../events/controlle
 import type { DriftReport, Notice, NoticeKind } from '../ports/notifier.js';
 import { AuditKinds, AuditStatuses } from '../ports/stateStore.js';
 import type { Runtime } from './runtime.js';
+import { weightsAfter } from './weightRecords.js';
 
 export interface TellFailure {
   readonly channel: 'notify' | 'publish' | 'audit';
@@ -60,8 +61,7 @@ export function noticeFor(
 }
 
 export function trafficShiftedEvent(service: ServiceConfig, decision: Decision, decisionId: string, trigger: string, changeIds: readonly string[]): ControllerEvent {
-  const after = { ...decision.currentWeights };
-  for (const c of decision.changes) after[c.setIdentifier] = c.to;
+  const after = weightsAfter(decision.currentWeights, decision.changes);
   return {
     detailType: ControllerDetailTypes.TRAFFIC_SHIFTED,
     detail: {
