@@ -205,7 +205,7 @@ export async function runWorld(scenario: Scenario, factory: ControllerFactory): 
   const quota = Math.max(1, Math.ceil((reservoirSize * dt) / 60));
   const reservoirs = Array.from({ length: regionCount }, () => new Float64Array(quota * stepsPerMinute));
   const filled = new Int32Array(regionCount);
-  const okCount = new Float64Array(regionCount);
+  const latencyCount = new Float64Array(regionCount);
   const busySum = new Float64Array(regionCount);
   const queueSum = new Float64Array(regionCount);
   const latSum = new Float64Array(regionCount);
@@ -319,11 +319,11 @@ export async function runWorld(scenario: Scenario, factory: ControllerFactory): 
             const b = rng.nextUint32();
             if (b >>> 16 < waitThreshold) latency += EXPONENTIAL_TABLE[b & 0xffff]! * meanWaitMs;
           }
-          if (latency > timeoutMs) {
+          if (latency >= timeoutMs) {
+            // The client gave up: a failure, and the server saw a request run that long.
             timedOut++;
-            continue;
-          }
-          if (latency > sloMs) late++;
+            latency = timeoutMs;
+          } else if (latency > sloMs) late++;
           if (f < capacityOfReservoir) reservoir[f++] = latency;
           sum += latency;
           if (latency > max) max = latency;
@@ -335,7 +335,7 @@ export async function runWorld(scenario: Scenario, factory: ControllerFactory): 
         latMin[r] = min;
         missed = late * weight;
         failed += timedOut * weight;
-        okCount[r]! += (k - timedOut) * weight;
+        latencyCount[r]! += k * weight;
       }
       series.failed[r]![m]! += failed;
       series.missed[r]![m]! += missed;
@@ -363,9 +363,9 @@ export async function runWorld(scenario: Scenario, factory: ControllerFactory): 
         const point: Datapoint = {
           requests: series.requests[r]![m]!,
           serverErrors: serverErrors[r]!,
-          sampleCount: Math.round(okCount[r]!),
+          sampleCount: Math.round(latencyCount[r]!),
           latencyPercentiles: values,
-          latencyAverage: okCount[r]! > 0 ? latSum[r]! / okCount[r]! : NaN,
+          latencyAverage: latencyCount[r]! > 0 ? latSum[r]! / latencyCount[r]! : NaN,
           latencyMaximum: n > 0 ? latMax[r]! : NaN,
           latencyMinimum: n > 0 ? latMin[r]! : NaN,
           gpuUtilization: gpu,
@@ -374,7 +374,7 @@ export async function runWorld(scenario: Scenario, factory: ControllerFactory): 
         };
         cloudwatch.publish(r, m, lost ? null : point);
         filled[r] = 0;
-        okCount[r] = 0;
+        latencyCount[r] = 0;
         busySum[r] = 0;
         queueSum[r] = 0;
         latSum[r] = 0;

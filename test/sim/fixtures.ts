@@ -1,0 +1,36 @@
+/** Small scenarios for the simulator tests: short, two or three regions, an inline policy. */
+import type { ScenarioInput } from '../../sim/scenarioSchema.js';
+
+export function endpoint(id: string, region: string, baselineWeight: number, warmRps: number) {
+  return {
+    setIdentifier: id,
+    region,
+    baselineWeight,
+    capacity: { warmRps },
+    load: { namespace: 'Test/Inference', metricName: 'RequestCount', dimensions: { Region: id }, statistic: 'Sum' },
+    signals: [
+      { name: 'p99-ttft', source: 'time-to-first-token' as const, namespace: 'Test/Inference', dimensions: { Region: id }, scale: 1000, trip: 2000, clear: 1500 },
+      { name: 'gpu', source: 'metric' as const, metric: { namespace: 'Test/Inference', metricName: 'GPUUtilization', dimensions: { Region: id }, statistic: 'Average' }, unit: '%', trip: 95, clear: 80 },
+      { name: 'errors', source: 'alarm' as const, alarm: { name: `${id}-5xx` }, severity: 'fail' as const },
+    ],
+  };
+}
+
+/** Two regions at 40% utilisation on a constant curve; 40 minutes. */
+export function smallScenario(overrides: Partial<ScenarioInput> = {}): ScenarioInput {
+  return {
+    name: 'small',
+    duration: '40m',
+    seed: 7,
+    demand: { sources: [{ curve: { kind: 'constant' }, meanRps: 40 }] },
+    regions: [
+      { name: 'a', warmRps: 50 },
+      { name: 'b', warmRps: 50 },
+    ],
+    service: { name: 'chat', dnsName: 'chat.example.com', hostedZoneId: 'Z0123456789EXAMPLE', endpoints: [endpoint('a', 'us-east-1', 100, 50), endpoint('b', 'eu-west-1', 100, 50)] },
+    ...overrides,
+  };
+}
+
+/** The source name tests pass to resolveScenario: relative paths resolve against the repository root. */
+export const SOURCE = `${process.cwd()}/test-scenario.yaml`;

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { benefitCaptured, countFlaps, safetyViolations, timeToBaseline, timeToMitigate, type ControllerMetrics } from '../../sim/metrics.js';
+import { resolveScenario, type Scenario } from '../../sim/scenario.js';
+import { WorldTruth, type RunSeries, type WeightWrite } from '../../sim/world.js';
+import { SOURCE, smallScenario } from './fixtures.js';
+
+function write(t: number, before: number[], after: number[]): WeightWrite {
+  return { t, before, after, kind: 'api', emergency: false, why: '' };
+}
+
+async function scenarioWithIncident(): Promise<Scenario> {
+  // b is down from 10 to 20 minutes.
+  return resolveScenario(smallScenario({ incidents: [{ kind: 'outage', region: 'b', start: '10m', duration: '10m' }] }), SOURCE);
+}
+
+function quietSeries(minutes: number): RunSeries {
+  const zeros = () => [new Float64Array(minutes), new Float64Array(minutes)];
+  return { requests: zeros(), failed: zeros(), missed: zeros(), p99: zeros(), share: zeros(), gpu: zeros() };
+}
+
+describe('Metric: flaps (a weight move reversed within 10 minutes)', () => {
+  it.each([
+    ['a shift held for good', [write(60, [100, 100], [150, 50])], 0],
+    ['a shift reversed after 5 minutes', [write(60, [100, 100], [150, 50]), write(360, [150, 50], [100, 100])], 1],
+    ['a shift reversed after exactly 10 minutes', [write(60, [100, 100], [150, 50]), write(660, [150, 50], [100, 100])], 0],
+    ['two shifts the same way', [write(60, [100, 100], [150, 50]), write(120, [150, 50], [200, 0])], 0],
+    ['a drain then a restore within the window, twice', [write(0, [100, 100], [200, 0]), write(300, [200, 0], [100, 100]), write(600, [100, 100], [200, 0]), write(700, [200, 0], [100, 100])], 3],
+  ])('counts %s as %i', (_name, writes, flaps) => {
+    expect(countFlaps(writes)).toBe(flaps);
+  });
+});
+
+describe('Metric: time to mitigate', () => {
+  it('measures from the start of harm to the first change that took share from a harmed endpoint', async () => {
+    const scenario = await scenarioWithIncident();
+    const run = { series: quietSeries(40), writes: [write(300, [100, 100], [120, 80]), write(700, [100, 100], [150, 50])] };
+    // The write at 300 s moved traffic away from b before any harm: it does not count.
+    expect(timeToMitigate(scenario, run, new WorldTruth(scenario))).toBe(100);
+  });
+
+  it('does not count a change that moved traffic toward the harmed endpoint', async () => {
+    const scenario = await scenarioWithIncident();
+    const run = { series: quietSeries(40), writes: [write(700, [100, 100], [50, 150])] };
+    expect(timeToMitigate(scenario, run, new WorldTruth(scenario))).toBeNull();
+  });
+
+  it('is null for a scenario without harm', async () => {
+    const scenario = await resolveScenario(smallScenario(), SOURCE);
+    expect(timeToMitigate(scenario, { series: quietSeries(40), writes: [write(700, [100, 100], [150, 50])] }, new WorldTruth(scenario))).toBeNull();
+  });
+});
+
+describe('Metric: time back to baseline', () => {
+  it('measures from the end of the incident to the write that restored baseline for good', async () => {
+    const scenario = await scenarioWithIncident();
+    const writes = [write(700, [100, 100], [200, 0]), write(1500, [200, 0], [180, 20]), write(1800, [180, 20], [100, 100])];
+    expect(timeToBaseline(scenario, writes)).toBe(1800 - 1200);
+  });
+
+  it('is null when the weights are not back at baseline by the end', async () => {
+    const scenario = await scenarioWithIncident();
+    expect(timeToBaseline(scenario, [write(700, [100, 100], [200, 0])])).toBeNull();
+  });
+
+  it('is 0 when the weights never left baseline, and counts equal shares as baseline', async () => {
+    const scenario = await scenarioWithIncident();
+    expect(timeToBaseline(scenario, [])).toBe(0);
+    expect(timeToBaseline(scenario, [write(700, [100, 100], [200, 0]), write(900, [200, 0], [50, 50])])).toBe(0);
+  });
+});
+
+describe('Metric: safety violations', () => {
+  it.each([
+    ['a sensible shift', write(120, [100, 100], [120, 80]), 0],
+    ['all weights zero', write(120, [100, 100], [0, 0]), 1],
+    ['a large shift into an endpoint with the headroom for it', write(120, [100, 100], [200, 1]), 0],
+  ])('counts %s', async (_name, w, expected) => {
+    const scenario = await resolveScenario(smallScenario(), SOURCE);
+    expect(safetyViolations(scenario, [w], new WorldTruth(scenario))).toBe(expected);
+  });
+
+  it('counts a shift that pushes an endpoint past its warm capacity', async () => {
+    const scenario = await resolveScenario(smallScenario({ regions: [{ name: 'a', warmRps: 30 }, { name: 'b', warmRps: 50 }] }), SOURCE);
+    expect(safetyViolations(scenario, [write(120, [100, 100], [180, 20])], new WorldTruth(scenario))).toBe(1);
+    // Moving traffic away from an endpoint already past capacity is not a violation.
+    expect(safetyViolations(scenario, [write(120, [180, 20], [150, 50])], new WorldTruth(scenario))).toBe(0);
+  });
+
+  it('counts a shift into an endpoint that is down', async () => {
+    const scenario = await scenarioWithIncident();
+    expect(safetyViolations(scenario, [write(700, [150, 50], [100, 100])], new WorldTruth(scenario))).toBe(1);
+  });
+
+  it('counts fewer serving endpoints than minHealthyEndpoints', async () => {
+    const raw = smallScenario();
+    const scenario = await resolveScenario({ ...raw, service: { ...raw.service!, policy: { safety: { minHealthyEndpoints: 2 } } } }, SOURCE);
+    expect(safetyViolations(scenario, [write(120, [100, 100], [100, 0])], new WorldTruth(scenario))).toBe(1);
+  });
+});
+
+describe('Target: share of the oracle benefit', () => {
+  const m = (sloMissFraction: number): ControllerMetrics => ({ sloMissFraction, dnsChanges: 0, flaps: 0, timeToMitigateS: null, timeToBaselineS: null, safetyViolations: 0 });
+  it('is (static − steer53) / (static − oracle)', () => {
+    expect(benefitCaptured({ static: m(0.1), steer53: m(0.02), oracle: m(0), 'route53-health-check': m(0.1), 'naive-threshold': m(0.1) })).toBeCloseTo(0.8, 10);
+  });
+  it('is null when the oracle gains less than 0.005', () => {
+    expect(benefitCaptured({ static: m(0.01), steer53: m(0.02), oracle: m(0.006), 'route53-health-check': m(0.1), 'naive-threshold': m(0.1) })).toBeNull();
+  });
+});

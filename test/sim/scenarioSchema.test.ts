@@ -1,0 +1,106 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../../functions/core/errors.js';
+import { DEFAULT_SCENARIOS, loadScenario, resolveScenario } from '../../sim/scenario.js';
+import { parseDurationSeconds } from '../../sim/scenarioSchema.js';
+import { SOURCE, endpoint, smallScenario } from './fixtures.js';
+
+async function problemsOf(raw: unknown): Promise<string[]> {
+  try {
+    await resolveScenario(raw, SOURCE);
+  } catch (error) {
+    if (error instanceof ValidationError) return error.problems.map((p) => `${p.path}: ${p.message}`);
+    throw error;
+  }
+  return [];
+}
+
+describe('Scenario format', () => {
+  it.each([
+    [90, 90],
+    ['90s', 90],
+    ['15m', 900],
+    ['2h', 7200],
+    ['1h30m', 5400],
+    ['1.5h', 5400],
+  ])('reads the duration %s as %i seconds', (text, seconds) => {
+    expect(parseDurationSeconds(text)).toBe(seconds);
+  });
+
+  it.each(['', 'soon', '10 minutes', '-5m', 'm'])('refuses %j as a duration', (text) => {
+    expect(parseDurationSeconds(text)).toBeUndefined();
+  });
+
+  it('accepts the small fixture as it is', async () => {
+    expect(await problemsOf(smallScenario())).toEqual([]);
+  });
+
+  it('reports every problem at once, each with its path', async () => {
+    const raw = {
+      ...smallScenario(),
+      duration: 'a while',
+      regions: [{ name: 'a', warmRps: 50, warmrps: 3 }, { name: 'b', warmRps: -1 }],
+      incidents: [{ kind: 'outage', region: 'mars', start: '5m', duration: '5m' }, { kind: 'earthquake', region: 'a', start: 0, duration: 1 }],
+    };
+    expect(await problemsOf(raw)).toEqual(
+      expect.arrayContaining([
+        'duration: must be a duration: seconds, or a string such as 90s, 15m, 2h or 1h30m',
+        'regions[0].warmrps: unknown setting (check the spelling)',
+        'regions[1].warmRps: Too small: expected number to be >0',
+        expect.stringMatching(/^incidents\[1\]\.kind: /),
+      ]),
+    );
+  });
+
+  it('names an incident region that does not exist, and lists the ones that do', async () => {
+    const problems = await problemsOf({ ...smallScenario(), incidents: [{ kind: 'outage', region: 'mars', start: '5m', duration: '5m' }] });
+    expect(problems).toEqual(['incidents[0].region: unknown region "mars" (regions: a, b)']);
+  });
+
+  it('checks the inline policy with the config schema, with the path inside the scenario', async () => {
+    const good = endpoint('b', 'eu-west-1', 100, 50);
+    const bad = { ...good, signals: [{ ...good.signals[0], clear: 2500 }, good.signals[1], good.signals[2]] };
+    const raw = { ...smallScenario(), service: { name: 'chat', dnsName: 'chat.example.com', hostedZoneId: 'Z0123456789EXAMPLE', endpoints: [endpoint('a', 'us-east-1', 100, 50), bad] } };
+    expect(await problemsOf(raw)).toEqual(['service.endpoints[1].signals[0].clear: must be below trip (2000)']);
+  });
+
+  it('needs exactly one of an inline policy or a config file', async () => {
+    const { service: _omitted, ...withoutPolicy } = smallScenario();
+    expect(await problemsOf(withoutPolicy)).toEqual(['service: needs exactly one of service (inline policy) or config (a policy file)']);
+  });
+
+  it('requires the policy and the world to fit: every endpoint a region, every region an endpoint', async () => {
+    const raw = smallScenario({ regions: [{ name: 'a', warmRps: 50 }, { name: 'c', warmRps: 50 }] });
+    expect(await problemsOf(raw)).toEqual([
+      'service.endpoints[1].setIdentifier: has no region in the scenario (regions: a, c)',
+      'regions[1].name: matches no endpoint of the policy (setIdentifiers: a, b)',
+    ]);
+  });
+
+  it('refuses a metric signal whose meaning it cannot tell, and says how to name it', async () => {
+    const base = endpoint('a', 'us-east-1', 100, 50);
+    const mystery = { name: 'mystery', source: 'metric', metric: { namespace: 'Test/Inference', metricName: 'Flux', statistic: 'Maximum' }, unit: '', trip: 10, clear: 5 };
+    const odd = { ...base, signals: [base.signals[0], mystery, base.signals[2]] };
+    const raw = { ...smallScenario(), service: { name: 'chat', dnsName: 'chat.example.com', hostedZoneId: 'Z0123456789EXAMPLE', endpoints: [odd, endpoint('b', 'eu-west-1', 100, 50)] } };
+    const problems = await problemsOf(raw);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^service\.endpoints\[0\]\.signals\[1\]\.metric\.metricName: the simulator cannot tell what "Flux" measures; name it under measures\.mystery/);
+    expect(await problemsOf({ ...raw, measures: { mystery: 'queueDepth' } })).toEqual([]);
+  });
+
+  it('reports a file that is not YAML, and an unknown scenario name with the shipped ones', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'steer53-scenario-'));
+    const file = join(dir, 'broken.yaml');
+    writeFileSync(file, 'name: [unclosed\n');
+    await expect(loadScenario(file)).rejects.toThrow(/\(file\): is not valid YAML/);
+    await expect(loadScenario('no-such-scenario')).rejects.toThrow(/no such scenario; shipped: region-outage, gray-failure/);
+  });
+
+  it.each(DEFAULT_SCENARIOS)('ships %s as a valid scenario', async (name) => {
+    const scenario = await loadScenario(name);
+    expect(scenario.spec.name).toBe(name);
+    expect(scenario.spec.description.length).toBeGreaterThan(40);
+  });
+});

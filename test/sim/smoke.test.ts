@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { runSimulate, type CliIo } from '../../sim/cli.js';
+import { runScenario } from '../../sim/run.js';
+import { DEFAULT_SCENARIOS, loadScenario } from '../../sim/scenario.js';
+import { CONTROLLER_NAMES } from '../../sim/world.js';
+import { ValidationError } from '../../functions/core/errors.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+function collectingIo(): CliIo & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l), clock: () => 0 };
+}
+
+describe('Scenario smoke test (shortened to 50 minutes)', () => {
+  it.each(DEFAULT_SCENARIOS)('runs %s under every controller with sane metrics', async (name) => {
+    const scenario = await loadScenario(name, { durationSeconds: 50 * 60 });
+    const result = await runScenario(scenario);
+    for (const controller of CONTROLLER_NAMES) {
+      const m = result.metrics[controller];
+      expect(m.sloMissFraction).toBeGreaterThanOrEqual(0);
+      expect(m.sloMissFraction).toBeLessThanOrEqual(1);
+      expect(m.flaps).toBeLessThanOrEqual(m.dnsChanges);
+      expect(result.runs[controller].totalRequests).toBeGreaterThan(0);
+    }
+    expect(result.metrics.static.dnsChanges).toBe(0);
+    expect(result.metrics.static.safetyViolations).toBe(0);
+    // The oracle never does worse than leaving the weights alone by more than noise.
+    expect(result.metrics.oracle.sloMissFraction).toBeLessThanOrEqual(result.metrics.static.sloMissFraction + 0.002);
+  });
+});
+
+describe('steer53 simulate', () => {
+  it('prints exactly one JSON document in the benchmark shape with --json, and writes the report', async () => {
+    const io = collectingIo();
+    const out = mkdtempSync(join(tmpdir(), 'steer53-sim-'));
+    const code = await runSimulate(['--scenario', 'region-outage', '--duration', '45m', '--json', '--out', out], io);
+    expect(code).toBe(0);
+    expect(io.stdout).toHaveLength(1);
+    const doc = JSON.parse(io.stdout[0]!);
+    expect(Object.keys(doc)).toEqual(['scenarios']);
+    expect(doc.scenarios[0].name).toBe('region-outage');
+    expect(doc.scenarios[0].incident).toBe(true);
+    expect(Object.keys(doc.scenarios[0].controllers)).toEqual(['steer53', 'static', 'route53-health-check', 'naive-threshold', 'oracle']);
+    expect(Object.keys(doc.scenarios[0].controllers.steer53)).toEqual(['sloMissFraction', 'dnsChanges', 'flaps', 'timeToMitigateS', 'timeToBaselineS', 'safetyViolations']);
+    const html = readFileSync(join(out, 'steer53-report.html'), 'utf8');
+    expect(html).toContain('<svg');
+    expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org)/); // self-contained: no network
+  });
+
+  it('applies --seed and a --config policy in place of the scenario policy', async () => {
+    const io = collectingIo();
+    const code = await runSimulate(['--scenario', 'gray-failure', '--duration', '20m', '--seed', '9', '--json', '--no-report', '--config', 'scenarios/policies/chat-3-regions.yaml'], io);
+    expect(code).toBe(0);
+    expect(JSON.parse(io.stdout[0]!).scenarios).toHaveLength(1);
+  });
+
+  it('refuses bad options with every problem, and changes nothing', async () => {
+    const io = collectingIo();
+    await expect(runSimulate(['--seed', '1.5', '--duration', 'soon'], io)).rejects.toThrow(ValidationError);
+    await expect(runSimulate(['--seed', '1.5', '--duration', 'soon'], io)).rejects.toThrow(/--seed: must be an integer[\s\S]*--duration: must be a duration/);
+    expect(io.stdout).toEqual([]);
+  });
+});
