@@ -143,8 +143,9 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
       state,
       maintenance,
       factor: maintenance ? 0 : trafficFactor(state, policy),
-      failing: verdicts[id]!.failing || state.history.some((r) => r.verdict === 'fail'),
-      receiver: !maintenance && state.status === 'healthy' && verdicts[id]!.verdict !== 'breach',
+      failing: state.failed === true,
+      // By state, not by this period's verdict: one breaching minute must not move traffic (M of N decides).
+      receiver: !maintenance && state.status === 'healthy',
     };
   });
   for (const [id, drain] of Object.entries(overrides.drains ?? {})) {
@@ -152,16 +153,26 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   }
   const planned = planWeights(plan, demand, policy);
   blocked.push(...planned.blocked);
+  // A shed the others had no room for did not happen: record what was carried out, so the
+  // endpoint stays degraded at what it really sheds instead of drifting to drained on paper.
+  for (const e of service.endpoints) {
+    const id = e.setIdentifier;
+    const state = endpoints[id]!;
+    if (state.status === 'degraded' && e.baselineWeight > 0 && overrides.drains?.[id] === undefined) {
+      const carriedOut = Math.max(0, 1 - planned.weights[id]! / e.baselineWeight);
+      if (carriedOut < state.shed - 1e-9) endpoints[id] = { ...state, shed: carriedOut };
+    }
+  }
   const total = service.endpoints.reduce((sum, e) => sum + e.baselineWeight, 0);
   let target = integerWeights(planned.weights, ids, total);
 
   // 5. Guards, most authoritative first.
   let mode: DecisionMode = 'normal';
-  const emergency = ids.some((id) => endpoints[id]!.status === 'drained' && verdicts[id]!.failing && (current[id] ?? 0) > 0);
+  const emergency = ids.some((id) => endpoints[id]!.status === 'drained' && verdicts[id]!.failing && current[id]! > 0);
   if (overrides.pin !== undefined) {
     mode = 'pinned';
     const pinned = overrides.pin.weights;
-    target = Object.fromEntries(ids.map((id) => [id, pinned[id] ?? current[id] ?? 0]));
+    target = Object.fromEntries(ids.map((id) => [id, pinned[id] ?? current[id]!]));
     reasons.push({ code: 'PINNED', message: `weights pinned by ${overrides.pin.by}${untilText(overrides.pin)}: ${overrides.pin.reason}` });
   } else if (overrides.freeze !== undefined) {
     mode = 'frozen';
@@ -172,12 +183,17 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   } else if (failStatic) {
     mode = 'fail-static';
     target = policy.safety.failStaticAction === 'baseline' ? boundStep(current, baselineWeights(service), ids, total, policy, blocked) : { ...current };
+  } else if (ids.every((id) => verdicts[id]!.verdict === 'unknown') && Object.keys(overrides.drains ?? {}).length === 0) {
+    // Nothing is known this period: carry on with nothing, not even a move decided earlier.
+    if (!sameWeights(target, current, ids)) blocked.push({ code: 'UNKNOWN_HOLD', message: 'no endpoint has usable data this period; holding weights' });
+    target = { ...current };
   } else if (!emergency) {
     target = boundStep(current, target, ids, total, policy, blocked);
   }
-  if (mode !== 'pinned' && ids.every((id) => (target[id] ?? 0) === 0)) {
-    // All zero would make Route 53 split evenly: the opposite of any intent.
-    blocked.push({ code: 'MIN_HEALTHY_ENDPOINTS', message: 'refused to set every weight to 0; keeping baseline' });
+  if (mode !== 'pinned' && mode !== 'frozen' && ids.every((id) => target[id] === 0)) {
+    // All zero makes Route 53 split evenly: the opposite of any intent. (Only reachable when
+    // Route 53 already holds all zeros and a rule says hold.)
+    blocked.push({ code: 'MIN_HEALTHY_ENDPOINTS', message: 'Route 53 holds 0 on every record (an even split); writing baseline instead' });
     target = baselineWeights(service);
   }
 
@@ -257,12 +273,19 @@ function boundStep(current: Weights, target: Weights, ids: readonly string[], to
   const fraction = limit / moved;
   const between: Weights = {};
   for (const id of ids) between[id] = from[id]! + (to[id]! - from[id]!) * fraction;
-  const bounded = integerWeights(between, ids, total);
+  // Integer weights quantise shares; with small totals a rounded step could overshoot the target
+  // or move a record the wrong way. Use the finest resolution that stays within 255 if it must.
+  let bounded = integerWeights(between, ids, Math.max(total, ids.reduce((sum, id) => sum + current[id]!, 0)));
+  if (!isBetween(sharesOf(bounded, ids), from, to, ids)) bounded = integerWeights(between, ids, Number.MAX_SAFE_INTEGER);
   blocked.push({
     code: 'STEP_BOUNDED',
     message: `moving ${Math.round(limit * 100)}% of traffic now (${formatWeights(bounded, ids)}) toward ${formatWeights(target, ids)}; the rest follows in later evaluations`,
   });
   return bounded;
+}
+
+function isBetween(shares: Weights, from: Weights, to: Weights, ids: readonly string[]): boolean {
+  return ids.every((id) => shares[id]! >= Math.min(from[id]!, to[id]!) - 1e-9 && shares[id]! <= Math.max(from[id]!, to[id]!) + 1e-9);
 }
 
 function expireOverrides(overrides: Overrides, now: EpochMs, reasons: Reason[], notifications: Notification[], service: string): Overrides {
@@ -295,15 +318,15 @@ function expireOverrides(overrides: Overrides, now: EpochMs, reasons: Reason[], 
 function changesBetween(current: Weights, target: Weights, ids: readonly string[]): WeightChange[] {
   const changes: WeightChange[] = [];
   for (const id of ids) {
-    const from = current[id] ?? 0;
-    const to = target[id] ?? 0;
+    const from = current[id]!;
+    const to = target[id]!;
     if (from !== to) changes.push({ setIdentifier: id, from, to });
   }
   return changes;
 }
 
 function sameWeights(a: Weights, b: Weights, ids: readonly string[]): boolean {
-  return ids.every((id) => (a[id] ?? 0) === (b[id] ?? 0));
+  return ids.every((id) => a[id] === b[id]);
 }
 
 export function formatWeights(weights: Weights, ids: readonly string[]): string {

@@ -50,7 +50,7 @@ export function trafficFactor(state: EndpointState, policy: Policy): number {
     case 'drained':
       return 0;
     case 'recovering':
-      return policy.recovery.steps[Math.min(state.recoveryStep, policy.recovery.steps.length - 1)] ?? 1;
+      return policy.recovery.steps[Math.min(state.recoveryStep, policy.recovery.steps.length - 1)]!;
   }
 }
 
@@ -96,7 +96,7 @@ export function trailingClears(history: readonly VerdictRecord[], periodMs: numb
 function describeBreach(verdict: EndpointVerdict): string {
   const parts = verdict.signals
     .filter((s) => s.verdict === 'breach')
-    .map((s) => (s.value === null ? `${s.signal} in ALARM` : `${s.signal} ${formatValue(s.value)}${s.unit ? ` ${s.unit}` : ''} past trip ${formatValue(s.trip ?? 0)}${s.unit ? ` ${s.unit}` : ''}`));
+    .map((s) => (s.value === null ? `${s.signal} in ALARM` : `${s.signal} ${formatValue(s.value)}${s.unit ? ` ${s.unit}` : ''} past trip ${formatValue(s.trip!)}${s.unit ? ` ${s.unit}` : ''}`));
   return parts.join(', ');
 }
 
@@ -139,6 +139,7 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
     const wasRecovering = state.status === 'recovering';
     return move('drained', wasRecovering ? 'RECOVERY_FAILED' : 'FAIL_BREACH', `${endpoint} drained: ${describeBreach(verdict)} (${fails} of last ${window})`, {
       shed: 1,
+      failed: true,
       recoveryStep: 0,
       ...(wasRecovering ? grownDwell(state, policy) : {}),
     });
@@ -163,7 +164,7 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
           return hold('SHED_PROPORTIONAL', `${endpoint} still breaching (${describeBreach(verdict)}); waiting for the last shed to take effect before shedding more`);
         }
         const shed = Math.min(1, state.shed + shedStep);
-        if (shed >= 1) return move('drained', 'DRAINED', `${endpoint} drained: still breaching after shedding (${describeBreach(verdict)})`, { shed: 1, recoveryStep: 0 });
+        if (shed >= 1) return move('drained', 'DRAINED', `${endpoint} drained: still breaching after shedding (${describeBreach(verdict)})`, { shed: 1, failed: false, recoveryStep: 0 });
         return {
           state: { ...state, shed, shedSince: now },
           holds: [{ code: 'SHED_PROPORTIONAL', message: `${endpoint} still breaching (${describeBreach(verdict)}); shedding ${pct(shed)} of its share`, endpoint }],
@@ -177,23 +178,26 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
       const steps = recovery.steps;
       if (breaching) {
         // Any breach during recovery sends the endpoint back a step, and makes the next wait longer.
-        const previous = state.recoveryStep > 0 ? steps[state.recoveryStep - 1]! : 0;
+        // A failing endpoint goes all the way back: errors are not a matter of degree.
+        const previous = state.recoveryStep > 0 && !verdict.failing ? steps[state.recoveryStep - 1]! : 0;
         const to: EndpointStatus = previous > 0 ? 'degraded' : 'drained';
-        return move(to, 'RECOVERY_FAILED', `${endpoint} recovery failed at ${pct(steps[state.recoveryStep] ?? 1)} of baseline: ${describeBreach(verdict)}; back to ${pct(previous)}`, {
+        return move(to, 'RECOVERY_FAILED', `${endpoint} recovery failed at ${pct(steps[state.recoveryStep]!)} of baseline: ${describeBreach(verdict)}; back to ${pct(previous)}`, {
           shed: 1 - previous,
+          failed: verdict.failing,
           shedSince: now,
           recoveryStep: 0,
           ...grownDwell(state, policy),
         } as Partial<EndpointState>);
       }
       if (verdict.verdict !== 'clear') {
-        return hold(verdict.verdict === 'unknown' ? 'UNKNOWN_HOLD' : 'HOLD_BAND', `${endpoint} holds recovery at ${pct(steps[state.recoveryStep] ?? 1)} of baseline: verdict ${verdict.verdict}`);
+        return hold(verdict.verdict === 'unknown' ? 'UNKNOWN_HOLD' : 'HOLD_BAND', `${endpoint} holds recovery at ${pct(steps[state.recoveryStep]!)} of baseline: verdict ${verdict.verdict}`);
       }
       if (now - state.stepSince < recovery.holdSeconds * 1000) return none;
       const nextStep = state.recoveryStep + 1;
       if (nextStep >= steps.length) {
         return move('healthy', 'RECOVERY_COMPLETE', `${endpoint} recovered: back at full baseline`, {
           shed: 0,
+          failed: false,
           recoveryStep: 0,
           dwellSeconds: dwell.minSeconds,
           failedRecoveries: 0,

@@ -103,6 +103,8 @@ export interface EndpointState {
   readonly consecutiveClears: number;
   /** Share of its baseline a degraded endpoint has shed, 0–1. */
   readonly shed: number;
+  /** Drained because it was failing (a fail-severity breach), not because shedding reached 100%. */
+  readonly failed?: boolean;
   /** When the endpoint last shed more, so the next shed waits for the last one to show. */
   readonly shedSince?: EpochMs;
   /** Index into the recovery steps while recovering. */

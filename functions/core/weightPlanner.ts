@@ -14,7 +14,7 @@ export interface PlanEndpoint {
   readonly state: EndpointState;
   /** Fraction of its baseline the endpoint should carry on its own account (state, overrides). */
   readonly factor: number;
-  /** May take traffic others shed (healthy, not breaching, not drained by an operator). */
+  /** May take traffic others shed (healthy, not drained by an operator). */
   readonly receiver: boolean;
   /** Drained by an operator: kept at zero unless a safety rule needs it. */
   readonly maintenance: boolean;
@@ -63,6 +63,7 @@ export function planWeights(endpoints: readonly PlanEndpoint[], demandRps: numbe
   if (remaining > 1e-9) {
     // Nobody has room: shed less from slow-but-serving endpoints rather than overload the healthy
     // ones. A failing endpoint is not given traffic back: errors are worse than queueing.
+    // Chosen by state alone, never by this period's verdict, so a noisy signal cannot move weights.
     const degraded = endpoints.filter((e) => (e.state.status === 'degraded' || e.state.status === 'drained') && !e.failing && !e.maintenance);
     const room = degraded.reduce((sum, e) => sum + (e.config.baselineWeight - weights[e.config.setIdentifier]!), 0);
     if (room > 1e-9) {
@@ -96,23 +97,19 @@ export function planWeights(endpoints: readonly PlanEndpoint[], demandRps: numbe
 function fill(tier: readonly PlanEndpoint[], amount: number, total: number, demandRps: number | null, weights: Weights): number {
   let remaining = amount;
   let open = tier.filter((e) => headroom(e, total, demandRps, weights) > 1e-9);
-  while (remaining > 1e-9 && open.length > 0) {
-    // Proportional to baseline within a tier; a tier of zero-baseline standbys shares by capacity.
-    const basis = (e: PlanEndpoint) => (e.config.baselineWeight > 0 ? e.config.baselineWeight : capacityShare(e.config, demandRps));
-    const useBaseline = open.some((e) => e.config.baselineWeight > 0);
-    const weightOf = (e: PlanEndpoint) => (useBaseline ? e.config.baselineWeight : basis(e));
+  // Proportional to baseline within a tier; a tier of zero-baseline standbys shares by capacity.
+  const useBaseline = tier.some((e) => e.config.baselineWeight > 0);
+  const weightOf = (e: PlanEndpoint) => (useBaseline ? e.config.baselineWeight : capacityShare(e.config, demandRps));
+  // Each round either places everything left or fills at least one endpoint to its headroom.
+  for (let round = 0; round <= tier.length && remaining > 1e-9 && open.length > 0; round++) {
     const sum = open.reduce((s, e) => s + weightOf(e), 0);
-    if (sum <= 0) break;
-    let given = 0;
+    const pool = remaining;
     for (const e of open) {
       const id = e.config.setIdentifier;
-      const share = (remaining * weightOf(e)) / sum;
-      const add = Math.min(share, headroom(e, total, demandRps, weights));
+      const add = Math.min((pool * weightOf(e)) / sum, headroom(e, total, demandRps, weights));
       weights[id] = weights[id]! + add;
-      given += add;
+      remaining -= add;
     }
-    remaining -= given;
-    if (given <= 1e-12) break;
     open = open.filter((e) => headroom(e, total, demandRps, weights) > 1e-9);
   }
   return remaining;
@@ -128,12 +125,12 @@ function keepMinimumServing(endpoints: readonly PlanEndpoint[], weights: Weights
   const needed = Math.max(1, policy.safety.minHealthyEndpoints) - serving;
   if (needed <= 0) return;
   // The least bad first: slow before failing, operator-drained last, larger baselines first.
-  const rank = (e: PlanEndpoint) => (e.maintenance ? 3 : e.state.status === 'drained' ? 2 : e.state.status === 'degraded' ? 1 : 0);
+  const rank = (e: PlanEndpoint) => (e.maintenance ? 3 : e.state.status === 'drained' ? 2 : 1);
   const candidates = endpoints
     .filter((e) => weights[e.config.setIdentifier]! <= 1e-9)
     .slice()
     .sort((a, b) => rank(a) - rank(b) || b.config.baselineWeight - a.config.baselineWeight);
-  const firstStep = policy.recovery.steps[0] ?? 0.1;
+  const firstStep = policy.recovery.steps[0]!;
   for (const e of candidates.slice(0, needed)) {
     const id = e.config.setIdentifier;
     weights[id] = Math.max(e.config.baselineWeight * firstStep, total * 0.01, 1e-6);

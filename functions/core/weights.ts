@@ -8,12 +8,12 @@ import type { Weights } from './types.js';
 /** Route 53's largest weight. */
 export const MAX_WEIGHT = 255;
 
-/** Each record's share of the traffic; all-zero weights split evenly, as Route 53 does. */
+/** Each record's share of the traffic; all-zero weights split evenly, as Route 53 does. `weights` has every id. */
 export function sharesOf(weights: Readonly<Weights>, ids: readonly string[]): Weights {
   let total = 0;
-  for (const id of ids) total += Math.max(0, weights[id] ?? 0);
+  for (const id of ids) total += Math.max(0, weights[id]!);
   const shares: Weights = {};
-  for (const id of ids) shares[id] = total > 0 ? Math.max(0, weights[id] ?? 0) / total : 1 / ids.length;
+  for (const id of ids) shares[id] = total > 0 ? Math.max(0, weights[id]!) / total : 1 / ids.length;
   return shares;
 }
 
@@ -22,7 +22,7 @@ export function shareMoved(from: Readonly<Weights>, to: Readonly<Weights>, ids: 
   const a = sharesOf(from, ids);
   const b = sharesOf(to, ids);
   let sum = 0;
-  for (const id of ids) sum += Math.abs((a[id] ?? 0) - (b[id] ?? 0));
+  for (const id of ids) sum += Math.abs(a[id]! - b[id]!);
   return sum / 2;
 }
 
@@ -35,7 +35,7 @@ export function integerWeights(intended: Readonly<Weights>, ids: readonly string
   let sum = 0;
   let max = 0;
   for (const id of ids) {
-    const w = Math.max(0, intended[id] ?? 0);
+    const w = Math.max(0, intended[id]!);
     sum += w;
     if (w > max) max = w;
   }
@@ -44,13 +44,13 @@ export function integerWeights(intended: Readonly<Weights>, ids: readonly string
     for (const id of ids) out[id] = 0;
     return out;
   }
-  const positive = ids.filter((id) => (intended[id] ?? 0) > 0).length;
+  const positive = ids.filter((id) => intended[id]! > 0).length;
   // Keep the largest record within 255, and the total large enough that each positive record can get 1.
   const scaledTotal = Math.max(positive, Math.min(Math.round(total), Math.floor((MAX_WEIGHT * sum) / max)));
   const remainders: { id: string; rest: number }[] = [];
   let assigned = 0;
   for (const id of ids) {
-    const exact = (Math.max(0, intended[id] ?? 0) / sum) * scaledTotal;
+    const exact = (Math.max(0, intended[id]!) / sum) * scaledTotal;
     const floor = Math.floor(exact + 1e-9);
     out[id] = floor;
     assigned += floor;
@@ -64,7 +64,7 @@ export function integerWeights(intended: Readonly<Weights>, ids: readonly string
     assigned++;
   }
   for (const id of ids) {
-    if ((intended[id] ?? 0) > 0 && out[id] === 0) {
+    if (intended[id]! > 0 && out[id] === 0) {
       // Take the point from the largest record; it cannot be the only positive one.
       const donor = ids.reduce((best, other) => (out[other]! > out[best]! ? other : best), ids[0]!);
       out[donor] = out[donor]! - 1;

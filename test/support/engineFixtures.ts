@@ -1,0 +1,85 @@
+/**
+ * Builders for engine tests: a small service, observations by verdict class, and a driver that
+ * runs the engine minute by minute and applies its target weights as Route 53 would.
+ */
+import { serviceSchema, type ServiceConfig, type ServiceConfigInput } from '../../functions/core/config.js';
+import { decide } from '../../functions/core/engine.js';
+import type { Decision, EndpointObservations, ServiceState, Weights } from '../../functions/core/types.js';
+
+export const MINUTE = 60_000;
+export const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
+
+type PolicyInput = NonNullable<ServiceConfigInput['policy']>;
+
+/** A service of `n` endpoints `a`, `b`, `c`… each with a p99 latency signal (trip 2000, clear 1500) and an error-rate fail signal. */
+export function makeService(options: { n?: number; baselines?: number[]; policy?: PolicyInput; endpoints?: Partial<ServiceConfigInput['endpoints'][number]>[] } = {}): ServiceConfig {
+  const n = options.n ?? options.baselines?.length ?? 3;
+  return serviceSchema.parse({
+    name: 'chat',
+    dnsName: 'chat.example.com',
+    hostedZoneId: 'Z0123456789ABC',
+    policy: options.policy ?? {},
+    endpoints: Array.from({ length: n }, (_, i) => ({
+      setIdentifier: String.fromCharCode(97 + i),
+      region: 'eu-west-1',
+      baselineWeight: options.baselines?.[i] ?? 100,
+      signals: [
+        { name: 'p99', source: 'metric', metric: { namespace: 'Inference', metricName: 'Latency', statistic: 'p99' }, unit: 'ms', trip: 2000, clear: 1500 },
+        { name: 'errors', source: 'metric', metric: { namespace: 'Inference', metricName: 'ErrorRate', statistic: 'Average' }, trip: 5, clear: 1, severity: 'fail' },
+      ],
+      ...(options.endpoints?.[i] ?? {}),
+    })),
+  });
+}
+
+export type Health = 'ok' | 'slow' | 'very-slow' | 'hold' | 'fail' | 'missing' | 'low-sample-slow' | 'low-sample-fast';
+
+/** Observations of one endpoint in a given condition. */
+export function observe(health: Health, requestRate?: number): EndpointObservations {
+  const p99 = { ok: 900, slow: 2400, 'very-slow': 5000, hold: 1800, fail: 900, missing: 0, 'low-sample-slow': 2600, 'low-sample-fast': 800 }[health];
+  if (health === 'missing') return { signals: {} };
+  const lowSample = health.startsWith('low-sample');
+  return {
+    signals: {
+      p99: { value: p99, sampleCount: lowSample ? 50 : 5000 },
+      errors: { value: health === 'fail' ? 40 : 0.1 },
+    },
+    ...(requestRate === undefined ? {} : { requestRate }),
+  };
+}
+
+export interface Step {
+  readonly decision: Decision;
+  readonly state: ServiceState;
+  readonly weights: Weights;
+  readonly minute: number;
+}
+
+/**
+ * Runs the engine once a minute for as many minutes as `healthAt` is asked about, applying each
+ * decision's target weights. `healthAt(minute)` gives each endpoint's condition by SetIdentifier.
+ */
+export function runMinutes(service: ServiceConfig, minutes: number, healthAt: (minute: number) => Record<string, Health>, start?: { state?: ServiceState; weights?: Weights }): Step[] {
+  let state = start?.state;
+  let weights: Weights = start?.weights ?? Object.fromEntries(service.endpoints.map((e) => [e.setIdentifier, e.baselineWeight]));
+  const steps: Step[] = [];
+  for (let m = 0; m < minutes; m++) {
+    const now = T0 + m * MINUTE;
+    const health = healthAt(m);
+    const endpoints = Object.fromEntries(Object.entries(health).map(([id, h]) => [id, observe(h)]));
+    const { decision, nextState } = decide(service, { now, observations: { periodStart: now - MINUTE, endpoints }, state, currentWeights: weights });
+    state = nextState;
+    weights = { ...decision.targetWeights };
+    steps.push({ decision, state, weights, minute: m });
+  }
+  return steps;
+}
+
+/** Every endpoint `ok` except the ones named. */
+export function allOk(service: ServiceConfig, except: Record<string, Health> = {}): Record<string, Health> {
+  return Object.fromEntries(service.endpoints.map((e) => [e.setIdentifier, except[e.setIdentifier] ?? 'ok']));
+}
+
+export function codes(decision: Decision): string[] {
+  return [...decision.reasons, ...decision.blocked].map((r) => r.code);
+}

@@ -1,0 +1,360 @@
+import { describe, expect, it } from 'vitest';
+import { decide, initialServiceState } from '../../../functions/core/engine.js';
+import type { ServiceState } from '../../../functions/core/types.js';
+import { allOk, codes, makeService, MINUTE, observe, runMinutes, T0, type Health } from '../../support/engineFixtures.js';
+
+/** `a` in the given condition from minute `from` to `to`, everything else ok. */
+function incident(service: ReturnType<typeof makeService>, health: Health, from: number, to = Infinity) {
+  return (m: number) => allOk(service, m >= from && m < to ? { a: health } : {});
+}
+
+describe('decide: detection (M of N)', () => {
+  const service = makeService();
+
+  it('holds weights through one or two breaching minutes, then degrades on the third of five', () => {
+    const steps = runMinutes(service, 6, incident(service, 'slow', 2));
+    expect(steps[2]!.decision.changes).toEqual([]);
+    expect(steps[3]!.decision.changes).toEqual([]);
+    expect(steps[4]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', from: 'healthy', to: 'degraded', reason: 'M_OF_N_BREACH' })]);
+    expect(steps[4]!.weights.a).toBeLessThan(100);
+  });
+
+  it('does not count breaches that fell out of the window', () => {
+    const pattern: Health[] = ['slow', 'ok', 'ok', 'ok', 'ok', 'slow', 'ok', 'ok', 'ok', 'ok', 'slow'];
+    const steps = runMinutes(service, pattern.length, (m) => allOk(service, { a: pattern[m]! }));
+    expect(steps.every((s) => s.decision.transitions.length === 0)).toBe(true);
+  });
+
+  it('holds weights while p99 sits between the clear and trip thresholds', () => {
+    const steps = runMinutes(service, 30, incident(service, 'hold', 0));
+    expect(steps.flatMap((s) => s.decision.changes)).toEqual([]);
+    expect(steps.at(-1)!.state.endpoints.a!.status).toBe('healthy');
+  });
+
+  it('counts a period once when an alarm re-evaluates it', () => {
+    let state: ServiceState | undefined;
+    const observations = { periodStart: T0, endpoints: allOkObs(service, { a: 'slow' }) };
+    for (let i = 0; i < 5; i++) state = decide(service, { now: T0 + MINUTE + i * 1000, observations, state }).nextState;
+    expect(state!.endpoints.a!.status).toBe('healthy');
+    expect(state!.endpoints.a!.history).toHaveLength(1);
+  });
+
+  it('ignores observations older than ones already seen', () => {
+    const first = decide(service, { now: T0, observations: { periodStart: T0, endpoints: allOkObs(service) }, state: undefined });
+    const stale = decide(service, { now: T0 + MINUTE, observations: { periodStart: T0 - 5 * MINUTE, endpoints: allOkObs(service, { a: 'fail' }) }, state: first.nextState });
+    expect(stale.nextState.endpoints.a).toEqual(first.nextState.endpoints.a);
+    expect(stale.nextState.lastPeriodStart).toBe(T0);
+  });
+});
+
+function allOkObs(service: ReturnType<typeof makeService>, except: Record<string, Health> = {}) {
+  return Object.fromEntries(Object.entries(allOk(service, except)).map(([id, h]) => [id, observe(h)]));
+}
+
+describe('decide: shedding and draining', () => {
+  it('sheds in proportion to the excess over trip, bounded by the step limits', () => {
+    const service = makeService({ policy: { shedding: { gain: 1, minStep: 0.1, maxStep: 0.3 } } });
+    // 2400 ms is 20% past the 2000 ms trip: shed 20% of a's share.
+    const slightly = runMinutes(service, 5, incident(service, 'slow', 0));
+    expect(slightly[2]!.state.endpoints.a!.shed).toBeCloseTo(0.2);
+    // 5000 ms is 150% past: bounded to 30%.
+    const badly = runMinutes(service, 5, incident(service, 'very-slow', 0));
+    expect(badly[2]!.state.endpoints.a!.shed).toBeCloseTo(0.3);
+    expect(badly[2]!.weights).toEqual({ a: 70, b: 115, c: 115 });
+  });
+
+  it('waits for the last shed to show before shedding more, then keeps shedding until drained', () => {
+    const service = makeService({ policy: { shedding: { intervalSeconds: 180 } } });
+    const steps = runMinutes(service, 20, incident(service, 'very-slow', 0));
+    const sheds = steps.map((s) => s.state.endpoints.a!.shed);
+    expect(sheds.slice(2, 9)).toEqual([0.3, 0.3, 0.3, 0.6, 0.6, 0.6, 0.9].map((x) => expect.closeTo(x, 5)));
+    expect(steps[11]!.decision.transitions).toEqual([expect.objectContaining({ to: 'drained', reason: 'DRAINED' })]);
+    expect(steps[11]!.weights.a).toBe(0);
+  });
+
+  it('drains a failing endpoint at once after M-of-N fail breaches, as an emergency exempt from the step bound', () => {
+    const service = makeService({ n: 2, policy: { safety: { maxShiftPerEvaluation: 0.1 } } });
+    const steps = runMinutes(service, 3, incident(service, 'fail', 0));
+    expect(steps[0]!.decision.changes).toEqual([]);
+    expect(steps[1]!.decision.transitions).toEqual([expect.objectContaining({ to: 'drained', reason: 'FAIL_BREACH' })]);
+    expect(steps[1]!.decision.emergency).toBe(true);
+    expect(steps[1]!.weights).toEqual({ a: 0, b: 200 });
+    expect(steps[1]!.decision.notifications[0]).toMatchObject({ severity: 'critical', reason: 'FAIL_BREACH' });
+  });
+});
+
+describe('decide: recovery', () => {
+  const service = makeService({ policy: { detection: { clearsToRecover: 3 }, dwell: { minSeconds: 300 }, recovery: { steps: [0.1, 0.5, 1], holdSeconds: 120 } } });
+  const failThenOk = incident(service, 'fail', 0, 3);
+
+  it('needs K consecutive clears and the dwell before recovering, then restores step by step', () => {
+    const steps = runMinutes(service, 20, failThenOk);
+    const status = steps.map((s) => s.state.endpoints.a!.status);
+    expect(status[1]).toBe('drained');
+    // Clear from minute 3; three clears by minute 5, but the dwell (5 min since minute 1) runs to minute 6.
+    expect(codes(steps[5]!.decision)).toContain('DWELL_HOLD');
+    expect(steps[6]!.decision.transitions).toEqual([expect.objectContaining({ from: 'drained', to: 'recovering', reason: 'CLEARS_TO_RECOVER' })]);
+    expect(steps[6]!.weights.a).toBe(10);
+    expect(steps[7]!.weights.a).toBe(10); // held
+    expect(steps[8]!.weights.a).toBe(50);
+    expect(steps[10]!.weights.a).toBe(100);
+    expect(steps[12]!.decision.transitions).toEqual([expect.objectContaining({ to: 'healthy', reason: 'RECOVERY_COMPLETE' })]);
+  });
+
+  it('restarts the clear count when a period is not clear', () => {
+    const pattern: Health[] = ['fail', 'fail', 'ok', 'ok', 'hold', 'ok', 'ok', 'ok', 'ok', 'ok'];
+    const steps = runMinutes(service, pattern.length, (m) => allOk(service, { a: pattern[m]! }));
+    expect(steps[6]!.state.endpoints.a!.status).toBe('drained'); // only two clears since the hold
+    expect(steps[7]!.state.endpoints.a!.status).toBe('recovering');
+  });
+
+  it('holds a recovery step while the verdict is unknown', () => {
+    const steps = runMinutes(service, 14, (m) => allOk(service, { a: m < 3 ? 'fail' : m >= 7 ? 'missing' : 'ok' }));
+    expect(steps[6]!.state.endpoints.a!.status).toBe('recovering');
+    expect(steps.slice(7).every((s) => s.weights.a === 10)).toBe(true);
+    expect(codes(steps[9]!.decision)).toContain('UNKNOWN_HOLD');
+  });
+
+  it('sends a recovering endpoint back on any breach and doubles its dwell, up to the maximum', () => {
+    const relapsing = makeService({ policy: { detection: { clearsToRecover: 2 }, dwell: { minSeconds: 120, growthFactor: 2, maxSeconds: 300 }, recovery: { steps: [0.1, 0.5, 1], holdSeconds: 60 } } });
+    const pattern = (m: number): Health => (m < 2 ? 'fail' : m === 5 || m === 11 || m === 25 ? 'slow' : 'ok');
+    const steps = runMinutes(relapsing, 40, (m) => allOk(relapsing, { a: pattern(m) }));
+    const failures = steps.flatMap((s) => s.decision.transitions).filter((t) => t.reason === 'RECOVERY_FAILED');
+    expect(failures.length).toBeGreaterThanOrEqual(2);
+    const dwells = steps.map((s) => s.state.endpoints.a!.dwellSeconds);
+    expect(Math.max(...dwells)).toBe(300);
+    expect(steps.at(-1)!.state.endpoints.a!.status).toBe('healthy');
+    expect(steps.at(-1)!.state.endpoints.a!.dwellSeconds).toBe(120);
+  });
+
+  it('sends a recovering endpoint that fails again straight to drained', () => {
+    const steps = runMinutes(service, 12, (m) => allOk(service, { a: m < 3 || m === 9 || m === 10 ? 'fail' : 'ok' }));
+    expect(steps[6]!.state.endpoints.a!.status).toBe('recovering');
+    const failed = steps.flatMap((s) => s.decision.transitions).filter((t) => t.reason === 'RECOVERY_FAILED');
+    expect(failed).toEqual([expect.objectContaining({ from: 'recovering', to: 'drained' })]);
+  });
+
+  it('recovers a degraded endpoint from the first step above what it still carries', () => {
+    const steps = runMinutes(service, 20, incident(service, 'very-slow', 0, 3));
+    const started = steps.find((s) => s.decision.transitions.some((t) => t.to === 'recovering'))!;
+    expect(started.weights.a).toBe(100); // it carried 70%, the next step is 100%
+    expect(started.state.endpoints.a!.status).toBe('recovering');
+  });
+});
+
+describe('decide: where shed traffic goes', () => {
+  it('gives shed traffic to healthy actives in proportion to their baselines', () => {
+    const service = makeService({ baselines: [100, 100, 50] });
+    const steps = runMinutes(service, 3, incident(service, 'fail', 0));
+    expect(steps[1]!.weights).toEqual({ a: 0, b: 167, c: 83 });
+  });
+
+  it('opens a standby only when the actives have no warm headroom', () => {
+    const service = makeService({
+      baselines: [100, 100, 0],
+      endpoints: [{ capacity: { warmRps: 100, targetUtilization: 1 } }, { capacity: { warmRps: 60, targetUtilization: 1 } }, { role: 'standby', capacity: { warmRps: 100, targetUtilization: 1 } }],
+    });
+    const obs = (h: Record<string, Health>, rate: number) => Object.fromEntries(Object.entries(h).map(([id, x]) => [id, observe(x, rate)]));
+    let state: ServiceState | undefined;
+    let weights = { a: 100, b: 100, c: 0 };
+    for (let m = 0; m < 2; m++) {
+      const out = decide(service, { now: T0 + m * MINUTE, observations: { periodStart: T0 + m * MINUTE, endpoints: obs({ a: 'fail', b: 'ok', c: 'ok' }, 40) }, state, currentWeights: weights });
+      state = out.nextState;
+      weights = out.decision.targetWeights as typeof weights;
+    }
+    // Demand 120 rps: b can take 60 (50%), the standby takes the rest.
+    expect(weights).toEqual({ a: 0, b: 100, c: 100 });
+  });
+
+  it('sheds less from a slow endpoint, and says so, when no other endpoint has headroom', () => {
+    const service = makeService({ n: 2, endpoints: [{}, { capacity: { maxShare: 0.6 } }] });
+    const steps = runMinutes(service, 4, incident(service, 'very-slow', 0));
+    expect(steps[2]!.weights).toEqual({ a: 80, b: 120 });
+    expect(steps[2]!.decision.blocked).toEqual([expect.objectContaining({ code: 'CAPACITY_LIMITED', message: expect.stringContaining('shedding less from a') })]);
+  });
+
+  it('still drains a failing endpoint when the others lack headroom, and says they will run hot', () => {
+    const service = makeService({ n: 2, endpoints: [{}, { capacity: { maxShare: 0.6 } }] });
+    const steps = runMinutes(service, 3, incident(service, 'fail', 0));
+    expect(steps[1]!.weights).toEqual({ a: 0, b: 200 });
+    expect(steps[1]!.decision.blocked).toEqual([expect.objectContaining({ code: 'CAPACITY_LIMITED', message: expect.stringContaining('b will run past warm capacity') })]);
+  });
+
+  it('keeps minHealthyEndpoints serving even when their signals say drain', () => {
+    const service = makeService({ n: 3, policy: { safety: { minHealthyEndpoints: 2, failStaticFraction: 1 } } });
+    const steps = runMinutes(service, 3, (m) => allOk(service, { a: 'fail', b: 'fail' }));
+    const serving = Object.values(steps[2]!.weights).filter((w) => w > 0).length;
+    expect(serving).toBe(2);
+    expect(codes(steps[2]!.decision)).toContain('MIN_HEALTHY_ENDPOINTS');
+  });
+
+  it('never sets every weight to zero', () => {
+    const service = makeService({ n: 2, policy: { safety: { failStaticFraction: 1 } } });
+    const steps = runMinutes(service, 5, () => ({ a: 'fail', b: 'fail' }));
+    for (const s of steps) expect(Object.values(s.weights).some((w) => w > 0)).toBe(true);
+  });
+});
+
+describe('decide: fail static', () => {
+  it('holds weights and notifies loudly, once, when most endpoints look bad at once', () => {
+    const service = makeService();
+    const steps = runMinutes(service, 6, (m) => allOk(service, m < 4 ? { a: 'fail', b: 'slow' } : {}));
+    expect(steps.slice(0, 4).every((s) => s.decision.mode === 'fail-static' && s.decision.changes.length === 0)).toBe(true);
+    expect(steps.flatMap((s) => s.decision.notifications).filter((n) => n.reason === 'FAIL_STATIC')).toEqual([expect.objectContaining({ severity: 'critical' })]);
+    expect(steps[4]!.decision.notifications).toEqual([expect.objectContaining({ reason: 'FAIL_STATIC_ENDED', severity: 'info' })]);
+    expect(steps[4]!.state.failStaticSince).toBeNull();
+  });
+
+  it('holds when observations are missing for every endpoint (metric outage)', () => {
+    const service = makeService();
+    const steps = runMinutes(service, 10, () => ({}));
+    expect(steps.every((s) => s.decision.mode === 'fail-static' && s.decision.changes.length === 0)).toBe(true);
+    expect(steps.at(-1)!.state.endpoints.a!.status).toBe('healthy');
+  });
+
+  it('returns to baseline, within the step bound, when the policy says so', () => {
+    const service = makeService({ n: 2, policy: { safety: { failStaticAction: 'baseline', maxShiftPerEvaluation: 0.25 } } });
+    const out = decide(service, { now: T0, observations: { periodStart: T0, endpoints: {} }, state: undefined, currentWeights: { a: 200, b: 0 } });
+    expect(out.decision.mode).toBe('fail-static');
+    expect(out.decision.targetWeights).toEqual({ a: 150, b: 50 });
+    expect(codes(out.decision)).toContain('STEP_BOUNDED');
+  });
+});
+
+describe('decide: anti-flap guards on the change', () => {
+  it('bounds the traffic one evaluation moves, and finishes the move later', () => {
+    const service = makeService({ n: 2, policy: { safety: { maxShiftPerEvaluation: 0.1 } } });
+    const steps = runMinutes(service, 8, incident(service, 'very-slow', 0), {});
+    expect(steps[2]!.weights).toEqual({ a: 80, b: 120 });
+    expect(steps[2]!.decision.blocked).toEqual([expect.objectContaining({ code: 'STEP_BOUNDED' })]);
+    expect(steps[3]!.weights).toEqual({ a: 70, b: 130 });
+  });
+
+  it('does not write a change smaller than the deadband', () => {
+    const service = makeService({ n: 2, policy: { deadbandWeight: 5 } });
+    const out = decide(service, { now: T0, observations: { periodStart: T0, endpoints: allOkObs(service) }, state: undefined, currentWeights: { a: 102, b: 98 } });
+    expect(out.decision.changes).toEqual([]);
+    expect(codes(out.decision)).toContain('DEADBAND');
+  });
+
+  it('writes a small change that drains or restores a record, deadband or not', () => {
+    const service = makeService({ n: 2, baselines: [2, 200], policy: { deadbandWeight: 5 } });
+    const steps = runMinutes(service, 3, incident(service, 'fail', 0));
+    expect(steps[1]!.decision.changes).toEqual(expect.arrayContaining([{ setIdentifier: 'a', from: 2, to: 0 }]));
+  });
+
+  it('blocks non-emergency changes beyond the hourly budget, and counts emergency drains without blocking them', () => {
+    const service = makeService({ n: 2, policy: { changeBudget: { maxChangesPerHour: 1 } } });
+    const base = initialServiceState(service, T0);
+    const state: ServiceState = { ...base, recentChanges: [{ at: T0 - 10 * MINUTE, emergency: false }] };
+    // A degrade shed (not an emergency) is blocked…
+    let s: ServiceState | undefined = state;
+    let last;
+    for (let m = 0; m < 3; m++) {
+      last = decide(service, { now: T0 + m * MINUTE, observations: { periodStart: T0 + m * MINUTE, endpoints: allOkObs(service, { a: 'slow' }) }, state: s });
+      s = last.nextState;
+    }
+    expect(last!.decision.changes).toEqual([]);
+    expect(last!.decision.blocked).toEqual([expect.objectContaining({ code: 'CHANGE_BUDGET_EXHAUSTED' })]);
+    expect(last!.decision.notifications).toEqual(expect.arrayContaining([expect.objectContaining({ reason: 'CHANGE_BUDGET_EXHAUSTED' })]));
+    // …a failing endpoint's drain is not, and it is counted.
+    s = state;
+    for (let m = 0; m < 2; m++) {
+      last = decide(service, { now: T0 + m * MINUTE, observations: { periodStart: T0 + m * MINUTE, endpoints: allOkObs(service, { a: 'fail' }) }, state: s });
+      s = last.nextState;
+    }
+    expect(last!.decision.emergency).toBe(true);
+    expect(last!.decision.targetWeights.a).toBe(0);
+    expect(s!.recentChanges).toHaveLength(2);
+  });
+
+  it('forgets changes older than an hour', () => {
+    const service = makeService({ n: 2, policy: { changeBudget: { maxChangesPerHour: 1 } } });
+    const state: ServiceState = { ...initialServiceState(service, T0), recentChanges: [{ at: T0 - 61 * MINUTE, emergency: false }] };
+    const out = decide(service, { now: T0, observations: { periodStart: T0, endpoints: allOkObs(service) }, state, currentWeights: { a: 150, b: 50 } });
+    expect(out.decision.changes).not.toEqual([]);
+    expect(out.nextState.recentChanges).toEqual([{ at: T0, emergency: false }]);
+  });
+});
+
+describe('decide: overrides', () => {
+  const service = makeService({ n: 2 });
+  const by = { by: 'arn:aws:iam::123456789012:user/oncall', reason: 'incident 42', setAt: T0 - MINUTE };
+
+  it('freezes: decides and records, writes nothing', () => {
+    const state: ServiceState = { ...initialServiceState(service, T0), overrides: { freeze: { ...by, until: null } } };
+    const out = decide(service, { now: T0, observations: { periodStart: T0, endpoints: allOkObs(service) }, state, currentWeights: { a: 10, b: 190 } });
+    expect(out.decision.mode).toBe('frozen');
+    expect(out.decision.changes).toEqual([]);
+    expect(out.decision.blocked).toEqual([expect.objectContaining({ code: 'FROZEN' })]);
+  });
+
+  it('pins weights until the pin expires, then returns to policy', () => {
+    const state: ServiceState = { ...initialServiceState(service, T0), overrides: { pin: { ...by, until: T0 + 10 * MINUTE, weights: { a: 0, b: 255 } } } };
+    const pinned = decide(service, { now: T0, observations: { periodStart: T0, endpoints: allOkObs(service) }, state, currentWeights: { a: 100, b: 100 } });
+    expect(pinned.decision.mode).toBe('pinned');
+    expect(pinned.decision.targetWeights).toEqual({ a: 0, b: 255 });
+    const after = decide(service, { now: T0 + 10 * MINUTE, observations: { periodStart: T0 + 10 * MINUTE, endpoints: allOkObs(service) }, state: pinned.nextState, currentWeights: { a: 0, b: 255 } });
+    expect(after.decision.mode).toBe('normal');
+    expect(codes(after.decision)).toContain('OVERRIDE_EXPIRED');
+    expect(after.decision.notifications).toEqual([expect.objectContaining({ reason: 'OVERRIDE_EXPIRED' })]);
+    expect(after.nextState.overrides).toEqual({});
+    expect(after.decision.targetWeights.a).toBeGreaterThan(0);
+  });
+
+  it('drains an endpoint for maintenance, and brings it back when the drain ends', () => {
+    const state: ServiceState = { ...initialServiceState(service, T0), overrides: { drains: { a: { ...by, until: T0 + 5 * MINUTE } } } };
+    const during = decide(service, { now: T0, observations: { periodStart: T0, endpoints: allOkObs(service) }, state });
+    expect(during.decision.targetWeights).toEqual({ a: 0, b: 200 });
+    expect(codes(during.decision)).toContain('MAINTENANCE_DRAIN');
+    const after = decide(service, { now: T0 + 5 * MINUTE, observations: { periodStart: T0 + 5 * MINUTE, endpoints: allOkObs(service) }, state: during.nextState, currentWeights: { a: 0, b: 200 } });
+    expect(after.decision.targetWeights).toEqual({ a: 100, b: 100 });
+    expect(after.nextState.overrides.drains).toBeUndefined();
+  });
+
+  it('keeps unexpired overrides and expires a freeze with an end time', () => {
+    const state: ServiceState = {
+      ...initialServiceState(service, T0),
+      overrides: { freeze: { ...by, until: T0 }, drains: { a: { ...by, until: T0 + 60 * MINUTE }, b: { ...by, until: T0 } } },
+    };
+    const out = decide(service, { now: T0, observations: { periodStart: T0, endpoints: allOkObs(service) }, state });
+    expect(out.nextState.overrides).toEqual({ drains: { a: state.overrides.drains!.a } });
+  });
+});
+
+describe('decide: bookkeeping', () => {
+  it('notes when Route 53 holds weights the controller did not write, and decides from them', () => {
+    const service = makeService({ n: 2 });
+    const state: ServiceState = { ...initialServiceState(service, T0), appliedWeights: { a: 100, b: 100 } };
+    const out = decide(service, { now: T0, observations: { periodStart: T0, endpoints: allOkObs(service) }, state, currentWeights: { a: 50, b: 150 } });
+    expect(codes(out.decision)).toContain('WEIGHTS_RECONCILED');
+    expect(out.decision.currentWeights).toEqual({ a: 50, b: 150 });
+    expect(out.decision.targetWeights).toEqual({ a: 100, b: 100 });
+  });
+
+  it('starts endpoints added to the config as healthy and drops removed ones', () => {
+    const two = makeService({ n: 2 });
+    const three = makeService({ n: 3 });
+    const first = decide(two, { now: T0, observations: { periodStart: T0, endpoints: allOkObs(two) }, state: undefined });
+    const next = decide(three, { now: T0 + MINUTE, observations: { periodStart: T0 + MINUTE, endpoints: allOkObs(three) }, state: first.nextState });
+    expect(Object.keys(next.nextState.endpoints)).toEqual(['a', 'b', 'c']);
+    expect(next.nextState.endpoints.c!.status).toBe('healthy');
+    expect(next.decision.targetWeights).toEqual({ a: 100, b: 100, c: 100 });
+  });
+
+  it('gives the same decision for the same inputs', () => {
+    const service = makeService();
+    const run = () => runMinutes(service, 30, (m) => allOk(service, { a: m % 7 < 3 ? 'slow' : 'ok', b: m > 20 ? 'fail' : 'ok' }));
+    expect(run()).toEqual(run());
+  });
+});
+
+describe('decide: Route 53 holding zero on every record', () => {
+  it('writes baseline rather than keep an even split, even while failing static', () => {
+    const service = makeService({ n: 2 });
+    const out = decide(service, { now: T0, observations: { periodStart: T0, endpoints: {} }, state: undefined, currentWeights: { a: 0, b: 0 } });
+    expect(out.decision.mode).toBe('fail-static');
+    expect(out.decision.targetWeights).toEqual({ a: 100, b: 100 });
+    expect(out.decision.blocked).toEqual([expect.objectContaining({ code: 'MIN_HEALTHY_ENDPOINTS' })]);
+  });
+});

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { initialEndpointState } from '../../../functions/core/hysteresis.js';
+import type { EndpointStatus } from '../../../functions/core/types.js';
+import { capacityShare, planWeights, type PlanEndpoint } from '../../../functions/core/weightPlanner.js';
+import { makeService } from '../../support/engineFixtures.js';
+
+const service = makeService({ n: 4 });
+const policy = service.policy;
+
+function endpoint(
+  i: number,
+  status: EndpointStatus,
+  options: { factor?: number; baseline?: number; role?: 'active' | 'standby' | 'overflow'; maxShare?: number; warmRps?: number; failing?: boolean; maintenance?: boolean } = {},
+): PlanEndpoint {
+  const config = service.endpoints[i]!;
+  const state = { ...initialEndpointState(0, policy), status };
+  const factor = options.factor ?? (status === 'healthy' ? 1 : status === 'drained' ? 0 : 0.5);
+  return {
+    config: {
+      ...config,
+      baselineWeight: options.baseline ?? config.baselineWeight,
+      role: options.role ?? 'active',
+      capacity: { ...config.capacity, maxShare: options.maxShare ?? 1, warmRps: options.warmRps, targetUtilization: 1 },
+    },
+    state,
+    factor: options.maintenance ? 0 : factor,
+    receiver: status === 'healthy' && !options.maintenance,
+    maintenance: options.maintenance ?? false,
+    failing: options.failing ?? false,
+  };
+}
+
+describe('planWeights', () => {
+  it('shares a zero-baseline standby tier by capacity', () => {
+    const plan = planWeights(
+      [endpoint(0, 'drained', { failing: true }), endpoint(1, 'healthy', { maxShare: 0.75 }), endpoint(2, 'healthy', { role: 'standby', baseline: 0, maxShare: 0.5 }), endpoint(3, 'healthy', { role: 'standby', baseline: 0, maxShare: 0.25 })],
+      null,
+      policy,
+    );
+    // Total 200: b grows to its cap (150, 75%); the 50 left go to the standbys by capacity, 2:1.
+    expect(plan.weights.a).toBe(0);
+    expect(plan.weights.b).toBeCloseTo(150);
+    expect(plan.weights.c).toBeCloseTo(100 / 3);
+    expect(plan.weights.d).toBeCloseTo(50 / 3);
+    expect(plan.blocked).toEqual([]);
+  });
+
+  it('says when nobody at all can take the shed traffic', () => {
+    const plan = planWeights([endpoint(0, 'drained', { failing: true }), endpoint(1, 'drained', { failing: true }), endpoint(2, 'drained', { failing: true }), endpoint(3, 'degraded', { factor: 0.5 })], null, policy);
+    expect(plan.blocked.map((b) => b.message)).toEqual([
+      'shedding less from d: the other endpoints have no warm headroom for it',
+      'no endpoint can take the 75% of the traffic being shed',
+    ]);
+  });
+
+  it('keeps the least bad endpoints serving first: slow before failing, operator-drained last', () => {
+    const strict = { ...policy, safety: { ...policy.safety, minHealthyEndpoints: 3 } };
+    const plan = planWeights(
+      [endpoint(0, 'drained', { failing: true }), endpoint(1, 'drained', { maintenance: true }), endpoint(2, 'degraded', { factor: 0 }), endpoint(3, 'healthy', { maxShare: 1 })],
+      null,
+      strict,
+    );
+    expect(plan.weights.c).toBeGreaterThan(0);
+    expect(plan.weights.a).toBeGreaterThan(0);
+    expect(plan.weights.b).toBe(0);
+    expect(plan.blocked.filter((b) => b.code === 'MIN_HEALTHY_ENDPOINTS').map((b) => b.endpoint)).toEqual(['c', 'a']);
+  });
+});
+
+describe('capacityShare', () => {
+  it('uses maxShare when demand or warm capacity is unknown, and the tighter of the two otherwise', () => {
+    const e = endpoint(0, 'healthy', { maxShare: 0.8, warmRps: 50 }).config;
+    expect(capacityShare(e, null)).toBe(0.8);
+    expect(capacityShare(e, 0)).toBe(0.8);
+    expect(capacityShare(e, 100)).toBe(0.5);
+    expect(capacityShare(e, 50)).toBe(0.8);
+  });
+});
