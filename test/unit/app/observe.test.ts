@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { judgedPeriod, metricRequestsFor, alarmRefsFor, observeServices } from '../../../functions/app/observe.js';
+import { InMemoryMetrics } from '../../../functions/adapters/memory/index.js';
+import type { MetricSeries, MetricsSource } from '../../../functions/ports/metrics.js';
+import { rawConfig, testConfig, T0 } from './runtimeFixtures.js';
+
+const MIN = 60_000;
+const service = testConfig().services[0]!;
+
+describe('Function: judgedPeriod', () => {
+  it.each([
+    // now, delay → the newest period that ended at least `delay` ago
+    [Date.UTC(2026, 0, 1, 0, 10, 30), 60, '00:08:00', '00:09:00'],
+    [Date.UTC(2026, 0, 1, 0, 10, 0), 60, '00:08:00', '00:09:00'],
+    [Date.UTC(2026, 0, 1, 0, 10, 59), 0, '00:09:00', '00:10:00'],
+  ])('at %s with a %s s delay judges %s–%s', (now, delay, start, end) => {
+    const p = judgedPeriod(now, 60, delay);
+    expect([new Date(p.start).toISOString().slice(11, 19), new Date(p.end).toISOString().slice(11, 19)]).toEqual([start, end]);
+  });
+});
+
+describe('Function: metricRequestsFor / alarmRefsFor', () => {
+  it('asks each metric signal (and the load query) in the endpoint’s region, and each alarm', () => {
+    const raw = structuredClone(rawConfig) as any;
+    raw.services[0].endpoints[0].load = { namespace: 'AWS/SageMaker', metricName: 'Invocations', statistic: 'Sum' };
+    const s = testConfig(raw).services[0]!;
+    expect(metricRequestsFor(s).map((r) => [r.key.split('\u0000').slice(1).join('/'), r.query.region, r.query.statistic])).toEqual([
+      ['us-east-1/p99-latency', 'us-east-1', 'p99'],
+      ['us-east-1/#load', 'us-east-1', 'Sum'],
+      ['eu-west-1/p99-latency', 'eu-west-1', 'p99'],
+      ['ap-northeast-1/p99-latency', 'ap-northeast-1', 'p99'],
+    ]);
+    expect(alarmRefsFor(s).map((a) => [a.name, a.region])).toEqual([
+      ['chat-us-east-1-5xx', 'us-east-1'],
+      ['chat-eu-west-1-5xx', 'eu-west-1'],
+      ['chat-ap-northeast-1-5xx', 'ap-northeast-1'],
+    ]);
+  });
+});
+
+describe('Function: observeServices', () => {
+  function source(series: MetricSeries): MetricsSource {
+    return { fetchMetrics: async (requests) => new Map(requests.map((r) => [r.key, series])), fetchAlarmStates: async () => new Map() };
+  }
+  const start = T0 - 150_000; // 00:08:00, the judged period at T0 (00:10:30)
+
+  it('takes the judged period’s datapoint with its sample count', async () => {
+    const result = (await observeServices(source({ values: [{ timestamp: start, value: 2_000_000 }], sampleCounts: [{ timestamp: start, value: 4000 }], complete: true }), [service], T0)).get('chat')!;
+    expect(result.observations.periodStart).toBe(start);
+    expect(result.observations.endpoints['eu-west-1']!.signals['p99-latency']).toEqual({ value: 2_000_000, periodStart: start, sampleCount: 4000 });
+  });
+
+  it('leaves out a stale datapoint from an earlier period: missing, not healthy', async () => {
+    const result = (await observeServices(source({ values: [{ timestamp: start - MIN, value: 1 }], complete: true }), [service], T0)).get('chat')!;
+    expect(result.observations.endpoints['eu-west-1']!.signals['p99-latency']).toBeUndefined();
+  });
+
+  it('gives a percentile whose SampleCount is missing zero samples (low-sample, unknown)', async () => {
+    const result = (await observeServices(source({ values: [{ timestamp: start, value: 1 }], sampleCounts: [], complete: true }), [service], T0)).get('chat')!;
+    expect(result.observations.endpoints['eu-west-1']!.signals['p99-latency']).toMatchObject({ sampleCount: 0 });
+  });
+
+  it('leaves out incomplete series and says why', async () => {
+    const result = (await observeServices(source({ values: [{ timestamp: start, value: 1 }], complete: false, error: 'InternalError' }), [service], T0)).get('chat')!;
+    expect(result.observations.endpoints['eu-west-1']!.signals['p99-latency']).toBeUndefined();
+    expect(result.gaps).toContain('eu-west-1/p99-latency: InternalError');
+  });
+
+  it('turns the load query’s requests per period into requests per second', async () => {
+    const raw = structuredClone(rawConfig) as any;
+    for (const e of raw.services[0].endpoints) e.load = { namespace: 'AWS/SageMaker', metricName: 'Invocations', statistic: 'Sum' };
+    const metrics = new InMemoryMetrics();
+    const s = testConfig(raw).services[0]!;
+    metrics.recordSignal(s, 'eu-west-1', 'load', start, { value: 6000 });
+    const result = (await observeServices(metrics, [s], T0)).get('chat')!;
+    expect(result.observations.endpoints['eu-west-1']!.requestRate).toBe(100);
+    expect(result.observations.endpoints['us-east-1']!.requestRate).toBeNull();
+  });
+
+  it('uses a known alarm state instead of asking for it, and counts unreadable alarms as gaps', async () => {
+    let asked: string[] = [];
+    const metrics: MetricsSource = {
+      fetchMetrics: async () => new Map(),
+      fetchAlarmStates: async (alarms) => {
+        asked = alarms.map((a) => a.name!);
+        throw new Error('cloudwatch:DescribeAlarms on eu-west-1 failed: Throttling');
+      },
+    };
+    const result = (await observeServices(metrics, [service], T0, {}, [{ service: 'chat', endpoint: 'eu-west-1', signal: 'error-alarm', state: 'ALARM' }])).get('chat')!;
+    expect(asked).toEqual(['chat-us-east-1-5xx', 'chat-ap-northeast-1-5xx']);
+    expect(result.observations.endpoints['eu-west-1']!.signals['error-alarm']).toEqual({ alarmState: 'ALARM' });
+    expect(result.gaps).toContain('alarm states: cloudwatch:DescribeAlarms on eu-west-1 failed: Throttling');
+  });
+});
