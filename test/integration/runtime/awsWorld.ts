@@ -106,7 +106,12 @@ export function awsWorld(dynamo: LocalDynamo, table: string, config: Config = te
   };
 
   route53.on(ListResourceRecordSetsCommand).callsFake((input: { StartRecordName: string; StartRecordType: string }) => {
-    const sorted = world.records.filter((r) => `${r.Name}|${r.Type}` >= `${input.StartRecordName}|${input.StartRecordType}`);
+    // Route 53 lists in DNS order: labels compared right to left (com.example.chat), then type.
+    const order = (name: string, type: string) => `${name.replace(/\.$/, '').split('.').reverse().join('.')}|${type}`;
+    const start = order(input.StartRecordName, input.StartRecordType);
+    const sorted = world.records
+      .filter((r) => order(r.Name!, r.Type!) >= start)
+      .sort((a, b) => (order(a.Name!, a.Type!) < order(b.Name!, b.Type!) ? -1 : order(a.Name!, a.Type!) > order(b.Name!, b.Type!) ? 1 : 0));
     return { ResourceRecordSets: structuredClone(sorted), IsTruncated: false, MaxItems: 300 };
   });
   let changeNumber = 0;

@@ -7,7 +7,7 @@ import { evaluateService, type EvaluationOutcome } from '../../../functions/app/
 import { onTick } from '../../../functions/app/onTick.js';
 import { createTable, startDynalite, type LocalDynamo } from './dynalite.js';
 import { awsWorld, cloudwatch, eventbridge, EU_SLOW, HEALTH_CHECK, HEALTHY, route53, sns, TOPIC, type AwsWorld } from './awsWorld.js';
-import { MINUTE } from '../../unit/app/runtimeFixtures.js';
+import { MINUTE, rawConfig, testConfig } from '../../unit/app/runtimeFixtures.js';
 
 let dynamo: LocalDynamo;
 let world: AwsWorld;
@@ -83,6 +83,18 @@ describe('evaluateService against dynalite with Route 53, CloudWatch, SNS and Ev
     const entries = eventbridge.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries!;
     expect(entries.map((e) => [e.Source, e.DetailType, e.EventBusName])).toEqual([['steer53', 'Traffic Shifted', 'default']]);
     expect(JSON.parse(entries[0]!.Detail!)).toMatchObject({ service: 'chat', decisionId: outcome.decisionId, changeIds: ['/change/C1'] });
+  });
+
+  it('a tick over two services in the same regions shares CloudWatch calls: one per region, each metric once', async () => {
+    const raw = structuredClone(rawConfig) as { services: Record<string, unknown>[] };
+    raw.services.push({ ...structuredClone(raw.services[0]!), name: 'chat-beta', dnsName: 'beta.chat.example.com' });
+    world = awsWorld(dynamo, await createTable(dynamo), testConfig(raw));
+    world.latencyMs = HEALTHY;
+    const tick = await onTick(world.runtime());
+    expect(tick.outcomes.map((o) => o.status)).toEqual(['unchanged', 'unchanged']);
+    const calls = cloudwatch.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input.MetricDataQueries!.length);
+    expect(calls).toEqual([2, 2, 2]);
+    expect(cloudwatch.commandCalls(DescribeAlarmsCommand)).toHaveLength(3);
   });
 
   describe('faults', () => {
