@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, Stage, Token, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Stage, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -115,15 +115,16 @@ export class TrafficController extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     // CloudWatch alarms and EventBridge publish to the encrypted topic as services; without these
-    // grants their messages are dropped (https://repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger).
+    // grants their messages are dropped. As in the AWS examples, no source condition: the topic
+    // policy already decides who may publish, and these services do not all send aws:SourceAccount
+    // on the KMS calls SNS makes for them.
     for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com']) {
       notificationKey.addToResourcePolicy(
         new iam.PolicyStatement({
           sid: `Allow${service.split('.')[0]}ToPublish`,
           principals: [new iam.ServicePrincipal(service)],
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
           resources: ['*'], // in a key policy, "*" is this key
-          conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
         }),
       );
     }
