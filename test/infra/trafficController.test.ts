@@ -87,6 +87,20 @@ describe('Class: TrafficController', () => {
     });
   });
 
+  describe('function packages', () => {
+    it('change with the config and only with it, so a policy change redeploys the code that reads it', () => {
+      const keys = [minimalConfig, slowConfig, minimalConfig].map((config) => {
+        const stack = newStack();
+        new TrafficController(stack, 'Controller', { config });
+        const fns = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')) as any[];
+        return fns.filter((f) => f.Properties.Runtime === 'nodejs24.x').map((f) => f.Properties.Code.S3Key as string);
+      });
+      expect(keys[0]).toHaveLength(3);
+      for (const [i, key] of keys[0]!.entries()) expect(key).not.toBe(keys[1]![i]);
+      expect(keys[2]).toEqual(keys[0]); // and only then: the same config gives the same packages
+    });
+  });
+
   describe('dashboard', () => {
     it('can be left out', () => {
       expect(Object.keys(template({ dashboard: false }).findResources('AWS::CloudWatch::Dashboard'))).toHaveLength(0);
