@@ -31,6 +31,8 @@ export interface Datapoint {
   readonly kvCacheUsage: number | null;
 }
 
+const HOST_MEASURES = new Set<string>(['gpuUtilization', 'queueDepth', 'kvCacheUsage']);
+
 export const DEFAULT_ALARM: AlarmModel = { metric: 'errorRate', threshold: 0.05, datapointsToAlarm: 2, evaluationPeriods: 3 };
 
 export class CloudWatchSim {
@@ -94,7 +96,9 @@ export class CloudWatchSim {
       const w = binding.measure === 'latency' ? point.sampleCount : 1;
       weighted += v * (w || 1);
       weight += w || 1;
-      samples += binding.measure === 'latency' ? point.sampleCount : point.requests;
+      // Latency statistics count requests; host metrics (GPU, queue, KV cache) count reports,
+      // one per 10 s per host whether or not requests arrive; error and request counts count requests.
+      samples += binding.measure === 'latency' ? point.sampleCount : HOST_MEASURES.has(binding.measure) ? 6 : point.requests;
     }
     if (!any) return null;
     const value = binding.measure === 'errorCount' || binding.measure === 'requestCount' ? weighted : weighted / weight;

@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import { serviceSchema, type ServiceConfig } from '../../functions/core/config.js';
 import { decide } from '../../functions/core/engine.js';
-import type { DecideInput, ServiceObservations, ServiceState, Weights } from '../../functions/core/types.js';
+import type { DecideInput, EndpointObservations, ServiceObservations, ServiceState, Weights } from '../../functions/core/types.js';
 import { evaluateEndpoint } from '../../functions/core/verdicts.js';
 
 const { values } = parseArgs({
@@ -67,7 +67,7 @@ function makeService(i: number): ServiceConfig {
 }
 
 function observations(service: ServiceConfig, minute: number, random: () => number, periodStart: number): ServiceObservations {
-  const endpoints: ServiceObservations['endpoints'] = {};
+  const endpoints: Record<string, EndpointObservations> = {};
   service.endpoints.forEach((e, k) => {
     // Each endpoint has its own incident rhythm: mostly fine, sometimes slow, now and then failing.
     const phase = (minute + k * 7) % 40;

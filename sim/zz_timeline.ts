@@ -1,0 +1,11 @@
+import { loadScenario } from './scenario.js';
+import { runWorld } from './world.js';
+import { CONTROLLERS } from './run.js';
+const name = process.argv[2]!;
+const ctl = (process.argv[3] ?? 'steer53') as keyof typeof CONTROLLERS;
+const scenario = await loadScenario(name);
+const result = await runWorld(scenario, CONTROLLERS[ctl]);
+const r: any = result;
+console.log(Object.keys(r));
+for (const w of r.writes ?? r.route53?.writes ?? []) console.log('WRITE', JSON.stringify(w));
+for (const e of r.evaluations ?? []) if ((e.reasons ?? []).length) console.log(e.t, e.mode, e.statuses.join(','), '|', e.reasons.join(' '), '|', e.verdicts.join(' || '));
