@@ -10,12 +10,16 @@
  *   3. mark the change applied (clear the intent), then record it in the audit log and tell.
  * An intent found younger than the lease belongs to an evaluation still applying it: stand aside.
  * An older one was abandoned by a crash between steps 1 and 3: complete it, then decide afresh.
+ *
+ * The steps are exposed separately (`prepareEvaluation` up to the intent, then the write, then
+ * `complete`/`fail`), so a tick can record every service's intent first and then write each
+ * hosted zone's changes in one ChangeResourceRecordSets call.
  */
 import type { ServiceConfig } from '../core/config.js';
 import { decide } from '../core/engine.js';
 import type { Decision, EpochMs, Weights } from '../core/types.js';
 import type { ControllerEvent } from '../events/controllerEvents.js';
-import type { RecordSetRef } from '../ports/dnsWeights.js';
+import type { RecordSetRef, WeightWrite } from '../ports/dnsWeights.js';
 import { RecordNotFoundError, StateVersionConflictError } from '../ports/errors.js';
 import type { DriftReport, Notice } from '../ports/notifier.js';
 import { AuditKinds, AuditStatuses, type AuditEntry, type PendingChange, type StoredServiceState } from '../ports/stateStore.js';
@@ -71,7 +75,36 @@ export function changeComment(service: ServiceConfig, decisionId: string): strin
   return `steer53 ${service.name} decision ${decisionId}`;
 }
 
+/** An evaluation that has recorded its intent and waits for its Route 53 write. */
+export interface PreparedWrite {
+  readonly kind: 'write';
+  readonly service: ServiceConfig;
+  readonly decisionId: string;
+  readonly write: WeightWrite;
+  /** Route 53 accepted the write: mark applied, record, tell. */
+  complete(changeIds: readonly string[]): Promise<EvaluationOutcome>;
+  /** Route 53 refused: record the failure; the intent stays for a later evaluation to complete. */
+  fail(error: unknown): Promise<void>;
+}
+
+export type PreparedEvaluation = { readonly kind: 'done'; readonly outcome: EvaluationOutcome } | PreparedWrite;
+
+/** Evaluates one service: observe → decide → apply → tell. */
 export async function evaluateService(rt: Runtime, service: ServiceConfig, request: EvaluationRequest): Promise<EvaluationOutcome> {
+  const prepared = await prepareEvaluation(rt, service, request);
+  if (prepared.kind === 'done') return prepared.outcome;
+  let changeIds: readonly string[];
+  try {
+    changeIds = (await rt.dns.writeWeights([prepared.write], changeComment(service, prepared.decisionId))).changeIds;
+  } catch (error) {
+    await prepared.fail(error);
+    throw error;
+  }
+  return prepared.complete(changeIds);
+}
+
+/** Observe, decide and, when weights are to change, record the intent; the write is the caller's. */
+export async function prepareEvaluation(rt: Runtime, service: ServiceConfig, request: EvaluationRequest): Promise<PreparedEvaluation> {
   const maxAttempts = rt.options?.maxAttempts ?? 3;
   const leaseMs = (rt.options?.intentLeaseSeconds ?? 90) * 1000;
   const record = recordSetOf(service);
@@ -90,7 +123,7 @@ export async function evaluateService(rt: Runtime, service: ServiceConfig, reque
           decisionId: stored.pending.decisionId,
           recordedAt: new Date(stored.pending.recordedAt).toISOString(),
         });
-        return { service: service.name, status: EvaluationStatuses.BUSY, attempts: attempt, changeIds: [], ...(repaired ? { repaired } : {}), gaps: [], tellFailures };
+        return done({ service: service.name, status: EvaluationStatuses.BUSY, attempts: attempt, changeIds: [], ...(repaired ? { repaired } : {}), gaps: [], tellFailures });
       }
       const completed = await completeAbandonedChange(rt, service, stored, stored.pending, now, request.trigger, tellFailures);
       if (completed) repaired = completed;
@@ -125,7 +158,7 @@ export async function evaluateService(rt: Runtime, service: ServiceConfig, reque
       const notice = noticeFor(service, decision, nextState, { trigger: request.trigger, decisionId, applied: false, changeIds: [], newBlocked });
       const events: ControllerEvent[] = newBlocked ? [shiftBlockedEvent(service, decision, decisionId, request.trigger)] : [];
       tellFailures.push(...(await tell(rt, service, now, [...driftNotices(service, newDrift, request.trigger), ...(notice ? [notice] : [])], [...driftEvents(service, newDrift, now, request.trigger), ...events])));
-      return { service: service.name, status: EvaluationStatuses.UNCHANGED, attempts: attempt, decision, decisionId, changeIds: [], ...(repaired ? { repaired } : {}), ...(newDrift ? { drift: newDrift } : {}), gaps: observed.gaps, tellFailures };
+      return done({ service: service.name, status: EvaluationStatuses.UNCHANGED, attempts: attempt, decision, decisionId, changeIds: [], ...(repaired ? { repaired } : {}), ...(newDrift ? { drift: newDrift } : {}), gaps: observed.gaps, tellFailures });
     }
 
     // 1. Record the intent.
@@ -143,38 +176,46 @@ export async function evaluateService(rt: Runtime, service: ServiceConfig, reque
     }
     await rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.INTENDED, []));
 
-    // 2. Route 53. If this throws, the intent stays: the next evaluation after the lease completes it.
-    let changeIds: readonly string[];
-    try {
-      changeIds = (await rt.dns.writeWeights([{ record, weights: to }], changeComment(service, decisionId))).changeIds;
-    } catch (error) {
-      rt.log.error('Route 53 write failed; the recorded intent will be completed by a later evaluation', { service: service.name, decisionId, error: (error as Error).message });
-      await rt.store
-        .putAudit({ ...decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.FAILED, []), detail: { error: (error as Error).message } })
-        .catch((auditError: unknown) => rt.log.error('could not record the failed write', { service: service.name, error: (auditError as Error).message }));
-      throw error;
-    }
-
-    // 3. Mark applied, record, tell.
-    try {
-      await rt.store.save(service.name, intentVersion, { ...base, pending: null, updatedAt: rt.clock.now() });
-    } catch (error) {
-      if (!(error instanceof StateVersionConflictError)) throw error;
-      // Only an evaluation that took our intent for abandoned can have written; it completed the
-      // same change. The lease is shorter than this evaluation took: worth a warning.
-      rt.log.warn('the change was completed by another evaluation first (intent lease too short?)', { service: service.name, decisionId });
-    }
-    await afterCommit(rt, service, tellFailures, () => rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.APPLIED, changeIds)));
-    if (newDrift) await afterCommit(rt, service, tellFailures, () => recordDrift(rt, service, newDrift, now, request.trigger));
-    const notice = noticeFor(service, decision, nextState, { trigger: request.trigger, decisionId, applied: true, changeIds, newBlocked });
-    const events: ControllerEvent[] = [trafficShiftedEvent(service, decision, decisionId, request.trigger, changeIds)];
-    if (newBlocked) events.push(shiftBlockedEvent(service, decision, decisionId, request.trigger));
-    tellFailures.push(...(await tell(rt, service, now, [...driftNotices(service, newDrift, request.trigger), ...(notice ? [notice] : [])], [...driftEvents(service, newDrift, now, request.trigger), ...events])));
-    return { service: service.name, status: EvaluationStatuses.APPLIED, attempts: attempt, decision, decisionId, changeIds, ...(repaired ? { repaired } : {}), ...(newDrift ? { drift: newDrift } : {}), gaps: observed.gaps, tellFailures };
+    // 2. Route 53 is the caller's; 3. then mark applied, record, tell.
+    const gaps = observed.gaps;
+    return {
+      kind: 'write',
+      service,
+      decisionId,
+      write: { record, weights: to },
+      fail: async (error) => {
+        // The intent stays: the next evaluation after the lease completes it.
+        rt.log.error('Route 53 write failed; the recorded intent will be completed by a later evaluation', { service: service.name, decisionId, error: (error as Error).message });
+        await rt.store
+          .putAudit({ ...decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.FAILED, []), detail: { error: (error as Error).message } })
+          .catch((auditError: unknown) => rt.log.error('could not record the failed write', { service: service.name, error: (auditError as Error).message }));
+      },
+      complete: async (changeIds) => {
+        try {
+          await rt.store.save(service.name, intentVersion, { ...base, pending: null, updatedAt: rt.clock.now() });
+        } catch (error) {
+          if (!(error instanceof StateVersionConflictError)) throw error;
+          // Only an evaluation that took our intent for abandoned can have written; it completed the
+          // same change. The lease is shorter than this evaluation took: worth a warning.
+          rt.log.warn('the change was completed by another evaluation first (intent lease too short?)', { service: service.name, decisionId });
+        }
+        await afterCommit(rt, service, tellFailures, () => rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.APPLIED, changeIds)));
+        if (newDrift) await afterCommit(rt, service, tellFailures, () => recordDrift(rt, service, newDrift, now, request.trigger));
+        const notice = noticeFor(service, decision, nextState, { trigger: request.trigger, decisionId, applied: true, changeIds, newBlocked });
+        const events: ControllerEvent[] = [trafficShiftedEvent(service, decision, decisionId, request.trigger, changeIds)];
+        if (newBlocked) events.push(shiftBlockedEvent(service, decision, decisionId, request.trigger));
+        tellFailures.push(...(await tell(rt, service, now, [...driftNotices(service, newDrift, request.trigger), ...(notice ? [notice] : [])], [...driftEvents(service, newDrift, now, request.trigger), ...events])));
+        return { service: service.name, status: EvaluationStatuses.APPLIED, attempts: attempt, decision, decisionId, changeIds, ...(repaired ? { repaired } : {}), ...(newDrift ? { drift: newDrift } : {}), gaps, tellFailures };
+      },
+    };
   }
 
   rt.log.info('other evaluations kept winning the race for this service; they have evaluated it', { service: service.name, attempts: maxAttempts });
-  return { service: service.name, status: EvaluationStatuses.SUPERSEDED, attempts: maxAttempts, changeIds: [], ...(repaired ? { repaired } : {}), gaps: observed?.gaps ?? [], tellFailures };
+  return done({ service: service.name, status: EvaluationStatuses.SUPERSEDED, attempts: maxAttempts, changeIds: [], ...(repaired ? { repaired } : {}), gaps: observed?.gaps ?? [], tellFailures });
+}
+
+function done(outcome: EvaluationOutcome): PreparedEvaluation {
+  return { kind: 'done', outcome };
 }
 
 /**

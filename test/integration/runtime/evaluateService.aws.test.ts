@@ -97,6 +97,54 @@ describe('evaluateService against dynalite with Route 53, CloudWatch, SNS and Ev
     expect(cloudwatch.commandCalls(DescribeAlarmsCommand)).toHaveLength(3);
   });
 
+  it('a tick writes every service of a hosted zone in one ChangeResourceRecordSets call', async () => {
+    const raw = structuredClone(rawConfig) as { services: Record<string, unknown>[] };
+    raw.services.push({ ...structuredClone(raw.services[0]!), name: 'chat-beta', dnsName: 'beta.chat.example.com' });
+    world = awsWorld(dynamo, await createTable(dynamo), testConfig(raw));
+    world.latencyMs = EU_SLOW;
+    let last;
+    for (let i = 0; i < 3; i += 1) {
+      last = await onTick(world.runtime());
+      world.clock.advance(MINUTE);
+    }
+    expect(last!.outcomes.map((o) => [o.service, o.status]).sort()).toEqual([
+      ['chat', 'applied'],
+      ['chat-beta', 'applied'],
+    ]);
+    const calls = route53.commandCalls(ChangeResourceRecordSetsCommand).map((c) => c.args[0].input);
+    expect(calls).toHaveLength(1);
+    const names = new Set(calls[0]!.ChangeBatch!.Changes!.map((c) => c.ResourceRecordSet!.Name));
+    expect(names).toEqual(new Set(['chat.example.com.', 'beta.chat.example.com.']));
+    const ids = Object.fromEntries(last!.outcomes.map((o) => [o.service, o.decisionId]));
+    expect(calls[0]!.ChangeBatch!.Comment).toMatch(new RegExp(`^steer53 decisions (chat:${ids.chat} chat-beta:${ids['chat-beta']}|chat-beta:${ids['chat-beta']} chat:${ids.chat})$`));
+    for (const service of ['chat', 'chat-beta']) {
+      expect((await world.store.listAudit(service))[0]).toMatchObject({ id: ids[service], status: 'applied', changeIds: ['/change/C1'] });
+    }
+  });
+
+  it('a failed zone write leaves every service of the zone with its intent recorded, and reports each', async () => {
+    const raw = structuredClone(rawConfig) as { services: Record<string, unknown>[] };
+    raw.services.push({ ...structuredClone(raw.services[0]!), name: 'chat-beta', dnsName: 'beta.chat.example.com' });
+    world = awsWorld(dynamo, await createTable(dynamo), testConfig(raw));
+    world.latencyMs = EU_SLOW;
+    await onTick(world.runtime());
+    world.clock.advance(MINUTE);
+    await onTick(world.runtime());
+    world.clock.advance(MINUTE);
+    world.failNextChange = Object.assign(new Error('User is not authorized'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    const tick = await onTick(world.runtime());
+    expect(tick.failures.map((f) => [f.service, f.error.name]).sort()).toEqual([
+      ['chat', 'AwsCallError'],
+      ['chat-beta', 'AwsCallError'],
+    ]);
+    for (const service of ['chat', 'chat-beta']) {
+      const stored = await world.store.load(service);
+      expect(stored.pending).not.toBeNull();
+      expect((await world.store.listAudit(service))[0]).toMatchObject({ id: stored.pending!.decisionId, status: 'failed' });
+    }
+    expect(world.records.every((r) => r.Weight === 100)).toBe(true);
+  });
+
   describe('faults', () => {
     it('retries Route 53 throttling with backoff and applies the change', async () => {
       await evaluate(EU_SLOW);
