@@ -176,7 +176,9 @@ export class TrafficController extends Construct {
 
     const buildDir = resolve(Stage.of(this)?.outdir ?? tmpdir(), 'steer53-build');
     const configFile = writeBundledConfig(buildDir, props.config);
-    const zodAlias = writeZodWithoutLocales(packageRoot, buildDir);
+    // A fixed place (not the assembly directory): its path ends up in the source maps, and the
+    // packages must not change with where the app is synthesized.
+    const zodAlias = writeZodWithoutLocales(packageRoot, join(packageRoot, 'node_modules', '.cache', 'steer53'));
     const sharedPolicy = new iam.Policy(this, 'ControllerPolicy', { statements: this.controllerStatements(stack.partition) });
     Validations.of(sharedPolicy).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

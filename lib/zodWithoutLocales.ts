@@ -13,7 +13,7 @@
  * If the installed zod no longer has the expected layout, no stand-in is made and the handlers
  * bundle the real package (bigger, never broken).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
 const localesExport = /^export \* as locales from "[^"]+";\s*$/m;
@@ -45,9 +45,19 @@ export function writeZodWithoutLocales(packageRoot: string, outDir: string): str
   const external = rewriteModule(classicExternal, { [coreIndex]: join(dir, 'core.mjs') });
   if (core === undefined || external === undefined) return undefined;
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'core.mjs'), core);
-  writeFileSync(join(dir, 'external.mjs'), external);
+  writeAtomically(join(dir, 'core.mjs'), core);
+  writeAtomically(join(dir, 'external.mjs'), external);
   // The same shape as zod's own index.js: named exports plus `z` and the default export.
-  writeFileSync(join(dir, 'index.mjs'), "import * as z from './external.mjs';\nexport * from './external.mjs';\nexport { z, z as default };\n");
+  writeAtomically(join(dir, 'index.mjs'), "import * as z from './external.mjs';\nexport * from './external.mjs';\nexport { z, z as default };\n");
   return join(dir, 'index.mjs');
+}
+
+let writes = 0;
+
+/** Several synths may run at once (tests, watch): a reader never sees a half-written file. */
+function writeAtomically(file: string, content: string): void {
+  if (existsSync(file) && readFileSync(file, 'utf8') === content) return;
+  const temporary = `${file}.${process.pid}.${++writes}.tmp`;
+  writeFileSync(temporary, content);
+  renameSync(temporary, file);
 }
