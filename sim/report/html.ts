@@ -7,7 +7,7 @@
  */
 import type { ScenarioResult } from '../run.js';
 import { formatFraction } from '../summary.js';
-import { CONTROLLER_NAMES, type ControllerName, type RunResult } from '../world.js';
+import { CONTROLLER_NAMES, type ControllerName, type EvaluationRecord, type RunResult } from '../world.js';
 import { bands, escapeHtml, linePath, n, plotHeight, timeAxis, xOf, type Frame } from './svg.js';
 
 const ENDPOINT_COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#9c755f', '#e15759'];
@@ -32,7 +32,15 @@ function incidentBands(result: ScenarioResult, frame: Frame): string {
       spans.push({ from: shape.start, to: shape.start + shape.ramp + shape.hold + shape.decay, cls: 'incident', title: `demand ×${shape.factor} (${source.name ?? 'surge'})` });
     }
   }
-  return bands(frame, spans);
+  // A solid strip along the top marks each span even where the chart below is opaque.
+  const strips = spans
+    .map((span) => {
+      const x0 = xOf(frame, Math.max(frame.t0, span.from));
+      const x1 = xOf(frame, Math.min(frame.t1, span.to));
+      return `<rect x="${n(x0)}" y="${frame.top}" width="${n(Math.max(1, x1 - x0))}" height="3" class="${span.cls}-strip"/>`;
+    })
+    .join('');
+  return bands(frame, spans) + strips;
 }
 
 function legend(frame: Frame, items: readonly { label: string; color: string; dash?: boolean }[]): string {
@@ -99,7 +107,7 @@ function weightsChart(result: ScenarioResult, run: RunResult): string {
   const yTicks = [0, 0.5, 1].map((v) => `<text x="${frame.left - 6}" y="${n(y(v) + 4)}" class="tick" text-anchor="end">${v * 100}%</text>`).join('');
   return svg(
     frame,
-    `${incidentBands(result, frame)}${areas}${lived}${timeAxis(frame)}${writes}${yTicks}<text x="40" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 40 ${frame.top + h / 2})">weight share</text>` +
+    `${timeAxis(frame)}${areas}${incidentBands(result, frame)}${lived}${writes}${yTicks}<text x="40" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 40 ${frame.top + h / 2})">weight share</text>` +
       legend(frame, [...ids.map((id, i) => ({ label: id, color: ENDPOINT_COLORS[i % ENDPOINT_COLORS.length]! })), { label: 'client traffic', color: '#24292f', dash: true }]),
   );
 }
@@ -125,8 +133,8 @@ function latencyChart(result: ScenarioResult, run: RunResult): string {
   });
   let lines = '';
   for (const { trip, clear } of thresholds.values()) {
-    lines += `<line x1="${frame.left}" x2="${frame.width - frame.right}" y1="${n(y(trip))}" y2="${n(y(trip))}" class="trip"/><text x="${frame.width - frame.right + 4}" y="${n(y(trip) + 4)}" class="tick trip-label">trip ${trip} ms</text>`;
-    lines += `<line x1="${frame.left}" x2="${frame.width - frame.right}" y1="${n(y(clear))}" y2="${n(y(clear))}" class="clear"/><text x="${frame.width - frame.right + 4}" y="${n(y(clear) + 4)}" class="tick clear-label">clear ${clear} ms</text>`;
+    lines += `<line x1="${frame.left}" x2="${frame.width - frame.right}" y1="${n(y(trip))}" y2="${n(y(trip))}" class="trip"/><text x="${frame.width - frame.right + 4}" y="${n(y(trip) - 2)}" class="tick trip-label">trip ${trip} ms</text>`;
+    lines += `<line x1="${frame.left}" x2="${frame.width - frame.right}" y1="${n(y(clear))}" y2="${n(y(clear))}" class="clear"/><text x="${frame.width - frame.right + 4}" y="${n(y(clear) + 11)}" class="tick clear-label">clear ${clear} ms</text>`;
   }
   let series = '';
   ids.forEach((id, r) => {
@@ -145,6 +153,19 @@ function latencyChart(result: ScenarioResult, run: RunResult): string {
   return svg(frame, `${incidentBands(result, frame)}${ticks}${timeAxis(frame)}${lines}${series}<text x="40" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 40 ${frame.top + h / 2})">p99 TTFT</text>${legend(frame, ids.map((id, i) => ({ label: id, color: ENDPOINT_COLORS[i % ENDPOINT_COLORS.length]! })).slice(0, 5))}`);
 }
 
+/** Consecutive evaluations with the same value, as time spans (one rectangle each: no seams). */
+function runsOf(evaluations: readonly EvaluationRecord[], valueOf: (e: EvaluationRecord) => string, end: number): { value: string; from: number; to: number }[] {
+  const spans: { value: string; from: number; to: number }[] = [];
+  for (let k = 0; k < evaluations.length; k++) {
+    const value = valueOf(evaluations[k]!);
+    const to = evaluations[k + 1]?.t ?? end;
+    const last = spans[spans.length - 1];
+    if (last && last.value === value) last.to = to;
+    else spans.push({ value, from: evaluations[k]!.t, to });
+  }
+  return spans;
+}
+
 /** Endpoint states (per controller evaluation) and incidents, as rows of bands. */
 function statesChart(result: ScenarioResult, run: RunResult): string {
   const { scenario } = result;
@@ -157,14 +178,10 @@ function statesChart(result: ScenarioResult, run: RunResult): string {
     const y0 = frame.top + r * (rowH + 4);
     out += `<text x="${frame.left - 6}" y="${y0 + 13}" class="tick" text-anchor="end">${escapeHtml(id)}</text>`;
     out += `<rect x="${frame.left}" y="${y0}" width="${n(frame.width - frame.left - frame.right)}" height="${rowH}" class="st-healthy"/>`;
-    const evaluations = run.evaluations;
-    for (let k = 0; k < evaluations.length; k++) {
-      const status = evaluations[k]!.statuses[r] ?? 'healthy';
-      if (status === 'healthy') continue;
-      const from = evaluations[k]!.t;
-      const to = evaluations[k + 1]?.t ?? scenario.spec.duration;
-      const x0 = xOf(frame, from);
-      out += `<rect x="${n(x0)}" y="${y0}" width="${n(Math.max(1, xOf(frame, to) - x0))}" height="${rowH}" class="${STATUS_CLASS[status] ?? 'st-other'}"><title>${escapeHtml(`${id} ${status} at ${Math.round(from / 60)}m${evaluations[k]!.mode && evaluations[k]!.mode !== 'normal' ? ` (${evaluations[k]!.mode})` : ''}`)}</title></rect>`;
+    for (const span of runsOf(run.evaluations, (e) => e.statuses[r] ?? 'healthy', scenario.spec.duration)) {
+      if (span.value === 'healthy') continue;
+      const x0 = xOf(frame, span.from);
+      out += `<rect x="${n(x0)}" y="${y0}" width="${n(Math.max(1, xOf(frame, span.to) - x0))}" height="${rowH}" class="${STATUS_CLASS[span.value] ?? 'st-other'}"><title>${escapeHtml(`${id} ${span.value} from ${Math.round(span.from / 60)}m to ${Math.round(span.to / 60)}m`)}</title></rect>`;
     }
     for (const incident of scenario.incidents.filter((i) => i.regions.includes(r))) {
       const x0 = xOf(frame, incident.start);
@@ -173,11 +190,10 @@ function statesChart(result: ScenarioResult, run: RunResult): string {
   });
   const fsY = frame.top + ids.length * (rowH + 4);
   out += `<text x="${frame.left - 6}" y="${fsY + 13}" class="tick" text-anchor="end">fail static</text>`;
-  const evaluations = run.evaluations;
-  for (let k = 0; k < evaluations.length; k++) {
-    if (evaluations[k]!.mode !== 'fail-static') continue;
-    const x0 = xOf(frame, evaluations[k]!.t);
-    out += `<rect x="${n(x0)}" y="${fsY}" width="${n(Math.max(1, xOf(frame, evaluations[k + 1]?.t ?? scenario.spec.duration) - x0))}" height="${rowH}" class="st-failstatic"/>`;
+  for (const span of runsOf(run.evaluations, (e) => e.mode ?? 'normal', scenario.spec.duration)) {
+    if (span.value !== 'fail-static') continue;
+    const x0 = xOf(frame, span.from);
+    out += `<rect x="${n(x0)}" y="${fsY}" width="${n(Math.max(1, xOf(frame, span.to) - x0))}" height="${rowH}" class="st-failstatic"><title>fail static from ${Math.round(span.from / 60)}m to ${Math.round(span.to / 60)}m</title></rect>`;
   }
   return svg(
     frame,
@@ -186,6 +202,7 @@ function statesChart(result: ScenarioResult, run: RunResult): string {
       { label: 'degraded', color: '#f2cc60' },
       { label: 'drained', color: '#ff8182' },
       { label: 'recovering', color: '#80ccff' },
+      { label: 'fail static', color: '#b392f0' },
       { label: 'incident', color: '#cf222e' },
     ])}`,
   );
@@ -213,7 +230,10 @@ function missChart(result: ScenarioResult): string {
   const top = peak > 0.5 ? 1 : peak > 0.2 ? 0.5 : peak > 0.05 ? 0.2 : peak > 0.01 ? 0.05 : 0.01;
   const y = (v: number) => frame.top + h * (1 - Math.min(v, top) / top);
   let series = '';
-  CONTROLLER_NAMES.forEach((name, c) => {
+  // steer53 last, so it is drawn on top.
+  const order = [...CONTROLLER_NAMES.filter((c) => c !== 'steer53'), 'steer53' as const];
+  order.forEach((name) => {
+    const c = CONTROLLER_NAMES.indexOf(name);
     const points = perMinute[c]!.map((v, m): [number, number] => [xOf(frame, (m + 0.5) * 60), y(v)]);
     series += `<path d="${linePath(points)}" stroke="${CONTROLLER_COLORS[name]}" class="series${name === 'steer53' ? ' bold' : ''}"><title>${name}</title></path>`;
   });
@@ -304,7 +324,7 @@ tr.me th,tr.me td,td.me{background:#ddf4ff}td.best{font-weight:700;color:#1a7f37
 .tab.active{border-color:#d0d7de;background:#fff;color:#24292f;font-weight:600;margin-bottom:-1px}
 svg{display:block;max-width:100%;height:auto}
 .grid{stroke:#eaeef2;stroke-width:1}.axis{stroke:#8c959f}.tick{font-size:11px;fill:#57606a}.legend{font-size:12px;fill:#24292f}.ylabel{font-size:11px;fill:#57606a;text-anchor:middle}
-.incident{fill:#cf222e;fill-opacity:.08}.incident-obs{fill:#8250df;fill-opacity:.08}
+.incident{fill:#cf222e;fill-opacity:.08}.incident-obs{fill:#8250df;fill-opacity:.08}.incident-strip{fill:#cf222e}.incident-obs-strip{fill:#8250df}
 .series{fill:none;stroke-width:1.4}.series.bold{stroke-width:2.4}
 .lived{fill:none;stroke:#24292f;stroke-width:1.2;stroke-dasharray:3 3;opacity:.75}
 .write{stroke:#24292f;stroke-width:1.5}
