@@ -1,18 +1,33 @@
 /**
- * Measures each Lambda handler's bundle as the infrastructure builds it: esbuild, platform node,
- * ESM, target node24, minified, AWS SDK v3 external (the nodejs24.x runtime provides it).
- * Prints raw and gzip sizes and the largest inputs, so a size regression has a name.
+ * Measures each Lambda handler's bundle: esbuild, platform node, ESM, target node24, minified,
+ * AWS SDK v3 external (the nodejs24.x runtime provides it). Two builds per handler:
+ *   - plain: exactly those flags;
+ *   - deployed: as the TrafficController construct bundles (lib/trafficController.ts): plus the
+ *     createRequire banner (CommonJS dependencies such as the X-Ray SDK call require() for Node
+ *     built-ins) and zod aliased to the copy without its translated locales (lib/zodWithoutLocales.ts).
+ * Prints minified and gzip sizes and the largest inputs, then loads each bundle and invokes it with
+ * a malformed event, which is answered without AWS: a bundle that cannot run in an ESM Lambda
+ * fails here rather than on its first real invocation.
  *
  *   npm run bundle:sizes
  */
 import { build } from 'esbuild';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 const handlers = ['alarm', 'schedule', 'deployment'];
-const outdir = mkdtempSync(join(tmpdir(), 'steer53-bundles-'));
+const banner = "import{createRequire as __steer53CreateRequire}from'node:module';const require=__steer53CreateRequire(import.meta.url);";
+// Inside node_modules, so the external AWS SDK resolves when the bundle is loaded (as in Lambda).
+const outdir = mkdtempSync(join(process.cwd(), 'node_modules', '.steer53-bundles-'));
+
+async function zodAlias(): Promise<string | undefined> {
+  const module = 'lib/zodWithoutLocales.ts';
+  if (!existsSync(module)) return undefined;
+  const { writeZodWithoutLocales } = (await import(pathToFileURL(join(process.cwd(), module)).href)) as { writeZodWithoutLocales: (root: string, out: string) => string | undefined };
+  return writeZodWithoutLocales(process.cwd(), outdir);
+}
 
 function packageOf(input: string): string {
   const at = input.lastIndexOf('node_modules/');
@@ -23,27 +38,51 @@ function packageOf(input: string): string {
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
+async function check(file: string, name: string): Promise<string> {
+  try {
+    const loaded = (await import(pathToFileURL(file).href)) as { handler: (event: unknown, context: unknown) => Promise<{ status?: string }> };
+    const answer = await loaded.handler({ steer53BundleCheck: true }, { functionName: `steer53-${name}`, awsRequestId: 'bundle-check', getRemainingTimeInMillis: () => 1000 });
+    return answer?.status === 'rejected' ? 'runs' : `UNEXPECTED ${JSON.stringify(answer)}`;
+  } catch (error) {
+    return `FAILS: ${(error as Error).message}`;
+  }
+}
+
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 try {
+  const alias = await zodAlias();
+  const variants = [
+    { label: 'plain', options: {} },
+    { label: 'deployed', options: { banner: { js: banner }, ...(alias ? { alias: { zod: alias } } : {}) } },
+  ];
+  console.log(`handler     build        minified        gzip   run check      largest inputs`);
   for (const name of handlers) {
-    const result = await build({
-      entryPoints: [`functions/handlers/${name}.ts`],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node24',
-      minify: true,
-      external: ['@aws-sdk/*'],
-      outfile: join(outdir, `${name}.mjs`),
-      metafile: true,
-      write: true,
-      logLevel: 'error',
-    });
-    const [, output] = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('.mjs'))!;
-    const code = readFileSync(join(outdir, `${name}.mjs`));
-    const byPackage = new Map<string, number>();
-    for (const [input, info] of Object.entries(output.inputs)) byPackage.set(packageOf(input), (byPackage.get(packageOf(input)) ?? 0) + info.bytesInOutput);
-    const top = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 6);
-    console.log(`${name.padEnd(11)} ${kb(output.bytes).padStart(10)} minified  ${kb(gzipSync(code).length).padStart(10)} gzip   largest: ${top.map(([p, b]) => `${p} ${kb(b)}`).join(', ')}`);
+    for (const variant of variants) {
+      const outfile = join(outdir, `${name}-${variant.label}.mjs`);
+      const result = await build({
+        entryPoints: [`functions/handlers/${name}.ts`],
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node24',
+        minify: true,
+        external: ['@aws-sdk/*'],
+        outfile,
+        metafile: true,
+        logLevel: 'error',
+        ...variant.options,
+      });
+      const [, output] = Object.entries(result.metafile.outputs).find(([file]) => file.endsWith('.mjs'))!;
+      const byPackage = new Map<string, number>();
+      for (const [input, info] of Object.entries(output.inputs)) byPackage.set(packageOf(input), (byPackage.get(packageOf(input)) ?? 0) + info.bytesInOutput);
+      const top = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 4);
+      const runs = await check(outfile, name);
+      if (variant.label === 'deployed' && runs !== 'runs') process.exitCode = 1;
+      console.log(
+        `${name.padEnd(11)} ${variant.label.padEnd(9)} ${kb(output.bytes).padStart(11)} ${kb(gzipSync(readFileSync(outfile)).length).padStart(11)}   ${runs.padEnd(12).slice(0, 60)}   ${top.map(([p, b]) => `${p} ${kb(b)}`).join(', ')}`,
+      );
+    }
   }
 } finally {
   rmSync(outdir, { recursive: true, force: true });

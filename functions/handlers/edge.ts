@@ -7,6 +7,7 @@ import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { weightsAfter } from '../app/weightRecords.js';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
@@ -27,23 +28,34 @@ export const MetricNames = {
   DRIFT_DETECTED: 'DriftDetected',
   REPAIRED_CHANGES: 'RepairedChanges',
   MALFORMED_EVENTS: 'MalformedEvents',
+  /** Gauge: the weight Route 53 holds for an endpoint after an evaluation (dimensions service, endpoint). */
+  WEIGHT: 'Weight',
 } as const;
 export type MetricName = (typeof MetricNames)[keyof typeof MetricNames];
 
-/** Counts per service (EMF metrics with a `service` dimension). */
+/** Counts (and gauges) per service: EMF metrics whose `service` dimension is the steer53 service. */
 export interface Counter {
   count(metric: MetricName, service: string, value?: number): void;
+  /** A gauge with an extra `endpoint` dimension. */
+  gauge?(metric: MetricName, service: string, endpoint: string, value: number): void;
 }
 
-/** One EMF document per service, so each service's counts carry its own dimension. */
+/**
+ * One EMF document per service (and endpoint), each from a single-metric Powertools Metrics whose
+ * service name is the steer53 service: Powertools puts the service name in the `service`
+ * dimension itself, so adding it again would clash.
+ */
 export class EmfCounter implements Counter {
-  readonly #metrics: Metrics;
-  constructor(metrics: Metrics) {
-    this.#metrics = metrics;
+  readonly #namespace: string;
+  constructor(namespace: string) {
+    this.#namespace = namespace;
   }
   count(metric: MetricName, service: string, value = 1): void {
-    const single = this.#metrics.singleMetric();
-    single.addDimension('service', service);
+    new Metrics({ namespace: this.#namespace, serviceName: service, singleMetric: true }).addMetric(metric, MetricUnit.Count, value);
+  }
+  gauge(metric: MetricName, service: string, endpoint: string, value: number): void {
+    const single = new Metrics({ namespace: this.#namespace, serviceName: service, singleMetric: true });
+    single.addDimension('endpoint', endpoint);
     single.addMetric(metric, MetricUnit.Count, value);
   }
 }
@@ -62,12 +74,11 @@ export function defaultDeps(): HandlerDeps {
   // defaults keep a function deployed without them recognisable.
   const serviceName = process.env.POWERTOOLS_SERVICE_NAME || 'steer53';
   const logger = new Logger({ serviceName });
-  const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || 'steer53', serviceName });
   const tracer = new Tracer({ serviceName });
   return {
     logger,
     tracer,
-    counter: new EmfCounter(metrics),
+    counter: new EmfCounter(process.env.POWERTOOLS_METRICS_NAMESPACE || 'steer53'),
     runtime: once(async () => createAwsRuntime(readEnvironment(process.env), { log: logger, tracer })),
   };
 }
@@ -107,6 +118,11 @@ export function reportEvaluation(deps: HandlerDeps, outcome: EvaluationOutcome):
   if (outcome.tellFailures.length > 0) deps.counter.count(MetricNames.NOTIFICATION_FAILURES, s, outcome.tellFailures.length);
   if (outcome.drift) deps.counter.count(MetricNames.DRIFT_DETECTED, s);
   if (outcome.repaired) deps.counter.count(MetricNames.REPAIRED_CHANGES, s);
+  // What Route 53 holds now, for the dashboard's weights graph.
+  if (d && deps.counter.gauge) {
+    const held = outcome.status === 'applied' ? weightsAfter(d.currentWeights, d.changes) : d.currentWeights;
+    for (const [endpoint, weight] of Object.entries(held)) deps.counter.gauge(MetricNames.WEIGHT, s, endpoint, weight);
+  }
 }
 
 /** Logs and counts failed evaluations. */

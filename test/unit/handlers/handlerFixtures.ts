@@ -13,6 +13,7 @@ export interface TestDeps {
   readonly deps: HandlerDeps;
   readonly logger: Logger;
   readonly counts: { metric: MetricName; service: string; value: number }[];
+  readonly gauges: { metric: MetricName; service: string; endpoint: string; value: number }[];
   readonly errorLog: ReturnType<typeof vi.spyOn>;
   readonly debugLog: ReturnType<typeof vi.spyOn>;
 }
@@ -20,10 +21,14 @@ export interface TestDeps {
 export function testDeps(runtime: () => Promise<Runtime>): TestDeps {
   const logger = new Logger({ serviceName: 'steer53', logLevel: 'SILENT' });
   const counts: TestDeps['counts'] = [];
-  const counter: Counter = { count: (metric, service, value = 1) => void counts.push({ metric, service, value }) };
+  const gauges: TestDeps['gauges'] = [];
+  const counter: Counter = {
+    count: (metric, service, value = 1) => void counts.push({ metric, service, value }),
+    gauge: (metric, service, endpoint, value) => void gauges.push({ metric, service, endpoint, value }),
+  };
   const errorLog = vi.spyOn(logger, 'error');
   const debugLog = vi.spyOn(logger, 'debug');
-  return { deps: { runtime, logger, counter }, logger, counts, errorLog, debugLog };
+  return { deps: { runtime, logger, counter }, logger, counts, gauges, errorLog, debugLog };
 }
 
 export const context = {

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { EmfCounter } from '../../../functions/handlers/edge.js';
 import { createAlarmHandler } from '../../../functions/handlers/alarm.js';
 import { createScheduleHandler } from '../../../functions/handlers/schedule.js';
 import { createDeploymentHandler } from '../../../functions/handlers/deployment.js';
@@ -33,8 +34,11 @@ describe('Handler: alarm', () => {
       await handler(alarmStateChangeEvent(), context);
       world.clock.advance(MINUTE);
     }
-    expect(world.dns.weightsOf({ hostedZoneId: 'Z0123456789EXAMPLE', dnsName: 'chat.example.com', recordType: 'A' })['eu-west-1']).toBe(0);
+    const held = world.dns.weightsOf({ hostedZoneId: 'Z0123456789EXAMPLE', dnsName: 'chat.example.com', recordType: 'A' });
+    expect(held['eu-west-1']).toBe(0);
     expect(t.counts).toContainEqual({ metric: 'WeightChanges', service: 'chat', value: 3 });
+    // The Weight gauge after the drain is what Route 53 holds.
+    expect(t.gauges.slice(-3)).toEqual(Object.entries(held).map(([endpoint, value]) => ({ metric: 'Weight', service: 'chat', endpoint, value })));
   });
 
   it.each([
@@ -65,6 +69,29 @@ describe('Handler: alarm', () => {
     const result = await createAlarmHandler(t.deps)(alarmStateChangeEvent(), context);
     expect(result).toMatchObject({ status: 'evaluated', failures: 1 });
     expect(t.errorLog).toHaveBeenCalledWith('evaluation failed', expect.objectContaining({ service: 'chat', errorName: 'RecordNotFoundError', retryable: false }));
+  });
+});
+
+describe('Class: EmfCounter', () => {
+  it('writes one EMF document per count with the steer53 service as the `service` dimension, and gauges per endpoint', () => {
+    const lines: string[] = [];
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      const counter = new EmfCounter('steer53');
+      counter.count('Decisions', 'chat', 2);
+      counter.gauge('Weight', 'chat', 'eu-west-1', 40);
+    } finally {
+      write.mockRestore();
+    }
+    const docs = lines.map((l) => JSON.parse(l) as Record<string, any>);
+    expect(docs).toHaveLength(2);
+    expect(docs[0]!._aws.CloudWatchMetrics).toEqual([{ Namespace: 'steer53', Dimensions: [['service']], Metrics: [{ Name: 'Decisions', Unit: 'Count' }] }]);
+    expect(docs[0]).toMatchObject({ service: 'chat', Decisions: 2 });
+    expect(docs[1]!._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', 'endpoint']]);
+    expect(docs[1]).toMatchObject({ service: 'chat', endpoint: 'eu-west-1', Weight: 40 });
   });
 });
 
