@@ -237,7 +237,20 @@ async function completeAbandonedChange(
     decisionId: pending.decisionId,
     recordedAt: new Date(pending.recordedAt).toISOString(),
   });
-  const { changeIds } = await rt.dns.writeWeights([{ record: pending.record, weights: pending.to }], changeComment(service, pending.decisionId));
+  // A change decided under an older config (a deploy since renamed the records or endpoints) is
+  // not completed: it would write records the policy no longer manages.
+  const record = recordSetOf(service);
+  const managed = new Set(service.endpoints.map((e) => e.setIdentifier));
+  const stale = ['hostedZoneId', 'dnsName', 'recordType'].some((k) => pending.record[k as keyof RecordSetRef] !== record[k as keyof RecordSetRef]) || Object.keys(pending.to).some((id) => !managed.has(id));
+  if (stale) return abandonChange(rt, service, stored, pending, now, trigger, tellFailures, 'the service config changed since it was decided');
+  let changeIds: readonly string[];
+  try {
+    changeIds = (await rt.dns.writeWeights([{ record: pending.record, weights: pending.to }], changeComment(service, pending.decisionId))).changeIds;
+  } catch (error) {
+    // The records are gone: completing can never succeed, and retrying it would block the service.
+    if (error instanceof RecordNotFoundError) return abandonChange(rt, service, stored, pending, now, trigger, tellFailures, error.message);
+    throw error;
+  }
   try {
     await rt.store.save(service.name, stored.version, {
       state: stored.state!,
@@ -260,6 +273,42 @@ async function completeAbandonedChange(
   const notice = noticeFor(service, decision, stored.state, { trigger: `${pending.trigger} (completed by ${trigger})`, decisionId: pending.decisionId, applied: true, changeIds, newBlocked: false });
   tellFailures.push(...(await tell(rt, service, now, notice ? [notice] : [], [trafficShiftedEvent(service, decision, pending.decisionId, pending.trigger, changeIds)])));
   return { decisionId: pending.decisionId, changeIds };
+}
+
+/**
+ * Drops a recorded change that cannot be completed. The state keeps the engine's view, but its
+ * applied weights go back to what was last really written, so Route 53 is not mistaken for drift.
+ */
+async function abandonChange(
+  rt: Runtime,
+  service: ServiceConfig,
+  stored: StoredServiceState,
+  pending: PendingChange,
+  now: EpochMs,
+  trigger: string,
+  tellFailures: TellFailure[],
+  why: string,
+): Promise<EvaluationOutcome['repaired']> {
+  rt.log.error('dropping a recorded change that cannot be completed', { service: service.name, decisionId: pending.decisionId, why });
+  try {
+    await rt.store.save(service.name, stored.version, {
+      state: { ...stored.state!, appliedWeights: pending.from },
+      pending: null,
+      driftSignature: stored.driftSignature,
+      blockedSignature: stored.blockedSignature,
+      updatedAt: now,
+    });
+  } catch (error) {
+    if (error instanceof StateVersionConflictError) return undefined;
+    throw error;
+  }
+  await afterCommit(rt, service, tellFailures, () =>
+    rt.store.putAudit({
+      ...decisionAudit(service, pending.decisionId, pending.decision, pending.trigger, AuditStatuses.FAILED, []),
+      detail: { abandonedAt: now, abandonedBy: trigger, why },
+    }),
+  );
+  return undefined;
 }
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluateService, type EvaluationOutcome } from '../../../functions/app/evaluateService.js';
 import { StateVersionConflictError } from '../../../functions/ports/errors.js';
 import type { StateStore } from '../../../functions/ports/stateStore.js';
-import { judgedStart, memoryWorld, MINUTE, type MemoryWorld } from './runtimeFixtures.js';
+import { judgedStart, memoryWorld, MINUTE, rawConfig, testConfig, type MemoryWorld } from './runtimeFixtures.js';
 
 const HEALTHY = { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 };
 const EU_SLOW = { 'us-east-1': 900, 'eu-west-1': 2600, 'ap-northeast-1': 900 };
@@ -194,6 +194,27 @@ describe('Function: evaluateService', () => {
       expect(outcome.repaired?.changeIds).toEqual([]);
       expect(world.dns.changeLog.filter((c) => c.comment.endsWith(outcome.repaired!.decisionId))).toHaveLength(1);
       expect((await world.store.load('chat')).pending).toBeNull();
+    });
+
+    it('is dropped, not completed, when the config changed since (it would write records no longer managed)', async () => {
+      const world = memoryWorld();
+      await crashMidApply(world);
+      const pending = (await world.store.load('chat')).pending!;
+      expect(Object.keys(pending.to)).toContain('ap-northeast-1');
+      const raw = structuredClone(rawConfig) as any;
+      raw.services[0].endpoints = raw.services[0].endpoints.filter((e: { setIdentifier: string }) => e.setIdentifier !== 'ap-northeast-1');
+      const narrower = testConfig(raw);
+      world.clock.advance(2 * MINUTE);
+      world.feed(judgedStart(world.clock.now()), HEALTHY);
+      const outcome = await evaluateService({ ...world.runtime(), config: narrower }, narrower.services[0]!, { trigger: 'schedule' });
+      expect(outcome.repaired).toBeUndefined();
+      expect(world.dns.changeLog.some((c) => c.comment.endsWith(pending.decisionId))).toBe(false);
+      expect((await world.store.load('chat')).pending).toBeNull();
+      const entry = (await world.store.listAudit('chat', { limit: 100 })).find((e) => e.id === pending.decisionId)!;
+      expect(entry).toMatchObject({ status: 'failed', detail: { why: 'the service config changed since it was decided' } });
+      expect(world.log.lines.some((l) => l.level === 'error' && l.message === 'dropping a recorded change that cannot be completed')).toBe(true);
+      // Route 53 was never written, so what it holds is not drift.
+      expect(outcome.drift).toBeUndefined();
     });
   });
 
