@@ -139,6 +139,12 @@ export const policySchema = z
       .prefault({}),
     /** Weight changes smaller than this (on every record) are not written. @default 3 */
     deadbandWeight: z.number().int().min(0).max(255).default(3),
+    /**
+     * A rebalance no endpoint's state asked for — demand moved the capacity limits — is written
+     * only when it moves at least this share of the traffic, so noisy demand cannot wiggle the
+     * weights. @default 0.05
+     */
+    rebalanceMinShare: z.number().min(0).max(1).default(0.05),
     changeBudget: z
       .strictObject({
         /** Non-emergency weight changes per service per rolling hour; emergency drains are counted, not blocked. @default 12 */

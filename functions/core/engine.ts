@@ -14,7 +14,7 @@
  *      notifications.
  */
 import type { Policy, ServiceConfig } from './config.js';
-import { historyLength, initialEndpointState, recordVerdict, stepEndpoint, trafficFactor } from './hysteresis.js';
+import { initialEndpointState, stepEndpoint, trafficFactor } from './hysteresis.js';
 import type {
   DecideInput,
   DecideOutput,
@@ -95,45 +95,46 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   const bad = considered.filter((id) => verdicts[id]!.verdict === 'breach' || verdicts[id]!.verdict === 'unknown');
   const failStatic = considered.length > 0 && bad.length / considered.length > policy.safety.failStaticFraction;
   const endpoints: Record<string, EndpointState> = {};
+  // Under fail static the evidence is suspect, so nothing sheds on it; but an endpoint whose own
+  // signals say it has recovered may still come back, toward baseline. (Holding a drained region
+  // out while the others run hot would keep the very overload that made them look bad.)
+  let restoredUnderFailStatic = false;
   if (failStatic) {
-    // Keep the evidence, move no state: when the fault clears, M-of-N still sees what happened.
-    for (const id of ids) {
-      const state = priorEndpoints[id]!;
-      const v = verdicts[id]!;
-      endpoints[id] = fresh
-        ? { ...state, history: recordVerdict(state.history, { periodStart: observations.periodStart, verdict: v.failing ? 'fail' : v.verdict }, historyLength(policy)) }
-        : state;
-    }
     const message = `${bad.length} of ${considered.length} serving endpoints look bad or unknown (${bad.join(', ')}): more likely the observations than every region; ${policy.safety.failStaticAction === 'hold' ? 'holding weights' : 'returning to baseline'}`;
     reasons.push({ code: 'FAIL_STATIC', message });
     if (previous.failStaticSince === null) notifications.push({ severity: 'critical', reason: 'FAIL_STATIC', summary: `${service.dnsName}: fail static — ${message}` });
-  } else {
-    if (previous.failStaticSince !== null) {
-      const message = `fail static ended after ${Math.round((now - previous.failStaticSince) / 60000)} min: observations look normal again`;
-      reasons.push({ code: 'FAIL_STATIC_ENDED', message });
-      notifications.push({ severity: 'info', reason: 'FAIL_STATIC_ENDED', summary: `${service.dnsName}: ${message}` });
+  } else if (previous.failStaticSince !== null) {
+    const message = `fail static ended after ${Math.round((now - previous.failStaticSince) / 60000)} min: observations look normal again`;
+    reasons.push({ code: 'FAIL_STATIC_ENDED', message });
+    notifications.push({ severity: 'info', reason: 'FAIL_STATIC_ENDED', summary: `${service.dnsName}: ${message}` });
+  }
+  for (const id of ids) {
+    const prior = priorEndpoints[id]!;
+    const result = stepEndpoint({ endpoint: id, state: prior, verdict: verdicts[id]!, periodStart: observations.periodStart, fresh, now, policy });
+    if (failStatic && !(trafficFactor(result.state, policy) > trafficFactor(prior, policy) + 1e-9)) {
+      // Keep the evidence, move no state: when the fault clears, M-of-N still sees what happened.
+      endpoints[id] = { ...prior, history: result.state.history, consecutiveClears: result.state.consecutiveClears };
+      continue;
     }
-    for (const id of ids) {
-      const result = stepEndpoint({ endpoint: id, state: priorEndpoints[id]!, verdict: verdicts[id]!, periodStart: observations.periodStart, fresh, now, policy });
-      endpoints[id] = result.state;
-      reasons.push(...result.holds);
-      if (result.transition) {
-        transitions.push({ endpoint: id, ...result.transition });
-        reasons.push({ code: result.transition.reason, message: result.transition.message, endpoint: id });
-        notifications.push({
-          severity: result.transition.to === 'drained' ? 'critical' : result.transition.to === 'healthy' || result.transition.to === 'recovering' ? 'info' : 'warning',
-          reason: result.transition.reason,
-          summary: `${service.dnsName}: ${result.transition.message}`,
-        });
-      }
-      if (!result.transition && result.holds.length === 0 && verdicts[id]!.verdict === 'unknown' && endpoints[id]!.status === 'healthy') {
-        reasons.push({ code: 'UNKNOWN_HOLD', endpoint: id, message: `${id}: no usable data (${unknownSignals(verdicts[id]!)}); holding its state` });
-      }
+    if (failStatic) restoredUnderFailStatic = true;
+    endpoints[id] = result.state;
+    reasons.push(...result.holds);
+    if (result.transition) {
+      transitions.push({ endpoint: id, ...result.transition });
+      reasons.push({ code: result.transition.reason, message: result.transition.message, endpoint: id });
+      notifications.push({
+        severity: result.transition.to === 'drained' ? 'critical' : result.transition.to === 'healthy' || result.transition.to === 'recovering' ? 'info' : 'warning',
+        reason: result.transition.reason,
+        summary: `${service.dnsName}: ${result.transition.message}`,
+      });
+    }
+    if (!result.transition && result.holds.length === 0 && verdicts[id]!.verdict === 'unknown' && endpoints[id]!.status === 'healthy') {
+      reasons.push({ code: 'UNKNOWN_HOLD', endpoint: id, message: `${id}: no usable data (${unknownSignals(verdicts[id]!)}); holding its state` });
     }
   }
 
   // 4. Plan.
-  const demand = demandOf(service, input);
+  const demand = demandOf(service, input, current);
   const plan: PlanEndpoint[] = service.endpoints.map((config) => {
     const id = config.setIdentifier;
     const state = endpoints[id]!;
@@ -168,7 +169,9 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
 
   // 5. Guards, most authoritative first.
   let mode: DecisionMode = 'normal';
-  const emergency = ids.some((id) => endpoints[id]!.status === 'drained' && verdicts[id]!.failing && current[id]! > 0);
+  // An emergency is the drain of an endpoint found failing in this evaluation: not budgeted, not bounded.
+  const emergency = transitions.some((t) => t.to === 'drained' && endpoints[t.endpoint]!.failed === true && target[t.endpoint]! < current[t.endpoint]!);
+  const stateMoved = ids.some((id) => trafficFactor(endpoints[id]!, policy) !== trafficFactor(priorEndpoints[id]!, policy) || endpoints[id]!.status !== priorEndpoints[id]!.status);
   if (overrides.pin !== undefined) {
     mode = 'pinned';
     const pinned = overrides.pin.weights;
@@ -182,7 +185,12 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
     target = { ...current };
   } else if (failStatic) {
     mode = 'fail-static';
-    target = policy.safety.failStaticAction === 'baseline' ? boundStep(current, baselineWeights(service), ids, total, policy, blocked) : { ...current };
+    target =
+      policy.safety.failStaticAction === 'baseline'
+        ? boundStep(current, baselineWeights(service), ids, total, policy, blocked)
+        : restoredUnderFailStatic
+          ? boundStep(current, target, ids, total, policy, blocked)
+          : { ...current };
   } else if (ids.every((id) => verdicts[id]!.verdict === 'unknown') && Object.keys(overrides.drains ?? {}).length === 0) {
     // Nothing is known this period: carry on with nothing, not even a move decided earlier.
     if (!sameWeights(target, current, ids)) blocked.push({ code: 'UNKNOWN_HOLD', message: 'no endpoint has usable data this period; holding weights' });
@@ -198,6 +206,12 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   }
 
   let changes = changesBetween(current, target, ids);
+  const overridesChanged = JSON.stringify(overrides) !== JSON.stringify(previous.overrides);
+  if (changes.length > 0 && mode === 'normal' && !emergency && !stateMoved && !overridesChanged && shareMoved(current, target, ids) < policy.rebalanceMinShare) {
+    reasons.push({ code: 'DEADBAND', message: `rebalance to ${formatWeights(target, ids)} moves under ${Math.round(policy.rebalanceMinShare * 100)}% of the traffic and no endpoint changed state; not written` });
+    target = { ...current };
+    changes = [];
+  }
   if (changes.length > 0 && mode === 'normal' && !emergency) {
     const crossesZero = changes.some((c) => c.from === 0 || c.to === 0);
     if (!crossesZero && changes.every((c) => Math.abs(c.to - c.from) < policy.deadbandWeight)) {
@@ -252,15 +266,23 @@ function currentWeightsOf(service: ServiceConfig, input: DecideInput, state: Ser
   return out;
 }
 
-/** Total requests per second the service serves, when every serving endpoint reports its load. */
-function demandOf(service: ServiceConfig, input: DecideInput): number | null {
+/**
+ * Requests per second the whole service receives, from the endpoints that report their load,
+ * scaled up by the share of traffic they carry (a region that is down often reports nothing).
+ * Unknown when the reporting endpoints carry less than half of the traffic.
+ */
+function demandOf(service: ServiceConfig, input: DecideInput, current: Weights): number | null {
+  const ids = service.endpoints.map((e) => e.setIdentifier);
+  const shares = sharesOf(current, ids);
   let sum = 0;
-  for (const e of service.endpoints) {
-    const rate = input.observations.endpoints[e.setIdentifier]?.requestRate;
-    if (rate === undefined || rate === null || !Number.isFinite(rate) || rate < 0) return null;
+  let covered = 0;
+  for (const id of ids) {
+    const rate = input.observations.endpoints[id]?.requestRate;
+    if (rate === undefined || rate === null || !Number.isFinite(rate) || rate < 0) continue;
     sum += rate;
+    covered += shares[id]!;
   }
-  return sum > 0 ? sum : null;
+  return covered >= 0.5 && sum > 0 ? sum / covered : null;
 }
 
 /** Moves at most `maxShiftPerEvaluation` of the traffic toward the target in one evaluation. */

@@ -4,7 +4,7 @@
  * wherever the data cannot be trusted: missing, too few samples for the percentile to mean
  * anything, or an alarm with insufficient data. Missing data never counts as healthy.
  */
-import { defaultMinSamples, type Signal } from './config.js';
+import { defaultMinSamples, percentileOf, type Signal } from './config.js';
 import type { AlarmObservation, EndpointObservations, EndpointVerdict, SignalObservation, SignalVerdict, UnknownCause, Verdict } from './types.js';
 
 type Observation = SignalObservation | AlarmObservation | undefined;
@@ -65,11 +65,16 @@ export function evaluateSignal(signal: Signal, observation: Observation): Signal
   };
 }
 
+/** A percentile with too few requests, or none at all (CloudWatch publishes no datapoint then). */
+function needsTraffic(v: SignalVerdict): boolean {
+  return v.unknownCause === 'low-sample' || (v.unknownCause === 'missing' && v.statistic !== null && percentileOf(v.statistic) !== undefined);
+}
+
 /**
  * An endpoint's verdict from its signals' verdicts, worst first: any breach is a breach; else
  * any signal between its thresholds holds; else missing data is unknown. A drained endpoint
- * serves (almost) no requests, so its percentiles are low-sample by design: for it alone,
- * low-sample signals are set aside when another signal (GPU, errors) is clear, which lets it
+ * serves (almost) no requests, so its percentiles are low-sample or missing by design: for it
+ * alone, such signals are set aside when another signal (GPU, errors) is clear, which lets it
  * start a recovery whose first small step then produces real evidence.
  */
 export function evaluateEndpoint(
@@ -91,7 +96,7 @@ export function evaluateEndpoint(
       if (v.excess > excess) excess = v.excess;
     } else if (v.verdict === 'hold') hold = true;
     else if (v.verdict === 'clear') clear = true;
-    else if (v.unknownCause !== 'low-sample' || !options.drained) missing = true;
+    else if (!(options.drained && needsTraffic(v))) missing = true;
   }
   const verdict: Verdict = breach ? 'breach' : hold ? 'hold' : missing || !clear ? 'unknown' : 'clear';
   return { verdict, failing, excess, signals: verdicts };

@@ -61,23 +61,21 @@ export function planWeights(endpoints: readonly PlanEndpoint[], demandRps: numbe
   }
 
   if (remaining > 1e-9) {
-    // Nobody has room: shed less from slow-but-serving endpoints rather than overload the healthy
-    // ones. A failing endpoint is not given traffic back: errors are worse than queueing.
+    // Nobody has room. Overloading the healthy endpoints would turn one incident into two (past
+    // its knee an LLM server's queue grows without bound), so give the traffic back: first to
+    // slow-but-serving endpoints (shed less), and only then, as a last resort, to failing ones —
+    // a bounded share of errors is better than every region timing out.
     // Chosen by state alone, never by this period's verdict, so a noisy signal cannot move weights.
-    const degraded = endpoints.filter((e) => (e.state.status === 'degraded' || e.state.status === 'drained') && !e.failing && !e.maintenance);
-    const room = degraded.reduce((sum, e) => sum + (e.config.baselineWeight - weights[e.config.setIdentifier]!), 0);
-    if (room > 1e-9) {
-      const giveBack = Math.min(room, remaining);
-      for (const e of degraded) {
-        const id = e.config.setIdentifier;
-        weights[id] = weights[id]! + (giveBack * (e.config.baselineWeight - weights[id]!)) / room;
-      }
-      remaining -= giveBack;
-      blocked.push({
-        code: 'CAPACITY_LIMITED',
-        message: `shedding less from ${degraded.map((e) => e.config.setIdentifier).join(', ')}: the other endpoints have no warm headroom for it`,
-      });
-    }
+    const slow = endpoints.filter((e) => (e.state.status === 'degraded' || e.state.status === 'drained') && !e.failing && !e.maintenance);
+    remaining = giveBack(slow, remaining, weights, (names) => `shedding less from ${names}: the other endpoints have no warm headroom for it`, blocked);
+    const failing = endpoints.filter((e) => e.failing && !e.maintenance);
+    remaining = giveBack(
+      failing,
+      remaining,
+      weights,
+      (names) => `keeping some traffic on failing ${names}: the other endpoints have no warm headroom for it`,
+      blocked,
+    );
     if (remaining > 1e-9) {
       const receivers = endpoints.filter((e) => e.receiver && weights[e.config.setIdentifier]! > 0);
       blocked.push({
@@ -92,6 +90,19 @@ export function planWeights(endpoints: readonly PlanEndpoint[], demandRps: numbe
 
   keepMinimumServing(endpoints, weights, total, policy, blocked);
   return { weights, blocked };
+}
+
+/** Returns up to `amount` of weight to endpoints below their baseline, in proportion to what they gave up. */
+function giveBack(candidates: readonly PlanEndpoint[], amount: number, weights: Weights, say: (names: string) => string, blocked: Reason[]): number {
+  const room = candidates.reduce((sum, e) => sum + Math.max(0, e.config.baselineWeight - weights[e.config.setIdentifier]!), 0);
+  if (amount <= 1e-9 || room <= 1e-9) return amount;
+  const given = Math.min(room, amount);
+  for (const e of candidates) {
+    const id = e.config.setIdentifier;
+    weights[id] = weights[id]! + (given * Math.max(0, e.config.baselineWeight - weights[id]!)) / room;
+  }
+  blocked.push({ code: 'CAPACITY_LIMITED', message: say(candidates.filter((e) => e.config.baselineWeight > weights[e.config.setIdentifier]! - 1e-9).map((e) => e.config.setIdentifier).join(', ')) });
+  return amount - given;
 }
 
 function fill(tier: readonly PlanEndpoint[], amount: number, total: number, demandRps: number | null, weights: Weights): number {

@@ -124,6 +124,7 @@ describe('parseConfig: defaults and normalisation', () => {
       recovery: { steps: [0.1, 0.25, 0.5, 1], holdSeconds: 300 },
       safety: { minHealthyEndpoints: 1, maxShiftPerEvaluation: 0.5, failStaticFraction: 0.5, failStaticAction: 'hold' },
       deadbandWeight: 3,
+      rebalanceMinShare: 0.05,
       changeBudget: { maxChangesPerHour: 12 },
     });
   });

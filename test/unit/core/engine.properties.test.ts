@@ -195,10 +195,15 @@ describe('engine invariants (property-based)', () => {
     );
   });
 
-  it('holds every weight while failing static', () => {
+  it('while failing static, sheds nothing: weights move only when an endpoint recovers toward baseline', () => {
     fc.assert(
       fc.property(serviceArb, ticksArb, (service, ticks) => {
-        for (const { decision } of run(service, ticks)) if (decision.mode === 'fail-static') expect(decision.changes).toEqual([]);
+        for (const { decision, before, after } of run(service, ticks)) {
+          if (decision.mode !== 'fail-static' || !before) continue;
+          for (const t of decision.transitions) expect(['recovering', 'healthy']).toContain(t.to);
+          for (const [id, next] of Object.entries(after.endpoints)) expect(next.shed).toBeLessThanOrEqual(before.endpoints[id]?.shed ?? 0);
+          if (decision.changes.length > 0) expect(decision.reasons.some((r) => r.code === 'RECOVERY_STEP' || r.code === 'CLEARS_TO_RECOVER' || r.code === 'RECOVERY_COMPLETE')).toBe(true);
+        }
       }),
       { numRuns: 500 },
     );

@@ -173,11 +173,12 @@ describe('decide: where shed traffic goes', () => {
     expect(steps[2]!.decision.blocked).toEqual([expect.objectContaining({ code: 'CAPACITY_LIMITED', message: expect.stringContaining('shedding less from a') })]);
   });
 
-  it('still drains a failing endpoint when the others lack headroom, and says they will run hot', () => {
+  it('keeps some traffic on a failing endpoint rather than push the others past their headroom, and says so', () => {
     const service = makeService({ n: 2, endpoints: [{}, { capacity: { maxShare: 0.6 } }] });
     const steps = runMinutes(service, 3, incident(service, 'fail', 0));
-    expect(steps[1]!.weights).toEqual({ a: 0, b: 200 });
-    expect(steps[1]!.decision.blocked).toEqual([expect.objectContaining({ code: 'CAPACITY_LIMITED', message: expect.stringContaining('b will run past warm capacity') })]);
+    expect(steps[1]!.weights).toEqual({ a: 80, b: 120 });
+    expect(steps[1]!.decision.emergency).toBe(true);
+    expect(steps[1]!.decision.blocked).toEqual([expect.objectContaining({ code: 'CAPACITY_LIMITED', message: expect.stringContaining('keeping some traffic on failing a') })]);
   });
 
   it('keeps minHealthyEndpoints serving even when their signals say drain', () => {

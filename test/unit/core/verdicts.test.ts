@@ -61,6 +61,8 @@ describe('evaluateEndpoint', () => {
     ['a slow low-sample p99 keeps a serving endpoint unknown', { p99: { value: 2600, sampleCount: 10 }, errors: { value: 0 } }, {}, 'unknown', false],
     ['a drained endpoint with no requests recovers on its other signals', { p99: { value: 2600, sampleCount: 0 }, errors: { value: 0 } }, { drained: true }, 'clear', false],
     ['a drained endpoint with only low-sample signals is unknown', { p99: { value: 2600, sampleCount: 0 } }, { drained: true }, 'unknown', false],
+    ['a drained endpoint with no requests has no p99 datapoint at all, and recovers on its other signals', { errors: { value: 0 } }, { drained: true }, 'clear', false],
+    ['a drained endpoint missing a non-percentile signal stays unknown', { p99: { value: 900, sampleCount: 5000 } }, { drained: true }, 'unknown', false],
     ['clear when every signal is clear', { p99: { value: 900, sampleCount: 5000 }, errors: { value: 0 } }, {}, 'clear', false],
   ] as const)('%s', (_name, obs, options, verdict, failing) => {
     const result = evaluateEndpoint(signals, { signals: obs }, options);

@@ -45,12 +45,22 @@ describe('planWeights', () => {
     expect(plan.blocked).toEqual([]);
   });
 
-  it('says when nobody at all can take the shed traffic', () => {
-    const plan = planWeights([endpoint(0, 'drained', { failing: true }), endpoint(1, 'drained', { failing: true }), endpoint(2, 'drained', { failing: true }), endpoint(3, 'degraded', { factor: 0.5 })], null, policy);
+  it('gives shed traffic back, slow endpoints first and failing ones last, when nobody can take it', () => {
+    const plan = planWeights([endpoint(0, 'drained', { failing: true }), endpoint(1, 'healthy', { maxShare: 0.3 }), endpoint(2, 'healthy', { maxShare: 0.3 }), endpoint(3, 'degraded', { factor: 0.5 })], null, policy);
+    // Total 400: b and c take 20 each (to 120 = 30%); d gets its 50 back; a keeps the other 110.
+    expect(plan.weights.b).toBeCloseTo(120);
+    expect(plan.weights.c).toBeCloseTo(120);
+    expect(plan.weights.d).toBeCloseTo(100);
+    expect(plan.weights.a).toBeCloseTo(60);
     expect(plan.blocked.map((b) => b.message)).toEqual([
       'shedding less from d: the other endpoints have no warm headroom for it',
-      'no endpoint can take the 75% of the traffic being shed',
+      'keeping some traffic on failing a: the other endpoints have no warm headroom for it',
     ]);
+  });
+
+  it('says when nobody at all can take the shed traffic', () => {
+    const plan = planWeights([endpoint(0, 'drained', { maintenance: true }), endpoint(1, 'healthy', { maxShare: 0.3 })], null, policy);
+    expect(plan.blocked.map((b) => b.message)).toEqual(['b will run past warm capacity: no endpoint has headroom for 50% of the traffic']);
   });
 
   it('keeps the least bad endpoints serving first: slow before failing, operator-drained last', () => {
