@@ -81,6 +81,15 @@ export class CloudWatchSim {
     return { value: value.value / binding.signal.scale, sampleCount: value.samples, periodStart: startMs + first * 60_000 };
   }
 
+  /**
+   * A signal's datapoint for the period of minutes first..last as CloudWatch would store it: the
+   * raw value (in the metric's own unit) and its sample count; undefined when missing.
+   */
+  periodDatapoint(binding: SignalBinding, r: number, first: number, last: number): { value: number; sampleCount: number } | undefined {
+    const value = this.valueOver(binding, r, first, last);
+    return value === null ? undefined : { value: value.value / binding.signal.scale, sampleCount: value.samples };
+  }
+
   /** The display value of a signal over minutes first..last (sample-weighted), null when missing. */
   private valueOver(binding: SignalBinding, r: number, first: number, last: number): { value: number; samples: number } | null {
     let weighted = 0;

@@ -4,13 +4,13 @@
  */
 import { naiveThresholdController, route53HealthCheckController, staticController } from './controllers/baselines.js';
 import { oracleController } from './controllers/oracle.js';
-import { steer53Controller } from './controllers/steer53.js';
+import { steer53RuntimeController } from './controllers/steer53Runtime.js';
 import { benefitCaptured, metricsOf, type ControllerMetrics } from './metrics.js';
 import type { Scenario } from './scenario.js';
 import { CONTROLLER_NAMES, WorldTruth, runWorld, type ControllerFactory, type ControllerName, type RunResult } from './world.js';
 
 export const CONTROLLERS: Readonly<Record<ControllerName, ControllerFactory>> = {
-  steer53: steer53Controller,
+  steer53: steer53RuntimeController,
   static: staticController,
   'route53-health-check': route53HealthCheckController,
   'naive-threshold': naiveThresholdController,

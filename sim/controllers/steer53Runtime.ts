@@ -1,0 +1,128 @@
+/**
+ * steer53 as it runs in AWS, minus AWS: the `evaluateService` use case (observe → decide →
+ * apply → tell, with the intent protocol, drift detection, audit and notices) over the in-memory
+ * ports. The simulator's CloudWatch feeds the in-memory metrics source period by period (what
+ * never arrived is never fed), alarm states are set as CloudWatch evaluates them, the in-memory
+ * Route 53 holds the weights, and every write the use case makes is published to the clients'
+ * DNS after propagation. This is the default `steer53` controller.
+ */
+import type { Config } from '../../functions/core/config.js';
+import type { Weights } from '../../functions/core/types.js';
+import { evaluateService, recordSetOf } from '../../functions/app/evaluateService.js';
+import type { Runtime } from '../../functions/app/runtime.js';
+import { CollectingEventPublisher, InMemoryDnsWeights, InMemoryMetrics, InMemoryStateStore, ManualClock } from '../../functions/adapters/memory/index.js';
+import { silentLog } from '../../functions/ports/log.js';
+import type { Notice, Notifier } from '../../functions/ports/notifier.js';
+import { DEFAULT_ALARM } from '../cloudwatch.js';
+import type { Controller, ControllerContext, EvaluationRecord } from '../world.js';
+import { hasReadableData } from './observe.js';
+import { decisionSummary, verdictText } from './steer53.js';
+
+/** Counts notices instead of keeping them: a day of a thousand services would hold a lot of text. */
+class CountingNotifier implements Notifier {
+  count = 0;
+  async notify(_notice: Notice): Promise<void> {
+    this.count += 1;
+  }
+}
+
+export function steer53RuntimeController(context: ControllerContext): Controller {
+  const { scenario, route53, cloudwatch } = context;
+  const service = scenario.service;
+  const ids = scenario.endpoints;
+  const record = recordSetOf(service);
+  const clock = new ManualClock(scenario.startMs);
+  const dns = new InMemoryDnsWeights({ clock });
+  dns.defineRecordSet(record, Object.fromEntries(ids.map((id, i) => [id, scenario.baselineWeights[i]!])));
+  const store = new InMemoryStateStore();
+  const config: Config = { version: 1, services: [service] };
+  let decisionCount = 0;
+  const base: Omit<Runtime, 'metrics'> = {
+    config,
+    dns,
+    store,
+    notifier: new CountingNotifier(),
+    events: new CollectingEventPublisher(),
+    clock,
+    log: silentLog,
+    newId: () => `sim-${++decisionCount}`,
+    options: { metricDelaySeconds: scenario.spec.cloudwatch.reportingDelaySeconds },
+  };
+  const period = service.policy.evaluationPeriodSeconds;
+  const offset = scenario.spec.cloudwatch.evaluationOffsetSeconds;
+  // The use case reads only the period it judges; a fresh source holding just the newest period
+  // of each query keeps every fetch small however long the run.
+  const historyMinutes = Math.max(
+    1,
+    ...service.endpoints.flatMap((e) => [...e.signals.map((s) => (s.source === 'metric' ? s.metric.periodSeconds / 60 : 1)), (e.load?.periodSeconds ?? 60) / 60]),
+  );
+  const evaluations: EvaluationRecord[] = [];
+  const statuses: string[] = ids.map(() => 'healthy');
+  let next = offset;
+
+  /** An in-memory CloudWatch holding what the simulated one has published up to time t. */
+  function metricsAt(t: number): InMemoryMetrics {
+    const metrics = new InMemoryMetrics();
+    const newest = cloudwatch.newestReadableMinute(t);
+    service.endpoints.forEach((endpoint, r) => {
+      for (const signal of endpoint.signals) {
+        if (signal.source !== 'metric') continue;
+        const binding = scenario.bindings[r]!.get(signal.name)!;
+        const minutes = Math.max(1, Math.round(signal.metric.periodSeconds / 60));
+        for (let last = newest; last >= Math.max(minutes - 1, newest - historyMinutes + 1); last--) {
+          if ((last + 1) % minutes !== 0) continue;
+          const point = cloudwatch.periodDatapoint(binding, r, last - minutes + 1, last);
+          if (point) metrics.record(signal.metric, scenario.startMs + (last - minutes + 1) * 60_000, point);
+        }
+      }
+      if (endpoint.load) {
+        const minutes = Math.max(1, Math.round(endpoint.load.periodSeconds / 60));
+        for (let last = newest; last >= Math.max(minutes - 1, newest - historyMinutes + 1); last--) {
+          if ((last + 1) % minutes !== 0) continue;
+          let requests = 0;
+          let any = false;
+          for (let m = last - minutes + 1; m <= last; m++) {
+            const point = cloudwatch.datapoint(r, m);
+            if (point) {
+              requests += point.requests;
+              any = true;
+            }
+          }
+          if (any) metrics.record(endpoint.load, scenario.startMs + (last - minutes + 1) * 60_000, { value: requests });
+        }
+      }
+      for (const signal of endpoint.signals) {
+        if (signal.source !== 'alarm') continue;
+        const model = scenario.alarms.get(signal.alarm.name ?? '') ?? scenario.alarms.get(signal.alarm.arn ?? '') ?? DEFAULT_ALARM;
+        metrics.setAlarmState({ ...(signal.alarm.name ? { name: signal.alarm.name } : {}), ...(signal.alarm.arn ? { arn: signal.alarm.arn } : {}), region: signal.alarm.region ?? endpoint.region }, cloudwatch.alarmState(model, r, t));
+      }
+    });
+    return metrics;
+  }
+
+  return {
+    name: 'steer53',
+    evaluations,
+    async tick(t) {
+      if (t < next) return;
+      while (next <= t) next += period;
+      if (!hasReadableData(context, t)) return;
+      clock.set(scenario.startMs + t * 1000);
+      const outcome = await evaluateService({ ...base, metrics: metricsAt(t) }, service, { trigger: 'schedule' });
+      const held: Weights = dns.weightsOf(record);
+      const weights = ids.map((id) => held[id] ?? 0);
+      const decision = outcome.decision;
+      if (weights.some((w, i) => w !== route53.weights[i])) {
+        const why = decision ? decisionSummary(decision).filter((w) => !w.endsWith('HOLD_BAND') && !w.endsWith('DWELL_HOLD')).join(', ') : outcome.status;
+        route53.write(t, weights, { emergency: decision?.emergency ?? false, why });
+      }
+      // Statuses follow the decision's transitions (reading the store back would copy the state again).
+      for (const transition of decision?.transitions ?? []) statuses[ids.indexOf(transition.endpoint)] = transition.to;
+      evaluations.push({
+        t,
+        statuses: [...statuses],
+        ...(decision ? { mode: decision.mode, reasons: decisionSummary(decision), verdicts: ids.map((id) => verdictText(decision, id)) } : { reasons: [outcome.status] }),
+      });
+    },
+  };
+}
