@@ -24,22 +24,28 @@ export interface FedObservation {
 }
 
 export class InMemoryMetrics implements MetricsSource {
-  readonly #series = new Map<string, Map<EpochMs, FedObservation>>();
+  /** Per metric: period starts kept sorted (so a fetch finds its window by binary search) and values. */
+  readonly #series = new Map<string, { readonly starts: EpochMs[]; readonly values: Map<EpochMs, FedObservation> }>();
   readonly #alarms = new Map<string, AlarmState>();
   readonly #incomplete = new Set<string>();
   #failures: Error[] = [];
   /** Calls made, for tests that check calls are shared. */
   metricCalls = 0;
   alarmCalls = 0;
-  /** Every request of every call, for tests. */
-  readonly requests: MetricRequest[][] = [];
+  /** The requests of the latest call, for tests (only the latest: a long simulation makes many). */
+  lastRequests: readonly MetricRequest[] = [];
 
   /** Feeds one period's value of a metric. `periodStart` is the start of the period. */
   record(query: MetricQuery, periodStart: EpochMs, observation: FedObservation): void {
     const key = metricIdentity(query as ResolvedMetricQuery);
     let series = this.#series.get(key);
-    if (!series) this.#series.set(key, (series = new Map()));
-    series.set(periodStart, observation);
+    if (!series) this.#series.set(key, (series = { starts: [], values: new Map() }));
+    if (!series.values.has(periodStart)) {
+      // Usually fed in time order: append; otherwise insert in place.
+      const at = series.starts.length === 0 || series.starts.at(-1)! < periodStart ? series.starts.length : lowerBound(series.starts, periodStart);
+      series.starts.splice(at, 0, periodStart);
+    }
+    series.values.set(periodStart, observation);
   }
 
   /**
@@ -77,16 +83,22 @@ export class InMemoryMetrics implements MetricsSource {
 
   async fetchMetrics(requests: readonly MetricRequest[], window: MetricWindow): Promise<ReadonlyMap<string, MetricSeries>> {
     this.metricCalls += 1;
-    this.requests.push([...requests]);
+    this.lastRequests = [...requests];
     const failure = this.#failures.shift();
     if (failure) throw failure;
     const out = new Map<string, MetricSeries>();
     for (const request of requests) {
       const identity = metricIdentity(request.query);
-      const fed = [...(this.#series.get(identity) ?? new Map<EpochMs, FedObservation>())]
+      const series = this.#series.get(identity);
+      const fed: [EpochMs, FedObservation][] = [];
+      if (series) {
         // Only periods wholly inside the window: CloudWatch's newest period is still filling.
-        .filter(([start]) => start >= window.startTime && start + request.query.periodSeconds * 1000 <= window.endTime)
-        .sort(([a], [b]) => a - b);
+        for (let i = lowerBound(series.starts, window.startTime); i < series.starts.length; i += 1) {
+          const start = series.starts[i]!;
+          if (start + request.query.periodSeconds * 1000 > window.endTime) break;
+          fed.push([start, series.values.get(start)!]);
+        }
+      }
       const values: Datapoint[] = fed.map(([timestamp, o]) => ({ timestamp, value: o.value }));
       // A percentile's SampleCount series exists once a sample count was fed; feeding none means
       // "enough samples", which keeps simple simulations simple.
@@ -109,4 +121,16 @@ export class InMemoryMetrics implements MetricsSource {
     }
     return out;
   }
+}
+
+/** Index of the first element not below `value` in a sorted array. */
+function lowerBound(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

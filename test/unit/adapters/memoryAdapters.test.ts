@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { InMemoryDnsWeights, InMemoryMetrics, InMemoryStateStore, ManualClock } from '../../../functions/adapters/memory/index.js';
 import { RecordNotFoundError, StateVersionConflictError } from '../../../functions/ports/errors.js';
 import { initialServiceState } from '../../../functions/core/engine.js';
@@ -51,6 +52,20 @@ describe('Class: InMemoryMetrics', () => {
       sampleCounts: [{ timestamp: T0 + 60_000, value: 1001 }, { timestamp: T0 + 120_000, value: 1002 }],
       complete: true,
     });
+  });
+
+  it('answers exactly the fed periods inside the window, whatever order they were fed in', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(fc.integer({ min: 0, max: 200 }), { maxLength: 60 }), fc.integer({ min: -5, max: 210 }), fc.integer({ min: 0, max: 50 }), async (minutes, from, length) => {
+        const metrics = new InMemoryMetrics();
+        for (const m of minutes) metrics.record(query, T0 + m * 60_000, { value: m });
+        const window = { startTime: T0 + from * 60_000, endTime: T0 + (from + length) * 60_000 };
+        const got = (await metrics.fetchMetrics([{ key: 'k', query }], window)).get('k')!.values.map((d) => d.value);
+        const expected = minutes.filter((m) => m >= from && m + 1 <= from + length).sort((a, b) => a - b);
+        expect(got).toEqual(expected);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('treats a percentile fed without sample counts as having enough samples (no SampleCount series)', async () => {

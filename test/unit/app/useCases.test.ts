@@ -24,7 +24,7 @@ describe('Function: onTick', () => {
     expect(world.metrics.metricCalls).toBe(1);
     expect(world.metrics.alarmCalls).toBe(1);
     // Both services' signals (3 endpoints × 1 metric each) were in the one call.
-    expect(world.metrics.requests[0]!.map((r) => r.key.split('\u0000')[0])).toEqual(['chat', 'chat', 'chat', 'chat-beta', 'chat-beta', 'chat-beta']);
+    expect(world.metrics.lastRequests.map((r) => r.key.split('\u0000')[0])).toEqual(['chat', 'chat', 'chat', 'chat-beta', 'chat-beta', 'chat-beta']);
   });
 
   it('keeps evaluating the other services when one fails', async () => {
