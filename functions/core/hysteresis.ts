@@ -170,10 +170,10 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
           holds: [{ code: 'SHED_PROPORTIONAL', message: `${endpoint} still breaching (${describeBreach(verdict)}); shedding ${pct(shed)} of its share`, endpoint }],
         };
       }
-      return maybeStartRecovery(state, clears, dwellDone, policy, endpoint, now, move, hold);
+      return maybeStartRecovery(state, verdict, clears, dwellDone, policy, endpoint, now, move, hold);
     }
     case 'drained':
-      return maybeStartRecovery(state, clears, dwellDone, policy, endpoint, now, move, hold);
+      return maybeStartRecovery(state, verdict, clears, dwellDone, policy, endpoint, now, move, hold);
     case 'recovering': {
       const steps = recovery.steps;
       if (breaching) {
@@ -194,6 +194,8 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
       }
       if (now - state.stepSince < recovery.holdSeconds * 1000) return none;
       const nextStep = state.recoveryStep + 1;
+      const tight = headroomShortfall(verdict, steps[state.recoveryStep]!, steps[nextStep] ?? 1);
+      if (tight) return hold('HEADROOM_HOLD', `${endpoint} holds recovery at ${pct(steps[state.recoveryStep]!)} of baseline: at ${pct(steps[nextStep] ?? 1)} ${tight}`);
       if (nextStep >= steps.length) {
         return move('healthy', 'RECOVERY_COMPLETE', `${endpoint} recovered: back at full baseline`, {
           shed: 0,
@@ -212,6 +214,23 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
   }
 }
 
+/**
+ * Would a load-proportional signal (GPU, KV cache) stop being clear if the endpoint carried
+ * `to` of its baseline instead of `from`? Says which and by how much, or null. An endpoint that
+ * carries nothing cannot be predicted: its first step is the probe.
+ */
+function headroomShortfall(verdict: EndpointVerdict, from: number, to: number): string | null {
+  if (from <= 1e-9 || to <= from) return null;
+  for (const s of verdict.signals) {
+    if (!s.scalesWithLoad || s.value === null || s.clear === null || s.trip === null || s.clear > s.trip) continue;
+    const predicted = (s.value * to) / from;
+    if (predicted >= s.clear) {
+      return `its ${s.signal} would reach about ${formatValue(predicted)}${s.unit ? ` ${s.unit}` : ''} (now ${formatValue(s.value)}, clear below ${formatValue(s.clear)})`;
+    }
+  }
+  return null;
+}
+
 function grownDwell(state: EndpointState, policy: Policy): Partial<EndpointState> {
   return {
     dwellSeconds: Math.min(policy.dwell.maxSeconds, Math.max(policy.dwell.minSeconds, state.dwellSeconds * policy.dwell.growthFactor)),
@@ -221,6 +240,7 @@ function grownDwell(state: EndpointState, policy: Policy): Partial<EndpointState
 
 function maybeStartRecovery(
   state: EndpointState,
+  verdict: EndpointVerdict,
   clears: number,
   dwellDone: boolean,
   policy: Policy,
@@ -239,5 +259,7 @@ function maybeStartRecovery(
   const steps = policy.recovery.steps;
   let step = steps.findIndex((s) => s > factor + 1e-9);
   if (step < 0) step = steps.length - 1;
+  const tight = headroomShortfall(verdict, factor, steps[step]!);
+  if (tight) return hold('HEADROOM_HOLD', `${endpoint} clear for ${clears} periods but stays ${state.status} at ${pct(factor)} of baseline: at ${pct(steps[step]!)} ${tight}`);
   return move('recovering', 'CLEARS_TO_RECOVER', `${endpoint} recovering: clear for ${clears} periods; restoring ${pct(steps[step]!)} of baseline`, { recoveryStep: step });
 }

@@ -75,6 +75,13 @@ export const thresholdFields = {
    * drains the endpoint (errors, hard-down). @default 'degrade'
    */
   severity: z.enum(['degrade', 'fail']).default('degrade'),
+  /**
+   * The value grows in proportion to the traffic the endpoint serves (GPU utilisation, KV-cache
+   * usage). A recovery step is then taken only if the value, scaled to the step's traffic, would
+   * still be clear — so a region that is fine at half its share is not handed its full share
+   * while it still lacks the capacity for it. @default false (true for the GPU and KV-cache presets)
+   */
+  scalesWithLoad: z.boolean().default(false),
 };
 
 export const metricSignalSchema = z.strictObject({

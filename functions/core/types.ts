@@ -69,6 +69,8 @@ export interface SignalVerdict {
   readonly lowSample?: boolean;
   /** How far past trip, relative to |trip| (0 when not breaching). */
   readonly excess: number;
+  /** The value grows with the endpoint's traffic, so it can be predicted at another share. */
+  readonly scalesWithLoad?: boolean;
 }
 
 export interface EndpointVerdict {
@@ -160,6 +162,7 @@ export const ReasonCodes = {
   RECOVERY_COMPLETE: 'RECOVERY_COMPLETE',
   RECOVERY_FAILED: 'RECOVERY_FAILED',
   DWELL_HOLD: 'DWELL_HOLD',
+  HEADROOM_HOLD: 'HEADROOM_HOLD',
   HOLD_BAND: 'HOLD_BAND',
   UNKNOWN_HOLD: 'UNKNOWN_HOLD',
   CAPACITY_LIMITED: 'CAPACITY_LIMITED',

@@ -49,7 +49,7 @@ export function evaluateSignal(signal: Signal, observation: Observation): Signal
     // A few requests all under the clear threshold still say "fast"; a few slow ones prove
     // nothing (the p99 of 50 requests is the single worst of them), so only the safe side counts.
     if (!clear) return unknown(signal, 'low-sample', value, sampleCount);
-    return { signal: signal.name, verdict: 'clear', value, unit: signal.unit, trip: signal.trip, clear: signal.clear, statistic: signal.metric.statistic, sampleCount, severity: signal.severity, excess: 0, lowSample: true };
+    return { signal: signal.name, verdict: 'clear', value, unit: signal.unit, trip: signal.trip, clear: signal.clear, statistic: signal.metric.statistic, sampleCount, severity: signal.severity, excess: 0, lowSample: true, scalesWithLoad: signal.scalesWithLoad };
   }
   return {
     signal: signal.name,
@@ -62,6 +62,7 @@ export function evaluateSignal(signal: Signal, observation: Observation): Signal
     sampleCount,
     severity: signal.severity,
     excess: breach ? worse / (Math.abs(signal.trip) || 1) : 0,
+    scalesWithLoad: signal.scalesWithLoad,
   };
 }
 
