@@ -58,6 +58,11 @@ describe('Stacks', () => {
     expect(byName['Steer53-forwarder-eu-west-1']!.region).toBe('eu-west-1');
   });
 
+  it('passes CDK\'s built-in CloudFormation template validation without a finding', () => {
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8'));
+    expect(report.pluginReports).toEqual([]);
+  });
+
   it('matches the snapshot of each stack (asset hashes masked)', () => {
     expect(snapshotOf(controller)).toMatchSnapshot('controller');
     for (const [name, template] of [...forwarders.entries()].sort()) expect(snapshotOf(template)).toMatchSnapshot(name);
