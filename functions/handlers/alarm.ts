@@ -7,7 +7,7 @@
 import type { Context } from 'aws-lambda';
 import { onAlarm } from '../app/onAlarm.js';
 import { parseAlarmInput } from '../events/alarmEvents.js';
-import { defaultDeps, isRetryable, MetricNames, rejectMalformed, reportEvaluation, reportFailures, wrap, type HandlerDeps } from './edge.js';
+import { defaultDeps, isRetryable, rejectMalformed, reportEvaluation, reportFailures, wrap, type HandlerDeps } from './edge.js';
 
 export type AlarmHandlerResult =
   | { status: 'rejected'; problems: readonly { path: string; message: string }[] }
@@ -56,4 +56,3 @@ export function createAlarmHandler(deps: HandlerDeps) {
 }
 
 export const handler = createAlarmHandler(defaultDeps());
-export { MetricNames };

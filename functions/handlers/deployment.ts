@@ -11,13 +11,39 @@ import { defaultDeps, rejectMalformed, wrap, type HandlerDeps } from './edge.js'
 
 export type DeploymentHandlerResult =
   | { status: 'rejected'; problems: readonly { path: string; message: string }[] }
+  | { status: 'ignored'; reason: string }
   | { status: 'recorded'; service: string; endpoint: string; auditId: string };
+
+/**
+ * Native deployment events (ECS, CodeDeploy, SageMaker, CodePipeline) the construct can route
+ * here. Mapping them to an endpoint needs the construct's `nativeDeploymentSources`, which the
+ * function does not receive yet; until it does they are acknowledged, not mistaken for malformed.
+ */
+const NATIVE_DEPLOYMENT_SOURCES: Readonly<Record<string, string>> = {
+  'aws.ecs': 'ECS Deployment State Change',
+  'aws.codedeploy': 'CodeDeploy Deployment State-change Notification',
+  'aws.sagemaker': 'SageMaker Endpoint Deployment State Change',
+  'aws.codepipeline': 'CodePipeline Pipeline Execution State Change',
+};
+
+function nativeDeployment(event: unknown): string | undefined {
+  if (typeof event !== 'object' || event === null) return undefined;
+  const { source, 'detail-type': detailType } = event as { source?: unknown; 'detail-type'?: unknown };
+  return typeof source === 'string' && Object.hasOwn(NATIVE_DEPLOYMENT_SOURCES, source) && NATIVE_DEPLOYMENT_SOURCES[source] === detailType ? `${source} ${detailType}` : undefined;
+}
 
 export function createDeploymentHandler(deps: HandlerDeps) {
   return wrap(deps, async (event: unknown, _context: Context): Promise<DeploymentHandlerResult> => {
     const parsed = deploymentEventSchema.safeParse(event);
     if (typeof event === 'object' && event !== null && typeof (event as { id?: unknown }).id === 'string') deps.logger.setCorrelationId((event as { id: string }).id);
-    if (!parsed.success) return rejectMalformed(deps, 'deployment event', problemsOf(parsed.error));
+    if (!parsed.success) {
+      const native = nativeDeployment(event);
+      if (native) {
+        deps.logger.info('native deployment event received; mapping native events to endpoints is not built yet, nothing recorded', { event: native });
+        return { status: 'ignored', reason: `${native}: native deployment events are not mapped to endpoints yet` };
+      }
+      return rejectMalformed(deps, 'deployment event', problemsOf(parsed.error));
+    }
 
     const rt = await deps.runtime();
     const outcome = await recordDeployment(rt, {

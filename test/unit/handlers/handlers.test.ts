@@ -152,6 +152,15 @@ describe('Handler: deployment', () => {
     expect(entry).toMatchObject({ kind: 'deployment', at: T0, detail: { detailType, version: 'v42', pipelineExecutionId: 'exec-1' } });
   });
 
+  it('acknowledges a native deployment event (ECS) without recording it or calling it malformed', async () => {
+    const world = memoryWorld();
+    const t = testDeps(async () => world.runtime());
+    const ecs = { ...deploymentEvent(), source: 'aws.ecs', 'detail-type': 'ECS Deployment State Change', detail: { eventType: 'INFO', eventName: 'SERVICE_DEPLOYMENT_IN_PROGRESS', deploymentId: 'ecs-svc/123' } };
+    expect(await createDeploymentHandler(t.deps)(ecs, context)).toEqual({ status: 'ignored', reason: 'aws.ecs ECS Deployment State Change: native deployment events are not mapped to endpoints yet' });
+    expect(t.errorLog).not.toHaveBeenCalled();
+    expect(await world.store.listAudit('chat')).toEqual([]);
+  });
+
   it('records a duplicate delivery once', async () => {
     const world = memoryWorld();
     const t = testDeps(async () => world.runtime());
