@@ -25,6 +25,29 @@ describe('Handler: alarm', () => {
     expect(t.counts).toContainEqual({ metric: 'Decisions', service: 'chat', value: 1 });
   });
 
+  it('acts on the good records of an SNS batch and reports the bad ones', async () => {
+    const world = memoryWorld();
+    world.feed(judgedStart(T0), HEALTHY);
+    const t = testDeps(async () => world.runtime());
+    const event = snsAlarmEvent();
+    const bad = structuredClone(event.Records[0]!);
+    bad.Sns.Message = 'not json';
+    event.Records.push(bad);
+    expect(await createAlarmHandler(t.deps)(event, context)).toEqual({ status: 'evaluated', alarms: 1, matched: 1, evaluations: 1, failures: 0 });
+    expect(t.errorLog).toHaveBeenCalledWith('malformed records in the SNS alarm batch: ignored, nothing changed', expect.objectContaining({ problems: [{ path: 'Records[1].Sns.Message', message: 'is not JSON (expected a CloudWatch alarm notification)' }] }));
+  });
+
+  it('matches an SNS notification without an ARN by name alone when its region is a display name', async () => {
+    const world = memoryWorld();
+    world.feed(judgedStart(T0), HEALTHY);
+    const t = testDeps(async () => world.runtime());
+    const event = snsAlarmEvent();
+    const message = JSON.parse(event.Records[0]!.Sns.Message) as Record<string, unknown>;
+    delete message.AlarmArn;
+    event.Records[0]!.Sns.Message = JSON.stringify(message);
+    expect(await createAlarmHandler(t.deps)(event, context)).toMatchObject({ status: 'evaluated', matched: 1 });
+  });
+
   it('drains a failing endpoint once the alarm has been seen M times', async () => {
     const world = memoryWorld();
     const t = testDeps(async () => world.runtime());
