@@ -65,7 +65,16 @@ export interface EvaluationRequest {
   readonly observed?: ServiceObservationResult;
   /** Alarm states known from the triggering event. */
   readonly knownAlarms?: readonly KnownAlarmState[];
+  /**
+   * When this evaluation will be stopped at the latest (a Lambda invocation's deadline). An intent
+   * it records is taken as abandoned soon after, rather than after the runtime's fixed lease: a
+   * crash is then repaired by the next tick. @default unknown: `intentLeaseSeconds` applies
+   */
+  readonly deadline?: EpochMs;
 }
+
+/** Time past an evaluation's deadline before its intent is taken as abandoned (clock skew, shutdown). */
+const DEADLINE_MARGIN_MS = 5_000;
 
 export function recordSetOf(service: ServiceConfig): RecordSetRef {
   return { hostedZoneId: service.hostedZoneId, dnsName: service.dnsName, recordType: service.recordType };
@@ -117,7 +126,7 @@ export async function prepareEvaluation(rt: Runtime, service: ServiceConfig, req
     const stored = await rt.store.load(service.name);
 
     if (stored.pending) {
-      if (now - stored.pending.recordedAt < leaseMs) {
+      if (now < (stored.pending.leaseUntil ?? stored.pending.recordedAt + leaseMs)) {
         rt.log.info('another evaluation is applying a change to this service; standing aside', {
           service: service.name,
           decisionId: stored.pending.decisionId,
@@ -163,7 +172,8 @@ export async function prepareEvaluation(rt: Runtime, service: ServiceConfig, req
 
     // 1. Record the intent.
     const to: Weights = Object.fromEntries(decision.changes.map((c) => [c.setIdentifier, c.to]));
-    const pending: PendingChange = { decisionId, recordedAt: now, record, from: current, to, decision, trigger: request.trigger };
+    const leaseUntil = request.deadline !== undefined ? Math.max(request.deadline, now) + DEADLINE_MARGIN_MS : now + leaseMs;
+    const pending: PendingChange = { decisionId, recordedAt: now, leaseUntil, record, from: current, to, decision, trigger: request.trigger };
     let intentVersion: number;
     try {
       intentVersion = await rt.store.save(service.name, stored.version, { ...base, pending, updatedAt: now });

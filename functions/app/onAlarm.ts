@@ -49,7 +49,8 @@ export function matchAlarm(services: readonly ServiceConfig[], alarm: Pick<Alarm
   return matches;
 }
 
-export async function onAlarm(rt: Runtime, alarm: AlarmChange): Promise<AlarmOutcome> {
+/** `deadline`: when this invocation will be stopped at the latest (see EvaluationRequest.deadline). */
+export async function onAlarm(rt: Runtime, alarm: AlarmChange, deadline?: number): Promise<AlarmOutcome> {
   const matches = matchAlarm(rt.config.services, alarm);
   const summary = matches.map((m) => ({ service: m.service.name, endpoint: m.endpoint, signal: m.signal }));
   if (matches.length === 0) return { matched: false, matches: [], outcomes: [], failures: [] };
@@ -59,7 +60,13 @@ export async function onAlarm(rt: Runtime, alarm: AlarmChange): Promise<AlarmOut
   const failures: ServiceFailure[] = [];
   for (const service of services) {
     try {
-      outcomes.push(await evaluateService(rt, service, { trigger: `alarm ${alarm.alarmName} ${alarm.state}`, knownAlarms: known.filter((k) => k.service === service.name) }));
+      outcomes.push(
+        await evaluateService(rt, service, {
+          trigger: `alarm ${alarm.alarmName} ${alarm.state}`,
+          knownAlarms: known.filter((k) => k.service === service.name),
+          ...(deadline !== undefined ? { deadline } : {}),
+        }),
+      );
     } catch (error) {
       const failure = error instanceof Error ? error : new Error(String(error));
       rt.log.error('evaluation failed', { service: service.name, alarm: alarm.alarmName, error: failure.message, errorName: failure.name });

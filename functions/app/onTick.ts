@@ -28,7 +28,17 @@ export interface TickOutcome {
 /** ChangeBatch.Comment holds at most 256 characters. */
 const MAX_COMMENT = 256;
 
-export async function onTick(rt: Runtime, trigger = 'schedule', services: readonly ServiceConfig[] = rt.config.services): Promise<TickOutcome> {
+export interface TickOptions {
+  readonly trigger?: string;
+  /** @default every configured service */
+  readonly services?: readonly ServiceConfig[];
+  /** When this invocation will be stopped at the latest (see EvaluationRequest.deadline). */
+  readonly deadline?: number;
+}
+
+export async function onTick(rt: Runtime, options: TickOptions = {}): Promise<TickOutcome> {
+  const trigger = options.trigger ?? 'schedule';
+  const services = options.services ?? rt.config.services;
   const now = rt.clock.now();
   const observed = await observeServices(rt.metrics, services, now, rt.options ?? {});
   const outcomes: EvaluationOutcome[] = [];
@@ -43,7 +53,7 @@ export async function onTick(rt: Runtime, trigger = 'schedule', services: readon
   const writes: PreparedWrite[] = [];
   await forEachBounded(services, rt.options?.concurrency ?? 4, async (service) => {
     try {
-      const prepared = await prepareEvaluation(rt, service, { trigger, observed: observed.get(service.name)! });
+      const prepared = await prepareEvaluation(rt, service, { trigger, observed: observed.get(service.name)!, ...(options.deadline !== undefined ? { deadline: options.deadline } : {}) });
       if (prepared.kind === 'done') outcomes.push(prepared.outcome);
       else writes.push(prepared);
     } catch (error) {

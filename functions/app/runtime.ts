@@ -16,8 +16,9 @@ export interface RuntimeOptions {
   /** Decisions tried per evaluation when another evaluation keeps winning the race. @default 3 */
   readonly maxAttempts?: number;
   /**
-   * How long a recorded, unconfirmed change belongs to the evaluation that recorded it. Within it,
-   * other evaluations of the service stand aside; after it, the change is taken as abandoned (the
+   * How long a recorded, unconfirmed change belongs to the evaluation that recorded it, when that
+   * evaluation does not know its own deadline (`EvaluationRequest.deadline`). Within it, other
+   * evaluations of the service stand aside; after it, the change is taken as abandoned (the
    * evaluation crashed) and the next evaluation completes it. Keep it above the function timeout.
    * @default 90
    */

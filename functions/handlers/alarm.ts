@@ -7,7 +7,7 @@
 import type { Context } from 'aws-lambda';
 import { onAlarm } from '../app/onAlarm.js';
 import { parseAlarmInput } from '../events/alarmEvents.js';
-import { defaultDeps, isRetryable, rejectMalformed, reportEvaluation, reportFailures, wrap, type HandlerDeps } from './edge.js';
+import { deadlineOf, defaultDeps, isRetryable, rejectMalformed, reportEvaluation, reportFailures, wrap, type HandlerDeps } from './edge.js';
 
 export type AlarmHandlerResult =
   | { status: 'rejected'; problems: readonly { path: string; message: string }[] }
@@ -15,7 +15,7 @@ export type AlarmHandlerResult =
   | { status: 'evaluated'; alarms: number; matched: number; evaluations: number; failures: number };
 
 export function createAlarmHandler(deps: HandlerDeps) {
-  return wrap(deps, async (event: unknown, _context: Context): Promise<AlarmHandlerResult> => {
+  return wrap(deps, async (event: unknown, context: Context): Promise<AlarmHandlerResult> => {
     const input = parseAlarmInput(event);
     if (input.kind === 'invalid') {
       if (input.correlationId) deps.logger.setCorrelationId(input.correlationId);
@@ -34,7 +34,7 @@ export function createAlarmHandler(deps: HandlerDeps) {
     const retryable: Error[] = [];
     let failures = 0;
     for (const change of input.changes) {
-      const outcome = await onAlarm(rt, change);
+      const outcome = await onAlarm(rt, change, deadlineOf(rt, context));
       if (!outcome.matched) {
         deps.logger.debug('alarm not named by any signal in the config; ignored', { alarmName: change.alarmName, alarmArn: change.alarmArn, region: change.region });
         continue;

@@ -133,6 +133,12 @@ export function reportFailures(deps: HandlerDeps, failures: readonly ServiceFail
   }
 }
 
+/** When Lambda will stop this invocation, on the runtime's clock; undefined outside Lambda. */
+export function deadlineOf(rt: Runtime, context: Context | undefined): number | undefined {
+  const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
+  return remaining !== undefined && Number.isFinite(remaining) && remaining > 0 ? rt.clock.now() + remaining : undefined;
+}
+
 /** Whether running the same invocation again later may succeed. */
 export function isRetryable(error: unknown): boolean {
   return (error instanceof AwsCallError && error.retryable) || error instanceof StateVersionConflictError;

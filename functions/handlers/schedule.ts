@@ -7,14 +7,14 @@
 import type { Context } from 'aws-lambda';
 import { onTick } from '../app/onTick.js';
 import { parseScheduleInput } from '../events/scheduleEvents.js';
-import { defaultDeps, rejectMalformed, reportEvaluation, reportFailures, wrap, type HandlerDeps } from './edge.js';
+import { deadlineOf, defaultDeps, rejectMalformed, reportEvaluation, reportFailures, wrap, type HandlerDeps } from './edge.js';
 
 export type ScheduleHandlerResult =
   | { status: 'rejected'; problems: readonly { path: string; message: string }[] }
   | { status: 'evaluated'; services: number; applied: number; failures: number };
 
 export function createScheduleHandler(deps: HandlerDeps) {
-  return wrap(deps, async (event: unknown, _context: Context): Promise<ScheduleHandlerResult> => {
+  return wrap(deps, async (event: unknown, context: Context): Promise<ScheduleHandlerResult> => {
     const input = parseScheduleInput(event);
     if (input.kind === 'invalid') return rejectMalformed(deps, 'schedule event', input.problems);
     if (input.correlationId) deps.logger.setCorrelationId(input.correlationId);
@@ -32,7 +32,7 @@ export function createScheduleHandler(deps: HandlerDeps) {
       }
       services = services.filter((s) => input.services!.includes(s.name));
     }
-    const tick = await onTick(rt, input.trigger, services);
+    const tick = await onTick(rt, { trigger: input.trigger, services, deadline: deadlineOf(rt, context) });
     for (const o of tick.outcomes) reportEvaluation(deps, o);
     reportFailures(deps, tick.failures);
     return { status: 'evaluated', services: services.length, applied: tick.outcomes.filter((o) => o.status === 'applied').length, failures: tick.failures.length };

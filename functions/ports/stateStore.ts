@@ -13,6 +13,12 @@ import type { RecordSetRef } from './dnsWeights.js';
 export interface PendingChange {
   readonly decisionId: string;
   readonly recordedAt: EpochMs;
+  /**
+   * Until when the evaluation that recorded it may still be running (its invocation's deadline);
+   * after it, the change is taken as abandoned. Absent on intents recorded before this existed:
+   * then `recordedAt` plus the runtime's lease applies.
+   */
+  readonly leaseUntil?: EpochMs;
   readonly record: RecordSetRef;
   /** The weights before, as Route 53 held them when the decision was taken. */
   readonly from: Weights;

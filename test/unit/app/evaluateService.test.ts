@@ -166,6 +166,26 @@ describe('Function: evaluateService', () => {
       expect(world.events.events.some((e) => e.detailType === 'Traffic Shifted' && e.detail.decisionId === pending.decisionId)).toBe(true);
     });
 
+    it('is completed by the very next tick when the crashed evaluation knew its deadline', async () => {
+      const world = memoryWorld();
+      const rt = world.runtime({ options: { intentLeaseSeconds: 900 } });
+      await tick(world, EU_SLOW, rt);
+      await tick(world, EU_SLOW, rt);
+      world.dns.failNextWrites(new Error('Lambda timed out'));
+      world.feed(judgedStart(world.clock.now()), EU_SLOW);
+      const deadline = world.clock.now() + 30_000;
+      await expect(evaluateService(rt, world.service, { trigger: 'schedule', deadline })).rejects.toThrow('Lambda timed out');
+      expect((await world.store.load('chat')).pending!.leaseUntil).toBe(deadline + 5_000);
+
+      world.clock.advance(34_000);
+      expect((await evaluateService(rt, world.service, { trigger: 'alarm x ALARM' })).status).toBe('busy');
+      world.clock.advance(26_000);
+      world.feed(judgedStart(world.clock.now()), EU_SLOW);
+      const outcome = await evaluateService(rt, world.service, { trigger: 'schedule' });
+      expect(outcome.repaired).toBeDefined();
+      expect(world.dns.changeLog).toHaveLength(1);
+    });
+
     it('is completed without a second Route 53 write when the write had landed before the crash', async () => {
       const world = memoryWorld();
       const rt = world.runtime();

@@ -157,6 +157,27 @@ describe('Handler: schedule', () => {
     expect(world.log.lines).toContainEqual({ level: 'error', message: 'notification failed; the decision stands', extra: [expect.objectContaining({ service: 'chat', error: 'SNS down' })] });
   });
 
+  it('gives an intent the invocation’s deadline as its lease, so the next tick can repair a crash', async () => {
+    const world = memoryWorld();
+    const t = testDeps(async () => world.runtime());
+    const handler = createScheduleHandler(t.deps);
+    const slow = { 'us-east-1': 900, 'eu-west-1': 2600, 'ap-northeast-1': 900 };
+    for (let i = 0; i < 3; i += 1) {
+      if (i === 2) world.dns.failNextWrites(new Error('Task timed out'));
+      world.feed(judgedStart(world.clock.now()), slow);
+      await handler(scheduledRuleEvent(), context);
+      if (i < 2) world.clock.advance(MINUTE);
+    }
+    // context.getRemainingTimeInMillis() is 30 s; 5 s margin.
+    expect((await world.store.load('chat')).pending!.leaseUntil).toBe(world.clock.now() + 35_000);
+    world.clock.advance(MINUTE);
+    world.feed(judgedStart(world.clock.now()), slow);
+    await handler(scheduledRuleEvent(), context);
+    expect((await world.store.load('chat')).pending).toBeNull();
+    expect(world.dns.changeLog).toHaveLength(1);
+    expect(t.counts).toContainEqual({ metric: 'RepairedChanges', service: 'chat', value: 1 });
+  });
+
   it('fails the invocation when the config cannot be loaded (nothing can be evaluated)', async () => {
     const t = testDeps(async () => {
       throw new Error('steer53.config.json is not valid');
