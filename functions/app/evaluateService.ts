@@ -139,7 +139,8 @@ export async function prepareEvaluation(rt: Runtime, service: ServiceConfig, req
       continue; // decide afresh on the state as it is now
     }
 
-    const current = managedWeights(service, (await rt.dns.readWeights(record)).weights);
+    const read = await rt.dns.readWeights(record);
+    const current = managedWeights(service, read.weights);
     observed ??= (await observeServices(rt.metrics, [service], now, rt.options ?? {}, request.knownAlarms ?? [])).get(service.name)!;
     if (observed.gaps.length > 0) rt.log.warn('some signals could not be observed; they count as unknown', { service: service.name, gaps: observed.gaps });
 
@@ -192,7 +193,7 @@ export async function prepareEvaluation(rt: Runtime, service: ServiceConfig, req
       kind: 'write',
       service,
       decisionId,
-      write: { record, weights: to },
+      write: { record, weights: to, ...(read.snapshot !== undefined ? { basedOn: read.snapshot } : {}) },
       fail: async (error) => {
         // The intent stays: the next evaluation after the lease completes it.
         rt.log.error('Route 53 write failed; the recorded intent will be completed by a later evaluation', { service: service.name, decisionId, error: (error as Error).message });

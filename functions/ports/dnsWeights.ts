@@ -14,12 +14,19 @@ export interface RecordSetRef {
 export interface RecordSetWeights {
   /** Weights by SetIdentifier, for every weighted record of the name and type. */
   readonly weights: Weights;
+  /**
+   * The records as read, opaque to the caller: handed back with a write made in the same
+   * evaluation, it spares the adapter a second read (Route 53 throttles every API call).
+   */
+  readonly snapshot?: unknown;
 }
 
 /** The weights to write to one record set, by SetIdentifier; records not named are not touched. */
 export interface WeightWrite {
   readonly record: RecordSetRef;
   readonly weights: Weights;
+  /** `snapshot` of a `readWeights` of this record set moments ago. @default the adapter reads again */
+  readonly basedOn?: unknown;
 }
 
 export interface WeightWriteResult {

@@ -12,7 +12,6 @@ import {
   type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
-import type { Weights } from '../../core/types.js';
 import type { DnsWeights, RecordSetRef, RecordSetWeights, WeightWrite, WeightWriteResult } from '../../ports/dnsWeights.js';
 import { RecordNotFoundError } from '../../ports/errors.js';
 import { RetriesExhausted, withBackoff, type BackoffOptions } from './backoff.js';
@@ -49,6 +48,8 @@ export function normaliseDnsName(name: string): string {
 export class Route53Weights implements DnsWeights {
   readonly #client: Route53Client;
   readonly #backoff: BackoffOptions;
+  /** Snapshots this adapter handed out, with the record set they are of: only those are trusted back. */
+  readonly #snapshots = new WeakMap<object, string>();
 
   constructor(options: Route53WeightsOptions) {
     this.#client = options.client;
@@ -56,9 +57,10 @@ export class Route53Weights implements DnsWeights {
   }
 
   async readWeights(record: RecordSetRef): Promise<RecordSetWeights> {
-    const weights: Record<string, number> = {};
-    for (const set of await this.#listWeightedRecords(record)) weights[set.SetIdentifier!] = set.Weight!;
-    return { weights };
+    const sets = await this.#listWeightedRecords(record);
+    const snapshot = Object.freeze(structuredClone(sets));
+    this.#snapshots.set(snapshot, recordKey(record));
+    return { weights: Object.fromEntries(sets.map((set) => [set.SetIdentifier!, set.Weight!])), snapshot };
   }
 
   async writeWeights(writes: readonly WeightWrite[], comment: string): Promise<WeightWriteResult> {
@@ -70,7 +72,7 @@ export class Route53Weights implements DnsWeights {
     const changeIds: string[] = [];
     for (const [zone, zoneWrites] of byZone) {
       const changes: Change[] = [];
-      for (const write of zoneWrites) changes.push(...(await this.#upsertsFor(write.record, write.weights)));
+      for (const write of zoneWrites) changes.push(...(await this.#upsertsFor(write)));
       for (const batch of batches(changes)) {
         changeIds.push(await this.#change(zone, batch, comment));
       }
@@ -79,15 +81,19 @@ export class Route53Weights implements DnsWeights {
   }
 
   /** UPSERTs for the named records whose weight differs, each a copy of the record as listed. */
-  async #upsertsFor(record: RecordSetRef, weights: Weights): Promise<Change[]> {
-    const existing = new Map((await this.#listWeightedRecords(record)).map((set) => [set.SetIdentifier!, set]));
+  async #upsertsFor(write: WeightWrite): Promise<Change[]> {
+    const { record, weights } = write;
+    const basedOn = write.basedOn;
+    const snapshot =
+      typeof basedOn === 'object' && basedOn !== null && this.#snapshots.get(basedOn) === recordKey(record) ? (basedOn as readonly ResourceRecordSet[]) : undefined;
+    const existing = new Map((snapshot ?? (await this.#listWeightedRecords(record))).map((set) => [set.SetIdentifier!, set]));
     const missing = Object.keys(weights).filter((id) => !existing.has(id));
     if (missing.length > 0) throw new RecordNotFoundError(record.hostedZoneId, record.dnsName, record.recordType, missing);
     const changes: Change[] = [];
     for (const [id, weight] of Object.entries(weights)) {
       const set = existing.get(id)!;
       if (set.Weight === weight) continue; // already as wanted (a repaired write that had landed)
-      changes.push({ Action: 'UPSERT', ResourceRecordSet: { ...set, Weight: weight } });
+      changes.push({ Action: 'UPSERT', ResourceRecordSet: { ...structuredClone(set), Weight: weight } });
     }
     return changes;
   }
@@ -147,6 +153,10 @@ export class Route53Weights implements DnsWeights {
       throw new AwsCallError(context, error, isRoute53Retryable(error));
     }
   }
+}
+
+function recordKey(record: RecordSetRef): string {
+  return `${record.hostedZoneId}|${normaliseDnsName(record.dnsName)}|${record.recordType}`;
 }
 
 /** Splits changes into batches within both Route 53 limits. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
@@ -54,6 +54,8 @@ describe('evaluateService against dynalite with Route 53, CloudWatch, SNS and Ev
 
     const calls = route53.commandCalls(ChangeResourceRecordSetsCommand);
     expect(calls).toHaveLength(1);
+    // One read per evaluation: the write reuses what the read listed (Route 53 throttles every call).
+    expect(route53.commandCalls(ListResourceRecordSetsCommand)).toHaveLength(3);
     const expectedChanges = outcome.decision!.changes.map((c) => ({
       Action: 'UPSERT',
       ResourceRecordSet: { ...before.find((r) => r.SetIdentifier === c.setIdentifier)!, Weight: c.to },

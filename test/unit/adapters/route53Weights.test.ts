@@ -43,7 +43,7 @@ describe('Class: Route53Weights', () => {
           NextRecordType: 'A',
           MaxItems: 3,
         });
-      expect(await adapter.readWeights(chat)).toEqual({ weights: { 'us-east-1': 100, 'eu-west-1': 50 } });
+      expect((await adapter.readWeights(chat)).weights).toEqual({ 'us-east-1': 100, 'eu-west-1': 50 });
       expect(route53.commandCalls(ListResourceRecordSetsCommand)).toHaveLength(2);
       expect(route53.commandCalls(ListResourceRecordSetsCommand)[1]!.args[0].input).toEqual({
         HostedZoneId: ZONE,
@@ -88,6 +88,30 @@ describe('Class: Route53Weights', () => {
           ],
         },
       });
+    });
+
+    it('writes from the snapshot of a read moments ago without listing again', async () => {
+      route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [weighted('a', 10, { HealthCheckId: 'hc' })], IsTruncated: false, MaxItems: 100 });
+      route53.on(ChangeResourceRecordSetsCommand).resolves({ ChangeInfo: { Id: '/change/C1', Status: 'PENDING', SubmittedAt: new Date(0) } });
+      const read = await adapter.readWeights(chat);
+      await adapter.writeWeights([{ record: chat, weights: { a: 5 }, basedOn: read.snapshot }], 'x');
+      expect(route53.commandCalls(ListResourceRecordSetsCommand)).toHaveLength(1);
+      expect(route53.commandCalls(ChangeResourceRecordSetsCommand)[0]!.args[0].input.ChangeBatch!.Changes).toEqual([
+        { Action: 'UPSERT', ResourceRecordSet: { ...weighted('a', 10, { HealthCheckId: 'hc' }), Weight: 5 } },
+      ]);
+    });
+
+    it.each([
+      ['a snapshot of another record set', async () => (await adapter.readWeights({ ...chat, dnsName: 'docs.example.com' })).snapshot],
+      ['something it did not hand out', async () => [weighted('a', 99, { TTL: 1 })]],
+    ])('lists again rather than trust %s', async (_, basedOn) => {
+      route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [weighted('a', 10)], IsTruncated: false, MaxItems: 100 });
+      route53.on(ChangeResourceRecordSetsCommand).resolves({ ChangeInfo: { Id: '/change/C1', Status: 'PENDING', SubmittedAt: new Date(0) } });
+      const snapshot = await basedOn();
+      const lists = route53.commandCalls(ListResourceRecordSetsCommand).length;
+      await adapter.writeWeights([{ record: chat, weights: { a: 5 }, basedOn: snapshot }], 'x');
+      expect(route53.commandCalls(ListResourceRecordSetsCommand)).toHaveLength(lists + 1);
+      expect(route53.commandCalls(ChangeResourceRecordSetsCommand)[0]!.args[0].input.ChangeBatch!.Changes![0]!.ResourceRecordSet!.TTL).toBe(60);
     });
 
     it('sends one change batch per hosted zone, however many record sets change in it', async () => {
