@@ -41,7 +41,7 @@ export default defineConfig({
       hostedZoneId: 'Z0123456789EXAMPLE',
       policy: {
         detection: { breachesToDegrade: 3, window: 5, breachesToDrain: 2, clearsToRecover: 5 },
-        dwell: { minSeconds: 300, growthFactor: 2, maxSeconds: 3600 },
+        dwell: { minSeconds: 600, growthFactor: 2, maxSeconds: 3600 },
         recovery: { steps: [0.1, 0.25, 0.5, 1], holdSeconds: 300 },
         safety: { minHealthyEndpoints: 1, maxShiftPerEvaluation: 0.5, failStaticFraction: 0.5, failStaticAction: 'hold' },
       },

@@ -91,8 +91,12 @@ export const policySchema = z
       .prefault({}),
     dwell: z
       .strictObject({
-        /** Least time in a state before the endpoint may move to a state with more traffic. @default 300 */
-        minSeconds: z.number().int().min(0).default(300),
+        /**
+         * Least time after a move toward less traffic (entering a state, or shedding more) before
+         * the endpoint may move toward more traffic. Ten minutes: a restore sooner than that after
+         * a shed is what operators (and the benchmark) call a flap. @default 600
+         */
+        minSeconds: z.number().int().min(0).default(600),
         /** After a failed recovery the dwell is multiplied by this. @default 2 */
         growthFactor: z.number().min(1).default(2),
         /** The grown dwell never exceeds this. @default 3600 */

@@ -50,8 +50,20 @@ export function trafficFactor(state: EndpointState, policy: Policy): number {
     case 'drained':
       return 0;
     case 'recovering':
-      return policy.recovery.steps[Math.min(state.recoveryStep, policy.recovery.steps.length - 1)]!;
+      return stepFactor(state, policy, state.recoveryStep);
   }
+}
+
+/**
+ * The share of baseline a recovering endpoint carries at restore step `step`. Steps are fractions
+ * of what the endpoint gave up: a drained endpoint comes back 10% → 25% → 50% → 100% of its
+ * baseline; one that had shed 40% gets back 4% → 10% → 20% → 40% of it, so a region that is fine
+ * at a reduced share is never handed its full share in one jump.
+ */
+export function stepFactor(state: EndpointState, policy: Policy, step: number): number {
+  const from = state.recoveryFrom ?? 0;
+  const steps = policy.recovery.steps;
+  return from + (1 - from) * steps[Math.min(step, steps.length - 1)]!;
 }
 
 /** Appends this period's verdict, replacing an earlier verdict for the same period (alarm-triggered re-evaluations count once). */
@@ -121,7 +133,9 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
 
   const { breaches, fails } = countInWindow(history, periodStart, policy);
   const { detection, dwell, shedding, recovery } = policy;
-  const dwellDone = now - state.since >= state.dwellSeconds * 1000;
+  // The dwell runs from the last move toward less traffic (entering the state, or the last shed).
+  const dwellFrom = Math.max(state.since, state.shedSince ?? state.since);
+  const dwellDone = now - dwellFrom >= state.dwellSeconds * 1000;
   const breaching = verdict.verdict === 'breach';
   const window = `${detection.window} periods`;
   const shedStep = Math.min(shedding.maxStep, Math.max(shedding.minStep, shedding.gain * verdict.excess));
@@ -179,9 +193,9 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
       if (breaching) {
         // Any breach during recovery sends the endpoint back a step, and makes the next wait longer.
         // A failing endpoint goes all the way back: errors are not a matter of degree.
-        const previous = state.recoveryStep > 0 && !verdict.failing ? steps[state.recoveryStep - 1]! : 0;
-        const to: EndpointStatus = previous > 0 ? 'degraded' : 'drained';
-        return move(to, 'RECOVERY_FAILED', `${endpoint} recovery failed at ${pct(steps[state.recoveryStep]!)} of baseline: ${describeBreach(verdict)}; back to ${pct(previous)}`, {
+        const previous = verdict.failing ? 0 : state.recoveryStep > 0 ? stepFactor(state, policy, state.recoveryStep - 1) : (state.recoveryFrom ?? 0);
+        const to: EndpointStatus = previous > 1e-9 ? 'degraded' : 'drained';
+        return move(to, 'RECOVERY_FAILED', `${endpoint} recovery failed at ${pct(trafficFactor(state, policy))} of baseline: ${describeBreach(verdict)}; back to ${pct(previous)}`, {
           shed: 1 - previous,
           failed: verdict.failing,
           shedSince: now,
@@ -190,17 +204,20 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
         } as Partial<EndpointState>);
       }
       if (verdict.verdict !== 'clear') {
-        return hold(verdict.verdict === 'unknown' ? 'UNKNOWN_HOLD' : 'HOLD_BAND', `${endpoint} holds recovery at ${pct(steps[state.recoveryStep]!)} of baseline: verdict ${verdict.verdict}`);
+        return hold(verdict.verdict === 'unknown' ? 'UNKNOWN_HOLD' : 'HOLD_BAND', `${endpoint} holds recovery at ${pct(trafficFactor(state, policy))} of baseline: verdict ${verdict.verdict}`);
       }
       if (now - state.stepSince < recovery.holdSeconds * 1000) return none;
       const nextStep = state.recoveryStep + 1;
-      const tight = headroomShortfall(verdict, steps[state.recoveryStep]!, steps[nextStep] ?? 1);
-      if (tight) return hold('HEADROOM_HOLD', `${endpoint} holds recovery at ${pct(steps[state.recoveryStep]!)} of baseline: at ${pct(steps[nextStep] ?? 1)} ${tight}`);
+      const here = trafficFactor(state, policy);
+      const there = nextStep >= steps.length ? 1 : stepFactor(state, policy, nextStep);
+      const tight = headroomShortfall(verdict, here, there);
+      if (tight) return hold('HEADROOM_HOLD', `${endpoint} holds recovery at ${pct(here)} of baseline: at ${pct(there)} ${tight}`);
       if (nextStep >= steps.length) {
         return move('healthy', 'RECOVERY_COMPLETE', `${endpoint} recovered: back at full baseline`, {
           shed: 0,
           failed: false,
           recoveryStep: 0,
+          recoveryFrom: 0,
           dwellSeconds: dwell.minSeconds,
           failedRecoveries: 0,
         });
@@ -208,7 +225,7 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
       return {
         state: { ...state, recoveryStep: nextStep, stepSince: now },
         transition: undefined,
-        holds: [{ code: 'RECOVERY_STEP', message: `${endpoint} recovery step: ${pct(steps[state.recoveryStep]!)} → ${pct(steps[nextStep]!)} of baseline`, endpoint }],
+        holds: [{ code: 'RECOVERY_STEP', message: `${endpoint} recovery step: ${pct(here)} → ${pct(there)} of baseline`, endpoint }],
       };
     }
   }
@@ -251,15 +268,13 @@ function maybeStartRecovery(
 ): EndpointStepResult {
   if (clears < policy.detection.clearsToRecover) return { state, holds: [] };
   if (!dwellDone) {
-    const left = Math.ceil((state.dwellSeconds * 1000 - (now - state.since)) / 1000);
+    const left = Math.ceil((state.dwellSeconds * 1000 - (now - Math.max(state.since, state.shedSince ?? state.since))) / 1000);
     return hold('DWELL_HOLD', `${endpoint} clear for ${clears} periods but stays ${state.status} for its dwell (${left} s left of ${state.dwellSeconds} s)`);
   }
-  // Start at the first restore step above what the endpoint carries now.
-  const factor = trafficFactor(state, policy);
-  const steps = policy.recovery.steps;
-  let step = steps.findIndex((s) => s > factor + 1e-9);
-  if (step < 0) step = steps.length - 1;
-  const tight = headroomShortfall(verdict, factor, steps[step]!);
-  if (tight) return hold('HEADROOM_HOLD', `${endpoint} clear for ${clears} periods but stays ${state.status} at ${pct(factor)} of baseline: at ${pct(steps[step]!)} ${tight}`);
-  return move('recovering', 'CLEARS_TO_RECOVER', `${endpoint} recovering: clear for ${clears} periods; restoring ${pct(steps[step]!)} of baseline`, { recoveryStep: step });
+  // Restore in steps of what the endpoint gave up, starting from what it carries now.
+  const from = trafficFactor(state, policy);
+  const first = from + (1 - from) * policy.recovery.steps[0]!;
+  const tight = headroomShortfall(verdict, from, first);
+  if (tight) return hold('HEADROOM_HOLD', `${endpoint} clear for ${clears} periods but stays ${state.status} at ${pct(from)} of baseline: at ${pct(first)} ${tight}`);
+  return move('recovering', 'CLEARS_TO_RECOVER', `${endpoint} recovering: clear for ${clears} periods; restoring ${pct(first)} of baseline`, { recoveryStep: 0, recoveryFrom: from });
 }

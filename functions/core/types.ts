@@ -111,6 +111,8 @@ export interface EndpointState {
   readonly shedSince?: EpochMs;
   /** Index into the recovery steps while recovering. */
   readonly recoveryStep: number;
+  /** Share of baseline the endpoint carried when its recovery began (0 from drained). */
+  readonly recoveryFrom?: number;
   /** When the current recovery step began. */
   readonly stepSince: EpochMs;
   /** The dwell in force, grown after failed recoveries. */

@@ -134,11 +134,50 @@ describe('decide: recovery', () => {
     expect(failed).toEqual([expect.objectContaining({ from: 'recovering', to: 'drained' })]);
   });
 
-  it('recovers a degraded endpoint from the first step above what it still carries', () => {
-    const steps = runMinutes(service, 20, incident(service, 'very-slow', 0, 3));
+  it('restores a degraded endpoint in steps of what it gave up, not in one jump', () => {
+    const steps = runMinutes(service, 30, incident(service, 'very-slow', 0, 3));
     const started = steps.find((s) => s.decision.transitions.some((t) => t.to === 'recovering'))!;
-    expect(started.weights.a).toBe(100); // it carried 70%, the next step is 100%
-    expect(started.state.endpoints.a!.status).toBe('recovering');
+    // It carried 70%; the steps [0.1, 0.5, 1] of the 30% it gave up bring it to 73%, 85%, 100%.
+    expect(started.state.endpoints.a!.recoveryFrom).toBeCloseTo(0.7);
+    const factors = steps.filter((s) => s.state.endpoints.a!.status === 'recovering').map((s) => s.weights.a);
+    expect([...new Set(factors)]).toEqual([73, 85, 100]);
+    expect(steps.at(-1)!.state.endpoints.a!.status).toBe('healthy');
+  });
+
+  it('holds a recovery step while a load-proportional signal would not be clear at the next step', () => {
+    const gpuService = makeService({
+      n: 2,
+      policy: { detection: { clearsToRecover: 2 }, dwell: { minSeconds: 0 }, recovery: { steps: [0.5, 1], holdSeconds: 0 } },
+      endpoints: [
+        {
+          signals: [
+            { name: 'gpu', source: 'metric', metric: { namespace: 'N', metricName: 'GPUUtilization', statistic: 'Average' }, unit: '%', trip: 95, clear: 80, scalesWithLoad: true },
+            { name: 'errors', source: 'metric', metric: { namespace: 'N', metricName: 'ErrorRate', statistic: 'Average' }, trip: 5, clear: 1, severity: 'fail' },
+          ],
+        },
+      ],
+    });
+    const gpuObs = (gpu: number, errors: number) => ({ signals: { gpu: { value: gpu }, errors: { value: errors } } });
+    let state: ServiceState | undefined;
+    let weights = { a: 100, b: 100 };
+    const run = (gpu: number, errors: number, m: number) => {
+      const out = decide(gpuService, { now: T0 + m * MINUTE, observations: { periodStart: T0 + m * MINUTE, endpoints: { a: gpuObs(gpu, errors), b: observe('ok') } }, state, currentWeights: weights });
+      state = out.nextState;
+      weights = out.decision.targetWeights as typeof weights;
+      return out;
+    };
+    run(50, 40, 0);
+    run(50, 40, 1); // drained
+    run(0, 0, 2);
+    const probe = run(0, 0, 3); // nothing to predict from at zero traffic: the first step is the probe
+    expect(probe.decision.transitions).toEqual([expect.objectContaining({ to: 'recovering' })]);
+    const held = run(45, 0, 4); // 45% at half its share would be ~90% at full
+    expect(held.decision.reasons).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'HEADROOM_HOLD', message: expect.stringContaining('would reach about 90.0 %') })]));
+    expect(weights.a).toBe(50);
+    const next = run(30, 0, 5); // ~60% at full: go
+    expect(next.decision.reasons).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'RECOVERY_STEP' })]));
+    expect(weights.a).toBe(100);
+    expect(run(60, 0, 6).decision.transitions).toEqual([expect.objectContaining({ to: 'healthy', reason: 'RECOVERY_COMPLETE' })]);
   });
 });
 
