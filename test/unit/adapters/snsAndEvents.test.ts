@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { SnsNotifier } from '../../../functions/adapters/aws/snsNotifier.js';
+import { SnsNotifier, fitMessage } from '../../../functions/adapters/aws/snsNotifier.js';
 import { EventBridgePublisher } from '../../../functions/adapters/aws/eventBridgePublisher.js';
 import { AwsCallError, EventPublishError } from '../../../functions/adapters/aws/errors.js';
 import { ControllerDetailTypes, type ControllerEvent } from '../../../functions/events/controllerEvents.js';
@@ -74,6 +74,15 @@ describe('Class: SnsNotifier', () => {
     const error = await new SnsNotifier({ client: new SNSClient({ region: 'us-east-1' }), topicArn: TOPIC }).notify(notice).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AwsCallError);
     expect(error).toMatchObject({ operation: 'sns:Publish', target: TOPIC, retryable: false, message: `sns:Publish on ${TOPIC} failed: NotFound: topic gone` });
+  });
+});
+
+describe('Function: fitMessage', () => {
+  it('keeps a message within SNS’s 256 KB, saying where the rest is', () => {
+    expect(fitMessage('short')).toBe('short');
+    const long = fitMessage('é'.repeat(200_000));
+    expect(Buffer.byteLength(long, 'utf8')).toBeLessThanOrEqual(250_000);
+    expect(long.endsWith('[truncated: the full decision is in the audit log]')).toBe(true);
   });
 });
 
