@@ -97,39 +97,38 @@ export interface RegionCondition {
 
 export const HEALTHY: RegionCondition = { down: false, errorRate: 0, latencyFactor: 1, capacityFactor: 1, addedLatencyMs: 0, metricsMissing: false };
 
-const QUADRATURE = 24;
+const QUADRATURE = 12;
 const Z_POINTS = Array.from({ length: QUADRATURE }, (_, i) => inverseNormalCdf((i + 0.5) / QUADRATURE));
 
 /**
- * The expected share of requests that miss the SLO (or fail) in a region held at utilisation
- * `rho` under `condition`: the oracle's model of the world, derived from the same formulas the
- * world samples from. `promptQuantiles` stand for the demand's prompt-length mix.
+ * The expected share of one step's requests that miss the SLO (or fail) in a region, by the same
+ * formulas the world samples from: prefill slowed by the batch and the condition, lognormal
+ * noise, the network, the backlog's wait, and Erlang C queueing for a slot. The oracle's model of
+ * the world. `promptQuantiles` stand for the demand's prompt-length mix.
  */
-export function expectedMissFraction(
-  params: { wait: WaitModel; networkMs: number; sigma: number; sloMs: number },
+export function stepMissFraction(
+  params: { wait: WaitModel; networkMs: number; sigma: number; sloMs: number; latencyFactor: number },
   condition: RegionCondition,
-  rho: number,
+  step: { rho: number; busy: number; backlogWaitMs: number },
   promptQuantiles: readonly number[],
 ): number {
   if (condition.down) return 1;
-  if (rho >= 1) return 1; // past saturation the backlog grows until clients time out
-  const pWait = params.wait.probabilityOfWait(rho);
-  const meanWaitMs = params.wait.meanWaitSeconds(rho, REFERENCE_SERVICE_SECONDS) * 1000;
-  const slowdown = 1 + CALIBRATION.batchSlowdown * Math.min(1, rho);
-  const budget = params.sloMs - params.networkMs - condition.addedLatencyMs;
+  const pWait = params.wait.probabilityOfWait(step.rho);
+  const meanWaitMs = params.wait.meanWaitSeconds(step.rho, REFERENCE_SERVICE_SECONDS) * 1000;
+  const slowdown = (1 + CALIBRATION.batchSlowdown * Math.min(1, step.busy)) * condition.latencyFactor * params.latencyFactor;
+  const budget = params.sloMs - params.networkMs - condition.addedLatencyMs - step.backlogWaitMs;
+  if (budget <= 0) return 1;
+  const sigma = Math.max(params.sigma, 1e-6);
   let miss = 0;
   for (const prompt of promptQuantiles) {
-    const base = prefillMs(prompt) * condition.latencyFactor * slowdown;
-    if (budget <= 0) {
-      miss += 1;
-      continue;
-    }
-    const sigma = Math.max(params.sigma, 1e-6);
+    const base = prefillMs(prompt) * slowdown;
     const noWait = 1 - normalCdf(Math.log(budget / base) / sigma);
     let waited = 0;
-    for (const z of Z_POINTS) {
-      const x = base * Math.exp(sigma * z);
-      waited += x >= budget ? 1 : Math.exp(-(budget - x) / meanWaitMs);
+    if (pWait > 1e-6) {
+      for (const z of Z_POINTS) {
+        const x = base * Math.exp(sigma * z);
+        waited += x >= budget ? 1 : Math.exp(-(budget - x) / meanWaitMs);
+      }
     }
     miss += (1 - pWait) * noWait + pWait * (waited / QUADRATURE);
   }

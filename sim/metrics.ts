@@ -49,15 +49,41 @@ export function countFlaps(writes: readonly WeightWrite[], windowSeconds = FLAP_
   return flaps;
 }
 
+const threatenedCache = new WeakMap<Scenario, boolean[]>();
+
 /**
- * Is the endpoint harmed at time t: an incident hurts it now, the traffic it was given fills more
- * than 90% of its warm capacity (a surge), or it missed the SLO for > 1% of its requests in the
- * last complete minute.
+ * Endpoints whose baseline share of the demand fills more than 90% of their warm capacity at some
+ * minute of the harm window (5-minute mean demand): those a surge threatens, whatever a
+ * controller does about it.
  */
-export function harmedAt(scenario: Scenario, run: Pick<RunResult, 'series'>, truth: WorldTruth, r: number, t: number, share: number): boolean {
+function threatened(scenario: Scenario, truth: WorldTruth): boolean[] {
+  const cached = threatenedCache.get(scenario);
+  if (cached) return cached;
+  const base = shares(scenario.baselineWeights);
+  const result = base.map(() => false);
+  if (scenario.harmStart !== null && scenario.harmEnd !== null) {
+    for (let t = scenario.harmStart; t <= scenario.harmEnd; t += 60) {
+      const demand = truth.workRate(t, 300);
+      base.forEach((share, r) => {
+        const capacity = truth.capacity(r, t);
+        if (capacity > 0 && (share * demand) / capacity > 0.9) result[r] = true;
+      });
+    }
+  }
+  threatenedCache.set(scenario, result);
+  return result;
+}
+
+/**
+ * Is the endpoint harmed at time t: an incident hurts it now, it is one a surge threatens (its
+ * baseline share would fill more than 90% of its warm capacity during the harm window, so a
+ * controller that sheds before the queue forms is credited), or it missed the SLO for more than
+ * 1% of its requests in the last complete minute.
+ */
+export function harmedAt(scenario: Scenario, run: Pick<RunResult, 'series'>, truth: WorldTruth, r: number, t: number): boolean {
   const c = truth.condition(r, t);
   if (c.down || c.errorRate > 0 || c.latencyFactor > 1 || c.capacityFactor < 1 || c.addedLatencyMs > 0) return true;
-  if ((share * truth.workRate(t, 300)) / Math.max(1e-9, truth.capacity(r, t)) > 0.9) return true;
+  if (t >= (scenario.harmStart ?? Infinity) && t <= (scenario.harmEnd ?? -Infinity) && threatened(scenario, truth)[r]) return true;
   const m = Math.floor(t / 60) - 1;
   if (m < 0) return false;
   const requests = run.series.requests[r]![m]!;
@@ -71,7 +97,7 @@ export function timeToMitigate(scenario: Scenario, run: Pick<RunResult, 'series'
     const before = shares(write.before);
     const after = shares(write.after);
     for (let r = 0; r < after.length; r++) {
-      if (after[r]! < before[r]! - 1e-9 && harmedAt(scenario, run, truth, r, write.t, before[r]!)) return write.t - scenario.harmStart;
+      if (after[r]! < before[r]! - 1e-9 && harmedAt(scenario, run, truth, r, write.t)) return write.t - scenario.harmStart;
     }
   }
   return null;

@@ -77,18 +77,6 @@ export class WorldTruth {
     return sum / ((to - from) * dt);
   }
 
-  /**
-   * A high quantile of the work rate over [t, t + window): bursts, not the mean, decide whether a
-   * region near its knee keeps up (the oracle plans for the 90th-percentile step).
-   */
-  peakWorkRate(t: number, windowSeconds = 300, quantile = 0.9): number {
-    const dt = this.scenario.spec.stepSeconds;
-    const from = Math.max(0, Math.floor(t / dt));
-    const to = Math.min(this.scenario.steps, Math.max(from + 1, Math.floor((t + windowSeconds) / dt)));
-    const rates = Array.from(this.scenario.demand.work.subarray(from, to)).sort((a, b) => a - b);
-    return rates[Math.min(rates.length - 1, Math.floor(quantile * rates.length))]! / dt;
-  }
-
   /** Warm capacity of region r at time t, in reference requests per second (0 when down). */
   capacity(r: number, t: number): number {
     const c = this.condition(r, t);

@@ -8,4 +8,4 @@ const result = await runWorld(scenario, CONTROLLERS[ctl]);
 const r: any = result;
 console.log(Object.keys(r));
 for (const w of r.writes ?? r.route53?.writes ?? []) console.log('WRITE', JSON.stringify(w));
-for (const e of r.evaluations ?? []) if ((e.reasons ?? []).length) console.log(e.t, e.mode, e.statuses.join(','), '|', e.reasons.join(' '), '|', e.verdicts.join(' || '));
+for (const e of r.evaluations ?? []) if ((e.reasons ?? []).length || process.env.ALL) console.log(e.t, e.mode, e.statuses.join(','), '|', e.reasons.join(' '), '|', e.verdicts.join(' || '));

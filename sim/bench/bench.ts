@@ -2,10 +2,13 @@
  * `npm run bench`: every shipped scenario under every controller, in one run. Prints the markdown
  * table (and the targets) on stdout; with `--json`, exactly one JSON document instead:
  *   {"scenarios":[{"name":…,"incident":…,"controllers":{"steer53":{…},"static":{…},…}}]}
- * Progress and the report path go to stderr.
+ * Progress and the report path go to stderr; the JSON document is also written to
+ * `<out>/bench.json` next to the HTML report (npm prints a banner on stdout unless run with -s).
  *
  *   npm run bench [-- --json] [-- --out <dir>] [-- --seed N]
  */
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../../functions/core/errors.js';
 import { simulate, writeReport } from '../cli.js';
@@ -24,9 +27,13 @@ async function main(): Promise<number> {
   err(`steer53 bench: ${DEFAULT_SCENARIOS.length} scenarios × 5 controllers`);
   const results = await simulate({ scenarios: [...DEFAULT_SCENARIOS], ...(seed !== undefined ? { seed } : {}) }, { out: err, err, clock: () => performance.now() });
   const report = writeReport(results, values.out, 'steer53 benchmark');
+  const document = JSON.stringify(benchDocument(results));
+  const jsonPath = resolve(join(values.out, 'bench.json'));
+  writeFileSync(jsonPath, `${document}\n`);
   err(`report: ${report}`);
+  err(`json: ${jsonPath}`);
   err(`bench took ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  if (values.json) process.stdout.write(`${JSON.stringify(benchDocument(results))}\n`);
+  if (values.json) process.stdout.write(`${document}\n`);
   else process.stdout.write(`${markdownTable(results)}\n`);
   return 0;
 }

@@ -1,69 +1,145 @@
 /**
- * The oracle: knows the true condition of every region the moment it changes, and the demand of
- * the next minutes, and picks the weights that minimise the expected share of requests missing
- * the SLO, by the world's own latency model. It still pays Route 53 propagation and DNS caching,
- * so it bounds what any controller could achieve through DNS; the benchmark measures steer53's
- * detection and decision quality against it.
+ * The oracle: knows the true condition of every region the moment it changes and the true demand
+ * of the last 15 minutes (no controller can know the future, and neither does the oracle), and
+ * picks the weights that minimise the requests expected to miss the SLO if both stay as they
+ * are — forecast step by step with the world's own formulas (backlog, batch slowdown, queueing,
+ * noise) over those minutes' real arrivals, so bursts count as they do. It still pays
+ * Route 53 propagation and DNS caching, so it bounds what any controller could achieve through
+ * DNS; the benchmark measures steer53's detection and decision quality against it.
+ *
+ * The search starts from the current weights and moves 2.5% slices of traffic while that lowers
+ * the expected misses plus a small price for being away from baseline, so the oracle never moves
+ * traffic for nothing and returns to baseline once baseline costs nothing more.
  */
 import { integerWeights } from '../../functions/core/weights.js';
-import { expectedMissFraction, type RegionCondition } from '../latencyModel.js';
+import { stepMissFraction } from '../latencyModel.js';
 import type { Controller, ControllerContext, EvaluationRecord } from '../world.js';
 
-/** Traffic is placed in this many slices; 2.5% is finer than any useful weight change. */
-const SLICES = 40;
+/**
+ * The demand the forecast replays: the last 15 minutes of true arrivals (a shorter window makes a
+ * noisier estimate of the bursts, and a flappier oracle).
+ */
+const HORIZON_SECONDS = 900;
+/** Shares the forecast is computed at (0, 5%, …, 100%); costs between are interpolated. */
+const GRID = 21;
+const SLICE = 0.025;
+/** A slice moves only if it saves more than this share of the horizon's requests per unit of share moved. */
+const MOVE_PRICE = 0.01;
+/**
+ * New weights must beat the current ones by this share of requests (price included), plus this
+ * fraction of the current expected misses, to be written: a forecast from a noisy five minutes
+ * must not flap the weights.
+ */
+const WRITE_MARGIN = 0.0002;
+const RELATIVE_MARGIN = 0.1;
 /** Weights are rewritten only when some endpoint's share would move more than this. */
 const SHARE_DEADBAND = 0.05;
-/** Baseline is kept unless the best weights are expected to save more than this share of requests. */
-const BASELINE_PREFERENCE = 0.002;
+/** Four prompt lengths (quartile midpoints) stand for the mix: plenty for an expectation. */
+const PROMPT_POINTS = [1, 3, 5, 7];
 
 export function oracleController(context: ControllerContext): Controller {
-  const { scenario, route53, truth } = context;
+  const { scenario, route53 } = context;
   const ids = scenario.endpoints;
-  const regions = scenario.regions;
+  const dt = scenario.spec.stepSeconds;
   const total = scenario.baselineWeights.reduce((a, b) => a + b, 0);
   const baselineShares = scenario.baselineWeights.map((w) => w / total);
   const minServing = scenario.service.policy.safety.minHealthyEndpoints;
+  const prompts = PROMPT_POINTS.map((i) => scenario.demand.promptQuantiles[i]!);
+  const timeoutSeconds = scenario.spec.requestTimeoutSeconds;
   const evaluations: EvaluationRecord[] = [];
   let lastSignature = '';
   let lastComputed = -Infinity;
 
-  /** Expected requests missing the SLO (as a share of all) if region r carries `share`. */
-  function cost(r: number, share: number, condition: RegionCondition, demand: number, capacity: number): number {
-    if (share <= 0) return 0;
-    if (capacity <= 0) return share;
-    const region = regions[r]!;
-    const miss = expectedMissFraction(
-      { wait: region.wait, networkMs: region.spec.networkLatencyMs, sigma: region.spec.latencyNoiseSigma, sloMs: scenario.spec.slo.latencyMs },
-      region.spec.latencyFactor === 1 ? condition : { ...condition, latencyFactor: condition.latencyFactor * region.spec.latencyFactor },
-      (share * demand) / capacity,
-      scenario.demand.promptQuantiles,
-    );
-    return share * miss;
+  /**
+   * Requests region r is expected to fail or serve late, for each grid share, if its condition at
+   * step `now` held over the demand of steps from..to.
+   */
+  function forecast(r: number, now: number, from: number, to: number): Float64Array {
+    const condition = scenario.conditions[now]![r]!;
+    const region = scenario.regions[r]!;
+    const params = { wait: region.wait, networkMs: region.spec.networkLatencyMs, sigma: region.spec.latencyNoiseSigma, sloMs: scenario.spec.slo.latencyMs, latencyFactor: region.spec.latencyFactor };
+    const costs = new Float64Array(GRID);
+    for (let g = 1; g < GRID; g++) {
+      const share = g / (GRID - 1);
+      let backlog = 0;
+      let missed = 0;
+      for (let s = from; s < to; s++) {
+        const n = scenario.demand.arrivals[s]! * share;
+        if (condition.down) {
+          missed += n;
+          backlog = 0;
+          continue;
+        }
+        const rate = region.spec.warmRps * condition.capacityFactor;
+        const capacity = rate * dt;
+        const work = scenario.demand.work[s]! * share;
+        const before = backlog;
+        const served = Math.min(before + work, capacity);
+        let after = before + work - served;
+        const maxBacklog = rate * timeoutSeconds;
+        const dropped = after > maxBacklog && work > 0 ? Math.min(1, (after - maxBacklog) / work) : 0;
+        after = Math.min(after, maxBacklog);
+        backlog = after;
+        const miss = stepMissFraction(params, condition, { rho: work / capacity, busy: Math.min(1, served / capacity), backlogWaitMs: ((before + after) / 2 / rate) * 1000 }, prompts);
+        missed += n * (dropped + (1 - dropped) * miss);
+      }
+      costs[g] = missed;
+    }
+    return costs;
   }
 
-  function bestShares(t: number): { shares: number[]; expected: number; baseline: number } {
-    const demand = truth.peakWorkRate(t, 300);
-    const conditions = ids.map((_, r) => truth.condition(r, t));
-    const capacities = ids.map((_, r) => truth.capacity(r, t));
-    const shares = ids.map(() => 0);
-    const costs = ids.map(() => 0);
-    for (let slice = 0; slice < SLICES; slice++) {
-      let best = -1;
-      let bestDelta = Infinity;
-      for (let r = 0; r < ids.length; r++) {
-        const delta = cost(r, shares[r]! + 1 / SLICES, conditions[r]!, demand, capacities[r]!) - costs[r]!;
-        // Ties go to the endpoint with the larger baseline share: no move without a reason.
-        if (delta < bestDelta - 1e-12 || (Math.abs(delta - bestDelta) <= 1e-12 && best >= 0 && baselineShares[r]! > baselineShares[best]!)) {
-          best = r;
-          bestDelta = delta;
+  function costAt(table: Float64Array, share: number): number {
+    const x = Math.min(1, Math.max(0, share)) * (GRID - 1);
+    const i = Math.min(GRID - 2, Math.floor(x));
+    return table[i]! + (table[i + 1]! - table[i]!) * (x - i);
+  }
+
+  /**
+   * The shares that minimise expected misses plus a small price for leaving baseline, searched
+   * from where the weights are now by moving 2.5% slices; and whether they beat the current shares
+   * by enough to be worth a DNS change (hysteresis: a noisy forecast must not flap the weights).
+   */
+  function bestShares(t: number, current: readonly number[]): { shares: number[]; expected: number; baseline: number; worthIt: boolean } {
+    // The demand just seen (at the very start: the first minutes), under the conditions of now.
+    const now = Math.min(scenario.steps - 1, Math.floor(t / dt));
+    const span = Math.round(HORIZON_SECONDS / dt);
+    const from = Math.max(0, now - span);
+    const to = Math.min(scenario.steps, Math.max(now, span));
+    let arrivals = 0;
+    for (let s = from; s < to; s++) arrivals += scenario.demand.arrivals[s]!;
+    const norm = Math.max(arrivals, 1e-9);
+    const tables = ids.map((_, r) => forecast(r, now, from, to));
+    const cost = (r: number, share: number) => costAt(tables[r]!, share) / norm;
+    const objective = (shares: readonly number[]) =>
+      shares.reduce((sum, share, r) => sum + cost(r, share) + (MOVE_PRICE * Math.abs(share - baselineShares[r]!)) / 2, 0);
+    // Start from the current shares, snapped to the slice grid.
+    const shares = current.map((share) => Math.round(share / SLICE) * SLICE);
+    const excess = shares.reduce((a, b) => a + b, 0) - 1;
+    if (Math.abs(excess) > 1e-9) shares[shares.indexOf(Math.max(...shares))]! -= excess;
+    for (let iteration = 0; iteration < 200; iteration++) {
+      const base = objective(shares);
+      let best = { gain: 1e-9, from: -1, to: -1 };
+      for (let a = 0; a < ids.length; a++) {
+        if (shares[a]! < SLICE - 1e-9) continue;
+        for (let b = 0; b < ids.length; b++) {
+          if (b === a || shares[b]! > 1 - SLICE + 1e-9) continue;
+          shares[a]! -= SLICE;
+          shares[b]! += SLICE;
+          const gain = base - objective(shares);
+          shares[a]! += SLICE;
+          shares[b]! -= SLICE;
+          if (gain > best.gain) best = { gain, from: a, to: b };
         }
       }
-      shares[best] = shares[best]! + 1 / SLICES;
-      costs[best] = cost(best, shares[best]!, conditions[best]!, demand, capacities[best]!);
+      if (best.from < 0) break;
+      shares[best.from] = Math.max(0, shares[best.from]! - SLICE);
+      shares[best.to] = shares[best.to]! + SLICE;
     }
-    const expected = costs.reduce((a, b) => a + b, 0);
-    const baseline = baselineShares.reduce((sum, share, r) => sum + cost(r, share, conditions[r]!, demand, capacities[r]!), 0);
-    return { shares, expected, baseline };
+    const clean = shares.map((share) => (share < 1e-9 ? 0 : share));
+    const expected = clean.reduce((sum, share, r) => sum + cost(r, share), 0);
+    const baseline = baselineShares.reduce((sum, share, r) => sum + cost(r, share), 0);
+    const atCurrent = objective(current);
+    return { shares: clean, expected, baseline, worthIt: atCurrent - objective(clean) > WRITE_MARGIN + RELATIVE_MARGIN * atCurrent };
   }
 
   return {
@@ -71,25 +147,29 @@ export function oracleController(context: ControllerContext): Controller {
     evaluations,
     tick(t) {
       // Recompute the moment any region's truth changes, and every minute for demand.
-      const signature = ids.map((_, r) => JSON.stringify(truth.condition(r, t))).join('|');
+      const s = Math.min(scenario.steps - 1, Math.floor(t / dt));
+      const signature = ids.map((_, r) => JSON.stringify(scenario.conditions[s]![r])).join('|');
       if (signature === lastSignature && t - lastComputed < 60) return;
       lastSignature = signature;
       lastComputed = t;
-      const { shares, expected, baseline } = bestShares(t);
-      const target = baseline - expected > BASELINE_PREFERENCE ? shares : baselineShares;
-      // Keep the policy's floor of serving endpoints, taking the least harmful first.
-      const serving = target.filter((s) => s > 0).length;
-      if (serving < minServing) {
-        const order = ids.map((_, r) => r).filter((r) => target[r] === 0 && truth.capacity(r, t) > 0);
-        for (const r of order.slice(0, minServing - serving)) target[r] = 1 / SLICES;
-      }
       const current = route53.weights;
       const currentTotal = current.reduce((a, b) => a + b, 0) || 1;
+      const { shares: target, expected, baseline, worthIt } = bestShares(
+        t,
+        current.map((w) => w / currentTotal),
+      );
+      if (!worthIt) return;
+      // Keep the policy's floor of serving endpoints, taking those still up first.
+      const serving = target.filter((share) => share > 0).length;
+      if (serving < minServing) {
+        const order = ids.map((_, r) => r).filter((r) => target[r] === 0 && !scenario.conditions[s]![r]!.down);
+        for (const r of order.slice(0, minServing - serving)) target[r] = SLICE;
+      }
       const moves = target.some((share, r) => Math.abs(share - current[r]! / currentTotal) > SHARE_DEADBAND || (share === 0) !== (current[r] === 0));
       if (!moves) return;
       const weights = integerWeights(Object.fromEntries(ids.map((id, r) => [id, target[r]!])), ids, total);
       const next = ids.map((id) => weights[id] ?? 0);
-      const why = `expected miss ${(expected * 100).toFixed(2)}% vs baseline ${(baseline * 100).toFixed(2)}%`;
+      const why = `expected SLO miss ${(expected * 100).toFixed(2)}% (baseline weights: ${(baseline * 100).toFixed(2)}%)`;
       route53.write(t, next, { why });
       evaluations.push({ t, statuses: next.map((w) => (w === 0 ? 'drained' : 'healthy')), reasons: [why] });
     },
