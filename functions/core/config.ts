@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { expandPresetSignal, presetSignalSchemas } from './presets.js';
-import { alarmSignalSchema, metricQuerySchema, metricSignalSchema, regionSchema, type AlarmSignal, type MetricSignal } from './signals.js';
+import { alarmSignalSchema, keyNameSchema, metricQuerySchema, metricSignalSchema, regionSchema, type AlarmSignal, type MetricSignal } from './signals.js';
 
 export { defaultMinSamples, percentileOf, statisticSchema, metricQuerySchema, type MetricQuery } from './signals.js';
 
@@ -48,7 +48,7 @@ export const capacitySchema = z.strictObject({
 export const endpointSchema = z
   .strictObject({
     /** The weighted record's SetIdentifier. */
-    setIdentifier: z.string().min(1).max(128),
+    setIdentifier: keyNameSchema.pipe(z.string().max(128)),
     region: regionSchema,
     /** Normal weight of the record (Route 53 weights are integers 0–255). */
     baselineWeight: z.number().int({ error: 'must be an integer 0–255' }).min(0, { error: 'must be 0–255' }).max(255, { error: 'must be 0–255' }),

@@ -6,10 +6,10 @@
  * summed over the instance's GPUs (0–100 × GPU count), so both are normalised here.
  */
 import { z } from 'zod';
-import { metricQuerySchema, regionSchema, roleArnSchema, statisticSchema, type MetricSignal } from './signals.js';
+import { keyNameSchema, metricQuerySchema, regionSchema, roleArnSchema, statisticSchema, type MetricSignal } from './signals.js';
 
 const common = {
-  name: z.string().min(1),
+  name: keyNameSchema,
   trip: z.number().finite(),
   clear: z.number().finite(),
   minSamples: z.number().int().min(1).optional(),

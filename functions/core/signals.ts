@@ -84,8 +84,17 @@ export const thresholdFields = {
   scalesWithLoad: z.boolean().default(false),
 };
 
+/**
+ * A name used as a key (SetIdentifier, signal name): anything but the names every JavaScript
+ * object already has (`constructor`, `toString`, `__proto__`…), which would read as present.
+ */
+export const keyNameSchema = z
+  .string()
+  .min(1)
+  .refine((name) => !(name in Object.prototype), { error: (issue) => `"${String(issue.input)}" is reserved; choose another name` });
+
 export const metricSignalSchema = z.strictObject({
-  name: z.string().min(1),
+  name: keyNameSchema,
   source: z.literal('metric'),
   metric: metricQuerySchema,
   ...thresholdFields,
@@ -96,7 +105,7 @@ export const metricSignalSchema = z.strictObject({
  * Alarms are how composite or metric-math conditions the controller cannot compute reach it.
  */
 export const alarmSignalSchema = z.strictObject({
-  name: z.string().min(1),
+  name: keyNameSchema,
   source: z.literal('alarm'),
   alarm: z
     .strictObject({

@@ -102,6 +102,11 @@ describe('parseConfig: problems, each with its path', () => {
       ['services[1].name: duplicate service name "chat"', 'services[1].dnsName: another service already manages chat.example.com A in Z0123456789ABC'],
     ],
     ['no services at all', { services: [] }, ['services: needs at least one service']],
+    [
+      'names every JavaScript object already has',
+      { services: [service({ endpoints: [endpoint([{ name: 'toString', source: 'metric', metric, trip: 2, clear: 1 }], { setIdentifier: '__proto__' })] })] },
+      ['services[0].endpoints[0].setIdentifier: "__proto__" is reserved; choose another name', 'services[0].endpoints[0].signals[0].name: "toString" is reserved; choose another name'],
+    ],
     ['bad names, zones and regions', { services: [service({ name: '-x', hostedZoneId: 'nope', dnsName: 'no spaces.com' })] }, [
       'services[0].name: must be 1–64 letters, digits, dots, dashes or underscores',
       'services[0].dnsName: must be a DNS name such as chat.example.com',
