@@ -179,7 +179,7 @@ export class TrafficController extends Construct {
     // A fixed place (not the assembly directory): its path ends up in the source maps, and the
     // packages must not change with where the app is synthesized.
     const zodAlias = writeZodWithoutLocales(packageRoot, join(packageRoot, 'node_modules', '.cache', 'steer53'));
-    const sharedPolicy = new iam.Policy(this, 'ControllerPolicy', { statements: this.controllerStatements(stack.partition) });
+    const sharedPolicy = new iam.Policy(this, 'ControllerPolicy', { statements: this.controllerStatements(stack.partition, this.table, this.topic, this.eventBus) });
     Validations.of(sharedPolicy).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'cloudwatch:GetMetricData has no resource-level permissions, and cloudwatch:DescribeAlarms must be granted on * to return composite alarms; both are read-only.',
@@ -437,7 +437,7 @@ export class TrafficController extends Construct {
   }
 
   /** What every handler may do: the evaluate → decide → apply → tell loop, and nothing else. */
-  private controllerStatements(partition: string): iam.PolicyStatement[] {
+  private controllerStatements(partition: string, table: dynamodb.Table, topic: sns.Topic, bus: events.EventBus): iam.PolicyStatement[] {
     const statements = [
       ...route53Statements(this.config, partition),
       new iam.PolicyStatement({
@@ -458,7 +458,6 @@ export class TrafficController extends Construct {
     if (roleArns.size > 0) {
       statements.push(new iam.PolicyStatement({ sid: 'ReadMetricsInOtherAccounts', actions: ['sts:AssumeRole'], resources: [...roleArns].sort() }));
     }
-    const table = this.node.findChild('State') as dynamodb.Table;
     const tableGrant = new iam.PolicyStatement({
       sid: 'StateTable',
       // What the state store (and Powertools idempotency) call: single items, one query per
@@ -469,10 +468,8 @@ export class TrafficController extends Construct {
     statements.push(tableGrant);
     const encryptionKey = table.encryptionKey;
     if (encryptionKey) statements.push(new iam.PolicyStatement({ sid: 'StateTableKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [encryptionKey.keyArn] }));
-    const topic = this.node.findChild('Notifications') as sns.Topic;
     statements.push(new iam.PolicyStatement({ sid: 'Notify', actions: ['sns:Publish'], resources: [topic.topicArn] }));
     statements.push(new iam.PolicyStatement({ sid: 'NotifyKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [topic.masterKey!.keyArn] }));
-    const bus = this.node.findChild('Bus') as events.EventBus;
     statements.push(new iam.PolicyStatement({ sid: 'PublishControllerEvents', actions: ['events:PutEvents'], resources: [bus.eventBusArn] }));
     return statements;
   }

@@ -1,14 +1,14 @@
 /**
  * Construct behaviour that depends on props, on small stacks (bundling skipped).
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../functions/config/loadConfig.js';
 import { TrafficController } from '../../lib/trafficController.js';
 import type { TrafficControllerProps } from '../../lib/trafficControllerProps.js';
-import { minimalConfig, newStack } from './fixtures.js';
+import { controllerAccount, minimalConfig, newApp, newStack } from './fixtures.js';
 
 function template(props: Partial<TrafficControllerProps> = {}): Template {
   const stack = newStack({ bundle: false });
@@ -89,15 +89,21 @@ describe('Class: TrafficController', () => {
 
   describe('function packages', () => {
     it('change with the config and only with it, so a policy change redeploys the code that reads it', () => {
-      const keys = [minimalConfig, slowConfig, minimalConfig].map((config) => {
-        const stack = newStack();
+      // One app, the two same-config stacks first: bundled back to back, so nothing else changes
+      // the sources in between.
+      const app = newApp();
+      const stacks = [minimalConfig, minimalConfig, slowConfig].map((config, i) => {
+        const stack = new Stack(app, `Stack${i}`, { env: { account: controllerAccount, region: 'us-east-1' } });
         new TrafficController(stack, 'Controller', { config });
+        return stack;
+      });
+      const keys = stacks.map((stack) => {
         const fns = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')) as any[];
         return fns.filter((f) => f.Properties.Runtime === 'nodejs24.x').map((f) => f.Properties.Code.S3Key as string);
       });
       expect(keys[0]).toHaveLength(3);
-      for (const [i, key] of keys[0]!.entries()) expect(key).not.toBe(keys[1]![i]);
-      expect(keys[2]).toEqual(keys[0]); // and only then: the same config gives the same packages
+      for (const [i, key] of keys[0]!.entries()) expect(key).not.toBe(keys[2]![i]);
+      expect(keys[1]).toEqual(keys[0]); // and only then: the same config gives the same packages
     });
   });
 
