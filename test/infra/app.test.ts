@@ -36,7 +36,7 @@ describe('bin/app.ts', () => {
     expect(result.stderr).toContain('services[0].endpoints[0].baselineWeight: must be 0–255');
     expect(result.stderr).toContain('services[0].endpoints[0].signals: needs at least one signal');
     expect(existsSync(join(result.outdir, 'Steer53.template.json'))).toBe(false);
-  });
+  }, 60_000);
 
   it('synthesizes the example config offline, with cdk-nag passing, into a controller and its forwarders', () => {
     const result = synth({ region: 'us-east-1', notifyEmails: 'oncall@example.com' });
@@ -46,5 +46,5 @@ describe('bin/app.ts', () => {
     const stacks = Object.keys(manifest.artifacts).filter((k) => manifest.artifacts[k].type === 'aws:cloudformation:stack').sort();
     expect(stacks).toEqual(['Steer53', 'Steer53-forwarder-ap-northeast-1', 'Steer53-forwarder-eu-west-1']);
     expect(manifest.artifacts.Steer53.environment).toBe('aws://unknown-account/us-east-1');
-  });
+  }, 120_000); // a whole `cdk synth` in a child process: seconds alone, longer on a busy machine
 });
