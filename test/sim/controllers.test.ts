@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { naiveThresholdController, route53HealthCheckController } from '../../sim/controllers/baselines.js';
+import { oracleController } from '../../sim/controllers/oracle.js';
+import { resolveScenario } from '../../sim/scenario.js';
+import { runWorld } from '../../sim/world.js';
+import { SOURCE, smallScenario } from './fixtures.js';
+
+const outage = smallScenario({ duration: '40m', incidents: [{ kind: 'outage', region: 'b', start: '15m', duration: '10m' }] });
+const gray = smallScenario({ duration: '40m', incidents: [{ kind: 'gray-failure', region: 'b', start: '15m', duration: '10m', latencyFactor: 5, capacityFactor: 0.4 }] });
+
+describe('Baseline controllers', () => {
+  it('route53-health-check fails over a hard-down endpoint after 3 failed 30 s checks, and back once it answers again', async () => {
+    const run = await runWorld(await resolveScenario(outage, SOURCE), route53HealthCheckController);
+    expect(run.writes.map((w) => [w.t, w.after])).toEqual([
+      [15 * 60 + 60, [100, 0]],
+      [25 * 60 + 60, [100, 100]],
+    ]);
+    expect(run.writes.every((w) => w.kind === 'health-check')).toBe(true);
+  });
+
+  it('route53-health-check does nothing about a slow endpoint: its health check still passes', async () => {
+    const run = await runWorld(await resolveScenario(gray, SOURCE), route53HealthCheckController);
+    expect(run.writes).toEqual([]);
+  });
+
+  it('naive-threshold drains on the first breaching minute it can read and restores on the first that is not', async () => {
+    const run = await runWorld(await resolveScenario(gray, SOURCE), naiveThresholdController);
+    expect(run.writes.length).toBeGreaterThanOrEqual(2);
+    expect(run.writes[0]!.after).toEqual([100, 0]);
+    expect(run.writes.at(-1)!.after).toEqual([100, 100]);
+  });
+});
+
+describe('Oracle', () => {
+  it('knows an incident the moment it starts, never before, and goes back to baseline once it ends', async () => {
+    const run = await runWorld(await resolveScenario(outage, SOURCE), oracleController);
+    expect(run.writes[0]!.t).toBeGreaterThanOrEqual(15 * 60);
+    expect(run.writes[0]!.t).toBeLessThan(15 * 60 + 20);
+    expect(run.writes[0]!.after[1]).toBe(0);
+    expect(run.writes.at(-1)!.after).toEqual([100, 100]);
+    expect(run.writes.at(-1)!.t).toBeGreaterThanOrEqual(25 * 60);
+  });
+
+  it('leaves a healthy world alone', async () => {
+    const run = await runWorld(await resolveScenario(smallScenario(), SOURCE), oracleController);
+    expect(run.writes).toEqual([]);
+  });
+});
