@@ -25,22 +25,29 @@ function frameFor(result: ScenarioResult, height: number, bottom = 22): Frame {
   return { width: WIDTH, height, left: 104, right: 150, top: 10, bottom, t0: 0, t1: result.scenario.spec.duration };
 }
 
-function incidentBands(result: ScenarioResult, frame: Frame): string {
+function incidentSpans(result: ScenarioResult): { from: number; to: number; cls: string; title: string }[] {
   const spans = result.scenario.incidents.map((i) => ({ from: i.start, to: i.end, cls: i.harmful ? 'incident' : 'incident-obs', title: `${i.label} (${Math.round(i.start / 60)}–${Math.round(i.end / 60)} min)` }));
   for (const source of result.scenario.spec.demand.sources) {
     for (const shape of source.shapes) {
       spans.push({ from: shape.start, to: shape.start + shape.ramp + shape.hold + shape.decay, cls: 'incident', title: `demand ×${shape.factor} (${source.name ?? 'surge'})` });
     }
   }
-  // A solid strip along the top marks each span even where the chart below is opaque.
-  const strips = spans
+  return spans;
+}
+
+function incidentBands(result: ScenarioResult, frame: Frame): string {
+  return bands(frame, incidentSpans(result));
+}
+
+/** A solid strip along the top marks each span even where the chart below is opaque; drawn last. */
+function incidentStrips(result: ScenarioResult, frame: Frame): string {
+  return incidentSpans(result)
     .map((span) => {
       const x0 = xOf(frame, Math.max(frame.t0, span.from));
       const x1 = xOf(frame, Math.min(frame.t1, span.to));
-      return `<rect x="${n(x0)}" y="${frame.top}" width="${n(Math.max(1, x1 - x0))}" height="3" class="${span.cls}-strip"/>`;
+      return `<rect x="${n(x0)}" y="${frame.top}" width="${n(Math.max(1, x1 - x0))}" height="3" class="${span.cls}-strip"><title>${escapeHtml(span.title)}</title></rect>`;
     })
     .join('');
-  return bands(frame, spans) + strips;
 }
 
 function legend(frame: Frame, items: readonly { label: string; color: string; dash?: boolean }[]): string {
@@ -107,7 +114,7 @@ function weightsChart(result: ScenarioResult, run: RunResult): string {
   const yTicks = [0, 0.5, 1].map((v) => `<text x="${frame.left - 6}" y="${n(y(v) + 4)}" class="tick" text-anchor="end">${v * 100}%</text>`).join('');
   return svg(
     frame,
-    `${timeAxis(frame)}${areas}${incidentBands(result, frame)}${lived}${writes}${yTicks}<text x="40" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 40 ${frame.top + h / 2})">weight share</text>` +
+    `${timeAxis(frame)}${areas}${incidentBands(result, frame)}${lived}${writes}${yTicks}${incidentStrips(result, frame)}<text x="40" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 40 ${frame.top + h / 2})">weight share</text>` +
       legend(frame, [...ids.map((id, i) => ({ label: id, color: ENDPOINT_COLORS[i % ENDPOINT_COLORS.length]! })), { label: 'client traffic', color: '#24292f', dash: true }]),
   );
 }
@@ -150,7 +157,7 @@ function latencyChart(result: ScenarioResult, run: RunResult): string {
     .filter((v) => Math.log10(v) <= hi + 1e-9)
     .map((v) => `<line x1="${frame.left}" x2="${frame.width - frame.right}" y1="${n(y(v))}" y2="${n(y(v))}" class="grid"/><text x="${frame.left - 6}" y="${n(y(v) + 4)}" class="tick" text-anchor="end">${v >= 1000 ? `${v / 1000} s` : `${v} ms`}</text>`)
     .join('');
-  return svg(frame, `${incidentBands(result, frame)}${ticks}${timeAxis(frame)}${lines}${series}<text x="40" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 40 ${frame.top + h / 2})">p99 TTFT</text>${legend(frame, ids.map((id, i) => ({ label: id, color: ENDPOINT_COLORS[i % ENDPOINT_COLORS.length]! })).slice(0, 5))}`);
+  return svg(frame, `${incidentBands(result, frame)}${ticks}${timeAxis(frame)}${lines}${series}${incidentStrips(result, frame)}<text x="40" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 40 ${frame.top + h / 2})">p99 TTFT</text>${legend(frame, ids.map((id, i) => ({ label: id, color: ENDPOINT_COLORS[i % ENDPOINT_COLORS.length]! })).slice(0, 5))}`);
 }
 
 /** Consecutive evaluations with the same value, as time spans (one rectangle each: no seams). */
@@ -238,7 +245,7 @@ function missChart(result: ScenarioResult): string {
     series += `<path d="${linePath(points)}" stroke="${CONTROLLER_COLORS[name]}" class="series${name === 'steer53' ? ' bold' : ''}"><title>${name}</title></path>`;
   });
   const ticks = [0, top / 2, top].map((v) => `<line x1="${frame.left}" x2="${frame.width - frame.right}" y1="${n(y(v))}" y2="${n(y(v))}" class="grid"/><text x="${frame.left - 6}" y="${n(y(v) + 4)}" class="tick" text-anchor="end">${(v * 100).toFixed(v * 100 < 1 ? 1 : 0)}%</text>`).join('');
-  return svg(frame, `${incidentBands(result, frame)}${ticks}${timeAxis(frame)}${series}<text x="40" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 40 ${frame.top + h / 2})">SLO missed</text>${legend(frame, CONTROLLER_NAMES.map((name) => ({ label: name, color: CONTROLLER_COLORS[name] })))}`);
+  return svg(frame, `${incidentBands(result, frame)}${ticks}${timeAxis(frame)}${series}${incidentStrips(result, frame)}<text x="40" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 40 ${frame.top + h / 2})">SLO missed</text>${legend(frame, CONTROLLER_NAMES.map((name) => ({ label: name, color: CONTROLLER_COLORS[name] })))}`);
 }
 
 function svg(frame: Frame, body: string): string {
