@@ -17,7 +17,7 @@ import { DEFAULT_SCENARIOS, loadScenario } from './scenario.js';
 import { parseDurationSeconds } from './scenarioSchema.js';
 import { benchDocument, summaryTable } from './summary.js';
 
-export const SIMULATE_USAGE = 'steer53 simulate [--scenario <file-or-name>]... [--config <file>] [--seed N] [--duration 30m] [--json] [--out <dir>] [--no-report]';
+export const SIMULATE_USAGE = 'steer53 simulate [--scenario <file-or-name>]... [--config <file>] [--seed N] [--duration 30m] [--json] [--out <dir>] [--no-report] [--timeline]';
 
 export interface CliIo {
   readonly out: (line: string) => void;
@@ -62,6 +62,30 @@ export function writeReport(results: readonly ScenarioResult[], outDir: string, 
   return path;
 }
 
+/**
+ * steer53's decisions that mattered, one block each: every evaluation that changed a weight or an
+ * endpoint's state, with the verdicts behind it and the reason codes — "why did it do that?".
+ */
+export function steer53Timeline(result: ScenarioResult): string[] {
+  const run = result.runs.steer53;
+  const ids = result.scenario.endpoints;
+  const lines = [`== ${result.scenario.spec.name}: steer53 timeline`];
+  const writes = new Map(run.writes.map((w) => [w.t, w]));
+  let previous: readonly string[] = ids.map(() => 'healthy');
+  for (const evaluation of run.evaluations) {
+    const write = writes.get(evaluation.t);
+    const changed = evaluation.statuses.some((status, i) => status !== previous[i]);
+    previous = evaluation.statuses;
+    if (!write && !changed) continue;
+    const clock = `${String(Math.floor(evaluation.t / 60)).padStart(4)}m${String(evaluation.t % 60).padStart(2, '0')}s`;
+    const weights = write ? `  ${write.before.join('/')} → ${write.after.join('/')}${write.emergency ? ' (emergency)' : ''}` : '';
+    lines.push(`${clock}  ${ids.map((id, i) => `${id}:${evaluation.statuses[i]}`).join(' ')}${evaluation.mode && evaluation.mode !== 'normal' ? ` [${evaluation.mode}]` : ''}${weights}`);
+    ids.forEach((id, i) => lines.push(`          ${id}: ${evaluation.verdicts?.[i] ?? ''}`));
+    if (evaluation.reasons.length > 0) lines.push(`          reasons: ${evaluation.reasons.join(', ')}`);
+  }
+  return lines;
+}
+
 export async function runSimulate(args: string[], io: CliIo = defaultIo): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -73,6 +97,7 @@ export async function runSimulate(args: string[], io: CliIo = defaultIo): Promis
       json: { type: 'boolean', default: false },
       out: { type: 'string', default: 'out/sim' },
       'no-report': { type: 'boolean', default: false },
+      timeline: { type: 'boolean', default: false },
     },
     strict: true,
     allowPositionals: false,
@@ -107,6 +132,7 @@ export async function runSimulate(args: string[], io: CliIo = defaultIo): Promis
     io.out(JSON.stringify(benchDocument(results)));
     if (reportPath) io.err(`report: ${reportPath}`);
   } else {
+    if (values.timeline) for (const result of results) for (const line of steer53Timeline(result)) io.out(line);
     io.out('');
     io.out(summaryTable(results));
     io.out('');

@@ -57,6 +57,15 @@ describe('steer53 simulate', () => {
     expect(JSON.parse(io.stdout[0]!).scenarios).toHaveLength(1);
   });
 
+  it('prints the decisions that mattered, with verdicts and reason codes, with --timeline', async () => {
+    const io = collectingIo();
+    await runSimulate(['--scenario', 'region-outage', '--duration', '60m', '--no-report', '--timeline'], io);
+    expect(io.stdout[0]).toBe('== region-outage: steer53 timeline');
+    const drain = io.stdout.findIndex((line) => /eu-west-1:drained/.test(line));
+    expect(drain).toBeGreaterThan(0);
+    expect(io.stdout.slice(drain, drain + 6).join('\n')).toMatch(/error-alarm breach[\s\S]*reasons: .*FAIL_BREACH/);
+  });
+
   it('refuses bad options with every problem, and changes nothing', async () => {
     const io = collectingIo();
     await expect(runSimulate(['--seed', '1.5', '--duration', 'soon'], io)).rejects.toThrow(ValidationError);
