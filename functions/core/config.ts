@@ -72,6 +72,56 @@ export const endpointSchema = z
   });
 export type EndpointConfig = z.output<typeof endpointSchema>;
 
+/** Deployment rollouts: drain while deploying, ramp the new version in as a canary, judge it, promote or roll back. */
+export const rolloutPolicySchema = z
+  .strictObject({
+    /**
+     * `none`: deployment events are recorded, weights untouched. `drain-during-deploy`: the
+     * endpoint's share is taken away while it deploys, then it ramps back as a canary.
+     * `canary`: it keeps serving while it deploys, and the new version ramps in as a canary.
+     * @default 'none'
+     */
+    mode: z.enum(['none', 'drain-during-deploy', 'canary']).default('none'),
+    canary: z
+      .strictObject({
+        /** Fractions of baseline the new version steps through; the last must be 1. @default [0.05, 0.25, 0.5, 1] */
+        steps: z.array(z.number().gt(0).max(1)).min(1).default([0.05, 0.25, 0.5, 1]),
+        /** How long each step runs before it is judged. @default 300 */
+        holdSeconds: z.number().int().min(0).default(300),
+        /** The signal judged against the other endpoints (the control), by name. @default the endpoint's first percentile signal */
+        latencySignal: z.string().min(1).optional(),
+        /** The canary fails when its latency exceeds the control's by this factor. @default 1.2 */
+        maxLatencyRatio: z.number().gt(1).default(1.2),
+        /** An error-rate signal judged too, by name: the canary fails when it exceeds the control's by `maxErrorDelta`. @default none */
+        errorSignal: z.string().min(1).optional(),
+        /** @default 0.01 (one percentage point when the signal is a fraction) */
+        maxErrorDelta: z.number().min(0).default(0.01),
+        /** Samples the canary's latency needs in a period for that period to count as evidence. @default 200 */
+        minSamples: z.number().int().min(1).default(200),
+        /** Times a step is extended when its evidence was inconclusive (too little traffic). @default 2 */
+        maxExtensions: z.number().int().min(0).default(2),
+        /** What an inconclusive step does once its extensions are spent: never pass on no evidence by default. @default 'fail' */
+        onInconclusive: z.enum(['fail', 'pass']).default('fail'),
+      })
+      .prefault({}),
+    /**
+     * When the canary fails: `drain` keeps the endpoint at 0 until the pipeline reports it rolled
+     * back, then restores its pre-deploy weight; `restore` returns it to its pre-deploy weight at
+     * once (for pipelines whose rollback is instant). @default 'drain'
+     */
+    onFailure: z.enum(['drain', 'restore']).default('drain'),
+    /** A deployment (or rollback) that reports no outcome within this long ends, loudly, and the endpoint returns to policy. @default 3600 */
+    timeoutSeconds: z.number().int().min(60).default(3600),
+  })
+  .superRefine((rollout, ctx) => {
+    const steps = rollout.canary.steps;
+    if (steps.at(-1) !== 1) ctx.addIssue({ code: 'custom', path: ['canary', 'steps'], message: 'must end at 1 (full baseline)' });
+    steps.forEach((step, i) => {
+      if (i > 0 && step <= steps[i - 1]!) ctx.addIssue({ code: 'custom', path: ['canary', 'steps', i], message: 'must be larger than the step before' });
+    });
+  });
+export type RolloutPolicy = z.output<typeof rolloutPolicySchema>;
+
 /** The knobs of the anti-flap and safety rules. Each exists because a real system flapped without it. */
 export const policySchema = z
   .strictObject({
@@ -155,6 +205,8 @@ export const policySchema = z
         maxChangesPerHour: z.number().int().min(1).default(12),
       })
       .prefault({}),
+    /** What a deployment event from a pipeline does to the endpoint it deploys. */
+    rollout: rolloutPolicySchema.prefault({}),
   })
   .superRefine((policy, ctx) => {
     const steps = policy.recovery.steps;
@@ -203,6 +255,16 @@ export const serviceSchema = z
     });
     if (service.endpoints.every((e) => e.baselineWeight === 0)) {
       ctx.addIssue({ code: 'custom', path: ['endpoints'], message: 'at least one endpoint needs a baseline weight above 0' });
+    }
+    const rollout = service.policy.rollout;
+    for (const key of ['latencySignal', 'errorSignal'] as const) {
+      const name = rollout.canary[key];
+      if (name === undefined) continue;
+      service.endpoints.forEach((endpoint, i) => {
+        if (!endpoint.signals.some((signal) => signal.name === name && signal.source === 'metric')) {
+          ctx.addIssue({ code: 'custom', path: ['policy', 'rollout', 'canary', key], message: `endpoint ${i} (${endpoint.setIdentifier}) has no metric signal named "${name}"` });
+        }
+      });
     }
     if (service.policy.safety.minHealthyEndpoints > service.endpoints.length) {
       ctx.addIssue({

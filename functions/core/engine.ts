@@ -26,12 +26,15 @@ import type {
   Override,
   Overrides,
   Reason,
+  RolloutEvent,
+  RolloutState,
   ServiceState,
   Transition,
   WeightChange,
   Weights,
 } from './types.js';
 import { evaluateEndpoint } from './verdicts.js';
+import { advanceRollout, applyDeployment, judgePeriod, rolloutFactor } from './rollout.js';
 import { planWeights, type PlanEndpoint } from './weightPlanner.js';
 import { integerWeights, shareMoved, sharesOf } from './weights.js';
 
@@ -81,6 +84,19 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
 
   // 1. Overrides end on their own.
   const overrides = expireOverrides(previous.overrides, now, reasons, notifications, service.name);
+
+  // 1b. Deployment events, oldest first.
+  const rolloutEvents: RolloutEvent[] = [];
+  const rollouts: Record<string, RolloutState> = {};
+  for (const [id, rollout] of Object.entries(previous.rollouts ?? {})) if (ids.includes(id)) rollouts[id] = rollout;
+  for (const signal of [...(input.deployments ?? [])].sort((a, b) => a.at - b.at)) {
+    if (!ids.includes(signal.endpoint)) {
+      reasons.push({ code: 'DEPLOYMENT_IGNORED', message: `${signal.phase} ${signal.version} for unknown endpoint ${signal.endpoint}` });
+      continue;
+    }
+    const applied = applyDeployment(rollouts[signal.endpoint], signal, policy.rollout, trafficFactor(priorEndpoints[signal.endpoint]!, policy), now, service.dnsName);
+    collectRollout(rollouts, signal.endpoint, applied, reasons, notifications, rolloutEvents);
+  }
 
   // 2. Verdicts.
   const verdicts: Record<string, EndpointVerdict> = {};
@@ -133,20 +149,33 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
     }
   }
 
+  // 3b. Rollouts move on with time and this period's evidence (none under fail static: it is suspect).
+  const shares = sharesOf(current, ids);
+  for (const [id, rollout] of Object.entries(rollouts)) {
+    const controls = ids.filter((other) => other !== id && rollouts[other] === undefined && endpoints[other]!.status === 'healthy');
+    // Only periods that began after the step did are evidence about the step.
+    const evidence = fresh && !failStatic && rollout.phase === 'canary' && observations.periodStart >= rollout.stepSince;
+    const judgement = evidence ? judgePeriod(id, verdicts, shares, controls, policy.rollout) : null;
+    const advanced = advanceRollout({ endpoint: id, rollout, policy: policy.rollout, now, judgement, failing: verdicts[id]!.failing, dnsName: service.dnsName });
+    collectRollout(rollouts, id, advanced, reasons, notifications, rolloutEvents);
+  }
+
   // 4. Plan.
   const demand = demandOf(service, input, current);
   const plan: PlanEndpoint[] = service.endpoints.map((config) => {
     const id = config.setIdentifier;
     const state = endpoints[id]!;
-    const maintenance = overrides.drains?.[id] !== undefined;
+    const limit = rolloutFactor(rollouts[id], policy.rollout);
+    // Drained for maintenance, or held out by a deployment: not serving, and not to be given traffic back.
+    const maintenance = overrides.drains?.[id] !== undefined || limit === 0;
     return {
       config,
       state,
       maintenance,
-      factor: maintenance ? 0 : trafficFactor(state, policy),
+      factor: maintenance ? 0 : Math.min(trafficFactor(state, policy), limit ?? 1),
       failing: state.failed === true,
       // By state, not by this period's verdict: one breaching minute must not move traffic (M of N decides).
-      receiver: !maintenance && state.status === 'healthy',
+      receiver: !maintenance && state.status === 'healthy' && rollouts[id] === undefined,
     };
   });
   for (const [id, drain] of Object.entries(overrides.drains ?? {})) {
@@ -171,7 +200,9 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   let mode: DecisionMode = 'normal';
   // An emergency is the drain of an endpoint found failing in this evaluation: not budgeted, not bounded.
   const emergency = transitions.some((t) => t.to === 'drained' && endpoints[t.endpoint]!.failed === true && target[t.endpoint]! < current[t.endpoint]!);
-  const stateMoved = ids.some((id) => trafficFactor(endpoints[id]!, policy) !== trafficFactor(priorEndpoints[id]!, policy) || endpoints[id]!.status !== priorEndpoints[id]!.status);
+  const stateMoved =
+    ids.some((id) => trafficFactor(endpoints[id]!, policy) !== trafficFactor(priorEndpoints[id]!, policy) || endpoints[id]!.status !== priorEndpoints[id]!.status) ||
+    ids.some((id) => rolloutFactor(rollouts[id], policy.rollout) !== rolloutFactor(previous.rollouts?.[id], policy.rollout));
   if (overrides.pin !== undefined) {
     mode = 'pinned';
     const pinned = overrides.pin.weights;
@@ -238,6 +269,7 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
     failStaticSince: failStatic ? (previous.failStaticSince ?? now) : null,
     lastPeriodStart: fresh ? observations.periodStart : previous.lastPeriodStart,
     lastEvaluatedAt: now,
+    ...(Object.keys(rollouts).length > 0 ? { rollouts } : {}),
   };
   return {
     decision: {
@@ -254,9 +286,25 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
       reasons,
       blocked,
       notifications,
+      rolloutEvents,
     },
     nextState,
   };
+}
+
+function collectRollout(
+  rollouts: Record<string, RolloutState>,
+  id: string,
+  step: { rollout: RolloutState | undefined; reasons: readonly Reason[]; notifications: readonly Notification[]; events: readonly RolloutEvent[] },
+  reasons: Reason[],
+  notifications: Notification[],
+  events: RolloutEvent[],
+): void {
+  if (step.rollout) rollouts[id] = step.rollout;
+  else delete rollouts[id];
+  reasons.push(...step.reasons);
+  notifications.push(...step.notifications);
+  events.push(...step.events);
 }
 
 function currentWeightsOf(service: ServiceConfig, input: DecideInput, state: ServiceState): Weights {

@@ -137,6 +137,62 @@ export interface Overrides {
   readonly drains?: Readonly<Record<string, Override>>;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Rollouts
+
+/** What a pipeline (or an operator) says of one endpoint's deployment. */
+export type DeploymentPhase = 'started' | 'succeeded' | 'failed' | 'rolled-back' | 'abort' | 'promote';
+
+export interface DeploymentSignal {
+  readonly endpoint: string;
+  readonly version: string;
+  readonly phase: DeploymentPhase;
+  /** When it happened (the event's time). */
+  readonly at: EpochMs;
+  /** Same key, same event: EventBridge delivers at least once. */
+  readonly idempotencyKey: string;
+  readonly pipelineExecutionId?: string;
+  /** Who: a pipeline execution, or the operator for abort and promote. */
+  readonly by?: string;
+}
+
+export const RolloutPhases = {
+  DEPLOYING: 'deploying',
+  CANARY: 'canary',
+  /** The canary failed (or the deployment did): waiting for the pipeline to roll back. */
+  ROLLING_BACK: 'rolling-back',
+} as const;
+export type RolloutPhase = (typeof RolloutPhases)[keyof typeof RolloutPhases];
+
+export interface RolloutState {
+  readonly version: string;
+  readonly phase: RolloutPhase;
+  readonly since: EpochMs;
+  /** Time of the newest event applied, to tell late duplicates from news. */
+  readonly lastEventAt: EpochMs;
+  /** Canary step index. */
+  readonly step: number;
+  readonly stepSince: EpochMs;
+  readonly extensions: number;
+  /** Periods judged in this step. */
+  readonly passes: number;
+  readonly fails: number;
+  /** Share of baseline the endpoint carried before the deployment, to return to. */
+  readonly preDeployFactor: number;
+  readonly pipelineExecutionId?: string;
+  /** Idempotency keys already applied (the newest few). */
+  readonly seen: readonly string[];
+}
+
+/** What the controller tells the pipeline (EventBridge). */
+export interface RolloutEvent {
+  readonly type: 'Rollback Requested' | 'Rollout Succeeded';
+  readonly endpoint: string;
+  readonly version: string;
+  readonly pipelineExecutionId?: string;
+  readonly reason: string;
+}
+
 export interface ServiceState {
   readonly endpoints: Readonly<Record<string, EndpointState>>;
   /** The weights the controller last wrote (or found at the start), by SetIdentifier. */
@@ -148,6 +204,8 @@ export interface ServiceState {
   readonly failStaticSince: EpochMs | null;
   readonly lastPeriodStart: EpochMs | null;
   readonly lastEvaluatedAt: EpochMs | null;
+  /** Deployments in progress, by SetIdentifier. */
+  readonly rollouts?: Readonly<Record<string, RolloutState>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -178,6 +236,15 @@ export const ReasonCodes = {
   PINNED: 'PINNED',
   MAINTENANCE_DRAIN: 'MAINTENANCE_DRAIN',
   OVERRIDE_EXPIRED: 'OVERRIDE_EXPIRED',
+  DEPLOYMENT_STARTED: 'DEPLOYMENT_STARTED',
+  DEPLOYMENT_IGNORED: 'DEPLOYMENT_IGNORED',
+  DEPLOYMENT_FAILED: 'DEPLOYMENT_FAILED',
+  DEPLOYMENT_ROLLED_BACK: 'DEPLOYMENT_ROLLED_BACK',
+  DEPLOYMENT_TIMED_OUT: 'DEPLOYMENT_TIMED_OUT',
+  CANARY_STEP: 'CANARY_STEP',
+  CANARY_INCONCLUSIVE: 'CANARY_INCONCLUSIVE',
+  ROLLBACK_REQUESTED: 'ROLLBACK_REQUESTED',
+  ROLLOUT_SUCCEEDED: 'ROLLOUT_SUCCEEDED',
   WEIGHTS_RECONCILED: 'WEIGHTS_RECONCILED',
 } as const;
 export type ReasonCode = (typeof ReasonCodes)[keyof typeof ReasonCodes];
@@ -234,6 +301,8 @@ export interface Decision {
   /** Actions a safety rule or override refused, with why. */
   readonly blocked: readonly Reason[];
   readonly notifications: readonly Notification[];
+  /** Rollout outcomes to publish for the pipeline. */
+  readonly rolloutEvents: readonly RolloutEvent[];
 }
 
 export interface DecideInput {
@@ -243,6 +312,8 @@ export interface DecideInput {
   readonly state: ServiceState | undefined;
   /** What Route 53 holds now; undefined = assume the state's applied weights (or baseline). */
   readonly currentWeights?: Weights;
+  /** Deployment events to apply before deciding, oldest first. */
+  readonly deployments?: readonly DeploymentSignal[];
 }
 
 export interface DecideOutput {

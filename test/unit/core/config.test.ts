@@ -103,6 +103,16 @@ describe('parseConfig: problems, each with its path', () => {
     ],
     ['no services at all', { services: [] }, ['services: needs at least one service']],
     [
+      'canary steps that do not reach 1 and a judged signal no endpoint has',
+      { services: [service({ policy: { rollout: { mode: 'canary', canary: { steps: [0.5, 0.25], latencySignal: 'p95' } } } })] },
+      [
+        'services[0].policy.rollout.canary.steps: must end at 1 (full baseline)',
+        'services[0].policy.rollout.canary.steps[1]: must be larger than the step before',
+        'services[0].policy.rollout.canary.latencySignal: endpoint 0 (eu) has no metric signal named "p95"',
+        'services[0].policy.rollout.canary.latencySignal: endpoint 1 (us) has no metric signal named "p95"',
+      ],
+    ],
+    [
       'names every JavaScript object already has',
       { services: [service({ endpoints: [endpoint([{ name: 'toString', source: 'metric', metric, trip: 2, clear: 1 }], { setIdentifier: '__proto__' })] })] },
       ['services[0].endpoints[0].setIdentifier: "__proto__" is reserved; choose another name', 'services[0].endpoints[0].signals[0].name: "toString" is reserved; choose another name'],
@@ -131,6 +141,12 @@ describe('parseConfig: defaults and normalisation', () => {
       deadbandWeight: 3,
       rebalanceMinShare: 0.05,
       changeBudget: { maxChangesPerHour: 12 },
+      rollout: {
+        mode: 'none',
+        canary: { steps: [0.05, 0.25, 0.5, 1], holdSeconds: 300, maxLatencyRatio: 1.2, maxErrorDelta: 0.01, minSamples: 200, maxExtensions: 2, onInconclusive: 'fail' },
+        onFailure: 'drain',
+        timeoutSeconds: 3600,
+      },
     });
   });
 

@@ -1,0 +1,211 @@
+import { describe, expect, it } from 'vitest';
+import { policySchema } from '../../../functions/core/config.js';
+import { decide } from '../../../functions/core/engine.js';
+import { advanceRollout, applyDeployment, judgePeriod } from '../../../functions/core/rollout.js';
+import type { DeploymentPhase, DeploymentSignal, EndpointObservations, RolloutState, ServiceState } from '../../../functions/core/types.js';
+import { evaluateEndpoint } from '../../../functions/core/verdicts.js';
+import { makeService, MINUTE, T0 } from '../../support/engineFixtures.js';
+
+const canaryPolicy = policySchema.parse({ rollout: { mode: 'canary', canary: { steps: [0.1, 0.5, 1], holdSeconds: 120, maxExtensions: 1 } } }).rollout;
+const drainPolicy = policySchema.parse({ rollout: { mode: 'drain-during-deploy', canary: { steps: [0.1, 0.5, 1], holdSeconds: 120 } } }).rollout;
+
+let keys = 0;
+function event(phase: DeploymentPhase, at: number, version = 'v2', key?: string): DeploymentSignal {
+  return { endpoint: 'a', version, phase, at, idempotencyKey: key ?? `k${keys++}`, pipelineExecutionId: 'exec-1' };
+}
+
+function applyAll(events: readonly DeploymentSignal[], policy = drainPolicy): { rollout: RolloutState | undefined; codes: string[]; events: string[] } {
+  let rollout: RolloutState | undefined;
+  const codes: string[] = [];
+  const out: string[] = [];
+  for (const e of events) {
+    const step = applyDeployment(rollout, e, policy, 1, e.at, 'chat.example.com');
+    rollout = step.rollout;
+    codes.push(...step.reasons.map((r) => r.code));
+    out.push(...step.events.map((x) => x.type));
+  }
+  return { rollout, codes, events: out };
+}
+
+describe('applyDeployment: phase orders, duplicates and late events', () => {
+  it.each<[string, DeploymentPhase[], string | undefined, string[]]>([
+    ['started drains the endpoint while it deploys', ['started'], 'deploying', ['DEPLOYMENT_STARTED']],
+    ['started then succeeded starts the canary', ['started', 'succeeded'], 'canary', ['DEPLOYMENT_STARTED', 'CANARY_STEP']],
+    ['succeeded before started starts the canary anyway, and the late started is ignored', ['succeeded', 'started'], 'canary', ['CANARY_STEP', 'DEPLOYMENT_IGNORED']],
+    ['started then failed waits for the rollback at 0', ['started', 'failed'], 'rolling-back', ['DEPLOYMENT_STARTED', 'DEPLOYMENT_FAILED']],
+    ['failed then rolled back ends the rollout', ['started', 'failed', 'rolled-back'], undefined, ['DEPLOYMENT_STARTED', 'DEPLOYMENT_FAILED', 'DEPLOYMENT_ROLLED_BACK']],
+    ['rolled back with nothing in progress is ignored', ['rolled-back'], undefined, ['DEPLOYMENT_IGNORED']],
+    ['failed with nothing in progress is ignored', ['failed'], undefined, ['DEPLOYMENT_IGNORED']],
+    ['a second succeeded is ignored', ['started', 'succeeded', 'succeeded'], 'canary', ['DEPLOYMENT_STARTED', 'CANARY_STEP', 'DEPLOYMENT_IGNORED']],
+    ['a second failed is ignored', ['started', 'failed', 'failed'], 'rolling-back', ['DEPLOYMENT_STARTED', 'DEPLOYMENT_FAILED', 'DEPLOYMENT_IGNORED']],
+    ['abort during the canary requests a rollback', ['started', 'succeeded', 'abort'], 'rolling-back', ['DEPLOYMENT_STARTED', 'CANARY_STEP', 'ROLLBACK_REQUESTED']],
+    ['promote during the canary ends it as a success', ['started', 'succeeded', 'promote'], undefined, ['DEPLOYMENT_STARTED', 'CANARY_STEP', 'ROLLOUT_SUCCEEDED']],
+    ['abort with nothing in progress is ignored', ['abort'], undefined, ['DEPLOYMENT_IGNORED']],
+    ['promote while rolling back is ignored', ['started', 'failed', 'promote'], 'rolling-back', ['DEPLOYMENT_STARTED', 'DEPLOYMENT_FAILED', 'DEPLOYMENT_IGNORED']],
+  ])('%s', (_name, phases, phase, codes) => {
+    const result = applyAll(phases.map((p, i) => event(p, T0 + i * 1000)));
+    expect(result.rollout?.phase).toBe(phase);
+    expect(result.codes).toEqual(codes);
+  });
+
+  it('ignores a duplicate delivery by its idempotency key', () => {
+    const started = event('started', T0, 'v2', 'same');
+    const result = applyAll([started, { ...started, at: T0 + 5 }]);
+    expect(result.codes).toEqual(['DEPLOYMENT_STARTED', 'DEPLOYMENT_IGNORED']);
+  });
+
+  it('ignores an event older than the last one applied to the same version', () => {
+    const result = applyAll([event('started', T0 + 10_000), event('failed', T0)]);
+    expect(result.rollout?.phase).toBe('deploying');
+    expect(result.codes).toEqual(['DEPLOYMENT_STARTED', 'DEPLOYMENT_IGNORED']);
+  });
+
+  it('lets a new version supersede one in progress, returning to where the first began', () => {
+    const first = applyDeployment(undefined, event('started', T0), drainPolicy, 0.7, T0, 'x').rollout;
+    const second = applyDeployment(first, event('started', T0 + 1000, 'v3'), drainPolicy, 0, T0 + 1000, 'x').rollout;
+    expect(second).toMatchObject({ version: 'v3', phase: 'deploying', preDeployFactor: 0.7 });
+  });
+
+  it('records but does not act when the rollout mode is none', () => {
+    const none = policySchema.parse({}).rollout;
+    expect(applyAll([event('started', T0)], none)).toMatchObject({ rollout: undefined, codes: ['DEPLOYMENT_IGNORED'] });
+  });
+
+  it('restores the pre-deploy weight at once on failure when the policy says restore', () => {
+    const restore = { ...drainPolicy, onFailure: 'restore' as const };
+    expect(applyAll([event('started', T0), event('failed', T0 + 1)], restore).rollout).toBeUndefined();
+  });
+});
+
+describe('advanceRollout: steps, evidence and expiry', () => {
+  const canary = (over: Partial<RolloutState> = {}): RolloutState => ({
+    version: 'v2', phase: 'canary', since: T0, lastEventAt: T0, step: 0, stepSince: T0, extensions: 0, passes: 0, fails: 0, preDeployFactor: 1, seen: [], ...over,
+  });
+  const advance = (rollout: RolloutState, minutes: number, outcome: 'pass' | 'fail' | 'inconclusive' | null, failing = false) =>
+    advanceRollout({ endpoint: 'a', rollout, policy: canaryPolicy, now: T0 + minutes * MINUTE, judgement: outcome === null ? null : { outcome, why: 'because' }, failing, dnsName: 'x' });
+
+  it('holds a step until its hold time has passed, counting evidence', () => {
+    const r = advance(canary(), 1, 'pass');
+    expect(r.rollout).toMatchObject({ step: 0, passes: 1 });
+    expect(r.reasons).toEqual([]);
+  });
+
+  it('moves to the next step when the evidence passes, and succeeds after the last', () => {
+    const second = advance(canary({ passes: 2 }), 2, 'pass');
+    expect(second.rollout).toMatchObject({ step: 1, passes: 0, fails: 0 });
+    const done = advance(canary({ step: 2, passes: 2 }), 2, 'pass');
+    expect(done.rollout).toBeUndefined();
+    expect(done.events).toEqual([expect.objectContaining({ type: 'Rollout Succeeded', version: 'v2' })]);
+  });
+
+  it('requests a rollback when most periods of a step were worse than the control', () => {
+    const r = advance(canary({ fails: 1, passes: 0 }), 2, 'fail');
+    expect(r.rollout?.phase).toBe('rolling-back');
+    expect(r.events).toEqual([expect.objectContaining({ type: 'Rollback Requested', reason: expect.stringContaining('2 of 2 periods worse') })]);
+  });
+
+  it('rolls back at once when the canary fails its own fail-severity signals', () => {
+    expect(advance(canary(), 0.5, null, true).events).toEqual([expect.objectContaining({ type: 'Rollback Requested' })]);
+  });
+
+  it('extends a step with too little evidence, then fails it rather than pass on nothing', () => {
+    const extended = advance(canary(), 2, 'inconclusive');
+    expect(extended.rollout).toMatchObject({ extensions: 1, stepSince: T0 + 2 * MINUTE });
+    expect(extended.reasons[0]?.code).toBe('CANARY_INCONCLUSIVE');
+    const failed = advance(canary({ extensions: 1 }), 2, 'inconclusive');
+    expect(failed.events).toEqual([expect.objectContaining({ type: 'Rollback Requested', reason: expect.stringContaining('no usable evidence') })]);
+  });
+
+  it('passes an inconclusive step when the policy allows it', () => {
+    const lenient = { ...canaryPolicy, canary: { ...canaryPolicy.canary, onInconclusive: 'pass' as const } };
+    const r = advanceRollout({ endpoint: 'a', rollout: canary({ extensions: 1 }), policy: lenient, now: T0 + 2 * MINUTE, judgement: null, failing: false, dnsName: 'x' });
+    expect(r.rollout).toMatchObject({ step: 1 });
+  });
+
+  it('times out a deployment that reports no outcome, and a rollback that never comes', () => {
+    const deploying = canary({ phase: 'deploying' });
+    expect(advance(deploying, 59, null).rollout).toBe(deploying);
+    expect(advance(deploying, 60, null)).toMatchObject({ rollout: undefined, reasons: [expect.objectContaining({ code: 'DEPLOYMENT_TIMED_OUT' })] });
+    expect(advance(canary({ phase: 'rolling-back' }), 61, null).rollout).toBeUndefined();
+  });
+});
+
+describe('judgePeriod', () => {
+  const service = makeService({ n: 3 });
+  const signals = service.endpoints[0]!.signals;
+  const verdicts = (p99: Record<string, [number, number]>) =>
+    Object.fromEntries(Object.entries(p99).map(([id, [value, n]]) => [id, evaluateEndpoint(signals, { signals: { p99: { value, sampleCount: n }, errors: { value: 0 } } })]));
+  const shares = { a: 0.1, b: 0.45, c: 0.45 };
+
+  it.each<[string, Record<string, [number, number]>, string]>([
+    ['passes a canary as fast as the control', { a: [950, 500], b: [900, 5000], c: [1000, 5000] }, 'pass'],
+    ['fails a canary 40% slower than the control', { a: [1330, 500], b: [900, 5000], c: [1000, 5000] }, 'fail'],
+    ['is inconclusive when the canary has too few samples', { a: [1330, 50], b: [900, 5000], c: [1000, 5000] }, 'inconclusive'],
+    ['is inconclusive without a control', { a: [950, 500], b: [900, 10], c: [1000, 10] }, 'inconclusive'],
+  ])('%s', (_name, p99, outcome) => {
+    expect(judgePeriod('a', verdicts(p99), shares, ['b', 'c'], canaryPolicy).outcome).toBe(outcome);
+  });
+});
+
+describe('decide with deployments', () => {
+  const service = makeService({ n: 3, policy: { rollout: { mode: 'drain-during-deploy', canary: { steps: [0.1, 0.5, 1], holdSeconds: 120 } } } });
+
+  /** Runs minute by minute; `canaryP99` is the canary's p99 once deployed; `events[minute]` are delivered then. */
+  function run(minutes: number, canaryP99: number, events: Record<number, DeploymentPhase[]>, samples = 5000) {
+    let state: ServiceState | undefined;
+    let weights = { a: 100, b: 100, c: 100 } as Record<string, number>;
+    const out = [];
+    for (let m = 0; m < minutes; m++) {
+      const now = T0 + m * MINUTE;
+      const obs = (id: string): EndpointObservations => ({
+        signals: { p99: { value: id === 'a' && m > 3 ? canaryP99 : 950, sampleCount: id === 'a' ? samples : 5000 }, errors: { value: 0.1 } },
+      });
+      const deployments = (events[m] ?? []).map((phase) => ({ ...event(phase, now), endpoint: 'a' }));
+      const { decision, nextState } = decide(service, { now, observations: { periodStart: now - MINUTE, endpoints: { a: obs('a'), b: obs('b'), c: obs('c') } }, state, currentWeights: weights, deployments });
+      state = nextState;
+      weights = { ...decision.targetWeights };
+      out.push({ m, decision, state, weights });
+    }
+    return out;
+  }
+
+  it('drains the endpoint while it deploys, ramps the good version through every step, and reports success', () => {
+    const steps = run(16, 960, { 1: ['started'], 3: ['succeeded'] });
+    expect(steps[1]!.weights.a).toBe(0);
+    expect(steps[3]!.weights).toEqual({ a: 10, b: 145, c: 145 }); // 10% of its baseline; the rest to the others
+    expect(steps[5]!.decision.reasons.map((r) => r.code)).toContain('CANARY_STEP');
+    const success = steps.find((s) => s.decision.rolloutEvents.length > 0)!;
+    expect(success.decision.rolloutEvents).toEqual([expect.objectContaining({ type: 'Rollout Succeeded', endpoint: 'a', version: 'v2', pipelineExecutionId: 'exec-1' })]);
+    expect(steps.at(-1)!.weights).toEqual({ a: 100, b: 100, c: 100 });
+    expect(steps.at(-1)!.state.rollouts).toBeUndefined();
+  });
+
+  it('rolls a regressed version back at the first step: it never serves more than the first step, and the pipeline is told', () => {
+    const steps = run(12, 1330, { 1: ['started'], 3: ['succeeded'] });
+    const maxShare = Math.max(...steps.slice(3).map((s) => s.weights.a! / (s.weights.a! + s.weights.b! + s.weights.c!)));
+    expect(maxShare).toBeLessThanOrEqual(10 / 300 + 0.001);
+    const rollback = steps.find((s) => s.decision.rolloutEvents.length > 0)!;
+    expect(rollback.m).toBe(5);
+    expect(rollback.decision.rolloutEvents).toEqual([expect.objectContaining({ type: 'Rollback Requested', version: 'v2' })]);
+    expect(rollback.decision.notifications).toEqual(expect.arrayContaining([expect.objectContaining({ severity: 'critical', reason: 'ROLLBACK_REQUESTED' })]));
+    expect(steps.at(-1)!.weights.a).toBe(0);
+  });
+
+  it('returns the endpoint once the pipeline reports the rollback', () => {
+    const steps = run(12, 1330, { 1: ['started'], 3: ['succeeded'], 8: ['rolled-back'] });
+    expect(steps[8]!.weights.a).toBe(100);
+    expect(steps[8]!.state.rollouts).toBeUndefined();
+  });
+
+  it('fails a canary that never gets enough traffic to judge, after its extensions', () => {
+    const steps = run(14, 950, { 1: ['started'], 3: ['succeeded'] }, 20);
+    const reasons = steps.flatMap((s) => s.decision.reasons.map((r) => r.code));
+    expect(reasons.filter((c) => c === 'CANARY_INCONCLUSIVE')).toHaveLength(2);
+    expect(steps.flatMap((s) => s.decision.rolloutEvents)).toEqual([expect.objectContaining({ type: 'Rollback Requested' })]);
+  });
+
+  it('ignores a deployment event for an endpoint the service does not have', () => {
+    const out = decide(service, { now: T0, observations: { periodStart: T0, endpoints: {} }, state: undefined, deployments: [{ ...event('started', T0), endpoint: 'zz' }] });
+    expect(out.decision.reasons).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'DEPLOYMENT_IGNORED' })]));
+  });
+});
