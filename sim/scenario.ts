@@ -281,7 +281,22 @@ function build(spec: ScenarioSpec, service: ServiceConfig, source: string, baseD
     return { spec: region, slots, wait: waitModelFor(slots) };
   });
 
-  const traces: Trace[] = spec.demand.sources.map((s) => (s.trace ? loadTrace(traceFile(s.trace, baseDir), s.trace) : loadTrace(s.tokens ? traceFile(s.tokens, baseDir) : DEFAULT_TOKEN_TRACE, s.tokens ?? { file: DEFAULT_TOKEN_TRACE, timestampColumn: 'TIMESTAMP', promptTokensColumn: 'ContextTokens', outputTokensColumn: 'GeneratedTokens' })));
+  // A trace that cannot be read or parsed is a problem of the scenario, reported at its path.
+  const traceProblems: ValidationProblem[] = [];
+  const loaded: (Trace | undefined)[] = spec.demand.sources.map((s, i) => {
+    const ref = s.trace ?? s.tokens ?? { file: DEFAULT_TOKEN_TRACE, timestampColumn: 'TIMESTAMP', promptTokensColumn: 'ContextTokens', outputTokensColumn: 'GeneratedTokens' };
+    const path = s.trace || s.tokens ? traceFile(ref, baseDir) : DEFAULT_TOKEN_TRACE;
+    try {
+      return loadTrace(path, ref);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      const where = formatPath(['demand', 'sources', i, s.trace ? 'trace' : 'tokens', 'file']);
+      for (const problem of error.problems) traceProblems.push({ path: where, message: `${ref.file}${problem.path === '(file)' ? '' : ` ${problem.path}`}: ${problem.message}` });
+      return undefined;
+    }
+  });
+  if (traceProblems.length > 0) throw new ValidationError(source, traceProblems);
+  const traces = loaded.filter((trace): trace is Trace => trace !== undefined);
   const startMs = Date.parse(spec.startTime);
   const demand = buildDemand({
     sources: spec.demand.sources,

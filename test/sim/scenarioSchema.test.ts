@@ -98,6 +98,15 @@ describe('Scenario format', () => {
     await expect(loadScenario('no-such-scenario')).rejects.toThrow(/no such scenario; shipped: region-outage, gray-failure/);
   });
 
+  it('reports an unreadable or malformed trace at its path in the scenario', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'steer53-trace-'));
+    const csv = join(dir, 'broken.csv');
+    writeFileSync(csv, 'TIMESTAMP,ContextTokens\nsoon,3\n2023-01-01 00:00:00,4\n2023-01-01 00:00:01,4\n');
+    const withTrace = (file: string) => ({ ...smallScenario(), demand: { sources: [{ trace: { file }, meanRps: 40 }] } });
+    expect(await problemsOf(withTrace(join(dir, 'missing.csv')))).toEqual([expect.stringMatching(/^demand\.sources\[0\]\.trace\.file: .*missing\.csv: cannot be read/)]);
+    expect(await problemsOf(withTrace(csv))).toEqual([`demand.sources[0].trace.file: ${csv} line 2.TIMESTAMP: is not a timestamp: "soon"`]);
+  });
+
   it.each(DEFAULT_SCENARIOS)('ships %s as a valid scenario', async (name) => {
     const scenario = await loadScenario(name);
     expect(scenario.spec.name).toBe(name);
