@@ -3,6 +3,7 @@ import { policySchema } from '../../../functions/core/config.js';
 import { decide } from '../../../functions/core/engine.js';
 import { advanceRollout, applyDeployment, judgePeriod } from '../../../functions/core/rollout.js';
 import type { DeploymentPhase, DeploymentSignal, EndpointObservations, RolloutState, ServiceState } from '../../../functions/core/types.js';
+import type { RolloutPolicy } from '../../../functions/core/config.js';
 import { evaluateEndpoint } from '../../../functions/core/verdicts.js';
 import { makeService, MINUTE, T0 } from '../../support/engineFixtures.js';
 
@@ -77,6 +78,37 @@ describe('applyDeployment: phase orders, duplicates and late events', () => {
   });
 });
 
+describe('applyDeployment: more orders', () => {
+  it.each<[string, DeploymentSignal[], RolloutPolicy, string | undefined, string[]]>([
+    ['canary mode keeps the endpoint serving while it deploys', [event('started', T0)], canaryPolicy, 'deploying', ['DEPLOYMENT_STARTED']],
+    ['a second started of the same version is ignored', [event('started', T0), event('started', T0 + 1)], canaryPolicy, 'deploying', ['DEPLOYMENT_STARTED', 'DEPLOYMENT_IGNORED']],
+    ['failed for another version is ignored', [event('started', T0), event('failed', T0 + 1, 'v9')], canaryPolicy, 'deploying', ['DEPLOYMENT_STARTED', 'DEPLOYMENT_IGNORED']],
+    ['abort while rolling back is ignored', [event('started', T0), event('failed', T0 + 1), event('abort', T0 + 2)], canaryPolicy, 'rolling-back', ['DEPLOYMENT_STARTED', 'DEPLOYMENT_FAILED', 'DEPLOYMENT_IGNORED']],
+    ['promote with nothing in progress is ignored', [event('promote', T0)], canaryPolicy, undefined, ['DEPLOYMENT_IGNORED']],
+    [
+      'an operator abort ends a canary at once when the policy restores',
+      [event('succeeded', T0), { ...event('abort', T0 + 1), by: 'alice' }],
+      { ...canaryPolicy, onFailure: 'restore' },
+      undefined,
+      ['CANARY_STEP', 'ROLLBACK_REQUESTED'],
+    ],
+  ])('%s', (_name, events, policy, phase, codes) => {
+    const result = applyAll(events, policy);
+    expect(result.rollout?.phase).toBe(phase);
+    expect(result.codes).toEqual(codes);
+  });
+
+  it('names who did it, and keeps only the newest idempotency keys', () => {
+    const anonymous = { endpoint: 'a', version: 'v2', phase: 'started' as const, at: T0, idempotencyKey: 'k' };
+    const step = applyDeployment(undefined, anonymous, canaryPolicy, 1, T0, 'x');
+    expect(step.reasons[0]!.message).toContain('(the pipeline)');
+    expect(step.rollout?.pipelineExecutionId).toBeUndefined();
+    let rollout = step.rollout;
+    for (let i = 0; i < 40; i++) rollout = applyDeployment(rollout, event('started', T0 + i, `v${i + 10}`), canaryPolicy, 1, T0 + i, 'x').rollout;
+    expect(rollout!.seen).toHaveLength(32);
+  });
+});
+
 describe('advanceRollout: steps, evidence and expiry', () => {
   const canary = (over: Partial<RolloutState> = {}): RolloutState => ({
     version: 'v2', phase: 'canary', since: T0, lastEventAt: T0, step: 0, stepSince: T0, extensions: 0, passes: 0, fails: 0, preDeployFactor: 1, seen: [], ...over,
@@ -127,6 +159,25 @@ describe('advanceRollout: steps, evidence and expiry', () => {
     expect(advance(deploying, 59, null).rollout).toBe(deploying);
     expect(advance(deploying, 60, null)).toMatchObject({ rollout: undefined, reasons: [expect.objectContaining({ code: 'DEPLOYMENT_TIMED_OUT' })] });
     expect(advance(canary({ phase: 'rolling-back' }), 61, null).rollout).toBeUndefined();
+  });
+});
+
+describe('judgePeriod with a named latency signal and an error signal', () => {
+  const policy = policySchema.parse({ rollout: { mode: 'canary', canary: { latencySignal: 'p99', errorSignal: 'errors', maxErrorDelta: 0.5 } } }).rollout;
+  const service = makeService({ n: 2 });
+  const signals = service.endpoints[0]!.signals;
+  const v = (p99: number | null, errors: number) => evaluateEndpoint(signals, { signals: { p99: { value: p99, sampleCount: 5000 }, errors: { value: errors } } });
+
+  it.each<[string, number | null, number, string]>([
+    ['fails a canary with more errors than the control allows', 900, 2, 'fail'],
+    ['passes errors within the allowed delta', 900, 0.5, 'pass'],
+    ['is inconclusive without a canary latency datapoint', null, 0, 'inconclusive'],
+  ])('%s', (_name, p99, errors, outcome) => {
+    expect(judgePeriod('a', { a: v(p99, errors), b: v(900, 0.2) }, { a: 0.1, b: 0.9 }, ['b'], policy).outcome).toBe(outcome);
+  });
+
+  it('is inconclusive when the canary has no verdict at all', () => {
+    expect(judgePeriod('a', { b: v(900, 0) }, { a: 0.1, b: 0.9 }, ['b'], policy).outcome).toBe('inconclusive');
   });
 });
 
