@@ -62,6 +62,22 @@ export const endpointSchema = z
      */
     load: metricQuerySchema.optional(),
     signals: z.array(signalSchema).min(1, { error: 'needs at least one signal' }),
+    /**
+     * The native AWS deployment events that deploy this endpoint, so they count as deployment
+     * events for it (see `policy.rollout`). @default none
+     */
+    deploymentSources: z
+      .strictObject({
+        /** ECS services, by ARN (ECS Deployment State Change). */
+        ecsServices: z.array(z.string().regex(/^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service\/.+$/, { error: 'must be an ECS service ARN' })).default([]),
+        /** CodeDeploy deployment groups (CodeDeploy Deployment State-change Notification). */
+        codeDeployDeploymentGroups: z.array(z.strictObject({ application: z.string().min(1), deploymentGroup: z.string().min(1) })).default([]),
+        /** SageMaker endpoints, by name (SageMaker Endpoint Deployment State Change). */
+        sagemakerEndpoints: z.array(z.string().min(1)).default([]),
+        /** CodePipeline pipelines, by name (CodePipeline Pipeline Execution State Change). */
+        codePipelines: z.array(z.string().min(1)).default([]),
+      })
+      .prefault({}),
   })
   .superRefine((endpoint, ctx) => {
     const seen = new Set<string>();
