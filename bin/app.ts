@@ -7,7 +7,8 @@
  *
  * Context (all optional): config, region, account, name, notifyEmails (comma-separated),
  * notifyHttpsUrls, deploymentAccounts, deploymentPrincipals. Nothing here looks anything up in
- * AWS, so synth works offline and without credentials.
+ * AWS, so synth works offline and without credentials. Set CDK_VALIDATION=true to also run CDK's
+ * CloudFormation template validation.
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -25,7 +26,11 @@ function list(value: unknown): string[] | undefined {
 }
 
 async function main(): Promise<void> {
-  const app = new App();
+  // CDK's built-in CloudFormation schema validation (a WebAssembly linter) doubles synth time,
+  // about 5 s of CPU; the construct's templates are validated with it in the test suite
+  // (test/infra/steer53Stacks.test.ts). Opt in here with CDK_VALIDATION=true; findings then fail
+  // synth (@aws-cdk/core:validateAgainstDefaultRules in cdk.json).
+  const app = new App({ builtinCloudFormationValidation: process.env.CDK_VALIDATION === 'true' });
   const context = (key: string): unknown => app.node.tryGetContext(key);
   const configPath = String(context('config') ?? 'steer53.config.ts');
   const config = await loadConfigFile(configPath);
