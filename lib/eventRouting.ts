@@ -67,8 +67,9 @@ export function isLocal(location: AlarmLocation, controller: { account: string |
 }
 
 /**
- * EventBridge limits an event pattern's size (2048 characters is the documented figure for
- * rules), so a long list of alarm names is split over several rules.
+ * EventBridge limits an event pattern's size (2048 characters by default, an adjustable quota),
+ * so a long list of alarm names is split over several rules, leaving room for the rest of the
+ * pattern.
  */
 export function chunkNames(names: readonly string[], maxChars = 1500): string[][] {
   const chunks: string[][] = [];
