@@ -12,6 +12,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Steer53Error } from '../functions/core/errors.js';
+import { createHealthAlarm } from './healthAlarm.js';
+import type { HealthCheckMetricAlarm } from './trafficControllerProps.js';
 import { alarmPattern, chunkNames, nativeDeploymentPatterns, type EventPatternJson, type NativeDeploymentSource } from './eventRouting.js';
 
 export interface AlarmForwarderProps {
@@ -22,6 +24,12 @@ export interface AlarmForwarderProps {
   /** Native deployment events published in this region that are mapped to endpoints. @default none */
   readonly nativeDeploymentSources?: readonly NativeDeploymentSource[];
   /**
+   * Alarms for Route 53 health checks of endpoints in this region (the controller's health checks
+   * name them): Route 53 reads an alarm by name and region, and a stack creates alarms only in its
+   * own region. @default none
+   */
+  readonly healthAlarms?: readonly ForwarderHealthAlarm[];
+  /**
    * The controller's name: this forwarder's own dead-letter alarm is named
    * `<name>-forwarder-<region>-dlq-not-empty` and forwarded too, so the controller's topic hears
    * of it. @default 'steer53'
@@ -29,9 +37,20 @@ export interface AlarmForwarderProps {
   readonly controllerName?: string;
 }
 
+/** A health-check alarm created in the forwarder's region. */
+export interface ForwarderHealthAlarm {
+  /** The alarm name the controller's health check refers to (`healthAlarmName()`). */
+  readonly alarmName: string;
+  /** Which record it protects, for the alarm description (`service/setIdentifier`). */
+  readonly endpoint: string;
+  readonly metric: HealthCheckMetricAlarm;
+}
+
 export class AlarmForwarder extends Construct {
   /** Events that could not be put on the controller's bus. */
   readonly deadLetterQueue: sqs.Queue;
+  /** The health-check alarms this forwarder created. */
+  readonly healthAlarms: readonly cloudwatch.Alarm[];
   readonly rules: events.Rule[] = [];
 
   constructor(scope: Construct, id: string, props: AlarmForwarderProps) {
@@ -39,8 +58,8 @@ export class AlarmForwarder extends Construct {
     if (!/^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[\w.-]+$/.test(props.controllerEventBusArn) && !props.controllerEventBusArn.includes('${Token')) {
       throw new Steer53Error(`controllerEventBusArn "${props.controllerEventBusArn}" is not an event bus ARN (arn:aws:events:region:account:event-bus/name).`);
     }
-    if (props.alarmNames.length === 0 && (props.nativeDeploymentSources ?? []).length === 0) {
-      throw new Steer53Error('An AlarmForwarder needs alarmNames or nativeDeploymentSources: with neither it forwards nothing.');
+    if (props.alarmNames.length === 0 && (props.nativeDeploymentSources ?? []).length === 0 && (props.healthAlarms ?? []).length === 0) {
+      throw new Steer53Error('An AlarmForwarder needs alarmNames, nativeDeploymentSources or healthAlarms: with none it does nothing.');
     }
     const controllerName = props.controllerName ?? 'steer53';
     const stack = Stack.of(this);
@@ -66,6 +85,8 @@ export class AlarmForwarder extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+
+    this.healthAlarms = (props.healthAlarms ?? []).map((health, i) => createHealthAlarm(this, `HealthAlarm${i}`, health.alarmName, health.metric, health.endpoint));
 
     const bus = events.EventBus.fromEventBusArn(this, 'ControllerBus', props.controllerEventBusArn);
     // One role for every forwarding rule; the target grants it events:PutEvents on the controller bus only.

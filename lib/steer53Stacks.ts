@@ -7,10 +7,11 @@ import { Aws, Stack, type App, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { Config } from '../functions/core/config.js';
 import { Steer53Error } from '../functions/core/errors.js';
-import { AlarmForwarderStack } from './alarmForwarder.js';
+import { AlarmForwarderStack, type ForwarderHealthAlarm } from './alarmForwarder.js';
+import { healthAlarmName } from './healthAlarm.js';
 import { alarmGroups, isLocal, regionOfSource, type NativeDeploymentSource } from './eventRouting.js';
 import { TrafficController } from './trafficController.js';
-import type { TrafficControllerProps } from './trafficControllerProps.js';
+import type { EndpointHealthCheck, TrafficControllerProps } from './trafficControllerProps.js';
 
 export interface TrafficControllerStackProps extends StackProps {
   readonly controller: TrafficControllerProps;
@@ -44,21 +45,40 @@ export interface Steer53Stacks {
 export function addSteer53Stacks(app: App, options: Steer53StacksOptions): Steer53Stacks {
   const { config, region, account, stackName = 'Steer53', ...controllerOptions } = options;
   const name = controllerOptions.name ?? 'steer53';
-  const controller = new TrafficControllerStack(app, stackName, {
-    env: { region, ...(account ? { account } : {}) },
-    description: `steer53 traffic controller (${config.services.map((s) => s.name).join(', ')})`,
-    controller: { ...controllerOptions, config },
-  });
 
-  // Group what must be forwarded by (account, region).
+  // Group what must happen in other regions by (account, region): alarms and native deployment
+  // events to forward, and health-check alarms to create next to their endpoints.
   const here = { account, region };
-  const remote = new Map<string, { account: string | undefined; region: string; alarmNames: string[]; sources: NativeDeploymentSource[] }>();
+  const remote = new Map<string, { account: string | undefined; region: string; alarmNames: string[]; sources: NativeDeploymentSource[]; healthAlarms: ForwarderHealthAlarm[] }>();
   const entry = (acct: string | undefined, rgn: string) => {
     const key = `${rgn}|${acct ?? ''}`;
-    const found = remote.get(key) ?? { account: acct, region: rgn, alarmNames: [], sources: [] };
+    const found = remote.get(key) ?? { account: acct, region: rgn, alarmNames: [], sources: [], healthAlarms: [] };
     remote.set(key, found);
     return found;
   };
+
+  // A health check's alarm must exist in the endpoint's region; a stack creates alarms only in
+  // its own, so the alarm of a remote endpoint is made by that region's forwarder (same account:
+  // Route 53 reads alarms of its own account) and the controller's health check names it.
+  const healthChecks = (controllerOptions.staticStability?.healthChecks ?? []).map((check): EndpointHealthCheck => {
+    const endpointRegion = config.services.find((s) => s.name === check.service)?.endpoints.find((e) => e.setIdentifier === check.setIdentifier)?.region;
+    if (!check.metricAlarm || check.alarmName !== undefined || endpointRegion === undefined || endpointRegion === region) return check;
+    const alarmName = healthAlarmName(name, check.service, check.setIdentifier);
+    entry(undefined, endpointRegion).healthAlarms.push({ alarmName, endpoint: `${check.service}/${check.setIdentifier}`, metric: check.metricAlarm });
+    const { metricAlarm: _created, ...rest } = check;
+    return { ...rest, alarmName, alarmRegion: endpointRegion };
+  });
+
+  const controller = new TrafficControllerStack(app, stackName, {
+    env: { region, ...(account ? { account } : {}) },
+    description: `steer53 traffic controller (${config.services.map((s) => s.name).join(', ')})`,
+    controller: {
+      ...controllerOptions,
+      ...(controllerOptions.staticStability ? { staticStability: { ...controllerOptions.staticStability, healthChecks } } : {}),
+      config,
+    },
+  });
+
   for (const group of alarmGroups(config)) {
     if (isLocal(group, here)) continue;
     if (group.account !== undefined && account === undefined) {
@@ -86,8 +106,11 @@ export function addSteer53Stacks(app: App, options: Steer53StacksOptions): Steer
         controllerEventBusArn: `arn:${Aws.PARTITION}:events:${region}:${account ?? Aws.ACCOUNT_ID}:event-bus/${name}`,
         alarmNames: [...new Set(group.alarmNames)].sort(),
         nativeDeploymentSources: group.sources,
+        healthAlarms: group.healthAlarms,
         controllerName: name,
       });
     });
+  // Health checks name alarms the forwarders create: deploy those first.
+  for (const forwarder of forwarders) if ((forwarder.forwarder.healthAlarms ?? []).length > 0) controller.addDependency(forwarder);
   return { controller, forwarders };
 }

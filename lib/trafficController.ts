@@ -41,6 +41,7 @@ import {
   regionOfSource,
   type EventPatternJson,
 } from './eventRouting.js';
+import { createHealthAlarm, healthAlarmName } from './healthAlarm.js';
 import { route53Statements } from './route53Permissions.js';
 import { validateProps, type TrafficControllerProps } from './trafficControllerProps.js';
 import { writeZodWithoutLocales } from './zodWithoutLocales.js';
@@ -366,22 +367,7 @@ export class TrafficController extends Construct {
       let alarmName = check.alarmName;
       let alarmRegion = check.alarmRegion ?? endpoint.region;
       if (check.metricAlarm) {
-        const spec = check.metricAlarm;
-        const alarm = new cloudwatch.Alarm(this, `HealthAlarm${i}`, {
-          alarmName: `${this.name}-health-${check.service}-${check.setIdentifier}`,
-          alarmDescription: `${this.name}: backs the Route 53 health check of ${key} (static stability).`,
-          metric: new cloudwatch.Metric({
-            namespace: spec.namespace,
-            metricName: spec.metricName,
-            dimensionsMap: { ...(spec.dimensions ?? {}) },
-            statistic: spec.statistic,
-            period: spec.period ?? Duration.minutes(1),
-          }),
-          threshold: spec.threshold,
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          evaluationPeriods: spec.evaluationPeriods ?? 3,
-          treatMissingData: cloudwatch.TreatMissingData.MISSING,
-        });
+        const alarm = createHealthAlarm(this, `HealthAlarm${i}`, healthAlarmName(this.name, check.service, check.setIdentifier), check.metricAlarm, key);
         alarmName = alarm.alarmName;
         alarmRegion = stack.region;
       }

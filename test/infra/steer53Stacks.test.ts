@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DeploymentDetailTypes } from '../../functions/events/deploymentEvent.js';
 import { BundledConfigFile, BundledConfigPath, HandlerNames } from '../../lib/trafficController.js';
 import { addSteer53Stacks, type Steer53Stacks } from '../../lib/steer53Stacks.js';
 import { asArray, controllerAccount, identityStatements, newApp, richConfig, snapshotOf } from './fixtures.js';
@@ -204,10 +205,10 @@ describe('Event routing', () => {
   });
 
   it('routes steer53 deployment events on the custom bus to the deployment handler', () => {
-    const rules = ruleOn(controller, {
-      source: ['steer53.deployment'],
-      'detail-type': ['Deployment Started', 'Deployment Succeeded', 'Deployment Failed', 'Deployment Rolled Back'],
-    });
+    // Every detail type of the deployment event schema (functions/events/deploymentEvent.ts), the contract's four included.
+    const detailTypes = Object.values(DeploymentDetailTypes);
+    expect(detailTypes).toEqual(expect.arrayContaining(['Deployment Started', 'Deployment Succeeded', 'Deployment Failed', 'Deployment Rolled Back']));
+    const rules = ruleOn(controller, { source: ['steer53.deployment'], 'detail-type': detailTypes });
     const rule = Object.values(rules)[0] as any;
     expect(rule.Properties.EventBusName).toEqual({ Ref: controller.getResourceId('AWS::Events::EventBus') });
     expect(rule.Properties.Targets[0].Arn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ControllerDeploymentFunction/), 'Arn'] });

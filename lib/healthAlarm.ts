@@ -1,0 +1,35 @@
+/**
+ * The CloudWatch alarm behind a static-stability health check. Route 53 reads it by name and
+ * region, so it can live in the endpoint's region (an AlarmForwarder stack creates it there) or in
+ * the controller's. Route 53 cannot use alarms on percentile statistics; props validation rejects
+ * them before this is reached.
+ */
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type { Construct } from 'constructs';
+import type { HealthCheckMetricAlarm } from './trafficControllerProps.js';
+
+/** The name of the health alarm of one endpoint: fixed, so the health check can name it across stacks. */
+export function healthAlarmName(controllerName: string, service: string, setIdentifier: string): string {
+  return `${controllerName}-health-${service}-${setIdentifier}`;
+}
+
+export function createHealthAlarm(scope: Construct, id: string, alarmName: string, spec: HealthCheckMetricAlarm, purpose: string): cloudwatch.Alarm {
+  return new cloudwatch.Alarm(scope, id, {
+    alarmName,
+    alarmDescription: `Backs the Route 53 health check of ${purpose} (static stability): ALARM drains the record even when the controller is down.`,
+    metric: new cloudwatch.Metric({
+      namespace: spec.namespace,
+      metricName: spec.metricName,
+      dimensionsMap: { ...(spec.dimensions ?? {}) },
+      statistic: spec.statistic,
+      period: spec.period ?? Duration.minutes(1),
+    }),
+    threshold: spec.threshold,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: spec.evaluationPeriods ?? 3,
+    // Missing data keeps the alarm's state; the health check's insufficient-data setting decides
+    // what Route 53 assumes meanwhile.
+    treatMissingData: cloudwatch.TreatMissingData.MISSING,
+  });
+}
