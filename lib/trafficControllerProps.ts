@@ -23,7 +23,8 @@ export interface DeploymentEventPublishers {
   /**
    * IAM roles or users (ARNs) that may put deployment events. When given, every other principal,
    * including those of the controller's own account, is denied putting `steer53.deployment`
-   * events, unless its account is listed in `accountIds`. @default none
+   * events, unless its account is listed in `accountIds`. Operators' roles belong here too: their
+   * rollout abort and promote commands are deployment events. @default none
    */
   readonly principalArns?: readonly string[];
 }
