@@ -124,9 +124,15 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
     reasons.push({ code: 'FAIL_STATIC_ENDED', message });
     notifications.push({ severity: 'info', reason: 'FAIL_STATIC_ENDED', summary: `${service.dnsName}: ${message}` });
   }
+  // What each endpoint carries now, as a fraction of its baseline share: capacity give-back can
+  // make it more than its state says, and a recovery step must be judged from what it really carries.
+  const baselineShares = sharesOf(baselineWeights(service), ids);
+  const currentShares = sharesOf(current, ids);
+  const carried: Record<string, number> = {};
+  for (const id of ids) carried[id] = baselineShares[id]! > 0 ? currentShares[id]! / baselineShares[id]! : 0;
   for (const id of ids) {
     const prior = priorEndpoints[id]!;
-    const result = stepEndpoint({ endpoint: id, state: prior, verdict: verdicts[id]!, periodStart: observations.periodStart, fresh, now, policy });
+    const result = stepEndpoint({ endpoint: id, state: prior, verdict: verdicts[id]!, periodStart: observations.periodStart, fresh, now, policy, carried: carried[id]! });
     if (failStatic && !(trafficFactor(result.state, policy) > trafficFactor(prior, policy) + 1e-9)) {
       // Keep the evidence, move no state: when the fault clears, M-of-N still sees what happened.
       endpoints[id] = { ...prior, history: result.state.history, consecutiveClears: result.state.consecutiveClears };
@@ -160,6 +166,11 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
     collectRollout(rollouts, id, advanced, reasons, notifications, rolloutEvents);
   }
 
+  // Did any endpoint's own state (or rollout) ask for a move? If not, a change is only a rebalance.
+  const stateMoved =
+    ids.some((id) => trafficFactor(endpoints[id]!, policy) !== trafficFactor(priorEndpoints[id]!, policy) || endpoints[id]!.status !== priorEndpoints[id]!.status) ||
+    ids.some((id) => rolloutFactor(rollouts[id], policy.rollout) !== rolloutFactor(previous.rollouts?.[id], policy.rollout));
+
   // 4. Plan.
   const demand = demandOf(service, input, current);
   const plan: PlanEndpoint[] = service.endpoints.map((config) => {
@@ -173,7 +184,7 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
       state,
       maintenance,
       factor: maintenance ? 0 : Math.min(trafficFactor(state, policy), limit ?? 1),
-      failing: state.failed === true,
+      failing: state.status === 'drained' && state.failed === true,
       // By state, not by this period's verdict: one breaching minute must not move traffic (M of N decides).
       receiver: !maintenance && state.status === 'healthy' && rollouts[id] === undefined,
     };
@@ -200,9 +211,7 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   let mode: DecisionMode = 'normal';
   // An emergency is the drain of an endpoint found failing in this evaluation: not budgeted, not bounded.
   const emergency = transitions.some((t) => t.to === 'drained' && endpoints[t.endpoint]!.failed === true && target[t.endpoint]! < current[t.endpoint]!);
-  const stateMoved =
-    ids.some((id) => trafficFactor(endpoints[id]!, policy) !== trafficFactor(priorEndpoints[id]!, policy) || endpoints[id]!.status !== priorEndpoints[id]!.status) ||
-    ids.some((id) => rolloutFactor(rollouts[id], policy.rollout) !== rolloutFactor(previous.rollouts?.[id], policy.rollout));
+
   if (overrides.pin !== undefined) {
     mode = 'pinned';
     const pinned = overrides.pin.weights;

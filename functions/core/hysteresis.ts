@@ -17,6 +17,8 @@ export interface EndpointStepInput {
   readonly fresh: boolean;
   readonly now: EpochMs;
   readonly policy: Policy;
+  /** Share of its baseline the endpoint carries now (Route 53's weights); defaults to what its state says. */
+  readonly carried?: number;
 }
 
 export interface EndpointStepResult {
@@ -184,10 +186,10 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
           holds: [{ code: 'SHED_PROPORTIONAL', message: `${endpoint} still breaching (${describeBreach(verdict)}); shedding ${pct(shed)} of its share`, endpoint }],
         };
       }
-      return maybeStartRecovery(state, verdict, clears, dwellDone, policy, endpoint, now, move, hold);
+      return maybeStartRecovery(state, verdict, input.carried, clears, dwellDone, policy, endpoint, now, move, hold);
     }
     case 'drained':
-      return maybeStartRecovery(state, verdict, clears, dwellDone, policy, endpoint, now, move, hold);
+      return maybeStartRecovery(state, verdict, input.carried, clears, dwellDone, policy, endpoint, now, move, hold);
     case 'recovering': {
       const steps = recovery.steps;
       if (breaching) {
@@ -210,7 +212,7 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
       const nextStep = state.recoveryStep + 1;
       const here = trafficFactor(state, policy);
       const there = nextStep >= steps.length ? 1 : stepFactor(state, policy, nextStep);
-      const tight = headroomShortfall(verdict, here, there);
+      const tight = headroomShortfall(verdict, input.carried ?? here, there);
       if (tight) return hold('HEADROOM_HOLD', `${endpoint} holds recovery at ${pct(here)} of baseline: at ${pct(there)} ${tight}`);
       if (nextStep >= steps.length) {
         return move('healthy', 'RECOVERY_COMPLETE', `${endpoint} recovered: back at full baseline`, {
@@ -258,6 +260,7 @@ function grownDwell(state: EndpointState, policy: Policy): Partial<EndpointState
 function maybeStartRecovery(
   state: EndpointState,
   verdict: EndpointVerdict,
+  carried: number | undefined,
   clears: number,
   dwellDone: boolean,
   policy: Policy,
@@ -274,7 +277,7 @@ function maybeStartRecovery(
   // Restore in steps of what the endpoint gave up, starting from what it carries now.
   const from = trafficFactor(state, policy);
   const first = from + (1 - from) * policy.recovery.steps[0]!;
-  const tight = headroomShortfall(verdict, from, first);
+  const tight = headroomShortfall(verdict, carried ?? from, first);
   if (tight) return hold('HEADROOM_HOLD', `${endpoint} clear for ${clears} periods but stays ${state.status} at ${pct(from)} of baseline: at ${pct(first)} ${tight}`);
   return move('recovering', 'CLEARS_TO_RECOVER', `${endpoint} recovering: clear for ${clears} periods; restoring ${pct(first)} of baseline`, { recoveryStep: 0, recoveryFrom: from });
 }

@@ -66,6 +66,9 @@ export function planWeights(endpoints: readonly PlanEndpoint[], demandRps: numbe
     // slow-but-serving endpoints (shed less), and only then, as a last resort, to failing ones —
     // a bounded share of errors is better than every region timing out.
     // Chosen by state alone, never by this period's verdict, so a noisy signal cannot move weights.
+    // A recovering endpoint has shown it is healthy again: it takes traffic back first.
+    const recovering = endpoints.filter((e) => e.state.status === 'recovering' && !e.maintenance);
+    remaining = giveBack(recovering, remaining, weights, (names) => `restoring ${names} faster than its recovery steps: the other endpoints have no warm headroom`, blocked);
     const slow = endpoints.filter((e) => (e.state.status === 'degraded' || e.state.status === 'drained') && !e.failing && !e.maintenance);
     remaining = giveBack(slow, remaining, weights, (names) => `shedding less from ${names}: the other endpoints have no warm headroom for it`, blocked);
     const failing = endpoints.filter((e) => e.failing && !e.maintenance);
