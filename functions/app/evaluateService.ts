@@ -17,7 +17,7 @@
  */
 import type { ServiceConfig } from '../core/config.js';
 import { decide } from '../core/engine.js';
-import type { Decision, EpochMs, Weights } from '../core/types.js';
+import type { Decision, DeploymentSignal, EpochMs, Weights } from '../core/types.js';
 import type { ControllerEvent } from '../events/controllerEvents.js';
 import type { RecordSetRef, WeightWrite } from '../ports/dnsWeights.js';
 import { RecordNotFoundError, StateVersionConflictError } from '../ports/errors.js';
@@ -26,7 +26,7 @@ import { AuditKinds, AuditStatuses, type AuditEntry, type PendingChange, type St
 import { observeServices, type KnownAlarmState, type ServiceObservationResult } from './observe.js';
 import type { Runtime } from './runtime.js';
 import { ownValue, weightsAfter } from './weightRecords.js';
-import { driftDetectedEvent, noticeFor, shiftBlockedEvent, tell, trafficShiftedEvent, type TellFailure } from './tell.js';
+import { driftDetectedEvent, noticeFor, rolloutEventsOf, shiftBlockedEvent, tell, trafficShiftedEvent, type TellFailure } from './tell.js';
 
 export const EvaluationStatuses = {
   /** A weight change was decided and written to Route 53. */
@@ -71,6 +71,11 @@ export interface EvaluationRequest {
    * crash is then repaired by the next tick. @default unknown: `intentLeaseSeconds` applies
    */
   readonly deadline?: EpochMs;
+  /**
+   * Deployment events to apply in this evaluation (a pipeline's or an operator's). They are
+   * applied on every attempt, each on the state as it is then. @default none
+   */
+  readonly deployments?: readonly DeploymentSignal[];
 }
 
 /** Time past an evaluation's deadline before its intent is taken as abandoned (clock skew, shutdown). */
@@ -148,7 +153,13 @@ export async function prepareEvaluation(rt: Runtime, service: ServiceConfig, req
     const driftSignature = drift ? signature(drift.actual) : null;
     const newDrift = drift !== undefined && driftSignature !== stored.driftSignature ? drift : undefined;
 
-    const { decision, nextState } = decide(service, { now, observations: observed.observations, state: stored.state, currentWeights: current });
+    const { decision, nextState } = decide(service, {
+      now,
+      observations: observed.observations,
+      state: stored.state,
+      currentWeights: current,
+      ...(request.deployments !== undefined ? { deployments: request.deployments } : {}),
+    });
     const blockedSignature = decision.blocked.length > 0 ? signature(decision.blocked.map((b) => `${b.code}:${b.endpoint ?? ''}`).sort()) : null;
     const newBlocked = blockedSignature !== null && blockedSignature !== stored.blockedSignature;
     const decisionId = rt.newId();
@@ -167,6 +178,7 @@ export async function prepareEvaluation(rt: Runtime, service: ServiceConfig, req
       if (newDrift) await afterCommit(rt, service, tellFailures, () => recordDrift(rt, service, newDrift, now, request.trigger));
       const notice = noticeFor(service, decision, nextState, { trigger: request.trigger, decisionId, applied: false, changeIds: [], newBlocked });
       const events: ControllerEvent[] = newBlocked ? [shiftBlockedEvent(service, decision, decisionId, request.trigger)] : [];
+      events.push(...rolloutEventsOf(service, decision, decisionId, request.trigger));
       tellFailures.push(...(await tell(rt, service, now, [...driftNotices(service, newDrift, request.trigger), ...(notice ? [notice] : [])], [...driftEvents(service, newDrift, now, request.trigger), ...events])));
       return done({ service: service.name, status: EvaluationStatuses.UNCHANGED, attempts: attempt, decision, decisionId, changeIds: [], ...(repaired ? { repaired } : {}), ...(newDrift ? { drift: newDrift } : {}), gaps: observed.gaps, tellFailures });
     }
@@ -215,6 +227,7 @@ export async function prepareEvaluation(rt: Runtime, service: ServiceConfig, req
         const notice = noticeFor(service, decision, nextState, { trigger: request.trigger, decisionId, applied: true, changeIds, newBlocked });
         const events: ControllerEvent[] = [trafficShiftedEvent(service, decision, decisionId, request.trigger, changeIds)];
         if (newBlocked) events.push(shiftBlockedEvent(service, decision, decisionId, request.trigger));
+        events.push(...rolloutEventsOf(service, decision, decisionId, request.trigger));
         tellFailures.push(...(await tell(rt, service, now, [...driftNotices(service, newDrift, request.trigger), ...(notice ? [notice] : [])], [...driftEvents(service, newDrift, now, request.trigger), ...events])));
         return { service: service.name, status: EvaluationStatuses.APPLIED, attempts: attempt, decision, decisionId, changeIds, ...(repaired ? { repaired } : {}), ...(newDrift ? { drift: newDrift } : {}), gaps, tellFailures };
       },
@@ -282,7 +295,8 @@ async function completeAbandonedChange(
     }),
   );
   const notice = noticeFor(service, decision, stored.state, { trigger: `${pending.trigger} (completed by ${trigger})`, decisionId: pending.decisionId, applied: true, changeIds, newBlocked: false });
-  tellFailures.push(...(await tell(rt, service, now, notice ? [notice] : [], [trafficShiftedEvent(service, decision, pending.decisionId, pending.trigger, changeIds)])));
+  const events = [trafficShiftedEvent(service, decision, pending.decisionId, pending.trigger, changeIds), ...rolloutEventsOf(service, decision, pending.decisionId, pending.trigger)];
+  tellFailures.push(...(await tell(rt, service, now, notice ? [notice] : [], events)));
   return { decisionId: pending.decisionId, changeIds };
 }
 

@@ -99,6 +99,24 @@ export function driftDetectedEvent(service: ServiceConfig, drift: DriftReport, a
   };
 }
 
+/** What the pipeline is told of its rollouts: `Rollback Requested` and `Rollout Succeeded`, one per rollout event of the decision. */
+export function rolloutEventsOf(service: ServiceConfig, decision: Decision, decisionId: string, trigger: string): ControllerEvent[] {
+  // A decision recorded before rollouts existed (an intent completed after an upgrade) has none.
+  return (decision.rolloutEvents ?? []).map((event): ControllerEvent => {
+    const fields = {
+      ...serviceFields(service, decision.at, trigger),
+      decisionId,
+      endpoint: event.endpoint,
+      version: event.version,
+      ...(event.pipelineExecutionId !== undefined ? { pipelineExecutionId: event.pipelineExecutionId } : {}),
+      reason: event.reason,
+    };
+    return event.type === 'Rollback Requested'
+      ? { detailType: ControllerDetailTypes.ROLLBACK_REQUESTED, detail: { ...fields, onFailure: service.policy.rollout.onFailure } }
+      : { detailType: ControllerDetailTypes.ROLLOUT_SUCCEEDED, detail: fields };
+  });
+}
+
 /** Sends notices and events; every failure is logged, recorded and returned, never thrown. */
 export async function tell(rt: Runtime, service: ServiceConfig, at: number, notices: readonly Notice[], events: readonly ControllerEvent[]): Promise<TellFailure[]> {
   const failures: TellFailure[] = [];

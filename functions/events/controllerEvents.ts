@@ -12,6 +12,10 @@ export const ControllerDetailTypes = {
   TRAFFIC_SHIFTED: 'Traffic Shifted',
   SHIFT_BLOCKED: 'Shift Blocked',
   DRIFT_DETECTED: 'Drift Detected',
+  /** A canary failed (or an operator aborted it): the pipeline should roll the endpoint back. */
+  ROLLBACK_REQUESTED: 'Rollback Requested',
+  /** Every canary step passed (or an operator promoted it): the new version carries its full share. */
+  ROLLOUT_SUCCEEDED: 'Rollout Succeeded',
 } as const;
 export type ControllerDetailType = (typeof ControllerDetailTypes)[keyof typeof ControllerDetailTypes];
 
@@ -69,17 +73,51 @@ export const driftDetectedDetailSchema = z.object({
   endpoints: z.array(z.string()),
 });
 
+const rolloutFields = {
+  /** Id of the decision that ended the canary; its audit entry carries the same id. */
+  decisionId: z.string(),
+  /** SetIdentifier of the endpoint being rolled out. */
+  endpoint: z.string(),
+  /** The version the pipeline deployed (as its deployment event named it). */
+  version: z.string(),
+  /** The pipeline run that deployed it, when the deployment event named one. */
+  pipelineExecutionId: z.string().optional(),
+  /** Why, in a sentence: the judged evidence, or who aborted or promoted. */
+  reason: z.string(),
+};
+
+export const rollbackRequestedDetailSchema = z.object({
+  ...serviceFields,
+  ...rolloutFields,
+  /**
+   * What steer53 does with the endpoint's traffic meanwhile: `drain` keeps it at 0 until a
+   * `Deployment Rolled Back` arrives; `restore` has already returned it to its pre-deploy weight.
+   */
+  onFailure: z.enum(['drain', 'restore']),
+});
+
+export const rolloutSucceededDetailSchema = z.object({
+  ...serviceFields,
+  ...rolloutFields,
+});
+
 export type TrafficShiftedDetail = z.output<typeof trafficShiftedDetailSchema>;
 export type ShiftBlockedDetail = z.output<typeof shiftBlockedDetailSchema>;
 export type DriftDetectedDetail = z.output<typeof driftDetectedDetailSchema>;
+export type RollbackRequestedDetail = z.output<typeof rollbackRequestedDetailSchema>;
+export type RolloutSucceededDetail = z.output<typeof rolloutSucceededDetailSchema>;
 
 export type ControllerEvent =
   | { readonly detailType: typeof ControllerDetailTypes.TRAFFIC_SHIFTED; readonly detail: TrafficShiftedDetail }
   | { readonly detailType: typeof ControllerDetailTypes.SHIFT_BLOCKED; readonly detail: ShiftBlockedDetail }
-  | { readonly detailType: typeof ControllerDetailTypes.DRIFT_DETECTED; readonly detail: DriftDetectedDetail };
+  | { readonly detailType: typeof ControllerDetailTypes.DRIFT_DETECTED; readonly detail: DriftDetectedDetail }
+  | { readonly detailType: typeof ControllerDetailTypes.ROLLBACK_REQUESTED; readonly detail: RollbackRequestedDetail }
+  | { readonly detailType: typeof ControllerDetailTypes.ROLLOUT_SUCCEEDED; readonly detail: RolloutSucceededDetail };
 
 export const controllerDetailSchemas = {
   [ControllerDetailTypes.TRAFFIC_SHIFTED]: trafficShiftedDetailSchema,
   [ControllerDetailTypes.SHIFT_BLOCKED]: shiftBlockedDetailSchema,
   [ControllerDetailTypes.DRIFT_DETECTED]: driftDetectedDetailSchema,
+  [ControllerDetailTypes.ROLLBACK_REQUESTED]: rollbackRequestedDetailSchema,
+  [ControllerDetailTypes.ROLLOUT_SUCCEEDED]: rolloutSucceededDetailSchema,
 } as const;

@@ -1,9 +1,12 @@
 /**
  * The steer53 deployment event: what a CI/CD pipeline puts on EventBridge when it deploys to one
- * endpoint of a service. This zod schema is the single source of truth: the deployment handler
- * parses with it, and the published JSON Schema is generated from it.
+ * endpoint of a service, and what an operator puts to abort or promote a rollout. These zod
+ * schemas are the single source of truth: the deployment handler parses with them, the CLI builds
+ * its events with them, and the published JSON Schema (docs/schemas/deployment-event.schema.json)
+ * is generated from them.
  */
 import { z } from 'zod';
+import type { DeploymentPhase } from '../core/types.js';
 
 export const DEPLOYMENT_EVENT_SOURCE = 'steer53.deployment';
 
@@ -12,33 +15,69 @@ export const DeploymentDetailTypes = {
   SUCCEEDED: 'Deployment Succeeded',
   FAILED: 'Deployment Failed',
   ROLLED_BACK: 'Deployment Rolled Back',
+  /** An operator stops the rollout in progress: rollback requested, as if the canary had failed. */
+  ABORT_REQUESTED: 'Rollout Abort Requested',
+  /** An operator ends the rollout in progress as a success: the endpoint goes to its full share. */
+  PROMOTE_REQUESTED: 'Rollout Promote Requested',
 } as const;
 export type DeploymentDetailType = (typeof DeploymentDetailTypes)[keyof typeof DeploymentDetailTypes];
 
-export const deploymentDetailTypeSchema = z.enum([
-  DeploymentDetailTypes.STARTED,
-  DeploymentDetailTypes.SUCCEEDED,
-  DeploymentDetailTypes.FAILED,
-  DeploymentDetailTypes.ROLLED_BACK,
-]);
+/** The detail types a pipeline sends, each with the phase it reports. */
+export const PipelineDetailTypes = [DeploymentDetailTypes.STARTED, DeploymentDetailTypes.SUCCEEDED, DeploymentDetailTypes.FAILED, DeploymentDetailTypes.ROLLED_BACK] as const;
+export type PipelineDetailType = (typeof PipelineDetailTypes)[number];
+export const OperatorDetailTypes = [DeploymentDetailTypes.ABORT_REQUESTED, DeploymentDetailTypes.PROMOTE_REQUESTED] as const;
+export type OperatorDetailType = (typeof OperatorDetailTypes)[number];
 
-/** The `detail` of a deployment event. Unknown keys are rejected: a typo must not pass silently. */
+export const PhaseOfDetailType: Readonly<Record<DeploymentDetailType, DeploymentPhase>> = {
+  [DeploymentDetailTypes.STARTED]: 'started',
+  [DeploymentDetailTypes.SUCCEEDED]: 'succeeded',
+  [DeploymentDetailTypes.FAILED]: 'failed',
+  [DeploymentDetailTypes.ROLLED_BACK]: 'rolled-back',
+  [DeploymentDetailTypes.ABORT_REQUESTED]: 'abort',
+  [DeploymentDetailTypes.PROMOTE_REQUESTED]: 'promote',
+};
+
+export function detailTypeOfPhase(phase: DeploymentPhase): DeploymentDetailType {
+  return (Object.keys(PhaseOfDetailType) as DeploymentDetailType[]).find((type) => PhaseOfDetailType[type] === phase)!;
+}
+
+export const deploymentDetailTypeSchema = z.enum(PipelineDetailTypes);
+export const operatorDetailTypeSchema = z.enum(OperatorDetailTypes);
+
+const serviceName = z.string().regex(/^[a-zA-Z0-9][\w.-]{0,63}$/, { error: 'must be a steer53 service name (1–64 letters, digits, dots, dashes or underscores)' });
+const endpointName = z.string().min(1).max(128);
+const idempotencyKey = z.string().min(1).max(256);
+
+/** The `detail` of a pipeline's deployment event. Unknown keys are rejected: a typo must not pass silently. */
 export const deploymentDetailSchema = z.strictObject({
   /** The steer53 service name (`services[].name` in the config). */
-  service: z.string().regex(/^[a-zA-Z0-9][\w.-]{0,63}$/, { error: 'must be a steer53 service name (1–64 letters, digits, dots, dashes or underscores)' }),
+  service: serviceName.describe('The steer53 service name (services[].name in the config).'),
   /** The SetIdentifier of the endpoint being deployed. */
-  endpoint: z.string().min(1).max(128),
+  endpoint: endpointName.describe('The SetIdentifier of the endpoint being deployed.'),
   /** The version being deployed (image tag, model version, commit). */
-  version: z.string().min(1).max(256),
-  /** The pipeline run, so the audit log can link back to it. */
-  pipelineExecutionId: z.string().min(1).max(256).optional(),
+  version: z.string().min(1).max(256).describe('The version being deployed (image tag, model version, commit).'),
+  /** The pipeline run, so the audit log and the events steer53 sends back can link to it. */
+  pipelineExecutionId: z.string().min(1).max(256).optional().describe('The pipeline run; echoed in Rollback Requested and Rollout Succeeded.'),
   /** Same key = same event: duplicates (EventBridge delivers at least once) are harmless. */
-  idempotencyKey: z.string().min(1).max(256),
+  idempotencyKey: idempotencyKey.describe('Same key, same event: a duplicate delivery is applied once. One key per phase of a deployment.'),
 });
 export type DeploymentDetail = z.output<typeof deploymentDetailSchema>;
 
-/** The whole EventBridge envelope of a deployment event. */
-export const deploymentEventSchema = z.object({
+/** The `detail` of an operator's abort or promote. */
+export const operatorDetailSchema = z.strictObject({
+  service: serviceName.describe('The steer53 service name.'),
+  endpoint: endpointName.describe('The SetIdentifier of the endpoint whose rollout is aborted or promoted.'),
+  /** The version the operator means, when they know it; recorded in the audit log. */
+  version: z.string().min(1).max(256).optional().describe('The version the operator means (recorded); the rollout in progress is acted on.'),
+  /** Why, for the audit log and the notification. */
+  reason: z.string().min(1).max(1000).describe('Why, for the audit log and the notification.'),
+  /** Who: the IAM principal of the operator (the CLI puts its caller identity here). */
+  by: z.string().min(1).max(512).describe('Who: the IAM principal of the operator.'),
+  idempotencyKey: idempotencyKey.describe('Same key, same command: a duplicate delivery is applied once.'),
+});
+export type OperatorDetail = z.output<typeof operatorDetailSchema>;
+
+const envelope = {
   version: z.string().optional(),
   id: z.string().min(1),
   source: z.literal(DEPLOYMENT_EVENT_SOURCE),
@@ -46,7 +85,13 @@ export const deploymentEventSchema = z.object({
   time: z.iso.datetime({ offset: true }),
   region: z.string().optional(),
   resources: z.array(z.string()).optional(),
-  'detail-type': deploymentDetailTypeSchema,
-  detail: deploymentDetailSchema,
-});
+};
+
+export const pipelineDeploymentEventSchema = z.object({ ...envelope, 'detail-type': deploymentDetailTypeSchema, detail: deploymentDetailSchema });
+export const operatorDeploymentEventSchema = z.object({ ...envelope, 'detail-type': operatorDetailTypeSchema, detail: operatorDetailSchema });
+
+/** The whole EventBridge envelope of a steer53 deployment event, as the deployment handler receives it. */
+export const deploymentEventSchema = z
+  .discriminatedUnion('detail-type', [pipelineDeploymentEventSchema, operatorDeploymentEventSchema])
+  .meta({ title: 'steer53 deployment event', description: 'An EventBridge event with source "steer53.deployment": a pipeline reports a deployment of one endpoint, or an operator aborts or promotes its rollout.' });
 export type DeploymentEvent = z.output<typeof deploymentEventSchema>;

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { onTick } from '../../../functions/app/onTick.js';
 import { matchAlarm, onAlarm } from '../../../functions/app/onAlarm.js';
-import { recordDeployment } from '../../../functions/app/recordDeployment.js';
 import { judgedStart, memoryWorld, MINUTE, rawConfig, testConfig, T0 } from './runtimeFixtures.js';
 
 const HEALTHY = { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 };
@@ -77,29 +76,5 @@ describe('Function: onAlarm', () => {
     const result = await onAlarm(world.runtime(), { alarmName: 'somebody-elses-alarm', region: 'eu-west-1', state: 'ALARM' });
     expect(result).toEqual({ matched: false, matches: [], outcomes: [], failures: [] });
     expect((await world.store.load('chat')).version).toBe(0);
-  });
-});
-
-describe('Function: recordDeployment', () => {
-  const detail = { service: 'chat', endpoint: 'eu-west-1', version: 'v42', pipelineExecutionId: 'exec-1', idempotencyKey: 'deploy-42' };
-
-  it('records the deployment in the audit log, once however often it is delivered', async () => {
-    const world = memoryWorld();
-    const rt = world.runtime();
-    const event = { detailType: 'Deployment Started' as const, detail, time: T0, eventId: 'ev-1' };
-    expect(await recordDeployment(rt, event)).toEqual({ recorded: true, service: 'chat', endpoint: 'eu-west-1', auditId: 'deployment-deploy-42' });
-    await recordDeployment(rt, { ...event, eventId: 'ev-1-redelivered' });
-    const audit = await world.store.listAudit('chat');
-    expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ kind: 'deployment', actor: 'pipeline exec-1', summary: 'chat.example.com: Deployment Started on eu-west-1, version v42' });
-  });
-
-  it.each([
-    [{ ...detail, service: 'nope' }, 'detail.service: no service "nope" in the config (known: chat)'],
-    [{ ...detail, endpoint: 'mars-1' }, 'detail.endpoint: service "chat" has no endpoint "mars-1" (known: us-east-1, eu-west-1, ap-northeast-1)'],
-  ])('refuses a deployment the config does not know, recording nothing (%#)', async (d, problem) => {
-    const world = memoryWorld();
-    expect(await recordDeployment(world.runtime(), { detailType: 'Deployment Started', detail: d, time: T0, eventId: 'x' })).toEqual({ recorded: false, problem });
-    expect(await world.store.listAudit('chat')).toEqual([]);
   });
 });

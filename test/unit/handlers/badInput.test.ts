@@ -139,7 +139,7 @@ describe.each(Object.keys(factories) as Kind[])('generated bad input through the
         } else {
           // The broken field was one the handler does not depend on (a description, the
           // alarm configuration, an optional id): the event is still a good one.
-          expect(['evaluated', 'ignored', 'recorded']).toContain(result.status);
+          expect(['evaluated', 'ignored', 'applied']).toContain(result.status);
         }
       }),
       { numRuns: 1500, seed: 35 },

@@ -187,21 +187,24 @@ describe('Handler: schedule', () => {
 });
 
 describe('Handler: deployment', () => {
-  it.each(['Deployment Started', 'Deployment Succeeded', 'Deployment Failed', 'Deployment Rolled Back'])('records "%s" in the audit log', async (detailType) => {
+  // Rollout behaviour through this handler: test/unit/handlers/deploymentHandler.test.ts and
+  // test/integration/runtime/deployments.aws.test.ts.
+  it.each(['Deployment Started', 'Deployment Succeeded', 'Deployment Failed', 'Deployment Rolled Back'])('evaluates the service with "%s" and records it in the audit log', async (detailType) => {
     const world = memoryWorld();
     const t = testDeps(async () => world.runtime());
     const result = await createDeploymentHandler(t.deps)(deploymentEvent(detailType, { idempotencyKey: detailType }), context);
-    expect(result).toEqual({ status: 'recorded', service: 'chat', endpoint: 'eu-west-1', auditId: `deployment-${detailType}` });
-    const [entry] = await world.store.listAudit('chat');
+    expect(result).toMatchObject({ status: 'applied', services: [{ service: 'chat', status: 'evaluated', records: [{ endpoint: 'eu-west-1', auditId: `deployment-${detailType}` }] }] });
+    const entry = (await world.store.listAudit('chat')).find((a) => a.kind === 'deployment');
     expect(entry).toMatchObject({ kind: 'deployment', at: T0, detail: { detailType, version: 'v42', pipelineExecutionId: 'exec-1' } });
   });
 
-  it('acknowledges a native deployment event (ECS) without recording it or calling it malformed', async () => {
+  it('ignores a native deployment event (ECS) that no endpoint maps, without recording it or calling it malformed', async () => {
     const world = memoryWorld();
     const t = testDeps(async () => world.runtime());
     const ecs = { ...deploymentEvent(), source: 'aws.ecs', 'detail-type': 'ECS Deployment State Change', detail: { eventType: 'INFO', eventName: 'SERVICE_DEPLOYMENT_IN_PROGRESS', deploymentId: 'ecs-svc/123' } };
-    expect(await createDeploymentHandler(t.deps)(ecs, context)).toEqual({ status: 'ignored', reason: 'aws.ecs ECS Deployment State Change: native deployment events are not mapped to endpoints yet' });
+    expect(await createDeploymentHandler(t.deps)(ecs, context)).toEqual({ status: 'ignored', reason: "aws.ecs ECS Deployment State Change: no endpoint's deploymentSources names it" });
     expect(t.errorLog).not.toHaveBeenCalled();
+    expect(t.debugLog).toHaveBeenCalled();
     expect(await world.store.listAudit('chat')).toEqual([]);
   });
 
@@ -211,6 +214,6 @@ describe('Handler: deployment', () => {
     const handler = createDeploymentHandler(t.deps);
     await handler(deploymentEvent(), context);
     await handler({ ...deploymentEvent(), id: 'another-delivery-id' }, context);
-    expect(await world.store.listAudit('chat')).toHaveLength(1);
+    expect((await world.store.listAudit('chat')).filter((a) => a.kind === 'deployment')).toHaveLength(1);
   });
 });

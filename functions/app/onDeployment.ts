@@ -1,0 +1,209 @@
+/**
+ * A deployment event (a pipeline's, an operator's abort or promote, or a native AWS deployment
+ * event mapped to endpoints): the service is evaluated at once with it, through evaluateService,
+ * so the rollout moves under the same protocol as every other change (state version, intent,
+ * Route 53 write, audit, notice, EventBridge events — `Rollback Requested` and `Rollout Succeeded`
+ * included). Every deployment event is recorded in the service's audit log with what the engine
+ * made of it, keyed by its idempotency key, so a duplicate delivery rewrites the same entry.
+ *
+ * When the evaluation could not run (another evaluation is applying a change to the service, or
+ * kept winning the race), the event was not applied: that is recorded and thrown as a retryable
+ * error, so Lambda delivers the event again a little later.
+ */
+import type { ServiceConfig, ValidationProblem } from '../core/config.js';
+import { Steer53Error } from '../core/errors.js';
+import type { DeploymentSignal, EpochMs, Reason, RolloutState } from '../core/types.js';
+import { AuditKinds, AuditStatuses, type AuditEntry } from '../ports/stateStore.js';
+import { EvaluationStatuses, evaluateService, type EvaluationOutcome } from './evaluateService.js';
+import { resolveNative, type NativeDeployment } from './nativeDeployments.js';
+import type { Runtime } from './runtime.js';
+
+/** A pipeline's or operator's deployment signal; an operator may leave the version out. */
+export type RequestedSignal = Omit<DeploymentSignal, 'version'> & { readonly version: string | undefined };
+
+export type DeploymentInput =
+  | { readonly from: 'pipeline'; readonly signal: DeploymentSignal }
+  | { readonly from: 'operator'; readonly signal: RequestedSignal; readonly reason: string }
+  | { readonly from: 'native'; readonly native: NativeDeployment };
+
+export interface DeploymentRequest {
+  /** The steer53 service the inputs are for. */
+  readonly service: string;
+  readonly inputs: readonly DeploymentInput[];
+  /** The EventBridge event: source, detail type and id, for the audit log. */
+  readonly source: string;
+  readonly detailType: string;
+  readonly eventId: string;
+  /** When this invocation will be stopped at the latest (see EvaluationRequest.deadline). */
+  readonly deadline?: EpochMs;
+}
+
+/** What became of one deployment input; JSON, so the idempotency layer can store it. */
+export interface DeploymentRecord {
+  readonly endpoint: string;
+  readonly phase: string;
+  readonly version: string;
+  readonly idempotencyKey: string;
+  /** The engine acted on it (false: ignored as a duplicate, out of order, mode none, or skipped before the engine). */
+  readonly applied: boolean;
+  /** What the engine (or the native mapping) said of it, one line. */
+  readonly outcome: string;
+  readonly auditId: string;
+}
+
+export type DeploymentOutcome =
+  | { readonly status: 'rejected'; readonly problems: readonly ValidationProblem[] }
+  | { readonly status: 'evaluated'; readonly service: string; readonly records: readonly DeploymentRecord[]; readonly evaluation: EvaluationOutcome }
+  /** Every input was a native event that means no deployment here (see resolveNative): recorded, nothing evaluated. */
+  | { readonly status: 'skipped'; readonly service: string; readonly records: readonly DeploymentRecord[] };
+
+/** The deployment event could not be applied now; delivering it again later will. */
+export class DeploymentDeferredError extends Steer53Error {
+  readonly service: string;
+  readonly retryable = true;
+  constructor(service: string, why: string, options?: ErrorOptions) {
+    super(`deployment event for service "${service}" not applied yet: ${why}; it must be delivered again`, options);
+    this.name = 'DeploymentDeferredError';
+    this.service = service;
+  }
+}
+
+/** Reason codes that describe a rollout, by which the engine's answer to a deployment event is found. */
+const ROLLOUT_CODES: ReadonlySet<Reason['code']> = new Set([
+  'DEPLOYMENT_STARTED',
+  'DEPLOYMENT_IGNORED',
+  'DEPLOYMENT_FAILED',
+  'DEPLOYMENT_ROLLED_BACK',
+  'DEPLOYMENT_TIMED_OUT',
+  'CANARY_STEP',
+  'CANARY_INCONCLUSIVE',
+  'ROLLBACK_REQUESTED',
+  'ROLLOUT_SUCCEEDED',
+]);
+
+function problem(path: string, message: string): DeploymentOutcome {
+  return { status: 'rejected', problems: [{ path, message }] };
+}
+
+function actorOf(input: DeploymentInput): string {
+  switch (input.from) {
+    case 'pipeline':
+      return input.signal.pipelineExecutionId ? `pipeline ${input.signal.pipelineExecutionId}` : (input.signal.by ?? 'pipeline');
+    case 'operator':
+      return `operator ${input.signal.by ?? '?'}`;
+    case 'native':
+      return input.native.by;
+  }
+}
+
+export async function onDeployment(rt: Runtime, request: DeploymentRequest): Promise<DeploymentOutcome> {
+  const service = rt.config.services.find((s) => s.name === request.service);
+  if (!service) return problem('detail.service', `no service "${request.service}" in the config (known: ${rt.config.services.map((s) => s.name).join(', ')})`);
+  for (const input of request.inputs) {
+    const endpoint = input.from === 'native' ? input.native.endpoint : input.signal.endpoint;
+    if (!service.endpoints.some((e) => e.setIdentifier === endpoint)) {
+      return problem('detail.endpoint', `service "${service.name}" has no endpoint "${endpoint}" (known: ${service.endpoints.map((e) => e.setIdentifier).join(', ')})`);
+    }
+  }
+
+  // Native events and versionless operator commands are read against the rollout in progress.
+  const needsState = request.inputs.some((i) => i.from === 'native' || (i.from === 'operator' && i.signal.version === undefined));
+  const rollouts: Readonly<Record<string, RolloutState>> = needsState ? ((await rt.store.load(service.name)).state?.rollouts ?? {}) : {};
+
+  const signals: { input: DeploymentInput; signal: DeploymentSignal }[] = [];
+  const skipped: DeploymentRecord[] = [];
+  for (const input of request.inputs) {
+    if (input.from === 'pipeline') signals.push({ input, signal: input.signal });
+    else if (input.from === 'operator') {
+      const version = input.signal.version ?? rollouts[input.signal.endpoint]?.version ?? 'none in progress';
+      signals.push({ input, signal: { ...input.signal, version } });
+    } else {
+      const resolved = resolveNative(input.native, rollouts[input.native.endpoint]);
+      if ('signal' in resolved) signals.push({ input, signal: resolved.signal });
+      else {
+        const { native } = input;
+        const record = { endpoint: native.endpoint, phase: native.phase, version: native.version, idempotencyKey: native.idempotencyKey, applied: false, outcome: resolved.skip, auditId: auditIdOf(native.idempotencyKey) };
+        skipped.push(record);
+        await rt.store.putAudit(deploymentAudit(service, request, input, record, native.at, AuditStatuses.RECORDED, { status: native.status }));
+      }
+    }
+  }
+  if (signals.length === 0) return { status: 'skipped', service: service.name, records: skipped };
+
+  const trigger = `${request.detailType} (${[...new Set(signals.map((s) => actorOf(s.input)))].join(', ')})`;
+  const evaluation = await evaluateService(rt, service, {
+    trigger,
+    deployments: signals.map((s) => s.signal),
+    ...(request.deadline !== undefined ? { deadline: request.deadline } : {}),
+  });
+
+  if (evaluation.status === EvaluationStatuses.BUSY || evaluation.status === EvaluationStatuses.SUPERSEDED) {
+    const why = evaluation.status === EvaluationStatuses.BUSY ? 'another evaluation is applying a change to the service' : 'other evaluations kept winning the race for the service';
+    for (const { input, signal } of signals) {
+      const record = recordOf(signal, false, `not applied yet: ${why}; delivered again later`);
+      await rt.store.putAudit(deploymentAudit(service, request, input, record, signal.at, AuditStatuses.FAILED, {}));
+    }
+    throw new DeploymentDeferredError(service.name, why);
+  }
+
+  const records: DeploymentRecord[] = [...skipped];
+  for (const { input, signal } of signals) {
+    const reasons = (evaluation.decision?.reasons ?? []).filter((r) => r.endpoint === signal.endpoint && ROLLOUT_CODES.has(r.code));
+    // The engine ignores an event with a DEPLOYMENT_IGNORED reason naming it: `<endpoint> <phase> <version>: why`.
+    const ignoredBy = reasons.find((r) => r.code === 'DEPLOYMENT_IGNORED' && r.message.startsWith(`${signal.endpoint} ${signal.phase} ${signal.version}:`));
+    const said = ignoredBy ? [ignoredBy] : reasons.filter((r) => r.code !== 'DEPLOYMENT_IGNORED');
+    const record = recordOf(signal, ignoredBy === undefined, said.map((r) => r.message).join('; ') || 'applied; no change to the rollout');
+    records.push(record);
+    await rt.store.putAudit({
+      ...deploymentAudit(service, request, input, record, signal.at, ignoredBy ? AuditStatuses.RECORDED : AuditStatuses.APPLIED, {
+        decisionId: evaluation.decisionId,
+        evaluation: evaluation.status,
+        ...(input.from === 'native' ? { status: input.native.status, nativeVersion: input.native.version } : {}),
+        ...(input.from === 'operator' ? { reason: input.reason } : {}),
+      }),
+      reasons: said,
+    });
+  }
+  return { status: 'evaluated', service: service.name, records, evaluation };
+}
+
+function auditIdOf(idempotencyKey: string): string {
+  return `deployment-${idempotencyKey}`;
+}
+
+function recordOf(signal: DeploymentSignal, applied: boolean, outcome: string): DeploymentRecord {
+  return { endpoint: signal.endpoint, phase: signal.phase, version: signal.version, idempotencyKey: signal.idempotencyKey, applied, outcome, auditId: auditIdOf(signal.idempotencyKey) };
+}
+
+function deploymentAudit(
+  service: ServiceConfig,
+  request: DeploymentRequest,
+  input: DeploymentInput,
+  record: DeploymentRecord,
+  at: EpochMs,
+  status: AuditEntry['status'],
+  extra: Readonly<Record<string, unknown>>,
+): AuditEntry {
+  return {
+    service: service.name,
+    id: record.auditId,
+    at,
+    kind: AuditKinds.DEPLOYMENT,
+    status,
+    actor: actorOf(input),
+    summary: `${service.dnsName}: ${request.detailType} on ${record.endpoint}, version ${record.version} — ${record.outcome}`.slice(0, 1000),
+    detail: {
+      source: request.source,
+      detailType: request.detailType,
+      eventId: request.eventId,
+      endpoint: record.endpoint,
+      phase: record.phase,
+      version: record.version,
+      idempotencyKey: record.idempotencyKey,
+      applied: record.applied,
+      ...(input.from !== 'native' && input.signal.pipelineExecutionId !== undefined ? { pipelineExecutionId: input.signal.pipelineExecutionId } : {}),
+      ...(input.from === 'native' && input.native.pipelineExecutionId !== undefined ? { pipelineExecutionId: input.native.pipelineExecutionId } : {}),
+      ...extra,
+    },
+  };
+}
