@@ -3,6 +3,7 @@ export { TrafficController, HandlerNames, BundledConfigFile, BundledConfigPath, 
 export {
   TrafficControllerPropsError,
   propsProblems,
+  type PropsCheckOptions,
   type TrafficControllerProps,
   type DeploymentEventPublishers,
   type NotificationSubscriptions,

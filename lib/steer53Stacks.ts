@@ -11,7 +11,7 @@ import { AlarmForwarderStack, type ForwarderHealthAlarm } from './alarmForwarder
 import { healthAlarmName } from './healthAlarm.js';
 import { alarmGroups, isLocal, regionOfSource, type NativeDeploymentSource } from './eventRouting.js';
 import { TrafficController } from './trafficController.js';
-import type { EndpointHealthCheck, TrafficControllerProps } from './trafficControllerProps.js';
+import { validateProps, type EndpointHealthCheck, type TrafficControllerProps } from './trafficControllerProps.js';
 
 export interface TrafficControllerStackProps extends StackProps {
   readonly controller: TrafficControllerProps;
@@ -45,6 +45,8 @@ export interface Steer53Stacks {
 export function addSteer53Stacks(app: App, options: Steer53StacksOptions): Steer53Stacks {
   const { config, region, account, stackName = 'Steer53', ...controllerOptions } = options;
   const name = controllerOptions.name ?? 'steer53';
+  // Validate the props as given, before remote health-check alarms move to the forwarders below.
+  validateProps({ ...controllerOptions, config }, region, { remoteHealthAlarms: true });
 
   // Group what must happen in other regions by (account, region): alarms and native deployment
   // events to forward, and health-check alarms to create next to their endpoints.

@@ -189,11 +189,19 @@ function endpointProblem(config: Config, where: string, service: string, setIden
   return undefined;
 }
 
+export interface PropsCheckOptions {
+  /**
+   * Health-check alarms of endpoints in other regions are created there (by `addSteer53Stacks`,
+   * in the forwarder stacks), so a `metricAlarm` away from the stack's region is fine. @default false
+   */
+  readonly remoteHealthAlarms?: boolean;
+}
+
 /**
  * Every problem with the props, each as one sentence. `stackRegion` is the region of the stack
  * the construct is in, or undefined when it is not known at synth time.
  */
-export function propsProblems(props: TrafficControllerProps, stackRegion: string | undefined): string[] {
+export function propsProblems(props: TrafficControllerProps, stackRegion: string | undefined, options: PropsCheckOptions = {}): string[] {
   const problems: string[] = [];
   const { config } = props;
 
@@ -270,7 +278,7 @@ export function propsProblems(props: TrafficControllerProps, stackRegion: string
         problems.push(`${where}.metricAlarm.statistic "${statistic}" must be one of Average, Maximum, Minimum, Sum or SampleCount.`);
       }
       const endpoint = endpointOf(config, check.service, check.setIdentifier);
-      if (endpoint && stackRegion !== undefined && endpoint.region !== stackRegion) {
+      if (endpoint && stackRegion !== undefined && endpoint.region !== stackRegion && !options.remoteHealthAlarms) {
         problems.push(
           `${where}.metricAlarm would create the alarm in ${stackRegion}, but endpoint ${key} is in ${endpoint.region}; create the alarm in ${endpoint.region} and give its alarmName.`,
         );
@@ -301,7 +309,7 @@ export function propsProblems(props: TrafficControllerProps, stackRegion: string
 }
 
 /** Throws `TrafficControllerPropsError` listing every problem, or returns quietly. */
-export function validateProps(props: TrafficControllerProps, stackRegion: string | undefined): void {
-  const problems = propsProblems(props, stackRegion);
+export function validateProps(props: TrafficControllerProps, stackRegion: string | undefined, options: PropsCheckOptions = {}): void {
+  const problems = propsProblems(props, stackRegion, options);
   if (problems.length > 0) throw new TrafficControllerPropsError(problems);
 }

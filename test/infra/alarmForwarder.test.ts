@@ -56,6 +56,18 @@ describe('addSteer53Stacks', () => {
   });
 
 
+  it('still rejects a percentile health-check alarm for a remote endpoint', () => {
+    expect(() =>
+      addSteer53Stacks(newApp({ bundle: false }), {
+        config: richConfig,
+        region: 'us-east-1',
+        account: '111111111111',
+        managedRecords: [{ service: 'chat', setIdentifier: 'euw1', values: ['192.0.2.20'] }],
+        staticStability: { healthChecks: [{ service: 'chat', setIdentifier: 'euw1', metricAlarm: { namespace: 'AWS/SageMaker', metricName: 'ModelLatency', statistic: 'p99', threshold: 1 } }] },
+      }),
+    ).toThrow('staticStability.healthChecks[0].metricAlarm.statistic "p99" is a percentile;');
+  });
+
   it('asks for the controller account when alarms live in another account', () => {
     expect(() => addSteer53Stacks(newApp({ bundle: false }), { config: richConfig, region: 'us-east-1' })).toThrow(
       "Alarms in account 333333333333 (ap-northeast-1) are forwarded to the controller's bus, whose ARN needs the controller's account: give it with -c account=123456789012.",
