@@ -151,6 +151,16 @@ export const policySchema = z
         breachesToDrain: z.number().int().min(1).default(2),
         /** N: the window of recent periods M is counted in. @default 5 */
         window: z.number().int().min(1).max(60).default(5),
+        /**
+         * A severe breach — a signal at least this far past trip, relative to trip (1 = twice the
+         * trip value) — is strong evidence: `breachesToDegradeSevere` of them are enough. @default 1
+         */
+        severeExcess: z.number().positive().default(1),
+        /**
+         * M for severe breaches: an endpoint whose p99 is many times its trip threshold should not
+         * wait for the usual M (a value above `breachesToDegrade` simply never applies). @default 2
+         */
+        breachesToDegradeSevere: z.number().int().min(1).default(2),
         /** K: consecutive clear periods before a degraded or drained endpoint starts recovering. @default 5 */
         clearsToRecover: z.number().int().min(1).default(5),
       })

@@ -81,16 +81,18 @@ export function historyLength(policy: Policy): number {
   return Math.max(policy.detection.window, policy.detection.clearsToRecover);
 }
 
-function countInWindow(history: readonly VerdictRecord[], periodStart: EpochMs, policy: Policy): { breaches: number; fails: number } {
+function countInWindow(history: readonly VerdictRecord[], periodStart: EpochMs, policy: Policy): { breaches: number; fails: number; severe: number } {
   const since = periodStart - policy.detection.window * policy.evaluationPeriodSeconds * 1000;
   let breaches = 0;
   let fails = 0;
+  let severe = 0;
   for (const record of history) {
     if (record.periodStart <= since) continue;
     if (record.verdict === 'breach' || record.verdict === 'fail') breaches++;
     if (record.verdict === 'fail') fails++;
+    if (record.severe) severe++;
   }
-  return { breaches, fails };
+  return { breaches, fails, severe };
 }
 
 /** Clear periods at the end of the history with no gap between them (a gap is missing evidence). */
@@ -127,13 +129,14 @@ function pct(fraction: number): string {
 export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
   const { endpoint, verdict, policy, now, periodStart } = input;
   const periodMs = policy.evaluationPeriodSeconds * 1000;
-  const record: VerdictRecord = { periodStart, verdict: verdict.verdict === 'breach' && verdict.failing ? 'fail' : verdict.verdict };
+  const severe = verdict.verdict === 'breach' && verdict.excess >= policy.detection.severeExcess;
+  const record: VerdictRecord = { periodStart, verdict: verdict.verdict === 'breach' && verdict.failing ? 'fail' : verdict.verdict, ...(severe ? { severe } : {}) };
   const history = input.fresh ? recordVerdict(input.state.history, record, historyLength(policy)) : input.state.history.slice();
   const clears = trailingClears(history, periodMs);
   const state: EndpointState = { ...input.state, history, consecutiveClears: clears };
   if (!input.fresh) return { state, holds: [] };
 
-  const { breaches, fails } = countInWindow(history, periodStart, policy);
+  const { breaches, fails, severe: severeBreaches } = countInWindow(history, periodStart, policy);
   const { detection, dwell, shedding, recovery } = policy;
   // The dwell runs from the last move toward less traffic (entering the state, or the last shed).
   const dwellFrom = Math.max(state.since, state.shedSince ?? state.since);
@@ -163,8 +166,10 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
 
   switch (state.status) {
     case 'healthy': {
-      if (breaching && breaches >= detection.breachesToDegrade) {
-        return move('degraded', 'M_OF_N_BREACH', `${endpoint} degraded: ${describeBreach(verdict)} (${breaches} of last ${window}); shedding ${pct(shedStep)} of its share`, {
+      const confirmed = breaches >= detection.breachesToDegrade || (severe && severeBreaches >= detection.breachesToDegradeSevere);
+      if (breaching && confirmed) {
+        const evidence = breaches >= detection.breachesToDegrade ? `${breaches} of last ${window}` : `${severeBreaches} of last ${window} at ${formatValue(1 + detection.severeExcess)}× trip or worse`;
+        return move('degraded', 'M_OF_N_BREACH', `${endpoint} degraded: ${describeBreach(verdict)} (${evidence}); shedding ${pct(shedStep)} of its share`, {
           shed: shedStep,
           shedSince: now,
         } as Partial<EndpointState>);

@@ -87,6 +87,8 @@ export interface VerdictRecord {
   readonly periodStart: EpochMs;
   /** `fail` is a breach of a fail-severity signal. */
   readonly verdict: Verdict | 'fail';
+  /** A breach at least `severeExcess` past trip. */
+  readonly severe?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -32,11 +32,11 @@ export function makeService(options: { n?: number; baselines?: number[]; policy?
   });
 }
 
-export type Health = 'ok' | 'slow' | 'very-slow' | 'hold' | 'fail' | 'missing' | 'low-sample-slow' | 'low-sample-fast';
+export type Health = 'ok' | 'slow' | 'very-slow' | 'severe' | 'hold' | 'fail' | 'missing' | 'low-sample-slow' | 'low-sample-fast';
 
 /** Observations of one endpoint in a given condition. */
 export function observe(health: Health, requestRate?: number): EndpointObservations {
-  const p99 = { ok: 900, slow: 2400, 'very-slow': 5000, hold: 1800, fail: 900, missing: 0, 'low-sample-slow': 2600, 'low-sample-fast': 800 }[health];
+  const p99 = { ok: 900, slow: 2400, 'very-slow': 3800, severe: 5000, hold: 1800, fail: 900, missing: 0, 'low-sample-slow': 2600, 'low-sample-fast': 800 }[health];
   if (health === 'missing') return { signals: {} };
   const lowSample = health.startsWith('low-sample');
   return {

@@ -19,6 +19,12 @@ describe('decide: detection (M of N)', () => {
     expect(steps[4]!.weights.a).toBeLessThan(100);
   });
 
+  it('degrades on fewer breaches when they are severe (twice the trip value or worse)', () => {
+    const steps = runMinutes(service, 3, incident(service, 'severe', 0));
+    expect(steps[0]!.decision.transitions).toEqual([]);
+    expect(steps[1]!.decision.transitions).toEqual([expect.objectContaining({ to: 'degraded', message: expect.stringContaining('2 of last 5 periods at 2.00× trip or worse') })]);
+  });
+
   it('does not count breaches that fell out of the window', () => {
     const pattern: Health[] = ['slow', 'ok', 'ok', 'ok', 'ok', 'slow', 'ok', 'ok', 'ok', 'ok', 'slow'];
     const steps = runMinutes(service, pattern.length, (m) => allOk(service, { a: pattern[m]! }));
@@ -57,7 +63,7 @@ describe('decide: shedding and draining', () => {
     // 2400 ms is 20% past the 2000 ms trip: shed 20% of a's share.
     const slightly = runMinutes(service, 5, incident(service, 'slow', 0));
     expect(slightly[2]!.state.endpoints.a!.shed).toBeCloseTo(0.2);
-    // 5000 ms is 150% past: bounded to 30%.
+    // 3800 ms is 90% past: bounded to 30%.
     const badly = runMinutes(service, 5, incident(service, 'very-slow', 0));
     expect(badly[2]!.state.endpoints.a!.shed).toBeCloseTo(0.3);
     expect(badly[2]!.weights).toEqual({ a: 70, b: 115, c: 115 });
