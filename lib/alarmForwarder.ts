@@ -14,7 +14,7 @@ import { Construct } from 'constructs';
 import { Steer53Error } from '../functions/core/errors.js';
 import { createHealthAlarm } from './healthAlarm.js';
 import type { HealthCheckMetricAlarm } from './trafficControllerProps.js';
-import { alarmPattern, chunkNames, nativeDeploymentPatterns, type EventPatternJson, type NativeDeploymentSource } from './eventRouting.js';
+import { alarmPattern, chunkNames, nativeDeploymentPatterns, toEventPattern, type EventPatternJson, type NativeDeploymentSource } from './eventRouting.js';
 
 export interface AlarmForwarderProps {
   /** ARN of the controller's event bus (`TrafficController.eventBus`), in its own region and account. */
@@ -97,10 +97,9 @@ export class AlarmForwarder extends Construct {
       ...nativeDeploymentPatterns(props.nativeDeploymentSources ?? []),
     ];
     patterns.forEach((pattern, i) => {
-      const { 'detail-type': detailType, ...rest } = pattern as Record<string, unknown>;
       const rule = new events.Rule(this, `ForwardRule${i + 1}`, {
         description: `${controllerName}: forwards to the controller's event bus`,
-        eventPattern: { ...(rest as events.EventPattern), detailType: detailType as string[] },
+        eventPattern: toEventPattern(pattern),
       });
       rule.addTarget(target);
       this.rules.push(rule);

@@ -4,6 +4,7 @@
  * account and region), and the event patterns of the native deployment events mapped to
  * endpoints. The constructs turn these into rules; tests read them directly.
  */
+import type { EventPattern } from 'aws-cdk-lib/aws-events';
 import type { Config } from '../functions/core/config.js';
 import { DEPLOYMENT_EVENT_SOURCE, DeploymentDetailTypes as DeploymentDetailTypeNames } from '../functions/events/deploymentEvent.js';
 
@@ -142,6 +143,12 @@ export interface NativeDeploymentSource {
 
 /** An EventBridge event pattern, as plain JSON. */
 export type EventPatternJson = Record<string, unknown>;
+
+/** A plain JSON pattern (EventBridge spelling, `detail-type`) as the CDK's EventPattern (`detailType`). */
+export function toEventPattern(pattern: EventPatternJson): EventPattern {
+  const { 'detail-type': detailType, ...rest } = pattern;
+  return { ...(rest as EventPattern), ...(detailType ? { detailType: detailType as string[] } : {}) };
+}
 
 function uniqueSorted(values: Iterable<string>): string[] {
   return [...new Set(values)].sort();

@@ -39,6 +39,7 @@ import {
   NativeDeploymentEvents,
   nativeDeploymentPatterns,
   regionOfSource,
+  toEventPattern,
   type EventPatternJson,
 } from './eventRouting.js';
 import { createHealthAlarm, healthAlarmName } from './healthAlarm.js';
@@ -531,12 +532,6 @@ export class TrafficController extends Construct {
       rule.addTarget(ruleTarget);
     });
   }
-}
-
-/** A plain JSON pattern (EventBridge spelling) as the CDK EventPattern (camelCase top-level keys). */
-function toEventPattern(pattern: EventPatternJson): events.EventPattern {
-  const { 'detail-type': detailType, ...rest } = pattern as Record<string, unknown>;
-  return { ...(rest as events.EventPattern), ...(detailType ? { detailType: detailType as string[] } : {}) };
 }
 
 function logicalIdOf(construct: Construct): string {
