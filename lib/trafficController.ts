@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CfnOutput, Duration, RemovalPolicy, Stack, Stage, Token, Validations } from 'aws-cdk-lib';
+import { CfnOutput, type CfnElement, Duration, RemovalPolicy, Stack, Stage, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -534,9 +534,9 @@ export class TrafficController extends Construct {
   }
 }
 
+/** The logical id of a construct's CloudFormation resource, as cdk-nag names it in findings. */
 function logicalIdOf(construct: Construct): string {
-  const child = construct.node.defaultChild as { logicalId?: string } | undefined;
-  return Stack.of(construct).getLogicalId(child as never);
+  return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
 }
 
 /**
