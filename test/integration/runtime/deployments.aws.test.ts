@@ -126,7 +126,7 @@ describe('Deployment handler against dynalite: duplicates', () => {
     world.clock.advance(MINUTE);
     // Redelivered with another EventBridge id (the pipeline put it twice), same idempotency key.
     const again = await handle({ ...eventFor('started', 'deploy-42'), id: 'another-id' }, context);
-    expect(again).toEqual({ ...first, services: [{ ...(first as { services: object[] }).services[0], duplicate: true }] });
+    expect(again).toEqual({ ...first, services: [{ ...(first as { services: readonly object[] }).services[0], duplicate: true }] });
     expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(writes);
     expect(await items()).toHaveLength(stored);
     const idempotency = (await items()).filter((i) => i.pk!.S === IDEMPOTENCY_PARTITION);

@@ -65,20 +65,20 @@ describe('Function: mapNativeDeployment', () => {
   ])('%s', (_name, event, phase, version) => {
     const mapping = mapNativeDeployment(event, config);
     expect(mapping?.kind).toBe('mapped');
-    const deployments = (mapping as { deployments: NativeDeployment[] }).deployments;
+    const deployments = (mapping as { deployments: readonly NativeDeployment[] }).deployments;
     expect(deployments).toEqual([expect.objectContaining({ service: 'chat', endpoint: 'eu-west-1', phase, version, at: Date.parse(event.time as string) })]);
   });
 
   it('names the pipeline execution of a CodePipeline event, and who deployed', () => {
-    const mapping = mapNativeDeployment(fixture('codepipeline-execution-started'), config) as { deployments: NativeDeployment[] };
+    const mapping = mapNativeDeployment(fixture('codepipeline-execution-started'), config) as { deployments: readonly NativeDeployment[] };
     expect(mapping.deployments[0]).toMatchObject({ pipelineExecutionId: '12345678-1234-5678-abcd-12345678abcd', by: 'CodePipeline myPipeline' });
-    const ecs = mapNativeDeployment(fixture('ecs-deployment-in-progress'), config) as { deployments: NativeDeployment[] };
+    const ecs = mapNativeDeployment(fixture('ecs-deployment-in-progress'), config) as { deployments: readonly NativeDeployment[] };
     expect(ecs.deployments[0]!.by).toBe('ECS service default/servicetest');
   });
 
   it('keeps events apart that AWS samples give the same id (different states)', () => {
     const keys = ['codepipeline-execution-started', 'codepipeline-execution-succeeded', 'codepipeline-execution-failed'].map(
-      (name) => (mapNativeDeployment(fixture(name), config) as { deployments: NativeDeployment[] }).deployments[0]!.idempotencyKey,
+      (name) => (mapNativeDeployment(fixture(name), config) as { deployments: readonly NativeDeployment[] }).deployments[0]!.idempotencyKey,
     );
     expect(new Set(keys).size).toBe(3);
   });
