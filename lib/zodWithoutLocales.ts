@@ -11,7 +11,9 @@
  * `z.locales` is the only thing missing; steer53 never switches the locale.
  *
  * If the installed zod no longer has the expected layout, no stand-in is made and the handlers
- * bundle the real package (bigger, never broken).
+ * bundle the real package (bigger, never broken). The alias covers the bare `zod` import only: a
+ * subpath import (`zod/mini`, `zod/v4/core`) in handler code would fail the bundling loudly at
+ * synth, never at run time; extend the stand-in then.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
