@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { runDemo } from './commands/demo.js';
 import { runValidate } from './commands/validate.js';
+import { EMIT_USAGE, ROLLOUT_USAGE, runEmit, runRollout } from './commands/deploymentEvents.js';
 import { runSimulate, SIMULATE_USAGE } from '../sim/cli.js';
 import { ValidationError } from '../functions/core/errors.js';
 
@@ -37,6 +38,16 @@ const commands: Record<string, Command> = {
       const { values } = parseArgs({ args, options: { config: { type: 'string', default: 'steer53.config.ts' } }, strict: true });
       return runValidate(values.config, (line) => console.log(line));
     },
+  },
+  emit: {
+    summary: 'put a deployment event for an endpoint on EventBridge (from a pipeline)',
+    usage: EMIT_USAGE,
+    run: (args) => runEmit(args, { out: (line) => console.log(line), err: (line) => console.error(line) }),
+  },
+  rollout: {
+    summary: 'abort or promote the rollout in progress on an endpoint (recorded in the audit log)',
+    usage: ROLLOUT_USAGE,
+    run: (args) => runRollout(args, { out: (line) => console.log(line), err: (line) => console.error(line) }),
   },
 };
 
