@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { driftDetectedDetailSchema, shiftBlockedDetailSchema, trafficShiftedDetailSchema } from '../../../functions/events/controllerEvents.js';
-import { deploymentDetailSchema } from '../../../functions/events/deploymentEvent.js';
+import { driftDetectedDetailSchema, rollbackRequestedDetailSchema, rolloutSucceededDetailSchema, shiftBlockedDetailSchema, trafficShiftedDetailSchema } from '../../../functions/events/controllerEvents.js';
+import { deploymentDetailSchema, operatorDetailSchema } from '../../../functions/events/deploymentEvent.js';
 
 const docs = readFileSync(new URL('../../../docs/events.md', import.meta.url), 'utf8');
 
@@ -10,7 +10,10 @@ describe('docs/events.md', () => {
     ['Traffic Shifted', trafficShiftedDetailSchema],
     ['Shift Blocked', shiftBlockedDetailSchema],
     ['Drift Detected', driftDetectedDetailSchema],
+    ['Rollback Requested', rollbackRequestedDetailSchema],
+    ['Rollout Succeeded', rolloutSucceededDetailSchema],
     ['steer53.deployment', deploymentDetailSchema],
+    ['steer53.deployment (operator)', operatorDetailSchema],
   ])('documents every detail field of %s', (_, schema) => {
     for (const field of Object.keys(schema.shape)) expect(docs).toContain(`| \`${field}\` |`);
   });
