@@ -71,18 +71,28 @@ export function steer53Timeline(result: ScenarioResult): string[] {
   const ids = result.scenario.endpoints;
   const lines = [`== ${result.scenario.spec.name}: steer53 timeline`];
   const writes = new Map(run.writes.map((w) => [w.t, w]));
+  const clock = (t: number) => `${String(Math.floor(t / 60)).padStart(4)}m${String(t % 60).padStart(2, '0')}s`;
+  const marks = [...run.rollout];
   let previous: readonly string[] = ids.map(() => 'healthy');
   for (const evaluation of run.evaluations) {
+    // Pipeline events and published rollout events, where they happened.
+    while (marks.length > 0 && marks[0]!.t <= evaluation.t) {
+      const mark = marks.shift()!;
+      lines.push(`${clock(mark.t)}  ${mark.by === 'pipeline' ? 'pipeline' : 'steer53 published'}: ${mark.endpoint} ${mark.version} ${mark.what}${mark.duplicate ? ' (delivered again)' : ''}`);
+    }
+    // Two evaluations at one time (a deployment event and the schedule): the write is the first's.
     const write = writes.get(evaluation.t);
+    if (write) writes.delete(evaluation.t);
     const changed = evaluation.statuses.some((status, i) => status !== previous[i]);
     previous = evaluation.statuses;
-    if (!write && !changed) continue;
-    const clock = `${String(Math.floor(evaluation.t / 60)).padStart(4)}m${String(evaluation.t % 60).padStart(2, '0')}s`;
+    if (!write && !changed && evaluation.rollout === undefined) continue;
     const weights = write ? `  ${write.before.join('/')} → ${write.after.join('/')}${write.emergency ? ' (emergency)' : ''}` : '';
-    lines.push(`${clock}  ${ids.map((id, i) => `${id}:${evaluation.statuses[i]}`).join(' ')}${evaluation.mode && evaluation.mode !== 'normal' ? ` [${evaluation.mode}]` : ''}${weights}`);
+    lines.push(`${clock(evaluation.t)}  ${ids.map((id, i) => `${id}:${evaluation.statuses[i]}`).join(' ')}${evaluation.mode && evaluation.mode !== 'normal' ? ` [${evaluation.mode}]` : ''}${weights}`);
     ids.forEach((id, i) => lines.push(`          ${id}: ${evaluation.verdicts?.[i] ?? ''}`));
     if (evaluation.reasons.length > 0) lines.push(`          reasons: ${evaluation.reasons.join(', ')}`);
+    for (const note of evaluation.rollout ?? []) lines.push(`          rollout: ${note}`);
   }
+  for (const mark of marks) lines.push(`${clock(mark.t)}  ${mark.by === 'pipeline' ? 'pipeline' : 'steer53 published'}: ${mark.endpoint} ${mark.version} ${mark.what}${mark.duplicate ? ' (delivered again)' : ''}`);
   return lines;
 }
 

@@ -109,8 +109,9 @@ function atBaseline(weights: readonly number[], baseline: readonly number[]): bo
   return a.every((share, i) => Math.abs(share - b[i]!) <= 0.005);
 }
 
-export function timeToBaseline(scenario: Scenario, writes: readonly WeightWrite[]): number | null {
-  const incidentEnd = scenario.harmEnd ?? (scenario.incidents.length > 0 ? Math.max(...scenario.incidents.map((i) => i.end)) : null);
+/** `harmEnd`: when the run's harm ended (a deployment's bad version ends when that run rolled it back). */
+export function timeToBaseline(scenario: Scenario, writes: readonly WeightWrite[], harmEnd: number | null = scenario.harmEnd): number | null {
+  const incidentEnd = harmEnd ?? (scenario.incidents.length > 0 ? Math.max(...scenario.incidents.map((i) => i.end)) : null);
   if (incidentEnd === null) return null;
   const final = writes.length > 0 ? writes[writes.length - 1]!.after : scenario.baselineWeights;
   if (!atBaseline(final, scenario.baselineWeights)) return null;
@@ -148,7 +149,7 @@ export function metricsOf(scenario: Scenario, run: RunResult, truth: WorldTruth)
     dnsChanges: run.writes.length,
     flaps: countFlaps(run.writes),
     timeToMitigateS: timeToMitigate(scenario, run, truth),
-    timeToBaselineS: timeToBaseline(scenario, run.writes),
+    timeToBaselineS: timeToBaseline(scenario, run.writes, run.harmEnd),
     safetyViolations: safetyViolations(scenario, run.writes, truth),
   };
 }

@@ -16,6 +16,7 @@ import { buildDemand, type Demand } from './demand.js';
 import { HEALTHY, REFERENCE_SERVICE_SECONDS, WaitModel, type RegionCondition } from './latencyModel.js';
 import { scenarioSchema, type AlarmModel, type IncidentSpec, type Measure, type RegionSpec, type ScenarioSpec, type TraceRef } from './scenarioSchema.js';
 import { loadTrace, type Trace } from './trace.js';
+import { resolveDeployment, type Deployment, type DeploymentSpec } from './deployments.js';
 
 /** Where the shipped scenarios and traces live. */
 export const SCENARIO_DIR = fileURLToPath(new URL('../scenarios/', import.meta.url));
@@ -31,6 +32,8 @@ export const DEFAULT_SCENARIOS = [
   'all-regions-degraded',
   'relapse-during-recovery',
   'capacity-constrained-failover',
+  'canary-regression',
+  'canary-success',
 ] as const;
 
 export interface RegionModel {
@@ -39,9 +42,9 @@ export interface RegionModel {
   readonly wait: WaitModel;
 }
 
-/** An incident with its times resolved and the regions it hits as endpoint indexes. */
+/** An incident with its times resolved and the regions it hits as endpoint indexes (deployments are apart). */
 export interface Incident {
-  readonly spec: IncidentSpec;
+  readonly spec: Exclude<IncidentSpec, DeploymentSpec>;
   readonly label: string;
   readonly regions: readonly number[];
   /** Seconds from the start: ramp in from `start`, full from `fullFrom` to `fullUntil`, gone at `end`. */
@@ -71,6 +74,8 @@ export interface Scenario {
   readonly baselineWeights: readonly number[];
   readonly demand: Demand;
   readonly incidents: readonly Incident[];
+  /** Deployments (the `deployment` incidents): what the endpoint serves depends on each run's rollbacks. */
+  readonly deployments: readonly Deployment[];
   /** Conditions per step, per region (shared object when nothing happens). */
   readonly conditions: readonly (readonly RegionCondition[])[];
   readonly bindings: readonly (ReadonlyMap<string, SignalBinding>)[];
@@ -214,7 +219,7 @@ function traceFile(ref: TraceRef, baseDir: string): string {
   return isAbsolute(ref.file) ? ref.file : join(baseDir, ref.file);
 }
 
-function resolveIncident(spec: IncidentSpec, endpoints: readonly string[]): Incident {
+function resolveIncident(spec: Exclude<IncidentSpec, DeploymentSpec>, endpoints: readonly string[]): Incident {
   const names = spec.region === 'all' ? endpoints : typeof spec.region === 'string' ? [spec.region] : spec.region;
   const fullFrom = spec.start + spec.ramp;
   const fullUntil = fullFrom + spec.duration;
@@ -307,7 +312,12 @@ function build(spec: ScenarioSpec, service: ServiceConfig, source: string, baseD
     startSecondOfDay: ((startMs / 1000) % 86400 + 86400) % 86400,
   });
 
-  const incidents = spec.incidents.map((i) => resolveIncident(i, endpoints));
+  const incidents: Incident[] = [];
+  const deployments: Deployment[] = [];
+  spec.incidents.forEach((incident, index) => {
+    if (incident.kind === 'deployment') deployments.push(resolveDeployment(incident, index, endpoints, spec.name));
+    else incidents.push(resolveIncident(incident, endpoints));
+  });
   const conditions: RegionCondition[][] = [];
   for (let s = 0; s < demand.steps; s++) {
     const t = (s + 0.5) * spec.stepSeconds;
@@ -326,8 +336,15 @@ function build(spec: ScenarioSpec, service: ServiceConfig, source: string, baseD
 
   const harmful = incidents.filter((i) => i.harmful);
   const shapes = spec.demand.sources.flatMap((s) => s.shapes);
-  const starts = [...harmful.map((i) => i.start), ...shapes.map((s) => s.start)];
-  const ends = [...harmful.map((i) => i.end), ...shapes.map((s) => s.start + s.ramp + s.hold + s.decay)];
+  // A deployment harms from its start; a bad version until it is rolled back, which depends on
+  // the controller: the scenario's harm window runs to the end (each run knows its own rollback).
+  const harmfulDeployments = deployments.filter((d) => d.harmful);
+  const starts = [...harmful.map((i) => i.start), ...shapes.map((s) => s.start), ...harmfulDeployments.map((d) => d.start)];
+  const ends = [
+    ...harmful.map((i) => i.end),
+    ...shapes.map((s) => s.start + s.ramp + s.hold + s.decay),
+    ...harmfulDeployments.map((d) => (d.badVersion ? spec.duration : d.outcomeAt)),
+  ];
   const hasIncident = spec.incident ?? starts.length > 0;
   return {
     spec,
@@ -338,6 +355,7 @@ function build(spec: ScenarioSpec, service: ServiceConfig, source: string, baseD
     baselineWeights: service.endpoints.map((e) => e.baselineWeight),
     demand,
     incidents,
+    deployments,
     conditions,
     bindings,
     alarms: new Map(Object.entries(spec.alarms)),

@@ -150,6 +150,64 @@ export const incidentSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('errors'), ...regionTarget, errorRate: z.number().gt(0).max(1) }),
   /** CloudWatch stops reporting (the observation fails, not the region). */
   z.strictObject({ kind: z.literal('metric-outage'), ...regionTarget }),
+  /**
+   * A pipeline deploys a new version to one endpoint: `started` at `start`, the outcome
+   * (`succeeded` or `failed`) after `duration`, and `rolled-back` when the pipeline rolls back —
+   * after a failure, or when steer53 publishes `Rollback Requested` — `rollback.delaySeconds` later.
+   */
+  z.strictObject({
+    kind: z.literal('deployment'),
+    /** The endpoint (region) that deploys: one name. */
+    region: z.string({ error: 'must be one region name (a deployment is per endpoint)' }).min(1),
+    /** The version deployed (the events' `version`). */
+    version: z.string().min(1),
+    /** When the pipeline starts (the `started` event), from the scenario start. */
+    start: durationSchema,
+    /** How long the deployment takes before its outcome event. */
+    duration: durationSchema,
+    /** The pipeline's outcome: `succeeded` (the new version serves) or `failed` (the old one stays). @default 'succeeded' */
+    outcome: z.enum(['succeeded', 'failed']).default('succeeded'),
+    /** The endpoint while it deploys. @default serving at full capacity */
+    whileDeploying: z
+      .strictObject({
+        /** Hard down while it deploys (instances replaced in place). @default false */
+        down: z.boolean().default(false),
+        /** Warm capacity while it deploys (a rolling update takes instances out). @default 1 */
+        capacityFactor: z.number().gt(0).max(1).default(1),
+      })
+      .prefault({}),
+    /** How the new version behaves once it serves. @default the same as the old one */
+    newVersion: z
+      .strictObject({
+        /**
+         * Multiplier on the service part of every request's latency (prefill and its slowdown as
+         * the batch fills): the new version's p99 under the same load is about this much higher.
+         * @default 1
+         */
+        latencyFactor: z.number().min(0.1).max(20).default(1),
+        /** Multiplier on warm capacity (a heavier model serves fewer requests per GPU). @default 1 */
+        capacityFactor: z.number().gt(0).max(4).default(1),
+        /** Share of requests that fail (5xx). @default 0 */
+        errorRate: z.number().min(0).max(1).default(0),
+      })
+      .prefault({}),
+    rollback: z
+      .strictObject({
+        /** The pipeline rolls back when steer53 publishes `Rollback Requested` for this version. @default true */
+        onRequest: z.boolean().default(true),
+        /** The pipeline rolls back by itself after a failed deployment. @default true */
+        afterFailure: z.boolean().default(true),
+        /** From the request (or the failure) to the old version serving again and `rolled-back` emitted. @default 180 */
+        delay: durationSchema.default(180),
+      })
+      .prefault({}),
+    /** EventBridge delivers at least once: deliver a phase's event again (same idempotency key and time) at `at`. @default [] */
+    redeliver: z.array(z.strictObject({ phase: z.enum(['started', 'succeeded', 'failed', 'rolled-back']), at: durationSchema })).default([]),
+    /** The events' `pipelineExecutionId`. @default `sim-<scenario>-<index>` */
+    pipelineExecutionId: z.string().min(1).optional(),
+    /** Shown in the report. @default `<region> deploys <version>` */
+    label: z.string().min(1).optional(),
+  }),
 ]);
 export type IncidentSpec = z.output<typeof incidentSchema>;
 
@@ -243,7 +301,28 @@ export const scenarioSchema = z
       names.add(region.name);
     });
     scenario.incidents.forEach((incident, i) => {
-      const targets = typeof incident.region === 'string' ? (incident.region === 'all' ? [] : [incident.region]) : incident.region;
+      if (incident.kind === 'deployment') {
+        if (incident.region === 'all' || !names.has(incident.region)) {
+          ctx.addIssue({ code: 'custom', path: ['incidents', i, 'region'], message: `must be one region of the scenario (regions: ${[...names].join(', ')})` });
+        }
+        const end = incident.start + incident.duration;
+        if (end >= scenario.duration) {
+          ctx.addIssue({ code: 'custom', path: ['incidents', i, 'duration'], message: `the deployment must end before the scenario does (start + duration = ${end} s, scenario ${scenario.duration} s)` });
+        }
+        incident.redeliver.forEach((again, j) => {
+          if (again.at >= scenario.duration) ctx.addIssue({ code: 'custom', path: ['incidents', i, 'redeliver', j, 'at'], message: `must be before the end of the scenario (${scenario.duration} s)` });
+          if (again.phase === 'succeeded' && incident.outcome !== 'succeeded') ctx.addIssue({ code: 'custom', path: ['incidents', i, 'redeliver', j, 'phase'], message: 'this deployment fails: it never emits succeeded' });
+          if (again.phase === 'failed' && incident.outcome !== 'failed') ctx.addIssue({ code: 'custom', path: ['incidents', i, 'redeliver', j, 'phase'], message: 'this deployment succeeds: it never emits failed' });
+        });
+        // One deployment at a time per endpoint: a pipeline deploys an endpoint once at a time.
+        scenario.incidents.forEach((other, k) => {
+          if (k >= i || other.kind !== 'deployment' || other.region !== incident.region) return;
+          if (incident.start < other.start + other.duration && other.start < end) {
+            ctx.addIssue({ code: 'custom', path: ['incidents', i, 'start'], message: `overlaps the deployment at incidents[${k}] on ${incident.region}` });
+          }
+        });
+      }
+      const targets = typeof incident.region === 'string' ? (incident.region === 'all' || incident.kind === 'deployment' ? [] : [incident.region]) : incident.region;
       targets.forEach((name) => {
         if (!names.has(name)) ctx.addIssue({ code: 'custom', path: ['incidents', i, 'region'], message: `unknown region "${name}" (regions: ${[...names].join(', ')})` });
       });

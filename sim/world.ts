@@ -12,6 +12,7 @@ import { PROMPT_SAMPLES_PER_STEP } from './demand.js';
 import { CALIBRATION, REFERENCE_SERVICE_SECONDS, type RegionCondition } from './latencyModel.js';
 import { EXPONENTIAL_TABLE, Rng, hashString, lognormalTable, percentile, streamSeed } from './random.js';
 import type { Scenario } from './scenario.js';
+import { PipelineSim, type RolloutMark } from './deployments.js';
 import { percentileOf } from '../functions/core/config.js';
 
 export const CONTROLLER_NAMES = ['steer53', 'static', 'route53-health-check', 'naive-threshold', 'oracle'] as const;
@@ -58,13 +59,33 @@ export class Route53Sim {
   }
 }
 
-/** The truth of the world, for the oracle and for judging safety: never shown to other controllers. */
+/**
+ * The truth of the world, for the oracle and for judging safety: never shown to other
+ * controllers. With deployments, what an endpoint serves depends on the run's rollbacks: the
+ * run's pipeline is applied over the scenario's conditions.
+ */
 export class WorldTruth {
-  constructor(private readonly scenario: Scenario) {}
+  private readonly pipeline: PipelineSim | undefined;
+
+  constructor(
+    private readonly scenario: Scenario,
+    pipeline?: PipelineSim,
+  ) {
+    this.pipeline = pipeline?.hasDeployments ? pipeline : undefined;
+  }
+
+  /** Every region's condition during step s. */
+  conditionsAtStep(s: number): readonly RegionCondition[] {
+    const base = this.scenario.conditions[s]!;
+    const pipeline = this.pipeline;
+    if (!pipeline) return base;
+    const t = (s + 0.5) * this.scenario.spec.stepSeconds;
+    return base.map((c, r) => pipeline.condition(c, r, t));
+  }
 
   condition(r: number, t: number): RegionCondition {
     const s = Math.min(this.scenario.steps - 1, Math.max(0, Math.floor(t / this.scenario.spec.stepSeconds)));
-    return this.scenario.conditions[s]![r]!;
+    return this.conditionsAtStep(s)[r]!;
   }
 
   /** Work per second (reference requests) arriving on average over [t, t + window). */
@@ -90,6 +111,8 @@ export interface ControllerContext {
   readonly cloudwatch: CloudWatchSim;
   /** Only the oracle may read this. */
   readonly truth: WorldTruth;
+  /** The deployment pipelines: their events for a controller that takes them, and where it answers. */
+  readonly pipeline: PipelineSim;
 }
 
 /** What a controller did at one evaluation, for the report. */
@@ -101,6 +124,8 @@ export interface EvaluationRecord {
   readonly reasons: readonly string[];
   /** Per endpoint, the verdict and its signals as the controller judged them (steer53). */
   readonly verdicts?: readonly string[];
+  /** What the rollout reasons said, in full (steer53: deployment events, canary steps and judgements). */
+  readonly rollout?: readonly string[];
 }
 
 export interface Controller {
@@ -137,6 +162,14 @@ export interface RunResult {
   readonly series: RunSeries;
   readonly cloudwatch: CloudWatchSim;
   readonly minutes: number;
+  /** The run's truth (its deployments rolled back when this controller made them). */
+  readonly truth: WorldTruth;
+  /** Pipeline events and rollout events, in time order. */
+  readonly rollout: readonly RolloutMark[];
+  /** Per deployment: the largest share of the service's requests its new version served in one step, and how many. */
+  readonly newVersionServed: readonly { readonly maxShare: number; readonly requests: number }[];
+  /** When the run's last harm ended (deployments rolled back in this run); null without harm. */
+  readonly harmEnd: number | null;
 }
 
 /** The latency percentiles every datapoint carries: the report's, and every signal's. */
@@ -175,8 +208,10 @@ export async function runWorld(scenario: Scenario, factory: ControllerFactory): 
   const route53 = new Route53Sim(dns, scenario.baselineWeights, spec.dns.propagationSeconds);
   const percentiles = percentileList(scenario);
   const cloudwatch = new CloudWatchSim(regionCount, percentiles, spec.cloudwatch.reportingDelaySeconds);
-  const truth = new WorldTruth(scenario);
-  const controller = factory({ scenario, route53, cloudwatch, truth });
+  const pipeline = new PipelineSim(scenario.deployments, scenario.startMs);
+  const truth = new WorldTruth(scenario, pipeline);
+  const controller = factory({ scenario, route53, cloudwatch, truth, pipeline });
+  const newVersionServed = scenario.deployments.map(() => ({ maxShare: 0, requests: 0 }));
 
   const series: RunSeries = {
     requests: Array.from({ length: regionCount }, () => new Float64Array(minutes)),
@@ -215,12 +250,20 @@ export async function runWorld(scenario: Scenario, factory: ControllerFactory): 
   for (let s = 0; s < steps; s++) {
     const t = s * dt;
     const m = Math.floor(t / 60);
+    pipeline.advance(t);
     const pending = controller.tick(t);
     if (pending) await pending;
     dns.sharesAt(t + dt / 2, shares);
     const arrivals = scenario.demand.arrivals[s]!;
     const work = scenario.demand.work[s]!;
-    const conditions = scenario.conditions[s]!;
+    const conditions = truth.conditionsAtStep(s);
+    for (let i = 0; i < scenario.deployments.length; i++) {
+      if (pipeline.serving(i, t + dt / 2) !== 'new') continue;
+      const r = scenario.deployments[i]!.region;
+      const served = newVersionServed[i]!;
+      served.maxShare = Math.max(served.maxShare, shares[r]!);
+      served.requests += arrivals * shares[r]!;
+    }
     const promptBase = s * PROMPT_SAMPLES_PER_STEP;
     const meanWorkPerRequest = arrivals > 0 ? work / arrivals : 1;
 
@@ -384,5 +427,21 @@ export async function runWorld(scenario: Scenario, factory: ControllerFactory): 
     series,
     cloudwatch,
     minutes,
+    truth,
+    rollout: pipeline.marks,
+    newVersionServed,
+    harmEnd: runHarmEnd(scenario, pipeline),
   };
+}
+
+/** The scenario's harm window, with each bad version's harm ending when this run rolled it back. */
+function runHarmEnd(scenario: Scenario, pipeline: PipelineSim): number | null {
+  if (scenario.harmEnd === null) return null;
+  if (!scenario.deployments.some((d) => d.badVersion)) return scenario.harmEnd;
+  const ends = [
+    ...scenario.incidents.filter((i) => i.harmful).map((i) => i.end),
+    ...scenario.spec.demand.sources.flatMap((s) => s.shapes.map((shape) => shape.start + shape.ramp + shape.hold + shape.decay)),
+    ...scenario.deployments.flatMap((d, i) => (!d.harmful ? [] : [d.badVersion ? (pipeline.rolledBack(i) ?? scenario.spec.duration) : d.outcomeAt])),
+  ];
+  return Math.max(...ends);
 }

@@ -55,7 +55,7 @@ export function oracleController(context: ControllerContext): Controller {
    * step `now` held over the demand of steps from..to.
    */
   function forecast(r: number, now: number, from: number, to: number): Float64Array {
-    const condition = scenario.conditions[now]![r]!;
+    const condition = context.truth.conditionsAtStep(now)[r]!;
     const region = scenario.regions[r]!;
     const params = { wait: region.wait, networkMs: region.spec.networkLatencyMs, sigma: region.spec.latencyNoiseSigma, sloMs: scenario.spec.slo.latencyMs, latencyFactor: region.spec.latencyFactor };
     const costs = new Float64Array(GRID);
@@ -148,7 +148,8 @@ export function oracleController(context: ControllerContext): Controller {
     tick(t) {
       // Recompute the moment any region's truth changes, and every minute for demand.
       const s = Math.min(scenario.steps - 1, Math.floor(t / dt));
-      const signature = ids.map((_, r) => JSON.stringify(scenario.conditions[s]![r])).join('|');
+      const conditions = context.truth.conditionsAtStep(s);
+      const signature = ids.map((_, r) => JSON.stringify(conditions[r])).join('|');
       if (signature === lastSignature && t - lastComputed < 60) return;
       lastSignature = signature;
       lastComputed = t;
@@ -162,7 +163,7 @@ export function oracleController(context: ControllerContext): Controller {
       // Keep the policy's floor of serving endpoints, taking those still up first.
       const serving = target.filter((share) => share > 0).length;
       if (serving < minServing) {
-        const order = ids.map((_, r) => r).filter((r) => target[r] === 0 && !scenario.conditions[s]![r]!.down);
+        const order = ids.map((_, r) => r).filter((r) => target[r] === 0 && !conditions[r]!.down);
         for (const r of order.slice(0, minServing - serving)) target[r] = SLICE;
       }
       const moves = target.some((share, r) => Math.abs(share - current[r]! / currentTotal) > SHARE_DEADBAND || (share === 0) !== (current[r] === 0));

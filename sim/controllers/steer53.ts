@@ -3,7 +3,7 @@
  * policy's schedule, seeing only what CloudWatch shows, writing Route 53 like the runtime does.
  */
 import { decide } from '../../functions/core/engine.js';
-import type { Decision, ServiceState, Weights } from '../../functions/core/types.js';
+import type { Decision, DeploymentSignal, ServiceState, Weights } from '../../functions/core/types.js';
 import type { Controller, ControllerContext, EvaluationRecord } from '../world.js';
 import { hasReadableData, observeService } from './observe.js';
 
@@ -14,6 +14,23 @@ export function decisionSummary(decision: Decision): string[] {
   for (const r of decision.reasons) codes.add(r.endpoint ? `${r.endpoint}:${r.code}` : r.code);
   for (const b of decision.blocked) codes.add(b.endpoint ? `blocked ${b.endpoint}:${b.code}` : `blocked ${b.code}`);
   return [...codes];
+}
+
+const ROLLOUT_CODES: ReadonlySet<string> = new Set([
+  'DEPLOYMENT_STARTED',
+  'DEPLOYMENT_IGNORED',
+  'DEPLOYMENT_FAILED',
+  'DEPLOYMENT_ROLLED_BACK',
+  'DEPLOYMENT_TIMED_OUT',
+  'CANARY_STEP',
+  'CANARY_INCONCLUSIVE',
+  'ROLLBACK_REQUESTED',
+  'ROLLOUT_SUCCEEDED',
+]);
+
+/** The decision's rollout reasons, whole messages: what the canary judge said. */
+export function rolloutNotes(decision: Decision): string[] {
+  return decision.reasons.filter((r) => ROLLOUT_CODES.has(r.code)).map((r) => `${r.code}: ${r.message}`);
 }
 
 /** `breach (p99-ttft 2412ms/2000 n=1322, gpu-utilization 97%, error-alarm clear)`. */
@@ -38,31 +55,46 @@ export function steer53Controller(context: ControllerContext): Controller {
   let state: ServiceState | undefined;
   let next = offset;
 
+  function evaluate(t: number, deployments: readonly DeploymentSignal[]): void {
+    const current: Weights = Object.fromEntries(ids.map((id, i) => [id, route53.weights[i]!]));
+    const { decision, nextState } = decide(service, {
+      now: scenario.startMs + t * 1000,
+      observations: observeService(context, t),
+      state,
+      currentWeights: current,
+      ...(deployments.length > 0 ? { deployments } : {}),
+    });
+    state = nextState;
+    const why = decisionSummary(decision);
+    if (decision.changes.length > 0) {
+      route53.write(
+        t,
+        ids.map((id) => decision.targetWeights[id] ?? 0),
+        { emergency: decision.emergency, why: why.filter((w) => !w.endsWith('HOLD_BAND') && !w.endsWith('DWELL_HOLD')).join(', ') },
+      );
+    }
+    evaluations.push({
+      t,
+      statuses: ids.map((id) => nextState.endpoints[id]?.status ?? 'healthy'),
+      mode: decision.mode,
+      reasons: why,
+      verdicts: ids.map((id) => verdictText(decision, id)),
+      ...(rolloutNotes(decision).length > 0 ? { rollout: rolloutNotes(decision) } : {}),
+    });
+    for (const event of decision.rolloutEvents) context.pipeline.published(t, event.type, event.endpoint, event.version);
+  }
+
   return {
     name: 'steer53',
     evaluations,
     tick(t) {
+      // Deployment events are evaluated the moment they arrive, like the runtime's deployment handler.
+      const deployments = context.pipeline.take();
+      if (deployments.length > 0) evaluate(t, deployments);
       if (t < next) return;
       while (next <= t) next += period;
       if (!hasReadableData(context, t)) return;
-      const current: Weights = Object.fromEntries(ids.map((id, i) => [id, route53.weights[i]!]));
-      const { decision, nextState } = decide(service, { now: scenario.startMs + t * 1000, observations: observeService(context, t), state, currentWeights: current });
-      state = nextState;
-      const why = decisionSummary(decision);
-      if (decision.changes.length > 0) {
-        route53.write(
-          t,
-          ids.map((id) => decision.targetWeights[id] ?? 0),
-          { emergency: decision.emergency, why: why.filter((w) => !w.endsWith('HOLD_BAND') && !w.endsWith('DWELL_HOLD')).join(', ') },
-        );
-      }
-      evaluations.push({
-        t,
-        statuses: ids.map((id) => nextState.endpoints[id]?.status ?? 'healthy'),
-        mode: decision.mode,
-        reasons: why,
-        verdicts: ids.map((id) => verdictText(decision, id)),
-      });
+      evaluate(t, []);
     },
   };
 }

@@ -5,9 +5,17 @@
  * never arrived is never fed), alarm states are set as CloudWatch evaluates them, the in-memory
  * Route 53 holds the weights, and every write the use case makes is published to the clients'
  * DNS after propagation. This is the default `steer53` controller.
+ *
+ * Deployment events reach it as they reach the runtime: each pipeline event is one EventBridge
+ * event for the deployment handler's use case (`onDeployment`, which evaluates the service at once
+ * with the event, through evaluateService), and the `Rollback Requested` / `Rollout Succeeded`
+ * events the use case publishes go back to the pipeline.
  */
 import type { Config } from '../../functions/core/config.js';
-import type { Weights } from '../../functions/core/types.js';
+import type { Decision, Weights } from '../../functions/core/types.js';
+import { ControllerDetailTypes } from '../../functions/events/controllerEvents.js';
+import { DEPLOYMENT_EVENT_SOURCE, detailTypeOfPhase } from '../../functions/events/deploymentEvent.js';
+import { DeploymentDeferredError, onDeployment } from '../../functions/app/onDeployment.js';
 import { evaluateService, recordSetOf } from '../../functions/app/evaluateService.js';
 import type { Runtime } from '../../functions/app/runtime.js';
 import { CollectingEventPublisher, InMemoryDnsWeights, InMemoryMetrics, InMemoryStateStore, ManualClock } from '../../functions/adapters/memory/index.js';
@@ -16,7 +24,7 @@ import type { Notice, Notifier } from '../../functions/ports/notifier.js';
 import { DEFAULT_ALARM } from '../cloudwatch.js';
 import type { Controller, ControllerContext, EvaluationRecord } from '../world.js';
 import { hasReadableData } from './observe.js';
-import { decisionSummary, verdictText } from './steer53.js';
+import { decisionSummary, rolloutNotes, verdictText } from './steer53.js';
 
 /** Counts notices instead of keeping them: a day of a thousand services would hold a lot of text. */
 class CountingNotifier implements Notifier {
@@ -37,12 +45,14 @@ export function steer53RuntimeController(context: ControllerContext): Controller
   const store = new InMemoryStateStore();
   const config: Config = { version: 1, services: [service] };
   let decisionCount = 0;
+  const published = new CollectingEventPublisher();
+  let seenEvents = 0;
   const base: Omit<Runtime, 'metrics'> = {
     config,
     dns,
     store,
     notifier: new CountingNotifier(),
-    events: new CollectingEventPublisher(),
+    events: published,
     clock,
     log: silentLog,
     newId: () => `sim-${++decisionCount}`,
@@ -100,29 +110,63 @@ export function steer53RuntimeController(context: ControllerContext): Controller
     return metrics;
   }
 
+  /** After an evaluation: Route 53's new weights to the clients, the published rollout events to the pipeline, the record. */
+  function settle(t: number, decision: Decision | undefined, status: string): void {
+    const held: Weights = dns.weightsOf(record);
+    const weights = ids.map((id) => held[id] ?? 0);
+    if (weights.some((w, i) => w !== route53.weights[i])) {
+      const why = decision ? decisionSummary(decision).filter((w) => !w.endsWith('HOLD_BAND') && !w.endsWith('DWELL_HOLD')).join(', ') : status;
+      route53.write(t, weights, { emergency: decision?.emergency ?? false, why });
+    }
+    for (const event of published.events.slice(seenEvents)) {
+      if (event.detailType === ControllerDetailTypes.ROLLBACK_REQUESTED || event.detailType === ControllerDetailTypes.ROLLOUT_SUCCEEDED) {
+        context.pipeline.published(t, event.detailType, event.detail.endpoint, event.detail.version);
+      }
+    }
+    seenEvents = published.events.length;
+    // Statuses follow the decision's transitions (reading the store back would copy the state again).
+    for (const transition of decision?.transitions ?? []) statuses[ids.indexOf(transition.endpoint)] = transition.to;
+    evaluations.push({
+      t,
+      statuses: [...statuses],
+      ...(decision ? { mode: decision.mode, reasons: decisionSummary(decision), verdicts: ids.map((id) => verdictText(decision, id)), ...(rolloutNotes(decision).length > 0 ? { rollout: rolloutNotes(decision) } : {}) } : { reasons: [status] }),
+    });
+  }
+
   return {
     name: 'steer53',
     evaluations,
     async tick(t) {
+      // Deployment events first, each as its own EventBridge event, the moment it is delivered.
+      const deliveries = context.pipeline.take();
+      for (let i = 0; i < deliveries.length; i++) {
+        const signal = deliveries[i]!;
+        clock.set(scenario.startMs + t * 1000);
+        try {
+          const outcome = await onDeployment(
+            { ...base, metrics: metricsAt(t) },
+            {
+              service: service.name,
+              inputs: [{ from: 'pipeline', signal }],
+              source: DEPLOYMENT_EVENT_SOURCE,
+              detailType: detailTypeOfPhase(signal.phase),
+              eventId: `sim-${signal.idempotencyKey}-${t}`,
+            },
+          );
+          if (outcome.status === 'evaluated') settle(t, outcome.evaluation.decision, outcome.evaluation.status);
+        } catch (error) {
+          if (!(error instanceof DeploymentDeferredError)) throw error;
+          // Lambda's retry: the rest are delivered again at the next step.
+          for (const later of deliveries.slice(i)) context.pipeline.redeliver(later);
+          break;
+        }
+      }
       if (t < next) return;
       while (next <= t) next += period;
       if (!hasReadableData(context, t)) return;
       clock.set(scenario.startMs + t * 1000);
       const outcome = await evaluateService({ ...base, metrics: metricsAt(t) }, service, { trigger: 'schedule' });
-      const held: Weights = dns.weightsOf(record);
-      const weights = ids.map((id) => held[id] ?? 0);
-      const decision = outcome.decision;
-      if (weights.some((w, i) => w !== route53.weights[i])) {
-        const why = decision ? decisionSummary(decision).filter((w) => !w.endsWith('HOLD_BAND') && !w.endsWith('DWELL_HOLD')).join(', ') : outcome.status;
-        route53.write(t, weights, { emergency: decision?.emergency ?? false, why });
-      }
-      // Statuses follow the decision's transitions (reading the store back would copy the state again).
-      for (const transition of decision?.transitions ?? []) statuses[ids.indexOf(transition.endpoint)] = transition.to;
-      evaluations.push({
-        t,
-        statuses: [...statuses],
-        ...(decision ? { mode: decision.mode, reasons: decisionSummary(decision), verdicts: ids.map((id) => verdictText(decision, id)) } : { reasons: [outcome.status] }),
-      });
+      settle(t, outcome.decision, outcome.status);
     },
   };
 }
