@@ -83,8 +83,11 @@ export class TrafficController extends Construct {
   readonly eventBus: events.EventBus;
   /** One function per handler. */
   readonly functions: Readonly<Record<HandlerName, nodejs.NodejsFunction>>;
-  /** Dead-letter queues: one per function for failed async invocations, one for undeliverable events. */
-  readonly deadLetterQueues: Readonly<Record<HandlerName | 'delivery', sqs.Queue>>;
+  /**
+   * Dead-letter queues: one per function for failed async invocations, one for events EventBridge
+   * could not deliver, and one for notifications SNS could not deliver (when there are subscriptions).
+   */
+  readonly deadLetterQueues: Readonly<Record<HandlerName | 'delivery', sqs.Queue> & { notification?: sqs.Queue }>;
   /** The schedule that evaluates every service. */
   readonly scheduleRule: events.Rule;
   /** Health checks by `service/setIdentifier`. */
@@ -136,8 +139,6 @@ export class TrafficController extends Construct {
       masterKey: notificationKey,
       enforceSSL: true,
     });
-    for (const email of props.notifications?.emails ?? []) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
-    for (const url of props.notifications?.httpsUrls ?? []) this.topic.addSubscription(new subscriptions.UrlSubscription(url, { protocol: sns.SubscriptionProtocol.HTTPS }));
 
     this.table = new dynamodb.Table(this, 'State', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
@@ -172,7 +173,14 @@ export class TrafficController extends Construct {
     const functionDlqs = Object.fromEntries(
       HandlerNames.map((name) => [name, queue(`${pascal(name)}FailureDlq`, `${name} invocations that failed after their retries`)]),
     ) as Record<HandlerName, sqs.Queue>;
-    this.deadLetterQueues = { ...functionDlqs, delivery: deliveryDlq };
+    // SNS retries a subscription's deliveries, then drops them; a notification that reached no
+    // one must at least be kept and alarmed on.
+    const emails = props.notifications?.emails ?? [];
+    const urls = props.notifications?.httpsUrls ?? [];
+    const notificationDlq = emails.length + urls.length > 0 ? queue('NotificationDlq', 'notifications SNS could not deliver to a subscriber') : undefined;
+    for (const email of emails) this.topic.addSubscription(new subscriptions.EmailSubscription(email, { deadLetterQueue: notificationDlq }));
+    for (const url of urls) this.topic.addSubscription(new subscriptions.UrlSubscription(url, { protocol: sns.SubscriptionProtocol.HTTPS, deadLetterQueue: notificationDlq }));
+    this.deadLetterQueues = { ...functionDlqs, delivery: deliveryDlq, ...(notificationDlq ? { notification: notificationDlq } : {}) };
 
     // --- Functions -----------------------------------------------------------------------------
 

@@ -378,9 +378,11 @@ describe('Encryption', () => {
 });
 
 describe('Notifications', () => {
-  it('subscribes the configured email address and HTTPS endpoint', () => {
-    controller.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
-    controller.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://hooks.example.com/steer53' });
+  it('subscribes the configured email address and HTTPS endpoint, keeping undeliverable notifications in a dead-letter queue', () => {
+    const redrive = { deadLetterTargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ControllerNotificationDlq'), 'Arn'] } };
+    controller.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', RedrivePolicy: redrive });
+    controller.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'https', Endpoint: 'https://hooks.example.com/steer53', RedrivePolicy: redrive });
+    controller.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'steer53-notification-dlq-not-empty' });
   });
 });
 
