@@ -18,3 +18,5 @@ export { TrafficControllerStack, addSteer53Stacks, type TrafficControllerStackPr
 export { ControllerDashboard, type ControllerDashboardProps } from './controllerDashboard.js';
 export { ControllerMetrics, ControllerMetricDimensions } from './controllerMetrics.js';
 export { route53Statements, normalizeRecordName, zoneRecords, Route53ConditionKeys } from './route53Permissions.js';
+export { defineInfrastructure, loadInfrastructureFile, resolveAppOptions, type InfrastructureOptions } from './appOptions.js';
+export { healthAlarmName } from './healthAlarm.js';

@@ -10,6 +10,7 @@ import { Steer53Error } from '../functions/core/errors.js';
 import { AlarmForwarderStack, type ForwarderHealthAlarm } from './alarmForwarder.js';
 import { healthAlarmName } from './healthAlarm.js';
 import { alarmGroups, isLocal, regionOfSource, type NativeDeploymentSource } from './eventRouting.js';
+import { nativeDeploymentSourcesOf } from './nativeDeploymentRouting.js';
 import { TrafficController } from './trafficController.js';
 import { validateProps, type EndpointHealthCheck, type TrafficControllerProps } from './trafficControllerProps.js';
 
@@ -90,7 +91,7 @@ export function addSteer53Stacks(app: App, options: Steer53StacksOptions): Steer
     }
     entry(group.account === account ? undefined : group.account, group.region).alarmNames.push(...group.alarmNames);
   }
-  for (const source of options.nativeDeploymentSources ?? []) {
+  for (const source of nativeDeploymentSourcesOf(config, options.nativeDeploymentSources)) {
     const sourceRegion = regionOfSource(source, config);
     if (sourceRegion !== undefined && sourceRegion !== region) entry(undefined, sourceRegion).sources.push(source);
   }

@@ -42,6 +42,7 @@ import {
   toEventPattern,
   type EventPatternJson,
 } from './eventRouting.js';
+import { nativeDeploymentSourcesOf } from './nativeDeploymentRouting.js';
 import { createHealthAlarm, healthAlarmName } from './healthAlarm.js';
 import { route53Statements } from './route53Permissions.js';
 import { validateProps, type TrafficControllerProps } from './trafficControllerProps.js';
@@ -291,7 +292,8 @@ export class TrafficController extends Construct {
       target('deployment'),
       'steer53 deployment events from pipelines',
     );
-    const sources = props.nativeDeploymentSources ?? [];
+    // The config's deploymentSources (and any sources given by hand): what the handler maps is what is routed.
+    const sources = nativeDeploymentSourcesOf(props.config, props.nativeDeploymentSources);
     const localSources = sources.filter((s) => regionOfSource(s, props.config) === stackRegion);
     const remoteSources = sources.filter((s) => regionOfSource(s, props.config) !== stackRegion);
     this.addRules('LocalNativeDeployments', undefined, nativeDeploymentPatterns(localSources), target('deployment'), 'native deployment events of mapped endpoints');

@@ -10,6 +10,7 @@ import type { Config } from '../functions/core/config.js';
 import { Steer53Error } from '../functions/core/errors.js';
 import { percentileOf } from '../functions/core/signals.js';
 import type { NativeDeploymentSource } from './eventRouting.js';
+import { nativeDeploymentSourcesOf } from './nativeDeploymentRouting.js';
 
 export type { NativeDeploymentSource } from './eventRouting.js';
 
@@ -125,7 +126,11 @@ export interface TrafficControllerProps {
   readonly name?: string;
   /** Who may put deployment events on the bus. @default the controller's own account */
   readonly deploymentEventPublishers?: DeploymentEventPublishers;
-  /** Native ECS / CodeDeploy / SageMaker / CodePipeline deployment events mapped to endpoints. @default none */
+  /**
+   * Native deployment events to route besides those the config names: each endpoint's
+   * `deploymentSources` is routed already (the deployment function maps events by the config, so
+   * a source listed only here is routed but maps to no endpoint). @default none
+   */
   readonly nativeDeploymentSources?: readonly NativeDeploymentSource[];
   /** Route 53 health checks on CloudWatch alarms for the managed records. @default none */
   readonly staticStability?: StaticStabilityOptions;
@@ -290,7 +295,7 @@ export function propsProblems(props: TrafficControllerProps, stackRegion: string
   });
 
   const hasAlarms = config.services.some((s) => s.endpoints.some((e) => e.signals.some((signal) => signal.source === 'alarm')));
-  if (stackRegion === undefined && (hasAlarms || (props.nativeDeploymentSources?.length ?? 0) > 0)) {
+  if (stackRegion === undefined && (hasAlarms || nativeDeploymentSourcesOf(config, props.nativeDeploymentSources).length > 0)) {
     problems.push(
       'The stack needs an explicit region (env.region): alarm and deployment events are published in their own region, and routing them depends on whether that is the controller\'s.',
     );
