@@ -114,6 +114,6 @@ export function addSteer53Stacks(app: App, options: Steer53StacksOptions): Steer
       });
     });
   // Health checks name alarms the forwarders create: deploy those first.
-  for (const forwarder of forwarders) if ((forwarder.forwarder.healthAlarms ?? []).length > 0) controller.addDependency(forwarder);
+  for (const forwarder of forwarders) if ((forwarder.forwarder.healthAlarms ?? []).length > 0) controller.addStackDependency(forwarder, 'its health checks name alarms this forwarder creates');
   return { controller, forwarders };
 }
