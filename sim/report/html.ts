@@ -27,6 +27,9 @@ function frameFor(result: ScenarioResult, height: number, bottom = 22): Frame {
 
 function incidentSpans(result: ScenarioResult): { from: number; to: number; cls: string; title: string }[] {
   const spans = result.scenario.incidents.map((i) => ({ from: i.start, to: i.end, cls: i.harmful ? 'incident' : 'incident-obs', title: `${i.label} (${Math.round(i.start / 60)}–${Math.round(i.end / 60)} min)` }));
+  for (const d of result.scenario.deployments) {
+    spans.push({ from: d.start, to: d.outcomeAt, cls: 'deploy', title: `${d.label}: deploying (${Math.round(d.start / 60)}–${Math.round(d.outcomeAt / 60)} min)` });
+  }
   for (const source of result.scenario.spec.demand.sources) {
     for (const shape of source.shapes) {
       spans.push({ from: shape.start, to: shape.start + shape.ramp + shape.hold + shape.decay, cls: 'incident', title: `demand ×${shape.factor} (${source.name ?? 'surge'})` });
@@ -65,8 +68,9 @@ function legend(frame: Frame, items: readonly { label: string; color: string; da
 
 /** Stacked shares of the weights the controller wrote, with dotted lines where client traffic went. */
 function weightsChart(result: ScenarioResult, run: RunResult): string {
-  const frame = frameFor(result, 170);
   const { scenario } = result;
+  const lane = scenario.deployments.length > 0 ? ROLLOUT_LANE : 0;
+  const frame = { ...frameFor(result, 170 + lane), top: 10 + lane };
   const h = plotHeight(frame);
   const y = (share: number) => frame.top + h * (1 - share);
   const ids = scenario.endpoints;
@@ -114,9 +118,82 @@ function weightsChart(result: ScenarioResult, run: RunResult): string {
   const yTicks = [0, 0.5, 1].map((v) => `<text x="${frame.left - 6}" y="${n(y(v) + 4)}" class="tick" text-anchor="end">${v * 100}%</text>`).join('');
   return svg(
     frame,
-    `${timeAxis(frame)}${areas}${incidentBands(result, frame)}${lived}${writes}${yTicks}${incidentStrips(result, frame)}<text x="40" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 40 ${frame.top + h / 2})">weight share</text>` +
-      legend(frame, [...ids.map((id, i) => ({ label: id, color: ENDPOINT_COLORS[i % ENDPOINT_COLORS.length]! })), { label: 'client traffic', color: '#24292f', dash: true }]),
+    `${timeAxis(frame)}${areas}${incidentBands(result, frame)}${lived}${writes}${yTicks}${incidentStrips(result, frame)}${lane > 0 ? rolloutLayer(result, run, frame) : ''}<text x="40" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 40 ${frame.top + h / 2})">weight share</text>` +
+      legend(frame, [
+        ...ids.map((id, i) => ({ label: id, color: ENDPOINT_COLORS[i % ENDPOINT_COLORS.length]! })),
+        { label: 'client traffic', color: '#24292f', dash: true },
+        ...(lane > 0 ? [{ label: 'deploying', color: '#9ec5f0' }, { label: 'rollback requested', color: '#cf222e' }, { label: 'rollout succeeded', color: '#1a7f37' }] : []),
+      ]),
   );
+}
+
+/** Room above the weights chart for the rollout lane: the pipeline's events, then steer53's. */
+const ROLLOUT_LANE = 50;
+
+const PIPELINE_WORDS: Record<string, string> = { started: 'deploy started', succeeded: 'deployed', failed: 'deploy failed', 'rolled-back': 'rolled back' };
+
+/**
+ * Deployments over the weights chart: a lane above it with the pipeline's events (top row) and
+ * steer53's canary steps and published events (second row); the span the new version served in
+ * this run as a band under the endpoint's name; a line down the chart at every event.
+ */
+function rolloutLayer(result: ScenarioResult, run: RunResult, frame: Frame): string {
+  const { scenario } = result;
+  const h = plotHeight(frame);
+  const rowPipeline = frame.top - ROLLOUT_LANE + 12;
+  const rowSteer = frame.top - ROLLOUT_LANE + 28;
+  const bandY = frame.top - ROLLOUT_LANE + 36;
+  // Labels of one row never overlap: placed left to right, one that would is moved right of the one before.
+  const labels: { row: number; x: number; text: string; cls: string; px: number }[] = [];
+  const place = (row: number, x: number, text: string, cls: string, px = 6.2): void => {
+    labels.push({ row, x, text, cls, px });
+  };
+  let out = `<text x="${frame.left - 6}" y="${rowPipeline}" class="tick" text-anchor="end">pipeline</text><text x="${frame.left - 6}" y="${rowSteer}" class="tick" text-anchor="end">steer53</text>`;
+  scenario.deployments.forEach((d, i) => {
+    // What the endpoint served: deploying, then the new version until this run rolled it back.
+    const marks = run.rollout.filter((m) => m.deployment === i);
+    const back = marks.find((m) => m.what === 'rolled-back' && !m.duplicate)?.t ?? scenario.spec.duration;
+    const x0 = xOf(frame, d.start);
+    const x1 = xOf(frame, Math.min(d.outcomeAt, back));
+    out += `<rect x="${n(x0)}" y="${bandY}" width="${n(Math.max(1, x1 - x0))}" height="8" class="rl-deploying"><title>${escapeHtml(`${d.endpoint} deploying ${d.version}`)}</title></rect>`;
+    if (d.spec.outcome === 'succeeded' && back > d.outcomeAt) {
+      const xb = xOf(frame, back);
+      out += `<rect x="${n(x1)}" y="${bandY}" width="${n(Math.max(1, xb - x1))}" height="8" class="${d.badVersion ? 'rl-bad' : 'rl-good'}"><title>${escapeHtml(`${d.endpoint} serving ${d.version}${d.badVersion ? ' (the bad version)' : ''} from ${Math.round(d.outcomeAt / 60)}m${back < scenario.spec.duration ? ` to ${Math.round(back / 60)}m` : ''}`)}</title></rect>`;
+      out += `<text x="${n(x1 + 4)}" y="${bandY + 7}" class="rl-band-label">${escapeHtml(`${d.endpoint} on ${d.version}`)}</text>`;
+    }
+    for (const m of marks) {
+      const x = xOf(frame, m.t);
+      const title = `${Math.floor(m.t / 60)}m${String(m.t % 60).padStart(2, '0')}s ${m.by === 'pipeline' ? 'pipeline' : 'steer53'}: ${m.endpoint} ${m.version} ${m.what}${m.duplicate ? ' (delivered again)' : ''}`;
+      if (m.by === 'pipeline') {
+        out += `<line x1="${n(x)}" y1="${rowPipeline + 3}" x2="${n(x)}" y2="${frame.top + h}" class="rl-event"><title>${escapeHtml(title)}</title></line>`;
+        const text = `${PIPELINE_WORDS[m.what] ?? m.what}${m.duplicate ? ' (again)' : ''}`;
+        place(rowPipeline, x, text, 'rl-label');
+      } else {
+        const cls = m.what === 'Rollback Requested' ? 'rl-rollback' : 'rl-success';
+        out += `<line x1="${n(x)}" y1="${rowSteer + 3}" x2="${n(x)}" y2="${frame.top + h}" class="${cls}"><title>${escapeHtml(title)}</title></line>`;
+        const text = m.what === 'Rollback Requested' ? 'rollback requested' : 'rollout succeeded';
+        place(rowSteer, x, text, `${cls}-label`, 6.8);
+      }
+    }
+  });
+  // Canary steps, from steer53's own reasons (before its published events in the row: drawn first).
+  let steps = '';
+  for (const evaluation of run.evaluations) {
+    for (const note of evaluation.rollout ?? []) {
+      const step = /^CANARY_STEP: .*?(?:canary at|now) (\d+%) of baseline/.exec(note);
+      if (!step) continue;
+      const x = xOf(frame, evaluation.t);
+      steps += `<line x1="${n(x)}" y1="${rowSteer + 3}" x2="${n(x)}" y2="${frame.top}" class="rl-step"><title>${escapeHtml(`${Math.floor(evaluation.t / 60)}m: ${note}`)}</title></line>`;
+      place(rowSteer, x, step[1]!, 'rl-step-label', 5.6);
+    }
+  }
+  const rowEnd = new Map<number, number>();
+  for (const label of labels.sort((a, b) => a.x - b.x)) {
+    const at = Math.max(label.x + 3, (rowEnd.get(label.row) ?? -Infinity) + 6);
+    rowEnd.set(label.row, at + label.text.length * label.px);
+    out += `<text x="${n(at)}" y="${label.row}" class="${label.cls}">${escapeHtml(label.text)}</text>`;
+  }
+  return steps + out;
 }
 
 /** Each region's true p99 per minute (log scale) against trip and clear. */
@@ -194,6 +271,16 @@ function statesChart(result: ScenarioResult, run: RunResult): string {
       const x0 = xOf(frame, incident.start);
       out += `<rect x="${n(x0)}" y="${y0 + rowH - 4}" width="${n(xOf(frame, incident.end) - x0)}" height="4" class="${incident.harmful ? 'inc-mark' : 'inc-mark-obs'}"><title>${escapeHtml(incident.label)}</title></rect>`;
     }
+    scenario.deployments.forEach((d, i) => {
+      if (d.region !== r) return;
+      const back = run.rollout.find((m) => m.deployment === i && m.what === 'rolled-back' && !m.duplicate)?.t ?? scenario.spec.duration;
+      const x0 = xOf(frame, d.start);
+      const x1 = xOf(frame, Math.min(d.outcomeAt, back));
+      out += `<rect x="${n(x0)}" y="${y0 + rowH - 4}" width="${n(Math.max(1, x1 - x0))}" height="4" class="rl-deploying"><title>${escapeHtml(`${d.label}: deploying`)}</title></rect>`;
+      if (d.spec.outcome === 'succeeded' && back > d.outcomeAt) {
+        out += `<rect x="${n(x1)}" y="${y0 + rowH - 4}" width="${n(Math.max(1, xOf(frame, back) - x1))}" height="4" class="${d.badVersion ? 'rl-bad' : 'rl-good'}"><title>${escapeHtml(`${d.endpoint} serving ${d.version}`)}</title></rect>`;
+      }
+    });
   });
   const fsY = frame.top + ids.length * (rowH + 4);
   out += `<text x="${frame.left - 6}" y="${fsY + 13}" class="tick" text-anchor="end">fail static</text>`;
@@ -339,6 +426,12 @@ svg{display:block;max-width:100%;height:auto}
 .trip-label{fill:#cf222e}.clear-label{fill:#1a7f37}
 .st-healthy{fill:#dafbe1}.st-degraded{fill:#f2cc60}.st-drained{fill:#ff8182}.st-recovering{fill:#80ccff}.st-other{fill:#d0d7de}.st-failstatic{fill:#8250df;fill-opacity:.6}
 .inc-mark{fill:#cf222e}.inc-mark-obs{fill:#8250df}
+.deploy{fill:#0969da;fill-opacity:.07}.deploy-strip{fill:#0969da}
+.rl-deploying{fill:#0969da;fill-opacity:.35}.rl-bad{fill:#cf222e;fill-opacity:.55}.rl-good{fill:#1a7f37;fill-opacity:.45}.rl-band-label{font-size:9px;fill:#24292f}
+.rl-event{stroke:#0969da;stroke-width:1;stroke-dasharray:2 2}.rl-label{font-size:11px;fill:#0969da}
+.rl-rollback{stroke:#cf222e;stroke-width:1.8}.rl-rollback-label{font-size:11px;fill:#cf222e;font-weight:600}
+.rl-success{stroke:#1a7f37;stroke-width:1.8}.rl-success-label{font-size:11px;fill:#1a7f37;font-weight:600}
+.rl-step{stroke:#57606a;stroke-width:1}.rl-step-label{font-size:10px;fill:#57606a}
 details{margin-top:8px}summary{cursor:pointer;color:#0969da}
 table.timeline{border-collapse:collapse;margin-top:6px}table.timeline td{padding:2px 10px;border-bottom:1px solid #eaeef2;vertical-align:top}
 `;
@@ -362,7 +455,7 @@ export function renderReport(results: readonly ScenarioResult[], meta: { readonl
 <title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
 <body><main>
 <h1>${escapeHtml(title)}</h1>
-<p class="muted">Every scenario runs the same world, demand and seed under five controllers: <b>steer53</b> (the real engine with the scenario's policy), <b>static</b> (no controller), <b>route53-health-check</b> (Route 53 failover: 30 s checks, 3 failures, hard-down only), <b>naive-threshold</b> (drain on any breach, restore on any clear) and <b>oracle</b> (knows the truth at once, still pays DNS propagation and TTL). Controllers other than the oracle see only what CloudWatch shows. Shaded bands are incidents (red) and observation outages (purple). ${meta.generatedFor ? escapeHtml(meta.generatedFor) : ''}</p>
+<p class="muted">Every scenario runs the same world, demand and seed under five controllers: <b>steer53</b> (the real engine with the scenario's policy), <b>static</b> (no controller), <b>route53-health-check</b> (Route 53 failover: 30 s checks, 3 failures, hard-down only), <b>naive-threshold</b> (drain on any breach, restore on any clear) and <b>oracle</b> (knows the truth at once, still pays DNS propagation and TTL). Controllers other than the oracle see only what CloudWatch shows. Shaded bands are incidents (red), observation outages (purple) and deployments (blue); above a deployment's weights chart, its lane shows the pipeline's events, steer53's canary steps and what it told the pipeline, and how long the new version served. ${meta.generatedFor ? escapeHtml(meta.generatedFor) : ''}</p>
 ${overview(results)}
 ${results.map((r, i) => scenarioSection(r, i)).join('\n')}
 </main><script>${SCRIPT}</script></body></html>
