@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { mapNativeDeployment } from '../../functions/app/nativeDeployments.js';
 import { nativeDeploymentPatterns, type EventPatternJson } from '../../lib/eventRouting.js';
 import { nativeDeploymentSourcesOf } from '../../lib/nativeDeploymentRouting.js';
+import { TrafficController } from '../../lib/trafficController.js';
 import { rawConfig, testConfig } from '../unit/app/runtimeFixtures.js';
+import { newStack } from './fixtures.js';
 
 function config() {
   const raw = structuredClone(rawConfig) as { services: { endpoints: Record<string, unknown>[] }[] };
@@ -62,5 +65,27 @@ describe('Function: nativeDeploymentSourcesOf', () => {
   it('routes nothing of a service no endpoint names', () => {
     const event = { ...fixture('ecs-deployment-completed'), resources: ['arn:aws:ecs:us-west-2:111122223333:service/default/other'] };
     expect(nativeDeploymentPatterns(nativeDeploymentSourcesOf(config())).some((p) => matches(p, event))).toBe(false);
+  });
+});
+
+describe('TrafficController: native deployment rules from the config', () => {
+  it('routes each endpoint\'s deploymentSources: local ones on the default bus, other regions\' through the controller\'s bus', () => {
+    const stack = newStack({ bundle: false, region: 'eu-west-1' });
+    new TrafficController(stack, 'Controller', { config: config() });
+    const template = Template.fromStack(stack);
+    // On the default bus (no EventBusName): the controller's own region.
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: Match.absent(),
+      EventPattern: { source: ['aws.ecs'], 'detail-type': ['ECS Deployment State Change'], resources: ['arn:aws:ecs:eu-west-1:111122223333:service/inference/chat'] },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: Match.absent(),
+      EventPattern: { source: ['aws.sagemaker'], 'detail-type': ['SageMaker Endpoint Deployment State Change'], detail: { EndpointName: ['sample-endpoint'] } },
+    });
+    // Forwarded from us-west-2 onto the controller's bus.
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: Match.anyValue(),
+      EventPattern: { source: ['aws.ecs'], 'detail-type': ['ECS Deployment State Change'], resources: ['arn:aws:ecs:us-west-2:111122223333:service/default/servicetest'] },
+    });
   });
 });
