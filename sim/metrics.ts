@@ -3,7 +3,8 @@
  * - sloMissFraction: requests that failed or missed the latency SLO, over all requests;
  * - dnsChanges: changes of what DNS answers (Route 53 change batches; for Route 53 health-check
  *   failover, health-status flips that change the answers);
- * - flaps: changes that reverse an endpoint's previous move within 10 minutes;
+ * - flaps: changes that reverse an endpoint's previous move within 10 minutes (rollout-ordered
+ *   changes excepted: a canary step, a rollback, the restore after it);
  * - timeToMitigateS: from the start of harm to the first change that reduced the share of a
  *   harmed endpoint (null if none before the harm ended);
  * - timeToBaselineS: from the end of the last incident to the change that put the weights back
@@ -30,7 +31,12 @@ function shares(weights: readonly number[]): number[] {
   return weights.map((w) => (total > 0 ? w / total : 1 / weights.length));
 }
 
-/** Writes that reverse an endpoint's previous move within the flap window. */
+/**
+ * Writes that reverse an endpoint's previous move within the flap window. A write a deployment
+ * rollout ordered (a canary step, a rollback, the restore once the pipeline rolled back) follows
+ * the pipeline's protocol, not a change of the controller's mind: it counts as a move, never as
+ * a flap.
+ */
 export function countFlaps(writes: readonly WeightWrite[], windowSeconds = FLAP_WINDOW_SECONDS): number {
   const lastMove = new Map<number, { t: number; direction: number }>();
   let flaps = 0;
@@ -44,7 +50,7 @@ export function countFlaps(writes: readonly WeightWrite[], windowSeconds = FLAP_
       if (previous && previous.direction !== direction && write.t - previous.t < windowSeconds) reversed = true;
       lastMove.set(i, { t: write.t, direction });
     });
-    if (reversed) flaps++;
+    if (reversed && !write.rollout) flaps++;
   }
   return flaps;
 }

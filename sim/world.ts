@@ -28,6 +28,8 @@ export interface WeightWrite {
   readonly emergency: boolean;
   /** Why, in a few words (reason codes for steer53). */
   readonly why: string;
+  /** Ordered by a deployment rollout (a pipeline's event, a canary step, a rollback): not a flap when it reverses a move. */
+  readonly rollout?: boolean;
 }
 
 /**
@@ -51,9 +53,9 @@ export class Route53Sim {
   }
 
   /** A ChangeResourceRecordSets call: visible to resolvers after the propagation delay. */
-  write(t: number, weights: readonly number[], meta: { emergency?: boolean; why: string; kind?: 'api' | 'health-check'; delaySeconds?: number }): void {
+  write(t: number, weights: readonly number[], meta: { emergency?: boolean; why: string; kind?: 'api' | 'health-check'; delaySeconds?: number; rollout?: boolean }): void {
     if (weights.every((w, i) => w === this.current[i])) return;
-    this.writes.push({ t, before: this.current, after: [...weights], kind: meta.kind ?? 'api', emergency: meta.emergency ?? false, why: meta.why });
+    this.writes.push({ t, before: this.current, after: [...weights], kind: meta.kind ?? 'api', emergency: meta.emergency ?? false, why: meta.why, ...(meta.rollout ? { rollout: true } : {}) });
     this.current = [...weights];
     this.dns.publish(t + (meta.delaySeconds ?? this.propagationSeconds), sharesOf(weights));
   }

@@ -28,6 +28,14 @@ const ROLLOUT_CODES: ReadonlySet<string> = new Set([
   'ROLLOUT_SUCCEEDED',
 ]);
 
+/** Codes of reasons that move a rollout (not the ignored events, not an extended step). */
+const ROLLOUT_MOVES: ReadonlySet<string> = new Set(['DEPLOYMENT_STARTED', 'DEPLOYMENT_FAILED', 'DEPLOYMENT_ROLLED_BACK', 'DEPLOYMENT_TIMED_OUT', 'CANARY_STEP', 'ROLLBACK_REQUESTED', 'ROLLOUT_SUCCEEDED']);
+
+/** The decision moved a rollout: its weight change is the rollout's (a canary step, a rollback, a restore). */
+export function movesRollout(decision: Decision): boolean {
+  return decision.reasons.some((r) => ROLLOUT_MOVES.has(r.code));
+}
+
 /** The decision's rollout reasons, whole messages: what the canary judge said. */
 export function rolloutNotes(decision: Decision): string[] {
   return decision.reasons.filter((r) => ROLLOUT_CODES.has(r.code)).map((r) => `${r.code}: ${r.message}`);
@@ -70,7 +78,7 @@ export function steer53Controller(context: ControllerContext): Controller {
       route53.write(
         t,
         ids.map((id) => decision.targetWeights[id] ?? 0),
-        { emergency: decision.emergency, why: why.filter((w) => !w.endsWith('HOLD_BAND') && !w.endsWith('DWELL_HOLD')).join(', ') },
+        { emergency: decision.emergency, why: why.filter((w) => !w.endsWith('HOLD_BAND') && !w.endsWith('DWELL_HOLD')).join(', '), rollout: movesRollout(decision) },
       );
     }
     evaluations.push({

@@ -24,7 +24,7 @@ import type { Notice, Notifier } from '../../functions/ports/notifier.js';
 import { DEFAULT_ALARM } from '../cloudwatch.js';
 import type { Controller, ControllerContext, EvaluationRecord } from '../world.js';
 import { hasReadableData } from './observe.js';
-import { decisionSummary, rolloutNotes, verdictText } from './steer53.js';
+import { decisionSummary, movesRollout, rolloutNotes, verdictText } from './steer53.js';
 
 /** Counts notices instead of keeping them: a day of a thousand services would hold a lot of text. */
 class CountingNotifier implements Notifier {
@@ -116,7 +116,7 @@ export function steer53RuntimeController(context: ControllerContext): Controller
     const weights = ids.map((id) => held[id] ?? 0);
     if (weights.some((w, i) => w !== route53.weights[i])) {
       const why = decision ? decisionSummary(decision).filter((w) => !w.endsWith('HOLD_BAND') && !w.endsWith('DWELL_HOLD')).join(', ') : status;
-      route53.write(t, weights, { emergency: decision?.emergency ?? false, why });
+      route53.write(t, weights, { emergency: decision?.emergency ?? false, why, rollout: decision ? movesRollout(decision) : false });
     }
     for (const event of published.events.slice(seenEvents)) {
       if (event.detailType === ControllerDetailTypes.ROLLBACK_REQUESTED || event.detailType === ControllerDetailTypes.ROLLOUT_SUCCEEDED) {

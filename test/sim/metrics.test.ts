@@ -25,6 +25,12 @@ describe('Metric: flaps (a weight move reversed within 10 minutes)', () => {
     ['a shift reversed after exactly 10 minutes', [write(60, [100, 100], [150, 50]), write(660, [150, 50], [100, 100])], 0],
     ['two shifts the same way', [write(60, [100, 100], [150, 50]), write(120, [150, 50], [200, 0])], 0],
     ['a drain then a restore within the window, twice', [write(0, [100, 100], [200, 0]), write(300, [200, 0], [100, 100]), write(600, [100, 100], [200, 0]), write(700, [200, 0], [100, 100])], 3],
+    [
+      'a canary step, its rollback and the restore once rolled back (rollout-ordered)',
+      [{ ...write(0, [200, 0], [180, 20]), rollout: true }, { ...write(300, [180, 20], [200, 0]), rollout: true }, { ...write(480, [200, 0], [100, 100]), rollout: true }],
+      0,
+    ],
+    ['a controller move that reverses a rollout move', [{ ...write(0, [200, 0], [100, 100]), rollout: true }, write(300, [100, 100], [150, 50])], 1],
   ])('counts %s as %i', (_name, writes, flaps) => {
     expect(countFlaps(writes)).toBe(flaps);
   });
