@@ -128,6 +128,24 @@ export class ControllerDashboard extends Construct {
     for (let i = 0; i < signalWidgets.length; i += 3) dashboard.addWidgets(...signalWidgets.slice(i, i + 3));
     if (alarms.length > 0) dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarm signals', alarms, width: 24, height: 3 }));
 
+    // What changed and why, newest first: the handlers log one `evaluated` line per evaluation
+    // (functions/handlers/edge.ts), with the decision's reason and blocked codes.
+    const logGroups = Object.values(props.functions).map((fn) => (fn as lambda.Function).logGroup.logGroupName);
+    dashboard.addWidgets(
+      new cloudwatch.LogQueryWidget({
+        title: 'Recent evaluations (reasons, blocked actions, changes)',
+        logGroupNames: logGroups,
+        view: cloudwatch.LogQueryVisualizationType.TABLE,
+        queryLines: [
+          'fields @timestamp, status, mode, reasons.0, reasons.1, blocked.0, changes.0.setIdentifier, changes.0.from, changes.0.to, decisionId',
+          `filter message = "evaluated" and @message like '"service":"${service.name}"'`,
+          'sort @timestamp desc',
+          'limit 50',
+        ],
+        width: 24,
+        height: 8,
+      }),
+    );
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Controller errors',

@@ -430,5 +430,7 @@ describe('Dashboard', () => {
     expect(body).toContain('raw * 0.001'); // ModelLatency µs → ms, to match the thresholds
     expect(body).toContain('Decisions and blocked actions');
     expect(body).toContain('Controller errors');
+    expect(body).toMatch(/filter message = \W+evaluated\W+ and @message like '\W+service\W+chat\W+'/);
+    expect(body).toContain('\\"type\\":\\"log\\"');
   });
 });
