@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +28,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Config } from '../functions/core/config.js';
+import { Steer53Error } from '../functions/core/errors.js';
 import { ControllerDashboard } from './controllerDashboard.js';
 import {
   alarmGroups,
@@ -185,6 +187,7 @@ export class TrafficController extends Construct {
 
     // --- Functions -----------------------------------------------------------------------------
 
+    assertLocalEsbuild(packageRoot);
     const buildDir = resolve(Stage.of(this)?.outdir ?? tmpdir(), 'steer53-build');
     const configFile = writeBundledConfig(buildDir, props.config);
     // A fixed place (not the assembly directory): its path ends up in the source maps, and the
@@ -541,6 +544,18 @@ export class TrafficController extends Construct {
       });
       rule.addTarget(ruleTarget);
     });
+  }
+}
+
+/**
+ * NodejsFunction falls back to bundling in Docker when it finds no local esbuild; steer53 never
+ * wants that (slow, needs a daemon, a different esbuild): say what is missing instead.
+ */
+export function assertLocalEsbuild(root: string): void {
+  try {
+    createRequire(join(root, 'package.json')).resolve('esbuild');
+  } catch (error) {
+    throw new Steer53Error('esbuild is not installed: run npm ci (it is a devDependency). steer53 bundles its functions with the local esbuild and never with Docker.', { cause: error });
   }
 }
 

@@ -1,12 +1,16 @@
 /**
  * Construct behaviour that depends on props, on small stacks (bundling skipped).
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../../functions/config/loadConfig.js';
-import { TrafficController } from '../../lib/trafficController.js';
+import { assertLocalEsbuild, TrafficController } from '../../lib/trafficController.js';
 import type { TrafficControllerProps } from '../../lib/trafficControllerProps.js';
 import { controllerAccount, minimalConfig, newApp, newStack } from './fixtures.js';
 
@@ -104,6 +108,14 @@ describe('Class: TrafficController', () => {
       expect(keys[0]).toHaveLength(3);
       for (const [i, key] of keys[0]!.entries()) expect(key).not.toBe(keys[2]![i]);
       expect(keys[1]).toEqual(keys[0]); // and only then: the same config gives the same packages
+    });
+  });
+
+  describe('bundling', () => {
+    it('refuses to fall back to Docker when esbuild is missing, saying what to install', () => {
+      const empty = mkdtempSync(join(tmpdir(), 'steer53-noesbuild-'));
+      expect(() => assertLocalEsbuild(empty)).toThrow('esbuild is not installed: run npm ci (it is a devDependency). steer53 bundles its functions with the local esbuild and never with Docker.');
+      expect(() => assertLocalEsbuild(fileURLToPath(new URL('../..', import.meta.url)))).not.toThrow();
     });
   });
 
