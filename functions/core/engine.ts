@@ -89,7 +89,13 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   const rolloutEvents: RolloutEvent[] = [];
   const rollouts: Record<string, RolloutState> = {};
   for (const [id, rollout] of Object.entries(previous.rollouts ?? {})) if (ids.includes(id)) rollouts[id] = rollout;
+  const deploymentKeys = [...(previous.deploymentKeys ?? [])];
   for (const signal of [...(input.deployments ?? [])].sort((a, b) => a.at - b.at)) {
+    if (deploymentKeys.includes(signal.idempotencyKey)) {
+      reasons.push({ code: 'DEPLOYMENT_IGNORED', endpoint: signal.endpoint, message: `${signal.endpoint} ${signal.phase} ${signal.version}: duplicate (idempotency key ${signal.idempotencyKey} already applied)` });
+      continue;
+    }
+    deploymentKeys.push(signal.idempotencyKey);
     if (!ids.includes(signal.endpoint)) {
       reasons.push({ code: 'DEPLOYMENT_IGNORED', message: `${signal.phase} ${signal.version} for unknown endpoint ${signal.endpoint}` });
       continue;
@@ -279,6 +285,7 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
     lastPeriodStart: fresh ? observations.periodStart : previous.lastPeriodStart,
     lastEvaluatedAt: now,
     ...(Object.keys(rollouts).length > 0 ? { rollouts } : {}),
+    ...(deploymentKeys.length > 0 ? { deploymentKeys: deploymentKeys.slice(-64) } : {}),
   };
   return {
     decision: {

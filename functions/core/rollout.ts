@@ -244,13 +244,16 @@ export function advanceRollout(input: AdvanceInput): RolloutStepResult {
   if (input.judgement?.outcome === 'pass') rollout = { ...rollout, passes: rollout.passes + 1 };
   if (input.judgement?.outcome === 'fail') rollout = { ...rollout, fails: rollout.fails + 1 };
   const { canary } = policy;
-  if (now - rollout.stepSince < canary.holdSeconds * 1000) return result(rollout);
+  // Judged at the end of the hold, or of its latest extension; evidence gathered since the step
+  // began all counts (an extension adds time, it does not throw away what was seen).
+  const judgeAt = rollout.judgeAt ?? rollout.stepSince + canary.holdSeconds * 1000;
+  if (now < judgeAt) return result(rollout);
 
   const stepText = `step ${rollout.step + 1} (${pct(canary.steps[rollout.step]!)})`;
   if (rollout.passes + rollout.fails === 0) {
     if (rollout.extensions < canary.maxExtensions) {
       const message = `${endpoint} canary ${stepText} inconclusive (${input.judgement?.why ?? 'no evidence'}): extended (${rollout.extensions + 1} of ${canary.maxExtensions})`;
-      return result({ ...rollout, stepSince: now, extensions: rollout.extensions + 1 }, [{ code: 'CANARY_INCONCLUSIVE', message, endpoint }]);
+      return result({ ...rollout, judgeAt: now + canary.holdSeconds * 1000, extensions: rollout.extensions + 1 }, [{ code: 'CANARY_INCONCLUSIVE', message, endpoint }]);
     }
     if (canary.onInconclusive === 'fail') return fail(endpoint, rollout, policy, now, dnsName, `${stepText} had no usable evidence after ${canary.maxExtensions} extensions`);
   } else if (rollout.fails > rollout.passes) {
@@ -260,5 +263,6 @@ export function advanceRollout(input: AdvanceInput): RolloutStepResult {
   const next = rollout.step + 1;
   if (next >= canary.steps.length) return succeed(endpoint, rollout, dnsName, `every canary step passed against the control`);
   const message = `${endpoint} canary ${stepText} passed (${rollout.passes} of ${rollout.passes + rollout.fails} periods); now ${pct(canary.steps[next]!)} of baseline`;
-  return result({ ...rollout, step: next, stepSince: now, extensions: 0, passes: 0, fails: 0 }, [{ code: 'CANARY_STEP', message, endpoint }]);
+  const { judgeAt: _done, ...rest } = rollout;
+  return result({ ...rest, step: next, stepSince: now, extensions: 0, passes: 0, fails: 0 }, [{ code: 'CANARY_STEP', message, endpoint }]);
 }

@@ -175,6 +175,8 @@ export interface RolloutState {
   /** Canary step index. */
   readonly step: number;
   readonly stepSince: EpochMs;
+  /** When the step is judged, once it has been extended; else `stepSince` + the hold. */
+  readonly judgeAt?: EpochMs;
   readonly extensions: number;
   /** Periods judged in this step. */
   readonly passes: number;
@@ -208,6 +210,8 @@ export interface ServiceState {
   readonly lastEvaluatedAt: EpochMs | null;
   /** Deployments in progress, by SetIdentifier. */
   readonly rollouts?: Readonly<Record<string, RolloutState>>;
+  /** Idempotency keys of the newest deployment events applied, so a late duplicate stays a duplicate after its rollout has ended. */
+  readonly deploymentKeys?: readonly string[];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -142,7 +142,7 @@ describe('advanceRollout: steps, evidence and expiry', () => {
 
   it('extends a step with too little evidence, then fails it rather than pass on nothing', () => {
     const extended = advance(canary(), 2, 'inconclusive');
-    expect(extended.rollout).toMatchObject({ extensions: 1, stepSince: T0 + 2 * MINUTE });
+    expect(extended.rollout).toMatchObject({ extensions: 1, stepSince: T0, judgeAt: T0 + 4 * MINUTE });
     expect(extended.reasons[0]?.code).toBe('CANARY_INCONCLUSIVE');
     const failed = advance(canary({ extensions: 1 }), 2, 'inconclusive');
     expect(failed.events).toEqual([expect.objectContaining({ type: 'Rollback Requested', reason: expect.stringContaining('no usable evidence') })]);
@@ -253,6 +253,34 @@ describe('decide with deployments', () => {
     const reasons = steps.flatMap((s) => s.decision.reasons.map((r) => r.code));
     expect(reasons.filter((c) => c === 'CANARY_INCONCLUSIVE')).toHaveLength(2);
     expect(steps.flatMap((s) => s.decision.rolloutEvents)).toEqual([expect.objectContaining({ type: 'Rollback Requested' })]);
+  });
+
+  it('keeps a late duplicate a duplicate after its rollout has ended', () => {
+    const started = { ...event('started', T0), endpoint: 'a' };
+    const first = decide(service, { now: T0, observations: { periodStart: T0, endpoints: {} }, state: undefined, deployments: [started] });
+    const rolledBack = decide(service, { now: T0 + MINUTE, observations: { periodStart: T0 + MINUTE, endpoints: {} }, state: first.nextState, deployments: [{ ...event('rolled-back', T0 + MINUTE), endpoint: 'a' }] });
+    expect(rolledBack.nextState.rollouts).toBeUndefined();
+    const late = decide(service, { now: T0 + 2 * MINUTE, observations: { periodStart: T0 + 2 * MINUTE, endpoints: {} }, state: rolledBack.nextState, deployments: [started] });
+    expect(late.nextState.rollouts).toBeUndefined();
+    expect(late.decision.reasons).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'DEPLOYMENT_IGNORED', message: expect.stringContaining('duplicate') })]));
+  });
+
+  it('judges a step with a hold shorter than the observation lag, by extending it without losing evidence', () => {
+    // Observations describe the period that ended ~90 s before now: a 60 s hold has no evidence at first.
+    const short = makeService({ n: 3, policy: { rollout: { mode: 'canary', canary: { steps: [0.5, 1], holdSeconds: 60, maxExtensions: 3 } } } });
+    let state: ServiceState | undefined;
+    let weights: Record<string, number> = { a: 100, b: 100, c: 100 };
+    const codes: string[] = [];
+    for (let m = 0; m < 12; m++) {
+      const now = T0 + m * MINUTE;
+      const obs = { signals: { p99: { value: 950, sampleCount: 5000 }, errors: { value: 0.1 } } };
+      const out = decide(short, { now, observations: { periodStart: now - 150_000, endpoints: { a: obs, b: obs, c: obs } }, state, currentWeights: weights, deployments: m === 0 ? [{ ...event('succeeded', now), endpoint: 'a' }] : [] });
+      state = out.nextState;
+      weights = { ...out.decision.targetWeights };
+      codes.push(...out.decision.reasons.map((r) => r.code), ...out.decision.rolloutEvents.map((e) => e.type));
+    }
+    expect(codes).toContain('Rollout Succeeded');
+    expect(codes).not.toContain('Rollback Requested');
   });
 
   it('ignores a deployment event for an endpoint the service does not have', () => {
