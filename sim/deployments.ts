@@ -101,6 +101,7 @@ export class PipelineSim {
       this.add({ at: d.start, deployment: i, phase: 'started', eventAt: d.start, duplicate: false });
       this.add({ at: d.outcomeAt, deployment: i, phase: d.spec.outcome, eventAt: d.outcomeAt, duplicate: false });
       if (d.spec.outcome === 'failed' && d.spec.rollback.afterFailure) this.askRollback(i, d.outcomeAt);
+      if (d.spec.rollback.at !== undefined) this.askRollback(i, d.spec.rollback.at);
       for (const again of d.spec.redeliver) {
         const eventAt = again.phase === 'started' ? d.start : again.phase === 'rolled-back' ? null : d.outcomeAt;
         // A redelivered rolled-back carries the time of the rollback; it is resolved when due.
@@ -119,12 +120,19 @@ export class PipelineSim {
     this.schedule.splice(i, 0, item);
   }
 
+  /** The pipeline starts rolling back deployment i at time t: the earliest reason to do so wins. */
   private askRollback(i: number, t: number): void {
-    if (this.rollbackAskedAt[i] !== null) return;
+    const asked = this.rollbackAskedAt[i] ?? null;
+    if (asked !== null && asked <= t) return;
+    if (asked !== null) {
+      // A rollback planned for later (after a failure, or at a set time) comes sooner.
+      const planned = this.schedule.findIndex((item) => item.deployment === i && item.phase === 'rolled-back' && !item.duplicate);
+      if (planned >= 0) this.schedule.splice(planned, 1);
+    }
     const d = this.deployments[i]!;
     this.rollbackAskedAt[i] = t;
     // Asked before the outcome: the pipeline cancels the deployment (no outcome event).
-    if (t < d.outcomeAt) this.cancelledAt[i] = t;
+    this.cancelledAt[i] = t < d.outcomeAt ? t : null;
     const done = t + d.spec.rollback.delay;
     this.rolledBackAt[i] = done;
     this.add({ at: done, deployment: i, phase: 'rolled-back', eventAt: done, duplicate: false });

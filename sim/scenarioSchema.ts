@@ -199,6 +199,8 @@ export const incidentSchema = z.discriminatedUnion('kind', [
         afterFailure: z.boolean().default(true),
         /** From the request (or the failure) to the old version serving again and `rolled-back` emitted. @default 180 */
         delay: durationSchema.default(180),
+        /** The pipeline starts a rollback by itself at this time (an operator, its own alarm), unless asked sooner. @default never */
+        at: durationSchema.optional(),
       })
       .prefault({}),
     /** EventBridge delivers at least once: deliver a phase's event again (same idempotency key and time) at `at`. @default [] */
@@ -308,6 +310,9 @@ export const scenarioSchema = z
         const end = incident.start + incident.duration;
         if (end >= scenario.duration) {
           ctx.addIssue({ code: 'custom', path: ['incidents', i, 'duration'], message: `the deployment must end before the scenario does (start + duration = ${end} s, scenario ${scenario.duration} s)` });
+        }
+        if (incident.rollback.at !== undefined && incident.rollback.at <= incident.start) {
+          ctx.addIssue({ code: 'custom', path: ['incidents', i, 'rollback', 'at'], message: `must be after the deployment starts (${incident.start} s)` });
         }
         incident.redeliver.forEach((again, j) => {
           if (again.at >= scenario.duration) ctx.addIssue({ code: 'custom', path: ['incidents', i, 'redeliver', j, 'at'], message: `must be before the end of the scenario (${scenario.duration} s)` });

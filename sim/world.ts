@@ -443,7 +443,7 @@ function runHarmEnd(scenario: Scenario, pipeline: PipelineSim): number | null {
   const ends = [
     ...scenario.incidents.filter((i) => i.harmful).map((i) => i.end),
     ...scenario.spec.demand.sources.flatMap((s) => s.shapes.map((shape) => shape.start + shape.ramp + shape.hold + shape.decay)),
-    ...scenario.deployments.flatMap((d, i) => (!d.harmful ? [] : [d.badVersion ? (pipeline.rolledBack(i) ?? scenario.spec.duration) : d.outcomeAt])),
+    ...scenario.deployments.flatMap((d, i) => (!d.harmful ? [] : [d.badVersion ? Math.min(pipeline.rolledBack(i) ?? Infinity, scenario.spec.duration) : d.outcomeAt])),
   ];
   return Math.max(...ends);
 }

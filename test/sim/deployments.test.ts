@@ -125,6 +125,22 @@ describe('Deployments in the world', () => {
     expect(pipeline.serving(0, 1000)).toBe('old');
   });
 
+  it('rolls back by itself at a set time, unless asked sooner', () => {
+    const planned = pipelineOf(deployment({ rollback: { at: '30m', delay: 60 } }));
+    expect(deliveredUntil(planned, 0, 3600)).toEqual(['started@600', 'succeeded@900', 'rolled-back@1860']);
+    const sooner = pipelineOf(deployment({ rollback: { at: '30m', delay: 60 } }));
+    deliveredUntil(sooner, 0, 1000);
+    sooner.published(1000, 'Rollback Requested', 'b', 'v2');
+    expect(deliveredUntil(sooner, 1010, 3600)).toEqual(['rolled-back@1060']);
+  });
+
+  it('rolls a failed deployment back sooner when steer53 asks before the outcome', () => {
+    const pipeline = pipelineOf(deployment({ outcome: 'failed', rollback: { delay: 60 } }));
+    deliveredUntil(pipeline, 0, 700);
+    pipeline.published(700, 'Rollback Requested', 'b', 'v2');
+    expect(deliveredUntil(pipeline, 710, 3600)).toEqual(['rolled-back@760']);
+  });
+
   it('delivers an event again with the same idempotency key and event time (EventBridge: at least once)', () => {
     const pipeline = pipelineOf(deployment({ redeliver: [{ phase: 'succeeded', at: '16m' }, { phase: 'started', at: '11m' }] }));
     const signals = [];
@@ -160,7 +176,7 @@ describe('Deployment incidents in the scenario format', () => {
       outcome: 'succeeded',
       whileDeploying: { down: false, capacityFactor: 0.5 },
       newVersion: { latencyFactor: 1.4, capacityFactor: 0.9, errorRate: 0.01 },
-      rollback: { onRequest: true, afterFailure: true, delay: '3m' },
+      rollback: { onRequest: true, afterFailure: true, delay: '3m', at: '30m' },
       redeliver: [{ phase: 'succeeded', at: '16m' }],
       pipelineExecutionId: 'exec-1',
       label: 'b deploys v2',
@@ -181,6 +197,7 @@ describe('Deployment incidents in the scenario format', () => {
     [deploy({ redeliver: [{ phase: 'failed', at: '20m' }] }), 'incidents[0].redeliver[0].phase: this deployment succeeds: it never emits failed'],
     [deploy({ redeliver: [{ phase: 'succeeded', at: '50m' }] }), 'incidents[0].redeliver[0].at: must be before the end of the scenario (2400 s)'],
     [deploy({ version: '' }), 'incidents[0].version: Too small: expected string to have >=1 characters'],
+    [deploy({ rollback: { at: '5m' } }), 'incidents[0].rollback.at: must be after the deployment starts (600 s)'],
   ])('reports a bad deployment at its path (%#)', async (incident, problem) => {
     expect(await problemsOf({ ...smallScenario(), incidents: [incident] })).toEqual([problem]);
   });
