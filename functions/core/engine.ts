@@ -39,6 +39,8 @@ import { planWeights, type PlanEndpoint } from './weightPlanner.js';
 import { integerWeights, shareMoved, sharesOf } from './weights.js';
 
 const HOUR_MS = 3_600_000;
+/** Periods of observed demand kept for capacity planning. */
+const DEMAND_PERIODS = 5;
 
 /** The weights each endpoint's baseline gives. */
 export function baselineWeights(service: ServiceConfig): Weights {
@@ -178,7 +180,11 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
     ids.some((id) => rolloutFactor(rollouts[id], policy.rollout) !== rolloutFactor(previous.rollouts?.[id], policy.rollout));
 
   // 4. Plan.
-  const demand = demandOf(service, input, current);
+  // Capacity is planned against the busiest of the last few periods' demand: one quiet minute
+  // (or a region that stopped reporting) must not make the others look roomier than they are.
+  const observedDemand = demandOf(service, input, current);
+  const demandHistory = [...(previous.demandHistory ?? []), ...(fresh && observedDemand !== null ? [observedDemand] : [])].slice(-DEMAND_PERIODS);
+  const demand = demandHistory.length > 0 ? Math.max(...demandHistory) : null;
   const plan: PlanEndpoint[] = service.endpoints.map((config) => {
     const id = config.setIdentifier;
     const state = endpoints[id]!;
@@ -286,6 +292,7 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
     lastEvaluatedAt: now,
     ...(Object.keys(rollouts).length > 0 ? { rollouts } : {}),
     ...(deploymentKeys.length > 0 ? { deploymentKeys: deploymentKeys.slice(-64) } : {}),
+    ...(demandHistory.length > 0 ? { demandHistory } : {}),
   };
   return {
     decision: {

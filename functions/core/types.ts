@@ -210,6 +210,8 @@ export interface ServiceState {
   readonly lastEvaluatedAt: EpochMs | null;
   /** Deployments in progress, by SetIdentifier. */
   readonly rollouts?: Readonly<Record<string, RolloutState>>;
+  /** Observed demand (requests/s) of the last few periods, newest last. */
+  readonly demandHistory?: readonly number[];
   /** Idempotency keys of the newest deployment events applied, so a late duplicate stays a duplicate after its rollout has ended. */
   readonly deploymentKeys?: readonly string[];
 }
