@@ -141,7 +141,11 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   for (const id of ids) {
     const prior = priorEndpoints[id]!;
     const result = stepEndpoint({ endpoint: id, state: prior, verdict: verdicts[id]!, periodStart: observations.periodStart, fresh, now, policy, carried: carried[id]! });
-    if (failStatic && !(trafficFactor(result.state, policy) > trafficFactor(prior, policy) + 1e-9)) {
+    const restores =
+      result.transition?.to === 'recovering' ||
+      result.transition?.to === 'healthy' ||
+      (prior.status === 'recovering' && result.state.status === 'recovering' && result.state.recoveryStep > prior.recoveryStep);
+    if (failStatic && !restores) {
       // Keep the evidence, move no state: when the fault clears, M-of-N still sees what happened.
       endpoints[id] = { ...prior, history: result.state.history, consecutiveClears: result.state.consecutiveClears };
       continue;
@@ -195,7 +199,7 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
       config,
       state,
       maintenance,
-      factor: maintenance ? 0 : Math.min(trafficFactor(state, policy), limit ?? 1),
+      factor: maintenance ? 0 : Math.min(trafficFactor(state, policy), limit ?? Number.POSITIVE_INFINITY),
       failing: state.status === 'drained' && state.failed === true,
       // By state, not by this period's verdict: one breaching minute must not move traffic (M of N decides).
       receiver: !maintenance && state.status === 'healthy' && rollouts[id] === undefined,
@@ -212,7 +216,7 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
     const id = e.setIdentifier;
     const state = endpoints[id]!;
     if (state.status === 'degraded' && e.baselineWeight > 0 && overrides.drains?.[id] === undefined) {
-      const carriedOut = Math.max(0, 1 - planned.weights[id]! / e.baselineWeight);
+      const carriedOut = Math.max(0, 1 - planned.weights[id]! / e.baselineWeight / (state.shedFrom ?? 1));
       if (carriedOut < state.shed - 1e-9) endpoints[id] = { ...state, shed: carriedOut };
     }
   }

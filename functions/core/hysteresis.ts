@@ -48,7 +48,10 @@ export function trafficFactor(state: EndpointState, policy: Policy): number {
     case 'healthy':
       return 1;
     case 'degraded':
-      return Math.max(0, 1 - state.shed);
+      // Shed is measured against what the endpoint carried when it degraded (never less than its
+      // baseline): a region that took a failed region's traffic and then ran hot sheds from that
+      // load, rather than dropping to its bare baseline and handing the rest back.
+      return Math.max(0, (state.shedFrom ?? 1) * (1 - state.shed));
     case 'drained':
       return 0;
     case 'recovering':
@@ -171,6 +174,7 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
         const evidence = breaches >= detection.breachesToDegrade ? `${breaches} of last ${window}` : `${severeBreaches} of last ${window} at ${formatValue(1 + detection.severeExcess)}× trip or worse`;
         return move('degraded', 'M_OF_N_BREACH', `${endpoint} degraded: ${describeBreach(verdict)} (${evidence}); shedding ${pct(shedStep)} of its share`, {
           shed: shedStep,
+          shedFrom: Math.max(1, input.carried ?? 1),
           shedSince: now,
         } as Partial<EndpointState>);
       }
@@ -203,7 +207,8 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
         const previous = verdict.failing ? 0 : state.recoveryStep > 0 ? stepFactor(state, policy, state.recoveryStep - 1) : (state.recoveryFrom ?? 0);
         const to: EndpointStatus = previous > 1e-9 ? 'degraded' : 'drained';
         return move(to, 'RECOVERY_FAILED', `${endpoint} recovery failed at ${pct(trafficFactor(state, policy))} of baseline: ${describeBreach(verdict)}; back to ${pct(previous)}`, {
-          shed: 1 - previous,
+          shed: 1 - previous / Math.max(1, previous),
+          shedFrom: Math.max(1, previous),
           failed: verdict.failing,
           shedSince: now,
           recoveryStep: 0,
@@ -222,6 +227,7 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
       if (nextStep >= steps.length) {
         return move('healthy', 'RECOVERY_COMPLETE', `${endpoint} recovered: back at full baseline`, {
           shed: 0,
+          shedFrom: 1,
           failed: false,
           recoveryStep: 0,
           recoveryFrom: 0,

@@ -109,6 +109,8 @@ export interface EndpointState {
   readonly shed: number;
   /** Drained because it was failing (a fail-severity breach), not because shedding reached 100%. */
   readonly failed?: boolean;
+  /** Share of its baseline the endpoint carried when it degraded (at least 1): `shed` is a fraction of this. */
+  readonly shedFrom?: number;
   /** When the endpoint last shed more, so the next shed waits for the last one to show. */
   readonly shedSince?: EpochMs;
   /** Index into the recovery steps while recovering. */

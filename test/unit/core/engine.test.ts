@@ -226,6 +226,16 @@ describe('decide: where shed traffic goes', () => {
     expect(steps[1]!.decision.blocked).toEqual([expect.objectContaining({ code: 'CAPACITY_LIMITED', message: expect.stringContaining('keeping some traffic on failing a') })]);
   });
 
+  it('sheds a region that took failover load from that load, not down to its bare baseline', () => {
+    const service = makeService({ n: 3 });
+    // a fails and is drained; b and c carry 150% of their baselines; then b runs hot (20% past trip).
+    const steps = runMinutes(service, 8, (m) => allOk(service, { a: 'fail', b: m >= 3 ? 'slow' : 'ok' }));
+    expect(steps[2]!.weights).toEqual({ a: 0, b: 150, c: 150 });
+    const degraded = steps.find((s) => s.decision.transitions.some((t) => t.endpoint === 'b' && t.to === 'degraded'))!;
+    expect(degraded.state.endpoints.b!.shedFrom).toBeCloseTo(1.5);
+    expect(degraded.weights).toEqual({ a: 0, b: 120, c: 180 });
+  });
+
   it('keeps minHealthyEndpoints serving even when their signals say drain', () => {
     const service = makeService({ n: 3, policy: { safety: { minHealthyEndpoints: 2, failStaticFraction: 1 } } });
     const steps = runMinutes(service, 3, (m) => allOk(service, { a: 'fail', b: 'fail' }));
