@@ -17,7 +17,7 @@
  */
 import type { ServiceConfig } from '../core/config.js';
 import { decide } from '../core/engine.js';
-import type { Decision, DeploymentSignal, EpochMs, Weights } from '../core/types.js';
+import type { Decision, DeploymentSignal, EpochMs, ServiceState, Weights } from '../core/types.js';
 import type { ControllerEvent } from '../events/controllerEvents.js';
 import type { RecordSetRef, WeightWrite } from '../ports/dnsWeights.js';
 import { RecordNotFoundError, StateVersionConflictError } from '../ports/errors.js';
@@ -275,18 +275,7 @@ async function completeAbandonedChange(
     if (error instanceof RecordNotFoundError) return abandonChange(rt, service, stored, pending, now, trigger, tellFailures, error.message);
     throw error;
   }
-  try {
-    await rt.store.save(service.name, stored.version, {
-      state: stored.state!,
-      pending: null,
-      driftSignature: stored.driftSignature,
-      blockedSignature: stored.blockedSignature,
-      updatedAt: now,
-    });
-  } catch (error) {
-    if (error instanceof StateVersionConflictError) return undefined;
-    throw error;
-  }
+  if (!(await clearPending(rt, service, stored, stored.state!, now))) return undefined;
   const decision = pending.decision;
   await afterCommit(rt, service, tellFailures, () =>
     rt.store.putAudit({
@@ -298,6 +287,23 @@ async function completeAbandonedChange(
   const events = [trafficShiftedEvent(service, decision, pending.decisionId, pending.trigger, changeIds), ...rolloutEventsOf(service, decision, pending.decisionId, pending.trigger)];
   tellFailures.push(...(await tell(rt, service, now, notice ? [notice] : [], events)));
   return { decisionId: pending.decisionId, changeIds };
+}
+
+/** Saves `state` with the pending change cleared; false when another evaluation got there first. */
+async function clearPending(rt: Runtime, service: ServiceConfig, stored: StoredServiceState, state: ServiceState, now: EpochMs): Promise<boolean> {
+  try {
+    await rt.store.save(service.name, stored.version, {
+      state,
+      pending: null,
+      driftSignature: stored.driftSignature,
+      blockedSignature: stored.blockedSignature,
+      updatedAt: now,
+    });
+    return true;
+  } catch (error) {
+    if (error instanceof StateVersionConflictError) return false;
+    throw error;
+  }
 }
 
 /**
@@ -315,18 +321,7 @@ async function abandonChange(
   why: string,
 ): Promise<EvaluationOutcome['repaired']> {
   rt.log.error('dropping a recorded change that cannot be completed', { service: service.name, decisionId: pending.decisionId, why });
-  try {
-    await rt.store.save(service.name, stored.version, {
-      state: { ...stored.state!, appliedWeights: pending.from },
-      pending: null,
-      driftSignature: stored.driftSignature,
-      blockedSignature: stored.blockedSignature,
-      updatedAt: now,
-    });
-  } catch (error) {
-    if (error instanceof StateVersionConflictError) return undefined;
-    throw error;
-  }
+  if (!(await clearPending(rt, service, stored, { ...stored.state!, appliedWeights: pending.from }, now))) return undefined;
   await afterCommit(rt, service, tellFailures, () =>
     rt.store.putAudit({
       ...decisionAudit(service, pending.decisionId, pending.decision, pending.trigger, AuditStatuses.FAILED, []),

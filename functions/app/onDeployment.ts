@@ -12,7 +12,7 @@
  */
 import type { ServiceConfig, ValidationProblem } from '../core/config.js';
 import { Steer53Error } from '../core/errors.js';
-import type { DeploymentSignal, EpochMs, Reason, RolloutState } from '../core/types.js';
+import { RolloutReasonCodes, type DeploymentSignal, type EpochMs, type RolloutState } from '../core/types.js';
 import { AuditKinds, AuditStatuses, type AuditEntry } from '../ports/stateStore.js';
 import { EvaluationStatuses, evaluateService, type EvaluationOutcome } from './evaluateService.js';
 import { resolveNative, type NativeDeployment } from './nativeDeployments.js';
@@ -68,18 +68,6 @@ export class DeploymentDeferredError extends Steer53Error {
   }
 }
 
-/** Reason codes that describe a rollout, by which the engine's answer to a deployment event is found. */
-const ROLLOUT_CODES: ReadonlySet<Reason['code']> = new Set([
-  'DEPLOYMENT_STARTED',
-  'DEPLOYMENT_IGNORED',
-  'DEPLOYMENT_FAILED',
-  'DEPLOYMENT_ROLLED_BACK',
-  'DEPLOYMENT_TIMED_OUT',
-  'CANARY_STEP',
-  'CANARY_INCONCLUSIVE',
-  'ROLLBACK_REQUESTED',
-  'ROLLOUT_SUCCEEDED',
-]);
 
 function problem(path: string, message: string): DeploymentOutcome {
   return { status: 'rejected', problems: [{ path, message }] };
@@ -148,7 +136,7 @@ export async function onDeployment(rt: Runtime, request: DeploymentRequest): Pro
 
   const records: DeploymentRecord[] = [...skipped];
   for (const { input, signal } of signals) {
-    const reasons = (evaluation.decision?.reasons ?? []).filter((r) => r.endpoint === signal.endpoint && ROLLOUT_CODES.has(r.code));
+    const reasons = (evaluation.decision?.reasons ?? []).filter((r) => r.endpoint === signal.endpoint && RolloutReasonCodes.has(r.code));
     // The engine ignores an event with a DEPLOYMENT_IGNORED reason naming it: `<endpoint> <phase> <version>: why`.
     const ignoredBy = reasons.find((r) => r.code === 'DEPLOYMENT_IGNORED' && r.message.startsWith(`${signal.endpoint} ${signal.phase} ${signal.version}:`));
     const said = ignoredBy ? [ignoredBy] : reasons.filter((r) => r.code !== 'DEPLOYMENT_IGNORED');

@@ -147,7 +147,7 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
       (prior.status === 'recovering' && result.state.status === 'recovering' && result.state.recoveryStep > prior.recoveryStep);
     if (failStatic && !restores) {
       // Keep the evidence, move no state: when the fault clears, M-of-N still sees what happened.
-      endpoints[id] = { ...prior, history: result.state.history, consecutiveClears: result.state.consecutiveClears };
+      endpoints[id] = { ...prior, history: result.state.history };
       continue;
     }
     if (failStatic) restoredUnderFailStatic = true;
@@ -426,7 +426,7 @@ function sameWeights(a: Weights, b: Weights, ids: readonly string[]): boolean {
   return ids.every((id) => a[id] === b[id]);
 }
 
-export function formatWeights(weights: Weights, ids: readonly string[]): string {
+function formatWeights(weights: Weights, ids: readonly string[]): string {
   return ids.map((id) => `${id}=${weights[id] ?? 0}`).join(' ');
 }
 

@@ -33,7 +33,6 @@ export function initialEndpointState(now: EpochMs, policy: Policy): EndpointStat
     status: 'healthy',
     since: now,
     history: [],
-    consecutiveClears: 0,
     shed: 0,
     recoveryStep: 0,
     stepSince: now,
@@ -65,14 +64,14 @@ export function trafficFactor(state: EndpointState, policy: Policy): number {
  * baseline; one that had shed 40% gets back 4% → 10% → 20% → 40% of it, so a region that is fine
  * at a reduced share is never handed its full share in one jump.
  */
-export function stepFactor(state: EndpointState, policy: Policy, step: number): number {
+function stepFactor(state: EndpointState, policy: Policy, step: number): number {
   const from = state.recoveryFrom ?? 0;
   const steps = policy.recovery.steps;
   return from + (1 - from) * steps[Math.min(step, steps.length - 1)]!;
 }
 
 /** Appends this period's verdict, replacing an earlier verdict for the same period (alarm-triggered re-evaluations count once). */
-export function recordVerdict(history: readonly VerdictRecord[], record: VerdictRecord, keep: number): VerdictRecord[] {
+function recordVerdict(history: readonly VerdictRecord[], record: VerdictRecord, keep: number): VerdictRecord[] {
   const last = history.at(-1);
   const base = last !== undefined && last.periodStart === record.periodStart ? history.slice(0, -1) : history.slice();
   base.push(record);
@@ -80,7 +79,7 @@ export function recordVerdict(history: readonly VerdictRecord[], record: Verdict
 }
 
 /** How many periods the history must keep to answer both M-of-N and K-consecutive questions. */
-export function historyLength(policy: Policy): number {
+function historyLength(policy: Policy): number {
   return Math.max(policy.detection.window, policy.detection.clearsToRecover);
 }
 
@@ -99,7 +98,7 @@ function countInWindow(history: readonly VerdictRecord[], periodStart: EpochMs, 
 }
 
 /** Clear periods at the end of the history with no gap between them (a gap is missing evidence). */
-export function trailingClears(history: readonly VerdictRecord[], periodMs: number): number {
+function trailingClears(history: readonly VerdictRecord[], periodMs: number): number {
   let count = 0;
   let next: EpochMs | null = null;
   for (let i = history.length - 1; i >= 0; i--) {
@@ -119,7 +118,7 @@ function describeBreach(verdict: EndpointVerdict): string {
   return parts.join(', ');
 }
 
-export function formatValue(value: number): string {
+function formatValue(value: number): string {
   const abs = Math.abs(value);
   return abs >= 100 ? value.toFixed(0) : abs >= 10 ? value.toFixed(1) : value.toFixed(2);
 }
@@ -136,7 +135,7 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
   const record: VerdictRecord = { periodStart, verdict: verdict.verdict === 'breach' && verdict.failing ? 'fail' : verdict.verdict, ...(severe ? { severe } : {}) };
   const history = input.fresh ? recordVerdict(input.state.history, record, historyLength(policy)) : input.state.history.slice();
   const clears = trailingClears(history, periodMs);
-  const state: EndpointState = { ...input.state, history, consecutiveClears: clears };
+  const state: EndpointState = { ...input.state, history };
   if (!input.fresh) return { state, holds: [] };
 
   const { breaches, fails, severe: severeBreaches } = countInWindow(history, periodStart, policy);
@@ -237,7 +236,6 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
       }
       return {
         state: { ...state, recoveryStep: nextStep, stepSince: now },
-        transition: undefined,
         holds: [{ code: 'RECOVERY_STEP', message: `${endpoint} recovery step: ${pct(here)} → ${pct(there)} of baseline`, endpoint }],
       };
     }
@@ -287,7 +285,7 @@ function maybeStartRecovery(
   }
   // Restore in steps of what the endpoint gave up, starting from what it carries now.
   const from = trafficFactor(state, policy);
-  const first = from + (1 - from) * policy.recovery.steps[0]!;
+  const first = stepFactor({ ...state, recoveryFrom: from }, policy, 0);
   const tight = headroomShortfall(verdict, carried ?? from, first);
   if (tight) return hold('HEADROOM_HOLD', `${endpoint} clear for ${clears} periods but stays ${state.status} at ${pct(from)} of baseline: at ${pct(first)} ${tight}`);
   return move('recovering', 'CLEARS_TO_RECOVER', `${endpoint} recovering: clear for ${clears} periods; restoring ${pct(first)} of baseline`, { recoveryStep: 0, recoveryFrom: from });

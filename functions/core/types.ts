@@ -103,8 +103,6 @@ export interface EndpointState {
   readonly since: EpochMs;
   /** Recent verdicts, one per period, newest last, at most the detection window long. */
   readonly history: readonly VerdictRecord[];
-  /** Consecutive clear periods, newest last. */
-  readonly consecutiveClears: number;
   /** Share of its baseline a degraded endpoint has shed, 0–1. */
   readonly shed: number;
   /** Drained because it was failing (a fail-severity breach), not because shedding reached 100%. */
@@ -258,6 +256,19 @@ export const ReasonCodes = {
   WEIGHTS_RECONCILED: 'WEIGHTS_RECONCILED',
 } as const;
 export type ReasonCode = (typeof ReasonCodes)[keyof typeof ReasonCodes];
+
+/** The reason codes a rollout gives, by which its part of a decision is found. */
+export const RolloutReasonCodes: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
+  'DEPLOYMENT_STARTED',
+  'DEPLOYMENT_IGNORED',
+  'DEPLOYMENT_FAILED',
+  'DEPLOYMENT_ROLLED_BACK',
+  'DEPLOYMENT_TIMED_OUT',
+  'CANARY_STEP',
+  'CANARY_INCONCLUSIVE',
+  'ROLLBACK_REQUESTED',
+  'ROLLOUT_SUCCEEDED',
+]);
 
 export interface Reason {
   readonly code: ReasonCode;

@@ -3,7 +3,7 @@
  * policy's schedule, seeing only what CloudWatch shows, writing Route 53 like the runtime does.
  */
 import { decide } from '../../functions/core/engine.js';
-import type { Decision, DeploymentSignal, ServiceState, Weights } from '../../functions/core/types.js';
+import { RolloutReasonCodes, type Decision, type DeploymentSignal, type ServiceState, type Weights } from '../../functions/core/types.js';
 import type { Controller, ControllerContext, EvaluationRecord } from '../world.js';
 import { hasReadableData, observeService } from './observe.js';
 
@@ -16,17 +16,6 @@ export function decisionSummary(decision: Decision): string[] {
   return [...codes];
 }
 
-const ROLLOUT_CODES: ReadonlySet<string> = new Set([
-  'DEPLOYMENT_STARTED',
-  'DEPLOYMENT_IGNORED',
-  'DEPLOYMENT_FAILED',
-  'DEPLOYMENT_ROLLED_BACK',
-  'DEPLOYMENT_TIMED_OUT',
-  'CANARY_STEP',
-  'CANARY_INCONCLUSIVE',
-  'ROLLBACK_REQUESTED',
-  'ROLLOUT_SUCCEEDED',
-]);
 
 /** Codes of reasons that move a rollout (not the ignored events, not an extended step). */
 const ROLLOUT_MOVES: ReadonlySet<string> = new Set(['DEPLOYMENT_STARTED', 'DEPLOYMENT_FAILED', 'DEPLOYMENT_ROLLED_BACK', 'DEPLOYMENT_TIMED_OUT', 'CANARY_STEP', 'ROLLBACK_REQUESTED', 'ROLLOUT_SUCCEEDED']);
@@ -38,7 +27,7 @@ export function movesRollout(decision: Decision): boolean {
 
 /** The decision's rollout reasons, whole messages: what the canary judge said. */
 export function rolloutNotes(decision: Decision): string[] {
-  return decision.reasons.filter((r) => ROLLOUT_CODES.has(r.code)).map((r) => `${r.code}: ${r.message}`);
+  return decision.reasons.filter((r) => RolloutReasonCodes.has(r.code)).map((r) => `${r.code}: ${r.message}`);
 }
 
 /** `breach (p99-ttft 2412ms/2000 n=1322, gpu-utilization 97%, error-alarm clear)`. */

@@ -39,7 +39,7 @@ function decision(overrides: Partial<Decision> = {}): Decision {
 
 const history = (verdicts: ('breach' | 'clear')[]) => verdicts.map((verdict, i) => ({ periodStart: T0 - (verdicts.length - i) * 60_000, verdict }));
 const state = {
-  endpoints: { 'eu-west-1': { status: 'degraded', since: T0, history: history(['breach', 'breach', 'breach']), consecutiveClears: 0, shed: 0.6, recoveryStep: 0, stepSince: T0, dwellSeconds: 300, failedRecoveries: 0 } },
+  endpoints: { 'eu-west-1': { status: 'degraded', since: T0, history: history(['breach', 'breach', 'breach']), shed: 0.6, recoveryStep: 0, stepSince: T0, dwellSeconds: 300, failedRecoveries: 0 } },
   appliedWeights: null,
   recentChanges: [],
   overrides: {},
