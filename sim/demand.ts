@@ -139,7 +139,9 @@ export function buildDemand(inputs: DemandInputs): Demand {
       const phases = Array.from({ length: copies }, (_, c) => (c === 0 ? 0 : rng.int(p.period)));
       for (let s = 0; s < steps; s++) {
         const t = s * stepSeconds;
-        const f = envelope(source.shapes, t + stepSeconds / 2) * weight;
+        const mid = t + stepSeconds / 2;
+        const daily = source.curve?.kind === 'diurnal' ? diurnalFactor(source.curve, inputs.startSecondOfDay, mid) : 1;
+        const f = envelope(source.shapes, mid) * daily * weight;
         let n = 0;
         let w = 0;
         for (const phase of phases) {

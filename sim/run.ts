@@ -38,7 +38,9 @@ export async function runScenario(scenario: Scenario, options: { readonly clock?
   const runs = {} as Record<ControllerName, RunResult>;
   const metrics = {} as Record<ControllerName, ControllerMetrics>;
   for (const name of CONTROLLER_NAMES) {
-    runs[name] = await runWorld(scenario, CONTROLLERS[name]);
+    // The scenario's history runs first for a controller that learns from what it has seen.
+    const warm = scenario.history && name === 'steer53' ? (await runWorld(scenario.history, CONTROLLERS[name])).finalState : undefined;
+    runs[name] = await runWorld(scenario, CONTROLLERS[name], warm ? { warmState: warm } : {});
     metrics[name] = metricsOf(scenario, runs[name], runs[name].truth);
   }
   return { scenario, runs, metrics, targets: checkTargets(scenario, metrics, runs), elapsedMs: clock() - started };

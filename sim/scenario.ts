@@ -66,6 +66,8 @@ export interface SignalBinding {
 
 export interface Scenario {
   readonly spec: ScenarioSpec;
+  /** The world before the scenario (`history` in the spec): run first, so steer53 starts warm. */
+  readonly history?: Scenario;
   readonly source: string;
   readonly service: ServiceConfig;
   /** SetIdentifiers in the service's order; regions are indexed the same way. */
@@ -346,6 +348,23 @@ function build(spec: ScenarioSpec, service: ServiceConfig, source: string, baseD
     ...harmfulDeployments.map((d) => (d.badVersion ? spec.duration : d.outcomeAt)),
   ];
   const hasIncident = spec.incident ?? starts.length > 0;
+  const history = spec.history
+    ? build(
+        {
+          ...spec,
+          name: `${spec.name}-history`,
+          incident: false,
+          duration: spec.history.duration,
+          startTime: new Date(startMs - spec.history.duration * 1000).toISOString(),
+          demand: spec.history.demand ?? spec.demand,
+          incidents: [],
+          history: undefined,
+        },
+        service,
+        source,
+        baseDir,
+      )
+    : undefined;
   return {
     spec,
     source,
@@ -364,6 +383,7 @@ function build(spec: ScenarioSpec, service: ServiceConfig, source: string, baseD
     hasIncident,
     harmStart: starts.length > 0 ? Math.min(...starts) : null,
     harmEnd: ends.length > 0 ? Math.max(...ends) : null,
+    ...(history ? { history } : {}),
   };
 }
 

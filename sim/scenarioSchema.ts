@@ -79,7 +79,7 @@ export const demandSourceSchema = z
     name: z.string().min(1).optional(),
     /** Arrivals (and token counts) from a real trace, tiled when the scenario is longer. */
     trace: traceRefSchema.optional(),
-    /** A synthetic arrival rate with Poisson noise. */
+    /** A synthetic arrival rate with Poisson noise; with a trace, the daily swing the trace's rate follows. */
     curve: curveSchema.optional(),
     /** Token mix for a curve source (per-request work). @default the Azure conversation trace */
     tokens: traceRefSchema.optional(),
@@ -89,14 +89,16 @@ export const demandSourceSchema = z
     shapes: z.array(shapeSchema).default([]),
   })
   .superRefine((source, ctx) => {
-    if ((source.trace === undefined) === (source.curve === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'needs exactly one of trace or curve' });
+    if (source.trace === undefined && source.curve === undefined) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'needs a trace or a curve' });
     }
     if (source.trace !== undefined && source.tokens !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'only for a curve source (a trace brings its own token counts)' });
     }
   });
 export type DemandSource = z.output<typeof demandSourceSchema>;
+
+const demandSchema = z.strictObject({ sources: z.array(demandSourceSchema).min(1, { error: 'needs at least one source' }) });
 
 export const regionSchema = z.strictObject({
   /** The SetIdentifier of the endpoint this region serves. */
@@ -280,7 +282,21 @@ export const scenarioSchema = z
         evaluationOffsetSeconds: z.number().int().min(0).max(59).default(15),
       })
       .prefault({}),
-    demand: z.strictObject({ sources: z.array(demandSourceSchema).min(1, { error: 'needs at least one source' }) }),
+    demand: demandSchema,
+    /**
+     * What ran before the scenario starts. The world runs this long first — the same regions and
+     * policy, no incidents, this demand — and steer53 begins the scenario with the state it built
+     * up, as it would in production, where the controller has been running for days before any
+     * incident or deployment. Nothing in it counts toward the metrics or the report.
+     * @default none: steer53 starts the scenario cold
+     */
+    history: z
+      .strictObject({
+        duration: durationSchema.refine((s) => s >= 600 && s <= 7 * 86400, { error: 'must be between 10m and 7 days' }),
+        /** @default the scenario's demand */
+        demand: demandSchema.optional(),
+      })
+      .optional(),
     regions: z.array(regionSchema).min(1, { error: 'needs at least one region' }),
     /** @default [] */
     incidents: z.array(incidentSchema).default([]),

@@ -14,6 +14,7 @@ import { EXPONENTIAL_TABLE, Rng, hashString, lognormalTable, percentile, streamS
 import type { Scenario } from './scenario.js';
 import { PipelineSim, type RolloutMark } from './deployments.js';
 import { percentileOf } from '../functions/core/config.js';
+import type { ServiceState } from '../functions/core/types.js';
 
 export const CONTROLLER_NAMES = ['steer53', 'static', 'route53-health-check', 'naive-threshold', 'oracle'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
@@ -115,6 +116,8 @@ export interface ControllerContext {
   readonly truth: WorldTruth;
   /** The deployment pipelines: their events for a controller that takes them, and where it answers. */
   readonly pipeline: PipelineSim;
+  /** The state a stateful controller ended the scenario's history with; it starts from it. */
+  readonly warmState?: ServiceState;
 }
 
 /** What a controller did at one evaluation, for the report. */
@@ -135,6 +138,8 @@ export interface Controller {
   /** Called at every step boundary; the controller decides when it evaluates. */
   tick(t: number): void | Promise<void>;
   readonly evaluations: EvaluationRecord[];
+  /** The controller's state at the end of the run, for a run that follows it (steer53's engine state). */
+  state?(): Promise<ServiceState | undefined>;
 }
 
 export type ControllerFactory = (context: ControllerContext) => Controller;
@@ -172,6 +177,8 @@ export interface RunResult {
   readonly newVersionServed: readonly { readonly maxShare: number; readonly requests: number }[];
   /** When the run's last harm ended (deployments rolled back in this run); null without harm. */
   readonly harmEnd: number | null;
+  /** The controller's state at the end (stateful controllers only). */
+  readonly finalState?: ServiceState | undefined;
 }
 
 /** The latency percentiles every datapoint carries: the report's, and every signal's. */
@@ -193,7 +200,7 @@ const PROMPT_MASK = PROMPT_SAMPLES_PER_STEP - 1;
 const MINUTE_KEY = hashString('minute');
 
 /** Runs the scenario's world under one controller. */
-export async function runWorld(scenario: Scenario, factory: ControllerFactory): Promise<RunResult> {
+export async function runWorld(scenario: Scenario, factory: ControllerFactory, options: { readonly warmState?: ServiceState } = {}): Promise<RunResult> {
   const spec = scenario.spec;
   const dt = spec.stepSeconds;
   const steps = scenario.steps;
@@ -212,7 +219,7 @@ export async function runWorld(scenario: Scenario, factory: ControllerFactory): 
   const cloudwatch = new CloudWatchSim(regionCount, percentiles, spec.cloudwatch.reportingDelaySeconds);
   const pipeline = new PipelineSim(scenario.deployments, scenario.startMs);
   const truth = new WorldTruth(scenario, pipeline);
-  const controller = factory({ scenario, route53, cloudwatch, truth, pipeline });
+  const controller = factory({ scenario, route53, cloudwatch, truth, pipeline, ...(options.warmState ? { warmState: options.warmState } : {}) });
   const newVersionServed = scenario.deployments.map(() => ({ maxShare: 0, requests: 0 }));
 
   const series: RunSeries = {
@@ -433,6 +440,7 @@ export async function runWorld(scenario: Scenario, factory: ControllerFactory): 
     rollout: pipeline.marks,
     newVersionServed,
     harmEnd: runHarmEnd(scenario, pipeline),
+    finalState: await controller.state?.(),
   };
 }
 

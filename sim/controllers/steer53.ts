@@ -49,7 +49,7 @@ export function steer53Controller(context: ControllerContext): Controller {
   const period = service.policy.evaluationPeriodSeconds;
   const offset = scenario.spec.cloudwatch.evaluationOffsetSeconds;
   const evaluations: EvaluationRecord[] = [];
-  let state: ServiceState | undefined;
+  let state: ServiceState | undefined = context.warmState;
   let next = offset;
 
   function evaluate(t: number, deployments: readonly DeploymentSignal[]): void {
@@ -84,6 +84,9 @@ export function steer53Controller(context: ControllerContext): Controller {
   return {
     name: 'steer53',
     evaluations,
+    async state() {
+      return state;
+    },
     tick(t) {
       // Deployment events are evaluated the moment they arrive, like the runtime's deployment handler.
       const deployments = context.pipeline.take();

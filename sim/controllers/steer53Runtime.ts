@@ -43,6 +43,7 @@ export function steer53RuntimeController(context: ControllerContext): Controller
   const dns = new InMemoryDnsWeights({ clock });
   dns.defineRecordSet(record, Object.fromEntries(ids.map((id, i) => [id, scenario.baselineWeights[i]!])));
   const store = new InMemoryStateStore();
+  if (context.warmState) store.seed({ service: service.name, version: 1, state: context.warmState, pending: null, driftSignature: null, blockedSignature: null, updatedAt: scenario.startMs });
   const config: Config = { version: 1, services: [service] };
   let decisionCount = 0;
   const published = new CollectingEventPublisher();
@@ -136,6 +137,9 @@ export function steer53RuntimeController(context: ControllerContext): Controller
   return {
     name: 'steer53',
     evaluations,
+    async state() {
+      return (await store.load(service.name)).state;
+    },
     async tick(t) {
       // Deployment events first, each as its own EventBridge event, the moment it is delivered.
       const deliveries = context.pipeline.take();

@@ -18,6 +18,11 @@ export class InMemoryStateStore implements StateStore {
     return item ? structuredClone(item) : { service, version: 0, state: undefined, pending: null, driftSignature: null, blockedSignature: null, updatedAt: null };
   }
 
+  /** Puts an item as it is, as if saved before (a test's or the simulator's starting state). */
+  seed(item: StoredServiceState): void {
+    this.#items.set(item.service, structuredClone(item));
+  }
+
   async save(service: string, expectedVersion: number, write: StateWrite): Promise<number> {
     const failure = this.#saveFailures.shift();
     if (failure) throw failure;
