@@ -22,6 +22,7 @@ import type {
   EndpointState,
   EndpointVerdict,
   EpochMs,
+  LoadProfile,
   Notification,
   Override,
   Overrides,
@@ -34,13 +35,16 @@ import type {
   Weights,
 } from './types.js';
 import { evaluateEndpoint } from './verdicts.js';
-import { advanceRollout, applyDeployment, judgePeriod, rolloutFactor } from './rollout.js';
+import { addPoint } from './loadModel.js';
+import { advanceRollout, applyDeployment, judgePeriod, latencySignalOf, rolloutFactor, type LoadEvidence } from './rollout.js';
 import { planWeights, type PlanEndpoint } from './weightPlanner.js';
 import { integerWeights, shareMoved, sharesOf } from './weights.js';
 
 const HOUR_MS = 3_600_000;
 /** Periods of observed demand kept for capacity planning. */
 const DEMAND_PERIODS = 5;
+/** Half-life of a point in an endpoint's learned latency against load: a day, so a daily cycle of load is in it. */
+const LOAD_PROFILE_HALF_LIFE_MS = 24 * HOUR_MS;
 
 /** The weights each endpoint's baseline gives. */
 export function baselineWeights(service: ServiceConfig): Weights {
@@ -104,6 +108,11 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
     }
     const applied = applyDeployment(rollouts[signal.endpoint], signal, policy.rollout, trafficFactor(priorEndpoints[signal.endpoint]!, policy), now, service.dnsName);
     collectRollout(rollouts, signal.endpoint, applied, reasons, notifications, rolloutEvents);
+  }
+  // A rollout compares against the endpoints as they ran when it began: the canary's own line is
+  // from then, so the controls' must be too, or a change of traffic mix since would read as the canary's.
+  for (const [id, rollout] of Object.entries(rollouts)) {
+    if (rollout.loadReference === undefined && previous.loadProfiles !== undefined) rollouts[id] = { ...rollout, loadReference: previous.loadProfiles };
   }
 
   // 2. Verdicts.
@@ -169,14 +178,17 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
 
   // 3b. Rollouts move on with time and this period's evidence (none under fail static: it is suspect).
   const shares = sharesOf(current, ids);
+  const utilisation = utilisationOf(service, input);
   for (const [id, rollout] of Object.entries(rollouts)) {
+    const loadEvidence: LoadEvidence = { utilisation, profiles: previous.loadProfiles ?? {}, ...(rollout.loadReference ? { reference: rollout.loadReference } : {}) };
     const controls = ids.filter((other) => other !== id && rollouts[other] === undefined && endpoints[other]!.status === 'healthy');
     // Only periods that began after the step did are evidence about the step.
     const evidence = fresh && !failStatic && rollout.phase === 'canary' && observations.periodStart >= rollout.stepSince;
-    const judgement = evidence ? judgePeriod(id, verdicts, shares, controls, policy.rollout) : null;
+    const judgement = evidence ? judgePeriod(id, verdicts, shares, controls, policy.rollout, loadEvidence) : null;
     const advanced = advanceRollout({ endpoint: id, rollout, policy: policy.rollout, now, judgement, failing: verdicts[id]!.failing, dnsName: service.dnsName });
     collectRollout(rollouts, id, advanced, reasons, notifications, rolloutEvents);
   }
+  const loadProfiles = policy.rollout.mode === 'none' ? {} : learnLoadProfiles(service, previous.loadProfiles ?? {}, { verdicts, utilisation, endpoints, rollouts, rolloutEvents, learn: !failStatic && (previous.lastPeriodStart === null || observations.periodStart > previous.lastPeriodStart), periodStart: observations.periodStart });
 
   // Did any endpoint's own state (or rollout) ask for a move? If not, a change is only a rebalance.
   const stateMoved =
@@ -297,6 +309,7 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
     ...(Object.keys(rollouts).length > 0 ? { rollouts } : {}),
     ...(deploymentKeys.length > 0 ? { deploymentKeys: deploymentKeys.slice(-64) } : {}),
     ...(demandHistory.length > 0 ? { demandHistory } : {}),
+    ...(Object.keys(loadProfiles).length > 0 ? { loadProfiles } : {}),
   };
   return {
     decision: {
@@ -358,6 +371,59 @@ function demandOf(service: ServiceConfig, input: DecideInput, current: Weights):
     covered += shares[id]!;
   }
   return covered >= 0.5 && sum > 0 ? sum / covered : null;
+}
+
+/** Each endpoint's requests per second over its warm capacity this period; null when either is unknown. */
+function utilisationOf(service: ServiceConfig, input: DecideInput): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const e of service.endpoints) {
+    const rate = input.observations.endpoints[e.setIdentifier]?.requestRate;
+    const warm = e.capacity.warmRps;
+    out[e.setIdentifier] = warm !== undefined && rate !== undefined && rate !== null && Number.isFinite(rate) && rate >= 0 ? rate / warm : null;
+  }
+  return out;
+}
+
+/**
+ * One more period of each endpoint's latency against load (loadModel.ts): only while it runs its
+ * settled version normally — healthy, no rollout, below the knee of its capacity, with enough
+ * samples. A canary's line stays as it was before its deploy; a promoted version starts afresh.
+ */
+function learnLoadProfiles(
+  service: ServiceConfig,
+  previous: Readonly<Record<string, LoadProfile>>,
+  now: {
+    verdicts: Readonly<Record<string, EndpointVerdict>>;
+    utilisation: Readonly<Record<string, number | null>>;
+    endpoints: Readonly<Record<string, EndpointState>>;
+    rollouts: Readonly<Record<string, RolloutState>>;
+    rolloutEvents: readonly RolloutEvent[];
+    learn: boolean;
+    periodStart: EpochMs;
+  },
+): Record<string, LoadProfile> {
+  const policy = service.policy.rollout;
+  const profiles: Record<string, LoadProfile> = {};
+  for (const e of service.endpoints) {
+    const id = e.setIdentifier;
+    if (now.rolloutEvents.some((event) => event.endpoint === id && event.type === 'Rollout Succeeded')) continue;
+    const prior = previous[id];
+    const u = now.utilisation[id];
+    const latency = latencySignalOf(now.verdicts[id], policy);
+    const usable =
+      now.learn &&
+      now.rollouts[id] === undefined &&
+      now.endpoints[id]!.status === 'healthy' &&
+      u !== null &&
+      u !== undefined &&
+      u <= e.capacity.targetUtilization &&
+      latency !== undefined &&
+      latency.value !== null &&
+      (latency.sampleCount === null || latency.sampleCount >= policy.canary.minSamples);
+    const next = usable ? addPoint(prior, u, latency.value!, now.periodStart, LOAD_PROFILE_HALF_LIFE_MS) : prior;
+    if (next) profiles[id] = next;
+  }
+  return profiles;
 }
 
 /** Moves at most `maxShiftPerEvaluation` of the traffic toward the target in one evaluation. */

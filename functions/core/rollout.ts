@@ -13,6 +13,7 @@
  * Pure, like the rest of the engine: events and time come in, state and reasons go out.
  */
 import type { RolloutPolicy } from './config.js';
+import { fitSlope, predict, type LoadProfile } from './loadModel.js';
 import type { DeploymentSignal, EndpointVerdict, EpochMs, Notification, Reason, RolloutEvent, RolloutState, SignalVerdict, Weights } from './types.js';
 
 const SEEN_KEYS_KEPT = 32;
@@ -38,8 +39,10 @@ function remember(rollout: RolloutState, key: string): readonly string[] {
   return seen.length > SEEN_KEYS_KEPT ? seen.slice(seen.length - SEEN_KEYS_KEPT) : seen;
 }
 
-function startCanary(signal: DeploymentSignal, preDeployFactor: number, seen: readonly string[], since: EpochMs): RolloutState {
+function startCanary(signal: DeploymentSignal, previous: RolloutState | undefined, preDeployFactor: number, seen: readonly string[], since: EpochMs): RolloutState {
   return {
+    // The endpoints as they ran before the deployment began, not as they run while it deploys.
+    ...(previous?.loadReference ? { loadReference: previous.loadReference } : {}),
     version: signal.version,
     phase: 'canary',
     since,
@@ -91,8 +94,10 @@ export function applyDeployment(
         extensions: 0,
         passes: 0,
         fails: 0,
-        // A new deployment that supersedes one in progress returns to where the first began.
+        // A new deployment that supersedes one in progress returns to where the first began, and
+        // is judged against the endpoints as they ran before it.
         preDeployFactor: rollout?.preDeployFactor ?? currentFactor,
+        ...(rollout?.loadReference ? { loadReference: rollout.loadReference } : {}),
         ...(signal.pipelineExecutionId ? { pipelineExecutionId: signal.pipelineExecutionId } : {}),
         seen: rollout ? remember(rollout, signal.idempotencyKey) : [signal.idempotencyKey],
       };
@@ -103,7 +108,7 @@ export function applyDeployment(
     case 'succeeded': {
       if (sameVersion && rollout.phase !== 'deploying') return ignore(`already ${rollout.phase}`);
       const seen = rollout ? remember(rollout, signal.idempotencyKey) : [signal.idempotencyKey];
-      const next = startCanary(signal, rollout?.preDeployFactor ?? currentFactor, seen, now);
+      const next = startCanary(signal, rollout, rollout?.preDeployFactor ?? currentFactor, seen, now);
       const early = sameVersion ? '' : ' (no "started" seen first)';
       const message = `${endpoint} deployed ${version}${early}: canary at ${pct(policy.canary.steps[0]!)} of baseline`;
       return result(next, [say('CANARY_STEP', message)], [{ severity: 'info', reason: 'CANARY_STEP', summary: `${dnsName}: ${message}` }]);
@@ -171,7 +176,29 @@ export function rolloutFactor(rollout: RolloutState | undefined, policy: Rollout
   }
 }
 
-export type PeriodJudgement = { readonly outcome: 'pass' | 'fail'; readonly why: string } | { readonly outcome: 'inconclusive'; readonly why: string };
+/**
+ * One period's evidence. A judged period carries the canary's latency over what is expected of it
+ * (`ratio`), so a step is decided on all of its periods together; `errors` marks a period whose
+ * error rate exceeded the control's by more than the policy allows.
+ */
+export type PeriodJudgement =
+  | { readonly outcome: 'pass' | 'fail'; readonly why: string; readonly ratio: number; readonly errors?: boolean }
+  | { readonly outcome: 'inconclusive'; readonly why: string };
+
+/** Periods of an endpoint's latency against load needed before its line is used. */
+export const LOAD_MATCH_MIN_PERIODS = 10;
+/** Largest standard error, relative to the expectation, of a load-matched comparison. */
+export const LOAD_MATCH_MAX_ERROR = 0.05;
+
+/** What the judge knows about load: this period's utilisation and each endpoint's learned latency against load. */
+export interface LoadEvidence {
+  /** Requests per second over warm capacity this period, by SetIdentifier; null when unknown. */
+  readonly utilisation: Readonly<Record<string, number | null>>;
+  /** Latency against utilisation for the rollout's latency signal, by SetIdentifier, as learned so far (for the slope). */
+  readonly profiles: Readonly<Record<string, LoadProfile | undefined>>;
+  /** The same as they were when the rollout began (for the levels), when it began with any. */
+  readonly reference?: Readonly<Record<string, LoadProfile | undefined>>;
+}
 
 function signalOf(verdict: EndpointVerdict | undefined, name: string | undefined): SignalVerdict | undefined {
   if (!verdict) return undefined;
@@ -179,31 +206,86 @@ function signalOf(verdict: EndpointVerdict | undefined, name: string | undefined
   return verdict.signals.find((s) => s.statistic !== null && /^p\d/i.test(s.statistic));
 }
 
+/** The latency signal a rollout judges: the named one, else the endpoint's first percentile signal. */
+export function latencySignalOf(verdict: EndpointVerdict | undefined, policy: RolloutPolicy): SignalVerdict | undefined {
+  return signalOf(verdict, policy.canary.latencySignal);
+}
+
+type Expectation = { readonly value: number; readonly what: string } | { readonly value: null; readonly why: string };
+
 /**
- * One period of canary evidence: the canary's latency (and error rate) against the control —
- * the traffic-weighted mean of the other endpoints that carry traffic and have enough samples.
+ * The latency the control would show at the canary's load: the canary endpoint's own line
+ * (learned before the deploy) at the canary's utilisation, times how the controls run against
+ * their lines now. Null, with why, when the lines cannot be trusted for it.
  */
-export function judgePeriod(endpoint: string, verdicts: Readonly<Record<string, EndpointVerdict>>, shares: Weights, controls: readonly string[], policy: RolloutPolicy): PeriodJudgement {
+function loadMatchedExpectation(endpoint: string, verdicts: Readonly<Record<string, EndpointVerdict>>, shares: Weights, controls: readonly string[], policy: RolloutPolicy, load: LoadEvidence): Expectation {
+  const unit = latencySignalOf(verdicts[endpoint], policy)?.unit ?? '';
+  const at = load.utilisation[endpoint];
+  if (at === null || at === undefined) return { value: null, why: 'no request rate for the canary' };
+  const levels = load.reference ?? load.profiles;
+  const own = levels[endpoint];
+  if (!own || own.n < LOAD_MATCH_MIN_PERIODS) {
+    return { value: null, why: `${own ? own.n.toFixed(0) : 0} periods of ${endpoint}'s latency against load before the deploy (needs ${LOAD_MATCH_MIN_PERIODS})` };
+  }
+  const fit = fitSlope(Object.values(load.profiles).filter((p): p is LoadProfile => p !== undefined));
+  if (!fit) return { value: null, why: 'utilisation has not varied enough to learn how latency follows it' };
+  const expected = predict(own, fit, at);
+  if (expected.value <= 0 || expected.error / expected.value > LOAD_MATCH_MAX_ERROR) {
+    return { value: null, why: `the expectation at ${pct(at)} utilisation is ±${expected.value > 0 ? pct(expected.error / expected.value) : '∞'} uncertain (at most ±${pct(LOAD_MATCH_MAX_ERROR)})` };
+  }
+  let observed = 0;
+  let predicted = 0;
+  for (const id of controls) {
+    const signal = latencySignalOf(verdicts[id], policy);
+    const profile = levels[id];
+    const u = load.utilisation[id];
+    const share = shares[id] ?? 0;
+    if (!signal || signal.value === null || share <= 0 || !profile || profile.n < LOAD_MATCH_MIN_PERIODS || u === null || u === undefined) continue;
+    if (signal.sampleCount !== null && signal.sampleCount < policy.canary.minSamples) continue;
+    observed += signal.value * share;
+    predicted += predict(profile, fit, u).value * share;
+  }
+  if (predicted <= 0) return { value: null, why: 'no control endpoint with a learned line and enough samples' };
+  const running = observed / predicted;
+  const value = expected.value * running;
+  return { value, what: `the control at the canary's ${pct(at)} utilisation: ${value.toFixed(0)}${unit} (${endpoint}'s line ${expected.value.toFixed(0)}${unit}, controls at ${running.toFixed(2)}× their lines)` };
+}
+
+/**
+ * One period of canary evidence: the canary's latency (and error rate) against the control.
+ * Latency is compared at the canary's load when the learned lines allow it (see loadModel.ts);
+ * otherwise against the traffic-weighted mean of the controls as they run, which can only catch
+ * a canary slower than controls that are busier than it — the reason says which was used.
+ */
+export function judgePeriod(
+  endpoint: string,
+  verdicts: Readonly<Record<string, EndpointVerdict>>,
+  shares: Weights,
+  controls: readonly string[],
+  policy: RolloutPolicy,
+  load?: LoadEvidence,
+): PeriodJudgement {
   const { canary } = policy;
-  const mine = signalOf(verdicts[endpoint], canary.latencySignal);
+  const mine = latencySignalOf(verdicts[endpoint], policy);
   if (!mine || mine.value === null) return { outcome: 'inconclusive', why: 'no latency datapoint for the canary' };
   if (mine.sampleCount !== null && mine.sampleCount < canary.minSamples) {
     return { outcome: 'inconclusive', why: `${mine.sampleCount} samples (needs ${canary.minSamples})` };
   }
-  const control = weightedMean(controls.map((id) => ({ signal: signalOf(verdicts[id], canary.latencySignal), share: shares[id] ?? 0 })), canary.minSamples);
+  const control = weightedMean(controls.map((id) => ({ signal: latencySignalOf(verdicts[id], policy), share: shares[id] ?? 0 })), canary.minSamples);
   if (control === null) return { outcome: 'inconclusive', why: 'no control endpoint with enough samples' };
-  const ratio = mine.value / control;
-  if (ratio > canary.maxLatencyRatio) {
-    return { outcome: 'fail', why: `${mine.signal} ${mine.value.toFixed(0)}${mine.unit} is ${ratio.toFixed(2)}× the control's ${control.toFixed(0)}${mine.unit} (limit ${canary.maxLatencyRatio}×)` };
-  }
+  const matched = load ? loadMatchedExpectation(endpoint, verdicts, shares, controls, policy, load) : ({ value: null, why: 'no load evidence' } as const);
+  const expected = matched.value ?? control;
+  const against = matched.value !== null ? matched.what : `the control's ${control.toFixed(0)}${mine.unit} as it runs (not load-matched: ${matched.why})`;
+  const ratio = mine.value / expected;
   if (canary.errorSignal !== undefined) {
     const errors = signalOf(verdicts[endpoint], canary.errorSignal);
     const controlErrors = weightedMean(controls.map((id) => ({ signal: signalOf(verdicts[id], canary.errorSignal), share: shares[id] ?? 0 })), 0);
     if (errors?.value !== null && errors?.value !== undefined && controlErrors !== null && errors.value - controlErrors > canary.maxErrorDelta) {
-      return { outcome: 'fail', why: `${errors.signal} ${errors.value} vs the control's ${controlErrors.toFixed(4)} (limit +${canary.maxErrorDelta})` };
+      return { outcome: 'fail', ratio, errors: true, why: `${errors.signal} ${errors.value} vs the control's ${controlErrors.toFixed(4)} (limit +${canary.maxErrorDelta})` };
     }
   }
-  return { outcome: 'pass', why: `${mine.signal} ${ratio.toFixed(2)}× the control` };
+  const text = `${mine.signal} ${mine.value.toFixed(0)}${mine.unit} is ${ratio.toFixed(2)}× ${against}`;
+  return ratio > canary.maxLatencyRatio ? { outcome: 'fail', ratio, why: `${text} (limit ${canary.maxLatencyRatio}×)` } : { outcome: 'pass', ratio, why: text };
 }
 
 function weightedMean(items: readonly { signal: SignalVerdict | undefined; share: number }[], minSamples: number): number | null {
@@ -241,8 +323,17 @@ export function advanceRollout(input: AdvanceInput): RolloutStepResult {
     return result(undefined, [{ code: 'DEPLOYMENT_TIMED_OUT', message, endpoint }], [{ severity: 'critical', reason: 'DEPLOYMENT_TIMED_OUT', summary: `${dnsName}: ${message}` }]);
   }
   if (input.failing) return fail(endpoint, rollout, policy, now, dnsName, 'the canary is failing its own fail-severity signals');
-  if (input.judgement?.outcome === 'pass') rollout = { ...rollout, passes: rollout.passes + 1 };
-  if (input.judgement?.outcome === 'fail') rollout = { ...rollout, fails: rollout.fails + 1 };
+  const judged = input.judgement;
+  if (judged && judged.outcome !== 'inconclusive') {
+    const ratios = rollout.ratios ?? { n: 0, sum: 0, sumSquares: 0 };
+    rollout = {
+      ...rollout,
+      passes: rollout.passes + (judged.outcome === 'pass' ? 1 : 0),
+      fails: rollout.fails + (judged.outcome === 'fail' ? 1 : 0),
+      errorFails: (rollout.errorFails ?? 0) + (judged.errors ? 1 : 0),
+      ratios: { n: ratios.n + 1, sum: ratios.sum + judged.ratio, sumSquares: ratios.sumSquares + judged.ratio * judged.ratio },
+    };
+  }
   const { canary } = policy;
   // Judged at the end of the hold, or of its latest extension; evidence gathered since the step
   // began all counts (an extension adds time, it does not throw away what was seen).
@@ -256,13 +347,53 @@ export function advanceRollout(input: AdvanceInput): RolloutStepResult {
       return result({ ...rollout, judgeAt: now + canary.holdSeconds * 1000, extensions: rollout.extensions + 1 }, [{ code: 'CANARY_INCONCLUSIVE', message, endpoint }]);
     }
     if (canary.onInconclusive === 'fail') return fail(endpoint, rollout, policy, now, dnsName, `${stepText} had no usable evidence after ${canary.maxExtensions} extensions`);
-  } else if (rollout.fails > rollout.passes) {
-    const latest = input.judgement?.outcome === 'fail' ? ` (latest: ${input.judgement.why})` : '';
-    return fail(endpoint, rollout, policy, now, dnsName, `${stepText}: ${rollout.fails} of ${rollout.passes + rollout.fails} periods worse than the control${latest}`);
+  } else {
+    const periods = rollout.passes + rollout.fails;
+    const errorFails = rollout.errorFails ?? 0;
+    if (errorFails * 2 > periods) return fail(endpoint, rollout, policy, now, dnsName, `${stepText}: ${errorFails} of ${periods} periods with more errors than the control allows`);
+    const latency = latencyVerdict(rollout.ratios!, canary.maxLatencyRatio);
+    const evidence = `latency ${latency.text} the control's over ${periods} period${periods === 1 ? '' : 's'} (limit ${canary.maxLatencyRatio}×)`;
+    if (latency.verdict === 'unsure' && rollout.extensions < canary.maxExtensions) {
+      const message = `${endpoint} canary ${stepText} too close to call (${evidence}): extended (${rollout.extensions + 1} of ${canary.maxExtensions})`;
+      return result({ ...rollout, judgeAt: now + canary.holdSeconds * 1000, extensions: rollout.extensions + 1 }, [{ code: 'CANARY_INCONCLUSIVE', message, endpoint }]);
+    }
+    if (latency.verdict === 'unsure' && canary.onInconclusive === 'fail') {
+      return fail(endpoint, rollout, policy, now, dnsName, `${stepText} still too close to call after ${canary.maxExtensions} extensions: ${evidence}`);
+    }
+    if (latency.verdict === 'worse' || (latency.verdict === 'unsure' && latency.mean > canary.maxLatencyRatio)) {
+      const latest = judged?.outcome === 'fail' ? `; latest: ${judged.why}` : '';
+      return fail(endpoint, rollout, policy, now, dnsName, `${stepText}: ${evidence}${latest}`);
+    }
+    const next = rollout.step + 1;
+    if (next >= canary.steps.length) return succeed(endpoint, rollout, dnsName, `every canary step passed against the control (last: ${evidence})`);
+    const message = `${endpoint} canary ${stepText} passed (${evidence}); now ${pct(canary.steps[next]!)} of baseline`;
+    return result(nextStep(rollout, now), [{ code: 'CANARY_STEP', message, endpoint }]);
   }
+  // An inconclusive step the policy passes.
   const next = rollout.step + 1;
-  if (next >= canary.steps.length) return succeed(endpoint, rollout, dnsName, `every canary step passed against the control`);
-  const message = `${endpoint} canary ${stepText} passed (${rollout.passes} of ${rollout.passes + rollout.fails} periods); now ${pct(canary.steps[next]!)} of baseline`;
-  const { judgeAt: _done, ...rest } = rollout;
-  return result({ ...rest, step: next, stepSince: now, extensions: 0, passes: 0, fails: 0 }, [{ code: 'CANARY_STEP', message, endpoint }]);
+  if (next >= canary.steps.length) return succeed(endpoint, rollout, dnsName, `the last step passed on no evidence, as the policy allows`);
+  const message = `${endpoint} canary ${stepText} passed on no evidence, as the policy allows; now ${pct(canary.steps[next]!)} of baseline`;
+  return result(nextStep(rollout, now), [{ code: 'CANARY_STEP', message, endpoint }]);
+}
+
+/** The rollout at the start of its next step, with the last step's evidence cleared. */
+function nextStep(rollout: RolloutState, now: EpochMs): RolloutState {
+  const { judgeAt: _judgeAt, ratios: _ratios, errorFails: _errorFails, ...rest } = rollout;
+  return { ...rest, step: rollout.step + 1, stepSince: now, extensions: 0, passes: 0, fails: 0 };
+}
+
+/**
+ * A step's latency verdict from its periods' ratios: `worse` when the mean is above the limit by
+ * more than one standard error, `fine` when below it by as much, else `unsure` (one period, or too
+ * close to call) — which extends the step while the policy allows, then goes by the mean.
+ */
+function latencyVerdict(ratios: { readonly n: number; readonly sum: number; readonly sumSquares: number }, limit: number): { verdict: 'worse' | 'fine' | 'unsure'; mean: number; text: string } {
+  const mean = ratios.sum / ratios.n;
+  if (ratios.n < 2) return { verdict: 'unsure', mean, text: `${mean.toFixed(2)}× (one period)` };
+  const variance = Math.max(0, (ratios.sumSquares - ratios.n * mean * mean) / (ratios.n - 1));
+  const error = Math.sqrt(variance / ratios.n);
+  const text = `${mean.toFixed(2)}× ± ${error.toFixed(2)}`;
+  if (mean - error > limit) return { verdict: 'worse', mean, text };
+  if (mean + error <= limit) return { verdict: 'fine', mean, text };
+  return { verdict: 'unsure', mean, text };
 }

@@ -181,6 +181,12 @@ export interface RolloutState {
   /** Periods judged in this step. */
   readonly passes: number;
   readonly fails: number;
+  /** Periods of this step that failed on errors. */
+  readonly errorFails?: number;
+  /** Every endpoint's learned latency against load when the rollout began: what it is judged against. */
+  readonly loadReference?: Readonly<Record<string, LoadProfile>>;
+  /** This step's periods' latency ratios (canary over what is expected of it), as sums. */
+  readonly ratios?: { readonly n: number; readonly sum: number; readonly sumSquares: number };
   /** Share of baseline the endpoint carried before the deployment, to return to. */
   readonly preDeployFactor: number;
   readonly pipelineExecutionId?: string;
@@ -195,6 +201,19 @@ export interface RolloutEvent {
   readonly version: string;
   readonly pipelineExecutionId?: string;
   readonly reason: string;
+}
+
+/** Exponentially decayed least-squares sums of (utilisation, latency) points. */
+export interface LoadProfile {
+  /** Weight of the points (a decayed count). */
+  readonly n: number;
+  readonly u: number;
+  readonly uu: number;
+  readonly y: number;
+  readonly yy: number;
+  readonly uy: number;
+  /** Period start of the newest point. */
+  readonly at: number;
 }
 
 export interface ServiceState {
@@ -214,6 +233,8 @@ export interface ServiceState {
   readonly demandHistory?: readonly number[];
   /** Idempotency keys of the newest deployment events applied, so a late duplicate stays a duplicate after its rollout has ended. */
   readonly deploymentKeys?: readonly string[];
+  /** Each endpoint's latency against utilisation, learned while it runs normally, for load-matched canary judgements (loadModel.ts). */
+  readonly loadProfiles?: Readonly<Record<string, LoadProfile>>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -105,7 +105,7 @@ describe('Rollouts on the schedule', () => {
       await onTick(rt);
     }
     const rollback = w.events.events.find((e) => e.detailType === 'Rollback Requested');
-    expect(rollback?.detail).toMatchObject({ endpoint: 'eu-west-1', version: 'v2', trigger: 'schedule', reason: expect.stringContaining('worse than the control') });
+    expect(rollback?.detail).toMatchObject({ endpoint: 'eu-west-1', version: 'v2', trigger: 'schedule', reason: expect.stringContaining('latency 1.40× ± 0.00 the control') });
     expect(w.dns.weightsOf({ hostedZoneId: w.service.hostedZoneId, dnsName: w.service.dnsName, recordType: w.service.recordType })['eu-west-1']).toBe(0);
   });
 });

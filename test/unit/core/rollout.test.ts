@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { policySchema } from '../../../functions/core/config.js';
 import { decide } from '../../../functions/core/engine.js';
-import { advanceRollout, applyDeployment, judgePeriod } from '../../../functions/core/rollout.js';
+import { addPoint, type LoadProfile } from '../../../functions/core/loadModel.js';
+import { advanceRollout, applyDeployment, judgePeriod, type PeriodJudgement } from '../../../functions/core/rollout.js';
 import type { DeploymentPhase, DeploymentSignal, EndpointObservations, RolloutState, ServiceState } from '../../../functions/core/types.js';
 import type { RolloutPolicy } from '../../../functions/core/config.js';
 import { evaluateEndpoint } from '../../../functions/core/verdicts.js';
@@ -113,27 +114,71 @@ describe('advanceRollout: steps, evidence and expiry', () => {
   const canary = (over: Partial<RolloutState> = {}): RolloutState => ({
     version: 'v2', phase: 'canary', since: T0, lastEventAt: T0, step: 0, stepSince: T0, extensions: 0, passes: 0, fails: 0, preDeployFactor: 1, seen: [], ...over,
   });
-  const advance = (rollout: RolloutState, minutes: number, outcome: 'pass' | 'fail' | 'inconclusive' | null, failing = false) =>
-    advanceRollout({ endpoint: 'a', rollout, policy: canaryPolicy, now: T0 + minutes * MINUTE, judgement: outcome === null ? null : { outcome, why: 'because' }, failing, dnsName: 'x' });
+  /** A period judged at this latency ratio (canary over what is expected of it); the limit is 1.2. */
+  const at = (ratio: number, errors = false): PeriodJudgement => ({ outcome: errors || ratio > 1.2 ? 'fail' : 'pass', why: `${ratio}×`, ratio, ...(errors ? { errors } : {}) });
+  const advance = (rollout: RolloutState, minutes: number, judgement: PeriodJudgement | null, failing = false) =>
+    advanceRollout({ endpoint: 'a', rollout, policy: canaryPolicy, now: T0 + minutes * MINUTE, judgement, failing, dnsName: 'x' });
+  /** A step that has seen these ratios, then is judged at its hold's end with one more. */
+  const judged = (ratios: number[], last: PeriodJudgement | null, over: Partial<RolloutState> = {}) => {
+    let rollout = canary(over);
+    for (const r of ratios) rollout = advance(rollout, 1, at(r)).rollout!;
+    return advance(rollout, 2, last);
+  };
 
   it('holds a step until its hold time has passed, counting evidence', () => {
-    const r = advance(canary(), 1, 'pass');
-    expect(r.rollout).toMatchObject({ step: 0, passes: 1 });
+    const r = advance(canary(), 1, at(1));
+    expect(r.rollout).toMatchObject({ step: 0, passes: 1, ratios: { n: 1, sum: 1, sumSquares: 1 } });
     expect(r.reasons).toEqual([]);
   });
 
-  it('moves to the next step when the evidence passes, and succeeds after the last', () => {
-    const second = advance(canary({ passes: 2 }), 2, 'pass');
+  it('moves to the next step when the mean latency is clearly within the limit, and succeeds after the last', () => {
+    const second = judged([1.0, 1.05], at(0.95));
     expect(second.rollout).toMatchObject({ step: 1, passes: 0, fails: 0 });
-    const done = advance(canary({ step: 2, passes: 2 }), 2, 'pass');
+    expect(second.rollout?.ratios).toBeUndefined();
+    expect(second.reasons[0]!.message).toContain('passed (latency 1.00× ± 0.03');
+    const done = judged([1.0, 1.05], at(0.95), { step: 2 });
     expect(done.rollout).toBeUndefined();
     expect(done.events).toEqual([expect.objectContaining({ type: 'Rollout Succeeded', version: 'v2' })]);
   });
 
-  it('requests a rollback when most periods of a step were worse than the control', () => {
-    const r = advance(canary({ fails: 1, passes: 0 }), 2, 'fail');
+  it('requests a rollback when the mean latency is clearly over the limit', () => {
+    const r = judged([1.4, 1.3], at(1.35));
     expect(r.rollout?.phase).toBe('rolling-back');
-    expect(r.events).toEqual([expect.objectContaining({ type: 'Rollback Requested', reason: expect.stringContaining('2 of 2 periods worse') })]);
+    expect(r.events).toEqual([expect.objectContaining({ type: 'Rollback Requested', reason: expect.stringContaining('latency 1.35× ± 0.03') })]);
+  });
+
+  it('decides on the mean of the periods, not on a majority of them', () => {
+    // Two periods just under the limit and one far over: most passed, but the canary is slower.
+    expect(judged([1.19, 1.18], at(1.9)).rollout).toMatchObject({ extensions: 1 });
+    expect(judged([1.19, 1.18], at(1.9), { extensions: 2 }).events).toEqual([expect.objectContaining({ type: 'Rollback Requested' })]);
+  });
+
+  it('extends a step too close to call, keeping its evidence, then decides on the mean', () => {
+    const close = judged([1.12, 1.27], at(1.12));
+    expect(close.rollout).toMatchObject({ extensions: 1, judgeAt: T0 + 4 * MINUTE, ratios: { n: 3 } });
+    expect(close.reasons[0]).toMatchObject({ code: 'CANARY_INCONCLUSIVE', message: expect.stringContaining('too close to call') });
+    // Still too close to call once the extensions are spent: the policy's onInconclusive decides.
+    expect(judged([1.12, 1.27], at(1.12), { extensions: 2 }).events).toEqual([expect.objectContaining({ type: 'Rollback Requested', reason: expect.stringContaining('still too close to call') })]);
+  });
+
+  it('goes by the mean of a step still too close to call when the policy passes inconclusive steps', () => {
+    const lenient = { ...canaryPolicy, canary: { ...canaryPolicy.canary, onInconclusive: 'pass' as const } };
+    const decideOn = (ratios: number[]) => {
+      let rollout = canary({ extensions: 2 });
+      for (const r of ratios) rollout = advanceRollout({ endpoint: 'a', rollout, policy: lenient, now: T0 + MINUTE, judgement: at(r), failing: false, dnsName: 'x' }).rollout!;
+      return advanceRollout({ endpoint: 'a', rollout, policy: lenient, now: T0 + 2 * MINUTE, judgement: null, failing: false, dnsName: 'x' });
+    };
+    expect(decideOn([1.12, 1.27, 1.12]).rollout).toMatchObject({ step: 1 });
+    expect(decideOn([1.22, 1.3, 1.12]).events).toEqual([expect.objectContaining({ type: 'Rollback Requested' })]);
+  });
+
+  it('extends a step judged on a single period', () => {
+    expect(advance(canary(), 2, at(1)).rollout).toMatchObject({ extensions: 1, ratios: { n: 1 } });
+  });
+
+  it('fails a step when most of its periods had more errors than the control allows', () => {
+    const r = judged([1, 1], at(1, true), { errorFails: 1 });
+    expect(r.events).toEqual([expect.objectContaining({ type: 'Rollback Requested', reason: expect.stringContaining('2 of 3 periods with more errors') })]);
   });
 
   it('rolls back at once when the canary fails its own fail-severity signals', () => {
@@ -141,17 +186,18 @@ describe('advanceRollout: steps, evidence and expiry', () => {
   });
 
   it('extends a step with too little evidence, then fails it rather than pass on nothing', () => {
-    const extended = advance(canary(), 2, 'inconclusive');
+    const extended = advance(canary(), 2, { outcome: 'inconclusive', why: 'few samples' });
     expect(extended.rollout).toMatchObject({ extensions: 1, stepSince: T0, judgeAt: T0 + 4 * MINUTE });
     expect(extended.reasons[0]?.code).toBe('CANARY_INCONCLUSIVE');
-    const failed = advance(canary({ extensions: 1 }), 2, 'inconclusive');
+    const failed = advance(canary({ extensions: 2 }), 2, { outcome: 'inconclusive', why: 'few samples' });
     expect(failed.events).toEqual([expect.objectContaining({ type: 'Rollback Requested', reason: expect.stringContaining('no usable evidence') })]);
   });
 
   it('passes an inconclusive step when the policy allows it', () => {
     const lenient = { ...canaryPolicy, canary: { ...canaryPolicy.canary, onInconclusive: 'pass' as const } };
-    const r = advanceRollout({ endpoint: 'a', rollout: canary({ extensions: 1 }), policy: lenient, now: T0 + 2 * MINUTE, judgement: null, failing: false, dnsName: 'x' });
+    const r = advanceRollout({ endpoint: 'a', rollout: canary({ extensions: 2 }), policy: lenient, now: T0 + 2 * MINUTE, judgement: null, failing: false, dnsName: 'x' });
     expect(r.rollout).toMatchObject({ step: 1 });
+    expect(r.reasons[0]!.message).toContain('passed on no evidence, as the policy allows');
   });
 
   it('times out a deployment that reports no outcome, and a rollback that never comes', () => {
@@ -286,5 +332,154 @@ describe('decide with deployments', () => {
   it('ignores a deployment event for an endpoint the service does not have', () => {
     const out = decide(service, { now: T0, observations: { periodStart: T0, endpoints: {} }, state: undefined, deployments: [{ ...event('started', T0), endpoint: 'zz' }] });
     expect(out.decision.reasons).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'DEPLOYMENT_IGNORED' })]));
+  });
+});
+
+describe('judgePeriod at the canary\'s load', () => {
+  const service = makeService({ n: 3 });
+  const signals = service.endpoints[0]!.signals;
+  const verdict = (p99: number) => evaluateEndpoint(signals, { signals: { p99: { value: p99, sampleCount: 5000 }, errors: { value: 0 } } });
+  const shares = { a: 0.06, b: 0.47, c: 0.47 };
+  const DAY = 24 * 60 * MINUTE;
+  /** A day of an endpoint at latency = intercept + 150 ms per unit of utilisation, load swinging 0.2–0.6. */
+  const learned = (intercept: number, points = 1440) => {
+    let profile: LoadProfile | undefined;
+    for (let i = 0; i < points; i++) {
+      const u = 0.4 + 0.2 * Math.sin((2 * Math.PI * i) / 1440);
+      profile = addPoint(profile, u, intercept + 150 * u + (((i * 7919) % 21) - 10), T0 + i * MINUTE, DAY);
+    }
+    return profile!;
+  };
+  const profiles = { a: learned(280), b: learned(240), c: learned(320) };
+  let steady: LoadProfile | undefined;
+  for (let i = 0; i < 30; i++) steady = addPoint(steady, 0.4, 300 + (i % 3), T0 + i * MINUTE, DAY);
+  // The canary at 4% utilisation, the controls at 70%: on its line the canary is 286 ms, the controls 345 and 425.
+  const utilisation = { a: 0.04, b: 0.7, c: 0.7 };
+
+  it('fails a canary 40% slower than its own line at its load, which the controls as they run would hide', () => {
+    const slow = { a: verdict(286 * 1.4), b: verdict(345), c: verdict(425) };
+    expect(judgePeriod('a', slow, shares, ['b', 'c'], canaryPolicy).outcome).toBe('pass');
+    const judged = judgePeriod('a', slow, shares, ['b', 'c'], canaryPolicy, { utilisation, profiles });
+    expect(judged).toMatchObject({ outcome: 'fail', why: expect.stringContaining("the control at the canary's 4% utilisation: 286ms") });
+    expect(judged.outcome !== 'inconclusive' && judged.ratio).toBeCloseTo(1.4, 1);
+  });
+
+  it('passes a canary on its line, and scales the expectation by how the controls run against theirs', () => {
+    expect(judgePeriod('a', { a: verdict(286), b: verdict(345), c: verdict(425) }, shares, ['b', 'c'], canaryPolicy, { utilisation, profiles })).toMatchObject({ outcome: 'pass', ratio: expect.closeTo(1, 1) });
+    // A minute of long prompts: everything 25% slower, the canary too. Still a pass.
+    const heavy = judgePeriod('a', { a: verdict(286 * 1.25), b: verdict(345 * 1.25), c: verdict(425 * 1.25) }, shares, ['b', 'c'], canaryPolicy, { utilisation, profiles });
+    expect(heavy).toMatchObject({ outcome: 'pass', why: expect.stringContaining('controls at 1.25× their lines') });
+  });
+
+  it('compares against the endpoints as they were when the rollout began, when it has that reference', () => {
+    const reference = { a: learned(280), b: learned(240), c: learned(320) };
+    const drifted = { a: learned(380), b: learned(340), c: learned(420) };
+    const judged = judgePeriod('a', { a: verdict(286), b: verdict(345), c: verdict(425) }, shares, ['b', 'c'], canaryPolicy, { utilisation, profiles: drifted, reference });
+    expect(judged).toMatchObject({ outcome: 'pass', ratio: expect.closeTo(1, 1) });
+  });
+
+  it.each<[string, Parameters<typeof judgePeriod>[5], string]>([
+    ['the canary has no request rate', { utilisation: { ...utilisation, a: null }, profiles }, 'no request rate for the canary'],
+    ['the canary\'s endpoint learned too little before its deploy', { utilisation, profiles: { ...profiles, a: learned(280, 5) } }, '5 periods of a'],
+    ['load never varied', { utilisation, profiles: { a: steady, b: steady, c: steady } }, 'not varied enough'],
+    ['no control has a learned line', { utilisation, profiles: { a: profiles.a, b: learned(240, 5), c: learned(320, 5) } }, 'no control endpoint with a learned line'],
+  ])('falls back to the controls as they run, and says why, when %s', (_name, load, why) => {
+    const judged = judgePeriod('a', { a: verdict(286), b: verdict(345), c: verdict(425) }, shares, ['b', 'c'], canaryPolicy, load);
+    expect(judged).toMatchObject({ outcome: 'pass', why: expect.stringContaining(`not load-matched: `) });
+    expect(judged.why).toContain(why);
+  });
+
+  it('falls back when the line is too uncertain at the canary\'s load', () => {
+    let noisy: LoadProfile | undefined;
+    for (let i = 0; i < 20; i++) noisy = addPoint(noisy, 0.4 + (i % 2) * 0.02, 300 + (i % 3) * 200, T0 + i * MINUTE, DAY);
+    const judged = judgePeriod('a', { a: verdict(286), b: verdict(345), c: verdict(425) }, shares, ['b', 'c'], canaryPolicy, { utilisation, profiles: { a: noisy, b: noisy, c: noisy } });
+    expect(judged.why).toMatch(/not load-matched: the expectation at 4% utilisation is ±\d+% uncertain/);
+  });
+});
+
+describe('decide learns latency against load, and judges a canary at its own load', () => {
+  // Three endpoints of 100 requests/s warm capacity; latency = network + 250 ms × (1 + 0.6 × utilisation).
+  const network: Record<string, number> = { a: 80, b: 40, c: 120 };
+  const service = makeService({
+    n: 3,
+    policy: { rollout: { mode: 'drain-during-deploy', canary: { steps: [0.1, 0.5, 1], holdSeconds: 300, minSamples: 200 } } },
+    endpoints: ['a', 'b', 'c'].map(() => ({ capacity: { warmRps: 100 }, load: { namespace: 'Inference', metricName: 'Requests', statistic: 'Sum' } })),
+  });
+
+  /** A day of traffic swinging ±30% around 150 requests/s, then `after` more minutes with a deployment of `a` whose new version is `slowdown` slower. */
+  function day(slowdown: number, after = 30) {
+    let state: ServiceState | undefined;
+    let weights: Record<string, number> = { a: 100, b: 100, c: 100 };
+    const history = 24 * 60;
+    const steps = [];
+    for (let m = 0; m < history + after; m++) {
+      const now = T0 + m * MINUTE;
+      const demand = 150 * (1 + 0.3 * Math.sin((2 * Math.PI * m) / history));
+      const total = weights.a! + weights.b! + weights.c!;
+      const deployed = m >= history + 2;
+      const endpoints = Object.fromEntries(
+        ['a', 'b', 'c'].map((id) => {
+          const rate = (demand * weights[id]!) / total;
+          const u = rate / 100;
+          const wobble = 1 + 0.02 * Math.sin(m * 1.7 + id.charCodeAt(0));
+          const service = 250 * (1 + 0.6 * u) * (id === 'a' && deployed ? slowdown : 1);
+          return [id, { signals: { p99: { value: (network[id]! + service) * wobble, sampleCount: Math.round(rate * 60) }, errors: { value: 0.1 } }, requestRate: rate }];
+        }),
+      );
+      const deployments = m === history ? [{ ...event('started', now), endpoint: 'a' }] : m === history + 2 ? [{ ...event('succeeded', now), endpoint: 'a' }] : [];
+      const { decision, nextState } = decide(service, { now, observations: { periodStart: now - MINUTE, endpoints }, state, currentWeights: weights, deployments });
+      state = nextState;
+      weights = { ...decision.targetWeights };
+      if (m >= history) steps.push({ m: m - history, decision, state, weights });
+    }
+    return steps;
+  }
+
+  it('rolls back a version 40% slower at the first step, though at 10% it answers faster than the busy controls', () => {
+    const steps = day(1.4);
+    const rollback = steps.find((s) => s.decision.rolloutEvents.length > 0)!;
+    expect(rollback.decision.rolloutEvents).toEqual([expect.objectContaining({ type: 'Rollback Requested', reason: expect.stringContaining('step 1 (10%)') })]);
+    const judged = rollback.decision.reasons.find((r) => r.code === 'ROLLBACK_REQUESTED')!.message;
+    expect(judged).toMatch(/the control at the canary's \d+% utilisation/);
+    // What it was compared with: controls running much busier, and slower, than the canary.
+    const canaryP99 = rollback.decision.verdicts.a!.signals[0]!.value!;
+    expect(canaryP99).toBeLessThan(rollback.decision.verdicts.c!.signals[0]!.value!);
+    expect(Math.max(...steps.map((s) => s.weights.a! / (s.weights.a! + s.weights.b! + s.weights.c!)))).toBeLessThanOrEqual(10 / 210 + 1e-9);
+  });
+
+  it('ramps a version as fast as the old one through every step', () => {
+    const steps = day(1, 40);
+    expect(steps.flatMap((s) => s.decision.rolloutEvents)).toEqual([expect.objectContaining({ type: 'Rollout Succeeded' })]);
+  });
+
+  it('learns only from endpoints running normally, once a period, and starts a promoted version afresh', () => {
+    const steps = day(1, 40);
+    const atStart = steps[0]!.state;
+    // A day of points, decayed with a day's half-life: over a thousand still count.
+    expect(atStart.loadProfiles!.a!.n).toBeGreaterThan(1000);
+    // The canary's line stays as it was while it deploys; the others keep learning.
+    const during = steps[10]!.state;
+    expect(during.loadProfiles!.a).toEqual(steps[1]!.state.loadProfiles!.a);
+    expect(during.loadProfiles!.b!.at).toBeGreaterThan(steps[1]!.state.loadProfiles!.b!.at);
+    // The reference taken when the deployment started is kept into the canary.
+    expect(steps[5]!.state.rollouts!.a!.loadReference).toEqual(steps[0]!.state.rollouts!.a!.loadReference);
+    const promoted = steps.findIndex((s) => s.decision.rolloutEvents.length > 0);
+    expect(steps[promoted]!.state.loadProfiles!.a).toBeUndefined();
+    expect(steps[promoted + 1]!.state.loadProfiles!.a!.n).toBe(1);
+  });
+
+  it('does not count one period twice when a deployment event evaluates it again', () => {
+    const ok = { signals: { p99: { value: 300, sampleCount: 5000 }, errors: { value: 0 } }, requestRate: 50 };
+    const observations = { periodStart: T0 - MINUTE, endpoints: { a: ok, b: ok, c: ok } };
+    const first = decide(service, { now: T0, observations, state: undefined });
+    const again = decide(service, { now: T0 + 1000, observations, state: first.nextState, deployments: [{ ...event('started', T0 + 1000), endpoint: 'b' }] });
+    expect(first.nextState.loadProfiles!.a!.n).toBe(1);
+    expect(again.nextState.loadProfiles!.a!.n).toBe(1);
+  });
+
+  it('keeps no profiles for a service without rollouts', () => {
+    const plain = makeService({ n: 1, endpoints: [{ capacity: { warmRps: 100 } }] });
+    const out = decide(plain, { now: T0, observations: { periodStart: T0 - MINUTE, endpoints: { a: { signals: { p99: { value: 300, sampleCount: 5000 }, errors: { value: 0 } }, requestRate: 50 } } }, state: undefined });
+    expect(out.nextState.loadProfiles).toBeUndefined();
   });
 });
