@@ -113,3 +113,43 @@ describe('Scenario format', () => {
     expect(scenario.spec.description.length).toBeGreaterThan(40);
   });
 });
+
+describe('Scenario history', () => {
+  it('builds the world before the scenario: ending at its start, with its regions and no incidents', async () => {
+    const scenario = await resolveScenario(
+      smallScenario({
+        startTime: '2025-03-03T12:00:00Z',
+        incidents: [{ kind: 'outage', region: 'a', start: '5m', duration: '5m' }],
+        history: { duration: '2h', demand: { sources: [{ curve: { kind: 'diurnal' }, meanRps: 30 }] } },
+      }),
+      SOURCE,
+    );
+    const history = scenario.history!;
+    expect(history.spec.startTime).toBe('2025-03-03T10:00:00.000Z');
+    expect(history.spec.duration).toBe(7200);
+    expect(history.incidents).toEqual([]);
+    expect(history.hasIncident).toBe(false);
+    expect(history.endpoints).toEqual(scenario.endpoints);
+    expect(history.spec.demand.sources[0]!.meanRps).toBe(30);
+    // Without its own demand it has the scenario's.
+    const same = await resolveScenario(smallScenario({ history: { duration: '1h' } }), SOURCE);
+    expect(same.history!.spec.demand).toEqual(same.spec.demand);
+  });
+
+  it('reports a history too short or too long, and an unknown setting in it, at their paths', async () => {
+    expect(await problemsOf(smallScenario({ history: { duration: '5m' } }))).toEqual(['history.duration: must be between 10m and 7 days']);
+    expect(await problemsOf(smallScenario({ history: { duration: '8d', seed: 3 } as never }))).toEqual(
+      expect.arrayContaining(['history.duration: must be a duration: seconds, or a string such as 90s, 15m, 2h or 1h30m', 'history.seed: unknown setting (check the spelling)']),
+    );
+  });
+
+  it('lets a trace follow a daily swing, and still needs a trace or a curve', async () => {
+    const trace = { file: 'scenarios/traces/azure-llm-2023-AzureLLMInferenceTrace_conv.csv' };
+    const flat = await resolveScenario(smallScenario({ duration: '6h', demand: { sources: [{ trace, meanRps: 40 }] } }), SOURCE);
+    const swung = await resolveScenario(smallScenario({ duration: '6h', demand: { sources: [{ trace, curve: { kind: 'diurnal', amplitude: 0.5, peakAt: '15h' }, meanRps: 40 }] } }), SOURCE);
+    const hourly = (s: typeof flat, h: number) => s.demand.arrivals.slice(h * 360, (h + 1) * 360).reduce((a, b) => a + b, 0);
+    // The start is noon and the peak at 15h: the swung trace runs above the flat one through the afternoon.
+    expect(hourly(swung, 3) / hourly(flat, 3)).toBeCloseTo(1.5, 1);
+    expect(await problemsOf(smallScenario({ demand: { sources: [{ meanRps: 40 }] } }))).toEqual(['demand.sources[0]: needs a trace or a curve']);
+  });
+});

@@ -4,6 +4,7 @@ import { DynamoStateStore, auditSortKey } from '../../../functions/adapters/aws/
 import { CorruptStateError } from '../../../functions/adapters/aws/errors.js';
 import { StateVersionConflictError } from '../../../functions/ports/errors.js';
 import { initialServiceState } from '../../../functions/core/engine.js';
+import { addPoint, type LoadProfile } from '../../../functions/core/loadModel.js';
 import type { StateWrite } from '../../../functions/ports/stateStore.js';
 import { createTable, startDynalite, type LocalDynamo } from './dynalite.js';
 import { T0, testConfig } from '../../unit/app/runtimeFixtures.js';
@@ -67,6 +68,14 @@ describe('Class: DynamoStateStore', () => {
       expect(loaded.pending).toEqual(pending);
       expect(loaded.driftSignature).toBe('{"a":1}');
       expect(loaded.blockedSignature).toBe('["FROZEN:"]');
+    });
+
+    it('round-trips learned load profiles exactly: decayed sums are long fractions', async () => {
+      let profile: LoadProfile | undefined;
+      for (let i = 0; i < 50; i += 1) profile = addPoint(profile, 0.4 + i / 137, 300 + Math.PI * i, T0 + i * 60_000, 86_400_000);
+      const state = { ...initialServiceState(service, T0), loadProfiles: { [service.endpoints[0]!.setIdentifier]: profile! } };
+      await store.save('chat', 0, write(T0, { state }));
+      expect((await store.load('chat')).state).toEqual(state);
     });
 
     it('refuses a write on a stale version with StateVersionConflictError, leaving the item as it was', async () => {
