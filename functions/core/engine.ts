@@ -191,9 +191,11 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   const loadProfiles = policy.rollout.mode === 'none' ? {} : learnLoadProfiles(service, previous.loadProfiles ?? {}, { verdicts, utilisation, endpoints, rollouts, rolloutEvents, learn: !failStatic && (previous.lastPeriodStart === null || observations.periodStart > previous.lastPeriodStart), periodStart: observations.periodStart });
 
   // Did any endpoint's own state (or rollout) ask for a move? If not, a change is only a rebalance.
-  const stateMoved =
-    ids.some((id) => trafficFactor(endpoints[id]!, policy) !== trafficFactor(priorEndpoints[id]!, policy) || endpoints[id]!.status !== priorEndpoints[id]!.status) ||
-    ids.some((id) => rolloutFactor(rollouts[id], policy.rollout) !== rolloutFactor(previous.rollouts?.[id], policy.rollout));
+  const moved = (id: string) =>
+    trafficFactor(endpoints[id]!, policy) !== trafficFactor(priorEndpoints[id]!, policy) ||
+    endpoints[id]!.status !== priorEndpoints[id]!.status ||
+    rolloutFactor(rollouts[id], policy.rollout) !== rolloutFactor(previous.rollouts?.[id], policy.rollout);
+  const stateMoved = ids.some(moved);
 
   // 4. Plan.
   // Capacity is planned against the busiest of the last few periods' demand: one quiet minute
@@ -201,6 +203,7 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   const observedDemand = demandOf(service, input, current);
   const demandHistory = [...(previous.demandHistory ?? []), ...(fresh && observedDemand !== null ? [observedDemand] : [])].slice(-DEMAND_PERIODS);
   const demand = demandHistory.length > 0 ? Math.max(...demandHistory) : null;
+  const baselineTotal = service.endpoints.reduce((sum, e) => sum + e.baselineWeight, 0);
   const plan: PlanEndpoint[] = service.endpoints.map((config) => {
     const id = config.setIdentifier;
     const state = endpoints[id]!;
@@ -213,6 +216,7 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
       maintenance,
       factor: maintenance ? 0 : Math.min(trafficFactor(state, policy), limit ?? Number.POSITIVE_INFINITY),
       failing: state.status === 'drained' && state.failed === true,
+      current: currentShares[id]! * baselineTotal,
       // By state, not by this period's verdict: one breaching minute must not move traffic (M of N decides).
       receiver: !maintenance && state.status === 'healthy' && rollouts[id] === undefined,
     };

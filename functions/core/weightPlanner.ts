@@ -18,8 +18,10 @@ export interface PlanEndpoint {
   readonly receiver: boolean;
   /** Drained by an operator: kept at zero unless a safety rule needs it. */
   readonly maintenance: boolean;
-  /** Failing (errors, hard-down) rather than slow: never given traffic back for capacity. */
+  /** Failing (errors, hard-down) rather than slow: given traffic only as a last resort, and never more than it has. */
   readonly failing: boolean;
+  /** Weight the endpoint carries now, in baseline units (its share of the traffic × the baseline total). */
+  readonly current: number;
 }
 
 export interface PlanResult {
@@ -69,8 +71,12 @@ export function planWeights(endpoints: readonly PlanEndpoint[], demandRps: numbe
     // A recovering endpoint has shown it is healthy again: it takes traffic back first.
     const recovering = endpoints.filter((e) => e.state.status === 'recovering' && !e.maintenance);
     remaining = giveBack(recovering, remaining, weights, (names) => `restoring ${names} faster than its recovery steps: the other endpoints have no warm headroom`, blocked);
+    // A slow endpoint gets back at most what it carried when it degraded (it may have been
+    // carrying others' traffic then): shedding it into a failing endpoint would turn slow
+    // requests into failed ones.
     const slow = endpoints.filter((e) => (e.state.status === 'degraded' || e.state.status === 'drained') && !e.failing && !e.maintenance);
-    remaining = giveBack(slow, remaining, weights, (names) => `shedding less from ${names}: the other endpoints have no warm headroom for it`, blocked);
+    remaining = giveBack(slow, remaining, weights, (names) => `shedding less from ${names}: the other endpoints have no warm headroom for it`, blocked, (e) => e.config.baselineWeight * Math.max(1, e.state.shedFrom ?? 1));
+    // A failing endpoint keeps what it has, never more: traffic moved into it would fail outright.
     const failing = endpoints.filter((e) => e.failing && !e.maintenance);
     remaining = giveBack(
       failing,
@@ -78,14 +84,19 @@ export function planWeights(endpoints: readonly PlanEndpoint[], demandRps: numbe
       weights,
       (names) => `keeping some traffic on failing ${names}: the other endpoints have no warm headroom for it`,
       blocked,
+      (e) => Math.min(e.config.baselineWeight, e.current),
     );
     if (remaining > 1e-9) {
+      // What is left runs the receivers past their target utilisation (into their burst room):
+      // placed on them explicitly, or normalising the weights would spread it onto failing ones.
       const receivers = endpoints.filter((e) => e.receiver && weights[e.config.setIdentifier]! > 0);
+      const held = receivers.reduce((sum, e) => sum + weights[e.config.setIdentifier]!, 0);
+      for (const e of receivers) weights[e.config.setIdentifier] = weights[e.config.setIdentifier]! + (remaining * weights[e.config.setIdentifier]!) / held;
       blocked.push({
         code: 'CAPACITY_LIMITED',
         message:
           receivers.length > 0
-            ? `${receivers.map((e) => e.config.setIdentifier).join(', ')} will run past warm capacity: no endpoint has headroom for ${Math.round((remaining / total) * 100)}% of the traffic`
+            ? `${receivers.map((e) => e.config.setIdentifier).join(', ')} will run past their capacity limits (target utilisation, maxShare): no endpoint has headroom for ${Math.round((remaining / total) * 100)}% of the traffic`
             : `no endpoint can take the ${Math.round((remaining / total) * 100)}% of the traffic being shed`,
       });
     }
@@ -95,16 +106,27 @@ export function planWeights(endpoints: readonly PlanEndpoint[], demandRps: numbe
   return { weights, blocked };
 }
 
-/** Returns up to `amount` of weight to endpoints below their baseline, in proportion to what they gave up. */
-function giveBack(candidates: readonly PlanEndpoint[], amount: number, weights: Weights, say: (names: string) => string, blocked: Reason[]): number {
-  const room = candidates.reduce((sum, e) => sum + Math.max(0, e.config.baselineWeight - weights[e.config.setIdentifier]!), 0);
+/**
+ * Returns up to `amount` of weight to endpoints below their `ceiling` (by default their baseline),
+ * in proportion to the room each has.
+ */
+function giveBack(
+  candidates: readonly PlanEndpoint[],
+  amount: number,
+  weights: Weights,
+  say: (names: string) => string,
+  blocked: Reason[],
+  ceiling: (e: PlanEndpoint) => number = (e) => e.config.baselineWeight,
+): number {
+  const roomOf = (e: PlanEndpoint) => Math.max(0, ceiling(e) - weights[e.config.setIdentifier]!);
+  const rooms = candidates.map(roomOf);
+  const room = rooms.reduce((sum, r) => sum + r, 0);
   if (amount <= 1e-9 || room <= 1e-9) return amount;
   const given = Math.min(room, amount);
-  for (const e of candidates) {
-    const id = e.config.setIdentifier;
-    weights[id] = weights[id]! + (given * Math.max(0, e.config.baselineWeight - weights[id]!)) / room;
-  }
-  blocked.push({ code: 'CAPACITY_LIMITED', message: say(candidates.filter((e) => e.config.baselineWeight > weights[e.config.setIdentifier]! - 1e-9).map((e) => e.config.setIdentifier).join(', ')) });
+  candidates.forEach((e, i) => {
+    weights[e.config.setIdentifier] = weights[e.config.setIdentifier]! + (given * rooms[i]!) / room;
+  });
+  blocked.push({ code: 'CAPACITY_LIMITED', message: say(candidates.filter((_, i) => rooms[i]! > 1e-9).map((e) => e.config.setIdentifier).join(', ')) });
   return amount - given;
 }
 

@@ -10,10 +10,10 @@ const policy = service.policy;
 function endpoint(
   i: number,
   status: EndpointStatus,
-  options: { factor?: number; baseline?: number; role?: 'active' | 'standby' | 'overflow'; maxShare?: number; warmRps?: number; failing?: boolean; maintenance?: boolean } = {},
+  options: { factor?: number; baseline?: number; role?: 'active' | 'standby' | 'overflow'; maxShare?: number; warmRps?: number; failing?: boolean; maintenance?: boolean; current?: number; shedFrom?: number } = {},
 ): PlanEndpoint {
   const config = service.endpoints[i]!;
-  const state = { ...initialEndpointState(0, policy), status };
+  const state = { ...initialEndpointState(0, policy), status, ...(options.shedFrom !== undefined ? { shedFrom: options.shedFrom } : {}) };
   const factor = options.factor ?? (status === 'healthy' ? 1 : status === 'drained' ? 0 : 0.5);
   return {
     config: {
@@ -27,6 +27,7 @@ function endpoint(
     receiver: status === 'healthy' && !options.maintenance,
     maintenance: options.maintenance ?? false,
     failing: options.failing ?? false,
+    current: options.current ?? options.baseline ?? config.baselineWeight,
   };
 }
 
@@ -58,9 +59,31 @@ describe('planWeights', () => {
     ]);
   });
 
+  it('never moves traffic into a failing endpoint: what nobody has room for runs the receivers past their limits', () => {
+    // a is hard down and already holds 30 (what b could not take when it drained); demand grew since.
+    const plan = planWeights([endpoint(0, 'drained', { failing: true, current: 30 }), endpoint(1, 'healthy', { maxShare: 0.6 })], null, policy);
+    expect(plan.weights.a).toBeCloseTo(30);
+    expect(plan.weights.b).toBeCloseTo(170);
+    expect(plan.blocked.map((b) => b.message)).toEqual([
+      'keeping some traffic on failing a: the other endpoints have no warm headroom for it',
+      'b will run past their capacity limits (target utilisation, maxShare): no endpoint has headroom for 25% of the traffic',
+    ]);
+  });
+
+  it('gives a slow endpoint back up to what it carried when it degraded, before a failing one gets anything', () => {
+    // c carried 1.5× its baseline (a's overflow) when it degraded; shedding it into a would fail those requests.
+    const plan = planWeights(
+      [endpoint(0, 'drained', { failing: true, current: 50 }), endpoint(1, 'healthy', { maxShare: 0.4 }), endpoint(2, 'degraded', { factor: 0.5, shedFrom: 1.5 })],
+      null,
+      policy,
+    );
+    expect(plan.weights.c).toBeCloseTo(150);
+    expect(plan.weights.a).toBeCloseTo(30);
+  });
+
   it('says when nobody at all can take the shed traffic', () => {
     const plan = planWeights([endpoint(0, 'drained', { maintenance: true }), endpoint(1, 'healthy', { maxShare: 0.3 })], null, policy);
-    expect(plan.blocked.map((b) => b.message)).toEqual(['b will run past warm capacity: no endpoint has headroom for 50% of the traffic']);
+    expect(plan.blocked.map((b) => b.message)).toEqual(['b will run past their capacity limits (target utilisation, maxShare): no endpoint has headroom for 50% of the traffic']);
   });
 
   it('keeps the least bad endpoints serving first: slow before failing, operator-drained last', () => {
