@@ -225,6 +225,21 @@ export const policySchema = z
      * weights. @default 0.05
      */
     rebalanceMinShare: z.number().min(0).max(1).default(0.05),
+    /** Route 53 holding weights steer53 did not write (a console edit during an incident). */
+    drift: z
+      .strictObject({
+        /**
+         * `revert`: decide from what Route 53 holds, as from any weights, so policy wins at the
+         * next change. `adopt`: take the edit as a manual pin for `adoptSeconds`, then return to
+         * policy; a later edit while it holds is adopted in its place. An adopted pin holds like
+         * any pin, emergency drains included: adopt only where people edit weights on purpose.
+         * @default 'revert'
+         */
+        action: z.enum(['revert', 'adopt']).default('revert'),
+        /** How long an adopted edit holds. @default 1800 */
+        adoptSeconds: z.number().int().min(60).max(86_400).default(1800),
+      })
+      .prefault({}),
     changeBudget: z
       .strictObject({
         /** Non-emergency weight changes per service per rolling hour; emergency drains are counted, not blocked. @default 12 */

@@ -41,6 +41,8 @@ import { planWeights, type PlanEndpoint } from './weightPlanner.js';
 import { integerWeights, shareMoved, sharesOf } from './weights.js';
 
 const HOUR_MS = 3_600_000;
+/** Who an adopted drift's pin is by. */
+const DRIFT_ACTOR = 'drift';
 /** Periods of observed demand kept for capacity planning. */
 const DEMAND_PERIODS = 5;
 /** Half-life of a point in an endpoint's learned latency against load: a day, so a daily cycle of load is in it. */
@@ -84,12 +86,20 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   for (const id of ids) priorEndpoints[id] = previous.endpoints[id] ?? initialEndpointState(now, policy);
 
   const current = currentWeightsOf(service, input, previous);
-  if (input.currentWeights !== undefined && previous.appliedWeights !== null && !sameWeights(previous.appliedWeights, input.currentWeights, ids)) {
-    reasons.push({ code: 'WEIGHTS_RECONCILED', message: `Route 53 holds ${formatWeights(input.currentWeights, ids)}, not the ${formatWeights(previous.appliedWeights, ids)} last written; deciding from what Route 53 holds` });
+  const drifted = input.currentWeights !== undefined && previous.appliedWeights !== null && !sameWeights(previous.appliedWeights, input.currentWeights, ids);
+  if (drifted) {
+    reasons.push({ code: 'WEIGHTS_RECONCILED', message: `Route 53 holds ${formatWeights(current, ids)}, not the ${formatWeights(previous.appliedWeights!, ids)} last written; deciding from what Route 53 holds` });
   }
 
-  // 1. Overrides end on their own.
-  const overrides = expireOverrides(previous.overrides, now, reasons, notifications, service.name);
+  // 1. Overrides end on their own; an edit made outside steer53 may become one (policy.drift).
+  let overrides = expireOverrides(previous.overrides, now, reasons, notifications, service.name);
+  if (drifted && policy.drift.action === 'adopt' && overrides.freeze === undefined && (overrides.pin === undefined || overrides.pin.by === DRIFT_ACTOR)) {
+    const until = now + policy.drift.adoptSeconds * 1000;
+    const message = `adopted the weights set outside steer53 (${formatWeights(current, ids)}) as a pin until ${new Date(until).toISOString()}; policy resumes then`;
+    overrides = { ...overrides, pin: { by: DRIFT_ACTOR, reason: 'Route 53 weights changed outside steer53', setAt: now, until, weights: { ...current } } };
+    reasons.push({ code: 'DRIFT_ADOPTED', message });
+    notifications.push({ severity: 'warning', reason: 'DRIFT_ADOPTED', summary: `${service.dnsName}: ${message}` });
+  }
 
   // 1b. Deployment events, oldest first.
   const rolloutEvents: RolloutEvent[] = [];

@@ -275,6 +275,7 @@ export const ReasonCodes = {
   ROLLBACK_REQUESTED: 'ROLLBACK_REQUESTED',
   ROLLOUT_SUCCEEDED: 'ROLLOUT_SUCCEEDED',
   WEIGHTS_RECONCILED: 'WEIGHTS_RECONCILED',
+  DRIFT_ADOPTED: 'DRIFT_ADOPTED',
 } as const;
 export type ReasonCode = (typeof ReasonCodes)[keyof typeof ReasonCodes];
 

@@ -256,6 +256,25 @@ describe('Function: evaluateService', () => {
       expect(world.events.events.filter((e) => e.detailType === 'Drift Detected')).toHaveLength(1);
       expect((await world.store.listAudit('chat')).filter((e) => e.kind === 'drift')).toHaveLength(1);
     });
+
+    it('with drift.action adopt, keeps the edit as a pin for its time, tells why, then returns to policy', async () => {
+      const raw = structuredClone(rawConfig);
+      (raw.services[0]!.policy as Record<string, unknown>).drift = { action: 'adopt', adoptSeconds: 300 };
+      const world = memoryWorld(testConfig(raw));
+      await tick(world, HEALTHY);
+      world.dns.editWeights(record, { 'eu-west-1': 0 });
+      const adopted = await tick(world, HEALTHY);
+      expect(adopted.drift?.endpoints).toEqual(['eu-west-1']);
+      expect(adopted.decision!.mode).toBe('pinned');
+      expect(world.dns.weightsOf(record)['eu-west-1']).toBe(0);
+      expect(world.notifier.notices.filter((n) => n.reason === 'DRIFT_ADOPTED').map((n) => n.kind)).toEqual(['state-changed']);
+      for (let i = 0; i < 4; i += 1) await tick(world, HEALTHY);
+      expect(world.dns.weightsOf(record)['eu-west-1']).toBe(0);
+      // Five minutes on, the pin ends and policy puts eu-west-1 back.
+      const back = await tick(world, HEALTHY);
+      expect(back.decision!.reasons.map((r) => r.code)).toContain('OVERRIDE_EXPIRED');
+      expect(world.dns.weightsOf(record)['eu-west-1']).toBe(100);
+    });
   });
 
   describe('telling fails', () => {

@@ -140,6 +140,7 @@ describe('parseConfig: defaults and normalisation', () => {
       safety: { minHealthyEndpoints: 1, maxShiftPerEvaluation: 0.5, failStaticFraction: 0.5, failStaticAction: 'hold' },
       deadbandWeight: 3,
       rebalanceMinShare: 0.05,
+      drift: { action: 'revert', adoptSeconds: 1800 },
       changeBudget: { maxChangesPerHour: 12 },
       rollout: {
         mode: 'none',

@@ -388,6 +388,50 @@ describe('decide: bookkeeping', () => {
     expect(out.decision.targetWeights).toEqual({ a: 100, b: 100 });
   });
 
+  describe('drift adopted as a pin (policy.drift.action adopt)', () => {
+    const service = makeService({ n: 2, policy: { drift: { action: 'adopt', adoptSeconds: 600 } } });
+    const applied: ServiceState = { ...initialServiceState(service, T0), appliedWeights: { a: 100, b: 100 } };
+    const run = (state: ServiceState, minute: number, currentWeights: Record<string, number>, health: Record<string, Health> = {}) =>
+      decide(service, { now: T0 + minute * MINUTE, observations: { periodStart: T0 + minute * MINUTE, endpoints: { a: observe(health.a ?? 'ok'), b: observe(health.b ?? 'ok') } }, state, currentWeights });
+
+    it('holds the edit as a pin, says so, and writes nothing', () => {
+      const out = run(applied, 0, { a: 20, b: 180 });
+      expect(out.decision.mode).toBe('pinned');
+      expect(out.decision.changes).toEqual([]);
+      expect(out.nextState.overrides.pin).toEqual({ by: 'drift', reason: 'Route 53 weights changed outside steer53', setAt: T0, until: T0 + 10 * MINUTE, weights: { a: 20, b: 180 } });
+      expect(out.decision.notifications).toEqual([expect.objectContaining({ severity: 'warning', reason: 'DRIFT_ADOPTED', summary: expect.stringContaining('(a=20 b=180) as a pin until') })]);
+      expect(out.nextState.appliedWeights).toEqual({ a: 20, b: 180 });
+    });
+
+    it('adopts a second edit in place of the first, and returns to policy when the pin ends', () => {
+      const first = run(applied, 0, { a: 20, b: 180 });
+      const second = run(first.nextState, 3, { a: 60, b: 140 });
+      expect(second.nextState.overrides.pin).toMatchObject({ by: 'drift', weights: { a: 60, b: 140 }, until: T0 + 13 * MINUTE });
+      const held = run(second.nextState, 12, { a: 60, b: 140 });
+      expect(held.decision.changes).toEqual([]);
+      const after = run(held.nextState, 13, { a: 60, b: 140 });
+      expect(codes(after.decision)).toContain('OVERRIDE_EXPIRED');
+      expect(after.decision.targetWeights).toEqual({ a: 100, b: 100 });
+    });
+
+    it('leaves a pin someone set on purpose, and a freeze, as they are', () => {
+      const by = { by: 'ops', reason: 'launch', setAt: T0, until: T0 + 60 * MINUTE };
+      const pinned = run({ ...applied, overrides: { pin: { ...by, weights: { a: 50, b: 150 } } } }, 0, { a: 20, b: 180 });
+      expect(pinned.nextState.overrides.pin).toMatchObject({ by: 'ops', weights: { a: 50, b: 150 } });
+      expect(pinned.decision.targetWeights).toEqual({ a: 50, b: 150 });
+      const frozen = run({ ...applied, overrides: { freeze: by } }, 0, { a: 20, b: 180 });
+      expect(frozen.nextState.overrides.pin).toBeUndefined();
+      expect(codes(frozen.decision)).not.toContain('DRIFT_ADOPTED');
+    });
+
+    it('reverts by default: decides from the edit, and policy wins', () => {
+      const plain = makeService({ n: 2 });
+      const out = decide(plain, { now: T0, observations: { periodStart: T0, endpoints: allOkObs(plain) }, state: { ...initialServiceState(plain, T0), appliedWeights: { a: 100, b: 100 } }, currentWeights: { a: 20, b: 180 } });
+      expect(out.nextState.overrides.pin).toBeUndefined();
+      expect(out.decision.targetWeights).toEqual({ a: 100, b: 100 });
+    });
+  });
+
   it('starts endpoints added to the config as healthy and drops removed ones', () => {
     const two = makeService({ n: 2 });
     const three = makeService({ n: 3 });
