@@ -5,7 +5,9 @@
  * a ratio against a naive threshold controller run side by side on the same inputs — the least a
  * controller can do — so the figure means something on any machine.
  *
- * Options: --services N (default 1000), --endpoints N (default 5), --rounds N (default 15), --json.
+ * Options: --services N (default 1000), --endpoints N (default 5), --rounds N (default 15), --json,
+ * --rollouts (every service has a canary rollout policy, so the engine also learns each endpoint's
+ * latency against load every period).
  */
 import { parseArgs } from 'node:util';
 import { serviceSchema, type ServiceConfig } from '../../functions/core/config.js';
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     endpoints: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '15' },
     json: { type: 'boolean', default: false },
+    rollouts: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -52,6 +55,7 @@ function makeService(i: number): ServiceConfig {
     name: `svc-${i}`,
     dnsName: `svc-${i}.example.com`,
     hostedZoneId: 'Z0123456789ABC',
+    ...(values.rollouts ? { policy: { rollout: { mode: 'canary' } } } : {}),
     endpoints: Array.from({ length: ENDPOINTS }, (_, e) => ({
       setIdentifier: `region-${e}`,
       region: 'eu-west-1',
@@ -167,7 +171,7 @@ const result = {
 if (values.json) {
   console.log(JSON.stringify(result));
 } else {
-  console.log(`engine: ${SERVICES} services × ${ENDPOINTS} endpoints, median of ${ROUNDS} rounds (after a warm-up hour)`);
+  console.log(`engine: ${SERVICES} services × ${ENDPOINTS} endpoints${values.rollouts ? ', canary rollout policy (load profiles learned)' : ''}, median of ${ROUNDS} rounds (after a warm-up hour)`);
   console.log(`| controller | ms per round | decisions/s | µs per decision |`);
   console.log(`|---|---:|---:|---:|`);
   console.log(`| steer53 engine | ${result.engineMsPerRound} | ${result.engineDecisionsPerSecond.toLocaleString('en-US')} | ${result.microsecondsPerDecision} |`);
