@@ -151,8 +151,15 @@ function fill(tier: readonly PlanEndpoint[], amount: number, total: number, dema
   return remaining;
 }
 
+/**
+ * Room left on a receiver: up to its capacity share, or up to what it carries now when that is
+ * more — a healthy endpoint is serving that load, and its signals, not the capacity model, say
+ * when it is too much (it degrades and sheds). A noisy demand estimate must not pull traffic off a
+ * region that copes with it.
+ */
 function headroom(e: PlanEndpoint, total: number, demandRps: number | null, weights: Weights): number {
-  return capacityShare(e.config, demandRps) * total - weights[e.config.setIdentifier]!;
+  const cap = Math.max(capacityShare(e.config, demandRps) * total, Math.min(e.current, e.config.capacity.maxShare * total));
+  return cap - weights[e.config.setIdentifier]!;
 }
 
 /** Keeps `minHealthyEndpoints` serving, and never lets every weight reach zero. */

@@ -81,6 +81,13 @@ describe('planWeights', () => {
     expect(plan.weights.a).toBeCloseTo(30);
   });
 
+  it('lets a healthy endpoint keep what it carries now, though the capacity model would give it less', () => {
+    // 100 requests/s: b's warm 50 makes its share 50%, but it carries 60% and copes (it is healthy).
+    const plan = planWeights([endpoint(0, 'drained', { failing: true, current: 80 }), endpoint(1, 'healthy', { warmRps: 50, current: 120 })], 100, policy);
+    expect(plan.weights.b).toBeCloseTo(120);
+    expect(plan.weights.a).toBeCloseTo(80);
+  });
+
   it('says when nobody at all can take the shed traffic', () => {
     const plan = planWeights([endpoint(0, 'drained', { maintenance: true }), endpoint(1, 'healthy', { maxShare: 0.3 })], null, policy);
     expect(plan.blocked.map((b) => b.message)).toEqual(['b will run past their capacity limits (target utilisation, maxShare): no endpoint has headroom for 50% of the traffic']);
