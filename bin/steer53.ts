@@ -7,6 +7,9 @@ import { parseArgs } from 'node:util';
 import { runDemo } from './commands/demo.js';
 import { runValidate } from './commands/validate.js';
 import { EMIT_USAGE, ROLLOUT_USAGE, runEmit, runRollout } from './commands/deploymentEvents.js';
+import { OPERATE_USAGE, runOperate, type OperateCommand } from './commands/operate.js';
+import { HISTORY_USAGE, runHistory } from './commands/history.js';
+import { STATUS_USAGE, runStatus } from './commands/status.js';
 import { runSimulate, SIMULATE_USAGE } from '../sim/cli.js';
 import { ValidationError } from '../functions/core/errors.js';
 
@@ -49,7 +52,27 @@ const commands: Record<string, Command> = {
     usage: ROLLOUT_USAGE,
     run: (args) => runRollout(args, { out: (line) => console.log(line), err: (line) => console.error(line) }),
   },
+  status: {
+    summary: "a service's state: endpoint statuses, overrides, rollouts, weights last applied",
+    usage: STATUS_USAGE,
+    run: (args) => runStatus(args, { out: (line) => console.log(line), err: (line) => console.error(line) }),
+  },
+  history: {
+    summary: "a service's audit log, newest first",
+    usage: HISTORY_USAGE,
+    run: (args) => runHistory(args, { out: (line) => console.log(line), err: (line) => console.error(line) }),
+  },
+  ...operate('plan', 'show the decision the controller would take now, from live metrics; writes nothing'),
+  ...operate('freeze', 'stop automatic weight changes for a service (alarms still notify)'),
+  ...operate('unfreeze', 'let the controller change weights again'),
+  ...operate('override', 'pin a service\'s weights for a while (or --clear the pin)'),
+  ...operate('drain', 'take an endpoint out of service for maintenance, for a while'),
+  ...operate('undrain', 'put a drained endpoint back'),
 };
+
+function operate(name: OperateCommand, summary: string): Record<string, Command> {
+  return { [name]: { summary, usage: OPERATE_USAGE[name], run: (args) => runOperate(name, args, { out: (line) => console.log(line), err: (line) => console.error(line) }) } };
+}
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length));

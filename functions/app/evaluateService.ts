@@ -103,6 +103,41 @@ export interface PreparedWrite {
 
 export type PreparedEvaluation = { readonly kind: 'done'; readonly outcome: EvaluationOutcome } | PreparedWrite;
 
+export interface PlanOutcome {
+  readonly service: string;
+  /** What the controller would decide now. */
+  readonly decision: Decision;
+  /** The state version it was decided on. */
+  readonly stateVersion: number;
+  /** A change another evaluation recorded and has not confirmed: the next evaluation completes it before deciding. */
+  readonly pending?: { readonly decisionId: string; readonly to: Weights };
+  /** Route 53 weights the controller did not write. */
+  readonly drift?: DriftReport;
+  /** Signals left out of the observations, with why. */
+  readonly gaps: readonly string[];
+}
+
+/**
+ * The dry run: observe and decide exactly as an evaluation would now, and write nothing — no
+ * state, no Route 53, no audit entry, no notice.
+ */
+export async function planEvaluation(rt: Pick<Runtime, 'dns' | 'metrics' | 'store' | 'clock' | 'options'>, service: ServiceConfig): Promise<PlanOutcome> {
+  const now = rt.clock.now();
+  const stored = await rt.store.load(service.name);
+  const current = managedWeights(service, (await rt.dns.readWeights(recordSetOf(service))).weights);
+  const observed = (await observeServices(rt.metrics, [service], now, rt.options ?? {}, [])).get(service.name)!;
+  const { decision } = decide(service, { now, observations: observed.observations, state: stored.state, currentWeights: current });
+  const drift = driftOf(service, stored, current);
+  return {
+    service: service.name,
+    decision,
+    stateVersion: stored.version,
+    ...(stored.pending ? { pending: { decisionId: stored.pending.decisionId, to: stored.pending.to } } : {}),
+    ...(drift ? { drift } : {}),
+    gaps: observed.gaps,
+  };
+}
+
 /** Evaluates one service: observe → decide → apply → tell. */
 export async function evaluateService(rt: Runtime, service: ServiceConfig, request: EvaluationRequest): Promise<EvaluationOutcome> {
   const prepared = await prepareEvaluation(rt, service, request);

@@ -91,7 +91,7 @@ function table(rows: readonly (readonly string[])[], textColumns = 1): string[] 
   return rows.map((r) => ('  ' + r.map((cell, i) => (i < textColumns ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   ')).trimEnd());
 }
 
-function alarmText(signal: SignalVerdict): string {
+export function alarmText(signal: SignalVerdict): string {
   if (signal.verdict === 'breach') return 'ALARM';
   if (signal.verdict === 'clear') return 'OK';
   return signal.unknownCause === 'insufficient-data' ? 'INSUFFICIENT_DATA' : 'missing';
@@ -178,7 +178,9 @@ export function noticeBody(notice: Notice): string {
     `  Stop automatic changes:     npx steer53 freeze ${s.name} --reason "<why>"`,
     `  Pin weights for a while:    npx steer53 override ${s.name} --weights ${pin || '<endpoint>=<weight>,...'} --for 1h --reason "<why>"`,
     `  See status and history:     npx steer53 status ${s.name}   /   npx steer53 history ${s.name}`,
-    '  Alarms keep notifying while a service is frozen; every override expires on its own.',
+    `  What it would do now:       npx steer53 plan ${s.name}`,
+    "  (each with --table <the stack's TableName output>, or STEER53_TABLE_NAME set; see docs/deploy.md)",
+    '  Alarms keep notifying while a service is frozen; every override but an open-ended freeze expires on its own.',
   );
   return lines.join('\n');
 }

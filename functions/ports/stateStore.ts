@@ -58,6 +58,8 @@ export const AuditKinds = {
   REPAIR: 'repair',
   DEPLOYMENT: 'deployment',
   NOTIFICATION_FAILED: 'notification-failed',
+  /** An operator set or removed an override (freeze, pin, maintenance drain). */
+  OVERRIDE: 'override',
 } as const;
 export type AuditKind = (typeof AuditKinds)[keyof typeof AuditKinds];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateService, type EvaluationOutcome } from '../../../functions/app/evaluateService.js';
+import { evaluateService, planEvaluation, type EvaluationOutcome } from '../../../functions/app/evaluateService.js';
 import { StateVersionConflictError } from '../../../functions/ports/errors.js';
 import type { StateStore } from '../../../functions/ports/stateStore.js';
 import { judgedStart, memoryWorld, MINUTE, rawConfig, testConfig, type MemoryWorld } from './runtimeFixtures.js';
@@ -351,5 +351,35 @@ describe('Function: evaluateService', () => {
     expect(outcome.tellFailures).toContainEqual({ channel: 'audit', message: 'ProvisionedThroughputExceededException' });
     // The entry written before Route 53 (status intended) is still there.
     expect((await world.store.listAudit('chat')).find((e) => e.id === outcome.decisionId)).toMatchObject({ status: 'intended' });
+  });
+});
+
+describe('Function: planEvaluation (the dry run)', () => {
+  it('decides what an evaluation would, and writes nothing: no state, no Route 53, no audit, no notice, no event', async () => {
+    const world = memoryWorld();
+    await tick(world, EU_SLOW);
+    await tick(world, EU_SLOW);
+    world.feed(judgedStart(world.clock.now()), EU_SLOW);
+    const savesBefore = world.store.saves;
+    const auditBefore = (await world.store.listAudit('chat', { limit: 100 })).length;
+    const planned = await planEvaluation(world.runtime(), world.service);
+    expect(planned).toMatchObject({ service: 'chat', stateVersion: 2, gaps: [] });
+    expect(planned.decision.changes.map((c) => c.setIdentifier)).toContain('eu-west-1');
+    expect(world.store.saves).toBe(savesBefore);
+    expect((await world.store.listAudit('chat', { limit: 100 })).length).toBe(auditBefore);
+    expect(world.dns.changeLog).toEqual([]);
+    expect(world.notifier.notices).toEqual([]);
+    expect(world.events.events).toEqual([]);
+    // The evaluation that follows takes the same decision.
+    const evaluated = await evaluateService(world.runtime(), world.service, { trigger: 'schedule' });
+    expect(evaluated.decision!.targetWeights).toEqual(planned.decision.targetWeights);
+  });
+
+  it('reports weights someone else wrote', async () => {
+    const world = memoryWorld();
+    await tick(world, HEALTHY);
+    world.dns.editWeights(record, { 'eu-west-1': 0 });
+    const planned = await planEvaluation(world.runtime(), world.service);
+    expect(planned.drift?.endpoints).toEqual(['eu-west-1']);
   });
 });

@@ -1,0 +1,142 @@
+/**
+ * Operator overrides: freeze a service, pin its weights, drain an endpoint for maintenance, and
+ * undo each. An override is written into the service's state item under the same optimistic
+ * concurrency as every evaluation (a lost race re-reads and re-applies), with an audit entry
+ * naming who and why; the next evaluation (the next tick, within a minute) carries it out, and
+ * the engine ends it on its own at its `until`.
+ */
+import type { ServiceConfig } from '../core/config.js';
+import { initialServiceState } from '../core/engine.js';
+import { ValidationError } from '../core/errors.js';
+import type { EpochMs, Override, Overrides, Weights } from '../core/types.js';
+import type { Clock } from '../ports/clock.js';
+import { StateVersionConflictError } from '../ports/errors.js';
+import { AuditKinds, AuditStatuses, type StateStore } from '../ports/stateStore.js';
+
+export type OverrideAction =
+  | { readonly kind: 'freeze'; readonly until: EpochMs | null }
+  | { readonly kind: 'unfreeze' }
+  | { readonly kind: 'pin'; readonly weights: Weights; readonly until: EpochMs }
+  | { readonly kind: 'unpin' }
+  | { readonly kind: 'drain'; readonly endpoint: string; readonly until: EpochMs }
+  | { readonly kind: 'undrain'; readonly endpoint: string };
+
+export interface OverrideRequest {
+  readonly action: OverrideAction;
+  /** Who: the operator's IAM principal. */
+  readonly by: string;
+  readonly reason: string;
+}
+
+export interface OverrideOutcome {
+  /** False when there was nothing to undo (the service was not frozen, the endpoint not drained…). */
+  readonly changed: boolean;
+  /** One line saying what was done. */
+  readonly summary: string;
+  /** The overrides in force after the change. */
+  readonly overrides: Overrides;
+  /** The state version written (or read, when nothing changed). */
+  readonly version: number;
+}
+
+export interface OverridePorts {
+  readonly store: StateStore;
+  readonly clock: Clock;
+  readonly newId: () => string;
+}
+
+const MAX_ATTEMPTS = 5;
+
+/** Sets or removes one override on a service's state; throws ValidationError for a request that cannot be right. */
+export async function setOverride(ports: OverridePorts, service: ServiceConfig, request: OverrideRequest): Promise<OverrideOutcome> {
+  const now = ports.clock.now();
+  check(service, request, now);
+  for (let attempt = 1; ; attempt += 1) {
+    const stored = await ports.store.load(service.name);
+    const state = stored.state ?? initialServiceState(service, now);
+    const { overrides, changed, summary } = apply(state.overrides, request, now, service);
+    if (!changed) return { changed, summary, overrides, version: stored.version };
+    try {
+      const version = await ports.store.save(service.name, stored.version, {
+        state: { ...state, overrides },
+        pending: stored.pending,
+        driftSignature: stored.driftSignature,
+        blockedSignature: stored.blockedSignature,
+        updatedAt: now,
+      });
+      await ports.store.putAudit({
+        service: service.name,
+        id: ports.newId(),
+        at: now,
+        kind: AuditKinds.OVERRIDE,
+        status: AuditStatuses.RECORDED,
+        actor: request.by,
+        summary: `${service.dnsName}: ${summary}`,
+        detail: { action: request.action, reason: request.reason },
+      });
+      return { changed, summary, overrides, version };
+    } catch (error) {
+      // Another writer (an evaluation, another operator) won the race: read again and re-apply.
+      if (!(error instanceof StateVersionConflictError) || attempt >= MAX_ATTEMPTS) throw error;
+    }
+  }
+}
+
+function check(service: ServiceConfig, request: OverrideRequest, now: EpochMs): void {
+  const ids = service.endpoints.map((e) => e.setIdentifier);
+  const problems: { path: string; message: string }[] = [];
+  const { action } = request;
+  if (request.reason.trim() === '') problems.push({ path: 'reason', message: 'must say why (it goes in the audit log and the notices)' });
+  if ('until' in action && action.until !== null && action.until <= now) problems.push({ path: 'until', message: 'must be in the future' });
+  if ((action.kind === 'drain' || action.kind === 'undrain') && !ids.includes(action.endpoint)) {
+    problems.push({ path: 'endpoint', message: `"${action.endpoint}" is not an endpoint of ${service.name} (endpoints: ${ids.join(', ')})` });
+  }
+  if (action.kind === 'pin') {
+    const named = Object.entries(action.weights);
+    if (named.length === 0) problems.push({ path: 'weights', message: 'name at least one endpoint' });
+    for (const [id, weight] of named) {
+      if (!ids.includes(id)) problems.push({ path: `weights.${id}`, message: `is not an endpoint of ${service.name} (endpoints: ${ids.join(', ')})` });
+      else if (!Number.isInteger(weight) || weight < 0 || weight > 255) problems.push({ path: `weights.${id}`, message: 'must be an integer 0–255' });
+    }
+    if (ids.every((id) => action.weights[id] === 0)) problems.push({ path: 'weights', message: 'would set every weight to 0, and Route 53 answers an all-zero set evenly' });
+  }
+  if (problems.length > 0) throw new ValidationError(`override of ${service.name}`, problems);
+}
+
+function apply(overrides: Overrides, request: OverrideRequest, now: EpochMs, service: ServiceConfig): { overrides: Overrides; changed: boolean; summary: string } {
+  const { action } = request;
+  const override = (until: EpochMs | null): Override => ({ by: request.by, reason: request.reason, setAt: now, until });
+  const untilText = (until: EpochMs | null) => (until === null ? 'until unfrozen' : `until ${new Date(until).toISOString()}`);
+  const { freeze, pin, drains } = overrides;
+  switch (action.kind) {
+    case 'freeze':
+      return { overrides: { ...overrides, freeze: override(action.until) }, changed: true, summary: `frozen by ${request.by} ${untilText(action.until)}: ${request.reason}` };
+    case 'unfreeze':
+      if (!freeze) return { overrides, changed: false, summary: `${service.name} is not frozen` };
+      return { overrides: withoutKey(overrides, 'freeze'), changed: true, summary: `unfrozen by ${request.by}: ${request.reason}` };
+    case 'pin': {
+      const weights = Object.entries(action.weights).map(([id, w]) => `${id}=${w}`).join(' ');
+      return { overrides: { ...overrides, pin: { ...override(action.until), weights: { ...action.weights } } }, changed: true, summary: `weights pinned to ${weights} by ${request.by} ${untilText(action.until)}: ${request.reason}` };
+    }
+    case 'unpin':
+      if (!pin) return { overrides, changed: false, summary: `${service.name} has no pin` };
+      return { overrides: withoutKey(overrides, 'pin'), changed: true, summary: `pin removed by ${request.by}: ${request.reason}` };
+    case 'drain':
+      return {
+        overrides: { ...overrides, drains: { ...(drains ?? {}), [action.endpoint]: override(action.until) } },
+        changed: true,
+        summary: `${action.endpoint} drained for maintenance by ${request.by} ${untilText(action.until)}: ${request.reason}`,
+      };
+    case 'undrain': {
+      if (!drains?.[action.endpoint]) return { overrides, changed: false, summary: `${action.endpoint} is not drained for maintenance` };
+      const { [action.endpoint]: _gone, ...others } = drains;
+      const next = withoutKey(overrides, 'drains');
+      return { overrides: Object.keys(others).length > 0 ? { ...next, drains: others } : next, changed: true, summary: `${action.endpoint} back in service by ${request.by}: ${request.reason}` };
+    }
+  }
+}
+
+function withoutKey<K extends keyof Overrides>(overrides: Overrides, key: K): Overrides {
+  const { [key]: _gone, ...rest } = overrides;
+  return rest;
+}

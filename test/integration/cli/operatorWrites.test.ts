@@ -1,0 +1,150 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { runOperate, type PlanIo } from '../../../bin/commands/operate.js';
+import { DynamoStateStore } from '../../../functions/adapters/aws/dynamoStateStore.js';
+import { InMemoryDnsWeights, InMemoryMetrics, ManualClock } from '../../../functions/adapters/memory/index.js';
+import { recordSetOf } from '../../../functions/app/evaluateService.js';
+import { ValidationError } from '../../../functions/core/errors.js';
+import { createTable, startDynalite, type LocalDynamo } from '../runtime/dynalite.js';
+import { MINUTE, T0, judgedStart, rawConfig, testConfig } from '../../unit/app/runtimeFixtures.js';
+
+const sts = mockClient(STSClient);
+const ALICE = 'arn:aws:sts::123456789012:assumed-role/oncall/alice';
+const service = testConfig().services[0]!;
+const configPath = join(mkdtempSync(join(tmpdir(), 'steer53-ops-')), 'steer53.config.json');
+writeFileSync(configPath, JSON.stringify(rawConfig));
+
+let dynamo: LocalDynamo;
+let table: string;
+beforeAll(async () => {
+  dynamo = await startDynalite();
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+beforeEach(async () => {
+  table = await createTable(dynamo);
+  sts.reset();
+  sts.on(GetCallerIdentityCommand).resolves({ Arn: ALICE });
+});
+
+function io(extra: Partial<PlanIo> = {}): PlanIo & { lines: string[]; errors: string[] } {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  return {
+    lines,
+    errors,
+    out: (line) => void lines.push(line),
+    err: (line) => void errors.push(line),
+    dynamo: () => dynamo.client,
+    sts: () => new STSClient({ region: 'eu-west-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
+    now: () => T0,
+    env: {},
+    ...extra,
+  };
+}
+
+const common = () => ['--table', table, '--config', configPath];
+const stored = () => new DynamoStateStore({ client: dynamo.client, tableName: table }).load('chat');
+
+describe('Commands: steer53 freeze, unfreeze, override, drain, undrain', () => {
+  it('freezes for a while: the state item holds the freeze with who and why, and the audit log says so', async () => {
+    const out = io();
+    expect(await runOperate('freeze', ['chat', '--reason', 'launch at noon', '--for', '2h', ...common()], out)).toBe(0);
+    expect(out.lines).toEqual([
+      `chat: frozen by ${ALICE} until ${new Date(T0 + 120 * MINUTE).toISOString()}: launch at noon`,
+      'The next evaluation (within a minute) carries it out; it is in the audit log (steer53 history).',
+    ]);
+    expect((await stored()).state!.overrides.freeze).toEqual({ by: ALICE, reason: 'launch at noon', setAt: T0, until: T0 + 120 * MINUTE });
+    const audit = await new DynamoStateStore({ client: dynamo.client, tableName: table }).listAudit('chat');
+    expect(audit).toEqual([expect.objectContaining({ kind: 'override', actor: ALICE, status: 'recorded' })]);
+    expect(sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(1);
+  });
+
+  it('pins weights, drains an endpoint, and undoes both', async () => {
+    expect(await runOperate('override', ['chat', '--weights', 'us-east-1=150, eu-west-1=50', '--for', '1h', '--reason', 'shift before the launch', ...common()], io())).toBe(0);
+    expect(await runOperate('drain', ['chat', 'eu-west-1', '--for', '30m', '--reason', 'driver upgrade', ...common()], io())).toBe(0);
+    expect((await stored()).state!.overrides).toMatchObject({ pin: { weights: { 'us-east-1': 150, 'eu-west-1': 50 }, until: T0 + 60 * MINUTE }, drains: { 'eu-west-1': { until: T0 + 30 * MINUTE } } });
+    expect(await runOperate('undrain', ['chat', 'eu-west-1', ...common()], io())).toBe(0);
+    expect(await runOperate('override', ['chat', '--clear', ...common()], io())).toBe(0);
+    const after = (await stored()).state!.overrides;
+    expect(after).toEqual({});
+    const again = io();
+    expect(await runOperate('unfreeze', ['chat', ...common()], again)).toBe(0);
+    expect(again.lines).toEqual(['chat: chat is not frozen', 'Nothing to change.']);
+  });
+
+  it.each<[string, string[], string[]]>([
+    ['no service, no reason, no table', ['freeze'], ['<service>: is required', '--table: is required (or set STEER53_TABLE_NAME): the table the TrafficController construct created', '--reason: is required: say why (it goes in the audit log and the notices)']],
+    ['a drain without its end', ['drain', 'chat', 'eu-west-1', '--reason', 'x', '--table', 'steer53'], ['--for: is required: every override ends on its own (e.g. --for 2h)']],
+    ['an end too far away', ['drain', 'chat', 'eu-west-1', '--reason', 'x', '--for', '200h', '--table', 'steer53'], ['--for: must be a duration such as 30m, 2h or 1h30m, at most 168h']],
+    ['malformed weights', ['override', 'chat', '--weights', 'us-east-1:5', '--for', '1h', '--reason', 'x', '--table', 'steer53'], ['--weights: "us-east-1:5" is not <endpoint>=<weight>']],
+    ['--clear with weights', ['override', 'chat', '--clear', '--weights', 'a=1', '--table', 'steer53'], ['--clear: removes the pin: give it without --weights and --for']],
+    ['an option another command has', ['unfreeze', 'chat', '--for', '1h', '--table', 'steer53'], ['--for: is not an option of unfreeze']],
+    ['an unknown option', ['freeze', 'chat', '--forever'], [expect.stringContaining("Unknown option '--forever'") as unknown as string]],
+  ])('refuses %s with every problem and the usage, exit 2, writing nothing', async (_name, [command, ...args], problems) => {
+    const out = io();
+    expect(await runOperate(command as 'freeze', args, out)).toBe(2);
+    expect(out.errors.slice(0, -1)).toEqual(problems);
+    expect(out.errors.at(-1)).toMatch(/^usage: steer53 /);
+    expect(sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(0);
+  });
+
+  it('refuses what only the service config can tell is wrong, naming the flag', async () => {
+    const out = io();
+    expect(await runOperate('override', ['chat', '--weights', 'mars-1=10', '--for', '1h', '--reason', 'x', ...common()], out)).toBe(2);
+    expect(out.errors[0]).toBe('--weights mars-1: is not an endpoint of chat (endpoints: us-east-1, eu-west-1, ap-northeast-1)');
+    expect(await runOperate('drain', ['chat', 'mars-1', '--for', '1h', '--reason', 'x', ...common()], io())).toBe(2);
+    await expect(runOperate('freeze', ['search', '--reason', 'x', ...common()], io())).rejects.toThrow(ValidationError);
+    expect((await stored()).version).toBe(0);
+  });
+
+  it('fails with a clear message, exit 1, when the table does not exist or AWS does not know the caller', async () => {
+    const missing = io();
+    expect(await runOperate('freeze', ['chat', '--reason', 'x', '--table', 'no-such-table', '--config', configPath], missing)).toBe(1);
+    expect(missing.errors.join('\n')).toContain('steer53 freeze: could not write the override to table no-such-table: AwsCallError: dynamodb:GetItem on table no-such-table failed: ResourceNotFoundException');
+    sts.reset();
+    sts.on(GetCallerIdentityCommand).rejects(new Error('The security token included in the request is expired'));
+    const anonymous = io();
+    expect(await runOperate('freeze', ['chat', '--reason', 'x', ...common()], anonymous)).toBe(1);
+    expect(anonymous.errors).toEqual(['steer53 freeze: cannot tell who you are (sts:GetCallerIdentity failed: The security token included in the request is expired); check your AWS credentials']);
+  });
+});
+
+describe('Command: steer53 plan', () => {
+  /** Route 53 and CloudWatch in memory: the plan reads them, the state comes from dynalite. */
+  function readPorts(latencyMs: Record<string, number>) {
+    const clock = new ManualClock(T0);
+    const dns = new InMemoryDnsWeights({ clock });
+    dns.defineRecordSet(recordSetOf(service), { 'us-east-1': 100, 'eu-west-1': 100, 'ap-northeast-1': 100 });
+    const metrics = new InMemoryMetrics();
+    for (const e of service.endpoints) {
+      metrics.setAlarmState({ name: `chat-${e.setIdentifier}-5xx`, region: e.region }, 'OK');
+      metrics.recordSignal(service, e.setIdentifier, 'p99-latency', judgedStart(T0), { value: latencyMs[e.setIdentifier]! * 1000, sampleCount: 5000 });
+    }
+    return { dns, metrics };
+  }
+
+  it('prints what the controller would decide now, and writes nothing', async () => {
+    const out = io({ readPorts: () => readPorts({ 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 }) });
+    expect(await runOperate('plan', ['chat', ...common()], out)).toBe(0);
+    expect(out.lines[0]).toBe(`plan for chat (chat.example.com), state version 0, at ${new Date(T0).toISOString()}: nothing is written`);
+    expect(out.lines).toContain('weights now:  us-east-1=100 eu-west-1=100 ap-northeast-1=100');
+    expect(out.lines).toContain('would become: (no change)');
+    expect(out.lines).toContain('  eu-west-1: clear — p99-latency 900 ms clear, error-alarm OK clear');
+    expect((await stored()).version).toBe(0);
+    expect(sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(0);
+  });
+
+  it('shows a freeze set from the CLI holding back the weights a slow region would move', async () => {
+    await runOperate('freeze', ['chat', '--reason', 'launch', ...common()], io());
+    const out = io({ readPorts: () => readPorts({ 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 }) });
+    expect(await runOperate('plan', ['chat', '--json', ...common()], out)).toBe(0);
+    const plan = JSON.parse(out.lines.join('\n'));
+    expect(plan).toMatchObject({ service: 'chat', stateVersion: 1, decision: { mode: 'frozen', changes: [] } });
+  });
+});
