@@ -22,7 +22,9 @@ import type { Weights } from '../../functions/core/types.js';
 import { CloudWatchClients } from '../../functions/adapters/aws/cloudWatchClients.js';
 import { CloudWatchMetrics } from '../../functions/adapters/aws/cloudWatchMetrics.js';
 import { Route53Weights } from '../../functions/adapters/aws/route53Weights.js';
+import { AwsCallError } from '../../functions/adapters/aws/errors.js';
 import { planEvaluation } from '../../functions/app/evaluateService.js';
+import { RecordNotFoundError, StateVersionConflictError } from '../../functions/ports/errors.js';
 import { alarmText, formatMeasure } from '../../functions/app/noticeText.js';
 import { setOverride, type OverrideAction } from '../../functions/app/overrides.js';
 import type { Runtime } from '../../functions/app/runtime.js';
@@ -84,6 +86,9 @@ export async function runOperate(command: OperateCommand, args: string[], io: Pl
     outcome = await setOverride({ store, clock: { now: () => now }, newId: randomUUID }, service, { action: action!, by, reason: (v.reason as string | undefined) ?? 'by hand' });
   } catch (error) {
     if (error instanceof ValidationError) return usageError(io, usage, error.problems.map((p) => ({ path: flagOf(p.path), message: p.message })));
+    if (error instanceof StateVersionConflictError) return awsFailure(io, command, `write the override: evaluations kept writing the state first; try again`, error);
+    // The store turns every SDK failure into an AwsCallError; anything else is a bug, not an outage.
+    if (!(error instanceof AwsCallError)) throw error;
     return awsFailure(io, command, `write the override to table ${table}`, error);
   }
   if (v.json === true) {
@@ -174,6 +179,7 @@ async function plan(io: PlanIo, service: ServiceConfig, store: ReturnType<typeof
   try {
     outcome = await planEvaluation({ ...ports, store, clock: { now: () => now } }, service);
   } catch (error) {
+    if (!(error instanceof AwsCallError) && !(error instanceof RecordNotFoundError)) throw error;
     return awsFailure(io, 'plan', 'observe and decide', error);
   }
   if (json) {

@@ -140,7 +140,13 @@ describe('Command: steer53 plan', () => {
     expect(sts.commandCalls(GetCallerIdentityCommand)).toHaveLength(0);
   });
 
-  it('shows a freeze set from the CLI holding back the weights a slow region would move', async () => {
+  it('fails with a clear message, exit 1, when Route 53 has none of the records the config names', async () => {
+    const out = io({ readPorts: () => ({ dns: new InMemoryDnsWeights({ clock: new ManualClock(T0) }), metrics: new InMemoryMetrics() }) });
+    expect(await runOperate('plan', ['chat', ...common()], out)).toBe(1);
+    expect(out.errors[0]).toMatch(/^steer53 plan: could not observe and decide: RecordNotFoundError: /);
+  });
+
+  it('plans on the state the override commands wrote: frozen, nothing to change', async () => {
     await runOperate('freeze', ['chat', '--reason', 'launch', ...common()], io());
     const out = io({ readPorts: () => readPorts({ 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 }) });
     expect(await runOperate('plan', ['chat', '--json', ...common()], out)).toBe(0);
