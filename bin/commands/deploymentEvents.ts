@@ -12,6 +12,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { problemsOf, type ValidationProblem } from '../../functions/core/config.js';
 import type { DeploymentPhase } from '../../functions/core/types.js';
 import { DEPLOYMENT_EVENT_SOURCE, deploymentDetailSchema, detailTypeOfPhase, operatorDetailSchema } from '../../functions/events/deploymentEvent.js';
+import { usageError } from './ops.js';
 
 export const EMIT_USAGE =
   'steer53 emit deployment --service <s> --endpoint <e> --phase started|succeeded|failed|rolled-back --version <v> ' +
@@ -33,12 +34,6 @@ export interface CommandIo {
   readonly newId?: () => string;
 }
 
-/** Bad arguments: every problem, then the usage; exit code 2. */
-function usageError(io: CommandIo, usage: string, problems: readonly ValidationProblem[]): number {
-  for (const p of problems) io.err(`${p.path}: ${p.message}`);
-  io.err(`usage: ${usage}`);
-  return 2;
-}
 
 const commonOptions = {
   service: { type: 'string' },

@@ -38,7 +38,7 @@ export const OPS_OPTIONS = {
 export const OPS_USAGE_TAIL = '[--table <name>] [--region <r>] [--config <file>] [--json]';
 
 /** Bad arguments: every problem, then the usage; exit code 2. */
-export function usageError(io: OpsIo, usage: string, problems: readonly ValidationProblem[]): number {
+export function usageError(io: Pick<OpsIo, 'err'>, usage: string, problems: readonly ValidationProblem[]): number {
   for (const p of problems) io.err(`${p.path}: ${p.message}`);
   io.err(`usage: ${usage}`);
   return 2;
