@@ -68,6 +68,7 @@ const commands: Record<string, Command> = {
   ...operate('override', 'pin a service\'s weights for a while (or --clear the pin)'),
   ...operate('drain', 'take an endpoint out of service for maintenance, for a while'),
   ...operate('undrain', 'put a drained endpoint back'),
+  ...operate('drill', 'a practice failover of an endpoint, aborted at once by a guard alarm'),
 };
 
 function operate(name: OperateCommand, summary: string): Record<string, Command> {

@@ -8,6 +8,7 @@
  *   steer53 override <service> --clear [--reason "…"]
  *   steer53 drain <service> <endpoint> --for 2h --reason "…"    take an endpoint out for maintenance
  *   steer53 undrain <service> <endpoint> [--reason "…"]
+ *   steer53 drill <service> <endpoint> --for 15m --guard-alarm <name> --reason "…"   a practice failover
  *
  * Overrides are written to the controller's state (functions/app/overrides.ts), audited with the
  * caller's IAM identity, carried out by the next evaluation and ended by the engine at their time.
@@ -38,6 +39,7 @@ export const OPERATE_USAGE = {
   override: `steer53 override <service> (--weights <endpoint>=<weight>,... --for <duration> | --clear) --reason "<why>" ${OPS_USAGE_TAIL}`,
   drain: `steer53 drain <service> <endpoint> --for <duration> --reason "<why>" ${OPS_USAGE_TAIL}`,
   undrain: `steer53 undrain <service> <endpoint> [--reason "<why>"] ${OPS_USAGE_TAIL}`,
+  drill: `steer53 drill <service> <endpoint> --for <duration> --guard-alarm <name> [--guard-region <r>] --reason "<why>" ${OPS_USAGE_TAIL}`,
 } as const;
 export type OperateCommand = keyof typeof OPERATE_USAGE;
 
@@ -52,7 +54,12 @@ const MAX_OVERRIDE_SECONDS = 7 * 24 * 3600;
 
 export async function runOperate(command: OperateCommand, args: string[], io: PlanIo): Promise<number> {
   const usage = OPERATE_USAGE[command];
-  const parsed = parseOps(args, { reason: { type: 'string' }, for: { type: 'string' }, weights: { type: 'string' }, clear: { type: 'boolean', default: false } }, io, usage);
+  const parsed = parseOps(
+    args,
+    { reason: { type: 'string' }, for: { type: 'string' }, weights: { type: 'string' }, clear: { type: 'boolean', default: false }, 'guard-alarm': { type: 'string' }, 'guard-region': { type: 'string' } },
+    io,
+    usage,
+  );
   if (!parsed) return 2;
   const v = parsed.values;
   if (v.help) {
@@ -60,13 +67,13 @@ export async function runOperate(command: OperateCommand, args: string[], io: Pl
     return 0;
   }
   const problems: ValidationProblem[] = [];
-  const wantsEndpoint = command === 'drain' || command === 'undrain';
+  const wantsEndpoint = command === 'drain' || command === 'undrain' || command === 'drill';
   const [serviceName, endpoint, ...extra] = parsed.positionals;
   if (serviceName === undefined) problems.push({ path: '<service>', message: 'is required' });
   if (wantsEndpoint && endpoint === undefined) problems.push({ path: '<endpoint>', message: 'is required' });
   const unexpected = wantsEndpoint ? extra : parsed.positionals.slice(1);
   if (unexpected.length > 0) problems.push({ path: '(arguments)', message: `unexpected ${unexpected.map((p) => `"${p}"`).join(' ')}` });
-  for (const flag of ['reason', 'for', 'weights', 'clear'] as const) {
+  for (const flag of ['reason', 'for', 'weights', 'clear', 'guard-alarm', 'guard-region'] as const) {
     if (v[flag] !== undefined && v[flag] !== false && !allows(command, flag)) problems.push({ path: `--${flag}`, message: `is not an option of ${command}` });
   }
   const table = tableOf(v, io, problems);
@@ -75,6 +82,9 @@ export async function runOperate(command: OperateCommand, args: string[], io: Pl
   if (problems.length > 0) return usageError(io, usage, problems);
 
   const service = await serviceOf(v.config as string, serviceName!);
+  // A guard alarm's region defaults to the drilled endpoint's.
+  const endpointRegion = service.endpoints.find((e) => e.setIdentifier === endpoint)?.region ?? '';
+  const request = action?.kind === 'drain' && action.guard?.region === '' ? { ...action, guard: { ...action.guard, region: endpointRegion } } : action;
   const region = v.region as string | undefined;
   const store = stateStoreOf(io, table, region);
   if (command === 'plan') return plan(io, service, store, region, v.json === true, now);
@@ -83,7 +93,7 @@ export async function runOperate(command: OperateCommand, args: string[], io: Pl
   if (by === undefined) return 1;
   let outcome;
   try {
-    outcome = await setOverride({ store, clock: { now: () => now }, newId: randomUUID }, service, { action: action!, by, reason: (v.reason as string | undefined) ?? 'by hand' });
+    outcome = await setOverride({ store, clock: { now: () => now }, newId: randomUUID }, service, { action: request!, by, reason: (v.reason as string | undefined) ?? 'by hand' });
   } catch (error) {
     if (error instanceof ValidationError) return usageError(io, usage, error.problems.map((p) => ({ path: flagOf(p.path), message: p.message })));
     if (error instanceof StateVersionConflictError) return awsFailure(io, command, `write the override: evaluations kept writing the state first; try again`, error);
@@ -100,10 +110,12 @@ export async function runOperate(command: OperateCommand, args: string[], io: Pl
   return 0;
 }
 
-function allows(command: OperateCommand, flag: 'reason' | 'for' | 'weights' | 'clear'): boolean {
+function allows(command: OperateCommand, flag: 'reason' | 'for' | 'weights' | 'clear' | 'guard-alarm' | 'guard-region'): boolean {
   switch (command) {
     case 'plan':
       return false;
+    case 'drill':
+      return flag === 'reason' || flag === 'for' || flag === 'guard-alarm' || flag === 'guard-region';
     case 'freeze':
       return flag === 'reason' || flag === 'for';
     case 'override':
@@ -117,7 +129,7 @@ function allows(command: OperateCommand, flag: 'reason' | 'for' | 'weights' | 'c
 }
 
 function actionOf(command: Exclude<OperateCommand, 'plan'>, v: Record<string, string | boolean | undefined>, endpoint: string, now: number, problems: ValidationProblem[]): OverrideAction | undefined {
-  const needsReason = command === 'freeze' || command === 'drain' || (command === 'override' && v.clear !== true);
+  const needsReason = command === 'freeze' || command === 'drain' || command === 'drill' || (command === 'override' && v.clear !== true);
   if (needsReason && (v.reason === undefined || String(v.reason).trim() === '')) problems.push({ path: '--reason', message: 'is required: say why (it goes in the audit log and the notices)' });
   const until = (required: boolean): number | null => {
     if (v.for === undefined) {
@@ -140,6 +152,11 @@ function actionOf(command: Exclude<OperateCommand, 'plan'>, v: Record<string, st
       return { kind: 'drain', endpoint, until: until(true) ?? now };
     case 'undrain':
       return { kind: 'undrain', endpoint };
+    case 'drill': {
+      const name = v['guard-alarm'] as string | undefined;
+      if (name === undefined || name.trim() === '') problems.push({ path: '--guard-alarm', message: 'is required: the CloudWatch alarm that aborts the drill the moment it fires' });
+      return { kind: 'drain', endpoint, until: until(true) ?? now, guard: { name: name ?? '', region: (v['guard-region'] as string | undefined) ?? '' } };
+    }
     case 'override': {
       if (v.clear === true) {
         if (v.weights !== undefined || v.for !== undefined) problems.push({ path: '--clear', message: 'removes the pin: give it without --weights and --for' });

@@ -64,7 +64,7 @@ function statusLines(service: ServiceConfig, stored: StoredServiceState, state: 
   const overrides = [
     ...(freeze ? [`freeze ${overrideText(freeze)}`] : []),
     ...(pin ? [`pin ${weightsText(service, pin.weights)} ${overrideText(pin)}`] : []),
-    ...Object.entries(drains).map(([id, drain]) => `drain ${id} ${overrideText(drain)}`),
+    ...Object.entries(drains).map(([id, drain]) => `${drain.guard ? `drill of ${id} (guard alarm ${drain.guard.name} in ${drain.guard.region})` : `drain ${id}`} ${overrideText(drain)}`),
   ];
   lines.push(overrides.length > 0 ? 'overrides:' : 'overrides: none', ...overrides.map((o) => `  ${o}`));
 

@@ -17,7 +17,7 @@
  */
 import type { ServiceConfig } from '../core/config.js';
 import { decide } from '../core/engine.js';
-import type { Decision, DeploymentSignal, EpochMs, ServiceState, Weights } from '../core/types.js';
+import { guardKey, type AlarmState, type Decision, type DeploymentSignal, type EpochMs, type ServiceState, type Weights } from '../core/types.js';
 import type { ControllerEvent } from '../events/controllerEvents.js';
 import type { RecordSetRef, WeightWrite } from '../ports/dnsWeights.js';
 import { RecordNotFoundError, StateVersionConflictError } from '../ports/errors.js';
@@ -126,7 +126,8 @@ export async function planEvaluation(rt: Pick<Runtime, 'dns' | 'metrics' | 'stor
   const stored = await rt.store.load(service.name);
   const current = managedWeights(service, (await rt.dns.readWeights(recordSetOf(service))).weights);
   const observed = (await observeServices(rt.metrics, [service], now, rt.options ?? {}, [])).get(service.name)!;
-  const { decision } = decide(service, { now, observations: observed.observations, state: stored.state, currentWeights: current });
+  const guardAlarms = await guardAlarmStates(rt, stored.state);
+  const { decision } = decide(service, { now, observations: observed.observations, state: stored.state, currentWeights: current, ...(guardAlarms ? { guardAlarms } : {}) });
   const drift = driftOf(service, stored, current);
   return {
     service: service.name,
@@ -187,6 +188,7 @@ export async function prepareEvaluation(rt: Runtime, service: ServiceConfig, req
     const drift = driftOf(service, stored, current);
     const driftSignature = drift ? signature(drift.actual) : null;
     const newDrift = drift !== undefined && driftSignature !== stored.driftSignature ? drift : undefined;
+    const guardAlarms = await guardAlarmStates(rt, stored.state);
 
     const { decision, nextState } = decide(service, {
       now,
@@ -194,6 +196,7 @@ export async function prepareEvaluation(rt: Runtime, service: ServiceConfig, req
       state: stored.state,
       currentWeights: current,
       ...(request.deployments !== undefined ? { deployments: request.deployments } : {}),
+      ...(guardAlarms ? { guardAlarms } : {}),
     });
     const blockedSignature = decision.blocked.length > 0 ? signature(decision.blocked.map((b) => `${b.code}:${b.endpoint ?? ''}`).sort()) : null;
     const newBlocked = blockedSignature !== null && blockedSignature !== stored.blockedSignature;
@@ -377,6 +380,22 @@ async function afterCommit(rt: Runtime, service: ServiceConfig, failures: TellFa
   } catch (error) {
     failures.push({ channel: 'audit', message: (error as Error).message });
     rt.log.error('audit write failed after the change was committed', { service: service.name, error: (error as Error).message });
+  }
+}
+
+/**
+ * The states of the guard alarms of the drills in progress, or undefined without drills. A guard
+ * that cannot be read is simply absent: the drill goes on to its end, as a maintenance drain would.
+ */
+async function guardAlarmStates(rt: Pick<Runtime, 'metrics'> & { readonly log?: Runtime['log'] }, state: ServiceState | undefined): Promise<Record<string, AlarmState> | undefined> {
+  const guards = Object.values(state?.overrides.drains ?? {}).flatMap((drain) => (drain.guard ? [drain.guard] : []));
+  if (guards.length === 0) return undefined;
+  const refs = guards.map((guard) => ({ key: guardKey(guard), name: guard.name, region: guard.region }));
+  try {
+    return Object.fromEntries(await rt.metrics.fetchAlarmStates(refs));
+  } catch (error) {
+    rt.log?.warn('could not read the guard alarms of the drills in progress', { error: (error as Error).message });
+    return undefined;
   }
 }
 

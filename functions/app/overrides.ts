@@ -8,7 +8,7 @@
 import type { ServiceConfig } from '../core/config.js';
 import { initialServiceState } from '../core/engine.js';
 import { ValidationError } from '../core/errors.js';
-import type { EpochMs, Override, Overrides, Weights } from '../core/types.js';
+import type { EpochMs, GuardAlarm, Override, Overrides, Weights } from '../core/types.js';
 import type { Clock } from '../ports/clock.js';
 import { StateVersionConflictError } from '../ports/errors.js';
 import { AuditKinds, AuditStatuses, type StateStore } from '../ports/stateStore.js';
@@ -18,7 +18,7 @@ export type OverrideAction =
   | { readonly kind: 'unfreeze' }
   | { readonly kind: 'pin'; readonly weights: Weights; readonly until: EpochMs }
   | { readonly kind: 'unpin' }
-  | { readonly kind: 'drain'; readonly endpoint: string; readonly until: EpochMs }
+  | { readonly kind: 'drain'; readonly endpoint: string; readonly until: EpochMs; readonly guard?: GuardAlarm }
   | { readonly kind: 'undrain'; readonly endpoint: string };
 
 export interface OverrideRequest {
@@ -121,12 +121,14 @@ function apply(overrides: Overrides, request: OverrideRequest, now: EpochMs, ser
     case 'unpin':
       if (!pin) return { overrides, changed: false, summary: `${service.name} has no pin` };
       return { overrides: withoutKey(overrides, 'pin'), changed: true, summary: `pin removed by ${request.by}: ${request.reason}` };
-    case 'drain':
+    case 'drain': {
+      const drill = action.guard ? ` as a drill (aborted at once if ${action.guard.name} in ${action.guard.region} goes to ALARM)` : ' for maintenance';
       return {
-        overrides: { ...overrides, drains: { ...(drains ?? {}), [action.endpoint]: override(action.until) } },
+        overrides: { ...overrides, drains: { ...(drains ?? {}), [action.endpoint]: { ...override(action.until), ...(action.guard ? { guard: action.guard } : {}) } } },
         changed: true,
-        summary: `${action.endpoint} drained for maintenance by ${request.by} ${untilText(action.until)}: ${request.reason}`,
+        summary: `${action.endpoint} drained${drill} by ${request.by} ${untilText(action.until)}: ${request.reason}`,
       };
+    }
     case 'undrain': {
       if (!drains?.[action.endpoint]) return { overrides, changed: false, summary: `${action.endpoint} is not drained for maintenance` };
       const { [action.endpoint]: _gone, ...others } = drains;

@@ -34,6 +34,7 @@ import type {
   WeightChange,
   Weights,
 } from './types.js';
+import { guardKey } from './types.js';
 import { evaluateEndpoint } from './verdicts.js';
 import { addPoint } from './loadModel.js';
 import { advanceRollout, applyDeployment, judgePeriod, latencySignalOf, rolloutFactor, type LoadEvidence } from './rollout.js';
@@ -93,6 +94,18 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
 
   // 1. Overrides end on their own; an edit made outside steer53 may become one (policy.drift).
   let overrides = expireOverrides(previous.overrides, now, reasons, notifications, service.name);
+  // A drill ends the moment its guard alarm fires: the practice must not become the incident.
+  const abortedDrills = Object.entries(overrides.drains ?? {}).filter(([, drain]) => drain.guard !== undefined && input.guardAlarms?.[guardKey(drain.guard)] === 'ALARM');
+  if (abortedDrills.length > 0) {
+    const drains = Object.fromEntries(Object.entries(overrides.drains!).filter(([id]) => !abortedDrills.some(([aborted]) => aborted === id)));
+    const { drains: _all, ...rest } = overrides;
+    overrides = Object.keys(drains).length > 0 ? { ...rest, drains } : rest;
+    for (const [id, drill] of abortedDrills) {
+      const message = `drill of ${id} aborted: guard alarm ${drill.guard!.name} (${drill.guard!.region}) is in ALARM; ${id} comes back at once`;
+      reasons.push({ code: 'DRILL_ABORTED', endpoint: id, message });
+      notifications.push({ severity: 'critical', reason: 'DRILL_ABORTED', summary: `${service.dnsName}: ${message}` });
+    }
+  }
   if (drifted && policy.drift.action === 'adopt' && overrides.freeze === undefined && (overrides.pin === undefined || overrides.pin.by === DRIFT_ACTOR)) {
     const until = now + policy.drift.adoptSeconds * 1000;
     const message = `adopted the weights set outside steer53 (${formatWeights(current, ids)}) as a pin until ${new Date(until).toISOString()}; policy resumes then`;
@@ -251,8 +264,10 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
 
   // 5. Guards, most authoritative first.
   let mode: DecisionMode = 'normal';
-  // An emergency is the drain of an endpoint found failing in this evaluation: not budgeted, not bounded.
-  const emergency = transitions.some((t) => t.to === 'drained' && endpoints[t.endpoint]!.failed === true && target[t.endpoint]! < current[t.endpoint]!);
+  // An emergency is not budgeted and not bounded: the drain of an endpoint found failing in this evaluation, or the end of a drill its guard alarm aborted.
+  const emergency =
+    transitions.some((t) => t.to === 'drained' && endpoints[t.endpoint]!.failed === true && target[t.endpoint]! < current[t.endpoint]!) ||
+    abortedDrills.length > 0;
 
   if (overrides.pin !== undefined) {
     mode = 'pinned';

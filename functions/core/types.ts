@@ -132,11 +132,22 @@ export interface Override {
   readonly until: EpochMs | null;
 }
 
+/** A CloudWatch alarm that ends a drill the moment it is in ALARM. */
+export interface GuardAlarm {
+  readonly name: string;
+  readonly region: string;
+}
+
+/** A maintenance drain, or a drill: a practice failover of the endpoint that its guard alarm aborts. */
+export interface DrainOverride extends Override {
+  readonly guard?: GuardAlarm;
+}
+
 export interface Overrides {
   readonly freeze?: Override;
   readonly pin?: Override & { readonly weights: Weights };
-  /** Maintenance drains, by SetIdentifier. */
-  readonly drains?: Readonly<Record<string, Override>>;
+  /** Maintenance drains and drills, by SetIdentifier. */
+  readonly drains?: Readonly<Record<string, DrainOverride>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -276,6 +287,7 @@ export const ReasonCodes = {
   ROLLOUT_SUCCEEDED: 'ROLLOUT_SUCCEEDED',
   WEIGHTS_RECONCILED: 'WEIGHTS_RECONCILED',
   DRIFT_ADOPTED: 'DRIFT_ADOPTED',
+  DRILL_ABORTED: 'DRILL_ABORTED',
 } as const;
 export type ReasonCode = (typeof ReasonCodes)[keyof typeof ReasonCodes];
 
@@ -357,6 +369,13 @@ export interface DecideInput {
   readonly currentWeights?: Weights;
   /** Deployment events to apply before deciding, oldest first. */
   readonly deployments?: readonly DeploymentSignal[];
+  /** States of the drills' guard alarms, by `<region>/<name>` (see guardKey). */
+  readonly guardAlarms?: Readonly<Record<string, AlarmState>>;
+}
+
+/** The key of a guard alarm's state in `DecideInput.guardAlarms`. */
+export function guardKey(guard: GuardAlarm): string {
+  return `${guard.region}/${guard.name}`;
 }
 
 export interface DecideOutput {

@@ -78,6 +78,18 @@ describe('Commands: steer53 freeze, unfreeze, override, drain, undrain', () => {
     expect(again.lines).toEqual(['chat: chat is not frozen', 'Nothing to change.']);
   });
 
+  it('starts a drill: a drain with its guard alarm, in the endpoint\'s region unless told otherwise', async () => {
+    const out = io();
+    expect(await runOperate('drill', ['chat', 'eu-west-1', '--for', '15m', '--guard-alarm', 'chat-global-5xx', '--reason', 'quarterly drill', ...common()], out)).toBe(0);
+    expect(out.lines[0]).toBe(`chat: eu-west-1 drained as a drill (aborted at once if chat-global-5xx in eu-west-1 goes to ALARM) by ${ALICE} until ${new Date(T0 + 15 * MINUTE).toISOString()}: quarterly drill`);
+    expect((await stored()).state!.overrides.drains!['eu-west-1']).toEqual({ by: ALICE, reason: 'quarterly drill', setAt: T0, until: T0 + 15 * MINUTE, guard: { name: 'chat-global-5xx', region: 'eu-west-1' } });
+    expect(await runOperate('drill', ['chat', 'ap-northeast-1', '--for', '15m', '--guard-alarm', 'chat-global-5xx', '--guard-region', 'us-east-1', '--reason', 'x', ...common()], io())).toBe(0);
+    expect((await stored()).state!.overrides.drains!['ap-northeast-1']!.guard).toEqual({ name: 'chat-global-5xx', region: 'us-east-1' });
+    const bad = io();
+    expect(await runOperate('drill', ['chat', 'eu-west-1', '--for', '15m', '--reason', 'x', ...common()], bad)).toBe(2);
+    expect(bad.errors[0]).toBe('--guard-alarm: is required: the CloudWatch alarm that aborts the drill the moment it fires');
+  });
+
   it.each<[string, string[], string[]]>([
     ['no service, no reason, no table', ['freeze'], ['<service>: is required', '--table: is required (or set STEER53_TABLE_NAME): the table the TrafficController construct created', '--reason: is required: say why (it goes in the audit log and the notices)']],
     ['a drain without its end', ['drain', 'chat', 'eu-west-1', '--reason', 'x', '--table', 'steer53'], ['--for: is required: every override ends on its own (e.g. --for 2h)']],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateService, planEvaluation, type EvaluationOutcome } from '../../../functions/app/evaluateService.js';
+import { setOverride } from '../../../functions/app/overrides.js';
 import { StateVersionConflictError } from '../../../functions/ports/errors.js';
 import type { StateStore } from '../../../functions/ports/stateStore.js';
 import { judgedStart, memoryWorld, MINUTE, rawConfig, testConfig, type MemoryWorld } from './runtimeFixtures.js';
@@ -381,5 +382,29 @@ describe('Function: planEvaluation (the dry run)', () => {
     world.dns.editWeights(record, { 'eu-west-1': 0 });
     const planned = await planEvaluation(world.runtime(), world.service);
     expect(planned.drift?.endpoints).toEqual(['eu-west-1']);
+  });
+});
+
+describe('drills through evaluateService', () => {
+  it("reads the drill's guard alarm and brings the endpoint back the minute it fires", async () => {
+    const world = memoryWorld();
+    await tick(world, HEALTHY);
+    await setOverride({ store: world.store, clock: world.clock, newId: () => 'drill-1' }, world.service, {
+      action: { kind: 'drain', endpoint: 'eu-west-1', until: world.clock.now() + 30 * MINUTE, guard: { name: 'chat-global-5xx', region: 'us-east-1' } },
+      by: 'ops',
+      reason: 'quarterly failover drill',
+    });
+    world.metrics.setAlarmState({ name: 'chat-global-5xx', region: 'us-east-1' }, 'OK');
+    await tick(world, HEALTHY);
+    expect(world.dns.weightsOf(record)['eu-west-1']).toBe(0);
+    await tick(world, HEALTHY);
+    expect(world.dns.weightsOf(record)['eu-west-1']).toBe(0);
+
+    world.metrics.setAlarmState({ name: 'chat-global-5xx', region: 'us-east-1' }, 'ALARM');
+    const aborted = await tick(world, HEALTHY);
+    expect(aborted.decision!.reasons.map((r) => r.code)).toContain('DRILL_ABORTED');
+    expect(world.dns.weightsOf(record)['eu-west-1']).toBe(100);
+    expect((await world.store.load('chat')).state!.overrides.drains).toBeUndefined();
+    expect(world.notifier.notices.some((n) => n.reason === 'DRILL_ABORTED' && n.severity === 'critical')).toBe(true);
   });
 });

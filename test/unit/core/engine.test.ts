@@ -388,6 +388,34 @@ describe('decide: bookkeeping', () => {
     expect(out.decision.targetWeights).toEqual({ a: 100, b: 100 });
   });
 
+  describe('drills: a drain its guard alarm aborts', () => {
+    const service = makeService({ n: 3 });
+    const guard = { name: 'chat-global-5xx', region: 'us-east-1' };
+    const drilling: ServiceState = {
+      ...initialServiceState(service, T0),
+      appliedWeights: { a: 0, b: 0, c: 300 },
+      overrides: { drains: { a: { by: 'ops', reason: 'quarterly drill', setAt: T0, until: T0 + 30 * MINUTE, guard }, b: { by: 'ops', reason: 'maintenance', setAt: T0, until: T0 + 30 * MINUTE } } },
+    };
+    const run = (alarm: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' | undefined) =>
+      decide(service, { now: T0 + 5 * MINUTE, observations: { periodStart: T0 + 4 * MINUTE, endpoints: allOkObs(service) }, state: drilling, currentWeights: { a: 0, b: 0, c: 300 }, ...(alarm ? { guardAlarms: { 'us-east-1/chat-global-5xx': alarm } } : {}) });
+
+    it.each(['OK', 'INSUFFICIENT_DATA', undefined] as const)('goes on while the guard alarm is %s', (alarm) => {
+      const out = run(alarm);
+      expect(out.nextState.overrides.drains!.a).toBeDefined();
+      expect(out.decision.changes).toEqual([]);
+    });
+
+    it('ends the drill the moment the guard alarm fires: the endpoint back at once, unbounded, critical notice; other drains stay', () => {
+      const out = run('ALARM');
+      expect(Object.keys(out.nextState.overrides.drains!)).toEqual(['b']);
+      expect(out.decision.emergency).toBe(true);
+      expect(out.decision.targetWeights.a).toBeGreaterThan(0);
+      expect(out.decision.reasons).toContainEqual({ code: 'DRILL_ABORTED', endpoint: 'a', message: 'drill of a aborted: guard alarm chat-global-5xx (us-east-1) is in ALARM; a comes back at once' });
+      expect(out.decision.notifications).toContainEqual(expect.objectContaining({ severity: 'critical', reason: 'DRILL_ABORTED' }));
+      expect(out.decision.blocked.map((b) => b.code)).not.toContain('STEP_BOUNDED');
+    });
+  });
+
   describe('drift adopted as a pin (policy.drift.action adopt)', () => {
     const service = makeService({ n: 2, policy: { drift: { action: 'adopt', adoptSeconds: 600 } } });
     const applied: ServiceState = { ...initialServiceState(service, T0), appliedWeights: { a: 100, b: 100 } };
