@@ -16,6 +16,7 @@
  * hosted zone's changes in one ChangeResourceRecordSets call.
  */
 import type { ServiceConfig } from '../core/config.js';
+import { latestStart } from '../core/drills.js';
 import { decide } from '../core/engine.js';
 import { guardKey, type AlarmState, type Decision, type DeploymentSignal, type EpochMs, type ServiceState, type Weights } from '../core/types.js';
 import type { ControllerEvent } from '../events/controllerEvents.js';
@@ -126,7 +127,7 @@ export async function planEvaluation(rt: Pick<Runtime, 'dns' | 'metrics' | 'stor
   const stored = await rt.store.load(service.name);
   const current = managedWeights(service, (await rt.dns.readWeights(recordSetOf(service))).weights);
   const observed = (await observeServices(rt.metrics, [service], now, rt.options ?? {}, [])).get(service.name)!;
-  const guardAlarms = await guardAlarmStates(rt, stored.state);
+  const guardAlarms = await guardAlarmStates(rt, service, stored.state, now);
   const { decision } = decide(service, { now, observations: observed.observations, state: stored.state, currentWeights: current, ...(guardAlarms ? { guardAlarms } : {}) });
   const drift = driftOf(service, stored, current);
   return {
@@ -188,7 +189,7 @@ export async function prepareEvaluation(rt: Runtime, service: ServiceConfig, req
     const drift = driftOf(service, stored, current);
     const driftSignature = drift ? signature(drift.actual) : null;
     const newDrift = drift !== undefined && driftSignature !== stored.driftSignature ? drift : undefined;
-    const guardAlarms = await guardAlarmStates(rt, stored.state);
+    const guardAlarms = await guardAlarmStates(rt, service, stored.state, now);
 
     const { decision, nextState } = decide(service, {
       now,
@@ -384,13 +385,19 @@ async function afterCommit(rt: Runtime, service: ServiceConfig, failures: TellFa
 }
 
 /**
- * The states of the guard alarms of the drills in progress, or undefined without drills. A guard
- * that cannot be read is simply absent: the drill goes on to its end, as a maintenance drain would.
+ * The states of the guard alarms of the drills in progress and of the scheduled ones, or undefined
+ * without drills. A guard that cannot be read is simply absent: a drill in progress goes on to its
+ * end, as a maintenance drain would.
  */
-async function guardAlarmStates(rt: Pick<Runtime, 'metrics'> & { readonly log?: Runtime['log'] }, state: ServiceState | undefined): Promise<Record<string, AlarmState> | undefined> {
-  const guards = Object.values(state?.overrides.drains ?? {}).flatMap((drain) => (drain.guard ? [drain.guard] : []));
+async function guardAlarmStates(rt: Pick<Runtime, 'metrics'> & { readonly log?: Runtime['log'] }, service: ServiceConfig, state: ServiceState | undefined, now: EpochMs): Promise<Record<string, AlarmState> | undefined> {
+  // Scheduled drills only while their window is open: no alarm reads on the other minutes of the week.
+  const due = service.drills.filter((drill) => {
+    const start = latestStart(drill.schedule, now);
+    return start !== null && now < start + drill.durationMinutes * 60_000;
+  });
+  const guards = [...Object.values(state?.overrides.drains ?? {}).flatMap((drain) => (drain.guard ? [drain.guard] : [])), ...due.map((drill) => drill.guardAlarm)];
   if (guards.length === 0) return undefined;
-  const refs = guards.map((guard) => ({ key: guardKey(guard), name: guard.name, region: guard.region }));
+  const refs = [...new Map(guards.map((guard) => [guardKey(guard), { key: guardKey(guard), name: guard.name, region: guard.region }])).values()];
   try {
     return Object.fromEntries(await rt.metrics.fetchAlarmStates(refs));
   } catch (error) {

@@ -4,6 +4,7 @@
  * traffic policy must fail loudly, not be ignored), and every setting has a documented default.
  */
 import { z } from 'zod';
+import { isCron } from './drills.js';
 import { expandPresetSignal, presetSignalSchemas } from './presets.js';
 import { alarmSignalSchema, keyNameSchema, metricQuerySchema, metricSignalSchema, regionSchema, type AlarmSignal, type MetricSignal } from './signals.js';
 
@@ -285,8 +286,32 @@ export const serviceSchema = z
     /** @default every policy default */
     policy: policySchema.prefault({}),
     endpoints: z.array(endpointSchema).min(1, { error: 'needs at least one endpoint' }).max(100, { error: 'at most 100 (Route 53 allows 100 weighted records per name and type)' }),
+    /**
+     * Scheduled drills: practice failovers. At each time the schedule names, the endpoint is
+     * drained for `durationMinutes` — only when every endpoint is healthy and nothing else holds
+     * the weights — and brought back at once if the guard alarm goes to ALARM. @default none
+     */
+    drills: z
+      .array(
+        z.strictObject({
+          /** The SetIdentifier of the endpoint to drain. */
+          endpoint: z.string().min(1),
+          /** When, as a cron expression in UTC (`minute hour day-of-month month day-of-week`), e.g. `0 10 * * 2`: Tuesdays 10:00. */
+          schedule: z.string().refine(isCron, { error: 'must be a cron expression in UTC such as "0 10 * * 2" (minute hour day-of-month month day-of-week)' }),
+          /** How long the endpoint stays drained. @default 15 */
+          durationMinutes: z.number().int().min(1).max(24 * 60).default(15),
+          /** The alarm that ends the drill the moment it is in ALARM (its region defaults to the endpoint's). */
+          guardAlarm: z.strictObject({ name: z.string().min(1).max(255), region: regionSchema.optional() }),
+        }),
+      )
+      .default([]),
   })
   .superRefine((service, ctx) => {
+    service.drills.forEach((drill, i) => {
+      if (!service.endpoints.some((e) => e.setIdentifier === drill.endpoint)) {
+        ctx.addIssue({ code: 'custom', path: ['drills', i, 'endpoint'], message: `"${drill.endpoint}" is not an endpoint of this service (endpoints: ${service.endpoints.map((e) => e.setIdentifier).join(', ')})` });
+      }
+    });
     const seen = new Set<string>();
     service.endpoints.forEach((endpoint, i) => {
       if (seen.has(endpoint.setIdentifier)) {
@@ -317,6 +342,10 @@ export const serviceSchema = z
   })
   .transform((service) => ({
     ...service,
+    drills: service.drills.map((drill) => ({
+      ...drill,
+      guardAlarm: { ...drill.guardAlarm, region: drill.guardAlarm.region ?? service.endpoints.find((e) => e.setIdentifier === drill.endpoint)?.region ?? '' },
+    })),
     // A signal's region defaults to its endpoint's: CloudWatch is regional.
     endpoints: service.endpoints.map((endpoint) => ({
       ...endpoint,

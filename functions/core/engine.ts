@@ -34,7 +34,8 @@ import type {
   WeightChange,
   Weights,
 } from './types.js';
-import { guardKey } from './types.js';
+import { guardKey, type AlarmState } from './types.js';
+import { latestStart } from './drills.js';
 import { evaluateEndpoint } from './verdicts.js';
 import { addPoint } from './loadModel.js';
 import { advanceRollout, applyDeployment, judgePeriod, latencySignalOf, rolloutFactor, type LoadEvidence } from './rollout.js';
@@ -112,6 +113,28 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
     overrides = { ...overrides, pin: { by: DRIFT_ACTOR, reason: 'Route 53 weights changed outside steer53', setAt: now, until, weights: { ...current } } };
     reasons.push({ code: 'DRIFT_ADOPTED', message });
     notifications.push({ severity: 'warning', reason: 'DRIFT_ADOPTED', summary: `${service.dnsName}: ${message}` });
+  }
+
+  // 1a. Scheduled drills start (one try per scheduled time), only on a fully healthy service.
+  const drillStarts: Record<string, EpochMs> = { ...(previous.drillStarts ?? {}) };
+  for (const drill of service.drills) {
+    const start = latestStart(drill.schedule, now);
+    const id = drill.endpoint;
+    if (start === null || now >= start + drill.durationMinutes * 60_000 || drillStarts[id] === start) continue;
+    drillStarts[id] = start;
+    const until = start + drill.durationMinutes * 60_000;
+    const blocker = drillBlocker(service, id, priorEndpoints, overrides, previous, input.guardAlarms?.[guardKey(drill.guardAlarm)]);
+    if (blocker) {
+      const message = `scheduled drill of ${id} (${drill.schedule} UTC) skipped: ${blocker}`;
+      reasons.push({ code: 'DRILL_SKIPPED', endpoint: id, message });
+      notifications.push({ severity: 'warning', reason: 'DRILL_SKIPPED', summary: `${service.dnsName}: ${message}` });
+      continue;
+    }
+    const reason = `scheduled drill (${drill.schedule} UTC)`;
+    overrides = { ...overrides, drains: { ...(overrides.drains ?? {}), [id]: { by: 'drill schedule', reason, setAt: now, until, guard: drill.guardAlarm } } };
+    const message = `drill: ${id} drained until ${new Date(until).toISOString()}, aborted at once if ${drill.guardAlarm.name} (${drill.guardAlarm.region}) goes to ALARM`;
+    reasons.push({ code: 'DRILL_STARTED', endpoint: id, message });
+    notifications.push({ severity: 'info', reason: 'DRILL_STARTED', summary: `${service.dnsName}: ${message}` });
   }
 
   // 1b. Deployment events, oldest first.
@@ -339,6 +362,7 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
     ...(deploymentKeys.length > 0 ? { deploymentKeys: deploymentKeys.slice(-64) } : {}),
     ...(demandHistory.length > 0 ? { demandHistory } : {}),
     ...(Object.keys(loadProfiles).length > 0 ? { loadProfiles } : {}),
+    ...(Object.keys(drillStarts).length > 0 ? { drillStarts } : {}),
   };
   return {
     decision: {
@@ -400,6 +424,19 @@ function demandOf(service: ServiceConfig, input: DecideInput, current: Weights):
     covered += shares[id]!;
   }
   return covered >= 0.5 && sum > 0 ? sum / covered : null;
+}
+
+/** Why a scheduled drill must not start now, or undefined: a drill is practice, never on a service already under strain. */
+function drillBlocker(service: ServiceConfig, id: string, endpoints: Readonly<Record<string, EndpointState>>, overrides: Overrides, previous: ServiceState, guard: AlarmState | undefined): string | undefined {
+  if (guard === 'ALARM') return 'its guard alarm is in ALARM';
+  const unwell = service.endpoints.map((e) => e.setIdentifier).filter((other) => endpoints[other]!.status !== 'healthy');
+  if (unwell.length > 0) return `not every endpoint is healthy (${unwell.map((other) => `${other} ${endpoints[other]!.status}`).join(', ')})`;
+  if (previous.failStaticSince !== null) return 'the service is failing static';
+  if (overrides.freeze) return `the service is frozen by ${overrides.freeze.by}`;
+  if (overrides.pin) return `the weights are pinned by ${overrides.pin.by}`;
+  if (overrides.drains?.[id]) return `${id} is already drained by ${overrides.drains[id]!.by}`;
+  if (Object.keys(previous.rollouts ?? {}).length > 0) return `a rollout is in progress (${Object.keys(previous.rollouts!).join(', ')})`;
+  return undefined;
 }
 
 /** Each endpoint's requests per second over its warm capacity this period; null when either is unknown. */

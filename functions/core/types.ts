@@ -244,6 +244,8 @@ export interface ServiceState {
   readonly demandHistory?: readonly number[];
   /** Idempotency keys of the newest deployment events applied, so a late duplicate stays a duplicate after its rollout has ended. */
   readonly deploymentKeys?: readonly string[];
+  /** Per drilled endpoint, the scheduled time of the last drill started (or skipped): one try per scheduled time. */
+  readonly drillStarts?: Readonly<Record<string, EpochMs>>;
   /** Each endpoint's latency against utilisation, learned while it runs normally, for load-matched canary judgements (loadModel.ts). */
   readonly loadProfiles?: Readonly<Record<string, LoadProfile>>;
 }
@@ -287,6 +289,8 @@ export const ReasonCodes = {
   ROLLOUT_SUCCEEDED: 'ROLLOUT_SUCCEEDED',
   WEIGHTS_RECONCILED: 'WEIGHTS_RECONCILED',
   DRIFT_ADOPTED: 'DRIFT_ADOPTED',
+  DRILL_STARTED: 'DRILL_STARTED',
+  DRILL_SKIPPED: 'DRILL_SKIPPED',
   DRILL_ABORTED: 'DRILL_ABORTED',
 } as const;
 export type ReasonCode = (typeof ReasonCodes)[keyof typeof ReasonCodes];

@@ -32,6 +32,8 @@ export class InMemoryMetrics implements MetricsSource {
   /** Calls made, for tests that check calls are shared. */
   metricCalls = 0;
   alarmCalls = 0;
+  /** Every alarm asked for, in order, for tests. */
+  readonly alarmReads: AlarmRef[] = [];
   /** The requests of the latest call, for tests (only the latest: a long simulation makes many). */
   lastRequests: readonly MetricRequest[] = [];
 
@@ -112,6 +114,7 @@ export class InMemoryMetrics implements MetricsSource {
 
   async fetchAlarmStates(alarms: readonly AlarmRef[]): Promise<ReadonlyMap<string, AlarmState>> {
     this.alarmCalls += 1;
+    this.alarmReads.push(...alarms);
     const failure = this.#failures.shift();
     if (failure) throw failure;
     const out = new Map<string, AlarmState>();

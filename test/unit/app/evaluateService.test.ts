@@ -408,3 +408,29 @@ describe('drills through evaluateService', () => {
     expect(world.notifier.notices.some((n) => n.reason === 'DRILL_ABORTED' && n.severity === 'critical')).toBe(true);
   });
 });
+
+describe('scheduled drills through evaluateService', () => {
+  it('drains the endpoint at the scheduled minute and ends the drill when its guard alarm fires; reads the guard only while a drill is due', async () => {
+    const raw = structuredClone(rawConfig);
+    // The clock starts at 00:10:30 UTC: the drill is due at 00:12 for 15 minutes.
+    (raw.services[0] as Record<string, unknown>).drills = [{ endpoint: 'eu-west-1', schedule: '12 0 * * *', guardAlarm: { name: 'chat-global-5xx', region: 'us-east-1' } }];
+    const world = memoryWorld(testConfig(raw));
+    world.metrics.setAlarmState({ name: 'chat-global-5xx', region: 'us-east-1' }, 'OK');
+    const reads = () => world.metrics.alarmReads.filter((ref) => ref.name === 'chat-global-5xx').length;
+    await tick(world, HEALTHY); // 00:10:30
+    expect(reads()).toBe(0);
+    const started = await tick(world, HEALTHY); // 00:11:30: not yet
+    expect(started.decision!.reasons.map((r) => r.code)).not.toContain('DRILL_STARTED');
+    const drilling = await tick(world, HEALTHY); // 00:12:30
+    expect(drilling.decision!.reasons.map((r) => r.code)).toContain('DRILL_STARTED');
+    expect(world.dns.weightsOf(record)['eu-west-1']).toBe(0);
+    expect(reads()).toBeGreaterThan(0);
+
+    world.metrics.setAlarmState({ name: 'chat-global-5xx', region: 'us-east-1' }, 'ALARM');
+    const aborted = await tick(world, HEALTHY);
+    expect(aborted.decision!.reasons.map((r) => r.code)).toContain('DRILL_ABORTED');
+    expect(world.dns.weightsOf(record)['eu-west-1']).toBe(100);
+    const after = await tick(world, HEALTHY);
+    expect(after.decision!.reasons.map((r) => r.code)).not.toContain('DRILL_STARTED');
+  });
+});

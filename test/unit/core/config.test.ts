@@ -231,3 +231,36 @@ describe('helpers', () => {
     expect(error).toBeInstanceOf(Error);
   });
 });
+
+describe('drills', () => {
+  const guardAlarm = { name: 'chat-global-5xx' };
+  it("defaults the duration to 15 minutes and the guard alarm's region to the endpoint's", () => {
+    const config = parsed({ version: 1, services: [service({ drills: [{ endpoint: 'eu', schedule: '0 10 * * 2', guardAlarm }] })] });
+    expect(config.services[0]!.drills).toEqual([{ endpoint: 'eu', schedule: '0 10 * * 2', durationMinutes: 15, guardAlarm: { name: 'chat-global-5xx', region: 'eu-west-1' } }]);
+    expect(parsed({ version: 1, services: [service()] }).services[0]!.drills).toEqual([]);
+  });
+
+  it('names an unknown endpoint, a schedule that is not five-field cron, and a duration out of range', () => {
+    const input = {
+      version: 1,
+      services: [
+        service({
+          drills: [
+            { endpoint: 'mars', schedule: '0 10 * * 2', guardAlarm },
+            { endpoint: 'eu', schedule: '0 0 10 * * 2', guardAlarm },
+            { endpoint: 'eu', schedule: 'tuesdays', durationMinutes: 0, guardAlarm: { name: '' } },
+          ],
+        }),
+      ],
+    };
+    expect(problems(input)).toEqual(
+      expect.arrayContaining([
+        'services[0].drills[0].endpoint: "mars" is not an endpoint of this service (endpoints: eu, us)',
+        'services[0].drills[1].schedule: must be a cron expression in UTC such as "0 10 * * 2" (minute hour day-of-month month day-of-week)',
+        'services[0].drills[2].schedule: must be a cron expression in UTC such as "0 10 * * 2" (minute hour day-of-month month day-of-week)',
+        expect.stringMatching(/^services\[0\]\.drills\[2\]\.durationMinutes: /),
+        expect.stringMatching(/^services\[0\]\.drills\[2\]\.guardAlarm\.name: /),
+      ]),
+    );
+  });
+});

@@ -416,6 +416,47 @@ describe('decide: bookkeeping', () => {
     });
   });
 
+  describe('scheduled drills (service.drills)', () => {
+    // T0 is Thursday 2026-01-01 00:00 UTC: '0 0 * * 4' fires at T0, '5 0 * * 4' five minutes later.
+    const service = makeService({ n: 3 });
+    const withDrill = (schedule = '0 0 * * 4') => ({ ...service, drills: [{ endpoint: 'a', schedule, durationMinutes: 15, guardAlarm: { name: 'chat-global-5xx', region: 'us-east-1' } }] });
+    const at = (minute: number, state: ServiceState | undefined, options: { guard?: 'OK' | 'ALARM'; health?: Record<string, Health>; weights?: Record<string, number> } = {}) =>
+      decide(withDrill(), {
+        now: T0 + minute * MINUTE,
+        observations: { periodStart: T0 + (minute - 1) * MINUTE, endpoints: Object.fromEntries(['a', 'b', 'c'].map((id) => [id, observe(options.health?.[id] ?? 'ok')])) },
+        state,
+        currentWeights: options.weights ?? { a: 100, b: 100, c: 100 },
+        ...(options.guard ? { guardAlarms: { 'us-east-1/chat-global-5xx': options.guard } } : {}),
+      });
+
+    it('drains the endpoint at the scheduled time, with its guard, until the drill ends; once per scheduled time', () => {
+      const start = at(1, initialServiceState(service, T0), { guard: 'OK' });
+      expect(start.nextState.overrides.drains!.a).toEqual({ by: 'drill schedule', reason: 'scheduled drill (0 0 * * 4 UTC)', setAt: T0 + MINUTE, until: T0 + 15 * MINUTE, guard: { name: 'chat-global-5xx', region: 'us-east-1' } });
+      expect(start.decision.targetWeights.a).toBe(0);
+      expect(start.decision.reasons).toContainEqual(expect.objectContaining({ code: 'DRILL_STARTED', endpoint: 'a' }));
+      expect(start.nextState.drillStarts).toEqual({ a: T0 });
+      // Ended early by hand, it does not start again within the same scheduled time.
+      const { drains: _d, ...rest } = start.nextState.overrides;
+      const again = at(3, { ...start.nextState, overrides: rest }, { guard: 'OK', weights: start.decision.targetWeights });
+      expect(again.nextState.overrides.drains).toBeUndefined();
+      expect(again.decision.reasons.map((r) => r.code)).not.toContain('DRILL_STARTED');
+      // After its window, nothing happens until the next week.
+      expect(at(16, initialServiceState(service, T0)).nextState.overrides.drains).toBeUndefined();
+    });
+
+    it.each<[string, Partial<Parameters<typeof at>[2]>, ((s: ServiceState) => ServiceState) | undefined, string]>([
+      ['its guard alarm is in ALARM', { guard: 'ALARM' }, undefined, 'its guard alarm is in ALARM'],
+      ['an endpoint is not healthy', {}, (s) => ({ ...s, endpoints: { ...s.endpoints, b: { ...s.endpoints.b!, status: 'degraded', shed: 0.3 } } }), 'not every endpoint is healthy (b degraded)'],
+      ['the service is frozen', {}, (s) => ({ ...s, overrides: { freeze: { by: 'ops', reason: 'launch', setAt: T0, until: null } } }), 'the service is frozen by ops'],
+    ])('skips the drill, with a warning, when %s', (_name, options, prepare, why) => {
+      const base = initialServiceState(service, T0);
+      const out = at(1, prepare ? prepare(base) : base, options);
+      expect(out.nextState.overrides.drains).toBeUndefined();
+      expect(out.decision.reasons).toContainEqual({ code: 'DRILL_SKIPPED', endpoint: 'a', message: `scheduled drill of a (0 0 * * 4 UTC) skipped: ${why}` });
+      expect(out.decision.notifications).toContainEqual(expect.objectContaining({ severity: 'warning', reason: 'DRILL_SKIPPED' }));
+    });
+  });
+
   describe('drift adopted as a pin (policy.drift.action adopt)', () => {
     const service = makeService({ n: 2, policy: { drift: { action: 'adopt', adoptSeconds: 600 } } });
     const applied: ServiceState = { ...initialServiceState(service, T0), appliedWeights: { a: 100, b: 100 } };
