@@ -46,6 +46,9 @@ export default defineConfig({
         safety: { minHealthyEndpoints: 1, maxShiftPerEvaluation: 0.5, failStaticFraction: 0.5, failStaticAction: 'hold' },
       },
       endpoints: [region('us-east-1', 'us-east-1', 100, 120), region('eu-west-1', 'eu-west-1', 100, 120), region('ap-northeast-1', 'ap-northeast-1', 50, 60)],
+      // A practice failover every Tuesday at 10:00 UTC, ended at once if the guard alarm fires
+      // (docs/deploy.md, "Operating it"):
+      // drills: [{ endpoint: 'ap-northeast-1', schedule: '0 10 * * 2', durationMinutes: 15, guardAlarm: { name: 'chat-global-5xx', region: 'us-east-1' } }],
     },
   ],
 });
