@@ -8,11 +8,11 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { STSClient } from '@aws-sdk/client-sts';
 import { problemsOf, type ValidationProblem } from '../../functions/core/config.js';
 import type { DeploymentPhase } from '../../functions/core/types.js';
 import { DEPLOYMENT_EVENT_SOURCE, deploymentDetailSchema, detailTypeOfPhase, operatorDetailSchema } from '../../functions/events/deploymentEvent.js';
-import { usageError } from './ops.js';
+import { callerOf, usageError } from './ops.js';
 
 export const EMIT_USAGE =
   'steer53 emit deployment --service <s> --endpoint <e> --phase started|succeeded|failed|rolled-back --version <v> ' +
@@ -122,14 +122,9 @@ export async function runRollout(args: string[], io: CommandIo): Promise<number>
     by = '<your caller identity (sts get-caller-identity), looked up when sent>';
   } else {
     // Who: the operator's IAM principal, as AWS knows it, for the audit log and the notification.
-    try {
-      const sts = io.sts?.(v.region as string | undefined) ?? new STSClient(v.region ? { region: v.region as string } : {});
-      const identity = await sts.send(new GetCallerIdentityCommand({}));
-      by = identity.Arn ?? identity.UserId ?? 'unknown';
-    } catch (error) {
-      io.err(`steer53 rollout ${action}: cannot tell who you are (sts:GetCallerIdentity failed: ${(error as Error).message}); check your AWS credentials`);
-      return 1;
-    }
+    const caller = await callerOf(io, v.region as string | undefined, `rollout ${action}`);
+    if (caller === undefined) return 1;
+    by = caller;
   }
   const detail = operatorDetailSchema.safeParse({
     service: v.service,

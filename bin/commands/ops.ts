@@ -83,7 +83,7 @@ export function stateStoreOf(io: OpsIo, table: string, region: string | undefine
 }
 
 /** The operator's IAM principal, as AWS knows it, for the audit log; undefined (reported) when it cannot be told. */
-export async function callerOf(io: OpsIo, region: string | undefined, command: string): Promise<string | undefined> {
+export async function callerOf(io: Pick<OpsIo, 'err' | 'sts'>, region: string | undefined, command: string): Promise<string | undefined> {
   try {
     const sts = io.sts?.(region) ?? new STSClient(region ? { region } : {});
     const identity = await sts.send(new GetCallerIdentityCommand({}));

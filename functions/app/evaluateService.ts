@@ -20,7 +20,7 @@ import { latestStart } from '../core/drills.js';
 import { decide } from '../core/engine.js';
 import { guardKey, type AlarmState, type Decision, type DeploymentSignal, type EpochMs, type ServiceState, type Weights } from '../core/types.js';
 import type { ControllerEvent } from '../events/controllerEvents.js';
-import type { RecordSetRef, WeightWrite } from '../ports/dnsWeights.js';
+import type { RecordSetRef, RecordSetWeights, WeightWrite } from '../ports/dnsWeights.js';
 import { RecordNotFoundError, StateVersionConflictError } from '../ports/errors.js';
 import type { DriftReport, Notice } from '../ports/notifier.js';
 import { AuditKinds, AuditStatuses, type AuditEntry, type PendingChange, type StoredServiceState } from '../ports/stateStore.js';
@@ -125,11 +125,8 @@ export interface PlanOutcome {
 export async function planEvaluation(rt: Pick<Runtime, 'dns' | 'metrics' | 'store' | 'clock' | 'options'>, service: ServiceConfig): Promise<PlanOutcome> {
   const now = rt.clock.now();
   const stored = await rt.store.load(service.name);
-  const current = managedWeights(service, (await rt.dns.readWeights(recordSetOf(service))).weights);
   const observed = (await observeServices(rt.metrics, [service], now, rt.options ?? {}, [])).get(service.name)!;
-  const guardAlarms = await guardAlarmStates(rt, service, stored.state, now);
-  const { decision } = decide(service, { now, observations: observed.observations, state: stored.state, currentWeights: current, ...(guardAlarms ? { guardAlarms } : {}) });
-  const drift = driftOf(service, stored, current);
+  const { decision, drift } = await decideOn(rt, service, stored, now, observed);
   return {
     service: service.name,
     decision,
@@ -181,24 +178,11 @@ export async function prepareEvaluation(rt: Runtime, service: ServiceConfig, req
       continue; // decide afresh on the state as it is now
     }
 
-    const read = await rt.dns.readWeights(record);
-    const current = managedWeights(service, read.weights);
     observed ??= (await observeServices(rt.metrics, [service], now, rt.options ?? {}, request.knownAlarms ?? [])).get(service.name)!;
     if (observed.gaps.length > 0) rt.log.warn('some signals could not be observed; they count as unknown', { service: service.name, gaps: observed.gaps });
-
-    const drift = driftOf(service, stored, current);
+    const { read, current, drift, decision, nextState } = await decideOn(rt, service, stored, now, observed, request.deployments);
     const driftSignature = drift ? signature(drift.actual) : null;
     const newDrift = drift !== undefined && driftSignature !== stored.driftSignature ? drift : undefined;
-    const guardAlarms = await guardAlarmStates(rt, service, stored.state, now);
-
-    const { decision, nextState } = decide(service, {
-      now,
-      observations: observed.observations,
-      state: stored.state,
-      currentWeights: current,
-      ...(request.deployments !== undefined ? { deployments: request.deployments } : {}),
-      ...(guardAlarms ? { guardAlarms } : {}),
-    });
     const blockedSignature = decision.blocked.length > 0 ? signature(decision.blocked.map((b) => `${b.code}:${b.endpoint ?? ''}`).sort()) : null;
     const newBlocked = blockedSignature !== null && blockedSignature !== stored.blockedSignature;
     const decisionId = rt.newId();
@@ -382,6 +366,32 @@ async function afterCommit(rt: Runtime, service: ServiceConfig, failures: TellFa
     failures.push({ channel: 'audit', message: (error as Error).message });
     rt.log.error('audit write failed after the change was committed', { service: service.name, error: (error as Error).message });
   }
+}
+
+/**
+ * The decision an evaluation takes on the stored state: from the weights Route 53 holds now, the
+ * observations, and the guard alarms of drills. Reads only; the evaluation and the dry run share it.
+ */
+async function decideOn(
+  rt: Pick<Runtime, 'dns' | 'metrics'> & { readonly log?: Runtime['log'] },
+  service: ServiceConfig,
+  stored: StoredServiceState,
+  now: EpochMs,
+  observed: ServiceObservationResult,
+  deployments?: readonly DeploymentSignal[],
+): Promise<{ read: RecordSetWeights; current: Weights; drift: DriftReport | undefined; decision: Decision; nextState: ServiceState }> {
+  const read = await rt.dns.readWeights(recordSetOf(service));
+  const current = managedWeights(service, read.weights);
+  const guardAlarms = await guardAlarmStates(rt, service, stored.state, now);
+  const { decision, nextState } = decide(service, {
+    now,
+    observations: observed.observations,
+    state: stored.state,
+    currentWeights: current,
+    ...(deployments !== undefined ? { deployments } : {}),
+    ...(guardAlarms ? { guardAlarms } : {}),
+  });
+  return { read, current, drift: driftOf(service, stored, current), decision, nextState };
 }
 
 /**

@@ -16,6 +16,7 @@
 import type { Policy, ServiceConfig } from './config.js';
 import { initialEndpointState, stepEndpoint, trafficFactor } from './hysteresis.js';
 import type {
+  AlarmState,
   DecideInput,
   DecideOutput,
   DecisionMode,
@@ -34,7 +35,7 @@ import type {
   WeightChange,
   Weights,
 } from './types.js';
-import { guardKey, type AlarmState } from './types.js';
+import { guardKey } from './types.js';
 import { latestStart } from './drills.js';
 import { evaluateEndpoint } from './verdicts.js';
 import { addPoint } from './loadModel.js';
@@ -237,11 +238,9 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   const loadProfiles = policy.rollout.mode === 'none' ? {} : learnLoadProfiles(service, previous.loadProfiles ?? {}, { verdicts, utilisation, endpoints, rollouts, rolloutEvents, learn: !failStatic && (previous.lastPeriodStart === null || observations.periodStart > previous.lastPeriodStart), periodStart: observations.periodStart });
 
   // Did any endpoint's own state (or rollout) ask for a move? If not, a change is only a rebalance.
-  const moved = (id: string) =>
-    trafficFactor(endpoints[id]!, policy) !== trafficFactor(priorEndpoints[id]!, policy) ||
-    endpoints[id]!.status !== priorEndpoints[id]!.status ||
-    rolloutFactor(rollouts[id], policy.rollout) !== rolloutFactor(previous.rollouts?.[id], policy.rollout);
-  const stateMoved = ids.some(moved);
+  const stateMoved =
+    ids.some((id) => trafficFactor(endpoints[id]!, policy) !== trafficFactor(priorEndpoints[id]!, policy) || endpoints[id]!.status !== priorEndpoints[id]!.status) ||
+    ids.some((id) => rolloutFactor(rollouts[id], policy.rollout) !== rolloutFactor(previous.rollouts?.[id], policy.rollout));
 
   // 4. Plan.
   // Capacity is planned against the busiest of the last few periods' demand: one quiet minute
@@ -249,7 +248,7 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   const observedDemand = demandOf(service, input, current);
   const demandHistory = [...(previous.demandHistory ?? []), ...(fresh && observedDemand !== null ? [observedDemand] : [])].slice(-DEMAND_PERIODS);
   const demand = demandHistory.length > 0 ? Math.max(...demandHistory) : null;
-  const baselineTotal = service.endpoints.reduce((sum, e) => sum + e.baselineWeight, 0);
+  const total = service.endpoints.reduce((sum, e) => sum + e.baselineWeight, 0);
   const plan: PlanEndpoint[] = service.endpoints.map((config) => {
     const id = config.setIdentifier;
     const state = endpoints[id]!;
@@ -262,7 +261,7 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
       maintenance,
       factor: maintenance ? 0 : Math.min(trafficFactor(state, policy), limit ?? Number.POSITIVE_INFINITY),
       failing: state.status === 'drained' && state.failed === true,
-      current: currentShares[id]! * baselineTotal,
+      current: currentShares[id]! * total,
       // By state, not by this period's verdict: one breaching minute must not move traffic (M of N decides).
       receiver: !maintenance && state.status === 'healthy' && rollouts[id] === undefined,
     };
@@ -282,7 +281,6 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
       if (carriedOut < state.shed - 1e-9) endpoints[id] = { ...state, shed: carriedOut };
     }
   }
-  const total = service.endpoints.reduce((sum, e) => sum + e.baselineWeight, 0);
   let target = integerWeights(planned.weights, ids, total);
 
   // 5. Guards, most authoritative first.

@@ -49,8 +49,6 @@ export interface LoadFit {
   readonly variance: number;
   /** Σ over endpoints of Σ (u − ū_e)²: how much the utilisations varied. */
   readonly spread: number;
-  /** Degrees of freedom left for the residuals. */
-  readonly dof: number;
 }
 
 /** Fits one slope to every endpoint's points, each endpoint around its own mean. */
@@ -73,7 +71,7 @@ export function fitSlope(profiles: readonly LoadProfile[]): LoadFit | null {
   if (groups === 0 || sxx <= 1e-9 * n || dof <= 0) return null;
   const slope = Math.max(0, sxy / sxx);
   const variance = Math.max(0, syy - 2 * slope * sxy + slope * slope * sxx) / dof;
-  return { slope, variance, spread: sxx, dof };
+  return { slope, variance, spread: sxx };
 }
 
 /** An endpoint's expected latency at utilisation `u`, with its standard error: its line, on the shared slope. */

@@ -50,8 +50,6 @@ function startCanary(signal: DeploymentSignal, previous: RolloutState | undefine
     step: 0,
     stepSince: since,
     extensions: 0,
-    passes: 0,
-    fails: 0,
     preDeployFactor,
     ...(signal.pipelineExecutionId ? { pipelineExecutionId: signal.pipelineExecutionId } : {}),
     seen,
@@ -92,8 +90,6 @@ export function applyDeployment(
         step: 0,
         stepSince: now,
         extensions: 0,
-        passes: 0,
-        fails: 0,
         // A new deployment that supersedes one in progress returns to where the first began, and
         // is judged against the endpoints as they ran before it.
         preDeployFactor: rollout?.preDeployFactor ?? currentFactor,
@@ -328,8 +324,6 @@ export function advanceRollout(input: AdvanceInput): RolloutStepResult {
     const ratios = rollout.ratios ?? { n: 0, sum: 0, sumSquares: 0 };
     rollout = {
       ...rollout,
-      passes: rollout.passes + (judged.outcome === 'pass' ? 1 : 0),
-      fails: rollout.fails + (judged.outcome === 'fail' ? 1 : 0),
       errorFails: (rollout.errorFails ?? 0) + (judged.errors ? 1 : 0),
       ratios: { n: ratios.n + 1, sum: ratios.sum + judged.ratio, sumSquares: ratios.sumSquares + judged.ratio * judged.ratio },
     };
@@ -341,14 +335,14 @@ export function advanceRollout(input: AdvanceInput): RolloutStepResult {
   if (now < judgeAt) return result(rollout);
 
   const stepText = `step ${rollout.step + 1} (${pct(canary.steps[rollout.step]!)})`;
-  if (rollout.passes + rollout.fails === 0) {
+  const periods = rollout.ratios?.n ?? 0;
+  if (periods === 0) {
     if (rollout.extensions < canary.maxExtensions) {
       const message = `${endpoint} canary ${stepText} inconclusive (${input.judgement?.why ?? 'no evidence'}): extended (${rollout.extensions + 1} of ${canary.maxExtensions})`;
       return result({ ...rollout, judgeAt: now + canary.holdSeconds * 1000, extensions: rollout.extensions + 1 }, [{ code: 'CANARY_INCONCLUSIVE', message, endpoint }]);
     }
     if (canary.onInconclusive === 'fail') return fail(endpoint, rollout, policy, now, dnsName, `${stepText} had no usable evidence after ${canary.maxExtensions} extensions`);
   } else {
-    const periods = rollout.passes + rollout.fails;
     const errorFails = rollout.errorFails ?? 0;
     if (errorFails * 2 > periods) return fail(endpoint, rollout, policy, now, dnsName, `${stepText}: ${errorFails} of ${periods} periods with more errors than the control allows`);
     const latency = latencyVerdict(rollout.ratios!, canary.maxLatencyRatio);
@@ -379,7 +373,7 @@ export function advanceRollout(input: AdvanceInput): RolloutStepResult {
 /** The rollout at the start of its next step, with the last step's evidence cleared. */
 function nextStep(rollout: RolloutState, now: EpochMs): RolloutState {
   const { judgeAt: _judgeAt, ratios: _ratios, errorFails: _errorFails, ...rest } = rollout;
-  return { ...rest, step: rollout.step + 1, stepSince: now, extensions: 0, passes: 0, fails: 0 };
+  return { ...rest, step: rollout.step + 1, stepSince: now, extensions: 0 };
 }
 
 /**

@@ -189,14 +189,11 @@ export interface RolloutState {
   /** When the step is judged, once it has been extended; else `stepSince` + the hold. */
   readonly judgeAt?: EpochMs;
   readonly extensions: number;
-  /** Periods judged in this step. */
-  readonly passes: number;
-  readonly fails: number;
   /** Periods of this step that failed on errors. */
   readonly errorFails?: number;
   /** Every endpoint's learned latency against load when the rollout began: what it is judged against. */
   readonly loadReference?: Readonly<Record<string, LoadProfile>>;
-  /** This step's periods' latency ratios (canary over what is expected of it), as sums. */
+  /** This step's judged periods (`n`) and their latency ratios (canary over what is expected of it), as sums. */
   readonly ratios?: { readonly n: number; readonly sum: number; readonly sumSquares: number };
   /** Share of baseline the endpoint carried before the deployment, to return to. */
   readonly preDeployFactor: number;

@@ -69,8 +69,6 @@ const rollout: RolloutState = {
   step: 1,
   stepSince: T0 - 5 * MINUTE,
   extensions: 0,
-  passes: 2,
-  fails: 0,
   preDeployFactor: 1,
   seen: ['run-7/eu-west-1/started'],
 };

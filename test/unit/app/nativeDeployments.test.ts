@@ -118,8 +118,6 @@ describe('Function: resolveNative', () => {
     step: 0,
     stepSince: 0,
     extensions: 0,
-    passes: 0,
-    fails: 0,
     preDeployFactor: 1,
     seen: [],
   });

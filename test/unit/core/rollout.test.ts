@@ -112,7 +112,7 @@ describe('applyDeployment: more orders', () => {
 
 describe('advanceRollout: steps, evidence and expiry', () => {
   const canary = (over: Partial<RolloutState> = {}): RolloutState => ({
-    version: 'v2', phase: 'canary', since: T0, lastEventAt: T0, step: 0, stepSince: T0, extensions: 0, passes: 0, fails: 0, preDeployFactor: 1, seen: [], ...over,
+    version: 'v2', phase: 'canary', since: T0, lastEventAt: T0, step: 0, stepSince: T0, extensions: 0, preDeployFactor: 1, seen: [], ...over,
   });
   /** A period judged at this latency ratio (canary over what is expected of it); the limit is 1.2. */
   const at = (ratio: number, errors = false): PeriodJudgement => ({ outcome: errors || ratio > 1.2 ? 'fail' : 'pass', why: `${ratio}×`, ratio, ...(errors ? { errors } : {}) });
@@ -127,13 +127,13 @@ describe('advanceRollout: steps, evidence and expiry', () => {
 
   it('holds a step until its hold time has passed, counting evidence', () => {
     const r = advance(canary(), 1, at(1));
-    expect(r.rollout).toMatchObject({ step: 0, passes: 1, ratios: { n: 1, sum: 1, sumSquares: 1 } });
+    expect(r.rollout).toMatchObject({ step: 0, ratios: { n: 1, sum: 1, sumSquares: 1 } });
     expect(r.reasons).toEqual([]);
   });
 
   it('moves to the next step when the mean latency is clearly within the limit, and succeeds after the last', () => {
     const second = judged([1.0, 1.05], at(0.95));
-    expect(second.rollout).toMatchObject({ step: 1, passes: 0, fails: 0 });
+    expect(second.rollout).toMatchObject({ step: 1, extensions: 0 });
     expect(second.rollout?.ratios).toBeUndefined();
     expect(second.reasons[0]!.message).toContain('passed (latency 1.00× ± 0.03');
     const done = judged([1.0, 1.05], at(0.95), { step: 2 });
