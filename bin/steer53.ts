@@ -65,14 +65,20 @@ const commands: Record<string, Command> = {
   ...operate('plan', 'show the decision the controller would take now, from live metrics; writes nothing'),
   ...operate('freeze', 'stop automatic weight changes for a service (alarms still notify)'),
   ...operate('unfreeze', 'let the controller change weights again'),
-  ...operate('override', 'pin a service\'s weights for a while (or --clear the pin)'),
+  ...operate('override', "pin a service's weights for a while (or --clear the pin)"),
   ...operate('drain', 'take an endpoint out of service for maintenance, for a while'),
   ...operate('undrain', 'put a drained endpoint back'),
   ...operate('drill', 'a practice failover of an endpoint, aborted at once by a guard alarm'),
 };
 
 function operate(name: OperateCommand, summary: string): Record<string, Command> {
-  return { [name]: { summary, usage: OPERATE_USAGE[name], run: (args) => runOperate(name, args, { out: (line) => console.log(line), err: (line) => console.error(line) }) } };
+  return {
+    [name]: {
+      summary,
+      usage: OPERATE_USAGE[name],
+      run: (args) => runOperate(name, args, { out: (line) => console.log(line), err: (line) => console.error(line) }),
+    },
+  };
 }
 
 function usage(): string {

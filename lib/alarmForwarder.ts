@@ -86,11 +86,16 @@ export class AlarmForwarder extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
-    this.healthAlarms = (props.healthAlarms ?? []).map((health, i) => createHealthAlarm(this, `HealthAlarm${i}`, health.alarmName, health.metric, health.endpoint));
+    this.healthAlarms = (props.healthAlarms ?? []).map((health, i) =>
+      createHealthAlarm(this, `HealthAlarm${i}`, health.alarmName, health.metric, health.endpoint),
+    );
 
     const bus = events.EventBus.fromEventBusArn(this, 'ControllerBus', props.controllerEventBusArn);
     // One role for every forwarding rule; the target grants it events:PutEvents on the controller bus only.
-    const role = new iam.Role(this, 'ForwardRole', { assumedBy: new iam.ServicePrincipal('events.amazonaws.com'), description: `${controllerName}: forwards events to the controller` });
+    const role = new iam.Role(this, 'ForwardRole', {
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
+      description: `${controllerName}: forwards events to the controller`,
+    });
     const target = new targets.EventBus(bus, { deadLetterQueue: this.deadLetterQueue, role });
     const patterns: EventPatternJson[] = [
       ...chunkNames([...new Set([...props.alarmNames, dlqAlarmName])].sort()).map(alarmPattern),

@@ -80,7 +80,12 @@ export function resolveAppOptions({ config, context, env, infrastructure }: AppI
       httpsUrls: urls ?? infrastructure.notifications?.httpsUrls ?? [],
     },
     ...(accountIds || principalArns || publishers
-      ? { deploymentEventPublishers: { accountIds: accountIds ?? publishers?.accountIds ?? [], principalArns: principalArns ?? publishers?.principalArns ?? [] } }
+      ? {
+          deploymentEventPublishers: {
+            accountIds: accountIds ?? publishers?.accountIds ?? [],
+            principalArns: principalArns ?? publishers?.principalArns ?? [],
+          },
+        }
       : {}),
   };
 }

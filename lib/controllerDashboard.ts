@@ -43,7 +43,14 @@ function signalWidget(endpointId: string, signal: Extract<Signal, { source: 'met
   const label = `${endpointId} ${signal.name}${signal.unit ? ` (${signal.unit})` : ''}`;
   // Thresholds are in the signal's unit; the raw metric is scaled to match (µs → ms, summed GPU % → per GPU).
   const shown: cloudwatch.IMetric =
-    signal.scale === 1 ? metric.with({ label }) : new cloudwatch.MathExpression({ expression: `raw * ${signal.scale}`, usingMetrics: { raw: metric }, label, period: Duration.seconds(query.periodSeconds) });
+    signal.scale === 1
+      ? metric.with({ label })
+      : new cloudwatch.MathExpression({
+          expression: `raw * ${signal.scale}`,
+          usingMetrics: { raw: metric },
+          label,
+          period: Duration.seconds(query.periodSeconds),
+        });
   return new cloudwatch.GraphWidget({
     title: `${endpointId}: ${signal.name} (${query.statistic})`,
     region: query.region,
@@ -89,7 +96,12 @@ export class ControllerDashboard extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Weights per endpoint',
         left: service.endpoints.map((endpoint) =>
-          controllerMetric(ControllerMetrics.weight, { [ControllerMetricDimensions.endpoint]: endpoint.setIdentifier }, 'Maximum', `${endpoint.setIdentifier} (baseline ${endpoint.baselineWeight})`),
+          controllerMetric(
+            ControllerMetrics.weight,
+            { [ControllerMetricDimensions.endpoint]: endpoint.setIdentifier },
+            'Maximum',
+            `${endpoint.setIdentifier} (baseline ${endpoint.baselineWeight})`,
+          ),
         ),
         leftYAxis: { min: 0, max: 255 },
         stacked: false,
@@ -159,7 +171,9 @@ export class ControllerDashboard extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Dead-letter queues (messages waiting)',
-        left: Object.entries(props.deadLetterQueues).map(([name, queue]) => queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum', label: name })),
+        left: Object.entries(props.deadLetterQueues).map(([name, queue]) =>
+          queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum', label: name }),
+        ),
         width: 12,
         height: 6,
       }),

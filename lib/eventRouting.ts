@@ -163,7 +163,9 @@ export function nativeDeploymentPatterns(sources: readonly NativeDeploymentSourc
   }
   // A deployment-group filter applies to its own mapping only, so CodeDeploy gets one pattern per
   // mapping with groups and one shared pattern for whole applications.
-  const wholeApplications = uniqueSorted(sources.filter((s) => (s.codeDeployDeploymentGroups ?? []).length === 0).flatMap((s) => s.codeDeployApplications ?? []));
+  const wholeApplications = uniqueSorted(
+    sources.filter((s) => (s.codeDeployDeploymentGroups ?? []).length === 0).flatMap((s) => s.codeDeployApplications ?? []),
+  );
   if (wholeApplications.length > 0) {
     patterns.push({
       source: [NativeDeploymentEvents.codeDeploy.source],

@@ -52,7 +52,10 @@ export function addSteer53Stacks(app: App, options: Steer53StacksOptions): Steer
   // Group what must happen in other regions by (account, region): alarms and native deployment
   // events to forward, and health-check alarms to create next to their endpoints.
   const here = { account, region };
-  const remote = new Map<string, { account: string | undefined; region: string; alarmNames: string[]; sources: NativeDeploymentSource[]; healthAlarms: ForwarderHealthAlarm[] }>();
+  const remote = new Map<
+    string,
+    { account: string | undefined; region: string; alarmNames: string[]; sources: NativeDeploymentSource[]; healthAlarms: ForwarderHealthAlarm[] }
+  >();
   const entry = (acct: string | undefined, rgn: string) => {
     const key = `${rgn}|${acct ?? ''}`;
     const found = remote.get(key) ?? { account: acct, region: rgn, alarmNames: [], sources: [], healthAlarms: [] };
@@ -114,6 +117,7 @@ export function addSteer53Stacks(app: App, options: Steer53StacksOptions): Steer
       });
     });
   // Health checks name alarms the forwarders create: deploy those first.
-  for (const forwarder of forwarders) if ((forwarder.forwarder.healthAlarms ?? []).length > 0) controller.addStackDependency(forwarder, 'its health checks name alarms this forwarder creates');
+  for (const forwarder of forwarders)
+    if ((forwarder.forwarder.healthAlarms ?? []).length > 0) controller.addStackDependency(forwarder, 'its health checks name alarms this forwarder creates');
   return { controller, forwarders };
 }

@@ -169,7 +169,10 @@ export class TrafficController extends Construct {
         enforceSSL: true,
         retentionPeriod: Duration.days(14),
       });
-      Validations.of(q).acknowledge({ id: 'AwsSolutions-SQS3', reason: `This queue is itself a dead-letter queue (${purpose}); a DLQ of a DLQ would only hide failures.` });
+      Validations.of(q).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason: `This queue is itself a dead-letter queue (${purpose}); a DLQ of a DLQ would only hide failures.`,
+      });
       return q;
     };
     const deliveryDlq = queue('DeliveryDlq', 'events EventBridge could not deliver to a function');
@@ -182,7 +185,8 @@ export class TrafficController extends Construct {
     const urls = props.notifications?.httpsUrls ?? [];
     const notificationDlq = emails.length + urls.length > 0 ? queue('NotificationDlq', 'notifications SNS could not deliver to a subscriber') : undefined;
     for (const email of emails) this.topic.addSubscription(new subscriptions.EmailSubscription(email, { deadLetterQueue: notificationDlq }));
-    for (const url of urls) this.topic.addSubscription(new subscriptions.UrlSubscription(url, { protocol: sns.SubscriptionProtocol.HTTPS, deadLetterQueue: notificationDlq }));
+    for (const url of urls)
+      this.topic.addSubscription(new subscriptions.UrlSubscription(url, { protocol: sns.SubscriptionProtocol.HTTPS, deadLetterQueue: notificationDlq }));
     this.deadLetterQueues = { ...functionDlqs, delivery: deliveryDlq, ...(notificationDlq ? { notification: notificationDlq } : {}) };
 
     // --- Functions -----------------------------------------------------------------------------
@@ -193,10 +197,13 @@ export class TrafficController extends Construct {
     // A fixed place (not the assembly directory): its path ends up in the source maps, and the
     // packages must not change with where the app is synthesized.
     const zodAlias = writeZodWithoutLocales(packageRoot, join(packageRoot, 'node_modules', '.cache', 'steer53'));
-    const sharedPolicy = new iam.Policy(this, 'ControllerPolicy', { statements: this.controllerStatements(stack.partition, this.table, this.topic, this.eventBus) });
+    const sharedPolicy = new iam.Policy(this, 'ControllerPolicy', {
+      statements: this.controllerStatements(stack.partition, this.table, this.topic, this.eventBus),
+    });
     Validations.of(sharedPolicy).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'cloudwatch:GetMetricData has no resource-level permissions, and cloudwatch:DescribeAlarms must be granted on * to return composite alarms; both are read-only.',
+      reason:
+        'cloudwatch:GetMetricData has no resource-level permissions, and cloudwatch:DescribeAlarms must be granted on * to return composite alarms; both are read-only.',
     });
 
     const functions = {} as Record<HandlerName, nodejs.NodejsFunction>;
@@ -212,7 +219,12 @@ export class TrafficController extends Construct {
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
         description: `${this.name}: ${name} handler`,
       });
-      role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:log-stream:*`] }));
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:log-stream:*`],
+        }),
+      );
       sharedPolicy.attachToRole(role);
       const settings = asyncSettings[name];
       const fn = new nodejs.NodejsFunction(this, id, {
@@ -263,8 +275,14 @@ export class TrafficController extends Construct {
         retryAttempts: settings.retryAttempts,
       });
       Validations.of(role).acknowledge(
-        { id: 'AwsSolutions-IAM5[Resource::<' + logicalIdOf(logGroup) + '.Arn>:log-stream:*]', reason: 'Log streams are created at run time with generated names; scoped to this function\'s own log group.' },
-        { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions (added by Tracing.ACTIVE).' },
+        {
+          id: 'AwsSolutions-IAM5[Resource::<' + logicalIdOf(logGroup) + '.Arn>:log-stream:*]',
+          reason: "Log streams are created at run time with generated names; scoped to this function's own log group.",
+        },
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: 'X-Ray PutTraceSegments/PutTelemetryRecords have no resource-level permissions (added by Tracing.ACTIVE).',
+        },
       );
       functions[name] = fn;
     }
@@ -284,8 +302,20 @@ export class TrafficController extends Construct {
     const groups = alarmGroups(props.config);
     const localAlarms = groups.filter((g) => isLocal(g, controller)).flatMap((g) => g.alarmNames);
     const remoteAlarms = groups.filter((g) => !isLocal(g, controller)).flatMap((g) => g.alarmNames);
-    this.addRules('LocalAlarms', undefined, chunkNames([...new Set(localAlarms)].sort()).map(alarmPattern), target('alarm'), 'CloudWatch alarm state changes of the configured alarms');
-    this.addRules('ForwardedAlarms', this.eventBus, chunkNames([...new Set(remoteAlarms)].sort()).map(alarmPattern), target('alarm'), 'alarm state changes forwarded from other regions or accounts');
+    this.addRules(
+      'LocalAlarms',
+      undefined,
+      chunkNames([...new Set(localAlarms)].sort()).map(alarmPattern),
+      target('alarm'),
+      'CloudWatch alarm state changes of the configured alarms',
+    );
+    this.addRules(
+      'ForwardedAlarms',
+      this.eventBus,
+      chunkNames([...new Set(remoteAlarms)].sort()).map(alarmPattern),
+      target('alarm'),
+      'alarm state changes forwarded from other regions or accounts',
+    );
 
     // Deployment events: steer53's own on the custom bus; native ones where they are published.
     this.addRules(
@@ -299,8 +329,20 @@ export class TrafficController extends Construct {
     const sources = nativeDeploymentSourcesOf(props.config, props.nativeDeploymentSources);
     const localSources = sources.filter((s) => regionOfSource(s, props.config) === stackRegion);
     const remoteSources = sources.filter((s) => regionOfSource(s, props.config) !== stackRegion);
-    this.addRules('LocalNativeDeployments', undefined, nativeDeploymentPatterns(localSources), target('deployment'), 'native deployment events of mapped endpoints');
-    this.addRules('ForwardedNativeDeployments', this.eventBus, nativeDeploymentPatterns(remoteSources), target('deployment'), 'native deployment events forwarded from other regions');
+    this.addRules(
+      'LocalNativeDeployments',
+      undefined,
+      nativeDeploymentPatterns(localSources),
+      target('deployment'),
+      'native deployment events of mapped endpoints',
+    );
+    this.addRules(
+      'ForwardedNativeDeployments',
+      this.eventBus,
+      nativeDeploymentPatterns(remoteSources),
+      target('deployment'),
+      'native deployment events forwarded from other regions',
+    );
 
     this.scheduleRule = new events.Rule(this, 'Schedule', {
       description: `${this.name}: evaluates every service`,
@@ -462,12 +504,27 @@ export class TrafficController extends Construct {
       sid: 'StateTable',
       // What the state store (and Powertools idempotency) call: single items, one query per
       // service, conditional writes. No Scan, no table management.
-      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem', 'dynamodb:TransactWriteItems'],
+      actions: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:TransactWriteItems',
+      ],
       resources: [table.tableArn],
     });
     statements.push(tableGrant);
     const encryptionKey = table.encryptionKey;
-    if (encryptionKey) statements.push(new iam.PolicyStatement({ sid: 'StateTableKey', actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'], resources: [encryptionKey.keyArn] }));
+    if (encryptionKey)
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'StateTableKey',
+          actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+          resources: [encryptionKey.keyArn],
+        }),
+      );
     statements.push(new iam.PolicyStatement({ sid: 'Notify', actions: ['sns:Publish'], resources: [topic.topicArn] }));
     statements.push(new iam.PolicyStatement({ sid: 'NotifyKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [topic.masterKey!.keyArn] }));
     statements.push(new iam.PolicyStatement({ sid: 'PublishControllerEvents', actions: ['events:PutEvents'], resources: [bus.eventBusArn] }));
@@ -520,7 +577,8 @@ export class TrafficController extends Construct {
       );
     }
     const forwarderAccounts = new Set<string>(props.forwarderAccountIds ?? []);
-    for (const group of alarmGroups(props.config)) if (group.account !== undefined && !ownAccount(group.account) && stackAccount !== undefined) forwarderAccounts.add(group.account);
+    for (const group of alarmGroups(props.config))
+      if (group.account !== undefined && !ownAccount(group.account) && stackAccount !== undefined) forwarderAccounts.add(group.account);
     if (forwarderAccounts.size > 0) {
       this.eventBus.addToResourcePolicy(
         new iam.PolicyStatement({
@@ -555,7 +613,10 @@ export function assertLocalEsbuild(root: string): void {
   try {
     createRequire(join(root, 'package.json')).resolve('esbuild');
   } catch (error) {
-    throw new Steer53Error('esbuild is not installed: run npm ci (it is a devDependency). steer53 bundles its functions with the local esbuild and never with Docker.', { cause: error });
+    throw new Steer53Error(
+      'esbuild is not installed: run npm ci (it is a devDependency). steer53 bundles its functions with the local esbuild and never with Docker.',
+      { cause: error },
+    );
   }
 }
 

@@ -237,10 +237,14 @@ export function propsProblems(props: TrafficControllerProps, stackRegion: string
     const endpoint = endpointProblem(config, where, source.service, source.setIdentifier);
     if (endpoint) problems.push(endpoint);
     const total =
-      (source.ecsServiceArns?.length ?? 0) + (source.codeDeployApplications?.length ?? 0) + (source.sageMakerEndpointNames?.length ?? 0) + (source.pipelineNames?.length ?? 0);
+      (source.ecsServiceArns?.length ?? 0) +
+      (source.codeDeployApplications?.length ?? 0) +
+      (source.sageMakerEndpointNames?.length ?? 0) +
+      (source.pipelineNames?.length ?? 0);
     if (total === 0) problems.push(`${where} maps no deployment source: give ecsServiceArns, codeDeployApplications, sageMakerEndpointNames or pipelineNames.`);
     source.ecsServiceArns?.forEach((arn, j) => {
-      if (!ecsServiceArnPattern.test(arn)) problems.push(`${where}.ecsServiceArns[${j}] "${arn}" is not an ECS service ARN (arn:aws:ecs:region:account:service/cluster/service).`);
+      if (!ecsServiceArnPattern.test(arn))
+        problems.push(`${where}.ecsServiceArns[${j}] "${arn}" is not an ECS service ARN (arn:aws:ecs:region:account:service/cluster/service).`);
     });
     if ((source.codeDeployDeploymentGroups?.length ?? 0) > 0 && (source.codeDeployApplications?.length ?? 0) === 0) {
       problems.push(`${where}.codeDeployDeploymentGroups needs codeDeployApplications (a deployment group belongs to an application).`);
@@ -258,9 +262,11 @@ export function propsProblems(props: TrafficControllerProps, stackRegion: string
     managed.add(key);
     const hasValues = record.values !== undefined && record.values.length > 0;
     if (hasValues === (record.aliasTarget !== undefined)) problems.push(`${where} needs exactly one of values or aliasTarget.`);
-    if (record.aliasTarget !== undefined && record.ttl !== undefined) problems.push(`${where}.ttl cannot be set with aliasTarget (an alias record takes its target's TTL).`);
+    if (record.aliasTarget !== undefined && record.ttl !== undefined)
+      problems.push(`${where}.ttl cannot be set with aliasTarget (an alias record takes its target's TTL).`);
     const service = config.services.find((s) => s.name === record.service);
-    if (service?.recordType === 'CNAME' && (record.values?.length ?? 0) > 1) problems.push(`${where}.values holds ${record.values?.length} values, but a CNAME record holds exactly one.`);
+    if (service?.recordType === 'CNAME' && (record.values?.length ?? 0) > 1)
+      problems.push(`${where}.values holds ${record.values?.length} values, but a CNAME record holds exactly one.`);
   });
 
   const checked = new Set<string>();
@@ -272,7 +278,8 @@ export function propsProblems(props: TrafficControllerProps, stackRegion: string
     if (checked.has(key)) problems.push(`${where} repeats the health check of ${key}; give one per endpoint.`);
     checked.add(key);
     if ((check.alarmName === undefined) === (check.metricAlarm === undefined)) problems.push(`${where} needs exactly one of alarmName or metricAlarm.`);
-    if (check.alarmRegion !== undefined && !regionPattern.test(check.alarmRegion)) problems.push(`${where}.alarmRegion "${check.alarmRegion}" is not an AWS region.`);
+    if (check.alarmRegion !== undefined && !regionPattern.test(check.alarmRegion))
+      problems.push(`${where}.alarmRegion "${check.alarmRegion}" is not an AWS region.`);
     if (check.metricAlarm !== undefined) {
       const statistic = check.metricAlarm.statistic;
       if (percentileOf(statistic) !== undefined) {
@@ -297,7 +304,7 @@ export function propsProblems(props: TrafficControllerProps, stackRegion: string
   const hasAlarms = config.services.some((s) => s.endpoints.some((e) => e.signals.some((signal) => signal.source === 'alarm')));
   if (stackRegion === undefined && (hasAlarms || nativeDeploymentSourcesOf(config, props.nativeDeploymentSources).length > 0)) {
     problems.push(
-      'The stack needs an explicit region (env.region): alarm and deployment events are published in their own region, and routing them depends on whether that is the controller\'s.',
+      "The stack needs an explicit region (env.region): alarm and deployment events are published in their own region, and routing them depends on whether that is the controller's.",
     );
   }
 

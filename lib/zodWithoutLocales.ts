@@ -25,12 +25,10 @@ function rewriteModule(file: string, replacements: Readonly<Record<string, strin
   const source = readFileSync(file, 'utf8');
   if (!localesExport.test(source)) return undefined;
   const dir = dirname(file);
-  return source
-    .replace(localesExport, '')
-    .replace(/from "(\.{1,2}\/[^"]+)"/g, (_match, relative: string) => {
-      const absolute = resolve(dir, relative);
-      return `from ${JSON.stringify(replacements[absolute] ?? absolute)}`;
-    });
+  return source.replace(localesExport, '').replace(/from "(\.{1,2}\/[^"]+)"/g, (_match, relative: string) => {
+    const absolute = resolve(dir, relative);
+    return `from ${JSON.stringify(replacements[absolute] ?? absolute)}`;
+  });
 }
 
 /**

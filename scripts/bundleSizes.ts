@@ -25,7 +25,9 @@ const outdir = mkdtempSync(join(process.cwd(), 'node_modules', '.steer53-bundles
 async function zodAlias(): Promise<string | undefined> {
   const module = 'lib/zodWithoutLocales.ts';
   if (!existsSync(module)) return undefined;
-  const { writeZodWithoutLocales } = (await import(pathToFileURL(join(process.cwd(), module)).href)) as { writeZodWithoutLocales: (root: string, out: string) => string | undefined };
+  const { writeZodWithoutLocales } = (await import(pathToFileURL(join(process.cwd(), module)).href)) as {
+    writeZodWithoutLocales: (root: string, out: string) => string | undefined;
+  };
   return writeZodWithoutLocales(process.cwd(), outdir);
 }
 
@@ -41,7 +43,10 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 async function check(file: string, name: string): Promise<string> {
   try {
     const loaded = (await import(pathToFileURL(file).href)) as { handler: (event: unknown, context: unknown) => Promise<{ status?: string }> };
-    const answer = await loaded.handler({ steer53BundleCheck: true }, { functionName: `steer53-${name}`, awsRequestId: 'bundle-check', getRemainingTimeInMillis: () => 1000 });
+    const answer = await loaded.handler(
+      { steer53BundleCheck: true },
+      { functionName: `steer53-${name}`, awsRequestId: 'bundle-check', getRemainingTimeInMillis: () => 1000 },
+    );
     return answer?.status === 'rejected' ? 'runs' : `UNEXPECTED ${JSON.stringify(answer)}`;
   } catch (error) {
     return `FAILS: ${(error as Error).message}`;

@@ -17,7 +17,8 @@ import { DEFAULT_SCENARIOS, loadScenario } from './scenario.js';
 import { parseDurationSeconds } from './scenarioSchema.js';
 import { benchDocument, summaryTable } from './summary.js';
 
-export const SIMULATE_USAGE = 'steer53 simulate [--scenario <file-or-name>]... [--config <file>] [--seed N] [--duration 30m] [--json] [--out <dir>] [--no-report] [--timeline]';
+export const SIMULATE_USAGE =
+  'steer53 simulate [--scenario <file-or-name>]... [--config <file>] [--seed N] [--duration 30m] [--json] [--out <dir>] [--no-report] [--timeline]';
 
 export interface CliIo {
   readonly out: (line: string) => void;
@@ -78,7 +79,9 @@ export function steer53Timeline(result: ScenarioResult): string[] {
     // Pipeline events and published rollout events, where they happened.
     while (marks.length > 0 && marks[0]!.t <= evaluation.t) {
       const mark = marks.shift()!;
-      lines.push(`${clock(mark.t)}  ${mark.by === 'pipeline' ? 'pipeline' : 'steer53 published'}: ${mark.endpoint} ${mark.version} ${mark.what}${mark.duplicate ? ' (delivered again)' : ''}`);
+      lines.push(
+        `${clock(mark.t)}  ${mark.by === 'pipeline' ? 'pipeline' : 'steer53 published'}: ${mark.endpoint} ${mark.version} ${mark.what}${mark.duplicate ? ' (delivered again)' : ''}`,
+      );
     }
     // Two evaluations at one time (a deployment event and the schedule): the write is the first's.
     const write = writes.get(evaluation.t);
@@ -87,12 +90,17 @@ export function steer53Timeline(result: ScenarioResult): string[] {
     previous = evaluation.statuses;
     if (!write && !changed && evaluation.rollout === undefined) continue;
     const weights = write ? `  ${write.before.join('/')} → ${write.after.join('/')}${write.emergency ? ' (emergency)' : ''}` : '';
-    lines.push(`${clock(evaluation.t)}  ${ids.map((id, i) => `${id}:${evaluation.statuses[i]}`).join(' ')}${evaluation.mode && evaluation.mode !== 'normal' ? ` [${evaluation.mode}]` : ''}${weights}`);
+    lines.push(
+      `${clock(evaluation.t)}  ${ids.map((id, i) => `${id}:${evaluation.statuses[i]}`).join(' ')}${evaluation.mode && evaluation.mode !== 'normal' ? ` [${evaluation.mode}]` : ''}${weights}`,
+    );
     ids.forEach((id, i) => lines.push(`          ${id}: ${evaluation.verdicts?.[i] ?? ''}`));
     if (evaluation.reasons.length > 0) lines.push(`          reasons: ${evaluation.reasons.join(', ')}`);
     for (const note of evaluation.rollout ?? []) lines.push(`          rollout: ${note}`);
   }
-  for (const mark of marks) lines.push(`${clock(mark.t)}  ${mark.by === 'pipeline' ? 'pipeline' : 'steer53 published'}: ${mark.endpoint} ${mark.version} ${mark.what}${mark.duplicate ? ' (delivered again)' : ''}`);
+  for (const mark of marks)
+    lines.push(
+      `${clock(mark.t)}  ${mark.by === 'pipeline' ? 'pipeline' : 'steer53 published'}: ${mark.endpoint} ${mark.version} ${mark.what}${mark.duplicate ? ' (delivered again)' : ''}`,
+    );
   return lines;
 }
 
@@ -121,7 +129,8 @@ export async function runSimulate(args: string[], io: CliIo = defaultIo): Promis
   let durationSeconds: number | undefined;
   if (values.duration !== undefined) {
     durationSeconds = parseDurationSeconds(values.duration);
-    if (durationSeconds === undefined || durationSeconds < 600) problems.push({ path: '--duration', message: 'must be a duration of at least 10m, such as 30m or 2h' });
+    if (durationSeconds === undefined || durationSeconds < 600)
+      problems.push({ path: '--duration', message: 'must be a duration of at least 10m, such as 30m or 2h' });
   }
   if (problems.length > 0) throw new ValidationError('steer53 simulate', problems);
 

@@ -121,7 +121,15 @@ export class CloudWatchSim {
         const statistic = binding.signal.metric.statistic;
         const p = percentileOf(statistic);
         const v =
-          p !== undefined ? this.latencyPercentile(point, p) : statistic === 'Average' ? point.latencyAverage : statistic === 'Maximum' ? point.latencyMaximum : statistic === 'Minimum' ? point.latencyMinimum : point.sampleCount;
+          p !== undefined
+            ? this.latencyPercentile(point, p)
+            : statistic === 'Average'
+              ? point.latencyAverage
+              : statistic === 'Maximum'
+                ? point.latencyMaximum
+                : statistic === 'Minimum'
+                  ? point.latencyMinimum
+                  : point.sampleCount;
         return Number.isFinite(v) ? v : null;
       }
       case 'gpuUtilization':

@@ -125,7 +125,10 @@ export function buildDemand(inputs: DemandInputs): Demand {
   const arrivals = new Float64Array(steps);
   const work = new Float64Array(steps);
   const prompts = new Float32Array(steps * PROMPT_SAMPLES_PER_STEP);
-  const perSource = inputs.sources.map((source, i) => ({ name: source.name ?? `${source.trace ? 'trace' : 'curve'} ${i + 1}`, arrivals: new Float64Array(steps) }));
+  const perSource = inputs.sources.map((source, i) => ({
+    name: source.name ?? `${source.trace ? 'trace' : 'curve'} ${i + 1}`,
+    arrivals: new Float64Array(steps),
+  }));
   const sourceWork = inputs.sources.map(() => new Float64Array(steps));
 
   inputs.sources.forEach((source, si) => {

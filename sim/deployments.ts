@@ -159,7 +159,15 @@ export class PipelineSim {
         idempotencyKey: `${d.pipelineExecutionId}-${item.phase}`,
         pipelineExecutionId: d.pipelineExecutionId,
       });
-      this.marks.push({ t: item.at, deployment: item.deployment, endpoint: d.endpoint, version: d.version, what: item.phase, by: 'pipeline', ...(item.duplicate ? { duplicate: true } : {}) });
+      this.marks.push({
+        t: item.at,
+        deployment: item.deployment,
+        endpoint: d.endpoint,
+        version: d.version,
+        what: item.phase,
+        by: 'pipeline',
+        ...(item.duplicate ? { duplicate: true } : {}),
+      });
     }
   }
 

@@ -47,7 +47,11 @@ export async function runScenario(scenario: Scenario, options: { readonly clock?
 }
 
 /** The issue's targets that apply to this scenario, judged. */
-export function checkTargets(scenario: Scenario, metrics: Readonly<Record<ControllerName, ControllerMetrics>>, runs?: Readonly<Record<ControllerName, RunResult>>): TargetCheck[] {
+export function checkTargets(
+  scenario: Scenario,
+  metrics: Readonly<Record<ControllerName, ControllerMetrics>>,
+  runs?: Readonly<Record<ControllerName, RunResult>>,
+): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const s = metrics.steer53;
   checks.push({ target: 'steer53 flaps = 0', met: s.flaps === 0, detail: `${s.flaps}` });
@@ -66,7 +70,11 @@ export function checkTargets(scenario: Scenario, metrics: Readonly<Record<Contro
   }
   if (scenario.spec.name === 'gray-failure' || scenario.spec.name === 'gpu-saturation-surge') {
     const r53 = metrics['route53-health-check'].sloMissFraction;
-    checks.push({ target: 'steer53 ≤ 0.5 × route53-health-check', met: s.sloMissFraction <= 0.5 * r53 + 1e-12, detail: `${fmt(s.sloMissFraction)} vs ${fmt(r53)}` });
+    checks.push({
+      target: 'steer53 ≤ 0.5 × route53-health-check',
+      met: s.sloMissFraction <= 0.5 * r53 + 1e-12,
+      detail: `${fmt(s.sloMissFraction)} vs ${fmt(r53)}`,
+    });
   }
   if (scenario.spec.name === 'noisy-near-threshold') {
     checks.push({ target: 'steer53 DNS changes = 0', met: s.dnsChanges === 0, detail: `${s.dnsChanges}` });

@@ -80,7 +80,7 @@ export interface Scenario {
   readonly deployments: readonly Deployment[];
   /** Conditions per step, per region (shared object when nothing happens). */
   readonly conditions: readonly (readonly RegionCondition[])[];
-  readonly bindings: readonly (ReadonlyMap<string, SignalBinding>)[];
+  readonly bindings: readonly ReadonlyMap<string, SignalBinding>[];
   readonly alarms: ReadonlyMap<string, AlarmModel>;
   readonly startMs: number;
   readonly steps: number;
@@ -124,7 +124,9 @@ export async function loadScenario(nameOrPath: string, options: LoadOptions = {}
   try {
     raw = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text, { merge: true });
   } catch (error) {
-    throw new ValidationError(path, [{ path: '(file)', message: `is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}` }], { cause: error });
+    throw new ValidationError(path, [{ path: '(file)', message: `is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message}` }], {
+      cause: error,
+    });
   }
   return resolveScenario(raw, path, options);
 }
@@ -187,7 +189,8 @@ export function inferMeasure(signal: MetricSignal): Measure | undefined {
 /** Display value → the signal's unit: latency is modelled in ms, rates as fractions. */
 function unitFactor(measure: Measure, unit: string): number | undefined {
   const u = unit.trim().toLowerCase();
-  if (measure === 'latency') return u === 'ms' || u === 'milliseconds' ? 1 : u === 's' || u === 'seconds' ? 0.001 : u === 'µs' || u === 'us' || u === 'microseconds' ? 1000 : undefined;
+  if (measure === 'latency')
+    return u === 'ms' || u === 'milliseconds' ? 1 : u === 's' || u === 'seconds' ? 0.001 : u === 'µs' || u === 'us' || u === 'microseconds' ? 1000 : undefined;
   if (measure === 'errorRate') return u === '%' || u === 'percent' ? 100 : 1;
   return 1;
 }
@@ -198,21 +201,34 @@ function crossCheck(spec: ScenarioSpec, service: ServiceConfig, servicePath: str
   const endpointIds = new Set(service.endpoints.map((e) => e.setIdentifier));
   service.endpoints.forEach((endpoint, i) => {
     if (!regionNames.has(endpoint.setIdentifier)) {
-      problems.push({ path: formatPath([servicePath, 'endpoints', i, 'setIdentifier']), message: `has no region in the scenario (regions: ${[...regionNames].join(', ')})` });
+      problems.push({
+        path: formatPath([servicePath, 'endpoints', i, 'setIdentifier']),
+        message: `has no region in the scenario (regions: ${[...regionNames].join(', ')})`,
+      });
     }
     endpoint.signals.forEach((signal, j) => {
       if (signal.source !== 'metric') return;
       const measure = spec.measures[signal.name] ?? inferMeasure(signal);
       const where = formatPath([servicePath, 'endpoints', i, 'signals', j, 'metric', 'metricName']);
       if (measure === undefined) {
-        problems.push({ path: where, message: `the simulator cannot tell what "${signal.metric.metricName}" measures; name it under measures.${signal.name} (latency, gpuUtilization, queueDepth, kvCacheUsage, errorRate, errorCount, requestCount)` });
+        problems.push({
+          path: where,
+          message: `the simulator cannot tell what "${signal.metric.metricName}" measures; name it under measures.${signal.name} (latency, gpuUtilization, queueDepth, kvCacheUsage, errorRate, errorCount, requestCount)`,
+        });
       } else if (unitFactor(measure, signal.unit) === undefined) {
-        problems.push({ path: formatPath([servicePath, 'endpoints', i, 'signals', j, 'unit']), message: `a latency signal needs unit ms, s or µs (got "${signal.unit}")` });
+        problems.push({
+          path: formatPath([servicePath, 'endpoints', i, 'signals', j, 'unit']),
+          message: `a latency signal needs unit ms, s or µs (got "${signal.unit}")`,
+        });
       }
     });
   });
   spec.regions.forEach((region, i) => {
-    if (!endpointIds.has(region.name)) problems.push({ path: formatPath(['regions', i, 'name']), message: `matches no endpoint of the policy (setIdentifiers: ${[...endpointIds].join(', ')})` });
+    if (!endpointIds.has(region.name))
+      problems.push({
+        path: formatPath(['regions', i, 'name']),
+        message: `matches no endpoint of the policy (setIdentifiers: ${[...endpointIds].join(', ')})`,
+      });
   });
   return problems;
 }
@@ -291,14 +307,16 @@ function build(spec: ScenarioSpec, service: ServiceConfig, source: string, baseD
   // A trace that cannot be read or parsed is a problem of the scenario, reported at its path.
   const traceProblems: ValidationProblem[] = [];
   const loaded: (Trace | undefined)[] = spec.demand.sources.map((s, i) => {
-    const ref = s.trace ?? s.tokens ?? { file: DEFAULT_TOKEN_TRACE, timestampColumn: 'TIMESTAMP', promptTokensColumn: 'ContextTokens', outputTokensColumn: 'GeneratedTokens' };
+    const ref = s.trace ??
+      s.tokens ?? { file: DEFAULT_TOKEN_TRACE, timestampColumn: 'TIMESTAMP', promptTokensColumn: 'ContextTokens', outputTokensColumn: 'GeneratedTokens' };
     const path = s.trace || s.tokens ? traceFile(ref, baseDir) : DEFAULT_TOKEN_TRACE;
     try {
       return loadTrace(path, ref);
     } catch (error) {
       if (!(error instanceof ValidationError)) throw error;
       const where = formatPath(['demand', 'sources', i, s.trace ? 'trace' : 'tokens', 'file']);
-      for (const problem of error.problems) traceProblems.push({ path: where, message: `${ref.file}${problem.path === '(file)' ? '' : ` ${problem.path}`}: ${problem.message}` });
+      for (const problem of error.problems)
+        traceProblems.push({ path: where, message: `${ref.file}${problem.path === '(file)' ? '' : ` ${problem.path}`}: ${problem.message}` });
       return undefined;
     }
   });
@@ -311,7 +329,7 @@ function build(spec: ScenarioSpec, service: ServiceConfig, source: string, baseD
     durationSeconds: spec.duration,
     stepSeconds: spec.stepSeconds,
     seed: spec.seed,
-    startSecondOfDay: ((startMs / 1000) % 86400 + 86400) % 86400,
+    startSecondOfDay: (((startMs / 1000) % 86400) + 86400) % 86400,
   });
 
   const incidents: Incident[] = [];

@@ -241,11 +241,18 @@ export const scenarioSchema = z
     incident: z.boolean().optional(),
     duration: durationSchema.refine((s) => s >= 600 && s <= 7 * 86400, { error: 'must be between 10m and 7 days' }),
     /** @default 1 */
-    seed: z.number().int().min(0).max(2 ** 32 - 1).default(1),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .default(1),
     /** Wall-clock time of the scenario start (shown in reports; the engine sees it as `now`). @default '2025-03-03T12:00:00Z' */
     startTime: z.iso.datetime({ error: 'must be an ISO date-time such as 2025-03-03T12:00:00Z' }).default('2025-03-03T12:00:00Z'),
     /** Resolution of the world model. @default 10 */
-    stepSeconds: z.union([z.literal(5), z.literal(10), z.literal(15), z.literal(20), z.literal(30), z.literal(60)], { error: 'must be 5, 10, 15, 20, 30 or 60' }).default(10),
+    stepSeconds: z
+      .union([z.literal(5), z.literal(10), z.literal(15), z.literal(20), z.literal(30), z.literal(60)], { error: 'must be 5, 10, 15, 20, 30 or 60' })
+      .default(10),
     /** Latency sampled per region-minute for percentiles (a bounded reservoir). @default 1000 */
     samplesPerMinute: z.number().int().min(100).max(20000).default(1000),
     slo: z
@@ -325,15 +332,26 @@ export const scenarioSchema = z
         }
         const end = incident.start + incident.duration;
         if (end >= scenario.duration) {
-          ctx.addIssue({ code: 'custom', path: ['incidents', i, 'duration'], message: `the deployment must end before the scenario does (start + duration = ${end} s, scenario ${scenario.duration} s)` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['incidents', i, 'duration'],
+            message: `the deployment must end before the scenario does (start + duration = ${end} s, scenario ${scenario.duration} s)`,
+          });
         }
         if (incident.rollback.at !== undefined && incident.rollback.at <= incident.start) {
           ctx.addIssue({ code: 'custom', path: ['incidents', i, 'rollback', 'at'], message: `must be after the deployment starts (${incident.start} s)` });
         }
         incident.redeliver.forEach((again, j) => {
-          if (again.at >= scenario.duration) ctx.addIssue({ code: 'custom', path: ['incidents', i, 'redeliver', j, 'at'], message: `must be before the end of the scenario (${scenario.duration} s)` });
-          if (again.phase === 'succeeded' && incident.outcome !== 'succeeded') ctx.addIssue({ code: 'custom', path: ['incidents', i, 'redeliver', j, 'phase'], message: 'this deployment fails: it never emits succeeded' });
-          if (again.phase === 'failed' && incident.outcome !== 'failed') ctx.addIssue({ code: 'custom', path: ['incidents', i, 'redeliver', j, 'phase'], message: 'this deployment succeeds: it never emits failed' });
+          if (again.at >= scenario.duration)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['incidents', i, 'redeliver', j, 'at'],
+              message: `must be before the end of the scenario (${scenario.duration} s)`,
+            });
+          if (again.phase === 'succeeded' && incident.outcome !== 'succeeded')
+            ctx.addIssue({ code: 'custom', path: ['incidents', i, 'redeliver', j, 'phase'], message: 'this deployment fails: it never emits succeeded' });
+          if (again.phase === 'failed' && incident.outcome !== 'failed')
+            ctx.addIssue({ code: 'custom', path: ['incidents', i, 'redeliver', j, 'phase'], message: 'this deployment succeeds: it never emits failed' });
         });
         // One deployment at a time per endpoint: a pipeline deploys an endpoint once at a time.
         scenario.incidents.forEach((other, k) => {
@@ -343,9 +361,11 @@ export const scenarioSchema = z
           }
         });
       }
-      const targets = typeof incident.region === 'string' ? (incident.region === 'all' || incident.kind === 'deployment' ? [] : [incident.region]) : incident.region;
+      const targets =
+        typeof incident.region === 'string' ? (incident.region === 'all' || incident.kind === 'deployment' ? [] : [incident.region]) : incident.region;
       targets.forEach((name) => {
-        if (!names.has(name)) ctx.addIssue({ code: 'custom', path: ['incidents', i, 'region'], message: `unknown region "${name}" (regions: ${[...names].join(', ')})` });
+        if (!names.has(name))
+          ctx.addIssue({ code: 'custom', path: ['incidents', i, 'region'], message: `unknown region "${name}" (regions: ${[...names].join(', ')})` });
       });
       if (incident.start >= scenario.duration) {
         ctx.addIssue({ code: 'custom', path: ['incidents', i, 'start'], message: `must be before the end of the scenario (${scenario.duration} s)` });
@@ -354,7 +374,11 @@ export const scenarioSchema = z
     scenario.demand.sources.forEach((source, i) =>
       source.shapes.forEach((shape, j) => {
         if (shape.start >= scenario.duration) {
-          ctx.addIssue({ code: 'custom', path: ['demand', 'sources', i, 'shapes', j, 'start'], message: `must be before the end of the scenario (${scenario.duration} s)` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['demand', 'sources', i, 'shapes', j, 'start'],
+            message: `must be before the end of the scenario (${scenario.duration} s)`,
+          });
         }
       }),
     );

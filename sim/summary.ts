@@ -62,7 +62,12 @@ function pad(text: string, width: number, right = false): string {
 
 /** A compact table for the terminal: SLO miss per controller, steer53's counts, targets met. */
 export function summaryTable(results: readonly ScenarioResult[]): string {
-  const header = [pad('scenario', 30), ...CONTROLLER_NAMES.map((n) => pad(n, n.length > 9 ? n.length : 9, true)), pad('steer53 changes/flaps/safety', 29, true), '  targets'];
+  const header = [
+    pad('scenario', 30),
+    ...CONTROLLER_NAMES.map((n) => pad(n, n.length > 9 ? n.length : 9, true)),
+    pad('steer53 changes/flaps/safety', 29, true),
+    '  targets',
+  ];
   const lines = [header.join('  ')];
   for (const r of results) {
     const s = r.metrics.steer53;
@@ -72,7 +77,16 @@ export function summaryTable(results: readonly ScenarioResult[]): string {
         pad(r.scenario.spec.name, 30),
         ...CONTROLLER_NAMES.map((n) => pad(formatFraction(r.metrics[n].sloMissFraction), n.length > 9 ? n.length : 9, true)),
         pad(`${s.dnsChanges}/${s.flaps}/${s.safetyViolations}`, 29, true),
-        `  ${met}/${r.targets.length}${met < r.targets.length ? ' (missed: ' + r.targets.filter((t) => !t.met).map((t) => t.target).join('; ') + ')' : ''}`,
+        `  ${met}/${r.targets.length}${
+          met < r.targets.length
+            ? ' (missed: ' +
+              r.targets
+                .filter((t) => !t.met)
+                .map((t) => t.target)
+                .join('; ') +
+              ')'
+            : ''
+        }`,
       ].join('  '),
     );
   }

@@ -82,8 +82,10 @@ export function parseTrace(text: string, ref: TraceRef, source: string): Trace {
     const prompt = promptIndex >= 0 ? Number(cells[promptIndex]) : DEFAULT_PROMPT_TOKENS;
     const output = outputIndex >= 0 ? Number(cells[outputIndex]) : DEFAULT_OUTPUT_TOKENS;
     if (at === undefined) problems.push({ path: `line ${i + 1}.${ref.timestampColumn}`, message: `is not a timestamp: "${cells[tsIndex] ?? ''}"` });
-    else if (!(Number.isFinite(prompt) && prompt >= 0)) problems.push({ path: `line ${i + 1}.${ref.promptTokensColumn}`, message: 'must be a token count ≥ 0' });
-    else if (!(Number.isFinite(output) && output >= 0)) problems.push({ path: `line ${i + 1}.${ref.outputTokensColumn}`, message: 'must be a token count ≥ 0' });
+    else if (!(Number.isFinite(prompt) && prompt >= 0))
+      problems.push({ path: `line ${i + 1}.${ref.promptTokensColumn}`, message: 'must be a token count ≥ 0' });
+    else if (!(Number.isFinite(output) && output >= 0))
+      problems.push({ path: `line ${i + 1}.${ref.outputTokensColumn}`, message: 'must be a token count ≥ 0' });
     else rows.push({ at, prompt, output });
     if (problems.length >= 20) break;
   }
@@ -100,7 +102,15 @@ export function parseTrace(text: string, ref: TraceRef, source: string): Trace {
     outputTokens[i] = row.output;
   });
   const durationSeconds = Math.max(1, offsets[rows.length - 1]!);
-  return { file: source, offsets, promptTokens, outputTokens, durationSeconds, meanRps: rows.length / durationSeconds, hasTokens: promptIndex >= 0 && outputIndex >= 0 };
+  return {
+    file: source,
+    offsets,
+    promptTokens,
+    outputTokens,
+    durationSeconds,
+    meanRps: rows.length / durationSeconds,
+    hasTokens: promptIndex >= 0 && outputIndex >= 0,
+  };
 }
 
 const cache = new Map<string, Trace>();

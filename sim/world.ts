@@ -54,9 +54,21 @@ export class Route53Sim {
   }
 
   /** A ChangeResourceRecordSets call: visible to resolvers after the propagation delay. */
-  write(t: number, weights: readonly number[], meta: { emergency?: boolean; why: string; kind?: 'api' | 'health-check'; delaySeconds?: number; rollout?: boolean }): void {
+  write(
+    t: number,
+    weights: readonly number[],
+    meta: { emergency?: boolean; why: string; kind?: 'api' | 'health-check'; delaySeconds?: number; rollout?: boolean },
+  ): void {
     if (weights.every((w, i) => w === this.current[i])) return;
-    this.writes.push({ t, before: this.current, after: [...weights], kind: meta.kind ?? 'api', emergency: meta.emergency ?? false, why: meta.why, ...(meta.rollout ? { rollout: true } : {}) });
+    this.writes.push({
+      t,
+      before: this.current,
+      after: [...weights],
+      kind: meta.kind ?? 'api',
+      emergency: meta.emergency ?? false,
+      why: meta.why,
+      ...(meta.rollout ? { rollout: true } : {}),
+    });
     this.current = [...weights];
     this.dns.publish(t + (meta.delaySeconds ?? this.propagationSeconds), sharesOf(weights));
   }
@@ -451,7 +463,9 @@ function runHarmEnd(scenario: Scenario, pipeline: PipelineSim): number | null {
   const ends = [
     ...scenario.incidents.filter((i) => i.harmful).map((i) => i.end),
     ...scenario.spec.demand.sources.flatMap((s) => s.shapes.map((shape) => shape.start + shape.ramp + shape.hold + shape.decay)),
-    ...scenario.deployments.flatMap((d, i) => (!d.harmful ? [] : [d.badVersion ? Math.min(pipeline.rolledBack(i) ?? Infinity, scenario.spec.duration) : d.outcomeAt])),
+    ...scenario.deployments.flatMap((d, i) =>
+      !d.harmful ? [] : [d.badVersion ? Math.min(pipeline.rolledBack(i) ?? Infinity, scenario.spec.duration) : d.outcomeAt],
+    ),
   ];
   return Math.max(...ends);
 }

@@ -36,7 +36,8 @@ export async function runDemo(configPath: string, out: (line: string) => void): 
       const signals: Record<string, EndpointObservations['signals'][string]> = {};
       for (const signal of e.signals) {
         if (signal.source === 'alarm') signals[signal.name] = { alarmState: 'OK' };
-        else if (signal.metric.metricName === 'ModelLatency') signals[signal.name] = { value: scriptedP99(e.region, m) * 1000, sampleCount: Math.round(rps * 60) };
+        else if (signal.metric.metricName === 'ModelLatency')
+          signals[signal.name] = { value: scriptedP99(e.region, m) * 1000, sampleCount: Math.round(rps * 60) };
         else signals[signal.name] = { value: Math.min(100, (rps / (e.capacity.warmRps ?? 100)) * 70) * 8 };
       }
       endpoints[e.setIdentifier] = { signals, requestRate: rps };
@@ -53,7 +54,9 @@ export async function runDemo(configPath: string, out: (line: string) => void): 
     if (events.length > 0 || decision.changes.length > 0) {
       weights = { ...decision.targetWeights };
       const row = ids.map((id) => String(weights[id]).padStart(15)).join('');
-      out(`${String(m).padStart(6)}  ${row}   ${events.map((r) => `${r.code}: ${r.message}`).join('\n' + ' '.repeat(8 + 15 * ids.length + 3)) || 'weights written'}`);
+      out(
+        `${String(m).padStart(6)}  ${row}   ${events.map((r) => `${r.code}: ${r.message}`).join('\n' + ' '.repeat(8 + 15 * ids.length + 3)) || 'weights written'}`,
+      );
     }
   }
 }

@@ -17,7 +17,8 @@ import { callerOf, usageError } from './ops.js';
 export const EMIT_USAGE =
   'steer53 emit deployment --service <s> --endpoint <e> --phase started|succeeded|failed|rolled-back --version <v> ' +
   '[--pipeline-execution-id <id>] [--idempotency-key <k>] [--event-bus <name>] [--region <r>] [--dry-run]';
-export const ROLLOUT_USAGE = 'steer53 rollout abort|promote --service <s> --endpoint <e> --reason "<why>" [--version <v>] [--idempotency-key <k>] [--event-bus <name>] [--region <r>] [--dry-run]';
+export const ROLLOUT_USAGE =
+  'steer53 rollout abort|promote --service <s> --endpoint <e> --reason "<why>" [--version <v>] [--idempotency-key <k>] [--event-bus <name>] [--region <r>] [--dry-run]';
 
 const PIPELINE_PHASES = ['started', 'succeeded', 'failed', 'rolled-back'] as const;
 const OPERATOR_ACTIONS = ['abort', 'promote'] as const;
@@ -34,7 +35,6 @@ export interface CommandIo {
   readonly newId?: () => string;
 }
 
-
 const commonOptions = {
   service: { type: 'string' },
   endpoint: { type: 'string' },
@@ -46,7 +46,12 @@ const commonOptions = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>, io: CommandIo, usage: string): { values: Record<string, string | boolean | undefined>; positionals: string[] } | undefined {
+function parse(
+  args: string[],
+  options: NonNullable<ParseArgsConfig['options']>,
+  io: CommandIo,
+  usage: string,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } | undefined {
   try {
     const { values, positionals } = parseArgs({ args, options, strict: true, allowPositionals: true });
     return { values: values as Record<string, string | boolean | undefined>, positionals };
@@ -59,12 +64,18 @@ function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>,
 
 /** Problems as the CLI names them: the detail's `pipelineExecutionId` is `--pipeline-execution-id`. */
 function asFlags(problems: readonly ValidationProblem[]): ValidationProblem[] {
-  return problems.map((p) => ({ path: p.path === 'by' ? '(caller identity)' : `--${p.path.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, message: p.message }));
+  return problems.map((p) => ({
+    path: p.path === 'by' ? '(caller identity)' : `--${p.path.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+    message: p.message,
+  }));
 }
 
 export async function runEmit(args: string[], io: CommandIo): Promise<number> {
   const [what, ...rest] = args;
-  if (what !== 'deployment') return usageError(io, EMIT_USAGE, [{ path: '(command)', message: what === undefined ? 'say what to emit: deployment' : `cannot emit "${what}" (only: deployment)` }]);
+  if (what !== 'deployment')
+    return usageError(io, EMIT_USAGE, [
+      { path: '(command)', message: what === undefined ? 'say what to emit: deployment' : `cannot emit "${what}" (only: deployment)` },
+    ]);
   const parsed = parse(rest, { ...commonOptions, phase: { type: 'string' }, 'pipeline-execution-id': { type: 'string' } }, io, EMIT_USAGE);
   if (!parsed) return 2;
   const v = parsed.values;
@@ -74,15 +85,18 @@ export async function runEmit(args: string[], io: CommandIo): Promise<number> {
   }
   const problems: ValidationProblem[] = [];
   if (parsed.positionals.length > 0) problems.push({ path: '(arguments)', message: `unexpected ${parsed.positionals.map((p) => `"${p}"`).join(' ')}` });
-  for (const required of ['service', 'endpoint', 'phase', 'version'] as const) if (v[required] === undefined) problems.push({ path: `--${required}`, message: 'is required' });
+  for (const required of ['service', 'endpoint', 'phase', 'version'] as const)
+    if (v[required] === undefined) problems.push({ path: `--${required}`, message: 'is required' });
   const phase = v.phase as string | undefined;
-  if (phase !== undefined && !(PIPELINE_PHASES as readonly string[]).includes(phase)) problems.push({ path: '--phase', message: `must be one of ${PIPELINE_PHASES.join(', ')} (got "${phase}")` });
+  if (phase !== undefined && !(PIPELINE_PHASES as readonly string[]).includes(phase))
+    problems.push({ path: '--phase', message: `must be one of ${PIPELINE_PHASES.join(', ')} (got "${phase}")` });
   if (problems.length > 0) return usageError(io, EMIT_USAGE, problems);
 
   const executionId = v['pipeline-execution-id'] as string | undefined;
   // One key per pipeline run, endpoint and phase: a retried pipeline step is applied once. Without
   // a run id, every call is its own event (a redeploy of the same version is news, not a duplicate).
-  const idempotencyKey = (v['idempotency-key'] as string | undefined) ?? (executionId ? `${executionId}/${v.endpoint as string}/${phase!}` : (io.newId ?? randomUUID)());
+  const idempotencyKey =
+    (v['idempotency-key'] as string | undefined) ?? (executionId ? `${executionId}/${v.endpoint as string}/${phase!}` : (io.newId ?? randomUUID)());
   const detail = deploymentDetailSchema.safeParse({
     service: v.service,
     endpoint: v.endpoint,
@@ -102,7 +116,9 @@ export async function runRollout(args: string[], io: CommandIo): Promise<number>
     return 0;
   }
   if (action === undefined || !(OPERATOR_ACTIONS as readonly string[]).includes(action)) {
-    return usageError(io, ROLLOUT_USAGE, [{ path: '(command)', message: action === undefined ? 'say abort or promote' : `unknown rollout action "${action}" (abort or promote)` }]);
+    return usageError(io, ROLLOUT_USAGE, [
+      { path: '(command)', message: action === undefined ? 'say abort or promote' : `unknown rollout action "${action}" (abort or promote)` },
+    ]);
   }
   const parsed = parse(rest, { ...commonOptions, reason: { type: 'string' } }, io, ROLLOUT_USAGE);
   if (!parsed) return 2;
@@ -113,7 +129,8 @@ export async function runRollout(args: string[], io: CommandIo): Promise<number>
   }
   const problems: ValidationProblem[] = [];
   if (parsed.positionals.length > 0) problems.push({ path: '(arguments)', message: `unexpected ${parsed.positionals.map((p) => `"${p}"`).join(' ')}` });
-  for (const required of ['service', 'endpoint', 'reason'] as const) if (v[required] === undefined) problems.push({ path: `--${required}`, message: 'is required' });
+  for (const required of ['service', 'endpoint', 'reason'] as const)
+    if (v[required] === undefined) problems.push({ path: `--${required}`, message: 'is required' });
   if (problems.length > 0) return usageError(io, ROLLOUT_USAGE, problems);
 
   const dryRun = v['dry-run'] === true;

@@ -24,7 +24,11 @@ export async function runHistory(args: string[], io: OpsIo): Promise<number> {
     return 0;
   }
   const problems: ValidationProblem[] = [];
-  if (parsed.positionals.length !== 1) problems.push({ path: '<service>', message: parsed.positionals.length === 0 ? 'is required' : `name one service (got ${parsed.positionals.map((p) => `"${p}"`).join(' ')})` });
+  if (parsed.positionals.length !== 1)
+    problems.push({
+      path: '<service>',
+      message: parsed.positionals.length === 0 ? 'is required' : `name one service (got ${parsed.positionals.map((p) => `"${p}"`).join(' ')})`,
+    });
   const limitText = v.limit as string | undefined;
   const limit = limitText === undefined ? DEFAULT_LIMIT : /^\d+$/.test(limitText) ? Number(limitText) : NaN;
   if (!(limit >= 1 && limit <= MAX_LIMIT)) {

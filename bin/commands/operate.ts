@@ -56,7 +56,14 @@ export async function runOperate(command: OperateCommand, args: string[], io: Pl
   const usage = OPERATE_USAGE[command];
   const parsed = parseOps(
     args,
-    { reason: { type: 'string' }, for: { type: 'string' }, weights: { type: 'string' }, clear: { type: 'boolean', default: false }, 'guard-alarm': { type: 'string' }, 'guard-region': { type: 'string' } },
+    {
+      reason: { type: 'string' },
+      for: { type: 'string' },
+      weights: { type: 'string' },
+      clear: { type: 'boolean', default: false },
+      'guard-alarm': { type: 'string' },
+      'guard-region': { type: 'string' },
+    },
     io,
     usage,
   );
@@ -93,10 +100,20 @@ export async function runOperate(command: OperateCommand, args: string[], io: Pl
   if (by === undefined) return 1;
   let outcome;
   try {
-    outcome = await setOverride({ store, clock: { now: () => now }, newId: randomUUID }, service, { action: request!, by, reason: (v.reason as string | undefined) ?? 'by hand' });
+    outcome = await setOverride({ store, clock: { now: () => now }, newId: randomUUID }, service, {
+      action: request!,
+      by,
+      reason: (v.reason as string | undefined) ?? 'by hand',
+    });
   } catch (error) {
-    if (error instanceof ValidationError) return usageError(io, usage, error.problems.map((p) => ({ path: flagOf(p.path), message: p.message })));
-    if (error instanceof StateVersionConflictError) return awsFailure(io, command, `write the override: evaluations kept writing the state first; try again`, error);
+    if (error instanceof ValidationError)
+      return usageError(
+        io,
+        usage,
+        error.problems.map((p) => ({ path: flagOf(p.path), message: p.message })),
+      );
+    if (error instanceof StateVersionConflictError)
+      return awsFailure(io, command, `write the override: evaluations kept writing the state first; try again`, error);
     // The store turns every SDK failure into an AwsCallError; anything else is a bug, not an outage.
     if (!(error instanceof AwsCallError)) throw error;
     return awsFailure(io, command, `write the override to table ${table}`, error);
@@ -128,9 +145,16 @@ function allows(command: OperateCommand, flag: 'reason' | 'for' | 'weights' | 'c
   }
 }
 
-function actionOf(command: Exclude<OperateCommand, 'plan'>, v: Record<string, string | boolean | undefined>, endpoint: string, now: number, problems: ValidationProblem[]): OverrideAction | undefined {
+function actionOf(
+  command: Exclude<OperateCommand, 'plan'>,
+  v: Record<string, string | boolean | undefined>,
+  endpoint: string,
+  now: number,
+  problems: ValidationProblem[],
+): OverrideAction | undefined {
   const needsReason = command === 'freeze' || command === 'drain' || command === 'drill' || (command === 'override' && v.clear !== true);
-  if (needsReason && (v.reason === undefined || String(v.reason).trim() === '')) problems.push({ path: '--reason', message: 'is required: say why (it goes in the audit log and the notices)' });
+  if (needsReason && (v.reason === undefined || String(v.reason).trim() === ''))
+    problems.push({ path: '--reason', message: 'is required: say why (it goes in the audit log and the notices)' });
   const until = (required: boolean): number | null => {
     if (v.for === undefined) {
       if (required) problems.push({ path: '--for', message: 'is required: every override ends on its own (e.g. --for 2h)' });
@@ -154,7 +178,8 @@ function actionOf(command: Exclude<OperateCommand, 'plan'>, v: Record<string, st
       return { kind: 'undrain', endpoint };
     case 'drill': {
       const name = v['guard-alarm'] as string | undefined;
-      if (name === undefined || name.trim() === '') problems.push({ path: '--guard-alarm', message: 'is required: the CloudWatch alarm that aborts the drill the moment it fires' });
+      if (name === undefined || name.trim() === '')
+        problems.push({ path: '--guard-alarm', message: 'is required: the CloudWatch alarm that aborts the drill the moment it fires' });
       return { kind: 'drain', endpoint, until: until(true) ?? now, guard: { name: name ?? '', region: (v['guard-region'] as string | undefined) ?? '' } };
     }
     case 'override': {
@@ -190,7 +215,14 @@ function flagOf(path: string): string {
   return `--${path}`;
 }
 
-async function plan(io: PlanIo, service: ServiceConfig, store: ReturnType<typeof stateStoreOf>, region: string | undefined, json: boolean, now: number): Promise<number> {
+async function plan(
+  io: PlanIo,
+  service: ServiceConfig,
+  store: ReturnType<typeof stateStoreOf>,
+  region: string | undefined,
+  json: boolean,
+  now: number,
+): Promise<number> {
   const ports = io.readPorts?.() ?? awsReadPorts(region);
   let outcome;
   try {
@@ -213,12 +245,20 @@ async function plan(io: PlanIo, service: ServiceConfig, store: ReturnType<typeof
   for (const id of ids) {
     const verdict = d.verdicts[id];
     if (!verdict) continue;
-    const signals = verdict.signals.map((s) => `${s.signal} ${s.trip === null && s.statistic === null ? alarmText(s) : s.value === null ? 'missing' : formatMeasure(s.value, s.unit)} ${s.verdict}`).join(', ');
+    const signals = verdict.signals
+      .map(
+        (s) =>
+          `${s.signal} ${s.trip === null && s.statistic === null ? alarmText(s) : s.value === null ? 'missing' : formatMeasure(s.value, s.unit)} ${s.verdict}`,
+      )
+      .join(', ');
     io.out(`  ${id}: ${verdict.verdict}${verdict.failing ? ' (failing)' : ''} — ${signals}`);
   }
   for (const r of d.reasons) io.out(`why:     [${r.code}]${r.endpoint ? ` ${r.endpoint}:` : ''} ${r.message}`);
   for (const b of d.blocked) io.out(`blocked: [${b.code}]${b.endpoint ? ` ${b.endpoint}:` : ''} ${b.message}`);
-  if (outcome.pending) io.out(`pending: change ${outcome.pending.decisionId} to ${show(outcome.pending.to)} is recorded but not confirmed; the next evaluation completes it first`);
+  if (outcome.pending)
+    io.out(
+      `pending: change ${outcome.pending.decisionId} to ${show(outcome.pending.to)} is recorded but not confirmed; the next evaluation completes it first`,
+    );
   if (outcome.drift) io.out(`drift:   Route 53 holds ${show(outcome.drift.actual)}, not the ${show(outcome.drift.expected)} steer53 last wrote`);
   for (const gap of outcome.gaps) io.out(`gap:     ${gap}`);
   return 0;

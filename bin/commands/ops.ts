@@ -64,7 +64,10 @@ export function parseOps(args: string[], extra: NonNullable<ParseArgsConfig['opt
 export function tableOf(values: ParsedOps['values'], io: OpsIo, problems: ValidationProblem[]): string {
   const table = (values.table as string | undefined) ?? (io.env ?? process.env).STEER53_TABLE_NAME ?? '';
   if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(table)) {
-    problems.push({ path: '--table', message: table ? `"${table}" is not a DynamoDB table name` : 'is required (or set STEER53_TABLE_NAME): the table the TrafficController construct created' });
+    problems.push({
+      path: '--table',
+      message: table ? `"${table}" is not a DynamoDB table name` : 'is required (or set STEER53_TABLE_NAME): the table the TrafficController construct created',
+    });
   }
   return table;
 }
@@ -73,7 +76,10 @@ export function tableOf(values: ParsedOps['values'], io: OpsIo, problems: Valida
 export async function serviceOf(configPath: string, name: string): Promise<ServiceConfig> {
   const config = await loadConfigFile(configPath);
   const service = config.services.find((s) => s.name === name);
-  if (!service) throw new ValidationError(configPath, [{ path: '(service)', message: `has no service "${name}" (services: ${config.services.map((s) => s.name).join(', ')})` }]);
+  if (!service)
+    throw new ValidationError(configPath, [
+      { path: '(service)', message: `has no service "${name}" (services: ${config.services.map((s) => s.name).join(', ')})` },
+    ]);
   return service;
 }
 

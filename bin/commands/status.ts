@@ -20,7 +20,11 @@ export async function runStatus(args: string[], io: OpsIo): Promise<number> {
     return 0;
   }
   const problems: ValidationProblem[] = [];
-  if (parsed.positionals.length !== 1) problems.push({ path: '<service>', message: parsed.positionals.length === 0 ? 'is required' : `name one service (got ${parsed.positionals.map((p) => `"${p}"`).join(' ')})` });
+  if (parsed.positionals.length !== 1)
+    problems.push({
+      path: '<service>',
+      message: parsed.positionals.length === 0 ? 'is required' : `name one service (got ${parsed.positionals.map((p) => `"${p}"`).join(' ')})`,
+    });
   const table = tableOf(v, io, problems);
   if (problems.length > 0) return usageError(io, STATUS_USAGE, problems);
 
@@ -64,19 +68,26 @@ function statusLines(service: ServiceConfig, stored: StoredServiceState, state: 
   const overrides = [
     ...(freeze ? [`freeze ${overrideText(freeze)}`] : []),
     ...(pin ? [`pin ${weightsText(service, pin.weights)} ${overrideText(pin)}`] : []),
-    ...Object.entries(drains).map(([id, drain]) => `${drain.guard ? `drill of ${id} (guard alarm ${drain.guard.name} in ${drain.guard.region})` : `drain ${id}`} ${overrideText(drain)}`),
+    ...Object.entries(drains).map(
+      ([id, drain]) => `${drain.guard ? `drill of ${id} (guard alarm ${drain.guard.name} in ${drain.guard.region})` : `drain ${id}`} ${overrideText(drain)}`,
+    ),
   ];
   lines.push(overrides.length > 0 ? 'overrides:' : 'overrides: none', ...overrides.map((o) => `  ${o}`));
 
   const rollouts = Object.entries(state.rollouts ?? {});
   const steps = service.policy.rollout.canary.steps;
   lines.push(rollouts.length > 0 ? 'rollouts:' : 'rollouts: none');
-  for (const [id, r] of rollouts) lines.push(`  ${id} ${r.version} ${r.phase}, step ${r.step + 1} of ${steps.length} (${pct(steps[r.step] ?? 1)} of baseline) since ${iso(r.stepSince)}`);
+  for (const [id, r] of rollouts)
+    lines.push(`  ${id} ${r.version} ${r.phase}, step ${r.step + 1} of ${steps.length} (${pct(steps[r.step] ?? 1)} of baseline) since ${iso(r.stepSince)}`);
 
   if (state.failStaticSince !== null) lines.push(`fail static since ${iso(state.failStaticSince)}`);
   const pending = stored.pending;
   // `to` holds only the records that change; `from` holds them all, as Route 53 did.
-  lines.push(pending ? `pending change ${pending.decisionId}, recorded ${iso(pending.recordedAt)}: ${weightsText(service, { ...pending.from, ...pending.to }, pending.from)}` : 'pending change: none');
+  lines.push(
+    pending
+      ? `pending change ${pending.decisionId}, recorded ${iso(pending.recordedAt)}: ${weightsText(service, { ...pending.from, ...pending.to }, pending.from)}`
+      : 'pending change: none',
+  );
   return lines;
 }
 

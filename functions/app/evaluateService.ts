@@ -171,7 +171,15 @@ export async function prepareEvaluation(rt: Runtime, service: ServiceConfig, req
           decisionId: stored.pending.decisionId,
           recordedAt: new Date(stored.pending.recordedAt).toISOString(),
         });
-        return done({ service: service.name, status: EvaluationStatuses.BUSY, attempts: attempt, changeIds: [], ...(repaired ? { repaired } : {}), gaps: [], tellFailures });
+        return done({
+          service: service.name,
+          status: EvaluationStatuses.BUSY,
+          attempts: attempt,
+          changeIds: [],
+          ...(repaired ? { repaired } : {}),
+          gaps: [],
+          tellFailures,
+        });
       }
       const completed = await completeAbandonedChange(rt, service, stored, stored.pending, now, request.trigger, tellFailures);
       if (completed) repaired = completed;
@@ -196,14 +204,35 @@ export async function prepareEvaluation(rt: Runtime, service: ServiceConfig, req
         throw error;
       }
       if (decision.transitions.length > 0 || decision.notifications.length > 0 || newBlocked) {
-        await afterCommit(rt, service, tellFailures, () => rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.RECORDED, [])));
+        await afterCommit(rt, service, tellFailures, () =>
+          rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.RECORDED, [])),
+        );
       }
       if (newDrift) await afterCommit(rt, service, tellFailures, () => recordDrift(rt, service, newDrift, now, request.trigger));
       const notice = noticeFor(service, decision, nextState, { trigger: request.trigger, decisionId, applied: false, changeIds: [], newBlocked });
       const events: ControllerEvent[] = newBlocked ? [shiftBlockedEvent(service, decision, decisionId, request.trigger)] : [];
       events.push(...rolloutEventsOf(service, decision, decisionId, request.trigger));
-      tellFailures.push(...(await tell(rt, service, now, [...driftNotices(service, newDrift, request.trigger), ...(notice ? [notice] : [])], [...driftEvents(service, newDrift, now, request.trigger), ...events])));
-      return done({ service: service.name, status: EvaluationStatuses.UNCHANGED, attempts: attempt, decision, decisionId, changeIds: [], ...(repaired ? { repaired } : {}), ...(newDrift ? { drift: newDrift } : {}), gaps: observed.gaps, tellFailures });
+      tellFailures.push(
+        ...(await tell(
+          rt,
+          service,
+          now,
+          [...driftNotices(service, newDrift, request.trigger), ...(notice ? [notice] : [])],
+          [...driftEvents(service, newDrift, now, request.trigger), ...events],
+        )),
+      );
+      return done({
+        service: service.name,
+        status: EvaluationStatuses.UNCHANGED,
+        attempts: attempt,
+        decision,
+        decisionId,
+        changeIds: [],
+        ...(repaired ? { repaired } : {}),
+        ...(newDrift ? { drift: newDrift } : {}),
+        gaps: observed.gaps,
+        tellFailures,
+      });
     }
 
     // 1. Record the intent.
@@ -231,7 +260,11 @@ export async function prepareEvaluation(rt: Runtime, service: ServiceConfig, req
       write: { record, weights: to, ...(read.snapshot !== undefined ? { basedOn: read.snapshot } : {}) },
       fail: async (error) => {
         // The intent stays: the next evaluation after the lease completes it.
-        rt.log.error('Route 53 write failed; the recorded intent will be completed by a later evaluation', { service: service.name, decisionId, error: (error as Error).message });
+        rt.log.error('Route 53 write failed; the recorded intent will be completed by a later evaluation', {
+          service: service.name,
+          decisionId,
+          error: (error as Error).message,
+        });
         await rt.store
           .putAudit({ ...decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.FAILED, []), detail: { error: (error as Error).message } })
           .catch((auditError: unknown) => rt.log.error('could not record the failed write', { service: service.name, error: (auditError as Error).message }));
@@ -245,20 +278,49 @@ export async function prepareEvaluation(rt: Runtime, service: ServiceConfig, req
           // same change. The lease is shorter than this evaluation took: worth a warning.
           rt.log.warn('the change was completed by another evaluation first (intent lease too short?)', { service: service.name, decisionId });
         }
-        await afterCommit(rt, service, tellFailures, () => rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.APPLIED, changeIds)));
+        await afterCommit(rt, service, tellFailures, () =>
+          rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.APPLIED, changeIds)),
+        );
         if (newDrift) await afterCommit(rt, service, tellFailures, () => recordDrift(rt, service, newDrift, now, request.trigger));
         const notice = noticeFor(service, decision, nextState, { trigger: request.trigger, decisionId, applied: true, changeIds, newBlocked });
         const events: ControllerEvent[] = [trafficShiftedEvent(service, decision, decisionId, request.trigger, changeIds)];
         if (newBlocked) events.push(shiftBlockedEvent(service, decision, decisionId, request.trigger));
         events.push(...rolloutEventsOf(service, decision, decisionId, request.trigger));
-        tellFailures.push(...(await tell(rt, service, now, [...driftNotices(service, newDrift, request.trigger), ...(notice ? [notice] : [])], [...driftEvents(service, newDrift, now, request.trigger), ...events])));
-        return { service: service.name, status: EvaluationStatuses.APPLIED, attempts: attempt, decision, decisionId, changeIds, ...(repaired ? { repaired } : {}), ...(newDrift ? { drift: newDrift } : {}), gaps, tellFailures };
+        tellFailures.push(
+          ...(await tell(
+            rt,
+            service,
+            now,
+            [...driftNotices(service, newDrift, request.trigger), ...(notice ? [notice] : [])],
+            [...driftEvents(service, newDrift, now, request.trigger), ...events],
+          )),
+        );
+        return {
+          service: service.name,
+          status: EvaluationStatuses.APPLIED,
+          attempts: attempt,
+          decision,
+          decisionId,
+          changeIds,
+          ...(repaired ? { repaired } : {}),
+          ...(newDrift ? { drift: newDrift } : {}),
+          gaps,
+          tellFailures,
+        };
       },
     };
   }
 
   rt.log.info('other evaluations kept winning the race for this service; they have evaluated it', { service: service.name, attempts: maxAttempts });
-  return done({ service: service.name, status: EvaluationStatuses.SUPERSEDED, attempts: maxAttempts, changeIds: [], ...(repaired ? { repaired } : {}), gaps: observed?.gaps ?? [], tellFailures });
+  return done({
+    service: service.name,
+    status: EvaluationStatuses.SUPERSEDED,
+    attempts: maxAttempts,
+    changeIds: [],
+    ...(repaired ? { repaired } : {}),
+    gaps: observed?.gaps ?? [],
+    tellFailures,
+  });
 }
 
 function done(outcome: EvaluationOutcome): PreparedEvaluation {
@@ -288,7 +350,9 @@ async function completeAbandonedChange(
   // not completed: it would write records the policy no longer manages.
   const record = recordSetOf(service);
   const managed = new Set(service.endpoints.map((e) => e.setIdentifier));
-  const stale = ['hostedZoneId', 'dnsName', 'recordType'].some((k) => pending.record[k as keyof RecordSetRef] !== record[k as keyof RecordSetRef]) || Object.keys(pending.to).some((id) => !managed.has(id));
+  const stale =
+    ['hostedZoneId', 'dnsName', 'recordType'].some((k) => pending.record[k as keyof RecordSetRef] !== record[k as keyof RecordSetRef]) ||
+    Object.keys(pending.to).some((id) => !managed.has(id));
   if (stale) return abandonChange(rt, service, stored, pending, now, trigger, tellFailures, 'the service config changed since it was decided');
   let changeIds: readonly string[];
   try {
@@ -306,8 +370,17 @@ async function completeAbandonedChange(
       detail: { completedAt: now, completedBy: trigger, note: 'recorded by an evaluation that did not finish; completed by a later one' },
     }),
   );
-  const notice = noticeFor(service, decision, stored.state, { trigger: `${pending.trigger} (completed by ${trigger})`, decisionId: pending.decisionId, applied: true, changeIds, newBlocked: false });
-  const events = [trafficShiftedEvent(service, decision, pending.decisionId, pending.trigger, changeIds), ...rolloutEventsOf(service, decision, pending.decisionId, pending.trigger)];
+  const notice = noticeFor(service, decision, stored.state, {
+    trigger: `${pending.trigger} (completed by ${trigger})`,
+    decisionId: pending.decisionId,
+    applied: true,
+    changeIds,
+    newBlocked: false,
+  });
+  const events = [
+    trafficShiftedEvent(service, decision, pending.decisionId, pending.trigger, changeIds),
+    ...rolloutEventsOf(service, decision, pending.decisionId, pending.trigger),
+  ];
   tellFailures.push(...(await tell(rt, service, now, notice ? [notice] : [], events)));
   return { decisionId: pending.decisionId, changeIds };
 }
@@ -399,13 +472,21 @@ async function decideOn(
  * without drills. A guard that cannot be read is simply absent: a drill in progress goes on to its
  * end, as a maintenance drain would.
  */
-async function guardAlarmStates(rt: Pick<Runtime, 'metrics'> & { readonly log?: Runtime['log'] }, service: ServiceConfig, state: ServiceState | undefined, now: EpochMs): Promise<Record<string, AlarmState> | undefined> {
+async function guardAlarmStates(
+  rt: Pick<Runtime, 'metrics'> & { readonly log?: Runtime['log'] },
+  service: ServiceConfig,
+  state: ServiceState | undefined,
+  now: EpochMs,
+): Promise<Record<string, AlarmState> | undefined> {
   // Scheduled drills only while their window is open: no alarm reads on the other minutes of the week.
   const due = service.drills.filter((drill) => {
     const start = latestStart(drill.schedule, now);
     return start !== null && now < start + drill.durationMinutes * 60_000;
   });
-  const guards = [...Object.values(state?.overrides.drains ?? {}).flatMap((drain) => (drain.guard ? [drain.guard] : [])), ...due.map((drill) => drill.guardAlarm)];
+  const guards = [
+    ...Object.values(state?.overrides.drains ?? {}).flatMap((drain) => (drain.guard ? [drain.guard] : [])),
+    ...due.map((drill) => drill.guardAlarm),
+  ];
   if (guards.length === 0) return undefined;
   const refs = [...new Map(guards.map((guard) => [guardKey(guard), { key: guardKey(guard), name: guard.name, region: guard.region }])).values()];
   try {
@@ -426,7 +507,9 @@ function managedWeights(service: ServiceConfig, all: Weights): Weights {
 function driftOf(service: ServiceConfig, stored: StoredServiceState, current: Weights): DriftReport | undefined {
   const expected = stored.state?.appliedWeights;
   if (!expected) return undefined;
-  const endpoints = service.endpoints.map((e) => e.setIdentifier).filter((id) => ownValue(expected, id) !== undefined && ownValue(expected, id) !== ownValue(current, id));
+  const endpoints = service.endpoints
+    .map((e) => e.setIdentifier)
+    .filter((id) => ownValue(expected, id) !== undefined && ownValue(expected, id) !== ownValue(current, id));
   if (endpoints.length === 0) return undefined;
   return { expected: { ...expected }, actual: { ...current }, endpoints };
 }
@@ -455,7 +538,14 @@ function driftEvents(service: ServiceConfig, drift: DriftReport | undefined, at:
   return drift ? [driftDetectedEvent(service, drift, at, trigger)] : [];
 }
 
-function decisionAudit(service: ServiceConfig, id: string, decision: Decision, trigger: string, status: AuditEntry['status'], changeIds: readonly string[]): AuditEntry {
+function decisionAudit(
+  service: ServiceConfig,
+  id: string,
+  decision: Decision,
+  trigger: string,
+  status: AuditEntry['status'],
+  changeIds: readonly string[],
+): AuditEntry {
   const after = weightsAfter(decision.currentWeights, decision.changes);
   const what =
     decision.changes.length > 0

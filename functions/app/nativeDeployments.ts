@@ -115,7 +115,14 @@ function readSageMaker(event: SageMakerDeploymentEvent): Reading {
       // Without a pending deployment this is a capacity change on the config in service: no new version.
       return PendingDeploymentSummary
         ? { phase: 'started', version: PendingDeploymentSummary.EndpointConfigName, status: EndpointStatus, by, matches }
-        : { phase: undefined, version: EndpointConfigName, status: EndpointStatus, by, matches, why: 'UPDATING without a pending deployment is a capacity change, not a new version' };
+        : {
+            phase: undefined,
+            version: EndpointConfigName,
+            status: EndpointStatus,
+            by,
+            matches,
+            why: 'UPDATING without a pending deployment is a capacity change, not a new version',
+          };
     case 'IN_SERVICE':
       return { phase: 'succeeded', version: EndpointConfigName, status: EndpointStatus, by, matches };
     case 'ROLLING_BACK':
@@ -128,7 +135,13 @@ function readSageMaker(event: SageMakerDeploymentEvent): Reading {
   }
 }
 
-const CODE_PIPELINE_PHASES: Readonly<Record<string, NativePhase>> = { STARTED: 'started', SUCCEEDED: 'succeeded', FAILED: 'failed', STOPPED: 'failed', CANCELED: 'failed' };
+const CODE_PIPELINE_PHASES: Readonly<Record<string, NativePhase>> = {
+  STARTED: 'started',
+  SUCCEEDED: 'succeeded',
+  FAILED: 'failed',
+  STOPPED: 'failed',
+  CANCELED: 'failed',
+};
 
 function readCodePipeline(event: CodePipelineExecutionEvent): Reading {
   const { pipeline, 'execution-id': executionId, state } = event.detail;
@@ -145,23 +158,34 @@ function readCodePipeline(event: CodePipelineExecutionEvent): Reading {
   };
 }
 
-function read(kind: NativeDeploymentKind, event: unknown): { ok: true; reading: Reading; id: string; time: string } | { ok: false; problems: ValidationProblem[] } {
+function read(
+  kind: NativeDeploymentKind,
+  event: unknown,
+): { ok: true; reading: Reading; id: string; time: string } | { ok: false; problems: ValidationProblem[] } {
   switch (kind) {
     case 'ECS': {
       const parsed = nativeDeploymentEventSchemas.ECS.safeParse(event);
-      return parsed.success ? { ok: true, reading: readEcs(parsed.data), id: parsed.data.id, time: parsed.data.time } : { ok: false, problems: problemsOf(parsed.error) };
+      return parsed.success
+        ? { ok: true, reading: readEcs(parsed.data), id: parsed.data.id, time: parsed.data.time }
+        : { ok: false, problems: problemsOf(parsed.error) };
     }
     case 'CODE_DEPLOY': {
       const parsed = nativeDeploymentEventSchemas.CODE_DEPLOY.safeParse(event);
-      return parsed.success ? { ok: true, reading: readCodeDeploy(parsed.data), id: parsed.data.id, time: parsed.data.time } : { ok: false, problems: problemsOf(parsed.error) };
+      return parsed.success
+        ? { ok: true, reading: readCodeDeploy(parsed.data), id: parsed.data.id, time: parsed.data.time }
+        : { ok: false, problems: problemsOf(parsed.error) };
     }
     case 'SAGEMAKER': {
       const parsed = nativeDeploymentEventSchemas.SAGEMAKER.safeParse(event);
-      return parsed.success ? { ok: true, reading: readSageMaker(parsed.data), id: parsed.data.id, time: parsed.data.time } : { ok: false, problems: problemsOf(parsed.error) };
+      return parsed.success
+        ? { ok: true, reading: readSageMaker(parsed.data), id: parsed.data.id, time: parsed.data.time }
+        : { ok: false, problems: problemsOf(parsed.error) };
     }
     case 'CODE_PIPELINE': {
       const parsed = nativeDeploymentEventSchemas.CODE_PIPELINE.safeParse(event);
-      return parsed.success ? { ok: true, reading: readCodePipeline(parsed.data), id: parsed.data.id, time: parsed.data.time } : { ok: false, problems: problemsOf(parsed.error) };
+      return parsed.success
+        ? { ok: true, reading: readCodePipeline(parsed.data), id: parsed.data.id, time: parsed.data.time }
+        : { ok: false, problems: problemsOf(parsed.error) };
     }
   }
 }
@@ -227,10 +251,12 @@ export function resolveNative(deployment: NativeDeployment, rollout: RolloutStat
       return signal('failed');
     case 'succeeded':
       if (waitingForRollback) return signal('rolled-back');
-      if (deployment.kind === 'SAGEMAKER' && !rollout) return { skip: 'IN_SERVICE with no deployment in progress (SageMaker reports it after capacity changes too)' };
+      if (deployment.kind === 'SAGEMAKER' && !rollout)
+        return { skip: 'IN_SERVICE with no deployment in progress (SageMaker reports it after capacity changes too)' };
       return signal('succeeded');
     case 'started':
-      if (waitingForRollback && rollout.version !== deployment.version) return { skip: `a deployment starting while ${rollout.version} waits for its rollback is taken as the rollback; its completion ends the rollout` };
+      if (waitingForRollback && rollout.version !== deployment.version)
+        return { skip: `a deployment starting while ${rollout.version} waits for its rollback is taken as the rollback; its completion ends the rollout` };
       return signal('started');
   }
 }

@@ -114,13 +114,23 @@ export function noticeBody(notice: Notice): string {
   lines.push(`Severity:  ${notice.severity}    Reason: ${notice.reason}${d ? `    Mode: ${d.mode}` : ''}`);
   lines.push(`Trigger:   ${notice.trigger}`);
   if (d) lines.push(`Decided:   ${new Date(d.at).toISOString()} (period from ${new Date(d.periodStart).toISOString()})${d.emergency ? '  EMERGENCY' : ''}`);
-  if (notice.decisionId) lines.push(`Decision:  ${notice.decisionId}${notice.changeIds && notice.changeIds.length > 0 ? `  (Route 53 change ${notice.changeIds.join(', ')})` : ''}`);
+  if (notice.decisionId)
+    lines.push(`Decision:  ${notice.decisionId}${notice.changeIds && notice.changeIds.length > 0 ? `  (Route 53 change ${notice.changeIds.join(', ')})` : ''}`);
 
   if (notice.drift) {
     lines.push('', 'Weights (steer53 last wrote → Route 53 holds now):');
     const ids = [...new Set([...Object.keys(notice.drift.expected), ...Object.keys(notice.drift.actual)])];
-    lines.push(...table([['endpoint', 'expected', 'actual'], ...ids.map((id) => [id, String(ownValue(notice.drift!.expected, id) ?? '-'), String(ownValue(notice.drift!.actual, id) ?? '-')])]));
-    lines.push('', 'steer53 treats Route 53 as the truth for its next decision. If the edit was deliberate, freeze or pin the service so', 'steer53 does not move it back; otherwise nothing is needed.');
+    lines.push(
+      ...table([
+        ['endpoint', 'expected', 'actual'],
+        ...ids.map((id) => [id, String(ownValue(notice.drift!.expected, id) ?? '-'), String(ownValue(notice.drift!.actual, id) ?? '-')]),
+      ]),
+    );
+    lines.push(
+      '',
+      'steer53 treats Route 53 as the truth for its next decision. If the edit was deliberate, freeze or pin the service so',
+      'steer53 does not move it back; otherwise nothing is needed.',
+    );
   }
 
   if (d) {
@@ -130,7 +140,13 @@ export function noticeBody(notice: Notice): string {
     lines.push(
       ...table([
         ['endpoint', 'before', 'after', 'share before', 'share after'],
-        ...ids.map((id) => [id, String(ownValue(d.currentWeights, id) ?? '-'), String(ownValue(after, id) ?? '-'), share(d.currentWeights, id), share(after, id)]),
+        ...ids.map((id) => [
+          id,
+          String(ownValue(d.currentWeights, id) ?? '-'),
+          String(ownValue(after, id) ?? '-'),
+          share(d.currentWeights, id),
+          share(after, id),
+        ]),
       ]),
     );
     if (d.changes.length === 0) lines.push('  (no weight was changed)');
@@ -163,7 +179,16 @@ export function noticeBody(notice: Notice): string {
         ]);
       }
       const count = breachCount(ownValue(notice.state?.endpoints, id), s.policy.evaluationPeriodSeconds);
-      if (count) signalRows.push([id, 'breaching periods', count, `${s.policy.detection.breachesToDegrade} of ${s.policy.detection.window} degrade`, '', '', verdict.verdict]);
+      if (count)
+        signalRows.push([
+          id,
+          'breaching periods',
+          count,
+          `${s.policy.detection.breachesToDegrade} of ${s.policy.detection.window} degrade`,
+          '',
+          '',
+          verdict.verdict,
+        ]);
     }
     if (signalRows.length > 1) {
       lines.push('', 'Signals (value against thresholds):');
@@ -171,7 +196,11 @@ export function noticeBody(notice: Notice): string {
     }
   }
 
-  const pin = d ? Object.entries(d.currentWeights).map(([id, w]) => `${id}=${w}`).join(',') : '';
+  const pin = d
+    ? Object.entries(d.currentWeights)
+        .map(([id, w]) => `${id}=${w}`)
+        .join(',')
+    : '';
   lines.push(
     '',
     'What you can do:',

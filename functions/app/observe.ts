@@ -46,9 +46,16 @@ export function metricRequestsFor(service: ServiceConfig): MetricRequest[] {
   for (const endpoint of service.endpoints) {
     for (const signal of endpoint.signals) {
       if (signal.source !== 'metric') continue;
-      requests.push({ key: signalKey(service.name, endpoint.setIdentifier, signal.name), query: { ...signal.metric, region: signal.metric.region ?? endpoint.region } });
+      requests.push({
+        key: signalKey(service.name, endpoint.setIdentifier, signal.name),
+        query: { ...signal.metric, region: signal.metric.region ?? endpoint.region },
+      });
     }
-    if (endpoint.load) requests.push({ key: signalKey(service.name, endpoint.setIdentifier, LOAD_SIGNAL), query: { ...endpoint.load, region: endpoint.load.region ?? endpoint.region } });
+    if (endpoint.load)
+      requests.push({
+        key: signalKey(service.name, endpoint.setIdentifier, LOAD_SIGNAL),
+        query: { ...endpoint.load, region: endpoint.load.region ?? endpoint.region },
+      });
   }
   return requests;
 }

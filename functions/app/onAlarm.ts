@@ -41,7 +41,10 @@ export function matchAlarm(services: readonly ServiceConfig[], alarm: Pick<Alarm
       for (const signal of endpoint.signals) {
         if (signal.source !== 'alarm') continue;
         const byArn = signal.alarm.arn !== undefined && alarm.alarmArn !== undefined && signal.alarm.arn === alarm.alarmArn;
-        const byName = signal.alarm.name !== undefined && signal.alarm.name === alarm.alarmName && (alarm.region === undefined || (signal.alarm.region ?? endpoint.region) === alarm.region);
+        const byName =
+          signal.alarm.name !== undefined &&
+          signal.alarm.name === alarm.alarmName &&
+          (alarm.region === undefined || (signal.alarm.region ?? endpoint.region) === alarm.region);
         if (byArn || byName) matches.push({ service, endpoint: endpoint.setIdentifier, signal: signal.name });
       }
     }

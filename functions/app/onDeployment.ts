@@ -68,7 +68,6 @@ export class DeploymentDeferredError extends Steer53Error {
   }
 }
 
-
 function problem(path: string, message: string): DeploymentOutcome {
   return { status: 'rejected', problems: [{ path, message }] };
 }
@@ -90,7 +89,10 @@ export async function onDeployment(rt: Runtime, request: DeploymentRequest): Pro
   for (const input of request.inputs) {
     const endpoint = input.from === 'native' ? input.native.endpoint : input.signal.endpoint;
     if (!service.endpoints.some((e) => e.setIdentifier === endpoint)) {
-      return problem('detail.endpoint', `service "${service.name}" has no endpoint "${endpoint}" (known: ${service.endpoints.map((e) => e.setIdentifier).join(', ')})`);
+      return problem(
+        'detail.endpoint',
+        `service "${service.name}" has no endpoint "${endpoint}" (known: ${service.endpoints.map((e) => e.setIdentifier).join(', ')})`,
+      );
     }
   }
 
@@ -110,7 +112,15 @@ export async function onDeployment(rt: Runtime, request: DeploymentRequest): Pro
       if ('signal' in resolved) signals.push({ input, signal: resolved.signal });
       else {
         const { native } = input;
-        const record = { endpoint: native.endpoint, phase: native.phase, version: native.version, idempotencyKey: native.idempotencyKey, applied: false, outcome: resolved.skip, auditId: auditIdOf(native.idempotencyKey) };
+        const record = {
+          endpoint: native.endpoint,
+          phase: native.phase,
+          version: native.version,
+          idempotencyKey: native.idempotencyKey,
+          applied: false,
+          outcome: resolved.skip,
+          auditId: auditIdOf(native.idempotencyKey),
+        };
         skipped.push(record);
         await rt.store.putAudit(deploymentAudit(service, request, input, record, native.at, AuditStatuses.RECORDED, { status: native.status }));
       }
@@ -126,7 +136,10 @@ export async function onDeployment(rt: Runtime, request: DeploymentRequest): Pro
   });
 
   if (evaluation.status === EvaluationStatuses.BUSY || evaluation.status === EvaluationStatuses.SUPERSEDED) {
-    const why = evaluation.status === EvaluationStatuses.BUSY ? 'another evaluation is applying a change to the service' : 'other evaluations kept winning the race for the service';
+    const why =
+      evaluation.status === EvaluationStatuses.BUSY
+        ? 'another evaluation is applying a change to the service'
+        : 'other evaluations kept winning the race for the service';
     for (const { input, signal } of signals) {
       const record = recordOf(signal, false, `not applied yet: ${why}; delivered again later`);
       await rt.store.putAudit(deploymentAudit(service, request, input, record, signal.at, AuditStatuses.FAILED, {}));
@@ -160,7 +173,15 @@ function auditIdOf(idempotencyKey: string): string {
 }
 
 function recordOf(signal: DeploymentSignal, applied: boolean, outcome: string): DeploymentRecord {
-  return { endpoint: signal.endpoint, phase: signal.phase, version: signal.version, idempotencyKey: signal.idempotencyKey, applied, outcome, auditId: auditIdOf(signal.idempotencyKey) };
+  return {
+    endpoint: signal.endpoint,
+    phase: signal.phase,
+    version: signal.version,
+    idempotencyKey: signal.idempotencyKey,
+    applied,
+    outcome,
+    auditId: auditIdOf(signal.idempotencyKey),
+  };
 }
 
 function deploymentAudit(

@@ -53,7 +53,11 @@ export async function onTick(rt: Runtime, options: TickOptions = {}): Promise<Ti
   const writes: PreparedWrite[] = [];
   await forEachBounded(services, rt.options?.concurrency ?? 4, async (service) => {
     try {
-      const prepared = await prepareEvaluation(rt, service, { trigger, observed: observed.get(service.name)!, ...(options.deadline !== undefined ? { deadline: options.deadline } : {}) });
+      const prepared = await prepareEvaluation(rt, service, {
+        trigger,
+        observed: observed.get(service.name)!,
+        ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
+      });
       if (prepared.kind === 'done') outcomes.push(prepared.outcome);
       else writes.push(prepared);
     } catch (error) {
@@ -67,7 +71,12 @@ export async function onTick(rt: Runtime, options: TickOptions = {}): Promise<Ti
   for (const zoneWrites of byZone.values()) {
     let changeIds: readonly string[];
     try {
-      changeIds = (await rt.dns.writeWeights(zoneWrites.map((w) => w.write), batchComment(zoneWrites))).changeIds;
+      changeIds = (
+        await rt.dns.writeWeights(
+          zoneWrites.map((w) => w.write),
+          batchComment(zoneWrites),
+        )
+      ).changeIds;
     } catch (error) {
       for (const w of zoneWrites) {
         await w.fail(error);

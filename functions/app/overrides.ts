@@ -98,25 +98,41 @@ function check(service: ServiceConfig, request: OverrideRequest, now: EpochMs): 
       if (!ids.includes(id)) problems.push({ path: `weights.${id}`, message: `is not an endpoint of ${service.name} (endpoints: ${ids.join(', ')})` });
       else if (!Number.isInteger(weight) || weight < 0 || weight > 255) problems.push({ path: `weights.${id}`, message: 'must be an integer 0–255' });
     }
-    if (ids.every((id) => action.weights[id] === 0)) problems.push({ path: 'weights', message: 'would set every weight to 0, and Route 53 answers an all-zero set evenly' });
+    if (ids.every((id) => action.weights[id] === 0))
+      problems.push({ path: 'weights', message: 'would set every weight to 0, and Route 53 answers an all-zero set evenly' });
   }
   if (problems.length > 0) throw new ValidationError(`override of ${service.name}`, problems);
 }
 
-function apply(overrides: Overrides, request: OverrideRequest, now: EpochMs, service: ServiceConfig): { overrides: Overrides; changed: boolean; summary: string } {
+function apply(
+  overrides: Overrides,
+  request: OverrideRequest,
+  now: EpochMs,
+  service: ServiceConfig,
+): { overrides: Overrides; changed: boolean; summary: string } {
   const { action } = request;
   const override = (until: EpochMs | null): Override => ({ by: request.by, reason: request.reason, setAt: now, until });
   const untilText = (until: EpochMs | null) => (until === null ? 'until unfrozen' : `until ${new Date(until).toISOString()}`);
   const { freeze, pin, drains } = overrides;
   switch (action.kind) {
     case 'freeze':
-      return { overrides: { ...overrides, freeze: override(action.until) }, changed: true, summary: `frozen by ${request.by} ${untilText(action.until)}: ${request.reason}` };
+      return {
+        overrides: { ...overrides, freeze: override(action.until) },
+        changed: true,
+        summary: `frozen by ${request.by} ${untilText(action.until)}: ${request.reason}`,
+      };
     case 'unfreeze':
       if (!freeze) return { overrides, changed: false, summary: `${service.name} is not frozen` };
       return { overrides: withoutKey(overrides, 'freeze'), changed: true, summary: `unfrozen by ${request.by}: ${request.reason}` };
     case 'pin': {
-      const weights = Object.entries(action.weights).map(([id, w]) => `${id}=${w}`).join(' ');
-      return { overrides: { ...overrides, pin: { ...override(action.until), weights: { ...action.weights } } }, changed: true, summary: `weights pinned to ${weights} by ${request.by} ${untilText(action.until)}: ${request.reason}` };
+      const weights = Object.entries(action.weights)
+        .map(([id, w]) => `${id}=${w}`)
+        .join(' ');
+      return {
+        overrides: { ...overrides, pin: { ...override(action.until), weights: { ...action.weights } } },
+        changed: true,
+        summary: `weights pinned to ${weights} by ${request.by} ${untilText(action.until)}: ${request.reason}`,
+      };
     }
     case 'unpin':
       if (!pin) return { overrides, changed: false, summary: `${service.name} has no pin` };
@@ -124,7 +140,10 @@ function apply(overrides: Overrides, request: OverrideRequest, now: EpochMs, ser
     case 'drain': {
       const drill = action.guard ? ` as a drill (aborted at once if ${action.guard.name} in ${action.guard.region} goes to ALARM)` : ' for maintenance';
       return {
-        overrides: { ...overrides, drains: { ...(drains ?? {}), [action.endpoint]: { ...override(action.until), ...(action.guard ? { guard: action.guard } : {}) } } },
+        overrides: {
+          ...overrides,
+          drains: { ...(drains ?? {}), [action.endpoint]: { ...override(action.until), ...(action.guard ? { guard: action.guard } : {}) } },
+        },
         changed: true,
         summary: `${action.endpoint} drained${drill} by ${request.by} ${untilText(action.until)}: ${request.reason}`,
       };
@@ -133,7 +152,11 @@ function apply(overrides: Overrides, request: OverrideRequest, now: EpochMs, ser
       if (!drains?.[action.endpoint]) return { overrides, changed: false, summary: `${action.endpoint} is not drained for maintenance` };
       const { [action.endpoint]: _gone, ...others } = drains;
       const next = withoutKey(overrides, 'drains');
-      return { overrides: Object.keys(others).length > 0 ? { ...next, drains: others } : next, changed: true, summary: `${action.endpoint} back in service by ${request.by}: ${request.reason}` };
+      return {
+        overrides: Object.keys(others).length > 0 ? { ...next, drains: others } : next,
+        changed: true,
+        summary: `${action.endpoint} back in service by ${request.by}: ${request.reason}`,
+      };
     }
   }
 }

@@ -19,7 +19,14 @@ export interface TellFailure {
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 
 function serviceFields(service: ServiceConfig, at: number, trigger: string) {
-  return { service: service.name, dnsName: service.dnsName, recordType: service.recordType, hostedZoneId: service.hostedZoneId, at: new Date(at).toISOString(), trigger };
+  return {
+    service: service.name,
+    dnsName: service.dnsName,
+    recordType: service.recordType,
+    hostedZoneId: service.hostedZoneId,
+    at: new Date(at).toISOString(),
+    trigger,
+  };
 }
 
 /** The notice for a decision, or undefined when it is not worth telling anyone. */
@@ -60,7 +67,13 @@ export function noticeFor(
   };
 }
 
-export function trafficShiftedEvent(service: ServiceConfig, decision: Decision, decisionId: string, trigger: string, changeIds: readonly string[]): ControllerEvent {
+export function trafficShiftedEvent(
+  service: ServiceConfig,
+  decision: Decision,
+  decisionId: string,
+  trigger: string,
+  changeIds: readonly string[],
+): ControllerEvent {
   const after = weightsAfter(decision.currentWeights, decision.changes);
   return {
     detailType: ControllerDetailTypes.TRAFFIC_SHIFTED,
@@ -118,14 +131,25 @@ export function rolloutEventsOf(service: ServiceConfig, decision: Decision, deci
 }
 
 /** Sends notices and events; every failure is logged, recorded and returned, never thrown. */
-export async function tell(rt: Runtime, service: ServiceConfig, at: number, notices: readonly Notice[], events: readonly ControllerEvent[]): Promise<TellFailure[]> {
+export async function tell(
+  rt: Runtime,
+  service: ServiceConfig,
+  at: number,
+  notices: readonly Notice[],
+  events: readonly ControllerEvent[],
+): Promise<TellFailure[]> {
   const failures: TellFailure[] = [];
   for (const notice of notices) {
     try {
       await rt.notifier.notify(notice);
     } catch (error) {
       failures.push({ channel: 'notify', message: (error as Error).message });
-      rt.log.error('notification failed; the decision stands', { service: service.name, kind: notice.kind, reason: notice.reason, error: (error as Error).message });
+      rt.log.error('notification failed; the decision stands', {
+        service: service.name,
+        kind: notice.kind,
+        reason: notice.reason,
+        error: (error as Error).message,
+      });
     }
   }
   if (events.length > 0) {
@@ -133,7 +157,11 @@ export async function tell(rt: Runtime, service: ServiceConfig, at: number, noti
       await rt.events.publish(events);
     } catch (error) {
       failures.push({ channel: 'publish', message: (error as Error).message });
-      rt.log.error('event publish failed; the decision stands', { service: service.name, detailTypes: events.map((e) => e.detailType), error: (error as Error).message });
+      rt.log.error('event publish failed; the decision stands', {
+        service: service.name,
+        detailTypes: events.map((e) => e.detailType),
+        error: (error as Error).message,
+      });
     }
   }
   if (failures.length > 0) {
@@ -146,7 +174,11 @@ export async function tell(rt: Runtime, service: ServiceConfig, at: number, noti
         status: AuditStatuses.FAILED,
         actor: 'steer53',
         summary: `could not tell: ${failures.map((f) => `${f.channel}: ${f.message}`).join('; ')}`.slice(0, 1000),
-        detail: { failures, notices: notices.map((n) => ({ kind: n.kind, reason: n.reason, decisionId: n.decisionId })), events: events.map((e) => e.detailType) },
+        detail: {
+          failures,
+          notices: notices.map((n) => ({ kind: n.kind, reason: n.reason, decisionId: n.decisionId })),
+          events: events.map((e) => e.detailType),
+        },
       });
     } catch (error) {
       failures.push({ channel: 'audit', message: (error as Error).message });

@@ -12,5 +12,8 @@ export function ownValue<T>(record: Readonly<Record<string, T>> | undefined, key
 
 /** The weights after the changes, built from entries so that any SetIdentifier is a plain key. */
 export function weightsAfter(before: Weights, changes: readonly { readonly setIdentifier: string; readonly to: number }[]): Weights {
-  return Object.fromEntries([...Object.entries(before).filter(([id]) => !changes.some((c) => c.setIdentifier === id)), ...changes.map((c) => [c.setIdentifier, c.to] as const)]);
+  return Object.fromEntries([
+    ...Object.entries(before).filter(([id]) => !changes.some((c) => c.setIdentifier === id)),
+    ...changes.map((c) => [c.setIdentifier, c.to] as const),
+  ]);
 }

@@ -12,10 +12,7 @@ export { defaultMinSamples, percentileOf, statisticSchema, metricQuerySchema, ty
 
 const rawSignalSchema = z.discriminatedUnion('source', [metricSignalSchema, alarmSignalSchema, ...presetSignalSchemas]);
 
-function checkThresholds(
-  signal: { trip: number; clear: number; direction: 'higher-is-worse' | 'lower-is-worse' },
-  ctx: z.RefinementCtx,
-): void {
+function checkThresholds(signal: { trip: number; clear: number; direction: 'higher-is-worse' | 'lower-is-worse' }, ctx: z.RefinementCtx): void {
   if (signal.direction === 'higher-is-worse' && !(signal.clear < signal.trip)) {
     ctx.addIssue({ code: 'custom', path: ['clear'], message: `must be below trip (${signal.trip})` });
   }
@@ -282,10 +279,16 @@ export const serviceSchema = z
       .transform((name) => name.toLowerCase().replace(/\.$/, '')),
     /** @default 'A' */
     recordType: z.enum(['A', 'AAAA', 'CNAME']).default('A'),
-    hostedZoneId: z.string().regex(/^(\/hostedzone\/)?Z[A-Z0-9]{1,31}$/, { error: 'must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ' }).transform((id) => id.replace(/^\/hostedzone\//, '')),
+    hostedZoneId: z
+      .string()
+      .regex(/^(\/hostedzone\/)?Z[A-Z0-9]{1,31}$/, { error: 'must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ' })
+      .transform((id) => id.replace(/^\/hostedzone\//, '')),
     /** @default every policy default */
     policy: policySchema.prefault({}),
-    endpoints: z.array(endpointSchema).min(1, { error: 'needs at least one endpoint' }).max(100, { error: 'at most 100 (Route 53 allows 100 weighted records per name and type)' }),
+    endpoints: z
+      .array(endpointSchema)
+      .min(1, { error: 'needs at least one endpoint' })
+      .max(100, { error: 'at most 100 (Route 53 allows 100 weighted records per name and type)' }),
     /**
      * Scheduled drills: practice failovers. At each time the schedule names, the endpoint is
      * drained for `durationMinutes` — only when every endpoint is healthy and nothing else holds
@@ -299,7 +302,12 @@ export const serviceSchema = z
           /** When, as a cron expression in UTC (`minute hour day-of-month month day-of-week`), e.g. `0 10 * * 2`: Tuesdays 10:00. */
           schedule: z.string().refine(isCron, { error: 'must be a cron expression in UTC such as "0 10 * * 2" (minute hour day-of-month month day-of-week)' }),
           /** How long the endpoint stays drained. @default 15 */
-          durationMinutes: z.number().int().min(1).max(24 * 60).default(15),
+          durationMinutes: z
+            .number()
+            .int()
+            .min(1)
+            .max(24 * 60)
+            .default(15),
           /** The alarm that ends the drill the moment it is in ALARM (its region defaults to the endpoint's). */
           guardAlarm: z.strictObject({ name: z.string().min(1).max(255), region: regionSchema.optional() }),
         }),
@@ -309,7 +317,11 @@ export const serviceSchema = z
   .superRefine((service, ctx) => {
     service.drills.forEach((drill, i) => {
       if (!service.endpoints.some((e) => e.setIdentifier === drill.endpoint)) {
-        ctx.addIssue({ code: 'custom', path: ['drills', i, 'endpoint'], message: `"${drill.endpoint}" is not an endpoint of this service (endpoints: ${service.endpoints.map((e) => e.setIdentifier).join(', ')})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['drills', i, 'endpoint'],
+          message: `"${drill.endpoint}" is not an endpoint of this service (endpoints: ${service.endpoints.map((e) => e.setIdentifier).join(', ')})`,
+        });
       }
     });
     const seen = new Set<string>();
@@ -328,7 +340,11 @@ export const serviceSchema = z
       if (name === undefined) continue;
       service.endpoints.forEach((endpoint, i) => {
         if (!endpoint.signals.some((signal) => signal.name === name && signal.source === 'metric')) {
-          ctx.addIssue({ code: 'custom', path: ['policy', 'rollout', 'canary', key], message: `endpoint ${i} (${endpoint.setIdentifier}) has no metric signal named "${name}"` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['policy', 'rollout', 'canary', key],
+            message: `endpoint ${i} (${endpoint.setIdentifier}) has no metric signal named "${name}"`,
+          });
         }
       });
     }
@@ -350,10 +366,11 @@ export const serviceSchema = z
     endpoints: service.endpoints.map((endpoint) => ({
       ...endpoint,
       load: endpoint.load ? { ...endpoint.load, region: endpoint.load.region ?? endpoint.region } : undefined,
-      signals: endpoint.signals.map((signal): Signal =>
-        signal.source === 'metric'
-          ? { ...signal, metric: { ...signal.metric, region: signal.metric.region ?? endpoint.region } }
-          : { ...signal, alarm: { ...signal.alarm, region: signal.alarm.region ?? endpoint.region } },
+      signals: endpoint.signals.map(
+        (signal): Signal =>
+          signal.source === 'metric'
+            ? { ...signal, metric: { ...signal.metric, region: signal.metric.region ?? endpoint.region } }
+            : { ...signal, alarm: { ...signal.alarm, region: signal.alarm.region ?? endpoint.region } },
       ),
     })),
   }));
@@ -374,7 +391,11 @@ export const configSchema = z
       names.add(service.name);
       const record = `${service.hostedZoneId} ${service.dnsName} ${service.recordType}`;
       if (records.has(record)) {
-        ctx.addIssue({ code: 'custom', path: ['services', i, 'dnsName'], message: `another service already manages ${service.dnsName} ${service.recordType} in ${service.hostedZoneId}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', i, 'dnsName'],
+          message: `another service already manages ${service.dnsName} ${service.recordType} in ${service.hostedZoneId}`,
+        });
       }
       records.add(record);
     });

@@ -91,13 +91,18 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   const current = currentWeightsOf(service, input, previous);
   const drifted = input.currentWeights !== undefined && previous.appliedWeights !== null && !sameWeights(previous.appliedWeights, input.currentWeights, ids);
   if (drifted) {
-    reasons.push({ code: 'WEIGHTS_RECONCILED', message: `Route 53 holds ${formatWeights(current, ids)}, not the ${formatWeights(previous.appliedWeights!, ids)} last written; deciding from what Route 53 holds` });
+    reasons.push({
+      code: 'WEIGHTS_RECONCILED',
+      message: `Route 53 holds ${formatWeights(current, ids)}, not the ${formatWeights(previous.appliedWeights!, ids)} last written; deciding from what Route 53 holds`,
+    });
   }
 
   // 1. Overrides end on their own; an edit made outside steer53 may become one (policy.drift).
   let overrides = expireOverrides(previous.overrides, now, reasons, notifications, service.name);
   // A drill ends the moment its guard alarm fires: the practice must not become the incident.
-  const abortedDrills = Object.entries(overrides.drains ?? {}).filter(([, drain]) => drain.guard !== undefined && input.guardAlarms?.[guardKey(drain.guard)] === 'ALARM');
+  const abortedDrills = Object.entries(overrides.drains ?? {}).filter(
+    ([, drain]) => drain.guard !== undefined && input.guardAlarms?.[guardKey(drain.guard)] === 'ALARM',
+  );
   if (abortedDrills.length > 0) {
     const drains = Object.fromEntries(Object.entries(overrides.drains!).filter(([id]) => !abortedDrills.some(([aborted]) => aborted === id)));
     const { drains: _all, ...rest } = overrides;
@@ -145,7 +150,11 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   const deploymentKeys = [...(previous.deploymentKeys ?? [])];
   for (const signal of [...(input.deployments ?? [])].sort((a, b) => a.at - b.at)) {
     if (deploymentKeys.includes(signal.idempotencyKey)) {
-      reasons.push({ code: 'DEPLOYMENT_IGNORED', endpoint: signal.endpoint, message: `${signal.endpoint} ${signal.phase} ${signal.version}: duplicate (idempotency key ${signal.idempotencyKey} already applied)` });
+      reasons.push({
+        code: 'DEPLOYMENT_IGNORED',
+        endpoint: signal.endpoint,
+        message: `${signal.endpoint} ${signal.phase} ${signal.version}: duplicate (idempotency key ${signal.idempotencyKey} already applied)`,
+      });
       continue;
     }
     deploymentKeys.push(signal.idempotencyKey);
@@ -153,7 +162,14 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
       reasons.push({ code: 'DEPLOYMENT_IGNORED', message: `${signal.phase} ${signal.version} for unknown endpoint ${signal.endpoint}` });
       continue;
     }
-    const applied = applyDeployment(rollouts[signal.endpoint], signal, policy.rollout, trafficFactor(priorEndpoints[signal.endpoint]!, policy), now, service.dnsName);
+    const applied = applyDeployment(
+      rollouts[signal.endpoint],
+      signal,
+      policy.rollout,
+      trafficFactor(priorEndpoints[signal.endpoint]!, policy),
+      now,
+      service.dnsName,
+    );
     collectRollout(rollouts, signal.endpoint, applied, reasons, notifications, rolloutEvents);
   }
   // A rollout compares against the endpoints as they ran when it began: the canary's own line is
@@ -182,7 +198,8 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   if (failStatic) {
     const message = `${bad.length} of ${considered.length} serving endpoints look bad or unknown (${bad.join(', ')}): more likely the observations than every region; ${policy.safety.failStaticAction === 'hold' ? 'holding weights' : 'returning to baseline'}`;
     reasons.push({ code: 'FAIL_STATIC', message });
-    if (previous.failStaticSince === null) notifications.push({ severity: 'critical', reason: 'FAIL_STATIC', summary: `${service.dnsName}: fail static — ${message}` });
+    if (previous.failStaticSince === null)
+      notifications.push({ severity: 'critical', reason: 'FAIL_STATIC', summary: `${service.dnsName}: fail static — ${message}` });
   } else if (previous.failStaticSince !== null) {
     const message = `fail static ended after ${Math.round((now - previous.failStaticSince) / 60000)} min: observations look normal again`;
     reasons.push({ code: 'FAIL_STATIC_ENDED', message });
@@ -196,7 +213,16 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   for (const id of ids) carried[id] = baselineShares[id]! > 0 ? currentShares[id]! / baselineShares[id]! : 0;
   for (const id of ids) {
     const prior = priorEndpoints[id]!;
-    const result = stepEndpoint({ endpoint: id, state: prior, verdict: verdicts[id]!, periodStart: observations.periodStart, fresh, now, policy, carried: carried[id]! });
+    const result = stepEndpoint({
+      endpoint: id,
+      state: prior,
+      verdict: verdicts[id]!,
+      periodStart: observations.periodStart,
+      fresh,
+      now,
+      policy,
+      carried: carried[id]!,
+    });
     const restores =
       result.transition?.to === 'recovering' ||
       result.transition?.to === 'healthy' ||
@@ -213,7 +239,8 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
       transitions.push({ endpoint: id, ...result.transition });
       reasons.push({ code: result.transition.reason, message: result.transition.message, endpoint: id });
       notifications.push({
-        severity: result.transition.to === 'drained' ? 'critical' : result.transition.to === 'healthy' || result.transition.to === 'recovering' ? 'info' : 'warning',
+        severity:
+          result.transition.to === 'drained' ? 'critical' : result.transition.to === 'healthy' || result.transition.to === 'recovering' ? 'info' : 'warning',
         reason: result.transition.reason,
         summary: `${service.dnsName}: ${result.transition.message}`,
       });
@@ -227,20 +254,44 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   const shares = sharesOf(current, ids);
   const utilisation = utilisationOf(service, input);
   for (const [id, rollout] of Object.entries(rollouts)) {
-    const loadEvidence: LoadEvidence = { utilisation, profiles: previous.loadProfiles ?? {}, ...(rollout.loadReference ? { reference: rollout.loadReference } : {}) };
+    const loadEvidence: LoadEvidence = {
+      utilisation,
+      profiles: previous.loadProfiles ?? {},
+      ...(rollout.loadReference ? { reference: rollout.loadReference } : {}),
+    };
     const controls = ids.filter((other) => other !== id && rollouts[other] === undefined && endpoints[other]!.status === 'healthy');
     // Only periods that began after the step did are evidence about the step.
     const evidence = fresh && !failStatic && rollout.phase === 'canary' && observations.periodStart >= rollout.stepSince;
     const judgement = evidence ? judgePeriod(id, verdicts, shares, controls, policy.rollout, loadEvidence) : null;
-    const advanced = advanceRollout({ endpoint: id, rollout, policy: policy.rollout, now, judgement, failing: verdicts[id]!.failing, dnsName: service.dnsName });
+    const advanced = advanceRollout({
+      endpoint: id,
+      rollout,
+      policy: policy.rollout,
+      now,
+      judgement,
+      failing: verdicts[id]!.failing,
+      dnsName: service.dnsName,
+    });
     collectRollout(rollouts, id, advanced, reasons, notifications, rolloutEvents);
   }
-  const loadProfiles = policy.rollout.mode === 'none' ? {} : learnLoadProfiles(service, previous.loadProfiles ?? {}, { verdicts, utilisation, endpoints, rollouts, rolloutEvents, learn: !failStatic && (previous.lastPeriodStart === null || observations.periodStart > previous.lastPeriodStart), periodStart: observations.periodStart });
+  const loadProfiles =
+    policy.rollout.mode === 'none'
+      ? {}
+      : learnLoadProfiles(service, previous.loadProfiles ?? {}, {
+          verdicts,
+          utilisation,
+          endpoints,
+          rollouts,
+          rolloutEvents,
+          learn: !failStatic && (previous.lastPeriodStart === null || observations.periodStart > previous.lastPeriodStart),
+          periodStart: observations.periodStart,
+        });
 
   // Did any endpoint's own state (or rollout) ask for a move? If not, a change is only a rebalance.
   const stateMoved =
-    ids.some((id) => trafficFactor(endpoints[id]!, policy) !== trafficFactor(priorEndpoints[id]!, policy) || endpoints[id]!.status !== priorEndpoints[id]!.status) ||
-    ids.some((id) => rolloutFactor(rollouts[id], policy.rollout) !== rolloutFactor(previous.rollouts?.[id], policy.rollout));
+    ids.some(
+      (id) => trafficFactor(endpoints[id]!, policy) !== trafficFactor(priorEndpoints[id]!, policy) || endpoints[id]!.status !== priorEndpoints[id]!.status,
+    ) || ids.some((id) => rolloutFactor(rollouts[id], policy.rollout) !== rolloutFactor(previous.rollouts?.[id], policy.rollout));
 
   // 4. Plan.
   // Capacity is planned against the busiest of the last few periods' demand: one quiet minute
@@ -298,7 +349,10 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   } else if (overrides.freeze !== undefined) {
     mode = 'frozen';
     if (!sameWeights(target, current, ids)) {
-      blocked.push({ code: 'FROZEN', message: `policy would set ${formatWeights(target, ids)}; frozen by ${overrides.freeze.by}${untilText(overrides.freeze)}: ${overrides.freeze.reason}` });
+      blocked.push({
+        code: 'FROZEN',
+        message: `policy would set ${formatWeights(target, ids)}; frozen by ${overrides.freeze.by}${untilText(overrides.freeze)}: ${overrides.freeze.reason}`,
+      });
     }
     target = { ...current };
   } else if (failStatic) {
@@ -325,8 +379,18 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
 
   let changes = changesBetween(current, target, ids);
   const overridesChanged = JSON.stringify(overrides) !== JSON.stringify(previous.overrides);
-  if (changes.length > 0 && mode === 'normal' && !emergency && !stateMoved && !overridesChanged && shareMoved(current, target, ids) < policy.rebalanceMinShare) {
-    reasons.push({ code: 'DEADBAND', message: `rebalance to ${formatWeights(target, ids)} moves under ${Math.round(policy.rebalanceMinShare * 100)}% of the traffic and no endpoint changed state; not written` });
+  if (
+    changes.length > 0 &&
+    mode === 'normal' &&
+    !emergency &&
+    !stateMoved &&
+    !overridesChanged &&
+    shareMoved(current, target, ids) < policy.rebalanceMinShare
+  ) {
+    reasons.push({
+      code: 'DEADBAND',
+      message: `rebalance to ${formatWeights(target, ids)} moves under ${Math.round(policy.rebalanceMinShare * 100)}% of the traffic and no endpoint changed state; not written`,
+    });
     target = { ...current };
     changes = [];
   }
@@ -425,7 +489,14 @@ function demandOf(service: ServiceConfig, input: DecideInput, current: Weights):
 }
 
 /** Why a scheduled drill must not start now, or undefined: a drill is practice, never on a service already under strain. */
-function drillBlocker(service: ServiceConfig, id: string, endpoints: Readonly<Record<string, EndpointState>>, overrides: Overrides, previous: ServiceState, guard: AlarmState | undefined): string | undefined {
+function drillBlocker(
+  service: ServiceConfig,
+  id: string,
+  endpoints: Readonly<Record<string, EndpointState>>,
+  overrides: Overrides,
+  previous: ServiceState,
+  guard: AlarmState | undefined,
+): string | undefined {
   if (guard === 'ALARM') return 'its guard alarm is in ALARM';
   const unwell = service.endpoints.map((e) => e.setIdentifier).filter((other) => endpoints[other]!.status !== 'healthy');
   if (unwell.length > 0) return `not every endpoint is healthy (${unwell.map((other) => `${other} ${endpoints[other]!.status}`).join(', ')})`;
@@ -502,7 +573,14 @@ function boundStep(current: Weights, target: Weights, ids: readonly string[], to
   for (const id of ids) between[id] = from[id]! + (to[id]! - from[id]!) * fraction;
   // Integer weights quantise shares; with small totals a rounded step could overshoot the target
   // or move a record the wrong way. Use the finest resolution that stays within 255 if it must.
-  let bounded = integerWeights(between, ids, Math.max(total, ids.reduce((sum, id) => sum + current[id]!, 0)));
+  let bounded = integerWeights(
+    between,
+    ids,
+    Math.max(
+      total,
+      ids.reduce((sum, id) => sum + current[id]!, 0),
+    ),
+  );
   if (!isBetween(sharesOf(bounded, ids), from, to, ids)) bounded = integerWeights(between, ids, Number.MAX_SAFE_INTEGER);
   blocked.push({
     code: 'STEP_BOUNDED',

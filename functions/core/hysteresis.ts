@@ -114,7 +114,11 @@ function trailingClears(history: readonly VerdictRecord[], periodMs: number): nu
 function describeBreach(verdict: EndpointVerdict): string {
   const parts = verdict.signals
     .filter((s) => s.verdict === 'breach')
-    .map((s) => (s.value === null ? `${s.signal} in ALARM` : `${s.signal} ${formatValue(s.value)}${s.unit ? ` ${s.unit}` : ''} past trip ${formatValue(s.trip!)}${s.unit ? ` ${s.unit}` : ''}`));
+    .map((s) =>
+      s.value === null
+        ? `${s.signal} in ALARM`
+        : `${s.signal} ${formatValue(s.value)}${s.unit ? ` ${s.unit}` : ''} past trip ${formatValue(s.trip!)}${s.unit ? ` ${s.unit}` : ''}`,
+    );
   return parts.join(', ');
 }
 
@@ -132,7 +136,11 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
   const { endpoint, verdict, policy, now, periodStart } = input;
   const periodMs = policy.evaluationPeriodSeconds * 1000;
   const severe = verdict.verdict === 'breach' && verdict.excess >= policy.detection.severeExcess;
-  const record: VerdictRecord = { periodStart, verdict: verdict.verdict === 'breach' && verdict.failing ? 'fail' : verdict.verdict, ...(severe ? { severe } : {}) };
+  const record: VerdictRecord = {
+    periodStart,
+    verdict: verdict.verdict === 'breach' && verdict.failing ? 'fail' : verdict.verdict,
+    ...(severe ? { severe } : {}),
+  };
   const history = input.fresh ? recordVerdict(input.state.history, record, historyLength(policy)) : input.state.history.slice();
   const clears = trailingClears(history, periodMs);
   const state: EndpointState = { ...input.state, history };
@@ -170,7 +178,10 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
     case 'healthy': {
       const confirmed = breaches >= detection.breachesToDegrade || (severe && severeBreaches >= detection.breachesToDegradeSevere);
       if (breaching && confirmed) {
-        const evidence = breaches >= detection.breachesToDegrade ? `${breaches} of last ${window}` : `${severeBreaches} of last ${window} at ${formatValue(1 + detection.severeExcess)}× trip or worse`;
+        const evidence =
+          breaches >= detection.breachesToDegrade
+            ? `${breaches} of last ${window}`
+            : `${severeBreaches} of last ${window} at ${formatValue(1 + detection.severeExcess)}× trip or worse`;
         return move('degraded', 'M_OF_N_BREACH', `${endpoint} degraded: ${describeBreach(verdict)} (${evidence}); shedding ${pct(shedStep)} of its share`, {
           shed: shedStep,
           shedFrom: Math.max(1, input.carried ?? 1),
@@ -185,13 +196,23 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
         // period) before shedding more, or a delayed signal drives the endpoint to zero.
         const lastShed = state.shedSince ?? state.since;
         if (now - lastShed < shedding.intervalSeconds * 1000) {
-          return hold('SHED_PROPORTIONAL', `${endpoint} still breaching (${describeBreach(verdict)}); waiting for the last shed to take effect before shedding more`);
+          return hold(
+            'SHED_PROPORTIONAL',
+            `${endpoint} still breaching (${describeBreach(verdict)}); waiting for the last shed to take effect before shedding more`,
+          );
         }
         const shed = Math.min(1, state.shed + shedStep);
-        if (shed >= 1) return move('drained', 'DRAINED', `${endpoint} drained: still breaching after shedding (${describeBreach(verdict)})`, { shed: 1, failed: false, recoveryStep: 0 });
+        if (shed >= 1)
+          return move('drained', 'DRAINED', `${endpoint} drained: still breaching after shedding (${describeBreach(verdict)})`, {
+            shed: 1,
+            failed: false,
+            recoveryStep: 0,
+          });
         return {
           state: { ...state, shed, shedSince: now },
-          holds: [{ code: 'SHED_PROPORTIONAL', message: `${endpoint} still breaching (${describeBreach(verdict)}); shedding ${pct(shed)} of its share`, endpoint }],
+          holds: [
+            { code: 'SHED_PROPORTIONAL', message: `${endpoint} still breaching (${describeBreach(verdict)}); shedding ${pct(shed)} of its share`, endpoint },
+          ],
         };
       }
       return maybeStartRecovery(state, verdict, input.carried, clears, dwellDone, policy, endpoint, now, move, hold);
@@ -205,17 +226,25 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
         // A failing endpoint goes all the way back: errors are not a matter of degree.
         const previous = verdict.failing ? 0 : state.recoveryStep > 0 ? stepFactor(state, policy, state.recoveryStep - 1) : (state.recoveryFrom ?? 0);
         const to: EndpointStatus = previous > 1e-9 ? 'degraded' : 'drained';
-        return move(to, 'RECOVERY_FAILED', `${endpoint} recovery failed at ${pct(trafficFactor(state, policy))} of baseline: ${describeBreach(verdict)}; back to ${pct(previous)}`, {
-          shed: 1 - previous / Math.max(1, previous),
-          shedFrom: Math.max(1, previous),
-          failed: verdict.failing,
-          shedSince: now,
-          recoveryStep: 0,
-          ...grownDwell(state, policy),
-        } as Partial<EndpointState>);
+        return move(
+          to,
+          'RECOVERY_FAILED',
+          `${endpoint} recovery failed at ${pct(trafficFactor(state, policy))} of baseline: ${describeBreach(verdict)}; back to ${pct(previous)}`,
+          {
+            shed: 1 - previous / Math.max(1, previous),
+            shedFrom: Math.max(1, previous),
+            failed: verdict.failing,
+            shedSince: now,
+            recoveryStep: 0,
+            ...grownDwell(state, policy),
+          } as Partial<EndpointState>,
+        );
       }
       if (verdict.verdict !== 'clear') {
-        return hold(verdict.verdict === 'unknown' ? 'UNKNOWN_HOLD' : 'HOLD_BAND', `${endpoint} holds recovery at ${pct(trafficFactor(state, policy))} of baseline: verdict ${verdict.verdict}`);
+        return hold(
+          verdict.verdict === 'unknown' ? 'UNKNOWN_HOLD' : 'HOLD_BAND',
+          `${endpoint} holds recovery at ${pct(trafficFactor(state, policy))} of baseline: verdict ${verdict.verdict}`,
+        );
       }
       if (now - state.stepSince < recovery.holdSeconds * 1000) return none;
       const nextStep = state.recoveryStep + 1;
@@ -287,6 +316,10 @@ function maybeStartRecovery(
   const from = trafficFactor(state, policy);
   const first = stepFactor({ ...state, recoveryFrom: from }, policy, 0);
   const tight = headroomShortfall(verdict, carried ?? from, first);
-  if (tight) return hold('HEADROOM_HOLD', `${endpoint} clear for ${clears} periods but stays ${state.status} at ${pct(from)} of baseline: at ${pct(first)} ${tight}`);
-  return move('recovering', 'CLEARS_TO_RECOVER', `${endpoint} recovering: clear for ${clears} periods; restoring ${pct(first)} of baseline`, { recoveryStep: 0, recoveryFrom: from });
+  if (tight)
+    return hold('HEADROOM_HOLD', `${endpoint} clear for ${clears} periods but stays ${state.status} at ${pct(from)} of baseline: at ${pct(first)} ${tight}`);
+  return move('recovering', 'CLEARS_TO_RECOVER', `${endpoint} recovering: clear for ${clears} periods; restoring ${pct(first)} of baseline`, {
+    recoveryStep: 0,
+    recoveryFrom: from,
+  });
 }

@@ -52,7 +52,10 @@ const albTargetResponseTime = z.strictObject({
   /** The LoadBalancer dimension, `app/name/0123456789abcdef`. */
   loadBalancer: z.string().regex(/^app\/[^/]+\/[0-9a-f]+$/, { error: 'must be the LoadBalancer dimension, app/<name>/<id>' }),
   /** The TargetGroup dimension, `targetgroup/name/0123456789abcdef`. @default none (whole load balancer) */
-  targetGroup: z.string().regex(/^targetgroup\/[^/]+\/[0-9a-f]+$/, { error: 'must be the TargetGroup dimension, targetgroup/<name>/<id>' }).optional(),
+  targetGroup: z
+    .string()
+    .regex(/^targetgroup\/[^/]+\/[0-9a-f]+$/, { error: 'must be the TargetGroup dimension, targetgroup/<name>/<id>' })
+    .optional(),
   /** @default 'p99' */
   statistic: statisticSchema.default('p99'),
   ...common,
@@ -78,14 +81,7 @@ const timeToFirstToken = genericPreset('time-to-first-token', 'TimeToFirstToken'
 const queueDepth = genericPreset('queue-depth', 'QueueDepth', 'Maximum', 'requests');
 const kvCacheUsage = genericPreset('kv-cache-usage', 'KVCacheUsage', 'Maximum', '%');
 
-export const presetSignalSchemas = [
-  sagemakerModelLatency,
-  sagemakerGpuUtilization,
-  albTargetResponseTime,
-  timeToFirstToken,
-  queueDepth,
-  kvCacheUsage,
-] as const;
+export const presetSignalSchemas = [sagemakerModelLatency, sagemakerGpuUtilization, albTargetResponseTime, timeToFirstToken, queueDepth, kvCacheUsage] as const;
 
 export type PresetSignal = z.output<(typeof presetSignalSchemas)[number]>;
 
@@ -148,9 +144,7 @@ export function expandPresetSignal(preset: PresetSignal): MetricSignal {
         {
           namespace: 'AWS/ApplicationELB',
           metricName: 'TargetResponseTime',
-          dimensions: preset.targetGroup
-            ? { LoadBalancer: preset.loadBalancer, TargetGroup: preset.targetGroup }
-            : { LoadBalancer: preset.loadBalancer },
+          dimensions: preset.targetGroup ? { LoadBalancer: preset.loadBalancer, TargetGroup: preset.targetGroup } : { LoadBalancer: preset.loadBalancer },
           statistic: preset.statistic,
         },
         's',

@@ -39,7 +39,13 @@ function remember(rollout: RolloutState, key: string): readonly string[] {
   return seen.length > SEEN_KEYS_KEPT ? seen.slice(seen.length - SEEN_KEYS_KEPT) : seen;
 }
 
-function startCanary(signal: DeploymentSignal, previous: RolloutState | undefined, preDeployFactor: number, seen: readonly string[], since: EpochMs): RolloutState {
+function startCanary(
+  signal: DeploymentSignal,
+  previous: RolloutState | undefined,
+  preDeployFactor: number,
+  seen: readonly string[],
+  since: EpochMs,
+): RolloutState {
   return {
     // The endpoints as they ran before the deployment began, not as they run while it deploys.
     ...(previous?.loadReference ? { loadReference: previous.loadReference } : {}),
@@ -115,13 +121,21 @@ export function applyDeployment(
       const message = `${endpoint} deployment of ${version} failed (${by}); ${policy.onFailure === 'drain' ? 'kept at 0 until it is rolled back' : 'back to its pre-deploy weight'}`;
       const notifications: Notification[] = [{ severity: 'warning', reason: 'DEPLOYMENT_FAILED', summary: `${dnsName}: ${message}` }];
       if (policy.onFailure === 'restore') return result(undefined, [say('DEPLOYMENT_FAILED', message)], notifications);
-      return result({ ...rollout, phase: 'rolling-back', since: now, lastEventAt: signal.at, seen: remember(rollout, signal.idempotencyKey) }, [say('DEPLOYMENT_FAILED', message)], notifications);
+      return result(
+        { ...rollout, phase: 'rolling-back', since: now, lastEventAt: signal.at, seen: remember(rollout, signal.idempotencyKey) },
+        [say('DEPLOYMENT_FAILED', message)],
+        notifications,
+      );
     }
     case 'rolled-back': {
       if (!rollout) return ignore('no rollout in progress');
       // Any version: the endpoint is back on what it ran before, whatever the event calls it.
       const message = `${endpoint} rolled back from ${rollout.version} (${by}); back to ${pct(rollout.preDeployFactor)} of baseline`;
-      return result(undefined, [say('DEPLOYMENT_ROLLED_BACK', message)], [{ severity: 'info', reason: 'DEPLOYMENT_ROLLED_BACK', summary: `${dnsName}: ${message}` }]);
+      return result(
+        undefined,
+        [say('DEPLOYMENT_ROLLED_BACK', message)],
+        [{ severity: 'info', reason: 'DEPLOYMENT_ROLLED_BACK', summary: `${dnsName}: ${message}` }],
+      );
     }
     case 'abort': {
       if (!rollout || rollout.phase === 'rolling-back') return ignore(rollout ? 'already rolling back' : 'no rollout in progress');
@@ -144,7 +158,12 @@ function fail(endpoint: string, rollout: RolloutState, policy: RolloutPolicy, no
     ...(rollout.pipelineExecutionId ? { pipelineExecutionId: rollout.pipelineExecutionId } : {}),
   };
   const next = policy.onFailure === 'drain' ? { ...rollout, phase: 'rolling-back' as const, since: now } : undefined;
-  return result(next, [{ code: 'ROLLBACK_REQUESTED', message, endpoint }], [{ severity: 'critical', reason: 'ROLLBACK_REQUESTED', summary: `${dnsName}: ${message}` }], [event]);
+  return result(
+    next,
+    [{ code: 'ROLLBACK_REQUESTED', message, endpoint }],
+    [{ severity: 'critical', reason: 'ROLLBACK_REQUESTED', summary: `${dnsName}: ${message}` }],
+    [event],
+  );
 }
 
 function succeed(endpoint: string, rollout: RolloutState, dnsName: string, why: string): RolloutStepResult {
@@ -156,7 +175,12 @@ function succeed(endpoint: string, rollout: RolloutState, dnsName: string, why: 
     reason: why,
     ...(rollout.pipelineExecutionId ? { pipelineExecutionId: rollout.pipelineExecutionId } : {}),
   };
-  return result(undefined, [{ code: 'ROLLOUT_SUCCEEDED', message, endpoint }], [{ severity: 'info', reason: 'ROLLOUT_SUCCEEDED', summary: `${dnsName}: ${message}` }], [event]);
+  return result(
+    undefined,
+    [{ code: 'ROLLOUT_SUCCEEDED', message, endpoint }],
+    [{ severity: 'info', reason: 'ROLLOUT_SUCCEEDED', summary: `${dnsName}: ${message}` }],
+    [event],
+  );
 }
 
 /** Share of its baseline the rollout lets the endpoint carry; null when the rollout does not limit it. */
@@ -214,20 +238,33 @@ type Expectation = { readonly value: number; readonly what: string } | { readonl
  * (learned before the deploy) at the canary's utilisation, times how the controls run against
  * their lines now. Null, with why, when the lines cannot be trusted for it.
  */
-function loadMatchedExpectation(endpoint: string, verdicts: Readonly<Record<string, EndpointVerdict>>, shares: Weights, controls: readonly string[], policy: RolloutPolicy, load: LoadEvidence): Expectation {
+function loadMatchedExpectation(
+  endpoint: string,
+  verdicts: Readonly<Record<string, EndpointVerdict>>,
+  shares: Weights,
+  controls: readonly string[],
+  policy: RolloutPolicy,
+  load: LoadEvidence,
+): Expectation {
   const unit = latencySignalOf(verdicts[endpoint], policy)?.unit ?? '';
   const at = load.utilisation[endpoint];
   if (at === null || at === undefined) return { value: null, why: 'no request rate for the canary' };
   const levels = load.reference ?? load.profiles;
   const own = levels[endpoint];
   if (!own || own.n < LOAD_MATCH_MIN_PERIODS) {
-    return { value: null, why: `${own ? own.n.toFixed(0) : 0} periods of ${endpoint}'s latency against load before the deploy (needs ${LOAD_MATCH_MIN_PERIODS})` };
+    return {
+      value: null,
+      why: `${own ? own.n.toFixed(0) : 0} periods of ${endpoint}'s latency against load before the deploy (needs ${LOAD_MATCH_MIN_PERIODS})`,
+    };
   }
   const fit = fitSlope(Object.values(load.profiles).filter((p): p is LoadProfile => p !== undefined));
   if (!fit) return { value: null, why: 'utilisation has not varied enough to learn how latency follows it' };
   const expected = predict(own, fit, at);
   if (expected.value <= 0 || expected.error / expected.value > LOAD_MATCH_MAX_ERROR) {
-    return { value: null, why: `the expectation at ${pct(at)} utilisation is ±${expected.value > 0 ? pct(expected.error / expected.value) : '∞'} uncertain (at most ±${pct(LOAD_MATCH_MAX_ERROR)})` };
+    return {
+      value: null,
+      why: `the expectation at ${pct(at)} utilisation is ±${expected.value > 0 ? pct(expected.error / expected.value) : '∞'} uncertain (at most ±${pct(LOAD_MATCH_MAX_ERROR)})`,
+    };
   }
   let observed = 0;
   let predicted = 0;
@@ -244,7 +281,10 @@ function loadMatchedExpectation(endpoint: string, verdicts: Readonly<Record<stri
   if (predicted <= 0) return { value: null, why: 'no control endpoint with a learned line and enough samples' };
   const running = observed / predicted;
   const value = expected.value * running;
-  return { value, what: `the control at the canary's ${pct(at)} utilisation: ${value.toFixed(0)}${unit} (${endpoint}'s line ${expected.value.toFixed(0)}${unit}, controls at ${running.toFixed(2)}× their lines)` };
+  return {
+    value,
+    what: `the control at the canary's ${pct(at)} utilisation: ${value.toFixed(0)}${unit} (${endpoint}'s line ${expected.value.toFixed(0)}${unit}, controls at ${running.toFixed(2)}× their lines)`,
+  };
 }
 
 /**
@@ -267,7 +307,10 @@ export function judgePeriod(
   if (mine.sampleCount !== null && mine.sampleCount < canary.minSamples) {
     return { outcome: 'inconclusive', why: `${mine.sampleCount} samples (needs ${canary.minSamples})` };
   }
-  const control = weightedMean(controls.map((id) => ({ signal: latencySignalOf(verdicts[id], policy), share: shares[id] ?? 0 })), canary.minSamples);
+  const control = weightedMean(
+    controls.map((id) => ({ signal: latencySignalOf(verdicts[id], policy), share: shares[id] ?? 0 })),
+    canary.minSamples,
+  );
   if (control === null) return { outcome: 'inconclusive', why: 'no control endpoint with enough samples' };
   const matched = load ? loadMatchedExpectation(endpoint, verdicts, shares, controls, policy, load) : ({ value: null, why: 'no load evidence' } as const);
   const expected = matched.value ?? control;
@@ -275,9 +318,17 @@ export function judgePeriod(
   const ratio = mine.value / expected;
   if (canary.errorSignal !== undefined) {
     const errors = signalOf(verdicts[endpoint], canary.errorSignal);
-    const controlErrors = weightedMean(controls.map((id) => ({ signal: signalOf(verdicts[id], canary.errorSignal), share: shares[id] ?? 0 })), 0);
+    const controlErrors = weightedMean(
+      controls.map((id) => ({ signal: signalOf(verdicts[id], canary.errorSignal), share: shares[id] ?? 0 })),
+      0,
+    );
     if (errors?.value !== null && errors?.value !== undefined && controlErrors !== null && errors.value - controlErrors > canary.maxErrorDelta) {
-      return { outcome: 'fail', ratio, errors: true, why: `${errors.signal} ${errors.value} vs the control's ${controlErrors.toFixed(4)} (limit +${canary.maxErrorDelta})` };
+      return {
+        outcome: 'fail',
+        ratio,
+        errors: true,
+        why: `${errors.signal} ${errors.value} vs the control's ${controlErrors.toFixed(4)} (limit +${canary.maxErrorDelta})`,
+      };
     }
   }
   const text = `${mine.signal} ${mine.value.toFixed(0)}${mine.unit} is ${ratio.toFixed(2)}× ${against}`;
@@ -316,7 +367,11 @@ export function advanceRollout(input: AdvanceInput): RolloutStepResult {
     if (now - rollout.since < policy.timeoutSeconds * 1000) return result(rollout);
     const waitingFor = rollout.phase === 'deploying' ? 'no outcome of the deployment' : 'no rollback reported';
     const message = `${endpoint} rollout of ${rollout.version}: ${waitingFor} after ${Math.round(policy.timeoutSeconds / 60)} min; the endpoint returns to policy and its signals will judge it`;
-    return result(undefined, [{ code: 'DEPLOYMENT_TIMED_OUT', message, endpoint }], [{ severity: 'critical', reason: 'DEPLOYMENT_TIMED_OUT', summary: `${dnsName}: ${message}` }]);
+    return result(
+      undefined,
+      [{ code: 'DEPLOYMENT_TIMED_OUT', message, endpoint }],
+      [{ severity: 'critical', reason: 'DEPLOYMENT_TIMED_OUT', summary: `${dnsName}: ${message}` }],
+    );
   }
   if (input.failing) return fail(endpoint, rollout, policy, now, dnsName, 'the canary is failing its own fail-severity signals');
   const judged = input.judgement;
@@ -339,17 +394,23 @@ export function advanceRollout(input: AdvanceInput): RolloutStepResult {
   if (periods === 0) {
     if (rollout.extensions < canary.maxExtensions) {
       const message = `${endpoint} canary ${stepText} inconclusive (${input.judgement?.why ?? 'no evidence'}): extended (${rollout.extensions + 1} of ${canary.maxExtensions})`;
-      return result({ ...rollout, judgeAt: now + canary.holdSeconds * 1000, extensions: rollout.extensions + 1 }, [{ code: 'CANARY_INCONCLUSIVE', message, endpoint }]);
+      return result({ ...rollout, judgeAt: now + canary.holdSeconds * 1000, extensions: rollout.extensions + 1 }, [
+        { code: 'CANARY_INCONCLUSIVE', message, endpoint },
+      ]);
     }
-    if (canary.onInconclusive === 'fail') return fail(endpoint, rollout, policy, now, dnsName, `${stepText} had no usable evidence after ${canary.maxExtensions} extensions`);
+    if (canary.onInconclusive === 'fail')
+      return fail(endpoint, rollout, policy, now, dnsName, `${stepText} had no usable evidence after ${canary.maxExtensions} extensions`);
   } else {
     const errorFails = rollout.errorFails ?? 0;
-    if (errorFails * 2 > periods) return fail(endpoint, rollout, policy, now, dnsName, `${stepText}: ${errorFails} of ${periods} periods with more errors than the control allows`);
+    if (errorFails * 2 > periods)
+      return fail(endpoint, rollout, policy, now, dnsName, `${stepText}: ${errorFails} of ${periods} periods with more errors than the control allows`);
     const latency = latencyVerdict(rollout.ratios!, canary.maxLatencyRatio);
     const evidence = `latency ${latency.text} the control's over ${periods} period${periods === 1 ? '' : 's'} (limit ${canary.maxLatencyRatio}×)`;
     if (latency.verdict === 'unsure' && rollout.extensions < canary.maxExtensions) {
       const message = `${endpoint} canary ${stepText} too close to call (${evidence}): extended (${rollout.extensions + 1} of ${canary.maxExtensions})`;
-      return result({ ...rollout, judgeAt: now + canary.holdSeconds * 1000, extensions: rollout.extensions + 1 }, [{ code: 'CANARY_INCONCLUSIVE', message, endpoint }]);
+      return result({ ...rollout, judgeAt: now + canary.holdSeconds * 1000, extensions: rollout.extensions + 1 }, [
+        { code: 'CANARY_INCONCLUSIVE', message, endpoint },
+      ]);
     }
     if (latency.verdict === 'unsure' && canary.onInconclusive === 'fail') {
       return fail(endpoint, rollout, policy, now, dnsName, `${stepText} still too close to call after ${canary.maxExtensions} extensions: ${evidence}`);
@@ -381,7 +442,10 @@ function nextStep(rollout: RolloutState, now: EpochMs): RolloutState {
  * more than one standard error, `fine` when below it by as much, else `unsure` (one period, or too
  * close to call) — which extends the step while the policy allows, then goes by the mean.
  */
-function latencyVerdict(ratios: { readonly n: number; readonly sum: number; readonly sumSquares: number }, limit: number): { verdict: 'worse' | 'fine' | 'unsure'; mean: number; text: string } {
+function latencyVerdict(
+  ratios: { readonly n: number; readonly sum: number; readonly sumSquares: number },
+  limit: number,
+): { verdict: 'worse' | 'fine' | 'unsure'; mean: number; text: string } {
   const mean = ratios.sum / ratios.n;
   if (ratios.n < 2) return { verdict: 'unsure', mean, text: `${mean.toFixed(2)}× (one period)` };
   const variance = Math.max(0, (ratios.sumSquares - ratios.n * mean * mean) / (ratios.n - 1));

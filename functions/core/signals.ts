@@ -5,11 +5,9 @@
 import { z } from 'zod';
 
 /** A CloudWatch statistic: percentiles (`p99`, `p99.9`) or one of the plain statistics. */
-export const statisticSchema = z
-  .string()
-  .regex(/^(p(100|[1-9]?\d(\.\d+)?)|Average|Maximum|Minimum|Sum|SampleCount)$/, {
-    error: 'must be a percentile such as p95/p99 or one of Average, Maximum, Minimum, Sum, SampleCount',
-  });
+export const statisticSchema = z.string().regex(/^(p(100|[1-9]?\d(\.\d+)?)|Average|Maximum|Minimum|Sum|SampleCount)$/, {
+  error: 'must be a percentile such as p95/p99 or one of Average, Maximum, Minimum, Sum, SampleCount',
+});
 
 /** The percentile of a statistic (`p99` → 99), or undefined for plain statistics. */
 export function percentileOf(statistic: string): number | undefined {

@@ -32,7 +32,18 @@ export function evaluateSignal(signal: Signal, observation: Observation): Signal
     if (observation.alarmState === 'INSUFFICIENT_DATA') return unknown(signal, 'insufficient-data', null, null);
     const verdict: Verdict = observation.alarmState === 'ALARM' ? 'breach' : 'clear';
     // An alarm says that, not how far: its breach sheds the minimum step (excess 0).
-    return { signal: signal.name, verdict, value: null, unit: '', trip: null, clear: null, statistic: null, sampleCount: null, severity: signal.severity, excess: 0 };
+    return {
+      signal: signal.name,
+      verdict,
+      value: null,
+      unit: '',
+      trip: null,
+      clear: null,
+      statistic: null,
+      sampleCount: null,
+      severity: signal.severity,
+      excess: 0,
+    };
   }
 
   if (observation === undefined || !('value' in observation) || observation.value === null || !Number.isFinite(observation.value)) {
@@ -49,7 +60,20 @@ export function evaluateSignal(signal: Signal, observation: Observation): Signal
     // A few requests all under the clear threshold still say "fast"; a few slow ones prove
     // nothing (the p99 of 50 requests is the single worst of them), so only the safe side counts.
     if (!clear) return unknown(signal, 'low-sample', value, sampleCount);
-    return { signal: signal.name, verdict: 'clear', value, unit: signal.unit, trip: signal.trip, clear: signal.clear, statistic: signal.metric.statistic, sampleCount, severity: signal.severity, excess: 0, lowSample: true, scalesWithLoad: signal.scalesWithLoad };
+    return {
+      signal: signal.name,
+      verdict: 'clear',
+      value,
+      unit: signal.unit,
+      trip: signal.trip,
+      clear: signal.clear,
+      statistic: signal.metric.statistic,
+      sampleCount,
+      severity: signal.severity,
+      excess: 0,
+      lowSample: true,
+      scalesWithLoad: signal.scalesWithLoad,
+    };
   }
   return {
     signal: signal.name,

@@ -70,12 +70,25 @@ export function planWeights(endpoints: readonly PlanEndpoint[], demandRps: numbe
     // Chosen by state alone, never by this period's verdict, so a noisy signal cannot move weights.
     // A recovering endpoint has shown it is healthy again: it takes traffic back first.
     const recovering = endpoints.filter((e) => e.state.status === 'recovering' && !e.maintenance);
-    remaining = giveBack(recovering, remaining, weights, (names) => `restoring ${names} faster than its recovery steps: the other endpoints have no warm headroom`, blocked);
+    remaining = giveBack(
+      recovering,
+      remaining,
+      weights,
+      (names) => `restoring ${names} faster than its recovery steps: the other endpoints have no warm headroom`,
+      blocked,
+    );
     // A slow endpoint gets back at most what it carried when it degraded (it may have been
     // carrying others' traffic then): shedding it into a failing endpoint would turn slow
     // requests into failed ones.
     const slow = endpoints.filter((e) => (e.state.status === 'degraded' || e.state.status === 'drained') && !e.failing && !e.maintenance);
-    remaining = giveBack(slow, remaining, weights, (names) => `shedding less from ${names}: the other endpoints have no warm headroom for it`, blocked, (e) => e.config.baselineWeight * Math.max(1, e.state.shedFrom ?? 1));
+    remaining = giveBack(
+      slow,
+      remaining,
+      weights,
+      (names) => `shedding less from ${names}: the other endpoints have no warm headroom for it`,
+      blocked,
+      (e) => e.config.baselineWeight * Math.max(1, e.state.shedFrom ?? 1),
+    );
     // A failing endpoint keeps what it has, never more: traffic moved into it would fail outright.
     const failing = endpoints.filter((e) => e.failing && !e.maintenance);
     remaining = giveBack(
@@ -126,7 +139,15 @@ function giveBack(
   candidates.forEach((e, i) => {
     weights[e.config.setIdentifier] = weights[e.config.setIdentifier]! + (given * rooms[i]!) / room;
   });
-  blocked.push({ code: 'CAPACITY_LIMITED', message: say(candidates.filter((_, i) => rooms[i]! > 1e-9).map((e) => e.config.setIdentifier).join(', ')) });
+  blocked.push({
+    code: 'CAPACITY_LIMITED',
+    message: say(
+      candidates
+        .filter((_, i) => rooms[i]! > 1e-9)
+        .map((e) => e.config.setIdentifier)
+        .join(', '),
+    ),
+  });
   return amount - given;
 }
 

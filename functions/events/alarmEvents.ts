@@ -69,7 +69,16 @@ function prefixed(problems: readonly ValidationProblem[], prefix: string): Valid
 }
 
 export function parseAlarmInput(event: unknown): AlarmInput {
-  if (!isRecord(event)) return { kind: 'invalid', problems: [{ path: '(root)', message: `expected an EventBridge or SNS event object, got ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event}` }] };
+  if (!isRecord(event))
+    return {
+      kind: 'invalid',
+      problems: [
+        {
+          path: '(root)',
+          message: `expected an EventBridge or SNS event object, got ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event}`,
+        },
+      ],
+    };
   const correlationId = typeof event.id === 'string' ? event.id : undefined;
 
   if ('Records' in event) return parseSnsAlarms(event);

@@ -23,7 +23,12 @@ export const DeploymentDetailTypes = {
 export type DeploymentDetailType = (typeof DeploymentDetailTypes)[keyof typeof DeploymentDetailTypes];
 
 /** The detail types a pipeline sends, each with the phase it reports. */
-export const PipelineDetailTypes = [DeploymentDetailTypes.STARTED, DeploymentDetailTypes.SUCCEEDED, DeploymentDetailTypes.FAILED, DeploymentDetailTypes.ROLLED_BACK] as const;
+export const PipelineDetailTypes = [
+  DeploymentDetailTypes.STARTED,
+  DeploymentDetailTypes.SUCCEEDED,
+  DeploymentDetailTypes.FAILED,
+  DeploymentDetailTypes.ROLLED_BACK,
+] as const;
 export type PipelineDetailType = (typeof PipelineDetailTypes)[number];
 export const OperatorDetailTypes = [DeploymentDetailTypes.ABORT_REQUESTED, DeploymentDetailTypes.PROMOTE_REQUESTED] as const;
 export type OperatorDetailType = (typeof OperatorDetailTypes)[number];
@@ -44,7 +49,9 @@ export function detailTypeOfPhase(phase: DeploymentPhase): DeploymentDetailType 
 export const deploymentDetailTypeSchema = z.enum(PipelineDetailTypes);
 export const operatorDetailTypeSchema = z.enum(OperatorDetailTypes);
 
-const serviceName = z.string().regex(/^[a-zA-Z0-9][\w.-]{0,63}$/, { error: 'must be a steer53 service name (1–64 letters, digits, dots, dashes or underscores)' });
+const serviceName = z
+  .string()
+  .regex(/^[a-zA-Z0-9][\w.-]{0,63}$/, { error: 'must be a steer53 service name (1–64 letters, digits, dots, dashes or underscores)' });
 const endpointName = z.string().min(1).max(128);
 const idempotencyKey = z.string().min(1).max(256);
 
@@ -93,5 +100,9 @@ export const operatorDeploymentEventSchema = z.object({ ...envelope, 'detail-typ
 /** The whole EventBridge envelope of a steer53 deployment event, as the deployment handler receives it. */
 export const deploymentEventSchema = z
   .discriminatedUnion('detail-type', [pipelineDeploymentEventSchema, operatorDeploymentEventSchema])
-  .meta({ title: 'steer53 deployment event', description: 'An EventBridge event with source "steer53.deployment": a pipeline reports a deployment of one endpoint, or an operator aborts or promotes its rollout.' });
+  .meta({
+    title: 'steer53 deployment event',
+    description:
+      'An EventBridge event with source "steer53.deployment": a pipeline reports a deployment of one endpoint, or an operator aborts or promotes its rollout.',
+  });
 export type DeploymentEvent = z.output<typeof deploymentEventSchema>;

@@ -94,5 +94,7 @@ export type CodePipelineExecutionEvent = z.output<typeof codePipelineExecutionEv
 export function nativeKindOf(event: unknown): NativeDeploymentKind | undefined {
   if (typeof event !== 'object' || event === null) return undefined;
   const { source, 'detail-type': detailType } = event as { source?: unknown; 'detail-type'?: unknown };
-  return (Object.keys(NativeDeploymentSources) as NativeDeploymentKind[]).find((kind) => NativeDeploymentSources[kind].source === source && NativeDeploymentSources[kind].detailType === detailType);
+  return (Object.keys(NativeDeploymentSources) as NativeDeploymentKind[]).find(
+    (kind) => NativeDeploymentSources[kind].source === source && NativeDeploymentSources[kind].detailType === detailType,
+  );
 }

@@ -16,7 +16,10 @@ export const scheduledRuleEventSchema = EventBridgeSchema.extend({
 });
 
 export const schedulerPayloadSchema = z.strictObject({
-  scheduleArn: z.string().regex(/^arn:aws[a-z-]*:scheduler:[a-z0-9-]+:\d{12}:schedule\/.+$/, { error: 'must be an EventBridge Scheduler schedule ARN' }).optional(),
+  scheduleArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:scheduler:[a-z0-9-]+:\d{12}:schedule\/.+$/, { error: 'must be an EventBridge Scheduler schedule ARN' })
+    .optional(),
   scheduledTime: z.iso.datetime({ offset: true }).optional(),
   executionId: z.string().min(1).optional(),
   attemptNumber: z.union([z.number().int().min(1), z.string().regex(/^\d+$/)]).optional(),
@@ -30,7 +33,15 @@ export type ScheduleInput =
 
 export function parseScheduleInput(event: unknown): ScheduleInput {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
-    return { kind: 'invalid', problems: [{ path: '(root)', message: `expected a scheduled event or a Scheduler payload object, got ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event}` }] };
+    return {
+      kind: 'invalid',
+      problems: [
+        {
+          path: '(root)',
+          message: `expected a scheduled event or a Scheduler payload object, got ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event}`,
+        },
+      ],
+    };
   }
   if ('detail-type' in event || 'source' in event) {
     const rule = scheduledRuleEventSchema.safeParse(event);

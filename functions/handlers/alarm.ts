@@ -36,11 +36,20 @@ export function createAlarmHandler(deps: HandlerDeps) {
     for (const change of input.changes) {
       const outcome = await onAlarm(rt, change, deadlineOf(rt, context));
       if (!outcome.matched) {
-        deps.logger.debug('alarm not named by any signal in the config; ignored', { alarmName: change.alarmName, alarmArn: change.alarmArn, region: change.region });
+        deps.logger.debug('alarm not named by any signal in the config; ignored', {
+          alarmName: change.alarmName,
+          alarmArn: change.alarmArn,
+          region: change.region,
+        });
         continue;
       }
       matched += 1;
-      deps.logger.info('alarm changed state', { alarmName: change.alarmName, state: change.state, previousState: change.previousState, signals: outcome.matches });
+      deps.logger.info('alarm changed state', {
+        alarmName: change.alarmName,
+        state: change.state,
+        previousState: change.previousState,
+        signals: outcome.matches,
+      });
       for (const o of outcome.outcomes) reportEvaluation(deps, o);
       evaluations += outcome.outcomes.length;
       reportFailures(deps, outcome.failures);
@@ -49,7 +58,8 @@ export function createAlarmHandler(deps: HandlerDeps) {
     }
     // An alarm is a one-off signal: if evaluating it failed for a reason that may pass, fail the
     // invocation so Lambda retries it (and dead-letters it in the end).
-    if (retryable.length > 0) throw new AggregateError(retryable, `evaluation after alarm failed and may succeed on retry: ${retryable.map((e) => e.message).join('; ')}`);
+    if (retryable.length > 0)
+      throw new AggregateError(retryable, `evaluation after alarm failed and may succeed on retry: ${retryable.map((e) => e.message).join('; ')}`);
     if (matched === 0) return { status: 'ignored', reason: 'no signal in the config names this alarm' };
     return { status: 'evaluated', alarms: input.changes.length, matched, evaluations, failures };
   });

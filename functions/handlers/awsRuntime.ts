@@ -36,9 +36,11 @@ export function readEnvironment(env: Readonly<Record<string, string | undefined>
   const configPath = env.STEER53_CONFIG_PATH || (env.LAMBDA_TASK_ROOT ? `${env.LAMBDA_TASK_ROOT}/steer53.config.json` : '');
   if (!configPath) problems.push({ path: 'STEER53_CONFIG_PATH', message: 'is not set (and LAMBDA_TASK_ROOT is not set to default it)' });
   const tableName = env.STEER53_TABLE_NAME ?? '';
-  if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(tableName)) problems.push({ path: 'STEER53_TABLE_NAME', message: tableName ? `"${tableName}" is not a DynamoDB table name` : 'is not set' });
+  if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(tableName))
+    problems.push({ path: 'STEER53_TABLE_NAME', message: tableName ? `"${tableName}" is not a DynamoDB table name` : 'is not set' });
   const topicArn = env.STEER53_TOPIC_ARN ?? '';
-  if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(topicArn)) problems.push({ path: 'STEER53_TOPIC_ARN', message: topicArn ? `"${topicArn}" is not an SNS topic ARN` : 'is not set' });
+  if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(topicArn))
+    problems.push({ path: 'STEER53_TOPIC_ARN', message: topicArn ? `"${topicArn}" is not an SNS topic ARN` : 'is not set' });
   const eventBusName = env.STEER53_EVENT_BUS_NAME || 'default';
   if (problems.length > 0) throw new ValidationError('environment', problems);
   return { configPath, tableName, topicArn, eventBusName };

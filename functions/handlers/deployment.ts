@@ -85,7 +85,11 @@ interface IdempotencyPayload {
   readonly what: readonly (readonly [string, string, string])[];
 }
 
-type ServiceWork = (payload: IdempotencyPayload, request: DeploymentRequest, rt: Runtime) => Promise<ServiceDeploymentResult | { status: 'rejected'; problems: readonly { path: string; message: string }[] }>;
+type ServiceWork = (
+  payload: IdempotencyPayload,
+  request: DeploymentRequest,
+  rt: Runtime,
+) => Promise<ServiceDeploymentResult | { status: 'rejected'; problems: readonly { path: string; message: string }[] }>;
 
 export function createDeploymentHandler(deps: DeploymentHandlerDeps) {
   const work: ServiceWork = async (_payload, request, rt) => {
@@ -115,7 +119,8 @@ export function createDeploymentHandler(deps: DeploymentHandlerDeps) {
   };
 
   return wrap(deps, async (event: unknown, context: Context): Promise<DeploymentHandlerResult> => {
-    if (typeof event === 'object' && event !== null && typeof (event as { id?: unknown }).id === 'string') deps.logger.setCorrelationId((event as { id: string }).id);
+    if (typeof event === 'object' && event !== null && typeof (event as { id?: unknown }).id === 'string')
+      deps.logger.setCorrelationId((event as { id: string }).id);
     config.registerLambdaContext(context);
 
     let requests: DeploymentRequest[];
@@ -129,7 +134,14 @@ export function createDeploymentHandler(deps: DeploymentHandlerDeps) {
           ? {
               from: 'operator',
               reason: detail.reason,
-              signal: { endpoint: detail.endpoint, version: detail.version, phase: PhaseOfDetailType[detailType], at, idempotencyKey: detail.idempotencyKey, by: detail.by },
+              signal: {
+                endpoint: detail.endpoint,
+                version: detail.version,
+                phase: PhaseOfDetailType[detailType],
+                at,
+                idempotencyKey: detail.idempotencyKey,
+                by: detail.by,
+              },
             }
           : {
               from: 'pipeline',
@@ -160,7 +172,13 @@ export function createDeploymentHandler(deps: DeploymentHandlerDeps) {
       const byService = new Map<string, NativeDeployment[]>();
       for (const d of mapping.deployments) byService.set(d.service, [...(byService.get(d.service) ?? []), d]);
       const { id, 'detail-type': detailType, source } = event as { id: string; 'detail-type': string; source: string };
-      requests = [...byService].map(([service, deployments]) => ({ service, inputs: deployments.map((native) => ({ from: 'native' as const, native })), source, detailType, eventId: id }));
+      requests = [...byService].map(([service, deployments]) => ({
+        service,
+        inputs: deployments.map((native) => ({ from: 'native' as const, native })),
+        source,
+        detailType,
+        eventId: id,
+      }));
     } else {
       return rejectMalformed(deps, 'deployment event', problemsOf(parsed.error));
     }
@@ -174,7 +192,12 @@ export function createDeploymentHandler(deps: DeploymentHandlerDeps) {
         result = await apply(payload, { ...request, ...(deadline !== undefined ? { deadline } : {}) }, rt);
       } catch (error) {
         if (error instanceof IdempotencyValidationError) {
-          return rejectMalformed(deps, 'deployment event', [{ path: 'detail.idempotencyKey', message: `"${payload.key}" was already used for a different event (same key, different endpoint, phase or version)` }]);
+          return rejectMalformed(deps, 'deployment event', [
+            {
+              path: 'detail.idempotencyKey',
+              message: `"${payload.key}" was already used for a different event (same key, different endpoint, phase or version)`,
+            },
+          ]);
         }
         // DeploymentDeferredError, a transient AWS error, or a delivery still in progress elsewhere: delivering it again will help.
         deps.logger.warn('deployment event not applied; failing the invocation so it is delivered again', {

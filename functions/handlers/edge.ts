@@ -90,7 +90,11 @@ export function wrap<E, R>(deps: HandlerDeps, handle: (event: E, context: Contex
 }
 
 /** Logs a malformed event with every problem and counts it; the invocation succeeds (a retry cannot help). */
-export function rejectMalformed(deps: HandlerDeps, what: string, problems: readonly ValidationProblem[]): { status: 'rejected'; problems: readonly ValidationProblem[] } {
+export function rejectMalformed(
+  deps: HandlerDeps,
+  what: string,
+  problems: readonly ValidationProblem[],
+): { status: 'rejected'; problems: readonly ValidationProblem[] } {
   deps.logger.error(`malformed ${what}: ignored, nothing changed`, { problems: problems.slice(0, 50), problemCount: problems.length });
   deps.counter.count(MetricNames.MALFORMED_EVENTS, 'none');
   return { status: 'rejected', problems };

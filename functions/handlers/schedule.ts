@@ -27,7 +27,10 @@ export function createScheduleHandler(deps: HandlerDeps) {
         return rejectMalformed(
           deps,
           'schedule event',
-          unknown.map((name) => ({ path: 'services', message: `no service "${name}" in the config (known: ${rt.config.services.map((s) => s.name).join(', ')})` })),
+          unknown.map((name) => ({
+            path: 'services',
+            message: `no service "${name}" in the config (known: ${rt.config.services.map((s) => s.name).join(', ')})`,
+          })),
         );
       }
       services = services.filter((s) => input.services!.includes(s.name));
@@ -35,7 +38,12 @@ export function createScheduleHandler(deps: HandlerDeps) {
     const tick = await onTick(rt, { trigger: input.trigger, services, deadline: deadlineOf(rt, context) });
     for (const o of tick.outcomes) reportEvaluation(deps, o);
     reportFailures(deps, tick.failures);
-    return { status: 'evaluated', services: services.length, applied: tick.outcomes.filter((o) => o.status === 'applied').length, failures: tick.failures.length };
+    return {
+      status: 'evaluated',
+      services: services.length,
+      applied: tick.outcomes.filter((o) => o.status === 'applied').length,
+      failures: tick.failures.length,
+    };
   });
 }
 

@@ -61,4 +61,3 @@ export function metricIdentity(query: ResolvedMetricQuery): string {
     .join(',');
   return [query.region, query.accountRoleArn ?? '', query.namespace, query.metricName, dimensions, query.statistic, query.periodSeconds].join('|');
 }
-

@@ -25,7 +25,10 @@ async function main(): Promise<number> {
   const err = (line: string) => process.stderr.write(`${line}\n`);
   const started = performance.now();
   err(`steer53 bench: ${DEFAULT_SCENARIOS.length} scenarios × 5 controllers`);
-  const results = await simulate({ scenarios: [...DEFAULT_SCENARIOS], ...(seed !== undefined ? { seed } : {}) }, { out: err, err, clock: () => performance.now() });
+  const results = await simulate(
+    { scenarios: [...DEFAULT_SCENARIOS], ...(seed !== undefined ? { seed } : {}) },
+    { out: err, err, clock: () => performance.now() },
+  );
   const report = writeReport(results, values.out, 'steer53 benchmark');
   const document = JSON.stringify(benchDocument(results));
   const jsonPath = resolve(join(values.out, 'bench.json'));

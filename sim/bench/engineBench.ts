@@ -124,7 +124,12 @@ const naiveMs: number[] = [];
 let changes = 0;
 for (let round = 0; round < ROUNDS; round++, minute++) {
   const now = start + minute * 60_000;
-  const inputs: DecideInput[] = services.map((service, i) => ({ now, observations: observations(service, minute, random, now - 60_000), state: states[i], currentWeights: weights[i] }));
+  const inputs: DecideInput[] = services.map((service, i) => ({
+    now,
+    observations: observations(service, minute, random, now - 60_000),
+    state: states[i],
+    currentWeights: weights[i],
+  }));
   // Alternate which goes first, so neither always gets the warmer cache.
   const runEngine = () => {
     const t0 = performance.now();
@@ -171,10 +176,16 @@ const result = {
 if (values.json) {
   console.log(JSON.stringify(result));
 } else {
-  console.log(`engine: ${SERVICES} services × ${ENDPOINTS} endpoints${values.rollouts ? ', canary rollout policy (load profiles learned)' : ''}, median of ${ROUNDS} rounds (after a warm-up hour)`);
+  console.log(
+    `engine: ${SERVICES} services × ${ENDPOINTS} endpoints${values.rollouts ? ', canary rollout policy (load profiles learned)' : ''}, median of ${ROUNDS} rounds (after a warm-up hour)`,
+  );
   console.log(`| controller | ms per round | decisions/s | µs per decision |`);
   console.log(`|---|---:|---:|---:|`);
-  console.log(`| steer53 engine | ${result.engineMsPerRound} | ${result.engineDecisionsPerSecond.toLocaleString('en-US')} | ${result.microsecondsPerDecision} |`);
-  console.log(`| naive threshold (baseline) | ${result.naiveMsPerRound} | ${Math.round((SERVICES / naive) * 1000).toLocaleString('en-US')} | ${((naive * 1000) / SERVICES).toFixed(1)} |`);
+  console.log(
+    `| steer53 engine | ${result.engineMsPerRound} | ${result.engineDecisionsPerSecond.toLocaleString('en-US')} | ${result.microsecondsPerDecision} |`,
+  );
+  console.log(
+    `| naive threshold (baseline) | ${result.naiveMsPerRound} | ${Math.round((SERVICES / naive) * 1000).toLocaleString('en-US')} | ${((naive * 1000) / SERVICES).toFixed(1)} |`,
+  );
   console.log(`engine / naive: ${result.ratioToNaive}×; target ${result.target}: ${result.met ? 'met' : 'NOT met'}`);
 }

@@ -24,8 +24,23 @@ function serviceScenario(i: number, hours: number, samplesPerMinute: number): Sc
     capacity: { warmRps: r === 3 ? meanRps * 0.4 : meanRps * 0.8 },
     load: { namespace: 'Bench/Inference', metricName: 'RequestCount', dimensions: { Service: `svc-${i}`, Region: region }, statistic: 'Sum' },
     signals: [
-      { name: 'p99-ttft', source: 'time-to-first-token' as const, namespace: 'Bench/Inference', dimensions: { Service: `svc-${i}`, Region: region }, scale: 1000, trip: 2000, clear: 1500 },
-      { name: 'gpu', source: 'metric' as const, metric: { namespace: 'Bench/Inference', metricName: 'GPUUtilization', dimensions: { Service: `svc-${i}`, Region: region }, statistic: 'Average' }, unit: '%', trip: 95, clear: 80 },
+      {
+        name: 'p99-ttft',
+        source: 'time-to-first-token' as const,
+        namespace: 'Bench/Inference',
+        dimensions: { Service: `svc-${i}`, Region: region },
+        scale: 1000,
+        trip: 2000,
+        clear: 1500,
+      },
+      {
+        name: 'gpu',
+        source: 'metric' as const,
+        metric: { namespace: 'Bench/Inference', metricName: 'GPUUtilization', dimensions: { Service: `svc-${i}`, Region: region }, statistic: 'Average' },
+        unit: '%',
+        trip: 95,
+        clear: 80,
+      },
       { name: 'errors', source: 'alarm' as const, alarm: { name: `svc-${i}-${region}-5xx` }, severity: 'fail' as const },
     ],
   }));
@@ -79,7 +94,18 @@ async function main(): Promise<void> {
     regionMinutes += run.minutes * scenario.endpoints.length;
   }
   const seconds = (performance.now() - started) / 1000;
-  const result = { path: values.path, services, endpointsPerService: REGIONS.length, simulatedHours: hours, samplesPerRegionMinute: samples, evaluations, dnsChanges: changes, regionMinutes, seconds: Math.round(seconds * 100) / 100, targetSeconds: 20 };
+  const result = {
+    path: values.path,
+    services,
+    endpointsPerService: REGIONS.length,
+    simulatedHours: hours,
+    samplesPerRegionMinute: samples,
+    evaluations,
+    dnsChanges: changes,
+    regionMinutes,
+    seconds: Math.round(seconds * 100) / 100,
+    targetSeconds: 20,
+  };
   if (values.json) {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return;

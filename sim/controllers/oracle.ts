@@ -57,7 +57,13 @@ export function oracleController(context: ControllerContext): Controller {
   function forecast(r: number, now: number, from: number, to: number): Float64Array {
     const condition = context.truth.conditionsAtStep(now)[r]!;
     const region = scenario.regions[r]!;
-    const params = { wait: region.wait, networkMs: region.spec.networkLatencyMs, sigma: region.spec.latencyNoiseSigma, sloMs: scenario.spec.slo.latencyMs, latencyFactor: region.spec.latencyFactor };
+    const params = {
+      wait: region.wait,
+      networkMs: region.spec.networkLatencyMs,
+      sigma: region.spec.latencyNoiseSigma,
+      sloMs: scenario.spec.slo.latencyMs,
+      latencyFactor: region.spec.latencyFactor,
+    };
     const costs = new Float64Array(GRID);
     for (let g = 1; g < GRID; g++) {
       const share = g / (GRID - 1);
@@ -80,7 +86,12 @@ export function oracleController(context: ControllerContext): Controller {
         const dropped = after > maxBacklog && work > 0 ? Math.min(1, (after - maxBacklog) / work) : 0;
         after = Math.min(after, maxBacklog);
         backlog = after;
-        const miss = stepMissFraction(params, condition, { rho: work / capacity, busy: Math.min(1, served / capacity), backlogWaitMs: ((before + after) / 2 / rate) * 1000 }, prompts);
+        const miss = stepMissFraction(
+          params,
+          condition,
+          { rho: work / capacity, busy: Math.min(1, served / capacity), backlogWaitMs: ((before + after) / 2 / rate) * 1000 },
+          prompts,
+        );
         missed += n * (dropped + (1 - dropped) * miss);
       }
       costs[g] = missed;
@@ -155,7 +166,12 @@ export function oracleController(context: ControllerContext): Controller {
       lastComputed = t;
       const current = route53.weights;
       const currentTotal = current.reduce((a, b) => a + b, 0) || 1;
-      const { shares: target, expected, baseline, worthIt } = bestShares(
+      const {
+        shares: target,
+        expected,
+        baseline,
+        worthIt,
+      } = bestShares(
         t,
         current.map((w) => w / currentTotal),
       );

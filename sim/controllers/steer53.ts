@@ -16,9 +16,16 @@ export function decisionSummary(decision: Decision): string[] {
   return [...codes];
 }
 
-
 /** Codes of reasons that move a rollout (not the ignored events, not an extended step). */
-const ROLLOUT_MOVES: ReadonlySet<string> = new Set(['DEPLOYMENT_STARTED', 'DEPLOYMENT_FAILED', 'DEPLOYMENT_ROLLED_BACK', 'DEPLOYMENT_TIMED_OUT', 'CANARY_STEP', 'ROLLBACK_REQUESTED', 'ROLLOUT_SUCCEEDED']);
+const ROLLOUT_MOVES: ReadonlySet<string> = new Set([
+  'DEPLOYMENT_STARTED',
+  'DEPLOYMENT_FAILED',
+  'DEPLOYMENT_ROLLED_BACK',
+  'DEPLOYMENT_TIMED_OUT',
+  'CANARY_STEP',
+  'ROLLBACK_REQUESTED',
+  'ROLLOUT_SUCCEEDED',
+]);
 
 /** The decision moved a rollout: its weight change is the rollout's (a canary step, a rollback, a restore). */
 export function movesRollout(decision: Decision): boolean {
@@ -67,7 +74,11 @@ export function steer53Controller(context: ControllerContext): Controller {
       route53.write(
         t,
         ids.map((id) => decision.targetWeights[id] ?? 0),
-        { emergency: decision.emergency, why: why.filter((w) => !w.endsWith('HOLD_BAND') && !w.endsWith('DWELL_HOLD')).join(', '), rollout: movesRollout(decision) },
+        {
+          emergency: decision.emergency,
+          why: why.filter((w) => !w.endsWith('HOLD_BAND') && !w.endsWith('DWELL_HOLD')).join(', '),
+          rollout: movesRollout(decision),
+        },
       );
     }
     evaluations.push({

@@ -43,7 +43,16 @@ export function steer53RuntimeController(context: ControllerContext): Controller
   const dns = new InMemoryDnsWeights({ clock });
   dns.defineRecordSet(record, Object.fromEntries(ids.map((id, i) => [id, scenario.baselineWeights[i]!])));
   const store = new InMemoryStateStore();
-  if (context.warmState) store.seed({ service: service.name, version: 1, state: context.warmState, pending: null, driftSignature: null, blockedSignature: null, updatedAt: scenario.startMs });
+  if (context.warmState)
+    store.seed({
+      service: service.name,
+      version: 1,
+      state: context.warmState,
+      pending: null,
+      driftSignature: null,
+      blockedSignature: null,
+      updatedAt: scenario.startMs,
+    });
   const config: Config = { version: 1, services: [service] };
   let decisionCount = 0;
   const published = new CollectingEventPublisher();
@@ -65,7 +74,10 @@ export function steer53RuntimeController(context: ControllerContext): Controller
   // of each query keeps every fetch small however long the run.
   const historyMinutes = Math.max(
     1,
-    ...service.endpoints.flatMap((e) => [...e.signals.map((s) => (s.source === 'metric' ? s.metric.periodSeconds / 60 : 1)), (e.load?.periodSeconds ?? 60) / 60]),
+    ...service.endpoints.flatMap((e) => [
+      ...e.signals.map((s) => (s.source === 'metric' ? s.metric.periodSeconds / 60 : 1)),
+      (e.load?.periodSeconds ?? 60) / 60,
+    ]),
   );
   const evaluations: EvaluationRecord[] = [];
   const statuses: string[] = ids.map(() => 'healthy');
@@ -105,7 +117,14 @@ export function steer53RuntimeController(context: ControllerContext): Controller
       for (const signal of endpoint.signals) {
         if (signal.source !== 'alarm') continue;
         const model = scenario.alarms.get(signal.alarm.name ?? '') ?? scenario.alarms.get(signal.alarm.arn ?? '') ?? DEFAULT_ALARM;
-        metrics.setAlarmState({ ...(signal.alarm.name ? { name: signal.alarm.name } : {}), ...(signal.alarm.arn ? { arn: signal.alarm.arn } : {}), region: signal.alarm.region ?? endpoint.region }, cloudwatch.alarmState(model, r, t));
+        metrics.setAlarmState(
+          {
+            ...(signal.alarm.name ? { name: signal.alarm.name } : {}),
+            ...(signal.alarm.arn ? { arn: signal.alarm.arn } : {}),
+            region: signal.alarm.region ?? endpoint.region,
+          },
+          cloudwatch.alarmState(model, r, t),
+        );
       }
     });
     return metrics;
@@ -116,7 +135,11 @@ export function steer53RuntimeController(context: ControllerContext): Controller
     const held: Weights = dns.weightsOf(record);
     const weights = ids.map((id) => held[id] ?? 0);
     if (weights.some((w, i) => w !== route53.weights[i])) {
-      const why = decision ? decisionSummary(decision).filter((w) => !w.endsWith('HOLD_BAND') && !w.endsWith('DWELL_HOLD')).join(', ') : status;
+      const why = decision
+        ? decisionSummary(decision)
+            .filter((w) => !w.endsWith('HOLD_BAND') && !w.endsWith('DWELL_HOLD'))
+            .join(', ')
+        : status;
       route53.write(t, weights, { emergency: decision?.emergency ?? false, why, rollout: decision ? movesRollout(decision) : false });
     }
     for (const event of published.events.slice(seenEvents)) {
@@ -130,7 +153,14 @@ export function steer53RuntimeController(context: ControllerContext): Controller
     evaluations.push({
       t,
       statuses: [...statuses],
-      ...(decision ? { mode: decision.mode, reasons: decisionSummary(decision), verdicts: ids.map((id) => verdictText(decision, id)), ...(rolloutNotes(decision).length > 0 ? { rollout: rolloutNotes(decision) } : {}) } : { reasons: [status] }),
+      ...(decision
+        ? {
+            mode: decision.mode,
+            reasons: decisionSummary(decision),
+            verdicts: ids.map((id) => verdictText(decision, id)),
+            ...(rolloutNotes(decision).length > 0 ? { rollout: rolloutNotes(decision) } : {}),
+          }
+        : { reasons: [status] }),
     });
   }
 

@@ -26,13 +26,28 @@ function frameFor(result: ScenarioResult, height: number, bottom = 22): Frame {
 }
 
 function incidentSpans(result: ScenarioResult): { from: number; to: number; cls: string; title: string }[] {
-  const spans = result.scenario.incidents.map((i) => ({ from: i.start, to: i.end, cls: i.harmful ? 'incident' : 'incident-obs', title: `${i.label} (${Math.round(i.start / 60)}–${Math.round(i.end / 60)} min)` }));
+  const spans = result.scenario.incidents.map((i) => ({
+    from: i.start,
+    to: i.end,
+    cls: i.harmful ? 'incident' : 'incident-obs',
+    title: `${i.label} (${Math.round(i.start / 60)}–${Math.round(i.end / 60)} min)`,
+  }));
   for (const d of result.scenario.deployments) {
-    spans.push({ from: d.start, to: d.outcomeAt, cls: 'deploy', title: `${d.label}: deploying (${Math.round(d.start / 60)}–${Math.round(d.outcomeAt / 60)} min)` });
+    spans.push({
+      from: d.start,
+      to: d.outcomeAt,
+      cls: 'deploy',
+      title: `${d.label}: deploying (${Math.round(d.start / 60)}–${Math.round(d.outcomeAt / 60)} min)`,
+    });
   }
   for (const source of result.scenario.spec.demand.sources) {
     for (const shape of source.shapes) {
-      spans.push({ from: shape.start, to: shape.start + shape.ramp + shape.hold + shape.decay, cls: 'incident', title: `demand ×${shape.factor} (${source.name ?? 'surge'})` });
+      spans.push({
+        from: shape.start,
+        to: shape.start + shape.ramp + shape.hold + shape.decay,
+        cls: 'incident',
+        title: `demand ×${shape.factor} (${source.name ?? 'surge'})`,
+      });
     }
   }
   return spans;
@@ -113,7 +128,10 @@ function weightsChart(result: ScenarioResult, run: RunResult): string {
     lived += `<path d="${linePath(points)}" class="lived"/>`;
   }
   const writes = run.writes
-    .map((w) => `<line x1="${n(xOf(frame, w.t))}" y1="${frame.top + h}" x2="${n(xOf(frame, w.t))}" y2="${frame.top + h + 5}" class="write"><title>${escapeHtml(`${Math.round(w.t / 60)}m: ${w.before.join('/')} → ${w.after.join('/')} ${w.why}`)}</title></line>`)
+    .map(
+      (w) =>
+        `<line x1="${n(xOf(frame, w.t))}" y1="${frame.top + h}" x2="${n(xOf(frame, w.t))}" y2="${frame.top + h + 5}" class="write"><title>${escapeHtml(`${Math.round(w.t / 60)}m: ${w.before.join('/')} → ${w.after.join('/')} ${w.why}`)}</title></line>`,
+    )
     .join('');
   const yTicks = [0, 0.5, 1].map((v) => `<text x="${frame.left - 6}" y="${n(y(v) + 4)}" class="tick" text-anchor="end">${v * 100}%</text>`).join('');
   return svg(
@@ -122,7 +140,13 @@ function weightsChart(result: ScenarioResult, run: RunResult): string {
       legend(frame, [
         ...ids.map((id, i) => ({ label: id, color: ENDPOINT_COLORS[i % ENDPOINT_COLORS.length]! })),
         { label: 'client traffic', color: '#24292f', dash: true },
-        ...(lane > 0 ? [{ label: 'deploying', color: '#9ec5f0' }, { label: 'rollback requested', color: '#cf222e' }, { label: 'rollout succeeded', color: '#1a7f37' }] : []),
+        ...(lane > 0
+          ? [
+              { label: 'deploying', color: '#9ec5f0' },
+              { label: 'rollback requested', color: '#cf222e' },
+              { label: 'rollout succeeded', color: '#1a7f37' },
+            ]
+          : []),
       ]),
   );
 }
@@ -232,13 +256,23 @@ function latencyChart(result: ScenarioResult, run: RunResult): string {
   });
   const ticks = [100, 300, 1000, 3000, 10000, 30000]
     .filter((v) => Math.log10(v) <= hi + 1e-9)
-    .map((v) => `<line x1="${frame.left}" x2="${frame.width - frame.right}" y1="${n(y(v))}" y2="${n(y(v))}" class="grid"/><text x="${frame.left - 6}" y="${n(y(v) + 4)}" class="tick" text-anchor="end">${v >= 1000 ? `${v / 1000} s` : `${v} ms`}</text>`)
+    .map(
+      (v) =>
+        `<line x1="${frame.left}" x2="${frame.width - frame.right}" y1="${n(y(v))}" y2="${n(y(v))}" class="grid"/><text x="${frame.left - 6}" y="${n(y(v) + 4)}" class="tick" text-anchor="end">${v >= 1000 ? `${v / 1000} s` : `${v} ms`}</text>`,
+    )
     .join('');
-  return svg(frame, `${incidentBands(result, frame)}${ticks}${timeAxis(frame)}${lines}${series}${incidentStrips(result, frame)}<text x="40" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 40 ${frame.top + h / 2})">p99 TTFT</text>${legend(frame, ids.map((id, i) => ({ label: id, color: ENDPOINT_COLORS[i % ENDPOINT_COLORS.length]! })).slice(0, 5))}`);
+  return svg(
+    frame,
+    `${incidentBands(result, frame)}${ticks}${timeAxis(frame)}${lines}${series}${incidentStrips(result, frame)}<text x="40" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 40 ${frame.top + h / 2})">p99 TTFT</text>${legend(frame, ids.map((id, i) => ({ label: id, color: ENDPOINT_COLORS[i % ENDPOINT_COLORS.length]! })).slice(0, 5))}`,
+  );
 }
 
 /** Consecutive evaluations with the same value, as time spans (one rectangle each: no seams). */
-function runsOf(evaluations: readonly EvaluationRecord[], valueOf: (e: EvaluationRecord) => string, end: number): { value: string; from: number; to: number }[] {
+function runsOf(
+  evaluations: readonly EvaluationRecord[],
+  valueOf: (e: EvaluationRecord) => string,
+  end: number,
+): { value: string; from: number; to: number }[] {
   const spans: { value: string; from: number; to: number }[] = [];
   for (let k = 0; k < evaluations.length; k++) {
     const value = valueOf(evaluations[k]!);
@@ -331,8 +365,19 @@ function missChart(result: ScenarioResult): string {
     const points = perMinute[c]!.map((v, m): [number, number] => [xOf(frame, (m + 0.5) * 60), y(v)]);
     series += `<path d="${linePath(points)}" stroke="${CONTROLLER_COLORS[name]}" class="series${name === 'steer53' ? ' bold' : ''}"><title>${name}</title></path>`;
   });
-  const ticks = [0, top / 2, top].map((v) => `<line x1="${frame.left}" x2="${frame.width - frame.right}" y1="${n(y(v))}" y2="${n(y(v))}" class="grid"/><text x="${frame.left - 6}" y="${n(y(v) + 4)}" class="tick" text-anchor="end">${(v * 100).toFixed(v * 100 < 1 ? 1 : 0)}%</text>`).join('');
-  return svg(frame, `${incidentBands(result, frame)}${ticks}${timeAxis(frame)}${series}${incidentStrips(result, frame)}<text x="40" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 40 ${frame.top + h / 2})">SLO missed</text>${legend(frame, CONTROLLER_NAMES.map((name) => ({ label: name, color: CONTROLLER_COLORS[name] })))}`);
+  const ticks = [0, top / 2, top]
+    .map(
+      (v) =>
+        `<line x1="${frame.left}" x2="${frame.width - frame.right}" y1="${n(y(v))}" y2="${n(y(v))}" class="grid"/><text x="${frame.left - 6}" y="${n(y(v) + 4)}" class="tick" text-anchor="end">${(v * 100).toFixed(v * 100 < 1 ? 1 : 0)}%</text>`,
+    )
+    .join('');
+  return svg(
+    frame,
+    `${incidentBands(result, frame)}${ticks}${timeAxis(frame)}${series}${incidentStrips(result, frame)}<text x="40" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 40 ${frame.top + h / 2})">SLO missed</text>${legend(
+      frame,
+      CONTROLLER_NAMES.map((name) => ({ label: name, color: CONTROLLER_COLORS[name] })),
+    )}`,
+  );
 }
 
 function svg(frame: Frame, body: string): string {
@@ -354,14 +399,19 @@ function metricsTable(result: ScenarioResult): string {
 }
 
 function targetChips(result: ScenarioResult): string {
-  return result.targets.map((t) => `<span class="chip ${t.met ? 'ok' : 'miss'}">${t.met ? '✓' : '✗'} ${escapeHtml(t.target)}: ${escapeHtml(t.detail)}</span>`).join(' ');
+  return result.targets
+    .map((t) => `<span class="chip ${t.met ? 'ok' : 'miss'}">${t.met ? '✓' : '✗'} ${escapeHtml(t.target)}: ${escapeHtml(t.detail)}</span>`)
+    .join(' ');
 }
 
 function timeline(run: RunResult, ids: readonly string[]): string {
   if (run.writes.length === 0) return '<p class="muted">No DNS changes.</p>';
   const rows = run.writes
     .slice(0, 40)
-    .map((w) => `<tr><td>${Math.floor(w.t / 60)}m${String(Math.round(w.t % 60)).padStart(2, '0')}s</td><td>${w.kind === 'api' ? 'Route 53 write' : 'health check'}${w.emergency ? ' (emergency)' : ''}</td><td class="mono">${ids.map((id, i) => `${escapeHtml(id)} ${w.before[i]}→${w.after[i]}`).join(', ')}</td><td class="mono small">${escapeHtml(w.why)}</td></tr>`)
+    .map(
+      (w) =>
+        `<tr><td>${Math.floor(w.t / 60)}m${String(Math.round(w.t % 60)).padStart(2, '0')}s</td><td>${w.kind === 'api' ? 'Route 53 write' : 'health check'}${w.emergency ? ' (emergency)' : ''}</td><td class="mono">${ids.map((id, i) => `${escapeHtml(id)} ${w.before[i]}→${w.after[i]}`).join(', ')}</td><td class="mono small">${escapeHtml(w.why)}</td></tr>`,
+    )
     .join('');
   const more = run.writes.length > 40 ? `<p class="muted">…and ${run.writes.length - 40} more.</p>` : '';
   return `<details><summary>${run.writes.length} DNS change${run.writes.length === 1 ? '' : 's'}</summary><table class="timeline">${rows}</table>${more}</details>`;

@@ -9,8 +9,16 @@ const busArn = 'arn:aws:events:us-east-1:111111111111:event-bus/steer53';
 
 describe('Class: AlarmForwarder', () => {
   it.each([
-    ['a malformed bus ARN', { controllerEventBusArn: 'steer53', alarmNames: ['a'] }, 'controllerEventBusArn "steer53" is not an event bus ARN (arn:aws:events:region:account:event-bus/name).'],
-    ['nothing to forward', { controllerEventBusArn: busArn, alarmNames: [] }, 'An AlarmForwarder needs alarmNames, nativeDeploymentSources or healthAlarms: with none it does nothing.'],
+    [
+      'a malformed bus ARN',
+      { controllerEventBusArn: 'steer53', alarmNames: ['a'] },
+      'controllerEventBusArn "steer53" is not an event bus ARN (arn:aws:events:region:account:event-bus/name).',
+    ],
+    [
+      'nothing to forward',
+      { controllerEventBusArn: busArn, alarmNames: [] },
+      'An AlarmForwarder needs alarmNames, nativeDeploymentSources or healthAlarms: with none it does nothing.',
+    ],
   ])('rejects %s', (_name, props, sentence) => {
     const stack = new Stack(new App(), 'Forwarder', { env: { region: 'eu-west-1' } });
     expect(() => new AlarmForwarder(stack, 'F', props)).toThrow(sentence);
@@ -22,20 +30,36 @@ describe('Class: AlarmForwarder', () => {
     expect(Object.keys(template.findResources('AWS::IAM::Role'))).toHaveLength(1);
     template.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: [{ Action: 'events:PutEvents', Effect: 'Allow', Resource: busArn }] } });
     template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { alarmName: ['a', 'b', 'steer53-forwarder-eu-west-1-dlq-not-empty'] } },
+      EventPattern: {
+        source: ['aws.cloudwatch'],
+        'detail-type': ['CloudWatch Alarm State Change'],
+        detail: { alarmName: ['a', 'b', 'steer53-forwarder-eu-west-1-dlq-not-empty'] },
+      },
     });
   });
 });
 
 describe('addSteer53Stacks', () => {
-  it('creates the health-check alarm of a remote endpoint in its region\'s forwarder and deploys that first', () => {
+  it("creates the health-check alarm of a remote endpoint in its region's forwarder and deploys that first", () => {
     const stacks = addSteer53Stacks(newApp({ bundle: false }), {
       config: richConfig,
       region: 'us-east-1',
       account: '111111111111',
       managedRecords: [{ service: 'chat', setIdentifier: 'euw1', values: ['192.0.2.20'] }],
       staticStability: {
-        healthChecks: [{ service: 'chat', setIdentifier: 'euw1', metricAlarm: { namespace: 'AWS/SageMaker', metricName: 'Invocation5XXErrors', dimensions: { EndpointName: 'chat-euw1' }, statistic: 'Sum', threshold: 50 } }],
+        healthChecks: [
+          {
+            service: 'chat',
+            setIdentifier: 'euw1',
+            metricAlarm: {
+              namespace: 'AWS/SageMaker',
+              metricName: 'Invocation5XXErrors',
+              dimensions: { EndpointName: 'chat-euw1' },
+              statistic: 'Sum',
+              threshold: 50,
+            },
+          },
+        ],
       },
     });
     const forwarder = stacks.forwarders.find((f) => f.region === 'eu-west-1')!;
@@ -55,7 +79,6 @@ describe('addSteer53Stacks', () => {
     expect(stacks.controller.dependencies).toContain(forwarder);
   });
 
-
   it('still rejects a percentile health-check alarm for a remote endpoint', () => {
     expect(() =>
       addSteer53Stacks(newApp({ bundle: false }), {
@@ -63,7 +86,11 @@ describe('addSteer53Stacks', () => {
         region: 'us-east-1',
         account: '111111111111',
         managedRecords: [{ service: 'chat', setIdentifier: 'euw1', values: ['192.0.2.20'] }],
-        staticStability: { healthChecks: [{ service: 'chat', setIdentifier: 'euw1', metricAlarm: { namespace: 'AWS/SageMaker', metricName: 'ModelLatency', statistic: 'p99', threshold: 1 } }] },
+        staticStability: {
+          healthChecks: [
+            { service: 'chat', setIdentifier: 'euw1', metricAlarm: { namespace: 'AWS/SageMaker', metricName: 'ModelLatency', statistic: 'p99', threshold: 1 } },
+          ],
+        },
       }),
     ).toThrow('staticStability.healthChecks[0].metricAlarm.statistic "p99" is a percentile;');
   });

@@ -20,13 +20,20 @@ function synth(context: Record<string, unknown>) {
 }
 
 describe('bin/app.ts', () => {
-  it('fails with the config\'s own error list when the config is invalid', () => {
+  it("fails with the config's own error list when the config is invalid", () => {
     const dir = mkdtempSync(join(tmpdir(), 'steer53-config-'));
     const path = join(dir, 'bad.json');
     writeFileSync(
       path,
       JSON.stringify({
-        services: [{ name: 'chat', dnsName: 'chat.example.com', hostedZoneId: 'nope', endpoints: [{ setIdentifier: 'a', region: 'us-east-1', baselineWeight: 300, signals: [] }] }],
+        services: [
+          {
+            name: 'chat',
+            dnsName: 'chat.example.com',
+            hostedZoneId: 'nope',
+            endpoints: [{ setIdentifier: 'a', region: 'us-east-1', baselineWeight: 300, signals: [] }],
+          },
+        ],
       }),
     );
     const result = synth({ config: path });
@@ -43,7 +50,9 @@ describe('bin/app.ts', () => {
     expect(result.stderr).not.toMatch(/AwsSolutions-|Docker/);
     expect(result.status).toBe(0);
     const manifest = JSON.parse(readFileSync(join(result.outdir, 'manifest.json'), 'utf8'));
-    const stacks = Object.keys(manifest.artifacts).filter((k) => manifest.artifacts[k].type === 'aws:cloudformation:stack').sort();
+    const stacks = Object.keys(manifest.artifacts)
+      .filter((k) => manifest.artifacts[k].type === 'aws:cloudformation:stack')
+      .sort();
     expect(stacks).toEqual(['Steer53', 'Steer53-forwarder-ap-northeast-1', 'Steer53-forwarder-eu-west-1']);
     expect(manifest.artifacts.Steer53.environment).toBe('aws://unknown-account/us-east-1');
   }, 120_000); // a whole `cdk synth` in a child process: seconds alone, longer on a busy machine

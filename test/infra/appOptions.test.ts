@@ -15,7 +15,14 @@ describe('resolveAppOptions', () => {
       region: 'us-east-1',
       notifications: { emails: [], httpsUrls: [] },
     });
-    expect(resolveAppOptions({ config: minimalConfig, context: noContext, env: { CDK_DEFAULT_REGION: 'eu-west-1', CDK_DEFAULT_ACCOUNT: '111111111111' }, infrastructure: {} })).toMatchObject({
+    expect(
+      resolveAppOptions({
+        config: minimalConfig,
+        context: noContext,
+        env: { CDK_DEFAULT_REGION: 'eu-west-1', CDK_DEFAULT_ACCOUNT: '111111111111' },
+        infrastructure: {},
+      }),
+    ).toMatchObject({
       region: 'eu-west-1',
       account: '111111111111',
     });
@@ -57,7 +64,10 @@ describe('contextList', () => {
     [undefined, undefined],
     ['', undefined],
     ['a, b,,c ', ['a', 'b', 'c']],
-    [['x', 'y'], ['x', 'y']],
+    [
+      ['x', 'y'],
+      ['x', 'y'],
+    ],
   ])('reads %j as %j', (value, list) => {
     expect(contextList(value)).toEqual(list);
   });
@@ -75,7 +85,9 @@ describe('loadInfrastructureFile', () => {
   it('says what to write when there is no default export', async () => {
     const path = join(dir, 'bad.mjs');
     writeFileSync(path, 'export const options = {};\n');
-    await expect(loadInfrastructureFile(path)).rejects.toThrow(`The infrastructure file ${path} needs a default export: export default defineInfrastructure({ ... }).`);
+    await expect(loadInfrastructureFile(path)).rejects.toThrow(
+      `The infrastructure file ${path} needs a default export: export default defineInfrastructure({ ... }).`,
+    );
   });
 
   it('names a missing file', async () => {

@@ -48,7 +48,11 @@ describe('cdk-nag AwsSolutions', () => {
     // A queue without encryption or TLS enforcement: the check must catch it.
     new sqs.Queue(stacks.controller, 'CarelessQueue', { encryption: sqs.QueueEncryption.UNENCRYPTED });
     expect(findings(app)).toEqual(
-      expect.arrayContaining(['AwsSolutions-SQS2 at Steer53/CarelessQueue/Resource', 'AwsSolutions-SQS3 at Steer53/CarelessQueue/Resource', 'AwsSolutions-SQS4 at Steer53/CarelessQueue/Resource']),
+      expect.arrayContaining([
+        'AwsSolutions-SQS2 at Steer53/CarelessQueue/Resource',
+        'AwsSolutions-SQS3 at Steer53/CarelessQueue/Resource',
+        'AwsSolutions-SQS4 at Steer53/CarelessQueue/Resource',
+      ]),
     );
   });
 });

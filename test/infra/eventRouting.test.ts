@@ -75,14 +75,27 @@ describe('nativeDeploymentPatterns', () => {
   it('merges sources per AWS service and keeps deployment-group filters with their own application', () => {
     expect(
       nativeDeploymentPatterns([
-        { service: 's', setIdentifier: 'a', ecsServiceArns: ['arn:aws:ecs:us-east-1:1:service/c/b', 'arn:aws:ecs:us-east-1:1:service/c/a'], codeDeployApplications: ['whole'] },
+        {
+          service: 's',
+          setIdentifier: 'a',
+          ecsServiceArns: ['arn:aws:ecs:us-east-1:1:service/c/b', 'arn:aws:ecs:us-east-1:1:service/c/a'],
+          codeDeployApplications: ['whole'],
+        },
         { service: 's', setIdentifier: 'b', codeDeployApplications: ['app'], codeDeployDeploymentGroups: ['g1'] },
         { service: 's', setIdentifier: 'c', sageMakerEndpointNames: ['ep'], pipelineNames: ['pipe'] },
       ]),
     ).toEqual([
-      { source: ['aws.ecs'], 'detail-type': ['ECS Deployment State Change'], resources: ['arn:aws:ecs:us-east-1:1:service/c/a', 'arn:aws:ecs:us-east-1:1:service/c/b'] },
+      {
+        source: ['aws.ecs'],
+        'detail-type': ['ECS Deployment State Change'],
+        resources: ['arn:aws:ecs:us-east-1:1:service/c/a', 'arn:aws:ecs:us-east-1:1:service/c/b'],
+      },
       { source: ['aws.codedeploy'], 'detail-type': ['CodeDeploy Deployment State-change Notification'], detail: { application: ['whole'] } },
-      { source: ['aws.codedeploy'], 'detail-type': ['CodeDeploy Deployment State-change Notification'], detail: { application: ['app'], deploymentGroup: ['g1'] } },
+      {
+        source: ['aws.codedeploy'],
+        'detail-type': ['CodeDeploy Deployment State-change Notification'],
+        detail: { application: ['app'], deploymentGroup: ['g1'] },
+      },
       { source: ['aws.sagemaker'], 'detail-type': ['SageMaker Endpoint Deployment State Change'], detail: { EndpointName: ['ep'] } },
       { source: ['aws.codepipeline'], 'detail-type': ['CodePipeline Pipeline Execution State Change'], detail: { pipeline: ['pipe'] } },
     ]);

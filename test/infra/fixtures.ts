@@ -63,8 +63,18 @@ export const richConfigInput: ConfigInput = {
       recordType: 'CNAME',
       hostedZoneId: 'Z0123456789EMBED',
       endpoints: [
-        { setIdentifier: 'a', region: 'us-east-1', baselineWeight: 10, signals: [{ name: 'ttft', source: 'time-to-first-token', namespace: 'vLLM', trip: 800, clear: 500 }] },
-        { setIdentifier: 'b', region: 'us-east-1', baselineWeight: 10, signals: [{ name: 'ttft', source: 'time-to-first-token', namespace: 'vLLM', trip: 800, clear: 500 }] },
+        {
+          setIdentifier: 'a',
+          region: 'us-east-1',
+          baselineWeight: 10,
+          signals: [{ name: 'ttft', source: 'time-to-first-token', namespace: 'vLLM', trip: 800, clear: 500 }],
+        },
+        {
+          setIdentifier: 'b',
+          region: 'us-east-1',
+          baselineWeight: 10,
+          signals: [{ name: 'ttft', source: 'time-to-first-token', namespace: 'vLLM', trip: 800, clear: 500 }],
+        },
       ],
     },
   ],
@@ -80,7 +90,14 @@ export const minimalConfig: Config = validateConfig(
         name: 'solo',
         dnsName: 'solo.example.com',
         hostedZoneId: 'Z0123456789SOLO',
-        endpoints: [{ setIdentifier: 'one', region: 'us-east-1', baselineWeight: 1, signals: [{ name: 'p99', source: 'sagemaker-model-latency', endpointName: 'solo', trip: 2, clear: 1 }] }],
+        endpoints: [
+          {
+            setIdentifier: 'one',
+            region: 'us-east-1',
+            baselineWeight: 1,
+            signals: [{ name: 'p99', source: 'sagemaker-model-latency', endpointName: 'solo', trip: 2, clear: 1 }],
+          },
+        ],
       },
     ],
   },

@@ -24,10 +24,15 @@ interface FunctionAsset {
 }
 
 function functionAssets(): FunctionAsset[] {
-  const template = JSON.parse(readFileSync(join(assembly, 'Steer53.template.json'), 'utf8')) as { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
+  const template = JSON.parse(readFileSync(join(assembly, 'Steer53.template.json'), 'utf8')) as {
+    Resources: Record<string, { Type: string; Properties: Record<string, any> }>;
+  };
   return Object.values(template.Resources)
     .filter((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Runtime === 'nodejs24.x')
-    .map((r) => ({ name: String(r.Properties.Description).replace(/^.*: (\w+) events$/, '$1'), dir: join(assembly, `asset.${String(r.Properties.Code.S3Key).replace(/\.zip$/, '')}`) }));
+    .map((r) => ({
+      name: String(r.Properties.Description).replace(/^.*: (\w+) events$/, '$1'),
+      dir: join(assembly, `asset.${String(r.Properties.Code.S3Key).replace(/\.zip$/, '')}`),
+    }));
 }
 
 /** Stub packages for every `@aws-sdk/*` import of a bundle, exporting the imported names. */
@@ -37,7 +42,10 @@ function writeSdkStubs(bundle: string, nodeModules: string): void {
   for (const match of code.matchAll(/import\s*\{([^}]*)\}\s*from\s*"(@aws-sdk\/[^"]+)"/g)) {
     const names = imports.get(match[2]!) ?? new Set<string>();
     for (const part of match[1]!.split(',')) {
-      const name = part.trim().split(/\s+as\s+/)[0]!.trim();
+      const name = part
+        .trim()
+        .split(/\s+as\s+/)[0]!
+        .trim();
       if (name) names.add(name);
     }
     imports.set(match[2]!, names);
@@ -46,7 +54,10 @@ function writeSdkStubs(bundle: string, nodeModules: string): void {
     const dir = join(nodeModules, ...pkg.split('/'));
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: pkg, type: 'module', main: 'index.js' }));
-    writeFileSync(join(dir, 'index.js'), [...names].map((n) => `export class ${n} { constructor(...a) { this.args = a; } send() { throw new Error('stub'); } }`).join('\n'));
+    writeFileSync(
+      join(dir, 'index.js'),
+      [...names].map((n) => `export class ${n} { constructor(...a) { this.args = a; } send() { throw new Error('stub'); } }`).join('\n'),
+    );
   }
 }
 
@@ -85,6 +96,8 @@ for (const asset of functionAssets()) {
   const withStubs = median(Array.from({ length: runs }, () => importMs(join(stubbed, 'index.mjs'), config)));
   const withSdk = median(Array.from({ length: runs }, () => importMs(bundle, config)));
   const kb = (file: string) => (statSync(file).size / 1024).toFixed(1);
-  rows.push(`${asset.name.padEnd(11)} ${kb(bundle).padStart(7)} KB  map ${kb(`${bundle}.map`).padStart(7)} KB  import (sdk stubbed) ${withStubs.toFixed(0).padStart(4)} ms  import (sdk real) ${withSdk.toFixed(0).padStart(4)} ms`);
+  rows.push(
+    `${asset.name.padEnd(11)} ${kb(bundle).padStart(7)} KB  map ${kb(`${bundle}.map`).padStart(7)} KB  import (sdk stubbed) ${withStubs.toFixed(0).padStart(4)} ms  import (sdk real) ${withSdk.toFixed(0).padStart(4)} ms`,
+  );
 }
 process.stdout.write(`${rows.join('\n')}\n(median of ${runs} fresh node ${process.version} processes each)\n`);

@@ -37,7 +37,13 @@ describe('Function: nativeDeploymentSourcesOf', () => {
     expect(nativeDeploymentSourcesOf(config())).toEqual([
       { service: 'chat', setIdentifier: 'eu-west-1', ecsServiceArns: ['arn:aws:ecs:eu-west-1:111122223333:service/inference/chat'], region: 'eu-west-1' },
       { service: 'chat', setIdentifier: 'eu-west-1', ecsServiceArns: ['arn:aws:ecs:us-west-2:111122223333:service/default/servicetest'], region: 'us-west-2' },
-      { service: 'chat', setIdentifier: 'eu-west-1', codeDeployApplications: ['myApplication'], codeDeployDeploymentGroups: ['myDeploymentGroup'], region: 'eu-west-1' },
+      {
+        service: 'chat',
+        setIdentifier: 'eu-west-1',
+        codeDeployApplications: ['myApplication'],
+        codeDeployDeploymentGroups: ['myDeploymentGroup'],
+        region: 'eu-west-1',
+      },
       { service: 'chat', setIdentifier: 'eu-west-1', sageMakerEndpointNames: ['sample-endpoint'], region: 'eu-west-1' },
       { service: 'chat', setIdentifier: 'eu-west-1', pipelineNames: ['myPipeline'], region: 'eu-west-1' },
     ]);
@@ -69,14 +75,18 @@ describe('Function: nativeDeploymentSourcesOf', () => {
 });
 
 describe('TrafficController: native deployment rules from the config', () => {
-  it('routes each endpoint\'s deploymentSources: local ones on the default bus, other regions\' through the controller\'s bus', () => {
+  it("routes each endpoint's deploymentSources: local ones on the default bus, other regions' through the controller's bus", () => {
     const stack = newStack({ bundle: false, region: 'eu-west-1' });
     new TrafficController(stack, 'Controller', { config: config() });
     const template = Template.fromStack(stack);
     // On the default bus (no EventBusName): the controller's own region.
     template.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: Match.absent(),
-      EventPattern: { source: ['aws.ecs'], 'detail-type': ['ECS Deployment State Change'], resources: ['arn:aws:ecs:eu-west-1:111122223333:service/inference/chat'] },
+      EventPattern: {
+        source: ['aws.ecs'],
+        'detail-type': ['ECS Deployment State Change'],
+        resources: ['arn:aws:ecs:eu-west-1:111122223333:service/inference/chat'],
+      },
     });
     template.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: Match.absent(),
@@ -85,7 +95,11 @@ describe('TrafficController: native deployment rules from the config', () => {
     // Forwarded from us-west-2 onto the controller's bus.
     template.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: Match.anyValue(),
-      EventPattern: { source: ['aws.ecs'], 'detail-type': ['ECS Deployment State Change'], resources: ['arn:aws:ecs:us-west-2:111122223333:service/default/servicetest'] },
+      EventPattern: {
+        source: ['aws.ecs'],
+        'detail-type': ['ECS Deployment State Change'],
+        resources: ['arn:aws:ecs:us-west-2:111122223333:service/default/servicetest'],
+      },
     });
   });
 });

@@ -39,7 +39,17 @@ beforeAll(() => {
     ],
     staticStability: {
       healthChecks: [
-        { service: 'chat', setIdentifier: 'use1', metricAlarm: { namespace: 'AWS/SageMaker', metricName: 'Invocation5XXErrors', dimensions: { EndpointName: 'chat-use1' }, statistic: 'Sum', threshold: 50 } },
+        {
+          service: 'chat',
+          setIdentifier: 'use1',
+          metricAlarm: {
+            namespace: 'AWS/SageMaker',
+            metricName: 'Invocation5XXErrors',
+            dimensions: { EndpointName: 'chat-use1' },
+            statistic: 'Sum',
+            threshold: 50,
+          },
+        },
         { service: 'chat', setIdentifier: 'euw1', alarmName: 'chat-euw1-5xx' },
       ],
     },
@@ -59,7 +69,7 @@ describe('Stacks', () => {
     expect(byName['Steer53-forwarder-eu-west-1']!.region).toBe('eu-west-1');
   });
 
-  it('passes CDK\'s built-in CloudFormation template validation without a finding', () => {
+  it("passes CDK's built-in CloudFormation template validation without a finding", () => {
     const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8'));
     expect(report.pluginReports).toEqual([]);
   });
@@ -133,7 +143,7 @@ describe('IAM', () => {
     expect(assume.map(({ statement }) => statement.Resource)).toEqual(['arn:aws:iam::222222222222:role/steer53-metrics-reader']);
   });
 
-  it('scopes DynamoDB, SNS and EventBridge to the controller\'s own table, topic and bus', () => {
+  it("scopes DynamoDB, SNS and EventBridge to the controller's own table, topic and bus", () => {
     const statements = identityStatements(controller).map(({ statement }) => statement);
     const bySid = (sid: string) => statements.find((s) => s.Sid === sid)!;
     expect(bySid('StateTable').Resource).toEqual({ 'Fn::GetAtt': [controller.getResourceId('AWS::DynamoDB::Table'), 'Arn'] });
@@ -143,7 +153,9 @@ describe('IAM', () => {
   });
 
   it('gives each function its own role with no AWS-managed policy, logging only to its own log group', () => {
-    const roles = controller.findResources('AWS::IAM::Role', { Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] } } });
+    const roles = controller.findResources('AWS::IAM::Role', {
+      Properties: { AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] } },
+    });
     expect(Object.keys(roles)).toHaveLength(3);
     for (const role of Object.values(roles)) expect((role as any).Properties.ManagedPolicyArns).toBeUndefined();
     const logStatements = identityStatements(controller).filter(({ statement }) => asArray(statement.Action).includes('logs:PutLogEvents'));
@@ -170,7 +182,9 @@ describe('Functions', () => {
 
   it('ships a minified ESM bundle with its source map and the validated config, without the AWS SDK', () => {
     const fns = Object.values(controller.findResources('AWS::Lambda::Function')) as any[];
-    const assetDirs = fns.filter((f) => f.Properties.Runtime === 'nodejs24.x').map((f) => join(outdir, `asset.${String(f.Properties.Code.S3Key).replace(/\.zip$/, '')}`));
+    const assetDirs = fns
+      .filter((f) => f.Properties.Runtime === 'nodejs24.x')
+      .map((f) => join(outdir, `asset.${String(f.Properties.Code.S3Key).replace(/\.zip$/, '')}`));
     expect(assetDirs).toHaveLength(3);
     for (const dir of assetDirs) {
       expect(existsSync(join(dir, 'index.mjs.map')), dir).toBe(true);
@@ -189,10 +203,15 @@ describe('Functions', () => {
 });
 
 describe('Event routing', () => {
-  const ruleOn = (template: Template, pattern: object) => template.findResources('AWS::Events::Rule', { Properties: { EventPattern: Match.objectEquals(pattern) } });
+  const ruleOn = (template: Template, pattern: object) =>
+    template.findResources('AWS::Events::Rule', { Properties: { EventPattern: Match.objectEquals(pattern) } });
 
   it('routes state changes of the local alarms in the config from the default bus to the alarm handler', () => {
-    const rules = ruleOn(controller, { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { alarmName: ['chat-use1-5xx'] } });
+    const rules = ruleOn(controller, {
+      source: ['aws.cloudwatch'],
+      'detail-type': ['CloudWatch Alarm State Change'],
+      detail: { alarmName: ['chat-use1-5xx'] },
+    });
     expect(Object.keys(rules)).toHaveLength(1);
     const rule = Object.values(rules)[0] as any;
     expect(rule.Properties.EventBusName).toBeUndefined();
@@ -200,7 +219,11 @@ describe('Event routing', () => {
   });
 
   it('routes forwarded alarms from the custom bus to the alarm handler', () => {
-    const rules = ruleOn(controller, { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { alarmName: ['chat-apne1-5xx', 'chat-euw1-5xx'] } });
+    const rules = ruleOn(controller, {
+      source: ['aws.cloudwatch'],
+      'detail-type': ['CloudWatch Alarm State Change'],
+      detail: { alarmName: ['chat-apne1-5xx', 'chat-euw1-5xx'] },
+    });
     expect(Object.values(rules).map((r: any) => r.Properties.EventBusName)).toEqual([{ Ref: controller.getResourceId('AWS::Events::EventBus') }]);
   });
 
@@ -215,7 +238,15 @@ describe('Event routing', () => {
   });
 
   it('routes the mapped native deployment events of this region from the default bus', () => {
-    expect(Object.keys(ruleOn(controller, { source: ['aws.ecs'], 'detail-type': ['ECS Deployment State Change'], resources: ['arn:aws:ecs:us-east-1:111111111111:service/inference/chat'] }))).toHaveLength(1);
+    expect(
+      Object.keys(
+        ruleOn(controller, {
+          source: ['aws.ecs'],
+          'detail-type': ['ECS Deployment State Change'],
+          resources: ['arn:aws:ecs:us-east-1:111111111111:service/inference/chat'],
+        }),
+      ),
+    ).toHaveLength(1);
     expect(
       Object.keys(
         ruleOn(controller, {
@@ -225,10 +256,18 @@ describe('Event routing', () => {
         }),
       ),
     ).toHaveLength(1);
-    expect(Object.keys(ruleOn(controller, { source: ['aws.codepipeline'], 'detail-type': ['CodePipeline Pipeline Execution State Change'], detail: { pipeline: ['embed-release'] } }))).toHaveLength(1);
+    expect(
+      Object.keys(
+        ruleOn(controller, {
+          source: ['aws.codepipeline'],
+          'detail-type': ['CodePipeline Pipeline Execution State Change'],
+          detail: { pipeline: ['embed-release'] },
+        }),
+      ),
+    ).toHaveLength(1);
   });
 
-  it('routes native deployment events of other regions through that region\'s forwarder to the custom bus', () => {
+  it("routes native deployment events of other regions through that region's forwarder to the custom bus", () => {
     const sageMaker = { source: ['aws.sagemaker'], 'detail-type': ['SageMaker Endpoint Deployment State Change'], detail: { EndpointName: ['chat-euw1'] } };
     const onController = Object.values(ruleOn(controller, sageMaker)) as any[];
     expect(onController.map((r) => r.Properties.EventBusName)).toEqual([{ Ref: controller.getResourceId('AWS::Events::EventBus') }]);
@@ -264,7 +303,7 @@ describe('Event bus policy', () => {
     expect(principals.Principal).toEqual({ AWS: 'arn:aws:iam::111111111111:role/release-pipeline' });
   });
 
-  it('denies deployment events from every other principal, even in the controller\'s account', () => {
+  it("denies deployment events from every other principal, even in the controller's account", () => {
     const deny = busPolicies().find((s) => s.Sid === 'cdk-OnlyListedDeploymentPublishers');
     expect(deny).toMatchObject({
       Effect: 'Deny',
@@ -281,7 +320,13 @@ describe('Event bus policy', () => {
   it('lets the forwarder account put only alarm and native deployment events', () => {
     const forwarded = busPolicies().find((s) => s.Sid === 'cdk-ForwardedEventsFromAccounts');
     expect(forwarded.Principal).toEqual({ AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::333333333333:root']] } });
-    expect(forwarded.Condition['ForAllValues:StringEquals']['events:source']).toEqual(['aws.cloudwatch', 'aws.ecs', 'aws.codedeploy', 'aws.sagemaker', 'aws.codepipeline']);
+    expect(forwarded.Condition['ForAllValues:StringEquals']['events:source']).toEqual([
+      'aws.cloudwatch',
+      'aws.ecs',
+      'aws.codedeploy',
+      'aws.sagemaker',
+      'aws.codepipeline',
+    ]);
   });
 });
 
@@ -296,11 +341,13 @@ describe('Dead-letter queues and retries', () => {
         }
       }
     }
-    const lambdaTargets = (Object.values(controller.findResources('AWS::Events::Rule')) as any[]).flatMap((r) => r.Properties.Targets).filter((t) => JSON.stringify(t.Arn).includes('Function'));
+    const lambdaTargets = (Object.values(controller.findResources('AWS::Events::Rule')) as any[])
+      .flatMap((r) => r.Properties.Targets)
+      .filter((t) => JSON.stringify(t.Arn).includes('Function'));
     for (const target of lambdaTargets) expect(target.RetryPolicy.MaximumEventAgeInSeconds).toBeLessThanOrEqual(3600);
   });
 
-  it('sends every failed asynchronous invocation to its function\'s own dead-letter queue', () => {
+  it("sends every failed asynchronous invocation to its function's own dead-letter queue", () => {
     const configs = Object.values(controller.findResources('AWS::Lambda::EventInvokeConfig')) as any[];
     expect(configs).toHaveLength(3);
     const queues = new Set(configs.map((c) => JSON.stringify(c.Properties.DestinationConfig.OnFailure.Destination)));
@@ -327,7 +374,10 @@ describe('Dead-letter queues and retries', () => {
     );
     for (const alarm of alarms.filter((a) => !String(a.Properties.AlarmName).includes('-health-'))) expect(alarm.Properties.AlarmActions).toEqual([topicRef]);
     const forwarderAlarm = forwarders.get('Steer53-forwarder-eu-west-1')!;
-    forwarderAlarm.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'steer53-forwarder-eu-west-1-dlq-not-empty', MetricName: 'ApproximateNumberOfMessagesVisible' });
+    forwarderAlarm.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'steer53-forwarder-eu-west-1-dlq-not-empty',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+    });
   });
 
   it('turns forwarded forwarder alarms into notifications on the topic', () => {
@@ -358,7 +408,9 @@ describe('Encryption', () => {
     controller.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [controller.getResourceId('AWS::KMS::Key'), 'Arn'] } });
     controller.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,
-      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]) },
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]),
+      },
     });
     controller.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
@@ -371,7 +423,9 @@ describe('Encryption', () => {
       expect(Object.keys(queues).length).toBeGreaterThan(0);
       for (const queue of Object.values(queues) as any[]) expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
       for (const policy of Object.values(template.findResources('AWS::SQS::QueuePolicy')) as any[]) {
-        expect(policy.Properties.PolicyDocument.Statement).toEqual(expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]));
+        expect(policy.Properties.PolicyDocument.Statement).toEqual(
+          expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        );
       }
     }
   });
@@ -390,7 +444,8 @@ describe('Static stability', () => {
   it('builds health checks on CloudWatch alarms that default to the last known status', () => {
     const checks = Object.values(controller.findResources('AWS::Route53::HealthCheck')) as any[];
     expect(checks).toHaveLength(2);
-    for (const check of checks) expect(check.Properties.HealthCheckConfig).toMatchObject({ Type: 'CLOUDWATCH_METRIC', InsufficientDataHealthStatus: 'LastKnownStatus' });
+    for (const check of checks)
+      expect(check.Properties.HealthCheckConfig).toMatchObject({ Type: 'CLOUDWATCH_METRIC', InsufficientDataHealthStatus: 'LastKnownStatus' });
     expect(checks.map((c) => c.Properties.HealthCheckConfig.AlarmIdentifier)).toContainEqual({ Name: 'chat-euw1-5xx', Region: 'eu-west-1' });
     controller.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'steer53-health-chat-use1', Statistic: 'Sum', MetricName: 'Invocation5XXErrors' });
   });
@@ -410,7 +465,14 @@ describe('Static stability', () => {
       AliasTarget: { DNSName: 'chat-euw1.elb.amazonaws.com', HostedZoneId: 'Z32O12XQLNTSW2', EvaluateTargetHealth: true },
       HealthCheckId: Match.anyValue(),
     });
-    controller.hasResourceProperties('AWS::Route53::RecordSet', { Name: '*.embed.example.org.', Type: 'CNAME', SetIdentifier: 'a', Weight: 10, TTL: '30', HealthCheckId: Match.absent() });
+    controller.hasResourceProperties('AWS::Route53::RecordSet', {
+      Name: '*.embed.example.org.',
+      Type: 'CNAME',
+      SetIdentifier: 'a',
+      Weight: 10,
+      TTL: '30',
+      HealthCheckId: Match.absent(),
+    });
     expect(Object.keys(controller.findResources('AWS::Route53::RecordSet'))).toHaveLength(3);
   });
 });
@@ -418,7 +480,11 @@ describe('Static stability', () => {
 describe('Dashboard', () => {
   it('has one dashboard per service with weights, each signal against trip and clear, decisions and errors', () => {
     const dashboards = controller.findResources('AWS::CloudWatch::Dashboard');
-    expect(Object.values(dashboards).map((d: any) => d.Properties.DashboardName).sort()).toEqual(['steer53-chat', 'steer53-embed']);
+    expect(
+      Object.values(dashboards)
+        .map((d: any) => d.Properties.DashboardName)
+        .sort(),
+    ).toEqual(['steer53-chat', 'steer53-embed']);
     const chat = Object.values(dashboards).find((d: any) => d.Properties.DashboardName === 'steer53-chat') as any;
     const body = JSON.stringify(chat.Properties.DashboardBody);
     expect(body).toContain('Weights per endpoint');

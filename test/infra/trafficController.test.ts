@@ -28,7 +28,14 @@ const slowConfig = validateConfig(
         dnsName: 'slow.example.com',
         hostedZoneId: 'Z0123456789SLOW',
         policy: { evaluationPeriodSeconds: 300 },
-        endpoints: [{ setIdentifier: 'one', region: 'us-east-1', baselineWeight: 1, signals: [{ name: 'p99', source: 'sagemaker-model-latency', endpointName: 'slow', trip: 2, clear: 1, periodSeconds: 300 }] }],
+        endpoints: [
+          {
+            setIdentifier: 'one',
+            region: 'us-east-1',
+            baselineWeight: 1,
+            signals: [{ name: 'p99', source: 'sagemaker-model-latency', endpointName: 'slow', trip: 2, clear: 1, periodSeconds: 300 }],
+          },
+        ],
       },
     ],
   },
@@ -67,7 +74,7 @@ describe('Class: TrafficController', () => {
   });
 
   describe('without alarms, native sources or extra publishers', () => {
-    it('makes no alarm rules and no bus policy: only the controller\'s own account may put events', () => {
+    it("makes no alarm rules and no bus policy: only the controller's own account may put events", () => {
       const t = template();
       expect(Object.keys(t.findResources('AWS::Events::EventBusPolicy'))).toHaveLength(0);
       const patterns = Object.values(t.findResources('AWS::Events::Rule')).map((r: any) => JSON.stringify(r.Properties.EventPattern ?? {}));
@@ -83,10 +90,15 @@ describe('Class: TrafficController', () => {
       const key = new kms.Key(stack, 'TableKey', { enableKeyRotation: true });
       new TrafficController(stack, 'Controller', { config: minimalConfig, tableEncryptionKey: key, tableRemovalPolicy: RemovalPolicy.DESTROY });
       const t = Template.fromStack(stack);
-      t.hasResourceProperties('AWS::DynamoDB::Table', { SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() }, DeletionProtectionEnabled: false });
+      t.hasResourceProperties('AWS::DynamoDB::Table', {
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
+        DeletionProtectionEnabled: false,
+      });
       t.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
       t.hasResourceProperties('AWS::IAM::Policy', {
-        PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'StateTableKey', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TableKey'), 'Arn'] } })]) },
+        PolicyDocument: {
+          Statement: Match.arrayWith([Match.objectLike({ Sid: 'StateTableKey', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TableKey'), 'Arn'] } })]),
+        },
       });
     });
   });
@@ -114,7 +126,9 @@ describe('Class: TrafficController', () => {
   describe('bundling', () => {
     it('refuses to fall back to Docker when esbuild is missing, saying what to install', () => {
       const empty = mkdtempSync(join(tmpdir(), 'steer53-noesbuild-'));
-      expect(() => assertLocalEsbuild(empty)).toThrow('esbuild is not installed: run npm ci (it is a devDependency). steer53 bundles its functions with the local esbuild and never with Docker.');
+      expect(() => assertLocalEsbuild(empty)).toThrow(
+        'esbuild is not installed: run npm ci (it is a devDependency). steer53 bundles its functions with the local esbuild and never with Docker.',
+      );
       expect(() => assertLocalEsbuild(fileURLToPath(new URL('../..', import.meta.url)))).not.toThrow();
     });
   });

@@ -31,7 +31,17 @@ function bundleAndRun(alias: string | undefined): { size: number; output: Record
   const dir = mkdtempSync(join(tmpdir(), 'steer53-zod-'));
   writeFileSync(join(dir, 'entry.ts'), program);
   const out = join(dir, 'out.mjs');
-  const result = buildSync({ entryPoints: [join(dir, 'entry.ts')], bundle: true, platform: 'node', format: 'esm', minify: true, outfile: out, nodePaths: [join(root, 'node_modules')], ...(alias ? { alias: { zod: alias } } : {}), metafile: true });
+  const result = buildSync({
+    entryPoints: [join(dir, 'entry.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    minify: true,
+    outfile: out,
+    nodePaths: [join(root, 'node_modules')],
+    ...(alias ? { alias: { zod: alias } } : {}),
+    metafile: true,
+  });
   const size = Object.values(result.metafile!.outputs)[0]!.bytes;
   const run = spawnSync(process.execPath, [out], { encoding: 'utf8' });
   expect(run.stderr).toBe('');
@@ -39,7 +49,7 @@ function bundleAndRun(alias: string | undefined): { size: number; output: Record
 }
 
 describe('writeZodWithoutLocales', () => {
-  it('keeps zod\'s API and English messages while dropping the translated locales', () => {
+  it("keeps zod's API and English messages while dropping the translated locales", () => {
     const alias = writeZodWithoutLocales(root, mkdtempSync(join(tmpdir(), 'steer53-zodshim-')));
     expect(alias).toBeDefined();
     const plain = bundleAndRun(undefined);

@@ -6,7 +6,10 @@ import { runWorld } from '../../sim/world.js';
 import { SOURCE, smallScenario } from './fixtures.js';
 
 const outage = smallScenario({ duration: '40m', incidents: [{ kind: 'outage', region: 'b', start: '15m', duration: '10m' }] });
-const gray = smallScenario({ duration: '40m', incidents: [{ kind: 'gray-failure', region: 'b', start: '15m', duration: '10m', latencyFactor: 5, capacityFactor: 0.4 }] });
+const gray = smallScenario({
+  duration: '40m',
+  incidents: [{ kind: 'gray-failure', region: 'b', start: '15m', duration: '10m', latencyFactor: 5, capacityFactor: 0.4 }],
+});
 
 describe('Baseline controllers', () => {
   it('route53-health-check fails over a hard-down endpoint after 3 failed 30 s checks, and back once it answers again', async () => {

@@ -42,7 +42,14 @@ describe('Deployments in the world', () => {
     expect(pipeline.take()).toEqual([]);
     pipeline.advance(600);
     const [started] = pipeline.take();
-    expect(started).toEqual({ endpoint: 'b', version: 'v2', phase: 'started', at: START_MS + 600_000, idempotencyKey: 'sim-test-0-started', pipelineExecutionId: 'sim-test-0' });
+    expect(started).toEqual({
+      endpoint: 'b',
+      version: 'v2',
+      phase: 'started',
+      at: START_MS + 600_000,
+      idempotencyKey: 'sim-test-0-started',
+      pipelineExecutionId: 'sim-test-0',
+    });
     pipeline.advance(900);
     expect(pipeline.take().map((s) => [s.phase, s.idempotencyKey])).toEqual([['succeeded', 'sim-test-0-succeeded']]);
     pipeline.advance(7200);
@@ -142,7 +149,14 @@ describe('Deployments in the world', () => {
   });
 
   it('delivers an event again with the same idempotency key and event time (EventBridge: at least once)', () => {
-    const pipeline = pipelineOf(deployment({ redeliver: [{ phase: 'succeeded', at: '16m' }, { phase: 'started', at: '11m' }] }));
+    const pipeline = pipelineOf(
+      deployment({
+        redeliver: [
+          { phase: 'succeeded', at: '16m' },
+          { phase: 'started', at: '11m' },
+        ],
+      }),
+    );
     const signals = [];
     for (let t = 0; t <= 1200; t += 10) {
       pipeline.advance(t);
@@ -203,12 +217,19 @@ describe('Deployment incidents in the scenario format', () => {
   });
 
   it('refuses two deployments of one endpoint at the same time, and allows them one after the other', async () => {
-    expect(await problemsOf({ ...smallScenario(), incidents: [deploy(), deploy({ version: 'v3', start: '12m' })] })).toEqual(['incidents[1].start: overlaps the deployment at incidents[0] on b']);
-    expect(await problemsOf({ ...smallScenario(), incidents: [deploy(), deploy({ version: 'v3', start: '20m' }), deploy({ region: 'a', start: '12m' })] })).toEqual([]);
+    expect(await problemsOf({ ...smallScenario(), incidents: [deploy(), deploy({ version: 'v3', start: '12m' })] })).toEqual([
+      'incidents[1].start: overlaps the deployment at incidents[0] on b',
+    ]);
+    expect(
+      await problemsOf({ ...smallScenario(), incidents: [deploy(), deploy({ version: 'v3', start: '20m' }), deploy({ region: 'a', start: '12m' })] }),
+    ).toEqual([]);
   });
 
   it('keeps deployments apart from the other incidents, with the harm they do', async () => {
-    const scenario = await resolveScenario({ ...smallScenario(), incidents: [{ kind: 'outage', region: 'a', start: '30m', duration: '2m' }, deploy({ newVersion: { latencyFactor: 1.4 } })] }, SOURCE);
+    const scenario = await resolveScenario(
+      { ...smallScenario(), incidents: [{ kind: 'outage', region: 'a', start: '30m', duration: '2m' }, deploy({ newVersion: { latencyFactor: 1.4 } })] },
+      SOURCE,
+    );
     expect(scenario.incidents.map((i) => i.spec.kind)).toEqual(['outage']);
     expect(scenario.deployments).toHaveLength(1);
     expect(scenario.deployments[0]).toMatchObject({ index: 1, endpoint: 'b', region: 1, start: 600, outcomeAt: 900, badVersion: true, harmful: true });

@@ -9,8 +9,23 @@ export function endpoint(id: string, region: string, baselineWeight: number, war
     capacity: { warmRps },
     load: { namespace: 'Test/Inference', metricName: 'RequestCount', dimensions: { Region: id }, statistic: 'Sum' },
     signals: [
-      { name: 'p99-ttft', source: 'time-to-first-token' as const, namespace: 'Test/Inference', dimensions: { Region: id }, scale: 1000, trip: 2000, clear: 1500 },
-      { name: 'gpu', source: 'metric' as const, metric: { namespace: 'Test/Inference', metricName: 'GPUUtilization', dimensions: { Region: id }, statistic: 'Average' }, unit: '%', trip: 95, clear: 80 },
+      {
+        name: 'p99-ttft',
+        source: 'time-to-first-token' as const,
+        namespace: 'Test/Inference',
+        dimensions: { Region: id },
+        scale: 1000,
+        trip: 2000,
+        clear: 1500,
+      },
+      {
+        name: 'gpu',
+        source: 'metric' as const,
+        metric: { namespace: 'Test/Inference', metricName: 'GPUUtilization', dimensions: { Region: id }, statistic: 'Average' },
+        unit: '%',
+        trip: 95,
+        clear: 80,
+      },
       { name: 'errors', source: 'alarm' as const, alarm: { name: `${id}-5xx` }, severity: 'fail' as const },
     ],
   };
@@ -27,7 +42,12 @@ export function smallScenario(overrides: Partial<ScenarioInput> = {}): ScenarioI
       { name: 'a', warmRps: 50 },
       { name: 'b', warmRps: 50 },
     ],
-    service: { name: 'chat', dnsName: 'chat.example.com', hostedZoneId: 'Z0123456789EXAMPLE', endpoints: [endpoint('a', 'us-east-1', 100, 50), endpoint('b', 'eu-west-1', 100, 50)] },
+    service: {
+      name: 'chat',
+      dnsName: 'chat.example.com',
+      hostedZoneId: 'Z0123456789EXAMPLE',
+      endpoints: [endpoint('a', 'us-east-1', 100, 50), endpoint('b', 'eu-west-1', 100, 50)],
+    },
     ...overrides,
   };
 }

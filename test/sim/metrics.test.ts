@@ -24,10 +24,18 @@ describe('Metric: flaps (a weight move reversed within 10 minutes)', () => {
     ['a shift reversed after 5 minutes', [write(60, [100, 100], [150, 50]), write(360, [150, 50], [100, 100])], 1],
     ['a shift reversed after exactly 10 minutes', [write(60, [100, 100], [150, 50]), write(660, [150, 50], [100, 100])], 0],
     ['two shifts the same way', [write(60, [100, 100], [150, 50]), write(120, [150, 50], [200, 0])], 0],
-    ['a drain then a restore within the window, twice', [write(0, [100, 100], [200, 0]), write(300, [200, 0], [100, 100]), write(600, [100, 100], [200, 0]), write(700, [200, 0], [100, 100])], 3],
+    [
+      'a drain then a restore within the window, twice',
+      [write(0, [100, 100], [200, 0]), write(300, [200, 0], [100, 100]), write(600, [100, 100], [200, 0]), write(700, [200, 0], [100, 100])],
+      3,
+    ],
     [
       'a canary step, its rollback and the restore once rolled back (rollout-ordered)',
-      [{ ...write(0, [200, 0], [180, 20]), rollout: true }, { ...write(300, [180, 20], [200, 0]), rollout: true }, { ...write(480, [200, 0], [100, 100]), rollout: true }],
+      [
+        { ...write(0, [200, 0], [180, 20]), rollout: true },
+        { ...write(300, [180, 20], [200, 0]), rollout: true },
+        { ...write(480, [200, 0], [100, 100]), rollout: true },
+      ],
       0,
     ],
     ['a controller move that reverses a rollout move', [{ ...write(0, [200, 0], [100, 100]), rollout: true }, write(300, [100, 100], [150, 50])], 1],
@@ -86,7 +94,15 @@ describe('Metric: safety violations', () => {
   });
 
   it('counts a shift that pushes an endpoint past its warm capacity', async () => {
-    const scenario = await resolveScenario(smallScenario({ regions: [{ name: 'a', warmRps: 30 }, { name: 'b', warmRps: 50 }] }), SOURCE);
+    const scenario = await resolveScenario(
+      smallScenario({
+        regions: [
+          { name: 'a', warmRps: 30 },
+          { name: 'b', warmRps: 50 },
+        ],
+      }),
+      SOURCE,
+    );
     expect(safetyViolations(scenario, [write(120, [100, 100], [180, 20])], new WorldTruth(scenario))).toBe(1);
     // Moving traffic away from an endpoint already past capacity is not a violation.
     expect(safetyViolations(scenario, [write(120, [180, 20], [150, 50])], new WorldTruth(scenario))).toBe(0);
@@ -105,7 +121,14 @@ describe('Metric: safety violations', () => {
 });
 
 describe('Target: share of the oracle benefit', () => {
-  const m = (sloMissFraction: number): ControllerMetrics => ({ sloMissFraction, dnsChanges: 0, flaps: 0, timeToMitigateS: null, timeToBaselineS: null, safetyViolations: 0 });
+  const m = (sloMissFraction: number): ControllerMetrics => ({
+    sloMissFraction,
+    dnsChanges: 0,
+    flaps: 0,
+    timeToMitigateS: null,
+    timeToBaselineS: null,
+    safetyViolations: 0,
+  });
   it('is (static − steer53) / (static − oracle)', () => {
     expect(benefitCaptured({ static: m(0.1), steer53: m(0.02), oracle: m(0), 'route53-health-check': m(0.1), 'naive-threshold': m(0.1) })).toBeCloseTo(0.8, 10);
   });

@@ -41,8 +41,14 @@ describe('Scenario format', () => {
     const raw = {
       ...smallScenario(),
       duration: 'a while',
-      regions: [{ name: 'a', warmRps: 50, warmrps: 3 }, { name: 'b', warmRps: -1 }],
-      incidents: [{ kind: 'outage', region: 'mars', start: '5m', duration: '5m' }, { kind: 'earthquake', region: 'a', start: 0, duration: 1 }],
+      regions: [
+        { name: 'a', warmRps: 50, warmrps: 3 },
+        { name: 'b', warmRps: -1 },
+      ],
+      incidents: [
+        { kind: 'outage', region: 'mars', start: '5m', duration: '5m' },
+        { kind: 'earthquake', region: 'a', start: 0, duration: 1 },
+      ],
     };
     expect(await problemsOf(raw)).toEqual(
       expect.arrayContaining([
@@ -62,7 +68,10 @@ describe('Scenario format', () => {
   it('checks the inline policy with the config schema, with the path inside the scenario', async () => {
     const good = endpoint('b', 'eu-west-1', 100, 50);
     const bad = { ...good, signals: [{ ...good.signals[0], clear: 2500 }, good.signals[1], good.signals[2]] };
-    const raw = { ...smallScenario(), service: { name: 'chat', dnsName: 'chat.example.com', hostedZoneId: 'Z0123456789EXAMPLE', endpoints: [endpoint('a', 'us-east-1', 100, 50), bad] } };
+    const raw = {
+      ...smallScenario(),
+      service: { name: 'chat', dnsName: 'chat.example.com', hostedZoneId: 'Z0123456789EXAMPLE', endpoints: [endpoint('a', 'us-east-1', 100, 50), bad] },
+    };
     expect(await problemsOf(raw)).toEqual(['service.endpoints[1].signals[0].clear: must be below trip (2000)']);
   });
 
@@ -72,7 +81,12 @@ describe('Scenario format', () => {
   });
 
   it('requires the policy and the world to fit: every endpoint a region, every region an endpoint', async () => {
-    const raw = smallScenario({ regions: [{ name: 'a', warmRps: 50 }, { name: 'c', warmRps: 50 }] });
+    const raw = smallScenario({
+      regions: [
+        { name: 'a', warmRps: 50 },
+        { name: 'c', warmRps: 50 },
+      ],
+    });
     expect(await problemsOf(raw)).toEqual([
       'service.endpoints[1].setIdentifier: has no region in the scenario (regions: a, c)',
       'regions[1].name: matches no endpoint of the policy (setIdentifiers: a, b)',
@@ -81,12 +95,24 @@ describe('Scenario format', () => {
 
   it('refuses a metric signal whose meaning it cannot tell, and says how to name it', async () => {
     const base = endpoint('a', 'us-east-1', 100, 50);
-    const mystery = { name: 'mystery', source: 'metric', metric: { namespace: 'Test/Inference', metricName: 'Flux', statistic: 'Maximum' }, unit: '', trip: 10, clear: 5 };
+    const mystery = {
+      name: 'mystery',
+      source: 'metric',
+      metric: { namespace: 'Test/Inference', metricName: 'Flux', statistic: 'Maximum' },
+      unit: '',
+      trip: 10,
+      clear: 5,
+    };
     const odd = { ...base, signals: [base.signals[0], mystery, base.signals[2]] };
-    const raw = { ...smallScenario(), service: { name: 'chat', dnsName: 'chat.example.com', hostedZoneId: 'Z0123456789EXAMPLE', endpoints: [odd, endpoint('b', 'eu-west-1', 100, 50)] } };
+    const raw = {
+      ...smallScenario(),
+      service: { name: 'chat', dnsName: 'chat.example.com', hostedZoneId: 'Z0123456789EXAMPLE', endpoints: [odd, endpoint('b', 'eu-west-1', 100, 50)] },
+    };
     const problems = await problemsOf(raw);
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/^service\.endpoints\[0\]\.signals\[1\]\.metric\.metricName: the simulator cannot tell what "Flux" measures; name it under measures\.mystery/);
+    expect(problems[0]).toMatch(
+      /^service\.endpoints\[0\]\.signals\[1\]\.metric\.metricName: the simulator cannot tell what "Flux" measures; name it under measures\.mystery/,
+    );
     expect(await problemsOf({ ...raw, measures: { mystery: 'queueDepth' } })).toEqual([]);
   });
 
@@ -103,7 +129,9 @@ describe('Scenario format', () => {
     const csv = join(dir, 'broken.csv');
     writeFileSync(csv, 'TIMESTAMP,ContextTokens\nsoon,3\n2023-01-01 00:00:00,4\n2023-01-01 00:00:01,4\n');
     const withTrace = (file: string) => ({ ...smallScenario(), demand: { sources: [{ trace: { file }, meanRps: 40 }] } });
-    expect(await problemsOf(withTrace(join(dir, 'missing.csv')))).toEqual([expect.stringMatching(/^demand\.sources\[0\]\.trace\.file: .*missing\.csv: cannot be read/)]);
+    expect(await problemsOf(withTrace(join(dir, 'missing.csv')))).toEqual([
+      expect.stringMatching(/^demand\.sources\[0\]\.trace\.file: .*missing\.csv: cannot be read/),
+    ]);
     expect(await problemsOf(withTrace(csv))).toEqual([`demand.sources[0].trace.file: ${csv} line 2.TIMESTAMP: is not a timestamp: "soon"`]);
   });
 
@@ -139,14 +167,20 @@ describe('Scenario history', () => {
   it('reports a history too short or too long, and an unknown setting in it, at their paths', async () => {
     expect(await problemsOf(smallScenario({ history: { duration: '5m' } }))).toEqual(['history.duration: must be between 10m and 7 days']);
     expect(await problemsOf(smallScenario({ history: { duration: '8d', seed: 3 } as never }))).toEqual(
-      expect.arrayContaining(['history.duration: must be a duration: seconds, or a string such as 90s, 15m, 2h or 1h30m', 'history.seed: unknown setting (check the spelling)']),
+      expect.arrayContaining([
+        'history.duration: must be a duration: seconds, or a string such as 90s, 15m, 2h or 1h30m',
+        'history.seed: unknown setting (check the spelling)',
+      ]),
     );
   });
 
   it('lets a trace follow a daily swing, and still needs a trace or a curve', async () => {
     const trace = { file: 'scenarios/traces/azure-llm-2023-AzureLLMInferenceTrace_conv.csv' };
     const flat = await resolveScenario(smallScenario({ duration: '6h', demand: { sources: [{ trace, meanRps: 40 }] } }), SOURCE);
-    const swung = await resolveScenario(smallScenario({ duration: '6h', demand: { sources: [{ trace, curve: { kind: 'diurnal', amplitude: 0.5, peakAt: '15h' }, meanRps: 40 }] } }), SOURCE);
+    const swung = await resolveScenario(
+      smallScenario({ duration: '6h', demand: { sources: [{ trace, curve: { kind: 'diurnal', amplitude: 0.5, peakAt: '15h' }, meanRps: 40 }] } }),
+      SOURCE,
+    );
     const hourly = (s: typeof flat, h: number) => s.demand.arrivals.slice(h * 360, (h + 1) * 360).reduce((a, b) => a + b, 0);
     // The start is noon and the peak at 15h: the swung trace runs above the flat one through the afternoon.
     expect(hourly(swung, 3) / hourly(flat, 3)).toBeCloseTo(1.5, 1);

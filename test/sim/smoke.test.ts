@@ -44,7 +44,14 @@ describe('steer53 simulate', () => {
     expect(doc.scenarios[0].name).toBe('region-outage');
     expect(doc.scenarios[0].incident).toBe(true);
     expect(Object.keys(doc.scenarios[0].controllers)).toEqual(['steer53', 'static', 'route53-health-check', 'naive-threshold', 'oracle']);
-    expect(Object.keys(doc.scenarios[0].controllers.steer53)).toEqual(['sloMissFraction', 'dnsChanges', 'flaps', 'timeToMitigateS', 'timeToBaselineS', 'safetyViolations']);
+    expect(Object.keys(doc.scenarios[0].controllers.steer53)).toEqual([
+      'sloMissFraction',
+      'dnsChanges',
+      'flaps',
+      'timeToMitigateS',
+      'timeToBaselineS',
+      'safetyViolations',
+    ]);
     const html = readFileSync(join(out, 'steer53-report.html'), 'utf8');
     expect(html).toContain('<svg');
     expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org)/); // self-contained: no network
@@ -52,7 +59,10 @@ describe('steer53 simulate', () => {
 
   it('applies --seed and a --config policy in place of the scenario policy', async () => {
     const io = collectingIo();
-    const code = await runSimulate(['--scenario', 'gray-failure', '--duration', '20m', '--seed', '9', '--json', '--no-report', '--config', 'scenarios/policies/chat-3-regions.yaml'], io);
+    const code = await runSimulate(
+      ['--scenario', 'gray-failure', '--duration', '20m', '--seed', '9', '--json', '--no-report', '--config', 'scenarios/policies/chat-3-regions.yaml'],
+      io,
+    );
     expect(code).toBe(0);
     expect(JSON.parse(io.stdout[0]!).scenarios).toHaveLength(1);
   });

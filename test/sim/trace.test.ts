@@ -53,7 +53,14 @@ describe('Demand traces', () => {
     const rows = ['TIMESTAMP,ContextTokens,GeneratedTokens'];
     for (let i = 0; i < 600; i++) rows.push(`2023-11-16 18:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')},1000,200`);
     const trace = parseTrace(rows.join('\n'), ref, 'x.csv');
-    const demand = buildDemand({ sources: [{ trace: ref, meanRps: 10, shapes: [] }], traces: [trace], durationSeconds: 3600, stepSeconds: 10, seed: 1, startSecondOfDay: 0 });
+    const demand = buildDemand({
+      sources: [{ trace: ref, meanRps: 10, shapes: [] }],
+      traces: [trace],
+      durationSeconds: 3600,
+      stepSeconds: 10,
+      seed: 1,
+      startSecondOfDay: 0,
+    });
     const total = demand.arrivals.reduce((a, b) => a + b, 0);
     expect(total / 3600).toBeCloseTo(10, 0);
     expect(demand.prompts.every((p) => p === 1000)).toBe(true);

@@ -12,7 +12,9 @@ export const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
 type PolicyInput = NonNullable<ServiceConfigInput['policy']>;
 
 /** A service of `n` endpoints `a`, `b`, `c`… each with a p99 latency signal (trip 2000, clear 1500) and an error-rate fail signal. */
-export function makeService(options: { n?: number; baselines?: number[]; policy?: PolicyInput; endpoints?: Partial<ServiceConfigInput['endpoints'][number]>[] } = {}): ServiceConfig {
+export function makeService(
+  options: { n?: number; baselines?: number[]; policy?: PolicyInput; endpoints?: Partial<ServiceConfigInput['endpoints'][number]>[] } = {},
+): ServiceConfig {
   const n = options.n ?? options.baselines?.length ?? 3;
   return serviceSchema.parse({
     name: 'chat',
@@ -25,7 +27,14 @@ export function makeService(options: { n?: number; baselines?: number[]; policy?
       baselineWeight: options.baselines?.[i] ?? 100,
       signals: [
         { name: 'p99', source: 'metric', metric: { namespace: 'Inference', metricName: 'Latency', statistic: 'p99' }, unit: 'ms', trip: 2000, clear: 1500 },
-        { name: 'errors', source: 'metric', metric: { namespace: 'Inference', metricName: 'ErrorRate', statistic: 'Average' }, trip: 5, clear: 1, severity: 'fail' },
+        {
+          name: 'errors',
+          source: 'metric',
+          metric: { namespace: 'Inference', metricName: 'ErrorRate', statistic: 'Average' },
+          trip: 5,
+          clear: 1,
+          severity: 'fail',
+        },
       ],
       ...(options.endpoints?.[i] ?? {}),
     })),
@@ -36,7 +45,9 @@ export type Health = 'ok' | 'slow' | 'very-slow' | 'severe' | 'hold' | 'fail' | 
 
 /** Observations of one endpoint in a given condition. */
 export function observe(health: Health, requestRate?: number): EndpointObservations {
-  const p99 = { ok: 900, slow: 2400, 'very-slow': 3800, severe: 5000, hold: 1800, fail: 900, missing: 0, 'low-sample-slow': 2600, 'low-sample-fast': 800 }[health];
+  const p99 = { ok: 900, slow: 2400, 'very-slow': 3800, severe: 5000, hold: 1800, fail: 900, missing: 0, 'low-sample-slow': 2600, 'low-sample-fast': 800 }[
+    health
+  ];
   if (health === 'missing') return { signals: {} };
   const lowSample = health.startsWith('low-sample');
   return {
@@ -59,7 +70,12 @@ export interface Step {
  * Runs the engine once a minute for as many minutes as `healthAt` is asked about, applying each
  * decision's target weights. `healthAt(minute)` gives each endpoint's condition by SetIdentifier.
  */
-export function runMinutes(service: ServiceConfig, minutes: number, healthAt: (minute: number) => Record<string, Health>, start?: { state?: ServiceState; weights?: Weights }): Step[] {
+export function runMinutes(
+  service: ServiceConfig,
+  minutes: number,
+  healthAt: (minute: number) => Record<string, Health>,
+  start?: { state?: ServiceState; weights?: Weights },
+): Step[] {
   let state = start?.state;
   let weights: Weights = start?.weights ?? Object.fromEntries(service.endpoints.map((e) => [e.setIdentifier, e.baselineWeight]));
   const steps: Step[] = [];

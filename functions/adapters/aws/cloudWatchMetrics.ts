@@ -5,15 +5,19 @@
  * SampleCount of the same metric, so the engine can call a p99 of a dozen requests `unknown`.
  * Alarm states come from DescribeAlarms (metric and composite alarms).
  */
-import {
-  DescribeAlarmsCommand,
-  GetMetricDataCommand,
-  type MetricDataQuery,
-  type MetricDataResult,
-} from '@aws-sdk/client-cloudwatch';
+import { DescribeAlarmsCommand, GetMetricDataCommand, type MetricDataQuery, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { percentileOf } from '../../core/config.js';
 import { AlarmStates, type AlarmState } from '../../core/types.js';
-import { metricIdentity, type AlarmRef, type Datapoint, type MetricRequest, type MetricSeries, type MetricWindow, type MetricsSource, type ResolvedMetricQuery } from '../../ports/metrics.js';
+import {
+  metricIdentity,
+  type AlarmRef,
+  type Datapoint,
+  type MetricRequest,
+  type MetricSeries,
+  type MetricWindow,
+  type MetricsSource,
+  type ResolvedMetricQuery,
+} from '../../ports/metrics.js';
 import type { CloudWatchClients } from './cloudWatchClients.js';
 import { AwsCallError, isTransientAwsError } from './errors.js';
 
@@ -63,7 +67,8 @@ export class CloudWatchMetrics implements MetricsSource {
         try {
           results = await this.#fetchGroup(first.region, first.accountRoleArn, unique, window);
         } catch (error) {
-          const failure = error instanceof AwsCallError ? error : new AwsCallError({ operation: 'cloudwatch:GetMetricData', target: first.region }, error, true);
+          const failure =
+            error instanceof AwsCallError ? error : new AwsCallError({ operation: 'cloudwatch:GetMetricData', target: first.region }, error, true);
           results = new Map(unique.map((u) => [u.identity, { values: [], complete: false, error: failure.message }]));
         }
         for (const u of unique) for (const key of u.keys) out.set(key, results.get(u.identity) ?? { values: [], complete: false });

@@ -48,8 +48,7 @@ export class EventPublishError extends Steer53Error {
 
   constructor(busName: string, failures: EventPublishError['failures']) {
     super(
-      `EventBridge bus ${busName} rejected ${failures.length} event(s): ` +
-        failures.map((f) => `${f.detailType}: ${f.errorCode} ${f.errorMessage}`).join('; '),
+      `EventBridge bus ${busName} rejected ${failures.length} event(s): ` + failures.map((f) => `${f.detailType}: ${f.errorCode} ${f.errorMessage}`).join('; '),
     );
     this.name = 'EventPublishError';
     this.failures = failures;
@@ -83,7 +82,12 @@ export function awsErrorMessage(error: unknown): string {
 /** Errors where the same call later may succeed (throttling, 5xx, network). */
 export function isTransientAwsError(error: unknown): boolean {
   const name = awsErrorName(error);
-  if (/Throttl|TooManyRequests|RequestLimitExceeded|ProvisionedThroughputExceeded|ServiceUnavailable|InternalFailure|InternalError|PriorRequestNotComplete|TimeoutError|ECONNRESET|ETIMEDOUT|EPIPE/i.test(name)) return true;
+  if (
+    /Throttl|TooManyRequests|RequestLimitExceeded|ProvisionedThroughputExceeded|ServiceUnavailable|InternalFailure|InternalError|PriorRequestNotComplete|TimeoutError|ECONNRESET|ETIMEDOUT|EPIPE/i.test(
+      name,
+    )
+  )
+    return true;
   const metadata = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
   return typeof metadata?.httpStatusCode === 'number' && metadata.httpStatusCode >= 500;
 }

@@ -85,7 +85,9 @@ export class Route53Weights implements DnsWeights {
     const { record, weights } = write;
     const basedOn = write.basedOn;
     const snapshot =
-      typeof basedOn === 'object' && basedOn !== null && this.#snapshots.get(basedOn) === recordKey(record) ? (basedOn as readonly ResourceRecordSet[]) : undefined;
+      typeof basedOn === 'object' && basedOn !== null && this.#snapshots.get(basedOn) === recordKey(record)
+        ? (basedOn as readonly ResourceRecordSet[])
+        : undefined;
     const existing = new Map((snapshot ?? (await this.#listWeightedRecords(record))).map((set) => [set.SetIdentifier!, set]));
     const missing = Object.keys(weights).filter((id) => !existing.has(id));
     if (missing.length > 0) throw new RecordNotFoundError(record.hostedZoneId, record.dnsName, record.recordType, missing);

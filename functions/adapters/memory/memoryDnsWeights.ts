@@ -102,7 +102,8 @@ export class InMemoryDnsWeights implements DnsWeights {
   #recordSet(record: RecordSetRef, setIdentifiers: readonly string[]): Map<string, number> {
     const records = this.#records.get(keyOf(record));
     const missing = setIdentifiers.filter((id) => !records?.has(id));
-    if (!records || missing.length > 0) throw new RecordNotFoundError(record.hostedZoneId, record.dnsName, record.recordType, missing.length > 0 ? missing : setIdentifiers);
+    if (!records || missing.length > 0)
+      throw new RecordNotFoundError(record.hostedZoneId, record.dnsName, record.recordType, missing.length > 0 ? missing : setIdentifiers);
     return records;
   }
 }

@@ -5,7 +5,16 @@
  */
 import { percentileOf, type MetricQuery, type ServiceConfig } from '../../core/config.js';
 import type { AlarmState, EpochMs } from '../../core/types.js';
-import { metricIdentity, type AlarmRef, type Datapoint, type MetricRequest, type MetricSeries, type MetricWindow, type MetricsSource, type ResolvedMetricQuery } from '../../ports/metrics.js';
+import {
+  metricIdentity,
+  type AlarmRef,
+  type Datapoint,
+  type MetricRequest,
+  type MetricSeries,
+  type MetricWindow,
+  type MetricsSource,
+  type ResolvedMetricQuery,
+} from '../../ports/metrics.js';
 
 export { metricIdentity };
 

@@ -15,7 +15,9 @@ export class InMemoryStateStore implements StateStore {
 
   async load(service: string): Promise<StoredServiceState> {
     const item = this.#items.get(service);
-    return item ? structuredClone(item) : { service, version: 0, state: undefined, pending: null, driftSignature: null, blockedSignature: null, updatedAt: null };
+    return item
+      ? structuredClone(item)
+      : { service, version: 0, state: undefined, pending: null, driftSignature: null, blockedSignature: null, updatedAt: null };
   }
 
   /** Puts an item as it is, as if saved before (a test's or the simulator's starting state). */

@@ -58,7 +58,17 @@ function write(state: ServiceState, pending: PendingChange | null = null): State
 }
 
 function endpointState(extra: Partial<EndpointState>): EndpointState {
-  return { status: 'healthy', since: T0 - 60 * MINUTE, history: [], shed: 0, recoveryStep: 0, stepSince: T0 - 60 * MINUTE, dwellSeconds: 0, failedRecoveries: 0, ...extra };
+  return {
+    status: 'healthy',
+    since: T0 - 60 * MINUTE,
+    history: [],
+    shed: 0,
+    recoveryStep: 0,
+    stepSince: T0 - 60 * MINUTE,
+    dwellSeconds: 0,
+    failedRecoveries: 0,
+    ...extra,
+  };
 }
 
 const rollout: RolloutState = {
@@ -85,7 +95,13 @@ function busyState(): ServiceState {
     },
     overrides: {
       freeze: { by: 'arn:aws:sts::123456789012:assumed-role/oncall/alice', reason: 'incident 42', setAt: T0 - 5 * MINUTE, until: null },
-      pin: { by: 'bob', reason: 'load test', setAt: T0 - 5 * MINUTE, until: T0 + 30 * MINUTE, weights: { 'us-east-1': 200, 'eu-west-1': 55, 'ap-northeast-1': 0 } },
+      pin: {
+        by: 'bob',
+        reason: 'load test',
+        setAt: T0 - 5 * MINUTE,
+        until: T0 + 30 * MINUTE,
+        weights: { 'us-east-1': 200, 'eu-west-1': 55, 'ap-northeast-1': 0 },
+      },
       drains: { 'ap-northeast-1': { by: 'carol', reason: 'driver upgrade', setAt: T0 - 5 * MINUTE, until: T0 + 60 * MINUTE } },
     },
     rollouts: { 'eu-west-1': rollout },
@@ -134,7 +150,11 @@ describe('Command: steer53 status', () => {
 
   it('says plainly when nothing is in force, and marks a drained endpoint that is failing', async () => {
     const state = initialServiceState(chat, T0, { 'us-east-1': 127, 'eu-west-1': 128, 'ap-northeast-1': 0 });
-    const drained = { ...state, endpoints: { ...state.endpoints, 'ap-northeast-1': endpointState({ status: 'drained', since: T0 - 3 * MINUTE, failed: true }) }, lastEvaluatedAt: T0 };
+    const drained = {
+      ...state,
+      endpoints: { ...state.endpoints, 'ap-northeast-1': endpointState({ status: 'drained', since: T0 - 3 * MINUTE, failed: true }) },
+      lastEvaluatedAt: T0,
+    };
     await store.save('chat', 0, write(drained));
     const out = io();
     expect(await runStatus(['chat', ...where()], out)).toBe(0);
@@ -155,7 +175,10 @@ describe('Command: steer53 status', () => {
   it('says a service that was never evaluated was never evaluated, and exits 0', async () => {
     const out = io();
     expect(await runStatus(['chat', ...where()], out)).toBe(0);
-    expect(out.lines).toEqual([`chat (chat.example.com) in table ${table}`, 'never evaluated: no state stored yet (the controller writes it at its first evaluation)']);
+    expect(out.lines).toEqual([
+      `chat (chat.example.com) in table ${table}`,
+      'never evaluated: no state stored yet (the controller writes it at its first evaluation)',
+    ]);
   });
 
   it('--json prints the stored item as the store reads it', async () => {
@@ -190,11 +213,28 @@ describe('Command: steer53 history', () => {
       changeIds: ['/change/C1'],
     },
     { service: 'chat', id: 'x-3', at: T0 + 3 * MINUTE, kind: 'deployment', status: 'recorded', actor: 'pipeline run-7', summary: 'eu-west-1 deploying v42' },
-    { service: 'chat', id: 'r-2', at: T0 + 2 * MINUTE, kind: 'drift', status: 'recorded', actor: 'drift', summary: 'Route 53 holds weights steer53 did not write', after: { 'us-east-1': 90, 'eu-west-1': 70, 'ap-northeast-1': 100 } },
+    {
+      service: 'chat',
+      id: 'r-2',
+      at: T0 + 2 * MINUTE,
+      kind: 'drift',
+      status: 'recorded',
+      actor: 'drift',
+      summary: 'Route 53 holds weights steer53 did not write',
+      after: { 'us-east-1': 90, 'eu-west-1': 70, 'ap-northeast-1': 100 },
+    },
   ];
   const seed = async () => {
     for (const entry of entries) await store.putAudit(entry);
-    await store.putAudit({ service: 'search', id: 's-1', at: T0 + 4 * MINUTE, kind: 'decision', status: 'applied', actor: 'steer53 schedule', summary: 'another service' });
+    await store.putAudit({
+      service: 'search',
+      id: 's-1',
+      at: T0 + 4 * MINUTE,
+      kind: 'decision',
+      status: 'applied',
+      actor: 'steer53 schedule',
+      summary: 'another service',
+    });
   };
 
   it('lists the service’s entries newest first, one aligned line each, with the weights under those that have them', async () => {
@@ -249,7 +289,11 @@ describe('Commands: steer53 status and history, arguments', () => {
   it.each([
     ['no service', [], '<service>: is required'],
     ['two services', ['chat', 'search'], '<service>: name one service (got "chat" "search")'],
-    ['no table, STEER53_TABLE_NAME unset', ['chat', '--config', 'unused.json'], '--table: is required (or set STEER53_TABLE_NAME): the table the TrafficController construct created'],
+    [
+      'no table, STEER53_TABLE_NAME unset',
+      ['chat', '--config', 'unused.json'],
+      '--table: is required (or set STEER53_TABLE_NAME): the table the TrafficController construct created',
+    ],
     ['a table name DynamoDB would refuse', ['chat', '--table', 'no way'], '--table: "no way" is not a DynamoDB table name'],
   ])('%s is a usage error (exit 2) for both commands', async (_, args, problem) => {
     for (const [, run] of commands) {
@@ -273,7 +317,10 @@ describe('Commands: steer53 status and history, arguments', () => {
     const out = io();
     // `--limit=` so node:util takes "-1" as the value rather than as an option.
     expect(await runHistory(['chat', `--limit=${limit}`, ...where()], out)).toBe(2);
-    expect(out.errors).toEqual([`--limit: must be a whole number from 1 to 500 (got "${limit}")`, `usage: steer53 history <service> [--limit N] [--table <name>] [--region <r>] [--config <file>] [--json]`]);
+    expect(out.errors).toEqual([
+      `--limit: must be a whole number from 1 to 500 (got "${limit}")`,
+      `usage: steer53 history <service> [--limit N] [--table <name>] [--region <r>] [--config <file>] [--json]`,
+    ]);
   });
 
   it('reports every argument problem at once, before reading the config', async () => {
@@ -295,6 +342,10 @@ describe('Commands: steer53 status and history, arguments', () => {
     expect(await run(['chat', '--table', 'no-such-table', '--config', configPath], out)).toBe(1);
     expect(out.lines).toEqual([]);
     expect(out.errors).toHaveLength(1);
-    expect(out.errors[0]).toMatch(new RegExp(`^steer53 ${name}: could not ${what} from table no-such-table: AwsCallError: dynamodb:\\w+ on table no-such-table failed: ResourceNotFoundException: `));
+    expect(out.errors[0]).toMatch(
+      new RegExp(
+        `^steer53 ${name}: could not ${what} from table no-such-table: AwsCallError: dynamodb:\\w+ on table no-such-table failed: ResourceNotFoundException: `,
+      ),
+    );
   });
 });

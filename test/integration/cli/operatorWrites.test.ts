@@ -66,9 +66,18 @@ describe('Commands: steer53 freeze, unfreeze, override, drain, undrain', () => {
   });
 
   it('pins weights, drains an endpoint, and undoes both', async () => {
-    expect(await runOperate('override', ['chat', '--weights', 'us-east-1=150, eu-west-1=50', '--for', '1h', '--reason', 'shift before the launch', ...common()], io())).toBe(0);
+    expect(
+      await runOperate(
+        'override',
+        ['chat', '--weights', 'us-east-1=150, eu-west-1=50', '--for', '1h', '--reason', 'shift before the launch', ...common()],
+        io(),
+      ),
+    ).toBe(0);
     expect(await runOperate('drain', ['chat', 'eu-west-1', '--for', '30m', '--reason', 'driver upgrade', ...common()], io())).toBe(0);
-    expect((await stored()).state!.overrides).toMatchObject({ pin: { weights: { 'us-east-1': 150, 'eu-west-1': 50 }, until: T0 + 60 * MINUTE }, drains: { 'eu-west-1': { until: T0 + 30 * MINUTE } } });
+    expect((await stored()).state!.overrides).toMatchObject({
+      pin: { weights: { 'us-east-1': 150, 'eu-west-1': 50 }, until: T0 + 60 * MINUTE },
+      drains: { 'eu-west-1': { until: T0 + 30 * MINUTE } },
+    });
     expect(await runOperate('undrain', ['chat', 'eu-west-1', ...common()], io())).toBe(0);
     expect(await runOperate('override', ['chat', '--clear', ...common()], io())).toBe(0);
     const after = (await stored()).state!.overrides;
@@ -78,12 +87,28 @@ describe('Commands: steer53 freeze, unfreeze, override, drain, undrain', () => {
     expect(again.lines).toEqual(['chat: chat is not frozen', 'Nothing to change.']);
   });
 
-  it('starts a drill: a drain with its guard alarm, in the endpoint\'s region unless told otherwise', async () => {
+  it("starts a drill: a drain with its guard alarm, in the endpoint's region unless told otherwise", async () => {
     const out = io();
-    expect(await runOperate('drill', ['chat', 'eu-west-1', '--for', '15m', '--guard-alarm', 'chat-global-5xx', '--reason', 'quarterly drill', ...common()], out)).toBe(0);
-    expect(out.lines[0]).toBe(`chat: eu-west-1 drained as a drill (aborted at once if chat-global-5xx in eu-west-1 goes to ALARM) by ${ALICE} until ${new Date(T0 + 15 * MINUTE).toISOString()}: quarterly drill`);
-    expect((await stored()).state!.overrides.drains!['eu-west-1']).toEqual({ by: ALICE, reason: 'quarterly drill', setAt: T0, until: T0 + 15 * MINUTE, guard: { name: 'chat-global-5xx', region: 'eu-west-1' } });
-    expect(await runOperate('drill', ['chat', 'ap-northeast-1', '--for', '15m', '--guard-alarm', 'chat-global-5xx', '--guard-region', 'us-east-1', '--reason', 'x', ...common()], io())).toBe(0);
+    expect(
+      await runOperate('drill', ['chat', 'eu-west-1', '--for', '15m', '--guard-alarm', 'chat-global-5xx', '--reason', 'quarterly drill', ...common()], out),
+    ).toBe(0);
+    expect(out.lines[0]).toBe(
+      `chat: eu-west-1 drained as a drill (aborted at once if chat-global-5xx in eu-west-1 goes to ALARM) by ${ALICE} until ${new Date(T0 + 15 * MINUTE).toISOString()}: quarterly drill`,
+    );
+    expect((await stored()).state!.overrides.drains!['eu-west-1']).toEqual({
+      by: ALICE,
+      reason: 'quarterly drill',
+      setAt: T0,
+      until: T0 + 15 * MINUTE,
+      guard: { name: 'chat-global-5xx', region: 'eu-west-1' },
+    });
+    expect(
+      await runOperate(
+        'drill',
+        ['chat', 'ap-northeast-1', '--for', '15m', '--guard-alarm', 'chat-global-5xx', '--guard-region', 'us-east-1', '--reason', 'x', ...common()],
+        io(),
+      ),
+    ).toBe(0);
     expect((await stored()).state!.overrides.drains!['ap-northeast-1']!.guard).toEqual({ name: 'chat-global-5xx', region: 'us-east-1' });
     const bad = io();
     expect(await runOperate('drill', ['chat', 'eu-west-1', '--for', '15m', '--reason', 'x', ...common()], bad)).toBe(2);
@@ -91,11 +116,35 @@ describe('Commands: steer53 freeze, unfreeze, override, drain, undrain', () => {
   });
 
   it.each<[string, string[], string[]]>([
-    ['no service, no reason, no table', ['freeze'], ['<service>: is required', '--table: is required (or set STEER53_TABLE_NAME): the table the TrafficController construct created', '--reason: is required: say why (it goes in the audit log and the notices)']],
-    ['a drain without its end', ['drain', 'chat', 'eu-west-1', '--reason', 'x', '--table', 'steer53'], ['--for: is required: every override ends on its own (e.g. --for 2h)']],
-    ['an end too far away', ['drain', 'chat', 'eu-west-1', '--reason', 'x', '--for', '200h', '--table', 'steer53'], ['--for: must be a duration such as 30m, 2h or 1h30m, at most 168h']],
-    ['malformed weights', ['override', 'chat', '--weights', 'us-east-1:5', '--for', '1h', '--reason', 'x', '--table', 'steer53'], ['--weights: "us-east-1:5" is not <endpoint>=<weight>']],
-    ['--clear with weights', ['override', 'chat', '--clear', '--weights', 'a=1', '--table', 'steer53'], ['--clear: removes the pin: give it without --weights and --for']],
+    [
+      'no service, no reason, no table',
+      ['freeze'],
+      [
+        '<service>: is required',
+        '--table: is required (or set STEER53_TABLE_NAME): the table the TrafficController construct created',
+        '--reason: is required: say why (it goes in the audit log and the notices)',
+      ],
+    ],
+    [
+      'a drain without its end',
+      ['drain', 'chat', 'eu-west-1', '--reason', 'x', '--table', 'steer53'],
+      ['--for: is required: every override ends on its own (e.g. --for 2h)'],
+    ],
+    [
+      'an end too far away',
+      ['drain', 'chat', 'eu-west-1', '--reason', 'x', '--for', '200h', '--table', 'steer53'],
+      ['--for: must be a duration such as 30m, 2h or 1h30m, at most 168h'],
+    ],
+    [
+      'malformed weights',
+      ['override', 'chat', '--weights', 'us-east-1:5', '--for', '1h', '--reason', 'x', '--table', 'steer53'],
+      ['--weights: "us-east-1:5" is not <endpoint>=<weight>'],
+    ],
+    [
+      '--clear with weights',
+      ['override', 'chat', '--clear', '--weights', 'a=1', '--table', 'steer53'],
+      ['--clear: removes the pin: give it without --weights and --for'],
+    ],
     ['an option another command has', ['unfreeze', 'chat', '--for', '1h', '--table', 'steer53'], ['--for: is not an option of unfreeze']],
     ['an unknown option', ['freeze', 'chat', '--forever'], [expect.stringContaining("Unknown option '--forever'") as unknown as string]],
   ])('refuses %s with every problem and the usage, exit 2, writing nothing', async (_name, [command, ...args], problems) => {
@@ -118,12 +167,16 @@ describe('Commands: steer53 freeze, unfreeze, override, drain, undrain', () => {
   it('fails with a clear message, exit 1, when the table does not exist or AWS does not know the caller', async () => {
     const missing = io();
     expect(await runOperate('freeze', ['chat', '--reason', 'x', '--table', 'no-such-table', '--config', configPath], missing)).toBe(1);
-    expect(missing.errors.join('\n')).toContain('steer53 freeze: could not write the override to table no-such-table: AwsCallError: dynamodb:GetItem on table no-such-table failed: ResourceNotFoundException');
+    expect(missing.errors.join('\n')).toContain(
+      'steer53 freeze: could not write the override to table no-such-table: AwsCallError: dynamodb:GetItem on table no-such-table failed: ResourceNotFoundException',
+    );
     sts.reset();
     sts.on(GetCallerIdentityCommand).rejects(new Error('The security token included in the request is expired'));
     const anonymous = io();
     expect(await runOperate('freeze', ['chat', '--reason', 'x', ...common()], anonymous)).toBe(1);
-    expect(anonymous.errors).toEqual(['steer53 freeze: cannot tell who you are (sts:GetCallerIdentity failed: The security token included in the request is expired); check your AWS credentials']);
+    expect(anonymous.errors).toEqual([
+      'steer53 freeze: cannot tell who you are (sts:GetCallerIdentity failed: The security token included in the request is expired); check your AWS credentials',
+    ]);
   });
 });
 

@@ -92,8 +92,15 @@ export function awsWorld(dynamo: LocalDynamo, table: string, config: Config = te
       const prefix = Math.random().toString(36).slice(2, 8);
       return {
         config,
-        dns: new Route53Weights({ client: new Route53Client({ region: 'us-east-1' }), backoff: { sleep: async (ms) => void sleeps.push(ms), random: () => 0.5 } }),
-        metrics: new CloudWatchMetrics({ clients: new CloudWatchClients({ createClient: (c) => new CloudWatchClient({ region: c.region, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }) }) }),
+        dns: new Route53Weights({
+          client: new Route53Client({ region: 'us-east-1' }),
+          backoff: { sleep: async (ms) => void sleeps.push(ms), random: () => 0.5 },
+        }),
+        metrics: new CloudWatchMetrics({
+          clients: new CloudWatchClients({
+            createClient: (c) => new CloudWatchClient({ region: c.region, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }),
+          }),
+        }),
         store: overrides.store ?? store,
         notifier: new SnsNotifier({ client: new SNSClient({ region: 'us-east-1' }), topicArn: TOPIC }),
         events: new EventBridgePublisher({ client: new EventBridgeClient({ region: 'us-east-1' }), eventBusName: 'default' }),
@@ -141,9 +148,13 @@ export function awsWorld(dynamo: LocalDynamo, table: string, config: Config = te
       return [{ Id: q.Id, Timestamps: [new Date(input.EndTime.getTime() - 60_000)], Values: [value], StatusCode: 'Complete' }];
     }),
   }));
-  cloudwatch.on(DescribeAlarmsCommand).callsFake((input: { AlarmNames: string[] }) => ({ MetricAlarms: input.AlarmNames.map((n) => ({ AlarmName: n, StateValue: 'OK' })), CompositeAlarms: [] }));
+  cloudwatch
+    .on(DescribeAlarmsCommand)
+    .callsFake((input: { AlarmNames: string[] }) => ({ MetricAlarms: input.AlarmNames.map((n) => ({ AlarmName: n, StateValue: 'OK' })), CompositeAlarms: [] }));
   sns.on(PublishCommand).resolves({ MessageId: 'm' });
-  eventbridge.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => ({ FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'e' })) }));
+  eventbridge
+    .on(PutEventsCommand)
+    .callsFake((input: { Entries: unknown[] }) => ({ FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'e' })) }));
   return world;
 }
 

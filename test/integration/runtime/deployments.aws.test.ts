@@ -109,10 +109,24 @@ describe('Deployment handler against dynalite: phase orders', () => {
       await handle(eventFor(phase, `k-${phase}`), context);
     }
     const [abort] = (await world.store.listAudit('chat')).filter((a) => a.kind === 'deployment');
-    expect(abort).toMatchObject({ actor: 'operator arn:aws:iam::123456789012:user/alice', status: 'applied', detail: { phase: 'abort', version: 'v2', reason: 'looked at the dashboards' } });
-    const entry = eventbridge.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []).find((e) => e.DetailType === 'Rollback Requested')!;
+    expect(abort).toMatchObject({
+      actor: 'operator arn:aws:iam::123456789012:user/alice',
+      status: 'applied',
+      detail: { phase: 'abort', version: 'v2', reason: 'looked at the dashboards' },
+    });
+    const entry = eventbridge
+      .commandCalls(PutEventsCommand)
+      .flatMap((c) => c.args[0].input.Entries ?? [])
+      .find((e) => e.DetailType === 'Rollback Requested')!;
     expect(entry.Source).toBe('steer53');
-    expect(JSON.parse(entry.Detail!)).toMatchObject({ service: 'chat', endpoint: 'eu-west-1', version: 'v2', pipelineExecutionId: 'exec-1', onFailure: 'drain', reason: 'aborted by arn:aws:iam::123456789012:user/alice' });
+    expect(JSON.parse(entry.Detail!)).toMatchObject({
+      service: 'chat',
+      endpoint: 'eu-west-1',
+      version: 'v2',
+      pipelineExecutionId: 'exec-1',
+      onFailure: 'drain',
+      reason: 'aborted by arn:aws:iam::123456789012:user/alice',
+    });
   });
 });
 
@@ -160,14 +174,19 @@ describe('Deployment handler against dynalite: duplicates', () => {
 
 describe('Deployment handler against dynalite: native ECS events, as AWS documents them', () => {
   function ecs(name: string, at: number, deploymentId = 'ecs-svc/123') {
-    const event = JSON.parse(readFileSync(new URL(`../../fixtures/native-events/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown> & { detail: Record<string, unknown> };
+    const event = JSON.parse(readFileSync(new URL(`../../fixtures/native-events/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown> & {
+      detail: Record<string, unknown>;
+    };
     return { ...event, id: `${name}-${at}`, time: iso(at), detail: { ...event.detail, deploymentId } };
   }
 
   it('in progress drains the mapped endpoint; completed ramps the canary in', async () => {
     const { handle } = handler();
     world.clock.advance(MINUTE);
-    expect(await handle(ecs('ecs-deployment-in-progress', world.clock.now()), context)).toMatchObject({ status: 'applied', services: [{ service: 'chat', records: [{ endpoint: 'eu-west-1', phase: 'started', version: 'ecs-svc/123', applied: true }] }] });
+    expect(await handle(ecs('ecs-deployment-in-progress', world.clock.now()), context)).toMatchObject({
+      status: 'applied',
+      services: [{ service: 'chat', records: [{ endpoint: 'eu-west-1', phase: 'started', version: 'ecs-svc/123', applied: true }] }],
+    });
     expect(euWeight()).toBe(0);
     world.clock.advance(MINUTE);
     await handle(ecs('ecs-deployment-completed', world.clock.now()), context);
@@ -188,14 +207,22 @@ describe('Deployment handler against dynalite: native ECS events, as AWS documen
       expect(euWeight()).toBe(weight);
     }
     const audit = (await world.store.listAudit('chat', { limit: 100 })).filter((a) => a.kind === 'deployment');
-    expect(audit.map((a) => a.detail?.status)).toEqual(['SERVICE_DEPLOYMENT_COMPLETED', 'SERVICE_DEPLOYMENT_IN_PROGRESS', 'SERVICE_DEPLOYMENT_FAILED', 'SERVICE_DEPLOYMENT_IN_PROGRESS']);
+    expect(audit.map((a) => a.detail?.status)).toEqual([
+      'SERVICE_DEPLOYMENT_COMPLETED',
+      'SERVICE_DEPLOYMENT_IN_PROGRESS',
+      'SERVICE_DEPLOYMENT_FAILED',
+      'SERVICE_DEPLOYMENT_IN_PROGRESS',
+    ]);
     expect(audit[0]).toMatchObject({ actor: 'ECS service default/servicetest', detail: { phase: 'rolled-back' } });
   });
 
   it('an ECS event of a service no endpoint maps is ignored with a debug line', async () => {
     const { handle, t } = handler();
     const other = { ...ecs('ecs-deployment-completed', world.clock.now()), resources: ['arn:aws:ecs:us-west-2:111122223333:service/default/other'] };
-    expect(await handle(other, context)).toEqual({ status: 'ignored', reason: "aws.ecs ECS Deployment State Change: no endpoint's deploymentSources names it" });
+    expect(await handle(other, context)).toEqual({
+      status: 'ignored',
+      reason: "aws.ecs ECS Deployment State Change: no endpoint's deploymentSources names it",
+    });
     expect(t.debugLog).toHaveBeenCalled();
     expect(await items()).toEqual([]);
   });
@@ -219,7 +246,15 @@ describe('The schedule carries a canary on', () => {
     expect(euWeight()).toBe(100);
     // Through the steps in order, never above a step before it was judged.
     expect(weights.filter((w, i) => w !== weights[i - 1])).toEqual([10, 50, 100]);
-    const entry = eventbridge.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []).find((e) => e.DetailType === 'Rollout Succeeded')!;
-    expect(JSON.parse(entry.Detail!)).toMatchObject({ endpoint: 'eu-west-1', version: 'v2', trigger: 'schedule arn:aws:events:us-east-1:123456789012:rule/steer53-tick', reason: expect.stringContaining('every canary step passed against the control') });
+    const entry = eventbridge
+      .commandCalls(PutEventsCommand)
+      .flatMap((c) => c.args[0].input.Entries ?? [])
+      .find((e) => e.DetailType === 'Rollout Succeeded')!;
+    expect(JSON.parse(entry.Detail!)).toMatchObject({
+      endpoint: 'eu-west-1',
+      version: 'v2',
+      trigger: 'schedule arn:aws:events:us-east-1:123456789012:rule/steer53-tick',
+      reason: expect.stringContaining('every canary step passed against the control'),
+    });
   });
 });

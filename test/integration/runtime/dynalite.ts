@@ -51,7 +51,9 @@ export async function createTable(dynamo: LocalDynamo): Promise<string> {
     }),
   );
   // dynalite may not implement TTL; the table layout is what matters here.
-  await dynamo.client.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } })).catch(() => undefined);
+  await dynamo.client
+    .send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } }))
+    .catch(() => undefined);
   return name;
 }
 

@@ -32,11 +32,21 @@ beforeEach(async () => {
 describe('Class: DynamoStateStore', () => {
   describe('Method: load', () => {
     it('returns version 0 and no state for a service never written', async () => {
-      expect(await store.load('chat')).toEqual({ service: 'chat', version: 0, state: undefined, pending: null, driftSignature: null, blockedSignature: null, updatedAt: null });
+      expect(await store.load('chat')).toEqual({
+        service: 'chat',
+        version: 0,
+        state: undefined,
+        pending: null,
+        driftSignature: null,
+        blockedSignature: null,
+        updatedAt: null,
+      });
     });
 
     it('refuses an item whose version is not a positive integer, naming the attribute', async () => {
-      await dynamo.client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'SERVICE#chat' }, sk: { S: 'STATE' }, version: { S: 'seven' }, state: { M: {} } } }));
+      await dynamo.client.send(
+        new PutItemCommand({ TableName: table, Item: { pk: { S: 'SERVICE#chat' }, sk: { S: 'STATE' }, version: { S: 'seven' }, state: { M: {} } } }),
+      );
       await expect(store.load('chat')).rejects.toThrow(CorruptStateError);
       await expect(store.load('chat')).rejects.toThrow('attribute "version" is "seven"');
     });
@@ -105,7 +115,8 @@ describe('Class: DynamoStateStore', () => {
     });
 
     it('lists newest first, limited, without the key attributes', async () => {
-      for (let i = 0; i < 5; i += 1) await store.putAudit({ service: 'chat', id: `e${i}`, at: T0 + i * 1000, kind: 'decision', status: 'applied', actor: 'steer53', summary: `entry ${i}` });
+      for (let i = 0; i < 5; i += 1)
+        await store.putAudit({ service: 'chat', id: `e${i}`, at: T0 + i * 1000, kind: 'decision', status: 'applied', actor: 'steer53', summary: `entry ${i}` });
       await store.putAudit({ service: 'other', id: 'x', at: T0 + 10_000, kind: 'decision', status: 'applied', actor: 'steer53', summary: 'other service' });
       const entries = await store.listAudit('chat', { limit: 3 });
       expect(entries.map((e) => e.summary)).toEqual(['entry 4', 'entry 3', 'entry 2']);
@@ -115,7 +126,16 @@ describe('Class: DynamoStateStore', () => {
 
     it('replaces an entry written again with the same time and id', async () => {
       await store.putAudit({ service: 'chat', id: 'e1', at: T0, kind: 'decision', status: 'intended', actor: 'steer53', summary: 'x' });
-      await store.putAudit({ service: 'chat', id: 'e1', at: T0, kind: 'decision', status: 'applied', actor: 'steer53', summary: 'x', changeIds: ['/change/C1'] });
+      await store.putAudit({
+        service: 'chat',
+        id: 'e1',
+        at: T0,
+        kind: 'decision',
+        status: 'applied',
+        actor: 'steer53',
+        summary: 'x',
+        changeIds: ['/change/C1'],
+      });
       const entries = await store.listAudit('chat');
       expect(entries).toHaveLength(1);
       expect(entries[0]).toMatchObject({ status: 'applied', changeIds: ['/change/C1'] });

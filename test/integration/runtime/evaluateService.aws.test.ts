@@ -42,7 +42,11 @@ describe('evaluateService against dynalite with Route 53, CloudWatch, SNS and Ev
       // The judged period (00:08–00:09 at 00:10:30 with a 60 s delay) and nothing still filling.
       expect([input.StartTime!.toISOString(), input.EndTime!.toISOString()]).toEqual(['2026-01-01T00:08:00.000Z', '2026-01-01T00:09:00.000Z']);
     }
-    expect(cloudwatch.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input.AlarmNames)).toEqual([['chat-us-east-1-5xx'], ['chat-eu-west-1-5xx'], ['chat-ap-northeast-1-5xx']]);
+    expect(cloudwatch.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input.AlarmNames)).toEqual([
+      ['chat-us-east-1-5xx'],
+      ['chat-eu-west-1-5xx'],
+      ['chat-ap-northeast-1-5xx'],
+    ]);
   });
 
   it('writes one UPSERT batch for the zone, every record field preserved, then records and tells', async () => {
@@ -60,7 +64,10 @@ describe('evaluateService against dynalite with Route 53, CloudWatch, SNS and Ev
       Action: 'UPSERT',
       ResourceRecordSet: { ...before.find((r) => r.SetIdentifier === c.setIdentifier)!, Weight: c.to },
     }));
-    expect(calls[0]!.args[0].input).toEqual({ HostedZoneId: 'Z0123456789EXAMPLE', ChangeBatch: { Comment: `steer53 chat decision ${outcome.decisionId}`, Changes: expectedChanges } });
+    expect(calls[0]!.args[0].input).toEqual({
+      HostedZoneId: 'Z0123456789EXAMPLE',
+      ChangeBatch: { Comment: `steer53 chat decision ${outcome.decisionId}`, Changes: expectedChanges },
+    });
     for (const change of calls[0]!.args[0].input.ChangeBatch!.Changes!) {
       expect(change.ResourceRecordSet).toMatchObject({ TTL: 30, HealthCheckId: HEALTH_CHECK });
       expect(change.ResourceRecordSet!.ResourceRecords).toHaveLength(2);
@@ -118,7 +125,9 @@ describe('evaluateService against dynalite with Route 53, CloudWatch, SNS and Ev
     const names = new Set(calls[0]!.ChangeBatch!.Changes!.map((c) => c.ResourceRecordSet!.Name));
     expect(names).toEqual(new Set(['chat.example.com.', 'beta.chat.example.com.']));
     const ids = Object.fromEntries(last!.outcomes.map((o) => [o.service, o.decisionId]));
-    expect(calls[0]!.ChangeBatch!.Comment).toMatch(new RegExp(`^steer53 decisions (chat:${ids.chat} chat-beta:${ids['chat-beta']}|chat-beta:${ids['chat-beta']} chat:${ids.chat})$`));
+    expect(calls[0]!.ChangeBatch!.Comment).toMatch(
+      new RegExp(`^steer53 decisions (chat:${ids.chat} chat-beta:${ids['chat-beta']}|chat-beta:${ids['chat-beta']} chat:${ids.chat})$`),
+    );
     for (const service of ['chat', 'chat-beta']) {
       expect((await world.store.listAudit(service))[0]).toMatchObject({ id: ids[service], status: 'applied', changeIds: ['/change/C1'] });
     }
@@ -207,10 +216,20 @@ describe('evaluateService against dynalite with Route 53, CloudWatch, SNS and Ev
       await tick();
       const { outcomes } = await tick();
       expect(outcomes[0]!.status).toBe('applied');
-      expect(outcomes[0]!.tellFailures).toEqual([{ channel: 'notify', message: 'sns:Publish on arn:aws:sns:us-east-1:123456789012:steer53-notifications failed: InternalErrorException: Service Unavailable' }]);
+      expect(outcomes[0]!.tellFailures).toEqual([
+        {
+          channel: 'notify',
+          message: 'sns:Publish on arn:aws:sns:us-east-1:123456789012:steer53-notifications failed: InternalErrorException: Service Unavailable',
+        },
+      ]);
       expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);
       const audit = await world.store.listAudit('chat');
-      expect(audit.map((e) => [e.kind, e.status])).toEqual(expect.arrayContaining([['decision', 'applied'], ['notification-failed', 'failed']]));
+      expect(audit.map((e) => [e.kind, e.status])).toEqual(
+        expect.arrayContaining([
+          ['decision', 'applied'],
+          ['notification-failed', 'failed'],
+        ]),
+      );
       expect(world.log.lines.filter((l) => l.level === 'error').map((l) => l.message)).toEqual(['notification failed; the decision stands']);
     });
   });

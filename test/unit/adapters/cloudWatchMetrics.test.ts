@@ -12,7 +12,15 @@ const T = Date.UTC(2026, 0, 1, 0, 9);
 const window = { startTime: T - 60_000, endTime: T };
 
 function query(overrides: Partial<ResolvedMetricQuery> = {}): ResolvedMetricQuery {
-  return { namespace: 'AWS/SageMaker', metricName: 'ModelLatency', dimensions: { EndpointName: 'chat', VariantName: 'AllTraffic' }, statistic: 'p99', periodSeconds: 60, region: 'eu-west-1', ...overrides };
+  return {
+    namespace: 'AWS/SageMaker',
+    metricName: 'ModelLatency',
+    dimensions: { EndpointName: 'chat', VariantName: 'AllTraffic' },
+    statistic: 'p99',
+    periodSeconds: 60,
+    region: 'eu-west-1',
+    ...overrides,
+  };
 }
 
 interface Created {
@@ -58,7 +66,14 @@ describe('Class: CloudWatchMetrics', () => {
       answerAll();
       const series = await adapter.fetchMetrics([{ key: 'k', query: query() }], window);
       const input = cloudwatch.commandCalls(GetMetricDataCommand)[0]!.args[0].input;
-      const metric = { Namespace: 'AWS/SageMaker', MetricName: 'ModelLatency', Dimensions: [{ Name: 'EndpointName', Value: 'chat' }, { Name: 'VariantName', Value: 'AllTraffic' }] };
+      const metric = {
+        Namespace: 'AWS/SageMaker',
+        MetricName: 'ModelLatency',
+        Dimensions: [
+          { Name: 'EndpointName', Value: 'chat' },
+          { Name: 'VariantName', Value: 'AllTraffic' },
+        ],
+      };
       expect(input).toEqual({
         MetricDataQueries: [
           { Id: 'm0', MetricStat: { Metric: metric, Period: 60, Stat: 'p99' }, ReturnData: true },
@@ -68,7 +83,11 @@ describe('Class: CloudWatchMetrics', () => {
         EndTime: new Date(window.endTime),
         ScanBy: 'TimestampAscending',
       });
-      expect(series.get('k')).toEqual({ values: [{ timestamp: T - 60_000, value: 0 }], sampleCounts: [{ timestamp: T - 60_000, value: 5000 }], complete: true });
+      expect(series.get('k')).toEqual({
+        values: [{ timestamp: T - 60_000, value: 0 }],
+        sampleCounts: [{ timestamp: T - 60_000, value: 5000 }],
+        complete: true,
+      });
     });
 
     it('asks a plain statistic alone', async () => {
@@ -108,7 +127,9 @@ describe('Class: CloudWatchMetrics', () => {
 
     it('uses one client per region and per account role, assuming the role through STS', async () => {
       answerAll();
-      sts.on(AssumeRoleCommand).resolves({ Credentials: { AccessKeyId: 'AK', SecretAccessKey: 'SK', SessionToken: 'ST', Expiration: new Date(T + 3_600_000) } });
+      sts
+        .on(AssumeRoleCommand)
+        .resolves({ Credentials: { AccessKeyId: 'AK', SecretAccessKey: 'SK', SessionToken: 'ST', Expiration: new Date(T + 3_600_000) } });
       const role = 'arn:aws:iam::111122223333:role/steer53-metrics';
       await adapter.fetchMetrics(
         [
@@ -163,7 +184,9 @@ describe('Class: CloudWatchMetrics', () => {
     });
 
     it('drops a period that has not ended inside the window (still filling)', async () => {
-      cloudwatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'm0', Timestamps: [new Date(T - 60_000), new Date(T)], Values: [1, 2], StatusCode: 'Complete' }] });
+      cloudwatch
+        .on(GetMetricDataCommand)
+        .resolves({ MetricDataResults: [{ Id: 'm0', Timestamps: [new Date(T - 60_000), new Date(T)], Values: [1, 2], StatusCode: 'Complete' }] });
       const series = await adapter.fetchMetrics([{ key: 'k', query: query({ statistic: 'Maximum' }) }], { startTime: T - 60_000, endTime: T + 30_000 });
       expect(series.get('k')!.values).toEqual([{ timestamp: T - 60_000, value: 1 }]);
     });
@@ -175,7 +198,12 @@ describe('Class: CloudWatchMetrics', () => {
           { Id: 'm0n', Timestamps: [], Values: [], StatusCode: 'Complete' },
         ],
       });
-      expect((await adapter.fetchMetrics([{ key: 'k', query: query() }], window)).get('k')).toEqual({ values: [], sampleCounts: [], complete: false, error: 'InternalError try later' });
+      expect((await adapter.fetchMetrics([{ key: 'k', query: query() }], window)).get('k')).toEqual({
+        values: [],
+        sampleCounts: [],
+        complete: false,
+        error: 'InternalError try later',
+      });
     });
 
     it('leaves other regions usable when one region fails, reporting the failure per query', async () => {
@@ -184,9 +212,10 @@ describe('Class: CloudWatchMetrics', () => {
         clients: new CloudWatchClients({
           createClient: (config) => {
             const client = new CloudWatchClient({ region: config.region, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
-            if (config.region === 'us-east-1') client.send = (async () => {
-              throw Object.assign(new Error('service unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
-            }) as never;
+            if (config.region === 'us-east-1')
+              client.send = (async () => {
+                throw Object.assign(new Error('service unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
+              }) as never;
             return client;
           },
         }),
@@ -199,25 +228,30 @@ describe('Class: CloudWatchMetrics', () => {
         window,
       );
       expect(series.get('eu')!.complete).toBe(true);
-      expect(series.get('us')).toEqual({ values: [], complete: false, error: 'cloudwatch:GetMetricData on us-east-1 failed: ServiceUnavailable: service unavailable' });
+      expect(series.get('us')).toEqual({
+        values: [],
+        complete: false,
+        error: 'cloudwatch:GetMetricData on us-east-1 failed: ServiceUnavailable: service unavailable',
+      });
     });
   });
 
   it('says which role could not be assumed', async () => {
     sts.on(AssumeRoleCommand).rejects(Object.assign(new Error('not allowed'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
     const role = 'arn:aws:iam::111122223333:role/steer53-metrics';
-    new CloudWatchClients({ sts: new STSClient({ region: 'us-east-1' }), createClient: (config) => (providers.push(config.credentials!), new CloudWatchClient({ region: config.region })) }).clientFor('eu-west-1', role);
+    new CloudWatchClients({
+      sts: new STSClient({ region: 'us-east-1' }),
+      createClient: (config) => (providers.push(config.credentials!), new CloudWatchClient({ region: config.region })),
+    }).clientFor('eu-west-1', role);
     await expect(providers[0]!()).rejects.toThrow(`sts:AssumeRole on ${role} failed: AccessDenied: not allowed`);
   });
 
   describe('Method: fetchAlarmStates', () => {
     it('reads metric and composite alarms by name per region, and by ARN in the ARN’s region', async () => {
-      cloudwatch
-        .on(DescribeAlarmsCommand)
-        .callsFake((input: { AlarmNames: string[] }) => ({
-          MetricAlarms: input.AlarmNames.filter((n) => n !== 'composite').map((n) => ({ AlarmName: n, StateValue: n === 'chat-5xx' ? 'ALARM' : 'OK' })),
-          CompositeAlarms: input.AlarmNames.includes('composite') ? [{ AlarmName: 'composite', StateValue: 'INSUFFICIENT_DATA' }] : [],
-        }));
+      cloudwatch.on(DescribeAlarmsCommand).callsFake((input: { AlarmNames: string[] }) => ({
+        MetricAlarms: input.AlarmNames.filter((n) => n !== 'composite').map((n) => ({ AlarmName: n, StateValue: n === 'chat-5xx' ? 'ALARM' : 'OK' })),
+        CompositeAlarms: input.AlarmNames.includes('composite') ? [{ AlarmName: 'composite', StateValue: 'INSUFFICIENT_DATA' }] : [],
+      }));
       const states = await adapter.fetchAlarmStates([
         { key: 'a', name: 'chat-5xx', region: 'eu-west-1' },
         { key: 'b', arn: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:composite', region: 'eu-west-1' },

@@ -41,29 +41,58 @@ describe('Class: InMemoryDnsWeights', () => {
 });
 
 describe('Class: InMemoryMetrics', () => {
-  const query: ResolvedMetricQuery = { namespace: 'N', metricName: 'M', dimensions: { b: '2', a: '1' }, statistic: 'p99', periodSeconds: 60, region: 'eu-west-1' };
+  const query: ResolvedMetricQuery = {
+    namespace: 'N',
+    metricName: 'M',
+    dimensions: { b: '2', a: '1' },
+    statistic: 'p99',
+    periodSeconds: 60,
+    region: 'eu-west-1',
+  };
 
   it('answers only periods wholly inside the window, oldest first, with SampleCount for percentiles', async () => {
     const metrics = new InMemoryMetrics();
-    for (const [i, v] of [[2, 30], [0, 10], [1, 20], [3, 40]] as const) metrics.record(query, T0 + i * 60_000, { value: v, sampleCount: 1000 + i });
-    const series = (await metrics.fetchMetrics([{ key: 'k', query: { ...query, dimensions: { a: '1', b: '2' } } }], { startTime: T0 + 60_000, endTime: T0 + 3 * 60_000 + 30_000 })).get('k')!;
+    for (const [i, v] of [
+      [2, 30],
+      [0, 10],
+      [1, 20],
+      [3, 40],
+    ] as const)
+      metrics.record(query, T0 + i * 60_000, { value: v, sampleCount: 1000 + i });
+    const series = (
+      await metrics.fetchMetrics([{ key: 'k', query: { ...query, dimensions: { a: '1', b: '2' } } }], {
+        startTime: T0 + 60_000,
+        endTime: T0 + 3 * 60_000 + 30_000,
+      })
+    ).get('k')!;
     expect(series).toEqual({
-      values: [{ timestamp: T0 + 60_000, value: 20 }, { timestamp: T0 + 120_000, value: 30 }],
-      sampleCounts: [{ timestamp: T0 + 60_000, value: 1001 }, { timestamp: T0 + 120_000, value: 1002 }],
+      values: [
+        { timestamp: T0 + 60_000, value: 20 },
+        { timestamp: T0 + 120_000, value: 30 },
+      ],
+      sampleCounts: [
+        { timestamp: T0 + 60_000, value: 1001 },
+        { timestamp: T0 + 120_000, value: 1002 },
+      ],
       complete: true,
     });
   });
 
   it('answers exactly the fed periods inside the window, whatever order they were fed in', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.uniqueArray(fc.integer({ min: 0, max: 200 }), { maxLength: 60 }), fc.integer({ min: -5, max: 210 }), fc.integer({ min: 0, max: 50 }), async (minutes, from, length) => {
-        const metrics = new InMemoryMetrics();
-        for (const m of minutes) metrics.record(query, T0 + m * 60_000, { value: m });
-        const window = { startTime: T0 + from * 60_000, endTime: T0 + (from + length) * 60_000 };
-        const got = (await metrics.fetchMetrics([{ key: 'k', query }], window)).get('k')!.values.map((d) => d.value);
-        const expected = minutes.filter((m) => m >= from && m + 1 <= from + length).sort((a, b) => a - b);
-        expect(got).toEqual(expected);
-      }),
+      fc.asyncProperty(
+        fc.uniqueArray(fc.integer({ min: 0, max: 200 }), { maxLength: 60 }),
+        fc.integer({ min: -5, max: 210 }),
+        fc.integer({ min: 0, max: 50 }),
+        async (minutes, from, length) => {
+          const metrics = new InMemoryMetrics();
+          for (const m of minutes) metrics.record(query, T0 + m * 60_000, { value: m });
+          const window = { startTime: T0 + from * 60_000, endTime: T0 + (from + length) * 60_000 };
+          const got = (await metrics.fetchMetrics([{ key: 'k', query }], window)).get('k')!.values.map((d) => d.value);
+          const expected = minutes.filter((m) => m >= from && m + 1 <= from + length).sort((a, b) => a - b);
+          expect(got).toEqual(expected);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -71,7 +100,10 @@ describe('Class: InMemoryMetrics', () => {
   it('treats a percentile fed without sample counts as having enough samples (no SampleCount series)', async () => {
     const metrics = new InMemoryMetrics();
     metrics.record(query, T0, { value: 1 });
-    expect((await metrics.fetchMetrics([{ key: 'k', query }], { startTime: T0, endTime: T0 + 60_000 })).get('k')).toEqual({ values: [{ timestamp: T0, value: 1 }], complete: true });
+    expect((await metrics.fetchMetrics([{ key: 'k', query }], { startTime: T0, endTime: T0 + 60_000 })).get('k')).toEqual({
+      values: [{ timestamp: T0, value: 1 }],
+      complete: true,
+    });
   });
 
   it('feeds by service, endpoint and signal name, and names what is missing', () => {

@@ -10,7 +10,15 @@ const ZONE = 'Z0123456789EXAMPLE';
 const chat = { hostedZoneId: ZONE, dnsName: 'chat.example.com', recordType: 'A' };
 
 function weighted(id: string, weight: number, extra: Partial<ResourceRecordSet> = {}): ResourceRecordSet {
-  return { Name: 'chat.example.com.', Type: 'A', SetIdentifier: id, Weight: weight, TTL: 60, ResourceRecords: [{ Value: `192.0.2.${weight % 250}` }], ...extra };
+  return {
+    Name: 'chat.example.com.',
+    Type: 'A',
+    SetIdentifier: id,
+    Weight: weight,
+    TTL: 60,
+    ResourceRecords: [{ Value: `192.0.2.${weight % 250}` }],
+    ...extra,
+  };
 }
 
 function throttling(name = 'Throttling') {
@@ -34,10 +42,21 @@ describe('Class: Route53Weights', () => {
     it('pages through ListResourceRecordSets and stops at the next name', async () => {
       route53
         .on(ListResourceRecordSetsCommand, { StartRecordName: 'chat.example.com.', StartRecordType: 'A' })
-        .resolves({ ResourceRecordSets: [weighted('us-east-1', 100)], IsTruncated: true, NextRecordName: 'chat.example.com.', NextRecordType: 'A', NextRecordIdentifier: 'eu-west-1', MaxItems: 1 })
+        .resolves({
+          ResourceRecordSets: [weighted('us-east-1', 100)],
+          IsTruncated: true,
+          NextRecordName: 'chat.example.com.',
+          NextRecordType: 'A',
+          NextRecordIdentifier: 'eu-west-1',
+          MaxItems: 1,
+        })
         .on(ListResourceRecordSetsCommand, { StartRecordIdentifier: 'eu-west-1' })
         .resolves({
-          ResourceRecordSets: [weighted('eu-west-1', 50), { Name: 'chat.example.com.', Type: 'AAAA', SetIdentifier: 'x', Weight: 1, TTL: 60 }, weighted('other', 7, { Name: 'docs.example.com.' })],
+          ResourceRecordSets: [
+            weighted('eu-west-1', 50),
+            { Name: 'chat.example.com.', Type: 'AAAA', SetIdentifier: 'x', Weight: 1, TTL: 60 },
+            weighted('other', 7, { Name: 'docs.example.com.' }),
+          ],
           IsTruncated: true,
           NextRecordName: 'zzz.example.com.',
           NextRecordType: 'A',
@@ -54,14 +73,24 @@ describe('Class: Route53Weights', () => {
     });
 
     it('ignores records of the name that are not weighted', async () => {
-      route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [weighted('a', 10), { Name: 'chat.example.com.', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '192.0.2.1' }] }], IsTruncated: false, MaxItems: 100 });
+      route53
+        .on(ListResourceRecordSetsCommand)
+        .resolves({
+          ResourceRecordSets: [weighted('a', 10), { Name: 'chat.example.com.', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '192.0.2.1' }] }],
+          IsTruncated: false,
+          MaxItems: 100,
+        });
       expect((await adapter.readWeights(chat)).weights).toEqual({ a: 10 });
     });
   });
 
   describe('Method: writeWeights', () => {
     it('UPSERTs a copy of each record with only the weight changed (TTL, values, health check, everything kept)', async () => {
-      const withHealthCheck = weighted('us-east-1', 100, { HealthCheckId: 'abcdef12-3456-7890-abcd-ef1234567890', TTL: 30, ResourceRecords: [{ Value: '192.0.2.10' }, { Value: '192.0.2.11' }] });
+      const withHealthCheck = weighted('us-east-1', 100, {
+        HealthCheckId: 'abcdef12-3456-7890-abcd-ef1234567890',
+        TTL: 30,
+        ResourceRecords: [{ Value: '192.0.2.10' }, { Value: '192.0.2.11' }],
+      });
       const alias = {
         Name: 'chat.example.com.',
         Type: 'A' as const,
@@ -91,7 +120,9 @@ describe('Class: Route53Weights', () => {
     });
 
     it('writes from the snapshot of a read moments ago without listing again', async () => {
-      route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [weighted('a', 10, { HealthCheckId: 'hc' })], IsTruncated: false, MaxItems: 100 });
+      route53
+        .on(ListResourceRecordSetsCommand)
+        .resolves({ ResourceRecordSets: [weighted('a', 10, { HealthCheckId: 'hc' })], IsTruncated: false, MaxItems: 100 });
       route53.on(ChangeResourceRecordSetsCommand).resolves({ ChangeInfo: { Id: '/change/C1', Status: 'PENDING', SubmittedAt: new Date(0) } });
       const read = await adapter.readWeights(chat);
       await adapter.writeWeights([{ record: chat, weights: { a: 5 }, basedOn: read.snapshot }], 'x');
@@ -117,14 +148,22 @@ describe('Class: Route53Weights', () => {
     it('sends one change batch per hosted zone, however many record sets change in it', async () => {
       const docs = { hostedZoneId: ZONE, dnsName: 'docs.example.com', recordType: 'A' };
       const other = { hostedZoneId: 'ZOTHERZONE123', dnsName: 'api.example.org', recordType: 'AAAA' };
-      route53.on(ListResourceRecordSetsCommand, { StartRecordName: 'chat.example.com.' }).resolves({ ResourceRecordSets: [weighted('a', 1), weighted('b', 1)], IsTruncated: false, MaxItems: 100 });
+      route53
+        .on(ListResourceRecordSetsCommand, { StartRecordName: 'chat.example.com.' })
+        .resolves({ ResourceRecordSets: [weighted('a', 1), weighted('b', 1)], IsTruncated: false, MaxItems: 100 });
       route53
         .on(ListResourceRecordSetsCommand, { StartRecordName: 'docs.example.com.' })
         .resolves({ ResourceRecordSets: [weighted('a', 1, { Name: 'docs.example.com.' })], IsTruncated: false, MaxItems: 100 });
       route53
         .on(ListResourceRecordSetsCommand, { StartRecordName: 'api.example.org.' })
-        .resolves({ ResourceRecordSets: [{ Name: 'api.example.org.', Type: 'AAAA', SetIdentifier: 'a', Weight: 1, TTL: 60, ResourceRecords: [{ Value: '2001:db8::1' }] }], IsTruncated: false, MaxItems: 100 });
-      route53.on(ChangeResourceRecordSetsCommand).callsFake((input: { HostedZoneId: string }) => ({ ChangeInfo: { Id: `/change/${input.HostedZoneId}`, Status: 'PENDING', SubmittedAt: new Date(0) } }));
+        .resolves({
+          ResourceRecordSets: [{ Name: 'api.example.org.', Type: 'AAAA', SetIdentifier: 'a', Weight: 1, TTL: 60, ResourceRecords: [{ Value: '2001:db8::1' }] }],
+          IsTruncated: false,
+          MaxItems: 100,
+        });
+      route53
+        .on(ChangeResourceRecordSetsCommand)
+        .callsFake((input: { HostedZoneId: string }) => ({ ChangeInfo: { Id: `/change/${input.HostedZoneId}`, Status: 'PENDING', SubmittedAt: new Date(0) } }));
 
       const result = await adapter.writeWeights(
         [
@@ -135,7 +174,12 @@ describe('Class: Route53Weights', () => {
         'tick',
       );
       const calls = route53.commandCalls(ChangeResourceRecordSetsCommand).map((c) => c.args[0].input);
-      expect(calls.map((c) => [c.HostedZoneId, c.ChangeBatch!.Changes!.map((ch) => `${ch.ResourceRecordSet!.Name} ${ch.ResourceRecordSet!.SetIdentifier}=${ch.ResourceRecordSet!.Weight}`)])).toEqual([
+      expect(
+        calls.map((c) => [
+          c.HostedZoneId,
+          c.ChangeBatch!.Changes!.map((ch) => `${ch.ResourceRecordSet!.Name} ${ch.ResourceRecordSet!.SetIdentifier}=${ch.ResourceRecordSet!.Weight}`),
+        ]),
+      ).toEqual([
         [ZONE, ['chat.example.com. a=2', 'chat.example.com. b=3', 'docs.example.com. a=4']],
         ['ZOTHERZONE123', ['api.example.org. a=9']],
       ]);
@@ -184,7 +228,9 @@ describe('Class: Route53Weights', () => {
       const error = await adapter.writeWeights([{ record: chat, weights: { a: 5 } }], 'x').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(Route53RetriesExhaustedError);
       expect((error as Route53RetriesExhaustedError).retryable).toBe(true);
-      expect((error as Error).message).toBe('route53:ChangeResourceRecordSets on hosted zone Z0123456789EXAMPLE failed: Throttling: Rate exceeded (gave up after 4 attempts)');
+      expect((error as Error).message).toBe(
+        'route53:ChangeResourceRecordSets on hosted zone Z0123456789EXAMPLE failed: Throttling: Rate exceeded (gave up after 4 attempts)',
+      );
       expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(4);
       expect(sleeps).toEqual([50, 100, 200]);
     });
@@ -201,7 +247,9 @@ describe('Class: Route53Weights', () => {
 
     it('does not retry an error a retry cannot fix', async () => {
       route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [weighted('a', 10)], IsTruncated: false, MaxItems: 100 });
-      route53.on(ChangeResourceRecordSetsCommand).rejects(Object.assign(new Error('not authorized'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+      route53
+        .on(ChangeResourceRecordSetsCommand)
+        .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
       const error = await adapter.writeWeights([{ record: chat, weights: { a: 5 } }], 'x').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AwsCallError);
       expect((error as AwsCallError).retryable).toBe(false);

@@ -88,12 +88,22 @@ describe('Function: fitMessage', () => {
 
 describe('Class: EventBridgePublisher', () => {
   it('puts source "steer53" events on the bus, ten per call', async () => {
-    eventbridge.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => ({ FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'e' })) }));
-    await new EventBridgePublisher({ client: new EventBridgeClient({ region: 'us-east-1' }), eventBusName: 'ops' }).publish(Array.from({ length: 12 }, shifted));
+    eventbridge
+      .on(PutEventsCommand)
+      .callsFake((input: { Entries: unknown[] }) => ({ FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'e' })) }));
+    await new EventBridgePublisher({ client: new EventBridgeClient({ region: 'us-east-1' }), eventBusName: 'ops' }).publish(
+      Array.from({ length: 12 }, shifted),
+    );
     const calls = eventbridge.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries!);
     expect(calls.map((entries) => entries.length)).toEqual([10, 2]);
     const entry = calls[0]![0]!;
-    expect(entry).toEqual({ Source: 'steer53', DetailType: 'Traffic Shifted', EventBusName: 'ops', Time: new Date(T0), Detail: JSON.stringify(shifted().detail) });
+    expect(entry).toEqual({
+      Source: 'steer53',
+      DetailType: 'Traffic Shifted',
+      EventBusName: 'ops',
+      Time: new Date(T0),
+      Detail: JSON.stringify(shifted().detail),
+    });
   });
 
   it('reports entries EventBridge rejected', async () => {

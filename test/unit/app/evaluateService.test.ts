@@ -32,7 +32,10 @@ describe('Function: evaluateService', () => {
     const changes = outcome.decision!.changes;
     expect(changes.find((c) => c.setIdentifier === 'eu-west-1')).toMatchObject({ from: 100 });
     expect(world.dns.changeLog).toHaveLength(1);
-    expect(world.dns.changeLog[0]).toMatchObject({ comment: `steer53 chat decision ${outcome.decisionId}`, to: Object.fromEntries(changes.map((c) => [c.setIdentifier, c.to])) });
+    expect(world.dns.changeLog[0]).toMatchObject({
+      comment: `steer53 chat decision ${outcome.decisionId}`,
+      to: Object.fromEntries(changes.map((c) => [c.setIdentifier, c.to])),
+    });
     expect(world.dns.weightsOf(record)['eu-west-1']).toBeLessThan(100);
 
     const stored = await world.store.load('chat');
@@ -114,7 +117,15 @@ describe('Function: evaluateService', () => {
 
   it('gives up after the bounded number of lost races, saying others evaluated the service', async () => {
     const world = memoryWorld();
-    const conflicting: StateStore = { ...world.store, load: (s) => world.store.load(s), putAudit: async () => {}, listAudit: async () => [], save: async (s, v) => { throw new StateVersionConflictError(s, v); } };
+    const conflicting: StateStore = {
+      ...world.store,
+      load: (s) => world.store.load(s),
+      putAudit: async () => {},
+      listAudit: async () => [],
+      save: async (s, v) => {
+        throw new StateVersionConflictError(s, v);
+      },
+    };
     world.feed(judgedStart(world.clock.now()), HEALTHY);
     const outcome = await evaluateService(world.runtime({ store: conflicting, options: { maxAttempts: 3 } }), world.service, { trigger: 'schedule' });
     expect(outcome).toMatchObject({ status: 'superseded', attempts: 3 });
@@ -245,7 +256,11 @@ describe('Function: evaluateService', () => {
       await tick(world, HEALTHY);
       world.dns.editWeights(record, { 'eu-west-1': 0 });
       const first = await tick(world, HEALTHY);
-      expect(first.drift).toEqual({ expected: { 'us-east-1': 100, 'eu-west-1': 100, 'ap-northeast-1': 100 }, actual: { 'us-east-1': 100, 'eu-west-1': 0, 'ap-northeast-1': 100 }, endpoints: ['eu-west-1'] });
+      expect(first.drift).toEqual({
+        expected: { 'us-east-1': 100, 'eu-west-1': 100, 'ap-northeast-1': 100 },
+        actual: { 'us-east-1': 100, 'eu-west-1': 0, 'ap-northeast-1': 100 },
+        endpoints: ['eu-west-1'],
+      });
       expect(first.decision!.reasons.map((r) => r.code)).toContain('WEIGHTS_RECONCILED');
       expect((await world.store.listAudit('chat')).filter((e) => e.kind === 'drift')).toHaveLength(1);
       expect(world.notifier.notices.filter((n) => n.kind === 'drift-detected')).toHaveLength(1);
@@ -413,7 +428,9 @@ describe('scheduled drills through evaluateService', () => {
   it('drains the endpoint at the scheduled minute and ends the drill when its guard alarm fires; reads the guard only while a drill is due', async () => {
     const raw = structuredClone(rawConfig);
     // The clock starts at 00:10:30 UTC: the drill is due at 00:12 for 15 minutes.
-    (raw.services[0] as Record<string, unknown>).drills = [{ endpoint: 'eu-west-1', schedule: '12 0 * * *', guardAlarm: { name: 'chat-global-5xx', region: 'us-east-1' } }];
+    (raw.services[0] as Record<string, unknown>).drills = [
+      { endpoint: 'eu-west-1', schedule: '12 0 * * *', guardAlarm: { name: 'chat-global-5xx', region: 'us-east-1' } },
+    ];
     const world = memoryWorld(testConfig(raw));
     world.metrics.setAlarmState({ name: 'chat-global-5xx', region: 'us-east-1' }, 'OK');
     const reads = () => world.metrics.alarmReads.filter((ref) => ref.name === 'chat-global-5xx').length;

@@ -54,14 +54,39 @@ describe('Function: mapNativeDeployment', () => {
     ['CodeDeploy SUCCESS: succeeded', codeDeploy, 'succeeded', 'd-123456789'],
     ['CodeDeploy FAILURE: failed', withDetail(codeDeploy, { state: 'FAILURE' }), 'failed', 'd-123456789'],
     ['CodeDeploy STOP: failed', withDetail(codeDeploy, { state: 'STOP' }), 'failed', 'd-123456789'],
-    ['SageMaker UPDATING a new config: started, as the pending config', fixture('sagemaker-endpoint-deployment-updating'), 'started', 'sample-endpoint-config-2'],
-    ['SageMaker IN_SERVICE: succeeded, as the config in service', withDetail(fixture('sagemaker-endpoint-deployment-capacity-update'), { EndpointStatus: 'IN_SERVICE' }), 'succeeded', 'sample-endpoint-config-1'],
-    ['SageMaker ROLLING_BACK: a rollback started', withDetail(fixture('sagemaker-endpoint-deployment-updating'), { EndpointStatus: 'ROLLING_BACK' }), 'rollback-started', 'sample-endpoint-config-2'],
-    ['SageMaker FAILED: failed', withDetail(fixture('sagemaker-endpoint-deployment-updating'), { EndpointStatus: 'FAILED' }), 'failed', 'sample-endpoint-config-2'],
+    [
+      'SageMaker UPDATING a new config: started, as the pending config',
+      fixture('sagemaker-endpoint-deployment-updating'),
+      'started',
+      'sample-endpoint-config-2',
+    ],
+    [
+      'SageMaker IN_SERVICE: succeeded, as the config in service',
+      withDetail(fixture('sagemaker-endpoint-deployment-capacity-update'), { EndpointStatus: 'IN_SERVICE' }),
+      'succeeded',
+      'sample-endpoint-config-1',
+    ],
+    [
+      'SageMaker ROLLING_BACK: a rollback started',
+      withDetail(fixture('sagemaker-endpoint-deployment-updating'), { EndpointStatus: 'ROLLING_BACK' }),
+      'rollback-started',
+      'sample-endpoint-config-2',
+    ],
+    [
+      'SageMaker FAILED: failed',
+      withDetail(fixture('sagemaker-endpoint-deployment-updating'), { EndpointStatus: 'FAILED' }),
+      'failed',
+      'sample-endpoint-config-2',
+    ],
     ['CodePipeline STARTED: started', fixture('codepipeline-execution-started'), 'started', '12345678-1234-5678-abcd-12345678abcd'],
     ['CodePipeline SUCCEEDED: succeeded', fixture('codepipeline-execution-succeeded'), 'succeeded', '12345678-1234-5678-abcd-12345678abcd'],
     ['CodePipeline FAILED: failed', fixture('codepipeline-execution-failed'), 'failed', '12345678-1234-5678-abcd-12345678abcd'],
-    ['CodePipeline STOPPED: failed', withDetail(fixture('codepipeline-execution-failed'), { state: 'STOPPED' }), 'failed', '12345678-1234-5678-abcd-12345678abcd'],
+    [
+      'CodePipeline STOPPED: failed',
+      withDetail(fixture('codepipeline-execution-failed'), { state: 'STOPPED' }),
+      'failed',
+      '12345678-1234-5678-abcd-12345678abcd',
+    ],
   ])('%s', (_name, event, phase, version) => {
     const mapping = mapNativeDeployment(event, config);
     expect(mapping?.kind).toBe('mapped');
@@ -84,17 +109,32 @@ describe('Function: mapNativeDeployment', () => {
   });
 
   it.each<[string, Record<string, unknown>, string]>([
-    ['a SageMaker capacity update (no pending config)', fixture('sagemaker-endpoint-deployment-capacity-update'), 'UPDATING without a pending deployment is a capacity change, not a new version'],
+    [
+      'a SageMaker capacity update (no pending config)',
+      fixture('sagemaker-endpoint-deployment-capacity-update'),
+      'UPDATING without a pending deployment is a capacity change, not a new version',
+    ],
     ['CodeDeploy READY (blue/green waiting to reroute)', withDetail(codeDeploy, { state: 'READY' }), 'READY is not a deployment phase'],
-    ['CodePipeline SUPERSEDED (a newer execution reports its own start)', withDetail(fixture('codepipeline-execution-failed'), { state: 'SUPERSEDED' }), 'SUPERSEDED is not a deployment phase'],
-    ['an ECS event that is no deployment phase', withDetail(fixture('ecs-deployment-completed'), { eventName: 'SERVICE_STEADY_STATE' }), 'SERVICE_STEADY_STATE is not a deployment phase'],
+    [
+      'CodePipeline SUPERSEDED (a newer execution reports its own start)',
+      withDetail(fixture('codepipeline-execution-failed'), { state: 'SUPERSEDED' }),
+      'SUPERSEDED is not a deployment phase',
+    ],
+    [
+      'an ECS event that is no deployment phase',
+      withDetail(fixture('ecs-deployment-completed'), { eventName: 'SERVICE_STEADY_STATE' }),
+      'SERVICE_STEADY_STATE is not a deployment phase',
+    ],
   ])('%s is no deployment phase', (_name, event, why) => {
     expect(mapNativeDeployment(event, config)).toMatchObject({ kind: 'no-phase', why });
   });
 
   it('maps an event no endpoint names to nothing', () => {
     expect(mapNativeDeployment(fixture('ecs-deployment-completed'), testConfig())).toMatchObject({ kind: 'mapped', deployments: [] });
-    expect(mapNativeDeployment(withDetail(fixture('codepipeline-execution-started'), { pipeline: 'otherPipeline' }), config)).toMatchObject({ kind: 'mapped', deployments: [] });
+    expect(mapNativeDeployment(withDetail(fixture('codepipeline-execution-started'), { pipeline: 'otherPipeline' }), config)).toMatchObject({
+      kind: 'mapped',
+      deployments: [],
+    });
   });
 
   it('reports a native event missing what steer53 reads, with the path', () => {
@@ -109,7 +149,17 @@ describe('Function: mapNativeDeployment', () => {
 });
 
 describe('Function: resolveNative', () => {
-  const base: NativeDeployment = { kind: 'ECS', service: 'chat', endpoint: 'eu-west-1', phase: 'started', version: 'ecs-svc/2', at: 1, idempotencyKey: 'k', by: 'ECS service default/x', status: 'S' };
+  const base: NativeDeployment = {
+    kind: 'ECS',
+    service: 'chat',
+    endpoint: 'eu-west-1',
+    phase: 'started',
+    version: 'ecs-svc/2',
+    at: 1,
+    idempotencyKey: 'k',
+    by: 'ECS service default/x',
+    status: 'S',
+  };
   const rollout = (phase: RolloutState['phase'], version = 'ecs-svc/2'): RolloutState => ({
     version,
     phase,
@@ -124,8 +174,18 @@ describe('Function: resolveNative', () => {
   it.each<[string, Partial<NativeDeployment>, RolloutState | undefined, string]>([
     ['a start with nothing in progress is a start', { phase: 'started' }, undefined, 'started ecs-svc/2'],
     ['a completion with nothing in progress is a success (out of order)', { phase: 'succeeded' }, undefined, 'succeeded ecs-svc/2'],
-    ['a completion while the rollout waits for its rollback is the rollback', { phase: 'succeeded', version: 'ecs-svc/1' }, rollout('rolling-back'), 'rolled-back ecs-svc/1'],
-    ['a rollback starting fails the rollout in progress, whatever version it names', { phase: 'rollback-started', version: 'ecs-svc/9' }, rollout('canary'), 'failed ecs-svc/2'],
+    [
+      'a completion while the rollout waits for its rollback is the rollback',
+      { phase: 'succeeded', version: 'ecs-svc/1' },
+      rollout('rolling-back'),
+      'rolled-back ecs-svc/1',
+    ],
+    [
+      'a rollback starting fails the rollout in progress, whatever version it names',
+      { phase: 'rollback-started', version: 'ecs-svc/9' },
+      rollout('canary'),
+      'failed ecs-svc/2',
+    ],
     ['a failure is a failure', { phase: 'failed' }, rollout('deploying'), 'failed ecs-svc/2'],
     ['a start while waiting for a rollback is taken as the rollback', { phase: 'started', version: 'ecs-svc/1' }, rollout('rolling-back'), 'skip'],
     ['a rollback starting with nothing in progress is nothing', { phase: 'rollback-started' }, undefined, 'skip'],

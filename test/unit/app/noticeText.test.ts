@@ -8,7 +8,19 @@ import { testConfig, T0 } from './runtimeFixtures.js';
 const service = testConfig().services[0]!;
 
 function signal(overrides: Partial<SignalVerdict> = {}): SignalVerdict {
-  return { signal: 'p99-latency', verdict: 'breach', value: 2400, unit: 'ms', trip: 2000, clear: 1500, statistic: 'p99', sampleCount: 5000, severity: 'degrade', excess: 0.2, ...overrides };
+  return {
+    signal: 'p99-latency',
+    verdict: 'breach',
+    value: 2400,
+    unit: 'ms',
+    trip: 2000,
+    clear: 1500,
+    statistic: 'p99',
+    sampleCount: 5000,
+    severity: 'degrade',
+    excess: 0.2,
+    ...overrides,
+  };
 }
 
 function decision(overrides: Partial<Decision> = {}): Decision {
@@ -39,7 +51,18 @@ function decision(overrides: Partial<Decision> = {}): Decision {
 
 const history = (verdicts: ('breach' | 'clear')[]) => verdicts.map((verdict, i) => ({ periodStart: T0 - (verdicts.length - i) * 60_000, verdict }));
 const state = {
-  endpoints: { 'eu-west-1': { status: 'degraded', since: T0, history: history(['breach', 'breach', 'breach']), shed: 0.6, recoveryStep: 0, stepSince: T0, dwellSeconds: 300, failedRecoveries: 0 } },
+  endpoints: {
+    'eu-west-1': {
+      status: 'degraded',
+      since: T0,
+      history: history(['breach', 'breach', 'breach']),
+      shed: 0.6,
+      recoveryStep: 0,
+      stepSince: T0,
+      dwellSeconds: 300,
+      failedRecoveries: 0,
+    },
+  },
   appliedWeights: null,
   recentChanges: [],
   overrides: {},
@@ -48,7 +71,17 @@ const state = {
   lastEvaluatedAt: null,
 } as const;
 
-const shifted: Notice = { kind: 'traffic-shifted', severity: 'warning', reason: 'M_OF_N_BREACH', service, decision: decision(), state: state as never, trigger: 'schedule', decisionId: 'd-1', changeIds: ['/change/C1'] };
+const shifted: Notice = {
+  kind: 'traffic-shifted',
+  severity: 'warning',
+  reason: 'M_OF_N_BREACH',
+  service,
+  decision: decision(),
+  state: state as never,
+  trigger: 'schedule',
+  decisionId: 'd-1',
+  changeIds: ['/change/C1'],
+};
 
 describe('Function: noticeSubject', () => {
   it('says where traffic was cut, by how much, and on what evidence', () => {
@@ -56,20 +89,32 @@ describe('Function: noticeSubject', () => {
   });
 
   it('names the blocking rule when nothing moved', () => {
-    expect(noticeSubject({ ...shifted, kind: 'shift-blocked', decision: decision({ changes: [], blocked: [{ code: 'CHANGE_BUDGET_EXHAUSTED', message: 'budget' }] }) })).toBe(
-      '[steer53] chat.example.com: shift blocked (CHANGE_BUDGET_EXHAUSTED)',
-    );
+    expect(
+      noticeSubject({
+        ...shifted,
+        kind: 'shift-blocked',
+        decision: decision({ changes: [], blocked: [{ code: 'CHANGE_BUDGET_EXHAUSTED', message: 'budget' }] }),
+      }),
+    ).toBe('[steer53] chat.example.com: shift blocked (CHANGE_BUDGET_EXHAUSTED)');
   });
 
   it('always fits SNS: ASCII, no line breaks, under 100 characters, whatever the names', () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 128, unit: 'grapheme' }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), (id, from, to) => {
-        const d = decision({ changes: [{ setIdentifier: id, from, to }], verdicts: { [id]: { verdict: 'breach', failing: false, excess: 1, signals: [signal()] } } });
-        const subject = noticeSubject({ ...shifted, decision: d });
-        expect(subject.length).toBeLessThanOrEqual(MAX_SUBJECT_LENGTH);
-        expect(subject).toMatch(/^[\x20-\x7e]+$/);
-        expect(subject.startsWith('[steer53] chat.example.com: ')).toBe(true);
-      }),
+      fc.property(
+        fc.string({ minLength: 1, maxLength: 128, unit: 'grapheme' }),
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: 0, max: 255 }),
+        (id, from, to) => {
+          const d = decision({
+            changes: [{ setIdentifier: id, from, to }],
+            verdicts: { [id]: { verdict: 'breach', failing: false, excess: 1, signals: [signal()] } },
+          });
+          const subject = noticeSubject({ ...shifted, decision: d });
+          expect(subject.length).toBeLessThanOrEqual(MAX_SUBJECT_LENGTH);
+          expect(subject).toMatch(/^[\x20-\x7e]+$/);
+          expect(subject.startsWith('[steer53] chat.example.com: ')).toBe(true);
+        },
+      ),
       { numRuns: 500 },
     );
   });

@@ -45,7 +45,13 @@ describe('Function: observeServices', () => {
   const start = T0 - 150_000; // 00:08:00, the judged period at T0 (00:10:30)
 
   it('takes the judged period’s datapoint with its sample count', async () => {
-    const result = (await observeServices(source({ values: [{ timestamp: start, value: 2_000_000 }], sampleCounts: [{ timestamp: start, value: 4000 }], complete: true }), [service], T0)).get('chat')!;
+    const result = (
+      await observeServices(
+        source({ values: [{ timestamp: start, value: 2_000_000 }], sampleCounts: [{ timestamp: start, value: 4000 }], complete: true }),
+        [service],
+        T0,
+      )
+    ).get('chat')!;
     expect(result.observations.periodStart).toBe(start);
     expect(result.observations.endpoints['eu-west-1']!.signals['p99-latency']).toEqual({ value: 2_000_000, periodStart: start, sampleCount: 4000 });
   });
@@ -61,7 +67,9 @@ describe('Function: observeServices', () => {
   });
 
   it('leaves out incomplete series and says why', async () => {
-    const result = (await observeServices(source({ values: [{ timestamp: start, value: 1 }], complete: false, error: 'InternalError' }), [service], T0)).get('chat')!;
+    const result = (await observeServices(source({ values: [{ timestamp: start, value: 1 }], complete: false, error: 'InternalError' }), [service], T0)).get(
+      'chat',
+    )!;
     expect(result.observations.endpoints['eu-west-1']!.signals['p99-latency']).toBeUndefined();
     expect(result.gaps).toContain('eu-west-1/p99-latency: InternalError');
   });
@@ -86,7 +94,9 @@ describe('Function: observeServices', () => {
         throw new Error('cloudwatch:DescribeAlarms on eu-west-1 failed: Throttling');
       },
     };
-    const result = (await observeServices(metrics, [service], T0, {}, [{ service: 'chat', endpoint: 'eu-west-1', signal: 'error-alarm', state: 'ALARM' }])).get('chat')!;
+    const result = (await observeServices(metrics, [service], T0, {}, [{ service: 'chat', endpoint: 'eu-west-1', signal: 'error-alarm', state: 'ALARM' }])).get(
+      'chat',
+    )!;
     expect(asked).toEqual(['chat-us-east-1-5xx', 'chat-ap-northeast-1-5xx']);
     expect(result.observations.endpoints['eu-west-1']!.signals['error-alarm']).toEqual({ alarmState: 'ALARM' });
     expect(result.gaps).toContain('alarm states: cloudwatch:DescribeAlarms on eu-west-1 failed: Throttling');

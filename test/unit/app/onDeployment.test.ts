@@ -8,7 +8,9 @@ import { judgedStart, memoryWorld, MINUTE, rawConfig, testConfig, type MemoryWor
 
 const HEALTHY = { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 };
 
-function world(rollout: Record<string, unknown> = { mode: 'drain-during-deploy', canary: { steps: [0.1, 0.5, 1], holdSeconds: 300, minSamples: 100 } }): MemoryWorld {
+function world(
+  rollout: Record<string, unknown> = { mode: 'drain-during-deploy', canary: { steps: [0.1, 0.5, 1], holdSeconds: 300, minSamples: 100 } },
+): MemoryWorld {
   const raw = structuredClone(rawConfig) as { services: { policy: Record<string, unknown> }[] };
   raw.services[0]!.policy.rollout = rollout;
   const w = memoryWorld(testConfig(raw));
@@ -32,23 +34,39 @@ describe('Function: onDeployment', () => {
   it('evaluates the service with the deployment and records the event as applied', async () => {
     const w = world();
     const outcome = await onDeployment(w.runtime(), request([pipeline(w, 'started', 'k1')]));
-    expect(outcome).toMatchObject({ status: 'evaluated', evaluation: { status: 'applied' }, records: [{ endpoint: 'eu-west-1', phase: 'started', applied: true, auditId: 'deployment-k1' }] });
+    expect(outcome).toMatchObject({
+      status: 'evaluated',
+      evaluation: { status: 'applied' },
+      records: [{ endpoint: 'eu-west-1', phase: 'started', applied: true, auditId: 'deployment-k1' }],
+    });
     expect(w.dns.weightsOf({ hostedZoneId: w.service.hostedZoneId, dnsName: w.service.dnsName, recordType: w.service.recordType })['eu-west-1']).toBe(0);
     expect(await deployments(w)).toEqual([
-      expect.objectContaining({ status: 'applied', actor: 'pipeline run-1', summary: 'chat.example.com: Deployment Started on eu-west-1, version v2 — eu-west-1 deploying v2 (pipeline run-1): draining it while it deploys' }),
+      expect.objectContaining({
+        status: 'applied',
+        actor: 'pipeline run-1',
+        summary: 'chat.example.com: Deployment Started on eu-west-1, version v2 — eu-west-1 deploying v2 (pipeline run-1): draining it while it deploys',
+      }),
     ]);
   });
 
   it('records an event the engine ignores as recorded, not applied (rollout mode none)', async () => {
     const w = world({ mode: 'none' });
     const outcome = await onDeployment(w.runtime(), request([pipeline(w, 'started', 'k1')]));
-    expect(outcome).toMatchObject({ status: 'evaluated', evaluation: { status: 'unchanged' }, records: [{ applied: false, outcome: 'eu-west-1 started v2: rollout mode is none: recorded, weights untouched' }] });
+    expect(outcome).toMatchObject({
+      status: 'evaluated',
+      evaluation: { status: 'unchanged' },
+      records: [{ applied: false, outcome: 'eu-west-1 started v2: rollout mode is none: recorded, weights untouched' }],
+    });
     expect((await deployments(w))[0]).toMatchObject({ status: 'recorded', detail: { applied: false } });
   });
 
   it.each<[string, DeploymentRequest, string]>([
     ['a service the config does not have', request([], 'Deployment Started', 'payments'), 'detail.service'],
-    ['an endpoint the service does not have', request([{ from: 'pipeline', signal: { endpoint: 'mars-1', version: 'v', phase: 'started', at: 0, idempotencyKey: 'k' } }]), 'detail.endpoint'],
+    [
+      'an endpoint the service does not have',
+      request([{ from: 'pipeline', signal: { endpoint: 'mars-1', version: 'v', phase: 'started', at: 0, idempotencyKey: 'k' } }]),
+      'detail.endpoint',
+    ],
   ])('refuses %s, recording and changing nothing', async (_name, req, path) => {
     const w = world();
     expect(await onDeployment(w.runtime(), req)).toMatchObject({ status: 'rejected', problems: [{ path }] });
@@ -63,13 +81,34 @@ describe('Function: onDeployment', () => {
     w.clock.advance(MINUTE);
     await onDeployment(rt, request([pipeline(w, 'succeeded', 'k2')], 'Deployment Succeeded'));
     w.clock.advance(MINUTE);
-    const abort: DeploymentInput = { from: 'operator', reason: 'p99 doubled', signal: { endpoint: 'eu-west-1', version: undefined, phase: 'abort', at: w.clock.now(), idempotencyKey: 'op-1', by: 'arn:aws:iam::123456789012:user/alice' } };
+    const abort: DeploymentInput = {
+      from: 'operator',
+      reason: 'p99 doubled',
+      signal: {
+        endpoint: 'eu-west-1',
+        version: undefined,
+        phase: 'abort',
+        at: w.clock.now(),
+        idempotencyKey: 'op-1',
+        by: 'arn:aws:iam::123456789012:user/alice',
+      },
+    };
     const outcome = await onDeployment(rt, request([abort], 'Rollout Abort Requested'));
     expect(outcome).toMatchObject({ status: 'evaluated', records: [{ phase: 'abort', version: 'v2', applied: true }] });
     expect(w.events.events.filter((e) => e.detailType === 'Rollback Requested').map((e) => e.detail)).toEqual([
-      expect.objectContaining({ endpoint: 'eu-west-1', version: 'v2', pipelineExecutionId: 'run-1', reason: 'aborted by arn:aws:iam::123456789012:user/alice', onFailure: 'drain', trigger: 'Rollout Abort Requested (operator arn:aws:iam::123456789012:user/alice)' }),
+      expect.objectContaining({
+        endpoint: 'eu-west-1',
+        version: 'v2',
+        pipelineExecutionId: 'run-1',
+        reason: 'aborted by arn:aws:iam::123456789012:user/alice',
+        onFailure: 'drain',
+        trigger: 'Rollout Abort Requested (operator arn:aws:iam::123456789012:user/alice)',
+      }),
     ]);
-    expect((await deployments(w))[0]).toMatchObject({ actor: 'operator arn:aws:iam::123456789012:user/alice', detail: { reason: 'p99 doubled', phase: 'abort' } });
+    expect((await deployments(w))[0]).toMatchObject({
+      actor: 'operator arn:aws:iam::123456789012:user/alice',
+      detail: { reason: 'p99 doubled', phase: 'abort' },
+    });
   });
 
   it('is not applied while another evaluation is applying a change: recorded as failed, thrown to be delivered again', async () => {
@@ -80,16 +119,39 @@ describe('Function: onDeployment', () => {
     const attempt = onDeployment(rt, request([pipeline(w, 'started', 'k1', 'v3')]));
     await expect(attempt).rejects.toBeInstanceOf(DeploymentDeferredError);
     await expect(onDeployment(rt, request([pipeline(w, 'started', 'k1', 'v3')]))).rejects.toMatchObject({ retryable: true, service: 'chat' });
-    expect((await deployments(w))[0]).toMatchObject({ status: 'failed', id: 'deployment-k1', summary: expect.stringContaining('not applied yet: another evaluation is applying a change to the service') });
+    expect((await deployments(w))[0]).toMatchObject({
+      status: 'failed',
+      id: 'deployment-k1',
+      summary: expect.stringContaining('not applied yet: another evaluation is applying a change to the service'),
+    });
   });
 
   it('records a native event that means no deployment here, and evaluates nothing', async () => {
     const w = world();
-    const native: NativeDeployment = { kind: 'SAGEMAKER', service: 'chat', endpoint: 'eu-west-1', phase: 'succeeded', version: 'cfg-1', at: w.clock.now(), idempotencyKey: 'n1', by: 'SageMaker endpoint chat-eu-west-1', status: 'IN_SERVICE' };
-    const outcome = await onDeployment(w.runtime(), { ...request([{ from: 'native', native }]), source: 'aws.sagemaker', detailType: 'SageMaker Endpoint Deployment State Change' });
-    expect(outcome).toMatchObject({ status: 'skipped', records: [{ applied: false, outcome: expect.stringContaining('IN_SERVICE with no deployment in progress') }] });
+    const native: NativeDeployment = {
+      kind: 'SAGEMAKER',
+      service: 'chat',
+      endpoint: 'eu-west-1',
+      phase: 'succeeded',
+      version: 'cfg-1',
+      at: w.clock.now(),
+      idempotencyKey: 'n1',
+      by: 'SageMaker endpoint chat-eu-west-1',
+      status: 'IN_SERVICE',
+    };
+    const outcome = await onDeployment(w.runtime(), {
+      ...request([{ from: 'native', native }]),
+      source: 'aws.sagemaker',
+      detailType: 'SageMaker Endpoint Deployment State Change',
+    });
+    expect(outcome).toMatchObject({
+      status: 'skipped',
+      records: [{ applied: false, outcome: expect.stringContaining('IN_SERVICE with no deployment in progress') }],
+    });
     expect((await w.store.load('chat')).version).toBe(0);
-    expect(await deployments(w)).toEqual([expect.objectContaining({ status: 'recorded', actor: 'SageMaker endpoint chat-eu-west-1', detail: expect.objectContaining({ status: 'IN_SERVICE' }) })]);
+    expect(await deployments(w)).toEqual([
+      expect.objectContaining({ status: 'recorded', actor: 'SageMaker endpoint chat-eu-west-1', detail: expect.objectContaining({ status: 'IN_SERVICE' }) }),
+    ]);
   });
 });
 
@@ -105,7 +167,12 @@ describe('Rollouts on the schedule', () => {
       await onTick(rt);
     }
     const rollback = w.events.events.find((e) => e.detailType === 'Rollback Requested');
-    expect(rollback?.detail).toMatchObject({ endpoint: 'eu-west-1', version: 'v2', trigger: 'schedule', reason: expect.stringContaining('latency 1.40× ± 0.00 the control') });
+    expect(rollback?.detail).toMatchObject({
+      endpoint: 'eu-west-1',
+      version: 'v2',
+      trigger: 'schedule',
+      reason: expect.stringContaining('latency 1.40× ± 0.00 the control'),
+    });
     expect(w.dns.weightsOf({ hostedZoneId: w.service.hostedZoneId, dnsName: w.service.dnsName, recordType: w.service.recordType })['eu-west-1']).toBe(0);
   });
 });

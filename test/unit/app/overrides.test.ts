@@ -25,18 +25,38 @@ describe('Function: setOverride', () => {
     expect(stored.state!.overrides).toEqual({ freeze: { by: OPS, reason: 'launch at noon', setAt: T0, until: T0 + 60 * MINUTE } });
     expect(stored.state!.endpoints).toEqual(initialServiceState(service, T0).endpoints);
     const audit = await p.store.listAudit('chat');
-    expect(audit).toEqual([expect.objectContaining({ kind: 'override', status: 'recorded', actor: OPS, at: T0, summary: `chat.example.com: ${outcome.summary}`, detail: { action: { kind: 'freeze', until: T0 + 60 * MINUTE }, reason: 'launch at noon' } })]);
+    expect(audit).toEqual([
+      expect.objectContaining({
+        kind: 'override',
+        status: 'recorded',
+        actor: OPS,
+        at: T0,
+        summary: `chat.example.com: ${outcome.summary}`,
+        detail: { action: { kind: 'freeze', until: T0 + 60 * MINUTE }, reason: 'launch at noon' },
+      }),
+    ]);
   });
 
   it('keeps everything else in the stored item: the engine state, a pending change, the fingerprints', async () => {
     const p = ports();
     const state = { ...initialServiceState(service, T0 - MINUTE), appliedWeights: { 'us-east-1': 120, 'eu-west-1': 60, 'ap-northeast-1': 120 } };
-    const pending = { decisionId: 'd-1', recordedAt: T0 - MINUTE, record: { hostedZoneId: service.hostedZoneId, dnsName: service.dnsName, recordType: service.recordType }, from: {}, to: {}, decision: {} as never, trigger: 'schedule' };
+    const pending = {
+      decisionId: 'd-1',
+      recordedAt: T0 - MINUTE,
+      record: { hostedZoneId: service.hostedZoneId, dnsName: service.dnsName, recordType: service.recordType },
+      from: {},
+      to: {},
+      decision: {} as never,
+      trigger: 'schedule',
+    };
     await p.store.save('chat', 0, { state, pending, driftSignature: 'd', blockedSignature: 'b', updatedAt: T0 - MINUTE });
     await set(p, { kind: 'drain', endpoint: 'eu-west-1', until: T0 + 120 * MINUTE });
     const stored = await p.store.load('chat');
     expect(stored).toMatchObject({ version: 2, pending, driftSignature: 'd', blockedSignature: 'b', updatedAt: T0 });
-    expect(stored.state).toEqual({ ...state, overrides: { drains: { 'eu-west-1': { by: OPS, reason: 'launch at noon', setAt: T0, until: T0 + 120 * MINUTE } } } });
+    expect(stored.state).toEqual({
+      ...state,
+      overrides: { drains: { 'eu-west-1': { by: OPS, reason: 'launch at noon', setAt: T0, until: T0 + 120 * MINUTE } } },
+    });
   });
 
   it('sets and removes each kind, leaving the others in force', async () => {
@@ -71,11 +91,26 @@ describe('Function: setOverride', () => {
   });
 
   it.each<[string, OverrideAction, string, string]>([
-    ['an unknown endpoint to drain', { kind: 'drain', endpoint: 'mars-1', until: T0 + MINUTE }, 'endpoint', '"mars-1" is not an endpoint of chat (endpoints: us-east-1, eu-west-1, ap-northeast-1)'],
+    [
+      'an unknown endpoint to drain',
+      { kind: 'drain', endpoint: 'mars-1', until: T0 + MINUTE },
+      'endpoint',
+      '"mars-1" is not an endpoint of chat (endpoints: us-east-1, eu-west-1, ap-northeast-1)',
+    ],
     ['an end in the past', { kind: 'freeze', until: T0 }, 'until', 'must be in the future'],
     ['a weight out of range', { kind: 'pin', weights: { 'us-east-1': 256 }, until: T0 + MINUTE }, 'weights.us-east-1', 'must be an integer 0–255'],
-    ['a pin of an unknown endpoint', { kind: 'pin', weights: { 'mars-1': 10 }, until: T0 + MINUTE }, 'weights.mars-1', 'is not an endpoint of chat (endpoints: us-east-1, eu-west-1, ap-northeast-1)'],
-    ['a pin of every weight to 0', { kind: 'pin', weights: { 'us-east-1': 0, 'eu-west-1': 0, 'ap-northeast-1': 0 }, until: T0 + MINUTE }, 'weights', 'would set every weight to 0, and Route 53 answers an all-zero set evenly'],
+    [
+      'a pin of an unknown endpoint',
+      { kind: 'pin', weights: { 'mars-1': 10 }, until: T0 + MINUTE },
+      'weights.mars-1',
+      'is not an endpoint of chat (endpoints: us-east-1, eu-west-1, ap-northeast-1)',
+    ],
+    [
+      'a pin of every weight to 0',
+      { kind: 'pin', weights: { 'us-east-1': 0, 'eu-west-1': 0, 'ap-northeast-1': 0 }, until: T0 + MINUTE },
+      'weights',
+      'would set every weight to 0, and Route 53 answers an all-zero set evenly',
+    ],
   ])('refuses %s, writing nothing', async (_name, action, path, message) => {
     const p = ports();
     const error = await set(p, action).catch((e: unknown) => e);
@@ -92,7 +127,12 @@ describe('Function: setOverride', () => {
     const state = (await p.store.load('chat')).state;
     const during = decide(service, { now: T0 + MINUTE, observations: observations(T0), state });
     expect(during.decision.targetWeights['eu-west-1']).toBe(0);
-    const after = decide(service, { now: T0 + 10 * MINUTE, observations: observations(T0 + 9 * MINUTE), state: during.nextState, currentWeights: during.decision.targetWeights });
+    const after = decide(service, {
+      now: T0 + 10 * MINUTE,
+      observations: observations(T0 + 9 * MINUTE),
+      state: during.nextState,
+      currentWeights: during.decision.targetWeights,
+    });
     expect(after.decision.reasons.map((r) => r.code)).toContain('OVERRIDE_EXPIRED');
     expect(after.decision.targetWeights['eu-west-1']).toBeGreaterThan(0);
   });

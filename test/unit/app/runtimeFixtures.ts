@@ -40,7 +40,12 @@ function endpoint(setIdentifier: string, region: string, extra: Record<string, u
       {
         name: 'p99-latency',
         source: 'metric',
-        metric: { namespace: 'AWS/SageMaker', metricName: 'ModelLatency', dimensions: { EndpointName: `chat-${region}`, VariantName: 'AllTraffic' }, statistic: 'p99' },
+        metric: {
+          namespace: 'AWS/SageMaker',
+          metricName: 'ModelLatency',
+          dimensions: { EndpointName: `chat-${region}`, VariantName: 'AllTraffic' },
+          statistic: 'p99',
+        },
         unit: 'ms',
         scale: 0.001,
         trip: 2000,
@@ -81,7 +86,10 @@ export interface CollectedLog extends Log {
 
 export function collectingLog(): CollectedLog {
   const lines: CollectedLog['lines'] = [];
-  const at = (level: string) => (message: string, ...extra: Record<string, unknown>[]) => void lines.push({ level, message, extra });
+  const at =
+    (level: string) =>
+    (message: string, ...extra: Record<string, unknown>[]) =>
+      void lines.push({ level, message, extra });
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
@@ -95,7 +103,9 @@ export interface MemoryWorld {
   readonly notifier: CollectingNotifier;
   readonly events: CollectingEventPublisher;
   readonly log: CollectedLog;
-  runtime(overrides?: Partial<{ store: StateStore; dns: DnsWeights; metrics: MetricsSource; notifier: Notifier; events: EventPublisher; options: RuntimeOptions }>): Runtime;
+  runtime(
+    overrides?: Partial<{ store: StateStore; dns: DnsWeights; metrics: MetricsSource; notifier: Notifier; events: EventPublisher; options: RuntimeOptions }>,
+  ): Runtime;
   /** Feeds one period of p99 latency (ms) per endpoint, with enough samples, and every alarm OK. */
   feed(periodStart: number, latencyMs: Readonly<Record<string, number | null>>, sampleCount?: number): void;
 }
@@ -107,7 +117,8 @@ export function memoryWorld(config: Config = testConfig(), start = T0): MemoryWo
   for (const s of config.services) dns.defineRecordSet(recordSetOf(s), Object.fromEntries(s.endpoints.map((e) => [e.setIdentifier, e.baselineWeight])));
   const metrics = new InMemoryMetrics();
   for (const s of config.services) {
-    for (const e of s.endpoints) for (const sig of e.signals) if (sig.source === 'alarm') metrics.setAlarmState({ name: sig.alarm.name!, region: sig.alarm.region ?? e.region }, 'OK');
+    for (const e of s.endpoints)
+      for (const sig of e.signals) if (sig.source === 'alarm') metrics.setAlarmState({ name: sig.alarm.name!, region: sig.alarm.region ?? e.region }, 'OK');
   }
   const store = new InMemoryStateStore();
   const notifier = new CollectingNotifier();

@@ -39,7 +39,9 @@ describe('Function: onTick', () => {
 describe('Function: onAlarm', () => {
   it('maps an alarm by name and region to its service, endpoint and signal', () => {
     const config = testConfig();
-    expect(matchAlarm(config.services, { alarmName: 'chat-eu-west-1-5xx', region: 'eu-west-1' }).map((m) => [m.service.name, m.endpoint, m.signal])).toEqual([['chat', 'eu-west-1', 'error-alarm']]);
+    expect(matchAlarm(config.services, { alarmName: 'chat-eu-west-1-5xx', region: 'eu-west-1' }).map((m) => [m.service.name, m.endpoint, m.signal])).toEqual([
+      ['chat', 'eu-west-1', 'error-alarm'],
+    ]);
     expect(matchAlarm(config.services, { alarmName: 'chat-eu-west-1-5xx', region: 'us-east-1' })).toEqual([]);
     expect(matchAlarm(config.services, { alarmName: 'chat-eu-west-1-5xx', region: undefined })).toHaveLength(1);
   });
@@ -48,7 +50,13 @@ describe('Function: onAlarm', () => {
     const raw = structuredClone(rawConfig) as any;
     raw.services[0].endpoints[0].signals[1].alarm = { arn: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:composite-health' };
     const config = testConfig(raw);
-    expect(matchAlarm(config.services, { alarmName: 'composite-health', alarmArn: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:composite-health', region: 'us-east-1' }).map((m) => m.endpoint)).toEqual(['us-east-1']);
+    expect(
+      matchAlarm(config.services, {
+        alarmName: 'composite-health',
+        alarmArn: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:composite-health',
+        region: 'us-east-1',
+      }).map((m) => m.endpoint),
+    ).toEqual(['us-east-1']);
   });
 
   it('evaluates at once with the alarm state as the signal: a fail alarm drains after its M-of-N', async () => {

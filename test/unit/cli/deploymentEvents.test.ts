@@ -44,7 +44,13 @@ describe('Command: steer53 emit deployment', () => {
         {
           Source: 'steer53.deployment',
           DetailType: 'Deployment Started',
-          Detail: JSON.stringify({ service: 'chat', endpoint: 'eu-west-1', version: 'v42', pipelineExecutionId: 'run-7', idempotencyKey: 'run-7/eu-west-1/started' }),
+          Detail: JSON.stringify({
+            service: 'chat',
+            endpoint: 'eu-west-1',
+            version: 'v42',
+            pipelineExecutionId: 'run-7',
+            idempotencyKey: 'run-7/eu-west-1/started',
+          }),
           EventBusName: 'steer53',
         },
       ],
@@ -70,28 +76,54 @@ describe('Command: steer53 emit deployment', () => {
     expect(await runEmit([...emitArgs, '--idempotency-key', 'k-1', '--dry-run'], out)).toBe(0);
     expect(eventBridge.calls()).toHaveLength(0);
     expect(JSON.parse(out.lines.join('\n'))).toEqual({
-      Entries: [{ Source: 'steer53.deployment', DetailType: 'Deployment Started', Detail: JSON.stringify({ service: 'chat', endpoint: 'eu-west-1', version: 'v42', pipelineExecutionId: 'run-7', idempotencyKey: 'k-1' }), EventBusName: 'default' }],
+      Entries: [
+        {
+          Source: 'steer53.deployment',
+          DetailType: 'Deployment Started',
+          Detail: JSON.stringify({ service: 'chat', endpoint: 'eu-west-1', version: 'v42', pipelineExecutionId: 'run-7', idempotencyKey: 'k-1' }),
+          EventBusName: 'default',
+        },
+      ],
     });
   });
 
   it('puts what the deployment handler accepts', async () => {
     await runEmit(emitArgs, io());
     const entry = eventBridge.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!;
-    const event = { id: 'e', source: entry.Source, 'detail-type': entry.DetailType, time: '2026-01-01T00:00:00Z', detail: JSON.parse(entry.Detail!) as unknown };
+    const event = {
+      id: 'e',
+      source: entry.Source,
+      'detail-type': entry.DetailType,
+      time: '2026-01-01T00:00:00Z',
+      detail: JSON.parse(entry.Detail!) as unknown,
+    };
     expect(deploymentEventSchema.safeParse(event).success).toBe(true);
   });
 
   it('without a pipeline execution id, each call is its own event', async () => {
     await runEmit(emitArgs.slice(0, -2), io());
-    expect(JSON.parse(eventBridge.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!.Detail!)).toEqual({ service: 'chat', endpoint: 'eu-west-1', version: 'v42', idempotencyKey: 'generated-id' });
+    expect(JSON.parse(eventBridge.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!.Detail!)).toEqual({
+      service: 'chat',
+      endpoint: 'eu-west-1',
+      version: 'v42',
+      idempotencyKey: 'generated-id',
+    });
   });
 
   it.each<[string, string[], string[]]>([
     ['nothing to emit', [], ['(command): say what to emit: deployment']],
     ['something else to emit', ['alarm'], ['(command): cannot emit "alarm" (only: deployment)']],
     ['required options missing', ['deployment', '--service', 'chat'], ['--endpoint: is required', '--phase: is required', '--version: is required']],
-    ['an unknown phase', ['deployment', '--service', 'chat', '--endpoint', 'e', '--version', 'v', '--phase', 'exploded'], ['--phase: must be one of started, succeeded, failed, rolled-back (got "exploded")']],
-    ['a service name the schema refuses', ['deployment', '--service', 'no spaces', '--endpoint', 'e', '--version', 'v', '--phase', 'started'], ['--service: must be a steer53 service name (1–64 letters, digits, dots, dashes or underscores)']],
+    [
+      'an unknown phase',
+      ['deployment', '--service', 'chat', '--endpoint', 'e', '--version', 'v', '--phase', 'exploded'],
+      ['--phase: must be one of started, succeeded, failed, rolled-back (got "exploded")'],
+    ],
+    [
+      'a service name the schema refuses',
+      ['deployment', '--service', 'no spaces', '--endpoint', 'e', '--version', 'v', '--phase', 'started'],
+      ['--service: must be a steer53 service name (1–64 letters, digits, dots, dashes or underscores)'],
+    ],
     ['an unknown option', [...emitArgs, '--verison', 'v1'], [expect.stringContaining("(arguments): Unknown option '--verison'") as unknown as string]],
     ['a stray argument', [...emitArgs, 'now'], ['(arguments): unexpected "now"']],
   ])('bad arguments (%s): every problem, the usage, exit 2, nothing sent', async (_name, args, problems) => {
@@ -103,7 +135,9 @@ describe('Command: steer53 emit deployment', () => {
   });
 
   it('says so and exits 1 when EventBridge refuses the entry', async () => {
-    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: 'not authorized to put events on steer53' }] });
+    eventBridge
+      .on(PutEventsCommand)
+      .resolves({ FailedEntryCount: 1, Entries: [{ ErrorCode: 'AccessDeniedException', ErrorMessage: 'not authorized to put events on steer53' }] });
     const out = io();
     expect(await runEmit(emitArgs, out)).toBe(1);
     expect(out.errors).toEqual(['EventBridge refused the event: AccessDeniedException: not authorized to put events on steer53']);
@@ -143,7 +177,9 @@ describe('Command: steer53 rollout abort|promote', () => {
         },
       ],
     });
-    expect(out.lines).toEqual([`put ${detailType} for chat/eu-west-1 by arn:aws:sts::123456789012:assumed-role/oncall/alice on event bus steer53: event id 11111111-2222-3333-4444-555555555555`]);
+    expect(out.lines).toEqual([
+      `put ${detailType} for chat/eu-west-1 by arn:aws:sts::123456789012:assumed-role/oncall/alice on event bus steer53: event id 11111111-2222-3333-4444-555555555555`,
+    ]);
   });
 
   it('--dry-run needs no credentials: no STS call, no PutEvents call', async () => {
@@ -168,7 +204,11 @@ describe('Command: steer53 rollout abort|promote', () => {
     ['no action', [], ['(command): say abort or promote']],
     ['an unknown action', ['rollback', ...rolloutArgs], ['(command): unknown rollout action "rollback" (abort or promote)']],
     ['no reason', ['abort', '--service', 'chat', '--endpoint', 'eu-west-1'], ['--reason: is required']],
-    ['an empty reason', ['abort', '--service', 'chat', '--endpoint', 'eu-west-1', '--reason', '', '--dry-run'], ['--reason: Too small: expected string to have >=1 characters']],
+    [
+      'an empty reason',
+      ['abort', '--service', 'chat', '--endpoint', 'eu-west-1', '--reason', '', '--dry-run'],
+      ['--reason: Too small: expected string to have >=1 characters'],
+    ],
   ])('bad arguments (%s): exit 2, nothing sent', async (_name, args, problems) => {
     const out = io();
     expect(await runRollout(args, out)).toBe(2);
@@ -179,7 +219,8 @@ describe('Command: steer53 rollout abort|promote', () => {
 
 describe('bin/steer53.ts', () => {
   const run = promisify(execFile);
-  const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', 'bin/steer53.ts', ...args], { cwd: new URL('../../../', import.meta.url).pathname });
+  const cli = (args: string[]) =>
+    run(process.execPath, ['--import', 'tsx', 'bin/steer53.ts', ...args], { cwd: new URL('../../../', import.meta.url).pathname });
 
   it('emit --dry-run prints the entry; bad arguments exit 2', { timeout: 60_000 }, async () => {
     const dry = await cli(['emit', ...emitArgs, '--dry-run']);

@@ -11,8 +11,18 @@ function service(overrides: Partial<ServiceInput> = {}): ServiceInput {
     dnsName: 'chat.example.com',
     hostedZoneId: 'Z0123456789ABC',
     endpoints: [
-      { setIdentifier: 'eu', region: 'eu-west-1', baselineWeight: 100, signals: [{ name: 'p99', source: 'sagemaker-model-latency', endpointName: 'x', trip: 2000, clear: 1500 }] },
-      { setIdentifier: 'us', region: 'us-east-1', baselineWeight: 100, signals: [{ name: 'p99', source: 'sagemaker-model-latency', endpointName: 'y', trip: 2000, clear: 1500 }] },
+      {
+        setIdentifier: 'eu',
+        region: 'eu-west-1',
+        baselineWeight: 100,
+        signals: [{ name: 'p99', source: 'sagemaker-model-latency', endpointName: 'x', trip: 2000, clear: 1500 }],
+      },
+      {
+        setIdentifier: 'us',
+        region: 'us-east-1',
+        baselineWeight: 100,
+        signals: [{ name: 'p99', source: 'sagemaker-model-latency', endpointName: 'y', trip: 2000, clear: 1500 }],
+      },
     ],
     ...overrides,
   };
@@ -57,7 +67,22 @@ describe('parseConfig: problems, each with its path', () => {
     ],
     [
       'an endpoint without signals and a duplicate signal name',
-      { services: [service({ endpoints: [endpoint([]), endpoint([{ name: 'a', source: 'metric', metric, trip: 2, clear: 1 }, { name: 'a', source: 'metric', metric, trip: 2, clear: 1 }], { setIdentifier: 'us' })] })] },
+      {
+        services: [
+          service({
+            endpoints: [
+              endpoint([]),
+              endpoint(
+                [
+                  { name: 'a', source: 'metric', metric, trip: 2, clear: 1 },
+                  { name: 'a', source: 'metric', metric, trip: 2, clear: 1 },
+                ],
+                { setIdentifier: 'us' },
+              ),
+            ],
+          }),
+        ],
+      },
       ['services[0].endpoints[0].signals: needs at least one signal', 'services[0].endpoints[1].signals[1].name: duplicate signal name "a"'],
     ],
     [
@@ -72,7 +97,17 @@ describe('parseConfig: problems, each with its path', () => {
     ],
     [
       'detection counts larger than the window, and inverted limits',
-      { services: [service({ policy: { detection: { window: 2, breachesToDegrade: 3, breachesToDrain: 3 }, shedding: { minStep: 0.5, maxStep: 0.2 }, dwell: { minSeconds: 600, maxSeconds: 300 } } })] },
+      {
+        services: [
+          service({
+            policy: {
+              detection: { window: 2, breachesToDegrade: 3, breachesToDrain: 3 },
+              shedding: { minStep: 0.5, maxStep: 0.2 },
+              dwell: { minSeconds: 600, maxSeconds: 300 },
+            },
+          }),
+        ],
+      },
       [
         'services[0].policy.detection.breachesToDegrade: must be at most window (2)',
         'services[0].policy.detection.breachesToDrain: must be at most window (2)',
@@ -86,7 +121,10 @@ describe('parseConfig: problems, each with its path', () => {
         services: [
           service({
             policy: { safety: { minHealthyEndpoints: 3 } },
-            endpoints: [endpoint([{ name: 'a', source: 'metric', metric, trip: 2, clear: 1 }], { baselineWeight: 0 }), endpoint([{ name: 'a', source: 'metric', metric, trip: 2, clear: 1 }], { baselineWeight: 0 })],
+            endpoints: [
+              endpoint([{ name: 'a', source: 'metric', metric, trip: 2, clear: 1 }], { baselineWeight: 0 }),
+              endpoint([{ name: 'a', source: 'metric', metric, trip: 2, clear: 1 }], { baselineWeight: 0 }),
+            ],
           }),
         ],
       },
@@ -115,13 +153,20 @@ describe('parseConfig: problems, each with its path', () => {
     [
       'names every JavaScript object already has',
       { services: [service({ endpoints: [endpoint([{ name: 'toString', source: 'metric', metric, trip: 2, clear: 1 }], { setIdentifier: '__proto__' })] })] },
-      ['services[0].endpoints[0].setIdentifier: "__proto__" is reserved; choose another name', 'services[0].endpoints[0].signals[0].name: "toString" is reserved; choose another name'],
+      [
+        'services[0].endpoints[0].setIdentifier: "__proto__" is reserved; choose another name',
+        'services[0].endpoints[0].signals[0].name: "toString" is reserved; choose another name',
+      ],
     ],
-    ['bad names, zones and regions', { services: [service({ name: '-x', hostedZoneId: 'nope', dnsName: 'no spaces.com' })] }, [
-      'services[0].name: must be 1–64 letters, digits, dots, dashes or underscores',
-      'services[0].dnsName: must be a DNS name such as chat.example.com',
-      'services[0].hostedZoneId: must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ',
-    ]],
+    [
+      'bad names, zones and regions',
+      { services: [service({ name: '-x', hostedZoneId: 'nope', dnsName: 'no spaces.com' })] },
+      [
+        'services[0].name: must be 1–64 letters, digits, dots, dashes or underscores',
+        'services[0].dnsName: must be a DNS name such as chat.example.com',
+        'services[0].hostedZoneId: must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ',
+      ],
+    ],
   ])('reports %s', (_name, input, expected) => {
     expect(problems(input)).toEqual(expected);
   });
@@ -144,7 +189,15 @@ describe('parseConfig: defaults and normalisation', () => {
       changeBudget: { maxChangesPerHour: 12 },
       rollout: {
         mode: 'none',
-        canary: { steps: [0.05, 0.25, 0.5, 1], holdSeconds: 300, maxLatencyRatio: 1.2, maxErrorDelta: 0.01, minSamples: 200, maxExtensions: 2, onInconclusive: 'fail' },
+        canary: {
+          steps: [0.05, 0.25, 0.5, 1],
+          holdSeconds: 300,
+          maxLatencyRatio: 1.2,
+          maxErrorDelta: 0.01,
+          minSamples: 200,
+          maxExtensions: 2,
+          onInconclusive: 'fail',
+        },
         onFailure: 'drain',
         timeoutSeconds: 3600,
       },
@@ -163,7 +216,10 @@ describe('parseConfig: defaults and normalisation', () => {
               region: 'eu-west-1',
               baselineWeight: 1,
               load: { namespace: 'AWS/SageMaker', metricName: 'Invocations', statistic: 'Sum' },
-              signals: [{ name: 'a', source: 'alarm', alarm: { name: 'x' } }, { name: 'b', source: 'metric', metric: { namespace: 'N', metricName: 'M', statistic: 'Average', region: 'us-east-1' }, trip: 2, clear: 1 }],
+              signals: [
+                { name: 'a', source: 'alarm', alarm: { name: 'x' } },
+                { name: 'b', source: 'metric', metric: { namespace: 'N', metricName: 'M', statistic: 'Average', region: 'us-east-1' }, trip: 2, clear: 1 },
+              ],
             },
           ],
         }),
@@ -178,23 +234,46 @@ describe('parseConfig: defaults and normalisation', () => {
 });
 
 describe('presets', () => {
-  const expand = (signal: object) => parsed({ services: [service({ endpoints: [{ setIdentifier: 'eu', region: 'eu-west-1', baselineWeight: 1, signals: [signal as never] }] })] }).services[0]!.endpoints[0]!.signals[0]!;
+  const expand = (signal: object) =>
+    parsed({ services: [service({ endpoints: [{ setIdentifier: 'eu', region: 'eu-west-1', baselineWeight: 1, signals: [signal as never] }] })] }).services[0]!
+      .endpoints[0]!.signals[0]!;
 
   it.each<[string, object, object]>([
     [
       'SageMaker ModelLatency, reported in microseconds, as milliseconds',
       presets.sagemakerModelLatency({ name: 'p99', endpointName: 'llm', trip: 2000, clear: 1500 }),
-      { metric: expect.objectContaining({ namespace: 'AWS/SageMaker', metricName: 'ModelLatency', statistic: 'p99', dimensions: { EndpointName: 'llm', VariantName: 'AllTraffic' } }), unit: 'ms', scale: 0.001 },
+      {
+        metric: expect.objectContaining({
+          namespace: 'AWS/SageMaker',
+          metricName: 'ModelLatency',
+          statistic: 'p99',
+          dimensions: { EndpointName: 'llm', VariantName: 'AllTraffic' },
+        }),
+        unit: 'ms',
+        scale: 0.001,
+      },
     ],
     [
       'SageMaker GPUUtilization, summed over GPUs, per GPU',
       presets.sagemakerGpuUtilization({ name: 'gpu', endpointName: 'llm', gpuCount: 8, trip: 95, clear: 80 }),
-      { metric: expect.objectContaining({ namespace: '/aws/sagemaker/Endpoints', metricName: 'GPUUtilization', statistic: 'Average' }), unit: '%', scale: 0.125 },
+      {
+        metric: expect.objectContaining({ namespace: '/aws/sagemaker/Endpoints', metricName: 'GPUUtilization', statistic: 'Average' }),
+        unit: '%',
+        scale: 0.125,
+      },
     ],
     [
       'ALB TargetResponseTime in seconds, per target group',
       presets.albTargetResponseTime({ name: 'alb', loadBalancer: 'app/chat/0123abcd', targetGroup: 'targetgroup/llm/89abcdef', trip: 2, clear: 1.5 }),
-      { metric: expect.objectContaining({ namespace: 'AWS/ApplicationELB', metricName: 'TargetResponseTime', dimensions: { LoadBalancer: 'app/chat/0123abcd', TargetGroup: 'targetgroup/llm/89abcdef' } }), unit: 's', scale: 1 },
+      {
+        metric: expect.objectContaining({
+          namespace: 'AWS/ApplicationELB',
+          metricName: 'TargetResponseTime',
+          dimensions: { LoadBalancer: 'app/chat/0123abcd', TargetGroup: 'targetgroup/llm/89abcdef' },
+        }),
+        unit: 's',
+        scale: 1,
+      },
     ],
     [
       'ALB TargetResponseTime for the whole load balancer',
@@ -206,8 +285,16 @@ describe('presets', () => {
       presets.timeToFirstToken({ name: 'ttft', namespace: 'vLLM', scale: 1000, trip: 2000, clear: 1000 }),
       { metric: expect.objectContaining({ namespace: 'vLLM', metricName: 'TimeToFirstToken', statistic: 'p99' }), unit: 'ms', scale: 1000 },
     ],
-    ['queue depth', presets.queueDepth({ name: 'q', namespace: 'vLLM', trip: 64, clear: 16 }), { metric: expect.objectContaining({ metricName: 'QueueDepth', statistic: 'Maximum' }), unit: 'requests' }],
-    ['KV-cache usage', presets.kvCacheUsage({ name: 'kv', namespace: 'vLLM', trip: 95, clear: 80, severity: 'degrade' }), { metric: expect.objectContaining({ metricName: 'KVCacheUsage' }), unit: '%' }],
+    [
+      'queue depth',
+      presets.queueDepth({ name: 'q', namespace: 'vLLM', trip: 64, clear: 16 }),
+      { metric: expect.objectContaining({ metricName: 'QueueDepth', statistic: 'Maximum' }), unit: 'requests' },
+    ],
+    [
+      'KV-cache usage',
+      presets.kvCacheUsage({ name: 'kv', namespace: 'vLLM', trip: 95, clear: 80, severity: 'degrade' }),
+      { metric: expect.objectContaining({ metricName: 'KVCacheUsage' }), unit: '%' },
+    ],
   ])('expands %s', (_name, signal, expected) => {
     expect(expand(signal)).toMatchObject({ source: 'metric', direction: 'higher-is-worse', ...expected });
   });
@@ -236,7 +323,9 @@ describe('drills', () => {
   const guardAlarm = { name: 'chat-global-5xx' };
   it("defaults the duration to 15 minutes and the guard alarm's region to the endpoint's", () => {
     const config = parsed({ version: 1, services: [service({ drills: [{ endpoint: 'eu', schedule: '0 10 * * 2', guardAlarm }] })] });
-    expect(config.services[0]!.drills).toEqual([{ endpoint: 'eu', schedule: '0 10 * * 2', durationMinutes: 15, guardAlarm: { name: 'chat-global-5xx', region: 'eu-west-1' } }]);
+    expect(config.services[0]!.drills).toEqual([
+      { endpoint: 'eu', schedule: '0 10 * * 2', durationMinutes: 15, guardAlarm: { name: 'chat-global-5xx', region: 'eu-west-1' } },
+    ]);
     expect(parsed({ version: 1, services: [service()] }).services[0]!.drills).toEqual([]);
   });
 

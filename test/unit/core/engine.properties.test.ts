@@ -110,8 +110,6 @@ function run(service: ServiceConfig, ticks: readonly Tick[]): Trace[] {
 
 const params = { numRuns: 2000 };
 
-
-
 describe('engine invariants (property-based)', () => {
   it('never sets every weight to zero, keeps minHealthyEndpoints serving, and writes only integer weights 0–255', () => {
     fc.assert(
@@ -181,7 +179,10 @@ describe('engine invariants (property-based)', () => {
             if (verdict.verdict !== 'unknown') continue;
             expect(after.endpoints[id]!.status).toBe(before.endpoints[id]!.status);
             // Metamorphic: the same evaluation with this endpoint between its thresholds instead.
-            const asHold = decide(service, { ...input, observations: { ...input.observations, endpoints: { ...input.observations.endpoints, [id]: observe('hold') } } });
+            const asHold = decide(service, {
+              ...input,
+              observations: { ...input.observations, endpoints: { ...input.observations.endpoints, [id]: observe('hold') } },
+            });
             const allUnknown = Object.values(decision.verdicts).every((v) => v.verdict === 'unknown');
             if (decision.mode === 'normal' && asHold.decision.mode === 'normal' && !allUnknown) {
               expect(decision.targetWeights).toEqual(asHold.decision.targetWeights);
@@ -202,7 +203,8 @@ describe('engine invariants (property-based)', () => {
           if (decision.mode !== 'fail-static' || !before) continue;
           for (const t of decision.transitions) expect(['recovering', 'healthy']).toContain(t.to);
           for (const [id, next] of Object.entries(after.endpoints)) expect(next.shed).toBeLessThanOrEqual(before.endpoints[id]?.shed ?? 0);
-          if (decision.changes.length > 0) expect(decision.reasons.some((r) => r.code === 'RECOVERY_STEP' || r.code === 'CLEARS_TO_RECOVER' || r.code === 'RECOVERY_COMPLETE')).toBe(true);
+          if (decision.changes.length > 0)
+            expect(decision.reasons.some((r) => r.code === 'RECOVERY_STEP' || r.code === 'CLEARS_TO_RECOVER' || r.code === 'RECOVERY_COMPLETE')).toBe(true);
         }
       }),
       { numRuns: 500 },

@@ -22,7 +22,9 @@ describe('decide: detection (M of N)', () => {
   it('degrades on fewer breaches when they are severe (twice the trip value or worse)', () => {
     const steps = runMinutes(service, 3, incident(service, 'severe', 0));
     expect(steps[0]!.decision.transitions).toEqual([]);
-    expect(steps[1]!.decision.transitions).toEqual([expect.objectContaining({ to: 'degraded', message: expect.stringContaining('2 of last 5 periods at 2.00× trip or worse') })]);
+    expect(steps[1]!.decision.transitions).toEqual([
+      expect.objectContaining({ to: 'degraded', message: expect.stringContaining('2 of last 5 periods at 2.00× trip or worse') }),
+    ]);
   });
 
   it('does not count breaches that fell out of the window', () => {
@@ -47,7 +49,11 @@ describe('decide: detection (M of N)', () => {
 
   it('ignores observations older than ones already seen', () => {
     const first = decide(service, { now: T0, observations: { periodStart: T0, endpoints: allOkObs(service) }, state: undefined });
-    const stale = decide(service, { now: T0 + MINUTE, observations: { periodStart: T0 - 5 * MINUTE, endpoints: allOkObs(service, { a: 'fail' }) }, state: first.nextState });
+    const stale = decide(service, {
+      now: T0 + MINUTE,
+      observations: { periodStart: T0 - 5 * MINUTE, endpoints: allOkObs(service, { a: 'fail' }) },
+      state: first.nextState,
+    });
     expect(stale.nextState.endpoints.a).toEqual(first.nextState.endpoints.a);
     expect(stale.nextState.lastPeriodStart).toBe(T0);
   });
@@ -90,7 +96,9 @@ describe('decide: shedding and draining', () => {
 });
 
 describe('decide: recovery', () => {
-  const service = makeService({ policy: { detection: { clearsToRecover: 3 }, dwell: { minSeconds: 300 }, recovery: { steps: [0.1, 0.5, 1], holdSeconds: 120 } } });
+  const service = makeService({
+    policy: { detection: { clearsToRecover: 3 }, dwell: { minSeconds: 300 }, recovery: { steps: [0.1, 0.5, 1], holdSeconds: 120 } },
+  });
   const failThenOk = incident(service, 'fail', 0, 3);
 
   it('needs K consecutive clears and the dwell before recovering, then restores step by step', () => {
@@ -122,7 +130,13 @@ describe('decide: recovery', () => {
   });
 
   it('sends a recovering endpoint back on any breach and doubles its dwell, up to the maximum', () => {
-    const relapsing = makeService({ policy: { detection: { clearsToRecover: 2 }, dwell: { minSeconds: 120, growthFactor: 2, maxSeconds: 300 }, recovery: { steps: [0.1, 0.5, 1], holdSeconds: 60 } } });
+    const relapsing = makeService({
+      policy: {
+        detection: { clearsToRecover: 2 },
+        dwell: { minSeconds: 120, growthFactor: 2, maxSeconds: 300 },
+        recovery: { steps: [0.1, 0.5, 1], holdSeconds: 60 },
+      },
+    });
     const pattern = (m: number): Health => (m < 2 ? 'fail' : m === 5 || m === 11 || m === 25 ? 'slow' : 'ok');
     const steps = runMinutes(relapsing, 40, (m) => allOk(relapsing, { a: pattern(m) }));
     const failures = steps.flatMap((s) => s.decision.transitions).filter((t) => t.reason === 'RECOVERY_FAILED');
@@ -157,8 +171,23 @@ describe('decide: recovery', () => {
       endpoints: [
         {
           signals: [
-            { name: 'gpu', source: 'metric', metric: { namespace: 'N', metricName: 'GPUUtilization', statistic: 'Average' }, unit: '%', trip: 95, clear: 80, scalesWithLoad: true },
-            { name: 'errors', source: 'metric', metric: { namespace: 'N', metricName: 'ErrorRate', statistic: 'Average' }, trip: 5, clear: 1, severity: 'fail' },
+            {
+              name: 'gpu',
+              source: 'metric',
+              metric: { namespace: 'N', metricName: 'GPUUtilization', statistic: 'Average' },
+              unit: '%',
+              trip: 95,
+              clear: 80,
+              scalesWithLoad: true,
+            },
+            {
+              name: 'errors',
+              source: 'metric',
+              metric: { namespace: 'N', metricName: 'ErrorRate', statistic: 'Average' },
+              trip: 5,
+              clear: 1,
+              severity: 'fail',
+            },
           ],
         },
       ],
@@ -167,7 +196,12 @@ describe('decide: recovery', () => {
     let state: ServiceState | undefined;
     let weights = { a: 100, b: 100 };
     const run = (gpu: number, errors: number, m: number) => {
-      const out = decide(gpuService, { now: T0 + m * MINUTE, observations: { periodStart: T0 + m * MINUTE, endpoints: { a: gpuObs(gpu, errors), b: observe('ok') } }, state, currentWeights: weights });
+      const out = decide(gpuService, {
+        now: T0 + m * MINUTE,
+        observations: { periodStart: T0 + m * MINUTE, endpoints: { a: gpuObs(gpu, errors), b: observe('ok') } },
+        state,
+        currentWeights: weights,
+      });
       state = out.nextState;
       weights = out.decision.targetWeights as typeof weights;
       return out;
@@ -178,7 +212,9 @@ describe('decide: recovery', () => {
     const probe = run(0, 0, 3); // nothing to predict from at zero traffic: the first step is the probe
     expect(probe.decision.transitions).toEqual([expect.objectContaining({ to: 'recovering' })]);
     const held = run(45, 0, 4); // 45% at half its share would be ~90% at full
-    expect(held.decision.reasons).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'HEADROOM_HOLD', message: expect.stringContaining('would reach about 90.0 %') })]));
+    expect(held.decision.reasons).toEqual(
+      expect.arrayContaining([expect.objectContaining({ code: 'HEADROOM_HOLD', message: expect.stringContaining('would reach about 90.0 %') })]),
+    );
     expect(weights.a).toBe(50);
     const next = run(30, 0, 5); // ~60% at full: go
     expect(next.decision.reasons).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'RECOVERY_STEP' })]));
@@ -197,13 +233,22 @@ describe('decide: where shed traffic goes', () => {
   it('opens a standby only when the actives have no warm headroom', () => {
     const service = makeService({
       baselines: [100, 100, 0],
-      endpoints: [{ capacity: { warmRps: 100, targetUtilization: 1 } }, { capacity: { warmRps: 60, targetUtilization: 1 } }, { role: 'standby', capacity: { warmRps: 100, targetUtilization: 1 } }],
+      endpoints: [
+        { capacity: { warmRps: 100, targetUtilization: 1 } },
+        { capacity: { warmRps: 60, targetUtilization: 1 } },
+        { role: 'standby', capacity: { warmRps: 100, targetUtilization: 1 } },
+      ],
     });
     const obs = (h: Record<string, Health>, rate: number) => Object.fromEntries(Object.entries(h).map(([id, x]) => [id, observe(x, rate)]));
     let state: ServiceState | undefined;
     let weights = { a: 100, b: 100, c: 0 };
     for (let m = 0; m < 2; m++) {
-      const out = decide(service, { now: T0 + m * MINUTE, observations: { periodStart: T0 + m * MINUTE, endpoints: obs({ a: 'fail', b: 'ok', c: 'ok' }, 40) }, state, currentWeights: weights });
+      const out = decide(service, {
+        now: T0 + m * MINUTE,
+        observations: { periodStart: T0 + m * MINUTE, endpoints: obs({ a: 'fail', b: 'ok', c: 'ok' }, 40) },
+        state,
+        currentWeights: weights,
+      });
       state = out.nextState;
       weights = out.decision.targetWeights as typeof weights;
     }
@@ -215,7 +260,9 @@ describe('decide: where shed traffic goes', () => {
     const service = makeService({ n: 2, endpoints: [{}, { capacity: { maxShare: 0.6 } }] });
     const steps = runMinutes(service, 4, incident(service, 'very-slow', 0));
     expect(steps[2]!.weights).toEqual({ a: 80, b: 120 });
-    expect(steps[2]!.decision.blocked).toEqual([expect.objectContaining({ code: 'CAPACITY_LIMITED', message: expect.stringContaining('shedding less from a') })]);
+    expect(steps[2]!.decision.blocked).toEqual([
+      expect.objectContaining({ code: 'CAPACITY_LIMITED', message: expect.stringContaining('shedding less from a') }),
+    ]);
   });
 
   it('keeps some traffic on a failing endpoint rather than push the others past their headroom, and says so', () => {
@@ -223,7 +270,9 @@ describe('decide: where shed traffic goes', () => {
     const steps = runMinutes(service, 3, incident(service, 'fail', 0));
     expect(steps[1]!.weights).toEqual({ a: 80, b: 120 });
     expect(steps[1]!.decision.emergency).toBe(true);
-    expect(steps[1]!.decision.blocked).toEqual([expect.objectContaining({ code: 'CAPACITY_LIMITED', message: expect.stringContaining('keeping some traffic on failing a') })]);
+    expect(steps[1]!.decision.blocked).toEqual([
+      expect.objectContaining({ code: 'CAPACITY_LIMITED', message: expect.stringContaining('keeping some traffic on failing a') }),
+    ]);
   });
 
   it('sheds a region that took failover load from that load, not down to its bare baseline', () => {
@@ -256,7 +305,9 @@ describe('decide: fail static', () => {
     const service = makeService();
     const steps = runMinutes(service, 6, (m) => allOk(service, m < 4 ? { a: 'fail', b: 'slow' } : {}));
     expect(steps.slice(0, 4).every((s) => s.decision.mode === 'fail-static' && s.decision.changes.length === 0)).toBe(true);
-    expect(steps.flatMap((s) => s.decision.notifications).filter((n) => n.reason === 'FAIL_STATIC')).toEqual([expect.objectContaining({ severity: 'critical' })]);
+    expect(steps.flatMap((s) => s.decision.notifications).filter((n) => n.reason === 'FAIL_STATIC')).toEqual([
+      expect.objectContaining({ severity: 'critical' }),
+    ]);
     expect(steps[4]!.decision.notifications).toEqual([expect.objectContaining({ reason: 'FAIL_STATIC_ENDED', severity: 'info' })]);
     expect(steps[4]!.state.failStaticSince).toBeNull();
   });
@@ -288,7 +339,12 @@ describe('decide: anti-flap guards on the change', () => {
 
   it('does not write a change smaller than the deadband', () => {
     const service = makeService({ n: 2, policy: { deadbandWeight: 5 } });
-    const out = decide(service, { now: T0, observations: { periodStart: T0, endpoints: allOkObs(service) }, state: undefined, currentWeights: { a: 102, b: 98 } });
+    const out = decide(service, {
+      now: T0,
+      observations: { periodStart: T0, endpoints: allOkObs(service) },
+      state: undefined,
+      currentWeights: { a: 102, b: 98 },
+    });
     expect(out.decision.changes).toEqual([]);
     expect(codes(out.decision)).toContain('DEADBAND');
   });
@@ -350,7 +406,12 @@ describe('decide: overrides', () => {
     const pinned = decide(service, { now: T0, observations: { periodStart: T0, endpoints: allOkObs(service) }, state, currentWeights: { a: 100, b: 100 } });
     expect(pinned.decision.mode).toBe('pinned');
     expect(pinned.decision.targetWeights).toEqual({ a: 0, b: 255 });
-    const after = decide(service, { now: T0 + 10 * MINUTE, observations: { periodStart: T0 + 10 * MINUTE, endpoints: allOkObs(service) }, state: pinned.nextState, currentWeights: { a: 0, b: 255 } });
+    const after = decide(service, {
+      now: T0 + 10 * MINUTE,
+      observations: { periodStart: T0 + 10 * MINUTE, endpoints: allOkObs(service) },
+      state: pinned.nextState,
+      currentWeights: { a: 0, b: 255 },
+    });
     expect(after.decision.mode).toBe('normal');
     expect(codes(after.decision)).toContain('OVERRIDE_EXPIRED');
     expect(after.decision.notifications).toEqual([expect.objectContaining({ reason: 'OVERRIDE_EXPIRED' })]);
@@ -363,7 +424,12 @@ describe('decide: overrides', () => {
     const during = decide(service, { now: T0, observations: { periodStart: T0, endpoints: allOkObs(service) }, state });
     expect(during.decision.targetWeights).toEqual({ a: 0, b: 200 });
     expect(codes(during.decision)).toContain('MAINTENANCE_DRAIN');
-    const after = decide(service, { now: T0 + 5 * MINUTE, observations: { periodStart: T0 + 5 * MINUTE, endpoints: allOkObs(service) }, state: during.nextState, currentWeights: { a: 0, b: 200 } });
+    const after = decide(service, {
+      now: T0 + 5 * MINUTE,
+      observations: { periodStart: T0 + 5 * MINUTE, endpoints: allOkObs(service) },
+      state: during.nextState,
+      currentWeights: { a: 0, b: 200 },
+    });
     expect(after.decision.targetWeights).toEqual({ a: 100, b: 100 });
     expect(after.nextState.overrides.drains).toBeUndefined();
   });
@@ -394,10 +460,21 @@ describe('decide: bookkeeping', () => {
     const drilling: ServiceState = {
       ...initialServiceState(service, T0),
       appliedWeights: { a: 0, b: 0, c: 300 },
-      overrides: { drains: { a: { by: 'ops', reason: 'quarterly drill', setAt: T0, until: T0 + 30 * MINUTE, guard }, b: { by: 'ops', reason: 'maintenance', setAt: T0, until: T0 + 30 * MINUTE } } },
+      overrides: {
+        drains: {
+          a: { by: 'ops', reason: 'quarterly drill', setAt: T0, until: T0 + 30 * MINUTE, guard },
+          b: { by: 'ops', reason: 'maintenance', setAt: T0, until: T0 + 30 * MINUTE },
+        },
+      },
     };
     const run = (alarm: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' | undefined) =>
-      decide(service, { now: T0 + 5 * MINUTE, observations: { periodStart: T0 + 4 * MINUTE, endpoints: allOkObs(service) }, state: drilling, currentWeights: { a: 0, b: 0, c: 300 }, ...(alarm ? { guardAlarms: { 'us-east-1/chat-global-5xx': alarm } } : {}) });
+      decide(service, {
+        now: T0 + 5 * MINUTE,
+        observations: { periodStart: T0 + 4 * MINUTE, endpoints: allOkObs(service) },
+        state: drilling,
+        currentWeights: { a: 0, b: 0, c: 300 },
+        ...(alarm ? { guardAlarms: { 'us-east-1/chat-global-5xx': alarm } } : {}),
+      });
 
     it.each(['OK', 'INSUFFICIENT_DATA', undefined] as const)('goes on while the guard alarm is %s', (alarm) => {
       const out = run(alarm);
@@ -410,7 +487,11 @@ describe('decide: bookkeeping', () => {
       expect(Object.keys(out.nextState.overrides.drains!)).toEqual(['b']);
       expect(out.decision.emergency).toBe(true);
       expect(out.decision.targetWeights.a).toBeGreaterThan(0);
-      expect(out.decision.reasons).toContainEqual({ code: 'DRILL_ABORTED', endpoint: 'a', message: 'drill of a aborted: guard alarm chat-global-5xx (us-east-1) is in ALARM; a comes back at once' });
+      expect(out.decision.reasons).toContainEqual({
+        code: 'DRILL_ABORTED',
+        endpoint: 'a',
+        message: 'drill of a aborted: guard alarm chat-global-5xx (us-east-1) is in ALARM; a comes back at once',
+      });
       expect(out.decision.notifications).toContainEqual(expect.objectContaining({ severity: 'critical', reason: 'DRILL_ABORTED' }));
       expect(out.decision.blocked.map((b) => b.code)).not.toContain('STEP_BOUNDED');
     });
@@ -419,11 +500,21 @@ describe('decide: bookkeeping', () => {
   describe('scheduled drills (service.drills)', () => {
     // T0 is Thursday 2026-01-01 00:00 UTC: '0 0 * * 4' fires at T0, '5 0 * * 4' five minutes later.
     const service = makeService({ n: 3 });
-    const withDrill = (schedule = '0 0 * * 4') => ({ ...service, drills: [{ endpoint: 'a', schedule, durationMinutes: 15, guardAlarm: { name: 'chat-global-5xx', region: 'us-east-1' } }] });
-    const at = (minute: number, state: ServiceState | undefined, options: { guard?: 'OK' | 'ALARM'; health?: Record<string, Health>; weights?: Record<string, number> } = {}) =>
+    const withDrill = (schedule = '0 0 * * 4') => ({
+      ...service,
+      drills: [{ endpoint: 'a', schedule, durationMinutes: 15, guardAlarm: { name: 'chat-global-5xx', region: 'us-east-1' } }],
+    });
+    const at = (
+      minute: number,
+      state: ServiceState | undefined,
+      options: { guard?: 'OK' | 'ALARM'; health?: Record<string, Health>; weights?: Record<string, number> } = {},
+    ) =>
       decide(withDrill(), {
         now: T0 + minute * MINUTE,
-        observations: { periodStart: T0 + (minute - 1) * MINUTE, endpoints: Object.fromEntries(['a', 'b', 'c'].map((id) => [id, observe(options.health?.[id] ?? 'ok')])) },
+        observations: {
+          periodStart: T0 + (minute - 1) * MINUTE,
+          endpoints: Object.fromEntries(['a', 'b', 'c'].map((id) => [id, observe(options.health?.[id] ?? 'ok')])),
+        },
         state,
         currentWeights: options.weights ?? { a: 100, b: 100, c: 100 },
         ...(options.guard ? { guardAlarms: { 'us-east-1/chat-global-5xx': options.guard } } : {}),
@@ -431,7 +522,13 @@ describe('decide: bookkeeping', () => {
 
     it('drains the endpoint at the scheduled time, with its guard, until the drill ends; once per scheduled time', () => {
       const start = at(1, initialServiceState(service, T0), { guard: 'OK' });
-      expect(start.nextState.overrides.drains!.a).toEqual({ by: 'drill schedule', reason: 'scheduled drill (0 0 * * 4 UTC)', setAt: T0 + MINUTE, until: T0 + 15 * MINUTE, guard: { name: 'chat-global-5xx', region: 'us-east-1' } });
+      expect(start.nextState.overrides.drains!.a).toEqual({
+        by: 'drill schedule',
+        reason: 'scheduled drill (0 0 * * 4 UTC)',
+        setAt: T0 + MINUTE,
+        until: T0 + 15 * MINUTE,
+        guard: { name: 'chat-global-5xx', region: 'us-east-1' },
+      });
       expect(start.decision.targetWeights.a).toBe(0);
       expect(start.decision.reasons).toContainEqual(expect.objectContaining({ code: 'DRILL_STARTED', endpoint: 'a' }));
       expect(start.nextState.drillStarts).toEqual({ a: T0 });
@@ -446,8 +543,18 @@ describe('decide: bookkeeping', () => {
 
     it.each<[string, Partial<Parameters<typeof at>[2]>, ((s: ServiceState) => ServiceState) | undefined, string]>([
       ['its guard alarm is in ALARM', { guard: 'ALARM' }, undefined, 'its guard alarm is in ALARM'],
-      ['an endpoint is not healthy', {}, (s) => ({ ...s, endpoints: { ...s.endpoints, b: { ...s.endpoints.b!, status: 'degraded', shed: 0.3 } } }), 'not every endpoint is healthy (b degraded)'],
-      ['the service is frozen', {}, (s) => ({ ...s, overrides: { freeze: { by: 'ops', reason: 'launch', setAt: T0, until: null } } }), 'the service is frozen by ops'],
+      [
+        'an endpoint is not healthy',
+        {},
+        (s) => ({ ...s, endpoints: { ...s.endpoints, b: { ...s.endpoints.b!, status: 'degraded', shed: 0.3 } } }),
+        'not every endpoint is healthy (b degraded)',
+      ],
+      [
+        'the service is frozen',
+        {},
+        (s) => ({ ...s, overrides: { freeze: { by: 'ops', reason: 'launch', setAt: T0, until: null } } }),
+        'the service is frozen by ops',
+      ],
     ])('skips the drill, with a warning, when %s', (_name, options, prepare, why) => {
       const base = initialServiceState(service, T0);
       const out = at(1, prepare ? prepare(base) : base, options);
@@ -461,14 +568,27 @@ describe('decide: bookkeeping', () => {
     const service = makeService({ n: 2, policy: { drift: { action: 'adopt', adoptSeconds: 600 } } });
     const applied: ServiceState = { ...initialServiceState(service, T0), appliedWeights: { a: 100, b: 100 } };
     const run = (state: ServiceState, minute: number, currentWeights: Record<string, number>, health: Record<string, Health> = {}) =>
-      decide(service, { now: T0 + minute * MINUTE, observations: { periodStart: T0 + minute * MINUTE, endpoints: { a: observe(health.a ?? 'ok'), b: observe(health.b ?? 'ok') } }, state, currentWeights });
+      decide(service, {
+        now: T0 + minute * MINUTE,
+        observations: { periodStart: T0 + minute * MINUTE, endpoints: { a: observe(health.a ?? 'ok'), b: observe(health.b ?? 'ok') } },
+        state,
+        currentWeights,
+      });
 
     it('holds the edit as a pin, says so, and writes nothing', () => {
       const out = run(applied, 0, { a: 20, b: 180 });
       expect(out.decision.mode).toBe('pinned');
       expect(out.decision.changes).toEqual([]);
-      expect(out.nextState.overrides.pin).toEqual({ by: 'drift', reason: 'Route 53 weights changed outside steer53', setAt: T0, until: T0 + 10 * MINUTE, weights: { a: 20, b: 180 } });
-      expect(out.decision.notifications).toEqual([expect.objectContaining({ severity: 'warning', reason: 'DRIFT_ADOPTED', summary: expect.stringContaining('(a=20 b=180) as a pin until') })]);
+      expect(out.nextState.overrides.pin).toEqual({
+        by: 'drift',
+        reason: 'Route 53 weights changed outside steer53',
+        setAt: T0,
+        until: T0 + 10 * MINUTE,
+        weights: { a: 20, b: 180 },
+      });
+      expect(out.decision.notifications).toEqual([
+        expect.objectContaining({ severity: 'warning', reason: 'DRIFT_ADOPTED', summary: expect.stringContaining('(a=20 b=180) as a pin until') }),
+      ]);
       expect(out.nextState.appliedWeights).toEqual({ a: 20, b: 180 });
     });
 
@@ -495,7 +615,12 @@ describe('decide: bookkeeping', () => {
 
     it('reverts by default: decides from the edit, and policy wins', () => {
       const plain = makeService({ n: 2 });
-      const out = decide(plain, { now: T0, observations: { periodStart: T0, endpoints: allOkObs(plain) }, state: { ...initialServiceState(plain, T0), appliedWeights: { a: 100, b: 100 } }, currentWeights: { a: 20, b: 180 } });
+      const out = decide(plain, {
+        now: T0,
+        observations: { periodStart: T0, endpoints: allOkObs(plain) },
+        state: { ...initialServiceState(plain, T0), appliedWeights: { a: 100, b: 100 } },
+        currentWeights: { a: 20, b: 180 },
+      });
       expect(out.nextState.overrides.pin).toBeUndefined();
       expect(out.decision.targetWeights).toEqual({ a: 100, b: 100 });
     });

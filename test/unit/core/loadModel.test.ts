@@ -34,7 +34,19 @@ describe('fitSlope and predict', () => {
   const loads = Array.from({ length: 200 }, (_, i) => 0.3 + 0.3 * Math.sin(i / 20));
 
   it('recovers one slope from endpoints with their own intercepts', () => {
-    const fit = fitSlope([line(250, 150, loads), line(330, 150, loads.map((u) => u * 0.9)), line(400, 150, loads.map((u) => u + 0.1))])!;
+    const fit = fitSlope([
+      line(250, 150, loads),
+      line(
+        330,
+        150,
+        loads.map((u) => u * 0.9),
+      ),
+      line(
+        400,
+        150,
+        loads.map((u) => u + 0.1),
+      ),
+    ])!;
     expect(fit.slope).toBeCloseTo(150, 6);
     expect(fit.variance).toBeCloseTo(0, 6);
   });
@@ -67,9 +79,20 @@ describe('fitSlope and predict', () => {
     fc.assert(
       fc.property(
         fc.double({ min: 0, max: 1000, noNaN: true }),
-        fc.array(fc.record({ intercept: fc.double({ min: 0, max: 2000, noNaN: true }), shift: fc.double({ min: 0, max: 0.3, noNaN: true }) }), { minLength: 1, maxLength: 5 }),
+        fc.array(fc.record({ intercept: fc.double({ min: 0, max: 2000, noNaN: true }), shift: fc.double({ min: 0, max: 0.3, noNaN: true }) }), {
+          minLength: 1,
+          maxLength: 5,
+        }),
         (slope, endpoints) => {
-          const fit = fitSlope(endpoints.map((e) => line(e.intercept, slope, loads.map((u) => u + e.shift))))!;
+          const fit = fitSlope(
+            endpoints.map((e) =>
+              line(
+                e.intercept,
+                slope,
+                loads.map((u) => u + e.shift),
+              ),
+            ),
+          )!;
           expect(fit.slope).toBeCloseTo(slope, 3);
         },
       ),

@@ -33,17 +33,42 @@ describe('applyDeployment: phase orders, duplicates and late events', () => {
   it.each<[string, DeploymentPhase[], string | undefined, string[]]>([
     ['started drains the endpoint while it deploys', ['started'], 'deploying', ['DEPLOYMENT_STARTED']],
     ['started then succeeded starts the canary', ['started', 'succeeded'], 'canary', ['DEPLOYMENT_STARTED', 'CANARY_STEP']],
-    ['succeeded before started starts the canary anyway, and the late started is ignored', ['succeeded', 'started'], 'canary', ['CANARY_STEP', 'DEPLOYMENT_IGNORED']],
+    [
+      'succeeded before started starts the canary anyway, and the late started is ignored',
+      ['succeeded', 'started'],
+      'canary',
+      ['CANARY_STEP', 'DEPLOYMENT_IGNORED'],
+    ],
     ['started then failed waits for the rollback at 0', ['started', 'failed'], 'rolling-back', ['DEPLOYMENT_STARTED', 'DEPLOYMENT_FAILED']],
-    ['failed then rolled back ends the rollout', ['started', 'failed', 'rolled-back'], undefined, ['DEPLOYMENT_STARTED', 'DEPLOYMENT_FAILED', 'DEPLOYMENT_ROLLED_BACK']],
+    [
+      'failed then rolled back ends the rollout',
+      ['started', 'failed', 'rolled-back'],
+      undefined,
+      ['DEPLOYMENT_STARTED', 'DEPLOYMENT_FAILED', 'DEPLOYMENT_ROLLED_BACK'],
+    ],
     ['rolled back with nothing in progress is ignored', ['rolled-back'], undefined, ['DEPLOYMENT_IGNORED']],
     ['failed with nothing in progress is ignored', ['failed'], undefined, ['DEPLOYMENT_IGNORED']],
     ['a second succeeded is ignored', ['started', 'succeeded', 'succeeded'], 'canary', ['DEPLOYMENT_STARTED', 'CANARY_STEP', 'DEPLOYMENT_IGNORED']],
     ['a second failed is ignored', ['started', 'failed', 'failed'], 'rolling-back', ['DEPLOYMENT_STARTED', 'DEPLOYMENT_FAILED', 'DEPLOYMENT_IGNORED']],
-    ['abort during the canary requests a rollback', ['started', 'succeeded', 'abort'], 'rolling-back', ['DEPLOYMENT_STARTED', 'CANARY_STEP', 'ROLLBACK_REQUESTED']],
-    ['promote during the canary ends it as a success', ['started', 'succeeded', 'promote'], undefined, ['DEPLOYMENT_STARTED', 'CANARY_STEP', 'ROLLOUT_SUCCEEDED']],
+    [
+      'abort during the canary requests a rollback',
+      ['started', 'succeeded', 'abort'],
+      'rolling-back',
+      ['DEPLOYMENT_STARTED', 'CANARY_STEP', 'ROLLBACK_REQUESTED'],
+    ],
+    [
+      'promote during the canary ends it as a success',
+      ['started', 'succeeded', 'promote'],
+      undefined,
+      ['DEPLOYMENT_STARTED', 'CANARY_STEP', 'ROLLOUT_SUCCEEDED'],
+    ],
     ['abort with nothing in progress is ignored', ['abort'], undefined, ['DEPLOYMENT_IGNORED']],
-    ['promote while rolling back is ignored', ['started', 'failed', 'promote'], 'rolling-back', ['DEPLOYMENT_STARTED', 'DEPLOYMENT_FAILED', 'DEPLOYMENT_IGNORED']],
+    [
+      'promote while rolling back is ignored',
+      ['started', 'failed', 'promote'],
+      'rolling-back',
+      ['DEPLOYMENT_STARTED', 'DEPLOYMENT_FAILED', 'DEPLOYMENT_IGNORED'],
+    ],
   ])('%s', (_name, phases, phase, codes) => {
     const result = applyAll(phases.map((p, i) => event(p, T0 + i * 1000)));
     expect(result.rollout?.phase).toBe(phase);
@@ -82,9 +107,27 @@ describe('applyDeployment: phase orders, duplicates and late events', () => {
 describe('applyDeployment: more orders', () => {
   it.each<[string, DeploymentSignal[], RolloutPolicy, string | undefined, string[]]>([
     ['canary mode keeps the endpoint serving while it deploys', [event('started', T0)], canaryPolicy, 'deploying', ['DEPLOYMENT_STARTED']],
-    ['a second started of the same version is ignored', [event('started', T0), event('started', T0 + 1)], canaryPolicy, 'deploying', ['DEPLOYMENT_STARTED', 'DEPLOYMENT_IGNORED']],
-    ['failed for another version is ignored', [event('started', T0), event('failed', T0 + 1, 'v9')], canaryPolicy, 'deploying', ['DEPLOYMENT_STARTED', 'DEPLOYMENT_IGNORED']],
-    ['abort while rolling back is ignored', [event('started', T0), event('failed', T0 + 1), event('abort', T0 + 2)], canaryPolicy, 'rolling-back', ['DEPLOYMENT_STARTED', 'DEPLOYMENT_FAILED', 'DEPLOYMENT_IGNORED']],
+    [
+      'a second started of the same version is ignored',
+      [event('started', T0), event('started', T0 + 1)],
+      canaryPolicy,
+      'deploying',
+      ['DEPLOYMENT_STARTED', 'DEPLOYMENT_IGNORED'],
+    ],
+    [
+      'failed for another version is ignored',
+      [event('started', T0), event('failed', T0 + 1, 'v9')],
+      canaryPolicy,
+      'deploying',
+      ['DEPLOYMENT_STARTED', 'DEPLOYMENT_IGNORED'],
+    ],
+    [
+      'abort while rolling back is ignored',
+      [event('started', T0), event('failed', T0 + 1), event('abort', T0 + 2)],
+      canaryPolicy,
+      'rolling-back',
+      ['DEPLOYMENT_STARTED', 'DEPLOYMENT_FAILED', 'DEPLOYMENT_IGNORED'],
+    ],
     ['promote with nothing in progress is ignored', [event('promote', T0)], canaryPolicy, undefined, ['DEPLOYMENT_IGNORED']],
     [
       'an operator abort ends a canary at once when the policy restores',
@@ -112,10 +155,24 @@ describe('applyDeployment: more orders', () => {
 
 describe('advanceRollout: steps, evidence and expiry', () => {
   const canary = (over: Partial<RolloutState> = {}): RolloutState => ({
-    version: 'v2', phase: 'canary', since: T0, lastEventAt: T0, step: 0, stepSince: T0, extensions: 0, preDeployFactor: 1, seen: [], ...over,
+    version: 'v2',
+    phase: 'canary',
+    since: T0,
+    lastEventAt: T0,
+    step: 0,
+    stepSince: T0,
+    extensions: 0,
+    preDeployFactor: 1,
+    seen: [],
+    ...over,
   });
   /** A period judged at this latency ratio (canary over what is expected of it); the limit is 1.2. */
-  const at = (ratio: number, errors = false): PeriodJudgement => ({ outcome: errors || ratio > 1.2 ? 'fail' : 'pass', why: `${ratio}×`, ratio, ...(errors ? { errors } : {}) });
+  const at = (ratio: number, errors = false): PeriodJudgement => ({
+    outcome: errors || ratio > 1.2 ? 'fail' : 'pass',
+    why: `${ratio}×`,
+    ratio,
+    ...(errors ? { errors } : {}),
+  });
   const advance = (rollout: RolloutState, minutes: number, judgement: PeriodJudgement | null, failing = false) =>
     advanceRollout({ endpoint: 'a', rollout, policy: canaryPolicy, now: T0 + minutes * MINUTE, judgement, failing, dnsName: 'x' });
   /** A step that has seen these ratios, then is judged at its hold's end with one more. */
@@ -158,14 +215,17 @@ describe('advanceRollout: steps, evidence and expiry', () => {
     expect(close.rollout).toMatchObject({ extensions: 1, judgeAt: T0 + 4 * MINUTE, ratios: { n: 3 } });
     expect(close.reasons[0]).toMatchObject({ code: 'CANARY_INCONCLUSIVE', message: expect.stringContaining('too close to call') });
     // Still too close to call once the extensions are spent: the policy's onInconclusive decides.
-    expect(judged([1.12, 1.27], at(1.12), { extensions: 2 }).events).toEqual([expect.objectContaining({ type: 'Rollback Requested', reason: expect.stringContaining('still too close to call') })]);
+    expect(judged([1.12, 1.27], at(1.12), { extensions: 2 }).events).toEqual([
+      expect.objectContaining({ type: 'Rollback Requested', reason: expect.stringContaining('still too close to call') }),
+    ]);
   });
 
   it('goes by the mean of a step still too close to call when the policy passes inconclusive steps', () => {
     const lenient = { ...canaryPolicy, canary: { ...canaryPolicy.canary, onInconclusive: 'pass' as const } };
     const decideOn = (ratios: number[]) => {
       let rollout = canary({ extensions: 2 });
-      for (const r of ratios) rollout = advanceRollout({ endpoint: 'a', rollout, policy: lenient, now: T0 + MINUTE, judgement: at(r), failing: false, dnsName: 'x' }).rollout!;
+      for (const r of ratios)
+        rollout = advanceRollout({ endpoint: 'a', rollout, policy: lenient, now: T0 + MINUTE, judgement: at(r), failing: false, dnsName: 'x' }).rollout!;
       return advanceRollout({ endpoint: 'a', rollout, policy: lenient, now: T0 + 2 * MINUTE, judgement: null, failing: false, dnsName: 'x' });
     };
     expect(decideOn([1.12, 1.27, 1.12]).rollout).toMatchObject({ step: 1 });
@@ -195,7 +255,15 @@ describe('advanceRollout: steps, evidence and expiry', () => {
 
   it('passes an inconclusive step when the policy allows it', () => {
     const lenient = { ...canaryPolicy, canary: { ...canaryPolicy.canary, onInconclusive: 'pass' as const } };
-    const r = advanceRollout({ endpoint: 'a', rollout: canary({ extensions: 2 }), policy: lenient, now: T0 + 2 * MINUTE, judgement: null, failing: false, dnsName: 'x' });
+    const r = advanceRollout({
+      endpoint: 'a',
+      rollout: canary({ extensions: 2 }),
+      policy: lenient,
+      now: T0 + 2 * MINUTE,
+      judgement: null,
+      failing: false,
+      dnsName: 'x',
+    });
     expect(r.rollout).toMatchObject({ step: 1 });
     expect(r.reasons[0]!.message).toContain('passed on no evidence, as the policy allows');
   });
@@ -212,7 +280,8 @@ describe('judgePeriod with a named latency signal and an error signal', () => {
   const policy = policySchema.parse({ rollout: { mode: 'canary', canary: { latencySignal: 'p99', errorSignal: 'errors', maxErrorDelta: 0.5 } } }).rollout;
   const service = makeService({ n: 2 });
   const signals = service.endpoints[0]!.signals;
-  const v = (p99: number | null, errors: number) => evaluateEndpoint(signals, { signals: { p99: { value: p99, sampleCount: 5000 }, errors: { value: errors } } });
+  const v = (p99: number | null, errors: number) =>
+    evaluateEndpoint(signals, { signals: { p99: { value: p99, sampleCount: 5000 }, errors: { value: errors } } });
 
   it.each<[string, number | null, number, string]>([
     ['fails a canary with more errors than the control allows', 900, 2, 'fail'],
@@ -231,7 +300,9 @@ describe('judgePeriod', () => {
   const service = makeService({ n: 3 });
   const signals = service.endpoints[0]!.signals;
   const verdicts = (p99: Record<string, [number, number]>) =>
-    Object.fromEntries(Object.entries(p99).map(([id, [value, n]]) => [id, evaluateEndpoint(signals, { signals: { p99: { value, sampleCount: n }, errors: { value: 0 } } })]));
+    Object.fromEntries(
+      Object.entries(p99).map(([id, [value, n]]) => [id, evaluateEndpoint(signals, { signals: { p99: { value, sampleCount: n }, errors: { value: 0 } } })]),
+    );
   const shares = { a: 0.1, b: 0.45, c: 0.45 };
 
   it.each<[string, Record<string, [number, number]>, string]>([
@@ -258,7 +329,13 @@ describe('decide with deployments', () => {
         signals: { p99: { value: id === 'a' && m > 3 ? canaryP99 : 950, sampleCount: id === 'a' ? samples : 5000 }, errors: { value: 0.1 } },
       });
       const deployments = (events[m] ?? []).map((phase) => ({ ...event(phase, now), endpoint: 'a' }));
-      const { decision, nextState } = decide(service, { now, observations: { periodStart: now - MINUTE, endpoints: { a: obs('a'), b: obs('b'), c: obs('c') } }, state, currentWeights: weights, deployments });
+      const { decision, nextState } = decide(service, {
+        now,
+        observations: { periodStart: now - MINUTE, endpoints: { a: obs('a'), b: obs('b'), c: obs('c') } },
+        state,
+        currentWeights: weights,
+        deployments,
+      });
       state = nextState;
       weights = { ...decision.targetWeights };
       out.push({ m, decision, state, weights });
@@ -272,7 +349,9 @@ describe('decide with deployments', () => {
     expect(steps[3]!.weights).toEqual({ a: 10, b: 145, c: 145 }); // 10% of its baseline; the rest to the others
     expect(steps[5]!.decision.reasons.map((r) => r.code)).toContain('CANARY_STEP');
     const success = steps.find((s) => s.decision.rolloutEvents.length > 0)!;
-    expect(success.decision.rolloutEvents).toEqual([expect.objectContaining({ type: 'Rollout Succeeded', endpoint: 'a', version: 'v2', pipelineExecutionId: 'exec-1' })]);
+    expect(success.decision.rolloutEvents).toEqual([
+      expect.objectContaining({ type: 'Rollout Succeeded', endpoint: 'a', version: 'v2', pipelineExecutionId: 'exec-1' }),
+    ]);
     expect(steps.at(-1)!.weights).toEqual({ a: 100, b: 100, c: 100 });
     expect(steps.at(-1)!.state.rollouts).toBeUndefined();
   });
@@ -304,11 +383,23 @@ describe('decide with deployments', () => {
   it('keeps a late duplicate a duplicate after its rollout has ended', () => {
     const started = { ...event('started', T0), endpoint: 'a' };
     const first = decide(service, { now: T0, observations: { periodStart: T0, endpoints: {} }, state: undefined, deployments: [started] });
-    const rolledBack = decide(service, { now: T0 + MINUTE, observations: { periodStart: T0 + MINUTE, endpoints: {} }, state: first.nextState, deployments: [{ ...event('rolled-back', T0 + MINUTE), endpoint: 'a' }] });
+    const rolledBack = decide(service, {
+      now: T0 + MINUTE,
+      observations: { periodStart: T0 + MINUTE, endpoints: {} },
+      state: first.nextState,
+      deployments: [{ ...event('rolled-back', T0 + MINUTE), endpoint: 'a' }],
+    });
     expect(rolledBack.nextState.rollouts).toBeUndefined();
-    const late = decide(service, { now: T0 + 2 * MINUTE, observations: { periodStart: T0 + 2 * MINUTE, endpoints: {} }, state: rolledBack.nextState, deployments: [started] });
+    const late = decide(service, {
+      now: T0 + 2 * MINUTE,
+      observations: { periodStart: T0 + 2 * MINUTE, endpoints: {} },
+      state: rolledBack.nextState,
+      deployments: [started],
+    });
     expect(late.nextState.rollouts).toBeUndefined();
-    expect(late.decision.reasons).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'DEPLOYMENT_IGNORED', message: expect.stringContaining('duplicate') })]));
+    expect(late.decision.reasons).toEqual(
+      expect.arrayContaining([expect.objectContaining({ code: 'DEPLOYMENT_IGNORED', message: expect.stringContaining('duplicate') })]),
+    );
   });
 
   it('judges a step with a hold shorter than the observation lag, by extending it without losing evidence', () => {
@@ -320,7 +411,13 @@ describe('decide with deployments', () => {
     for (let m = 0; m < 12; m++) {
       const now = T0 + m * MINUTE;
       const obs = { signals: { p99: { value: 950, sampleCount: 5000 }, errors: { value: 0.1 } } };
-      const out = decide(short, { now, observations: { periodStart: now - 150_000, endpoints: { a: obs, b: obs, c: obs } }, state, currentWeights: weights, deployments: m === 0 ? [{ ...event('succeeded', now), endpoint: 'a' }] : [] });
+      const out = decide(short, {
+        now,
+        observations: { periodStart: now - 150_000, endpoints: { a: obs, b: obs, c: obs } },
+        state,
+        currentWeights: weights,
+        deployments: m === 0 ? [{ ...event('succeeded', now), endpoint: 'a' }] : [],
+      });
       state = out.nextState;
       weights = { ...out.decision.targetWeights };
       codes.push(...out.decision.reasons.map((r) => r.code), ...out.decision.rolloutEvents.map((e) => e.type));
@@ -330,12 +427,17 @@ describe('decide with deployments', () => {
   });
 
   it('ignores a deployment event for an endpoint the service does not have', () => {
-    const out = decide(service, { now: T0, observations: { periodStart: T0, endpoints: {} }, state: undefined, deployments: [{ ...event('started', T0), endpoint: 'zz' }] });
+    const out = decide(service, {
+      now: T0,
+      observations: { periodStart: T0, endpoints: {} },
+      state: undefined,
+      deployments: [{ ...event('started', T0), endpoint: 'zz' }],
+    });
     expect(out.decision.reasons).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'DEPLOYMENT_IGNORED' })]));
   });
 });
 
-describe('judgePeriod at the canary\'s load', () => {
+describe("judgePeriod at the canary's load", () => {
   const service = makeService({ n: 3 });
   const signals = service.endpoints[0]!.signals;
   const verdict = (p99: number) => evaluateEndpoint(signals, { signals: { p99: { value: p99, sampleCount: 5000 }, errors: { value: 0 } } });
@@ -365,34 +467,51 @@ describe('judgePeriod at the canary\'s load', () => {
   });
 
   it('passes a canary on its line, and scales the expectation by how the controls run against theirs', () => {
-    expect(judgePeriod('a', { a: verdict(286), b: verdict(345), c: verdict(425) }, shares, ['b', 'c'], canaryPolicy, { utilisation, profiles })).toMatchObject({ outcome: 'pass', ratio: expect.closeTo(1, 1) });
+    expect(judgePeriod('a', { a: verdict(286), b: verdict(345), c: verdict(425) }, shares, ['b', 'c'], canaryPolicy, { utilisation, profiles })).toMatchObject({
+      outcome: 'pass',
+      ratio: expect.closeTo(1, 1),
+    });
     // A minute of long prompts: everything 25% slower, the canary too. Still a pass.
-    const heavy = judgePeriod('a', { a: verdict(286 * 1.25), b: verdict(345 * 1.25), c: verdict(425 * 1.25) }, shares, ['b', 'c'], canaryPolicy, { utilisation, profiles });
+    const heavy = judgePeriod('a', { a: verdict(286 * 1.25), b: verdict(345 * 1.25), c: verdict(425 * 1.25) }, shares, ['b', 'c'], canaryPolicy, {
+      utilisation,
+      profiles,
+    });
     expect(heavy).toMatchObject({ outcome: 'pass', why: expect.stringContaining('controls at 1.25× their lines') });
   });
 
   it('compares against the endpoints as they were when the rollout began, when it has that reference', () => {
     const reference = { a: learned(280), b: learned(240), c: learned(320) };
     const drifted = { a: learned(380), b: learned(340), c: learned(420) };
-    const judged = judgePeriod('a', { a: verdict(286), b: verdict(345), c: verdict(425) }, shares, ['b', 'c'], canaryPolicy, { utilisation, profiles: drifted, reference });
+    const judged = judgePeriod('a', { a: verdict(286), b: verdict(345), c: verdict(425) }, shares, ['b', 'c'], canaryPolicy, {
+      utilisation,
+      profiles: drifted,
+      reference,
+    });
     expect(judged).toMatchObject({ outcome: 'pass', ratio: expect.closeTo(1, 1) });
   });
 
   it.each<[string, Parameters<typeof judgePeriod>[5], string]>([
     ['the canary has no request rate', { utilisation: { ...utilisation, a: null }, profiles }, 'no request rate for the canary'],
-    ['the canary\'s endpoint learned too little before its deploy', { utilisation, profiles: { ...profiles, a: learned(280, 5) } }, '5 periods of a'],
+    ["the canary's endpoint learned too little before its deploy", { utilisation, profiles: { ...profiles, a: learned(280, 5) } }, '5 periods of a'],
     ['load never varied', { utilisation, profiles: { a: steady, b: steady, c: steady } }, 'not varied enough'],
-    ['no control has a learned line', { utilisation, profiles: { a: profiles.a, b: learned(240, 5), c: learned(320, 5) } }, 'no control endpoint with a learned line'],
+    [
+      'no control has a learned line',
+      { utilisation, profiles: { a: profiles.a, b: learned(240, 5), c: learned(320, 5) } },
+      'no control endpoint with a learned line',
+    ],
   ])('falls back to the controls as they run, and says why, when %s', (_name, load, why) => {
     const judged = judgePeriod('a', { a: verdict(286), b: verdict(345), c: verdict(425) }, shares, ['b', 'c'], canaryPolicy, load);
     expect(judged).toMatchObject({ outcome: 'pass', why: expect.stringContaining(`not load-matched: `) });
     expect(judged.why).toContain(why);
   });
 
-  it('falls back when the line is too uncertain at the canary\'s load', () => {
+  it("falls back when the line is too uncertain at the canary's load", () => {
     let noisy: LoadProfile | undefined;
     for (let i = 0; i < 20; i++) noisy = addPoint(noisy, 0.4 + (i % 2) * 0.02, 300 + (i % 3) * 200, T0 + i * MINUTE, DAY);
-    const judged = judgePeriod('a', { a: verdict(286), b: verdict(345), c: verdict(425) }, shares, ['b', 'c'], canaryPolicy, { utilisation, profiles: { a: noisy, b: noisy, c: noisy } });
+    const judged = judgePeriod('a', { a: verdict(286), b: verdict(345), c: verdict(425) }, shares, ['b', 'c'], canaryPolicy, {
+      utilisation,
+      profiles: { a: noisy, b: noisy, c: noisy },
+    });
     expect(judged.why).toMatch(/not load-matched: the expectation at 4% utilisation is ±\d+% uncertain/);
   });
 });
@@ -423,11 +542,21 @@ describe('decide learns latency against load, and judges a canary at its own loa
           const u = rate / 100;
           const wobble = 1 + 0.02 * Math.sin(m * 1.7 + id.charCodeAt(0));
           const service = 250 * (1 + 0.6 * u) * (id === 'a' && deployed ? slowdown : 1);
-          return [id, { signals: { p99: { value: (network[id]! + service) * wobble, sampleCount: Math.round(rate * 60) }, errors: { value: 0.1 } }, requestRate: rate }];
+          return [
+            id,
+            { signals: { p99: { value: (network[id]! + service) * wobble, sampleCount: Math.round(rate * 60) }, errors: { value: 0.1 } }, requestRate: rate },
+          ];
         }),
       );
-      const deployments = m === history ? [{ ...event('started', now), endpoint: 'a' }] : m === history + 2 ? [{ ...event('succeeded', now), endpoint: 'a' }] : [];
-      const { decision, nextState } = decide(service, { now, observations: { periodStart: now - MINUTE, endpoints }, state, currentWeights: weights, deployments });
+      const deployments =
+        m === history ? [{ ...event('started', now), endpoint: 'a' }] : m === history + 2 ? [{ ...event('succeeded', now), endpoint: 'a' }] : [];
+      const { decision, nextState } = decide(service, {
+        now,
+        observations: { periodStart: now - MINUTE, endpoints },
+        state,
+        currentWeights: weights,
+        deployments,
+      });
       state = nextState;
       weights = { ...decision.targetWeights };
       if (m >= history) steps.push({ m: m - history, decision, state, weights });
@@ -479,7 +608,14 @@ describe('decide learns latency against load, and judges a canary at its own loa
 
   it('keeps no profiles for a service without rollouts', () => {
     const plain = makeService({ n: 1, endpoints: [{ capacity: { warmRps: 100 } }] });
-    const out = decide(plain, { now: T0, observations: { periodStart: T0 - MINUTE, endpoints: { a: { signals: { p99: { value: 300, sampleCount: 5000 }, errors: { value: 0 } }, requestRate: 50 } } }, state: undefined });
+    const out = decide(plain, {
+      now: T0,
+      observations: {
+        periodStart: T0 - MINUTE,
+        endpoints: { a: { signals: { p99: { value: 300, sampleCount: 5000 }, errors: { value: 0 } }, requestRate: 50 } },
+      },
+      state: undefined,
+    });
     expect(out.nextState.loadProfiles).toBeUndefined();
   });
 });

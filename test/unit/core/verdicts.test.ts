@@ -2,10 +2,31 @@ import { describe, expect, it } from 'vitest';
 import { signalSchema } from '../../../functions/core/config.js';
 import { evaluateEndpoint, evaluateSignal } from '../../../functions/core/verdicts.js';
 
-const p99 = signalSchema.parse({ name: 'p99', source: 'metric', metric: { namespace: 'N', metricName: 'Latency', statistic: 'p99' }, unit: 'ms', trip: 2000, clear: 1500 });
+const p99 = signalSchema.parse({
+  name: 'p99',
+  source: 'metric',
+  metric: { namespace: 'N', metricName: 'Latency', statistic: 'p99' },
+  unit: 'ms',
+  trip: 2000,
+  clear: 1500,
+});
 const micros = signalSchema.parse({ name: 'model', source: 'sagemaker-model-latency', endpointName: 'e', trip: 2000, clear: 1500 });
-const throughput = signalSchema.parse({ name: 'tps', source: 'metric', metric: { namespace: 'N', metricName: 'Tokens', statistic: 'Average' }, direction: 'lower-is-worse', trip: 10, clear: 20 });
-const errors = signalSchema.parse({ name: 'errors', source: 'metric', metric: { namespace: 'N', metricName: 'Errors', statistic: 'Sum' }, trip: 5, clear: 1, severity: 'fail' });
+const throughput = signalSchema.parse({
+  name: 'tps',
+  source: 'metric',
+  metric: { namespace: 'N', metricName: 'Tokens', statistic: 'Average' },
+  direction: 'lower-is-worse',
+  trip: 10,
+  clear: 20,
+});
+const errors = signalSchema.parse({
+  name: 'errors',
+  source: 'metric',
+  metric: { namespace: 'N', metricName: 'Errors', statistic: 'Sum' },
+  trip: 5,
+  clear: 1,
+  severity: 'fail',
+});
 const alarm = signalSchema.parse({ name: 'alarm', source: 'alarm', alarm: { name: 'x' }, severity: 'fail' });
 
 describe('evaluateSignal', () => {
@@ -40,7 +61,13 @@ describe('evaluateSignal', () => {
   });
 
   it('measures excess in absolute units when trip is zero', () => {
-    const anyErrors = signalSchema.parse({ name: 'e', source: 'metric', metric: { namespace: 'N', metricName: 'Errors', statistic: 'Sum' }, trip: 0, clear: -1 });
+    const anyErrors = signalSchema.parse({
+      name: 'e',
+      source: 'metric',
+      metric: { namespace: 'N', metricName: 'Errors', statistic: 'Sum' },
+      trip: 0,
+      clear: -1,
+    });
     expect(evaluateSignal(anyErrors, { value: 3 }).excess).toBe(3);
   });
 
@@ -59,9 +86,21 @@ describe('evaluateEndpoint', () => {
     ['hold beats clear', { p99: { value: 1800, sampleCount: 5000 }, errors: { value: 0 } }, {}, 'hold', false],
     ['missing data makes the endpoint unknown, never clear', { errors: { value: 0 } }, {}, 'unknown', false],
     ['a slow low-sample p99 keeps a serving endpoint unknown', { p99: { value: 2600, sampleCount: 10 }, errors: { value: 0 } }, {}, 'unknown', false],
-    ['a drained endpoint with no requests recovers on its other signals', { p99: { value: 2600, sampleCount: 0 }, errors: { value: 0 } }, { drained: true }, 'clear', false],
+    [
+      'a drained endpoint with no requests recovers on its other signals',
+      { p99: { value: 2600, sampleCount: 0 }, errors: { value: 0 } },
+      { drained: true },
+      'clear',
+      false,
+    ],
     ['a drained endpoint with only low-sample signals is unknown', { p99: { value: 2600, sampleCount: 0 } }, { drained: true }, 'unknown', false],
-    ['a drained endpoint with no requests has no p99 datapoint at all, and recovers on its other signals', { errors: { value: 0 } }, { drained: true }, 'clear', false],
+    [
+      'a drained endpoint with no requests has no p99 datapoint at all, and recovers on its other signals',
+      { errors: { value: 0 } },
+      { drained: true },
+      'clear',
+      false,
+    ],
     ['a drained endpoint missing a non-percentile signal stays unknown', { p99: { value: 900, sampleCount: 5000 } }, { drained: true }, 'unknown', false],
     ['clear when every signal is clear', { p99: { value: 900, sampleCount: 5000 }, errors: { value: 0 } }, {}, 'clear', false],
   ] as const)('%s', (_name, obs, options, verdict, failing) => {

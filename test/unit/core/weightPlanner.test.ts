@@ -10,7 +10,17 @@ const policy = service.policy;
 function endpoint(
   i: number,
   status: EndpointStatus,
-  options: { factor?: number; baseline?: number; role?: 'active' | 'standby' | 'overflow'; maxShare?: number; warmRps?: number; failing?: boolean; maintenance?: boolean; current?: number; shedFrom?: number } = {},
+  options: {
+    factor?: number;
+    baseline?: number;
+    role?: 'active' | 'standby' | 'overflow';
+    maxShare?: number;
+    warmRps?: number;
+    failing?: boolean;
+    maintenance?: boolean;
+    current?: number;
+    shedFrom?: number;
+  } = {},
 ): PlanEndpoint {
   const config = service.endpoints[i]!;
   const state = { ...initialEndpointState(0, policy), status, ...(options.shedFrom !== undefined ? { shedFrom: options.shedFrom } : {}) };
@@ -34,7 +44,12 @@ function endpoint(
 describe('planWeights', () => {
   it('shares a zero-baseline standby tier by capacity', () => {
     const plan = planWeights(
-      [endpoint(0, 'drained', { failing: true }), endpoint(1, 'healthy', { maxShare: 0.75 }), endpoint(2, 'healthy', { role: 'standby', baseline: 0, maxShare: 0.5 }), endpoint(3, 'healthy', { role: 'standby', baseline: 0, maxShare: 0.25 })],
+      [
+        endpoint(0, 'drained', { failing: true }),
+        endpoint(1, 'healthy', { maxShare: 0.75 }),
+        endpoint(2, 'healthy', { role: 'standby', baseline: 0, maxShare: 0.5 }),
+        endpoint(3, 'healthy', { role: 'standby', baseline: 0, maxShare: 0.25 }),
+      ],
       null,
       policy,
     );
@@ -47,7 +62,16 @@ describe('planWeights', () => {
   });
 
   it('gives shed traffic back, slow endpoints first and failing ones last, when nobody can take it', () => {
-    const plan = planWeights([endpoint(0, 'drained', { failing: true }), endpoint(1, 'healthy', { maxShare: 0.3 }), endpoint(2, 'healthy', { maxShare: 0.3 }), endpoint(3, 'degraded', { factor: 0.5 })], null, policy);
+    const plan = planWeights(
+      [
+        endpoint(0, 'drained', { failing: true }),
+        endpoint(1, 'healthy', { maxShare: 0.3 }),
+        endpoint(2, 'healthy', { maxShare: 0.3 }),
+        endpoint(3, 'degraded', { factor: 0.5 }),
+      ],
+      null,
+      policy,
+    );
     // Total 400: b and c take 20 each (to 120 = 30%); d gets its 50 back; a keeps the other 110.
     expect(plan.weights.b).toBeCloseTo(120);
     expect(plan.weights.c).toBeCloseTo(120);
@@ -73,7 +97,11 @@ describe('planWeights', () => {
   it('gives a slow endpoint back up to what it carried when it degraded, before a failing one gets anything', () => {
     // c carried 1.5× its baseline (a's overflow) when it degraded; shedding it into a would fail those requests.
     const plan = planWeights(
-      [endpoint(0, 'drained', { failing: true, current: 50 }), endpoint(1, 'healthy', { maxShare: 0.4 }), endpoint(2, 'degraded', { factor: 0.5, shedFrom: 1.5 })],
+      [
+        endpoint(0, 'drained', { failing: true, current: 50 }),
+        endpoint(1, 'healthy', { maxShare: 0.4 }),
+        endpoint(2, 'degraded', { factor: 0.5, shedFrom: 1.5 }),
+      ],
       null,
       policy,
     );
@@ -90,13 +118,20 @@ describe('planWeights', () => {
 
   it('says when nobody at all can take the shed traffic', () => {
     const plan = planWeights([endpoint(0, 'drained', { maintenance: true }), endpoint(1, 'healthy', { maxShare: 0.3 })], null, policy);
-    expect(plan.blocked.map((b) => b.message)).toEqual(['b will run past their capacity limits (target utilisation, maxShare): no endpoint has headroom for 50% of the traffic']);
+    expect(plan.blocked.map((b) => b.message)).toEqual([
+      'b will run past their capacity limits (target utilisation, maxShare): no endpoint has headroom for 50% of the traffic',
+    ]);
   });
 
   it('keeps the least bad endpoints serving first: slow before failing, operator-drained last', () => {
     const strict = { ...policy, safety: { ...policy.safety, minHealthyEndpoints: 3 } };
     const plan = planWeights(
-      [endpoint(0, 'drained', { failing: true }), endpoint(1, 'drained', { maintenance: true }), endpoint(2, 'degraded', { factor: 0 }), endpoint(3, 'healthy', { maxShare: 1 })],
+      [
+        endpoint(0, 'drained', { failing: true }),
+        endpoint(1, 'drained', { maintenance: true }),
+        endpoint(2, 'degraded', { factor: 0 }),
+        endpoint(3, 'healthy', { maxShare: 1 }),
+      ],
       null,
       strict,
     );

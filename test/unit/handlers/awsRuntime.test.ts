@@ -14,11 +14,19 @@ const env = {
 
 describe('Function: readEnvironment', () => {
   it('defaults the config path next to the bundle and the bus to "default"', () => {
-    expect(readEnvironment(env)).toEqual({ configPath: '/var/task/steer53.config.json', tableName: 'steer53-state', topicArn: env.STEER53_TOPIC_ARN, eventBusName: 'default' });
+    expect(readEnvironment(env)).toEqual({
+      configPath: '/var/task/steer53.config.json',
+      tableName: 'steer53-state',
+      topicArn: env.STEER53_TOPIC_ARN,
+      eventBusName: 'default',
+    });
   });
 
   it('takes STEER53_CONFIG_PATH and STEER53_EVENT_BUS_NAME when set', () => {
-    expect(readEnvironment({ ...env, STEER53_CONFIG_PATH: '/opt/c.json', STEER53_EVENT_BUS_NAME: 'ops' })).toMatchObject({ configPath: '/opt/c.json', eventBusName: 'ops' });
+    expect(readEnvironment({ ...env, STEER53_CONFIG_PATH: '/opt/c.json', STEER53_EVENT_BUS_NAME: 'ops' })).toMatchObject({
+      configPath: '/opt/c.json',
+      eventBusName: 'ops',
+    });
   });
 
   it('lists every missing or malformed variable at once', () => {
@@ -65,7 +73,13 @@ describe('Function: createAwsRuntime', () => {
     writeFileSync(join(dir, 'steer53.config.json'), JSON.stringify(rawConfig));
     const rt = await createAwsRuntime(readEnvironment({ ...env, LAMBDA_TASK_ROOT: dir }), { log: collectingLog() });
     expect(rt.config.services.map((s) => s.name)).toEqual(['chat']);
-    expect([rt.dns, rt.metrics, rt.store, rt.notifier, rt.events].map((p) => p.constructor.name)).toEqual(['Route53Weights', 'CloudWatchMetrics', 'DynamoStateStore', 'SnsNotifier', 'EventBridgePublisher']);
+    expect([rt.dns, rt.metrics, rt.store, rt.notifier, rt.events].map((p) => p.constructor.name)).toEqual([
+      'Route53Weights',
+      'CloudWatchMetrics',
+      'DynamoStateStore',
+      'SnsNotifier',
+      'EventBridgePublisher',
+    ]);
     expect(rt.newId()).not.toBe(rt.newId());
   });
 });

@@ -75,7 +75,10 @@ describe('hand-written malformed events', () => {
     expect(result.status).toBe('rejected');
     expect(result.problems!.map((p) => p.path)).toContain(path);
     expect(changed).toBe(false);
-    expect(t.errorLog).toHaveBeenCalledWith(expect.stringMatching(/^malformed .*: ignored, nothing changed$/), expect.objectContaining({ problems: expect.arrayContaining([expect.objectContaining({ path })]) }));
+    expect(t.errorLog).toHaveBeenCalledWith(
+      expect.stringMatching(/^malformed .*: ignored, nothing changed$/),
+      expect.objectContaining({ problems: expect.arrayContaining([expect.objectContaining({ path })]) }),
+    );
     expect(t.counts).toContainEqual({ metric: 'MalformedEvents', service: 'none', value: 1 });
   });
 });

@@ -10,7 +10,9 @@ describe('docs/schemas/deployment-event.schema.json', () => {
   });
 
   it('names every detail type and refuses unknown detail keys', () => {
-    const schema = JSON.parse(deploymentEventJsonSchema()) as { oneOf: { properties: { 'detail-type': { enum: string[] }; detail: { additionalProperties: boolean } } }[] };
+    const schema = JSON.parse(deploymentEventJsonSchema()) as {
+      oneOf: { properties: { 'detail-type': { enum: string[] }; detail: { additionalProperties: boolean } } }[];
+    };
     expect(schema.oneOf.flatMap((o) => o.properties['detail-type'].enum).sort()).toEqual(Object.values(DeploymentDetailTypes).sort());
     expect(schema.oneOf.every((o) => o.properties.detail.additionalProperties === false)).toBe(true);
   });
@@ -18,11 +20,27 @@ describe('docs/schemas/deployment-event.schema.json', () => {
 
 describe('docs/deployment-events.md', () => {
   const docs = readFileSync(new URL('../../../docs/deployment-events.md', import.meta.url), 'utf8');
-  it.each([...Object.values(DeploymentDetailTypes), ...Object.values(NativeDeploymentSources).map((s) => s.detailType), 'Rollback Requested', 'Rollout Succeeded'])('documents "%s"', (name) => {
+  it.each([
+    ...Object.values(DeploymentDetailTypes),
+    ...Object.values(NativeDeploymentSources).map((s) => s.detailType),
+    'Rollback Requested',
+    'Rollout Succeeded',
+  ])('documents "%s"', (name) => {
     expect(docs).toContain(name);
   });
 
-  it.each(['--service', '--endpoint', '--phase', '--version', '--pipeline-execution-id', '--idempotency-key', '--event-bus', '--region', '--dry-run', '--reason'])('documents the CLI option %s', (flag) => {
+  it.each([
+    '--service',
+    '--endpoint',
+    '--phase',
+    '--version',
+    '--pipeline-execution-id',
+    '--idempotency-key',
+    '--event-bus',
+    '--region',
+    '--dry-run',
+    '--reason',
+  ])('documents the CLI option %s', (flag) => {
     expect(docs).toContain(flag);
   });
 });

@@ -20,7 +20,8 @@ function fixture(name: string): Record<string, unknown> {
   return JSON.parse(readFileSync(new URL(`../../fixtures/native-events/${name}.json`, import.meta.url), 'utf8')) as Record<string, unknown>;
 }
 
-const eu = (w: MemoryWorld) => w.dns.weightsOf({ hostedZoneId: w.service.hostedZoneId, dnsName: w.service.dnsName, recordType: w.service.recordType })['eu-west-1'];
+const eu = (w: MemoryWorld) =>
+  w.dns.weightsOf({ hostedZoneId: w.service.hostedZoneId, dnsName: w.service.dnsName, recordType: w.service.recordType })['eu-west-1'];
 
 describe('Handler: deployment', () => {
   it('applies an operator abort event to the rollout in progress', async () => {
@@ -30,7 +31,10 @@ describe('Handler: deployment', () => {
     await handler(deploymentEvent('Deployment Started', { idempotencyKey: 'a' }), context);
     await handler(deploymentEvent('Deployment Succeeded', { idempotencyKey: 'b' }), context);
     const abort = deploymentEvent('Rollout Abort Requested', {});
-    const result = await handler({ ...abort, detail: { service: 'chat', endpoint: 'eu-west-1', reason: 'regressed', by: 'alice', idempotencyKey: 'c' } }, context);
+    const result = await handler(
+      { ...abort, detail: { service: 'chat', endpoint: 'eu-west-1', reason: 'regressed', by: 'alice', idempotencyKey: 'c' } },
+      context,
+    );
     expect(result).toMatchObject({ status: 'applied', services: [{ records: [{ phase: 'abort', version: 'v42', applied: true }] }] });
     expect(w.events.events.map((e) => e.detailType)).toContain('Rollback Requested');
     expect(eu(w)).toBe(0);
@@ -45,7 +49,9 @@ describe('Handler: deployment', () => {
       deployments: [{ endpoint: 'eu-west-1', version: 'v1', phase: 'started', at: w.clock.now(), idempotencyKey: 'x' }],
     });
     expect(pending.kind).toBe('write');
-    await expect(createDeploymentHandler(t.deps)(deploymentEvent('Deployment Started', { version: 'v9' }), context)).rejects.toMatchObject({ name: 'DeploymentDeferredError' });
+    await expect(createDeploymentHandler(t.deps)(deploymentEvent('Deployment Started', { version: 'v9' }), context)).rejects.toMatchObject({
+      name: 'DeploymentDeferredError',
+    });
     expect(t.counts.filter((c) => c.metric === 'MalformedEvents')).toEqual([]);
   });
 
@@ -55,16 +61,33 @@ describe('Handler: deployment', () => {
     const started = { ...fixture('codepipeline-execution-started'), time: new Date(w.clock.now()).toISOString() };
     expect(await createDeploymentHandler(t.deps)(started, context)).toMatchObject({
       status: 'applied',
-      services: [{ service: 'chat', status: 'evaluated', records: [{ endpoint: 'eu-west-1', phase: 'started', version: '12345678-1234-5678-abcd-12345678abcd', applied: true }] }],
+      services: [
+        {
+          service: 'chat',
+          status: 'evaluated',
+          records: [{ endpoint: 'eu-west-1', phase: 'started', version: '12345678-1234-5678-abcd-12345678abcd', applied: true }],
+        },
+      ],
     });
     expect(eu(w)).toBe(0);
     const [entry] = (await w.store.listAudit('chat')).filter((a) => a.kind === 'deployment');
-    expect(entry).toMatchObject({ actor: 'CodePipeline myPipeline', detail: { source: 'aws.codepipeline', status: 'STARTED', pipelineExecutionId: '12345678-1234-5678-abcd-12345678abcd' } });
+    expect(entry).toMatchObject({
+      actor: 'CodePipeline myPipeline',
+      detail: { source: 'aws.codepipeline', status: 'STARTED', pipelineExecutionId: '12345678-1234-5678-abcd-12345678abcd' },
+    });
   });
 
   it.each<[string, Record<string, unknown>, string]>([
-    ['a SageMaker capacity change', fixture('sagemaker-endpoint-deployment-capacity-update'), 'aws.sagemaker SageMaker Endpoint Deployment State Change: UPDATING without a pending deployment is a capacity change, not a new version'],
-    ['a pipeline no endpoint names', { ...fixture('codepipeline-execution-started'), detail: { ...(fixture('codepipeline-execution-started').detail as object), pipeline: 'other' } }, "aws.codepipeline CodePipeline Pipeline Execution State Change: no endpoint's deploymentSources names it"],
+    [
+      'a SageMaker capacity change',
+      fixture('sagemaker-endpoint-deployment-capacity-update'),
+      'aws.sagemaker SageMaker Endpoint Deployment State Change: UPDATING without a pending deployment is a capacity change, not a new version',
+    ],
+    [
+      'a pipeline no endpoint names',
+      { ...fixture('codepipeline-execution-started'), detail: { ...(fixture('codepipeline-execution-started').detail as object), pipeline: 'other' } },
+      "aws.codepipeline CodePipeline Pipeline Execution State Change: no endpoint's deploymentSources names it",
+    ],
   ])('ignores %s with a debug line, changing nothing', async (_name, event, reason) => {
     const w = world();
     const t = testDeps(async () => w.runtime());

@@ -1,6 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { driftDetectedDetailSchema, rollbackRequestedDetailSchema, rolloutSucceededDetailSchema, shiftBlockedDetailSchema, trafficShiftedDetailSchema } from '../../../functions/events/controllerEvents.js';
+import {
+  driftDetectedDetailSchema,
+  rollbackRequestedDetailSchema,
+  rolloutSucceededDetailSchema,
+  shiftBlockedDetailSchema,
+  trafficShiftedDetailSchema,
+} from '../../../functions/events/controllerEvents.js';
 import { deploymentDetailSchema, operatorDetailSchema } from '../../../functions/events/deploymentEvent.js';
 
 const docs = readFileSync(new URL('../../../docs/events.md', import.meta.url), 'utf8');

@@ -62,7 +62,15 @@ export function alarmStateChangeEvent(alarmName = 'chat-eu-west-1-5xx', state = 
       alarmName,
       state: { value: state, reason: 'Threshold Crossed: 1 datapoint [42.0] was greater than the threshold (5.0).', timestamp: '2026-01-01T00:10:00.000+0000' },
       previousState: { value: 'OK', reason: 'ok', timestamp: '2025-12-31T00:00:00.000+0000' },
-      configuration: { metrics: [{ id: 'm1', metricStat: { metric: { namespace: 'AWS/SageMaker', name: 'Invocation5XXErrors', dimensions: {} }, period: 60, stat: 'Sum' }, returnData: true }] },
+      configuration: {
+        metrics: [
+          {
+            id: 'm1',
+            metricStat: { metric: { namespace: 'AWS/SageMaker', name: 'Invocation5XXErrors', dimensions: {} }, period: 60, stat: 'Sum' },
+            returnData: true,
+          },
+        ],
+      },
     },
   };
 }
@@ -79,7 +87,15 @@ export function snsAlarmEvent(alarmName = 'chat-eu-west-1-5xx', state = 'ALARM',
     Region: 'EU (Ireland)',
     AlarmArn: `arn:aws:cloudwatch:${region}:123456789012:alarm:${alarmName}`,
     OldStateValue: 'OK',
-    Trigger: { MetricName: 'Invocation5XXErrors', Namespace: 'AWS/SageMaker', Statistic: 'SUM', Period: 60, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanThreshold', Threshold: 5 },
+    Trigger: {
+      MetricName: 'Invocation5XXErrors',
+      Namespace: 'AWS/SageMaker',
+      Statistic: 'SUM',
+      Period: 60,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 5,
+    },
   };
   return {
     Records: [

@@ -34,7 +34,10 @@ describe('Handler: alarm', () => {
     bad.Sns.Message = 'not json';
     event.Records.push(bad);
     expect(await createAlarmHandler(t.deps)(event, context)).toEqual({ status: 'evaluated', alarms: 1, matched: 1, evaluations: 1, failures: 0 });
-    expect(t.errorLog).toHaveBeenCalledWith('malformed records in the SNS alarm batch: ignored, nothing changed', expect.objectContaining({ problems: [{ path: 'Records[1].Sns.Message', message: 'is not JSON (expected a CloudWatch alarm notification)' }] }));
+    expect(t.errorLog).toHaveBeenCalledWith(
+      'malformed records in the SNS alarm batch: ignored, nothing changed',
+      expect.objectContaining({ problems: [{ path: 'Records[1].Sns.Message', message: 'is not JSON (expected a CloudWatch alarm notification)' }] }),
+    );
   });
 
   it('matches an SNS notification without an ARN by name alone when its region is a display name', async () => {
@@ -80,7 +83,20 @@ describe('Handler: alarm', () => {
 
   it('fails the invocation when the evaluation failed for a reason a retry can fix', async () => {
     const world = memoryWorld();
-    const t = testDeps(async () => ({ ...world.runtime(), dns: { ...world.dns, readWeights: async () => { throw new AwsCallError({ operation: 'route53:ListResourceRecordSets', target: 'hosted zone Z' }, Object.assign(new Error('slow down'), { name: 'Throttling' }), true); }, writeWeights: world.dns.writeWeights.bind(world.dns) } }));
+    const t = testDeps(async () => ({
+      ...world.runtime(),
+      dns: {
+        ...world.dns,
+        readWeights: async () => {
+          throw new AwsCallError(
+            { operation: 'route53:ListResourceRecordSets', target: 'hosted zone Z' },
+            Object.assign(new Error('slow down'), { name: 'Throttling' }),
+            true,
+          );
+        },
+        writeWeights: world.dns.writeWeights.bind(world.dns),
+      },
+    }));
     await expect(createAlarmHandler(t.deps)(alarmStateChangeEvent(), context)).rejects.toThrow('may succeed on retry');
     expect(t.counts).toContainEqual({ metric: 'Errors', service: 'chat', value: 1 });
   });
@@ -91,7 +107,10 @@ describe('Handler: alarm', () => {
     const t = testDeps(async () => world.runtime());
     const result = await createAlarmHandler(t.deps)(alarmStateChangeEvent(), context);
     expect(result).toMatchObject({ status: 'evaluated', failures: 1 });
-    expect(t.errorLog).toHaveBeenCalledWith('evaluation failed', expect.objectContaining({ service: 'chat', errorName: 'RecordNotFoundError', retryable: false }));
+    expect(t.errorLog).toHaveBeenCalledWith(
+      'evaluation failed',
+      expect.objectContaining({ service: 'chat', errorName: 'RecordNotFoundError', retryable: false }),
+    );
   });
 });
 
@@ -154,7 +173,11 @@ describe('Handler: schedule', () => {
     expect(last).toMatchObject({ status: 'evaluated', applied: 1 });
     expect(t.counts).toContainEqual({ metric: 'NotificationFailures', service: 'chat', value: 1 });
     // The use case logs through the runtime's log (the handler's logger in Lambda).
-    expect(world.log.lines).toContainEqual({ level: 'error', message: 'notification failed; the decision stands', extra: [expect.objectContaining({ service: 'chat', error: 'SNS down' })] });
+    expect(world.log.lines).toContainEqual({
+      level: 'error',
+      message: 'notification failed; the decision stands',
+      extra: [expect.objectContaining({ service: 'chat', error: 'SNS down' })],
+    });
   });
 
   it('gives an intent the invocation’s deadline as its lease, so the next tick can repair a crash', async () => {
@@ -189,20 +212,34 @@ describe('Handler: schedule', () => {
 describe('Handler: deployment', () => {
   // Rollout behaviour through this handler: test/unit/handlers/deploymentHandler.test.ts and
   // test/integration/runtime/deployments.aws.test.ts.
-  it.each(['Deployment Started', 'Deployment Succeeded', 'Deployment Failed', 'Deployment Rolled Back'])('evaluates the service with "%s" and records it in the audit log', async (detailType) => {
-    const world = memoryWorld();
-    const t = testDeps(async () => world.runtime());
-    const result = await createDeploymentHandler(t.deps)(deploymentEvent(detailType, { idempotencyKey: detailType }), context);
-    expect(result).toMatchObject({ status: 'applied', services: [{ service: 'chat', status: 'evaluated', records: [{ endpoint: 'eu-west-1', auditId: `deployment-${detailType}` }] }] });
-    const entry = (await world.store.listAudit('chat')).find((a) => a.kind === 'deployment');
-    expect(entry).toMatchObject({ kind: 'deployment', at: T0, detail: { detailType, version: 'v42', pipelineExecutionId: 'exec-1' } });
-  });
+  it.each(['Deployment Started', 'Deployment Succeeded', 'Deployment Failed', 'Deployment Rolled Back'])(
+    'evaluates the service with "%s" and records it in the audit log',
+    async (detailType) => {
+      const world = memoryWorld();
+      const t = testDeps(async () => world.runtime());
+      const result = await createDeploymentHandler(t.deps)(deploymentEvent(detailType, { idempotencyKey: detailType }), context);
+      expect(result).toMatchObject({
+        status: 'applied',
+        services: [{ service: 'chat', status: 'evaluated', records: [{ endpoint: 'eu-west-1', auditId: `deployment-${detailType}` }] }],
+      });
+      const entry = (await world.store.listAudit('chat')).find((a) => a.kind === 'deployment');
+      expect(entry).toMatchObject({ kind: 'deployment', at: T0, detail: { detailType, version: 'v42', pipelineExecutionId: 'exec-1' } });
+    },
+  );
 
   it('ignores a native deployment event (ECS) that no endpoint maps, without recording it or calling it malformed', async () => {
     const world = memoryWorld();
     const t = testDeps(async () => world.runtime());
-    const ecs = { ...deploymentEvent(), source: 'aws.ecs', 'detail-type': 'ECS Deployment State Change', detail: { eventType: 'INFO', eventName: 'SERVICE_DEPLOYMENT_IN_PROGRESS', deploymentId: 'ecs-svc/123' } };
-    expect(await createDeploymentHandler(t.deps)(ecs, context)).toEqual({ status: 'ignored', reason: "aws.ecs ECS Deployment State Change: no endpoint's deploymentSources names it" });
+    const ecs = {
+      ...deploymentEvent(),
+      source: 'aws.ecs',
+      'detail-type': 'ECS Deployment State Change',
+      detail: { eventType: 'INFO', eventName: 'SERVICE_DEPLOYMENT_IN_PROGRESS', deploymentId: 'ecs-svc/123' },
+    };
+    expect(await createDeploymentHandler(t.deps)(ecs, context)).toEqual({
+      status: 'ignored',
+      reason: "aws.ecs ECS Deployment State Change: no endpoint's deploymentSources names it",
+    });
     expect(t.errorLog).not.toHaveBeenCalled();
     expect(t.debugLog).toHaveBeenCalled();
     expect(await world.store.listAudit('chat')).toEqual([]);
