@@ -37,8 +37,8 @@ function signalWidget(endpointId: string, signal: Extract<Signal, { source: 'met
     dimensionsMap: { ...query.dimensions },
     statistic: query.statistic,
     period: Duration.seconds(query.periodSeconds),
-    region: query.region,
-    account: accountOfRole(query.accountRoleArn),
+    ...(query.region !== undefined ? { region: query.region } : {}),
+    ...(accountOfRole(query.accountRoleArn) !== undefined ? { account: accountOfRole(query.accountRoleArn)! } : {}),
   });
   const label = `${endpointId} ${signal.name}${signal.unit ? ` (${signal.unit})` : ''}`;
   // Thresholds are in the signal's unit; the raw metric is scaled to match (µs → ms, summed GPU % → per GPU).
@@ -53,7 +53,7 @@ function signalWidget(endpointId: string, signal: Extract<Signal, { source: 'met
         });
   return new cloudwatch.GraphWidget({
     title: `${endpointId}: ${signal.name} (${query.statistic})`,
-    region: query.region,
+    ...(query.region !== undefined ? { region: query.region } : {}),
     left: [shown],
     leftAnnotations: [
       { value: signal.trip, label: `trip ${signal.trip}${signal.unit}`, color: tripColor },

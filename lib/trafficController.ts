@@ -34,7 +34,6 @@ import {
   alarmGroups,
   alarmPattern,
   chunkNames,
-  ControllerEventSource,
   DeploymentDetailTypes,
   DeploymentEventSource,
   isLocal,
@@ -184,9 +183,9 @@ export class TrafficController extends Construct {
     const emails = props.notifications?.emails ?? [];
     const urls = props.notifications?.httpsUrls ?? [];
     const notificationDlq = emails.length + urls.length > 0 ? queue('NotificationDlq', 'notifications SNS could not deliver to a subscriber') : undefined;
-    for (const email of emails) this.topic.addSubscription(new subscriptions.EmailSubscription(email, { deadLetterQueue: notificationDlq }));
-    for (const url of urls)
-      this.topic.addSubscription(new subscriptions.UrlSubscription(url, { protocol: sns.SubscriptionProtocol.HTTPS, deadLetterQueue: notificationDlq }));
+    const deadLetter = notificationDlq ? { deadLetterQueue: notificationDlq } : {};
+    for (const email of emails) this.topic.addSubscription(new subscriptions.EmailSubscription(email, deadLetter));
+    for (const url of urls) this.topic.addSubscription(new subscriptions.UrlSubscription(url, { protocol: sns.SubscriptionProtocol.HTTPS, ...deadLetter }));
     this.deadLetterQueues = { ...functionDlqs, delivery: deliveryDlq, ...(notificationDlq ? { notification: notificationDlq } : {}) };
 
     // --- Functions -----------------------------------------------------------------------------
@@ -276,7 +275,7 @@ export class TrafficController extends Construct {
       });
       Validations.of(role).acknowledge(
         {
-          id: 'AwsSolutions-IAM5[Resource::<' + logicalIdOf(logGroup) + '.Arn>:log-stream:*]',
+          id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(logGroup)}.Arn>:log-stream:*]`,
           reason: "Log streams are created at run time with generated names; scoped to this function's own log group.",
         },
         {
@@ -450,7 +449,9 @@ export class TrafficController extends Construct {
         type: service.recordType,
         setIdentifier: endpoint.setIdentifier,
         weight: endpoint.baselineWeight,
-        healthCheckId: healthChecks[`${record.service}/${record.setIdentifier}`]?.attrHealthCheckId,
+        ...(healthChecks[`${record.service}/${record.setIdentifier}`]
+          ? { healthCheckId: healthChecks[`${record.service}/${record.setIdentifier}`]!.attrHealthCheckId }
+          : {}),
         ...(record.aliasTarget
           ? {
               aliasTarget: {
@@ -593,7 +594,7 @@ export class TrafficController extends Construct {
   }
 
   /** One rule per pattern on a bus (undefined: the account's default bus), all to one target. */
-  private addRules(id: string, bus: events.IEventBus | undefined, patterns: EventPatternJson[], ruleTarget: events.IRuleTarget, purpose: string): void {
+  private addRules(id: string, bus: events.EventBus | undefined, patterns: EventPatternJson[], ruleTarget: events.IRuleTarget, purpose: string): void {
     patterns.forEach((pattern, i) => {
       const rule = new events.Rule(this, patterns.length === 1 ? `${id}Rule` : `${id}Rule${i + 1}`, {
         ...(bus ? { eventBus: bus } : {}),

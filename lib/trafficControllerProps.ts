@@ -173,7 +173,7 @@ export class TrafficControllerPropsError extends Steer53Error {
 }
 
 const accountIdPattern = /^\d{12}$/;
-const principalArnPattern = /^arn:aws[a-z-]*:(iam::\d{12}:(role|user)\/[\w+=,.@\/-]+|sts::\d{12}:assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+)$/;
+const principalArnPattern = /^arn:aws[a-z-]*:(iam::\d{12}:(role|user)\/[\w+=,.@/-]+|sts::\d{12}:assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+)$/;
 const ecsServiceArnPattern = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service\/[\w-]+\/[\w-]+$/;
 const emailPattern = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 // The name prefixes dashboards (letters, digits, - and _ only) and alarm names.

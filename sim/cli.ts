@@ -93,7 +93,7 @@ export function steer53Timeline(result: ScenarioResult): string[] {
     lines.push(
       `${clock(evaluation.t)}  ${ids.map((id, i) => `${id}:${evaluation.statuses[i]}`).join(' ')}${evaluation.mode && evaluation.mode !== 'normal' ? ` [${evaluation.mode}]` : ''}${weights}`,
     );
-    ids.forEach((id, i) => lines.push(`          ${id}: ${evaluation.verdicts?.[i] ?? ''}`));
+    for (const [i, id] of ids.entries()) lines.push(`          ${id}: ${evaluation.verdicts?.[i] ?? ''}`);
     if (evaluation.reasons.length > 0) lines.push(`          reasons: ${evaluation.reasons.join(', ')}`);
     for (const note of evaluation.rollout ?? []) lines.push(`          rollout: ${note}`);
   }

@@ -371,8 +371,8 @@ export const scenarioSchema = z
         ctx.addIssue({ code: 'custom', path: ['incidents', i, 'start'], message: `must be before the end of the scenario (${scenario.duration} s)` });
       }
     });
-    scenario.demand.sources.forEach((source, i) =>
-      source.shapes.forEach((shape, j) => {
+    for (const [i, source] of scenario.demand.sources.entries()) {
+      for (const [j, shape] of source.shapes.entries()) {
         if (shape.start >= scenario.duration) {
           ctx.addIssue({
             code: 'custom',
@@ -380,8 +380,8 @@ export const scenarioSchema = z
             message: `must be before the end of the scenario (${scenario.duration} s)`,
           });
         }
-      }),
-    );
+      }
+    }
   });
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type ScenarioSpec = z.output<typeof scenarioSchema>;

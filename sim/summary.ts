@@ -34,7 +34,7 @@ function seconds(s: number | null): string {
 }
 
 export function formatFraction(x: number): string {
-  return (x * 100).toFixed(x < 0.001 && x > 0 ? 3 : 2) + '%';
+  return `${(x * 100).toFixed(x < 0.001 && x > 0 ? 3 : 2)}%`;
 }
 
 /** The full table, one row per scenario and controller, then every target with its verdict. */
@@ -64,7 +64,7 @@ function pad(text: string, width: number, right = false): string {
 export function summaryTable(results: readonly ScenarioResult[]): string {
   const header = [
     pad('scenario', 30),
-    ...CONTROLLER_NAMES.map((n) => pad(n, n.length > 9 ? n.length : 9, true)),
+    ...CONTROLLER_NAMES.map((n) => pad(n, Math.max(n.length, 9), true)),
     pad('steer53 changes/flaps/safety', 29, true),
     '  targets',
   ];
@@ -75,7 +75,7 @@ export function summaryTable(results: readonly ScenarioResult[]): string {
     lines.push(
       [
         pad(r.scenario.spec.name, 30),
-        ...CONTROLLER_NAMES.map((n) => pad(formatFraction(r.metrics[n].sloMissFraction), n.length > 9 ? n.length : 9, true)),
+        ...CONTROLLER_NAMES.map((n) => pad(formatFraction(r.metrics[n].sloMissFraction), Math.max(n.length, 9), true)),
         pad(`${s.dnsChanges}/${s.flaps}/${s.safetyViolations}`, 29, true),
         `  ${met}/${r.targets.length}${
           met < r.targets.length

@@ -55,7 +55,7 @@ export async function runDemo(configPath: string, out: (line: string) => void): 
       weights = { ...decision.targetWeights };
       const row = ids.map((id) => String(weights[id]).padStart(15)).join('');
       out(
-        `${String(m).padStart(6)}  ${row}   ${events.map((r) => `${r.code}: ${r.message}`).join('\n' + ' '.repeat(8 + 15 * ids.length + 3)) || 'weights written'}`,
+        `${String(m).padStart(6)}  ${row}   ${events.map((r) => `${r.code}: ${r.message}`).join(`\n${' '.repeat(8 + 15 * ids.length + 3)}`) || 'weights written'}`,
       );
     }
   }

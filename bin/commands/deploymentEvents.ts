@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, type PutEventsCommandOutput, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { problemsOf, type ValidationProblem } from '../../functions/core/config.js';
 import type { DeploymentPhase } from '../../functions/core/types.js';
@@ -166,7 +166,7 @@ async function send(entry: PutEventsRequestEntry, v: Record<string, string | boo
     return 0;
   }
   const region = v.region as string | undefined;
-  let response;
+  let response: PutEventsCommandOutput;
   try {
     const client = io.eventBridge?.(region) ?? new EventBridgeClient(region ? { region } : {});
     response = await client.send(new PutEventsCommand({ Entries: [entry] }));

@@ -98,7 +98,7 @@ export async function runOperate(command: OperateCommand, args: string[], io: Pl
 
   const by = await callerOf(io, region, command);
   if (by === undefined) return 1;
-  let outcome;
+  let outcome: Awaited<ReturnType<typeof setOverride>>;
   try {
     outcome = await setOverride({ store, clock: { now: () => now }, newId: randomUUID }, service, {
       action: request!,
@@ -224,7 +224,7 @@ async function plan(
   now: number,
 ): Promise<number> {
   const ports = io.readPorts?.() ?? awsReadPorts(region);
-  let outcome;
+  let outcome: Awaited<ReturnType<typeof planEvaluation>>;
   try {
     outcome = await planEvaluation({ ...ports, store, clock: { now: () => now } }, service);
   } catch (error) {

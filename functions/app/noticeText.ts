@@ -88,7 +88,7 @@ function share(weights: Weights, id: string): string {
 /** A plain-text table: the first `textColumns` columns left-aligned, numbers right-aligned. */
 function table(rows: readonly (readonly string[])[], textColumns = 1): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => ('  ' + r.map((cell, i) => (i < textColumns ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   ')).trimEnd());
+  return rows.map((r) => `  ${r.map((cell, i) => (i < textColumns ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   ')}`.trimEnd());
 }
 
 export function alarmText(signal: SignalVerdict): string {

@@ -28,7 +28,7 @@ export type { LoadProfile };
 
 /** The sums after one more point, older points decayed by `halfLifeMs`. */
 export function addPoint(profile: LoadProfile | undefined, u: number, y: number, at: number, halfLifeMs: number): LoadProfile {
-  const decay = profile === undefined ? 0 : Math.pow(0.5, Math.max(0, at - profile.at) / halfLifeMs);
+  const decay = profile === undefined ? 0 : 0.5 ** (Math.max(0, at - profile.at) / halfLifeMs);
   const p = profile ?? { n: 0, u: 0, uu: 0, y: 0, yy: 0, uy: 0, at };
   return {
     n: p.n * decay + 1,

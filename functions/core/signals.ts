@@ -29,7 +29,7 @@ export const regionSchema = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+
   error: 'must be an AWS region such as eu-west-1',
 });
 
-export const roleArnSchema = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, {
+export const roleArnSchema = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, {
   error: 'must be an IAM role ARN (arn:aws:iam::123456789012:role/name)',
 });
 

@@ -98,11 +98,9 @@ export const pipelineDeploymentEventSchema = z.object({ ...envelope, 'detail-typ
 export const operatorDeploymentEventSchema = z.object({ ...envelope, 'detail-type': operatorDetailTypeSchema, detail: operatorDetailSchema });
 
 /** The whole EventBridge envelope of a steer53 deployment event, as the deployment handler receives it. */
-export const deploymentEventSchema = z
-  .discriminatedUnion('detail-type', [pipelineDeploymentEventSchema, operatorDeploymentEventSchema])
-  .meta({
-    title: 'steer53 deployment event',
-    description:
-      'An EventBridge event with source "steer53.deployment": a pipeline reports a deployment of one endpoint, or an operator aborts or promotes its rollout.',
-  });
+export const deploymentEventSchema = z.discriminatedUnion('detail-type', [pipelineDeploymentEventSchema, operatorDeploymentEventSchema]).meta({
+  title: 'steer53 deployment event',
+  description:
+    'An EventBridge event with source "steer53.deployment": a pipeline reports a deployment of one endpoint, or an operator aborts or promotes its rollout.',
+});
 export type DeploymentEvent = z.output<typeof deploymentEventSchema>;

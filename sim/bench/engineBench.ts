@@ -113,7 +113,7 @@ let minute = 0;
 for (; minute < 60; minute++) {
   const now = start + minute * 60_000;
   services.forEach((service, i) => {
-    const out = decide(service, { now, observations: observations(service, minute, random, now - 60_000), state: states[i], currentWeights: weights[i] });
+    const out = decide(service, { now, observations: observations(service, minute, random, now - 60_000), state: states[i], currentWeights: weights[i]! });
     states[i] = out.nextState;
     weights[i] = { ...out.decision.targetWeights };
   });
@@ -128,7 +128,7 @@ for (let round = 0; round < ROUNDS; round++, minute++) {
     now,
     observations: observations(service, minute, random, now - 60_000),
     state: states[i],
-    currentWeights: weights[i],
+    currentWeights: weights[i]!,
   }));
   // Alternate which goes first, so neither always gets the warmer cache.
   const runEngine = () => {

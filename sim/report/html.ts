@@ -270,12 +270,12 @@ function latencyChart(result: ScenarioResult, run: RunResult): string {
 /** Consecutive evaluations with the same value, as time spans (one rectangle each: no seams). */
 function runsOf(
   evaluations: readonly EvaluationRecord[],
-  valueOf: (e: EvaluationRecord) => string,
+  labelOf: (e: EvaluationRecord) => string,
   end: number,
 ): { value: string; from: number; to: number }[] {
   const spans: { value: string; from: number; to: number }[] = [];
   for (let k = 0; k < evaluations.length; k++) {
-    const value = valueOf(evaluations[k]!);
+    const value = labelOf(evaluations[k]!);
     const to = evaluations[k + 1]?.t ?? end;
     const last = spans[spans.length - 1];
     if (last && last.value === value) last.to = to;

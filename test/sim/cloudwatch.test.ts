@@ -22,7 +22,7 @@ const alarm: AlarmModel = { metric: 'errorRate', threshold: 0.05, datapointsToAl
 /** One region whose minutes 0..n-1 are `points` (null = missing), read with a 60 s delay. */
 function cloudwatch(points: (Datapoint | null)[]): CloudWatchSim {
   const cw = new CloudWatchSim(1, [99], 60);
-  points.forEach((p, m) => cw.publish(0, m, p));
+  for (const [m, p] of points.entries()) cw.publish(0, m, p);
   return cw;
 }
 

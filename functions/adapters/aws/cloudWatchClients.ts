@@ -8,8 +8,8 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 interface AssumedCredentials {
   readonly accessKeyId: string;
   readonly secretAccessKey: string;
-  readonly sessionToken?: string | undefined;
-  readonly expiration?: Date | undefined;
+  readonly sessionToken?: string;
+  readonly expiration?: Date;
 }
 export type CredentialProvider = () => Promise<AssumedCredentials>;
 import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
@@ -52,7 +52,12 @@ export class CloudWatchClients {
       try {
         const { Credentials: c } = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: this.#options.sessionName ?? 'steer53' }));
         if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error('AssumeRole returned no credentials');
-        return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: c.Expiration };
+        return {
+          accessKeyId: c.AccessKeyId,
+          secretAccessKey: c.SecretAccessKey,
+          ...(c.SessionToken !== undefined ? { sessionToken: c.SessionToken } : {}),
+          ...(c.Expiration !== undefined ? { expiration: c.Expiration } : {}),
+        };
       } catch (error) {
         throw new AwsCallError({ operation: 'sts:AssumeRole', target: roleArn }, error, isTransientAwsError(error));
       }

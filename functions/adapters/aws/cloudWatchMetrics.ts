@@ -5,7 +5,14 @@
  * SampleCount of the same metric, so the engine can call a p99 of a dozen requests `unknown`.
  * Alarm states come from DescribeAlarms (metric and composite alarms).
  */
-import { DescribeAlarmsCommand, GetMetricDataCommand, type MetricDataQuery, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeAlarmsCommand,
+  type DescribeAlarmsCommandOutput,
+  GetMetricDataCommand,
+  type GetMetricDataCommandOutput,
+  type MetricDataQuery,
+  type MetricDataResult,
+} from '@aws-sdk/client-cloudwatch';
 import { percentileOf } from '../../core/config.js';
 import { AlarmStates, type AlarmState } from '../../core/types.js';
 import {
@@ -51,7 +58,10 @@ export class CloudWatchMetrics implements MetricsSource {
     for (const request of requests) {
       const groupKey = `${request.query.region}|${request.query.accountRoleArn ?? ''}`;
       let group = groups.get(groupKey);
-      if (!group) groups.set(groupKey, (group = new Map()));
+      if (!group) {
+        group = new Map();
+        groups.set(groupKey, group);
+      }
       const identity = metricIdentity(request.query);
       const existing = group.get(identity);
       if (existing) existing.keys.push(request.key);
@@ -98,7 +108,7 @@ export class CloudWatchMetrics implements MetricsSource {
     for (const queries of chunks) {
       let nextToken: string | undefined;
       do {
-        let response;
+        let response: GetMetricDataCommandOutput;
         try {
           response = await client.send(
             new GetMetricDataCommand({
@@ -146,7 +156,10 @@ export class CloudWatchMetrics implements MetricsSource {
       const name = match ? match[2]! : alarm.name;
       if (!name) continue;
       let names = byRegion.get(region);
-      if (!names) byRegion.set(region, (names = new Map()));
+      if (!names) {
+        names = new Map();
+        byRegion.set(region, names);
+      }
       names.set(name, [...(names.get(name) ?? []), alarm.key]);
     }
     const out = new Map<string, AlarmState>();
@@ -158,7 +171,7 @@ export class CloudWatchMetrics implements MetricsSource {
           const slice = all.slice(i, i + MAX_ALARM_NAMES_PER_CALL);
           let nextToken: string | undefined;
           do {
-            let response;
+            let response: DescribeAlarmsCommandOutput;
             try {
               response = await client.send(
                 new DescribeAlarmsCommand({ AlarmNames: slice, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], ...(nextToken ? { NextToken: nextToken } : {}) }),
@@ -201,7 +214,10 @@ export function queriesFor(query: ResolvedMetricQuery, id: string): MetricDataQu
 function collect(into: Map<string, { timestamps: number[]; values: number[]; complete: boolean; messages: string[] }>, result: MetricDataResult): void {
   if (!result.Id) return;
   let entry = into.get(result.Id);
-  if (!entry) into.set(result.Id, (entry = { timestamps: [], values: [], complete: true, messages: [] }));
+  if (!entry) {
+    entry = { timestamps: [], values: [], complete: true, messages: [] };
+    into.set(result.Id, entry);
+  }
   const timestamps = result.Timestamps ?? [];
   const values = result.Values ?? [];
   for (let i = 0; i < Math.min(timestamps.length, values.length); i += 1) {
@@ -217,6 +233,6 @@ function collect(into: Map<string, { timestamps: number[]; values: number[]; com
 function toDatapoints(entry: { timestamps: number[]; values: number[] } | undefined): Datapoint[] {
   if (!entry) return [];
   const byTime = new Map<number, number>();
-  entry.timestamps.forEach((t, i) => byTime.set(t, entry.values[i]!));
+  for (const [i, t] of entry.timestamps.entries()) byTime.set(t, entry.values[i]!);
   return [...byTime].sort(([a], [b]) => a - b).map(([timestamp, value]) => ({ timestamp, value }));
 }

@@ -48,7 +48,7 @@ export class EventPublishError extends Steer53Error {
 
   constructor(busName: string, failures: EventPublishError['failures']) {
     super(
-      `EventBridge bus ${busName} rejected ${failures.length} event(s): ` + failures.map((f) => `${f.detailType}: ${f.errorCode} ${f.errorMessage}`).join('; '),
+      `EventBridge bus ${busName} rejected ${failures.length} event(s): ${failures.map((f) => `${f.detailType}: ${f.errorCode} ${f.errorMessage}`).join('; ')}`,
     );
     this.name = 'EventPublishError';
     this.failures = failures;

@@ -2,7 +2,7 @@
  * EventBridge adapter of the event publisher port: `source: "steer53"` events whose detail is
  * checked against the documented schema (functions/events/controllerEvents.ts) before sending.
  */
-import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { PutEventsCommand, type PutEventsCommandOutput, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { CONTROLLER_EVENT_SOURCE, controllerDetailSchemas, type ControllerEvent } from '../../events/controllerEvents.js';
 import type { EventPublisher } from '../../ports/eventPublisher.js';
 import { AwsCallError, EventPublishError, isTransientAwsError } from './errors.js';
@@ -40,7 +40,7 @@ export class EventBridgePublisher implements EventPublisher {
     const failures: EventPublishError['failures'][number][] = [];
     for (let i = 0; i < entries.length; i += MAX_ENTRIES_PER_CALL) {
       const slice = entries.slice(i, i + MAX_ENTRIES_PER_CALL);
-      let response;
+      let response: PutEventsCommandOutput;
       try {
         response = await this.#client.send(new PutEventsCommand({ Entries: slice }));
       } catch (error) {

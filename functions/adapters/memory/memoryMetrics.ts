@@ -50,7 +50,10 @@ export class InMemoryMetrics implements MetricsSource {
   record(query: MetricQuery, periodStart: EpochMs, observation: FedObservation): void {
     const key = metricIdentity(query as ResolvedMetricQuery);
     let series = this.#series.get(key);
-    if (!series) this.#series.set(key, (series = { starts: [], values: new Map() }));
+    if (!series) {
+      series = { starts: [], values: new Map() };
+      this.#series.set(key, series);
+    }
     if (!series.values.has(periodStart)) {
       // Usually fed in time order: append; otherwise insert in place.
       const at = series.starts.length === 0 || series.starts.at(-1)! < periodStart ? series.starts.length : lowerBound(series.starts, periodStart);

@@ -43,7 +43,10 @@ export class InMemoryStateStore implements StateStore {
 
   async putAudit(entry: AuditEntry): Promise<void> {
     let entries = this.#audit.get(entry.service);
-    if (!entries) this.#audit.set(entry.service, (entries = new Map()));
+    if (!entries) {
+      entries = new Map();
+      this.#audit.set(entry.service, entries);
+    }
     entries.set(`${new Date(entry.at).toISOString()}#${entry.id}`, structuredClone(entry));
   }
 

@@ -111,7 +111,7 @@ describe('evaluateService against dynalite with Route 53, CloudWatch, SNS and Ev
     raw.services.push({ ...structuredClone(raw.services[0]!), name: 'chat-beta', dnsName: 'beta.chat.example.com' });
     world = awsWorld(dynamo, await createTable(dynamo), testConfig(raw));
     world.latencyMs = EU_SLOW;
-    let last;
+    let last: Awaited<ReturnType<typeof onTick>> | undefined;
     for (let i = 0; i < 3; i += 1) {
       last = await onTick(world.runtime());
       world.clock.advance(MINUTE);

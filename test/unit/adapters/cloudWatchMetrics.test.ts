@@ -241,7 +241,10 @@ describe('Class: CloudWatchMetrics', () => {
     const role = 'arn:aws:iam::111122223333:role/steer53-metrics';
     new CloudWatchClients({
       sts: new STSClient({ region: 'us-east-1' }),
-      createClient: (config) => (providers.push(config.credentials!), new CloudWatchClient({ region: config.region })),
+      createClient: (config) => {
+        providers.push(config.credentials!);
+        return new CloudWatchClient({ region: config.region });
+      },
     }).clientFor('eu-west-1', role);
     await expect(providers[0]!()).rejects.toThrow(`sts:AssumeRole on ${role} failed: AccessDenied: not allowed`);
   });

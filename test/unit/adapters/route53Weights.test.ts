@@ -73,13 +73,11 @@ describe('Class: Route53Weights', () => {
     });
 
     it('ignores records of the name that are not weighted', async () => {
-      route53
-        .on(ListResourceRecordSetsCommand)
-        .resolves({
-          ResourceRecordSets: [weighted('a', 10), { Name: 'chat.example.com.', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '192.0.2.1' }] }],
-          IsTruncated: false,
-          MaxItems: 100,
-        });
+      route53.on(ListResourceRecordSetsCommand).resolves({
+        ResourceRecordSets: [weighted('a', 10), { Name: 'chat.example.com.', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '192.0.2.1' }] }],
+        IsTruncated: false,
+        MaxItems: 100,
+      });
       expect((await adapter.readWeights(chat)).weights).toEqual({ a: 10 });
     });
   });
@@ -154,13 +152,11 @@ describe('Class: Route53Weights', () => {
       route53
         .on(ListResourceRecordSetsCommand, { StartRecordName: 'docs.example.com.' })
         .resolves({ ResourceRecordSets: [weighted('a', 1, { Name: 'docs.example.com.' })], IsTruncated: false, MaxItems: 100 });
-      route53
-        .on(ListResourceRecordSetsCommand, { StartRecordName: 'api.example.org.' })
-        .resolves({
-          ResourceRecordSets: [{ Name: 'api.example.org.', Type: 'AAAA', SetIdentifier: 'a', Weight: 1, TTL: 60, ResourceRecords: [{ Value: '2001:db8::1' }] }],
-          IsTruncated: false,
-          MaxItems: 100,
-        });
+      route53.on(ListResourceRecordSetsCommand, { StartRecordName: 'api.example.org.' }).resolves({
+        ResourceRecordSets: [{ Name: 'api.example.org.', Type: 'AAAA', SetIdentifier: 'a', Weight: 1, TTL: 60, ResourceRecords: [{ Value: '2001:db8::1' }] }],
+        IsTruncated: false,
+        MaxItems: 100,
+      });
       route53
         .on(ChangeResourceRecordSetsCommand)
         .callsFake((input: { HostedZoneId: string }) => ({ ChangeInfo: { Id: `/change/${input.HostedZoneId}`, Status: 'PENDING', SubmittedAt: new Date(0) } }));

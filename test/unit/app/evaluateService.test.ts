@@ -3,7 +3,7 @@ import { evaluateService, planEvaluation, type EvaluationOutcome } from '../../.
 import { setOverride } from '../../../functions/app/overrides.js';
 import { StateVersionConflictError } from '../../../functions/ports/errors.js';
 import type { StateStore } from '../../../functions/ports/stateStore.js';
-import { judgedStart, memoryWorld, MINUTE, rawConfig, testConfig, type MemoryWorld } from './runtimeFixtures.js';
+import { editableRawConfig, judgedStart, memoryWorld, MINUTE, rawConfig, testConfig, type MemoryWorld } from './runtimeFixtures.js';
 
 const HEALTHY = { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 };
 const EU_SLOW = { 'us-east-1': 900, 'eu-west-1': 2600, 'ap-northeast-1': 900 };
@@ -233,8 +233,8 @@ describe('Function: evaluateService', () => {
       await crashMidApply(world);
       const pending = (await world.store.load('chat')).pending!;
       expect(Object.keys(pending.to)).toContain('ap-northeast-1');
-      const raw = structuredClone(rawConfig) as any;
-      raw.services[0].endpoints = raw.services[0].endpoints.filter((e: { setIdentifier: string }) => e.setIdentifier !== 'ap-northeast-1');
+      const raw = editableRawConfig();
+      raw.services[0]!.endpoints = raw.services[0]!.endpoints.filter((e: { setIdentifier: string }) => e.setIdentifier !== 'ap-northeast-1');
       const narrower = testConfig(raw);
       world.clock.advance(2 * MINUTE);
       world.feed(judgedStart(world.clock.now()), HEALTHY);

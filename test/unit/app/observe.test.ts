@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { judgedPeriod, metricRequestsFor, alarmRefsFor, observeServices } from '../../../functions/app/observe.js';
 import { InMemoryMetrics } from '../../../functions/adapters/memory/index.js';
 import type { MetricSeries, MetricsSource } from '../../../functions/ports/metrics.js';
-import { rawConfig, testConfig, T0 } from './runtimeFixtures.js';
+import { editableRawConfig, testConfig, T0 } from './runtimeFixtures.js';
 
 const MIN = 60_000;
 const service = testConfig().services[0]!;
@@ -21,8 +21,8 @@ describe('Function: judgedPeriod', () => {
 
 describe('Function: metricRequestsFor / alarmRefsFor', () => {
   it('asks each metric signal (and the load query) in the endpoint’s region, and each alarm', () => {
-    const raw = structuredClone(rawConfig) as any;
-    raw.services[0].endpoints[0].load = { namespace: 'AWS/SageMaker', metricName: 'Invocations', statistic: 'Sum' };
+    const raw = editableRawConfig();
+    raw.services[0]!.endpoints[0]!.load = { namespace: 'AWS/SageMaker', metricName: 'Invocations', statistic: 'Sum' };
     const s = testConfig(raw).services[0]!;
     expect(metricRequestsFor(s).map((r) => [r.key.split('\u0000').slice(1).join('/'), r.query.region, r.query.statistic])).toEqual([
       ['us-east-1/p99-latency', 'us-east-1', 'p99'],
@@ -75,8 +75,8 @@ describe('Function: observeServices', () => {
   });
 
   it('turns the load query’s requests per period into requests per second', async () => {
-    const raw = structuredClone(rawConfig) as any;
-    for (const e of raw.services[0].endpoints) e.load = { namespace: 'AWS/SageMaker', metricName: 'Invocations', statistic: 'Sum' };
+    const raw = editableRawConfig();
+    for (const e of raw.services[0]!.endpoints) e.load = { namespace: 'AWS/SageMaker', metricName: 'Invocations', statistic: 'Sum' };
     const metrics = new InMemoryMetrics();
     const s = testConfig(raw).services[0]!;
     metrics.recordSignal(s, 'eu-west-1', 'load', start, { value: 6000 });

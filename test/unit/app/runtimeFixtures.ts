@@ -76,6 +76,16 @@ export const rawConfig = {
   ],
 };
 
+type EditableEndpoint = Record<string, unknown> & { setIdentifier: string; signals: Record<string, unknown>[] };
+export interface EditableRawConfig {
+  services: (Record<string, unknown> & { endpoints: EditableEndpoint[] })[];
+}
+
+/** A copy of `rawConfig` a test may edit before validating it (the shape of a config file, loosely typed). */
+export function editableRawConfig(): EditableRawConfig {
+  return structuredClone(rawConfig) as never;
+}
+
 export function testConfig(raw: unknown = rawConfig): Config {
   return validateConfig(structuredClone(raw), 'test config');
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { onTick } from '../../../functions/app/onTick.js';
 import { matchAlarm, onAlarm } from '../../../functions/app/onAlarm.js';
-import { judgedStart, memoryWorld, MINUTE, rawConfig, testConfig, T0 } from './runtimeFixtures.js';
+import { editableRawConfig, judgedStart, memoryWorld, MINUTE, rawConfig, testConfig, T0 } from './runtimeFixtures.js';
 
 const HEALTHY = { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 };
 
@@ -47,8 +47,8 @@ describe('Function: onAlarm', () => {
   });
 
   it('maps an alarm by ARN', () => {
-    const raw = structuredClone(rawConfig) as any;
-    raw.services[0].endpoints[0].signals[1].alarm = { arn: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:composite-health' };
+    const raw = editableRawConfig();
+    raw.services[0]!.endpoints[0]!.signals[1]!.alarm = { arn: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:composite-health' };
     const config = testConfig(raw);
     expect(
       matchAlarm(config.services, {

@@ -287,7 +287,7 @@ describe('decide: where shed traffic goes', () => {
 
   it('keeps minHealthyEndpoints serving even when their signals say drain', () => {
     const service = makeService({ n: 3, policy: { safety: { minHealthyEndpoints: 2, failStaticFraction: 1 } } });
-    const steps = runMinutes(service, 3, (m) => allOk(service, { a: 'fail', b: 'fail' }));
+    const steps = runMinutes(service, 3, (_m) => allOk(service, { a: 'fail', b: 'fail' }));
     const serving = Object.values(steps[2]!.weights).filter((w) => w > 0).length;
     expect(serving).toBe(2);
     expect(codes(steps[2]!.decision)).toContain('MIN_HEALTHY_ENDPOINTS');
@@ -361,7 +361,7 @@ describe('decide: anti-flap guards on the change', () => {
     const state: ServiceState = { ...base, recentChanges: [{ at: T0 - 10 * MINUTE, emergency: false }] };
     // A degrade shed (not an emergency) is blocked…
     let s: ServiceState | undefined = state;
-    let last;
+    let last: ReturnType<typeof decide> | undefined;
     for (let m = 0; m < 3; m++) {
       last = decide(service, { now: T0 + m * MINUTE, observations: { periodStart: T0 + m * MINUTE, endpoints: allOkObs(service, { a: 'slow' }) }, state: s });
       s = last.nextState;

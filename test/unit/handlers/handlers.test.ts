@@ -128,11 +128,11 @@ describe('Class: EmfCounter', () => {
     } finally {
       write.mockRestore();
     }
-    const docs = lines.map((l) => JSON.parse(l) as Record<string, any>);
+    const docs = lines.map((l) => JSON.parse(l) as { _aws: { CloudWatchMetrics: { Dimensions: string[][] }[] } } & Record<string, unknown>);
     expect(docs).toHaveLength(2);
     expect(docs[0]!._aws.CloudWatchMetrics).toEqual([{ Namespace: 'steer53', Dimensions: [['service']], Metrics: [{ Name: 'Decisions', Unit: 'Count' }] }]);
     expect(docs[0]).toMatchObject({ service: 'chat', Decisions: 2 });
-    expect(docs[1]!._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service', 'endpoint']]);
+    expect(docs[1]!._aws.CloudWatchMetrics[0]!.Dimensions).toEqual([['service', 'endpoint']]);
     expect(docs[1]).toMatchObject({ service: 'chat', endpoint: 'eu-west-1', Weight: 40 });
   });
 });
@@ -164,7 +164,7 @@ describe('Handler: schedule', () => {
     const t = testDeps(async () => world.runtime());
     const handler = createScheduleHandler(t.deps);
     const slow = { 'us-east-1': 900, 'eu-west-1': 2600, 'ap-northeast-1': 900 };
-    let last;
+    let last: unknown;
     for (let i = 0; i < 3; i += 1) {
       world.feed(judgedStart(world.clock.now()), slow);
       last = await handler(scheduledRuleEvent(), context);
