@@ -1,10 +1,11 @@
 /**
  * Drill schedules: cron expressions in UTC, read with croner (no dependencies, pure). Five fields
  * only (minute hour day-of-month month day-of-week), so a seconds field cannot shift every other
- * field by one without anyone noticing.
+ * field by one without anyone noticing. The phase of a decision that starts the drills that are due.
  */
 import { Cron } from 'croner';
-import type { EpochMs } from './types.js';
+import { phase, told, type Evaluation, type Phase, type Said } from './phase.js';
+import { guardKey, type AlarmState, type EpochMs, type Overrides } from './types.js';
 
 function cronOf(schedule: string): Cron {
   return new Cron(schedule, { timezone: 'UTC', paused: true });
@@ -26,4 +27,48 @@ export function latestStart(schedule: string, now: EpochMs): EpochMs | null {
   // croner lists runs strictly before its reference: ask from a millisecond after now.
   const [latest] = cronOf(schedule).previousRuns(1, new Date(now + 1));
   return latest ? latest.getTime() : null;
+}
+
+/**
+ * Scheduled drills that are due start now, one try per scheduled time, and only on a fully
+ * healthy service: a drill is practice, never a load on a service already under strain.
+ */
+export function startDrills(ev: Evaluation, overrides: Overrides): Phase<{ overrides: Overrides; drillStarts: Record<string, EpochMs> }> {
+  const { service, now } = ev;
+  let next = overrides;
+  const drillStarts: Record<string, EpochMs> = { ...(ev.previous.drillStarts ?? {}) };
+  const notes: Partial<Said>[] = [];
+  for (const drill of service.drills) {
+    const start = latestStart(drill.schedule, now);
+    const id = drill.endpoint;
+    if (start === null || now >= start + drill.durationMinutes * 60_000 || drillStarts[id] === start) continue;
+    drillStarts[id] = start;
+    const until = start + drill.durationMinutes * 60_000;
+    const blocker = drillBlocker(ev, id, next, ev.guardAlarms[guardKey(drill.guardAlarm)]);
+    if (blocker) {
+      const message = `scheduled drill of ${id} (${drill.schedule} UTC) skipped: ${blocker}`;
+      notes.push(told({ code: 'DRILL_SKIPPED', endpoint: id, message }, 'warning', service.dnsName));
+      continue;
+    }
+    const drain = { by: 'drill schedule', reason: `scheduled drill (${drill.schedule} UTC)`, setAt: now, until, guard: drill.guardAlarm };
+    next = { ...next, drains: { ...(next.drains ?? {}), [id]: drain } };
+    const message = `drill: ${id} drained until ${new Date(until).toISOString()}, aborted at once if ${drill.guardAlarm.name} (${drill.guardAlarm.region}) goes to ALARM`;
+    notes.push(told({ code: 'DRILL_STARTED', endpoint: id, message }, 'info', service.dnsName));
+  }
+  return phase({ overrides: next, drillStarts }, ...notes);
+}
+
+/** Why a scheduled drill must not start now, or undefined. */
+function drillBlocker(ev: Evaluation, id: string, overrides: Overrides, guard: AlarmState | undefined): string | undefined {
+  const endpoints = ev.priorEndpoints;
+  if (guard === 'ALARM') return 'its guard alarm is in ALARM';
+  const unwell = ev.ids.filter((other) => endpoints[other]!.status !== 'healthy');
+  if (unwell.length > 0) return `not every endpoint is healthy (${unwell.map((other) => `${other} ${endpoints[other]!.status}`).join(', ')})`;
+  if (ev.previous.failStaticSince !== null) return 'the service is failing static';
+  if (overrides.freeze) return `the service is frozen by ${overrides.freeze.by}`;
+  if (overrides.pin) return `the weights are pinned by ${overrides.pin.by}`;
+  if (overrides.drains?.[id]) return `${id} is already drained by ${overrides.drains[id]!.by}`;
+  const rollouts = Object.keys(ev.previous.rollouts ?? {});
+  if (rollouts.length > 0) return `a rollout is in progress (${rollouts.join(', ')})`;
+  return undefined;
 }

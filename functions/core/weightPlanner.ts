@@ -4,10 +4,119 @@
  * relative, so "somewhere" is decided here explicitly: healthy actives first, then standbys,
  * then overflow endpoints, never past an endpoint's warm headroom. What no one can take is given
  * back to degraded endpoints (shed less, and say so) — overloading the healthy region too would
- * turn one incident into two.
+ * turn one incident into two. `planTargets` is the decision's plan phase: from the endpoints'
+ * states, rollouts and drains to integer weights.
  */
-import type { EndpointConfig, Policy } from './config.js';
-import type { EndpointState, Reason, Weights } from './types.js';
+import type { EndpointConfig, Policy, ServiceConfig } from './config.js';
+import { trafficFactor } from './hysteresis.js';
+import { untilText } from './overrides.js';
+import { phase, type Evaluation, type Phase } from './phase.js';
+import { rolloutFactor } from './rollout.js';
+import type { EndpointState, Overrides, Reason, RolloutState, Weights } from './types.js';
+import { integerWeights, sharesOf } from './weights.js';
+
+/** Periods of observed demand kept for capacity planning. */
+const DEMAND_PERIODS = 5;
+
+/** The weights each endpoint's baseline gives. */
+export function baselineWeights(service: ServiceConfig): Weights {
+  const weights: Weights = {};
+  for (const e of service.endpoints) weights[e.setIdentifier] = e.baselineWeight;
+  return weights;
+}
+
+export interface PlanInput {
+  readonly endpoints: Readonly<Record<string, EndpointState>>;
+  readonly rollouts: Readonly<Record<string, RolloutState>>;
+  readonly overrides: Overrides;
+  /** The observations are news: their demand joins the history. */
+  readonly fresh: boolean;
+}
+
+export interface Planned {
+  /** Integer weights policy wants, before the safety and anti-flap guards. */
+  readonly target: Weights;
+  /** The endpoints' states, with each degraded one's shed as far as it could be carried out. */
+  readonly endpoints: Readonly<Record<string, EndpointState>>;
+  readonly demandHistory: readonly number[];
+}
+
+/** The plan phase of a decision: the weights the endpoints' states, rollouts and drains call for, within capacity. */
+export function planTargets(ev: Evaluation, input: PlanInput): Phase<Planned> {
+  const { service, ids, total } = ev;
+  // Capacity is planned against the busiest of the last few periods' demand: one quiet minute
+  // (or a region that stopped reporting) must not make the others look roomier than they are.
+  const observedDemand = demandOf(ev);
+  const recent = input.fresh && observedDemand !== null ? [observedDemand] : [];
+  const demandHistory = [...(ev.previous.demandHistory ?? []), ...recent].slice(-DEMAND_PERIODS);
+  const demand = demandHistory.length > 0 ? Math.max(...demandHistory) : null;
+  const drains = Object.entries(input.overrides.drains ?? {}).map(([id, drain]) => ({
+    code: 'MAINTENANCE_DRAIN' as const,
+    endpoint: id,
+    message: `${id} drained for maintenance by ${drain.by}${untilText(drain)}: ${drain.reason}`,
+  }));
+  const planned = planWeights(planEndpoints(ev, input), demand, ev.policy);
+  const endpoints = shedCarriedOut(service, input, planned.weights);
+  return phase({ target: integerWeights(planned.weights, ids, total), endpoints, demandHistory }, { reasons: drains, blocked: planned.blocked });
+}
+
+/** What the planner needs of each endpoint. */
+function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
+  const { policy, total } = ev;
+  const currentShares = sharesOf(ev.current, ev.ids);
+  return ev.service.endpoints.map((config) => {
+    const id = config.setIdentifier;
+    const state = input.endpoints[id]!;
+    const limit = rolloutFactor(input.rollouts[id], policy.rollout);
+    // Drained for maintenance, or held out by a deployment: not serving, and not to be given traffic back.
+    const maintenance = input.overrides.drains?.[id] !== undefined || limit === 0;
+    return {
+      config,
+      state,
+      maintenance,
+      factor: maintenance ? 0 : Math.min(trafficFactor(state, policy), limit ?? Number.POSITIVE_INFINITY),
+      failing: state.status === 'drained' && state.failed === true,
+      current: currentShares[id]! * total,
+      // By state, not by this period's verdict: one breaching minute must not move traffic (M of N decides).
+      receiver: !maintenance && state.status === 'healthy' && input.rollouts[id] === undefined,
+    };
+  });
+}
+
+/**
+ * A shed the others had no room for did not happen: record what was carried out, so the endpoint
+ * stays degraded at what it really sheds instead of drifting to drained on paper.
+ */
+function shedCarriedOut(service: ServiceConfig, input: PlanInput, weights: Weights): Record<string, EndpointState> {
+  const endpoints = { ...input.endpoints };
+  for (const e of service.endpoints) {
+    const id = e.setIdentifier;
+    const state = endpoints[id]!;
+    if (state.status === 'degraded' && e.baselineWeight > 0 && input.overrides.drains?.[id] === undefined) {
+      const carriedOut = Math.max(0, 1 - weights[id]! / e.baselineWeight / (state.shedFrom ?? 1));
+      if (carriedOut < state.shed - 1e-9) endpoints[id] = { ...state, shed: carriedOut };
+    }
+  }
+  return endpoints;
+}
+
+/**
+ * Requests per second the whole service receives, from the endpoints that report their load,
+ * scaled up by the share of traffic they carry (a region that is down often reports nothing).
+ * Unknown when the reporting endpoints carry less than half of the traffic.
+ */
+function demandOf(ev: Evaluation): number | null {
+  const shares = sharesOf(ev.current, ev.ids);
+  let sum = 0;
+  let covered = 0;
+  for (const id of ev.ids) {
+    const rate = ev.observations.endpoints[id]?.requestRate;
+    if (rate === undefined || rate === null || !Number.isFinite(rate) || rate < 0) continue;
+    sum += rate;
+    covered += shares[id]!;
+  }
+  return covered >= 0.5 && sum > 0 ? sum / covered : null;
+}
 
 export interface PlanEndpoint {
   readonly config: EndpointConfig;
@@ -42,10 +151,37 @@ export function capacityShare(config: EndpointConfig, demandRps: number | null):
   return Math.min(maxShare, (warmRps * targetUtilization) / demandRps);
 }
 
+/** Weights being planned: what is placed so far, the weight still to place, and what had to give. */
+interface Allotment {
+  readonly weights: Weights;
+  readonly remaining: number;
+  readonly blocked: readonly Reason[];
+}
+
 /** Plans real-valued weights for one service. */
 export function planWeights(endpoints: readonly PlanEndpoint[], demandRps: number | null, policy: Policy): PlanResult {
-  const blocked: Reason[] = [];
   const total = endpoints.reduce((sum, e) => sum + e.config.baselineWeight, 0);
+  const own = ownWeights(endpoints);
+  // Hand the freed weight to receivers, tier by tier, each up to its headroom (water-filling).
+  const filled = tiers.reduce(
+    (allotment, role) =>
+      allotment.remaining <= 1e-9
+        ? allotment
+        : fill(
+            endpoints.filter((e) => e.receiver && e.config.role === role),
+            allotment,
+            total,
+            demandRps,
+          ),
+    own,
+  );
+  const placed = filled.remaining > 1e-9 ? giveBackTheRest(endpoints, filled, total) : filled;
+  const kept = keepMinimumServing(endpoints, placed.weights, total, policy);
+  return { weights: kept.weights, blocked: [...placed.blocked, ...kept.blocked] };
+}
+
+/** Each endpoint's weight on its own account; what they give up is to be placed. */
+function ownWeights(endpoints: readonly PlanEndpoint[]): Allotment {
   const weights: Weights = {};
   let freed = 0;
   for (const e of endpoints) {
@@ -53,106 +189,88 @@ export function planWeights(endpoints: readonly PlanEndpoint[], demandRps: numbe
     weights[e.config.setIdentifier] = own;
     freed += e.config.baselineWeight - own;
   }
-
-  // Hand the freed weight to receivers, tier by tier, each up to its headroom (water-filling).
-  let remaining = freed;
-  for (const role of tiers) {
-    if (remaining <= 1e-9) break;
-    const tier = endpoints.filter((e) => e.receiver && e.config.role === role);
-    remaining = fill(tier, remaining, total, demandRps, weights);
-  }
-
-  if (remaining > 1e-9) {
-    // Nobody has room. Overloading the healthy endpoints would turn one incident into two (past
-    // its knee an LLM server's queue grows without bound), so give the traffic back: first to
-    // slow-but-serving endpoints (shed less), and only then, as a last resort, to failing ones —
-    // a bounded share of errors is better than every region timing out.
-    // Chosen by state alone, never by this period's verdict, so a noisy signal cannot move weights.
-    // A recovering endpoint has shown it is healthy again: it takes traffic back first.
-    const recovering = endpoints.filter((e) => e.state.status === 'recovering' && !e.maintenance);
-    remaining = giveBack(
-      recovering,
-      remaining,
-      weights,
-      (names) => `restoring ${names} faster than its recovery steps: the other endpoints have no warm headroom`,
-      blocked,
-    );
-    // A slow endpoint gets back at most what it carried when it degraded (it may have been
-    // carrying others' traffic then): shedding it into a failing endpoint would turn slow
-    // requests into failed ones.
-    const slow = endpoints.filter((e) => (e.state.status === 'degraded' || e.state.status === 'drained') && !e.failing && !e.maintenance);
-    remaining = giveBack(
-      slow,
-      remaining,
-      weights,
-      (names) => `shedding less from ${names}: the other endpoints have no warm headroom for it`,
-      blocked,
-      (e) => e.config.baselineWeight * Math.max(1, e.state.shedFrom ?? 1),
-    );
-    // A failing endpoint keeps what it has, never more: traffic moved into it would fail outright.
-    const failing = endpoints.filter((e) => e.failing && !e.maintenance);
-    remaining = giveBack(
-      failing,
-      remaining,
-      weights,
-      (names) => `keeping some traffic on failing ${names}: the other endpoints have no warm headroom for it`,
-      blocked,
-      (e) => Math.min(e.config.baselineWeight, e.current),
-    );
-    if (remaining > 1e-9) {
-      // What is left runs the receivers past their target utilisation (into their burst room):
-      // placed on them explicitly, or normalising the weights would spread it onto failing ones.
-      const receivers = endpoints.filter((e) => e.receiver && weights[e.config.setIdentifier]! > 0);
-      const held = receivers.reduce((sum, e) => sum + weights[e.config.setIdentifier]!, 0);
-      for (const e of receivers) weights[e.config.setIdentifier] = weights[e.config.setIdentifier]! + (remaining * weights[e.config.setIdentifier]!) / held;
-      blocked.push({
-        code: 'CAPACITY_LIMITED',
-        message:
-          receivers.length > 0
-            ? `${receivers.map((e) => e.config.setIdentifier).join(', ')} will run past their capacity limits (target utilisation, maxShare): no endpoint has headroom for ${Math.round((remaining / total) * 100)}% of the traffic`
-            : `no endpoint can take the ${Math.round((remaining / total) * 100)}% of the traffic being shed`,
-      });
-    }
-  }
-
-  keepMinimumServing(endpoints, weights, total, policy, blocked);
-  return { weights, blocked };
+  return { weights, remaining: freed, blocked: [] };
 }
 
 /**
- * Returns up to `amount` of weight to endpoints below their `ceiling` (by default their baseline),
- * in proportion to the room each has.
+ * Nobody has room. Overloading the healthy endpoints would turn one incident into two (past its
+ * knee an LLM server's queue grows without bound), so give the traffic back: first to
+ * slow-but-serving endpoints (shed less), and only then, as a last resort, to failing ones — a
+ * bounded share of errors is better than every region timing out. Chosen by state alone, never by
+ * this period's verdict, so a noisy signal cannot move weights.
+ */
+function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, total: number): Allotment {
+  // A recovering endpoint has shown it is healthy again: it takes traffic back first.
+  const recovering = giveBack(
+    filled,
+    endpoints.filter((e) => e.state.status === 'recovering' && !e.maintenance),
+    (names) => `restoring ${names} faster than its recovery steps: the other endpoints have no warm headroom`,
+  );
+  // A slow endpoint gets back at most what it carried when it degraded (it may have been carrying
+  // others' traffic then): shedding it into a failing endpoint would turn slow requests into failed ones.
+  const slow = giveBack(
+    recovering,
+    endpoints.filter((e) => (e.state.status === 'degraded' || e.state.status === 'drained') && !e.failing && !e.maintenance),
+    (names) => `shedding less from ${names}: the other endpoints have no warm headroom for it`,
+    (e) => e.config.baselineWeight * Math.max(1, e.state.shedFrom ?? 1),
+  );
+  // A failing endpoint keeps what it has, never more: traffic moved into it would fail outright.
+  const failing = giveBack(
+    slow,
+    endpoints.filter((e) => e.failing && !e.maintenance),
+    (names) => `keeping some traffic on failing ${names}: the other endpoints have no warm headroom for it`,
+    (e) => Math.min(e.config.baselineWeight, e.current),
+  );
+  return failing.remaining > 1e-9 ? overloadReceivers(endpoints, failing, total) : failing;
+}
+
+/**
+ * What is left runs the receivers past their target utilisation (into their burst room): placed
+ * on them explicitly, or normalising the weights would spread it onto failing ones.
+ */
+function overloadReceivers(endpoints: readonly PlanEndpoint[], allotment: Allotment, total: number): Allotment {
+  const { remaining } = allotment;
+  const weights = { ...allotment.weights };
+  const receivers = endpoints.filter((e) => e.receiver && weights[e.config.setIdentifier]! > 0);
+  const held = receivers.reduce((sum, e) => sum + weights[e.config.setIdentifier]!, 0);
+  for (const e of receivers) weights[e.config.setIdentifier] = weights[e.config.setIdentifier]! + (remaining * weights[e.config.setIdentifier]!) / held;
+  const share = Math.round((remaining / total) * 100);
+  const message =
+    receivers.length > 0
+      ? `${receivers.map((e) => e.config.setIdentifier).join(', ')} will run past their capacity limits (target utilisation, maxShare): no endpoint has headroom for ${share}% of the traffic`
+      : `no endpoint can take the ${share}% of the traffic being shed`;
+  return { weights, remaining, blocked: [...allotment.blocked, { code: 'CAPACITY_LIMITED', message }] };
+}
+
+/**
+ * Returns up to the remaining weight to endpoints below their `ceiling` (by default their
+ * baseline), in proportion to the room each has.
  */
 function giveBack(
+  allotment: Allotment,
   candidates: readonly PlanEndpoint[],
-  amount: number,
-  weights: Weights,
   say: (names: string) => string,
-  blocked: Reason[],
   ceiling: (e: PlanEndpoint) => number = (e) => e.config.baselineWeight,
-): number {
-  const roomOf = (e: PlanEndpoint) => Math.max(0, ceiling(e) - weights[e.config.setIdentifier]!);
-  const rooms = candidates.map(roomOf);
+): Allotment {
+  const amount = allotment.remaining;
+  const rooms = candidates.map((e) => Math.max(0, ceiling(e) - allotment.weights[e.config.setIdentifier]!));
   const room = rooms.reduce((sum, r) => sum + r, 0);
-  if (amount <= 1e-9 || room <= 1e-9) return amount;
+  if (amount <= 1e-9 || room <= 1e-9) return allotment;
   const given = Math.min(room, amount);
+  const weights = { ...allotment.weights };
   candidates.forEach((e, i) => {
     weights[e.config.setIdentifier] = weights[e.config.setIdentifier]! + (given * rooms[i]!) / room;
   });
-  blocked.push({
-    code: 'CAPACITY_LIMITED',
-    message: say(
-      candidates
-        .filter((_, i) => rooms[i]! > 1e-9)
-        .map((e) => e.config.setIdentifier)
-        .join(', '),
-    ),
-  });
-  return amount - given;
+  const names = candidates
+    .filter((_, i) => rooms[i]! > 1e-9)
+    .map((e) => e.config.setIdentifier)
+    .join(', ');
+  return { weights, remaining: amount - given, blocked: [...allotment.blocked, { code: 'CAPACITY_LIMITED', message: say(names) }] };
 }
 
-function fill(tier: readonly PlanEndpoint[], amount: number, total: number, demandRps: number | null, weights: Weights): number {
-  let remaining = amount;
+function fill(tier: readonly PlanEndpoint[], allotment: Allotment, total: number, demandRps: number | null): Allotment {
+  const weights = { ...allotment.weights };
+  let remaining = allotment.remaining;
   let open = tier.filter((e) => headroom(e, total, demandRps, weights) > 1e-9);
   // Proportional to baseline within a tier; a tier of zero-baseline standbys shares by capacity.
   const useBaseline = tier.some((e) => e.config.baselineWeight > 0);
@@ -169,7 +287,7 @@ function fill(tier: readonly PlanEndpoint[], amount: number, total: number, dema
     }
     open = open.filter((e) => headroom(e, total, demandRps, weights) > 1e-9);
   }
-  return remaining;
+  return { weights, remaining, blocked: allotment.blocked };
 }
 
 /**
@@ -184,24 +302,23 @@ function headroom(e: PlanEndpoint, total: number, demandRps: number | null, weig
 }
 
 /** Keeps `minHealthyEndpoints` serving, and never lets every weight reach zero. */
-function keepMinimumServing(endpoints: readonly PlanEndpoint[], weights: Weights, total: number, policy: Policy, blocked: Reason[]): void {
-  const serving = endpoints.filter((e) => weights[e.config.setIdentifier]! > 1e-9).length;
+function keepMinimumServing(endpoints: readonly PlanEndpoint[], planned: Weights, total: number, policy: Policy): { weights: Weights; blocked: Reason[] } {
+  const serving = endpoints.filter((e) => planned[e.config.setIdentifier]! > 1e-9).length;
   const needed = Math.max(1, policy.safety.minHealthyEndpoints) - serving;
-  if (needed <= 0) return;
+  if (needed <= 0) return { weights: planned, blocked: [] };
   // The least bad first: slow before failing, operator-drained last, larger baselines first.
   const rank = (e: PlanEndpoint) => (e.maintenance ? 3 : e.state.status === 'drained' ? 2 : 1);
-  const candidates = endpoints
-    .filter((e) => weights[e.config.setIdentifier]! <= 1e-9)
-    .slice()
-    .sort((a, b) => rank(a) - rank(b) || b.config.baselineWeight - a.config.baselineWeight);
+  const kept = endpoints
+    .filter((e) => planned[e.config.setIdentifier]! <= 1e-9)
+    .sort((a, b) => rank(a) - rank(b) || b.config.baselineWeight - a.config.baselineWeight)
+    .slice(0, needed);
   const firstStep = policy.recovery.steps[0]!;
-  for (const e of candidates.slice(0, needed)) {
-    const id = e.config.setIdentifier;
-    weights[id] = Math.max(e.config.baselineWeight * firstStep, total * 0.01, 1e-6);
-    blocked.push({
-      code: 'MIN_HEALTHY_ENDPOINTS',
-      endpoint: id,
-      message: `${id} kept serving at ${Math.round(firstStep * 100)}% of baseline: at least ${policy.safety.minHealthyEndpoints} endpoint(s) must keep traffic`,
-    });
-  }
+  const weights = { ...planned };
+  for (const e of kept) weights[e.config.setIdentifier] = Math.max(e.config.baselineWeight * firstStep, total * 0.01, 1e-6);
+  const blocked = kept.map((e) => ({
+    code: 'MIN_HEALTHY_ENDPOINTS' as const,
+    endpoint: e.config.setIdentifier,
+    message: `${e.config.setIdentifier} kept serving at ${Math.round(firstStep * 100)}% of baseline: at least ${policy.safety.minHealthyEndpoints} endpoint(s) must keep traffic`,
+  }));
+  return { weights, blocked };
 }

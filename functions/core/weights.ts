@@ -3,7 +3,7 @@
  * into integers that keep the ratios (largest remainder, not naive rounding, which can lose or
  * invent a whole point per record) and measure how much traffic a change moves.
  */
-import type { Weights } from './types.js';
+import type { WeightChange, Weights } from './types.js';
 
 /** Route 53's largest weight. */
 export const MAX_WEIGHT = 255;
@@ -72,4 +72,18 @@ export function integerWeights(intended: Readonly<Weights>, ids: readonly string
     }
   }
   return out;
+}
+
+/** The records whose weight differs, in `ids` order. */
+export function changesBetween(current: Readonly<Weights>, target: Readonly<Weights>, ids: readonly string[]): WeightChange[] {
+  return ids.filter((id) => current[id] !== target[id]).map((id) => ({ setIdentifier: id, from: current[id]!, to: target[id]! }));
+}
+
+export function sameWeights(a: Readonly<Weights>, b: Readonly<Weights>, ids: readonly string[]): boolean {
+  return ids.every((id) => a[id] === b[id]);
+}
+
+/** `a=100 b=50`, for reasons. */
+export function formatWeights(weights: Readonly<Weights>, ids: readonly string[]): string {
+  return ids.map((id) => `${id}=${weights[id] ?? 0}`).join(' ');
 }

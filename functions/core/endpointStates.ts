@@ -1,0 +1,124 @@
+/**
+ * The endpoints in a decision: each one's verdict on this period's observations (verdicts.ts),
+ * then either fail static — most serving endpoints look bad or unknown at once, so the likelier
+ * fault is the observation — or each endpoint's state machine moved on its verdict (hysteresis.ts).
+ */
+import { stepEndpoint } from './hysteresis.js';
+import { phase, told, type Evaluation, type Phase, type Said } from './phase.js';
+import type { EndpointState, EndpointVerdict, Overrides, Severity } from './types.js';
+import { evaluateEndpoint } from './verdicts.js';
+import { sharesOf } from './weights.js';
+import { baselineWeights } from './weightPlanner.js';
+
+export interface Verdicts {
+  readonly verdicts: Readonly<Record<string, EndpointVerdict>>;
+  /** The observations are not older than ones already seen: new evidence. */
+  readonly fresh: boolean;
+}
+
+/** Each endpoint's verdict on this period's observations. */
+export function verdictsOf(ev: Evaluation): Verdicts {
+  const { previous, observations } = ev;
+  const verdicts: Record<string, EndpointVerdict> = {};
+  for (const e of ev.service.endpoints) {
+    const drained = ev.priorEndpoints[e.setIdentifier]!.status === 'drained' || previous.overrides.drains?.[e.setIdentifier] !== undefined;
+    verdicts[e.setIdentifier] = evaluateEndpoint(e.signals, observations.endpoints[e.setIdentifier], { drained });
+  }
+  return { verdicts, fresh: previous.lastPeriodStart === null || observations.periodStart >= previous.lastPeriodStart };
+}
+
+/** Whether the service fails static: more than `failStaticFraction` of its serving endpoints look bad or unknown. */
+export function failStaticOf(ev: Evaluation, verdicts: Verdicts['verdicts'], overrides: Overrides): Phase<boolean> {
+  const { policy, previous, now } = ev;
+  const considered = ev.ids.filter((id) => ev.priorEndpoints[id]!.status !== 'drained' && overrides.drains?.[id] === undefined);
+  const bad = considered.filter((id) => verdicts[id]!.verdict === 'breach' || verdicts[id]!.verdict === 'unknown');
+  const failStatic = considered.length > 0 && bad.length / considered.length > policy.safety.failStaticFraction;
+  if (failStatic) {
+    const action = policy.safety.failStaticAction === 'hold' ? 'holding weights' : 'returning to baseline';
+    const message = `${bad.length} of ${considered.length} serving endpoints look bad or unknown (${bad.join(', ')}): more likely the observations than every region; ${action}`;
+    const reason = { code: 'FAIL_STATIC' as const, message };
+    // Told once, when it begins; every evaluation while it lasts says why it holds.
+    return phase(true, previous.failStaticSince === null ? told(reason, 'critical', ev.service.dnsName, `fail static — ${message}`) : { reasons: [reason] });
+  }
+  if (previous.failStaticSince === null) return phase(false);
+  const message = `fail static ended after ${Math.round((now - previous.failStaticSince) / 60000)} min: observations look normal again`;
+  return phase(false, told({ code: 'FAIL_STATIC_ENDED', message }, 'info', ev.service.dnsName));
+}
+
+export interface EndpointsStepped {
+  readonly endpoints: Readonly<Record<string, EndpointState>>;
+  /** Under fail static, an endpoint's own signals brought it (a step) back toward its baseline. */
+  readonly restoredUnderFailStatic: boolean;
+}
+
+/**
+ * Moves each endpoint's state machine on its verdict. Under fail static the evidence is suspect,
+ * so nothing sheds on it; but an endpoint whose own signals say it has recovered may still come
+ * back, toward baseline. (Holding a drained region out while the others run hot would keep the
+ * very overload that made them look bad.)
+ */
+export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: boolean): Phase<EndpointsStepped> {
+  const carried = carriedFactors(ev);
+  const endpoints: Record<string, EndpointState> = {};
+  const steps: Partial<Said>[] = [];
+  let restoredUnderFailStatic = false;
+  for (const id of ev.ids) {
+    const prior = ev.priorEndpoints[id]!;
+    const verdict = judged.verdicts[id]!;
+    const { observations, now, policy } = ev;
+    const result = stepEndpoint({
+      endpoint: id,
+      state: prior,
+      verdict,
+      periodStart: observations.periodStart,
+      fresh: judged.fresh,
+      now,
+      policy,
+      carried: carried[id]!,
+    });
+    const restores =
+      result.transition?.to === 'recovering' ||
+      result.transition?.to === 'healthy' ||
+      (prior.status === 'recovering' && result.state.status === 'recovering' && result.state.recoveryStep > prior.recoveryStep);
+    if (failStatic && !restores) {
+      // Keep the evidence, move no state: when the fault clears, M-of-N still sees what happened.
+      endpoints[id] = { ...prior, history: result.state.history };
+      continue;
+    }
+    if (failStatic) restoredUnderFailStatic = true;
+    endpoints[id] = result.state;
+    steps.push({ reasons: result.holds });
+    if (result.transition) {
+      const transition = { endpoint: id, ...result.transition };
+      const reason = { code: transition.reason, message: transition.message, endpoint: id };
+      steps.push({ transitions: [transition] }, told(reason, severityOf(transition.to), ev.service.dnsName));
+    }
+    if (!result.transition && result.holds.length === 0 && verdict.verdict === 'unknown' && result.state.status === 'healthy') {
+      const message = `${id}: no usable data (${unknownSignals(verdict)}); holding its state`;
+      steps.push({ reasons: [{ code: 'UNKNOWN_HOLD', endpoint: id, message }] });
+    }
+  }
+  return phase({ endpoints, restoredUnderFailStatic }, ...steps);
+}
+
+/**
+ * What each endpoint carries now, as a fraction of its baseline share: capacity give-back can make
+ * it more than its state says, and a recovery step must be judged from what it really carries.
+ */
+function carriedFactors(ev: Evaluation): Record<string, number> {
+  const baselineShares = sharesOf(baselineWeights(ev.service), ev.ids);
+  const currentShares = sharesOf(ev.current, ev.ids);
+  return Object.fromEntries(ev.ids.map((id) => [id, baselineShares[id]! > 0 ? currentShares[id]! / baselineShares[id]! : 0]));
+}
+
+function severityOf(to: EndpointState['status']): Severity {
+  if (to === 'drained') return 'critical';
+  return to === 'healthy' || to === 'recovering' ? 'info' : 'warning';
+}
+
+function unknownSignals(verdict: EndpointVerdict): string {
+  return verdict.signals
+    .filter((s) => s.verdict === 'unknown')
+    .map((s) => `${s.signal} ${s.unknownCause}`)
+    .join(', ');
+}

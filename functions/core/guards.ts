@@ -1,0 +1,199 @@
+/**
+ * The rules a planned change must pass before it is written, most authoritative first.
+ *   Safety: a pin sets the weights; a freeze holds them; fail static holds (or returns to
+ *   baseline); with nothing known this period nothing moves; no evaluation moves more than the
+ *   step bound; and Route 53 is never left with every weight at zero.
+ *   Anti-flap: the rebalance deadband, the weight deadband and the change budget.
+ */
+import type { Policy } from './config.js';
+import { untilText } from './overrides.js';
+import { notice, phase, type Evaluation, type Phase, type Said } from './phase.js';
+import type { DecisionMode, EndpointVerdict, Overrides, Reason, ServiceState, Transition, WeightChange, Weights } from './types.js';
+import { changesBetween, formatWeights, integerWeights, sameWeights, shareMoved, sharesOf } from './weights.js';
+import { baselineWeights } from './weightPlanner.js';
+
+const HOUR_MS = 3_600_000;
+
+export interface SafetyInput {
+  readonly target: Weights;
+  readonly overrides: Overrides;
+  readonly verdicts: Readonly<Record<string, EndpointVerdict>>;
+  readonly failStatic: boolean;
+  /** Under fail static, an endpoint's own signals brought it back toward its baseline. */
+  readonly restoredUnderFailStatic: boolean;
+  /** Exempt from the step bound (see isEmergency). */
+  readonly emergency: boolean;
+}
+
+export interface Guarded {
+  readonly mode: DecisionMode;
+  readonly target: Weights;
+}
+
+/**
+ * An emergency is not budgeted and not bounded: the drain of an endpoint found failing in this
+ * evaluation, or the end of a drill its guard alarm aborted.
+ */
+export function isEmergency(
+  ev: Evaluation,
+  planned: { transitions: readonly Transition[]; endpoints: ServiceState['endpoints']; target: Weights; abortedDrills: readonly string[] },
+): boolean {
+  const { transitions, endpoints, target } = planned;
+  return (
+    transitions.some((t) => t.to === 'drained' && endpoints[t.endpoint]!.failed === true && target[t.endpoint]! < ev.current[t.endpoint]!) ||
+    planned.abortedDrills.length > 0
+  );
+}
+
+/** The safety guards, most authoritative first. */
+export function applySafety(ev: Evaluation, input: SafetyInput): Phase<Guarded> {
+  const guarded = holdOrBound(ev, input);
+  return guarded.value.mode === 'pinned' || guarded.value.mode === 'frozen' ? guarded : neverAllZero(ev, guarded);
+}
+
+function holdOrBound(ev: Evaluation, input: SafetyInput): Phase<Guarded> {
+  const { ids, current, policy } = ev;
+  const { overrides, target } = input;
+  if (overrides.pin !== undefined) {
+    const pinned = overrides.pin.weights;
+    const message = `weights pinned by ${overrides.pin.by}${untilText(overrides.pin)}: ${overrides.pin.reason}`;
+    return phase({ mode: 'pinned', target: Object.fromEntries(ids.map((id) => [id, pinned[id] ?? current[id]!])) }, { reasons: [{ code: 'PINNED', message }] });
+  }
+  if (overrides.freeze !== undefined) {
+    const { by, reason } = overrides.freeze;
+    const message = `policy would set ${formatWeights(target, ids)}; frozen by ${by}${untilText(overrides.freeze)}: ${reason}`;
+    return phase({ mode: 'frozen', target: { ...current } }, sameWeights(target, current, ids) ? {} : { blocked: [{ code: 'FROZEN', message }] });
+  }
+  if (input.failStatic) {
+    if (policy.safety.failStaticAction === 'baseline') return bounded(ev, 'fail-static', baselineWeights(ev.service));
+    return input.restoredUnderFailStatic ? bounded(ev, 'fail-static', target) : phase({ mode: 'fail-static', target: { ...current } });
+  }
+  if (ids.every((id) => input.verdicts[id]!.verdict === 'unknown') && Object.keys(overrides.drains ?? {}).length === 0) {
+    // Nothing is known this period: carry on with nothing, not even a move decided earlier.
+    const blocked: Reason[] = sameWeights(target, current, ids)
+      ? []
+      : [{ code: 'UNKNOWN_HOLD', message: 'no endpoint has usable data this period; holding weights' }];
+    return phase({ mode: 'normal', target: { ...current } }, { blocked });
+  }
+  return input.emergency ? phase({ mode: 'normal', target }) : bounded(ev, 'normal', target);
+}
+
+function bounded(ev: Evaluation, mode: DecisionMode, target: Weights): Phase<Guarded> {
+  const step = boundStep(ev.current, target, ev.ids, ev.total, ev.policy);
+  return phase({ mode, target: step.value }, step);
+}
+
+/**
+ * All zero makes Route 53 split evenly: the opposite of any intent. (Only reachable when Route 53
+ * already holds all zeros and a rule says hold.)
+ */
+function neverAllZero(ev: Evaluation, guarded: Phase<Guarded>): Phase<Guarded> {
+  if (!ev.ids.every((id) => guarded.value.target[id] === 0)) return guarded;
+  const reason: Reason = { code: 'MIN_HEALTHY_ENDPOINTS', message: 'Route 53 holds 0 on every record (an even split); writing baseline instead' };
+  return phase({ ...guarded.value, target: baselineWeights(ev.service) }, guarded, { blocked: [reason] });
+}
+
+/** Moves at most `maxShiftPerEvaluation` of the traffic toward the target in one evaluation. */
+export function boundStep(current: Weights, target: Weights, ids: readonly string[], total: number, policy: Policy): Phase<Weights> {
+  const moved = shareMoved(current, target, ids);
+  const limit = policy.safety.maxShiftPerEvaluation;
+  if (moved <= limit + 1e-9) return phase(target);
+  const from = sharesOf(current, ids);
+  const to = sharesOf(target, ids);
+  const fraction = limit / moved;
+  const between: Weights = {};
+  for (const id of ids) between[id] = from[id]! + (to[id]! - from[id]!) * fraction;
+  // Integer weights quantise shares; with small totals a rounded step could overshoot the target
+  // or move a record the wrong way. Use the finest resolution that stays within 255 if it must.
+  const coarse = integerWeights(
+    between,
+    ids,
+    Math.max(
+      total,
+      ids.reduce((sum, id) => sum + current[id]!, 0),
+    ),
+  );
+  const step = isBetween(sharesOf(coarse, ids), from, to, ids) ? coarse : integerWeights(between, ids, Number.MAX_SAFE_INTEGER);
+  const message = `moving ${Math.round(limit * 100)}% of traffic now (${formatWeights(step, ids)}) toward ${formatWeights(target, ids)}; the rest follows in later evaluations`;
+  return phase(step, { blocked: [{ code: 'STEP_BOUNDED', message }] });
+}
+
+function isBetween(shares: Weights, from: Weights, to: Weights, ids: readonly string[]): boolean {
+  return ids.every((id) => shares[id]! >= Math.min(from[id]!, to[id]!) - 1e-9 && shares[id]! <= Math.max(from[id]!, to[id]!) + 1e-9);
+}
+
+export interface AntiFlapInput {
+  readonly mode: DecisionMode;
+  readonly target: Weights;
+  readonly emergency: boolean;
+  /** An endpoint's state (or rollout) asked for a move: the change is more than a rebalance. */
+  readonly stateMoved: boolean;
+  readonly overrides: Overrides;
+}
+
+export interface Settled {
+  /** The weights the decision settles on: the target, or what Route 53 holds when nothing is written. */
+  readonly target: Weights;
+  readonly changes: readonly WeightChange[];
+  /** The change budget's window after this decision. */
+  readonly recentChanges: ServiceState['recentChanges'];
+}
+
+/** An anti-flap rule: a refusal of the change, with why, or undefined when the change may be written. */
+type AntiFlapRule = (
+  ev: Evaluation,
+  input: AntiFlapInput,
+  changes: readonly WeightChange[],
+  recent: ServiceState['recentChanges'],
+) => Partial<Said> | undefined;
+
+/** In order: the first rule that refuses a change says why it is not written. */
+const ANTI_FLAP_RULES: readonly AntiFlapRule[] = [rebalanceDeadband, weightDeadband, changeBudget];
+
+/** The anti-flap guards: a change too small to be worth it, or one too many this hour, is not written. */
+export function applyAntiFlap(ev: Evaluation, input: AntiFlapInput): Phase<Settled> {
+  const changes = changesBetween(ev.current, input.target, ev.ids);
+  const recent = ev.previous.recentChanges.filter((c) => ev.now - c.at < HOUR_MS);
+  if (changes.length === 0) return phase({ target: input.target, changes, recentChanges: recent });
+  for (const rule of ANTI_FLAP_RULES) {
+    const refusal = rule(ev, input, changes, recent);
+    if (refusal) return phase({ target: { ...ev.current }, changes: [], recentChanges: recent }, refusal);
+  }
+  return phase({ target: input.target, changes, recentChanges: [...recent, { at: ev.now, emergency: input.emergency }] });
+}
+
+/** A change that only rebalances (no endpoint changed state, no override) and moves under `rebalanceMinShare` of the traffic. */
+function rebalanceDeadband(ev: Evaluation, input: AntiFlapInput): Partial<Said> | undefined {
+  const { ids, current, policy } = ev;
+  if (input.mode !== 'normal' || input.emergency || input.stateMoved) return undefined;
+  if (JSON.stringify(input.overrides) !== JSON.stringify(ev.previous.overrides)) return undefined;
+  if (shareMoved(current, input.target, ids) >= policy.rebalanceMinShare) return undefined;
+  const message = `rebalance to ${formatWeights(input.target, ids)} moves under ${Math.round(policy.rebalanceMinShare * 100)}% of the traffic and no endpoint changed state; not written`;
+  return { reasons: [{ code: 'DEADBAND', message }] };
+}
+
+/** A normal change whose every record moves under `deadbandWeight` points, none starting or stopping to serve. */
+function weightDeadband(ev: Evaluation, input: AntiFlapInput, changes: readonly WeightChange[]): Partial<Said> | undefined {
+  const { ids, policy } = ev;
+  if (input.mode !== 'normal' || input.emergency) return undefined;
+  const crossesZero = changes.some((c) => c.from === 0 || c.to === 0);
+  if (crossesZero || !changes.every((c) => Math.abs(c.to - c.from) < policy.deadbandWeight)) return undefined;
+  const message = `change to ${formatWeights(input.target, ids)} is under the ${policy.deadbandWeight}-point deadband; not written`;
+  return { reasons: [{ code: 'DEADBAND', message }] };
+}
+
+/** One change too many this hour. Pins and emergencies are counted but never refused. */
+function changeBudget(
+  ev: Evaluation,
+  input: AntiFlapInput,
+  _changes: readonly WeightChange[],
+  recent: ServiceState['recentChanges'],
+): Partial<Said> | undefined {
+  const max = ev.policy.changeBudget.maxChangesPerHour;
+  if (input.mode === 'pinned' || input.emergency || recent.length < max) return undefined;
+  const reason: Reason = {
+    code: 'CHANGE_BUDGET_EXHAUSTED',
+    message: `change to ${formatWeights(input.target, ev.ids)} blocked: ${recent.length} changes in the last hour (budget ${max})`,
+  };
+  return { blocked: [reason], notifications: [notice(reason, 'warning', ev.service.dnsName)] };
+}
