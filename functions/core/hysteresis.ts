@@ -131,10 +131,31 @@ function pct(fraction: number): string {
   return `${Math.round(fraction * 100)}%`;
 }
 
+/** What one endpoint's step reads: its state with this period's verdict recorded, and the evidence in its window. */
+interface StepContext {
+  readonly endpoint: string;
+  /** The endpoint's state with this period's verdict in its history. */
+  readonly state: EndpointState;
+  readonly verdict: EndpointVerdict;
+  readonly policy: Policy;
+  readonly now: EpochMs;
+  readonly carried: number | undefined;
+  readonly breaching: boolean;
+  /** This period's breach is at least `severeExcess` past trip. */
+  readonly severe: boolean;
+  /** Breaches, fail-severity breaches and severe breaches in the detection window. */
+  readonly counts: { readonly breaches: number; readonly fails: number; readonly severe: number };
+  /** Clear periods in a row, newest last. */
+  readonly clears: number;
+  /** The dwell since the last move toward less traffic is over. */
+  readonly dwellDone: boolean;
+  /** How much more of its share a breaching endpoint sheds. */
+  readonly shedStep: number;
+}
+
 /** Moves one endpoint's state on this period's verdict. */
 export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
-  const { endpoint, verdict, policy, now, periodStart } = input;
-  const periodMs = policy.evaluationPeriodSeconds * 1000;
+  const { verdict, policy, periodStart } = input;
   const severe = verdict.verdict === 'breach' && verdict.excess >= policy.detection.severeExcess;
   const record: VerdictRecord = {
     periodStart,
@@ -142,133 +163,166 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
     ...(severe ? { severe } : {}),
   };
   const history = input.fresh ? recordVerdict(input.state.history, record, historyLength(policy)) : input.state.history.slice();
-  const clears = trailingClears(history, periodMs);
   const state: EndpointState = { ...input.state, history };
   if (!input.fresh) return { state, holds: [] };
-
-  const { breaches, fails, severe: severeBreaches } = countInWindow(history, periodStart, policy);
-  const { detection, dwell, shedding, recovery } = policy;
   // The dwell runs from the last move toward less traffic (entering the state, or the last shed).
   const dwellFrom = Math.max(state.since, state.shedSince ?? state.since);
-  const dwellDone = now - dwellFrom >= state.dwellSeconds * 1000;
-  const breaching = verdict.verdict === 'breach';
-  const window = `${detection.window} periods`;
-  const shedStep = Math.min(shedding.maxStep, Math.max(shedding.minStep, shedding.gain * verdict.excess));
+  const { shedding } = policy;
+  const step: StepContext = {
+    endpoint: input.endpoint,
+    state,
+    verdict,
+    policy,
+    now: input.now,
+    carried: input.carried,
+    breaching: verdict.verdict === 'breach',
+    severe,
+    counts: countInWindow(history, periodStart, policy),
+    clears: trailingClears(history, policy.evaluationPeriodSeconds * 1000),
+    dwellDone: input.now - dwellFrom >= state.dwellSeconds * 1000,
+    shedStep: Math.min(shedding.maxStep, Math.max(shedding.minStep, shedding.gain * verdict.excess)),
+  };
+  // Failing (a fail-severity signal, M of N): drain from any state, dwell or not. Safety first.
+  if (step.breaching && verdict.failing && step.counts.fails >= policy.detection.breachesToDrain && state.status !== 'drained') return drainFailing(step);
+  switch (state.status) {
+    case 'healthy':
+      return stepHealthy(step);
+    case 'degraded':
+      return step.breaching ? shedMore(step) : maybeStartRecovery(step);
+    case 'drained':
+      return maybeStartRecovery(step);
+    case 'recovering':
+      return step.breaching ? failRecovery(step) : continueRecovery(step);
+  }
+}
 
-  const move = (to: EndpointStatus, reason: ReasonCode, message: string, changes: Partial<EndpointState>): EndpointStepResult => ({
+function move(step: StepContext, to: EndpointStatus, reason: ReasonCode, message: string, changes: Partial<EndpointState>): EndpointStepResult {
+  const { state, now } = step;
+  return {
     state: { ...state, status: to, since: now, stepSince: now, ...changes },
     transition: { from: state.status, to, reason, message },
     holds: [],
-  });
-  const hold = (code: ReasonCode, message: string): EndpointStepResult => ({ state, holds: [{ code, message, endpoint }] });
-  const none: EndpointStepResult = { state, holds: [] };
+  };
+}
 
-  // Failing (a fail-severity signal, M of N): drain from any state, dwell or not. Safety first.
-  if (breaching && verdict.failing && fails >= detection.breachesToDrain && state.status !== 'drained') {
-    const wasRecovering = state.status === 'recovering';
-    return move('drained', wasRecovering ? 'RECOVERY_FAILED' : 'FAIL_BREACH', `${endpoint} drained: ${describeBreach(verdict)} (${fails} of last ${window})`, {
+function hold(step: StepContext, code: ReasonCode, message: string): EndpointStepResult {
+  return { state: step.state, holds: [{ code, message, endpoint: step.endpoint }] };
+}
+
+function stay(step: StepContext): EndpointStepResult {
+  return { state: step.state, holds: [] };
+}
+
+function windowText(policy: Policy): string {
+  return `${policy.detection.window} periods`;
+}
+
+function drainFailing(step: StepContext): EndpointStepResult {
+  const { state, endpoint, verdict, policy } = step;
+  const wasRecovering = state.status === 'recovering';
+  const message = `${endpoint} drained: ${describeBreach(verdict)} (${step.counts.fails} of last ${windowText(policy)})`;
+  return move(step, 'drained', wasRecovering ? 'RECOVERY_FAILED' : 'FAIL_BREACH', message, {
+    shed: 1,
+    failed: true,
+    recoveryStep: 0,
+    ...(wasRecovering ? grownDwell(state, policy) : {}),
+  });
+}
+
+/** M of N breaches (or fewer, severe ones) degrade a healthy endpoint. */
+function stepHealthy(step: StepContext): EndpointStepResult {
+  const { detection } = step.policy;
+  const { breaches, severe: severeBreaches } = step.counts;
+  const confirmed = breaches >= detection.breachesToDegrade || (step.severe && severeBreaches >= detection.breachesToDegradeSevere);
+  if (!step.breaching || !confirmed) return stay(step);
+  const window = windowText(step.policy);
+  const evidence =
+    breaches >= detection.breachesToDegrade
+      ? `${breaches} of last ${window}`
+      : `${severeBreaches} of last ${window} at ${formatValue(1 + detection.severeExcess)}× trip or worse`;
+  const message = `${step.endpoint} degraded: ${describeBreach(step.verdict)} (${evidence}); shedding ${pct(step.shedStep)} of its share`;
+  return move(step, 'degraded', 'M_OF_N_BREACH', message, {
+    shed: step.shedStep,
+    shedFrom: Math.max(1, step.carried ?? 1),
+    shedSince: step.now,
+  } as Partial<EndpointState>);
+}
+
+/** A degraded endpoint still breaching sheds more, once the last shed has had time to show. */
+function shedMore(step: StepContext): EndpointStepResult {
+  const { state, endpoint, verdict, now } = step;
+  // Wait for the last shed to show (Route 53 propagation, resolver TTLs, one CloudWatch
+  // period) before shedding more, or a delayed signal drives the endpoint to zero.
+  const lastShed = state.shedSince ?? state.since;
+  if (now - lastShed < step.policy.shedding.intervalSeconds * 1000) {
+    return hold(
+      step,
+      'SHED_PROPORTIONAL',
+      `${endpoint} still breaching (${describeBreach(verdict)}); waiting for the last shed to take effect before shedding more`,
+    );
+  }
+  const shed = Math.min(1, state.shed + step.shedStep);
+  if (shed >= 1) {
+    return move(step, 'drained', 'DRAINED', `${endpoint} drained: still breaching after shedding (${describeBreach(verdict)})`, {
       shed: 1,
-      failed: true,
+      failed: false,
       recoveryStep: 0,
-      ...(wasRecovering ? grownDwell(state, policy) : {}),
     });
   }
+  return {
+    state: { ...state, shed, shedSince: now },
+    holds: [{ code: 'SHED_PROPORTIONAL', message: `${endpoint} still breaching (${describeBreach(verdict)}); shedding ${pct(shed)} of its share`, endpoint }],
+  };
+}
 
-  switch (state.status) {
-    case 'healthy': {
-      const confirmed = breaches >= detection.breachesToDegrade || (severe && severeBreaches >= detection.breachesToDegradeSevere);
-      if (breaching && confirmed) {
-        const evidence =
-          breaches >= detection.breachesToDegrade
-            ? `${breaches} of last ${window}`
-            : `${severeBreaches} of last ${window} at ${formatValue(1 + detection.severeExcess)}× trip or worse`;
-        return move('degraded', 'M_OF_N_BREACH', `${endpoint} degraded: ${describeBreach(verdict)} (${evidence}); shedding ${pct(shedStep)} of its share`, {
-          shed: shedStep,
-          shedFrom: Math.max(1, input.carried ?? 1),
-          shedSince: now,
-        } as Partial<EndpointState>);
-      }
-      return none;
-    }
-    case 'degraded': {
-      if (breaching) {
-        // Wait for the last shed to show (Route 53 propagation, resolver TTLs, one CloudWatch
-        // period) before shedding more, or a delayed signal drives the endpoint to zero.
-        const lastShed = state.shedSince ?? state.since;
-        if (now - lastShed < shedding.intervalSeconds * 1000) {
-          return hold(
-            'SHED_PROPORTIONAL',
-            `${endpoint} still breaching (${describeBreach(verdict)}); waiting for the last shed to take effect before shedding more`,
-          );
-        }
-        const shed = Math.min(1, state.shed + shedStep);
-        if (shed >= 1)
-          return move('drained', 'DRAINED', `${endpoint} drained: still breaching after shedding (${describeBreach(verdict)})`, {
-            shed: 1,
-            failed: false,
-            recoveryStep: 0,
-          });
-        return {
-          state: { ...state, shed, shedSince: now },
-          holds: [
-            { code: 'SHED_PROPORTIONAL', message: `${endpoint} still breaching (${describeBreach(verdict)}); shedding ${pct(shed)} of its share`, endpoint },
-          ],
-        };
-      }
-      return maybeStartRecovery(state, verdict, input.carried, clears, dwellDone, policy, endpoint, now, move, hold);
-    }
-    case 'drained':
-      return maybeStartRecovery(state, verdict, input.carried, clears, dwellDone, policy, endpoint, now, move, hold);
-    case 'recovering': {
-      const steps = recovery.steps;
-      if (breaching) {
-        // Any breach during recovery sends the endpoint back a step, and makes the next wait longer.
-        // A failing endpoint goes all the way back: errors are not a matter of degree.
-        const previous = verdict.failing ? 0 : state.recoveryStep > 0 ? stepFactor(state, policy, state.recoveryStep - 1) : (state.recoveryFrom ?? 0);
-        const to: EndpointStatus = previous > 1e-9 ? 'degraded' : 'drained';
-        return move(
-          to,
-          'RECOVERY_FAILED',
-          `${endpoint} recovery failed at ${pct(trafficFactor(state, policy))} of baseline: ${describeBreach(verdict)}; back to ${pct(previous)}`,
-          {
-            shed: 1 - previous / Math.max(1, previous),
-            shedFrom: Math.max(1, previous),
-            failed: verdict.failing,
-            shedSince: now,
-            recoveryStep: 0,
-            ...grownDwell(state, policy),
-          } as Partial<EndpointState>,
-        );
-      }
-      if (verdict.verdict !== 'clear') {
-        return hold(
-          verdict.verdict === 'unknown' ? 'UNKNOWN_HOLD' : 'HOLD_BAND',
-          `${endpoint} holds recovery at ${pct(trafficFactor(state, policy))} of baseline: verdict ${verdict.verdict}`,
-        );
-      }
-      if (now - state.stepSince < recovery.holdSeconds * 1000) return none;
-      const nextStep = state.recoveryStep + 1;
-      const here = trafficFactor(state, policy);
-      const there = nextStep >= steps.length ? 1 : stepFactor(state, policy, nextStep);
-      const tight = headroomShortfall(verdict, input.carried ?? here, there);
-      if (tight) return hold('HEADROOM_HOLD', `${endpoint} holds recovery at ${pct(here)} of baseline: at ${pct(there)} ${tight}`);
-      if (nextStep >= steps.length) {
-        return move('healthy', 'RECOVERY_COMPLETE', `${endpoint} recovered: back at full baseline`, {
-          shed: 0,
-          shedFrom: 1,
-          failed: false,
-          recoveryStep: 0,
-          recoveryFrom: 0,
-          dwellSeconds: dwell.minSeconds,
-          failedRecoveries: 0,
-        });
-      }
-      return {
-        state: { ...state, recoveryStep: nextStep, stepSince: now },
-        holds: [{ code: 'RECOVERY_STEP', message: `${endpoint} recovery step: ${pct(here)} → ${pct(there)} of baseline`, endpoint }],
-      };
-    }
+/**
+ * Any breach during recovery sends the endpoint back a step, and makes the next wait longer. A
+ * failing endpoint goes all the way back: errors are not a matter of degree.
+ */
+function failRecovery(step: StepContext): EndpointStepResult {
+  const { state, policy, verdict, endpoint, now } = step;
+  const previous = verdict.failing ? 0 : state.recoveryStep > 0 ? stepFactor(state, policy, state.recoveryStep - 1) : (state.recoveryFrom ?? 0);
+  const to: EndpointStatus = previous > 1e-9 ? 'degraded' : 'drained';
+  const message = `${endpoint} recovery failed at ${pct(trafficFactor(state, policy))} of baseline: ${describeBreach(verdict)}; back to ${pct(previous)}`;
+  return move(step, to, 'RECOVERY_FAILED', message, {
+    shed: 1 - previous / Math.max(1, previous),
+    shedFrom: Math.max(1, previous),
+    failed: verdict.failing,
+    shedSince: now,
+    recoveryStep: 0,
+    ...grownDwell(state, policy),
+  } as Partial<EndpointState>);
+}
+
+/** A recovering endpoint that stays clear takes its next step after each hold, while it has headroom for it. */
+function continueRecovery(step: StepContext): EndpointStepResult {
+  const { state, policy, verdict, endpoint, now } = step;
+  const steps = policy.recovery.steps;
+  if (verdict.verdict !== 'clear') {
+    const message = `${endpoint} holds recovery at ${pct(trafficFactor(state, policy))} of baseline: verdict ${verdict.verdict}`;
+    return hold(step, verdict.verdict === 'unknown' ? 'UNKNOWN_HOLD' : 'HOLD_BAND', message);
   }
+  if (now - state.stepSince < policy.recovery.holdSeconds * 1000) return stay(step);
+  const nextStep = state.recoveryStep + 1;
+  const here = trafficFactor(state, policy);
+  const there = nextStep >= steps.length ? 1 : stepFactor(state, policy, nextStep);
+  const tight = headroomShortfall(verdict, step.carried ?? here, there);
+  if (tight) return hold(step, 'HEADROOM_HOLD', `${endpoint} holds recovery at ${pct(here)} of baseline: at ${pct(there)} ${tight}`);
+  if (nextStep >= steps.length) {
+    return move(step, 'healthy', 'RECOVERY_COMPLETE', `${endpoint} recovered: back at full baseline`, {
+      shed: 0,
+      shedFrom: 1,
+      failed: false,
+      recoveryStep: 0,
+      recoveryFrom: 0,
+      dwellSeconds: policy.dwell.minSeconds,
+      failedRecoveries: 0,
+    });
+  }
+  return {
+    state: { ...state, recoveryStep: nextStep, stepSince: now },
+    holds: [{ code: 'RECOVERY_STEP', message: `${endpoint} recovery step: ${pct(here)} → ${pct(there)} of baseline`, endpoint }],
+  };
 }
 
 /**
@@ -295,30 +349,30 @@ function grownDwell(state: EndpointState, policy: Policy): Partial<EndpointState
   };
 }
 
-function maybeStartRecovery(
-  state: EndpointState,
-  verdict: EndpointVerdict,
-  carried: number | undefined,
-  clears: number,
-  dwellDone: boolean,
-  policy: Policy,
-  endpoint: string,
-  now: EpochMs,
-  move: (to: EndpointStatus, reason: ReasonCode, message: string, changes: Partial<EndpointState>) => EndpointStepResult,
-  hold: (code: ReasonCode, message: string) => EndpointStepResult,
-): EndpointStepResult {
-  if (clears < policy.detection.clearsToRecover) return { state, holds: [] };
-  if (!dwellDone) {
+/** K clear periods in a row, and the dwell over, start a degraded or drained endpoint's recovery: from what it carries now. */
+function maybeStartRecovery(step: StepContext): EndpointStepResult {
+  const { state, policy, endpoint, now, clears } = step;
+  if (clears < policy.detection.clearsToRecover) return stay(step);
+  if (!step.dwellDone) {
     const left = Math.ceil((state.dwellSeconds * 1000 - (now - Math.max(state.since, state.shedSince ?? state.since))) / 1000);
-    return hold('DWELL_HOLD', `${endpoint} clear for ${clears} periods but stays ${state.status} for its dwell (${left} s left of ${state.dwellSeconds} s)`);
+    return hold(
+      step,
+      'DWELL_HOLD',
+      `${endpoint} clear for ${clears} periods but stays ${state.status} for its dwell (${left} s left of ${state.dwellSeconds} s)`,
+    );
   }
   // Restore in steps of what the endpoint gave up, starting from what it carries now.
   const from = trafficFactor(state, policy);
   const first = stepFactor({ ...state, recoveryFrom: from }, policy, 0);
-  const tight = headroomShortfall(verdict, carried ?? from, first);
-  if (tight)
-    return hold('HEADROOM_HOLD', `${endpoint} clear for ${clears} periods but stays ${state.status} at ${pct(from)} of baseline: at ${pct(first)} ${tight}`);
-  return move('recovering', 'CLEARS_TO_RECOVER', `${endpoint} recovering: clear for ${clears} periods; restoring ${pct(first)} of baseline`, {
+  const tight = headroomShortfall(step.verdict, step.carried ?? from, first);
+  if (tight) {
+    return hold(
+      step,
+      'HEADROOM_HOLD',
+      `${endpoint} clear for ${clears} periods but stays ${state.status} at ${pct(from)} of baseline: at ${pct(first)} ${tight}`,
+    );
+  }
+  return move(step, 'recovering', 'CLEARS_TO_RECOVER', `${endpoint} recovering: clear for ${clears} periods; restoring ${pct(first)} of baseline`, {
     recoveryStep: 0,
     recoveryFrom: from,
   });
