@@ -150,8 +150,8 @@ export async function onDeployment(rt: Runtime, request: DeploymentRequest): Pro
   const records: DeploymentRecord[] = [...skipped];
   for (const { input, signal } of signals) {
     const reasons = (evaluation.decision?.reasons ?? []).filter((r) => r.endpoint === signal.endpoint && RolloutReasonCodes.has(r.code));
-    // The engine ignores an event with a DEPLOYMENT_IGNORED reason naming it: `<endpoint> <phase> <version>: why`.
-    const ignoredBy = reasons.find((r) => r.code === 'DEPLOYMENT_IGNORED' && r.message.startsWith(`${signal.endpoint} ${signal.phase} ${signal.version}:`));
+    // The engine ignores an event with a DEPLOYMENT_IGNORED reason carrying its idempotency key.
+    const ignoredBy = reasons.find((r) => r.code === 'DEPLOYMENT_IGNORED' && r.idempotencyKey === signal.idempotencyKey);
     const said = ignoredBy ? [ignoredBy] : reasons.filter((r) => r.code !== 'DEPLOYMENT_IGNORED');
     const record = recordOf(signal, ignoredBy === undefined, said.map((r) => r.message).join('; ') || 'applied; no change to the rollout');
     records.push(record);

@@ -18,6 +18,9 @@ export interface TellFailure {
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 
+/** Reasons that say an endpoint is breaching and shedding (or about to shed): a change they come with is worth a look. */
+const SHEDDING_CODES: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['SHED_PROPORTIONAL', 'SHED_INTERVAL_HOLD', 'M_OF_N_BREACH', 'FAIL_BREACH']);
+
 function serviceFields(service: ServiceConfig, at: number, trigger: string) {
   return {
     service: service.name,
@@ -42,7 +45,7 @@ export function noticeFor(
   if (context.applied && decision.changes.length > 0) {
     kind = 'traffic-shifted';
     // Shedding from a breaching endpoint is worth a look; a recovery step is news, not a page.
-    const shedding = decision.reasons.some((r) => r.code === 'SHED_PROPORTIONAL' || r.code === 'M_OF_N_BREACH' || r.code === 'FAIL_BREACH');
+    const shedding = decision.reasons.some((r) => SHEDDING_CODES.has(r.code));
     severity = top?.severity ?? (decision.emergency ? 'critical' : shedding ? 'warning' : 'info');
   } else if (context.newBlocked && decision.blocked.length > 0) {
     kind = 'shift-blocked';

@@ -5,7 +5,7 @@
  */
 import { trafficFactor } from './hysteresis.js';
 import { phase, type Evaluation, type Phase, type Said } from './phase.js';
-import { advanceRollout, applyDeployment, judgePeriod, type LoadEvidence, type RolloutStepResult } from './rollout.js';
+import { advanceRollout, applyDeployment, deploymentIgnored, judgePeriod, type LoadEvidence, type RolloutStepResult } from './rollout.js';
 import type { EndpointState, EndpointVerdict, RolloutState } from './types.js';
 import { sharesOf } from './weights.js';
 
@@ -25,13 +25,12 @@ export function applyDeployments(ev: Evaluation): Phase<DeploymentsApplied> {
   const steps: Partial<Said>[] = [];
   for (const signal of [...ev.deployments].sort((a, b) => a.at - b.at)) {
     if (deploymentKeys.includes(signal.idempotencyKey)) {
-      const message = `${signal.endpoint} ${signal.phase} ${signal.version}: duplicate (idempotency key ${signal.idempotencyKey} already applied)`;
-      steps.push({ reasons: [{ code: 'DEPLOYMENT_IGNORED', endpoint: signal.endpoint, message }] });
+      steps.push({ reasons: [deploymentIgnored(signal, 'duplicate')] });
       continue;
     }
     deploymentKeys.push(signal.idempotencyKey);
     if (!ids.includes(signal.endpoint)) {
-      steps.push({ reasons: [{ code: 'DEPLOYMENT_IGNORED', message: `${signal.phase} ${signal.version} for unknown endpoint ${signal.endpoint}` }] });
+      steps.push({ reasons: [deploymentIgnored(signal, 'unknown-endpoint')] });
       continue;
     }
     const factor = trafficFactor(ev.priorEndpoints[signal.endpoint]!, policy);

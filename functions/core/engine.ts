@@ -136,7 +136,7 @@ function finish(ev: Evaluation, outcome: Outcome): DecideOutput {
 }
 
 /** What every phase reads: the input, with the state it starts from and Route 53's weights for every configured endpoint. */
-function evaluationOf(service: ServiceConfig, input: DecideInput): Evaluation {
+export function evaluationOf(service: ServiceConfig, input: DecideInput): Evaluation {
   const { now } = input;
   const ids = service.endpoints.map((e) => e.setIdentifier);
   const previous = input.state ?? initialServiceState(service, now);

@@ -72,7 +72,7 @@ function holdOrBound(ev: Evaluation, input: SafetyInput): Phase<Guarded> {
     // Nothing is known this period: carry on with nothing, not even a move decided earlier.
     const blocked: Reason[] = sameWeights(target, current, ids)
       ? []
-      : [{ code: 'UNKNOWN_HOLD', message: 'no endpoint has usable data this period; holding weights' }];
+      : [{ code: 'ALL_UNKNOWN_HOLD', message: 'no endpoint has usable data this period; holding weights' }];
     return phase({ mode: 'normal', target: { ...current } }, { blocked });
   }
   return input.emergency ? phase({ mode: 'normal', target }) : bounded(ev, 'normal', target);
@@ -89,7 +89,7 @@ function bounded(ev: Evaluation, mode: DecisionMode, target: Weights): Phase<Gua
  */
 function neverAllZero(ev: Evaluation, guarded: Phase<Guarded>): Phase<Guarded> {
   if (!ev.ids.every((id) => guarded.value.target[id] === 0)) return guarded;
-  const reason: Reason = { code: 'MIN_HEALTHY_ENDPOINTS', message: 'Route 53 holds 0 on every record (an even split); writing baseline instead' };
+  const reason: Reason = { code: 'ALL_ZERO_WEIGHTS', message: 'Route 53 holds 0 on every record (an even split); writing baseline instead' };
   return phase({ ...guarded.value, target: baselineWeights(ev.service) }, guarded, { blocked: [reason] });
 }
 
@@ -169,7 +169,7 @@ function rebalanceDeadband(ev: Evaluation, input: AntiFlapInput): Partial<Said> 
   if (JSON.stringify(input.overrides) !== JSON.stringify(ev.previous.overrides)) return undefined;
   if (shareMoved(current, input.target, ids) >= policy.rebalanceMinShare) return undefined;
   const message = `rebalance to ${formatWeights(input.target, ids)} moves under ${Math.round(policy.rebalanceMinShare * 100)}% of the traffic and no endpoint changed state; not written`;
-  return { reasons: [{ code: 'DEADBAND', message }] };
+  return { reasons: [{ code: 'DEADBAND_REBALANCE', message }] };
 }
 
 /** A normal change whose every record moves under `deadbandWeight` points, none starting or stopping to serve. */
@@ -179,7 +179,7 @@ function weightDeadband(ev: Evaluation, input: AntiFlapInput, changes: readonly 
   const crossesZero = changes.some((c) => c.from === 0 || c.to === 0);
   if (crossesZero || !changes.every((c) => Math.abs(c.to - c.from) < policy.deadbandWeight)) return undefined;
   const message = `change to ${formatWeights(input.target, ids)} is under the ${policy.deadbandWeight}-point deadband; not written`;
-  return { reasons: [{ code: 'DEADBAND', message }] };
+  return { reasons: [{ code: 'DEADBAND_WEIGHT', message }] };
 }
 
 /** One change too many this hour. Pins and emergencies are counted but never refused. */

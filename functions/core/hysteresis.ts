@@ -6,7 +6,10 @@
  * that any breach interrupts.
  */
 import type { Policy } from './config.js';
-import type { EndpointState, EndpointStatus, EndpointVerdict, EpochMs, Reason, ReasonCode, VerdictRecord } from './types.js';
+import type { EndpointState, EndpointStatus, EndpointVerdict, EpochMs, PolicyReason, VerdictRecord } from './types.js';
+
+/** The codes an endpoint's state machine gives. */
+type EndpointReasonCode = PolicyReason['code'];
 
 export interface EndpointStepInput {
   readonly endpoint: string;
@@ -23,9 +26,9 @@ export interface EndpointStepInput {
 
 export interface EndpointStepResult {
   readonly state: EndpointState;
-  readonly transition?: { readonly from: EndpointStatus; readonly to: EndpointStatus; readonly reason: ReasonCode; readonly message: string };
+  readonly transition?: { readonly from: EndpointStatus; readonly to: EndpointStatus; readonly reason: EndpointReasonCode; readonly message: string };
   /** Why nothing moved, when something might have. */
-  readonly holds: readonly Reason[];
+  readonly holds: readonly PolicyReason[];
 }
 
 export function initialEndpointState(now: EpochMs, policy: Policy): EndpointState {
@@ -196,7 +199,7 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
   }
 }
 
-function move(step: StepContext, to: EndpointStatus, reason: ReasonCode, message: string, changes: Partial<EndpointState>): EndpointStepResult {
+function move(step: StepContext, to: EndpointStatus, reason: EndpointReasonCode, message: string, changes: Partial<EndpointState>): EndpointStepResult {
   const { state, now } = step;
   return {
     state: { ...state, status: to, since: now, stepSince: now, ...changes },
@@ -205,7 +208,7 @@ function move(step: StepContext, to: EndpointStatus, reason: ReasonCode, message
   };
 }
 
-function hold(step: StepContext, code: ReasonCode, message: string): EndpointStepResult {
+function hold(step: StepContext, code: EndpointReasonCode, message: string): EndpointStepResult {
   return { state: step.state, holds: [{ code, message, endpoint: step.endpoint }] };
 }
 
@@ -257,7 +260,7 @@ function shedMore(step: StepContext): EndpointStepResult {
   if (now - lastShed < step.policy.shedding.intervalSeconds * 1000) {
     return hold(
       step,
-      'SHED_PROPORTIONAL',
+      'SHED_INTERVAL_HOLD',
       `${endpoint} still breaching (${describeBreach(verdict)}); waiting for the last shed to take effect before shedding more`,
     );
   }

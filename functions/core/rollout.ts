@@ -14,7 +14,21 @@
  */
 import type { RolloutPolicy } from './config.js';
 import { fitSlope, predict, type LoadProfile } from './loadModel.js';
-import type { DeploymentSignal, EndpointVerdict, EpochMs, Notification, Reason, RolloutEvent, RolloutState, SignalVerdict, Weights } from './types.js';
+import type {
+  DeploymentIgnoredReason,
+  DeploymentSignal,
+  EndpointVerdict,
+  EpochMs,
+  IgnoredDeploymentWhy,
+  Notification,
+  Reason,
+  RolloutEvent,
+  RolloutReason,
+  RolloutState,
+  Severity,
+  SignalVerdict,
+  Weights,
+} from './types.js';
 
 const SEEN_KEYS_KEPT = 32;
 
@@ -34,32 +48,71 @@ function result(rollout: RolloutState | undefined, reasons: Reason[] = [], notif
   return { rollout, reasons, notifications, events };
 }
 
+/** A reason of the rollout of `version` on `endpoint`, naming the deployment event that moved it, if one did. */
+function rolloutReason(code: RolloutReason['code'], endpoint: string, version: string, message: string, signal?: DeploymentSignal): RolloutReason {
+  return { code, message, endpoint, version, ...(signal ? { idempotencyKey: signal.idempotencyKey, phase: signal.phase } : {}) };
+}
+
+/** A rollout reason people are told about too. */
+function toldResult(
+  rollout: RolloutState | undefined,
+  reason: RolloutReason,
+  severity: Severity,
+  dnsName: string,
+  events: RolloutEvent[] = [],
+): RolloutStepResult {
+  return result(rollout, [reason], [{ severity, reason: reason.code, summary: `${dnsName}: ${reason.message}` }], events);
+}
+
+/** A deployment event the engine does not act on; the sentence says why, from the fields. */
+export function deploymentIgnored(signal: DeploymentSignal, why: IgnoredDeploymentWhy, rollout?: RolloutState): DeploymentIgnoredReason {
+  const { endpoint, version, phase, idempotencyKey } = signal;
+  const moot =
+    rollout && (why === 'already-in-phase' || why === 'other-version' || why === 'rolling-back')
+      ? { version: rollout.version, phase: rollout.phase }
+      : undefined;
+  const message =
+    why === 'unknown-endpoint' ? `${phase} ${version} for unknown endpoint ${endpoint}` : `${endpoint} ${phase} ${version}: ${ignoredText(signal, why, moot)}`;
+  return { code: 'DEPLOYMENT_IGNORED', message, endpoint, version, phase, idempotencyKey, why, ...(moot ? { rollout: moot } : {}) };
+}
+
+function ignoredText(signal: DeploymentSignal, why: Exclude<IgnoredDeploymentWhy, 'unknown-endpoint'>, rollout: DeploymentIgnoredReason['rollout']): string {
+  switch (why) {
+    case 'duplicate':
+      return `duplicate (idempotency key ${signal.idempotencyKey} already applied)`;
+    case 'rollout-mode-none':
+      return 'rollout mode is none: recorded, weights untouched';
+    case 'out-of-order':
+      return `older than the last event applied to ${signal.version} (out of order)`;
+    case 'already-in-phase':
+      return `already ${rollout?.phase}`;
+    case 'no-rollout':
+      return 'no rollout in progress';
+    case 'other-version':
+      return `the rollout in progress is ${rollout?.version}`;
+    case 'rolling-back':
+      return signal.phase === 'promote' ? 'rolling back: promote the next deployment instead' : 'already rolling back';
+  }
+}
+
 function remember(rollout: RolloutState, key: string): readonly string[] {
   const seen = [...rollout.seen, key];
   return seen.length > SEEN_KEYS_KEPT ? seen.slice(seen.length - SEEN_KEYS_KEPT) : seen;
 }
 
-function startCanary(
-  signal: DeploymentSignal,
-  previous: RolloutState | undefined,
-  preDeployFactor: number,
-  seen: readonly string[],
-  since: EpochMs,
-): RolloutState {
-  return {
-    // The endpoints as they ran before the deployment began, not as they run while it deploys.
-    ...(previous?.loadReference ? { loadReference: previous.loadReference } : {}),
-    version: signal.version,
-    phase: 'canary',
-    since,
-    lastEventAt: signal.at,
-    step: 0,
-    stepSince: since,
-    extensions: 0,
-    preDeployFactor,
-    ...(signal.pipelineExecutionId ? { pipelineExecutionId: signal.pipelineExecutionId } : {}),
-    seen,
-  };
+/** One deployment event, with what it is applied to. */
+interface Applying {
+  readonly signal: DeploymentSignal;
+  readonly rollout: RolloutState | undefined;
+  readonly policy: RolloutPolicy;
+  /** Share of its baseline the endpoint carries now. */
+  readonly currentFactor: number;
+  readonly now: EpochMs;
+  readonly dnsName: string;
+  /** Who deployed, as the sentence says it. */
+  readonly by: string;
+  /** The rollout in progress is of the event's version. */
+  readonly sameVersion: boolean;
 }
 
 /**
@@ -74,82 +127,107 @@ export function applyDeployment(
   now: EpochMs,
   dnsName: string,
 ): RolloutStepResult {
-  const { endpoint, version, phase } = signal;
-  const say = (code: Reason['code'], message: string): Reason => ({ code, message, endpoint });
-  const ignore = (why: string) => result(rollout, [say('DEPLOYMENT_IGNORED', `${endpoint} ${phase} ${version}: ${why}`)]);
+  const ignore = (why: IgnoredDeploymentWhy) => result(rollout, [deploymentIgnored(signal, why, rollout)]);
+  if (policy.mode === 'none') return ignore('rollout-mode-none');
+  if (rollout?.seen.includes(signal.idempotencyKey)) return ignore('duplicate');
+  const sameVersion = rollout !== undefined && rollout.version === signal.version;
+  const operator = signal.phase === 'abort' || signal.phase === 'promote';
+  if (sameVersion && !operator && signal.at < rollout.lastEventAt) return ignore('out-of-order');
   const by = signal.by ?? (signal.pipelineExecutionId ? `pipeline ${signal.pipelineExecutionId}` : 'the pipeline');
-
-  if (policy.mode === 'none') return ignore('rollout mode is none: recorded, weights untouched');
-  if (rollout?.seen.includes(signal.idempotencyKey)) return ignore(`duplicate (idempotency key ${signal.idempotencyKey} already applied)`);
-  const sameVersion = rollout !== undefined && rollout.version === version;
-  const operator = phase === 'abort' || phase === 'promote';
-  if (sameVersion && !operator && signal.at < rollout.lastEventAt) return ignore(`older than the last event applied to ${version} (out of order)`);
-
-  switch (phase) {
-    case 'started': {
-      if (sameVersion) return ignore(`already ${rollout.phase}`);
-      const next: RolloutState = {
-        version,
-        phase: 'deploying',
-        since: now,
-        lastEventAt: signal.at,
-        step: 0,
-        stepSince: now,
-        extensions: 0,
-        // A new deployment that supersedes one in progress returns to where the first began, and
-        // is judged against the endpoints as they ran before it.
-        preDeployFactor: rollout?.preDeployFactor ?? currentFactor,
-        ...(rollout?.loadReference ? { loadReference: rollout.loadReference } : {}),
-        ...(signal.pipelineExecutionId ? { pipelineExecutionId: signal.pipelineExecutionId } : {}),
-        seen: rollout ? remember(rollout, signal.idempotencyKey) : [signal.idempotencyKey],
-      };
-      const what = policy.mode === 'drain-during-deploy' ? 'draining it while it deploys' : 'it keeps serving while it deploys';
-      const message = `${endpoint} deploying ${version} (${by}): ${what}`;
-      return result(next, [say('DEPLOYMENT_STARTED', message)], [{ severity: 'info', reason: 'DEPLOYMENT_STARTED', summary: `${dnsName}: ${message}` }]);
-    }
-    case 'succeeded': {
-      if (sameVersion && rollout.phase !== 'deploying') return ignore(`already ${rollout.phase}`);
-      const seen = rollout ? remember(rollout, signal.idempotencyKey) : [signal.idempotencyKey];
-      const next = startCanary(signal, rollout, rollout?.preDeployFactor ?? currentFactor, seen, now);
-      const early = sameVersion ? '' : ' (no "started" seen first)';
-      const message = `${endpoint} deployed ${version}${early}: canary at ${pct(policy.canary.steps[0]!)} of baseline`;
-      return result(next, [say('CANARY_STEP', message)], [{ severity: 'info', reason: 'CANARY_STEP', summary: `${dnsName}: ${message}` }]);
-    }
-    case 'failed': {
-      if (!sameVersion) return ignore(rollout ? `the rollout in progress is ${rollout.version}` : 'no rollout in progress');
-      if (rollout.phase === 'rolling-back') return ignore('already rolling back');
-      const message = `${endpoint} deployment of ${version} failed (${by}); ${policy.onFailure === 'drain' ? 'kept at 0 until it is rolled back' : 'back to its pre-deploy weight'}`;
-      const notifications: Notification[] = [{ severity: 'warning', reason: 'DEPLOYMENT_FAILED', summary: `${dnsName}: ${message}` }];
-      if (policy.onFailure === 'restore') return result(undefined, [say('DEPLOYMENT_FAILED', message)], notifications);
-      return result(
-        { ...rollout, phase: 'rolling-back', since: now, lastEventAt: signal.at, seen: remember(rollout, signal.idempotencyKey) },
-        [say('DEPLOYMENT_FAILED', message)],
-        notifications,
-      );
-    }
-    case 'rolled-back': {
-      if (!rollout) return ignore('no rollout in progress');
-      // Any version: the endpoint is back on what it ran before, whatever the event calls it.
-      const message = `${endpoint} rolled back from ${rollout.version} (${by}); back to ${pct(rollout.preDeployFactor)} of baseline`;
-      return result(
-        undefined,
-        [say('DEPLOYMENT_ROLLED_BACK', message)],
-        [{ severity: 'info', reason: 'DEPLOYMENT_ROLLED_BACK', summary: `${dnsName}: ${message}` }],
-      );
-    }
-    case 'abort': {
-      if (!rollout || rollout.phase === 'rolling-back') return ignore(rollout ? 'already rolling back' : 'no rollout in progress');
-      return fail(endpoint, { ...rollout, seen: remember(rollout, signal.idempotencyKey) }, policy, now, dnsName, `aborted by ${by}`);
-    }
-    case 'promote': {
-      if (!rollout || rollout.phase === 'rolling-back') return ignore(rollout ? 'rolling back: promote the next deployment instead' : 'no rollout in progress');
-      return succeed(endpoint, rollout, dnsName, `promoted by ${by}`);
-    }
+  const applying: Applying = { signal, rollout, policy, currentFactor, now, dnsName, by, sameVersion };
+  switch (signal.phase) {
+    case 'started':
+      return sameVersion ? ignore('already-in-phase') : deploymentStarted(applying);
+    case 'succeeded':
+      return sameVersion && rollout.phase !== 'deploying' ? ignore('already-in-phase') : deploymentSucceeded(applying);
+    case 'failed':
+      if (!rollout) return ignore('no-rollout');
+      if (!sameVersion) return ignore('other-version');
+      return rollout.phase === 'rolling-back' ? ignore('rolling-back') : deploymentFailed(applying, rollout);
+    case 'rolled-back':
+      return rollout ? rolledBack(applying, rollout) : ignore('no-rollout');
+    case 'abort':
+      if (!rollout) return ignore('no-rollout');
+      if (rollout.phase === 'rolling-back') return ignore('rolling-back');
+      return fail(signal.endpoint, { ...rollout, seen: remember(rollout, signal.idempotencyKey) }, policy, now, dnsName, `aborted by ${by}`, signal);
+    case 'promote':
+      if (!rollout) return ignore('no-rollout');
+      return rollout.phase === 'rolling-back' ? ignore('rolling-back') : succeed(signal.endpoint, rollout, dnsName, `promoted by ${by}`, signal);
   }
 }
 
-function fail(endpoint: string, rollout: RolloutState, policy: RolloutPolicy, now: EpochMs, dnsName: string, why: string): RolloutStepResult {
-  const message = `${endpoint} canary of ${rollout.version} failed: ${why}; rollback requested, ${policy.onFailure === 'drain' ? 'endpoint kept at 0 until it is rolled back' : 'endpoint back to its pre-deploy weight'}`;
+function deploymentStarted({ signal, rollout, policy, currentFactor, now, dnsName, by }: Applying): RolloutStepResult {
+  const { endpoint, version } = signal;
+  const next: RolloutState = {
+    version,
+    phase: 'deploying',
+    since: now,
+    lastEventAt: signal.at,
+    step: 0,
+    stepSince: now,
+    extensions: 0,
+    // A new deployment that supersedes one in progress returns to where the first began, and
+    // is judged against the endpoints as they ran before it.
+    preDeployFactor: rollout?.preDeployFactor ?? currentFactor,
+    ...(rollout?.loadReference ? { loadReference: rollout.loadReference } : {}),
+    ...(signal.pipelineExecutionId ? { pipelineExecutionId: signal.pipelineExecutionId } : {}),
+    seen: rollout ? remember(rollout, signal.idempotencyKey) : [signal.idempotencyKey],
+  };
+  const what = policy.mode === 'drain-during-deploy' ? 'draining it while it deploys' : 'it keeps serving while it deploys';
+  const reason = rolloutReason('DEPLOYMENT_STARTED', endpoint, version, `${endpoint} deploying ${version} (${by}): ${what}`, signal);
+  return toldResult(next, reason, 'info', dnsName);
+}
+
+/** The deployment is done: its canary starts, even with no "started" seen first. */
+function deploymentSucceeded({ signal, rollout, policy, currentFactor, now, dnsName, sameVersion }: Applying): RolloutStepResult {
+  const { endpoint, version } = signal;
+  const seen = rollout ? remember(rollout, signal.idempotencyKey) : [signal.idempotencyKey];
+  const next: RolloutState = {
+    // The endpoints as they ran before the deployment began, not as they run while it deploys.
+    ...(rollout?.loadReference ? { loadReference: rollout.loadReference } : {}),
+    version,
+    phase: 'canary',
+    since: now,
+    lastEventAt: signal.at,
+    step: 0,
+    stepSince: now,
+    extensions: 0,
+    preDeployFactor: rollout?.preDeployFactor ?? currentFactor,
+    ...(signal.pipelineExecutionId ? { pipelineExecutionId: signal.pipelineExecutionId } : {}),
+    seen,
+  };
+  const early = sameVersion ? '' : ' (no "started" seen first)';
+  const message = `${endpoint} deployed ${version}${early}: canary at ${pct(policy.canary.steps[0]!)} of baseline`;
+  return toldResult(next, rolloutReason('CANARY_STEP', endpoint, version, message, signal), 'info', dnsName);
+}
+
+function deploymentFailed({ signal, policy, now, dnsName, by }: Applying, rollout: RolloutState): RolloutStepResult {
+  const { endpoint, version } = signal;
+  const then = policy.onFailure === 'drain' ? 'kept at 0 until it is rolled back' : 'back to its pre-deploy weight';
+  const reason = rolloutReason('DEPLOYMENT_FAILED', endpoint, version, `${endpoint} deployment of ${version} failed (${by}); ${then}`, signal);
+  if (policy.onFailure === 'restore') return toldResult(undefined, reason, 'warning', dnsName);
+  const next: RolloutState = { ...rollout, phase: 'rolling-back', since: now, lastEventAt: signal.at, seen: remember(rollout, signal.idempotencyKey) };
+  return toldResult(next, reason, 'warning', dnsName);
+}
+
+/** Any version: the endpoint is back on what it ran before, whatever the event calls it. */
+function rolledBack({ signal, dnsName, by }: Applying, rollout: RolloutState): RolloutStepResult {
+  const { endpoint } = signal;
+  const message = `${endpoint} rolled back from ${rollout.version} (${by}); back to ${pct(rollout.preDeployFactor)} of baseline`;
+  return toldResult(undefined, rolloutReason('DEPLOYMENT_ROLLED_BACK', endpoint, rollout.version, message, signal), 'info', dnsName);
+}
+
+function fail(
+  endpoint: string,
+  rollout: RolloutState,
+  policy: RolloutPolicy,
+  now: EpochMs,
+  dnsName: string,
+  why: string,
+  signal?: DeploymentSignal,
+): RolloutStepResult {
+  const then = policy.onFailure === 'drain' ? 'endpoint kept at 0 until it is rolled back' : 'endpoint back to its pre-deploy weight';
+  const message = `${endpoint} canary of ${rollout.version} failed: ${why}; rollback requested, ${then}`;
   const event: RolloutEvent = {
     type: 'Rollback Requested',
     endpoint,
@@ -158,15 +236,10 @@ function fail(endpoint: string, rollout: RolloutState, policy: RolloutPolicy, no
     ...(rollout.pipelineExecutionId ? { pipelineExecutionId: rollout.pipelineExecutionId } : {}),
   };
   const next = policy.onFailure === 'drain' ? { ...rollout, phase: 'rolling-back' as const, since: now } : undefined;
-  return result(
-    next,
-    [{ code: 'ROLLBACK_REQUESTED', message, endpoint }],
-    [{ severity: 'critical', reason: 'ROLLBACK_REQUESTED', summary: `${dnsName}: ${message}` }],
-    [event],
-  );
+  return toldResult(next, rolloutReason('ROLLBACK_REQUESTED', endpoint, rollout.version, message, signal), 'critical', dnsName, [event]);
 }
 
-function succeed(endpoint: string, rollout: RolloutState, dnsName: string, why: string): RolloutStepResult {
+function succeed(endpoint: string, rollout: RolloutState, dnsName: string, why: string, signal?: DeploymentSignal): RolloutStepResult {
   const message = `${endpoint} rollout of ${rollout.version} succeeded: ${why}`;
   const event: RolloutEvent = {
     type: 'Rollout Succeeded',
@@ -175,12 +248,7 @@ function succeed(endpoint: string, rollout: RolloutState, dnsName: string, why: 
     reason: why,
     ...(rollout.pipelineExecutionId ? { pipelineExecutionId: rollout.pipelineExecutionId } : {}),
   };
-  return result(
-    undefined,
-    [{ code: 'ROLLOUT_SUCCEEDED', message, endpoint }],
-    [{ severity: 'info', reason: 'ROLLOUT_SUCCEEDED', summary: `${dnsName}: ${message}` }],
-    [event],
-  );
+  return toldResult(undefined, rolloutReason('ROLLOUT_SUCCEEDED', endpoint, rollout.version, message, signal), 'info', dnsName, [event]);
 }
 
 /** Share of its baseline the rollout lets the endpoint carry; null when the rollout does not limit it. */
@@ -362,73 +430,85 @@ export interface AdvanceInput {
 /** Moves a rollout on with time and this period's evidence. */
 export function advanceRollout(input: AdvanceInput): RolloutStepResult {
   const { endpoint, policy, now, dnsName } = input;
-  let rollout = input.rollout;
-  if (rollout.phase !== 'canary') {
-    if (now - rollout.since < policy.timeoutSeconds * 1000) return result(rollout);
-    const waitingFor = rollout.phase === 'deploying' ? 'no outcome of the deployment' : 'no rollback reported';
-    const message = `${endpoint} rollout of ${rollout.version}: ${waitingFor} after ${Math.round(policy.timeoutSeconds / 60)} min; the endpoint returns to policy and its signals will judge it`;
-    return result(
-      undefined,
-      [{ code: 'DEPLOYMENT_TIMED_OUT', message, endpoint }],
-      [{ severity: 'critical', reason: 'DEPLOYMENT_TIMED_OUT', summary: `${dnsName}: ${message}` }],
-    );
-  }
-  if (input.failing) return fail(endpoint, rollout, policy, now, dnsName, 'the canary is failing its own fail-severity signals');
-  const judged = input.judgement;
-  if (judged && judged.outcome !== 'inconclusive') {
-    const ratios = rollout.ratios ?? { n: 0, sum: 0, sumSquares: 0 };
-    rollout = {
-      ...rollout,
-      errorFails: (rollout.errorFails ?? 0) + (judged.errors ? 1 : 0),
-      ratios: { n: ratios.n + 1, sum: ratios.sum + judged.ratio, sumSquares: ratios.sumSquares + judged.ratio * judged.ratio },
-    };
-  }
-  const { canary } = policy;
+  if (input.rollout.phase !== 'canary') return timeOut(input);
+  if (input.failing) return fail(endpoint, input.rollout, policy, now, dnsName, 'the canary is failing its own fail-severity signals');
+  const rollout = withJudgement(input.rollout, input.judgement);
   // Judged at the end of the hold, or of its latest extension; evidence gathered since the step
   // began all counts (an extension adds time, it does not throw away what was seen).
-  const judgeAt = rollout.judgeAt ?? rollout.stepSince + canary.holdSeconds * 1000;
+  const judgeAt = rollout.judgeAt ?? rollout.stepSince + policy.canary.holdSeconds * 1000;
   if (now < judgeAt) return result(rollout);
+  return (rollout.ratios?.n ?? 0) === 0 ? judgeWithoutEvidence(input, rollout) : judgeOnEvidence(input, rollout);
+}
 
-  const stepText = `step ${rollout.step + 1} (${pct(canary.steps[rollout.step]!)})`;
-  const periods = rollout.ratios?.n ?? 0;
-  if (periods === 0) {
-    if (rollout.extensions < canary.maxExtensions) {
-      const message = `${endpoint} canary ${stepText} inconclusive (${input.judgement?.why ?? 'no evidence'}): extended (${rollout.extensions + 1} of ${canary.maxExtensions})`;
-      return result({ ...rollout, judgeAt: now + canary.holdSeconds * 1000, extensions: rollout.extensions + 1 }, [
-        { code: 'CANARY_INCONCLUSIVE', message, endpoint },
-      ]);
-    }
-    if (canary.onInconclusive === 'fail')
-      return fail(endpoint, rollout, policy, now, dnsName, `${stepText} had no usable evidence after ${canary.maxExtensions} extensions`);
-  } else {
-    const errorFails = rollout.errorFails ?? 0;
-    if (errorFails * 2 > periods)
-      return fail(endpoint, rollout, policy, now, dnsName, `${stepText}: ${errorFails} of ${periods} periods with more errors than the control allows`);
-    const latency = latencyVerdict(rollout.ratios!, canary.maxLatencyRatio);
-    const evidence = `latency ${latency.text} the control's over ${periods} period${periods === 1 ? '' : 's'} (limit ${canary.maxLatencyRatio}×)`;
-    if (latency.verdict === 'unsure' && rollout.extensions < canary.maxExtensions) {
-      const message = `${endpoint} canary ${stepText} too close to call (${evidence}): extended (${rollout.extensions + 1} of ${canary.maxExtensions})`;
-      return result({ ...rollout, judgeAt: now + canary.holdSeconds * 1000, extensions: rollout.extensions + 1 }, [
-        { code: 'CANARY_INCONCLUSIVE', message, endpoint },
-      ]);
-    }
-    if (latency.verdict === 'unsure' && canary.onInconclusive === 'fail') {
-      return fail(endpoint, rollout, policy, now, dnsName, `${stepText} still too close to call after ${canary.maxExtensions} extensions: ${evidence}`);
-    }
-    if (latency.verdict === 'worse' || (latency.verdict === 'unsure' && latency.mean > canary.maxLatencyRatio)) {
-      const latest = judged?.outcome === 'fail' ? `; latest: ${judged.why}` : '';
-      return fail(endpoint, rollout, policy, now, dnsName, `${stepText}: ${evidence}${latest}`);
-    }
-    const next = rollout.step + 1;
-    if (next >= canary.steps.length) return succeed(endpoint, rollout, dnsName, `every canary step passed against the control (last: ${evidence})`);
-    const message = `${endpoint} canary ${stepText} passed (${evidence}); now ${pct(canary.steps[next]!)} of baseline`;
-    return result(nextStep(rollout, now), [{ code: 'CANARY_STEP', message, endpoint }]);
-  }
-  // An inconclusive step the policy passes.
+/** Nothing waits forever: a deployment with no outcome, or a rollback never reported, times out. */
+function timeOut({ endpoint, policy, now, dnsName, rollout }: AdvanceInput): RolloutStepResult {
+  if (now - rollout.since < policy.timeoutSeconds * 1000) return result(rollout);
+  const waitingFor = rollout.phase === 'deploying' ? 'no outcome of the deployment' : 'no rollback reported';
+  const message = `${endpoint} rollout of ${rollout.version}: ${waitingFor} after ${Math.round(policy.timeoutSeconds / 60)} min; the endpoint returns to policy and its signals will judge it`;
+  return toldResult(undefined, rolloutReason('DEPLOYMENT_TIMED_OUT', endpoint, rollout.version, message), 'critical', dnsName);
+}
+
+/** The step's evidence with this period's judgement counted, when it was judged. */
+function withJudgement(rollout: RolloutState, judged: PeriodJudgement | null): RolloutState {
+  if (!judged || judged.outcome === 'inconclusive') return rollout;
+  const ratios = rollout.ratios ?? { n: 0, sum: 0, sumSquares: 0 };
+  return {
+    ...rollout,
+    errorFails: (rollout.errorFails ?? 0) + (judged.errors ? 1 : 0),
+    ratios: { n: ratios.n + 1, sum: ratios.sum + judged.ratio, sumSquares: ratios.sumSquares + judged.ratio * judged.ratio },
+  };
+}
+
+function stepText(rollout: RolloutState, policy: RolloutPolicy): string {
+  return `step ${rollout.step + 1} (${pct(policy.canary.steps[rollout.step]!)})`;
+}
+
+/** The step is held longer, its evidence kept. */
+function extend(input: AdvanceInput, rollout: RolloutState, what: string): RolloutStepResult {
+  const { canary } = input.policy;
+  const message = `${input.endpoint} canary ${stepText(rollout, input.policy)} ${what}: extended (${rollout.extensions + 1} of ${canary.maxExtensions})`;
+  const next = { ...rollout, judgeAt: input.now + canary.holdSeconds * 1000, extensions: rollout.extensions + 1 };
+  return result(next, [rolloutReason('CANARY_INCONCLUSIVE', input.endpoint, rollout.version, message)]);
+}
+
+/** A step with no usable period: extended while the policy allows, then failed or passed as it says. */
+function judgeWithoutEvidence(input: AdvanceInput, rollout: RolloutState): RolloutStepResult {
+  const { endpoint, policy, now, dnsName } = input;
+  const { canary } = policy;
+  const step = stepText(rollout, policy);
+  if (rollout.extensions < canary.maxExtensions) return extend(input, rollout, `inconclusive (${input.judgement?.why ?? 'no evidence'})`);
+  if (canary.onInconclusive === 'fail')
+    return fail(endpoint, rollout, policy, now, dnsName, `${step} had no usable evidence after ${canary.maxExtensions} extensions`);
   const next = rollout.step + 1;
-  if (next >= canary.steps.length) return succeed(endpoint, rollout, dnsName, `the last step passed on no evidence, as the policy allows`);
-  const message = `${endpoint} canary ${stepText} passed on no evidence, as the policy allows; now ${pct(canary.steps[next]!)} of baseline`;
-  return result(nextStep(rollout, now), [{ code: 'CANARY_STEP', message, endpoint }]);
+  if (next >= canary.steps.length) return succeed(endpoint, rollout, dnsName, 'the last step passed on no evidence, as the policy allows');
+  const message = `${endpoint} canary ${step} passed on no evidence, as the policy allows; now ${pct(canary.steps[next]!)} of baseline`;
+  return result(nextStep(rollout, now), [rolloutReason('CANARY_STEP', endpoint, rollout.version, message)]);
+}
+
+/** A step judged on its periods: errors first, then latency against the control. */
+function judgeOnEvidence(input: AdvanceInput, rollout: RolloutState): RolloutStepResult {
+  const { endpoint, policy, now, dnsName } = input;
+  const { canary } = policy;
+  const step = stepText(rollout, policy);
+  const periods = rollout.ratios!.n;
+  const errorFails = rollout.errorFails ?? 0;
+  if (errorFails * 2 > periods)
+    return fail(endpoint, rollout, policy, now, dnsName, `${step}: ${errorFails} of ${periods} periods with more errors than the control allows`);
+  const latency = latencyVerdict(rollout.ratios!, canary.maxLatencyRatio);
+  const evidence = `latency ${latency.text} the control's over ${periods} period${periods === 1 ? '' : 's'} (limit ${canary.maxLatencyRatio}×)`;
+  if (latency.verdict === 'unsure' && rollout.extensions < canary.maxExtensions) return extend(input, rollout, `too close to call (${evidence})`);
+  if (latency.verdict === 'unsure' && canary.onInconclusive === 'fail') {
+    return fail(endpoint, rollout, policy, now, dnsName, `${step} still too close to call after ${canary.maxExtensions} extensions: ${evidence}`);
+  }
+  if (latency.verdict === 'worse' || (latency.verdict === 'unsure' && latency.mean > canary.maxLatencyRatio)) {
+    const judged = input.judgement;
+    const latest = judged?.outcome === 'fail' ? `; latest: ${judged.why}` : '';
+    return fail(endpoint, rollout, policy, now, dnsName, `${step}: ${evidence}${latest}`);
+  }
+  const next = rollout.step + 1;
+  if (next >= canary.steps.length) return succeed(endpoint, rollout, dnsName, `every canary step passed against the control (last: ${evidence})`);
+  const message = `${endpoint} canary ${step} passed (${evidence}); now ${pct(canary.steps[next]!)} of baseline`;
+  return result(nextStep(rollout, now), [rolloutReason('CANARY_STEP', endpoint, rollout.version, message)]);
 }
 
 /** The rollout at the start of its next step, with the last step's evidence cleared. */

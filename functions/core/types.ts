@@ -250,11 +250,16 @@ export interface ServiceState {
 // ---------------------------------------------------------------------------------------------
 // Decision
 
-/** Reason codes: every change, hold or refusal carries one, and a sentence to go with it. */
+/**
+ * Reason codes: every change, hold or refusal carries one, and a sentence to go with it. One code
+ * per rule, so that a caller (a notice filter, the audit, a test) can tell the rules apart.
+ */
 export const ReasonCodes = {
   M_OF_N_BREACH: 'M_OF_N_BREACH',
   FAIL_BREACH: 'FAIL_BREACH',
   SHED_PROPORTIONAL: 'SHED_PROPORTIONAL',
+  /** A degraded endpoint still breaching waits `shedding.intervalSeconds` for its last shed to show. */
+  SHED_INTERVAL_HOLD: 'SHED_INTERVAL_HOLD',
   DRAINED: 'DRAINED',
   CLEARS_TO_RECOVER: 'CLEARS_TO_RECOVER',
   RECOVERY_STEP: 'RECOVERY_STEP',
@@ -263,12 +268,21 @@ export const ReasonCodes = {
   DWELL_HOLD: 'DWELL_HOLD',
   HEADROOM_HOLD: 'HEADROOM_HOLD',
   HOLD_BAND: 'HOLD_BAND',
+  /** One endpoint has no usable data: it holds its state. */
   UNKNOWN_HOLD: 'UNKNOWN_HOLD',
+  /** No endpoint has usable data this period: the weights hold, whatever was planned. */
+  ALL_UNKNOWN_HOLD: 'ALL_UNKNOWN_HOLD',
   CAPACITY_LIMITED: 'CAPACITY_LIMITED',
+  /** The planner keeps `minHealthyEndpoints` serving. */
   MIN_HEALTHY_ENDPOINTS: 'MIN_HEALTHY_ENDPOINTS',
+  /** Every weight would be 0 (Route 53 would split evenly): baseline is written instead. */
+  ALL_ZERO_WEIGHTS: 'ALL_ZERO_WEIGHTS',
   FAIL_STATIC: 'FAIL_STATIC',
   FAIL_STATIC_ENDED: 'FAIL_STATIC_ENDED',
-  DEADBAND: 'DEADBAND',
+  /** Every record of the change moves by less than `deadbandWeight` points. */
+  DEADBAND_WEIGHT: 'DEADBAND_WEIGHT',
+  /** A rebalance (no endpoint changed state) moves less than `rebalanceMinShare` of the traffic. */
+  DEADBAND_REBALANCE: 'DEADBAND_REBALANCE',
   STEP_BOUNDED: 'STEP_BOUNDED',
   CHANGE_BUDGET_EXHAUSTED: 'CHANGE_BUDGET_EXHAUSTED',
   FROZEN: 'FROZEN',
@@ -292,8 +306,7 @@ export const ReasonCodes = {
 } as const;
 export type ReasonCode = (typeof ReasonCodes)[keyof typeof ReasonCodes];
 
-/** The reason codes a rollout gives, by which its part of a decision is found. */
-export const RolloutReasonCodes: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
+const ROLLOUT_REASON_CODES = [
   'DEPLOYMENT_STARTED',
   'DEPLOYMENT_IGNORED',
   'DEPLOYMENT_FAILED',
@@ -303,13 +316,70 @@ export const RolloutReasonCodes: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
   'CANARY_INCONCLUSIVE',
   'ROLLBACK_REQUESTED',
   'ROLLOUT_SUCCEEDED',
-]);
+] as const satisfies readonly ReasonCode[];
+export type RolloutReasonCode = (typeof ROLLOUT_REASON_CODES)[number];
 
-export interface Reason {
-  readonly code: ReasonCode;
+/** The reason codes a rollout gives, by which its part of a decision is found. */
+export const RolloutReasonCodes: ReadonlySet<ReasonCode> = new Set<ReasonCode>(ROLLOUT_REASON_CODES);
+
+/** Why the engine ignored a deployment event (changed nothing for it). */
+export const IgnoredDeploymentWhys = {
+  /** Its idempotency key was applied before: a duplicate delivery. */
+  DUPLICATE: 'duplicate',
+  /** It names an endpoint the service does not have. */
+  UNKNOWN_ENDPOINT: 'unknown-endpoint',
+  /** The policy's rollout mode is `none`: recorded, weights untouched. */
+  ROLLOUT_MODE_NONE: 'rollout-mode-none',
+  /** Older than the last event applied to the same version: late news. */
+  OUT_OF_ORDER: 'out-of-order',
+  /** The rollout of its version is already where (or past where) the event would take it. */
+  ALREADY_IN_PHASE: 'already-in-phase',
+  /** It needs a rollout in progress, and there is none. */
+  NO_ROLLOUT: 'no-rollout',
+  /** It is about another version than the rollout in progress. */
+  OTHER_VERSION: 'other-version',
+  /** The rollout in progress is already rolling back. */
+  ROLLING_BACK: 'rolling-back',
+} as const;
+export type IgnoredDeploymentWhy = (typeof IgnoredDeploymentWhys)[keyof typeof IgnoredDeploymentWhys];
+
+/** A reason about the service's weights, an endpoint's state, an override or a guard. */
+export interface PolicyReason {
+  readonly code: Exclude<ReasonCode, RolloutReasonCode>;
+  /** The sentence a person reads, built from the fields. */
   readonly message: string;
+  /** The endpoint it is about, when it is about one. */
   readonly endpoint?: string;
 }
+
+/** A reason a rollout gives: what a deployment event did to it, or how its canary was judged. */
+export interface RolloutReason {
+  readonly code: Exclude<RolloutReasonCode, 'DEPLOYMENT_IGNORED'>;
+  readonly message: string;
+  readonly endpoint: string;
+  /** The version the rollout is of. */
+  readonly version: string;
+  /** The deployment event that moved the rollout; absent when time or evidence did. */
+  readonly idempotencyKey?: string;
+  /** What that event said. */
+  readonly phase?: DeploymentPhase;
+}
+
+/** A deployment event the engine did not act on, and why. */
+export interface DeploymentIgnoredReason {
+  readonly code: 'DEPLOYMENT_IGNORED';
+  readonly message: string;
+  readonly endpoint: string;
+  readonly version: string;
+  readonly phase: DeploymentPhase;
+  readonly idempotencyKey: string;
+  readonly why: IgnoredDeploymentWhy;
+  /** The rollout in progress that made it moot, when there is one. */
+  readonly rollout?: { readonly version: string; readonly phase: RolloutPhase };
+}
+
+/** Why something changed, held or was refused: the fields a caller branches on, and the sentence built from them. */
+export type Reason = PolicyReason | RolloutReason | DeploymentIgnoredReason;
 
 export interface Transition {
   readonly endpoint: string;

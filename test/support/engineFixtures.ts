@@ -3,8 +3,9 @@
  * runs the engine minute by minute and applies its target weights as Route 53 would.
  */
 import { serviceSchema, type ServiceConfig, type ServiceConfigInput } from '../../functions/core/config.js';
-import { decide } from '../../functions/core/engine.js';
-import type { Decision, EndpointObservations, ServiceState, Weights } from '../../functions/core/types.js';
+import { decide, evaluationOf } from '../../functions/core/engine.js';
+import type { Evaluation } from '../../functions/core/phase.js';
+import type { DecideInput, Decision, EndpointObservations, ServiceState, Weights } from '../../functions/core/types.js';
 
 export const MINUTE = 60_000;
 export const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
@@ -98,4 +99,10 @@ export function allOk(service: ServiceConfig, except: Record<string, Health> = {
 
 export function codes(decision: Decision): string[] {
   return [...decision.reasons, ...decision.blocked].map((r) => r.code);
+}
+
+/** What the phases of one decision read, for phase tests: the service at rest at T0, with `input` and then `changes` applied. */
+export function evaluation(service: ServiceConfig, input: Partial<DecideInput> = {}, changes: Partial<Evaluation> = {}): Evaluation {
+  const ev = evaluationOf(service, { now: T0, observations: { periodStart: T0 - MINUTE, endpoints: {} }, state: undefined, ...input });
+  return { ...ev, ...changes };
 }

@@ -60,6 +60,22 @@ describe('Function: onDeployment', () => {
     expect((await deployments(w))[0]).toMatchObject({ status: 'recorded', detail: { applied: false } });
   });
 
+  it('tells an applied event from an ignored one by its idempotency key, even when both say the same thing', async () => {
+    const w = world();
+    const rt = w.runtime();
+    await onDeployment(rt, request([pipeline(w, 'started', 'k1')]));
+    w.clock.advance(MINUTE);
+    // The second delivery of "succeeded" under another key is ignored (already canary); its sentence starts as the first one's would.
+    const outcome = await onDeployment(rt, request([pipeline(w, 'succeeded', 'k2'), pipeline(w, 'succeeded', 'k3')], 'Deployment Succeeded'));
+    expect(outcome).toMatchObject({
+      status: 'evaluated',
+      records: [
+        { idempotencyKey: 'k2', applied: true },
+        { idempotencyKey: 'k3', applied: false, outcome: 'eu-west-1 succeeded v2: already canary' },
+      ],
+    });
+  });
+
   it.each<[string, DeploymentRequest, string]>([
     ['a service the config does not have', request([], 'Deployment Started', 'payments'), 'detail.service'],
     [

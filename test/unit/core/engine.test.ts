@@ -80,6 +80,8 @@ describe('decide: shedding and draining', () => {
     const steps = runMinutes(service, 20, incident(service, 'very-slow', 0));
     const sheds = steps.map((s) => s.state.endpoints.a!.shed);
     expect(sheds.slice(2, 9)).toEqual([0.3, 0.3, 0.3, 0.6, 0.6, 0.6, 0.9].map((x) => expect.closeTo(x, 5)));
+    expect(codes(steps[3]!.decision)).toContain('SHED_INTERVAL_HOLD');
+    expect(codes(steps[5]!.decision)).toContain('SHED_PROPORTIONAL');
     expect(steps[11]!.decision.transitions).toEqual([expect.objectContaining({ to: 'drained', reason: 'DRAINED' })]);
     expect(steps[11]!.weights.a).toBe(0);
   });
@@ -337,16 +339,25 @@ describe('decide: anti-flap guards on the change', () => {
     expect(steps[3]!.weights).toEqual({ a: 70, b: 130 });
   });
 
-  it('does not write a change smaller than the deadband', () => {
-    const service = makeService({ n: 2, policy: { deadbandWeight: 5 } });
-    const out = decide(service, {
-      now: T0,
-      observations: { periodStart: T0, endpoints: allOkObs(service) },
-      state: undefined,
-      currentWeights: { a: 102, b: 98 },
-    });
+  it.each([
+    [
+      'every record moves under the weight deadband (rebalance deadband off)',
+      { deadbandWeight: 5, rebalanceMinShare: 0 },
+      { a: 102, b: 98 },
+      'DEADBAND_WEIGHT',
+    ],
+    [
+      'a rebalance moves under rebalanceMinShare of the traffic (each record past the weight deadband)',
+      { deadbandWeight: 5 },
+      { a: 106, b: 94 },
+      'DEADBAND_REBALANCE',
+    ],
+  ])('does not write a change when %s', (_name, policy, currentWeights, code) => {
+    const service = makeService({ n: 2, policy });
+    const out = decide(service, { now: T0, observations: { periodStart: T0, endpoints: allOkObs(service) }, state: undefined, currentWeights });
     expect(out.decision.changes).toEqual([]);
-    expect(codes(out.decision)).toContain('DEADBAND');
+    expect(out.decision.targetWeights).toEqual(currentWeights);
+    expect(codes(out.decision)).toEqual([code]);
   });
 
   it('writes a small change that drains or restores a record, deadband or not', () => {
@@ -649,6 +660,6 @@ describe('decide: Route 53 holding zero on every record', () => {
     const out = decide(service, { now: T0, observations: { periodStart: T0, endpoints: {} }, state: undefined, currentWeights: { a: 0, b: 0 } });
     expect(out.decision.mode).toBe('fail-static');
     expect(out.decision.targetWeights).toEqual({ a: 100, b: 100 });
-    expect(out.decision.blocked).toEqual([expect.objectContaining({ code: 'MIN_HEALTHY_ENDPOINTS' })]);
+    expect(out.decision.blocked).toEqual([expect.objectContaining({ code: 'ALL_ZERO_WEIGHTS' })]);
   });
 });

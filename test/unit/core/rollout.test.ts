@@ -3,7 +3,15 @@ import { policySchema } from '../../../functions/core/config.js';
 import { decide } from '../../../functions/core/engine.js';
 import { addPoint, type LoadProfile } from '../../../functions/core/loadModel.js';
 import { advanceRollout, applyDeployment, judgePeriod, type PeriodJudgement } from '../../../functions/core/rollout.js';
-import type { DeploymentPhase, DeploymentSignal, EndpointObservations, RolloutState, ServiceState } from '../../../functions/core/types.js';
+import type {
+  DeploymentIgnoredReason,
+  DeploymentPhase,
+  DeploymentSignal,
+  EndpointObservations,
+  IgnoredDeploymentWhy,
+  RolloutState,
+  ServiceState,
+} from '../../../functions/core/types.js';
 import type { RolloutPolicy } from '../../../functions/core/config.js';
 import { evaluateEndpoint } from '../../../functions/core/verdicts.js';
 import { makeService, MINUTE, T0 } from '../../support/engineFixtures.js';
@@ -617,5 +625,108 @@ describe('decide learns latency against load, and judges a canary at its own loa
       state: undefined,
     });
     expect(out.nextState.loadProfiles).toBeUndefined();
+  });
+});
+
+describe('Function: applyDeployment — an ignored event says why, as data', () => {
+  it.each<[string, DeploymentSignal[], RolloutPolicy, IgnoredDeploymentWhy, DeploymentIgnoredReason['rollout'], string]>([
+    ['mode none', [event('started', T0)], policySchema.parse({}).rollout, 'rollout-mode-none', undefined, 'rollout mode is none: recorded, weights untouched'],
+    [
+      'a key applied before',
+      [event('started', T0, 'v2', 'dup'), event('started', T0 + 1, 'v2', 'dup')],
+      drainPolicy,
+      'duplicate',
+      undefined,
+      'duplicate (idempotency key dup already applied)',
+    ],
+    [
+      'late news for the version',
+      [event('started', T0 + 10), event('failed', T0)],
+      drainPolicy,
+      'out-of-order',
+      undefined,
+      'older than the last event applied to v2 (out of order)',
+    ],
+    [
+      'a second started',
+      [event('started', T0), event('started', T0 + 1)],
+      drainPolicy,
+      'already-in-phase',
+      { version: 'v2', phase: 'deploying' },
+      'already deploying',
+    ],
+    [
+      'a second succeeded',
+      [event('succeeded', T0), event('succeeded', T0 + 1)],
+      drainPolicy,
+      'already-in-phase',
+      { version: 'v2', phase: 'canary' },
+      'already canary',
+    ],
+    ['failed with nothing in progress', [event('failed', T0)], drainPolicy, 'no-rollout', undefined, 'no rollout in progress'],
+    [
+      'failed for another version',
+      [event('started', T0), event('failed', T0 + 1, 'v9')],
+      drainPolicy,
+      'other-version',
+      { version: 'v2', phase: 'deploying' },
+      'the rollout in progress is v2',
+    ],
+    [
+      'failed while rolling back',
+      [event('started', T0), event('failed', T0 + 1), event('failed', T0 + 2)],
+      drainPolicy,
+      'rolling-back',
+      { version: 'v2', phase: 'rolling-back' },
+      'already rolling back',
+    ],
+    [
+      'promote while rolling back',
+      [event('started', T0), event('failed', T0 + 1), event('promote', T0 + 2)],
+      drainPolicy,
+      'rolling-back',
+      { version: 'v2', phase: 'rolling-back' },
+      'rolling back: promote the next deployment instead',
+    ],
+  ])('%s', (_name, events, policy, why, rollout, text) => {
+    let state: RolloutState | undefined;
+    let last: ReturnType<typeof applyDeployment> | undefined;
+    for (const e of events) {
+      last = applyDeployment(state, e, policy, 1, e.at, 'chat.example.com');
+      state = last.rollout;
+    }
+    const ignored = events.at(-1)!;
+    expect(last!.reasons).toEqual([
+      {
+        code: 'DEPLOYMENT_IGNORED',
+        endpoint: 'a',
+        version: ignored.version,
+        phase: ignored.phase,
+        idempotencyKey: ignored.idempotencyKey,
+        why,
+        ...(rollout ? { rollout } : {}),
+        message: `a ${ignored.phase} ${ignored.version}: ${text}`,
+      },
+    ]);
+  });
+
+  it('names the event that moved a rollout on the reasons it gave, and none on those time gave', () => {
+    const started = event('started', T0, 'v2', 'k-start');
+    const step = applyDeployment(undefined, started, drainPolicy, 1, T0, 'chat.example.com');
+    expect(step.reasons).toEqual([
+      expect.objectContaining({ code: 'DEPLOYMENT_STARTED', endpoint: 'a', version: 'v2', idempotencyKey: 'k-start', phase: 'started' }),
+    ]);
+    const timedOut = advanceRollout({
+      endpoint: 'a',
+      rollout: step.rollout!,
+      policy: drainPolicy,
+      now: T0 + 10 * 3600_000,
+      judgement: null,
+      failing: false,
+      dnsName: 'x',
+    });
+    expect(timedOut.reasons).toEqual([
+      { code: 'DEPLOYMENT_TIMED_OUT', endpoint: 'a', version: 'v2', message: expect.stringContaining('no outcome of the deployment') },
+    ]);
   });
 });

@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import { initialServiceState } from '../../../functions/core/engine.js';
+import { applyAntiFlap, applySafety, boundStep, isEmergency, type AntiFlapInput, type SafetyInput } from '../../../functions/core/guards.js';
+import type { DecisionMode, EndpointVerdict, Overrides, Transition, Weights } from '../../../functions/core/types.js';
+import { evaluateEndpoint } from '../../../functions/core/verdicts.js';
+import { evaluation, makeService, MINUTE, observe, T0, type Health } from '../../support/engineFixtures.js';
+
+const service = makeService({ n: 2, policy: { safety: { maxShiftPerEvaluation: 0.25 }, deadbandWeight: 5, changeBudget: { maxChangesPerHour: 2 } } });
+const baselineAction = makeService({ n: 2, policy: { safety: { maxShiftPerEvaluation: 0.25, failStaticAction: 'baseline' } } });
+const HOUR = 60 * MINUTE;
+
+function verdicts(health: Health): Record<string, EndpointVerdict> {
+  return Object.fromEntries(service.endpoints.map((e) => [e.setIdentifier, evaluateEndpoint(e.signals, observe(health))]));
+}
+
+const pin = { by: 'alice', reason: 'incident 42', setAt: T0 - MINUTE, until: T0 + HOUR };
+
+describe('Function: applySafety', () => {
+  it.each<[string, Partial<SafetyInput> & { current?: Weights; config?: typeof service }, DecisionMode, Weights, string[], string[]]>([
+    [
+      'a pin sets the pinned weights; records it names none of keep theirs',
+      { overrides: { pin: { ...pin, weights: { a: 150 } } } },
+      'pinned',
+      { a: 150, b: 100 },
+      ['PINNED'],
+      [],
+    ],
+    [
+      'a pin of every weight at zero is the operator’s to make',
+      { overrides: { pin: { ...pin, weights: { a: 0, b: 0 } } } },
+      'pinned',
+      { a: 0, b: 0 },
+      ['PINNED'],
+      [],
+    ],
+    ['a freeze holds what Route 53 has, and says what policy wanted', { overrides: { freeze: pin } }, 'frozen', { a: 100, b: 100 }, [], ['FROZEN']],
+    ['a freeze with nothing to refuse says nothing', { overrides: { freeze: pin }, target: { a: 100, b: 100 } }, 'frozen', { a: 100, b: 100 }, [], []],
+    ['fail static holds the weights', { failStatic: true }, 'fail-static', { a: 100, b: 100 }, [], []],
+    [
+      'fail static lets an endpoint its own signals restored come back, within the step bound',
+      { failStatic: true, restoredUnderFailStatic: true },
+      'fail-static',
+      { a: 50, b: 150 },
+      [],
+      ['STEP_BOUNDED'],
+    ],
+    [
+      'fail static returns to baseline when the policy says so, within the step bound',
+      { failStatic: true, config: baselineAction, current: { a: 200, b: 0 } },
+      'fail-static',
+      { a: 150, b: 50 },
+      [],
+      ['STEP_BOUNDED'],
+    ],
+    ['with no endpoint known this period, nothing moves', { verdicts: verdicts('missing') }, 'normal', { a: 100, b: 100 }, [], ['ALL_UNKNOWN_HOLD']],
+    [
+      'with nothing known, an operator drain still goes ahead',
+      { verdicts: verdicts('missing'), overrides: { drains: { a: pin } } },
+      'normal',
+      { a: 50, b: 150 },
+      [],
+      ['STEP_BOUNDED'],
+    ],
+    ['a move past the step bound moves only the bound', {}, 'normal', { a: 50, b: 150 }, [], ['STEP_BOUNDED']],
+    ['an emergency is not bounded', { emergency: true }, 'normal', { a: 0, b: 200 }, [], []],
+    [
+      'Route 53 holding zero everywhere gets baseline, not an even split',
+      { failStatic: true, current: { a: 0, b: 0 } },
+      'fail-static',
+      { a: 100, b: 100 },
+      [],
+      ['ALL_ZERO_WEIGHTS'],
+    ],
+  ])('%s', (_name, { current, config, ...given }, mode, target, reasons, blocked) => {
+    const ev = evaluation(config ?? service, { currentWeights: current ?? { a: 100, b: 100 } });
+    const input: SafetyInput = {
+      target: { a: 0, b: 200 },
+      overrides: {},
+      verdicts: verdicts('ok'),
+      failStatic: false,
+      restoredUnderFailStatic: false,
+      emergency: false,
+      ...given,
+    };
+    const out = applySafety(ev, input);
+    expect(out.value).toEqual({ mode, target });
+    expect(out.reasons.map((r) => r.code)).toEqual(reasons);
+    expect(out.blocked.map((r) => r.code)).toEqual(blocked);
+  });
+});
+
+describe('Function: applyAntiFlap', () => {
+  const within = [
+    { at: T0 - 50 * MINUTE, emergency: false },
+    { at: T0 - 10 * MINUTE, emergency: false },
+  ];
+  it.each<[string, Partial<AntiFlapInput> & { current?: Weights; recent?: typeof within; previousOverrides?: Overrides }, boolean, string[]]>([
+    ['writes a change an endpoint asked for', { target: { a: 80, b: 120 }, stateMoved: true }, true, []],
+    [
+      'does not write a rebalance under rebalanceMinShare of the traffic, though every record moves past the weight deadband',
+      { target: { a: 106, b: 94 } },
+      false,
+      ['DEADBAND_REBALANCE'],
+    ],
+    ['writes the same small rebalance when an endpoint changed state', { target: { a: 106, b: 94 }, stateMoved: true }, true, []],
+    ['writes the same small rebalance when an override changed', { target: { a: 106, b: 94 }, previousOverrides: { freeze: pin } }, true, []],
+    [
+      'does not write a change whose every record moves under deadbandWeight, even when an endpoint changed state',
+      { target: { a: 103, b: 97 }, stateMoved: true },
+      false,
+      ['DEADBAND_WEIGHT'],
+    ],
+    ['writes a small change that stops a record serving', { current: { a: 2, b: 198 }, target: { a: 0, b: 200 }, stateMoved: true }, true, []],
+    ['writes a small change that starts a record serving', { current: { a: 0, b: 200 }, target: { a: 2, b: 198 }, stateMoved: true }, true, []],
+    ['does not hold a pin to the deadbands', { target: { a: 103, b: 97 }, mode: 'pinned' }, true, []],
+    ['does not hold an emergency to the deadbands', { target: { a: 103, b: 97 }, emergency: true }, true, []],
+    ['refuses one change too many this hour', { target: { a: 80, b: 120 }, stateMoved: true, recent: within }, false, ['CHANGE_BUDGET_EXHAUSTED']],
+    ['counts an emergency against the budget but never refuses it', { target: { a: 80, b: 120 }, emergency: true, recent: within }, true, []],
+    ['counts a pin against the budget but never refuses it', { target: { a: 80, b: 120 }, mode: 'pinned', recent: within }, true, []],
+    [
+      'forgets changes older than an hour',
+      { target: { a: 80, b: 120 }, stateMoved: true, recent: [{ at: T0 - HOUR, emergency: false }, ...within.slice(1)] },
+      true,
+      [],
+    ],
+  ])('%s', (_name, { current, recent, previousOverrides, ...given }, written, said) => {
+    const weights = current ?? { a: 100, b: 100 };
+    const state = { ...initialServiceState(service, T0 - HOUR, weights), recentChanges: recent ?? [], overrides: previousOverrides ?? {} };
+    const ev = evaluation(service, { state, currentWeights: weights });
+    const input: AntiFlapInput = { mode: 'normal', target: weights, emergency: false, stateMoved: false, overrides: {}, ...given };
+    const out = applyAntiFlap(ev, input);
+    expect(out.value.target).toEqual(written ? input.target : weights);
+    expect(out.value.changes.length > 0).toBe(written);
+    const kept = (recent ?? []).filter((c) => c.at > T0 - HOUR);
+    expect(out.value.recentChanges).toEqual(written ? [...kept, { at: T0, emergency: input.emergency }] : kept);
+    expect([...out.reasons, ...out.blocked].map((r) => r.code)).toEqual(said);
+    expect(out.notifications.map((n) => n.reason)).toEqual(said.filter((code) => code === 'CHANGE_BUDGET_EXHAUSTED'));
+  });
+
+  it('says nothing and counts nothing when there is no change', () => {
+    const ev = evaluation(service, { currentWeights: { a: 100, b: 100 } });
+    const out = applyAntiFlap(ev, { mode: 'normal', target: { a: 100, b: 100 }, emergency: false, stateMoved: false, overrides: {} });
+    expect(out.value).toEqual({ target: { a: 100, b: 100 }, changes: [], recentChanges: [] });
+    expect(out.reasons).toEqual([]);
+  });
+});
+
+describe('Function: boundStep', () => {
+  it.each<[string, Weights, Weights, number, Weights, boolean]>([
+    ['leaves a move within the bound alone', { a: 100, b: 100 }, { a: 60, b: 140 }, 200, { a: 60, b: 140 }, false],
+    ['moves the bound toward a target past it', { a: 100, b: 100 }, { a: 0, b: 200 }, 200, { a: 50, b: 150 }, true],
+    ['uses finer weights when small ones would move a record the wrong way', { a: 0, b: 1, c: 1 }, { a: 1, b: 0, c: 1 }, 2, { a: 128, b: 127, c: 255 }, true],
+  ])('%s', (_name, current, target, total, expected, bounded) => {
+    const out = boundStep(current, target, Object.keys(current), total, service.policy);
+    expect(out.value).toEqual(expected);
+    expect(out.blocked.map((r) => r.code)).toEqual(bounded ? ['STEP_BOUNDED'] : []);
+  });
+});
+
+describe('Function: isEmergency', () => {
+  const drained = (failed: boolean): Transition => ({ endpoint: 'a', from: 'healthy', to: 'drained', reason: failed ? 'FAIL_BREACH' : 'DRAINED', message: '' });
+  const state = (failed: boolean) => ({
+    ...initialServiceState(service, T0).endpoints,
+    a: { ...initialServiceState(service, T0).endpoints.a!, status: 'drained' as const, failed },
+  });
+  it.each<[string, Transition[], boolean, Weights, string[], boolean]>([
+    ['the drain of an endpoint found failing', [drained(true)], true, { a: 0, b: 200 }, [], true],
+    ['not the drain of a slow endpoint', [drained(false)], false, { a: 0, b: 200 }, [], false],
+    ['not a failing endpoint kept serving (minHealthyEndpoints)', [drained(true)], true, { a: 100, b: 100 }, [], false],
+    ['the end of a drill its guard alarm aborted', [], false, { a: 100, b: 100 }, ['a'], true],
+  ])('%s', (_name, transitions, failed, target, abortedDrills, emergency) => {
+    const ev = evaluation(service, { currentWeights: { a: 100, b: 100 } });
+    expect(isEmergency(ev, { transitions, endpoints: state(failed), target, abortedDrills })).toBe(emergency);
+  });
+});

@@ -1,0 +1,127 @@
+/**
+ * The early phases of a decision, one at a time: the overrides in force, the deployment events,
+ * and fail static. (The guards are in guards.test.ts; decide as a whole in engine.test.ts.)
+ */
+import { describe, expect, it } from 'vitest';
+import { applyDeployments } from '../../../functions/core/deployments.js';
+import { initialServiceState } from '../../../functions/core/engine.js';
+import { failStaticOf, verdictsOf } from '../../../functions/core/endpointStates.js';
+import { applyOverrides } from '../../../functions/core/overrides.js';
+import type { DeploymentSignal, Overrides, ServiceState, Weights } from '../../../functions/core/types.js';
+import { evaluation, makeService, MINUTE, observe, T0, type Health } from '../../support/engineFixtures.js';
+
+const HOUR = 60 * MINUTE;
+const service = makeService({ n: 2, policy: { drift: { action: 'adopt', adoptSeconds: 1800 } } });
+const by = (until: number | null) => ({ by: 'alice', reason: 'incident 42', setAt: T0 - HOUR, until });
+const guard = { name: 'chat-5xx', region: 'us-east-1' };
+
+function stateWith(overrides: Overrides, applied: Weights = { a: 100, b: 100 }): ServiceState {
+  return { ...initialServiceState(service, T0 - HOUR, applied), overrides };
+}
+
+describe('Function: applyOverrides', () => {
+  it.each<[string, Overrides, { current?: Weights; alarm?: boolean }, Overrides, string[], string[]]>([
+    [
+      'keeps the overrides whose time has not come',
+      { freeze: by(T0 + 1), drains: { a: by(null) } },
+      {},
+      { freeze: by(T0 + 1), drains: { a: by(null) } },
+      [],
+      [],
+    ],
+    [
+      'ends a freeze, a pin and a drain whose time is up, each said and told',
+      { freeze: by(T0), pin: { ...by(T0 - 1), weights: { a: 1 } }, drains: { a: by(T0), b: by(T0 + 1) } },
+      {},
+      { drains: { b: by(T0 + 1) } },
+      ['OVERRIDE_EXPIRED', 'OVERRIDE_EXPIRED', 'OVERRIDE_EXPIRED'],
+      ['info', 'info', 'info'],
+    ],
+    [
+      'ends a drill the minute its guard alarm is in ALARM',
+      { drains: { a: { ...by(T0 + HOUR), guard } } },
+      { alarm: true },
+      {},
+      ['DRILL_ABORTED'],
+      ['critical'],
+    ],
+    [
+      'lets a drill run while its guard alarm is quiet',
+      { drains: { a: { ...by(T0 + HOUR), guard } } },
+      {},
+      { drains: { a: { ...by(T0 + HOUR), guard } } },
+      [],
+      [],
+    ],
+    [
+      'decides from weights set outside steer53, and adopts them as a pin for a while',
+      {},
+      { current: { a: 150, b: 50 } },
+      { pin: { by: 'drift', reason: 'Route 53 weights changed outside steer53', setAt: T0, until: T0 + 1800_000, weights: { a: 150, b: 50 } } },
+      ['WEIGHTS_RECONCILED', 'DRIFT_ADOPTED'],
+      ['warning'],
+    ],
+    [
+      'adopts nothing while an operator holds the service',
+      { freeze: by(null) },
+      { current: { a: 150, b: 50 } },
+      { freeze: by(null) },
+      ['WEIGHTS_RECONCILED'],
+      [],
+    ],
+  ])('%s', (_name, overrides, { current, alarm }, expected, reasons, severities) => {
+    const ev = evaluation(service, {
+      state: stateWith(overrides),
+      currentWeights: current ?? { a: 100, b: 100 },
+      ...(alarm ? { guardAlarms: { 'us-east-1/chat-5xx': 'ALARM' as const } } : {}),
+    });
+    const out = applyOverrides(ev);
+    expect(out.value.overrides).toEqual(expected);
+    expect(out.value.abortedDrills).toEqual(alarm ? ['a'] : []);
+    expect(out.reasons.map((r) => r.code)).toEqual(reasons);
+    expect(out.notifications.map((n) => n.severity)).toEqual(severities);
+  });
+});
+
+describe('Function: applyDeployments', () => {
+  const signal = (endpoint: string, key: string, at: number): DeploymentSignal => ({ endpoint, version: 'v2', phase: 'started', at, idempotencyKey: key });
+  const rollouts = makeService({ n: 2, policy: { rollout: { mode: 'drain-during-deploy' } } });
+
+  it.each<[string, string[], DeploymentSignal[], string[], { why?: string; idempotencyKey: string }[], string[]]>([
+    ['applies events oldest first and remembers their keys', [], [signal('b', 'k2', T0), signal('a', 'k1', T0 - 1)], ['k1', 'k2'], [], ['a', 'b']],
+    ['ignores a key applied before, even after its rollout ended', ['k1'], [signal('a', 'k1', T0)], ['k1'], [{ why: 'duplicate', idempotencyKey: 'k1' }], []],
+    [
+      'ignores, and remembers, an event for an endpoint the service does not have',
+      [],
+      [signal('z', 'k3', T0)],
+      ['k3'],
+      [{ why: 'unknown-endpoint', idempotencyKey: 'k3' }],
+      [],
+    ],
+  ])('%s', (_name, known, deployments, keys, ignored, inProgress) => {
+    const ev = evaluation(rollouts, { state: { ...initialServiceState(rollouts, T0 - HOUR), deploymentKeys: known }, deployments });
+    const out = applyDeployments(ev);
+    expect(out.value.deploymentKeys).toEqual(keys);
+    expect(Object.keys(out.value.rollouts)).toEqual(inProgress);
+    expect(out.reasons.filter((r) => r.code === 'DEPLOYMENT_IGNORED')).toEqual(ignored.map((i) => expect.objectContaining(i)));
+  });
+});
+
+describe('Function: failStaticOf', () => {
+  const three = makeService({ n: 3 });
+  it.each<[string, Record<string, Health>, Overrides, number | null, boolean, string[], string[]]>([
+    ['one bad endpoint of three is an incident, not fail static', { a: 'slow', b: 'ok', c: 'ok' }, {}, null, false, [], []],
+    ['two of three bad or unknown at once is fail static, told once', { a: 'slow', b: 'missing', c: 'ok' }, {}, null, true, ['FAIL_STATIC'], ['critical']],
+    ['while it lasts, it is said but not told again', { a: 'slow', b: 'missing', c: 'ok' }, {}, T0 - HOUR, true, ['FAIL_STATIC'], []],
+    ['an endpoint drained for maintenance does not count', { a: 'missing', b: 'ok', c: 'slow' }, { drains: { a: by(null) } }, null, false, [], []],
+    ['its end is said and told', {}, {}, T0 - HOUR, false, ['FAIL_STATIC_ENDED'], ['info']],
+  ])('%s', (_name, health, overrides, since, failStatic, reasons, severities) => {
+    const endpoints = Object.fromEntries(['a', 'b', 'c'].map((id) => [id, observe(health[id] ?? 'ok')]));
+    const state = { ...initialServiceState(three, T0 - HOUR), failStaticSince: since };
+    const ev = evaluation(three, { state, observations: { periodStart: T0 - MINUTE, endpoints } });
+    const out = failStaticOf(ev, verdictsOf(ev).verdicts, overrides);
+    expect(out.value).toBe(failStatic);
+    expect(out.reasons.map((r) => r.code)).toEqual(reasons);
+    expect(out.notifications.map((n) => n.severity)).toEqual(severities);
+  });
+});
