@@ -6,7 +6,8 @@
 import type { ServiceConfig, ValidationProblem } from '../../functions/core/config.js';
 import type { EndpointState, Override, ServiceState, Weights } from '../../functions/core/types.js';
 import type { StoredServiceState } from '../../functions/ports/stateStore.js';
-import { AwsCallError, CorruptStateError } from '../../functions/adapters/aws/errors.js';
+import { AwsCallError } from '../../functions/adapters/aws/errors.js';
+import { CorruptStateError } from '../../functions/ports/errors.js';
 import { awsFailure, OPS_USAGE_TAIL, parseOps, serviceOf, stateStoreOf, tableOf, usageError, type OpsIo } from './ops.js';
 
 export const STATUS_USAGE = `steer53 status <service> ${OPS_USAGE_TAIL}`;
@@ -74,7 +75,7 @@ function statusLines(service: ServiceConfig, stored: StoredServiceState, state: 
   ];
   lines.push(overrides.length > 0 ? 'overrides:' : 'overrides: none', ...overrides.map((o) => `  ${o}`));
 
-  const rollouts = Object.entries(state.rollouts ?? {});
+  const rollouts = Object.entries(state.rollouts);
   const steps = service.policy.rollout.canary.steps;
   lines.push(rollouts.length > 0 ? 'rollouts:' : 'rollouts: none');
   for (const [id, r] of rollouts)

@@ -20,8 +20,8 @@ export interface DeploymentsApplied {
 /** Applies the evaluation's deployment events, oldest first; an event seen before is a duplicate. */
 export function applyDeployments(ev: Evaluation): Phase<DeploymentsApplied> {
   const { ids, policy, previous } = ev;
-  let rollouts: Rollouts = Object.fromEntries(Object.entries(previous.rollouts ?? {}).filter(([id]) => ids.includes(id)));
-  const deploymentKeys = [...(previous.deploymentKeys ?? [])];
+  let rollouts: Rollouts = Object.fromEntries(Object.entries(previous.rollouts).filter(([id]) => ids.includes(id)));
+  const deploymentKeys = [...previous.deploymentKeys];
   const steps: Partial<Said>[] = [];
   for (const signal of [...ev.deployments].sort((a, b) => a.at - b.at)) {
     if (deploymentKeys.includes(signal.idempotencyKey)) {
@@ -47,7 +47,8 @@ export function applyDeployments(ev: Evaluation): Phase<DeploymentsApplied> {
  */
 function withLoadReference(ev: Evaluation, rollouts: Rollouts): Rollouts {
   const profiles = ev.previous.loadProfiles;
-  if (profiles === undefined) return rollouts;
+  // Nothing learned yet: the rollout takes the first lines learned after it began.
+  if (Object.keys(profiles).length === 0) return rollouts;
   return Object.fromEntries(
     Object.entries(rollouts).map(([id, rollout]) => [id, rollout.loadReference === undefined ? { ...rollout, loadReference: profiles } : rollout]),
   );
@@ -73,7 +74,7 @@ export function advanceRollouts(ev: Evaluation, evidence: RolloutEvidence): Phas
   for (const [id, rollout] of Object.entries(evidence.rollouts)) {
     const loadEvidence: LoadEvidence = {
       utilisation: ev.utilisation,
-      profiles: ev.previous.loadProfiles ?? {},
+      profiles: ev.previous.loadProfiles,
       ...(rollout.loadReference ? { reference: rollout.loadReference } : {}),
     };
     const controls = ids.filter((other) => other !== id && rollouts[other] === undefined && endpoints[other]!.status === 'healthy');

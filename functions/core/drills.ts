@@ -36,7 +36,7 @@ export function latestStart(schedule: string, now: EpochMs): EpochMs | null {
 export function startDrills(ev: Evaluation, overrides: Overrides): Phase<{ overrides: Overrides; drillStarts: Record<string, EpochMs> }> {
   const { service, now } = ev;
   let next = overrides;
-  const drillStarts: Record<string, EpochMs> = { ...(ev.previous.drillStarts ?? {}) };
+  const drillStarts: Record<string, EpochMs> = { ...ev.previous.drillStarts };
   const notes: Partial<Said>[] = [];
   for (const drill of service.drills) {
     const start = latestStart(drill.schedule, now);
@@ -68,7 +68,7 @@ function drillBlocker(ev: Evaluation, id: string, overrides: Overrides, guard: A
   if (overrides.freeze) return `the service is frozen by ${overrides.freeze.by}`;
   if (overrides.pin) return `the weights are pinned by ${overrides.pin.by}`;
   if (overrides.drains?.[id]) return `${id} is already drained by ${overrides.drains[id]!.by}`;
-  const rollouts = Object.keys(ev.previous.rollouts ?? {});
+  const rollouts = Object.keys(ev.previous.rollouts);
   if (rollouts.length > 0) return `a rollout is in progress (${rollouts.join(', ')})`;
   return undefined;
 }

@@ -34,6 +34,9 @@ import { sameWeights } from './weights.js';
 
 export { baselineWeights } from './weightPlanner.js';
 
+/** Idempotency keys of deployment events a state remembers. */
+const DEPLOYMENT_KEYS_KEPT = 64;
+
 /** The state of a service never evaluated before: every endpoint healthy. */
 export function initialServiceState(service: ServiceConfig, now: EpochMs, weights?: Weights): ServiceState {
   const endpoints: Record<string, EndpointState> = {};
@@ -46,6 +49,11 @@ export function initialServiceState(service: ServiceConfig, now: EpochMs, weight
     failStaticSince: null,
     lastPeriodStart: null,
     lastEvaluatedAt: null,
+    rollouts: {},
+    demandHistory: [],
+    deploymentKeys: [],
+    drillStarts: {},
+    loadProfiles: {},
   };
 }
 
@@ -110,11 +118,12 @@ function finish(ev: Evaluation, outcome: Outcome): DecideOutput {
     failStaticSince: outcome.failStatic ? (ev.previous.failStaticSince ?? ev.now) : null,
     lastPeriodStart: outcome.fresh ? ev.observations.periodStart : ev.previous.lastPeriodStart,
     lastEvaluatedAt: ev.now,
-    ...(Object.keys(outcome.rollouts).length > 0 ? { rollouts: outcome.rollouts } : {}),
-    ...(outcome.deploymentKeys.length > 0 ? { deploymentKeys: outcome.deploymentKeys.slice(-64) } : {}),
-    ...(outcome.demandHistory.length > 0 ? { demandHistory: outcome.demandHistory } : {}),
-    ...(Object.keys(outcome.loadProfiles).length > 0 ? { loadProfiles: outcome.loadProfiles } : {}),
-    ...(Object.keys(outcome.drillStarts).length > 0 ? { drillStarts: outcome.drillStarts } : {}),
+    rollouts: outcome.rollouts,
+    demandHistory: outcome.demandHistory,
+    // The newest few: enough to tell any redelivery EventBridge or a pipeline's retry can make.
+    deploymentKeys: outcome.deploymentKeys.slice(-DEPLOYMENT_KEYS_KEPT),
+    drillStarts: outcome.drillStarts,
+    loadProfiles: outcome.loadProfiles,
   };
   const decision: Decision = {
     service: ev.service.name,
@@ -171,7 +180,7 @@ function endpointsMoved(ev: Evaluation, endpoints: Readonly<Record<string, Endpo
 
 function rolloutsMoved(ev: Evaluation, rollouts: Rollouts): boolean {
   const policy = ev.policy.rollout;
-  return ev.ids.some((id) => rolloutFactor(rollouts[id], policy) !== rolloutFactor(ev.previous.rollouts?.[id], policy));
+  return ev.ids.some((id) => rolloutFactor(rollouts[id], policy) !== rolloutFactor(ev.previous.rollouts[id], policy));
 }
 
 function currentWeightsOf(service: ServiceConfig, input: DecideInput, state: ServiceState): Weights {

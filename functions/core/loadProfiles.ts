@@ -48,7 +48,7 @@ export function learnLoadProfiles(ev: Evaluation, now: LoadLearning): Record<str
   for (const e of service.endpoints) {
     const id = e.setIdentifier;
     if (now.rolloutEvents.some((event) => event.endpoint === id && event.type === 'Rollout Succeeded')) continue;
-    const prior = previous.loadProfiles?.[id];
+    const prior = previous.loadProfiles[id];
     const u = ev.utilisation[id];
     const latency = latencySignalOf(now.verdicts[id], policy);
     const usable =

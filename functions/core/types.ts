@@ -236,15 +236,15 @@ export interface ServiceState {
   readonly lastPeriodStart: EpochMs | null;
   readonly lastEvaluatedAt: EpochMs | null;
   /** Deployments in progress, by SetIdentifier. */
-  readonly rollouts?: Readonly<Record<string, RolloutState>>;
+  readonly rollouts: Readonly<Record<string, RolloutState>>;
   /** Observed demand (requests/s) of the last few periods, newest last. */
-  readonly demandHistory?: readonly number[];
+  readonly demandHistory: readonly number[];
   /** Idempotency keys of the newest deployment events applied, so a late duplicate stays a duplicate after its rollout has ended. */
-  readonly deploymentKeys?: readonly string[];
+  readonly deploymentKeys: readonly string[];
   /** Per drilled endpoint, the scheduled time of the last drill started (or skipped): one try per scheduled time. */
-  readonly drillStarts?: Readonly<Record<string, EpochMs>>;
+  readonly drillStarts: Readonly<Record<string, EpochMs>>;
   /** Each endpoint's latency against utilisation, learned while it runs normally, for load-matched canary judgements (loadModel.ts). */
-  readonly loadProfiles?: Readonly<Record<string, LoadProfile>>;
+  readonly loadProfiles: Readonly<Record<string, LoadProfile>>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ export function planTargets(ev: Evaluation, input: PlanInput): Phase<Planned> {
   // (or a region that stopped reporting) must not make the others look roomier than they are.
   const observedDemand = demandOf(ev);
   const recent = input.fresh && observedDemand !== null ? [observedDemand] : [];
-  const demandHistory = [...(ev.previous.demandHistory ?? []), ...recent].slice(-DEMAND_PERIODS);
+  const demandHistory = [...ev.previous.demandHistory, ...recent].slice(-DEMAND_PERIODS);
   const demand = demandHistory.length > 0 ? Math.max(...demandHistory) : null;
   const drains = Object.entries(input.overrides.drains ?? {}).map(([id, drain]) => ({
     code: 'MAINTENANCE_DRAIN' as const,

@@ -34,3 +34,35 @@ export class RecordNotFoundError extends Steer53Error {
     this.setIdentifiers = setIdentifiers;
   }
 }
+
+/** A stored state item this steer53 cannot read: it is never decided from. `field` names the attribute at fault. */
+export class CorruptStateError extends Steer53Error {
+  readonly service: string;
+  /** The attribute at fault, as a path into the item (`state.endpoints.a.status`). */
+  readonly field: string;
+
+  constructor(service: string, field: string, problem: string, options?: ErrorOptions) {
+    super(`stored state of service "${service}" is not readable: ${field}: ${problem}`, options);
+    this.name = 'CorruptStateError';
+    this.service = service;
+    this.field = field;
+  }
+}
+
+/** A state item in a layout this steer53 does not know: written by a newer steer53 (roll forward again), or not by steer53 at all. */
+export class UnsupportedStateVersionError extends CorruptStateError {
+  readonly schemaVersion: unknown;
+  readonly supported: number;
+
+  constructor(service: string, schemaVersion: unknown, supported: number, options?: ErrorOptions) {
+    super(
+      service,
+      'schemaVersion',
+      `${schemaVersion === undefined ? 'missing' : JSON.stringify(schemaVersion)}; this steer53 reads layouts 1 to ${supported} (a newer steer53 may have written it: deploy that one again)`,
+      options,
+    );
+    this.name = 'UnsupportedStateVersionError';
+    this.schemaVersion = schemaVersion;
+    this.supported = supported;
+  }
+}

@@ -10,15 +10,13 @@
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { AuditEntry, AuditQuery, PendingChange, StateStore, StateWrite, StoredServiceState } from '../../ports/stateStore.js';
-import type { ServiceState } from '../../core/types.js';
+import type { AuditEntry, AuditQuery, StateStore, StateWrite, StoredServiceState } from '../../ports/stateStore.js';
 import { StateVersionConflictError } from '../../ports/errors.js';
-import { AwsCallError, CorruptStateError, isTransientAwsError } from './errors.js';
+import { readStateItem, toStateItem } from '../../ports/stateItem.js';
+import { AwsCallError, isTransientAwsError } from './errors.js';
 
 export const STATE_SORT_KEY = 'STATE';
 export const AUDIT_PREFIX = 'AUDIT#';
-/** Layout version written with each state item, so a later steer53 can migrate old items. */
-const ITEM_SCHEMA_VERSION = 1;
 
 export interface DynamoStateStoreOptions {
   readonly client: DynamoDBClient;
@@ -53,37 +51,13 @@ export class DynamoStateStore implements StateStore {
     );
     const item = response.Item;
     if (!item) return { service, version: 0, state: undefined, pending: null, driftSignature: null, blockedSignature: null, updatedAt: null };
-    if (typeof item.version !== 'number' || !Number.isInteger(item.version) || item.version < 1) {
-      throw new CorruptStateError(service, `attribute "version" is ${JSON.stringify(item.version)}, expected a positive integer`);
-    }
-    if (typeof item.state !== 'object' || item.state === null || typeof item.state.endpoints !== 'object') {
-      throw new CorruptStateError(service, 'attribute "state" is missing or has no "endpoints"');
-    }
-    return {
-      service,
-      version: item.version,
-      state: item.state as ServiceState,
-      pending: (item.pending as PendingChange | undefined) ?? null,
-      driftSignature: typeof item.driftSignature === 'string' ? item.driftSignature : null,
-      blockedSignature: typeof item.blockedSignature === 'string' ? item.blockedSignature : null,
-      updatedAt: typeof item.updatedAt === 'number' ? item.updatedAt : null,
-    };
+    // Parsed, and migrated from an older layout, by the port's schema (ports/stateItem.ts).
+    return readStateItem(service, item);
   }
 
   async save(service: string, expectedVersion: number, write: StateWrite): Promise<number> {
     const version = expectedVersion + 1;
-    const item = {
-      pk: servicePartitionKey(service),
-      sk: STATE_SORT_KEY,
-      service,
-      schemaVersion: ITEM_SCHEMA_VERSION,
-      version,
-      state: write.state,
-      ...(write.pending ? { pending: write.pending } : {}),
-      ...(write.driftSignature ? { driftSignature: write.driftSignature } : {}),
-      ...(write.blockedSignature ? { blockedSignature: write.blockedSignature } : {}),
-      updatedAt: write.updatedAt,
-    };
+    const item = { pk: servicePartitionKey(service), sk: STATE_SORT_KEY, ...toStateItem(service, version, write) };
     try {
       await this.#doc.send(
         new PutCommand({

@@ -55,17 +55,6 @@ export class EventPublishError extends Steer53Error {
   }
 }
 
-/** A stored item does not have the shape this version of steer53 writes. */
-export class CorruptStateError extends Steer53Error {
-  readonly service: string;
-
-  constructor(service: string, problem: string, options?: ErrorOptions) {
-    super(`stored state of service "${service}" is not readable: ${problem}`, options);
-    this.name = 'CorruptStateError';
-    this.service = service;
-  }
-}
-
 export function awsErrorName(error: unknown): string {
   if (error && typeof error === 'object') {
     const e = error as { name?: unknown; Code?: unknown; code?: unknown };

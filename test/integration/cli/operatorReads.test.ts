@@ -12,7 +12,7 @@ import { runStatus } from '../../../bin/commands/status.js';
 import type { OpsIo } from '../../../bin/commands/ops.js';
 import { DynamoStateStore } from '../../../functions/adapters/aws/dynamoStateStore.js';
 import { ValidationError } from '../../../functions/core/errors.js';
-import { initialServiceState } from '../../../functions/core/engine.js';
+import { decide, initialServiceState } from '../../../functions/core/engine.js';
 import type { EndpointState, RolloutState, ServiceState } from '../../../functions/core/types.js';
 import type { AuditEntry, PendingChange, StateWrite } from '../../../functions/ports/stateStore.js';
 import { createTable, startDynalite, type LocalDynamo } from '../runtime/dynalite.js';
@@ -118,7 +118,7 @@ const pending: PendingChange = {
   record: { hostedZoneId: ZONE, dnsName: 'chat.example.com', recordType: 'A' },
   from: { 'us-east-1': 100, 'eu-west-1': 100, 'ap-northeast-1': 50 },
   to: { 'eu-west-1': 70 },
-  decision: { service: 'chat', at: T0 } as never,
+  decision: decide(chat, { now: T0, observations: { periodStart: T0 - MINUTE, endpoints: {} }, state: undefined }).decision,
   trigger: 'schedule',
 };
 

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoStateStore, auditSortKey } from '../../../functions/adapters/aws/dynamoStateStore.js';
-import { CorruptStateError } from '../../../functions/adapters/aws/errors.js';
-import { StateVersionConflictError } from '../../../functions/ports/errors.js';
-import { initialServiceState } from '../../../functions/core/engine.js';
+import { CorruptStateError, StateVersionConflictError } from '../../../functions/ports/errors.js';
+import { decide, initialServiceState } from '../../../functions/core/engine.js';
 import { addPoint, type LoadProfile } from '../../../functions/core/loadModel.js';
 import type { StateWrite } from '../../../functions/ports/stateStore.js';
 import { createTable, startDynalite, type LocalDynamo } from './dynalite.js';
@@ -44,11 +43,11 @@ describe('Class: DynamoStateStore', () => {
     });
 
     it('refuses an item whose version is not a positive integer, naming the attribute', async () => {
-      await dynamo.client.send(
-        new PutItemCommand({ TableName: table, Item: { pk: { S: 'SERVICE#chat' }, sk: { S: 'STATE' }, version: { S: 'seven' }, state: { M: {} } } }),
-      );
+      await store.save('chat', 0, write(T0));
+      const item = (await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'SERVICE#chat' }, sk: { S: 'STATE' } } }))).Item!;
+      await dynamo.client.send(new PutItemCommand({ TableName: table, Item: { ...item, version: { S: 'seven' } } }));
       await expect(store.load('chat')).rejects.toThrow(CorruptStateError);
-      await expect(store.load('chat')).rejects.toThrow('attribute "version" is "seven"');
+      await expect(store.load('chat')).rejects.toMatchObject({ field: 'version', message: expect.stringContaining('is not readable: version: ') });
     });
   });
 
@@ -70,7 +69,7 @@ describe('Class: DynamoStateStore', () => {
         record: { hostedZoneId: service.hostedZoneId, dnsName: service.dnsName, recordType: service.recordType },
         from: { a: 100 },
         to: { a: 40 },
-        decision: { service: 'chat', at: T0 } as never,
+        decision: decide(service, { now: T0, observations: { periodStart: T0 - 60_000, endpoints: {} }, state: undefined }).decision,
         trigger: 'schedule',
       };
       await store.save('chat', 0, write(T0, { pending, driftSignature: '{"a":1}', blockedSignature: '["FROZEN:"]' }));

@@ -40,13 +40,14 @@ describe('Function: setOverride', () => {
   it('keeps everything else in the stored item: the engine state, a pending change, the fingerprints', async () => {
     const p = ports();
     const state = { ...initialServiceState(service, T0 - MINUTE), appliedWeights: { 'us-east-1': 120, 'eu-west-1': 60, 'ap-northeast-1': 120 } };
+    const { decision } = decide(service, { now: T0 - MINUTE, observations: { periodStart: T0 - 2 * MINUTE, endpoints: {} }, state });
     const pending = {
       decisionId: 'd-1',
       recordedAt: T0 - MINUTE,
       record: { hostedZoneId: service.hostedZoneId, dnsName: service.dnsName, recordType: service.recordType },
       from: {},
       to: {},
-      decision: {} as never,
+      decision,
       trigger: 'schedule',
     };
     await p.store.save('chat', 0, { state, pending, driftSignature: 'd', blockedSignature: 'b', updatedAt: T0 - MINUTE });

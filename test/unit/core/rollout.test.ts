@@ -361,7 +361,7 @@ describe('decide with deployments', () => {
       expect.objectContaining({ type: 'Rollout Succeeded', endpoint: 'a', version: 'v2', pipelineExecutionId: 'exec-1' }),
     ]);
     expect(steps.at(-1)!.weights).toEqual({ a: 100, b: 100, c: 100 });
-    expect(steps.at(-1)!.state.rollouts).toBeUndefined();
+    expect(steps.at(-1)!.state.rollouts).toEqual({});
   });
 
   it('rolls a regressed version back at the first step: it never serves more than the first step, and the pipeline is told', () => {
@@ -378,7 +378,7 @@ describe('decide with deployments', () => {
   it('returns the endpoint once the pipeline reports the rollback', () => {
     const steps = run(12, 1330, { 1: ['started'], 3: ['succeeded'], 8: ['rolled-back'] });
     expect(steps[8]!.weights.a).toBe(100);
-    expect(steps[8]!.state.rollouts).toBeUndefined();
+    expect(steps[8]!.state.rollouts).toEqual({});
   });
 
   it('fails a canary that never gets enough traffic to judge, after its extensions', () => {
@@ -397,14 +397,14 @@ describe('decide with deployments', () => {
       state: first.nextState,
       deployments: [{ ...event('rolled-back', T0 + MINUTE), endpoint: 'a' }],
     });
-    expect(rolledBack.nextState.rollouts).toBeUndefined();
+    expect(rolledBack.nextState.rollouts).toEqual({});
     const late = decide(service, {
       now: T0 + 2 * MINUTE,
       observations: { periodStart: T0 + 2 * MINUTE, endpoints: {} },
       state: rolledBack.nextState,
       deployments: [started],
     });
-    expect(late.nextState.rollouts).toBeUndefined();
+    expect(late.nextState.rollouts).toEqual({});
     expect(late.decision.reasons).toEqual(
       expect.arrayContaining([expect.objectContaining({ code: 'DEPLOYMENT_IGNORED', message: expect.stringContaining('duplicate') })]),
     );
@@ -601,7 +601,7 @@ describe('decide learns latency against load, and judges a canary at its own loa
     // The reference taken when the deployment started is kept into the canary.
     expect(steps[5]!.state.rollouts!.a!.loadReference).toEqual(steps[0]!.state.rollouts!.a!.loadReference);
     const promoted = steps.findIndex((s) => s.decision.rolloutEvents.length > 0);
-    expect(steps[promoted]!.state.loadProfiles!.a).toBeUndefined();
+    expect(steps[promoted]!.state.loadProfiles.a).toBeUndefined();
     expect(steps[promoted + 1]!.state.loadProfiles!.a!.n).toBe(1);
   });
 
@@ -624,7 +624,7 @@ describe('decide learns latency against load, and judges a canary at its own loa
       },
       state: undefined,
     });
-    expect(out.nextState.loadProfiles).toBeUndefined();
+    expect(out.nextState.loadProfiles).toEqual({});
   });
 });
 

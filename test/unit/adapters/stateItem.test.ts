@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryStateStore } from '../../../functions/adapters/memory/memoryStateStore.js';
+import { decide, initialServiceState } from '../../../functions/core/engine.js';
+import { CorruptStateError, UnsupportedStateVersionError } from '../../../functions/ports/errors.js';
+import { readStateItem, STATE_SCHEMA_VERSION, toStateItem } from '../../../functions/ports/stateItem.js';
+import { makeService, MINUTE, T0 } from '../../support/engineFixtures.js';
+
+const service = makeService({ n: 2 });
+const state = initialServiceState(service, T0, { a: 100, b: 100 });
+type Item = Record<string, unknown>;
+const current = (): Item => structuredClone(toStateItem('chat', 3, { state, pending: null, driftSignature: null, blockedSignature: null, updatedAt: T0 }));
+
+/** The item with one attribute changed (or removed, for `undefined`) at a dotted path. */
+function withAttribute(path: string, value: unknown): Item {
+  const item = current();
+  const keys = path.split('.');
+  const parent = keys.slice(0, -1).reduce((node, key) => node[key] as Item, item);
+  if (value === undefined) delete parent[keys.at(-1)!];
+  else parent[keys.at(-1)!] = value;
+  return item;
+}
+
+describe('Function: readStateItem', () => {
+  it('reads what toStateItem writes', () => {
+    const { decision } = decide(service, { now: T0, observations: { periodStart: T0 - MINUTE, endpoints: {} }, state });
+    const pending = {
+      decisionId: 'd',
+      recordedAt: T0,
+      record: { hostedZoneId: 'Z', dnsName: 'x', recordType: 'A' },
+      from: { a: 1 },
+      to: { a: 2 },
+      decision,
+      trigger: 's',
+    };
+    const item = toStateItem('chat', 3, { state, pending, driftSignature: 'd', blockedSignature: 'b', updatedAt: T0 });
+    expect(item.schemaVersion).toBe(STATE_SCHEMA_VERSION);
+    expect(readStateItem('chat', structuredClone(item))).toEqual({
+      service: 'chat',
+      version: 3,
+      state,
+      pending,
+      driftSignature: 'd',
+      blockedSignature: 'b',
+      updatedAt: T0,
+    });
+  });
+
+  it('migrates layout 1, where the state’s later fields are absent when empty', () => {
+    const { rollouts: _r, demandHistory: _d, deploymentKeys: _k, drillStarts: _s, loadProfiles: _l, ...v1 } = state;
+    expect(readStateItem('chat', { ...current(), schemaVersion: 1, state: v1 }).state).toEqual(state);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['a newer layout', { ...current(), schemaVersion: STATE_SCHEMA_VERSION + 1 }, 'schemaVersion'],
+    ['no layout number', withAttribute('schemaVersion', undefined), 'schemaVersion'],
+    ['a layout number that is not a number', withAttribute('schemaVersion', '2'), 'schemaVersion'],
+  ])('refuses an item of %s, saying which layouts it reads', (_name, item, field) => {
+    expect(() => readStateItem('chat', item)).toThrow(UnsupportedStateVersionError);
+    expect(() => readStateItem('chat', item)).toThrow(
+      expect.objectContaining({ field, message: expect.stringContaining(`reads layouts 1 to ${STATE_SCHEMA_VERSION}`) }),
+    );
+  });
+
+  it.each<[string, Record<string, unknown> | null, string]>([
+    ['not an object', null, '(root)'],
+    ['a version of 0', withAttribute('version', 0), 'version'],
+    ['no state', withAttribute('state', undefined), 'state'],
+    ['an endpoint in a state the engine does not have', withAttribute('state.endpoints.a.status', 'sleeping'), 'state.endpoints.a.status'],
+    ['a field of the current layout missing', withAttribute('state.rollouts', undefined), 'state.rollouts'],
+    ['an attribute steer53 does not write in the state', withAttribute('state.surprise', 1), 'state.surprise'],
+    ['a weight that is not a number', withAttribute('state.appliedWeights.a', 'high'), 'state.appliedWeights.a'],
+    [
+      'an intent without its decision',
+      withAttribute('pending', {
+        decisionId: 'd',
+        recordedAt: T0,
+        record: { hostedZoneId: 'Z', dnsName: 'x', recordType: 'A' },
+        from: {},
+        to: {},
+        trigger: 's',
+      }),
+      'pending.decision',
+    ],
+  ])('refuses an item with %s, naming the field', (_name, item, field) => {
+    expect(() => readStateItem('chat', item)).toThrow(CorruptStateError);
+    expect(() => readStateItem('chat', item)).toThrow(
+      expect.objectContaining({ service: 'chat', field, message: expect.stringContaining(`not readable: ${field}: `) }),
+    );
+  });
+
+  it('leaves attributes outside the state alone (DynamoDB keys, a tag added by hand)', () => {
+    expect(readStateItem('chat', { ...current(), pk: 'SERVICE#chat', sk: 'STATE', owner: 'team-a' }).state).toEqual(state);
+  });
+});
+
+describe('Class: InMemoryStateStore', () => {
+  it('reads through the same schema: a broken item fails the load rather than being decided from', async () => {
+    const store = new InMemoryStateStore();
+    store.seedItem({ ...withAttribute('state.endpoints.b.shed', 2), service: 'chat' });
+    await expect(store.load('chat')).rejects.toThrow(expect.objectContaining({ name: 'CorruptStateError', field: 'state.endpoints.b.shed' }));
+  });
+});
