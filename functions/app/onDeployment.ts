@@ -4,7 +4,9 @@
  * so the rollout moves under the same protocol as every other change (state version, intent,
  * Route 53 write, audit, notice, EventBridge events — `Rollback Requested` and `Rollout Succeeded`
  * included). Every deployment event is recorded in the service's audit log with what the engine
- * made of it, keyed by its idempotency key, so a duplicate delivery rewrites the same entry.
+ * made of it, in one entry named by its idempotency key (a deferred event's entry becomes its
+ * outcome once it is applied). Whether an event is a duplicate is the engine's to say, from the
+ * keys its state remembers: a duplicate's first entry stands.
  *
  * When the evaluation could not run (another evaluation is applying a change to the service, or
  * kept winning the race), the event was not applied: that is recorded and thrown as a retryable
@@ -12,9 +14,9 @@
  */
 import type { ServiceConfig, ValidationProblem } from '../core/config.js';
 import { Steer53Error } from '../core/errors.js';
-import { RolloutReasonCodes, type DeploymentSignal, type EpochMs, type RolloutState } from '../core/types.js';
+import { RolloutReasonCodes, type DeploymentIgnoredReason, type DeploymentSignal, type EpochMs, type RolloutState } from '../core/types.js';
 import { AuditKinds, AuditStatuses, type AuditEntry } from '../ports/stateStore.js';
-import { EvaluationStatuses, evaluateService, type EvaluationOutcome } from './evaluateService.js';
+import { EvaluationStatuses, evaluateService, type EvaluationOutcome, type EvaluationStatus } from './evaluateService.js';
 import { resolveNative, type NativeDeployment } from './nativeDeployments.js';
 import type { Runtime } from './runtime.js';
 
@@ -86,21 +88,44 @@ function actorOf(input: DeploymentInput): string {
 export async function onDeployment(rt: Runtime, request: DeploymentRequest): Promise<DeploymentOutcome> {
   const service = rt.config.services.find((s) => s.name === request.service);
   if (!service) return problem('detail.service', `no service "${request.service}" in the config (known: ${rt.config.services.map((s) => s.name).join(', ')})`);
-  for (const input of request.inputs) {
-    const endpoint = input.from === 'native' ? input.native.endpoint : input.signal.endpoint;
-    if (!service.endpoints.some((e) => e.setIdentifier === endpoint)) {
-      return problem(
-        'detail.endpoint',
-        `service "${service.name}" has no endpoint "${endpoint}" (known: ${service.endpoints.map((e) => e.setIdentifier).join(', ')})`,
-      );
-    }
+  const unknown = unknownEndpoint(service, request);
+  if (unknown) return unknown;
+  const { signals, skipped } = await signalsOf(rt, service, request);
+  if (signals.length === 0) return { status: 'skipped', service: service.name, records: skipped };
+  const evaluation = await evaluateService(rt, service, {
+    trigger: `${request.detailType} (${[...new Set(signals.map((s) => actorOf(s.input)))].join(', ')})`,
+    deployments: signals.map((s) => s.signal),
+    ...(request.deadline !== undefined ? { deadline: request.deadline } : {}),
+  });
+  if (evaluation.status === EvaluationStatuses.BUSY || evaluation.status === EvaluationStatuses.SUPERSEDED) {
+    await deferred(rt, service, request, signals, evaluation.status);
   }
+  const records: DeploymentRecord[] = [...skipped];
+  for (const applied of signals) records.push(await recordOutcome(rt, service, request, applied, evaluation));
+  return { status: 'evaluated', service: service.name, records, evaluation };
+}
 
-  // Native events and versionless operator commands are read against the rollout in progress.
+/** A deployment input with the signal the engine is given for it. */
+interface SignalOf {
+  readonly input: DeploymentInput;
+  readonly signal: DeploymentSignal;
+}
+
+function unknownEndpoint(service: ServiceConfig, request: DeploymentRequest): DeploymentOutcome | undefined {
+  const known = service.endpoints.map((e) => e.setIdentifier);
+  const endpoint = request.inputs.map((input) => (input.from === 'native' ? input.native.endpoint : input.signal.endpoint)).find((id) => !known.includes(id));
+  if (endpoint === undefined) return undefined;
+  return problem('detail.endpoint', `service "${service.name}" has no endpoint "${endpoint}" (known: ${known.join(', ')})`);
+}
+
+/**
+ * The signals the engine is given. Native events and versionless operator commands are read
+ * against the rollout in progress; a native event that means no deployment here is recorded, not signalled.
+ */
+async function signalsOf(rt: Runtime, service: ServiceConfig, request: DeploymentRequest): Promise<{ signals: SignalOf[]; skipped: DeploymentRecord[] }> {
   const needsState = request.inputs.some((i) => i.from === 'native' || (i.from === 'operator' && i.signal.version === undefined));
   const rollouts: Readonly<Record<string, RolloutState>> = needsState ? ((await rt.store.load(service.name)).state?.rollouts ?? {}) : {};
-
-  const signals: { input: DeploymentInput; signal: DeploymentSignal }[] = [];
+  const signals: SignalOf[] = [];
   const skipped: DeploymentRecord[] = [];
   for (const input of request.inputs) {
     if (input.from === 'pipeline') signals.push({ input, signal: input.signal });
@@ -109,70 +134,70 @@ export async function onDeployment(rt: Runtime, request: DeploymentRequest): Pro
       signals.push({ input, signal: { ...input.signal, version } });
     } else {
       const resolved = resolveNative(input.native, rollouts[input.native.endpoint]);
-      if ('signal' in resolved) signals.push({ input, signal: resolved.signal });
-      else {
-        const { native } = input;
-        const record = {
-          endpoint: native.endpoint,
-          phase: native.phase,
-          version: native.version,
-          idempotencyKey: native.idempotencyKey,
-          applied: false,
-          outcome: resolved.skip,
-          auditId: auditIdOf(native.idempotencyKey),
-        };
-        skipped.push(record);
-        await rt.store.putAudit(deploymentAudit(service, request, input, record, native.at, AuditStatuses.RECORDED, { status: native.status }));
+      if ('signal' in resolved) {
+        signals.push({ input, signal: resolved.signal });
+        continue;
       }
+      const { native } = input;
+      const record = recordOf(native, false, resolved.skip);
+      skipped.push(record);
+      await rt.store.putAudit(deploymentAudit(service, request, input, record, native.at, AuditStatuses.RECORDED, { status: native.status }));
     }
   }
-  if (signals.length === 0) return { status: 'skipped', service: service.name, records: skipped };
+  return { signals, skipped };
+}
 
-  const trigger = `${request.detailType} (${[...new Set(signals.map((s) => actorOf(s.input)))].join(', ')})`;
-  const evaluation = await evaluateService(rt, service, {
-    trigger,
-    deployments: signals.map((s) => s.signal),
-    ...(request.deadline !== undefined ? { deadline: request.deadline } : {}),
-  });
-
-  if (evaluation.status === EvaluationStatuses.BUSY || evaluation.status === EvaluationStatuses.SUPERSEDED) {
-    const why =
-      evaluation.status === EvaluationStatuses.BUSY
-        ? 'another evaluation is applying a change to the service'
-        : 'other evaluations kept winning the race for the service';
-    for (const { input, signal } of signals) {
-      const record = recordOf(signal, false, `not applied yet: ${why}; delivered again later`);
-      await rt.store.putAudit(deploymentAudit(service, request, input, record, signal.at, AuditStatuses.FAILED, {}));
-    }
-    throw new DeploymentDeferredError(service.name, why);
-  }
-
-  const records: DeploymentRecord[] = [...skipped];
+/** The evaluation could not run: every event is recorded as not applied yet, and thrown to be delivered again. */
+async function deferred(
+  rt: Runtime,
+  service: ServiceConfig,
+  request: DeploymentRequest,
+  signals: readonly SignalOf[],
+  status: EvaluationStatus,
+): Promise<never> {
+  const why =
+    status === EvaluationStatuses.BUSY ? 'another evaluation is applying a change to the service' : 'other evaluations kept winning the race for the service';
   for (const { input, signal } of signals) {
-    const reasons = (evaluation.decision?.reasons ?? []).filter((r) => r.endpoint === signal.endpoint && RolloutReasonCodes.has(r.code));
-    // The engine ignores an event with a DEPLOYMENT_IGNORED reason carrying its idempotency key.
-    const ignoredBy = reasons.find((r) => r.code === 'DEPLOYMENT_IGNORED' && r.idempotencyKey === signal.idempotencyKey);
-    const said = ignoredBy ? [ignoredBy] : reasons.filter((r) => r.code !== 'DEPLOYMENT_IGNORED');
-    const record = recordOf(signal, ignoredBy === undefined, said.map((r) => r.message).join('; ') || 'applied; no change to the rollout');
-    records.push(record);
-    await rt.store.putAudit({
-      ...deploymentAudit(service, request, input, record, signal.at, ignoredBy ? AuditStatuses.RECORDED : AuditStatuses.APPLIED, {
-        decisionId: evaluation.decisionId,
-        evaluation: evaluation.status,
-        ...(input.from === 'native' ? { status: input.native.status, nativeVersion: input.native.version } : {}),
-        ...(input.from === 'operator' ? { reason: input.reason } : {}),
-      }),
-      reasons: said,
-    });
+    const record = recordOf(signal, false, `not applied yet: ${why}; delivered again later`);
+    await rt.store.putAudit(deploymentAudit(service, request, input, record, signal.at, AuditStatuses.FAILED, {}));
   }
-  return { status: 'evaluated', service: service.name, records, evaluation };
+  throw new DeploymentDeferredError(service.name, why);
+}
+
+/**
+ * What the engine made of one event, from the reasons of its decision: applied, or ignored (a
+ * DEPLOYMENT_IGNORED reason carrying its idempotency key). Recorded in the audit log under the
+ * event's key — except a duplicate the engine recognised: the entry of its first delivery stands.
+ */
+async function recordOutcome(
+  rt: Runtime,
+  service: ServiceConfig,
+  request: DeploymentRequest,
+  { input, signal }: SignalOf,
+  evaluation: EvaluationOutcome,
+): Promise<DeploymentRecord> {
+  const reasons = (evaluation.decision?.reasons ?? []).filter((r) => r.endpoint === signal.endpoint && RolloutReasonCodes.has(r.code));
+  const ignoredBy = reasons.find((r): r is DeploymentIgnoredReason => r.code === 'DEPLOYMENT_IGNORED' && r.idempotencyKey === signal.idempotencyKey);
+  const said = ignoredBy ? [ignoredBy] : reasons.filter((r) => r.code !== 'DEPLOYMENT_IGNORED');
+  const record = recordOf(signal, ignoredBy === undefined, said.map((r) => r.message).join('; ') || 'applied; no change to the rollout');
+  if (ignoredBy?.why === 'duplicate') return record;
+  await rt.store.putAudit({
+    ...deploymentAudit(service, request, input, record, signal.at, ignoredBy ? AuditStatuses.RECORDED : AuditStatuses.APPLIED, {
+      decisionId: evaluation.decisionId,
+      evaluation: evaluation.status,
+      ...(input.from === 'native' ? { status: input.native.status, nativeVersion: input.native.version } : {}),
+      ...(input.from === 'operator' ? { reason: input.reason } : {}),
+    }),
+    reasons: said,
+  });
+  return record;
 }
 
 function auditIdOf(idempotencyKey: string): string {
   return `deployment-${idempotencyKey}`;
 }
 
-function recordOf(signal: DeploymentSignal, applied: boolean, outcome: string): DeploymentRecord {
+function recordOf(signal: Pick<DeploymentRecord, 'endpoint' | 'phase' | 'version' | 'idempotencyKey'>, applied: boolean, outcome: string): DeploymentRecord {
   return {
     endpoint: signal.endpoint,
     phase: signal.phase,

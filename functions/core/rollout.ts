@@ -5,9 +5,10 @@
  * the control, and promotes it or asks the pipeline to roll back.
  *
  * EventBridge delivers at least once and in no particular order, so every event carries an
- * idempotency key and a time: a key seen before is a duplicate, an event older than the newest
- * one applied to the same version is late news, and a "succeeded" with no "started" before it
- * starts the canary anyway. Nothing here waits forever: inconclusive steps are extended a
+ * idempotency key and a time: a key applied before is a duplicate (the decision catches those,
+ * from the keys its state remembers: deployments.ts), an event older than the newest one applied
+ * to the same version is late news, and a "succeeded" with no "started" before it starts the
+ * canary anyway. Nothing here waits forever: inconclusive steps are extended a
  * bounded number of times, and a deployment with no outcome times out.
  *
  * Pure, like the rest of the engine: events and time come in, state and reasons go out.
@@ -29,8 +30,6 @@ import type {
   SignalVerdict,
   Weights,
 } from './types.js';
-
-const SEEN_KEYS_KEPT = 32;
 
 export interface RolloutStepResult {
   /** The rollout after the step; undefined when it has ended (promoted, rolled back, timed out). */
@@ -95,11 +94,6 @@ function ignoredText(signal: DeploymentSignal, why: Exclude<IgnoredDeploymentWhy
   }
 }
 
-function remember(rollout: RolloutState, key: string): readonly string[] {
-  const seen = [...rollout.seen, key];
-  return seen.length > SEEN_KEYS_KEPT ? seen.slice(seen.length - SEEN_KEYS_KEPT) : seen;
-}
-
 /** One deployment event, with what it is applied to. */
 interface Applying {
   readonly signal: DeploymentSignal;
@@ -129,7 +123,6 @@ export function applyDeployment(
 ): RolloutStepResult {
   const ignore = (why: IgnoredDeploymentWhy) => result(rollout, [deploymentIgnored(signal, why, rollout)]);
   if (policy.mode === 'none') return ignore('rollout-mode-none');
-  if (rollout?.seen.includes(signal.idempotencyKey)) return ignore('duplicate');
   const sameVersion = rollout !== undefined && rollout.version === signal.version;
   const operator = signal.phase === 'abort' || signal.phase === 'promote';
   if (sameVersion && !operator && signal.at < rollout.lastEventAt) return ignore('out-of-order');
@@ -149,7 +142,7 @@ export function applyDeployment(
     case 'abort':
       if (!rollout) return ignore('no-rollout');
       if (rollout.phase === 'rolling-back') return ignore('rolling-back');
-      return fail(signal.endpoint, { ...rollout, seen: remember(rollout, signal.idempotencyKey) }, policy, now, dnsName, `aborted by ${by}`, signal);
+      return fail(signal.endpoint, rollout, policy, now, dnsName, `aborted by ${by}`, signal);
     case 'promote':
       if (!rollout) return ignore('no-rollout');
       return rollout.phase === 'rolling-back' ? ignore('rolling-back') : succeed(signal.endpoint, rollout, dnsName, `promoted by ${by}`, signal);
@@ -171,7 +164,6 @@ function deploymentStarted({ signal, rollout, policy, currentFactor, now, dnsNam
     preDeployFactor: rollout?.preDeployFactor ?? currentFactor,
     ...(rollout?.loadReference ? { loadReference: rollout.loadReference } : {}),
     ...(signal.pipelineExecutionId ? { pipelineExecutionId: signal.pipelineExecutionId } : {}),
-    seen: rollout ? remember(rollout, signal.idempotencyKey) : [signal.idempotencyKey],
   };
   const what = policy.mode === 'drain-during-deploy' ? 'draining it while it deploys' : 'it keeps serving while it deploys';
   const reason = rolloutReason('DEPLOYMENT_STARTED', endpoint, version, `${endpoint} deploying ${version} (${by}): ${what}`, signal);
@@ -181,7 +173,6 @@ function deploymentStarted({ signal, rollout, policy, currentFactor, now, dnsNam
 /** The deployment is done: its canary starts, even with no "started" seen first. */
 function deploymentSucceeded({ signal, rollout, policy, currentFactor, now, dnsName, sameVersion }: Applying): RolloutStepResult {
   const { endpoint, version } = signal;
-  const seen = rollout ? remember(rollout, signal.idempotencyKey) : [signal.idempotencyKey];
   const next: RolloutState = {
     // The endpoints as they ran before the deployment began, not as they run while it deploys.
     ...(rollout?.loadReference ? { loadReference: rollout.loadReference } : {}),
@@ -194,7 +185,6 @@ function deploymentSucceeded({ signal, rollout, policy, currentFactor, now, dnsN
     extensions: 0,
     preDeployFactor: rollout?.preDeployFactor ?? currentFactor,
     ...(signal.pipelineExecutionId ? { pipelineExecutionId: signal.pipelineExecutionId } : {}),
-    seen,
   };
   const early = sameVersion ? '' : ' (no "started" seen first)';
   const message = `${endpoint} deployed ${version}${early}: canary at ${pct(policy.canary.steps[0]!)} of baseline`;
@@ -206,7 +196,7 @@ function deploymentFailed({ signal, policy, now, dnsName, by }: Applying, rollou
   const then = policy.onFailure === 'drain' ? 'kept at 0 until it is rolled back' : 'back to its pre-deploy weight';
   const reason = rolloutReason('DEPLOYMENT_FAILED', endpoint, version, `${endpoint} deployment of ${version} failed (${by}); ${then}`, signal);
   if (policy.onFailure === 'restore') return toldResult(undefined, reason, 'warning', dnsName);
-  const next: RolloutState = { ...rollout, phase: 'rolling-back', since: now, lastEventAt: signal.at, seen: remember(rollout, signal.idempotencyKey) };
+  const next: RolloutState = { ...rollout, phase: 'rolling-back', since: now, lastEventAt: signal.at };
   return toldResult(next, reason, 'warning', dnsName);
 }
 

@@ -198,8 +198,6 @@ export interface RolloutState {
   /** Share of baseline the endpoint carried before the deployment, to return to. */
   readonly preDeployFactor: number;
   readonly pipelineExecutionId?: string;
-  /** Idempotency keys already applied (the newest few). */
-  readonly seen: readonly string[];
 }
 
 /** What the controller tells the pipeline (EventBridge). */
@@ -239,7 +237,11 @@ export interface ServiceState {
   readonly rollouts: Readonly<Record<string, RolloutState>>;
   /** Observed demand (requests/s) of the last few periods, newest last. */
   readonly demandHistory: readonly number[];
-  /** Idempotency keys of the newest deployment events applied, so a late duplicate stays a duplicate after its rollout has ended. */
+  /**
+   * Idempotency keys of the newest deployment events applied (the newest 64). The one durable
+   * memory of them: written with the state under its version, so a duplicate delivery is a
+   * duplicate whatever happened to the rollout since.
+   */
   readonly deploymentKeys: readonly string[];
   /** Per drilled endpoint, the scheduled time of the last drill started (or skipped): one try per scheduled time. */
   readonly drillStarts: Readonly<Record<string, EpochMs>>;

@@ -5,10 +5,12 @@
  * endpoints through the config's `deploymentSources`. Each is applied by evaluating its service
  * at once (functions/app/onDeployment.ts).
  *
+ * The event is read into one request per service (functions/app/deploymentRequests.ts).
  * EventBridge delivers at least once, so each service's share of an event runs through Powertools
  * idempotency on the controller's table: a duplicate delivery returns the first one's result and
- * changes nothing. (The engine also remembers the idempotency keys of a rollout in progress; this
- * layer also covers duplicates that arrive after a rollout has ended.)
+ * does no work. What makes a duplicate harmless, though, is the engine: its state remembers the
+ * keys of the events it applied, under the state's version (see docs/runtime.md, "Duplicate
+ * deployment events").
  *
  * Failing: malformed input, or an event naming a service or endpoint the config does not have,
  * is logged and counted, not retried. An event that could not be applied yet (another evaluation
@@ -20,12 +22,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IdempotencyConfig, IdempotencyValidationError, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { problemsOf } from '../core/config.js';
-import { mapNativeDeployment, type NativeDeployment } from '../app/nativeDeployments.js';
-import { DeploymentDeferredError, onDeployment, type DeploymentInput, type DeploymentRecord, type DeploymentRequest } from '../app/onDeployment.js';
+import { deploymentEventKind, deploymentRequestsOf } from '../app/deploymentRequests.js';
+import { DeploymentDeferredError, onDeployment, type DeploymentRecord, type DeploymentRequest } from '../app/onDeployment.js';
 import type { Runtime } from '../app/runtime.js';
-import { DEPLOYMENT_EVENT_SOURCE, deploymentEventSchema, PhaseOfDetailType } from '../events/deploymentEvent.js';
-import { nativeKindOf } from '../events/nativeDeploymentEvents.js';
 import { readEnvironment } from './awsRuntime.js';
 import { deadlineOf, defaultDeps, rejectMalformed, reportEvaluation, wrap, type HandlerDeps } from './edge.js';
 
@@ -49,8 +48,8 @@ export type DeploymentHandlerResult =
 
 export interface DeploymentHandlerDeps extends HandlerDeps {
   /**
-   * Where deliveries already processed are remembered (Powertools idempotency). Without it, the
-   * engine's own memory of idempotency keys is the only guard against duplicates.
+   * Where deliveries already processed are remembered (Powertools idempotency), so a duplicate
+   * does no work. Without it, the engine's memory of idempotency keys still makes it harmless.
    */
   readonly idempotency?: () => BasePersistenceLayer;
 }
@@ -92,25 +91,13 @@ type ServiceWork = (
 ) => Promise<ServiceDeploymentResult | { status: 'rejected'; problems: readonly { path: string; message: string }[] }>;
 
 export function createDeploymentHandler(deps: DeploymentHandlerDeps) {
-  const work: ServiceWork = async (_payload, request, rt) => {
-    const outcome = await onDeployment(rt, request);
-    if (outcome.status === 'rejected') return outcome;
-    if (outcome.status === 'skipped') return { service: outcome.service, status: 'skipped', records: outcome.records };
-    reportEvaluation(deps, outcome.evaluation);
-    return {
-      service: outcome.service,
-      status: 'evaluated',
-      evaluation: outcome.evaluation.status,
-      ...(outcome.evaluation.decisionId !== undefined ? { decisionId: outcome.evaluation.decisionId } : {}),
-      records: outcome.records,
-    };
-  };
   const config = new IdempotencyConfig({
     eventKeyJmesPath: 'key',
     payloadValidationJmesPath: 'what',
     expiresAfterSeconds: IDEMPOTENCY_EXPIRY_SECONDS,
     responseHook: (response) => (typeof response === 'object' && response !== null && !Array.isArray(response) ? { ...response, duplicate: true } : response),
   });
+  const work: ServiceWork = (_payload, request, rt) => applyRequest(deps, rt, request);
   let idempotent: ServiceWork | undefined;
   const apply: ServiceWork = (payload, request, rt) => {
     if (!deps.idempotency) return work(payload, request, rt);
@@ -122,105 +109,76 @@ export function createDeploymentHandler(deps: DeploymentHandlerDeps) {
     if (typeof event === 'object' && event !== null && typeof (event as { id?: unknown }).id === 'string')
       deps.logger.setCorrelationId((event as { id: string }).id);
     config.registerLambdaContext(context);
-
-    let requests: DeploymentRequest[];
-    let rt: Runtime;
-    const parsed = deploymentEventSchema.safeParse(event);
-    if (parsed.success) {
-      const { detail, 'detail-type': detailType } = parsed.data;
-      const at = Date.parse(parsed.data.time);
-      const input: DeploymentInput =
-        'reason' in detail
-          ? {
-              from: 'operator',
-              reason: detail.reason,
-              signal: {
-                endpoint: detail.endpoint,
-                version: detail.version,
-                phase: PhaseOfDetailType[detailType],
-                at,
-                idempotencyKey: detail.idempotencyKey,
-                by: detail.by,
-              },
-            }
-          : {
-              from: 'pipeline',
-              signal: {
-                endpoint: detail.endpoint,
-                version: detail.version,
-                phase: PhaseOfDetailType[detailType],
-                at,
-                idempotencyKey: detail.idempotencyKey,
-                ...(detail.pipelineExecutionId !== undefined ? { pipelineExecutionId: detail.pipelineExecutionId } : {}),
-              },
-            };
-      rt = await deps.runtime();
-      requests = [{ service: detail.service, inputs: [input], source: DEPLOYMENT_EVENT_SOURCE, detailType, eventId: parsed.data.id }];
-    } else if (nativeKindOf(event) !== undefined) {
-      rt = await deps.runtime();
-      const mapping = mapNativeDeployment(event, rt.config)!;
-      if (mapping.kind === 'malformed') return rejectMalformed(deps, mapping.what, mapping.problems);
-      if (mapping.kind === 'no-phase') {
-        deps.logger.debug('native deployment event is no deployment phase; nothing to do', { event: mapping.what, why: mapping.why });
-        return { status: 'ignored', reason: `${mapping.what}: ${mapping.why}` };
-      }
-      if (mapping.deployments.length === 0) {
-        // The construct routes what the config maps; anything else (a rule widened by hand, another bus) is not ours.
-        deps.logger.debug('native deployment event maps to no endpoint (no deploymentSources names it); nothing to do', { event: mapping.what });
-        return { status: 'ignored', reason: `${mapping.what}: no endpoint's deploymentSources names it` };
-      }
-      const byService = new Map<string, NativeDeployment[]>();
-      for (const d of mapping.deployments) byService.set(d.service, [...(byService.get(d.service) ?? []), d]);
-      const { id, 'detail-type': detailType, source } = event as { id: string; 'detail-type': string; source: string };
-      requests = [...byService].map(([service, deployments]) => ({
-        service,
-        inputs: deployments.map((native) => ({ from: 'native' as const, native })),
-        source,
-        detailType,
-        eventId: id,
-      }));
-    } else {
-      return rejectMalformed(deps, 'deployment event', problemsOf(parsed.error));
+    const kind = deploymentEventKind(event);
+    if (kind.kind === 'malformed') return rejectMalformed(deps, 'deployment event', kind.problems);
+    const rt = await deps.runtime();
+    const read = deploymentRequestsOf(kind, rt.config);
+    if (read.kind === 'malformed') return rejectMalformed(deps, read.what, read.problems);
+    if (read.kind === 'ignored') {
+      deps.logger.debug(
+        read.why === 'no-phase'
+          ? 'native deployment event is no deployment phase; nothing to do'
+          : 'native deployment event maps to no endpoint (no deploymentSources names it); nothing to do',
+        { event: read.what, why: read.reason },
+      );
+      return { status: 'ignored', reason: read.reason };
     }
-
     const deadline = deadlineOf(rt, context);
     const services: ServiceDeploymentResult[] = [];
-    for (const request of requests) {
-      const payload = payloadOf(request);
-      let result: Awaited<ReturnType<ServiceWork>>;
-      try {
-        result = await apply(payload, { ...request, ...(deadline !== undefined ? { deadline } : {}) }, rt);
-      } catch (error) {
-        if (error instanceof IdempotencyValidationError) {
-          return rejectMalformed(deps, 'deployment event', [
-            {
-              path: 'detail.idempotencyKey',
-              message: `"${payload.key}" was already used for a different event (same key, different endpoint, phase or version)`,
-            },
-          ]);
-        }
-        // DeploymentDeferredError, a transient AWS error, or a delivery still in progress elsewhere: delivering it again will help.
-        deps.logger.warn('deployment event not applied; failing the invocation so it is delivered again', {
-          service: request.service,
-          errorName: (error as Error).name,
-          error: (error as Error).message,
-          deferred: error instanceof DeploymentDeferredError,
-        });
-        throw error;
-      }
+    for (const request of read.requests) {
+      const result = await applyOnce(deps, apply, rt, { ...request, ...(deadline !== undefined ? { deadline } : {}) });
       if ('problems' in result) return rejectMalformed(deps, 'deployment event', result.problems);
-      deps.logger.info(result.duplicate ? 'duplicate deployment event: already applied, nothing done' : 'deployment event applied', {
-        service: result.service,
-        detailType: request.detailType,
-        status: result.status,
-        evaluation: result.evaluation,
-        decisionId: result.decisionId,
-        records: result.records,
-      });
       services.push(result);
     }
     return { status: 'applied', services };
   });
+}
+
+/** One service's share of the event: evaluated with it (onDeployment), logged and counted. */
+async function applyRequest(deps: DeploymentHandlerDeps, rt: Runtime, request: DeploymentRequest): ReturnType<ServiceWork> {
+  const outcome = await onDeployment(rt, request);
+  if (outcome.status === 'rejected') return outcome;
+  if (outcome.status === 'skipped') return { service: outcome.service, status: 'skipped', records: outcome.records };
+  reportEvaluation(deps, outcome.evaluation);
+  return {
+    service: outcome.service,
+    status: 'evaluated',
+    evaluation: outcome.evaluation.status,
+    ...(outcome.evaluation.decisionId !== undefined ? { decisionId: outcome.evaluation.decisionId } : {}),
+    records: outcome.records,
+  };
+}
+
+/** Applies one request through the idempotency layer: a duplicate delivery gets the first one's result. */
+async function applyOnce(deps: DeploymentHandlerDeps, apply: ServiceWork, rt: Runtime, request: DeploymentRequest): ReturnType<ServiceWork> {
+  const payload = payloadOf(request);
+  let result: Awaited<ReturnType<ServiceWork>>;
+  try {
+    result = await apply(payload, request, rt);
+  } catch (error) {
+    if (error instanceof IdempotencyValidationError) {
+      const message = `"${payload.key}" was already used for a different event (same key, different endpoint, phase or version)`;
+      return { status: 'rejected', problems: [{ path: 'detail.idempotencyKey', message }] };
+    }
+    // DeploymentDeferredError, a transient AWS error, or a delivery still in progress elsewhere: delivering it again will help.
+    deps.logger.warn('deployment event not applied; failing the invocation so it is delivered again', {
+      service: request.service,
+      errorName: (error as Error).name,
+      error: (error as Error).message,
+      deferred: error instanceof DeploymentDeferredError,
+    });
+    throw error;
+  }
+  if ('problems' in result) return result;
+  deps.logger.info(result.duplicate ? 'duplicate deployment event: already applied, nothing done' : 'deployment event applied', {
+    service: result.service,
+    detailType: request.detailType,
+    status: result.status,
+    evaluation: result.evaluation,
+    decisionId: result.decisionId,
+    records: result.records,
+  });
+  return result;
 }
 
 function payloadOf(request: DeploymentRequest): IdempotencyPayload {

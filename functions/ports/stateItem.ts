@@ -7,7 +7,9 @@
  * Layouts, by `schemaVersion`:
  *   1. The first. The state's later fields (rollouts, deploymentKeys, demandHistory, loadProfiles,
  *      drillStarts) are absent when empty.
- *   2. Every field of the state is present, empty when there is nothing in it.
+ *   2. Every field of the state is present, empty when there is nothing in it. The state's
+ *      deploymentKeys are the only memory of the deployment events applied (a rollout no longer
+ *      keeps its own `seen`).
  * A layout change adds a version, a schema for it, and a migration from the one before.
  */
 import * as z from 'zod';
@@ -66,7 +68,7 @@ const loadProfileSchema: z.ZodType<LoadProfile> = z.strictObject({
 });
 const loadProfilesSchema = z.record(z.string(), loadProfileSchema);
 
-const rolloutStateSchema: z.ZodType<RolloutState> = z.strictObject({
+const rolloutShape = {
   version: z.string(),
   phase: z.enum(['deploying', 'canary', 'rolling-back']),
   since: epochMs,
@@ -80,8 +82,8 @@ const rolloutStateSchema: z.ZodType<RolloutState> = z.strictObject({
   ratios: z.strictObject({ n: z.number(), sum: z.number(), sumSquares: z.number() }).exactOptional(),
   preDeployFactor: z.number(),
   pipelineExecutionId: z.string().exactOptional(),
-  seen: z.array(z.string()),
-});
+};
+const rolloutStateSchema: z.ZodType<RolloutState> = z.strictObject(rolloutShape);
 
 const stateShape = {
   endpoints: z.record(z.string(), endpointStateSchema),
@@ -143,12 +145,12 @@ const itemShape = {
 const stateItemSchema = z.looseObject({ ...itemShape, state: serviceStateSchema });
 type StateItem = z.output<typeof stateItemSchema>;
 
-/** Layout 1: the state's later fields absent when empty. */
+/** Layout 1: the state's later fields absent when empty; each rollout with the idempotency keys it had applied. */
 const stateItemV1Schema = z.looseObject({
   ...itemShape,
   state: z.strictObject({
     ...stateShape,
-    rollouts: stateShape.rollouts.exactOptional(),
+    rollouts: z.record(z.string(), z.strictObject({ ...rolloutShape, seen: z.array(z.string()) })).exactOptional(),
     demandHistory: stateShape.demandHistory.exactOptional(),
     deploymentKeys: stateShape.deploymentKeys.exactOptional(),
     drillStarts: stateShape.drillStarts.exactOptional(),
@@ -156,16 +158,23 @@ const stateItemV1Schema = z.looseObject({
   }),
 });
 
+/**
+ * Layout 1 to 2: the absent fields empty, and the keys each rollout remembered joined to the
+ * state's own (as older: they go first when the memory is full), which is now the only memory of them.
+ */
 function fromV1(item: z.output<typeof stateItemV1Schema>): StateItem {
   const { state } = item;
+  const rollouts = Object.entries(state.rollouts ?? {}).map(([id, { seen: _seen, ...rollout }]) => [id, rollout] as const);
+  const known = state.deploymentKeys ?? [];
+  const onlyInRollouts = [...new Set(Object.values(state.rollouts ?? {}).flatMap((r) => r.seen))].filter((key) => !known.includes(key));
   return {
     ...item,
     schemaVersion: STATE_SCHEMA_VERSION,
     state: {
       ...state,
-      rollouts: state.rollouts ?? {},
+      rollouts: Object.fromEntries(rollouts),
       demandHistory: state.demandHistory ?? [],
-      deploymentKeys: state.deploymentKeys ?? [],
+      deploymentKeys: [...onlyInRollouts, ...known],
       drillStarts: state.drillStarts ?? {},
       loadProfiles: state.loadProfiles ?? {},
     },

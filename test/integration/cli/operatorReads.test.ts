@@ -80,7 +80,6 @@ const rollout: RolloutState = {
   stepSince: T0 - 5 * MINUTE,
   extensions: 0,
   preDeployFactor: 1,
-  seen: ['run-7/eu-west-1/started'],
 };
 
 /** A service in the thick of it: one endpoint degraded, one recovering, every override, a canary, fail static, a change in flight. */

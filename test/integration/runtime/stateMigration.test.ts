@@ -24,9 +24,23 @@ const item = fixture<StoredItem>('item.json');
 const next = fixture<{ input: Omit<DecideInput, 'state'> } & DecideOutput>('next-decision.json');
 const service = serviceSchema.parse(fixture('service.json'));
 
-/** What layout 2 adds to a layout-1 state: every field present, empty when there is nothing in it. */
+/**
+ * A layout-1 state in layout 2: every field present, empty when there is nothing in it, and the keys
+ * a rollout remembered (`seen`) in the state's deploymentKeys, the only memory of them now.
+ */
 function inLayout2(state: Record<string, unknown>): ServiceState {
-  return { rollouts: {}, demandHistory: [], deploymentKeys: [], drillStarts: {}, loadProfiles: {}, ...state } as unknown as ServiceState;
+  const v1 = state as { rollouts?: Record<string, { seen: string[] }>; deploymentKeys?: string[] };
+  const keys = v1.deploymentKeys ?? [];
+  const seen = Object.values(v1.rollouts ?? {}).flatMap((r) => r.seen);
+  const rollouts = Object.fromEntries(Object.entries(v1.rollouts ?? {}).map(([id, { seen: _seen, ...rollout }]) => [id, rollout]));
+  return {
+    demandHistory: [],
+    drillStarts: {},
+    loadProfiles: {},
+    ...state,
+    rollouts,
+    deploymentKeys: [...new Set(seen.filter((key) => !keys.includes(key))), ...keys],
+  } as unknown as ServiceState;
 }
 
 let dynamo: LocalDynamo;

@@ -45,6 +45,14 @@ describe('Function: readStateItem', () => {
     });
   });
 
+  it('migrates layout 1: the keys a rollout remembered join the state’s, as older ones', () => {
+    const rollout = { version: 'v2', phase: 'deploying' as const, since: T0, lastEventAt: T0, step: 0, stepSince: T0, extensions: 0, preDeployFactor: 1 };
+    const v1 = { ...state, rollouts: { a: { ...rollout, seen: ['k1', 'k2'] } }, deploymentKeys: ['k2', 'k3'] };
+    const read = readStateItem('chat', { ...current(), schemaVersion: 1, state: v1 }).state!;
+    expect(read.rollouts).toEqual({ a: rollout });
+    expect(read.deploymentKeys).toEqual(['k1', 'k2', 'k3']);
+  });
+
   it('migrates layout 1, where the state’s later fields are absent when empty', () => {
     const { rollouts: _r, demandHistory: _d, deploymentKeys: _k, drillStarts: _s, loadProfiles: _l, ...v1 } = state;
     expect(readStateItem('chat', { ...current(), schemaVersion: 1, state: v1 }).state).toEqual(state);

@@ -169,7 +169,6 @@ describe('Function: resolveNative', () => {
     stepSince: 0,
     extensions: 0,
     preDeployFactor: 1,
-    seen: [],
   });
   it.each<[string, Partial<NativeDeployment>, RolloutState | undefined, string]>([
     ['a start with nothing in progress is a start', { phase: 'started' }, undefined, 'started ecs-svc/2'],

@@ -83,10 +83,17 @@ describe('applyDeployment: phase orders, duplicates and late events', () => {
     expect(result.codes).toEqual(codes);
   });
 
-  it('ignores a duplicate delivery by its idempotency key', () => {
+  it('ignores a duplicate delivery by its idempotency key, from the keys the state remembers', () => {
+    const service = makeService({ n: 2, policy: { rollout: { mode: 'drain-during-deploy' } } });
     const started = event('started', T0, 'v2', 'same');
-    const result = applyAll([started, { ...started, at: T0 + 5 }]);
-    expect(result.codes).toEqual(['DEPLOYMENT_STARTED', 'DEPLOYMENT_IGNORED']);
+    const observations = { periodStart: T0, endpoints: {} };
+    const first = decide(service, { now: T0, observations, state: undefined, deployments: [started] });
+    const again = decide(service, { now: T0 + 5, observations, state: first.nextState, deployments: [{ ...started, at: T0 + 5 }] });
+    expect(first.nextState.deploymentKeys).toEqual(['same']);
+    expect(again.decision.reasons.filter((r) => r.endpoint === 'a')).toEqual([
+      expect.objectContaining({ code: 'DEPLOYMENT_IGNORED', why: 'duplicate', idempotencyKey: 'same' }),
+    ]);
+    expect(again.nextState.rollouts).toEqual(first.nextState.rollouts);
   });
 
   it('ignores an event older than the last one applied to the same version', () => {
@@ -150,14 +157,18 @@ describe('applyDeployment: more orders', () => {
     expect(result.codes).toEqual(codes);
   });
 
-  it('names who did it, and keeps only the newest idempotency keys', () => {
+  it('names who did it', () => {
     const anonymous = { endpoint: 'a', version: 'v2', phase: 'started' as const, at: T0, idempotencyKey: 'k' };
     const step = applyDeployment(undefined, anonymous, canaryPolicy, 1, T0, 'x');
     expect(step.reasons[0]!.message).toContain('(the pipeline)');
     expect(step.rollout?.pipelineExecutionId).toBeUndefined();
-    let rollout = step.rollout;
-    for (let i = 0; i < 40; i++) rollout = applyDeployment(rollout, event('started', T0 + i, `v${i + 10}`), canaryPolicy, 1, T0 + i, 'x').rollout;
-    expect(rollout!.seen).toHaveLength(32);
+  });
+
+  it('remembers the newest 64 idempotency keys of the service', () => {
+    const service = makeService({ n: 2, policy: { rollout: { mode: 'canary' } } });
+    const deployments = Array.from({ length: 70 }, (_, i) => event('started', T0 + i, `v${i + 10}`, `key-${i}`));
+    const out = decide(service, { now: T0 + MINUTE, observations: { periodStart: T0, endpoints: {} }, state: undefined, deployments });
+    expect(out.nextState.deploymentKeys).toEqual(deployments.slice(-64).map((d) => d.idempotencyKey));
   });
 });
 
@@ -171,7 +182,6 @@ describe('advanceRollout: steps, evidence and expiry', () => {
     stepSince: T0,
     extensions: 0,
     preDeployFactor: 1,
-    seen: [],
     ...over,
   });
   /** A period judged at this latency ratio (canary over what is expected of it); the limit is 1.2. */
@@ -631,14 +641,6 @@ describe('decide learns latency against load, and judges a canary at its own loa
 describe('Function: applyDeployment — an ignored event says why, as data', () => {
   it.each<[string, DeploymentSignal[], RolloutPolicy, IgnoredDeploymentWhy, DeploymentIgnoredReason['rollout'], string]>([
     ['mode none', [event('started', T0)], policySchema.parse({}).rollout, 'rollout-mode-none', undefined, 'rollout mode is none: recorded, weights untouched'],
-    [
-      'a key applied before',
-      [event('started', T0, 'v2', 'dup'), event('started', T0 + 1, 'v2', 'dup')],
-      drainPolicy,
-      'duplicate',
-      undefined,
-      'duplicate (idempotency key dup already applied)',
-    ],
     [
       'late news for the version',
       [event('started', T0 + 10), event('failed', T0)],

@@ -245,12 +245,16 @@ describe('Handler: deployment', () => {
     expect(await world.store.listAudit('chat')).toEqual([]);
   });
 
-  it('records a duplicate delivery once', async () => {
+  it('records a duplicate delivery once: the engine knows its key, and the first delivery’s entry stands', async () => {
     const world = memoryWorld();
     const t = testDeps(async () => world.runtime());
     const handler = createDeploymentHandler(t.deps);
     await handler(deploymentEvent(), context);
-    await handler({ ...deploymentEvent(), id: 'another-delivery-id' }, context);
-    expect((await world.store.listAudit('chat')).filter((a) => a.kind === 'deployment')).toHaveLength(1);
+    const again = await handler({ ...deploymentEvent(), id: 'another-delivery-id' }, context);
+    expect(again).toMatchObject({ status: 'applied', services: [{ records: [{ applied: false, outcome: expect.stringContaining('duplicate') }] }] });
+    expect((await world.store.listAudit('chat')).filter((a) => a.kind === 'deployment')).toEqual([
+      // What the engine made of the first delivery (rollout mode none here), not "duplicate".
+      expect.objectContaining({ status: 'recorded', summary: expect.stringContaining('rollout mode is none') }),
+    ]);
   });
 });

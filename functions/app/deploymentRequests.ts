@@ -1,0 +1,83 @@
+/**
+ * From a deployment event, as EventBridge delivers it, to what it asks of each steer53 service:
+ * steer53's own events (a pipeline's phase, an operator's abort or promote) name their service;
+ * a native AWS deployment event (ECS, CodeDeploy, SageMaker, CodePipeline) is mapped to the
+ * endpoints whose `deploymentSources` name it, one request per service. No I/O: the Lambda
+ * handler reads the event here and hands each request to onDeployment.
+ */
+import { problemsOf, type Config, type ValidationProblem } from '../core/config.js';
+import { DEPLOYMENT_EVENT_SOURCE, deploymentEventSchema, PhaseOfDetailType } from '../events/deploymentEvent.js';
+import { nativeKindOf } from '../events/nativeDeploymentEvents.js';
+import { mapNativeDeployment, type NativeDeployment } from './nativeDeployments.js';
+import type { DeploymentInput, DeploymentRequest } from './onDeployment.js';
+
+type Steer53DeploymentEvent = ReturnType<typeof deploymentEventSchema.parse>;
+
+/** What kind of deployment event it is, before the config is needed. */
+export type DeploymentEventKind =
+  | { readonly kind: 'steer53'; readonly event: Steer53DeploymentEvent }
+  | { readonly kind: 'native'; readonly event: unknown }
+  | { readonly kind: 'malformed'; readonly problems: readonly ValidationProblem[] };
+
+/** What a deployment event asks of steer53. */
+export type DeploymentRequests =
+  | { readonly kind: 'requests'; readonly requests: readonly DeploymentRequest[] }
+  | { readonly kind: 'malformed'; readonly what: string; readonly problems: readonly ValidationProblem[] }
+  /** Nothing to do: a native event that is no deployment phase, or that no endpoint's deploymentSources names. */
+  | { readonly kind: 'ignored'; readonly what: string; readonly why: 'no-phase' | 'no-endpoint'; readonly reason: string };
+
+export function deploymentEventKind(event: unknown): DeploymentEventKind {
+  const parsed = deploymentEventSchema.safeParse(event);
+  if (parsed.success) return { kind: 'steer53', event: parsed.data };
+  if (nativeKindOf(event) !== undefined) return { kind: 'native', event };
+  return { kind: 'malformed', problems: problemsOf(parsed.error) };
+}
+
+/** The requests of a steer53 or native deployment event, per service. */
+export function deploymentRequestsOf(read: Exclude<DeploymentEventKind, { kind: 'malformed' }>, config: Config): DeploymentRequests {
+  return read.kind === 'steer53' ? { kind: 'requests', requests: [steer53Request(read.event)] } : nativeRequests(read.event, config);
+}
+
+function steer53Request(event: Steer53DeploymentEvent): DeploymentRequest {
+  const { detail, 'detail-type': detailType } = event;
+  const signal = {
+    endpoint: detail.endpoint,
+    version: detail.version,
+    phase: PhaseOfDetailType[detailType],
+    at: Date.parse(event.time),
+    idempotencyKey: detail.idempotencyKey,
+  };
+  const input: DeploymentInput =
+    'reason' in detail
+      ? { from: 'operator', reason: detail.reason, signal: { ...signal, by: detail.by } }
+      : {
+          from: 'pipeline',
+          signal: {
+            ...signal,
+            version: detail.version,
+            ...(detail.pipelineExecutionId !== undefined ? { pipelineExecutionId: detail.pipelineExecutionId } : {}),
+          },
+        };
+  return { service: detail.service, inputs: [input], source: DEPLOYMENT_EVENT_SOURCE, detailType, eventId: event.id };
+}
+
+function nativeRequests(event: unknown, config: Config): DeploymentRequests {
+  const mapping = mapNativeDeployment(event, config)!;
+  if (mapping.kind === 'malformed') return mapping;
+  if (mapping.kind === 'no-phase') return { kind: 'ignored', what: mapping.what, why: 'no-phase', reason: `${mapping.what}: ${mapping.why}` };
+  if (mapping.deployments.length === 0) {
+    // The construct routes what the config maps; anything else (a rule widened by hand, another bus) is not ours.
+    return { kind: 'ignored', what: mapping.what, why: 'no-endpoint', reason: `${mapping.what}: no endpoint's deploymentSources names it` };
+  }
+  const byService = new Map<string, NativeDeployment[]>();
+  for (const d of mapping.deployments) byService.set(d.service, [...(byService.get(d.service) ?? []), d]);
+  const { id, 'detail-type': detailType, source } = event as { id: string; 'detail-type': string; source: string };
+  const requests = [...byService].map(([service, deployments]) => ({
+    service,
+    inputs: deployments.map((native) => ({ from: 'native' as const, native })),
+    source,
+    detailType,
+    eventId: id,
+  }));
+  return { kind: 'requests', requests };
+}
