@@ -11,9 +11,11 @@
  * An intent found younger than the lease belongs to an evaluation still applying it: stand aside.
  * An older one was abandoned by a crash between steps 1 and 3: complete it, then decide afresh.
  *
- * The steps are exposed separately (`prepareEvaluation` up to the intent, then the write, then
- * `complete`/`fail`), so a tick can record every service's intent first and then write each
- * hosted zone's changes in one ChangeResourceRecordSets call.
+ * The steps are exposed separately — `prepareEvaluation` up to the intent, returning a plain
+ * `PreparedWrite`; then the write; then `completeWrite` or `abandonWrite` of that record — so a
+ * tick can record every service's intent first and then write each hosted zone's changes in one
+ * ChangeResourceRecordSets call. Whichever way an evaluation ends with a committed decision
+ * (unchanged, applied, or an abandoned change completed), `recordAndTell` records and tells it.
  */
 import type { ServiceConfig } from '../core/config.js';
 import { latestStart } from '../core/drills.js';
@@ -90,16 +92,35 @@ export function changeComment(service: ServiceConfig, decisionId: string): strin
   return `steer53 ${service.name} decision ${decisionId}`;
 }
 
-/** An evaluation that has recorded its intent and waits for its Route 53 write. */
+/**
+ * An evaluation that has recorded its intent and waits for its Route 53 write: a plain record of
+ * what it will write and of what finishing it needs. `completeWrite` or `abandonWrite` finish it.
+ */
 export interface PreparedWrite {
   readonly kind: 'write';
   readonly service: ServiceConfig;
+  readonly trigger: string;
   readonly decisionId: string;
+  readonly decision: Decision;
+  /** The engine's next state, written again (without the intent) once the change is applied. */
+  readonly nextState: ServiceState;
+  /** The state's version with the intent in it. */
+  readonly intentVersion: number;
+  readonly driftSignature: string | null;
+  readonly blockedSignature: string | null;
+  /** Drift newly seen, to record and tell once the change is applied. */
+  readonly newDrift: DriftReport | undefined;
+  /** The decision's blocked actions differ from the last ones told. */
+  readonly newBlocked: boolean;
+  /** The Route 53 write: the records that change, and the listing they were decided on. */
   readonly write: WeightWrite;
-  /** Route 53 accepted the write: mark applied, record, tell. */
-  complete(changeIds: readonly string[]): Promise<EvaluationOutcome>;
-  /** Route 53 refused: record the failure; the intent stays for a later evaluation to complete. */
-  fail(error: unknown): Promise<void>;
+  /** When it was decided. */
+  readonly at: EpochMs;
+  readonly attempts: number;
+  readonly repaired: EvaluationOutcome['repaired'];
+  readonly gaps: readonly string[];
+  /** What could not be told before the write (the repair of an abandoned change). */
+  readonly tellFailures: readonly TellFailure[];
 }
 
 export type PreparedEvaluation = { readonly kind: 'done'; readonly outcome: EvaluationOutcome } | PreparedWrite;
@@ -145,192 +166,285 @@ export async function evaluateService(rt: Runtime, service: ServiceConfig, reque
   try {
     changeIds = (await rt.dns.writeWeights([prepared.write], changeComment(service, prepared.decisionId))).changeIds;
   } catch (error) {
-    await prepared.fail(error);
+    await abandonWrite(rt, prepared, error);
     throw error;
   }
-  return prepared.complete(changeIds);
+  return completeWrite(rt, prepared, changeIds);
 }
 
-/** Observe, decide and, when weights are to change, record the intent; the write is the caller's. */
+/** What the attempts so far have gathered: observations made once, a repair done, what could not be told. */
+interface Attempts {
+  readonly observed: ServiceObservationResult | undefined;
+  readonly repaired: EvaluationOutcome['repaired'];
+  readonly tellFailures: readonly TellFailure[];
+}
+
+/** An attempt that must be made again, on the state as it is now. */
+type Retry = { readonly kind: 'retry'; readonly attempts: Attempts };
+
+/**
+ * Observe, decide and, when weights are to change, record the intent; the write is the caller's.
+ * An attempt that lost the race to another evaluation (or repaired an abandoned change first) is
+ * made again on the state as it is then, a bounded number of times.
+ */
 export async function prepareEvaluation(rt: Runtime, service: ServiceConfig, request: EvaluationRequest): Promise<PreparedEvaluation> {
   const maxAttempts = rt.options?.maxAttempts ?? 3;
-  const leaseMs = (rt.options?.intentLeaseSeconds ?? 90) * 1000;
-  const record = recordSetOf(service);
-  const tellFailures: TellFailure[] = [];
-  let observed = request.observed;
-  let repaired: EvaluationOutcome['repaired'];
-
+  let gathered: Attempts = { observed: request.observed, repaired: undefined, tellFailures: [] };
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
-    const now = rt.clock.now();
-    const stored = await rt.store.load(service.name);
-
-    if (stored.pending) {
-      if (now < (stored.pending.leaseUntil ?? stored.pending.recordedAt + leaseMs)) {
-        rt.log.info('another evaluation is applying a change to this service; standing aside', {
-          service: service.name,
-          decisionId: stored.pending.decisionId,
-          recordedAt: new Date(stored.pending.recordedAt).toISOString(),
-        });
-        return done({
-          service: service.name,
-          status: EvaluationStatuses.BUSY,
-          attempts: attempt,
-          changeIds: [],
-          ...(repaired ? { repaired } : {}),
-          gaps: [],
-          tellFailures,
-        });
-      }
-      const completed = await completeAbandonedChange(rt, service, stored, stored.pending, now, request.trigger, tellFailures);
-      if (completed) repaired = completed;
-      continue; // decide afresh on the state as it is now
-    }
-
-    observed ??= (await observeServices(rt.metrics, [service], now, rt.options ?? {}, request.knownAlarms ?? [])).get(service.name)!;
-    if (observed.gaps.length > 0) rt.log.warn('some signals could not be observed; they count as unknown', { service: service.name, gaps: observed.gaps });
-    const { read, current, drift, decision, nextState } = await decideOn(rt, service, stored, now, observed, request.deployments);
-    const driftSignature = drift ? signature(drift.actual) : null;
-    const newDrift = drift !== undefined && driftSignature !== stored.driftSignature ? drift : undefined;
-    const blockedSignature = decision.blocked.length > 0 ? signature(decision.blocked.map((b) => `${b.code}:${b.endpoint ?? ''}`).sort()) : null;
-    const newBlocked = blockedSignature !== null && blockedSignature !== stored.blockedSignature;
-    const decisionId = rt.newId();
-    const base = { state: nextState, driftSignature, blockedSignature };
-
-    if (decision.changes.length === 0) {
-      try {
-        await rt.store.save(service.name, stored.version, { ...base, pending: null, updatedAt: now });
-      } catch (error) {
-        if (error instanceof StateVersionConflictError) continue;
-        throw error;
-      }
-      if (decision.transitions.length > 0 || decision.notifications.length > 0 || newBlocked) {
-        await afterCommit(rt, service, tellFailures, () =>
-          rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.RECORDED, [])),
-        );
-      }
-      if (newDrift) await afterCommit(rt, service, tellFailures, () => recordDrift(rt, service, newDrift, now, request.trigger));
-      const notice = noticeFor(service, decision, nextState, { trigger: request.trigger, decisionId, applied: false, changeIds: [], newBlocked });
-      const events: ControllerEvent[] = newBlocked ? [shiftBlockedEvent(service, decision, decisionId, request.trigger)] : [];
-      events.push(...rolloutEventsOf(service, decision, decisionId, request.trigger));
-      tellFailures.push(
-        ...(await tell(
-          rt,
-          service,
-          now,
-          [...driftNotices(service, newDrift, request.trigger), ...(notice ? [notice] : [])],
-          [...driftEvents(service, newDrift, now, request.trigger), ...events],
-        )),
-      );
-      return done({
-        service: service.name,
-        status: EvaluationStatuses.UNCHANGED,
-        attempts: attempt,
-        decision,
-        decisionId,
-        changeIds: [],
-        ...(repaired ? { repaired } : {}),
-        ...(newDrift ? { drift: newDrift } : {}),
-        gaps: observed.gaps,
-        tellFailures,
-      });
-    }
-
-    // 1. Record the intent.
-    const to: Weights = Object.fromEntries(decision.changes.map((c) => [c.setIdentifier, c.to]));
-    const leaseUntil = request.deadline !== undefined ? Math.max(request.deadline, now) + DEADLINE_MARGIN_MS : now + leaseMs;
-    const pending: PendingChange = { decisionId, recordedAt: now, leaseUntil, record, from: current, to, decision, trigger: request.trigger };
-    let intentVersion: number;
-    try {
-      intentVersion = await rt.store.save(service.name, stored.version, { ...base, pending, updatedAt: now });
-    } catch (error) {
-      if (error instanceof StateVersionConflictError) {
-        rt.log.debug('lost the race to another evaluation; re-reading and deciding again', { service: service.name, attempt });
-        continue;
-      }
-      throw error;
-    }
-    await rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.INTENDED, []));
-
-    // 2. Route 53 is the caller's; 3. then mark applied, record, tell.
-    const gaps = observed.gaps;
-    return {
-      kind: 'write',
-      service,
-      decisionId,
-      write: { record, weights: to, ...(read.snapshot !== undefined ? { basedOn: read.snapshot } : {}) },
-      fail: async (error) => {
-        // The intent stays: the next evaluation after the lease completes it.
-        rt.log.error('Route 53 write failed; the recorded intent will be completed by a later evaluation', {
-          service: service.name,
-          decisionId,
-          error: (error as Error).message,
-        });
-        await rt.store
-          .putAudit({ ...decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.FAILED, []), detail: { error: (error as Error).message } })
-          .catch((auditError: unknown) => rt.log.error('could not record the failed write', { service: service.name, error: (auditError as Error).message }));
-      },
-      complete: async (changeIds) => {
-        try {
-          await rt.store.save(service.name, intentVersion, { ...base, pending: null, updatedAt: rt.clock.now() });
-        } catch (error) {
-          if (!(error instanceof StateVersionConflictError)) throw error;
-          // Only an evaluation that took our intent for abandoned can have written; it completed the
-          // same change. The lease is shorter than this evaluation took: worth a warning.
-          rt.log.warn('the change was completed by another evaluation first (intent lease too short?)', { service: service.name, decisionId });
-        }
-        await afterCommit(rt, service, tellFailures, () =>
-          rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.APPLIED, changeIds)),
-        );
-        if (newDrift) await afterCommit(rt, service, tellFailures, () => recordDrift(rt, service, newDrift, now, request.trigger));
-        const notice = noticeFor(service, decision, nextState, { trigger: request.trigger, decisionId, applied: true, changeIds, newBlocked });
-        const events: ControllerEvent[] = [trafficShiftedEvent(service, decision, decisionId, request.trigger, changeIds)];
-        if (newBlocked) events.push(shiftBlockedEvent(service, decision, decisionId, request.trigger));
-        events.push(...rolloutEventsOf(service, decision, decisionId, request.trigger));
-        tellFailures.push(
-          ...(await tell(
-            rt,
-            service,
-            now,
-            [...driftNotices(service, newDrift, request.trigger), ...(notice ? [notice] : [])],
-            [...driftEvents(service, newDrift, now, request.trigger), ...events],
-          )),
-        );
-        return {
-          service: service.name,
-          status: EvaluationStatuses.APPLIED,
-          attempts: attempt,
-          decision,
-          decisionId,
-          changeIds,
-          ...(repaired ? { repaired } : {}),
-          ...(newDrift ? { drift: newDrift } : {}),
-          gaps,
-          tellFailures,
-        };
-      },
-    };
+    const step = await attemptOnce(rt, service, request, gathered, attempt);
+    if (step.kind !== 'retry') return step;
+    gathered = step.attempts;
   }
-
   rt.log.info('other evaluations kept winning the race for this service; they have evaluated it', { service: service.name, attempts: maxAttempts });
-  return done({
-    service: service.name,
-    status: EvaluationStatuses.SUPERSEDED,
-    attempts: maxAttempts,
-    changeIds: [],
-    ...(repaired ? { repaired } : {}),
-    gaps: observed?.gaps ?? [],
-    tellFailures,
+  return done(outcomeOf(service, EvaluationStatuses.SUPERSEDED, maxAttempts, gathered, { gaps: gathered.observed?.gaps ?? [] }));
+}
+
+async function attemptOnce(
+  rt: Runtime,
+  service: ServiceConfig,
+  request: EvaluationRequest,
+  gathered: Attempts,
+  attempt: number,
+): Promise<PreparedEvaluation | Retry> {
+  const now = rt.clock.now();
+  const stored = await rt.store.load(service.name);
+  if (stored.pending) {
+    const leaseMs = (rt.options?.intentLeaseSeconds ?? 90) * 1000;
+    if (now < (stored.pending.leaseUntil ?? stored.pending.recordedAt + leaseMs)) {
+      rt.log.info('another evaluation is applying a change to this service; standing aside', {
+        service: service.name,
+        decisionId: stored.pending.decisionId,
+        recordedAt: new Date(stored.pending.recordedAt).toISOString(),
+      });
+      return done(outcomeOf(service, EvaluationStatuses.BUSY, attempt, gathered, { gaps: [] }));
+    }
+    const completed = await completeAbandonedChange(rt, service, stored, stored.pending, now, request.trigger);
+    // Decide afresh on the state as it is now.
+    return retry({ ...gathered, repaired: completed.repaired ?? gathered.repaired, tellFailures: [...gathered.tellFailures, ...completed.tellFailures] });
+  }
+  const observed = gathered.observed ?? (await observeServices(rt.metrics, [service], now, rt.options ?? {}, request.knownAlarms ?? [])).get(service.name)!;
+  if (observed.gaps.length > 0) rt.log.warn('some signals could not be observed; they count as unknown', { service: service.name, gaps: observed.gaps });
+  const decided = await decideOn(rt, service, stored, now, observed, request.deployments);
+  const fingerprints = fingerprintsOf(stored, decided);
+  const intent: Intent = {
+    service,
+    request,
+    stored,
+    now,
+    observed,
+    decided,
+    fingerprints,
+    decisionId: rt.newId(),
+    attempt,
+    gathered: { ...gathered, observed },
+  };
+  return decided.decision.changes.length === 0 ? recordUnchanged(rt, intent) : recordIntent(rt, intent);
+}
+
+/** What an attempt decided, and what recording it needs. */
+interface Intent {
+  readonly service: ServiceConfig;
+  readonly request: EvaluationRequest;
+  readonly stored: StoredServiceState;
+  readonly now: EpochMs;
+  readonly observed: ServiceObservationResult;
+  readonly decided: Decided;
+  readonly fingerprints: Fingerprints;
+  readonly decisionId: string;
+  readonly attempt: number;
+  readonly gathered: Attempts;
+}
+
+/**
+ * The drift and blocked actions of a decision, fingerprinted so each distinct one is told once:
+ * one console edit, or one standing block, is not news every minute.
+ */
+interface Fingerprints {
+  readonly driftSignature: string | null;
+  readonly blockedSignature: string | null;
+  readonly newDrift: DriftReport | undefined;
+  readonly newBlocked: boolean;
+}
+
+function fingerprintsOf(stored: StoredServiceState, { drift, decision }: Decided): Fingerprints {
+  const driftSignature = drift ? signature(drift.actual) : null;
+  const blockedSignature = decision.blocked.length > 0 ? signature(decision.blocked.map((b) => `${b.code}:${b.endpoint ?? ''}`).sort()) : null;
+  return {
+    driftSignature,
+    blockedSignature,
+    newDrift: drift !== undefined && driftSignature !== stored.driftSignature ? drift : undefined,
+    newBlocked: blockedSignature !== null && blockedSignature !== stored.blockedSignature,
+  };
+}
+
+/** No weight changes: the state (verdict history, state machines) is saved, and the decision recorded and told. */
+async function recordUnchanged(rt: Runtime, intent: Intent): Promise<PreparedEvaluation | Retry> {
+  const { service, stored, now, decided, fingerprints, decisionId, request } = intent;
+  const { driftSignature, blockedSignature } = fingerprints;
+  try {
+    await rt.store.save(service.name, stored.version, { state: decided.nextState, driftSignature, blockedSignature, pending: null, updatedAt: now });
+  } catch (error) {
+    if (error instanceof StateVersionConflictError) return retry(intent.gathered);
+    throw error;
+  }
+  const told = await recordAndTell(rt, {
+    ...fingerprints,
+    service,
+    decisionId,
+    decision: decided.decision,
+    state: decided.nextState,
+    trigger: request.trigger,
+    at: now,
   });
+  const tellFailures = [...intent.gathered.tellFailures, ...told];
+  const outcome = outcomeOf(service, EvaluationStatuses.UNCHANGED, intent.attempt, { ...intent.gathered, tellFailures }, { gaps: intent.observed.gaps });
+  return done({ ...outcome, decision: decided.decision, decisionId, ...(fingerprints.newDrift ? { drift: fingerprints.newDrift } : {}) });
+}
+
+/** Weights are to change: the intent is written with the next state, conditionally on the version read; the write is the caller's. */
+async function recordIntent(rt: Runtime, intent: Intent): Promise<PreparedWrite | Retry> {
+  const { service, stored, now, decided, fingerprints, decisionId, request } = intent;
+  const { decision, nextState } = decided;
+  const record = recordSetOf(service);
+  const to: Weights = Object.fromEntries(decision.changes.map((c) => [c.setIdentifier, c.to]));
+  const leaseMs = (rt.options?.intentLeaseSeconds ?? 90) * 1000;
+  const leaseUntil = request.deadline !== undefined ? Math.max(request.deadline, now) + DEADLINE_MARGIN_MS : now + leaseMs;
+  const pending: PendingChange = { decisionId, recordedAt: now, leaseUntil, record, from: decided.current, to, decision, trigger: request.trigger };
+  const { driftSignature, blockedSignature } = fingerprints;
+  let intentVersion: number;
+  try {
+    intentVersion = await rt.store.save(service.name, stored.version, { state: nextState, driftSignature, blockedSignature, pending, updatedAt: now });
+  } catch (error) {
+    if (!(error instanceof StateVersionConflictError)) throw error;
+    rt.log.debug('lost the race to another evaluation; re-reading and deciding again', { service: service.name, attempt: intent.attempt });
+    return retry(intent.gathered);
+  }
+  await rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.INTENDED, []));
+  const { repaired, tellFailures } = intent.gathered;
+  return {
+    kind: 'write',
+    service,
+    trigger: request.trigger,
+    decisionId,
+    decision,
+    nextState,
+    intentVersion,
+    ...fingerprints,
+    write: { record, weights: to, ...(decided.read.snapshot !== undefined ? { basedOn: decided.read.snapshot } : {}) },
+    at: now,
+    attempts: intent.attempt,
+    repaired,
+    gaps: intent.observed.gaps,
+    tellFailures,
+  };
+}
+
+/** Route 53 accepted the write: the intent is cleared, and the change recorded and told. */
+export async function completeWrite(rt: Runtime, prepared: PreparedWrite, changeIds: readonly string[]): Promise<EvaluationOutcome> {
+  const { service, decisionId, decision, nextState } = prepared;
+  try {
+    const { driftSignature, blockedSignature } = prepared;
+    await rt.store.save(service.name, prepared.intentVersion, { state: nextState, driftSignature, blockedSignature, pending: null, updatedAt: rt.clock.now() });
+  } catch (error) {
+    if (!(error instanceof StateVersionConflictError)) throw error;
+    // Only an evaluation that took our intent for abandoned can have written; it completed the
+    // same change. The lease is shorter than this evaluation took: worth a warning.
+    rt.log.warn('the change was completed by another evaluation first (intent lease too short?)', { service: service.name, decisionId });
+  }
+  const told = await recordAndTell(rt, { ...prepared, state: nextState, changeIds });
+  const tellFailures = [...prepared.tellFailures, ...told];
+  const outcome = outcomeOf(service, EvaluationStatuses.APPLIED, prepared.attempts, { ...prepared, tellFailures }, { gaps: prepared.gaps });
+  return { ...outcome, decision, decisionId, changeIds, ...(prepared.newDrift ? { drift: prepared.newDrift } : {}) };
+}
+
+/** Route 53 refused: the failure is recorded, and the intent stays for a later evaluation to complete. */
+export async function abandonWrite(rt: Runtime, prepared: PreparedWrite, error: unknown): Promise<void> {
+  const { service, decisionId } = prepared;
+  const message = (error as Error).message;
+  rt.log.error('Route 53 write failed; the recorded intent will be completed by a later evaluation', { service: service.name, decisionId, error: message });
+  await rt.store
+    .putAudit({ ...decisionAudit(service, decisionId, prepared.decision, prepared.trigger, AuditStatuses.FAILED, []), detail: { error: message } })
+    .catch((auditError: unknown) => rt.log.error('could not record the failed write', { service: service.name, error: (auditError as Error).message }));
+}
+
+/** A decision to record and tell, once it is committed: applied (with its change ids) or not. */
+interface Telling {
+  readonly service: ServiceConfig;
+  readonly decisionId: string;
+  readonly decision: Decision;
+  /** The state after the decision, for the notice. */
+  readonly state: ServiceState | undefined;
+  /** What triggered the evaluation that decided it. */
+  readonly trigger: string;
+  readonly at: EpochMs;
+  /** Route 53's change ids when weights were written; absent when the decision changed none. */
+  readonly changeIds?: readonly string[];
+  readonly newDrift: DriftReport | undefined;
+  readonly newBlocked: boolean;
+  /** An intent recorded by an earlier evaluation that did not finish, completed by this one. */
+  readonly completedBy?: string;
+}
+
+/**
+ * Records and tells a committed decision: its audit entry (when it applied a change, moved a
+ * state, has something to notify or newly blocked something), the drift newly seen, then the
+ * notice and the events. Failures are returned, never thrown: the decision stands.
+ */
+async function recordAndTell(rt: Runtime, telling: Telling): Promise<TellFailure[]> {
+  const { service, decision, decisionId, trigger, changeIds, newDrift, newBlocked, at } = telling;
+  const applied = changeIds !== undefined;
+  const worthAuditing = applied || decision.transitions.length > 0 || decision.notifications.length > 0 || newBlocked;
+  const audited = worthAuditing ? await afterCommit(rt, service, () => rt.store.putAudit(auditOf(telling))) : [];
+  const drifted = newDrift ? await afterCommit(rt, service, () => recordDrift(rt, service, newDrift, at, trigger)) : [];
+  const noticeTrigger = telling.completedBy !== undefined ? `${trigger} (completed by ${telling.completedBy})` : trigger;
+  const notice = noticeFor(service, decision, telling.state, { trigger: noticeTrigger, decisionId, applied, changeIds: changeIds ?? [], newBlocked });
+  const events: ControllerEvent[] = [
+    ...(applied ? [trafficShiftedEvent(service, decision, decisionId, trigger, changeIds)] : []),
+    ...(newBlocked ? [shiftBlockedEvent(service, decision, decisionId, trigger)] : []),
+    ...rolloutEventsOf(service, decision, decisionId, trigger),
+  ];
+  const notices = [...driftNotices(service, newDrift, trigger), ...(notice ? [notice] : [])];
+  const told = await tell(rt, service, at, notices, [...driftEvents(service, newDrift, at, trigger), ...events]);
+  return [...audited, ...drifted, ...told];
+}
+
+function auditOf(telling: Telling): AuditEntry {
+  const { service, decisionId, decision, trigger, changeIds, completedBy, at } = telling;
+  const entry = decisionAudit(service, decisionId, decision, trigger, changeIds ? AuditStatuses.APPLIED : AuditStatuses.RECORDED, changeIds ?? []);
+  if (completedBy === undefined) return entry;
+  return { ...entry, detail: { completedAt: at, completedBy, note: 'recorded by an evaluation that did not finish; completed by a later one' } };
 }
 
 function done(outcome: EvaluationOutcome): PreparedEvaluation {
   return { kind: 'done', outcome };
 }
 
+function retry(attempts: Attempts): Retry {
+  return { kind: 'retry', attempts };
+}
+
+function outcomeOf(
+  service: ServiceConfig,
+  status: EvaluationStatus,
+  attempts: number,
+  gathered: Pick<Attempts, 'repaired' | 'tellFailures'>,
+  rest: { gaps: readonly string[] },
+): EvaluationOutcome {
+  return {
+    service: service.name,
+    status,
+    attempts,
+    changeIds: [],
+    ...(gathered.repaired ? { repaired: gathered.repaired } : {}),
+    gaps: rest.gaps,
+    tellFailures: gathered.tellFailures,
+  };
+}
+
 /**
  * Completes a change an evaluation recorded but did not confirm: writes Route 53 (a no-op if the
- * write had landed before the crash), clears the intent, records and tells. Returns undefined
- * when another evaluation cleared it first.
+ * write had landed before the crash), clears the intent, records and tells. `repaired` is
+ * undefined when another evaluation cleared it first, or when it could not be completed.
  */
 async function completeAbandonedChange(
   rt: Runtime,
@@ -339,8 +453,7 @@ async function completeAbandonedChange(
   pending: PendingChange,
   now: EpochMs,
   trigger: string,
-  tellFailures: TellFailure[],
-): Promise<EvaluationOutcome['repaired']> {
+): Promise<{ repaired: EvaluationOutcome['repaired']; tellFailures: readonly TellFailure[] }> {
   rt.log.warn('completing a change an earlier evaluation recorded but did not confirm (it probably crashed)', {
     service: service.name,
     decisionId: pending.decisionId,
@@ -353,36 +466,29 @@ async function completeAbandonedChange(
   const stale =
     ['hostedZoneId', 'dnsName', 'recordType'].some((k) => pending.record[k as keyof RecordSetRef] !== record[k as keyof RecordSetRef]) ||
     Object.keys(pending.to).some((id) => !managed.has(id));
-  if (stale) return abandonChange(rt, service, stored, pending, now, trigger, tellFailures, 'the service config changed since it was decided');
+  if (stale) return abandonChange(rt, service, stored, pending, now, trigger, 'the service config changed since it was decided');
   let changeIds: readonly string[];
   try {
     changeIds = (await rt.dns.writeWeights([{ record: pending.record, weights: pending.to }], changeComment(service, pending.decisionId))).changeIds;
   } catch (error) {
     // The records are gone: completing can never succeed, and retrying it would block the service.
-    if (error instanceof RecordNotFoundError) return abandonChange(rt, service, stored, pending, now, trigger, tellFailures, error.message);
+    if (error instanceof RecordNotFoundError) return abandonChange(rt, service, stored, pending, now, trigger, error.message);
     throw error;
   }
-  if (!(await clearPending(rt, service, stored, stored.state!, now))) return undefined;
-  const decision = pending.decision;
-  await afterCommit(rt, service, tellFailures, () =>
-    rt.store.putAudit({
-      ...decisionAudit(service, pending.decisionId, decision, pending.trigger, AuditStatuses.APPLIED, changeIds),
-      detail: { completedAt: now, completedBy: trigger, note: 'recorded by an evaluation that did not finish; completed by a later one' },
-    }),
-  );
-  const notice = noticeFor(service, decision, stored.state, {
-    trigger: `${pending.trigger} (completed by ${trigger})`,
+  if (!(await clearPending(rt, service, stored, stored.state!, now))) return { repaired: undefined, tellFailures: [] };
+  const tellFailures = await recordAndTell(rt, {
+    service,
     decisionId: pending.decisionId,
-    applied: true,
+    decision: pending.decision,
+    state: stored.state,
+    trigger: pending.trigger,
+    at: now,
     changeIds,
+    newDrift: undefined,
     newBlocked: false,
+    completedBy: trigger,
   });
-  const events = [
-    trafficShiftedEvent(service, decision, pending.decisionId, pending.trigger, changeIds),
-    ...rolloutEventsOf(service, decision, pending.decisionId, pending.trigger),
-  ];
-  tellFailures.push(...(await tell(rt, service, now, notice ? [notice] : [], events)));
-  return { decisionId: pending.decisionId, changeIds };
+  return { repaired: { decisionId: pending.decisionId, changeIds }, tellFailures };
 }
 
 /** Saves `state` with the pending change cleared; false when another evaluation got there first. */
@@ -413,18 +519,17 @@ async function abandonChange(
   pending: PendingChange,
   now: EpochMs,
   trigger: string,
-  tellFailures: TellFailure[],
   why: string,
-): Promise<EvaluationOutcome['repaired']> {
+): Promise<{ repaired: undefined; tellFailures: readonly TellFailure[] }> {
   rt.log.error('dropping a recorded change that cannot be completed', { service: service.name, decisionId: pending.decisionId, why });
-  if (!(await clearPending(rt, service, stored, { ...stored.state!, appliedWeights: pending.from }, now))) return undefined;
-  await afterCommit(rt, service, tellFailures, () =>
+  if (!(await clearPending(rt, service, stored, { ...stored.state!, appliedWeights: pending.from }, now))) return { repaired: undefined, tellFailures: [] };
+  const tellFailures = await afterCommit(rt, service, () =>
     rt.store.putAudit({
       ...decisionAudit(service, pending.decisionId, pending.decision, pending.trigger, AuditStatuses.FAILED, []),
       detail: { abandonedAt: now, abandonedBy: trigger, why },
     }),
   );
-  return undefined;
+  return { repaired: undefined, tellFailures };
 }
 
 /**
@@ -432,13 +537,23 @@ async function abandonChange(
  * failure is logged and returned (the handler counts it) rather than thrown, which would make
  * Lambda retry an evaluation that has already done its work.
  */
-async function afterCommit(rt: Runtime, service: ServiceConfig, failures: TellFailure[], write: () => Promise<void>): Promise<void> {
+async function afterCommit(rt: Runtime, service: ServiceConfig, write: () => Promise<void>): Promise<TellFailure[]> {
   try {
     await write();
+    return [];
   } catch (error) {
-    failures.push({ channel: 'audit', message: (error as Error).message });
     rt.log.error('audit write failed after the change was committed', { service: service.name, error: (error as Error).message });
+    return [{ channel: 'audit', message: (error as Error).message }];
   }
+}
+
+/** A decision taken on the stored state, with what Route 53 held when it was taken. */
+interface Decided {
+  readonly read: RecordSetWeights;
+  readonly current: Weights;
+  readonly drift: DriftReport | undefined;
+  readonly decision: Decision;
+  readonly nextState: ServiceState;
 }
 
 /**
@@ -452,7 +567,7 @@ async function decideOn(
   now: EpochMs,
   observed: ServiceObservationResult,
   deployments?: readonly DeploymentSignal[],
-): Promise<{ read: RecordSetWeights; current: Weights; drift: DriftReport | undefined; decision: Decision; nextState: ServiceState }> {
+): Promise<Decided> {
   const read = await rt.dns.readWeights(recordSetOf(service));
   const current = managedWeights(service, read.weights);
   const guardAlarms = await guardAlarmStates(rt, service, stored.state, now);

@@ -11,7 +11,7 @@
  * intents recorded, for the next evaluation to complete.
  */
 import type { ServiceConfig } from '../core/config.js';
-import { changeComment, prepareEvaluation, type EvaluationOutcome, type PreparedWrite } from './evaluateService.js';
+import { abandonWrite, changeComment, completeWrite, prepareEvaluation, type EvaluationOutcome, type PreparedWrite } from './evaluateService.js';
 import { observeServices } from './observe.js';
 import type { Runtime } from './runtime.js';
 
@@ -79,7 +79,7 @@ export async function onTick(rt: Runtime, options: TickOptions = {}): Promise<Ti
       ).changeIds;
     } catch (error) {
       for (const w of zoneWrites) {
-        await w.fail(error);
+        await abandonWrite(rt, w, error);
         fail(w.service.name, error);
       }
       continue;
@@ -87,7 +87,7 @@ export async function onTick(rt: Runtime, options: TickOptions = {}): Promise<Ti
     // 3. Complete each service of the zone.
     for (const w of zoneWrites) {
       try {
-        outcomes.push(await w.complete(changeIds));
+        outcomes.push(await completeWrite(rt, w, changeIds));
       } catch (error) {
         fail(w.service.name, error);
       }
