@@ -4,7 +4,7 @@
  * thresholds, the reasons, and how to freeze or override). Pure: the SNS adapter, the CLI and the
  * simulator all render with it.
  */
-import type { EndpointState, SignalVerdict, Weights } from '../core/types.js';
+import type { Decision, EndpointState, Reason, SignalVerdict, Weights } from '../core/types.js';
 import type { Notice } from '../ports/notifier.js';
 import { ownValue, weightsAfter } from './weightRecords.js';
 
@@ -98,110 +98,117 @@ export function alarmText(signal: SignalVerdict): string {
 }
 
 export function noticeBody(notice: Notice): string {
+  const d = notice.decision;
+  const lines = [
+    ...headerLines(notice),
+    ...(notice.drift ? driftLines(notice.drift) : []),
+    ...(d ? [...weightLines(d), ...reasonLines(d), ...signalLines(notice, d)] : []),
+    ...whatYouCanDo(notice),
+  ];
+  return lines.join('\n');
+}
+
+const HEADLINES: Readonly<Record<Notice['kind'], (dnsName: string) => string>> = {
+  'drift-detected': (dnsName) => `Route 53 weights of ${dnsName} were changed outside steer53.`,
+  'shift-blocked': (dnsName) => `steer53 wanted to move traffic for ${dnsName}, and a safety rule or override stopped it.`,
+  'traffic-shifted': (dnsName) => `steer53 moved traffic for ${dnsName}.`,
+  'state-changed': (dnsName) => `steer53 changed the state of ${dnsName}'s endpoints.`,
+};
+
+function headerLines(notice: Notice): string[] {
   const s = notice.service;
   const d = notice.decision;
-  const lines: string[] = [];
-  const headline =
-    notice.kind === 'drift-detected'
-      ? `Route 53 weights of ${s.dnsName} were changed outside steer53.`
-      : notice.kind === 'shift-blocked'
-        ? `steer53 wanted to move traffic for ${s.dnsName}, and a safety rule or override stopped it.`
-        : notice.kind === 'traffic-shifted'
-          ? `steer53 moved traffic for ${s.dnsName}.`
-          : `steer53 changed the state of ${s.dnsName}'s endpoints.`;
-  lines.push(headline, '');
-  lines.push(`Service:   ${s.name} (${s.dnsName} ${s.recordType}, hosted zone ${s.hostedZoneId})`);
-  lines.push(`Severity:  ${notice.severity}    Reason: ${notice.reason}${d ? `    Mode: ${d.mode}` : ''}`);
-  lines.push(`Trigger:   ${notice.trigger}`);
-  if (d) lines.push(`Decided:   ${new Date(d.at).toISOString()} (period from ${new Date(d.periodStart).toISOString()})${d.emergency ? '  EMERGENCY' : ''}`);
-  if (notice.decisionId)
-    lines.push(`Decision:  ${notice.decisionId}${notice.changeIds && notice.changeIds.length > 0 ? `  (Route 53 change ${notice.changeIds.join(', ')})` : ''}`);
+  const changes = notice.changeIds && notice.changeIds.length > 0 ? `  (Route 53 change ${notice.changeIds.join(', ')})` : '';
+  return [
+    HEADLINES[notice.kind](s.dnsName),
+    '',
+    `Service:   ${s.name} (${s.dnsName} ${s.recordType}, hosted zone ${s.hostedZoneId})`,
+    `Severity:  ${notice.severity}    Reason: ${notice.reason}${d ? `    Mode: ${d.mode}` : ''}`,
+    `Trigger:   ${notice.trigger}`,
+    ...(d ? [`Decided:   ${new Date(d.at).toISOString()} (period from ${new Date(d.periodStart).toISOString()})${d.emergency ? '  EMERGENCY' : ''}`] : []),
+    ...(notice.decisionId ? [`Decision:  ${notice.decisionId}${changes}`] : []),
+  ];
+}
 
-  if (notice.drift) {
-    lines.push('', 'Weights (steer53 last wrote → Route 53 holds now):');
-    const ids = [...new Set([...Object.keys(notice.drift.expected), ...Object.keys(notice.drift.actual)])];
-    lines.push(
-      ...table([
-        ['endpoint', 'expected', 'actual'],
-        ...ids.map((id) => [id, String(ownValue(notice.drift!.expected, id) ?? '-'), String(ownValue(notice.drift!.actual, id) ?? '-')]),
-      ]),
-    );
-    lines.push(
-      '',
-      'steer53 treats Route 53 as the truth for its next decision. If the edit was deliberate, freeze or pin the service so',
-      'steer53 does not move it back; otherwise nothing is needed.',
-    );
+function driftLines(drift: NonNullable<Notice['drift']>): string[] {
+  const ids = [...new Set([...Object.keys(drift.expected), ...Object.keys(drift.actual)])];
+  return [
+    '',
+    'Weights (steer53 last wrote → Route 53 holds now):',
+    ...table([
+      ['endpoint', 'expected', 'actual'],
+      ...ids.map((id) => [id, String(ownValue(drift.expected, id) ?? '-'), String(ownValue(drift.actual, id) ?? '-')]),
+    ]),
+    '',
+    'steer53 treats Route 53 as the truth for its next decision. If the edit was deliberate, freeze or pin the service so',
+    'steer53 does not move it back; otherwise nothing is needed.',
+  ];
+}
+
+function weightLines(d: Decision): string[] {
+  const ids = Object.keys({ ...d.currentWeights, ...d.targetWeights });
+  const after: Weights = weightsAfter(d.currentWeights, d.changes);
+  const rows = ids.map((id) => [
+    id,
+    String(ownValue(d.currentWeights, id) ?? '-'),
+    String(ownValue(after, id) ?? '-'),
+    share(d.currentWeights, id),
+    share(after, id),
+  ]);
+  return [
+    '',
+    'Weights (Route 53 weighted records):',
+    ...table([['endpoint', 'before', 'after', 'share before', 'share after'], ...rows]),
+    ...(d.changes.length === 0 ? ['  (no weight was changed)'] : []),
+  ];
+}
+
+function reasonLines(d: Decision): string[] {
+  const reason = (r: Reason) => `  - [${r.code}]${r.endpoint ? ` ${r.endpoint}:` : ''} ${r.message}`;
+  return [
+    ...(d.reasons.length > 0 ? ['', 'Why:', ...d.reasons.map(reason)] : []),
+    ...(d.transitions.length > 0
+      ? ['', 'Endpoint states:', ...d.transitions.map((t) => `  - ${t.endpoint}: ${t.from} → ${t.to} [${t.reason}] ${t.message}`)]
+      : []),
+    ...(d.blocked.length > 0 ? ['', 'Blocked:', ...d.blocked.map(reason)] : []),
+  ];
+}
+
+/** Each endpoint's signals against their thresholds, and its breaching periods against the detection window. */
+function signalLines(notice: Notice, d: Decision): string[] {
+  const { policy } = notice.service;
+  const rows: string[][] = [['endpoint', 'signal', 'value', 'trip', 'clear', 'samples', 'verdict']];
+  for (const [id, verdict] of Object.entries(d.verdicts)) {
+    rows.push(...verdict.signals.map((sig) => signalRow(id, sig)));
+    const count = breachCount(ownValue(notice.state?.endpoints, id), policy.evaluationPeriodSeconds);
+    if (count)
+      rows.push([id, 'breaching periods', count, `${policy.detection.breachesToDegrade} of ${policy.detection.window} degrade`, '', '', verdict.verdict]);
   }
+  return rows.length > 1 ? ['', 'Signals (value against thresholds):', ...table(rows, 2)] : [];
+}
 
-  if (d) {
-    const ids = Object.keys({ ...d.currentWeights, ...d.targetWeights });
-    const after: Weights = weightsAfter(d.currentWeights, d.changes);
-    lines.push('', 'Weights (Route 53 weighted records):');
-    lines.push(
-      ...table([
-        ['endpoint', 'before', 'after', 'share before', 'share after'],
-        ...ids.map((id) => [
-          id,
-          String(ownValue(d.currentWeights, id) ?? '-'),
-          String(ownValue(after, id) ?? '-'),
-          share(d.currentWeights, id),
-          share(after, id),
-        ]),
-      ]),
-    );
-    if (d.changes.length === 0) lines.push('  (no weight was changed)');
+function signalRow(id: string, sig: SignalVerdict): string[] {
+  const lowerIsWorse = sig.trip !== null && sig.clear !== null && sig.clear > sig.trip;
+  return [
+    id,
+    `${sig.signal}${sig.statistic ? ` ${sig.statistic}` : ''}`,
+    sig.trip === null && sig.statistic === null ? alarmText(sig) : sig.value === null ? 'missing' : formatMeasure(sig.value, sig.unit),
+    sig.trip === null ? '-' : `${lowerIsWorse ? '<' : '>'} ${formatMeasure(sig.trip, sig.unit)}`,
+    sig.clear === null ? '-' : `${lowerIsWorse ? '>' : '<'} ${formatMeasure(sig.clear, sig.unit)}`,
+    sig.sampleCount === null ? '-' : String(sig.sampleCount),
+    sig.verdict + (sig.unknownCause ? ` (${sig.unknownCause})` : ''),
+  ];
+}
 
-    if (d.reasons.length > 0) {
-      lines.push('', 'Why:');
-      for (const r of d.reasons) lines.push(`  - [${r.code}]${r.endpoint ? ` ${r.endpoint}:` : ''} ${r.message}`);
-    }
-    if (d.transitions.length > 0) {
-      lines.push('', 'Endpoint states:');
-      for (const t of d.transitions) lines.push(`  - ${t.endpoint}: ${t.from} → ${t.to} [${t.reason}] ${t.message}`);
-    }
-    if (d.blocked.length > 0) {
-      lines.push('', 'Blocked:');
-      for (const b of d.blocked) lines.push(`  - [${b.code}]${b.endpoint ? ` ${b.endpoint}:` : ''} ${b.message}`);
-    }
-
-    const signalRows: string[][] = [['endpoint', 'signal', 'value', 'trip', 'clear', 'samples', 'verdict']];
-    for (const [id, verdict] of Object.entries(d.verdicts)) {
-      for (const sig of verdict.signals) {
-        const lowerIsWorse = sig.trip !== null && sig.clear !== null && sig.clear > sig.trip;
-        signalRows.push([
-          id,
-          `${sig.signal}${sig.statistic ? ` ${sig.statistic}` : ''}`,
-          sig.trip === null && sig.statistic === null ? alarmText(sig) : sig.value === null ? 'missing' : formatMeasure(sig.value, sig.unit),
-          sig.trip === null ? '-' : `${lowerIsWorse ? '<' : '>'} ${formatMeasure(sig.trip, sig.unit)}`,
-          sig.clear === null ? '-' : `${lowerIsWorse ? '>' : '<'} ${formatMeasure(sig.clear, sig.unit)}`,
-          sig.sampleCount === null ? '-' : String(sig.sampleCount),
-          sig.verdict + (sig.unknownCause ? ` (${sig.unknownCause})` : ''),
-        ]);
-      }
-      const count = breachCount(ownValue(notice.state?.endpoints, id), s.policy.evaluationPeriodSeconds);
-      if (count)
-        signalRows.push([
-          id,
-          'breaching periods',
-          count,
-          `${s.policy.detection.breachesToDegrade} of ${s.policy.detection.window} degrade`,
-          '',
-          '',
-          verdict.verdict,
-        ]);
-    }
-    if (signalRows.length > 1) {
-      lines.push('', 'Signals (value against thresholds):');
-      lines.push(...table(signalRows, 2));
-    }
-  }
-
+function whatYouCanDo(notice: Notice): string[] {
+  const s = notice.service;
+  const d = notice.decision;
   const pin = d
     ? Object.entries(d.currentWeights)
         .map(([id, w]) => `${id}=${w}`)
         .join(',')
     : '';
-  lines.push(
+  return [
     '',
     'What you can do:',
     `  Stop automatic changes:     npx steer53 freeze ${s.name} --reason "<why>"`,
@@ -210,8 +217,7 @@ export function noticeBody(notice: Notice): string {
     `  What it would do now:       npx steer53 plan ${s.name}`,
     "  (each with --table <the stack's TableName output>, or STEER53_TABLE_NAME set; see docs/deploy.md)",
     '  Alarms keep notifying while a service is frozen; every override but an open-ended freeze expires on its own.',
-  );
-  return lines.join('\n');
+  ];
 }
 
 /** SNS MessageAttributes, so subscriptions can filter (e.g. only `critical`, or one service). */
