@@ -16,6 +16,7 @@ import { parseConfig, type Config, type ValidationProblem } from '../core/config
 import { ValidationError } from '../core/errors.js';
 import { CloudWatchClients } from '../adapters/aws/cloudWatchClients.js';
 import { CloudWatchMetrics } from '../adapters/aws/cloudWatchMetrics.js';
+import { BoundedRetryStrategy, Route53RetryPolicy } from '../adapters/aws/retryStrategy.js';
 import { DynamoStateStore } from '../adapters/aws/dynamoStateStore.js';
 import { EventBridgePublisher } from '../adapters/aws/eventBridgePublisher.js';
 import { Route53Weights } from '../adapters/aws/route53Weights.js';
@@ -50,14 +51,21 @@ export interface AwsRuntimeOptions {
   readonly log: Log;
   /** Traces every SDK client when given (X-Ray subsegments per AWS call). */
   readonly tracer?: Tracer;
+  /** When the invocation in progress will be stopped (epoch ms): Route 53 calls are retried only while a retry can end before it. */
+  readonly deadline?: () => number | undefined;
 }
 
 export async function createAwsRuntime(environment: Steer53Environment, options: AwsRuntimeOptions): Promise<Runtime> {
   const config = await loadJsonConfig(environment.configPath);
   const trace = <T>(client: T): T => (options.tracer ? options.tracer.captureAWSv3Client(client) : client);
-  // Route 53's own retries are off: the adapter retries Throttling and PriorRequestNotComplete
-  // with full jitter, and two retry layers would multiply the wait.
-  const route53 = trace(new Route53Client({ maxAttempts: 1 }));
+  // Route 53 throttles hard (Throttling, PriorRequestNotComplete): more attempts than the SDK's
+  // default three, with shorter waits than its 1-20 s throttling backoff, and none past the deadline.
+  const route53 = trace(
+    new Route53Client({
+      maxAttempts: Route53RetryPolicy.maxAttempts,
+      retryStrategy: new BoundedRetryStrategy({ ...Route53RetryPolicy, ...(options.deadline ? { deadline: options.deadline } : {}) }),
+    }),
+  );
   const sts = trace(new STSClient({}));
   return {
     config,
