@@ -55,7 +55,6 @@ import {
 import { nativeDeploymentSourcesOf } from './nativeDeploymentRouting.js';
 import { createHealthAlarm, healthAlarmName } from './healthAlarm.js';
 import { validateProps, type TrafficControllerProps } from './trafficControllerProps.js';
-import { writeZodWithoutLocales } from './zodWithoutLocales.js';
 
 export { ForwardedSources } from './controllerPermissions.js';
 export { assertLocalEsbuild, BundledConfigFile, BundledConfigPath, HandlerNames, type HandlerName } from './handlerFunctions.js';
@@ -207,9 +206,6 @@ export class TrafficController extends Construct {
     assertLocalEsbuild(packageRoot);
     const buildDir = resolve(Stage.of(this)?.outdir ?? tmpdir(), 'steer53-build');
     const configFile = writeBundledConfig(buildDir, props.config);
-    // A fixed place (not the assembly directory): its path ends up in the source maps, and the
-    // packages must not change with where the app is synthesized.
-    const zodAlias = writeZodWithoutLocales(packageRoot, join(packageRoot, 'node_modules', '.cache', 'steer53'));
     const sharedPolicy = new iam.Policy(this, 'ControllerPolicy', {
       statements: controllerStatements(this.config, partition, this.table, this.topic, this.eventBus),
     });
@@ -236,7 +232,6 @@ export class TrafficController extends Construct {
         NODE_OPTIONS: '--enable-source-maps',
       },
       failureQueues: this.deadLetterQueues,
-      zodAlias,
     };
     return Object.fromEntries(HandlerNames.map((name) => [name, addHandlerFunction(this, name, options)])) as Record<HandlerName, nodejs.NodejsFunction>;
   }

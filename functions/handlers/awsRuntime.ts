@@ -12,7 +12,8 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
-import { parseConfig, type Config, type ValidationProblem } from '../core/config.js';
+import type { Config } from '../core/config.js';
+import type { ValidationProblem } from '../core/validationProblems.js';
 import { ValidationError } from '../core/errors.js';
 import { CloudWatchClients } from '../adapters/aws/cloudWatchClients.js';
 import { CloudWatchMetrics } from '../adapters/aws/cloudWatchMetrics.js';
@@ -22,6 +23,7 @@ import { EventBridgePublisher } from '../adapters/aws/eventBridgePublisher.js';
 import { Route53Weights } from '../adapters/aws/route53Weights.js';
 import { SnsNotifier } from '../adapters/aws/snsNotifier.js';
 import type { Runtime } from '../app/runtime.js';
+import { checkBundledConfig } from '../config/bundledConfig.js';
 import type { Log } from '../ports/log.js';
 
 export interface Steer53Environment {
@@ -82,8 +84,10 @@ export async function createAwsRuntime(environment: Steer53Environment, options:
 }
 
 /**
- * Reads the validated JSON config the construct copies next to the bundle. JSON only: the typed
- * and YAML forms are for the CLI and the CDK app, and leaving their loaders out keeps the bundle small.
+ * Reads the JSON config the construct copies next to the bundle: the config schema's output,
+ * validated in full by the CDK app, so only its structure is checked here (functions/config/
+ * bundledConfig.ts says what that covers). JSON only: the typed and YAML forms are for the CLI and
+ * the CDK app, and leaving their loaders and the config schema out keeps the bundle small.
  */
 export async function loadJsonConfig(path: string): Promise<Config> {
   let text: string;
@@ -98,7 +102,7 @@ export async function loadJsonConfig(path: string): Promise<Config> {
   } catch (error) {
     throw new ValidationError(path, [{ path: '(file)', message: `is not valid JSON: ${(error as Error).message}` }], { cause: error });
   }
-  const result = parseConfig(raw);
+  const result = checkBundledConfig(raw);
   if (!result.ok) throw new ValidationError(path, result.problems);
   return result.value;
 }

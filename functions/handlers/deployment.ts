@@ -20,7 +20,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IdempotencyConfig, IdempotencyValidationError, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { problemsOf } from '../core/config.js';
+import { problemsOf } from '../core/validationProblems.js';
 import { mapNativeDeployment, type NativeDeployment } from '../app/nativeDeployments.js';
 import { DeploymentDeferredError, onDeployment, type DeploymentInput, type DeploymentRecord, type DeploymentRequest } from '../app/onDeployment.js';
 import type { Runtime } from '../app/runtime.js';
