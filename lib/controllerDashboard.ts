@@ -64,6 +64,9 @@ function signalWidget(endpointId: string, signal: Extract<Signal, { source: 'met
   });
 }
 
+/** A steer53 metric of the service being drawn. */
+type ControllerMetricOf = (metricName: string, extra?: Record<string, string>, statistic?: string, label?: string) => cloudwatch.Metric;
+
 export class ControllerDashboard extends Construct {
   readonly dashboards: cloudwatch.Dashboard[] = [];
   private alarmCount = 0;
@@ -80,11 +83,23 @@ export class ControllerDashboard extends Construct {
     });
   }
 
+  /** Top to bottom: what the service is, its weights and decisions, its signals, then what the controller did and what failed. */
   private addServiceWidgets(dashboard: cloudwatch.Dashboard, service: ServiceConfig, props: ControllerDashboardProps): void {
-    const dims = (extra: Record<string, string> = {}) => ({ [ControllerMetricDimensions.service]: service.name, ...extra });
     const controllerMetric = (metricName: string, extra: Record<string, string> = {}, statistic = 'Sum', label?: string) =>
-      new cloudwatch.Metric({ namespace: ControllerMetrics.namespace, metricName, dimensionsMap: dims(extra), statistic, period, ...(label ? { label } : {}) });
+      new cloudwatch.Metric({
+        namespace: ControllerMetrics.namespace,
+        metricName,
+        dimensionsMap: { [ControllerMetricDimensions.service]: service.name, ...extra },
+        statistic,
+        period,
+        ...(label ? { label } : {}),
+      });
+    this.addOverview(dashboard, service, controllerMetric);
+    this.addSignals(dashboard, service);
+    this.addOperations(dashboard, service, props, controllerMetric);
+  }
 
+  private addOverview(dashboard: cloudwatch.Dashboard, service: ServiceConfig, controllerMetric: ControllerMetricOf): void {
     dashboard.addWidgets(
       new cloudwatch.TextWidget({
         markdown: `# ${service.name}: ${service.dnsName} ${service.recordType}\nHosted zone \`${service.hostedZoneId}\` · ${service.endpoints.length} endpoints · weights 0–255 (Route 53 splits traffic in proportion).`,
@@ -120,7 +135,10 @@ export class ControllerDashboard extends Construct {
         height: 6,
       }),
     );
+  }
 
+  /** A graph per metric signal against its thresholds (three to a row), and the states of the alarm signals. */
+  private addSignals(dashboard: cloudwatch.Dashboard, service: ServiceConfig): void {
     const signalWidgets: cloudwatch.IWidget[] = [];
     const alarms: cloudwatch.IAlarm[] = [];
     for (const endpoint of service.endpoints) {
@@ -139,7 +157,9 @@ export class ControllerDashboard extends Construct {
     // Three signal graphs per row.
     for (let i = 0; i < signalWidgets.length; i += 3) dashboard.addWidgets(...signalWidgets.slice(i, i + 3));
     if (alarms.length > 0) dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarm signals', alarms, width: 24, height: 3 }));
+  }
 
+  private addOperations(dashboard: cloudwatch.Dashboard, service: ServiceConfig, props: ControllerDashboardProps, controllerMetric: ControllerMetricOf): void {
     // What changed and why, newest first: the handlers log one `evaluated` line per evaluation
     // (functions/handlers/edge.ts), with the decision's reason and blocked codes.
     const logGroups = Object.values(props.functions).map((fn) => (fn as lambda.Function).logGroup.logGroupName);

@@ -207,21 +207,35 @@ export interface PropsCheckOptions {
  * the construct is in, or undefined when it is not known at synth time.
  */
 export function propsProblems(props: TrafficControllerProps, stackRegion: string | undefined, options: PropsCheckOptions = {}): string[] {
-  const problems: string[] = [];
-  const { config } = props;
+  const managed = managedRecordKeys(props);
+  return [
+    ...notificationProblems(props),
+    ...publisherProblems(props),
+    ...nativeSourceProblems(props),
+    ...managedRecordProblems(props),
+    ...healthCheckProblems(props, managed, stackRegion, options),
+    ...placementProblems(props, stackRegion),
+  ];
+}
 
+function notificationProblems(props: TrafficControllerProps): string[] {
+  const problems: string[] = [];
   props.notifications?.emails?.forEach((email, i) => {
     if (!emailPattern.test(email)) problems.push(`notifications.emails[${i}] "${email}" is not an email address.`);
   });
   props.notifications?.httpsUrls?.forEach((url, i) => {
     if (!/^https:\/\/[^\s/]+/.test(url)) problems.push(`notifications.httpsUrls[${i}] "${url}" must be an https:// URL (SNS delivers over TLS only here).`);
   });
-
   if (props.name !== undefined) {
     if (props.name === 'default') problems.push('name "default" is the account\'s default event bus; steer53 needs a custom bus of its own.');
     else if (!namePattern.test(props.name)) problems.push(`name "${props.name}" must be 1–64 letters, digits, dashes or underscores, starting with a letter.`);
   }
+  return problems;
+}
 
+/** Who may put events on the bus: deployment publishers and forwarder accounts. */
+function publisherProblems(props: TrafficControllerProps): string[] {
+  const problems: string[] = [];
   props.deploymentEventPublishers?.accountIds?.forEach((id, i) => {
     if (!accountIdPattern.test(id)) problems.push(`deploymentEventPublishers.accountIds[${i}] "${id}" is not a 12-digit AWS account id.`);
   });
@@ -231,10 +245,14 @@ export function propsProblems(props: TrafficControllerProps, stackRegion: string
   props.forwarderAccountIds?.forEach((id, i) => {
     if (!accountIdPattern.test(id)) problems.push(`forwarderAccountIds[${i}] "${id}" is not a 12-digit AWS account id.`);
   });
+  return problems;
+}
 
+function nativeSourceProblems(props: TrafficControllerProps): string[] {
+  const problems: string[] = [];
   props.nativeDeploymentSources?.forEach((source, i) => {
     const where = `nativeDeploymentSources[${i}]`;
-    const endpoint = endpointProblem(config, where, source.service, source.setIdentifier);
+    const endpoint = endpointProblem(props.config, where, source.service, source.setIdentifier);
     if (endpoint) problems.push(endpoint);
     const total =
       (source.ecsServiceArns?.length ?? 0) +
@@ -251,11 +269,20 @@ export function propsProblems(props: TrafficControllerProps, stackRegion: string
     }
     if (source.region !== undefined && !regionPattern.test(source.region)) problems.push(`${where}.region "${source.region}" is not an AWS region.`);
   });
+  return problems;
+}
 
+/** `service/setIdentifier` of every managed record. */
+function managedRecordKeys(props: TrafficControllerProps): Set<string> {
+  return new Set((props.managedRecords ?? []).map((record) => `${record.service}/${record.setIdentifier}`));
+}
+
+function managedRecordProblems(props: TrafficControllerProps): string[] {
+  const problems: string[] = [];
   const managed = new Set<string>();
   props.managedRecords?.forEach((record, i) => {
     const where = `managedRecords[${i}]`;
-    const endpoint = endpointProblem(config, where, record.service, record.setIdentifier);
+    const endpoint = endpointProblem(props.config, where, record.service, record.setIdentifier);
     if (endpoint) problems.push(endpoint);
     const key = `${record.service}/${record.setIdentifier}`;
     if (managed.has(key)) problems.push(`${where} repeats the record of ${key}.`);
@@ -264,15 +291,24 @@ export function propsProblems(props: TrafficControllerProps, stackRegion: string
     if (hasValues === (record.aliasTarget !== undefined)) problems.push(`${where} needs exactly one of values or aliasTarget.`);
     if (record.aliasTarget !== undefined && record.ttl !== undefined)
       problems.push(`${where}.ttl cannot be set with aliasTarget (an alias record takes its target's TTL).`);
-    const service = config.services.find((s) => s.name === record.service);
+    const service = props.config.services.find((s) => s.name === record.service);
     if (service?.recordType === 'CNAME' && (record.values?.length ?? 0) > 1)
       problems.push(`${where}.values holds ${record.values?.length} values, but a CNAME record holds exactly one.`);
   });
+  return problems;
+}
 
+function healthCheckProblems(
+  props: TrafficControllerProps,
+  managed: ReadonlySet<string>,
+  stackRegion: string | undefined,
+  options: PropsCheckOptions,
+): string[] {
+  const problems: string[] = [];
   const checked = new Set<string>();
   props.staticStability?.healthChecks.forEach((check, i) => {
     const where = `staticStability.healthChecks[${i}]`;
-    const endpointError = endpointProblem(config, where, check.service, check.setIdentifier);
+    const endpointError = endpointProblem(props.config, where, check.service, check.setIdentifier);
     if (endpointError) problems.push(endpointError);
     const key = `${check.service}/${check.setIdentifier}`;
     if (checked.has(key)) problems.push(`${where} repeats the health check of ${key}; give one per endpoint.`);
@@ -280,34 +316,45 @@ export function propsProblems(props: TrafficControllerProps, stackRegion: string
     if ((check.alarmName === undefined) === (check.metricAlarm === undefined)) problems.push(`${where} needs exactly one of alarmName or metricAlarm.`);
     if (check.alarmRegion !== undefined && !regionPattern.test(check.alarmRegion))
       problems.push(`${where}.alarmRegion "${check.alarmRegion}" is not an AWS region.`);
-    if (check.metricAlarm !== undefined) {
-      const statistic = check.metricAlarm.statistic;
-      if (percentileOf(statistic) !== undefined) {
-        problems.push(
-          `${where}.metricAlarm.statistic "${statistic}" is a percentile; Route 53 health checks cannot use alarms on percentile statistics (use Average, Maximum, Minimum, Sum or SampleCount).`,
-        );
-      } else if (!['Average', 'Maximum', 'Minimum', 'Sum', 'SampleCount'].includes(statistic)) {
-        problems.push(`${where}.metricAlarm.statistic "${statistic}" must be one of Average, Maximum, Minimum, Sum or SampleCount.`);
-      }
-      const endpoint = endpointOf(config, check.service, check.setIdentifier);
-      if (endpoint && stackRegion !== undefined && endpoint.region !== stackRegion && !options.remoteHealthAlarms) {
-        problems.push(
-          `${where}.metricAlarm would create the alarm in ${stackRegion}, but endpoint ${key} is in ${endpoint.region}; create the alarm in ${endpoint.region} and give its alarmName.`,
-        );
-      }
-    }
+    if (check.metricAlarm !== undefined) problems.push(...metricAlarmProblems(props.config, check, where, stackRegion, options));
     if (!managed.has(key) && endpointError === undefined) {
       problems.push(`${where} is for ${key}, whose record is adopted; health checks are attached only to managedRecords (list the record there).`);
     }
   });
+  return problems;
+}
 
+/** A health check's own alarm: a statistic Route 53 can use, in the region of the stack that creates it. */
+function metricAlarmProblems(config: Config, check: EndpointHealthCheck, where: string, stackRegion: string | undefined, options: PropsCheckOptions): string[] {
+  const problems: string[] = [];
+  const statistic = check.metricAlarm!.statistic;
+  if (percentileOf(statistic) !== undefined) {
+    problems.push(
+      `${where}.metricAlarm.statistic "${statistic}" is a percentile; Route 53 health checks cannot use alarms on percentile statistics (use Average, Maximum, Minimum, Sum or SampleCount).`,
+    );
+  } else if (!['Average', 'Maximum', 'Minimum', 'Sum', 'SampleCount'].includes(statistic)) {
+    problems.push(`${where}.metricAlarm.statistic "${statistic}" must be one of Average, Maximum, Minimum, Sum or SampleCount.`);
+  }
+  const endpoint = endpointOf(config, check.service, check.setIdentifier);
+  if (endpoint && stackRegion !== undefined && endpoint.region !== stackRegion && !options.remoteHealthAlarms) {
+    const key = `${check.service}/${check.setIdentifier}`;
+    problems.push(
+      `${where}.metricAlarm would create the alarm in ${stackRegion}, but endpoint ${key} is in ${endpoint.region}; create the alarm in ${endpoint.region} and give its alarmName.`,
+    );
+  }
+  return problems;
+}
+
+/** Where and how often the controller runs, and its functions' size. */
+function placementProblems(props: TrafficControllerProps, stackRegion: string | undefined): string[] {
+  const problems: string[] = [];
+  const { config } = props;
   const hasAlarms = config.services.some((s) => s.endpoints.some((e) => e.signals.some((signal) => signal.source === 'alarm')));
   if (stackRegion === undefined && (hasAlarms || nativeDeploymentSourcesOf(config, props.nativeDeploymentSources).length > 0)) {
     problems.push(
       "The stack needs an explicit region (env.region): alarm and deployment events are published in their own region, and routing them depends on whether that is the controller's.",
     );
   }
-
   if (props.evaluationInterval !== undefined) {
     const seconds = props.evaluationInterval.toSeconds({ integral: false });
     if (seconds < 60 || seconds % 60 !== 0) {

@@ -2,9 +2,9 @@
  * Measures each Lambda handler's bundle: esbuild, platform node, ESM, target node24, minified,
  * AWS SDK v3 external (the nodejs24.x runtime provides it). Two builds per handler:
  *   - plain: exactly those flags;
- *   - deployed: as the TrafficController construct bundles (lib/trafficController.ts): plus the
+ *   - deployed: as the TrafficController construct bundles (lib/handlerFunctions.ts): plus the
  *     createRequire banner (CommonJS dependencies such as the X-Ray SDK call require() for Node
- *     built-ins) and zod aliased to the copy without its translated locales (lib/zodWithoutLocales.ts).
+ *     built-ins) and semver aliased to its `gte` alone (lib/bundling/xraySemver.cjs).
  * Prints minified and gzip sizes and the largest inputs, then loads each bundle and invokes it with
  * a malformed event, which is answered without AWS: a bundle that cannot run in an ESM Lambda
  * fails here rather than on its first real invocation.
@@ -22,13 +22,10 @@ const banner = "import{createRequire as __steer53CreateRequire}from'node:module'
 // Inside node_modules, so the external AWS SDK resolves when the bundle is loaded (as in Lambda).
 const outdir = mkdtempSync(join(process.cwd(), 'node_modules', '.steer53-bundles-'));
 
-async function zodAlias(): Promise<string | undefined> {
-  const module = 'lib/zodWithoutLocales.ts';
-  if (!existsSync(module)) return undefined;
-  const { writeZodWithoutLocales } = (await import(pathToFileURL(join(process.cwd(), module)).href)) as {
-    writeZodWithoutLocales: (root: string, out: string) => string | undefined;
-  };
-  return writeZodWithoutLocales(process.cwd(), outdir);
+/** The aliases the construct bundles with (lib/handlerFunctions.ts), when this checkout has them. */
+function aliases(): Record<string, string> {
+  const semver = join(process.cwd(), 'lib', 'bundling', 'xraySemver.cjs');
+  return existsSync(semver) ? { semver } : {};
 }
 
 function packageOf(input: string): string {
@@ -56,10 +53,9 @@ async function check(file: string, name: string): Promise<string> {
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 try {
-  const alias = await zodAlias();
   const variants = [
     { label: 'plain', options: {} },
-    { label: 'deployed', options: { banner: { js: banner }, ...(alias ? { alias: { zod: alias } } : {}) } },
+    { label: 'deployed', options: { banner: { js: banner }, alias: aliases() } },
   ];
   console.log(`handler     build        minified        gzip   run check      largest inputs`);
   for (const name of handlers) {

@@ -23,6 +23,7 @@ import type { Weights } from '../../functions/core/types.js';
 import { CloudWatchClients } from '../../functions/adapters/aws/cloudWatchClients.js';
 import { CloudWatchMetrics } from '../../functions/adapters/aws/cloudWatchMetrics.js';
 import { Route53Weights } from '../../functions/adapters/aws/route53Weights.js';
+import { BoundedRetryStrategy, Route53RetryPolicy } from '../../functions/adapters/aws/retryStrategy.js';
 import { AwsCallError } from '../../functions/adapters/aws/errors.js';
 import { planEvaluation } from '../../functions/app/evaluateService.js';
 import { RecordNotFoundError, StateVersionConflictError } from '../../functions/ports/errors.js';
@@ -267,7 +268,13 @@ async function plan(
 function awsReadPorts(region: string | undefined): Pick<Runtime, 'dns' | 'metrics'> {
   const sts = new STSClient(region ? { region } : {});
   return {
-    dns: new Route53Weights({ client: new Route53Client(region ? { region } : {}) }),
+    dns: new Route53Weights({
+      client: new Route53Client({
+        ...(region ? { region } : {}),
+        maxAttempts: Route53RetryPolicy.maxAttempts,
+        retryStrategy: new BoundedRetryStrategy(Route53RetryPolicy),
+      }),
+    }),
     metrics: new CloudWatchMetrics({ clients: new CloudWatchClients({ sts, createClient: (c) => new CloudWatchClient(c) }) }),
   };
 }

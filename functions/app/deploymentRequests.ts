@@ -5,7 +5,8 @@
  * endpoints whose `deploymentSources` name it, one request per service. No I/O: the Lambda
  * handler reads the event here and hands each request to onDeployment.
  */
-import { problemsOf, type Config, type ValidationProblem } from '../core/config.js';
+import type { Config } from '../core/config.js';
+import { problemsOf, type ValidationProblem } from '../core/validationProblems.js';
 import { DEPLOYMENT_EVENT_SOURCE, deploymentEventSchema, PhaseOfDetailType } from '../events/deploymentEvent.js';
 import { nativeKindOf } from '../events/nativeDeploymentEvents.js';
 import { mapNativeDeployment, type NativeDeployment } from './nativeDeployments.js';

@@ -14,7 +14,8 @@
  *   - SageMaker's IN_SERVICE counts as "succeeded" only while a deployment is in progress.
  * Pure: no I/O, no clock.
  */
-import { problemsOf, type Config, type EndpointConfig, type ValidationProblem } from '../core/config.js';
+import type { Config, EndpointConfig } from '../core/config.js';
+import { problemsOf, type ValidationProblem } from '../core/validationProblems.js';
 import type { DeploymentSignal, EpochMs, RolloutState } from '../core/types.js';
 import {
   NativeDeploymentSources,

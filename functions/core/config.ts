@@ -3,7 +3,8 @@
  * simulator all parse with. Every object is strict (an unknown key is a typo, and a typo in a
  * traffic policy must fail loudly, not be ignored), and every setting has a documented default.
  */
-import { z } from 'zod';
+import * as z from 'zod';
+import { problemsOf, type ValidationProblem } from './validationProblems.js';
 import { isCron } from './drills.js';
 import { expandPresetSignal, presetSignalSchemas } from './presets.js';
 import { alarmSignalSchema, keyNameSchema, metricQuerySchema, metricSignalSchema, regionSchema, type AlarmSignal, type MetricSignal } from './signals.js';
@@ -408,34 +409,8 @@ export function defineConfig(config: ConfigInput): ConfigInput {
   return config;
 }
 
-/** One problem in a config, scenario or event: where it is and what is expected there. */
-export interface ValidationProblem {
-  readonly path: string;
-  readonly message: string;
-}
-
-/** `['services', 0, 'endpoints', 1, 'weight']` → `services[0].endpoints[1].weight`. */
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
-  }
-  return out === '' ? '(root)' : out;
-}
-
-/** Every issue zod found, one line each, in document order, with its path. */
-export function problemsOf(error: z.ZodError): ValidationProblem[] {
-  const problems: ValidationProblem[] = [];
-  for (const issue of error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) problems.push({ path: formatPath([...issue.path, key]), message: 'unknown setting (check the spelling)' });
-    } else {
-      problems.push({ path: formatPath(issue.path), message: issue.message });
-    }
-  }
-  return problems;
-}
+// Moved to validationProblems.ts (no zod at run time there), re-exported for the config's callers.
+export { formatPath, problemsOf, type ValidationProblem } from './validationProblems.js';
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; problems: ValidationProblem[] };
 

@@ -5,7 +5,7 @@
  * conversions matter: SageMaker ModelLatency is reported in microseconds, and GPUUtilization is
  * summed over the instance's GPUs (0–100 × GPU count), so both are normalised here.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { keyNameSchema, metricQuerySchema, regionSchema, roleArnSchema, statisticSchema, type MetricSignal } from './signals.js';
 
 const common = {

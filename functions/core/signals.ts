@@ -2,28 +2,15 @@
  * The building blocks of a signal: where its numbers come from (a CloudWatch query or an alarm)
  * and how they are judged (trip and clear thresholds). Shared by the config schema and presets.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A CloudWatch statistic: percentiles (`p99`, `p99.9`) or one of the plain statistics. */
 export const statisticSchema = z.string().regex(/^(p(100|[1-9]?\d(\.\d+)?)|Average|Maximum|Minimum|Sum|SampleCount)$/, {
   error: 'must be a percentile such as p95/p99 or one of Average, Maximum, Minimum, Sum, SampleCount',
 });
 
-/** The percentile of a statistic (`p99` → 99), or undefined for plain statistics. */
-export function percentileOf(statistic: string): number | undefined {
-  const match = /^p(\d+(?:\.\d+)?)$/.exec(statistic);
-  return match ? Number(match[1]) : undefined;
-}
-
-/**
- * Samples a percentile needs to mean anything: about 10 / (1 − p). Below that many samples a p99
- * is decided by a handful of requests (1,000 for p99, 200 for p95), so the signal is `unknown`.
- */
-export function defaultMinSamples(statistic: string): number {
-  const p = percentileOf(statistic);
-  if (p === undefined || p >= 100) return 1;
-  return Math.ceil(10 / (1 - p / 100) - 1e-9);
-}
+// Moved to percentiles.ts (no zod there, for the Lambda bundles), re-exported for the config's callers.
+export { defaultMinSamples, percentileOf } from './percentiles.js';
 
 export const regionSchema = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/, {
   error: 'must be an AWS region such as eu-west-1',

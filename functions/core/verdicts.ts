@@ -4,7 +4,8 @@
  * wherever the data cannot be trusted: missing, too few samples for the percentile to mean
  * anything, or an alarm with insufficient data. Missing data never counts as healthy.
  */
-import { defaultMinSamples, percentileOf, type Signal } from './config.js';
+import type { Signal } from './config.js';
+import { defaultMinSamples, percentileOf } from './percentiles.js';
 import type { AlarmObservation, EndpointObservations, EndpointVerdict, SignalObservation, SignalVerdict, UnknownCause, Verdict } from './types.js';
 
 type Observation = SignalObservation | AlarmObservation | undefined;

@@ -6,11 +6,11 @@
  *    to alarm actions (`AlarmName`, `NewStateValue`, `AlarmArn`, …).
  * Alarm configuration changes and other CloudWatch events are recognised and ignored.
  */
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import { SnsSchema } from '@aws-lambda-powertools/parser/schemas/sns';
-import { z } from 'zod';
-import { problemsOf, type ValidationProblem } from '../core/config.js';
 import type { AlarmState } from '../core/types.js';
+import { problemsOf, type ValidationProblem } from '../core/validationProblems.js';
+import { eventBridgeEnvelope, snsEventSchema } from './envelopes.js';
+import * as z from 'zod/mini';
+import './zodMessages.js';
 
 export const ALARM_EVENT_SOURCE = 'aws.cloudwatch';
 export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
@@ -20,28 +20,29 @@ const alarmStateSchema = z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']);
 const regionCode = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:([a-z0-9-]+):\d{12}:alarm:(.+)$/;
 
-export const alarmStateChangeEventSchema = EventBridgeSchema.extend({
+export const alarmStateChangeEventSchema = z.object({
+  ...eventBridgeEnvelope,
   source: z.literal(ALARM_EVENT_SOURCE),
   'detail-type': z.literal(ALARM_STATE_CHANGE),
-  region: z.string().regex(regionCode, { error: 'must be an AWS region code' }),
-  resources: z.array(z.string()).min(1, { error: 'needs the alarm ARN' }),
+  region: z.string().check(z.regex(regionCode, { error: 'must be an AWS region code' })),
+  resources: z.array(z.string()).check(z.minLength(1, { error: 'needs the alarm ARN' })),
   detail: z.object({
-    alarmName: z.string().min(1),
-    state: z.object({ value: alarmStateSchema, reason: z.string().optional(), timestamp: z.string().optional() }),
-    previousState: z.object({ value: alarmStateSchema }).optional(),
+    alarmName: z.string().check(z.minLength(1)),
+    state: z.object({ value: alarmStateSchema, reason: z.optional(z.string()), timestamp: z.optional(z.string()) }),
+    previousState: z.optional(z.object({ value: alarmStateSchema })),
   }),
 });
 
 /** The alarm JSON CloudWatch publishes to SNS alarm actions. */
 export const snsAlarmMessageSchema = z.object({
-  AlarmName: z.string().min(1),
-  AlarmArn: z.string().regex(ALARM_ARN, { error: 'must be a CloudWatch alarm ARN' }).optional(),
+  AlarmName: z.string().check(z.minLength(1)),
+  AlarmArn: z.optional(z.string().check(z.regex(ALARM_ARN, { error: 'must be a CloudWatch alarm ARN' }))),
   NewStateValue: alarmStateSchema,
-  OldStateValue: alarmStateSchema.optional(),
-  NewStateReason: z.string().optional(),
-  StateChangeTime: z.string().optional(),
+  OldStateValue: z.optional(alarmStateSchema),
+  NewStateReason: z.optional(z.string()),
+  StateChangeTime: z.optional(z.string()),
   /** A display name such as "EU (Ireland)" in most notifications; the ARN carries the code. */
-  Region: z.string().optional(),
+  Region: z.optional(z.string()),
 });
 
 export interface ParsedAlarmChange {
@@ -106,7 +107,7 @@ export function parseAlarmInput(event: unknown): AlarmInput {
 }
 
 function parseSnsAlarms(event: Record<string, unknown>): AlarmInput {
-  const parsed = SnsSchema.safeParse(event);
+  const parsed = snsEventSchema.safeParse(event);
   if (!parsed.success) return { kind: 'invalid', problems: problemsOf(parsed.error) };
   const changes: ParsedAlarmChange[] = [];
   const problems: ValidationProblem[] = [];

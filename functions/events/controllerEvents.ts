@@ -4,7 +4,8 @@
  * validates every event against them before it is sent, so the documentation cannot drift from
  * what is published.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zodMessages.js';
 
 export const CONTROLLER_EVENT_SOURCE = 'steer53';
 
@@ -19,8 +20,8 @@ export const ControllerDetailTypes = {
 } as const;
 export type ControllerDetailType = (typeof ControllerDetailTypes)[keyof typeof ControllerDetailTypes];
 
-const weightsSchema = z.record(z.string(), z.number().int().min(0).max(255));
-const reasonSchema = z.object({ code: z.string(), message: z.string(), endpoint: z.string().optional() });
+const weightsSchema = z.record(z.string(), z.number().check(z.int(), z.minimum(0), z.maximum(255)));
+const reasonSchema = z.object({ code: z.string(), message: z.string(), endpoint: z.optional(z.string()) });
 
 const serviceFields = {
   /** The steer53 service name. */
@@ -45,7 +46,7 @@ export const trafficShiftedDetailSchema = z.object({
   /** Weights of every record before and after the change. */
   before: weightsSchema,
   after: weightsSchema,
-  changes: z.array(z.object({ endpoint: z.string(), from: z.number().int(), to: z.number().int() })),
+  changes: z.array(z.object({ endpoint: z.string(), from: z.number().check(z.int()), to: z.number().check(z.int()) })),
   reasons: z.array(reasonSchema),
   /** Route 53 change ids. */
   changeIds: z.array(z.string()),
@@ -81,7 +82,7 @@ const rolloutFields = {
   /** The version the pipeline deployed (as its deployment event named it). */
   version: z.string(),
   /** The pipeline run that deployed it, when the deployment event named one. */
-  pipelineExecutionId: z.string().optional(),
+  pipelineExecutionId: z.optional(z.string()),
   /** Why, in a sentence: the judged evidence, or who aborted or promoted. */
   reason: z.string(),
 };

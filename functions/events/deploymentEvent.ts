@@ -5,7 +5,8 @@
  * its events with them, and the published JSON Schema (docs/schemas/deployment-event.schema.json)
  * is generated from them.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zodMessages.js';
 import type { DeploymentPhase } from '../core/types.js';
 
 export const DEPLOYMENT_EVENT_SOURCE = 'steer53.deployment';
@@ -51,56 +52,66 @@ export const operatorDetailTypeSchema = z.enum(OperatorDetailTypes);
 
 const serviceName = z
   .string()
-  .regex(/^[a-zA-Z0-9][\w.-]{0,63}$/, { error: 'must be a steer53 service name (1–64 letters, digits, dots, dashes or underscores)' });
-const endpointName = z.string().min(1).max(128);
-const idempotencyKey = z.string().min(1).max(256);
+  .check(z.regex(/^[a-zA-Z0-9][\w.-]{0,63}$/, { error: 'must be a steer53 service name (1–64 letters, digits, dots, dashes or underscores)' }));
+const endpointName = z.string().check(z.minLength(1), z.maxLength(128));
+const idempotencyKey = z.string().check(z.minLength(1), z.maxLength(256));
+/** A schema with a description (for the published JSON Schema). */
+const described = <T extends z.ZodMiniType>(schema: T, description: string): T => schema.check(z.describe(description));
 
 /** The `detail` of a pipeline's deployment event. Unknown keys are rejected: a typo must not pass silently. */
 export const deploymentDetailSchema = z.strictObject({
   /** The steer53 service name (`services[].name` in the config). */
-  service: serviceName.describe('The steer53 service name (services[].name in the config).'),
+  service: described(serviceName, 'The steer53 service name (services[].name in the config).'),
   /** The SetIdentifier of the endpoint being deployed. */
-  endpoint: endpointName.describe('The SetIdentifier of the endpoint being deployed.'),
+  endpoint: described(endpointName, 'The SetIdentifier of the endpoint being deployed.'),
   /** The version being deployed (image tag, model version, commit). */
-  version: z.string().min(1).max(256).describe('The version being deployed (image tag, model version, commit).'),
+  version: described(z.string().check(z.minLength(1), z.maxLength(256)), 'The version being deployed (image tag, model version, commit).'),
   /** The pipeline run, so the audit log and the events steer53 sends back can link to it. */
-  pipelineExecutionId: z.string().min(1).max(256).optional().describe('The pipeline run; echoed in Rollback Requested and Rollout Succeeded.'),
+  pipelineExecutionId: described(
+    z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+    'The pipeline run; echoed in Rollback Requested and Rollout Succeeded.',
+  ),
   /** Same key = same event: duplicates (EventBridge delivers at least once) are harmless. */
-  idempotencyKey: idempotencyKey.describe('Same key, same event: a duplicate delivery is applied once. One key per phase of a deployment.'),
+  idempotencyKey: described(idempotencyKey, 'Same key, same event: a duplicate delivery is applied once. One key per phase of a deployment.'),
 });
 export type DeploymentDetail = z.output<typeof deploymentDetailSchema>;
 
 /** The `detail` of an operator's abort or promote. */
 export const operatorDetailSchema = z.strictObject({
-  service: serviceName.describe('The steer53 service name.'),
-  endpoint: endpointName.describe('The SetIdentifier of the endpoint whose rollout is aborted or promoted.'),
+  service: described(serviceName, 'The steer53 service name.'),
+  endpoint: described(endpointName, 'The SetIdentifier of the endpoint whose rollout is aborted or promoted.'),
   /** The version the operator means, when they know it; recorded in the audit log. */
-  version: z.string().min(1).max(256).optional().describe('The version the operator means (recorded); the rollout in progress is acted on.'),
+  version: described(
+    z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+    'The version the operator means (recorded); the rollout in progress is acted on.',
+  ),
   /** Why, for the audit log and the notification. */
-  reason: z.string().min(1).max(1000).describe('Why, for the audit log and the notification.'),
+  reason: described(z.string().check(z.minLength(1), z.maxLength(1000)), 'Why, for the audit log and the notification.'),
   /** Who: the IAM principal of the operator (the CLI puts its caller identity here). */
-  by: z.string().min(1).max(512).describe('Who: the IAM principal of the operator.'),
-  idempotencyKey: idempotencyKey.describe('Same key, same command: a duplicate delivery is applied once.'),
+  by: described(z.string().check(z.minLength(1), z.maxLength(512)), 'Who: the IAM principal of the operator.'),
+  idempotencyKey: described(idempotencyKey, 'Same key, same command: a duplicate delivery is applied once.'),
 });
 export type OperatorDetail = z.output<typeof operatorDetailSchema>;
 
 const envelope = {
-  version: z.string().optional(),
-  id: z.string().min(1),
+  version: z.optional(z.string()),
+  id: z.string().check(z.minLength(1)),
   source: z.literal(DEPLOYMENT_EVENT_SOURCE),
-  account: z.string().optional(),
+  account: z.optional(z.string()),
   time: z.iso.datetime({ offset: true }),
-  region: z.string().optional(),
-  resources: z.array(z.string()).optional(),
+  region: z.optional(z.string()),
+  resources: z.optional(z.array(z.string())),
 };
 
 export const pipelineDeploymentEventSchema = z.object({ ...envelope, 'detail-type': deploymentDetailTypeSchema, detail: deploymentDetailSchema });
 export const operatorDeploymentEventSchema = z.object({ ...envelope, 'detail-type': operatorDetailTypeSchema, detail: operatorDetailSchema });
 
 /** The whole EventBridge envelope of a steer53 deployment event, as the deployment handler receives it. */
-export const deploymentEventSchema = z.discriminatedUnion('detail-type', [pipelineDeploymentEventSchema, operatorDeploymentEventSchema]).meta({
-  title: 'steer53 deployment event',
-  description:
-    'An EventBridge event with source "steer53.deployment": a pipeline reports a deployment of one endpoint, or an operator aborts or promotes its rollout.',
-});
+export const deploymentEventSchema = z.discriminatedUnion('detail-type', [pipelineDeploymentEventSchema, operatorDeploymentEventSchema]).check(
+  z.meta({
+    title: 'steer53 deployment event',
+    description:
+      'An EventBridge event with source "steer53.deployment": a pipeline reports a deployment of one endpoint, or an operator aborts or promotes its rollout.',
+  }),
+);
 export type DeploymentEvent = z.output<typeof deploymentEventSchema>;

@@ -3,7 +3,8 @@
  * test/fixtures/native-events). Only the fields steer53 reads are checked; everything else AWS
  * adds is kept and ignored, because these shapes grow over time and are not ours to police.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zodMessages.js';
 
 export const NativeDeploymentSources = {
   ECS: { source: 'aws.ecs', detailType: 'ECS Deployment State Change' },
@@ -14,11 +15,11 @@ export const NativeDeploymentSources = {
 export type NativeDeploymentKind = keyof typeof NativeDeploymentSources;
 
 const envelope = {
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   time: z.iso.datetime({ offset: true }),
-  account: z.string().optional(),
-  region: z.string().optional(),
-  resources: z.array(z.string()).default([]),
+  account: z.optional(z.string()),
+  region: z.optional(z.string()),
+  resources: z._default(z.array(z.string()), []),
 };
 
 /** ECS Deployment State Change: `resources` names the ECS service. */
@@ -28,10 +29,10 @@ export const ecsDeploymentEventSchema = z.looseObject({
   'detail-type': z.literal(NativeDeploymentSources.ECS.detailType),
   detail: z.looseObject({
     /** SERVICE_DEPLOYMENT_IN_PROGRESS (initial or rollback), SERVICE_DEPLOYMENT_COMPLETED, SERVICE_DEPLOYMENT_FAILED. */
-    eventName: z.string().min(1),
-    deploymentId: z.string().min(1),
+    eventName: z.string().check(z.minLength(1)),
+    deploymentId: z.string().check(z.minLength(1)),
     /** A rollback deployment says so here: "ECS deployment circuit breaker: rolling back to deploymentId …". */
-    reason: z.string().optional(),
+    reason: z.optional(z.string()),
   }),
 });
 
@@ -41,11 +42,11 @@ export const codeDeployDeploymentEventSchema = z.looseObject({
   source: z.literal(NativeDeploymentSources.CODE_DEPLOY.source),
   'detail-type': z.literal(NativeDeploymentSources.CODE_DEPLOY.detailType),
   detail: z.looseObject({
-    application: z.string().min(1),
-    deploymentGroup: z.string().min(1),
-    deploymentId: z.string().min(1),
+    application: z.string().check(z.minLength(1)),
+    deploymentGroup: z.string().check(z.minLength(1)),
+    deploymentId: z.string().check(z.minLength(1)),
     /** START, SUCCESS, FAILURE, STOP, READY (blue/green, waiting to reroute traffic). */
-    state: z.string().min(1),
+    state: z.string().check(z.minLength(1)),
   }),
 });
 
@@ -55,13 +56,13 @@ export const sageMakerDeploymentEventSchema = z.looseObject({
   source: z.literal(NativeDeploymentSources.SAGEMAKER.source),
   'detail-type': z.literal(NativeDeploymentSources.SAGEMAKER.detailType),
   detail: z.looseObject({
-    EndpointName: z.string().min(1),
+    EndpointName: z.string().check(z.minLength(1)),
     /** The config in service; after a successful update, the new one. */
-    EndpointConfigName: z.string().min(1),
+    EndpointConfigName: z.string().check(z.minLength(1)),
     /** UPDATING, IN_SERVICE, ROLLING_BACK, FAILED, UPDATE_ROLLBACK_FAILED, … */
-    EndpointStatus: z.string().min(1),
+    EndpointStatus: z.string().check(z.minLength(1)),
     /** Present while a new endpoint config is being deployed (absent on a capacity-only update). */
-    PendingDeploymentSummary: z.looseObject({ EndpointConfigName: z.string().min(1) }).optional(),
+    PendingDeploymentSummary: z.optional(z.looseObject({ EndpointConfigName: z.string().check(z.minLength(1)) })),
   }),
 });
 
@@ -71,10 +72,10 @@ export const codePipelineExecutionEventSchema = z.looseObject({
   source: z.literal(NativeDeploymentSources.CODE_PIPELINE.source),
   'detail-type': z.literal(NativeDeploymentSources.CODE_PIPELINE.detailType),
   detail: z.looseObject({
-    pipeline: z.string().min(1),
-    'execution-id': z.string().min(1),
+    pipeline: z.string().check(z.minLength(1)),
+    'execution-id': z.string().check(z.minLength(1)),
     /** STARTED, SUCCEEDED, FAILED, STOPPING, STOPPED, CANCELED, SUPERSEDED, RESUMED. */
-    state: z.string().min(1),
+    state: z.string().check(z.minLength(1)),
   }),
 });
 

@@ -6,25 +6,26 @@
  *   "executionId":"<aws.scheduler.execution-id>","attemptNumber":"<aws.scheduler.attempt-number>"}`,
  * optionally with `services` to evaluate only some services.
  */
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import { z } from 'zod';
-import { problemsOf, type ValidationProblem } from '../core/config.js';
+import { problemsOf, type ValidationProblem } from '../core/validationProblems.js';
+import { eventBridgeEnvelope } from './envelopes.js';
+import * as z from 'zod/mini';
+import './zodMessages.js';
 
-export const scheduledRuleEventSchema = EventBridgeSchema.extend({
+export const scheduledRuleEventSchema = z.object({
+  ...eventBridgeEnvelope,
   source: z.literal('aws.events'),
   'detail-type': z.literal('Scheduled Event'),
 });
 
 export const schedulerPayloadSchema = z.strictObject({
-  scheduleArn: z
-    .string()
-    .regex(/^arn:aws[a-z-]*:scheduler:[a-z0-9-]+:\d{12}:schedule\/.+$/, { error: 'must be an EventBridge Scheduler schedule ARN' })
-    .optional(),
-  scheduledTime: z.iso.datetime({ offset: true }).optional(),
-  executionId: z.string().min(1).optional(),
-  attemptNumber: z.union([z.number().int().min(1), z.string().regex(/^\d+$/)]).optional(),
+  scheduleArn: z.optional(
+    z.string().check(z.regex(/^arn:aws[a-z-]*:scheduler:[a-z0-9-]+:\d{12}:schedule\/.+$/, { error: 'must be an EventBridge Scheduler schedule ARN' })),
+  ),
+  scheduledTime: z.optional(z.iso.datetime({ offset: true })),
+  executionId: z.optional(z.string().check(z.minLength(1))),
+  attemptNumber: z.optional(z.union([z.number().check(z.int(), z.minimum(1)), z.string().check(z.regex(/^\d+$/))])),
   /** Evaluate only these services. @default every service */
-  services: z.array(z.string().min(1)).min(1).optional(),
+  services: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
 });
 
 export type ScheduleInput =

@@ -12,15 +12,18 @@ import { Route53Client } from '@aws-sdk/client-route-53';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
-import { parseConfig, type Config, type ValidationProblem } from '../core/config.js';
+import type { Config } from '../core/config.js';
+import type { ValidationProblem } from '../core/validationProblems.js';
 import { ValidationError } from '../core/errors.js';
 import { CloudWatchClients } from '../adapters/aws/cloudWatchClients.js';
 import { CloudWatchMetrics } from '../adapters/aws/cloudWatchMetrics.js';
+import { BoundedRetryStrategy, Route53RetryPolicy } from '../adapters/aws/retryStrategy.js';
 import { DynamoStateStore } from '../adapters/aws/dynamoStateStore.js';
 import { EventBridgePublisher } from '../adapters/aws/eventBridgePublisher.js';
 import { Route53Weights } from '../adapters/aws/route53Weights.js';
 import { SnsNotifier } from '../adapters/aws/snsNotifier.js';
 import type { Runtime } from '../app/runtime.js';
+import { checkBundledConfig } from '../config/bundledConfig.js';
 import type { Log } from '../ports/log.js';
 
 export interface Steer53Environment {
@@ -50,14 +53,21 @@ export interface AwsRuntimeOptions {
   readonly log: Log;
   /** Traces every SDK client when given (X-Ray subsegments per AWS call). */
   readonly tracer?: Tracer;
+  /** When the invocation in progress will be stopped (epoch ms): Route 53 calls are retried only while a retry can end before it. */
+  readonly deadline?: () => number | undefined;
 }
 
 export async function createAwsRuntime(environment: Steer53Environment, options: AwsRuntimeOptions): Promise<Runtime> {
   const config = await loadJsonConfig(environment.configPath);
   const trace = <T>(client: T): T => (options.tracer ? options.tracer.captureAWSv3Client(client) : client);
-  // Route 53's own retries are off: the adapter retries Throttling and PriorRequestNotComplete
-  // with full jitter, and two retry layers would multiply the wait.
-  const route53 = trace(new Route53Client({ maxAttempts: 1 }));
+  // Route 53 throttles hard (Throttling, PriorRequestNotComplete): more attempts than the SDK's
+  // default three, with shorter waits than its 1-20 s throttling backoff, and none past the deadline.
+  const route53 = trace(
+    new Route53Client({
+      maxAttempts: Route53RetryPolicy.maxAttempts,
+      retryStrategy: new BoundedRetryStrategy({ ...Route53RetryPolicy, ...(options.deadline ? { deadline: options.deadline } : {}) }),
+    }),
+  );
   const sts = trace(new STSClient({}));
   return {
     config,
@@ -74,8 +84,10 @@ export async function createAwsRuntime(environment: Steer53Environment, options:
 }
 
 /**
- * Reads the validated JSON config the construct copies next to the bundle. JSON only: the typed
- * and YAML forms are for the CLI and the CDK app, and leaving their loaders out keeps the bundle small.
+ * Reads the JSON config the construct copies next to the bundle: the config schema's output,
+ * validated in full by the CDK app, so only its structure is checked here (functions/config/
+ * bundledConfig.ts says what that covers). JSON only: the typed and YAML forms are for the CLI and
+ * the CDK app, and leaving their loaders and the config schema out keeps the bundle small.
  */
 export async function loadJsonConfig(path: string): Promise<Config> {
   let text: string;
@@ -90,7 +102,7 @@ export async function loadJsonConfig(path: string): Promise<Config> {
   } catch (error) {
     throw new ValidationError(path, [{ path: '(file)', message: `is not valid JSON: ${(error as Error).message}` }], { cause: error });
   }
-  const result = parseConfig(raw);
+  const result = checkBundledConfig(raw);
   if (!result.ok) throw new ValidationError(path, result.problems);
   return result.value;
 }

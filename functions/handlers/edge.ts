@@ -60,12 +60,30 @@ export class EmfCounter implements Counter {
   }
 }
 
+/**
+ * When the invocation in progress will be stopped, for the AWS clients built once per cold start
+ * (their retries stop short of it). A Lambda execution environment runs one invocation at a time.
+ */
+export class InvocationDeadline {
+  #at: number | undefined;
+  /** Epoch ms, or undefined outside an invocation. */
+  get at(): number | undefined {
+    return this.#at;
+  }
+  begin(context: Context | undefined, now: number): void {
+    const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
+    this.#at = remaining !== undefined && Number.isFinite(remaining) && remaining > 0 ? now + remaining : undefined;
+  }
+}
+
 export interface HandlerDeps {
   /** The runtime, built once per cold start. */
   readonly runtime: () => Promise<Runtime>;
   readonly logger: Logger;
   readonly counter: Counter;
   readonly tracer?: Tracer;
+  /** Set at the start of every invocation when given. */
+  readonly invocation?: InvocationDeadline;
 }
 
 /** Production dependencies: Powertools from the POWERTOOLS_* environment, AWS adapters from STEER53_*. */
@@ -75,17 +93,21 @@ export function defaultDeps(): HandlerDeps {
   const serviceName = process.env.POWERTOOLS_SERVICE_NAME || 'steer53';
   const logger = new Logger({ serviceName });
   const tracer = new Tracer({ serviceName });
+  const invocation = new InvocationDeadline();
   return {
     logger,
     tracer,
+    invocation,
     counter: new EmfCounter(process.env.POWERTOOLS_METRICS_NAMESPACE || 'steer53'),
-    runtime: once(async () => createAwsRuntime(readEnvironment(process.env), { log: logger, tracer })),
+    runtime: once(async () => createAwsRuntime(readEnvironment(process.env), { log: logger, tracer, deadline: () => invocation.at })),
   };
 }
 
-/** Wraps a handler in middy with the logger's Lambda context and the tracer. */
+/** Wraps a handler in middy with the invocation's deadline, the logger's Lambda context and the tracer. */
 export function wrap<E, R>(deps: HandlerDeps, handle: (event: E, context: Context) => Promise<R>) {
-  const wrapped = middy(handle).use(injectLambdaContext(deps.logger, { resetKeys: true }));
+  const wrapped = middy(handle)
+    .use({ before: (request) => deps.invocation?.begin(request.context, Date.now()) })
+    .use(injectLambdaContext(deps.logger, { resetKeys: true }));
   return deps.tracer ? wrapped.use(captureLambdaHandler(deps.tracer)) : wrapped;
 }
 

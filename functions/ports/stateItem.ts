@@ -12,8 +12,9 @@
  *      keeps its own `seen`).
  * A layout change adds a version, a schema for it, and a migration from the one before.
  */
-import * as z from 'zod';
-import { formatPath } from '../core/config.js';
+import * as z from 'zod/mini';
+import '../events/zodMessages.js';
+import { formatPath } from '../core/validationProblems.js';
 import type { Decision, EndpointState, LoadProfile, Override, Overrides, RolloutState, ServiceState, Weights } from '../core/types.js';
 import type { RecordSetRef } from './dnsWeights.js';
 import { CorruptStateError, UnsupportedStateVersionError } from './errors.js';
@@ -22,42 +23,42 @@ import type { PendingChange, StateWrite, StoredServiceState } from './stateStore
 /** The layout this steer53 writes. */
 export const STATE_SCHEMA_VERSION = 2;
 
-const epochMs = z.number().finite();
-const weightsSchema: z.ZodType<Weights> = z.record(z.string(), z.number().finite());
+const epochMs = z.number();
+const count = z.int().check(z.minimum(0));
+const share = z.number().check(z.minimum(0), z.maximum(1));
+const weightsSchema: z.ZodMiniType<Weights> = z.record(z.string(), z.number());
 
-const endpointStateSchema: z.ZodType<EndpointState> = z.strictObject({
+const endpointStateSchema: z.ZodMiniType<EndpointState> = z.strictObject({
   status: z.enum(['healthy', 'degraded', 'drained', 'recovering']),
   since: epochMs,
   history: z.array(
     z.strictObject({
       periodStart: epochMs,
       verdict: z.enum(['breach', 'clear', 'hold', 'unknown', 'fail']),
-      severe: z.boolean().exactOptional(),
+      severe: z.exactOptional(z.boolean()),
     }),
   ),
-  shed: z.number().min(0).max(1),
-  failed: z.boolean().exactOptional(),
-  shedFrom: z.number().exactOptional(),
-  shedSince: epochMs.exactOptional(),
-  recoveryStep: z.number().int().min(0),
-  recoveryFrom: z.number().exactOptional(),
+  shed: share,
+  failed: z.exactOptional(z.boolean()),
+  shedFrom: z.exactOptional(z.number()),
+  shedSince: z.exactOptional(epochMs),
+  recoveryStep: count,
+  recoveryFrom: z.exactOptional(z.number()),
   stepSince: epochMs,
-  dwellSeconds: z.number().min(0),
-  failedRecoveries: z.number().int().min(0),
+  dwellSeconds: z.number().check(z.minimum(0)),
+  failedRecoveries: count,
 });
 
-const overrideShape = { by: z.string(), reason: z.string(), setAt: epochMs, until: epochMs.nullable() };
-const overrideSchema: z.ZodType<Override> = z.strictObject(overrideShape);
+const overrideShape = { by: z.string(), reason: z.string(), setAt: epochMs, until: z.nullable(epochMs) };
+const overrideSchema: z.ZodMiniType<Override> = z.strictObject(overrideShape);
 
-const overridesSchema: z.ZodType<Overrides> = z.strictObject({
-  freeze: overrideSchema.exactOptional(),
-  pin: z.strictObject({ ...overrideShape, weights: weightsSchema }).exactOptional(),
-  drains: z
-    .record(z.string(), z.strictObject({ ...overrideShape, guard: z.strictObject({ name: z.string(), region: z.string() }).exactOptional() }))
-    .exactOptional(),
+const overridesSchema: z.ZodMiniType<Overrides> = z.strictObject({
+  freeze: z.exactOptional(overrideSchema),
+  pin: z.exactOptional(z.strictObject({ ...overrideShape, weights: weightsSchema })),
+  drains: z.exactOptional(z.record(z.string(), z.strictObject({ ...overrideShape, guard: z.exactOptional(z.strictObject({ name: z.string(), region: z.string() })) }))),
 });
 
-const loadProfileSchema: z.ZodType<LoadProfile> = z.strictObject({
+const loadProfileSchema: z.ZodMiniType<LoadProfile> = z.strictObject({
   n: z.number(),
   u: z.number(),
   uu: z.number(),
@@ -73,40 +74,40 @@ const rolloutShape = {
   phase: z.enum(['deploying', 'canary', 'rolling-back']),
   since: epochMs,
   lastEventAt: epochMs,
-  step: z.number().int().min(0),
+  step: count,
   stepSince: epochMs,
-  judgeAt: epochMs.exactOptional(),
-  extensions: z.number().int().min(0),
-  errorFails: z.number().int().min(0).exactOptional(),
-  loadReference: loadProfilesSchema.exactOptional(),
-  ratios: z.strictObject({ n: z.number(), sum: z.number(), sumSquares: z.number() }).exactOptional(),
+  judgeAt: z.exactOptional(epochMs),
+  extensions: count,
+  errorFails: z.exactOptional(count),
+  loadReference: z.exactOptional(loadProfilesSchema),
+  ratios: z.exactOptional(z.strictObject({ n: z.number(), sum: z.number(), sumSquares: z.number() })),
   preDeployFactor: z.number(),
-  pipelineExecutionId: z.string().exactOptional(),
+  pipelineExecutionId: z.exactOptional(z.string()),
 };
-const rolloutStateSchema: z.ZodType<RolloutState> = z.strictObject(rolloutShape);
+const rolloutStateSchema: z.ZodMiniType<RolloutState> = z.strictObject(rolloutShape);
 
 const stateShape = {
   endpoints: z.record(z.string(), endpointStateSchema),
-  appliedWeights: weightsSchema.nullable(),
+  appliedWeights: z.nullable(weightsSchema),
   recentChanges: z.array(z.strictObject({ at: epochMs, emergency: z.boolean() })),
   overrides: overridesSchema,
-  failStaticSince: epochMs.nullable(),
-  lastPeriodStart: epochMs.nullable(),
-  lastEvaluatedAt: epochMs.nullable(),
+  failStaticSince: z.nullable(epochMs),
+  lastPeriodStart: z.nullable(epochMs),
+  lastEvaluatedAt: z.nullable(epochMs),
   rollouts: z.record(z.string(), rolloutStateSchema),
   demandHistory: z.array(z.number()),
   deploymentKeys: z.array(z.string()),
   drillStarts: z.record(z.string(), epochMs),
   loadProfiles: loadProfilesSchema,
 };
-const serviceStateSchema: z.ZodType<ServiceState> = z.strictObject(stateShape);
+const serviceStateSchema: z.ZodMiniType<ServiceState> = z.strictObject(stateShape);
 
 /**
  * The decision an intent carries, as it was recorded — by this steer53 or an older one. It is
  * only read to record and tell the change once it is completed, so only what that reads is checked.
  */
-const recordedDecisionSchema = z
-  .looseObject({
+const recordedDecisionSchema = z.pipe(
+  z.looseObject({
     service: z.string(),
     at: epochMs,
     mode: z.string(),
@@ -116,15 +117,16 @@ const recordedDecisionSchema = z
     blocked: z.array(z.looseObject({ code: z.string(), message: z.string() })),
     transitions: z.array(z.looseObject({ endpoint: z.string(), message: z.string() })),
     notifications: z.array(z.looseObject({ severity: z.string(), summary: z.string() })),
-  })
-  .transform((decision) => decision as unknown as Decision);
+  }),
+  z.transform((decision) => decision as unknown as Decision),
+);
 
-const recordSetSchema: z.ZodType<RecordSetRef> = z.strictObject({ hostedZoneId: z.string(), dnsName: z.string(), recordType: z.string() });
+const recordSetSchema: z.ZodMiniType<RecordSetRef> = z.strictObject({ hostedZoneId: z.string(), dnsName: z.string(), recordType: z.string() });
 
 const pendingChangeSchema = z.strictObject({
   decisionId: z.string(),
   recordedAt: epochMs,
-  leaseUntil: epochMs.exactOptional(),
+  leaseUntil: z.exactOptional(epochMs),
   record: recordSetSchema,
   from: weightsSchema,
   to: weightsSchema,
@@ -136,10 +138,10 @@ const pendingChangeSchema = z.strictObject({
 const itemShape = {
   service: z.string(),
   schemaVersion: z.number(),
-  version: z.number().int().min(1, { error: 'must be a positive integer' }),
-  pending: pendingChangeSchema.exactOptional(),
-  driftSignature: z.string().exactOptional(),
-  blockedSignature: z.string().exactOptional(),
+  version: z.int().check(z.minimum(1, { error: 'must be a positive integer' })),
+  pending: z.exactOptional(pendingChangeSchema),
+  driftSignature: z.exactOptional(z.string()),
+  blockedSignature: z.exactOptional(z.string()),
   updatedAt: epochMs,
 };
 const stateItemSchema = z.looseObject({ ...itemShape, state: serviceStateSchema });
@@ -150,11 +152,11 @@ const stateItemV1Schema = z.looseObject({
   ...itemShape,
   state: z.strictObject({
     ...stateShape,
-    rollouts: z.record(z.string(), z.strictObject({ ...rolloutShape, seen: z.array(z.string()) })).exactOptional(),
-    demandHistory: stateShape.demandHistory.exactOptional(),
-    deploymentKeys: stateShape.deploymentKeys.exactOptional(),
-    drillStarts: stateShape.drillStarts.exactOptional(),
-    loadProfiles: stateShape.loadProfiles.exactOptional(),
+    rollouts: z.exactOptional(z.record(z.string(), z.strictObject({ ...rolloutShape, seen: z.array(z.string()) }))),
+    demandHistory: z.exactOptional(stateShape.demandHistory),
+    deploymentKeys: z.exactOptional(stateShape.deploymentKeys),
+    drillStarts: z.exactOptional(stateShape.drillStarts),
+    loadProfiles: z.exactOptional(stateShape.loadProfiles),
   }),
 });
 
@@ -187,7 +189,7 @@ const READERS: Readonly<Record<number, (service: string, raw: unknown) => StateI
   2: (service, raw) => parsed(service, stateItemSchema, raw),
 };
 
-function parsed<T extends z.ZodType>(service: string, schema: T, raw: unknown): z.output<T> {
+function parsed<T extends z.ZodMiniType>(service: string, schema: T, raw: unknown): z.output<T> {
   const result = schema.safeParse(raw);
   if (result.success) return result.data;
   const problems = result.error.issues.flatMap((issue) =>

@@ -139,12 +139,3 @@ export function identityStatements(template: Template): Array<{ policy: string; 
 export function asArray<T>(value: T | T[] | undefined): T[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
-
-/**
- * A template as a snapshot: asset hashes (they change whenever handler code changes) replaced by
- * a placeholder, so the snapshot pins the infrastructure, not the bundle bytes.
- */
-export function snapshotOf(template: Template): unknown {
-  const json = JSON.stringify(template.toJSON(), null, 1);
-  return JSON.parse(json.replace(/[0-9a-f]{64}(\.zip)?/g, '[asset hash]'));
-}

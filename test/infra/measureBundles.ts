@@ -4,7 +4,8 @@
  * `npx cdk synth -q` with `npm run measure:bundles [-- <cdk.out>]`.
  *
  * Import time is the median of fresh `node` processes, each timing `await import(bundle)` with the
- * handler's environment and `--enable-source-maps` (as deployed). Two variants:
+ * handler's environment and `--enable-source-maps` (as deployed): CPU time (user + system, what
+ * the bundle costs; steadier on a busy machine) and wall time. Two variants:
  *  - "sdk stubbed": the bundle is copied next to generated stub packages for the external
  *    `@aws-sdk/*` imports, so only steer53's own code (and its bundled dependencies) is timed;
  *  - "sdk real": the bundle resolves the real AWS SDK from this repository's node_modules, as the
@@ -61,8 +62,13 @@ function writeSdkStubs(bundle: string, nodeModules: string): void {
   }
 }
 
-function importMs(bundle: string, configPath: string): number {
-  const script = `const t=process.hrtime.bigint();await import(${JSON.stringify(bundle)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6));`;
+interface ImportTime {
+  readonly cpuMs: number;
+  readonly wallMs: number;
+}
+
+function importTime(bundle: string, configPath: string): ImportTime {
+  const script = `const c=process.cpuUsage();const t=process.hrtime.bigint();await import(${JSON.stringify(bundle)});const w=Number(process.hrtime.bigint()-t)/1e6;const u=process.cpuUsage(c);process.stdout.write(JSON.stringify({cpuMs:(u.user+u.system)/1000,wallMs:w}));`;
   const result = spawnSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
     encoding: 'utf8',
     env: {
@@ -77,7 +83,7 @@ function importMs(bundle: string, configPath: string): number {
     },
   });
   if (result.status !== 0) throw new Error(`importing ${bundle} failed:\n${result.stderr}`);
-  return Number(result.stdout);
+  return JSON.parse(result.stdout) as ImportTime;
 }
 
 function median(values: number[]): number {
@@ -93,11 +99,17 @@ for (const asset of functionAssets()) {
   const stubbed = mkdtempSync(join(tmpdir(), `steer53-${asset.name}-`));
   cpSync(asset.dir, stubbed, { recursive: true });
   writeSdkStubs(join(stubbed, 'index.mjs'), join(stubbed, 'node_modules'));
-  const withStubs = median(Array.from({ length: runs }, () => importMs(join(stubbed, 'index.mjs'), config)));
-  const withSdk = median(Array.from({ length: runs }, () => importMs(bundle, config)));
+  const withStubs = Array.from({ length: runs }, () => importTime(join(stubbed, 'index.mjs'), config));
+  const withSdk = Array.from({ length: runs }, () => importTime(bundle, config));
   const kb = (file: string) => (statSync(file).size / 1024).toFixed(1);
+  const ms = (times: ImportTime[], key: keyof ImportTime) =>
+    median(times.map((t) => t[key]))
+      .toFixed(0)
+      .padStart(4);
   rows.push(
-    `${asset.name.padEnd(11)} ${kb(bundle).padStart(7)} KB  map ${kb(`${bundle}.map`).padStart(7)} KB  import (sdk stubbed) ${withStubs.toFixed(0).padStart(4)} ms  import (sdk real) ${withSdk.toFixed(0).padStart(4)} ms`,
+    `${asset.name.padEnd(11)} ${kb(bundle).padStart(7)} KB  map ${kb(`${bundle}.map`).padStart(7)} KB  ` +
+      `import, sdk stubbed: cpu ${ms(withStubs, 'cpuMs')} ms, wall ${ms(withStubs, 'wallMs')} ms  ` +
+      `import, sdk real: cpu ${ms(withSdk, 'cpuMs')} ms, wall ${ms(withSdk, 'wallMs')} ms`,
   );
 }
 process.stdout.write(`${rows.join('\n')}\n(median of ${runs} fresh node ${process.version} processes each)\n`);

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DeploymentDetailTypes } from '../../functions/events/deploymentEvent.js';
 import { BundledConfigFile, BundledConfigPath, HandlerNames } from '../../lib/trafficController.js';
 import { addSteer53Stacks, type Steer53Stacks } from '../../lib/steer53Stacks.js';
-import { asArray, controllerAccount, identityStatements, newApp, richConfig, snapshotOf } from './fixtures.js';
+import { asArray, controllerAccount, identityStatements, newApp, richConfig } from './fixtures.js';
 
 let stacks: Steer53Stacks;
 let controller: Template;
@@ -74,9 +74,21 @@ describe('Stacks', () => {
     expect(report.pluginReports).toEqual([]);
   });
 
-  it('matches the snapshot of each stack (asset hashes masked)', () => {
-    expect(snapshotOf(controller)).toMatchSnapshot('controller');
-    for (const [name, template] of [...forwarders.entries()].sort()) expect(snapshotOf(template)).toMatchSnapshot(name);
+  it('exports the bus, topic, table and health check ids for pipelines and operators', () => {
+    const outputs = controller.toJSON().Outputs as Record<string, { Description: string; Value: unknown }>;
+    const byDescription = Object.fromEntries(Object.values(outputs).map((o) => [o.Description, o.Value]));
+    expect(byDescription).toEqual({
+      'Put steer53 deployment events here': { 'Fn::GetAtt': [controller.getResourceId('AWS::Events::EventBus'), 'Arn'] },
+      'Controller notifications': { Ref: controller.getResourceId('AWS::SNS::Topic') },
+      'Controller state and audit log': { Ref: controller.getResourceId('AWS::DynamoDB::Table') },
+      'Route 53 health check of chat/use1': { 'Fn::GetAtt': [expect.stringMatching(/^ControllerHealthCheck0/), 'HealthCheckId'] },
+      'Route 53 health check of chat/euw1': { 'Fn::GetAtt': [expect.stringMatching(/^ControllerHealthCheck1/), 'HealthCheckId'] },
+    });
+  });
+
+  it('names the bus after the controller and shows the controller in the topic name', () => {
+    controller.hasResourceProperties('AWS::Events::EventBus', { Name: 'steer53' });
+    controller.hasResourceProperties('AWS::SNS::Topic', { DisplayName: 'steer53 traffic controller' });
   });
 });
 
@@ -180,6 +192,85 @@ describe('Functions', () => {
     });
   });
 
+  it.each<[string, number, number, number]>([
+    // A tick is worth nothing once the next one has fired: never retried, stale after 2 minutes.
+    ['schedule', 50, 120, 0],
+    ['alarm', 30, 900, 2],
+    ['deployment', 30, 3600, 2],
+  ])('gives the %s handler %i s to run, its events %i s to live and %i retries', (name, timeout, maxEventAge, retries) => {
+    const [id, fn] = Object.entries(controller.findResources('AWS::Lambda::Function', { Properties: { Description: `steer53: ${name} events` } }))[0] as [
+      string,
+      any,
+    ];
+    expect(fn.Properties).toMatchObject({ Timeout: timeout, MemorySize: 512 });
+    controller.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: id },
+      Qualifier: '$LATEST',
+      MaximumEventAgeInSeconds: maxEventAge,
+      MaximumRetryAttempts: retries,
+    });
+    // EventBridge retries delivery (8 times) within the same event age, into the delivery dead-letter queue.
+    const targets = (Object.values(controller.findResources('AWS::Events::Rule')) as any[])
+      .flatMap((r) => r.Properties.Targets)
+      .filter((t) => t.Arn?.['Fn::GetAtt']?.[0] === id);
+    expect(targets.length).toBeGreaterThan(0);
+    for (const target of targets) {
+      expect(target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: maxEventAge, MaximumRetryAttempts: 8 });
+      expect(target.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': [expect.stringMatching(/^ControllerDeliveryDlq/), 'Arn'] } });
+    }
+  });
+
+  it('logs each function to its own log group, kept a month and deleted with the stack', () => {
+    const fns = Object.values(controller.findResources('AWS::Lambda::Function', { Properties: { Runtime: 'nodejs24.x' } })) as any[];
+    const groups = controller.findResources('AWS::Logs::LogGroup');
+    expect(new Set(fns.map((f) => f.Properties.LoggingConfig.LogGroup.Ref))).toEqual(new Set(Object.keys(groups)));
+    expect(Object.keys(groups)).toHaveLength(3);
+    for (const group of Object.values(groups) as any[]) expect(group).toMatchObject({ Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Delete' });
+  });
+
+  it('lets only its rules invoke each function, through EventBridge', () => {
+    const permissions = Object.values(controller.findResources('AWS::Lambda::Permission')) as any[];
+    const ruleIds = new Set(Object.keys(controller.findResources('AWS::Events::Rule')));
+    expect(permissions.length).toBeGreaterThan(0);
+    for (const permission of permissions) {
+      expect(permission.Properties).toMatchObject({ Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com' });
+      expect(ruleIds).toContain(permission.Properties.SourceArn['Fn::GetAtt'][0]);
+    }
+  });
+
+  it('attaches the controller policy to the three function roles and to nothing else', () => {
+    const policies = controller.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('^ControllerControllerPolicy') } });
+    const [policy] = Object.values(policies) as any[];
+    expect(Object.keys(policies)).toHaveLength(1);
+    expect(policy.Properties.Roles.map((r: { Ref: string }) => r.Ref)).toEqual([
+      expect.stringMatching(/^ControllerAlarmRole/),
+      expect.stringMatching(/^ControllerScheduleRole/),
+      expect.stringMatching(/^ControllerDeploymentRole/),
+    ]);
+  });
+
+  const assetDirOf = (name: string) => {
+    const fn = Object.values(controller.findResources('AWS::Lambda::Function', { Properties: { Description: `steer53: ${name} events` } }))[0] as any;
+    return join(outdir, `asset.${String(fn.Properties.Code.S3Key).replace(/\.zip$/, '')}`);
+  };
+
+  it.each<[string, number]>([
+    ['alarm', 300],
+    ['schedule', 300],
+    // Powertools idempotency and its JMESPath engine (38 KB) come on top; see docs/deploy.md.
+    ['deployment', 350],
+  ])('keeps the %s bundle within %i KB, with zod/mini alone and no config schema', (name, budgetKb) => {
+    const code = readFileSync(join(assetDirOf(name), 'index.mjs'));
+    expect(code.length).toBeLessThanOrEqual(budgetKb * 1024);
+    const sources: string[] = JSON.parse(readFileSync(join(assetDirOf(name), 'index.mjs.map'), 'utf8')).sources;
+    expect(sources.some((source) => source.includes('zod/v4/mini/'))).toBe(true);
+    // What used to weigh: the whole zod namespace and its 40 locales, the config schema (checked
+    // at synth; the bundle checks only the structure), Powertools' parser envelopes, all of semver.
+    const unwanted =
+      /zod\/v4\/classic\/|zod\/v4\/locales\/(?!en\.js)|functions\/core\/(config|presets|signals)\.ts|parser\/lib|semver\/(index|classes\/range)\.js/;
+    expect(sources.filter((source) => unwanted.test(source))).toEqual([]);
+  });
+
   it('ships a minified ESM bundle with its source map and the validated config, without the AWS SDK', () => {
     const fns = Object.values(controller.findResources('AWS::Lambda::Function')) as any[];
     const assetDirs = fns
@@ -190,11 +281,8 @@ describe('Functions', () => {
       expect(existsSync(join(dir, 'index.mjs.map')), dir).toBe(true);
       const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
       expect(code).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
-      // The SDK stays external (the runtime provides it): imported, not bundled. Bundled, the six
-      // clients would add megabytes; this budget catches that, not the 300 KB goal (see
-      // docs/deploy.md for the figures and what still weighs).
+      // The SDK stays external (the runtime provides it): imported, not bundled.
       expect(code).toMatch(/from"@aws-sdk\/client-[a-z0-9-]+"/);
-      expect(Buffer.byteLength(code)).toBeLessThan(768 * 1024);
       expect(code.length / code.split('\n').length).toBeGreaterThan(500); // minified: a few very long lines
       const bundled = JSON.parse(readFileSync(join(dir, BundledConfigFile), 'utf8'));
       expect(bundled).toEqual(JSON.parse(JSON.stringify(richConfig)));
@@ -380,6 +468,52 @@ describe('Dead-letter queues and retries', () => {
     });
   });
 
+  it('alarms on one message in a dead-letter queue within a minute, on errors in 2 of 3 minutes, and notifies when each clears', () => {
+    const topicRef = { Ref: controller.getResourceId('AWS::SNS::Topic') };
+    const alarmsNamed = (pattern: RegExp) =>
+      (Object.values(controller.findResources('AWS::CloudWatch::Alarm')) as any[]).filter((a) => pattern.test(a.Properties.AlarmName)).map((a) => a.Properties);
+    const dlqAlarms = alarmsNamed(/-dlq-not-empty$/);
+    expect(dlqAlarms).toHaveLength(5);
+    for (const alarm of dlqAlarms) {
+      expect(alarm).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Statistic: 'Maximum',
+        Period: 60,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+        OKActions: [topicRef],
+      });
+    }
+    const errorAlarms = alarmsNamed(/-handler-errors$/);
+    expect(errorAlarms).toHaveLength(3);
+    for (const alarm of errorAlarms) {
+      expect(alarm).toMatchObject({
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Statistic: 'Sum',
+        Period: 60,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 3,
+        DatapointsToAlarm: 2,
+        TreatMissingData: 'notBreaching',
+        OKActions: [topicRef],
+      });
+    }
+    expect(alarmsNamed(/-schedule-stopped$/)[0]).toMatchObject({ OKActions: [topicRef], TreatMissingData: 'breaching', EvaluationPeriods: 5 });
+  });
+
+  it('keeps dead letters for the longest time SQS allows (14 days), in every stack', () => {
+    for (const template of [controller, ...forwarders.values()]) {
+      const queues = Object.values(template.findResources('AWS::SQS::Queue')) as any[];
+      expect(queues.length).toBeGreaterThan(0);
+      for (const queue of queues) expect(queue.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    }
+  });
+
   it('turns forwarded forwarder alarms into notifications on the topic', () => {
     controller.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: { detail: { alarmName: [{ prefix: 'steer53-forwarder-' }] } },
@@ -409,7 +543,10 @@ describe('Encryption', () => {
     controller.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,
       KeyPolicy: {
-        Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]),
+        Statement: Match.arrayWith([
+          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: '*' }),
+          Match.objectLike({ Principal: { Service: 'events.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'], Resource: '*' }),
+        ]),
       },
     });
     controller.hasResourceProperties('AWS::SNS::TopicPolicy', {
@@ -447,6 +584,15 @@ describe('Static stability', () => {
     for (const check of checks)
       expect(check.Properties.HealthCheckConfig).toMatchObject({ Type: 'CLOUDWATCH_METRIC', InsufficientDataHealthStatus: 'LastKnownStatus' });
     expect(checks.map((c) => c.Properties.HealthCheckConfig.AlarmIdentifier)).toContainEqual({ Name: 'chat-euw1-5xx', Region: 'eu-west-1' });
+    // The alarm created for chat/use1 lives in the controller's region, and its check says so.
+    expect(checks.map((c) => c.Properties.HealthCheckConfig.AlarmIdentifier)).toContainEqual({
+      Name: { Ref: expect.stringMatching(/^ControllerHealthAlarm0/) },
+      Region: 'us-east-1',
+    });
+    expect(checks.map((c) => c.Properties.HealthCheckTags)).toEqual([
+      [{ Key: 'Name', Value: 'steer53 chat/use1' }],
+      [{ Key: 'Name', Value: 'steer53 chat/euw1' }],
+    ]);
     controller.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'steer53-health-chat-use1', Statistic: 'Sum', MetricName: 'Invocation5XXErrors' });
   });
 

@@ -12,8 +12,8 @@ interface AssumedCredentials {
   readonly expiration?: Date;
 }
 export type CredentialProvider = () => Promise<AssumedCredentials>;
-import { AssumeRoleCommand, type STSClient } from '@aws-sdk/client-sts';
-import { AwsCallError, isTransientAwsError } from './errors.js';
+import { AssumeRoleCommand, type AssumeRoleCommandOutput, type STSClient } from '@aws-sdk/client-sts';
+import { AwsCallError, isTransientAwsError, MissingStsClientError } from './errors.js';
 
 export interface CloudWatchClientsOptions {
   /** STS client used to assume account roles; required only when a signal names `accountRoleArn`. */
@@ -48,19 +48,22 @@ export class CloudWatchClients {
   #assumeRole(roleArn: string): CredentialProvider {
     return async (): Promise<AssumedCredentials> => {
       const sts = this.#options.sts;
-      if (!sts) throw new Error(`cannot read metrics with role ${roleArn}: no STS client was given to the CloudWatch adapter`);
+      if (!sts) throw new MissingStsClientError(roleArn);
+      const context = { operation: 'sts:AssumeRole', target: roleArn };
+      let answer: AssumeRoleCommandOutput;
       try {
-        const { Credentials: c } = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: this.#options.sessionName ?? 'steer53' }));
-        if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error('AssumeRole returned no credentials');
-        return {
-          accessKeyId: c.AccessKeyId,
-          secretAccessKey: c.SecretAccessKey,
-          ...(c.SessionToken !== undefined ? { sessionToken: c.SessionToken } : {}),
-          ...(c.Expiration !== undefined ? { expiration: c.Expiration } : {}),
-        };
+        answer = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: this.#options.sessionName ?? 'steer53' }));
       } catch (error) {
-        throw new AwsCallError({ operation: 'sts:AssumeRole', target: roleArn }, error, isTransientAwsError(error));
+        throw new AwsCallError(context, error, isTransientAwsError(error));
       }
+      const c = answer.Credentials;
+      if (!c?.AccessKeyId || !c.SecretAccessKey) throw new AwsCallError(context, 'AssumeRole returned no credentials', false);
+      return {
+        accessKeyId: c.AccessKeyId,
+        secretAccessKey: c.SecretAccessKey,
+        ...(c.SessionToken !== undefined ? { sessionToken: c.SessionToken } : {}),
+        ...(c.Expiration !== undefined ? { expiration: c.Expiration } : {}),
+      };
     };
   }
 }

@@ -13,7 +13,7 @@ import {
   type MetricDataQuery,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
-import { percentileOf } from '../../core/config.js';
+import { percentileOf } from '../../core/percentiles.js';
 import { AlarmStates, type AlarmState } from '../../core/types.js';
 import {
   metricIdentity,

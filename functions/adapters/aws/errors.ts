@@ -42,6 +42,17 @@ export class Route53RetriesExhaustedError extends AwsCallError {
   }
 }
 
+/** A signal names an account role, but the CloudWatch adapter was given no STS client to assume it with. */
+export class MissingStsClientError extends Steer53Error {
+  readonly roleArn: string;
+
+  constructor(roleArn: string) {
+    super(`cannot read metrics with role ${roleArn}: no STS client was given to the CloudWatch adapter`);
+    this.name = 'MissingStsClientError';
+    this.roleArn = roleArn;
+  }
+}
+
 /** EventBridge accepted the call but rejected some entries. */
 export class EventPublishError extends Steer53Error {
   readonly failures: readonly { readonly detailType: string; readonly errorCode: string; readonly errorMessage: string }[];

@@ -5,5 +5,5 @@ export { CloudWatchClients, type CloudWatchClientsOptions } from './cloudWatchCl
 export { DynamoStateStore, servicePartitionKey, auditSortKey, STATE_SORT_KEY, AUDIT_PREFIX, type DynamoStateStoreOptions } from './dynamoStateStore.js';
 export { SnsNotifier, type SnsNotifierOptions } from './snsNotifier.js';
 export { EventBridgePublisher, MAX_ENTRIES_PER_CALL, type EventBridgePublisherOptions } from './eventBridgePublisher.js';
-export { withBackoff, realSleep, type BackoffOptions } from './backoff.js';
+export { BoundedRetryStrategy, Route53RetryPolicy, DEADLINE_MARGIN_MS, type RetryPolicy, type BoundedRetryStrategyOptions } from './retryStrategy.js';
 export * from './errors.js';

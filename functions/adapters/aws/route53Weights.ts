@@ -14,7 +14,6 @@ import {
 } from '@aws-sdk/client-route-53';
 import type { DnsWeights, RecordSetRef, RecordSetWeights, WeightWrite, WeightWriteResult } from '../../ports/dnsWeights.js';
 import { RecordNotFoundError } from '../../ports/errors.js';
-import { RetriesExhausted, withBackoff, type BackoffOptions } from './backoff.js';
 import { AwsCallError, Route53RetriesExhaustedError, awsErrorName, isTransientAwsError } from './errors.js';
 
 /** A change batch holds at most 1,000 changes (Route 53 quota "elements in a ChangeResourceRecordSets request"). */
@@ -25,13 +24,17 @@ const MAX_RECORD_VALUES_PER_BATCH = 1000;
 const MAX_COMMENT_LENGTH = 256;
 
 export interface Route53WeightsOptions {
-  /** Route 53 client (global; its endpoint is in us-east-1). Give it `maxAttempts: 1`: this adapter retries. */
+  /**
+   * Route 53 client (global; its endpoint is in us-east-1). The client retries `Throttling` and
+   * `PriorRequestNotComplete` itself: give it `retryStrategy: new BoundedRetryStrategy(Route53RetryPolicy)`.
+   */
   readonly client: Route53Client;
-  /** Backoff for `Throttling` and `PriorRequestNotComplete`. @default 6 attempts, 200 ms base, 5 s cap */
-  readonly backoff?: BackoffOptions;
 }
 
-/** Route 53 throttles per account (about 5 requests/s) and refuses a zone change while the last one is propagating. */
+/**
+ * Route 53 throttles per account (about 5 requests/s) and refuses a zone change while the last one
+ * is propagating: when the client's retries could not get through, trying again later may.
+ */
 function isRoute53Retryable(error: unknown): boolean {
   const name = awsErrorName(error);
   return name === 'Throttling' || name === 'ThrottlingException' || name === 'PriorRequestNotComplete' || isTransientAwsError(error);
@@ -47,13 +50,11 @@ export function normaliseDnsName(name: string): string {
 
 export class Route53Weights implements DnsWeights {
   readonly #client: Route53Client;
-  readonly #backoff: BackoffOptions;
   /** Snapshots this adapter handed out, with the record set they are of: only those are trusted back. */
   readonly #snapshots = new WeakMap<object, string>();
 
   constructor(options: Route53WeightsOptions) {
     this.#client = options.client;
-    this.#backoff = options.backoff ?? {};
   }
 
   async readWeights(record: RecordSetRef): Promise<RecordSetWeights> {
@@ -102,7 +103,7 @@ export class Route53Weights implements DnsWeights {
 
   async #change(zone: string, changes: Change[], comment: string): Promise<string> {
     const context = { operation: 'route53:ChangeResourceRecordSets', target: `hosted zone ${zone}` };
-    const response = await this.#retrying(context, () =>
+    const response = await this.#call(context, () =>
       this.#client.send(
         new ChangeResourceRecordSetsCommand({
           HostedZoneId: zone,
@@ -120,7 +121,7 @@ export class Route53Weights implements DnsWeights {
     const found: ResourceRecordSet[] = [];
     let start: { name: string; type: string; identifier?: string } | undefined = { name: `${name}.`, type: record.recordType };
     while (start) {
-      const page = await this.#retrying(context, () =>
+      const page = await this.#call(context, () =>
         this.#client.send(
           new ListResourceRecordSetsCommand({
             HostedZoneId: record.hostedZoneId,
@@ -147,14 +148,21 @@ export class Route53Weights implements DnsWeights {
     return found;
   }
 
-  async #retrying<T>(context: { operation: string; target: string }, call: () => Promise<T>): Promise<T> {
+  /** One call, its SDK error translated; the client has retried what its retry strategy allows. */
+  async #call<T>(context: { operation: string; target: string }, call: () => Promise<T>): Promise<T> {
     try {
-      return (await withBackoff(call, isRoute53Retryable, this.#backoff)).value;
+      return await call();
     } catch (error) {
-      if (error instanceof RetriesExhausted) throw new Route53RetriesExhaustedError(context, error.cause, error.attempts);
-      throw new AwsCallError(context, error, isRoute53Retryable(error));
+      if (isRoute53Retryable(error)) throw new Route53RetriesExhaustedError(context, error, attemptsOf(error));
+      throw new AwsCallError(context, error, false);
     }
   }
+}
+
+/** How many attempts the SDK made (it sets `$metadata.attempts` on the error it throws). */
+function attemptsOf(error: unknown): number {
+  const attempts = (error as { $metadata?: { attempts?: unknown } } | undefined)?.$metadata?.attempts;
+  return typeof attempts === 'number' && attempts >= 1 ? attempts : 1;
 }
 
 function recordKey(record: RecordSetRef): string {

@@ -5,6 +5,7 @@
  */
 import { percentileOf, type MetricQuery, type ServiceConfig } from '../../core/config.js';
 import type { AlarmState, EpochMs } from '../../core/types.js';
+import { Steer53Error } from '../../core/errors.js';
 import {
   metricIdentity,
   type AlarmRef,
@@ -68,15 +69,15 @@ export class InMemoryMetrics implements MetricsSource {
    */
   recordSignal(service: ServiceConfig, setIdentifier: string, signal: string, periodStart: EpochMs, observation: FedObservation): void {
     const endpoint = service.endpoints.find((e) => e.setIdentifier === setIdentifier);
-    if (!endpoint) throw new Error(`service ${service.name} has no endpoint "${setIdentifier}"`);
+    if (!endpoint) throw new Steer53Error(`service ${service.name} has no endpoint "${setIdentifier}"`);
     if (signal === 'load') {
-      if (!endpoint.load) throw new Error(`endpoint ${setIdentifier} of ${service.name} has no load query`);
+      if (!endpoint.load) throw new Steer53Error(`endpoint ${setIdentifier} of ${service.name} has no load query`);
       this.record(endpoint.load, periodStart, observation);
       return;
     }
     const config = endpoint.signals.find((s) => s.name === signal);
-    if (!config) throw new Error(`endpoint ${setIdentifier} of ${service.name} has no signal "${signal}"`);
-    if (config.source !== 'metric') throw new Error(`signal "${signal}" of ${setIdentifier} is an alarm: use setAlarmState`);
+    if (!config) throw new Steer53Error(`endpoint ${setIdentifier} of ${service.name} has no signal "${signal}"`);
+    if (config.source !== 'metric') throw new Steer53Error(`signal "${signal}" of ${setIdentifier} is an alarm: use setAlarmState`);
     this.record(config.metric, periodStart, observation);
   }
 

@@ -10,6 +10,7 @@ import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, type Met
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { Route53Weights } from '../../../functions/adapters/aws/route53Weights.js';
+import { BoundedRetryStrategy, Route53RetryPolicy } from '../../../functions/adapters/aws/retryStrategy.js';
 import { CloudWatchClients } from '../../../functions/adapters/aws/cloudWatchClients.js';
 import { CloudWatchMetrics } from '../../../functions/adapters/aws/cloudWatchMetrics.js';
 import { DynamoStateStore } from '../../../functions/adapters/aws/dynamoStateStore.js';
@@ -20,9 +21,12 @@ import type { Config } from '../../../functions/core/config.js';
 import type { Runtime, RuntimeOptions } from '../../../functions/app/runtime.js';
 import type { StateStore } from '../../../functions/ports/stateStore.js';
 import { collectingLog, T0, testConfig, type CollectedLog } from '../../unit/app/runtimeFixtures.js';
+import { answerBelowRetries, recordingWaits, testCredentials } from '../../support/belowRetries.js';
 import type { LocalDynamo } from './dynalite.js';
 
-export const route53 = mockClient(Route53Client);
+/** Route 53 as the fake answers it: below the SDK retry middleware of the adapter's client, so the SDK's retries run. */
+const route53Service = new Route53Client({ region: 'us-east-1', credentials: testCredentials });
+export const route53 = mockClient(route53Service);
 export const cloudwatch = mockClient(CloudWatchClient);
 export const sns = mockClient(SNSClient);
 export const eventbridge = mockClient(EventBridgeClient);
@@ -93,8 +97,16 @@ export function awsWorld(dynamo: LocalDynamo, table: string, config: Config = te
       return {
         config,
         dns: new Route53Weights({
-          client: new Route53Client({ region: 'us-east-1' }),
-          backoff: { sleep: async (ms) => void sleeps.push(ms), random: () => 0.5 },
+          client: answerBelowRetries(
+            new Route53Client({
+              region: 'us-east-1',
+              credentials: testCredentials,
+              maxAttempts: Route53RetryPolicy.maxAttempts,
+              retryStrategy: recordingWaits(new BoundedRetryStrategy({ ...Route53RetryPolicy, random: () => 0.5 }), sleeps),
+            }),
+            route53Service,
+            [ListResourceRecordSetsCommand, ChangeResourceRecordSetsCommand],
+          ),
         }),
         metrics: new CloudWatchMetrics({
           clients: new CloudWatchClients({

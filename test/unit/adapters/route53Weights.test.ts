@@ -3,9 +3,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53Client, type ResourceRecordSet } from '@aws-sdk/client-route-53';
 import { Route53Weights, normaliseDnsName } from '../../../functions/adapters/aws/route53Weights.js';
 import { AwsCallError, Route53RetriesExhaustedError } from '../../../functions/adapters/aws/errors.js';
+import { BoundedRetryStrategy, type BoundedRetryStrategyOptions } from '../../../functions/adapters/aws/retryStrategy.js';
 import { RecordNotFoundError } from '../../../functions/ports/errors.js';
+import { answerBelowRetries, recordingWaits, testCredentials } from '../../support/belowRetries.js';
 
-const route53 = mockClient(Route53Client);
+// Route 53 as the mock answers it, below the SDK's retry middleware of the client under test.
+const route53Service = new Route53Client({ region: 'us-east-1', credentials: testCredentials });
+const route53 = mockClient(route53Service);
 const ZONE = 'Z0123456789EXAMPLE';
 const chat = { hostedZoneId: ZONE, dnsName: 'chat.example.com', recordType: 'A' };
 
@@ -26,15 +30,25 @@ function throttling(name = 'Throttling') {
 }
 
 let sleeps: number[];
+
+/** The client as steer53 builds it; the waits its retry strategy asks for are recorded in `sleeps`, not slept. */
+function route53Client(retries: Partial<BoundedRetryStrategyOptions> = {}): Route53Client {
+  const options = { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000, random: () => 0.5, ...retries };
+  const client = new Route53Client({
+    region: 'us-east-1',
+    credentials: testCredentials,
+    maxAttempts: options.maxAttempts,
+    retryStrategy: recordingWaits(new BoundedRetryStrategy(options), sleeps),
+  });
+  return answerBelowRetries(client, route53Service, [ListResourceRecordSetsCommand, ChangeResourceRecordSetsCommand]);
+}
+
 let adapter: Route53Weights;
 
 beforeEach(() => {
   route53.reset();
   sleeps = [];
-  adapter = new Route53Weights({
-    client: new Route53Client({ region: 'us-east-1' }),
-    backoff: { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000, sleep: async (ms) => void sleeps.push(ms), random: () => 0.5 },
-  });
+  adapter = new Route53Weights({ client: route53Client() });
 });
 
 describe('Class: Route53Weights', () => {
@@ -205,7 +219,7 @@ describe('Class: Route53Weights', () => {
       expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);
     });
 
-    it.each(['Throttling', 'PriorRequestNotComplete'])('retries %s with exponential backoff and full jitter, then succeeds', async (name) => {
+    it.each(['Throttling', 'PriorRequestNotComplete'])('lets the SDK retry %s with exponential backoff and full jitter, then succeeds', async (name) => {
       route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [weighted('a', 10)], IsTruncated: false, MaxItems: 100 });
       route53
         .on(ChangeResourceRecordSetsCommand)
@@ -232,13 +246,25 @@ describe('Class: Route53Weights', () => {
     });
 
     it('caps the backoff delay', async () => {
-      const capped = new Route53Weights({
-        client: new Route53Client({ region: 'us-east-1' }),
-        backoff: { maxAttempts: 8, baseDelayMs: 100, maxDelayMs: 1000, sleep: async (ms) => void sleeps.push(ms), random: () => 0.999 },
-      });
+      const capped = new Route53Weights({ client: route53Client({ maxAttempts: 8, random: () => 0.999 }) });
       route53.on(ListResourceRecordSetsCommand).rejects(throttling());
       await expect(capped.readWeights(chat)).rejects.toThrow(Route53RetriesExhaustedError);
       expect(sleeps).toEqual([99, 199, 399, 799, 999, 999, 999]);
+    });
+
+    it('retries no further when another attempt could outlast the invocation', async () => {
+      let now = 0;
+      const bounded = new Route53Weights({
+        // The clock reads 350, 700, 1050 ms at the retries; 4 s deadline less 3 s margin: 350 + 100 and
+        // 700 + 200 end before 1000 ms, 1050 + 400 does not.
+        client: route53Client({ maxAttempts: 6, deadline: () => 4000, now: () => (now += 350) }),
+      });
+      route53.on(ListResourceRecordSetsCommand).rejects(throttling('PriorRequestNotComplete'));
+      const error = await bounded.readWeights(chat).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Route53RetriesExhaustedError);
+      expect((error as Error).message).toContain('(gave up after 3 attempts)');
+      expect(route53.commandCalls(ListResourceRecordSetsCommand)).toHaveLength(3);
+      expect(sleeps).toEqual([50, 100]);
     });
 
     it('does not retry an error a retry cannot fix', async () => {
@@ -248,6 +274,7 @@ describe('Class: Route53Weights', () => {
         .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
       const error = await adapter.writeWeights([{ record: chat, weights: { a: 5 } }], 'x').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AwsCallError);
+      expect(error).not.toBeInstanceOf(Route53RetriesExhaustedError);
       expect((error as AwsCallError).retryable).toBe(false);
       expect((error as AwsCallError).awsErrorName).toBe('AccessDenied');
       expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(1);

@@ -1,10 +1,15 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { describe, expect, it } from 'vitest';
 import { createAwsRuntime, loadJsonConfig, once, readEnvironment } from '../../../functions/handlers/awsRuntime.js';
 import { ValidationError } from '../../../functions/core/errors.js';
+import { validateConfig } from '../../../functions/config/loadConfig.js';
 import { rawConfig, collectingLog } from '../app/runtimeFixtures.js';
+
+/** The config as the CDK app bundles it: validated in full, presets expanded, defaults applied. */
+const resolvedConfig = validateConfig(rawConfig, 'rawConfig');
 
 const env = {
   LAMBDA_TASK_ROOT: '/var/task',
@@ -49,17 +54,38 @@ describe('Function: readEnvironment', () => {
 describe('Function: loadJsonConfig', () => {
   const dir = mkdtempSync(join(tmpdir(), 'steer53-config-'));
 
-  it('loads and validates the JSON config', async () => {
+  it('loads the resolved config the CDK app bundled', async () => {
     const path = join(dir, 'ok.json');
-    writeFileSync(path, JSON.stringify(rawConfig));
+    writeFileSync(path, JSON.stringify(resolvedConfig, null, 2));
     const config = await loadJsonConfig(path);
+    expect(config).toEqual(JSON.parse(JSON.stringify(resolvedConfig)));
     expect(config.services[0]!.policy.changeBudget.maxChangesPerHour).toBe(12);
   });
+
+  /** The bundled config with the value at `path` set by hand (breaking its type on purpose). */
+  const resolvedWith = (path: readonly (string | number)[], value: unknown) => {
+    const config = JSON.parse(JSON.stringify(resolvedConfig)) as Record<string | number, unknown>;
+    let at = config;
+    for (const key of path.slice(0, -1)) at = at[key] as Record<string | number, unknown>;
+    at[path.at(-1)!] = value;
+    return JSON.stringify(config);
+  };
 
   it.each([
     ['missing.json', null, '(file): cannot be read'],
     ['broken.json', '{ "version": 1,', '(file): is not valid JSON'],
     ['invalid.json', JSON.stringify({ version: 1, services: [] }), 'services: needs at least one service'],
+    // The typed config as written, not as the CDK app resolves it: defaults and presets missing.
+    ['raw.json', JSON.stringify(rawConfig), 'services[0].policy.evaluationPeriodSeconds: Invalid input: expected number, received undefined'],
+    // A setting this version of steer53 does not know (a config from another version).
+    ['newer.json', resolvedWith(['services', 0, 'policy', 'surgeGuard'], true), 'services[0].policy.surgeGuard: unknown setting (check the spelling)'],
+    [
+      'retyped.json',
+      resolvedWith(['services', 0, 'endpoints', 0, 'baselineWeight'], '100'),
+      'services[0].endpoints[0].baselineWeight: Invalid input: expected number, received string',
+    ],
+    ['unsigned.json', resolvedWith(['services', 0, 'endpoints', 0, 'signals'], []), 'services[0].endpoints[0].signals: needs at least one signal'],
+    ['other-version.json', resolvedWith(['version'], 2), 'version: Invalid input: expected 1'],
   ])('refuses %s, saying why', async (name, content, message) => {
     const path = join(dir, name);
     if (content !== null) writeFileSync(path, content);
@@ -70,7 +96,7 @@ describe('Function: loadJsonConfig', () => {
 describe('Function: createAwsRuntime', () => {
   it('builds every port from the environment and the validated config', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'steer53-runtime-'));
-    writeFileSync(join(dir, 'steer53.config.json'), JSON.stringify(rawConfig));
+    writeFileSync(join(dir, 'steer53.config.json'), JSON.stringify(resolvedConfig));
     const rt = await createAwsRuntime(readEnvironment({ ...env, LAMBDA_TASK_ROOT: dir }), { log: collectingLog() });
     expect(rt.config.services.map((s) => s.name)).toEqual(['chat']);
     expect([rt.dns, rt.metrics, rt.store, rt.notifier, rt.events].map((p) => p.constructor.name)).toEqual([
@@ -81,6 +107,21 @@ describe('Function: createAwsRuntime', () => {
       'EventBridgePublisher',
     ]);
     expect(rt.newId()).not.toBe(rt.newId());
+  });
+});
+
+describe('Tracing', () => {
+  it('has the tracer capture every AWS client built at cold start (CloudWatch clients as they are created), so each AWS call is an X-Ray subsegment', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'steer53-runtime-'));
+    writeFileSync(join(dir, 'steer53.config.json'), JSON.stringify(resolvedConfig));
+    const captured: string[] = [];
+    const capture = <T>(client: T): T => {
+      captured.push((client as object).constructor.name);
+      return client;
+    };
+    const tracer = { captureAWSv3Client: capture } as unknown as Tracer;
+    await createAwsRuntime(readEnvironment({ ...env, LAMBDA_TASK_ROOT: dir }), { log: collectingLog(), tracer });
+    expect(captured.sort()).toEqual(['DynamoDBClient', 'EventBridgeClient', 'Route53Client', 'SNSClient', 'STSClient']);
   });
 });
 
