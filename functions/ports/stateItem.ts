@@ -55,7 +55,9 @@ const overrideSchema: z.ZodMiniType<Override> = z.strictObject(overrideShape);
 const overridesSchema: z.ZodMiniType<Overrides> = z.strictObject({
   freeze: z.exactOptional(overrideSchema),
   pin: z.exactOptional(z.strictObject({ ...overrideShape, weights: weightsSchema })),
-  drains: z.exactOptional(z.record(z.string(), z.strictObject({ ...overrideShape, guard: z.exactOptional(z.strictObject({ name: z.string(), region: z.string() })) }))),
+  drains: z.exactOptional(
+    z.record(z.string(), z.strictObject({ ...overrideShape, guard: z.exactOptional(z.strictObject({ name: z.string(), region: z.string() })) })),
+  ),
 });
 
 const loadProfileSchema: z.ZodMiniType<LoadProfile> = z.strictObject({
