@@ -595,7 +595,7 @@ async function guardAlarmStates(
 ): Promise<Record<string, AlarmState> | undefined> {
   // Scheduled drills only while their window is open: no alarm reads on the other minutes of the week.
   const due = service.drills.filter((drill) => {
-    const start = latestStart(drill.schedule, now);
+    const start = latestStart(drill.schedule, now, drill.durationMinutes * 60_000);
     return start !== null && now < start + drill.durationMinutes * 60_000;
   });
   const guards = [

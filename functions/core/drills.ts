@@ -22,11 +22,25 @@ export function isCron(schedule: string): boolean {
   }
 }
 
-/** The latest time the schedule names at or before `now`; null when it has never fired. */
-export function latestStart(schedule: string, now: EpochMs): EpochMs | null {
-  // croner lists runs strictly before its reference: ask from a millisecond after now.
-  const [latest] = cronOf(schedule).previousRuns(1, new Date(now + 1));
-  return latest ? latest.getTime() : null;
+/**
+ * The latest time the schedule names in (now − withinMs, now], or null: a drill matters only
+ * while its window is open, so only that far back is looked at. croner gives the next run strictly
+ * after a reference, so this bisects for the last reference whose next run is still at or before
+ * now (about a dozen lookups for a day's window, whatever the schedule).
+ */
+export function latestStart(schedule: string, now: EpochMs, withinMs: number): EpochMs | null {
+  const cron = cronOf(schedule);
+  const runsBy = (reference: EpochMs): boolean => (cron.nextRun(new Date(reference))?.getTime() ?? Number.POSITIVE_INFINITY) <= now;
+  let lo = now - withinMs;
+  if (!runsBy(lo)) return null;
+  // runsBy(lo) and not runsBy(hi): every run in (lo, now] lies in (lo, hi], and runs are a minute apart at least.
+  let hi = now;
+  while (hi - lo > 60_000) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (runsBy(mid)) lo = mid;
+    else hi = mid;
+  }
+  return cron.nextRun(new Date(lo))?.getTime() ?? null;
 }
 
 /**
@@ -39,7 +53,7 @@ export function startDrills(ev: Evaluation, overrides: Overrides): Phase<{ overr
   const drillStarts: Record<string, EpochMs> = { ...ev.previous.drillStarts };
   const notes: Partial<Said>[] = [];
   for (const drill of service.drills) {
-    const start = latestStart(drill.schedule, now);
+    const start = latestStart(drill.schedule, now, drill.durationMinutes * 60_000);
     const id = drill.endpoint;
     if (start === null || now >= start + drill.durationMinutes * 60_000 || drillStarts[id] === start) continue;
     drillStarts[id] = start;
