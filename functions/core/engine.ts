@@ -67,15 +67,17 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   const judged = verdictsOf(ev);
   const failStatic = failStaticOf(ev, judged.verdicts, inForce);
   const stepped = stepEndpoints(ev, judged, failStatic.value);
-  const evidence = { ...judged, endpoints: stepped.value.endpoints, failStatic: failStatic.value };
+  const evidence = { verdicts: judged.verdicts, fresh: judged.fresh, endpoints: stepped.value.endpoints, failStatic: failStatic.value };
   const rollouts = advanceRollouts(ev, { ...evidence, rollouts: deployments.value.rollouts });
   const rolloutEvents = [...deployments.rolloutEvents, ...rollouts.rolloutEvents];
   const loadProfiles = learnLoadProfiles(ev, { ...evidence, rollouts: rollouts.value, rolloutEvents });
   const plan = planTargets(ev, { ...evidence, rollouts: rollouts.value, overrides: inForce });
-  const emergency = isEmergency(ev, { ...plan.value, transitions: stepped.transitions, abortedDrills: overrides.value.abortedDrills });
-  const guarded = applySafety(ev, { ...evidence, ...stepped.value, target: plan.value.target, overrides: inForce, emergency });
+  const { target, endpoints } = plan.value;
+  const emergency = isEmergency(ev, { target, endpoints, transitions: stepped.transitions, abortedDrills: overrides.value.abortedDrills });
+  const { restoredUnderFailStatic } = stepped.value;
+  const guarded = applySafety(ev, { ...evidence, restoredUnderFailStatic, target, overrides: inForce, emergency });
   const stateMoved = endpointsMoved(ev, stepped.value.endpoints) || rolloutsMoved(ev, rollouts.value);
-  const settled = applyAntiFlap(ev, { ...guarded.value, emergency, stateMoved, overrides: inForce });
+  const settled = applyAntiFlap(ev, { mode: guarded.value.mode, target: guarded.value.target, emergency, stateMoved, overrides: inForce });
   return finish(ev, {
     said: together([overrides, drills, deployments, failStatic, stepped, rollouts, plan, guarded, settled]),
     ...judged,

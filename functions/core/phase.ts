@@ -62,22 +62,44 @@ export interface Phase<T> extends Said {
   readonly value: T;
 }
 
-const NOTHING: Said = { reasons: [], blocked: [], notifications: [], transitions: [], rolloutEvents: [] };
+const NONE: readonly never[] = [];
+const NOTHING: Said = { reasons: NONE, blocked: NONE, notifications: NONE, transitions: NONE, rolloutEvents: NONE };
 
 export function phase<T>(value: T, ...said: readonly Partial<Said>[]): Phase<T> {
-  return { ...together(said), value };
+  // Property by property, not by spread: on every decision's path, and a literal keeps one shape.
+  const { reasons, blocked, notifications, transitions, rolloutEvents } = together(said);
+  return { value, reasons, blocked, notifications, transitions, rolloutEvents };
 }
 
 /** What several phases (or steps of one) said, joined in the order given. */
 export function together(parts: readonly Partial<Said>[]): Said {
   if (parts.length === 0) return NOTHING;
   return {
-    reasons: parts.flatMap((p) => p.reasons ?? []),
-    blocked: parts.flatMap((p) => p.blocked ?? []),
-    notifications: parts.flatMap((p) => p.notifications ?? []),
-    transitions: parts.flatMap((p) => p.transitions ?? []),
-    rolloutEvents: parts.flatMap((p) => p.rolloutEvents ?? []),
+    reasons: joined(parts, 'reasons'),
+    blocked: joined(parts, 'blocked'),
+    notifications: joined(parts, 'notifications'),
+    transitions: joined(parts, 'transitions'),
+    rolloutEvents: joined(parts, 'rolloutEvents'),
   };
+}
+
+/**
+ * One kind of saying, joined across parts. Most parts say nothing, so this is on every decision's
+ * path: a list is copied only when two parts add to it (the lists are read-only, so sharing is safe).
+ */
+function joined<K extends keyof Said>(parts: readonly Partial<Said>[], key: K): Said[K] {
+  let only: Said[K] | undefined;
+  let copy: Said[K][number][] | undefined;
+  for (const part of parts) {
+    const items = part[key];
+    if (items === undefined || items.length === 0) continue;
+    if (only === undefined) only = items;
+    else {
+      copy ??= [...only];
+      copy.push(...items);
+    }
+  }
+  return (copy ?? only ?? NONE) as Said[K];
 }
 
 /** The notification of a reason: one line that names the service. */
