@@ -25,6 +25,8 @@ export interface Demand {
   readonly work: Float64Array;
   /** PROMPT_SAMPLES_PER_STEP prompt lengths per step, drawn from that step's arrivals. */
   readonly prompts: Float32Array;
+  /** The output lengths of the same requests (paired with `prompts`). */
+  readonly outputs: Float32Array;
   /** Prompt-length quantiles of the whole demand (the oracle's model of the mix). */
   readonly promptQuantiles: readonly number[];
   /** Per-source arrivals, for the report. */
@@ -125,6 +127,7 @@ export function buildDemand(inputs: DemandInputs): Demand {
   const arrivals = new Float64Array(steps);
   const work = new Float64Array(steps);
   const prompts = new Float32Array(steps * PROMPT_SAMPLES_PER_STEP);
+  const outputs = new Float32Array(steps * PROMPT_SAMPLES_PER_STEP);
   const perSource = inputs.sources.map((source, i) => ({
     name: source.name ?? `${source.trace ? 'trace' : 'curve'} ${i + 1}`,
     arrivals: new Float64Array(steps),
@@ -207,10 +210,11 @@ export function buildDemand(inputs: DemandInputs): Demand {
       const hi = windowHi[si]!;
       const row = hi > lo ? lo + promptRng.int(hi - lo) : promptRng.int(trace.offsets.length);
       prompts[s * PROMPT_SAMPLES_PER_STEP + k] = trace.promptTokens[row]!;
+      outputs[s * PROMPT_SAMPLES_PER_STEP + k] = trace.outputTokens[row]!;
     }
   }
 
-  return { stepSeconds, steps, arrivals, work, prompts, promptQuantiles: promptQuantilesOf(inputs.traces, inputs.sources), sources: perSource };
+  return { stepSeconds, steps, arrivals, work, prompts, outputs, promptQuantiles: promptQuantilesOf(inputs.traces, inputs.sources), sources: perSource };
 }
 
 function promptQuantilesOf(traces: readonly Trace[], sources: readonly DemandSource[]): number[] {

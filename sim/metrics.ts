@@ -69,7 +69,7 @@ function threatened(scenario: Scenario, truth: WorldTruth): boolean[] {
   const result = base.map(() => false);
   if (scenario.harmStart !== null && scenario.harmEnd !== null) {
     for (let t = scenario.harmStart; t <= scenario.harmEnd; t += 60) {
-      const demand = truth.workRate(t, 300);
+      const demand = truth.demandRate(t, 300);
       base.forEach((share, r) => {
         const capacity = truth.capacity(r, t);
         if (capacity > 0 && (share * demand) / capacity > 0.9) result[r] = true;
@@ -139,7 +139,7 @@ export function safetyViolations(scenario: Scenario, writes: readonly WeightWrit
     const serving = write.after.filter((w) => w > 0).length;
     const before = shares(write.before);
     const after = shares(write.after);
-    const demand = truth.workRate(write.t, 300);
+    const demand = truth.demandRate(write.t, 300);
     let overloaded = false;
     for (let r = 0; r < after.length; r++) {
       if (after[r]! > before[r]! + 1e-9 && after[r]! * demand > truth.capacity(r, write.t)) overloaded = true;

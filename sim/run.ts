@@ -2,7 +2,7 @@
  * Runs one scenario under every controller on the same world and seed, and judges the results
  * against the benchmark's targets.
  */
-import { naiveThresholdController, route53HealthCheckController, staticController } from './controllers/baselines.js';
+import { naiveThresholdController, route53AlarmHealthCheckController, route53HealthCheckController, staticController } from './controllers/baselines.js';
 import { oracleController } from './controllers/oracle.js';
 import { steer53RuntimeController } from './controllers/steer53Runtime.js';
 import { benefitCaptured, metricsOf, type ControllerMetrics } from './metrics.js';
@@ -13,6 +13,7 @@ export const CONTROLLERS: Readonly<Record<ControllerName, ControllerFactory>> = 
   steer53: steer53RuntimeController,
   static: staticController,
   'route53-health-check': route53HealthCheckController,
+  'route53-alarm-health-check': route53AlarmHealthCheckController,
   'naive-threshold': naiveThresholdController,
   oracle: oracleController,
 };

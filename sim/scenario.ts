@@ -13,7 +13,9 @@ import { formatPath, problemsOf, type MetricSignal, type ServiceConfig, type Val
 import { ValidationError } from '../functions/core/errors.js';
 import { loadConfigFile } from '../functions/config/loadConfig.js';
 import { buildDemand, type Demand } from './demand.js';
-import { HEALTHY, REFERENCE_SERVICE_SECONDS, WaitModel, type RegionCondition } from './latencyModel.js';
+import { fitCalibration, loadCalibration, missProblems } from './calibration.js';
+import { DEFAULT_UNIT, HEALTHY, unitCapacityRps, unitGoodputRps, type RegionCondition } from './latencyModel.js';
+import type { UnitModel, Workload } from './loadTest.js';
 import { scenarioSchema, type AlarmModel, type IncidentSpec, type Measure, type RegionSpec, type ScenarioSpec, type TraceRef } from './scenarioSchema.js';
 import { loadTrace, type Trace } from './trace.js';
 import { resolveDeployment, type Deployment, type DeploymentSpec } from './deployments.js';
@@ -38,8 +40,13 @@ export const DEFAULT_SCENARIOS = [
 
 export interface RegionModel {
   readonly spec: RegionSpec;
-  readonly slots: number;
-  readonly wait: WaitModel;
+  /** The serving unit every replica runs (the default fit, or the region's own calibration). */
+  readonly unit: UnitModel;
+  readonly replicas: number;
+  /** Requests per second one replica serves within the SLO, for the scenario's request mix (its warm capacity). */
+  readonly unitCapacityRps: number;
+  /** Requests per second one replica sustains at all (its queue stops growing), for the mix. */
+  readonly unitSaturationRps: number;
 }
 
 /** An incident with its times resolved and the regions it hits as endpoint indexes (deployments are apart). */
@@ -224,6 +231,9 @@ function crossCheck(spec: ScenarioSpec, service: ServiceConfig, servicePath: str
     });
   });
   spec.regions.forEach((region, i) => {
+    if ((region.warmRps === undefined) === (region.replicas === undefined)) {
+      problems.push({ path: formatPath(['regions', i, 'warmRps']), message: 'give exactly one of warmRps (the capacity; replicas follow) or replicas' });
+    }
     if (!endpointIds.has(region.name))
       problems.push({
         path: formatPath(['regions', i, 'name']),
@@ -298,11 +308,6 @@ export function conditionAt(incidents: readonly Incident[], r: number, t: number
 function build(spec: ScenarioSpec, service: ServiceConfig, source: string, baseDir: string): Scenario {
   const endpoints = service.endpoints.map((e) => e.setIdentifier);
   const byName = new Map(spec.regions.map((r) => [r.name, r]));
-  const regions: RegionModel[] = endpoints.map((id) => {
-    const region = byName.get(id)!;
-    const slots = region.slots ?? Math.max(1, Math.round(region.warmRps * REFERENCE_SERVICE_SECONDS));
-    return { spec: region, slots, wait: waitModelFor(slots) };
-  });
 
   // A trace that cannot be read or parsed is a problem of the scenario, reported at its path.
   const traceProblems: ValidationProblem[] = [];
@@ -331,6 +336,8 @@ function build(spec: ScenarioSpec, service: ServiceConfig, source: string, baseD
     seed: spec.seed,
     startSecondOfDay: (((startMs / 1000) % 86400) + 86400) % 86400,
   });
+
+  const regions = regionModels(spec, endpoints.map((id) => byName.get(id)!), demand, source, baseDir);
 
   const incidents: Incident[] = [];
   const deployments: Deployment[] = [];
@@ -405,12 +412,69 @@ function build(spec: ScenarioSpec, service: ServiceConfig, source: string, baseD
   };
 }
 
-const waitModels = new Map<number, WaitModel>();
-function waitModelFor(slots: number): WaitModel {
-  let model = waitModels.get(slots);
-  if (!model) {
-    model = new WaitModel(slots);
-    waitModels.set(slots, model);
+/**
+ * Each region's serving unit (its calibration, or the default) and how many replicas it runs:
+ * `replicas`, or enough for `warmRps` at the scenario's request mix. A calibration that cannot be
+ * fitted within tolerance is a problem of the scenario, reported with the rows it misses.
+ */
+function regionModels(spec: ScenarioSpec, regions: readonly RegionSpec[], demand: Demand, source: string, baseDir: string): RegionModel[] {
+  const workload = { promptTokens: mean(demand.prompts), outputTokens: mean(demand.outputs), samples: { prompts: demand.prompts, outputs: demand.outputs } };
+  const problems: ValidationProblem[] = [];
+  const models = regions.map((region) => {
+    const i = spec.regions.indexOf(region);
+    let unit = DEFAULT_UNIT;
+    if (region.calibration !== undefined) {
+      const fitted = calibratedUnit(isAbsolute(region.calibration) ? region.calibration : join(baseDir, region.calibration));
+      if (fitted.problems.length > 0) for (const p of fitted.problems) problems.push({ path: formatPath(['regions', i, 'calibration']), message: `${p.path}: ${p.message}` });
+      unit = fitted.unit;
+    }
+    // A region's normal latencyFactor slows every prefill and decode of its units.
+    const slowed = region.latencyFactor === 1 ? unit : slowerUnit(unit, region.latencyFactor);
+    const capacity = goodput(slowed, workload, spec.slo.latencyMs, region.networkLatencyMs);
+    const replicas = region.replicas ?? Math.max(1, Math.round(region.warmRps! / capacity));
+    return { spec: region, unit: slowed, replicas, unitCapacityRps: capacity, unitSaturationRps: unitCapacityRps(slowed, workload) };
+  });
+  if (problems.length > 0) throw new ValidationError(source, problems);
+  return models;
+}
+
+/** One simulated bisection per unit, mix, SLO and network: cached for the process. */
+const goodputs = new Map<string, number>();
+function goodput(unit: UnitModel, workload: Workload & { samples: { prompts: Float32Array } }, sloMs: number, networkMs: number): number {
+  const key = JSON.stringify([unit, workload.promptTokens, workload.outputTokens, workload.samples.prompts.length, sloMs, networkMs]);
+  let value = goodputs.get(key);
+  if (value === undefined) {
+    value = unitGoodputRps(unit, workload, sloMs, networkMs);
+    goodputs.set(key, value);
   }
-  return model;
+  return value;
+}
+
+function slowerUnit(unit: UnitModel, factor: number): UnitModel {
+  const p = unit.params;
+  return { ...unit, params: { ...p, prefillIdleMs: p.prefillIdleMs * factor, prefillBusyMs: p.prefillBusyMs * factor, decodeBaseMs: p.decodeBaseMs * factor } };
+}
+
+function mean(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
+  return values.length > 0 ? sum / values.length : 0;
+}
+
+/** Fits are deterministic and take seconds: once per file and process. */
+const fits = new Map<string, { unit: UnitModel; problems: ValidationProblem[] }>();
+function calibratedUnit(path: string): { unit: UnitModel; problems: ValidationProblem[] } {
+  const hit = fits.get(path);
+  if (hit) return hit;
+  let result: { unit: UnitModel; problems: ValidationProblem[] };
+  try {
+    const table = loadCalibration(path);
+    const fit = fitCalibration(table);
+    result = { unit: fit.model, problems: missProblems(fit, table.kind) };
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    result = { unit: DEFAULT_UNIT, problems: [...error.problems] };
+  }
+  fits.set(path, result);
+  return result;
 }

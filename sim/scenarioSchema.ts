@@ -103,16 +103,22 @@ const demandSchema = z.strictObject({ sources: z.array(demandSourceSchema).min(1
 export const regionSchema = z.strictObject({
   /** The SetIdentifier of the endpoint this region serves. */
   name: z.string().min(1),
-  /** Requests per second the region serves at full warm capacity (requests of the reference token mix). */
-  warmRps: z.number().positive(),
-  /** Concurrent request slots (the queue's servers). @default warmRps × mean service time (Little's law) */
-  slots: z.number().int().min(1).optional(),
+  /**
+   * Requests per second the region sustains at full warm capacity (for the scenario's request mix):
+   * sets how many serving units it runs (warmRps / one unit's sustainable rate, rounded, at least 1).
+   */
+  warmRps: z.number().positive().optional(),
+  /** Serving units (model replicas) the region runs, instead of deriving them from warmRps. */
+  replicas: z.number().int().min(1).max(1000).optional(),
+  /**
+   * A load-test table to calibrate the region's serving unit from (CSV or vllm bench serve JSON,
+   * relative to the scenario file; see `steer53 world sweep`). @default the OCI Llama 3.3 70B fit
+   */
+  calibration: z.string().min(1).optional(),
   /** Round trip added to every request (client to region). @default 60 */
   networkLatencyMs: z.number().min(0).default(60),
-  /** Multiplier on the service part of latency in normal operation (older GPUs, a larger model). @default 1 */
+  /** Multiplier on every prefill and decode time in normal operation (older GPUs, a larger model). @default 1 */
   latencyFactor: z.number().min(0.1).max(20).default(1),
-  /** Per-request lognormal noise on the service part of the latency. @default 0.3 */
-  latencyNoiseSigma: z.number().min(0).max(2).default(0.3),
 });
 export type RegionSpec = z.output<typeof regionSchema>;
 
@@ -139,9 +145,9 @@ export const incidentSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('gray-failure'),
     ...regionTarget,
-    /** Multiplier on the service part of each request's latency. @default 3 */
+    /** Multiplier on every prefill and decode time (the region's throughput falls with it). @default 3 */
     latencyFactor: z.number().min(1).default(3),
-    /** Multiplier on warm capacity. @default 1 / latencyFactor (slower requests hold their slots longer) */
+    /** Share of replicas still serving, on top of the slowdown. @default 1 */
     capacityFactor: z.number().gt(0).max(1).optional(),
     /** Added to every request (a congested link). @default 0 */
     addedLatencyMs: z.number().min(0).default(0),
@@ -218,7 +224,7 @@ export type IncidentSpec = z.output<typeof incidentSchema>;
 /** What an alarm signal's CloudWatch alarm watches, and how it is evaluated. */
 export const alarmModelSchema = z.strictObject({
   /** @default 'errorRate' */
-  metric: z.enum(['errorRate', 'p99LatencyMs', 'p95LatencyMs', 'gpuUtilization']).default('errorRate'),
+  metric: z.enum(['errorRate', 'p99LatencyMs', 'p95LatencyMs', 'averageLatencyMs', 'gpuUtilization']).default('errorRate'),
   /** Breaching when the datapoint is above this. @default 0.05 */
   threshold: z.number().default(0.05),
   /** M ("datapoints to alarm"). @default 2 */
@@ -253,8 +259,6 @@ export const scenarioSchema = z
     stepSeconds: z
       .union([z.literal(5), z.literal(10), z.literal(15), z.literal(20), z.literal(30), z.literal(60)], { error: 'must be 5, 10, 15, 20, 30 or 60' })
       .default(10),
-    /** Latency sampled per region-minute for percentiles (a bounded reservoir). @default 1000 */
-    samplesPerMinute: z.number().int().min(100).max(20000).default(1000),
     slo: z
       .strictObject({
         /** A request slower than this (time to first token) missed the SLO. @default 2000 */
@@ -267,12 +271,18 @@ export const scenarioSchema = z
       .strictObject({
         /** TTL of the weighted records. @default 60 */
         ttlSeconds: z.number().int().min(0).default(60),
-        /** Route 53 propagation to all authoritative servers (INSYNC). @default 60 */
+        /** Route 53 propagation to all authoritative servers (INSYNC), for API writes and health-check changes alike. @default 60 */
         propagationSeconds: z.number().min(0).default(60),
-        /** Share of requests from resolvers that keep answers past the TTL. @default 0.108 */
-        staleFraction: z.number().min(0).max(1).default(0.108),
-        /** Mean extra time those resolvers keep an answer. @default 522 */
-        staleTailSeconds: z.number().positive().default(522),
+        /** Recursive resolvers the service's clients use. @default 2000 */
+        resolvers: z.number().int().min(1).max(100_000).default(2000),
+        /** Pareto shape of resolver sizes (smaller: a few resolvers carry more of the clients). @default 1.2 */
+        sizeAlpha: z.number().gt(0.5).max(10).default(1.2),
+        /** Share of resolvers that keep answers past the TTL (Bhowmick et al. 2023: 8.74%). @default 0.0874 */
+        stretchFraction: z.number().min(0).max(1).default(0.0874),
+        /** Median time a TTL-stretching resolver keeps an answer. @default 600 */
+        stretchMedianSeconds: z.number().positive().default(600),
+        /** Lognormal sigma of that time. @default 1 */
+        stretchSigma: z.number().min(0).max(3).default(1),
         /** Route 53 health check interval (standard 30 s, fast 10 s). @default 30 */
         healthCheckIntervalSeconds: z.union([z.literal(10), z.literal(30)]).default(30),
         /** Consecutive failed checks before unhealthy (and passed checks before healthy). @default 3 */
@@ -281,12 +291,51 @@ export const scenarioSchema = z
       .prefault({}),
     cloudwatch: z
       .strictObject({
-        /** Delay after a one-minute period ends before its datapoint can be read. @default 60 */
-        reportingDelaySeconds: z.number().min(0).max(600).default(60),
+        /**
+         * When a minute's datapoint arrives, after the minute ends: in `parts` parts, each
+         * floorSeconds + lognormal(medianSeconds, sigma) late (AWS: typically 1–2 minutes).
+         * @default { floorSeconds: 30, medianSeconds: 45, sigma: 0.45, parts: 4 }
+         */
+        publicationDelay: z
+          .strictObject({
+            floorSeconds: z.number().min(0).max(600).default(30),
+            medianSeconds: z.number().min(0).max(600).default(45),
+            sigma: z.number().min(0).max(2).default(0.45),
+            parts: z.number().int().min(1).max(16).default(4),
+          })
+          .prefault({}),
+        /** How long after a period ends the CloudWatch-reading controllers read it (steer53's metricDelaySeconds). @default 60 */
+        readDelaySeconds: z.number().min(0).max(600).default(60),
         /** Chance that any one datapoint never arrives. @default 0 */
         missingProbability: z.number().min(0).max(1).default(0),
         /** Seconds after each minute at which scheduled controllers evaluate. @default 15 */
         evaluationOffsetSeconds: z.number().int().min(0).max(59).default(15),
+      })
+      .prefault({}),
+    /** The baselines that need settings of their own. */
+    baselines: z
+      .strictObject({
+        /**
+         * `route53-alarm-health-check`: a Route 53 health check on a CloudWatch alarm over each
+         * region's time to first token, combined with the HTTP health check (a calculated health check).
+         */
+        alarmHealthCheck: z
+          .strictObject({
+            /**
+             * The alarm's statistic. Route 53 cannot use an alarm on a percentile (extended
+             * statistic): `p99` is stronger than what can be deployed, `average` is what can. @default 'p99'
+             */
+            statistic: z.enum(['p99', 'p95', 'average']).default('p99'),
+            /** Breaching above this (ms). @default the scenario's SLO */
+            thresholdMs: z.number().positive().optional(),
+            /** @default 3 */
+            datapointsToAlarm: z.number().int().min(1).default(3),
+            /** @default 3 */
+            evaluationPeriods: z.number().int().min(1).default(3),
+            /** The health check's status while the alarm has insufficient data (Route 53's default: last known). @default 'last-known' */
+            insufficientData: z.enum(['last-known', 'healthy', 'unhealthy']).default('last-known'),
+          })
+          .prefault({}),
       })
       .prefault({}),
     demand: demandSchema,

@@ -15,6 +15,7 @@ const CONTROLLER_COLORS: Record<ControllerName, string> = {
   steer53: '#1f6feb',
   static: '#8b949e',
   'route53-health-check': '#d29922',
+  'route53-alarm-health-check': '#bf8700',
   'naive-threshold': '#cf222e',
   oracle: '#2da44e',
 };

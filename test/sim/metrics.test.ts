@@ -15,7 +15,7 @@ async function scenarioWithIncident(): Promise<Scenario> {
 
 function quietSeries(minutes: number): RunSeries {
   const zeros = () => [new Float64Array(minutes), new Float64Array(minutes)];
-  return { requests: zeros(), failed: zeros(), missed: zeros(), p99: zeros(), share: zeros(), gpu: zeros() };
+  return { requests: zeros(), failed: zeros(), missed: zeros(), p99: zeros(), share: zeros(), gpu: zeros(), kvCache: zeros(), queue: zeros() };
 }
 
 describe('Metric: flaps (a weight move reversed within 10 minutes)', () => {
@@ -130,9 +130,9 @@ describe('Target: share of the oracle benefit', () => {
     safetyViolations: 0,
   });
   it('is (static − steer53) / (static − oracle)', () => {
-    expect(benefitCaptured({ static: m(0.1), steer53: m(0.02), oracle: m(0), 'route53-health-check': m(0.1), 'naive-threshold': m(0.1) })).toBeCloseTo(0.8, 10);
+    expect(benefitCaptured({ static: m(0.1), steer53: m(0.02), oracle: m(0), 'route53-health-check': m(0.1), 'route53-alarm-health-check': m(0.1), 'naive-threshold': m(0.1) })).toBeCloseTo(0.8, 10);
   });
   it('is null when the oracle gains less than 0.005', () => {
-    expect(benefitCaptured({ static: m(0.01), steer53: m(0.02), oracle: m(0.006), 'route53-health-check': m(0.1), 'naive-threshold': m(0.1) })).toBeNull();
+    expect(benefitCaptured({ static: m(0.01), steer53: m(0.02), oracle: m(0.006), 'route53-health-check': m(0.1), 'route53-alarm-health-check': m(0.1), 'naive-threshold': m(0.1) })).toBeNull();
   });
 });

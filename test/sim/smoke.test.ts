@@ -43,7 +43,7 @@ describe('steer53 simulate', () => {
     expect(Object.keys(doc)).toEqual(['scenarios']);
     expect(doc.scenarios[0].name).toBe('region-outage');
     expect(doc.scenarios[0].incident).toBe(true);
-    expect(Object.keys(doc.scenarios[0].controllers)).toEqual(['steer53', 'static', 'route53-health-check', 'naive-threshold', 'oracle']);
+    expect(Object.keys(doc.scenarios[0].controllers)).toEqual([...CONTROLLER_NAMES]);
     expect(Object.keys(doc.scenarios[0].controllers.steer53)).toEqual([
       'sloMissFraction',
       'dnsChanges',
