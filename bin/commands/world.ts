@@ -74,19 +74,15 @@ export async function runWorld(args: readonly string[], io: WorldIo): Promise<nu
 }
 
 function parseSweepArgs(args: readonly string[], io: WorldIo): SweepRequest | number {
-  const { values, positionals } = parseArgs({
-    args: [...args],
-    options: {
-      calibration: { type: 'string', multiple: true },
-      concurrency: { type: 'string' },
-      rps: { type: 'string' },
-      'fit-loads': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(args);
+  } catch (error) {
+    io.err(`steer53 world: ${(error as Error).message}`);
+    io.err(`usage: ${WORLD_USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   if (values.help) {
     io.out(`usage: ${WORLD_USAGE}`);
     return 0;
@@ -104,6 +100,22 @@ function parseSweepArgs(args: readonly string[], io: WorldIo): SweepRequest | nu
     return 2;
   }
   return { files: values.calibration!, kind, loads, fitLoads, json: values.json };
+}
+
+function parseOptions(args: readonly string[]) {
+  return parseArgs({
+    args: [...args],
+    options: {
+      calibration: { type: 'string', multiple: true },
+      concurrency: { type: 'string' },
+      rps: { type: 'string' },
+      'fit-loads': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
 }
 
 function numberList(text: string | undefined, flag: string, problems: ValidationProblem[], integers: boolean): number[] {

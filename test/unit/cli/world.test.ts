@@ -21,7 +21,8 @@ describe('steer53 world sweep', () => {
     [['sweep', '--calibration', table, '--concurrency', '1', '--rps', '2'], '--concurrency: give exactly one of --concurrency or --rps'],
     [['sweep', '--calibration', table, '--concurrency', '1,x,0'], '--concurrency: must be a comma-separated list of whole numbers > 0 (bad: "x", "0")'],
     [['sweep', '--calibration', table, '--concurrency', '1.5'], '--concurrency: must be a comma-separated list of whole numbers > 0 (bad: "1.5")'],
-    [['sweep', '--calibration', table, '--rps', '-1'], '--rps: must be a comma-separated list of numbers > 0 (bad: "-1")'],
+    [['sweep', '--calibration', table, '--rps=-1'], '--rps: must be a comma-separated list of numbers > 0 (bad: "-1")'],
+    [['sweep', '--calibration', table, '--rps', '1', '--bogus'], "Unknown option '--bogus'"],
     [['sweeps', '--calibration', table, '--rps', '1'], '<subcommand>: must be sweep (got sweeps)'],
   ])('refuses %j with exit 2, naming the argument', async (args, message) => {
     const t = io();
