@@ -167,9 +167,26 @@ export function metricsOf(scenario: Scenario, run: RunResult, truth: WorldTruth)
   };
 }
 
-/** (static − steer53) / (static − oracle) on sloMissFraction; null where the oracle gains < 0.005. */
-export function benefitCaptured(metrics: Readonly<Record<ControllerName, ControllerMetrics>>): number | null {
+/** The oracle's gain over static below which there is no benefit to share (a share of noise means nothing). */
+export const MIN_ORACLE_GAIN = 0.005;
+
+/**
+ * The share of the oracle's benefit a controller captures: (static − it) / (static − oracle) on
+ * sloMissFraction; null where the oracle gains less than MIN_ORACLE_GAIN over static.
+ */
+export function benefitCaptured(metrics: Readonly<Record<ControllerName, ControllerMetrics>>, name: ControllerName = 'steer53'): number | null {
   const gain = metrics.static.sloMissFraction - metrics.oracle.sloMissFraction;
-  if (gain < 0.005) return null;
-  return (metrics.static.sloMissFraction - metrics.steer53.sloMissFraction) / gain;
+  if (gain < MIN_ORACLE_GAIN) return null;
+  return (metrics.static.sloMissFraction - metrics[name].sloMissFraction) / gain;
+}
+
+/**
+ * steer53's sloMissFraction over another controller's: below 1, steer53 missed fewer requests.
+ * 0 when neither missed any (steer53 did as well as possible); Infinity when only steer53 did.
+ */
+export function missRatio(metrics: Readonly<Record<ControllerName, ControllerMetrics>>, to: ControllerName): number {
+  const mine = metrics.steer53.sloMissFraction;
+  const theirs = metrics[to].sloMissFraction;
+  if (theirs > 0) return mine / theirs;
+  return mine > 0 ? Number.POSITIVE_INFINITY : 0;
 }

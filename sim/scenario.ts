@@ -17,6 +17,7 @@ import { HEALTHY, REFERENCE_SERVICE_SECONDS, WaitModel, type RegionCondition } f
 import { scenarioSchema, type AlarmModel, type IncidentSpec, type Measure, type RegionSpec, type ScenarioSpec, type TraceRef } from './scenarioSchema.js';
 import { loadTrace, type Trace } from './trace.js';
 import { resolveDeployment, type Deployment, type DeploymentSpec } from './deployments.js';
+import { expectProblems } from './expectations.js';
 
 /** Where the shipped scenarios and traces live. */
 export const SCENARIO_DIR = fileURLToPath(new URL('../scenarios/', import.meta.url));
@@ -156,7 +157,10 @@ export async function resolveScenario(raw: unknown, source: string, options: Loa
 
   const problems = crossCheck(spec, service, servicePath);
   if (problems.length > 0) throw new ValidationError(source, problems);
-  return build(spec, service, source, baseDir);
+  const scenario = build(spec, service, source, baseDir);
+  const expectations = expectProblems(scenario);
+  if (expectations.length > 0) throw new ValidationError(source, expectations);
+  return scenario;
 }
 
 async function serviceFromConfig(file: string, name: string | undefined, what: string): Promise<ServiceConfig> {
