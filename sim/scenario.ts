@@ -35,6 +35,8 @@ export const DEFAULT_SCENARIOS = [
   'capacity-constrained-failover',
   'canary-regression',
   'canary-success',
+  'small-region',
+  'mild-gray-failure',
 ] as const;
 
 export interface RegionModel {
