@@ -5,8 +5,8 @@
  * and the report path go to stderr; the JSON document is also written to `<out>/bench.json` next
  * to the HTML report.
  *
- *   npm run bench [-- --seeds 1-5] [-- --quick] [-- --json] [-- --out <dir>] [-- --scenario <name-or-file>]...
- *                 [-- --suggest-floors]
+ *   npm run bench -- [--seeds 1-5|1,3,7] [--quick] [--json] [--out <dir>] [--scenario <name-or-file>]...
+ *                    [--suggest-floors]
  *
  * Exit codes: 0 every expectation met (or skipped, and said so); 1 an expectation missed; 2 bad options.
  */
