@@ -305,11 +305,14 @@ export function describeOutcome(check: ExpectationCheck): string {
 
 /** What a `--quick` run keeps after the last thing that happens in a scenario, by default. */
 export const QUICK_TAIL_SECONDS = 1800;
+/** The longest a `--quick` run lasts unless the scenario says otherwise (a day-long trace would not be quick). */
+export const QUICK_MAX_SECONDS = 3 * 3600;
 
 /**
- * How long a `--quick` run lasts: the scenario's `expect.quick.duration`, or 30 minutes after the
- * last incident, demand shape or deployment outcome ends (a bad version harms until it is rolled
- * back: such a scenario runs in full), at least 10 minutes and at most the scenario's duration.
+ * How long a `--quick` run lasts: the scenario's `expect.quick.duration`; or else 30 minutes after
+ * the last incident, demand shape or deployment outcome ends (a bad version harms until it is
+ * rolled back: such a scenario runs in full), at least 10 minutes, at most 3 hours and at most the
+ * scenario's duration.
  */
 export function quickDurationSeconds(scenario: Scenario): number {
   const full = scenario.spec.duration;
@@ -320,6 +323,6 @@ export function quickDurationSeconds(scenario: Scenario): number {
     ...scenario.incidents.map((i) => i.end),
     ...scenario.deployments.map((d) => d.outcomeAt),
   ];
-  if (ends.length === 0) return full;
-  return Math.min(full, Math.max(600, Math.max(...ends) + QUICK_TAIL_SECONDS));
+  const wanted = ends.length === 0 ? full : Math.max(600, Math.max(...ends) + QUICK_TAIL_SECONDS);
+  return Math.min(full, wanted, QUICK_MAX_SECONDS);
 }

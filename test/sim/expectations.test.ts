@@ -234,6 +234,7 @@ describe('Function: quickDurationSeconds', () => {
     ['30 minutes after the last incident ends', { incidents: OUTAGE, duration: '2h' }, 20 * 60 + 1800],
     ['the full run when that is shorter', { incidents: OUTAGE, duration: '40m' }, 2400],
     ['the full run when nothing happens', { duration: '2h' }, 7200],
+    ['at most 3 hours unless the scenario says', { duration: '8h' }, 3 * 3600],
     ['what the scenario says', { incidents: OUTAGE, duration: '2h', expect: { quick: { duration: '1h' } } }, 3600],
   ] as const)('is %s', async (_name, overrides, seconds) => {
     const scenario = await resolveScenario(smallScenario(overrides as Partial<ScenarioInput>), SOURCE);
