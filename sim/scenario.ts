@@ -19,6 +19,7 @@ import type { UnitModel, Workload } from './loadTest.js';
 import { scenarioSchema, type AlarmModel, type IncidentSpec, type Measure, type RegionSpec, type ScenarioSpec, type TraceRef } from './scenarioSchema.js';
 import { loadTrace, type Trace } from './trace.js';
 import { resolveDeployment, type Deployment, type DeploymentSpec } from './deployments.js';
+import { expectProblems } from './expectations.js';
 
 /** Where the shipped scenarios and traces live. */
 export const SCENARIO_DIR = fileURLToPath(new URL('../scenarios/', import.meta.url));
@@ -36,6 +37,8 @@ export const DEFAULT_SCENARIOS = [
   'capacity-constrained-failover',
   'canary-regression',
   'canary-success',
+  'small-region',
+  'mild-gray-failure',
 ] as const;
 
 export interface RegionModel {
@@ -163,7 +166,10 @@ export async function resolveScenario(raw: unknown, source: string, options: Loa
 
   const problems = crossCheck(spec, service, servicePath);
   if (problems.length > 0) throw new ValidationError(source, problems);
-  return build(spec, service, source, baseDir);
+  const scenario = build(spec, service, source, baseDir);
+  const expectations = expectProblems(scenario);
+  if (expectations.length > 0) throw new ValidationError(source, expectations);
+  return scenario;
 }
 
 async function serviceFromConfig(file: string, name: string | undefined, what: string): Promise<ServiceConfig> {

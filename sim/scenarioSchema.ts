@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { serviceSchema } from '../functions/core/config.js';
+import { CONTROLLER_NAMES } from './world.js';
 
 const DURATION = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$/;
 
@@ -238,12 +239,79 @@ export type AlarmModel = z.output<typeof alarmModelSchema>;
 export const measureSchema = z.enum(['latency', 'gpuUtilization', 'queueDepth', 'kvCacheUsage', 'errorRate', 'errorCount', 'requestCount']);
 export type Measure = z.output<typeof measureSchema>;
 
+// ---- expect: what the benchmark expects of steer53 in this scenario ----------------------------
+
+/**
+ * Bounds on one of steer53's results across the seeds a run covers: `mean` bounds the mean over
+ * the seeds, `worst` the worst seed for that metric (the lowest benefit; the highest ratio, count
+ * or time). With one seed both bound that seed's value.
+ */
+function boundsSchema<T extends z.ZodType<number, unknown>>(value: T) {
+  return z
+    .strictObject({ mean: value.optional(), worst: value.optional() })
+    .refine((b) => b.mean !== undefined || b.worst !== undefined, { error: 'needs mean, worst or both' });
+}
+
+const countBounds = boundsSchema(z.number().int().min(0));
+/** A ratio or share: any finite number (a share of the oracle's benefit is negative when steer53 did worse than static). */
+const shareBounds = boundsSchema(z.number());
+const durationBounds = boundsSchema(durationSchema);
+
+/** A controller a ratio can name: any run beside steer53 (checked as the file is read, so the list can grow). */
+const otherControllers = () => CONTROLLER_NAMES.filter((name) => name !== 'steer53');
+const controllerKey = z.string().refine((name) => (otherControllers() as readonly string[]).includes(name), {
+  error: (issue) => `unknown controller "${String(issue.input)}" (controllers: ${otherControllers().join(', ')})`,
+});
+const ratioToSchema = z.record(controllerKey, shareBounds, {
+  // zod reports a bad key as "Invalid key in record"; say which key, and why.
+  error: (issue) => (issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined),
+});
+
+/**
+ * What the benchmark expects of steer53 in this scenario. Every expectation is judged per seed
+ * and over the seeds run (`npm run bench -- --seeds 1-5`); a missed one makes `npm run bench`
+ * exit 1. docs/simulator.md describes the format.
+ */
+export const expectSchema = z.strictObject({
+  /** Share of the oracle's benefit steer53 captures, `(static − steer53) / (static − oracle)` on sloMissFraction: lower bounds. @default not judged */
+  benefit: shareBounds.optional(),
+  /** steer53's sloMissFraction over a named controller's (`route53-health-check: { worst: 0.5 }`): upper bounds. @default none */
+  ratioTo: ratioToSchema.optional(),
+  /** Flaps (reversals of more than one weight unit within 10 minutes): upper bounds. @default { worst: 0 } */
+  flaps: countBounds.default({ worst: 0 }),
+  /** Changes of what DNS answers: upper bounds. @default not judged */
+  dnsChanges: countBounds.optional(),
+  /** Changes that broke a safety rule: upper bounds. @default { worst: 0 } */
+  safetyViolations: countBounds.default({ worst: 0 }),
+  /** From the start of harm to the first change that helped; a seed that never mitigates is worst. @default not judged */
+  timeToMitigate: durationBounds.optional(),
+  /** Per deployment, where the policy runs rollouts. @default none judged */
+  rollout: z
+    .strictObject({
+      /** A bad version is never answered above the first canary step's share. @default false */
+      badVersionCapped: z.boolean().default(false),
+      /** A bad version's rollback is requested within this many canary holds of its `succeeded` event. @default not judged */
+      rollbackWithinHolds: z.number().int().min(1).optional(),
+      /** A good version gets back to its full baseline share, with no rollback requested. @default false */
+      goodVersionAtBaseline: z.boolean().default(false),
+    })
+    .optional(),
+  /** The shortened run of `npm run bench -- --quick`. @default cut 30 minutes after the last incident, demand shape or deployment ends */
+  quick: z
+    .strictObject({
+      /** How long the quick run lasts (at most the scenario's duration). */
+      duration: durationSchema.refine((s) => s >= 600, { error: 'must be at least 10m' }),
+    })
+    .optional(),
+});
+export type ExpectSpec = z.output<typeof expectSchema>;
+
 export const scenarioSchema = z
   .strictObject({
     name: nameSchema,
     /** One or two sentences for the report. @default '' */
     description: z.string().default(''),
-    /** Does the scenario hold a real incident (benefit targets apply)? @default true when it has world incidents or demand shapes */
+    /** Does the scenario hold a real incident (shown in the report and the benchmark's JSON)? @default true when it has world incidents or demand shapes */
     incident: z.boolean().optional(),
     duration: durationSchema.refine((s) => s >= 600 && s <= 7 * 86400, { error: 'must be between 10m and 7 days' }),
     /** @default 1 */
@@ -364,6 +432,8 @@ export const scenarioSchema = z
     service: serviceSchema.optional(),
     /** Or a policy config file (relative to the scenario file) and the service in it. */
     config: z.strictObject({ file: z.string().min(1), service: z.string().min(1).optional() }).optional(),
+    /** What the benchmark expects of steer53 here. @default flaps and safety violations 0 on every seed */
+    expect: expectSchema.prefault({}),
   })
   .superRefine((scenario, ctx) => {
     if ((scenario.service === undefined) === (scenario.config === undefined)) {
@@ -430,6 +500,12 @@ export const scenarioSchema = z
           });
         }
       }
+    }
+  })
+  .superRefine((scenario, ctx) => {
+    const quick = scenario.expect.quick;
+    if (quick !== undefined && quick.duration > scenario.duration) {
+      ctx.addIssue({ code: 'custom', path: ['expect', 'quick', 'duration'], message: `must be at most the scenario's duration (${scenario.duration} s)` });
     }
   });
 export type ScenarioInput = z.input<typeof scenarioSchema>;

@@ -4,7 +4,8 @@ import { steer53Controller } from '../../sim/controllers/steer53.js';
 import { steer53RuntimeController } from '../../sim/controllers/steer53Runtime.js';
 import { PipelineSim, resolveDeployment, type DeploymentSpec } from '../../sim/deployments.js';
 import { HEALTHY } from '../../sim/latencyModel.js';
-import { rolloutTargets, runScenario } from '../../sim/run.js';
+import { judgeExpectations } from '../../sim/expectations.js';
+import { rolloutFacts, runScenario } from '../../sim/run.js';
 import { loadScenario, resolveScenario } from '../../sim/scenario.js';
 import { incidentSchema } from '../../sim/scenarioSchema.js';
 import { runWorld } from '../../sim/world.js';
@@ -252,8 +253,9 @@ describe('Rollout scenarios, end to end', () => {
     const notes = run.evaluations.flatMap((e) => e.rollout ?? []);
     expect(notes.filter((n) => n.startsWith('CANARY_STEP'))).toHaveLength(4);
     expect(notes.some((n) => n.startsWith('DEPLOYMENT_IGNORED') && n.includes('duplicate'))).toBe(true);
-    for (const target of result.targets) expect(target, target.target).toMatchObject({ met: true });
-    expect(result.targets.some((t) => t.target.includes('back at full baseline'))).toBe(true);
+    const checks = judgeExpectations([result], result.scenario.spec.duration);
+    for (const check of checks) expect(check, check.expectation).toMatchObject({ status: 'met' });
+    expect(checks.map((c) => c.expectation)).toContain('rollout.goodVersionAtBaseline');
     // Other controllers ignore deployments: the pipeline's events reach nobody, nothing is rolled back.
     expect(result.runs.static.rollout.map((m) => m.what)).toEqual(['started', 'succeeded', 'succeeded']);
   });
@@ -278,9 +280,17 @@ describe('Rollout scenarios, end to end', () => {
   // canary's load (functions/core/loadModel.ts) catches the 1.4× regression at the first step.
   it('canary-regression: the bad version never gets more than the first canary step, and a rollback is requested within three holds', async () => {
     const result = await runScenario(await loadScenario('canary-regression'));
-    const targets = rolloutTargets(result.scenario, result.runs.steer53);
-    expect(targets).toHaveLength(2);
-    for (const target of targets) expect(target, target.target).toMatchObject({ met: true });
+    const [fact, ...more] = rolloutFacts(result.scenario, result.runs.steer53);
+    expect(more).toEqual([]);
+    expect(fact).toMatchObject({ endpoint: 'eu-west-1', version: 'v2', badVersion: true });
+    expect(fact!.maxAnsweredShare).toBeLessThanOrEqual(fact!.firstStepShare + 1e-9);
+    expect(fact!.rollbackRequestedAfterS).not.toBeNull();
+    expect(fact!.rollbackRequestedAfterS!).toBeLessThanOrEqual(3 * fact!.holdSeconds);
+    const checks = judgeExpectations([result], result.scenario.spec.duration).filter((c) => c.expectation.startsWith('rollout.'));
+    expect(checks.map((c) => [c.expectation, c.status])).toEqual([
+      ['rollout.badVersionCapped', 'met'],
+      ['rollout.rollbackWithinHolds', 'met'],
+    ]);
   });
 
   it('hands steer53 the same deployment events through onDeployment as through the engine alone', async () => {

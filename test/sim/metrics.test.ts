@@ -18,9 +18,17 @@ function quietSeries(minutes: number): RunSeries {
   return { requests: zeros(), failed: zeros(), missed: zeros(), p99: zeros(), share: zeros(), gpu: zeros(), kvCache: zeros(), queue: zeros() };
 }
 
-describe('Metric: flaps (a weight move reversed within 10 minutes)', () => {
+describe('Metric: flaps (a weight move of more than one unit reversed within 10 minutes by another)', () => {
   it.each([
     ['a shift held for good', [write(60, [100, 100], [150, 50])], 0],
+    ['a move of one weight unit and its reversal (rounding, too small to flap)', [write(60, [100, 100], [101, 99]), write(120, [101, 99], [100, 100])], 0],
+    ['a move of two weight units and its reversal', [write(60, [100, 100], [102, 98]), write(120, [102, 98], [100, 100])], 1],
+    ['a shift nudged back by one unit', [write(60, [100, 100], [150, 50]), write(120, [150, 50], [149, 51])], 0],
+    [
+      'a shift reversed after a one-unit nudge between',
+      [write(60, [100, 100], [110, 90]), write(120, [110, 90], [109, 91]), write(180, [109, 91], [99, 101])],
+      1,
+    ],
     ['a shift reversed after 5 minutes', [write(60, [100, 100], [150, 50]), write(360, [150, 50], [100, 100])], 1],
     ['a shift reversed after exactly 10 minutes', [write(60, [100, 100], [150, 50]), write(660, [150, 50], [100, 100])], 0],
     ['two shifts the same way', [write(60, [100, 100], [150, 50]), write(120, [150, 50], [200, 0])], 0],

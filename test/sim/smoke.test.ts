@@ -40,12 +40,15 @@ describe('steer53 simulate', () => {
     expect(code).toBe(0);
     expect(io.stdout).toHaveLength(1);
     const doc = JSON.parse(io.stdout[0]!);
-    expect(Object.keys(doc)).toEqual(['scenarios']);
+    expect(Object.keys(doc)).toEqual(['seeds', 'quick', 'scenarios', 'expectations']);
+    expect(doc.seeds).toBeNull();
     expect(doc.scenarios[0].name).toBe('region-outage');
     expect(doc.scenarios[0].incident).toBe(true);
+    expect(doc.scenarios[0].seeds).toEqual([101]);
     expect(Object.keys(doc.scenarios[0].controllers)).toEqual([...CONTROLLER_NAMES]);
-    expect(Object.keys(doc.scenarios[0].controllers.steer53)).toEqual([
+    expect(Object.keys(doc.scenarios[0].controllers.steer53.mean)).toEqual([
       'sloMissFraction',
+      'benefit',
       'dnsChanges',
       'flaps',
       'timeToMitigateS',
