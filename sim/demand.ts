@@ -1,12 +1,14 @@
 /**
  * Demand: how many requests arrive in each step of the scenario and how much work they carry.
  *
- * - A request trace replays real arrivals; to reach a larger mean rate it superposes time-shifted
- *   copies of the trace (many independent tenants, each as bursty as the original). The trace is
- *   tiled when the scenario is longer.
- * - A rate series (one rate per row) draws Poisson arrivals around its rate, scaled to meanRps.
+ * - A request trace replays real arrivals, scaled to the source's `meanRps` in a way that keeps
+ *   its burstiness (sim/traceScaling.ts): by default each request becomes ⌊k⌋ or ⌈k⌉ requests
+ *   at its own time, so each minute's count is scaled by k; or the time axis is warped by k. The
+ *   trace is tiled when the scenario is longer.
+ * - A rate series (one rate per row) draws Poisson arrivals around its rate, scaled the same ways.
  * - A curve draws Poisson arrivals around a synthetic rate.
- * Shapes (launch spikes, surges) and a trace's daily swing multiply the rate.
+ * Shapes (launch spikes, surges) and a trace's daily swing multiply the rate; for a request trace
+ * they multiply its intensity, request by request, like the scaling itself.
  *
  * Work is counted in reference requests (see latencyModel.ts): a long prompt with a long answer
  * loads a region more than a short one, so bursts of heavy requests hurt more than their count.
@@ -17,9 +19,10 @@ import { isAbsolute, join } from 'node:path';
 import { formatPath, type ValidationProblem } from '../functions/core/config.js';
 import { ValidationError } from '../functions/core/errors.js';
 import { REFERENCE_SERVICE_SECONDS, serviceSeconds } from './latencyModel.js';
-import { Rng, hashString, streamSeed } from './random.js';
+import { EXPONENTIAL_TABLE, Rng, hashString, streamSeed } from './random.js';
 import { traceRefSchema, type DemandShape, type DemandSource, type TraceRef } from './scenarioSchema.js';
 import { isTraceOption, loadTrace, type RateTrace, type RequestTrace, type Trace } from './trace.js';
+import { COPY_JITTER_SECONDS, drawCopies } from './traceScaling.js';
 
 /** Prompt lengths kept per step for sampling request latencies (a power of two: masked, not divided). */
 export const PROMPT_SAMPLES_PER_STEP = 64;
@@ -135,51 +138,102 @@ interface Steps {
   readonly startSecondOfDay: number;
 }
 
-/** Calls visit(lo, hi) for the trace rows arriving in [from, from + length) of the tiled trace. */
-function windows(p: PreparedTrace, from: number, length: number, visit: (lo: number, hi: number) => void): void {
-  let start = ((from % p.period) + p.period) % p.period;
-  let remaining = length;
-  while (remaining > 0) {
-    const span = Math.min(remaining, p.period - start);
-    visit(lowerBound(p.trace.offsets, start), lowerBound(p.trace.offsets, start + span));
-    remaining -= span;
-    start = 0;
-  }
-}
-
-/** A request trace, tiled, scaled to meanRps by superposing ⌈scale⌉ copies, each from its own random phase. */
+/**
+ * A request trace, tiled and scaled. The scaling factor k = meanRps / the tiled trace's rate: with
+ * `intensity` each request in the step becomes on average k × shapes × daily swing requests; with
+ * `time-warp` the step reads k steps' worth of the trace, each request once (× shapes × swing).
+ */
 function requestDemand(p: PreparedTrace, source: DemandSource, at: Steps, rng: Rng): SourceDemand {
+  const { offsets } = p.trace;
   const { steps, stepSeconds } = at;
-  const scale = source.meanRps / p.trace.meanRps;
-  const copies = Math.max(1, Math.ceil(scale));
-  const weight = scale / copies;
-  const phases = Array.from({ length: copies }, (_, c) => (c === 0 ? 0 : rng.int(p.period)));
+  const k = (source.meanRps * p.period) / offsets.length;
+  const warp = source.scaling === 'time-warp' ? k : 1;
+  const intensity = source.scaling === 'time-warp' ? 1 : k;
   const arrivals = new Float64Array(steps);
   const work = new Float64Array(steps);
   const rowsFrom = new Int32Array(steps);
   const rowsTo = new Int32Array(steps);
+  const added = { n: 0, w: 0 };
+  let lastTile = -1;
+  let lastHi = 0;
+  // Copies that the jitter carries past the end of a step arrive in the next one.
+  let carried = 0;
+  let carriedWork = 0;
   for (let s = 0; s < steps; s++) {
-    const t = s * stepSeconds;
-    const f = rateFactor(source, at.startSecondOfDay, t + stepSeconds / 2) * weight;
-    let n = 0;
-    let w = 0;
-    for (const phase of phases) {
-      windows(p, t + phase, stepSeconds, (lo, hi) => {
-        n += hi - lo;
-        w += p.workPrefix[hi]! - p.workPrefix[lo]!;
-      });
-    }
-    arrivals[s] = n * f;
-    work[s] = w * f;
-    // Prompts come from the rows of the primary copy's window.
-    windows(p, t, stepSeconds, (lo, hi) => {
+    const mean = intensity * rateFactor(source, at.startSecondOfDay, s * stepSeconds + stepSeconds / 2);
+    let n = carried;
+    let w = carriedWork;
+    carried = 0;
+    carriedWork = 0;
+    // The step covers [from, to) of the tiled trace's time; copies of the rows in its last
+    // COPY_JITTER_SECONDS may land in the next step.
+    const from = s * stepSeconds * warp;
+    const to = (s + 1) * stepSeconds * warp;
+    const lateFrom = from + (stepSeconds - COPY_JITTER_SECONDS) * warp;
+    for (let tile = Math.floor(from / p.period); tile * p.period < to; tile++) {
+      const base = tile * p.period;
+      // Steps are contiguous: this step starts where the last one ended, in the same tile or at a new one's start.
+      const lo = from - base <= 0 ? 0 : tile === lastTile ? lastHi : lowerBound(offsets, from - base);
+      const hi = lowerBound(offsets, to - base, lo);
+      lastTile = tile;
+      lastHi = hi;
       if (hi > lo && rowsTo[s] === rowsFrom[s]) {
         rowsFrom[s] = lo;
         rowsTo[s] = hi;
       }
-    });
+      const late = Math.min(hi, lowerBound(offsets, lateFrom - base, lo));
+      addCopies(p, lo, late, mean, rng, added);
+      n += added.n;
+      w += added.w;
+      for (let i = late; i < hi; i++) {
+        const copies = drawCopies(mean, rng);
+        // Each copy lands past the step's end with probability `beyond` (its jitter is uniform).
+        const into = (base + offsets[i]! - from) / warp;
+        let next = 0;
+        for (let c = 0; c < copies; c++) if (into + rng.next() * COPY_JITTER_SECONDS >= stepSeconds) next++;
+        n += copies - next;
+        w += (copies - next) * p.work[i]!;
+        carried += next;
+        carriedWork += next * p.work[i]!;
+      }
+    }
+    arrivals[s] = n;
+    work[s] = w;
   }
   return { arrivals, work, rowsFrom, rowsTo };
+}
+
+/**
+ * The copies of rows [lo, hi) when each becomes ⌊mean⌋ or ⌈mean⌉ requests (as drawCopies), and
+ * their work, into `out`. The same draw, made fast: the ⌊mean⌋ copies of every row come from the
+ * prefix sums, and the rows that get one more are found by geometric skips over the rarer of the
+ * two outcomes, so a step costs a few draws rather than one per row (bench:sim runs 50 services
+ * for a simulated day).
+ */
+function addCopies(p: PreparedTrace, lo: number, hi: number, mean: number, rng: Rng, out: { n: number; w: number }): void {
+  const whole = Math.floor(mean);
+  const rows = hi - lo;
+  const rowsWork = p.workPrefix[hi]! - p.workPrefix[lo]!;
+  out.n = whole * rows;
+  out.w = whole * rowsWork;
+  const extra = mean - whole;
+  if (rows <= 0 || extra <= 0) return;
+  const flip = extra > 0.5;
+  const q = flip ? 1 - extra : extra;
+  // Rows skipped before the next hit: ⌊E / −ln(1 − q)⌋ for a unit exponential E is geometric with success q.
+  const perSkip = -1 / Math.log1p(-q);
+  let hits = 0;
+  let hitWork = 0;
+  for (
+    let i = lo + Math.floor(EXPONENTIAL_TABLE[rng.nextUint32() >>> 16]! * perSkip);
+    i < hi;
+    i += 1 + Math.floor(EXPONENTIAL_TABLE[rng.nextUint32() >>> 16]! * perSkip)
+  ) {
+    hits++;
+    hitWork += p.work[i]!;
+  }
+  out.n += flip ? rows - hits : hits;
+  out.w += flip ? rowsWork - hitWork : hitWork;
 }
 
 /** Requests a rate series implies from its start to x seconds into the tiled series. */
@@ -209,10 +263,12 @@ function poisson(mean: number, rng: Rng): number {
   return n;
 }
 
-/** A rate series, tiled and scaled to meanRps; Poisson arrivals around its rate in each step. */
+/** A rate series, tiled and scaled like a request trace; Poisson arrivals around its rate in each step. */
 function rateDemand(trace: RateTrace, tokens: PreparedTrace, source: DemandSource, at: Steps, rng: Rng): SourceDemand {
   const { steps, stepSeconds } = at;
-  const intensity = source.meanRps / trace.meanRps;
+  const k = source.meanRps / trace.meanRps;
+  const warp = source.scaling === 'time-warp' ? k : 1;
+  const intensity = source.scaling === 'time-warp' ? 1 : k;
   const cumulative = new Float64Array(trace.starts.length);
   for (let i = 1; i < cumulative.length; i++) cumulative[i] = cumulative[i - 1]! + trace.rates[i - 1]! * (trace.starts[i]! - trace.starts[i - 1]!);
   const arrivals = new Float64Array(steps);
@@ -221,7 +277,7 @@ function rateDemand(trace: RateTrace, tokens: PreparedTrace, source: DemandSourc
     const expected =
       intensity *
       rateFactor(source, at.startSecondOfDay, s * stepSeconds + stepSeconds / 2) *
-      (rateIntegral(trace, cumulative, (s + 1) * stepSeconds) - rateIntegral(trace, cumulative, s * stepSeconds));
+      (rateIntegral(trace, cumulative, (s + 1) * stepSeconds * warp) - rateIntegral(trace, cumulative, s * stepSeconds * warp));
     arrivals[s] = poisson(expected, rng);
     work[s] = arrivals[s]! * tokens.meanWork;
   }

@@ -50,11 +50,13 @@ export const shapeSchema = z.strictObject({
 });
 export type DemandShape = z.output<typeof shapeSchema>;
 
-/** The ways to read a trace (shared with `steer53 trace inspect`). */
+/** The ways to read a trace and to scale it (shared with `steer53 trace inspect`). */
 export const TRACE_FORMATS = ['csv', 'jsonl'] as const;
 export const TRACE_KINDS = ['requests', 'rate'] as const;
 export const TIMESTAMP_UNITS = ['s', 'ms', 'us', 'iso'] as const;
+export const TRACE_SCALINGS = ['intensity', 'time-warp'] as const;
 export type TimestampUnit = (typeof TIMESTAMP_UNITS)[number];
+export type TraceScaling = (typeof TRACE_SCALINGS)[number];
 
 /**
  * A trace file and how to read it: the options of `steer53 trace inspect`, by the same names.
@@ -117,11 +119,17 @@ export const demandSourceSchema = z
     name: z.string().min(1).optional(),
     /** Arrivals (and token counts) from a real trace, tiled when the scenario is longer. */
     trace: traceRefSchema.optional(),
+    /**
+     * How a trace reaches `meanRps`: `intensity` repeats or thins each request in place (the
+     * per-minute shape and its burstiness stay); `time-warp` compresses or stretches the time axis.
+     * @default 'intensity'
+     */
+    scaling: z.enum(TRACE_SCALINGS, { error: 'must be intensity or time-warp' }).optional(),
     /** A synthetic arrival rate with Poisson noise; with a trace, the daily swing the trace's rate follows. */
     curve: curveSchema.optional(),
     /** Token mix for a curve or a rate-series source (per-request work). @default the Azure conversation trace */
     tokens: traceRefSchema.optional(),
-    /** Mean requests per second before shapes and the daily swing. A request trace is scaled to this by superposing time-shifted copies. */
+    /** Mean requests per second before shapes and the daily swing; a trace is scaled to it (see `scaling`). */
     meanRps: z.number().positive(),
     /** @default [] */
     shapes: z.array(shapeSchema).default([]),
@@ -135,6 +143,9 @@ export const demandSourceSchema = z
     }
     if (source.tokens?.kind === 'rate') {
       ctx.addIssue({ code: 'custom', path: ['tokens', 'kind'], message: 'must be requests: a token mix needs one row per request' });
+    }
+    if (source.trace === undefined && source.scaling !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['scaling'], message: 'only for a trace source (a curve has no trace to scale)' });
     }
   });
 export type DemandSource = z.output<typeof demandSourceSchema>;

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../functions/core/errors.js';
-import { resolveScenario } from '../../sim/scenario.js';
+import { DEFAULT_SCENARIOS, loadScenario, resolveScenario } from '../../sim/scenario.js';
+import { coefficientOfVariation } from '../../sim/traceFigures.js';
 import { SOURCE, smallScenario } from './fixtures.js';
 
 const AZURE_CONV = 'scenarios/traces/azure-llm-2023-AzureLLMInferenceTrace_conv.csv';
@@ -27,6 +28,13 @@ function file(name: string, text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'steer53-trace-')), name);
   writeFileSync(path, text);
   return path;
+}
+
+function perMinuteCv(arrivals: Float64Array, stepSeconds: number): number {
+  const per = 60 / stepSeconds;
+  const minutes = new Float64Array(Math.floor(arrivals.length / per));
+  for (let m = 0; m < minutes.length; m++) for (let j = 0; j < per; j++) minutes[m]! += arrivals[m * per + j]!;
+  return coefficientOfVariation(minutes)!;
 }
 
 describe('Scenario trace sources: the options of trace inspect, strictly', () => {
@@ -53,6 +61,12 @@ describe('Scenario trace sources: the options of trace inspect, strictly', () =>
       'token columns on a rate series',
       { trace: { file: AZURE_CONV, kind: 'rate', valueColumn: 'qps', promptTokensColumn: 'p' } },
       ['demand.sources[0].trace.promptTokensColumn: only for kind requests (a rate series has no requests: give the source a tokens trace)'],
+    ],
+    ['a scaling that is not one', { trace: { file: AZURE_CONV }, scaling: 'superpose' }, ['demand.sources[0].scaling: must be intensity or time-warp']],
+    [
+      'scaling a curve',
+      { curve: { kind: 'constant' }, scaling: 'time-warp' },
+      ['demand.sources[0].scaling: only for a trace source (a curve has no trace to scale)'],
     ],
     [
       'a token mix for a request trace',
@@ -116,5 +130,12 @@ describe('Scenario trace sources: the options of trace inspect, strictly', () =>
     expect(await problemsOf(withSource({ curve: { kind: 'constant' }, tokens: { file: csv } }))).toEqual([
       `demand.sources[0].tokens.file: ${csv}: has no token columns: a token mix needs both`,
     ]);
+  });
+});
+
+describe('Shipped scenarios on real traces', () => {
+  it.each(DEFAULT_SCENARIOS)('%s keeps the burstiness of its trace (per-minute CV at least the conv trace’s 0.2)', async (name) => {
+    const scenario = await loadScenario(name);
+    expect(perMinuteCv(scenario.demand.arrivals, scenario.spec.stepSeconds)).toBeGreaterThan(0.2);
   });
 });
