@@ -138,4 +138,15 @@ describe('Shipped scenarios on real traces', () => {
     const scenario = await loadScenario(name);
     expect(perMinuteCv(scenario.demand.arrivals, scenario.spec.stepSeconds)).toBeGreaterThan(0.2);
   });
+
+  it('ships real-trace-day: a day of the Azure conv trace at 60 req/s with its daily swing, no incident', async () => {
+    const scenario = await loadScenario('real-trace-day');
+    expect(scenario.spec.duration).toBe(86400);
+    expect(scenario.hasIncident).toBe(false);
+    const total = scenario.demand.arrivals.reduce((a, b) => a + b, 0);
+    expect(total / 86400).toBeCloseTo(60, 0);
+    const hour = (h: number) => scenario.demand.arrivals.subarray(h * 360, (h + 1) * 360).reduce((a, b) => a + b, 0) / 3600;
+    // Noon start, peak at 15:00 (hour 3), trough at 03:00 (hour 15): ±30%.
+    expect(hour(3) / hour(15)).toBeCloseTo(1.3 / 0.7, 0);
+  });
 });
