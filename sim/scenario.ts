@@ -12,12 +12,11 @@ import { parse as parseYaml } from 'yaml';
 import { formatPath, problemsOf, type MetricSignal, type ServiceConfig, type ValidationProblem } from '../functions/core/config.js';
 import { ValidationError } from '../functions/core/errors.js';
 import { loadConfigFile } from '../functions/config/loadConfig.js';
-import { buildDemand, type Demand } from './demand.js';
+import { buildDemand, loadSourceTraces, type Demand } from './demand.js';
 import { fitCalibration, loadCalibration, missProblems } from './calibration.js';
 import { DEFAULT_UNIT, HEALTHY, unitCapacityRps, unitGoodputRps, type RegionCondition } from './latencyModel.js';
 import type { UnitModel, Workload } from './loadTest.js';
-import { scenarioSchema, type AlarmModel, type IncidentSpec, type Measure, type RegionSpec, type ScenarioSpec, type TraceRef } from './scenarioSchema.js';
-import { loadTrace, type Trace } from './trace.js';
+import { scenarioSchema, type AlarmModel, type IncidentSpec, type Measure, type RegionSpec, type ScenarioSpec } from './scenarioSchema.js';
 import { resolveDeployment, type Deployment, type DeploymentSpec } from './deployments.js';
 import { expectProblems } from './expectations.js';
 
@@ -249,10 +248,6 @@ function crossCheck(spec: ScenarioSpec, service: ServiceConfig, servicePath: str
   return problems;
 }
 
-function traceFile(ref: TraceRef, baseDir: string): string {
-  return isAbsolute(ref.file) ? ref.file : join(baseDir, ref.file);
-}
-
 function resolveIncident(spec: Exclude<IncidentSpec, DeploymentSpec>, endpoints: readonly string[]): Incident {
   const names = spec.region === 'all' ? endpoints : typeof spec.region === 'string' ? [spec.region] : spec.region;
   const fullFrom = spec.start + spec.ramp;
@@ -316,23 +311,7 @@ function build(spec: ScenarioSpec, service: ServiceConfig, source: string, baseD
   const byName = new Map(spec.regions.map((r) => [r.name, r]));
 
   // A trace that cannot be read or parsed is a problem of the scenario, reported at its path.
-  const traceProblems: ValidationProblem[] = [];
-  const loaded: (Trace | undefined)[] = spec.demand.sources.map((s, i) => {
-    const ref = s.trace ??
-      s.tokens ?? { file: DEFAULT_TOKEN_TRACE, timestampColumn: 'TIMESTAMP', promptTokensColumn: 'ContextTokens', outputTokensColumn: 'GeneratedTokens' };
-    const path = s.trace || s.tokens ? traceFile(ref, baseDir) : DEFAULT_TOKEN_TRACE;
-    try {
-      return loadTrace(path, ref);
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      const where = formatPath(['demand', 'sources', i, s.trace ? 'trace' : 'tokens', 'file']);
-      for (const problem of error.problems)
-        traceProblems.push({ path: where, message: `${ref.file}${problem.path === '(file)' ? '' : ` ${problem.path}`}: ${problem.message}` });
-      return undefined;
-    }
-  });
-  if (traceProblems.length > 0) throw new ValidationError(source, traceProblems);
-  const traces = loaded.filter((trace): trace is Trace => trace !== undefined);
+  const traces = loadSourceTraces(spec.demand.sources, baseDir, DEFAULT_TOKEN_TRACE, source);
   const startMs = Date.parse(spec.startTime);
   const demand = buildDemand({
     sources: spec.demand.sources,

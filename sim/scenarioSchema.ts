@@ -51,16 +51,56 @@ export const shapeSchema = z.strictObject({
 });
 export type DemandShape = z.output<typeof shapeSchema>;
 
-export const traceRefSchema = z.strictObject({
-  /** CSV file, relative to the scenario file. */
-  file: z.string().min(1),
-  /** Column with the arrival time (ISO-like date-time, or epoch seconds/milliseconds). @default 'TIMESTAMP' */
-  timestampColumn: z.string().min(1).default('TIMESTAMP'),
-  /** Column with prompt (context) tokens, if the trace has one. @default 'ContextTokens' */
-  promptTokensColumn: z.string().min(1).default('ContextTokens'),
-  /** Column with generated (output) tokens, if the trace has one. @default 'GeneratedTokens' */
-  outputTokensColumn: z.string().min(1).default('GeneratedTokens'),
-});
+/** The ways to read a trace and to scale it (shared with `steer53 trace inspect`). */
+export const TRACE_FORMATS = ['csv', 'jsonl'] as const;
+export const TRACE_KINDS = ['requests', 'rate'] as const;
+export const TIMESTAMP_UNITS = ['s', 'ms', 'us', 'iso'] as const;
+export const TRACE_SCALINGS = ['intensity', 'time-warp'] as const;
+export type TimestampUnit = (typeof TIMESTAMP_UNITS)[number];
+export type TraceScaling = (typeof TRACE_SCALINGS)[number];
+
+/**
+ * A trace file and how to read it: the options of `steer53 trace inspect`, by the same names.
+ * Nothing about a trace is guessed: a timestamp unit is inferred only when one unit alone makes
+ * sense of the values, and a file that looks like a rate series is refused until `kind` says so
+ * (sim/trace.ts; docs/simulator.md, "Traces").
+ */
+export const traceRefSchema = z
+  .strictObject({
+    /** CSV or JSONL file, relative to the scenario file. */
+    file: z.string().min(1),
+    /** @default from the extension: `.jsonl` or `.ndjson` → jsonl, anything else → csv */
+    format: z.enum(TRACE_FORMATS, { error: 'must be csv or jsonl' }).optional(),
+    /** `requests`: one row per request; `rate`: a time series of request rates (requests/s) in `valueColumn`. @default 'requests' */
+    kind: z.enum(TRACE_KINDS, { error: 'must be requests or rate' }).optional(),
+    /** Column with the time of the row. @default 'TIMESTAMP' */
+    timestampColumn: z.string().min(1).default('TIMESTAMP'),
+    /** `iso` (date-times), or numbers in `s`, `ms` or `us` (epoch or from the start). @default inferred when only one unit fits, else an error */
+    timestampUnit: z.enum(TIMESTAMP_UNITS, { error: 'must be s, ms, us or iso' }).optional(),
+    /** The rate column of a `rate` series, in requests per second. Required for kind rate. */
+    valueColumn: z.string().min(1).optional(),
+    /** Column with prompt (context) tokens; read when present, an error when named and missing. @default 'ContextTokens' */
+    promptTokensColumn: z.string().min(1).optional(),
+    /** Column with generated (output) tokens; read when present, an error when named and missing. @default 'GeneratedTokens' */
+    outputTokensColumn: z.string().min(1).optional(),
+  })
+  .superRefine(
+    (ref, ctx) => {
+      if (ref.kind === 'rate' && ref.valueColumn === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['valueColumn'], message: 'is required for kind rate: the column with the rate in requests per second' });
+      }
+      if (ref.kind !== 'rate' && ref.valueColumn !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['valueColumn'], message: 'only for kind rate (a request trace has one row per request)' });
+      }
+      for (const column of ['promptTokensColumn', 'outputTokensColumn'] as const) {
+        if (ref.kind === 'rate' && ref[column] !== undefined) {
+          ctx.addIssue({ code: 'custom', path: [column], message: 'only for kind requests (a rate series has no requests: give the source a tokens trace)' });
+        }
+      }
+      // Checked even when another setting is invalid, so that every problem is reported at once.
+    },
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+  );
 export type TraceRef = z.output<typeof traceRefSchema>;
 
 const curveSchema = z.discriminatedUnion('kind', [
@@ -80,11 +120,17 @@ export const demandSourceSchema = z
     name: z.string().min(1).optional(),
     /** Arrivals (and token counts) from a real trace, tiled when the scenario is longer. */
     trace: traceRefSchema.optional(),
+    /**
+     * How a trace reaches `meanRps`: `intensity` repeats or thins each request in place (the
+     * per-minute shape and its burstiness stay); `time-warp` compresses or stretches the time axis.
+     * @default 'intensity'
+     */
+    scaling: z.enum(TRACE_SCALINGS, { error: 'must be intensity or time-warp' }).optional(),
     /** A synthetic arrival rate with Poisson noise; with a trace, the daily swing the trace's rate follows. */
     curve: curveSchema.optional(),
-    /** Token mix for a curve source (per-request work). @default the Azure conversation trace */
+    /** Token mix for a curve or a rate-series source (per-request work). @default the Azure conversation trace */
     tokens: traceRefSchema.optional(),
-    /** Mean requests per second before shapes. A trace is scaled to this by superposing time-shifted copies. */
+    /** Mean requests per second before shapes and the daily swing; a trace is scaled to it (see `scaling`). */
     meanRps: z.number().positive(),
     /** @default [] */
     shapes: z.array(shapeSchema).default([]),
@@ -93,8 +139,14 @@ export const demandSourceSchema = z
     if (source.trace === undefined && source.curve === undefined) {
       ctx.addIssue({ code: 'custom', path: [], message: 'needs a trace or a curve' });
     }
-    if (source.trace !== undefined && source.tokens !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'only for a curve source (a trace brings its own token counts)' });
+    if (source.trace !== undefined && source.trace.kind !== 'rate' && source.tokens !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'only for a curve or a rate-series trace (a request trace brings its own token counts)' });
+    }
+    if (source.tokens?.kind === 'rate') {
+      ctx.addIssue({ code: 'custom', path: ['tokens', 'kind'], message: 'must be requests: a token mix needs one row per request' });
+    }
+    if (source.trace === undefined && source.scaling !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['scaling'], message: 'only for a trace source (a curve has no trace to scale)' });
     }
   });
 export type DemandSource = z.output<typeof demandSourceSchema>;
