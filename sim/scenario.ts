@@ -12,7 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { formatPath, problemsOf, type MetricSignal, type ServiceConfig, type ValidationProblem } from '../functions/core/config.js';
 import { ValidationError } from '../functions/core/errors.js';
 import { loadConfigFile } from '../functions/config/loadConfig.js';
-import { buildDemand, loadSourceTraces, type Demand } from './demand.js';
+import { buildDemand, loadSourceTraces, type Demand, type SourceTraces } from './demand.js';
 import { fitCalibration, loadCalibration, missProblems } from './calibration.js';
 import { DEFAULT_UNIT, HEALTHY, unitCapacityRps, unitGoodputRps, type RegionCondition } from './latencyModel.js';
 import type { UnitModel, Workload } from './loadTest.js';
@@ -322,7 +322,7 @@ function build(spec: ScenarioSpec, service: ServiceConfig, source: string, baseD
     startSecondOfDay: (((startMs / 1000) % 86400) + 86400) % 86400,
   });
 
-  const regions = regionModels(spec, endpoints.map((id) => byName.get(id)!), demand, source, baseDir);
+  const regions = regionModels(spec, endpoints.map((id) => byName.get(id)!), requestMix(spec, traces), source, baseDir);
 
   const incidents: Incident[] = [];
   const deployments: Deployment[] = [];
@@ -402,8 +402,8 @@ function build(spec: ScenarioSpec, service: ServiceConfig, source: string, baseD
  * `replicas`, or enough for `warmRps` at the scenario's request mix. A calibration that cannot be
  * fitted within tolerance is a problem of the scenario, reported with the rows it misses.
  */
-function regionModels(spec: ScenarioSpec, regions: readonly RegionSpec[], demand: Demand, source: string, baseDir: string): RegionModel[] {
-  const workload = { promptTokens: mean(demand.prompts), outputTokens: mean(demand.outputs), samples: { prompts: demand.prompts, outputs: demand.outputs } };
+function regionModels(spec: ScenarioSpec, regions: readonly RegionSpec[], mix: { prompts: Float32Array; outputs: Float32Array }, source: string, baseDir: string): RegionModel[] {
+  const workload = { promptTokens: mean(mix.prompts), outputTokens: mean(mix.outputs), samples: mix };
   const problems: ValidationProblem[] = [];
   const models = regions.map((region) => {
     const i = spec.regions.indexOf(region);
@@ -416,8 +416,15 @@ function regionModels(spec: ScenarioSpec, regions: readonly RegionSpec[], demand
     // A region's normal latencyFactor slows every prefill and decode of its units.
     const slowed = region.latencyFactor === 1 ? unit : slowerUnit(unit, region.latencyFactor);
     const capacity = goodput(slowed, workload, spec.slo.latencyMs, region.networkLatencyMs);
+    const saturation = unitCapacityRps(slowed, workload);
+    if (region.warmRps !== undefined && capacity < 0.05 * saturation) {
+      problems.push({
+        path: formatPath(['regions', i, region.latencyFactor !== 1 ? 'latencyFactor' : 'warmRps']),
+        message: `a replica of this region meets the ${spec.slo.latencyMs} ms SLO only below ${capacity.toFixed(3)} requests/s (it sustains ${saturation.toFixed(2)}): warm capacity within the SLO means nothing here; give replicas instead`,
+      });
+    }
     const replicas = region.replicas ?? Math.max(1, Math.round(region.warmRps! / capacity));
-    return { spec: region, unit: slowed, replicas, unitCapacityRps: capacity, unitSaturationRps: unitCapacityRps(slowed, workload) };
+    return { spec: region, unit: slowed, replicas, unitCapacityRps: capacity, unitSaturationRps: saturation };
   });
   if (problems.length > 0) throw new ValidationError(source, problems);
   return models;
@@ -433,6 +440,29 @@ function goodput(unit: UnitModel, workload: Workload & { samples: { prompts: Flo
     goodputs.set(key, value);
   }
   return value;
+}
+
+/**
+ * The scenario's request mix, from its traces' token counts in proportion to each source's rate:
+ * what sizes its regions. It depends on the traces, not on the run's length, so a shortened run
+ * sizes its regions exactly as the full one does.
+ */
+function requestMix(spec: ScenarioSpec, traces: readonly SourceTraces[]): { prompts: Float32Array; outputs: Float32Array } {
+  const size = 4096;
+  const prompts = new Float32Array(size);
+  const outputs = new Float32Array(size);
+  const total = spec.demand.sources.reduce((sum, s) => sum + s.meanRps, 0);
+  for (let k = 0; k < size; k++) {
+    let pick = ((k + 0.5) / size) * total;
+    let si = 0;
+    while (si < traces.length - 1 && pick >= spec.demand.sources[si]!.meanRps) pick -= spec.demand.sources[si++]!.meanRps;
+    const tokens = traces[si]!.tokens;
+    // A fixed spread of rows (golden-ratio stride), so the mix is the same on every load.
+    const row = Math.floor(((k * 0.6180339887498949) % 1) * tokens.promptTokens.length);
+    prompts[k] = tokens.promptTokens[row]!;
+    outputs[k] = tokens.outputTokens[row]!;
+  }
+  return { prompts, outputs };
 }
 
 function slowerUnit(unit: UnitModel, factor: number): UnitModel {

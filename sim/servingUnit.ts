@@ -95,6 +95,8 @@ export class ServingUnit {
   private phi = 0;
   private readonly ringCount = new Float64Array(RING);
   private readonly ringKv = new Float64Array(RING);
+  /** One bit per bucket that holds a completion: the next one is found a word at a time. */
+  private readonly occupied = new Uint32Array(RING >>> 5);
 
   /** Seconds the GPU had work (decode or prefill) since the last `takeBusySeconds`. */
   private busy = 0;
@@ -180,6 +182,7 @@ export class ServingUnit {
     this.kvTokens = 0;
     this.ringCount.fill(0);
     this.ringKv.fill(0);
+    this.occupied.fill(0);
     this.freeAt = t;
     this.prefillEnd = t;
     this.now = Math.max(this.now, t);
@@ -247,6 +250,7 @@ export class ServingUnit {
       this.kvTokens += prompt;
       const bucket = Math.round((this.phi + output) / BUCKET_TOKENS) & RING_MASK;
       this.ringCount[bucket]! += 1;
+      this.occupied[bucket >>> 5]! |= 1 << (bucket & 31);
       this.ringKv[bucket]! += prompt + output;
     }
   }
@@ -264,24 +268,26 @@ export class ServingUnit {
       const limit = prefilling && this.prefillEnd < t ? this.prefillEnd : t;
       // The next bucket holding a completion: the batch stays as it is until then.
       const reach = this.phi + (limit - this.now) / tau;
-      let boundary = (Math.floor(this.phi / BUCKET_TOKENS) + 1) * BUCKET_TOKENS;
-      while (boundary <= reach && this.ringCount[(boundary / BUCKET_TOKENS) & RING_MASK]! === 0) boundary += BUCKET_TOKENS;
-      if (boundary > reach) {
+      const first = Math.floor(this.phi / BUCKET_TOKENS) + 1;
+      const next = this.nextOccupied(first, Math.floor(reach / BUCKET_TOKENS));
+      if (next < 0) {
         this.account(limit, tau);
         this.phi = reach;
         this.now = limit;
         continue;
       }
+      const boundary = next * BUCKET_TOKENS;
       const cross = this.now + (boundary - this.phi) * tau;
       this.account(cross, tau);
       this.now = cross;
       this.phi = boundary;
-      const bucket = (boundary / BUCKET_TOKENS) & RING_MASK;
+      const bucket = next & RING_MASK;
       const count = this.ringCount[bucket]!;
       this.running -= count;
       this.kvTokens -= this.ringKv[bucket]!;
       this.ringCount[bucket] = 0;
       this.ringKv[bucket] = 0;
+      this.occupied[bucket >>> 5]! &= ~(1 << (bucket & 31));
       if (this.running < 1e-9) {
         this.running = 0;
         this.kvTokens = 0;
@@ -301,12 +307,25 @@ export class ServingUnit {
 
   /** When the next running sequence finishes, at the batch as it is now. */
   private nextCompletionTime(): number {
-    const tau = this.iterationSeconds(this.running);
-    let boundary = (Math.floor(this.phi / BUCKET_TOKENS) + 1) * BUCKET_TOKENS;
-    for (let k = 0; k < RING; k++, boundary += BUCKET_TOKENS) {
-      if (this.ringCount[(boundary / BUCKET_TOKENS) & RING_MASK]! > 0) return this.now + (boundary - this.phi) * tau;
+    const first = Math.floor(this.phi / BUCKET_TOKENS) + 1;
+    const next = this.nextOccupied(first, first + RING - 1);
+    return next < 0 ? Number.POSITIVE_INFINITY : this.now + (next * BUCKET_TOKENS - this.phi) * this.iterationSeconds(this.running);
+  }
+
+  /** The first bucket index in [from, to] (absolute, not wrapped) holding a completion, or -1. */
+  private nextOccupied(from: number, to: number): number {
+    let index = from;
+    while (index <= to) {
+      const slot = index & RING_MASK;
+      const word = this.occupied[slot >>> 5]! >>> (slot & 31);
+      if (word !== 0) {
+        const found = index + (31 - Math.clz32(word & -word));
+        return found <= to ? found : -1;
+      }
+      // Nothing left in this word: jump to the start of the next one.
+      index += 32 - (slot & 31);
     }
-    return Number.POSITIVE_INFINITY;
+    return -1;
   }
 
   private pop(): void {

@@ -11,7 +11,7 @@ describe('Simulator: a shortened scenario is the beginning of the full one', () 
   it('writes the same weights and sees the same minutes, under every controller, up to the cut', async () => {
     const raw = smallScenario({
       duration: '60m',
-      incidents: [{ kind: 'gray-failure', region: 'b', start: '12m', duration: '15m', latencyFactor: 5, capacityFactor: 0.4 }],
+      incidents: [{ kind: 'outage', region: 'b', start: '12m', duration: '15m' }],
     });
     const full = await runScenario(await resolveScenario(raw, SOURCE));
     const cut = await runScenario(await resolveScenario(raw, SOURCE, { durationSeconds: 40 * 60 }));
