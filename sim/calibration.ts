@@ -120,11 +120,18 @@ export function parseCalibrationCsv(text: string, source: string): CalibrationTa
   const header = (lines[0] ?? '').split(',').map((h) => h.trim().toLowerCase());
   const loadColumns = header.filter((h): h is LoadKind => h === 'concurrency' || h === 'rps');
   if (loadColumns.length !== 1) {
-    problems.push({ path: 'header', message: `needs exactly one load column, concurrency or rps (found ${loadColumns.length === 0 ? 'none' : loadColumns.join(' and ')})` });
+    problems.push({
+      path: 'header',
+      message: `needs exactly one load column, concurrency or rps (found ${loadColumns.length === 0 ? 'none' : loadColumns.join(' and ')})`,
+    });
   }
   const known = new Set<string>(['concurrency', 'rps', ...METRIC_COLUMNS, ...WORKLOAD_COLUMNS]);
   for (const [i, column] of header.entries()) {
-    if (!known.has(column)) problems.push({ path: `header column ${i + 1}`, message: `unknown column "${column}" (known: concurrency, rps, ${[...METRIC_COLUMNS, ...WORKLOAD_COLUMNS].join(', ')})` });
+    if (!known.has(column))
+      problems.push({
+        path: `header column ${i + 1}`,
+        message: `unknown column "${column}" (known: concurrency, rps, ${[...METRIC_COLUMNS, ...WORKLOAD_COLUMNS].join(', ')})`,
+      });
   }
   if (lines.length < 2) problems.push({ path: '(file)', message: 'needs a header and at least one row' });
   if (problems.length > 0) throw new ValidationError(source, problems);
@@ -190,7 +197,8 @@ export function parseVllmResults(files: readonly { path: string; text: string }[
       completed += read.completed;
     }
   }
-  if (kinds.size > 1) problems.push({ path: '(files)', message: 'mix closed-loop (max_concurrency) and open-loop (request_rate) results; calibrate from one kind' });
+  if (kinds.size > 1)
+    problems.push({ path: '(files)', message: 'mix closed-loop (max_concurrency) and open-loop (request_rate) results; calibrate from one kind' });
   const kind = [...kinds][0] ?? 'rps';
   problems.push(...pointProblems(points, kind));
   if (points.length === 0 && problems.length === 0) problems.push({ path: '(files)', message: 'hold no load point' });
@@ -267,8 +275,14 @@ function pointProblems(points: readonly CalibrationPoint[], kind: LoadKind): Val
     if (seen.has(point.load)) problems.push({ path: `${kind} ${point.load}`, message: 'appears twice' });
     seen.add(point.load);
   }
-  if (points.length > 0 && !points.some((p) => p.metrics.ttft_p50_ms !== undefined || p.metrics.ttft_mean_ms !== undefined || p.metrics.ttft_p99_ms !== undefined)) {
-    problems.push({ path: '(table)', message: 'has no time-to-first-token column (ttft_p50_ms, ttft_mean_ms or ttft_p99_ms): nothing to calibrate latency from' });
+  if (
+    points.length > 0 &&
+    !points.some((p) => p.metrics.ttft_p50_ms !== undefined || p.metrics.ttft_mean_ms !== undefined || p.metrics.ttft_p99_ms !== undefined)
+  ) {
+    problems.push({
+      path: '(table)',
+      message: 'has no time-to-first-token column (ttft_p50_ms, ttft_mean_ms or ttft_p99_ms): nothing to calibrate latency from',
+    });
   }
   return problems;
 }
@@ -375,11 +389,17 @@ export function fitDecode(table: CalibrationTable, outputTokens: number): Decode
   const rows = table.points.flatMap((p) => {
     const tpot = p.metrics.tpot_mean_ms ?? p.metrics.tpot_p50_ms;
     const rate = p.metrics.req_s;
-    return tpot !== undefined && rate !== undefined && tpot > 0 && rate > 0 ? [{ batch: Math.max(1, (rate * tpot * Math.max(1, outputTokens - 1)) / 1000), tpot }] : [];
+    return tpot !== undefined && rate !== undefined && tpot > 0 && rate > 0
+      ? [{ batch: Math.max(1, (rate * tpot * Math.max(1, outputTokens - 1)) / 1000), tpot }]
+      : [];
   });
   if (rows.length < 2) return undefined;
   const base = Math.min(...rows.map((r) => r.tpot));
-  const at = (x: readonly number[]) => ({ decodeBaseMs: Math.exp(x[0]!), decodeDoublingBatch: Math.exp(x[1]!), decodeExponent: 0.5 + 2.5 / (1 + Math.exp(-x[2]!)) });
+  const at = (x: readonly number[]) => ({
+    decodeBaseMs: Math.exp(x[0]!),
+    decodeDoublingBatch: Math.exp(x[1]!),
+    decodeExponent: 0.5 + 2.5 / (1 + Math.exp(-x[2]!)),
+  });
   const error = (x: readonly number[]) => {
     const d = at(x);
     return rows.reduce((sum, r) => sum + logError(d.decodeBaseMs * (1 + (r.batch / d.decodeDoublingBatch) ** d.decodeExponent), r.tpot), 0);
@@ -432,12 +452,7 @@ function initialGuess(table: CalibrationTable, workload: Workload, decode: Decod
 function priorFor(decode: DecodeFit | undefined): (x: readonly number[]) => number {
   const weight = 0.02;
   // [centre, width] in the fitted coordinates; the prefill idle time is free (the lightest row fixes it).
-  const shape: (readonly [number, number] | undefined)[] = [
-    undefined,
-    [Math.log(1.45), 0.7],
-    [Math.log(20), 0.7],
-    [Math.log(0.7), 0.7],
-  ];
+  const shape: (readonly [number, number] | undefined)[] = [undefined, [Math.log(1.45), 0.7], [Math.log(20), 0.7], [Math.log(0.7), 0.7]];
   return (x) => {
     let sum = 0;
     for (const [i, spec] of shape.entries()) {

@@ -293,7 +293,8 @@ export class CloudWatchSim {
       if (v !== null && Number.isFinite(v)) values.push(v);
     }
     if (values.length === 0) return 'INSUFFICIENT_DATA';
-    if (values.length < model.evaluationPeriods) return previous === 'INSUFFICIENT_DATA' ? (values.some((v) => v > model.threshold) ? 'INSUFFICIENT_DATA' : 'OK') : previous;
+    if (values.length < model.evaluationPeriods)
+      return previous === 'INSUFFICIENT_DATA' ? (values.some((v) => v > model.threshold) ? 'INSUFFICIENT_DATA' : 'OK') : previous;
     return values.filter((v) => v > model.threshold).length >= model.datapointsToAlarm ? 'ALARM' : 'OK';
   }
 

@@ -99,7 +99,9 @@ export class ClientDns {
       this.size[i] = this.rng.nextOpen() ** (-1 / params.sizeAlpha);
       total += this.size[i]!;
       const stretches = this.rng.next() < params.stretchFraction;
-      this.hold[i] = stretches ? Math.max(params.ttlSeconds, params.stretchMedianSeconds * Math.exp(params.stretchSigma * this.rng.normal())) : params.ttlSeconds;
+      this.hold[i] = stretches
+        ? Math.max(params.ttlSeconds, params.stretchMedianSeconds * Math.exp(params.stretchSigma * this.rng.normal()))
+        : params.ttlSeconds;
       // Caches filled at random times before the start, all under the initial weights.
       this.expiry[i] = this.rng.next() * Math.max(1, this.hold[i]!);
       this.endpoint[i] = this.pick(i, this.versions[0]!.cumulative);

@@ -127,7 +127,14 @@ export class RegionSim implements UnitSink {
    * One step [t, t + dt) of step index s: `expected` requests on average reach the region (its
    * share of the demand); `prompts`/`outputs` hold the step's token mix (sampled per request).
    */
-  step(s: number, t: number, dt: number, expected: number, condition: RegionCondition, mix: { prompts: ArrayLike<number>; outputs: ArrayLike<number>; offset: number; size: number }): void {
+  step(
+    s: number,
+    t: number,
+    dt: number,
+    expected: number,
+    condition: RegionCondition,
+    mix: { prompts: ArrayLike<number>; outputs: ArrayLike<number>; offset: number; size: number },
+  ): void {
     const m = Math.floor(t / 60);
     const report = this.report(m);
     report.steps++;
@@ -161,7 +168,14 @@ export class RegionSim implements UnitSink {
   }
 
   /** n requests at uniformly spread times (sorted, by exponential spacings), round robin over the replicas. */
-  private arrive(t: number, dt: number, n: number, errorRate: number, report: MinuteReport, mix: { prompts: ArrayLike<number>; outputs: ArrayLike<number>; offset: number; size: number }): void {
+  private arrive(
+    t: number,
+    dt: number,
+    n: number,
+    errorRate: number,
+    report: MinuteReport,
+    mix: { prompts: ArrayLike<number>; outputs: ArrayLike<number>; offset: number; size: number },
+  ): void {
     if (n === 0) return;
     const rng = this.rng;
     let total = 0;

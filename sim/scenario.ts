@@ -322,7 +322,13 @@ function build(spec: ScenarioSpec, service: ServiceConfig, source: string, baseD
     startSecondOfDay: (((startMs / 1000) % 86400) + 86400) % 86400,
   });
 
-  const regions = regionModels(spec, endpoints.map((id) => byName.get(id)!), requestMix(spec, traces), source, baseDir);
+  const regions = regionModels(
+    spec,
+    endpoints.map((id) => byName.get(id)!),
+    requestMix(spec, traces),
+    source,
+    baseDir,
+  );
 
   const incidents: Incident[] = [];
   const deployments: Deployment[] = [];
@@ -402,7 +408,13 @@ function build(spec: ScenarioSpec, service: ServiceConfig, source: string, baseD
  * `replicas`, or enough for `warmRps` at the scenario's request mix. A calibration that cannot be
  * fitted within tolerance is a problem of the scenario, reported with the rows it misses.
  */
-function regionModels(spec: ScenarioSpec, regions: readonly RegionSpec[], mix: { prompts: Float32Array; outputs: Float32Array }, source: string, baseDir: string): RegionModel[] {
+function regionModels(
+  spec: ScenarioSpec,
+  regions: readonly RegionSpec[],
+  mix: { prompts: Float32Array; outputs: Float32Array },
+  source: string,
+  baseDir: string,
+): RegionModel[] {
   const workload = { promptTokens: mean(mix.prompts), outputTokens: mean(mix.outputs), samples: mix };
   const problems: ValidationProblem[] = [];
   const models = regions.map((region) => {
@@ -410,7 +422,8 @@ function regionModels(spec: ScenarioSpec, regions: readonly RegionSpec[], mix: {
     let unit = DEFAULT_UNIT;
     if (region.calibration !== undefined) {
       const fitted = calibratedUnit(isAbsolute(region.calibration) ? region.calibration : join(baseDir, region.calibration));
-      if (fitted.problems.length > 0) for (const p of fitted.problems) problems.push({ path: formatPath(['regions', i, 'calibration']), message: `${p.path}: ${p.message}` });
+      if (fitted.problems.length > 0)
+        for (const p of fitted.problems) problems.push({ path: formatPath(['regions', i, 'calibration']), message: `${p.path}: ${p.message}` });
       unit = fitted.unit;
     }
     // A region's normal latencyFactor slows every prefill and decode of its units.

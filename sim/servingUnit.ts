@@ -200,7 +200,10 @@ export class ServingUnit {
   iterationSeconds(batch: number): number {
     if (this.tauTable.length === 0) {
       const p = this.params;
-      this.tauTable = Float64Array.from({ length: p.maxNumSeqs + 2 }, (_, b) => (p.decodeBaseMs * (1 + (b / p.decodeDoublingBatch) ** p.decodeExponent) * this.slowdown) / 1000);
+      this.tauTable = Float64Array.from(
+        { length: p.maxNumSeqs + 2 },
+        (_, b) => (p.decodeBaseMs * (1 + (b / p.decodeDoublingBatch) ** p.decodeExponent) * this.slowdown) / 1000,
+      );
     }
     return this.tauTable[Math.min(this.tauTable.length - 1, batch)]!;
   }

@@ -254,7 +254,16 @@ function watchedAlarms(scenario: Scenario): WatchedAlarm[] {
 
 function emptySeries(regions: number, minutes: number): RunSeries {
   const make = (fill = 0) => Array.from({ length: regions }, () => new Float64Array(minutes).fill(fill));
-  return { requests: make(), failed: make(), missed: make(), p99: make(Number.NaN), share: make(), gpu: make(Number.NaN), kvCache: make(Number.NaN), queue: make(Number.NaN) };
+  return {
+    requests: make(),
+    failed: make(),
+    missed: make(),
+    p99: make(Number.NaN),
+    share: make(),
+    gpu: make(Number.NaN),
+    kvCache: make(Number.NaN),
+    queue: make(Number.NaN),
+  };
 }
 
 /** What the servers reported for a minute, as CloudWatch will publish it. */
@@ -385,7 +394,14 @@ function evaluateAlarms(alarms: WatchedAlarm[], cloudwatch: CloudWatchSim, t: nu
 }
 
 /** Per deployment, the largest share of requests its new version served in one step, and how many. */
-function trackNewVersion(scenario: Scenario, pipeline: PipelineSim, served: { maxShare: number; requests: number }[], t: number, shares: Float64Array, arrivals: number): void {
+function trackNewVersion(
+  scenario: Scenario,
+  pipeline: PipelineSim,
+  served: { maxShare: number; requests: number }[],
+  t: number,
+  shares: Float64Array,
+  arrivals: number,
+): void {
   for (let i = 0; i < scenario.deployments.length; i++) {
     if (pipeline.serving(i, t) !== 'new') continue;
     const r = scenario.deployments[i]!.region;
@@ -394,7 +410,6 @@ function trackNewVersion(scenario: Scenario, pipeline: PipelineSim, served: { ma
     record.requests += arrivals * shares[r]!;
   }
 }
-
 
 /** The scenario's harm window, with each bad version's harm ending when this run rolled it back. */
 function runHarmEnd(scenario: Scenario, pipeline: PipelineSim): number | null {

@@ -58,7 +58,10 @@ export async function runWorld(args: readonly string[], io: WorldIo): Promise<nu
   const fitTable = parsed.fitLoads ? selectPoints(table, parsed.fitLoads) : table;
   io.err(`fitting the serving-unit model to ${fitTable.points.length} row(s) of ${table.source}…`);
   const fit = fitCalibration(fitTable);
-  const results = parsed.loads.map((load) => ({ load, result: runLoadPoint(fit.model, fit.model.workload, loadFor({ ...fit.model, kind: parsed.kind }, load), { seconds: 600 }) }));
+  const results = parsed.loads.map((load) => ({
+    load,
+    result: runLoadPoint(fit.model, fit.model.workload, loadFor({ ...fit.model, kind: parsed.kind }, load), { seconds: 600 }),
+  }));
   const points = results.map(({ load, result }) => sweepPoint(parsed.kind, load, result));
   if (parsed.json) {
     io.out(JSON.stringify({ points }));
@@ -88,9 +91,12 @@ function parseSweepArgs(args: readonly string[], io: WorldIo): SweepRequest | nu
     return 0;
   }
   const problems: ValidationProblem[] = [];
-  if (positionals[0] !== 'sweep' || positionals.length !== 1) problems.push({ path: '<subcommand>', message: `must be sweep (got ${positionals.join(' ') || 'nothing'})` });
-  if (!values.calibration || values.calibration.length === 0) problems.push({ path: '--calibration', message: 'is required: a load-test CSV or vllm bench serve JSON files' });
-  if ((values.concurrency === undefined) === (values.rps === undefined)) problems.push({ path: '--concurrency', message: 'give exactly one of --concurrency or --rps' });
+  if (positionals[0] !== 'sweep' || positionals.length !== 1)
+    problems.push({ path: '<subcommand>', message: `must be sweep (got ${positionals.join(' ') || 'nothing'})` });
+  if (!values.calibration || values.calibration.length === 0)
+    problems.push({ path: '--calibration', message: 'is required: a load-test CSV or vllm bench serve JSON files' });
+  if ((values.concurrency === undefined) === (values.rps === undefined))
+    problems.push({ path: '--concurrency', message: 'give exactly one of --concurrency or --rps' });
   const kind: LoadKind = values.concurrency !== undefined ? 'concurrency' : 'rps';
   const loads = numberList(values.concurrency ?? values.rps, `--${kind}`, problems, kind === 'concurrency');
   const fitLoads = values['fit-loads'] === undefined ? undefined : numberList(values['fit-loads'], '--fit-loads', problems, false);
@@ -123,7 +129,11 @@ function numberList(text: string | undefined, flag: string, problems: Validation
   const items = text.split(',').map((s) => s.trim());
   const numbers = items.map(Number);
   const bad = items.filter((item, i) => item === '' || !Number.isFinite(numbers[i]) || numbers[i]! <= 0 || (integers && !Number.isInteger(numbers[i])));
-  if (bad.length > 0) problems.push({ path: flag, message: `must be a comma-separated list of ${integers ? 'whole numbers' : 'numbers'} > 0 (bad: ${bad.map((b) => `"${b}"`).join(', ')})` });
+  if (bad.length > 0)
+    problems.push({
+      path: flag,
+      message: `must be a comma-separated list of ${integers ? 'whole numbers' : 'numbers'} > 0 (bad: ${bad.map((b) => `"${b}"`).join(', ')})`,
+    });
   return numbers;
 }
 

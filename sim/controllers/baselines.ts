@@ -89,7 +89,13 @@ class HttpHealthChecks {
 }
 
 /** Unhealthy records leave the answers; if every record is unhealthy, Route 53 answers with all of them. */
-function failoverWrite(context: ControllerContext, t: number, healthy: readonly boolean[], evaluations: EvaluationRecord[], detail: (r: number) => string): void {
+function failoverWrite(
+  context: ControllerContext,
+  t: number,
+  healthy: readonly boolean[],
+  evaluations: EvaluationRecord[],
+  detail: (r: number) => string,
+): void {
   const { scenario, route53 } = context;
   const anyHealthy = healthy.some((h) => h);
   const weights = scenario.baselineWeights.map((w, r) => (!anyHealthy || healthy[r] ? w : 0));

@@ -40,7 +40,8 @@ export function missFraction(region: OracleRegion, condition: RegionCondition, r
   const rhoEff = Math.min(rho, 0.97);
   // The decode batch the rate keeps running (Little's law), and the prefill of a reference prompt at it.
   let batch = 0;
-  for (let k = 0; k < 50; k++) batch = (rhoEff * capacity * region.workload.outputTokens * p.decodeBaseMs * slow * (1 + (batch / p.decodeDoublingBatch) ** p.decodeExponent)) / 1000;
+  for (let k = 0; k < 50; k++)
+    batch = (rhoEff * capacity * region.workload.outputTokens * p.decodeBaseMs * slow * (1 + (batch / p.decodeDoublingBatch) ** p.decodeExponent)) / 1000;
   const prefillRefMs = (p.prefillIdleMs + ((p.prefillBusyMs - p.prefillIdleMs) * batch) / (batch + p.prefillHalfBatch)) * slow;
   const meanServiceMs = (prefillRefMs * region.workload.promptTokens) / p.referencePromptTokens;
   const sigma = region.unit.prefillJitterSigma;

@@ -81,7 +81,13 @@ describe('Function: loadCalibration (vllm bench serve --save-result)', () => {
 });
 
 describe('Function: overheadAt (a closed-loop tester’s client overhead)', () => {
-  const overhead = { points: [[1, 0.1], [64, 1.2], [256, 11.5]] as [number, number][] };
+  const overhead = {
+    points: [
+      [1, 0.1],
+      [64, 1.2],
+      [256, 11.5],
+    ] as [number, number][],
+  };
   it.each([
     [1, 0.1],
     [64, 1.2],
@@ -108,8 +114,15 @@ describe('Calibration from the OCI Llama 3.3 70B table', () => {
   }, 120_000);
 
   it('has the shipped default unit reproduce every row within 25%', () => {
-    const model: FittedModel = { ...DEFAULT_UNIT, workload: { promptTokens: 480, outputTokens: 300 }, kind: "concurrency", clientOverhead: { points: [] } };
-    const withOverhead = { ...model, clientOverhead: { points: table.points.map((p) => [p.load, p.load / p.metrics.req_s! - (p.metrics.ttft_mean_ms! + 299 * p.metrics.tpot_mean_ms!) / 1000] as [number, number]) } };
+    const model: FittedModel = { ...DEFAULT_UNIT, workload: { promptTokens: 480, outputTokens: 300 }, kind: 'concurrency', clientOverhead: { points: [] } };
+    const withOverhead = {
+      ...model,
+      clientOverhead: {
+        points: table.points.map(
+          (p) => [p.load, p.load / p.metrics.req_s! - (p.metrics.ttft_mean_ms! + 299 * p.metrics.tpot_mean_ms!) / 1000] as [number, number],
+        ),
+      },
+    };
     const misses = fitErrors(withOverhead, table).filter((e) => Math.abs(e.relative) > 0.25);
     expect(misses.map((e) => `${e.load} ${e.column}: ${e.model.toFixed(1)} against ${e.table}`)).toEqual([]);
   }, 60_000);

@@ -244,14 +244,22 @@ describe('Rollout scenarios, end to end', () => {
   // Each scenario runs once (with its day of history) and every test reads the same result.
   const results = new Map<string, Promise<ScenarioResult>>();
   const resultOf = (name: string) => {
-    if (!results.has(name)) results.set(name, loadScenario(name).then((scenario) => runScenario(scenario)));
+    if (!results.has(name))
+      results.set(
+        name,
+        loadScenario(name).then((scenario) => runScenario(scenario)),
+      );
     return results.get(name)!;
   };
 
   it('canary-success: steer53 receives the events, a duplicate ignored, and answers the pipeline with a rollout outcome', async () => {
     const result = await resultOf('canary-success');
     const run = result.runs.steer53;
-    expect(run.rollout.slice(0, 3).map((m) => `${m.by}:${m.what}${m.duplicate ? ' again' : ''}`)).toEqual(['pipeline:started', 'pipeline:succeeded', 'pipeline:succeeded again']);
+    expect(run.rollout.slice(0, 3).map((m) => `${m.by}:${m.what}${m.duplicate ? ' again' : ''}`)).toEqual([
+      'pipeline:started',
+      'pipeline:succeeded',
+      'pipeline:succeeded again',
+    ]);
     const answers = run.rollout.filter((m) => m.by === 'steer53').map((m) => m.what);
     expect(answers).toHaveLength(1);
     expect(['Rollout Succeeded', 'Rollback Requested']).toContain(answers[0]);

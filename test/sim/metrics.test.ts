@@ -138,9 +138,27 @@ describe('Target: share of the oracle benefit', () => {
     safetyViolations: 0,
   });
   it('is (static − steer53) / (static − oracle)', () => {
-    expect(benefitCaptured({ static: m(0.1), steer53: m(0.02), oracle: m(0), 'route53-health-check': m(0.1), 'route53-alarm-health-check': m(0.1), 'naive-threshold': m(0.1) })).toBeCloseTo(0.8, 10);
+    expect(
+      benefitCaptured({
+        static: m(0.1),
+        steer53: m(0.02),
+        oracle: m(0),
+        'route53-health-check': m(0.1),
+        'route53-alarm-health-check': m(0.1),
+        'naive-threshold': m(0.1),
+      }),
+    ).toBeCloseTo(0.8, 10);
   });
   it('is null when the oracle gains less than 0.005', () => {
-    expect(benefitCaptured({ static: m(0.01), steer53: m(0.02), oracle: m(0.006), 'route53-health-check': m(0.1), 'route53-alarm-health-check': m(0.1), 'naive-threshold': m(0.1) })).toBeNull();
+    expect(
+      benefitCaptured({
+        static: m(0.01),
+        steer53: m(0.02),
+        oracle: m(0.006),
+        'route53-health-check': m(0.1),
+        'route53-alarm-health-check': m(0.1),
+        'naive-threshold': m(0.1),
+      }),
+    ).toBeNull();
   });
 });

@@ -12,7 +12,10 @@ function io() {
 
 const dir = mkdtempSync(join(tmpdir(), 'world-sweep-'));
 const table = join(dir, 'table.csv');
-writeFileSync(table, 'concurrency,ttft_mean_ms,tpot_mean_ms,req_s,prompt_tokens,output_tokens\n1,50,17.13,0.19,480,300\n64,400,27.07,6.58,480,300\n256,4090,53.57,8.09,480,300\n');
+writeFileSync(
+  table,
+  'concurrency,ttft_mean_ms,tpot_mean_ms,req_s,prompt_tokens,output_tokens\n1,50,17.13,0.19,480,300\n64,400,27.07,6.58,480,300\n256,4090,53.57,8.09,480,300\n',
+);
 
 describe('steer53 world sweep', () => {
   it.each([
