@@ -433,10 +433,9 @@ function modelFrom(
   return { params, prefillJitterSigma: Math.min(1.1, e(3)) };
 }
 
-/** A starting point read off the table: the lightest row's TTFT and TPOT, the heaviest row's TPOT. */
-function initialGuess(table: CalibrationTable, workload: Workload, decode: DecodeFit | undefined): number[] {
+/** A starting point read off the table: the lightest row's TTFT (and TPOT, when decode is not fitted from the table). */
+function initialGuess(table: CalibrationTable, decode: DecodeFit | undefined): number[] {
   const first = table.points[0]!.metrics;
-  const last = table.points[table.points.length - 1]!.metrics;
   const ttft = first.ttft_mean_ms ?? first.ttft_p50_ms ?? (first.ttft_p99_ms !== undefined ? first.ttft_p99_ms / 2 : 50);
   const prefill = [Math.log(Math.max(1, ttft)), Math.log(1.5), Math.log(20), Math.log(0.5)];
   if (decode) return prefill;
@@ -491,7 +490,7 @@ export function fitCalibration(table: CalibrationTable, options: FitOptions = {}
   const maxNumSeqs = options.maxNumSeqs ?? DEFAULT_MAX_NUM_SEQS;
   const fixed = { maxNumSeqs, kvCacheTokens: defaultKvTokens(maxNumSeqs, workload), referencePromptTokens: workload.promptTokens, gpuBusyShare: 1 };
   const decode = fitDecode(table, workload.outputTokens);
-  const start = initialGuess(table, workload, decode);
+  const start = initialGuess(table, decode);
   const latencyColumns = METRIC_COLUMNS.filter((c) => c !== 'gpu_util' && c !== 'kv_cache' && (decode === undefined || !c.startsWith('tpot')));
   const prior = priorFor(decode);
   const objective = (x: readonly number[]) => {

@@ -214,7 +214,7 @@ export class ServingUnit {
     while (this.qSize > 0) {
       const h = this.qHead;
       const arrival = this.qArrival[h]!;
-      const start = this.freeAt > arrival ? this.freeAt : arrival;
+      const start = Math.max(this.freeAt, arrival);
       if (start >= T) return;
       if (this.now < start) this.advanceTo(start);
       if (start - arrival > this.timeoutSeconds) {

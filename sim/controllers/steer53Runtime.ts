@@ -180,7 +180,7 @@ export function steer53RuntimeController(context: ControllerContext): Controller
       for (const change of changes) {
         const endpoint = service.endpoints[change.region]!;
         const signal = endpoint.signals.find((sig) => sig.source === 'alarm' && (sig.alarm.name ?? sig.alarm.arn) === change.alarm);
-        if (!signal || signal.source !== 'alarm') continue;
+        if (signal?.source !== 'alarm') continue;
         clock.set(scenario.startMs + t * 1000);
         const outcome = await onAlarm(
           { ...base, metrics: metricsAt(t) },
