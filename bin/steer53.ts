@@ -10,6 +10,8 @@ import { EMIT_USAGE, ROLLOUT_USAGE, runEmit, runRollout } from './commands/deplo
 import { OPERATE_USAGE, runOperate, type OperateCommand } from './commands/operate.js';
 import { HISTORY_USAGE, runHistory } from './commands/history.js';
 import { STATUS_USAGE, runStatus } from './commands/status.js';
+import { WORLD_USAGE, runWorld } from './commands/world.js';
+import { TRACE_USAGE, runTrace } from './commands/trace.js';
 import { runSimulate, SIMULATE_USAGE } from '../sim/cli.js';
 import { ValidationError } from '../functions/core/errors.js';
 
@@ -24,6 +26,16 @@ const commands: Record<string, Command> = {
     summary: 'run scenarios under steer53 and the baseline controllers; summary table and HTML report',
     usage: SIMULATE_USAGE,
     run: (args) => runSimulate(args),
+  },
+  world: {
+    summary: 'fit the simulated serving unit to a load-test table and sweep it across loads',
+    usage: WORLD_USAGE,
+    run: (args) => runWorld(args, { out: (line) => console.log(line), err: (line) => console.error(line) }),
+  },
+  trace: {
+    summary: 'read a workload trace as the simulator does: rate, burstiness (per-minute CV), tokens, and what scaling does to them',
+    usage: TRACE_USAGE,
+    run: (args) => runTrace(args, { out: (line) => console.log(line), err: (line) => console.error(line) }),
   },
   demo: {
     summary: 'run the engine through a scripted incident and print the timeline',

@@ -11,11 +11,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../functions/core/errors.js';
+import { judgeExpectations, quickDurationSeconds } from './expectations.js';
 import { renderReport } from './report/html.js';
-import { runScenario, type ScenarioResult } from './run.js';
-import { DEFAULT_SCENARIOS, loadScenario } from './scenario.js';
+import { runScenario, type ScenarioOutcome, type ScenarioResult } from './run.js';
+import { DEFAULT_SCENARIOS, loadScenario, type Scenario } from './scenario.js';
 import { parseDurationSeconds } from './scenarioSchema.js';
 import { benchDocument, summaryTable } from './summary.js';
+import { CONTROLLER_NAMES } from './world.js';
 
 export const SIMULATE_USAGE =
   'steer53 simulate [--scenario <file-or-name>]... [--config <file>] [--seed N] [--duration 30m] [--json] [--out <dir>] [--no-report] [--timeline]';
@@ -27,7 +29,7 @@ export interface CliIo {
   readonly clock: () => number;
 }
 
-const defaultIo: CliIo = {
+export const defaultIo: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),
   clock: () => performance.now(),
@@ -36,27 +38,57 @@ const defaultIo: CliIo = {
 export interface SimulateOptions {
   readonly scenarios: readonly string[];
   readonly configPath?: string;
-  readonly seed?: number;
+  /** Run every scenario on each of these seeds. @default each scenario's own `seed:` */
+  readonly seeds?: readonly number[];
+  /** Replaces every scenario's duration (a shorter run is judged as a cut: see sim/expectations.ts). */
   readonly durationSeconds?: number;
+  /** Each scenario shortened as its `expect.quick` says (`npm run bench -- --quick`). */
+  readonly quick?: boolean;
 }
 
-/** Loads and runs scenarios in order; progress goes to `err`. */
-export async function simulate(options: SimulateOptions, io: CliIo = defaultIo): Promise<ScenarioResult[]> {
-  const results: ScenarioResult[] = [];
+/**
+ * Loads and runs scenarios in order, each on every seed, and judges each against its `expect:`
+ * block; progress goes to `err`.
+ */
+export async function simulate(options: SimulateOptions, io: CliIo = defaultIo): Promise<ScenarioOutcome[]> {
+  const outcomes: ScenarioOutcome[] = [];
+  const seeds: readonly (number | undefined)[] = options.seeds ?? [undefined];
   for (const name of options.scenarios) {
-    const scenario = await loadScenario(name, {
-      ...(options.configPath !== undefined ? { configPath: options.configPath } : {}),
-      ...(options.seed !== undefined ? { seed: options.seed } : {}),
-      ...(options.durationSeconds !== undefined ? { durationSeconds: options.durationSeconds } : {}),
-    });
-    const result = await runScenario(scenario, { clock: io.clock });
-    io.err(`  ${scenario.spec.name}: ${Math.round(scenario.spec.duration / 60)} simulated min × 5 controllers in ${(result.elapsedMs / 1000).toFixed(1)} s`);
-    results.push(result);
+    const started = io.clock();
+    const results: ScenarioResult[] = [];
+    let fileDurationSeconds = 0;
+    // A duration other than the file's, found on the first seed: every seed runs the same.
+    let duration: number | undefined;
+    for (const seed of seeds) {
+      const load = (durationSeconds?: number) =>
+        loadScenario(name, {
+          ...(options.configPath !== undefined ? { configPath: options.configPath } : {}),
+          ...(seed !== undefined ? { seed } : {}),
+          ...(durationSeconds !== undefined ? { durationSeconds } : {}),
+        });
+      let scenario: Scenario;
+      if (results.length === 0) {
+        // The file's own duration, and the quick cut, come from the full scenario.
+        const full = await load();
+        fileDurationSeconds = full.spec.duration;
+        const wanted = options.quick ? quickDurationSeconds(full) : options.durationSeconds;
+        duration = wanted !== undefined && wanted !== fileDurationSeconds ? wanted : undefined;
+        scenario = duration === undefined ? full : await load(duration);
+      } else {
+        scenario = await load(duration);
+      }
+      results.push(await runScenario(scenario, { clock: io.clock }));
+    }
+    const first = results[0]!.scenario;
+    io.err(
+      `  ${first.spec.name}: ${Math.round(first.spec.duration / 60)} simulated min × ${CONTROLLER_NAMES.length} controllers × ${results.length} seed${results.length === 1 ? '' : 's'} in ${((io.clock() - started) / 1000).toFixed(1)} s`,
+    );
+    outcomes.push({ results, fileDurationSeconds, expectations: judgeExpectations(results, fileDurationSeconds) });
   }
-  return results;
+  return outcomes;
 }
 
-export function writeReport(results: readonly ScenarioResult[], outDir: string, title?: string): string {
+export function writeReport(results: readonly ScenarioOutcome[], outDir: string, title?: string): string {
   mkdirSync(outDir, { recursive: true });
   const path = resolve(join(outDir, 'steer53-report.html'));
   writeFileSync(path, renderReport(results, title !== undefined ? { title } : {}));
@@ -141,17 +173,19 @@ export async function runSimulate(args: string[], io: CliIo = defaultIo): Promis
     {
       scenarios,
       ...(values.config !== undefined ? { configPath: values.config } : {}),
-      ...(seed !== undefined ? { seed } : {}),
+      ...(seed !== undefined ? { seeds: [seed] } : {}),
       ...(durationSeconds !== undefined ? { durationSeconds } : {}),
     },
     io,
   );
   const reportPath = values['no-report'] ? null : writeReport(results, values.out);
+  // The newcomer's demo: it exits 0 once the simulation ran; missed expectations show in the
+  // table and the report (`npm run bench` is the command that fails on them).
   if (values.json) {
-    io.out(JSON.stringify(benchDocument(results)));
+    io.out(JSON.stringify(benchDocument(results, seed !== undefined ? { seeds: [seed] } : {})));
     if (reportPath) io.err(`report: ${reportPath}`);
   } else {
-    if (values.timeline) for (const result of results) for (const line of steer53Timeline(result)) io.out(line);
+    if (values.timeline) for (const outcome of results) for (const line of steer53Timeline(outcome.results[0]!)) io.out(line);
     io.out('');
     io.out(summaryTable(results));
     io.out('');

@@ -1,137 +1,232 @@
 /**
- * CloudWatch as a controller sees it: one datapoint per region per one-minute period, readable
- * only once the period is complete and the reporting delay has passed; datapoints that never
- * arrive (a metric outage, random loss) are missing, not zero; percentiles come with their
- * SampleCount; alarms are evaluated like CloudWatch alarms (M of the last N periods breaching,
- * INSUFFICIENT_DATA when the periods hold no data at all).
+ * CloudWatch as a controller sees it. Each region's servers report every minute; the report
+ * reaches CloudWatch in parts (one per reporting agent or instance group), each part after its own
+ * publication delay — typically one to two and a half minutes after the minute ends, jittered — so
+ * a minute read early is partial: fewer samples, and revised as the rest arrives. A datapoint
+ * lost (a metric outage, random loss) never arrives and is missing, not zero. Percentiles are
+ * over every request of the period (CloudWatch keeps raw values), with their SampleCount; alarms
+ * are evaluated on this same view every minute, like CloudWatch alarms (M of the last N periods
+ * breaching; INSUFFICIENT_DATA when none of them has data).
  */
-import type { AlarmObservation, AlarmState, SignalObservation } from '../functions/core/types.js';
-import type { AlarmModel } from './scenarioSchema.js';
-import type { SignalBinding } from './scenario.js';
 import { percentileOf } from '../functions/core/config.js';
+import type { AlarmObservation, AlarmState, SignalObservation } from '../functions/core/types.js';
+import { LatencyHistogram } from './latencyHistogram.js';
+import { Rng, streamSeed, hashString } from './random.js';
+import type { SignalBinding } from './scenario.js';
+import type { AlarmModel } from './scenarioSchema.js';
 
-/** One region's one-minute datapoint, as published. */
+/** One region's one-minute datapoint, as it is once every part has arrived. */
 export interface Datapoint {
   readonly requests: number;
-  /**
-   * Requests the region answered with an error (5xx, connection refused). Requests clients gave
-   * up on while they queued are not errors to the region: it shows them as latency, if at all.
-   */
+  /** Requests answered with an error or refused. Requests clients gave up on in a queue are not errors to the server. */
   readonly serverErrors: number;
-  /** Successful requests behind the latency statistics (CloudWatch SampleCount). */
+  /** First tokens in the minute: the count behind the latency statistics (CloudWatch SampleCount). */
   readonly sampleCount: number;
   /** Latency percentiles in ms, aligned with CloudWatchSim.percentiles; NaN without samples. */
   readonly latencyPercentiles: Float64Array;
   readonly latencyAverage: number;
   readonly latencyMaximum: number;
   readonly latencyMinimum: number;
-  /** Percent busy; null when the region is down (its instances report nothing). */
+  /** Percent (NVML/SageMaker GPUUtilization per GPU); null when the region is down (its instances report nothing). */
   readonly gpuUtilization: number | null;
+  /** Requests waiting per replica (`num_requests_waiting`). */
   readonly queueDepth: number | null;
+  /** Percent of the KV cache in use. */
   readonly kvCacheUsage: number | null;
 }
 
+/** How late datapoints arrive: floor + lognormal(median, sigma), per part. */
+export interface PublicationDelay {
+  readonly floorSeconds: number;
+  readonly medianSeconds: number;
+  readonly sigma: number;
+  /** Parts a minute's report arrives in. */
+  readonly parts: number;
+}
+
 const HOST_MEASURES = new Set<string>(['gpuUtilization', 'queueDepth', 'kvCacheUsage']);
+/** Minutes whose latency histograms are kept, for percentiles over periods longer than a minute. */
+const HISTOGRAM_MINUTES = 32;
+const DELAY_KEY = hashString('cloudwatch-delay');
+/** Periods beyond N an alarm's evaluation range reaches back for datapoints that arrived late. */
+const EVALUATION_RANGE_EXTRA = 2;
 
 export const DEFAULT_ALARM: AlarmModel = { metric: 'errorRate', threshold: 0.05, datapointsToAlarm: 2, evaluationPeriods: 3 };
 
+interface Stored {
+  readonly point: Datapoint;
+  /** Seconds from the scenario start at which each part arrives, ascending. */
+  readonly arrivals: Float64Array;
+}
+
 export class CloudWatchSim {
-  /** By region, by minute: null = missing (never arrived). */
-  private readonly points: (Datapoint | null)[][];
+  /** By region, by minute: undefined = never arrives. */
+  private readonly points: (Stored | undefined)[][];
+  private readonly histograms: (LatencyHistogram | undefined)[][];
+  private readonly histogramMinute: Int32Array[];
+  private readonly rng = new Rng(0);
+  private readonly alarms = new Map<string, { state: AlarmState; evaluatedMinute: number }>();
 
   constructor(
     regions: number,
     /** The latency percentiles every datapoint carries. */
     readonly percentiles: readonly number[],
-    private readonly reportingDelaySeconds: number,
+    private readonly delay: PublicationDelay,
+    private readonly seed: number,
   ) {
     this.points = Array.from({ length: regions }, () => []);
+    this.histograms = Array.from({ length: regions }, () => new Array(HISTOGRAM_MINUTES));
+    this.histogramMinute = Array.from({ length: regions }, () => new Int32Array(HISTOGRAM_MINUTES).fill(-1));
   }
 
-  /** Called by the world when minute m of region r is complete. */
-  publish(r: number, m: number, point: Datapoint | null): void {
-    this.points[r]![m] = point;
+  /** Called by the world when minute m of region r is over: its parts start on their way (null: lost). */
+  publish(r: number, m: number, point: Datapoint | null, histogram: LatencyHistogram | null): void {
+    if (point === null) return;
+    const d = this.delay;
+    this.rng.reseed(streamSeed(this.seed, DELAY_KEY, r, m));
+    const end = (m + 1) * 60;
+    const arrivals = new Float64Array(d.parts);
+    for (let k = 0; k < d.parts; k++) arrivals[k] = end + d.floorSeconds + d.medianSeconds * Math.exp(d.sigma * this.rng.normal());
+    arrivals.sort();
+    this.points[r]![m] = { point, arrivals };
+    if (histogram) {
+      this.histograms[r]![m % HISTOGRAM_MINUTES] = histogram;
+      this.histogramMinute[r]![m % HISTOGRAM_MINUTES] = m;
+    }
   }
 
-  /** The newest complete minute whose datapoints can be read at time t (seconds), or -1. */
-  newestReadableMinute(t: number): number {
-    return Math.floor((t - this.reportingDelaySeconds) / 60) - 1;
+  /** Share of minute m's report that has arrived by time t (0 when none, or never). */
+  arrivedShare(r: number, m: number, t: number): number {
+    const stored = m >= 0 ? this.points[r]![m] : undefined;
+    if (!stored) return 0;
+    let arrived = 0;
+    for (const at of stored.arrivals) if (at <= t) arrived++;
+    return arrived / stored.arrivals.length;
   }
 
-  datapoint(r: number, m: number): Datapoint | null {
-    return m < 0 ? null : (this.points[r]![m] ?? null);
+  /** The newest minute with any data visible at time t, or -1. */
+  newestVisibleMinute(r: number, t: number): number {
+    for (let m = Math.floor(t / 60) - 1; m >= 0 && m >= Math.floor(t / 60) - 15; m--) if (this.arrivedShare(r, m, t) > 0) return m;
+    return -1;
+  }
+
+  /** The last whole minute that ended at least `delaySeconds` before t: what a reader that waits that long asks for. */
+  static judgedMinute(t: number, delaySeconds: number): number {
+    return Math.floor((t - delaySeconds) / 60) - 1;
+  }
+
+  /** Minute m's datapoint as visible at time t: counts scaled to the parts that arrived; null before any. */
+  visible(r: number, m: number, t: number): Datapoint | null {
+    const share = this.arrivedShare(r, m, t);
+    if (share <= 0) return null;
+    const point = this.points[r]![m]!.point;
+    if (share >= 1) return point;
+    return { ...point, requests: point.requests * share, serverErrors: point.serverErrors * share, sampleCount: Math.round(point.sampleCount * share) };
+  }
+
+  /** The complete datapoint (for the report and the truth), whether or not a reader could see it yet. */
+  final(r: number, m: number): Datapoint | null {
+    return m < 0 ? null : (this.points[r]![m]?.point ?? null);
   }
 
   /** A latency percentile (ms) of a datapoint, for any percentile CloudWatch was asked for. */
   latencyPercentile(point: Datapoint, p: number): number {
     const i = this.percentiles.indexOf(p);
-    return i >= 0 ? point.latencyPercentiles[i]! : NaN;
-  }
-
-  /** What GetMetricData returns for a metric signal at time t: the newest readable period. */
-  observe(binding: SignalBinding, r: number, t: number, startMs: number): SignalObservation | undefined {
-    const periodMinutes = Math.max(1, Math.round(binding.signal.metric.periodSeconds / 60));
-    // A longer period is readable once its last minute is; it starts on a period boundary.
-    const newest = this.newestReadableMinute(t);
-    const last = Math.floor((newest + 1) / periodMinutes) * periodMinutes - 1;
-    if (last < 0) return undefined;
-    const first = last - periodMinutes + 1;
-    const value = this.valueOver(binding, r, first, last);
-    if (value === null) return undefined;
-    return { value: value.value / binding.signal.scale, sampleCount: value.samples, periodStart: startMs + first * 60_000 };
+    return i >= 0 ? point.latencyPercentiles[i]! : Number.NaN;
   }
 
   /**
-   * A signal's datapoint for the period of minutes first..last as CloudWatch would store it: the
-   * raw value (in the metric's own unit) and its sample count; undefined when missing.
+   * What GetMetricData returns at time t for a signal over minutes first..last (one period): the
+   * raw value in the metric's own unit and its sample count; undefined when nothing has arrived.
    */
-  periodDatapoint(binding: SignalBinding, r: number, first: number, last: number): { value: number; sampleCount: number } | undefined {
-    const value = this.valueOver(binding, r, first, last);
+  periodDatapoint(binding: SignalBinding, r: number, first: number, last: number, t: number): { value: number; sampleCount: number } | undefined {
+    const value = this.valueOver(binding, r, first, last, t);
     return value === null ? undefined : { value: value.value / binding.signal.scale, sampleCount: value.samples };
   }
 
-  /** The display value of a signal over minutes first..last (sample-weighted), null when missing. */
-  private valueOver(binding: SignalBinding, r: number, first: number, last: number): { value: number; samples: number } | null {
-    let weighted = 0;
-    let weight = 0;
-    let samples = 0;
-    let any = false;
-    for (let m = first; m <= last; m++) {
-      const point = this.datapoint(r, m);
-      if (point === null) continue;
-      const v = this.displayValue(binding, point);
-      if (v === null) continue;
-      any = true;
-      const w = binding.measure === 'latency' ? point.sampleCount : 1;
-      weighted += v * (w || 1);
-      weight += w || 1;
-      // Latency statistics count requests; host metrics (GPU, queue, KV cache) count reports,
-      // one per 10 s per host whether or not requests arrive; error and request counts count requests.
-      samples += binding.measure === 'latency' ? point.sampleCount : HOST_MEASURES.has(binding.measure) ? 6 : point.requests;
-    }
-    if (!any) return null;
-    const value = binding.measure === 'errorCount' || binding.measure === 'requestCount' ? weighted : weighted / weight;
-    return { value: value * binding.toUnit, samples: Math.round(samples) };
+  /** What a controller reading `delaySeconds` after a period ends gets for a metric signal at time t. */
+  observe(binding: SignalBinding, r: number, t: number, startMs: number, delaySeconds: number): SignalObservation | undefined {
+    const periodMinutes = Math.max(1, Math.round(binding.signal.metric.periodSeconds / 60));
+    const newest = CloudWatchSim.judgedMinute(t, delaySeconds);
+    const last = Math.floor((newest + 1) / periodMinutes) * periodMinutes - 1;
+    if (last < 0) return undefined;
+    const first = last - periodMinutes + 1;
+    const point = this.periodDatapoint(binding, r, first, last, t);
+    return point === undefined ? undefined : { value: point.value, sampleCount: point.sampleCount, periodStart: startMs + first * 60_000 };
   }
 
-  private displayValue(binding: SignalBinding, point: Datapoint): number | null {
-    switch (binding.measure) {
-      case 'latency': {
-        if (point.sampleCount <= 0) return null; // no successful request: CloudWatch has no datapoint
-        const statistic = binding.signal.metric.statistic;
-        const p = percentileOf(statistic);
-        const v =
-          p !== undefined
-            ? this.latencyPercentile(point, p)
-            : statistic === 'Average'
-              ? point.latencyAverage
-              : statistic === 'Maximum'
-                ? point.latencyMaximum
-                : statistic === 'Minimum'
-                  ? point.latencyMinimum
-                  : point.sampleCount;
-        return Number.isFinite(v) ? v : null;
+  /** A signal's value over minutes first..last as visible at t (in the signal's unit before scale), null when missing. */
+  private valueOver(binding: SignalBinding, r: number, first: number, last: number, t: number): { value: number; samples: number } | null {
+    if (binding.measure === 'latency') return this.latencyOver(binding, r, first, last, t);
+    let sum = 0;
+    let reports = 0;
+    let samples = 0;
+    for (let m = first; m <= last; m++) {
+      const point = this.visible(r, m, t);
+      if (point === null) continue;
+      const v = this.hostOrCountValue(binding, point);
+      if (v === null) continue;
+      sum += v;
+      reports++;
+      // Host metrics (GPU, queue, KV cache) count reports, six a minute; counts and rates count requests.
+      samples += HOST_MEASURES.has(binding.measure) ? 6 : point.requests;
+    }
+    if (reports === 0) return null;
+    const counted = binding.measure === 'errorCount' || binding.measure === 'requestCount';
+    return { value: (counted ? sum : sum / reports) * binding.toUnit, samples: Math.round(samples) };
+  }
+
+  /** Latency statistics over every visible request of the period (merged histograms where kept). */
+  private latencyOver(binding: SignalBinding, r: number, first: number, last: number, t: number): { value: number; samples: number } | null {
+    const statistic = binding.signal.metric.statistic;
+    const p = percentileOf(statistic);
+    if (first === last) {
+      const point = this.visible(r, first, t);
+      if (point === null || point.sampleCount <= 0) return null;
+      const v =
+        p !== undefined
+          ? this.latencyPercentile(point, p)
+          : statistic === 'Average'
+            ? point.latencyAverage
+            : statistic === 'Maximum'
+              ? point.latencyMaximum
+              : statistic === 'Minimum'
+                ? point.latencyMinimum
+                : point.sampleCount;
+      return Number.isFinite(v) ? { value: v * binding.toUnit, samples: point.sampleCount } : null;
+    }
+    const merged = new LatencyHistogram();
+    let samples = 0;
+    for (let m = first; m <= last; m++) {
+      const point = this.visible(r, m, t);
+      if (point === null || point.sampleCount <= 0) continue;
+      samples += point.sampleCount;
+      const histogram = this.histogramMinute[r]![m % HISTOGRAM_MINUTES] === m ? this.histograms[r]![m % HISTOGRAM_MINUTES] : undefined;
+      if (histogram) {
+        const share = point.sampleCount / Math.max(1, histogram.count);
+        for (let b = 0; b < merged.counts.length; b++) merged.counts[b]! += histogram.counts[b]! * share;
+        merged.count += histogram.count * share;
+        merged.sum += histogram.sum * share;
+        merged.max = Math.max(merged.max, histogram.max);
+        merged.min = Math.min(merged.min, histogram.min);
       }
+    }
+    if (samples === 0 || merged.count === 0) return null;
+    const v =
+      p !== undefined
+        ? merged.percentile(p)
+        : statistic === 'Average'
+          ? merged.mean
+          : statistic === 'Maximum'
+            ? merged.max
+            : statistic === 'Minimum'
+              ? merged.min
+              : samples;
+    return Number.isFinite(v) ? { value: v * binding.toUnit, samples } : null;
+  }
+
+  private hostOrCountValue(binding: SignalBinding, point: Datapoint): number | null {
+    switch (binding.measure) {
       case 'gpuUtilization':
         return point.gpuUtilization;
       case 'queueDepth':
@@ -144,6 +239,8 @@ export class CloudWatchSim {
         return point.requests > 0 ? point.serverErrors : null;
       case 'requestCount':
         return point.requests;
+      case 'latency':
+        return null;
     }
   }
 
@@ -157,28 +254,48 @@ export class CloudWatchSim {
         return point.sampleCount > 0 ? this.latencyPercentile(point, 99) : null;
       case 'p95LatencyMs':
         return point.sampleCount > 0 ? this.latencyPercentile(point, 95) : null;
+      case 'averageLatencyMs':
+        return point.sampleCount > 0 ? point.latencyAverage : null;
       case 'gpuUtilization':
         return point.gpuUtilization;
     }
   }
 
   /**
-   * The alarm's state at time t, as CloudWatch evaluates it with treatMissingData = missing:
-   * ALARM when at least M of the last N periods with data breach, INSUFFICIENT_DATA when none of
-   * the last N periods has data, else OK.
+   * The alarm's state at time t, as CloudWatch has evaluated it (once a minute, on what had
+   * arrived by then). Alarms are kept per model and region, so every reader sees the same state.
    */
   alarmState(model: AlarmModel, r: number, t: number): AlarmState {
-    const newest = this.newestReadableMinute(t);
-    let present = 0;
-    let breaching = 0;
-    for (let m = newest - model.evaluationPeriods + 1; m <= newest; m++) {
-      const v = this.alarmValue(model, this.datapoint(r, m));
-      if (v === null || !Number.isFinite(v)) continue;
-      present++;
-      if (v > model.threshold) breaching++;
+    const key = `${r}|${model.metric}|${model.threshold}|${model.datapointsToAlarm}|${model.evaluationPeriods}`;
+    let alarm = this.alarms.get(key);
+    if (!alarm) {
+      alarm = { state: 'INSUFFICIENT_DATA', evaluatedMinute: -1 };
+      this.alarms.set(key, alarm);
     }
-    if (present === 0) return 'INSUFFICIENT_DATA';
-    return breaching >= model.datapointsToAlarm ? 'ALARM' : 'OK';
+    for (let minute = alarm.evaluatedMinute + 1; minute <= Math.floor(t / 60); minute++) {
+      alarm.state = this.evaluateAlarm(model, r, minute * 60, alarm.state);
+      alarm.evaluatedMinute = minute;
+    }
+    return alarm.state;
+  }
+
+  /**
+   * One evaluation at time t, as CloudWatch does it with treatMissingData = missing: it retrieves
+   * an evaluation range longer than N periods; with at least N datapoints there, it judges the most
+   * recent N (ALARM when M of them breach); with fewer but some, it keeps its state (missing data
+   * is not considered); with none, INSUFFICIENT_DATA. Minutes still partial count with what arrived.
+   */
+  private evaluateAlarm(model: AlarmModel, r: number, t: number, previous: AlarmState): AlarmState {
+    const newest = Math.floor(t / 60) - 1;
+    const values: number[] = [];
+    for (let m = newest; m >= 0 && m > newest - model.evaluationPeriods - EVALUATION_RANGE_EXTRA && values.length < model.evaluationPeriods; m--) {
+      const v = this.alarmValue(model, this.visible(r, m, t));
+      if (v !== null && Number.isFinite(v)) values.push(v);
+    }
+    if (values.length === 0) return 'INSUFFICIENT_DATA';
+    if (values.length < model.evaluationPeriods)
+      return previous === 'INSUFFICIENT_DATA' ? (values.some((v) => v > model.threshold) ? 'INSUFFICIENT_DATA' : 'OK') : previous;
+    return values.filter((v) => v > model.threshold).length >= model.datapointsToAlarm ? 'ALARM' : 'OK';
   }
 
   observeAlarm(model: AlarmModel, r: number, t: number): AlarmObservation {

@@ -3,8 +3,9 @@
  * - sloMissFraction: requests that failed or missed the latency SLO, over all requests;
  * - dnsChanges: changes of what DNS answers (Route 53 change batches; for Route 53 health-check
  *   failover, health-status flips that change the answers);
- * - flaps: changes that reverse an endpoint's previous move within 10 minutes (rollout-ordered
- *   changes excepted: a canary step, a rollback, the restore after it);
+ * - flaps: changes that reverse an endpoint's previous move within 10 minutes, where both moves
+ *   are more than one weight unit (rollout-ordered changes excepted: a canary step, a rollback,
+ *   the restore after it);
  * - timeToMitigateS: from the start of harm to the first change that reduced the share of a
  *   harmed endpoint (null if none before the harm ended);
  * - timeToBaselineS: from the end of the last incident to the change that put the weights back
@@ -16,6 +17,11 @@ import type { Scenario } from './scenario.js';
 import type { ControllerName, RunResult, WeightWrite, WorldTruth } from './world.js';
 
 export const FLAP_WINDOW_SECONDS = 600;
+/**
+ * A move of at most this many Route 53 weight points (weights are integers 0–255) is too small to
+ * be a flap or to be reversed by one: rounding a share to an integer weight moves a point or so.
+ */
+export const FLAP_MIN_MOVE_WEIGHT = 1;
 
 export interface ControllerMetrics {
   readonly sloMissFraction: number;
@@ -32,10 +38,11 @@ function shares(weights: readonly number[]): number[] {
 }
 
 /**
- * Writes that reverse an endpoint's previous move within the flap window. A write a deployment
- * rollout ordered (a canary step, a rollback, the restore once the pipeline rolled back) follows
- * the pipeline's protocol, not a change of the controller's mind: it counts as a move, never as
- * a flap.
+ * Writes that reverse an endpoint's previous move within the flap window. Only moves of more than
+ * `FLAP_MIN_MOVE_WEIGHT` count, both the move and its reversal; smaller ones are ignored (they
+ * neither flap nor reset the endpoint's last move). A write a deployment rollout ordered (a
+ * canary step, a rollback, the restore once the pipeline rolled back) follows the pipeline's
+ * protocol, not a change of the controller's mind: it counts as a move, never as a flap.
  */
 export function countFlaps(writes: readonly WeightWrite[], windowSeconds = FLAP_WINDOW_SECONDS): number {
   const lastMove = new Map<number, { t: number; direction: number }>();
@@ -44,7 +51,7 @@ export function countFlaps(writes: readonly WeightWrite[], windowSeconds = FLAP_
     let reversed = false;
     write.after.forEach((w, i) => {
       const delta = w - (write.before[i] ?? 0);
-      if (delta === 0) return;
+      if (Math.abs(delta) <= FLAP_MIN_MOVE_WEIGHT) return;
       const direction = Math.sign(delta);
       const previous = lastMove.get(i);
       if (previous && previous.direction !== direction && write.t - previous.t < windowSeconds) reversed = true;
@@ -69,7 +76,7 @@ function threatened(scenario: Scenario, truth: WorldTruth): boolean[] {
   const result = base.map(() => false);
   if (scenario.harmStart !== null && scenario.harmEnd !== null) {
     for (let t = scenario.harmStart; t <= scenario.harmEnd; t += 60) {
-      const demand = truth.workRate(t, 300);
+      const demand = truth.demandRate(t, 300);
       base.forEach((share, r) => {
         const capacity = truth.capacity(r, t);
         if (capacity > 0 && (share * demand) / capacity > 0.9) result[r] = true;
@@ -139,7 +146,7 @@ export function safetyViolations(scenario: Scenario, writes: readonly WeightWrit
     const serving = write.after.filter((w) => w > 0).length;
     const before = shares(write.before);
     const after = shares(write.after);
-    const demand = truth.workRate(write.t, 300);
+    const demand = truth.demandRate(write.t, 300);
     let overloaded = false;
     for (let r = 0; r < after.length; r++) {
       if (after[r]! > before[r]! + 1e-9 && after[r]! * demand > truth.capacity(r, write.t)) overloaded = true;
@@ -160,9 +167,26 @@ export function metricsOf(scenario: Scenario, run: RunResult, truth: WorldTruth)
   };
 }
 
-/** (static − steer53) / (static − oracle) on sloMissFraction; null where the oracle gains < 0.005. */
-export function benefitCaptured(metrics: Readonly<Record<ControllerName, ControllerMetrics>>): number | null {
+/** The oracle's gain over static below which there is no benefit to share (a share of noise means nothing). */
+export const MIN_ORACLE_GAIN = 0.005;
+
+/**
+ * The share of the oracle's benefit a controller captures: (static − it) / (static − oracle) on
+ * sloMissFraction; null where the oracle gains less than MIN_ORACLE_GAIN over static.
+ */
+export function benefitCaptured(metrics: Readonly<Record<ControllerName, ControllerMetrics>>, name: ControllerName = 'steer53'): number | null {
   const gain = metrics.static.sloMissFraction - metrics.oracle.sloMissFraction;
-  if (gain < 0.005) return null;
-  return (metrics.static.sloMissFraction - metrics.steer53.sloMissFraction) / gain;
+  if (gain < MIN_ORACLE_GAIN) return null;
+  return (metrics.static.sloMissFraction - metrics[name].sloMissFraction) / gain;
+}
+
+/**
+ * steer53's sloMissFraction over another controller's: below 1, steer53 missed fewer requests.
+ * 0 when neither missed any (steer53 did as well as possible); Infinity when only steer53 did.
+ */
+export function missRatio(metrics: Readonly<Record<ControllerName, ControllerMetrics>>, to: ControllerName): number {
+  const mine = metrics.steer53.sloMissFraction;
+  const theirs = metrics[to].sloMissFraction;
+  if (theirs > 0) return mine / theirs;
+  return mine > 0 ? Number.POSITIVE_INFINITY : 0;
 }

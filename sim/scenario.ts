@@ -12,11 +12,13 @@ import { parse as parseYaml } from 'yaml';
 import { formatPath, problemsOf, type MetricSignal, type ServiceConfig, type ValidationProblem } from '../functions/core/config.js';
 import { ValidationError } from '../functions/core/errors.js';
 import { loadConfigFile } from '../functions/config/loadConfig.js';
-import { buildDemand, type Demand } from './demand.js';
-import { HEALTHY, REFERENCE_SERVICE_SECONDS, WaitModel, type RegionCondition } from './latencyModel.js';
-import { scenarioSchema, type AlarmModel, type IncidentSpec, type Measure, type RegionSpec, type ScenarioSpec, type TraceRef } from './scenarioSchema.js';
-import { loadTrace, type Trace } from './trace.js';
+import { buildDemand, loadSourceTraces, type Demand, type SourceTraces } from './demand.js';
+import { fitCalibration, loadCalibration, missProblems } from './calibration.js';
+import { DEFAULT_UNIT, HEALTHY, unitCapacityRps, unitGoodputRps, type RegionCondition } from './latencyModel.js';
+import type { UnitModel, Workload } from './loadTest.js';
+import { scenarioSchema, type AlarmModel, type IncidentSpec, type Measure, type RegionSpec, type ScenarioSpec } from './scenarioSchema.js';
 import { resolveDeployment, type Deployment, type DeploymentSpec } from './deployments.js';
+import { expectProblems } from './expectations.js';
 
 /** Where the shipped scenarios and traces live. */
 export const SCENARIO_DIR = fileURLToPath(new URL('../scenarios/', import.meta.url));
@@ -34,12 +36,19 @@ export const DEFAULT_SCENARIOS = [
   'capacity-constrained-failover',
   'canary-regression',
   'canary-success',
+  'small-region',
+  'mild-gray-failure',
 ] as const;
 
 export interface RegionModel {
   readonly spec: RegionSpec;
-  readonly slots: number;
-  readonly wait: WaitModel;
+  /** The serving unit every replica runs (the default fit, or the region's own calibration). */
+  readonly unit: UnitModel;
+  readonly replicas: number;
+  /** Requests per second one replica serves within the SLO, for the scenario's request mix (its warm capacity). */
+  readonly unitCapacityRps: number;
+  /** Requests per second one replica sustains at all (its queue stops growing), for the mix. */
+  readonly unitSaturationRps: number;
 }
 
 /** An incident with its times resolved and the regions it hits as endpoint indexes (deployments are apart). */
@@ -156,7 +165,10 @@ export async function resolveScenario(raw: unknown, source: string, options: Loa
 
   const problems = crossCheck(spec, service, servicePath);
   if (problems.length > 0) throw new ValidationError(source, problems);
-  return build(spec, service, source, baseDir);
+  const scenario = build(spec, service, source, baseDir);
+  const expectations = expectProblems(scenario);
+  if (expectations.length > 0) throw new ValidationError(source, expectations);
+  return scenario;
 }
 
 async function serviceFromConfig(file: string, name: string | undefined, what: string): Promise<ServiceConfig> {
@@ -224,6 +236,9 @@ function crossCheck(spec: ScenarioSpec, service: ServiceConfig, servicePath: str
     });
   });
   spec.regions.forEach((region, i) => {
+    if ((region.warmRps === undefined) === (region.replicas === undefined)) {
+      problems.push({ path: formatPath(['regions', i, 'warmRps']), message: 'give exactly one of warmRps (the capacity; replicas follow) or replicas' });
+    }
     if (!endpointIds.has(region.name))
       problems.push({
         path: formatPath(['regions', i, 'name']),
@@ -231,10 +246,6 @@ function crossCheck(spec: ScenarioSpec, service: ServiceConfig, servicePath: str
       });
   });
   return problems;
-}
-
-function traceFile(ref: TraceRef, baseDir: string): string {
-  return isAbsolute(ref.file) ? ref.file : join(baseDir, ref.file);
 }
 
 function resolveIncident(spec: Exclude<IncidentSpec, DeploymentSpec>, endpoints: readonly string[]): Incident {
@@ -298,30 +309,9 @@ export function conditionAt(incidents: readonly Incident[], r: number, t: number
 function build(spec: ScenarioSpec, service: ServiceConfig, source: string, baseDir: string): Scenario {
   const endpoints = service.endpoints.map((e) => e.setIdentifier);
   const byName = new Map(spec.regions.map((r) => [r.name, r]));
-  const regions: RegionModel[] = endpoints.map((id) => {
-    const region = byName.get(id)!;
-    const slots = region.slots ?? Math.max(1, Math.round(region.warmRps * REFERENCE_SERVICE_SECONDS));
-    return { spec: region, slots, wait: waitModelFor(slots) };
-  });
 
   // A trace that cannot be read or parsed is a problem of the scenario, reported at its path.
-  const traceProblems: ValidationProblem[] = [];
-  const loaded: (Trace | undefined)[] = spec.demand.sources.map((s, i) => {
-    const ref = s.trace ??
-      s.tokens ?? { file: DEFAULT_TOKEN_TRACE, timestampColumn: 'TIMESTAMP', promptTokensColumn: 'ContextTokens', outputTokensColumn: 'GeneratedTokens' };
-    const path = s.trace || s.tokens ? traceFile(ref, baseDir) : DEFAULT_TOKEN_TRACE;
-    try {
-      return loadTrace(path, ref);
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      const where = formatPath(['demand', 'sources', i, s.trace ? 'trace' : 'tokens', 'file']);
-      for (const problem of error.problems)
-        traceProblems.push({ path: where, message: `${ref.file}${problem.path === '(file)' ? '' : ` ${problem.path}`}: ${problem.message}` });
-      return undefined;
-    }
-  });
-  if (traceProblems.length > 0) throw new ValidationError(source, traceProblems);
-  const traces = loaded.filter((trace): trace is Trace => trace !== undefined);
+  const traces = loadSourceTraces(spec.demand.sources, baseDir, DEFAULT_TOKEN_TRACE, source);
   const startMs = Date.parse(spec.startTime);
   const demand = buildDemand({
     sources: spec.demand.sources,
@@ -331,6 +321,14 @@ function build(spec: ScenarioSpec, service: ServiceConfig, source: string, baseD
     seed: spec.seed,
     startSecondOfDay: (((startMs / 1000) % 86400) + 86400) % 86400,
   });
+
+  const regions = regionModels(
+    spec,
+    endpoints.map((id) => byName.get(id)!),
+    requestMix(spec, traces),
+    source,
+    baseDir,
+  );
 
   const incidents: Incident[] = [];
   const deployments: Deployment[] = [];
@@ -405,12 +403,106 @@ function build(spec: ScenarioSpec, service: ServiceConfig, source: string, baseD
   };
 }
 
-const waitModels = new Map<number, WaitModel>();
-function waitModelFor(slots: number): WaitModel {
-  let model = waitModels.get(slots);
-  if (!model) {
-    model = new WaitModel(slots);
-    waitModels.set(slots, model);
+/**
+ * Each region's serving unit (its calibration, or the default) and how many replicas it runs:
+ * `replicas`, or enough for `warmRps` at the scenario's request mix. A calibration that cannot be
+ * fitted within tolerance is a problem of the scenario, reported with the rows it misses.
+ */
+function regionModels(
+  spec: ScenarioSpec,
+  regions: readonly RegionSpec[],
+  mix: { prompts: Float32Array; outputs: Float32Array },
+  source: string,
+  baseDir: string,
+): RegionModel[] {
+  const workload = { promptTokens: mean(mix.prompts), outputTokens: mean(mix.outputs), samples: mix };
+  const problems: ValidationProblem[] = [];
+  const models = regions.map((region) => {
+    const i = spec.regions.indexOf(region);
+    let unit = DEFAULT_UNIT;
+    if (region.calibration !== undefined) {
+      const fitted = calibratedUnit(isAbsolute(region.calibration) ? region.calibration : join(baseDir, region.calibration));
+      if (fitted.problems.length > 0)
+        for (const p of fitted.problems) problems.push({ path: formatPath(['regions', i, 'calibration']), message: `${p.path}: ${p.message}` });
+      unit = fitted.unit;
+    }
+    // A region's normal latencyFactor slows every prefill and decode of its units.
+    const slowed = region.latencyFactor === 1 ? unit : slowerUnit(unit, region.latencyFactor);
+    const capacity = goodput(slowed, workload, spec.slo.latencyMs, region.networkLatencyMs);
+    const saturation = unitCapacityRps(slowed, workload);
+    if (region.warmRps !== undefined && capacity < 0.05 * saturation) {
+      problems.push({
+        path: formatPath(['regions', i, region.latencyFactor !== 1 ? 'latencyFactor' : 'warmRps']),
+        message: `a replica of this region meets the ${spec.slo.latencyMs} ms SLO only below ${capacity.toFixed(3)} requests/s (it sustains ${saturation.toFixed(2)}): warm capacity within the SLO means nothing here; give replicas instead`,
+      });
+    }
+    const replicas = region.replicas ?? Math.max(1, Math.round(region.warmRps! / capacity));
+    return { spec: region, unit: slowed, replicas, unitCapacityRps: capacity, unitSaturationRps: saturation };
+  });
+  if (problems.length > 0) throw new ValidationError(source, problems);
+  return models;
+}
+
+/** One simulated bisection per unit, mix, SLO and network: cached for the process. */
+const goodputs = new Map<string, number>();
+function goodput(unit: UnitModel, workload: Workload & { samples: { prompts: Float32Array } }, sloMs: number, networkMs: number): number {
+  const key = JSON.stringify([unit, workload.promptTokens, workload.outputTokens, workload.samples.prompts.length, sloMs, networkMs]);
+  let value = goodputs.get(key);
+  if (value === undefined) {
+    value = unitGoodputRps(unit, workload, sloMs, networkMs);
+    goodputs.set(key, value);
   }
-  return model;
+  return value;
+}
+
+/**
+ * The scenario's request mix, from its traces' token counts in proportion to each source's rate:
+ * what sizes its regions. It depends on the traces, not on the run's length, so a shortened run
+ * sizes its regions exactly as the full one does.
+ */
+function requestMix(spec: ScenarioSpec, traces: readonly SourceTraces[]): { prompts: Float32Array; outputs: Float32Array } {
+  const size = 4096;
+  const prompts = new Float32Array(size);
+  const outputs = new Float32Array(size);
+  const total = spec.demand.sources.reduce((sum, s) => sum + s.meanRps, 0);
+  for (let k = 0; k < size; k++) {
+    let pick = ((k + 0.5) / size) * total;
+    let si = 0;
+    while (si < traces.length - 1 && pick >= spec.demand.sources[si]!.meanRps) pick -= spec.demand.sources[si++]!.meanRps;
+    const tokens = traces[si]!.tokens;
+    // A fixed spread of rows (golden-ratio stride), so the mix is the same on every load.
+    const row = Math.floor(((k * 0.6180339887498949) % 1) * tokens.promptTokens.length);
+    prompts[k] = tokens.promptTokens[row]!;
+    outputs[k] = tokens.outputTokens[row]!;
+  }
+  return { prompts, outputs };
+}
+
+function slowerUnit(unit: UnitModel, factor: number): UnitModel {
+  const p = unit.params;
+  return { ...unit, params: { ...p, prefillIdleMs: p.prefillIdleMs * factor, prefillBusyMs: p.prefillBusyMs * factor, decodeBaseMs: p.decodeBaseMs * factor } };
+}
+
+function mean(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
+  return values.length > 0 ? sum / values.length : 0;
+}
+
+/** Fits are deterministic and take seconds: once per file and process. */
+const fits = new Map<string, { unit: UnitModel; problems: ValidationProblem[] }>();
+function calibratedUnit(path: string): { unit: UnitModel; problems: ValidationProblem[] } {
+  const hit = fits.get(path);
+  if (hit) return hit;
+  let result: { unit: UnitModel; problems: ValidationProblem[] };
+  try {
+    const table = loadCalibration(path);
+    const fit = fitCalibration(table);
+    result = { unit: fit.model, problems: missProblems(fit, table.kind) };
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    result = { unit: DEFAULT_UNIT, problems: [...error.problems] };
+  }
+  fits.set(path, result);
+  return result;
 }

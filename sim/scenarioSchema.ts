@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { serviceSchema } from '../functions/core/config.js';
+import { CONTROLLER_NAMES } from './world.js';
 
 const DURATION = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$/;
 
@@ -50,16 +51,56 @@ export const shapeSchema = z.strictObject({
 });
 export type DemandShape = z.output<typeof shapeSchema>;
 
-export const traceRefSchema = z.strictObject({
-  /** CSV file, relative to the scenario file. */
-  file: z.string().min(1),
-  /** Column with the arrival time (ISO-like date-time, or epoch seconds/milliseconds). @default 'TIMESTAMP' */
-  timestampColumn: z.string().min(1).default('TIMESTAMP'),
-  /** Column with prompt (context) tokens, if the trace has one. @default 'ContextTokens' */
-  promptTokensColumn: z.string().min(1).default('ContextTokens'),
-  /** Column with generated (output) tokens, if the trace has one. @default 'GeneratedTokens' */
-  outputTokensColumn: z.string().min(1).default('GeneratedTokens'),
-});
+/** The ways to read a trace and to scale it (shared with `steer53 trace inspect`). */
+export const TRACE_FORMATS = ['csv', 'jsonl'] as const;
+export const TRACE_KINDS = ['requests', 'rate'] as const;
+export const TIMESTAMP_UNITS = ['s', 'ms', 'us', 'iso'] as const;
+export const TRACE_SCALINGS = ['intensity', 'time-warp'] as const;
+export type TimestampUnit = (typeof TIMESTAMP_UNITS)[number];
+export type TraceScaling = (typeof TRACE_SCALINGS)[number];
+
+/**
+ * A trace file and how to read it: the options of `steer53 trace inspect`, by the same names.
+ * Nothing about a trace is guessed: a timestamp unit is inferred only when one unit alone makes
+ * sense of the values, and a file that looks like a rate series is refused until `kind` says so
+ * (sim/trace.ts; docs/simulator.md, "Traces").
+ */
+export const traceRefSchema = z
+  .strictObject({
+    /** CSV or JSONL file, relative to the scenario file. */
+    file: z.string().min(1),
+    /** @default from the extension: `.jsonl` or `.ndjson` → jsonl, anything else → csv */
+    format: z.enum(TRACE_FORMATS, { error: 'must be csv or jsonl' }).optional(),
+    /** `requests`: one row per request; `rate`: a time series of request rates (requests/s) in `valueColumn`. @default 'requests' */
+    kind: z.enum(TRACE_KINDS, { error: 'must be requests or rate' }).optional(),
+    /** Column with the time of the row. @default 'TIMESTAMP' */
+    timestampColumn: z.string().min(1).default('TIMESTAMP'),
+    /** `iso` (date-times), or numbers in `s`, `ms` or `us` (epoch or from the start). @default inferred when only one unit fits, else an error */
+    timestampUnit: z.enum(TIMESTAMP_UNITS, { error: 'must be s, ms, us or iso' }).optional(),
+    /** The rate column of a `rate` series, in requests per second. Required for kind rate. */
+    valueColumn: z.string().min(1).optional(),
+    /** Column with prompt (context) tokens; read when present, an error when named and missing. @default 'ContextTokens' */
+    promptTokensColumn: z.string().min(1).optional(),
+    /** Column with generated (output) tokens; read when present, an error when named and missing. @default 'GeneratedTokens' */
+    outputTokensColumn: z.string().min(1).optional(),
+  })
+  .superRefine(
+    (ref, ctx) => {
+      if (ref.kind === 'rate' && ref.valueColumn === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['valueColumn'], message: 'is required for kind rate: the column with the rate in requests per second' });
+      }
+      if (ref.kind !== 'rate' && ref.valueColumn !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['valueColumn'], message: 'only for kind rate (a request trace has one row per request)' });
+      }
+      for (const column of ['promptTokensColumn', 'outputTokensColumn'] as const) {
+        if (ref.kind === 'rate' && ref[column] !== undefined) {
+          ctx.addIssue({ code: 'custom', path: [column], message: 'only for kind requests (a rate series has no requests: give the source a tokens trace)' });
+        }
+      }
+      // Checked even when another setting is invalid, so that every problem is reported at once.
+    },
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+  );
 export type TraceRef = z.output<typeof traceRefSchema>;
 
 const curveSchema = z.discriminatedUnion('kind', [
@@ -79,11 +120,17 @@ export const demandSourceSchema = z
     name: z.string().min(1).optional(),
     /** Arrivals (and token counts) from a real trace, tiled when the scenario is longer. */
     trace: traceRefSchema.optional(),
+    /**
+     * How a trace reaches `meanRps`: `intensity` repeats or thins each request in place (the
+     * per-minute shape and its burstiness stay); `time-warp` compresses or stretches the time axis.
+     * @default 'intensity'
+     */
+    scaling: z.enum(TRACE_SCALINGS, { error: 'must be intensity or time-warp' }).optional(),
     /** A synthetic arrival rate with Poisson noise; with a trace, the daily swing the trace's rate follows. */
     curve: curveSchema.optional(),
-    /** Token mix for a curve source (per-request work). @default the Azure conversation trace */
+    /** Token mix for a curve or a rate-series source (per-request work). @default the Azure conversation trace */
     tokens: traceRefSchema.optional(),
-    /** Mean requests per second before shapes. A trace is scaled to this by superposing time-shifted copies. */
+    /** Mean requests per second before shapes and the daily swing; a trace is scaled to it (see `scaling`). */
     meanRps: z.number().positive(),
     /** @default [] */
     shapes: z.array(shapeSchema).default([]),
@@ -92,8 +139,14 @@ export const demandSourceSchema = z
     if (source.trace === undefined && source.curve === undefined) {
       ctx.addIssue({ code: 'custom', path: [], message: 'needs a trace or a curve' });
     }
-    if (source.trace !== undefined && source.tokens !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'only for a curve source (a trace brings its own token counts)' });
+    if (source.trace !== undefined && source.trace.kind !== 'rate' && source.tokens !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tokens'], message: 'only for a curve or a rate-series trace (a request trace brings its own token counts)' });
+    }
+    if (source.tokens?.kind === 'rate') {
+      ctx.addIssue({ code: 'custom', path: ['tokens', 'kind'], message: 'must be requests: a token mix needs one row per request' });
+    }
+    if (source.trace === undefined && source.scaling !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['scaling'], message: 'only for a trace source (a curve has no trace to scale)' });
     }
   });
 export type DemandSource = z.output<typeof demandSourceSchema>;
@@ -103,16 +156,22 @@ const demandSchema = z.strictObject({ sources: z.array(demandSourceSchema).min(1
 export const regionSchema = z.strictObject({
   /** The SetIdentifier of the endpoint this region serves. */
   name: z.string().min(1),
-  /** Requests per second the region serves at full warm capacity (requests of the reference token mix). */
-  warmRps: z.number().positive(),
-  /** Concurrent request slots (the queue's servers). @default warmRps × mean service time (Little's law) */
-  slots: z.number().int().min(1).optional(),
+  /**
+   * Requests per second the region sustains at full warm capacity (for the scenario's request mix):
+   * sets how many serving units it runs (warmRps / one unit's sustainable rate, rounded, at least 1).
+   */
+  warmRps: z.number().positive().optional(),
+  /** Serving units (model replicas) the region runs, instead of deriving them from warmRps. */
+  replicas: z.number().int().min(1).max(1000).optional(),
+  /**
+   * A load-test table to calibrate the region's serving unit from (CSV or vllm bench serve JSON,
+   * relative to the scenario file; see `steer53 world sweep`). @default the OCI Llama 3.3 70B fit
+   */
+  calibration: z.string().min(1).optional(),
   /** Round trip added to every request (client to region). @default 60 */
   networkLatencyMs: z.number().min(0).default(60),
-  /** Multiplier on the service part of latency in normal operation (older GPUs, a larger model). @default 1 */
+  /** Multiplier on every prefill and decode time in normal operation (older GPUs, a larger model). @default 1 */
   latencyFactor: z.number().min(0.1).max(20).default(1),
-  /** Per-request lognormal noise on the service part of the latency. @default 0.3 */
-  latencyNoiseSigma: z.number().min(0).max(2).default(0.3),
 });
 export type RegionSpec = z.output<typeof regionSchema>;
 
@@ -139,9 +198,9 @@ export const incidentSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('gray-failure'),
     ...regionTarget,
-    /** Multiplier on the service part of each request's latency. @default 3 */
+    /** Multiplier on every prefill and decode time (the region's throughput falls with it). @default 3 */
     latencyFactor: z.number().min(1).default(3),
-    /** Multiplier on warm capacity. @default 1 / latencyFactor (slower requests hold their slots longer) */
+    /** Share of replicas still serving, on top of the slowdown. @default 1 */
     capacityFactor: z.number().gt(0).max(1).optional(),
     /** Added to every request (a congested link). @default 0 */
     addedLatencyMs: z.number().min(0).default(0),
@@ -218,7 +277,7 @@ export type IncidentSpec = z.output<typeof incidentSchema>;
 /** What an alarm signal's CloudWatch alarm watches, and how it is evaluated. */
 export const alarmModelSchema = z.strictObject({
   /** @default 'errorRate' */
-  metric: z.enum(['errorRate', 'p99LatencyMs', 'p95LatencyMs', 'gpuUtilization']).default('errorRate'),
+  metric: z.enum(['errorRate', 'p99LatencyMs', 'p95LatencyMs', 'averageLatencyMs', 'gpuUtilization']).default('errorRate'),
   /** Breaching when the datapoint is above this. @default 0.05 */
   threshold: z.number().default(0.05),
   /** M ("datapoints to alarm"). @default 2 */
@@ -232,12 +291,79 @@ export type AlarmModel = z.output<typeof alarmModelSchema>;
 export const measureSchema = z.enum(['latency', 'gpuUtilization', 'queueDepth', 'kvCacheUsage', 'errorRate', 'errorCount', 'requestCount']);
 export type Measure = z.output<typeof measureSchema>;
 
+// ---- expect: what the benchmark expects of steer53 in this scenario ----------------------------
+
+/**
+ * Bounds on one of steer53's results across the seeds a run covers: `mean` bounds the mean over
+ * the seeds, `worst` the worst seed for that metric (the lowest benefit; the highest ratio, count
+ * or time). With one seed both bound that seed's value.
+ */
+function boundsSchema<T extends z.ZodType<number, unknown>>(value: T) {
+  return z
+    .strictObject({ mean: value.optional(), worst: value.optional() })
+    .refine((b) => b.mean !== undefined || b.worst !== undefined, { error: 'needs mean, worst or both' });
+}
+
+const countBounds = boundsSchema(z.number().int().min(0));
+/** A ratio or share: any finite number (a share of the oracle's benefit is negative when steer53 did worse than static). */
+const shareBounds = boundsSchema(z.number());
+const durationBounds = boundsSchema(durationSchema);
+
+/** A controller a ratio can name: any run beside steer53 (checked as the file is read, so the list can grow). */
+const otherControllers = () => CONTROLLER_NAMES.filter((name) => name !== 'steer53');
+const controllerKey = z.string().refine((name) => (otherControllers() as readonly string[]).includes(name), {
+  error: (issue) => `unknown controller "${String(issue.input)}" (controllers: ${otherControllers().join(', ')})`,
+});
+const ratioToSchema = z.record(controllerKey, shareBounds, {
+  // zod reports a bad key as "Invalid key in record"; say which key, and why.
+  error: (issue) => (issue.code === 'invalid_key' ? issue.issues[0]?.message : undefined),
+});
+
+/**
+ * What the benchmark expects of steer53 in this scenario. Every expectation is judged per seed
+ * and over the seeds run (`npm run bench -- --seeds 1-5`); a missed one makes `npm run bench`
+ * exit 1. docs/simulator.md describes the format.
+ */
+export const expectSchema = z.strictObject({
+  /** Share of the oracle's benefit steer53 captures, `(static − steer53) / (static − oracle)` on sloMissFraction: lower bounds. @default not judged */
+  benefit: shareBounds.optional(),
+  /** steer53's sloMissFraction over a named controller's (`route53-health-check: { worst: 0.5 }`): upper bounds. @default none */
+  ratioTo: ratioToSchema.optional(),
+  /** Flaps (reversals of more than one weight unit within 10 minutes): upper bounds. @default { worst: 0 } */
+  flaps: countBounds.default({ worst: 0 }),
+  /** Changes of what DNS answers: upper bounds. @default not judged */
+  dnsChanges: countBounds.optional(),
+  /** Changes that broke a safety rule: upper bounds. @default { worst: 0 } */
+  safetyViolations: countBounds.default({ worst: 0 }),
+  /** From the start of harm to the first change that helped; a seed that never mitigates is worst. @default not judged */
+  timeToMitigate: durationBounds.optional(),
+  /** Per deployment, where the policy runs rollouts. @default none judged */
+  rollout: z
+    .strictObject({
+      /** A bad version is never answered above the first canary step's share. @default false */
+      badVersionCapped: z.boolean().default(false),
+      /** A bad version's rollback is requested within this many canary holds of its `succeeded` event. @default not judged */
+      rollbackWithinHolds: z.number().int().min(1).optional(),
+      /** A good version gets back to its full baseline share, with no rollback requested. @default false */
+      goodVersionAtBaseline: z.boolean().default(false),
+    })
+    .optional(),
+  /** The shortened run of `npm run bench -- --quick`. @default cut 30 minutes after the last incident, demand shape or deployment ends */
+  quick: z
+    .strictObject({
+      /** How long the quick run lasts (at most the scenario's duration). */
+      duration: durationSchema.refine((s) => s >= 600, { error: 'must be at least 10m' }),
+    })
+    .optional(),
+});
+export type ExpectSpec = z.output<typeof expectSchema>;
+
 export const scenarioSchema = z
   .strictObject({
     name: nameSchema,
     /** One or two sentences for the report. @default '' */
     description: z.string().default(''),
-    /** Does the scenario hold a real incident (benefit targets apply)? @default true when it has world incidents or demand shapes */
+    /** Does the scenario hold a real incident (shown in the report and the benchmark's JSON)? @default true when it has world incidents or demand shapes */
     incident: z.boolean().optional(),
     duration: durationSchema.refine((s) => s >= 600 && s <= 7 * 86400, { error: 'must be between 10m and 7 days' }),
     /** @default 1 */
@@ -253,8 +379,6 @@ export const scenarioSchema = z
     stepSeconds: z
       .union([z.literal(5), z.literal(10), z.literal(15), z.literal(20), z.literal(30), z.literal(60)], { error: 'must be 5, 10, 15, 20, 30 or 60' })
       .default(10),
-    /** Latency sampled per region-minute for percentiles (a bounded reservoir). @default 1000 */
-    samplesPerMinute: z.number().int().min(100).max(20000).default(1000),
     slo: z
       .strictObject({
         /** A request slower than this (time to first token) missed the SLO. @default 2000 */
@@ -267,12 +391,18 @@ export const scenarioSchema = z
       .strictObject({
         /** TTL of the weighted records. @default 60 */
         ttlSeconds: z.number().int().min(0).default(60),
-        /** Route 53 propagation to all authoritative servers (INSYNC). @default 60 */
+        /** Route 53 propagation to all authoritative servers (INSYNC), for API writes and health-check changes alike. @default 60 */
         propagationSeconds: z.number().min(0).default(60),
-        /** Share of requests from resolvers that keep answers past the TTL. @default 0.108 */
-        staleFraction: z.number().min(0).max(1).default(0.108),
-        /** Mean extra time those resolvers keep an answer. @default 522 */
-        staleTailSeconds: z.number().positive().default(522),
+        /** Recursive resolvers the service's clients use. @default 2000 */
+        resolvers: z.number().int().min(1).max(100_000).default(2000),
+        /** Pareto shape of resolver sizes (smaller: a few resolvers carry more of the clients). @default 1.2 */
+        sizeAlpha: z.number().gt(0.5).max(10).default(1.2),
+        /** Share of resolvers that keep answers past the TTL (Bhowmick et al. 2023: 8.74%). @default 0.0874 */
+        stretchFraction: z.number().min(0).max(1).default(0.0874),
+        /** Median time a TTL-stretching resolver keeps an answer. @default 600 */
+        stretchMedianSeconds: z.number().positive().default(600),
+        /** Lognormal sigma of that time. @default 1 */
+        stretchSigma: z.number().min(0).max(3).default(1),
         /** Route 53 health check interval (standard 30 s, fast 10 s). @default 30 */
         healthCheckIntervalSeconds: z.union([z.literal(10), z.literal(30)]).default(30),
         /** Consecutive failed checks before unhealthy (and passed checks before healthy). @default 3 */
@@ -281,12 +411,51 @@ export const scenarioSchema = z
       .prefault({}),
     cloudwatch: z
       .strictObject({
-        /** Delay after a one-minute period ends before its datapoint can be read. @default 60 */
-        reportingDelaySeconds: z.number().min(0).max(600).default(60),
+        /**
+         * When a minute's datapoint arrives, after the minute ends: in `parts` parts, each
+         * floorSeconds + lognormal(medianSeconds, sigma) late (AWS: typically 1–2 minutes).
+         * @default { floorSeconds: 30, medianSeconds: 45, sigma: 0.45, parts: 4 }
+         */
+        publicationDelay: z
+          .strictObject({
+            floorSeconds: z.number().min(0).max(600).default(30),
+            medianSeconds: z.number().min(0).max(600).default(45),
+            sigma: z.number().min(0).max(2).default(0.45),
+            parts: z.number().int().min(1).max(16).default(4),
+          })
+          .prefault({}),
+        /** How long after a period ends the CloudWatch-reading controllers read it (steer53's metricDelaySeconds). @default 60 */
+        readDelaySeconds: z.number().min(0).max(600).default(60),
         /** Chance that any one datapoint never arrives. @default 0 */
         missingProbability: z.number().min(0).max(1).default(0),
         /** Seconds after each minute at which scheduled controllers evaluate. @default 15 */
         evaluationOffsetSeconds: z.number().int().min(0).max(59).default(15),
+      })
+      .prefault({}),
+    /** The baselines that need settings of their own. */
+    baselines: z
+      .strictObject({
+        /**
+         * `route53-alarm-health-check`: a Route 53 health check on a CloudWatch alarm over each
+         * region's time to first token, combined with the HTTP health check (a calculated health check).
+         */
+        alarmHealthCheck: z
+          .strictObject({
+            /**
+             * The alarm's statistic. Route 53 cannot use an alarm on a percentile (extended
+             * statistic): `p99` is stronger than what can be deployed, `average` is what can. @default 'p99'
+             */
+            statistic: z.enum(['p99', 'p95', 'average']).default('p99'),
+            /** Breaching above this (ms). @default the scenario's SLO */
+            thresholdMs: z.number().positive().optional(),
+            /** @default 3 */
+            datapointsToAlarm: z.number().int().min(1).default(3),
+            /** @default 3 */
+            evaluationPeriods: z.number().int().min(1).default(3),
+            /** The health check's status while the alarm has insufficient data (Route 53's default: last known). @default 'last-known' */
+            insufficientData: z.enum(['last-known', 'healthy', 'unhealthy']).default('last-known'),
+          })
+          .prefault({}),
       })
       .prefault({}),
     demand: demandSchema,
@@ -315,6 +484,8 @@ export const scenarioSchema = z
     service: serviceSchema.optional(),
     /** Or a policy config file (relative to the scenario file) and the service in it. */
     config: z.strictObject({ file: z.string().min(1), service: z.string().min(1).optional() }).optional(),
+    /** What the benchmark expects of steer53 here. @default flaps and safety violations 0 on every seed */
+    expect: expectSchema.prefault({}),
   })
   .superRefine((scenario, ctx) => {
     if ((scenario.service === undefined) === (scenario.config === undefined)) {
@@ -381,6 +552,12 @@ export const scenarioSchema = z
           });
         }
       }
+    }
+  })
+  .superRefine((scenario, ctx) => {
+    const quick = scenario.expect.quick;
+    if (quick !== undefined && quick.duration > scenario.duration) {
+      ctx.addIssue({ code: 'custom', path: ['expect', 'quick', 'duration'], message: `must be at most the scenario's duration (${scenario.duration} s)` });
     }
   });
 export type ScenarioInput = z.input<typeof scenarioSchema>;

@@ -1,22 +1,26 @@
 /**
  * The world, stepped in time for one controller: demand arrives, DNS splits it between regions as
- * clients' cached answers say, each region queues and serves it (latencyModel.ts), CloudWatch
- * publishes what it saw each minute, and the controller reads CloudWatch and writes Route 53.
+ * clients' resolvers cache the weighted answers (dns.ts), each region's serving units take the
+ * requests one by one (region.ts, servingUnit.ts), CloudWatch publishes what the servers reported,
+ * late and in parts (cloudwatch.ts), CloudWatch alarms are evaluated every minute on that view,
+ * and the controller reads CloudWatch (and hears of alarm state changes, as the alarm handler does
+ * in AWS) and writes Route 53.
  *
- * Every random draw is keyed by (seed, region, step), so every controller meets the same noise
- * (common random numbers) and the same scenario and seed give the same numbers.
+ * Every random draw is keyed by (seed, what, where, when), so every controller meets the same
+ * noise (common random numbers) and the same scenario and seed give the same numbers.
  */
-import { CloudWatchSim, type Datapoint } from './cloudwatch.js';
-import { ClientDns, sharesOf } from './dns.js';
+import { CloudWatchSim, DEFAULT_ALARM, type Datapoint } from './cloudwatch.js';
+import { ClientDns } from './dns.js';
 import { PROMPT_SAMPLES_PER_STEP } from './demand.js';
-import { CALIBRATION, REFERENCE_SERVICE_SECONDS, type RegionCondition } from './latencyModel.js';
-import { EXPONENTIAL_TABLE, Rng, hashString, lognormalTable, percentile, streamSeed } from './random.js';
+import type { RegionCondition } from './latencyModel.js';
+import { hashString, Rng, streamSeed } from './random.js';
+import { RegionSim, type MinuteReport } from './region.js';
 import type { Scenario } from './scenario.js';
 import { PipelineSim, type RolloutMark } from './deployments.js';
 import { percentileOf } from '../functions/core/config.js';
-import type { ServiceState } from '../functions/core/types.js';
+import type { AlarmState, ServiceState } from '../functions/core/types.js';
 
-export const CONTROLLER_NAMES = ['steer53', 'static', 'route53-health-check', 'naive-threshold', 'oracle'] as const;
+export const CONTROLLER_NAMES = ['steer53', 'static', 'route53-health-check', 'route53-alarm-health-check', 'naive-threshold', 'oracle'] as const;
 export type ControllerName = (typeof CONTROLLER_NAMES)[number];
 
 /** One change of what DNS answers: a Route 53 API write, or a health-check status flip. */
@@ -44,7 +48,6 @@ export class Route53Sim {
   constructor(
     private readonly dns: ClientDns,
     initial: readonly number[],
-    private readonly propagationSeconds: number,
   ) {
     this.current = [...initial];
   }
@@ -53,12 +56,11 @@ export class Route53Sim {
     return this.current;
   }
 
-  /** A ChangeResourceRecordSets call: visible to resolvers after the propagation delay. */
-  write(
-    t: number,
-    weights: readonly number[],
-    meta: { emergency?: boolean; why: string; kind?: 'api' | 'health-check'; delaySeconds?: number; rollout?: boolean },
-  ): void {
+  /**
+   * A ChangeResourceRecordSets call, or a health-check status change: either reaches the
+   * authoritative servers over the same propagation (dns.ts), then resolvers as their caches expire.
+   */
+  write(t: number, weights: readonly number[], meta: { emergency?: boolean; why: string; kind?: 'api' | 'health-check'; rollout?: boolean }): void {
     if (weights.every((w, i) => w === this.current[i])) return;
     this.writes.push({
       t,
@@ -70,7 +72,7 @@ export class Route53Sim {
       ...(meta.rollout ? { rollout: true } : {}),
     });
     this.current = [...weights];
-    this.dns.publish(t + (meta.delaySeconds ?? this.propagationSeconds), sharesOf(weights));
+    this.dns.publish(t, weights);
   }
 }
 
@@ -103,20 +105,26 @@ export class WorldTruth {
     return this.conditionsAtStep(s)[r]!;
   }
 
-  /** Work per second (reference requests) arriving on average over [t, t + window). */
-  workRate(t: number, windowSeconds = 300): number {
+  /** Requests per second arriving on average over [t, t + window). */
+  demandRate(t: number, windowSeconds = 300): number {
     const dt = this.scenario.spec.stepSeconds;
     const from = Math.max(0, Math.floor(t / dt));
     const to = Math.min(this.scenario.steps, Math.max(from + 1, Math.floor((t + windowSeconds) / dt)));
     let sum = 0;
-    for (let s = from; s < to; s++) sum += this.scenario.demand.work[s]!;
+    for (let s = from; s < to; s++) sum += this.scenario.demand.arrivals[s]!;
     return sum / ((to - from) * dt);
   }
 
-  /** Warm capacity of region r at time t, in reference requests per second (0 when down). */
+  /**
+   * Requests per second region r sustains at time t (0 when down): its serving replicas at the
+   * demand's mix, slowed by its condition.
+   */
   capacity(r: number, t: number): number {
     const c = this.condition(r, t);
-    return c.down ? 0 : this.scenario.regions[r]!.spec.warmRps * c.capacityFactor;
+    if (c.down) return 0;
+    const region = this.scenario.regions[r]!;
+    const active = Math.max(1, Math.min(region.replicas, Math.round(region.replicas * c.capacityFactor)));
+    return (active * region.unitCapacityRps) / c.latencyFactor;
   }
 }
 
@@ -145,10 +153,21 @@ export interface EvaluationRecord {
   readonly rollout?: readonly string[];
 }
 
+/** A CloudWatch alarm of one of the policy's alarm signals changed state (what EventBridge delivers to the alarm handler). */
+export interface AlarmChange {
+  readonly alarm: string;
+  /** The region index of the endpoint whose signal names the alarm. */
+  readonly region: number;
+  readonly state: AlarmState;
+  readonly previous: AlarmState;
+}
+
 export interface Controller {
   readonly name: ControllerName;
   /** Called at every step boundary; the controller decides when it evaluates. */
   tick(t: number): void | Promise<void>;
+  /** Alarm state changes, delivered before the step's tick (as EventBridge delivers them within seconds). */
+  alarmsChanged?(t: number, changes: readonly AlarmChange[]): void | Promise<void>;
   readonly evaluations: EvaluationRecord[];
   /** The controller's state at the end of the run, for a run that follows it (steer53's engine state). */
   state?(): Promise<ServiceState | undefined>;
@@ -162,11 +181,14 @@ export interface RunSeries {
   readonly requests: Float64Array[];
   readonly failed: Float64Array[];
   readonly missed: Float64Array[];
-  /** True p99 (ms) of successful requests; NaN without any. */
+  /** True p99 time to first token (ms) of the minute's first tokens; NaN without any. */
   readonly p99: Float64Array[];
-  /** Share of the service's requests that reached the region. */
+  /** Share of the service's requests that reached the region (where clients went, not the weights). */
   readonly share: Float64Array[];
+  /** GPU utilisation (%) and KV-cache usage (%) as the servers reported them; queue depth per replica. */
   readonly gpu: Float64Array[];
+  readonly kvCache: Float64Array[];
+  readonly queue: Float64Array[];
 }
 
 export interface RunResult {
@@ -193,9 +215,9 @@ export interface RunResult {
   readonly finalState?: ServiceState | undefined;
 }
 
-/** The latency percentiles every datapoint carries: the report's, and every signal's. */
+/** The latency percentiles every datapoint carries: the report's, every signal's and every alarm's. */
 function percentileList(scenario: Scenario): number[] {
-  const set = new Set<number>([99]);
+  const set = new Set<number>([50, 95, 99]);
   for (const alarm of scenario.alarms.values()) if (alarm.metric === 'p95LatencyMs') set.add(95);
   for (const endpoint of scenario.service.endpoints) {
     for (const signal of endpoint.signals) {
@@ -208,8 +230,59 @@ function percentileList(scenario: Scenario): number[] {
 }
 
 const REGION_KEY = hashString('region');
-const PROMPT_MASK = PROMPT_SAMPLES_PER_STEP - 1;
 const MINUTE_KEY = hashString('minute');
+
+/** One alarm a policy's alarm signal names, on one region, and its last evaluated state. */
+interface WatchedAlarm {
+  readonly alarm: string;
+  readonly region: number;
+  readonly model: import('./scenarioSchema.js').AlarmModel;
+  state: AlarmState;
+}
+
+function watchedAlarms(scenario: Scenario): WatchedAlarm[] {
+  const watched: WatchedAlarm[] = [];
+  scenario.service.endpoints.forEach((endpoint, r) => {
+    for (const signal of endpoint.signals) {
+      if (signal.source !== 'alarm') continue;
+      const alarm = signal.alarm.name ?? signal.alarm.arn ?? signal.name;
+      watched.push({ alarm, region: r, model: scenario.alarms.get(alarm) ?? DEFAULT_ALARM, state: 'INSUFFICIENT_DATA' });
+    }
+  });
+  return watched;
+}
+
+function emptySeries(regions: number, minutes: number): RunSeries {
+  const make = (fill = 0) => Array.from({ length: regions }, () => new Float64Array(minutes).fill(fill));
+  return {
+    requests: make(),
+    failed: make(),
+    missed: make(),
+    p99: make(Number.NaN),
+    share: make(),
+    gpu: make(Number.NaN),
+    kvCache: make(Number.NaN),
+    queue: make(Number.NaN),
+  };
+}
+
+/** What the servers reported for a minute, as CloudWatch will publish it. */
+function datapointOf(report: MinuteReport, percentiles: readonly number[], busyShare: number, noise: number): Datapoint {
+  const down = report.downSteps === report.steps;
+  const gpu = down || report.replicaSeconds <= 0 ? null : Math.min(100, Math.max(0, (100 * busyShare * report.gpuBusySeconds) / report.replicaSeconds + noise));
+  return {
+    requests: report.requests,
+    serverErrors: report.serverErrors,
+    sampleCount: report.ttft.count,
+    latencyPercentiles: Float64Array.from(percentiles, (p) => report.ttft.percentile(p)),
+    latencyAverage: report.ttft.mean,
+    latencyMaximum: report.ttft.count > 0 ? report.ttft.max : Number.NaN,
+    latencyMinimum: report.ttft.count > 0 ? report.ttft.min : Number.NaN,
+    gpuUtilization: gpu,
+    queueDepth: down || report.samples === 0 ? null : report.queueSum / report.samples,
+    kvCacheUsage: down || report.samples === 0 ? null : (100 * report.kvSum) / report.samples,
+  };
+}
 
 /** Runs the scenario's world under one controller. */
 export async function runWorld(scenario: Scenario, factory: ControllerFactory, options: { readonly warmState?: ServiceState } = {}): Promise<RunResult> {
@@ -219,230 +292,82 @@ export async function runWorld(scenario: Scenario, factory: ControllerFactory, o
   const regionCount = scenario.endpoints.length;
   const minutes = Math.ceil((steps * dt) / 60);
   const stepsPerMinute = 60 / dt;
-  const sloMs = spec.slo.latencyMs;
-  const timeoutMs = spec.requestTimeoutSeconds * 1000;
 
-  const dns = new ClientDns(
-    { ttlSeconds: spec.dns.ttlSeconds, staleFraction: spec.dns.staleFraction, staleTailSeconds: spec.dns.staleTailSeconds },
-    sharesOf(scenario.baselineWeights),
-  );
-  const route53 = new Route53Sim(dns, scenario.baselineWeights, spec.dns.propagationSeconds);
+  const dns = new ClientDns({ ...spec.dns }, scenario.baselineWeights, spec.seed);
+  const route53 = new Route53Sim(dns, scenario.baselineWeights);
   const percentiles = percentileList(scenario);
-  const cloudwatch = new CloudWatchSim(regionCount, percentiles, spec.cloudwatch.reportingDelaySeconds);
+  const cloudwatch = new CloudWatchSim(regionCount, percentiles, spec.cloudwatch.publicationDelay, spec.seed);
   const pipeline = new PipelineSim(scenario.deployments, scenario.startMs);
   const truth = new WorldTruth(scenario, pipeline);
   const controller = factory({ scenario, route53, cloudwatch, truth, pipeline, ...(options.warmState ? { warmState: options.warmState } : {}) });
   const newVersionServed = scenario.deployments.map(() => ({ maxShare: 0, requests: 0 }));
-
-  const series: RunSeries = {
-    requests: Array.from({ length: regionCount }, () => new Float64Array(minutes)),
-    failed: Array.from({ length: regionCount }, () => new Float64Array(minutes)),
-    missed: Array.from({ length: regionCount }, () => new Float64Array(minutes)),
-    p99: Array.from({ length: regionCount }, () => new Float64Array(minutes).fill(NaN)),
-    share: Array.from({ length: regionCount }, () => new Float64Array(minutes)),
-    gpu: Array.from({ length: regionCount }, () => new Float64Array(minutes)),
-  };
-
-  // Per-region running state.
-  const backlog = new Float64Array(regionCount); // queued work, reference requests
-  const reservoirSize = spec.samplesPerMinute;
-  const quota = Math.max(1, Math.ceil((reservoirSize * dt) / 60));
-  const reservoirs = Array.from({ length: regionCount }, () => new Float64Array(quota * stepsPerMinute));
-  const filled = new Int32Array(regionCount);
-  const latencyCount = new Float64Array(regionCount);
-  const busySum = new Float64Array(regionCount);
-  const queueSum = new Float64Array(regionCount);
-  const latSum = new Float64Array(regionCount);
-  const latMax = new Float64Array(regionCount);
-  const latMin = new Float64Array(regionCount).fill(Infinity);
-  const downSteps = new Int32Array(regionCount);
-  const serverErrors = new Float64Array(regionCount);
-  const shares = new Float64Array(regionCount);
-  const regionKeys = scenario.endpoints.map((id) => hashString(id));
-  const rng = new Rng(0);
+  const series = emptySeries(regionCount, minutes);
+  const regions = scenario.regions.map(
+    (region, r) =>
+      new RegionSim({
+        model: region.unit,
+        replicas: region.replicas,
+        networkLatencyMs: region.spec.networkLatencyMs,
+        sloMs: spec.slo.latencyMs,
+        timeoutSeconds: spec.requestTimeoutSeconds,
+        seed: spec.seed,
+        key: streamSeed(REGION_KEY, hashString(scenario.endpoints[r]!)),
+      }),
+  );
+  const alarms = watchedAlarms(scenario);
   const minuteRng = new Rng(0);
-  const noiseTables = scenario.regions.map((region) => lognormalTable(region.spec.latencyNoiseSigma));
-  const prefill = new Float64Array(PROMPT_SAMPLES_PER_STEP);
-
-  let totalRequests = 0;
-  let totalFailed = 0;
-  let totalMissed = 0;
+  const shares = new Float64Array(regionCount);
+  const totals = { requests: 0, failed: 0, missed: 0 };
 
   for (let s = 0; s < steps; s++) {
     const t = s * dt;
     const m = Math.floor(t / 60);
     pipeline.advance(t);
+    // CloudWatch evaluates alarms once a minute; a change reaches the controller's alarm handler at once.
+    if (s % stepsPerMinute === 0 && alarms.length > 0 && controller.alarmsChanged) {
+      const changes = evaluateAlarms(alarms, cloudwatch, t);
+      if (changes.length > 0) await controller.alarmsChanged(t, changes);
+    }
     const pending = controller.tick(t);
     if (pending) await pending;
     dns.sharesAt(t + dt / 2, shares);
     const arrivals = scenario.demand.arrivals[s]!;
-    const work = scenario.demand.work[s]!;
     const conditions = truth.conditionsAtStep(s);
-    for (let i = 0; i < scenario.deployments.length; i++) {
-      if (pipeline.serving(i, t + dt / 2) !== 'new') continue;
-      const r = scenario.deployments[i]!.region;
-      const served = newVersionServed[i]!;
-      served.maxShare = Math.max(served.maxShare, shares[r]!);
-      served.requests += arrivals * shares[r]!;
-    }
-    const promptBase = s * PROMPT_SAMPLES_PER_STEP;
-    const meanWorkPerRequest = arrivals > 0 ? work / arrivals : 1;
-
+    trackNewVersion(scenario, pipeline, newVersionServed, t + dt / 2, shares, arrivals);
+    const mix = { prompts: scenario.demand.prompts, outputs: scenario.demand.outputs, offset: s * PROMPT_SAMPLES_PER_STEP, size: PROMPT_SAMPLES_PER_STEP };
     for (let r = 0; r < regionCount; r++) {
-      const region = scenario.regions[r]!;
-      const condition = conditions[r]!;
-      const n = arrivals * shares[r]!;
-      const offered = work * shares[r]!;
-      series.requests[r]![m]! += n;
+      regions[r]!.step(s, t, dt, arrivals * shares[r]!, conditions[r]!, mix);
       series.share[r]![m]! += shares[r]! / stepsPerMinute;
-      totalRequests += n;
-
-      if (condition.down) {
-        // Hard down: connections fail; the queue empties with the instances.
-        series.failed[r]![m]! += n;
-        serverErrors[r]! += n;
-        totalFailed += n;
-        backlog[r] = 0;
-        downSteps[r]!++;
-        continue;
-      }
-
-      const rate = region.spec.warmRps * condition.capacityFactor; // reference requests per second
-      const capacity = rate * dt;
-      const before = backlog[r]!;
-      const total = before + offered;
-      const served = Math.min(total, capacity);
-      let after = total - served;
-      // Clients give up after the timeout: the queue holds at most that much work.
-      const maxBacklog = rate * spec.requestTimeoutSeconds;
-      let dropped = 0;
-      if (after > maxBacklog) {
-        dropped = offered > 0 ? Math.min(1, (after - maxBacklog) / offered) : 0;
-        after = maxBacklog;
-      }
-      backlog[r] = after;
-      const rho = offered / capacity;
-      const busy = Math.min(1, served / capacity);
-      busySum[r]! += busy;
-      const backlogWaitMs = ((before + after) / 2 / rate) * 1000;
-      const pWait = region.wait.probabilityOfWait(rho);
-      const meanWaitMs = region.wait.meanWaitSeconds(rho, REFERENCE_SERVICE_SECONDS) * 1000;
-      // Requests waiting: the backlog, plus the Erlang queue (Lq = C·ρ / (1 − ρ)).
-      const rhoQ = Math.min(rho, 0.999);
-      queueSum[r]! += after / meanWorkPerRequest + (pWait * rhoQ) / (1 - rhoQ);
-
-      const errorFailed = n * condition.errorRate;
-      serverErrors[r]! += errorFailed;
-      const droppedFailed = (n - errorFailed) * dropped;
-      const ok = n - errorFailed - droppedFailed;
-      let failed = errorFailed + droppedFailed;
-
-      // Sample request latencies: at most `quota` per step, each standing for ok/k requests.
-      rng.reseed(streamSeed(spec.seed, REGION_KEY, regionKeys[r]!, s));
-      const whole = Math.floor(ok);
-      const k = Math.min(quota, whole + (rng.next() < ok - whole ? 1 : 0));
-      let missed = 0;
-      if (k > 0) {
-        const weight = ok / k;
-        const slowdown = (1 + CALIBRATION.batchSlowdown * busy) * condition.latencyFactor * region.spec.latencyFactor;
-        const fixedMs = region.spec.networkLatencyMs + condition.addedLatencyMs + backlogWaitMs;
-        const noise = noiseTables[r]!;
-        const reservoir = reservoirs[r]!;
-        // This step's prefill times, before noise: one per sampled prompt length.
-        for (let i = 0; i < PROMPT_SAMPLES_PER_STEP; i++) {
-          prefill[i] = (CALIBRATION.prefillBaseMs + (CALIBRATION.prefillMsPerKiloToken * scenario.demand.prompts[promptBase + i]!) / 1000) * slowdown;
-        }
-        // The chance of queueing for a slot, in 16-bit units (one draw decides it and the wait).
-        // Below 1 in 10,000 it cannot move a percentile or the miss count: no second draw.
-        const waitThreshold = pWait * 65536;
-        const queueing = pWait >= 1e-4;
-        let late = 0;
-        let timedOut = 0;
-        let f = filled[r]!;
-        let sum = 0;
-        let max = latMax[r]!;
-        let min = latMin[r]!;
-        const capacityOfReservoir = reservoir.length;
-        for (let i = 0; i < k; i++) {
-          // One 32-bit draw: 16 bits of noise, 16 bits for the prompt; another: queueing and its wait.
-          const a = rng.nextUint32();
-          let latency = prefill[(a >>> 16) & PROMPT_MASK]! * noise[a & 0xffff]! + fixedMs;
-          if (queueing) {
-            const b = rng.nextUint32();
-            if (b >>> 16 < waitThreshold) latency += EXPONENTIAL_TABLE[b & 0xffff]! * meanWaitMs;
-          }
-          if (latency >= timeoutMs) {
-            // The client gave up: a failure, and the server saw a request run that long.
-            timedOut++;
-            latency = timeoutMs;
-          } else if (latency > sloMs) late++;
-          if (f < capacityOfReservoir) reservoir[f++] = latency;
-          sum += latency;
-          if (latency > max) max = latency;
-          if (latency < min) min = latency;
-        }
-        filled[r] = f;
-        latSum[r]! += sum * weight;
-        latMax[r] = max;
-        latMin[r] = min;
-        missed = late * weight;
-        failed += timedOut * weight;
-        latencyCount[r]! += k * weight;
-      }
-      series.failed[r]![m]! += failed;
-      series.missed[r]![m]! += missed;
-      totalFailed += failed;
-      totalMissed += missed;
     }
-
-    // A minute is complete: publish its datapoints.
+    // A minute is complete: the servers' reports go to CloudWatch.
     if ((s + 1) % stepsPerMinute === 0 || s === steps - 1) {
-      const stepsInMinute = (s % stepsPerMinute) + 1;
-      for (let r = 0; r < regionCount; r++) {
-        const condition = conditions[r]!;
-        minuteRng.reseed(streamSeed(spec.seed, MINUTE_KEY, regionKeys[r]!, m));
-        const lost = condition.metricsMissing || minuteRng.next() < spec.cloudwatch.missingProbability;
-        const n = filled[r]!;
-        const values = new Float64Array(percentiles.length);
-        const reservoir = reservoirs[r]!;
-        // Highest first: after each selection everything above the rank is ≥ it, so the next
-        // (lower) percentile is selected within the remaining prefix.
-        for (let i = percentiles.length - 1; i >= 0; i--) values[i] = n > 0 ? percentile(reservoir, n, percentiles[i]!) : NaN;
-        series.p99[r]![m] = n > 0 ? values[percentiles.indexOf(99)]! : NaN;
-        const allDown = downSteps[r] === stepsInMinute;
-        const gpu = allDown ? null : Math.min(100, Math.max(0, (100 * busySum[r]!) / stepsInMinute + 1.5 * minuteRng.normal()));
-        series.gpu[r]![m] = gpu ?? NaN;
-        const point: Datapoint = {
-          requests: series.requests[r]![m]!,
-          serverErrors: serverErrors[r]!,
-          sampleCount: Math.round(latencyCount[r]!),
-          latencyPercentiles: values,
-          latencyAverage: latencyCount[r]! > 0 ? latSum[r]! / latencyCount[r]! : NaN,
-          latencyMaximum: n > 0 ? latMax[r]! : NaN,
-          latencyMinimum: n > 0 ? latMin[r]! : NaN,
-          gpuUtilization: gpu,
-          queueDepth: allDown ? null : queueSum[r]! / stepsInMinute,
-          kvCacheUsage: allDown ? null : Math.min(100, (92 * busySum[r]!) / stepsInMinute + (backlog[r]! > 0 ? 8 : 0)),
-        };
-        cloudwatch.publish(r, m, lost ? null : point);
-        filled[r] = 0;
-        latencyCount[r] = 0;
-        busySum[r] = 0;
-        queueSum[r] = 0;
-        latSum[r] = 0;
-        latMax[r] = 0;
-        latMin[r] = Infinity;
-        downSteps[r] = 0;
-        serverErrors[r] = 0;
-      }
+      for (let r = 0; r < regionCount; r++) publishMinute(r, m, regions[r]!.takeReport(m), conditions[r]!);
     }
+  }
+
+  function publishMinute(r: number, m: number, report: MinuteReport, condition: RegionCondition): void {
+    minuteRng.reseed(streamSeed(spec.seed, MINUTE_KEY, r, m));
+    const lost = condition.metricsMissing || minuteRng.next() < spec.cloudwatch.missingProbability;
+    const point = datapointOf(report, percentiles, scenario.regions[r]!.unit.params.gpuBusyShare, 1.5 * minuteRng.normal());
+    cloudwatch.publish(r, m, lost ? null : point, lost ? null : report.ttft);
+    const failed = report.serverErrors + report.timedOut;
+    series.requests[r]![m] = report.requests;
+    series.failed[r]![m] = failed;
+    series.missed[r]![m] = report.late;
+    series.p99[r]![m] = report.ttft.count > 0 ? report.ttft.percentile(99) : Number.NaN;
+    series.gpu[r]![m] = point.gpuUtilization ?? Number.NaN;
+    series.kvCache[r]![m] = point.kvCacheUsage ?? Number.NaN;
+    series.queue[r]![m] = point.queueDepth ?? Number.NaN;
+    totals.requests += report.requests;
+    totals.failed += failed;
+    totals.missed += report.late;
   }
 
   return {
     controller: controller.name,
-    totalRequests,
-    totalFailed,
-    totalMissed,
+    totalRequests: totals.requests,
+    totalFailed: totals.failed,
+    totalMissed: totals.missed,
     writes: route53.writes,
     evaluations: controller.evaluations,
     series,
@@ -454,6 +379,36 @@ export async function runWorld(scenario: Scenario, factory: ControllerFactory, o
     harmEnd: runHarmEnd(scenario, pipeline),
     finalState: await controller.state?.(),
   };
+}
+
+/** Every watched alarm evaluated at t; the ones whose state changed. */
+function evaluateAlarms(alarms: WatchedAlarm[], cloudwatch: CloudWatchSim, t: number): AlarmChange[] {
+  const changes: AlarmChange[] = [];
+  for (const watched of alarms) {
+    const state = cloudwatch.alarmState(watched.model, watched.region, t);
+    if (state === watched.state) continue;
+    changes.push({ alarm: watched.alarm, region: watched.region, state, previous: watched.state });
+    watched.state = state;
+  }
+  return changes;
+}
+
+/** Per deployment, the largest share of requests its new version served in one step, and how many. */
+function trackNewVersion(
+  scenario: Scenario,
+  pipeline: PipelineSim,
+  served: { maxShare: number; requests: number }[],
+  t: number,
+  shares: Float64Array,
+  arrivals: number,
+): void {
+  for (let i = 0; i < scenario.deployments.length; i++) {
+    if (pipeline.serving(i, t) !== 'new') continue;
+    const r = scenario.deployments[i]!.region;
+    const record = served[i]!;
+    record.maxShare = Math.max(record.maxShare, shares[r]!);
+    record.requests += arrivals * shares[r]!;
+  }
 }
 
 /** The scenario's harm window, with each bad version's harm ending when this run rolled it back. */

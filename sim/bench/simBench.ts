@@ -15,7 +15,7 @@ import type { ScenarioInput } from '../scenarioSchema.js';
 
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-northeast-1', 'us-west-2'] as const;
 
-function serviceScenario(i: number, hours: number, samplesPerMinute: number): ScenarioInput {
+function serviceScenario(i: number, hours: number): ScenarioInput {
   const meanRps = 40 + (i % 5) * 10;
   const endpoints = REGIONS.map((region, r) => ({
     setIdentifier: region,
@@ -48,7 +48,6 @@ function serviceScenario(i: number, hours: number, samplesPerMinute: number): Sc
     name: `bench-svc-${i}`,
     duration: hours * 3600,
     seed: 1000 + i,
-    samplesPerMinute,
     demand: { sources: [{ trace: { file: DEFAULT_TOKEN_TRACE }, meanRps }] },
     regions: REGIONS.map((name, r) => ({ name, warmRps: r === 3 ? meanRps * 0.4 : meanRps * 0.8 })),
     incidents:
@@ -66,7 +65,6 @@ async function main(): Promise<void> {
     options: {
       services: { type: 'string', default: '50' },
       hours: { type: 'string', default: '24' },
-      samples: { type: 'string', default: '1000' },
       /**
        * `engine`: decide() alone, state carried in memory (the default: the simulator and the engine);
        * `use-case`: evaluateService over the in-memory ports, as npm start runs steer53 (adds the
@@ -79,7 +77,6 @@ async function main(): Promise<void> {
   });
   const services = Number(values.services);
   const hours = Number(values.hours);
-  const samples = Number(values.samples);
   if (values.path !== 'use-case' && values.path !== 'engine') throw new Error('--path must be use-case or engine');
   const controller = values.path === 'engine' ? steer53Controller : steer53RuntimeController;
   const started = performance.now();
@@ -87,7 +84,7 @@ async function main(): Promise<void> {
   let changes = 0;
   let regionMinutes = 0;
   for (let i = 0; i < services; i++) {
-    const scenario = await resolveScenario(serviceScenario(i, hours, samples), `bench service ${i}`);
+    const scenario = await resolveScenario(serviceScenario(i, hours), `bench service ${i}`);
     const run = await runWorld(scenario, controller);
     evaluations += run.evaluations.length;
     changes += run.writes.length;
@@ -99,7 +96,6 @@ async function main(): Promise<void> {
     services,
     endpointsPerService: REGIONS.length,
     simulatedHours: hours,
-    samplesPerRegionMinute: samples,
     evaluations,
     dnsChanges: changes,
     regionMinutes,
@@ -112,7 +108,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(
     [
-      `bench:sim — ${services} services × ${REGIONS.length} endpoints, ${hours} simulated hours, one-minute evaluations through ${values.path === 'engine' ? 'the engine alone' : 'evaluateService + in-memory ports'} (${samples} sampled requests per region-minute)`,
+      `bench:sim — ${services} services × ${REGIONS.length} endpoints, ${hours} simulated hours, one-minute evaluations through ${values.path === 'engine' ? 'the engine alone' : 'evaluateService + in-memory ports'}`,
       `  ${evaluations.toLocaleString('en')} engine evaluations, ${regionMinutes.toLocaleString('en')} region-minutes, ${changes} DNS changes`,
       `  ${seconds.toFixed(2)} s wall clock (target < 20 s): ${seconds < 20 ? 'met' : 'NOT met'}`,
       '',

@@ -1,15 +1,19 @@
 /**
  * The controllers steer53 is compared with, on the same world and seed:
  * - `static`: no controller; the baseline weights stay.
- * - `route53-health-check`: Route 53's own failover — HTTP health checks every 30 s from several
- *   checkers, an endpoint unhealthy after 3 consecutive failures at (nearly) every checker, and
- *   unhealthy records left out of answers. It sees only hard failures: a slow endpoint still
- *   answers its health check.
+ * - `route53-health-check`: Route 53's own failover — HTTP health checks every 30 s from 16
+ *   checkers on their own schedules, an endpoint unhealthy after 3 consecutive failures at (nearly)
+ *   every checker, and unhealthy records left out of answers. It sees only hard failures: a slow
+ *   endpoint still answers its health check.
+ * - `route53-alarm-health-check`: the same, combined with a health check on a CloudWatch alarm over
+ *   the region's p99 time to first token: what an AWS user deploys for latency.
  * - `naive-threshold`: reads the same CloudWatch data as steer53 but with no hysteresis: drains an
  *   endpoint on any breaching minute and restores it on the first minute that is not breaching.
  */
 import type { MetricSignal } from '../../functions/core/config.js';
+import type { RegionCondition } from '../latencyModel.js';
 import { Rng, hashString, streamSeed } from '../random.js';
+import type { AlarmModel } from '../scenarioSchema.js';
 import type { Controller, ControllerContext, EvaluationRecord } from '../world.js';
 import { hasReadableData, observeService } from './observe.js';
 
@@ -17,64 +21,139 @@ export function staticController(): Controller {
   return { name: 'static', evaluations: [], tick() {} };
 }
 
-/** Route 53 health checkers (regions it checks from); healthy while more than 18% say so. */
-const CHECKERS = 8;
+/**
+ * Route 53's health checkers: 8 regions by default, several checkers in each; each checks on its
+ * own schedule (they are not coordinated, so an endpoint sees a check every few seconds), and an
+ * endpoint is healthy while more than 18% of them say so.
+ */
+const CHECKERS = 16;
 const HEALTHY_CHECKER_FRACTION = 0.18;
 
-export function route53HealthCheckController(context: ControllerContext): Controller {
-  const { scenario, route53, truth } = context;
-  const { healthCheckIntervalSeconds: interval, healthCheckFailureThreshold: threshold } = scenario.spec.dns;
-  const regions = scenario.endpoints.length;
-  // Per region, per checker: its view (healthy or not) and its run of consecutive results.
-  const healthy = Array.from({ length: regions }, () => new Array<boolean>(CHECKERS).fill(true));
-  const run = Array.from({ length: regions }, () => new Array<number>(CHECKERS).fill(0));
-  const endpointHealthy = new Array<boolean>(regions).fill(true);
-  const evaluations: EvaluationRecord[] = [];
-  const rng = new Rng(0);
-  const key = hashString('route53-health-check');
-  let next = 0;
-  let check = 0;
+/**
+ * An HTTP health check's view of each region, checker by checker: a checker turns unhealthy after
+ * `threshold` consecutive failures and healthy again after as many passes. A check is an HTTP
+ * request to the endpoint's health path: it fails when requests fail, and passes however slow the
+ * model is (the health path does not run inference).
+ */
+class HttpHealthChecks {
+  private readonly healthy: boolean[][];
+  private readonly run: number[][];
+  private readonly phase: number[][];
+  private readonly lastCheck: number[][];
+  private readonly rng = new Rng(0);
+  private readonly key = hashString('route53-health-check');
 
+  constructor(private readonly context: ControllerContext) {
+    const regions = context.scenario.endpoints.length;
+    const interval = context.scenario.spec.dns.healthCheckIntervalSeconds;
+    this.healthy = Array.from({ length: regions }, () => new Array<boolean>(CHECKERS).fill(true));
+    this.run = Array.from({ length: regions }, () => new Array<number>(CHECKERS).fill(0));
+    this.lastCheck = Array.from({ length: regions }, () => new Array<number>(CHECKERS).fill(-1));
+    this.phase = Array.from({ length: regions }, (_, r) =>
+      Array.from({ length: CHECKERS }, (_, c) => {
+        this.rng.reseed(streamSeed(context.scenario.spec.seed, this.key, r, c, -1));
+        return this.rng.next() * interval;
+      }),
+    );
+  }
+
+  /** Runs every check due by time t; the endpoints' health as Route 53 aggregates it. */
+  healthAt(t: number): boolean[] {
+    const { scenario, truth } = this.context;
+    const interval = scenario.spec.dns.healthCheckIntervalSeconds;
+    const threshold = scenario.spec.dns.healthCheckFailureThreshold;
+    return scenario.endpoints.map((_, r) => {
+      let healthyCheckers = 0;
+      for (let c = 0; c < CHECKERS; c++) {
+        const phase = this.phase[r]![c]!;
+        const due = Math.floor((t - phase) / interval);
+        for (let k = this.lastCheck[r]![c]! + 1; k <= due; k++) this.check(r, c, k, truth.condition(r, phase + k * interval), threshold);
+        if (due > this.lastCheck[r]![c]!) this.lastCheck[r]![c] = due;
+        if (this.healthy[r]![c]) healthyCheckers++;
+      }
+      return healthyCheckers / CHECKERS > HEALTHY_CHECKER_FRACTION;
+    });
+  }
+
+  private check(r: number, c: number, k: number, condition: RegionCondition, threshold: number): void {
+    this.rng.reseed(streamSeed(this.context.scenario.spec.seed, this.key, r, c, k));
+    const passed = this.rng.next() >= (condition.down ? 1 : condition.errorRate);
+    // run > 0 counts consecutive results that disagree with the checker's current view.
+    const disagrees = passed !== this.healthy[r]![c]!;
+    this.run[r]![c] = disagrees ? this.run[r]![c]! + 1 : 0;
+    if (this.run[r]![c]! >= threshold) {
+      this.healthy[r]![c] = passed;
+      this.run[r]![c] = 0;
+    }
+  }
+}
+
+/** Unhealthy records leave the answers; if every record is unhealthy, Route 53 answers with all of them. */
+function failoverWrite(
+  context: ControllerContext,
+  t: number,
+  healthy: readonly boolean[],
+  evaluations: EvaluationRecord[],
+  detail: (r: number) => string,
+): void {
+  const { scenario, route53 } = context;
+  const anyHealthy = healthy.some((h) => h);
+  const weights = scenario.baselineWeights.map((w, r) => (!anyHealthy || healthy[r] ? w : 0));
+  if (weights.every((w, r) => w === route53.weights[r])) return;
+  const why = scenario.endpoints.map((id, r) => `${id} ${healthy[r] ? 'healthy' : `unhealthy (${detail(r)})`}`).join(', ');
+  route53.write(t, weights, { kind: 'health-check', why });
+  evaluations.push({ t, statuses: healthy.map((h) => (h ? 'healthy' : 'drained')), reasons: [why] });
+}
+
+export function route53HealthCheckController(context: ControllerContext): Controller {
+  const checks = new HttpHealthChecks(context);
+  const evaluations: EvaluationRecord[] = [];
   return {
     name: 'route53-health-check',
     evaluations,
     tick(t) {
-      if (t < next) return;
-      while (next <= t) next += interval;
-      check++;
-      let changed = false;
-      for (let r = 0; r < regions; r++) {
-        const condition = truth.condition(r, t);
-        // A health check is an HTTP request to the endpoint: it fails when requests fail, and
-        // passes however slow the model is (the health path does not run inference).
-        const failureChance = condition.down ? 1 : condition.errorRate;
-        rng.reseed(streamSeed(scenario.spec.seed, key, r, check));
-        let healthyCheckers = 0;
-        for (let c = 0; c < CHECKERS; c++) {
-          const passed = rng.next() >= failureChance;
-          // run > 0 counts consecutive results that disagree with the checker's current view.
-          const disagrees = passed !== healthy[r]![c]!;
-          run[r]![c] = disagrees ? run[r]![c]! + 1 : 0;
-          if (run[r]![c]! >= threshold) {
-            healthy[r]![c] = passed;
-            run[r]![c] = 0;
-          }
-          if (healthy[r]![c]) healthyCheckers++;
-        }
-        const isHealthy = healthyCheckers / CHECKERS > HEALTHY_CHECKER_FRACTION;
-        if (isHealthy !== endpointHealthy[r]) {
-          endpointHealthy[r] = isHealthy;
-          changed = true;
-        }
+      failoverWrite(context, t, checks.healthAt(t), evaluations, () => 'health checks failing');
+    },
+  };
+}
+
+/**
+ * What an AWS user deploys for latency today: each record's health check is a calculated health
+ * check of its HTTP health check and a health check on a CloudWatch alarm over the region's time
+ * to first token (p99 > the SLO for 3 of 3 one-minute periods, missing data treated as missing;
+ * Route 53 keeps the last known status while the alarm has insufficient data). Route 53 reads the
+ * alarm's data stream, so the health check follows the alarm as CloudWatch evaluates it.
+ */
+export function route53AlarmHealthCheckController(context: ControllerContext): Controller {
+  const { scenario, cloudwatch } = context;
+  const settings = scenario.spec.baselines.alarmHealthCheck;
+  const model: AlarmModel = {
+    metric: settings.statistic === 'p99' ? 'p99LatencyMs' : settings.statistic === 'p95' ? 'p95LatencyMs' : 'averageLatencyMs',
+    threshold: settings.thresholdMs ?? scenario.spec.slo.latencyMs,
+    datapointsToAlarm: settings.datapointsToAlarm,
+    evaluationPeriods: settings.evaluationPeriods,
+  };
+  const checks = new HttpHealthChecks(context);
+  const alarmHealthy = scenario.endpoints.map(() => true);
+  const evaluations: EvaluationRecord[] = [];
+  let lastMinute = -1;
+  return {
+    name: 'route53-alarm-health-check',
+    evaluations,
+    tick(t) {
+      const minute = Math.floor(t / 60);
+      if (minute !== lastMinute) {
+        lastMinute = minute;
+        scenario.endpoints.forEach((_, r) => {
+          const state = cloudwatch.alarmState(model, r, t);
+          if (state === 'ALARM') alarmHealthy[r] = false;
+          else if (state === 'OK') alarmHealthy[r] = true;
+          else if (settings.insufficientData !== 'last-known') alarmHealthy[r] = settings.insufficientData === 'healthy';
+        });
       }
-      if (!changed) return;
-      // Unhealthy records leave the answers; if every record is unhealthy, Route 53 answers with all.
-      const anyHealthy = endpointHealthy.some((h) => h);
-      const weights = scenario.baselineWeights.map((w, r) => (!anyHealthy || endpointHealthy[r] ? w : 0));
-      const why = scenario.endpoints.map((id, r) => `${id} ${endpointHealthy[r] ? 'healthy' : 'unhealthy'}`).join(', ');
-      // Health status reaches the DNS servers directly (data plane): no change-batch propagation.
-      route53.write(t, weights, { kind: 'health-check', why, delaySeconds: 0 });
-      evaluations.push({ t, statuses: endpointHealthy.map((h) => (h ? 'healthy' : 'drained')), reasons: [why] });
+      const http = checks.healthAt(t);
+      const healthy = http.map((h, r) => h && alarmHealthy[r]!);
+      failoverWrite(context, t, healthy, evaluations, (r) => (http[r] ? `latency alarm: ${model.metric} > ${model.threshold} ms` : 'health checks failing'));
     },
   };
 }

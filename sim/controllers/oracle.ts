@@ -2,17 +2,18 @@
  * The oracle: knows the true condition of every region the moment it changes and the true demand
  * of the last 15 minutes (no controller can know the future, and neither does the oracle), and
  * picks the weights that minimise the requests expected to miss the SLO if both stay as they
- * are — forecast step by step with the world's own formulas (backlog, batch slowdown, queueing,
- * noise) over those minutes' real arrivals, so bursts count as they do. It still pays
- * Route 53 propagation and DNS caching, so it bounds what any controller could achieve through
- * DNS; the benchmark measures steer53's detection and decision quality against it.
+ * are — forecast step by step over those minutes' real arrivals with a closed-form model of the
+ * regions' serving units (oracleModel.ts). It still pays Route 53 propagation and DNS caching.
+ * It is a strong heuristic, not a proven bound: its forecast is a steady-state approximation of a
+ * world simulated request by request, so a controller can, rarely, beat it.
  *
  * The search starts from the current weights and moves 2.5% slices of traffic while that lowers
  * the expected misses plus a small price for being away from baseline, so the oracle never moves
  * traffic for nothing and returns to baseline once baseline costs nothing more.
  */
 import { integerWeights } from '../../functions/core/weights.js';
-import { stepMissFraction } from '../latencyModel.js';
+import type { RegionCondition } from '../latencyModel.js';
+import { missFraction, type OracleRegion } from './oracleModel.js';
 import type { Controller, ControllerContext, EvaluationRecord } from '../world.js';
 
 /**
@@ -34,6 +35,8 @@ const WRITE_MARGIN = 0.0002;
 const RELATIVE_MARGIN = 0.1;
 /** Weights are rewritten only when some endpoint's share would move more than this. */
 const SHARE_DEADBAND = 0.05;
+/** Rates the oracle's miss model is tabulated at, per region and condition. */
+const RATE_POINTS = 400;
 /** Four prompt lengths (quartile midpoints) stand for the mix: plenty for an expectation. */
 const PROMPT_POINTS = [1, 3, 5, 7];
 
@@ -45,10 +48,20 @@ export function oracleController(context: ControllerContext): Controller {
   const baselineShares = scenario.baselineWeights.map((w) => w / total);
   const minServing = scenario.service.policy.safety.minHealthyEndpoints;
   const prompts = PROMPT_POINTS.map((i) => scenario.demand.promptQuantiles[i]!);
-  const timeoutSeconds = scenario.spec.requestTimeoutSeconds;
+  const meanOutput = mean(Array.from(scenario.demand.outputs.subarray(0, Math.min(scenario.demand.outputs.length, 20_000))));
   const evaluations: EvaluationRecord[] = [];
   let lastSignature = '';
   let lastComputed = -Infinity;
+
+  const models: OracleRegion[] = scenario.regions.map((region) => ({
+    unit: region.unit,
+    replicas: region.replicas,
+    unitSaturationRps: region.unitSaturationRps,
+    networkMs: region.spec.networkLatencyMs,
+    sloMs: scenario.spec.slo.latencyMs,
+    workload: { promptTokens: mean(prompts), outputTokens: meanOutput },
+    prompts,
+  }));
 
   /**
    * Requests region r is expected to fail or serve late, for each grid share, if its condition at
@@ -56,47 +69,36 @@ export function oracleController(context: ControllerContext): Controller {
    */
   function forecast(r: number, now: number, from: number, to: number): Float64Array {
     const condition = context.truth.conditionsAtStep(now)[r]!;
-    const region = scenario.regions[r]!;
-    const params = {
-      wait: region.wait,
-      networkMs: region.spec.networkLatencyMs,
-      sigma: region.spec.latencyNoiseSigma,
-      sloMs: scenario.spec.slo.latencyMs,
-      latencyFactor: region.spec.latencyFactor,
-    };
+    const miss = missTable(r, condition);
     const costs = new Float64Array(GRID);
     for (let g = 1; g < GRID; g++) {
       const share = g / (GRID - 1);
-      let backlog = 0;
       let missed = 0;
       for (let s = from; s < to; s++) {
         const n = scenario.demand.arrivals[s]! * share;
-        if (condition.down) {
-          missed += n;
-          backlog = 0;
-          continue;
-        }
-        const rate = region.spec.warmRps * condition.capacityFactor;
-        const capacity = rate * dt;
-        const work = scenario.demand.work[s]! * share;
-        const before = backlog;
-        const served = Math.min(before + work, capacity);
-        let after = before + work - served;
-        const maxBacklog = rate * timeoutSeconds;
-        const dropped = after > maxBacklog && work > 0 ? Math.min(1, (after - maxBacklog) / work) : 0;
-        after = Math.min(after, maxBacklog);
-        backlog = after;
-        const miss = stepMissFraction(
-          params,
-          condition,
-          { rho: work / capacity, busy: Math.min(1, served / capacity), backlogWaitMs: ((before + after) / 2 / rate) * 1000 },
-          prompts,
-        );
-        missed += n * (dropped + (1 - dropped) * miss);
+        missed += n * miss(n / dt);
       }
       costs[g] = missed;
     }
     return costs;
+  }
+
+  /** missFraction over a grid of rates, per region and condition (conditions change rarely): interpolated. */
+  const tables = new Map<string, (rate: number) => number>();
+  function missTable(r: number, condition: RegionCondition): (rate: number) => number {
+    const key = `${r}|${JSON.stringify(condition)}`;
+    const hit = tables.get(key);
+    if (hit) return hit;
+    const model = models[r]!;
+    const top = 4 * model.replicas * model.unitSaturationRps + 1;
+    const values = Float64Array.from({ length: RATE_POINTS + 1 }, (_, i) => missFraction(model, condition, (top * i) / RATE_POINTS));
+    const lookup = (rate: number) => {
+      const x = Math.min(RATE_POINTS, Math.max(0, (rate / top) * RATE_POINTS));
+      const i = Math.min(RATE_POINTS - 1, Math.floor(x));
+      return values[i]! + (values[i + 1]! - values[i]!) * (x - i);
+    };
+    tables.set(key, lookup);
+    return lookup;
   }
 
   function costAt(table: Float64Array, share: number): number {
@@ -191,4 +193,10 @@ export function oracleController(context: ControllerContext): Controller {
       evaluations.push({ t, statuses: next.map((w) => (w === 0 ? 'drained' : 'healthy')), reasons: [why] });
     },
   };
+}
+
+function mean(values: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
+  return values.length > 0 ? sum / values.length : 0;
 }

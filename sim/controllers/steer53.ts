@@ -98,6 +98,10 @@ export function steer53Controller(context: ControllerContext): Controller {
     async state() {
       return state;
     },
+    alarmsChanged(t, changes) {
+      // As the alarm handler does: evaluate at once, once per alarm event (the alarm's state is in the observations).
+      for (const _change of changes) evaluate(t, []);
+    },
     tick(t) {
       // Deployment events are evaluated the moment they arrive, like the runtime's deployment handler.
       const deployments = context.pipeline.take();

@@ -17,6 +17,7 @@ import { ControllerDetailTypes } from '../../functions/events/controllerEvents.j
 import { DEPLOYMENT_EVENT_SOURCE, detailTypeOfPhase } from '../../functions/events/deploymentEvent.js';
 import { DeploymentDeferredError, onDeployment } from '../../functions/app/onDeployment.js';
 import { evaluateService, recordSetOf } from '../../functions/app/evaluateService.js';
+import { onAlarm } from '../../functions/app/onAlarm.js';
 import type { Runtime } from '../../functions/app/runtime.js';
 import { CollectingEventPublisher, InMemoryDnsWeights, InMemoryMetrics, InMemoryStateStore, ManualClock } from '../../functions/adapters/memory/index.js';
 import { silentLog } from '../../functions/ports/log.js';
@@ -66,19 +67,22 @@ export function steer53RuntimeController(context: ControllerContext): Controller
     clock,
     log: silentLog,
     newId: () => `sim-${++decisionCount}`,
-    options: { metricDelaySeconds: scenario.spec.cloudwatch.reportingDelaySeconds },
+    options: { metricDelaySeconds: scenario.spec.cloudwatch.readDelaySeconds },
   };
   const period = service.policy.evaluationPeriodSeconds;
   const offset = scenario.spec.cloudwatch.evaluationOffsetSeconds;
-  // The use case reads only the period it judges; a fresh source holding just the newest period
-  // of each query keeps every fetch small however long the run.
-  const historyMinutes = Math.max(
-    1,
-    ...service.endpoints.flatMap((e) => [
-      ...e.signals.map((s) => (s.source === 'metric' ? s.metric.periodSeconds / 60 : 1)),
-      (e.load?.periodSeconds ?? 60) / 60,
-    ]),
-  );
+  // The use case reads only the period it judges (a few minutes back, by its metric delay); a
+  // fresh source holding just the newest periods of each query keeps every fetch small.
+  const historyMinutes =
+    Math.max(
+      1,
+      ...service.endpoints.flatMap((e) => [
+        ...e.signals.map((s) => (s.source === 'metric' ? s.metric.periodSeconds / 60 : 1)),
+        (e.load?.periodSeconds ?? 60) / 60,
+      ]),
+    ) +
+    Math.ceil(scenario.spec.cloudwatch.readDelaySeconds / 60) +
+    2;
   const evaluations: EvaluationRecord[] = [];
   const statuses: string[] = ids.map(() => 'healthy');
   let next = offset;
@@ -86,7 +90,8 @@ export function steer53RuntimeController(context: ControllerContext): Controller
   /** An in-memory CloudWatch holding what the simulated one has published up to time t. */
   function metricsAt(t: number): InMemoryMetrics {
     const metrics = new InMemoryMetrics();
-    const newest = cloudwatch.newestReadableMinute(t);
+    // Everything CloudWatch holds at t, however partial: the use case picks the period it judges.
+    const newest = Math.floor(t / 60) - 1;
     service.endpoints.forEach((endpoint, r) => {
       for (const signal of endpoint.signals) {
         if (signal.source !== 'metric') continue;
@@ -94,7 +99,7 @@ export function steer53RuntimeController(context: ControllerContext): Controller
         const minutes = Math.max(1, Math.round(signal.metric.periodSeconds / 60));
         for (let last = newest; last >= Math.max(minutes - 1, newest - historyMinutes + 1); last--) {
           if ((last + 1) % minutes !== 0) continue;
-          const point = cloudwatch.periodDatapoint(binding, r, last - minutes + 1, last);
+          const point = cloudwatch.periodDatapoint(binding, r, last - minutes + 1, last, t);
           if (point) metrics.record(signal.metric, scenario.startMs + (last - minutes + 1) * 60_000, point);
         }
       }
@@ -105,7 +110,7 @@ export function steer53RuntimeController(context: ControllerContext): Controller
           let requests = 0;
           let any = false;
           for (let m = last - minutes + 1; m <= last; m++) {
-            const point = cloudwatch.datapoint(r, m);
+            const point = cloudwatch.visible(r, m, t);
             if (point) {
               requests += point.requests;
               any = true;
@@ -169,6 +174,26 @@ export function steer53RuntimeController(context: ControllerContext): Controller
     evaluations,
     async state() {
       return (await store.load(service.name)).state;
+    },
+    async alarmsChanged(t, changes) {
+      // What the alarm handler does with EventBridge's "CloudWatch Alarm State Change": onAlarm.
+      for (const change of changes) {
+        const endpoint = service.endpoints[change.region]!;
+        const signal = endpoint.signals.find((sig) => sig.source === 'alarm' && (sig.alarm.name ?? sig.alarm.arn) === change.alarm);
+        if (signal?.source !== 'alarm') continue;
+        clock.set(scenario.startMs + t * 1000);
+        const outcome = await onAlarm(
+          { ...base, metrics: metricsAt(t) },
+          {
+            alarmName: signal.alarm.name ?? signal.alarm.arn!.split(':').pop()!,
+            ...(signal.alarm.arn ? { alarmArn: signal.alarm.arn } : {}),
+            region: signal.alarm.region ?? endpoint.region,
+            state: change.state,
+            previousState: change.previous,
+          },
+        );
+        for (const evaluation of outcome.outcomes) settle(t, evaluation.decision, evaluation.status);
+      }
     },
     async tick(t) {
       // Deployment events first, each as its own EventBridge event, the moment it is delivered.

@@ -5,8 +5,9 @@
  * traffic really went, each region's p99 against the trip and clear thresholds, and the endpoint
  * states and incidents as bands.
  */
-import type { ScenarioResult } from '../run.js';
-import { formatFraction } from '../summary.js';
+import { describeExpectation, describeOutcome } from '../expectations.js';
+import type { ScenarioOutcome, ScenarioResult } from '../run.js';
+import { formatFraction, missedLines, overSeeds } from '../summary.js';
 import { CONTROLLER_NAMES, type ControllerName, type EvaluationRecord, type RunResult } from '../world.js';
 import { bands, escapeHtml, linePath, n, plotHeight, timeAxis, xOf, type Frame } from './svg.js';
 
@@ -15,6 +16,7 @@ const CONTROLLER_COLORS: Record<ControllerName, string> = {
   steer53: '#1f6feb',
   static: '#8b949e',
   'route53-health-check': '#d29922',
+  'route53-alarm-health-check': '#bf8700',
   'naive-threshold': '#cf222e',
   oracle: '#2da44e',
 };
@@ -389,19 +391,45 @@ function seconds(s: number | null): string {
   return s < 120 ? `${Math.round(s)} s` : `${(s / 60).toFixed(1)} min`;
 }
 
-function metricsTable(result: ScenarioResult): string {
-  const best = Math.min(...CONTROLLER_NAMES.filter((c) => c !== 'oracle').map((c) => result.metrics[c].sloMissFraction));
-  const rows = CONTROLLER_NAMES.map((name) => {
-    const m = result.metrics[name];
-    return `<tr class="${name === 'steer53' ? 'me' : ''}"><th><span class="dot" style="background:${CONTROLLER_COLORS[name]}"></span>${name}</th><td class="${m.sloMissFraction === best && name !== 'oracle' ? 'best' : ''}">${formatFraction(m.sloMissFraction)}</td><td>${m.dnsChanges}</td><td class="${m.flaps > 0 ? 'bad' : ''}">${m.flaps}</td><td>${seconds(m.timeToMitigateS)}</td><td>${seconds(m.timeToBaselineS)}</td><td class="${m.safetyViolations > 0 ? 'bad' : ''}">${m.safetyViolations}</td></tr>`;
-  }).join('');
-  return `<table class="metrics"><thead><tr><th>controller</th><th title="requests that failed or missed the latency SLO">SLO missed</th><th>DNS changes</th><th title="a weight move reversed within 10 minutes">flaps</th><th title="incident start to the first change that reduced the harm">time to mitigate</th><th title="incident end to weights back at baseline">time to baseline</th><th>safety violations</th></tr></thead><tbody>${rows}</tbody></table>`;
+/** `mean / worst` over several seeds, the one value over one. */
+function meanWorst<T>(outcome: ScenarioOutcome, mean: T, worst: T, format: (x: T) => string): string {
+  return outcome.results.length > 1 ? `${format(mean)} <span class="muted">/ ${format(worst)}</span>` : format(mean);
 }
 
-function targetChips(result: ScenarioResult): string {
-  return result.targets
-    .map((t) => `<span class="chip ${t.met ? 'ok' : 'miss'}">${t.met ? '✓' : '✗'} ${escapeHtml(t.target)}: ${escapeHtml(t.detail)}</span>`)
+function benefitText(x: number | null): string {
+  return x === null ? '<span class="na">–</span>' : `${Math.round(x * 100)}%`;
+}
+
+function countText(x: number): string {
+  return Number.isInteger(x) ? `${x}` : x.toFixed(1);
+}
+
+function metricsTable(outcome: ScenarioOutcome): string {
+  const all = new Map(CONTROLLER_NAMES.map((name) => [name, overSeeds(outcome, name)]));
+  const best = Math.min(...CONTROLLER_NAMES.filter((c) => c !== 'oracle').map((c) => all.get(c)!.mean.sloMissFraction));
+  const rows = CONTROLLER_NAMES.map((name) => {
+    const { mean, worst } = all.get(name)!;
+    const cell = <T>(m: T, w: T, f: (x: T) => string) => meanWorst(outcome, m, w, f);
+    return `<tr class="${name === 'steer53' ? 'me' : ''}"><th><span class="dot" style="background:${CONTROLLER_COLORS[name]}"></span>${name}</th><td class="${mean.sloMissFraction === best && name !== 'oracle' ? 'best' : ''}">${cell(mean.sloMissFraction, worst.sloMissFraction, formatFraction)}</td><td>${cell(mean.benefit, worst.benefit, benefitText)}</td><td>${cell(mean.dnsChanges, worst.dnsChanges, countText)}</td><td class="${worst.flaps > 0 ? 'bad' : ''}">${cell(mean.flaps, worst.flaps, countText)}</td><td>${cell(mean.timeToMitigateS, worst.timeToMitigateS, seconds)}</td><td>${cell(mean.timeToBaselineS, worst.timeToBaselineS, seconds)}</td><td class="${worst.safetyViolations > 0 ? 'bad' : ''}">${cell(mean.safetyViolations, worst.safetyViolations, countText)}</td></tr>`;
+  }).join('');
+  const seeds =
+    outcome.results.length > 1
+      ? `<p class="muted small">Each cell: mean / worst seed over seeds ${outcome.results.map((r) => r.scenario.spec.seed).join(', ')} (the worst benefit is the lowest, the worst of the rest the highest; “never” on any seed makes both never).</p>`
+      : '';
+  return `<table class="metrics"><thead><tr><th>controller</th><th title="requests that failed or missed the latency SLO">SLO missed</th><th title="share of the oracle's benefit over static: (static − it) / (static − oracle); – where the oracle gains < 0.005">benefit</th><th>DNS changes</th><th title="a weight move of more than one unit reversed within 10 minutes">flaps</th><th title="incident start to the first change that reduced the harm">time to mitigate</th><th title="incident end to weights back at baseline">time to baseline</th><th>safety violations</th></tr></thead><tbody>${rows}</tbody></table>${seeds}`;
+}
+
+/** Every expectation of the scenario's `expect:` block as a chip: met, MISSED or skipped, with what was measured. */
+function expectationChips(outcome: ScenarioOutcome): string {
+  if (outcome.expectations.length === 0) return '';
+  const chips = outcome.expectations
+    .map((c) => {
+      const cls = c.status === 'met' ? 'ok' : c.status === 'missed' ? 'miss' : 'skip';
+      const mark = c.status === 'met' ? '✓' : c.status === 'missed' ? '✗ MISSED' : '– skipped';
+      return `<span class="chip ${cls}">${mark} ${escapeHtml(describeExpectation(c))}: ${escapeHtml(describeOutcome(c))}</span>`;
+    })
     .join(' ');
+  return `<h4>Expectations of steer53 (the scenario's <code>expect:</code>)</h4><div class="targets">${chips}</div>`;
 }
 
 function timeline(run: RunResult, ids: readonly string[]): string {
@@ -417,7 +445,9 @@ function timeline(run: RunResult, ids: readonly string[]): string {
   return `<details><summary>${run.writes.length} DNS change${run.writes.length === 1 ? '' : 's'}</summary><table class="timeline">${rows}</table>${more}</details>`;
 }
 
-function scenarioSection(result: ScenarioResult, index: number): string {
+function scenarioSection(outcome: ScenarioOutcome, index: number): string {
+  // Charts show the first seed run; the tables cover every seed.
+  const result = outcome.results[0]!;
   const { scenario } = result;
   const panels = CONTROLLER_NAMES.map((name) => {
     const run = result.runs[name];
@@ -431,22 +461,30 @@ ${timeline(run, scenario.endpoints)}</div>`;
   return `<section id="s${index}" class="scenario">
 <h2>${escapeHtml(scenario.spec.name)} ${scenario.hasIncident ? '' : '<span class="tag">no incident</span>'}</h2>
 <p class="desc">${escapeHtml(scenario.spec.description)}</p>
-<p class="muted small">${Math.round(scenario.spec.duration / 60)} min · seed ${scenario.spec.seed} · SLO: time to first token ≤ ${scenario.spec.slo.latencyMs} ms · DNS TTL ${scenario.spec.dns.ttlSeconds} s · source ${escapeHtml(scenario.source)}</p>
-<div class="targets">${targetChips(result)}</div>
-${metricsTable(result)}
+<p class="muted small">${Math.round(scenario.spec.duration / 60)} min${scenario.spec.duration < outcome.fileDurationSeconds ? ` (cut from ${Math.round(outcome.fileDurationSeconds / 60)})` : ''} · ${outcome.results.length > 1 ? `seeds ${outcome.results.map((r) => r.scenario.spec.seed).join(', ')} (charts: seed ${scenario.spec.seed})` : `seed ${scenario.spec.seed}`} · SLO: time to first token ≤ ${scenario.spec.slo.latencyMs} ms · DNS TTL ${scenario.spec.dns.ttlSeconds} s · source ${escapeHtml(scenario.source)}</p>
+${expectationChips(outcome)}
+${metricsTable(outcome)}
 <h4>Requests missing the SLO, per minute, every controller</h4>${missChart(result)}
 <div class="tabs">${tabs}</div>${panels}</section>`;
 }
 
-function overview(results: readonly ScenarioResult[]): string {
-  const header = `<tr><th>scenario</th>${CONTROLLER_NAMES.map((c) => `<th><span class="dot" style="background:${CONTROLLER_COLORS[c]}"></span>${c}</th>`).join('')}<th>targets</th></tr>`;
-  const rows = results
-    .map((r, i) => {
-      const met = r.targets.filter((t) => t.met).length;
-      return `<tr><th><a href="#s${i}">${escapeHtml(r.scenario.spec.name)}</a></th>${CONTROLLER_NAMES.map((c) => `<td class="${c === 'steer53' ? 'me' : ''}">${formatFraction(r.metrics[c].sloMissFraction)}</td>`).join('')}<td><span class="chip ${met === r.targets.length ? 'ok' : 'miss'}">${met}/${r.targets.length}</span></td></tr>`;
+function overview(outcomes: readonly ScenarioOutcome[]): string {
+  const header = `<tr><th>scenario</th>${CONTROLLER_NAMES.map((c) => `<th><span class="dot" style="background:${CONTROLLER_COLORS[c]}"></span>${c}</th>`).join('')}<th>expectations</th></tr>`;
+  const rows = outcomes
+    .map((o, i) => {
+      const met = o.expectations.filter((c) => c.status === 'met').length;
+      const missed = o.expectations.filter((c) => c.status === 'missed').length;
+      const skipped = o.expectations.filter((c) => c.status === 'skipped').length;
+      const verdict = `<span class="chip ${missed > 0 ? 'miss' : 'ok'}">${met}/${met + missed} met${missed > 0 ? `, ${missed} MISSED` : ''}</span>${skipped > 0 ? ` <span class="chip skip">${skipped} skipped</span>` : ''}`;
+      return `<tr><th><a href="#s${i}">${escapeHtml(o.results[0]!.scenario.spec.name)}</a></th>${CONTROLLER_NAMES.map((c) => `<td class="${c === 'steer53' ? 'me' : ''}">${formatFraction(overSeeds(o, c).mean.sloMissFraction)}</td>`).join('')}<td>${verdict}</td></tr>`;
     })
     .join('');
-  return `<table class="metrics overview"><thead>${header}</thead><tbody>${rows}</tbody></table>`;
+  const missed = missedLines(outcomes);
+  const list =
+    missed.length > 0
+      ? `<div class="missed"><b>Missed expectations (${missed.length})</b><ul>${missed.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul></div>`
+      : '';
+  return `<table class="metrics overview"><thead>${header}</thead><tbody>${rows}</tbody></table>${list}`;
 }
 
 const STYLE = `
@@ -462,7 +500,8 @@ table.metrics th:first-child{text-align:left}table.metrics thead th{font-size:12
 tr.me th,tr.me td,td.me{background:#ddf4ff}td.best{font-weight:700;color:#1a7f37}td.bad{font-weight:700;color:#cf222e}.na{color:#8c959f}
 .dot{display:inline-block;width:9px;height:9px;border-radius:5px;margin-right:6px}
 .chip{display:inline-block;border-radius:12px;padding:2px 10px;font-size:12px;margin:2px 4px 2px 0}
-.chip.ok{background:#dafbe1;color:#116329}.chip.miss{background:#ffebe9;color:#a40e26}
+.chip.ok{background:#dafbe1;color:#116329}.chip.miss{background:#ffebe9;color:#a40e26;font-weight:600}.chip.skip{background:#eaeef2;color:#57606a}
+.missed{background:#ffebe9;border:1px solid #ff8182;border-radius:6px;padding:8px 14px;margin:10px 0;color:#a40e26}.missed ul{margin:4px 0;padding-left:20px}
 .tabs{margin:14px 0 0;border-bottom:1px solid #d0d7de}
 .tab{font:inherit;border:1px solid transparent;border-bottom:none;background:none;padding:5px 12px;cursor:pointer;border-radius:6px 6px 0 0;color:#57606a}
 .tab.active{border-color:#d0d7de;background:#fff;color:#24292f;font-weight:600;margin-bottom:-1px}
@@ -498,14 +537,14 @@ document.querySelectorAll('.scenario').forEach(function (section) {
 });
 `;
 
-export function renderReport(results: readonly ScenarioResult[], meta: { readonly title?: string; readonly generatedFor?: string } = {}): string {
+export function renderReport(results: readonly ScenarioOutcome[], meta: { readonly title?: string; readonly generatedFor?: string } = {}): string {
   const title = meta.title ?? 'steer53 simulation report';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
 <body><main>
 <h1>${escapeHtml(title)}</h1>
-<p class="muted">Every scenario runs the same world, demand and seed under five controllers: <b>steer53</b> (the real engine with the scenario's policy), <b>static</b> (no controller), <b>route53-health-check</b> (Route 53 failover: 30 s checks, 3 failures, hard-down only), <b>naive-threshold</b> (drain on any breach, restore on any clear) and <b>oracle</b> (knows the truth at once, still pays DNS propagation and TTL). Controllers other than the oracle see only what CloudWatch shows. Shaded bands are incidents (red), observation outages (purple) and deployments (blue); above a deployment's weights chart, its lane shows the pipeline's events, steer53's canary steps and what it told the pipeline, and how long the new version served. ${meta.generatedFor ? escapeHtml(meta.generatedFor) : ''}</p>
+<p class="muted">Every scenario runs the same world, demand and seed under every controller: <b>steer53</b> (the real engine with the scenario's policy), <b>static</b> (no controller), <b>route53-health-check</b> (Route 53 failover: 30 s checks, 3 failures, hard-down only), <b>naive-threshold</b> (drain on any breach, restore on any clear) and <b>oracle</b> (knows the truth at once, still pays DNS propagation and TTL). Controllers other than the oracle see only what CloudWatch shows. Shaded bands are incidents (red), observation outages (purple) and deployments (blue); above a deployment's weights chart, its lane shows the pipeline's events, steer53's canary steps and what it told the pipeline, and how long the new version served. ${meta.generatedFor ? escapeHtml(meta.generatedFor) : ''}</p>
 ${overview(results)}
 ${results.map((r, i) => scenarioSection(r, i)).join('\n')}
 </main><script>${SCRIPT}</script></body></html>

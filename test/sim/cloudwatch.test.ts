@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CloudWatchSim, type Datapoint } from '../../sim/cloudwatch.js';
+import { CloudWatchSim, type Datapoint, type PublicationDelay } from '../../sim/cloudwatch.js';
+import { LatencyHistogram } from '../../sim/latencyHistogram.js';
 import type { AlarmModel } from '../../sim/scenarioSchema.js';
 
 function point(requests: number, serverErrors: number, p99 = 500): Datapoint {
@@ -17,36 +18,93 @@ function point(requests: number, serverErrors: number, p99 = 500): Datapoint {
   };
 }
 
+/** Every part arrives exactly `seconds` after its minute ends. */
+const fixed = (seconds: number, parts = 1): PublicationDelay => ({ floorSeconds: seconds, medianSeconds: 0, sigma: 0, parts });
 const alarm: AlarmModel = { metric: 'errorRate', threshold: 0.05, datapointsToAlarm: 2, evaluationPeriods: 3 };
 
-/** One region whose minutes 0..n-1 are `points` (null = missing), read with a 60 s delay. */
-function cloudwatch(points: (Datapoint | null)[]): CloudWatchSim {
-  const cw = new CloudWatchSim(1, [99], 60);
-  for (const [m, p] of points.entries()) cw.publish(0, m, p);
+/** One region whose minutes 0..n-1 are `points` (null = lost), each arriving `delay` after its minute. */
+function cloudwatch(points: (Datapoint | null)[], delay: PublicationDelay = fixed(1)): CloudWatchSim {
+  const cw = new CloudWatchSim(1, [99], delay, 1);
+  for (const [m, p] of points.entries()) cw.publish(0, m, p, null);
   return cw;
 }
 
-/** Time at which minute m is the newest readable one (60 s delay after the minute ends). */
-const readableAt = (m: number) => (m + 2) * 60;
+describe('Class: CloudWatchSim', () => {
+  describe('Method: visible', () => {
+    it('shows nothing of a minute before its data arrives, then all of it', () => {
+      const cw = cloudwatch([point(1000, 0)], fixed(75));
+      expect(cw.visible(0, 0, 60 + 74)).toBeNull();
+      expect(cw.visible(0, 0, 60 + 75)?.sampleCount).toBe(1000);
+    });
 
-describe('CloudWatch as the controller sees it', () => {
-  it('shows a one-minute period only once it is complete and the reporting delay has passed', () => {
-    const cw = cloudwatch([point(1000, 0), point(1000, 0)]);
-    expect(cw.newestReadableMinute(119)).toBe(-1);
-    expect(cw.newestReadableMinute(120)).toBe(0);
-    expect(cw.newestReadableMinute(179)).toBe(0);
-    expect(cw.newestReadableMinute(180)).toBe(1);
+    it('shows a partial minute while its parts arrive, with the sample count of what arrived, and revises it', () => {
+      const cw = new CloudWatchSim(1, [99], { floorSeconds: 30, medianSeconds: 45, sigma: 0.45, parts: 4 }, 7);
+      cw.publish(0, 0, point(1000, 0), null);
+      const counts = [60, 90, 100, 120, 150, 200, 400].map((after) => cw.visible(0, 0, 60 + after)?.sampleCount ?? 0);
+      for (let i = 1; i < counts.length; i++) expect(counts[i]!).toBeGreaterThanOrEqual(counts[i - 1]!);
+      expect(counts.some((c) => c > 0 && c < 1000)).toBe(true);
+      expect(counts[counts.length - 1]).toBe(1000);
+    });
+
+    it('never shows a lost datapoint (missing, not zero)', () => {
+      const cw = cloudwatch([null]);
+      expect(cw.visible(0, 0, 10_000)).toBeNull();
+    });
+
+    it('spreads publication delays between one and two and a half minutes with the default delay', () => {
+      const cw = new CloudWatchSim(1, [99], { floorSeconds: 30, medianSeconds: 45, sigma: 0.45, parts: 4 }, 3);
+      for (let m = 0; m < 200; m++) cw.publish(0, m, point(100, 0), null);
+      let complete60 = 0;
+      let complete150 = 0;
+      for (let m = 0; m < 200; m++) {
+        if (cw.arrivedShare(0, m, (m + 1) * 60 + 60) === 1) complete60++;
+        if (cw.arrivedShare(0, m, (m + 1) * 60 + 150) === 1) complete150++;
+      }
+      expect(complete60 / 200).toBeLessThan(0.2);
+      expect(complete150 / 200).toBeGreaterThan(0.8);
+    });
   });
 
-  it.each([
-    ['no breaching period', [point(100, 0), point(100, 0), point(100, 0)], 'OK'],
-    ['one of three breaching', [point(100, 0), point(100, 50), point(100, 0)], 'OK'],
-    ['two of three breaching (M of N)', [point(100, 50), point(100, 0), point(100, 50)], 'ALARM'],
-    ['two breaching, one missing', [point(100, 50), null, point(100, 50)], 'ALARM'],
-    ['one breaching, two missing', [null, null, point(100, 50)], 'OK'],
-    ['every period missing', [null, null, null], 'INSUFFICIENT_DATA'],
-    ['no requests at all (no error-rate datapoint)', [point(0, 0), point(0, 0), point(0, 0)], 'INSUFFICIENT_DATA'],
-  ] as const)('evaluates an error-rate alarm over %s as %s', (_name, points, state) => {
-    expect(cloudwatch([...points]).alarmState(alarm, 0, readableAt(2))).toBe(state);
+  describe('Method: alarmState', () => {
+    it.each<[string, readonly (Datapoint | null)[], string]>([
+      ['no breaching period → OK', [point(100, 0), point(100, 0), point(100, 0)], 'OK'],
+      ['one of three breaching → OK', [point(100, 0), point(100, 50), point(100, 0)], 'OK'],
+      ['two of three breaching (M of N) → ALARM', [point(100, 50), point(100, 0), point(100, 50)], 'ALARM'],
+      ['two breaching, then one missing: the range reaches back for a third → ALARM', [point(100, 0), point(100, 50), null, point(100, 50)], 'ALARM'],
+      ['every period missing → INSUFFICIENT_DATA', [null, null, null], 'INSUFFICIENT_DATA'],
+      ['no requests at all (no error-rate datapoint) → INSUFFICIENT_DATA', [point(0, 0), point(0, 0), point(0, 0)], 'INSUFFICIENT_DATA'],
+    ])('evaluates an error-rate alarm over %s', (_name, points, state) => {
+      // Evaluated once a minute: the evaluation after the last minute's data has arrived.
+      expect(cloudwatch([...points]).alarmState(alarm, 0, (points.length + 1) * 60 + 30)).toBe(state);
+    });
+
+    it('keeps its state when fewer than N datapoints have arrived (missing data is not considered)', () => {
+      const points = [point(100, 50), point(100, 50), point(100, 50), null, null, null, null];
+      const cw = cloudwatch(points);
+      expect(cw.alarmState(alarm, 0, 4 * 60 + 30)).toBe('ALARM');
+      expect(cw.alarmState(alarm, 0, 7 * 60 + 30)).toBe('ALARM');
+      expect(cw.alarmState(alarm, 0, 10 * 60 + 30)).toBe('INSUFFICIENT_DATA');
+    });
+
+    it('does not see a breach before its datapoints arrive', () => {
+      const late = cloudwatch([point(100, 50), point(100, 50), point(100, 50)], fixed(100));
+      expect(late.alarmState(alarm, 0, 3 * 60 + 30)).toBe('INSUFFICIENT_DATA');
+      expect(late.alarmState(alarm, 0, 5 * 60)).toBe('ALARM');
+    });
+  });
+
+  it('computes a percentile over a multi-minute period from every request of it, not an average of minutes', () => {
+    const cw = new CloudWatchSim(1, [99], fixed(1), 1);
+    const quiet = new LatencyHistogram();
+    for (let i = 0; i < 1000; i++) quiet.add(100);
+    const burst = new LatencyHistogram();
+    for (let i = 0; i < 1000; i++) burst.add(i < 980 ? 100 : 10_000);
+    cw.publish(0, 0, { ...point(1000, 0, quiet.percentile(99)), sampleCount: 1000 }, quiet);
+    cw.publish(0, 1, { ...point(1000, 0, burst.percentile(99)), sampleCount: 1000 }, burst);
+    const binding = { signal: { metric: { statistic: 'p99', periodSeconds: 120 }, scale: 1 }, measure: 'latency', toUnit: 1 } as never;
+    const period = cw.periodDatapoint(binding, 0, 0, 1, 10_000)!;
+    // 20 slow requests of 2,000 are 1%: the period's p99 sits at the boundary, not at the mean of the two minutes' p99s.
+    expect(period.sampleCount).toBe(2000);
+    expect(period.value).toBeLessThan(200);
   });
 });

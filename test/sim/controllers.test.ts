@@ -12,12 +12,17 @@ const gray = smallScenario({
 });
 
 describe('Baseline controllers', () => {
-  it('route53-health-check fails over a hard-down endpoint after 3 failed 30 s checks, and back once it answers again', async () => {
+  it('route53-health-check fails over a hard-down endpoint once nearly every checker saw 3 failed 30 s checks, and back once it answers again', async () => {
     const run = await runWorld(await resolveScenario(outage, SOURCE), route53HealthCheckController);
-    expect(run.writes.map((w) => [w.t, w.after])).toEqual([
-      [15 * 60 + 60, [100, 0]],
-      [25 * 60 + 60, [100, 100]],
+    expect(run.writes.map((w) => w.after)).toEqual([
+      [100, 0],
+      [100, 100],
     ]);
+    // Checkers are not coordinated: each checks on its own phase, so the verdict comes 60–90 s after the change.
+    expect(run.writes[0]!.t).toBeGreaterThanOrEqual(15 * 60 + 60);
+    expect(run.writes[0]!.t).toBeLessThanOrEqual(15 * 60 + 90);
+    expect(run.writes[1]!.t).toBeGreaterThanOrEqual(25 * 60 + 60);
+    expect(run.writes[1]!.t).toBeLessThanOrEqual(25 * 60 + 90);
     expect(run.writes.every((w) => w.kind === 'health-check')).toBe(true);
   });
 

@@ -26,10 +26,7 @@ describe('Simulator: determinism', () => {
   });
 
   it('shows every controller the same world: static and steer53 agree until steer53 first changes a weight', async () => {
-    const scenario = await resolveScenario(
-      smallScenario({ incidents: [{ kind: 'gray-failure', region: 'b', start: '12m', duration: '15m', latencyFactor: 5, capacityFactor: 0.4 }] }),
-      SOURCE,
-    );
+    const scenario = await resolveScenario(smallScenario({ incidents: [{ kind: 'outage', region: 'b', start: '12m', duration: '15m' }] }), SOURCE);
     const result = await runScenario(scenario);
     const firstWrite = result.runs.steer53.writes[0];
     expect(firstWrite).toBeDefined();

@@ -15,12 +15,20 @@ async function scenarioWithIncident(): Promise<Scenario> {
 
 function quietSeries(minutes: number): RunSeries {
   const zeros = () => [new Float64Array(minutes), new Float64Array(minutes)];
-  return { requests: zeros(), failed: zeros(), missed: zeros(), p99: zeros(), share: zeros(), gpu: zeros() };
+  return { requests: zeros(), failed: zeros(), missed: zeros(), p99: zeros(), share: zeros(), gpu: zeros(), kvCache: zeros(), queue: zeros() };
 }
 
-describe('Metric: flaps (a weight move reversed within 10 minutes)', () => {
+describe('Metric: flaps (a weight move of more than one unit reversed within 10 minutes by another)', () => {
   it.each([
     ['a shift held for good', [write(60, [100, 100], [150, 50])], 0],
+    ['a move of one weight unit and its reversal (rounding, too small to flap)', [write(60, [100, 100], [101, 99]), write(120, [101, 99], [100, 100])], 0],
+    ['a move of two weight units and its reversal', [write(60, [100, 100], [102, 98]), write(120, [102, 98], [100, 100])], 1],
+    ['a shift nudged back by one unit', [write(60, [100, 100], [150, 50]), write(120, [150, 50], [149, 51])], 0],
+    [
+      'a shift reversed after a one-unit nudge between',
+      [write(60, [100, 100], [110, 90]), write(120, [110, 90], [109, 91]), write(180, [109, 91], [99, 101])],
+      1,
+    ],
     ['a shift reversed after 5 minutes', [write(60, [100, 100], [150, 50]), write(360, [150, 50], [100, 100])], 1],
     ['a shift reversed after exactly 10 minutes', [write(60, [100, 100], [150, 50]), write(660, [150, 50], [100, 100])], 0],
     ['two shifts the same way', [write(60, [100, 100], [150, 50]), write(120, [150, 50], [200, 0])], 0],
@@ -130,9 +138,27 @@ describe('Target: share of the oracle benefit', () => {
     safetyViolations: 0,
   });
   it('is (static − steer53) / (static − oracle)', () => {
-    expect(benefitCaptured({ static: m(0.1), steer53: m(0.02), oracle: m(0), 'route53-health-check': m(0.1), 'naive-threshold': m(0.1) })).toBeCloseTo(0.8, 10);
+    expect(
+      benefitCaptured({
+        static: m(0.1),
+        steer53: m(0.02),
+        oracle: m(0),
+        'route53-health-check': m(0.1),
+        'route53-alarm-health-check': m(0.1),
+        'naive-threshold': m(0.1),
+      }),
+    ).toBeCloseTo(0.8, 10);
   });
   it('is null when the oracle gains less than 0.005', () => {
-    expect(benefitCaptured({ static: m(0.01), steer53: m(0.02), oracle: m(0.006), 'route53-health-check': m(0.1), 'naive-threshold': m(0.1) })).toBeNull();
+    expect(
+      benefitCaptured({
+        static: m(0.01),
+        steer53: m(0.02),
+        oracle: m(0.006),
+        'route53-health-check': m(0.1),
+        'route53-alarm-health-check': m(0.1),
+        'naive-threshold': m(0.1),
+      }),
+    ).toBeNull();
   });
 });

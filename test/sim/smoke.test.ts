@@ -27,8 +27,10 @@ describe('Scenario smoke test (shortened to 50 minutes)', () => {
     }
     expect(result.metrics.static.dnsChanges).toBe(0);
     expect(result.metrics.static.safetyViolations).toBe(0);
-    // The oracle never does worse than leaving the weights alone by more than noise.
-    expect(result.metrics.oracle.sloMissFraction).toBeLessThanOrEqual(result.metrics.static.sloMissFraction + 0.002);
+    // The oracle (a strong heuristic, not a bound: its forecast is a closed-form approximation of
+    // a world simulated request by request) never does worse than leaving the weights alone by
+    // more than half a percent of the requests.
+    expect(result.metrics.oracle.sloMissFraction).toBeLessThanOrEqual(result.metrics.static.sloMissFraction + 0.005);
   });
 });
 
@@ -40,12 +42,15 @@ describe('steer53 simulate', () => {
     expect(code).toBe(0);
     expect(io.stdout).toHaveLength(1);
     const doc = JSON.parse(io.stdout[0]!);
-    expect(Object.keys(doc)).toEqual(['scenarios']);
+    expect(Object.keys(doc)).toEqual(['seeds', 'quick', 'scenarios', 'expectations']);
+    expect(doc.seeds).toBeNull();
     expect(doc.scenarios[0].name).toBe('region-outage');
     expect(doc.scenarios[0].incident).toBe(true);
-    expect(Object.keys(doc.scenarios[0].controllers)).toEqual(['steer53', 'static', 'route53-health-check', 'naive-threshold', 'oracle']);
-    expect(Object.keys(doc.scenarios[0].controllers.steer53)).toEqual([
+    expect(doc.scenarios[0].seeds).toEqual([101]);
+    expect(Object.keys(doc.scenarios[0].controllers)).toEqual([...CONTROLLER_NAMES]);
+    expect(Object.keys(doc.scenarios[0].controllers.steer53.mean)).toEqual([
       'sloMissFraction',
+      'benefit',
       'dnsChanges',
       'flaps',
       'timeToMitigateS',

@@ -5,7 +5,7 @@ import { loadScenario } from '../../sim/scenario.js';
 import { runWorld } from '../../sim/world.js';
 
 describe('steer53 in the simulator', () => {
-  it.each(['region-outage', 'gray-failure', 'capacity-constrained-failover'])(
+  it.each(['region-outage', 'relapse-during-recovery', 'capacity-constrained-failover'])(
     'decides the same through evaluateService and the in-memory ports as through the engine alone (%s)',
     async (name) => {
       const scenario = await loadScenario(name, { durationSeconds: 100 * 60 });
