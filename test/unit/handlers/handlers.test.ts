@@ -94,6 +94,7 @@ describe('Handler: alarm', () => {
             true,
           );
         },
+        readZone: world.dns.readZone.bind(world.dns),
         writeWeights: world.dns.writeWeights.bind(world.dns),
       },
     }));
