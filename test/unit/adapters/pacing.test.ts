@@ -7,6 +7,8 @@ import { pacedClient, route53Costs } from '../../../functions/adapters/aws/paced
 import { BoundedRetryStrategy } from '../../../functions/adapters/aws/retryStrategy.js';
 import { CloudWatchClients } from '../../../functions/adapters/aws/cloudWatchClients.js';
 import { answerBelowRetries, recordingWaits, testCredentials } from '../../support/belowRetries.js';
+import { Route53Weights } from '../../../functions/adapters/aws/route53Weights.js';
+import { AwsCallError } from '../../../functions/adapters/aws/errors.js';
 
 /** A pacer on a clock that only moves when it sleeps: every wait is recorded, none is slept. */
 function virtualPacer(deadline?: number) {
@@ -115,6 +117,24 @@ describe('Function: pacedClient', () => {
     // The retry (the SDK's backoff, 0 here) took a second token: it waited half a second for it.
     expect(retryWaits).toEqual([0]);
     expect(slept).toEqual([500]);
+  });
+
+  it('sends nothing when the turn would come past the deadline, and the adapter says a later try may succeed', async () => {
+    route53.reset();
+    route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [], IsTruncated: false, MaxItems: 300 });
+    const { pacer } = virtualPacer(2000);
+    const client = answerBelowRetries(
+      pacedClient(new Route53Client({ region: 'us-east-1', credentials: testCredentials, maxAttempts: 1 }), pacer, route53Costs(pacer, rates)),
+      route53Service,
+      [ListResourceRecordSetsCommand],
+    );
+    const adapter = new Route53Weights({ client });
+    await adapter.readWeights({ hostedZoneId: 'Z1', dnsName: 'a.example.com', recordType: 'A' });
+    const error = await adapter.readWeights({ hostedZoneId: 'Z1', dnsName: 'b.example.com', recordType: 'A' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AwsCallError);
+    expect((error as AwsCallError).retryable).toBe(true);
+    expect((error as Error).message).toContain('RateBudgetExhaustedError');
+    expect(route53.commandCalls(ListResourceRecordSetsCommand)).toHaveLength(1);
   });
 
   it('takes a change token per Change of a change batch', async () => {
