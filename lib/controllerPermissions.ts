@@ -28,10 +28,11 @@ export function controllerStatements(config: Config, partition: string, table: d
   statements.push(
     new iam.PolicyStatement({
       sid: 'StateTable',
-      // What the state store (and Powertools idempotency) call: single items, one query per
-      // service, conditional writes. No Scan, no table management.
+      // What the state store (and Powertools idempotency) call: single items, a tick's states in
+      // batches, one query per service, conditional writes. No Scan, no table management.
       actions: [
         'dynamodb:GetItem',
+        'dynamodb:BatchGetItem',
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         'dynamodb:DeleteItem',
