@@ -36,7 +36,12 @@ export function createScheduleHandler(deps: HandlerDeps) {
       services = services.filter((s) => input.services!.includes(s.name));
     }
     const deadline = deadlineOf(rt, context);
-    const tick = await onTick(rt, { trigger: input.trigger, services, ...(deadline !== undefined ? { deadline } : {}) });
+    const tick = await onTick(rt, {
+      trigger: input.trigger,
+      services,
+      ...(input.services ? { asked: input.services } : {}),
+      ...(deadline !== undefined ? { deadline } : {}),
+    });
     for (const o of tick.outcomes) reportEvaluation(deps, o);
     reportFailures(deps, tick.failures);
     return {
