@@ -1,7 +1,7 @@
 /** AWS implementations of the ports. */
 export { Route53Weights, normaliseDnsName, listingOrder, type Route53WeightsOptions } from './route53Weights.js';
 export { changeBatches, changeCost, ChangeTooLargeError, MAX_VALUES_PER_BATCH, MAX_VALUE_CHARACTERS_PER_BATCH } from './route53ChangeBatches.js';
-export { CloudWatchMetrics, queriesFor, MAX_QUERIES_PER_CALL, type CloudWatchMetricsOptions } from './cloudWatchMetrics.js';
+export { CloudWatchMetrics, metricStatQuery, MAX_QUERIES_PER_CALL, type CloudWatchMetricsOptions } from './cloudWatchMetrics.js';
 export { CloudWatchClients, type CloudWatchClientsOptions } from './cloudWatchClients.js';
 export { DynamoStateStore, servicePartitionKey, auditSortKey, STATE_SORT_KEY, AUDIT_PREFIX, type DynamoStateStoreOptions } from './dynamoStateStore.js';
 export { SnsNotifier, type SnsNotifierOptions } from './snsNotifier.js';
