@@ -10,7 +10,7 @@ import type { EventPublisher } from '../ports/eventPublisher.js';
 import type { Log } from '../ports/log.js';
 import type { MetricsSource } from '../ports/metrics.js';
 import type { Notifier } from '../ports/notifier.js';
-import type { ShardQueue } from '../ports/shardQueue.js';
+import type { TickClaims } from '../ports/tickClaims.js';
 import type { StateStore } from '../ports/stateStore.js';
 
 export interface RuntimeOptions {
@@ -30,16 +30,6 @@ export interface RuntimeOptions {
   readonly concurrency?: number;
 }
 
-/** How the schedule shards its ticks (the construct sets these; without them every tick is evaluated in one invocation). */
-export interface ShardingOptions {
-  /** Where the shards of a tick go. */
-  readonly queue: ShardQueue;
-  /** Most services in one shard (functions/app/shardPlan.ts). */
-  readonly maxServicesPerShard: number;
-  /** The schedule's interval: a shard not started within it (and half a minute) is skipped, as the next tick has been sent. */
-  readonly intervalSeconds: number;
-}
-
 export interface Runtime {
   readonly config: Config;
   readonly dns: DnsWeights;
@@ -52,6 +42,6 @@ export interface Runtime {
   /** Unique ids for decisions and audit entries (crypto.randomUUID in Lambda; a counter in tests). */
   readonly newId: () => string;
   readonly options?: RuntimeOptions;
-  /** @default none: every tick is evaluated in the invocation that receives it */
-  readonly sharding?: ShardingOptions;
+  /** Once per shard and minute (a sharded schedule's invocations). @default no claim: every invocation evaluates */
+  readonly tickClaims?: TickClaims;
 }

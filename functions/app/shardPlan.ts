@@ -109,28 +109,30 @@ export function estimateShardSeconds(services: readonly ServiceConfig[], model: 
   return (states + Math.max(observe, reads) + decide + write) / 1000;
 }
 
-/** Packs services into shards of at most `maxServices`, whole hosted zones first. */
+/**
+ * Packs services into shards of at most `maxServices`, whole hosted zones first: zones in the
+ * order the config first names them, a zone that does not fit what is left of a shard starting
+ * the next one, and only a zone larger than a shard split (over as few shards as it needs).
+ */
 export function planShards(services: readonly ServiceConfig[], maxServices: number): Shard[] {
   if (!Number.isInteger(maxServices) || maxServices < 1) throw new RangeError(`a shard holds at least one service, got ${maxServices}`);
-  const byZone = new Map<string, ServiceConfig[]>();
-  for (const s of services) byZone.set(s.hostedZoneId, [...(byZone.get(s.hostedZoneId) ?? []), s]);
-  // A zone too big for one shard is split into full shards; the rest of it packs with other zones.
-  const pieces = [...byZone.values()].flatMap((zone) =>
-    Array.from({ length: Math.ceil(zone.length / maxServices) }, (_, i) => zone.slice(i * maxServices, (i + 1) * maxServices)),
-  );
-  // First fit, largest pieces first: few shards, and a zone stays whole wherever it fits.
-  pieces.sort((a, b) => b.length - a.length);
+  const zones = new Map<string, ServiceConfig[]>();
+  for (const s of services) zones.set(s.hostedZoneId, [...(zones.get(s.hostedZoneId) ?? []), s]);
   const bins: ServiceConfig[][] = [];
-  for (const piece of pieces) {
-    const bin = bins.find((b) => b.length + piece.length <= maxServices);
-    if (bin) bin.push(...piece);
-    else bins.push([...piece]);
+  let bin: ServiceConfig[] = [];
+  for (const zone of zones.values()) {
+    if (bin.length + zone.length > maxServices) bin = [];
+    for (const service of zone) {
+      if (bin.length === maxServices) bin = [];
+      if (bin.length === 0) bins.push(bin);
+      bin.push(service);
+    }
   }
   const width = Math.max(2, String(bins.length).length);
-  return bins.map((bin, i) => ({
+  return bins.map((b, i) => ({
     id: `shard-${String(i + 1).padStart(width, '0')}`,
-    services: bin.map((s) => s.name),
-    zones: [...new Set(bin.map((s) => s.hostedZoneId))],
+    services: b.map((s) => s.name),
+    zones: [...new Set(b.map((s) => s.hostedZoneId))],
   }));
 }
 

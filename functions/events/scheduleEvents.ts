@@ -4,11 +4,12 @@
  * steer53's schedules send either `{}` or the context attributes
  * `{"scheduleArn":"<aws.scheduler.schedule-arn>","scheduledTime":"<aws.scheduler.scheduled-time>",
  *   "executionId":"<aws.scheduler.execution-id>","attemptNumber":"<aws.scheduler.attempt-number>"}`,
- * optionally with `services` to evaluate only some services. And the shards of a tick, as the
- * schedule sent them to its queue: the Lambda event of an SQS event source, one shard a record.
+ * optionally with `services` to evaluate only some services. A sharded schedule (the construct's,
+ * one target per shard, planned by functions/app/shardPlan.ts) sends
+ * `{"shard":"shard-02","services":[…],"scheduledTime":"<time>","staleAfterSeconds":90}`: the
+ * shard's services, read at their own cadence.
  */
 import { problemsOf, type ValidationProblem } from '../core/validationProblems.js';
-import type { ShardTick } from '../ports/shardQueue.js';
 import { eventBridgeEnvelope } from './envelopes.js';
 import * as z from 'zod/mini';
 import './zodMessages.js';
@@ -28,28 +29,22 @@ export const schedulerPayloadSchema = z.strictObject({
   attemptNumber: z.optional(z.union([z.number().check(z.int(), z.minimum(1)), z.string().check(z.regex(/^\d+$/))])),
   /** Evaluate only these services. @default every service */
   services: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
+  /** The shard these services are: they are read at their own cadence, and the tick is done once per shard and minute. */
+  shard: z.optional(z.string().check(z.regex(/^shard-\d+$/, { error: 'must be a shard id such as shard-01' }))),
+  /** A tick started this long after its scheduled time is skipped: the next one has fired. */
+  staleAfterSeconds: z.optional(z.number().check(z.int(), z.positive())),
 });
-
-/** One shard of a tick, as the schedule sends it (ports/shardQueue.ts ShardTick). */
-export const shardTickSchema = z.strictObject({
-  shard: z.string().check(z.regex(/^shard-\d+$/, { error: 'must be a shard id such as shard-01' })),
-  services: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
-  scheduledAt: z.number().check(z.int(), z.positive()),
-  expiresAt: z.number().check(z.int(), z.positive()),
-  trigger: z.string(),
-  asked: z.optional(z.array(z.string().check(z.minLength(1)))),
-});
-
-/** The Lambda event of an SQS event source (the fields steer53 reads). */
-export const sqsEventSchema = z.object({
-  Records: z.array(z.object({ messageId: z.string(), eventSource: z.literal('aws:sqs'), body: z.string() })).check(z.minLength(1)),
-});
-
-export type ShardTickMessage = { readonly messageId: string; readonly tick: ShardTick };
 
 export type ScheduleInput =
-  | { readonly kind: 'tick'; readonly trigger: string; readonly scheduledAt?: number; readonly correlationId?: string; readonly services?: readonly string[] }
-  | { readonly kind: 'shards'; readonly ticks: readonly ShardTickMessage[]; readonly problems: readonly ValidationProblem[] }
+  | {
+      readonly kind: 'tick';
+      readonly trigger: string;
+      readonly correlationId?: string;
+      readonly services?: readonly string[];
+      /** When the schedule fired (epoch ms), when the event says. */
+      readonly scheduledAt?: number;
+      readonly shard?: { readonly id: string; readonly staleAfterMs?: number };
+    }
   | { readonly kind: 'invalid'; readonly problems: readonly ValidationProblem[] };
 
 export function parseScheduleInput(event: unknown): ScheduleInput {
@@ -64,45 +59,21 @@ export function parseScheduleInput(event: unknown): ScheduleInput {
       ],
     };
   }
-  if ('Records' in event) return parseShardTicks(event);
   if ('detail-type' in event || 'source' in event) {
     const rule = scheduledRuleEventSchema.safeParse(event);
     if (!rule.success) return { kind: 'invalid', problems: problemsOf(rule.error) };
-    return { kind: 'tick', trigger: `schedule ${rule.data.resources[0] ?? 'rule'}`, scheduledAt: Date.parse(rule.data.time), correlationId: rule.data.id };
+    return { kind: 'tick', trigger: `schedule ${rule.data.resources[0] ?? 'rule'}`, correlationId: rule.data.id, scheduledAt: Date.parse(rule.data.time) };
   }
   const payload = schedulerPayloadSchema.safeParse(event);
   if (!payload.success) return { kind: 'invalid', problems: problemsOf(payload.error) };
   const p = payload.data;
+  if (p.shard && !p.services) return { kind: 'invalid', problems: [{ path: 'services', message: `shard ${p.shard} names no services` }] };
   return {
     kind: 'tick',
-    trigger: `schedule ${p.scheduleArn ?? 'scheduler'}`,
-    ...(p.scheduledTime ? { scheduledAt: Date.parse(p.scheduledTime) } : {}),
+    trigger: `schedule ${p.scheduleArn ?? p.shard ?? 'scheduler'}`,
     ...(p.executionId ? { correlationId: p.executionId } : {}),
     ...(p.services ? { services: p.services } : {}),
+    ...(p.scheduledTime ? { scheduledAt: Date.parse(p.scheduledTime) } : {}),
+    ...(p.shard ? { shard: { id: p.shard, ...(p.staleAfterSeconds ? { staleAfterMs: p.staleAfterSeconds * 1000 } : {}) } } : {}),
   };
-}
-
-/** The shards of an SQS event; a malformed record is reported with its path and the others kept. */
-function parseShardTicks(event: object): ScheduleInput {
-  const envelope = sqsEventSchema.safeParse(event);
-  if (!envelope.success) return { kind: 'invalid', problems: problemsOf(envelope.error) };
-  const ticks: ShardTickMessage[] = [];
-  const problems: ValidationProblem[] = [];
-  envelope.data.Records.forEach((record, i) => {
-    let body: unknown;
-    try {
-      body = JSON.parse(record.body);
-    } catch (error) {
-      problems.push({ path: `Records[${i}].body`, message: `is not JSON: ${(error as Error).message}` });
-      return;
-    }
-    const tick = shardTickSchema.safeParse(body);
-    const at = (path: string) => (path === '(root)' ? `Records[${i}].body` : `Records[${i}].body.${path}`);
-    if (!tick.success) problems.push(...problemsOf(tick.error).map((p) => ({ path: at(p.path), message: p.message })));
-    else {
-      const { asked, ...rest } = tick.data;
-      ticks.push({ messageId: record.messageId, tick: { ...rest, ...(asked ? { asked } : {}) } });
-    }
-  });
-  return ticks.length === 0 ? { kind: 'invalid', problems } : { kind: 'shards', ticks, problems };
 }

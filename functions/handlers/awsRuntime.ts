@@ -10,7 +10,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { Route53Client } from '@aws-sdk/client-route-53';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Config } from '../core/config.js';
@@ -25,7 +24,7 @@ import { DynamoStateStore } from '../adapters/aws/dynamoStateStore.js';
 import { EventBridgePublisher } from '../adapters/aws/eventBridgePublisher.js';
 import { Route53Weights } from '../adapters/aws/route53Weights.js';
 import { SnsNotifier } from '../adapters/aws/snsNotifier.js';
-import { SqsShardQueue } from '../adapters/aws/sqsShardQueue.js';
+import { DynamoTickClaims } from '../adapters/aws/dynamoTickClaims.js';
 import type { Runtime } from '../app/runtime.js';
 import { checkBundledConfig } from '../config/bundledConfig.js';
 import type { Log } from '../ports/log.js';
@@ -37,12 +36,6 @@ export interface Steer53Environment {
   readonly eventBusName: string;
   /** This function's share of the account's API rates (`STEER53_API_RATES`). @default the whole of AwsApiRates */
   readonly apiRates: ApiRates;
-  /**
-   * Where the schedule sends its shards (`STEER53_SHARD_QUEUE_URL`), how many services a shard
-   * holds (`STEER53_SHARD_SIZE`) and the schedule's interval (`STEER53_TICK_INTERVAL_SECONDS`).
-   * @default no sharding: every tick evaluated in one invocation
-   */
-  readonly sharding?: { readonly queueUrl: string; readonly maxServicesPerShard: number; readonly intervalSeconds: number };
 }
 
 /** Reads steer53's environment variables; every missing or malformed one is reported at once. */
@@ -59,23 +52,8 @@ export function readEnvironment(env: Readonly<Record<string, string | undefined>
   const eventBusName = env.STEER53_EVENT_BUS_NAME || 'default';
   const rates = env.STEER53_API_RATES ? parseApiRates(env.STEER53_API_RATES) : { ok: true as const, value: AwsApiRates };
   if (!rates.ok) problems.push(...rates.problems.map((p) => ({ path: `STEER53_API_RATES ${p.path}`, message: p.message })));
-  const sharding = readSharding(env, problems);
   if (problems.length > 0 || !rates.ok) throw new ValidationError('environment', problems);
-  return { configPath, tableName, topicArn, eventBusName, apiRates: rates.value, ...(sharding ? { sharding } : {}) };
-}
-
-function readSharding(env: Readonly<Record<string, string | undefined>>, problems: ValidationProblem[]): Steer53Environment['sharding'] {
-  const queueUrl = env.STEER53_SHARD_QUEUE_URL;
-  if (!queueUrl) return undefined;
-  if (!/^https:\/\/sqs\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/\d{12}\/[\w-]{1,75}\.fifo$/.test(queueUrl))
-    problems.push({ path: 'STEER53_SHARD_QUEUE_URL', message: `"${queueUrl}" is not the URL of an SQS FIFO queue` });
-  const positive = (name: string): number => {
-    const value = Number(env[name]);
-    if (!Number.isInteger(value) || value < 1)
-      problems.push({ path: name, message: `must be a whole number above 0 with STEER53_SHARD_QUEUE_URL set, got "${env[name] ?? ''}"` });
-    return value;
-  };
-  return { queueUrl, maxServicesPerShard: positive('STEER53_SHARD_SIZE'), intervalSeconds: positive('STEER53_TICK_INTERVAL_SECONDS') };
+  return { configPath, tableName, topicArn, eventBusName, apiRates: rates.value };
 }
 
 export interface AwsRuntimeOptions {
@@ -107,24 +85,18 @@ export async function createAwsRuntime(environment: Steer53Environment, options:
     route53Costs(pacer, rates),
   );
   const sts = trace(new STSClient({}));
+  const dynamo = trace(new DynamoDBClient({}));
   return {
     config,
     dns: new Route53Weights({ client: route53 }),
     metrics: new CloudWatchMetrics({
       clients: new CloudWatchClients({ sts, createClient: (c) => trace(new CloudWatchClient(c)), pacing: { pacer, rates } }),
     }),
-    store: new DynamoStateStore({ client: trace(new DynamoDBClient({})), tableName: environment.tableName }),
+    store: new DynamoStateStore({ client: dynamo, tableName: environment.tableName }),
+    tickClaims: new DynamoTickClaims({ client: dynamo, tableName: environment.tableName }),
     notifier: new SnsNotifier({ client: trace(new SNSClient({})), topicArn: environment.topicArn }),
     events: new EventBridgePublisher({ client: trace(new EventBridgeClient({})), eventBusName: environment.eventBusName }),
-    ...(environment.sharding
-      ? {
-          sharding: {
-            queue: new SqsShardQueue({ client: trace(new SQSClient({})), queueUrl: environment.sharding.queueUrl }),
-            maxServicesPerShard: environment.sharding.maxServicesPerShard,
-            intervalSeconds: environment.sharding.intervalSeconds,
-          },
-        }
-      : {}),
+
     // The edge is where the wall clock may be read; everything inside gets time from this port.
     clock: { now: () => Date.now() },
     log: options.log,

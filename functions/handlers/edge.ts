@@ -37,14 +37,14 @@ export const MetricNames = {
   /** Per shard: services read and evaluated, and services deferred by adaptive polling. */
   SERVICES_READ: 'ServicesRead',
   SERVICES_DEFERRED: 'ServicesDeferred',
-  /** Per shard: shards skipped because they started after the next tick was sent. */
+  /** Per shard: ticks skipped because they started after the next tick fired, or were delivered twice. */
   STALE_SHARD_TICKS: 'StaleShardTicks',
+  DUPLICATE_SHARD_TICKS: 'DuplicateShardTicks',
 } as const;
 export type MetricName = (typeof MetricNames)[keyof typeof MetricNames];
 
 /** The `service` dimension of the per-shard metrics: not a valid service name, so never one of them. */
 export const TICK_METRICS_SERVICE = '#tick';
-const MILLISECOND_METRICS: ReadonlySet<MetricName> = new Set([MetricNames.SHARD_DURATION, MetricNames.SHARD_LAG]);
 
 /** Counts (and gauges) per service: EMF metrics whose `service` dimension is the steer53 service. */
 export interface Counter {
@@ -76,7 +76,7 @@ export class EmfCounter implements Counter {
   shard(metric: MetricName, shard: string, value: number): void {
     const single = new Metrics({ namespace: this.#namespace, serviceName: TICK_METRICS_SERVICE, singleMetric: true });
     single.addDimension('shard', shard);
-    single.addMetric(metric, MILLISECOND_METRICS.has(metric) ? MetricUnit.Milliseconds : MetricUnit.Count, value);
+    single.addMetric(metric, metric === MetricNames.SHARD_DURATION || metric === MetricNames.SHARD_LAG ? MetricUnit.Milliseconds : MetricUnit.Count, value);
   }
 }
 

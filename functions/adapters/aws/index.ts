@@ -5,7 +5,7 @@ export { CloudWatchMetrics, metricStatQuery, MAX_QUERIES_PER_CALL, type CloudWat
 export { CloudWatchClients, type CloudWatchClientsOptions } from './cloudWatchClients.js';
 export { DynamoStateStore, servicePartitionKey, auditSortKey, STATE_SORT_KEY, AUDIT_PREFIX, type DynamoStateStoreOptions } from './dynamoStateStore.js';
 export { SnsNotifier, type SnsNotifierOptions } from './snsNotifier.js';
-export { SqsShardQueue, MAX_MESSAGES_PER_BATCH, type SqsShardQueueOptions } from './sqsShardQueue.js';
+export { DynamoTickClaims, type DynamoTickClaimsOptions } from './dynamoTickClaims.js';
 export { EventBridgePublisher, MAX_ENTRIES_PER_CALL, type EventBridgePublisherOptions } from './eventBridgePublisher.js';
 export { BoundedRetryStrategy, Route53RetryPolicy, DEADLINE_MARGIN_MS, type RetryPolicy, type BoundedRetryStrategyOptions } from './retryStrategy.js';
 export * from './errors.js';

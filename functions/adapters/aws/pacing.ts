@@ -33,7 +33,7 @@ export class TokenBucket {
   #at: number;
 
   constructor(rate: Rate, now: number) {
-    if (!(rate.perSecond > 0) || !(rate.burst >= 1)) throw new Steer53Error(`a token bucket needs perSecond > 0 and burst ≥ 1, got ${JSON.stringify(rate)}`);
+    if (!(rate.perSecond > 0 && rate.burst >= 1)) throw new Steer53Error(`a token bucket needs perSecond > 0 and burst ≥ 1, got ${JSON.stringify(rate)}`);
     this.rate = rate;
     this.#tokens = rate.burst;
     this.#at = now;
@@ -166,13 +166,11 @@ export function parseApiRates(text: string): { ok: true; value: ApiRates } | { o
     return { ok: false, problems: [{ path: '(root)', message: `is not JSON: ${(error as Error).message}` }] };
   }
   const problems: { path: string; message: string }[] = [];
-  const rate = (path: string, value: unknown): void => {
-    const r = value as Partial<Rate> | undefined;
-    if (typeof r?.perSecond !== 'number' || !(r.perSecond > 0)) problems.push({ path: `${path}.perSecond`, message: 'must be a number above 0' });
-    if (typeof r?.burst !== 'number' || !(r.burst >= 1)) problems.push({ path: `${path}.burst`, message: 'must be a number of at least 1' });
-  };
-  const r = raw as { route53?: Record<string, unknown>; cloudWatch?: Record<string, unknown> } | null;
-  for (const key of ['requests', 'changes']) rate(`route53.${key}`, r?.route53?.[key]);
-  for (const key of ['getMetricData', 'describeAlarms']) rate(`cloudWatch.${key}`, r?.cloudWatch?.[key]);
+  for (const path of ['route53.requests', 'route53.changes', 'cloudWatch.getMetricData', 'cloudWatch.describeAlarms']) {
+    const [api, name] = path.split('.') as [string, string];
+    const r = (raw as Record<string, Record<string, Partial<Rate>> | undefined> | null)?.[api]?.[name];
+    if (!(typeof r?.perSecond === 'number' && r.perSecond > 0)) problems.push({ path: `${path}.perSecond`, message: 'must be a number above 0' });
+    if (!(typeof r?.burst === 'number' && r.burst >= 1)) problems.push({ path: `${path}.burst`, message: 'must be a number of at least 1' });
+  }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, value: raw as ApiRates };
 }

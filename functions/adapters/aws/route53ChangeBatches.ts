@@ -40,9 +40,9 @@ export class ChangeTooLargeError extends Steer53Error {
 
   constructor(hostedZoneId: string, change: Change, cost: ChangeCost) {
     const set = change.ResourceRecordSet;
-    const record = `${set?.Name ?? '?'} ${set?.Type ?? '?'} ${set?.SetIdentifier ?? ''}`.trim();
+    const record = `${set?.Name} ${set?.Type} ${set?.SetIdentifier}`;
     super(
-      `${change.Action ?? 'change'} of ${record} in hosted zone ${hostedZoneId} counts ${cost.values} values and ${cost.characters} characters; ` +
+      `${change.Action} of ${record} in hosted zone ${hostedZoneId} counts ${cost.values} values and ${cost.characters} characters; ` +
         `one ChangeResourceRecordSets request holds at most ${MAX_VALUES_PER_BATCH} and ${MAX_VALUE_CHARACTERS_PER_BATCH}`,
     );
     this.name = 'ChangeTooLargeError';

@@ -5,4 +5,4 @@ export { InMemoryStateStore } from './memoryStateStore.js';
 export { ManualClock } from './manualClock.js';
 export { CollectingNotifier } from './collectingNotifier.js';
 export { CollectingEventPublisher } from './collectingEventPublisher.js';
-export { CollectingShardQueue } from './collectingShardQueue.js';
+export { InMemoryTickClaims } from './memoryTickClaims.js';

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DefaultTickCostModel, estimateShardSeconds, planShards, shardSizeFor } from '../../../functions/app/shardPlan.js';
-import { dispatchTick, runShard } from '../../../functions/app/shardedTick.js';
-import { CollectingShardQueue } from '../../../functions/adapters/memory/index.js';
-import { shardTickKey } from '../../../functions/ports/shardQueue.js';
+import { runScheduledTick } from '../../../functions/app/scheduledTick.js';
+import { InMemoryTickClaims } from '../../../functions/adapters/memory/index.js';
 import type { ServiceConfig } from '../../../functions/core/config.js';
 import { judgedStart, memoryWorld, MINUTE, rawConfig, T0, testConfig } from './runtimeFixtures.js';
 
@@ -27,8 +26,8 @@ describe('Function: planShards', () => {
   it('keeps hosted zones whole where they fit, and splits only a zone larger than a shard', () => {
     const shards = planShards(fleet([30, 30, 30, 130]), 100);
     expect(shards.map((s) => [s.id, s.services.length, s.zones])).toEqual([
-      ['shard-01', 100, ['ZONE3']],
-      ['shard-02', 90, ['ZONE0', 'ZONE1', 'ZONE2']],
+      ['shard-01', 90, ['ZONE0', 'ZONE1', 'ZONE2']],
+      ['shard-02', 100, ['ZONE3']],
       ['shard-03', 30, ['ZONE3']],
     ]);
   });
@@ -94,86 +93,42 @@ describe('Function: shardSizeFor', () => {
   });
 });
 
-describe('Function: dispatchTick', () => {
-  const services = testConfig(
-    (() => {
-      const raw = structuredClone(rawConfig) as { services: Record<string, unknown>[] };
-      raw.services.push({ ...structuredClone(raw.services[0]!), name: 'beta', dnsName: 'beta.example.com', hostedZoneId: 'ZOTHER1' });
-      return raw;
-    })(),
-  );
+describe('Function: runScheduledTick', () => {
+  const shard = { id: 'shard-02', staleAfterMs: 90_000 };
+  const healthy = { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 };
 
-  it('evaluates the tick in the invocation when there is no queue, or one shard', async () => {
-    const world = memoryWorld(services);
-    world.feed(judgedStart(T0), { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 });
-    const queue = new CollectingShardQueue();
-    const one = await dispatchTick(
-      { ...world.runtime(), sharding: { queue, maxServicesPerShard: 10, intervalSeconds: 60 } },
-      { trigger: 's', services: services.services },
+  it('evaluates a shard’s services at their cadence, once per shard and minute however often it is delivered', async () => {
+    const world = memoryWorld();
+    world.feed(judgedStart(T0), healthy);
+    const rt = { ...world.runtime(), tickClaims: new InMemoryTickClaims() };
+    const request = { trigger: 'schedule', services: world.config.services, scheduledAt: T0 - 2_000, shard };
+    const first = await runScheduledTick(rt, request);
+    expect(first).toMatchObject({ kind: 'evaluated', shard: 'shard-02', lagMs: 2_000, durationMs: 0 });
+    expect(first.kind === 'evaluated' && first.tick.polling[0]!.reason).toBe('FIRST_EVALUATION');
+    expect(await runScheduledTick(rt, { ...request, scheduledAt: T0 - 1_000 })).toEqual({ kind: 'duplicate', shard: 'shard-02', lagMs: 1_000 });
+    expect(world.store.batchLoads).toBe(1);
+    // The next minute is a tick of its own.
+    world.clock.advance(MINUTE);
+    expect((await runScheduledTick(rt, { ...request, scheduledAt: T0 + MINUTE })).kind).toBe('evaluated');
+  });
+
+  it('skips a shard that starts after the next tick fired, claiming and touching nothing', async () => {
+    const world = memoryWorld();
+    const claims = new InMemoryTickClaims();
+    const outcome = await runScheduledTick(
+      { ...world.runtime(), tickClaims: claims },
+      { trigger: 's', services: world.config.services, scheduledAt: T0 - 2 * MINUTE, shard },
     );
-    expect(one.kind).toBe('inline');
-    expect(queue.sent).toEqual([]);
-    expect((await dispatchTick(world.runtime(), { trigger: 's', services: services.services })).kind).toBe('inline');
-  });
-
-  it('sends one message per shard, the asked services with their shard, once per shard and minute however often the schedule fires', async () => {
-    const world = memoryWorld(services);
-    const queue = new CollectingShardQueue();
-    const rt = { ...world.runtime(), sharding: { queue, maxServicesPerShard: 1, intervalSeconds: 60 } };
-    const request = { trigger: 'schedule rule', services: services.services, asked: ['beta'], scheduledAt: T0 };
-    const outcome = await dispatchTick(rt, request);
-    await dispatchTick(rt, { ...request, scheduledAt: T0 + 5_000 });
-    expect(outcome).toMatchObject({ kind: 'dispatched', shards: [{ id: 'shard-01' }, { id: 'shard-02' }] });
-    expect(queue.sent).toEqual([
-      { shard: 'shard-01', services: ['chat'], scheduledAt: T0, expiresAt: T0 + 90_000, trigger: 'schedule rule' },
-      { shard: 'shard-02', services: ['beta'], scheduledAt: T0, expiresAt: T0 + 90_000, trigger: 'schedule rule', asked: ['beta'] },
-    ]);
-    expect(shardTickKey(queue.sent[0]!)).toBe('shard-01@2026-01-01T00:10');
-    // Nothing was evaluated by the dispatching invocation.
-    expect(world.store.batchLoads).toBe(0);
-  });
-});
-
-describe('Function: runShard', () => {
-  it('evaluates the shard’s services as a tick, with its lag behind the schedule', async () => {
-    const world = memoryWorld();
-    world.feed(judgedStart(T0), { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 });
-    const outcome = await runShard(world.runtime(), {
-      shard: 'shard-01',
-      services: ['chat'],
-      scheduledAt: T0 - 2_000,
-      expiresAt: T0 + 88_000,
-      trigger: 'schedule',
-    });
-    expect(outcome).toMatchObject({ kind: 'evaluated', shard: 'shard-01', lagMs: 2_000, durationMs: 0 });
-    expect(outcome.kind === 'evaluated' && outcome.tick.outcomes[0]!.status).toBe('unchanged');
-    expect((await world.store.listAudit('chat')).length).toBe(0);
-    expect((await world.store.load('chat')).version).toBe(1);
-  });
-
-  it('skips a shard that starts after the next tick was sent, touching nothing', async () => {
-    const world = memoryWorld();
-    const outcome = await runShard(world.runtime(), {
-      shard: 'shard-02',
-      services: ['chat'],
-      scheduledAt: T0 - 2 * MINUTE,
-      expiresAt: T0 - 30_000,
-      trigger: 'schedule',
-    });
     expect(outcome).toEqual({ kind: 'stale', shard: 'shard-02', lagMs: 2 * MINUTE });
     expect(world.store.batchLoads).toBe(0);
+    expect(await claims.claim('shard-02', T0 - 2 * MINUTE)).toBe(true);
   });
 
-  it('refuses a shard naming services the config does not have, touching nothing', async () => {
+  it('evaluates a tick of every service as the one shard, with no claim', async () => {
     const world = memoryWorld();
-    const outcome = await runShard(world.runtime(), {
-      shard: 'shard-01',
-      services: ['chat', 'ghost'],
-      scheduledAt: T0,
-      expiresAt: T0 + MINUTE,
-      trigger: 'schedule',
-    });
-    expect(outcome).toEqual({ kind: 'unknown-services', shard: 'shard-01', unknown: ['ghost'] });
-    expect(world.store.batchLoads).toBe(0);
+    world.feed(judgedStart(T0), healthy);
+    const rt = { ...world.runtime(), tickClaims: new InMemoryTickClaims() };
+    for (let i = 0; i < 2; i += 1)
+      expect(await runScheduledTick(rt, { trigger: 's', services: world.config.services })).toMatchObject({ kind: 'evaluated', shard: 'shard-01', lagMs: 0 });
   });
 });

@@ -46,28 +46,6 @@ describe('Function: readEnvironment', () => {
     });
   });
 
-  it('reads the shard queue, the shard size and the interval together, and says what is wrong with each', () => {
-    const queueUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/steer53-shards.fifo';
-    expect(readEnvironment({ ...env, STEER53_SHARD_QUEUE_URL: queueUrl, STEER53_SHARD_SIZE: '250', STEER53_TICK_INTERVAL_SECONDS: '60' }).sharding).toEqual({
-      queueUrl,
-      maxServicesPerShard: 250,
-      intervalSeconds: 60,
-    });
-    expect(readEnvironment(env)).not.toHaveProperty('sharding');
-    const error = (() => {
-      try {
-        readEnvironment({ ...env, STEER53_SHARD_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/plain', STEER53_SHARD_SIZE: '0' });
-      } catch (e) {
-        return e as ValidationError;
-      }
-    })();
-    expect(error?.problems).toEqual([
-      { path: 'STEER53_SHARD_QUEUE_URL', message: '"https://sqs.us-east-1.amazonaws.com/123456789012/plain" is not the URL of an SQS FIFO queue' },
-      { path: 'STEER53_SHARD_SIZE', message: 'must be a whole number above 0 with STEER53_SHARD_QUEUE_URL set, got "0"' },
-      { path: 'STEER53_TICK_INTERVAL_SECONDS', message: 'must be a whole number above 0 with STEER53_SHARD_QUEUE_URL set, got ""' },
-    ]);
-  });
-
   it('lists every missing or malformed variable at once', () => {
     const error = (() => {
       try {
@@ -141,22 +119,7 @@ describe('Function: createAwsRuntime', () => {
       'EventBridgePublisher',
     ]);
     expect(rt.newId()).not.toBe(rt.newId());
-    expect(rt.sharding).toBeUndefined();
-  });
-
-  it('sends shards to the SQS queue the environment names', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'steer53-runtime-'));
-    writeFileSync(join(dir, 'steer53.config.json'), JSON.stringify(resolvedConfig));
-    const sharded = {
-      ...env,
-      LAMBDA_TASK_ROOT: dir,
-      STEER53_SHARD_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/steer53-shards.fifo',
-      STEER53_SHARD_SIZE: '100',
-      STEER53_TICK_INTERVAL_SECONDS: '60',
-    };
-    const rt = await createAwsRuntime(readEnvironment(sharded), { log: collectingLog() });
-    expect(rt.sharding).toMatchObject({ maxServicesPerShard: 100, intervalSeconds: 60 });
-    expect(rt.sharding!.queue.constructor.name).toBe('SqsShardQueue');
+    expect(rt.tickClaims?.constructor.name).toBe('DynamoTickClaims');
   });
 });
 

@@ -161,19 +161,7 @@ export function deploymentEvent(detailType = 'Deployment Started', detail: Recor
   };
 }
 
-/** The Lambda event of the shard queue's event source: one record per body. */
-export function shardQueueEvent(...bodies: unknown[]) {
-  return {
-    Records: bodies.map((body, i) => ({
-      messageId: `msg-${i + 1}`,
-      receiptHandle: 'r',
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-      attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(T0), SenderId: 'A', ApproximateFirstReceiveTimestamp: String(T0) },
-      messageAttributes: {},
-      md5OfBody: 'x',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:steer53-shards.fifo',
-      awsRegion: 'us-east-1',
-    })),
-  };
+/** What a sharded schedule's target sends for one shard (lib/trafficController.ts, addSchedule). */
+export function shardPayload(extra: Record<string, unknown> = {}) {
+  return { shard: 'shard-02', services: ['chat'], scheduledTime: new Date(T0 - 3_000).toISOString(), staleAfterSeconds: 90, ...extra };
 }

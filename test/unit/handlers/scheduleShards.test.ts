@@ -1,100 +1,71 @@
 import { describe, expect, it } from 'vitest';
 import { createScheduleHandler } from '../../../functions/handlers/schedule.js';
-import { CollectingShardQueue } from '../../../functions/adapters/memory/index.js';
-import { judgedStart, memoryWorld, MINUTE, rawConfig, T0, testConfig } from '../app/runtimeFixtures.js';
-import { context, scheduledRuleEvent, shardQueueEvent, testDeps } from './handlerFixtures.js';
+import { InMemoryTickClaims } from '../../../functions/adapters/memory/index.js';
+import { judgedStart, memoryWorld, MINUTE, T0 } from '../app/runtimeFixtures.js';
+import { context, shardPayload, testDeps } from './handlerFixtures.js';
 
 const HEALTHY = { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 };
-const tick = (extra: Record<string, unknown> = {}) => ({
-  shard: 'shard-02',
-  services: ['chat'],
-  scheduledAt: T0 - 3_000,
-  expiresAt: T0 + 87_000,
-  trigger: 'schedule rule',
-  ...extra,
-});
 
-function twoZones() {
-  const raw = structuredClone(rawConfig) as { services: Record<string, unknown>[] };
-  raw.services.push({ ...structuredClone(raw.services[0]!), name: 'beta', dnsName: 'beta.example.com', hostedZoneId: 'ZOTHER1' });
-  return testConfig(raw);
+function shardWorld() {
+  const world = memoryWorld();
+  world.feed(judgedStart(T0), HEALTHY);
+  const claims = new InMemoryTickClaims();
+  const t = testDeps(async () => ({ ...world.runtime(), tickClaims: claims }));
+  return { world, t, handler: createScheduleHandler(t.deps) };
 }
 
-describe('Handler: schedule, with shards', () => {
-  it('sends a tick of several shards to the queue and evaluates nothing itself', async () => {
-    const world = memoryWorld(twoZones());
-    const queue = new CollectingShardQueue();
-    const t = testDeps(async () => ({ ...world.runtime(), sharding: { queue, maxServicesPerShard: 1, intervalSeconds: 60 } }));
-    expect(await createScheduleHandler(t.deps)(scheduledRuleEvent(), context)).toEqual({ status: 'dispatched', services: 2, shards: 2 });
-    expect(queue.sent.map((s) => [s.shard, s.services, s.scheduledAt])).toEqual([
-      ['shard-01', ['chat'], T0],
-      ['shard-02', ['beta'], T0],
-    ]);
-    expect(world.store.batchLoads).toBe(0);
-  });
-
-  it('evaluates a shard from the queue and reports its duration, lag and reads under its id', async () => {
-    const world = memoryWorld();
-    world.feed(judgedStart(T0), HEALTHY);
-    const t = testDeps(async () => world.runtime());
-    expect(await createScheduleHandler(t.deps)(shardQueueEvent(tick()), context)).toEqual({
-      status: 'shards',
-      shards: [{ shard: 'shard-02', status: 'evaluated', read: 1, applied: 0, failures: 0 }],
-    });
+describe('Handler: schedule, one shard', () => {
+  it('evaluates the shard’s services and reports its duration, lag and reads under its id', async () => {
+    const { world, t, handler } = shardWorld();
+    expect(await handler(shardPayload(), context)).toEqual({ status: 'evaluated', shard: 'shard-02', services: 1, read: 1, applied: 0, failures: 0 });
     expect(t.shardMetrics).toEqual([
       { metric: 'ShardDuration', shard: 'shard-02', value: 0 },
       { metric: 'ShardLag', shard: 'shard-02', value: 3_000 },
       { metric: 'ServicesRead', shard: 'shard-02', value: 1 },
       { metric: 'ServicesDeferred', shard: 'shard-02', value: 0 },
     ]);
-    expect(t.counts).toContainEqual({ metric: 'Decisions', service: 'chat', value: 1 });
+    expect((await world.store.load('chat')).version).toBe(1);
   });
 
-  it('skips a shard delivered after the next tick was sent, and counts it', async () => {
-    const world = memoryWorld();
-    const t = testDeps(async () => world.runtime());
-    const late = tick({ scheduledAt: T0 - 3 * MINUTE, expiresAt: T0 - MINUTE });
-    expect(await createScheduleHandler(t.deps)(shardQueueEvent(late), context)).toEqual({ status: 'shards', shards: [{ shard: 'shard-02', status: 'stale' }] });
+  it('reads a shard’s quiet services at their cadence, unlike services an operator names', async () => {
+    const { world, handler } = shardWorld();
+    await handler(shardPayload(), context);
+    let result: Awaited<ReturnType<typeof handler>>;
+    let minute = 0;
+    do {
+      minute += 1;
+      world.clock.advance(MINUTE);
+      result = await handler(shardPayload({ scheduledTime: new Date(world.clock.now()).toISOString() }), context);
+    } while (result.status === 'evaluated' && result.read === 1);
+    expect(result).toMatchObject({ status: 'evaluated', read: 0 });
+    expect(minute).toBeLessThanOrEqual(5);
+    expect(await handler({ services: ['chat'] }, context)).toMatchObject({ status: 'evaluated', read: 1 });
+  });
+
+  it('evaluates a shard once per minute, however often it is delivered, and counts the duplicate', async () => {
+    const { world, t, handler } = shardWorld();
+    await handler(shardPayload(), context);
+    expect(await handler(shardPayload(), context)).toEqual({ status: 'duplicate', shard: 'shard-02' });
+    expect(t.shardMetrics.at(-1)).toEqual({ metric: 'DuplicateShardTicks', shard: 'shard-02', value: 1 });
+    expect((await world.store.load('chat')).version).toBe(1);
+  });
+
+  it('skips a shard that starts after the next tick fired, and counts it', async () => {
+    const { world, t, handler } = shardWorld();
+    const late = shardPayload({ scheduledTime: new Date(T0 - 2 * MINUTE).toISOString() });
+    expect(await handler(late, context)).toEqual({ status: 'stale', shard: 'shard-02' });
     expect(t.shardMetrics).toEqual([{ metric: 'StaleShardTicks', shard: 'shard-02', value: 1 }]);
     expect((await world.store.load('chat')).version).toBe(0);
   });
 
-  it('reports a malformed record with its path, counts it, and still evaluates the good ones', async () => {
-    const world = memoryWorld();
-    world.feed(judgedStart(T0), HEALTHY);
-    const t = testDeps(async () => world.runtime());
-    const result = await createScheduleHandler(t.deps)(shardQueueEvent('{not json', tick({ shard: 'two' }), tick()), context);
-    expect(result).toMatchObject({ status: 'shards', shards: [{ shard: 'shard-02', status: 'evaluated' }] });
-    expect(t.errorLog).toHaveBeenCalledWith(
-      'malformed shard messages: ignored, nothing changed',
-      expect.objectContaining({
-        problems: [
-          { path: 'Records[0].body', message: expect.stringContaining('is not JSON') },
-          { path: 'Records[1].body.shard', message: 'must be a shard id such as shard-01' },
-        ],
-      }),
-    );
-    expect(t.counts).toContainEqual({ metric: 'MalformedEvents', service: 'none', value: 1 });
-  });
-
-  it('refuses a shard naming services it does not know, changing nothing', async () => {
-    const world = memoryWorld();
-    const t = testDeps(async () => world.runtime());
-    const result = await createScheduleHandler(t.deps)(shardQueueEvent(tick({ services: ['chat', 'ghost'] })), context);
-    expect(result).toEqual({ status: 'shards', shards: [{ shard: 'shard-02', status: 'unknown-services' }] });
-    expect(t.errorLog).toHaveBeenCalledWith(
-      'malformed shard message: ignored, nothing changed',
-      expect.objectContaining({ problems: [{ path: 'services', message: 'not in the config: ghost' }] }),
-    );
+  it.each([
+    ['a shard without services', { services: undefined }, [{ path: 'services', message: 'shard shard-02 names no services' }]],
+    ['a shard id of another form', { shard: 'two' }, [{ path: 'shard', message: 'must be a shard id such as shard-01' }]],
+    ['services the config does not have', { services: ['chat', 'ghost'] }, [{ path: 'services', message: 'no service "ghost" in the config (known: chat)' }]],
+  ])('rejects %s, changing nothing', async (_, extra, problems) => {
+    const { world, handler } = shardWorld();
+    const payload = Object.fromEntries(Object.entries(shardPayload(extra)).filter(([, v]) => v !== undefined));
+    expect(await handler(payload, context)).toEqual({ status: 'rejected', problems });
     expect((await world.store.load('chat')).version).toBe(0);
-  });
-
-  it('rejects an SQS event with no usable record', async () => {
-    const world = memoryWorld();
-    const t = testDeps(async () => world.runtime());
-    expect(await createScheduleHandler(t.deps)(shardQueueEvent('[]'), context)).toEqual({
-      status: 'rejected',
-      problems: [{ path: 'Records[0].body', message: expect.stringContaining('expected object') }],
-    });
   });
 });
