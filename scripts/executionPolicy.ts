@@ -10,11 +10,11 @@
  *
  * Options: --account (required when a stack is environment-agnostic or the app spans accounts),
  * --out <cloud assembly dir> (default cdk.out), --qualifier (default hnb659fds), --partition
- * (default aws), --explain.
+ * (default aws), --explain (every action of every resource type the stacks can hold, and why).
  */
 import { parseArgs } from 'node:util';
 import { Steer53Error } from '../functions/core/errors.js';
-import { executionPolicy, explainPermissions, ManagedPolicyMaxCharacters, stacksFor } from '../lib/executionPolicy.js';
+import { executionPolicy, explainPermissions, ManagedPolicyMaxCharacters, ResourceTypePermissions, stacksFor } from '../lib/executionPolicy.js';
 
 function main(): void {
   const { values } = parseArgs({
@@ -26,11 +26,12 @@ function main(): void {
       explain: { type: 'boolean' },
     },
   });
-  const { account, templates } = stacksFor(values.out, values.account);
   if (values.explain) {
-    process.stdout.write(`${explainPermissions(templates.flatMap((t) => Object.values(t.template.Resources ?? {}).map((r) => r.Type)))}\n`);
+    // The reference: every resource type the stacks can hold, whatever this synth holds.
+    process.stdout.write(`${explainPermissions(Object.keys(ResourceTypePermissions))}\n`);
     return;
   }
+  const { account, templates } = stacksFor(values.out, values.account);
   const policy = executionPolicy({
     account,
     templates,

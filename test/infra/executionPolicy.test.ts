@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../functions/config/loadConfig.js';
 import { resolveAppOptions } from '../../lib/appOptions.js';
-import { executionPolicy, ManagedPolicyMaxCharacters, ResourceTypePermissions, stacksFor, type TargetTemplate } from '../../lib/executionPolicy.js';
+import {
+  executionPolicy,
+  explainPermissions,
+  ManagedPolicyMaxCharacters,
+  ResourceTypePermissions,
+  stacksFor,
+  type TargetTemplate,
+} from '../../lib/executionPolicy.js';
 import { addSteer53Stacks } from '../../lib/steer53Stacks.js';
 import exampleConfig from '../../steer53.config.js';
 import { synthesizeShapes, type DeploymentShape } from './deploymentShapes.js';
@@ -121,6 +128,13 @@ describe('The CloudFormation execution policy', () => {
     const block = /<!-- execution-policy:begin -->\n```json\n([\s\S]*?)```\n<!-- execution-policy:end -->/.exec(docs);
     expect(block, 'docs/deploy.md has the execution policy between its markers').not.toBeNull();
     expect(JSON.parse(block![1]!)).toEqual(executionPolicy({ account, templates }));
+  });
+
+  it('lists every action and why in docs/deploy.md, for every resource type it knows (npm run -s execution-policy -- --explain)', () => {
+    const docs = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'deploy.md'), 'utf8');
+    const table = /<!-- execution-policy-explain:begin -->\n([\s\S]*?)\n<!-- execution-policy-explain:end -->/.exec(docs);
+    expect(table, 'docs/deploy.md has the table between its markers').not.toBeNull();
+    expect(table![1]).toBe(explainPermissions(Object.keys(ResourceTypePermissions)));
   });
 });
 
