@@ -23,6 +23,8 @@ export const ControllerMetrics = {
   errors: 'Errors',
   /** Notifications or events that could not be sent. */
   notificationFailures: 'NotificationFailures',
+  /** Events a handler could not read and ignored (not retried); `service` is MalformedEventsService. */
+  malformedEvents: 'MalformedEvents',
   /** The `service` dimension of the per-shard metrics (functions/handlers/edge.ts TICK_METRICS_SERVICE). */
   tickService: '#tick',
   /** Per shard (dimension shard): the tick's time in ms, and how late it started. */
@@ -35,5 +37,8 @@ export const ControllerMetrics = {
   staleShardTicks: 'StaleShardTicks',
   duplicateShardTicks: 'DuplicateShardTicks',
 } as const;
+
+/** The `service` dimension of MalformedEvents: an event that cannot be read names no service. */
+export const MalformedEventsService = 'none';
 
 export const ControllerMetricDimensions = { service: 'service', endpoint: 'endpoint', shard: 'shard' } as const;
