@@ -3,7 +3,7 @@
  * signal against its trip and clear thresholds (the Schmitt trigger made visible), decisions and
  * blocked actions, and the controller's own health (handler errors, dead-letter queues). And one
  * for the ticks (`<name>-ticks`): each shard's duration and lag behind the schedule, the services
- * it read and deferred, and the shard queue.
+ * it read and deferred, the schedule function's invocations, and the shard ticks skipped.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';

@@ -166,9 +166,10 @@ export interface TrafficControllerProps {
 }
 
 /**
- * Sharded ticks (functions/app/shardPlan.ts): the schedule sends each shard of a tick to a FIFO
- * queue, and the schedule function evaluates each shard in an invocation of its own. One shard is
- * evaluated by the invocation the schedule starts, as without sharding.
+ * Sharded ticks (functions/app/shardPlan.ts): each shard of a tick is a target of the schedule's
+ * rules, invoking the schedule function asynchronously with its services, so every shard is
+ * evaluated in an invocation of its own. One shard is the plain scheduled event, as without
+ * sharding.
  */
 export interface ShardingProps {
   /**

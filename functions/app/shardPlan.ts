@@ -4,10 +4,10 @@
  *
  * Shards are made of whole hosted zones first (every zone is read once per tick, so a zone split
  * over two shards is read twice), in config order; a zone with more services than a shard holds is
- * split. A service is always in exactly one shard, and a shard's services are evaluated by one
- * invocation at a time (the construct's FIFO queue has a message group per shard): the tick stays
- * the single writer of each service it evaluates, as without shards (any other writer, an alarm
- * or a deployment event, is kept out by the state's version and the intent lease, unchanged).
+ * split. A service is always in exactly one shard, and a shard's tick of a minute runs once (a
+ * tick claim per shard and minute; a shard started after the next tick fired is skipped): the tick
+ * stays the single writer of each service it evaluates, as without shards (any other writer, an
+ * alarm or a deployment event, is kept out by the state's version and the intent lease, unchanged).
  *
  * How many services a shard holds comes from an estimate of a shard's time (`estimateShardSeconds`),
  * from the calls it makes and what each costs: see `TickCostModel` for the figures and why.
@@ -16,7 +16,7 @@ import type { ServiceConfig } from '../core/config.js';
 import { defaultMinSamples, percentileOf } from '../core/percentiles.js';
 
 export interface Shard {
-  /** `shard-01`, `shard-02`, …: the message group, the metrics dimension and the dashboard's line. */
+  /** `shard-01`, `shard-02`, …: the tick claim's key, the metrics dimension and the dashboard's line. */
   readonly id: string;
   readonly services: readonly string[];
   readonly zones: readonly string[];
