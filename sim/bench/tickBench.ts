@@ -16,18 +16,29 @@ import { parseArgs } from 'node:util';
 import { monthlyCost, perService, type MonthlyCost, type TickUsage } from './tick/costModel.js';
 import { runTickBench, type TickBenchRun, type TickResult } from './tick/tickRun.js';
 
-const { values } = parseArgs({
-  options: {
-    services: { type: 'string', default: '1000' },
-    endpoints: { type: 'string', default: '5' },
-    zones: { type: 'string', default: '20' },
-    incident: { type: 'string', default: '0' },
-    memory: { type: 'string', default: '512' },
-    target: { type: 'string', default: '20' },
-    'shard-size': { type: 'string' },
-    json: { type: 'boolean', default: false },
-  },
-});
+const usage = 'usage: npm run bench:tick -- --services N --endpoints E --zones Z [--incident 0.1] [--memory 512] [--target 20] [--shard-size N] [--json]';
+
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      options: {
+        services: { type: 'string', default: '1000' },
+        endpoints: { type: 'string', default: '5' },
+        zones: { type: 'string', default: '20' },
+        incident: { type: 'string', default: '0' },
+        memory: { type: 'string', default: '512' },
+        target: { type: 'string', default: '20' },
+        'shard-size': { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    console.error(`bench:tick: ${(error as Error).message}\n${usage}`);
+    process.exit(2);
+  }
+}
+
+const { values } = parseCommandLine();
 
 function whole(name: string, text: string, min: number, max: number): number {
   const n = Number(text);
