@@ -85,7 +85,16 @@ const roundCost = (cost: MonthlyCost) => Object.fromEntries(Object.entries(cost)
 const run = await runTickBench(options);
 const first = run.ticks[0]!;
 const steady = steadyUsage(run);
-const inputs = { services: options.services, endpoints: options.endpoints, shards: run.shards.length, memoryMb: run.memoryMb };
+const alarmSignals = run.config.services.reduce((sum, s) => sum + s.endpoints.reduce((n, e) => n + e.signals.filter((g) => g.source === 'alarm').length, 0), 0);
+// The construct's dashboards: one per service and one for the ticks.
+const inputs = {
+  services: options.services,
+  endpoints: options.endpoints,
+  shards: run.shards.length,
+  memoryMb: run.memoryMb,
+  dashboards: options.services + 1,
+  alarmSignals,
+};
 const cost = perService(monthlyCost(steady, inputs), options.services);
 const maxShardSeconds = Math.max(...first.shards.map((s) => s.simulatedSeconds));
 const document = {

@@ -104,7 +104,7 @@ describe('Class: FakeAws', () => {
 });
 
 describe('Function: monthlyCost', () => {
-  it('prices a month of ticks: $0.01 per 1,000 metrics, $0.30 a custom metric, Lambda by GB-second, DynamoDB by unit', () => {
+  it('prices a month of ticks: $0.01 per 1,000 metrics, $0.30 a custom metric, Lambda by GB-second, DynamoDB by unit, $3 a dashboard past 3, $0.10 an alarm', () => {
     const cost = monthlyCost(
       {
         calls: { 'cloudwatch:DescribeAlarms': 10, 'route53:ListResourceRecordSets': 20 },
@@ -114,12 +114,28 @@ describe('Function: monthlyCost', () => {
         servicesRead: 200,
         shardSeconds: [2],
       },
-      { services: 1000, endpoints: 5, shards: 1, memoryMb: 1024, ticksPerMonth: 1000 },
+      { services: 1000, endpoints: 5, shards: 1, memoryMb: 1024, ticksPerMonth: 1000, dashboards: 1001, alarmSignals: 5000 },
     );
     expect(cost.cloudWatchReads).toBeCloseTo(1000 * (4000 * 0.00001 + 10 * 0.00001), 10);
     expect(cost.customMetrics).toBeCloseTo((1000 * 6 + 4) * 0.3, 10);
     expect(cost.lambda).toBeCloseTo(1000 * (0.2e-6 + 2 * 0.0000133334), 10);
     expect(cost.dynamoDb).toBeCloseTo(1000 * (100 * 0.125e-6 + 200 * 0.625e-6), 10);
     expect(cost.route53).toBe(0);
+    expect(cost.dashboards).toBeCloseTo(998 * 3, 10);
+    expect(cost.alarmSignals).toBeCloseTo(500, 10);
+    const { total, ...parts } = cost;
+    expect(total).toBeCloseTo(
+      Object.values(parts).reduce((a, b) => a + b, 0),
+      10,
+    );
+  });
+
+  it('charges no dashboard while the free three cover them, and nothing for what is not given', () => {
+    const cost = monthlyCost(
+      { calls: {}, metricsRequested: 0, readUnits: 0, writeUnits: 0, servicesRead: 0, shardSeconds: [] },
+      { services: 2, endpoints: 1, shards: 1, memoryMb: 512, dashboards: 3 },
+    );
+    expect(cost.dashboards).toBe(0);
+    expect(cost.alarmSignals).toBe(0);
   });
 });

@@ -79,6 +79,8 @@ export const AssumedLatencyMs: Readonly<Record<string, number>> = {
  *    read of up to 4 KB is one), $0.625 per million write request units (a write of up to 1 KB).
  *  - Route 53 pricing: no charge for API requests (hosted zones and queries are the zones' own).
  *  - EventBridge: scheduled rules invoke at no charge.
+ *  - CloudWatch pricing: dashboards $3.00 a dashboard-month, the first 3 (of up to 50 metrics)
+ *    free; standard-resolution metric alarms $0.10 an alarm-month.
  */
 export const Prices = {
   getMetricDataPerMetric: 0.01 / 1000,
@@ -90,6 +92,9 @@ export const Prices = {
   dynamoReadUnit: 0.125 / 1e6,
   dynamoWriteUnit: 0.625 / 1e6,
   route53Request: 0,
+  dashboardMonth: 3,
+  freeDashboards: 3,
+  alarmMonth: 0.1,
 } as const;
 
 /** Minutes in a 30-day month. */

@@ -14,6 +14,10 @@
  *   Lambda             = shards × ticks a month × ($0.20 / 1,000,000 + seconds × GB × $0.0000133334)
  *   DynamoDB           = (read units × $0.125 + write units × $0.625) / 1,000,000 a tick × ticks a month
  *   Route 53           = $0 (API requests are not charged)
+ *   dashboards         = (dashboards − 3 free) × $3 (the construct's: one per service and one for
+ *                        the ticks, unless `dashboard: false`)
+ *   alarm signals      = alarm signals × $0.10 (the team's own alarms, which adaptive polling needs
+ *                        on every endpoint for a service to be read at the quiet cadence)
  */
 import { MINUTES_PER_MONTH, Prices } from './awsFigures.js';
 
@@ -33,6 +37,10 @@ export interface CostInputs {
   readonly endpoints: number;
   readonly shards: number;
   readonly memoryMb: number;
+  /** CloudWatch dashboards the construct creates. @default 0 */
+  readonly dashboards?: number;
+  /** Alarm signals of the config (one alarm each). @default 0 */
+  readonly alarmSignals?: number;
   /** Ticks a month (one a minute by default). */
   readonly ticksPerMonth?: number;
 }
@@ -44,6 +52,8 @@ export interface MonthlyCost {
   readonly lambda: number;
   readonly dynamoDb: number;
   readonly route53: number;
+  readonly dashboards: number;
+  readonly alarmSignals: number;
   readonly total: number;
 }
 
@@ -60,7 +70,10 @@ export function monthlyCost(tick: TickUsage, inputs: CostInputs): MonthlyCost {
   const lambda = ticks * tick.shardSeconds.reduce((sum, seconds) => sum + Prices.lambdaRequest + seconds * gb * Prices.lambdaArmGbSecond, 0);
   const dynamoDb = ticks * (tick.readUnits * Prices.dynamoReadUnit + tick.writeUnits * Prices.dynamoWriteUnit);
   const route53 = ticks * Object.entries(tick.calls).reduce((sum, [op, n]) => sum + (op.startsWith('route53:') ? n * Prices.route53Request : 0), 0);
-  return { cloudWatchReads, customMetrics, logs, lambda, dynamoDb, route53, total: cloudWatchReads + customMetrics + logs + lambda + dynamoDb + route53 };
+  const dashboards = Math.max(0, (inputs.dashboards ?? 0) - Prices.freeDashboards) * Prices.dashboardMonth;
+  const alarmSignals = (inputs.alarmSignals ?? 0) * Prices.alarmMonth;
+  const parts = { cloudWatchReads, customMetrics, logs, lambda, dynamoDb, route53, dashboards, alarmSignals };
+  return { ...parts, total: Object.values(parts).reduce((sum, v) => sum + v, 0) };
 }
 
 /** Each figure divided by the services. */
