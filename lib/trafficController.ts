@@ -24,6 +24,8 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Config } from '../functions/core/config.js';
+import { AwsApiRates, shareOf } from '../functions/adapters/aws/pacing.js';
+import { DefaultTickCostModel, planShards, shardSizeFor, type Shard } from '../functions/app/shardPlan.js';
 import { encryptedTopic, notifyOnAlarmAndOk, RuleScopedSnsTopic, subscribe } from './alarmTopic.js';
 import { addBusPolicy, controllerStatements } from './controllerPermissions.js';
 import { ControllerMetricDimensions, ControllerMetrics, MalformedEventsService } from './controllerMetrics.js';
@@ -80,8 +82,12 @@ export class TrafficController extends Construct {
    * could not deliver, and one for notifications SNS could not deliver (when there are subscriptions).
    */
   readonly deadLetterQueues: DeadLetterQueues;
-  /** The schedule that evaluates every service. */
+  /** The schedule that evaluates every service (with shards, the first of its rules). */
   readonly scheduleRule: events.Rule;
+  /** Every rule of the schedule: one with up to five shards as its targets (EventBridge's limit), or one plain. */
+  readonly scheduleRules: readonly events.Rule[];
+  /** The shards of a tick: one asynchronous invocation of the schedule function each. */
+  readonly shards: readonly Shard[];
   /** Health checks by `service/setIdentifier`. */
   readonly healthChecks: Readonly<Record<string, route53.CfnHealthCheck>>;
   /** The controller's name (event bus, dashboards, alarm prefixes). */
@@ -110,13 +116,21 @@ export class TrafficController extends Construct {
     this.deadLetterQueues = this.addDeadLetterQueues(props);
     this.functions = this.addFunctions(props, stack.partition);
     this.addEventRouting(props, place);
-    this.scheduleRule = this.addSchedule(intervalMinutes);
+    this.shards = this.planShards(props);
+    this.scheduleRules = this.addSchedule(intervalMinutes, this.shards);
+    this.scheduleRule = this.scheduleRules[0]!;
     this.addForwarderAlarmNotifications();
     this.addOperationalAlarms(intervalMinutes);
     this.healthChecks = this.addHealthChecks(props, stack.region);
     this.addManagedRecords(props);
     if (props.dashboard ?? true) {
-      new ControllerDashboard(this, 'Dashboard', { name: this.name, config: props.config, functions: this.functions, deadLetterQueues: this.deadLetterQueues });
+      new ControllerDashboard(this, 'Dashboard', {
+        name: this.name,
+        config: props.config,
+        functions: this.functions,
+        deadLetterQueues: this.deadLetterQueues,
+        shards: this.shards,
+      });
     }
     new CfnOutput(this, 'EventBusArn', { description: 'Put steer53 deployment events here', value: this.eventBus.eventBusArn });
     new CfnOutput(this, 'TopicArn', { description: 'Controller notifications', value: this.topic.topicArn });
@@ -220,11 +234,12 @@ export class TrafficController extends Construct {
   }
 
   /** An EventBridge target invoking a handler, with the delivery dead-letter queue and the handler's event age. */
-  private handlerTarget(name: HandlerName): events.IRuleTarget {
+  private handlerTarget(name: HandlerName, event?: events.RuleTargetInput): events.IRuleTarget {
     return new targets.LambdaFunction(this.functions[name], {
       deadLetterQueue: this.deadLetterQueues.delivery,
       maxEventAge: asyncSettings[name].maxEventAge,
       retryAttempts: 8,
+      ...(event ? { event } : {}),
     });
   }
 
@@ -291,13 +306,47 @@ export class TrafficController extends Construct {
     });
   }
 
-  /** The tick that evaluates every service. */
-  private addSchedule(intervalMinutes: number): events.Rule {
-    return new events.Rule(this, 'Schedule', {
-      description: `${this.name}: evaluates every service`,
-      schedule: events.Schedule.rate(Duration.minutes(intervalMinutes)),
-      targets: [this.handlerTarget('schedule')],
+  /**
+   * The tick. One shard: one rule, its plain scheduled event evaluates every service. More: one
+   * target per shard (up to five a rule), each invoking the schedule function asynchronously with
+   * its shard's services and the rule's time, so the shards run side by side; a shard delivered
+   * after the next tick fired is skipped, and one delivered twice runs once (tick claims).
+   */
+  private addSchedule(intervalMinutes: number, shards: readonly Shard[]): events.Rule[] {
+    const rule = (id: string) =>
+      new events.Rule(this, id, { description: `${this.name}: evaluates every service`, schedule: events.Schedule.rate(Duration.minutes(intervalMinutes)) });
+    if (shards.length <= 1) {
+      const only = rule('Schedule');
+      only.addTarget(this.handlerTarget('schedule'));
+      return [only];
+    }
+    const rules: events.Rule[] = [];
+    shards.forEach((shard, i) => {
+      if (i % MAX_TARGETS_PER_RULE === 0) rules.push(rule(rules.length === 0 ? 'Schedule' : `Schedule${rules.length + 1}`));
+      rules.at(-1)!.addTarget(this.handlerTarget('schedule', shardInput(shard, intervalMinutes)));
     });
+    return rules;
+  }
+
+  /**
+   * The shards of a tick, planned from the config as functions/app/shardPlan.ts sizes them, and
+   * each function's share of the account's API rates: the shards run at once and share 80%, the
+   * alarm and deployment functions 10% each.
+   */
+  private planShards(props: TrafficControllerProps): Shard[] {
+    const services = props.config.services;
+    const model = { ...DefaultTickCostModel, memoryMb: props.memorySize ?? 512 };
+    let size = props.sharding?.maxServicesPerShard ?? shardSizeFor(services, props.sharding?.targetSeconds ?? 20, model);
+    let shards = planShards(services, size);
+    // A rule target's input holds at most 8,192 characters: smaller shards when the names are long.
+    while (size > 1 && shards.some((shard) => shardInputLength(shard) > MAX_TARGET_INPUT)) {
+      size = Math.max(1, Math.floor(size * 0.9));
+      shards = planShards(services, size);
+    }
+    const rates = props.sharding?.accountApiRates ?? AwsApiRates;
+    this.functions.schedule.addEnvironment('STEER53_API_RATES', JSON.stringify(shareOf(rates, 0.8 / shards.length)));
+    for (const name of ['alarm', 'deployment'] as const) this.functions[name].addEnvironment('STEER53_API_RATES', JSON.stringify(shareOf(rates, 0.1)));
+    return shards;
   }
 
   /**
@@ -444,4 +493,25 @@ export class TrafficController extends Construct {
   private endpoint(service: string, setIdentifier: string) {
     return this.config.services.find((s) => s.name === service)!.endpoints.find((e) => e.setIdentifier === setIdentifier)!;
   }
+}
+
+/** EventBridge: at most five targets a rule, and 8,192 characters of input a target. */
+const MAX_TARGETS_PER_RULE = 5;
+const MAX_TARGET_INPUT = 8192;
+/** The input template's placeholder for the rule's time, and the room its value takes. */
+const TIME_FIELD_ROOM = 30;
+
+/** What a shard's target sends the schedule function (functions/events/scheduleEvents.ts). */
+function shardInput(shard: Shard, intervalMinutes: number): events.RuleTargetInput {
+  return events.RuleTargetInput.fromObject({
+    shard: shard.id,
+    services: shard.services,
+    scheduledTime: events.EventField.time,
+    // Past the next tick, and half a minute of grace: the next one covers it.
+    staleAfterSeconds: intervalMinutes * 60 + 30,
+  });
+}
+
+function shardInputLength(shard: Shard): number {
+  return JSON.stringify({ shard: shard.id, services: shard.services, scheduledTime: '', staleAfterSeconds: 99999 }).length + TIME_FIELD_ROOM;
 }

@@ -7,6 +7,7 @@
  */
 import type { ServiceConfig } from '../core/config.js';
 import type { AlarmObservation, AlarmState, EndpointObservations, EpochMs, ServiceObservations, SignalObservation } from '../core/types.js';
+import { defaultMinSamples, percentileOf } from '../core/percentiles.js';
 import type { AlarmRef, MetricRequest, MetricSeries, MetricsSource, MetricWindow } from '../ports/metrics.js';
 
 export interface ObservationOptions {
@@ -46,9 +47,12 @@ export function metricRequestsFor(service: ServiceConfig): MetricRequest[] {
   for (const endpoint of service.endpoints) {
     for (const signal of endpoint.signals) {
       if (signal.source !== 'metric') continue;
+      const statistic = signal.metric.statistic;
       requests.push({
         key: signalKey(service.name, endpoint.setIdentifier, signal.name),
         query: { ...signal.metric, region: signal.metric.region ?? endpoint.region },
+        // Only what the verdict uses: a SampleCount only where too few samples make a percentile unknown.
+        sampleCount: percentileOf(statistic) !== undefined && (signal.minSamples ?? defaultMinSamples(statistic)) > 1,
       });
     }
     if (endpoint.load)

@@ -12,6 +12,12 @@ export interface MetricRequest {
   /** Caller's key for the result; unique within one `fetchMetrics` call. */
   readonly key: string;
   readonly query: ResolvedMetricQuery;
+  /**
+   * Ask the SampleCount of the same metric too, for a percentile that needs enough samples to
+   * mean anything. GetMetricData bills every query: a percentile whose signal needs a single
+   * sample asks for none. @default true for a percentile statistic
+   */
+  readonly sampleCount?: boolean;
 }
 
 export interface MetricWindow {

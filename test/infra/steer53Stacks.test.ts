@@ -11,6 +11,7 @@ import { DeploymentDetailTypes } from '../../functions/events/deploymentEvent.js
 import { BundledConfigFile, BundledConfigPath, HandlerNames } from '../../lib/trafficController.js';
 import { addSteer53Stacks, type Steer53Stacks } from '../../lib/steer53Stacks.js';
 import { asArray, controllerAccount, fullDeployment, identityStatements, newApp, richConfig } from './fixtures.js';
+import { AwsApiRates, shareOf } from '../../functions/adapters/aws/pacing.js';
 
 let stacks: Steer53Stacks;
 let controller: Template;
@@ -155,6 +156,8 @@ describe('Functions', () => {
       POWERTOOLS_SERVICE_NAME: 'steer53',
       POWERTOOLS_METRICS_NAMESPACE: 'steer53',
       NODE_OPTIONS: '--enable-source-maps',
+      // Its share of the account's API rates: the ticks' shards share 80%, alarm and deployment 10% each.
+      STEER53_API_RATES: JSON.stringify(shareOf(AwsApiRates, name === 'schedule' ? 0.8 : 0.1)),
     });
   });
 
@@ -596,7 +599,7 @@ describe('Dashboard', () => {
       Object.values(dashboards)
         .map((d: any) => d.Properties.DashboardName)
         .sort(),
-    ).toEqual(['steer53-chat', 'steer53-embed']);
+    ).toEqual(['steer53-chat', 'steer53-embed', 'steer53-ticks']);
     const chat = Object.values(dashboards).find((d: any) => d.Properties.DashboardName === 'steer53-chat') as any;
     const body = JSON.stringify(chat.Properties.DashboardBody);
     expect(body).toContain('Weights per endpoint');

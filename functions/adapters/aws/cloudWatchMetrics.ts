@@ -41,6 +41,17 @@ interface UniqueQuery {
   readonly identity: string;
   readonly query: ResolvedMetricQuery;
   readonly keys: string[];
+  /** Some request of it wants the SampleCount of the same metric too. */
+  sampleCount: boolean;
+}
+
+/** One metric's place in a region's calls: its query id, and the id of the SampleCount it is judged with. */
+interface Planned {
+  readonly unique: UniqueQuery;
+  readonly id: string;
+  readonly countId: string | undefined;
+  /** The queries it adds (none for a SampleCount another request already asks). */
+  readonly queries: MetricDataQuery[];
 }
 
 const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:([a-z0-9-]+):\d{12}:alarm:(.+)$/;
@@ -63,9 +74,12 @@ export class CloudWatchMetrics implements MetricsSource {
         groups.set(groupKey, group);
       }
       const identity = metricIdentity(request.query);
+      const sampleCount = request.sampleCount ?? percentileOf(request.query.statistic) !== undefined;
       const existing = group.get(identity);
-      if (existing) existing.keys.push(request.key);
-      else group.set(identity, { identity, query: request.query, keys: [request.key] });
+      if (existing) {
+        existing.keys.push(request.key);
+        existing.sampleCount ||= sampleCount;
+      } else group.set(identity, { identity, query: request.query, keys: [request.key], sampleCount });
     }
     const out = new Map<string, MetricSeries>();
     // Regions are independent: ask them in parallel; one failing region leaves the others usable.
@@ -90,18 +104,17 @@ export class CloudWatchMetrics implements MetricsSource {
   async #fetchGroup(region: string, roleArn: string | undefined, unique: readonly UniqueQuery[], window: MetricWindow): Promise<Map<string, MetricSeries>> {
     const client = this.#clients.clientFor(region, roleArn);
     const target = roleArn ? `${region} (${roleArn})` : region;
-    // Query ids: `m<i>` for the statistic, `m<i>n` for its SampleCount (ids must start lowercase).
+    const planned = planQueries(unique);
     const chunks: MetricDataQuery[][] = [];
     let chunk: MetricDataQuery[] = [];
-    unique.forEach((u, i) => {
-      const pair = queriesFor(u.query, `m${i}`);
-      // Keep a percentile and its SampleCount in the same call.
-      if (chunk.length + pair.length > MAX_QUERIES_PER_CALL) {
+    for (const { queries } of planned) {
+      // Keep a percentile and its own SampleCount in the same call.
+      if (chunk.length + queries.length > MAX_QUERIES_PER_CALL) {
         chunks.push(chunk);
         chunk = [];
       }
-      chunk.push(...pair);
-    });
+      chunk.push(...queries);
+    }
     if (chunk.length > 0) chunks.push(chunk);
 
     const collected = new Map<string, { timestamps: number[]; values: number[]; complete: boolean; messages: string[] }>();
@@ -128,10 +141,10 @@ export class CloudWatchMetrics implements MetricsSource {
     }
 
     const out = new Map<string, MetricSeries>();
-    unique.forEach((u, i) => {
-      const main = collected.get(`m${i}`);
-      const counts = collected.get(`m${i}n`);
-      const percentile = percentileOf(u.query.statistic) !== undefined;
+    planned.forEach(({ unique: u, id, countId }) => {
+      const main = collected.get(id);
+      const counts = countId === undefined ? undefined : collected.get(countId);
+      const percentile = countId !== undefined;
       const periodMs = u.query.periodSeconds * 1000;
       // Only complete periods: a datapoint whose period ends after the window's end is still filling.
       const within = (d: Datapoint) => d.timestamp >= window.startTime && d.timestamp + periodMs <= window.endTime;
@@ -197,18 +210,36 @@ function isAlarmState(value: unknown): value is AlarmState {
   return value === AlarmStates.OK || value === AlarmStates.ALARM || value === AlarmStates.INSUFFICIENT_DATA;
 }
 
-/** The GetMetricData queries for one metric: its statistic, and SampleCount for a percentile. */
-export function queriesFor(query: ResolvedMetricQuery, id: string): MetricDataQuery[] {
+/** One GetMetricData query: the metric and its statistic. */
+export function metricStatQuery(query: ResolvedMetricQuery, id: string): MetricDataQuery {
   const metric = {
     Namespace: query.namespace,
     MetricName: query.metricName,
     Dimensions: Object.entries(query.dimensions).map(([Name, Value]) => ({ Name, Value })),
   };
-  const queries: MetricDataQuery[] = [{ Id: id, MetricStat: { Metric: metric, Period: query.periodSeconds, Stat: query.statistic }, ReturnData: true }];
-  if (percentileOf(query.statistic) !== undefined) {
-    queries.push({ Id: `${id}n`, MetricStat: { Metric: metric, Period: query.periodSeconds, Stat: 'SampleCount' }, ReturnData: true });
-  }
-  return queries;
+  return { Id: id, MetricStat: { Metric: metric, Period: query.periodSeconds, Stat: query.statistic }, ReturnData: true };
+}
+
+/**
+ * The queries of a region's metrics, each asked once: `m<i>` for a metric's statistic, and for a
+ * percentile that wants it, `m<i>n` for its SampleCount, unless another request asks that very
+ * SampleCount already (then both read the one query). Query ids must start lowercase.
+ */
+function planQueries(unique: readonly UniqueQuery[]): Planned[] {
+  const idOf = new Map(unique.map((u, i) => [u.identity, `m${i}`]));
+  return unique.map((u, i): Planned => {
+    const id = `m${i}`;
+    const queries = [metricStatQuery(u.query, id)];
+    if (!u.sampleCount || percentileOf(u.query.statistic) === undefined) return { unique: u, id, countId: undefined, queries };
+    const countQuery = { ...u.query, statistic: 'SampleCount' };
+    let countId = idOf.get(metricIdentity(countQuery));
+    if (countId === undefined) {
+      countId = `${id}n`;
+      idOf.set(metricIdentity(countQuery), countId);
+      queries.push(metricStatQuery(countQuery, countId));
+    }
+    return { unique: u, id, countId, queries };
+  });
 }
 
 function collect(into: Map<string, { timestamps: number[]; values: number[]; complete: boolean; messages: string[] }>, result: MetricDataResult): void {

@@ -20,6 +20,18 @@ describe('Function: judgedPeriod', () => {
 });
 
 describe('Function: metricRequestsFor / alarmRefsFor', () => {
+  it.each<[string, { statistic: string; minSamples?: number }, boolean]>([
+    ['a p99 that needs 1,000 samples', { statistic: 'p99' }, true],
+    ['a p99 whose signal is content with one sample', { statistic: 'p99', minSamples: 1 }, false],
+    ['an average', { statistic: 'Average' }, false],
+  ])('asks the SampleCount only where the verdict uses it: %s', (_, { statistic, minSamples }, sampleCount) => {
+    const raw = editableRawConfig();
+    const signal = raw.services[0]!.endpoints[0]!.signals[0]! as { metric: { statistic: string }; minSamples?: number };
+    signal.metric.statistic = statistic;
+    if (minSamples !== undefined) signal.minSamples = minSamples;
+    expect(metricRequestsFor(testConfig(raw).services[0]!)[0]!.sampleCount).toBe(sampleCount);
+  });
+
   it('asks each metric signal (and the load query) in the endpoint’s region, and each alarm', () => {
     const raw = editableRawConfig();
     raw.services[0]!.endpoints[0]!.load = { namespace: 'AWS/SageMaker', metricName: 'Invocations', statistic: 'Sum' };
