@@ -78,8 +78,28 @@ export async function createAwsRuntime(environment: Steer53Environment, options:
     events: new EventBridgePublisher({ client: trace(new EventBridgeClient({})), eventBusName: environment.eventBusName }),
     // The edge is where the wall clock may be read; everything inside gets time from this port.
     clock: { now: () => Date.now() },
-    log: options.log,
+    log: powertoolsLog(options.log),
     newId: randomUUID,
+  };
+}
+
+/**
+ * The use cases' log on Powertools' logger. The logger owns the `service` key (its own service name,
+ * `steer53`): a `service` in the extra data is dropped with a warning, so the steer53 service the
+ * use cases name goes out as `steer53Service`.
+ */
+export function powertoolsLog(logger: Log): Log {
+  const renamed = (extra: Record<string, unknown>[]) =>
+    extra.map((fields) => {
+      if (!Object.hasOwn(fields, 'service')) return fields;
+      const { service, ...rest } = fields;
+      return { steer53Service: service, ...rest };
+    });
+  return {
+    debug: (message, ...extra) => logger.debug(message, ...renamed(extra)),
+    info: (message, ...extra) => logger.info(message, ...renamed(extra)),
+    warn: (message, ...extra) => logger.warn(message, ...renamed(extra)),
+    error: (message, ...extra) => logger.error(message, ...renamed(extra)),
   };
 }
 

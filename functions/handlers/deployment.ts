@@ -162,7 +162,7 @@ async function applyOnce(deps: DeploymentHandlerDeps, apply: ServiceWork, rt: Ru
     }
     // DeploymentDeferredError, a transient AWS error, or a delivery still in progress elsewhere: delivering it again will help.
     deps.logger.warn('deployment event not applied; failing the invocation so it is delivered again', {
-      service: request.service,
+      steer53Service: request.service,
       errorName: (error as Error).name,
       error: (error as Error).message,
       deferred: error instanceof DeploymentDeferredError,
@@ -171,7 +171,7 @@ async function applyOnce(deps: DeploymentHandlerDeps, apply: ServiceWork, rt: Ru
   }
   if ('problems' in result) return result;
   deps.logger.info(result.duplicate ? 'duplicate deployment event: already applied, nothing done' : 'deployment event applied', {
-    service: result.service,
+    steer53Service: result.service,
     detailType: request.detailType,
     status: result.status,
     evaluation: result.evaluation,

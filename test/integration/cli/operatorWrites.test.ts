@@ -178,6 +178,14 @@ describe('Commands: steer53 freeze, unfreeze, override, drain, undrain', () => {
       'steer53 freeze: cannot tell who you are (sts:GetCallerIdentity failed: The security token included in the request is expired); check your AWS credentials',
     ]);
   });
+
+  it('says the region is missing, not the credentials, when no region is configured', async () => {
+    const noRegion = async () => Promise.reject(new Error('Region is missing'));
+    const lost = { ...io(), sts: () => new STSClient({ region: noRegion, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }) };
+    expect(await runOperate('freeze', ['chat', '--reason', 'x', ...common()], lost)).toBe(1);
+    expect(lost.errors).toEqual(['steer53 freeze: no AWS region is configured; pass --region <region>, or set AWS_REGION (or a region in your AWS profile)']);
+    expect((await stored()).version).toBe(0);
+  });
 });
 
 describe('Command: steer53 plan', () => {

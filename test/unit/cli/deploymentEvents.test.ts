@@ -149,6 +149,17 @@ describe('Command: steer53 emit deployment', () => {
     expect(await runEmit(emitArgs, out)).toBe(1);
     expect(out.errors).toEqual(['could not put the event: CredentialsProviderError: Could not load credentials from any providers']);
   });
+
+  it('says the region is missing (not the credentials) when no region is configured, and calls nothing', async () => {
+    // The SDK's region provider rejects when neither the options, AWS_REGION nor the profile give one.
+    const noRegion = async () => Promise.reject(new Error('Region is missing'));
+    const out = { ...io(), eventBridge: () => new EventBridgeClient({ region: noRegion, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }) };
+    expect(await runEmit(emitArgs, out)).toBe(1);
+    expect(out.errors).toEqual([
+      'steer53 emit deployment: no AWS region is configured; pass --region <region>, or set AWS_REGION (or a region in your AWS profile)',
+    ]);
+    expect(eventBridge.calls()).toHaveLength(0);
+  });
 });
 
 describe('Command: steer53 rollout abort|promote', () => {

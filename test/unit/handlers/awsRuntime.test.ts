@@ -1,9 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { describe, expect, it } from 'vitest';
-import { createAwsRuntime, loadJsonConfig, once, readEnvironment } from '../../../functions/handlers/awsRuntime.js';
+import { createAwsRuntime, loadJsonConfig, once, powertoolsLog, readEnvironment } from '../../../functions/handlers/awsRuntime.js';
 import { ValidationError } from '../../../functions/core/errors.js';
 import { validateConfig } from '../../../functions/config/loadConfig.js';
 import { rawConfig, collectingLog } from '../app/runtimeFixtures.js';
@@ -137,5 +138,29 @@ describe('Function: once', () => {
     expect(await get()).toBe(2);
     expect(await get()).toBe(2);
     expect(calls).toBe(2);
+  });
+});
+
+describe('Function: powertoolsLog', () => {
+  it('keeps the steer53 service as steer53Service next to Powertools’ own service, without warnings', () => {
+    const written: string[] = [];
+    const original = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => {
+      written.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      const logger = new Logger({ serviceName: 'steer53', logLevel: 'DEBUG' });
+      powertoolsLog(logger).info('evaluated', { service: 'chat', status: 'applied' });
+    } finally {
+      process.stdout.write = original;
+    }
+    const lines = written
+      .join('')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 'INFO', message: 'evaluated', service: 'steer53', steer53Service: 'chat', status: 'applied' });
   });
 });

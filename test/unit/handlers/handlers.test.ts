@@ -109,7 +109,7 @@ describe('Handler: alarm', () => {
     expect(result).toMatchObject({ status: 'evaluated', failures: 1 });
     expect(t.errorLog).toHaveBeenCalledWith(
       'evaluation failed',
-      expect.objectContaining({ service: 'chat', errorName: 'RecordNotFoundError', retryable: false }),
+      expect.objectContaining({ steer53Service: 'chat', errorName: 'RecordNotFoundError', retryable: false }),
     );
   });
 });
