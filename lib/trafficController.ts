@@ -226,6 +226,8 @@ export class TrafficController extends Construct {
         STEER53_TABLE_NAME: this.table.tableName,
         STEER53_TOPIC_ARN: this.topic.topicArn,
         STEER53_EVENT_BUS_NAME: this.eventBus.eventBusName,
+        // Alarm and deployment events from other accounts act only where the config allows them.
+        STEER53_ACCOUNT_ID: Stack.of(this).account,
         POWERTOOLS_SERVICE_NAME: 'steer53',
         POWERTOOLS_METRICS_NAMESPACE: 'steer53',
         // Stack traces point into the TypeScript sources (the bundle ships its .map file).

@@ -36,6 +36,8 @@ export interface DeploymentRequest {
   readonly source: string;
   readonly detailType: string;
   readonly eventId: string;
+  /** The account that put the event (EventBridge sets it from the caller's credentials): who really sent it. */
+  readonly callerAccount?: string;
   /** When this invocation will be stopped at the latest (see EvaluationRequest.deadline). */
   readonly deadline?: EpochMs;
 }
@@ -224,12 +226,13 @@ function deploymentAudit(
     at,
     kind: AuditKinds.DEPLOYMENT,
     status,
-    actor: actorOf(input),
+    actor: request.callerAccount === undefined ? actorOf(input) : `${actorOf(input)} (account ${request.callerAccount})`,
     summary: `${service.dnsName}: ${request.detailType} on ${record.endpoint}, version ${record.version} — ${record.outcome}`.slice(0, 1000),
     detail: {
       source: request.source,
       detailType: request.detailType,
       eventId: request.eventId,
+      ...(request.callerAccount !== undefined ? { callerAccount: request.callerAccount } : {}),
       endpoint: record.endpoint,
       phase: record.phase,
       version: record.version,

@@ -31,6 +31,8 @@ export interface Steer53Environment {
   readonly tableName: string;
   readonly topicArn: string;
   readonly eventBusName: string;
+  /** The account the functions run in (STEER53_ACCOUNT_ID, set by the construct). */
+  readonly accountId: string;
 }
 
 /** Reads steer53's environment variables; every missing or malformed one is reported at once. */
@@ -45,8 +47,11 @@ export function readEnvironment(env: Readonly<Record<string, string | undefined>
   if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(topicArn))
     problems.push({ path: 'STEER53_TOPIC_ARN', message: topicArn ? `"${topicArn}" is not an SNS topic ARN` : 'is not set' });
   const eventBusName = env.STEER53_EVENT_BUS_NAME || 'default';
+  const accountId = env.STEER53_ACCOUNT_ID ?? '';
+  if (!/^\d{12}$/.test(accountId))
+    problems.push({ path: 'STEER53_ACCOUNT_ID', message: accountId ? `"${accountId}" is not a 12-digit AWS account id` : 'is not set' });
   if (problems.length > 0) throw new ValidationError('environment', problems);
-  return { configPath, tableName, topicArn, eventBusName };
+  return { configPath, tableName, topicArn, eventBusName, accountId };
 }
 
 export interface AwsRuntimeOptions {
@@ -80,6 +85,7 @@ export async function createAwsRuntime(environment: Steer53Environment, options:
     clock: { now: () => Date.now() },
     log: powertoolsLog(options.log),
     newId: randomUUID,
+    account: environment.accountId,
   };
 }
 

@@ -92,6 +92,8 @@ describe('Command: steer53 emit deployment', () => {
     const entry = eventBridge.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!;
     const event = {
       id: 'e',
+      // EventBridge sets the account from the caller's credentials.
+      account: '123456789012',
       source: entry.Source,
       'detail-type': entry.DetailType,
       time: '2026-01-01T00:00:00Z',

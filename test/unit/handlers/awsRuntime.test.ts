@@ -16,6 +16,7 @@ const env = {
   LAMBDA_TASK_ROOT: '/var/task',
   STEER53_TABLE_NAME: 'steer53-state',
   STEER53_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:steer53',
+  STEER53_ACCOUNT_ID: '123456789012',
 };
 
 describe('Function: readEnvironment', () => {
@@ -25,6 +26,7 @@ describe('Function: readEnvironment', () => {
       tableName: 'steer53-state',
       topicArn: env.STEER53_TOPIC_ARN,
       eventBusName: 'default',
+      accountId: '123456789012',
     });
   });
 
@@ -38,7 +40,7 @@ describe('Function: readEnvironment', () => {
   it('lists every missing or malformed variable at once', () => {
     const error = (() => {
       try {
-        readEnvironment({ STEER53_TOPIC_ARN: 'not-an-arn' });
+        readEnvironment({ STEER53_TOPIC_ARN: 'not-an-arn', STEER53_ACCOUNT_ID: '1234' });
       } catch (e) {
         return e;
       }
@@ -48,6 +50,7 @@ describe('Function: readEnvironment', () => {
       { path: 'STEER53_CONFIG_PATH', message: 'is not set (and LAMBDA_TASK_ROOT is not set to default it)' },
       { path: 'STEER53_TABLE_NAME', message: 'is not set' },
       { path: 'STEER53_TOPIC_ARN', message: '"not-an-arn" is not an SNS topic ARN' },
+      { path: 'STEER53_ACCOUNT_ID', message: '"1234" is not a 12-digit AWS account id' },
     ]);
   });
 });
@@ -108,6 +111,7 @@ describe('Function: createAwsRuntime', () => {
       'EventBridgePublisher',
     ]);
     expect(rt.newId()).not.toBe(rt.newId());
+    expect(rt.account).toBe('123456789012');
   });
 });
 
