@@ -70,6 +70,12 @@ interface Reading {
   readonly matches: (sources: DeploymentSources) => boolean;
   /** Why a state without a phase is not one. */
   readonly why?: string;
+  /**
+   * The resource deploys in its own region (a SageMaker endpoint, a CodeDeploy group), so of the
+   * endpoints naming it those in the event's region are meant. Not a pipeline: one pipeline often
+   * deploys several regions.
+   */
+  readonly regional?: boolean;
 }
 
 // Maps, not plain objects: a status named `constructor` or `__proto__` must be an unknown status.
@@ -111,6 +117,7 @@ function readCodeDeploy(event: CodeDeployDeploymentEvent): Reading {
     version: deploymentId,
     status: state,
     by: `CodeDeploy ${application}/${deploymentGroup}`,
+    regional: true,
     matches: (sources) => sources.codeDeployDeploymentGroups.some((g) => g.application === application && g.deploymentGroup === deploymentGroup),
     // READY: a blue/green deployment waits to reroute traffic; its outcome follows.
     ...(phase === undefined ? { why: `${state} is not a deployment phase` } : {}),
@@ -121,11 +128,12 @@ function readSageMaker(event: SageMakerDeploymentEvent): Reading {
   const { EndpointName, EndpointConfigName, EndpointStatus, PendingDeploymentSummary } = event.detail;
   const matches = (sources: DeploymentSources) => sources.sagemakerEndpoints.includes(EndpointName);
   const by = `SageMaker endpoint ${EndpointName}`;
+  const regional = true;
   switch (EndpointStatus) {
     case 'UPDATING':
       // Without a pending deployment this is a capacity change on the config in service: no new version.
       return PendingDeploymentSummary
-        ? { phase: 'started', version: PendingDeploymentSummary.EndpointConfigName, status: EndpointStatus, by, matches }
+        ? { phase: 'started', version: PendingDeploymentSummary.EndpointConfigName, status: EndpointStatus, by, matches, regional }
         : {
             phase: undefined,
             version: EndpointConfigName,
@@ -135,12 +143,19 @@ function readSageMaker(event: SageMakerDeploymentEvent): Reading {
             why: 'UPDATING without a pending deployment is a capacity change, not a new version',
           };
     case 'IN_SERVICE':
-      return { phase: 'succeeded', version: EndpointConfigName, status: EndpointStatus, by, matches };
+      return { phase: 'succeeded', version: EndpointConfigName, status: EndpointStatus, by, matches, regional };
     case 'ROLLING_BACK':
-      return { phase: 'rollback-started', version: PendingDeploymentSummary?.EndpointConfigName ?? EndpointConfigName, status: EndpointStatus, by, matches };
+      return {
+        phase: 'rollback-started',
+        version: PendingDeploymentSummary?.EndpointConfigName ?? EndpointConfigName,
+        status: EndpointStatus,
+        by,
+        matches,
+        regional,
+      };
     case 'FAILED':
     case 'UPDATE_ROLLBACK_FAILED':
-      return { phase: 'failed', version: PendingDeploymentSummary?.EndpointConfigName ?? EndpointConfigName, status: EndpointStatus, by, matches };
+      return { phase: 'failed', version: PendingDeploymentSummary?.EndpointConfigName ?? EndpointConfigName, status: EndpointStatus, by, matches, regional };
     default:
       return { phase: undefined, version: EndpointConfigName, status: EndpointStatus, by, matches, why: `${EndpointStatus} is not a deployment phase` };
   }
@@ -208,8 +223,9 @@ export function isNativeDeploymentEvent(event: unknown): boolean {
 
 /**
  * Maps a native deployment event to every endpoint whose `deploymentSources` name its resource.
- * Names of SageMaker endpoints, CodeDeploy groups and pipelines are regional: when endpoints in
- * several regions name the same one, those in the event's region are meant.
+ * SageMaker endpoint and CodeDeploy group names are regional, and such a resource deploys in its
+ * own region: when endpoints in several regions name the same one, those in the event's region
+ * are meant. (An ECS service's ARN names its region; a pipeline may deploy several regions.)
  */
 export function mapNativeDeployment(event: unknown, config: Config): NativeMapping | undefined {
   const kind = nativeKindOf(event);
@@ -223,7 +239,7 @@ export function mapNativeDeployment(event: unknown, config: Config): NativeMappi
     service.endpoints.filter((e) => reading.matches(e.deploymentSources)).map((endpoint) => ({ service, endpoint })),
   );
   const inRegion = named.filter((n) => n.endpoint.region === envelope.region);
-  const meant = inRegion.length > 0 && inRegion.length < named.length ? inRegion : named;
+  const meant = reading.regional === true && inRegion.length > 0 ? inRegion : named;
   const phased = { ...reading, phase: reading.phase };
   const deployments = meant.map(({ service, endpoint }) => nativeDeploymentOf(kind, phased, envelope, service, endpoint));
   return { kind: 'mapped', what, deployments };
