@@ -202,6 +202,26 @@ export function nativeDeploymentPatterns(sources: readonly NativeDeploymentSourc
   return patterns;
 }
 
+/**
+ * A pattern that matches only events from these accounts. EventBridge sets an event's `account`
+ * (the account of the alarm, of the deployed resource, or of the caller of PutEvents), so an event
+ * put on the bus from anywhere else never reaches a handler; the handlers check it again per signal
+ * and per service (functions/app/eventChecks.ts).
+ */
+export function fromAccounts(pattern: EventPatternJson, accounts: readonly string[]): EventPatternJson {
+  return { ...pattern, account: [...new Set(accounts)] };
+}
+
+/** Accounts whose deployment events may act on some service: each service's `deploymentPublishers.accounts`, sorted. */
+export function deploymentPublisherAccounts(config: Config): string[] {
+  return uniqueSorted(config.services.flatMap((s) => s.deploymentPublishers.accounts));
+}
+
+/** Accounts named by the ECS service ARNs of native deployment sources, sorted. */
+export function nativeSourceAccounts(sources: readonly NativeDeploymentSource[]): string[] {
+  return uniqueSorted(sources.flatMap((s) => (s.ecsServiceArns ?? []).map((arn) => arn.split(':')[4] ?? '')).filter((a) => a !== ''));
+}
+
 /** The alarm state change pattern for a list of alarm names. */
 export function alarmPattern(alarmNames: readonly string[]): EventPatternJson {
   return { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { alarmName: [...alarmNames] } };
