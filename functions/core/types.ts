@@ -128,8 +128,16 @@ export interface Override {
   readonly by: string;
   readonly reason: string;
   readonly setAt: EpochMs;
-  /** When the override ends on its own; null = until removed (freeze only). */
+  /**
+   * When the override ends on its own. Never later than 7 days after `setAt` (MAX_OVERRIDE_MS): the
+   * engine ends a longer one, or one without an end (null, written before the cap), then.
+   */
   readonly until: EpochMs | null;
+  /**
+   * The engine has told people of it (a notice and an `Override Changed` event). An override written
+   * without it (by the CLI, or straight into the table) is told at the next evaluation.
+   */
+  readonly announced?: boolean;
 }
 
 /** A CloudWatch alarm that ends a drill the moment it is in ALARM. */
@@ -291,6 +299,8 @@ export const ReasonCodes = {
   PINNED: 'PINNED',
   MAINTENANCE_DRAIN: 'MAINTENANCE_DRAIN',
   OVERRIDE_EXPIRED: 'OVERRIDE_EXPIRED',
+  /** An override set or changed (by the CLI, or a direct write to the table) is told once, with its end. */
+  OVERRIDE_SET: 'OVERRIDE_SET',
   DEPLOYMENT_STARTED: 'DEPLOYMENT_STARTED',
   DEPLOYMENT_IGNORED: 'DEPLOYMENT_IGNORED',
   DEPLOYMENT_FAILED: 'DEPLOYMENT_FAILED',

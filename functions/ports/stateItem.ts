@@ -49,7 +49,7 @@ const endpointStateSchema: z.ZodMiniType<EndpointState> = z.strictObject({
   failedRecoveries: count,
 });
 
-const overrideShape = { by: z.string(), reason: z.string(), setAt: epochMs, until: z.nullable(epochMs) };
+const overrideShape = { by: z.string(), reason: z.string(), setAt: epochMs, until: z.nullable(epochMs), announced: z.exactOptional(z.boolean()) };
 const overrideSchema: z.ZodMiniType<Override> = z.strictObject(overrideShape);
 
 const overridesSchema: z.ZodMiniType<Overrides> = z.strictObject({
@@ -181,7 +181,18 @@ function fromV1(item: z.output<typeof stateItemV1Schema>): StateItem {
       deploymentKeys: [...onlyInRollouts, ...known],
       drillStarts: state.drillStarts ?? {},
       loadProfiles: state.loadProfiles ?? {},
+      overrides: announced(state.overrides),
     },
+  };
+}
+
+/** Overrides of layout 1 were set before overrides were told: taken as told, so the migrated state decides as before. */
+function announced(overrides: Overrides): Overrides {
+  const told = <T extends Override>(o: T): T => ({ ...o, announced: true });
+  return {
+    ...(overrides.freeze ? { freeze: told(overrides.freeze) } : {}),
+    ...(overrides.pin ? { pin: told(overrides.pin) } : {}),
+    ...(overrides.drains ? { drains: Object.fromEntries(Object.entries(overrides.drains).map(([id, d]) => [id, told(d)])) } : {}),
   };
 }
 
