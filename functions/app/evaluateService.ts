@@ -319,8 +319,12 @@ async function recordIntent(rt: Runtime, intent: Intent): Promise<PreparedWrite 
     rt.log.debug('lost the race to another evaluation; re-reading and deciding again', { service: service.name, attempt: intent.attempt });
     return retry(intent.gathered);
   }
-  await rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.INTENDED, []));
-  const { repaired, tellFailures } = intent.gathered;
+  // The state (with the intent) is committed: an audit write that fails now must not fail the evaluation.
+  const audited = await afterCommit(rt, service, () =>
+    rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.INTENDED, [])),
+  );
+  const { repaired } = intent.gathered;
+  const tellFailures = [...intent.gathered.tellFailures, ...audited];
   return {
     kind: 'write',
     service,

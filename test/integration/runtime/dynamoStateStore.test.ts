@@ -123,6 +123,23 @@ describe('Class: DynamoStateStore', () => {
       expect(entries[0]).not.toHaveProperty('expiresAt');
     });
 
+    it('stores an entry that would exceed DynamoDB’s 400 KB item, cut to fit and saying what was cut', async () => {
+      const huge = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`e${i}`, 'x'.repeat(30)]));
+      await store.putAudit({
+        service: 'chat',
+        id: 'big',
+        at: T0,
+        kind: 'deployment',
+        status: 'applied',
+        actor: 'pipeline',
+        summary: 'y'.repeat(5000),
+        detail: { eventId: 'z'.repeat(200_000), ...huge },
+      });
+      const [entry] = await store.listAudit('chat');
+      expect(entry).toMatchObject({ id: 'big', truncated: ['summary', 'detail text', 'detail'] });
+      expect(entry!.summary).toHaveLength(1000);
+    });
+
     it('replaces an entry written again with the same time and id', async () => {
       await store.putAudit({ service: 'chat', id: 'e1', at: T0, kind: 'decision', status: 'intended', actor: 'steer53', summary: 'x' });
       await store.putAudit({
