@@ -243,7 +243,7 @@ function whatYouCanDo(notice: Notice): string[] {
     `  See status and history:     npx steer53 status ${s.name}   /   npx steer53 history ${s.name}`,
     `  What it would do now:       npx steer53 plan ${s.name}`,
     "  (each with --table <the stack's TableName output>, or STEER53_TABLE_NAME set; see docs/deploy.md)",
-    '  Alarms keep notifying while a service is frozen; every override but an open-ended freeze expires on its own.',
+    '  Alarms keep notifying while a service is frozen; every override expires on its own, at the latest 7 days after it was set.',
   ];
 }
 
