@@ -19,6 +19,7 @@ import { AuditKinds, AuditStatuses, type AuditEntry } from '../ports/stateStore.
 import { EvaluationStatuses, evaluateService, type EvaluationOutcome, type EvaluationStatus } from './evaluateService.js';
 import { resolveNative, type NativeDeployment } from './nativeDeployments.js';
 import type { Runtime } from './runtime.js';
+import { ownValue } from './weightRecords.js';
 
 /** A pipeline's or operator's deployment signal; an operator may leave the version out. */
 export type RequestedSignal = Omit<DeploymentSignal, 'version'> & { readonly version: string | undefined };
@@ -132,10 +133,10 @@ async function signalsOf(rt: Runtime, service: ServiceConfig, request: Deploymen
   for (const input of request.inputs) {
     if (input.from === 'pipeline') signals.push({ input, signal: input.signal });
     else if (input.from === 'operator') {
-      const version = input.signal.version ?? rollouts[input.signal.endpoint]?.version ?? 'none in progress';
+      const version = input.signal.version ?? ownValue(rollouts, input.signal.endpoint)?.version ?? 'none in progress';
       signals.push({ input, signal: { ...input.signal, version } });
     } else {
-      const resolved = resolveNative(input.native, rollouts[input.native.endpoint]);
+      const resolved = resolveNative(input.native, ownValue(rollouts, input.native.endpoint));
       if ('signal' in resolved) {
         signals.push({ input, signal: resolved.signal });
         continue;

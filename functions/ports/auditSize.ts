@@ -30,17 +30,25 @@ function clipped(value: unknown, depth = 0): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [clip(k), clipped(v, depth + 1)]));
 }
 
-/** The entry as it is stored: within MAX_AUDIT_BYTES, with what was cut named. */
+/** Whether a JSON value holds a string (or key) longer than MAX_AUDIT_TEXT, or nests too deep; no copy made. */
+function hasLongText(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.length > MAX_AUDIT_TEXT;
+  if (typeof value !== 'object' || value === null) return false;
+  if (depth > 8) return true;
+  if (Array.isArray(value)) return value.some((v) => hasLongText(v, depth + 1));
+  return Object.entries(value).some(([k, v]) => k.length > MAX_AUDIT_TEXT || hasLongText(v, depth + 1));
+}
+
+/** The entry as it is stored: within MAX_AUDIT_BYTES, with what was cut named. Whole entries (nearly all) cost one serialisation. */
 export function boundedAudit(entry: AuditEntry): AuditEntry {
   const cut: string[] = [];
   const text = { summary: clip(entry.summary), actor: clip(entry.actor) };
   if (text.summary !== entry.summary) cut.push('summary');
   if (text.actor !== entry.actor) cut.push('actor');
-  let out: AuditEntry = { ...entry, ...text };
-  if (entry.detail !== undefined) {
-    const detail = clipped(entry.detail) as Readonly<Record<string, unknown>>;
-    if (bytes(detail) !== bytes(entry.detail)) cut.push('detail text');
-    out = { ...out, detail };
+  let out: AuditEntry = cut.length > 0 ? { ...entry, ...text } : entry;
+  if (entry.detail !== undefined && hasLongText(entry.detail)) {
+    out = { ...out, detail: clipped(entry.detail) as Readonly<Record<string, unknown>> };
+    cut.push('detail text');
   }
   for (const part of ['decision', 'detail', 'reasons'] as const) {
     if (bytes(out) <= MAX_AUDIT_BYTES) break;
