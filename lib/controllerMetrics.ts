@@ -23,6 +23,11 @@ export const ControllerMetrics = {
   errors: 'Errors',
   /** Notifications or events that could not be sent. */
   notificationFailures: 'NotificationFailures',
+  /** Events a handler could not read and ignored (not retried); `service` is MalformedEventsService. */
+  malformedEvents: 'MalformedEvents',
 } as const;
+
+/** The `service` dimension of MalformedEvents: an event that cannot be read names no service. */
+export const MalformedEventsService = 'none';
 
 export const ControllerMetricDimensions = { service: 'service', endpoint: 'endpoint' } as const;

@@ -13,21 +13,20 @@ import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { CfnOutput, Duration, RemovalPolicy, Stack, Stage, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Config } from '../functions/core/config.js';
+import { encryptedTopic, notifyOnAlarmAndOk, RuleScopedSnsTopic, subscribe } from './alarmTopic.js';
 import { addBusPolicy, controllerStatements } from './controllerPermissions.js';
+import { ControllerMetricDimensions, ControllerMetrics, MalformedEventsService } from './controllerMetrics.js';
 import { ControllerDashboard } from './controllerDashboard.js';
 import {
   alarmGroups,
@@ -127,28 +126,14 @@ export class TrafficController extends Construct {
     new CfnOutput(this, 'TableName', { description: 'Controller state and audit log', value: this.table.tableName });
   }
 
-  /** The notification topic, under a rotating key that CloudWatch alarms and EventBridge may use. */
+  /** The notification topic, under a rotating key; who may publish is decided where its alarms and rules are added. */
   private addNotificationTopic(): sns.Topic {
-    const notificationKey = new kms.Key(this, 'NotificationKey', {
-      description: `${this.name}: encrypts the notification topic`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
+    return encryptedTopic(this, {
+      keyId: 'NotificationKey',
+      topicId: 'Notifications',
+      displayName: `${this.name} traffic controller`,
+      keyDescription: `${this.name}: encrypts the notification topic`,
     });
-    // CloudWatch alarms and EventBridge publish to the encrypted topic as services; without these
-    // grants their messages are dropped. As in the AWS examples, no source condition: the topic
-    // policy already decides who may publish, and these services do not all send aws:SourceAccount
-    // on the KMS calls SNS makes for them.
-    for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com']) {
-      notificationKey.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: `Allow${service.split('.')[0]}ToPublish`,
-          principals: [new iam.ServicePrincipal(service)],
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          resources: ['*'], // in a key policy, "*" is this key
-        }),
-      );
-    }
-    return new sns.Topic(this, 'Notifications', { displayName: `${this.name} traffic controller`, masterKey: notificationKey, enforceSSL: true });
   }
 
   /** The state and audit table: retained (and deletion-protected) unless the props say otherwise. */
@@ -183,9 +168,7 @@ export class TrafficController extends Construct {
     const urls = props.notifications?.httpsUrls ?? [];
     const notificationDlq =
       emails.length + urls.length > 0 ? this.addDeadLetterQueue('NotificationDlq', 'notifications SNS could not deliver to a subscriber') : undefined;
-    const deadLetter = notificationDlq ? { deadLetterQueue: notificationDlq } : {};
-    for (const email of emails) this.topic.addSubscription(new subscriptions.EmailSubscription(email, deadLetter));
-    for (const url of urls) this.topic.addSubscription(new subscriptions.UrlSubscription(url, { protocol: sns.SubscriptionProtocol.HTTPS, ...deadLetter }));
+    subscribe(this.topic, props.notifications, notificationDlq);
     return { ...functionDlqs, delivery: deliveryDlq, ...(notificationDlq ? { notification: notificationDlq } : {}) };
   }
 
@@ -342,7 +325,7 @@ export class TrafficController extends Construct {
         detail: { alarmName: [{ prefix: `${this.name}-forwarder-` }] },
       },
       targets: [
-        new targets.SnsTopic(this.topic, {
+        new RuleScopedSnsTopic(this.topic, {
           deadLetterQueue: this.deadLetterQueues.delivery,
           message: events.RuleTargetInput.fromText(
             `Forwarder alarm ${field('$.detail.alarmName')} in ${field('$.region')} is ${field('$.detail.state.value')}: ${field('$.detail.state.reason')}`,
@@ -352,14 +335,13 @@ export class TrafficController extends Construct {
     });
   }
 
-  /** Alarms on the controller itself, each notifying the topic when it fires and when it clears. */
+  /**
+   * Alarms on the controller itself, each notifying the topic when it fires and when it clears;
+   * the topic lets CloudWatch publish for exactly these alarms.
+   */
   private addOperationalAlarms(intervalMinutes: number): void {
-    const notify = new cloudwatchActions.SnsAction(this.topic);
-    const alarm = (id: string, props: cloudwatch.AlarmProps) => {
-      const created = new cloudwatch.Alarm(this, id, props);
-      created.addAlarmAction(notify);
-      created.addOkAction(notify);
-    };
+    const alarms: cloudwatch.Alarm[] = [];
+    const alarm = (id: string, props: cloudwatch.AlarmProps) => alarms.push(new cloudwatch.Alarm(this, id, props));
     for (const [name, dlq] of Object.entries(this.deadLetterQueues)) {
       alarm(`${pascal(name)}DlqAlarm`, {
         alarmName: `${this.name}-${name}-dlq-not-empty`,
@@ -394,6 +376,24 @@ export class TrafficController extends Construct {
       evaluationPeriods: 5,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
+    // A malformed event is logged, counted and not retried (a retry cannot mend it): without
+    // this alarm an event of a shape the handlers do not know would be lost without anyone told.
+    alarm('MalformedEventsAlarm', {
+      alarmName: `${this.name}-malformed-events`,
+      alarmDescription: `${this.name}: a handler received an event it could not read and ignored it (nothing changed). Its log line names the event and every problem; fix the sender or report the shape.`,
+      metric: new cloudwatch.Metric({
+        namespace: ControllerMetrics.namespace,
+        metricName: ControllerMetrics.malformedEvents,
+        dimensionsMap: { [ControllerMetricDimensions.service]: MalformedEventsService },
+        period: Duration.minutes(1),
+        statistic: 'Sum',
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    notifyOnAlarmAndOk(this.topic, alarms);
   }
 
   /** Static stability: Route 53 health checks on CloudWatch alarms (given, or created here), by `service/setIdentifier`. */

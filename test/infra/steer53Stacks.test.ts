@@ -5,13 +5,12 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DeploymentDetailTypes } from '../../functions/events/deploymentEvent.js';
 import { BundledConfigFile, BundledConfigPath, HandlerNames } from '../../lib/trafficController.js';
 import { addSteer53Stacks, type Steer53Stacks } from '../../lib/steer53Stacks.js';
-import { asArray, controllerAccount, identityStatements, newApp, richConfig } from './fixtures.js';
+import { asArray, controllerAccount, fullDeployment, identityStatements, newApp, richConfig } from './fixtures.js';
 
 let stacks: Steer53Stacks;
 let controller: Template;
@@ -20,40 +19,7 @@ let outdir: string;
 
 beforeAll(() => {
   const app = newApp();
-  stacks = addSteer53Stacks(app, {
-    config: richConfig,
-    region: 'us-east-1',
-    account: controllerAccount,
-    notifications: { emails: ['oncall@example.com'], httpsUrls: ['https://hooks.example.com/steer53'] },
-    deploymentEventPublishers: { accountIds: ['444444444444'], principalArns: ['arn:aws:iam::111111111111:role/release-pipeline'] },
-    nativeDeploymentSources: [
-      { service: 'chat', setIdentifier: 'use1', ecsServiceArns: ['arn:aws:ecs:us-east-1:111111111111:service/inference/chat'] },
-      { service: 'chat', setIdentifier: 'use1', codeDeployApplications: ['chat-app'], codeDeployDeploymentGroups: ['chat-use1'] },
-      { service: 'chat', setIdentifier: 'euw1', sageMakerEndpointNames: ['chat-euw1'] },
-      { service: 'embed', setIdentifier: 'a', pipelineNames: ['embed-release'] },
-    ],
-    managedRecords: [
-      { service: 'chat', setIdentifier: 'use1', values: ['192.0.2.10'] },
-      { service: 'chat', setIdentifier: 'euw1', aliasTarget: { dnsName: 'chat-euw1.elb.amazonaws.com', hostedZoneId: 'Z32O12XQLNTSW2' } },
-      { service: 'embed', setIdentifier: 'a', values: ['a.embed-origin.example.org'], ttl: Duration.seconds(30) },
-    ],
-    staticStability: {
-      healthChecks: [
-        {
-          service: 'chat',
-          setIdentifier: 'use1',
-          metricAlarm: {
-            namespace: 'AWS/SageMaker',
-            metricName: 'Invocation5XXErrors',
-            dimensions: { EndpointName: 'chat-use1' },
-            statistic: 'Sum',
-            threshold: 50,
-          },
-        },
-        { service: 'chat', setIdentifier: 'euw1', alarmName: 'chat-euw1-5xx' },
-      ],
-    },
-  });
+  stacks = addSteer53Stacks(app, fullDeployment);
   const assembly = app.synth();
   outdir = assembly.directory;
   controller = Template.fromStack(stacks.controller);
