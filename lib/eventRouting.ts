@@ -5,7 +5,7 @@
  * endpoints. The constructs turn these into rules; tests read them directly.
  */
 import type { EventPattern } from 'aws-cdk-lib/aws-events';
-import type { Config } from '../functions/core/config.js';
+import { publisherAccountsOf, type Config } from '../functions/core/config.js';
 import { DEPLOYMENT_EVENT_SOURCE, DeploymentDetailTypes as DeploymentDetailTypeNames } from '../functions/events/deploymentEvent.js';
 
 /** Where an alarm's state changes are published: its account (when known) and region. */
@@ -215,6 +215,14 @@ export function fromAccounts(pattern: EventPatternJson, accounts: readonly strin
 /** Accounts whose deployment events may act on some service: each service's `deploymentPublishers.accounts`, sorted. */
 export function deploymentPublisherAccounts(config: Config): string[] {
   return uniqueSorted(config.services.flatMap((s) => s.deploymentPublishers.accounts));
+}
+
+/**
+ * Accounts whose deployment events a rule lets through: each service's `deploymentPublishers`
+ * accounts and its principals' accounts (the handler checks each service's own), sorted.
+ */
+export function deploymentSenderAccounts(config: Config): string[] {
+  return uniqueSorted(config.services.flatMap(publisherAccountsOf));
 }
 
 /** Accounts named by the ECS service ARNs of native deployment sources, sorted. */

@@ -34,7 +34,7 @@ import {
   chunkNames,
   DeploymentDetailTypes,
   DeploymentEventSource,
-  deploymentPublisherAccounts,
+  deploymentSenderAccounts,
   fromAccounts,
   isLocal,
   nativeDeploymentPatterns,
@@ -270,12 +270,12 @@ export class TrafficController extends Construct {
 
     // Deployment events: steer53's own on the custom bus; native ones where they are published.
     const deploymentTarget = this.handlerTarget('deployment');
-    const publishers = [own, ...(props.deploymentEventPublishers?.accountIds ?? []), ...deploymentPublisherAccounts(props.config)];
+    const publishers = [own, ...(props.deploymentEventPublishers?.accountIds ?? []), ...deploymentSenderAccounts(props.config)];
     const ownEvents = fromAccounts({ source: [DeploymentEventSource], 'detail-type': [...DeploymentDetailTypes] }, publishers);
     this.addRules('DeploymentEvents', this.eventBus, [ownEvents], deploymentTarget, 'steer53 deployment events from pipelines');
     // The config's deploymentSources (and any sources given by hand): what the handler maps is what is routed.
     const sources = nativeDeploymentSourcesOf(props.config, props.nativeDeploymentSources);
-    const nativeAccounts = [own, ...deploymentPublisherAccounts(props.config), ...nativeSourceAccounts(sources), ...(props.forwarderAccountIds ?? [])];
+    const nativeAccounts = [own, ...deploymentSenderAccounts(props.config), ...nativeSourceAccounts(sources), ...(props.forwarderAccountIds ?? [])];
     const native = (list: typeof sources) => nativeDeploymentPatterns(list).map((p) => fromAccounts(p, nativeAccounts));
     const localSources = sources.filter((s) => regionOfSource(s, props.config) === place.region);
     const remoteSources = sources.filter((s) => regionOfSource(s, props.config) !== place.region);

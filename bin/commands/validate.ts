@@ -1,6 +1,6 @@
 /** `steer53 validate`: loads a config and reports every problem at once, or a short summary. */
 import { loadConfigFile } from '../../functions/config/loadConfig.js';
-import type { ServiceConfig } from '../../functions/core/config.js';
+import { publisherAccountsOf, type ServiceConfig } from '../../functions/core/config.js';
 
 /**
  * Who may move the service with deployment events. Deny by default since issue 14: without
@@ -8,7 +8,9 @@ import type { ServiceConfig } from '../../functions/core/config.js';
  * another account that worked before; the line says so.
  */
 function publishersLine(service: ServiceConfig): string {
-  const { accounts, principalArns } = service.deploymentPublishers;
+  const { principalArns } = service.deploymentPublishers;
+  // A principal's account is let through to the handler; the bus policy admits that principal only.
+  const accounts = publisherAccountsOf(service);
   const principals = principalArns.length > 0 ? `; principals (bus policy): ${principalArns.join(', ')}` : '';
   if (accounts.length > 0) return `deployment events accepted from: the controller's account, ${accounts.join(', ')}${principals}`;
   return `deployment events accepted from: the controller's account only (no deploymentPublishers: events from other accounts are refused)${principals}`;

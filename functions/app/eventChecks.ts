@@ -4,7 +4,7 @@
  * Each refusal is a value with the fields it was decided on; the sentence is built from them.
  * Pure: the time and the controller's account come in as arguments.
  */
-import type { Config, ServiceConfig } from '../core/config.js';
+import { publisherAccountsOf, type Config, type ServiceConfig } from '../core/config.js';
 import type { EpochMs } from '../core/types.js';
 
 export const EventRefusalCodes = {
@@ -41,12 +41,12 @@ export function ageRefusal(at: EpochMs, now: EpochMs, limits: Config['events']):
 
 /**
  * The accounts whose deployment events may act on a service: the controller's own (the account
- * steer53 is deployed in) and those the service lists in `deploymentPublishers.accounts`; for a
- * native event, also the accounts in the ARNs of the ECS services the endpoints name.
+ * steer53 is deployed in) and those of the service's `deploymentPublishers` (its accounts and
+ * its principals' accounts); for a native event, also the accounts in the ARNs of the ECS services the endpoints name.
  */
 export function deploymentAccountsOf(service: ServiceConfig, controllerAccount: string | undefined, native: boolean): string[] {
   const ecs = native ? service.endpoints.flatMap((e) => e.deploymentSources.ecsServices.map((arn) => arn.split(':')[4] ?? '')) : [];
-  const accounts = [...(controllerAccount ? [controllerAccount] : []), ...service.deploymentPublishers.accounts, ...ecs];
+  const accounts = [...(controllerAccount ? [controllerAccount] : []), ...publisherAccountsOf(service), ...ecs];
   return [...new Set(accounts.filter((a) => a !== ''))].sort();
 }
 

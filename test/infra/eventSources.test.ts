@@ -120,3 +120,25 @@ describe('Bus policy: deployment publishers from the config', () => {
     });
   });
 });
+
+describe('A principal listed without its account', () => {
+  const RELEASE_ACCOUNT = '666666666666';
+  const RELEASE_ROLE = `arn:aws:iam::${RELEASE_ACCOUNT}:role/release`;
+  const raw = structuredClone(config) as Json;
+  raw.services[0].deploymentPublishers = { accounts: [], principalArns: [RELEASE_ROLE] };
+  const stack = newStack({ bundle: false });
+  new TrafficController(stack, 'Controller', { config: validateConfig({ services: raw.services }, 'config') });
+  const template = Template.fromStack(stack);
+
+  it('gets its events through the rule (its account is named), while the bus denies every other principal of that account', () => {
+    const rule = handlerRules(template).find((r) => JSON.stringify(r.Properties.EventPattern.source) === JSON.stringify(['steer53.deployment']));
+    expect([...rule!.Properties.EventPattern.account].sort()).toEqual([RELEASE_ACCOUNT, controllerAccount].sort());
+    const statements = Object.values(template.findResources('AWS::Events::EventBusPolicy')).map((p: Json) => p.Properties.Statement);
+    expect(statements.find((s) => s.Sid === 'cdk-DeploymentEventsFromAccounts')).toBeUndefined();
+    const deny = statements.find((s) => s.Sid === 'cdk-OnlyListedDeploymentPublishers');
+    expect(deny.Condition).toEqual({
+      'ForAnyValue:StringEquals': { 'events:source': ['steer53.deployment'] },
+      ArnNotLike: { 'aws:PrincipalArn': [RELEASE_ROLE] },
+    });
+  });
+});

@@ -28,4 +28,12 @@ describe('Command: steer53 validate', () => {
       "  deployment events accepted from: the controller's account, 555555555555; principals (bus policy): arn:aws:iam::555555555555:role/deploy",
     );
   });
+
+  it('names the account of a principal listed alone (only that principal of it may put events)', async () => {
+    const raw = editableRawConfig();
+    raw.services[0]!.deploymentPublishers = { principalArns: ['arn:aws:iam::666666666666:role/release'] };
+    expect(await validate(raw)).toContain(
+      "  deployment events accepted from: the controller's account, 666666666666; principals (bus policy): arn:aws:iam::666666666666:role/release",
+    );
+  });
 });

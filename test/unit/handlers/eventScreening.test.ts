@@ -192,10 +192,10 @@ describe('Schedule: every documented form', () => {
 });
 
 /** A world whose service drains eu-west-1 while it deploys, with native sources on two endpoints. */
-function deployWorld(publishers: string[] = []): MemoryWorld {
+function deployWorld(publishers: string[] = [], principalArns: string[] = []): MemoryWorld {
   const raw = editableRawConfig();
   raw.services[0]!.policy = { ...(raw.services[0]!.policy as object), rollout: { mode: 'drain-during-deploy' } };
-  raw.services[0]!.deploymentPublishers = { accounts: publishers };
+  raw.services[0]!.deploymentPublishers = { accounts: publishers, principalArns };
   // One SageMaker endpoint name in two regions (names are regional), one pipeline deploying two endpoints.
   raw.services[0]!.endpoints[0]!.deploymentSources = { sagemakerEndpoints: ['sample-endpoint'], codePipelines: ['myPipeline'] };
   raw.services[0]!.endpoints[1]!.deploymentSources = { sagemakerEndpoints: ['sample-endpoint'], codePipelines: ['myPipeline'] };
@@ -235,6 +235,12 @@ describe('Deployment events: publishers, time, fan-out', () => {
     expect(await createDeploymentHandler(t2.deps)(foreign, context)).toMatchObject({ status: 'applied' });
     const [entry] = (await open.store.listAudit('chat')).filter((a) => a.kind === 'deployment');
     expect(entry).toMatchObject({ actor: `pipeline exec-1 (account ${FOREIGN})`, detail: { callerAccount: FOREIGN } });
+  });
+
+  it('a principal the service lists admits its account (the bus policy admits that principal only)', async () => {
+    const world = deployWorld([], [`arn:aws:iam::${FOREIGN}:role/release`]);
+    const t = testDeps(async () => world.runtime());
+    expect(await createDeploymentHandler(t.deps)({ ...deploymentEvent(), account: FOREIGN }, context)).toMatchObject({ status: 'applied' });
   });
 
   it('one native event naming two endpoints applies to both, each under its own key', async () => {
