@@ -28,7 +28,7 @@ export interface OverridesInForce {
 export function applyOverrides(ev: Evaluation): Phase<OverridesInForce> {
   const reconciled = ev.drifted ? reconcile(ev) : {};
   const expired = expireOverrides(ev.previous.overrides, ev.now, ev.service.name);
-  const announced = announceOverrides(expired.value, ev.service.dnsName);
+  const announced = announceOverrides(expired.value, ev.service.dnsName, ev.now);
   const aborted = abortDrills(ev, announced.value);
   const adopted = adoptDrift(ev, aborted.value.overrides);
   return phase({ overrides: adopted.value, abortedDrills: aborted.value.abortedDrills }, reconciled, expired, announced, aborted, adopted);
@@ -66,13 +66,19 @@ export function expireOverrides(overrides: Overrides, now: EpochMs, serviceName:
 /**
  * Overrides not yet told (set or changed by the CLI, or written into the table by hand) are told
  * once, with the end the engine gives them: their `until`, at most 7 days after they were set.
+ * A `setAt` in the future (only a hand-written item can have one) counts from now, so no date
+ * written into the table stretches an override beyond 7 days.
  */
-export function announceOverrides(overrides: Overrides, dnsName: string): Phase<Overrides> {
+export function announceOverrides(overrides: Overrides, dnsName: string, now: EpochMs): Phase<Overrides> {
   const fresh = (o: Override | undefined): o is Override => o !== undefined && o.announced !== true;
-  const settle = <T extends Override>(o: T): T => ({ ...o, until: endOf(o), announced: true });
+  const settle = <T extends Override>(o: T): T => {
+    const setAt = Math.min(o.setAt, now);
+    return { ...o, setAt, until: endOf({ ...o, setAt }), announced: true };
+  };
   const note = (what: string, o: Override, endpoint?: string) => {
-    const capped = o.until === null || o.until > endOf(o) ? ' (capped: an override lasts at most 7 days)' : '';
-    const message = `${what} set by ${o.by} until ${new Date(endOf(o)).toISOString()}${capped}: ${o.reason}`;
+    const end = settle(o).until!;
+    const capped = o.until === null || o.until > end ? ' (capped: an override lasts at most 7 days)' : '';
+    const message = `${what} set by ${o.by} until ${new Date(end).toISOString()}${capped}: ${o.reason}`;
     return told({ code: 'OVERRIDE_SET', message, ...(endpoint !== undefined ? { endpoint } : {}) }, 'warning', dnsName);
   };
   const drains = Object.entries(overrides.drains ?? {});

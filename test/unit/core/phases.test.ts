@@ -83,6 +83,14 @@ describe('Function: applyOverrides', () => {
       ['warning', 'warning'],
     ],
     [
+      'counts 7 days from now for an override written into the table with a setAt in the future',
+      { freeze: { ...fresh(null), setAt: T0 + 365 * DAY } },
+      {},
+      { freeze: { ...by(T0 + 7 * DAY), setAt: T0 } },
+      ['OVERRIDE_SET'],
+      ['warning'],
+    ],
+    [
       'ends an override 7 days after it was set, whatever its until says',
       { freeze: { ...by(null), setAt: T0 - 7 * DAY }, pin: { ...by(T0 + DAY), setAt: T0 - 7 * DAY, weights: { a: 1 } } },
       {},
