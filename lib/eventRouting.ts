@@ -5,7 +5,8 @@
  * endpoints. The constructs turn these into rules; tests read them directly.
  */
 import type { EventPattern } from 'aws-cdk-lib/aws-events';
-import { publisherAccountsOf, type Config } from '../functions/core/config.js';
+import { publisherAccountsOf } from '../functions/app/eventChecks.js';
+import type { Config } from '../functions/core/config.js';
 import { DEPLOYMENT_EVENT_SOURCE, DeploymentDetailTypes as DeploymentDetailTypeNames } from '../functions/events/deploymentEvent.js';
 
 /** Where an alarm's state changes are published: its account (when known) and region. */

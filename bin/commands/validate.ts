@@ -1,6 +1,7 @@
 /** `steer53 validate`: loads a config and reports every problem at once, or a short summary. */
 import { loadConfigFile } from '../../functions/config/loadConfig.js';
-import { publisherAccountsOf, type ServiceConfig } from '../../functions/core/config.js';
+import { publisherAccountsOf } from '../../functions/app/eventChecks.js';
+import type { ServiceConfig } from '../../functions/core/config.js';
 
 /**
  * Who may move the service with deployment events. Deny by default since issue 14: without

@@ -4,7 +4,8 @@
  * Each refusal is a value with the fields it was decided on; the sentence is built from them.
  * Pure: the time and the controller's account come in as arguments.
  */
-import { publisherAccountsOf, type Config, type ServiceConfig } from '../core/config.js';
+// Types only: the config schema (zod) must stay out of the handlers' bundles.
+import type { Config, ServiceConfig } from '../core/config.js';
 import type { EpochMs } from '../core/types.js';
 
 export const EventRefusalCodes = {
@@ -30,6 +31,16 @@ export function refusalMessage(refusal: EventRefusal): string {
     case 'ACCOUNT_NOT_ALLOWED':
       return `the event comes from account ${refusal.account}, which may not act on ${refusal.about} (allowed: ${refusal.allowed.join(', ') || 'none'})`;
   }
+}
+
+/**
+ * The accounts whose deployment events may act on a service besides the controller's own: those
+ * `deploymentPublishers.accounts` lists and those of the principals it lists (a principal is
+ * admitted by the bus policy, so its account must get through the rules and the handler too).
+ */
+export function publisherAccountsOf(service: ServiceConfig): string[] {
+  const { accounts, principalArns } = service.deploymentPublishers;
+  return [...new Set([...accounts, ...principalArns.map((arn) => arn.split(':')[4] ?? '')])].filter((a) => a !== '').sort();
 }
 
 /** Refuses an event whose own time is too old or too far ahead. */

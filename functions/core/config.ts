@@ -405,16 +405,6 @@ export const serviceSchema = z
 export type ServiceConfig = z.output<typeof serviceSchema>;
 export type ServiceConfigInput = z.input<typeof serviceSchema>;
 
-/**
- * The accounts whose deployment events may act on a service besides the controller's own: those
- * `deploymentPublishers.accounts` lists and those of the principals it lists (a principal is
- * admitted by the bus policy, so its account must get through the rules and the handler too).
- */
-export function publisherAccountsOf(service: ServiceConfig): string[] {
-  const { accounts, principalArns } = service.deploymentPublishers;
-  return [...new Set([...accounts, ...principalArns.map((arn) => arn.split(':')[4] ?? '')])].filter((a) => a !== '').sort();
-}
-
 /** How old (or how far in the future) an event may be before it is refused. */
 export const eventLimitsSchema = z.strictObject({
   /**
