@@ -53,6 +53,8 @@ function reportScreening(deps: HandlerDeps, screened: readonly ScreenedAlarm[]):
       deps.logger.error('refused alarm event: nothing changed', { ...alarm, code: s.refusal.code, reason: refusalMessage(s.refusal) });
       deps.counter.count(MetricNames.MALFORMED_EVENTS, 'none');
     } else if (s.why === 'no-signal') deps.logger.debug('alarm not named by any signal in the config; ignored', alarm);
+    // A state that could not be confirmed (DescribeAlarms failing) is worth a look; the others are routine.
+    else if (s.why === 'unconfirmed') deps.logger.warn('alarm event not acted on: its state could not be confirmed', { ...alarm, detail: s.detail });
     else deps.logger.info('alarm event not acted on', { ...alarm, why: s.why, detail: s.detail });
   }
   return acting;

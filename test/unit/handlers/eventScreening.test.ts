@@ -3,7 +3,7 @@
  * suppressed, future-dated and foreign events, and every documented delivery form.
  */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createAlarmHandler } from '../../../functions/handlers/alarm.js';
 import { createDeploymentHandler } from '../../../functions/handlers/deployment.js';
 import { createScheduleHandler } from '../../../functions/handlers/schedule.js';
@@ -128,9 +128,14 @@ describe('Alarm events: stale, replayed, suppressed, foreign', () => {
     const world = alarmWorld('ALARM');
     world.metrics.failNextCalls(new AwsCallError({ operation: 'cloudwatch:DescribeAlarms', target: 'eu-west-1' }, 'Throttling: Rate exceeded', true));
     const t = testDeps(async () => world.runtime());
+    const warnLog = vi.spyOn(t.logger, 'warn');
     const result = await createAlarmHandler(t.deps)(alarmStateChangeEvent(), context);
     expect(result).toMatchObject({ status: 'ignored', reason: expect.stringContaining('its current state could not be read') });
     expect(await footprint(world)).toEqual(untouched);
+    expect(warnLog).toHaveBeenCalledWith(
+      'alarm event not acted on: its state could not be confirmed',
+      expect.objectContaining({ alarmName: 'chat-eu-west-1-5xx', detail: expect.stringContaining('Throttling: Rate exceeded') }),
+    );
   });
 
   it.each([
