@@ -12,7 +12,7 @@ import type { ServiceConfig } from '../core/config.js';
 import { initialServiceState } from '../core/engine.js';
 import { MAX_OVERRIDE_MS } from '../core/overrides.js';
 import { ValidationError } from '../core/errors.js';
-import type { EpochMs, GuardAlarm, Override, Overrides, Weights } from '../core/types.js';
+import type { EpochMs, GuardAlarm, LiftedOverride, Override, Overrides, Weights } from '../core/types.js';
 import type { Clock } from '../ports/clock.js';
 import { StateVersionConflictError } from '../ports/errors.js';
 import { AuditKinds, AuditStatuses, type AuditEntry, type StateStore } from '../ports/stateStore.js';
@@ -131,6 +131,14 @@ function apply(
   const { action } = request;
   const override = (until: EpochMs | null): Override => ({ by: request.by, reason: request.reason, setAt: now, until });
   const untilText = (until: EpochMs) => `until ${new Date(until).toISOString()}`;
+  // A lifted override is told by the next evaluation, as a set one is.
+  const lifting = (next: Overrides, what: LiftedOverride['what'], endpoint?: string): Overrides => ({
+    ...next,
+    // The newest 20: an evaluation tells and drops them within a minute; the bound keeps the item small if none runs.
+    lifted: [...(overrides.lifted ?? []), { what, ...(endpoint !== undefined ? { endpoint } : {}), by: request.by, reason: request.reason, at: now }].slice(
+      -20,
+    ),
+  });
   const { freeze, pin, drains } = overrides;
   switch (action.kind) {
     case 'freeze': {
@@ -140,7 +148,7 @@ function apply(
     }
     case 'unfreeze':
       if (!freeze) return { overrides, changed: false, summary: `${service.name} is not frozen` };
-      return { overrides: withoutKey(overrides, 'freeze'), changed: true, summary: `unfrozen by ${request.by}: ${request.reason}` };
+      return { overrides: lifting(withoutKey(overrides, 'freeze'), 'freeze'), changed: true, summary: `unfrozen by ${request.by}: ${request.reason}` };
     case 'pin': {
       const weights = Object.entries(action.weights)
         .map(([id, w]) => `${id}=${w}`)
@@ -153,7 +161,7 @@ function apply(
     }
     case 'unpin':
       if (!pin) return { overrides, changed: false, summary: `${service.name} has no pin` };
-      return { overrides: withoutKey(overrides, 'pin'), changed: true, summary: `pin removed by ${request.by}: ${request.reason}` };
+      return { overrides: lifting(withoutKey(overrides, 'pin'), 'pin'), changed: true, summary: `pin removed by ${request.by}: ${request.reason}` };
     case 'drain': {
       const drill = action.guard ? ` as a drill (aborted at once if ${action.guard.name} in ${action.guard.region} goes to ALARM)` : ' for maintenance';
       return {
@@ -170,7 +178,7 @@ function apply(
       const { [action.endpoint]: _gone, ...others } = drains;
       const next = withoutKey(overrides, 'drains');
       return {
-        overrides: Object.keys(others).length > 0 ? { ...next, drains: others } : next,
+        overrides: lifting(Object.keys(others).length > 0 ? { ...next, drains: others } : next, 'drain', action.endpoint),
         changed: true,
         summary: `${action.endpoint} back in service by ${request.by}: ${request.reason}`,
       };

@@ -143,7 +143,13 @@ function overridesDetail(overrides: ServiceState['overrides'] | undefined) {
   };
 }
 
-/** `Override Changed`, one per override the decision told of (set or changed, or expired). */
+const OVERRIDE_CHANGES: ReadonlyMap<string, 'set' | 'expired' | 'lifted'> = new Map([
+  ['OVERRIDE_SET', 'set'],
+  ['OVERRIDE_EXPIRED', 'expired'],
+  ['OVERRIDE_LIFTED', 'lifted'],
+] as const);
+
+/** `Override Changed`, one per override the decision told of (set or changed, expired, or lifted by an operator). */
 export function overrideEventsOf(
   service: ServiceConfig,
   decision: Decision,
@@ -152,13 +158,13 @@ export function overrideEventsOf(
   trigger: string,
 ): ControllerEvent[] {
   return decision.reasons
-    .filter((r) => r.code === 'OVERRIDE_SET' || r.code === 'OVERRIDE_EXPIRED')
+    .filter((r) => r.code === 'OVERRIDE_SET' || r.code === 'OVERRIDE_EXPIRED' || r.code === 'OVERRIDE_LIFTED')
     .map((r) => ({
       detailType: ControllerDetailTypes.OVERRIDE_CHANGED,
       detail: {
         ...serviceFields(service, decision.at, trigger),
         decisionId,
-        change: r.code === 'OVERRIDE_SET' ? 'set' : 'expired',
+        change: OVERRIDE_CHANGES.get(r.code)!,
         ...(r.endpoint !== undefined ? { endpoint: r.endpoint } : {}),
         message: r.message,
         overrides: overridesDetail(state?.overrides),

@@ -27,17 +27,30 @@ export interface OverridesInForce {
 /** The overrides this evaluation decides under, and what became of the last evaluation's. */
 export function applyOverrides(ev: Evaluation): Phase<OverridesInForce> {
   const reconciled = ev.drifted ? reconcile(ev) : {};
-  const expired = expireOverrides(ev.previous.overrides, ev.now, ev.service.name);
+  const lifted = tellLifted(ev.previous.overrides, ev.service.dnsName);
+  const expired = expireOverrides(lifted.value, ev.now, ev.service.name);
   const announced = announceOverrides(expired.value, ev.service.dnsName, ev.now);
   const aborted = abortDrills(ev, announced.value);
   const adopted = adoptDrift(ev, aborted.value.overrides);
-  return phase({ overrides: adopted.value, abortedDrills: aborted.value.abortedDrills }, reconciled, expired, announced, aborted, adopted);
+  return phase({ overrides: adopted.value, abortedDrills: aborted.value.abortedDrills }, reconciled, lifted, expired, announced, aborted, adopted);
 }
 
 function reconcile(ev: Evaluation) {
   const last = ev.previous.appliedWeights!;
   const message = `Route 53 holds ${formatWeights(ev.current, ev.ids)}, not the ${formatWeights(last, ev.ids)} last written; deciding from what Route 53 holds`;
   return { reasons: [{ code: 'WEIGHTS_RECONCILED' as const, message }] };
+}
+
+/** Tells each override an operator lifted since the last evaluation (unfreeze, unpin, undrain), once, and drops the list. */
+export function tellLifted(overrides: Overrides, dnsName: string): Phase<Overrides> {
+  const { lifted, ...inForce } = overrides;
+  if (lifted === undefined) return phase(overrides);
+  const notes = lifted.map((l) => {
+    const what = l.what === 'drain' ? `drain of ${l.endpoint ?? 'an endpoint'}` : l.what;
+    const message = `${what} lifted by ${l.by} at ${new Date(l.at).toISOString()}: ${l.reason}; back to policy`;
+    return told({ code: 'OVERRIDE_LIFTED', message, ...(l.endpoint !== undefined ? { endpoint: l.endpoint } : {}) }, 'info', dnsName);
+  });
+  return phase(inForce, ...notes);
 }
 
 /** Drops the overrides whose time is up, each with a reason and a notice (named by the service's name, where the others name its DNS name). */

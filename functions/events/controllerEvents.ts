@@ -105,8 +105,8 @@ export const overrideChangedDetailSchema = z.object({
   ...serviceFields,
   /** Id of the decision that told it; its audit entry carries the same id. */
   decisionId: z.string(),
-  /** `set` (set or changed, with the end the engine gives it) or `expired`. */
-  change: z.enum(['set', 'expired']),
+  /** `set` (set or changed, with the end the engine gives it), `expired`, or `lifted` (ended by an operator before its end). */
+  change: z.enum(['set', 'expired', 'lifted']),
   /** The endpoint of a maintenance drain or a drill, when it is about one. */
   endpoint: z.optional(z.string()),
   /** What happened, in a sentence: what, who, why, until when. */

@@ -58,6 +58,17 @@ const overridesSchema: z.ZodMiniType<Overrides> = z.strictObject({
   drains: z.exactOptional(
     z.record(z.string(), z.strictObject({ ...overrideShape, guard: z.exactOptional(z.strictObject({ name: z.string(), region: z.string() })) })),
   ),
+  lifted: z.exactOptional(
+    z.array(
+      z.strictObject({
+        what: z.enum(['freeze', 'pin', 'drain']),
+        endpoint: z.exactOptional(z.string()),
+        by: z.string(),
+        reason: z.string(),
+        at: epochMs,
+      }),
+    ),
+  ),
 });
 
 const loadProfileSchema: z.ZodMiniType<LoadProfile> = z.strictObject({

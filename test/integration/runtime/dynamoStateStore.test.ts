@@ -52,6 +52,13 @@ describe('Class: DynamoStateStore', () => {
   });
 
   describe('Method: save', () => {
+    it('keeps the overrides an operator lifted, not yet told, through a write and a read', async () => {
+      const lifted = [{ what: 'drain' as const, endpoint: 'eu-west-1', by: 'alice', reason: 'patched early', at: T0 }];
+      const state = { ...initialServiceState(service, T0), overrides: { lifted } };
+      await store.save('chat', 0, write(T0, { state }));
+      expect((await store.load('chat')).state!.overrides).toEqual({ lifted });
+    });
+
     it('writes the state item at pk=SERVICE#<name>, sk=STATE and returns the next version', async () => {
       expect(await store.save('chat', 0, write(T0))).toBe(1);
       const raw = await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'SERVICE#chat' }, sk: { S: 'STATE' } } }));

@@ -73,7 +73,15 @@ describe('Function: setOverride', () => {
     await set(p, { kind: 'undrain', endpoint: 'eu-west-1' });
     await set(p, { kind: 'unpin' });
     await set(p, { kind: 'unfreeze' });
-    expect((await p.store.load('chat')).state!.overrides).toEqual({});
+    // None in force; the four lifted ones wait to be told by the next evaluation.
+    expect((await p.store.load('chat')).state!.overrides).toEqual({
+      lifted: [
+        { what: 'drain', endpoint: 'ap-northeast-1', by: OPS, reason: 'launch at noon', at: T0 },
+        { what: 'drain', endpoint: 'eu-west-1', by: OPS, reason: 'launch at noon', at: T0 },
+        { what: 'pin', by: OPS, reason: 'launch at noon', at: T0 },
+        { what: 'freeze', by: OPS, reason: 'launch at noon', at: T0 },
+      ],
+    });
     expect(await p.store.listAudit('chat', { limit: 100 })).toHaveLength(8);
   });
 
@@ -196,5 +204,32 @@ describe('Overrides told by the engine', () => {
     await evaluateService(rt, world.service, { trigger: 'schedule' });
     expect(changed().map((d) => d.change)).toEqual(['set', 'expired']);
     expect(world.notifier.notices.map((n) => n.reason)).toEqual(['OVERRIDE_SET', 'OVERRIDE_EXPIRED']);
+  });
+
+  it('an override an operator lifts before its end is told once by the next evaluation (notice and Override Changed), then forgotten', async () => {
+    const world = memoryWorld();
+    const healthy = () => world.feed(judgedStart(world.clock.now()), { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 });
+    const p = { store: world.store, clock: world.clock, newId: () => 'o-1' };
+    healthy();
+    await setOverride(p, world.service, { action: { kind: 'drain', endpoint: 'eu-west-1', until: T0 + 60 * MINUTE }, by: OPS, reason: 'kernel patch' });
+    const rt = world.runtime();
+    await evaluateService(rt, world.service, { trigger: 'schedule' });
+    world.clock.advance(MINUTE);
+    await setOverride(p, world.service, { action: { kind: 'undrain', endpoint: 'eu-west-1' }, by: OPS, reason: 'patched early' });
+    healthy();
+    await evaluateService(rt, world.service, { trigger: 'schedule' });
+    const changed = () => world.events.events.filter((e) => e.detailType === 'Override Changed').map((e) => e.detail as Record<string, unknown>);
+    expect(changed().map((d) => d.change)).toEqual(['set', 'lifted']);
+    expect(changed()[1]).toMatchObject({
+      endpoint: 'eu-west-1',
+      message: `drain of eu-west-1 lifted by ${OPS} at ${new Date(T0 + MINUTE).toISOString()}: patched early; back to policy`,
+      overrides: {},
+    });
+    expect(world.notifier.notices.map((n) => n.reason)).toEqual(['OVERRIDE_SET', 'OVERRIDE_LIFTED']);
+    expect((await world.store.load('chat')).state!.overrides).toEqual({});
+    world.clock.advance(MINUTE);
+    healthy();
+    await evaluateService(rt, world.service, { trigger: 'schedule' });
+    expect(changed()).toHaveLength(2);
   });
 });

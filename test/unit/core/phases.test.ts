@@ -83,6 +83,14 @@ describe('Function: applyOverrides', () => {
       ['warning', 'warning'],
     ],
     [
+      'tells an override an operator lifted, once, and keeps the others in force',
+      { freeze: by(T0 + HOUR), lifted: [{ what: 'drain' as const, endpoint: 'a', by: 'alice', reason: 'patched early', at: T0 - HOUR }] },
+      {},
+      { freeze: by(T0 + HOUR) },
+      ['OVERRIDE_LIFTED'],
+      ['info'],
+    ],
+    [
       'counts 7 days from now for an override written into the table with a setAt in the future',
       { freeze: { ...fresh(null), setAt: T0 + 365 * DAY } },
       {},
