@@ -80,8 +80,14 @@ describe('Commands: steer53 freeze, unfreeze, override, drain, undrain', () => {
     });
     expect(await runOperate('undrain', ['chat', 'eu-west-1', ...common()], io())).toBe(0);
     expect(await runOperate('override', ['chat', '--clear', ...common()], io())).toBe(0);
+    // Nothing in force; both wait for the next evaluation to tell them as lifted.
     const after = (await stored()).state!.overrides;
-    expect(after).toEqual({});
+    expect(after).toEqual({
+      lifted: [
+        { what: 'drain', endpoint: 'eu-west-1', by: ALICE, reason: 'by hand', at: expect.any(Number) },
+        { what: 'pin', by: ALICE, reason: 'by hand', at: expect.any(Number) },
+      ],
+    });
     const again = io();
     expect(await runOperate('unfreeze', ['chat', ...common()], again)).toBe(0);
     expect(again.lines).toEqual(['chat: chat is not frozen', 'Nothing to change.']);
