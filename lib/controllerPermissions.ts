@@ -7,7 +7,7 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Config } from '../functions/core/config.js';
-import { alarmGroups, DeploymentEventSource, NativeDeploymentEvents } from './eventRouting.js';
+import { alarmGroups, DeploymentEventSource, deploymentPublisherAccounts, NativeDeploymentEvents } from './eventRouting.js';
 import { route53Statements } from './route53Permissions.js';
 import type { TrafficControllerProps } from './trafficControllerProps.js';
 
@@ -79,7 +79,10 @@ export const ForwardedSources = ['aws.cloudwatch', ...Object.values(NativeDeploy
 export function addBusPolicy(bus: events.EventBus, props: TrafficControllerProps, stackAccount: string | undefined): void {
   const publishers = props.deploymentEventPublishers;
   const ownAccount = (id: string) => stackAccount !== undefined && id === stackAccount;
-  const deploymentAccounts = (publishers?.accountIds ?? []).filter((id) => !ownAccount(id));
+  // The construct's lists and each service's deploymentPublishers: the bus admits their union, the
+  // deployment handler then lets each act only on the services that list it.
+  const listedAccounts = [...new Set([...(publishers?.accountIds ?? []), ...deploymentPublisherAccounts(props.config)])].sort();
+  const deploymentAccounts = listedAccounts.filter((id) => !ownAccount(id));
   const deploymentCondition = { 'ForAllValues:StringEquals': { 'events:source': [DeploymentEventSource] } };
   const putEvents = { actions: ['events:PutEvents'], resources: [bus.eventBusArn] };
   if (deploymentAccounts.length > 0) {
@@ -92,7 +95,9 @@ export function addBusPolicy(bus: events.EventBus, props: TrafficControllerProps
       }),
     );
   }
-  const principalArns = publishers?.principalArns ?? [];
+  const principalArns = [
+    ...new Set([...(publishers?.principalArns ?? []), ...props.config.services.flatMap((svc) => svc.deploymentPublishers.principalArns)]),
+  ].sort();
   if (principalArns.length > 0) {
     bus.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -113,7 +118,7 @@ export function addBusPolicy(bus: events.EventBus, props: TrafficControllerProps
         conditions: {
           'ForAnyValue:StringEquals': { 'events:source': [DeploymentEventSource] },
           ArnNotLike: { 'aws:PrincipalArn': [...principalArns] },
-          ...((publishers?.accountIds ?? []).length > 0 ? { StringNotEquals: { 'aws:PrincipalAccount': [...(publishers?.accountIds ?? [])] } } : {}),
+          ...(listedAccounts.length > 0 ? { StringNotEquals: { 'aws:PrincipalAccount': listedAccounts } } : {}),
         },
       }),
     );

@@ -5,6 +5,7 @@
  * endpoints. The constructs turn these into rules; tests read them directly.
  */
 import type { EventPattern } from 'aws-cdk-lib/aws-events';
+import { publisherAccountsOf } from '../functions/app/eventChecks.js';
 import type { Config } from '../functions/core/config.js';
 import { DEPLOYMENT_EVENT_SOURCE, DeploymentDetailTypes as DeploymentDetailTypeNames } from '../functions/events/deploymentEvent.js';
 
@@ -200,6 +201,34 @@ export function nativeDeploymentPatterns(sources: readonly NativeDeploymentSourc
     });
   }
   return patterns;
+}
+
+/**
+ * A pattern that matches only events from these accounts. EventBridge sets an event's `account`
+ * (the account of the alarm, of the deployed resource, or of the caller of PutEvents), so an event
+ * put on the bus from anywhere else never reaches a handler; the handlers check it again per signal
+ * and per service (functions/app/eventChecks.ts).
+ */
+export function fromAccounts(pattern: EventPatternJson, accounts: readonly string[]): EventPatternJson {
+  return { ...pattern, account: [...new Set(accounts)] };
+}
+
+/** Accounts whose deployment events may act on some service: each service's `deploymentPublishers.accounts`, sorted. */
+export function deploymentPublisherAccounts(config: Config): string[] {
+  return uniqueSorted(config.services.flatMap((s) => s.deploymentPublishers.accounts));
+}
+
+/**
+ * Accounts whose deployment events a rule lets through: each service's `deploymentPublishers`
+ * accounts and its principals' accounts (the handler checks each service's own), sorted.
+ */
+export function deploymentSenderAccounts(config: Config): string[] {
+  return uniqueSorted(config.services.flatMap(publisherAccountsOf));
+}
+
+/** Accounts named by the ECS service ARNs of native deployment sources, sorted. */
+export function nativeSourceAccounts(sources: readonly NativeDeploymentSource[]): string[] {
+  return uniqueSorted(sources.flatMap((s) => (s.ecsServiceArns ?? []).map((arn) => arn.split(':')[4] ?? '')).filter((a) => a !== ''));
 }
 
 /** The alarm state change pattern for a list of alarm names. */

@@ -36,8 +36,11 @@ import {
   chunkNames,
   DeploymentDetailTypes,
   DeploymentEventSource,
+  deploymentSenderAccounts,
+  fromAccounts,
   isLocal,
   nativeDeploymentPatterns,
+  nativeSourceAccounts,
   regionOfSource,
   toEventPattern,
   type EventPatternJson,
@@ -223,6 +226,8 @@ export class TrafficController extends Construct {
         STEER53_TABLE_NAME: this.table.tableName,
         STEER53_TOPIC_ARN: this.topic.topicArn,
         STEER53_EVENT_BUS_NAME: this.eventBus.eventBusName,
+        // Alarm and deployment events from other accounts act only where the config allows them.
+        STEER53_ACCOUNT_ID: Stack.of(this).account,
         POWERTOOLS_SERVICE_NAME: 'steer53',
         POWERTOOLS_METRICS_NAMESPACE: 'steer53',
         // Stack traces point into the TypeScript sources (the bundle ships its .map file).
@@ -243,52 +248,57 @@ export class TrafficController extends Construct {
     });
   }
 
-  /** Alarm state changes and deployment events: local ones from the default bus, forwarded ones from the custom bus. */
+  /**
+   * Alarm state changes and deployment events: local ones from the default bus, forwarded ones from
+   * the custom bus; every pattern names the accounts its events may come from.
+   */
   private addEventRouting(props: TrafficControllerProps, place: StackPlace): void {
     const controller = { account: place.account, region: place.region ?? '' };
+    const own = Stack.of(this).account;
     const groups = alarmGroups(props.config);
-    const localAlarms = groups.filter((g) => isLocal(g, controller)).flatMap((g) => g.alarmNames);
-    const remoteAlarms = groups.filter((g) => !isLocal(g, controller)).flatMap((g) => g.alarmNames);
+    const local = groups.filter((g) => isLocal(g, controller));
+    const remote = groups.filter((g) => !isLocal(g, controller));
     const alarmTarget = this.handlerTarget('alarm');
+    const alarmPatterns = (names: string[], accounts: string[]) =>
+      chunkNames([...new Set(names)].sort()).map((chunk) => fromAccounts(alarmPattern(chunk), accounts));
     this.addRules(
       'LocalAlarms',
       undefined,
-      chunkNames([...new Set(localAlarms)].sort()).map(alarmPattern),
+      alarmPatterns(
+        local.flatMap((g) => g.alarmNames),
+        [own],
+      ),
       alarmTarget,
       'CloudWatch alarm state changes of the configured alarms',
     );
+    const remoteAccounts = [...new Set(remote.map((g) => g.account ?? own))].sort();
     this.addRules(
       'ForwardedAlarms',
       this.eventBus,
-      chunkNames([...new Set(remoteAlarms)].sort()).map(alarmPattern),
+      alarmPatterns(
+        remote.flatMap((g) => g.alarmNames),
+        remoteAccounts,
+      ),
       alarmTarget,
       'alarm state changes forwarded from other regions or accounts',
     );
 
     // Deployment events: steer53's own on the custom bus; native ones where they are published.
     const deploymentTarget = this.handlerTarget('deployment');
-    this.addRules(
-      'DeploymentEvents',
-      this.eventBus,
-      [{ source: [DeploymentEventSource], 'detail-type': [...DeploymentDetailTypes] }],
-      deploymentTarget,
-      'steer53 deployment events from pipelines',
-    );
+    const publishers = [own, ...(props.deploymentEventPublishers?.accountIds ?? []), ...deploymentSenderAccounts(props.config)];
+    const ownEvents = fromAccounts({ source: [DeploymentEventSource], 'detail-type': [...DeploymentDetailTypes] }, publishers);
+    this.addRules('DeploymentEvents', this.eventBus, [ownEvents], deploymentTarget, 'steer53 deployment events from pipelines');
     // The config's deploymentSources (and any sources given by hand): what the handler maps is what is routed.
     const sources = nativeDeploymentSourcesOf(props.config, props.nativeDeploymentSources);
+    const nativeAccounts = [own, ...deploymentSenderAccounts(props.config), ...nativeSourceAccounts(sources), ...(props.forwarderAccountIds ?? [])];
+    const native = (list: typeof sources) => nativeDeploymentPatterns(list).map((p) => fromAccounts(p, nativeAccounts));
     const localSources = sources.filter((s) => regionOfSource(s, props.config) === place.region);
     const remoteSources = sources.filter((s) => regionOfSource(s, props.config) !== place.region);
-    this.addRules(
-      'LocalNativeDeployments',
-      undefined,
-      nativeDeploymentPatterns(localSources),
-      deploymentTarget,
-      'native deployment events of mapped endpoints',
-    );
+    this.addRules('LocalNativeDeployments', undefined, native(localSources), deploymentTarget, 'native deployment events of mapped endpoints');
     this.addRules(
       'ForwardedNativeDeployments',
       this.eventBus,
-      nativeDeploymentPatterns(remoteSources),
+      native(remoteSources),
       deploymentTarget,
       'native deployment events forwarded from other regions',
     );

@@ -12,7 +12,7 @@ import type { STSClient } from '@aws-sdk/client-sts';
 import { problemsOf, type ValidationProblem } from '../../functions/core/config.js';
 import type { DeploymentPhase } from '../../functions/core/types.js';
 import { DEPLOYMENT_EVENT_SOURCE, deploymentDetailSchema, detailTypeOfPhase, operatorDetailSchema } from '../../functions/events/deploymentEvent.js';
-import { callerOf, usageError } from './ops.js';
+import { callerOf, hasRegion, noRegionMessage, usageError } from './ops.js';
 
 export const EMIT_USAGE =
   'steer53 emit deployment --service <s> --endpoint <e> --phase started|succeeded|failed|rolled-back --version <v> ' +
@@ -106,7 +106,7 @@ export async function runEmit(args: string[], io: CommandIo): Promise<number> {
   });
   if (!detail.success) return usageError(io, EMIT_USAGE, asFlags(problemsOf(detail.error)));
   const entry = entryOf(detailTypeOfPhase(phase as DeploymentPhase), detail.data, v['event-bus'] as string);
-  return send(entry, v, io, `${entry.DetailType} for ${detail.data.service}/${detail.data.endpoint} ${detail.data.version}`);
+  return send(entry, v, io, 'emit deployment', `${entry.DetailType} for ${detail.data.service}/${detail.data.endpoint} ${detail.data.version}`);
 }
 
 export async function runRollout(args: string[], io: CommandIo): Promise<number> {
@@ -153,22 +153,32 @@ export async function runRollout(args: string[], io: CommandIo): Promise<number>
   });
   if (!detail.success) return usageError(io, ROLLOUT_USAGE, asFlags(problemsOf(detail.error)));
   const entry = entryOf(detailTypeOfPhase(action as DeploymentPhase), detail.data, v['event-bus'] as string);
-  return send(entry, v, io, `${entry.DetailType} for ${detail.data.service}/${detail.data.endpoint} by ${by}`);
+  return send(entry, v, io, 'rollout', `${entry.DetailType} for ${detail.data.service}/${detail.data.endpoint} by ${by}`);
 }
 
 function entryOf(detailType: string, detail: object, eventBusName: string): PutEventsRequestEntry {
   return { Source: DEPLOYMENT_EVENT_SOURCE, DetailType: detailType, Detail: JSON.stringify(detail), EventBusName: eventBusName };
 }
 
-async function send(entry: PutEventsRequestEntry, v: Record<string, string | boolean | undefined>, io: CommandIo, what: string): Promise<number> {
+async function send(
+  entry: PutEventsRequestEntry,
+  v: Record<string, string | boolean | undefined>,
+  io: CommandIo,
+  command: string,
+  what: string,
+): Promise<number> {
   if (v['dry-run'] === true) {
     io.out(JSON.stringify({ Entries: [entry] }, null, 2));
     return 0;
   }
   const region = v.region as string | undefined;
   let response: PutEventsCommandOutput;
+  const client = io.eventBridge?.(region) ?? new EventBridgeClient(region ? { region } : {});
+  if (!(await hasRegion(client))) {
+    io.err(noRegionMessage(command));
+    return 1;
+  }
   try {
-    const client = io.eventBridge?.(region) ?? new EventBridgeClient(region ? { region } : {});
     response = await client.send(new PutEventsCommand({ Entries: [entry] }));
   } catch (error) {
     io.err(`could not put the event: ${(error as Error).name}: ${(error as Error).message}`);

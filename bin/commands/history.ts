@@ -6,7 +6,7 @@
 import type { ValidationProblem } from '../../functions/core/config.js';
 import type { AuditEntry } from '../../functions/ports/stateStore.js';
 import { AwsCallError } from '../../functions/adapters/aws/errors.js';
-import { awsFailure, OPS_USAGE_TAIL, parseOps, serviceOf, stateStoreOf, tableOf, usageError, type OpsIo } from './ops.js';
+import { awsFailure, OPS_USAGE_TAIL, tableRegionReady, parseOps, serviceOf, stateStoreOf, tableOf, usageError, type OpsIo } from './ops.js';
 import { iso, weightsText } from './status.js';
 
 export const HISTORY_USAGE = `steer53 history <service> [--limit N] ${OPS_USAGE_TAIL}`;
@@ -38,6 +38,7 @@ export async function runHistory(args: string[], io: OpsIo): Promise<number> {
   if (problems.length > 0) return usageError(io, HISTORY_USAGE, problems);
 
   const service = await serviceOf(v.config as string, parsed.positionals[0]!);
+  if (!(await tableRegionReady(io, 'history', v.region as string | undefined))) return 1;
   let entries: AuditEntry[];
   try {
     entries = await stateStoreOf(io, table, v.region as string | undefined).listAudit(service.name, { limit });

@@ -31,7 +31,7 @@ import { alarmText, formatMeasure } from '../../functions/app/noticeText.js';
 import { setOverride, type OverrideAction } from '../../functions/app/overrides.js';
 import type { Runtime } from '../../functions/app/runtime.js';
 import { parseDurationSeconds } from '../../sim/scenarioSchema.js';
-import { awsFailure, callerOf, OPS_USAGE_TAIL, parseOps, serviceOf, stateStoreOf, tableOf, usageError, type OpsIo } from './ops.js';
+import { awsFailure, callerOf, OPS_USAGE_TAIL, tableRegionReady, parseOps, serviceOf, stateStoreOf, tableOf, usageError, type OpsIo } from './ops.js';
 
 export const OPERATE_USAGE = {
   plan: `steer53 plan <service> ${OPS_USAGE_TAIL}`,
@@ -94,6 +94,7 @@ export async function runOperate(command: OperateCommand, args: string[], io: Pl
   const endpointRegion = service.endpoints.find((e) => e.setIdentifier === endpoint)?.region ?? '';
   const request = action?.kind === 'drain' && action.guard?.region === '' ? { ...action, guard: { ...action.guard, region: endpointRegion } } : action;
   const region = v.region as string | undefined;
+  if (!(await tableRegionReady(io, command, region))) return 1;
   const store = stateStoreOf(io, table, region);
   if (command === 'plan') return plan(io, service, store, region, v.json === true, now);
 

@@ -83,15 +83,44 @@ export async function serviceOf(configPath: string, name: string): Promise<Servi
   return service;
 }
 
+/** False, with the message said, when the table's client has no region to call. */
+export async function tableRegionReady(io: OpsIo, command: string, region: string | undefined): Promise<boolean> {
+  if (await hasRegion(io.dynamo?.(region) ?? new DynamoDBClient(region ? { region } : {}))) return true;
+  io.err(noRegionMessage(command));
+  return false;
+}
+
 export function stateStoreOf(io: OpsIo, table: string, region: string | undefined): DynamoStateStore {
   const client = io.dynamo?.(region) ?? new DynamoDBClient(region ? { region } : {});
   return new DynamoStateStore({ client, tableName: table });
 }
 
+/** What every AWS command says when no region is configured: the SDK's own error ("Region is missing") names neither the flag nor the variable. */
+export function noRegionMessage(command: string): string {
+  return `steer53 ${command}: no AWS region is configured; pass --region <region>, or set AWS_REGION (or a region in your AWS profile)`;
+}
+
+/**
+ * Whether the client has a region: the SDK resolves it from the client's options, AWS_REGION or the
+ * profile, and its region provider rejects when none of them gives one. Asked before the first call,
+ * so a missing region is reported as such and not as a credentials problem.
+ */
+export async function hasRegion(client: { readonly config: { readonly region: () => Promise<string> } }): Promise<boolean> {
+  try {
+    return (await client.config.region()).length > 0;
+  } catch {
+    return false;
+  }
+}
+
 /** The operator's IAM principal, as AWS knows it, for the audit log; undefined (reported) when it cannot be told. */
 export async function callerOf(io: Pick<OpsIo, 'err' | 'sts'>, region: string | undefined, command: string): Promise<string | undefined> {
+  const sts = io.sts?.(region) ?? new STSClient(region ? { region } : {});
+  if (!(await hasRegion(sts))) {
+    io.err(noRegionMessage(command));
+    return undefined;
+  }
   try {
-    const sts = io.sts?.(region) ?? new STSClient(region ? { region } : {});
     const identity = await sts.send(new GetCallerIdentityCommand({}));
     return identity.Arn ?? identity.UserId ?? 'unknown';
   } catch (error) {

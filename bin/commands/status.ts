@@ -8,7 +8,7 @@ import type { EndpointState, Override, ServiceState, Weights } from '../../funct
 import type { StoredServiceState } from '../../functions/ports/stateStore.js';
 import { AwsCallError } from '../../functions/adapters/aws/errors.js';
 import { CorruptStateError } from '../../functions/ports/errors.js';
-import { awsFailure, OPS_USAGE_TAIL, parseOps, serviceOf, stateStoreOf, tableOf, usageError, type OpsIo } from './ops.js';
+import { awsFailure, OPS_USAGE_TAIL, tableRegionReady, parseOps, serviceOf, stateStoreOf, tableOf, usageError, type OpsIo } from './ops.js';
 
 export const STATUS_USAGE = `steer53 status <service> ${OPS_USAGE_TAIL}`;
 
@@ -30,6 +30,7 @@ export async function runStatus(args: string[], io: OpsIo): Promise<number> {
   if (problems.length > 0) return usageError(io, STATUS_USAGE, problems);
 
   const service = await serviceOf(v.config as string, parsed.positionals[0]!);
+  if (!(await tableRegionReady(io, 'status', v.region as string | undefined))) return 1;
   let stored: StoredServiceState;
   try {
     stored = await stateStoreOf(io, table, v.region as string | undefined).load(service.name);

@@ -29,7 +29,7 @@ import { AuditKinds, AuditStatuses, type AuditEntry, type PendingChange, type St
 import { observeServices, type KnownAlarmState, type ServiceObservationResult } from './observe.js';
 import type { Runtime } from './runtime.js';
 import { ownValue, weightsAfter } from './weightRecords.js';
-import { driftDetectedEvent, noticeFor, rolloutEventsOf, shiftBlockedEvent, tell, trafficShiftedEvent, type TellFailure } from './tell.js';
+import { driftDetectedEvent, noticeFor, overrideEventsOf, rolloutEventsOf, shiftBlockedEvent, tell, trafficShiftedEvent, type TellFailure } from './tell.js';
 
 export const EvaluationStatuses = {
   /** A weight change was decided and written to Route 53. */
@@ -327,8 +327,12 @@ async function recordIntent(rt: Runtime, intent: Intent): Promise<PreparedWrite 
     rt.log.debug('lost the race to another evaluation; re-reading and deciding again', { service: service.name, attempt: intent.attempt });
     return retry(intent.gathered);
   }
-  await rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.INTENDED, []));
-  const { repaired, tellFailures } = intent.gathered;
+  // The state (with the intent) is committed: an audit write that fails now must not fail the evaluation.
+  const audited = await afterCommit(rt, service, () =>
+    rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.INTENDED, [])),
+  );
+  const { repaired } = intent.gathered;
+  const tellFailures = [...intent.gathered.tellFailures, ...audited];
   return {
     kind: 'write',
     service,
@@ -410,6 +414,7 @@ async function recordAndTell(rt: Runtime, telling: Telling): Promise<TellFailure
     ...(applied ? [trafficShiftedEvent(service, decision, decisionId, trigger, changeIds)] : []),
     ...(newBlocked ? [shiftBlockedEvent(service, decision, decisionId, trigger)] : []),
     ...rolloutEventsOf(service, decision, decisionId, trigger),
+    ...overrideEventsOf(service, decision, telling.state, decisionId, trigger),
   ];
   const notices = [...driftNotices(service, newDrift, trigger), ...(notice ? [notice] : [])];
   const told = await tell(rt, service, at, notices, [...driftEvents(service, newDrift, at, trigger), ...events]);

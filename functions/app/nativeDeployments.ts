@@ -14,7 +14,7 @@
  *   - SageMaker's IN_SERVICE counts as "succeeded" only while a deployment is in progress.
  * Pure: no I/O, no clock.
  */
-import type { Config, EndpointConfig } from '../core/config.js';
+import type { Config, EndpointConfig, ServiceConfig } from '../core/config.js';
 import { problemsOf, type ValidationProblem } from '../core/validationProblems.js';
 import type { DeploymentSignal, EpochMs, RolloutState } from '../core/types.js';
 import {
@@ -27,6 +27,7 @@ import {
   type NativeDeploymentKind,
   type SageMakerDeploymentEvent,
 } from '../events/nativeDeploymentEvents.js';
+import { parseEventTime } from '../events/eventFields.js';
 
 /** What a native event says happened; `rollback-started` is resolved against the rollout in progress. */
 export type NativePhase = 'started' | 'succeeded' | 'failed' | 'rollback-started';
@@ -45,6 +46,9 @@ export interface NativeDeployment {
   readonly by: string;
   /** The event's own status (`SERVICE_DEPLOYMENT_COMPLETED`, `SUCCESS`, …), for the audit log. */
   readonly status: string;
+  /** The account and region the event comes from (EventBridge sets both). */
+  readonly account: string;
+  readonly region: string;
 }
 
 export type NativeMapping =
@@ -66,17 +70,24 @@ interface Reading {
   readonly matches: (sources: DeploymentSources) => boolean;
   /** Why a state without a phase is not one. */
   readonly why?: string;
+  /**
+   * The resource deploys in its own region (a SageMaker endpoint, a CodeDeploy group), so of the
+   * endpoints naming it those in the event's region are meant. Not a pipeline: one pipeline often
+   * deploys several regions.
+   */
+  readonly regional?: boolean;
 }
 
-const ECS_PHASES: Readonly<Record<string, NativePhase>> = {
-  SERVICE_DEPLOYMENT_IN_PROGRESS: 'started',
-  SERVICE_DEPLOYMENT_COMPLETED: 'succeeded',
-  SERVICE_DEPLOYMENT_FAILED: 'failed',
-};
+// Maps, not plain objects: a status named `constructor` or `__proto__` must be an unknown status.
+const ECS_PHASES: ReadonlyMap<string, NativePhase> = new Map([
+  ['SERVICE_DEPLOYMENT_IN_PROGRESS', 'started'],
+  ['SERVICE_DEPLOYMENT_COMPLETED', 'succeeded'],
+  ['SERVICE_DEPLOYMENT_FAILED', 'failed'],
+]);
 
 function readEcs(event: EcsDeploymentEvent): Reading {
   const { eventName, deploymentId, reason } = event.detail;
-  let phase = ECS_PHASES[eventName];
+  let phase = ECS_PHASES.get(eventName);
   // "Service deployment in progress events are delivered when both an initial and a rollback
   // deployment is started. The difference between the two is in the reason field." (ECS docs)
   if (phase === 'started' && reason !== undefined && /rolling back/i.test(reason)) phase = 'rollback-started';
@@ -91,16 +102,22 @@ function readEcs(event: EcsDeploymentEvent): Reading {
   };
 }
 
-const CODE_DEPLOY_PHASES: Readonly<Record<string, NativePhase>> = { START: 'started', SUCCESS: 'succeeded', FAILURE: 'failed', STOP: 'failed' };
+const CODE_DEPLOY_PHASES: ReadonlyMap<string, NativePhase> = new Map([
+  ['START', 'started'],
+  ['SUCCESS', 'succeeded'],
+  ['FAILURE', 'failed'],
+  ['STOP', 'failed'],
+]);
 
 function readCodeDeploy(event: CodeDeployDeploymentEvent): Reading {
   const { application, deploymentGroup, deploymentId, state } = event.detail;
-  const phase = CODE_DEPLOY_PHASES[state];
+  const phase = CODE_DEPLOY_PHASES.get(state);
   return {
     phase,
     version: deploymentId,
     status: state,
     by: `CodeDeploy ${application}/${deploymentGroup}`,
+    regional: true,
     matches: (sources) => sources.codeDeployDeploymentGroups.some((g) => g.application === application && g.deploymentGroup === deploymentGroup),
     // READY: a blue/green deployment waits to reroute traffic; its outcome follows.
     ...(phase === undefined ? { why: `${state} is not a deployment phase` } : {}),
@@ -111,11 +128,12 @@ function readSageMaker(event: SageMakerDeploymentEvent): Reading {
   const { EndpointName, EndpointConfigName, EndpointStatus, PendingDeploymentSummary } = event.detail;
   const matches = (sources: DeploymentSources) => sources.sagemakerEndpoints.includes(EndpointName);
   const by = `SageMaker endpoint ${EndpointName}`;
+  const regional = true;
   switch (EndpointStatus) {
     case 'UPDATING':
       // Without a pending deployment this is a capacity change on the config in service: no new version.
       return PendingDeploymentSummary
-        ? { phase: 'started', version: PendingDeploymentSummary.EndpointConfigName, status: EndpointStatus, by, matches }
+        ? { phase: 'started', version: PendingDeploymentSummary.EndpointConfigName, status: EndpointStatus, by, matches, regional }
         : {
             phase: undefined,
             version: EndpointConfigName,
@@ -125,28 +143,35 @@ function readSageMaker(event: SageMakerDeploymentEvent): Reading {
             why: 'UPDATING without a pending deployment is a capacity change, not a new version',
           };
     case 'IN_SERVICE':
-      return { phase: 'succeeded', version: EndpointConfigName, status: EndpointStatus, by, matches };
+      return { phase: 'succeeded', version: EndpointConfigName, status: EndpointStatus, by, matches, regional };
     case 'ROLLING_BACK':
-      return { phase: 'rollback-started', version: PendingDeploymentSummary?.EndpointConfigName ?? EndpointConfigName, status: EndpointStatus, by, matches };
+      return {
+        phase: 'rollback-started',
+        version: PendingDeploymentSummary?.EndpointConfigName ?? EndpointConfigName,
+        status: EndpointStatus,
+        by,
+        matches,
+        regional,
+      };
     case 'FAILED':
     case 'UPDATE_ROLLBACK_FAILED':
-      return { phase: 'failed', version: PendingDeploymentSummary?.EndpointConfigName ?? EndpointConfigName, status: EndpointStatus, by, matches };
+      return { phase: 'failed', version: PendingDeploymentSummary?.EndpointConfigName ?? EndpointConfigName, status: EndpointStatus, by, matches, regional };
     default:
       return { phase: undefined, version: EndpointConfigName, status: EndpointStatus, by, matches, why: `${EndpointStatus} is not a deployment phase` };
   }
 }
 
-const CODE_PIPELINE_PHASES: Readonly<Record<string, NativePhase>> = {
-  STARTED: 'started',
-  SUCCEEDED: 'succeeded',
-  FAILED: 'failed',
-  STOPPED: 'failed',
-  CANCELED: 'failed',
-};
+const CODE_PIPELINE_PHASES: ReadonlyMap<string, NativePhase> = new Map([
+  ['STARTED', 'started'],
+  ['SUCCEEDED', 'succeeded'],
+  ['FAILED', 'failed'],
+  ['STOPPED', 'failed'],
+  ['CANCELED', 'failed'],
+]);
 
 function readCodePipeline(event: CodePipelineExecutionEvent): Reading {
   const { pipeline, 'execution-id': executionId, state } = event.detail;
-  const phase = CODE_PIPELINE_PHASES[state];
+  const phase = CODE_PIPELINE_PHASES.get(state);
   return {
     phase,
     version: executionId,
@@ -159,35 +184,35 @@ function readCodePipeline(event: CodePipelineExecutionEvent): Reading {
   };
 }
 
-function read(
-  kind: NativeDeploymentKind,
+/** What every native event carries besides its reading. */
+interface Envelope {
+  readonly id: string;
+  readonly time: string;
+  readonly account: string;
+  readonly region: string;
+}
+
+type Read = { ok: true; reading: Reading; envelope: Envelope } | { ok: false; problems: ValidationProblem[] };
+
+function readWith<T extends Envelope>(
+  schema: { safeParse(event: unknown): { success: true; data: T } | { success: false; error: Parameters<typeof problemsOf>[0] } },
   event: unknown,
-): { ok: true; reading: Reading; id: string; time: string } | { ok: false; problems: ValidationProblem[] } {
+  reader: (event: T) => Reading,
+): Read {
+  const parsed = schema.safeParse(event);
+  return parsed.success ? { ok: true, reading: reader(parsed.data), envelope: parsed.data } : { ok: false, problems: problemsOf(parsed.error) };
+}
+
+function read(kind: NativeDeploymentKind, event: unknown): Read {
   switch (kind) {
-    case 'ECS': {
-      const parsed = nativeDeploymentEventSchemas.ECS.safeParse(event);
-      return parsed.success
-        ? { ok: true, reading: readEcs(parsed.data), id: parsed.data.id, time: parsed.data.time }
-        : { ok: false, problems: problemsOf(parsed.error) };
-    }
-    case 'CODE_DEPLOY': {
-      const parsed = nativeDeploymentEventSchemas.CODE_DEPLOY.safeParse(event);
-      return parsed.success
-        ? { ok: true, reading: readCodeDeploy(parsed.data), id: parsed.data.id, time: parsed.data.time }
-        : { ok: false, problems: problemsOf(parsed.error) };
-    }
-    case 'SAGEMAKER': {
-      const parsed = nativeDeploymentEventSchemas.SAGEMAKER.safeParse(event);
-      return parsed.success
-        ? { ok: true, reading: readSageMaker(parsed.data), id: parsed.data.id, time: parsed.data.time }
-        : { ok: false, problems: problemsOf(parsed.error) };
-    }
-    case 'CODE_PIPELINE': {
-      const parsed = nativeDeploymentEventSchemas.CODE_PIPELINE.safeParse(event);
-      return parsed.success
-        ? { ok: true, reading: readCodePipeline(parsed.data), id: parsed.data.id, time: parsed.data.time }
-        : { ok: false, problems: problemsOf(parsed.error) };
-    }
+    case 'ECS':
+      return readWith(nativeDeploymentEventSchemas.ECS, event, readEcs);
+    case 'CODE_DEPLOY':
+      return readWith(nativeDeploymentEventSchemas.CODE_DEPLOY, event, readCodeDeploy);
+    case 'SAGEMAKER':
+      return readWith(nativeDeploymentEventSchemas.SAGEMAKER, event, readSageMaker);
+    case 'CODE_PIPELINE':
+      return readWith(nativeDeploymentEventSchemas.CODE_PIPELINE, event, readCodePipeline);
   }
 }
 
@@ -196,37 +221,54 @@ export function isNativeDeploymentEvent(event: unknown): boolean {
   return nativeKindOf(event) !== undefined;
 }
 
-/** Maps a native deployment event to the endpoints whose `deploymentSources` name its resource. */
+/**
+ * Maps a native deployment event to every endpoint whose `deploymentSources` name its resource.
+ * SageMaker endpoint and CodeDeploy group names are regional, and such a resource deploys in its
+ * own region: when endpoints in several regions name the same one, those in the event's region
+ * are meant. (An ECS service's ARN names its region; a pipeline may deploy several regions.)
+ */
 export function mapNativeDeployment(event: unknown, config: Config): NativeMapping | undefined {
   const kind = nativeKindOf(event);
   if (kind === undefined) return undefined;
   const what = `${NativeDeploymentSources[kind].source} ${NativeDeploymentSources[kind].detailType}`;
   const result = read(kind, event);
-  if (!result.ok) return { kind: 'malformed', what, problems: result.problems };
-  const { reading } = result;
+  if (!result.ok) return { kind: 'malformed', what, problems: result.problems.map((p) => ({ ...p, message: `${p.message} (as ${what})` })) };
+  const { reading, envelope } = result;
   if (reading.phase === undefined) return { kind: 'no-phase', what, why: reading.why ?? `${reading.status} is not a deployment phase` };
-  const phase = reading.phase;
-  const deployments: NativeDeployment[] = [];
-  for (const service of config.services) {
-    for (const endpoint of service.endpoints) {
-      if (!reading.matches(endpoint.deploymentSources)) continue;
-      deployments.push({
-        kind,
-        service: service.name,
-        endpoint: endpoint.setIdentifier,
-        phase,
-        version: reading.version,
-        at: Date.parse(result.time),
-        // The event id is unique per event and kept across EventBridge's redeliveries; the status
-        // and version keep two different events apart even where AWS's samples share an id.
-        idempotencyKey: `${NativeDeploymentSources[kind].source}/${result.id}/${reading.status}/${reading.version}`,
-        ...(reading.pipelineExecutionId !== undefined ? { pipelineExecutionId: reading.pipelineExecutionId } : {}),
-        by: reading.by,
-        status: reading.status,
-      });
-    }
-  }
+  const named = config.services.flatMap((service) =>
+    service.endpoints.filter((e) => reading.matches(e.deploymentSources)).map((endpoint) => ({ service, endpoint })),
+  );
+  const inRegion = named.filter((n) => n.endpoint.region === envelope.region);
+  const meant = reading.regional === true && inRegion.length > 0 ? inRegion : named;
+  const phased = { ...reading, phase: reading.phase };
+  const deployments = meant.map(({ service, endpoint }) => nativeDeploymentOf(kind, phased, envelope, service, endpoint));
   return { kind: 'mapped', what, deployments };
+}
+
+function nativeDeploymentOf(
+  kind: NativeDeploymentKind,
+  reading: Reading & { readonly phase: NativePhase },
+  envelope: Envelope,
+  service: ServiceConfig,
+  endpoint: EndpointConfig,
+): NativeDeployment {
+  return {
+    kind,
+    service: service.name,
+    endpoint: endpoint.setIdentifier,
+    phase: reading.phase,
+    version: reading.version,
+    at: parseEventTime(envelope.time)!,
+    // The event id is unique per event and kept across EventBridge's redeliveries; the status and
+    // version keep two different events apart even where AWS's samples share an id; the endpoint,
+    // because one event may deploy several endpoints of a service, each applied once.
+    idempotencyKey: `${NativeDeploymentSources[kind].source}/${envelope.id}/${reading.status}/${reading.version}/${endpoint.setIdentifier}`,
+    ...(reading.pipelineExecutionId !== undefined ? { pipelineExecutionId: reading.pipelineExecutionId } : {}),
+    by: reading.by,
+    status: reading.status,
+    account: envelope.account,
+    region: envelope.region,
+  };
 }
 
 export type NativeResolution = { readonly signal: DeploymentSignal } | { readonly skip: string };

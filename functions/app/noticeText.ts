@@ -23,8 +23,37 @@ function round(value: number): string {
   return String(Math.abs(value) >= 100 ? Math.round(value) : Math.round(value * 10) / 10);
 }
 
-function ascii(text: string): string {
-  return text.replace(/→/g, '->').replace(/[^\x20-\x7e]/g, '?');
+/** Readable ASCII for the characters steer53's own sentences use; anything else becomes `?`. */
+const ASCII_SPELLINGS: ReadonlyMap<string, string> = new Map([
+  ['→', '->'],
+  ['—', '-'],
+  ['–', '-'],
+  ['×', 'x'],
+  ['…', '...'],
+  ['µ', 'u'],
+  ['≥', '>='],
+  ['≤', '<='],
+  ['±', '+/-'],
+  ['’', "'"],
+]);
+
+export function ascii(text: string): string {
+  return text.replace(/[^\x20-\x7e]/gu, (c) => ASCII_SPELLINGS.get(c) ?? '?');
+}
+
+/** A notification summary without the DNS name the engine puts in front (the subject has it already). */
+function withoutName(summary: string, dnsName: string): string {
+  return summary.startsWith(`${dnsName}: `) ? summary.slice(dnsName.length + 2) : summary;
+}
+
+/**
+ * The endpoint a change is about: the one the notice's reason names when it moved (a recovery
+ * names the endpoint coming back, not the ones giving way), else the one that lost most traffic.
+ */
+function focusOf(notice: Notice, decision: Decision): Decision['changes'][number] {
+  const named = decision.reasons.find((r) => r.code === notice.reason && r.endpoint !== undefined)?.endpoint;
+  const change = named === undefined ? undefined : decision.changes.find((c) => c.setIdentifier === named);
+  return change ?? [...decision.changes].sort((a, b) => a.to - a.from - (b.to - b.from))[0]!;
 }
 
 /** Breaching periods out of the recent window, e.g. `3 of 5 min`. */
@@ -55,11 +84,9 @@ export function noticeSubject(notice: Notice): string {
   if (notice.kind === 'drift-detected' && notice.drift) {
     what = `weights changed outside steer53 (${notice.drift.endpoints.map((id) => `${id} ${ownValue(notice.drift!.expected, id) ?? '?'}->${ownValue(notice.drift!.actual, id) ?? '?'}`).join(', ')})`;
   } else if (decision && decision.changes.length > 0) {
-    // The biggest cut first: that is where the incident is.
-    // The endpoint that lost most traffic is where the incident is; the gainers are implied.
-    const changes = [...decision.changes].sort((a, b) => a.to - a.from - (b.to - b.from));
-    what = `${changes[0]!.setIdentifier} ${changes[0]!.from}->${changes[0]!.to}`;
-    const focus = changes[0]!.setIdentifier;
+    const change = focusOf(notice, decision);
+    what = `${change.setIdentifier} ${change.from}->${change.to}`;
+    const focus = change.setIdentifier;
     const verdict = ownValue(decision.verdicts, focus);
     const signal = verdict ? worstSignal(verdict.signals) : undefined;
     if (signal) {
@@ -71,7 +98,7 @@ export function noticeSubject(notice: Notice): string {
   } else if (decision && decision.blocked.length > 0) {
     what = `shift blocked (${decision.blocked[0]!.code})`;
   } else {
-    what = decision?.notifications[0]?.summary ?? notice.reason;
+    what = withoutName(decision?.notifications[0]?.summary ?? notice.reason, notice.service.dnsName);
   }
   const full = ascii(prefix + what + why);
   if (full.length <= MAX_SUBJECT_LENGTH) return full;
@@ -216,7 +243,7 @@ function whatYouCanDo(notice: Notice): string[] {
     `  See status and history:     npx steer53 status ${s.name}   /   npx steer53 history ${s.name}`,
     `  What it would do now:       npx steer53 plan ${s.name}`,
     "  (each with --table <the stack's TableName output>, or STEER53_TABLE_NAME set; see docs/deploy.md)",
-    '  Alarms keep notifying while a service is frozen; every override but an open-ended freeze expires on its own.',
+    '  Alarms keep notifying while a service is frozen; every override expires on its own, at the latest 7 days after it was set.',
   ];
 }
 

@@ -19,6 +19,7 @@ import { AuditKinds, AuditStatuses, type AuditEntry } from '../ports/stateStore.
 import { EvaluationStatuses, evaluateService, type EvaluationOutcome, type EvaluationStatus } from './evaluateService.js';
 import { resolveNative, type NativeDeployment } from './nativeDeployments.js';
 import type { Runtime } from './runtime.js';
+import { ownValue } from './weightRecords.js';
 
 /** A pipeline's or operator's deployment signal; an operator may leave the version out. */
 export type RequestedSignal = Omit<DeploymentSignal, 'version'> & { readonly version: string | undefined };
@@ -36,6 +37,8 @@ export interface DeploymentRequest {
   readonly source: string;
   readonly detailType: string;
   readonly eventId: string;
+  /** The account that put the event (EventBridge sets it from the caller's credentials): who really sent it. */
+  readonly callerAccount?: string;
   /** When this invocation will be stopped at the latest (see EvaluationRequest.deadline). */
   readonly deadline?: EpochMs;
 }
@@ -130,10 +133,10 @@ async function signalsOf(rt: Runtime, service: ServiceConfig, request: Deploymen
   for (const input of request.inputs) {
     if (input.from === 'pipeline') signals.push({ input, signal: input.signal });
     else if (input.from === 'operator') {
-      const version = input.signal.version ?? rollouts[input.signal.endpoint]?.version ?? 'none in progress';
+      const version = input.signal.version ?? ownValue(rollouts, input.signal.endpoint)?.version ?? 'none in progress';
       signals.push({ input, signal: { ...input.signal, version } });
     } else {
-      const resolved = resolveNative(input.native, rollouts[input.native.endpoint]);
+      const resolved = resolveNative(input.native, ownValue(rollouts, input.native.endpoint));
       if ('signal' in resolved) {
         signals.push({ input, signal: resolved.signal });
         continue;
@@ -224,12 +227,13 @@ function deploymentAudit(
     at,
     kind: AuditKinds.DEPLOYMENT,
     status,
-    actor: actorOf(input),
+    actor: request.callerAccount === undefined ? actorOf(input) : `${actorOf(input)} (account ${request.callerAccount})`,
     summary: `${service.dnsName}: ${request.detailType} on ${record.endpoint}, version ${record.version} — ${record.outcome}`.slice(0, 1000),
     detail: {
       source: request.source,
       detailType: request.detailType,
       eventId: request.eventId,
+      ...(request.callerAccount !== undefined ? { callerAccount: request.callerAccount } : {}),
       endpoint: record.endpoint,
       phase: record.phase,
       version: record.version,

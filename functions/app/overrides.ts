@@ -1,17 +1,21 @@
 /**
  * Operator overrides: freeze a service, pin its weights, drain an endpoint for maintenance, and
  * undo each. An override is written into the service's state item under the same optimistic
- * concurrency as every evaluation (a lost race re-reads and re-applies), with an audit entry
- * naming who and why; the next evaluation (the next tick, within a minute) carries it out, and
- * the engine ends it on its own at its `until`.
+ * concurrency as every evaluation (a lost race re-reads and re-applies). Its audit entry, naming
+ * who and why, is written *before* the state (`intended`) and marked `recorded` once the state is:
+ * no override is ever in force without an entry, and DynamoDB Local emulators without
+ * TransactWriteItems (dynalite) run the same code as DynamoDB. The next evaluation (within a
+ * minute) carries it out, tells people (notice and `Override Changed` event), and the engine ends
+ * it at its `until` — at most 7 days after it was set (MAX_OVERRIDE_MS), whoever wrote it.
  */
 import type { ServiceConfig } from '../core/config.js';
 import { initialServiceState } from '../core/engine.js';
+import { MAX_OVERRIDE_MS } from '../core/overrides.js';
 import { ValidationError } from '../core/errors.js';
-import type { EpochMs, GuardAlarm, Override, Overrides, Weights } from '../core/types.js';
+import type { EpochMs, GuardAlarm, LiftedOverride, Override, Overrides, Weights } from '../core/types.js';
 import type { Clock } from '../ports/clock.js';
 import { StateVersionConflictError } from '../ports/errors.js';
-import { AuditKinds, AuditStatuses, type StateStore } from '../ports/stateStore.js';
+import { AuditKinds, AuditStatuses, type AuditEntry, type StateStore } from '../ports/stateStore.js';
 
 export type OverrideAction =
   | { readonly kind: 'freeze'; readonly until: EpochMs | null }
@@ -51,11 +55,14 @@ const MAX_ATTEMPTS = 5;
 export async function setOverride(ports: OverridePorts, service: ServiceConfig, request: OverrideRequest): Promise<OverrideOutcome> {
   const now = ports.clock.now();
   check(service, request, now);
+  const auditId = ports.newId();
   for (let attempt = 1; ; attempt += 1) {
     const stored = await ports.store.load(service.name);
     const state = stored.state ?? initialServiceState(service, now);
     const { overrides, changed, summary } = apply(state.overrides, request, now, service);
     if (!changed) return { changed, summary, overrides, version: stored.version };
+    const entry = overrideAudit(service, request, auditId, now, summary);
+    await ports.store.putAudit(entry);
     try {
       const version = await ports.store.save(service.name, stored.version, {
         state: { ...state, overrides },
@@ -64,22 +71,30 @@ export async function setOverride(ports: OverridePorts, service: ServiceConfig, 
         blockedSignature: stored.blockedSignature,
         updatedAt: now,
       });
-      await ports.store.putAudit({
-        service: service.name,
-        id: ports.newId(),
-        at: now,
-        kind: AuditKinds.OVERRIDE,
-        status: AuditStatuses.RECORDED,
-        actor: request.by,
-        summary: `${service.dnsName}: ${summary}`,
-        detail: { action: request.action, reason: request.reason },
-      });
+      await ports.store.putAudit({ ...entry, status: AuditStatuses.RECORDED });
       return { changed, summary, overrides, version };
     } catch (error) {
       // Another writer (an evaluation, another operator) won the race: read again and re-apply.
-      if (!(error instanceof StateVersionConflictError) || attempt >= MAX_ATTEMPTS) throw error;
+      if (!(error instanceof StateVersionConflictError) || attempt >= MAX_ATTEMPTS) {
+        await ports.store.putAudit({ ...entry, status: AuditStatuses.FAILED, detail: { ...entry.detail, error: (error as Error).message.slice(0, 1000) } });
+        throw error;
+      }
     }
   }
+}
+
+/** The audit entry of an override, written before the state (`intended`), then marked with what became of it. */
+function overrideAudit(service: ServiceConfig, request: OverrideRequest, id: string, now: EpochMs, summary: string): AuditEntry {
+  return {
+    service: service.name,
+    id,
+    at: now,
+    kind: AuditKinds.OVERRIDE,
+    status: AuditStatuses.INTENDED,
+    actor: request.by,
+    summary: `${service.dnsName}: ${summary}`.slice(0, 1000),
+    detail: { action: request.action, reason: request.reason.slice(0, 1000) },
+  };
 }
 
 function check(service: ServiceConfig, request: OverrideRequest, now: EpochMs): void {
@@ -88,6 +103,9 @@ function check(service: ServiceConfig, request: OverrideRequest, now: EpochMs): 
   const { action } = request;
   if (request.reason.trim() === '') problems.push({ path: 'reason', message: 'must say why (it goes in the audit log and the notices)' });
   if ('until' in action && action.until !== null && action.until <= now) problems.push({ path: 'until', message: 'must be in the future' });
+  if ('until' in action && action.until !== null && action.until > now + MAX_OVERRIDE_MS) {
+    problems.push({ path: 'until', message: 'must be at most 7 days from now: every override ends, and the engine ends a longer one at 7 days' });
+  }
   if ((action.kind === 'drain' || action.kind === 'undrain') && !ids.includes(action.endpoint)) {
     problems.push({ path: 'endpoint', message: `"${action.endpoint}" is not an endpoint of ${service.name} (endpoints: ${ids.join(', ')})` });
   }
@@ -112,18 +130,25 @@ function apply(
 ): { overrides: Overrides; changed: boolean; summary: string } {
   const { action } = request;
   const override = (until: EpochMs | null): Override => ({ by: request.by, reason: request.reason, setAt: now, until });
-  const untilText = (until: EpochMs | null) => (until === null ? 'until unfrozen' : `until ${new Date(until).toISOString()}`);
+  const untilText = (until: EpochMs) => `until ${new Date(until).toISOString()}`;
+  // A lifted override is told by the next evaluation, as a set one is.
+  const lifting = (next: Overrides, what: LiftedOverride['what'], endpoint?: string): Overrides => ({
+    ...next,
+    // The newest 20: an evaluation tells and drops them within a minute; the bound keeps the item small if none runs.
+    lifted: [...(overrides.lifted ?? []), { what, ...(endpoint !== undefined ? { endpoint } : {}), by: request.by, reason: request.reason, at: now }].slice(
+      -20,
+    ),
+  });
   const { freeze, pin, drains } = overrides;
   switch (action.kind) {
-    case 'freeze':
-      return {
-        overrides: { ...overrides, freeze: override(action.until) },
-        changed: true,
-        summary: `frozen by ${request.by} ${untilText(action.until)}: ${request.reason}`,
-      };
+    case 'freeze': {
+      // A freeze without an end lasts the longest any override may.
+      const until = action.until ?? now + MAX_OVERRIDE_MS;
+      return { overrides: { ...overrides, freeze: override(until) }, changed: true, summary: `frozen by ${request.by} ${untilText(until)}: ${request.reason}` };
+    }
     case 'unfreeze':
       if (!freeze) return { overrides, changed: false, summary: `${service.name} is not frozen` };
-      return { overrides: withoutKey(overrides, 'freeze'), changed: true, summary: `unfrozen by ${request.by}: ${request.reason}` };
+      return { overrides: lifting(withoutKey(overrides, 'freeze'), 'freeze'), changed: true, summary: `unfrozen by ${request.by}: ${request.reason}` };
     case 'pin': {
       const weights = Object.entries(action.weights)
         .map(([id, w]) => `${id}=${w}`)
@@ -136,7 +161,7 @@ function apply(
     }
     case 'unpin':
       if (!pin) return { overrides, changed: false, summary: `${service.name} has no pin` };
-      return { overrides: withoutKey(overrides, 'pin'), changed: true, summary: `pin removed by ${request.by}: ${request.reason}` };
+      return { overrides: lifting(withoutKey(overrides, 'pin'), 'pin'), changed: true, summary: `pin removed by ${request.by}: ${request.reason}` };
     case 'drain': {
       const drill = action.guard ? ` as a drill (aborted at once if ${action.guard.name} in ${action.guard.region} goes to ALARM)` : ' for maintenance';
       return {
@@ -153,7 +178,7 @@ function apply(
       const { [action.endpoint]: _gone, ...others } = drains;
       const next = withoutKey(overrides, 'drains');
       return {
-        overrides: Object.keys(others).length > 0 ? { ...next, drains: others } : next,
+        overrides: lifting(Object.keys(others).length > 0 ? { ...next, drains: others } : next, 'drain', action.endpoint),
         changed: true,
         summary: `${action.endpoint} back in service by ${request.by}: ${request.reason}`,
       };

@@ -41,6 +41,11 @@ export interface Runtime {
   readonly log: Log;
   /** Unique ids for decisions and audit entries (crypto.randomUUID in Lambda; a counter in tests). */
   readonly newId: () => string;
+  /**
+   * The AWS account the controller runs in: alarm and deployment events from other accounts act
+   * only where the config allows them. Unknown (the simulator): only the config's accounts are allowed.
+   */
+  readonly account?: string;
   readonly options?: RuntimeOptions;
   /** Once per shard and minute (a sharded schedule's invocations). @default no claim: every invocation evaluates */
   readonly tickClaims?: TickClaims;

@@ -133,6 +133,45 @@ export function rolloutEventsOf(service: ServiceConfig, decision: Decision, deci
   });
 }
 
+/** Overrides as the `Override Changed` event carries them: the engine's, without its bookkeeping. */
+function overridesDetail(overrides: ServiceState['overrides'] | undefined) {
+  const plain = (o: { by: string; reason: string; setAt: number; until: number | null }) => ({ by: o.by, reason: o.reason, setAt: o.setAt, until: o.until });
+  return {
+    ...(overrides?.freeze ? { freeze: plain(overrides.freeze) } : {}),
+    ...(overrides?.pin ? { pin: { ...plain(overrides.pin), weights: { ...overrides.pin.weights } } } : {}),
+    ...(overrides?.drains ? { drains: Object.fromEntries(Object.entries(overrides.drains).map(([id, d]) => [id, plain(d)])) } : {}),
+  };
+}
+
+const OVERRIDE_CHANGES: ReadonlyMap<string, 'set' | 'expired' | 'lifted'> = new Map([
+  ['OVERRIDE_SET', 'set'],
+  ['OVERRIDE_EXPIRED', 'expired'],
+  ['OVERRIDE_LIFTED', 'lifted'],
+] as const);
+
+/** `Override Changed`, one per override the decision told of (set or changed, expired, or lifted by an operator). */
+export function overrideEventsOf(
+  service: ServiceConfig,
+  decision: Decision,
+  state: ServiceState | undefined,
+  decisionId: string,
+  trigger: string,
+): ControllerEvent[] {
+  return decision.reasons
+    .filter((r) => r.code === 'OVERRIDE_SET' || r.code === 'OVERRIDE_EXPIRED' || r.code === 'OVERRIDE_LIFTED')
+    .map((r) => ({
+      detailType: ControllerDetailTypes.OVERRIDE_CHANGED,
+      detail: {
+        ...serviceFields(service, decision.at, trigger),
+        decisionId,
+        change: OVERRIDE_CHANGES.get(r.code)!,
+        ...(r.endpoint !== undefined ? { endpoint: r.endpoint } : {}),
+        message: r.message,
+        overrides: overridesDetail(state?.overrides),
+      },
+    }));
+}
+
 /** Sends notices and events; every failure is logged, recorded and returned, never thrown. */
 export async function tell(
   rt: Runtime,

@@ -125,6 +125,7 @@ const service = z.strictObject({
   recordType: z.enum(['A', 'AAAA', 'CNAME']),
   hostedZoneId: z.string(),
   policy,
+  deploymentPublishers: z.strictObject({ accounts: z.array(z.string()), principalArns: z.array(z.string()) }),
   endpoints: nonEmpty(endpoint, 'endpoint'),
   drills: z.array(
     z.strictObject({
@@ -139,6 +140,7 @@ const service = z.strictObject({
 /** The structure of the resolved config (see above). */
 export const bundledConfigSchema = z.strictObject({
   version: z.literal(1),
+  events: z.strictObject({ maxAgeSeconds: integer, clockSkewSeconds: integer }),
   services: nonEmpty(service, 'service'),
 });
 

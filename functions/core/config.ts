@@ -289,6 +289,31 @@ export const policySchema = z
   });
 export type Policy = z.output<typeof policySchema>;
 
+const accountIdSchema = z.string().regex(/^\d{12}$/, { error: 'must be a 12-digit AWS account id' });
+const publisherArnSchema = z.string().regex(/^arn:aws[a-z-]*:(iam::\d{12}:(role|user)\/[\w+=,.@/-]+|sts::\d{12}:assumed-role\/[\w+=,.@-]+\/[\w+=,.@-]+)$/, {
+  error: 'must be an IAM role or user ARN',
+});
+
+/**
+ * Who may move this service's traffic with deployment events. Deny by default: without it, only
+ * the controller's own account (the account steer53 is deployed in) may.
+ */
+export const deploymentPublishersSchema = z.strictObject({
+  /**
+   * Accounts whose steer53 deployment events (a pipeline's phases, an operator's abort or promote)
+   * and native deployment events (ECS, CodeDeploy, SageMaker, CodePipeline) act on this service.
+   * EventBridge sets an event's `account` from the caller's credentials, so it cannot be forged.
+   * @default [] (the controller's own account only)
+   */
+  accounts: z.array(accountIdSchema).max(50).default([]),
+  /**
+   * IAM roles or users that may put steer53 deployment events for it. The event does not carry the
+   * principal, so this is enforced by the bus policy: when any service lists principals, every
+   * other principal is denied putting `steer53.deployment` events on the bus. @default []
+   */
+  principalArns: z.array(publisherArnSchema).max(50).default([]),
+});
+
 export const serviceSchema = z
   .strictObject({
     /** Short id of the service: the key of its state, audit log and CLI commands. */
@@ -306,6 +331,8 @@ export const serviceSchema = z
       .transform((id) => id.replace(/^\/hostedzone\//, '')),
     /** @default every policy default */
     policy: policySchema.prefault({}),
+    /** @default the controller's own account only */
+    deploymentPublishers: deploymentPublishersSchema.prefault({}),
     endpoints: z
       .array(endpointSchema)
       .min(1, { error: 'needs at least one endpoint' })
@@ -398,10 +425,29 @@ export const serviceSchema = z
 export type ServiceConfig = z.output<typeof serviceSchema>;
 export type ServiceConfigInput = z.input<typeof serviceSchema>;
 
+/** How old (or how far in the future) an event may be before it is refused. */
+export const eventLimitsSchema = z.strictObject({
+  /**
+   * Alarm and deployment events older than this, by their own time, are refused: a replay, a
+   * dead-letter redrive or a late retry is news that has passed. @default 3600 (the functions'
+   * maximum event age)
+   */
+  maxAgeSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .default(3600),
+  /** How far ahead of the controller's clock an event's time may be (clock skew); further is refused. @default 300 */
+  clockSkewSeconds: z.number().int().min(0).max(3600).default(300),
+});
+
 export const configSchema = z
   .strictObject({
     /** Schema version of this file. @default 1 */
     version: z.literal(1).default(1),
+    /** @default { maxAgeSeconds: 3600, clockSkewSeconds: 300 } */
+    events: eventLimitsSchema.prefault({}),
     services: z.array(serviceSchema).min(1, { error: 'needs at least one service' }),
   })
   .superRefine((config, ctx) => {

@@ -64,7 +64,8 @@ export function startDrills(ev: Evaluation, overrides: Overrides): Phase<{ overr
       notes.push(told({ code: 'DRILL_SKIPPED', endpoint: id, message }, 'warning', service.dnsName));
       continue;
     }
-    const drain = { by: 'drill schedule', reason: `scheduled drill (${drill.schedule} UTC)`, setAt: now, until, guard: drill.guardAlarm };
+    // Told by its own reason (DRILL_STARTED), so already announced.
+    const drain = { by: 'drill schedule', reason: `scheduled drill (${drill.schedule} UTC)`, setAt: now, until, guard: drill.guardAlarm, announced: true };
     next = { ...next, drains: { ...(next.drains ?? {}), [id]: drain } };
     const message = `drill: ${id} drained until ${new Date(until).toISOString()}, aborted at once if ${drill.guardAlarm.name} (${drill.guardAlarm.region}) goes to ALARM`;
     notes.push(told({ code: 'DRILL_STARTED', endpoint: id, message }, 'info', service.dnsName));

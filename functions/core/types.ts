@@ -128,8 +128,16 @@ export interface Override {
   readonly by: string;
   readonly reason: string;
   readonly setAt: EpochMs;
-  /** When the override ends on its own; null = until removed (freeze only). */
+  /**
+   * When the override ends on its own. Never later than 7 days after `setAt` (MAX_OVERRIDE_MS): the
+   * engine ends a longer one, or one without an end (null, written before the cap), then.
+   */
   readonly until: EpochMs | null;
+  /**
+   * The engine has told people of it (a notice and an `Override Changed` event). An override written
+   * without it (by the CLI, or straight into the table) is told at the next evaluation.
+   */
+  readonly announced?: boolean;
 }
 
 /** A CloudWatch alarm that ends a drill the moment it is in ALARM. */
@@ -148,6 +156,22 @@ export interface Overrides {
   readonly pin?: Override & { readonly weights: Weights };
   /** Maintenance drains and drills, by SetIdentifier. */
   readonly drains?: Readonly<Record<string, DrainOverride>>;
+  /**
+   * Overrides an operator lifted before their end (unfreeze, unpin, undrain), not yet told: the
+   * next evaluation tells each (a notice and an `Override Changed` event) and drops the list.
+   * Never in force.
+   */
+  readonly lifted?: readonly LiftedOverride[];
+}
+
+/** An override an operator lifted: what it was, who lifted it and why, and when. */
+export interface LiftedOverride {
+  readonly what: 'freeze' | 'pin' | 'drain';
+  /** The endpoint of a lifted drain. */
+  readonly endpoint?: string;
+  readonly by: string;
+  readonly reason: string;
+  readonly at: EpochMs;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -291,6 +315,10 @@ export const ReasonCodes = {
   PINNED: 'PINNED',
   MAINTENANCE_DRAIN: 'MAINTENANCE_DRAIN',
   OVERRIDE_EXPIRED: 'OVERRIDE_EXPIRED',
+  /** An override an operator lifted before its end (unfreeze, unpin, undrain) is told once. */
+  OVERRIDE_LIFTED: 'OVERRIDE_LIFTED',
+  /** An override set or changed (by the CLI, or a direct write to the table) is told once, with its end. */
+  OVERRIDE_SET: 'OVERRIDE_SET',
   DEPLOYMENT_STARTED: 'DEPLOYMENT_STARTED',
   DEPLOYMENT_IGNORED: 'DEPLOYMENT_IGNORED',
   DEPLOYMENT_FAILED: 'DEPLOYMENT_FAILED',

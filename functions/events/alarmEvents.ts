@@ -1,14 +1,32 @@
 /**
- * The two ways a CloudWatch alarm reaches the alarm handler, parsed into one shape:
- *  - EventBridge `CloudWatch Alarm State Change` (metric, metric-math and composite alarms alike:
- *    `resources[0]` is the alarm ARN, `detail.state.value` the new state);
+ * The three ways a CloudWatch alarm reaches the alarm handler, parsed into one shape:
+ *  - EventBridge `CloudWatch Alarm State Change` (metric, metric-math, anomaly-detection and
+ *    composite alarms alike: `resources[0]` is the alarm ARN, `detail.state.value` the new state,
+ *    `detail.state.actionsSuppressedBy` set when a composite's actions are suppressed);
  *  - an SNS notification (the Lambda SNS event) whose `Message` is the alarm JSON CloudWatch sends
- *    to alarm actions (`AlarmName`, `NewStateValue`, `AlarmArn`, …).
+ *    to alarm actions (`AlarmName`, `NewStateValue`, `AlarmArn`, `AWSAccountId`, …);
+ *  - CloudWatch's Lambda alarm action: the function invoked directly, `alarmData` at the top level
+ *    and no EventBridge envelope (`alarmArn`, `accountId`, `time`, `region`).
+ * Only the fields steer53 uses are checked (test/fixtures/alarm-events holds AWS's samples of each).
  * Alarm configuration changes and other CloudWatch events are recognised and ignored.
  */
 import type { AlarmState } from '../core/types.js';
 import { problemsOf, type ValidationProblem } from '../core/validationProblems.js';
-import { eventBridgeEnvelope, snsEventSchema } from './envelopes.js';
+import {
+  accountIdField,
+  boundedString,
+  eventIdField,
+  eventTimeField,
+  isRecord,
+  kindOf,
+  MAX_ARN_LENGTH,
+  MAX_ID_LENGTH,
+  MAX_MESSAGE_LENGTH,
+  MAX_NAME_LENGTH,
+  nonEmptyBounded,
+  parseEventTime,
+  regionField,
+} from './eventFields.js';
 import * as z from 'zod/mini';
 import './zodMessages.js';
 
@@ -16,33 +34,61 @@ export const ALARM_EVENT_SOURCE = 'aws.cloudwatch';
 export const ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change';
 export const ALARM_CONFIGURATION_CHANGE = 'CloudWatch Alarm Configuration Change';
 
+/** How the alarm change arrived. */
+export type AlarmDelivery = 'eventbridge' | 'sns' | 'lambda-action';
+
 const alarmStateSchema = z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']);
-const regionCode = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
-const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:([a-z0-9-]+):\d{12}:alarm:(.+)$/;
+const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:([a-z0-9-]+):(\d{12}):alarm:(.+)$/;
+const alarmArnField = z.string().check(z.maxLength(MAX_ARN_LENGTH), z.regex(ALARM_ARN, { error: 'must be a CloudWatch alarm ARN' }));
+const alarmNameField = nonEmptyBounded(MAX_NAME_LENGTH);
+/** `WaitPeriod`, `ExtensionPeriod` or `Alarm` when a composite alarm's actions are suppressed. */
+const suppressedByField = z.optional(z.nullable(boundedString(64)));
+
+const stateOf = z.object({ value: alarmStateSchema, actionsSuppressedBy: suppressedByField });
 
 export const alarmStateChangeEventSchema = z.object({
-  ...eventBridgeEnvelope,
+  id: eventIdField,
   source: z.literal(ALARM_EVENT_SOURCE),
   'detail-type': z.literal(ALARM_STATE_CHANGE),
-  region: z.string().check(z.regex(regionCode, { error: 'must be an AWS region code' })),
-  resources: z.array(z.string()).check(z.minLength(1, { error: 'needs the alarm ARN' })),
-  detail: z.object({
-    alarmName: z.string().check(z.minLength(1)),
-    state: z.object({ value: alarmStateSchema, reason: z.optional(z.string()), timestamp: z.optional(z.string()) }),
-    previousState: z.optional(z.object({ value: alarmStateSchema })),
-  }),
+  account: accountIdField,
+  time: eventTimeField,
+  region: regionField,
+  resources: z.array(boundedString(MAX_ARN_LENGTH)).check(z.minLength(1, { error: 'needs the alarm ARN' }), z.maxLength(20)),
+  detail: z.object({ alarmName: alarmNameField, state: stateOf, previousState: z.optional(z.object({ value: alarmStateSchema })) }),
+});
+
+/** CloudWatch's payload when an alarm action invokes a Lambda function directly. */
+export const lambdaAlarmActionSchema = z.object({
+  source: z.literal(ALARM_EVENT_SOURCE),
+  alarmArn: alarmArnField,
+  accountId: accountIdField,
+  time: eventTimeField,
+  region: regionField,
+  alarmData: z.object({ alarmName: alarmNameField, state: stateOf, previousState: z.optional(z.object({ value: alarmStateSchema })) }),
 });
 
 /** The alarm JSON CloudWatch publishes to SNS alarm actions. */
 export const snsAlarmMessageSchema = z.object({
-  AlarmName: z.string().check(z.minLength(1)),
-  AlarmArn: z.optional(z.string().check(z.regex(ALARM_ARN, { error: 'must be a CloudWatch alarm ARN' }))),
+  AlarmName: alarmNameField,
+  AlarmArn: z.optional(alarmArnField),
+  AWSAccountId: accountIdField,
   NewStateValue: alarmStateSchema,
   OldStateValue: z.optional(alarmStateSchema),
-  NewStateReason: z.optional(z.string()),
-  StateChangeTime: z.optional(z.string()),
+  StateChangeTime: eventTimeField,
   /** A display name such as "EU (Ireland)" in most notifications; the ARN carries the code. */
-  Region: z.optional(z.string()),
+  Region: z.optional(boundedString(MAX_NAME_LENGTH)),
+});
+
+/** The Lambda event of an SNS subscription; only what steer53 reads (not the signature or the URLs). */
+export const snsEventSchema = z.object({
+  Records: z
+    .array(
+      z.object({
+        EventSource: z.literal('aws:sns'),
+        Sns: z.object({ MessageId: eventIdField, Message: boundedString(MAX_MESSAGE_LENGTH) }),
+      }),
+    )
+    .check(z.minLength(1, { error: 'needs at least one record' }), z.maxLength(100)),
 });
 
 export interface ParsedAlarmChange {
@@ -50,9 +96,16 @@ export interface ParsedAlarmChange {
   readonly alarmArn?: string;
   /** Region code; undefined when the notification names no code (then the name alone is matched). */
   readonly region: string | undefined;
+  /** The account the alarm lives in, as the event says it (set by AWS, not by whoever put the event). */
+  readonly account: string;
   readonly state: AlarmState;
   readonly previousState?: AlarmState;
-  /** Id to correlate logs with: the EventBridge event id or the SNS MessageId. */
+  /** When the state changed (or the event was sent), epoch ms: how old the news is. */
+  readonly at: number;
+  /** Set when a composite alarm's actions are suppressed (`WaitPeriod`, `ExtensionPeriod`, `Alarm`). */
+  readonly actionsSuppressedBy?: string;
+  readonly delivery: AlarmDelivery;
+  /** Id to correlate logs with: the EventBridge event id, the SNS MessageId, or the alarm ARN and time. */
   readonly correlationId: string;
 }
 
@@ -61,83 +114,120 @@ export type AlarmInput =
   | { readonly kind: 'ignored'; readonly reason: string; readonly correlationId?: string }
   | { readonly kind: 'invalid'; readonly problems: readonly ValidationProblem[]; readonly correlationId?: string };
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function prefixed(problems: readonly ValidationProblem[], prefix: string): ValidationProblem[] {
   return problems.map((p) => ({ path: p.path === '(root)' ? prefix : `${prefix}.${p.path}`.replace(/\.\[/g, '['), message: p.message }));
 }
 
+/** The problems of a form, each saying which form was expected. */
+function asForm(problems: readonly ValidationProblem[], form: string): ValidationProblem[] {
+  return problems.map((p) => ({ path: p.path, message: `${p.message} (as ${form})` }));
+}
+
+function correlationOf(event: Record<string, unknown>): string | undefined {
+  return typeof event.id === 'string' && event.id.length <= MAX_ID_LENGTH ? event.id : undefined;
+}
+
 export function parseAlarmInput(event: unknown): AlarmInput {
-  if (!isRecord(event))
+  if (!isRecord(event)) {
     return {
       kind: 'invalid',
-      problems: [
-        {
-          path: '(root)',
-          message: `expected an EventBridge or SNS event object, got ${event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event}`,
-        },
-      ],
+      problems: [{ path: '(root)', message: `expected an EventBridge, SNS or Lambda alarm action event object, got ${kindOf(event)}` }],
     };
-  const correlationId = typeof event.id === 'string' ? event.id : undefined;
-
-  if ('Records' in event) return parseSnsAlarms(event);
-
-  if (event.source === ALARM_EVENT_SOURCE && event['detail-type'] !== ALARM_STATE_CHANGE && typeof event['detail-type'] === 'string') {
-    return { kind: 'ignored', reason: `CloudWatch event "${event['detail-type']}" is not an alarm state change`, ...(correlationId ? { correlationId } : {}) };
+  }
+  if (Object.hasOwn(event, 'Records')) return parseSnsAlarms(event);
+  if (Object.hasOwn(event, 'alarmData')) return parseLambdaAction(event);
+  const correlationId = correlationOf(event);
+  const detailType = event['detail-type'];
+  if (event.source === ALARM_EVENT_SOURCE && typeof detailType === 'string' && detailType !== ALARM_STATE_CHANGE) {
+    return {
+      kind: 'ignored',
+      reason: `CloudWatch event "${detailType.slice(0, MAX_NAME_LENGTH)}" is not an alarm state change`,
+      ...(correlationId ? { correlationId } : {}),
+    };
   }
   const parsed = alarmStateChangeEventSchema.safeParse(event);
-  if (!parsed.success) return { kind: 'invalid', problems: problemsOf(parsed.error), ...(correlationId ? { correlationId } : {}) };
+  if (!parsed.success) {
+    return { kind: 'invalid', problems: asForm(problemsOf(parsed.error), 'an EventBridge alarm state change'), ...(correlationId ? { correlationId } : {}) };
+  }
   const e = parsed.data;
   const arn = e.resources.find((r) => ALARM_ARN.test(r));
-  return {
-    kind: 'changes',
-    changes: [
-      {
-        alarmName: e.detail.alarmName,
-        ...(arn ? { alarmArn: arn } : {}),
-        region: e.region,
-        state: e.detail.state.value,
-        ...(e.detail.previousState ? { previousState: e.detail.previousState.value } : {}),
-        correlationId: e.id,
-      },
-    ],
+  const change: ParsedAlarmChange = {
+    alarmName: e.detail.alarmName,
+    ...(arn ? { alarmArn: arn } : {}),
+    region: e.region,
+    account: e.account,
+    state: e.detail.state.value,
+    ...(e.detail.previousState ? { previousState: e.detail.previousState.value } : {}),
+    at: parseEventTime(e.time)!,
+    ...(e.detail.state.actionsSuppressedBy ? { actionsSuppressedBy: e.detail.state.actionsSuppressedBy } : {}),
+    delivery: 'eventbridge',
+    correlationId: e.id,
   };
+  return { kind: 'changes', changes: [change] };
+}
+
+function parseLambdaAction(event: Record<string, unknown>): AlarmInput {
+  const parsed = lambdaAlarmActionSchema.safeParse(event);
+  if (!parsed.success) return { kind: 'invalid', problems: asForm(problemsOf(parsed.error), 'a CloudWatch Lambda alarm action') };
+  const e = parsed.data;
+  const change: ParsedAlarmChange = {
+    alarmName: e.alarmData.alarmName,
+    alarmArn: e.alarmArn,
+    region: e.region,
+    account: e.accountId,
+    state: e.alarmData.state.value,
+    ...(e.alarmData.previousState ? { previousState: e.alarmData.previousState.value } : {}),
+    at: parseEventTime(e.time)!,
+    ...(e.alarmData.state.actionsSuppressedBy ? { actionsSuppressedBy: e.alarmData.state.actionsSuppressedBy } : {}),
+    delivery: 'lambda-action',
+    correlationId: `${e.alarmArn.slice(-MAX_ID_LENGTH)}@${e.time}`,
+  };
+  return { kind: 'changes', changes: [change] };
 }
 
 function parseSnsAlarms(event: Record<string, unknown>): AlarmInput {
   const parsed = snsEventSchema.safeParse(event);
-  if (!parsed.success) return { kind: 'invalid', problems: problemsOf(parsed.error) };
+  if (!parsed.success) return { kind: 'invalid', problems: asForm(problemsOf(parsed.error), 'an SNS event') };
   const changes: ParsedAlarmChange[] = [];
   const problems: ValidationProblem[] = [];
   parsed.data.Records.forEach((record, i) => {
-    const where = `Records[${i}].Sns.Message`;
-    let message: unknown;
-    try {
-      message = JSON.parse(record.Sns.Message);
-    } catch {
-      problems.push({ path: where, message: 'is not JSON (expected a CloudWatch alarm notification)' });
-      return;
-    }
-    const alarm = snsAlarmMessageSchema.safeParse(message);
-    if (!alarm.success) {
-      problems.push(...prefixed(problemsOf(alarm.error), where));
-      return;
-    }
-    const a = alarm.data;
-    const arnRegion = a.AlarmArn ? ALARM_ARN.exec(a.AlarmArn)?.[1] : undefined;
-    const region = arnRegion ?? (a.Region && regionCode.test(a.Region) ? a.Region : undefined);
-    changes.push({
-      alarmName: a.AlarmName,
-      ...(a.AlarmArn ? { alarmArn: a.AlarmArn } : {}),
-      region,
-      state: a.NewStateValue,
-      ...(a.OldStateValue ? { previousState: a.OldStateValue } : {}),
-      correlationId: record.Sns.MessageId,
-    });
+    const read = snsAlarmOf(record.Sns, `Records[${i}].Sns.Message`);
+    if ('problems' in read) problems.push(...read.problems);
+    else changes.push(read.change);
   });
   // A batch with one bad record is still worth acting on for the good ones; the bad ones are logged.
   if (changes.length === 0) return { kind: 'invalid', problems };
   return problems.length > 0 ? { kind: 'changes', changes, problems } : { kind: 'changes', changes };
+}
+
+function snsAlarmOf(sns: { MessageId: string; Message: string }, where: string): { change: ParsedAlarmChange } | { problems: ValidationProblem[] } {
+  let message: unknown;
+  try {
+    message = JSON.parse(sns.Message);
+  } catch {
+    return { problems: [{ path: where, message: 'is not JSON (expected a CloudWatch alarm notification)' }] };
+  }
+  const alarm = snsAlarmMessageSchema.safeParse(message);
+  if (!alarm.success) return { problems: prefixed(asForm(problemsOf(alarm.error), 'a CloudWatch alarm notification'), where) };
+  const a = alarm.data;
+  const arnRegion = a.AlarmArn ? ALARM_ARN.exec(a.AlarmArn)?.[1] : undefined;
+  const region = arnRegion ?? (a.Region !== undefined && regionField.safeParse(a.Region).success ? a.Region : undefined);
+  return {
+    change: {
+      alarmName: a.AlarmName,
+      ...(a.AlarmArn ? { alarmArn: a.AlarmArn } : {}),
+      region,
+      account: a.AWSAccountId,
+      state: a.NewStateValue,
+      ...(a.OldStateValue ? { previousState: a.OldStateValue } : {}),
+      at: parseEventTime(a.StateChangeTime)!,
+      delivery: 'sns',
+      correlationId: sns.MessageId,
+    },
+  };
+}
+
+/** The account in a CloudWatch alarm ARN. */
+export function accountOfAlarmArn(arn: string): string | undefined {
+  return ALARM_ARN.exec(arn)?.[2];
 }

@@ -17,6 +17,8 @@ export const ControllerDetailTypes = {
   ROLLBACK_REQUESTED: 'Rollback Requested',
   /** Every canary step passed (or an operator promoted it): the new version carries its full share. */
   ROLLOUT_SUCCEEDED: 'Rollout Succeeded',
+  /** An override (freeze, pin, maintenance drain, drill) was set, changed or ended. */
+  OVERRIDE_CHANGED: 'Override Changed',
 } as const;
 export type ControllerDetailType = (typeof ControllerDetailTypes)[keyof typeof ControllerDetailTypes];
 
@@ -97,6 +99,26 @@ export const rollbackRequestedDetailSchema = z.object({
   onFailure: z.enum(['drain', 'restore']),
 });
 
+const overrideSchema = z.object({ by: z.string(), reason: z.string(), setAt: z.number(), until: z.nullable(z.number()) });
+
+export const overrideChangedDetailSchema = z.object({
+  ...serviceFields,
+  /** Id of the decision that told it; its audit entry carries the same id. */
+  decisionId: z.string(),
+  /** `set` (set or changed, with the end the engine gives it), `expired`, or `lifted` (ended by an operator before its end). */
+  change: z.enum(['set', 'expired', 'lifted']),
+  /** The endpoint of a maintenance drain or a drill, when it is about one. */
+  endpoint: z.optional(z.string()),
+  /** What happened, in a sentence: what, who, why, until when. */
+  message: z.string(),
+  /** The overrides in force after the decision (times in epoch ms; `until` is never more than 7 days after `setAt`). */
+  overrides: z.object({
+    freeze: z.optional(overrideSchema),
+    pin: z.optional(z.object({ ...overrideSchema.shape, weights: weightsSchema })),
+    drains: z.optional(z.record(z.string(), overrideSchema)),
+  }),
+});
+
 export const rolloutSucceededDetailSchema = z.object({
   ...serviceFields,
   ...rolloutFields,
@@ -107,13 +129,15 @@ export type ShiftBlockedDetail = z.output<typeof shiftBlockedDetailSchema>;
 export type DriftDetectedDetail = z.output<typeof driftDetectedDetailSchema>;
 export type RollbackRequestedDetail = z.output<typeof rollbackRequestedDetailSchema>;
 export type RolloutSucceededDetail = z.output<typeof rolloutSucceededDetailSchema>;
+export type OverrideChangedDetail = z.output<typeof overrideChangedDetailSchema>;
 
 export type ControllerEvent =
   | { readonly detailType: typeof ControllerDetailTypes.TRAFFIC_SHIFTED; readonly detail: TrafficShiftedDetail }
   | { readonly detailType: typeof ControllerDetailTypes.SHIFT_BLOCKED; readonly detail: ShiftBlockedDetail }
   | { readonly detailType: typeof ControllerDetailTypes.DRIFT_DETECTED; readonly detail: DriftDetectedDetail }
   | { readonly detailType: typeof ControllerDetailTypes.ROLLBACK_REQUESTED; readonly detail: RollbackRequestedDetail }
-  | { readonly detailType: typeof ControllerDetailTypes.ROLLOUT_SUCCEEDED; readonly detail: RolloutSucceededDetail };
+  | { readonly detailType: typeof ControllerDetailTypes.ROLLOUT_SUCCEEDED; readonly detail: RolloutSucceededDetail }
+  | { readonly detailType: typeof ControllerDetailTypes.OVERRIDE_CHANGED; readonly detail: OverrideChangedDetail };
 
 export const controllerDetailSchemas = {
   [ControllerDetailTypes.TRAFFIC_SHIFTED]: trafficShiftedDetailSchema,
@@ -121,4 +145,5 @@ export const controllerDetailSchemas = {
   [ControllerDetailTypes.DRIFT_DETECTED]: driftDetectedDetailSchema,
   [ControllerDetailTypes.ROLLBACK_REQUESTED]: rollbackRequestedDetailSchema,
   [ControllerDetailTypes.ROLLOUT_SUCCEEDED]: rolloutSucceededDetailSchema,
+  [ControllerDetailTypes.OVERRIDE_CHANGED]: overrideChangedDetailSchema,
 } as const;

@@ -8,6 +8,7 @@
 import * as z from 'zod/mini';
 import './zodMessages.js';
 import type { DeploymentPhase } from '../core/types.js';
+import { accountIdField, boundedString, eventIdField, eventTimeField, MAX_ARN_LENGTH, regionField } from './eventFields.js';
 
 export const DEPLOYMENT_EVENT_SOURCE = 'steer53.deployment';
 
@@ -94,13 +95,14 @@ export const operatorDetailSchema = z.strictObject({
 export type OperatorDetail = z.output<typeof operatorDetailSchema>;
 
 const envelope = {
-  version: z.optional(z.string()),
-  id: z.string().check(z.minLength(1)),
+  version: z.optional(boundedString(16)),
+  id: eventIdField,
   source: z.literal(DEPLOYMENT_EVENT_SOURCE),
-  account: z.optional(z.string()),
-  time: z.iso.datetime({ offset: true }),
-  region: z.optional(z.string()),
-  resources: z.optional(z.array(z.string())),
+  /** The account that put the event: EventBridge sets it from the caller's credentials, so it cannot be forged. */
+  account: accountIdField,
+  time: eventTimeField,
+  region: z.optional(regionField),
+  resources: z.optional(z.array(boundedString(MAX_ARN_LENGTH)).check(z.maxLength(20))),
 };
 
 export const pipelineDeploymentEventSchema = z.object({ ...envelope, 'detail-type': deploymentDetailTypeSchema, detail: deploymentDetailSchema });

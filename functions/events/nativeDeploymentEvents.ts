@@ -5,6 +5,19 @@
  */
 import * as z from 'zod/mini';
 import './zodMessages.js';
+import {
+  accountIdField,
+  boundedString,
+  eventIdField,
+  eventTimeField,
+  MAX_ARN_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_TEXT_LENGTH,
+  nonEmptyBounded,
+  regionField,
+} from './eventFields.js';
+
+const name = nonEmptyBounded(MAX_NAME_LENGTH);
 
 export const NativeDeploymentSources = {
   ECS: { source: 'aws.ecs', detailType: 'ECS Deployment State Change' },
@@ -15,11 +28,12 @@ export const NativeDeploymentSources = {
 export type NativeDeploymentKind = keyof typeof NativeDeploymentSources;
 
 const envelope = {
-  id: z.string().check(z.minLength(1)),
-  time: z.iso.datetime({ offset: true }),
-  account: z.optional(z.string()),
-  region: z.optional(z.string()),
-  resources: z._default(z.array(z.string()), []),
+  id: eventIdField,
+  time: eventTimeField,
+  /** The account the deployment happened in (EventBridge sets it). */
+  account: accountIdField,
+  region: regionField,
+  resources: z._default(z.array(boundedString(MAX_ARN_LENGTH)).check(z.maxLength(20)), []),
 };
 
 /** ECS Deployment State Change: `resources` names the ECS service. */
@@ -29,10 +43,10 @@ export const ecsDeploymentEventSchema = z.looseObject({
   'detail-type': z.literal(NativeDeploymentSources.ECS.detailType),
   detail: z.looseObject({
     /** SERVICE_DEPLOYMENT_IN_PROGRESS (initial or rollback), SERVICE_DEPLOYMENT_COMPLETED, SERVICE_DEPLOYMENT_FAILED. */
-    eventName: z.string().check(z.minLength(1)),
-    deploymentId: z.string().check(z.minLength(1)),
+    eventName: name,
+    deploymentId: name,
     /** A rollback deployment says so here: "ECS deployment circuit breaker: rolling back to deploymentId …". */
-    reason: z.optional(z.string()),
+    reason: z.optional(boundedString(MAX_TEXT_LENGTH)),
   }),
 });
 
@@ -42,11 +56,11 @@ export const codeDeployDeploymentEventSchema = z.looseObject({
   source: z.literal(NativeDeploymentSources.CODE_DEPLOY.source),
   'detail-type': z.literal(NativeDeploymentSources.CODE_DEPLOY.detailType),
   detail: z.looseObject({
-    application: z.string().check(z.minLength(1)),
-    deploymentGroup: z.string().check(z.minLength(1)),
-    deploymentId: z.string().check(z.minLength(1)),
+    application: name,
+    deploymentGroup: name,
+    deploymentId: name,
     /** START, SUCCESS, FAILURE, STOP, READY (blue/green, waiting to reroute traffic). */
-    state: z.string().check(z.minLength(1)),
+    state: name,
   }),
 });
 
@@ -56,13 +70,13 @@ export const sageMakerDeploymentEventSchema = z.looseObject({
   source: z.literal(NativeDeploymentSources.SAGEMAKER.source),
   'detail-type': z.literal(NativeDeploymentSources.SAGEMAKER.detailType),
   detail: z.looseObject({
-    EndpointName: z.string().check(z.minLength(1)),
+    EndpointName: name,
     /** The config in service; after a successful update, the new one. */
-    EndpointConfigName: z.string().check(z.minLength(1)),
+    EndpointConfigName: name,
     /** UPDATING, IN_SERVICE, ROLLING_BACK, FAILED, UPDATE_ROLLBACK_FAILED, … */
-    EndpointStatus: z.string().check(z.minLength(1)),
+    EndpointStatus: name,
     /** Present while a new endpoint config is being deployed (absent on a capacity-only update). */
-    PendingDeploymentSummary: z.optional(z.looseObject({ EndpointConfigName: z.string().check(z.minLength(1)) })),
+    PendingDeploymentSummary: z.optional(z.looseObject({ EndpointConfigName: name })),
   }),
 });
 
@@ -72,10 +86,10 @@ export const codePipelineExecutionEventSchema = z.looseObject({
   source: z.literal(NativeDeploymentSources.CODE_PIPELINE.source),
   'detail-type': z.literal(NativeDeploymentSources.CODE_PIPELINE.detailType),
   detail: z.looseObject({
-    pipeline: z.string().check(z.minLength(1)),
-    'execution-id': z.string().check(z.minLength(1)),
+    pipeline: name,
+    'execution-id': name,
     /** STARTED, SUCCEEDED, FAILED, STOPPING, STOPPED, CANCELED, SUPERSEDED, RESUMED. */
-    state: z.string().check(z.minLength(1)),
+    state: name,
   }),
 });
 

@@ -36,6 +36,8 @@ export interface Steer53Environment {
   readonly eventBusName: string;
   /** This function's share of the account's API rates (`STEER53_API_RATES`). @default the whole of AwsApiRates */
   readonly apiRates: ApiRates;
+  /** The account the functions run in (STEER53_ACCOUNT_ID, set by the construct). */
+  readonly accountId: string;
 }
 
 /** Reads steer53's environment variables; every missing or malformed one is reported at once. */
@@ -52,8 +54,11 @@ export function readEnvironment(env: Readonly<Record<string, string | undefined>
   const eventBusName = env.STEER53_EVENT_BUS_NAME || 'default';
   const rates = env.STEER53_API_RATES ? parseApiRates(env.STEER53_API_RATES) : { ok: true as const, value: AwsApiRates };
   if (!rates.ok) problems.push(...rates.problems.map((p) => ({ path: `STEER53_API_RATES ${p.path}`, message: p.message })));
+  const accountId = env.STEER53_ACCOUNT_ID ?? '';
+  if (!/^\d{12}$/.test(accountId))
+    problems.push({ path: 'STEER53_ACCOUNT_ID', message: accountId ? `"${accountId}" is not a 12-digit AWS account id` : 'is not set' });
   if (problems.length > 0 || !rates.ok) throw new ValidationError('environment', problems);
-  return { configPath, tableName, topicArn, eventBusName, apiRates: rates.value };
+  return { configPath, tableName, topicArn, eventBusName, apiRates: rates.value, accountId };
 }
 
 export interface AwsRuntimeOptions {
@@ -99,8 +104,29 @@ export async function createAwsRuntime(environment: Steer53Environment, options:
 
     // The edge is where the wall clock may be read; everything inside gets time from this port.
     clock: { now: () => Date.now() },
-    log: options.log,
+    log: powertoolsLog(options.log),
     newId: randomUUID,
+    account: environment.accountId,
+  };
+}
+
+/**
+ * The use cases' log on Powertools' logger. The logger owns the `service` key (its own service name,
+ * `steer53`): a `service` in the extra data is dropped with a warning, so the steer53 service the
+ * use cases name goes out as `steer53Service`.
+ */
+export function powertoolsLog(logger: Log): Log {
+  const renamed = (extra: Record<string, unknown>[]) =>
+    extra.map((fields) => {
+      if (!Object.hasOwn(fields, 'service')) return fields;
+      const { service, ...rest } = fields;
+      return { steer53Service: service, ...rest };
+    });
+  return {
+    debug: (message, ...extra) => logger.debug(message, ...renamed(extra)),
+    info: (message, ...extra) => logger.info(message, ...renamed(extra)),
+    warn: (message, ...extra) => logger.warn(message, ...renamed(extra)),
+    error: (message, ...extra) => logger.error(message, ...renamed(extra)),
   };
 }
 

@@ -26,7 +26,9 @@ import { deploymentEventKind, deploymentRequestsOf } from '../app/deploymentRequ
 import { DeploymentDeferredError, onDeployment, type DeploymentRecord, type DeploymentRequest } from '../app/onDeployment.js';
 import type { Runtime } from '../app/runtime.js';
 import { readEnvironment } from './awsRuntime.js';
-import { deadlineOf, defaultDeps, rejectMalformed, reportEvaluation, wrap, type HandlerDeps } from './edge.js';
+import { refusalMessage, type EventRefusal } from '../app/eventChecks.js';
+import { MAX_ID_LENGTH } from '../events/eventFields.js';
+import { deadlineOf, defaultDeps, MetricNames, rejectMalformed, reportEvaluation, wrap, type HandlerDeps } from './edge.js';
 
 /** What one service made of a deployment event. */
 export interface ServiceDeploymentResult {
@@ -43,6 +45,7 @@ export interface ServiceDeploymentResult {
 
 export type DeploymentHandlerResult =
   | { status: 'rejected'; problems: readonly { path: string; message: string }[] }
+  | { status: 'refused'; refusals: readonly { code: string; message: string }[] }
   | { status: 'ignored'; reason: string }
   | { status: 'applied'; services: readonly ServiceDeploymentResult[] };
 
@@ -106,14 +109,15 @@ export function createDeploymentHandler(deps: DeploymentHandlerDeps) {
   };
 
   return wrap(deps, async (event: unknown, context: Context): Promise<DeploymentHandlerResult> => {
-    if (typeof event === 'object' && event !== null && typeof (event as { id?: unknown }).id === 'string')
-      deps.logger.setCorrelationId((event as { id: string }).id);
+    const id = typeof event === 'object' && event !== null ? (event as { id?: unknown }).id : undefined;
+    if (typeof id === 'string' && id.length <= MAX_ID_LENGTH) deps.logger.setCorrelationId(id);
     config.registerLambdaContext(context);
     const kind = deploymentEventKind(event);
     if (kind.kind === 'malformed') return rejectMalformed(deps, 'deployment event', kind.problems);
     const rt = await deps.runtime();
-    const read = deploymentRequestsOf(kind, rt.config);
+    const read = deploymentRequestsOf(kind, rt.config, { now: rt.clock.now(), account: rt.account });
     if (read.kind === 'malformed') return rejectMalformed(deps, read.what, read.problems);
+    if (read.kind === 'refused') return refuse(deps, read.what, read.refusals);
     if (read.kind === 'ignored') {
       deps.logger.debug(
         read.why === 'no-phase'
@@ -132,6 +136,14 @@ export function createDeploymentHandler(deps: DeploymentHandlerDeps) {
     }
     return { status: 'applied', services };
   });
+}
+
+/** Logs and counts an event that may not act (too old, from the future, from a foreign account); nothing changed. */
+function refuse(deps: DeploymentHandlerDeps, what: string, refusals: readonly EventRefusal[]): DeploymentHandlerResult {
+  const listed = refusals.map((r) => ({ code: r.code, message: refusalMessage(r) }));
+  deps.logger.error(`refused ${what}: nothing changed`, { refusals: listed });
+  deps.counter.count(MetricNames.MALFORMED_EVENTS, 'none');
+  return { status: 'refused', refusals: listed };
 }
 
 /** One service's share of the event: evaluated with it (onDeployment), logged and counted. */
@@ -162,7 +174,7 @@ async function applyOnce(deps: DeploymentHandlerDeps, apply: ServiceWork, rt: Ru
     }
     // DeploymentDeferredError, a transient AWS error, or a delivery still in progress elsewhere: delivering it again will help.
     deps.logger.warn('deployment event not applied; failing the invocation so it is delivered again', {
-      service: request.service,
+      steer53Service: request.service,
       errorName: (error as Error).name,
       error: (error as Error).message,
       deferred: error instanceof DeploymentDeferredError,
@@ -171,7 +183,7 @@ async function applyOnce(deps: DeploymentHandlerDeps, apply: ServiceWork, rt: Ru
   }
   if ('problems' in result) return result;
   deps.logger.info(result.duplicate ? 'duplicate deployment event: already applied, nothing done' : 'deployment event applied', {
-    service: result.service,
+    steer53Service: result.service,
     detailType: request.detailType,
     status: result.status,
     evaluation: result.evaluation,

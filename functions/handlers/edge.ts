@@ -147,7 +147,7 @@ export function reportEvaluation(deps: HandlerDeps, outcome: EvaluationOutcome):
   const d = outcome.decision;
   const s = outcome.service;
   deps.logger.info('evaluated', {
-    service: s,
+    steer53Service: s,
     status: outcome.status,
     decisionId: outcome.decisionId,
     mode: d?.mode,
@@ -174,7 +174,7 @@ export function reportEvaluation(deps: HandlerDeps, outcome: EvaluationOutcome):
 /** Logs and counts failed evaluations. */
 export function reportFailures(deps: HandlerDeps, failures: readonly ServiceFailure[]): void {
   for (const f of failures) {
-    deps.logger.error('evaluation failed', { service: f.service, errorName: f.error.name, error: f.error.message, retryable: isRetryable(f.error) });
+    deps.logger.error('evaluation failed', { steer53Service: f.service, errorName: f.error.name, error: f.error.message, retryable: isRetryable(f.error) });
     deps.counter.count(MetricNames.ERRORS, f.service);
   }
 }

@@ -49,7 +49,7 @@ const endpointStateSchema: z.ZodMiniType<EndpointState> = z.strictObject({
   failedRecoveries: count,
 });
 
-const overrideShape = { by: z.string(), reason: z.string(), setAt: epochMs, until: z.nullable(epochMs) };
+const overrideShape = { by: z.string(), reason: z.string(), setAt: epochMs, until: z.nullable(epochMs), announced: z.exactOptional(z.boolean()) };
 const overrideSchema: z.ZodMiniType<Override> = z.strictObject(overrideShape);
 
 const overridesSchema: z.ZodMiniType<Overrides> = z.strictObject({
@@ -57,6 +57,17 @@ const overridesSchema: z.ZodMiniType<Overrides> = z.strictObject({
   pin: z.exactOptional(z.strictObject({ ...overrideShape, weights: weightsSchema })),
   drains: z.exactOptional(
     z.record(z.string(), z.strictObject({ ...overrideShape, guard: z.exactOptional(z.strictObject({ name: z.string(), region: z.string() })) })),
+  ),
+  lifted: z.exactOptional(
+    z.array(
+      z.strictObject({
+        what: z.enum(['freeze', 'pin', 'drain']),
+        endpoint: z.exactOptional(z.string()),
+        by: z.string(),
+        reason: z.string(),
+        at: epochMs,
+      }),
+    ),
   ),
 });
 
@@ -181,7 +192,18 @@ function fromV1(item: z.output<typeof stateItemV1Schema>): StateItem {
       deploymentKeys: [...onlyInRollouts, ...known],
       drillStarts: state.drillStarts ?? {},
       loadProfiles: state.loadProfiles ?? {},
+      overrides: announced(state.overrides),
     },
+  };
+}
+
+/** Overrides of layout 1 were set before overrides were told: taken as told, so the migrated state decides as before. */
+function announced(overrides: Overrides): Overrides {
+  const told = <T extends Override>(o: T): T => ({ ...o, announced: true });
+  return {
+    ...(overrides.freeze ? { freeze: told(overrides.freeze) } : {}),
+    ...(overrides.pin ? { pin: told(overrides.pin) } : {}),
+    ...(overrides.drains ? { drains: Object.fromEntries(Object.entries(overrides.drains).map(([id, d]) => [id, told(d)])) } : {}),
   };
 }
 

@@ -86,6 +86,8 @@ export interface AuditEntry {
   readonly decision?: Decision;
   /** Anything else worth keeping (deployment detail, drift weights, error text). */
   readonly detail?: Readonly<Record<string, unknown>>;
+  /** What was cut so the entry fits one DynamoDB item (ports/auditSize.ts); absent when it is whole. */
+  readonly truncated?: readonly string[];
 }
 
 export interface AuditQuery {
@@ -106,7 +108,10 @@ export interface StateStore {
    * returns the new version. Throws `StateVersionConflictError` when another evaluation won.
    */
   save(service: string, expectedVersion: number, write: StateWrite): Promise<number>;
-  /** Writes an audit entry; writing the same service, `at` and `id` again replaces it. */
+  /**
+   * Writes an audit entry (bounded to one DynamoDB item by `boundedAudit`, saying what it cut);
+   * writing the same service, `at` and `id` again replaces it.
+   */
   putAudit(entry: AuditEntry): Promise<void>;
   /** The service's audit entries, newest first. */
   listAudit(service: string, query?: AuditQuery): Promise<AuditEntry[]>;

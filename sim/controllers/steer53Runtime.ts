@@ -54,7 +54,7 @@ export function steer53RuntimeController(context: ControllerContext): Controller
       blockedSignature: null,
       updatedAt: scenario.startMs,
     });
-  const config: Config = { version: 1, services: [service] };
+  const config: Config = { version: 1, events: { maxAgeSeconds: 3600, clockSkewSeconds: 300 }, services: [service] };
   let decisionCount = 0;
   const published = new CollectingEventPublisher();
   let seenEvents = 0;

@@ -153,6 +153,7 @@ describe('Functions', () => {
       STEER53_TABLE_NAME: { Ref: controller.getResourceId('AWS::DynamoDB::Table') },
       STEER53_TOPIC_ARN: { Ref: controller.getResourceId('AWS::SNS::Topic') },
       STEER53_EVENT_BUS_NAME: { Ref: controller.getResourceId('AWS::Events::EventBus') },
+      STEER53_ACCOUNT_ID: controllerAccount,
       POWERTOOLS_SERVICE_NAME: 'steer53',
       POWERTOOLS_METRICS_NAMESPACE: 'steer53',
       NODE_OPTIONS: '--enable-source-maps',
@@ -268,6 +269,7 @@ describe('Event routing', () => {
       source: ['aws.cloudwatch'],
       'detail-type': ['CloudWatch Alarm State Change'],
       detail: { alarmName: ['chat-use1-5xx'] },
+      account: [controllerAccount],
     });
     expect(Object.keys(rules)).toHaveLength(1);
     const rule = Object.values(rules)[0] as any;
@@ -280,6 +282,8 @@ describe('Event routing', () => {
       source: ['aws.cloudwatch'],
       'detail-type': ['CloudWatch Alarm State Change'],
       detail: { alarmName: ['chat-apne1-5xx', 'chat-euw1-5xx'] },
+      // The account in the ARN of the ap-northeast-1 alarm, the controller's for the one named only.
+      account: [controllerAccount, '333333333333'],
     });
     expect(Object.values(rules).map((r: any) => r.Properties.EventBusName)).toEqual([{ Ref: controller.getResourceId('AWS::Events::EventBus') }]);
   });
@@ -288,7 +292,7 @@ describe('Event routing', () => {
     // Every detail type of the deployment event schema (functions/events/deploymentEvent.ts), the contract's four included.
     const detailTypes = Object.values(DeploymentDetailTypes);
     expect(detailTypes).toEqual(expect.arrayContaining(['Deployment Started', 'Deployment Succeeded', 'Deployment Failed', 'Deployment Rolled Back']));
-    const rules = ruleOn(controller, { source: ['steer53.deployment'], 'detail-type': detailTypes });
+    const rules = ruleOn(controller, { source: ['steer53.deployment'], 'detail-type': detailTypes, account: [controllerAccount, '444444444444'] });
     const rule = Object.values(rules)[0] as any;
     expect(rule.Properties.EventBusName).toEqual({ Ref: controller.getResourceId('AWS::Events::EventBus') });
     expect(rule.Properties.Targets[0].Arn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ControllerDeploymentFunction/), 'Arn'] });
@@ -301,6 +305,7 @@ describe('Event routing', () => {
           source: ['aws.ecs'],
           'detail-type': ['ECS Deployment State Change'],
           resources: ['arn:aws:ecs:us-east-1:111111111111:service/inference/chat'],
+          account: [controllerAccount],
         }),
       ),
     ).toHaveLength(1);
@@ -310,6 +315,7 @@ describe('Event routing', () => {
           source: ['aws.codedeploy'],
           'detail-type': ['CodeDeploy Deployment State-change Notification'],
           detail: { application: ['chat-app'], deploymentGroup: ['chat-use1'] },
+          account: [controllerAccount],
         }),
       ),
     ).toHaveLength(1);
@@ -319,6 +325,7 @@ describe('Event routing', () => {
           source: ['aws.codepipeline'],
           'detail-type': ['CodePipeline Pipeline Execution State Change'],
           detail: { pipeline: ['embed-release'] },
+          account: [controllerAccount],
         }),
       ),
     ).toHaveLength(1);
@@ -326,7 +333,7 @@ describe('Event routing', () => {
 
   it("routes native deployment events of other regions through that region's forwarder to the custom bus", () => {
     const sageMaker = { source: ['aws.sagemaker'], 'detail-type': ['SageMaker Endpoint Deployment State Change'], detail: { EndpointName: ['chat-euw1'] } };
-    const onController = Object.values(ruleOn(controller, sageMaker)) as any[];
+    const onController = Object.values(ruleOn(controller, { ...sageMaker, account: [controllerAccount] })) as any[];
     expect(onController.map((r) => r.Properties.EventBusName)).toEqual([{ Ref: controller.getResourceId('AWS::Events::EventBus') }]);
     expect(Object.keys(ruleOn(forwarders.get('Steer53-forwarder-eu-west-1')!, sageMaker))).toHaveLength(1);
   });

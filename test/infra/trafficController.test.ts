@@ -21,6 +21,7 @@ function fleet(count: number, perZone: number, prefix = 'svc'): Config {
   const base = structuredClone(minimalConfig.services[0]!);
   return {
     version: 1,
+    events: structuredClone(minimalConfig.events),
     services: Array.from({ length: count }, (_, i) => ({
       ...structuredClone(base),
       name: `${prefix}-${i}`.slice(0, 64),

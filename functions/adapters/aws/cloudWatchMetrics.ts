@@ -195,7 +195,10 @@ export class CloudWatchMetrics implements MetricsSource {
             for (const alarm of [...(response.MetricAlarms ?? []), ...(response.CompositeAlarms ?? [])]) {
               const state = alarm.StateValue;
               if (!alarm.AlarmName || !isAlarmState(state)) continue;
-              for (const key of names.get(alarm.AlarmName) ?? []) out.set(key, state);
+              // A composite whose actions are suppressed (its suppressor alarm is in ALARM, or it waits
+              // for it) says "do not act on me now": no evidence either way, so the engine holds.
+              const suppressed = 'ActionsSuppressedBy' in alarm && alarm.ActionsSuppressedBy !== undefined && state === 'ALARM';
+              for (const key of names.get(alarm.AlarmName) ?? []) out.set(key, suppressed ? 'INSUFFICIENT_DATA' : state);
             }
             nextToken = response.NextToken;
           } while (nextToken);

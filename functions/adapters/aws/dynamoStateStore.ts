@@ -13,6 +13,7 @@ import { BatchGetCommand, type BatchGetCommandOutput, DynamoDBDocumentClient, Ge
 import type { AuditEntry, AuditQuery, StateStore, StateWrite, StoredServiceState } from '../../ports/stateStore.js';
 import { StateVersionConflictError } from '../../ports/errors.js';
 import { readStateItem, toStateItem } from '../../ports/stateItem.js';
+import { boundedAudit } from '../../ports/auditSize.js';
 import { AwsCallError, isTransientAwsError } from './errors.js';
 
 export const STATE_SORT_KEY = 'STATE';
@@ -130,7 +131,7 @@ export class DynamoStateStore implements StateStore {
 
   async putAudit(entry: AuditEntry): Promise<void> {
     const item = {
-      ...entry,
+      ...boundedAudit(entry),
       pk: servicePartitionKey(entry.service),
       sk: auditSortKey(entry.at, entry.id),
       // DynamoDB TTL takes epoch seconds.

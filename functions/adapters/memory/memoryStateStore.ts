@@ -7,6 +7,7 @@
 import type { AuditEntry, AuditQuery, StateStore, StateWrite, StoredServiceState } from '../../ports/stateStore.js';
 import { StateVersionConflictError } from '../../ports/errors.js';
 import { readStateItem, toStateItem } from '../../ports/stateItem.js';
+import { boundedAudit } from '../../ports/auditSize.js';
 
 export class InMemoryStateStore implements StateStore {
   /** Each service's item, as DynamoDB would hold it (without its keys). */
@@ -64,7 +65,7 @@ export class InMemoryStateStore implements StateStore {
       entries = new Map();
       this.#audit.set(entry.service, entries);
     }
-    entries.set(`${new Date(entry.at).toISOString()}#${entry.id}`, structuredClone(entry));
+    entries.set(`${new Date(entry.at).toISOString()}#${entry.id}`, structuredClone(boundedAudit(entry)));
   }
 
   async listAudit(service: string, query: AuditQuery = {}): Promise<AuditEntry[]> {

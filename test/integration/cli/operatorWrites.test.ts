@@ -80,8 +80,14 @@ describe('Commands: steer53 freeze, unfreeze, override, drain, undrain', () => {
     });
     expect(await runOperate('undrain', ['chat', 'eu-west-1', ...common()], io())).toBe(0);
     expect(await runOperate('override', ['chat', '--clear', ...common()], io())).toBe(0);
+    // Nothing in force; both wait for the next evaluation to tell them as lifted.
     const after = (await stored()).state!.overrides;
-    expect(after).toEqual({});
+    expect(after).toEqual({
+      lifted: [
+        { what: 'drain', endpoint: 'eu-west-1', by: ALICE, reason: 'by hand', at: expect.any(Number) },
+        { what: 'pin', by: ALICE, reason: 'by hand', at: expect.any(Number) },
+      ],
+    });
     const again = io();
     expect(await runOperate('unfreeze', ['chat', ...common()], again)).toBe(0);
     expect(again.lines).toEqual(['chat: chat is not frozen', 'Nothing to change.']);
@@ -177,6 +183,14 @@ describe('Commands: steer53 freeze, unfreeze, override, drain, undrain', () => {
     expect(anonymous.errors).toEqual([
       'steer53 freeze: cannot tell who you are (sts:GetCallerIdentity failed: The security token included in the request is expired); check your AWS credentials',
     ]);
+  });
+
+  it('says the region is missing, not the credentials, when no region is configured', async () => {
+    const noRegion = async () => Promise.reject(new Error('Region is missing'));
+    const lost = { ...io(), sts: () => new STSClient({ region: noRegion, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }) };
+    expect(await runOperate('freeze', ['chat', '--reason', 'x', ...common()], lost)).toBe(1);
+    expect(lost.errors).toEqual(['steer53 freeze: no AWS region is configured; pass --region <region>, or set AWS_REGION (or a region in your AWS profile)']);
+    expect((await stored()).version).toBe(0);
   });
 });
 

@@ -20,7 +20,7 @@ import { ManualClock } from '../../../functions/adapters/memory/manualClock.js';
 import type { Config } from '../../../functions/core/config.js';
 import type { Runtime, RuntimeOptions } from '../../../functions/app/runtime.js';
 import type { StateStore } from '../../../functions/ports/stateStore.js';
-import { collectingLog, T0, testConfig, type CollectedLog } from '../../unit/app/runtimeFixtures.js';
+import { ACCOUNT, collectingLog, T0, testConfig, type CollectedLog } from '../../unit/app/runtimeFixtures.js';
 import { answerBelowRetries, recordingWaits, testCredentials } from '../../support/belowRetries.js';
 import type { LocalDynamo } from './dynalite.js';
 
@@ -59,6 +59,8 @@ export interface AwsWorld {
   /** p99 ModelLatency in ms by endpoint name; a missing entry returns no datapoint. */
   latencyMs: Record<string, number>;
   sampleCount: number;
+  /** What DescribeAlarms says of each alarm by name (OK when not listed). */
+  alarmStates: Record<string, string>;
   /** Throttling errors still to throw from ChangeResourceRecordSets. */
   throttles: number;
   /** Thrown once by the next ChangeResourceRecordSets (a crash or timeout mid-apply). */
@@ -88,6 +90,7 @@ export function awsWorld(dynamo: LocalDynamo, table: string, config: Config = te
     records: initialRecords(config),
     latencyMs: {},
     sampleCount: 5000,
+    alarmStates: {},
     throttles: 0,
     failNextChange: undefined,
     sleeps,
@@ -119,6 +122,7 @@ export function awsWorld(dynamo: LocalDynamo, table: string, config: Config = te
         clock,
         log,
         newId: () => `${prefix}-${++id}`,
+        account: ACCOUNT,
         ...(overrides.options ? { options: overrides.options } : {}),
       };
     },
@@ -160,9 +164,10 @@ export function awsWorld(dynamo: LocalDynamo, table: string, config: Config = te
       return [{ Id: q.Id, Timestamps: [new Date(input.EndTime.getTime() - 60_000)], Values: [value], StatusCode: 'Complete' }];
     }),
   }));
-  cloudwatch
-    .on(DescribeAlarmsCommand)
-    .callsFake((input: { AlarmNames: string[] }) => ({ MetricAlarms: input.AlarmNames.map((n) => ({ AlarmName: n, StateValue: 'OK' })), CompositeAlarms: [] }));
+  cloudwatch.on(DescribeAlarmsCommand).callsFake((input: { AlarmNames: string[] }) => ({
+    MetricAlarms: input.AlarmNames.map((n) => ({ AlarmName: n, StateValue: world.alarmStates[n] ?? 'OK' })),
+    CompositeAlarms: [],
+  }));
   sns.on(PublishCommand).resolves({ MessageId: 'm' });
   eventbridge
     .on(PutEventsCommand)

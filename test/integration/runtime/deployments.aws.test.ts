@@ -110,7 +110,7 @@ describe('Deployment handler against dynalite: phase orders', () => {
     }
     const [abort] = (await world.store.listAudit('chat')).filter((a) => a.kind === 'deployment');
     expect(abort).toMatchObject({
-      actor: 'operator arn:aws:iam::123456789012:user/alice',
+      actor: 'operator arn:aws:iam::123456789012:user/alice (account 123456789012)',
       status: 'applied',
       detail: { phase: 'abort', version: 'v2', reason: 'looked at the dashboards' },
     });
@@ -213,7 +213,7 @@ describe('Deployment handler against dynalite: native ECS events, as AWS documen
       'SERVICE_DEPLOYMENT_FAILED',
       'SERVICE_DEPLOYMENT_IN_PROGRESS',
     ]);
-    expect(audit[0]).toMatchObject({ actor: 'ECS service default/servicetest', detail: { phase: 'rolled-back' } });
+    expect(audit[0]).toMatchObject({ actor: 'ECS service default/servicetest (account 111122223333)', detail: { phase: 'rolled-back' } });
   });
 
   it('an ECS event of a service no endpoint maps is ignored with a debug line', async () => {

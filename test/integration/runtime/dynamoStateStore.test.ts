@@ -134,6 +134,13 @@ describe('Class: DynamoStateStore', () => {
   });
 
   describe('Method: save', () => {
+    it('keeps the overrides an operator lifted, not yet told, through a write and a read', async () => {
+      const lifted = [{ what: 'drain' as const, endpoint: 'eu-west-1', by: 'alice', reason: 'patched early', at: T0 }];
+      const state = { ...initialServiceState(service, T0), overrides: { lifted } };
+      await store.save('chat', 0, write(T0, { state }));
+      expect((await store.load('chat')).state!.overrides).toEqual({ lifted });
+    });
+
     it('writes the state item at pk=SERVICE#<name>, sk=STATE and returns the next version', async () => {
       expect(await store.save('chat', 0, write(T0))).toBe(1);
       const raw = await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'SERVICE#chat' }, sk: { S: 'STATE' } } }));
@@ -203,6 +210,23 @@ describe('Class: DynamoStateStore', () => {
       expect(entries.map((e) => e.summary)).toEqual(['entry 4', 'entry 3', 'entry 2']);
       expect(entries[0]).not.toHaveProperty('pk');
       expect(entries[0]).not.toHaveProperty('expiresAt');
+    });
+
+    it('stores an entry that would exceed DynamoDB’s 400 KB item, cut to fit and saying what was cut', async () => {
+      const huge = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`e${i}`, 'x'.repeat(30)]));
+      await store.putAudit({
+        service: 'chat',
+        id: 'big',
+        at: T0,
+        kind: 'deployment',
+        status: 'applied',
+        actor: 'pipeline',
+        summary: 'y'.repeat(5000),
+        detail: { eventId: 'z'.repeat(200_000), ...huge },
+      });
+      const [entry] = await store.listAudit('chat');
+      expect(entry).toMatchObject({ id: 'big', truncated: ['summary', 'detail text', 'detail'] });
+      expect(entry!.summary).toHaveLength(1000);
     });
 
     it('replaces an entry written again with the same time and id', async () => {

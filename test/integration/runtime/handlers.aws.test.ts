@@ -49,6 +49,8 @@ describe('handlers against dynalite, with the AWS services mocked', () => {
   it('alarm: a failing endpoint’s alarm, seen in two periods (EventBridge then SNS), drains it in Route 53', async () => {
     const t = testDeps(async () => world.runtime());
     const handler = createAlarmHandler(t.deps);
+    // DescribeAlarms confirms what the events say.
+    world.alarmStates['chat-eu-west-1-5xx'] = 'ALARM';
     await handler(alarmStateChangeEvent(), context);
     world.clock.advance(MINUTE);
     const result = await handler(snsAlarmEvent(), context);

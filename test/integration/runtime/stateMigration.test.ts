@@ -33,12 +33,16 @@ function inLayout2(state: Record<string, unknown>): ServiceState {
   const keys = v1.deploymentKeys ?? [];
   const seen = Object.values(v1.rollouts ?? {}).flatMap((r) => r.seen);
   const rollouts = Object.fromEntries(Object.entries(v1.rollouts ?? {}).map(([id, { seen: _seen, ...rollout }]) => [id, rollout]));
+  // Layout 1's overrides were set before overrides were told: they are taken as told.
+  const overrides = v1 as { overrides: { drains?: Record<string, object> } };
+  const drains = Object.fromEntries(Object.entries(overrides.overrides.drains ?? {}).map(([id, d]) => [id, { ...d, announced: true }]));
   return {
     demandHistory: [],
     drillStarts: {},
     loadProfiles: {},
     ...state,
     rollouts,
+    overrides: { ...overrides.overrides, ...(overrides.overrides.drains ? { drains } : {}) },
     deploymentKeys: [...new Set(seen.filter((key) => !keys.includes(key))), ...keys],
   } as unknown as ServiceState;
 }

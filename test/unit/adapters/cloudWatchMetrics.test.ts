@@ -292,6 +292,24 @@ describe('Class: CloudWatchMetrics', () => {
       expect(created.map((c) => c.region)).toEqual(['eu-west-1', 'us-east-1']);
     });
 
+    it('reads a composite in ALARM whose actions are suppressed as INSUFFICIENT_DATA: no evidence, the engine holds', async () => {
+      cloudwatch.on(DescribeAlarmsCommand).resolves({
+        MetricAlarms: [],
+        CompositeAlarms: [
+          { AlarmName: 'suppressed', StateValue: 'ALARM', ActionsSuppressedBy: 'WaitPeriod' },
+          { AlarmName: 'firing', StateValue: 'ALARM' },
+        ],
+      });
+      const states = await adapter.fetchAlarmStates([
+        { key: 's', name: 'suppressed', region: 'eu-west-1' },
+        { key: 'f', name: 'firing', region: 'eu-west-1' },
+      ]);
+      expect(Object.fromEntries(states)).toEqual({ s: 'INSUFFICIENT_DATA', f: 'ALARM' });
+      expect(cloudwatch.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input)).toEqual([
+        { AlarmNames: ['suppressed', 'firing'], AlarmTypes: ['MetricAlarm', 'CompositeAlarm'] },
+      ]);
+    });
+
     it('leaves out alarms that do not exist', async () => {
       cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [], CompositeAlarms: [] });
       expect((await adapter.fetchAlarmStates([{ key: 'a', name: 'gone', region: 'eu-west-1' }])).size).toBe(0);

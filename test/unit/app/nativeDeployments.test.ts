@@ -158,6 +158,8 @@ describe('Function: resolveNative', () => {
     at: 1,
     idempotencyKey: 'k',
     by: 'ECS service default/x',
+    account: '111122223333',
+    region: 'eu-west-1',
     status: 'S',
   };
   const rollout = (phase: RolloutState['phase'], version = 'ecs-svc/2'): RolloutState => ({

@@ -98,6 +98,33 @@ describe('Function: noticeSubject', () => {
     ).toBe('[steer53] chat.example.com: shift blocked (CHANGE_BUDGET_EXHAUSTED)');
   });
 
+  it('names the DNS name once and spells the engine’s punctuation in ASCII', () => {
+    const summary = 'chat.example.com: freeze set by alice (launch) expired — back to policy';
+    const subject = noticeSubject({
+      ...shifted,
+      kind: 'state-changed',
+      reason: 'OVERRIDE_EXPIRED',
+      decision: decision({ changes: [], notifications: [{ severity: 'info', reason: 'OVERRIDE_EXPIRED', summary }] }),
+    });
+    expect(subject).toBe('[steer53] chat.example.com: freeze set by alice (launch) expired - back to policy');
+  });
+
+  it('names the endpoint coming back in a recovery, not the ones giving way', () => {
+    const recovery = decision({
+      changes: [
+        { setIdentifier: 'us-east-1', from: 160, to: 130 },
+        { setIdentifier: 'eu-west-1', from: 40, to: 70 },
+      ],
+      transitions: [],
+      reasons: [{ code: 'RECOVERY_STEP', message: 'eu-west-1 steps up to 50% of baseline', endpoint: 'eu-west-1' }],
+      notifications: [{ severity: 'info', reason: 'RECOVERY_STEP', summary: 'chat.example.com: eu-west-1 steps up' }],
+      verdicts: { 'eu-west-1': { verdict: 'clear', failing: false, excess: 0, signals: [signal({ verdict: 'clear', value: 900, excess: 0 })] } },
+    });
+    expect(noticeSubject({ ...shifted, severity: 'info', reason: 'RECOVERY_STEP', decision: recovery })).toBe(
+      '[steer53] chat.example.com: eu-west-1 40->70 (RECOVERY_STEP)',
+    );
+  });
+
   it('always fits SNS: ASCII, no line breaks, under 100 characters, whatever the names', () => {
     fc.assert(
       fc.property(

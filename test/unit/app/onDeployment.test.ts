@@ -153,6 +153,8 @@ describe('Function: onDeployment', () => {
       at: w.clock.now(),
       idempotencyKey: 'n1',
       by: 'SageMaker endpoint chat-eu-west-1',
+      account: '123456789012',
+      region: 'eu-west-1',
       status: 'IN_SERVICE',
     };
     const outcome = await onDeployment(w.runtime(), {

@@ -4,7 +4,8 @@ import { decide, initialServiceState } from '../../../functions/core/engine.js';
 import { ValidationError } from '../../../functions/core/errors.js';
 import { setOverride, type OverrideAction } from '../../../functions/app/overrides.js';
 import { StateVersionConflictError } from '../../../functions/ports/errors.js';
-import { MINUTE, T0, testConfig } from './runtimeFixtures.js';
+import { evaluateService } from '../../../functions/app/evaluateService.js';
+import { judgedStart, memoryWorld, MINUTE, T0, testConfig } from './runtimeFixtures.js';
 
 const service = testConfig().services[0]!;
 const OPS = 'arn:aws:sts::123456789012:assumed-role/oncall/alice';
@@ -72,7 +73,15 @@ describe('Function: setOverride', () => {
     await set(p, { kind: 'undrain', endpoint: 'eu-west-1' });
     await set(p, { kind: 'unpin' });
     await set(p, { kind: 'unfreeze' });
-    expect((await p.store.load('chat')).state!.overrides).toEqual({});
+    // None in force; the four lifted ones wait to be told by the next evaluation.
+    expect((await p.store.load('chat')).state!.overrides).toEqual({
+      lifted: [
+        { what: 'drain', endpoint: 'ap-northeast-1', by: OPS, reason: 'launch at noon', at: T0 },
+        { what: 'drain', endpoint: 'eu-west-1', by: OPS, reason: 'launch at noon', at: T0 },
+        { what: 'pin', by: OPS, reason: 'launch at noon', at: T0 },
+        { what: 'freeze', by: OPS, reason: 'launch at noon', at: T0 },
+      ],
+    });
     expect(await p.store.listAudit('chat', { limit: 100 })).toHaveLength(8);
   });
 
@@ -136,5 +145,91 @@ describe('Function: setOverride', () => {
     });
     expect(after.decision.reasons.map((r) => r.code)).toContain('OVERRIDE_EXPIRED');
     expect(after.decision.targetWeights['eu-west-1']).toBeGreaterThan(0);
+  });
+
+  it('freezes without an end for 7 days, the longest any override lasts', async () => {
+    const p = ports();
+    await set(p, { kind: 'freeze', until: null });
+    expect((await p.store.load('chat')).state!.overrides.freeze).toMatchObject({ until: T0 + 7 * 24 * 60 * MINUTE });
+  });
+
+  it('refuses an end more than 7 days away, writing nothing', async () => {
+    const p = ports();
+    const error = await set(p, { kind: 'pin', weights: { 'us-east-1': 255 }, until: T0 + 8 * 24 * 60 * MINUTE }).catch((e: unknown) => e);
+    expect((error as ValidationError).problems).toContainEqual({
+      path: 'until',
+      message: 'must be at most 7 days from now: every override ends, and the engine ends a longer one at 7 days',
+    });
+    expect(p.store.saves).toBe(0);
+    expect(await p.store.listAudit('chat')).toEqual([]);
+  });
+
+  it('writes the audit entry before the state: a state write that fails leaves the entry failed and no override', async () => {
+    const p = ports();
+    p.store.failNextSaves(new Error('DynamoDB is down'));
+    await expect(set(p, { kind: 'freeze', until: T0 + MINUTE })).rejects.toThrow('DynamoDB is down');
+    expect((await p.store.load('chat')).version).toBe(0);
+    expect(await p.store.listAudit('chat')).toEqual([
+      expect.objectContaining({ kind: 'override', status: 'failed', detail: expect.objectContaining({ error: 'DynamoDB is down' }) }),
+    ]);
+  });
+});
+
+describe('Overrides told by the engine', () => {
+  it('the next evaluation tells an override once, with a notice and an Override Changed event; its end is told too', async () => {
+    const world = memoryWorld();
+    world.feed(judgedStart(T0), { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 });
+    await setOverride({ store: world.store, clock: world.clock, newId: () => 'o-1' }, world.service, {
+      action: { kind: 'freeze', until: T0 + 2 * MINUTE },
+      by: OPS,
+      reason: 'launch at noon',
+    });
+    const rt = world.runtime();
+    const changed = () => world.events.events.filter((e) => e.detailType === 'Override Changed').map((e) => e.detail as Record<string, unknown>);
+    await evaluateService(rt, world.service, { trigger: 'schedule' });
+    expect(changed()).toEqual([
+      expect.objectContaining({
+        change: 'set',
+        message: `freeze set by ${OPS} until ${new Date(T0 + 2 * MINUTE).toISOString()}: launch at noon`,
+        overrides: { freeze: { by: OPS, reason: 'launch at noon', setAt: T0, until: T0 + 2 * MINUTE } },
+      }),
+    ]);
+    expect(world.notifier.notices.map((n) => n.reason)).toEqual(['OVERRIDE_SET']);
+    world.clock.advance(MINUTE);
+    world.feed(judgedStart(world.clock.now()), { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 });
+    await evaluateService(rt, world.service, { trigger: 'schedule' });
+    expect(changed()).toHaveLength(1);
+    world.clock.advance(MINUTE);
+    world.feed(judgedStart(world.clock.now()), { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 });
+    await evaluateService(rt, world.service, { trigger: 'schedule' });
+    expect(changed().map((d) => d.change)).toEqual(['set', 'expired']);
+    expect(world.notifier.notices.map((n) => n.reason)).toEqual(['OVERRIDE_SET', 'OVERRIDE_EXPIRED']);
+  });
+
+  it('an override an operator lifts before its end is told once by the next evaluation (notice and Override Changed), then forgotten', async () => {
+    const world = memoryWorld();
+    const healthy = () => world.feed(judgedStart(world.clock.now()), { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 });
+    const p = { store: world.store, clock: world.clock, newId: () => 'o-1' };
+    healthy();
+    await setOverride(p, world.service, { action: { kind: 'drain', endpoint: 'eu-west-1', until: T0 + 60 * MINUTE }, by: OPS, reason: 'kernel patch' });
+    const rt = world.runtime();
+    await evaluateService(rt, world.service, { trigger: 'schedule' });
+    world.clock.advance(MINUTE);
+    await setOverride(p, world.service, { action: { kind: 'undrain', endpoint: 'eu-west-1' }, by: OPS, reason: 'patched early' });
+    healthy();
+    await evaluateService(rt, world.service, { trigger: 'schedule' });
+    const changed = () => world.events.events.filter((e) => e.detailType === 'Override Changed').map((e) => e.detail as Record<string, unknown>);
+    expect(changed().map((d) => d.change)).toEqual(['set', 'lifted']);
+    expect(changed()[1]).toMatchObject({
+      endpoint: 'eu-west-1',
+      message: `drain of eu-west-1 lifted by ${OPS} at ${new Date(T0 + MINUTE).toISOString()}: patched early; back to policy`,
+      overrides: {},
+    });
+    expect(world.notifier.notices.map((n) => n.reason)).toEqual(['OVERRIDE_SET', 'OVERRIDE_LIFTED']);
+    expect((await world.store.load('chat')).state!.overrides).toEqual({});
+    world.clock.advance(MINUTE);
+    healthy();
+    await evaluateService(rt, world.service, { trigger: 'schedule' });
+    expect(changed()).toHaveLength(2);
   });
 });

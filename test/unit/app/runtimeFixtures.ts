@@ -30,6 +30,8 @@ export function judgedStart(now: number): number {
 }
 
 export const ZONE = 'Z0123456789EXAMPLE';
+/** The account the test controller runs in (the handler fixtures' events come from it). */
+export const ACCOUNT = '123456789012';
 
 function endpoint(setIdentifier: string, region: string, extra: Record<string, unknown> = {}) {
   return {
@@ -155,6 +157,7 @@ export function memoryWorld(config: Config = testConfig(), start = T0): MemoryWo
       clock,
       log,
       newId: () => `id-${String(++id).padStart(4, '0')}`,
+      account: ACCOUNT,
       ...(overrides.options ? { options: overrides.options } : {}),
     }),
     feed(periodStart, latencyMs, sampleCount = 5000) {

@@ -92,6 +92,8 @@ describe('Command: steer53 emit deployment', () => {
     const entry = eventBridge.commandCalls(PutEventsCommand)[0]!.args[0].input.Entries![0]!;
     const event = {
       id: 'e',
+      // EventBridge sets the account from the caller's credentials.
+      account: '123456789012',
       source: entry.Source,
       'detail-type': entry.DetailType,
       time: '2026-01-01T00:00:00Z',
@@ -148,6 +150,17 @@ describe('Command: steer53 emit deployment', () => {
     const out = io();
     expect(await runEmit(emitArgs, out)).toBe(1);
     expect(out.errors).toEqual(['could not put the event: CredentialsProviderError: Could not load credentials from any providers']);
+  });
+
+  it('says the region is missing (not the credentials) when no region is configured, and calls nothing', async () => {
+    // The SDK's region provider rejects when neither the options, AWS_REGION nor the profile give one.
+    const noRegion = async () => Promise.reject(new Error('Region is missing'));
+    const out = { ...io(), eventBridge: () => new EventBridgeClient({ region: noRegion, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }) };
+    expect(await runEmit(emitArgs, out)).toBe(1);
+    expect(out.errors).toEqual([
+      'steer53 emit deployment: no AWS region is configured; pass --region <region>, or set AWS_REGION (or a region in your AWS profile)',
+    ]);
+    expect(eventBridge.calls()).toHaveLength(0);
   });
 });
 

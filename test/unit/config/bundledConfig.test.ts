@@ -27,7 +27,11 @@ describe('Function: checkBundledConfig', () => {
     ...policyFiles.map((file): [string, () => Promise<Config>] => [`policy ${file}`, () => loadConfigFile(join(root, 'scenarios', 'policies', file))]),
     ...scenarioFiles.map((file): [string, () => Promise<Config>] => [
       `the service of scenario ${file}`,
-      async () => ({ version: 1, services: [(await loadScenario(join(root, 'scenarios', file))).service] }),
+      async () => ({
+        version: 1,
+        events: { maxAgeSeconds: 3600, clockSkewSeconds: 300 },
+        services: [(await loadScenario(join(root, 'scenarios', file))).service],
+      }),
     ]),
   ])('accepts %s as the CDK app bundles it, unchanged', async (_name, load) => {
     const bundled = asBundled(await load());

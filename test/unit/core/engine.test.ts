@@ -402,7 +402,7 @@ describe('decide: anti-flap guards on the change', () => {
 
 describe('decide: overrides', () => {
   const service = makeService({ n: 2 });
-  const by = { by: 'arn:aws:iam::123456789012:user/oncall', reason: 'incident 42', setAt: T0 - MINUTE };
+  const by = { by: 'arn:aws:iam::123456789012:user/oncall', reason: 'incident 42', setAt: T0 - MINUTE, announced: true };
 
   it('freezes: decides and records, writes nothing', () => {
     const state: ServiceState = { ...initialServiceState(service, T0), overrides: { freeze: { ...by, until: null } } };
@@ -473,8 +473,8 @@ describe('decide: bookkeeping', () => {
       appliedWeights: { a: 0, b: 0, c: 300 },
       overrides: {
         drains: {
-          a: { by: 'ops', reason: 'quarterly drill', setAt: T0, until: T0 + 30 * MINUTE, guard },
-          b: { by: 'ops', reason: 'maintenance', setAt: T0, until: T0 + 30 * MINUTE },
+          a: { by: 'ops', reason: 'quarterly drill', setAt: T0, until: T0 + 30 * MINUTE, guard, announced: true },
+          b: { by: 'ops', reason: 'maintenance', setAt: T0, until: T0 + 30 * MINUTE, announced: true },
         },
       },
     };
@@ -539,6 +539,7 @@ describe('decide: bookkeeping', () => {
         setAt: T0 + MINUTE,
         until: T0 + 15 * MINUTE,
         guard: { name: 'chat-global-5xx', region: 'us-east-1' },
+        announced: true,
       });
       expect(start.decision.targetWeights.a).toBe(0);
       expect(start.decision.reasons).toContainEqual(expect.objectContaining({ code: 'DRILL_STARTED', endpoint: 'a' }));
@@ -563,7 +564,7 @@ describe('decide: bookkeeping', () => {
       [
         'the service is frozen',
         {},
-        (s) => ({ ...s, overrides: { freeze: { by: 'ops', reason: 'launch', setAt: T0, until: null } } }),
+        (s) => ({ ...s, overrides: { freeze: { by: 'ops', reason: 'launch', setAt: T0, until: null, announced: true } } }),
         'the service is frozen by ops',
       ],
     ])('skips the drill, with a warning, when %s', (_name, options, prepare, why) => {
@@ -596,6 +597,7 @@ describe('decide: bookkeeping', () => {
         setAt: T0,
         until: T0 + 10 * MINUTE,
         weights: { a: 20, b: 180 },
+        announced: true,
       });
       expect(out.decision.notifications).toEqual([
         expect.objectContaining({ severity: 'warning', reason: 'DRIFT_ADOPTED', summary: expect.stringContaining('(a=20 b=180) as a pin until') }),
@@ -615,7 +617,7 @@ describe('decide: bookkeeping', () => {
     });
 
     it('leaves a pin someone set on purpose, and a freeze, as they are', () => {
-      const by = { by: 'ops', reason: 'launch', setAt: T0, until: T0 + 60 * MINUTE };
+      const by = { by: 'ops', reason: 'launch', setAt: T0, until: T0 + 60 * MINUTE, announced: true };
       const pinned = run({ ...applied, overrides: { pin: { ...by, weights: { a: 50, b: 150 } } } }, 0, { a: 20, b: 180 });
       expect(pinned.nextState.overrides.pin).toMatchObject({ by: 'ops', weights: { a: 50, b: 150 } });
       expect(pinned.decision.targetWeights).toEqual({ a: 50, b: 150 });

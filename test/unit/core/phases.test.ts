@@ -12,7 +12,10 @@ import { evaluation, makeService, MINUTE, observe, T0, type Health } from '../..
 
 const HOUR = 60 * MINUTE;
 const service = makeService({ n: 2, policy: { drift: { action: 'adopt', adoptSeconds: 1800 } } });
-const by = (until: number | null) => ({ by: 'alice', reason: 'incident 42', setAt: T0 - HOUR, until });
+const by = (until: number | null) => ({ by: 'alice', reason: 'incident 42', setAt: T0 - HOUR, until, announced: true });
+/** An override as the CLI (or a hand-written table item) leaves it: not told yet. */
+const fresh = (until: number | null) => ({ by: 'alice', reason: 'incident 42', setAt: T0 - HOUR, until });
+const DAY = 24 * HOUR;
 const guard = { name: 'chat-5xx', region: 'us-east-1' };
 
 function stateWith(overrides: Overrides, applied: Weights = { a: 100, b: 100 }): ServiceState {
@@ -57,9 +60,51 @@ describe('Function: applyOverrides', () => {
       'decides from weights set outside steer53, and adopts them as a pin for a while',
       {},
       { current: { a: 150, b: 50 } },
-      { pin: { by: 'drift', reason: 'Route 53 weights changed outside steer53', setAt: T0, until: T0 + 1800_000, weights: { a: 150, b: 50 } } },
+      {
+        pin: { by: 'drift', reason: 'Route 53 weights changed outside steer53', setAt: T0, until: T0 + 1800_000, weights: { a: 150, b: 50 }, announced: true },
+      },
       ['WEIGHTS_RECONCILED', 'DRIFT_ADOPTED'],
       ['warning'],
+    ],
+    [
+      'tells an override the CLI (or a direct table write) set, once, with its end',
+      { freeze: fresh(T0 + HOUR), drains: { a: fresh(T0 + HOUR) } },
+      {},
+      { freeze: by(T0 + HOUR), drains: { a: by(T0 + HOUR) } },
+      ['OVERRIDE_SET', 'OVERRIDE_SET'],
+      ['warning', 'warning'],
+    ],
+    [
+      'caps an override without an end, or longer than 7 days, at 7 days after it was set',
+      { freeze: fresh(null), pin: { ...fresh(T0 + 30 * DAY), weights: { a: 1 } } },
+      {},
+      { freeze: by(T0 - HOUR + 7 * DAY), pin: { ...by(T0 - HOUR + 7 * DAY), weights: { a: 1 } } },
+      ['OVERRIDE_SET', 'OVERRIDE_SET'],
+      ['warning', 'warning'],
+    ],
+    [
+      'tells an override an operator lifted, once, and keeps the others in force',
+      { freeze: by(T0 + HOUR), lifted: [{ what: 'drain' as const, endpoint: 'a', by: 'alice', reason: 'patched early', at: T0 - HOUR }] },
+      {},
+      { freeze: by(T0 + HOUR) },
+      ['OVERRIDE_LIFTED'],
+      ['info'],
+    ],
+    [
+      'counts 7 days from now for an override written into the table with a setAt in the future',
+      { freeze: { ...fresh(null), setAt: T0 + 365 * DAY } },
+      {},
+      { freeze: { ...by(T0 + 7 * DAY), setAt: T0 } },
+      ['OVERRIDE_SET'],
+      ['warning'],
+    ],
+    [
+      'ends an override 7 days after it was set, whatever its until says',
+      { freeze: { ...by(null), setAt: T0 - 7 * DAY }, pin: { ...by(T0 + DAY), setAt: T0 - 7 * DAY, weights: { a: 1 } } },
+      {},
+      {},
+      ['OVERRIDE_EXPIRED', 'OVERRIDE_EXPIRED'],
+      ['info', 'info'],
     ],
     [
       'adopts nothing while an operator holds the service',

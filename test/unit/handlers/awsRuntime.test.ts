@@ -1,9 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { describe, expect, it } from 'vitest';
-import { createAwsRuntime, loadJsonConfig, once, readEnvironment } from '../../../functions/handlers/awsRuntime.js';
+import { createAwsRuntime, loadJsonConfig, once, powertoolsLog, readEnvironment } from '../../../functions/handlers/awsRuntime.js';
 import { ValidationError } from '../../../functions/core/errors.js';
 import { validateConfig } from '../../../functions/config/loadConfig.js';
 import { rawConfig, collectingLog } from '../app/runtimeFixtures.js';
@@ -16,6 +17,7 @@ const env = {
   LAMBDA_TASK_ROOT: '/var/task',
   STEER53_TABLE_NAME: 'steer53-state',
   STEER53_TOPIC_ARN: 'arn:aws:sns:us-east-1:123456789012:steer53',
+  STEER53_ACCOUNT_ID: '123456789012',
 };
 
 describe('Function: readEnvironment', () => {
@@ -26,6 +28,7 @@ describe('Function: readEnvironment', () => {
       topicArn: env.STEER53_TOPIC_ARN,
       eventBusName: 'default',
       apiRates: AwsApiRates,
+      accountId: '123456789012',
     });
   });
 
@@ -49,7 +52,7 @@ describe('Function: readEnvironment', () => {
   it('lists every missing or malformed variable at once', () => {
     const error = (() => {
       try {
-        readEnvironment({ STEER53_TOPIC_ARN: 'not-an-arn' });
+        readEnvironment({ STEER53_TOPIC_ARN: 'not-an-arn', STEER53_ACCOUNT_ID: '1234' });
       } catch (e) {
         return e;
       }
@@ -59,6 +62,7 @@ describe('Function: readEnvironment', () => {
       { path: 'STEER53_CONFIG_PATH', message: 'is not set (and LAMBDA_TASK_ROOT is not set to default it)' },
       { path: 'STEER53_TABLE_NAME', message: 'is not set' },
       { path: 'STEER53_TOPIC_ARN', message: '"not-an-arn" is not an SNS topic ARN' },
+      { path: 'STEER53_ACCOUNT_ID', message: '"1234" is not a 12-digit AWS account id' },
     ]);
   });
 });
@@ -120,6 +124,7 @@ describe('Function: createAwsRuntime', () => {
     ]);
     expect(rt.newId()).not.toBe(rt.newId());
     expect(rt.tickClaims?.constructor.name).toBe('DynamoTickClaims');
+    expect(rt.account).toBe('123456789012');
   });
 });
 
@@ -150,5 +155,29 @@ describe('Function: once', () => {
     expect(await get()).toBe(2);
     expect(await get()).toBe(2);
     expect(calls).toBe(2);
+  });
+});
+
+describe('Function: powertoolsLog', () => {
+  it('keeps the steer53 service as steer53Service next to Powertools’ own service, without warnings', () => {
+    const written: string[] = [];
+    const original = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => {
+      written.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      const logger = new Logger({ serviceName: 'steer53', logLevel: 'DEBUG' });
+      powertoolsLog(logger).info('evaluated', { service: 'chat', status: 'applied' });
+    } finally {
+      process.stdout.write = original;
+    }
+    const lines = written
+      .join('')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 'INFO', message: 'evaluated', service: 'steer53', steer53Service: 'chat', status: 'applied' });
   });
 });

@@ -72,7 +72,7 @@ describe('Handler: deployment', () => {
     expect(eu(w)).toBe(0);
     const [entry] = (await w.store.listAudit('chat')).filter((a) => a.kind === 'deployment');
     expect(entry).toMatchObject({
-      actor: 'CodePipeline myPipeline',
+      actor: 'CodePipeline myPipeline (account 123456789012)',
       detail: { source: 'aws.codepipeline', status: 'STARTED', pipelineExecutionId: '12345678-1234-5678-abcd-12345678abcd' },
     });
   });

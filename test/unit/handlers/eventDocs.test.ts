@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   driftDetectedDetailSchema,
+  overrideChangedDetailSchema,
   rollbackRequestedDetailSchema,
   rolloutSucceededDetailSchema,
   shiftBlockedDetailSchema,
@@ -18,6 +19,7 @@ describe('docs/events.md', () => {
     ['Drift Detected', driftDetectedDetailSchema],
     ['Rollback Requested', rollbackRequestedDetailSchema],
     ['Rollout Succeeded', rolloutSucceededDetailSchema],
+    ['Override Changed', overrideChangedDetailSchema],
     ['steer53.deployment', deploymentDetailSchema],
     ['steer53.deployment (operator)', operatorDetailSchema],
   ])('documents every detail field of %s', (_, schema) => {

@@ -15,6 +15,8 @@ describe('Handler: alarm', () => {
     ['SNS-wrapped alarm notification', snsAlarmEvent()],
   ])('evaluates the alarm’s service at once from an %s', async (_, event) => {
     const world = memoryWorld();
+    // CloudWatch holds what the event says: the handler confirms it before acting.
+    world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
     world.feed(judgedStart(T0), HEALTHY);
     const t = testDeps(async () => world.runtime());
     const result = await createAlarmHandler(t.deps)(event, context);
@@ -27,6 +29,8 @@ describe('Handler: alarm', () => {
 
   it('acts on the good records of an SNS batch and reports the bad ones', async () => {
     const world = memoryWorld();
+    // CloudWatch holds what the event says: the handler confirms it before acting.
+    world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
     world.feed(judgedStart(T0), HEALTHY);
     const t = testDeps(async () => world.runtime());
     const event = snsAlarmEvent();
@@ -42,6 +46,8 @@ describe('Handler: alarm', () => {
 
   it('matches an SNS notification without an ARN by name alone when its region is a display name', async () => {
     const world = memoryWorld();
+    // CloudWatch holds what the event says: the handler confirms it before acting.
+    world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
     world.feed(judgedStart(T0), HEALTHY);
     const t = testDeps(async () => world.runtime());
     const event = snsAlarmEvent();
@@ -53,6 +59,8 @@ describe('Handler: alarm', () => {
 
   it('drains a failing endpoint once the alarm has been seen M times', async () => {
     const world = memoryWorld();
+    // CloudWatch holds what the event says: the handler confirms it before acting.
+    world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
     const t = testDeps(async () => world.runtime());
     const handler = createAlarmHandler(t.deps);
     for (let i = 0; i < 2; i += 1) {
@@ -73,6 +81,8 @@ describe('Handler: alarm', () => {
     ['an alarm configuration change', { ...alarmStateChangeEvent(), 'detail-type': 'CloudWatch Alarm Configuration Change' }],
   ])('ignores %s with a debug log and changes nothing', async (_, event) => {
     const world = memoryWorld();
+    // CloudWatch holds what the event says: the handler confirms it before acting.
+    world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
     const t = testDeps(async () => world.runtime());
     const result = await createAlarmHandler(t.deps)(event, context);
     expect(result.status).toBe('ignored');
@@ -83,6 +93,8 @@ describe('Handler: alarm', () => {
 
   it('fails the invocation when the evaluation failed for a reason a retry can fix', async () => {
     const world = memoryWorld();
+    // CloudWatch holds what the event says: the handler confirms it before acting.
+    world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
     const t = testDeps(async () => ({
       ...world.runtime(),
       dns: {
@@ -104,13 +116,15 @@ describe('Handler: alarm', () => {
 
   it('does not fail the invocation for an error a retry cannot fix (logged and counted)', async () => {
     const world = memoryWorld();
+    // CloudWatch holds what the event says: the handler confirms it before acting.
+    world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
     world.dns.defineRecordSet({ hostedZoneId: 'Z0123456789EXAMPLE', dnsName: 'chat.example.com', recordType: 'A' }, { 'us-east-1': 100 });
     const t = testDeps(async () => world.runtime());
     const result = await createAlarmHandler(t.deps)(alarmStateChangeEvent(), context);
     expect(result).toMatchObject({ status: 'evaluated', failures: 1 });
     expect(t.errorLog).toHaveBeenCalledWith(
       'evaluation failed',
-      expect.objectContaining({ service: 'chat', errorName: 'RecordNotFoundError', retryable: false }),
+      expect.objectContaining({ steer53Service: 'chat', errorName: 'RecordNotFoundError', retryable: false }),
     );
   });
 });

@@ -60,7 +60,7 @@ describe('Handler: schedule, one shard', () => {
 
   it.each([
     ['a shard without services', { services: undefined }, [{ path: 'services', message: 'shard shard-02 names no services' }]],
-    ['a shard id of another form', { shard: 'two' }, [{ path: 'shard', message: 'must be a shard id such as shard-01' }]],
+    ['a shard id of another form', { shard: 'two' }, [{ path: 'shard', message: 'must be a shard id such as shard-01 (as a Scheduler input)' }]],
     ['services the config does not have', { services: ['chat', 'ghost'] }, [{ path: 'services', message: 'no service "ghost" in the config (known: chat)' }]],
   ])('rejects %s, changing nothing', async (_, extra, problems) => {
     const { world, handler } = shardWorld();
