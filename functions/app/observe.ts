@@ -6,6 +6,7 @@
  * sees it as `unknown` and holds: missing data never counts as healthy.
  */
 import type { ServiceConfig } from '../core/config.js';
+import { percentileOf } from '../core/percentiles.js';
 import type { AlarmObservation, AlarmState, EndpointObservations, EpochMs, ServiceObservations, SignalObservation } from '../core/types.js';
 import type { AlarmRef, MetricRequest, MetricSeries, MetricsSource, MetricWindow } from '../ports/metrics.js';
 
@@ -30,6 +31,15 @@ export interface ServiceObservationResult {
 
 const LOAD_SIGNAL = '#load';
 
+/**
+ * Periods of the load metric read for each evaluation. The judged period is often still arriving
+ * (CloudWatch publishes a minute one to two and a half minutes after it ends, in parts), so its
+ * request count is low; the periods before it are whole. The busiest of the last few, as
+ * CloudWatch has them now, is the load: it lags a rising load by at most a couple of periods and
+ * never reads a half-arrived minute as a quiet one.
+ */
+export const LOAD_PERIODS = 3;
+
 function signalKey(service: string, endpoint: string, signal: string): string {
   return `${service}\u0000${endpoint}\u0000${signal}`;
 }
@@ -49,6 +59,8 @@ export function metricRequestsFor(service: ServiceConfig): MetricRequest[] {
       requests.push({
         key: signalKey(service.name, endpoint.setIdentifier, signal.name),
         query: { ...signal.metric, region: signal.metric.region ?? endpoint.region },
+        // A percentile's rank at its trip, in the metric's own unit: how many requests were past it.
+        ...(percentileOf(signal.metric.statistic) !== undefined ? { rankAt: signal.trip / signal.scale } : {}),
       });
     }
     if (endpoint.load)
@@ -94,7 +106,12 @@ export async function observeServices(
 
   // One window for every query: from the earliest period start any service judges to the latest end.
   const periods = services.map((s) => judgedPeriod(now, s.policy.evaluationPeriodSeconds, delay));
-  const longest = Math.max(1, ...requests.map((r) => r.query.periodSeconds), ...services.map((s) => s.policy.evaluationPeriodSeconds)) * 1000;
+  const longest =
+    Math.max(
+      1,
+      ...requests.map((r) => r.query.periodSeconds * (r.key.endsWith(LOAD_SIGNAL) ? LOAD_PERIODS : 1)),
+      ...services.map((s) => s.policy.evaluationPeriodSeconds),
+    ) * 1000;
   const end = Math.max(...periods.map((p) => p.end));
   const window: MetricWindow = { startTime: Math.min(...periods.map((p) => p.end)) - longest, endTime: end };
 
@@ -125,16 +142,17 @@ export async function observeServices(
           if (state) signalEntries.push([signal.name, { alarmState: state }]);
           continue;
         }
-        const picked = pick(series.get(key), signal.metric.periodSeconds, period.end);
+        const picked = pick(series.get(key), signal.metric.periodSeconds, period.end, signal.direction);
         if (picked.gap) serviceGaps.push(`${endpoint.setIdentifier}/${signal.name}: ${picked.gap}`);
         if (picked.observation) signalEntries.push([signal.name, picked.observation]);
       }
       const signals: Record<string, SignalObservation | AlarmObservation> = Object.fromEntries(signalEntries);
       let requestRate: number | null = null;
       if (endpoint.load) {
-        const picked = pick(series.get(signalKey(service.name, endpoint.setIdentifier, LOAD_SIGNAL)), endpoint.load.periodSeconds, period.end);
+        const load = busiest(series.get(signalKey(service.name, endpoint.setIdentifier, LOAD_SIGNAL)), endpoint.load.periodSeconds, period.end);
+        if (load.gap) serviceGaps.push(`${endpoint.setIdentifier}/load: ${load.gap}`);
         // The load query counts requests per period; the engine wants requests per second.
-        if (picked.observation && picked.observation.value !== null) requestRate = picked.observation.value / endpoint.load.periodSeconds;
+        if (load.value !== undefined) requestRate = load.value / endpoint.load.periodSeconds;
       }
       endpointEntries.push([endpoint.setIdentifier, { signals, requestRate }]);
     }
@@ -144,7 +162,12 @@ export async function observeServices(
 }
 
 /** The datapoint of the period ending at `end` (or the newest one inside the signal's own period). */
-function pick(series: MetricSeries | undefined, periodSeconds: number, end: EpochMs): { observation?: SignalObservation; gap?: string } {
+function pick(
+  series: MetricSeries | undefined,
+  periodSeconds: number,
+  end: EpochMs,
+  direction: 'higher-is-worse' | 'lower-is-worse',
+): { observation?: SignalObservation; gap?: string } {
   if (!series) return { gap: 'no answer' };
   // Partial answers are not trusted: a p99 over part of the data is not the p99.
   if (!series.complete) return { gap: series.error ?? 'partial data' };
@@ -153,12 +176,27 @@ function pick(series: MetricSeries | undefined, periodSeconds: number, end: Epoc
   const newest = candidates.at(-1);
   if (!newest) return {};
   const count = series.sampleCounts?.find((d) => d.timestamp === newest.timestamp);
+  const rank = series.ranks?.find((d) => d.timestamp === newest.timestamp);
+  const samples = count?.value ?? 0;
   return {
     observation: {
       value: newest.value,
       periodStart: newest.timestamp,
       // A percentile without its SampleCount is treated as having none: low-sample, not healthy.
-      ...(series.sampleCounts ? { sampleCount: count?.value ?? 0 } : {}),
+      ...(series.sampleCounts ? { sampleCount: samples } : {}),
+      // PR(:trip) is the percent at or below trip: the rest are past it (below it, when lower is worse).
+      ...(series.sampleCounts && rank
+        ? { worseThanTrip: Math.round((samples * (direction === 'higher-is-worse' ? 100 - rank.value : rank.value)) / 100) }
+        : {}),
     },
   };
+}
+
+/** The busiest of the last LOAD_PERIODS periods ending by `end` (see LOAD_PERIODS); undefined when none has data. */
+function busiest(series: MetricSeries | undefined, periodSeconds: number, end: EpochMs): { value?: number; gap?: string } {
+  if (!series) return { gap: 'no answer' };
+  if (!series.complete) return { gap: series.error ?? 'partial data' };
+  const periodMs = periodSeconds * 1000;
+  const recent = series.values.filter((d) => d.timestamp >= end - LOAD_PERIODS * periodMs && d.timestamp + periodMs <= end && Number.isFinite(d.value));
+  return recent.length === 0 ? {} : { value: Math.max(...recent.map((d) => d.value)) };
 }

@@ -162,6 +162,13 @@ export const policySchema = z
         breachesToDegradeSevere: z.number().int().min(1).default(2),
         /** K: consecutive clear periods before a degraded or drained endpoint starts recovering. @default 5 */
         clearsToRecover: z.number().int().min(1).default(5),
+        /**
+         * How sure a period's slow-request count must make the engine that a percentile is past
+         * its trip before it is a breach (a one-sided binomial test; docs/runtime.md, "Tail
+         * evidence"), and, against a share `1 + severeExcess` times larger, that the breach is
+         * severe. Used when CloudWatch gives the count (percentile signals). @default 0.99
+         */
+        confidence: z.number().min(0.5).max(0.999999).default(0.99),
       })
       .prefault({}),
     dwell: z

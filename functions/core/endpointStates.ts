@@ -22,16 +22,26 @@ export function verdictsOf(ev: Evaluation): Verdicts {
   const verdicts: Record<string, EndpointVerdict> = {};
   for (const e of ev.service.endpoints) {
     const drained = ev.priorEndpoints[e.setIdentifier]!.status === 'drained' || previous.overrides.drains?.[e.setIdentifier] !== undefined;
-    verdicts[e.setIdentifier] = evaluateEndpoint(e.signals, observations.endpoints[e.setIdentifier], { drained });
+    verdicts[e.setIdentifier] = evaluateEndpoint(e.signals, observations.endpoints[e.setIdentifier], { drained, rules: ev.policy.detection });
   }
   return { verdicts, fresh: previous.lastPeriodStart === null || observations.periodStart >= previous.lastPeriodStart };
+}
+
+/**
+ * Bad for fail static: breaching, or unknown because data is missing. An endpoint unknown only
+ * because its percentiles have too few requests to prove anything is not a sign that the
+ * observations are broken (a small region is like that every quiet minute).
+ */
+function looksBad(verdict: EndpointVerdict): boolean {
+  if (verdict.verdict === 'breach') return true;
+  return verdict.verdict === 'unknown' && verdict.signals.some((s) => s.verdict === 'unknown' && s.unknownCause !== 'low-sample');
 }
 
 /** Whether the service fails static: more than `failStaticFraction` of its serving endpoints look bad or unknown. */
 export function failStaticOf(ev: Evaluation, verdicts: Verdicts['verdicts'], overrides: Overrides): Phase<boolean> {
   const { policy, previous, now } = ev;
   const considered = ev.ids.filter((id) => ev.priorEndpoints[id]!.status !== 'drained' && overrides.drains?.[id] === undefined);
-  const bad = considered.filter((id) => verdicts[id]!.verdict === 'breach' || verdicts[id]!.verdict === 'unknown');
+  const bad = considered.filter((id) => looksBad(verdicts[id]!));
   const failStatic = considered.length > 0 && bad.length / considered.length > policy.safety.failStaticFraction;
   if (failStatic) {
     const action = policy.safety.failStaticAction === 'hold' ? 'holding weights' : 'returning to baseline';

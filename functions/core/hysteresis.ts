@@ -159,7 +159,8 @@ interface StepContext {
 /** Moves one endpoint's state on this period's verdict. */
 export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
   const { verdict, policy, periodStart } = input;
-  const severe = verdict.verdict === 'breach' && verdict.excess >= policy.detection.severeExcess;
+  // Severe as the signals judged it (tail evidence, or a value far past trip); a verdict made elsewhere, by its excess.
+  const severe = verdict.verdict === 'breach' && (verdict.severe ?? verdict.excess >= policy.detection.severeExcess);
   const record: VerdictRecord = {
     periodStart,
     verdict: verdict.verdict === 'breach' && verdict.failing ? 'fail' : verdict.verdict,

@@ -19,6 +19,11 @@ export interface SignalObservation {
   readonly value: number | null;
   /** Samples behind the value (CloudWatch SampleCount), for percentiles. Omitted = enough. */
   readonly sampleCount?: number;
+  /**
+   * Of those samples, how many were worse than the signal's trip (from CloudWatch's percentile
+   * rank at the trip, `PR(:trip)`), for percentiles: the tail evidence. Omitted = not asked.
+   */
+  readonly worseThanTrip?: number;
   /** Start of the period the value describes. */
   readonly periodStart?: EpochMs;
 }
@@ -69,6 +74,10 @@ export interface SignalVerdict {
   readonly lowSample?: boolean;
   /** How far past trip, relative to |trip| (0 when not breaching). */
   readonly excess: number;
+  /** Share of the period's samples worse than trip, when CloudWatch counted them (percentiles). */
+  readonly worseShare?: number;
+  /** The breach is severe: proven past trip by far (tail evidence), or `severeExcess` past it in value. */
+  readonly severe?: boolean;
   /** The value grows with the endpoint's traffic, so it can be predicted at another share. */
   readonly scalesWithLoad?: boolean;
 }
@@ -79,6 +88,8 @@ export interface EndpointVerdict {
   readonly failing: boolean;
   /** Largest relative excess over trip among breaching signals. */
   readonly excess: number;
+  /** A breaching signal's breach is severe. */
+  readonly severe?: boolean;
   readonly signals: readonly SignalVerdict[];
 }
 

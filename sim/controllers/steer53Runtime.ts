@@ -100,7 +100,10 @@ export function steer53RuntimeController(context: ControllerContext): Controller
         for (let last = newest; last >= Math.max(minutes - 1, newest - historyMinutes + 1); last--) {
           if ((last + 1) % minutes !== 0) continue;
           const point = cloudwatch.periodDatapoint(binding, r, last - minutes + 1, last, t);
-          if (point) metrics.record(signal.metric, scenario.startMs + (last - minutes + 1) * 60_000, point);
+          if (!point) continue;
+          const rank = cloudwatch.rankAtTrip(binding, r, last - minutes + 1, last, t);
+          const percentRanks = rank === undefined ? undefined : new Map([[signal.trip / signal.scale, rank]]);
+          metrics.record(signal.metric, scenario.startMs + (last - minutes + 1) * 60_000, { ...point, ...(percentRanks ? { percentRanks } : {}) });
         }
       }
       if (endpoint.load) {

@@ -2,7 +2,8 @@
  * CloudWatch adapter of the metrics port. All of a tick's queries go to GetMetricData in as few
  * calls as the 500-query limit allows, per region and account role (CloudWatch is regional);
  * identical queries from several services are asked once. Percentiles are asked together with the
- * SampleCount of the same metric, so the engine can call a p99 of a dozen requests `unknown`.
+ * SampleCount of the same metric and, where a signal names its trip, the percentile rank there
+ * (`PR(:trip)`): with the two the engine counts the requests past trip (core/tailEvidence.ts).
  * Alarm states come from DescribeAlarms (metric and composite alarms).
  */
 import {
@@ -41,6 +42,10 @@ interface UniqueQuery {
   readonly identity: string;
   readonly query: ResolvedMetricQuery;
   readonly keys: string[];
+  /** Each key's percentile rank value, if it asked for one. */
+  readonly rankAt: Map<string, number>;
+  /** The distinct rank values asked of this metric, in the order first asked. */
+  readonly ranks: number[];
 }
 
 const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:([a-z0-9-]+):\d{12}:alarm:(.+)$/;
@@ -63,9 +68,16 @@ export class CloudWatchMetrics implements MetricsSource {
         groups.set(groupKey, group);
       }
       const identity = metricIdentity(request.query);
-      const existing = group.get(identity);
-      if (existing) existing.keys.push(request.key);
-      else group.set(identity, { identity, query: request.query, keys: [request.key] });
+      let unique = group.get(identity);
+      if (!unique) {
+        unique = { identity, query: request.query, keys: [], rankAt: new Map(), ranks: [] };
+        group.set(identity, unique);
+      }
+      unique.keys.push(request.key);
+      if (request.rankAt !== undefined && percentileOf(request.query.statistic) !== undefined) {
+        unique.rankAt.set(request.key, request.rankAt);
+        if (!unique.ranks.includes(request.rankAt)) unique.ranks.push(request.rankAt);
+      }
     }
     const out = new Map<string, MetricSeries>();
     // Regions are independent: ask them in parallel; one failing region leaves the others usable.
@@ -73,7 +85,7 @@ export class CloudWatchMetrics implements MetricsSource {
       [...groups.values()].map(async (group) => {
         const unique = [...group.values()];
         const first = unique[0]!.query;
-        let results: Map<string, MetricSeries>;
+        let results: Map<string, RankedSeries>;
         try {
           results = await this.#fetchGroup(first.region, first.accountRoleArn, unique, window);
         } catch (error) {
@@ -81,21 +93,22 @@ export class CloudWatchMetrics implements MetricsSource {
             error instanceof AwsCallError ? error : new AwsCallError({ operation: 'cloudwatch:GetMetricData', target: first.region }, error, true);
           results = new Map(unique.map((u) => [u.identity, { values: [], complete: false, error: failure.message }]));
         }
-        for (const u of unique) for (const key of u.keys) out.set(key, results.get(u.identity) ?? { values: [], complete: false });
+        for (const u of unique) for (const key of u.keys) out.set(key, seriesFor(results.get(u.identity), u.rankAt.get(key)));
       }),
     );
     return out;
   }
 
-  async #fetchGroup(region: string, roleArn: string | undefined, unique: readonly UniqueQuery[], window: MetricWindow): Promise<Map<string, MetricSeries>> {
+  async #fetchGroup(region: string, roleArn: string | undefined, unique: readonly UniqueQuery[], window: MetricWindow): Promise<Map<string, RankedSeries>> {
     const client = this.#clients.clientFor(region, roleArn);
     const target = roleArn ? `${region} (${roleArn})` : region;
-    // Query ids: `m<i>` for the statistic, `m<i>n` for its SampleCount (ids must start lowercase).
+    // Query ids: `m<i>` for the statistic, `m<i>n` for its SampleCount, `m<i>r<j>` for its j-th
+    // percentile rank (ids must start lowercase).
     const chunks: MetricDataQuery[][] = [];
     let chunk: MetricDataQuery[] = [];
     unique.forEach((u, i) => {
-      const pair = queriesFor(u.query, `m${i}`);
-      // Keep a percentile and its SampleCount in the same call.
+      const pair = queriesFor(u.query, `m${i}`, u.ranks);
+      // Keep a percentile, its SampleCount and its ranks in the same call.
       if (chunk.length + pair.length > MAX_QUERIES_PER_CALL) {
         chunks.push(chunk);
         chunk = [];
@@ -127,7 +140,7 @@ export class CloudWatchMetrics implements MetricsSource {
       } while (nextToken);
     }
 
-    const out = new Map<string, MetricSeries>();
+    const out = new Map<string, RankedSeries>();
     unique.forEach((u, i) => {
       const main = collected.get(`m${i}`);
       const counts = collected.get(`m${i}n`);
@@ -135,11 +148,14 @@ export class CloudWatchMetrics implements MetricsSource {
       const periodMs = u.query.periodSeconds * 1000;
       // Only complete periods: a datapoint whose period ends after the window's end is still filling.
       const within = (d: Datapoint) => d.timestamp >= window.startTime && d.timestamp + periodMs <= window.endTime;
+      const ranks = u.ranks.map((_, j) => collected.get(`m${i}r${j}`));
       const complete = (main?.complete ?? true) && (!percentile || (counts?.complete ?? true));
-      const messages = [...(main?.messages ?? []), ...(counts?.messages ?? [])];
+      const messages = [...(main?.messages ?? []), ...(counts?.messages ?? []), ...ranks.flatMap((r) => r?.messages ?? [])];
       out.set(u.identity, {
         values: toDatapoints(main).filter(within),
         ...(percentile ? { sampleCounts: toDatapoints(counts).filter(within) } : {}),
+        // A rank that failed is left out (the engine then judges the value alone), not the series.
+        ranksAt: new Map(u.ranks.map((at, j) => [at, ranks[j]?.complete === false ? undefined : toDatapoints(ranks[j]).filter(within)])),
         complete,
         ...(messages.length > 0 ? { error: messages.join('; ') } : {}),
       });
@@ -197,18 +213,38 @@ function isAlarmState(value: unknown): value is AlarmState {
   return value === AlarmStates.OK || value === AlarmStates.ALARM || value === AlarmStates.INSUFFICIENT_DATA;
 }
 
-/** The GetMetricData queries for one metric: its statistic, and SampleCount for a percentile. */
-export function queriesFor(query: ResolvedMetricQuery, id: string): MetricDataQuery[] {
+/** The GetMetricData queries for one metric: its statistic, and SampleCount and the asked percentile ranks for a percentile. */
+export function queriesFor(query: ResolvedMetricQuery, id: string, ranks: readonly number[] = []): MetricDataQuery[] {
   const metric = {
     Namespace: query.namespace,
     MetricName: query.metricName,
     Dimensions: Object.entries(query.dimensions).map(([Name, Value]) => ({ Name, Value })),
   };
-  const queries: MetricDataQuery[] = [{ Id: id, MetricStat: { Metric: metric, Period: query.periodSeconds, Stat: query.statistic }, ReturnData: true }];
+  const stat = (Stat: string, Id: string): MetricDataQuery => ({ Id, MetricStat: { Metric: metric, Period: query.periodSeconds, Stat }, ReturnData: true });
+  const queries: MetricDataQuery[] = [stat(query.statistic, id)];
   if (percentileOf(query.statistic) !== undefined) {
-    queries.push({ Id: `${id}n`, MetricStat: { Metric: metric, Period: query.periodSeconds, Stat: 'SampleCount' }, ReturnData: true });
+    queries.push(stat('SampleCount', `${id}n`), ...ranks.map((at, j) => stat(`PR(:${statNumber(at)})`, `${id}r${j}`)));
   }
   return queries;
+}
+
+/** A number as a statistic's bound: plain decimal notation (no exponent), at most 10 decimals, as CloudWatch reads them. */
+export function statNumber(value: number): string {
+  const fixed = value.toFixed(10);
+  return fixed.includes('.') ? fixed.replace(/\.?0+$/, '') : fixed;
+}
+
+/** A metric's series with its percentile ranks by value, before each request gets its own. */
+interface RankedSeries extends MetricSeries {
+  readonly ranksAt?: ReadonlyMap<number, readonly Datapoint[] | undefined>;
+}
+
+/** What one request gets: the metric's series, with the ranks at its own value when it asked for one. */
+function seriesFor(series: RankedSeries | undefined, rankAt: number | undefined): MetricSeries {
+  if (!series) return { values: [], complete: false };
+  const { ranksAt, ...rest } = series;
+  const ranks = rankAt === undefined ? undefined : ranksAt?.get(rankAt);
+  return ranks ? { ...rest, ranks } : rest;
 }
 
 function collect(into: Map<string, { timestamps: number[]; values: number[]; complete: boolean; messages: string[] }>, result: MetricDataResult): void {

@@ -30,7 +30,7 @@ async function evaluate(latency: Record<string, number>, rt = world.runtime()): 
 }
 
 describe('evaluateService against dynalite with Route 53, CloudWatch, SNS and EventBridge mocked', () => {
-  it('asks CloudWatch one call per region with p99 + SampleCount pairs, and alarms per region', async () => {
+  it('asks CloudWatch one call per region for the p99 with its SampleCount and its percentile rank at trip, and alarms per region', async () => {
     await evaluate(HEALTHY);
     const calls = cloudwatch.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
     expect(calls).toHaveLength(3);
@@ -38,6 +38,8 @@ describe('evaluateService against dynalite with Route 53, CloudWatch, SNS and Ev
       expect(input.MetricDataQueries!.map((q) => [q.Id, q.MetricStat!.Stat, q.MetricStat!.Period])).toEqual([
         ['m0', 'p99', 60],
         ['m0n', 'SampleCount', 60],
+        // The trip (2,000 ms) in the metric's unit (µs): the share of requests at or below it.
+        ['m0r0', 'PR(:2000000)', 60],
       ]);
       // The judged period (00:08–00:09 at 00:10:30 with a 60 s delay) and nothing still filling.
       expect([input.StartTime!.toISOString(), input.EndTime!.toISOString()]).toEqual(['2026-01-01T00:08:00.000Z', '2026-01-01T00:09:00.000Z']);
@@ -94,7 +96,7 @@ describe('evaluateService against dynalite with Route 53, CloudWatch, SNS and Ev
     expect(JSON.parse(entries[0]!.Detail!)).toMatchObject({ service: 'chat', decisionId: outcome.decisionId, changeIds: ['/change/C1'] });
   });
 
-  it('a tick over two services in the same regions shares CloudWatch calls: one per region, each metric once', async () => {
+  it('a tick over two services in the same regions shares CloudWatch calls: one per region, each metric (and each rank at a trip) once', async () => {
     const raw = structuredClone(rawConfig) as { services: Record<string, unknown>[] };
     raw.services.push({ ...structuredClone(raw.services[0]!), name: 'chat-beta', dnsName: 'beta.chat.example.com' });
     world = awsWorld(dynamo, await createTable(dynamo), testConfig(raw));
@@ -102,7 +104,7 @@ describe('evaluateService against dynalite with Route 53, CloudWatch, SNS and Ev
     const tick = await onTick(world.runtime());
     expect(tick.outcomes.map((o) => o.status)).toEqual(['unchanged', 'unchanged']);
     const calls = cloudwatch.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input.MetricDataQueries!.length);
-    expect(calls).toEqual([2, 2, 2]);
+    expect(calls).toEqual([3, 3, 3]);
     expect(cloudwatch.commandCalls(DescribeAlarmsCommand)).toHaveLength(3);
   });
 

@@ -85,6 +85,45 @@ describe('Function: observeServices', () => {
     expect(result.observations.endpoints['us-east-1']!.requestRate).toBeNull();
   });
 
+  it('takes the busiest of the last three periods as the load: the newest is often still arriving', async () => {
+    const raw = editableRawConfig();
+    for (const e of raw.services[0]!.endpoints) e.load = { namespace: 'AWS/SageMaker', metricName: 'Invocations', statistic: 'Sum' };
+    const metrics = new InMemoryMetrics();
+    const s = testConfig(raw).services[0]!;
+    // Whole minutes of 6,000 and 5,400 requests, then the judged one with a quarter arrived.
+    metrics.recordSignal(s, 'eu-west-1', 'load', start - 2 * MIN, { value: 6000 });
+    metrics.recordSignal(s, 'eu-west-1', 'load', start - MIN, { value: 5400 });
+    metrics.recordSignal(s, 'eu-west-1', 'load', start, { value: 1500 });
+    // Older than three periods: not the load now.
+    metrics.recordSignal(s, 'us-east-1', 'load', start - 3 * MIN, { value: 9000 });
+    const result = (await observeServices(metrics, [s], T0)).get('chat')!;
+    expect(result.observations.endpoints['eu-west-1']!.requestRate).toBe(100);
+    expect(result.observations.endpoints['us-east-1']!.requestRate).toBeNull();
+  });
+
+  it('asks each percentile signal for its rank at trip, and counts the samples past trip from it', async () => {
+    expect(metricRequestsFor(service).map((r) => r.rankAt)).toEqual([2_000_000, 2_000_000, 2_000_000]);
+    const result = (
+      await observeServices(
+        source({
+          values: [{ timestamp: start, value: 2_600_000 }],
+          sampleCounts: [{ timestamp: start, value: 700 }],
+          ranks: [{ timestamp: start, value: 96 }],
+          complete: true,
+        }),
+        [service],
+        T0,
+      )
+    ).get('chat')!;
+    // 4% of 700 requests were slower than 2,000,000 µs.
+    expect(result.observations.endpoints['eu-west-1']!.signals['p99-latency']).toEqual({
+      value: 2_600_000,
+      periodStart: start,
+      sampleCount: 700,
+      worseThanTrip: 28,
+    });
+  });
+
   it('uses a known alarm state instead of asking for it, and counts unreadable alarms as gaps', async () => {
     let asked: string[] = [];
     const metrics: MetricsSource = {
