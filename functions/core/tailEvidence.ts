@@ -9,7 +9,7 @@
  * replaces a fixed minimum of samples: 6 slow requests out of 60 are a breach (a 1-in-60,000 event
  * for a healthy p99), 12 out of 1,000 are not (it happens 30% of the time), and a percentile from
  * a partial minute counts for what its samples prove. The same test against a share
- * (1 + severeExcess) times larger says the breach is severe: evidence scales with both how far past
+ * `severeTailShare` times larger says the breach is severe: evidence scales with both how far past
  * trip the tail is and how many requests back it.
  */
 
@@ -67,7 +67,7 @@ export interface TailEvidence {
   readonly allowed: number;
   /** The count proves the percentile is past its trip, at the policy's confidence. */
   readonly breach: boolean;
-  /** It proves more: at least (1 + severeExcess) times the allowed share is worse than trip. */
+  /** It proves more: at least `severeShare` times the allowed share is worse than trip. */
   readonly severe: boolean;
 }
 
@@ -75,12 +75,12 @@ export interface TailEvidence {
  * The evidence of `worse` slow requests out of `samples` against a percentile that allows
  * `allowed` of them (1 − p/100 for a higher-is-worse p-th percentile), at `confidence`.
  */
-export function tailEvidence(samples: number, worse: number, allowed: number, confidence: number, severeExcess: number): TailEvidence {
+export function tailEvidence(samples: number, worse: number, allowed: number, confidence: number, severeShare: number): TailEvidence {
   const n = Math.max(0, Math.round(samples));
   const k = Math.min(n, Math.max(0, Math.round(worse)));
   const alpha = 1 - confidence;
   const breach = n > 0 && binomialUpperTail(n, k, allowed) <= alpha;
-  const severeShare = allowed * (1 + severeExcess);
-  const severe = breach && severeShare < 1 && binomialUpperTail(n, k, severeShare) <= alpha;
+  const severeAt = allowed * severeShare;
+  const severe = breach && severeAt < 1 && binomialUpperTail(n, k, severeAt) <= alpha;
   return { share: n > 0 ? k / n : 0, allowed, breach, severe };
 }

@@ -134,6 +134,14 @@ export interface EndpointState {
   readonly failedRecoveries: number;
 }
 
+/** A weight change written: the change budget counts them, the flap guard reads which way each endpoint moved. */
+export interface RecentChange {
+  readonly at: EpochMs;
+  readonly emergency: boolean;
+  /** Endpoints moved by more than one weight unit, and which way. Absent on changes written before steer53 kept it. */
+  readonly moved?: Readonly<Record<string, 1 | -1>>;
+}
+
 export interface Override {
   /** Who set it (an IAM principal, a CLI user, `drift`). */
   readonly by: string;
@@ -238,7 +246,11 @@ export interface ServiceState {
   /** The weights the controller last wrote (or found at the start), by SetIdentifier. */
   readonly appliedWeights: Weights | null;
   /** Times of weight changes in the last hour, for the change budget. */
-  readonly recentChanges: readonly { readonly at: EpochMs; readonly emergency: boolean }[];
+  /**
+   * Weight changes written in the last hour: when, whether an emergency, and which way each endpoint
+   * it moved by more than one weight unit went (+1 up, −1 down), for the flap guard.
+   */
+  readonly recentChanges: readonly RecentChange[];
   readonly overrides: Overrides;
   /** Set while the service is failing static. */
   readonly failStaticSince: EpochMs | null;
@@ -296,6 +308,8 @@ export const ReasonCodes = {
   DEADBAND_WEIGHT: 'DEADBAND_WEIGHT',
   /** A rebalance (no endpoint changed state) moves less than `rebalanceMinShare` of the traffic. */
   DEADBAND_REBALANCE: 'DEADBAND_REBALANCE',
+  /** The change would move an endpoint back the way it moved less than `dwell.minSeconds` ago, and sheds nothing: it waits. */
+  FLAP_HOLD: 'FLAP_HOLD',
   STEP_BOUNDED: 'STEP_BOUNDED',
   CHANGE_BUDGET_EXHAUSTED: 'CHANGE_BUDGET_EXHAUSTED',
   FROZEN: 'FROZEN',

@@ -31,9 +31,10 @@ function unknown(signal: Signal, cause: UnknownCause, value: number | null, samp
 export interface DetectionRules {
   readonly confidence: number;
   readonly severeExcess: number;
+  readonly severeTailShare: number;
 }
 
-const DEFAULT_RULES: DetectionRules = { confidence: 0.99, severeExcess: 1 };
+const DEFAULT_RULES: DetectionRules = { confidence: 0.99, severeExcess: 1, severeTailShare: 5 };
 
 function alarmVerdict(signal: Signal, observation: Observation): SignalVerdict {
   if (observation === undefined || !('alarmState' in observation)) return unknown(signal, 'missing', null, null);
@@ -126,7 +127,7 @@ function tailVerdict(
 ): SignalVerdict {
   const { base, worse, clearSide, minSamples } = reading;
   const allowed = signal.direction === 'higher-is-worse' ? 1 - percentile / 100 : percentile / 100;
-  const evidence = tailEvidence(count.samples, count.worse, allowed, rules.confidence, rules.severeExcess);
+  const evidence = tailEvidence(count.samples, count.worse, allowed, rules.confidence, rules.severeTailShare);
   const worseShare = evidence.share;
   if (evidence.breach) return { ...base, verdict: 'breach', excess: Math.max(0, worse) / (Math.abs(signal.trip) || 1), worseShare, severe: evidence.severe };
   if (clearSide) return { ...base, verdict: 'clear', excess: 0, worseShare, ...(count.samples < minSamples ? { lowSample: true } : {}) };

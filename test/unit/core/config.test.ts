@@ -178,7 +178,16 @@ describe('parseConfig: defaults and normalisation', () => {
     expect(config.version).toBe(1);
     expect(config.services[0]!.policy).toEqual({
       evaluationPeriodSeconds: 60,
-      detection: { breachesToDegrade: 3, breachesToDrain: 2, window: 5, severeExcess: 1, breachesToDegradeSevere: 2, clearsToRecover: 5, confidence: 0.99 },
+      detection: {
+        breachesToDegrade: 3,
+        breachesToDrain: 2,
+        window: 5,
+        severeExcess: 1,
+        breachesToDegradeSevere: 2,
+        clearsToRecover: 5,
+        confidence: 0.99,
+        severeTailShare: 5,
+      },
       dwell: { minSeconds: 600, growthFactor: 2, maxSeconds: 3600 },
       shedding: { gain: 1, minStep: 0.1, maxStep: 0.3, intervalSeconds: 180 },
       recovery: { steps: [0.1, 0.25, 0.5, 1], holdSeconds: 300 },

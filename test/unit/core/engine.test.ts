@@ -396,7 +396,7 @@ describe('decide: anti-flap guards on the change', () => {
     const state: ServiceState = { ...initialServiceState(service, T0), recentChanges: [{ at: T0 - 61 * MINUTE, emergency: false }] };
     const out = decide(service, { now: T0, observations: { periodStart: T0, endpoints: allOkObs(service) }, state, currentWeights: { a: 150, b: 50 } });
     expect(out.decision.changes).not.toEqual([]);
-    expect(out.nextState.recentChanges).toEqual([{ at: T0, emergency: false }]);
+    expect(out.nextState.recentChanges).toEqual([{ at: T0, emergency: false, moved: { a: -1, b: 1 } }]);
   });
 });
 

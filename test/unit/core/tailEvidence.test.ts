@@ -52,23 +52,25 @@ describe('binomialUpperTail', () => {
 
 describe('tailEvidence', () => {
   it('takes a few slow requests out of a few as proof, and a few out of many as noise', () => {
-    // 6 of 60 past a p99 trip: a 1-in-60,000 event were the p99 within it.
-    expect(tailEvidence(60, 6, 0.01, 0.99, 1)).toMatchObject({ breach: true, severe: true });
+    // 6 of 60 past a p99 trip: a 1-in-60,000 event were the p99 within it; not proven to be 5% though.
+    expect(tailEvidence(60, 6, 0.01, 0.99, 5)).toMatchObject({ breach: true, severe: false });
+    // 12 of 60 (20%): proven past 5%, severe.
+    expect(tailEvidence(60, 12, 0.01, 0.99, 5)).toMatchObject({ breach: true, severe: true });
     // 12 of 1,000: 30% likely for a healthy p99.
-    expect(tailEvidence(1000, 12, 0.01, 0.99, 1)).toMatchObject({ breach: false, severe: false });
-    // 20 of 1,000: proven past trip, not proven twice as bad.
-    expect(tailEvidence(1000, 20, 0.01, 0.99, 1)).toMatchObject({ breach: true, severe: false });
+    expect(tailEvidence(1000, 12, 0.01, 0.99, 5)).toMatchObject({ breach: false, severe: false });
+    // 35 of 1,000 (a burst of long prompts): proven past trip, not severe.
+    expect(tailEvidence(1000, 35, 0.01, 0.99, 5)).toMatchObject({ breach: true, severe: false });
     // A p99 of a minute (544 of its requests arrived) where 30% are slow: severe.
-    expect(tailEvidence(544, 160, 0.01, 0.99, 1)).toMatchObject({ breach: true, severe: true, share: 160 / 544 });
+    expect(tailEvidence(544, 160, 0.01, 0.99, 5)).toMatchObject({ breach: true, severe: true, share: 160 / 544 });
   });
 
   it('needs samples: none prove nothing', () => {
-    expect(tailEvidence(0, 0, 0.01, 0.99, 1)).toMatchObject({ breach: false, severe: false, share: 0 });
+    expect(tailEvidence(0, 0, 0.01, 0.99, 5)).toMatchObject({ breach: false, severe: false, share: 0 });
   });
 
   it('asks more at a higher confidence', () => {
-    expect(tailEvidence(1000, 20, 0.01, 0.99, 1).breach).toBe(true);
-    expect(tailEvidence(1000, 20, 0.01, 0.999, 1).breach).toBe(false);
+    expect(tailEvidence(1000, 20, 0.01, 0.99, 5).breach).toBe(true);
+    expect(tailEvidence(1000, 20, 0.01, 0.999, 5).breach).toBe(false);
   });
 });
 
@@ -88,14 +90,14 @@ const p1Throughput = signalSchema.parse({
   trip: 10,
   clear: 20,
 });
-const rules = { confidence: 0.99, severeExcess: 1 };
+const rules = { confidence: 0.99, severeExcess: 1, severeTailShare: 5 };
 
 describe('evaluateSignal with the count of samples past trip', () => {
   it.each([
-    ['a small minute whose slow requests prove it: breach, severe', { value: 30_000, sampleCount: 60, worseThanTrip: 9 }, 'breach', true],
+    ['a small minute whose slow requests prove it: breach, severe', { value: 30_000, sampleCount: 60, worseThanTrip: 15 }, 'breach', true],
     ['a big minute just past trip by value, not by count: hold', { value: 2100, sampleCount: 1000, worseThanTrip: 12 }, 'hold', undefined],
     ['a small minute past trip by value, not by count: unknown (low-sample)', { value: 2100, sampleCount: 200, worseThanTrip: 3 }, 'unknown', undefined],
-    ['proven past trip, not twice as bad: breach, not severe', { value: 2300, sampleCount: 5000, worseThanTrip: 75 }, 'breach', false],
+    ['proven past trip, not proven 5% past it: breach, not severe', { value: 2300, sampleCount: 5000, worseThanTrip: 150 }, 'breach', false],
     ['a fast minute, however small: clear', { value: 900, sampleCount: 40, worseThanTrip: 0 }, 'clear', undefined],
     ['between clear and trip on many samples: hold', { value: 1800, sampleCount: 5000, worseThanTrip: 20 }, 'hold', undefined],
   ] as const)('%s', (_name, observation, verdict, severe) => {
@@ -107,7 +109,7 @@ describe('evaluateSignal with the count of samples past trip', () => {
   });
 
   it('counts below trip as worse when lower is worse (a p1 of throughput allows 1% under trip)', () => {
-    expect(evaluateSignal(p1Throughput, { value: 4, sampleCount: 600, worseThanTrip: 30 }, rules)).toMatchObject({ verdict: 'breach', severe: true });
+    expect(evaluateSignal(p1Throughput, { value: 4, sampleCount: 600, worseThanTrip: 60 }, rules)).toMatchObject({ verdict: 'breach', severe: true });
     expect(evaluateSignal(p1Throughput, { value: 9, sampleCount: 5000, worseThanTrip: 55 }, rules).verdict).toBe('hold');
   });
 
