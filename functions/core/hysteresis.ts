@@ -156,6 +156,21 @@ interface StepContext {
   readonly shedStep: number;
 }
 
+/**
+ * Failure that needs no second period: a fail-severity alarm in ALARM (CloudWatch has already
+ * counted its own M of N datapoints before it fired), or a fail-severity signal proven far past its
+ * trip (a severe breach: most requests failing, not a blip).
+ */
+function unambiguousFailure(verdict: EndpointVerdict): boolean {
+  return verdict.signals.some((s) => s.verdict === 'breach' && s.severity === 'fail' && (s.fromAlarm === true || s.severe === true));
+}
+
+function unambiguousText(verdict: EndpointVerdict): string {
+  return verdict.signals.some((s) => s.verdict === 'breach' && s.severity === 'fail' && s.fromAlarm === true)
+    ? 'a fail-severity alarm in ALARM: CloudWatch counted its own datapoints'
+    : 'a fail-severity signal far past its trip: no second period needed';
+}
+
 /** Moves one endpoint's state on this period's verdict. */
 export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
   const { verdict, policy, periodStart } = input;
@@ -187,7 +202,8 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
     shedStep: Math.min(shedding.maxStep, Math.max(shedding.minStep, shedding.gain * verdict.excess)),
   };
   // Failing (a fail-severity signal, M of N): drain from any state, dwell or not. Safety first.
-  if (step.breaching && verdict.failing && step.counts.fails >= policy.detection.breachesToDrain && state.status !== 'drained') return drainFailing(step);
+  if (step.breaching && verdict.failing && (step.counts.fails >= policy.detection.breachesToDrain || unambiguousFailure(verdict)) && state.status !== 'drained')
+    return drainFailing(step);
   switch (state.status) {
     case 'healthy':
       return stepHealthy(step);
@@ -224,8 +240,11 @@ function windowText(policy: Policy): string {
 function drainFailing(step: StepContext): EndpointStepResult {
   const { state, endpoint, verdict, policy } = step;
   const wasRecovering = state.status === 'recovering';
-  const message = `${endpoint} drained: ${describeBreach(verdict)} (${step.counts.fails} of last ${windowText(policy)})`;
-  return move(step, 'drained', wasRecovering ? 'RECOVERY_FAILED' : 'FAIL_BREACH', message, {
+  const confirmed = step.counts.fails >= policy.detection.breachesToDrain;
+  const evidence = confirmed ? `${step.counts.fails} of last ${windowText(policy)}` : unambiguousText(verdict);
+  const message = `${endpoint} drained: ${describeBreach(verdict)} (${evidence})`;
+  const reason = wasRecovering ? 'RECOVERY_FAILED' : confirmed ? 'FAIL_BREACH' : 'FAIL_UNAMBIGUOUS';
+  return move(step, 'drained', reason, message, {
     shed: 1,
     failed: true,
     recoveryStep: 0,

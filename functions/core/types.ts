@@ -78,6 +78,8 @@ export interface SignalVerdict {
   readonly worseShare?: number;
   /** The breach is severe: proven past trip by far (tail evidence), or `severeExcess` past it in value. */
   readonly severe?: boolean;
+  /** A CloudWatch alarm's state, not a value the engine judged: the alarm has already counted its own M of N. */
+  readonly fromAlarm?: boolean;
   /** The value grows with the endpoint's traffic, so it can be predicted at another share. */
   readonly scalesWithLoad?: boolean;
 }
@@ -282,6 +284,8 @@ export interface ServiceState {
 export const ReasonCodes = {
   M_OF_N_BREACH: 'M_OF_N_BREACH',
   FAIL_BREACH: 'FAIL_BREACH',
+  /** Failure no second period is needed for (a fail-severity alarm in ALARM, or a severe fail breach): drained on one period. */
+  FAIL_UNAMBIGUOUS: 'FAIL_UNAMBIGUOUS',
   SHED_PROPORTIONAL: 'SHED_PROPORTIONAL',
   /** A degraded endpoint still breaching waits `shedding.intervalSeconds` for its last shed to show. */
   SHED_INTERVAL_HOLD: 'SHED_INTERVAL_HOLD',

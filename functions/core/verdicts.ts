@@ -52,6 +52,7 @@ function alarmVerdict(signal: Signal, observation: Observation): SignalVerdict {
     sampleCount: null,
     severity: signal.severity,
     excess: 0,
+    fromAlarm: true,
   };
 }
 

@@ -95,6 +95,21 @@ describe('decide: shedding and draining', () => {
     expect(steps[1]!.weights).toEqual({ a: 0, b: 200 });
     expect(steps[1]!.decision.notifications[0]).toMatchObject({ severity: 'critical', reason: 'FAIL_BREACH' });
   });
+
+  it('drains on the first period when a fail-severity signal is far past its trip (no M of N), bounded by the safety rules', () => {
+    const service = makeService({ n: 2, policy: { safety: { maxShiftPerEvaluation: 0.1 } } });
+    const steps = runMinutes(service, 2, incident(service, 'fail-severe', 0));
+    expect(steps[0]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'drained', reason: 'FAIL_UNAMBIGUOUS' })]);
+    expect(steps[0]!.decision.emergency).toBe(true);
+    expect(steps[0]!.weights).toEqual({ a: 0, b: 200 });
+    expect(steps[0]!.decision.notifications[0]).toMatchObject({ severity: 'critical', reason: 'FAIL_UNAMBIGUOUS' });
+  });
+
+  it('keeps the last endpoint serving when every endpoint fails unambiguously (never all zero)', () => {
+    const service = makeService({ n: 2 });
+    const steps = runMinutes(service, 1, () => ({ a: 'fail-severe', b: 'fail-severe' }));
+    expect(Object.values(steps[0]!.weights).some((w) => w > 0)).toBe(true);
+  });
 });
 
 describe('decide: recovery', () => {
