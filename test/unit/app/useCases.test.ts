@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { onTick } from '../../../functions/app/onTick.js';
 import { matchAlarm, onAlarm } from '../../../functions/app/onAlarm.js';
-import { editableRawConfig, judgedStart, memoryWorld, MINUTE, rawConfig, testConfig, T0 } from './runtimeFixtures.js';
+import { editableRawConfig, judgedStart, memoryWorld, rawConfig, testConfig, T0 } from './runtimeFixtures.js';
 
 const HEALTHY = { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 };
 
