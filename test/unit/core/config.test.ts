@@ -269,6 +269,8 @@ describe('presets', () => {
         metric: expect.objectContaining({ namespace: '/aws/sagemaker/Endpoints', metricName: 'GPUUtilization', statistic: 'Average' }),
         unit: '%',
         scale: 0.125,
+        // Busy time, not a share of throughput: it does not predict a recovery step's headroom.
+        scalesWithLoad: false,
       },
     ],
     [
@@ -302,7 +304,7 @@ describe('presets', () => {
     [
       'KV-cache usage',
       presets.kvCacheUsage({ name: 'kv', namespace: 'vLLM', trip: 95, clear: 80, severity: 'degrade' }),
-      { metric: expect.objectContaining({ metricName: 'KVCacheUsage' }), unit: '%' },
+      { metric: expect.objectContaining({ metricName: 'KVCacheUsage' }), unit: '%', scalesWithLoad: true },
     ],
   ])('expands %s', (_name, signal, expected) => {
     expect(expand(signal)).toMatchObject({ source: 'metric', direction: 'higher-is-worse', ...expected });
