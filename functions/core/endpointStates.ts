@@ -3,7 +3,7 @@
  * then either fail static — most serving endpoints look bad or unknown at once, so the likelier
  * fault is the observation — or each endpoint's state machine moved on its verdict (hysteresis.ts).
  */
-import { stepEndpoint } from './hysteresis.js';
+import { stepEndpoint, type EndpointLoad } from './hysteresis.js';
 import { phase, told, type Evaluation, type Phase, type Said } from './phase.js';
 import type { EndpointState, EndpointVerdict, Overrides, Severity } from './types.js';
 import { evaluateEndpoint } from './verdicts.js';
@@ -85,6 +85,7 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
       now,
       policy,
       carried: carried[id]!,
+      ...loadOf(ev, id),
     });
     const restores =
       result.transition?.to === 'recovering' ||
@@ -109,6 +110,14 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
     }
   }
   return phase({ endpoints, restoredUnderFailStatic }, ...steps);
+}
+
+/** The endpoint's request rate against its warm capacity, when both are known: what a recovery step's headroom is judged on. */
+function loadOf(ev: Evaluation, id: string): { load?: EndpointLoad } {
+  const rps = ev.observations.endpoints[id]?.requestRate;
+  const capacity = ev.service.endpoints.find((e) => e.setIdentifier === id)?.capacity;
+  if (rps === undefined || rps === null || !Number.isFinite(rps) || capacity?.warmRps === undefined) return {};
+  return { load: { rps, capacityRps: capacity.warmRps * capacity.targetUtilization } };
 }
 
 /**

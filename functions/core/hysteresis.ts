@@ -22,6 +22,13 @@ export interface EndpointStepInput {
   readonly policy: Policy;
   /** Share of its baseline the endpoint carries now (Route 53's weights); defaults to what its state says. */
   readonly carried?: number;
+  /** Requests per second it serves now and what its warm capacity serves (`warmRps × targetUtilization`), when both are known. */
+  readonly load?: EndpointLoad;
+}
+
+export interface EndpointLoad {
+  readonly rps: number;
+  readonly capacityRps: number;
 }
 
 export interface EndpointStepResult {
@@ -143,6 +150,7 @@ interface StepContext {
   readonly policy: Policy;
   readonly now: EpochMs;
   readonly carried: number | undefined;
+  readonly load: EndpointLoad | undefined;
   readonly breaching: boolean;
   /** This period's breach is at least `severeExcess` past trip. */
   readonly severe: boolean;
@@ -194,6 +202,7 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
     policy,
     now: input.now,
     carried: input.carried,
+    load: input.load,
     breaching: verdict.verdict === 'breach',
     severe,
     counts: countInWindow(history, periodStart, policy),
@@ -329,7 +338,7 @@ function continueRecovery(step: StepContext): EndpointStepResult {
   const nextStep = state.recoveryStep + 1;
   const here = trafficFactor(state, policy);
   const there = nextStep >= steps.length ? 1 : stepFactor(state, policy, nextStep);
-  const tight = headroomShortfall(verdict, step.carried ?? here, there);
+  const tight = headroomShortfall(verdict, step.carried ?? here, there, step.load);
   if (tight) return hold(step, 'HEADROOM_HOLD', `${endpoint} holds recovery at ${pct(here)} of baseline: at ${pct(there)} ${tight}`);
   if (nextStep >= steps.length) {
     return move(step, 'healthy', 'RECOVERY_COMPLETE', `${endpoint} recovered: back at full baseline`, {
@@ -349,12 +358,16 @@ function continueRecovery(step: StepContext): EndpointStepResult {
 }
 
 /**
- * Would a load-proportional signal (GPU, KV cache) stop being clear if the endpoint carried
- * `to` of its baseline instead of `from`? Says which and by how much, or null. An endpoint that
- * carries nothing cannot be predicted: its first step is the probe.
+ * Would the endpoint run out of room if it carried `to` of its baseline instead of `from`: its
+ * request rate past its warm capacity (`warmRps × targetUtilization`), or a load-proportional
+ * signal (KV cache) no longer clear? Says which and by how much, or null. An endpoint that carries
+ * nothing cannot be predicted: its first step is the probe.
  */
-function headroomShortfall(verdict: EndpointVerdict, from: number, to: number): string | null {
+function headroomShortfall(verdict: EndpointVerdict, from: number, to: number, load: EndpointLoad | undefined): string | null {
   if (from <= 1e-9 || to <= from) return null;
+  if (load !== undefined && (load.rps * to) / from > load.capacityRps) {
+    return `its load would reach about ${formatValue((load.rps * to) / from)} requests/s (now ${formatValue(load.rps)}), past its warm capacity of ${formatValue(load.capacityRps)}/s`;
+  }
   for (const s of verdict.signals) {
     if (!s.scalesWithLoad || s.value === null || s.clear === null || s.trip === null || s.clear > s.trip) continue;
     const predicted = (s.value * to) / from;
@@ -387,7 +400,7 @@ function maybeStartRecovery(step: StepContext): EndpointStepResult {
   // Restore in steps of what the endpoint gave up, starting from what it carries now.
   const from = trafficFactor(state, policy);
   const first = stepFactor({ ...state, recoveryFrom: from }, policy, 0);
-  const tight = headroomShortfall(step.verdict, step.carried ?? from, first);
+  const tight = headroomShortfall(step.verdict, step.carried ?? from, first, step.load);
   if (tight) {
     return hold(
       step,
