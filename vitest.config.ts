@@ -4,8 +4,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // Tests are deterministic: no network, no wall clock. Integration tests start their own
-    // DynamoDB (dynalite) on 127.0.0.1 with a random port.
-    testTimeout: 30_000,
+    // DynamoDB (dynalite) on 127.0.0.1 with a random port. The timeout only catches a hang: the
+    // simulator's canary tests take ~10 s alone and several times that under coverage on a busy machine.
+    testTimeout: 120_000,
     hookTimeout: 30_000,
     reporters: ['default', './test/support/summaryReporter.ts'],
     coverage: {

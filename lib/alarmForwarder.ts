@@ -4,16 +4,18 @@
  * default bus of the alarm's own account and region, so a rule there forwards the configured
  * alarms (and deployment events) to the controller's bus.
  */
-import { Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Steer53Error } from '../functions/core/errors.js';
+import { encryptedTopic, notifyOnAlarmAndOk, subscribe } from './alarmTopic.js';
 import { createHealthAlarm } from './healthAlarm.js';
-import type { HealthCheckMetricAlarm } from './trafficControllerProps.js';
+import type { HealthCheckMetricAlarm, NotificationSubscriptions } from './trafficControllerProps.js';
 import { alarmPattern, chunkNames, nativeDeploymentPatterns, toEventPattern, type EventPatternJson, type NativeDeploymentSource } from './eventRouting.js';
 
 export interface AlarmForwarderProps {
@@ -35,6 +37,12 @@ export interface AlarmForwarderProps {
    * of it. @default 'steer53'
    */
   readonly controllerName?: string;
+  /**
+   * Subscriptions to this forwarder's own alarm topic, which its dead-letter alarm notifies (the
+   * controller's topic lives in another region, and the forwarding path may be what failed).
+   * `addSteer53Stacks` passes the controller's. @default none: subscribe to the `TopicArn` output
+   */
+  readonly notifications?: NotificationSubscriptions;
 }
 
 /** A health-check alarm created in the forwarder's region. */
@@ -49,6 +57,8 @@ export interface ForwarderHealthAlarm {
 export class AlarmForwarder extends Construct {
   /** Events that could not be put on the controller's bus. */
   readonly deadLetterQueue: sqs.Queue;
+  /** The topic this forwarder's dead-letter alarm notifies, in the forwarder's own region and account. */
+  readonly alarmTopic: sns.Topic;
   /** The health-check alarms this forwarder created. */
   readonly healthAlarms: readonly cloudwatch.Alarm[];
   readonly rules: events.Rule[] = [];
@@ -75,8 +85,11 @@ export class AlarmForwarder extends Construct {
       reason: 'This queue is itself the dead-letter queue of the forwarding rules; a DLQ of a DLQ would only hide failures.',
     });
 
+    // The dead-letter alarm notifies a topic of this region and account: an alarm can only notify
+    // a topic of its own region, and the forwarding rule and role whose failure filled the queue
+    // cannot be trusted to carry the news. Its state change is also forwarded (a second path).
     const dlqAlarmName = `${controllerName}-forwarder-${stack.region}-dlq-not-empty`;
-    new cloudwatch.Alarm(this, 'DlqAlarm', {
+    const dlqAlarm = new cloudwatch.Alarm(this, 'DlqAlarm', {
       alarmName: dlqAlarmName,
       alarmDescription: `${controllerName}: events this region could not forward to the controller. Inspect, fix (bus policy, role), then redrive.`,
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
@@ -85,6 +98,15 @@ export class AlarmForwarder extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    this.alarmTopic = encryptedTopic(this, {
+      keyId: 'AlarmKey',
+      topicId: 'AlarmTopic',
+      displayName: `${controllerName} forwarder alarms`,
+      keyDescription: `${controllerName}: encrypts the forwarder's alarm topic`,
+    });
+    subscribe(this.alarmTopic, props.notifications);
+    notifyOnAlarmAndOk(this.alarmTopic, [dlqAlarm]);
+    new CfnOutput(this, 'TopicArn', { description: "This forwarder's alarms (subscribe your on-call here)", value: this.alarmTopic.topicArn });
 
     this.healthAlarms = (props.healthAlarms ?? []).map((health, i) =>
       createHealthAlarm(this, `HealthAlarm${i}`, health.alarmName, health.metric, health.endpoint),

@@ -1,7 +1,9 @@
 /**
  * One CloudWatch dashboard per service: the weights the controller holds per endpoint, each
  * signal against its trip and clear thresholds (the Schmitt trigger made visible), decisions and
- * blocked actions, and the controller's own health (handler errors, dead-letter queues).
+ * blocked actions, and the controller's own health (handler errors, dead-letter queues). And one
+ * for the ticks (`<name>-ticks`): each shard's duration and lag behind the schedule, the services
+ * it read and deferred, the schedule function's invocations, and the shard ticks skipped.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -9,6 +11,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Config, ServiceConfig, Signal } from '../functions/core/config.js';
+import type { Shard } from '../functions/app/shardPlan.js';
 import { ControllerMetricDimensions, ControllerMetrics } from './controllerMetrics.js';
 import { alarmNameOf } from './eventRouting.js';
 
@@ -18,6 +21,8 @@ export interface ControllerDashboardProps {
   readonly config: Config;
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
   readonly deadLetterQueues: Readonly<Record<string, sqs.IQueue>>;
+  /** The shards of a tick: the ticks dashboard. @default no ticks dashboard */
+  readonly shards?: readonly Shard[];
 }
 
 const tripColor = '#d62728';
@@ -81,6 +86,73 @@ export class ControllerDashboard extends Construct {
       this.addServiceWidgets(dashboard, service, props);
       this.dashboards.push(dashboard);
     });
+    const schedule = props.functions.schedule;
+    if (props.shards && schedule) this.dashboards.push(this.addTicksDashboard(props.name, props.shards, schedule));
+  }
+
+  /** Per shard: how long its tick took and how late it started, what it read and deferred, and what was skipped. */
+  private addTicksDashboard(name: string, shards: readonly Shard[], schedule: lambda.IFunction): cloudwatch.Dashboard {
+    const dashboard = new cloudwatch.Dashboard(this, 'Ticks', {
+      dashboardName: `${name}-ticks`.replace(/[^A-Za-z0-9_-]/g, '-'),
+      defaultInterval: Duration.hours(3),
+    });
+    const perShard = (metricName: string, statistic: string) =>
+      shards.map(
+        (shard) =>
+          new cloudwatch.Metric({
+            namespace: ControllerMetrics.namespace,
+            metricName,
+            dimensionsMap: { [ControllerMetricDimensions.service]: ControllerMetrics.tickService, [ControllerMetricDimensions.shard]: shard.id },
+            statistic,
+            period,
+            label: `${shard.id} (${shard.services.length} services, ${shard.zones.length} zones)`,
+          }),
+      );
+    dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown: `# ${name}: ticks\n${shards.length} shard(s) of at most ${Math.max(...shards.map((s) => s.services.length))} services; each shard is one invocation of the schedule function a tick, and must end well before its 50 s timeout.`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Shard duration (ms, worst per minute)',
+        left: perShard(ControllerMetrics.shardDuration, 'Maximum'),
+        width: 12,
+        height: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Shard lag behind the schedule (ms, worst per minute)',
+        left: perShard(ControllerMetrics.shardLag, 'Maximum'),
+        width: 12,
+        height: 6,
+      }),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Services read / deferred (adaptive polling)',
+        left: perShard(ControllerMetrics.servicesRead, 'Sum'),
+        right: perShard(ControllerMetrics.servicesDeferred, 'Sum'),
+        width: 12,
+        height: 6,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Schedule function, and ticks skipped',
+        left: [
+          schedule.metricInvocations({ period, statistic: 'Sum', label: 'invocations' }),
+          schedule.metricErrors({ period, statistic: 'Sum', label: 'errors' }),
+          schedule.metricThrottles({ period, statistic: 'Sum', label: 'throttles' }),
+        ],
+        right: [
+          ...perShard(ControllerMetrics.staleShardTicks, 'Sum').map((m) => m.with({ label: `${m.label ?? ''} stale` })),
+          ...perShard(ControllerMetrics.duplicateShardTicks, 'Sum').map((m) => m.with({ label: `${m.label ?? ''} delivered twice` })),
+        ],
+        width: 12,
+        height: 6,
+      }),
+    );
+    return dashboard;
   }
 
   /** Top to bottom: what the service is, its weights and decisions, its signals, then what the controller did and what failed. */

@@ -23,6 +23,22 @@ export const ControllerMetrics = {
   errors: 'Errors',
   /** Notifications or events that could not be sent. */
   notificationFailures: 'NotificationFailures',
+  /** Events a handler could not read and ignored (not retried); `service` is MalformedEventsService. */
+  malformedEvents: 'MalformedEvents',
+  /** The `service` dimension of the per-shard metrics (functions/handlers/edge.ts TICK_METRICS_SERVICE). */
+  tickService: '#tick',
+  /** Per shard (dimension shard): the tick's time in ms, and how late it started. */
+  shardDuration: 'ShardDuration',
+  shardLag: 'ShardLag',
+  /** Per shard: services read, and deferred by adaptive polling. */
+  servicesRead: 'ServicesRead',
+  servicesDeferred: 'ServicesDeferred',
+  /** Per shard: ticks skipped because they started after the next one fired, or were delivered twice. */
+  staleShardTicks: 'StaleShardTicks',
+  duplicateShardTicks: 'DuplicateShardTicks',
 } as const;
 
-export const ControllerMetricDimensions = { service: 'service', endpoint: 'endpoint' } as const;
+/** The `service` dimension of MalformedEvents: an event that cannot be read names no service. */
+export const MalformedEventsService = 'none';
+
+export const ControllerMetricDimensions = { service: 'service', endpoint: 'endpoint', shard: 'shard' } as const;

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type CfnElement, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { type CfnElement, type CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
@@ -93,6 +93,7 @@ export function addHandlerFunction(scope: Construct, name: HandlerName, options:
     maxEventAge: settings.maxEventAge,
     retryAttempts: settings.retryAttempts,
   });
+  dependOnPoliciesOnly(fn, role, options.sharedPolicy);
   Validations.of(role).acknowledge(
     {
       id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(logGroup)}.Arn>:log-stream:*]`,
@@ -146,6 +147,19 @@ export function assertLocalEsbuild(root: string): void {
       { cause: error },
     );
   }
+}
+
+/**
+ * A function must not run before the policies that let it log and act are attached, so it depends
+ * on them. CDK makes it depend on the whole role construct, which also writes a DependsOn on the
+ * role itself: redundant beside the role's GetAtt (cfn-lint W3005). Written explicitly instead,
+ * the shared controller policy included (CDK's dependency missed it).
+ */
+function dependOnPoliciesOnly(fn: nodejs.NodejsFunction, role: iam.Role, sharedPolicy: iam.Policy): void {
+  const policies = [role.node.tryFindChild('DefaultPolicy'), sharedPolicy].map((policy) => policy?.node.defaultChild as CfnElement | undefined);
+  const stack = Stack.of(fn);
+  const ids = policies.filter((policy): policy is CfnElement => policy !== undefined).map((policy) => stack.resolve(policy.logicalId) as string);
+  (fn.node.defaultChild as CfnResource).addOverride('DependsOn', ids);
 }
 
 /** The logical id of a construct's CloudFormation resource, as cdk-nag names it in findings. */

@@ -16,7 +16,8 @@ export {
 export { AlarmForwarder, AlarmForwarderStack, type AlarmForwarderProps, type AlarmForwarderStackProps } from './alarmForwarder.js';
 export { TrafficControllerStack, addSteer53Stacks, type TrafficControllerStackProps, type Steer53Stacks, type Steer53StacksOptions } from './steer53Stacks.js';
 export { ControllerDashboard, type ControllerDashboardProps } from './controllerDashboard.js';
-export { ControllerMetrics, ControllerMetricDimensions } from './controllerMetrics.js';
+export { ControllerMetrics, ControllerMetricDimensions, MalformedEventsService } from './controllerMetrics.js';
 export { route53Statements, normalizeRecordName, zoneRecords, Route53ConditionKeys } from './route53Permissions.js';
 export { defineInfrastructure, loadInfrastructureFile, resolveAppOptions, type InfrastructureOptions } from './appOptions.js';
 export { healthAlarmName } from './healthAlarm.js';
+export { executionPolicy, explainPermissions, stacksFor, ResourceTypePermissions, ManagedPolicyMaxCharacters, type PolicyTarget } from './executionPolicy.js';

@@ -114,6 +114,7 @@ export function addSteer53Stacks(app: App, options: Steer53StacksOptions): Steer
         nativeDeploymentSources: group.sources,
         healthAlarms: group.healthAlarms,
         controllerName: name,
+        ...(controllerOptions.notifications ? { notifications: controllerOptions.notifications } : {}),
       });
     });
   // Health checks name alarms the forwarders create: deploy those first.

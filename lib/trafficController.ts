@@ -13,21 +13,22 @@ import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { CfnOutput, Duration, RemovalPolicy, Stack, Stage, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Config } from '../functions/core/config.js';
+import { AwsApiRates, shareOf } from '../functions/adapters/aws/pacing.js';
+import { DefaultTickCostModel, planShards, shardSizeFor, type Shard } from '../functions/app/shardPlan.js';
+import { encryptedTopic, notifyOnAlarmAndOk, RuleScopedSnsTopic, subscribe } from './alarmTopic.js';
 import { addBusPolicy, controllerStatements } from './controllerPermissions.js';
+import { ControllerMetricDimensions, ControllerMetrics, MalformedEventsService } from './controllerMetrics.js';
 import { ControllerDashboard } from './controllerDashboard.js';
 import {
   alarmGroups,
@@ -81,8 +82,12 @@ export class TrafficController extends Construct {
    * could not deliver, and one for notifications SNS could not deliver (when there are subscriptions).
    */
   readonly deadLetterQueues: DeadLetterQueues;
-  /** The schedule that evaluates every service. */
+  /** The schedule that evaluates every service (with shards, the first of its rules). */
   readonly scheduleRule: events.Rule;
+  /** Every rule of the schedule: one with up to five shards as its targets (EventBridge's limit), or one plain. */
+  readonly scheduleRules: readonly events.Rule[];
+  /** The shards of a tick: one asynchronous invocation of the schedule function each. */
+  readonly shards: readonly Shard[];
   /** Health checks by `service/setIdentifier`. */
   readonly healthChecks: Readonly<Record<string, route53.CfnHealthCheck>>;
   /** The controller's name (event bus, dashboards, alarm prefixes). */
@@ -111,41 +116,35 @@ export class TrafficController extends Construct {
     this.deadLetterQueues = this.addDeadLetterQueues(props);
     this.functions = this.addFunctions(props, stack.partition);
     this.addEventRouting(props, place);
-    this.scheduleRule = this.addSchedule(intervalMinutes);
+    this.shards = this.planShards(props);
+    this.scheduleRules = this.addSchedule(intervalMinutes, this.shards);
+    this.scheduleRule = this.scheduleRules[0]!;
     this.addForwarderAlarmNotifications();
     this.addOperationalAlarms(intervalMinutes);
     this.healthChecks = this.addHealthChecks(props, stack.region);
     this.addManagedRecords(props);
     if (props.dashboard ?? true) {
-      new ControllerDashboard(this, 'Dashboard', { name: this.name, config: props.config, functions: this.functions, deadLetterQueues: this.deadLetterQueues });
+      new ControllerDashboard(this, 'Dashboard', {
+        name: this.name,
+        config: props.config,
+        functions: this.functions,
+        deadLetterQueues: this.deadLetterQueues,
+        shards: this.shards,
+      });
     }
     new CfnOutput(this, 'EventBusArn', { description: 'Put steer53 deployment events here', value: this.eventBus.eventBusArn });
     new CfnOutput(this, 'TopicArn', { description: 'Controller notifications', value: this.topic.topicArn });
     new CfnOutput(this, 'TableName', { description: 'Controller state and audit log', value: this.table.tableName });
   }
 
-  /** The notification topic, under a rotating key that CloudWatch alarms and EventBridge may use. */
+  /** The notification topic, under a rotating key; who may publish is decided where its alarms and rules are added. */
   private addNotificationTopic(): sns.Topic {
-    const notificationKey = new kms.Key(this, 'NotificationKey', {
-      description: `${this.name}: encrypts the notification topic`,
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
+    return encryptedTopic(this, {
+      keyId: 'NotificationKey',
+      topicId: 'Notifications',
+      displayName: `${this.name} traffic controller`,
+      keyDescription: `${this.name}: encrypts the notification topic`,
     });
-    // CloudWatch alarms and EventBridge publish to the encrypted topic as services; without these
-    // grants their messages are dropped. As in the AWS examples, no source condition: the topic
-    // policy already decides who may publish, and these services do not all send aws:SourceAccount
-    // on the KMS calls SNS makes for them.
-    for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com']) {
-      notificationKey.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: `Allow${service.split('.')[0]}ToPublish`,
-          principals: [new iam.ServicePrincipal(service)],
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          resources: ['*'], // in a key policy, "*" is this key
-        }),
-      );
-    }
-    return new sns.Topic(this, 'Notifications', { displayName: `${this.name} traffic controller`, masterKey: notificationKey, enforceSSL: true });
   }
 
   /** The state and audit table: retained (and deletion-protected) unless the props say otherwise. */
@@ -180,9 +179,7 @@ export class TrafficController extends Construct {
     const urls = props.notifications?.httpsUrls ?? [];
     const notificationDlq =
       emails.length + urls.length > 0 ? this.addDeadLetterQueue('NotificationDlq', 'notifications SNS could not deliver to a subscriber') : undefined;
-    const deadLetter = notificationDlq ? { deadLetterQueue: notificationDlq } : {};
-    for (const email of emails) this.topic.addSubscription(new subscriptions.EmailSubscription(email, deadLetter));
-    for (const url of urls) this.topic.addSubscription(new subscriptions.UrlSubscription(url, { protocol: sns.SubscriptionProtocol.HTTPS, ...deadLetter }));
+    subscribe(this.topic, props.notifications, notificationDlq);
     return { ...functionDlqs, delivery: deliveryDlq, ...(notificationDlq ? { notification: notificationDlq } : {}) };
   }
 
@@ -237,11 +234,12 @@ export class TrafficController extends Construct {
   }
 
   /** An EventBridge target invoking a handler, with the delivery dead-letter queue and the handler's event age. */
-  private handlerTarget(name: HandlerName): events.IRuleTarget {
+  private handlerTarget(name: HandlerName, event?: events.RuleTargetInput): events.IRuleTarget {
     return new targets.LambdaFunction(this.functions[name], {
       deadLetterQueue: this.deadLetterQueues.delivery,
       maxEventAge: asyncSettings[name].maxEventAge,
       retryAttempts: 8,
+      ...(event ? { event } : {}),
     });
   }
 
@@ -308,13 +306,47 @@ export class TrafficController extends Construct {
     });
   }
 
-  /** The tick that evaluates every service. */
-  private addSchedule(intervalMinutes: number): events.Rule {
-    return new events.Rule(this, 'Schedule', {
-      description: `${this.name}: evaluates every service`,
-      schedule: events.Schedule.rate(Duration.minutes(intervalMinutes)),
-      targets: [this.handlerTarget('schedule')],
+  /**
+   * The tick. One shard: one rule, its plain scheduled event evaluates every service. More: one
+   * target per shard (up to five a rule), each invoking the schedule function asynchronously with
+   * its shard's services and the rule's time, so the shards run side by side; a shard delivered
+   * after the next tick fired is skipped, and one delivered twice runs once (tick claims).
+   */
+  private addSchedule(intervalMinutes: number, shards: readonly Shard[]): events.Rule[] {
+    const rule = (id: string) =>
+      new events.Rule(this, id, { description: `${this.name}: evaluates every service`, schedule: events.Schedule.rate(Duration.minutes(intervalMinutes)) });
+    if (shards.length <= 1) {
+      const only = rule('Schedule');
+      only.addTarget(this.handlerTarget('schedule'));
+      return [only];
+    }
+    const rules: events.Rule[] = [];
+    shards.forEach((shard, i) => {
+      if (i % MAX_TARGETS_PER_RULE === 0) rules.push(rule(rules.length === 0 ? 'Schedule' : `Schedule${rules.length + 1}`));
+      rules.at(-1)!.addTarget(this.handlerTarget('schedule', shardInput(shard, intervalMinutes)));
     });
+    return rules;
+  }
+
+  /**
+   * The shards of a tick, planned from the config as functions/app/shardPlan.ts sizes them, and
+   * each function's share of the account's API rates: the shards run at once and share 80%, the
+   * alarm and deployment functions 10% each.
+   */
+  private planShards(props: TrafficControllerProps): Shard[] {
+    const services = props.config.services;
+    const model = { ...DefaultTickCostModel, memoryMb: props.memorySize ?? 512 };
+    let size = props.sharding?.maxServicesPerShard ?? shardSizeFor(services, props.sharding?.targetSeconds ?? 20, model);
+    let shards = planShards(services, size);
+    // A rule target's input holds at most 8,192 characters: smaller shards when the names are long.
+    while (size > 1 && shards.some((shard) => shardInputLength(shard) > MAX_TARGET_INPUT)) {
+      size = Math.max(1, Math.floor(size * 0.9));
+      shards = planShards(services, size);
+    }
+    const rates = props.sharding?.accountApiRates ?? AwsApiRates;
+    this.functions.schedule.addEnvironment('STEER53_API_RATES', JSON.stringify(shareOf(rates, 0.8 / shards.length)));
+    for (const name of ['alarm', 'deployment'] as const) this.functions[name].addEnvironment('STEER53_API_RATES', JSON.stringify(shareOf(rates, 0.1)));
+    return shards;
   }
 
   /**
@@ -332,7 +364,7 @@ export class TrafficController extends Construct {
         detail: { alarmName: [{ prefix: `${this.name}-forwarder-` }] },
       },
       targets: [
-        new targets.SnsTopic(this.topic, {
+        new RuleScopedSnsTopic(this.topic, {
           deadLetterQueue: this.deadLetterQueues.delivery,
           message: events.RuleTargetInput.fromText(
             `Forwarder alarm ${field('$.detail.alarmName')} in ${field('$.region')} is ${field('$.detail.state.value')}: ${field('$.detail.state.reason')}`,
@@ -342,14 +374,13 @@ export class TrafficController extends Construct {
     });
   }
 
-  /** Alarms on the controller itself, each notifying the topic when it fires and when it clears. */
+  /**
+   * Alarms on the controller itself, each notifying the topic when it fires and when it clears;
+   * the topic lets CloudWatch publish for exactly these alarms.
+   */
   private addOperationalAlarms(intervalMinutes: number): void {
-    const notify = new cloudwatchActions.SnsAction(this.topic);
-    const alarm = (id: string, props: cloudwatch.AlarmProps) => {
-      const created = new cloudwatch.Alarm(this, id, props);
-      created.addAlarmAction(notify);
-      created.addOkAction(notify);
-    };
+    const alarms: cloudwatch.Alarm[] = [];
+    const alarm = (id: string, props: cloudwatch.AlarmProps) => alarms.push(new cloudwatch.Alarm(this, id, props));
     for (const [name, dlq] of Object.entries(this.deadLetterQueues)) {
       alarm(`${pascal(name)}DlqAlarm`, {
         alarmName: `${this.name}-${name}-dlq-not-empty`,
@@ -384,6 +415,24 @@ export class TrafficController extends Construct {
       evaluationPeriods: 5,
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
+    // A malformed event is logged, counted and not retried (a retry cannot mend it): without
+    // this alarm an event of a shape the handlers do not know would be lost without anyone told.
+    alarm('MalformedEventsAlarm', {
+      alarmName: `${this.name}-malformed-events`,
+      alarmDescription: `${this.name}: a handler received an event it could not read and ignored it (nothing changed). Its log line names the event and every problem; fix the sender or report the shape.`,
+      metric: new cloudwatch.Metric({
+        namespace: ControllerMetrics.namespace,
+        metricName: ControllerMetrics.malformedEvents,
+        dimensionsMap: { [ControllerMetricDimensions.service]: MalformedEventsService },
+        period: Duration.minutes(1),
+        statistic: 'Sum',
+      }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    notifyOnAlarmAndOk(this.topic, alarms);
   }
 
   /** Static stability: Route 53 health checks on CloudWatch alarms (given, or created here), by `service/setIdentifier`. */
@@ -438,4 +487,25 @@ export class TrafficController extends Construct {
   private endpoint(service: string, setIdentifier: string) {
     return this.config.services.find((s) => s.name === service)!.endpoints.find((e) => e.setIdentifier === setIdentifier)!;
   }
+}
+
+/** EventBridge: at most five targets a rule, and 8,192 characters of input a target. */
+const MAX_TARGETS_PER_RULE = 5;
+const MAX_TARGET_INPUT = 8192;
+/** The input template's placeholder for the rule's time, and the room its value takes. */
+const TIME_FIELD_ROOM = 30;
+
+/** What a shard's target sends the schedule function (functions/events/scheduleEvents.ts). */
+function shardInput(shard: Shard, intervalMinutes: number): events.RuleTargetInput {
+  return events.RuleTargetInput.fromObject({
+    shard: shard.id,
+    services: shard.services,
+    scheduledTime: events.EventField.time,
+    // Past the next tick, and half a minute of grace: the next one covers it.
+    staleAfterSeconds: intervalMinutes * 60 + 30,
+  });
+}
+
+function shardInputLength(shard: Shard): number {
+  return JSON.stringify({ shard: shard.id, services: shard.services, scheduledTime: '', staleAfterSeconds: 99999 }).length + TIME_FIELD_ROOM;
 }

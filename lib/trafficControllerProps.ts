@@ -11,6 +11,7 @@ import { Steer53Error } from '../functions/core/errors.js';
 import { percentileOf } from '../functions/core/signals.js';
 import type { NativeDeploymentSource } from './eventRouting.js';
 import { nativeDeploymentSourcesOf } from './nativeDeploymentRouting.js';
+import type { ApiRates } from '../functions/adapters/aws/pacing.js';
 
 export type { NativeDeploymentSource } from './eventRouting.js';
 
@@ -184,6 +185,31 @@ export interface TrafficControllerProps {
   readonly forwarderAccountIds?: readonly string[];
   /** Build the CloudWatch dashboard. @default true */
   readonly dashboard?: boolean;
+  /** How the schedule shards its ticks and paces its AWS calls. @default sized from the config */
+  readonly sharding?: ShardingProps;
+}
+
+/**
+ * Sharded ticks (functions/app/shardPlan.ts): each shard of a tick is a target of the schedule's
+ * rules, invoking the schedule function asynchronously with its services, so every shard is
+ * evaluated in an invocation of its own. One shard is the plain scheduled event, as without
+ * sharding.
+ */
+export interface ShardingProps {
+  /**
+   * Most services in a shard. @default the largest shard whose estimated time, every service read
+   * and written, is within `targetSeconds` at its share of the account's API rates
+   */
+  readonly maxServicesPerShard?: number;
+  /** What the sizing aims a shard's time at; the schedule function's timeout is 50 s. @default 20 */
+  readonly targetSeconds?: number;
+  /**
+   * The account's API rates, as Route 53 and CloudWatch grant them (raise them here after AWS
+   * raised your quotas). The shards share 80% of them; the alarm and deployment functions get 10%
+   * each, for the evaluations an alarm storm or a release starts besides the ticks.
+   * @default AwsApiRates (functions/adapters/aws/pacing.ts)
+   */
+  readonly accountApiRates?: ApiRates;
 }
 
 /** TrafficController props that cannot work; `problems` holds one sentence per problem. */
@@ -409,6 +435,13 @@ function placementProblems(props: TrafficControllerProps, stackRegion: string | 
   }
   if (props.memorySize !== undefined && !(Number.isInteger(props.memorySize) && props.memorySize >= 128 && props.memorySize <= 10240)) {
     problems.push(`memorySize ${props.memorySize} must be a whole number of MB from 128 to 10240.`);
+  }
+  const sharding = props.sharding;
+  if (sharding?.maxServicesPerShard !== undefined && !(Number.isInteger(sharding.maxServicesPerShard) && sharding.maxServicesPerShard >= 1)) {
+    problems.push(`sharding.maxServicesPerShard ${sharding.maxServicesPerShard} must be a whole number of services, at least 1.`);
+  }
+  if (sharding?.targetSeconds !== undefined && !(sharding.targetSeconds >= 1 && sharding.targetSeconds <= 45)) {
+    problems.push(`sharding.targetSeconds ${sharding.targetSeconds} must be from 1 to 45 (the schedule function stops at 50 s).`);
   }
   return problems;
 }

@@ -79,6 +79,12 @@ export interface EvaluationRequest {
    * applied on every attempt, each on the state as it is then. @default none
    */
   readonly deployments?: readonly DeploymentSignal[];
+  /**
+   * Read already, moments ago (a tick reads its services' states in batches and each hosted zone
+   * once): the first attempt decides on these instead of reading again. An attempt made again
+   * (a lost race, a repair) reads afresh. @default read now
+   */
+  readonly preloaded?: { readonly stored?: StoredServiceState; readonly dns?: RecordSetWeights };
 }
 
 /** Time past an evaluation's deadline before its intent is taken as abandoned (clock skew, shutdown). */
@@ -175,6 +181,8 @@ export async function evaluateService(rt: Runtime, service: ServiceConfig, reque
 /** What the attempts so far have gathered: observations made once, a repair done, what could not be told. */
 interface Attempts {
   readonly observed: ServiceObservationResult | undefined;
+  /** What the first attempt decides on without reading again; dropped for the attempts after it. */
+  readonly preloaded: EvaluationRequest['preloaded'];
   readonly repaired: EvaluationOutcome['repaired'];
   readonly tellFailures: readonly TellFailure[];
 }
@@ -189,11 +197,11 @@ type Retry = { readonly kind: 'retry'; readonly attempts: Attempts };
  */
 export async function prepareEvaluation(rt: Runtime, service: ServiceConfig, request: EvaluationRequest): Promise<PreparedEvaluation> {
   const maxAttempts = rt.options?.maxAttempts ?? 3;
-  let gathered: Attempts = { observed: request.observed, repaired: undefined, tellFailures: [] };
+  let gathered: Attempts = { observed: request.observed, preloaded: request.preloaded, repaired: undefined, tellFailures: [] };
   for (let attempt = 1; attempt <= maxAttempts; attempt += 1) {
     const step = await attemptOnce(rt, service, request, gathered, attempt);
     if (step.kind !== 'retry') return step;
-    gathered = step.attempts;
+    gathered = { ...step.attempts, preloaded: undefined };
   }
   rt.log.info('other evaluations kept winning the race for this service; they have evaluated it', { service: service.name, attempts: maxAttempts });
   return done(outcomeOf(service, EvaluationStatuses.SUPERSEDED, maxAttempts, gathered, { gaps: gathered.observed?.gaps ?? [] }));
@@ -207,7 +215,7 @@ async function attemptOnce(
   attempt: number,
 ): Promise<PreparedEvaluation | Retry> {
   const now = rt.clock.now();
-  const stored = await rt.store.load(service.name);
+  const stored = gathered.preloaded?.stored ?? (await rt.store.load(service.name));
   if (stored.pending) {
     const leaseMs = (rt.options?.intentLeaseSeconds ?? 90) * 1000;
     if (now < (stored.pending.leaseUntil ?? stored.pending.recordedAt + leaseMs)) {
@@ -224,7 +232,7 @@ async function attemptOnce(
   }
   const observed = gathered.observed ?? (await observeServices(rt.metrics, [service], now, rt.options ?? {}, request.knownAlarms ?? [])).get(service.name)!;
   if (observed.gaps.length > 0) rt.log.warn('some signals could not be observed; they count as unknown', { service: service.name, gaps: observed.gaps });
-  const decided = await decideOn(rt, service, stored, now, observed, request.deployments);
+  const decided = await decideOn(rt, service, stored, now, observed, request.deployments, gathered.preloaded?.dns);
   const fingerprints = fingerprintsOf(stored, decided);
   const intent: Intent = {
     service,
@@ -567,8 +575,9 @@ async function decideOn(
   now: EpochMs,
   observed: ServiceObservationResult,
   deployments?: readonly DeploymentSignal[],
+  dnsRead?: RecordSetWeights,
 ): Promise<Decided> {
-  const read = await rt.dns.readWeights(recordSetOf(service));
+  const read = dnsRead ?? (await rt.dns.readWeights(recordSetOf(service)));
   const current = managedWeights(service, read.weights);
   const guardAlarms = await guardAlarmStates(rt, service, stored.state, now);
   const { decision, nextState } = decide(service, {

@@ -6,8 +6,8 @@
  * sees it as `unknown` and holds: missing data never counts as healthy.
  */
 import type { ServiceConfig } from '../core/config.js';
-import { percentileOf } from '../core/percentiles.js';
 import type { AlarmObservation, AlarmState, EndpointObservations, EpochMs, ServiceObservations, SignalObservation } from '../core/types.js';
+import { percentileOf } from '../core/percentiles.js';
 import type { AlarmRef, MetricRequest, MetricSeries, MetricsSource, MetricWindow } from '../ports/metrics.js';
 
 export interface ObservationOptions {
@@ -56,11 +56,13 @@ export function metricRequestsFor(service: ServiceConfig): MetricRequest[] {
   for (const endpoint of service.endpoints) {
     for (const signal of endpoint.signals) {
       if (signal.source !== 'metric') continue;
+      const statistic = signal.metric.statistic;
       requests.push({
         key: signalKey(service.name, endpoint.setIdentifier, signal.name),
         query: { ...signal.metric, region: signal.metric.region ?? endpoint.region },
-        // A percentile's rank at its trip, in the metric's own unit: how many requests were past it.
-        ...(percentileOf(signal.metric.statistic) !== undefined ? { rankAt: signal.trip / signal.scale } : {}),
+        // A percentile: its SampleCount and its rank at the trip, in the metric's own unit, so the
+        // engine counts the requests past the trip (tail evidence). Nothing more for other statistics.
+        ...(percentileOf(statistic) !== undefined ? { rankAt: signal.trip / signal.scale, sampleCount: true } : { sampleCount: false }),
       });
     }
     if (endpoint.load)
@@ -116,8 +118,10 @@ export async function observeServices(
   const window: MetricWindow = { startTime: Math.min(...periods.map((p) => p.end)) - longest, endTime: end };
 
   const gaps: string[] = [];
-  const [series, alarmStates] = await Promise.all([
-    requests.length > 0 ? metrics.fetchMetrics(requests, window) : Promise.resolve(new Map<string, MetricSeries>()),
+  // Ranks are asked in a second, small call, only of percentiles past their trip (see askRanks).
+  const firstPass = requests.map(({ rankAt: _rank, ...request }) => request);
+  const [firstSeries, alarmStates] = await Promise.all([
+    firstPass.length > 0 ? metrics.fetchMetrics(firstPass, window) : Promise.resolve(new Map<string, MetricSeries>()),
     alarms.length > 0
       ? metrics.fetchAlarmStates(alarms).catch((error: unknown) => {
           // Alarms unreadable: their signals are unknown (the engine holds), not an evaluation failure.
@@ -126,6 +130,10 @@ export async function observeServices(
         })
       : Promise.resolve(new Map<string, AlarmState>()),
   ]);
+
+  const ranked = await askRanks(metrics, rankedRequests(services, requests, periods), firstSeries, window);
+  if (ranked.gap) gaps.push(ranked.gap);
+  const series = ranked.series;
 
   const out = new Map<string, ServiceObservationResult>();
   services.forEach((service, i) => {
@@ -159,6 +167,63 @@ export async function observeServices(
     out.set(service.name, { observations: { endpoints: Object.fromEntries(endpointEntries), periodStart: period.start }, gaps: serviceGaps });
   });
   return out;
+}
+
+/** A request for a percentile's rank at its trip, with what is needed to tell whether its value is past it. */
+interface RankedRequest {
+  readonly request: MetricRequest & { readonly rankAt: number };
+  readonly end: EpochMs;
+  readonly periodSeconds: number;
+  readonly direction: 'higher-is-worse' | 'lower-is-worse';
+}
+
+function rankedRequests(services: readonly ServiceConfig[], requests: readonly MetricRequest[], periods: readonly { end: EpochMs }[]): RankedRequest[] {
+  const byKey = new Map(requests.map((r) => [r.key, r]));
+  return services.flatMap((service, i) =>
+    service.endpoints.flatMap((endpoint) =>
+      endpoint.signals.flatMap((signal): RankedRequest[] => {
+        if (signal.source !== 'metric') return [];
+        const request = byKey.get(signalKey(service.name, endpoint.setIdentifier, signal.name));
+        if (request?.rankAt === undefined) return [];
+        return [
+          { request: { ...request, rankAt: request.rankAt }, end: periods[i]!.end, periodSeconds: signal.metric.periodSeconds, direction: signal.direction },
+        ];
+      }),
+    ),
+  );
+}
+
+/**
+ * Tail evidence (core/tailEvidence.ts) matters only for a percentile past its trip: within it, the
+ * count past trip cannot prove a breach. So the ranks (`PR(:trip)`) are asked in a second call,
+ * only of those, and their series replace the first ones: a healthy tick pays for no rank at all.
+ * A second call that fails leaves the first series (the engine judges the value alone) and says so.
+ */
+async function askRanks(
+  metrics: MetricsSource,
+  ranked: readonly RankedRequest[],
+  first: ReadonlyMap<string, MetricSeries>,
+  window: MetricWindow,
+): Promise<{ series: ReadonlyMap<string, MetricSeries>; gap?: string }> {
+  const due = ranked.filter((r) => {
+    const value = pick(first.get(r.request.key), r.periodSeconds, r.end, r.direction).observation?.value;
+    return value !== undefined && value !== null && (r.direction === 'higher-is-worse' ? value > r.request.rankAt : value < r.request.rankAt);
+  });
+  if (due.length === 0) return { series: first };
+  try {
+    const again = await metrics.fetchMetrics(
+      due.map((r) => r.request),
+      window,
+    );
+    const series = new Map(first);
+    for (const r of due) {
+      const answer = again.get(r.request.key);
+      if (answer?.complete) series.set(r.request.key, answer);
+    }
+    return { series };
+  } catch (error) {
+    return { series: first, gap: `percentile ranks: ${(error as Error).message}` };
+  }
 }
 
 /** The datapoint of the period ending at `end` (or the newest one inside the signal's own period). */

@@ -1,18 +1,24 @@
 /**
- * A tick (the schedule): evaluate every configured service, in three phases so that Route 53 sees
- * as few calls as possible (it throttles per account, and refuses a zone change while another is
- * in flight):
- *   1. observe every service at once (CloudWatch calls shared between services), then decide and
- *      record each service's intent, with bounded concurrency;
- *   2. write each hosted zone's changes, from every service in it, in one ChangeResourceRecordSets
- *      call;
- *   3. complete each service: mark applied, record, tell.
+ * A tick (the schedule, or one shard of it): evaluate the services that are due, in phases, so
+ * that every AWS API sees as few calls as possible (Route 53 throttles per account, and refuses a
+ * zone change while another is in flight; GetMetricData is paid per metric):
+ *   1. read every service's state in a few batch calls, and decide which are due (a quiet
+ *      service is read every few periods: pollingCadence.ts);
+ *   2. observe the due services at once (CloudWatch calls shared between services) and read each
+ *      of their hosted zones once (one paged ListResourceRecordSets per zone);
+ *   3. decide and record each service's intent, with bounded concurrency;
+ *   4. write each hosted zone's changes, from every service in it, in as few
+ *      ChangeResourceRecordSets calls as Route 53's batch limits allow;
+ *   5. complete each service: mark applied, record, tell.
  * One service failing does not stop the others; a zone whose write fails leaves its services'
  * intents recorded, for the next evaluation to complete.
  */
 import type { ServiceConfig } from '../core/config.js';
-import { abandonWrite, changeComment, completeWrite, prepareEvaluation, type EvaluationOutcome, type PreparedWrite } from './evaluateService.js';
-import { observeServices } from './observe.js';
+import { recordSetKey, type RecordSetWeights } from '../ports/dnsWeights.js';
+import type { StoredServiceState } from '../ports/stateStore.js';
+import { abandonWrite, changeComment, completeWrite, prepareEvaluation, recordSetOf, type EvaluationOutcome, type PreparedWrite } from './evaluateService.js';
+import { observeServices, type ServiceObservationResult } from './observe.js';
+import { PollReasons, pollDecision, type PollDecision } from './pollingCadence.js';
 import type { Runtime } from './runtime.js';
 
 export interface ServiceFailure {
@@ -23,6 +29,8 @@ export interface ServiceFailure {
 export interface TickOutcome {
   readonly outcomes: readonly EvaluationOutcome[];
   readonly failures: readonly ServiceFailure[];
+  /** Every service of the tick: whether it was read this period, and why. */
+  readonly polling: readonly PollDecision[];
 }
 
 /** ChangeBatch.Comment holds at most 256 characters. */
@@ -32,40 +40,114 @@ export interface TickOptions {
   readonly trigger?: string;
   /** @default every configured service */
   readonly services?: readonly ServiceConfig[];
+  /** Read these whatever their cadence (a Scheduler payload naming services). @default none */
+  readonly asked?: readonly string[];
   /** When this invocation will be stopped at the latest (see EvaluationRequest.deadline). */
   readonly deadline?: number;
+}
+
+/** What a tick gathers before deciding: states, which services are due, observations, each zone's read. */
+interface Gathered {
+  readonly stored: ReadonlyMap<string, StoredServiceState | Error>;
+  readonly polling: readonly PollDecision[];
+  readonly observed: ReadonlyMap<string, ServiceObservationResult>;
+  /** By record set key; a zone that could not be read holds its error. */
+  readonly dns: ReadonlyMap<string, RecordSetWeights | Error>;
 }
 
 export async function onTick(rt: Runtime, options: TickOptions = {}): Promise<TickOutcome> {
   const trigger = options.trigger ?? 'schedule';
   const services = options.services ?? rt.config.services;
-  const now = rt.clock.now();
-  const observed = await observeServices(rt.metrics, services, now, rt.options ?? {});
-  const outcomes: EvaluationOutcome[] = [];
   const failures: ServiceFailure[] = [];
   const fail = (service: string, error: unknown) => {
     const failure = error instanceof Error ? error : new Error(String(error));
     rt.log.error('evaluation failed', { service, error: failure.message, errorName: failure.name });
     failures.push({ service, error: failure });
   };
+  const gathered = await gather(rt, services, options);
+  const due = readable(services, gathered, fail);
 
-  // 1. Decide and record intents.
+  // Decide and record intents.
+  const outcomes: EvaluationOutcome[] = [];
   const writes: PreparedWrite[] = [];
-  await forEachBounded(services, rt.options?.concurrency ?? 4, async (service) => {
+  await forEachBounded(due, rt.options?.concurrency ?? 4, async (service) => {
     try {
-      const prepared = await prepareEvaluation(rt, service, {
-        trigger,
-        observed: observed.get(service.name)!,
-        ...(options.deadline !== undefined ? { deadline: options.deadline } : {}),
-      });
+      const prepared = await prepareOne(rt, service, gathered, trigger, options.deadline);
       if (prepared.kind === 'done') outcomes.push(prepared.outcome);
       else writes.push(prepared);
     } catch (error) {
       fail(service.name, error);
     }
   });
+  outcomes.push(...(await writeZones(rt, writes, fail)));
+  return { outcomes, failures, polling: gathered.polling };
+}
 
-  // 2. One Route 53 call per hosted zone.
+/** States in batches, the due services, then their observations and zones, at once. */
+async function gather(rt: Runtime, services: readonly ServiceConfig[], options: TickOptions): Promise<Gathered> {
+  const now = rt.clock.now();
+  const stored = await rt.store.loadMany(services.map((s) => s.name)).catch((error: unknown) => {
+    // The table cannot be read: every service of the tick fails with that error, none is skipped.
+    const failure = error instanceof Error ? error : new Error(String(error));
+    return new Map<string, StoredServiceState | Error>(services.map((s) => [s.name, failure]));
+  });
+  const asked = new Set(options.asked ?? []);
+  const polling = services.map((service): PollDecision => {
+    const state = stored.get(service.name);
+    // An unreadable state is no reason to skip a service: its evaluation fails, loudly, with the error.
+    if (!state || state instanceof Error) return { service: service.name, due: true, reason: PollReasons.STATE_UNREADABLE };
+    if (asked.has(service.name)) return { service: service.name, due: true, reason: PollReasons.ASKED };
+    return pollDecision(service, state, now);
+  });
+  const due = services.filter((s, i) => polling[i]!.due && !(stored.get(s.name) instanceof Error));
+  const [observed, dns] = await Promise.all([observeServices(rt.metrics, due, now, rt.options ?? {}), readZones(rt, due)]);
+  return { stored, polling, observed, dns };
+}
+
+/** The due services whose state could be read; the others fail with their state's error. */
+function readable(services: readonly ServiceConfig[], gathered: Gathered, fail: (service: string, error: unknown) => void): ServiceConfig[] {
+  const due = new Set(gathered.polling.filter((p) => p.due).map((p) => p.service));
+  return services.filter((service) => {
+    if (!due.has(service.name)) return false;
+    const stored = gathered.stored.get(service.name);
+    if (stored instanceof Error) fail(service.name, stored);
+    return !(stored instanceof Error);
+  });
+}
+
+/** Each hosted zone of the services read once, all zones at once; a zone that fails fails its services alone. */
+async function readZones(rt: Runtime, services: readonly ServiceConfig[]): Promise<Map<string, RecordSetWeights | Error>> {
+  const byZone = new Map<string, ServiceConfig[]>();
+  for (const s of services) byZone.set(s.hostedZoneId, [...(byZone.get(s.hostedZoneId) ?? []), s]);
+  const out = new Map<string, RecordSetWeights | Error>();
+  await Promise.all(
+    [...byZone].map(async ([zone, zoneServices]) => {
+      const records = zoneServices.map(recordSetOf);
+      try {
+        for (const [key, read] of await rt.dns.readZone(zone, records)) out.set(key, read);
+      } catch (error) {
+        for (const record of records) out.set(recordSetKey(record), error instanceof Error ? error : new Error(String(error)));
+      }
+    }),
+  );
+  return out;
+}
+
+function prepareOne(rt: Runtime, service: ServiceConfig, gathered: Gathered, trigger: string, deadline: number | undefined) {
+  const stored = gathered.stored.get(service.name) as StoredServiceState | undefined;
+  const dns = gathered.dns.get(recordSetKey(recordSetOf(service)));
+  if (dns instanceof Error) throw dns;
+  return prepareEvaluation(rt, service, {
+    trigger,
+    observed: gathered.observed.get(service.name)!,
+    preloaded: { ...(stored ? { stored } : {}), ...(dns ? { dns } : {}) },
+    ...(deadline !== undefined ? { deadline } : {}),
+  });
+}
+
+/** Each hosted zone's changes written together, then each of its services completed. */
+async function writeZones(rt: Runtime, writes: readonly PreparedWrite[], fail: (service: string, error: unknown) => void): Promise<EvaluationOutcome[]> {
+  const outcomes: EvaluationOutcome[] = [];
   const byZone = new Map<string, PreparedWrite[]>();
   for (const w of writes) byZone.set(w.write.record.hostedZoneId, [...(byZone.get(w.write.record.hostedZoneId) ?? []), w]);
   for (const zoneWrites of byZone.values()) {
@@ -84,7 +166,6 @@ export async function onTick(rt: Runtime, options: TickOptions = {}): Promise<Ti
       }
       continue;
     }
-    // 3. Complete each service of the zone.
     for (const w of zoneWrites) {
       try {
         outcomes.push(await completeWrite(rt, w, changeIds));
@@ -93,7 +174,7 @@ export async function onTick(rt: Runtime, options: TickOptions = {}): Promise<Ti
       }
     }
   }
-  return { outcomes, failures };
+  return outcomes;
 }
 
 /** The change comment names every decision in the batch, so each write traces back to its decisions. */

@@ -10,6 +10,7 @@ import type { EventPublisher } from '../ports/eventPublisher.js';
 import type { Log } from '../ports/log.js';
 import type { MetricsSource } from '../ports/metrics.js';
 import type { Notifier } from '../ports/notifier.js';
+import type { TickClaims } from '../ports/tickClaims.js';
 import type { StateStore } from '../ports/stateStore.js';
 
 export interface RuntimeOptions {
@@ -41,4 +42,6 @@ export interface Runtime {
   /** Unique ids for decisions and audit entries (crypto.randomUUID in Lambda; a counter in tests). */
   readonly newId: () => string;
   readonly options?: RuntimeOptions;
+  /** Once per shard and minute (a sharded schedule's invocations). @default no claim: every invocation evaluates */
+  readonly tickClaims?: TickClaims;
 }

@@ -118,6 +118,7 @@ const policy = z.strictObject({
     onFailure: z.enum(['drain', 'restore']),
     timeoutSeconds: integer,
   }),
+  polling: z.strictObject({ quietIntervalSeconds: integer }),
 });
 
 const service = z.strictObject({

@@ -260,6 +260,18 @@ export const policySchema = z
       .prefault({}),
     /** What a deployment event from a pipeline does to the endpoint it deploys. */
     rollout: rolloutPolicySchema.prefault({}),
+    /** How often the schedule reads a quiet service (see functions/app/pollingCadence.ts). */
+    polling: z
+      .strictObject({
+        /**
+         * A service whose endpoints are all healthy with clear verdicts, each with an alarm signal
+         * (its fast path), and with no rollout, drill, override, fail static or pending change, is
+         * read this often; any other every period. A multiple of `evaluationPeriodSeconds`; equal
+         * to it reads every service every period. @default 300
+         */
+        quietIntervalSeconds: z.number().int().min(10).max(3600).default(300),
+      })
+      .prefault({}),
   })
   .superRefine((policy, ctx) => {
     const steps = policy.recovery.steps;
@@ -278,6 +290,14 @@ export const policySchema = z
     }
     if (policy.dwell.maxSeconds < policy.dwell.minSeconds) {
       ctx.addIssue({ code: 'custom', path: ['dwell', 'maxSeconds'], message: `must be at least minSeconds (${policy.dwell.minSeconds})` });
+    }
+    const { quietIntervalSeconds } = policy.polling;
+    if (quietIntervalSeconds < policy.evaluationPeriodSeconds || quietIntervalSeconds % policy.evaluationPeriodSeconds !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['polling', 'quietIntervalSeconds'],
+        message: `must be a multiple of evaluationPeriodSeconds (${policy.evaluationPeriodSeconds})`,
+      });
     }
   });
 export type Policy = z.output<typeof policySchema>;

@@ -4,7 +4,10 @@
  * steer53's schedules send either `{}` or the context attributes
  * `{"scheduleArn":"<aws.scheduler.schedule-arn>","scheduledTime":"<aws.scheduler.scheduled-time>",
  *   "executionId":"<aws.scheduler.execution-id>","attemptNumber":"<aws.scheduler.attempt-number>"}`,
- * optionally with `services` to evaluate only some services.
+ * optionally with `services` to evaluate only some services. A sharded schedule (the construct's,
+ * one target per shard, planned by functions/app/shardPlan.ts) sends
+ * `{"shard":"shard-02","services":[…],"scheduledTime":"<time>","staleAfterSeconds":90}`: the
+ * shard's services, read at their own cadence.
  */
 import { problemsOf, type ValidationProblem } from '../core/validationProblems.js';
 import { eventBridgeEnvelope } from './envelopes.js';
@@ -26,10 +29,22 @@ export const schedulerPayloadSchema = z.strictObject({
   attemptNumber: z.optional(z.union([z.number().check(z.int(), z.minimum(1)), z.string().check(z.regex(/^\d+$/))])),
   /** Evaluate only these services. @default every service */
   services: z.optional(z.array(z.string().check(z.minLength(1))).check(z.minLength(1))),
+  /** The shard these services are: they are read at their own cadence, and the tick is done once per shard and minute. */
+  shard: z.optional(z.string().check(z.regex(/^shard-\d+$/, { error: 'must be a shard id such as shard-01' }))),
+  /** A tick started this long after its scheduled time is skipped: the next one has fired. */
+  staleAfterSeconds: z.optional(z.number().check(z.int(), z.positive())),
 });
 
 export type ScheduleInput =
-  | { readonly kind: 'tick'; readonly trigger: string; readonly correlationId?: string; readonly services?: readonly string[] }
+  | {
+      readonly kind: 'tick';
+      readonly trigger: string;
+      readonly correlationId?: string;
+      readonly services?: readonly string[];
+      /** When the schedule fired (epoch ms), when the event says. */
+      readonly scheduledAt?: number;
+      readonly shard?: { readonly id: string; readonly staleAfterMs?: number };
+    }
   | { readonly kind: 'invalid'; readonly problems: readonly ValidationProblem[] };
 
 export function parseScheduleInput(event: unknown): ScheduleInput {
@@ -47,15 +62,18 @@ export function parseScheduleInput(event: unknown): ScheduleInput {
   if ('detail-type' in event || 'source' in event) {
     const rule = scheduledRuleEventSchema.safeParse(event);
     if (!rule.success) return { kind: 'invalid', problems: problemsOf(rule.error) };
-    return { kind: 'tick', trigger: `schedule ${rule.data.resources[0] ?? 'rule'}`, correlationId: rule.data.id };
+    return { kind: 'tick', trigger: `schedule ${rule.data.resources[0] ?? 'rule'}`, correlationId: rule.data.id, scheduledAt: Date.parse(rule.data.time) };
   }
   const payload = schedulerPayloadSchema.safeParse(event);
   if (!payload.success) return { kind: 'invalid', problems: problemsOf(payload.error) };
   const p = payload.data;
+  if (p.shard && !p.services) return { kind: 'invalid', problems: [{ path: 'services', message: `shard ${p.shard} names no services` }] };
   return {
     kind: 'tick',
-    trigger: `schedule ${p.scheduleArn ?? 'scheduler'}`,
+    trigger: `schedule ${p.scheduleArn ?? p.shard ?? 'scheduler'}`,
     ...(p.executionId ? { correlationId: p.executionId } : {}),
     ...(p.services ? { services: p.services } : {}),
+    ...(p.scheduledTime ? { scheduledAt: Date.parse(p.scheduledTime) } : {}),
+    ...(p.shard ? { shard: { id: p.shard, ...(p.staleAfterSeconds ? { staleAfterMs: p.staleAfterSeconds * 1000 } : {}) } } : {}),
   };
 }

@@ -18,10 +18,13 @@ import { ValidationError } from '../core/errors.js';
 import { CloudWatchClients } from '../adapters/aws/cloudWatchClients.js';
 import { CloudWatchMetrics } from '../adapters/aws/cloudWatchMetrics.js';
 import { BoundedRetryStrategy, Route53RetryPolicy } from '../adapters/aws/retryStrategy.js';
+import { pacedClient, route53Costs } from '../adapters/aws/pacedClients.js';
+import { AwsApiRates, Pacer, parseApiRates, type ApiRates } from '../adapters/aws/pacing.js';
 import { DynamoStateStore } from '../adapters/aws/dynamoStateStore.js';
 import { EventBridgePublisher } from '../adapters/aws/eventBridgePublisher.js';
 import { Route53Weights } from '../adapters/aws/route53Weights.js';
 import { SnsNotifier } from '../adapters/aws/snsNotifier.js';
+import { DynamoTickClaims } from '../adapters/aws/dynamoTickClaims.js';
 import type { Runtime } from '../app/runtime.js';
 import { checkBundledConfig } from '../config/bundledConfig.js';
 import type { Log } from '../ports/log.js';
@@ -31,6 +34,8 @@ export interface Steer53Environment {
   readonly tableName: string;
   readonly topicArn: string;
   readonly eventBusName: string;
+  /** This function's share of the account's API rates (`STEER53_API_RATES`). @default the whole of AwsApiRates */
+  readonly apiRates: ApiRates;
 }
 
 /** Reads steer53's environment variables; every missing or malformed one is reported at once. */
@@ -45,8 +50,10 @@ export function readEnvironment(env: Readonly<Record<string, string | undefined>
   if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/.test(topicArn))
     problems.push({ path: 'STEER53_TOPIC_ARN', message: topicArn ? `"${topicArn}" is not an SNS topic ARN` : 'is not set' });
   const eventBusName = env.STEER53_EVENT_BUS_NAME || 'default';
-  if (problems.length > 0) throw new ValidationError('environment', problems);
-  return { configPath, tableName, topicArn, eventBusName };
+  const rates = env.STEER53_API_RATES ? parseApiRates(env.STEER53_API_RATES) : { ok: true as const, value: AwsApiRates };
+  if (!rates.ok) problems.push(...rates.problems.map((p) => ({ path: `STEER53_API_RATES ${p.path}`, message: p.message })));
+  if (problems.length > 0 || !rates.ok) throw new ValidationError('environment', problems);
+  return { configPath, tableName, topicArn, eventBusName, apiRates: rates.value };
 }
 
 export interface AwsRuntimeOptions {
@@ -62,20 +69,34 @@ export async function createAwsRuntime(environment: Steer53Environment, options:
   const trace = <T>(client: T): T => (options.tracer ? options.tracer.captureAWSv3Client(client) : client);
   // Route 53 throttles hard (Throttling, PriorRequestNotComplete): more attempts than the SDK's
   // default three, with shorter waits than its 1-20 s throttling backoff, and none past the deadline.
-  const route53 = trace(
-    new Route53Client({
-      maxAttempts: Route53RetryPolicy.maxAttempts,
-      retryStrategy: new BoundedRetryStrategy({ ...Route53RetryPolicy, ...(options.deadline ? { deadline: options.deadline } : {}) }),
-    }),
+  const deadline = options.deadline ? { deadline: options.deadline } : {};
+  // One pacer per execution environment: it runs one invocation at a time, so every call of an
+  // invocation shares its buckets (the construct gives each function its share of the account's).
+  const pacer = new Pacer(deadline);
+  const rates = environment.apiRates;
+  const route53 = pacedClient(
+    trace(
+      new Route53Client({
+        maxAttempts: Route53RetryPolicy.maxAttempts,
+        retryStrategy: new BoundedRetryStrategy({ ...Route53RetryPolicy, ...deadline }),
+      }),
+    ),
+    pacer,
+    route53Costs(pacer, rates),
   );
   const sts = trace(new STSClient({}));
+  const dynamo = trace(new DynamoDBClient({}));
   return {
     config,
     dns: new Route53Weights({ client: route53 }),
-    metrics: new CloudWatchMetrics({ clients: new CloudWatchClients({ sts, createClient: (c) => trace(new CloudWatchClient(c)) }) }),
-    store: new DynamoStateStore({ client: trace(new DynamoDBClient({})), tableName: environment.tableName }),
+    metrics: new CloudWatchMetrics({
+      clients: new CloudWatchClients({ sts, createClient: (c) => trace(new CloudWatchClient(c)), pacing: { pacer, rates } }),
+    }),
+    store: new DynamoStateStore({ client: dynamo, tableName: environment.tableName }),
+    tickClaims: new DynamoTickClaims({ client: dynamo, tableName: environment.tableName }),
     notifier: new SnsNotifier({ client: trace(new SNSClient({})), topicArn: environment.topicArn }),
     events: new EventBridgePublisher({ client: trace(new EventBridgeClient({})), eventBusName: environment.eventBusName }),
+
     // The edge is where the wall clock may be read; everything inside gets time from this port.
     clock: { now: () => Date.now() },
     log: options.log,

@@ -30,14 +30,29 @@ export const MetricNames = {
   MALFORMED_EVENTS: 'MalformedEvents',
   /** Gauge: the weight Route 53 holds for an endpoint after an evaluation (dimensions service, endpoint). */
   WEIGHT: 'Weight',
+  /** Per shard of a tick (dimension shard): how long it took, in ms. */
+  SHARD_DURATION: 'ShardDuration',
+  /** Per shard: how long after the schedule fired it started, in ms. */
+  SHARD_LAG: 'ShardLag',
+  /** Per shard: services read and evaluated, and services deferred by adaptive polling. */
+  SERVICES_READ: 'ServicesRead',
+  SERVICES_DEFERRED: 'ServicesDeferred',
+  /** Per shard: ticks skipped because they started after the next tick fired, or were delivered twice. */
+  STALE_SHARD_TICKS: 'StaleShardTicks',
+  DUPLICATE_SHARD_TICKS: 'DuplicateShardTicks',
 } as const;
 export type MetricName = (typeof MetricNames)[keyof typeof MetricNames];
+
+/** The `service` dimension of the per-shard metrics: not a valid service name, so never one of them. */
+export const TICK_METRICS_SERVICE = '#tick';
 
 /** Counts (and gauges) per service: EMF metrics whose `service` dimension is the steer53 service. */
 export interface Counter {
   count(metric: MetricName, service: string, value?: number): void;
   /** A gauge with an extra `endpoint` dimension. */
   gauge?(metric: MetricName, service: string, endpoint: string, value: number): void;
+  /** A metric of one shard of a tick (dimensions service `#tick`, shard). */
+  shard?(metric: MetricName, shard: string, value: number): void;
 }
 
 /**
@@ -57,6 +72,11 @@ export class EmfCounter implements Counter {
     const single = new Metrics({ namespace: this.#namespace, serviceName: service, singleMetric: true });
     single.addDimension('endpoint', endpoint);
     single.addMetric(metric, MetricUnit.Count, value);
+  }
+  shard(metric: MetricName, shard: string, value: number): void {
+    const single = new Metrics({ namespace: this.#namespace, serviceName: TICK_METRICS_SERVICE, singleMetric: true });
+    single.addDimension('shard', shard);
+    single.addMetric(metric, metric === MetricNames.SHARD_DURATION || metric === MetricNames.SHARD_LAG ? MetricUnit.Milliseconds : MetricUnit.Count, value);
   }
 }
 

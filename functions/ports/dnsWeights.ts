@@ -2,6 +2,7 @@
  * Port: the weights of a service's Route 53 weighted records. Reading gives what Route 53 holds
  * now; writing changes only the weights of the named records and keeps every other field.
  */
+import { Steer53Error } from '../core/errors.js';
 import type { Weights } from '../core/types.js';
 
 /** One service's record set: a name and type in a hosted zone, served by weighted records. */
@@ -34,8 +35,28 @@ export interface WeightWriteResult {
   readonly changeIds: readonly string[];
 }
 
+/** The key of a record set in a `readZone` answer: zone, name (lowercase, no trailing dot) and type. */
+export function recordSetKey(record: RecordSetRef): string {
+  return `${record.hostedZoneId}|${record.dnsName.toLowerCase().replace(/\.$/, '')}|${record.recordType}`;
+}
+
+/** Record sets of other zones given to `readZone`: a caller's bug, refused before any call. */
+export function assertInZone(hostedZoneId: string, records: readonly RecordSetRef[]): void {
+  const strays = records.filter((record) => record.hostedZoneId !== hostedZoneId);
+  if (strays.length > 0) {
+    throw new Steer53Error(
+      `readZone(${hostedZoneId}) was given record sets of other zones: ${strays.map((r) => `${r.dnsName} ${r.recordType} (${r.hostedZoneId})`).join(', ')}`,
+    );
+  }
+}
+
 export interface DnsWeights {
   readWeights(record: RecordSetRef): Promise<RecordSetWeights>;
+  /**
+   * Reads many record sets of one hosted zone at once (a tick reads each zone once, for all its
+   * services), by `recordSetKey`. A record set the zone does not hold has no weights (`{}`).
+   */
+  readZone(hostedZoneId: string, records: readonly RecordSetRef[]): Promise<ReadonlyMap<string, RecordSetWeights>>;
   /**
    * Writes all the given weights, grouping them by hosted zone (one change batch per zone).
    * `comment` is stored with the change (Route 53 keeps it in the change's history), so a write

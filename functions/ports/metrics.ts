@@ -18,6 +18,12 @@ export interface MetricRequest {
    * past a signal's trip.
    */
   readonly rankAt?: number;
+  /**
+   * Ask the SampleCount of the same metric too, for a percentile that needs enough samples to
+   * mean anything. GetMetricData bills every query: a percentile whose signal needs a single
+   * sample asks for none. @default true for a percentile statistic
+   */
+  readonly sampleCount?: boolean;
 }
 
 export interface MetricWindow {

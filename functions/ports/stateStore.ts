@@ -96,6 +96,12 @@ export interface AuditQuery {
 export interface StateStore {
   load(service: string): Promise<StoredServiceState>;
   /**
+   * Loads many services at once (strongly consistent, as `load`): a tick reads its services'
+   * states in a few batch calls instead of one call each. Each service maps to its state, or to
+   * the error that made it unreadable (a corrupt item fails that service alone).
+   */
+  loadMany(services: readonly string[]): Promise<ReadonlyMap<string, StoredServiceState | Error>>;
+  /**
    * Writes the item only if its version is still `expectedVersion` (0 = it must not exist yet);
    * returns the new version. Throws `StateVersionConflictError` when another evaluation won.
    */

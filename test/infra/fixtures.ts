@@ -6,10 +6,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { validateConfig } from '../../functions/config/loadConfig.js';
 import type { Config, ConfigInput } from '../../functions/core/config.js';
+import type { Steer53StacksOptions } from '../../lib/steer53Stacks.js';
 
 /** Two services in two zones, endpoints in three regions, alarms local, remote and in another account. */
 export const richConfigInput: ConfigInput = {
@@ -105,6 +106,47 @@ export const minimalConfig: Config = validateConfig(
 );
 
 export const controllerAccount = '111111111111';
+
+/**
+ * A deployment that uses every option of the construct: subscriptions, publishers by account and
+ * by principal, native deployment sources (local and remote), managed records of each kind, and
+ * health checks on a created and on a named alarm; alarms local, in another region and in another
+ * account, so it has both kinds of forwarder.
+ */
+export const fullDeployment: Steer53StacksOptions = {
+  config: richConfig,
+  region: 'us-east-1',
+  account: controllerAccount,
+  notifications: { emails: ['oncall@example.com'], httpsUrls: ['https://hooks.example.com/steer53'] },
+  deploymentEventPublishers: { accountIds: ['444444444444'], principalArns: ['arn:aws:iam::111111111111:role/release-pipeline'] },
+  nativeDeploymentSources: [
+    { service: 'chat', setIdentifier: 'use1', ecsServiceArns: ['arn:aws:ecs:us-east-1:111111111111:service/inference/chat'] },
+    { service: 'chat', setIdentifier: 'use1', codeDeployApplications: ['chat-app'], codeDeployDeploymentGroups: ['chat-use1'] },
+    { service: 'chat', setIdentifier: 'euw1', sageMakerEndpointNames: ['chat-euw1'] },
+    { service: 'embed', setIdentifier: 'a', pipelineNames: ['embed-release'] },
+  ],
+  managedRecords: [
+    { service: 'chat', setIdentifier: 'use1', values: ['192.0.2.10'] },
+    { service: 'chat', setIdentifier: 'euw1', aliasTarget: { dnsName: 'chat-euw1.elb.amazonaws.com', hostedZoneId: 'Z32O12XQLNTSW2' } },
+    { service: 'embed', setIdentifier: 'a', values: ['a.embed-origin.example.org'], ttl: Duration.seconds(30) },
+  ],
+  staticStability: {
+    healthChecks: [
+      {
+        service: 'chat',
+        setIdentifier: 'use1',
+        metricAlarm: {
+          namespace: 'AWS/SageMaker',
+          metricName: 'Invocation5XXErrors',
+          dimensions: { EndpointName: 'chat-use1' },
+          statistic: 'Sum',
+          threshold: 50,
+        },
+      },
+      { service: 'chat', setIdentifier: 'euw1', alarmName: 'chat-euw1-5xx' },
+    ],
+  },
+};
 
 /** An app whose assembly goes to a fresh temp directory. */
 export function newApp(options: { bundle?: boolean } = {}): App {

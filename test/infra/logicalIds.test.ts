@@ -86,9 +86,13 @@ describe('Logical ids of stateful resources', () => {
     });
   });
 
-  it("keeps the forwarders' dead-letter queue", () => {
+  it("keeps the forwarders' dead-letter queue and alarm topic", () => {
     for (const stack of stacks.forwarders)
-      expect(statefulIds(Template.fromStack(stack)), stack.stackName).toEqual({ 'AWS::SQS::Queue': ['ForwarderDeliveryDlq7BA51892'] });
+      expect(statefulIds(Template.fromStack(stack)), stack.stackName).toEqual({
+        'AWS::KMS::Key': ['ForwarderAlarmKeyFB3AFC79'],
+        'AWS::SNS::Topic': ['ForwarderAlarmTopic74C76DAE'],
+        'AWS::SQS::Queue': ['ForwarderDeliveryDlq7BA51892'],
+      });
   });
 
   it("keeps the state table's and the records' replacement-free properties", () => {

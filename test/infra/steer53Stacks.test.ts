@@ -5,13 +5,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DeploymentDetailTypes } from '../../functions/events/deploymentEvent.js';
 import { BundledConfigFile, BundledConfigPath, HandlerNames } from '../../lib/trafficController.js';
 import { addSteer53Stacks, type Steer53Stacks } from '../../lib/steer53Stacks.js';
-import { asArray, controllerAccount, identityStatements, newApp, richConfig } from './fixtures.js';
+import { asArray, controllerAccount, fullDeployment, identityStatements, newApp, richConfig } from './fixtures.js';
+import { AwsApiRates, shareOf } from '../../functions/adapters/aws/pacing.js';
 
 let stacks: Steer53Stacks;
 let controller: Template;
@@ -20,40 +20,7 @@ let outdir: string;
 
 beforeAll(() => {
   const app = newApp();
-  stacks = addSteer53Stacks(app, {
-    config: richConfig,
-    region: 'us-east-1',
-    account: controllerAccount,
-    notifications: { emails: ['oncall@example.com'], httpsUrls: ['https://hooks.example.com/steer53'] },
-    deploymentEventPublishers: { accountIds: ['444444444444'], principalArns: ['arn:aws:iam::111111111111:role/release-pipeline'] },
-    nativeDeploymentSources: [
-      { service: 'chat', setIdentifier: 'use1', ecsServiceArns: ['arn:aws:ecs:us-east-1:111111111111:service/inference/chat'] },
-      { service: 'chat', setIdentifier: 'use1', codeDeployApplications: ['chat-app'], codeDeployDeploymentGroups: ['chat-use1'] },
-      { service: 'chat', setIdentifier: 'euw1', sageMakerEndpointNames: ['chat-euw1'] },
-      { service: 'embed', setIdentifier: 'a', pipelineNames: ['embed-release'] },
-    ],
-    managedRecords: [
-      { service: 'chat', setIdentifier: 'use1', values: ['192.0.2.10'] },
-      { service: 'chat', setIdentifier: 'euw1', aliasTarget: { dnsName: 'chat-euw1.elb.amazonaws.com', hostedZoneId: 'Z32O12XQLNTSW2' } },
-      { service: 'embed', setIdentifier: 'a', values: ['a.embed-origin.example.org'], ttl: Duration.seconds(30) },
-    ],
-    staticStability: {
-      healthChecks: [
-        {
-          service: 'chat',
-          setIdentifier: 'use1',
-          metricAlarm: {
-            namespace: 'AWS/SageMaker',
-            metricName: 'Invocation5XXErrors',
-            dimensions: { EndpointName: 'chat-use1' },
-            statistic: 'Sum',
-            threshold: 50,
-          },
-        },
-        { service: 'chat', setIdentifier: 'euw1', alarmName: 'chat-euw1-5xx' },
-      ],
-    },
-  });
+  stacks = addSteer53Stacks(app, fullDeployment);
   const assembly = app.synth();
   outdir = assembly.directory;
   controller = Template.fromStack(stacks.controller);
@@ -189,6 +156,8 @@ describe('Functions', () => {
       POWERTOOLS_SERVICE_NAME: 'steer53',
       POWERTOOLS_METRICS_NAMESPACE: 'steer53',
       NODE_OPTIONS: '--enable-source-maps',
+      // Its share of the account's API rates: the ticks' shards share 80%, alarm and deployment 10% each.
+      STEER53_API_RATES: JSON.stringify(shareOf(AwsApiRates, name === 'schedule' ? 0.8 : 0.1)),
     });
   });
 
@@ -675,7 +644,7 @@ describe('Dashboard', () => {
       Object.values(dashboards)
         .map((d: any) => d.Properties.DashboardName)
         .sort(),
-    ).toEqual(['steer53-chat', 'steer53-embed']);
+    ).toEqual(['steer53-chat', 'steer53-embed', 'steer53-ticks']);
     const chat = Object.values(dashboards).find((d: any) => d.Properties.DashboardName === 'steer53-chat') as any;
     const body = JSON.stringify(chat.Properties.DashboardBody);
     expect(body).toContain('Weights per endpoint');

@@ -13,6 +13,22 @@ import { validateConfig } from '../../functions/config/loadConfig.js';
 import { assertLocalEsbuild, TrafficController } from '../../lib/trafficController.js';
 import type { TrafficControllerProps } from '../../lib/trafficControllerProps.js';
 import { controllerAccount, minimalConfig, newApp, newStack } from './fixtures.js';
+import { AwsApiRates, shareOf } from '../../functions/adapters/aws/pacing.js';
+import type { Config } from '../../functions/core/config.js';
+
+/** `count` copies of the minimal service, `perZone` to a hosted zone, named with `prefix`. */
+function fleet(count: number, perZone: number, prefix = 'svc'): Config {
+  const base = structuredClone(minimalConfig.services[0]!);
+  return {
+    version: 1,
+    services: Array.from({ length: count }, (_, i) => ({
+      ...structuredClone(base),
+      name: `${prefix}-${i}`.slice(0, 64),
+      dnsName: `s${i}.example.com`,
+      hostedZoneId: `ZONE${Math.floor(i / perZone)}`,
+    })),
+  };
+}
 
 function template(props: Partial<TrafficControllerProps> = {}): Template {
   const stack = newStack({ bundle: false });
@@ -61,6 +77,61 @@ describe('Class: TrafficController', () => {
         ComparisonOperator: 'LessThanThreshold',
         TreatMissingData: 'breaching',
       });
+    });
+  });
+
+  describe('sharded schedule', () => {
+    const rules = (t: Template) => Object.values(t.findResources('AWS::Events::Rule')).filter((r: any) => r.Properties.ScheduleExpression) as any[];
+
+    it('keeps one plain schedule target when the whole tick is one shard', () => {
+      const [rule] = rules(template());
+      expect(rule.Properties.Targets).toHaveLength(1);
+      expect(rule.Properties.Targets[0].Input ?? rule.Properties.Targets[0].InputTransformer).toBeUndefined();
+    });
+
+    it('gives each shard a target of its own, five to a rule, with its services, the rule’s time and when it goes stale; and the shards share 80% of the API rates', () => {
+      const t = template({ config: fleet(7, 2), sharding: { maxServicesPerShard: 2 } });
+      const schedule = rules(t);
+      expect(schedule.map((r) => r.Properties.Targets.length)).toEqual([4]);
+      const transformer = schedule[0].Properties.Targets[1].InputTransformer;
+      expect(transformer.InputPathsMap).toEqual({ time: '$.time' });
+      expect(JSON.parse(transformer.InputTemplate.replace('<time>', '"2026-01-01T00:10:00Z"'))).toEqual({
+        shard: 'shard-02',
+        services: ['svc-2', 'svc-3'],
+        scheduledTime: '2026-01-01T00:10:00Z',
+        staleAfterSeconds: 90,
+      });
+      const fns = Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Description: 'steer53: schedule events' } })) as any[];
+      expect(JSON.parse(fns[0].Properties.Environment.Variables.STEER53_API_RATES)).toEqual(shareOf(AwsApiRates, 0.8 / 4));
+      const ticks = Object.values(t.findResources('AWS::CloudWatch::Dashboard')).find((d: any) => d.Properties.DashboardName === 'steer53-ticks') as any;
+      const body = JSON.stringify(ticks.Properties.DashboardBody);
+      for (const id of ['shard-01', 'shard-04']) expect(body).toContain(`\\"ShardDuration\\",\\"service\\",\\"#tick\\",\\"shard\\",\\"${id}\\"`);
+    });
+
+    it('opens another rule after five shards (EventBridge allows five targets a rule)', () => {
+      expect(
+        rules(template({ config: fleet(7, 1), sharding: { maxServicesPerShard: 1 } }))
+          .map((r) => r.Properties.Targets.length)
+          .sort(),
+      ).toEqual([2, 5]);
+    });
+
+    it('makes shards smaller when their services’ names would not fit a target’s 8,192 characters of input', () => {
+      const t = template({
+        config: fleet(400, 400, 'a-rather-long-service-name-of-sixty-characters-or-so-number'),
+        sharding: { maxServicesPerShard: 400 },
+        dashboard: false,
+      });
+      const inputs = rules(t).flatMap((r) => r.Properties.Targets.map((target: any) => target.InputTransformer.InputTemplate as string));
+      expect(inputs.length).toBeGreaterThan(1);
+      for (const input of inputs) expect(input.length).toBeLessThanOrEqual(8192);
+    });
+
+    it.each<[Partial<TrafficControllerProps>, string]>([
+      [{ sharding: { maxServicesPerShard: 0 } }, 'sharding.maxServicesPerShard 0 must be a whole number of services, at least 1.'],
+      [{ sharding: { targetSeconds: 60 } }, 'sharding.targetSeconds 60 must be from 1 to 45 (the schedule function stops at 50 s).'],
+    ])('refuses %j', (props, sentence) => {
+      expect(() => template(props)).toThrow(sentence);
     });
   });
 

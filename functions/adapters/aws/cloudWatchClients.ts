@@ -14,6 +14,8 @@ interface AssumedCredentials {
 export type CredentialProvider = () => Promise<AssumedCredentials>;
 import { AssumeRoleCommand, type AssumeRoleCommandOutput, type STSClient } from '@aws-sdk/client-sts';
 import { AwsCallError, isTransientAwsError, MissingStsClientError } from './errors.js';
+import { cloudWatchCosts, pacedClient } from './pacedClients.js';
+import type { ApiRates, Pacer } from './pacing.js';
 
 export interface CloudWatchClientsOptions {
   /** STS client used to assume account roles; required only when a signal names `accountRoleArn`. */
@@ -22,6 +24,11 @@ export interface CloudWatchClientsOptions {
   readonly sessionName?: string;
   /** Builds a client; tests pass one returning mocked clients. @default new CloudWatchClient(config) */
   readonly createClient?: (config: { region: string; credentials?: CredentialProvider }) => CloudWatchClient;
+  /**
+   * Paces each client's GetMetricData and DescribeAlarms calls to the rates, with buckets of its
+   * own: CloudWatch's quotas are per account and region. @default not paced
+   */
+  readonly pacing?: { readonly pacer: Pacer; readonly rates: ApiRates };
 }
 
 export class CloudWatchClients {
@@ -39,6 +46,8 @@ export class CloudWatchClients {
     if (!client) {
       const create = this.#options.createClient ?? ((config) => new CloudWatchClient(config));
       client = create(roleArn ? { region, credentials: this.#assumeRole(roleArn) } : { region });
+      const pacing = this.#options.pacing;
+      if (pacing) client = pacedClient(client, pacing.pacer, cloudWatchCosts(pacing.pacer, pacing.rates));
       this.#clients.set(key, client);
     }
     return client;

@@ -42,10 +42,21 @@ interface UniqueQuery {
   readonly identity: string;
   readonly query: ResolvedMetricQuery;
   readonly keys: string[];
+  /** Some request of it wants the SampleCount of the same metric too. */
+  sampleCount: boolean;
   /** Each key's percentile rank value, if it asked for one. */
   readonly rankAt: Map<string, number>;
   /** The distinct rank values asked of this metric, in the order first asked. */
   readonly ranks: number[];
+}
+
+/** One metric's place in a region's calls: its query id, and the id of the SampleCount it is judged with. */
+interface Planned {
+  readonly unique: UniqueQuery;
+  readonly id: string;
+  readonly countId: string | undefined;
+  /** The queries it adds (none for a SampleCount another request already asks). */
+  readonly queries: MetricDataQuery[];
 }
 
 const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:([a-z0-9-]+):\d{12}:alarm:(.+)$/;
@@ -68,15 +79,20 @@ export class CloudWatchMetrics implements MetricsSource {
         groups.set(groupKey, group);
       }
       const identity = metricIdentity(request.query);
+      const percentile = percentileOf(request.query.statistic) !== undefined;
+      // A rank is read against the SampleCount: asking one asks the other.
+      const ranked = percentile && request.rankAt !== undefined;
+      const sampleCount = ranked || (request.sampleCount ?? percentile);
       let unique = group.get(identity);
       if (!unique) {
-        unique = { identity, query: request.query, keys: [], rankAt: new Map(), ranks: [] };
+        unique = { identity, query: request.query, keys: [], sampleCount: false, rankAt: new Map(), ranks: [] };
         group.set(identity, unique);
       }
       unique.keys.push(request.key);
-      if (request.rankAt !== undefined && percentileOf(request.query.statistic) !== undefined) {
-        unique.rankAt.set(request.key, request.rankAt);
-        if (!unique.ranks.includes(request.rankAt)) unique.ranks.push(request.rankAt);
+      unique.sampleCount ||= sampleCount;
+      if (ranked) {
+        unique.rankAt.set(request.key, request.rankAt!);
+        if (!unique.ranks.includes(request.rankAt!)) unique.ranks.push(request.rankAt!);
       }
     }
     const out = new Map<string, MetricSeries>();
@@ -102,19 +118,17 @@ export class CloudWatchMetrics implements MetricsSource {
   async #fetchGroup(region: string, roleArn: string | undefined, unique: readonly UniqueQuery[], window: MetricWindow): Promise<Map<string, RankedSeries>> {
     const client = this.#clients.clientFor(region, roleArn);
     const target = roleArn ? `${region} (${roleArn})` : region;
-    // Query ids: `m<i>` for the statistic, `m<i>n` for its SampleCount, `m<i>r<j>` for its j-th
-    // percentile rank (ids must start lowercase).
+    const planned = planQueries(unique);
     const chunks: MetricDataQuery[][] = [];
     let chunk: MetricDataQuery[] = [];
-    unique.forEach((u, i) => {
-      const pair = queriesFor(u.query, `m${i}`, u.ranks);
-      // Keep a percentile, its SampleCount and its ranks in the same call.
-      if (chunk.length + pair.length > MAX_QUERIES_PER_CALL) {
+    for (const { queries } of planned) {
+      // Keep a percentile, its own SampleCount and its ranks in the same call.
+      if (chunk.length + queries.length > MAX_QUERIES_PER_CALL) {
         chunks.push(chunk);
         chunk = [];
       }
-      chunk.push(...pair);
-    });
+      chunk.push(...queries);
+    }
     if (chunk.length > 0) chunks.push(chunk);
 
     const collected = new Map<string, { timestamps: number[]; values: number[]; complete: boolean; messages: string[] }>();
@@ -141,14 +155,14 @@ export class CloudWatchMetrics implements MetricsSource {
     }
 
     const out = new Map<string, RankedSeries>();
-    unique.forEach((u, i) => {
-      const main = collected.get(`m${i}`);
-      const counts = collected.get(`m${i}n`);
-      const percentile = percentileOf(u.query.statistic) !== undefined;
+    planned.forEach(({ unique: u, id, countId }) => {
+      const main = collected.get(id);
+      const counts = countId === undefined ? undefined : collected.get(countId);
+      const percentile = countId !== undefined;
       const periodMs = u.query.periodSeconds * 1000;
       // Only complete periods: a datapoint whose period ends after the window's end is still filling.
       const within = (d: Datapoint) => d.timestamp >= window.startTime && d.timestamp + periodMs <= window.endTime;
-      const ranks = u.ranks.map((_, j) => collected.get(`m${i}r${j}`));
+      const ranks = u.ranks.map((_, j) => collected.get(`${id}r${j}`));
       const complete = (main?.complete ?? true) && (!percentile || (counts?.complete ?? true));
       const messages = [...(main?.messages ?? []), ...(counts?.messages ?? []), ...ranks.flatMap((r) => r?.messages ?? [])];
       out.set(u.identity, {
@@ -213,19 +227,14 @@ function isAlarmState(value: unknown): value is AlarmState {
   return value === AlarmStates.OK || value === AlarmStates.ALARM || value === AlarmStates.INSUFFICIENT_DATA;
 }
 
-/** The GetMetricData queries for one metric: its statistic, and SampleCount and the asked percentile ranks for a percentile. */
-export function queriesFor(query: ResolvedMetricQuery, id: string, ranks: readonly number[] = []): MetricDataQuery[] {
+/** One GetMetricData query: the metric and its statistic (or another statistic of it, `stat`). */
+export function metricStatQuery(query: ResolvedMetricQuery, id: string, stat: string = query.statistic): MetricDataQuery {
   const metric = {
     Namespace: query.namespace,
     MetricName: query.metricName,
     Dimensions: Object.entries(query.dimensions).map(([Name, Value]) => ({ Name, Value })),
   };
-  const stat = (Stat: string, Id: string): MetricDataQuery => ({ Id, MetricStat: { Metric: metric, Period: query.periodSeconds, Stat }, ReturnData: true });
-  const queries: MetricDataQuery[] = [stat(query.statistic, id)];
-  if (percentileOf(query.statistic) !== undefined) {
-    queries.push(stat('SampleCount', `${id}n`), ...ranks.map((at, j) => stat(`PR(:${statNumber(at)})`, `${id}r${j}`)));
-  }
-  return queries;
+  return { Id: id, MetricStat: { Metric: metric, Period: query.periodSeconds, Stat: stat }, ReturnData: true };
 }
 
 /** A number as a statistic's bound: plain decimal notation (no exponent), at most 10 decimals, as CloudWatch reads them. */
@@ -245,6 +254,30 @@ function seriesFor(series: RankedSeries | undefined, rankAt: number | undefined)
   const { ranksAt, ...rest } = series;
   const ranks = rankAt === undefined ? undefined : ranksAt?.get(rankAt);
   return ranks ? { ...rest, ranks } : rest;
+}
+
+/**
+ * The queries of a region's metrics, each asked once: `m<i>` for a metric's statistic, and for a
+ * percentile that wants it, `m<i>n` for its SampleCount, unless another request asks that very
+ * SampleCount already (then both read the one query), and `m<i>r<j>` for its j-th percentile rank
+ * (`PR(:value)`). Query ids must start lowercase.
+ */
+function planQueries(unique: readonly UniqueQuery[]): Planned[] {
+  const idOf = new Map(unique.map((u, i) => [u.identity, `m${i}`]));
+  return unique.map((u, i): Planned => {
+    const id = `m${i}`;
+    const queries = [metricStatQuery(u.query, id)];
+    if (!u.sampleCount || percentileOf(u.query.statistic) === undefined) return { unique: u, id, countId: undefined, queries };
+    const countQuery = { ...u.query, statistic: 'SampleCount' };
+    let countId = idOf.get(metricIdentity(countQuery));
+    if (countId === undefined) {
+      countId = `${id}n`;
+      idOf.set(metricIdentity(countQuery), countId);
+      queries.push(metricStatQuery(countQuery, countId));
+    }
+    queries.push(...u.ranks.map((at, j) => metricStatQuery(u.query, `${id}r${j}`, `PR(:${statNumber(at)})`)));
+    return { unique: u, id, countId, queries };
+  });
 }
 
 function collect(into: Map<string, { timestamps: number[]; values: number[]; complete: boolean; messages: string[] }>, result: MetricDataResult): void {

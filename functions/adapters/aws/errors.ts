@@ -79,11 +79,11 @@ export function awsErrorMessage(error: unknown): string {
   return String(error);
 }
 
-/** Errors where the same call later may succeed (throttling, 5xx, network). */
+/** Errors where the same call later may succeed (throttling, steer53's own pacing out of time, 5xx, network). */
 export function isTransientAwsError(error: unknown): boolean {
   const name = awsErrorName(error);
   if (
-    /Throttl|TooManyRequests|RequestLimitExceeded|ProvisionedThroughputExceeded|ServiceUnavailable|InternalFailure|InternalError|PriorRequestNotComplete|TimeoutError|ECONNRESET|ETIMEDOUT|EPIPE/i.test(
+    /RateBudgetExhausted|Throttl|TooManyRequests|RequestLimitExceeded|ProvisionedThroughputExceeded|ServiceUnavailable|InternalFailure|InternalError|PriorRequestNotComplete|TimeoutError|ECONNRESET|ETIMEDOUT|EPIPE/i.test(
       name,
     )
   )

@@ -29,8 +29,10 @@ export interface RetryPolicy {
 }
 
 /**
- * Route 53: throttled per account (about 5 requests/s) and busy per zone while a change propagates
- * (PriorRequestNotComplete). Six attempts wait at most 0.2 + 0.4 + 0.8 + 1.6 + 3.2 = 6.2 s.
+ * Route 53: throttled per account (a bucket of 50 requests refilled at 10 a second, and one of
+ * record changes: "Throttling for Amazon Route 53 API requests"; steer53 paces its calls to them,
+ * see pacing.ts) and busy per zone while a change propagates (PriorRequestNotComplete). Six
+ * attempts wait at most 0.2 + 0.4 + 0.8 + 1.6 + 3.2 = 6.2 s.
  */
 export const Route53RetryPolicy: RetryPolicy = { maxAttempts: 6, baseDelayMs: 200, maxDelayMs: 5000 };
 

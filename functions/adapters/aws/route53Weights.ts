@@ -1,39 +1,49 @@
 /**
- * Route 53 adapter of the DNS weights port. Reads a service's weighted records (paging through
- * ListResourceRecordSets) and writes weights as UPSERTs of the whole record as Route 53 holds it,
- * with only `Weight` changed: UPSERT replaces the record, so TTL, values or alias target, health
- * check id and every other field must be sent back as they are. Records not named in a write are
- * never touched.
+ * Route 53 adapter of the DNS weights port. Reads weighted records (paging through
+ * ListResourceRecordSets: one record set for an evaluation, or every managed record set of a
+ * hosted zone in one listing for a tick) and writes weights as UPSERTs of the whole record as
+ * Route 53 holds it, with only `Weight` changed: UPSERT replaces the record, so TTL, values or
+ * alias target, health check id and every other field must be sent back as they are. Records not
+ * named in a write are never touched.
  */
 import {
   ChangeResourceRecordSetsCommand,
   ListResourceRecordSetsCommand,
   type Change,
+  type ListResourceRecordSetsCommandOutput,
   type ResourceRecordSet,
   type Route53Client,
 } from '@aws-sdk/client-route-53';
-import type { DnsWeights, RecordSetRef, RecordSetWeights, WeightWrite, WeightWriteResult } from '../../ports/dnsWeights.js';
+import {
+  assertInZone,
+  recordSetKey,
+  type DnsWeights,
+  type RecordSetRef,
+  type RecordSetWeights,
+  type WeightWrite,
+  type WeightWriteResult,
+} from '../../ports/dnsWeights.js';
 import { RecordNotFoundError } from '../../ports/errors.js';
 import { AwsCallError, Route53RetriesExhaustedError, awsErrorName, isTransientAwsError } from './errors.js';
+import { changeBatches } from './route53ChangeBatches.js';
 
-/** A change batch holds at most 1,000 changes (Route 53 quota "elements in a ChangeResourceRecordSets request"). */
-export const MAX_CHANGES_PER_BATCH = 1000;
-/** And at most 1,000 ResourceRecord values, where an UPSERT counts each value twice. */
-const MAX_RECORD_VALUES_PER_BATCH = 1000;
 /** ChangeBatch.Comment is at most 256 characters. */
 const MAX_COMMENT_LENGTH = 256;
 
 export interface Route53WeightsOptions {
   /**
    * Route 53 client (global; its endpoint is in us-east-1). The client retries `Throttling` and
-   * `PriorRequestNotComplete` itself: give it `retryStrategy: new BoundedRetryStrategy(Route53RetryPolicy)`.
+   * `PriorRequestNotComplete` itself: give it `retryStrategy: new BoundedRetryStrategy(Route53RetryPolicy)`,
+   * and pace it (`pacedClient`) so that it seldom has to.
    */
   readonly client: Route53Client;
 }
 
 /**
- * Route 53 throttles per account (about 5 requests/s) and refuses a zone change while the last one
- * is propagating: when the client's retries could not get through, trying again later may.
+ * Route 53 throttles per account (a token bucket of 50 requests refilled at 10 a second, and a
+ * separate one for record changes: "Throttling for Amazon Route 53 API requests") and refuses a
+ * zone change while the last one is propagating: when the client's retries could not get
+ * through, trying again later may.
  */
 function isRoute53Retryable(error: unknown): boolean {
   const name = awsErrorName(error);
@@ -48,6 +58,29 @@ export function normaliseDnsName(name: string): string {
     .replace(/\.$/, '');
 }
 
+/**
+ * The order ListResourceRecordSets lists in: names with their labels reversed
+ * (`com.example.chat`), then type. Used only to choose where a listing starts; which records a
+ * listing holds is read from the listing itself, so an ordering Route 53 does differently (escapes,
+ * unusual characters) costs a call, never a record.
+ */
+export function listingOrder(a: { name: string; type: string }, b: { name: string; type: string }): number {
+  const la = normaliseDnsName(a.name).split('.').reverse();
+  const lb = normaliseDnsName(b.name).split('.').reverse();
+  for (let i = 0; i < Math.min(la.length, lb.length); i += 1) {
+    if (la[i]! !== lb[i]!) return la[i]! < lb[i]! ? -1 : 1;
+  }
+  if (la.length !== lb.length) return la.length - lb.length;
+  return a.type < b.type ? -1 : a.type > b.type ? 1 : 0;
+}
+
+/** Where a ListResourceRecordSets page starts. */
+interface ListStart {
+  readonly name: string;
+  readonly type: string;
+  readonly identifier?: string;
+}
+
 export class Route53Weights implements DnsWeights {
   readonly #client: Route53Client;
   /** Snapshots this adapter handed out, with the record set they are of: only those are trusted back. */
@@ -58,10 +91,25 @@ export class Route53Weights implements DnsWeights {
   }
 
   async readWeights(record: RecordSetRef): Promise<RecordSetWeights> {
-    const sets = await this.#listWeightedRecords(record);
-    const snapshot = Object.freeze(structuredClone(sets));
-    this.#snapshots.set(snapshot, recordKey(record));
-    return { weights: Object.fromEntries(sets.map((set) => [set.SetIdentifier!, set.Weight!])), snapshot };
+    return (await this.readZone(record.hostedZoneId, [record])).get(recordSetKey(record))!;
+  }
+
+  /**
+   * One listing of the zone for all the record sets asked: it starts at the first of them (in the
+   * listing's order), pages on while the next page continues one of them, and otherwise jumps to
+   * the next one not yet read, so the records of other names in the zone are seldom listed.
+   */
+  async readZone(hostedZoneId: string, records: readonly RecordSetRef[]): Promise<ReadonlyMap<string, RecordSetWeights>> {
+    assertInZone(hostedZoneId, records);
+    const found = await this.#listZone(hostedZoneId, records);
+    const out = new Map<string, RecordSetWeights>();
+    for (const record of records) {
+      const sets = found.get(nameTypeKey(record.dnsName, record.recordType)) ?? [];
+      const snapshot = Object.freeze(structuredClone(sets));
+      this.#snapshots.set(snapshot, recordSetKey(record));
+      out.set(recordSetKey(record), { weights: Object.fromEntries(sets.map((set) => [set.SetIdentifier!, set.Weight!])), snapshot });
+    }
+    return out;
   }
 
   async writeWeights(writes: readonly WeightWrite[], comment: string): Promise<WeightWriteResult> {
@@ -74,7 +122,7 @@ export class Route53Weights implements DnsWeights {
     for (const [zone, zoneWrites] of byZone) {
       const changes: Change[] = [];
       for (const write of zoneWrites) changes.push(...(await this.#upsertsFor(write)));
-      for (const batch of batches(changes)) {
+      for (const batch of changeBatches(zone, changes)) {
         changeIds.push(await this.#change(zone, batch, comment));
       }
     }
@@ -86,10 +134,11 @@ export class Route53Weights implements DnsWeights {
     const { record, weights } = write;
     const basedOn = write.basedOn;
     const snapshot =
-      typeof basedOn === 'object' && basedOn !== null && this.#snapshots.get(basedOn) === recordKey(record)
+      typeof basedOn === 'object' && basedOn !== null && this.#snapshots.get(basedOn) === recordSetKey(record)
         ? (basedOn as readonly ResourceRecordSet[])
         : undefined;
-    const existing = new Map((snapshot ?? (await this.#listWeightedRecords(record))).map((set) => [set.SetIdentifier!, set]));
+    const listed = snapshot ?? (await this.#listZone(record.hostedZoneId, [record])).get(nameTypeKey(record.dnsName, record.recordType)) ?? [];
+    const existing = new Map(listed.map((set) => [set.SetIdentifier!, set]));
     const missing = Object.keys(weights).filter((id) => !existing.has(id));
     if (missing.length > 0) throw new RecordNotFoundError(record.hostedZoneId, record.dnsName, record.recordType, missing);
     const changes: Change[] = [];
@@ -114,38 +163,58 @@ export class Route53Weights implements DnsWeights {
     return response.ChangeInfo?.Id ?? '';
   }
 
-  /** The weighted records of the name and type, in Route 53's order. */
-  async #listWeightedRecords(record: RecordSetRef): Promise<ResourceRecordSet[]> {
-    const name = normaliseDnsName(record.dnsName);
-    const context = { operation: 'route53:ListResourceRecordSets', target: `hosted zone ${record.hostedZoneId}` };
-    const found: ResourceRecordSet[] = [];
-    let start: { name: string; type: string; identifier?: string } | undefined = { name: `${name}.`, type: record.recordType };
-    while (start) {
-      const page = await this.#call(context, () =>
-        this.#client.send(
-          new ListResourceRecordSetsCommand({
-            HostedZoneId: record.hostedZoneId,
-            StartRecordName: start!.name,
-            StartRecordType: start!.type as never,
-            ...(start!.identifier ? { StartRecordIdentifier: start!.identifier } : {}),
-          }),
-        ),
-      );
-      let passed = false;
-      for (const set of page.ResourceRecordSets ?? []) {
-        // The listing starts at our name and type and runs on in sort order: stop once past it.
-        if (normaliseDnsName(set.Name ?? '') !== name || set.Type !== record.recordType) {
-          passed = true;
-          break;
-        }
-        if (set.SetIdentifier !== undefined && set.Weight !== undefined) found.push(set);
+  /**
+   * The weighted records of each asked name and type, by `nameTypeKey`. A record set is read when
+   * its run in the listing is seen whole: from a listing started at it, or from its first record
+   * to the first record after it in one listing (records of one name and type are contiguous).
+   */
+  async #listZone(hostedZoneId: string, records: readonly RecordSetRef[]): Promise<Map<string, ResourceRecordSet[]>> {
+    const asked = new Map(records.map((r) => [nameTypeKey(r.dnsName, r.recordType), { name: `${normaliseDnsName(r.dnsName)}.`, type: r.recordType }]));
+    const found = new Map([...asked.keys()].map((key) => [key, [] as ResourceRecordSet[]]));
+    const order = [...asked.entries()].sort(([, a], [, b]) => listingOrder(a, b)).map(([key]) => key);
+    const pending = new Set(order);
+    let cursor: ListStart | undefined;
+    // The name and type whose records the listing is in, when the last page ended.
+    let run: string | undefined;
+    while (pending.size > 0) {
+      if (!cursor) {
+        const next = order.find((key) => pending.has(key))!;
+        cursor = asked.get(next)!;
+        run = next; // the listing starts at it: its records, if any, come first
       }
-      start =
-        !passed && page.IsTruncated && page.NextRecordName && page.NextRecordType
-          ? { name: page.NextRecordName, type: page.NextRecordType, ...(page.NextRecordIdentifier ? { identifier: page.NextRecordIdentifier } : {}) }
+      const page = await this.#listPage(hostedZoneId, cursor);
+      for (const set of page.ResourceRecordSets ?? []) {
+        const key = nameTypeKey(set.Name ?? '', set.Type ?? '');
+        if (key !== run) {
+          if (run !== undefined) pending.delete(run);
+          run = key;
+        }
+        if (pending.has(key) && set.SetIdentifier !== undefined && set.Weight !== undefined) found.get(key)!.push(set);
+      }
+      const next = page.IsTruncated && page.NextRecordName && page.NextRecordType ? nameTypeKey(page.NextRecordName, page.NextRecordType) : undefined;
+      if (run !== undefined && next !== run) pending.delete(run);
+      // Page on only while the next page continues an asked record set; else jump to the next one.
+      cursor =
+        next !== undefined && pending.has(next)
+          ? { name: page.NextRecordName!, type: page.NextRecordType!, ...(page.NextRecordIdentifier ? { identifier: page.NextRecordIdentifier } : {}) }
           : undefined;
+      run = cursor ? next : undefined;
     }
     return found;
+  }
+
+  #listPage(hostedZoneId: string, start: ListStart): Promise<ListResourceRecordSetsCommandOutput> {
+    const context = { operation: 'route53:ListResourceRecordSets', target: `hosted zone ${hostedZoneId}` };
+    return this.#call(context, () =>
+      this.#client.send(
+        new ListResourceRecordSetsCommand({
+          HostedZoneId: hostedZoneId,
+          StartRecordName: start.name,
+          StartRecordType: start.type as never,
+          ...(start.identifier ? { StartRecordIdentifier: start.identifier } : {}),
+        }),
+      ),
+    );
   }
 
   /** One call, its SDK error translated; the client has retried what its retry strategy allows. */
@@ -165,26 +234,7 @@ function attemptsOf(error: unknown): number {
   return typeof attempts === 'number' && attempts >= 1 ? attempts : 1;
 }
 
-function recordKey(record: RecordSetRef): string {
-  return `${record.hostedZoneId}|${normaliseDnsName(record.dnsName)}|${record.recordType}`;
-}
-
-/** Splits changes into batches within both Route 53 limits. */
-function batches(changes: readonly Change[]): Change[][] {
-  const out: Change[][] = [];
-  let current: Change[] = [];
-  let values = 0;
-  for (const change of changes) {
-    // An alias record has no ResourceRecords; count it as one value.
-    const cost = 2 * Math.max(1, change.ResourceRecordSet?.ResourceRecords?.length ?? 0);
-    if (current.length > 0 && (current.length + 1 > MAX_CHANGES_PER_BATCH || values + cost > MAX_RECORD_VALUES_PER_BATCH)) {
-      out.push(current);
-      current = [];
-      values = 0;
-    }
-    current.push(change);
-    values += cost;
-  }
-  if (current.length > 0) out.push(current);
-  return out;
+/** A name and type within one zone, as the listing and the port name them. */
+function nameTypeKey(name: string, type: string): string {
+  return `${normaliseDnsName(name)}|${type}`;
 }

@@ -5,3 +5,4 @@ export { InMemoryStateStore } from './memoryStateStore.js';
 export { ManualClock } from './manualClock.js';
 export { CollectingNotifier } from './collectingNotifier.js';
 export { CollectingEventPublisher } from './collectingEventPublisher.js';
+export { InMemoryTickClaims } from './memoryTickClaims.js';

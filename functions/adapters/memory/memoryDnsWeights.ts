@@ -4,7 +4,15 @@
  * simulator and the tests.
  */
 import type { Weights } from '../../core/types.js';
-import type { DnsWeights, RecordSetRef, RecordSetWeights, WeightWrite, WeightWriteResult } from '../../ports/dnsWeights.js';
+import {
+  assertInZone,
+  recordSetKey,
+  type DnsWeights,
+  type RecordSetRef,
+  type RecordSetWeights,
+  type WeightWrite,
+  type WeightWriteResult,
+} from '../../ports/dnsWeights.js';
 import type { Clock } from '../../ports/clock.js';
 import { RecordNotFoundError } from '../../ports/errors.js';
 
@@ -32,6 +40,7 @@ export class InMemoryDnsWeights implements DnsWeights {
   #nextChangeId = 1;
   /** Calls made, for tests that count them. */
   readCalls = 0;
+  zoneReadCalls = 0;
   writeCalls = 0;
 
   constructor(options: { clock?: Clock } = {}) {
@@ -67,6 +76,12 @@ export class InMemoryDnsWeights implements DnsWeights {
   async readWeights(record: RecordSetRef): Promise<RecordSetWeights> {
     this.readCalls += 1;
     return { weights: this.weightsOf(record) };
+  }
+
+  async readZone(hostedZoneId: string, records: readonly RecordSetRef[]): Promise<ReadonlyMap<string, RecordSetWeights>> {
+    assertInZone(hostedZoneId, records);
+    this.zoneReadCalls += 1;
+    return new Map(records.map((record) => [recordSetKey(record), { weights: this.weightsOf(record) }]));
   }
 
   async writeWeights(writes: readonly WeightWrite[], comment: string): Promise<WeightWriteResult> {

@@ -15,12 +15,21 @@ export class InMemoryStateStore implements StateStore {
   #saveFailures: Error[] = [];
   /** Successful saves, for tests. */
   saves = 0;
+  /** Batch loads, for tests that count them. */
+  batchLoads = 0;
 
   async load(service: string): Promise<StoredServiceState> {
     const item = this.#items.get(service);
     return item
       ? readStateItem(service, structuredClone(item))
       : { service, version: 0, state: undefined, pending: null, driftSignature: null, blockedSignature: null, updatedAt: null };
+  }
+
+  async loadMany(services: readonly string[]): Promise<ReadonlyMap<string, StoredServiceState | Error>> {
+    this.batchLoads += 1;
+    const out = new Map<string, StoredServiceState | Error>();
+    for (const service of services) out.set(service, await this.load(service).catch((error: unknown) => error as Error));
+    return out;
   }
 
   /** Puts a state as if saved before (a test's or the simulator's starting state). */

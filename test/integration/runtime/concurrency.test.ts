@@ -21,6 +21,7 @@ function watched(world: AwsWorld) {
   const audits: AuditEntry[] = [];
   const store: StateStore = {
     load: (s) => world.store.load(s),
+    loadMany: (s) => world.store.loadMany(s),
     listAudit: (s, q) => world.store.listAudit(s, q),
     save: async (s, expected, write) => {
       const version = await world.store.save(s, expected, write);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoStateStore, auditSortKey } from '../../../functions/adapters/aws/dynamoStateStore.js';
 import { CorruptStateError, StateVersionConflictError } from '../../../functions/ports/errors.js';
 import { decide, initialServiceState } from '../../../functions/core/engine.js';
@@ -48,6 +50,86 @@ describe('Class: DynamoStateStore', () => {
       await dynamo.client.send(new PutItemCommand({ TableName: table, Item: { ...item, version: { S: 'seven' } } }));
       await expect(store.load('chat')).rejects.toThrow(CorruptStateError);
       await expect(store.load('chat')).rejects.toMatchObject({ field: 'version', message: expect.stringContaining('is not readable: version: ') });
+    });
+  });
+
+  describe('Method: loadMany', () => {
+    /** BatchGetItem calls the store's client sends, with their key counts. */
+    function countBatchGets(): number[] {
+      const counts: number[] = [];
+      dynamo.client.middlewareStack.add(
+        (next, context) => async (args) => {
+          if (context.commandName === 'BatchGetItemCommand') {
+            const input = args.input as { RequestItems: Record<string, { Keys: unknown[] }> };
+            counts.push(input.RequestItems[table]!.Keys.length);
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: `countBatchGets${table}` },
+      );
+      return counts;
+    }
+
+    it('reads 230 services in three strongly consistent calls of at most 100 keys, written or not', async () => {
+      const names = Array.from({ length: 230 }, (_, i) => `svc-${i}`);
+      for (const name of names.filter((_, i) => i % 3 === 0)) await store.save(name, 0, write(T0));
+      await store.save('svc-0', 1, write(T0 + 60_000));
+      const counts = countBatchGets();
+      const loaded = await store.loadMany([...names, 'svc-0']);
+      dynamo.client.middlewareStack.remove(`countBatchGets${table}`);
+      expect(counts).toEqual([100, 100, 30]);
+      expect(loaded.size).toBe(230);
+      expect(names.map((n) => (loaded.get(n) as { version: number }).version)).toEqual(names.map((_, i) => (i === 0 ? 2 : i % 3 === 0 ? 1 : 0)));
+      expect(loaded.get('svc-3')).toEqual(await store.load('svc-3'));
+    });
+
+    it('fails only the service whose item is unreadable', async () => {
+      await store.save('chat', 0, write(T0));
+      await store.save('docs', 0, write(T0));
+      const item = (await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: 'SERVICE#chat' }, sk: { S: 'STATE' } } }))).Item!;
+      await dynamo.client.send(new PutItemCommand({ TableName: table, Item: { ...item, version: { S: 'seven' } } }));
+      const loaded = await store.loadMany(['chat', 'docs']);
+      expect(loaded.get('chat')).toBeInstanceOf(CorruptStateError);
+      expect(loaded.get('docs')).toMatchObject({ service: 'docs', version: 1 });
+    });
+
+    it('asks again, after a growing wait, for the keys DynamoDB left unprocessed; gives up after five rounds, retryably', async () => {
+      // dynalite answers every key at once; DynamoDB may not (16 MB responses, throttling), so
+      // this one case is answered by a mock, and the exact requests are asserted.
+      // The store sends through a DocumentClient: that is what is mocked, for this test only.
+      const mocked = mockClient(DynamoDBDocumentClient);
+      try {
+        const waits: number[] = [];
+        const flaky = new DynamoStateStore({
+          client: new DynamoDBClient({ region: 'us-east-1' }),
+          tableName: 'steer53',
+          sleep: async (ms) => void waits.push(ms),
+        });
+        const key = (name: string) => ({ pk: `SERVICE#${name}`, sk: 'STATE' });
+        mocked
+          .on(BatchGetCommand)
+          .resolvesOnce({ Responses: { steer53: [] }, UnprocessedKeys: { steer53: { Keys: [key('a'), key('b')], ConsistentRead: true } } })
+          .resolvesOnce({ Responses: { steer53: [] }, UnprocessedKeys: { steer53: { Keys: [key('b')], ConsistentRead: true } } })
+          .resolves({ Responses: { steer53: [] } });
+        const loaded = await flaky.loadMany(['a', 'b']);
+        expect([...loaded.keys()]).toEqual(['a', 'b']);
+        expect(mocked.commandCalls(BatchGetCommand).map((c) => c.args[0].input.RequestItems!.steer53!.Keys!)).toEqual([
+          [key('a'), key('b')],
+          [key('a'), key('b')],
+          [key('b')],
+        ]);
+        expect(mocked.commandCalls(BatchGetCommand).every((c) => c.args[0].input.RequestItems!.steer53!.ConsistentRead === true)).toBe(true);
+        expect(waits).toEqual([50, 100]);
+
+        mocked.reset();
+        mocked.on(BatchGetCommand).resolves({ Responses: { steer53: [] }, UnprocessedKeys: { steer53: { Keys: [key('a')] } } });
+        const error = await flaky.loadMany(['a']).catch((e: unknown) => e);
+        expect(error).toMatchObject({ name: 'AwsCallError', retryable: true });
+        expect(waits).toEqual([50, 100, 50, 100, 200, 400]);
+        expect((error as Error).message).toBe('dynamodb:BatchGetItem on table steer53 failed: Error: 1 keys still unprocessed after 5 rounds');
+      } finally {
+        mocked.restore();
+      }
     });
   });
 

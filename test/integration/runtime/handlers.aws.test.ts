@@ -33,7 +33,14 @@ async function items() {
 describe('handlers against dynalite, with the AWS services mocked', () => {
   it('schedule: a tick writes the state item and touches no weight while all is healthy', async () => {
     const t = testDeps(async () => world.runtime());
-    expect(await createScheduleHandler(t.deps)(scheduledRuleEvent(), context)).toEqual({ status: 'evaluated', services: 1, applied: 0, failures: 0 });
+    expect(await createScheduleHandler(t.deps)(scheduledRuleEvent(), context)).toEqual({
+      status: 'evaluated',
+      shard: 'shard-01',
+      services: 1,
+      read: 1,
+      applied: 0,
+      failures: 0,
+    });
     const stored = await items();
     expect(stored.map((i) => [i.pk!.S, i.sk!.S, i.version!.N])).toEqual([['SERVICE#chat', 'STATE', '1']]);
     expect(route53.commandCalls(ChangeResourceRecordSetsCommand)).toHaveLength(0);

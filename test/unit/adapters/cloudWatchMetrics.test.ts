@@ -146,6 +146,30 @@ describe('Class: CloudWatchMetrics', () => {
       expect([2, 1.5, 0.0001, 2_000_000, 1 / 3, 1e-7].map(statNumber)).toEqual(['2', '1.5', '0.0001', '2000000', '0.3333333333', '0.0000001']);
     });
 
+    it('asks no SampleCount for a percentile whose request does not want it', async () => {
+      answerAll();
+      const series = await adapter.fetchMetrics([{ key: 'k', query: query(), sampleCount: false }], window);
+      expect(cloudwatch.commandCalls(GetMetricDataCommand)[0]!.args[0].input.MetricDataQueries!.map((q) => q.MetricStat!.Stat)).toEqual(['p99']);
+      expect(series.get('k')).not.toHaveProperty('sampleCounts');
+    });
+
+    it('asks a SampleCount once when another request asks that very statistic of the same metric', async () => {
+      answerAll();
+      const series = await adapter.fetchMetrics(
+        [
+          { key: 'latency', query: query() },
+          { key: 'requests', query: query({ statistic: 'SampleCount' }) },
+        ],
+        window,
+      );
+      const queries = cloudwatch.commandCalls(GetMetricDataCommand)[0]!.args[0].input.MetricDataQueries!;
+      expect(queries.map((q) => [q.Id, q.MetricStat!.Stat])).toEqual([
+        ['m0', 'p99'],
+        ['m1', 'SampleCount'],
+      ]);
+      expect(series.get('latency')!.sampleCounts).toEqual(series.get('requests')!.values);
+    });
+
     it('asks a plain statistic alone', async () => {
       answerAll();
       const series = await adapter.fetchMetrics([{ key: 'gpu', query: query({ metricName: 'GPUUtilization', statistic: 'Average' }) }], window);

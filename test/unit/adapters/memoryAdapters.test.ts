@@ -143,4 +143,15 @@ describe('Class: InMemoryStateStore', () => {
     (loaded.state as { appliedWeights: unknown }).appliedWeights = { a: 1 };
     expect((await store.load('chat')).state!.appliedWeights).toBeNull();
   });
+
+  it('loads many services at once, an unreadable item failing only its own service', async () => {
+    const store = new InMemoryStateStore();
+    await store.save('chat', 0, write);
+    store.seedItem({ service: 'broken', schemaVersion: 99, version: 3 });
+    const loaded = await store.loadMany(['chat', 'broken', 'never']);
+    expect((loaded.get('chat') as { version: number }).version).toBe(1);
+    expect(loaded.get('broken')).toMatchObject({ name: 'UnsupportedStateVersionError' });
+    expect((loaded.get('never') as { version: number }).version).toBe(0);
+    expect(store.batchLoads).toBe(1);
+  });
 });

@@ -6,6 +6,8 @@ import { AwsCallError, Route53RetriesExhaustedError } from '../../../functions/a
 import { BoundedRetryStrategy, type BoundedRetryStrategyOptions } from '../../../functions/adapters/aws/retryStrategy.js';
 import { RecordNotFoundError } from '../../../functions/ports/errors.js';
 import { answerBelowRetries, recordingWaits, testCredentials } from '../../support/belowRetries.js';
+import { listPage, sortRecords } from '../../../sim/bench/tick/route53Listing.js';
+import { recordSetKey } from '../../../functions/ports/dnsWeights.js';
 
 // Route 53 as the mock answers it, below the SDK's retry middleware of the client under test.
 const route53Service = new Route53Client({ region: 'us-east-1', credentials: testCredentials });
@@ -93,6 +95,89 @@ describe('Class: Route53Weights', () => {
         MaxItems: 100,
       });
       expect((await adapter.readWeights(chat)).weights).toEqual({ a: 10 });
+    });
+  });
+
+  describe('Method: readZone', () => {
+    /** A zone Route 53 lists page by page (at most `maxItems` a page), counting the calls. */
+    function zone(records: ResourceRecordSet[], maxItems = 300) {
+      const sorted = sortRecords(records);
+      route53.on(ListResourceRecordSetsCommand).callsFake((input) => listPage(sorted, { ...input, MaxItems: maxItems }));
+      return { calls: () => route53.commandCalls(ListResourceRecordSetsCommand).map((c) => c.args[0].input) };
+    }
+    const named = (name: string, id: string, weight: number, type: 'A' | 'AAAA' = 'A') => weighted(id, weight, { Name: `${name}.`, Type: type });
+    const ref = (dnsName: string, recordType = 'A') => ({ hostedZoneId: ZONE, dnsName, recordType });
+
+    it('reads every asked record set of the zone in one listing, starting at the first of them', async () => {
+      const listing = zone([
+        named('www.example.com', 'w', 1),
+        named('a.example.com', 'x', 10),
+        named('a.example.com', 'y', 20),
+        named('b.example.com', 'x', 30),
+        named('b.example.com', 'x6', 31, 'AAAA'),
+        named('c.example.com', 'x', 40),
+        { Name: 'b.example.com.', Type: 'TXT', TTL: 60, ResourceRecords: [{ Value: '"v=spf1"' }] },
+      ]);
+      const read = await adapter.readZone(ZONE, [ref('c.example.com'), ref('a.example.com'), ref('b.example.com'), ref('b.example.com', 'AAAA')]);
+      expect(Object.fromEntries([...read].map(([key, r]) => [key, r.weights]))).toEqual({
+        [recordSetKey(ref('a.example.com'))]: { x: 10, y: 20 },
+        [recordSetKey(ref('b.example.com'))]: { x: 30 },
+        [recordSetKey(ref('b.example.com', 'AAAA'))]: { x6: 31 },
+        [recordSetKey(ref('c.example.com'))]: { x: 40 },
+      });
+      expect(listing.calls()).toEqual([{ HostedZoneId: ZONE, StartRecordName: 'a.example.com.', StartRecordType: 'A' }]);
+    });
+
+    it('pages on while a record set runs over a page, with the next record identifier', async () => {
+      const listing = zone(
+        Array.from({ length: 7 }, (_, i) => named('chat.example.com', `r${i}`, i)),
+        3,
+      );
+      const read = await adapter.readZone(ZONE, [ref('chat.example.com')]);
+      expect(Object.keys(read.get(recordSetKey(ref('chat.example.com')))!.weights)).toHaveLength(7);
+      expect(listing.calls().map((c) => c.StartRecordIdentifier)).toEqual([undefined, 'r3', 'r6']);
+    });
+
+    it('jumps over the records of other names instead of listing them', async () => {
+      const others = Array.from({ length: 1000 }, (_, i) => named(`m${String(i).padStart(4, '0')}.example.com`, 'x', 1));
+      const listing = zone([named('a.example.com', 'x', 1), ...others, named('z.example.com', 'x', 2)]);
+      const read = await adapter.readZone(ZONE, [ref('a.example.com'), ref('z.example.com')]);
+      expect(read.get(recordSetKey(ref('z.example.com')))!.weights).toEqual({ x: 2 });
+      // One page from a (a and 299 others), then straight to z: 2 calls, not 4.
+      expect(listing.calls().map((c) => c.StartRecordName)).toEqual(['a.example.com.', 'z.example.com.']);
+    });
+
+    it('reads right whatever order Route 53 lists names in ("chat-1" and "x.chat" sort either way)', async () => {
+      const listing = zone([named('chat-1.example.com', 'a', 1), named('x.chat.example.com', 'b', 2), named('chat.example.com', 'c', 3)], 1);
+      const asked = [ref('x.chat.example.com'), ref('chat-1.example.com'), ref('chat.example.com')];
+      const read = await adapter.readZone(ZONE, asked);
+      expect(asked.map((r) => read.get(recordSetKey(r))!.weights)).toEqual([{ b: 2 }, { a: 1 }, { c: 3 }]);
+      expect(listing.calls().length).toBeLessThanOrEqual(4);
+    });
+
+    it('reads a record set the zone does not hold as having no weights', async () => {
+      zone([named('a.example.com', 'x', 1)]);
+      const read = await adapter.readZone(ZONE, [ref('a.example.com'), ref('gone.example.com')]);
+      expect(read.get(recordSetKey(ref('gone.example.com')))!.weights).toEqual({});
+      expect(read.get(recordSetKey(ref('a.example.com')))!.weights).toEqual({ x: 1 });
+    });
+
+    it('hands out a snapshot per record set that a write of that record set trusts, and no other', async () => {
+      const listing = zone([named('a.example.com', 'x', 1, 'A'), named('b.example.com', 'x', 1, 'A')]);
+      route53.on(ChangeResourceRecordSetsCommand).resolves({ ChangeInfo: { Id: '/change/C1', Status: 'PENDING', SubmittedAt: new Date(0) } });
+      const read = await adapter.readZone(ZONE, [ref('a.example.com'), ref('b.example.com')]);
+      await adapter.writeWeights([{ record: ref('a.example.com'), weights: { x: 5 }, basedOn: read.get(recordSetKey(ref('a.example.com')))!.snapshot }], 'c');
+      expect(listing.calls()).toHaveLength(1);
+      await adapter.writeWeights([{ record: ref('b.example.com'), weights: { x: 5 }, basedOn: read.get(recordSetKey(ref('a.example.com')))!.snapshot }], 'c');
+      expect(listing.calls()).toHaveLength(2);
+    });
+
+    it('refuses record sets of another zone before any call', async () => {
+      const listing = zone([]);
+      await expect(adapter.readZone(ZONE, [{ hostedZoneId: 'ZOTHER', dnsName: 'a.example.org', recordType: 'A' }])).rejects.toThrow(
+        'readZone(Z0123456789EXAMPLE) was given record sets of other zones: a.example.org A (ZOTHER)',
+      );
+      expect(listing.calls()).toHaveLength(0);
     });
   });
 
@@ -203,6 +288,36 @@ describe('Class: Route53Weights', () => {
       await adapter.writeWeights([{ record: chat, weights: Object.fromEntries(sets.map((s) => [s.SetIdentifier!, 2])) }], 'big');
       const sizes = route53.commandCalls(ChangeResourceRecordSetsCommand).map((c) => c.args[0].input.ChangeBatch!.Changes!.length);
       expect(sizes).toEqual([500, 100]);
+    });
+
+    it('keeps every request within 32,000 value characters: 8 CNAME services × 60 records go in two requests', async () => {
+      const target = `${'x'.repeat(42)}.example.net.`; // 55 characters
+      const names = Array.from({ length: 8 }, (_, s) => `svc${s}.example.com`);
+      const sets = names.flatMap((name) =>
+        Array.from({ length: 60 }, (_, i) => ({
+          Name: `${name}.`,
+          Type: 'CNAME' as const,
+          SetIdentifier: `r${i}`,
+          Weight: 1,
+          TTL: 60,
+          ResourceRecords: [{ Value: target }],
+        })),
+      );
+      const sorted = sortRecords(sets);
+      route53.on(ListResourceRecordSetsCommand).callsFake((input) => listPage(sorted, input));
+      route53.on(ChangeResourceRecordSetsCommand).resolves({ ChangeInfo: { Id: '/change/C', Status: 'PENDING', SubmittedAt: new Date(0) } });
+      await adapter.writeWeights(
+        names.map((dnsName) => ({
+          record: { hostedZoneId: ZONE, dnsName, recordType: 'CNAME' },
+          weights: Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`r${i}`, 2])),
+        })),
+        'eight services',
+      );
+      const requests = route53.commandCalls(ChangeResourceRecordSetsCommand).map((c) => c.args[0].input.ChangeBatch!.Changes!);
+      // As Route 53 counts them: an UPSERT counts each value and each character twice.
+      const characters = requests.map((changes) => changes.reduce((sum, c) => sum + 2 * c.ResourceRecordSet!.ResourceRecords![0]!.Value!.length, 0));
+      expect(characters).toEqual([31_900, 20_900]);
+      expect(requests.flat()).toHaveLength(480);
     });
 
     it('leaves records already at their weight out of the batch, and sends nothing when none change', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { judgedPeriod, metricRequestsFor, alarmRefsFor, observeServices } from '../../../functions/app/observe.js';
 import { InMemoryMetrics } from '../../../functions/adapters/memory/index.js';
-import type { MetricSeries, MetricsSource } from '../../../functions/ports/metrics.js';
+import type { MetricRequest, MetricSeries, MetricsSource } from '../../../functions/ports/metrics.js';
 import { editableRawConfig, testConfig, T0 } from './runtimeFixtures.js';
 
 const MIN = 60_000;
@@ -20,6 +20,20 @@ describe('Function: judgedPeriod', () => {
 });
 
 describe('Function: metricRequestsFor / alarmRefsFor', () => {
+  it.each<[string, { statistic: string; minSamples?: number }, Partial<MetricRequest>]>([
+    ['a p99 that needs 1,000 samples', { statistic: 'p99' }, { sampleCount: true, rankAt: 2_000_000 }],
+    // Tail evidence counts the requests past trip (2,000 ms in ModelLatency's microseconds) from the rank and the SampleCount, however few.
+    ['a p99 whose signal is content with one sample', { statistic: 'p99', minSamples: 1 }, { sampleCount: true, rankAt: 2_000_000 }],
+    ['an average', { statistic: 'Average' }, { sampleCount: false }],
+  ])('asks a percentile with its SampleCount and its rank at the trip, another statistic alone: %s', (_, { statistic, minSamples }, asked) => {
+    const raw = editableRawConfig();
+    const signal = raw.services[0]!.endpoints[0]!.signals[0]! as { metric: { statistic: string }; minSamples?: number };
+    signal.metric.statistic = statistic;
+    if (minSamples !== undefined) signal.minSamples = minSamples;
+    const request = metricRequestsFor(testConfig(raw).services[0]!)[0]!;
+    expect({ sampleCount: request.sampleCount, ...(request.rankAt !== undefined ? { rankAt: request.rankAt } : {}) }).toEqual(asked);
+  });
+
   it('asks each metric signal (and the load query) in the endpoint’s region, and each alarm', () => {
     const raw = editableRawConfig();
     raw.services[0]!.endpoints[0]!.load = { namespace: 'AWS/SageMaker', metricName: 'Invocations', statistic: 'Sum' };

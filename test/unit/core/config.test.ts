@@ -116,6 +116,11 @@ describe('parseConfig: problems, each with its path', () => {
       ],
     ],
     [
+      'a quiet polling interval that is not a whole number of periods',
+      { services: [service({ policy: { evaluationPeriodSeconds: 60, polling: { quietIntervalSeconds: 90 } } })] },
+      ['services[0].policy.polling.quietIntervalSeconds: must be a multiple of evaluationPeriodSeconds (60)'],
+    ],
+    [
       'duplicate endpoints, all-zero baselines and too many required healthy endpoints',
       {
         services: [
@@ -210,6 +215,7 @@ describe('parseConfig: defaults and normalisation', () => {
         onFailure: 'drain',
         timeoutSeconds: 3600,
       },
+      polling: { quietIntervalSeconds: 300 },
     });
   });
 

@@ -7,6 +7,7 @@ import { createAwsRuntime, loadJsonConfig, once, readEnvironment } from '../../.
 import { ValidationError } from '../../../functions/core/errors.js';
 import { validateConfig } from '../../../functions/config/loadConfig.js';
 import { rawConfig, collectingLog } from '../app/runtimeFixtures.js';
+import { AwsApiRates, shareOf } from '../../../functions/adapters/aws/pacing.js';
 
 /** The config as the CDK app bundles it: validated in full, presets expanded, defaults applied. */
 const resolvedConfig = validateConfig(rawConfig, 'rawConfig');
@@ -24,7 +25,18 @@ describe('Function: readEnvironment', () => {
       tableName: 'steer53-state',
       topicArn: env.STEER53_TOPIC_ARN,
       eventBusName: 'default',
+      apiRates: AwsApiRates,
     });
+  });
+
+  it("takes the function's share of the API rates from STEER53_API_RATES, and says what is wrong with a bad one", () => {
+    const share = shareOf(AwsApiRates, 0.1);
+    expect(readEnvironment({ ...env, STEER53_API_RATES: JSON.stringify(share) }).apiRates).toEqual(share);
+    const bad = { ...share, route53: { ...share.route53, changes: { perSecond: 0, burst: 1 } } };
+    expect(() => readEnvironment({ ...env, STEER53_API_RATES: JSON.stringify(bad) })).toThrow(
+      'STEER53_API_RATES route53.changes.perSecond: must be a number above 0',
+    );
+    expect(() => readEnvironment({ ...env, STEER53_API_RATES: '{' })).toThrow('STEER53_API_RATES (root): is not JSON');
   });
 
   it('takes STEER53_CONFIG_PATH and STEER53_EVENT_BUS_NAME when set', () => {
@@ -107,6 +119,7 @@ describe('Function: createAwsRuntime', () => {
       'EventBridgePublisher',
     ]);
     expect(rt.newId()).not.toBe(rt.newId());
+    expect(rt.tickClaims?.constructor.name).toBe('DynamoTickClaims');
   });
 });
 

@@ -14,6 +14,7 @@ export interface TestDeps {
   readonly logger: Logger;
   readonly counts: { metric: MetricName; service: string; value: number }[];
   readonly gauges: { metric: MetricName; service: string; endpoint: string; value: number }[];
+  readonly shardMetrics: { metric: MetricName; shard: string; value: number }[];
   readonly errorLog: ReturnType<typeof vi.spyOn>;
   readonly debugLog: ReturnType<typeof vi.spyOn>;
 }
@@ -22,13 +23,15 @@ export function testDeps(runtime: () => Promise<Runtime>): TestDeps {
   const logger = new Logger({ serviceName: 'steer53', logLevel: 'SILENT' });
   const counts: TestDeps['counts'] = [];
   const gauges: TestDeps['gauges'] = [];
+  const shardMetrics: TestDeps['shardMetrics'] = [];
   const counter: Counter = {
     count: (metric, service, value = 1) => void counts.push({ metric, service, value }),
     gauge: (metric, service, endpoint, value) => void gauges.push({ metric, service, endpoint, value }),
+    shard: (metric, shard, value) => void shardMetrics.push({ metric, shard, value }),
   };
   const errorLog = vi.spyOn(logger, 'error');
   const debugLog = vi.spyOn(logger, 'debug');
-  return { deps: { runtime, logger, counter }, logger, counts, gauges, errorLog, debugLog };
+  return { deps: { runtime, logger, counter }, logger, counts, gauges, shardMetrics, errorLog, debugLog };
 }
 
 export const context = {
@@ -156,4 +159,9 @@ export function deploymentEvent(detailType = 'Deployment Started', detail: Recor
     resources: [],
     detail: { service: 'chat', endpoint: 'eu-west-1', version: 'v42', pipelineExecutionId: 'exec-1', idempotencyKey: 'deploy-42', ...detail },
   };
+}
+
+/** What a sharded schedule's target sends for one shard (lib/trafficController.ts, addSchedule). */
+export function shardPayload(extra: Record<string, unknown> = {}) {
+  return { shard: 'shard-02', services: ['chat'], scheduledTime: new Date(T0 - 3_000).toISOString(), staleAfterSeconds: 90, ...extra };
 }

@@ -97,6 +97,7 @@ describe('Handler: alarm', () => {
             true,
           );
         },
+        readZone: world.dns.readZone.bind(world.dns),
         writeWeights: world.dns.writeWeights.bind(world.dns),
       },
     }));
@@ -149,8 +150,22 @@ describe('Handler: schedule', () => {
     const world = memoryWorld();
     world.feed(judgedStart(T0), HEALTHY);
     const t = testDeps(async () => world.runtime());
-    expect(await createScheduleHandler(t.deps)(event, context)).toEqual({ status: 'evaluated', services: 1, applied: 0, failures: 0 });
+    expect(await createScheduleHandler(t.deps)(event, context)).toEqual({
+      status: 'evaluated',
+      shard: 'shard-01',
+      services: 1,
+      read: 1,
+      applied: 0,
+      failures: 0,
+    });
     expect((await world.store.load('chat')).version).toBe(1);
+    // A tick evaluated here is its one shard: its time, its lag and its reads are reported.
+    expect(t.shardMetrics.map((m) => [m.metric, m.shard])).toEqual([
+      ['ShardDuration', 'shard-01'],
+      ['ShardLag', 'shard-01'],
+      ['ServicesRead', 'shard-01'],
+      ['ServicesDeferred', 'shard-01'],
+    ]);
   });
 
   it('evaluates only the services a Scheduler payload names', async () => {

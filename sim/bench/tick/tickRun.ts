@@ -1,0 +1,260 @@
+/**
+ * One run of the tick benchmark: a fleet, its shards as the construct plans them, and each
+ * shard's tick through the real use case (runScheduledTick → onTick → evaluateService) and the
+ * real AWS adapters over real SDK clients answered by the in-process fakes, on virtual time. The
+ * shards of a tick start together, as the schedule's targets fire together, each with its own
+ * runtime (a warm Lambda container: its own pacer, with its share of the account's rates), and
+ * share the fakes (one account). The first tick reads every service (nothing is known yet: the
+ * worst tick); the next ones, a whole quiet cycle, are the steady state.
+ */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { Route53Client } from '@aws-sdk/client-route-53';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { CloudWatchClients } from '../../../functions/adapters/aws/cloudWatchClients.js';
+import { CloudWatchMetrics } from '../../../functions/adapters/aws/cloudWatchMetrics.js';
+import { DynamoStateStore } from '../../../functions/adapters/aws/dynamoStateStore.js';
+import { DynamoTickClaims } from '../../../functions/adapters/aws/dynamoTickClaims.js';
+import { EventBridgePublisher } from '../../../functions/adapters/aws/eventBridgePublisher.js';
+import { pacedClient, route53Costs } from '../../../functions/adapters/aws/pacedClients.js';
+import { AwsApiRates, Pacer, shareOf, type ApiRates } from '../../../functions/adapters/aws/pacing.js';
+import { BoundedRetryStrategy, Route53RetryPolicy, type RetryPolicy } from '../../../functions/adapters/aws/retryStrategy.js';
+import { Route53Weights } from '../../../functions/adapters/aws/route53Weights.js';
+import { SnsNotifier } from '../../../functions/adapters/aws/snsNotifier.js';
+import type { Runtime } from '../../../functions/app/runtime.js';
+import { runScheduledTick } from '../../../functions/app/scheduledTick.js';
+import { DefaultTickCostModel, planShards, shardSizeFor, type Shard } from '../../../functions/app/shardPlan.js';
+import type { Config } from '../../../functions/core/config.js';
+import { silentLog } from '../../../functions/ports/log.js';
+import { FakeAws } from './fakeAws.js';
+import { fleetConfig, fleetWorld, zoneRecords, type FleetShape } from './fleet.js';
+import { VirtualTime } from './virtualTime.js';
+
+/** 2026-01-01T00:00Z: the first tick's minute. */
+const START = Date.UTC(2026, 0, 1, 0, 0, 0);
+/** How long after its minute a shard's invocation starts (EventBridge, Lambda). */
+const INVOKE_LAG_MS = 1_000;
+const ONE_VCPU_MB = 1769;
+const credentials = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' };
+
+export interface TickBenchOptions extends FleetShape {
+  /** Memory of the schedule function, MB. @default 512 */
+  readonly memoryMb?: number;
+  /** What shard sizing aims at, s. @default 20 */
+  readonly targetSeconds?: number;
+  /** A shard size instead of the sizing. */
+  readonly shardSize?: number;
+}
+
+export interface ShardResult {
+  readonly id: string;
+  readonly services: number;
+  readonly zones: number;
+  readonly read: number;
+  /** Time spent waiting on AWS (latency, pacing, retries), on the virtual clock. */
+  readonly ioSeconds: number;
+  /** Its share of the tick's CPU, as a Lambda of the function's memory would take it. */
+  readonly cpuSeconds: number;
+  /** Both: no overlap of CPU and I/O is assumed, so this errs long. */
+  readonly simulatedSeconds: number;
+}
+
+export interface TickResult {
+  readonly minute: number;
+  readonly calls: Record<string, number>;
+  readonly throttled: Record<string, number>;
+  readonly overBatchLimits: number;
+  readonly metricsRequested: number;
+  readonly readUnits: number;
+  readonly writeUnits: number;
+  readonly servicesRead: number;
+  readonly failures: number;
+  readonly shards: readonly ShardResult[];
+  /** This machine's CPU for the whole tick (the fakes' own work left out). */
+  readonly cpuSeconds: number;
+}
+
+export interface TickBenchRun {
+  readonly config: Config;
+  readonly shards: readonly Shard[];
+  readonly shardSize: number;
+  readonly memoryMb: number;
+  readonly ticks: readonly TickResult[];
+}
+
+/** The SDK sleeps the delay a retry token asks for with a real timer: here the wait is on the virtual clock instead. */
+function virtualRetries(policy: RetryPolicy, time: VirtualTime, random: () => number): BoundedRetryStrategy {
+  const strategy = new BoundedRetryStrategy({ ...policy, now: time.now, random });
+  const virtual = Object.create(strategy) as BoundedRetryStrategy;
+  virtual.refreshRetryTokenForRetry = async (token, errorInfo) => {
+    const next = await strategy.refreshRetryTokenForRetry(token, errorInfo);
+    await time.sleep(next.getRetryDelay());
+    return { getRetryCount: () => next.getRetryCount(), getRetryDelay: () => 0 };
+  };
+  return virtual;
+}
+
+/** A seeded uniform [0, 1): the same run, the same jitter. */
+function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One shard's runtime: the real adapters over SDK clients answered by the fakes, paced at its share. */
+function shardRuntime(config: Config, fake: FakeAws, time: VirtualTime, rates: ApiRates, seed: number): Runtime {
+  const random = seeded(seed);
+  const pacer = new Pacer({ now: time.now, sleep: time.sleep });
+  // Other clients retry as the SDK's standard strategy does, roughly: three attempts, short waits.
+  const standard: RetryPolicy = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 20_000 };
+  const client = <C>(
+    make: (retries: BoundedRetryStrategy, maxAttempts: number) => C,
+    service: Parameters<FakeAws['attach']>[1],
+    region: string,
+    policy = standard,
+  ) => fake.attach(make(virtualRetries(policy, time, random), policy.maxAttempts), service, region);
+  const route53 = pacedClient(
+    client(
+      (retryStrategy, maxAttempts) => new Route53Client({ region: 'us-east-1', credentials, retryStrategy, maxAttempts }),
+      'route53',
+      'us-east-1',
+      Route53RetryPolicy,
+    ),
+    pacer,
+    route53Costs(pacer, rates),
+  );
+  const dynamo = client(
+    (retryStrategy, maxAttempts) => new DynamoDBClient({ region: 'us-east-1', credentials, retryStrategy, maxAttempts }),
+    'dynamodb',
+    'us-east-1',
+  );
+  const table = 'steer53-bench';
+  let id = 0;
+  return {
+    config,
+    dns: new Route53Weights({ client: route53 }),
+    metrics: new CloudWatchMetrics({
+      clients: new CloudWatchClients({
+        createClient: (c) =>
+          client((retryStrategy, maxAttempts) => new CloudWatchClient({ region: c.region, credentials, retryStrategy, maxAttempts }), 'cloudwatch', c.region),
+        pacing: { pacer, rates },
+      }),
+    }),
+    store: new DynamoStateStore({ client: dynamo, tableName: table, sleep: time.sleep }),
+    tickClaims: new DynamoTickClaims({ client: dynamo, tableName: table }),
+    notifier: new SnsNotifier({
+      client: client((retryStrategy, maxAttempts) => new SNSClient({ region: 'us-east-1', credentials, retryStrategy, maxAttempts }), 'sns', 'us-east-1'),
+      topicArn: 'arn:aws:sns:us-east-1:123456789012:steer53',
+    }),
+    events: new EventBridgePublisher({
+      client: client(
+        (retryStrategy, maxAttempts) => new EventBridgeClient({ region: 'us-east-1', credentials, retryStrategy, maxAttempts }),
+        'eventbridge',
+        'us-east-1',
+      ),
+      eventBusName: 'steer53',
+    }),
+    clock: { now: time.now },
+    log: silentLog,
+    newId: () => `bench-${seed}-${++id}`,
+    options: { concurrency: 4 },
+  };
+}
+
+const sumBy = (a: Map<string, number>, b: Readonly<Record<string, number>>) =>
+  Object.fromEntries([...a].map(([k, v]) => [k, v - (b[k] ?? 0)]).filter(([, v]) => v !== 0));
+
+/** Runs the first tick and a whole quiet cycle after it. */
+export async function runTickBench(options: TickBenchOptions): Promise<TickBenchRun> {
+  const config = fleetConfig(options);
+  const memoryMb = options.memoryMb ?? 512;
+  const shardSize = options.shardSize ?? shardSizeFor(config.services, options.targetSeconds ?? 20, { ...DefaultTickCostModel, memoryMb });
+  const shards = planShards(config.services, shardSize);
+  const time = new VirtualTime(START);
+  const fake = new FakeAws(time, fleetWorld(config, options));
+  for (const [zone, records] of zoneRecords(config)) fake.defineZone(zone, records);
+  const rates = shareOf(AwsApiRates, 0.8 / shards.length);
+  const runtimes = new Map(shards.map((shard, i) => [shard.id, shardRuntime(config, fake, time, rates, i + 1)]));
+  const byName = new Map(config.services.map((s) => [s.name, s]));
+  const cycle = Math.round(Math.max(...config.services.map((s) => s.policy.polling.quietIntervalSeconds / s.policy.evaluationPeriodSeconds)));
+  const ticks: TickResult[] = [];
+  for (let minute = 0; minute <= cycle; minute += 1) {
+    ticks.push(await runOneTick({ minute, shards, runtimes, byName, time, fake, memoryMb }));
+  }
+  return { config, shards, shardSize, memoryMb, ticks };
+}
+
+interface TickContext {
+  readonly minute: number;
+  readonly shards: readonly Shard[];
+  readonly runtimes: ReadonlyMap<string, Runtime>;
+  readonly byName: ReadonlyMap<string, Config['services'][number]>;
+  readonly time: VirtualTime;
+  readonly fake: FakeAws;
+  readonly memoryMb: number;
+}
+
+async function runOneTick(ctx: TickContext): Promise<TickResult> {
+  const { minute, shards, time, fake } = ctx;
+  const scheduledAt = START + minute * 60_000;
+  time.advanceTo(scheduledAt + INVOKE_LAG_MS);
+  const before = {
+    calls: Object.fromEntries(fake.calls),
+    throttled: Object.fromEntries(fake.throttled),
+    over: fake.overBatchLimits,
+    metrics: fake.metricsRequested,
+    ru: fake.readUnits,
+    wu: fake.writeUnits,
+    fakeCpu: fake.fakeCpuMicros,
+  };
+  const cpu = process.cpuUsage();
+  const outcomes = await time.run(() =>
+    Promise.all(
+      shards.map(async (shard) => {
+        const start = time.now();
+        const outcome = await runScheduledTick(ctx.runtimes.get(shard.id)!, {
+          trigger: 'bench',
+          services: shard.services.map((name) => ctx.byName.get(name)!),
+          scheduledAt,
+          shard: { id: shard.id, staleAfterMs: 90_000 },
+        });
+        if (outcome.kind !== 'evaluated') throw new Error(`bench: shard ${shard.id} was ${outcome.kind}`);
+        return { shard, ioMs: time.now() - start, read: outcome.tick.polling.filter((p) => p.due).length, failures: outcome.tick.failures.length };
+      }),
+    ),
+  );
+  const used = process.cpuUsage(cpu);
+  const cpuSeconds = (used.user + used.system - (fake.fakeCpuMicros - before.fakeCpu)) / 1e6;
+  const servicesRead = outcomes.reduce((sum, o) => sum + o.read, 0);
+  const lambdaScale = Math.max(1, ONE_VCPU_MB / ctx.memoryMb);
+  const shardResults = outcomes.map(({ shard, ioMs, read }): ShardResult => {
+    const shardCpu = servicesRead > 0 ? (cpuSeconds * read) / servicesRead : 0;
+    return {
+      id: shard.id,
+      services: shard.services.length,
+      zones: shard.zones.length,
+      read,
+      ioSeconds: ioMs / 1000,
+      cpuSeconds: shardCpu * lambdaScale,
+      simulatedSeconds: ioMs / 1000 + shardCpu * lambdaScale,
+    };
+  });
+  return {
+    minute,
+    calls: sumBy(fake.calls, before.calls),
+    throttled: sumBy(fake.throttled, before.throttled),
+    overBatchLimits: fake.overBatchLimits - before.over,
+    metricsRequested: fake.metricsRequested - before.metrics,
+    readUnits: fake.readUnits - before.ru,
+    writeUnits: fake.writeUnits - before.wu,
+    servicesRead,
+    failures: outcomes.reduce((sum, o) => sum + o.failures, 0),
+    shards: shardResults,
+    cpuSeconds,
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * bench:tick — one scheduled tick of a fleet, through the real use case and the real AWS adapters
+ * against in-process fakes that enforce AWS's documented limits and charge an assumed latency per
+ * call (sim/bench/tick/awsFigures.ts says which figure comes from where), on virtual time.
+ *
+ *   npm run bench:tick -- --services 1000 --endpoints 5 --zones 20 [--incident 0.1] [--memory 512]
+ *                         [--target 20] [--shard-size N] [--json]
+ *
+ * Reports the first tick (every service read: the worst tick) — API calls by service and
+ * operation, each shard's simulated time (waiting on AWS, plus its share of the CPU as a Lambda of
+ * that memory would take it) and the critical path, the CPU of the tick on this machine — and the
+ * steady state (the average tick of a whole quiet cycle after it) with the monthly cost per
+ * service. With --json, exactly one JSON document.
+ */
+import { parseArgs } from 'node:util';
+import { monthlyCost, perService, type MonthlyCost, type TickUsage } from './tick/costModel.js';
+import { runTickBench, type TickBenchRun, type TickResult } from './tick/tickRun.js';
+
+const usage = 'usage: npm run bench:tick -- --services N --endpoints E --zones Z [--incident 0.1] [--memory 512] [--target 20] [--shard-size N] [--json]';
+
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      options: {
+        services: { type: 'string', default: '1000' },
+        endpoints: { type: 'string', default: '5' },
+        zones: { type: 'string', default: '20' },
+        incident: { type: 'string', default: '0' },
+        memory: { type: 'string', default: '512' },
+        target: { type: 'string', default: '20' },
+        'shard-size': { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    console.error(`bench:tick: ${(error as Error).message}\n${usage}`);
+    process.exit(2);
+  }
+}
+
+const { values } = parseCommandLine();
+
+function whole(name: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    console.error(`bench:tick: --${name} must be a whole number from ${min} to ${max}, got "${text}"`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const incident = Number(values.incident);
+if (!(incident >= 0 && incident <= 1)) {
+  console.error(`bench:tick: --incident must be a share from 0 to 1, got "${values.incident}"`);
+  process.exit(2);
+}
+const options = {
+  services: whole('services', values.services, 1, 20_000),
+  endpoints: whole('endpoints', values.endpoints, 1, 10),
+  zones: whole('zones', values.zones, 1, 1000),
+  incident,
+  memoryMb: whole('memory', values.memory, 128, 10_240),
+  targetSeconds: whole('target', values.target, 1, 45),
+  ...(values['shard-size'] !== undefined ? { shardSize: whole('shard-size', values['shard-size'], 1, 20_000) } : {}),
+};
+
+/** The average of the ticks after the first: a whole quiet cycle. */
+function steadyUsage(run: TickBenchRun): TickUsage {
+  const ticks = run.ticks.slice(1);
+  const mean = (f: (t: TickResult) => number) => ticks.reduce((sum, t) => sum + f(t), 0) / ticks.length;
+  const ops = [...new Set(ticks.flatMap((t) => Object.keys(t.calls)))];
+  return {
+    calls: Object.fromEntries(ops.map((op) => [op, mean((t) => t.calls[op] ?? 0)])),
+    metricsRequested: mean((t) => t.metricsRequested),
+    readUnits: mean((t) => t.readUnits),
+    writeUnits: mean((t) => t.writeUnits),
+    servicesRead: mean((t) => t.servicesRead),
+    shardSeconds: run.shards.map((_, i) => mean((t) => t.shards[i]!.simulatedSeconds)),
+  };
+}
+
+const round = (n: number, digits = 3) => Number(n.toFixed(digits));
+const roundCost = (cost: MonthlyCost) => Object.fromEntries(Object.entries(cost).map(([k, v]) => [k, round(v, 4)]));
+
+const run = await runTickBench(options);
+const first = run.ticks[0]!;
+const steady = steadyUsage(run);
+const alarmSignals = run.config.services.reduce((sum, s) => sum + s.endpoints.reduce((n, e) => n + e.signals.filter((g) => g.source === 'alarm').length, 0), 0);
+// The construct's dashboards: one per service and one for the ticks.
+const inputs = {
+  services: options.services,
+  endpoints: options.endpoints,
+  shards: run.shards.length,
+  memoryMb: run.memoryMb,
+  dashboards: options.services + 1,
+  alarmSignals,
+};
+const cost = perService(monthlyCost(steady, inputs), options.services);
+const maxShardSeconds = Math.max(...first.shards.map((s) => s.simulatedSeconds));
+const document = {
+  services: options.services,
+  endpoints: options.endpoints,
+  zones: options.zones,
+  incident: options.incident,
+  shardSize: run.shardSize,
+  calls: first.calls,
+  throttled: first.throttled,
+  overBatchLimits: run.ticks.reduce((sum, t) => sum + t.overBatchLimits, 0),
+  failures: run.ticks.reduce((sum, t) => sum + t.failures, 0),
+  simulatedSeconds: round(maxShardSeconds),
+  shards: first.shards.map((s) => ({ ...s, ioSeconds: round(s.ioSeconds), cpuSeconds: round(s.cpuSeconds), simulatedSeconds: round(s.simulatedSeconds) })),
+  maxShardSeconds: round(maxShardSeconds),
+  cpuSeconds: round(first.cpuSeconds),
+  /** The slowest shard of any tick of the run (with an incident, the ticks that write Route 53). */
+  worstTick: (() => {
+    const worst = run.ticks.reduce((a, b) =>
+      Math.max(...b.shards.map((x) => x.simulatedSeconds)) > Math.max(...a.shards.map((x) => x.simulatedSeconds)) ? b : a,
+    );
+    return {
+      minute: worst.minute,
+      maxShardSeconds: round(Math.max(...worst.shards.map((x) => x.simulatedSeconds))),
+      calls: worst.calls,
+      throttled: worst.throttled,
+    };
+  })(),
+  steadyState: {
+    ticks: run.ticks.length - 1,
+    servicesReadPerTick: round(steady.servicesRead, 1),
+    callsPerTick: Object.fromEntries(Object.entries(steady.calls).map(([op, n]) => [op, round(n, 1)])),
+    metricsRequestedPerTick: round(steady.metricsRequested, 1),
+    maxShardSeconds: round(Math.max(...steady.shardSeconds)),
+  },
+  costPerServiceMonthUsd: round(cost.total, 4),
+  costPerServiceMonth: roundCost(cost),
+};
+
+if (values.json) {
+  console.log(JSON.stringify(document, null, 2));
+} else {
+  const line = (label: string, value: string) => console.log(`  ${label.padEnd(34)} ${value}`);
+  console.log(
+    `bench:tick — ${options.services} services × ${options.endpoints} endpoints in ${options.zones} hosted zones${options.incident > 0 ? `, ${Math.round(options.incident * 100)}% in an incident` : ''}`,
+  );
+  console.log(
+    `  ${run.shards.length} shard(s) of at most ${run.shardSize} services; ${run.memoryMb} MB functions; latencies and limits: sim/bench/tick/awsFigures.ts\n`,
+  );
+  console.log('first tick (every service read):');
+  for (const [op, n] of Object.entries(first.calls).sort()) line(op, String(n));
+  line('throttled', JSON.stringify(first.throttled));
+  line('requests over a Route 53 batch limit', String(document.overBatchLimits));
+  for (const s of document.shards)
+    line(`${s.id} (${s.services} services, ${s.zones} zones)`, `${s.simulatedSeconds} s = ${s.ioSeconds} s waiting on AWS + ${s.cpuSeconds} s CPU`);
+  line('critical path', `${document.maxShardSeconds} s`);
+  line('CPU on this machine', `${document.cpuSeconds} s`);
+  line('slowest shard of any tick', `${document.worstTick.maxShardSeconds} s (minute ${document.worstTick.minute})`);
+  console.log(`\nsteady state (average of ${document.steadyState.ticks} ticks):`);
+  line('services read a tick', String(document.steadyState.servicesReadPerTick));
+  for (const [op, n] of Object.entries(document.steadyState.callsPerTick).sort()) line(op, String(n));
+  line('metrics requested a tick', String(document.steadyState.metricsRequestedPerTick));
+  console.log('\nmonthly cost per service (USD):');
+  for (const [k, v] of Object.entries(document.costPerServiceMonth)) line(k, v.toFixed(4));
+}

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { ChangeResourceRecordSetsCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { runTickBench } from '../../sim/bench/tick/tickRun.js';
+import { FakeAws } from '../../sim/bench/tick/fakeAws.js';
+import { VirtualTime } from '../../sim/bench/tick/virtualTime.js';
+import { monthlyCost } from '../../sim/bench/tick/costModel.js';
+import { AssumedLatencyMs } from '../../sim/bench/tick/awsFigures.js';
+
+const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' };
+const quietWorld = { metric: () => undefined, alarmState: () => undefined };
+
+describe('bench:tick', () => {
+  it('reads each zone once, the states in batches, every service on the first tick and a fifth of them after, within every limit', async () => {
+    const run = await runTickBench({ services: 30, endpoints: 3, zones: 3, shardSize: 10 });
+    expect(run.shards.map((s) => [s.id, s.services.length, s.zones])).toEqual([
+      ['shard-01', 10, ['ZBENCH0000']],
+      ['shard-02', 10, ['ZBENCH0001']],
+      ['shard-03', 10, ['ZBENCH0002']],
+    ]);
+    const [first, ...steady] = run.ticks;
+    expect(first!.calls).toEqual({
+      'dynamodb:BatchGetItem': 3,
+      // 30 states, and each shard's claim of its minute.
+      'dynamodb:PutItem': 33,
+      'route53:ListResourceRecordSets': 3,
+      // Per shard, per region: one call of 40 queries (10 services × p99, its SampleCount, GPU, load).
+      'cloudwatch:GetMetricData': 9,
+      'cloudwatch:DescribeAlarms': 9,
+    });
+    expect(first!.servicesRead).toBe(30);
+    expect(first!.metricsRequested).toBe(30 * 3 * 4);
+    expect(steady).toHaveLength(5);
+    expect(steady.reduce((sum, t) => sum + t.servicesRead, 0)).toBe(30);
+    for (const tick of run.ticks) {
+      expect(tick.throttled).toEqual({});
+      expect(tick.overBatchLimits).toBe(0);
+      expect(tick.failures).toBe(0);
+      for (const shard of tick.shards) expect(shard.simulatedSeconds).toBeGreaterThan(shard.ioSeconds);
+    }
+    // Waiting on AWS: the slowest region's GetMetricData (300 ms) while the zone is read, the states and the writes.
+    expect(first!.shards[0]!.ioSeconds).toBeGreaterThanOrEqual(0.3);
+    expect(first!.shards[0]!.ioSeconds).toBeLessThan(1);
+  });
+
+  it('gives the same calls on every run (virtual time, seeded jitter)', async () => {
+    const a = await runTickBench({ services: 12, endpoints: 2, zones: 2, incident: 0.5 });
+    const b = await runTickBench({ services: 12, endpoints: 2, zones: 2, incident: 0.5 });
+    expect(a.ticks.map((t) => [t.calls, t.shards.map((s) => s.ioSeconds)])).toEqual(b.ticks.map((t) => [t.calls, t.shards.map((s) => s.ioSeconds)]));
+    // The services in an incident are read every minute, and shed once M of N periods breached.
+    expect(
+      a.ticks
+        .map((t) => t.servicesRead)
+        .slice(1)
+        .every((n) => n >= 6),
+    ).toBe(true);
+    expect(a.ticks.some((t) => (t.calls['route53:ChangeResourceRecordSets'] ?? 0) > 0)).toBe(true);
+  });
+});
+
+describe('Class: FakeAws', () => {
+  function fakeRoute53() {
+    const time = new VirtualTime(0);
+    const fake = new FakeAws(time, quietWorld);
+    fake.defineZone('Z1', [{ Name: 'a.example.com.', Type: 'A', SetIdentifier: 'x', Weight: 1, TTL: 60, ResourceRecords: [{ Value: '192.0.2.1' }] }]);
+    const client = fake.attach(new Route53Client({ region: 'us-east-1', credentials, maxAttempts: 1 }), 'route53', 'us-east-1');
+    return { time, fake, client };
+  }
+
+  it('throttles a burst past the account’s Route 53 bucket (50 requests, 10 a second), as Route 53 does', async () => {
+    const { time, fake, client } = fakeRoute53();
+    const results = await time.run(() =>
+      Promise.allSettled(Array.from({ length: 60 }, () => client.send(new ListResourceRecordSetsCommand({ HostedZoneId: 'Z1' })))),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(50);
+    expect(fake.throttled.get('route53:ListResourceRecordSets')).toBe(10);
+    expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason.name).toBe('Throttling');
+  });
+
+  it('refuses a change batch over 32,000 value characters (an UPSERT counting twice) and counts it', async () => {
+    const { time, fake, client } = fakeRoute53();
+    const changes = Array.from({ length: 101 }, (_, i) => ({
+      Action: 'UPSERT' as const,
+      ResourceRecordSet: {
+        Name: `n${i}.example.com.`,
+        Type: 'CNAME' as const,
+        SetIdentifier: 'x',
+        Weight: 1,
+        TTL: 60,
+        ResourceRecords: [{ Value: 'x'.repeat(160) }],
+      },
+    }));
+    const error = await time.run(() =>
+      client.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: 'Z1', ChangeBatch: { Changes: changes } })).catch((e: unknown) => e),
+    );
+    expect((error as Error).name).toBe('InvalidChangeBatch');
+    expect(fake.overBatchLimits).toBe(1);
+  });
+
+  it('answers after the call’s latency on the virtual clock', async () => {
+    const { time, client } = fakeRoute53();
+    await time.run(() => client.send(new ListResourceRecordSetsCommand({ HostedZoneId: 'Z1' })));
+    expect(time.now()).toBe(AssumedLatencyMs['route53:ListResourceRecordSets']);
+  });
+});
+
+describe('Function: monthlyCost', () => {
+  it('prices a month of ticks: $0.01 per 1,000 metrics, $0.30 a custom metric, Lambda by GB-second, DynamoDB by unit, $3 a dashboard past 3, $0.10 an alarm', () => {
+    const cost = monthlyCost(
+      {
+        calls: { 'cloudwatch:DescribeAlarms': 10, 'route53:ListResourceRecordSets': 20 },
+        metricsRequested: 4000,
+        readUnits: 100,
+        writeUnits: 200,
+        servicesRead: 200,
+        shardSeconds: [2],
+      },
+      { services: 1000, endpoints: 5, shards: 1, memoryMb: 1024, ticksPerMonth: 1000, dashboards: 1001, alarmSignals: 5000 },
+    );
+    expect(cost.cloudWatchReads).toBeCloseTo(1000 * (4000 * 0.00001 + 10 * 0.00001), 10);
+    expect(cost.customMetrics).toBeCloseTo((1000 * 6 + 4) * 0.3, 10);
+    expect(cost.lambda).toBeCloseTo(1000 * (0.2e-6 + 2 * 0.0000133334), 10);
+    expect(cost.dynamoDb).toBeCloseTo(1000 * (100 * 0.125e-6 + 200 * 0.625e-6), 10);
+    expect(cost.route53).toBe(0);
+    expect(cost.dashboards).toBeCloseTo(998 * 3, 10);
+    expect(cost.alarmSignals).toBeCloseTo(500, 10);
+    const { total, ...parts } = cost;
+    expect(total).toBeCloseTo(
+      Object.values(parts).reduce((a, b) => a + b, 0),
+      10,
+    );
+  });
+
+  it('charges no dashboard while the free three cover them, and nothing for what is not given', () => {
+    const cost = monthlyCost(
+      { calls: {}, metricsRequested: 0, readUnits: 0, writeUnits: 0, servicesRead: 0, shardSeconds: [] },
+      { services: 2, endpoints: 1, shards: 1, memoryMb: 512, dashboards: 3 },
+    );
+    expect(cost.dashboards).toBe(0);
+    expect(cost.alarmSignals).toBe(0);
+  });
+});

@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import { onTick, type TickOutcome } from '../../../functions/app/onTick.js';
+import { onAlarm } from '../../../functions/app/onAlarm.js';
+import { PollReasons } from '../../../functions/app/pollingCadence.js';
+import { recordSetOf } from '../../../functions/app/evaluateService.js';
+import { AwsCallError } from '../../../functions/adapters/aws/errors.js';
+import type { DnsWeights } from '../../../functions/ports/dnsWeights.js';
+import { judgedStart, memoryWorld, MINUTE, rawConfig, testConfig, type MemoryWorld } from './runtimeFixtures.js';
+
+const HEALTHY = { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 };
+
+/** The fixture's service, and copies of it under other names: `zones[i]` is the hosted zone of copy i. */
+function services(zones: readonly string[]) {
+  const raw = structuredClone(rawConfig) as { services: Record<string, unknown>[] };
+  const base = raw.services[0]!;
+  raw.services = zones.map((zone, i) => ({ ...structuredClone(base), name: `svc-${i}`, dnsName: `svc-${i}.example.com`, hostedZoneId: zone }));
+  return testConfig(raw);
+}
+
+/** Feeds healthy latency for every service of the world for the period judged now. */
+function feedAll(world: MemoryWorld): void {
+  for (const s of world.config.services) {
+    for (const [id, ms] of Object.entries(HEALTHY))
+      world.metrics.recordSignal(s, id, 'p99-latency', judgedStart(world.clock.now()), { value: ms * 1000, sampleCount: 5000 });
+  }
+}
+
+describe('Function: onTick', () => {
+  it('reads every state in one batch and each hosted zone once, never a service on its own', async () => {
+    const world = memoryWorld(services(['ZONEA1', 'ZONEA1', 'ZONEA1', 'ZONEB2']));
+    feedAll(world);
+    const tick = await onTick(world.runtime());
+    expect(tick.outcomes).toHaveLength(4);
+    expect(world.store.batchLoads).toBe(1);
+    expect(world.dns.zoneReadCalls).toBe(2);
+    expect(world.dns.readCalls).toBe(0);
+    expect(world.metrics.metricCalls).toBe(1);
+  });
+
+  it('reads a quiet service only on its turn: the periods between cost no CloudWatch, Route 53 or state write', async () => {
+    const world = memoryWorld();
+    const rt = world.runtime();
+    feedAll(world);
+    await onTick(rt);
+    const reads: boolean[] = [];
+    for (let minute = 1; minute <= 10; minute += 1) {
+      world.clock.advance(MINUTE);
+      feedAll(world);
+      const [metricCalls, zoneReads, saves] = [world.metrics.metricCalls, world.dns.zoneReadCalls, world.store.saves];
+      const tick = await onTick(rt);
+      const read = tick.polling[0]!.due;
+      reads.push(read);
+      expect([world.metrics.metricCalls - metricCalls, world.dns.zoneReadCalls - zoneReads, world.store.saves - saves]).toEqual(read ? [1, 1, 1] : [0, 0, 0]);
+      if (!read) expect(tick.polling[0]!.reason).toBe(PollReasons.QUIET_WAIT);
+    }
+    expect(reads.filter(Boolean)).toHaveLength(2);
+  });
+
+  it('catches an incident that starts between two quiet reads through the alarm fast path, and reads the service every period from then on', async () => {
+    const world = memoryWorld();
+    const rt = world.runtime();
+    feedAll(world);
+    await onTick(rt);
+    // Move to a period the quiet service is not read in.
+    let tick: TickOutcome;
+    do {
+      world.clock.advance(MINUTE);
+      feedAll(world);
+      tick = await onTick(rt);
+    } while (tick.polling[0]!.due);
+    const alarmAt = world.clock.now();
+    const historyBefore = (await world.store.load('chat')).state!.endpoints['eu-west-1']!.history.map((h) => h.periodStart);
+
+    // eu-west-1's 5xx alarm (a fail-severity signal) fires: the alarm handler evaluates at once.
+    world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
+    const alarmed = await onAlarm(rt, { alarmName: 'chat-eu-west-1-5xx', region: 'eu-west-1', state: 'ALARM' });
+    expect(alarmed.outcomes[0]!.decision!.verdicts['eu-west-1']!.verdict).toBe('breach');
+    // A fail-severity alarm in ALARM is unambiguous: the region drains on this one event.
+    expect(alarmed.outcomes[0]!.status).toBe('applied');
+    expect(world.dns.weightsOf(recordSetOf(world.service))['eu-west-1']).toBe(0);
+
+    // The next tick reads it although it is not its quiet turn.
+    world.clock.advance(MINUTE);
+    feedAll(world);
+    tick = await onTick(rt);
+    expect(tick.polling[0]).toMatchObject({ due: true, reason: PollReasons.ENDPOINT_NOT_HEALTHY, endpoint: 'eu-west-1' });
+    expect(world.dns.weightsOf(recordSetOf(world.service))['eu-west-1']).toBe(0);
+
+    // The skipped periods left no verdict behind: only the periods judged are in the history.
+    const history = (await world.store.load('chat')).state!.endpoints['eu-west-1']!.history.map((h) => h.periodStart);
+    expect(history).toEqual([...historyBefore, judgedStart(alarmAt), judgedStart(alarmAt + MINUTE)].slice(-3));
+    // And a drained service is read every period.
+    world.clock.advance(MINUTE);
+    feedAll(world);
+    expect((await onTick(rt)).polling[0]).toMatchObject({ due: true, reason: PollReasons.ENDPOINT_NOT_HEALTHY, endpoint: 'eu-west-1' });
+  });
+
+  it('reads the services a schedule payload names, whatever their cadence', async () => {
+    const world = memoryWorld();
+    const rt = world.runtime();
+    feedAll(world);
+    await onTick(rt);
+    let tick: TickOutcome;
+    do {
+      world.clock.advance(MINUTE);
+      tick = await onTick(rt);
+    } while (tick.polling[0]!.due);
+    feedAll(world);
+    tick = await onTick(rt, { asked: ['chat'] });
+    expect(tick.polling[0]).toMatchObject({ due: true, reason: PollReasons.ASKED });
+    expect(tick.outcomes).toHaveLength(1);
+  });
+
+  it("fails only the services of a zone that cannot be read, with the zone's error", async () => {
+    const world = memoryWorld(services(['ZONEA1', 'ZONEB2']));
+    feedAll(world);
+    const throttled = new AwsCallError(
+      { operation: 'route53:ListResourceRecordSets', target: 'hosted zone ZONEB2' },
+      Object.assign(new Error('slow down'), { name: 'Throttling' }),
+      true,
+    );
+    const dns: DnsWeights = {
+      readWeights: (r) => world.dns.readWeights(r),
+      writeWeights: (w, c) => world.dns.writeWeights(w, c),
+      readZone: async (zone, records) => {
+        if (zone === 'ZONEB2') throw throttled;
+        return world.dns.readZone(zone, records);
+      },
+    };
+    const tick = await onTick(world.runtime({ dns }));
+    expect(tick.outcomes.map((o) => o.service)).toEqual(['svc-0']);
+    expect(tick.failures).toEqual([{ service: 'svc-1', error: throttled }]);
+  });
+
+  it('evaluates a service whose state cannot be read, so that it fails with the error rather than being skipped', async () => {
+    const world = memoryWorld(services(['ZONEA1', 'ZONEA1']));
+    world.store.seedItem({ service: 'svc-1', schemaVersion: 99, version: 4 });
+    feedAll(world);
+    const tick = await onTick(world.runtime());
+    expect(tick.polling.find((p) => p.service === 'svc-1')).toMatchObject({ due: true, reason: PollReasons.STATE_UNREADABLE });
+    expect(tick.failures.map((f) => [f.service, f.error.name])).toEqual([['svc-1', 'UnsupportedStateVersionError']]);
+    expect(tick.outcomes.map((o) => o.service)).toEqual(['svc-0']);
+  });
+
+  it('fails every service, and reads nothing else, when the table cannot be read at all', async () => {
+    const world = memoryWorld(services(['ZONEA1', 'ZONEA1']));
+    const down = new AwsCallError(
+      { operation: 'dynamodb:BatchGetItem', target: 'table t' },
+      Object.assign(new Error('down'), { name: 'InternalServerError' }),
+      true,
+    );
+    const store = { ...world.store, load: world.store.load.bind(world.store), loadMany: async () => Promise.reject(down) };
+    const tick = await onTick(world.runtime({ store: store as never }));
+    expect(tick.failures.map((f) => [f.service, f.error])).toEqual([
+      ['svc-0', down],
+      ['svc-1', down],
+    ]);
+    expect(world.metrics.metricCalls).toBe(0);
+    expect(world.dns.zoneReadCalls).toBe(0);
+  });
+});
