@@ -138,6 +138,44 @@ describe('Function: observeServices', () => {
     });
   });
 
+  it('asks ranks in a second call only of percentiles past their trip, and keeps the first answer if that call fails', async () => {
+    const calls: MetricRequest[][] = [];
+    const value = (key: string) => (key.includes('eu-west-1') ? 2_600_000 : 900_000);
+    const metrics = (failSecond: boolean): MetricsSource => ({
+      fetchMetrics: async (requests) => {
+        calls.push([...requests]);
+        if (calls.length > 1 && failSecond) throw new Error('Throttling');
+        return new Map(
+          requests.map((r) => [
+            r.key,
+            {
+              values: [{ timestamp: start, value: value(r.key) }],
+              sampleCounts: [{ timestamp: start, value: 700 }],
+              ...(r.rankAt !== undefined ? { ranks: [{ timestamp: start, value: 96 }] } : {}),
+              complete: true,
+            },
+          ]),
+        );
+      },
+      fetchAlarmStates: async () => new Map(),
+    });
+    const result = (await observeServices(metrics(false), [service], T0)).get('chat')!;
+    expect(calls.map((c) => c.map((r) => [r.key.split('\u0000')[1], r.rankAt]))).toEqual([
+      [
+        ['us-east-1', undefined],
+        ['eu-west-1', undefined],
+        ['ap-northeast-1', undefined],
+      ],
+      [['eu-west-1', 2_000_000]],
+    ]);
+    expect(result.observations.endpoints['eu-west-1']!.signals['p99-latency']).toMatchObject({ worseThanTrip: 28 });
+    expect(result.observations.endpoints['us-east-1']!.signals['p99-latency']).not.toHaveProperty('worseThanTrip');
+    calls.length = 0;
+    const failed = (await observeServices(metrics(true), [service], T0)).get('chat')!;
+    expect(failed.observations.endpoints['eu-west-1']!.signals['p99-latency']).toEqual({ value: 2_600_000, periodStart: start, sampleCount: 700 });
+    expect(failed.gaps).toEqual(['percentile ranks: Throttling']);
+  });
+
   it('uses a known alarm state instead of asking for it, and counts unreadable alarms as gaps', async () => {
     let asked: string[] = [];
     const metrics: MetricsSource = {
