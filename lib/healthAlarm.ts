@@ -6,8 +6,9 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as route53 from 'aws-cdk-lib/aws-route53';
 import type { Construct } from 'constructs';
-import type { HealthCheckMetricAlarm } from './trafficControllerProps.js';
+import type { EndpointHealthCheck, HealthCheckMetricAlarm } from './trafficControllerProps.js';
 
 /** The name of the health alarm of one endpoint: fixed, so the health check can name it across stacks. */
 export function healthAlarmName(controllerName: string, service: string, setIdentifier: string): string {
@@ -32,4 +33,34 @@ export function createHealthAlarm(scope: Construct, id: string, alarmName: strin
     // what Route 53 assumes meanwhile.
     treatMissingData: cloudwatch.TreatMissingData.MISSING,
   });
+}
+
+/**
+ * What Route 53 checks for one endpoint: the alarm the construct created (`created`), the alarm the
+ * check names, or HTTP(S) requests to the endpoint (SNI on for HTTPS, so a TLS front end answers
+ * with the right certificate).
+ */
+export function healthCheckConfig(
+  check: EndpointHealthCheck,
+  created: { readonly name: string; readonly region: string } | undefined,
+  endpointRegion: string,
+): route53.CfnHealthCheck.HealthCheckConfigProperty {
+  const http = check.http;
+  if (http !== undefined) {
+    const protocol = http.protocol ?? 'HTTPS';
+    return {
+      type: protocol,
+      fullyQualifiedDomainName: http.fqdn,
+      resourcePath: http.path ?? '/health',
+      port: http.port ?? (protocol === 'HTTPS' ? 443 : 80),
+      requestInterval: http.requestIntervalSeconds ?? 30,
+      failureThreshold: http.failureThreshold ?? 3,
+      ...(protocol === 'HTTPS' ? { enableSni: true } : {}),
+    };
+  }
+  return {
+    type: 'CLOUDWATCH_METRIC',
+    alarmIdentifier: created ?? { name: check.alarmName!, region: check.alarmRegion ?? endpointRegion },
+    insufficientDataHealthStatus: check.insufficientDataHealthStatus ?? 'LastKnownStatus',
+  };
 }

@@ -57,7 +57,7 @@ import {
   type HandlerName,
 } from './handlerFunctions.js';
 import { nativeDeploymentSourcesOf } from './nativeDeploymentRouting.js';
-import { createHealthAlarm, healthAlarmName } from './healthAlarm.js';
+import { createHealthAlarm, healthAlarmName, healthCheckConfig } from './healthAlarm.js';
 import { validateProps, type TrafficControllerProps } from './trafficControllerProps.js';
 
 export { ForwardedSources } from './controllerPermissions.js';
@@ -455,13 +455,7 @@ export class TrafficController extends Construct {
         ? createHealthAlarm(this, `HealthAlarm${i}`, healthAlarmName(this.name, check.service, check.setIdentifier), check.metricAlarm, key)
         : undefined;
       healthChecks[key] = new route53.CfnHealthCheck(this, `HealthCheck${i}`, {
-        healthCheckConfig: {
-          type: 'CLOUDWATCH_METRIC',
-          alarmIdentifier: created
-            ? { name: created.alarmName, region: stackRegion }
-            : { name: check.alarmName!, region: check.alarmRegion ?? endpoint.region },
-          insufficientDataHealthStatus: check.insufficientDataHealthStatus ?? 'LastKnownStatus',
-        },
+        healthCheckConfig: healthCheckConfig(check, created ? { name: created.alarmName, region: stackRegion } : undefined, endpoint.region),
         healthCheckTags: [{ key: 'Name', value: `${this.name} ${key}` }],
       });
       new CfnOutput(this, `HealthCheckId${i}`, { description: `Route 53 health check of ${key}`, value: healthChecks[key].attrHealthCheckId });

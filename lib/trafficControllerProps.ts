@@ -81,21 +81,45 @@ export interface HealthCheckMetricAlarm {
 }
 
 /**
- * A Route 53 health check built on a CloudWatch alarm, attached to one weighted record: the data
- * plane's own backstop, so hard failover still happens when the controller or the Route 53
- * control plane is down.
+ * A Route 53 HTTP(S) health check: checkers in several AWS regions request the endpoint every 10 or
+ * 30 seconds and call it unhealthy after `failureThreshold` failures in a row. It sees a hard outage
+ * in ~30 s, where a CloudWatch alarm needs its metrics (1-2 minutes late) and its evaluation periods.
+ */
+export interface HttpHealthCheck {
+  /** The endpoint's own name (not the weighted record's): `use1.chat.example.com`. */
+  readonly fqdn: string;
+  /** @default '/health' */
+  readonly path?: string;
+  /** @default 443 for HTTPS, 80 for HTTP */
+  readonly port?: number;
+  /** HTTPS sends the name as SNI. @default 'HTTPS' */
+  readonly protocol?: 'HTTPS' | 'HTTP';
+  /** 30 seconds (Route 53's standard, what the simulator's checks use) or 10 (fast, costs more). @default 30 */
+  readonly requestIntervalSeconds?: 10 | 30;
+  /** Failures in a row before unhealthy (1-10). @default 3 */
+  readonly failureThreshold?: number;
+}
+
+/**
+ * A Route 53 health check attached to one weighted record, on a CloudWatch alarm or on HTTP(S)
+ * requests: the data plane's own backstop, so hard failover happens within seconds and still
+ * happens when the controller or the Route 53 control plane is down. Route 53 answers only healthy
+ * records with nonzero weight, so steer53's weights steer the healthy ones (docs/runtime.md,
+ * "Static stability").
  */
 export interface EndpointHealthCheck {
   /** The service name in the config. */
   readonly service: string;
   /** The endpoint's SetIdentifier in the config. */
   readonly setIdentifier: string;
-  /** An existing alarm (on a non-percentile statistic). Give this or `metricAlarm`. @default none */
+  /** An existing alarm (on a non-percentile statistic). Give one of this, `metricAlarm` or `http`. @default none */
   readonly alarmName?: string;
   /** Region of `alarmName`. @default the endpoint's region */
   readonly alarmRegion?: string;
-  /** An alarm the construct creates. Give this or `alarmName`. @default none */
+  /** An alarm the construct creates. Give one of this, `alarmName` or `http`. @default none */
   readonly metricAlarm?: HealthCheckMetricAlarm;
+  /** Requests to the endpoint itself. Give one of this, `alarmName` or `metricAlarm`. @default none */
+  readonly http?: HttpHealthCheck;
   /**
    * What Route 53 assumes while the alarm has insufficient data. Missing data never counts as
    * healthy or unhealthy on its own. @default 'LastKnownStatus'
@@ -339,7 +363,9 @@ function healthCheckProblems(
     const key = `${check.service}/${check.setIdentifier}`;
     if (checked.has(key)) problems.push(`${where} repeats the health check of ${key}; give one per endpoint.`);
     checked.add(key);
-    if ((check.alarmName === undefined) === (check.metricAlarm === undefined)) problems.push(`${where} needs exactly one of alarmName or metricAlarm.`);
+    const kinds = [check.alarmName, check.metricAlarm, check.http].filter((k) => k !== undefined).length;
+    if (kinds !== 1) problems.push(`${where} needs exactly one of alarmName, metricAlarm or http.`);
+    if (check.http !== undefined) problems.push(...httpCheckProblems(check.http, `${where}.http`));
     if (check.alarmRegion !== undefined && !regionPattern.test(check.alarmRegion))
       problems.push(`${where}.alarmRegion "${check.alarmRegion}" is not an AWS region.`);
     if (check.metricAlarm !== undefined) problems.push(...metricAlarmProblems(props.config, check, where, stackRegion, options));
@@ -347,6 +373,26 @@ function healthCheckProblems(
       problems.push(`${where} is for ${key}, whose record is adopted; health checks are attached only to managedRecords (list the record there).`);
     }
   });
+  return problems;
+}
+
+const hostnamePattern = /^(?=.{1,255}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$/i;
+
+/** An HTTP(S) health check Route 53 accepts: a host name, a path, a port, and its two intervals and thresholds. */
+function httpCheckProblems(http: HttpHealthCheck, where: string): string[] {
+  const problems: string[] = [];
+  if (!hostnamePattern.test(http.fqdn)) problems.push(`${where}.fqdn "${http.fqdn}" is not a host name.`);
+  if (http.path !== undefined && (!http.path.startsWith('/') || http.path.length > 255))
+    problems.push(`${where}.path "${http.path}" must start with / and be at most 255 characters.`);
+  if (http.port !== undefined && (!Number.isInteger(http.port) || http.port < 1 || http.port > 65535))
+    problems.push(`${where}.port ${http.port} must be an integer from 1 to 65535.`);
+  if (http.protocol !== undefined && http.protocol !== 'HTTPS' && http.protocol !== 'HTTP')
+    problems.push(`${where}.protocol "${http.protocol}" must be HTTPS or HTTP.`);
+  if (http.requestIntervalSeconds !== undefined && http.requestIntervalSeconds !== 10 && http.requestIntervalSeconds !== 30)
+    problems.push(`${where}.requestIntervalSeconds ${http.requestIntervalSeconds} must be 10 or 30 (Route 53's two intervals).`);
+  const threshold = http.failureThreshold;
+  if (threshold !== undefined && (!Number.isInteger(threshold) || threshold < 1 || threshold > 10))
+    problems.push(`${where}.failureThreshold ${threshold} must be an integer from 1 to 10.`);
   return problems;
 }
 

@@ -152,7 +152,36 @@ export class CloudWatchSim {
     if (last < 0) return undefined;
     const first = last - periodMinutes + 1;
     const point = this.periodDatapoint(binding, r, first, last, t);
-    return point === undefined ? undefined : { value: point.value, sampleCount: point.sampleCount, periodStart: startMs + first * 60_000 };
+    if (point === undefined) return undefined;
+    const rank = this.rankAtTrip(binding, r, first, last, t);
+    const worse = rank === undefined ? undefined : Math.round((point.sampleCount * (binding.signal.direction === 'higher-is-worse' ? 100 - rank : rank)) / 100);
+    return {
+      value: point.value,
+      sampleCount: point.sampleCount,
+      ...(worse === undefined ? {} : { worseThanTrip: worse }),
+      periodStart: startMs + first * 60_000,
+    };
+  }
+
+  /**
+   * For a latency percentile, `PR(:trip)` over the period's visible requests: the percent at or
+   * below the signal's trip. Undefined for other signals, without samples, or once a minute's
+   * histogram is no longer kept.
+   */
+  rankAtTrip(binding: SignalBinding, r: number, first: number, last: number, t: number): number | undefined {
+    const signal = binding.signal;
+    if (binding.measure !== 'latency' || percentileOf(signal.metric.statistic) === undefined) return undefined;
+    const tripMs = signal.trip / binding.toUnit;
+    let below = 0;
+    let samples = 0;
+    for (let m = first; m <= last; m++) {
+      const point = this.visible(r, m, t);
+      if (point === null || point.sampleCount <= 0) continue;
+      if (this.histogramMinute[r]![m % HISTOGRAM_MINUTES] !== m) return undefined;
+      below += point.sampleCount * this.histograms[r]![m % HISTOGRAM_MINUTES]!.shareAtOrBelow(tripMs);
+      samples += point.sampleCount;
+    }
+    return samples > 0 ? (100 * below) / samples : undefined;
   }
 
   /** A signal's value over minutes first..last as visible at t (in the signal's unit before scale), null when missing. */

@@ -65,6 +65,14 @@ export class LatencyHistogram {
     return valueOfBucket(BUCKETS - 1);
   }
 
+  /** Share of the values at or below `ms` (CloudWatch's percentile rank, as a fraction), read at the buckets' middles as percentiles are; 1 when empty. */
+  shareAtOrBelow(ms: number): number {
+    if (this.count <= 0) return 1;
+    let below = 0;
+    for (let b = 0; b < BUCKETS; b++) if (valueOfBucket(b) <= ms) below += this.counts[b]!;
+    return below / this.count;
+  }
+
   get mean(): number {
     return this.count > 0 ? this.sum / this.count : Number.NaN;
   }

@@ -432,6 +432,13 @@ export const scenarioSchema = z
         evaluationOffsetSeconds: z.number().int().min(0).max(59).default(15),
       })
       .prefault({}),
+    /**
+     * steer53's static stability (docs/runtime.md): `http` attaches a Route 53 HTTP health check to
+     * each record steer53 weights (the same checks as `route53-health-check`, on `dns.healthCheck*`),
+     * so Route 53 leaves a dead region out of its answers within seconds whatever the weights say;
+     * `none` leaves steer53 alone with its weights. @default 'http'
+     */
+    staticStability: z.strictObject({ healthChecks: z.enum(['http', 'none']).default('http') }).prefault({}),
     /** The baselines that need settings of their own. */
     baselines: z
       .strictObject({

@@ -38,11 +38,28 @@ export interface WeightWrite {
 }
 
 /**
- * Route 53 for one run: the weights it holds (what a controller reads back) and the answers
- * clients get, which change only after propagation and then as caches expire.
+ * What Route 53 answers from weighted records with health checks (Route 53 Developer Guide, "How
+ * Amazon Route 53 chooses records when health checking is configured"): the healthy records with
+ * nonzero weight, by weight; if none, the healthy zero-weight records, equally; if no record is
+ * healthy, every record as if healthy (nonzero weights first again).
+ */
+export function answeredWeights(weights: readonly number[], healthy: readonly boolean[]): number[] {
+  const live = weights.map((w, r) => (w > 0 && healthy[r] ? w : 0));
+  if (live.some((w) => w > 0)) return live;
+  const idle = weights.map((w, r) => (w === 0 && healthy[r] ? 1 : 0));
+  if (idle.some((w) => w > 0)) return idle;
+  return weights.some((w) => w > 0) ? [...weights] : weights.map(() => 1);
+}
+
+/**
+ * Route 53 for one run: the record weights it holds (what a controller reads back), the health of
+ * each record's health check when the records have them, and the answers clients get, which change
+ * only after propagation and then as caches expire.
  */
 export class Route53Sim {
   private current: number[];
+  private health: boolean[];
+  private answered: number[];
   readonly writes: WeightWrite[] = [];
 
   constructor(
@@ -50,29 +67,47 @@ export class Route53Sim {
     initial: readonly number[],
   ) {
     this.current = [...initial];
+    this.health = initial.map(() => true);
+    this.answered = [...initial];
   }
 
+  /** The record weights, as ListResourceRecordSets returns them (health does not change them). */
   get weights(): readonly number[] {
     return this.current;
   }
 
   /**
-   * A ChangeResourceRecordSets call, or a health-check status change: either reaches the
-   * authoritative servers over the same propagation (dns.ts), then resolvers as their caches expire.
+   * A ChangeResourceRecordSets call: reaches the authoritative servers over the same propagation as
+   * a health-check status change (dns.ts), then resolvers as their caches expire. A write is a DNS
+   * change even while health checks hold its effect back.
    */
   write(t: number, weights: readonly number[], meta: { emergency?: boolean; why: string; kind?: 'api' | 'health-check'; rollout?: boolean }): void {
     if (weights.every((w, i) => w === this.current[i])) return;
+    this.current = [...weights];
+    this.answer(t, meta, true);
+  }
+
+  /** The health checks' aggregated status changed: the answers change, the records do not. */
+  setHealth(t: number, healthy: readonly boolean[], why: string): void {
+    if (healthy.every((h, i) => h === this.health[i])) return;
+    this.health = [...healthy];
+    this.answer(t, { kind: 'health-check', why }, false);
+  }
+
+  private answer(t: number, meta: { emergency?: boolean; why: string; kind?: 'api' | 'health-check'; rollout?: boolean }, always: boolean): void {
+    const answered = answeredWeights(this.current, this.health);
+    if (!always && answered.every((w, i) => w === this.answered[i])) return;
     this.writes.push({
       t,
-      before: this.current,
-      after: [...weights],
+      before: this.answered,
+      after: answered,
       kind: meta.kind ?? 'api',
       emergency: meta.emergency ?? false,
       why: meta.why,
       ...(meta.rollout ? { rollout: true } : {}),
     });
-    this.current = [...weights];
-    this.dns.publish(t, weights);
+    this.answered = answered;
+    this.dns.publish(t, answered);
   }
 }
 

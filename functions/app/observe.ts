@@ -7,7 +7,7 @@
  */
 import type { ServiceConfig } from '../core/config.js';
 import type { AlarmObservation, AlarmState, EndpointObservations, EpochMs, ServiceObservations, SignalObservation } from '../core/types.js';
-import { defaultMinSamples, percentileOf } from '../core/percentiles.js';
+import { percentileOf } from '../core/percentiles.js';
 import type { AlarmRef, MetricRequest, MetricSeries, MetricsSource, MetricWindow } from '../ports/metrics.js';
 
 export interface ObservationOptions {
@@ -31,6 +31,15 @@ export interface ServiceObservationResult {
 
 const LOAD_SIGNAL = '#load';
 
+/**
+ * Periods of the load metric read for each evaluation. The judged period is often still arriving
+ * (CloudWatch publishes a minute one to two and a half minutes after it ends, in parts), so its
+ * request count is low; the periods before it are whole. The busiest of the last few, as
+ * CloudWatch has them now, is the load: it lags a rising load by at most a couple of periods and
+ * never reads a half-arrived minute as a quiet one.
+ */
+export const LOAD_PERIODS = 3;
+
 function signalKey(service: string, endpoint: string, signal: string): string {
   return `${service}\u0000${endpoint}\u0000${signal}`;
 }
@@ -51,8 +60,9 @@ export function metricRequestsFor(service: ServiceConfig): MetricRequest[] {
       requests.push({
         key: signalKey(service.name, endpoint.setIdentifier, signal.name),
         query: { ...signal.metric, region: signal.metric.region ?? endpoint.region },
-        // Only what the verdict uses: a SampleCount only where too few samples make a percentile unknown.
-        sampleCount: percentileOf(statistic) !== undefined && (signal.minSamples ?? defaultMinSamples(statistic)) > 1,
+        // A percentile: its SampleCount and its rank at the trip, in the metric's own unit, so the
+        // engine counts the requests past the trip (tail evidence). Nothing more for other statistics.
+        ...(percentileOf(statistic) !== undefined ? { rankAt: signal.trip / signal.scale, sampleCount: true } : { sampleCount: false }),
       });
     }
     if (endpoint.load)
@@ -98,13 +108,20 @@ export async function observeServices(
 
   // One window for every query: from the earliest period start any service judges to the latest end.
   const periods = services.map((s) => judgedPeriod(now, s.policy.evaluationPeriodSeconds, delay));
-  const longest = Math.max(1, ...requests.map((r) => r.query.periodSeconds), ...services.map((s) => s.policy.evaluationPeriodSeconds)) * 1000;
+  const longest =
+    Math.max(
+      1,
+      ...requests.map((r) => r.query.periodSeconds * (r.key.endsWith(LOAD_SIGNAL) ? LOAD_PERIODS : 1)),
+      ...services.map((s) => s.policy.evaluationPeriodSeconds),
+    ) * 1000;
   const end = Math.max(...periods.map((p) => p.end));
   const window: MetricWindow = { startTime: Math.min(...periods.map((p) => p.end)) - longest, endTime: end };
 
   const gaps: string[] = [];
-  const [series, alarmStates] = await Promise.all([
-    requests.length > 0 ? metrics.fetchMetrics(requests, window) : Promise.resolve(new Map<string, MetricSeries>()),
+  // Ranks are asked in a second, small call, only of percentiles past their trip (see askRanks).
+  const firstPass = requests.map(({ rankAt: _rank, ...request }) => request);
+  const [firstSeries, alarmStates] = await Promise.all([
+    firstPass.length > 0 ? metrics.fetchMetrics(firstPass, window) : Promise.resolve(new Map<string, MetricSeries>()),
     alarms.length > 0
       ? metrics.fetchAlarmStates(alarms).catch((error: unknown) => {
           // Alarms unreadable: their signals are unknown (the engine holds), not an evaluation failure.
@@ -113,6 +130,10 @@ export async function observeServices(
         })
       : Promise.resolve(new Map<string, AlarmState>()),
   ]);
+
+  const ranked = await askRanks(metrics, rankedRequests(services, requests, periods), firstSeries, window);
+  if (ranked.gap) gaps.push(ranked.gap);
+  const series = ranked.series;
 
   const out = new Map<string, ServiceObservationResult>();
   services.forEach((service, i) => {
@@ -129,16 +150,17 @@ export async function observeServices(
           if (state) signalEntries.push([signal.name, { alarmState: state }]);
           continue;
         }
-        const picked = pick(series.get(key), signal.metric.periodSeconds, period.end);
+        const picked = pick(series.get(key), signal.metric.periodSeconds, period.end, signal.direction);
         if (picked.gap) serviceGaps.push(`${endpoint.setIdentifier}/${signal.name}: ${picked.gap}`);
         if (picked.observation) signalEntries.push([signal.name, picked.observation]);
       }
       const signals: Record<string, SignalObservation | AlarmObservation> = Object.fromEntries(signalEntries);
       let requestRate: number | null = null;
       if (endpoint.load) {
-        const picked = pick(series.get(signalKey(service.name, endpoint.setIdentifier, LOAD_SIGNAL)), endpoint.load.periodSeconds, period.end);
+        const load = busiest(series.get(signalKey(service.name, endpoint.setIdentifier, LOAD_SIGNAL)), endpoint.load.periodSeconds, period.end);
+        if (load.gap) serviceGaps.push(`${endpoint.setIdentifier}/load: ${load.gap}`);
         // The load query counts requests per period; the engine wants requests per second.
-        if (picked.observation && picked.observation.value !== null) requestRate = picked.observation.value / endpoint.load.periodSeconds;
+        if (load.value !== undefined) requestRate = load.value / endpoint.load.periodSeconds;
       }
       endpointEntries.push([endpoint.setIdentifier, { signals, requestRate }]);
     }
@@ -147,8 +169,70 @@ export async function observeServices(
   return out;
 }
 
+/** A request for a percentile's rank at its trip, with what is needed to tell whether its value is past it. */
+interface RankedRequest {
+  readonly request: MetricRequest & { readonly rankAt: number };
+  readonly end: EpochMs;
+  readonly periodSeconds: number;
+  readonly direction: 'higher-is-worse' | 'lower-is-worse';
+}
+
+function rankedRequests(services: readonly ServiceConfig[], requests: readonly MetricRequest[], periods: readonly { end: EpochMs }[]): RankedRequest[] {
+  const byKey = new Map(requests.map((r) => [r.key, r]));
+  return services.flatMap((service, i) =>
+    service.endpoints.flatMap((endpoint) =>
+      endpoint.signals.flatMap((signal): RankedRequest[] => {
+        if (signal.source !== 'metric') return [];
+        const request = byKey.get(signalKey(service.name, endpoint.setIdentifier, signal.name));
+        if (request?.rankAt === undefined) return [];
+        return [
+          { request: { ...request, rankAt: request.rankAt }, end: periods[i]!.end, periodSeconds: signal.metric.periodSeconds, direction: signal.direction },
+        ];
+      }),
+    ),
+  );
+}
+
+/**
+ * Tail evidence (core/tailEvidence.ts) matters only for a percentile past its trip: within it, the
+ * count past trip cannot prove a breach. So the ranks (`PR(:trip)`) are asked in a second call,
+ * only of those, and their series replace the first ones: a healthy tick pays for no rank at all.
+ * A second call that fails leaves the first series (the engine judges the value alone) and says so.
+ */
+async function askRanks(
+  metrics: MetricsSource,
+  ranked: readonly RankedRequest[],
+  first: ReadonlyMap<string, MetricSeries>,
+  window: MetricWindow,
+): Promise<{ series: ReadonlyMap<string, MetricSeries>; gap?: string }> {
+  const due = ranked.filter((r) => {
+    const value = pick(first.get(r.request.key), r.periodSeconds, r.end, r.direction).observation?.value;
+    return value !== undefined && value !== null && (r.direction === 'higher-is-worse' ? value > r.request.rankAt : value < r.request.rankAt);
+  });
+  if (due.length === 0) return { series: first };
+  try {
+    const again = await metrics.fetchMetrics(
+      due.map((r) => r.request),
+      window,
+    );
+    const series = new Map(first);
+    for (const r of due) {
+      const answer = again.get(r.request.key);
+      if (answer?.complete) series.set(r.request.key, answer);
+    }
+    return { series };
+  } catch (error) {
+    return { series: first, gap: `percentile ranks: ${(error as Error).message}` };
+  }
+}
+
 /** The datapoint of the period ending at `end` (or the newest one inside the signal's own period). */
-function pick(series: MetricSeries | undefined, periodSeconds: number, end: EpochMs): { observation?: SignalObservation; gap?: string } {
+function pick(
+  series: MetricSeries | undefined,
+  periodSeconds: number,
+  end: EpochMs,
+  direction: 'higher-is-worse' | 'lower-is-worse',
+): { observation?: SignalObservation; gap?: string } {
   if (!series) return { gap: 'no answer' };
   // Partial answers are not trusted: a p99 over part of the data is not the p99.
   if (!series.complete) return { gap: series.error ?? 'partial data' };
@@ -157,12 +241,27 @@ function pick(series: MetricSeries | undefined, periodSeconds: number, end: Epoc
   const newest = candidates.at(-1);
   if (!newest) return {};
   const count = series.sampleCounts?.find((d) => d.timestamp === newest.timestamp);
+  const rank = series.ranks?.find((d) => d.timestamp === newest.timestamp);
+  const samples = count?.value ?? 0;
   return {
     observation: {
       value: newest.value,
       periodStart: newest.timestamp,
       // A percentile without its SampleCount is treated as having none: low-sample, not healthy.
-      ...(series.sampleCounts ? { sampleCount: count?.value ?? 0 } : {}),
+      ...(series.sampleCounts ? { sampleCount: samples } : {}),
+      // PR(:trip) is the percent at or below trip: the rest are past it (below it, when lower is worse).
+      ...(series.sampleCounts && rank
+        ? { worseThanTrip: Math.round((samples * (direction === 'higher-is-worse' ? 100 - rank.value : rank.value)) / 100) }
+        : {}),
     },
   };
+}
+
+/** The busiest of the last LOAD_PERIODS periods ending by `end` (see LOAD_PERIODS); undefined when none has data. */
+function busiest(series: MetricSeries | undefined, periodSeconds: number, end: EpochMs): { value?: number; gap?: string } {
+  if (!series) return { gap: 'no answer' };
+  if (!series.complete) return { gap: series.error ?? 'partial data' };
+  const periodMs = periodSeconds * 1000;
+  const recent = series.values.filter((d) => d.timestamp >= end - LOAD_PERIODS * periodMs && d.timestamp + periodMs <= end && Number.isFinite(d.value));
+  return recent.length === 0 ? {} : { value: Math.max(...recent.map((d) => d.value)) };
 }

@@ -19,7 +19,13 @@ export interface TellFailure {
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
 
 /** Reasons that say an endpoint is breaching and shedding (or about to shed): a change they come with is worth a look. */
-const SHEDDING_CODES: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['SHED_PROPORTIONAL', 'SHED_INTERVAL_HOLD', 'M_OF_N_BREACH', 'FAIL_BREACH']);
+const SHEDDING_CODES: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
+  'SHED_PROPORTIONAL',
+  'SHED_INTERVAL_HOLD',
+  'M_OF_N_BREACH',
+  'FAIL_BREACH',
+  'FAIL_UNAMBIGUOUS',
+]);
 
 function serviceFields(service: ServiceConfig, at: number, trigger: string) {
   return {

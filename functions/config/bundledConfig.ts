@@ -86,6 +86,8 @@ const policy = z.strictObject({
     severeExcess: z.number(),
     breachesToDegradeSevere: integer,
     clearsToRecover: integer,
+    confidence: z.number(),
+    severeTailShare: z.number(),
   }),
   dwell: z.strictObject({ minSeconds: integer, growthFactor: z.number(), maxSeconds: integer }),
   shedding: z.strictObject({ gain: z.number(), minStep: z.number(), maxStep: z.number(), intervalSeconds: integer }),

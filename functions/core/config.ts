@@ -162,6 +162,19 @@ export const policySchema = z
         breachesToDegradeSevere: z.number().int().min(1).default(2),
         /** K: consecutive clear periods before a degraded or drained endpoint starts recovering. @default 5 */
         clearsToRecover: z.number().int().min(1).default(5),
+        /**
+         * How sure a period's slow-request count must make the engine that a percentile is past
+         * its trip before it is a breach (a one-sided binomial test; docs/runtime.md, "Tail
+         * evidence"). Used when CloudWatch gives the count (percentile signals). @default 0.99
+         */
+        confidence: z.number().min(0.5).max(0.999999).default(0.99),
+        /**
+         * A percentile's breach is severe when the count proves, at the same confidence, at least
+         * this many times the share it allows past trip: 5 = 5% of requests past a p99's trip. A
+         * burst of long prompts pushes 2–4% of a minute's requests past trip; a region that has
+         * turned slow pushes most of them. (`severeExcess` plays this part for other signals.) @default 5
+         */
+        severeTailShare: z.number().min(1).default(5),
       })
       .prefault({}),
     dwell: z

@@ -3,7 +3,7 @@
  * then either fail static — most serving endpoints look bad or unknown at once, so the likelier
  * fault is the observation — or each endpoint's state machine moved on its verdict (hysteresis.ts).
  */
-import { stepEndpoint } from './hysteresis.js';
+import { stepEndpoint, type EndpointLoad } from './hysteresis.js';
 import { phase, told, type Evaluation, type Phase, type Said } from './phase.js';
 import type { EndpointState, EndpointVerdict, Overrides, Severity } from './types.js';
 import { evaluateEndpoint } from './verdicts.js';
@@ -22,16 +22,26 @@ export function verdictsOf(ev: Evaluation): Verdicts {
   const verdicts: Record<string, EndpointVerdict> = {};
   for (const e of ev.service.endpoints) {
     const drained = ev.priorEndpoints[e.setIdentifier]!.status === 'drained' || previous.overrides.drains?.[e.setIdentifier] !== undefined;
-    verdicts[e.setIdentifier] = evaluateEndpoint(e.signals, observations.endpoints[e.setIdentifier], { drained });
+    verdicts[e.setIdentifier] = evaluateEndpoint(e.signals, observations.endpoints[e.setIdentifier], { drained, rules: ev.policy.detection });
   }
   return { verdicts, fresh: previous.lastPeriodStart === null || observations.periodStart >= previous.lastPeriodStart };
+}
+
+/**
+ * Bad for fail static: breaching, or unknown because data is missing. An endpoint unknown only
+ * because its percentiles have too few requests to prove anything is not a sign that the
+ * observations are broken (a small region is like that every quiet minute).
+ */
+function looksBad(verdict: EndpointVerdict): boolean {
+  if (verdict.verdict === 'breach') return true;
+  return verdict.verdict === 'unknown' && verdict.signals.some((s) => s.verdict === 'unknown' && s.unknownCause !== 'low-sample');
 }
 
 /** Whether the service fails static: more than `failStaticFraction` of its serving endpoints look bad or unknown. */
 export function failStaticOf(ev: Evaluation, verdicts: Verdicts['verdicts'], overrides: Overrides): Phase<boolean> {
   const { policy, previous, now } = ev;
   const considered = ev.ids.filter((id) => ev.priorEndpoints[id]!.status !== 'drained' && overrides.drains?.[id] === undefined);
-  const bad = considered.filter((id) => verdicts[id]!.verdict === 'breach' || verdicts[id]!.verdict === 'unknown');
+  const bad = considered.filter((id) => looksBad(verdicts[id]!));
   const failStatic = considered.length > 0 && bad.length / considered.length > policy.safety.failStaticFraction;
   if (failStatic) {
     const action = policy.safety.failStaticAction === 'hold' ? 'holding weights' : 'returning to baseline';
@@ -75,6 +85,7 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
       now,
       policy,
       carried: carried[id]!,
+      ...loadOf(ev, id),
     });
     const restores =
       result.transition?.to === 'recovering' ||
@@ -99,6 +110,14 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
     }
   }
   return phase({ endpoints, restoredUnderFailStatic }, ...steps);
+}
+
+/** The endpoint's request rate against its warm capacity, when both are known: what a recovery step's headroom is judged on. */
+function loadOf(ev: Evaluation, id: string): { load?: EndpointLoad } {
+  const rps = ev.observations.endpoints[id]?.requestRate;
+  const capacity = ev.service.endpoints.find((e) => e.setIdentifier === id)?.capacity;
+  if (rps === undefined || rps === null || !Number.isFinite(rps) || capacity?.warmRps === undefined) return {};
+  return { load: { rps, capacityRps: capacity.warmRps * capacity.targetUtilization } };
 }
 
 /**

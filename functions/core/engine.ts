@@ -76,8 +76,10 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   const emergency = isEmergency(ev, { target, endpoints, transitions: stepped.transitions, abortedDrills: overrides.value.abortedDrills });
   const { restoredUnderFailStatic } = stepped.value;
   const guarded = applySafety(ev, { ...evidence, restoredUnderFailStatic, target, overrides: inForce, emergency });
-  const stateMoved = endpointsMoved(ev, stepped.value.endpoints) || rolloutsMoved(ev, rollouts.value);
-  const settled = applyAntiFlap(ev, { mode: guarded.value.mode, target: guarded.value.target, emergency, stateMoved, overrides: inForce });
+  const rolloutMoved = rolloutsMoved(ev, rollouts.value);
+  const stateMoved = endpointsMoved(ev, stepped.value.endpoints) || rolloutMoved;
+  const sheds = shedsAny(ev, stepped.value.endpoints, rollouts.value);
+  const settled = applyAntiFlap(ev, { mode: guarded.value.mode, target: guarded.value.target, emergency, stateMoved, sheds, rolloutMoved, overrides: inForce });
   return finish(ev, {
     said: together([overrides, drills, deployments, failStatic, stepped, rollouts, plan, guarded, settled]),
     ...judged,
@@ -178,6 +180,24 @@ function endpointsMoved(ev: Evaluation, endpoints: Readonly<Record<string, Endpo
   return ev.ids.some(
     (id) => trafficFactor(endpoints[id]!, policy) !== trafficFactor(priorEndpoints[id]!, policy) || endpoints[id]!.status !== priorEndpoints[id]!.status,
   );
+}
+
+/** How far along the way to no traffic each status is. */
+const SHED_RANK: Readonly<Record<EndpointState['status'], number>> = { healthy: 0, recovering: 1, degraded: 2, drained: 3 };
+
+/**
+ * An endpoint's own state moved toward less traffic (degraded, drained, a failed recovery, or a
+ * degraded one shedding more), or its rollout holds it further back: the change sheds.
+ */
+function shedsAny(ev: Evaluation, endpoints: Readonly<Record<string, EndpointState>>, rollouts: Rollouts): boolean {
+  const { policy, priorEndpoints } = ev;
+  const limit = (r: Rollouts[string] | undefined) => rolloutFactor(r, policy.rollout) ?? Number.POSITIVE_INFINITY;
+  return ev.ids.some((id) => {
+    const now = endpoints[id]!;
+    const before = priorEndpoints[id]!;
+    const shedMore = now.status === 'degraded' && before.status === 'degraded' && now.shed > before.shed + 1e-9;
+    return SHED_RANK[now.status] > SHED_RANK[before.status] || shedMore || limit(rollouts[id]) < limit(ev.previous.rollouts[id]) - 1e-9;
+  });
 }
 
 function rolloutsMoved(ev: Evaluation, rollouts: Rollouts): boolean {

@@ -3,12 +3,12 @@
  *   Safety: a pin sets the weights; a freeze holds them; fail static holds (or returns to
  *   baseline); with nothing known this period nothing moves; no evaluation moves more than the
  *   step bound; and Route 53 is never left with every weight at zero.
- *   Anti-flap: the rebalance deadband, the weight deadband and the change budget.
+ *   Anti-flap: the rebalance deadband, the weight deadband, the flap guard and the change budget.
  */
 import type { Policy } from './config.js';
 import { untilText } from './overrides.js';
 import { notice, phase, type Evaluation, type Phase, type Said } from './phase.js';
-import type { DecisionMode, EndpointVerdict, Overrides, Reason, ServiceState, Transition, WeightChange, Weights } from './types.js';
+import type { DecisionMode, EndpointVerdict, Overrides, Reason, RecentChange, ServiceState, Transition, WeightChange, Weights } from './types.js';
 import { changesBetween, formatWeights, integerWeights, sameWeights, shareMoved, sharesOf } from './weights.js';
 import { baselineWeights } from './weightPlanner.js';
 
@@ -128,6 +128,10 @@ export interface AntiFlapInput {
   readonly emergency: boolean;
   /** An endpoint's state (or rollout) asked for a move: the change is more than a rebalance. */
   readonly stateMoved: boolean;
+  /** An endpoint's own state asked for less traffic (a shed, a drain, a failed recovery) or a rollout held one back. */
+  readonly sheds: boolean;
+  /** A rollout moved (a canary step, a rollback): the pipeline's protocol, not a change of mind. */
+  readonly rolloutMoved: boolean;
   readonly overrides: Overrides;
 }
 
@@ -148,7 +152,17 @@ type AntiFlapRule = (
 ) => Partial<Said> | undefined;
 
 /** In order: the first rule that refuses a change says why it is not written. */
-const ANTI_FLAP_RULES: readonly AntiFlapRule[] = [rebalanceDeadband, weightDeadband, changeBudget];
+const ANTI_FLAP_RULES: readonly AntiFlapRule[] = [rebalanceDeadband, weightDeadband, flapGuard, changeBudget];
+
+/** A weight move smaller than this many units is no move: it neither flaps nor is flapped against. */
+const FLAP_MIN_MOVE = 1;
+
+/** Which way a change moves each endpoint by more than FLAP_MIN_MOVE weight units. */
+function movesOf(changes: readonly WeightChange[]): Record<string, 1 | -1> {
+  const moved: Record<string, 1 | -1> = {};
+  for (const c of changes) if (Math.abs(c.to - c.from) > FLAP_MIN_MOVE) moved[c.setIdentifier] = c.to > c.from ? 1 : -1;
+  return moved;
+}
 
 /** The anti-flap guards: a change too small to be worth it, or one too many this hour, is not written. */
 export function applyAntiFlap(ev: Evaluation, input: AntiFlapInput): Phase<Settled> {
@@ -159,14 +173,42 @@ export function applyAntiFlap(ev: Evaluation, input: AntiFlapInput): Phase<Settl
     const refusal = rule(ev, input, changes, recent);
     if (refusal) return phase({ target: { ...ev.current }, changes: [], recentChanges: recent }, refusal);
   }
-  return phase({ target: input.target, changes, recentChanges: [...recent, { at: ev.now, emergency: input.emergency }] });
+  const written: RecentChange = { at: ev.now, emergency: input.emergency, moved: movesOf(changes) };
+  return phase({ target: input.target, changes, recentChanges: [...recent, written] });
+}
+
+/**
+ * A change that would move an endpoint back the way it moved less than `dwell.minSeconds` ago
+ * (a recovery step taking back what another endpoint's shed gave it, a rebalance undoing one)
+ * waits until that long has passed: operators, and the benchmark, call such a reversal a flap.
+ * A change that sheds (an endpoint's own state asked for less traffic), a rollout's step, an
+ * operator's override or an emergency never waits.
+ */
+function flapGuard(ev: Evaluation, input: AntiFlapInput, changes: readonly WeightChange[], recent: readonly RecentChange[]): Partial<Said> | undefined {
+  if (input.mode !== 'normal' || input.emergency || input.sheds || input.rolloutMoved || overridesChanged(ev, input)) return undefined;
+  const windowMs = ev.policy.dwell.minSeconds * 1000;
+  const moves = movesOf(changes);
+  for (const change of [...recent].reverse()) {
+    if (ev.now - change.at >= windowMs) break;
+    const endpoint = Object.keys(moves).find((id) => change.moved?.[id] === -moves[id]!);
+    if (endpoint === undefined) continue;
+    const waitS = Math.ceil((change.at + windowMs - ev.now) / 1000);
+    const way = moves[endpoint] === 1 ? 'up' : 'down';
+    const message = `change to ${formatWeights(input.target, ev.ids)} would move ${endpoint} back ${way} ${Math.round((ev.now - change.at) / 1000)} s after it moved the other way; waiting ${waitS} s (dwell ${ev.policy.dwell.minSeconds} s)`;
+    return { reasons: [{ code: 'FLAP_HOLD', message, endpoint }] };
+  }
+  return undefined;
+}
+
+/** An operator set, changed or ended an override in this decision: what follows is theirs, not a change of mind. */
+function overridesChanged(ev: Evaluation, input: AntiFlapInput): boolean {
+  return JSON.stringify(input.overrides) !== JSON.stringify(ev.previous.overrides);
 }
 
 /** A change that only rebalances (no endpoint changed state, no override) and moves under `rebalanceMinShare` of the traffic. */
 function rebalanceDeadband(ev: Evaluation, input: AntiFlapInput): Partial<Said> | undefined {
   const { ids, current, policy } = ev;
-  if (input.mode !== 'normal' || input.emergency || input.stateMoved) return undefined;
-  if (JSON.stringify(input.overrides) !== JSON.stringify(ev.previous.overrides)) return undefined;
+  if (input.mode !== 'normal' || input.emergency || input.stateMoved || overridesChanged(ev, input)) return undefined;
   if (shareMoved(current, input.target, ids) >= policy.rebalanceMinShare) return undefined;
   const message = `rebalance to ${formatWeights(input.target, ids)} moves under ${Math.round(policy.rebalanceMinShare * 100)}% of the traffic and no endpoint changed state; not written`;
   return { reasons: [{ code: 'DEADBAND_REBALANCE', message }] };

@@ -22,6 +22,13 @@ export interface EndpointStepInput {
   readonly policy: Policy;
   /** Share of its baseline the endpoint carries now (Route 53's weights); defaults to what its state says. */
   readonly carried?: number;
+  /** Requests per second it serves now and what its warm capacity serves (`warmRps × targetUtilization`), when both are known. */
+  readonly load?: EndpointLoad;
+}
+
+export interface EndpointLoad {
+  readonly rps: number;
+  readonly capacityRps: number;
 }
 
 export interface EndpointStepResult {
@@ -143,6 +150,7 @@ interface StepContext {
   readonly policy: Policy;
   readonly now: EpochMs;
   readonly carried: number | undefined;
+  readonly load: EndpointLoad | undefined;
   readonly breaching: boolean;
   /** This period's breach is at least `severeExcess` past trip. */
   readonly severe: boolean;
@@ -156,10 +164,26 @@ interface StepContext {
   readonly shedStep: number;
 }
 
+/**
+ * Failure that needs no second period: a fail-severity alarm in ALARM (CloudWatch has already
+ * counted its own M of N datapoints before it fired), or a fail-severity signal proven far past its
+ * trip (a severe breach: most requests failing, not a blip).
+ */
+function unambiguousFailure(verdict: EndpointVerdict): boolean {
+  return verdict.signals.some((s) => s.verdict === 'breach' && s.severity === 'fail' && (s.fromAlarm === true || s.severe === true));
+}
+
+function unambiguousText(verdict: EndpointVerdict): string {
+  return verdict.signals.some((s) => s.verdict === 'breach' && s.severity === 'fail' && s.fromAlarm === true)
+    ? 'a fail-severity alarm in ALARM: CloudWatch counted its own datapoints'
+    : 'a fail-severity signal far past its trip: no second period needed';
+}
+
 /** Moves one endpoint's state on this period's verdict. */
 export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
   const { verdict, policy, periodStart } = input;
-  const severe = verdict.verdict === 'breach' && verdict.excess >= policy.detection.severeExcess;
+  // Severe as the signals judged it (tail evidence, or a value far past trip); a verdict made elsewhere, by its excess.
+  const severe = verdict.verdict === 'breach' && (verdict.severe ?? verdict.excess >= policy.detection.severeExcess);
   const record: VerdictRecord = {
     periodStart,
     verdict: verdict.verdict === 'breach' && verdict.failing ? 'fail' : verdict.verdict,
@@ -178,6 +202,7 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
     policy,
     now: input.now,
     carried: input.carried,
+    load: input.load,
     breaching: verdict.verdict === 'breach',
     severe,
     counts: countInWindow(history, periodStart, policy),
@@ -186,7 +211,8 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
     shedStep: Math.min(shedding.maxStep, Math.max(shedding.minStep, shedding.gain * verdict.excess)),
   };
   // Failing (a fail-severity signal, M of N): drain from any state, dwell or not. Safety first.
-  if (step.breaching && verdict.failing && step.counts.fails >= policy.detection.breachesToDrain && state.status !== 'drained') return drainFailing(step);
+  if (step.breaching && verdict.failing && (step.counts.fails >= policy.detection.breachesToDrain || unambiguousFailure(verdict)) && state.status !== 'drained')
+    return drainFailing(step);
   switch (state.status) {
     case 'healthy':
       return stepHealthy(step);
@@ -223,8 +249,11 @@ function windowText(policy: Policy): string {
 function drainFailing(step: StepContext): EndpointStepResult {
   const { state, endpoint, verdict, policy } = step;
   const wasRecovering = state.status === 'recovering';
-  const message = `${endpoint} drained: ${describeBreach(verdict)} (${step.counts.fails} of last ${windowText(policy)})`;
-  return move(step, 'drained', wasRecovering ? 'RECOVERY_FAILED' : 'FAIL_BREACH', message, {
+  const confirmed = step.counts.fails >= policy.detection.breachesToDrain;
+  const evidence = confirmed ? `${step.counts.fails} of last ${windowText(policy)}` : unambiguousText(verdict);
+  const message = `${endpoint} drained: ${describeBreach(verdict)} (${evidence})`;
+  const reason = wasRecovering ? 'RECOVERY_FAILED' : confirmed ? 'FAIL_BREACH' : 'FAIL_UNAMBIGUOUS';
+  return move(step, 'drained', reason, message, {
     shed: 1,
     failed: true,
     recoveryStep: 0,
@@ -309,7 +338,7 @@ function continueRecovery(step: StepContext): EndpointStepResult {
   const nextStep = state.recoveryStep + 1;
   const here = trafficFactor(state, policy);
   const there = nextStep >= steps.length ? 1 : stepFactor(state, policy, nextStep);
-  const tight = headroomShortfall(verdict, step.carried ?? here, there);
+  const tight = headroomShortfall(verdict, step.carried ?? here, there, step.load);
   if (tight) return hold(step, 'HEADROOM_HOLD', `${endpoint} holds recovery at ${pct(here)} of baseline: at ${pct(there)} ${tight}`);
   if (nextStep >= steps.length) {
     return move(step, 'healthy', 'RECOVERY_COMPLETE', `${endpoint} recovered: back at full baseline`, {
@@ -329,12 +358,16 @@ function continueRecovery(step: StepContext): EndpointStepResult {
 }
 
 /**
- * Would a load-proportional signal (GPU, KV cache) stop being clear if the endpoint carried
- * `to` of its baseline instead of `from`? Says which and by how much, or null. An endpoint that
- * carries nothing cannot be predicted: its first step is the probe.
+ * Would the endpoint run out of room if it carried `to` of its baseline instead of `from`: its
+ * request rate past its warm capacity (`warmRps × targetUtilization`), or a load-proportional
+ * signal (KV cache) no longer clear? Says which and by how much, or null. An endpoint that carries
+ * nothing cannot be predicted: its first step is the probe.
  */
-function headroomShortfall(verdict: EndpointVerdict, from: number, to: number): string | null {
+function headroomShortfall(verdict: EndpointVerdict, from: number, to: number, load: EndpointLoad | undefined): string | null {
   if (from <= 1e-9 || to <= from) return null;
+  if (load !== undefined && (load.rps * to) / from > load.capacityRps) {
+    return `its load would reach about ${formatValue((load.rps * to) / from)} requests/s (now ${formatValue(load.rps)}), past its warm capacity of ${formatValue(load.capacityRps)}/s`;
+  }
   for (const s of verdict.signals) {
     if (!s.scalesWithLoad || s.value === null || s.clear === null || s.trip === null || s.clear > s.trip) continue;
     const predicted = (s.value * to) / from;
@@ -367,7 +400,7 @@ function maybeStartRecovery(step: StepContext): EndpointStepResult {
   // Restore in steps of what the endpoint gave up, starting from what it carries now.
   const from = trafficFactor(state, policy);
   const first = stepFactor({ ...state, recoveryFrom: from }, policy, 0);
-  const tight = headroomShortfall(step.verdict, step.carried ?? from, first);
+  const tight = headroomShortfall(step.verdict, step.carried ?? from, first, step.load);
   if (tight) {
     return hold(
       step,

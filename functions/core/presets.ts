@@ -14,7 +14,7 @@ const common = {
   clear: z.number().finite(),
   minSamples: z.number().int().min(1).optional(),
   severity: z.enum(['degrade', 'fail']).default('degrade'),
-  /** See the metric signal's `scalesWithLoad`. @default per preset: true for GPU and KV-cache usage */
+  /** See the metric signal's `scalesWithLoad`. @default per preset: true for KV-cache usage (GPU utilisation is busy time: not proportional) */
   scalesWithLoad: z.boolean().optional(),
   /** @default 60 */
   periodSeconds: z.number().int().min(60).multipleOf(60).default(60),
@@ -107,7 +107,7 @@ function metricSignal(
     clear: preset.clear,
     minSamples: preset.minSamples,
     severity: preset.severity,
-    scalesWithLoad: preset.scalesWithLoad ?? (preset.source === 'sagemaker-gpu-utilization' || preset.source === 'kv-cache-usage'),
+    scalesWithLoad: preset.scalesWithLoad ?? preset.source === 'kv-cache-usage',
   };
 }
 

@@ -61,10 +61,14 @@ export const thresholdFields = {
    */
   severity: z.enum(['degrade', 'fail']).default('degrade'),
   /**
-   * The value grows in proportion to the traffic the endpoint serves (GPU utilisation, KV-cache
-   * usage). A recovery step is then taken only if the value, scaled to the step's traffic, would
-   * still be clear — so a region that is fine at half its share is not handed its full share
-   * while it still lacks the capacity for it. @default false (true for the GPU and KV-cache presets)
+   * The value grows in proportion to the traffic the endpoint serves (KV-cache usage, queue
+   * depth at moderate load). A recovery step is then taken only if the value, scaled to the step's
+   * traffic, would still be clear — so a region that is fine at half its share is not handed its
+   * full share while it still lacks the capacity for it. Not for GPU utilisation: NVIDIA's and
+   * SageMaker's figure is busy time (the share of time a kernel runs), which reads 60-100% at a
+   * fraction of a GPU's throughput, so scaling it up predicts overload that is not there and holds
+   * a recovery for good. (Capacity is checked apart from this, from `capacity.warmRps`.)
+   * @default false (true for the KV-cache preset)
    */
   scalesWithLoad: z.boolean().default(false),
 };

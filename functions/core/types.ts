@@ -19,6 +19,11 @@ export interface SignalObservation {
   readonly value: number | null;
   /** Samples behind the value (CloudWatch SampleCount), for percentiles. Omitted = enough. */
   readonly sampleCount?: number;
+  /**
+   * Of those samples, how many were worse than the signal's trip (from CloudWatch's percentile
+   * rank at the trip, `PR(:trip)`), for percentiles: the tail evidence. Omitted = not asked.
+   */
+  readonly worseThanTrip?: number;
   /** Start of the period the value describes. */
   readonly periodStart?: EpochMs;
 }
@@ -69,6 +74,12 @@ export interface SignalVerdict {
   readonly lowSample?: boolean;
   /** How far past trip, relative to |trip| (0 when not breaching). */
   readonly excess: number;
+  /** Share of the period's samples worse than trip, when CloudWatch counted them (percentiles). */
+  readonly worseShare?: number;
+  /** The breach is severe: proven past trip by far (tail evidence), or `severeExcess` past it in value. */
+  readonly severe?: boolean;
+  /** A CloudWatch alarm's state, not a value the engine judged: the alarm has already counted its own M of N. */
+  readonly fromAlarm?: boolean;
   /** The value grows with the endpoint's traffic, so it can be predicted at another share. */
   readonly scalesWithLoad?: boolean;
 }
@@ -79,6 +90,8 @@ export interface EndpointVerdict {
   readonly failing: boolean;
   /** Largest relative excess over trip among breaching signals. */
   readonly excess: number;
+  /** A breaching signal's breach is severe. */
+  readonly severe?: boolean;
   readonly signals: readonly SignalVerdict[];
 }
 
@@ -121,6 +134,14 @@ export interface EndpointState {
   readonly dwellSeconds: number;
   /** Failed recoveries since the endpoint was last fully healthy. */
   readonly failedRecoveries: number;
+}
+
+/** A weight change written: the change budget counts them, the flap guard reads which way each endpoint moved. */
+export interface RecentChange {
+  readonly at: EpochMs;
+  readonly emergency: boolean;
+  /** Endpoints moved by more than one weight unit, and which way. Absent on changes written before steer53 kept it. */
+  readonly moved?: Readonly<Record<string, 1 | -1>>;
 }
 
 export interface Override {
@@ -251,7 +272,11 @@ export interface ServiceState {
   /** The weights the controller last wrote (or found at the start), by SetIdentifier. */
   readonly appliedWeights: Weights | null;
   /** Times of weight changes in the last hour, for the change budget. */
-  readonly recentChanges: readonly { readonly at: EpochMs; readonly emergency: boolean }[];
+  /**
+   * Weight changes written in the last hour: when, whether an emergency, and which way each endpoint
+   * it moved by more than one weight unit went (+1 up, −1 down), for the flap guard.
+   */
+  readonly recentChanges: readonly RecentChange[];
   readonly overrides: Overrides;
   /** Set while the service is failing static. */
   readonly failStaticSince: EpochMs | null;
@@ -283,6 +308,8 @@ export interface ServiceState {
 export const ReasonCodes = {
   M_OF_N_BREACH: 'M_OF_N_BREACH',
   FAIL_BREACH: 'FAIL_BREACH',
+  /** Failure no second period is needed for (a fail-severity alarm in ALARM, or a severe fail breach): drained on one period. */
+  FAIL_UNAMBIGUOUS: 'FAIL_UNAMBIGUOUS',
   SHED_PROPORTIONAL: 'SHED_PROPORTIONAL',
   /** A degraded endpoint still breaching waits `shedding.intervalSeconds` for its last shed to show. */
   SHED_INTERVAL_HOLD: 'SHED_INTERVAL_HOLD',
@@ -309,6 +336,8 @@ export const ReasonCodes = {
   DEADBAND_WEIGHT: 'DEADBAND_WEIGHT',
   /** A rebalance (no endpoint changed state) moves less than `rebalanceMinShare` of the traffic. */
   DEADBAND_REBALANCE: 'DEADBAND_REBALANCE',
+  /** The change would move an endpoint back the way it moved less than `dwell.minSeconds` ago, and sheds nothing: it waits. */
+  FLAP_HOLD: 'FLAP_HOLD',
   STEP_BOUNDED: 'STEP_BOUNDED',
   CHANGE_BUDGET_EXHAUSTED: 'CHANGE_BUDGET_EXHAUSTED',
   FROZEN: 'FROZEN',

@@ -6,6 +6,7 @@
  */
 import type { Signal } from './config.js';
 import { defaultMinSamples, percentileOf } from './percentiles.js';
+import { tailEvidence } from './tailEvidence.js';
 import type { AlarmObservation, EndpointObservations, EndpointVerdict, SignalObservation, SignalVerdict, UnknownCause, Verdict } from './types.js';
 
 type Observation = SignalObservation | AlarmObservation | undefined;
@@ -26,44 +27,51 @@ function unknown(signal: Signal, cause: UnknownCause, value: number | null, samp
   };
 }
 
-/** One signal's verdict for one period. */
-export function evaluateSignal(signal: Signal, observation: Observation): SignalVerdict {
-  if (signal.source === 'alarm') {
-    if (observation === undefined || !('alarmState' in observation)) return unknown(signal, 'missing', null, null);
-    if (observation.alarmState === 'INSUFFICIENT_DATA') return unknown(signal, 'insufficient-data', null, null);
-    const verdict: Verdict = observation.alarmState === 'ALARM' ? 'breach' : 'clear';
-    // An alarm says that, not how far: its breach sheds the minimum step (excess 0).
-    return {
-      signal: signal.name,
-      verdict,
-      value: null,
-      unit: '',
-      trip: null,
-      clear: null,
-      statistic: null,
-      sampleCount: null,
-      severity: signal.severity,
-      excess: 0,
-    };
-  }
+/** What judging a signal takes from the policy's detection rules. */
+export interface DetectionRules {
+  readonly confidence: number;
+  readonly severeExcess: number;
+  readonly severeTailShare: number;
+}
 
-  if (observation === undefined || !('value' in observation) || observation.value === null || !Number.isFinite(observation.value)) {
-    return unknown(signal, 'missing', null, null);
-  }
-  const value = observation.value * signal.scale;
-  const sampleCount = observation.sampleCount ?? null;
-  // Below ~10/(1−p) samples a percentile is mostly noise (p99 of 50 requests is the 1st worst).
-  const minSamples = signal.minSamples ?? defaultMinSamples(signal.metric.statistic);
+const DEFAULT_RULES: DetectionRules = { confidence: 0.99, severeExcess: 1, severeTailShare: 5 };
+
+function alarmVerdict(signal: Signal, observation: Observation): SignalVerdict {
+  if (observation === undefined || !('alarmState' in observation)) return unknown(signal, 'missing', null, null);
+  if (observation.alarmState === 'INSUFFICIENT_DATA') return unknown(signal, 'insufficient-data', null, null);
+  const verdict: Verdict = observation.alarmState === 'ALARM' ? 'breach' : 'clear';
+  // An alarm says that, not how far: its breach sheds the minimum step (excess 0).
+  return {
+    signal: signal.name,
+    verdict,
+    value: null,
+    unit: '',
+    trip: null,
+    clear: null,
+    statistic: null,
+    sampleCount: null,
+    severity: signal.severity,
+    excess: 0,
+    fromAlarm: true,
+  };
+}
+
+type MetricSignal = Extract<Signal, { source: 'metric' }>;
+
+/** A metric signal's reading: its value against trip and clear, whatever decides the verdict. */
+interface Reading {
+  readonly base: Omit<SignalVerdict, 'verdict' | 'excess'>;
+  /** How far past trip, in the signal's unit (positive = worse than trip). */
+  readonly worse: number;
+  readonly clearSide: boolean;
+  readonly minSamples: number;
+}
+
+function readingOf(signal: MetricSignal, value: number, sampleCount: number | null): Reading {
   const worse = signal.direction === 'higher-is-worse' ? value - signal.trip : signal.trip - value;
-  const breach = worse > 0;
-  const clear = signal.direction === 'higher-is-worse' ? value < signal.clear : value > signal.clear;
-  if (sampleCount !== null && sampleCount < minSamples) {
-    // A few requests all under the clear threshold still say "fast"; a few slow ones prove
-    // nothing (the p99 of 50 requests is the single worst of them), so only the safe side counts.
-    if (!clear) return unknown(signal, 'low-sample', value, sampleCount);
-    return {
+  return {
+    base: {
       signal: signal.name,
-      verdict: 'clear',
       value,
       unit: signal.unit,
       trip: signal.trip,
@@ -71,24 +79,61 @@ export function evaluateSignal(signal: Signal, observation: Observation): Signal
       statistic: signal.metric.statistic,
       sampleCount,
       severity: signal.severity,
-      excess: 0,
-      lowSample: true,
       scalesWithLoad: signal.scalesWithLoad,
-    };
-  }
-  return {
-    signal: signal.name,
-    verdict: breach ? 'breach' : clear ? 'clear' : 'hold',
-    value,
-    unit: signal.unit,
-    trip: signal.trip,
-    clear: signal.clear,
-    statistic: signal.metric.statistic,
-    sampleCount,
-    severity: signal.severity,
-    excess: breach ? worse / (Math.abs(signal.trip) || 1) : 0,
-    scalesWithLoad: signal.scalesWithLoad,
+    },
+    worse,
+    clearSide: signal.direction === 'higher-is-worse' ? value < signal.clear : value > signal.clear,
+    minSamples: signal.minSamples ?? defaultMinSamples(signal.metric.statistic),
   };
+}
+
+/** One signal's verdict for one period. */
+export function evaluateSignal(signal: Signal, observation: Observation, rules: DetectionRules = DEFAULT_RULES): SignalVerdict {
+  if (signal.source === 'alarm') return alarmVerdict(signal, observation);
+  if (observation === undefined || !('value' in observation) || observation.value === null || !Number.isFinite(observation.value)) {
+    return unknown(signal, 'missing', null, null);
+  }
+  const reading = readingOf(signal, observation.value * signal.scale, observation.sampleCount ?? null);
+  const percentile = percentileOf(signal.metric.statistic);
+  if (percentile !== undefined && observation.sampleCount !== undefined && observation.worseThanTrip !== undefined) {
+    return tailVerdict(signal, reading, percentile, { samples: observation.sampleCount, worse: observation.worseThanTrip }, rules);
+  }
+  return valueVerdict(signal, reading, rules);
+}
+
+/** The value against the Schmitt trigger, with a fixed minimum of samples for a percentile. */
+function valueVerdict(signal: MetricSignal, reading: Reading, rules: DetectionRules): SignalVerdict {
+  const { base, worse, clearSide, minSamples } = reading;
+  if (base.sampleCount !== null && base.sampleCount < minSamples) {
+    // A few requests all under the clear threshold still say "fast"; a few slow ones prove
+    // nothing (the p99 of 50 requests is the single worst of them), so only the safe side counts.
+    if (!clearSide) return unknown(signal, 'low-sample', base.value, base.sampleCount);
+    return { ...base, verdict: 'clear', excess: 0, lowSample: true };
+  }
+  if (worse <= 0) return { ...base, verdict: clearSide ? 'clear' : 'hold', excess: 0 };
+  const excess = worse / (Math.abs(signal.trip) || 1);
+  return { ...base, verdict: 'breach', excess, severe: excess >= rules.severeExcess };
+}
+
+/**
+ * A percentile judged on the count of samples worse than trip (tailEvidence.ts): a breach only
+ * when that count proves it, however few the samples; clear on the value, as always.
+ */
+function tailVerdict(
+  signal: MetricSignal,
+  reading: Reading,
+  percentile: number,
+  count: { samples: number; worse: number },
+  rules: DetectionRules,
+): SignalVerdict {
+  const { base, worse, clearSide, minSamples } = reading;
+  const allowed = signal.direction === 'higher-is-worse' ? 1 - percentile / 100 : percentile / 100;
+  const evidence = tailEvidence(count.samples, count.worse, allowed, rules.confidence, rules.severeTailShare);
+  const worseShare = evidence.share;
+  if (evidence.breach) return { ...base, verdict: 'breach', excess: Math.max(0, worse) / (Math.abs(signal.trip) || 1), worseShare, severe: evidence.severe };
+  if (clearSide) return { ...base, verdict: 'clear', excess: 0, worseShare, ...(count.samples < minSamples ? { lowSample: true } : {}) };
+  if (count.samples < minSamples) return { ...unknown(signal, 'low-sample', base.value, base.sampleCount), worseShare };
+  return { ...base, verdict: 'hold', excess: 0, worseShare };
 }
 
 /** A percentile with too few requests, or none at all (CloudWatch publishes no datapoint then). */
@@ -106,18 +151,20 @@ function needsTraffic(v: SignalVerdict): boolean {
 export function evaluateEndpoint(
   signals: readonly Signal[],
   observations: EndpointObservations | undefined,
-  options: { readonly drained?: boolean } = {},
+  options: { readonly drained?: boolean; readonly rules?: DetectionRules } = {},
 ): EndpointVerdict {
-  const verdicts = signals.map((signal) => evaluateSignal(signal, observations?.signals[signal.name]));
+  const verdicts = signals.map((signal) => evaluateSignal(signal, observations?.signals[signal.name], options.rules));
   let breach = false;
   let failing = false;
   let hold = false;
   let missing = false;
   let clear = false;
   let excess = 0;
+  let severe = false;
   for (const v of verdicts) {
     if (v.verdict === 'breach') {
       breach = true;
+      if (v.severe) severe = true;
       if (v.severity === 'fail') failing = true;
       if (v.excess > excess) excess = v.excess;
     } else if (v.verdict === 'hold') hold = true;
@@ -125,5 +172,5 @@ export function evaluateEndpoint(
     else if (!(options.drained && needsTraffic(v))) missing = true;
   }
   const verdict: Verdict = breach ? 'breach' : hold ? 'hold' : missing || !clear ? 'unknown' : 'clear';
-  return { verdict, failing, excess, signals: verdicts };
+  return { verdict, failing, excess, ...(severe ? { severe } : {}), signals: verdicts };
 }

@@ -77,10 +77,17 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
       factor: maintenance ? 0 : Math.min(trafficFactor(state, policy), limit ?? Number.POSITIVE_INFINITY),
       failing: state.status === 'drained' && state.failed === true,
       current: currentShares[id]! * total,
+      severe: severeInWindow(state, ev.now, policy),
       // By state, not by this period's verdict: one breaching minute must not move traffic (M of N decides).
       receiver: !maintenance && state.status === 'healthy' && input.rollouts[id] === undefined,
     };
   });
+}
+
+/** Any severe breach among the endpoint's verdicts of the last `detection.window` periods. */
+function severeInWindow(state: EndpointState, now: number, policy: Policy): boolean {
+  const since = now - (policy.detection.window + 1) * policy.evaluationPeriodSeconds * 1000;
+  return state.history.some((record) => record.severe === true && record.periodStart > since);
 }
 
 /**
@@ -131,6 +138,8 @@ export interface PlanEndpoint {
   readonly failing: boolean;
   /** Weight the endpoint carries now, in baseline units (its share of the traffic × the baseline total). */
   readonly current: number;
+  /** Severe breaches in its detection window (by its state's history, not this period alone): it is given traffic back after milder ones. */
+  readonly severe: boolean;
 }
 
 export interface PlanResult {
@@ -201,18 +210,32 @@ function ownWeights(endpoints: readonly PlanEndpoint[]): Allotment {
  */
 function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, total: number): Allotment {
   // A recovering endpoint has shown it is healthy again: it takes traffic back first.
+  // Up to what it carried when it last shed (it may have been carrying others' traffic then, as a slow one may).
   const recovering = giveBack(
     filled,
     endpoints.filter((e) => e.state.status === 'recovering' && !e.maintenance),
     (names) => `restoring ${names} faster than its recovery steps: the other endpoints have no warm headroom`,
+    (e) => e.config.baselineWeight * Math.max(1, e.state.shedFrom ?? 1),
   );
   // A slow endpoint gets back at most what it carried when it degraded (it may have been carrying
   // others' traffic then): shedding it into a failing endpoint would turn slow requests into failed ones.
-  const slow = giveBack(
+  // Mildly slow ones first: a region a few percent past its trip serves most requests in time, one
+  // with severe breaches in its window (most requests late) serves few.
+  const slowOnes = endpoints.filter((e) => (e.state.status === 'degraded' || e.state.status === 'drained') && !e.failing && !e.maintenance);
+  const shedLess = (allotment: Allotment, candidates: readonly PlanEndpoint[]) =>
+    giveBack(
+      allotment,
+      candidates,
+      (names) => `shedding less from ${names}: the other endpoints have no warm headroom for it`,
+      (e) => e.config.baselineWeight * Math.max(1, e.state.shedFrom ?? 1),
+    );
+  const mild = shedLess(
     recovering,
-    endpoints.filter((e) => (e.state.status === 'degraded' || e.state.status === 'drained') && !e.failing && !e.maintenance),
-    (names) => `shedding less from ${names}: the other endpoints have no warm headroom for it`,
-    (e) => e.config.baselineWeight * Math.max(1, e.state.shedFrom ?? 1),
+    slowOnes.filter((e) => !e.severe),
+  );
+  const slow = shedLess(
+    mild,
+    slowOnes.filter((e) => e.severe),
   );
   // A failing endpoint keeps what it has, never more: traffic moved into it would fail outright.
   const failing = giveBack(

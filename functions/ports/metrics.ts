@@ -13,6 +13,12 @@ export interface MetricRequest {
   readonly key: string;
   readonly query: ResolvedMetricQuery;
   /**
+   * For a percentile: also the percentile rank at this value, in the metric's unit (CloudWatch's
+   * `PR(:value)`, the percent of samples at or below it), so the engine can count the samples
+   * past a signal's trip.
+   */
+  readonly rankAt?: number;
+  /**
    * Ask the SampleCount of the same metric too, for a percentile that needs enough samples to
    * mean anything. GetMetricData bills every query: a percentile whose signal needs a single
    * sample asks for none. @default true for a percentile statistic
@@ -38,6 +44,8 @@ export interface MetricSeries {
   readonly values: readonly Datapoint[];
   /** For percentile statistics: SampleCount of the same metric and periods, oldest first. */
   readonly sampleCounts?: readonly Datapoint[];
+  /** For a request with `rankAt`: the percent of samples at or below it, per period, oldest first. */
+  readonly ranks?: readonly Datapoint[];
   /** False when the source said its answer was partial or failed for this query. */
   readonly complete: boolean;
   /** Why the series is incomplete, when the source said (an API error, a CloudWatch message). */

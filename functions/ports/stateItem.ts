@@ -10,6 +10,8 @@
  *   2. Every field of the state is present, empty when there is nothing in it. The state's
  *      deploymentKeys are the only memory of the deployment events applied (a rollout no longer
  *      keeps its own `seen`).
+ *   3. A recent change says which way it moved each endpoint (`moved`), for the flap guard. A
+ *      layout-2 item's changes say nothing of it: the guard has nothing to hold them against.
  * A layout change adds a version, a schema for it, and a migration from the one before.
  */
 import * as z from 'zod/mini';
@@ -21,7 +23,7 @@ import { CorruptStateError, UnsupportedStateVersionError } from './errors.js';
 import type { PendingChange, StateWrite, StoredServiceState } from './stateStore.js';
 
 /** The layout this steer53 writes. */
-export const STATE_SCHEMA_VERSION = 2;
+export const STATE_SCHEMA_VERSION = 3;
 
 const epochMs = z.number();
 const count = z.int().check(z.minimum(0));
@@ -102,7 +104,9 @@ const rolloutStateSchema: z.ZodMiniType<RolloutState> = z.strictObject(rolloutSh
 const stateShape = {
   endpoints: z.record(z.string(), endpointStateSchema),
   appliedWeights: z.nullable(weightsSchema),
-  recentChanges: z.array(z.strictObject({ at: epochMs, emergency: z.boolean() })),
+  recentChanges: z.array(
+    z.strictObject({ at: epochMs, emergency: z.boolean(), moved: z.exactOptional(z.record(z.string(), z.union([z.literal(1), z.literal(-1)]))) }),
+  ),
   overrides: overridesSchema,
   failStaticSince: z.nullable(epochMs),
   lastPeriodStart: z.nullable(epochMs),
@@ -207,10 +211,22 @@ function announced(overrides: Overrides): Overrides {
   };
 }
 
+/** Layout 2: recent changes without the way they moved each endpoint. */
+const stateItemV2Schema = z.looseObject({
+  ...itemShape,
+  state: z.strictObject({ ...stateShape, recentChanges: z.array(z.strictObject({ at: epochMs, emergency: z.boolean() })) }),
+});
+
+/** Layout 2 to 3: nothing to add (a change that does not say which way it moved holds nothing back). */
+function fromV2(item: z.output<typeof stateItemV2Schema>): StateItem {
+  return { ...item, schemaVersion: STATE_SCHEMA_VERSION };
+}
+
 /** How an item of each layout is read: parsed with its own schema, then migrated to the current one. */
 const READERS: Readonly<Record<number, (service: string, raw: unknown) => StateItem>> = {
   1: (service, raw) => fromV1(parsed(service, stateItemV1Schema, raw)),
-  2: (service, raw) => parsed(service, stateItemSchema, raw),
+  2: (service, raw) => fromV2(parsed(service, stateItemV2Schema, raw)),
+  3: (service, raw) => parsed(service, stateItemSchema, raw),
 };
 
 function parsed<T extends z.ZodMiniType>(service: string, schema: T, raw: unknown): z.output<T> {

@@ -35,7 +35,7 @@ const HEALTHY_CHECKER_FRACTION = 0.18;
  * request to the endpoint's health path: it fails when requests fail, and passes however slow the
  * model is (the health path does not run inference).
  */
-class HttpHealthChecks {
+export class HttpHealthChecks {
   private readonly healthy: boolean[][];
   private readonly run: number[][];
   private readonly phase: number[][];
@@ -208,4 +208,19 @@ function pastTrip(signal: MetricSignal | { source: 'alarm' }, raw: number): bool
   if (signal.source !== 'metric') return false;
   const value = raw * signal.scale;
   return signal.direction === 'higher-is-worse' ? value > signal.trip : value < signal.trip;
+}
+
+/**
+ * steer53's static stability in the simulated world: with `staticStability.healthChecks: http`, the
+ * same HTTP health checks as `route53-health-check` on the records steer53 weights; Route 53 masks
+ * the unhealthy ones out of its answers (Route53Sim.setHealth). Called at every step of a steer53 run.
+ */
+export function staticStability(context: ControllerContext): (t: number) => void {
+  if (context.scenario.spec.staticStability.healthChecks === 'none') return () => {};
+  const checks = new HttpHealthChecks(context);
+  const ids = context.scenario.endpoints;
+  return (t) => {
+    const healthy = checks.healthAt(t);
+    context.route53.setHealth(t, healthy, ids.map((id, r) => `${id} ${healthy[r] ? 'healthy' : 'unhealthy (health checks failing)'}`).join(', '));
+  };
 }

@@ -4,6 +4,7 @@
  * counts as far as the period has arrived, alarm states as CloudWatch evaluates them, and nothing
  * for data that has not arrived (or never will).
  */
+import { LOAD_PERIODS } from '../../functions/app/observe.js';
 import type { EndpointObservations, ServiceObservations } from '../../functions/core/types.js';
 import { CloudWatchSim, DEFAULT_ALARM } from '../cloudwatch.js';
 import type { ControllerContext } from '../world.js';
@@ -29,8 +30,13 @@ export function observeService(context: ControllerContext, t: number): ServiceOb
         signals[signal.name] = cloudwatch.observeAlarm(model, r, t);
       }
     }
-    const point = cloudwatch.visible(r, judged, t);
-    endpoints[endpoint.setIdentifier] = endpoint.load ? { signals, requestRate: point === null ? null : point.requests / 60 } : { signals };
+    // The busiest of the last LOAD_PERIODS minutes as visible now, as the use case reads the load.
+    let requests: number | null = null;
+    for (let m = judged; m > judged - LOAD_PERIODS && m >= 0; m--) {
+      const point = cloudwatch.visible(r, m, t);
+      if (point !== null) requests = Math.max(requests ?? 0, point.requests);
+    }
+    endpoints[endpoint.setIdentifier] = endpoint.load ? { signals, requestRate: requests === null ? null : requests / 60 } : { signals };
   });
   return { endpoints, periodStart: scenario.startMs + Math.max(0, judged) * 60_000 };
 }

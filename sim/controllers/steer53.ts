@@ -6,6 +6,7 @@ import { decide } from '../../functions/core/engine.js';
 import { RolloutReasonCodes, type Decision, type DeploymentSignal, type ServiceState, type Weights } from '../../functions/core/types.js';
 import type { Controller, ControllerContext, EvaluationRecord } from '../world.js';
 import { hasReadableData, observeService } from './observe.js';
+import { staticStability } from './baselines.js';
 
 /** A decision in a few words: the reason codes that mattered, for the report and the timeline. */
 export function decisionSummary(decision: Decision): string[] {
@@ -58,6 +59,7 @@ export function steer53Controller(context: ControllerContext): Controller {
   const evaluations: EvaluationRecord[] = [];
   let state: ServiceState | undefined = context.warmState;
   let next = offset;
+  const checkHealth = staticStability(context);
 
   function evaluate(t: number, deployments: readonly DeploymentSignal[]): void {
     const current: Weights = Object.fromEntries(ids.map((id, i) => [id, route53.weights[i]!]));
@@ -103,6 +105,7 @@ export function steer53Controller(context: ControllerContext): Controller {
       for (const _change of changes) evaluate(t, []);
     },
     tick(t) {
+      checkHealth(t);
       // Deployment events are evaluated the moment they arrive, like the runtime's deployment handler.
       const deployments = context.pipeline.take();
       if (deployments.length > 0) evaluate(t, deployments);

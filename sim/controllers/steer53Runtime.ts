@@ -25,6 +25,7 @@ import type { Notice, Notifier } from '../../functions/ports/notifier.js';
 import { DEFAULT_ALARM } from '../cloudwatch.js';
 import type { Controller, ControllerContext, EvaluationRecord } from '../world.js';
 import { hasReadableData } from './observe.js';
+import { staticStability } from './baselines.js';
 import { decisionSummary, movesRollout, rolloutNotes, verdictText } from './steer53.js';
 
 /** Counts notices instead of keeping them: a day of a thousand services would hold a lot of text. */
@@ -71,6 +72,7 @@ export function steer53RuntimeController(context: ControllerContext): Controller
   };
   const period = service.policy.evaluationPeriodSeconds;
   const offset = scenario.spec.cloudwatch.evaluationOffsetSeconds;
+  const checkHealth = staticStability(context);
   // The use case reads only the period it judges (a few minutes back, by its metric delay); a
   // fresh source holding just the newest periods of each query keeps every fetch small.
   const historyMinutes =
@@ -100,7 +102,10 @@ export function steer53RuntimeController(context: ControllerContext): Controller
         for (let last = newest; last >= Math.max(minutes - 1, newest - historyMinutes + 1); last--) {
           if ((last + 1) % minutes !== 0) continue;
           const point = cloudwatch.periodDatapoint(binding, r, last - minutes + 1, last, t);
-          if (point) metrics.record(signal.metric, scenario.startMs + (last - minutes + 1) * 60_000, point);
+          if (!point) continue;
+          const rank = cloudwatch.rankAtTrip(binding, r, last - minutes + 1, last, t);
+          const percentRanks = rank === undefined ? undefined : new Map([[signal.trip / signal.scale, rank]]);
+          metrics.record(signal.metric, scenario.startMs + (last - minutes + 1) * 60_000, { ...point, ...(percentRanks ? { percentRanks } : {}) });
         }
       }
       if (endpoint.load) {
@@ -196,6 +201,7 @@ export function steer53RuntimeController(context: ControllerContext): Controller
       }
     },
     async tick(t) {
+      checkHealth(t);
       // Deployment events first, each as its own EventBridge event, the moment it is delivered.
       const deliveries = context.pipeline.take();
       for (let i = 0; i < deliveries.length; i++) {

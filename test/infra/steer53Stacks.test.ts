@@ -572,6 +572,51 @@ describe('Static stability', () => {
     controller.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'steer53-health-chat-use1', Statistic: 'Sum', MetricName: 'Invocation5XXErrors' });
   });
 
+  it('builds HTTPS health checks that request the endpoint itself, with SNI, and attaches them to its record', () => {
+    const app = newApp({ bundle: false });
+    const own = addSteer53Stacks(app, {
+      config: richConfig,
+      region: 'us-east-1',
+      account: controllerAccount,
+      managedRecords: [
+        { service: 'chat', setIdentifier: 'use1', values: ['192.0.2.10'] },
+        { service: 'chat', setIdentifier: 'euw1', values: ['192.0.2.20'] },
+      ],
+      staticStability: {
+        healthChecks: [
+          { service: 'chat', setIdentifier: 'use1', http: { fqdn: 'use1.chat.example.com' } },
+          {
+            service: 'chat',
+            setIdentifier: 'euw1',
+            http: { fqdn: 'euw1.chat.example.com', protocol: 'HTTP', path: '/ready', requestIntervalSeconds: 10, failureThreshold: 2 },
+          },
+        ],
+      },
+    });
+    const template = Template.fromStack(own.controller);
+    const configs = Object.values(template.findResources('AWS::Route53::HealthCheck')).map((c: any) => c.Properties.HealthCheckConfig);
+    expect(configs).toEqual([
+      {
+        Type: 'HTTPS',
+        FullyQualifiedDomainName: 'use1.chat.example.com',
+        ResourcePath: '/health',
+        Port: 443,
+        RequestInterval: 30,
+        FailureThreshold: 3,
+        EnableSNI: true,
+      },
+      { Type: 'HTTP', FullyQualifiedDomainName: 'euw1.chat.example.com', ResourcePath: '/ready', Port: 80, RequestInterval: 10, FailureThreshold: 2 },
+    ]);
+    template.hasResourceProperties('AWS::Route53::RecordSet', {
+      SetIdentifier: 'use1',
+      HealthCheckId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ControllerHealthCheck0'), 'HealthCheckId'] },
+    });
+    // No alarm is made for an HTTP check, here or in a forwarder.
+    expect(Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties.AlarmName)).not.toContainEqual(
+      expect.stringContaining('-health-'),
+    );
+  });
+
   it('creates the managed weighted records at their baseline weight with their health checks attached', () => {
     controller.hasResourceProperties('AWS::Route53::RecordSet', {
       Name: 'chat.example.com.',

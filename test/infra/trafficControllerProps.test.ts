@@ -122,7 +122,29 @@ describe('Class: TrafficController', () => {
             ],
           },
         },
-        'staticStability.healthChecks[0] needs exactly one of alarmName or metricAlarm.',
+        'staticStability.healthChecks[0] needs exactly one of alarmName, metricAlarm or http.',
+      ],
+      [
+        'an HTTP health check Route 53 would refuse',
+        {
+          managedRecords: [{ service: 'chat', setIdentifier: 'use1', values: ['192.0.2.1'] }],
+          staticStability: {
+            healthChecks: [
+              {
+                service: 'chat',
+                setIdentifier: 'use1',
+                http: { fqdn: 'not a host', path: 'health', port: 70000, requestIntervalSeconds: 15 as 10, failureThreshold: 11 },
+              },
+            ],
+          },
+        },
+        [
+          'staticStability.healthChecks[0].http.fqdn "not a host" is not a host name.',
+          'staticStability.healthChecks[0].http.path "health" must start with / and be at most 255 characters.',
+          'staticStability.healthChecks[0].http.port 70000 must be an integer from 1 to 65535.',
+          "staticStability.healthChecks[0].http.requestIntervalSeconds 15 must be 10 or 30 (Route 53's two intervals).",
+          'staticStability.healthChecks[0].http.failureThreshold 11 must be an integer from 1 to 10.',
+        ].join('\n  - '),
       ],
       [
         'a health check on a percentile alarm',

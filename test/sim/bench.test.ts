@@ -24,7 +24,8 @@ function tinyScenarioFile(expectBlock?: ScenarioInput['expect']): { dir: string;
   const scenario = smallScenario({
     name: 'tiny',
     duration: '20m',
-    incidents: [{ kind: 'outage', region: 'b', start: '5m', duration: '10m' }],
+    // Longer than the 10-minute flap window: the health check's flip back after the outage is the outage ending, not a flap.
+    incidents: [{ kind: 'outage', region: 'b', start: '4m', duration: '12m' }],
     ...(expectBlock !== undefined ? { expect: expectBlock } : {}),
   });
   writeFileSync(file, JSON.stringify(scenario));
@@ -129,8 +130,8 @@ describe('npm run bench', () => {
     expect(await runBench(['--scenario', file, '--quick', '--json', '--out', join(dir, 'out')], io)).toBe(0);
     const doc = JSON.parse(io.stdout[0]!);
     expect(doc.quick).toBe(true);
-    // The outage ends at 15 minutes: the quick run lasts 45.
-    expect(doc.scenarios[0]).toMatchObject({ durationSeconds: 45 * 60, fileDurationSeconds: 7200 });
+    // The outage ends at 16 minutes: the quick run lasts 46.
+    expect(doc.scenarios[0]).toMatchObject({ durationSeconds: 46 * 60, fileDurationSeconds: 7200 });
     expect(io.stderr[0]).toContain('quick (shortened)');
   });
 });

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { naiveThresholdController, route53HealthCheckController } from '../../sim/controllers/baselines.js';
 import { oracleController } from '../../sim/controllers/oracle.js';
 import { resolveScenario } from '../../sim/scenario.js';
-import { runWorld } from '../../sim/world.js';
+import { answeredWeights, runWorld } from '../../sim/world.js';
+import { steer53RuntimeController } from '../../sim/controllers/steer53Runtime.js';
 import { SOURCE, smallScenario } from './fixtures.js';
 
 const outage = smallScenario({ duration: '40m', incidents: [{ kind: 'outage', region: 'b', start: '15m', duration: '10m' }] });
@@ -52,5 +53,37 @@ describe('Oracle', () => {
   it('leaves a healthy world alone', async () => {
     const run = await runWorld(await resolveScenario(smallScenario(), SOURCE), oracleController);
     expect(run.writes).toEqual([]);
+  });
+});
+
+describe('Route 53 answers with health checks (static stability)', () => {
+  it.each<[string, number[], boolean[], number[]]>([
+    ['healthy records with nonzero weight, by weight', [100, 50, 0], [true, true, true], [100, 50, 0]],
+    ['an unhealthy record left out', [100, 50, 0], [false, true, true], [0, 50, 0]],
+    ['the healthy zero-weight records, equally, when no nonzero one is healthy', [100, 0, 0], [false, true, true], [0, 1, 1]],
+    ['every record as if healthy when none is', [100, 50, 0], [false, false, false], [100, 50, 0]],
+    ['every record equally when none is healthy and all weigh 0', [0, 0], [false, false], [1, 1]],
+  ])('answers %s', (_name, weights, healthy, answered) => {
+    expect(answeredWeights(weights, healthy)).toEqual(answered);
+  });
+
+  it("takes a dead region out of steer53's answers as fast as route53-health-check does, while its weights stay what steer53 wrote", async () => {
+    const scenario = await resolveScenario(outage, SOURCE);
+    const run = await runWorld(scenario, steer53RuntimeController);
+    const masked = run.writes.find((w) => w.kind === 'health-check')!;
+    expect(masked.after).toEqual([100, 0]);
+    expect(masked.t).toBeGreaterThanOrEqual(15 * 60 + 60);
+    expect(masked.t).toBeLessThanOrEqual(15 * 60 + 90);
+    // steer53's own drain comes later (its metrics arrive a minute or two late) and is an API write.
+    expect(run.writes.filter((w) => w.kind === 'api' && w.t < masked.t)).toEqual([]);
+  });
+
+  it('leaves steer53 alone with its weights under staticStability.healthChecks none', async () => {
+    const scenario = await resolveScenario({ ...outage, staticStability: { healthChecks: 'none' } }, SOURCE);
+    const run = await runWorld(scenario, steer53RuntimeController);
+    expect(run.writes.every((w) => w.kind === 'api')).toBe(true);
+    // Its own drain, on one period of errors far past trip (b keeps what a cannot take: CAPACITY_LIMITED).
+    expect(run.writes[0]).toMatchObject({ kind: 'api', why: expect.stringContaining('b:FAIL_UNAMBIGUOUS') });
+    expect(run.writes[0]!.after[1]).toBeLessThan(10);
   });
 });

@@ -42,19 +42,29 @@ export function makeService(
   });
 }
 
-export type Health = 'ok' | 'slow' | 'very-slow' | 'severe' | 'hold' | 'fail' | 'missing' | 'low-sample-slow' | 'low-sample-fast';
+/** `fail`: errors 20% past their trip (M of N periods drain); `fail-severe`: eight times their trip (drains at once). */
+export type Health = 'ok' | 'slow' | 'very-slow' | 'severe' | 'hold' | 'fail' | 'fail-severe' | 'missing' | 'low-sample-slow' | 'low-sample-fast';
 
 /** Observations of one endpoint in a given condition. */
 export function observe(health: Health, requestRate?: number): EndpointObservations {
-  const p99 = { ok: 900, slow: 2400, 'very-slow': 3800, severe: 5000, hold: 1800, fail: 900, missing: 0, 'low-sample-slow': 2600, 'low-sample-fast': 800 }[
-    health
-  ];
+  const p99 = {
+    ok: 900,
+    slow: 2400,
+    'very-slow': 3800,
+    severe: 5000,
+    hold: 1800,
+    fail: 900,
+    'fail-severe': 900,
+    missing: 0,
+    'low-sample-slow': 2600,
+    'low-sample-fast': 800,
+  }[health];
   if (health === 'missing') return { signals: {} };
   const lowSample = health.startsWith('low-sample');
   return {
     signals: {
       p99: { value: p99, sampleCount: lowSample ? 50 : 5000 },
-      errors: { value: health === 'fail' ? 40 : 0.1 },
+      errors: { value: health === 'fail' ? 6 : health === 'fail-severe' ? 40 : 0.1 },
     },
     ...(requestRate === undefined ? {} : { requestRate }),
   };

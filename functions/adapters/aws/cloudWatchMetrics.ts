@@ -2,7 +2,8 @@
  * CloudWatch adapter of the metrics port. All of a tick's queries go to GetMetricData in as few
  * calls as the 500-query limit allows, per region and account role (CloudWatch is regional);
  * identical queries from several services are asked once. Percentiles are asked together with the
- * SampleCount of the same metric, so the engine can call a p99 of a dozen requests `unknown`.
+ * SampleCount of the same metric and, where a signal names its trip, the percentile rank there
+ * (`PR(:trip)`): with the two the engine counts the requests past trip (core/tailEvidence.ts).
  * Alarm states come from DescribeAlarms (metric and composite alarms).
  */
 import {
@@ -43,6 +44,10 @@ interface UniqueQuery {
   readonly keys: string[];
   /** Some request of it wants the SampleCount of the same metric too. */
   sampleCount: boolean;
+  /** Each key's percentile rank value, if it asked for one. */
+  readonly rankAt: Map<string, number>;
+  /** The distinct rank values asked of this metric, in the order first asked. */
+  readonly ranks: number[];
 }
 
 /** One metric's place in a region's calls: its query id, and the id of the SampleCount it is judged with. */
@@ -74,12 +79,21 @@ export class CloudWatchMetrics implements MetricsSource {
         groups.set(groupKey, group);
       }
       const identity = metricIdentity(request.query);
-      const sampleCount = request.sampleCount ?? percentileOf(request.query.statistic) !== undefined;
-      const existing = group.get(identity);
-      if (existing) {
-        existing.keys.push(request.key);
-        existing.sampleCount ||= sampleCount;
-      } else group.set(identity, { identity, query: request.query, keys: [request.key], sampleCount });
+      const percentile = percentileOf(request.query.statistic) !== undefined;
+      // A rank is read against the SampleCount: asking one asks the other.
+      const ranked = percentile && request.rankAt !== undefined;
+      const sampleCount = ranked || (request.sampleCount ?? percentile);
+      let unique = group.get(identity);
+      if (!unique) {
+        unique = { identity, query: request.query, keys: [], sampleCount: false, rankAt: new Map(), ranks: [] };
+        group.set(identity, unique);
+      }
+      unique.keys.push(request.key);
+      unique.sampleCount ||= sampleCount;
+      if (ranked) {
+        unique.rankAt.set(request.key, request.rankAt!);
+        if (!unique.ranks.includes(request.rankAt!)) unique.ranks.push(request.rankAt!);
+      }
     }
     const out = new Map<string, MetricSeries>();
     // Regions are independent: ask them in parallel; one failing region leaves the others usable.
@@ -87,7 +101,7 @@ export class CloudWatchMetrics implements MetricsSource {
       [...groups.values()].map(async (group) => {
         const unique = [...group.values()];
         const first = unique[0]!.query;
-        let results: Map<string, MetricSeries>;
+        let results: Map<string, RankedSeries>;
         try {
           results = await this.#fetchGroup(first.region, first.accountRoleArn, unique, window);
         } catch (error) {
@@ -95,20 +109,20 @@ export class CloudWatchMetrics implements MetricsSource {
             error instanceof AwsCallError ? error : new AwsCallError({ operation: 'cloudwatch:GetMetricData', target: first.region }, error, true);
           results = new Map(unique.map((u) => [u.identity, { values: [], complete: false, error: failure.message }]));
         }
-        for (const u of unique) for (const key of u.keys) out.set(key, results.get(u.identity) ?? { values: [], complete: false });
+        for (const u of unique) for (const key of u.keys) out.set(key, seriesFor(results.get(u.identity), u.rankAt.get(key)));
       }),
     );
     return out;
   }
 
-  async #fetchGroup(region: string, roleArn: string | undefined, unique: readonly UniqueQuery[], window: MetricWindow): Promise<Map<string, MetricSeries>> {
+  async #fetchGroup(region: string, roleArn: string | undefined, unique: readonly UniqueQuery[], window: MetricWindow): Promise<Map<string, RankedSeries>> {
     const client = this.#clients.clientFor(region, roleArn);
     const target = roleArn ? `${region} (${roleArn})` : region;
     const planned = planQueries(unique);
     const chunks: MetricDataQuery[][] = [];
     let chunk: MetricDataQuery[] = [];
     for (const { queries } of planned) {
-      // Keep a percentile and its own SampleCount in the same call.
+      // Keep a percentile, its own SampleCount and its ranks in the same call.
       if (chunk.length + queries.length > MAX_QUERIES_PER_CALL) {
         chunks.push(chunk);
         chunk = [];
@@ -140,7 +154,7 @@ export class CloudWatchMetrics implements MetricsSource {
       } while (nextToken);
     }
 
-    const out = new Map<string, MetricSeries>();
+    const out = new Map<string, RankedSeries>();
     planned.forEach(({ unique: u, id, countId }) => {
       const main = collected.get(id);
       const counts = countId === undefined ? undefined : collected.get(countId);
@@ -148,11 +162,14 @@ export class CloudWatchMetrics implements MetricsSource {
       const periodMs = u.query.periodSeconds * 1000;
       // Only complete periods: a datapoint whose period ends after the window's end is still filling.
       const within = (d: Datapoint) => d.timestamp >= window.startTime && d.timestamp + periodMs <= window.endTime;
+      const ranks = u.ranks.map((_, j) => collected.get(`${id}r${j}`));
       const complete = (main?.complete ?? true) && (!percentile || (counts?.complete ?? true));
-      const messages = [...(main?.messages ?? []), ...(counts?.messages ?? [])];
+      const messages = [...(main?.messages ?? []), ...(counts?.messages ?? []), ...ranks.flatMap((r) => r?.messages ?? [])];
       out.set(u.identity, {
         values: toDatapoints(main).filter(within),
         ...(percentile ? { sampleCounts: toDatapoints(counts).filter(within) } : {}),
+        // A rank that failed is left out (the engine then judges the value alone), not the series.
+        ranksAt: new Map(u.ranks.map((at, j) => [at, ranks[j]?.complete === false ? undefined : toDatapoints(ranks[j]).filter(within)])),
         complete,
         ...(messages.length > 0 ? { error: messages.join('; ') } : {}),
       });
@@ -213,20 +230,40 @@ function isAlarmState(value: unknown): value is AlarmState {
   return value === AlarmStates.OK || value === AlarmStates.ALARM || value === AlarmStates.INSUFFICIENT_DATA;
 }
 
-/** One GetMetricData query: the metric and its statistic. */
-export function metricStatQuery(query: ResolvedMetricQuery, id: string): MetricDataQuery {
+/** One GetMetricData query: the metric and its statistic (or another statistic of it, `stat`). */
+export function metricStatQuery(query: ResolvedMetricQuery, id: string, stat: string = query.statistic): MetricDataQuery {
   const metric = {
     Namespace: query.namespace,
     MetricName: query.metricName,
     Dimensions: Object.entries(query.dimensions).map(([Name, Value]) => ({ Name, Value })),
   };
-  return { Id: id, MetricStat: { Metric: metric, Period: query.periodSeconds, Stat: query.statistic }, ReturnData: true };
+  return { Id: id, MetricStat: { Metric: metric, Period: query.periodSeconds, Stat: stat }, ReturnData: true };
+}
+
+/** A number as a statistic's bound: plain decimal notation (no exponent), at most 10 decimals, as CloudWatch reads them. */
+export function statNumber(value: number): string {
+  const fixed = value.toFixed(10);
+  return fixed.includes('.') ? fixed.replace(/\.?0+$/, '') : fixed;
+}
+
+/** A metric's series with its percentile ranks by value, before each request gets its own. */
+interface RankedSeries extends MetricSeries {
+  readonly ranksAt?: ReadonlyMap<number, readonly Datapoint[] | undefined>;
+}
+
+/** What one request gets: the metric's series, with the ranks at its own value when it asked for one. */
+function seriesFor(series: RankedSeries | undefined, rankAt: number | undefined): MetricSeries {
+  if (!series) return { values: [], complete: false };
+  const { ranksAt, ...rest } = series;
+  const ranks = rankAt === undefined ? undefined : ranksAt?.get(rankAt);
+  return ranks ? { ...rest, ranks } : rest;
 }
 
 /**
  * The queries of a region's metrics, each asked once: `m<i>` for a metric's statistic, and for a
  * percentile that wants it, `m<i>n` for its SampleCount, unless another request asks that very
- * SampleCount already (then both read the one query). Query ids must start lowercase.
+ * SampleCount already (then both read the one query), and `m<i>r<j>` for its j-th percentile rank
+ * (`PR(:value)`). Query ids must start lowercase.
  */
 function planQueries(unique: readonly UniqueQuery[]): Planned[] {
   const idOf = new Map(unique.map((u, i) => [u.identity, `m${i}`]));
@@ -241,6 +278,7 @@ function planQueries(unique: readonly UniqueQuery[]): Planned[] {
       idOf.set(metricIdentity(countQuery), countId);
       queries.push(metricStatQuery(countQuery, countId));
     }
+    queries.push(...u.ranks.map((at, j) => metricStatQuery(u.query, `${id}r${j}`, `PR(:${statNumber(at)})`)));
     return { unique: u, id, countId, queries };
   });
 }

@@ -31,6 +31,8 @@ export interface FedObservation {
   readonly value: number;
   /** Samples behind a percentile; used for its SampleCount series. Omitted = enough samples. */
   readonly sampleCount?: number;
+  /** A percentile's percentile ranks: value → percent of samples at or below it (`PR(:value)`). Omitted = not known. */
+  readonly percentRanks?: ReadonlyMap<number, number>;
 }
 
 export class InMemoryMetrics implements MetricsSource {
@@ -120,7 +122,11 @@ export class InMemoryMetrics implements MetricsSource {
       const percentile = percentileOf(request.query.statistic) !== undefined;
       const counted = fed.filter(([, o]) => o.sampleCount !== undefined).map(([timestamp, o]) => ({ timestamp, value: o.sampleCount! }));
       const sampleCounts: Datapoint[] | undefined = percentile && counted.length > 0 ? counted : undefined;
-      out.set(request.key, { values, ...(sampleCounts ? { sampleCounts } : {}), complete: !this.#incomplete.has(identity) });
+      const rankAt = request.rankAt;
+      const ranked = rankAt === undefined || !percentile ? [] : fed.filter(([, o]) => o.percentRanks?.has(rankAt));
+      const ranks: Datapoint[] | undefined =
+        ranked.length > 0 ? ranked.map(([timestamp, o]) => ({ timestamp, value: o.percentRanks!.get(rankAt!)! })) : undefined;
+      out.set(request.key, { values, ...(sampleCounts ? { sampleCounts } : {}), ...(ranks ? { ranks } : {}), complete: !this.#incomplete.has(identity) });
     }
     return out;
   }

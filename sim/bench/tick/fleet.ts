@@ -108,8 +108,11 @@ export function fleetWorld(config: Config, shape: FleetShape): FakeWorld {
       const endpoint = query.dimensions.EndpointName ?? '';
       switch (query.metricName) {
         case 'ModelLatency':
-          // Microseconds, as SageMaker publishes it.
-          return query.stat === 'SampleCount' ? 5000 : (slowEndpoints.has(endpoint) ? 2600 : 900) * 1000;
+          // Microseconds, as SageMaker publishes it. PR(:trip): every request within a healthy
+          // endpoint's trip, 60% within a slow one's.
+          if (query.stat === 'SampleCount') return 5000;
+          if (query.stat.startsWith('PR(')) return slowEndpoints.has(endpoint) ? 60 : 100;
+          return (slowEndpoints.has(endpoint) ? 2600 : 900) * 1000;
         case 'GPUUtilization':
           return 8 * 40;
         case 'Invocations':

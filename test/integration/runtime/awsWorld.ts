@@ -160,7 +160,10 @@ export function awsWorld(dynamo: LocalDynamo, table: string, config: Config = te
       const endpoint = q.MetricStat!.Metric!.Dimensions!.find((d) => d.Name === 'EndpointName')!.Value!;
       const ms = world.latencyMs[endpoint];
       if (ms === undefined) return [{ Id: q.Id, Timestamps: [], Values: [], StatusCode: 'Complete' }];
-      const value = q.MetricStat!.Stat === 'SampleCount' ? world.sampleCount : ms * 1000;
+      const stat = q.MetricStat!.Stat!;
+      const rankAt = /^PR\(:([0-9.]+)\)$/.exec(stat);
+      // Percentile rank at a value: a p99 past it has 1.5% of requests past it (a breach, not a severe one), one within it 0.5%.
+      const value = stat === 'SampleCount' ? world.sampleCount : rankAt ? (ms * 1000 > Number(rankAt[1]) ? 98.5 : 99.5) : ms * 1000;
       return [{ Id: q.Id, Timestamps: [new Date(input.EndTime.getTime() - 60_000)], Values: [value], StatusCode: 'Complete' }];
     }),
   }));

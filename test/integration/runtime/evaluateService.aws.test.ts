@@ -30,7 +30,7 @@ async function evaluate(latency: Record<string, number>, rt = world.runtime()): 
 }
 
 describe('evaluateService against dynalite with Route 53, CloudWatch, SNS and EventBridge mocked', () => {
-  it('asks CloudWatch one call per region with p99 + SampleCount pairs, and alarms per region', async () => {
+  it('asks CloudWatch one call per region for the p99 with its SampleCount, and alarms per region', async () => {
     await evaluate(HEALTHY);
     const calls = cloudwatch.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input);
     expect(calls).toHaveLength(3);
@@ -46,6 +46,18 @@ describe('evaluateService against dynalite with Route 53, CloudWatch, SNS and Ev
       ['chat-us-east-1-5xx'],
       ['chat-eu-west-1-5xx'],
       ['chat-ap-northeast-1-5xx'],
+    ]);
+  });
+
+  it('asks a p99 past its trip again with its percentile rank at the trip, in one more call for that region', async () => {
+    await evaluate(EU_SLOW);
+    const calls = cloudwatch.commandCalls(GetMetricDataCommand).map((c) => c.args[0].input.MetricDataQueries!);
+    expect(calls).toHaveLength(4);
+    expect(calls[3]!.map((q) => [q.Id, q.MetricStat!.Stat, q.MetricStat!.Metric!.Dimensions!.find((d) => d.Name === 'EndpointName')!.Value])).toEqual([
+      ['m0', 'p99', 'chat-eu-west-1'],
+      ['m0n', 'SampleCount', 'chat-eu-west-1'],
+      // The trip (2,000 ms) in the metric's unit (µs): the share of requests at or below it.
+      ['m0r0', 'PR(:2000000)', 'chat-eu-west-1'],
     ]);
   });
 

@@ -91,7 +91,11 @@ describe.each<[string, () => Promise<StateStore>]>([
     const stored = await store.load('chat');
     const out = decide(service, { ...next.input, state: stored.state });
     expect(out.decision).toEqual(next.decision);
-    expect(out.nextState).toEqual(inLayout2(next.nextState as unknown as Record<string, unknown>));
+    // The same next state, but for what layout 3 adds: the change it writes says which way it moved each endpoint.
+    const expected = inLayout2(next.nextState as unknown as Record<string, unknown>);
+    const moved = Object.fromEntries(next.decision.changes.filter((c) => Math.abs(c.to - c.from) > 1).map((c) => [c.setIdentifier, c.to > c.from ? 1 : -1]));
+    const written = { ...expected.recentChanges.at(-1)!, moved };
+    expect(out.nextState).toEqual({ ...expected, recentChanges: [...expected.recentChanges.slice(0, -1), written] });
   });
 
   it('writes it back in the current layout', async () => {

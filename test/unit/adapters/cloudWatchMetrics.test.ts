@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { CloudWatchClients } from '../../../functions/adapters/aws/cloudWatchClients.js';
-import { CloudWatchMetrics } from '../../../functions/adapters/aws/cloudWatchMetrics.js';
+import { CloudWatchMetrics, statNumber } from '../../../functions/adapters/aws/cloudWatchMetrics.js';
 import type { MetricRequest, ResolvedMetricQuery } from '../../../functions/ports/metrics.js';
 
 const cloudwatch = mockClient(CloudWatchClient);
@@ -88,6 +88,62 @@ describe('Class: CloudWatchMetrics', () => {
         sampleCounts: [{ timestamp: T - 60_000, value: 5000 }],
         complete: true,
       });
+    });
+
+    it('asks a percentile’s rank at each value asked for, once per value, and gives each request the rank at its own', async () => {
+      cloudwatch.on(GetMetricDataCommand).callsFake((input: { MetricDataQueries: MetricDataQuery[] }) => ({
+        MetricDataResults: input.MetricDataQueries.map((q) => {
+          const stat = q.MetricStat!.Stat!;
+          const value = stat === 'SampleCount' ? 5000 : stat === 'PR(:2.5)' ? 97.5 : stat === 'PR(:0.0001)' ? 0.5 : 2.1;
+          return { Id: q.Id, Timestamps: [new Date(T - 60_000)], Values: [value], StatusCode: 'Complete' };
+        }),
+      }));
+      const series = await adapter.fetchMetrics(
+        [
+          { key: 'a', query: query(), rankAt: 2.5 },
+          { key: 'b', query: query(), rankAt: 2.5 },
+          { key: 'c', query: query(), rankAt: 0.0001 },
+          { key: 'd', query: query() },
+          // A plain statistic has no rank: asking for one asks nothing more.
+          { key: 'e', query: query({ metricName: 'GPUUtilization', statistic: 'Average' }), rankAt: 95 },
+        ],
+        window,
+      );
+      const queries = cloudwatch.commandCalls(GetMetricDataCommand)[0]!.args[0].input.MetricDataQueries!;
+      expect(queries.map((q) => [q.Id, q.MetricStat!.Stat])).toEqual([
+        ['m0', 'p99'],
+        ['m0n', 'SampleCount'],
+        ['m0r0', 'PR(:2.5)'],
+        ['m0r1', 'PR(:0.0001)'],
+        ['m1', 'Average'],
+      ]);
+      const at = (value: number) => [{ timestamp: T - 60_000, value }];
+      expect(series.get('a')).toEqual({ values: at(2.1), sampleCounts: at(5000), ranks: at(97.5), complete: true });
+      expect(series.get('b')).toEqual(series.get('a'));
+      expect(series.get('c')).toEqual({ values: at(2.1), sampleCounts: at(5000), ranks: at(0.5), complete: true });
+      expect(series.get('d')).toEqual({ values: at(2.1), sampleCounts: at(5000), complete: true });
+      expect(series.get('e')).toEqual({ values: at(2.1), complete: true });
+    });
+
+    it('leaves out a rank CloudWatch could not compute, keeping the series', async () => {
+      cloudwatch.on(GetMetricDataCommand).callsFake((input: { MetricDataQueries: MetricDataQuery[] }) => ({
+        MetricDataResults: input.MetricDataQueries.map((q) =>
+          q.Id === 'm0r0'
+            ? { Id: q.Id, Timestamps: [], Values: [], StatusCode: 'InternalError', Messages: [{ Code: 'InternalError', Value: 'rank failed' }] }
+            : { Id: q.Id, Timestamps: [new Date(T - 60_000)], Values: [q.MetricStat!.Stat === 'SampleCount' ? 5000 : 2.1], StatusCode: 'Complete' },
+        ),
+      }));
+      const series = await adapter.fetchMetrics([{ key: 'a', query: query(), rankAt: 2 }], window);
+      expect(series.get('a')).toEqual({
+        values: [{ timestamp: T - 60_000, value: 2.1 }],
+        sampleCounts: [{ timestamp: T - 60_000, value: 5000 }],
+        complete: true,
+        error: 'InternalError rank failed',
+      });
+    });
+
+    it('writes a rank’s value in plain decimals CloudWatch reads (no exponent, at most 10 decimals)', () => {
+      expect([2, 1.5, 0.0001, 2_000_000, 1 / 3, 1e-7].map(statNumber)).toEqual(['2', '1.5', '0.0001', '2000000', '0.3333333333', '0.0000001']);
     });
 
     it('asks no SampleCount for a percentile whose request does not want it', async () => {

@@ -53,6 +53,21 @@ describe('Function: readStateItem', () => {
     expect(read.deploymentKeys).toEqual(['k1', 'k2', 'k3']);
   });
 
+  it('migrates layout 2, whose recent changes do not say which way they moved', () => {
+    const v2 = { ...state, recentChanges: [{ at: T0 - MINUTE, emergency: false }] };
+    expect(readStateItem('chat', { ...current(), schemaVersion: 2, state: v2 }).state).toEqual(v2);
+    // A layout-2 item never had `moved`: one that does was not written by a steer53 of that layout.
+    const forged = { ...state, recentChanges: [{ at: T0 - MINUTE, emergency: false, moved: { a: 1 } }] };
+    expect(() => readStateItem('chat', { ...current(), schemaVersion: 2, state: forged })).toThrow(CorruptStateError);
+  });
+
+  it('reads the way a recent change moved each endpoint, and nothing else there', () => {
+    const v3 = { ...state, recentChanges: [{ at: T0 - MINUTE, emergency: false, moved: { a: 1 as const, b: -1 as const } }] };
+    expect(readStateItem('chat', { ...current(), state: v3 }).state).toEqual(v3);
+    const sideways = { ...state, recentChanges: [{ at: T0 - MINUTE, emergency: false, moved: { a: 2 } }] };
+    expect(() => readStateItem('chat', { ...current(), state: sideways })).toThrow(CorruptStateError);
+  });
+
   it('migrates layout 1, where the state’s later fields are absent when empty', () => {
     const { rollouts: _r, demandHistory: _d, deploymentKeys: _k, drillStarts: _s, loadProfiles: _l, ...v1 } = state;
     expect(readStateItem('chat', { ...current(), schemaVersion: 1, state: v1 }).state).toEqual(state);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { judgedPeriod, metricRequestsFor, alarmRefsFor, observeServices } from '../../../functions/app/observe.js';
 import { InMemoryMetrics } from '../../../functions/adapters/memory/index.js';
-import type { MetricSeries, MetricsSource } from '../../../functions/ports/metrics.js';
+import type { MetricRequest, MetricSeries, MetricsSource } from '../../../functions/ports/metrics.js';
 import { editableRawConfig, testConfig, T0 } from './runtimeFixtures.js';
 
 const MIN = 60_000;
@@ -20,16 +20,18 @@ describe('Function: judgedPeriod', () => {
 });
 
 describe('Function: metricRequestsFor / alarmRefsFor', () => {
-  it.each<[string, { statistic: string; minSamples?: number }, boolean]>([
-    ['a p99 that needs 1,000 samples', { statistic: 'p99' }, true],
-    ['a p99 whose signal is content with one sample', { statistic: 'p99', minSamples: 1 }, false],
-    ['an average', { statistic: 'Average' }, false],
-  ])('asks the SampleCount only where the verdict uses it: %s', (_, { statistic, minSamples }, sampleCount) => {
+  it.each<[string, { statistic: string; minSamples?: number }, Partial<MetricRequest>]>([
+    ['a p99 that needs 1,000 samples', { statistic: 'p99' }, { sampleCount: true, rankAt: 2_000_000 }],
+    // Tail evidence counts the requests past trip (2,000 ms in ModelLatency's microseconds) from the rank and the SampleCount, however few.
+    ['a p99 whose signal is content with one sample', { statistic: 'p99', minSamples: 1 }, { sampleCount: true, rankAt: 2_000_000 }],
+    ['an average', { statistic: 'Average' }, { sampleCount: false }],
+  ])('asks a percentile with its SampleCount and its rank at the trip, another statistic alone: %s', (_, { statistic, minSamples }, asked) => {
     const raw = editableRawConfig();
     const signal = raw.services[0]!.endpoints[0]!.signals[0]! as { metric: { statistic: string }; minSamples?: number };
     signal.metric.statistic = statistic;
     if (minSamples !== undefined) signal.minSamples = minSamples;
-    expect(metricRequestsFor(testConfig(raw).services[0]!)[0]!.sampleCount).toBe(sampleCount);
+    const request = metricRequestsFor(testConfig(raw).services[0]!)[0]!;
+    expect({ sampleCount: request.sampleCount, ...(request.rankAt !== undefined ? { rankAt: request.rankAt } : {}) }).toEqual(asked);
   });
 
   it('asks each metric signal (and the load query) in the endpoint’s region, and each alarm', () => {
@@ -95,6 +97,83 @@ describe('Function: observeServices', () => {
     const result = (await observeServices(metrics, [s], T0)).get('chat')!;
     expect(result.observations.endpoints['eu-west-1']!.requestRate).toBe(100);
     expect(result.observations.endpoints['us-east-1']!.requestRate).toBeNull();
+  });
+
+  it('takes the busiest of the last three periods as the load: the newest is often still arriving', async () => {
+    const raw = editableRawConfig();
+    for (const e of raw.services[0]!.endpoints) e.load = { namespace: 'AWS/SageMaker', metricName: 'Invocations', statistic: 'Sum' };
+    const metrics = new InMemoryMetrics();
+    const s = testConfig(raw).services[0]!;
+    // Whole minutes of 6,000 and 5,400 requests, then the judged one with a quarter arrived.
+    metrics.recordSignal(s, 'eu-west-1', 'load', start - 2 * MIN, { value: 6000 });
+    metrics.recordSignal(s, 'eu-west-1', 'load', start - MIN, { value: 5400 });
+    metrics.recordSignal(s, 'eu-west-1', 'load', start, { value: 1500 });
+    // Older than three periods: not the load now.
+    metrics.recordSignal(s, 'us-east-1', 'load', start - 3 * MIN, { value: 9000 });
+    const result = (await observeServices(metrics, [s], T0)).get('chat')!;
+    expect(result.observations.endpoints['eu-west-1']!.requestRate).toBe(100);
+    expect(result.observations.endpoints['us-east-1']!.requestRate).toBeNull();
+  });
+
+  it('asks each percentile signal for its rank at trip, and counts the samples past trip from it', async () => {
+    expect(metricRequestsFor(service).map((r) => r.rankAt)).toEqual([2_000_000, 2_000_000, 2_000_000]);
+    const result = (
+      await observeServices(
+        source({
+          values: [{ timestamp: start, value: 2_600_000 }],
+          sampleCounts: [{ timestamp: start, value: 700 }],
+          ranks: [{ timestamp: start, value: 96 }],
+          complete: true,
+        }),
+        [service],
+        T0,
+      )
+    ).get('chat')!;
+    // 4% of 700 requests were slower than 2,000,000 µs.
+    expect(result.observations.endpoints['eu-west-1']!.signals['p99-latency']).toEqual({
+      value: 2_600_000,
+      periodStart: start,
+      sampleCount: 700,
+      worseThanTrip: 28,
+    });
+  });
+
+  it('asks ranks in a second call only of percentiles past their trip, and keeps the first answer if that call fails', async () => {
+    const calls: MetricRequest[][] = [];
+    const value = (key: string) => (key.includes('eu-west-1') ? 2_600_000 : 900_000);
+    const metrics = (failSecond: boolean): MetricsSource => ({
+      fetchMetrics: async (requests) => {
+        calls.push([...requests]);
+        if (calls.length > 1 && failSecond) throw new Error('Throttling');
+        return new Map(
+          requests.map((r) => [
+            r.key,
+            {
+              values: [{ timestamp: start, value: value(r.key) }],
+              sampleCounts: [{ timestamp: start, value: 700 }],
+              ...(r.rankAt !== undefined ? { ranks: [{ timestamp: start, value: 96 }] } : {}),
+              complete: true,
+            },
+          ]),
+        );
+      },
+      fetchAlarmStates: async () => new Map(),
+    });
+    const result = (await observeServices(metrics(false), [service], T0)).get('chat')!;
+    expect(calls.map((c) => c.map((r) => [r.key.split('\u0000')[1], r.rankAt]))).toEqual([
+      [
+        ['us-east-1', undefined],
+        ['eu-west-1', undefined],
+        ['ap-northeast-1', undefined],
+      ],
+      [['eu-west-1', 2_000_000]],
+    ]);
+    expect(result.observations.endpoints['eu-west-1']!.signals['p99-latency']).toMatchObject({ worseThanTrip: 28 });
+    expect(result.observations.endpoints['us-east-1']!.signals['p99-latency']).not.toHaveProperty('worseThanTrip');
+    calls.length = 0;
+    const failed = (await observeServices(metrics(true), [service], T0)).get('chat')!;
+    expect(failed.observations.endpoints['eu-west-1']!.signals['p99-latency']).toEqual({ value: 2_600_000, periodStart: start, sampleCount: 700 });
+    expect(failed.gaps).toEqual(['percentile ranks: Throttling']);
   });
 
   it('uses a known alarm state instead of asking for it, and counts unreadable alarms as gaps', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { onTick } from '../../../functions/app/onTick.js';
 import { matchAlarm, onAlarm } from '../../../functions/app/onAlarm.js';
-import { editableRawConfig, judgedStart, memoryWorld, MINUTE, rawConfig, testConfig, T0 } from './runtimeFixtures.js';
+import { editableRawConfig, judgedStart, memoryWorld, rawConfig, testConfig, T0 } from './runtimeFixtures.js';
 
 const HEALTHY = { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 };
 
@@ -59,24 +59,20 @@ describe('Function: onAlarm', () => {
     ).toEqual(['us-east-1']);
   });
 
-  it('evaluates at once with the alarm state as the signal: a fail alarm drains after its M-of-N', async () => {
+  it('evaluates at once with the alarm state as the signal: a fail alarm drains at once (CloudWatch counted its own M of N)', async () => {
     const world = memoryWorld();
     const rt = world.runtime();
-    const outcomes = [];
-    for (let i = 0; i < 2; i += 1) {
-      world.feed(judgedStart(world.clock.now()), HEALTHY);
-      const result = await onAlarm(rt, { alarmName: 'chat-eu-west-1-5xx', region: 'eu-west-1', state: 'ALARM' });
-      expect(result.matched).toBe(true);
-      outcomes.push(result.outcomes[0]!);
-      world.clock.advance(MINUTE);
-    }
-    expect(outcomes[0]!.decision!.verdicts['eu-west-1']!.failing).toBe(true);
-    const last = outcomes.at(-1)!;
-    expect(last.status).toBe('applied');
-    expect(last.decision!.changes.find((c) => c.setIdentifier === 'eu-west-1')!.to).toBe(0);
-    expect(world.dns.changeLog[0]!.comment).toContain(last.decisionId);
+    world.feed(judgedStart(world.clock.now()), HEALTHY);
+    const result = await onAlarm(rt, { alarmName: 'chat-eu-west-1-5xx', region: 'eu-west-1', state: 'ALARM' });
+    expect(result.matched).toBe(true);
+    const outcome = result.outcomes[0]!;
+    expect(outcome.decision!.verdicts['eu-west-1']!.failing).toBe(true);
+    expect(outcome.status).toBe('applied');
+    expect(outcome.decision!.changes.find((c) => c.setIdentifier === 'eu-west-1')!.to).toBe(0);
+    expect(outcome.decision!.transitions).toContainEqual(expect.objectContaining({ endpoint: 'eu-west-1', to: 'drained' }));
+    expect(world.dns.changeLog[0]!.comment).toContain(outcome.decisionId);
     // The event's state was used, not a DescribeAlarms read for that alarm.
-    expect(world.metrics.alarmCalls).toBe(2);
+    expect(world.metrics.alarmCalls).toBe(1);
   });
 
   it('ignores an alarm no signal names', async () => {

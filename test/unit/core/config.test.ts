@@ -183,7 +183,16 @@ describe('parseConfig: defaults and normalisation', () => {
     expect(config.version).toBe(1);
     expect(config.services[0]!.policy).toEqual({
       evaluationPeriodSeconds: 60,
-      detection: { breachesToDegrade: 3, breachesToDrain: 2, window: 5, severeExcess: 1, breachesToDegradeSevere: 2, clearsToRecover: 5 },
+      detection: {
+        breachesToDegrade: 3,
+        breachesToDrain: 2,
+        window: 5,
+        severeExcess: 1,
+        breachesToDegradeSevere: 2,
+        clearsToRecover: 5,
+        confidence: 0.99,
+        severeTailShare: 5,
+      },
       dwell: { minSeconds: 600, growthFactor: 2, maxSeconds: 3600 },
       shedding: { gain: 1, minStep: 0.1, maxStep: 0.3, intervalSeconds: 180 },
       recovery: { steps: [0.1, 0.25, 0.5, 1], holdSeconds: 300 },
@@ -266,6 +275,8 @@ describe('presets', () => {
         metric: expect.objectContaining({ namespace: '/aws/sagemaker/Endpoints', metricName: 'GPUUtilization', statistic: 'Average' }),
         unit: '%',
         scale: 0.125,
+        // Busy time, not a share of throughput: it does not predict a recovery step's headroom.
+        scalesWithLoad: false,
       },
     ],
     [
@@ -299,7 +310,7 @@ describe('presets', () => {
     [
       'KV-cache usage',
       presets.kvCacheUsage({ name: 'kv', namespace: 'vLLM', trip: 95, clear: 80, severity: 'degrade' }),
-      { metric: expect.objectContaining({ metricName: 'KVCacheUsage' }), unit: '%' },
+      { metric: expect.objectContaining({ metricName: 'KVCacheUsage' }), unit: '%', scalesWithLoad: true },
     ],
   ])('expands %s', (_name, signal, expected) => {
     expect(expand(signal)).toMatchObject({ source: 'metric', direction: 'higher-is-worse', ...expected });

@@ -95,6 +95,21 @@ describe('decide: shedding and draining', () => {
     expect(steps[1]!.weights).toEqual({ a: 0, b: 200 });
     expect(steps[1]!.decision.notifications[0]).toMatchObject({ severity: 'critical', reason: 'FAIL_BREACH' });
   });
+
+  it('drains on the first period when a fail-severity signal is far past its trip (no M of N), bounded by the safety rules', () => {
+    const service = makeService({ n: 2, policy: { safety: { maxShiftPerEvaluation: 0.1 } } });
+    const steps = runMinutes(service, 2, incident(service, 'fail-severe', 0));
+    expect(steps[0]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'drained', reason: 'FAIL_UNAMBIGUOUS' })]);
+    expect(steps[0]!.decision.emergency).toBe(true);
+    expect(steps[0]!.weights).toEqual({ a: 0, b: 200 });
+    expect(steps[0]!.decision.notifications[0]).toMatchObject({ severity: 'critical', reason: 'FAIL_UNAMBIGUOUS' });
+  });
+
+  it('keeps the last endpoint serving when every endpoint fails unambiguously (never all zero)', () => {
+    const service = makeService({ n: 2 });
+    const steps = runMinutes(service, 1, () => ({ a: 'fail-severe', b: 'fail-severe' }));
+    expect(Object.values(steps[0]!.weights).some((w) => w > 0)).toBe(true);
+  });
 });
 
 describe('decide: recovery', () => {
@@ -176,7 +191,7 @@ describe('decide: recovery', () => {
             {
               name: 'gpu',
               source: 'metric',
-              metric: { namespace: 'N', metricName: 'GPUUtilization', statistic: 'Average' },
+              metric: { namespace: 'N', metricName: 'KVCacheUsage', statistic: 'Average' },
               unit: '%',
               trip: 95,
               clear: 80,
@@ -222,6 +237,46 @@ describe('decide: recovery', () => {
     expect(next.decision.reasons).toEqual(expect.arrayContaining([expect.objectContaining({ code: 'RECOVERY_STEP' })]));
     expect(weights.a).toBe(100);
     expect(run(60, 0, 6).decision.transitions).toEqual([expect.objectContaining({ to: 'healthy', reason: 'RECOVERY_COMPLETE' })]);
+  });
+});
+
+describe('decide: recovery headroom from the request rate', () => {
+  it('holds a recovery step that would take the endpoint past its warm capacity, and takes it once the load fits', () => {
+    const service = makeService({
+      n: 2,
+      policy: { detection: { clearsToRecover: 2 }, dwell: { minSeconds: 0 }, recovery: { steps: [0.5, 1], holdSeconds: 0 } },
+      endpoints: [{ capacity: { warmRps: 20, targetUtilization: 0.8 } }],
+    });
+    let state: ServiceState | undefined;
+    let weights = { a: 100, b: 100 };
+    const run = (health: Health, rps: number, m: number) => {
+      const out = decide(service, {
+        now: T0 + m * MINUTE,
+        observations: { periodStart: T0 + m * MINUTE, endpoints: { a: observe(health, rps), b: observe('ok') } },
+        state,
+        currentWeights: weights,
+      });
+      state = out.nextState;
+      weights = out.decision.targetWeights as typeof weights;
+      return out;
+    };
+    run('fail-severe', 10, 0); // drained at once
+    run('ok', 0, 1);
+    expect(run('ok', 0, 2).decision.transitions).toEqual([expect.objectContaining({ to: 'recovering' })]); // the probe: nothing to predict from
+    expect(weights.a).toBe(50);
+    const held = run('ok', 10, 3); // 10 requests/s at half its share: 20 at full, past 20 × 0.8
+    expect(held.decision.reasons).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          code: 'HEADROOM_HOLD',
+          endpoint: 'a',
+          message: expect.stringContaining('would reach about 20.0 requests/s (now 10.0), past its warm capacity of 16.0/s'),
+        }),
+      ]),
+    );
+    expect(weights.a).toBe(50);
+    run('ok', 7, 4); // 14 at full: it fits
+    expect(weights.a).toBe(100);
   });
 });
 
@@ -396,7 +451,7 @@ describe('decide: anti-flap guards on the change', () => {
     const state: ServiceState = { ...initialServiceState(service, T0), recentChanges: [{ at: T0 - 61 * MINUTE, emergency: false }] };
     const out = decide(service, { now: T0, observations: { periodStart: T0, endpoints: allOkObs(service) }, state, currentWeights: { a: 150, b: 50 } });
     expect(out.decision.changes).not.toEqual([]);
-    expect(out.nextState.recentChanges).toEqual([{ at: T0, emergency: false }]);
+    expect(out.nextState.recentChanges).toEqual([{ at: T0, emergency: false, moved: { a: -1, b: 1 } }]);
   });
 });
 

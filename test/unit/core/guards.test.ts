@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { initialServiceState } from '../../../functions/core/engine.js';
 import { applyAntiFlap, applySafety, boundStep, isEmergency, type AntiFlapInput, type SafetyInput } from '../../../functions/core/guards.js';
-import type { DecisionMode, EndpointVerdict, Overrides, Transition, Weights } from '../../../functions/core/types.js';
+import type { DecisionMode, EndpointVerdict, Overrides, RecentChange, Transition, Weights } from '../../../functions/core/types.js';
 import { evaluateEndpoint } from '../../../functions/core/verdicts.js';
 import { evaluation, makeService, MINUTE, observe, T0, type Health } from '../../support/engineFixtures.js';
 
@@ -94,7 +94,7 @@ describe('Function: applyAntiFlap', () => {
     { at: T0 - 50 * MINUTE, emergency: false },
     { at: T0 - 10 * MINUTE, emergency: false },
   ];
-  it.each<[string, Partial<AntiFlapInput> & { current?: Weights; recent?: typeof within; previousOverrides?: Overrides }, boolean, string[]]>([
+  it.each<[string, Partial<AntiFlapInput> & { current?: Weights; recent?: readonly RecentChange[]; previousOverrides?: Overrides }, boolean, string[]]>([
     ['writes a change an endpoint asked for', { target: { a: 80, b: 120 }, stateMoved: true }, true, []],
     [
       'does not write a rebalance under rebalanceMinShare of the traffic, though every record moves past the weight deadband',
@@ -123,23 +123,84 @@ describe('Function: applyAntiFlap', () => {
       true,
       [],
     ],
+    // The flap guard: a moved up, b down, 5 minutes ago.
+    [
+      'holds a change that moves an endpoint back within the dwell (a recovery step taking back what a shed gave)',
+      { target: { a: 80, b: 120 }, stateMoved: true, recent: [{ at: T0 - 5 * MINUTE, emergency: false, moved: { a: 1, b: -1 } }] },
+      false,
+      ['FLAP_HOLD'],
+    ],
+    [
+      'writes it once the dwell has passed',
+      { target: { a: 80, b: 120 }, stateMoved: true, recent: [{ at: T0 - 10 * MINUTE, emergency: false, moved: { a: 1, b: -1 } }] },
+      true,
+      [],
+    ],
+    [
+      'writes a change that moves every endpoint the way it last moved',
+      { target: { a: 120, b: 80 }, stateMoved: true, recent: [{ at: T0 - 5 * MINUTE, emergency: false, moved: { a: 1, b: -1 } }] },
+      true,
+      [],
+    ],
+    [
+      'never holds a change that sheds',
+      { target: { a: 80, b: 120 }, stateMoved: true, sheds: true, recent: [{ at: T0 - 5 * MINUTE, emergency: false, moved: { a: 1, b: -1 } }] },
+      true,
+      [],
+    ],
+    [
+      'never holds a rollout’s step',
+      { target: { a: 80, b: 120 }, stateMoved: true, rolloutMoved: true, recent: [{ at: T0 - 5 * MINUTE, emergency: false, moved: { a: 1, b: -1 } }] },
+      true,
+      [],
+    ],
+    [
+      'never holds an emergency',
+      { target: { a: 80, b: 120 }, emergency: true, recent: [{ at: T0 - 5 * MINUTE, emergency: false, moved: { a: 1, b: -1 } }] },
+      true,
+      [],
+    ],
+    [
+      'has nothing to hold against a change that did not record which way it moved',
+      { target: { a: 80, b: 120 }, stateMoved: true, recent: [{ at: T0 - 5 * MINUTE, emergency: false }] },
+      true,
+      [],
+    ],
   ])('%s', (_name, { current, recent, previousOverrides, ...given }, written, said) => {
     const weights = current ?? { a: 100, b: 100 };
     const state = { ...initialServiceState(service, T0 - HOUR, weights), recentChanges: recent ?? [], overrides: previousOverrides ?? {} };
     const ev = evaluation(service, { state, currentWeights: weights });
-    const input: AntiFlapInput = { mode: 'normal', target: weights, emergency: false, stateMoved: false, overrides: {}, ...given };
+    const input: AntiFlapInput = {
+      mode: 'normal',
+      target: weights,
+      emergency: false,
+      stateMoved: false,
+      sheds: false,
+      rolloutMoved: false,
+      overrides: {},
+      ...given,
+    };
     const out = applyAntiFlap(ev, input);
     expect(out.value.target).toEqual(written ? input.target : weights);
     expect(out.value.changes.length > 0).toBe(written);
     const kept = (recent ?? []).filter((c) => c.at > T0 - HOUR);
-    expect(out.value.recentChanges).toEqual(written ? [...kept, { at: T0, emergency: input.emergency }] : kept);
+    const moved = Object.fromEntries(out.value.changes.filter((c) => Math.abs(c.to - c.from) > 1).map((c) => [c.setIdentifier, c.to > c.from ? 1 : -1]));
+    expect(out.value.recentChanges).toEqual(written ? [...kept, { at: T0, emergency: input.emergency, moved }] : kept);
     expect([...out.reasons, ...out.blocked].map((r) => r.code)).toEqual(said);
     expect(out.notifications.map((n) => n.reason)).toEqual(said.filter((code) => code === 'CHANGE_BUDGET_EXHAUSTED'));
   });
 
   it('says nothing and counts nothing when there is no change', () => {
     const ev = evaluation(service, { currentWeights: { a: 100, b: 100 } });
-    const out = applyAntiFlap(ev, { mode: 'normal', target: { a: 100, b: 100 }, emergency: false, stateMoved: false, overrides: {} });
+    const out = applyAntiFlap(ev, {
+      mode: 'normal',
+      target: { a: 100, b: 100 },
+      emergency: false,
+      stateMoved: false,
+      sheds: false,
+      rolloutMoved: false,
+      overrides: {},
+    });
     expect(out.value).toEqual({ target: { a: 100, b: 100 }, changes: [], recentChanges: [] });
     expect(out.reasons).toEqual([]);
   });

@@ -159,6 +159,17 @@ describe('Function: failStaticOf', () => {
     ['two of three bad or unknown at once is fail static, told once', { a: 'slow', b: 'missing', c: 'ok' }, {}, null, true, ['FAIL_STATIC'], ['critical']],
     ['while it lasts, it is said but not told again', { a: 'slow', b: 'missing', c: 'ok' }, {}, T0 - HOUR, true, ['FAIL_STATIC'], []],
     ['an endpoint drained for maintenance does not count', { a: 'missing', b: 'ok', c: 'slow' }, { drains: { a: by(null) } }, null, false, [], []],
+    // A quiet small region's p99 proves nothing either way: that is thin data, not broken observations.
+    ['unknown only for too few samples does not count', { a: 'slow', b: 'low-sample-slow', c: 'ok' }, {}, null, false, [], []],
+    [
+      'unknown for too few samples with data missing too does',
+      { a: 'slow', b: 'missing', c: 'low-sample-slow' },
+      {},
+      null,
+      true,
+      ['FAIL_STATIC'],
+      ['critical'],
+    ],
     ['its end is said and told', {}, {}, T0 - HOUR, false, ['FAIL_STATIC_ENDED'], ['info']],
   ])('%s', (_name, health, overrides, since, failStatic, reasons, severities) => {
     const endpoints = Object.fromEntries(['a', 'b', 'c'].map((id) => [id, observe(health[id] ?? 'ok')]));

@@ -20,6 +20,7 @@ function endpoint(
     maintenance?: boolean;
     current?: number;
     shedFrom?: number;
+    severe?: boolean;
   } = {},
 ): PlanEndpoint {
   const config = service.endpoints[i]!;
@@ -38,6 +39,7 @@ function endpoint(
     maintenance: options.maintenance ?? false,
     failing: options.failing ?? false,
     current: options.current ?? options.baseline ?? config.baselineWeight,
+    severe: options.severe ?? false,
   };
 }
 
@@ -107,6 +109,26 @@ describe('planWeights', () => {
     );
     expect(plan.weights.c).toBeCloseTo(150);
     expect(plan.weights.a).toBeCloseTo(30);
+  });
+
+  it('gives traffic back to a mildly slow endpoint before one with severe breaches in its window', () => {
+    // 150 to place (b sheds half, c all); a has room for 50 (half of 300); b and c have room for 50 and 100.
+    const plan = (bSevere: boolean, cSevere: boolean) =>
+      planWeights(
+        [
+          endpoint(0, 'healthy', { maxShare: 0.5 }),
+          endpoint(1, 'degraded', { factor: 0.5, shedFrom: 1, severe: bSevere }),
+          endpoint(2, 'degraded', { factor: 0, shedFrom: 1, severe: cSevere }),
+        ],
+        null,
+        policy,
+      ).weights;
+    // c has severe breaches: the mild b gets all its 50 back first, c the 50 left.
+    expect(plan(false, true)).toEqual({ a: expect.closeTo(150), b: expect.closeTo(100), c: expect.closeTo(50) });
+    // b has them: c, the mild one, takes the 100 left.
+    expect(plan(true, false)).toEqual({ a: expect.closeTo(150), b: expect.closeTo(50), c: expect.closeTo(100) });
+    // Both alike: in proportion to their room, as before.
+    expect(plan(false, false)).toEqual({ a: expect.closeTo(150), b: expect.closeTo(50 + 100 / 3), c: expect.closeTo(200 / 3) });
   });
 
   it('lets a healthy endpoint keep what it carries now, though the capacity model would give it less', () => {

@@ -22,8 +22,9 @@ describe('Handler: alarm', () => {
     const result = await createAlarmHandler(t.deps)(event, context);
     expect(result).toEqual({ status: 'evaluated', alarms: 1, matched: 1, evaluations: 1, failures: 0 });
     const stored = await world.store.load('chat');
-    expect(stored.version).toBe(1);
     expect(stored.state!.endpoints['eu-west-1']!.history.at(-1)!.verdict).toBe('fail');
+    // A fail-severity alarm has counted its own M of N: the region drains on this one event.
+    expect(stored.state!.endpoints['eu-west-1']!.status).toBe('drained');
     expect(t.counts).toContainEqual({ metric: 'Decisions', service: 'chat', value: 1 });
   });
 
@@ -57,18 +58,20 @@ describe('Handler: alarm', () => {
     expect(await createAlarmHandler(t.deps)(event, context)).toMatchObject({ status: 'evaluated', matched: 1 });
   });
 
-  it('drains a failing endpoint once the alarm has been seen M times', async () => {
+  it('drains a failing endpoint on the first ALARM of a fail-severity alarm and holds it while the alarm stays', async () => {
     const world = memoryWorld();
     // CloudWatch holds what the event says: the handler confirms it before acting.
     world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
     const t = testDeps(async () => world.runtime());
     const handler = createAlarmHandler(t.deps);
-    for (let i = 0; i < 2; i += 1) {
-      world.feed(judgedStart(world.clock.now()), HEALTHY);
-      await handler(alarmStateChangeEvent(), context);
-      world.clock.advance(MINUTE);
-    }
-    const held = world.dns.weightsOf({ hostedZoneId: 'Z0123456789EXAMPLE', dnsName: 'chat.example.com', recordType: 'A' });
+    const key = { hostedZoneId: 'Z0123456789EXAMPLE', dnsName: 'chat.example.com', recordType: 'A' } as const;
+    world.feed(judgedStart(world.clock.now()), HEALTHY);
+    await handler(alarmStateChangeEvent(), context);
+    expect(world.dns.weightsOf(key)['eu-west-1']).toBe(0);
+    world.clock.advance(MINUTE);
+    world.feed(judgedStart(world.clock.now()), HEALTHY);
+    await handler(alarmStateChangeEvent(), context);
+    const held = world.dns.weightsOf(key);
     expect(held['eu-west-1']).toBe(0);
     expect(t.counts).toContainEqual({ metric: 'WeightChanges', service: 'chat', value: 3 });
     // The Weight gauge after the drain is what Route 53 holds.
