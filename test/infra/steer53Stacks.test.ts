@@ -225,10 +225,12 @@ describe('Functions', () => {
   };
 
   it.each<[string, number]>([
-    ['alarm', 300],
-    ['schedule', 300],
+    // 300 KB until issues 12-14 (tail evidence, event screening, pacing and shards) added 12-16 KB
+    // each: about 7-13 ms of import CPU against the ~210 ms the runtime's own AWS SDK takes (docs/deploy.md, Figures).
+    ['alarm', 320],
+    ['schedule', 320],
     // Powertools idempotency and its JMESPath engine (38 KB) come on top; see docs/deploy.md.
-    ['deployment', 350],
+    ['deployment', 370],
   ])('keeps the %s bundle within %i KB, with zod/mini alone and no config schema', (name, budgetKb) => {
     const code = readFileSync(join(assetDirOf(name), 'index.mjs'));
     expect(code.length).toBeLessThanOrEqual(budgetKb * 1024);
