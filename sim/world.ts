@@ -81,27 +81,28 @@ export class Route53Sim {
    * a health-check status change (dns.ts), then resolvers as their caches expire. A write is a DNS
    * change even while health checks hold its effect back.
    */
-  write(t: number, weights: readonly number[], meta: { emergency?: boolean; why: string; kind?: 'api' | 'health-check'; rollout?: boolean }): void {
+  write(t: number, weights: readonly number[], meta: { emergency?: boolean; why: string; rollout?: boolean }): void {
     if (weights.every((w, i) => w === this.current[i])) return;
     this.current = [...weights];
-    this.answer(t, meta, true);
+    this.answer(t, { kind: 'api', ...meta });
   }
 
-  /** The health checks' aggregated status changed: the answers change, the records do not. */
-  setHealth(t: number, healthy: readonly boolean[], why: string): void {
-    if (healthy.every((h, i) => h === this.health[i])) return;
+  /** The health checks' aggregated status changed: the answers may change, the records do not. Whether the answers changed. */
+  setHealth(t: number, healthy: readonly boolean[], why: string): boolean {
+    if (healthy.every((h, i) => h === this.health[i])) return false;
     this.health = [...healthy];
-    this.answer(t, { kind: 'health-check', why }, false);
+    if (answeredWeights(this.current, this.health).every((w, i) => w === this.answered[i])) return false;
+    this.answer(t, { kind: 'health-check', why });
+    return true;
   }
 
-  private answer(t: number, meta: { emergency?: boolean; why: string; kind?: 'api' | 'health-check'; rollout?: boolean }, always: boolean): void {
+  private answer(t: number, meta: { kind: 'api' | 'health-check'; emergency?: boolean; why: string; rollout?: boolean }): void {
     const answered = answeredWeights(this.current, this.health);
-    if (!always && answered.every((w, i) => w === this.answered[i])) return;
     this.writes.push({
       t,
       before: this.answered,
       after: answered,
-      kind: meta.kind ?? 'api',
+      kind: meta.kind,
       emergency: meta.emergency ?? false,
       why: meta.why,
       ...(meta.rollout ? { rollout: true } : {}),

@@ -72,7 +72,7 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
   const endpoints: Record<string, EndpointState> = {};
   const steps: Partial<Said>[] = [];
   let restoredUnderFailStatic = false;
-  for (const id of ev.ids) {
+  for (const [index, id] of ev.ids.entries()) {
     const prior = ev.priorEndpoints[id]!;
     const verdict = judged.verdicts[id]!;
     const { observations, now, policy } = ev;
@@ -85,7 +85,7 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
       now,
       policy,
       carried: carried[id]!,
-      ...loadOf(ev, id),
+      ...loadOf(ev, index),
     });
     const restores =
       result.transition?.to === 'recovering' ||
@@ -112,12 +112,12 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
   return phase({ endpoints, restoredUnderFailStatic }, ...steps);
 }
 
-/** The endpoint's request rate against its warm capacity, when both are known: what a recovery step's headroom is judged on. */
-function loadOf(ev: Evaluation, id: string): { load?: EndpointLoad } {
-  const rps = ev.observations.endpoints[id]?.requestRate;
-  const capacity = ev.service.endpoints.find((e) => e.setIdentifier === id)?.capacity;
-  if (rps === undefined || rps === null || !Number.isFinite(rps) || capacity?.warmRps === undefined) return {};
-  return { load: { rps, capacityRps: capacity.warmRps * capacity.targetUtilization } };
+/** The endpoint's request rate against its warm capacity, when both are known (`ev.utilisation`): what a recovery step's headroom is judged on. */
+function loadOf(ev: Evaluation, index: number): { load?: EndpointLoad } {
+  const utilisation = ev.utilisation[ev.ids[index]!];
+  const { warmRps, targetUtilization } = ev.service.endpoints[index]!.capacity;
+  if (utilisation === null || utilisation === undefined || warmRps === undefined) return {};
+  return { load: { rps: utilisation * warmRps, capacityRps: warmRps * targetUtilization } };
 }
 
 /**

@@ -93,7 +93,7 @@ function historyLength(policy: Policy): number {
   return Math.max(policy.detection.window, policy.detection.clearsToRecover);
 }
 
-function countInWindow(history: readonly VerdictRecord[], periodStart: EpochMs, policy: Policy): { breaches: number; fails: number; severe: number } {
+export function countInWindow(history: readonly VerdictRecord[], periodStart: EpochMs, policy: Policy): { breaches: number; fails: number; severe: number } {
   const since = periodStart - policy.detection.window * policy.evaluationPeriodSeconds * 1000;
   let breaches = 0;
   let fails = 0;
@@ -165,18 +165,15 @@ interface StepContext {
 }
 
 /**
- * Failure that needs no second period: a fail-severity alarm in ALARM (CloudWatch has already
- * counted its own M of N datapoints before it fired), or a fail-severity signal proven far past its
- * trip (a severe breach: most requests failing, not a blip).
+ * Failure that needs no second period, and why: a fail-severity alarm in ALARM (CloudWatch has
+ * already counted its own M of N datapoints before it fired), or a fail-severity signal proven far
+ * past its trip (a severe breach: most requests failing, not a blip). Undefined when there is none.
  */
-function unambiguousFailure(verdict: EndpointVerdict): boolean {
-  return verdict.signals.some((s) => s.verdict === 'breach' && s.severity === 'fail' && (s.fromAlarm === true || s.severe === true));
-}
-
-function unambiguousText(verdict: EndpointVerdict): string {
-  return verdict.signals.some((s) => s.verdict === 'breach' && s.severity === 'fail' && s.fromAlarm === true)
-    ? 'a fail-severity alarm in ALARM: CloudWatch counted its own datapoints'
-    : 'a fail-severity signal far past its trip: no second period needed';
+function unambiguousFailure(verdict: EndpointVerdict): string | undefined {
+  const failing = verdict.signals.filter((s) => s.verdict === 'breach' && s.severity === 'fail');
+  if (failing.some((s) => s.fromAlarm === true)) return 'a fail-severity alarm in ALARM: CloudWatch counted its own datapoints';
+  if (failing.some((s) => s.severe === true)) return 'a fail-severity signal far past its trip: no second period needed';
+  return undefined;
 }
 
 /** Moves one endpoint's state on this period's verdict. */
@@ -211,7 +208,12 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
     shedStep: Math.min(shedding.maxStep, Math.max(shedding.minStep, shedding.gain * verdict.excess)),
   };
   // Failing (a fail-severity signal, M of N): drain from any state, dwell or not. Safety first.
-  if (step.breaching && verdict.failing && (step.counts.fails >= policy.detection.breachesToDrain || unambiguousFailure(verdict)) && state.status !== 'drained')
+  if (
+    step.breaching &&
+    verdict.failing &&
+    (step.counts.fails >= policy.detection.breachesToDrain || unambiguousFailure(verdict) !== undefined) &&
+    state.status !== 'drained'
+  )
     return drainFailing(step);
   switch (state.status) {
     case 'healthy':
@@ -250,7 +252,7 @@ function drainFailing(step: StepContext): EndpointStepResult {
   const { state, endpoint, verdict, policy } = step;
   const wasRecovering = state.status === 'recovering';
   const confirmed = step.counts.fails >= policy.detection.breachesToDrain;
-  const evidence = confirmed ? `${step.counts.fails} of last ${windowText(policy)}` : unambiguousText(verdict);
+  const evidence = confirmed ? `${step.counts.fails} of last ${windowText(policy)}` : unambiguousFailure(verdict)!;
   const message = `${endpoint} drained: ${describeBreach(verdict)} (${evidence})`;
   const reason = wasRecovering ? 'RECOVERY_FAILED' : confirmed ? 'FAIL_BREACH' : 'FAIL_UNAMBIGUOUS';
   return move(step, 'drained', reason, message, {

@@ -149,43 +149,40 @@ export function applyDeployment(
   }
 }
 
-function deploymentStarted({ signal, rollout, policy, currentFactor, now, dnsName, by }: Applying): RolloutStepResult {
-  const { endpoint, version } = signal;
-  const next: RolloutState = {
-    version,
-    phase: 'deploying',
+/**
+ * The event's version entering `phase` now. A new deployment that supersedes one in progress
+ * returns to where the first began, and is judged against the endpoints as they ran before it.
+ */
+function entering(phase: 'deploying' | 'canary', { signal, rollout, currentFactor, now }: Applying): RolloutState {
+  return {
+    version: signal.version,
+    phase,
     since: now,
     lastEventAt: signal.at,
     step: 0,
     stepSince: now,
     extensions: 0,
-    // A new deployment that supersedes one in progress returns to where the first began, and
-    // is judged against the endpoints as they ran before it.
     preDeployFactor: rollout?.preDeployFactor ?? currentFactor,
     ...(rollout?.loadReference ? { loadReference: rollout.loadReference } : {}),
     ...(signal.pipelineExecutionId ? { pipelineExecutionId: signal.pipelineExecutionId } : {}),
   };
+}
+
+function deploymentStarted(applying: Applying): RolloutStepResult {
+  const { signal, policy, dnsName, by } = applying;
+  const { endpoint, version } = signal;
+  const next = entering('deploying', applying);
   const what = policy.mode === 'drain-during-deploy' ? 'draining it while it deploys' : 'it keeps serving while it deploys';
   const reason = rolloutReason('DEPLOYMENT_STARTED', endpoint, version, `${endpoint} deploying ${version} (${by}): ${what}`, signal);
   return toldResult(next, reason, 'info', dnsName);
 }
 
 /** The deployment is done: its canary starts, even with no "started" seen first. */
-function deploymentSucceeded({ signal, rollout, policy, currentFactor, now, dnsName, sameVersion }: Applying): RolloutStepResult {
+function deploymentSucceeded(applying: Applying): RolloutStepResult {
+  const { signal, policy, dnsName, sameVersion } = applying;
   const { endpoint, version } = signal;
-  const next: RolloutState = {
-    // The endpoints as they ran before the deployment began, not as they run while it deploys.
-    ...(rollout?.loadReference ? { loadReference: rollout.loadReference } : {}),
-    version,
-    phase: 'canary',
-    since: now,
-    lastEventAt: signal.at,
-    step: 0,
-    stepSince: now,
-    extensions: 0,
-    preDeployFactor: rollout?.preDeployFactor ?? currentFactor,
-    ...(signal.pipelineExecutionId ? { pipelineExecutionId: signal.pipelineExecutionId } : {}),
-  };
+  // The endpoints as they ran before the deployment began, not as they run while it deploys.
+  const next = entering('canary', applying);
   const early = sameVersion ? '' : ' (no "started" seen first)';
   const message = `${endpoint} deployed ${version}${early}: canary at ${pct(policy.canary.steps[0]!)} of baseline`;
   return toldResult(next, rolloutReason('CANARY_STEP', endpoint, version, message, signal), 'info', dnsName);

@@ -8,7 +8,7 @@
  * states, rollouts and drains to integer weights.
  */
 import type { EndpointConfig, Policy, ServiceConfig } from './config.js';
-import { trafficFactor } from './hysteresis.js';
+import { countInWindow, trafficFactor } from './hysteresis.js';
 import { untilText } from './overrides.js';
 import { phase, type Evaluation, type Phase } from './phase.js';
 import { rolloutFactor } from './rollout.js';
@@ -86,8 +86,7 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
 
 /** Any severe breach among the endpoint's verdicts of the last `detection.window` periods. */
 function severeInWindow(state: EndpointState, now: number, policy: Policy): boolean {
-  const since = now - (policy.detection.window + 1) * policy.evaluationPeriodSeconds * 1000;
-  return state.history.some((record) => record.severe === true && record.periodStart > since);
+  return countInWindow(state.history, now - policy.evaluationPeriodSeconds * 1000, policy).severe > 0;
 }
 
 /**

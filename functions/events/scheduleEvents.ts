@@ -11,7 +11,8 @@
  * sends `{"shard":"shard-02","services":[…],"scheduledTime":"<time>","staleAfterSeconds":90}`: the
  * shard's services, read at their own cadence.
  * A tick evaluates at the controller's own clock, with what CloudWatch says now: an old or replayed
- * tick is harmless, so a tick's time is not checked.
+ * tick is harmless, so its time is not checked for age; it is used only to skip a shard's tick
+ * that starts after the next tick has fired (`scheduledAt`).
  */
 import { problemsOf, type ValidationProblem } from '../core/validationProblems.js';
 import {

@@ -88,7 +88,7 @@ export class HttpHealthChecks {
   }
 }
 
-/** Unhealthy records leave the answers; if every record is unhealthy, Route 53 answers with all of them. */
+/** The health checks' view reaches Route 53, which answers by its own rules (world.ts, answeredWeights); recorded when the answers change. */
 function failoverWrite(
   context: ControllerContext,
   t: number,
@@ -97,12 +97,8 @@ function failoverWrite(
   detail: (r: number) => string,
 ): void {
   const { scenario, route53 } = context;
-  const anyHealthy = healthy.some((h) => h);
-  const weights = scenario.baselineWeights.map((w, r) => (!anyHealthy || healthy[r] ? w : 0));
-  if (weights.every((w, r) => w === route53.weights[r])) return;
   const why = scenario.endpoints.map((id, r) => `${id} ${healthy[r] ? 'healthy' : `unhealthy (${detail(r)})`}`).join(', ');
-  route53.write(t, weights, { kind: 'health-check', why });
-  evaluations.push({ t, statuses: healthy.map((h) => (h ? 'healthy' : 'drained')), reasons: [why] });
+  if (route53.setHealth(t, healthy, why)) evaluations.push({ t, statuses: healthy.map((h) => (h ? 'healthy' : 'drained')), reasons: [why] });
 }
 
 export function route53HealthCheckController(context: ControllerContext): Controller {
