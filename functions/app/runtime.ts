@@ -4,6 +4,7 @@
  * the tests build it from the in-memory adapters.
  */
 import type { Config } from '../core/config.js';
+import type { CapacityProvider } from '../ports/capacity.js';
 import type { Clock } from '../ports/clock.js';
 import type { DnsWeights } from '../ports/dnsWeights.js';
 import type { EventPublisher } from '../ports/eventPublisher.js';
@@ -49,4 +50,9 @@ export interface Runtime {
   readonly options?: RuntimeOptions;
   /** Once per shard and minute (a sharded schedule's invocations). @default no claim: every invocation evaluates */
   readonly tickClaims?: TickClaims;
+  /**
+   * The endpoints' capacity providers (`capacity.scaling` in the config). @default none: an
+   * endpoint with a provider is planned within the capacity it has, and nothing is asked
+   */
+  readonly capacity?: CapacityProvider;
 }

@@ -60,12 +60,29 @@ const alarmSignal = z.strictObject({
   severity,
 });
 
+const provider = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('sagemaker-variant'), endpointName: z.string(), variantName: z.string() }),
+  z.strictObject({ kind: z.literal('ecs-service'), cluster: z.string(), service: z.string() }),
+  z.strictObject({ kind: z.literal('ec2-asg'), autoScalingGroupName: z.string() }),
+  z.strictObject({ kind: z.literal('generic'), inService: metricQuery }),
+]);
+
+const scaling = z.strictObject({
+  provider,
+  maxInstances: integer,
+  minInstances: integer,
+  stepInstances: z.optional(integer),
+  perInstanceRps: z.optional(z.number()),
+  timeoutSeconds: integer,
+  scaleInCooldownSeconds: integer,
+});
+
 const endpoint = z.strictObject({
   setIdentifier: z.string(),
   region: z.string(),
   baselineWeight: integer.check(z.minimum(0), z.maximum(255)),
   role: z.enum(['active', 'standby', 'overflow']),
-  capacity: z.strictObject({ warmRps: z.optional(z.number()), maxShare: z.number(), targetUtilization: z.number() }),
+  capacity: z.strictObject({ warmRps: z.optional(z.number()), maxShare: z.number(), targetUtilization: z.number(), scaling: z.optional(scaling) }),
   // Resolved: a load query's region defaults to its endpoint's.
   load: z.optional(z.strictObject({ ...metricQuery.shape, region: z.string() })),
   signals: nonEmpty(z.discriminatedUnion('source', [metricSignal, alarmSignal]), 'signal'),
@@ -102,6 +119,7 @@ const policy = z.strictObject({
   rebalanceMinShare: z.number(),
   drift: z.strictObject({ action: z.enum(['revert', 'adopt']), adoptSeconds: integer }),
   changeBudget: z.strictObject({ maxChangesPerHour: integer }),
+  capacityBudget: z.strictObject({ maxRequestsPerHour: integer }),
   rollout: z.strictObject({
     mode: z.enum(['none', 'drain-during-deploy', 'canary']),
     canary: z.strictObject({

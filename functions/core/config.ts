@@ -34,6 +34,73 @@ export type SignalInput = z.input<typeof signalSchema>;
 export type { AlarmSignal, MetricSignal } from './signals.js';
 export type Signal = MetricSignal | AlarmSignal;
 
+const instanceCountSchema = z.number().int({ error: 'must be a whole number of instances' }).min(0).max(10_000);
+
+/**
+ * Where an endpoint's instances come from, so steer53 can ask for more before it moves traffic in
+ * (docs/runtime.md, "Capacity handshake"). One adapter per kind (functions/adapters/aws/capacity*).
+ */
+export const capacityProviderSchema = z.discriminatedUnion('kind', [
+  /** A SageMaker real-time endpoint's production variant: its Application Auto Scaling scalable target's MinCapacity is raised; CurrentInstanceCount is read. */
+  z.strictObject({
+    kind: z.literal('sagemaker-variant'),
+    endpointName: z.string().regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, { error: 'must be a SageMaker endpoint name' }),
+    /** @default 'AllTraffic' */
+    variantName: z
+      .string()
+      .regex(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/, { error: 'must be a SageMaker variant name' })
+      .default('AllTraffic'),
+  }),
+  /** An ECS service: its desired count is raised; its running count is read. */
+  z.strictObject({
+    kind: z.literal('ecs-service'),
+    cluster: z.string().regex(/^[a-zA-Z0-9_-]{1,255}$/, { error: 'must be an ECS cluster name' }),
+    service: z.string().regex(/^[a-zA-Z0-9_-]{1,255}$/, { error: 'must be an ECS service name' }),
+  }),
+  /** An EC2 Auto Scaling group: its desired capacity is raised; its InService instances are counted. */
+  z.strictObject({
+    kind: z.literal('ec2-asg'),
+    autoScalingGroupName: z.string().regex(/^[^:]{1,255}$/, { error: 'must be an Auto Scaling group name (no colon)' }),
+  }),
+  /**
+   * Anything else (EKS with Karpenter, a fleet of its own): steer53 publishes a `Capacity
+   * Requested` event on its event bus for the user's automation, and reads the instances in
+   * service from a CloudWatch metric the user publishes.
+   */
+  z.strictObject({
+    kind: z.literal('generic'),
+    /** The metric whose latest value is the number of instances in service (statistic Maximum is usual). */
+    inService: metricQuerySchema,
+  }),
+]);
+export type CapacityProviderConfig = z.output<typeof capacityProviderSchema>;
+
+/** The capacity handshake of one endpoint: which provider, and the bounds steer53 keeps to. */
+export const scalingSchema = z
+  .strictObject({
+    provider: capacityProviderSchema,
+    /** Never ask for more instances than this. */
+    maxInstances: instanceCountSchema.pipe(z.number().min(1)),
+    /** Never give back below this (nor below what the endpoint had before steer53 asked). @default 0 */
+    minInstances: instanceCountSchema.default(0),
+    /** Most instances one request adds. @default maxInstances */
+    stepInstances: instanceCountSchema.pipe(z.number().min(1)).optional(),
+    /**
+     * Requests per second one instance serves warm at its SLO. @default the endpoint's `warmRps`
+     * divided by the instances in service when steer53 first reads the endpoint
+     */
+    perInstanceRps: z.number().positive().optional(),
+    /** Capacity asked for and not in service after this long is taken as unobtainable (quota, insufficient capacity): told, and planned without. @default 900 */
+    timeoutSeconds: z.number().int().min(60).max(86_400).default(900),
+    /** Least time after a request before capacity is given back. @default 900 */
+    scaleInCooldownSeconds: z.number().int().min(0).max(86_400).default(900),
+  })
+  .superRefine((scaling, ctx) => {
+    if (scaling.minInstances > scaling.maxInstances)
+      ctx.addIssue({ code: 'custom', path: ['minInstances'], message: `must be at most maxInstances (${scaling.maxInstances})` });
+  });
+export type ScalingConfig = z.output<typeof scalingSchema>;
+
 /** What an endpoint can serve warm, so a shift never overloads the endpoint it moves into. */
 export const capacitySchema = z.strictObject({
   /** Requests per second the endpoint serves warm at its SLO. @default unlimited */
@@ -42,6 +109,8 @@ export const capacitySchema = z.strictObject({
   maxShare: z.number().gt(0).max(1).default(1),
   /** Fraction of warm capacity a shift may fill, leaving room for bursts. @default 0.85 */
   targetUtilization: z.number().gt(0).max(1).default(0.85),
+  /** Ask for more instances before moving traffic in, and give them back after. @default none: plan within the capacity there is */
+  scaling: scalingSchema.optional(),
 });
 
 export const endpointSchema = z
@@ -79,6 +148,14 @@ export const endpointSchema = z
       .prefault({}),
   })
   .superRefine((endpoint, ctx) => {
+    const { scaling, warmRps } = endpoint.capacity;
+    if (scaling !== undefined && scaling.perInstanceRps === undefined && warmRps === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['capacity', 'scaling', 'perInstanceRps'],
+        message: 'is needed when capacity.warmRps is not given: requests are sized from what one instance serves',
+      });
+    }
     const seen = new Set<string>();
     endpoint.signals.forEach((signal, i) => {
       if (seen.has(signal.name)) ctx.addIssue({ code: 'custom', path: ['signals', i, 'name'], message: `duplicate signal name "${signal.name}"` });
@@ -256,6 +333,12 @@ export const policySchema = z
       .strictObject({
         /** Non-emergency weight changes per service per rolling hour; emergency drains are counted, not blocked. @default 12 */
         maxChangesPerHour: z.number().int().min(1).default(12),
+      })
+      .prefault({}),
+    capacityBudget: z
+      .strictObject({
+        /** Capacity requests (scale-out or give-back, any endpoint) per service per rolling hour; re-asking what was asked is not counted. @default 6 */
+        maxRequestsPerHour: z.number().int().min(1).default(6),
       })
       .prefault({}),
     /** What a deployment event from a pipeline does to the endpoint it deploys. */

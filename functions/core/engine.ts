@@ -54,6 +54,7 @@ export function initialServiceState(service: ServiceConfig, now: EpochMs, weight
     deploymentKeys: [],
     drillStarts: {},
     loadProfiles: {},
+    capacity: {},
   };
 }
 
@@ -128,6 +129,7 @@ function finish(ev: Evaluation, outcome: Outcome): DecideOutput {
     deploymentKeys: outcome.deploymentKeys.slice(-DEPLOYMENT_KEYS_KEPT),
     drillStarts: outcome.drillStarts,
     loadProfiles: outcome.loadProfiles,
+    capacity: ev.previous.capacity,
   };
   const decision: Decision = {
     service: ev.service.name,
@@ -144,6 +146,7 @@ function finish(ev: Evaluation, outcome: Outcome): DecideOutput {
     blocked: said.blocked,
     notifications: said.notifications,
     rolloutEvents: said.rolloutEvents,
+    capacityRequests: [],
   };
   return { decision, nextState };
 }

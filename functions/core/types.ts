@@ -267,6 +267,33 @@ export interface LoadProfile {
   readonly at: number;
 }
 
+/**
+ * What an endpoint's capacity provider reports (functions/ports/capacity.ts): instances serving now,
+ * and the count the provider is asked to hold (desired count, or the scalable target's minimum).
+ */
+export interface CapacityReading {
+  readonly inService: number;
+  readonly desired: number;
+  /** The provider says capacity cannot be obtained now (a failed scaling activity, insufficient capacity), in its words. */
+  readonly problem?: string;
+}
+
+/** The capacity handshake of one endpoint, as the engine remembers it (docs/runtime.md, "Capacity handshake"). */
+export interface EndpointCapacity {
+  /** Instances the endpoint had before steer53 asked for more: capacity is never given back below this. */
+  readonly base: number;
+  /** Instances steer53 asked for and has not given back; null when it asks for nothing. */
+  readonly asked: number | null;
+  /** When the current ask was made (a larger ask restarts it). */
+  readonly askedAt: EpochMs | null;
+  /** The ask was not in service within `timeoutSeconds`: told once, and not raised again until it is. */
+  readonly timedOut: boolean;
+  /** Requests per second one instance serves warm, as configured or learned at the first reading. */
+  readonly perInstanceRps: number | null;
+  /** Times of the requests made (scale-out or give-back) in the last hour, for the capacity budget. */
+  readonly requests: readonly EpochMs[];
+}
+
 export interface ServiceState {
   readonly endpoints: Readonly<Record<string, EndpointState>>;
   /** The weights the controller last wrote (or found at the start), by SetIdentifier. */
@@ -296,6 +323,8 @@ export interface ServiceState {
   readonly drillStarts: Readonly<Record<string, EpochMs>>;
   /** Each endpoint's latency against utilisation, learned while it runs normally, for load-matched canary judgements (loadModel.ts). */
   readonly loadProfiles: Readonly<Record<string, LoadProfile>>;
+  /** The capacity handshake of each endpoint with `capacity.scaling`, by SetIdentifier. */
+  readonly capacity: Readonly<Record<string, EndpointCapacity>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -357,6 +386,22 @@ export const ReasonCodes = {
   CANARY_INCONCLUSIVE: 'CANARY_INCONCLUSIVE',
   ROLLBACK_REQUESTED: 'ROLLBACK_REQUESTED',
   ROLLOUT_SUCCEEDED: 'ROLLOUT_SUCCEEDED',
+  /** More instances asked of an endpoint's provider before traffic moves in (or the same ask made again: the provider holds less). */
+  CAPACITY_REQUESTED: 'CAPACITY_REQUESTED',
+  /** What was asked is in service: the weights may use all of it. */
+  CAPACITY_IN_SERVICE: 'CAPACITY_IN_SERVICE',
+  /** The endpoint would need more than `maxInstances`: asked for the max. */
+  CAPACITY_AT_MAX: 'CAPACITY_AT_MAX',
+  /** Asked and not in service within `timeoutSeconds` (quota, insufficient capacity): planned with what exists. */
+  CAPACITY_TIMED_OUT: 'CAPACITY_TIMED_OUT',
+  /** The extra instances given back: traffic has moved back and stayed for the dwell and the cooldown. */
+  CAPACITY_RELEASED: 'CAPACITY_RELEASED',
+  /** A capacity request waits: the capacity budget for the hour is spent. */
+  CAPACITY_BUDGET_EXHAUSTED: 'CAPACITY_BUDGET_EXHAUSTED',
+  /** A capacity request waits: the service is frozen, or fails static (give-back only). */
+  CAPACITY_HELD: 'CAPACITY_HELD',
+  /** The provider could not be read this period: no request is made for the endpoint. */
+  CAPACITY_UNREAD: 'CAPACITY_UNREAD',
   WEIGHTS_RECONCILED: 'WEIGHTS_RECONCILED',
   DRIFT_ADOPTED: 'DRIFT_ADOPTED',
   DRILL_STARTED: 'DRILL_STARTED',
@@ -488,6 +533,20 @@ export interface Decision {
   readonly notifications: readonly Notification[];
   /** Rollout outcomes to publish for the pipeline. */
   readonly rolloutEvents: readonly RolloutEvent[];
+  /** Capacity to ask of the endpoints' providers, before the weights are written. */
+  readonly capacityRequests: readonly CapacityRequest[];
+}
+
+/** One ask of an endpoint's capacity provider: hold `to` instances. */
+export interface CapacityRequest {
+  readonly endpoint: string;
+  readonly direction: 'out' | 'in';
+  /** What the provider held when it was read. */
+  readonly from: number;
+  readonly to: number;
+  readonly inService: number;
+  readonly reason: 'CAPACITY_REQUESTED' | 'CAPACITY_AT_MAX' | 'CAPACITY_RELEASED';
+  readonly message: string;
 }
 
 export interface DecideInput {
@@ -501,6 +560,8 @@ export interface DecideInput {
   readonly deployments?: readonly DeploymentSignal[];
   /** States of the drills' guard alarms, by `<region>/<name>` (see guardKey). */
   readonly guardAlarms?: Readonly<Record<string, AlarmState>>;
+  /** What the capacity providers report, by SetIdentifier (endpoints with `capacity.scaling`); an endpoint without a reading is not asked for anything. */
+  readonly capacity?: Readonly<Record<string, CapacityReading>>;
 }
 
 /** The key of a guard alarm's state in `DecideInput.guardAlarms`. */

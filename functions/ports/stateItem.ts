@@ -12,18 +12,20 @@
  *      keeps its own `seen`).
  *   3. A recent change says which way it moved each endpoint (`moved`), for the flap guard. A
  *      layout-2 item's changes say nothing of it: the guard has nothing to hold them against.
+ *   4. The capacity handshake of each endpoint with a capacity provider (`capacity`); a layout-3
+ *      item asked for no capacity, so it migrates with none.
  * A layout change adds a version, a schema for it, and a migration from the one before.
  */
 import * as z from 'zod/mini';
 import '../events/zodMessages.js';
 import { formatPath } from '../core/validationProblems.js';
-import type { Decision, EndpointState, LoadProfile, Override, Overrides, RolloutState, ServiceState, Weights } from '../core/types.js';
+import type { Decision, EndpointCapacity, EndpointState, LoadProfile, Override, Overrides, RolloutState, ServiceState, Weights } from '../core/types.js';
 import type { RecordSetRef } from './dnsWeights.js';
 import { CorruptStateError, UnsupportedStateVersionError } from './errors.js';
 import type { PendingChange, StateWrite, StoredServiceState } from './stateStore.js';
 
 /** The layout this steer53 writes. */
-export const STATE_SCHEMA_VERSION = 3;
+export const STATE_SCHEMA_VERSION = 4;
 
 const epochMs = z.number();
 const count = z.int().check(z.minimum(0));
@@ -101,6 +103,15 @@ const rolloutShape = {
 };
 const rolloutStateSchema: z.ZodMiniType<RolloutState> = z.strictObject(rolloutShape);
 
+const endpointCapacitySchema: z.ZodMiniType<EndpointCapacity> = z.strictObject({
+  base: count,
+  asked: z.nullable(count),
+  askedAt: z.nullable(epochMs),
+  timedOut: z.boolean(),
+  perInstanceRps: z.nullable(z.number().check(z.positive())),
+  requests: z.array(epochMs),
+});
+
 const stateShape = {
   endpoints: z.record(z.string(), endpointStateSchema),
   appliedWeights: z.nullable(weightsSchema),
@@ -116,6 +127,7 @@ const stateShape = {
   deploymentKeys: z.array(z.string()),
   drillStarts: z.record(z.string(), epochMs),
   loadProfiles: loadProfilesSchema,
+  capacity: z.record(z.string(), endpointCapacitySchema),
 };
 const serviceStateSchema: z.ZodMiniType<ServiceState> = z.strictObject(stateShape);
 
@@ -174,6 +186,7 @@ const stateItemV1Schema = z.looseObject({
     deploymentKeys: z.exactOptional(stateShape.deploymentKeys),
     drillStarts: z.exactOptional(stateShape.drillStarts),
     loadProfiles: z.exactOptional(stateShape.loadProfiles),
+    capacity: z.exactOptional(stateShape.capacity),
   }),
 });
 
@@ -196,6 +209,7 @@ function fromV1(item: z.output<typeof stateItemV1Schema>): StateItem {
       deploymentKeys: [...onlyInRollouts, ...known],
       drillStarts: state.drillStarts ?? {},
       loadProfiles: state.loadProfiles ?? {},
+      capacity: {},
       overrides: announced(state.overrides),
     },
   };
@@ -211,22 +225,33 @@ function announced(overrides: Overrides): Overrides {
   };
 }
 
+const { capacity: _capacity, ...stateShapeV3 } = stateShape;
+
 /** Layout 2: recent changes without the way they moved each endpoint. */
 const stateItemV2Schema = z.looseObject({
   ...itemShape,
-  state: z.strictObject({ ...stateShape, recentChanges: z.array(z.strictObject({ at: epochMs, emergency: z.boolean() })) }),
+  state: z.strictObject({ ...stateShapeV3, recentChanges: z.array(z.strictObject({ at: epochMs, emergency: z.boolean() })) }),
 });
 
-/** Layout 2 to 3: nothing to add (a change that does not say which way it moved holds nothing back). */
+/** Layout 2 to 3 to 4: nothing to add for the flap guard (a change that does not say which way it moved holds nothing back), and no capacity asked. */
 function fromV2(item: z.output<typeof stateItemV2Schema>): StateItem {
-  return { ...item, schemaVersion: STATE_SCHEMA_VERSION };
+  return { ...item, schemaVersion: STATE_SCHEMA_VERSION, state: { ...item.state, capacity: {} } };
+}
+
+/** Layout 3: no capacity handshake. */
+const stateItemV3Schema = z.looseObject({ ...itemShape, state: z.strictObject(stateShapeV3) });
+
+/** Layout 3 to 4: no capacity was asked for. */
+function fromV3(item: z.output<typeof stateItemV3Schema>): StateItem {
+  return { ...item, schemaVersion: STATE_SCHEMA_VERSION, state: { ...item.state, capacity: {} } };
 }
 
 /** How an item of each layout is read: parsed with its own schema, then migrated to the current one. */
 const READERS: Readonly<Record<number, (service: string, raw: unknown) => StateItem>> = {
   1: (service, raw) => fromV1(parsed(service, stateItemV1Schema, raw)),
   2: (service, raw) => fromV2(parsed(service, stateItemV2Schema, raw)),
-  3: (service, raw) => parsed(service, stateItemSchema, raw),
+  3: (service, raw) => fromV3(parsed(service, stateItemV3Schema, raw)),
+  4: (service, raw) => parsed(service, stateItemSchema, raw),
 };
 
 function parsed<T extends z.ZodMiniType>(service: string, schema: T, raw: unknown): z.output<T> {

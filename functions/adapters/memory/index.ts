@@ -6,3 +6,4 @@ export { ManualClock } from './manualClock.js';
 export { CollectingNotifier } from './collectingNotifier.js';
 export { CollectingEventPublisher } from './collectingEventPublisher.js';
 export { InMemoryTickClaims } from './memoryTickClaims.js';
+export { InMemoryCapacity, type CapacityLogEntry } from './memoryCapacity.js';

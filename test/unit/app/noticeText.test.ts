@@ -41,6 +41,7 @@ function decision(overrides: Partial<Decision> = {}): Decision {
     ],
     emergency: false,
     rolloutEvents: [],
+    capacityRequests: [],
     transitions: [{ endpoint: 'eu-west-1', from: 'healthy', to: 'degraded', reason: 'M_OF_N_BREACH', message: 'eu-west-1 degraded' }],
     reasons: [{ code: 'M_OF_N_BREACH', message: 'eu-west-1 degraded: p99 past trip', endpoint: 'eu-west-1' }],
     blocked: [],

@@ -201,6 +201,7 @@ describe('parseConfig: defaults and normalisation', () => {
       rebalanceMinShare: 0.05,
       drift: { action: 'revert', adoptSeconds: 1800 },
       changeBudget: { maxChangesPerHour: 12 },
+      capacityBudget: { maxRequestsPerHour: 6 },
       rollout: {
         mode: 'none',
         canary: {
