@@ -273,7 +273,8 @@ export interface LoadProfile {
  */
 export interface CapacityReading {
   readonly inService: number;
-  readonly desired: number;
+  /** Null when the provider cannot tell (the generic provider: its request is an event): what was asked is then not asked again. */
+  readonly desired: number | null;
   /** The provider says capacity cannot be obtained now (a failed scaling activity, insufficient capacity), in its words. */
   readonly problem?: string;
 }
