@@ -19,6 +19,12 @@ export const ControllerDetailTypes = {
   ROLLOUT_SUCCEEDED: 'Rollout Succeeded',
   /** An override (freeze, pin, maintenance drain, drill) was set, changed or ended. */
   OVERRIDE_CHANGED: 'Override Changed',
+  /**
+   * steer53 asked an endpoint's capacity provider for a new instance count (more before traffic
+   * moves in, or the extra given back). For the `generic` provider this event *is* the request:
+   * the user's automation (Karpenter, a fleet of its own) acts on it.
+   */
+  CAPACITY_REQUESTED: 'Capacity Requested',
 } as const;
 export type ControllerDetailType = (typeof ControllerDetailTypes)[keyof typeof ControllerDetailTypes];
 
@@ -124,12 +130,33 @@ export const rolloutSucceededDetailSchema = z.object({
   ...rolloutFields,
 });
 
+export const capacityRequestedDetailSchema = z.object({
+  ...serviceFields,
+  /** Id of the decision that asked; its audit entry carries the same id. */
+  decisionId: z.string(),
+  /** SetIdentifier of the endpoint. */
+  endpoint: z.string(),
+  /** Where the capacity is (the endpoint's region). */
+  region: z.string(),
+  /** The provider kind (`sagemaker-variant`, `ecs-service`, `ec2-asg`, `generic`). */
+  provider: z.string(),
+  /** `out`: more instances before traffic moves in; `in`: the extra given back. */
+  direction: z.enum(['out', 'in']),
+  /** Instances to hold. */
+  desired: z.number().check(z.int(), z.minimum(0)),
+  /** Instances in service when it was asked. */
+  inService: z.number().check(z.int(), z.minimum(0)),
+  /** Why, in a sentence. */
+  reason: z.string(),
+});
+
 export type TrafficShiftedDetail = z.output<typeof trafficShiftedDetailSchema>;
 export type ShiftBlockedDetail = z.output<typeof shiftBlockedDetailSchema>;
 export type DriftDetectedDetail = z.output<typeof driftDetectedDetailSchema>;
 export type RollbackRequestedDetail = z.output<typeof rollbackRequestedDetailSchema>;
 export type RolloutSucceededDetail = z.output<typeof rolloutSucceededDetailSchema>;
 export type OverrideChangedDetail = z.output<typeof overrideChangedDetailSchema>;
+export type CapacityRequestedDetail = z.output<typeof capacityRequestedDetailSchema>;
 
 export type ControllerEvent =
   | { readonly detailType: typeof ControllerDetailTypes.TRAFFIC_SHIFTED; readonly detail: TrafficShiftedDetail }
@@ -137,7 +164,8 @@ export type ControllerEvent =
   | { readonly detailType: typeof ControllerDetailTypes.DRIFT_DETECTED; readonly detail: DriftDetectedDetail }
   | { readonly detailType: typeof ControllerDetailTypes.ROLLBACK_REQUESTED; readonly detail: RollbackRequestedDetail }
   | { readonly detailType: typeof ControllerDetailTypes.ROLLOUT_SUCCEEDED; readonly detail: RolloutSucceededDetail }
-  | { readonly detailType: typeof ControllerDetailTypes.OVERRIDE_CHANGED; readonly detail: OverrideChangedDetail };
+  | { readonly detailType: typeof ControllerDetailTypes.OVERRIDE_CHANGED; readonly detail: OverrideChangedDetail }
+  | { readonly detailType: typeof ControllerDetailTypes.CAPACITY_REQUESTED; readonly detail: CapacityRequestedDetail };
 
 export const controllerDetailSchemas = {
   [ControllerDetailTypes.TRAFFIC_SHIFTED]: trafficShiftedDetailSchema,
@@ -146,4 +174,5 @@ export const controllerDetailSchemas = {
   [ControllerDetailTypes.ROLLBACK_REQUESTED]: rollbackRequestedDetailSchema,
   [ControllerDetailTypes.ROLLOUT_SUCCEEDED]: rolloutSucceededDetailSchema,
   [ControllerDetailTypes.OVERRIDE_CHANGED]: overrideChangedDetailSchema,
+  [ControllerDetailTypes.CAPACITY_REQUESTED]: capacityRequestedDetailSchema,
 } as const;
