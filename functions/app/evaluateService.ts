@@ -29,6 +29,7 @@ import { AuditKinds, AuditStatuses, type AuditEntry, type PendingChange, type St
 import { observeServices, type KnownAlarmState, type ServiceObservationResult } from './observe.js';
 import type { Runtime } from './runtime.js';
 import { ownValue, weightsAfter } from './weightRecords.js';
+import { askCapacity, readCapacity } from './capacity.js';
 import { driftDetectedEvent, noticeFor, overrideEventsOf, rolloutEventsOf, shiftBlockedEvent, tell, trafficShiftedEvent, type TellFailure } from './tell.js';
 
 export const EvaluationStatuses = {
@@ -149,7 +150,10 @@ export interface PlanOutcome {
  * The dry run: observe and decide exactly as an evaluation would now, and write nothing — no
  * state, no Route 53, no audit entry, no notice.
  */
-export async function planEvaluation(rt: Pick<Runtime, 'dns' | 'metrics' | 'store' | 'clock' | 'options'>, service: ServiceConfig): Promise<PlanOutcome> {
+export async function planEvaluation(
+  rt: Pick<Runtime, 'dns' | 'metrics' | 'store' | 'clock' | 'options' | 'capacity'>,
+  service: ServiceConfig,
+): Promise<PlanOutcome> {
   const now = rt.clock.now();
   const stored = await rt.store.load(service.name);
   const observed = (await observeServices(rt.metrics, [service], now, rt.options ?? {}, [])).get(service.name)!;
@@ -295,6 +299,7 @@ async function recordUnchanged(rt: Runtime, intent: Intent): Promise<PreparedEva
     if (error instanceof StateVersionConflictError) return retry(intent.gathered);
     throw error;
   }
+  const asked = await askCapacity(rt, service, decided.decision, decisionId, request.trigger);
   const told = await recordAndTell(rt, {
     ...fingerprints,
     service,
@@ -304,7 +309,7 @@ async function recordUnchanged(rt: Runtime, intent: Intent): Promise<PreparedEva
     trigger: request.trigger,
     at: now,
   });
-  const tellFailures = [...intent.gathered.tellFailures, ...told];
+  const tellFailures = [...intent.gathered.tellFailures, ...asked, ...told];
   const outcome = outcomeOf(service, EvaluationStatuses.UNCHANGED, intent.attempt, { ...intent.gathered, tellFailures }, { gaps: intent.observed.gaps });
   return done({ ...outcome, decision: decided.decision, decisionId, ...(fingerprints.newDrift ? { drift: fingerprints.newDrift } : {}) });
 }
@@ -331,8 +336,10 @@ async function recordIntent(rt: Runtime, intent: Intent): Promise<PreparedWrite 
   const audited = await afterCommit(rt, service, () =>
     rt.store.putAudit(decisionAudit(service, decisionId, decision, request.trigger, AuditStatuses.INTENDED, [])),
   );
+  // Capacity first: the weights are the caller's to write once this returns.
+  const asked = await askCapacity(rt, service, decision, decisionId, request.trigger);
   const { repaired } = intent.gathered;
-  const tellFailures = [...intent.gathered.tellFailures, ...audited];
+  const tellFailures = [...intent.gathered.tellFailures, ...audited, ...asked];
   return {
     kind: 'write',
     service,
@@ -574,7 +581,7 @@ interface Decided {
  * observations, and the guard alarms of drills. Reads only; the evaluation and the dry run share it.
  */
 async function decideOn(
-  rt: Pick<Runtime, 'dns' | 'metrics'> & { readonly log?: Runtime['log'] },
+  rt: Pick<Runtime, 'dns' | 'metrics' | 'capacity'> & { readonly log?: Runtime['log'] },
   service: ServiceConfig,
   stored: StoredServiceState,
   now: EpochMs,
@@ -585,6 +592,9 @@ async function decideOn(
   const read = dnsRead ?? (await rt.dns.readWeights(recordSetOf(service)));
   const current = managedWeights(service, read.weights);
   const guardAlarms = await guardAlarmStates(rt, service, stored.state, now);
+  const capacity = await readCapacity(rt, service);
+  if (capacity.gaps.length > 0)
+    rt.log?.warn('some capacity providers could not be read; nothing is asked of them', { service: service.name, gaps: capacity.gaps });
   const { decision, nextState } = decide(service, {
     now,
     observations: observed.observations,
@@ -592,6 +602,7 @@ async function decideOn(
     currentWeights: current,
     ...(deployments !== undefined ? { deployments } : {}),
     ...(guardAlarms ? { guardAlarms } : {}),
+    ...(capacity.readings ? { capacity: capacity.readings } : {}),
   });
   return { read, current, drift: driftOf(service, stored, current), decision, nextState };
 }

@@ -27,7 +27,7 @@ const SHEDDING_CODES: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
   'FAIL_UNAMBIGUOUS',
 ]);
 
-function serviceFields(service: ServiceConfig, at: number, trigger: string) {
+export function serviceFields(service: ServiceConfig, at: number, trigger: string) {
   return {
     service: service.name,
     dnsName: service.dnsName,

@@ -16,8 +16,11 @@
  *   5. weights planned from the states, capacity-aware (weightPlanner.ts);
  *   6. safety guards: pin, freeze, fail static, nothing known, step bound, never all zero; then
  *      anti-flap guards: deadbands and the change budget (guards.ts);
- *   7. the decision and the next state, from what every phase produced and said.
+ *   7. capacity asked of the endpoints' providers before traffic moves in, and given back after
+ *      (capacityHandshake.ts);
+ *   8. the decision and the next state, from what every phase produced and said.
  */
+import { planCapacity, type CapacityPlan } from './capacityHandshake.js';
 import type { ServiceConfig } from './config.js';
 import { advanceRollouts, applyDeployments, type Rollouts } from './deployments.js';
 import { startDrills } from './drills.js';
@@ -30,6 +33,7 @@ import { together, type Evaluation, type Said } from './phase.js';
 import { rolloutFactor } from './rollout.js';
 import type { DecideInput, DecideOutput, Decision, EndpointState, EpochMs, LoadProfile, ServiceState, Weights } from './types.js';
 import { baselineWeights, planTargets } from './weightPlanner.js';
+import { warmCapacityNow } from './warmCapacity.js';
 import { sameWeights } from './weights.js';
 
 export { baselineWeights } from './weightPlanner.js';
@@ -81,8 +85,16 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   const stateMoved = endpointsMoved(ev, stepped.value.endpoints) || rolloutMoved;
   const sheds = shedsAny(ev, stepped.value.endpoints, rollouts.value);
   const settled = applyAntiFlap(ev, { mode: guarded.value.mode, target: guarded.value.target, emergency, stateMoved, sheds, rolloutMoved, overrides: inForce });
+  const capacity = planCapacity(ev, {
+    planned: plan.value.planned,
+    demand: plan.value.demand,
+    endpoints,
+    rollouts: rollouts.value,
+    mode: guarded.value.mode,
+    drains: Object.keys(inForce.drains ?? {}).length > 0,
+  });
   return finish(ev, {
-    said: together([overrides, drills, deployments, failStatic, stepped, rollouts, plan, guarded, settled]),
+    said: together([overrides, drills, deployments, failStatic, stepped, rollouts, plan, guarded, settled, capacity]),
     ...judged,
     ...plan.value,
     ...settled.value,
@@ -94,6 +106,7 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
     rollouts: rollouts.value,
     loadProfiles,
     drillStarts: drills.value.drillStarts,
+    capacity: capacity.value,
   });
 }
 
@@ -111,6 +124,7 @@ interface Outcome extends Pick<Decision, 'verdicts' | 'mode' | 'changes'>, Pick<
   readonly deploymentKeys: readonly string[];
   readonly loadProfiles: Readonly<Record<string, LoadProfile>>;
   readonly drillStarts: Readonly<Record<string, EpochMs>>;
+  readonly capacity: CapacityPlan;
 }
 
 function finish(ev: Evaluation, outcome: Outcome): DecideOutput {
@@ -129,7 +143,7 @@ function finish(ev: Evaluation, outcome: Outcome): DecideOutput {
     deploymentKeys: outcome.deploymentKeys.slice(-DEPLOYMENT_KEYS_KEPT),
     drillStarts: outcome.drillStarts,
     loadProfiles: outcome.loadProfiles,
-    capacity: ev.previous.capacity,
+    capacity: outcome.capacity.capacity,
   };
   const decision: Decision = {
     service: ev.service.name,
@@ -146,7 +160,7 @@ function finish(ev: Evaluation, outcome: Outcome): DecideOutput {
     blocked: said.blocked,
     notifications: said.notifications,
     rolloutEvents: said.rolloutEvents,
-    capacityRequests: [],
+    capacityRequests: outcome.capacity.requests,
   };
   return { decision, nextState };
 }
@@ -173,7 +187,8 @@ export function evaluationOf(service: ServiceConfig, input: DecideInput): Evalua
     current: currentWeightsOf(service, input, previous),
     drifted: input.currentWeights !== undefined && last !== null && !sameWeights(last, input.currentWeights, ids),
     total: service.endpoints.reduce((sum, e) => sum + e.baselineWeight, 0),
-    utilisation: utilisationOf(service, input),
+    utilisation: utilisationOf(service, input, (id) => warmCapacityNow({ service, previous, capacity: input.capacity }, id)),
+    capacity: input.capacity,
   };
 }
 

@@ -8,6 +8,7 @@
 import type { Policy, ServiceConfig } from './config.js';
 import type {
   AlarmState,
+  CapacityReading,
   DeploymentSignal,
   EndpointState,
   EpochMs,
@@ -45,6 +46,8 @@ export interface Evaluation {
   readonly total: number;
   /** Each endpoint's requests per second over its warm capacity this period; null when either is unknown. */
   readonly utilisation: Readonly<Record<string, number | null>>;
+  /** What the capacity providers report, by SetIdentifier; undefined when no provider was read. */
+  readonly capacity: Readonly<Record<string, CapacityReading>> | undefined;
 }
 
 /** What a phase says besides its value. */

@@ -293,6 +293,8 @@ export interface EndpointCapacity {
   readonly perInstanceRps: number | null;
   /** Times of the requests made (scale-out or give-back) in the last hour, for the capacity budget. */
   readonly requests: readonly EpochMs[];
+  /** Instances in service at the last reading, so their arrival is told once. */
+  readonly lastInService: number | null;
 }
 
 export interface ServiceState {

@@ -8,6 +8,7 @@
  * states, rollouts and drains to integer weights.
  */
 import type { EndpointConfig, Policy, ServiceConfig } from './config.js';
+import { warmCapacityNow } from './warmCapacity.js';
 import { countInWindow, trafficFactor } from './hysteresis.js';
 import { untilText } from './overrides.js';
 import { phase, type Evaluation, type Phase } from './phase.js';
@@ -39,6 +40,10 @@ export interface Planned {
   /** The endpoints' states, with each degraded one's shed as far as it could be carried out. */
   readonly endpoints: Readonly<Record<string, EndpointState>>;
   readonly demandHistory: readonly number[];
+  /** The demand (requests/s) capacity was planned against; null when unknown. */
+  readonly demand: number | null;
+  /** What the planner knew of each endpoint, for the capacity handshake to plan with more capacity. */
+  readonly planned: readonly PlanEndpoint[];
 }
 
 /** The plan phase of a decision: the weights the endpoints' states, rollouts and drains call for, within capacity. */
@@ -55,9 +60,13 @@ export function planTargets(ev: Evaluation, input: PlanInput): Phase<Planned> {
     endpoint: id,
     message: `${id} drained for maintenance by ${drain.by}${untilText(drain)}: ${drain.reason}`,
   }));
-  const planned = planWeights(planEndpoints(ev, input), demand, ev.policy);
+  const planEnds = planEndpoints(ev, input);
+  const planned = planWeights(planEnds, demand, ev.policy);
   const endpoints = shedCarriedOut(service, input, planned.weights);
-  return phase({ target: integerWeights(planned.weights, ids, total), endpoints, demandHistory }, { reasons: drains, blocked: planned.blocked });
+  return phase(
+    { target: integerWeights(planned.weights, ids, total), endpoints, demandHistory, demand, planned: planEnds },
+    { reasons: drains, blocked: planned.blocked },
+  );
 }
 
 /** What the planner needs of each endpoint. */
@@ -70,8 +79,10 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
     const limit = rolloutFactor(input.rollouts[id], policy.rollout);
     // Drained for maintenance, or held out by a deployment: not serving, and not to be given traffic back.
     const maintenance = input.overrides.drains?.[id] !== undefined || limit === 0;
+    const warmRps = warmCapacityNow(ev, id);
     return {
       config,
+      ...(warmRps !== undefined ? { warmRps } : {}),
       state,
       maintenance,
       factor: maintenance ? 0 : Math.min(trafficFactor(state, policy), limit ?? Number.POSITIVE_INFINITY),
@@ -126,6 +137,8 @@ function demandOf(ev: Evaluation): number | null {
 
 export interface PlanEndpoint {
   readonly config: EndpointConfig;
+  /** Warm capacity (requests/s) from the instances in service, for an endpoint with a capacity provider; else its configured `warmRps`. */
+  readonly warmRps?: number;
   readonly state: EndpointState;
   /** Fraction of its baseline the endpoint should carry on its own account (state, overrides). */
   readonly factor: number;
@@ -153,8 +166,9 @@ const tiers = ['active', 'standby', 'overflow'] as const;
  * Largest share of all traffic an endpoint may carry: its `maxShare`, and, when demand is known,
  * what its warm capacity can serve at the target utilisation.
  */
-export function capacityShare(config: EndpointConfig, demandRps: number | null): number {
-  const { warmRps, maxShare, targetUtilization } = config.capacity;
+export function capacityShare(config: EndpointConfig, demandRps: number | null, warmNow?: number): number {
+  const { maxShare, targetUtilization } = config.capacity;
+  const warmRps = warmNow ?? config.capacity.warmRps;
   if (warmRps === undefined || demandRps === null || demandRps <= 0) return maxShare;
   return Math.min(maxShare, (warmRps * targetUtilization) / demandRps);
 }
@@ -296,7 +310,7 @@ function fill(tier: readonly PlanEndpoint[], allotment: Allotment, total: number
   let open = tier.filter((e) => headroom(e, total, demandRps, weights) > 1e-9);
   // Proportional to baseline within a tier; a tier of zero-baseline standbys shares by capacity.
   const useBaseline = tier.some((e) => e.config.baselineWeight > 0);
-  const weightOf = (e: PlanEndpoint) => (useBaseline ? e.config.baselineWeight : capacityShare(e.config, demandRps));
+  const weightOf = (e: PlanEndpoint) => (useBaseline ? e.config.baselineWeight : capacityShare(e.config, demandRps, e.warmRps));
   // Each round either places everything left or fills at least one endpoint to its headroom.
   for (let round = 0; round <= tier.length && remaining > 1e-9 && open.length > 0; round++) {
     const sum = open.reduce((s, e) => s + weightOf(e), 0);
@@ -319,7 +333,7 @@ function fill(tier: readonly PlanEndpoint[], allotment: Allotment, total: number
  * region that copes with it.
  */
 function headroom(e: PlanEndpoint, total: number, demandRps: number | null, weights: Weights): number {
-  const cap = Math.max(capacityShare(e.config, demandRps) * total, Math.min(e.current, e.config.capacity.maxShare * total));
+  const cap = Math.max(capacityShare(e.config, demandRps, e.warmRps) * total, Math.min(e.current, e.config.capacity.maxShare * total));
   return cap - weights[e.config.setIdentifier]!;
 }
 

@@ -40,7 +40,11 @@ export interface CapacityProvider {
 /** The endpoints of a service that name a capacity provider. */
 export function capacityTargets(service: {
   readonly name: string;
-  readonly endpoints: readonly { readonly setIdentifier: string; readonly region: string; readonly capacity: { readonly scaling?: ScalingConfig } }[];
+  readonly endpoints: readonly {
+    readonly setIdentifier: string;
+    readonly region: string;
+    readonly capacity: { readonly scaling?: ScalingConfig | undefined };
+  }[];
 }): CapacityTarget[] {
   return service.endpoints.flatMap((e) =>
     e.capacity.scaling ? [{ service: service.name, endpoint: e.setIdentifier, region: e.region, scaling: e.capacity.scaling }] : [],

@@ -110,6 +110,7 @@ const endpointCapacitySchema: z.ZodMiniType<EndpointCapacity> = z.strictObject({
   timedOut: z.boolean(),
   perInstanceRps: z.nullable(z.number().check(z.positive())),
   requests: z.array(epochMs),
+  lastInService: z.nullable(count),
 });
 
 const stateShape = {

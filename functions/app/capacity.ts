@@ -1,0 +1,106 @@
+/**
+ * The use case's side of the capacity handshake (functions/core/capacityHandshake.ts): read what
+ * each endpoint with a capacity provider has before deciding, and make the decision's asks after
+ * the decision is recorded and before its weights are written (capacity first, then traffic).
+ * Every ask of a provider other than `generic` is also told as a `Capacity Requested` event; the
+ * generic provider's ask *is* that event (its adapter publishes it).
+ */
+import type { ServiceConfig } from '../core/config.js';
+import type { CapacityReading, Decision } from '../core/types.js';
+import { ControllerDetailTypes, type ControllerEvent } from '../events/controllerEvents.js';
+import { capacityTargets, type CapacityTarget } from '../ports/capacity.js';
+import type { Runtime } from './runtime.js';
+import { serviceFields, type TellFailure } from './tell.js';
+
+export interface CapacityRead {
+  /** Readings by SetIdentifier; undefined when the service has no provider or no provider is wired. */
+  readonly readings: Readonly<Record<string, CapacityReading>> | undefined;
+  /** Endpoints whose provider could not be read, with why. */
+  readonly gaps: readonly string[];
+}
+
+/** Reads every provider of the service at once; a provider that fails is left out (the engine asks nothing of it). */
+export async function readCapacity(rt: Pick<Runtime, 'capacity'>, service: ServiceConfig): Promise<CapacityRead> {
+  const targets = capacityTargets(service);
+  if (targets.length === 0 || rt.capacity === undefined) return { readings: undefined, gaps: [] };
+  const provider = rt.capacity;
+  const results = await Promise.allSettled(targets.map((t) => provider.read(t)));
+  const readings: Record<string, CapacityReading> = {};
+  const gaps: string[] = [];
+  results.forEach((result, i) => {
+    const id = targets[i]!.endpoint;
+    if (result.status === 'fulfilled') readings[id] = result.value;
+    else gaps.push(`capacity of ${id}: ${(result.reason as Error).message}`);
+  });
+  return { readings, gaps };
+}
+
+/** What making a decision's asks told and failed. */
+export interface CapacityAsked {
+  readonly failures: readonly TellFailure[];
+  readonly events: readonly ControllerEvent[];
+}
+
+/**
+ * Makes each ask of the decision, one provider call each. A failed ask is logged and reported, not
+ * thrown: the state already holds it, and the next evaluation asks again when the provider holds
+ * less than was asked (a generic provider cannot say, so its failed event is only reported).
+ */
+export async function askCapacity(rt: Runtime, service: ServiceConfig, decision: Decision, decisionId: string, trigger: string): Promise<TellFailure[]> {
+  if (decision.capacityRequests.length === 0) return [];
+  const targets = new Map(capacityTargets(service).map((t) => [t.endpoint, t]));
+  const failures: TellFailure[] = [];
+  const told: ControllerEvent[] = [];
+  for (const ask of decision.capacityRequests) {
+    const target = targets.get(ask.endpoint);
+    if (!target || !rt.capacity) continue;
+    try {
+      await rt.capacity.request(target, { desired: ask.to, direction: ask.direction, decisionId, reason: ask.message });
+      if (target.scaling.provider.kind !== 'generic') told.push(capacityRequestedEvent(service, target, decision, decisionId, trigger, ask));
+    } catch (error) {
+      rt.log.error('a capacity request failed; the next evaluation asks again', {
+        service: service.name,
+        endpoint: ask.endpoint,
+        error: (error as Error).message,
+      });
+      failures.push({ channel: 'publish', message: `capacity request for ${ask.endpoint}: ${(error as Error).message}` });
+    }
+  }
+  return [...failures, ...(await publishTold(rt, told))];
+}
+
+async function publishTold(rt: Runtime, events: readonly ControllerEvent[]): Promise<TellFailure[]> {
+  if (events.length === 0) return [];
+  try {
+    await rt.events.publish(events);
+    return [];
+  } catch (error) {
+    rt.log.error('Capacity Requested events could not be published', { error: (error as Error).message });
+    return [{ channel: 'publish', message: (error as Error).message }];
+  }
+}
+
+/** The `Capacity Requested` event of one ask (the generic provider's adapter publishes the same for its own). */
+export function capacityRequestedEvent(
+  service: ServiceConfig,
+  target: CapacityTarget,
+  decision: Pick<Decision, 'at'>,
+  decisionId: string,
+  trigger: string,
+  ask: Decision['capacityRequests'][number],
+): ControllerEvent {
+  return {
+    detailType: ControllerDetailTypes.CAPACITY_REQUESTED,
+    detail: {
+      ...serviceFields(service, decision.at, trigger),
+      decisionId,
+      endpoint: ask.endpoint,
+      region: target.region,
+      provider: target.scaling.provider.kind,
+      direction: ask.direction,
+      desired: ask.to,
+      inService: ask.inService,
+      reason: ask.message,
+    },
+  };
+}

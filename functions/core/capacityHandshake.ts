@@ -1,0 +1,283 @@
+/**
+ * The capacity handshake (docs/runtime.md, "Capacity handshake"): an endpoint whose config names a
+ * capacity provider (`capacity.scaling`) is planned with the warm capacity of the instances it has
+ * in service, and asked for more before traffic moves in. Each evaluation:
+ *   1. the planner sees each such endpoint's warm capacity as instances in service × what one
+ *      instance serves (`warmCapacityNow`), so weights ramp up as instances come into service;
+ *   2. the plan is made again as if every such endpoint had its `maxInstances`: what it would then
+ *      carry, at its target utilisation, is the number of instances it needs (`wantedInstances`);
+ *   3. an endpoint that needs more than it holds is asked for more, at most `stepInstances` at a
+ *      time and never past `maxInstances`; an ask not in service within `timeoutSeconds` is told
+ *      and planned without (no larger ask until it arrives or is given back);
+ *   4. once every endpoint is healthy again, the traffic has stayed back for the dwell and the
+ *      ask is older than `scaleInCooldownSeconds`, the extra is given back, never below what the
+ *      endpoint had before the first ask (nor `minInstances`).
+ * A freeze holds every ask; fail static holds give-backs; `capacityBudget` bounds the asks per hour.
+ */
+import type { EndpointConfig, ScalingConfig } from './config.js';
+import { notice, phase, type Evaluation, type Phase } from './phase.js';
+import type {
+  CapacityReading,
+  CapacityRequest,
+  DecisionMode,
+  EndpointCapacity,
+  EndpointState,
+  EpochMs,
+  Notification,
+  PolicyReason,
+  RolloutState,
+} from './types.js';
+import { perInstanceRps } from './warmCapacity.js';
+import { planWeights, type PlanEndpoint } from './weightPlanner.js';
+
+const HOUR_MS = 3_600_000;
+
+export interface CapacityInput {
+  readonly planned: readonly PlanEndpoint[];
+  readonly demand: number | null;
+  readonly endpoints: Readonly<Record<string, EndpointState>>;
+  readonly rollouts: Readonly<Record<string, RolloutState>>;
+  readonly mode: DecisionMode;
+  readonly drains: boolean;
+}
+
+export interface CapacityPlan {
+  readonly capacity: Readonly<Record<string, EndpointCapacity>>;
+  readonly requests: readonly CapacityRequest[];
+}
+
+/** One endpoint with a provider and a reading, as the handshake sees it this evaluation. */
+interface Fleet {
+  readonly id: string;
+  readonly config: EndpointConfig;
+  readonly scaling: ScalingConfig;
+  readonly reading: CapacityReading;
+  /** The handshake so far, base and per-instance throughput brought up to date. */
+  readonly state: EndpointCapacity;
+  readonly perInstance: number;
+  /** Instances the endpoint needs to carry what the plan would give it with all the capacity it may have. */
+  readonly wanted: number | null;
+}
+
+/** The capacity phase of a decision: what to ask of each endpoint's provider, and the handshake's next state. */
+export function planCapacity(ev: Evaluation, input: CapacityInput): Phase<CapacityPlan> {
+  const capacity: Record<string, EndpointCapacity> = { ...ev.previous.capacity };
+  for (const id of Object.keys(capacity)) if (!ev.ids.includes(id)) delete capacity[id];
+  if (ev.capacity === undefined) return phase({ capacity, requests: [] });
+  const wanted = wantedInstances(ev, input);
+  const requests: CapacityRequest[] = [];
+  const reasons: PolicyReason[] = [];
+  const blocked: PolicyReason[] = [];
+  const notifications: Notification[] = [];
+  let budget = ev.policy.capacityBudget.maxRequestsPerHour - askedInLastHour(ev);
+  for (const config of ev.service.endpoints) {
+    const fleet = fleetOf(ev, config, wanted);
+    if (fleet === null) {
+      if (config.capacity.scaling !== undefined) reasons.push(unread(config.setIdentifier));
+      continue;
+    }
+    const step = stepFleet(ev, input, fleet, budget);
+    capacity[fleet.id] = step.state;
+    if (step.request) {
+      requests.push(step.request);
+      if (step.counted) budget -= 1;
+    }
+    reasons.push(...step.reasons);
+    blocked.push(...step.blocked);
+    notifications.push(...step.notifications);
+  }
+  return phase({ capacity, requests }, { reasons, blocked, notifications });
+}
+
+function unread(id: string): PolicyReason {
+  return { code: 'CAPACITY_UNREAD', endpoint: id, message: `${id}'s capacity provider could not be read: nothing is asked of it this period` };
+}
+
+function askedInLastHour(ev: Evaluation): number {
+  return Object.values(ev.previous.capacity).reduce((n, c) => n + c.requests.filter((at) => at > ev.now - HOUR_MS).length, 0);
+}
+
+function fleetOf(ev: Evaluation, config: EndpointConfig, wanted: Readonly<Record<string, number>>): Fleet | null {
+  const id = config.setIdentifier;
+  const scaling = config.capacity.scaling;
+  const reading = ev.capacity?.[id];
+  if (scaling === undefined || reading === undefined) return null;
+  const prior = ev.previous.capacity[id];
+  const perInstance = perInstanceRps(config, prior, reading);
+  if (perInstance === null) return null;
+  const held = reading.desired ?? reading.inService;
+  const state: EndpointCapacity = {
+    // While nothing is asked, the base follows what the endpoint holds (its own scaling, a person's change).
+    base: prior?.asked != null ? prior.base : held,
+    asked: prior?.asked ?? null,
+    askedAt: prior?.askedAt ?? null,
+    timedOut: prior?.timedOut ?? false,
+    perInstanceRps: perInstance,
+    requests: (prior?.requests ?? []).filter((at) => at > ev.now - HOUR_MS),
+    lastInService: prior?.lastInService ?? null,
+  };
+  return { id, config, scaling, reading, state, perInstance, wanted: wanted[id] ?? null };
+}
+
+/**
+ * The plan made again with every endpoint that has a provider at its `maxInstances`: the
+ * instances each would need to carry its part at its target utilisation. Empty when demand is unknown.
+ */
+function wantedInstances(ev: Evaluation, input: CapacityInput): Record<string, number> {
+  const { demand } = input;
+  if (demand === null || demand <= 0) return {};
+  const perInstance: Record<string, number> = {};
+  const atMax = input.planned.map((e) => {
+    const id = e.config.setIdentifier;
+    const scaling = e.config.capacity.scaling;
+    const reading = ev.capacity?.[id];
+    const one = scaling && reading ? perInstanceRps(e.config, ev.previous.capacity[id], reading) : null;
+    if (scaling === undefined || one === null) return e;
+    perInstance[id] = one;
+    return { ...e, warmRps: one * scaling.maxInstances };
+  });
+  const { weights } = planWeights(atMax, demand, ev.policy);
+  const sum = Object.values(weights).reduce((s, w) => s + w, 0);
+  const wanted: Record<string, number> = {};
+  for (const e of input.planned) {
+    const id = e.config.setIdentifier;
+    const one = perInstance[id];
+    if (one === undefined || sum <= 0) continue;
+    const rps = (weights[id]! / sum) * demand;
+    wanted[id] = Math.ceil(rps / (one * e.config.capacity.targetUtilization) - 1e-9);
+  }
+  return wanted;
+}
+
+interface FleetStep {
+  readonly state: EndpointCapacity;
+  readonly request?: CapacityRequest;
+  /** The request counts against the capacity budget (a re-ask of what was asked does not). */
+  readonly counted: boolean;
+  readonly reasons: readonly PolicyReason[];
+  readonly blocked: readonly PolicyReason[];
+  readonly notifications: readonly Notification[];
+}
+
+/** One endpoint's handshake this evaluation: arrival and timeout told, then at most one ask (more, the same again, or the extra back). */
+function stepFleet(ev: Evaluation, input: CapacityInput, fleet: Fleet, budget: number): FleetStep {
+  const told = arrivalAndTimeout(ev, fleet);
+  const current = { ...fleet, state: told.state };
+  const ask = scaleOut(current) ?? reAsk(current) ?? giveBack(ev, input, current);
+  const state = { ...told.state, lastInService: fleet.reading.inService };
+  const none = { state, counted: false, reasons: told.reasons, blocked: [], notifications: told.notifications };
+  if (ask === null) return none;
+  const held = heldBy(input, ask);
+  if (held) return { ...none, blocked: [held] };
+  const counted = ask.reason !== 'CAPACITY_REQUESTED' || ask.to !== fleet.state.asked;
+  if (counted && budget <= 0) {
+    const message = `asking ${ask.endpoint} for ${ask.to} instances waits: ${ev.policy.capacityBudget.maxRequestsPerHour} capacity requests were made in the last hour (capacityBudget)`;
+    return { ...none, blocked: [{ code: 'CAPACITY_BUDGET_EXHAUSTED', endpoint: ask.endpoint, message }] };
+  }
+  const after = askedState(ev, state, ask, counted);
+  const reason: PolicyReason = { code: ask.reason, endpoint: ask.endpoint, message: ask.message };
+  const severity = ask.reason === 'CAPACITY_AT_MAX' ? 'warning' : 'info';
+  return {
+    state: after,
+    request: ask,
+    counted,
+    reasons: [...told.reasons, reason],
+    blocked: [],
+    notifications: [...told.notifications, notice(reason, severity, ev.service.dnsName)],
+  };
+}
+
+/** The next state once `ask` is made. */
+function askedState(ev: Evaluation, state: EndpointCapacity, ask: CapacityRequest, counted: boolean): EndpointCapacity {
+  const requests = counted ? [...state.requests, ev.now] : state.requests;
+  if (ask.direction === 'in') {
+    const back = ask.to <= state.base;
+    return { ...state, asked: back ? null : ask.to, askedAt: back ? null : ev.now, timedOut: false, requests };
+  }
+  const larger = state.asked === null || ask.to > state.asked;
+  return { ...state, asked: ask.to, askedAt: larger ? ev.now : state.askedAt, requests };
+}
+
+/** A freeze holds every ask; fail static holds give-backs (its observations are not to be trusted to say the incident is over). */
+function heldBy(input: CapacityInput, ask: CapacityRequest): PolicyReason | undefined {
+  const why =
+    input.mode === 'frozen' ? 'the service is frozen' : input.mode === 'fail-static' && ask.direction === 'in' ? 'the service fails static' : undefined;
+  if (why === undefined) return undefined;
+  return { code: 'CAPACITY_HELD', endpoint: ask.endpoint, message: `asking ${ask.endpoint} for ${ask.to} instances (${ask.from} held) waits: ${why}` };
+}
+
+/** What was asked came into service (told once), or did not within the timeout (told once; no larger ask until it comes or is given back). */
+function arrivalAndTimeout(ev: Evaluation, fleet: Fleet): { state: EndpointCapacity; reasons: PolicyReason[]; notifications: Notification[] } {
+  const { state, reading, id, scaling } = fleet;
+  const { asked, askedAt } = state;
+  if (asked === null || askedAt === null) return { state, reasons: [], notifications: [] };
+  if (reading.inService >= asked && (state.lastInService === null || state.lastInService < asked)) {
+    const reason: PolicyReason = { code: 'CAPACITY_IN_SERVICE', endpoint: id, message: `${id} has the ${asked} instances asked for in service` };
+    return { state: { ...state, timedOut: false }, reasons: [reason], notifications: [notice(reason, 'info', ev.service.dnsName)] };
+  }
+  if (state.timedOut || reading.inService >= asked || ev.now - askedAt < scaling.timeoutSeconds * 1000) return { state, reasons: [], notifications: [] };
+  const problem = reading.problem !== undefined ? ` (the provider says: ${reading.problem})` : '';
+  const message = `${id} has ${reading.inService} of the ${asked} instances asked for in service after ${Math.round((ev.now - askedAt) / 60_000)} min${problem}: planning with the capacity there is, and asking for no more until it arrives`;
+  const reason: PolicyReason = { code: 'CAPACITY_TIMED_OUT', endpoint: id, message };
+  return { state: { ...state, timedOut: true }, reasons: [reason], notifications: [notice(reason, 'warning', ev.service.dnsName)] };
+}
+
+/** More instances, when the endpoint needs more than it holds (by a margin, so demand's noise asks for nothing). */
+function scaleOut(fleet: Fleet): CapacityRequest | null {
+  const { state, reading, scaling, wanted, id } = fleet;
+  if (wanted === null || state.timedOut) return null;
+  const holds = Math.max(state.asked ?? 0, reading.desired ?? reading.inService);
+  const margin = Math.max(1, Math.ceil(0.1 * holds));
+  if (wanted < holds + margin || holds >= scaling.maxInstances) return null;
+  const step = scaling.stepInstances ?? scaling.maxInstances;
+  const to = Math.min(scaling.maxInstances, holds + step, wanted);
+  const atMax = wanted > scaling.maxInstances && to === scaling.maxInstances;
+  const need = `${id} needs about ${wanted} instances (${Math.round(wanted * fleet.perInstance * fleet.config.capacity.targetUtilization)} requests/s at its target utilisation)`;
+  const message = atMax
+    ? `${need}, more than its maxInstances: asking for ${to} (${reading.inService} in service)`
+    : `${need} for the traffic moving to it: asking for ${to} (${reading.inService} in service, ${holds} held)`;
+  return {
+    endpoint: id,
+    direction: 'out',
+    from: reading.desired ?? holds,
+    to,
+    inService: reading.inService,
+    reason: atMax ? 'CAPACITY_AT_MAX' : 'CAPACITY_REQUESTED',
+    message,
+  };
+}
+
+/** The provider holds less than was asked (a failed request, a person's change): the same ask again. */
+function reAsk(fleet: Fleet): CapacityRequest | null {
+  const { state, reading, id } = fleet;
+  if (state.asked === null || reading.desired === null || reading.desired >= state.asked) return null;
+  const message = `${id}'s provider holds ${reading.desired} instances, not the ${state.asked} asked for: asking again`;
+  return { endpoint: id, direction: 'out', from: reading.desired, to: state.asked, inService: reading.inService, reason: 'CAPACITY_REQUESTED', message };
+}
+
+/**
+ * The extra given back: every endpoint healthy and serving its own share again, no weight change
+ * and no state change for the dwell, and the ask older than the cooldown. Never below what the
+ * endpoint had before, nor below what it needs now.
+ */
+function giveBack(ev: Evaluation, input: CapacityInput, fleet: Fleet): CapacityRequest | null {
+  const { state, reading, scaling, id } = fleet;
+  if (state.asked === null || state.askedAt === null || !settled(ev, input)) return null;
+  if (ev.now - state.askedAt < scaling.scaleInCooldownSeconds * 1000) return null;
+  const to = Math.max(state.base, scaling.minInstances, fleet.wanted ?? state.asked);
+  if (to >= state.asked) return null;
+  const message = `${id}'s traffic is back where it belongs: giving back ${state.asked - to} instances (to ${to}; ${state.base} before the ask)`;
+  return { endpoint: id, direction: 'in', from: reading.desired ?? state.asked, to, inService: reading.inService, reason: 'CAPACITY_RELEASED', message };
+}
+
+/** Every endpoint healthy, no rollout or maintenance drain, and nothing moved (state or weights) for the dwell. */
+function settled(ev: Evaluation, input: CapacityInput): boolean {
+  const dwellMs = ev.policy.dwell.minSeconds * 1000;
+  const quietSince: EpochMs = Math.max(0, ...ev.previous.recentChanges.map((c) => c.at), ...Object.values(input.endpoints).map((e) => e.since));
+  return (
+    !input.drains &&
+    Object.keys(input.rollouts).length === 0 &&
+    Object.values(input.endpoints).every((e) => e.status === 'healthy') &&
+    ev.now - quietSince >= dwellMs
+  );
+}
