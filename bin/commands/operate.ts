@@ -257,6 +257,10 @@ async function plan(
   }
   for (const r of d.reasons) io.out(`why:     [${r.code}]${r.endpoint ? ` ${r.endpoint}:` : ''} ${r.message}`);
   for (const b of d.blocked) io.out(`blocked: [${b.code}]${b.endpoint ? ` ${b.endpoint}:` : ''} ${b.message}`);
+  for (const c of d.capacityRequests)
+    io.out(
+      `capacity: would ask ${c.endpoint} to hold ${c.to} instances (${c.direction === 'out' ? 'more' : 'giving back'}; ${c.from} held, ${c.inService} in service) [${c.reason}]`,
+    );
   if (outcome.pending)
     io.out(
       `pending: change ${outcome.pending.decisionId} to ${show(outcome.pending.to)} is recorded but not confirmed; the next evaluation completes it first`,

@@ -198,6 +198,13 @@ function reasonLines(d: Decision): string[] {
       ? ['', 'Endpoint states:', ...d.transitions.map((t) => `  - ${t.endpoint}: ${t.from} → ${t.to} [${t.reason}] ${t.message}`)]
       : []),
     ...(d.blocked.length > 0 ? ['', 'Blocked:', ...d.blocked.map(reason)] : []),
+    ...(d.capacityRequests.length > 0
+      ? [
+          '',
+          'Capacity asked:',
+          ...d.capacityRequests.map((c) => `  - ${c.endpoint}: hold ${c.to} instances (${c.from} held, ${c.inService} in service) [${c.reason}] ${c.message}`),
+        ]
+      : []),
   ];
 }
 

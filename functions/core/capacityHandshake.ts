@@ -4,8 +4,8 @@
  * in service, and asked for more before traffic moves in. Each evaluation:
  *   1. the planner sees each such endpoint's warm capacity as instances in service × what one
  *      instance serves (`warmCapacityNow`), so weights ramp up as instances come into service;
- *   2. the plan is made again as if every such endpoint had its `maxInstances`: what it would then
- *      carry, at its target utilisation, is the number of instances it needs (`wantedInstances`);
+ *   2. the plan is made again as if every such endpoint had all the instances it needs: what it
+ *      would then carry, at its target utilisation, is the number it needs (`wantedInstances`);
  *   3. an endpoint that needs more than it holds is asked for more, at most `stepInstances` at a
  *      time and never past `maxInstances`; an ask not in service within `timeoutSeconds` is told
  *      and planned without (no larger ask until it arrives or is given back);
@@ -120,8 +120,9 @@ function fleetOf(ev: Evaluation, config: EndpointConfig, wanted: Readonly<Record
 }
 
 /**
- * The plan made again with every endpoint that has a provider at its `maxInstances`: the
- * instances each would need to carry its part at its target utilisation. Empty when demand is unknown.
+ * The plan made again as if every endpoint that has a provider had all the instances it needs
+ * (only its `maxShare` bounds it): the instances each would need to carry its part at its target
+ * utilisation. Empty when demand is unknown.
  */
 function wantedInstances(ev: Evaluation, input: CapacityInput): Record<string, number> {
   const { demand } = input;
@@ -134,7 +135,8 @@ function wantedInstances(ev: Evaluation, input: CapacityInput): Record<string, n
     const one = scaling && reading ? perInstanceRps(e.config, ev.previous.capacity[id], reading) : null;
     if (scaling === undefined || one === null) return e;
     perInstance[id] = one;
-    return { ...e, warmRps: one * scaling.maxInstances };
+    // As if it had every instance it needs: what it would then carry says how many that is (maxInstances bounds the ask, not the need).
+    return { ...e, warmRps: Number.POSITIVE_INFINITY };
   });
   const { weights } = planWeights(atMax, demand, ev.policy);
   const sum = Object.values(weights).reduce((s, w) => s + w, 0);
@@ -163,17 +165,27 @@ interface FleetStep {
 function stepFleet(ev: Evaluation, input: CapacityInput, fleet: Fleet, budget: number): FleetStep {
   const told = arrivalAndTimeout(ev, fleet);
   const current = { ...fleet, state: told.state };
-  const ask = scaleOut(current) ?? reAsk(current) ?? giveBack(ev, input, current);
+  const asks = [scaleOut(current), reAsk(current), giveBack(ev, input, current)].filter((a) => a !== null);
   const state = { ...told.state, lastInService: fleet.reading.inService };
   const none = { state, counted: false, reasons: told.reasons, blocked: [], notifications: told.notifications };
-  if (ask === null) return none;
-  const held = heldBy(input, ask);
+  if (asks.length === 0) return none;
+  const held = heldBy(input, asks[0]!);
   if (held) return { ...none, blocked: [held] };
-  const counted = ask.reason !== 'CAPACITY_REQUESTED' || ask.to !== fleet.state.asked;
-  if (counted && budget <= 0) {
-    const message = `asking ${ask.endpoint} for ${ask.to} instances waits: ${ev.policy.capacityBudget.maxRequestsPerHour} capacity requests were made in the last hour (capacityBudget)`;
-    return { ...none, blocked: [{ code: 'CAPACITY_BUDGET_EXHAUSTED', endpoint: ask.endpoint, message }] };
-  }
+  // A new ask counts against the budget; asking again for what was asked does not, so it is made even when the budget is spent.
+  const counts = (a: CapacityRequest) => a.reason !== 'CAPACITY_REQUESTED' || a.to !== fleet.state.asked;
+  const ask = asks.find((a) => !counts(a) || budget > 0);
+  const over = asks.find((a) => counts(a) && budget <= 0);
+  const overBudget: PolicyReason[] = over
+    ? [
+        {
+          code: 'CAPACITY_BUDGET_EXHAUSTED',
+          endpoint: over.endpoint,
+          message: `asking ${over.endpoint} for ${over.to} instances waits: ${ev.policy.capacityBudget.maxRequestsPerHour} capacity requests were made in the last hour (capacityBudget)`,
+        },
+      ]
+    : [];
+  if (ask === undefined) return { ...none, blocked: overBudget };
+  const counted = counts(ask);
   const after = askedState(ev, state, ask, counted);
   const reason: PolicyReason = { code: ask.reason, endpoint: ask.endpoint, message: ask.message };
   const severity = ask.reason === 'CAPACITY_AT_MAX' ? 'warning' : 'info';
@@ -182,7 +194,7 @@ function stepFleet(ev: Evaluation, input: CapacityInput, fleet: Fleet, budget: n
     request: ask,
     counted,
     reasons: [...told.reasons, reason],
-    blocked: [],
+    blocked: overBudget,
     notifications: [...told.notifications, notice(reason, severity, ev.service.dnsName)],
   };
 }

@@ -1,0 +1,298 @@
+import { describe, expect, it } from 'vitest';
+import { serviceSchema, type ServiceConfig } from '../../../functions/core/config.js';
+import { decide } from '../../../functions/core/engine.js';
+import type { CapacityReading, CapacityRequest, Decision, ServiceState, Weights } from '../../../functions/core/types.js';
+import { codes, makeService, MINUTE, observe, T0, type Health } from '../../support/engineFixtures.js';
+
+/** Requests per second the whole service receives. */
+const DEMAND = 70;
+
+type PolicyInput = Parameters<typeof makeService>[0] extends infer O ? (O extends { policy?: infer P } ? P : never) : never;
+
+/**
+ * Three regions as in capacity-constrained-failover: a (baseline 100, 60 rps warm), b (60, 35 rps
+ * warm on 10 instances, up to 30) and c (35, 20 rps warm). Only b names a capacity provider.
+ */
+function service(scaling: Record<string, unknown> = {}, policy: PolicyInput = {}): ServiceConfig {
+  return makeService({
+    baselines: [100, 60, 35],
+    policy,
+    endpoints: [
+      { capacity: { warmRps: 60 } },
+      { capacity: { warmRps: 35, scaling: { provider: { kind: 'ec2-asg', autoScalingGroupName: 'chat-b' }, maxInstances: 30, ...scaling } } },
+      { capacity: { warmRps: 20 } },
+    ],
+  });
+}
+
+/** A platform that brings what was asked into service `delay` minutes later (never, with `delay` null). */
+class Platform {
+  desired = 10;
+  inService = 10;
+  private arrivals: { at: number; count: number }[] = [];
+  readonly asks: { minute: number; request: CapacityRequest }[] = [];
+
+  constructor(private readonly delay: number | null) {}
+
+  reading(minute: number): CapacityReading {
+    for (const a of this.arrivals.filter((x) => x.at <= minute)) this.inService = a.count;
+    this.arrivals = this.arrivals.filter((x) => x.at > minute);
+    return { inService: this.inService, desired: this.desired };
+  }
+
+  ask(minute: number, request: CapacityRequest): void {
+    this.asks.push({ minute, request });
+    this.desired = request.to;
+    if (request.direction === 'in') this.inService = Math.min(this.inService, request.to);
+    else if (this.delay !== null) this.arrivals.push({ at: minute + this.delay, count: request.to });
+  }
+}
+
+interface Run {
+  readonly decisions: Decision[];
+  readonly weights: Weights[];
+  readonly state: ServiceState;
+}
+
+/** Runs the engine a minute at a time: each endpoint reports the share of demand its weight sends it (a failing one reports nothing). */
+function run(svc: ServiceConfig, minutes: number, health: (m: number) => Record<string, Health>, platform: Platform, start?: ServiceState): Run {
+  let state = start;
+  let weights: Weights = Object.fromEntries(svc.endpoints.map((e) => [e.setIdentifier, e.baselineWeight]));
+  const decisions: Decision[] = [];
+  const seen: Weights[] = [];
+  for (let m = 0; m < minutes; m++) {
+    const now = T0 + m * MINUTE;
+    const sum = Object.values(weights).reduce((s, w) => s + w, 0);
+    const h = health(m);
+    const endpoints = Object.fromEntries(
+      svc.endpoints.map((e) => {
+        const id = e.setIdentifier;
+        const rate = (weights[id]! / sum) * DEMAND;
+        return [id, observe(h[id] ?? 'ok', h[id]?.startsWith('fail') ? undefined : rate)];
+      }),
+    );
+    const { decision, nextState } = decide(svc, {
+      now,
+      observations: { periodStart: now - MINUTE, endpoints },
+      state,
+      currentWeights: weights,
+      capacity: { b: platform.reading(m) },
+    });
+    for (const request of decision.capacityRequests) platform.ask(m, request);
+    state = nextState;
+    weights = { ...decision.targetWeights };
+    decisions.push(decision);
+    seen.push(weights);
+  }
+  return { decisions, weights: seen, state: state! };
+}
+
+/** a hard down from minute 3 to `until`. */
+const outage =
+  (until: number) =>
+  (m: number): Record<string, Health> =>
+    m >= 3 && m < until ? { a: 'fail-severe' } : {};
+
+const share = (w: Weights, id: string) => w[id]! / Object.values(w).reduce((s, x) => s + x, 0);
+
+describe('the capacity handshake', () => {
+  it('asks the receiving endpoint for what its share of the failed one needs, at the minute traffic moves', () => {
+    const platform = new Platform(8);
+    const { decisions } = run(service(), 6, outage(60), platform);
+    expect(platform.asks).toHaveLength(1);
+    const [{ minute, request }] = platform.asks as [{ minute: number; request: CapacityRequest }];
+    expect(minute).toBe(3);
+    expect(request).toMatchObject({ endpoint: 'b', direction: 'out', from: 10, inService: 10, reason: 'CAPACITY_REQUESTED' });
+    // c fills to its own warm headroom (17 rps); b takes the rest of the 70 rps: ~53 rps at 0.85 of 3.5 rps per instance.
+    expect(request.to).toBe(18);
+    expect(decisions[3]!.notifications.map((n) => n.reason)).toContain('CAPACITY_REQUESTED');
+  });
+
+  it('ramps the weights up as the instances come into service, and tells their arrival once', () => {
+    const platform = new Platform(8);
+    const { decisions, weights } = run(service(), 20, outage(60), platform);
+    const before = share(weights[5]!, 'b');
+    const after = share(weights[19]!, 'b');
+    expect(after).toBeGreaterThan(before + 0.05);
+    const arrivals = decisions.flatMap((d, m) => (codes(d).includes('CAPACITY_IN_SERVICE') ? [m] : []));
+    expect(arrivals).toEqual([11]);
+  });
+
+  it('gives the extra back once the failed endpoint is back, the dwell has passed and the cooldown: never below what it had', () => {
+    const platform = new Platform(8);
+    const { state } = run(service({ scaleInCooldownSeconds: 900 }), 120, outage(30), platform);
+    const back = platform.asks.filter((a) => a.request.direction === 'in');
+    expect(back).toHaveLength(1);
+    expect(back[0]!.request).toMatchObject({ to: 10, reason: 'CAPACITY_RELEASED' });
+    expect(state.capacity.b).toMatchObject({ asked: null, base: 10, timedOut: false });
+    // Given back only after a's recovery completed and nothing moved for the dwell.
+    expect(back[0]!.minute).toBeGreaterThan(30 + 10);
+  });
+
+  it('never asks past maxInstances, and says it would need more', () => {
+    const platform = new Platform(8);
+    run(service({ maxInstances: 12 }), 6, outage(60), platform);
+    expect(platform.asks.map((a) => a.request)).toEqual([expect.objectContaining({ to: 12, reason: 'CAPACITY_AT_MAX' })]);
+  });
+
+  it('asks at most stepInstances at a time, a step per evaluation while more is needed', () => {
+    const platform = new Platform(30);
+    run(service({ stepInstances: 2 }), 7, outage(60), platform);
+    expect(platform.asks.map((a) => a.request.to)).toEqual([12, 14, 16, 18]);
+    expect(platform.asks.map((a) => a.minute)).toEqual([3, 4, 5, 6]);
+  });
+
+  it('tells once that capacity did not arrive within the timeout, plans with what exists, and asks for no more', () => {
+    const platform = new Platform(null);
+    const { decisions, state } = run(service({ timeoutSeconds: 600, stepInstances: 3 }), 30, outage(60), platform);
+    const timedOut = decisions.flatMap((d, m) => (codes(d).includes('CAPACITY_TIMED_OUT') ? [m] : []));
+    expect(timedOut).toHaveLength(1);
+    const told = decisions[timedOut[0]!]!.notifications.find((n) => n.reason === 'CAPACITY_TIMED_OUT')!;
+    expect(told.severity).toBe('warning');
+    expect(told.summary).toContain('planning with the capacity there is');
+    const lastAsk = platform.asks.at(-1)!.minute;
+    expect(lastAsk).toBeLessThan(timedOut[0]!);
+    expect(state.capacity.b!.timedOut).toBe(true);
+  });
+
+  it('says what the provider reported when capacity times out', () => {
+    const platform = new Platform(null);
+    const svc = service({ timeoutSeconds: 300 });
+    const first = run(svc, 5, outage(60), platform);
+    const asked = first.state.capacity.b!;
+    const { decision } = decide(svc, {
+      now: asked.askedAt! + 6 * MINUTE,
+      observations: { periodStart: asked.askedAt! + 5 * MINUTE, endpoints: { a: observe('fail-severe'), b: observe('ok', 40), c: observe('ok', 25) } },
+      state: first.state,
+      capacity: { b: { inService: 10, desired: asked.asked, problem: 'InsufficientInstanceCapacity' } },
+    });
+    expect(decision.reasons.find((r) => r.code === 'CAPACITY_TIMED_OUT')?.message).toContain('InsufficientInstanceCapacity');
+  });
+
+  it('asks again, without counting it, when the provider holds less than was asked', () => {
+    const platform = new Platform(8);
+    const svc = service({}, { capacityBudget: { maxRequestsPerHour: 1 } });
+    const first = run(svc, 5, outage(60), platform);
+    const asked = first.state.capacity.b!.asked!;
+    const { decision, nextState } = decide(svc, {
+      now: T0 + 5 * MINUTE,
+      observations: { periodStart: T0 + 4 * MINUTE, endpoints: { a: observe('fail-severe'), b: observe('ok', 40), c: observe('ok', 25) } },
+      state: first.state,
+      capacity: { b: { inService: 10, desired: 10 } },
+    });
+
+    expect(decision.capacityRequests).toEqual([expect.objectContaining({ from: 10, to: asked, reason: 'CAPACITY_REQUESTED' })]);
+    expect(decision.capacityRequests[0]!.message).toContain('asking again');
+    expect(nextState.capacity.b!.requests).toHaveLength(1);
+  });
+
+  it('holds every ask while the service is frozen', () => {
+    const platform = new Platform(8);
+    const svc = service();
+    const calm = run(svc, 2, () => ({}), platform);
+    const frozen: ServiceState = { ...calm.state, overrides: { freeze: { by: 'ops', reason: 'game day', setAt: T0, until: null, announced: true } } };
+    const { decisions } = run(svc, 6, outage(60), platform, frozen);
+    expect(platform.asks).toHaveLength(0);
+    expect(decisions.some((d) => d.blocked.some((b) => b.code === 'CAPACITY_HELD' && b.message.includes('frozen')))).toBe(true);
+  });
+
+  it('spends the capacity budget, then holds further asks with a reason', () => {
+    const platform = new Platform(30);
+    const { decisions } = run(service({ stepInstances: 1 }, { capacityBudget: { maxRequestsPerHour: 2 } }), 8, outage(60), platform);
+    expect(platform.asks).toHaveLength(2);
+    expect(decisions.some((d) => codes(d).includes('CAPACITY_BUDGET_EXHAUSTED'))).toBe(true);
+  });
+
+  it('asks nothing of an endpoint whose provider could not be read, and says so', () => {
+    const svc = service();
+    const { decision, nextState } = decide(svc, {
+      now: T0,
+      observations: { periodStart: T0 - MINUTE, endpoints: { a: observe('fail-severe'), b: observe('ok', 30), c: observe('ok', 15) } },
+      state: undefined,
+      capacity: {},
+    });
+    expect(decision.capacityRequests).toEqual([]);
+    expect(decision.reasons).toContainEqual(expect.objectContaining({ code: 'CAPACITY_UNREAD', endpoint: 'b' }));
+    expect(nextState.capacity).toEqual({});
+  });
+
+  it('asks nothing when demand is steady and within what the endpoint has; the base follows the provider while nothing is asked', () => {
+    const platform = new Platform(8);
+    const { state } = run(service(), 10, () => ({}), platform);
+    expect(platform.asks).toHaveLength(0);
+    platform.desired = 12;
+    platform.inService = 12;
+    const later = run(service(), 2, () => ({}), platform, state);
+    expect(later.state.capacity.b!.base).toBe(12);
+    expect(later.state.capacity.b!.perInstanceRps).toBeCloseTo(3.5);
+  });
+
+  it('without any capacity reading (no provider wired) the engine keeps the state as it was and asks nothing', () => {
+    const svc = service();
+    const { decision, nextState } = decide(svc, {
+      now: T0,
+      observations: { periodStart: T0 - MINUTE, endpoints: { a: observe('fail-severe'), b: observe('ok', 30), c: observe('ok', 15) } },
+      state: undefined,
+    });
+    expect(decision.capacityRequests).toEqual([]);
+    expect(codes(decision)).not.toContain('CAPACITY_UNREAD');
+    expect(nextState.capacity).toEqual({});
+  });
+
+  it('uses a configured perInstanceRps over what it would learn', () => {
+    const platform = new Platform(8);
+    const { state } = run(service({ perInstanceRps: 5 }), 1, () => ({}), platform);
+    expect(state.capacity.b!.perInstanceRps).toBe(5);
+  });
+});
+
+describe('capacity.scaling in the config', () => {
+  const endpoint = (capacity: Record<string, unknown>) => ({
+    name: 'chat',
+    dnsName: 'chat.example.com',
+    hostedZoneId: 'Z1',
+    endpoints: [
+      {
+        setIdentifier: 'a',
+        region: 'eu-west-1',
+        baselineWeight: 100,
+        capacity,
+        signals: [{ name: 'p99', source: 'metric', metric: { namespace: 'N', metricName: 'L', statistic: 'p99' }, trip: 2, clear: 1 }],
+      },
+    ],
+  });
+  const problems = (capacity: Record<string, unknown>) => {
+    const result = serviceSchema.safeParse(endpoint(capacity));
+    return result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  };
+
+  it('needs warmRps or perInstanceRps to size its asks', () => {
+    expect(
+      problems({ scaling: { provider: { kind: 'generic', inService: { namespace: 'N', metricName: 'Ready', statistic: 'Maximum' } }, maxInstances: 4 } }),
+    ).toEqual(['endpoints.0.capacity.scaling.perInstanceRps: is needed when capacity.warmRps is not given: requests are sized from what one instance serves']);
+  });
+
+  it('rejects minInstances above maxInstances, an unknown provider kind, and a SageMaker name that is not one', () => {
+    const provider = { kind: 'ec2-asg', autoScalingGroupName: 'g' };
+    expect(problems({ warmRps: 10, scaling: { provider, maxInstances: 2, minInstances: 3 } })).toEqual([
+      'endpoints.0.capacity.scaling.minInstances: must be at most maxInstances (2)',
+    ]);
+    expect(problems({ warmRps: 10, scaling: { provider: { kind: 'eks' }, maxInstances: 2 } })[0]).toMatch(/^endpoints\.0\.capacity\.scaling\.provider\.kind/);
+    expect(problems({ warmRps: 10, scaling: { provider: { kind: 'sagemaker-variant', endpointName: 'bad_name' }, maxInstances: 2 } })).toEqual([
+      'endpoints.0.capacity.scaling.provider.endpointName: must be a SageMaker endpoint name',
+    ]);
+  });
+
+  it('defaults what it can: the variant, the bounds, the timeout and the cooldown', () => {
+    const parsed = serviceSchema.parse(
+      endpoint({ warmRps: 10, scaling: { provider: { kind: 'sagemaker-variant', endpointName: 'chat-eu' }, maxInstances: 8 } }),
+    );
+    expect(parsed.endpoints[0]!.capacity.scaling).toEqual({
+      provider: { kind: 'sagemaker-variant', endpointName: 'chat-eu', variantName: 'AllTraffic' },
+      maxInstances: 8,
+      minInstances: 0,
+      timeoutSeconds: 900,
+      scaleInCooldownSeconds: 900,
+    });
+  });
+});
