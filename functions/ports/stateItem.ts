@@ -175,19 +175,20 @@ const itemShape = {
   updatedAt: epochMs,
 };
 const stateItemSchema = z.looseObject({ ...itemShape, state: serviceStateSchema });
+/** The state's fields before layout 4 (no capacity handshake). */
+const { capacity: _capacity, ...stateShapeV3 } = stateShape;
 type StateItem = z.output<typeof stateItemSchema>;
 
 /** Layout 1: the state's later fields absent when empty; each rollout with the idempotency keys it had applied. */
 const stateItemV1Schema = z.looseObject({
   ...itemShape,
   state: z.strictObject({
-    ...stateShape,
+    ...stateShapeV3,
     rollouts: z.exactOptional(z.record(z.string(), z.strictObject({ ...rolloutShape, seen: z.array(z.string()) }))),
     demandHistory: z.exactOptional(stateShape.demandHistory),
     deploymentKeys: z.exactOptional(stateShape.deploymentKeys),
     drillStarts: z.exactOptional(stateShape.drillStarts),
     loadProfiles: z.exactOptional(stateShape.loadProfiles),
-    capacity: z.exactOptional(stateShape.capacity),
   }),
 });
 
@@ -225,8 +226,6 @@ function announced(overrides: Overrides): Overrides {
     ...(overrides.drains ? { drains: Object.fromEntries(Object.entries(overrides.drains).map(([id, d]) => [id, told(d)])) } : {}),
   };
 }
-
-const { capacity: _capacity, ...stateShapeV3 } = stateShape;
 
 /** Layout 2: recent changes without the way they moved each endpoint. */
 const stateItemV2Schema = z.looseObject({

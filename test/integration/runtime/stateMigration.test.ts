@@ -44,6 +44,8 @@ function inLayout2(state: Record<string, unknown>): ServiceState {
     rollouts,
     overrides: { ...overrides.overrides, ...(overrides.overrides.drains ? { drains } : {}) },
     deploymentKeys: [...new Set(seen.filter((key) => !keys.includes(key))), ...keys],
+    // Layout 4: no capacity was asked for.
+    capacity: {},
   } as unknown as ServiceState;
 }
 
@@ -90,7 +92,8 @@ describe.each<[string, () => Promise<StateStore>]>([
   it('decides from it exactly as the steer53 that wrote it did', async () => {
     const stored = await store.load('chat');
     const out = decide(service, { ...next.input, state: stored.state });
-    expect(out.decision).toEqual(next.decision);
+    // The same decision; layout 4's decisions also list the capacity asked for (none here).
+    expect(out.decision).toEqual({ ...next.decision, capacityRequests: [] });
     // The same next state, but for what layout 3 adds: the change it writes says which way it moved each endpoint.
     const expected = inLayout2(next.nextState as unknown as Record<string, unknown>);
     const moved = Object.fromEntries(next.decision.changes.filter((c) => Math.abs(c.to - c.from) > 1).map((c) => [c.setIdentifier, c.to > c.from ? 1 : -1]));

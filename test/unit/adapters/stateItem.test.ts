@@ -7,6 +7,8 @@ import { makeService, MINUTE, T0 } from '../../support/engineFixtures.js';
 
 const service = makeService({ n: 2 });
 const state = initialServiceState(service, T0, { a: 100, b: 100 });
+/** The state as layouts 1-3 held it: no capacity handshake. */
+const { capacity: _capacity, ...stateV3 } = state;
 type Item = Record<string, unknown>;
 const current = (): Item => structuredClone(toStateItem('chat', 3, { state, pending: null, driftSignature: null, blockedSignature: null, updatedAt: T0 }));
 
@@ -47,18 +49,33 @@ describe('Function: readStateItem', () => {
 
   it('migrates layout 1: the keys a rollout remembered join the state’s, as older ones', () => {
     const rollout = { version: 'v2', phase: 'deploying' as const, since: T0, lastEventAt: T0, step: 0, stepSince: T0, extensions: 0, preDeployFactor: 1 };
-    const v1 = { ...state, rollouts: { a: { ...rollout, seen: ['k1', 'k2'] } }, deploymentKeys: ['k2', 'k3'] };
+    const v1 = { ...stateV3, rollouts: { a: { ...rollout, seen: ['k1', 'k2'] } }, deploymentKeys: ['k2', 'k3'] };
     const read = readStateItem('chat', { ...current(), schemaVersion: 1, state: v1 }).state!;
     expect(read.rollouts).toEqual({ a: rollout });
     expect(read.deploymentKeys).toEqual(['k1', 'k2', 'k3']);
   });
 
   it('migrates layout 2, whose recent changes do not say which way they moved', () => {
-    const v2 = { ...state, recentChanges: [{ at: T0 - MINUTE, emergency: false }] };
-    expect(readStateItem('chat', { ...current(), schemaVersion: 2, state: v2 }).state).toEqual(v2);
+    const v2 = { ...stateV3, recentChanges: [{ at: T0 - MINUTE, emergency: false }] };
+    expect(readStateItem('chat', { ...current(), schemaVersion: 2, state: v2 }).state).toEqual({ ...v2, capacity: {} });
     // A layout-2 item never had `moved`: one that does was not written by a steer53 of that layout.
-    const forged = { ...state, recentChanges: [{ at: T0 - MINUTE, emergency: false, moved: { a: 1 } }] };
+    const forged = { ...stateV3, recentChanges: [{ at: T0 - MINUTE, emergency: false, moved: { a: 1 } }] };
     expect(() => readStateItem('chat', { ...current(), schemaVersion: 2, state: forged })).toThrow(CorruptStateError);
+  });
+
+  it('migrates layout 3, which asked for no capacity; an item of layout 3 with a capacity handshake was not written by one', () => {
+    const v3 = { ...stateV3, recentChanges: [{ at: T0 - MINUTE, emergency: false, moved: { a: 1 as const } }] };
+    expect(readStateItem('chat', { ...current(), schemaVersion: 3, state: v3 }).state).toEqual({ ...v3, capacity: {} });
+    expect(() => readStateItem('chat', { ...current(), schemaVersion: 3, state })).toThrow(CorruptStateError);
+  });
+
+  it('reads the capacity handshake of layout 4, and refuses one of the wrong shape', () => {
+    const handshake = { base: 10, asked: 18, askedAt: T0, timedOut: false, perInstanceRps: 3.5, requests: [T0], lastInService: 10 };
+    const v4 = { ...state, capacity: { b: handshake } };
+    expect(readStateItem('chat', { ...current(), state: v4 }).state).toEqual(v4);
+    expect(() => readStateItem('chat', { ...current(), state: { ...state, capacity: { b: { ...handshake, asked: -1 } } } })).toThrow(
+      /state\.capacity\.b\.asked/,
+    );
   });
 
   it('reads the way a recent change moved each endpoint, and nothing else there', () => {
@@ -69,7 +86,7 @@ describe('Function: readStateItem', () => {
   });
 
   it('migrates layout 1, where the state’s later fields are absent when empty', () => {
-    const { rollouts: _r, demandHistory: _d, deploymentKeys: _k, drillStarts: _s, loadProfiles: _l, ...v1 } = state;
+    const { rollouts: _r, demandHistory: _d, deploymentKeys: _k, drillStarts: _s, loadProfiles: _l, ...v1 } = stateV3;
     expect(readStateItem('chat', { ...current(), schemaVersion: 1, state: v1 }).state).toEqual(state);
   });
 
