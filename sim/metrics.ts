@@ -78,7 +78,7 @@ function threatened(scenario: Scenario, truth: WorldTruth): boolean[] {
     for (let t = scenario.harmStart; t <= scenario.harmEnd; t += 60) {
       const demand = truth.demandRate(t, 300);
       base.forEach((share, r) => {
-        const capacity = truth.capacity(r, t);
+        const capacity = truth.configuredCapacity(r, t);
         if (capacity > 0 && (share * demand) / capacity > 0.9) result[r] = true;
       });
     }

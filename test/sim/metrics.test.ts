@@ -15,7 +15,18 @@ async function scenarioWithIncident(): Promise<Scenario> {
 
 function quietSeries(minutes: number): RunSeries {
   const zeros = () => [new Float64Array(minutes), new Float64Array(minutes)];
-  return { requests: zeros(), failed: zeros(), missed: zeros(), p99: zeros(), share: zeros(), gpu: zeros(), kvCache: zeros(), queue: zeros() };
+  return {
+    requests: zeros(),
+    failed: zeros(),
+    missed: zeros(),
+    p99: zeros(),
+    share: zeros(),
+    gpu: zeros(),
+    kvCache: zeros(),
+    queue: zeros(),
+    replicas: zeros(),
+    desiredReplicas: zeros(),
+  };
 }
 
 describe('Metric: flaps (a weight move of more than one unit reversed within 10 minutes by another)', () => {
