@@ -43,6 +43,8 @@ export const DEFAULT_SCENARIOS = [
   'all-regions-degraded',
   'relapse-during-recovery',
   'capacity-constrained-failover',
+  'capacity-scale-up',
+  'capacity-unobtainable',
   'canary-regression',
   'canary-success',
   'small-region',

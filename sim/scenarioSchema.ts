@@ -365,6 +365,12 @@ export const expectSchema = z.strictObject({
   dnsChanges: countBounds.optional(),
   /** Changes that broke a safety rule: upper bounds. @default { worst: 0 } */
   safetyViolations: countBounds.default({ worst: 0 }),
+  /**
+   * What steer53's capacity asks cost: its extra instance-hours (beyond the regions' configured
+   * replicas) over the oracle's, per seed (`overOracle: { worst: 1.2 }`: at most 20% more): upper
+   * bounds. Needs a region that can scale. @default not judged
+   */
+  extraInstanceHours: z.strictObject({ overOracle: shareBounds }).optional(),
   /** From the start of harm to the first change that helped; a seed that never mitigates is worst. @default not judged */
   timeToMitigate: durationBounds.optional(),
   /** Per deployment, where the policy runs rollouts. @default none judged */

@@ -26,7 +26,16 @@ async function scenarioWith(expectBlock: ScenarioInput['expect'], overrides: Par
 }
 
 function metrics(values: Partial<Record<ControllerName, Partial<ControllerMetrics>>>): Record<ControllerName, ControllerMetrics> {
-  const quiet: ControllerMetrics = { sloMissFraction: 0, dnsChanges: 0, flaps: 0, timeToMitigateS: null, timeToBaselineS: 0, safetyViolations: 0 };
+  const quiet: ControllerMetrics = {
+    sloMissFraction: 0,
+    dnsChanges: 0,
+    flaps: 0,
+    timeToMitigateS: null,
+    timeToBaselineS: 0,
+    safetyViolations: 0,
+    instanceHours: 0,
+    extraInstanceHours: 0,
+  };
   return Object.fromEntries(CONTROLLER_NAMES.map((name) => [name, { ...quiet, ...values[name] }])) as Record<ControllerName, ControllerMetrics>;
 }
 

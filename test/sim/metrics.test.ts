@@ -147,6 +147,8 @@ describe('Target: share of the oracle benefit', () => {
     timeToMitigateS: null,
     timeToBaselineS: null,
     safetyViolations: 0,
+    instanceHours: 0,
+    extraInstanceHours: 0,
   });
   it('is (static − steer53) / (static − oracle)', () => {
     expect(
