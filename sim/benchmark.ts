@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { ValidationError } from '../functions/core/errors.js';
 import { simulate, writeReport, type CliIo } from './cli.js';
 import { type SeedStat, statOver } from './expectations.js';
-import { benefitCaptured, missRatio } from './metrics.js';
+import { benefitCaptured, extraHoursRatio, missRatio } from './metrics.js';
 import type { ScenarioOutcome } from './run.js';
 import { DEFAULT_SCENARIOS } from './scenario.js';
 import { benchDocument, markdownTable, missedLines } from './summary.js';
@@ -164,6 +164,11 @@ export function suggestFloors(outcomes: readonly ScenarioOutcome[], seeds: reado
           Number.isFinite(x) ? ceil2(x * RATIO_MARGIN.factor + RATIO_MARGIN.plus) : 'unbounded (steer53 missed where it missed none)';
         lines.push(`    ${name}: ${bounds(stat.mean, stat.worst, format)}${measured(stat)}`);
       }
+    }
+    if (expect.extraInstanceHours !== undefined) {
+      const stat = values((r) => extraHoursRatio(r.metrics), 'lower');
+      const format = (x: number) => (Number.isFinite(x) ? ceil2(x * RATIO_MARGIN.factor + RATIO_MARGIN.plus) : 'unbounded (only steer53 added instances)');
+      lines.push(`  extraInstanceHours: { overOracle: ${bounds(stat.mean, stat.worst, format)} }${measured(stat)}`);
     }
     for (const key of ['flaps', 'dnsChanges', 'safetyViolations'] as const) {
       if (expect[key] === undefined) continue;

@@ -10,7 +10,7 @@
  * full run. Shares of misses are judged on a cut only when the whole harm window is inside it.
  */
 import type { ValidationProblem } from '../functions/core/config.js';
-import { MIN_ORACLE_GAIN, benefitCaptured, missRatio } from './metrics.js';
+import { MIN_ORACLE_GAIN, benefitCaptured, extraHoursRatio, missRatio } from './metrics.js';
 import type { RolloutFact, ScenarioResult } from './run.js';
 import type { Scenario } from './scenario.js';
 import type { ExpectSpec } from './scenarioSchema.js';
@@ -85,6 +85,9 @@ export function expectProblems(scenario: Scenario): ValidationProblem[] {
         problems.push({ path: 'expect.rollout.goodVersionAtBaseline', message: 'the scenario deploys no good version that succeeds' });
       }
     }
+  }
+  if (scenario.spec.expect.extraInstanceHours !== undefined && !scenario.regions.some((region) => region.scaling !== null)) {
+    problems.push({ path: 'expect.extraInstanceHours', message: 'no region of the scenario can scale (regions[].scaling): nobody can add instances' });
   }
   if (scenario.spec.expect.timeToMitigate !== undefined && scenario.harmStart === null) {
     problems.push({ path: 'expect.timeToMitigate', message: 'the scenario has no harm to mitigate (no harmful incident, demand shape or deployment)' });
@@ -195,6 +198,20 @@ export function judgeExpectations(results: readonly ScenarioResult[], fileDurati
   for (const [name, bounds] of Object.entries(expect.ratioTo ?? {})) {
     const values = perSeed(results, (r) => missRatio(r.metrics, name as ControllerName));
     checks.push(...judgeBounds({ expectation: `ratioTo.${name}`, bounds, values, better: 'lower', unit: 'ratio', skip: harmSkip }));
+  }
+  if (expect.extraInstanceHours !== undefined) {
+    // Capacity asked for during the harm is given back after it: judged where the whole harm is in the run, like benefit.
+    const values = perSeed(results, (r) => extraHoursRatio(r.metrics));
+    checks.push(
+      ...judgeBounds({
+        expectation: 'extraInstanceHours.overOracle',
+        bounds: expect.extraInstanceHours.overOracle,
+        values,
+        better: 'lower',
+        unit: 'ratio',
+        skip: harmSkip,
+      }),
+    );
   }
   // Counts on a prefix can only be lower: judged on any cut.
   for (const key of ['flaps', 'dnsChanges', 'safetyViolations'] as const) {

@@ -30,6 +30,10 @@ export interface ControllerMetrics {
   readonly timeToMitigateS: number | null;
   readonly timeToBaselineS: number | null;
   readonly safetyViolations: number;
+  /** Replica-hours billed over every region (each replica from its launch until it left). */
+  readonly instanceHours: number;
+  /** Of those, the hours beyond the regions' configured replicas (what asking for capacity cost). */
+  readonly extraInstanceHours: number;
 }
 
 function shares(weights: readonly number[]): number[] {
@@ -78,7 +82,7 @@ function threatened(scenario: Scenario, truth: WorldTruth): boolean[] {
     for (let t = scenario.harmStart; t <= scenario.harmEnd; t += 60) {
       const demand = truth.demandRate(t, 300);
       base.forEach((share, r) => {
-        const capacity = truth.capacity(r, t);
+        const capacity = truth.configuredCapacity(r, t);
         if (capacity > 0 && (share * demand) / capacity > 0.9) result[r] = true;
       });
     }
@@ -164,7 +168,26 @@ export function metricsOf(scenario: Scenario, run: RunResult, truth: WorldTruth)
     timeToMitigateS: timeToMitigate(scenario, run, truth),
     timeToBaselineS: timeToBaseline(scenario, run.writes, run.harmEnd),
     safetyViolations: safetyViolations(scenario, run.writes, truth),
+    ...instanceHours(run),
   };
+}
+
+/** Replica-hours over every region of a run, and the hours beyond the configured replicas. */
+export function instanceHours(run: Pick<RunResult, 'instances'>): { instanceHours: number; extraInstanceHours: number } {
+  const billed = run.instances.reduce((sum, use) => sum + use.instanceSeconds, 0);
+  const configured = run.instances.reduce((sum, use) => sum + use.configuredSeconds, 0);
+  return { instanceHours: billed / 3600, extraInstanceHours: (billed - configured) / 3600 };
+}
+
+/**
+ * steer53's extra instance-hours over the oracle's: below 1, steer53 paid less for capacity than
+ * the oracle did. 0 when neither added any; Infinity when only steer53 did.
+ */
+export function extraHoursRatio(metrics: Readonly<Record<ControllerName, ControllerMetrics>>): number {
+  const mine = metrics.steer53.extraInstanceHours;
+  const theirs = metrics.oracle.extraInstanceHours;
+  if (theirs > 1e-9) return Math.max(0, mine) / theirs;
+  return mine > 1e-9 ? Number.POSITIVE_INFINITY : 0;
 }
 
 /** The oracle's gain over static below which there is no benefit to share (a share of noise means nothing). */

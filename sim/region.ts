@@ -14,6 +14,7 @@ import { LatencyHistogram } from './latencyHistogram.js';
 import type { UnitModel } from './loadTest.js';
 import type { RegionCondition } from './latencyModel.js';
 import { EXPONENTIAL_TABLE, inverseNormalCdf, lognormalTable, Rng, streamSeed } from './random.js';
+import { RegionFleet, type RegionScaling } from './fleet.js';
 import { ServingUnit, type UnitSink } from './servingUnit.js';
 
 /** What a region's servers report for one minute (before CloudWatch publishes it). */
@@ -67,10 +68,19 @@ export interface RegionOptions {
   readonly timeoutSeconds: number;
   readonly seed: number;
   readonly key: number;
+  /** The region's name (keys its provisioning delays). */
+  readonly name: string;
+  /** How the region scales when asked; null: it holds `replicas` throughout. */
+  readonly scaling: RegionScaling | null;
 }
 
 export class RegionSim implements UnitSink {
-  private readonly units: ServingUnit[];
+  /** The region's replicas as the platform holds them: asked for, launching, serving, draining. */
+  readonly fleet: RegionFleet<ServingUnit>;
+  /** Units in service, in replica order; the first `active` serve (an incident may take the rest away). */
+  private units: ServingUnit[] = [];
+  /** Units given back, finishing what they hold: no new requests. */
+  private draining: ServingUnit[] = [];
   private readonly reports: MinuteReport[] = Array.from({ length: OPEN_MINUTES }, newReport);
   private readonly reportMinute = new Int32Array(OPEN_MINUTES).fill(-1);
   private readonly rng = new Rng(0);
@@ -81,11 +91,21 @@ export class RegionSim implements UnitSink {
   private addedLatencyMs = 0;
 
   constructor(private readonly options: RegionOptions) {
-    this.units = Array.from({ length: Math.max(1, options.replicas) }, () => new ServingUnit(options.model.params, this, options.timeoutSeconds));
+    this.fleet = new RegionFleet({
+      region: options.name,
+      seed: options.seed,
+      base: Math.max(1, options.replicas),
+      scaling: options.scaling,
+      newUnit: () => new ServingUnit(options.model.params, this, options.timeoutSeconds),
+      isIdle: (unit) => unit.waiting === 0 && unit.batch === 0,
+    });
+    this.fleet.advance(0);
+    this.units = this.fleet.inServiceUnits();
     this.active = this.units.length;
     this.jitter = lognormalTable(options.model.prefillJitterSigma);
   }
 
+  /** Replicas in service now (provisioned and warm, whatever an incident does to them). */
   get replicas(): number {
     return this.units.length;
   }
@@ -138,32 +158,40 @@ export class RegionSim implements UnitSink {
     const m = Math.floor(t / 60);
     const report = this.report(m);
     report.steps++;
+    if (this.fleet.advance(t)) {
+      this.units = this.fleet.inServiceUnits();
+      this.draining = this.fleet.drainingUnits();
+    }
     this.rng.reseed(streamSeed(this.options.seed, this.options.key, s));
     const n = poissonCount(this.rng.next(), expected);
     report.requests += n;
     if (condition.down) {
       // Connections refused; the instances and everything queued on them are gone.
-      if (!this.wasDown) for (const unit of this.units) unit.reset(t);
+      if (!this.wasDown) for (const unit of [...this.units, ...this.draining]) unit.reset(t);
       this.wasDown = true;
       report.serverErrors += n;
       report.downSteps++;
       return;
     }
-    if (this.wasDown) for (const unit of this.units) unit.reset(t);
+    if (this.wasDown) for (const unit of [...this.units, ...this.draining]) unit.reset(t);
     this.wasDown = false;
     this.applyCondition(t, condition);
     this.arrive(t, dt, n, condition.errorRate, report, mix);
     for (let u = 0; u < this.active; u++) this.units[u]!.runUntil(t + dt);
+    for (const unit of this.draining) unit.runUntil(t + dt);
     this.sample(report, dt);
   }
 
   private applyCondition(t: number, condition: RegionCondition): void {
+    // An incident takes a share of whatever serves: replicas added during it are hit alike.
     const active = Math.max(1, Math.min(this.units.length, Math.round(this.units.length * condition.capacityFactor)));
-    // Replicas taken away lose what they held; replicas given back start empty.
-    for (let u = active; u < this.active; u++) this.units[u]!.reset(t);
+    // Replicas taken away lose what they held; replicas given back start empty. (A replica that
+    // left the list was given back, and drains what it holds.)
+    for (let u = active; u < Math.min(this.active, this.units.length); u++) this.units[u]!.reset(t);
     for (let u = this.active; u < active; u++) this.units[u]!.reset(t);
     this.active = active;
     for (let u = 0; u < active; u++) this.units[u]!.setSlowdown(condition.latencyFactor);
+    for (const unit of this.draining) unit.setSlowdown(condition.latencyFactor);
     this.addedLatencyMs = condition.addedLatencyMs;
   }
 
@@ -200,6 +228,7 @@ export class RegionSim implements UnitSink {
     }
   }
 
+  /** The servers' gauges, over the replicas serving and those draining (they report until they leave). */
   private sample(report: MinuteReport, dt: number): void {
     let kv = 0;
     let waiting = 0;
@@ -209,9 +238,15 @@ export class RegionSim implements UnitSink {
       kv += unit.kvUsage;
       waiting += unit.waiting;
     }
-    report.replicaSeconds += this.active * dt;
-    report.kvSum += kv / this.active;
-    report.queueSum += waiting / this.active;
+    for (const unit of this.draining) {
+      report.gpuBusySeconds += unit.takeBusySeconds();
+      kv += unit.kvUsage;
+      waiting += unit.waiting;
+    }
+    const reporting = this.active + this.draining.length;
+    report.replicaSeconds += reporting * dt;
+    report.kvSum += kv / reporting;
+    report.queueSum += waiting / reporting;
     report.samples++;
   }
 }

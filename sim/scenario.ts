@@ -16,9 +16,18 @@ import { buildDemand, loadSourceTraces, type Demand, type SourceTraces } from '.
 import { fitCalibration, loadCalibration, missProblems } from './calibration.js';
 import { DEFAULT_UNIT, HEALTHY, unitCapacityRps, unitGoodputRps, type RegionCondition } from './latencyModel.js';
 import type { UnitModel, Workload } from './loadTest.js';
-import { scenarioSchema, type AlarmModel, type IncidentSpec, type Measure, type RegionSpec, type ScenarioSpec } from './scenarioSchema.js';
+import {
+  scenarioSchema,
+  type AlarmModel,
+  type IncidentSpec,
+  type Measure,
+  type RegionScalingSpec,
+  type RegionSpec,
+  type ScenarioSpec,
+} from './scenarioSchema.js';
 import { resolveDeployment, type Deployment, type DeploymentSpec } from './deployments.js';
 import { expectProblems } from './expectations.js';
+import type { RegionScaling } from './fleet.js';
 
 /** Where the shipped scenarios and traces live. */
 export const SCENARIO_DIR = fileURLToPath(new URL('../scenarios/', import.meta.url));
@@ -34,6 +43,8 @@ export const DEFAULT_SCENARIOS = [
   'all-regions-degraded',
   'relapse-during-recovery',
   'capacity-constrained-failover',
+  'capacity-scale-up',
+  'capacity-unobtainable',
   'canary-regression',
   'canary-success',
   'small-region',
@@ -49,6 +60,8 @@ export interface RegionModel {
   readonly unitCapacityRps: number;
   /** Requests per second one replica sustains at all (its queue stops growing), for the mix. */
   readonly unitSaturationRps: number;
+  /** How it scales when asked (the scenario's `scaling`, resolved); null: it holds `replicas` throughout. */
+  readonly scaling: RegionScaling | null;
 }
 
 /** An incident with its times resolved and the regions it hits as endpoint indexes (deployments are apart). */
@@ -218,6 +231,7 @@ function crossCheck(spec: ScenarioSpec, service: ServiceConfig, servicePath: str
         message: `has no region in the scenario (regions: ${[...regionNames].join(', ')})`,
       });
     }
+    problems.push(...scalingProblems(spec, endpoint, i, servicePath));
     endpoint.signals.forEach((signal, j) => {
       if (signal.source !== 'metric') return;
       const measure = spec.measures[signal.name] ?? inferMeasure(signal);
@@ -246,6 +260,31 @@ function crossCheck(spec: ScenarioSpec, service: ServiceConfig, servicePath: str
       });
   });
   return problems;
+}
+
+/** An endpoint that names a capacity provider needs a region that can scale, as far as the policy may ask. */
+function scalingProblems(spec: ScenarioSpec, endpoint: ServiceConfig['endpoints'][number], i: number, servicePath: string): ValidationProblem[] {
+  const scaling = endpoint.capacity.scaling;
+  const j = spec.regions.findIndex((r) => r.name === endpoint.setIdentifier);
+  if (scaling === undefined || j < 0) return [];
+  const region = spec.regions[j]!;
+  if (region.scaling === undefined) {
+    return [
+      {
+        path: formatPath([servicePath, 'endpoints', i, 'capacity', 'scaling']),
+        message: `names a capacity provider, but region ${region.name} cannot scale in this world: give regions[${j}].scaling`,
+      },
+    ];
+  }
+  if (scaling.maxInstances > region.scaling.maxReplicas) {
+    return [
+      {
+        path: formatPath([servicePath, 'endpoints', i, 'capacity', 'scaling', 'maxInstances']),
+        message: `${scaling.maxInstances} is above what region ${region.name} can hold (regions[${j}].scaling.maxReplicas: ${region.scaling.maxReplicas})`,
+      },
+    ];
+  }
+  return [];
 }
 
 function resolveIncident(spec: Exclude<IncidentSpec, DeploymentSpec>, endpoints: readonly string[]): Incident {
@@ -437,10 +476,26 @@ function regionModels(
       });
     }
     const replicas = region.replicas ?? Math.max(1, Math.round(region.warmRps! / capacity));
-    return { spec: region, unit: slowed, replicas, unitCapacityRps: capacity, unitSaturationRps: saturation };
+    const scaling = region.scaling === undefined ? null : resolveScaling(region.scaling, replicas, i, problems);
+    return { spec: region, unit: slowed, replicas, unitCapacityRps: capacity, unitSaturationRps: saturation, scaling };
   });
   if (problems.length > 0) throw new ValidationError(source, problems);
   return models;
+}
+
+/** A region's scaling with its defaults; a bound that contradicts the region's replicas is a problem at its path. */
+function resolveScaling(spec: RegionScalingSpec, replicas: number, i: number, problems: ValidationProblem[]): RegionScaling {
+  if (spec.maxReplicas < replicas) {
+    problems.push({ path: formatPath(['regions', i, 'scaling', 'maxReplicas']), message: `must be at least the region's replicas (${replicas})` });
+  }
+  const room = Math.max(0, spec.maxReplicas - replicas);
+  if (spec.obtainable !== undefined && spec.obtainable > room) {
+    problems.push({
+      path: formatPath(['regions', i, 'scaling', 'obtainable']),
+      message: `must be at most maxReplicas − replicas (${spec.maxReplicas} − ${replicas} = ${room})`,
+    });
+  }
+  return { maxReplicas: spec.maxReplicas, obtainable: Math.min(room, spec.obtainable ?? room), provisioning: spec.provisioning };
 }
 
 /** One simulated bisection per unit, mix, SLO and network: cached for the process. */

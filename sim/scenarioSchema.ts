@@ -153,6 +153,34 @@ export type DemandSource = z.output<typeof demandSourceSchema>;
 
 const demandSchema = z.strictObject({ sources: z.array(demandSourceSchema).min(1, { error: 'needs at least one source' }) });
 
+/**
+ * How a region scales when a controller asks it to (an Auto Scaling group, an ECS service, a
+ * SageMaker variant behind it): docs/simulator.md, "Capacity".
+ */
+export const regionScalingSchema = z.strictObject({
+  /** Most replicas the region can be asked to hold (the group's max size); at least its configured replicas. */
+  maxReplicas: z.number().int().min(1).max(1000),
+  /** Extra replicas, beyond the configured ones, the region can obtain: 0 when there is no capacity or quota. @default maxReplicas − replicas */
+  obtainable: z.number().int().min(0).max(1000).optional(),
+  /** From a launch to in service: instance launch, image pull, model load and warm-up. @default { minutes: [6, 12], distribution: lognormal } */
+  provisioning: z
+    .strictObject({
+      /** `lognormal`: the 5th and 95th percentiles of the delay; `uniform`: its least and greatest. @default [6, 12] */
+      minutes: z.tuple([z.number().min(0).max(1440), z.number().min(0).max(1440)], { error: 'must be two numbers of minutes: [low, high]' }).default([6, 12]),
+      /** @default 'lognormal' */
+      distribution: z.enum(['lognormal', 'uniform'], { error: 'must be lognormal or uniform' }).default('lognormal'),
+    })
+    .superRefine((p, ctx) => {
+      const [low, high] = p.minutes;
+      if (high < low) ctx.addIssue({ code: 'custom', path: ['minutes', 1], message: `must be at least the low end (${low})` });
+      if (p.distribution === 'lognormal' && low <= 0) {
+        ctx.addIssue({ code: 'custom', path: ['minutes', 0], message: 'must be above 0 for a lognormal delay (or use distribution: uniform)' });
+      }
+    })
+    .prefault({}),
+});
+export type RegionScalingSpec = z.output<typeof regionScalingSchema>;
+
 export const regionSchema = z.strictObject({
   /** The SetIdentifier of the endpoint this region serves. */
   name: z.string().min(1),
@@ -172,6 +200,8 @@ export const regionSchema = z.strictObject({
   networkLatencyMs: z.number().min(0).default(60),
   /** Multiplier on every prefill and decode time in normal operation (older GPUs, a larger model). @default 1 */
   latencyFactor: z.number().min(0.1).max(20).default(1),
+  /** The region can be asked for more replicas (sim/fleet.ts). @default none: it holds its replicas throughout */
+  scaling: regionScalingSchema.optional(),
 });
 export type RegionSpec = z.output<typeof regionSchema>;
 
@@ -335,6 +365,12 @@ export const expectSchema = z.strictObject({
   dnsChanges: countBounds.optional(),
   /** Changes that broke a safety rule: upper bounds. @default { worst: 0 } */
   safetyViolations: countBounds.default({ worst: 0 }),
+  /**
+   * What steer53's capacity asks cost: its extra instance-hours (beyond the regions' configured
+   * replicas) over the oracle's, per seed (`overOracle: { worst: 1.2 }`: at most 20% more): upper
+   * bounds. Needs a region that can scale. @default not judged
+   */
+  extraInstanceHours: z.strictObject({ overOracle: shareBounds }).optional(),
   /** From the start of harm to the first change that helped; a seed that never mitigates is worst. @default not judged */
   timeToMitigate: durationBounds.optional(),
   /** Per deployment, where the policy runs rollouts. @default none judged */

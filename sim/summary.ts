@@ -26,6 +26,9 @@ export interface MetricsOverSeeds {
   readonly timeToMitigateS: number | null;
   readonly timeToBaselineS: number | null;
   readonly safetyViolations: number;
+  /** Replica-hours billed over every region, and those beyond the configured replicas (worst: the most). */
+  readonly instanceHours: number;
+  readonly extraInstanceHours: number;
 }
 
 export interface ControllerOverSeeds {
@@ -66,7 +69,7 @@ function seedMetrics(result: ScenarioResult, name: ControllerName): SeedMetrics 
 }
 
 type TimeKey = 'timeToMitigateS' | 'timeToBaselineS';
-type CountKey = 'sloMissFraction' | 'dnsChanges' | 'flaps' | 'safetyViolations';
+type CountKey = 'sloMissFraction' | 'dnsChanges' | 'flaps' | 'safetyViolations' | 'instanceHours' | 'extraInstanceHours';
 
 /** Mean and worst of every metric of one controller over the seeds of one scenario. */
 export function overSeeds(outcome: ScenarioOutcome, name: ControllerName): ControllerOverSeeds {
@@ -87,6 +90,8 @@ export function overSeeds(outcome: ScenarioOutcome, name: ControllerName): Contr
     timeToMitigateS: finite(times('timeToMitigateS')[which]),
     timeToBaselineS: finite(times('timeToBaselineS')[which]),
     safetyViolations: counts('safetyViolations')[which]!,
+    instanceHours: counts('instanceHours')[which]!,
+    extraInstanceHours: counts('extraInstanceHours')[which]!,
   });
   return { mean: pick('mean'), worst: pick('worst'), perSeed };
 }
@@ -114,6 +119,8 @@ function roundMetrics<T extends MetricsOverSeeds | SeedMetrics>(m: T): T {
     dnsChanges: round(m.dnsChanges, 2)!,
     flaps: round(m.flaps, 2)!,
     safetyViolations: round(m.safetyViolations, 2)!,
+    instanceHours: round(m.instanceHours, 3)!,
+    extraInstanceHours: round(m.extraInstanceHours, 3)!,
   };
 }
 
@@ -172,6 +179,10 @@ function ratio(x: number | null): string {
   return x === null ? '–' : Number.isFinite(x) ? x.toFixed(2) : '∞';
 }
 
+function hours(x: number): string {
+  return x.toFixed(2);
+}
+
 function count(x: number): string {
   return Number.isInteger(x) ? `${x}` : x.toFixed(1);
 }
@@ -199,15 +210,15 @@ export function markdownTable(outcomes: readonly ScenarioOutcome[]): string {
   const lines = [
     `Metrics per scenario and controller (${seedsLabel(outcomes)}; the worst seed is the lowest benefit and the highest of everything else).`,
     '',
-    '| scenario | controller | sloMissFraction | benefit | dnsChanges | flaps | timeToMitigateS | timeToBaselineS | safetyViolations |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | controller | sloMissFraction | benefit | dnsChanges | flaps | timeToMitigateS | timeToBaselineS | safetyViolations | extraInstanceHours |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const o of outcomes) {
     for (const name of CONTROLLER_NAMES) {
       const { mean, worst } = overSeeds(o, name);
       const cell = <T>(m: T, w: T, f: (x: T) => string) => meanWorst(o, m, w, f);
       lines.push(
-        `| ${scenarioLabel(o)} | ${name} | ${cell(mean.sloMissFraction, worst.sloMissFraction, (x) => x.toFixed(4))} | ${cell(mean.benefit, worst.benefit, share)} | ${cell(mean.dnsChanges, worst.dnsChanges, count)} | ${cell(mean.flaps, worst.flaps, count)} | ${cell(mean.timeToMitigateS, worst.timeToMitigateS, seconds)} | ${cell(mean.timeToBaselineS, worst.timeToBaselineS, seconds)} | ${cell(mean.safetyViolations, worst.safetyViolations, count)} |`,
+        `| ${scenarioLabel(o)} | ${name} | ${cell(mean.sloMissFraction, worst.sloMissFraction, (x) => x.toFixed(4))} | ${cell(mean.benefit, worst.benefit, share)} | ${cell(mean.dnsChanges, worst.dnsChanges, count)} | ${cell(mean.flaps, worst.flaps, count)} | ${cell(mean.timeToMitigateS, worst.timeToMitigateS, seconds)} | ${cell(mean.timeToBaselineS, worst.timeToBaselineS, seconds)} | ${cell(mean.safetyViolations, worst.safetyViolations, count)} | ${cell(mean.extraInstanceHours, worst.extraInstanceHours, hours)} |`,
       );
     }
   }

@@ -15,6 +15,8 @@ import { PROMPT_SAMPLES_PER_STEP } from './demand.js';
 import type { RegionCondition } from './latencyModel.js';
 import { hashString, Rng, streamSeed } from './random.js';
 import { RegionSim, type MinuteReport } from './region.js';
+import type { RegionFleet } from './fleet.js';
+import type { ServingUnit } from './servingUnit.js';
 import type { Scenario } from './scenario.js';
 import { PipelineSim, type RolloutMark } from './deployments.js';
 import { percentileOf } from '../functions/core/config.js';
@@ -123,6 +125,8 @@ export class WorldTruth {
   constructor(
     private readonly scenario: Scenario,
     pipeline?: PipelineSim,
+    /** The run's fleets: where regions scale, the replicas in service follow what was asked. */
+    private readonly fleets?: readonly RegionFleet<ServingUnit>[],
   ) {
     this.pipeline = pipeline?.hasDeployments ? pipeline : undefined;
   }
@@ -156,10 +160,24 @@ export class WorldTruth {
    * demand's mix, slowed by its condition.
    */
   capacity(r: number, t: number): number {
+    return this.capacityWith(r, t, this.fleets?.[r]?.inServiceAt(t) ?? this.scenario.regions[r]!.replicas);
+  }
+
+  /** The same with the region's configured replicas, whatever this run asked for (what the scenario threatens). */
+  configuredCapacity(r: number, t: number): number {
+    return this.capacityWith(r, t, this.scenario.regions[r]!.replicas);
+  }
+
+  /** Replicas in service in region r at time t in this run (the configured ones where nothing scales). */
+  replicasInService(r: number, t: number): number {
+    return this.fleets?.[r]?.inServiceAt(t) ?? this.scenario.regions[r]!.replicas;
+  }
+
+  private capacityWith(r: number, t: number, replicas: number): number {
     const c = this.condition(r, t);
     if (c.down) return 0;
     const region = this.scenario.regions[r]!;
-    const active = Math.max(1, Math.min(region.replicas, Math.round(region.replicas * c.capacityFactor)));
+    const active = Math.max(1, Math.min(replicas, Math.round(replicas * c.capacityFactor)));
     return (active * region.unitCapacityRps) / c.latencyFactor;
   }
 }
@@ -174,6 +192,11 @@ export interface ControllerContext {
   readonly pipeline: PipelineSim;
   /** The state a stateful controller ended the scenario's history with; it starts from it. */
   readonly warmState?: ServiceState;
+  /**
+   * Each region's replicas as its platform holds them (indexed as the endpoints): a controller that
+   * scales asks them for replicas (steer53 through its capacity provider, the oracle directly).
+   */
+  readonly fleets: readonly RegionFleet<ServingUnit>[];
 }
 
 /** What a controller did at one evaluation, for the report. */
@@ -198,8 +221,20 @@ export interface AlarmChange {
   readonly previous: AlarmState;
 }
 
+/** A controller asked a region to hold a number of replicas (for the report and the tests). */
+export interface CapacityAskRecord {
+  /** Seconds from the scenario start. */
+  readonly t: number;
+  readonly endpoint: string;
+  readonly desired: number;
+  readonly direction: 'out' | 'in';
+  readonly reason: string;
+}
+
 export interface Controller {
   readonly name: ControllerName;
+  /** The replicas it asked regions for, in time order (controllers that scale). */
+  readonly capacityAsks?: readonly CapacityAskRecord[];
   /** Called at every step boundary; the controller decides when it evaluates. */
   tick(t: number): void | Promise<void>;
   /** Alarm state changes, delivered before the step's tick (as EventBridge delivers them within seconds). */
@@ -225,6 +260,17 @@ export interface RunSeries {
   readonly gpu: Float64Array[];
   readonly kvCache: Float64Array[];
   readonly queue: Float64Array[];
+  /** Replicas in service at the end of the minute (provisioned and warm), and asked for. */
+  readonly replicas: Float64Array[];
+  readonly desiredReplicas: Float64Array[];
+}
+
+/** What one region's replicas cost in one run. */
+export interface RegionInstanceUse {
+  /** Replica-seconds billed: every replica from its launch (the configured ones from the start) until it left. */
+  readonly instanceSeconds: number;
+  /** The configured replicas over the run: what it costs when nothing is asked. */
+  readonly configuredSeconds: number;
 }
 
 export interface RunResult {
@@ -249,6 +295,10 @@ export interface RunResult {
   readonly harmEnd: number | null;
   /** The controller's state at the end (stateful controllers only). */
   readonly finalState?: ServiceState | undefined;
+  /** Per region, the replicas it held and what they cost. */
+  readonly instances: readonly RegionInstanceUse[];
+  /** What the controller asked the regions for. */
+  readonly capacityAsks: readonly CapacityAskRecord[];
 }
 
 /** The latency percentiles every datapoint carries: the report's, every signal's and every alarm's. */
@@ -299,6 +349,8 @@ function emptySeries(regions: number, minutes: number): RunSeries {
     gpu: make(Number.NaN),
     kvCache: make(Number.NaN),
     queue: make(Number.NaN),
+    replicas: make(),
+    desiredReplicas: make(),
   };
 }
 
@@ -334,10 +386,6 @@ export async function runWorld(scenario: Scenario, factory: ControllerFactory, o
   const percentiles = percentileList(scenario);
   const cloudwatch = new CloudWatchSim(regionCount, percentiles, spec.cloudwatch.publicationDelay, spec.seed);
   const pipeline = new PipelineSim(scenario.deployments, scenario.startMs);
-  const truth = new WorldTruth(scenario, pipeline);
-  const controller = factory({ scenario, route53, cloudwatch, truth, pipeline, ...(options.warmState ? { warmState: options.warmState } : {}) });
-  const newVersionServed = scenario.deployments.map(() => ({ maxShare: 0, requests: 0 }));
-  const series = emptySeries(regionCount, minutes);
   const regions = scenario.regions.map(
     (region, r) =>
       new RegionSim({
@@ -348,8 +396,15 @@ export async function runWorld(scenario: Scenario, factory: ControllerFactory, o
         timeoutSeconds: spec.requestTimeoutSeconds,
         seed: spec.seed,
         key: streamSeed(REGION_KEY, hashString(scenario.endpoints[r]!)),
+        name: scenario.endpoints[r]!,
+        scaling: region.scaling,
       }),
   );
+  const fleets = regions.map((region) => region.fleet);
+  const truth = new WorldTruth(scenario, pipeline, fleets);
+  const controller = factory({ scenario, route53, cloudwatch, truth, pipeline, fleets, ...(options.warmState ? { warmState: options.warmState } : {}) });
+  const newVersionServed = scenario.deployments.map(() => ({ maxShare: 0, requests: 0 }));
+  const series = emptySeries(regionCount, minutes);
   const alarms = watchedAlarms(scenario);
   const minuteRng = new Rng(0);
   const shares = new Float64Array(regionCount);
@@ -394,6 +449,8 @@ export async function runWorld(scenario: Scenario, factory: ControllerFactory, o
     series.gpu[r]![m] = point.gpuUtilization ?? Number.NaN;
     series.kvCache[r]![m] = point.kvCacheUsage ?? Number.NaN;
     series.queue[r]![m] = point.queueDepth ?? Number.NaN;
+    series.replicas[r]![m] = fleets[r]!.inServiceCount;
+    series.desiredReplicas[r]![m] = fleets[r]!.desired;
     totals.requests += report.requests;
     totals.failed += failed;
     totals.missed += report.late;
@@ -414,6 +471,11 @@ export async function runWorld(scenario: Scenario, factory: ControllerFactory, o
     newVersionServed,
     harmEnd: runHarmEnd(scenario, pipeline),
     finalState: await controller.state?.(),
+    capacityAsks: controller.capacityAsks ?? [],
+    instances: fleets.map((fleet, r) => ({
+      instanceSeconds: fleet.instanceSeconds(steps * dt),
+      configuredSeconds: scenario.regions[r]!.replicas * steps * dt,
+    })),
   };
 }
 

@@ -10,8 +10,13 @@
  * The search starts from the current weights and moves 2.5% slices of traffic while that lowers
  * the expected misses plus a small price for being away from baseline, so the oracle never moves
  * traffic for nothing and returns to baseline once baseline costs nothing more.
+ *
+ * Where regions can scale, the oracle asks them for the capacity the demand needs the moment an
+ * incident starts and gives it back after (oracleScaling.ts); it forecasts each region with the
+ * replicas it has in service, so its weights follow the capacity as it arrives.
  */
 import { integerWeights } from '../../functions/core/weights.js';
+import { oracleScaler } from './oracleScaling.js';
 import type { RegionCondition } from '../latencyModel.js';
 import { missFraction, type OracleRegion } from './oracleModel.js';
 import type { Controller, ControllerContext, EvaluationRecord } from '../world.js';
@@ -62,6 +67,9 @@ export function oracleController(context: ControllerContext): Controller {
     workload: { promptTokens: mean(prompts), outputTokens: meanOutput },
     prompts,
   }));
+  const scaler = oracleScaler(context);
+  /** Replicas region r serves with now: its configured ones, or what its fleet has in service. */
+  const replicasOf = (r: number) => (scaler ? context.fleets[r]!.inServiceCount : models[r]!.replicas);
 
   /**
    * Requests region r is expected to fail or serve late, for each grid share, if its condition at
@@ -86,10 +94,11 @@ export function oracleController(context: ControllerContext): Controller {
   /** missFraction over a grid of rates, per region and condition (conditions change rarely): interpolated. */
   const tables = new Map<string, (rate: number) => number>();
   function missTable(r: number, condition: RegionCondition): (rate: number) => number {
-    const key = `${r}|${JSON.stringify(condition)}`;
+    const replicas = replicasOf(r);
+    const key = `${r}|${replicas}|${JSON.stringify(condition)}`;
     const hit = tables.get(key);
     if (hit) return hit;
-    const model = models[r]!;
+    const model = { ...models[r]!, replicas };
     const top = 4 * model.replicas * model.unitSaturationRps + 1;
     const values = Float64Array.from({ length: RATE_POINTS + 1 }, (_, i) => missFraction(model, condition, (top * i) / RATE_POINTS));
     const lookup = (rate: number) => {
@@ -158,12 +167,15 @@ export function oracleController(context: ControllerContext): Controller {
   return {
     name: 'oracle',
     evaluations,
+    capacityAsks: scaler?.asks ?? [],
     tick(t) {
       // Recompute the moment any region's truth changes, and every minute for demand.
       const s = Math.min(scenario.steps - 1, Math.floor(t / dt));
       const conditions = context.truth.conditionsAtStep(s);
-      const signature = ids.map((_, r) => JSON.stringify(conditions[r])).join('|');
+      // Where regions scale, replicas coming into service change the forecast too.
+      const signature = ids.map((_, r) => `${JSON.stringify(conditions[r])}${scaler ? `/${replicasOf(r)}` : ''}`).join('|');
       if (signature === lastSignature && t - lastComputed < 60) return;
+      scaler?.plan(t, conditions);
       lastSignature = signature;
       lastComputed = t;
       const current = route53.weights;

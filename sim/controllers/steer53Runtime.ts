@@ -27,6 +27,7 @@ import type { Controller, ControllerContext, EvaluationRecord } from '../world.j
 import { hasReadableData } from './observe.js';
 import { staticStability } from './baselines.js';
 import { decisionSummary, movesRollout, rolloutNotes, verdictText } from './steer53.js';
+import { SimCapacityProvider } from './simCapacity.js';
 
 /** Counts notices instead of keeping them: a day of a thousand services would hold a lot of text. */
 class CountingNotifier implements Notifier {
@@ -59,6 +60,8 @@ export function steer53RuntimeController(context: ControllerContext): Controller
   let decisionCount = 0;
   const published = new CollectingEventPublisher();
   let seenEvents = 0;
+  // The regions as the endpoints' capacity providers, where the policy names any.
+  const capacity = service.endpoints.some((e) => e.capacity.scaling !== undefined) ? new SimCapacityProvider(context, clock) : undefined;
   const base: Omit<Runtime, 'metrics'> = {
     config,
     dns,
@@ -69,6 +72,7 @@ export function steer53RuntimeController(context: ControllerContext): Controller
     log: silentLog,
     newId: () => `sim-${++decisionCount}`,
     options: { metricDelaySeconds: scenario.spec.cloudwatch.readDelaySeconds },
+    ...(capacity ? { capacity } : {}),
   };
   const period = service.policy.evaluationPeriodSeconds;
   const offset = scenario.spec.cloudwatch.evaluationOffsetSeconds;
@@ -177,6 +181,7 @@ export function steer53RuntimeController(context: ControllerContext): Controller
   return {
     name: 'steer53',
     evaluations,
+    capacityAsks: capacity?.asks ?? [],
     async state() {
       return (await store.load(service.name)).state;
     },

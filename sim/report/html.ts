@@ -406,17 +406,19 @@ function countText(x: number): string {
 
 function metricsTable(outcome: ScenarioOutcome): string {
   const all = new Map(CONTROLLER_NAMES.map((name) => [name, overSeeds(outcome, name)]));
+  // Capacity costs only where a region can be asked for more.
+  const scales = outcome.results[0]!.scenario.regions.some((region) => region.scaling !== null);
   const best = Math.min(...CONTROLLER_NAMES.filter((c) => c !== 'oracle').map((c) => all.get(c)!.mean.sloMissFraction));
   const rows = CONTROLLER_NAMES.map((name) => {
     const { mean, worst } = all.get(name)!;
     const cell = <T>(m: T, w: T, f: (x: T) => string) => meanWorst(outcome, m, w, f);
-    return `<tr class="${name === 'steer53' ? 'me' : ''}"><th><span class="dot" style="background:${CONTROLLER_COLORS[name]}"></span>${name}</th><td class="${mean.sloMissFraction === best && name !== 'oracle' ? 'best' : ''}">${cell(mean.sloMissFraction, worst.sloMissFraction, formatFraction)}</td><td>${cell(mean.benefit, worst.benefit, benefitText)}</td><td>${cell(mean.dnsChanges, worst.dnsChanges, countText)}</td><td class="${worst.flaps > 0 ? 'bad' : ''}">${cell(mean.flaps, worst.flaps, countText)}</td><td>${cell(mean.timeToMitigateS, worst.timeToMitigateS, seconds)}</td><td>${cell(mean.timeToBaselineS, worst.timeToBaselineS, seconds)}</td><td class="${worst.safetyViolations > 0 ? 'bad' : ''}">${cell(mean.safetyViolations, worst.safetyViolations, countText)}</td></tr>`;
+    return `<tr class="${name === 'steer53' ? 'me' : ''}"><th><span class="dot" style="background:${CONTROLLER_COLORS[name]}"></span>${name}</th><td class="${mean.sloMissFraction === best && name !== 'oracle' ? 'best' : ''}">${cell(mean.sloMissFraction, worst.sloMissFraction, formatFraction)}</td><td>${cell(mean.benefit, worst.benefit, benefitText)}</td><td>${cell(mean.dnsChanges, worst.dnsChanges, countText)}</td><td class="${worst.flaps > 0 ? 'bad' : ''}">${cell(mean.flaps, worst.flaps, countText)}</td><td>${cell(mean.timeToMitigateS, worst.timeToMitigateS, seconds)}</td><td>${cell(mean.timeToBaselineS, worst.timeToBaselineS, seconds)}</td><td class="${worst.safetyViolations > 0 ? 'bad' : ''}">${cell(mean.safetyViolations, worst.safetyViolations, countText)}</td>${scales ? `<td>${cell(mean.extraInstanceHours, worst.extraInstanceHours, (x) => x.toFixed(2))}</td>` : ''}</tr>`;
   }).join('');
   const seeds =
     outcome.results.length > 1
       ? `<p class="muted small">Each cell: mean / worst seed over seeds ${outcome.results.map((r) => r.scenario.spec.seed).join(', ')} (the worst benefit is the lowest, the worst of the rest the highest; “never” on any seed makes both never).</p>`
       : '';
-  return `<table class="metrics"><thead><tr><th>controller</th><th title="requests that failed or missed the latency SLO">SLO missed</th><th title="share of the oracle's benefit over static: (static − it) / (static − oracle); – where the oracle gains < 0.005">benefit</th><th>DNS changes</th><th title="a weight move of more than one unit reversed within 10 minutes">flaps</th><th title="incident start to the first change that reduced the harm">time to mitigate</th><th title="incident end to weights back at baseline">time to baseline</th><th>safety violations</th></tr></thead><tbody>${rows}</tbody></table>${seeds}`;
+  return `<table class="metrics"><thead><tr><th>controller</th><th title="requests that failed or missed the latency SLO">SLO missed</th><th title="share of the oracle's benefit over static: (static − it) / (static − oracle); – where the oracle gains < 0.005">benefit</th><th>DNS changes</th><th title="a weight move of more than one unit reversed within 10 minutes">flaps</th><th title="incident start to the first change that reduced the harm">time to mitigate</th><th title="incident end to weights back at baseline">time to baseline</th><th>safety violations</th>${scales ? '<th title="replica-hours beyond the regions\' configured replicas: what asking for capacity cost">extra instance-hours</th>' : ''}</tr></thead><tbody>${rows}</tbody></table>${seeds}`;
 }
 
 /** Every expectation of the scenario's `expect:` block as a chip: met, MISSED or skipped, with what was measured. */

@@ -26,7 +26,16 @@ async function scenarioWith(expectBlock: ScenarioInput['expect'], overrides: Par
 }
 
 function metrics(values: Partial<Record<ControllerName, Partial<ControllerMetrics>>>): Record<ControllerName, ControllerMetrics> {
-  const quiet: ControllerMetrics = { sloMissFraction: 0, dnsChanges: 0, flaps: 0, timeToMitigateS: null, timeToBaselineS: 0, safetyViolations: 0 };
+  const quiet: ControllerMetrics = {
+    sloMissFraction: 0,
+    dnsChanges: 0,
+    flaps: 0,
+    timeToMitigateS: null,
+    timeToBaselineS: 0,
+    safetyViolations: 0,
+    instanceHours: 0,
+    extraInstanceHours: 0,
+  };
   return Object.fromEntries(CONTROLLER_NAMES.map((name) => [name, { ...quiet, ...values[name] }])) as Record<ControllerName, ControllerMetrics>;
 }
 
@@ -212,6 +221,27 @@ describe('Function: judgeExpectations', () => {
     const checks = byName(judgeExpectations([benefitSeed(scenario, 1, { sloMissFraction: 0.02 })], scenario.spec.duration));
     expect(checks['benefit mean']).toMatchObject({ status: 'skipped', value: null });
     expect(checks['benefit worst']).toMatchObject({ status: 'met' });
+  });
+
+  it("bounds steer53's extra instance-hours over the oracle's, per seed, and skips them on a cut that ends inside the harm", async () => {
+    const scaling = {
+      regions: [
+        { name: 'a', warmRps: 50, scaling: { maxReplicas: 40 } },
+        { name: 'b', warmRps: 50 },
+      ],
+    };
+    const scenario = await scenarioWith({ extraInstanceHours: { overOracle: { mean: 1.2, worst: 1.3 } } }, scaling);
+    const hours = (seed: number, steer53: number, oracle: number) =>
+      seedResult(scenario, seed, metrics({ steer53: { extraInstanceHours: steer53 }, oracle: { extraInstanceHours: oracle } }));
+    const checks = byName(judgeExpectations([hours(1, 2.2, 2), hours(2, 2.8, 2), hours(3, 0, 0)], scenario.spec.duration));
+    // 1.1, 1.4 and 0 (neither added any): mean 0.83, worst 1.4 on seed 2.
+    expect(checks['extraInstanceHours.overOracle mean']).toMatchObject({ status: 'met' });
+    expect(checks['extraInstanceHours.overOracle mean']!.value).toBeCloseTo(2.5 / 3, 9);
+    expect(checks['extraInstanceHours.overOracle worst']).toEqual({ status: 'missed', value: 1.4, seed: 2 });
+    const onlySteer53 = byName(judgeExpectations([hours(1, 0.5, 0)], scenario.spec.duration));
+    expect(onlySteer53['extraInstanceHours.overOracle worst']).toMatchObject({ status: 'missed', value: Number.POSITIVE_INFINITY });
+    const cut = { ...scenario, spec: { ...scenario.spec, duration: 900 } };
+    expect(byName(judgeExpectations([seedResult(cut, 1, metrics({}))], 2400))['extraInstanceHours.overOracle worst']).toMatchObject({ status: 'skipped' });
   });
 
   it('on a cut run, judges counts but skips shares of misses when the harm reaches past the cut', async () => {

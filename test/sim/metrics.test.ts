@@ -15,7 +15,18 @@ async function scenarioWithIncident(): Promise<Scenario> {
 
 function quietSeries(minutes: number): RunSeries {
   const zeros = () => [new Float64Array(minutes), new Float64Array(minutes)];
-  return { requests: zeros(), failed: zeros(), missed: zeros(), p99: zeros(), share: zeros(), gpu: zeros(), kvCache: zeros(), queue: zeros() };
+  return {
+    requests: zeros(),
+    failed: zeros(),
+    missed: zeros(),
+    p99: zeros(),
+    share: zeros(),
+    gpu: zeros(),
+    kvCache: zeros(),
+    queue: zeros(),
+    replicas: zeros(),
+    desiredReplicas: zeros(),
+  };
 }
 
 describe('Metric: flaps (a weight move of more than one unit reversed within 10 minutes by another)', () => {
@@ -136,6 +147,8 @@ describe('Target: share of the oracle benefit', () => {
     timeToMitigateS: null,
     timeToBaselineS: null,
     safetyViolations: 0,
+    instanceHours: 0,
+    extraInstanceHours: 0,
   });
   it('is (static − steer53) / (static − oracle)', () => {
     expect(

@@ -56,7 +56,12 @@ describe('steer53 simulate', () => {
       'timeToMitigateS',
       'timeToBaselineS',
       'safetyViolations',
+      'instanceHours',
+      'extraInstanceHours',
     ]);
+    // region-outage's regions do not scale: the configured replicas, nothing extra.
+    expect(doc.scenarios[0].controllers.oracle.mean.extraInstanceHours).toBe(0);
+    expect(doc.scenarios[0].controllers.oracle.mean.instanceHours).toBeGreaterThan(0);
     const html = readFileSync(join(out, 'steer53-report.html'), 'utf8');
     expect(html).toContain('<svg');
     expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org)/); // self-contained: no network
