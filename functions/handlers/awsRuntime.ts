@@ -5,14 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
-import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { Route53Client } from '@aws-sdk/client-route-53';
-import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { STSClient } from '@aws-sdk/client-sts';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
@@ -144,10 +140,10 @@ export function awsCapacityProvider(config: Config, wiring: CapacityWiring): Aws
     retryStrategy: new BoundedRetryStrategy({ ...CapacityRetryPolicy, ...(wiring.deadline ? { deadline: wiring.deadline } : {}) }),
   });
   const clients = new CapacityClients({
-    sageMaker: (region) => wiring.trace(new SageMakerClient({ region, ...retry() })),
-    applicationAutoScaling: (region) => wiring.trace(new ApplicationAutoScalingClient({ region, ...retry() })),
-    ecs: (region) => wiring.trace(new ECSClient({ region, ...retry() })),
-    autoScaling: (region) => wiring.trace(new AutoScalingClient({ region, ...retry() })),
+    sageMaker: (sdk, region) => wiring.trace(new sdk.SageMakerClient({ region, ...retry() })),
+    applicationAutoScaling: (sdk, region) => wiring.trace(new sdk.ApplicationAutoScalingClient({ region, ...retry() })),
+    ecs: (sdk, region) => wiring.trace(new sdk.ECSClient({ region, ...retry() })),
+    autoScaling: (sdk, region) => wiring.trace(new sdk.AutoScalingClient({ region, ...retry() })),
   });
   return new AwsCapacityProvider({ clients, metrics: wiring.metrics, events: wiring.events, clock: wiring.clock, services: config.services });
 }

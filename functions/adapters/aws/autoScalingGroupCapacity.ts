@@ -11,14 +11,7 @@
  *   floor was set by someone else, and is theirs to change. With policies, the group's own
  *   policies scale in, as they do whenever the floor allows.
  */
-import {
-  type AutoScalingGroup,
-  DescribeAutoScalingGroupsCommand,
-  DescribePoliciesCommand,
-  DescribeScalingActivitiesCommand,
-  UpdateAutoScalingGroupCommand,
-  type UpdateAutoScalingGroupCommandInput,
-} from '@aws-sdk/client-auto-scaling';
+import type { AutoScalingGroup, UpdateAutoScalingGroupCommandInput } from '@aws-sdk/client-auto-scaling';
 import type { CapacityReading } from '../../core/types.js';
 import type { CapacityTarget } from '../../ports/capacity.js';
 import type { Clock } from '../../ports/clock.js';
@@ -40,10 +33,9 @@ export class AutoScalingGroupCapacity {
   async read(target: CapacityTarget, provider: AsgProvider): Promise<CapacityReading> {
     const context = contextOf(target, provider);
     const group = await this.#describe(target, provider, context);
+    const asg = await this.#clients.autoScaling(target.region);
     const activities = await capacityCall('autoscaling:DescribeScalingActivities', context, () =>
-      this.#clients
-        .autoScaling(target.region)
-        .send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: provider.autoScalingGroupName, MaxRecords: 20 })),
+      asg.client.send(new asg.sdk.DescribeScalingActivitiesCommand({ AutoScalingGroupName: provider.autoScalingGroupName, MaxRecords: 20 })),
     );
     const problem = failedActivityProblem(activities.Activities ?? [], this.#clock.now());
     return {
@@ -59,23 +51,26 @@ export class AutoScalingGroupCapacity {
     const group = await this.#describe(target, provider, context);
     const update = desired >= (group.MinSize ?? 0) ? raiseFloor(group, desired) : await this.#lowerFloor(target, provider, group, desired, context);
     if (update === undefined) return;
+    const asg = await this.#clients.autoScaling(target.region);
     await capacityCall('autoscaling:UpdateAutoScalingGroup', context, () =>
-      this.#clients.autoScaling(target.region).send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: provider.autoScalingGroupName, ...update })),
+      asg.client.send(new asg.sdk.UpdateAutoScalingGroupCommand({ AutoScalingGroupName: provider.autoScalingGroupName, ...update })),
     );
   }
 
   async #lowerFloor(target: CapacityTarget, provider: AsgProvider, group: AutoScalingGroup, desired: number, context: CapacityContext): Promise<Fields> {
     const floor = group.MinSize ?? 0;
     if (group.DesiredCapacity !== floor) return { MinSize: desired };
+    const asg = await this.#clients.autoScaling(target.region);
     const policies = await capacityCall('autoscaling:DescribePolicies', context, () =>
-      this.#clients.autoScaling(target.region).send(new DescribePoliciesCommand({ AutoScalingGroupName: provider.autoScalingGroupName, MaxRecords: 1 })),
+      asg.client.send(new asg.sdk.DescribePoliciesCommand({ AutoScalingGroupName: provider.autoScalingGroupName, MaxRecords: 1 })),
     );
     return (policies.ScalingPolicies ?? []).length > 0 ? { MinSize: desired } : { MinSize: desired, DesiredCapacity: desired };
   }
 
   async #describe(target: CapacityTarget, provider: AsgProvider, context: CapacityContext): Promise<AutoScalingGroup> {
+    const asg = await this.#clients.autoScaling(target.region);
     const answer = await capacityCall('autoscaling:DescribeAutoScalingGroups', context, () =>
-      this.#clients.autoScaling(target.region).send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [provider.autoScalingGroupName] })),
+      asg.client.send(new asg.sdk.DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [provider.autoScalingGroupName] })),
     );
     const group = answer.AutoScalingGroups?.find((g) => g.AutoScalingGroupName === provider.autoScalingGroupName);
     // DescribeAutoScalingGroups answers an unknown name with an empty list, not an error.

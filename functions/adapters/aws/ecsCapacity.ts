@@ -7,7 +7,7 @@
  * service's event messages, free text with no status code, and steer53 does not decide from
  * message text. With a target, a failed scaling activity is the problem, as for SageMaker.
  */
-import { DescribeServicesCommand, type Service, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import type { Service } from '@aws-sdk/client-ecs';
 import type { CapacityReading } from '../../core/types.js';
 import type { CapacityTarget } from '../../ports/capacity.js';
 import type { Clock } from '../../ports/clock.js';
@@ -30,7 +30,7 @@ export class EcsServiceCapacity {
     const context = contextOf(target, provider);
     const service = await this.#describe(target, provider, context);
     const ref = scalableTargetRef(provider);
-    const scaling = this.#clients.applicationAutoScaling(target.region);
+    const scaling = await this.#clients.applicationAutoScaling(target.region);
     const scalable = await findScalableTarget(scaling, ref, context);
     const problem = scalable ? await scalableTargetProblem(scaling, ref, this.#clock.now(), context) : undefined;
     return {
@@ -43,7 +43,7 @@ export class EcsServiceCapacity {
   /** Holds `desired` tasks: the scalable target's floor, or the service's desired count; nothing is sent when it already holds them. */
   async request(target: CapacityTarget, provider: EcsProvider, desired: number): Promise<void> {
     const context = contextOf(target, provider);
-    const scaling = this.#clients.applicationAutoScaling(target.region);
+    const scaling = await this.#clients.applicationAutoScaling(target.region);
     const scalable = await findScalableTarget(scaling, scalableTargetRef(provider), context);
     if (scalable) {
       if (scalable.MinCapacity === desired && (scalable.MaxCapacity ?? 0) >= desired) return;
@@ -52,14 +52,16 @@ export class EcsServiceCapacity {
     }
     const service = await this.#describe(target, provider, context);
     if (service.desiredCount === desired) return;
+    const ecs = await this.#clients.ecs(target.region);
     await capacityCall('ecs:UpdateService', context, () =>
-      this.#clients.ecs(target.region).send(new UpdateServiceCommand({ cluster: provider.cluster, service: provider.service, desiredCount: desired })),
+      ecs.client.send(new ecs.sdk.UpdateServiceCommand({ cluster: provider.cluster, service: provider.service, desiredCount: desired })),
     );
   }
 
   async #describe(target: CapacityTarget, provider: EcsProvider, context: CapacityContext): Promise<Service> {
+    const ecs = await this.#clients.ecs(target.region);
     const answer = await capacityCall('ecs:DescribeServices', context, () =>
-      this.#clients.ecs(target.region).send(new DescribeServicesCommand({ cluster: provider.cluster, services: [provider.service] })),
+      ecs.client.send(new ecs.sdk.DescribeServicesCommand({ cluster: provider.cluster, services: [provider.service] })),
     );
     const service = answer.services?.find((s) => s.serviceName === provider.service);
     // DescribeServices answers a missing service in `failures` (reason MISSING), not with an error;

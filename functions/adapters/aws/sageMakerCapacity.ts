@@ -4,7 +4,7 @@
  * Application Auto Scaling target's MinCapacity when the variant has one (its scaling policy keeps
  * scaling above it), else the variant's DesiredInstanceCount (UpdateEndpointWeightsAndCapacities).
  */
-import { DescribeEndpointCommand, type DescribeEndpointCommandOutput, UpdateEndpointWeightsAndCapacitiesCommand } from '@aws-sdk/client-sagemaker';
+import type { DescribeEndpointCommandOutput } from '@aws-sdk/client-sagemaker';
 import type { CapacityReading } from '../../core/types.js';
 import type { CapacityTarget } from '../../ports/capacity.js';
 import type { Clock } from '../../ports/clock.js';
@@ -33,7 +33,7 @@ export class SageMakerVariantCapacity {
     const context = contextOf(target, provider);
     const { endpoint, variant } = await this.#describe(target, provider, context);
     const ref = scalableTargetRef(provider);
-    const scaling = this.#clients.applicationAutoScaling(target.region);
+    const scaling = await this.#clients.applicationAutoScaling(target.region);
     const scalable = await findScalableTarget(scaling, ref, context);
     const problem = brokenProblem(endpoint) ?? (scalable ? await scalableTargetProblem(scaling, ref, this.#clock.now(), context) : undefined);
     return {
@@ -46,7 +46,7 @@ export class SageMakerVariantCapacity {
   /** Holds `desired` instances: the scalable target's floor, or the variant's count; nothing is sent when it already holds them. */
   async request(target: CapacityTarget, provider: SageMakerProvider, desired: number): Promise<void> {
     const context = contextOf(target, provider);
-    const scaling = this.#clients.applicationAutoScaling(target.region);
+    const scaling = await this.#clients.applicationAutoScaling(target.region);
     const scalable = await findScalableTarget(scaling, scalableTargetRef(provider), context);
     if (scalable) {
       if (scalable.MinCapacity === desired && (scalable.MaxCapacity ?? 0) >= desired) return;
@@ -55,9 +55,10 @@ export class SageMakerVariantCapacity {
     }
     const { variant } = await this.#describe(target, provider, context);
     if (variant.DesiredInstanceCount === desired) return;
+    const sageMaker = await this.#clients.sageMaker(target.region);
     await capacityCall('sagemaker:UpdateEndpointWeightsAndCapacities', context, () =>
-      this.#clients.sageMaker(target.region).send(
-        new UpdateEndpointWeightsAndCapacitiesCommand({
+      sageMaker.client.send(
+        new sageMaker.sdk.UpdateEndpointWeightsAndCapacitiesCommand({
           EndpointName: provider.endpointName,
           DesiredWeightsAndCapacities: [{ VariantName: provider.variantName, DesiredInstanceCount: desired }],
         }),
@@ -70,8 +71,9 @@ export class SageMakerVariantCapacity {
     provider: SageMakerProvider,
     context: CapacityContext,
   ): Promise<{ endpoint: DescribeEndpointCommandOutput; variant: Variant }> {
+    const sageMaker = await this.#clients.sageMaker(target.region);
     const endpoint = await capacityCall('sagemaker:DescribeEndpoint', context, () =>
-      this.#clients.sageMaker(target.region).send(new DescribeEndpointCommand({ EndpointName: provider.endpointName })),
+      sageMaker.client.send(new sageMaker.sdk.DescribeEndpointCommand({ EndpointName: provider.endpointName })),
     );
     const variant = endpoint.ProductionVariants?.find((v) => v.VariantName === provider.variantName);
     if (!variant) {

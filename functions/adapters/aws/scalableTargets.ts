@@ -5,15 +5,8 @@
  * under steer53, and giving it back is lowering the floor again, after which the policy scales in
  * as it always would.
  */
-import {
-  type ApplicationAutoScalingClient,
-  DescribeScalableTargetsCommand,
-  DescribeScalingActivitiesCommand,
-  RegisterScalableTargetCommand,
-  type ScalableDimension,
-  type ScalableTarget,
-  type ServiceNamespace,
-} from '@aws-sdk/client-application-auto-scaling';
+import type { ScalableDimension, ScalableTarget, ServiceNamespace } from '@aws-sdk/client-application-auto-scaling';
+import type { Connected } from './capacityClients.js';
 import { AwsCallError, describeCapacityContext, isTransientAwsError, type CapacityContext } from './errors.js';
 
 /** A failed scaling activity older than this is history, not a reason capacity cannot be had now. */
@@ -37,13 +30,17 @@ export async function capacityCall<T>(operation: string, context: CapacityContex
 
 /** The resource's scalable target, or undefined when none is registered (the platform does not scale it). */
 export async function findScalableTarget(
-  client: ApplicationAutoScalingClient,
+  scaling: Connected<'applicationAutoScaling'>,
   ref: ScalableTargetRef,
   context: CapacityContext,
 ): Promise<ScalableTarget | undefined> {
   const answer = await capacityCall('application-autoscaling:DescribeScalableTargets', context, () =>
-    client.send(
-      new DescribeScalableTargetsCommand({ ServiceNamespace: ref.ServiceNamespace, ResourceIds: [ref.ResourceId], ScalableDimension: ref.ScalableDimension }),
+    scaling.client.send(
+      new scaling.sdk.DescribeScalableTargetsCommand({
+        ServiceNamespace: ref.ServiceNamespace,
+        ResourceIds: [ref.ResourceId],
+        ScalableDimension: ref.ScalableDimension,
+      }),
     ),
   );
   return answer.ScalableTargets?.find((t) => t.ResourceId === ref.ResourceId && t.ScalableDimension === ref.ScalableDimension);
@@ -59,11 +56,16 @@ export async function findScalableTarget(
  * MinCapacity above the current capacity scales out to it at once, and a lower one leaves the
  * capacity where it is, for the target's scaling policies to bring in.
  */
-export async function holdFloor(client: ApplicationAutoScalingClient, target: ScalableTarget, desired: number, context: CapacityContext): Promise<void> {
+export async function holdFloor(
+  scaling: Connected<'applicationAutoScaling'>,
+  target: ScalableTarget,
+  desired: number,
+  context: CapacityContext,
+): Promise<void> {
   const raiseMax = (target.MaxCapacity ?? 0) < desired;
   await capacityCall('application-autoscaling:RegisterScalableTarget', context, () =>
-    client.send(
-      new RegisterScalableTargetCommand({
+    scaling.client.send(
+      new scaling.sdk.RegisterScalableTargetCommand({
         ServiceNamespace: target.ServiceNamespace,
         ResourceId: target.ResourceId,
         ScalableDimension: target.ScalableDimension,
@@ -99,13 +101,13 @@ export function failedActivityProblem(activities: readonly ActivityLike[], now: 
 
 /** The target's newest failed scaling activity of the last quarter hour, as a problem sentence. */
 export async function scalableTargetProblem(
-  client: ApplicationAutoScalingClient,
+  scaling: Connected<'applicationAutoScaling'>,
   ref: ScalableTargetRef,
   now: number,
   context: CapacityContext,
 ): Promise<string | undefined> {
   const answer = await capacityCall('application-autoscaling:DescribeScalingActivities', context, () =>
-    client.send(new DescribeScalingActivitiesCommand({ ...ref, MaxResults: 20 })),
+    scaling.client.send(new scaling.sdk.DescribeScalingActivitiesCommand({ ...ref, MaxResults: 20 })),
   );
   return failedActivityProblem(answer.ScalingActivities ?? [], now);
 }

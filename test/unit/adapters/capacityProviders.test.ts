@@ -67,10 +67,10 @@ beforeEach(() => {
   eventbridge = mockClient(events as never);
   provider = new AwsCapacityProvider({
     clients: new CapacityClients({
-      sageMaker: (r) => sageMaker.clients[r as Region],
-      applicationAutoScaling: (r) => scaling.clients[r as Region],
-      ecs: (r) => ecs.clients[r as Region],
-      autoScaling: (r) => asg.clients[r as Region],
+      sageMaker: (_sdk, r) => sageMaker.clients[r as Region],
+      applicationAutoScaling: (_sdk, r) => scaling.clients[r as Region],
+      ecs: (_sdk, r) => ecs.clients[r as Region],
+      autoScaling: (_sdk, r) => asg.clients[r as Region],
     }),
     metrics: new CloudWatchMetrics({ clients: new CloudWatchClients({ createClient: () => cw }) }),
     events: new EventBridgePublisher({ client: events, eventBusName: 'steer53' }),
