@@ -8,11 +8,22 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Config } from '../functions/core/config.js';
 import { alarmGroups, DeploymentEventSource, deploymentPublisherAccounts, NativeDeploymentEvents } from './eventRouting.js';
+import { capacityProviders, capacityStatements } from './capacityPermissions.js';
 import { route53Statements } from './route53Permissions.js';
 import type { TrafficControllerProps } from './trafficControllerProps.js';
 
-/** What every handler may do: the evaluate → decide → apply → tell loop, and nothing else. */
-export function controllerStatements(config: Config, partition: string, table: dynamodb.Table, topic: sns.Topic, bus: events.EventBus): iam.PolicyStatement[] {
+/**
+ * What every handler may do: the evaluate → decide → apply → tell loop, and nothing else.
+ * `account`: the controller's account (a token is fine), where the capacity providers' resources are.
+ */
+export function controllerStatements(
+  config: Config,
+  place: { readonly partition: string; readonly account: string },
+  table: dynamodb.Table,
+  topic: sns.Topic,
+  bus: events.EventBus,
+): iam.PolicyStatement[] {
+  const { partition } = place;
   const statements = [
     ...route53Statements(config, partition),
     new iam.PolicyStatement({
@@ -57,6 +68,7 @@ export function controllerStatements(config: Config, partition: string, table: d
   statements.push(new iam.PolicyStatement({ sid: 'Notify', actions: ['sns:Publish'], resources: [topic.topicArn] }));
   statements.push(new iam.PolicyStatement({ sid: 'NotifyKey', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [topic.masterKey!.keyArn] }));
   statements.push(new iam.PolicyStatement({ sid: 'PublishControllerEvents', actions: ['events:PutEvents'], resources: [bus.eventBusArn] }));
+  statements.push(...capacityStatements(config, partition, place.account));
   return statements;
 }
 
@@ -69,6 +81,8 @@ function metricRoleArns(config: Config): string[] {
       for (const signal of endpoint.signals) if (signal.source === 'metric' && signal.metric.accountRoleArn) roleArns.add(signal.metric.accountRoleArn);
     }
   }
+  // The generic capacity provider's instance count is a metric too.
+  for (const { provider } of capacityProviders(config).generic) if (provider.inService.accountRoleArn) roleArns.add(provider.inService.accountRoleArn);
   return [...roleArns].sort();
 }
 

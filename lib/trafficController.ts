@@ -27,6 +27,7 @@ import type { Config } from '../functions/core/config.js';
 import { AwsApiRates, shareOf } from '../functions/adapters/aws/pacing.js';
 import { DefaultTickCostModel, planShards, shardSizeFor, type Shard } from '../functions/app/shardPlan.js';
 import { encryptedTopic, notifyOnAlarmAndOk, RuleScopedSnsTopic, subscribe } from './alarmTopic.js';
+import { capacityWildcardResources, nagResourceText } from './capacityPermissions.js';
 import { addBusPolicy, controllerStatements } from './controllerPermissions.js';
 import { ControllerMetricDimensions, ControllerMetrics, MalformedEventsService } from './controllerMetrics.js';
 import { ControllerDashboard } from './controllerDashboard.js';
@@ -206,14 +207,24 @@ export class TrafficController extends Construct {
     assertLocalEsbuild(packageRoot);
     const buildDir = resolve(Stage.of(this)?.outdir ?? tmpdir(), 'steer53-build');
     const configFile = writeBundledConfig(buildDir, props.config);
+    const account = Stack.of(this).account;
     const sharedPolicy = new iam.Policy(this, 'ControllerPolicy', {
-      statements: controllerStatements(this.config, partition, this.table, this.topic, this.eventBus),
+      statements: controllerStatements(this.config, { partition, account }, this.table, this.topic, this.eventBus),
     });
-    Validations.of(sharedPolicy).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'cloudwatch:GetMetricData has no resource-level permissions, and cloudwatch:DescribeAlarms must be granted on * to return composite alarms; both are read-only.',
-    });
+    Validations.of(sharedPolicy).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'cloudwatch:GetMetricData has no resource-level permissions, and cloudwatch:DescribeAlarms must be granted on * to return composite alarms; ' +
+          'the capacity providers read Application Auto Scaling and EC2 Auto Scaling with Describe* actions, which have no resource types. All read-only.',
+      },
+      ...capacityWildcardResources(this.config, partition, account).map((resource) => ({
+        id: `AwsSolutions-IAM5[Resource::${nagResourceText(Stack.of(this), resource)}]`,
+        reason: resource.includes(':scalable-target/')
+          ? 'A scalable target ARN ends in an id AWS generates: RegisterScalableTarget is narrowed by its namespace and dimension condition keys, and Application Auto Scaling checks the caller may change the named endpoint or service, granted on those alone.'
+          : "An Auto Scaling group's ARN holds a generated id before its name: the group is named exactly, the id is a wildcard.",
+      })),
+    );
     const options = {
       name: this.name,
       handlersDir: props.handlersDir ?? join(packageRoot, 'functions', 'handlers'),

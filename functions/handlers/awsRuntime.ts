@@ -17,7 +17,9 @@ import type { ValidationProblem } from '../core/validationProblems.js';
 import { ValidationError } from '../core/errors.js';
 import { CloudWatchClients } from '../adapters/aws/cloudWatchClients.js';
 import { CloudWatchMetrics } from '../adapters/aws/cloudWatchMetrics.js';
-import { BoundedRetryStrategy, Route53RetryPolicy } from '../adapters/aws/retryStrategy.js';
+import { AwsCapacityProvider } from '../adapters/aws/awsCapacityProvider.js';
+import { CapacityClients } from '../adapters/aws/capacityClients.js';
+import { BoundedRetryStrategy, CapacityRetryPolicy, Route53RetryPolicy } from '../adapters/aws/retryStrategy.js';
 import { pacedClient, route53Costs } from '../adapters/aws/pacedClients.js';
 import { AwsApiRates, Pacer, parseApiRates, type ApiRates } from '../adapters/aws/pacing.js';
 import { DynamoStateStore } from '../adapters/aws/dynamoStateStore.js';
@@ -26,6 +28,9 @@ import { Route53Weights } from '../adapters/aws/route53Weights.js';
 import { SnsNotifier } from '../adapters/aws/snsNotifier.js';
 import { DynamoTickClaims } from '../adapters/aws/dynamoTickClaims.js';
 import type { Runtime } from '../app/runtime.js';
+import type { Clock } from '../ports/clock.js';
+import type { EventPublisher } from '../ports/eventPublisher.js';
+import type { MetricsSource } from '../ports/metrics.js';
 import { checkBundledConfig } from '../config/bundledConfig.js';
 import type { Log } from '../ports/log.js';
 
@@ -91,23 +96,56 @@ export async function createAwsRuntime(environment: Steer53Environment, options:
   );
   const sts = trace(new STSClient({}));
   const dynamo = trace(new DynamoDBClient({}));
+  const metrics = new CloudWatchMetrics({
+    clients: new CloudWatchClients({ sts, createClient: (c) => trace(new CloudWatchClient(c)), pacing: { pacer, rates } }),
+  });
+  const events = new EventBridgePublisher({ client: trace(new EventBridgeClient({})), eventBusName: environment.eventBusName });
+  // The edge is where the wall clock may be read; everything inside gets time from this port.
+  const clock: Clock = { now: () => Date.now() };
+  const capacity = awsCapacityProvider(config, { metrics, events, clock, trace, ...deadline });
   return {
     config,
     dns: new Route53Weights({ client: route53 }),
-    metrics: new CloudWatchMetrics({
-      clients: new CloudWatchClients({ sts, createClient: (c) => trace(new CloudWatchClient(c)), pacing: { pacer, rates } }),
-    }),
+    metrics,
     store: new DynamoStateStore({ client: dynamo, tableName: environment.tableName }),
     tickClaims: new DynamoTickClaims({ client: dynamo, tableName: environment.tableName }),
     notifier: new SnsNotifier({ client: trace(new SNSClient({})), topicArn: environment.topicArn }),
-    events: new EventBridgePublisher({ client: trace(new EventBridgeClient({})), eventBusName: environment.eventBusName }),
-
-    // The edge is where the wall clock may be read; everything inside gets time from this port.
-    clock: { now: () => Date.now() },
+    events,
+    clock,
     log: powertoolsLog(options.log),
     newId: randomUUID,
     account: environment.accountId,
+    ...(capacity ? { capacity } : {}),
   };
+}
+
+/** What the capacity providers share with the rest of the runtime. */
+export interface CapacityWiring {
+  readonly metrics: MetricsSource;
+  readonly events: EventPublisher;
+  readonly clock: Clock;
+  readonly trace: <T>(client: T) => T;
+  readonly deadline?: () => number | undefined;
+}
+
+/**
+ * The capacity providers, when some endpoint of the config names one (`capacity.scaling`);
+ * undefined otherwise, and then no client of theirs is ever built. Their clients are built per API
+ * and region on first use, traced, and retried within the invocation's deadline.
+ */
+export function awsCapacityProvider(config: Config, wiring: CapacityWiring): AwsCapacityProvider | undefined {
+  if (!config.services.some((s) => s.endpoints.some((e) => e.capacity.scaling !== undefined))) return undefined;
+  const retry = () => ({
+    maxAttempts: CapacityRetryPolicy.maxAttempts,
+    retryStrategy: new BoundedRetryStrategy({ ...CapacityRetryPolicy, ...(wiring.deadline ? { deadline: wiring.deadline } : {}) }),
+  });
+  const clients = new CapacityClients({
+    sageMaker: (sdk, region) => wiring.trace(new sdk.SageMakerClient({ region, ...retry() })),
+    applicationAutoScaling: (sdk, region) => wiring.trace(new sdk.ApplicationAutoScalingClient({ region, ...retry() })),
+    ecs: (sdk, region) => wiring.trace(new sdk.ECSClient({ region, ...retry() })),
+    autoScaling: (sdk, region) => wiring.trace(new sdk.AutoScalingClient({ region, ...retry() })),
+  });
+  return new AwsCapacityProvider({ clients, metrics: wiring.metrics, events: wiring.events, clock: wiring.clock, services: config.services });
 }
 
 /**

@@ -10,7 +10,7 @@ import { AlarmForwarderStack } from '../../lib/alarmForwarder.js';
 import { addSteer53Stacks } from '../../lib/steer53Stacks.js';
 import { TrafficController } from '../../lib/trafficController.js';
 import exampleConfig from '../../steer53.config.js';
-import { controllerAccount, fullDeployment, minimalConfig, newApp } from './fixtures.js';
+import { capacityConfig, controllerAccount, fullDeployment, minimalConfig, newApp } from './fixtures.js';
 
 export interface SynthesizedStack {
   readonly stackName: string;
@@ -47,6 +47,11 @@ const shapes: Record<string, () => ReturnType<typeof newApp>> = {
       dashboard: false,
       evaluationInterval: Duration.minutes(5),
     });
+    return app;
+  },
+  'a controller whose endpoints name a capacity provider of each kind': () => {
+    const app = newApp({ bundle: false });
+    addSteer53Stacks(app, { config: capacityConfig, region: 'us-east-1', account: controllerAccount });
     return app;
   },
   'a forwarder deployed on its own, environment-agnostic': () => {

@@ -105,6 +105,44 @@ export const minimalConfig: Config = validateConfig(
   'minimalConfig',
 );
 
+/** One service whose four endpoints each name a capacity provider of another kind, in two regions. */
+export const capacityConfig: Config = validateConfig(
+  {
+    services: [
+      {
+        name: 'gen',
+        dnsName: 'gen.example.com',
+        hostedZoneId: 'Z0123456789GEN',
+        endpoints: [
+          ['sm', 'us-east-1', { kind: 'sagemaker-variant', endpointName: 'Gen-USE1' }],
+          ['ecs', 'eu-west-1', { kind: 'ecs-service', cluster: 'gpu', service: 'vllm' }],
+          ['asg', 'eu-west-1', { kind: 'ec2-asg', autoScalingGroupName: 'vllm-g5' }],
+          [
+            'eks',
+            'us-east-1',
+            {
+              kind: 'generic',
+              inService: {
+                namespace: 'Karpenter',
+                metricName: 'ReadyGpuNodes',
+                statistic: 'Maximum',
+                accountRoleArn: 'arn:aws:iam::555555555555:role/steer53-reader',
+              },
+            },
+          ],
+        ].map(([setIdentifier, region, provider]) => ({
+          setIdentifier,
+          region,
+          baselineWeight: 10,
+          capacity: { warmRps: 50, scaling: { provider, maxInstances: 8 } },
+          signals: [{ name: 'ttft', source: 'time-to-first-token', namespace: 'vLLM', trip: 800, clear: 500 }],
+        })),
+      },
+    ],
+  },
+  'capacityConfig',
+);
+
 export const controllerAccount = '111111111111';
 
 /**

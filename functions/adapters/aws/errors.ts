@@ -91,3 +91,45 @@ export function isTransientAwsError(error: unknown): boolean {
   const metadata = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
   return typeof metadata?.httpStatusCode === 'number' && metadata.httpStatusCode >= 500;
 }
+
+/** Why a capacity provider could not read or ask: data, so callers branch on `code`, never on the sentence. */
+export const CapacityProblemCodes = {
+  /** The named endpoint variant, ECS service or Auto Scaling group does not exist in its region. */
+  RESOURCE_NOT_FOUND: 'RESOURCE_NOT_FOUND',
+  /** The generic provider's metric has no datapoint in the window read. */
+  NO_DATAPOINT: 'NO_DATAPOINT',
+  /** The generic provider's metric could not be read, or holds no instance count. */
+  METRIC_UNREADABLE: 'METRIC_UNREADABLE',
+  /** The generic provider's `Capacity Requested` event was not put on the bus. */
+  EVENT_NOT_PUT: 'EVENT_NOT_PUT',
+} as const;
+export type CapacityProblemCode = (typeof CapacityProblemCodes)[keyof typeof CapacityProblemCodes];
+
+/** Where a capacity provider's call went: the endpoint of the config, its provider kind and the platform resource. */
+export interface CapacityContext {
+  readonly service: string;
+  readonly endpoint: string;
+  /** `sagemaker-variant`, `ecs-service`, `ec2-asg` or `generic`. */
+  readonly provider: string;
+  /** The platform resource, as a person finds it in the console (`SageMaker endpoint chat-euw1, variant AllTraffic`). */
+  readonly resource: string;
+  readonly region: string;
+}
+
+/** The sentence that names a capacity context: endpoint, provider, resource and region. */
+export function describeCapacityContext(context: CapacityContext): string {
+  return `${context.resource} in ${context.region} (endpoint "${context.endpoint}" of service "${context.service}", provider ${context.provider})`;
+}
+
+/** A capacity provider could not read or ask, for a reason of steer53's own (not an SDK error: those are AwsCallError). */
+export class CapacityProviderError extends Steer53Error {
+  readonly code: CapacityProblemCode;
+  readonly context: CapacityContext;
+
+  constructor(code: CapacityProblemCode, context: CapacityContext, why: string, options?: ErrorOptions) {
+    super(`capacity of ${describeCapacityContext(context)}: ${why}`, options);
+    this.name = 'CapacityProviderError';
+    this.code = code;
+    this.context = context;
+  }
+}

@@ -8,4 +8,6 @@ export { SnsNotifier, type SnsNotifierOptions } from './snsNotifier.js';
 export { DynamoTickClaims, type DynamoTickClaimsOptions } from './dynamoTickClaims.js';
 export { EventBridgePublisher, MAX_ENTRIES_PER_CALL, type EventBridgePublisherOptions } from './eventBridgePublisher.js';
 export { BoundedRetryStrategy, Route53RetryPolicy, DEADLINE_MARGIN_MS, type RetryPolicy, type BoundedRetryStrategyOptions } from './retryStrategy.js';
+export { AwsCapacityProvider, type AwsCapacityProviderOptions } from './awsCapacityProvider.js';
+export { CapacityClients, type CapacityClientFactories } from './capacityClients.js';
 export * from './errors.js';

@@ -36,6 +36,14 @@ export interface RetryPolicy {
  */
 export const Route53RetryPolicy: RetryPolicy = { maxAttempts: 6, baseDelayMs: 200, maxDelayMs: 5000 };
 
+/**
+ * The capacity providers' APIs (SageMaker, Application Auto Scaling, ECS, EC2 Auto Scaling): a
+ * call or two per endpoint and evaluation, far inside their rates, so throttling is rare; four
+ * attempts wait at most 0.2 + 0.4 + 0.8 = 1.4 s, and none outlasts the invocation's deadline
+ * (the SDK's own throttling backoff could wait 20 s).
+ */
+export const CapacityRetryPolicy: RetryPolicy = { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 2000 };
+
 /** Room left before the deadline for the attempt itself and for recording its outcome. */
 export const DEADLINE_MARGIN_MS = 3000;
 

@@ -4,10 +4,13 @@ import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import { describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand } from '@aws-sdk/client-application-auto-scaling';
+import { DescribeEndpointCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { createAwsRuntime, loadJsonConfig, once, powertoolsLog, readEnvironment } from '../../../functions/handlers/awsRuntime.js';
 import { ValidationError } from '../../../functions/core/errors.js';
 import { validateConfig } from '../../../functions/config/loadConfig.js';
-import { rawConfig, collectingLog } from '../app/runtimeFixtures.js';
+import { rawConfig, collectingLog, editableRawConfig } from '../app/runtimeFixtures.js';
 import { AwsApiRates, shareOf } from '../../../functions/adapters/aws/pacing.js';
 
 /** The config as the CDK app bundles it: validated in full, presets expanded, defaults applied. */
@@ -179,5 +182,60 @@ describe('Function: powertoolsLog', () => {
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ level: 'INFO', message: 'evaluated', service: 'steer53', steer53Service: 'chat', status: 'applied' });
+  });
+});
+
+describe('Capacity providers', () => {
+  /** The bundled config, with a SageMaker variant's capacity handshake on the eu-west-1 endpoint. */
+  const scaledConfig = () => {
+    const raw = editableRawConfig();
+    raw.services[0]!.endpoints[1]!.capacity = {
+      warmRps: 40,
+      scaling: { provider: { kind: 'sagemaker-variant', endpointName: 'chat-eu-west-1' }, maxInstances: 8 },
+    };
+    return validateConfig(raw, 'scaled config');
+  };
+  const runtimeWith = async (config: unknown, tracer?: Tracer) => {
+    const dir = mkdtempSync(join(tmpdir(), 'steer53-runtime-'));
+    writeFileSync(join(dir, 'steer53.config.json'), JSON.stringify(config));
+    return createAwsRuntime(readEnvironment({ ...env, LAMBDA_TASK_ROOT: dir }), { log: collectingLog(), ...(tracer ? { tracer } : {}) });
+  };
+
+  it('builds no capacity provider when no endpoint names one', async () => {
+    expect((await runtimeWith(resolvedConfig)).capacity).toBeUndefined();
+  });
+
+  it("builds one when an endpoint names a provider, and its clients only when first called, in the endpoint's region, traced", async () => {
+    const sageMaker = mockClient(SageMakerClient);
+    const scaling = mockClient(ApplicationAutoScalingClient);
+    sageMaker.on(DescribeEndpointCommand).resolves({
+      EndpointStatus: 'InService',
+      ProductionVariants: [{ VariantName: 'AllTraffic', CurrentInstanceCount: 3, DesiredInstanceCount: 3 }],
+    } as never);
+    scaling.on(DescribeScalableTargetsCommand).resolves({ ScalableTargets: [] });
+    const captured: { name: string; region: () => Promise<string> }[] = [];
+    const tracer = {
+      captureAWSv3Client: <T>(client: T): T => {
+        const c = client as { constructor: { name: string }; config: { region: () => Promise<string> } };
+        captured.push({ name: c.constructor.name, region: c.config.region });
+        return client;
+      },
+    } as unknown as Tracer;
+    const config = scaledConfig();
+    const rt = await runtimeWith(config, tracer);
+    expect(rt.capacity?.constructor.name).toBe('AwsCapacityProvider');
+    expect(captured.map((c) => c.name).sort()).toEqual(['DynamoDBClient', 'EventBridgeClient', 'Route53Client', 'SNSClient', 'STSClient']);
+    const atColdStart = captured.length;
+    const endpoint = config.services[0]!.endpoints[1]!;
+    const target = { service: 'chat', endpoint: endpoint.setIdentifier, region: endpoint.region, scaling: endpoint.capacity.scaling! };
+    expect(await rt.capacity!.read(target)).toEqual({ inService: 3, desired: 3 });
+    const built = await Promise.all(captured.slice(atColdStart).map(async (c) => ({ name: c.name, region: await c.region() })));
+    expect(built).toEqual([
+      { name: 'SageMakerClient', region: 'eu-west-1' },
+      { name: 'ApplicationAutoScalingClient', region: 'eu-west-1' },
+    ]);
+    expect(sageMaker.commandCalls(DescribeEndpointCommand)[0]!.args[0].input).toEqual({ EndpointName: 'chat-eu-west-1' });
+    sageMaker.restore();
+    scaling.restore();
   });
 });

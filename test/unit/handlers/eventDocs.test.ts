@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  capacityRequestedDetailSchema,
   driftDetectedDetailSchema,
   overrideChangedDetailSchema,
   rollbackRequestedDetailSchema,
@@ -20,6 +21,7 @@ describe('docs/events.md', () => {
     ['Rollback Requested', rollbackRequestedDetailSchema],
     ['Rollout Succeeded', rolloutSucceededDetailSchema],
     ['Override Changed', overrideChangedDetailSchema],
+    ['Capacity Requested', capacityRequestedDetailSchema],
     ['steer53.deployment', deploymentDetailSchema],
     ['steer53.deployment (operator)', operatorDetailSchema],
   ])('documents every detail field of %s', (_, schema) => {
