@@ -9,9 +9,9 @@
  *   3. an endpoint that needs more than it holds is asked for more, at most `stepInstances` at a
  *      time and never past `maxInstances`; an ask not in service within `timeoutSeconds` is told
  *      and planned without (no larger ask until it arrives or is given back);
- *   4. once every endpoint is healthy again, the traffic has stayed back for the dwell and the
- *      ask is older than `scaleInCooldownSeconds`, the extra is given back, never below what the
- *      endpoint had before the first ask (nor `minInstances`).
+ *   4. once no endpoint is drained (the failed one is back, recovering or healthy) and the ask is
+ *      older than `scaleInCooldownSeconds`, what the plan no longer needs is given back, never
+ *      below what the endpoint had before the first ask (nor `minInstances`).
  * A freeze holds every ask; fail static holds give-backs; `capacityBudget` bounds the asks per hour.
  */
 import type { EndpointConfig, ScalingConfig } from './config.js';
@@ -31,6 +31,19 @@ import { perInstanceRps } from './warmCapacity.js';
 import { planWeights, type PlanEndpoint } from './weightPlanner.js';
 
 const HOUR_MS = 3_600_000;
+
+/**
+ * An endpoint is receiving others' traffic when the plan gives it more than this multiple of its
+ * baseline share. Demand's own growth at baseline is the platform's autoscaling's to follow, not
+ * steer53's: it asks only for traffic it moves.
+ */
+const RECEIVING = 1.05;
+
+/** What an endpoint needs: instances to carry what the plan gives it, and whether that includes others' traffic. */
+interface Wanted {
+  readonly instances: number;
+  readonly receiving: boolean;
+}
 
 export interface CapacityInput {
   readonly planned: readonly PlanEndpoint[];
@@ -56,7 +69,7 @@ interface Fleet {
   readonly state: EndpointCapacity;
   readonly perInstance: number;
   /** Instances the endpoint needs to carry what the plan would give it with all the capacity it may have. */
-  readonly wanted: number | null;
+  readonly wanted: Wanted | null;
 }
 
 /** The capacity phase of a decision: what to ask of each endpoint's provider, and the handshake's next state. */
@@ -97,7 +110,7 @@ function askedInLastHour(ev: Evaluation): number {
   return Object.values(ev.previous.capacity).reduce((n, c) => n + c.requests.filter((at) => at > ev.now - HOUR_MS).length, 0);
 }
 
-function fleetOf(ev: Evaluation, config: EndpointConfig, wanted: Readonly<Record<string, number>>): Fleet | null {
+function fleetOf(ev: Evaluation, config: EndpointConfig, wanted: Readonly<Record<string, Wanted>>): Fleet | null {
   const id = config.setIdentifier;
   const scaling = config.capacity.scaling;
   const reading = ev.capacity?.[id];
@@ -115,6 +128,7 @@ function fleetOf(ev: Evaluation, config: EndpointConfig, wanted: Readonly<Record
     perInstanceRps: perInstance,
     requests: (prior?.requests ?? []).filter((at) => at > ev.now - HOUR_MS),
     lastInService: prior?.lastInService ?? null,
+    releasedAt: prior?.releasedAt ?? null,
   };
   return { id, config, scaling, reading, state, perInstance, wanted: wanted[id] ?? null };
 }
@@ -124,7 +138,7 @@ function fleetOf(ev: Evaluation, config: EndpointConfig, wanted: Readonly<Record
  * (only its `maxShare` bounds it): the instances each would need to carry its part at its target
  * utilisation. Empty when demand is unknown.
  */
-function wantedInstances(ev: Evaluation, input: CapacityInput): Record<string, number> {
+function wantedInstances(ev: Evaluation, input: CapacityInput): Record<string, Wanted> {
   const { demand } = input;
   if (demand === null || demand <= 0) return {};
   const perInstance: Record<string, number> = {};
@@ -136,19 +150,41 @@ function wantedInstances(ev: Evaluation, input: CapacityInput): Record<string, n
     if (scaling === undefined || one === null) return e;
     perInstance[id] = one;
     // As if it had every instance it needs: what it would then carry says how many that is (maxInstances bounds the ask, not the need).
-    return { ...e, warmRps: Number.POSITIVE_INFINITY };
+    // One slow from its own load would serve again with them: planned as a healthy receiver.
+    return overloaded(ev, e) ? { ...e, warmRps: Number.POSITIVE_INFINITY, factor: 1, receiver: true } : { ...e, warmRps: Number.POSITIVE_INFINITY };
   });
   const { weights } = planWeights(atMax, demand, ev.policy);
   const sum = Object.values(weights).reduce((s, w) => s + w, 0);
-  const wanted: Record<string, number> = {};
+  const wanted: Record<string, Wanted> = {};
   for (const e of input.planned) {
     const id = e.config.setIdentifier;
     const one = perInstance[id];
     if (one === undefined || sum <= 0) continue;
     const rps = (weights[id]! / sum) * demand;
-    wanted[id] = Math.ceil(rps / (one * e.config.capacity.targetUtilization) - 1e-9);
+    const instances = Math.ceil(rps / (one * e.config.capacity.targetUtilization) - 1e-9);
+    // Traffic moves to it when the plan gives it more than its own baseline share; or it is slow from its own load.
+    const receiving = weights[id]! / sum > (e.config.baselineWeight / ev.total) * RECEIVING + 1e-9 || overloaded(ev, e);
+    wanted[id] = { instances, receiving };
   }
   return wanted;
+}
+
+/**
+ * Degraded by its own load: slow while it runs at or past its target utilisation of the warm
+ * capacity in service, and otherwise able to take traffic (active, no rollout or maintenance).
+ * More instances cure this; they do not cure a region that is slow at any load.
+ */
+function overloaded(ev: Evaluation, e: PlanEndpoint): boolean {
+  const utilisation = ev.utilisation[e.config.setIdentifier];
+  return (
+    e.state.status === 'degraded' &&
+    !e.maintenance &&
+    e.config.role === 'active' &&
+    ev.previous.rollouts[e.config.setIdentifier] === undefined &&
+    utilisation !== null &&
+    utilisation !== undefined &&
+    utilisation >= e.config.capacity.targetUtilization
+  );
 }
 
 interface FleetStep {
@@ -165,7 +201,7 @@ interface FleetStep {
 function stepFleet(ev: Evaluation, input: CapacityInput, fleet: Fleet, budget: number): FleetStep {
   const told = arrivalAndTimeout(ev, fleet);
   const current = { ...fleet, state: told.state };
-  const asks = [scaleOut(current), reAsk(current), giveBack(ev, input, current)].filter((a) => a !== null);
+  const asks = [scaleOut(ev, input, current), reAsk(current), giveBack(ev, input, current)].filter((a) => a !== null);
   const state = { ...told.state, lastInService: fleet.reading.inService };
   const none = { state, counted: false, reasons: told.reasons, blocked: [], notifications: told.notifications };
   if (asks.length === 0) return none;
@@ -204,7 +240,7 @@ function askedState(ev: Evaluation, state: EndpointCapacity, ask: CapacityReques
   const requests = counted ? [...state.requests, ev.now] : state.requests;
   if (ask.direction === 'in') {
     const back = ask.to <= state.base;
-    return { ...state, asked: back ? null : ask.to, askedAt: back ? null : ev.now, timedOut: false, requests };
+    return { ...state, asked: back ? null : ask.to, askedAt: back ? null : ev.now, timedOut: false, requests, releasedAt: ev.now };
   }
   const larger = state.asked === null || ask.to > state.asked;
   return { ...state, asked: ask.to, askedAt: larger ? ev.now : state.askedAt, requests };
@@ -234,10 +270,18 @@ function arrivalAndTimeout(ev: Evaluation, fleet: Fleet): { state: EndpointCapac
   return { state: { ...state, timedOut: true }, reasons: [reason], notifications: [notice(reason, 'warning', ev.service.dnsName)] };
 }
 
-/** More instances, when the endpoint needs more than it holds (by a margin, so demand's noise asks for nothing). */
-function scaleOut(fleet: Fleet): CapacityRequest | null {
-  const { state, reading, scaling, wanted, id } = fleet;
-  if (wanted === null || state.timedOut) return null;
+/**
+ * More instances, when the endpoint receives others' traffic and needs more than it holds (by a
+ * margin, so demand's noise asks for nothing), and not within the cooldown of a give-back unless
+ * an endpoint is drained.
+ */
+function scaleOut(ev: Evaluation, input: CapacityInput, fleet: Fleet): CapacityRequest | null {
+  const { state, reading, scaling, id } = fleet;
+  if (fleet.wanted === null || !fleet.wanted.receiving || state.timedOut) return null;
+  // Just given back: asking again so soon takes a hard failure (an endpoint drained), not demand's swings.
+  const justReleased = state.releasedAt !== null && ev.now - state.releasedAt < scaling.scaleInCooldownSeconds * 1000;
+  if (justReleased && settled(input)) return null;
+  const wanted = fleet.wanted.instances;
   const holds = Math.max(state.asked ?? 0, reading.desired ?? reading.inService);
   const margin = Math.max(1, Math.ceil(0.1 * holds));
   if (wanted < holds + margin || holds >= scaling.maxInstances) return null;
@@ -268,28 +312,26 @@ function reAsk(fleet: Fleet): CapacityRequest | null {
 }
 
 /**
- * The extra given back: every endpoint healthy and serving its own share again, no weight change
- * and no state change for the dwell, and the ask older than the cooldown. Never below what the
- * endpoint had before, nor below what it needs now.
+ * The extra given back once no endpoint is drained and the ask is older than the cooldown, down to
+ * what the endpoint needs now: never below what it had before, nor `minInstances`.
  */
 function giveBack(ev: Evaluation, input: CapacityInput, fleet: Fleet): CapacityRequest | null {
   const { state, reading, scaling, id } = fleet;
-  if (state.asked === null || state.askedAt === null || !settled(ev, input)) return null;
+  if (state.asked === null || state.askedAt === null || !settled(input)) return null;
   if (ev.now - state.askedAt < scaling.scaleInCooldownSeconds * 1000) return null;
-  const to = Math.max(state.base, scaling.minInstances, fleet.wanted ?? state.asked);
-  if (to >= state.asked) return null;
+  const to = Math.max(state.base, scaling.minInstances, fleet.wanted?.instances ?? state.asked);
+  // By a margin, as asks are: demand's noise gives nothing back.
+  if (to > state.asked - Math.max(1, Math.ceil(0.1 * state.asked))) return null;
   const message = `${id}'s traffic is back where it belongs: giving back ${state.asked - to} instances (to ${to}; ${state.base} before the ask)`;
   return { endpoint: id, direction: 'in', from: reading.desired ?? state.asked, to, inService: reading.inService, reason: 'CAPACITY_RELEASED', message };
 }
 
-/** Every endpoint healthy, no rollout or maintenance drain, and nothing moved (state or weights) for the dwell. */
-function settled(ev: Evaluation, input: CapacityInput): boolean {
-  const dwellMs = ev.policy.dwell.minSeconds * 1000;
-  const quietSince: EpochMs = Math.max(0, ...ev.previous.recentChanges.map((c) => c.at), ...Object.values(input.endpoints).map((e) => e.since));
-  return (
-    !input.drains &&
-    Object.keys(input.rollouts).length === 0 &&
-    Object.values(input.endpoints).every((e) => e.status === 'healthy') &&
-    ev.now - quietSince >= dwellMs
-  );
+/**
+ * The incident that asked for capacity is over enough to give some back: no endpoint drained (a
+ * recovering one's share already counts in what the others need), no rollout or maintenance drain.
+ * What is given back is only what the plan no longer needs, so a slow endpoint still shedding keeps
+ * its receivers' capacity.
+ */
+function settled(input: CapacityInput): boolean {
+  return !input.drains && Object.keys(input.rollouts).length === 0 && Object.values(input.endpoints).every((e) => e.status !== 'drained');
 }

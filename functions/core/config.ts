@@ -337,8 +337,8 @@ export const policySchema = z
       .prefault({}),
     capacityBudget: z
       .strictObject({
-        /** Capacity requests (scale-out or give-back, any endpoint) per service per rolling hour; re-asking what was asked is not counted. @default 6 */
-        maxRequestsPerHour: z.number().int().min(1).default(6),
+        /** Capacity requests (scale-out or give-back, any endpoint) per service per rolling hour; re-asking what was asked is not counted. @default 12 */
+        maxRequestsPerHour: z.number().int().min(1).default(12),
       })
       .prefault({}),
     /** What a deployment event from a pipeline does to the endpoint it deploys. */

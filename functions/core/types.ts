@@ -295,6 +295,8 @@ export interface EndpointCapacity {
   readonly requests: readonly EpochMs[];
   /** Instances in service at the last reading, so their arrival is told once. */
   readonly lastInService: number | null;
+  /** When capacity was last given back: asking again within the cooldown needs an endpoint drained. */
+  readonly releasedAt: EpochMs | null;
 }
 
 export interface ServiceState {

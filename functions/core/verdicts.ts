@@ -136,17 +136,25 @@ function tailVerdict(
   return { ...base, verdict: 'hold', excess: 0, worseShare };
 }
 
-/** A percentile with too few requests, or none at all (CloudWatch publishes no datapoint then). */
+/**
+ * A percentile with too few requests, or none at all (CloudWatch publishes no datapoint then); or
+ * an alarm in INSUFFICIENT_DATA (an error alarm on a region with no requests has nothing to count).
+ */
 function needsTraffic(v: SignalVerdict): boolean {
-  return v.unknownCause === 'low-sample' || (v.unknownCause === 'missing' && v.statistic !== null && percentileOf(v.statistic) !== undefined);
+  return (
+    v.unknownCause === 'low-sample' ||
+    v.unknownCause === 'insufficient-data' ||
+    (v.unknownCause === 'missing' && v.statistic !== null && percentileOf(v.statistic) !== undefined)
+  );
 }
 
 /**
  * An endpoint's verdict from its signals' verdicts, worst first: any breach is a breach; else
  * any signal between its thresholds holds; else missing data is unknown. A drained endpoint
- * serves (almost) no requests, so its percentiles are low-sample or missing by design: for it
- * alone, such signals are set aside when another signal (GPU, errors) is clear, which lets it
- * start a recovery whose first small step then produces real evidence.
+ * serves (almost) no requests, so its percentiles are low-sample or missing and its error alarms
+ * INSUFFICIENT_DATA by design: for it alone, such signals are set aside when another signal (GPU,
+ * errors) is clear — its instances report, so it is up — which lets it start a recovery whose
+ * first small step then produces real evidence. A region still down reports nothing, so nothing is clear.
  */
 export function evaluateEndpoint(
   signals: readonly Signal[],

@@ -111,6 +111,7 @@ const endpointCapacitySchema: z.ZodMiniType<EndpointCapacity> = z.strictObject({
   perInstanceRps: z.nullable(z.number().check(z.positive())),
   requests: z.array(epochMs),
   lastInService: z.nullable(count),
+  releasedAt: z.nullable(epochMs),
 });
 
 const stateShape = {

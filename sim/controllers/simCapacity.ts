@@ -23,12 +23,34 @@ export class SimCapacityProvider implements CapacityProvider {
   ) {}
 
   async read(target: CapacityTarget): Promise<CapacityReading> {
+    return this.readNow(target);
+  }
+
+  async request(target: CapacityTarget, ask: CapacityAsk): Promise<void> {
+    this.requestNow(target, ask);
+  }
+
+  /** `read`, at once: the engine-alone controller decides synchronously. */
+  readNow(target: CapacityTarget): CapacityReading {
     const { r, t } = this.reach(target);
     const reading = this.context.fleets[r]!.reading(t);
     return { inService: reading.inService, desired: reading.desired, ...(reading.problem !== undefined ? { problem: reading.problem } : {}) };
   }
 
-  async request(target: CapacityTarget, ask: CapacityAsk): Promise<void> {
+  /** The readings of every target that can be read now (a region that is down is left out, as the use case leaves out a failed read). */
+  readAll(targets: readonly CapacityTarget[]): Record<string, CapacityReading> {
+    const readings: Record<string, CapacityReading> = {};
+    for (const target of targets) {
+      try {
+        readings[target.endpoint] = this.readNow(target);
+      } catch {
+        // Unreachable: nothing is asked of it this period.
+      }
+    }
+    return readings;
+  }
+
+  requestNow(target: CapacityTarget, ask: CapacityAsk): void {
     const { r, t } = this.reach(target);
     this.context.fleets[r]!.request(t, ask.desired);
     this.asks.push({ t, endpoint: target.endpoint, desired: ask.desired, direction: ask.direction, reason: ask.reason });

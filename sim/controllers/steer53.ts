@@ -6,6 +6,8 @@ import { decide } from '../../functions/core/engine.js';
 import { RolloutReasonCodes, type Decision, type DeploymentSignal, type ServiceState, type Weights } from '../../functions/core/types.js';
 import type { Controller, ControllerContext, EvaluationRecord } from '../world.js';
 import { hasReadableData, observeService } from './observe.js';
+import { capacityTargets } from '../../functions/ports/capacity.js';
+import { SimCapacityProvider } from './simCapacity.js';
 import { staticStability } from './baselines.js';
 
 /** A decision in a few words: the reason codes that mattered, for the report and the timeline. */
@@ -61,7 +63,13 @@ export function steer53Controller(context: ControllerContext): Controller {
   let next = offset;
   const checkHealth = staticStability(context);
 
+  // The regions as the endpoints' capacity providers, where the policy names any (as the runtime controller has them).
+  let clockT = 0;
+  const targets = capacityTargets(service);
+  const capacity = targets.length > 0 ? new SimCapacityProvider(context, { now: () => scenario.startMs + clockT * 1000 }) : undefined;
+
   function evaluate(t: number, deployments: readonly DeploymentSignal[]): void {
+    clockT = t;
     const current: Weights = Object.fromEntries(ids.map((id, i) => [id, route53.weights[i]!]));
     const { decision, nextState } = decide(service, {
       now: scenario.startMs + t * 1000,
@@ -69,8 +77,14 @@ export function steer53Controller(context: ControllerContext): Controller {
       state,
       currentWeights: current,
       ...(deployments.length > 0 ? { deployments } : {}),
+      ...(capacity ? { capacity: capacity.readAll(targets) } : {}),
     });
     state = nextState;
+    // Capacity first, then the weights, as the use case does.
+    for (const ask of decision.capacityRequests) {
+      const target = targets.find((x) => x.endpoint === ask.endpoint)!;
+      capacity?.requestNow(target, { desired: ask.to, direction: ask.direction, decisionId: `sim-${t}`, reason: ask.message });
+    }
     const why = decisionSummary(decision);
     if (decision.changes.length > 0) {
       route53.write(
@@ -97,6 +111,9 @@ export function steer53Controller(context: ControllerContext): Controller {
   return {
     name: 'steer53',
     evaluations,
+    get capacityAsks() {
+      return capacity?.asks ?? [];
+    },
     async state() {
       return state;
     },

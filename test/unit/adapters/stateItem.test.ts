@@ -70,7 +70,7 @@ describe('Function: readStateItem', () => {
   });
 
   it('reads the capacity handshake of layout 4, and refuses one of the wrong shape', () => {
-    const handshake = { base: 10, asked: 18, askedAt: T0, timedOut: false, perInstanceRps: 3.5, requests: [T0], lastInService: 10 };
+    const handshake = { base: 10, asked: 18, askedAt: T0, timedOut: false, perInstanceRps: 3.5, requests: [T0], lastInService: 10, releasedAt: null };
     const v4 = { ...state, capacity: { b: handshake } };
     expect(readStateItem('chat', { ...current(), state: v4 }).state).toEqual(v4);
     expect(() => readStateItem('chat', { ...current(), state: { ...state, capacity: { b: { ...handshake, asked: -1 } } } })).toThrow(

@@ -118,15 +118,72 @@ describe('the capacity handshake', () => {
     expect(arrivals).toEqual([11]);
   });
 
-  it('gives the extra back once the failed endpoint is back, the dwell has passed and the cooldown: never below what it had', () => {
+  it('gives back what the plan no longer needs once the failed endpoint is back (recovering or healthy) and the cooldown has passed: never below what it had', () => {
     const platform = new Platform(8);
-    const { state } = run(service({ scaleInCooldownSeconds: 900 }), 120, outage(30), platform);
+    const { state, decisions } = run(service({ scaleInCooldownSeconds: 900 }), 120, outage(30), platform);
     const back = platform.asks.filter((a) => a.request.direction === 'in');
-    expect(back).toHaveLength(1);
-    expect(back[0]!.request).toMatchObject({ to: 10, reason: 'CAPACITY_RELEASED' });
+    expect(back.length).toBeGreaterThanOrEqual(1);
+    expect(back.at(-1)!.request).toMatchObject({ to: 10, reason: 'CAPACITY_RELEASED' });
+    expect(back.map((a) => a.request.to)).toEqual([...back.map((a) => a.request.to)].sort((x, y) => y - x));
     expect(state.capacity.b).toMatchObject({ asked: null, base: 10, timedOut: false });
-    // Given back only after a's recovery completed and nothing moved for the dwell.
-    expect(back[0]!.minute).toBeGreaterThan(30 + 10);
+    // Nothing is given back while a is drained.
+    const drainedUntil = decisions.findIndex((d, m) => m > 3 && d.transitions.some((t) => t.endpoint === 'a' && t.from === 'drained'));
+    expect(drainedUntil).toBeGreaterThan(30);
+    expect(back[0]!.minute).toBeGreaterThanOrEqual(drainedUntil);
+  });
+
+  it('does not ask again within the cooldown of a give-back unless an endpoint is drained', () => {
+    const platform = new Platform(8);
+    const svc = service({ scaleInCooldownSeconds: 900 });
+    const first = run(svc, 120, outage(30), platform);
+    const released = first.state.capacity.b!.releasedAt!;
+    expect(released).not.toBeNull();
+    // Demand jumps right after the give-back, with c slow from its own load: b would receive, yet waits.
+    const asksBefore = platform.asks.length;
+    const hot = (m: number): Record<string, Health> => (m < 2 ? { c: 'slow' } : { c: 'slow', a: m >= 4 ? 'fail-severe' : 'ok' });
+    const after = run(svc, 8, hot, platform, first.state);
+    const minutesOfAsks = platform.asks.slice(asksBefore).map((a) => a.minute);
+    // The asks that come, come once a is drained (from minute 4).
+    for (const m of minutesOfAsks) expect(m).toBeGreaterThanOrEqual(4);
+    expect(after.state.capacity.b!.releasedAt).toBe(released);
+  });
+
+  it('asks for an endpoint slow from its own load, not for one slow at any load', () => {
+    const svc = service();
+    const observations = (bRate: number) => ({
+      periodStart: T0,
+      endpoints: { a: observe('ok', 56), b: observe('slow', bRate), c: observe('ok', 20) },
+    });
+    // b degraded (three slow periods) while it runs at its baseline share of 110 requests/s, near its warm capacity: more instances cure it.
+    let state: ServiceState | undefined;
+    let last: Decision | undefined;
+    for (let m = 0; m < 5; m++) {
+      const out = decide(svc, {
+        now: T0 + m * MINUTE,
+        observations: { ...observations(34), periodStart: T0 + (m - 1) * MINUTE },
+        state,
+        capacity: { b: { inService: 10, desired: 10 } },
+      });
+      state = out.nextState;
+      last = out.decision;
+    }
+    expect(state!.endpoints.b!.status).toBe('degraded');
+    expect(last!.capacityRequests.length + state!.capacity.b!.requests.length).toBeGreaterThan(0);
+    // The same slowness at a third of its capacity: a sick region, not a small one.
+    let quiet: ServiceState | undefined;
+    const asked: CapacityRequest[] = [];
+    for (let m = 0; m < 5; m++) {
+      const out = decide(svc, {
+        now: T0 + m * MINUTE,
+        observations: { ...observations(12), periodStart: T0 + (m - 1) * MINUTE },
+        state: quiet,
+        capacity: { b: { inService: 10, desired: 10 } },
+      });
+      quiet = out.nextState;
+      asked.push(...out.decision.capacityRequests.filter((r) => r.endpoint === 'b'));
+    }
+    expect(quiet!.endpoints.b!.status).toBe('degraded');
+    expect(asked).toEqual([]);
   });
 
   it('never asks past maxInstances, and says it would need more', () => {

@@ -201,7 +201,7 @@ describe('parseConfig: defaults and normalisation', () => {
       rebalanceMinShare: 0.05,
       drift: { action: 'revert', adoptSeconds: 1800 },
       changeBudget: { maxChangesPerHour: 12 },
-      capacityBudget: { maxRequestsPerHour: 6 },
+      capacityBudget: { maxRequestsPerHour: 12 },
       rollout: {
         mode: 'none',
         canary: {

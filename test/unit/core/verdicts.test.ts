@@ -116,6 +116,15 @@ describe('evaluateEndpoint', () => {
     expect(reversed.excess).toBeCloseTo(0.5);
   });
 
+  it('a drained endpoint with no requests sets its error alarm in INSUFFICIENT_DATA aside when another signal shows it is up; a region still down shows nothing', () => {
+    const withAlarm = [p99, errors, alarm];
+    const idle = { p99: { value: 0, sampleCount: 0 }, errors: { value: 0 }, [alarm.name]: { alarmState: 'INSUFFICIENT_DATA' as const } };
+    expect(evaluateEndpoint(withAlarm, { signals: idle }, { drained: true }).verdict).toBe('clear');
+    expect(evaluateEndpoint(withAlarm, { signals: idle }).verdict).toBe('unknown');
+    const down = { [alarm.name]: { alarmState: 'INSUFFICIENT_DATA' as const } };
+    expect(evaluateEndpoint(withAlarm, { signals: down }, { drained: true }).verdict).toBe('unknown');
+  });
+
   it('is unknown when the endpoint has no observations at all', () => {
     expect(evaluateEndpoint(signals, undefined).verdict).toBe('unknown');
   });
