@@ -5,12 +5,13 @@ import { ManualClock } from '../../functions/adapters/memory/index.js';
 import { oracleController } from '../../sim/controllers/oracle.js';
 import { GIVE_BACK_AFTER_SECONDS } from '../../sim/controllers/oracleScaling.js';
 import { SimCapacityProvider } from '../../sim/controllers/simCapacity.js';
+import { steer53RuntimeController } from '../../sim/controllers/steer53Runtime.js';
 import { PROBLEM_AFTER_SECONDS, provisioningSeconds, RegionFleet, type RegionScaling } from '../../sim/fleet.js';
 import { DEFAULT_UNIT } from '../../sim/latencyModel.js';
 import { extraHoursRatio, type ControllerMetrics } from '../../sim/metrics.js';
 import { RegionSim } from '../../sim/region.js';
 import { runScenario } from '../../sim/run.js';
-import { resolveScenario, type Scenario } from '../../sim/scenario.js';
+import { loadScenario, resolveScenario, type Scenario } from '../../sim/scenario.js';
 import type { ScenarioInput } from '../../sim/scenarioSchema.js';
 import { CONTROLLER_NAMES, runWorld, type ControllerContext, type ControllerName } from '../../sim/world.js';
 import { endpoint, SOURCE, smallScenario } from './fixtures.js';
@@ -453,5 +454,29 @@ describe('Simulator: determinism with scaling', () => {
     const first = await once();
     expect(first.metrics.oracle.extraInstanceHours).toBeGreaterThan(0);
     expect(await once()).toEqual(first);
+  });
+});
+
+describe('steer53 asking for capacity in the simulator', () => {
+  it('asks the survivors when a region fails, ramps into what arrives, and gives the extra back (capacity-scale-up)', async () => {
+    const scenario = await loadScenario('capacity-scale-up', { seed: 3 });
+    const run = await runWorld(scenario, steer53RuntimeController);
+    const during = run.capacityAsks.filter((a) => a.direction === 'out' && a.t >= 35 * 60 && a.t < 80 * 60);
+    expect(during.map((a) => a.endpoint)).toContain('eu-west-1');
+    const back = run.capacityAsks.filter((a) => a.direction === 'in');
+    expect(back.length).toBeGreaterThan(0);
+    // Nothing is given back while us-east-1 is down (35-80 min); the last give-back returns eu-west-1 to the replicas it had.
+    for (const a of back) expect(a.t).toBeGreaterThanOrEqual(80 * 60);
+    expect(back.filter((a) => a.endpoint === 'eu-west-1').at(-1)!.desired).toBe(14);
+    expect(run.evaluations.some((e) => e.reasons.includes('eu-west-1:CAPACITY_IN_SERVICE'))).toBe(true);
+  });
+
+  it('says capacity timed out when it cannot be obtained, and plans without it (capacity-unobtainable)', async () => {
+    const scenario = await loadScenario('capacity-unobtainable', { seed: 1, durationSeconds: 70 * 60 });
+    const run = await runWorld(scenario, steer53RuntimeController);
+    expect(run.capacityAsks.some((a) => a.endpoint === 'eu-west-1' && a.direction === 'out')).toBe(true);
+    const timedOut = run.evaluations.filter((e) => e.reasons.includes('eu-west-1:CAPACITY_TIMED_OUT'));
+    expect(timedOut).toHaveLength(1);
+    expect(run.instances.every((r) => r.instanceSeconds === r.configuredSeconds)).toBe(true);
   });
 });
