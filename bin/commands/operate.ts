@@ -26,6 +26,7 @@ import { Route53Weights } from '../../functions/adapters/aws/route53Weights.js';
 import { BoundedRetryStrategy, Route53RetryPolicy } from '../../functions/adapters/aws/retryStrategy.js';
 import { AwsCallError } from '../../functions/adapters/aws/errors.js';
 import { planEvaluation } from '../../functions/app/evaluateService.js';
+import { awsCapacityProvider } from '../../functions/handlers/awsRuntime.js';
 import { RecordNotFoundError, StateVersionConflictError } from '../../functions/ports/errors.js';
 import { alarmText, formatMeasure } from '../../functions/app/noticeText.js';
 import { setOverride, type OverrideAction } from '../../functions/app/overrides.js';
@@ -47,7 +48,7 @@ export type OperateCommand = keyof typeof OPERATE_USAGE;
 /** The ports a plan reads besides the state (the tests pass in-memory ones). */
 export interface PlanIo extends OpsIo {
   /** @default Route 53 and CloudWatch through the AWS SDK */
-  readonly readPorts?: () => Pick<Runtime, 'dns' | 'metrics'>;
+  readonly readPorts?: () => Pick<Runtime, 'dns' | 'metrics' | 'capacity'>;
 }
 
 /** Longest override: a week. Anything longer is a config change, not an override. */
@@ -225,7 +226,7 @@ async function plan(
   json: boolean,
   now: number,
 ): Promise<number> {
-  const ports = io.readPorts?.() ?? awsReadPorts(region);
+  const ports = io.readPorts?.() ?? awsReadPorts(region, service, now);
   let outcome: Awaited<ReturnType<typeof planEvaluation>>;
   try {
     outcome = await planEvaluation({ ...ports, store, clock: { now: () => now } }, service);
@@ -270,8 +271,12 @@ async function plan(
   return 0;
 }
 
-function awsReadPorts(region: string | undefined): Pick<Runtime, 'dns' | 'metrics'> {
+function awsReadPorts(region: string | undefined, service: ServiceConfig, now: number): Pick<Runtime, 'dns' | 'metrics' | 'capacity'> {
   const sts = new STSClient(region ? { region } : {});
+  const metrics = new CloudWatchMetrics({ clients: new CloudWatchClients({ sts, createClient: (c) => new CloudWatchClient(c) }) });
+  // The dry run reads the capacity providers and asks nothing of them: nothing is ever published.
+  const events = { publish: async () => Promise.reject(new Error('steer53 plan publishes nothing')) };
+  const capacity = awsCapacityProvider({ services: [service] }, { metrics, events, clock: { now: () => now }, trace: (client) => client });
   return {
     dns: new Route53Weights({
       client: new Route53Client({
@@ -280,6 +285,7 @@ function awsReadPorts(region: string | undefined): Pick<Runtime, 'dns' | 'metric
         retryStrategy: new BoundedRetryStrategy(Route53RetryPolicy),
       }),
     }),
-    metrics: new CloudWatchMetrics({ clients: new CloudWatchClients({ sts, createClient: (c) => new CloudWatchClient(c) }) }),
+    metrics,
+    ...(capacity ? { capacity } : {}),
   };
 }

@@ -16,17 +16,7 @@
  */
 import type { EndpointConfig, ScalingConfig } from './config.js';
 import { notice, phase, type Evaluation, type Phase } from './phase.js';
-import type {
-  CapacityReading,
-  CapacityRequest,
-  DecisionMode,
-  EndpointCapacity,
-  EndpointState,
-  EpochMs,
-  Notification,
-  PolicyReason,
-  RolloutState,
-} from './types.js';
+import type { CapacityReading, CapacityRequest, DecisionMode, EndpointCapacity, EndpointState, Notification, PolicyReason, RolloutState } from './types.js';
 import { perInstanceRps } from './warmCapacity.js';
 import { planWeights, type PlanEndpoint } from './weightPlanner.js';
 

@@ -133,7 +133,7 @@ export interface CapacityWiring {
  * undefined otherwise, and then no client of theirs is ever built. Their clients are built per API
  * and region on first use, traced, and retried within the invocation's deadline.
  */
-export function awsCapacityProvider(config: Config, wiring: CapacityWiring): AwsCapacityProvider | undefined {
+export function awsCapacityProvider(config: Pick<Config, 'services'>, wiring: CapacityWiring): AwsCapacityProvider | undefined {
   if (!config.services.some((s) => s.endpoints.some((e) => e.capacity.scaling !== undefined))) return undefined;
   const retry = () => ({
     maxAttempts: CapacityRetryPolicy.maxAttempts,

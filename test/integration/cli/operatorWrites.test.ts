@@ -6,11 +6,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { runOperate, type PlanIo } from '../../../bin/commands/operate.js';
 import { DynamoStateStore } from '../../../functions/adapters/aws/dynamoStateStore.js';
-import { InMemoryDnsWeights, InMemoryMetrics, ManualClock } from '../../../functions/adapters/memory/index.js';
+import { InMemoryCapacity, InMemoryDnsWeights, InMemoryMetrics, ManualClock } from '../../../functions/adapters/memory/index.js';
 import { recordSetOf } from '../../../functions/app/evaluateService.js';
 import { ValidationError } from '../../../functions/core/errors.js';
 import { createTable, startDynalite, type LocalDynamo } from '../runtime/dynalite.js';
-import { MINUTE, T0, judgedStart, rawConfig, testConfig } from '../../unit/app/runtimeFixtures.js';
+import { MINUTE, T0, editableRawConfig, judgedStart, rawConfig, testConfig } from '../../unit/app/runtimeFixtures.js';
 
 const sts = mockClient(STSClient);
 const ALICE = 'arn:aws:sts::123456789012:assumed-role/oncall/alice';
@@ -223,6 +223,39 @@ describe('Command: steer53 plan', () => {
     const out = io({ readPorts: () => ({ dns: new InMemoryDnsWeights({ clock: new ManualClock(T0) }), metrics: new InMemoryMetrics() }) });
     expect(await runOperate('plan', ['chat', ...common()], out)).toBe(1);
     expect(out.errors[0]).toMatch(/^steer53 plan: could not observe and decide: RecordNotFoundError: /);
+  });
+
+  it('shows the capacity it would ask for, and asks nothing', async () => {
+    const raw = editableRawConfig();
+    for (const e of raw.services[0]!.endpoints) {
+      e.load = { namespace: 'Chat', metricName: 'RequestCount', dimensions: { Region: e.setIdentifier }, statistic: 'Sum' };
+      e.capacity = {
+        warmRps: 30,
+        ...(e.setIdentifier === 'eu-west-1' ? { scaling: { provider: { kind: 'ec2-asg', autoScalingGroupName: 'chat-eu' }, maxInstances: 30 } } : {}),
+      };
+    }
+    const scaled = testConfig(raw).services[0]!;
+    const path = join(mkdtempSync(join(tmpdir(), 'steer53-ops-')), 'steer53.config.json');
+    writeFileSync(path, JSON.stringify(raw));
+    const clock = new ManualClock(T0);
+    const dns = new InMemoryDnsWeights({ clock });
+    dns.defineRecordSet(recordSetOf(scaled), { 'us-east-1': 100, 'eu-west-1': 100, 'ap-northeast-1': 100 });
+    const metrics = new InMemoryMetrics();
+    for (const e of scaled.endpoints) {
+      const down = e.setIdentifier === 'us-east-1';
+      metrics.setAlarmState({ name: `chat-${e.setIdentifier}-5xx`, region: e.region }, down ? 'ALARM' : 'OK');
+      if (down) continue;
+      metrics.recordSignal(scaled, e.setIdentifier, 'p99-latency', judgedStart(T0), { value: 900_000, sampleCount: 5000 });
+      metrics.recordSignal(scaled, e.setIdentifier, 'load', judgedStart(T0), { value: 20 * 60 });
+    }
+    const capacity = new InMemoryCapacity();
+    capacity.define('chat', 'eu-west-1', 10);
+    const out = io({ readPorts: () => ({ dns, metrics, capacity }) });
+    expect(await runOperate('plan', ['chat', '--table', table, '--config', path], out)).toBe(0);
+    expect(out.lines.filter((l) => l.startsWith('capacity:'))).toEqual([
+      expect.stringMatching(/^capacity: would ask eu-west-1 to hold \d+ instances \(more; 10 held, 10 in service\) \[CAPACITY_REQUESTED\]$/),
+    ]);
+    expect(capacity.log).toEqual([]);
   });
 
   it('plans on the state the override commands wrote: frozen, nothing to change', async () => {
