@@ -13,7 +13,7 @@ import type { CapacityTarget } from '../../ports/capacity.js';
 import type { Clock } from '../../ports/clock.js';
 import type { CapacityClients } from './capacityClients.js';
 import { CapacityProblemCodes, CapacityProviderError, type CapacityContext } from './errors.js';
-import { capacityCall, findScalableTarget, holdFloor, scalableTargetProblem, type ScalableTargetRef } from './scalableTargets.js';
+import { capacityCall, findScalableTarget, holdFloorIfScaled, scalableTargetProblem, type ScalableTargetRef } from './scalableTargets.js';
 
 type EcsProvider = { readonly kind: 'ecs-service'; readonly cluster: string; readonly service: string };
 
@@ -44,12 +44,7 @@ export class EcsServiceCapacity {
   async request(target: CapacityTarget, provider: EcsProvider, desired: number): Promise<void> {
     const context = contextOf(target, provider);
     const scaling = await this.#clients.applicationAutoScaling(target.region);
-    const scalable = await findScalableTarget(scaling, scalableTargetRef(provider), context);
-    if (scalable) {
-      if (scalable.MinCapacity === desired && (scalable.MaxCapacity ?? 0) >= desired) return;
-      await holdFloor(scaling, scalable, desired, context);
-      return;
-    }
+    if (await holdFloorIfScaled(scaling, scalableTargetRef(provider), desired, context)) return;
     const service = await this.#describe(target, provider, context);
     if (service.desiredCount === desired) return;
     const ecs = await this.#clients.ecs(target.region);

@@ -10,7 +10,7 @@ import type { CapacityTarget } from '../../ports/capacity.js';
 import type { Clock } from '../../ports/clock.js';
 import type { CapacityClients } from './capacityClients.js';
 import { CapacityProblemCodes, CapacityProviderError, type CapacityContext } from './errors.js';
-import { capacityCall, findScalableTarget, holdFloor, scalableTargetProblem, type ScalableTargetRef } from './scalableTargets.js';
+import { capacityCall, findScalableTarget, holdFloorIfScaled, scalableTargetProblem, type ScalableTargetRef } from './scalableTargets.js';
 
 type SageMakerProvider = { readonly kind: 'sagemaker-variant'; readonly endpointName: string; readonly variantName: string };
 type Variant = NonNullable<DescribeEndpointCommandOutput['ProductionVariants']>[number];
@@ -47,12 +47,7 @@ export class SageMakerVariantCapacity {
   async request(target: CapacityTarget, provider: SageMakerProvider, desired: number): Promise<void> {
     const context = contextOf(target, provider);
     const scaling = await this.#clients.applicationAutoScaling(target.region);
-    const scalable = await findScalableTarget(scaling, scalableTargetRef(provider), context);
-    if (scalable) {
-      if (scalable.MinCapacity === desired && (scalable.MaxCapacity ?? 0) >= desired) return;
-      await holdFloor(scaling, scalable, desired, context);
-      return;
-    }
+    if (await holdFloorIfScaled(scaling, scalableTargetRef(provider), desired, context)) return;
     const { variant } = await this.#describe(target, provider, context);
     if (variant.DesiredInstanceCount === desired) return;
     const sageMaker = await this.#clients.sageMaker(target.region);

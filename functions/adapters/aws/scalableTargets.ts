@@ -76,6 +76,22 @@ export async function holdFloor(
   );
 }
 
+/**
+ * Holds `desired` on the resource's scalable target when it has one (nothing sent when it already
+ * holds it); false when it has none, for the caller to set the resource's own count.
+ */
+export async function holdFloorIfScaled(
+  scaling: Connected<'applicationAutoScaling'>,
+  ref: ScalableTargetRef,
+  desired: number,
+  context: CapacityContext,
+): Promise<boolean> {
+  const scalable = await findScalableTarget(scaling, ref, context);
+  if (!scalable) return false;
+  if (scalable.MinCapacity !== desired || (scalable.MaxCapacity ?? 0) < desired) await holdFloor(scaling, scalable, desired, context);
+  return true;
+}
+
 /** One scaling activity as both Auto Scaling APIs report it. */
 export interface ActivityLike {
   readonly StatusCode?: string | undefined;
