@@ -76,7 +76,7 @@ export function planCapacity(ev: Evaluation, input: CapacityInput): Phase<Capaci
   for (const config of ev.service.endpoints) {
     const fleet = fleetOf(ev, config, wanted);
     if (fleet === null) {
-      if (config.capacity.scaling !== undefined) reasons.push(unread(config.setIdentifier));
+      if (config.capacity.scaling !== undefined) reasons.push(cannotAsk(ev, config.setIdentifier));
       continue;
     }
     const step = stepFleet(ev, input, fleet, budget);
@@ -92,8 +92,13 @@ export function planCapacity(ev: Evaluation, input: CapacityInput): Phase<Capaci
   return phase({ capacity, requests }, { reasons, blocked, notifications });
 }
 
-function unread(id: string): PolicyReason {
-  return { code: 'CAPACITY_UNREAD', endpoint: id, message: `${id}'s capacity provider could not be read: nothing is asked of it this period` };
+/** Why nothing is asked of an endpoint with a provider: it could not be read, or one instance's throughput is not known. */
+function cannotAsk(ev: Evaluation, id: string): PolicyReason {
+  if (ev.capacity?.[id] === undefined) {
+    return { code: 'CAPACITY_UNREAD', endpoint: id, message: `${id}'s capacity provider could not be read: nothing is asked of it this period` };
+  }
+  const message = `${id} has no instance in service to learn what one serves from: nothing is asked of it until one is, or capacity.scaling.perInstanceRps is set`;
+  return { code: 'CAPACITY_HELD', endpoint: id, message };
 }
 
 function askedInLastHour(ev: Evaluation): number {

@@ -296,6 +296,20 @@ describe('the capacity handshake', () => {
     expect(nextState.capacity).toEqual({});
   });
 
+  it('asks nothing of an endpoint with no instance in service to learn from, and says how to fix it', () => {
+    const { decision, nextState } = decide(service(), {
+      now: T0,
+      observations: { periodStart: T0 - MINUTE, endpoints: { a: observe('fail-severe'), b: observe('ok', 30), c: observe('ok', 15) } },
+      state: undefined,
+      capacity: { b: { inService: 0, desired: 0 } },
+    });
+    expect(decision.capacityRequests).toEqual([]);
+    expect(decision.reasons).toContainEqual(
+      expect.objectContaining({ code: 'CAPACITY_HELD', endpoint: 'b', message: expect.stringContaining('perInstanceRps') }),
+    );
+    expect(nextState.capacity).toEqual({});
+  });
+
   it('uses a configured perInstanceRps over what it would learn', () => {
     const platform = new Platform(8);
     const { state } = run(service({ perInstanceRps: 5 }), 1, () => ({}), platform);
