@@ -155,11 +155,22 @@ function wantedInstances(ev: Evaluation, input: CapacityInput): Record<string, W
     const id = e.config.setIdentifier;
     const one = perInstance[id];
     if (one === undefined || sum <= 0) continue;
-    const rps = (weights[id]! / sum) * demand;
-    const instances = Math.ceil(rps / (one * e.config.capacity.targetUtilization) - 1e-9);
-    // Traffic moves to it when the plan gives it more than its own baseline share; or it is slow from its own load.
-    const receiving = weights[id]! / sum > (e.config.baselineWeight / ev.total) * RECEIVING + 1e-9 || overloaded(ev, e);
-    wanted[id] = { instances, receiving };
+    const perInstanceAtTarget = one * e.config.capacity.targetUtilization;
+    const share = weights[id]! / sum;
+    const own = e.config.baselineWeight / ev.total;
+    if (overloaded(ev, e)) {
+      // Slow from its own load: sized for all it carries.
+      wanted[id] = { instances: Math.ceil((share * demand) / perInstanceAtTarget - 1e-9), receiving: true };
+      continue;
+    }
+    // Receiving others' traffic: enough to carry it all at its target utilisation, but never more
+    // than what it had plus what the traffic it receives needs (its own share at baseline is the
+    // platform's autoscaling's to follow, not steer53's).
+    const reading = ev.capacity![id]!;
+    const base = ev.previous.capacity[id]?.asked != null ? ev.previous.capacity[id]!.base : (reading.desired ?? reading.inService);
+    const all = Math.ceil((share * demand) / perInstanceAtTarget - 1e-9);
+    const forReceived = base + Math.ceil((Math.max(0, share - own) * demand) / perInstanceAtTarget - 1e-9);
+    wanted[id] = { instances: Math.min(all, forReceived), receiving: share > own * RECEIVING + 1e-9 };
   }
   return wanted;
 }
