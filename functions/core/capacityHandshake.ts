@@ -326,8 +326,8 @@ function giveBack(ev: Evaluation, input: CapacityInput, fleet: Fleet): CapacityR
   if (state.asked === null || state.askedAt === null || !settled(input)) return null;
   if (ev.now - state.askedAt < scaling.scaleInCooldownSeconds * 1000) return null;
   const to = Math.max(state.base, scaling.minInstances, fleet.wanted?.instances ?? state.asked);
-  // By a margin, as asks are: demand's noise gives nothing back.
-  if (to > state.asked - Math.max(1, Math.ceil(0.1 * state.asked))) return null;
+  // By a margin, as asks are, so demand's noise gives nothing back; all the way back to the base always.
+  if (to >= state.asked || (to > state.base && to > state.asked - Math.max(1, Math.ceil(0.1 * state.asked)))) return null;
   const message = `${id}'s traffic is back where it belongs: giving back ${state.asked - to} instances (to ${to}; ${state.base} before the ask)`;
   return { endpoint: id, direction: 'in', from: reading.desired ?? state.asked, to, inService: reading.inService, reason: 'CAPACITY_RELEASED', message };
 }

@@ -186,6 +186,18 @@ describe('the capacity handshake', () => {
     expect(asked).toEqual([]);
   });
 
+  it('gives a small ask back all the way to the base, though it is within the give-back margin', () => {
+    const platform = new Platform(1);
+    const svc = service({ scaleInCooldownSeconds: 60 });
+    // b asked for one instance more than it had, then the incident is over.
+    const { state } = run(svc, 1, () => ({}), platform);
+    const asked: ServiceState = { ...state, capacity: { b: { ...state.capacity.b!, asked: 11, askedAt: T0 - 10 * MINUTE } } };
+    platform.desired = 11;
+    platform.inService = 11;
+    run(svc, 3, () => ({}), platform, asked);
+    expect(platform.asks.map((a) => a.request)).toEqual([expect.objectContaining({ direction: 'in', to: 10, reason: 'CAPACITY_RELEASED' })]);
+  });
+
   it('never asks past maxInstances, and says it would need more', () => {
     const platform = new Platform(8);
     run(service({ maxInstances: 12 }), 6, outage(60), platform);
