@@ -6,7 +6,7 @@
  * generic provider's ask *is* that event (its adapter publishes it).
  */
 import type { ServiceConfig } from '../core/config.js';
-import type { CapacityReading, Decision } from '../core/types.js';
+import type { CapacityReading, Decision, DecideInput, ServiceState } from '../core/types.js';
 import { ControllerDetailTypes, type ControllerEvent } from '../events/controllerEvents.js';
 import { capacityTargets, type CapacityTarget } from '../ports/capacity.js';
 import type { Runtime } from './runtime.js';
@@ -35,10 +35,29 @@ export async function readCapacity(rt: Pick<Runtime, 'capacity'>, service: Servi
   return { readings, gaps };
 }
 
-/** What making a decision's asks told and failed. */
-export interface CapacityAsked {
-  readonly failures: readonly TellFailure[];
-  readonly events: readonly ControllerEvent[];
+/**
+ * Whether this evaluation needs the providers read: the service names a provider, and an endpoint
+ * is (or is becoming) unhealthy, a rollout runs, or capacity asked before is still held. A quiet
+ * service asks nothing (an endpoint is asked for more only when it receives others' traffic or is
+ * slow from its own load), so at a thousand services the providers' APIs are called only where an
+ * incident is.
+ */
+export function capacityMatters(service: ServiceConfig, before: ServiceState | undefined, after: ServiceState): boolean {
+  if (capacityTargets(service).length === 0) return false;
+  const unhealthy = (state: ServiceState | undefined) => Object.values(state?.endpoints ?? {}).some((e) => e.status !== 'healthy');
+  const held = Object.values(before?.capacity ?? {}).some((c) => c.asked !== null);
+  return unhealthy(before) || unhealthy(after) || held || Object.keys(after.rollouts).length > 0;
+}
+
+/** The providers read for a decision: the readings, and a warning for those that could not be read. */
+export async function capacityInput(
+  rt: Pick<Runtime, 'capacity'> & { readonly log?: Runtime['log'] },
+  service: ServiceConfig,
+): Promise<Pick<DecideInput, 'capacity'>> {
+  const capacity = await readCapacity(rt, service);
+  if (capacity.gaps.length > 0)
+    rt.log?.warn('some capacity providers could not be read; nothing is asked of them', { service: service.name, gaps: capacity.gaps });
+  return capacity.readings ? { capacity: capacity.readings } : {};
 }
 
 /**

@@ -29,7 +29,7 @@ import { AuditKinds, AuditStatuses, type AuditEntry, type PendingChange, type St
 import { observeServices, type KnownAlarmState, type ServiceObservationResult } from './observe.js';
 import type { Runtime } from './runtime.js';
 import { ownValue, weightsAfter } from './weightRecords.js';
-import { askCapacity, readCapacity } from './capacity.js';
+import { askCapacity, capacityInput, capacityMatters } from './capacity.js';
 import { driftDetectedEvent, noticeFor, overrideEventsOf, rolloutEventsOf, shiftBlockedEvent, tell, trafficShiftedEvent, type TellFailure } from './tell.js';
 
 export const EvaluationStatuses = {
@@ -592,18 +592,19 @@ async function decideOn(
   const read = dnsRead ?? (await rt.dns.readWeights(recordSetOf(service)));
   const current = managedWeights(service, read.weights);
   const guardAlarms = await guardAlarmStates(rt, service, stored.state, now);
-  const capacity = await readCapacity(rt, service);
-  if (capacity.gaps.length > 0)
-    rt.log?.warn('some capacity providers could not be read; nothing is asked of them', { service: service.name, gaps: capacity.gaps });
-  const { decision, nextState } = decide(service, {
+  const input = {
     now,
     observations: observed.observations,
     state: stored.state,
     currentWeights: current,
     ...(deployments !== undefined ? { deployments } : {}),
     ...(guardAlarms ? { guardAlarms } : {}),
-    ...(capacity.readings ? { capacity: capacity.readings } : {}),
-  });
+  };
+  // The providers are read only when the decision could ask something of them (capacity.ts).
+  const first = decide(service, input);
+  const { decision, nextState } = capacityMatters(service, stored.state, first.nextState)
+    ? decide(service, { ...input, ...(await capacityInput(rt, service)) })
+    : first;
   return { read, current, drift: driftOf(service, stored, current), decision, nextState };
 }
 

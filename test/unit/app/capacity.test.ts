@@ -146,6 +146,28 @@ describe('the capacity handshake through evaluateService', () => {
     ]);
   });
 
+  it('reads no provider while the service is quiet, and reads them the evaluation an endpoint turns bad', async () => {
+    const { world, capacity } = capacityWorld();
+    let reads = 0;
+    const counting = {
+      read: (t: CapacityTarget) => {
+        reads += 1;
+        return capacity.read(t);
+      },
+      request: (t: CapacityTarget, a: CapacityAsk) => capacity.request(t, a),
+    };
+    const rt = { ...world.runtime(), capacity: counting };
+    feed(world, T0);
+    await evaluateService(rt, world.service, { trigger: 'schedule' });
+    expect(reads).toBe(0);
+    world.clock.set(T0 + MINUTE);
+    feed(world, T0 + MINUTE, ['us-east-1']);
+    world.metrics.setAlarmState({ name: 'chat-us-east-1-5xx', region: 'us-east-1' }, 'ALARM');
+    const outcome = await evaluateService(rt, world.service, { trigger: 'schedule' });
+    expect(reads).toBe(1);
+    expect(outcome.decision!.capacityRequests).toHaveLength(1);
+  });
+
   it('the dry run shows the capacity it would ask for, and asks nothing', async () => {
     const { world, capacity } = capacityWorld();
     await usDown(world, world.runtime());
