@@ -74,7 +74,15 @@ export async function askCapacity(rt: Runtime, service: ServiceConfig, decision:
     const target = targets.get(ask.endpoint);
     if (!target || !rt.capacity) continue;
     try {
-      await rt.capacity.request(target, { desired: ask.to, direction: ask.direction, decisionId, reason: ask.message });
+      await rt.capacity.request(target, {
+        desired: ask.to,
+        direction: ask.direction,
+        decisionId,
+        reason: ask.message,
+        trigger,
+        inService: ask.inService,
+        at: decision.at,
+      });
       if (target.scaling.provider.kind !== 'generic') told.push(capacityRequestedEvent(service, target, decision, decisionId, trigger, ask));
     } catch (error) {
       rt.log.error('a capacity request failed; the next evaluation asks again', {

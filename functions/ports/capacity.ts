@@ -28,6 +28,12 @@ export interface CapacityAsk {
   /** The decision that made it. */
   readonly decisionId: string;
   readonly reason: string;
+  /** What started the evaluation (`schedule`, `alarm <name>`), when the caller knows it. */
+  readonly trigger?: string;
+  /** Instances in service when it was decided, when the caller read them. */
+  readonly inService?: number;
+  /** When it was decided (epoch ms), when the caller knows it. */
+  readonly at?: number;
 }
 
 export interface CapacityProvider {

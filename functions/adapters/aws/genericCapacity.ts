@@ -19,8 +19,8 @@ type GenericProvider = { readonly kind: 'generic'; readonly inService: MetricQue
 export const GENERIC_LOOKBACK_PERIODS = 5;
 
 /**
- * The event's `trigger`: the port's ask does not carry what started the evaluation, so the event
- * says it came from a capacity request; its decisionId leads to the audit entry that has the rest.
+ * The event's `trigger` when the ask does not carry what started the evaluation: the event says it
+ * came from a capacity request; its decisionId leads to the audit entry that has the rest.
  */
 export const GENERIC_TRIGGER = 'capacity request';
 
@@ -65,14 +65,14 @@ export class GenericCapacity {
     const context = contextOf(target, provider);
     const service = this.#options.services.find((s) => s.name === target.service);
     if (!service) throw new CapacityProviderError(CapacityProblemCodes.RESOURCE_NOT_FOUND, context, 'the service is not in the config');
-    const { inService } = await this.read(target, provider);
+    const inService = ask.inService ?? (await this.read(target, provider)).inService;
     const detail = {
       service: service.name,
       dnsName: service.dnsName,
       recordType: service.recordType,
       hostedZoneId: service.hostedZoneId,
-      at: new Date(this.#options.clock.now()).toISOString(),
-      trigger: GENERIC_TRIGGER,
+      at: new Date(ask.at ?? this.#options.clock.now()).toISOString(),
+      trigger: ask.trigger ?? GENERIC_TRIGGER,
       decisionId: ask.decisionId,
       endpoint: target.endpoint,
       region: target.region,

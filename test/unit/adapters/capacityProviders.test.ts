@@ -496,6 +496,19 @@ describe('Class: AwsCapacityProvider, the generic provider', () => {
     expect(capacityRequestedDetailSchema.parse(JSON.parse(input!.Entries[0]!.Detail))).toEqual(detail);
   });
 
+  it('takes the trigger, the time and the count in service from the ask when the use case gives them, and reads no metric', async () => {
+    eventbridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+    await provider.request(target(generic), { ...ask(6), trigger: 'alarm chat-use1-5xx', inService: 4, at: T - MINUTE });
+    expect(cloudwatch.commandCalls(GetMetricDataCommand)).toHaveLength(0);
+    const [input] = inputsOf(eventbridge, PutEventsCommand) as { Entries: { Detail: string }[] }[];
+    expect(JSON.parse(input!.Entries[0]!.Detail)).toMatchObject({
+      trigger: 'alarm chat-use1-5xx',
+      inService: 4,
+      at: new Date(T - MINUTE).toISOString(),
+      desired: 6,
+    });
+  });
+
   it('fails the request when the bus rejects the event', async () => {
     cloudwatch
       .on(GetMetricDataCommand)
