@@ -7,33 +7,10 @@
  */
 import type { ServiceConfig } from '../core/config.js';
 import type { CapacityReading, Decision, DecideInput, ServiceState } from '../core/types.js';
-import { ControllerDetailTypes, type ControllerEvent } from '../events/controllerEvents.js';
+import { capacityRequestedEvent, type ControllerEvent } from '../events/controllerEvents.js';
 import { capacityTargets, type CapacityTarget } from '../ports/capacity.js';
 import type { Runtime } from './runtime.js';
-import { serviceFields, type TellFailure } from './tell.js';
-
-export interface CapacityRead {
-  /** Readings by SetIdentifier; undefined when the service has no provider or no provider is wired. */
-  readonly readings: Readonly<Record<string, CapacityReading>> | undefined;
-  /** Endpoints whose provider could not be read, with why. */
-  readonly gaps: readonly string[];
-}
-
-/** Reads every provider of the service at once; a provider that fails is left out (the engine asks nothing of it). */
-export async function readCapacity(rt: Pick<Runtime, 'capacity'>, service: ServiceConfig): Promise<CapacityRead> {
-  const targets = capacityTargets(service);
-  if (targets.length === 0 || rt.capacity === undefined) return { readings: undefined, gaps: [] };
-  const provider = rt.capacity;
-  const results = await Promise.allSettled(targets.map((t) => provider.read(t)));
-  const readings: Record<string, CapacityReading> = {};
-  const gaps: string[] = [];
-  results.forEach((result, i) => {
-    const id = targets[i]!.endpoint;
-    if (result.status === 'fulfilled') readings[id] = result.value;
-    else gaps.push(`capacity of ${id}: ${(result.reason as Error).message}`);
-  });
-  return { readings, gaps };
-}
+import { tell, type TellFailure } from './tell.js';
 
 /**
  * Whether this evaluation needs the providers read: the service names a provider, and an endpoint
@@ -49,15 +26,27 @@ export function capacityMatters(service: ServiceConfig, before: ServiceState | u
   return unhealthy(before) || unhealthy(after) || held || Object.keys(after.rollouts).length > 0;
 }
 
-/** The providers read for a decision: the readings, and a warning for those that could not be read. */
+/**
+ * Reads every provider of the service at once, for a decision. A provider that fails is left out
+ * (the engine asks nothing of it) and named in a warning; no readings at all when no provider is wired.
+ */
 export async function capacityInput(
   rt: Pick<Runtime, 'capacity'> & { readonly log?: Runtime['log'] },
   service: ServiceConfig,
 ): Promise<Pick<DecideInput, 'capacity'>> {
-  const capacity = await readCapacity(rt, service);
-  if (capacity.gaps.length > 0)
-    rt.log?.warn('some capacity providers could not be read; nothing is asked of them', { service: service.name, gaps: capacity.gaps });
-  return capacity.readings ? { capacity: capacity.readings } : {};
+  const targets = capacityTargets(service);
+  const provider = rt.capacity;
+  if (targets.length === 0 || provider === undefined) return {};
+  const results = await Promise.allSettled(targets.map((t) => provider.read(t)));
+  const readings: Record<string, CapacityReading> = {};
+  const gaps: string[] = [];
+  results.forEach((result, i) => {
+    const id = targets[i]!.endpoint;
+    if (result.status === 'fulfilled') readings[id] = result.value;
+    else gaps.push(`capacity of ${id}: ${(result.reason as Error).message}`);
+  });
+  if (gaps.length > 0) rt.log?.warn('some capacity providers could not be read; nothing is asked of them', { service: service.name, gaps });
+  return { capacity: readings };
 }
 
 /**
@@ -83,7 +72,7 @@ export async function askCapacity(rt: Runtime, service: ServiceConfig, decision:
         inService: ask.inService,
         at: decision.at,
       });
-      if (target.scaling.provider.kind !== 'generic') told.push(capacityRequestedEvent(service, target, decision, decisionId, trigger, ask));
+      if (target.scaling.provider.kind !== 'generic') told.push(askedEvent(service, target, decision, decisionId, trigger, ask));
     } catch (error) {
       rt.log.error('a capacity request failed; the next evaluation asks again', {
         service: service.name,
@@ -93,22 +82,11 @@ export async function askCapacity(rt: Runtime, service: ServiceConfig, decision:
       failures.push({ channel: 'publish', message: `capacity request for ${ask.endpoint}: ${(error as Error).message}` });
     }
   }
-  return [...failures, ...(await publishTold(rt, told))];
+  return [...failures, ...(await tell(rt, service, decision.at, [], told))];
 }
 
-async function publishTold(rt: Runtime, events: readonly ControllerEvent[]): Promise<TellFailure[]> {
-  if (events.length === 0) return [];
-  try {
-    await rt.events.publish(events);
-    return [];
-  } catch (error) {
-    rt.log.error('Capacity Requested events could not be published', { error: (error as Error).message });
-    return [{ channel: 'publish', message: (error as Error).message }];
-  }
-}
-
-/** The `Capacity Requested` event of one ask (the generic provider's adapter publishes the same for its own). */
-export function capacityRequestedEvent(
+/** The `Capacity Requested` event of one ask made (the generic provider's adapter publishes its own as the ask). */
+function askedEvent(
   service: ServiceConfig,
   target: CapacityTarget,
   decision: Pick<Decision, 'at'>,
@@ -116,18 +94,16 @@ export function capacityRequestedEvent(
   trigger: string,
   ask: Decision['capacityRequests'][number],
 ): ControllerEvent {
-  return {
-    detailType: ControllerDetailTypes.CAPACITY_REQUESTED,
-    detail: {
-      ...serviceFields(service, decision.at, trigger),
-      decisionId,
-      endpoint: ask.endpoint,
-      region: target.region,
-      provider: target.scaling.provider.kind,
-      direction: ask.direction,
-      desired: ask.to,
-      inService: ask.inService,
-      reason: ask.message,
-    },
-  };
+  return capacityRequestedEvent(service, {
+    at: decision.at,
+    trigger,
+    decisionId,
+    endpoint: ask.endpoint,
+    region: target.region,
+    provider: target.scaling.provider.kind,
+    direction: ask.direction,
+    desired: ask.to,
+    inService: ask.inService,
+    reason: ask.message,
+  });
 }

@@ -5,7 +5,7 @@
  */
 import type { ServiceConfig } from '../core/config.js';
 import type { Decision, ReasonCode, ServiceState, Severity } from '../core/types.js';
-import { ControllerDetailTypes, type ControllerEvent } from '../events/controllerEvents.js';
+import { ControllerDetailTypes, serviceFields, type ControllerEvent } from '../events/controllerEvents.js';
 import type { DriftReport, Notice, NoticeKind } from '../ports/notifier.js';
 import { AuditKinds, AuditStatuses } from '../ports/stateStore.js';
 import type { Runtime } from './runtime.js';
@@ -26,17 +26,6 @@ const SHEDDING_CODES: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
   'FAIL_BREACH',
   'FAIL_UNAMBIGUOUS',
 ]);
-
-export function serviceFields(service: ServiceConfig, at: number, trigger: string) {
-  return {
-    service: service.name,
-    dnsName: service.dnsName,
-    recordType: service.recordType,
-    hostedZoneId: service.hostedZoneId,
-    at: new Date(at).toISOString(),
-    trigger,
-  };
-}
 
 /** The notice for a decision, or undefined when it is not worth telling anyone. */
 export function noticeFor(

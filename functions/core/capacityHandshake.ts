@@ -29,6 +29,11 @@ const HOUR_MS = 3_600_000;
  */
 const RECEIVING = 1.05;
 
+/** The least change of instance count worth an ask either way (10%, at least one), so demand's noise moves nothing. */
+function margin(instances: number): number {
+  return Math.max(1, Math.ceil(0.1 * instances));
+}
+
 /** What an endpoint needs: instances to carry what the plan gives it, and whether that includes others' traffic. */
 interface Wanted {
   readonly instances: number;
@@ -289,8 +294,7 @@ function scaleOut(ev: Evaluation, input: CapacityInput, fleet: Fleet): CapacityR
   if (justReleased && settled(input)) return null;
   const wanted = fleet.wanted.instances;
   const holds = Math.max(state.asked ?? 0, reading.desired ?? reading.inService);
-  const margin = Math.max(1, Math.ceil(0.1 * holds));
-  if (wanted < holds + margin || holds >= scaling.maxInstances) return null;
+  if (wanted < holds + margin(holds) || holds >= scaling.maxInstances) return null;
   const step = scaling.stepInstances ?? scaling.maxInstances;
   const to = Math.min(scaling.maxInstances, holds + step, wanted);
   const atMax = wanted > scaling.maxInstances && to === scaling.maxInstances;
@@ -327,7 +331,7 @@ function giveBack(ev: Evaluation, input: CapacityInput, fleet: Fleet): CapacityR
   if (ev.now - state.askedAt < scaling.scaleInCooldownSeconds * 1000) return null;
   const to = Math.max(state.base, scaling.minInstances, fleet.wanted?.instances ?? state.asked);
   // By a margin, as asks are, so demand's noise gives nothing back; all the way back to the base always.
-  if (to >= state.asked || (to > state.base && to > state.asked - Math.max(1, Math.ceil(0.1 * state.asked)))) return null;
+  if (to >= state.asked || (to > state.base && to > state.asked - margin(state.asked))) return null;
   const message = `${id}'s traffic is back where it belongs: giving back ${state.asked - to} instances (to ${to}; ${state.base} before the ask)`;
   return { endpoint: id, direction: 'in', from: reading.desired ?? state.asked, to, inService: reading.inService, reason: 'CAPACITY_RELEASED', message };
 }

@@ -31,7 +31,7 @@ export type ControllerDetailType = (typeof ControllerDetailTypes)[keyof typeof C
 const weightsSchema = z.record(z.string(), z.number().check(z.int(), z.minimum(0), z.maximum(255)));
 const reasonSchema = z.object({ code: z.string(), message: z.string(), endpoint: z.optional(z.string()) });
 
-const serviceFields = {
+const serviceFieldsSchema = {
   /** The steer53 service name. */
   service: z.string(),
   dnsName: z.string(),
@@ -44,7 +44,7 @@ const serviceFields = {
 };
 
 export const trafficShiftedDetailSchema = z.object({
-  ...serviceFields,
+  ...serviceFieldsSchema,
   /** Id of the decision; the audit entry and the Route 53 change comment carry the same id. */
   decisionId: z.string(),
   /** `normal`, `frozen`, `pinned` or `fail-static`. */
@@ -61,7 +61,7 @@ export const trafficShiftedDetailSchema = z.object({
 });
 
 export const shiftBlockedDetailSchema = z.object({
-  ...serviceFields,
+  ...serviceFieldsSchema,
   decisionId: z.string(),
   mode: z.string(),
   /** The weights Route 53 holds (unchanged by this evaluation unless `changes` were also applied). */
@@ -73,7 +73,7 @@ export const shiftBlockedDetailSchema = z.object({
 });
 
 export const driftDetectedDetailSchema = z.object({
-  ...serviceFields,
+  ...serviceFieldsSchema,
   /** Weights the controller last wrote. */
   expected: weightsSchema,
   /** Weights Route 53 holds now. */
@@ -96,7 +96,7 @@ const rolloutFields = {
 };
 
 export const rollbackRequestedDetailSchema = z.object({
-  ...serviceFields,
+  ...serviceFieldsSchema,
   ...rolloutFields,
   /**
    * What steer53 does with the endpoint's traffic meanwhile: `drain` keeps it at 0 until a
@@ -108,7 +108,7 @@ export const rollbackRequestedDetailSchema = z.object({
 const overrideSchema = z.object({ by: z.string(), reason: z.string(), setAt: z.number(), until: z.nullable(z.number()) });
 
 export const overrideChangedDetailSchema = z.object({
-  ...serviceFields,
+  ...serviceFieldsSchema,
   /** Id of the decision that told it; its audit entry carries the same id. */
   decisionId: z.string(),
   /** `set` (set or changed, with the end the engine gives it), `expired`, or `lifted` (ended by an operator before its end). */
@@ -126,12 +126,12 @@ export const overrideChangedDetailSchema = z.object({
 });
 
 export const rolloutSucceededDetailSchema = z.object({
-  ...serviceFields,
+  ...serviceFieldsSchema,
   ...rolloutFields,
 });
 
 export const capacityRequestedDetailSchema = z.object({
-  ...serviceFields,
+  ...serviceFieldsSchema,
   /** Id of the decision that asked; its audit entry carries the same id. */
   decisionId: z.string(),
   /** SetIdentifier of the endpoint. */
@@ -176,3 +176,28 @@ export const controllerDetailSchemas = {
   [ControllerDetailTypes.OVERRIDE_CHANGED]: overrideChangedDetailSchema,
   [ControllerDetailTypes.CAPACITY_REQUESTED]: capacityRequestedDetailSchema,
 } as const;
+
+/** The service fields every controller event starts with. */
+export function serviceFields(
+  service: { readonly name: string; readonly dnsName: string; readonly recordType: string; readonly hostedZoneId: string },
+  at: number,
+  trigger: string,
+) {
+  return {
+    service: service.name,
+    dnsName: service.dnsName,
+    recordType: service.recordType,
+    hostedZoneId: service.hostedZoneId,
+    at: new Date(at).toISOString(),
+    trigger,
+  };
+}
+
+/** The `Capacity Requested` event of one ask: published by the use case, or, for the generic provider, as the ask itself. */
+export function capacityRequestedEvent(
+  service: Parameters<typeof serviceFields>[0],
+  ask: Omit<CapacityRequestedDetail, keyof ReturnType<typeof serviceFields>> & { readonly at: number; readonly trigger: string },
+): ControllerEvent {
+  const { at, trigger, ...fields } = ask;
+  return { detailType: ControllerDetailTypes.CAPACITY_REQUESTED, detail: { ...serviceFields(service, at, trigger), ...fields } };
+}

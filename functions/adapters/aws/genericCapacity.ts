@@ -6,7 +6,7 @@
  */
 import type { Config, MetricQuery } from '../../core/config.js';
 import type { CapacityReading } from '../../core/types.js';
-import { ControllerDetailTypes } from '../../events/controllerEvents.js';
+import { capacityRequestedEvent } from '../../events/controllerEvents.js';
 import type { CapacityAsk, CapacityTarget } from '../../ports/capacity.js';
 import type { Clock } from '../../ports/clock.js';
 import type { EventPublisher } from '../../ports/eventPublisher.js';
@@ -66,12 +66,8 @@ export class GenericCapacity {
     const service = this.#options.services.find((s) => s.name === target.service);
     if (!service) throw new CapacityProviderError(CapacityProblemCodes.RESOURCE_NOT_FOUND, context, 'the service is not in the config');
     const inService = ask.inService ?? (await this.read(target, provider)).inService;
-    const detail = {
-      service: service.name,
-      dnsName: service.dnsName,
-      recordType: service.recordType,
-      hostedZoneId: service.hostedZoneId,
-      at: new Date(ask.at ?? this.#options.clock.now()).toISOString(),
+    const event = capacityRequestedEvent(service, {
+      at: ask.at ?? this.#options.clock.now(),
       trigger: ask.trigger ?? GENERIC_TRIGGER,
       decisionId: ask.decisionId,
       endpoint: target.endpoint,
@@ -81,9 +77,9 @@ export class GenericCapacity {
       desired: ask.desired,
       inService,
       reason: ask.reason,
-    };
+    });
     try {
-      await this.#options.events.publish([{ detailType: ControllerDetailTypes.CAPACITY_REQUESTED, detail }]);
+      await this.#options.events.publish([event]);
     } catch (error) {
       throw new CapacityProviderError(CapacityProblemCodes.EVENT_NOT_PUT, context, `the Capacity Requested event was not put: ${(error as Error).message}`, {
         cause: error,
