@@ -174,6 +174,7 @@ export function evaluationOf(service: ServiceConfig, input: DecideInput): Evalua
   const priorEndpoints: Record<string, EndpointState> = {};
   for (const id of ids) priorEndpoints[id] = previous.endpoints[id] ?? initialEndpointState(now, service.policy);
   const last = previous.appliedWeights;
+  const warmNow = warmCapacityNow({ service, previous, capacity: input.capacity });
   return {
     service,
     policy: service.policy,
@@ -187,7 +188,8 @@ export function evaluationOf(service: ServiceConfig, input: DecideInput): Evalua
     current: currentWeightsOf(service, input, previous),
     drifted: input.currentWeights !== undefined && last !== null && !sameWeights(last, input.currentWeights, ids),
     total: service.endpoints.reduce((sum, e) => sum + e.baselineWeight, 0),
-    utilisation: utilisationOf(service, input, (id) => warmCapacityNow({ service, previous, capacity: input.capacity }, id)),
+    utilisation: utilisationOf(service, input, warmNow),
+    warmNow,
     capacity: input.capacity,
   };
 }

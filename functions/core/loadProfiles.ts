@@ -14,15 +14,11 @@ const HOUR_MS = 3_600_000;
 const LOAD_PROFILE_HALF_LIFE_MS = 24 * HOUR_MS;
 
 /** Each endpoint's requests per second over its warm capacity this period; null when either is unknown. */
-export function utilisationOf(
-  service: ServiceConfig,
-  input: DecideInput,
-  warmNow: (id: string) => number | undefined = () => undefined,
-): Record<string, number | null> {
+export function utilisationOf(service: ServiceConfig, input: DecideInput, warmNow: Readonly<Record<string, number>> = {}): Record<string, number | null> {
   const out: Record<string, number | null> = {};
   for (const e of service.endpoints) {
     const rate = input.observations.endpoints[e.setIdentifier]?.requestRate;
-    const warm = warmNow(e.setIdentifier) ?? e.capacity.warmRps;
+    const warm = warmNow[e.setIdentifier] ?? e.capacity.warmRps;
     out[e.setIdentifier] = warm !== undefined && rate !== undefined && rate !== null && Number.isFinite(rate) && rate >= 0 ? rate / warm : null;
   }
   return out;

@@ -46,6 +46,8 @@ export interface Evaluation {
   readonly total: number;
   /** Each endpoint's requests per second over its warm capacity this period; null when either is unknown. */
   readonly utilisation: Readonly<Record<string, number | null>>;
+  /** Warm capacity (requests/s) from the instances in service, for endpoints with a capacity provider and a reading (warmCapacity.ts). */
+  readonly warmNow: Readonly<Record<string, number>>;
   /** What the capacity providers report, by SetIdentifier; undefined when no provider was read. */
   readonly capacity: Readonly<Record<string, CapacityReading>> | undefined;
 }

@@ -6,13 +6,20 @@ import type { EndpointConfig } from './config.js';
 import type { Evaluation } from './phase.js';
 import type { CapacityReading, EndpointCapacity } from './types.js';
 
-/** Warm capacity (requests/s) of an endpoint with a capacity provider, from the instances in service; undefined to use its configured `warmRps`. */
-export function warmCapacityNow(ev: Pick<Evaluation, 'capacity' | 'service' | 'previous'>, id: string): number | undefined {
-  const reading = ev.capacity?.[id];
-  const config = ev.service.endpoints.find((e) => e.setIdentifier === id)!;
-  if (reading === undefined || config.capacity.scaling === undefined) return undefined;
-  const perInstance = perInstanceRps(config, ev.previous.capacity[id], reading);
-  return perInstance === null ? undefined : perInstance * reading.inService;
+/**
+ * Warm capacity (requests/s) of each endpoint with a capacity provider and a reading, from the
+ * instances in service; an endpoint left out is planned with its configured `warmRps`.
+ */
+export function warmCapacityNow(ev: Pick<Evaluation, 'capacity' | 'service' | 'previous'>): Record<string, number> {
+  const warm: Record<string, number> = {};
+  for (const config of ev.service.endpoints) {
+    const id = config.setIdentifier;
+    const reading = ev.capacity?.[id];
+    if (reading === undefined || config.capacity.scaling === undefined) continue;
+    const perInstance = perInstanceRps(config, ev.previous.capacity[id], reading);
+    if (perInstance !== null) warm[id] = perInstance * reading.inService;
+  }
+  return warm;
 }
 
 /** What one instance serves warm: configured, else learned at the first reading (`warmRps` over the instances then in service). */

@@ -8,7 +8,6 @@
  * states, rollouts and drains to integer weights.
  */
 import type { EndpointConfig, Policy, ServiceConfig } from './config.js';
-import { warmCapacityNow } from './warmCapacity.js';
 import { countInWindow, trafficFactor } from './hysteresis.js';
 import { untilText } from './overrides.js';
 import { phase, type Evaluation, type Phase } from './phase.js';
@@ -79,7 +78,7 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
     const limit = rolloutFactor(input.rollouts[id], policy.rollout);
     // Drained for maintenance, or held out by a deployment: not serving, and not to be given traffic back.
     const maintenance = input.overrides.drains?.[id] !== undefined || limit === 0;
-    const warmRps = warmCapacityNow(ev, id);
+    const warmRps = ev.warmNow[id];
     return {
       config,
       ...(warmRps !== undefined ? { warmRps } : {}),
