@@ -176,6 +176,11 @@ function unambiguousFailure(verdict: EndpointVerdict): string | undefined {
   return undefined;
 }
 
+/** The dwell since the endpoint's last move toward less traffic (entering its state, or its last shed) is over. */
+export function dwellOver(state: EndpointState, now: EpochMs): boolean {
+  return now - Math.max(state.since, state.shedSince ?? state.since) >= state.dwellSeconds * 1000;
+}
+
 /** Moves one endpoint's state on this period's verdict. */
 export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
   const { verdict, policy, periodStart } = input;
@@ -189,8 +194,6 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
   const history = input.fresh ? recordVerdict(input.state.history, record, historyLength(policy)) : input.state.history.slice();
   const state: EndpointState = { ...input.state, history };
   if (!input.fresh) return { state, holds: [] };
-  // The dwell runs from the last move toward less traffic (entering the state, or the last shed).
-  const dwellFrom = Math.max(state.since, state.shedSince ?? state.since);
   const { shedding } = policy;
   const step: StepContext = {
     endpoint: input.endpoint,
@@ -204,7 +207,7 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
     severe,
     counts: countInWindow(history, periodStart, policy),
     clears: trailingClears(history, policy.evaluationPeriodSeconds * 1000),
-    dwellDone: input.now - dwellFrom >= state.dwellSeconds * 1000,
+    dwellDone: dwellOver(state, input.now),
     shedStep: Math.min(shedding.maxStep, Math.max(shedding.minStep, shedding.gain * verdict.excess)),
   };
   // Failing (a fail-severity signal, M of N): drain from any state, dwell or not. Safety first.

@@ -8,7 +8,7 @@
  * states, rollouts and drains to integer weights.
  */
 import type { EndpointConfig, Policy, ServiceConfig } from './config.js';
-import { countInWindow, trafficFactor } from './hysteresis.js';
+import { countInWindow, dwellOver, trafficFactor } from './hysteresis.js';
 import { untilText } from './overrides.js';
 import { phase, type Evaluation, type Phase } from './phase.js';
 import { rolloutFactor } from './rollout.js';
@@ -88,6 +88,7 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
       failing: state.status === 'drained' && state.failed === true,
       current: currentShares[id]! * total,
       severe: severeInWindow(state, ev.now, policy),
+      dwelling: !dwellOver(state, ev.now),
       // By state, not by this period's verdict: one breaching minute must not move traffic (M of N decides).
       receiver: !maintenance && state.status === 'healthy' && input.rollouts[id] === undefined,
     };
@@ -151,6 +152,8 @@ export interface PlanEndpoint {
   readonly current: number;
   /** Severe breaches in its detection window (by its state's history, not this period alone): it is given traffic back after milder ones. */
   readonly severe: boolean;
+  /** Within its dwell since it last moved toward less traffic: a slow endpoint is not given more than it carries. */
+  readonly dwelling: boolean;
 }
 
 export interface PlanResult {
@@ -234,12 +237,16 @@ function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, 
   // Mildly slow ones first: a region a few percent past its trip serves most requests in time, one
   // with severe breaches in its window (most requests late) serves few.
   const slowOnes = endpoints.filter((e) => (e.state.status === 'degraded' || e.state.status === 'drained') && !e.failing && !e.maintenance);
+  // Within its dwell, a slow endpoint is not pushed back up to make room for another's shed (that
+  // reversal is a flap): the receivers run hot instead. Traffic an operator's drain or a deployment's
+  // hold-out frees is planned, not a change of mind, and may still go back to it.
+  const planned = endpoints.some((e) => e.maintenance);
   const shedLess = (allotment: Allotment, candidates: readonly PlanEndpoint[]) =>
     giveBack(
       allotment,
       candidates,
       (names) => `shedding less from ${names}: the other endpoints have no warm headroom for it`,
-      (e) => e.config.baselineWeight * Math.max(1, e.state.shedFrom ?? 1),
+      (e) => Math.min(e.config.baselineWeight * Math.max(1, e.state.shedFrom ?? 1), e.dwelling && !planned ? e.current : Number.POSITIVE_INFINITY),
     );
   const mild = shedLess(
     recovering,

@@ -21,6 +21,7 @@ function endpoint(
     current?: number;
     shedFrom?: number;
     severe?: boolean;
+    dwelling?: boolean;
   } = {},
 ): PlanEndpoint {
   const config = service.endpoints[i]!;
@@ -40,6 +41,7 @@ function endpoint(
     failing: options.failing ?? false,
     current: options.current ?? options.baseline ?? config.baselineWeight,
     severe: options.severe ?? false,
+    dwelling: options.dwelling ?? false,
   };
 }
 
@@ -109,6 +111,34 @@ describe('planWeights', () => {
     );
     expect(plan.weights.c).toBeCloseTo(150);
     expect(plan.weights.a).toBeCloseTo(30);
+  });
+
+  it('gives a slow endpoint within its dwell no more than it carries now: the receivers run hot instead of the shed reversing', () => {
+    // c shed to 20 of its 100 three minutes ago and carries 30 now; b has room for 20 of the 80 placed.
+    const plan = (dwelling: boolean) =>
+      planWeights([endpoint(1, 'healthy', { maxShare: 0.6 }), endpoint(2, 'degraded', { factor: 0.2, shedFrom: 1, current: 30, dwelling })], null, policy);
+    const within = plan(true);
+    expect(within.weights).toEqual({ b: expect.closeTo(170), c: expect.closeTo(30) });
+    expect(within.blocked.map((r) => r.message)).toEqual([
+      'shedding less from c: the other endpoints have no warm headroom for it',
+      'b will run past their capacity limits (target utilisation, maxShare): no endpoint has headroom for 25% of the traffic',
+    ]);
+    // Its dwell over, it is given back up to what it carried when it degraded.
+    expect(plan(false).weights).toEqual({ b: expect.closeTo(120), c: expect.closeTo(80) });
+  });
+
+  it('may give a slow endpoint within its dwell more when an operator or a deployment freed the traffic: planned, not a change of mind', () => {
+    // a is held out by a deployment; b has room for 20 of the 180 placed; c, within its dwell, takes its 80 back.
+    const plan = planWeights(
+      [
+        endpoint(0, 'healthy', { maintenance: true }),
+        endpoint(1, 'healthy', { maxShare: 0.4 }),
+        endpoint(2, 'degraded', { factor: 0.2, shedFrom: 1, current: 30, dwelling: true }),
+      ],
+      null,
+      policy,
+    );
+    expect(plan.weights).toEqual({ a: 0, b: expect.closeTo(200), c: expect.closeTo(100) });
   });
 
   it('gives traffic back to a mildly slow endpoint before one with severe breaches in its window', () => {
