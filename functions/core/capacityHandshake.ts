@@ -9,9 +9,10 @@
  *   3. an endpoint that needs more than it holds is asked for more, at most `stepInstances` at a
  *      time and never past `maxInstances`; an ask not in service within `timeoutSeconds` is told
  *      and planned without (no larger ask until it arrives or is given back);
- *   4. once no endpoint is drained (the failed one is back, recovering or healthy) and the ask is
- *      older than `scaleInCooldownSeconds`, what the plan no longer needs is given back, never
- *      below what the endpoint had before the first ask (nor `minInstances`).
+ *   4. once no endpoint is drained (the failed one is back, recovering or healthy) and the last
+ *      ask for more is older than `scaleInCooldownSeconds`, what the plan no longer needs is given
+ *      back, step by step as the need falls, never below what the endpoint had before the first
+ *      ask (nor `minInstances`).
  * A freeze holds every ask; fail static holds give-backs; `capacityBudget` bounds the asks per hour.
  */
 import type { EndpointConfig, ScalingConfig } from './config.js';
@@ -251,7 +252,7 @@ function askedState(ev: Evaluation, state: EndpointCapacity, ask: CapacityReques
   const requests = counted ? [...state.requests, ev.now] : state.requests;
   if (ask.direction === 'in') {
     const back = ask.to <= state.base;
-    return { ...state, asked: back ? null : ask.to, askedAt: back ? null : ev.now, timedOut: false, requests, releasedAt: ev.now };
+    return { ...state, asked: back ? null : ask.to, askedAt: back ? null : state.askedAt, timedOut: false, requests, releasedAt: ev.now };
   }
   const larger = state.asked === null || ask.to > state.asked;
   return { ...state, asked: ask.to, askedAt: larger ? ev.now : state.askedAt, requests };

@@ -92,7 +92,7 @@ export const scalingSchema = z
     perInstanceRps: z.number().positive().optional(),
     /** Capacity asked for and not in service after this long is taken as unobtainable (quota, insufficient capacity): told, and planned without. @default 900 */
     timeoutSeconds: z.number().int().min(60).max(86_400).default(900),
-    /** Least time after a request before capacity is given back. @default 900 */
+    /** Least time after an ask for more before any of it is given back (give-backs that follow one another do not wait again), and after a give-back before a new ask unless an endpoint is drained. @default 900 */
     scaleInCooldownSeconds: z.number().int().min(0).max(86_400).default(900),
   })
   .superRefine((scaling, ctx) => {

@@ -132,6 +132,19 @@ describe('the capacity handshake', () => {
     expect(back[0]!.minute).toBeGreaterThanOrEqual(drainedUntil);
   });
 
+  it('gives back step by step as the recovering endpoint takes its traffic back: the cooldown runs from the ask, not from each give-back', () => {
+    const platform = new Platform(8);
+    run(service({ scaleInCooldownSeconds: 900 }), 120, outage(30), platform);
+    const asks = platform.asks.map((a) => [a.minute, a.request.direction, a.request.to]);
+    // Asked at minute 3; a is back from minute 30 and takes its recovery steps 5 minutes apart.
+    expect(asks).toEqual([
+      [3, 'out', 18],
+      [39, 'in', 15],
+      [44, 'in', 12],
+      [49, 'in', 10],
+    ]);
+  });
+
   it('does not ask again within the cooldown of a give-back unless an endpoint is drained', () => {
     const platform = new Platform(8);
     const svc = service({ scaleInCooldownSeconds: 900 });
