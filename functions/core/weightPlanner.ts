@@ -186,19 +186,26 @@ interface Allotment {
 export function planWeights(endpoints: readonly PlanEndpoint[], demandRps: number | null, policy: Policy): PlanResult {
   const total = endpoints.reduce((sum, e) => sum + e.config.baselineWeight, 0);
   const own = ownWeights(endpoints);
-  // Hand the freed weight to receivers, tier by tier, each up to its headroom (water-filling).
-  const filled = tiers.reduce(
-    (allotment, role) =>
-      allotment.remaining <= 1e-9
-        ? allotment
-        : fill(
-            endpoints.filter((e) => e.receiver && e.config.role === role),
-            allotment,
-            total,
-            demandRps,
-          ),
-    own,
-  );
+  // Hand the freed weight to receivers, tier by tier, each up to its headroom (water-filling). An
+  // endpoint back from a hard failure (errors, down; now clear) is where its traffic belongs: it
+  // takes it back once the receivers are at their warm capacity, before they keep more than that
+  // for carrying it now. (One that was slow may be slow again under load: it takes its steps.)
+  const fillTiers = (start: Allotment, current: boolean) =>
+    tiers.reduce(
+      (allotment, role) =>
+        allotment.remaining <= 1e-9
+          ? allotment
+          : fill(
+              endpoints.filter((e) => e.receiver && e.config.role === role),
+              allotment,
+              total,
+              demandRps,
+              current,
+            ),
+      start,
+    );
+  const returning = endpoints.filter((e) => e.state.failed === true && e.state.status === 'recovering');
+  const filled = fillTiers(returning.length > 0 ? restoreRecovering(returning, fillTiers(own, false)) : own, true);
   const placed = filled.remaining > 1e-9 ? giveBackTheRest(endpoints, filled, total) : filled;
   const kept = keepMinimumServing(endpoints, placed.weights, total, policy);
   return { weights: kept.weights, blocked: [...placed.blocked, ...kept.blocked] };
@@ -224,14 +231,7 @@ function ownWeights(endpoints: readonly PlanEndpoint[]): Allotment {
  * this period's verdict, so a noisy signal cannot move weights.
  */
 function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, total: number): Allotment {
-  // A recovering endpoint has shown it is healthy again: it takes traffic back first.
-  // Up to what it carried when it last shed (it may have been carrying others' traffic then, as a slow one may).
-  const recovering = giveBack(
-    filled,
-    endpoints.filter((e) => e.state.status === 'recovering' && !e.maintenance),
-    (names) => `restoring ${names} faster than its recovery steps: the other endpoints have no warm headroom`,
-    (e) => e.config.baselineWeight * Math.max(1, e.state.shedFrom ?? 1),
-  );
+  const recovering = restoreRecovering(endpoints, filled);
   // A slow endpoint gets back at most what it carried when it degraded (it may have been carrying
   // others' traffic then): shedding it into a failing endpoint would turn slow requests into failed ones.
   // Mildly slow ones first: a region a few percent past its trip serves most requests in time, one
@@ -264,6 +264,19 @@ function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, 
     (e) => Math.min(e.config.baselineWeight, e.current),
   );
   return failing.remaining > 1e-9 ? overloadReceivers(endpoints, failing, total) : failing;
+}
+
+/**
+ * A recovering endpoint has shown it is healthy again: it takes traffic back first. Up to what it
+ * carried when it last shed (it may have been carrying others' traffic then, as a slow one may).
+ */
+function restoreRecovering(endpoints: readonly PlanEndpoint[], allotment: Allotment): Allotment {
+  return giveBack(
+    allotment,
+    endpoints.filter((e) => e.state.status === 'recovering' && !e.maintenance),
+    (names) => `restoring ${names} faster than its recovery steps: the other endpoints have no warm headroom`,
+    (e) => e.config.baselineWeight * Math.max(1, e.state.shedFrom ?? 1),
+  );
 }
 
 /**
@@ -310,10 +323,10 @@ function giveBack(
   return { weights, remaining: amount - given, blocked: [...allotment.blocked, { code: 'CAPACITY_LIMITED', message: say(names) }] };
 }
 
-function fill(tier: readonly PlanEndpoint[], allotment: Allotment, total: number, demandRps: number | null): Allotment {
+function fill(tier: readonly PlanEndpoint[], allotment: Allotment, total: number, demandRps: number | null, current: boolean): Allotment {
   const weights = { ...allotment.weights };
   let remaining = allotment.remaining;
-  let open = tier.filter((e) => headroom(e, total, demandRps, weights) > 1e-9);
+  let open = tier.filter((e) => headroom(e, total, demandRps, weights, current) > 1e-9);
   // Proportional to baseline within a tier; a tier of zero-baseline standbys shares by capacity.
   const useBaseline = tier.some((e) => e.config.baselineWeight > 0);
   const weightOf = (e: PlanEndpoint) => (useBaseline ? e.config.baselineWeight : capacityShare(e.config, demandRps, e.warmRps));
@@ -323,23 +336,24 @@ function fill(tier: readonly PlanEndpoint[], allotment: Allotment, total: number
     const pool = remaining;
     for (const e of open) {
       const id = e.config.setIdentifier;
-      const add = Math.min((pool * weightOf(e)) / sum, headroom(e, total, demandRps, weights));
+      const add = Math.min((pool * weightOf(e)) / sum, headroom(e, total, demandRps, weights, current));
       weights[id] = weights[id]! + add;
       remaining -= add;
     }
-    open = open.filter((e) => headroom(e, total, demandRps, weights) > 1e-9);
+    open = open.filter((e) => headroom(e, total, demandRps, weights, current) > 1e-9);
   }
   return { weights, remaining, blocked: allotment.blocked };
 }
 
 /**
- * Room left on a receiver: up to its capacity share, or up to what it carries now when that is
- * more — a healthy endpoint is serving that load, and its signals, not the capacity model, say
- * when it is too much (it degrades and sheds). A noisy demand estimate must not pull traffic off a
- * region that copes with it.
+ * Room left on a receiver: up to its capacity share, or (with `current`) up to what it carries now
+ * when that is more — a healthy endpoint is serving that load, and its signals, not the capacity
+ * model, say when it is too much (it degrades and sheds). A noisy demand estimate must not pull
+ * traffic off a region that copes with it.
  */
-function headroom(e: PlanEndpoint, total: number, demandRps: number | null, weights: Weights): number {
-  const cap = Math.max(capacityShare(e.config, demandRps, e.warmRps) * total, Math.min(e.current, e.config.capacity.maxShare * total));
+function headroom(e: PlanEndpoint, total: number, demandRps: number | null, weights: Weights, current: boolean): number {
+  const byCapacity = capacityShare(e.config, demandRps, e.warmRps) * total;
+  const cap = current ? Math.max(byCapacity, Math.min(e.current, e.config.capacity.maxShare * total)) : byCapacity;
   return cap - weights[e.config.setIdentifier]!;
 }
 

@@ -22,10 +22,17 @@ function endpoint(
     shedFrom?: number;
     severe?: boolean;
     dwelling?: boolean;
+    /** Its state says it was drained as failing (hard down), not slow. */
+    failed?: boolean;
   } = {},
 ): PlanEndpoint {
   const config = service.endpoints[i]!;
-  const state = { ...initialEndpointState(0, policy), status, ...(options.shedFrom !== undefined ? { shedFrom: options.shedFrom } : {}) };
+  const state = {
+    ...initialEndpointState(0, policy),
+    status,
+    ...(options.shedFrom !== undefined ? { shedFrom: options.shedFrom } : {}),
+    ...(options.failed !== undefined ? { failed: options.failed } : {}),
+  };
   const factor = options.factor ?? (status === 'healthy' ? 1 : status === 'drained' ? 0 : 0.5);
   return {
     config: {
@@ -166,6 +173,16 @@ describe('planWeights', () => {
     const plan = planWeights([endpoint(0, 'drained', { failing: true, current: 80 }), endpoint(1, 'healthy', { warmRps: 50, current: 120 })], 100, policy);
     expect(plan.weights.b).toBeCloseTo(120);
     expect(plan.weights.a).toBeCloseTo(80);
+  });
+
+  it('gives an endpoint back from a hard failure its traffic before a receiver runs past its warm capacity; a slow one recovering waits its steps', () => {
+    // 100 requests/s: b's warm 50 makes its share 50% (100 of 200); it carries 150 now. a recovers at its first step (25).
+    const plan = (failed: boolean) =>
+      planWeights([endpoint(0, 'recovering', { factor: 0.25, shedFrom: 1, failed }), endpoint(1, 'healthy', { warmRps: 50, current: 150 })], 100, policy)
+        .weights;
+    expect(plan(true)).toEqual({ a: expect.closeTo(100), b: expect.closeTo(100) });
+    // A region that was slow may be slow again under load: b keeps what it carries, a takes the rest.
+    expect(plan(false)).toEqual({ a: expect.closeTo(50), b: expect.closeTo(150) });
   });
 
   it('says when nobody at all can take the shed traffic', () => {
