@@ -176,9 +176,14 @@ function unambiguousFailure(verdict: EndpointVerdict): string | undefined {
   return undefined;
 }
 
-/** The dwell since the endpoint's last move toward less traffic (entering its state, or its last shed) is over. */
+/** What is left of the dwell since the endpoint's last move toward less traffic (entering its state, or its last shed), in ms: 0 or less when it is over. */
+function dwellLeftMs(state: EndpointState, now: EpochMs): number {
+  return state.dwellSeconds * 1000 - (now - Math.max(state.since, state.shedSince ?? state.since));
+}
+
+/** The dwell since the endpoint's last move toward less traffic is over: it may move toward more. */
 export function dwellOver(state: EndpointState, now: EpochMs): boolean {
-  return now - Math.max(state.since, state.shedSince ?? state.since) >= state.dwellSeconds * 1000;
+  return dwellLeftMs(state, now) <= 0;
 }
 
 /** Moves one endpoint's state on this period's verdict. */
@@ -395,7 +400,7 @@ function maybeStartRecovery(step: StepContext): EndpointStepResult {
   const { state, policy, endpoint, now, clears } = step;
   if (clears < policy.detection.clearsToRecover) return stay(step);
   if (!step.dwellDone) {
-    const left = Math.ceil((state.dwellSeconds * 1000 - (now - Math.max(state.since, state.shedSince ?? state.since))) / 1000);
+    const left = Math.ceil(dwellLeftMs(state, now) / 1000);
     return hold(
       step,
       'DWELL_HOLD',
