@@ -4,6 +4,7 @@
  * fault is the observation — or each endpoint's state machine moved on its verdict (hysteresis.ts).
  */
 import { stepEndpoint, type EndpointLoad } from './hysteresis.js';
+import { learnLimit } from './learnedHeadroom.js';
 import { phase, told, type Evaluation, type Phase, type Said } from './phase.js';
 import type { EndpointState, EndpointVerdict, Overrides, Severity } from './types.js';
 import { evaluateEndpoint } from './verdicts.js';
@@ -91,13 +92,15 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
       result.transition?.to === 'recovering' ||
       result.transition?.to === 'healthy' ||
       (prior.status === 'recovering' && result.state.status === 'recovering' && result.state.recoveryStep > prior.recoveryStep);
+    // What the endpoint showed of its headroom is evidence too, kept under fail static as its history is.
+    const limit = learnLimit(prior.learnedLimit, judged.fresh ? result.state.history.at(-1) : undefined, ev.utilisation[id], now);
     if (failStatic && !restores) {
       // Keep the evidence, move no state: when the fault clears, M-of-N still sees what happened.
-      endpoints[id] = { ...prior, history: result.state.history };
+      endpoints[id] = withLimit({ ...prior, history: result.state.history }, limit);
       continue;
     }
     if (failStatic) restoredUnderFailStatic = true;
-    endpoints[id] = result.state;
+    endpoints[id] = withLimit(result.state, limit);
     steps.push({ reasons: result.holds });
     if (result.transition) {
       const transition = { endpoint: id, ...result.transition };
@@ -110,6 +113,11 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
     }
   }
   return phase({ endpoints, restoredUnderFailStatic }, ...steps);
+}
+
+function withLimit(state: EndpointState, limit: EndpointState['learnedLimit']): EndpointState {
+  const { learnedLimit: _old, ...rest } = state;
+  return limit === undefined ? rest : { ...rest, learnedLimit: limit };
 }
 
 /** The endpoint's request rate against its warm capacity, when both are known (`ev.utilisation`): what a recovery step's headroom is judged on. */

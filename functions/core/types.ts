@@ -134,6 +134,15 @@ export interface EndpointState {
   readonly dwellSeconds: number;
   /** Failed recoveries since the endpoint was last fully healthy. */
   readonly failedRecoveries: number;
+  /** The utilisation it was last too slow at, while that holds (learnedHeadroom.ts). Absent when none. */
+  readonly learnedLimit?: LearnedLimit;
+}
+
+/** The lowest utilisation (request rate over warm capacity) an endpoint breached at, and when. */
+export interface LearnedLimit {
+  readonly utilisation: number;
+  /** When the breach that set it was seen: it holds `LIMIT_TTL_MS` from then. */
+  readonly at: EpochMs;
 }
 
 /** A weight change written: the change budget counts them, the flap guard reads which way each endpoint moved. */
@@ -360,6 +369,8 @@ export const ReasonCodes = {
   /** No endpoint has usable data this period: the weights hold, whatever was planned. */
   ALL_UNKNOWN_HOLD: 'ALL_UNKNOWN_HOLD',
   CAPACITY_LIMITED: 'CAPACITY_LIMITED',
+  /** An endpoint is planned below its target utilisation: it was too slow at a lower one not long ago. */
+  HEADROOM_LEARNED: 'HEADROOM_LEARNED',
   /** The planner keeps `minHealthyEndpoints` serving. */
   MIN_HEALTHY_ENDPOINTS: 'MIN_HEALTHY_ENDPOINTS',
   /** Every weight would be 0 (Route 53 would split evenly): baseline is written instead. */
@@ -399,7 +410,7 @@ export const ReasonCodes = {
   CAPACITY_AT_MAX: 'CAPACITY_AT_MAX',
   /** Asked and not in service within `timeoutSeconds` (quota, insufficient capacity): planned with what exists. */
   CAPACITY_TIMED_OUT: 'CAPACITY_TIMED_OUT',
-  /** The extra instances given back: traffic has moved back and stayed for the dwell and the cooldown. */
+  /** The extra instances given back: no endpoint drained, the last ask older than the cooldown, and the plan needs less. */
   CAPACITY_RELEASED: 'CAPACITY_RELEASED',
   /** A capacity request waits: the capacity budget for the hour is spent. */
   CAPACITY_BUDGET_EXHAUSTED: 'CAPACITY_BUDGET_EXHAUSTED',

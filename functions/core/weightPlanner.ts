@@ -9,6 +9,7 @@
  */
 import type { EndpointConfig, Policy, ServiceConfig } from './config.js';
 import { countInWindow, dwellOver, trafficFactor } from './hysteresis.js';
+import { plannedWarm } from './learnedHeadroom.js';
 import { untilText } from './overrides.js';
 import { phase, type Evaluation, type Phase } from './phase.js';
 import { rolloutFactor } from './rollout.js';
@@ -62,9 +63,10 @@ export function planTargets(ev: Evaluation, input: PlanInput): Phase<Planned> {
   const planEnds = planEndpoints(ev, input);
   const planned = planWeights(planEnds, demand, ev.policy);
   const endpoints = shedCarriedOut(service, input, planned.weights);
+  const learned = service.endpoints.flatMap((e) => plannedWarm(e, input.endpoints[e.setIdentifier]!, e.capacity.warmRps).reason ?? []);
   return phase(
     { target: integerWeights(planned.weights, ids, total), endpoints, demandHistory, demand, planned: planEnds },
-    { reasons: drains, blocked: planned.blocked },
+    { reasons: [...drains, ...learned], blocked: planned.blocked },
   );
 }
 
@@ -78,7 +80,8 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
     const limit = rolloutFactor(input.rollouts[id], policy.rollout);
     // Drained for maintenance, or held out by a deployment: not serving, and not to be given traffic back.
     const maintenance = input.overrides.drains?.[id] !== undefined || limit === 0;
-    const warmRps = ev.warmNow[id];
+    // Warm capacity from the instances in service where a provider says, less what the endpoint has shown it cannot take.
+    const { warmRps } = plannedWarm(config, state, ev.warmNow[id] ?? config.capacity.warmRps);
     return {
       config,
       ...(warmRps !== undefined ? { warmRps } : {}),

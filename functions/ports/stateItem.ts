@@ -14,6 +14,8 @@
  *      layout-2 item's changes say nothing of it: the guard has nothing to hold them against.
  *   4. The capacity handshake of each endpoint with a capacity provider (`capacity`); a layout-3
  *      item asked for no capacity, so it migrates with none.
+ *   5. An endpoint may hold the utilisation it was last too slow at (`learnedLimit`); a layout-4
+ *      item learned none, so it reads as it is.
  * A layout change adds a version, a schema for it, and a migration from the one before.
  */
 import * as z from 'zod/mini';
@@ -25,14 +27,14 @@ import { CorruptStateError, UnsupportedStateVersionError } from './errors.js';
 import type { PendingChange, StateWrite, StoredServiceState } from './stateStore.js';
 
 /** The layout this steer53 writes. */
-export const STATE_SCHEMA_VERSION = 4;
+export const STATE_SCHEMA_VERSION = 5;
 
 const epochMs = z.number();
 const count = z.int().check(z.minimum(0));
 const share = z.number().check(z.minimum(0), z.maximum(1));
 const weightsSchema: z.ZodMiniType<Weights> = z.record(z.string(), z.number());
 
-const endpointStateSchema: z.ZodMiniType<EndpointState> = z.strictObject({
+const endpointStateShape = {
   status: z.enum(['healthy', 'degraded', 'drained', 'recovering']),
   since: epochMs,
   history: z.array(
@@ -51,6 +53,12 @@ const endpointStateSchema: z.ZodMiniType<EndpointState> = z.strictObject({
   stepSince: epochMs,
   dwellSeconds: z.number().check(z.minimum(0)),
   failedRecoveries: count,
+};
+/** An endpoint's state before layout 5 (no learned limit). */
+const endpointStateSchemaV4: z.ZodMiniType<EndpointState> = z.strictObject(endpointStateShape);
+const endpointStateSchema: z.ZodMiniType<EndpointState> = z.strictObject({
+  ...endpointStateShape,
+  learnedLimit: z.exactOptional(z.strictObject({ utilisation: z.number().check(z.minimum(0)), at: epochMs })),
 });
 
 const overrideShape = { by: z.string(), reason: z.string(), setAt: epochMs, until: z.nullable(epochMs), announced: z.exactOptional(z.boolean()) };
@@ -176,8 +184,10 @@ const itemShape = {
   updatedAt: epochMs,
 };
 const stateItemSchema = z.looseObject({ ...itemShape, state: serviceStateSchema });
+/** The state's fields before layout 5 (no learned limits). */
+const stateShapeV4 = { ...stateShape, endpoints: z.record(z.string(), endpointStateSchemaV4) };
 /** The state's fields before layout 4 (no capacity handshake). */
-const { capacity: _capacity, ...stateShapeV3 } = stateShape;
+const { capacity: _capacity, ...stateShapeV3 } = stateShapeV4;
 type StateItem = z.output<typeof stateItemSchema>;
 
 /** Layout 1: the state's later fields absent when empty; each rollout with the idempotency keys it had applied. */
@@ -247,12 +257,16 @@ function fromV3(item: z.output<typeof stateItemV3Schema>): StateItem {
   return { ...item, schemaVersion: STATE_SCHEMA_VERSION, state: { ...item.state, capacity: {} } };
 }
 
+/** Layout 4: no learned limits; it reads as it is. */
+const stateItemV4Schema = z.looseObject({ ...itemShape, state: z.strictObject(stateShapeV4) });
+
 /** How an item of each layout is read: parsed with its own schema, then migrated to the current one. */
 const READERS: Readonly<Record<number, (service: string, raw: unknown) => StateItem>> = {
   1: (service, raw) => fromV1(parsed(service, stateItemV1Schema, raw)),
   2: (service, raw) => fromV2(parsed(service, stateItemV2Schema, raw)),
   3: (service, raw) => fromV3(parsed(service, stateItemV3Schema, raw)),
-  4: (service, raw) => parsed(service, stateItemSchema, raw),
+  4: (service, raw) => ({ ...parsed(service, stateItemV4Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
+  5: (service, raw) => parsed(service, stateItemSchema, raw),
 };
 
 function parsed<T extends z.ZodMiniType>(service: string, schema: T, raw: unknown): z.output<T> {

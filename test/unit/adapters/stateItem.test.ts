@@ -73,9 +73,18 @@ describe('Function: readStateItem', () => {
     const handshake = { base: 10, asked: 18, askedAt: T0, timedOut: false, perInstanceRps: 3.5, requests: [T0], lastInService: 10, releasedAt: null };
     const v4 = { ...state, capacity: { b: handshake } };
     expect(readStateItem('chat', { ...current(), state: v4 }).state).toEqual(v4);
+    expect(readStateItem('chat', { ...current(), schemaVersion: 4, state: v4 }).state).toEqual(v4);
     expect(() => readStateItem('chat', { ...current(), state: { ...state, capacity: { b: { ...handshake, asked: -1 } } } })).toThrow(
       /state\.capacity\.b\.asked/,
     );
+  });
+
+  it('reads the limit an endpoint learned (layout 5); a layout-4 item with one was not written by one, and a limit of the wrong shape is refused', () => {
+    const learned = { ...state, endpoints: { ...state.endpoints, a: { ...state.endpoints.a!, learnedLimit: { utilisation: 0.62, at: T0 } } } };
+    expect(readStateItem('chat', { ...current(), state: learned }).state).toEqual(learned);
+    expect(() => readStateItem('chat', { ...current(), schemaVersion: 4, state: learned })).toThrow(/state\.endpoints\.a\.learnedLimit/);
+    const negative = { ...state, endpoints: { ...state.endpoints, a: { ...state.endpoints.a!, learnedLimit: { utilisation: -1, at: T0 } } } };
+    expect(() => readStateItem('chat', { ...current(), state: negative })).toThrow(/state\.endpoints\.a\.learnedLimit\.utilisation/);
   });
 
   it('reads the way a recent change moved each endpoint, and nothing else there', () => {

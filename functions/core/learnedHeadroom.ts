@@ -1,0 +1,63 @@
+/**
+ * Learned headroom: the utilisation at which an endpoint was last seen too slow for its load. The
+ * configured `warmRps × targetUtilization` is what the team provisioned; an endpoint may breach
+ * below it (bursty traffic, longer prompts than the sizing assumed, a gray failure that cut its
+ * throughput). The planner then gives it no more than a margin under the load it breached at,
+ * instead of moving traffic back into it because the configuration says it has room.
+ *
+ * The rule, per endpoint, on each fresh period:
+ *   - a breach (not a failure: errors say nothing of capacity) at a utilisation of at least
+ *     `MIN_UTILISATION` lowers the limit to that utilisation (a breach at 5% of capacity is not
+ *     about load);
+ *   - a clear period at a higher utilisation than the limit raises the limit to it: the endpoint
+ *     has shown it copes there;
+ *   - the limit is forgotten `LIMIT_TTL_MS` after the breach that set it: capacity comes back
+ *     (instances replaced, the burst over), and a forgotten limit costs at most one more breach.
+ * The planner plans with `MARGIN` × the limit when that is below the target utilisation.
+ */
+import type { EndpointConfig } from './config.js';
+import type { EndpointState, EpochMs, LearnedLimit, PolicyReason, VerdictRecord } from './types.js';
+
+/** A breach below this utilisation is not about load (a gray failure at low traffic, a cold start). */
+export const MIN_UTILISATION = 0.2;
+/** The planner keeps an endpoint this far under the utilisation it breached at. */
+export const MARGIN = 0.9;
+/** How long a learned limit holds after the breach that set it. */
+export const LIMIT_TTL_MS = 30 * 60_000;
+
+/**
+ * The endpoint's limit after this period: `record` is the period's verdict (undefined when the
+ * observations were not fresh), `utilisation` its request rate over its warm capacity.
+ */
+export function learnLimit(
+  prior: LearnedLimit | undefined,
+  record: VerdictRecord | undefined,
+  utilisation: number | null | undefined,
+  now: EpochMs,
+): LearnedLimit | undefined {
+  const held = prior !== undefined && now - prior.at < LIMIT_TTL_MS ? prior : undefined;
+  if (record === undefined || utilisation === null || utilisation === undefined || !Number.isFinite(utilisation)) return held;
+  if (record.verdict === 'breach' && utilisation >= MIN_UTILISATION && (held === undefined || utilisation < held.utilisation)) {
+    return { utilisation, at: now };
+  }
+  if (record.verdict === 'clear' && held !== undefined && utilisation > held.utilisation) return { ...held, utilisation };
+  return held;
+}
+
+/**
+ * The warm capacity (requests/s) to plan the endpoint with: `warmRps` scaled down to `MARGIN` × its
+ * learned limit when that is below its target utilisation, and the reason saying so; else as it is.
+ */
+export function plannedWarm(config: EndpointConfig, state: EndpointState, warmRps: number | undefined): { warmRps: number | undefined; reason?: PolicyReason } {
+  const limit = state.learnedLimit;
+  const target = config.capacity.targetUtilization;
+  if (limit === undefined || warmRps === undefined || MARGIN * limit.utilisation >= target) return { warmRps };
+  const planned = MARGIN * limit.utilisation;
+  const id = config.setIdentifier;
+  const message = `${id} planned at ${pct(planned)} of its warm capacity, not ${pct(target)}: it was too slow at ${pct(limit.utilisation)}`;
+  return { warmRps: (warmRps * planned) / target, reason: { code: 'HEADROOM_LEARNED', endpoint: id, message } };
+}
+
+function pct(x: number): string {
+  return `${Math.round(x * 100)}%`;
+}

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { decide } from '../../../functions/core/engine.js';
+import { LIMIT_TTL_MS, learnLimit, plannedWarm } from '../../../functions/core/learnedHeadroom.js';
+import { initialEndpointState } from '../../../functions/core/hysteresis.js';
+import type { ServiceState, VerdictRecord, Weights } from '../../../functions/core/types.js';
+import { MINUTE, makeService, observe, T0 } from '../../support/engineFixtures.js';
+
+const breach: VerdictRecord = { periodStart: T0, verdict: 'breach' };
+const clear: VerdictRecord = { periodStart: T0, verdict: 'clear' };
+
+describe('learnLimit', () => {
+  it('learns the lowest utilisation an endpoint breached at, from a fifth of its capacity up', () => {
+    expect(learnLimit(undefined, breach, 0.7, T0)).toEqual({ utilisation: 0.7, at: T0 });
+    expect(learnLimit({ utilisation: 0.7, at: T0 }, breach, 0.6, T0 + MINUTE)).toEqual({ utilisation: 0.6, at: T0 + MINUTE });
+    // A breach at a higher load than the limit says nothing new; one at 10% is not about load.
+    expect(learnLimit({ utilisation: 0.6, at: T0 }, breach, 0.8, T0 + MINUTE)).toEqual({ utilisation: 0.6, at: T0 });
+    expect(learnLimit(undefined, breach, 0.1, T0)).toBeUndefined();
+  });
+
+  it('raises the limit where the endpoint is clear at a higher load, and ignores errors, holds and unread load', () => {
+    const limit = { utilisation: 0.6, at: T0 };
+    expect(learnLimit(limit, clear, 0.75, T0 + MINUTE)).toEqual({ utilisation: 0.75, at: T0 });
+    expect(learnLimit(limit, clear, 0.5, T0 + MINUTE)).toEqual(limit);
+    expect(learnLimit(undefined, { periodStart: T0, verdict: 'fail' }, 0.5, T0)).toBeUndefined();
+    expect(learnLimit(limit, { periodStart: T0, verdict: 'hold' }, 0.9, T0 + MINUTE)).toEqual(limit);
+    expect(learnLimit(limit, breach, null, T0 + MINUTE)).toEqual(limit);
+    expect(learnLimit(limit, undefined, 0.4, T0 + MINUTE)).toEqual(limit);
+  });
+
+  it('forgets the limit half an hour after the breach that set it', () => {
+    const limit = { utilisation: 0.6, at: T0 };
+    expect(learnLimit(limit, clear, 0.3, T0 + LIMIT_TTL_MS - 1)).toEqual(limit);
+    expect(learnLimit(limit, clear, 0.3, T0 + LIMIT_TTL_MS)).toBeUndefined();
+  });
+});
+
+describe('plannedWarm', () => {
+  const service = makeService({ n: 2, endpoints: [{ capacity: { warmRps: 100, targetUtilization: 0.8 } }, {}] });
+  const config = service.endpoints[0]!;
+  const state = initialEndpointState(T0, service.policy);
+
+  it('plans with a margin under the utilisation the endpoint was too slow at, and says so', () => {
+    const planned = plannedWarm(config, { ...state, learnedLimit: { utilisation: 0.6, at: T0 } }, 100);
+    // 90% of 0.6 is 0.54 of its warm capacity, where 0.8 was planned: 100 × 0.54 / 0.8.
+    expect(planned.warmRps).toBeCloseTo(67.5);
+    expect(planned.reason).toEqual({
+      code: 'HEADROOM_LEARNED',
+      endpoint: 'a',
+      message: 'a planned at 54% of its warm capacity, not 80%: it was too slow at 60%',
+    });
+  });
+
+  it('leaves the capacity as configured without a limit, or when the limit is above the target', () => {
+    expect(plannedWarm(config, state, 100)).toEqual({ warmRps: 100 });
+    expect(plannedWarm(config, { ...state, learnedLimit: { utilisation: 0.95, at: T0 } }, 100)).toEqual({ warmRps: 100 });
+    expect(plannedWarm(config, { ...state, learnedLimit: { utilisation: 0.5, at: T0 } }, undefined)).toEqual({ warmRps: undefined });
+  });
+});
+
+describe('learned headroom in a decision', () => {
+  // a (warm 100 rps at 0.85) carries 60 requests/s and breaches; b is failing, so its traffic has to go somewhere.
+  const service = makeService({ n: 2, endpoints: [{ capacity: { warmRps: 100 } }, { capacity: { warmRps: 100 } }] });
+
+  function step(state: ServiceState | undefined, minute: number, a: 'ok' | 'slow', b: 'ok' | 'slow' | 'fail-severe', weights: Weights) {
+    const now = T0 + minute * MINUTE;
+    const endpoints = { a: observe(a, 60), b: observe(b, b === 'fail-severe' ? undefined : 60) };
+    return decide(service, { now, observations: { periodStart: now - MINUTE, endpoints }, state, currentWeights: weights });
+  }
+
+  it('remembers the load an endpoint breached at, and plans it below that when another fails', () => {
+    const first = step(undefined, 0, 'slow', 'ok', { a: 100, b: 100 });
+    expect(first.nextState.endpoints.a!.learnedLimit).toEqual({ utilisation: 0.6, at: T0 });
+    // b fails a minute later: a would take it all (0.85 × 100 rps of 120), but it was too slow at 60.
+    const second = step(first.nextState, 1, 'ok', 'fail-severe', { a: 100, b: 100 });
+    expect(second.decision.reasons).toContainEqual({
+      code: 'HEADROOM_LEARNED',
+      endpoint: 'a',
+      message: 'a planned at 54% of its warm capacity, not 85%: it was too slow at 60%',
+    });
+    // a's learned room (54 of its 100 requests/s) is less than the half it carries now: it keeps its half, no more.
+    const shareOfA = (w: Weights) => w.a! / (w.a! + w.b!);
+    expect(shareOfA(second.decision.targetWeights)).toBeCloseTo(0.5, 2);
+    // Without the breach, a would be given what its configured 85 requests/s serve of the 120 arriving.
+    const unlearned = step(step(undefined, 0, 'ok', 'ok', { a: 100, b: 100 }).nextState, 1, 'ok', 'fail-severe', { a: 100, b: 100 });
+    expect(unlearned.decision.reasons.map((r) => r.code)).not.toContain('HEADROOM_LEARNED');
+    expect(shareOfA(unlearned.decision.targetWeights)).toBeCloseTo(85 / 120, 2);
+  });
+
+  it('learns under fail static too: every endpoint slow at once moves no state, but what each showed of its headroom is kept', () => {
+    const { decision, nextState } = step(undefined, 0, 'slow', 'slow', { a: 100, b: 100 });
+    expect(decision.mode).toBe('fail-static');
+    expect(nextState.endpoints.a).toMatchObject({ status: 'healthy', learnedLimit: { utilisation: 0.6, at: T0 } });
+    expect(nextState.endpoints.b).toMatchObject({ status: 'healthy', learnedLimit: { utilisation: 0.6, at: T0 } });
+  });
+});
