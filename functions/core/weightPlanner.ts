@@ -300,16 +300,8 @@ function overloadReceivers(endpoints: readonly PlanEndpoint[], allotment: Allotm
   return { weights, remaining, blocked: [...allotment.blocked, { code: 'CAPACITY_LIMITED', message }] };
 }
 
-/**
- * Returns up to the remaining weight to endpoints below their `ceiling` (by default their
- * baseline), in proportion to the room each has.
- */
-function giveBack(
-  allotment: Allotment,
-  candidates: readonly PlanEndpoint[],
-  say: (names: string) => string,
-  ceiling: (e: PlanEndpoint) => number = (e) => e.config.baselineWeight,
-): Allotment {
+/** Returns up to the remaining weight to endpoints below their `ceiling`, in proportion to the room each has. */
+function giveBack(allotment: Allotment, candidates: readonly PlanEndpoint[], say: (names: string) => string, ceiling: (e: PlanEndpoint) => number): Allotment {
   const amount = allotment.remaining;
   const rooms = candidates.map((e) => Math.max(0, ceiling(e) - allotment.weights[e.config.setIdentifier]!));
   const room = rooms.reduce((sum, r) => sum + r, 0);
