@@ -122,10 +122,12 @@ function withLimit(state: EndpointState, limit: EndpointState['learnedLimit']): 
 
 /** The endpoint's request rate against its warm capacity, when both are known (`ev.utilisation`): what a recovery step's headroom is judged on. */
 function loadOf(ev: Evaluation, index: number): { load?: EndpointLoad } {
-  const utilisation = ev.utilisation[ev.ids[index]!];
-  const { warmRps, targetUtilization } = ev.service.endpoints[index]!.capacity;
+  const id = ev.ids[index]!;
+  const config = ev.service.endpoints[index]!;
+  const utilisation = ev.utilisation[id];
+  const warmRps = ev.warmNow[id] ?? config.capacity.warmRps;
   if (utilisation === null || utilisation === undefined || warmRps === undefined) return {};
-  return { load: { rps: utilisation * warmRps, capacityRps: warmRps * targetUtilization } };
+  return { load: { rps: utilisation * warmRps, capacityRps: warmRps * config.capacity.targetUtilization } };
 }
 
 /**
