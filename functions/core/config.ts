@@ -306,7 +306,7 @@ export const policySchema = z
         failStaticAction: z.enum(['hold', 'baseline']).default('hold'),
       })
       .prefault({}),
-    /** Weight changes smaller than this (on every record) are not written. @default 3 */
+    /** Weight changes smaller than this (on every record) are not written, unless they start or stop a record serving or return to the baseline weights. @default 3 */
     deadbandWeight: z.number().int().min(0).max(255).default(3),
     /**
      * A rebalance no endpoint's state asked for — demand moved the capacity limits — is written

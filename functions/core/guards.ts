@@ -214,12 +214,16 @@ function rebalanceDeadband(ev: Evaluation, input: AntiFlapInput): Partial<Said> 
   return { reasons: [{ code: 'DEADBAND_REBALANCE', message }] };
 }
 
-/** A normal change whose every record moves under `deadbandWeight` points, none starting or stopping to serve. */
+/**
+ * A normal change whose every record moves under `deadbandWeight` points, none starting or stopping
+ * to serve, and not the last one back to the baseline weights (an incident's end is written exactly).
+ */
 function weightDeadband(ev: Evaluation, input: AntiFlapInput, changes: readonly WeightChange[]): Partial<Said> | undefined {
   const { ids, policy } = ev;
   if (input.mode !== 'normal' || input.emergency) return undefined;
   const crossesZero = changes.some((c) => c.from === 0 || c.to === 0);
   if (crossesZero || !changes.every((c) => Math.abs(c.to - c.from) < policy.deadbandWeight)) return undefined;
+  if (sameWeights(input.target, baselineWeights(ev.service), ids)) return undefined;
   const message = `change to ${formatWeights(input.target, ids)} is under the ${policy.deadbandWeight}-point deadband; not written`;
   return { reasons: [{ code: 'DEADBAND_WEIGHT', message }] };
 }

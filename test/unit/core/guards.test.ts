@@ -110,6 +110,12 @@ describe('Function: applyAntiFlap', () => {
       false,
       ['DEADBAND_WEIGHT'],
     ],
+    [
+      'writes a change under deadbandWeight that lands on the baseline weights: an incident ends exactly where it began',
+      { current: { a: 103, b: 97 }, target: { a: 100, b: 100 }, stateMoved: true },
+      true,
+      [],
+    ],
     ['writes a small change that stops a record serving', { current: { a: 2, b: 198 }, target: { a: 0, b: 200 }, stateMoved: true }, true, []],
     ['writes a small change that starts a record serving', { current: { a: 0, b: 200 }, target: { a: 2, b: 198 }, stateMoved: true }, true, []],
     ['does not hold a pin to the deadbands', { target: { a: 103, b: 97 }, mode: 'pinned' }, true, []],
