@@ -63,7 +63,7 @@ export function planTargets(ev: Evaluation, input: PlanInput): Phase<Planned> {
   const planEnds = planEndpoints(ev, input);
   const planned = planWeights(planEnds, demand, ev.policy);
   const endpoints = shedCarriedOut(service, input, planned.weights);
-  const learned = service.endpoints.flatMap((e) => plannedWarm(e, input.endpoints[e.setIdentifier]!, e.capacity.warmRps).reason ?? []);
+  const learned = service.endpoints.flatMap((e) => warmOf(ev, e, input.endpoints[e.setIdentifier]!).reason ?? []);
   return phase(
     { target: integerWeights(planned.weights, ids, total), endpoints, demandHistory, demand, planned: planEnds },
     { reasons: [...drains, ...learned], blocked: planned.blocked },
@@ -80,8 +80,7 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
     const limit = rolloutFactor(input.rollouts[id], policy.rollout);
     // Drained for maintenance, or held out by a deployment: not serving, and not to be given traffic back.
     const maintenance = input.overrides.drains?.[id] !== undefined || limit === 0;
-    // Warm capacity from the instances in service where a provider says, less what the endpoint has shown it cannot take.
-    const { warmRps } = plannedWarm(config, state, ev.warmNow[id] ?? config.capacity.warmRps);
+    const { warmRps } = warmOf(ev, config, state);
     return {
       config,
       ...(warmRps !== undefined ? { warmRps } : {}),
@@ -96,6 +95,11 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
       receiver: !maintenance && state.status === 'healthy' && input.rollouts[id] === undefined,
     };
   });
+}
+
+/** Warm capacity from the instances in service where a provider says (else as configured), less what the endpoint has shown it cannot take. */
+function warmOf(ev: Evaluation, config: EndpointConfig, state: EndpointState): ReturnType<typeof plannedWarm> {
+  return plannedWarm(config, state, ev.warmNow[config.setIdentifier] ?? config.capacity.warmRps);
 }
 
 /** Any severe breach among the endpoint's verdicts of the last `detection.window` periods. */
@@ -243,13 +247,13 @@ function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, 
   // Within its dwell, a slow endpoint is not pushed back up to make room for another's shed (that
   // reversal is a flap): the receivers run hot instead. Traffic an operator's drain or a deployment's
   // hold-out frees is planned, not a change of mind, and may still go back to it.
-  const planned = endpoints.some((e) => e.maintenance);
+  const freedByPlan = endpoints.some((e) => e.maintenance);
   const shedLess = (allotment: Allotment, candidates: readonly PlanEndpoint[]) =>
     giveBack(
       allotment,
       candidates,
       (names) => `shedding less from ${names}: the other endpoints have no warm headroom for it`,
-      (e) => Math.min(e.config.baselineWeight * Math.max(1, e.state.shedFrom ?? 1), e.dwelling && !planned ? e.current : Number.POSITIVE_INFINITY),
+      (e) => Math.min(e.config.baselineWeight * Math.max(1, e.state.shedFrom ?? 1), e.dwelling && !freedByPlan ? e.current : Number.POSITIVE_INFINITY),
     );
   const mild = shedLess(
     recovering,

@@ -86,6 +86,27 @@ describe('learned headroom in a decision', () => {
     expect(shareOfA(unlearned.decision.targetWeights)).toBeCloseTo(85 / 120, 2);
   });
 
+  it('says so for an endpoint sized from its instances in service (perInstanceRps, no warmRps) as for one with a warmRps', () => {
+    const scaled = makeService({
+      n: 2,
+      endpoints: [{}, { capacity: { scaling: { provider: { kind: 'ec2-asg', autoScalingGroupName: 'chat-b' }, perInstanceRps: 5, maxInstances: 30 } } }],
+    });
+    const first = decide(scaled, { now: T0, observations: { periodStart: T0 - MINUTE, endpoints: {} }, state: undefined, currentWeights: { a: 100, b: 100 } });
+    const learned: ServiceState = {
+      ...first.nextState,
+      endpoints: { ...first.nextState.endpoints, b: { ...first.nextState.endpoints.b!, learnedLimit: { utilisation: 0.5, at: T0 } } },
+    };
+    const now = T0 + MINUTE;
+    const out = decide(scaled, {
+      now,
+      observations: { periodStart: now - MINUTE, endpoints: { a: observe('ok', 60), b: observe('ok', 20) } },
+      state: learned,
+      currentWeights: { a: 100, b: 100 },
+      capacity: { b: { inService: 10, desired: 10 } },
+    });
+    expect(out.decision.reasons).toContainEqual(expect.objectContaining({ code: 'HEADROOM_LEARNED', endpoint: 'b' }));
+  });
+
   it('learns under fail static too: every endpoint slow at once moves no state, but what each showed of its headroom is kept', () => {
     const { decision, nextState } = step(undefined, 0, 'slow', 'slow', { a: 100, b: 100 });
     expect(decision.mode).toBe('fail-static');
