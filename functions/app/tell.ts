@@ -21,6 +21,7 @@ const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical:
 /** Reasons that say an endpoint is breaching and shedding (or about to shed): a change they come with is worth a look. */
 const SHEDDING_CODES: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
   'SHED_PROPORTIONAL',
+  'SHED_IMPAIRED',
   'SHED_INTERVAL_HOLD',
   'M_OF_N_BREACH',
   'FAIL_BREACH',

@@ -107,7 +107,14 @@ const policy = z.strictObject({
     severeTailShare: z.number(),
   }),
   dwell: z.strictObject({ minSeconds: integer, growthFactor: z.number(), maxSeconds: integer }),
-  shedding: z.strictObject({ gain: z.number(), minStep: z.number(), maxStep: z.number(), intervalSeconds: integer }),
+  shedding: z.strictObject({
+    gain: z.number(),
+    minStep: z.number(),
+    maxStep: z.number(),
+    impairedStep: z.number(),
+    impairedLoadShare: z.number(),
+    intervalSeconds: integer,
+  }),
   recovery: z.strictObject({ steps: z.array(z.number()), holdSeconds: integer }),
   safety: z.strictObject({
     minHealthyEndpoints: integer,

@@ -277,6 +277,20 @@ export const policySchema = z
         /** Most share of baseline shed by one breaching period. @default 0.3 */
         maxStep: z.number().gt(0).max(1).default(0.3),
         /**
+         * Share of baseline shed by one period of a severe breach while the endpoint carries no
+         * more than its planned capacity (`warmRps × targetUtilization`): slow at a load it was
+         * sized for, it is impaired, not busy, and a step in proportion to its excess leaves most of
+         * its requests slow for several shed intervals (docs/runtime.md, "Impaired, not busy"). @default 0.6
+         */
+        impairedStep: z.number().gt(0).max(1).default(0.6),
+        /**
+         * Load, as a share of planned capacity, at or below which a severe breach is impairment, not
+         * load: a GPU server's tail grows steeply only near saturation, so well under the load it was
+         * sized for it has no excess to shed (measured: gray failures trip at 33–67%, saturation at
+         * 72–99%). @default 0.75
+         */
+        impairedLoadShare: z.number().gt(0).max(1).default(0.75),
+        /**
          * Least time between two sheds of one endpoint, so the effect of the last one (Route 53
          * propagation ~60 s, resolver TTLs, one CloudWatch period) shows before the next. @default 180
          */

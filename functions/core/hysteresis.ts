@@ -162,6 +162,8 @@ interface StepContext {
   readonly dwellDone: boolean;
   /** How much more of its share a breaching endpoint sheds. */
   readonly shedStep: number;
+  /** Why the shed is `shedding.impairedStep`: a severe breach well under the endpoint's planned capacity. */
+  readonly impaired?: PolicyReason | undefined;
 }
 
 /**
@@ -186,6 +188,21 @@ export function dwellOver(state: EndpointState, now: EpochMs): boolean {
   return dwellLeftMs(state, now) <= 0;
 }
 
+/**
+ * A severe breach while the endpoint carries well under its planned capacity (at most
+ * `shedding.impairedLoadShare` of `warmRps × targetUtilization`) is not load: the endpoint is
+ * impaired (a gray failure, a bad host, a slow dependency), and shedding a step proportional to its
+ * excess leaves most of its requests slow for several shed intervals. It sheds
+ * `shedding.impairedStep` of its share at once. Undefined when the load is unknown or above that
+ * share (a busy endpoint sheds in proportion, as before).
+ */
+function impairedAtLoad(endpoint: string, load: EndpointLoad | undefined, proportional: number, policy: Policy): PolicyReason | undefined {
+  if (load === undefined || load.capacityRps <= 0 || load.rps > load.capacityRps * policy.shedding.impairedLoadShare) return undefined;
+  const step = Math.max(proportional, policy.shedding.impairedStep);
+  const message = `${endpoint} is far too slow at ${pct(load.rps / load.capacityRps)} of its planned capacity: impaired, not busy; shedding ${pct(step)} of its share at once`;
+  return { code: 'SHED_IMPAIRED', endpoint, message };
+}
+
 /** Moves one endpoint's state on this period's verdict. */
 export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
   const { verdict, policy, periodStart } = input;
@@ -200,6 +217,8 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
   const state: EndpointState = { ...input.state, history };
   if (!input.fresh) return { state, holds: [] };
   const { shedding } = policy;
+  const proportional = Math.min(shedding.maxStep, Math.max(shedding.minStep, shedding.gain * verdict.excess));
+  const impaired = severe ? impairedAtLoad(input.endpoint, input.load, proportional, policy) : undefined;
   const step: StepContext = {
     endpoint: input.endpoint,
     state,
@@ -213,7 +232,8 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
     counts: countInWindow(history, periodStart, policy),
     clears: trailingClears(history, policy.evaluationPeriodSeconds * 1000),
     dwellDone: dwellOver(state, input.now),
-    shedStep: Math.min(shedding.maxStep, Math.max(shedding.minStep, shedding.gain * verdict.excess)),
+    shedStep: impaired ? Math.max(proportional, shedding.impairedStep) : proportional,
+    impaired,
   };
   // Failing (a fail-severity signal, M of N): drain from any state, dwell or not. Safety first.
   if (
@@ -283,11 +303,12 @@ function stepHealthy(step: StepContext): EndpointStepResult {
       ? `${breaches} of last ${window}`
       : `${severeBreaches} of last ${window} at ${formatValue(1 + detection.severeExcess)}× trip or worse`;
   const message = `${step.endpoint} degraded: ${describeBreach(step.verdict)} (${evidence}); shedding ${pct(step.shedStep)} of its share`;
-  return move(step, 'degraded', 'M_OF_N_BREACH', message, {
+  const degraded = move(step, 'degraded', 'M_OF_N_BREACH', message, {
     shed: step.shedStep,
     shedFrom: Math.max(1, step.carried ?? 1),
     shedSince: step.now,
   } as Partial<EndpointState>);
+  return step.impaired ? { ...degraded, holds: [step.impaired] } : degraded;
 }
 
 /** A degraded endpoint still breaching sheds more, once the last shed has had time to show. */
@@ -311,9 +332,10 @@ function shedMore(step: StepContext): EndpointStepResult {
       recoveryStep: 0,
     });
   }
+  const message = `${endpoint} still breaching (${describeBreach(verdict)}); shedding ${pct(shed)} of its share`;
   return {
     state: { ...state, shed, shedSince: now },
-    holds: [{ code: 'SHED_PROPORTIONAL', message: `${endpoint} still breaching (${describeBreach(verdict)}); shedding ${pct(shed)} of its share`, endpoint }],
+    holds: [step.impaired ? { ...step.impaired, message: `${message}: ${step.impaired.message}` } : { code: 'SHED_PROPORTIONAL', message, endpoint }],
   };
 }
 

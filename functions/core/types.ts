@@ -354,6 +354,8 @@ export const ReasonCodes = {
   /** Failure no second period is needed for (a fail-severity alarm in ALARM, or a severe fail breach): drained on one period. */
   FAIL_UNAMBIGUOUS: 'FAIL_UNAMBIGUOUS',
   SHED_PROPORTIONAL: 'SHED_PROPORTIONAL',
+  /** A severe breach well under the endpoint's planned capacity: impaired, not busy; it sheds `shedding.impairedStep` at once. */
+  SHED_IMPAIRED: 'SHED_IMPAIRED',
   /** A degraded endpoint still breaching waits `shedding.intervalSeconds` for its last shed to show. */
   SHED_INTERVAL_HOLD: 'SHED_INTERVAL_HOLD',
   DRAINED: 'DRAINED',

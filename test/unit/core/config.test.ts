@@ -116,6 +116,14 @@ describe('parseConfig: problems, each with its path', () => {
       ],
     ],
     [
+      'an impaired shed or load share outside (0, 1]',
+      { services: [service({ policy: { shedding: { impairedStep: 0, impairedLoadShare: 1.5 } } })] },
+      [
+        'services[0].policy.shedding.impairedStep: Too small: expected number to be >0',
+        'services[0].policy.shedding.impairedLoadShare: Too big: expected number to be <=1',
+      ],
+    ],
+    [
       'a quiet polling interval that is not a whole number of periods',
       { services: [service({ policy: { evaluationPeriodSeconds: 60, polling: { quietIntervalSeconds: 90 } } })] },
       ['services[0].policy.polling.quietIntervalSeconds: must be a multiple of evaluationPeriodSeconds (60)'],
@@ -194,7 +202,7 @@ describe('parseConfig: defaults and normalisation', () => {
         severeTailShare: 5,
       },
       dwell: { minSeconds: 600, growthFactor: 2, maxSeconds: 3600 },
-      shedding: { gain: 1, minStep: 0.1, maxStep: 0.3, intervalSeconds: 180 },
+      shedding: { gain: 1, minStep: 0.1, maxStep: 0.3, impairedStep: 0.6, impairedLoadShare: 0.75, intervalSeconds: 180 },
       recovery: { steps: [0.1, 0.25, 0.5, 1], holdSeconds: 300 },
       safety: { minHealthyEndpoints: 1, maxShiftPerEvaluation: 0.5, failStaticFraction: 0.5, failStaticAction: 'hold' },
       deadbandWeight: 3,

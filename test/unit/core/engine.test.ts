@@ -280,6 +280,69 @@ describe('decide: recovery headroom from the request rate', () => {
   });
 });
 
+describe('decide: impaired, not busy', () => {
+  /** `a` severely slow at `rps` requests/s from minute 0 (warm capacity 100/s at 80%), the others ok. */
+  function severeAt(rps: number, minutes: number, policy: NonNullable<Parameters<typeof makeService>[0]>['policy'] = {}) {
+    const service = makeService({ policy, endpoints: [{ capacity: { warmRps: 100, targetUtilization: 0.8 } }] });
+    let state: ServiceState | undefined;
+    let weights: Record<string, number> = { a: 100, b: 100, c: 100 };
+    return Array.from({ length: minutes }, (_, m) => {
+      const endpoints = { a: observe('severe', rps), b: observe('ok'), c: observe('ok') };
+      const out = decide(service, { now: T0 + m * MINUTE, observations: { periodStart: T0 + m * MINUTE, endpoints }, state, currentWeights: weights });
+      state = out.nextState;
+      weights = { ...out.decision.targetWeights };
+      return { decision: out.decision, state, weights };
+    });
+  }
+
+  it('sheds impairedStep at once when a severe breach comes at a load within the planned capacity, and says why', () => {
+    const steps = severeAt(40, 2);
+    expect(steps[1]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'degraded', reason: 'M_OF_N_BREACH' })]);
+    expect(steps[1]!.state.endpoints.a!.shed).toBeCloseTo(0.6);
+    expect(steps[1]!.weights).toEqual({ a: 40, b: 130, c: 130 });
+    expect(steps[1]!.decision.reasons).toContainEqual({
+      code: 'SHED_IMPAIRED',
+      endpoint: 'a',
+      message: 'a is far too slow at 50% of its planned capacity: impaired, not busy; shedding 60% of its share at once',
+    });
+  });
+
+  it('sheds in proportion when the endpoint is near or past its planned capacity: busy, not impaired', () => {
+    for (const rps of [95, 61]) {
+      const steps = severeAt(rps, 2);
+      expect(steps[1]!.state.endpoints.a!.shed).toBeCloseTo(0.3);
+      expect(codes(steps[1]!.decision)).not.toContain('SHED_IMPAIRED');
+    }
+  });
+
+  it('treats a severe breach at up to impairedLoadShare of the planned capacity as impairment', () => {
+    expect(severeAt(60, 2)[1]!.state.endpoints.a!.shed).toBeCloseTo(0.6); // 75% of 80/s
+    expect(severeAt(72, 2, { shedding: { impairedLoadShare: 0.9 } })[1]!.state.endpoints.a!.shed).toBeCloseTo(0.6);
+  });
+
+  it('keeps shedding impairedStep after the shed interval, so a still impaired endpoint is drained on its second shed', () => {
+    const steps = severeAt(40, 6, { shedding: { impairedStep: 0.5, intervalSeconds: 180 } });
+    expect(steps.map((s) => s.state.endpoints.a!.shed)).toEqual([0, 0.5, 0.5, 0.5, 1, 1].map((x) => expect.closeTo(x, 5)));
+    expect(codes(steps[2]!.decision)).toContain('SHED_INTERVAL_HOLD');
+    expect(steps[4]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'drained', reason: 'DRAINED' })]);
+  });
+
+  it('says SHED_IMPAIRED, not SHED_PROPORTIONAL, on a further shed that is not yet a drain', () => {
+    const steps = severeAt(40, 5, { shedding: { impairedStep: 0.4, intervalSeconds: 180 } });
+    expect(steps[4]!.state.endpoints.a!.shed).toBeCloseTo(0.8);
+    const reason = steps[4]!.decision.reasons.find((r) => r.endpoint === 'a' && r.code.startsWith('SHED'));
+    expect(reason).toEqual(
+      expect.objectContaining({ code: 'SHED_IMPAIRED', message: expect.stringMatching(/^a still breaching .*shedding 80% of its share: a is far too slow/) }),
+    );
+  });
+
+  it('sheds in proportion when the load is not known', () => {
+    const service = makeService({ endpoints: [{ capacity: { warmRps: 100, targetUtilization: 0.8 } }] });
+    const steps = runMinutes(service, 2, () => allOk(service, { a: 'severe' }));
+    expect(steps[1]!.state.endpoints.a!.shed).toBeCloseTo(0.3);
+  });
+});
+
 describe('decide: where shed traffic goes', () => {
   it('gives shed traffic to healthy actives in proportion to their baselines', () => {
     const service = makeService({ baselines: [100, 100, 50] });
