@@ -12,7 +12,7 @@
  *   4. once no endpoint is drained (the failed one is back, recovering or healthy) and the last
  *      ask for more is older than `scaleInCooldownSeconds`, what the plan no longer needs is given
  *      back, step by step as the need falls, never below what the endpoint had before the first
- *      ask (nor `minInstances`).
+ *      ask (nor `minInstances`); a drained endpoint gives all its extra back after the cooldown.
  * A freeze holds every ask; fail static holds give-backs; `capacityBudget` bounds the asks per hour.
  */
 import type { EndpointConfig, ScalingConfig } from './config.js';
@@ -324,16 +324,21 @@ function reAsk(fleet: Fleet): CapacityRequest | null {
 
 /**
  * The extra given back once no endpoint is drained and the ask is older than the cooldown, down to
- * what the endpoint needs now: never below what it had before, nor `minInstances`.
+ * what the endpoint needs now: never below what it had before, nor `minInstances`. An endpoint that
+ * is itself drained needs none of it (it carries nothing, and comes back through recovery steps that
+ * ask again if they need more): all of it back, after the cooldown, whatever the others do.
  */
 function giveBack(ev: Evaluation, input: CapacityInput, fleet: Fleet): CapacityRequest | null {
   const { state, reading, scaling, id } = fleet;
-  if (state.asked === null || state.askedAt === null || !settled(input)) return null;
+  if (state.asked === null || state.askedAt === null) return null;
+  const drained = input.endpoints[id]?.status === 'drained';
+  if (!drained && !settled(input)) return null;
   if (ev.now - state.askedAt < scaling.scaleInCooldownSeconds * 1000) return null;
-  const to = Math.max(state.base, scaling.minInstances, fleet.wanted?.instances ?? state.asked);
+  const to = Math.max(state.base, scaling.minInstances, drained ? 0 : (fleet.wanted?.instances ?? state.asked));
   // By a margin, as asks are, so demand's noise gives nothing back; all the way back to the base always.
   if (to >= state.asked || (to > state.base && to > state.asked - margin(state.asked))) return null;
-  const message = `${id}'s traffic is back where it belongs: giving back ${state.asked - to} instances (to ${to}; ${state.base} before the ask)`;
+  const why = drained ? `${id} is drained and carries nothing` : `${id}'s traffic is back where it belongs`;
+  const message = `${why}: giving back ${state.asked - to} instances (to ${to}; ${state.base} before the ask)`;
   return { endpoint: id, direction: 'in', from: reading.desired ?? state.asked, to, inService: reading.inService, reason: 'CAPACITY_RELEASED', message };
 }
 

@@ -211,6 +211,33 @@ describe('the capacity handshake', () => {
     expect(platform.asks.map((a) => a.request)).toEqual([expect.objectContaining({ direction: 'in', to: 10, reason: 'CAPACITY_RELEASED' })]);
   });
 
+  it("gives a drained endpoint's own extra back after the cooldown, though it is still drained", () => {
+    const platform = new Platform(1);
+    const svc = service({ scaleInCooldownSeconds: 600 });
+    const { state } = run(svc, 1, () => ({}), platform);
+    // b holds 15 (10 before the ask, made 5 minutes ago), then fails hard and is drained.
+    const asked: ServiceState = { ...state, capacity: { b: { ...state.capacity.b!, asked: 15, askedAt: T0 - 5 * MINUTE } } };
+    platform.desired = 15;
+    platform.inService = 15;
+    const { decisions, state: after } = run(svc, 10, () => ({ b: 'fail-severe' }), platform, asked);
+    expect(decisions[0]!.transitions).toEqual([expect.objectContaining({ endpoint: 'b', to: 'drained' })]);
+    expect(after.endpoints.b!.status).toBe('drained');
+    expect(platform.asks).toEqual([
+      {
+        minute: 5,
+        request: {
+          endpoint: 'b',
+          direction: 'in',
+          from: 15,
+          to: 10,
+          inService: 15,
+          reason: 'CAPACITY_RELEASED',
+          message: 'b is drained and carries nothing: giving back 5 instances (to 10; 10 before the ask)',
+        },
+      },
+    ]);
+  });
+
   it('never asks past maxInstances, and says it would need more', () => {
     const platform = new Platform(8);
     run(service({ maxInstances: 12 }), 6, outage(60), platform);
