@@ -102,6 +102,7 @@ const policy = z.strictObject({
     window: integer,
     severeExcess: z.number(),
     breachesToDegradeSevere: integer,
+    extremeExcess: z.number(),
     clearsToRecover: integer,
     confidence: z.number(),
     severeTailShare: z.number(),

@@ -237,6 +237,13 @@ export const policySchema = z
          * wait for the usual M (a value above `breachesToDegrade` simply never applies). @default 2
          */
         breachesToDegradeSevere: z.number().int().min(1).default(2),
+        /**
+         * An extreme breach — a severe one (for a percentile, proven on its tail) whose value is at
+         * least this far past trip (9 = ten times the trip value) — degrades on its one period: a
+         * p99 of 20 s against a 2 s trip is not noise (noise in the benchmark's scenarios stays
+         * under 5× trip; a gray failure's first severe minute is 13× or more). @default 9
+         */
+        extremeExcess: z.number().positive().default(9),
         /** K: consecutive clear periods before a degraded or drained endpoint starts recovering. @default 5 */
         clearsToRecover: z.number().int().min(1).default(5),
         /**

@@ -291,19 +291,25 @@ function drainFailing(step: StepContext): EndpointStepResult {
   });
 }
 
-/** M of N breaches (or fewer, severe ones) degrade a healthy endpoint. */
+/**
+ * M of N breaches (or fewer, severe ones) degrade a healthy endpoint; so does one extreme breach (a
+ * severe one at least `extremeExcess` past trip), which no second period could make more certain.
+ */
 function stepHealthy(step: StepContext): EndpointStepResult {
   const { detection } = step.policy;
   const { breaches, severe: severeBreaches } = step.counts;
+  const extreme = step.verdict.signals.some((s) => s.verdict === 'breach' && s.severe === true && s.excess >= detection.extremeExcess);
   const confirmed = breaches >= detection.breachesToDegrade || (step.severe && severeBreaches >= detection.breachesToDegradeSevere);
-  if (!step.breaching || !confirmed) return stay(step);
+  if (!step.breaching || !(confirmed || extreme)) return stay(step);
   const window = windowText(step.policy);
   const evidence =
     breaches >= detection.breachesToDegrade
       ? `${breaches} of last ${window}`
-      : `${severeBreaches} of last ${window} at ${formatValue(1 + detection.severeExcess)}× trip or worse`;
+      : confirmed
+        ? `${severeBreaches} of last ${window} at ${formatValue(1 + detection.severeExcess)}× trip or worse`
+        : `one period at ${formatValue(1 + detection.extremeExcess)}× trip or worse`;
   const message = `${step.endpoint} degraded: ${describeBreach(step.verdict)} (${evidence}); shedding ${pct(step.shedStep)} of its share`;
-  const degraded = move(step, 'degraded', 'M_OF_N_BREACH', message, {
+  const degraded = move(step, 'degraded', confirmed ? 'M_OF_N_BREACH' : 'BREACH_EXTREME', message, {
     shed: step.shedStep,
     shedFrom: Math.max(1, step.carried ?? 1),
     shedSince: step.now,

@@ -350,6 +350,8 @@ export interface ServiceState {
  */
 export const ReasonCodes = {
   M_OF_N_BREACH: 'M_OF_N_BREACH',
+  /** One severe breach at least `detection.extremeExcess` past trip: degraded on its one period. */
+  BREACH_EXTREME: 'BREACH_EXTREME',
   FAIL_BREACH: 'FAIL_BREACH',
   /** Failure no second period is needed for (a fail-severity alarm in ALARM, or a severe fail breach): drained on one period. */
   FAIL_UNAMBIGUOUS: 'FAIL_UNAMBIGUOUS',

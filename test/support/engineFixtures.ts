@@ -43,7 +43,19 @@ export function makeService(
 }
 
 /** `fail`: errors 20% past their trip (M of N periods drain); `fail-severe`: eight times their trip (drains at once). */
-export type Health = 'ok' | 'slow' | 'very-slow' | 'severe' | 'hold' | 'fail' | 'fail-severe' | 'missing' | 'low-sample-slow' | 'low-sample-fast';
+export type Health =
+  | 'ok'
+  | 'slow'
+  | 'very-slow'
+  | 'severe'
+  | 'extreme'
+  | 'extreme-few'
+  | 'hold'
+  | 'fail'
+  | 'fail-severe'
+  | 'missing'
+  | 'low-sample-slow'
+  | 'low-sample-fast';
 
 /** Observations of one endpoint in a given condition. */
 export function observe(health: Health, requestRate?: number): EndpointObservations {
@@ -52,6 +64,8 @@ export function observe(health: Health, requestRate?: number): EndpointObservati
     slow: 2400,
     'very-slow': 3800,
     severe: 5000,
+    extreme: 25_000,
+    'extreme-few': 25_000,
     hold: 1800,
     fail: 900,
     'fail-severe': 900,
@@ -63,7 +77,8 @@ export function observe(health: Health, requestRate?: number): EndpointObservati
   const lowSample = health.startsWith('low-sample');
   return {
     signals: {
-      p99: { value: p99, sampleCount: lowSample ? 50 : 5000 },
+      // extreme-few: 25 s, but only 30 of 1,000 requests (3%) past trip: a breach its tail does not prove severe.
+      p99: health === 'extreme-few' ? { value: p99, sampleCount: 1000, worseThanTrip: 30 } : { value: p99, sampleCount: lowSample ? 50 : 5000 },
       errors: { value: health === 'fail' ? 6 : health === 'fail-severe' ? 40 : 0.1 },
     },
     ...(requestRate === undefined ? {} : { requestRate }),

@@ -197,6 +197,7 @@ describe('parseConfig: defaults and normalisation', () => {
         window: 5,
         severeExcess: 1,
         breachesToDegradeSevere: 2,
+        extremeExcess: 9,
         clearsToRecover: 5,
         confidence: 0.99,
         severeTailShare: 5,

@@ -27,6 +27,29 @@ describe('decide: detection (M of N)', () => {
     ]);
   });
 
+  it('degrades on one period when the breach is extreme (ten times the trip value or worse, severe), and says so', () => {
+    const steps = runMinutes(service, 1, incident(service, 'extreme', 0));
+    expect(steps[0]!.decision.transitions).toEqual([
+      expect.objectContaining({
+        endpoint: 'a',
+        to: 'degraded',
+        reason: 'BREACH_EXTREME',
+        message: expect.stringContaining('one period at 10.0× trip or worse'),
+      }),
+    ]);
+  });
+
+  it('does not call a breach extreme when its tail does not prove it severe, however high the value', () => {
+    const steps = runMinutes(service, 1, incident(service, 'extreme-few', 0));
+    expect(steps[0]!.decision.transitions).toEqual([]);
+  });
+
+  it('follows detection.extremeExcess', () => {
+    const strict = makeService({ policy: { detection: { extremeExcess: 1 } } });
+    const steps = runMinutes(strict, 1, incident(strict, 'severe', 0));
+    expect(steps[0]!.decision.transitions).toEqual([expect.objectContaining({ to: 'degraded', reason: 'BREACH_EXTREME' })]);
+  });
+
   it('does not count breaches that fell out of the window', () => {
     const pattern: Health[] = ['slow', 'ok', 'ok', 'ok', 'ok', 'slow', 'ok', 'ok', 'ok', 'ok', 'slow'];
     const steps = runMinutes(service, pattern.length, (m) => allOk(service, { a: pattern[m]! }));
