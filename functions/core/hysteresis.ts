@@ -435,8 +435,10 @@ function maybeStartRecovery(step: StepContext): EndpointStepResult {
       `${endpoint} clear for ${clears} periods but stays ${state.status} for its dwell (${left} s left of ${state.dwellSeconds} s)`,
     );
   }
-  // Restore in steps of what the endpoint gave up, starting from what it carries now.
-  const from = trafficFactor(state, policy);
+  // Restore in steps of what the endpoint gave up, starting from what it carries now (a failing
+  // endpoint kept at some weight for lack of room elsewhere, clear again, from that weight).
+  const kept = state.status === 'drained' && state.failed === true ? Math.min(1, step.carried ?? 0) : 0;
+  const from = Math.max(trafficFactor(state, policy), kept);
   const first = stepFactor({ ...state, recoveryFrom: from }, policy, 0);
   const tight = headroomShortfall(step.verdict, step.carried ?? from, first, step.load);
   if (tight) {

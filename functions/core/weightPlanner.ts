@@ -81,20 +81,37 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
     // Drained for maintenance, or held out by a deployment: not serving, and not to be given traffic back.
     const maintenance = input.overrides.drains?.[id] !== undefined || limit === 0;
     const { warmRps } = warmOf(ev, config, state);
+    const current = currentShares[id]! * total;
+    const servingAgain = !maintenance && servesAgain(state, current);
     return {
       config,
       ...(warmRps !== undefined ? { warmRps } : {}),
       state,
       maintenance,
-      factor: maintenance ? 0 : Math.min(trafficFactor(state, policy), limit ?? Number.POSITIVE_INFINITY),
-      failing: state.status === 'drained' && state.failed === true,
-      current: currentShares[id]! * total,
+      factor: maintenance
+        ? 0
+        : servingAgain
+          ? Math.min(1, current / Math.max(1e-9, config.baselineWeight))
+          : Math.min(trafficFactor(state, policy), limit ?? Number.POSITIVE_INFINITY),
+      failing: state.status === 'drained' && state.failed === true && !servingAgain,
+      current,
       severe: severeInWindow(state, ev.now, policy),
       dwelling: !dwellOver(state, ev.now),
       // By state, not by this period's verdict: one breaching minute must not move traffic (M of N decides).
       receiver: !maintenance && state.status === 'healthy' && input.rollouts[id] === undefined,
     };
   });
+}
+
+/**
+ * A failing endpoint kept at some weight (the others had no room; its health check kept Route 53
+ * from answering with it while it was down) that is clear again serves what Route 53 now sends it:
+ * it keeps that until its recovery starts from there, rather than be cut to zero the minute the
+ * others have room and raised again at its first recovery step (a flap the clients feel). By
+ * state: its last recorded period is clear.
+ */
+function servesAgain(state: EndpointState, current: number): boolean {
+  return state.status === 'drained' && state.failed === true && current > 1e-9 && state.history.at(-1)?.verdict === 'clear';
 }
 
 /** Warm capacity from the instances in service where a provider says (else as configured), less what the endpoint has shown it cannot take. */

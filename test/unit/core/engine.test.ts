@@ -418,6 +418,40 @@ describe('decide: where shed traffic goes', () => {
     ]);
   });
 
+  describe('a failing endpoint kept at some weight that serves again', () => {
+    const tight = makeService({ n: 2, endpoints: [{}, { capacity: { maxShare: 0.6 } }] });
+    const roomy = makeService({ n: 2 });
+    /** a fails while b has no room (a kept at 80), then b has room from minute 3 and a is `after`. */
+    function run(after: Health, minutes: number) {
+      let state: ServiceState | undefined;
+      let weights: Record<string, number> = { a: 100, b: 100 };
+      return Array.from({ length: minutes }, (_, m) => {
+        const service = m < 3 ? tight : roomy;
+        const endpoints = { a: observe(m < 3 ? 'fail' : after), b: observe('ok') };
+        const out = decide(service, { now: T0 + m * MINUTE, observations: { periodStart: T0 + m * MINUTE, endpoints }, state, currentWeights: weights });
+        state = out.nextState;
+        weights = { ...out.decision.targetWeights };
+        return { decision: out.decision, state, weights };
+      });
+    }
+
+    it('keeps what it carries once clear, and recovers from there, though the others now have room', () => {
+      const steps = run('ok', 16);
+      expect(steps[2]!.weights).toEqual({ a: 80, b: 120 });
+      const recovery = steps.findIndex((s) => s.decision.transitions.some((t) => t.endpoint === 'a' && t.reason === 'CLEARS_TO_RECOVER'));
+      expect(recovery).toBeGreaterThan(3);
+      for (const s of steps.slice(3, recovery)) expect(s.weights.a).toBe(80);
+      expect(steps[recovery]!.weights.a).toBeGreaterThanOrEqual(80);
+      expect(steps[recovery]!.state.endpoints.a!.recoveryFrom).toBeCloseTo(0.8);
+    });
+
+    it('is cut as soon as the others have room while it still fails', () => {
+      const steps = run('fail', 5);
+      expect(steps[2]!.weights.a).toBe(80);
+      expect(steps[3]!.weights.a).toBe(0);
+    });
+  });
+
   it('sheds a region that took failover load from that load, not down to its bare baseline', () => {
     const service = makeService({ n: 3 });
     // a fails and is drained; b and c carry 150% of their baselines; then b runs hot (20% past trip).
