@@ -180,5 +180,5 @@ export function evaluateEndpoint(
     else if (!(options.drained && needsTraffic(v))) missing = true;
   }
   const verdict: Verdict = breach ? 'breach' : hold ? 'hold' : missing || !clear ? 'unknown' : 'clear';
-  return { verdict, failing, excess, ...(severe ? { severe } : {}), signals: verdicts };
+  return { verdict, failing, excess, ...(breach ? { severe } : {}), signals: verdicts };
 }

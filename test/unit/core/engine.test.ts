@@ -39,9 +39,14 @@ describe('decide: detection (M of N)', () => {
     ]);
   });
 
-  it('does not call a breach extreme when its tail does not prove it severe, however high the value', () => {
-    const steps = runMinutes(service, 1, incident(service, 'extreme-few', 0));
+  it('judges a percentile severe by its tail, not by its value: proven past trip but not 5% past it waits for M of N', () => {
+    // 25 s, ten times the trip, but only 3% of 1,000 requests past it: a breach, neither severe nor extreme.
+    const steps = runMinutes(service, 3, incident(service, 'extreme-few', 0));
     expect(steps[0]!.decision.transitions).toEqual([]);
+    expect(steps[1]!.decision.transitions).toEqual([]);
+    expect(steps[2]!.decision.transitions).toEqual([
+      expect.objectContaining({ to: 'degraded', reason: 'M_OF_N_BREACH', message: expect.stringContaining('3 of last 5') }),
+    ]);
   });
 
   it('follows detection.extremeExcess', () => {
