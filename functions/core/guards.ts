@@ -205,10 +205,16 @@ function overridesChanged(ev: Evaluation, input: AntiFlapInput): boolean {
   return JSON.stringify(input.overrides) !== JSON.stringify(ev.previous.overrides);
 }
 
-/** A change that only rebalances (no endpoint changed state, no override) and moves under `rebalanceMinShare` of the traffic. */
-function rebalanceDeadband(ev: Evaluation, input: AntiFlapInput): Partial<Said> | undefined {
+/**
+ * A change that only rebalances (no endpoint changed state, no override) and moves under
+ * `rebalanceMinShare` of the traffic. A change to an endpoint under a rollout is the rollout's,
+ * never a rebalance, even when the step that asked for it was held when it happened (a canary's
+ * first step while failing static): a deadband must not keep it unwritten for good.
+ */
+function rebalanceDeadband(ev: Evaluation, input: AntiFlapInput, changes: readonly WeightChange[]): Partial<Said> | undefined {
   const { ids, current, policy } = ev;
   if (input.mode !== 'normal' || input.emergency || input.stateMoved || overridesChanged(ev, input)) return undefined;
+  if (changes.some((c) => ev.previous.rollouts[c.setIdentifier] !== undefined)) return undefined;
   if (shareMoved(current, input.target, ids) >= policy.rebalanceMinShare) return undefined;
   const message = `rebalance to ${formatWeights(input.target, ids)} moves under ${Math.round(policy.rebalanceMinShare * 100)}% of the traffic and no endpoint changed state; not written`;
   return { reasons: [{ code: 'DEADBAND_REBALANCE', message }] };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { initialServiceState } from '../../../functions/core/engine.js';
 import { applyAntiFlap, applySafety, boundStep, isEmergency, type AntiFlapInput, type SafetyInput } from '../../../functions/core/guards.js';
-import type { DecisionMode, EndpointVerdict, Overrides, RecentChange, Transition, Weights } from '../../../functions/core/types.js';
+import type { DecisionMode, EndpointVerdict, Overrides, RecentChange, RolloutState, Transition, Weights } from '../../../functions/core/types.js';
 import { evaluateEndpoint } from '../../../functions/core/verdicts.js';
 import { evaluation, makeService, MINUTE, observe, T0, type Health } from '../../support/engineFixtures.js';
 
@@ -194,6 +194,40 @@ describe('Function: applyAntiFlap', () => {
     expect(out.value.recentChanges).toEqual(written ? [...kept, { at: T0, emergency: input.emergency, moved }] : kept);
     expect([...out.reasons, ...out.blocked].map((r) => r.code)).toEqual(said);
     expect(out.notifications.map((n) => n.reason)).toEqual(said.filter((code) => code === 'CHANGE_BUDGET_EXHAUSTED'));
+  });
+
+  it('writes a small change to an endpoint under a rollout, though no state moved this time: its step may have been held when it was taken', () => {
+    const weights = { a: 0, b: 200 };
+    const canary: RolloutState = {
+      version: 'v2',
+      phase: 'canary',
+      since: T0 - 15 * MINUTE,
+      lastEventAt: T0 - 5 * MINUTE,
+      step: 0,
+      stepSince: T0 - 5 * MINUTE,
+      extensions: 0,
+      preDeployFactor: 1,
+    };
+    const input: AntiFlapInput = {
+      mode: 'normal',
+      target: { a: 4, b: 196 },
+      emergency: false,
+      stateMoved: false,
+      sheds: false,
+      rolloutMoved: false,
+      overrides: {},
+    };
+    const withRollout = evaluation(service, {
+      state: { ...initialServiceState(service, T0 - HOUR, weights), rollouts: { a: canary } },
+      currentWeights: weights,
+    });
+    expect(applyAntiFlap(withRollout, input).value.changes.map((c) => [c.setIdentifier, c.to])).toEqual([
+      ['a', 4],
+      ['b', 196],
+    ]);
+    // The same move with no rollout is a rebalance of 2% of the traffic: not written.
+    const without = evaluation(service, { state: initialServiceState(service, T0 - HOUR, weights), currentWeights: weights });
+    expect(applyAntiFlap(without, input).reasons.map((r) => r.code)).toEqual(['DEADBAND_REBALANCE']);
   });
 
   it('says nothing and counts nothing when there is no change', () => {
