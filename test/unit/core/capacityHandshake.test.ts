@@ -87,6 +87,14 @@ function run(svc: ServiceConfig, minutes: number, health: (m: number) => Record<
   return { decisions, weights: seen, state: state! };
 }
 
+/** The state after a quiet minute, with b holding `asked` instances (in service) from an ask made `agoMinutes` before T0. */
+function holding(svc: ServiceConfig, platform: Platform, asked: number, agoMinutes: number): ServiceState {
+  const { state } = run(svc, 1, () => ({}), platform);
+  platform.desired = asked;
+  platform.inService = asked;
+  return { ...state, capacity: { b: { ...state.capacity.b!, asked, askedAt: T0 - agoMinutes * MINUTE } } };
+}
+
 /** a hard down from minute 3 to `until`. */
 const outage =
   (until: number) =>
@@ -203,23 +211,15 @@ describe('the capacity handshake', () => {
     const platform = new Platform(1);
     const svc = service({ scaleInCooldownSeconds: 60 });
     // b asked for one instance more than it had, then the incident is over.
-    const { state } = run(svc, 1, () => ({}), platform);
-    const asked: ServiceState = { ...state, capacity: { b: { ...state.capacity.b!, asked: 11, askedAt: T0 - 10 * MINUTE } } };
-    platform.desired = 11;
-    platform.inService = 11;
-    run(svc, 3, () => ({}), platform, asked);
+    run(svc, 3, () => ({}), platform, holding(svc, platform, 11, 10));
     expect(platform.asks.map((a) => a.request)).toEqual([expect.objectContaining({ direction: 'in', to: 10, reason: 'CAPACITY_RELEASED' })]);
   });
 
   it("gives a drained endpoint's own extra back after the cooldown, though it is still drained", () => {
     const platform = new Platform(1);
     const svc = service({ scaleInCooldownSeconds: 600 });
-    const { state } = run(svc, 1, () => ({}), platform);
     // b holds 15 (10 before the ask, made 5 minutes ago), then fails hard and is drained.
-    const asked: ServiceState = { ...state, capacity: { b: { ...state.capacity.b!, asked: 15, askedAt: T0 - 5 * MINUTE } } };
-    platform.desired = 15;
-    platform.inService = 15;
-    const { decisions, state: after } = run(svc, 10, () => ({ b: 'fail-severe' }), platform, asked);
+    const { decisions, state: after } = run(svc, 10, () => ({ b: 'fail-severe' }), platform, holding(svc, platform, 15, 5));
     expect(decisions[0]!.transitions).toEqual([expect.objectContaining({ endpoint: 'b', to: 'drained' })]);
     expect(after.endpoints.b!.status).toBe('drained');
     expect(platform.asks).toEqual([
