@@ -306,7 +306,7 @@ function stepHealthy(step: StepContext): EndpointStepResult {
     breaches >= detection.breachesToDegrade
       ? `${breaches} of last ${window}`
       : confirmed
-        ? `${severeBreaches} of last ${window} at ${formatValue(1 + detection.severeExcess)}× trip or worse`
+        ? `${severeBreaches} severe of last ${window}`
         : `one period at ${formatValue(1 + detection.extremeExcess)}× trip or worse`;
   const message = `${step.endpoint} degraded: ${describeBreach(step.verdict)} (${evidence}); shedding ${pct(step.shedStep)} of its share`;
   const degraded = move(step, 'degraded', confirmed ? 'M_OF_N_BREACH' : 'BREACH_EXTREME', message, {

@@ -23,7 +23,7 @@ describe('decide: detection (M of N)', () => {
     const steps = runMinutes(service, 3, incident(service, 'severe', 0));
     expect(steps[0]!.decision.transitions).toEqual([]);
     expect(steps[1]!.decision.transitions).toEqual([
-      expect.objectContaining({ to: 'degraded', message: expect.stringContaining('2 of last 5 periods at 2.00× trip or worse') }),
+      expect.objectContaining({ to: 'degraded', message: expect.stringContaining('2 severe of last 5 periods') }),
     ]);
   });
 
