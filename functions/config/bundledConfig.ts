@@ -115,6 +115,7 @@ const policy = z.strictObject({
     impairedStep: z.number(),
     impairedLoadShare: z.number(),
     intervalSeconds: integer,
+    extremeIntervalSeconds: integer,
   }),
   recovery: z.strictObject({ steps: z.array(z.number()), holdSeconds: integer }),
   safety: z.strictObject({

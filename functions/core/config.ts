@@ -302,6 +302,13 @@ export const policySchema = z
          * propagation ~60 s, resolver TTLs, one CloudWatch period) shows before the next. @default 180
          */
         intervalSeconds: z.number().int().min(0).default(180),
+        /**
+         * The least time between two sheds while the breach is extreme (`detection.extremeExcess`):
+         * one Route 53 propagation and one CloudWatch period, no more. With most requests ten times
+         * their trip, a third minute of waiting costs more than shedding a little too much.
+         * @default 120
+         */
+        extremeIntervalSeconds: z.number().int().min(0).default(120),
       })
       .prefault({}),
     recovery: z

@@ -291,6 +291,11 @@ function drainFailing(step: StepContext): EndpointStepResult {
   });
 }
 
+/** A signal proven severe and at least `detection.extremeExcess` past its trip: no second period could make it more certain. */
+function extremeBreach(verdict: EndpointVerdict, policy: Policy): boolean {
+  return verdict.signals.some((s) => s.verdict === 'breach' && s.severe === true && s.excess >= policy.detection.extremeExcess);
+}
+
 /**
  * M of N breaches (or fewer, severe ones) degrade a healthy endpoint; so does one extreme breach (a
  * severe one at least `extremeExcess` past trip), which no second period could make more certain.
@@ -298,7 +303,7 @@ function drainFailing(step: StepContext): EndpointStepResult {
 function stepHealthy(step: StepContext): EndpointStepResult {
   const { detection } = step.policy;
   const { breaches, severe: severeBreaches } = step.counts;
-  const extreme = step.verdict.signals.some((s) => s.verdict === 'breach' && s.severe === true && s.excess >= detection.extremeExcess);
+  const extreme = extremeBreach(step.verdict, step.policy);
   const confirmed = breaches >= detection.breachesToDegrade || (step.severe && severeBreaches >= detection.breachesToDegradeSevere);
   if (!step.breaching || !(confirmed || extreme)) return stay(step);
   const window = windowText(step.policy);
@@ -321,9 +326,12 @@ function stepHealthy(step: StepContext): EndpointStepResult {
 function shedMore(step: StepContext): EndpointStepResult {
   const { state, endpoint, verdict, now } = step;
   // Wait for the last shed to show (Route 53 propagation, resolver TTLs, one CloudWatch
-  // period) before shedding more, or a delayed signal drives the endpoint to zero.
+  // period) before shedding more, or a delayed signal drives the endpoint to zero; less long
+  // while the breach is extreme.
   const lastShed = state.shedSince ?? state.since;
-  if (now - lastShed < step.policy.shedding.intervalSeconds * 1000) {
+  const { shedding } = step.policy;
+  const interval = extremeBreach(verdict, step.policy) ? Math.min(shedding.intervalSeconds, shedding.extremeIntervalSeconds) : shedding.intervalSeconds;
+  if (now - lastShed < interval * 1000) {
     return hold(
       step,
       'SHED_INTERVAL_HOLD',

@@ -203,7 +203,7 @@ describe('parseConfig: defaults and normalisation', () => {
         severeTailShare: 5,
       },
       dwell: { minSeconds: 600, growthFactor: 2, maxSeconds: 3600 },
-      shedding: { gain: 1, minStep: 0.1, maxStep: 0.3, impairedStep: 0.6, impairedLoadShare: 0.75, intervalSeconds: 180 },
+      shedding: { gain: 1, minStep: 0.1, maxStep: 0.3, impairedStep: 0.6, impairedLoadShare: 0.75, intervalSeconds: 180, extremeIntervalSeconds: 120 },
       recovery: { steps: [0.1, 0.25, 0.5, 1], holdSeconds: 300 },
       safety: { minHealthyEndpoints: 1, maxShiftPerEvaluation: 0.5, failStaticFraction: 0.5, failStaticAction: 'hold' },
       deadbandWeight: 3,

@@ -49,6 +49,12 @@ describe('decide: detection (M of N)', () => {
     ]);
   });
 
+  it('sheds again after extremeIntervalSeconds (120), not intervalSeconds (180), while the breach stays extreme', () => {
+    const sheds = (health: Health) => runMinutes(service, 5, incident(service, health, 0)).map((s) => s.state.endpoints.a!.shed);
+    expect(sheds('extreme')).toEqual([0.3, 0.3, 0.6, 0.6, 0.9].map((x) => expect.closeTo(x, 5)));
+    expect(sheds('severe').slice(1)).toEqual([0.3, 0.3, 0.3, 0.6].map((x) => expect.closeTo(x, 5)));
+  });
+
   it('follows detection.extremeExcess', () => {
     const strict = makeService({ policy: { detection: { extremeExcess: 1 } } });
     const steps = runMinutes(strict, 1, incident(strict, 'severe', 0));
