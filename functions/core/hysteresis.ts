@@ -192,13 +192,12 @@ export function dwellOver(state: EndpointState, now: EpochMs): boolean {
  * A severe breach while the endpoint carries well under its planned capacity (at most
  * `shedding.impairedLoadShare` of `warmRps × targetUtilization`) is not load: the endpoint is
  * impaired (a gray failure, a bad host, a slow dependency), and shedding a step proportional to its
- * excess leaves most of its requests slow for several shed intervals. It sheds
- * `shedding.impairedStep` of its share at once. Undefined when the load is unknown or above that
+ * excess leaves most of its requests slow for several shed intervals. It sheds `step` (at least
+ * `shedding.impairedStep`) of its share at once. Undefined when the load is unknown or above that
  * share (a busy endpoint sheds in proportion, as before).
  */
-function impairedAtLoad(endpoint: string, load: EndpointLoad | undefined, proportional: number, policy: Policy): PolicyReason | undefined {
+function impairedAtLoad(endpoint: string, load: EndpointLoad | undefined, step: number, policy: Policy): PolicyReason | undefined {
   if (load === undefined || load.capacityRps <= 0 || load.rps > load.capacityRps * policy.shedding.impairedLoadShare) return undefined;
-  const step = Math.max(proportional, policy.shedding.impairedStep);
   const message = `${endpoint} is far too slow at ${pct(load.rps / load.capacityRps)} of its planned capacity: impaired, not busy; shedding ${pct(step)} of its share at once`;
   return { code: 'SHED_IMPAIRED', endpoint, message };
 }
@@ -218,7 +217,8 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
   if (!input.fresh) return { state, holds: [] };
   const { shedding } = policy;
   const proportional = Math.min(shedding.maxStep, Math.max(shedding.minStep, shedding.gain * verdict.excess));
-  const impaired = severe ? impairedAtLoad(input.endpoint, input.load, proportional, policy) : undefined;
+  const impairedStep = Math.max(proportional, shedding.impairedStep);
+  const impaired = severe ? impairedAtLoad(input.endpoint, input.load, impairedStep, policy) : undefined;
   const step: StepContext = {
     endpoint: input.endpoint,
     state,
@@ -232,7 +232,7 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
     counts: countInWindow(history, periodStart, policy),
     clears: trailingClears(history, policy.evaluationPeriodSeconds * 1000),
     dwellDone: dwellOver(state, input.now),
-    shedStep: impaired ? Math.max(proportional, shedding.impairedStep) : proportional,
+    shedStep: impaired ? impairedStep : proportional,
     impaired,
   };
   // Failing (a fail-severity signal, M of N): drain from any state, dwell or not. Safety first.

@@ -83,16 +83,14 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
     const { warmRps } = warmOf(ev, config, state);
     const current = currentShares[id]! * total;
     const servingAgain = !maintenance && servesAgain(state, current);
+    // Its own share: by its state, or what it carries when it serves again; a rollout bounds either.
+    const own = servingAgain ? Math.min(1, current / Math.max(1e-9, config.baselineWeight)) : trafficFactor(state, policy);
     return {
       config,
       ...(warmRps !== undefined ? { warmRps } : {}),
       state,
       maintenance,
-      factor: maintenance
-        ? 0
-        : servingAgain
-          ? Math.min(1, current / Math.max(1e-9, config.baselineWeight))
-          : Math.min(trafficFactor(state, policy), limit ?? Number.POSITIVE_INFINITY),
+      factor: maintenance ? 0 : Math.min(own, limit ?? Number.POSITIVE_INFINITY),
       failing: state.status === 'drained' && state.failed === true && !servingAgain,
       current,
       severe: severeInWindow(state, ev.now, policy),
