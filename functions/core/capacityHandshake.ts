@@ -6,9 +6,11 @@
  *      instance serves (`warmCapacityNow`), so weights ramp up as instances come into service;
  *   2. the plan is made again as if every such endpoint had all the instances it needs: what it
  *      would then carry, at its target utilisation, is the number it needs (`wantedInstances`);
- *   3. an endpoint that needs more than it holds is asked for more, at most `stepInstances` at a
- *      time and never past `maxInstances`; an ask not in service within `timeoutSeconds` is told
- *      and planned without (no larger ask until it arrives or is given back);
+ *   3. while traffic is moved off an endpoint that cannot take it (one drained, a maintenance
+ *      drain, a rollout), an endpoint that needs more than it holds is asked for more, at most
+ *      `stepInstances` at a time and never past `maxInstances`; a demand peak alone asks nothing
+ *      (the platform's autoscaling follows demand); an ask not in service within `timeoutSeconds`
+ *      is told and planned without (no larger ask until it arrives or is given back);
  *   4. once no endpoint is drained (the failed one is back, recovering or healthy) and the last
  *      ask for more is older than `scaleInCooldownSeconds`, what the plan no longer needs is given
  *      back, step by step as the need falls, never below what the endpoint had before the first
@@ -213,7 +215,7 @@ interface FleetStep {
 function stepFleet(ev: Evaluation, input: CapacityInput, fleet: Fleet, budget: number): FleetStep {
   const told = arrivalAndTimeout(ev, fleet);
   const current = { ...fleet, state: told.state };
-  const asks = [scaleOut(ev, input, current), reAsk(current), giveBack(ev, input, current)].filter((a) => a !== null);
+  const asks = [scaleOut(input, current), reAsk(current), giveBack(ev, input, current)].filter((a) => a !== null);
   const state = { ...told.state, lastInService: fleet.reading.inService };
   const none = { state, counted: false, reasons: told.reasons, blocked: [], notifications: told.notifications };
   if (asks.length === 0) return none;
@@ -284,15 +286,15 @@ function arrivalAndTimeout(ev: Evaluation, fleet: Fleet): { state: EndpointCapac
 
 /**
  * More instances, when the endpoint receives others' traffic and needs more than it holds (by a
- * margin, so demand's noise asks for nothing), and not within the cooldown of a give-back unless
- * an endpoint is drained.
+ * margin, so demand's noise asks for nothing), while some endpoint cannot take its traffic.
  */
-function scaleOut(ev: Evaluation, input: CapacityInput, fleet: Fleet): CapacityRequest | null {
+function scaleOut(input: CapacityInput, fleet: Fleet): CapacityRequest | null {
   const { state, reading, scaling, id } = fleet;
   if (fleet.wanted === null || !fleet.wanted.receiving || state.timedOut) return null;
-  // Just given back: asking again so soon takes a hard failure (an endpoint drained), not demand's swings.
-  const justReleased = state.releasedAt !== null && ev.now - state.releasedAt < scaling.scaleInCooldownSeconds * 1000;
-  if (justReleased && settled(input)) return null;
+  // Only for traffic moved off an endpoint that cannot serve (one drained, a maintenance drain, a
+  // rollout): a demand peak that makes a region slow from its own load is its platform's
+  // autoscaling's to follow, and asking for it cost more instance-hours than it saved.
+  if (settled(input)) return null;
   const wanted = fleet.wanted.instances;
   const holds = Math.max(state.asked ?? 0, reading.desired ?? reading.inService);
   if (wanted < holds + margin(holds) || holds >= scaling.maxInstances) return null;

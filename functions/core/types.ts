@@ -304,7 +304,7 @@ export interface EndpointCapacity {
   readonly requests: readonly EpochMs[];
   /** Instances in service at the last reading, so their arrival is told once. */
   readonly lastInService: number | null;
-  /** When capacity was last given back: asking again within the cooldown needs an endpoint drained. */
+  /** When capacity was last given back (asks need an endpoint drained, a maintenance drain or a rollout, so none follows a give-back on its own). */
   readonly releasedAt: EpochMs | null;
 }
 
