@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { serviceSchema, type ServiceConfig } from '../../../functions/core/config.js';
-import { decide } from '../../../functions/core/engine.js';
+import { decide, initialServiceState } from '../../../functions/core/engine.js';
 import type { CapacityReading, CapacityRequest, Decision, ServiceState, Weights } from '../../../functions/core/types.js';
 import { codes, makeService, MINUTE, observe, T0, type Health } from '../../support/engineFixtures.js';
 
@@ -186,6 +186,31 @@ describe('the capacity handshake', () => {
     }
     expect(state!.endpoints.b!.status).toBe('degraded');
     expect(asked).toEqual([]);
+  });
+
+  it('while c is drained for maintenance, asks b for more when it is busy, not when it is as slow at a third of its capacity (a sick region)', () => {
+    const svc = service();
+    const maintenance = { by: 'ops', reason: 'upgrade', setAt: T0 - MINUTE, until: T0 + 60 * MINUTE, announced: true };
+    const asksOfB = (bRate: number) => {
+      let state: ServiceState | undefined = { ...initialServiceState(svc, T0), overrides: { drains: { c: maintenance } } };
+      let desired = 10;
+      const asked: CapacityRequest[] = [];
+      for (let m = 0; m < 8; m++) {
+        const out = decide(svc, {
+          now: T0 + m * MINUTE,
+          observations: { periodStart: T0 + (m - 1) * MINUTE, endpoints: { a: observe('ok', 56), b: observe('slow', bRate), c: observe('ok', 0) } },
+          state,
+          capacity: { b: { inService: 10, desired } },
+        });
+        state = out.nextState;
+        for (const r of out.decision.capacityRequests) desired = r.to;
+        asked.push(...out.decision.capacityRequests);
+      }
+      expect(state!.endpoints.b!.status).toBe('degraded');
+      return asked;
+    };
+    expect(asksOfB(34)).toEqual([expect.objectContaining({ endpoint: 'b', direction: 'out', from: 10, reason: 'CAPACITY_REQUESTED' })]);
+    expect(asksOfB(12)).toEqual([]);
   });
 
   it('gives a small ask back all the way to the base, though it is within the give-back margin', () => {
