@@ -292,7 +292,7 @@ function drainFailing(step: StepContext): EndpointStepResult {
 }
 
 /** A signal proven severe and at least `detection.extremeExcess` past its trip: no second period could make it more certain. */
-function extremeBreach(verdict: EndpointVerdict, policy: Policy): boolean {
+export function extremeBreach(verdict: EndpointVerdict, policy: Policy): boolean {
   return verdict.signals.some((s) => s.verdict === 'breach' && s.severe === true && s.excess >= policy.detection.extremeExcess);
 }
 

@@ -8,12 +8,12 @@
  * states, rollouts and drains to integer weights.
  */
 import type { EndpointConfig, Policy, ServiceConfig } from './config.js';
-import { countInWindow, dwellOver, trafficFactor } from './hysteresis.js';
+import { countInWindow, dwellOver, extremeBreach, trafficFactor } from './hysteresis.js';
 import { plannedWarm } from './learnedHeadroom.js';
 import { untilText } from './overrides.js';
 import { phase, type Evaluation, type Phase } from './phase.js';
 import { rolloutFactor } from './rollout.js';
-import type { EndpointState, Overrides, Reason, RolloutState, Weights } from './types.js';
+import type { EndpointState, EndpointVerdict, Overrides, Reason, RolloutState, Weights } from './types.js';
 import { integerWeights, sharesOf } from './weights.js';
 
 /** Periods of observed demand kept for capacity planning. */
@@ -30,6 +30,8 @@ export interface PlanInput {
   readonly endpoints: Readonly<Record<string, EndpointState>>;
   readonly rollouts: Readonly<Record<string, RolloutState>>;
   readonly overrides: Overrides;
+  /** This period's verdicts, by SetIdentifier (what each endpoint's state machine moved on). */
+  readonly verdicts: Readonly<Record<string, EndpointVerdict>>;
   /** The observations are news: their demand joins the history. */
   readonly fresh: boolean;
 }
@@ -95,6 +97,7 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
       current,
       severe: severeInWindow(state, ev.now, policy),
       dwelling: !dwellOver(state, ev.now),
+      lateAtAnyShare: lateAtAnyShare(ev, config, state, input.verdicts[id]),
       // By state, not by this period's verdict: one breaching minute must not move traffic (M of N decides).
       receiver: !maintenance && state.status === 'healthy' && input.rollouts[id] === undefined,
     };
@@ -176,6 +179,12 @@ export interface PlanEndpoint {
   readonly severe: boolean;
   /** Within its dwell since it last moved toward less traffic: a slow endpoint is not given more than it carries. */
   readonly dwelling: boolean;
+  /**
+   * Degraded, its breach extreme this period while it carries well under its planned capacity: its
+   * requests are late whatever share it carries, so the receivers' burst room is used before it is
+   * given traffic back.
+   */
+  readonly lateAtAnyShare?: boolean;
 }
 
 export interface PlanResult {
@@ -228,7 +237,7 @@ export function planWeights(endpoints: readonly PlanEndpoint[], demandRps: numbe
     );
   const returning = endpoints.filter((e) => e.state.failed === true && e.state.status === 'recovering');
   const filled = fillTiers(returning.length > 0 ? restoreRecovering(returning, fillTiers(own, false)) : own, true);
-  const placed = filled.remaining > 1e-9 ? giveBackTheRest(endpoints, filled, total) : filled;
+  const placed = filled.remaining > 1e-9 ? giveBackTheRest(endpoints, filled, total, demandRps) : filled;
   const kept = keepMinimumServing(endpoints, placed.weights, total, policy);
   return { weights: kept.weights, blocked: [...placed.blocked, ...kept.blocked] };
 }
@@ -246,13 +255,52 @@ function ownWeights(endpoints: readonly PlanEndpoint[]): Allotment {
 }
 
 /**
+ * Degraded, with an extreme breach this period (a signal proven severe, `detection.extremeExcess`
+ * past its trip) while it carries at most `shedding.impairedLoadShare` of its planned capacity:
+ * impaired, and its requests late whatever share it keeps. This period's verdict only orders where
+ * shed traffic goes; whether the endpoint sheds is its state's business (M of N).
+ */
+function lateAtAnyShare(ev: Evaluation, config: EndpointConfig, state: EndpointState, verdict: EndpointVerdict | undefined): boolean {
+  const utilisation = ev.utilisation[config.setIdentifier];
+  if (state.status !== 'degraded' || verdict === undefined || utilisation === null || utilisation === undefined) return false;
+  return extremeBreach(verdict, ev.policy) && utilisation <= config.capacity.targetUtilization * ev.policy.shedding.impairedLoadShare;
+}
+
+/**
+ * The receivers' burst room: up to their full warm capacity (`warmRps`, past their target
+ * utilisation; never past `maxShare`), for traffic that would otherwise go back to an endpoint
+ * late at any share.
+ */
+function burstRoom(
+  endpoints: readonly PlanEndpoint[],
+  allotment: Allotment,
+  total: number,
+  demandRps: number | null,
+  late: readonly PlanEndpoint[],
+): Allotment {
+  const names = late.map((e) => e.config.setIdentifier).join(', ');
+  return giveBack(
+    allotment,
+    endpoints.filter((e) => e.receiver),
+    (receivers) =>
+      `running ${receivers} past target utilisation, up to full warm capacity, rather than giving traffic back to ${names}: its requests are late at any share`,
+    (e) => {
+      const warmRps = e.warmRps ?? e.config.capacity.warmRps;
+      if (warmRps === undefined || demandRps === null || demandRps <= 0) return 0;
+      return Math.min(e.config.capacity.maxShare, warmRps / demandRps) * total;
+    },
+  );
+}
+
+/**
  * Nobody has room. Overloading the healthy endpoints would turn one incident into two (past its
  * knee an LLM server's queue grows without bound), so give the traffic back: first to
  * slow-but-serving endpoints (shed less), and only then, as a last resort, to failing ones — a
- * bounded share of errors is better than every region timing out. Chosen by state alone, never by
- * this period's verdict, so a noisy signal cannot move weights.
+ * bounded share of errors is better than every region timing out. Chosen by state, so a noisy
+ * signal cannot move weights; the one exception orders, not decides: an endpoint late at any
+ * share (an extreme breach this period, at low load) comes after the receivers' burst room.
  */
-function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, total: number): Allotment {
+function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, total: number, demandRps: number | null): Allotment {
   const recovering = restoreRecovering(endpoints, filled);
   // A slow endpoint gets back at most what it carried when it degraded (it may have been carrying
   // others' traffic then): shedding it into a failing endpoint would turn slow requests into failed ones.
@@ -274,10 +322,14 @@ function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, 
     recovering,
     slowOnes.filter((e) => !e.severe),
   );
-  const slow = shedLess(
+  const severe = shedLess(
     mild,
-    slowOnes.filter((e) => e.severe),
+    slowOnes.filter((e) => e.severe && e.lateAtAnyShare !== true),
   );
+  // One late at any share comes last of the slow ones, after the receivers' burst room: a receiver
+  // past its target utilisation still serves most requests in time; that one serves almost none.
+  const late = slowOnes.filter((e) => e.lateAtAnyShare === true);
+  const slow = late.length > 0 ? shedLess(burstRoom(endpoints, severe, total, demandRps, late), late) : severe;
   // A failing endpoint keeps what it has, never more: traffic moved into it would fail outright.
   const failing = giveBack(
     slow,

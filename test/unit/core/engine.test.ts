@@ -370,6 +370,22 @@ describe('decide: impaired, not busy', () => {
     );
   });
 
+  it('runs a receiver past its target utilisation, up to its warm capacity, rather than give traffic back to an endpoint late at any share', () => {
+    // a is 12x its trip at 10 of its 100 requests/s; b (60/s warm, target 0.3) has room at its target for 3 of the 60 a sheds.
+    const service = makeService({
+      n: 2,
+      endpoints: [{ capacity: { warmRps: 100, targetUtilization: 0.8 } }, { capacity: { warmRps: 60, targetUtilization: 0.3 } }],
+    });
+    const endpoints = { a: observe('extreme', 10), b: observe('ok', 25) };
+    const out = decide(service, { now: T0, observations: { periodStart: T0, endpoints }, state: undefined, currentWeights: { a: 100, b: 100 } });
+    expect(out.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'degraded', reason: 'BREACH_EXTREME' })]);
+    expect(out.decision.targetWeights).toEqual({ a: 40, b: 160 });
+    expect(out.decision.blocked).toContainEqual({
+      code: 'CAPACITY_LIMITED',
+      message: 'running b past target utilisation, up to full warm capacity, rather than giving traffic back to a: its requests are late at any share',
+    });
+  });
+
   it('sheds in proportion when the load is not known', () => {
     const service = makeService({ endpoints: [{ capacity: { warmRps: 100, targetUtilization: 0.8 } }] });
     const steps = runMinutes(service, 2, () => allOk(service, { a: 'severe' }));

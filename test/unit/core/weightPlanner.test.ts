@@ -24,6 +24,8 @@ function endpoint(
     dwelling?: boolean;
     /** Its state says it was drained as failing (hard down), not slow. */
     failed?: boolean;
+    targetUtilization?: number;
+    lateAtAnyShare?: boolean;
   } = {},
 ): PlanEndpoint {
   const config = service.endpoints[i]!;
@@ -39,7 +41,7 @@ function endpoint(
       ...config,
       baselineWeight: options.baseline ?? config.baselineWeight,
       role: options.role ?? 'active',
-      capacity: { ...config.capacity, maxShare: options.maxShare ?? 1, warmRps: options.warmRps, targetUtilization: 1 },
+      capacity: { ...config.capacity, maxShare: options.maxShare ?? 1, warmRps: options.warmRps, targetUtilization: options.targetUtilization ?? 1 },
     },
     state,
     factor: options.maintenance ? 0 : factor,
@@ -49,6 +51,7 @@ function endpoint(
     current: options.current ?? options.baseline ?? config.baselineWeight,
     severe: options.severe ?? false,
     dwelling: options.dwelling ?? false,
+    ...(options.lateAtAnyShare !== undefined ? { lateAtAnyShare: options.lateAtAnyShare } : {}),
   };
 }
 
@@ -102,6 +105,24 @@ describe('planWeights', () => {
     expect(plan.blocked.map((b) => b.message)).toEqual([
       'keeping some traffic on failing a: the other endpoints have no warm headroom for it',
       'b will run past their capacity limits (target utilisation, maxShare): no endpoint has headroom for 25% of the traffic',
+    ]);
+  });
+
+  it('runs the receivers up to their full warm capacity before giving traffic back to an endpoint late at any share', () => {
+    // 50 requests/s. b (60 warm, target utilisation 0.5) has room for 20 at its target, 100 at full warm capacity; c sheds 80.
+    const plan = (lateAtAnyShare: boolean) =>
+      planWeights(
+        [endpoint(1, 'healthy', { warmRps: 60, targetUtilization: 0.5 }), endpoint(2, 'degraded', { factor: 0.2, severe: true, lateAtAnyShare })],
+        50,
+        policy,
+      );
+    // Severe but only slow: c is given back what b cannot take at its target utilisation.
+    expect(plan(false).weights).toEqual({ b: expect.closeTo(120), c: expect.closeTo(80) });
+    // Late at any share: b runs past its target, up to its warm capacity, and c keeps its shed.
+    const late = plan(true);
+    expect(late.weights).toEqual({ b: expect.closeTo(180), c: expect.closeTo(20) });
+    expect(late.blocked.map((b) => b.message)).toEqual([
+      'running b past target utilisation, up to full warm capacity, rather than giving traffic back to c: its requests are late at any share',
     ]);
   });
 
