@@ -318,17 +318,18 @@ function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, 
       (names) => `shedding less from ${names}: the other endpoints have no warm headroom for it`,
       (e) => Math.min(e.config.baselineWeight * Math.max(1, e.state.shedFrom ?? 1), e.dwelling && !freedByPlan ? e.current : Number.POSITIVE_INFINITY),
     );
-  const mild = shedLess(
-    recovering,
-    slowOnes.filter((e) => !e.severe),
-  );
-  const severe = shedLess(
-    mild,
-    slowOnes.filter((e) => e.severe && e.lateAtAnyShare !== true),
-  );
   // One late at any share comes last of the slow ones, after the receivers' burst room: a receiver
   // past its target utilisation still serves most requests in time; that one serves almost none.
   const late = slowOnes.filter((e) => e.lateAtAnyShare === true);
+  const slowAtSomeShare = slowOnes.filter((e) => e.lateAtAnyShare !== true);
+  const mild = shedLess(
+    recovering,
+    slowAtSomeShare.filter((e) => !e.severe),
+  );
+  const severe = shedLess(
+    mild,
+    slowAtSomeShare.filter((e) => e.severe),
+  );
   const slow = late.length > 0 ? shedLess(burstRoom(endpoints, severe, total, demandRps, late), late) : severe;
   // A failing endpoint keeps what it has, never more: traffic moved into it would fail outright.
   const failing = giveBack(
