@@ -188,6 +188,11 @@ export function dwellOver(state: EndpointState, now: EpochMs): boolean {
   return dwellLeftMs(state, now) <= 0;
 }
 
+/** It carries at most `shedding.impairedLoadShare` of its planned capacity: too little load to be slow from load. */
+export function atImpairedLoad(load: EndpointLoad, policy: Policy): boolean {
+  return load.capacityRps > 0 && load.rps <= load.capacityRps * policy.shedding.impairedLoadShare;
+}
+
 /**
  * A severe breach while the endpoint carries well under its planned capacity (at most
  * `shedding.impairedLoadShare` of `warmRps × targetUtilization`) is not load: the endpoint is
@@ -197,7 +202,7 @@ export function dwellOver(state: EndpointState, now: EpochMs): boolean {
  * share (a busy endpoint sheds in proportion, as before).
  */
 function impairedAtLoad(endpoint: string, load: EndpointLoad | undefined, step: number, policy: Policy): PolicyReason | undefined {
-  if (load === undefined || load.capacityRps <= 0 || load.rps > load.capacityRps * policy.shedding.impairedLoadShare) return undefined;
+  if (load === undefined || !atImpairedLoad(load, policy)) return undefined;
   const message = `${endpoint} is far too slow at ${pct(load.rps / load.capacityRps)} of its planned capacity: impaired, not busy; shedding ${pct(step)} of its share at once`;
   return { code: 'SHED_IMPAIRED', endpoint, message };
 }

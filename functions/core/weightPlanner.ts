@@ -8,7 +8,7 @@
  * states, rollouts and drains to integer weights.
  */
 import type { EndpointConfig, Policy, ServiceConfig } from './config.js';
-import { countInWindow, dwellOver, extremeBreach, trafficFactor } from './hysteresis.js';
+import { atImpairedLoad, countInWindow, dwellOver, extremeBreach, trafficFactor } from './hysteresis.js';
 import { plannedWarm } from './learnedHeadroom.js';
 import { untilText } from './overrides.js';
 import { phase, type Evaluation, type Phase } from './phase.js';
@@ -197,13 +197,13 @@ const tiers = ['active', 'standby', 'overflow'] as const;
 
 /**
  * Largest share of all traffic an endpoint may carry: its `maxShare`, and, when demand is known,
- * what its warm capacity can serve at the target utilisation.
+ * what its warm capacity can serve at the target utilisation (or at `utilisation`: 1 for its full warm capacity).
  */
-export function capacityShare(config: EndpointConfig, demandRps: number | null, warmNow?: number): number {
-  const { maxShare, targetUtilization } = config.capacity;
+export function capacityShare(config: EndpointConfig, demandRps: number | null, warmNow?: number, utilisation = config.capacity.targetUtilization): number {
+  const { maxShare } = config.capacity;
   const warmRps = warmNow ?? config.capacity.warmRps;
   if (warmRps === undefined || demandRps === null || demandRps <= 0) return maxShare;
-  return Math.min(maxShare, (warmRps * targetUtilization) / demandRps);
+  return Math.min(maxShare, (warmRps * utilisation) / demandRps);
 }
 
 /** Weights being planned: what is placed so far, the weight still to place, and what had to give. */
@@ -263,7 +263,8 @@ function ownWeights(endpoints: readonly PlanEndpoint[]): Allotment {
 function lateAtAnyShare(ev: Evaluation, config: EndpointConfig, state: EndpointState, verdict: EndpointVerdict | undefined): boolean {
   const utilisation = ev.utilisation[config.setIdentifier];
   if (state.status !== 'degraded' || verdict === undefined || utilisation === null || utilisation === undefined) return false;
-  return extremeBreach(verdict, ev.policy) && utilisation <= config.capacity.targetUtilization * ev.policy.shedding.impairedLoadShare;
+  // In shares of its warm capacity: the load it carries against the load it was planned for.
+  return extremeBreach(verdict, ev.policy) && atImpairedLoad({ rps: utilisation, capacityRps: config.capacity.targetUtilization }, ev.policy);
 }
 
 /**
@@ -284,11 +285,8 @@ function burstRoom(
     endpoints.filter((e) => e.receiver),
     (receivers) =>
       `running ${receivers} past target utilisation, up to full warm capacity, rather than giving traffic back to ${names}: its requests are late at any share`,
-    (e) => {
-      const warmRps = e.warmRps ?? e.config.capacity.warmRps;
-      if (warmRps === undefined || demandRps === null || demandRps <= 0) return 0;
-      return Math.min(e.config.capacity.maxShare, warmRps / demandRps) * total;
-    },
+    // Where warm capacity or demand is unknown this is `maxShare`, which the receivers already hold.
+    (e) => capacityShare(e.config, demandRps, e.warmRps, 1) * total,
   );
 }
 
