@@ -59,8 +59,21 @@ export function hostedZoneArn(hostedZoneId: string, partition: string): string {
 }
 
 /**
- * The statements the controller needs on Route 53: UPSERT of its own weighted records, and
- * listing the record sets of its own zones (to read the weights Route 53 holds now).
+ * Every Route 53 health check: the records' health checks are known only at run time, from their
+ * `HealthCheckId` (functions/app/healthChecks.ts), whoever attached them, so no list of ARNs can
+ * name them. Route 53 is global: health check ARNs have neither region nor account.
+ */
+export function anyHealthCheckArn(partition: string): string {
+  return `arn:${partition}:route53:::healthcheck/*`;
+}
+
+/** The Sid of the statement that lets the controller read its records' health checks. */
+export const ReadHealthCheckStatusSid = 'ReadHealthCheckStatus';
+
+/**
+ * The statements the controller needs on Route 53: UPSERT of its own weighted records, listing
+ * the record sets of its own zones (to read the weights Route 53 holds now), and reading the
+ * status of the health checks on those records.
  */
 export function route53Statements(config: Config, partition: string): iam.PolicyStatement[] {
   const zones = zoneRecords(config);
@@ -91,6 +104,13 @@ export function route53Statements(config: Config, partition: string): iam.Policy
       sid: 'ReadManagedZones',
       actions: ['route53:ListResourceRecordSets'],
       resources: zones.map((zone) => hostedZoneArn(zone.hostedZoneId, partition)),
+    }),
+    new iam.PolicyStatement({
+      sid: ReadHealthCheckStatusSid,
+      // Read-only, and only for endpoints drained for failing or just restored. Route 53 has no
+      // condition key to narrow it; the ids come from the records at run time (anyHealthCheckArn).
+      actions: ['route53:GetHealthCheckStatus'],
+      resources: [anyHealthCheckArn(partition)],
     }),
   );
   return statements;

@@ -29,6 +29,7 @@ import { DefaultTickCostModel, planShards, shardSizeFor, type Shard } from '../f
 import { encryptedTopic, notifyOnAlarmAndOk, RuleScopedSnsTopic, subscribe } from './alarmTopic.js';
 import { capacityWildcardResources, nagResourceText } from './capacityPermissions.js';
 import { addBusPolicy, controllerStatements } from './controllerPermissions.js';
+import { anyHealthCheckArn } from './route53Permissions.js';
 import { ControllerMetricDimensions, ControllerMetrics, MalformedEventsService } from './controllerMetrics.js';
 import { ControllerDashboard } from './controllerDashboard.js';
 import {
@@ -217,6 +218,12 @@ export class TrafficController extends Construct {
         reason:
           'cloudwatch:GetMetricData has no resource-level permissions, and cloudwatch:DescribeAlarms must be granted on * to return composite alarms; ' +
           'the capacity providers read Application Auto Scaling and EC2 Auto Scaling with Describe* actions, which have no resource types. All read-only.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::${nagResourceText(Stack.of(this), anyHealthCheckArn(partition))}]`,
+        reason:
+          'route53:GetHealthCheckStatus, read-only, on the health checks of the weighted records the controller reads: their ids are known only at run time, ' +
+          "from each record's HealthCheckId (records the user manages included), and Route 53 has no condition key to narrow the action.",
       },
       ...capacityWildcardResources(this.config, partition, account).map((resource) => ({
         id: `AwsSolutions-IAM5[Resource::${nagResourceText(Stack.of(this), resource)}]`,

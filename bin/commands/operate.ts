@@ -23,6 +23,7 @@ import type { Weights } from '../../functions/core/types.js';
 import { CloudWatchClients } from '../../functions/adapters/aws/cloudWatchClients.js';
 import { CloudWatchMetrics } from '../../functions/adapters/aws/cloudWatchMetrics.js';
 import { Route53Weights } from '../../functions/adapters/aws/route53Weights.js';
+import { Route53HealthChecks } from '../../functions/adapters/aws/route53HealthChecks.js';
 import { BoundedRetryStrategy, Route53RetryPolicy } from '../../functions/adapters/aws/retryStrategy.js';
 import { AwsCallError } from '../../functions/adapters/aws/errors.js';
 import { planEvaluation } from '../../functions/app/evaluateService.js';
@@ -48,7 +49,7 @@ export type OperateCommand = keyof typeof OPERATE_USAGE;
 /** The ports a plan reads besides the state (the tests pass in-memory ones). */
 export interface PlanIo extends OpsIo {
   /** @default Route 53 and CloudWatch through the AWS SDK */
-  readonly readPorts?: () => Pick<Runtime, 'dns' | 'metrics' | 'capacity'>;
+  readonly readPorts?: () => Pick<Runtime, 'dns' | 'metrics' | 'capacity' | 'healthChecks'>;
 }
 
 /** Longest override: a week. Anything longer is a config change, not an override. */
@@ -271,21 +272,22 @@ async function plan(
   return 0;
 }
 
-function awsReadPorts(region: string | undefined, service: ServiceConfig, now: number): Pick<Runtime, 'dns' | 'metrics' | 'capacity'> {
+function awsReadPorts(region: string | undefined, service: ServiceConfig, now: number): Pick<Runtime, 'dns' | 'metrics' | 'capacity' | 'healthChecks'> {
   const sts = new STSClient(region ? { region } : {});
   const metrics = new CloudWatchMetrics({ clients: new CloudWatchClients({ sts, createClient: (c) => new CloudWatchClient(c) }) });
   // The dry run reads the capacity providers and asks nothing of them: nothing is ever published.
   const events = { publish: async () => Promise.reject(new Error('steer53 plan publishes nothing')) };
   const capacity = awsCapacityProvider({ services: [service] }, { metrics, events, clock: { now: () => now }, trace: (client) => client });
+  const route53 = new Route53Client({
+    ...(region ? { region } : {}),
+    maxAttempts: Route53RetryPolicy.maxAttempts,
+    retryStrategy: new BoundedRetryStrategy(Route53RetryPolicy),
+  });
   return {
-    dns: new Route53Weights({
-      client: new Route53Client({
-        ...(region ? { region } : {}),
-        maxAttempts: Route53RetryPolicy.maxAttempts,
-        retryStrategy: new BoundedRetryStrategy(Route53RetryPolicy),
-      }),
-    }),
+    dns: new Route53Weights({ client: route53 }),
     metrics,
     ...(capacity ? { capacity } : {}),
+    // The records' health checks, as the functions read them: a read that fails is a gap of the plan.
+    healthChecks: new Route53HealthChecks({ client: route53 }),
   };
 }

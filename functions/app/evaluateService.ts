@@ -27,6 +27,7 @@ import { RecordNotFoundError, StateVersionConflictError } from '../ports/errors.
 import type { DriftReport, Notice } from '../ports/notifier.js';
 import { AuditKinds, AuditStatuses, type AuditEntry, type PendingChange, type StoredServiceState } from '../ports/stateStore.js';
 import { observeServices, type KnownAlarmState, type ServiceObservationResult } from './observe.js';
+import { withHealthChecks } from './healthChecks.js';
 import type { Runtime } from './runtime.js';
 import { ownValue, weightsAfter } from './weightRecords.js';
 import { askCapacity, capacityInput, capacityMatters } from './capacity.js';
@@ -151,13 +152,13 @@ export interface PlanOutcome {
  * state, no Route 53, no audit entry, no notice.
  */
 export async function planEvaluation(
-  rt: Pick<Runtime, 'dns' | 'metrics' | 'store' | 'clock' | 'options' | 'capacity'>,
+  rt: Pick<Runtime, 'dns' | 'metrics' | 'store' | 'clock' | 'options' | 'capacity' | 'healthChecks'>,
   service: ServiceConfig,
 ): Promise<PlanOutcome> {
   const now = rt.clock.now();
   const stored = await rt.store.load(service.name);
-  const observed = (await observeServices(rt.metrics, [service], now, rt.options ?? {}, [])).get(service.name)!;
-  const { decision, drift } = await decideOn(rt, service, stored, now, observed);
+  const metricsSeen = (await observeServices(rt.metrics, [service], now, rt.options ?? {}, [])).get(service.name)!;
+  const { decision, drift, observed } = await decideOn(rt, service, stored, now, metricsSeen);
   return {
     service: service.name,
     decision,
@@ -236,6 +237,7 @@ async function attemptOnce(
   }
   const observed = gathered.observed ?? (await observeServices(rt.metrics, [service], now, rt.options ?? {}, request.knownAlarms ?? [])).get(service.name)!;
   if (observed.gaps.length > 0) rt.log.warn('some signals could not be observed; they count as unknown', { service: service.name, gaps: observed.gaps });
+  // The health checks are read for the state this attempt decides on: an attempt made again reads them again.
   const decided = await decideOn(rt, service, stored, now, observed, request.deployments, gathered.preloaded?.dns);
   const fingerprints = fingerprintsOf(stored, decided);
   const intent: Intent = {
@@ -243,7 +245,7 @@ async function attemptOnce(
     request,
     stored,
     now,
-    observed,
+    observed: decided.observed,
     decided,
     fingerprints,
     decisionId: rt.newId(),
@@ -570,6 +572,8 @@ async function afterCommit(rt: Runtime, service: ServiceConfig, write: () => Pro
 /** A decision taken on the stored state, with what Route 53 held when it was taken. */
 interface Decided {
   readonly read: RecordSetWeights;
+  /** The observations it was decided on: those given, with the records' health checks read (and their gap, if any). */
+  readonly observed: ServiceObservationResult;
   readonly current: Weights;
   readonly drift: DriftReport | undefined;
   readonly decision: Decision;
@@ -578,19 +582,21 @@ interface Decided {
 
 /**
  * The decision an evaluation takes on the stored state: from the weights Route 53 holds now, the
- * observations, and the guard alarms of drills. Reads only; the evaluation and the dry run share it.
+ * observations (with what the health checks on the records just read say, where the state asks:
+ * healthChecks.ts), and the guard alarms of drills. Reads only; the evaluation and the dry run share it.
  */
 async function decideOn(
-  rt: Pick<Runtime, 'dns' | 'metrics' | 'capacity'> & { readonly log?: Runtime['log'] },
+  rt: Pick<Runtime, 'dns' | 'metrics' | 'capacity' | 'healthChecks'> & { readonly log?: Runtime['log'] },
   service: ServiceConfig,
   stored: StoredServiceState,
   now: EpochMs,
-  observed: ServiceObservationResult,
+  metricsSeen: ServiceObservationResult,
   deployments?: readonly DeploymentSignal[],
   dnsRead?: RecordSetWeights,
 ): Promise<Decided> {
   const read = dnsRead ?? (await rt.dns.readWeights(recordSetOf(service)));
   const current = managedWeights(service, read.weights);
+  const observed = await withHealthChecks(rt, service, stored.state, now, metricsSeen, read.healthChecks);
   const guardAlarms = await guardAlarmStates(rt, service, stored.state, now);
   const input = {
     now,
@@ -605,7 +611,7 @@ async function decideOn(
   const { decision, nextState } = capacityMatters(service, stored.state, first.nextState)
     ? decide(service, { ...input, ...(await capacityInput(rt, service)) })
     : first;
-  return { read, current, drift: driftOf(service, stored, current), decision, nextState };
+  return { read, observed, current, drift: driftOf(service, stored, current), decision, nextState };
 }
 
 /**

@@ -8,6 +8,7 @@ import type { CapacityProvider } from '../ports/capacity.js';
 import type { Clock } from '../ports/clock.js';
 import type { DnsWeights } from '../ports/dnsWeights.js';
 import type { EventPublisher } from '../ports/eventPublisher.js';
+import type { HealthCheckStatus } from '../ports/healthChecks.js';
 import type { Log } from '../ports/log.js';
 import type { MetricsSource } from '../ports/metrics.js';
 import type { Notifier } from '../ports/notifier.js';
@@ -55,4 +56,11 @@ export interface Runtime {
    * endpoint with a provider is planned within the capacity it has, and nothing is asked
    */
   readonly capacity?: CapacityProvider;
+  /**
+   * What the Route 53 health checks on the endpoints' records say, read only for endpoints drained
+   * because they were failing and for those just restored (functions/app/healthChecks.ts). Which
+   * record has which health check comes with the records (`RecordSetWeights.healthChecks`).
+   * @default none: no health check is read, and the engine decides without them
+   */
+  readonly healthChecks?: HealthCheckStatus;
 }

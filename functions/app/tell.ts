@@ -23,6 +23,7 @@ const SHEDDING_CODES: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
   'SHED_PROPORTIONAL',
   'SHED_IMPAIRED',
   'SHED_INTERVAL_HOLD',
+  'RELIEF_HOLD',
   'M_OF_N_BREACH',
   'BREACH_EXTREME',
   'FAIL_BREACH',

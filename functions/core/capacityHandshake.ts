@@ -19,8 +19,19 @@
  */
 import type { EndpointConfig, ScalingConfig } from './config.js';
 import { notice, phase, type Evaluation, type Phase } from './phase.js';
-import type { CapacityReading, CapacityRequest, DecisionMode, EndpointCapacity, EndpointState, Notification, PolicyReason, RolloutState } from './types.js';
+import type {
+  CapacityReading,
+  CapacityRequest,
+  DecisionMode,
+  EndpointCapacity,
+  EndpointState,
+  Notification,
+  PolicyReason,
+  RolloutState,
+  Weights,
+} from './types.js';
 import { perInstanceRps } from './warmCapacity.js';
+import { sharesOf } from './weights.js';
 import { planWeights, type PlanEndpoint } from './weightPlanner.js';
 
 const HOUR_MS = 3_600_000;
@@ -45,6 +56,10 @@ interface Wanted {
 
 export interface CapacityInput {
   readonly planned: readonly PlanEndpoint[];
+  /** The weights this decision settles on (what it writes, or what Route 53 holds): an endpoint whose share they cut is still losing traffic. */
+  readonly target: Weights;
+  /** A guard (flap guard, step bound, change budget, fail static) holds back part of the plan: its traffic has not moved. */
+  readonly held: boolean;
   readonly demand: number | null;
   readonly endpoints: Readonly<Record<string, EndpointState>>;
   readonly rollouts: Readonly<Record<string, RolloutState>>;
@@ -336,6 +351,7 @@ function giveBack(ev: Evaluation, input: CapacityInput, fleet: Fleet): CapacityR
   const drained = input.endpoints[id]?.status === 'drained';
   if (!drained && !settled(input)) return null;
   if (ev.now - state.askedAt < scaling.scaleInCooldownSeconds * 1000) return null;
+  if (!drained && (input.held || stillLosingTraffic(ev, input, id))) return null;
   const to = Math.max(state.base, scaling.minInstances, drained ? 0 : (fleet.wanted?.instances ?? state.asked));
   // By a margin, as asks are, so demand's noise gives nothing back; all the way back to the base always.
   if (to >= state.asked || (to > state.base && to > state.asked - margin(state.asked))) return null;
@@ -343,6 +359,34 @@ function giveBack(ev: Evaluation, input: CapacityInput, fleet: Fleet): CapacityR
   const message = `${why}: giving back ${state.asked - to} instances (to ${to}; ${state.base} before the ask)`;
   return { endpoint: id, direction: 'in', from: reading.desired ?? state.asked, to, inService: reading.inService, reason: 'CAPACITY_RELEASED', message };
 }
+
+/**
+ * Traffic is still moving off the endpoint, so the load the plan no longer needs is still there
+ * (and while a guard holds part of the plan back, it has not even started to move):
+ * its share is being cut (by this decision's write) or was cut less than `shedding.intervalSeconds`
+ * ago, or another endpoint came back (restored, recovering, or its recovery complete) that
+ * recently. Clients follow DNS a resolver TTL later, and a region restored by its health check
+ * takes its traffic back in one move, maybe with no weight written at all (Route 53 answers with
+ * its kept weight again): the receivers keep their instances until that shows.
+ */
+function stillLosingTraffic(ev: Evaluation, input: CapacityInput, id: string): boolean {
+  const windowMs = ev.policy.shedding.intervalSeconds * 1000;
+  const now = sharesOf(ev.current, ev.ids)[id]!;
+  if (sharesOf(input.target, ev.ids)[id]! < now - CUT_SHARE) return true;
+  const cut = ev.previous.recentChanges.findLast((c) => c.moved?.[id] === -1);
+  if (cut !== undefined && ev.now - cut.at < windowMs) return true;
+  return Object.entries(input.endpoints).some(([other, e]) => other !== id && ev.priorEndpoints[other] !== undefined && comingBack(ev, other, e, windowMs));
+}
+
+/** The endpoint left drained or degraded for a state with more traffic within the window (this decision included). */
+function comingBack(ev: Evaluation, id: string, state: EndpointState, windowMs: number): boolean {
+  if (state.status === 'drained' || state.status === 'degraded' || ev.now - state.since >= windowMs) return false;
+  // A state entered before this decision: only its `since` says when; one entered now: its prior state says from where.
+  return state.since < ev.now || ev.priorEndpoints[id]!.status !== state.status;
+}
+
+/** A fall in an endpoint's share smaller than this is rounding, not traffic moving off it. */
+const CUT_SHARE = 0.01;
 
 /**
  * The incident that asked for capacity is over enough to give some back: no endpoint drained (a

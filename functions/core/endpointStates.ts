@@ -22,8 +22,11 @@ export function verdictsOf(ev: Evaluation): Verdicts {
   const { previous, observations } = ev;
   const verdicts: Record<string, EndpointVerdict> = {};
   for (const e of ev.service.endpoints) {
-    const drained = ev.priorEndpoints[e.setIdentifier]!.status === 'drained' || previous.overrides.drains?.[e.setIdentifier] !== undefined;
-    verdicts[e.setIdentifier] = evaluateEndpoint(e.signals, observations.endpoints[e.setIdentifier], { drained, rules: ev.policy.detection });
+    const prior = ev.priorEndpoints[e.setIdentifier]!;
+    const observed = observations.endpoints[e.setIdentifier];
+    const drained = prior.status === 'drained' || previous.overrides.drains?.[e.setIdentifier] !== undefined;
+    const alarmLag = prior.alarmLagUntil !== undefined && ev.now < prior.alarmLagUntil && observed?.healthCheck === 'healthy';
+    verdicts[e.setIdentifier] = evaluateEndpoint(e.signals, observed, { drained, alarmLag, rules: ev.policy.detection });
   }
   return { verdicts, fresh: previous.lastPeriodStart === null || observations.periodStart >= previous.lastPeriodStart };
 }
@@ -87,6 +90,8 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
       policy,
       carried: carried[id]!,
       ...loadOf(ev, index),
+      ...healthCheckOf(ev, id),
+      ...cutOf(ev, id),
     });
     const restores =
       result.transition?.to === 'recovering' ||
@@ -107,12 +112,29 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
       const reason = { code: transition.reason, message: transition.message, endpoint: id };
       steps.push({ transitions: [transition] }, told(reason, severityOf(transition.to), ev.service.dnsName));
     }
+    const lagging = verdict.signals.filter((s) => s.unknownCause === 'alarm-lag').map((s) => s.signal);
+    if (lagging.length > 0) {
+      const left = Math.ceil((prior.alarmLagUntil! - now) / 1000);
+      const message = `${id}: ${lagging.join(', ')} still in ALARM just after its health check restored it: taken for CloudWatch's lag for ${left} s more`;
+      steps.push({ reasons: [{ code: 'ALARM_LAG_HOLD', endpoint: id, message }] });
+    }
     if (!result.transition && result.holds.length === 0 && verdict.verdict === 'unknown' && result.state.status === 'healthy') {
       const message = `${id}: no usable data (${unknownSignals(verdict)}); holding its state`;
       steps.push({ reasons: [{ code: 'UNKNOWN_HOLD', endpoint: id, message }] });
     }
   }
   return phase({ endpoints, restoredUnderFailStatic }, ...steps);
+}
+
+/** When a written change last cut the endpoint's share (RecentChange.moved). */
+function cutOf(ev: Evaluation, id: string): { cutAt?: number } {
+  const cut = ev.previous.recentChanges.findLast((c) => c.moved?.[id] === -1);
+  return cut === undefined ? {} : { cutAt: cut.at };
+}
+
+function healthCheckOf(ev: Evaluation, id: string): { healthCheck?: 'healthy' | 'unhealthy' } {
+  const healthCheck = ev.observations.endpoints[id]?.healthCheck;
+  return healthCheck === undefined ? {} : { healthCheck };
 }
 
 function withLimit(state: EndpointState, limit: EndpointState['learnedLimit']): EndpointState {

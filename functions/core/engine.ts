@@ -34,7 +34,7 @@ import { rolloutFactor } from './rollout.js';
 import type { DecideInput, DecideOutput, Decision, EndpointState, EpochMs, LoadProfile, ServiceState, Weights } from './types.js';
 import { baselineWeights, planTargets } from './weightPlanner.js';
 import { warmCapacityNow } from './warmCapacity.js';
-import { sameWeights } from './weights.js';
+import { sameWeights, shareMoved } from './weights.js';
 
 export { baselineWeights } from './weightPlanner.js';
 
@@ -87,6 +87,8 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   const settled = applyAntiFlap(ev, { mode: guarded.value.mode, target: guarded.value.target, emergency, stateMoved, sheds, rolloutMoved, overrides: inForce });
   const capacity = planCapacity(ev, {
     planned: plan.value.planned,
+    target: settled.value.target,
+    held: shareMoved(settled.value.target, target, ev.ids) >= ev.policy.rebalanceMinShare,
     demand: plan.value.demand,
     endpoints,
     rollouts: rollouts.value,

@@ -215,9 +215,22 @@ function rebalanceDeadband(ev: Evaluation, input: AntiFlapInput, changes: readon
   const { ids, current, policy } = ev;
   if (input.mode !== 'normal' || input.emergency || input.stateMoved || overridesChanged(ev, input)) return undefined;
   if (changes.some((c) => ev.previous.rollouts[c.setIdentifier] !== undefined)) return undefined;
-  if (shareMoved(current, input.target, ids) >= policy.rebalanceMinShare) return undefined;
+  if (shareMoved(answered(ev, current), answered(ev, input.target), ids) >= policy.rebalanceMinShare) return undefined;
   const message = `rebalance to ${formatWeights(input.target, ids)} moves under ${Math.round(policy.rebalanceMinShare * 100)}% of the traffic and no endpoint changed state; not written`;
   return { reasons: [{ code: 'DEADBAND_REBALANCE', message }] };
+}
+
+/**
+ * The weights as Route 53 answers with them: a record whose health check is seen failing is left
+ * out of the answers whatever its weight (while some other record is healthy), so moving its
+ * weight moves no traffic. A failing endpoint kept at some weight for lack of room elsewhere is
+ * such a record: cutting it when the others find room, only to restore it when its check passes,
+ * would move the others twice for nothing.
+ */
+function answered(ev: Evaluation, weights: Weights): Weights {
+  const hidden = ev.ids.filter((id) => ev.observations.endpoints[id]?.healthCheck === 'unhealthy');
+  if (hidden.length === 0 || hidden.length === ev.ids.length) return weights;
+  return { ...weights, ...Object.fromEntries(hidden.map((id) => [id, 0])) };
 }
 
 /**

@@ -24,6 +24,10 @@ export interface EndpointStepInput {
   readonly carried?: number;
   /** Requests per second it serves now and what its warm capacity serves (`warmRps × targetUtilization`), when both are known. */
   readonly load?: EndpointLoad;
+  /** What the Route 53 health check on its record says now, when it has one and it was read. */
+  readonly healthCheck?: 'healthy' | 'unhealthy';
+  /** When a weight change last cut its share (by more than one weight unit), if within the hour. */
+  readonly cutAt?: EpochMs;
 }
 
 export interface EndpointLoad {
@@ -164,6 +168,7 @@ interface StepContext {
   readonly shedStep: number;
   /** Why the shed is `shedding.impairedStep`: a severe breach well under the endpoint's planned capacity. */
   readonly impaired?: PolicyReason | undefined;
+  readonly cutAt: EpochMs | undefined;
 }
 
 /**
@@ -218,7 +223,7 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
     ...(severe ? { severe } : {}),
   };
   const history = input.fresh ? recordVerdict(input.state.history, record, historyLength(policy)) : input.state.history.slice();
-  const state: EndpointState = { ...input.state, history };
+  const state: EndpointState = withHealthCheck({ ...input.state, history }, input);
   if (!input.fresh) return { state, holds: [] };
   const { shedding } = policy;
   const proportional = Math.min(shedding.maxStep, Math.max(shedding.minStep, shedding.gain * verdict.excess));
@@ -239,7 +244,9 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
     dwellDone: dwellOver(state, input.now),
     shedStep: impaired ? impairedStep : proportional,
     impaired,
+    cutAt: input.cutAt,
   };
+  if (state.status === 'drained' && state.healthCheckFailed === true && input.healthCheck === 'healthy') return restoreByHealthCheck(step);
   // Failing (a fail-severity signal, M of N): drain from any state, dwell or not. Safety first.
   if (
     step.breaching &&
@@ -260,11 +267,54 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
   }
 }
 
+/**
+ * The health-check side of an endpoint's state: a failing endpoint whose record's health check also
+ * fails is marked so (its failure is one the health check will see end); the alarm-lag window ends
+ * when it runs out or the fail alarms no longer hold ALARM.
+ */
+function withHealthCheck(state: EndpointState, input: EndpointStepInput): EndpointState {
+  let next = state;
+  if (state.status === 'drained' && state.failed === true && input.healthCheck === 'unhealthy' && state.healthCheckFailed !== true) {
+    next = { ...next, healthCheckFailed: true };
+  }
+  const lagging = input.verdict.signals.some((s) => s.unknownCause === 'alarm-lag');
+  if (next.alarmLagUntil !== undefined && (input.now >= next.alarmLagUntil || !lagging)) {
+    const { alarmLagUntil: _ended, ...rest } = next;
+    next = rest;
+  }
+  return next;
+}
+
+/**
+ * A failure Route 53's health check saw has ended as it sees it: its checkers pass again, and
+ * Route 53 would answer with the record now. The endpoint comes back at once, as it would under
+ * plain health checks: a region that was down (every request failing) is not one that is slow
+ * only under load, which the gradual recovery is for. Its fail alarms still in ALARM are taken for
+ * CloudWatch's lag for one detection window (evaluateEndpoint's `alarmLag`); any other breach, or
+ * an alarm that fires again after clearing, is judged as always.
+ */
+function restoreByHealthCheck(step: StepContext): EndpointStepResult {
+  const { policy, now, endpoint } = step;
+  const lagMs = policy.detection.window * policy.evaluationPeriodSeconds * 1000;
+  const message = `${endpoint} restored: its Route 53 health check passes again after failing with it, so Route 53 answers with it; its fail alarms have ${Math.round(lagMs / 1000)} s to catch up`;
+  return move(step, 'healthy', 'HEALTH_CHECK_RESTORED', message, {
+    shed: 0,
+    shedFrom: 1,
+    failed: false,
+    recoveryStep: 0,
+    recoveryFrom: 0,
+    alarmLagUntil: now + lagMs,
+  });
+}
+
 function move(step: StepContext, to: EndpointStatus, reason: EndpointReasonCode, message: string, changes: Partial<EndpointState>): EndpointStepResult {
-  const { state, now } = step;
+  const { healthCheckFailed, ...state } = step.state;
+  const now = step.now;
+  // Marked only while drained for failing: whatever moves it out of that ends it.
+  const kept = to === 'drained' && healthCheckFailed === true ? { healthCheckFailed } : {};
   return {
-    state: { ...state, status: to, since: now, stepSince: now, ...changes },
-    transition: { from: state.status, to, reason, message },
+    state: { ...state, ...kept, status: to, since: now, stepSince: now, ...changes },
+    transition: { from: step.state.status, to, reason, message },
     holds: [],
   };
 }
@@ -318,6 +368,8 @@ function stepHealthy(step: StepContext): EndpointStepResult {
       : confirmed
         ? `${severeBreaches} severe of last ${window}`
         : `one period at ${formatValue(1 + detection.extremeExcess)}× trip or worse`;
+  const relief = reliefPending(step);
+  if (relief) return relief;
   const message = `${step.endpoint} degraded: ${describeBreach(step.verdict)} (${evidence}); shedding ${pct(step.shedStep)} of its share`;
   const degraded = move(step, 'degraded', confirmed ? 'M_OF_N_BREACH' : 'BREACH_EXTREME', message, {
     shed: step.shedStep,
@@ -325,6 +377,24 @@ function stepHealthy(step: StepContext): EndpointStepResult {
     shedSince: step.now,
   } as Partial<EndpointState>);
   return step.impaired ? { ...degraded, holds: [step.impaired] } : degraded;
+}
+
+/**
+ * A healthy endpoint slow from load whose share a change has just cut (another endpoint restored,
+ * a recovery step) is judged on minutes from before clients followed the cut: it waits, as a
+ * degraded one waits for its own shed to show (`shedding.intervalSeconds`). Failing, impaired
+ * (slow at low load) or extreme breaches do not wait: they are not load that the cut relieves.
+ */
+function reliefPending(step: StepContext): EndpointStepResult | undefined {
+  const { cutAt, now, policy, endpoint, verdict } = step;
+  if (cutAt === undefined || now - cutAt >= policy.shedding.intervalSeconds * 1000) return undefined;
+  if (verdict.failing || step.impaired || extremeBreach(verdict, policy)) return undefined;
+  const ago = Math.round((now - cutAt) / 1000);
+  return hold(
+    step,
+    'RELIEF_HOLD',
+    `${endpoint} breaching (${describeBreach(verdict)}) but its share was cut ${ago} s ago: waiting for that to show before degrading it`,
+  );
 }
 
 /** A degraded endpoint still breaching sheds more, once the last shed has had time to show. */

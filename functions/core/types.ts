@@ -41,6 +41,11 @@ export interface EndpointObservations {
   readonly signals: Readonly<Record<string, SignalObservation | AlarmObservation | undefined>>;
   /** Requests per second the endpoint served in the period, if its load is observed. */
   readonly requestRate?: number | null;
+  /**
+   * What the Route 53 health check on the endpoint's record says now (healthy when more than 18%
+   * of its checkers see it healthy, as Route 53 decides), when the record has one and it was read.
+   */
+  readonly healthCheck?: 'healthy' | 'unhealthy';
 }
 
 export interface ServiceObservations {
@@ -56,7 +61,8 @@ export interface ServiceObservations {
 export const Verdicts = { BREACH: 'breach', CLEAR: 'clear', HOLD: 'hold', UNKNOWN: 'unknown' } as const;
 export type Verdict = (typeof Verdicts)[keyof typeof Verdicts];
 
-export type UnknownCause = 'missing' | 'low-sample' | 'insufficient-data';
+/** `alarm-lag`: a fail-severity alarm still in ALARM just after its endpoint's health check restored it (EndpointState.alarmLagUntil). */
+export type UnknownCause = 'missing' | 'low-sample' | 'insufficient-data' | 'alarm-lag';
 
 export interface SignalVerdict {
   readonly signal: string;
@@ -120,6 +126,13 @@ export interface EndpointState {
   readonly shed: number;
   /** Drained because it was failing (a fail-severity breach), not because shedding reached 100%. */
   readonly failed?: boolean;
+  /** While drained for failing, its record's Route 53 health check was seen failing too: the failure is one the health check sees end. */
+  readonly healthCheckFailed?: boolean;
+  /**
+   * Restored when its health check passed again: until this time a fail-severity alarm still in
+   * ALARM is taken for one that has not yet counted the endpoint's return (CloudWatch's own lag).
+   */
+  readonly alarmLagUntil?: EpochMs;
   /** Share of its baseline the endpoint carried when it degraded (at least 1): `shed` is a fraction of this. */
   readonly shedFrom?: number;
   /** When the endpoint last shed more, so the next shed waits for the last one to show. */
@@ -360,8 +373,14 @@ export const ReasonCodes = {
   SHED_IMPAIRED: 'SHED_IMPAIRED',
   /** A degraded endpoint still breaching waits `shedding.intervalSeconds` for its last shed to show. */
   SHED_INTERVAL_HOLD: 'SHED_INTERVAL_HOLD',
+  /** A healthy endpoint slow from load waits `shedding.intervalSeconds` for a cut in its share to show before it degrades. */
+  RELIEF_HOLD: 'RELIEF_HOLD',
   DRAINED: 'DRAINED',
   CLEARS_TO_RECOVER: 'CLEARS_TO_RECOVER',
+  /** A failure the Route 53 health check saw has ended as it sees it: the endpoint is restored at once, as Route 53 would answer with it. */
+  HEALTH_CHECK_RESTORED: 'HEALTH_CHECK_RESTORED',
+  /** A fail-severity alarm still in ALARM just after a health-check restore: taken for CloudWatch's lag, not new failure. */
+  ALARM_LAG_HOLD: 'ALARM_LAG_HOLD',
   RECOVERY_STEP: 'RECOVERY_STEP',
   RECOVERY_COMPLETE: 'RECOVERY_COMPLETE',
   RECOVERY_FAILED: 'RECOVERY_FAILED',

@@ -155,13 +155,18 @@ function needsTraffic(v: SignalVerdict): boolean {
  * INSUFFICIENT_DATA by design: for it alone, such signals are set aside when another signal (GPU,
  * errors) is clear — its instances report, so it is up — which lets it start a recovery whose
  * first small step then produces real evidence. A region still down reports nothing, so nothing is clear.
+ * With `alarmLag` (just restored by its health check), a fail-severity alarm still in ALARM is set
+ * aside the same way: it has not yet counted the endpoint's return.
  */
 export function evaluateEndpoint(
   signals: readonly Signal[],
   observations: EndpointObservations | undefined,
-  options: { readonly drained?: boolean; readonly rules?: DetectionRules } = {},
+  options: { readonly drained?: boolean; readonly alarmLag?: boolean; readonly rules?: DetectionRules } = {},
 ): EndpointVerdict {
-  const verdicts = signals.map((signal) => evaluateSignal(signal, observations?.signals[signal.name], options.rules));
+  const verdicts = signals.map((signal) => {
+    const v = evaluateSignal(signal, observations?.signals[signal.name], options.rules);
+    return options.alarmLag && v.fromAlarm && v.verdict === 'breach' && v.severity === 'fail' ? unknown(signal, 'alarm-lag', null, null) : v;
+  });
   let breach = false;
   let failing = false;
   let hold = false;
@@ -177,7 +182,7 @@ export function evaluateEndpoint(
       if (v.excess > excess) excess = v.excess;
     } else if (v.verdict === 'hold') hold = true;
     else if (v.verdict === 'clear') clear = true;
-    else if (!(options.drained && needsTraffic(v))) missing = true;
+    else if (!(options.drained && needsTraffic(v)) && v.unknownCause !== 'alarm-lag') missing = true;
   }
   const verdict: Verdict = breach ? 'breach' : hold ? 'hold' : missing || !clear ? 'unknown' : 'clear';
   return { verdict, failing, excess, ...(breach ? { severe } : {}), signals: verdicts };

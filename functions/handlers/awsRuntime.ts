@@ -25,6 +25,7 @@ import { AwsApiRates, Pacer, parseApiRates, type ApiRates } from '../adapters/aw
 import { DynamoStateStore } from '../adapters/aws/dynamoStateStore.js';
 import { EventBridgePublisher } from '../adapters/aws/eventBridgePublisher.js';
 import { Route53Weights } from '../adapters/aws/route53Weights.js';
+import { Route53HealthChecks } from '../adapters/aws/route53HealthChecks.js';
 import { SnsNotifier } from '../adapters/aws/snsNotifier.js';
 import { DynamoTickClaims } from '../adapters/aws/dynamoTickClaims.js';
 import type { Runtime } from '../app/runtime.js';
@@ -116,6 +117,10 @@ export async function createAwsRuntime(environment: Steer53Environment, options:
     newId: randomUUID,
     account: environment.accountId,
     ...(capacity ? { capacity } : {}),
+    // The records' health checks (their ids come with the weights): read only for endpoints drained
+    // for failing or just restored, so a quiet service makes no call. GetHealthCheckStatus goes
+    // through the weights' client: paced in the same Route 53 buckets, retried alike.
+    healthChecks: new Route53HealthChecks({ client: route53 }),
   };
 }
 

@@ -16,6 +16,14 @@ export interface RecordSetWeights {
   /** Weights by SetIdentifier, for every weighted record of the name and type. */
   readonly weights: Weights;
   /**
+   * The Route 53 health check on each weighted record that has one (`HealthCheckId`), by
+   * SetIdentifier; a record without a health check is absent. Read with the weights, so the
+   * checks of records the user manages are known as well as the construct's own. A plain object
+   * built from entries: a SetIdentifier such as "__proto__" is a key like any other (read it with
+   * `ownValue`). @default no record has a health check
+   */
+  readonly healthChecks?: Readonly<Record<string, string>>;
+  /**
    * The records as read, opaque to the caller: handed back with a write made in the same
    * evaluation, it spares the adapter a second read (Route 53 throttles every API call).
    */

@@ -16,6 +16,8 @@
  *      item asked for no capacity, so it migrates with none.
  *   5. An endpoint may hold the utilisation it was last too slow at (`learnedLimit`); a layout-4
  *      item learned none, so it reads as it is.
+ *   6. An endpoint may hold what its record's health check said of its failure
+ *      (`healthCheckFailed`, `alarmLagUntil`); a layout-5 item read none, so it reads as it is.
  * A layout change adds a version, a schema for it, and a migration from the one before.
  */
 import * as z from 'zod/mini';
@@ -27,7 +29,7 @@ import { CorruptStateError, UnsupportedStateVersionError } from './errors.js';
 import type { PendingChange, StateWrite, StoredServiceState } from './stateStore.js';
 
 /** The layout this steer53 writes. */
-export const STATE_SCHEMA_VERSION = 5;
+export const STATE_SCHEMA_VERSION = 6;
 
 const epochMs = z.number();
 const count = z.int().check(z.minimum(0));
@@ -56,9 +58,16 @@ const endpointStateShape = {
 };
 /** An endpoint's state before layout 5 (no learned limit). */
 const endpointStateSchemaV4: z.ZodMiniType<EndpointState> = z.strictObject(endpointStateShape);
-const endpointStateSchema: z.ZodMiniType<EndpointState> = z.strictObject({
+const endpointStateShapeV5 = {
   ...endpointStateShape,
   learnedLimit: z.exactOptional(z.strictObject({ utilisation: z.number().check(z.minimum(0)), at: epochMs })),
+};
+/** An endpoint's state before layout 6 (nothing from its health check). */
+const endpointStateSchemaV5: z.ZodMiniType<EndpointState> = z.strictObject(endpointStateShapeV5);
+const endpointStateSchema: z.ZodMiniType<EndpointState> = z.strictObject({
+  ...endpointStateShapeV5,
+  healthCheckFailed: z.exactOptional(z.boolean()),
+  alarmLagUntil: z.exactOptional(epochMs),
 });
 
 const overrideShape = { by: z.string(), reason: z.string(), setAt: epochMs, until: z.nullable(epochMs), announced: z.exactOptional(z.boolean()) };
@@ -184,6 +193,8 @@ const itemShape = {
   updatedAt: epochMs,
 };
 const stateItemSchema = z.looseObject({ ...itemShape, state: serviceStateSchema });
+/** The state's fields before layout 6 (nothing from health checks). */
+const stateShapeV5 = { ...stateShape, endpoints: z.record(z.string(), endpointStateSchemaV5) };
 /** The state's fields before layout 5 (no learned limits). */
 const stateShapeV4 = { ...stateShape, endpoints: z.record(z.string(), endpointStateSchemaV4) };
 /** The state's fields before layout 4 (no capacity handshake). */
@@ -260,13 +271,17 @@ function fromV3(item: z.output<typeof stateItemV3Schema>): StateItem {
 /** Layout 4: no learned limits; it reads as it is. */
 const stateItemV4Schema = z.looseObject({ ...itemShape, state: z.strictObject(stateShapeV4) });
 
+/** Layout 5: nothing from health checks; it reads as it is. */
+const stateItemV5Schema = z.looseObject({ ...itemShape, state: z.strictObject(stateShapeV5) });
+
 /** How an item of each layout is read: parsed with its own schema, then migrated to the current one. */
 const READERS: Readonly<Record<number, (service: string, raw: unknown) => StateItem>> = {
   1: (service, raw) => fromV1(parsed(service, stateItemV1Schema, raw)),
   2: (service, raw) => fromV2(parsed(service, stateItemV2Schema, raw)),
   3: (service, raw) => fromV3(parsed(service, stateItemV3Schema, raw)),
   4: (service, raw) => ({ ...parsed(service, stateItemV4Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
-  5: (service, raw) => parsed(service, stateItemSchema, raw),
+  5: (service, raw) => ({ ...parsed(service, stateItemV5Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
+  6: (service, raw) => parsed(service, stateItemSchema, raw),
 };
 
 function parsed<T extends z.ZodMiniType>(service: string, schema: T, raw: unknown): z.output<T> {

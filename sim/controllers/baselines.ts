@@ -211,12 +211,13 @@ function pastTrip(signal: MetricSignal | { source: 'alarm' }, raw: number): bool
  * same HTTP health checks as `route53-health-check` on the records steer53 weights; Route 53 masks
  * the unhealthy ones out of its answers (Route53Sim.setHealth). Called at every step of a steer53 run.
  */
-export function staticStability(context: ControllerContext): (t: number) => void {
-  if (context.scenario.spec.staticStability.healthChecks === 'none') return () => {};
+export function staticStability(context: ControllerContext): (t: number) => readonly boolean[] | undefined {
+  if (context.scenario.spec.staticStability.healthChecks === 'none') return () => undefined;
   const checks = new HttpHealthChecks(context);
   const ids = context.scenario.endpoints;
   return (t) => {
     const healthy = checks.healthAt(t);
     context.route53.setHealth(t, healthy, ids.map((id, r) => `${id} ${healthy[r] ? 'healthy' : 'unhealthy (health checks failing)'}`).join(', '));
+    return healthy;
   };
 }

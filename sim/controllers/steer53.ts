@@ -3,7 +3,14 @@
  * policy's schedule, seeing only what CloudWatch shows, writing Route 53 like the runtime does.
  */
 import { decide } from '../../functions/core/engine.js';
-import { RolloutReasonCodes, type Decision, type DeploymentSignal, type ServiceState, type Weights } from '../../functions/core/types.js';
+import {
+  RolloutReasonCodes,
+  type Decision,
+  type DeploymentSignal,
+  type ServiceObservations,
+  type ServiceState,
+  type Weights,
+} from '../../functions/core/types.js';
 import type { Controller, ControllerContext, EvaluationRecord } from '../world.js';
 import { hasReadableData, observeService } from './observe.js';
 import { capacityTargets } from '../../functions/ports/capacity.js';
@@ -68,12 +75,23 @@ export function steer53Controller(context: ControllerContext): Controller {
   const targets = capacityTargets(service);
   const capacity = targets.length > 0 ? new SimCapacityProvider(context, { now: () => scenario.startMs + clockT * 1000 }) : undefined;
 
+  // What the records' health checks say (static stability), as the runtime reads it for the engine.
+  let health: readonly boolean[] | undefined;
+  function observed(t: number): ServiceObservations {
+    const seen = observeService(context, t);
+    if (health === undefined) return seen;
+    const checked = health;
+    const endpoints = Object.fromEntries(
+      ids.map((id, r) => [id, { signals: {}, ...seen.endpoints[id], healthCheck: checked[r] ? ('healthy' as const) : ('unhealthy' as const) }]),
+    );
+    return { ...seen, endpoints };
+  }
   function evaluate(t: number, deployments: readonly DeploymentSignal[]): void {
     clockT = t;
     const current: Weights = Object.fromEntries(ids.map((id, i) => [id, route53.weights[i]!]));
     const { decision, nextState } = decide(service, {
       now: scenario.startMs + t * 1000,
-      observations: observeService(context, t),
+      observations: observed(t),
       state,
       currentWeights: current,
       ...(deployments.length > 0 ? { deployments } : {}),
@@ -122,7 +140,7 @@ export function steer53Controller(context: ControllerContext): Controller {
       for (const _change of changes) evaluate(t, []);
     },
     tick(t) {
-      checkHealth(t);
+      health = checkHealth(t);
       // Deployment events are evaluated the moment they arrive, like the runtime's deployment handler.
       const deployments = context.pipeline.take();
       if (deployments.length > 0) evaluate(t, deployments);

@@ -19,7 +19,14 @@ import { DeploymentDeferredError, onDeployment } from '../../functions/app/onDep
 import { evaluateService, recordSetOf } from '../../functions/app/evaluateService.js';
 import { onAlarm } from '../../functions/app/onAlarm.js';
 import type { Runtime } from '../../functions/app/runtime.js';
-import { CollectingEventPublisher, InMemoryDnsWeights, InMemoryMetrics, InMemoryStateStore, ManualClock } from '../../functions/adapters/memory/index.js';
+import {
+  CollectingEventPublisher,
+  InMemoryDnsWeights,
+  InMemoryHealthChecks,
+  InMemoryMetrics,
+  InMemoryStateStore,
+  ManualClock,
+} from '../../functions/adapters/memory/index.js';
 import { silentLog } from '../../functions/ports/log.js';
 import type { Notice, Notifier } from '../../functions/ports/notifier.js';
 import { DEFAULT_ALARM } from '../cloudwatch.js';
@@ -62,6 +69,12 @@ export function steer53RuntimeController(context: ControllerContext): Controller
   let seenEvents = 0;
   // The regions as the endpoints' capacity providers, where the policy names any.
   const capacity = service.endpoints.some((e) => e.capacity.scaling !== undefined) ? new SimCapacityProvider(context, clock) : undefined;
+  // The records' health checks, where the scenario has them (`staticStability.healthChecks`): named
+  // `hc-<setIdentifier>`, attached to the records (the runtime reads the ids with the weights), and
+  // saying each step what the simulated checkers see (checkHealth below).
+  const healthCheckId = (id: string) => `hc-${id}`;
+  const healthChecks = scenario.spec.staticStability.healthChecks === 'none' ? undefined : new InMemoryHealthChecks();
+  if (healthChecks) for (const id of ids) dns.attachHealthCheck(record, id, healthCheckId(id));
   const base: Omit<Runtime, 'metrics'> = {
     config,
     dns,
@@ -73,6 +86,7 @@ export function steer53RuntimeController(context: ControllerContext): Controller
     newId: () => `sim-${++decisionCount}`,
     options: { metricDelaySeconds: scenario.spec.cloudwatch.readDelaySeconds },
     ...(capacity ? { capacity } : {}),
+    ...(healthChecks ? { healthChecks } : {}),
   };
   const period = service.policy.evaluationPeriodSeconds;
   const offset = scenario.spec.cloudwatch.evaluationOffsetSeconds;
@@ -206,7 +220,8 @@ export function steer53RuntimeController(context: ControllerContext): Controller
       }
     },
     async tick(t) {
-      checkHealth(t);
+      const healthy = checkHealth(t);
+      if (healthy) for (const [r, up] of healthy.entries()) healthChecks?.set(healthCheckId(ids[r]!), up ? 'healthy' : 'unhealthy');
       // Deployment events first, each as its own EventBridge event, the moment it is delivered.
       const deliveries = context.pipeline.take();
       for (let i = 0; i < deliveries.length; i++) {

@@ -1,5 +1,6 @@
 /** AWS implementations of the ports. */
 export { Route53Weights, normaliseDnsName, listingOrder, type Route53WeightsOptions } from './route53Weights.js';
+export { Route53HealthChecks, verdictOf, HEALTHY_CHECKER_PERCENT, type Route53HealthChecksOptions } from './route53HealthChecks.js';
 export { changeBatches, changeCost, ChangeTooLargeError, MAX_VALUES_PER_BATCH, MAX_VALUE_CHARACTERS_PER_BATCH } from './route53ChangeBatches.js';
 export { CloudWatchMetrics, metricStatQuery, MAX_QUERIES_PER_CALL, type CloudWatchMetricsOptions } from './cloudWatchMetrics.js';
 export { CloudWatchClients, type CloudWatchClientsOptions } from './cloudWatchClients.js';

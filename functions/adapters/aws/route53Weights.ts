@@ -4,7 +4,8 @@
  * hosted zone in one listing for a tick) and writes weights as UPSERTs of the whole record as
  * Route 53 holds it, with only `Weight` changed: UPSERT replaces the record, so TTL, values or
  * alias target, health check id and every other field must be sent back as they are. Records not
- * named in a write are never touched.
+ * named in a write are never touched. A read also tells each record's health check id, so the
+ * controller reads the status of any record's health check, its own or one the user attached.
  */
 import {
   ChangeResourceRecordSetsCommand,
@@ -45,7 +46,7 @@ export interface Route53WeightsOptions {
  * zone change while the last one is propagating: when the client's retries could not get
  * through, trying again later may.
  */
-function isRoute53Retryable(error: unknown): boolean {
+export function isRoute53Retryable(error: unknown): boolean {
   const name = awsErrorName(error);
   return name === 'Throttling' || name === 'ThrottlingException' || name === 'PriorRequestNotComplete' || isTransientAwsError(error);
 }
@@ -107,7 +108,10 @@ export class Route53Weights implements DnsWeights {
       const sets = found.get(nameTypeKey(record.dnsName, record.recordType)) ?? [];
       const snapshot = Object.freeze(structuredClone(sets));
       this.#snapshots.set(snapshot, recordSetKey(record));
-      out.set(recordSetKey(record), { weights: Object.fromEntries(sets.map((set) => [set.SetIdentifier!, set.Weight!])), snapshot });
+      // Entries, not assignments: a SetIdentifier "__proto__" must be a plain key.
+      const weights = Object.fromEntries(sets.map((set) => [set.SetIdentifier!, set.Weight!]));
+      const checked = sets.flatMap((set) => (set.HealthCheckId ? [[set.SetIdentifier!, set.HealthCheckId] as const] : []));
+      out.set(recordSetKey(record), { weights, ...(checked.length > 0 ? { healthChecks: Object.fromEntries(checked) } : {}), snapshot });
     }
     return out;
   }
@@ -229,7 +233,7 @@ export class Route53Weights implements DnsWeights {
 }
 
 /** How many attempts the SDK made (it sets `$metadata.attempts` on the error it throws). */
-function attemptsOf(error: unknown): number {
+export function attemptsOf(error: unknown): number {
   const attempts = (error as { $metadata?: { attempts?: unknown } } | undefined)?.$metadata?.attempts;
   return typeof attempts === 'number' && attempts >= 1 ? attempts : 1;
 }

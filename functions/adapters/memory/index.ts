@@ -7,3 +7,4 @@ export { CollectingNotifier } from './collectingNotifier.js';
 export { CollectingEventPublisher } from './collectingEventPublisher.js';
 export { InMemoryTickClaims } from './memoryTickClaims.js';
 export { InMemoryCapacity, type CapacityLogEntry } from './memoryCapacity.js';
+export { InMemoryHealthChecks } from './memoryHealthChecks.js';

@@ -1,7 +1,7 @@
 /**
- * Route 53 in memory: weighted records by zone, name and type, a log of every change written, and
- * a way to edit weights "in the console" (drift) or make writes fail (faults). Used by the
- * simulator and the tests.
+ * Route 53 in memory: weighted records by zone, name and type (and the health check on each, if
+ * any), a log of every change written, and a way to edit weights "in the console" (drift) or make
+ * writes fail (faults). Used by the simulator and the tests.
  */
 import type { Weights } from '../../core/types.js';
 import {
@@ -34,6 +34,8 @@ function keyOf(record: RecordSetRef): string {
 
 export class InMemoryDnsWeights implements DnsWeights {
   readonly #records = new Map<string, Map<string, number>>();
+  /** Health check id by SetIdentifier, by record set: the records' `HealthCheckId`. */
+  readonly #healthChecks = new Map<string, Map<string, string>>();
   readonly #log: DnsChangeLogEntry[] = [];
   readonly #clock: Clock | undefined;
   #failures: Error[] = [];
@@ -47,9 +49,23 @@ export class InMemoryDnsWeights implements DnsWeights {
     this.#clock = options.clock;
   }
 
-  /** Creates (or replaces) the weighted records of a record set. */
+  /** Creates (or replaces) the weighted records of a record set, with no health check on any of them. */
   defineRecordSet(record: RecordSetRef, weights: Weights): void {
     this.#records.set(keyOf(record), new Map(Object.entries(weights)));
+    this.#healthChecks.delete(keyOf(record));
+  }
+
+  /**
+   * Attaches a Route 53 health check to one record of a record set (its `HealthCheckId`), or
+   * detaches it (undefined); reads then tell it in `healthChecks`. The record must exist.
+   */
+  attachHealthCheck(record: RecordSetRef, setIdentifier: string, healthCheckId: string | undefined): void {
+    this.#recordSet(record, [setIdentifier]);
+    const key = keyOf(record);
+    const checks = this.#healthChecks.get(key) ?? new Map<string, string>();
+    if (healthCheckId === undefined) checks.delete(setIdentifier);
+    else checks.set(setIdentifier, healthCheckId);
+    this.#healthChecks.set(key, checks);
   }
 
   /** Sets weights as a person would in the console: no change log entry, so the controller sees drift. */
@@ -73,15 +89,26 @@ export class InMemoryDnsWeights implements DnsWeights {
     this.#failures.push(...errors);
   }
 
+  /** The health check id of each record that has one, by SetIdentifier. */
+  healthChecksOf(record: RecordSetRef): Readonly<Record<string, string>> {
+    return Object.fromEntries(this.#healthChecks.get(keyOf(record)) ?? []);
+  }
+
   async readWeights(record: RecordSetRef): Promise<RecordSetWeights> {
     this.readCalls += 1;
-    return { weights: this.weightsOf(record) };
+    return this.#read(record);
   }
 
   async readZone(hostedZoneId: string, records: readonly RecordSetRef[]): Promise<ReadonlyMap<string, RecordSetWeights>> {
     assertInZone(hostedZoneId, records);
     this.zoneReadCalls += 1;
-    return new Map(records.map((record) => [recordSetKey(record), { weights: this.weightsOf(record) }]));
+    return new Map(records.map((record) => [recordSetKey(record), this.#read(record)]));
+  }
+
+  /** A read's answer, as the Route 53 adapter gives it: `healthChecks` only when some record has one. */
+  #read(record: RecordSetRef): RecordSetWeights {
+    const healthChecks = this.healthChecksOf(record);
+    return { weights: this.weightsOf(record), ...(Object.keys(healthChecks).length > 0 ? { healthChecks } : {}) };
   }
 
   async writeWeights(writes: readonly WeightWrite[], comment: string): Promise<WeightWriteResult> {

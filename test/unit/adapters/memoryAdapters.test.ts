@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { InMemoryDnsWeights, InMemoryMetrics, InMemoryStateStore, ManualClock } from '../../../functions/adapters/memory/index.js';
 import { RecordNotFoundError, StateVersionConflictError } from '../../../functions/ports/errors.js';
+import { recordSetKey } from '../../../functions/ports/dnsWeights.js';
 import { initialServiceState } from '../../../functions/core/engine.js';
 import type { ResolvedMetricQuery } from '../../../functions/ports/metrics.js';
 import { testConfig, T0 } from '../app/runtimeFixtures.js';
@@ -37,6 +38,29 @@ describe('Class: InMemoryDnsWeights', () => {
     dns.failNextWrites(new Error('throttled'));
     await expect(dns.writeWeights([{ record: chat, weights: { a: 1 } }], 'x')).rejects.toThrow('throttled');
     expect((await dns.writeWeights([{ record: chat, weights: { a: 1 } }], 'x')).changeIds).toHaveLength(1);
+  });
+
+  it('tells the health checks attached to its records in every read, as the Route 53 adapter does', async () => {
+    const dns = new InMemoryDnsWeights();
+    dns.defineRecordSet(chat, { a: 100, b: 100, ['__proto__']: 100 });
+    expect(await dns.readWeights(chat)).not.toHaveProperty('healthChecks');
+    dns.attachHealthCheck(chat, 'a', 'hc-a');
+    dns.attachHealthCheck(chat, '__proto__', 'hc-proto');
+    const expected = Object.fromEntries([
+      ['a', 'hc-a'],
+      ['__proto__', 'hc-proto'],
+    ]);
+    expect((await dns.readWeights(chat)).healthChecks).toEqual(expected);
+    expect(Object.hasOwn((await dns.readWeights(chat)).healthChecks!, '__proto__')).toBe(true);
+    expect((await dns.readZone(chat.hostedZoneId, [chat])).get(recordSetKey(chat))).toEqual({ weights: dns.weightsOf(chat), healthChecks: expected });
+    // A write keeps them (it changes only the weights); detaching removes one; redefining the records removes all.
+    await dns.writeWeights([{ record: chat, weights: { a: 1 } }], 'x');
+    expect((await dns.readWeights(chat)).healthChecks).toEqual(expected);
+    dns.attachHealthCheck(chat, 'a', undefined);
+    expect((await dns.readWeights(chat)).healthChecks).toEqual(Object.fromEntries([['__proto__', 'hc-proto']]));
+    dns.defineRecordSet(chat, { a: 100 });
+    expect(await dns.readWeights(chat)).not.toHaveProperty('healthChecks');
+    expect(() => dns.attachHealthCheck(chat, 'ghost', 'hc-g')).toThrow(RecordNotFoundError);
   });
 });
 

@@ -96,6 +96,35 @@ describe('Class: Route53Weights', () => {
       });
       expect((await adapter.readWeights(chat)).weights).toEqual({ a: 10 });
     });
+
+    it("tells each weighted record's HealthCheckId by SetIdentifier, whoever attached it, and nothing for records without one", async () => {
+      route53.on(ListResourceRecordSetsCommand).resolves({
+        ResourceRecordSets: [
+          weighted('us-east-1', 100, { HealthCheckId: 'hc-use1' }),
+          weighted('eu-west-1', 50),
+          weighted('__proto__', 10, { HealthCheckId: 'hc-proto' }),
+          // Not weighted: not one of the records the controller reads.
+          { Name: 'chat.example.com.', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '192.0.2.1' }], HealthCheckId: 'hc-simple' },
+        ],
+        IsTruncated: false,
+        MaxItems: 100,
+      });
+      const read = await adapter.readWeights(chat);
+      expect(read.healthChecks).toEqual(
+        Object.fromEntries([
+          ['us-east-1', 'hc-use1'],
+          ['__proto__', 'hc-proto'],
+        ]),
+      );
+      // "__proto__" is a plain key of its own, not the object's prototype.
+      expect(Object.hasOwn(read.healthChecks!, '__proto__')).toBe(true);
+      expect(Object.getPrototypeOf(read.healthChecks)).toBe(Object.prototype);
+    });
+
+    it('has no healthChecks when no weighted record has a health check', async () => {
+      route53.on(ListResourceRecordSetsCommand).resolves({ ResourceRecordSets: [weighted('a', 10), weighted('b', 20)], IsTruncated: false, MaxItems: 100 });
+      expect(await adapter.readWeights(chat)).not.toHaveProperty('healthChecks');
+    });
   });
 
   describe('Method: readZone', () => {
@@ -153,6 +182,17 @@ describe('Class: Route53Weights', () => {
       const read = await adapter.readZone(ZONE, asked);
       expect(asked.map((r) => read.get(recordSetKey(r))!.weights)).toEqual([{ b: 2 }, { a: 1 }, { c: 3 }]);
       expect(listing.calls().length).toBeLessThanOrEqual(4);
+    });
+
+    it('tells the health checks of each record set with its weights', async () => {
+      zone([
+        named('a.example.com', 'x', 1),
+        weighted('y', 2, { Name: 'a.example.com.', HealthCheckId: 'hc-ay' }),
+        weighted('x', 3, { Name: 'b.example.com.', HealthCheckId: 'hc-bx' }),
+      ]);
+      const read = await adapter.readZone(ZONE, [ref('a.example.com'), ref('b.example.com')]);
+      expect(read.get(recordSetKey(ref('a.example.com')))).toMatchObject({ weights: { x: 1, y: 2 }, healthChecks: { y: 'hc-ay' } });
+      expect(read.get(recordSetKey(ref('b.example.com')))).toMatchObject({ weights: { x: 3 }, healthChecks: { x: 'hc-bx' } });
     });
 
     it('reads a record set the zone does not hold as having no weights', async () => {

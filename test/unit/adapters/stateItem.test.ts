@@ -87,6 +87,15 @@ describe('Function: readStateItem', () => {
     expect(() => readStateItem('chat', { ...current(), state: negative })).toThrow(/state\.endpoints\.a\.learnedLimit\.utilisation/);
   });
 
+  it('reads what an endpoint’s health check said of its failure (layout 6); a layout-5 item with it was not written by one', () => {
+    const seen = { ...state, endpoints: { ...state.endpoints, a: { ...state.endpoints.a!, healthCheckFailed: true, alarmLagUntil: T0 + 5 * MINUTE } } };
+    expect(readStateItem('chat', { ...current(), state: seen }).state).toEqual(seen);
+    expect(readStateItem('chat', { ...current(), schemaVersion: 5, state }).state).toEqual(state);
+    expect(() => readStateItem('chat', { ...current(), schemaVersion: 5, state: seen })).toThrow(/state\.endpoints\.a\.healthCheckFailed/);
+    const wrong = { ...state, endpoints: { ...state.endpoints, a: { ...state.endpoints.a!, alarmLagUntil: 'soon' } } };
+    expect(() => readStateItem('chat', { ...current(), state: wrong })).toThrow(/state\.endpoints\.a\.alarmLagUntil/);
+  });
+
   it('reads the way a recent change moved each endpoint, and nothing else there', () => {
     const v3 = { ...state, recentChanges: [{ at: T0 - MINUTE, emergency: false, moved: { a: 1 as const, b: -1 as const } }] };
     expect(readStateItem('chat', { ...current(), state: v3 }).state).toEqual(v3);

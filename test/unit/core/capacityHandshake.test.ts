@@ -55,7 +55,14 @@ interface Run {
 }
 
 /** Runs the engine a minute at a time: each endpoint reports the share of demand its weight sends it (a failing one reports nothing). */
-function run(svc: ServiceConfig, minutes: number, health: (m: number) => Record<string, Health>, platform: Platform, start?: ServiceState): Run {
+function run(
+  svc: ServiceConfig,
+  minutes: number,
+  health: (m: number) => Record<string, Health>,
+  platform: Platform,
+  start?: ServiceState,
+  checks?: (m: number) => Record<string, 'healthy' | 'unhealthy'>,
+): Run {
   let state = start;
   let weights: Weights = Object.fromEntries(svc.endpoints.map((e) => [e.setIdentifier, e.baselineWeight]));
   const decisions: Decision[] = [];
@@ -68,7 +75,8 @@ function run(svc: ServiceConfig, minutes: number, health: (m: number) => Record<
       svc.endpoints.map((e) => {
         const id = e.setIdentifier;
         const rate = (weights[id]! / sum) * DEMAND;
-        return [id, observe(h[id] ?? 'ok', h[id]?.startsWith('fail') ? undefined : rate)];
+        const check = checks?.(m)[id];
+        return [id, { ...observe(h[id] ?? 'ok', h[id]?.startsWith('fail') ? undefined : rate), ...(check ? { healthCheck: check } : {}) }];
       }),
     );
     const { decision, nextState } = decide(svc, {
@@ -144,13 +152,26 @@ describe('the capacity handshake', () => {
     const platform = new Platform(8);
     run(service({ scaleInCooldownSeconds: 900 }), 120, outage(30), platform);
     const asks = platform.asks.map((a) => [a.minute, a.request.direction, a.request.to]);
-    // Asked at minute 3; a is back from minute 30 and takes its recovery steps 5 minutes apart.
+    // Asked at minute 3; a is back from minute 30 and takes its recovery steps 5 minutes apart
+    // (minutes 39, 44, 49). Each give-back comes shedding.intervalSeconds (3 minutes) after the step
+    // that cut b's share: b's clients follow DNS a resolver TTL later, so until then the load is still there.
     expect(asks).toEqual([
       [3, 'out', 18],
-      [39, 'in', 15],
-      [44, 'in', 12],
-      [49, 'in', 10],
+      [42, 'in', 15],
+      [47, 'in', 12],
+      [52, 'in', 10],
     ]);
+  });
+
+  it('keeps the receivers’ instances until a region restored by its health check has its traffic back (clients follow DNS a TTL later)', () => {
+    const platform = new Platform(8);
+    const checks = (m: number) => ({ a: m >= 4 && m < 30 ? ('unhealthy' as const) : ('healthy' as const) });
+    const { decisions } = run(service({ scaleInCooldownSeconds: 900 }), 45, outage(30), platform, undefined, checks);
+    expect(decisions[30]!.transitions).toEqual([expect.objectContaining({ endpoint: 'a', reason: 'HEALTH_CHECK_RESTORED' })]);
+    const giveBacks = platform.asks.filter((a) => a.request.direction === 'in').map((a) => a.minute);
+    expect(giveBacks.length).toBeGreaterThan(0);
+    // Not in the minute a's full share comes back, nor the next two: shedding.intervalSeconds (180 s) after it.
+    expect(Math.min(...giveBacks)).toBe(33);
   });
 
   it('does not ask again after a give-back until an endpoint is drained again', () => {

@@ -196,6 +196,28 @@ describe('Function: applyAntiFlap', () => {
     expect(out.notifications.map((n) => n.reason)).toEqual(said.filter((code) => code === 'CHANGE_BUDGET_EXHAUSTED'));
   });
 
+  it('judges a rebalance on the traffic Route 53 answers with: moving the weight of a record whose health check fails moves none', () => {
+    const current = { a: 185, b: 15 };
+    const state = { ...initialServiceState(service, T0 - HOUR, current), recentChanges: [] };
+    const input: AntiFlapInput = {
+      mode: 'normal',
+      target: { a: 200, b: 0 },
+      emergency: false,
+      stateMoved: false,
+      sheds: false,
+      rolloutMoved: false,
+      overrides: {},
+    };
+    const hidden = { a: observe('ok'), b: { ...observe('fail'), healthCheck: 'unhealthy' as const } };
+    const masked = applyAntiFlap(evaluation(service, { state, currentWeights: current, observations: { periodStart: T0 - MINUTE, endpoints: hidden } }), input);
+    expect(masked.value.changes).toEqual([]);
+    expect(masked.reasons.map((r) => r.code)).toEqual(['DEADBAND_REBALANCE']);
+    // The same move with b answered (its check passing, or not read): 7.5% of the traffic moves, and it is written.
+    const seen = { a: observe('ok'), b: { ...observe('fail'), healthCheck: 'healthy' as const } };
+    const written = applyAntiFlap(evaluation(service, { state, currentWeights: current, observations: { periodStart: T0 - MINUTE, endpoints: seen } }), input);
+    expect(written.value.target).toEqual({ a: 200, b: 0 });
+  });
+
   it('writes a small change to an endpoint under a rollout, though no state moved this time: its step may have been held when it was taken', () => {
     const weights = { a: 0, b: 200 };
     const canary: RolloutState = {

@@ -127,6 +127,8 @@ describe('Function: createAwsRuntime', () => {
     ]);
     expect(rt.newId()).not.toBe(rt.newId());
     expect(rt.tickClaims?.constructor.name).toBe('DynamoTickClaims');
+    // Always: the ids come with the records read, and a quiet service asks for none.
+    expect(rt.healthChecks?.constructor.name).toBe('Route53HealthChecks');
     expect(rt.account).toBe('123456789012');
   });
 });

@@ -1,0 +1,78 @@
+/**
+ * The use case's side of the records' Route 53 health checks: once the records are read (their
+ * `HealthCheckId`s come with the weights: `RecordSetWeights.healthChecks`), and before deciding,
+ * read what the health checks say of the endpoints whose state makes the engine ask
+ * (core/types.ts, `EndpointObservations.healthCheck`), and put it into their observations:
+ *  - drained because they were failing (`status: 'drained'`, `failed: true`): a health check
+ *    that fails marks the failure as one it sees, and one that passes again restores the endpoint;
+ *  - just restored by their health check (`alarmLagUntil` still ahead): a passing check tells an
+ *    alarm that has not caught up yet from a new failure.
+ * Every other endpoint is left unread. Route 53's API takes 5 requests a second per account, the
+ * weight writes included, so a quiet service makes no call at all, and a service makes one batched
+ * call per evaluation however many of its endpoints qualify. A read that fails is a gap: the
+ * field stays absent, and the engine decides as it would without health checks. An endpoint whose
+ * record has no health check is never read, whoever manages the record.
+ */
+import type { ServiceConfig } from '../core/config.js';
+import type { EndpointObservations, EpochMs, ServiceState } from '../core/types.js';
+import type { ServiceObservationResult } from './observe.js';
+import type { Runtime } from './runtime.js';
+import { ownValue } from './weightRecords.js';
+
+/**
+ * The health checks to read for a service now: health check id by SetIdentifier, for each
+ * endpoint whose record has a health check (`idsBySetIdentifier`, as read with the weights) and
+ * whose stored state makes the engine ask (see the top of this file).
+ */
+export function healthChecksDue(
+  service: ServiceConfig,
+  state: ServiceState | undefined,
+  now: EpochMs,
+  idsBySetIdentifier: Readonly<Record<string, string>> | undefined,
+): Map<string, string> {
+  const due = new Map<string, string>();
+  if (!state || !idsBySetIdentifier) return due;
+  for (const endpoint of service.endpoints) {
+    const id = ownValue(idsBySetIdentifier, endpoint.setIdentifier);
+    const stored = ownValue(state.endpoints, endpoint.setIdentifier);
+    if (id === undefined || stored === undefined) continue;
+    const drainedFailing = stored.status === 'drained' && stored.failed === true;
+    const justRestored = stored.alarmLagUntil !== undefined && now < stored.alarmLagUntil;
+    if (drainedFailing || justRestored) due.set(endpoint.setIdentifier, id);
+  }
+  return due;
+}
+
+/**
+ * The observations with `healthCheck` set on the endpoints due (`healthChecksDue`, for the records'
+ * health checks `idsBySetIdentifier`) whose health check has a verdict. Nothing due, or no health
+ * check port: the observations as they were, and no call. A failed read is logged, named in the
+ * gaps, and leaves every `healthCheck` absent.
+ */
+export async function withHealthChecks(
+  rt: Pick<Runtime, 'healthChecks'> & { readonly log?: Runtime['log'] },
+  service: ServiceConfig,
+  state: ServiceState | undefined,
+  now: EpochMs,
+  observed: ServiceObservationResult,
+  idsBySetIdentifier: Readonly<Record<string, string>> | undefined,
+): Promise<ServiceObservationResult> {
+  const port = rt.healthChecks;
+  const due = port ? healthChecksDue(service, state, now, idsBySetIdentifier) : new Map<string, string>();
+  if (!port || due.size === 0) return observed;
+  let statuses: Awaited<ReturnType<typeof port.statusOf>>;
+  try {
+    statuses = await port.statusOf([...new Set(due.values())]);
+  } catch (error) {
+    const message = (error as Error).message;
+    rt.log?.warn('could not read the Route 53 health checks; deciding without them', { service: service.name, endpoints: [...due.keys()], error: message });
+    return { ...observed, gaps: [...observed.gaps, `health checks: ${message}`] };
+  }
+  // Entries, not assignments: a SetIdentifier "__proto__" must be a plain key.
+  const endpoints = new Map<string, EndpointObservations | undefined>(Object.entries(observed.observations.endpoints));
+  for (const [setIdentifier, id] of due) {
+    const healthCheck = statuses.get(id);
+    if (healthCheck !== undefined) endpoints.set(setIdentifier, { signals: {}, ...endpoints.get(setIdentifier), healthCheck });
+  }
+  return { ...observed, observations: { ...observed.observations, endpoints: Object.fromEntries(endpoints) } };
+}

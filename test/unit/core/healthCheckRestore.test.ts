@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { decide } from '../../../functions/core/engine.js';
+import type { EndpointObservations, ServiceState, Weights } from '../../../functions/core/types.js';
+import { evaluateEndpoint } from '../../../functions/core/verdicts.js';
+import { codes, makeService, MINUTE, T0, type Step } from '../../support/engineFixtures.js';
+
+/** Three endpoints judged on p99 and a fail-severity 5xx alarm, as the shipped policies are. */
+const service = makeService({
+  endpoints: ['a', 'b', 'c'].map((id) => ({
+    signals: [
+      { name: 'p99', source: 'metric', metric: { namespace: 'Inference', metricName: 'Latency', statistic: 'p99' }, unit: 'ms', trip: 2000, clear: 1500 },
+      { name: 'errors', source: 'alarm', alarm: { name: `chat-${id}-5xx` }, severity: 'fail' },
+    ],
+  })),
+});
+
+/** One endpoint's minute: its p99 (null: it reports nothing, it is down), its 5xx alarm, its record's health check. */
+interface Minute {
+  readonly p99?: number | null;
+  readonly alarm?: 'OK' | 'ALARM';
+  readonly check?: 'healthy' | 'unhealthy';
+}
+
+function observations(m: Minute): EndpointObservations {
+  const p99 = m.p99 === undefined ? 900 : m.p99;
+  return {
+    signals: { ...(p99 === null ? {} : { p99: { value: p99, sampleCount: 5000 } }), errors: { alarmState: m.alarm ?? 'OK' } },
+    ...(m.check ? { healthCheck: m.check } : {}),
+  };
+}
+
+/** Runs the engine once a minute; `at(minute)` gives each endpoint's minute (the others are well, with healthy checks). */
+function run(minutes: number, at: (m: number) => Partial<Record<'a' | 'b' | 'c', Minute>>): Step[] {
+  let state: ServiceState | undefined;
+  let weights: Weights = { a: 100, b: 100, c: 100 };
+  const steps: Step[] = [];
+  for (let m = 0; m < minutes; m++) {
+    const now = T0 + m * MINUTE;
+    const given = at(m);
+    const endpoints = Object.fromEntries(['a', 'b', 'c'].map((id) => [id, observations(given[id as 'a'] ?? { check: 'healthy' })]));
+    const { decision, nextState } = decide(service, { now, observations: { periodStart: now - MINUTE, endpoints }, state, currentWeights: weights });
+    state = nextState;
+    weights = { ...decision.targetWeights };
+    steps.push({ decision, state, weights, minute: m });
+  }
+  return steps;
+}
+
+const down: Minute = { p99: null, alarm: 'ALARM', check: 'unhealthy' };
+/** Back and serving, its health check passing, its 5xx alarm not yet caught up. */
+const backAlarmLagging: Minute = { alarm: 'ALARM', check: 'healthy' };
+/** a's 5xx alarm fires at minute 0 (its checkers have not yet counted three failures), it is down until minute 12, then back. */
+const BACK = 12;
+const outage = (m: number, after: Minute = backAlarmLagging): Minute => (m === 0 ? backAlarmLagging : m < BACK ? down : after);
+
+describe('decide: a failure the Route 53 health check saw ends as it sees it', () => {
+  it('restores the endpoint at once, at its full share, when its health check passes again', () => {
+    const steps = run(BACK + 2, (m) => ({ a: outage(m) }));
+    expect(steps[0]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'drained', reason: 'FAIL_UNAMBIGUOUS' })]);
+    expect(steps[1]!.state.endpoints.a!.healthCheckFailed).toBe(true);
+    expect(steps[BACK - 1]!.weights.a).toBe(0);
+    expect(steps[BACK]!.decision.transitions).toEqual([
+      expect.objectContaining({
+        endpoint: 'a',
+        from: 'drained',
+        to: 'healthy',
+        reason: 'HEALTH_CHECK_RESTORED',
+        message: expect.stringContaining('its Route 53 health check passes again'),
+      }),
+    ]);
+    expect(steps[BACK]!.weights).toEqual({ a: 100, b: 100, c: 100 });
+    expect(steps[BACK]!.state.endpoints.a!.healthCheckFailed).toBeUndefined();
+    expect(steps[BACK]!.decision.notifications).toEqual([expect.objectContaining({ reason: 'HEALTH_CHECK_RESTORED', severity: 'info' })]);
+  });
+
+  it('is held by the flap guard like any other move back: a failure shorter than the dwell comes back when the dwell is over', () => {
+    const short = (m: number): Minute => (m === 0 ? backAlarmLagging : m < 4 ? down : { check: 'healthy' });
+    const steps = run(11, (m) => ({ a: short(m) }));
+    expect(steps[4]!.decision.transitions).toEqual([expect.objectContaining({ reason: 'HEALTH_CHECK_RESTORED' })]);
+    expect(codes(steps[4]!.decision)).toContain('FLAP_HOLD');
+    expect(steps[9]!.weights.a).toBe(0);
+    expect(steps[10]!.weights).toEqual({ a: 100, b: 100, c: 100 });
+  });
+
+  it('takes the 5xx alarm still in ALARM for CloudWatch lag for one detection window, and says so', () => {
+    const steps = run(BACK + 4, (m) => ({ a: m < BACK + 3 ? outage(m) : { check: 'healthy' } }));
+    for (const step of steps.slice(BACK + 1, BACK + 3)) {
+      expect(step.weights.a).toBe(100);
+      expect(step.decision.transitions).toEqual([]);
+      expect(codes(step.decision)).toContain('ALARM_LAG_HOLD');
+      expect(step.decision.verdicts.a!.signals.find((s) => s.signal === 'errors')).toMatchObject({ verdict: 'unknown', unknownCause: 'alarm-lag' });
+    }
+    // Once the alarm has caught up (OK), the window ends: a later ALARM is new failure.
+    expect(steps[BACK + 3]!.state.endpoints.a!.alarmLagUntil).toBeUndefined();
+  });
+
+  it('drains again when the alarm fires anew after catching up', () => {
+    const steps = run(BACK + 4, (m) => ({ a: m === BACK + 1 ? { check: 'healthy' } : outage(m) }));
+    expect(steps[BACK]!.weights.a).toBe(100);
+    expect(steps[BACK + 2]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'drained', reason: expect.stringMatching(/^FAIL_/) })]);
+    // It passes its health check throughout this failure: nothing restores it but its evidence.
+    expect(steps[BACK + 3]!.weights.a).toBe(0);
+  });
+
+  it('drains again when the alarm stays in ALARM past the detection window (errors under load, not lag)', () => {
+    const steps = run(BACK + 6, (m) => ({ a: outage(m) }));
+    // Restored at BACK; the window is 5 periods: the 4 minutes after are lag, the fifth is failure.
+    expect(steps.slice(BACK + 1, BACK + 5).every((s) => s.weights.a === 100)).toBe(true);
+    expect(steps[BACK + 5]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'drained', reason: expect.stringMatching(/^FAIL_/) })]);
+  });
+
+  it('does not restore an endpoint whose health check passed all through its failure (5xx on inference, health path fine)', () => {
+    const steps = run(BACK + 2, () => ({ a: backAlarmLagging }));
+    expect(steps.flatMap((s) => s.decision.transitions).map((t) => t.reason)).toEqual(['FAIL_UNAMBIGUOUS']);
+    expect(steps.at(-1)!.weights.a).toBe(0);
+  });
+
+  it('does nothing new where the health check is not read', () => {
+    const noCheck = ({ check: _check, ...rest }: Minute): Minute => rest;
+    const steps = run(BACK + 2, (m) => ({ a: noCheck(outage(m)) }));
+    expect(steps.flatMap((s) => s.decision.transitions).map((t) => t.reason)).toEqual(['FAIL_UNAMBIGUOUS']);
+    expect(steps.at(-1)!.weights.a).toBe(0);
+  });
+});
+
+describe('decide: relief pending', () => {
+  it('does not degrade an endpoint slow from load within shedding.intervalSeconds of a cut in its share; it does after', () => {
+    // a is restored at BACK, which cuts b's share; b is slow (load) from the minute before.
+    const steps = run(BACK + 4, (m) => ({ a: outage(m), ...(m >= BACK - 1 ? { b: { p99: 2400, check: 'healthy' as const } } : {}) }));
+    expect(steps[BACK]!.weights.b).toBeLessThan(steps[BACK - 1]!.weights.b!);
+    // Third breach of five at BACK + 1, 60 s after the cut: waits.
+    expect(codes(steps[BACK + 1]!.decision)).toContain('RELIEF_HOLD');
+    expect(steps[BACK + 1]!.decision.reasons.find((r) => r.code === 'RELIEF_HOLD')!.message).toContain('its share was cut 60 s ago');
+    expect(steps[BACK + 2]!.state.endpoints.b!.status).toBe('healthy');
+    // 180 s after the cut, still slow: its minutes now show the cut.
+    expect(steps[BACK + 3]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'b', to: 'degraded', reason: 'M_OF_N_BREACH' })]);
+  });
+
+  it('does not wait when the breach is not load the cut relieves (an extreme breach)', () => {
+    const steps = run(BACK + 3, (m) => ({ a: outage(m), ...(m === BACK + 1 ? { b: { p99: 60_000, check: 'healthy' as const } } : {}) }));
+    expect(steps[BACK + 1]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'b', to: 'degraded', reason: 'BREACH_EXTREME' })]);
+  });
+});
+
+describe('evaluateEndpoint: alarm lag', () => {
+  const endpoint = service.endpoints[0]!;
+  it('sets a fail-severity alarm in ALARM aside, and judges the endpoint on its other signals', () => {
+    const obs = observations({ alarm: 'ALARM', p99: 900 });
+    expect(evaluateEndpoint(endpoint.signals, obs).verdict).toBe('breach');
+    const lagging = evaluateEndpoint(endpoint.signals, obs, { alarmLag: true });
+    expect(lagging).toMatchObject({ verdict: 'clear', failing: false });
+    expect(evaluateEndpoint(endpoint.signals, observations({ alarm: 'ALARM', p99: 2600 }), { alarmLag: true })).toMatchObject({
+      verdict: 'breach',
+      failing: false,
+    });
+  });
+});
