@@ -8,13 +8,15 @@
  *  - just restored by their health check (`alarmLagUntil` still ahead): a passing check tells an
  *    alarm that has not caught up yet from a new failure.
  * Every other endpoint is left unread. Route 53's API takes 5 requests a second per account, the
- * weight writes included, so a quiet service makes no call at all, and a service makes one batched
- * call per evaluation however many of its endpoints qualify. A read that fails is a gap: the
- * field stays absent, and the engine decides as it would without health checks. An endpoint whose
+ * weight writes included, so a quiet service makes no call at all, and a service reads each
+ * health check that qualifies once per evaluation. A read that fails is a gap: that endpoint's
+ * field stays absent, and the engine decides on it as it would without health checks (Route 53
+ * refuses GetHealthCheckStatus on a calculated health check, so such a record is always so). An endpoint whose
  * record has no health check is never read, whoever manages the record.
  */
 import type { ServiceConfig } from '../core/config.js';
 import type { EndpointObservations, EpochMs, ServiceState } from '../core/types.js';
+import type { HealthCheckState, HealthCheckStatus } from '../ports/healthChecks.js';
 import type { ServiceObservationResult } from './observe.js';
 import type { Runtime } from './runtime.js';
 import { ownValue } from './weightRecords.js';
@@ -47,7 +49,7 @@ export function healthChecksDue(
  * The observations with `healthCheck` set on the endpoints due (`healthChecksDue`, for the records'
  * health checks `idsBySetIdentifier`) whose health check has a verdict. Nothing due, or no health
  * check port: the observations as they were, and no call. A failed read is logged, named in the
- * gaps, and leaves every `healthCheck` absent.
+ * gaps, and leaves that health check's endpoints' `healthCheck` absent; the others are still read.
  */
 export async function withHealthChecks(
   rt: Pick<Runtime, 'healthChecks'> & { readonly log?: Runtime['log'] },
@@ -60,13 +62,14 @@ export async function withHealthChecks(
   const port = rt.healthChecks;
   const due = port ? healthChecksDue(service, state, now, idsBySetIdentifier) : new Map<string, string>();
   if (!port || due.size === 0) return observed;
-  let statuses: Awaited<ReturnType<typeof port.statusOf>>;
-  try {
-    statuses = await port.statusOf([...new Set(due.values())]);
-  } catch (error) {
-    const message = (error as Error).message;
-    rt.log?.warn('could not read the Route 53 health checks; deciding without them', { service: service.name, endpoints: [...due.keys()], error: message });
-    return { ...observed, gaps: [...observed.gaps, `health checks: ${message}`] };
+  // One read per health check, side by side: one that cannot be read (a calculated health check,
+  // which GetHealthCheckStatus refuses; a deleted one) leaves the others' statuses known.
+  const reads = await Promise.all([...new Set(due.values())].map((id) => readOne(port, id)));
+  const statuses = new Map(reads.flatMap((r) => (r.state ? [[r.id, r.state] as const] : [])));
+  const failures = reads.flatMap((r) => (r.error === undefined ? [] : [r]));
+  for (const { id, error } of failures) {
+    const endpoints = [...due].filter(([, check]) => check === id).map(([setIdentifier]) => setIdentifier);
+    rt.log?.warn('could not read a Route 53 health check; deciding without it', { service: service.name, endpoints, healthCheckId: id, error });
   }
   // Entries, not assignments: a SetIdentifier "__proto__" must be a plain key.
   const endpoints = new Map<string, EndpointObservations | undefined>(Object.entries(observed.observations.endpoints));
@@ -74,5 +77,19 @@ export async function withHealthChecks(
     const healthCheck = statuses.get(id);
     if (healthCheck !== undefined) endpoints.set(setIdentifier, { signals: {}, ...endpoints.get(setIdentifier), healthCheck });
   }
-  return { ...observed, observations: { ...observed.observations, endpoints: Object.fromEntries(endpoints) } };
+  return {
+    ...observed,
+    observations: { ...observed.observations, endpoints: Object.fromEntries(endpoints) },
+    gaps: [...observed.gaps, ...failures.map((f) => `health checks: ${f.error}`)],
+  };
+}
+
+/** One health check's status, or why it could not be read. */
+async function readOne(port: HealthCheckStatus, id: string): Promise<{ id: string; state?: HealthCheckState; error?: string }> {
+  try {
+    const state = (await port.statusOf([id])).get(id);
+    return state === undefined ? { id } : { id, state };
+  } catch (error) {
+    return { id, error: (error as Error).message };
+  }
 }

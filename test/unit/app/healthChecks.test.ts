@@ -88,12 +88,29 @@ describe('Function: withHealthChecks', () => {
 
     const seen = await withHealthChecks(rt, world.service, state, now, observed, IDS);
 
-    expect(checks.reads).toEqual([['hc-euw1', 'hc-apne1']]);
+    // One read per health check, side by side (one that cannot be read does not hide the others).
+    expect(checks.reads).toEqual([['hc-euw1'], ['hc-apne1']]);
     expect(seen.observations.endpoints['eu-west-1']).toEqual({ ...observed.observations.endpoints['eu-west-1'], healthCheck: 'unhealthy' });
     // No verdict yet (no checker has reported): the field stays absent.
     expect(seen.observations.endpoints['ap-northeast-1']).toEqual(observed.observations.endpoints['ap-northeast-1']);
     expect(seen.observations.endpoints['us-east-1']).toEqual(observed.observations.endpoints['us-east-1']);
     expect(seen.gaps).toEqual(observed.gaps);
+  });
+
+  it('reads the others when one cannot be read (Route 53 refuses GetHealthCheckStatus on a calculated health check): a gap for that one only', async () => {
+    const { world, checks, rt } = await setup();
+    const state = await storeEndpoints(world, { 'eu-west-1': drainedFailing, 'ap-northeast-1': drainedFailing });
+    checks.set('hc-apne1', 'healthy');
+    const refused = 'route53:GetHealthCheckStatus on health check hc-euw1 failed: InvalidInput: calculated health checks are not supported';
+    checks.failReads(new Error(refused));
+    const now = world.clock.now();
+    const observed = (await observeServices(world.metrics, [world.service], now)).get('chat')!;
+
+    const seen = await withHealthChecks(rt, world.service, state, now, observed, IDS);
+
+    expect(seen.observations.endpoints['eu-west-1']).toEqual(observed.observations.endpoints['eu-west-1']);
+    expect(seen.observations.endpoints['ap-northeast-1']).toEqual({ ...observed.observations.endpoints['ap-northeast-1'], healthCheck: 'healthy' });
+    expect(seen.gaps).toEqual([...observed.gaps, `health checks: ${refused}`]);
   });
 
   it('answers the observations as they were, with no call, when nothing is due or no port is wired', async () => {
@@ -143,8 +160,13 @@ describe('Function: evaluateService, with health checks', () => {
     expect(outcome.gaps).toEqual(['health checks: route53:GetHealthCheckStatus on health check hc-euw1 failed: Throttling: Rate exceeded']);
     expect(outcome.decision!.transitions.filter((t) => t.reason === 'HEALTH_CHECK_RESTORED')).toEqual([]);
     expect(world.log.lines.filter((l) => l.level === 'warn').map((l) => [l.message, l.extra[0]])).toContainEqual([
-      'could not read the Route 53 health checks; deciding without them',
-      { service: 'chat', endpoints: ['eu-west-1'], error: 'route53:GetHealthCheckStatus on health check hc-euw1 failed: Throttling: Rate exceeded' },
+      'could not read a Route 53 health check; deciding without it',
+      {
+        service: 'chat',
+        endpoints: ['eu-west-1'],
+        healthCheckId: 'hc-euw1',
+        error: 'route53:GetHealthCheckStatus on health check hc-euw1 failed: Throttling: Rate exceeded',
+      },
     ]);
     expect((await world.store.load('chat')).state!.endpoints['eu-west-1']).toMatchObject({ status: 'drained', failed: true });
   });
