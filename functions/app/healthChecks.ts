@@ -87,7 +87,7 @@ export async function withHealthChecks(
 /** One health check's status, or why it could not be read. */
 async function readOne(port: HealthCheckStatus, id: string): Promise<{ id: string; state?: HealthCheckState; error?: string }> {
   try {
-    const state = (await port.statusOf([id])).get(id);
+    const state = await port.statusOf(id);
     return state === undefined ? { id } : { id, state };
   } catch (error) {
     return { id, error: (error as Error).message };

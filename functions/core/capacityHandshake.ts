@@ -18,6 +18,7 @@
  * A freeze holds every ask; fail static holds give-backs; `capacityBudget` bounds the asks per hour.
  */
 import type { EndpointConfig, ScalingConfig } from './config.js';
+import { lastCutAt } from './guards.js';
 import { notice, phase, type Evaluation, type Phase } from './phase.js';
 import type {
   CapacityReading,
@@ -373,8 +374,8 @@ function stillLosingTraffic(ev: Evaluation, input: CapacityInput, id: string): b
   const windowMs = ev.policy.shedding.intervalSeconds * 1000;
   const now = sharesOf(ev.current, ev.ids)[id]!;
   if (sharesOf(input.target, ev.ids)[id]! < now - CUT_SHARE) return true;
-  const cut = ev.previous.recentChanges.findLast((c) => c.moved?.[id] === -1);
-  if (cut !== undefined && ev.now - cut.at < windowMs) return true;
+  const cutAt = lastCutAt(ev.previous.recentChanges, id);
+  if (cutAt !== undefined && ev.now - cutAt < windowMs) return true;
   return Object.entries(input.endpoints).some(([other, e]) => other !== id && ev.priorEndpoints[other] !== undefined && comingBack(ev, other, e, windowMs));
 }
 

@@ -3,6 +3,7 @@
  * then either fail static — most serving endpoints look bad or unknown at once, so the likelier
  * fault is the observation — or each endpoint's state machine moved on its verdict (hysteresis.ts).
  */
+import { lastCutAt } from './guards.js';
 import { stepEndpoint, type EndpointLoad } from './hysteresis.js';
 import { learnLimit } from './learnedHeadroom.js';
 import { phase, told, type Evaluation, type Phase, type Said } from './phase.js';
@@ -126,10 +127,9 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
   return phase({ endpoints, restoredUnderFailStatic }, ...steps);
 }
 
-/** When a written change last cut the endpoint's share (RecentChange.moved). */
 function cutOf(ev: Evaluation, id: string): { cutAt?: number } {
-  const cut = ev.previous.recentChanges.findLast((c) => c.moved?.[id] === -1);
-  return cut === undefined ? {} : { cutAt: cut.at };
+  const cutAt = lastCutAt(ev.previous.recentChanges, id);
+  return cutAt === undefined ? {} : { cutAt };
 }
 
 function healthCheckOf(ev: Evaluation, id: string): { healthCheck?: 'healthy' | 'unhealthy' } {

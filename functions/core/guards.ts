@@ -157,6 +157,11 @@ const ANTI_FLAP_RULES: readonly AntiFlapRule[] = [rebalanceDeadband, weightDeadb
 /** A weight move smaller than this many units is no move: it neither flaps nor is flapped against. */
 const FLAP_MIN_MOVE = 1;
 
+/** When a written change last cut the endpoint's share (by more than FLAP_MIN_MOVE), within the hour kept; undefined if none did. */
+export function lastCutAt(recent: ServiceState['recentChanges'], id: string): number | undefined {
+  return recent.findLast((c) => c.moved?.[id] === -1)?.at;
+}
+
 /** Which way a change moves each endpoint by more than FLAP_MIN_MOVE weight units. */
 function movesOf(changes: readonly WeightChange[]): Record<string, 1 | -1> {
   const moved: Record<string, 1 | -1> = {};

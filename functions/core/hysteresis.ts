@@ -361,6 +361,8 @@ function stepHealthy(step: StepContext): EndpointStepResult {
   const extreme = extremeBreach(step.verdict, step.policy);
   const confirmed = breaches >= detection.breachesToDegrade || (step.severe && severeBreaches >= detection.breachesToDegradeSevere);
   if (!step.breaching || !(confirmed || extreme)) return stay(step);
+  const relief = reliefPending(step);
+  if (relief) return relief;
   const window = windowText(step.policy);
   const evidence =
     breaches >= detection.breachesToDegrade
@@ -368,8 +370,6 @@ function stepHealthy(step: StepContext): EndpointStepResult {
       : confirmed
         ? `${severeBreaches} severe of last ${window}`
         : `one period at ${formatValue(1 + detection.extremeExcess)}× trip or worse`;
-  const relief = reliefPending(step);
-  if (relief) return relief;
   const message = `${step.endpoint} degraded: ${describeBreach(step.verdict)} (${evidence}); shedding ${pct(step.shedStep)} of its share`;
   const degraded = move(step, 'degraded', confirmed ? 'M_OF_N_BREACH' : 'BREACH_EXTREME', message, {
     shed: step.shedStep,

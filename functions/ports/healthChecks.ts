@@ -13,10 +13,10 @@ export type HealthCheckState = 'healthy' | 'unhealthy';
 
 export interface HealthCheckStatus {
   /**
-   * What Route 53 says of each health check now, by health check id. An id Route 53 has no verdict
-   * on yet (no checker has reported) is absent from the answer: unknown, not healthy. One call per
-   * evaluation, for every id it needs. Throws when a status cannot be read (throttling, access
-   * denied, a deleted health check); the caller then observes none.
+   * What Route 53 says of one health check now; undefined when it has no verdict yet (no checker
+   * has reported): unknown, not healthy. Throws when the status cannot be read (throttling, access
+   * denied, a deleted or calculated health check); the caller reads each check on its own, so one
+   * that fails hides no other's.
    */
-  statusOf(ids: readonly string[]): Promise<ReadonlyMap<string, HealthCheckState>>;
+  statusOf(id: string): Promise<HealthCheckState | undefined>;
 }

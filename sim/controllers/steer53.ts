@@ -2,6 +2,7 @@
  * steer53 itself: the real engine (`decide`) with the scenario's policy, evaluated on the
  * policy's schedule, seeing only what CloudWatch shows, writing Route 53 like the runtime does.
  */
+import { healthChecksDue } from '../../functions/app/healthChecks.js';
 import { decide } from '../../functions/core/engine.js';
 import {
   RolloutReasonCodes,
@@ -75,14 +76,20 @@ export function steer53Controller(context: ControllerContext): Controller {
   const targets = capacityTargets(service);
   const capacity = targets.length > 0 ? new SimCapacityProvider(context, { now: () => scenario.startMs + clockT * 1000 }) : undefined;
 
-  // What the records' health checks say (static stability), as the runtime reads it for the engine.
+  // What the records' health checks say (static stability), for the endpoints the runtime would
+  // read them for (healthChecksDue): the engine sees what it sees in AWS.
   let health: readonly boolean[] | undefined;
+  const checkIds = Object.fromEntries(ids.map((id) => [id, id]));
   function observed(t: number): ServiceObservations {
     const seen = observeService(context, t);
     if (health === undefined) return seen;
     const checked = health;
+    const due = healthChecksDue(service, state, scenario.startMs + t * 1000, checkIds);
     const endpoints = Object.fromEntries(
-      ids.map((id, r) => [id, { signals: {}, ...seen.endpoints[id], healthCheck: checked[r] ? ('healthy' as const) : ('unhealthy' as const) }]),
+      ids.map((id, r) => [
+        id,
+        due.has(id) ? { signals: {}, ...seen.endpoints[id], healthCheck: checked[r] ? ('healthy' as const) : ('unhealthy' as const) } : seen.endpoints[id],
+      ]),
     );
     return { ...seen, endpoints };
   }

@@ -1,5 +1,5 @@
 /**
- * Route 53 adapter of the health check status port: one GetHealthCheckStatus per health check,
+ * Route 53 adapter of the health check status port: one GetHealthCheckStatus per read,
  * through the Route 53 client the weights use, so the calls are paced and retried with them
  * (Route 53 throttles per account, every operation together: pacing.ts). The use case asks only
  * for the few endpoints drained for failing or just restored, so these calls are rare; AWS
@@ -29,10 +29,8 @@ export class Route53HealthChecks implements HealthCheckStatus {
     this.#client = options.client;
   }
 
-  async statusOf(ids: readonly string[]): Promise<ReadonlyMap<string, HealthCheckState>> {
-    const unique = [...new Set(ids)];
-    const read = await Promise.all(unique.map(async (id) => [id, verdictOf(await this.#observations(id))] as const));
-    return new Map(read.flatMap(([id, state]) => (state ? [[id, state] as const] : [])));
+  async statusOf(id: string): Promise<HealthCheckState | undefined> {
+    return verdictOf(await this.#observations(id));
   }
 
   async #observations(id: string): Promise<readonly HealthCheckObservation[]> {

@@ -6,7 +6,7 @@ import type { HealthCheckState, HealthCheckStatus } from '../../ports/healthChec
 
 export class InMemoryHealthChecks implements HealthCheckStatus {
   readonly #states = new Map<string, HealthCheckState>();
-  readonly #reads: (readonly string[])[] = [];
+  readonly #reads: string[] = [];
   #failures: Error[] = [];
 
   /** What the health check says from now on; undefined: no verdict yet (no checker has reported). */
@@ -20,15 +20,15 @@ export class InMemoryHealthChecks implements HealthCheckStatus {
     this.#failures.push(...errors);
   }
 
-  /** The ids of every read, in order. */
-  get reads(): readonly (readonly string[])[] {
+  /** The id of every read, in order. */
+  get reads(): readonly string[] {
     return this.#reads;
   }
 
-  async statusOf(ids: readonly string[]): Promise<ReadonlyMap<string, HealthCheckState>> {
-    this.#reads.push([...ids]);
+  async statusOf(id: string): Promise<HealthCheckState | undefined> {
+    this.#reads.push(id);
     const failure = this.#failures.shift();
     if (failure) throw failure;
-    return new Map(ids.flatMap((id) => (this.#states.has(id) ? [[id, this.#states.get(id)!] as const] : [])));
+    return this.#states.get(id);
   }
 }
