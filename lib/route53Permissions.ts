@@ -67,13 +67,14 @@ export function anyHealthCheckArn(partition: string): string {
   return `arn:${partition}:route53:::healthcheck/*`;
 }
 
-/** The Sid of the statement that lets the controller read its records' health checks. */
+/** The Sid of the statement that lets the controller read its records' health checks: their configuration and status. */
 export const ReadHealthCheckStatusSid = 'ReadHealthCheckStatus';
 
 /**
  * The statements the controller needs on Route 53: UPSERT of its own weighted records, listing
  * the record sets of its own zones (to read the weights Route 53 holds now), and reading the
- * status of the health checks on those records.
+ * configuration and the status of the health checks on those records (and of a calculated
+ * one's children).
  */
 export function route53Statements(config: Config, partition: string): iam.PolicyStatement[] {
   const zones = zoneRecords(config);
@@ -107,9 +108,10 @@ export function route53Statements(config: Config, partition: string): iam.Policy
     }),
     new iam.PolicyStatement({
       sid: ReadHealthCheckStatusSid,
-      // Read-only, and only for endpoints drained for failing or just restored. Route 53 has no
-      // condition key to narrow it; the ids come from the records at run time (anyHealthCheckArn).
-      actions: ['route53:GetHealthCheckStatus'],
+      // Read-only, and only for endpoints drained for failing or just restored: the configuration
+      // (type, inversion, a calculated check's children) and the checkers' reports. Route 53 has no
+      // condition key to narrow them; the ids come from the records at run time (anyHealthCheckArn).
+      actions: ['route53:GetHealthCheck', 'route53:GetHealthCheckStatus'],
       resources: [anyHealthCheckArn(partition)],
     }),
   );

@@ -9,10 +9,10 @@
  *    alarm that has not caught up yet from a new failure.
  * Every other endpoint is left unread. Route 53's API takes 5 requests a second per account, the
  * weight writes included, so a quiet service makes no call at all, and a service reads each
- * health check that qualifies once per evaluation. A read that fails is a gap: that endpoint's
- * field stays absent, and the engine decides on it as it would without health checks (Route 53
- * refuses GetHealthCheckStatus on a calculated health check, so such a record is always so). An endpoint whose
- * record has no health check is never read, whoever manages the record.
+ * health check that qualifies once per evaluation (a calculated one through its children: the
+ * adapter reads them). A read that fails is a gap: that endpoint's field stays absent, and the
+ * engine decides on it as it would without health checks. An endpoint whose record has no health
+ * check is never read, whoever manages the record.
  */
 import type { ServiceConfig } from '../core/config.js';
 import type { EndpointObservations, EpochMs, ServiceState } from '../core/types.js';
@@ -62,8 +62,8 @@ export async function withHealthChecks(
   const port = rt.healthChecks;
   const due = port ? healthChecksDue(service, state, now, idsBySetIdentifier) : new Map<string, string>();
   if (!port || due.size === 0) return observed;
-  // One read per health check, side by side: one that cannot be read (a calculated health check,
-  // which GetHealthCheckStatus refuses; a deleted one) leaves the others' statuses known.
+  // One read per health check, side by side: one that cannot be read (a deleted one, or a
+  // calculated one with a child that cannot be read) leaves the others' statuses known.
   const reads = await Promise.all([...new Set(due.values())].map((id) => readOne(port, id)));
   const statuses = new Map(reads.flatMap((r) => (r.state ? [[r.id, r.state] as const] : [])));
   const failures = reads.flatMap((r) => (r.error === undefined ? [] : [r]));

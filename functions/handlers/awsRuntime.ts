@@ -118,8 +118,9 @@ export async function createAwsRuntime(environment: Steer53Environment, options:
     account: environment.accountId,
     ...(capacity ? { capacity } : {}),
     // The records' health checks (their ids come with the weights): read only for endpoints drained
-    // for failing or just restored, so a quiet service makes no call. GetHealthCheckStatus goes
-    // through the weights' client: paced in the same Route 53 buckets, retried alike.
+    // for failing or just restored, so a quiet service makes no call. GetHealthCheck (its result
+    // kept a few minutes by the adapter) and GetHealthCheckStatus go through the weights' client:
+    // paced in the same Route 53 buckets, retried alike.
     healthChecks: new Route53HealthChecks({ client: route53 }),
   };
 }

@@ -96,11 +96,11 @@ describe('Function: withHealthChecks', () => {
     expect(seen.gaps).toEqual(observed.gaps);
   });
 
-  it('reads the others when one cannot be read (Route 53 refuses GetHealthCheckStatus on a calculated health check): a gap for that one only', async () => {
+  it('reads the others when one cannot be read (Route 53 refuses the read of a deleted health check): a gap for that one only', async () => {
     const { world, checks, rt } = await setup();
     const state = await storeEndpoints(world, { 'eu-west-1': drainedFailing, 'ap-northeast-1': drainedFailing });
     checks.set('hc-apne1', 'healthy');
-    const refused = 'route53:GetHealthCheckStatus on health check hc-euw1 failed: InvalidInput: calculated health checks are not supported';
+    const refused = 'route53:GetHealthCheck on health check hc-euw1 failed: NoSuchHealthCheck: No health check exists with the specified ID.';
     checks.failReads(new Error(refused));
     const now = world.clock.now();
     const observed = (await observeServices(world.metrics, [world.service], now)).get('chat')!;
