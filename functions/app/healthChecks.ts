@@ -7,7 +7,7 @@
  *    that fails marks the failure as one it sees, and one that passes again restores the endpoint;
  *  - just restored by their health check (`alarmLagUntil` still ahead): a passing check tells an
  *    alarm that has not caught up yet from a new failure.
- * Every other endpoint is left unread. Route 53's API takes 5 requests a second per account, the
+ * Every other endpoint is left unread. Route 53's API takes 10 requests a second per account, the
  * weight writes included, so a quiet service makes no call at all, and a service reads each
  * health check that qualifies once per evaluation (a calculated one through its children: the
  * adapter reads them). A read that fails is a gap: that endpoint's field stays absent, and the

@@ -16,7 +16,7 @@
  * with them (Route 53 throttles per account, every operation together: pacing.ts). The use case
  * asks only for the few endpoints drained for failing or just restored, so these calls are rare;
  * AWS describes GetHealthCheckStatus as meant for diagnosis, not for high query rates. Route 53
- * takes 5 requests a second per account, the weight writes included, and a configuration rarely
+ * takes 10 requests a second per account, the weight writes included, and a configuration rarely
  * changes, so each adapter (one per Lambda instance in the runtime) keeps the configurations it
  * read for CONFIG_TTL_MS: a health check read again (the next evaluation, a child of two
  * calculated checks, or a record's own check that is also a child) costs one status read only, and
