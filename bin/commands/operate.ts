@@ -30,6 +30,7 @@ import { planEvaluation } from '../../functions/app/evaluateService.js';
 import { awsCapacityProvider } from '../../functions/handlers/awsRuntime.js';
 import { RecordNotFoundError, StateVersionConflictError } from '../../functions/ports/errors.js';
 import { alarmText, formatMeasure } from '../../functions/app/noticeText.js';
+import { ownValue } from '../../functions/app/weightRecords.js';
 import { setOverride, type OverrideAction } from '../../functions/app/overrides.js';
 import type { Runtime } from '../../functions/app/runtime.js';
 import { parseDurationSeconds } from '../../sim/scenarioSchema.js';
@@ -255,7 +256,8 @@ async function plan(
           `${s.signal} ${s.trip === null && s.statistic === null ? alarmText(s) : s.value === null ? 'missing' : formatMeasure(s.value, s.unit)} ${s.verdict}`,
       )
       .join(', ');
-    io.out(`  ${id}: ${verdict.verdict}${verdict.failing ? ' (failing)' : ''} — ${signals}`);
+    const check = ownValue(outcome.healthChecks, id);
+    io.out(`  ${id}: ${verdict.verdict}${verdict.failing ? ' (failing)' : ''} — ${signals}${check ? `; Route 53 health check ${check}` : ''}`);
   }
   for (const r of d.reasons) io.out(`why:     [${r.code}]${r.endpoint ? ` ${r.endpoint}:` : ''} ${r.message}`);
   for (const b of d.blocked) io.out(`blocked: [${b.code}]${b.endpoint ? ` ${b.endpoint}:` : ''} ${b.message}`);

@@ -25,6 +25,7 @@ import type { ControllerEvent } from '../events/controllerEvents.js';
 import type { RecordSetRef, RecordSetWeights, WeightWrite } from '../ports/dnsWeights.js';
 import { RecordNotFoundError, StateVersionConflictError } from '../ports/errors.js';
 import type { DriftReport, Notice } from '../ports/notifier.js';
+import type { HealthCheckState } from '../ports/healthChecks.js';
 import { AuditKinds, AuditStatuses, type AuditEntry, type PendingChange, type StoredServiceState } from '../ports/stateStore.js';
 import { observeServices, type KnownAlarmState, type ServiceObservationResult } from './observe.js';
 import { withHealthChecks } from './healthChecks.js';
@@ -145,6 +146,8 @@ export interface PlanOutcome {
   readonly drift?: DriftReport;
   /** Signals left out of the observations, with why. */
   readonly gaps: readonly string[];
+  /** What the records' Route 53 health checks said, by SetIdentifier, for the endpoints whose check was read (functions/app/healthChecks.ts). */
+  readonly healthChecks: Readonly<Record<string, HealthCheckState>>;
 }
 
 /**
@@ -166,7 +169,15 @@ export async function planEvaluation(
     ...(stored.pending ? { pending: { decisionId: stored.pending.decisionId, to: stored.pending.to } } : {}),
     ...(drift ? { drift } : {}),
     gaps: observed.gaps,
+    healthChecks: healthChecksRead(observed),
   };
+}
+
+/** The health-check verdicts that went into the observations, by SetIdentifier. */
+function healthChecksRead(observed: ServiceObservationResult): Record<string, HealthCheckState> {
+  return Object.fromEntries(
+    Object.entries(observed.observations.endpoints).flatMap(([id, o]) => (o?.healthCheck === undefined ? [] : [[id, o.healthCheck] as const])),
+  );
 }
 
 /** Evaluates one service: observe → decide → apply → tell. */

@@ -6,7 +6,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { runOperate, type PlanIo } from '../../../bin/commands/operate.js';
 import { DynamoStateStore } from '../../../functions/adapters/aws/dynamoStateStore.js';
-import { InMemoryCapacity, InMemoryDnsWeights, InMemoryMetrics, ManualClock } from '../../../functions/adapters/memory/index.js';
+import { InMemoryCapacity, InMemoryDnsWeights, InMemoryHealthChecks, InMemoryMetrics, ManualClock } from '../../../functions/adapters/memory/index.js';
+import { initialServiceState } from '../../../functions/core/engine.js';
 import { recordSetOf } from '../../../functions/app/evaluateService.js';
 import { ValidationError } from '../../../functions/core/errors.js';
 import { createTable, startDynalite, type LocalDynamo } from '../runtime/dynalite.js';
@@ -256,6 +257,27 @@ describe('Command: steer53 plan', () => {
       expect.stringMatching(/^capacity: would ask eu-west-1 to hold \d+ instances \(more; 10 held, 10 in service\) \[CAPACITY_REQUESTED\]$/),
     ]);
     expect(capacity.log).toEqual([]);
+  });
+
+  it('says what the Route 53 health check of an endpoint drained for failing says, as read for the plan', async () => {
+    const state = initialServiceState(service, T0 - 30 * MINUTE);
+    const drained = { ...state.endpoints['eu-west-1']!, status: 'drained' as const, failed: true, shed: 1 };
+    await new DynamoStateStore({ client: dynamo.client, tableName: table }).save('chat', 0, {
+      state: { ...state, endpoints: { ...state.endpoints, 'eu-west-1': drained } },
+      pending: null,
+      driftSignature: null,
+      blockedSignature: null,
+      updatedAt: T0 - MINUTE,
+    });
+    const ports = readPorts({ 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 });
+    ports.dns.attachHealthCheck(recordSetOf(service), 'eu-west-1', 'hc-euw1');
+    const healthChecks = new InMemoryHealthChecks();
+    healthChecks.set('hc-euw1', 'unhealthy');
+    const out = io({ readPorts: () => ({ ...ports, healthChecks }) });
+    expect(await runOperate('plan', ['chat', ...common()], out)).toBe(0);
+    expect(out.lines.filter((l) => l.startsWith('  eu-west-1:'))).toEqual([expect.stringMatching(/ — .*; Route 53 health check unhealthy$/)]);
+    expect(out.lines.filter((l) => l.includes('Route 53 health check'))).toHaveLength(1);
+    expect(healthChecks.reads).toEqual(['hc-euw1']);
   });
 
   it('plans on the state the override commands wrote: frozen, nothing to change', async () => {

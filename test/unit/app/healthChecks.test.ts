@@ -195,13 +195,16 @@ describe('Function: evaluateService, with health checks', () => {
     checks.failReads(new Error('AccessDenied'));
     const plan = await planEvaluation(rt, world.service);
     expect(plan.gaps).toEqual(['health checks: AccessDenied']);
+    expect(plan.healthChecks).toEqual({});
   });
 
   it('reads them in a tick too, once for the service, and in the dry run', async () => {
     const { world, checks, rt } = await setup();
     await storeEndpoints(world, { 'eu-west-1': drainedFailing });
+    checks.set('hc-euw1', 'unhealthy');
     const plan = await planEvaluation(rt, world.service);
     expect(plan.gaps).toEqual([]);
+    expect(plan.healthChecks).toEqual({ 'eu-west-1': 'unhealthy' });
     expect(checks.reads).toEqual(['hc-euw1']);
     const tick = await onTick(rt);
     expect(tick.failures).toEqual([]);
