@@ -88,6 +88,8 @@ export interface EvaluationRequest {
    * (a lost race, a repair) reads afresh. @default read now
    */
   readonly preloaded?: { readonly stored?: StoredServiceState; readonly dns?: RecordSetWeights };
+  /** The health checks whose turn it is, when a tick reads them in turns (healthChecks.ts). @default every one due */
+  readonly healthCheckTurn?: ReadonlySet<string>;
 }
 
 /** Time past an evaluation's deadline before its intent is taken as abandoned (clock skew, shutdown). */
@@ -249,7 +251,11 @@ async function attemptOnce(
   const observed = gathered.observed ?? (await observeServices(rt.metrics, [service], now, rt.options ?? {}, request.knownAlarms ?? [])).get(service.name)!;
   if (observed.gaps.length > 0) rt.log.warn('some signals could not be observed; they count as unknown', { service: service.name, gaps: observed.gaps });
   // The health checks are read for the state this attempt decides on: an attempt made again reads them again.
-  const decided = await decideOn(rt, service, stored, now, observed, request.deployments, gathered.preloaded?.dns);
+  const decided = await decideOn(rt, service, stored, now, observed, {
+    ...(request.deployments ? { deployments: request.deployments } : {}),
+    ...(gathered.preloaded?.dns ? { dnsRead: gathered.preloaded.dns } : {}),
+    ...(request.healthCheckTurn ? { healthCheckTurn: request.healthCheckTurn } : {}),
+  });
   const fingerprints = fingerprintsOf(stored, decided);
   const intent: Intent = {
     service,
@@ -602,12 +608,12 @@ async function decideOn(
   stored: StoredServiceState,
   now: EpochMs,
   metricsSeen: ServiceObservationResult,
-  deployments?: readonly DeploymentSignal[],
-  dnsRead?: RecordSetWeights,
+  given: { readonly deployments?: readonly DeploymentSignal[]; readonly dnsRead?: RecordSetWeights; readonly healthCheckTurn?: ReadonlySet<string> } = {},
 ): Promise<Decided> {
-  const read = dnsRead ?? (await rt.dns.readWeights(recordSetOf(service)));
+  const { deployments } = given;
+  const read = given.dnsRead ?? (await rt.dns.readWeights(recordSetOf(service)));
   const current = managedWeights(service, read.weights);
-  const observed = await withHealthChecks(rt, service, stored.state, now, metricsSeen, read.healthChecks);
+  const observed = await withHealthChecks(rt, service, stored.state, now, metricsSeen, read.healthChecks, given.healthCheckTurn);
   const guardAlarms = await guardAlarmStates(rt, service, stored.state, now);
   const input = {
     now,

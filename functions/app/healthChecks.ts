@@ -10,7 +10,8 @@
  * Every other endpoint is left unread. Route 53's API takes 10 requests a second per account, the
  * weight writes included, so a quiet service makes no call at all, and a service reads each
  * health check that qualifies once per evaluation (a calculated one through its children: the
- * adapter reads them). A read that fails is a gap: that endpoint's field stays absent, and the
+ * adapter reads them), or in turns when a tick has more due than it may read (`healthCheckTurn`).
+ * A read that fails is a gap: that endpoint's field stays absent, and the
  * engine decides on it as it would without health checks. An endpoint whose record has no health
  * check is never read, whoever manages the record.
  */
@@ -46,6 +47,39 @@ export function healthChecksDue(
 }
 
 /**
+ * Health checks a tick reads at most when its runtime says nothing (`RuntimeOptions.healthCheckReadsPerTick`;
+ * the AWS runtime sizes it from the invocation's share of Route 53's rate).
+ */
+export const DEFAULT_HEALTH_CHECK_READS_PER_TICK = 40;
+
+/**
+ * The health checks a tick reads when more are due than it may read (`budget`): in a stable order
+ * (a hash of the id), each due check gets its turn once every ⌈due / budget⌉ ticks. A region's
+ * outage drains every service in it at once, and a thousand reads a minute would spend the tick's
+ * Route 53 requests (10 a second for the whole account) before its weight writes; read in turns,
+ * each restore comes a few minutes later instead. Undefined when every due check fits: read them all.
+ */
+export function healthCheckTurn(ids: Iterable<string>, budget: number, minute: number): ReadonlySet<string> | undefined {
+  const unique = [...new Set(ids)];
+  const per = Math.max(1, Math.floor(budget));
+  if (unique.length <= per) return undefined;
+  const turns = Math.ceil(unique.length / per);
+  const ordered = unique.map((id) => ({ id, hash: fnv1a(id) })).sort((a, b) => a.hash - b.hash || (a.id < b.id ? -1 : 1));
+  const turn = ((minute % turns) + turns) % turns;
+  return new Set(ordered.filter((_, i) => i % turns === turn).map((e) => e.id));
+}
+
+/** FNV-1a, 32 bits: a stable spread of ids over turns. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
+/**
  * The observations with `healthCheck` set on the endpoints due (`healthChecksDue`, for the records'
  * health checks `idsBySetIdentifier`) whose health check has a verdict. Nothing due, or no health
  * check port: the observations as they were, and no call. A failed read is logged, named in the
@@ -58,9 +92,12 @@ export async function withHealthChecks(
   now: EpochMs,
   observed: ServiceObservationResult,
   idsBySetIdentifier: Readonly<Record<string, string>> | undefined,
+  thisTurn?: ReadonlySet<string>,
 ): Promise<ServiceObservationResult> {
   const port = rt.healthChecks;
   const due = port ? healthChecksDue(service, state, now, idsBySetIdentifier) : new Map<string, string>();
+  // A tick reading in turns (healthCheckTurn): a check whose turn it is not stays unread, as one not due.
+  if (thisTurn) for (const [setIdentifier, id] of due) if (!thisTurn.has(id)) due.delete(setIdentifier);
   if (!port || due.size === 0) return observed;
   // One read per health check, side by side: one that cannot be read (a deleted one, or a
   // calculated one with a child that cannot be read) leaves the others' statuses known.

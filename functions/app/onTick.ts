@@ -17,6 +17,7 @@ import type { ServiceConfig } from '../core/config.js';
 import { recordSetKey, type RecordSetWeights } from '../ports/dnsWeights.js';
 import type { StoredServiceState } from '../ports/stateStore.js';
 import { abandonWrite, changeComment, completeWrite, prepareEvaluation, recordSetOf, type EvaluationOutcome, type PreparedWrite } from './evaluateService.js';
+import { DEFAULT_HEALTH_CHECK_READS_PER_TICK, healthCheckTurn, healthChecksDue } from './healthChecks.js';
 import { observeServices, type ServiceObservationResult } from './observe.js';
 import { PollReasons, pollDecision, type PollDecision } from './pollingCadence.js';
 import type { Runtime } from './runtime.js';
@@ -53,6 +54,8 @@ interface Gathered {
   readonly observed: ReadonlyMap<string, ServiceObservationResult>;
   /** By record set key; a zone that could not be read holds its error. */
   readonly dns: ReadonlyMap<string, RecordSetWeights | Error>;
+  /** The health checks this tick reads, when more are due than it may read; absent: every one due. */
+  readonly healthCheckTurn?: ReadonlySet<string>;
 }
 
 export async function onTick(rt: Runtime, options: TickOptions = {}): Promise<TickOutcome> {
@@ -101,7 +104,33 @@ async function gather(rt: Runtime, services: readonly ServiceConfig[], options: 
   });
   const due = services.filter((s, i) => polling[i]!.due && !(stored.get(s.name) instanceof Error));
   const [observed, dns] = await Promise.all([observeServices(rt.metrics, due, now, rt.options ?? {}), readZones(rt, due)]);
-  return { stored, polling, observed, dns };
+  const healthCheckTurn = healthChecksThisTick(rt, due, stored, dns, now);
+  return { stored, polling, observed, dns, ...(healthCheckTurn ? { healthCheckTurn } : {}) };
+}
+
+/**
+ * The health checks this tick reads when more are due, over all its services, than
+ * `healthCheckReadsPerTick` (healthChecks.ts, `healthCheckTurn`); undefined: every one due.
+ */
+function healthChecksThisTick(
+  rt: Runtime,
+  services: readonly ServiceConfig[],
+  stored: ReadonlyMap<string, StoredServiceState | Error>,
+  dns: ReadonlyMap<string, RecordSetWeights | Error>,
+  now: number,
+): ReadonlySet<string> | undefined {
+  if (!rt.healthChecks) return undefined;
+  const ids: string[] = [];
+  for (const service of services) {
+    const state = stored.get(service.name);
+    const read = dns.get(recordSetKey(recordSetOf(service)));
+    if (!state || state instanceof Error || !read || read instanceof Error) continue;
+    ids.push(...healthChecksDue(service, state.state, now, read.healthChecks).values());
+  }
+  const budget = rt.options?.healthCheckReadsPerTick ?? DEFAULT_HEALTH_CHECK_READS_PER_TICK;
+  const turn = healthCheckTurn(ids, budget, Math.floor(now / 60_000));
+  if (turn) rt.log.info('more health checks are due than a tick reads: reading them in turns', { due: new Set(ids).size, budget, thisTick: turn.size });
+  return turn;
 }
 
 /** The due services whose state could be read; the others fail with their state's error. */
@@ -141,6 +170,7 @@ function prepareOne(rt: Runtime, service: ServiceConfig, gathered: Gathered, tri
     trigger,
     observed: gathered.observed.get(service.name)!,
     preloaded: { ...(stored ? { stored } : {}), ...(dns ? { dns } : {}) },
+    ...(gathered.healthCheckTurn ? { healthCheckTurn: gathered.healthCheckTurn } : {}),
     ...(deadline !== undefined ? { deadline } : {}),
   });
 }

@@ -30,6 +30,11 @@ export interface RuntimeOptions {
   readonly metricDelaySeconds?: number;
   /** Services evaluated at once by a tick. @default 4 */
   readonly concurrency?: number;
+  /**
+   * Route 53 health checks a tick reads at most; when more are due, they are read in turns
+   * (healthChecks.ts, `healthCheckTurn`). @default DEFAULT_HEALTH_CHECK_READS_PER_TICK (40)
+   */
+  readonly healthCheckReadsPerTick?: number;
 }
 
 export interface Runtime {

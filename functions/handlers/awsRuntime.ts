@@ -75,6 +75,9 @@ export interface AwsRuntimeOptions {
   readonly deadline?: () => number | undefined;
 }
 
+/** Seconds of a function's Route 53 rate a tick may spend reading health checks (a shard's tick aims at 20 s in all). */
+export const HEALTH_CHECK_SECONDS_PER_TICK = 5;
+
 export async function createAwsRuntime(environment: Steer53Environment, options: AwsRuntimeOptions): Promise<Runtime> {
   const config = await loadJsonConfig(environment.configPath);
   const trace = <T>(client: T): T => (options.tracer ? options.tracer.captureAWSv3Client(client) : client);
@@ -122,6 +125,9 @@ export async function createAwsRuntime(environment: Steer53Environment, options:
     // kept a few minutes by the adapter) and GetHealthCheckStatus go through the weights' client:
     // paced in the same Route 53 buckets, retried alike.
     healthChecks: new Route53HealthChecks({ client: route53 }),
+    // A tick spends at most about five seconds of this function's Route 53 rate on health checks
+    // (a status read each, their configurations kept); more due than that are read in turns.
+    options: { healthCheckReadsPerTick: Math.max(1, Math.floor(rates.route53.requests.perSecond * HEALTH_CHECK_SECONDS_PER_TICK)) },
   };
 }
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { evaluateService, planEvaluation } from '../../../functions/app/evaluateService.js';
-import { healthChecksDue, withHealthChecks } from '../../../functions/app/healthChecks.js';
+import { healthCheckTurn, healthChecksDue, withHealthChecks } from '../../../functions/app/healthChecks.js';
 import { observeServices } from '../../../functions/app/observe.js';
 import { onTick } from '../../../functions/app/onTick.js';
 import type { Runtime } from '../../../functions/app/runtime.js';
@@ -209,5 +209,50 @@ describe('Function: evaluateService, with health checks', () => {
     const tick = await onTick(rt);
     expect(tick.failures).toEqual([]);
     expect(checks.reads).toEqual(['hc-euw1', 'hc-euw1']);
+  });
+});
+
+describe('Function: healthCheckTurn', () => {
+  const ids = Array.from({ length: 10 }, (_, i) => `hc-${i}`);
+
+  it('reads every due check when they fit the budget, duplicates counted once', () => {
+    expect(healthCheckTurn(['hc-a', 'hc-b', 'hc-a'], 2, 7)).toBeUndefined();
+  });
+
+  it('gives each due check one turn in every ⌈due / budget⌉ ticks, never more than the budget at once', () => {
+    // 10 due, 3 a tick: 4 turns, of 3, 3, 2 and 2 checks.
+    const turns = [0, 1, 2, 3].map((minute) => [...healthCheckTurn(ids, 3, minute)!]);
+    expect(turns.map((t) => t.length).sort()).toEqual([2, 2, 3, 3]);
+    expect(turns.flat().sort()).toEqual([...ids].sort());
+    expect(healthCheckTurn(ids, 3, 4)).toEqual(healthCheckTurn(ids, 3, 0));
+  });
+
+  it('is the same whatever order the checks come in', () => {
+    expect(healthCheckTurn([...ids].reverse(), 3, 1)).toEqual(healthCheckTurn(ids, 3, 1));
+  });
+});
+
+describe('A tick with more health checks due than it reads', () => {
+  it('reads them in turns: one a tick with a budget of one, the other the tick after', async () => {
+    const { world, checks, rt } = await setup();
+    await storeEndpoints(world, { 'eu-west-1': drainedFailing, 'ap-northeast-1': drainedFailing });
+    checks.set('hc-euw1', 'unhealthy');
+    checks.set('hc-apne1', 'unhealthy');
+    const budgeted: Runtime = { ...rt, options: { ...rt.options, healthCheckReadsPerTick: 1 } };
+
+    expect((await onTick(budgeted)).failures).toEqual([]);
+    expect(checks.reads).toHaveLength(1);
+    world.clock.advance(MINUTE);
+    world.feed(judgedStart(world.clock.now()), HEALTHY);
+    expect((await onTick(budgeted)).failures).toEqual([]);
+
+    expect([...checks.reads].sort()).toEqual(['hc-apne1', 'hc-euw1']);
+  });
+
+  it('reads every due check when the budget allows', async () => {
+    const { world, checks, rt } = await setup();
+    await storeEndpoints(world, { 'eu-west-1': drainedFailing, 'ap-northeast-1': drainedFailing });
+    await onTick({ ...rt, options: { ...rt.options, healthCheckReadsPerTick: 2 } });
+    expect([...checks.reads].sort()).toEqual(['hc-apne1', 'hc-euw1']);
   });
 });

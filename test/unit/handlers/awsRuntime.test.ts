@@ -130,6 +130,16 @@ describe('Function: createAwsRuntime', () => {
     // Always: the ids come with the records read, and a quiet service asks for none.
     expect(rt.healthChecks?.constructor.name).toBe('Route53HealthChecks');
     expect(rt.account).toBe('123456789012');
+    // Five seconds of the whole account's 10 Route 53 requests a second.
+    expect(rt.options?.healthCheckReadsPerTick).toBe(50);
+  });
+
+  it("sizes a tick's health-check reads from the function's share of Route 53's rate", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'steer53-runtime-'));
+    writeFileSync(join(dir, 'steer53.config.json'), JSON.stringify(resolvedConfig));
+    const share = { ...AwsApiRates, route53: { ...AwsApiRates.route53, requests: { perSecond: 0.8, burst: 4 } } };
+    const rt = await createAwsRuntime(readEnvironment({ ...env, LAMBDA_TASK_ROOT: dir, STEER53_API_RATES: JSON.stringify(share) }), { log: collectingLog() });
+    expect(rt.options?.healthCheckReadsPerTick).toBe(4);
   });
 });
 
