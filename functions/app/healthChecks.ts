@@ -46,11 +46,19 @@ export function healthChecksDue(
   return due;
 }
 
+/** Seconds of a function's Route 53 rate a tick may spend reading health checks (a shard's tick aims at 20 s in all). */
+export const HEALTH_CHECK_SECONDS_PER_TICK = 5;
+
+/** Health checks a tick may read at a function's share of Route 53's requests a second: HEALTH_CHECK_SECONDS_PER_TICK of them. */
+export function healthCheckReadsPerTick(route53RequestsPerSecond: number): number {
+  return Math.max(1, Math.floor(route53RequestsPerSecond * HEALTH_CHECK_SECONDS_PER_TICK));
+}
+
 /**
  * Health checks a tick reads at most when its runtime says nothing (`RuntimeOptions.healthCheckReadsPerTick`;
- * the AWS runtime sizes it from the invocation's share of Route 53's rate).
+ * the AWS runtime sizes it from the invocation's share of Route 53's rate): a shard at 8 requests a second.
  */
-export const DEFAULT_HEALTH_CHECK_READS_PER_TICK = 40;
+export const DEFAULT_HEALTH_CHECK_READS_PER_TICK = healthCheckReadsPerTick(8);
 
 /**
  * The health checks a tick reads when more are due than it may read (`budget`): in a stable order

@@ -29,6 +29,7 @@ import { Route53HealthChecks } from '../adapters/aws/route53HealthChecks.js';
 import { SnsNotifier } from '../adapters/aws/snsNotifier.js';
 import { DynamoTickClaims } from '../adapters/aws/dynamoTickClaims.js';
 import type { Runtime } from '../app/runtime.js';
+import { healthCheckReadsPerTick } from '../app/healthChecks.js';
 import type { Clock } from '../ports/clock.js';
 import type { EventPublisher } from '../ports/eventPublisher.js';
 import type { MetricsSource } from '../ports/metrics.js';
@@ -74,9 +75,6 @@ export interface AwsRuntimeOptions {
   /** When the invocation in progress will be stopped (epoch ms): Route 53 calls are retried only while a retry can end before it. */
   readonly deadline?: () => number | undefined;
 }
-
-/** Seconds of a function's Route 53 rate a tick may spend reading health checks (a shard's tick aims at 20 s in all). */
-export const HEALTH_CHECK_SECONDS_PER_TICK = 5;
 
 export async function createAwsRuntime(environment: Steer53Environment, options: AwsRuntimeOptions): Promise<Runtime> {
   const config = await loadJsonConfig(environment.configPath);
@@ -127,7 +125,7 @@ export async function createAwsRuntime(environment: Steer53Environment, options:
     healthChecks: new Route53HealthChecks({ client: route53 }),
     // A tick spends at most about five seconds of this function's Route 53 rate on health checks
     // (a status read each, their configurations kept); more due than that are read in turns.
-    options: { healthCheckReadsPerTick: Math.max(1, Math.floor(rates.route53.requests.perSecond * HEALTH_CHECK_SECONDS_PER_TICK)) },
+    options: { healthCheckReadsPerTick: healthCheckReadsPerTick(rates.route53.requests.perSecond) },
   };
 }
 

@@ -4,7 +4,11 @@
  * call (sim/bench/tick/awsFigures.ts says which figure comes from where), on virtual time.
  *
  *   npm run bench:tick -- --services 1000 --endpoints 5 --zones 20 [--incident 0.1] [--memory 512]
- *                         [--target 20] [--shard-size N] [--json]
+ *                         [--target 20] [--shard-size N] [--outage [--health-check-reads N]] [--json]
+ *
+ * --outage: every service's first region is down from the start, and every record has a Route 53
+ * health check (fleet.ts); the first tick drains the region, the next ones read the drained records'
+ * health checks, at most --health-check-reads a tick (default: as the AWS runtime sizes it).
  *
  * Reports the first tick (every service read: the worst tick) — API calls by service and
  * operation, each shard's simulated time (waiting on AWS, plus its share of the CPU as a Lambda of
@@ -14,9 +18,11 @@
  */
 import { parseArgs } from 'node:util';
 import { monthlyCost, perService, type MonthlyCost, type TickUsage } from './tick/costModel.js';
+import { REGIONS } from './tick/fleet.js';
 import { runTickBench, type TickBenchRun, type TickResult } from './tick/tickRun.js';
 
-const usage = 'usage: npm run bench:tick -- --services N --endpoints E --zones Z [--incident 0.1] [--memory 512] [--target 20] [--shard-size N] [--json]';
+const usage =
+  'usage: npm run bench:tick -- --services N --endpoints E --zones Z [--incident 0.1] [--memory 512] [--target 20] [--shard-size N] [--outage [--health-check-reads N]] [--json]';
 
 function parseCommandLine() {
   try {
@@ -29,6 +35,8 @@ function parseCommandLine() {
         memory: { type: 'string', default: '512' },
         target: { type: 'string', default: '20' },
         'shard-size': { type: 'string' },
+        outage: { type: 'boolean', default: false },
+        'health-check-reads': { type: 'string' },
         json: { type: 'boolean', default: false },
       },
     });
@@ -62,6 +70,8 @@ const options = {
   memoryMb: whole('memory', values.memory, 128, 10_240),
   targetSeconds: whole('target', values.target, 1, 45),
   ...(values['shard-size'] !== undefined ? { shardSize: whole('shard-size', values['shard-size'], 1, 20_000) } : {}),
+  outage: values.outage === true,
+  ...(values['health-check-reads'] !== undefined ? { healthCheckReadsPerTick: whole('health-check-reads', values['health-check-reads'], 1, 1_000_000) } : {}),
 };
 
 /** The average of the ticks after the first: a whole quiet cycle. */
@@ -107,6 +117,7 @@ const document = {
   throttled: first.throttled,
   overBatchLimits: run.ticks.reduce((sum, t) => sum + t.overBatchLimits, 0),
   failures: run.ticks.reduce((sum, t) => sum + t.failures, 0),
+  skippedShardTicks: run.ticks.reduce((sum, t) => sum + t.skipped, 0),
   simulatedSeconds: round(maxShardSeconds),
   shards: first.shards.map((s) => ({ ...s, ioSeconds: round(s.ioSeconds), cpuSeconds: round(s.cpuSeconds), simulatedSeconds: round(s.simulatedSeconds) })),
   maxShardSeconds: round(maxShardSeconds),
@@ -139,7 +150,7 @@ if (values.json) {
 } else {
   const line = (label: string, value: string) => console.log(`  ${label.padEnd(34)} ${value}`);
   console.log(
-    `bench:tick — ${options.services} services × ${options.endpoints} endpoints in ${options.zones} hosted zones${options.incident > 0 ? `, ${Math.round(options.incident * 100)}% in an incident` : ''}`,
+    `bench:tick — ${options.services} services × ${options.endpoints} endpoints in ${options.zones} hosted zones${options.incident > 0 ? `, ${Math.round(options.incident * 100)}% in an incident` : ''}${options.outage ? `, ${REGIONS[0]} down (health checks read: ${options.healthCheckReadsPerTick ?? 'as sized'} a tick)` : ''}`,
   );
   console.log(
     `  ${run.shards.length} shard(s) of at most ${run.shardSize} services; ${run.memoryMb} MB functions; latencies and limits: sim/bench/tick/awsFigures.ts\n`,
@@ -153,6 +164,7 @@ if (values.json) {
   line('critical path', `${document.maxShardSeconds} s`);
   line('CPU on this machine', `${document.cpuSeconds} s`);
   line('slowest shard of any tick', `${document.worstTick.maxShardSeconds} s (minute ${document.worstTick.minute})`);
+  line('shard ticks skipped (ran over)', String(document.skippedShardTicks));
   console.log(`\nsteady state (average of ${document.steadyState.ticks} ticks):`);
   line('services read a tick', String(document.steadyState.servicesReadPerTick));
   for (const [op, n] of Object.entries(document.steadyState.callsPerTick).sort()) line(op, String(n));

@@ -57,6 +57,31 @@ describe('bench:tick', () => {
   });
 });
 
+describe('bench:tick in a region outage', () => {
+  it('drains the region on the first tick, then reads the drained records’ health checks in turns, within the budget a tick', async () => {
+    const run = await runTickBench({ services: 30, endpoints: 3, zones: 3, shardSize: 10, outage: true, healthCheckReadsPerTick: 2 });
+    const [first, ...after] = run.ticks;
+    expect(first!.calls['route53:ChangeResourceRecordSets']).toBe(3);
+    expect(first!.calls['route53:GetHealthCheckStatus']).toBeUndefined();
+    // 10 drained records a shard, 2 read a tick: each shard reads 2, every tick, and each check once in 5 ticks.
+    for (const tick of after) expect(tick.calls['route53:GetHealthCheckStatus']).toBe(3 * 2);
+    expect(after.reduce((sum, t) => sum + t.calls['route53:GetHealthCheckStatus']!, 0)).toBe(30);
+    for (const tick of run.ticks) {
+      expect(tick.throttled).toEqual({});
+      expect(tick.failures).toBe(0);
+      expect(tick.skipped).toBe(0);
+    }
+  });
+
+  it('reads every one of them each tick when the budget allows, and keeps the region drained while its checks fail', async () => {
+    const run = await runTickBench({ services: 30, endpoints: 3, zones: 3, shardSize: 10, outage: true, healthCheckReadsPerTick: 10 });
+    for (const tick of run.ticks.slice(1)) {
+      expect(tick.calls['route53:GetHealthCheckStatus']).toBe(30);
+      expect(tick.calls['route53:ChangeResourceRecordSets']).toBeUndefined();
+    }
+  });
+});
+
 describe('Class: FakeAws', () => {
   function fakeRoute53() {
     const time = new VirtualTime(0);

@@ -57,6 +57,8 @@ export const AwsLimits = {
 export const AssumedLatencyMs: Readonly<Record<string, number>> = {
   'route53:ListResourceRecordSets': 150,
   'route53:ChangeResourceRecordSets': 250,
+  'route53:GetHealthCheck': 100,
+  'route53:GetHealthCheckStatus': 100,
   'cloudwatch:GetMetricData': 300,
   'cloudwatch:DescribeAlarms': 100,
   'dynamodb:BatchGetItem': 20,

@@ -44,7 +44,12 @@ export interface FakeWorld {
     periodStart: number,
   ): number | undefined;
   alarmState(region: string, name: string): 'OK' | 'ALARM' | 'INSUFFICIENT_DATA' | undefined;
+  /** Whether a Route 53 health check's endpoint answers its checkers. @default every one does */
+  healthCheckHealthy?(id: string): boolean;
 }
+
+/** Route 53's health checkers: one report from each of these regions. */
+const CHECKER_REGIONS = ['us-east-1', 'us-west-1', 'us-west-2', 'eu-west-1', 'ap-southeast-1', 'ap-southeast-2', 'ap-northeast-1', 'sa-east-1'];
 
 type AttributeMap = Record<string, { S?: string; N?: string; [k: string]: unknown }>;
 type Answer = { output: Record<string, unknown> } | { error: Error & { $metadata?: unknown } };
@@ -145,6 +150,9 @@ export class FakeAws {
         return this.#listRecords(input, now);
       case 'route53:ChangeResourceRecordSets':
         return this.#changeRecords(input, now);
+      case 'route53:GetHealthCheck':
+      case 'route53:GetHealthCheckStatus':
+        return this.#healthCheck(op, String(input.HealthCheckId), now);
       case 'cloudwatch:GetMetricData':
         return this.#getMetricData(region, input, now);
       case 'cloudwatch:DescribeAlarms':
@@ -171,6 +179,20 @@ export class FakeAws {
     ];
     if (changes > 0) wants.push(['route53:changes', AwsLimits.route53.changes, changes]);
     return this.#take(now, ...wants);
+  }
+
+  /** An HTTPS health check's configuration, or its checkers' reports (all alike). */
+  #healthCheck(op: string, id: string, now: number): Answer {
+    if (!this.#route53Turn(op, now)) return { error: awsError('Throttling', 'Rate exceeded') };
+    if (op === 'route53:GetHealthCheck')
+      return { output: { HealthCheck: { Id: id, CallerReference: id, HealthCheckConfig: { Type: 'HTTPS' }, HealthCheckVersion: 1 } } };
+    const status = this.#world.healthCheckHealthy?.(id) === false ? 'Failure: Connection timed out.' : 'Success: HTTP Status Code 200, OK';
+    const reports = CHECKER_REGIONS.map((region, i) => ({
+      Region: region,
+      IPAddress: `15.177.0.${i}`,
+      StatusReport: { Status: status, CheckedTime: new Date(now) },
+    }));
+    return { output: { HealthCheckObservations: reports } };
   }
 
   #listRecords(input: Record<string, unknown>, now: number): Answer {

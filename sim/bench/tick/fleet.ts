@@ -31,6 +31,13 @@ export interface FleetShape {
   readonly zones: number;
   /** Share of the services whose first endpoint is slow from the start. @default 0 */
   readonly incident?: number;
+  /**
+   * A region's outage: every service's first endpoint is down from the start (no metrics, its 5xx
+   * alarm in ALARM), and every weighted record has a Route 53 health check, the down region's
+   * failing. The first tick drains the region everywhere; from the next one, every service reads
+   * its drained record's health check. @default false
+   */
+  readonly outage?: boolean;
 }
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
@@ -76,8 +83,13 @@ export function fleetConfig(shape: FleetShape): Config {
   return validateConfig({ version: 1, services }, `bench fleet ${shape.services}×${shape.endpoints}`);
 }
 
+/** A record's Route 53 health check, in an outage run. */
+export function healthCheckIdOf(service: string, region: string): string {
+  return `hc-${endpointName(service, region)}`;
+}
+
 /** Each zone's records as an operator set them up: two IPs per weighted record, and a few records of other names. */
-export function zoneRecords(config: Config): Map<string, ResourceRecordSet[]> {
+export function zoneRecords(config: Config, shape: Pick<FleetShape, 'outage'> = {}): Map<string, ResourceRecordSet[]> {
   const zones = new Map<string, ResourceRecordSet[]>();
   for (const service of config.services) {
     const records = zones.get(service.hostedZoneId) ?? [
@@ -91,6 +103,7 @@ export function zoneRecords(config: Config): Map<string, ResourceRecordSet[]> {
         Weight: endpoint.baselineWeight,
         TTL: 60,
         ResourceRecords: [{ Value: `192.0.2.${i + 1}` }, { Value: `198.51.100.${i + 1}` }],
+        ...(shape.outage ? { HealthCheckId: healthCheckIdOf(service.name, endpoint.setIdentifier) } : {}),
       });
     }
     zones.set(service.hostedZoneId, records);
@@ -98,14 +111,16 @@ export function zoneRecords(config: Config): Map<string, ResourceRecordSet[]> {
   return zones;
 }
 
-/** Healthy numbers everywhere, but a slow first endpoint for the services in an incident. */
+/** Healthy numbers everywhere, but a slow first endpoint for the services in an incident, and a down one in an outage. */
 export function fleetWorld(config: Config, shape: FleetShape): FakeWorld {
   const names = config.services.map((s) => s.name);
   const inIncident = new Set(names.slice(0, Math.round(names.length * (shape.incident ?? 0))));
   const slowEndpoints = new Set([...inIncident].map((service) => endpointName(service, REGIONS[0])));
+  const down = (endpoint: string) => shape.outage === true && endpoint.endsWith(`-${REGIONS[0]}`);
   return {
     metric(query) {
       const endpoint = query.dimensions.EndpointName ?? '';
+      if (down(endpoint)) return undefined;
       switch (query.metricName) {
         case 'ModelLatency':
           // Microseconds, as SageMaker publishes it. PR(:trip): every request within a healthy
@@ -121,6 +136,7 @@ export function fleetWorld(config: Config, shape: FleetShape): FakeWorld {
           return undefined;
       }
     },
-    alarmState: () => 'OK',
+    alarmState: (_region, name) => (down(name.replace(/-5xx$/, '')) ? 'ALARM' : 'OK'),
+    healthCheckHealthy: (id) => !down(id),
   };
 }

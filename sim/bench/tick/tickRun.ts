@@ -20,8 +20,10 @@ import { EventBridgePublisher } from '../../../functions/adapters/aws/eventBridg
 import { pacedClient, route53Costs } from '../../../functions/adapters/aws/pacedClients.js';
 import { AwsApiRates, Pacer, shareOf, type ApiRates } from '../../../functions/adapters/aws/pacing.js';
 import { BoundedRetryStrategy, Route53RetryPolicy, type RetryPolicy } from '../../../functions/adapters/aws/retryStrategy.js';
+import { Route53HealthChecks } from '../../../functions/adapters/aws/route53HealthChecks.js';
 import { Route53Weights } from '../../../functions/adapters/aws/route53Weights.js';
 import { SnsNotifier } from '../../../functions/adapters/aws/snsNotifier.js';
+import { healthCheckReadsPerTick } from '../../../functions/app/healthChecks.js';
 import type { Runtime } from '../../../functions/app/runtime.js';
 import { runScheduledTick } from '../../../functions/app/scheduledTick.js';
 import { DefaultTickCostModel, planShards, shardSizeFor, type Shard } from '../../../functions/app/shardPlan.js';
@@ -45,6 +47,8 @@ export interface TickBenchOptions extends FleetShape {
   readonly targetSeconds?: number;
   /** A shard size instead of the sizing. */
   readonly shardSize?: number;
+  /** Health checks a tick may read (`RuntimeOptions.healthCheckReadsPerTick`). @default as the AWS runtime sizes it from the shard's Route 53 rate */
+  readonly healthCheckReadsPerTick?: number;
 }
 
 export interface ShardResult {
@@ -70,6 +74,8 @@ export interface TickResult {
   readonly writeUnits: number;
   readonly servicesRead: number;
   readonly failures: number;
+  /** Shards whose tick started after the next tick had fired, and so skipped it (the previous one ran over). */
+  readonly skipped: number;
   readonly shards: readonly ShardResult[];
   /** This machine's CPU for the whole tick (the fakes' own work left out). */
   readonly cpuSeconds: number;
@@ -107,7 +113,8 @@ function seeded(seed: number): () => number {
 }
 
 /** One shard's runtime: the real adapters over SDK clients answered by the fakes, paced at its share. */
-function shardRuntime(config: Config, fake: FakeAws, time: VirtualTime, rates: ApiRates, seed: number): Runtime {
+function shardRuntime(config: Config, fake: FakeAws, time: VirtualTime, share: { rates: ApiRates; healthCheckReads: number }, seed: number): Runtime {
+  const { rates } = share;
   const random = seeded(seed);
   const pacer = new Pacer({ now: time.now, sleep: time.sleep });
   // Other clients retry as the SDK's standard strategy does, roughly: three attempts, short waits.
@@ -162,7 +169,8 @@ function shardRuntime(config: Config, fake: FakeAws, time: VirtualTime, rates: A
     clock: { now: time.now },
     log: silentLog,
     newId: () => `bench-${seed}-${++id}`,
-    options: { concurrency: 4 },
+    healthChecks: new Route53HealthChecks({ client: route53, now: time.now }),
+    options: { concurrency: 4, healthCheckReadsPerTick: share.healthCheckReads },
   };
 }
 
@@ -177,9 +185,10 @@ export async function runTickBench(options: TickBenchOptions): Promise<TickBench
   const shards = planShards(config.services, shardSize);
   const time = new VirtualTime(START);
   const fake = new FakeAws(time, fleetWorld(config, options));
-  for (const [zone, records] of zoneRecords(config)) fake.defineZone(zone, records);
+  for (const [zone, records] of zoneRecords(config, options)) fake.defineZone(zone, records);
   const rates = shareOf(AwsApiRates, 0.8 / shards.length);
-  const runtimes = new Map(shards.map((shard, i) => [shard.id, shardRuntime(config, fake, time, rates, i + 1)]));
+  const reads = options.healthCheckReadsPerTick ?? healthCheckReadsPerTick(rates.route53.requests.perSecond);
+  const runtimes = new Map(shards.map((shard, i) => [shard.id, shardRuntime(config, fake, time, { rates, healthCheckReads: reads }, i + 1)]));
   const byName = new Map(config.services.map((s) => [s.name, s]));
   const cycle = Math.round(Math.max(...config.services.map((s) => s.policy.polling.quietIntervalSeconds / s.policy.evaluationPeriodSeconds)));
   const ticks: TickResult[] = [];
@@ -223,8 +232,11 @@ async function runOneTick(ctx: TickContext): Promise<TickResult> {
           scheduledAt,
           shard: { id: shard.id, staleAfterMs: 90_000 },
         });
+        // A shard whose tick starts after the next one fired skips it, as in Lambda: the run says so.
+        if (outcome.kind === 'stale') return { shard, ioMs: time.now() - start, read: 0, failures: 0, skipped: 1 };
         if (outcome.kind !== 'evaluated') throw new Error(`bench: shard ${shard.id} was ${outcome.kind}`);
-        return { shard, ioMs: time.now() - start, read: outcome.tick.polling.filter((p) => p.due).length, failures: outcome.tick.failures.length };
+        const read = outcome.tick.polling.filter((p) => p.due).length;
+        return { shard, ioMs: time.now() - start, read, failures: outcome.tick.failures.length, skipped: 0 };
       }),
     ),
   );
@@ -254,6 +266,7 @@ async function runOneTick(ctx: TickContext): Promise<TickResult> {
     writeUnits: fake.writeUnits - before.wu,
     servicesRead,
     failures: outcomes.reduce((sum, o) => sum + o.failures, 0),
+    skipped: outcomes.reduce((sum, o) => sum + o.skipped, 0),
     shards: shardResults,
     cpuSeconds,
   };
