@@ -19,6 +19,7 @@ import type { ServiceConfig } from '../core/config.js';
 import type { EndpointObservations, EpochMs, ServiceState } from '../core/types.js';
 import type { HealthCheckState, HealthCheckStatus } from '../ports/healthChecks.js';
 import type { ServiceObservationResult } from './observe.js';
+import { stableHash } from './pollingCadence.js';
 import type { Runtime } from './runtime.js';
 import { ownValue } from './weightRecords.js';
 
@@ -72,19 +73,9 @@ export function healthCheckTurn(ids: Iterable<string>, budget: number, minute: n
   const per = Math.max(1, Math.floor(budget));
   if (unique.length <= per) return undefined;
   const turns = Math.ceil(unique.length / per);
-  const ordered = unique.map((id) => ({ id, hash: fnv1a(id) })).sort((a, b) => a.hash - b.hash || (a.id < b.id ? -1 : 1));
+  const ordered = unique.map((id) => ({ id, hash: stableHash(id) })).sort((a, b) => a.hash - b.hash || (a.id < b.id ? -1 : 1));
   const turn = ((minute % turns) + turns) % turns;
   return new Set(ordered.filter((_, i) => i % turns === turn).map((e) => e.id));
-}
-
-/** FNV-1a, 32 bits: a stable spread of ids over turns. */
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash;
 }
 
 /**

@@ -60,14 +60,19 @@ export interface PollDecision {
   readonly endpoint?: string;
 }
 
-/** FNV-1a: a stable spread of names over the interval's periods. */
+/** A stable spread of names over the interval's periods. */
 function slotOf(name: string, slots: number): number {
+  return stableHash(name) % slots;
+}
+
+/** FNV-1a, 32 bits: the same number for the same text, on every run and every machine. */
+export function stableHash(text: string): number {
   let hash = 0x811c9dc5;
-  for (let i = 0; i < name.length; i += 1) {
-    hash ^= name.charCodeAt(i);
+  for (let i = 0; i < text.length; i += 1) {
+    hash ^= text.charCodeAt(i);
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
-  return hash % slots;
+  return hash;
 }
 
 /** Why the service must be read every period, or undefined when it is quiet. */
