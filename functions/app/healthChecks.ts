@@ -11,9 +11,9 @@
  * weight writes included, so a quiet service makes no call at all, and a service reads each
  * health check that qualifies once per evaluation (a calculated one through its children: the
  * adapter reads them), or in turns when a tick has more due than it may read (`healthCheckTurn`).
- * A read that fails is a gap: that endpoint's field stays absent, and the
- * engine decides on it as it would without health checks. An endpoint whose record has no health
- * check is never read, whoever manages the record.
+ * A read that fails is a gap: that endpoint's field stays absent, and the engine decides on it as
+ * it would without health checks. An endpoint whose record has no health check is never read,
+ * whoever manages the record.
  */
 import type { ServiceConfig } from '../core/config.js';
 import type { EndpointObservations, EpochMs, ServiceState } from '../core/types.js';
