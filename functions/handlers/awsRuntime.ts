@@ -122,7 +122,7 @@ export async function createAwsRuntime(environment: Steer53Environment, options:
     // for failing or just restored, so a quiet service makes no call. GetHealthCheck (its result
     // kept a few minutes by the adapter) and GetHealthCheckStatus go through the weights' client:
     // paced in the same Route 53 buckets, retried alike.
-    healthChecks: new Route53HealthChecks({ client: route53 }),
+    healthChecks: new Route53HealthChecks({ client: route53, now: clock.now }),
     // A tick spends at most about five seconds of this function's Route 53 rate on health checks
     // (a status read each, their configurations kept); more due than that are read in turns.
     options: { healthCheckReadsPerTick: healthCheckReadsPerTick(rates.route53.requests.perSecond) },

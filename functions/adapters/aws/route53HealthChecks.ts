@@ -84,6 +84,8 @@ export class Route53HealthChecks implements HealthCheckStatus {
 
   /** A calculated health check's verdict from its children's, read only when the threshold alone does not decide. */
   async #calculated(id: string, rules: HealthCheckRules, parents: readonly string[]): Promise<HealthCheckState | undefined> {
+    // Without a threshold no verdict can come of the children: none is read.
+    if (rules.HealthThreshold === undefined) return undefined;
     const path = [...parents, id];
     const children = rules.ChildHealthChecks ?? [];
     // With every child unknown, a verdict means the threshold decides alone (0, or more than there are children).

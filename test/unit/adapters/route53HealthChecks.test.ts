@@ -250,6 +250,14 @@ describe('Class: Route53HealthChecks', () => {
       expect(sent()).toEqual({ config: ids('hc-calc'), status: [] });
     });
 
+    it('has no verdict for a calculated health check without a threshold, and reads none of its children', async () => {
+      configured('hc-calc', { Type: 'CALCULATED', ChildHealthChecks: ['hc-up'] });
+      configured('hc-up');
+      reporting('hc-up', 16);
+      expect(await adapter().statusOf('hc-calc')).toBeUndefined();
+      expect(sent()).toEqual({ config: ids('hc-calc'), status: [] });
+    });
+
     it('has no verdict for a calculated health check when a child without one decides it, and one when it does not', async () => {
       configured('hc-both', { Type: 'CALCULATED', ChildHealthChecks: ['hc-up', 'hc-new'], HealthThreshold: 2 });
       configured('hc-either', { Type: 'CALCULATED', ChildHealthChecks: ['hc-up', 'hc-new'], HealthThreshold: 1 });
