@@ -87,3 +87,58 @@ export function sameWeights(a: Readonly<Weights>, b: Readonly<Weights>, ids: rea
 export function formatWeights(weights: Readonly<Weights>, ids: readonly string[]): string {
   return ids.map((id) => `${id}=${weights[id] ?? 0}`).join(' ');
 }
+
+/**
+ * The weights to write for `target`, given what Route 53 holds (`live`): exactly the target's
+ * shares, at the scale that leaves the most records as they are. Route 53 routes by share alone,
+ * and its change throughput counts every record changed: draining one of five records at 100
+ * writes that one record (0 100 100 100 100), not all five (0 125 125 125 125).
+ *
+ * A scale is a candidate when it keeps some record as it is (`live / target` of a record), or is
+ * the target's own. It is taken only if it keeps every share exactly (each record scales to a
+ * whole number), no record exceeds 255, and the records that carry traffic are the target's.
+ * The fewest changed records wins; ties go to the target's own scale, then to the larger scale.
+ */
+export function writtenWeights(target: Readonly<Weights>, live: Readonly<Weights>, ids: readonly string[]): Weights {
+  let best: { weights: Weights; unchanged: number; scale: number } | undefined;
+  for (const scale of candidateScales(target, live, ids)) {
+    const weights = scaledWeights(target, ids, scale);
+    if (!weights) continue;
+    const unchanged = ids.filter((id) => weights[id] === live[id]).length;
+    if (!best || unchanged > best.unchanged || (unchanged === best.unchanged && preferredScale(scale, best.scale))) best = { weights, unchanged, scale };
+  }
+  return best!.weights;
+}
+
+/** Route 53 holds `target`'s shares as it would be written: what steer53 writes for it, and nothing else. */
+export function holdsAsWritten(target: Readonly<Weights>, live: Readonly<Weights>, ids: readonly string[]): boolean {
+  return ids.every((id) => target[id] !== undefined && live[id] !== undefined) && sameWeights(writtenWeights(target, live, ids), live, ids);
+}
+
+/** The target's own scale first, then each scale that keeps one record as it is. */
+function candidateScales(target: Readonly<Weights>, live: Readonly<Weights>, ids: readonly string[]): number[] {
+  const scales = [1];
+  for (const id of ids) {
+    const t = target[id]!;
+    const l = live[id];
+    if (t > 0 && l !== undefined && l > 0 && !scales.some((s) => Math.abs(s - l / t) < 1e-12)) scales.push(l / t);
+  }
+  return scales;
+}
+
+/** The target at `scale`, or undefined when a record would not scale to a whole weight within 255. */
+function scaledWeights(target: Readonly<Weights>, ids: readonly string[], scale: number): Weights | undefined {
+  const out: Weights = {};
+  for (const id of ids) {
+    const exact = target[id]! * scale;
+    const w = Math.round(exact);
+    if (Math.abs(exact - w) > 1e-9 || w > MAX_WEIGHT || w > 0 !== target[id]! > 0) return undefined;
+    out[id] = w;
+  }
+  return out;
+}
+
+function preferredScale(scale: number, than: number): boolean {
+  if (than === 1) return false;
+  return scale === 1 || scale > than;
+}
