@@ -4,7 +4,7 @@
  * - dnsChanges: changes of what DNS answers (Route 53 change batches; for Route 53 health-check
  *   failover, health-status flips that change the answers);
  * - flaps: changes that reverse an endpoint's previous move within 10 minutes, where both moves
- *   are more than one weight unit (rollout-ordered changes excepted: a canary step, a rollback,
+ *   shift its share by more than one weight unit of the baseline total (rollout-ordered changes excepted: a canary step, a rollback,
  *   the restore after it);
  * - timeToMitigateS: from the start of harm to the first change that reduced the share of a
  *   harmed endpoint (null if none before the harm ended);
@@ -42,20 +42,27 @@ function shares(weights: readonly number[]): number[] {
 }
 
 /**
- * Writes that reverse an endpoint's previous move within the flap window. Only moves of more than
- * `FLAP_MIN_MOVE_WEIGHT` count, both the move and its reversal; smaller ones are ignored (they
- * neither flap nor reset the endpoint's last move). A write a deployment rollout ordered (a
- * canary step, a rollback, the restore once the pipeline rolled back) follows the pipeline's
- * protocol, not a change of the controller's mind: it counts as a move, never as a flap.
+ * Writes that reverse an endpoint's previous move within the flap window. A move is a change of
+ * the endpoint's share, in weight units of `unitTotal` (the baseline weights' total; by default
+ * each write's total before it): steer53 writes weights at the scale that changes the fewest
+ * records, so a record left as it is can move (its share does), and weights rewritten at another
+ * scale with the same shares do not. Only moves of more than `FLAP_MIN_MOVE_WEIGHT` units count,
+ * both the move and its reversal; smaller ones are ignored (they neither flap nor reset the
+ * endpoint's last move). A write a deployment rollout ordered (a canary step, a rollback, the
+ * restore once the pipeline rolled back) follows the pipeline's protocol, not a change of the
+ * controller's mind: it counts as a move, never as a flap.
  */
-export function countFlaps(writes: readonly WeightWrite[], windowSeconds = FLAP_WINDOW_SECONDS): number {
+export function countFlaps(writes: readonly WeightWrite[], windowSeconds = FLAP_WINDOW_SECONDS, unitTotal?: number): number {
   const lastMove = new Map<number, { t: number; direction: number }>();
   let flaps = 0;
   for (const write of writes) {
     let reversed = false;
-    write.after.forEach((w, i) => {
-      const delta = w - (write.before[i] ?? 0);
-      if (Math.abs(delta) <= FLAP_MIN_MOVE_WEIGHT) return;
+    const before = shares(write.before);
+    const after = shares(write.after);
+    const unit = unitTotal ?? write.before.reduce((a, b) => a + b, 0);
+    after.forEach((share, i) => {
+      const delta = (share - (before[i] ?? 0)) * unit;
+      if (Math.abs(delta) <= FLAP_MIN_MOVE_WEIGHT + 1e-9) return;
       const direction = Math.sign(delta);
       const previous = lastMove.get(i);
       if (previous && previous.direction !== direction && write.t - previous.t < windowSeconds) reversed = true;
@@ -164,7 +171,11 @@ export function metricsOf(scenario: Scenario, run: RunResult, truth: WorldTruth)
   return {
     sloMissFraction: run.totalRequests > 0 ? (run.totalFailed + run.totalMissed) / run.totalRequests : 0,
     dnsChanges: run.writes.length,
-    flaps: countFlaps(run.writes),
+    flaps: countFlaps(
+      run.writes,
+      FLAP_WINDOW_SECONDS,
+      scenario.baselineWeights.reduce((a, b) => a + b, 0),
+    ),
     timeToMitigateS: timeToMitigate(scenario, run, truth),
     timeToBaselineS: timeToBaseline(scenario, run.writes, run.harmEnd),
     safetyViolations: safetyViolations(scenario, run.writes, truth),

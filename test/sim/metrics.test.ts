@@ -57,6 +57,12 @@ describe('Metric: flaps (a weight move of more than one unit reversed within 10 
       ],
       0,
     ],
+    ['weights rewritten at another scale and back (no share moved)', [write(60, [100, 100], [200, 200]), write(120, [200, 200], [100, 100])], 0],
+    [
+      'a survivor whose record a drain left as it was (its share rose), shed within the window',
+      [write(0, [100, 100, 100, 100], [0, 100, 100, 100]), write(120, [0, 100, 100, 100], [0, 50, 150, 150])],
+      1,
+    ],
     ['a controller move that reverses a rollout move', [{ ...write(0, [200, 0], [100, 100]), rollout: true }, write(300, [100, 100], [150, 50])], 1],
   ])('counts %s as %i', (_name, writes, flaps) => {
     expect(countFlaps(writes)).toBe(flaps);
