@@ -20,6 +20,8 @@
 import type { ServiceConfig } from '../core/config.js';
 import { latestStart } from '../core/drills.js';
 import { decide } from '../core/engine.js';
+import { baselineWeights } from '../core/weightPlanner.js';
+import { changesBetween, holdsAsWritten, sameWeights, writtenWeights } from '../core/weights.js';
 import { guardKey, type AlarmState, type Decision, type DeploymentSignal, type EpochMs, type ServiceState, type Weights } from '../core/types.js';
 import type { ControllerEvent } from '../events/controllerEvents.js';
 import type { RecordSetRef, RecordSetWeights, WeightWrite } from '../ports/dnsWeights.js';
@@ -502,9 +504,13 @@ async function completeAbandonedChange(
   // not completed: it would write records the policy no longer manages.
   const record = recordSetOf(service);
   const managed = new Set(service.endpoints.map((e) => e.setIdentifier));
+  // The change is written at the scale of the records it was decided on (`from`): they must still be the managed ones.
+  const decidedOn = Object.keys(pending.from);
   const stale =
     ['hostedZoneId', 'dnsName', 'recordType'].some((k) => pending.record[k as keyof RecordSetRef] !== record[k as keyof RecordSetRef]) ||
-    Object.keys(pending.to).some((id) => !managed.has(id));
+    Object.keys(pending.to).some((id) => !managed.has(id)) ||
+    decidedOn.length !== managed.size ||
+    decidedOn.some((id) => !managed.has(id));
   if (stale) return abandonChange(rt, service, stored, pending, now, trigger, 'the service config changed since it was decided');
   let changeIds: readonly string[];
   try {
@@ -618,8 +624,7 @@ async function decideOn(
   const input = {
     now,
     observations: observed.observations,
-    state: stored.state,
-    currentWeights: current,
+    ...engineView(service, stored.state, current),
     ...(deployments !== undefined ? { deployments } : {}),
     ...(guardAlarms ? { guardAlarms } : {}),
   };
@@ -628,7 +633,41 @@ async function decideOn(
   const { decision, nextState } = capacityMatters(service, stored.state, first.nextState)
     ? decide(service, { ...input, ...(await capacityInput(rt, service)) })
     : first;
-  return { read, observed, current, drift: driftOf(service, stored, current), decision, nextState };
+  return { read, observed, current, drift: driftOf(service, stored, current), decision: asWritten(service, decision, nextState, current), nextState };
+}
+
+/**
+ * What the engine decides from. steer53 writes the engine's weights at the scale that changes the
+ * fewest records (core/weights.ts, `writtenWeights`: Route 53 routes by share alone), so while
+ * Route 53 holds the last weights as they were written, the engine goes on from its own weights,
+ * at the configured total. Otherwise (someone else changed a record, or nothing was written yet)
+ * it decides from what Route 53 holds, with the last weights as they would have been written.
+ */
+function engineView(service: ServiceConfig, state: ServiceState | undefined, live: Weights): { state: ServiceState | undefined; currentWeights: Weights } {
+  const ids = service.endpoints.map((e) => e.setIdentifier);
+  const applied = state?.appliedWeights;
+  if (!state || !applied || !ids.every((id) => ownValue(applied, id) !== undefined)) return { state, currentWeights: live };
+  const own = Object.fromEntries(ids.map((id) => [id, ownValue(applied, id)!]));
+  if (holdsAsWritten(own, live, ids)) return { state, currentWeights: own };
+  return { state: { ...state, appliedWeights: writtenWeights(own, live, ids) }, currentWeights: live };
+}
+
+/**
+ * The decision as it is written: from the weights Route 53 holds, to the engine's target at the
+ * scale that changes the fewest records. Written at the configured scale instead, as the numbers
+ * an operator reads against what they gave: the baseline weights (at rest, Route 53 holds the
+ * config), a pin, and every change while a rollout is in progress (a canary step's share of the
+ * baseline weight).
+ */
+function asWritten(service: ServiceConfig, decision: Decision, nextState: ServiceState, live: Weights): Decision {
+  const ids = service.endpoints.map((e) => e.setIdentifier);
+  const asGiven =
+    sameWeights(decision.targetWeights, baselineWeights(service), ids) ||
+    nextState.overrides.pin !== undefined ||
+    Object.keys(nextState.rollouts).length > 0 ||
+    decision.rolloutEvents.length > 0;
+  const target = asGiven ? { ...decision.targetWeights } : writtenWeights(decision.targetWeights, live, ids);
+  return { ...decision, currentWeights: live, targetWeights: target, changes: decision.changes.length > 0 ? changesBetween(live, target, ids) : [] };
 }
 
 /**
@@ -668,14 +707,15 @@ function managedWeights(service: ServiceConfig, all: Weights): Weights {
   return Object.fromEntries(service.endpoints.map((e) => [e.setIdentifier, ownValue(all, e.setIdentifier)!]));
 }
 
+/** Records Route 53 holds other than steer53 wrote them: the last weights, as written at the scale Route 53 holds, against what it holds. */
 function driftOf(service: ServiceConfig, stored: StoredServiceState, current: Weights): DriftReport | undefined {
-  const expected = stored.state?.appliedWeights;
-  if (!expected) return undefined;
-  const endpoints = service.endpoints
-    .map((e) => e.setIdentifier)
-    .filter((id) => ownValue(expected, id) !== undefined && ownValue(expected, id) !== ownValue(current, id));
+  const applied = stored.state?.appliedWeights;
+  if (!applied) return undefined;
+  const ids = service.endpoints.map((e) => e.setIdentifier).filter((id) => ownValue(applied, id) !== undefined);
+  const expected = writtenWeights(Object.fromEntries(ids.map((id) => [id, ownValue(applied, id)!])), current, ids);
+  const endpoints = ids.filter((id) => ownValue(expected, id) !== ownValue(current, id));
   if (endpoints.length === 0) return undefined;
-  return { expected: { ...expected }, actual: { ...current }, endpoints };
+  return { expected, actual: { ...current }, endpoints };
 }
 
 async function recordDrift(rt: Runtime, service: ServiceConfig, drift: DriftReport, at: EpochMs, trigger: string): Promise<void> {

@@ -245,8 +245,10 @@ describe('Functions', () => {
     // them one by one, the engine's restore) added about 1 KB: the alarm bundle measured 341.0 KB.
     // 342 KB until the adapter read each health check's configuration (GetHealthCheck, kept a few
     // minutes: disabled, inverted, a calculated check's children), 1.3 KB: the alarm bundle measured 342.3 KB.
-    ['alarm', 344],
-    ['schedule', 344],
+    // 344 KB until weights were written at the scale that changes the fewest records (core/weights.ts,
+    // `writtenWeights`, and the use case's view of them), 0.7 KB: the schedule bundle measured 344.4 KB.
+    ['alarm', 345],
+    ['schedule', 345],
     // Powertools idempotency and its JMESPath engine (38 KB) come on top; see docs/deploy.md.
     ['deployment', 394],
   ])('keeps the %s bundle within %i KB, with zod/mini alone and no config schema', (name, budgetKb) => {

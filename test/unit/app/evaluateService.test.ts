@@ -3,6 +3,7 @@ import { evaluateService, planEvaluation, type EvaluationOutcome } from '../../.
 import { setOverride } from '../../../functions/app/overrides.js';
 import { StateVersionConflictError } from '../../../functions/ports/errors.js';
 import type { StateStore } from '../../../functions/ports/stateStore.js';
+import { holdsAsWritten } from '../../../functions/core/weights.js';
 import { editableRawConfig, judgedStart, memoryWorld, MINUTE, rawConfig, testConfig, type MemoryWorld } from './runtimeFixtures.js';
 
 const HEALTHY = { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 };
@@ -37,10 +38,14 @@ describe('Function: evaluateService', () => {
       to: Object.fromEntries(changes.map((c) => [c.setIdentifier, c.to])),
     });
     expect(world.dns.weightsOf(record)['eu-west-1']).toBeLessThan(100);
+    // 70 115 115: no other scale keeps those shares exactly in whole weights, so every record is written.
+    expect(changes.map((c) => c.setIdentifier)).toEqual(['us-east-1', 'eu-west-1', 'ap-northeast-1']);
 
     const stored = await world.store.load('chat');
     expect(stored.pending).toBeNull();
-    expect(stored.state!.appliedWeights).toEqual(world.dns.weightsOf(record));
+    // The state keeps the engine's weights (at the configured total); Route 53 holds them as written.
+    expect(Object.values(stored.state!.appliedWeights!).reduce((a, b) => a + b, 0)).toBe(300);
+    expect(holdsAsWritten(stored.state!.appliedWeights!, world.dns.weightsOf(record), Object.keys(HEALTHY))).toBe(true);
     const audit = await world.store.listAudit('chat');
     expect(audit.filter((e) => e.kind === 'decision' && e.status === 'applied').map((e) => e.id)).toEqual([outcome.decisionId]);
     expect(audit[0]!.changeIds).toEqual(outcome.changeIds);
@@ -235,7 +240,7 @@ describe('Function: evaluateService', () => {
       const world = memoryWorld();
       await crashMidApply(world);
       const pending = (await world.store.load('chat')).pending!;
-      expect(Object.keys(pending.to)).toContain('ap-northeast-1');
+      expect(Object.keys(pending.from)).toContain('ap-northeast-1');
       const raw = editableRawConfig();
       raw.services[0]!.endpoints = raw.services[0]!.endpoints.filter((e: { setIdentifier: string }) => e.setIdentifier !== 'ap-northeast-1');
       const narrower = testConfig(raw);
@@ -293,6 +298,59 @@ describe('Function: evaluateService', () => {
       const back = await tick(world, HEALTHY);
       expect(back.decision!.reasons.map((r) => r.code)).toContain('OVERRIDE_EXPIRED');
       expect(world.dns.weightsOf(record)['eu-west-1']).toBe(100);
+    });
+  });
+
+  describe('written at the scale Route 53 holds', () => {
+    const EU_ALARM = { name: 'chat-eu-west-1-5xx', region: 'eu-west-1' };
+
+    it('drains one record of three as one record, decides on from its own weights, and writes the config back at rest', async () => {
+      const world = memoryWorld();
+      world.metrics.setAlarmState(EU_ALARM, 'ALARM');
+      const drained = await tick(world, HEALTHY);
+      // The engine's 0 150 150 has the same shares as 0 100 100: one record changes, not three.
+      expect(drained.decision!.changes).toEqual([{ setIdentifier: 'eu-west-1', from: 100, to: 0 }]);
+      expect(world.dns.weightsOf(record)).toEqual({ 'us-east-1': 100, 'eu-west-1': 0, 'ap-northeast-1': 100 });
+      expect((await world.store.load('chat')).state!.appliedWeights).toEqual({ 'us-east-1': 150, 'eu-west-1': 0, 'ap-northeast-1': 150 });
+      world.metrics.setAlarmState(EU_ALARM, 'OK');
+      const outcomes: EvaluationOutcome[] = [];
+      while (world.dns.weightsOf(record)['eu-west-1'] === 0 && outcomes.length < 60) outcomes.push(await tick(world, HEALTHY));
+      // The first recovery step moves the receivers down from the engine's 150, not up from the 100 Route 53 holds:
+      // the flap guard remembers each move's true direction.
+      expect((await world.store.load('chat')).state!.recentChanges.at(-1)!.moved).toEqual({ 'us-east-1': -1, 'eu-west-1': 1, 'ap-northeast-1': -1 });
+      while (world.dns.weightsOf(record)['eu-west-1'] !== 100 && outcomes.length < 60) outcomes.push(await tick(world, HEALTHY));
+      // Route 53 held what steer53 wrote all along: never drift, never reconciled.
+      expect(outcomes.filter((o) => o.drift !== undefined || o.decision!.reasons.some((r) => r.code === 'WEIGHTS_RECONCILED'))).toEqual([]);
+      // At rest Route 53 holds the configured weights, not 150 150 150.
+      expect(world.dns.weightsOf(record)).toEqual({ 'us-east-1': 100, 'eu-west-1': 100, 'ap-northeast-1': 100 });
+    });
+
+    it('reports an edit made while Route 53 holds another scale as the one record edited, against what was written', async () => {
+      const world = memoryWorld();
+      world.metrics.setAlarmState(EU_ALARM, 'ALARM');
+      await tick(world, HEALTHY);
+      world.dns.editWeights(record, { 'ap-northeast-1': 40 });
+      const seen = await tick(world, HEALTHY);
+      expect(seen.drift).toEqual({
+        expected: { 'us-east-1': 100, 'eu-west-1': 0, 'ap-northeast-1': 100 },
+        actual: { 'us-east-1': 100, 'eu-west-1': 0, 'ap-northeast-1': 40 },
+        endpoints: ['ap-northeast-1'],
+      });
+      expect(seen.decision!.reasons.find((r) => r.code === 'WEIGHTS_RECONCILED')!.message).toContain(
+        'not the us-east-1=100 eu-west-1=0 ap-northeast-1=100 last written',
+      );
+    });
+
+    it('writes a pin as the operator gave it', async () => {
+      const world = memoryWorld();
+      await tick(world, HEALTHY);
+      await setOverride({ store: world.store, clock: world.clock, newId: () => 'pin-1' }, world.service, {
+        action: { kind: 'pin', weights: { 'us-east-1': 50, 'eu-west-1': 50, 'ap-northeast-1': 50 }, until: world.clock.now() + 30 * MINUTE },
+        by: 'alice',
+        reason: 'even split while we look',
+      });
+      await tick(world, HEALTHY);
+      expect(world.dns.weightsOf(record)).toEqual({ 'us-east-1': 50, 'eu-west-1': 50, 'ap-northeast-1': 50 });
     });
   });
 

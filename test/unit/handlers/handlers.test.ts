@@ -73,7 +73,9 @@ describe('Handler: alarm', () => {
     await handler(alarmStateChangeEvent(), context);
     const held = world.dns.weightsOf(key);
     expect(held['eu-west-1']).toBe(0);
-    expect(t.counts).toContainEqual({ metric: 'WeightChanges', service: 'chat', value: 3 });
+    // One record changed: the drained one. The others keep their weights (their shares grow with it).
+    expect(held).toEqual({ 'us-east-1': 100, 'eu-west-1': 0, 'ap-northeast-1': 100 });
+    expect(t.counts).toContainEqual({ metric: 'WeightChanges', service: 'chat', value: 1 });
     // The Weight gauge after the drain is what Route 53 holds.
     expect(t.gauges.slice(-3)).toEqual(Object.entries(held).map(([endpoint, value]) => ({ metric: 'Weight', service: 'chat', endpoint, value })));
   });
