@@ -9,7 +9,7 @@
  *   3. decide and record each service's intent, with bounded concurrency;
  *   4. write each hosted zone's changes, from every service in it, in as few
  *      ChangeResourceRecordSets calls as Route 53's batch limits allow;
- *   5. complete each service: mark applied, record, tell.
+ *   5. complete each service: mark applied, record, tell (with the same bounded concurrency).
  * One service failing does not stop the others; a zone whose write fails leaves its services'
  * intents recorded, for the next evaluation to complete.
  */
@@ -196,13 +196,14 @@ async function writeZones(rt: Runtime, writes: readonly PreparedWrite[], fail: (
       }
       continue;
     }
-    for (const w of zoneWrites) {
+    // Each completion is a few calls of its own (state, audit, notice, event): several at once, as the intents were recorded.
+    await forEachBounded(zoneWrites, rt.options?.concurrency ?? 4, async (w) => {
       try {
         outcomes.push(await completeWrite(rt, w, changeIds));
       } catch (error) {
         fail(w.service.name, error);
       }
-    }
+    });
   }
   return outcomes;
 }

@@ -37,6 +37,48 @@ describe('Function: onTick', () => {
     expect(world.metrics.metricCalls).toBe(1);
   });
 
+  it('completes the services of a zone several at a time, after their one change batch', async () => {
+    const world = memoryWorld(services(['ZONEA1', 'ZONEA1', 'ZONEA1', 'ZONEA1']));
+    world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
+    feedAll(world);
+    let written = false;
+    let inFlight = 0;
+    let most = 0;
+    const dns: DnsWeights = {
+      readWeights: (record) => world.dns.readWeights(record),
+      readZone: (zone, records) => world.dns.readZone(zone, records),
+      writeWeights: async (writes, comment) => {
+        const out = await world.dns.writeWeights(writes, comment);
+        written = true;
+        return out;
+      },
+    };
+    // Saves after the zone's write are the completions: count how many are in flight at once.
+    const store = new Proxy(world.store, {
+      get(target, prop) {
+        if (prop !== 'save') {
+          const value = Reflect.get(target, prop);
+          return typeof value === 'function' ? value.bind(target) : value;
+        }
+        return async (...args: Parameters<typeof target.save>) => {
+          if (!written) return target.save(...args);
+          inFlight += 1;
+          most = Math.max(most, inFlight);
+          await new Promise((resolve) => setImmediate(resolve));
+          try {
+            return await target.save(...args);
+          } finally {
+            inFlight -= 1;
+          }
+        };
+      },
+    });
+    const tick = await onTick(world.runtime({ dns, store }));
+    expect(tick.outcomes.map((o) => o.status)).toEqual(['applied', 'applied', 'applied', 'applied']);
+    expect(world.dns.writeCalls).toBe(1);
+    expect(most).toBe(4);
+  });
+
   it('reads a quiet service only on its turn: the periods between cost no CloudWatch, Route 53 or state write', async () => {
     const world = memoryWorld();
     const rt = world.runtime();
