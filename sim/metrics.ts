@@ -46,14 +46,17 @@ function shares(weights: readonly number[]): number[] {
  * the endpoint's share, in weight units of `unitTotal` (the baseline weights' total; by default
  * each write's total before it): steer53 writes weights at the scale that changes the fewest
  * records, so a record left as it is can move (its share does), and weights rewritten at another
- * scale with the same shares do not. Only moves of more than `FLAP_MIN_MOVE_WEIGHT` units count,
+ * scale with the same shares do not. A move reverses the previous move of the same origin: the
+ * controller's writes (`api`) one another, Route 53's health checks (`health-check`) one another.
+ * A health check that drops a failing record raises the others' shares; the controller planning
+ * less than that for one of them has not changed its mind. Only moves of more than `FLAP_MIN_MOVE_WEIGHT` units count,
  * both the move and its reversal; smaller ones are ignored (they neither flap nor reset the
  * endpoint's last move). A write a deployment rollout ordered (a canary step, a rollback, the
  * restore once the pipeline rolled back) follows the pipeline's protocol, not a change of the
  * controller's mind: it counts as a move, never as a flap.
  */
 export function countFlaps(writes: readonly WeightWrite[], windowSeconds = FLAP_WINDOW_SECONDS, unitTotal?: number): number {
-  const lastMove = new Map<number, { t: number; direction: number }>();
+  const lastMove = new Map<string, { t: number; direction: number }>();
   let flaps = 0;
   for (const write of writes) {
     let reversed = false;
@@ -64,9 +67,10 @@ export function countFlaps(writes: readonly WeightWrite[], windowSeconds = FLAP_
       const delta = (share - (before[i] ?? 0)) * unit;
       if (Math.abs(delta) <= FLAP_MIN_MOVE_WEIGHT + 1e-9) return;
       const direction = Math.sign(delta);
-      const previous = lastMove.get(i);
+      const key = `${write.kind}:${i}`;
+      const previous = lastMove.get(key);
       if (previous && previous.direction !== direction && write.t - previous.t < windowSeconds) reversed = true;
-      lastMove.set(i, { t: write.t, direction });
+      lastMove.set(key, { t: write.t, direction });
     });
     if (reversed && !write.rollout) flaps++;
   }

@@ -63,6 +63,19 @@ describe('Metric: flaps (a weight move of more than one unit reversed within 10 
       [write(0, [100, 100, 100, 100], [0, 100, 100, 100]), write(120, [0, 100, 100, 100], [0, 50, 150, 150])],
       1,
     ],
+    [
+      'a health check dropping a failing record, then the controller giving a survivor less than that did',
+      [{ ...write(0, [100, 100, 50], [100, 0, 50]), kind: 'health-check' }, write(160, [100, 0, 50], [154, 0, 64])],
+      0,
+    ],
+    [
+      'a health check dropping a record and taking it back within the window',
+      [
+        { ...write(0, [100, 100, 50], [100, 0, 50]), kind: 'health-check' },
+        { ...write(300, [100, 0, 50], [100, 100, 50]), kind: 'health-check' },
+      ],
+      1,
+    ],
     ['a controller move that reverses a rollout move', [{ ...write(0, [200, 0], [100, 100]), rollout: true }, write(300, [100, 100], [150, 50])], 1],
   ])('counts %s as %i', (_name, writes, flaps) => {
     expect(countFlaps(writes)).toBe(flaps);
