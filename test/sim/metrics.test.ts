@@ -65,14 +65,14 @@ describe('Metric: flaps (a weight move of more than one unit reversed within 10 
     ],
     [
       'a health check dropping a failing record, then the controller giving a survivor less than that did',
-      [{ ...write(0, [100, 100, 50], [100, 0, 50]), kind: 'health-check' }, write(160, [100, 0, 50], [154, 0, 64])],
+      [{ ...write(0, [100, 100, 50], [100, 0, 50]), kind: 'health-check' as const }, write(160, [100, 0, 50], [154, 0, 64])],
       0,
     ],
     [
       'a health check dropping a record and taking it back within the window',
       [
-        { ...write(0, [100, 100, 50], [100, 0, 50]), kind: 'health-check' },
-        { ...write(300, [100, 0, 50], [100, 100, 50]), kind: 'health-check' },
+        { ...write(0, [100, 100, 50], [100, 0, 50]), kind: 'health-check' as const },
+        { ...write(300, [100, 0, 50], [100, 100, 50]), kind: 'health-check' as const },
       ],
       1,
     ],
