@@ -117,6 +117,8 @@ export interface PreparedWrite {
   readonly decision: Decision;
   /** The engine's next state, written again (without the intent) once the change is applied. */
   readonly nextState: ServiceState;
+  /** The engine's own weights, where they differ from those written (StoredServiceState.engineWeights). */
+  readonly engineWeights: Weights | undefined;
   /** The state's version with the intent in it. */
   readonly intentVersion: number;
   readonly driftSignature: string | null;
@@ -315,7 +317,14 @@ async function recordUnchanged(rt: Runtime, intent: Intent): Promise<PreparedEva
   const { service, stored, now, decided, fingerprints, decisionId, request } = intent;
   const { driftSignature, blockedSignature } = fingerprints;
   try {
-    await rt.store.save(service.name, stored.version, { state: decided.nextState, driftSignature, blockedSignature, pending: null, updatedAt: now });
+    await rt.store.save(service.name, stored.version, {
+      state: decided.nextState,
+      driftSignature,
+      blockedSignature,
+      pending: null,
+      updatedAt: now,
+      ...engineWeightsOf(decided.engineWeights),
+    });
   } catch (error) {
     if (error instanceof StateVersionConflictError) return retry(intent.gathered);
     throw error;
@@ -347,7 +356,14 @@ async function recordIntent(rt: Runtime, intent: Intent): Promise<PreparedWrite 
   const { driftSignature, blockedSignature } = fingerprints;
   let intentVersion: number;
   try {
-    intentVersion = await rt.store.save(service.name, stored.version, { state: nextState, driftSignature, blockedSignature, pending, updatedAt: now });
+    intentVersion = await rt.store.save(service.name, stored.version, {
+      state: nextState,
+      driftSignature,
+      blockedSignature,
+      pending,
+      updatedAt: now,
+      ...engineWeightsOf(decided.engineWeights),
+    });
   } catch (error) {
     if (!(error instanceof StateVersionConflictError)) throw error;
     rt.log.debug('lost the race to another evaluation; re-reading and deciding again', { service: service.name, attempt: intent.attempt });
@@ -368,6 +384,7 @@ async function recordIntent(rt: Runtime, intent: Intent): Promise<PreparedWrite 
     decisionId,
     decision,
     nextState,
+    engineWeights: decided.engineWeights,
     intentVersion,
     ...fingerprints,
     write: { record, weights: to, ...(decided.read.snapshot !== undefined ? { basedOn: decided.read.snapshot } : {}) },
@@ -384,7 +401,14 @@ export async function completeWrite(rt: Runtime, prepared: PreparedWrite, change
   const { service, decisionId, decision, nextState } = prepared;
   try {
     const { driftSignature, blockedSignature } = prepared;
-    await rt.store.save(service.name, prepared.intentVersion, { state: nextState, driftSignature, blockedSignature, pending: null, updatedAt: rt.clock.now() });
+    await rt.store.save(service.name, prepared.intentVersion, {
+      state: nextState,
+      driftSignature,
+      blockedSignature,
+      pending: null,
+      updatedAt: rt.clock.now(),
+      ...engineWeightsOf(prepared.engineWeights),
+    });
   } catch (error) {
     if (!(error instanceof StateVersionConflictError)) throw error;
     // Only an evaluation that took our intent for abandoned can have written; it completed the
@@ -520,7 +544,7 @@ async function completeAbandonedChange(
     if (error instanceof RecordNotFoundError) return abandonChange(rt, service, stored, pending, now, trigger, error.message);
     throw error;
   }
-  if (!(await clearPending(rt, service, stored, stored.state!, now))) return { repaired: undefined, tellFailures: [] };
+  if (!(await clearPending(rt, service, stored, stored.state!, now, stored.engineWeights))) return { repaired: undefined, tellFailures: [] };
   const tellFailures = await recordAndTell(rt, {
     service,
     decisionId: pending.decisionId,
@@ -537,7 +561,14 @@ async function completeAbandonedChange(
 }
 
 /** Saves `state` with the pending change cleared; false when another evaluation got there first. */
-async function clearPending(rt: Runtime, service: ServiceConfig, stored: StoredServiceState, state: ServiceState, now: EpochMs): Promise<boolean> {
+async function clearPending(
+  rt: Runtime,
+  service: ServiceConfig,
+  stored: StoredServiceState,
+  state: ServiceState,
+  now: EpochMs,
+  engineWeights: Weights | undefined,
+): Promise<boolean> {
   try {
     await rt.store.save(service.name, stored.version, {
       state,
@@ -545,6 +576,7 @@ async function clearPending(rt: Runtime, service: ServiceConfig, stored: StoredS
       driftSignature: stored.driftSignature,
       blockedSignature: stored.blockedSignature,
       updatedAt: now,
+      ...engineWeightsOf(engineWeights),
     });
     return true;
   } catch (error) {
@@ -567,7 +599,9 @@ async function abandonChange(
   why: string,
 ): Promise<{ repaired: undefined; tellFailures: readonly TellFailure[] }> {
   rt.log.error('dropping a recorded change that cannot be completed', { service: service.name, decisionId: pending.decisionId, why });
-  if (!(await clearPending(rt, service, stored, { ...stored.state!, appliedWeights: pending.from }, now))) return { repaired: undefined, tellFailures: [] };
+  // What Route 53 still holds; the engine decides from it next (its own weights of the dropped change are dropped with it).
+  if (!(await clearPending(rt, service, stored, { ...stored.state!, appliedWeights: pending.from }, now, undefined)))
+    return { repaired: undefined, tellFailures: [] };
   const tellFailures = await afterCommit(rt, service, () =>
     rt.store.putAudit({
       ...decisionAudit(service, pending.decisionId, pending.decision, pending.trigger, AuditStatuses.FAILED, []),
@@ -599,8 +633,12 @@ interface Decided {
   readonly observed: ServiceObservationResult;
   readonly current: Weights;
   readonly drift: DriftReport | undefined;
+  /** The decision as written (see `asWritten`). */
   readonly decision: Decision;
+  /** The engine's next state, with `appliedWeights` as written. */
   readonly nextState: ServiceState;
+  /** The engine's own weights, where they differ from those written (StoredServiceState.engineWeights). */
+  readonly engineWeights: Weights | undefined;
 }
 
 /**
@@ -624,7 +662,7 @@ async function decideOn(
   const input = {
     now,
     observations: observed.observations,
-    ...engineView(service, stored.state, current),
+    ...engineView(service, stored, current),
     ...(deployments !== undefined ? { deployments } : {}),
     ...(guardAlarms ? { guardAlarms } : {}),
   };
@@ -633,23 +671,38 @@ async function decideOn(
   const { decision, nextState } = capacityMatters(service, stored.state, first.nextState)
     ? decide(service, { ...input, ...(await capacityInput(rt, service)) })
     : first;
-  return { read, observed, current, drift: driftOf(service, stored, current), decision: asWritten(service, decision, nextState, current), nextState };
+  const written = asWritten(service, decision, nextState, current);
+  const appliedWeights = weightsAfter(current, written.changes);
+  const own = nextState.appliedWeights ?? appliedWeights;
+  return {
+    read,
+    observed,
+    current,
+    drift: driftOf(service, stored, current),
+    decision: written,
+    nextState: { ...nextState, appliedWeights },
+    engineWeights: sameWeights(own, appliedWeights, Object.keys(appliedWeights)) ? undefined : own,
+  };
 }
 
 /**
  * What the engine decides from. steer53 writes the engine's weights at the scale that changes the
- * fewest records (core/weights.ts, `writtenWeights`: Route 53 routes by share alone), so while
- * Route 53 holds the last weights as they were written, the engine goes on from its own weights,
- * at the configured total. Otherwise (someone else changed a record, or nothing was written yet)
- * it decides from what Route 53 holds, with the last weights as they would have been written.
+ * fewest records (core/weights.ts, `writtenWeights`: Route 53 routes by share alone), and keeps the
+ * engine's own beside them (`engineWeights`). While Route 53 holds what was written, the engine
+ * goes on from its own weights, at the configured total, so its flap guard sees each move's true
+ * direction. Otherwise (someone else changed a record, or nothing was kept) it decides from what
+ * Route 53 holds, against what was last written.
  */
-function engineView(service: ServiceConfig, state: ServiceState | undefined, live: Weights): { state: ServiceState | undefined; currentWeights: Weights } {
+function engineView(service: ServiceConfig, stored: StoredServiceState, live: Weights): { state: ServiceState | undefined; currentWeights: Weights } {
+  const { state, engineWeights } = stored;
   const ids = service.endpoints.map((e) => e.setIdentifier);
   const applied = state?.appliedWeights;
-  if (!state || !applied || !ids.every((id) => ownValue(applied, id) !== undefined)) return { state, currentWeights: live };
-  const own = Object.fromEntries(ids.map((id) => [id, ownValue(applied, id)!]));
-  if (holdsAsWritten(own, live, ids)) return { state, currentWeights: own };
-  return { state: { ...state, appliedWeights: writtenWeights(own, live, ids) }, currentWeights: live };
+  const known = (w: Weights | null | undefined): w is Weights => w !== null && w !== undefined && ids.every((id) => ownValue(w, id) !== undefined);
+  if (!state || !known(applied) || !known(engineWeights) || !sameWeights(applied, live, ids) || !holdsAsWritten(engineWeights, applied, ids)) {
+    return { state, currentWeights: live };
+  }
+  const own = Object.fromEntries(ids.map((id) => [id, ownValue(engineWeights, id)!]));
+  return { state: { ...state, appliedWeights: own }, currentWeights: own };
 }
 
 /**
@@ -707,15 +760,14 @@ function managedWeights(service: ServiceConfig, all: Weights): Weights {
   return Object.fromEntries(service.endpoints.map((e) => [e.setIdentifier, ownValue(all, e.setIdentifier)!]));
 }
 
-/** Records Route 53 holds other than steer53 wrote them: the last weights, as written at the scale Route 53 holds, against what it holds. */
 function driftOf(service: ServiceConfig, stored: StoredServiceState, current: Weights): DriftReport | undefined {
-  const applied = stored.state?.appliedWeights;
-  if (!applied) return undefined;
-  const ids = service.endpoints.map((e) => e.setIdentifier).filter((id) => ownValue(applied, id) !== undefined);
-  const expected = writtenWeights(Object.fromEntries(ids.map((id) => [id, ownValue(applied, id)!])), current, ids);
-  const endpoints = ids.filter((id) => ownValue(expected, id) !== ownValue(current, id));
+  const expected = stored.state?.appliedWeights;
+  if (!expected) return undefined;
+  const endpoints = service.endpoints
+    .map((e) => e.setIdentifier)
+    .filter((id) => ownValue(expected, id) !== undefined && ownValue(expected, id) !== ownValue(current, id));
   if (endpoints.length === 0) return undefined;
-  return { expected, actual: { ...current }, endpoints };
+  return { expected: { ...expected }, actual: { ...current }, endpoints };
 }
 
 async function recordDrift(rt: Runtime, service: ServiceConfig, drift: DriftReport, at: EpochMs, trigger: string): Promise<void> {
@@ -774,6 +826,10 @@ function decisionAudit(
     changeIds,
     decision,
   };
+}
+
+function engineWeightsOf(engineWeights: Weights | undefined): { engineWeights?: Weights } {
+  return engineWeights ? { engineWeights } : {};
 }
 
 function signature(value: unknown): string {

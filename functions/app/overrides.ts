@@ -70,6 +70,7 @@ export async function setOverride(ports: OverridePorts, service: ServiceConfig, 
         driftSignature: stored.driftSignature,
         blockedSignature: stored.blockedSignature,
         updatedAt: now,
+        ...(stored.engineWeights ? { engineWeights: stored.engineWeights } : {}),
       });
       await ports.store.putAudit({ ...entry, status: AuditStatuses.RECORDED });
       return { changed, summary, overrides, version };

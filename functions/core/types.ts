@@ -324,9 +324,9 @@ export interface EndpointCapacity {
 export interface ServiceState {
   readonly endpoints: Readonly<Record<string, EndpointState>>;
   /**
-   * The weights the controller last applied (or found at the start), by SetIdentifier, at the
-   * configured total. Route 53 holds the same shares, written at the scale that changed the
-   * fewest records (weights.ts, `writtenWeights`).
+   * The weights the controller last wrote (or found at the start), by SetIdentifier. Weights are
+   * written at the scale that changes the fewest records (weights.ts, `writtenWeights`); while
+   * Route 53 holds them, the runtime hands the engine its own weights here, at the configured total.
    */
   readonly appliedWeights: Weights | null;
   /** Times of weight changes in the last hour, for the change budget. */

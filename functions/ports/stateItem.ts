@@ -191,6 +191,7 @@ const itemShape = {
   driftSignature: z.exactOptional(z.string()),
   blockedSignature: z.exactOptional(z.string()),
   updatedAt: epochMs,
+  engineWeights: z.exactOptional(weightsSchema),
 };
 const stateItemSchema = z.looseObject({ ...itemShape, state: serviceStateSchema });
 /** The state's fields before layout 6 (nothing from health checks). */
@@ -312,6 +313,7 @@ export function readStateItem(service: string, raw: unknown): StoredServiceState
     driftSignature: item.driftSignature ?? null,
     blockedSignature: item.blockedSignature ?? null,
     updatedAt: item.updatedAt,
+    ...(item.engineWeights ? { engineWeights: item.engineWeights } : {}),
   };
 }
 
@@ -326,5 +328,6 @@ export function toStateItem(service: string, version: number, write: StateWrite)
     ...(write.driftSignature ? { driftSignature: write.driftSignature } : {}),
     ...(write.blockedSignature ? { blockedSignature: write.blockedSignature } : {}),
     updatedAt: write.updatedAt,
+    ...(write.engineWeights ? { engineWeights: write.engineWeights } : {}),
   };
 }

@@ -42,6 +42,12 @@ export interface StoredServiceState {
   /** Fingerprint of the last blocked actions reported, so a standing block is reported once. */
   readonly blockedSignature: string | null;
   readonly updatedAt: EpochMs | null;
+  /**
+   * The engine's own last weights, at the configured total, where Route 53 holds them at another
+   * scale (`state.appliedWeights`, what was written: evaluateService.ts, "written at the scale Route
+   * 53 holds"). Absent when the two are the same.
+   */
+  readonly engineWeights?: Weights;
 }
 
 export interface StateWrite {
@@ -50,6 +56,8 @@ export interface StateWrite {
   readonly driftSignature: string | null;
   readonly blockedSignature: string | null;
   readonly updatedAt: EpochMs;
+  /** See StoredServiceState.engineWeights. @default the same as `state.appliedWeights` */
+  readonly engineWeights?: Weights;
 }
 
 export const AuditKinds = {

@@ -47,6 +47,12 @@ describe('Function: readStateItem', () => {
     });
   });
 
+  it('reads the engine’s own weights where Route 53 holds them at another scale, and none where it does not', () => {
+    const item = toStateItem('chat', 3, { state, pending: null, driftSignature: null, blockedSignature: null, updatedAt: T0, engineWeights: { a: 150, b: 0 } });
+    expect(readStateItem('chat', structuredClone(item)).engineWeights).toEqual({ a: 150, b: 0 });
+    expect('engineWeights' in readStateItem('chat', current())).toBe(false);
+  });
+
   it('migrates layout 1: the keys a rollout remembered join the state’s, as older ones', () => {
     const rollout = { version: 'v2', phase: 'deploying' as const, since: T0, lastEventAt: T0, step: 0, stepSince: T0, extensions: 0, preDeployFactor: 1 };
     const v1 = { ...stateV3, rollouts: { a: { ...rollout, seen: ['k1', 'k2'] } }, deploymentKeys: ['k2', 'k3'] };
@@ -127,6 +133,7 @@ describe('Function: readStateItem', () => {
     ['a field of the current layout missing', withAttribute('state.rollouts', undefined), 'state.rollouts'],
     ['an attribute steer53 does not write in the state', withAttribute('state.surprise', 1), 'state.surprise'],
     ['a weight that is not a number', withAttribute('state.appliedWeights.a', 'high'), 'state.appliedWeights.a'],
+    ['an engine weight that is not a number', withAttribute('engineWeights', { a: 'high' }), 'engineWeights.a'],
     [
       'an intent without its decision',
       withAttribute('pending', {

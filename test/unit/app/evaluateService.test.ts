@@ -3,7 +3,6 @@ import { evaluateService, planEvaluation, type EvaluationOutcome } from '../../.
 import { setOverride } from '../../../functions/app/overrides.js';
 import { StateVersionConflictError } from '../../../functions/ports/errors.js';
 import type { StateStore } from '../../../functions/ports/stateStore.js';
-import { holdsAsWritten } from '../../../functions/core/weights.js';
 import { editableRawConfig, judgedStart, memoryWorld, MINUTE, rawConfig, testConfig, type MemoryWorld } from './runtimeFixtures.js';
 
 const HEALTHY = { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 };
@@ -43,9 +42,8 @@ describe('Function: evaluateService', () => {
 
     const stored = await world.store.load('chat');
     expect(stored.pending).toBeNull();
-    // The state keeps the engine's weights (at the configured total); Route 53 holds them as written.
-    expect(Object.values(stored.state!.appliedWeights!).reduce((a, b) => a + b, 0)).toBe(300);
-    expect(holdsAsWritten(stored.state!.appliedWeights!, world.dns.weightsOf(record), Object.keys(HEALTHY))).toBe(true);
+    expect(stored.state!.appliedWeights).toEqual(world.dns.weightsOf(record));
+    expect(stored.engineWeights).toBeUndefined();
     const audit = await world.store.listAudit('chat');
     expect(audit.filter((e) => e.kind === 'decision' && e.status === 'applied').map((e) => e.id)).toEqual([outcome.decisionId]);
     expect(audit[0]!.changeIds).toEqual(outcome.changeIds);
@@ -311,7 +309,10 @@ describe('Function: evaluateService', () => {
       // The engine's 0 150 150 has the same shares as 0 100 100: one record changes, not three.
       expect(drained.decision!.changes).toEqual([{ setIdentifier: 'eu-west-1', from: 100, to: 0 }]);
       expect(world.dns.weightsOf(record)).toEqual({ 'us-east-1': 100, 'eu-west-1': 0, 'ap-northeast-1': 100 });
-      expect((await world.store.load('chat')).state!.appliedWeights).toEqual({ 'us-east-1': 150, 'eu-west-1': 0, 'ap-northeast-1': 150 });
+      // The state keeps what was written, and the engine's own weights beside it.
+      const stored = await world.store.load('chat');
+      expect(stored.state!.appliedWeights).toEqual({ 'us-east-1': 100, 'eu-west-1': 0, 'ap-northeast-1': 100 });
+      expect(stored.engineWeights).toEqual({ 'us-east-1': 150, 'eu-west-1': 0, 'ap-northeast-1': 150 });
       world.metrics.setAlarmState(EU_ALARM, 'OK');
       const outcomes: EvaluationOutcome[] = [];
       while (world.dns.weightsOf(record)['eu-west-1'] === 0 && outcomes.length < 60) outcomes.push(await tick(world, HEALTHY));

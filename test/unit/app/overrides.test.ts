@@ -18,6 +18,15 @@ function ports(store = new InMemoryStateStore()) {
 const set = (p: ReturnType<typeof ports>, action: OverrideAction, reason = 'launch at noon') => setOverride(p, service, { action, by: OPS, reason });
 
 describe('Function: setOverride', () => {
+  it('keeps the engine’s own weights beside those written (Route 53 holds them at another scale)', async () => {
+    const p = ports();
+    const state = initialServiceState(service, T0, { 'us-east-1': 100, 'eu-west-1': 0, 'ap-northeast-1': 100 });
+    const engineWeights = { 'us-east-1': 150, 'eu-west-1': 0, 'ap-northeast-1': 150 };
+    await p.store.save('chat', 0, { state, pending: null, driftSignature: null, blockedSignature: null, updatedAt: T0, engineWeights });
+    await set(p, { kind: 'freeze', until: T0 + 60 * MINUTE });
+    expect((await p.store.load('chat')).engineWeights).toEqual(engineWeights);
+  });
+
   it('freezes a service never evaluated: writes its first state with the freeze, and an audit entry', async () => {
     const p = ports();
     const outcome = await set(p, { kind: 'freeze', until: T0 + 60 * MINUTE });
