@@ -162,10 +162,20 @@ export function lastCutAt(recent: ServiceState['recentChanges'], id: string): nu
   return recent.findLast((c) => c.moved?.[id] === -1)?.at;
 }
 
-/** Which way a change moves each endpoint by more than FLAP_MIN_MOVE weight units. */
-function movesOf(changes: readonly WeightChange[]): Record<string, 1 | -1> {
+/**
+ * Which way a change moves each endpoint's share of the answers by more than FLAP_MIN_MOVE weight
+ * units of the configured total. Shares, not weights: a plan that writes fewer points in all (a
+ * survivor kept below its warm capacity) can raise a weight while cutting its share, and a record
+ * Route 53 leaves out of the answers (its health check failing) gives its share to the others.
+ */
+function movesOf(ev: Evaluation, from: Weights, to: Weights): Record<string, 1 | -1> {
+  const before = sharesOf(answered(ev, from), ev.ids);
+  const after = sharesOf(answered(ev, to), ev.ids);
   const moved: Record<string, 1 | -1> = {};
-  for (const c of changes) if (Math.abs(c.to - c.from) > FLAP_MIN_MOVE) moved[c.setIdentifier] = c.to > c.from ? 1 : -1;
+  for (const id of ev.ids) {
+    const delta = (after[id]! - before[id]!) * ev.total;
+    if (Math.abs(delta) > FLAP_MIN_MOVE + 1e-9) moved[id] = delta > 0 ? 1 : -1;
+  }
   return moved;
 }
 
@@ -178,7 +188,7 @@ export function applyAntiFlap(ev: Evaluation, input: AntiFlapInput): Phase<Settl
     const refusal = rule(ev, input, changes, recent);
     if (refusal) return phase({ target: { ...ev.current }, changes: [], recentChanges: recent }, refusal);
   }
-  const written: RecentChange = { at: ev.now, emergency: input.emergency, moved: movesOf(changes) };
+  const written: RecentChange = { at: ev.now, emergency: input.emergency, moved: movesOf(ev, ev.current, input.target) };
   return phase({ target: input.target, changes, recentChanges: [...recent, written] });
 }
 
@@ -189,10 +199,10 @@ export function applyAntiFlap(ev: Evaluation, input: AntiFlapInput): Phase<Settl
  * A change that sheds (an endpoint's own state asked for less traffic), a rollout's step, an
  * operator's override or an emergency never waits.
  */
-function flapGuard(ev: Evaluation, input: AntiFlapInput, changes: readonly WeightChange[], recent: readonly RecentChange[]): Partial<Said> | undefined {
+function flapGuard(ev: Evaluation, input: AntiFlapInput, _changes: readonly WeightChange[], recent: readonly RecentChange[]): Partial<Said> | undefined {
   if (input.mode !== 'normal' || input.emergency || input.sheds || input.rolloutMoved || overridesChanged(ev, input)) return undefined;
   const windowMs = ev.policy.dwell.minSeconds * 1000;
-  const moves = movesOf(changes);
+  const moves = movesOf(ev, ev.current, input.target);
   for (const change of [...recent].reverse()) {
     if (ev.now - change.at >= windowMs) break;
     const endpoint = Object.keys(moves).find((id) => change.moved?.[id] === -moves[id]!);

@@ -167,6 +167,12 @@ describe('Function: applyAntiFlap', () => {
       [],
     ],
     [
+      'judges moves in shares: a weight raised less than the other is a cut (a plan that writes more points in all)',
+      { target: { a: 110, b: 190 }, stateMoved: true, recent: [{ at: T0 - 5 * MINUTE, emergency: false, moved: { a: 1 } }] },
+      false,
+      ['FLAP_HOLD'],
+    ],
+    [
       'has nothing to hold against a change that did not record which way it moved',
       { target: { a: 80, b: 120 }, stateMoved: true, recent: [{ at: T0 - 5 * MINUTE, emergency: false }] },
       true,
@@ -190,7 +196,10 @@ describe('Function: applyAntiFlap', () => {
     expect(out.value.target).toEqual(written ? input.target : weights);
     expect(out.value.changes.length > 0).toBe(written);
     const kept = (recent ?? []).filter((c) => c.at > T0 - HOUR);
-    const moved = Object.fromEntries(out.value.changes.filter((c) => Math.abs(c.to - c.from) > 1).map((c) => [c.setIdentifier, c.to > c.from ? 1 : -1]));
+    // Which way each share moved, in weight units of the configured total (200), by more than one.
+    const total = (w: Record<string, number>) => Object.values(w).reduce((x, y) => x + y, 0);
+    const delta = (id: string) => ((input.target[id]! / total(input.target) - weights[id]! / total(weights)) * 200) as number;
+    const moved = Object.fromEntries(['a', 'b'].filter((id) => written && Math.abs(delta(id)) > 1).map((id) => [id, delta(id) > 0 ? 1 : -1]));
     expect(out.value.recentChanges).toEqual(written ? [...kept, { at: T0, emergency: input.emergency, moved }] : kept);
     expect([...out.reasons, ...out.blocked].map((r) => r.code)).toEqual(said);
     expect(out.notifications.map((n) => n.reason)).toEqual(said.filter((code) => code === 'CHANGE_BUDGET_EXHAUSTED'));
@@ -216,6 +225,26 @@ describe('Function: applyAntiFlap', () => {
     const seen = { a: observe('ok'), b: { ...observe('fail'), healthCheck: 'healthy' as const } };
     const written = applyAntiFlap(evaluation(service, { state, currentWeights: current, observations: { periodStart: T0 - MINUTE, endpoints: seen } }), input);
     expect(written.value.target).toEqual({ a: 200, b: 0 });
+  });
+
+  it('records the moves of the traffic Route 53 answers with: a record left out of the answers moved nothing, nor did the other', () => {
+    const current = { a: 150, b: 50 };
+    const state = { ...initialServiceState(service, T0 - HOUR, current), recentChanges: [] };
+    const input: AntiFlapInput = {
+      mode: 'normal',
+      target: { a: 170, b: 30 },
+      emergency: false,
+      stateMoved: true,
+      sheds: true,
+      rolloutMoved: false,
+      overrides: {},
+    };
+    const hidden = { a: observe('ok'), b: { ...observe('fail'), healthCheck: 'unhealthy' as const } };
+    const masked = applyAntiFlap(evaluation(service, { state, currentWeights: current, observations: { periodStart: T0 - MINUTE, endpoints: hidden } }), input);
+    expect(masked.value.recentChanges.at(-1)!.moved).toEqual({});
+    const seen = { a: observe('ok'), b: { ...observe('fail'), healthCheck: 'healthy' as const } };
+    const written = applyAntiFlap(evaluation(service, { state, currentWeights: current, observations: { periodStart: T0 - MINUTE, endpoints: seen } }), input);
+    expect(written.value.recentChanges.at(-1)!.moved).toEqual({ a: 1, b: -1 });
   });
 
   it('writes a small change to an endpoint under a rollout, though no state moved this time: its step may have been held when it was taken', () => {
