@@ -3,9 +3,10 @@
  * - sloMissFraction: requests that failed or missed the latency SLO, over all requests;
  * - dnsChanges: changes of what DNS answers (Route 53 change batches; for Route 53 health-check
  *   failover, health-status flips that change the answers);
- * - flaps: changes that reverse an endpoint's previous move within 10 minutes, where both moves
- *   shift its share by more than one weight unit of the baseline total (rollout-ordered changes excepted: a canary step, a rollback,
- *   the restore after it);
+ * - flaps: changes that reverse an endpoint's previous move (of the same origin: the controller's
+ *   writes, Route 53's health checks) within 10 minutes, where both moves shift its share by more
+ *   than one weight unit of the baseline total (rollout-ordered changes excepted: a canary step, a
+ *   rollback, the restore after it);
  * - timeToMitigateS: from the start of harm to the first change that reduced the share of a
  *   harmed endpoint (null if none before the harm ended);
  * - timeToBaselineS: from the end of the last incident to the change that put the weights back
@@ -49,9 +50,9 @@ function shares(weights: readonly number[]): number[] {
  * scale with the same shares do not. A move reverses the previous move of the same origin: the
  * controller's writes (`api`) one another, Route 53's health checks (`health-check`) one another.
  * A health check that drops a failing record raises the others' shares; the controller planning
- * less than that for one of them has not changed its mind. Only moves of more than `FLAP_MIN_MOVE_WEIGHT` units count,
- * both the move and its reversal; smaller ones are ignored (they neither flap nor reset the
- * endpoint's last move). A write a deployment rollout ordered (a canary step, a rollback, the
+ * less than that for one of them has not changed its mind. Only moves of more than
+ * `FLAP_MIN_MOVE_WEIGHT` units count, both the move and its reversal; smaller ones are ignored
+ * (they neither flap nor reset the endpoint's last move). A write a deployment rollout ordered (a canary step, a rollback, the
  * restore once the pipeline rolled back) follows the pipeline's protocol, not a change of the
  * controller's mind: it counts as a move, never as a flap.
  */
