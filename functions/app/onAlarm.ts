@@ -13,10 +13,10 @@ import type { ServiceConfig } from '../core/config.js';
 import type { AlarmState, EpochMs } from '../core/types.js';
 import type { AlarmRef } from '../ports/metrics.js';
 import { ageRefusal, type EventRefusal } from './eventChecks.js';
-import { evaluateService, type EvaluationOutcome } from './evaluateService.js';
+import type { EvaluationOutcome } from './evaluateService.js';
 import type { KnownAlarmState } from './observe.js';
 import type { Runtime } from './runtime.js';
-import type { ServiceFailure } from './onTick.js';
+import { onTick, type ServiceFailure } from './onTick.js';
 
 export interface AlarmChange {
   readonly alarmName: string;
@@ -27,6 +27,8 @@ export interface AlarmChange {
   readonly account?: string;
   readonly state: AlarmState;
   readonly previousState?: AlarmState;
+  /** The SQS record the change came in, when it came from the alarm queue. */
+  readonly messageId?: string;
 }
 
 export interface AlarmSignalMatch {
@@ -38,7 +40,7 @@ export interface AlarmSignalMatch {
 export interface AlarmOutcome {
   /** False when no signal of any service names the alarm. */
   readonly matched: boolean;
-  readonly matches: readonly { readonly service: string; readonly endpoint: string; readonly signal: string }[];
+  readonly matches: readonly AlarmMatchSummary[];
   readonly outcomes: readonly EvaluationOutcome[];
   readonly failures: readonly ServiceFailure[];
 }
@@ -64,29 +66,59 @@ export function matchAlarm(services: readonly ServiceConfig[], alarm: Pick<Alarm
 
 /** `deadline`: when this invocation will be stopped at the latest (see EvaluationRequest.deadline). */
 export async function onAlarm(rt: Runtime, alarm: AlarmChange, deadline?: number): Promise<AlarmOutcome> {
-  const matches = matchAlarm(rt.config.services, alarm);
-  const summary = matches.map((m) => ({ service: m.service.name, endpoint: m.endpoint, signal: m.signal }));
-  if (matches.length === 0) return { matched: false, matches: [], outcomes: [], failures: [] };
-  const known: KnownAlarmState[] = matches.map((m) => ({ service: m.service.name, endpoint: m.endpoint, signal: m.signal, state: alarm.state }));
-  const services = [...new Map(matches.map((m) => [m.service.name, m.service])).values()];
-  const outcomes: EvaluationOutcome[] = [];
-  const failures: ServiceFailure[] = [];
-  for (const service of services) {
-    try {
-      outcomes.push(
-        await evaluateService(rt, service, {
-          trigger: `alarm ${alarm.alarmName} ${alarm.state}`,
-          knownAlarms: known.filter((k) => k.service === service.name),
-          ...(deadline !== undefined ? { deadline } : {}),
-        }),
-      );
-    } catch (error) {
-      const failure = error instanceof Error ? error : new Error(String(error));
-      rt.log.error('evaluation failed', { service: service.name, alarm: alarm.alarmName, error: failure.message, errorName: failure.name });
-      failures.push({ service: service.name, error: failure });
+  const batch = await onAlarms(rt, [alarm], deadline);
+  const matches = batch.matches[0]!;
+  return { matched: matches.length > 0, matches, outcomes: batch.outcomes, failures: batch.failures };
+}
+
+/** What a batch of alarm changes did: the signals naming each change (in order), and every service's evaluation. */
+export interface AlarmBatchOutcome {
+  /** Per change, in the order given: the signals that name it (none: it is ignored). */
+  readonly matches: readonly (readonly AlarmMatchSummary[])[];
+  readonly outcomes: readonly EvaluationOutcome[];
+  readonly failures: readonly ServiceFailure[];
+}
+
+export interface AlarmMatchSummary {
+  readonly service: string;
+  readonly endpoint: string;
+  readonly signal: string;
+}
+
+/**
+ * Several alarm changes at once (an alarm storm, as a queue delivers it): every service they name is
+ * evaluated once, with each named signal at its change's state (a later change of the same signal
+ * wins), and the services are evaluated as a tick evaluates them (onTick.ts): their states read in
+ * batches, observed together, and each hosted zone's changes written in one change batch. A region
+ * failing under a thousand services is then a few Route 53 changes per zone, not one per alarm.
+ */
+export async function onAlarms(rt: Runtime, alarms: readonly AlarmChange[], deadline?: number): Promise<AlarmBatchOutcome> {
+  const matched = alarms.map((alarm) => matchAlarm(rt.config.services, alarm));
+  const known = new Map<string, KnownAlarmState>();
+  const triggers = new Map<string, Set<string>>();
+  alarms.forEach((alarm, i) => {
+    for (const m of matched[i]!) {
+      known.set(JSON.stringify([m.service.name, m.endpoint, m.signal]), {
+        service: m.service.name,
+        endpoint: m.endpoint,
+        signal: m.signal,
+        state: alarm.state,
+      });
+      triggers.set(m.service.name, (triggers.get(m.service.name) ?? new Set()).add(`alarm ${alarm.alarmName} ${alarm.state}`));
     }
-  }
-  return { matched: true, matches: summary, outcomes, failures };
+  });
+  const matches = matched.map((list) => list.map((m) => ({ service: m.service.name, endpoint: m.endpoint, signal: m.signal })));
+  const services = rt.config.services.filter((s) => triggers.has(s.name));
+  if (services.length === 0) return { matches, outcomes: [], failures: [] };
+  const tick = await onTick(rt, {
+    trigger: 'alarm',
+    services,
+    asked: services.map((s) => s.name),
+    knownAlarms: [...known.values()],
+    triggers: Object.fromEntries([...triggers].map(([service, list]) => [service, [...list].join(', ')])),
+    ...(deadline !== undefined ? { deadline } : {}),
+  });
+  return { matches, outcomes: tick.outcomes, failures: tick.failures };
 }
 
 /** An alarm change as the handler parsed it: when it happened and whether its actions are suppressed. */

@@ -18,7 +18,7 @@ import { recordSetKey, type RecordSetWeights } from '../ports/dnsWeights.js';
 import type { StoredServiceState } from '../ports/stateStore.js';
 import { abandonWrite, changeComment, completeWrite, prepareEvaluation, recordSetOf, type EvaluationOutcome, type PreparedWrite } from './evaluateService.js';
 import { DEFAULT_HEALTH_CHECK_READS_PER_TICK, healthCheckTurn, healthChecksDue } from './healthChecks.js';
-import { observeServices, type ServiceObservationResult } from './observe.js';
+import { observeServices, type KnownAlarmState, type ServiceObservationResult } from './observe.js';
 import { PollReasons, pollDecision, type PollDecision } from './pollingCadence.js';
 import type { Runtime } from './runtime.js';
 
@@ -45,6 +45,10 @@ export interface TickOptions {
   readonly asked?: readonly string[];
   /** When this invocation will be stopped at the latest (see EvaluationRequest.deadline). */
   readonly deadline?: number;
+  /** Alarm states known from the events that asked for this evaluation (onAlarms). @default none */
+  readonly knownAlarms?: readonly KnownAlarmState[];
+  /** A trigger per service, where it is not `trigger` (each service's own alarms). @default `trigger` for every one */
+  readonly triggers?: Readonly<Record<string, string>>;
 }
 
 /** What a tick gathers before deciding: states, which services are due, observations, each zone's read. */
@@ -75,7 +79,7 @@ export async function onTick(rt: Runtime, options: TickOptions = {}): Promise<Ti
   const writes: PreparedWrite[] = [];
   await forEachBounded(due, rt.options?.concurrency ?? 4, async (service) => {
     try {
-      const prepared = await prepareOne(rt, service, gathered, trigger, options.deadline);
+      const prepared = await prepareOne(rt, service, gathered, options.triggers?.[service.name] ?? trigger, options.deadline);
       if (prepared.kind === 'done') outcomes.push(prepared.outcome);
       else writes.push(prepared);
     } catch (error) {
@@ -103,7 +107,7 @@ async function gather(rt: Runtime, services: readonly ServiceConfig[], options: 
     return pollDecision(service, state, now);
   });
   const due = services.filter((s, i) => polling[i]!.due && !(stored.get(s.name) instanceof Error));
-  const [observed, dns] = await Promise.all([observeServices(rt.metrics, due, now, rt.options ?? {}), readZones(rt, due)]);
+  const [observed, dns] = await Promise.all([observeServices(rt.metrics, due, now, rt.options ?? {}, options.knownAlarms ?? []), readZones(rt, due)]);
   const healthCheckTurn = healthChecksThisTick(rt, due, stored, dns, now);
   return { stored, polling, observed, dns, ...(healthCheckTurn ? { healthCheckTurn } : {}) };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { onTick, type TickOutcome } from '../../../functions/app/onTick.js';
-import { onAlarm } from '../../../functions/app/onAlarm.js';
+import { onAlarm, onAlarms } from '../../../functions/app/onAlarm.js';
 import { PollReasons } from '../../../functions/app/pollingCadence.js';
 import { recordSetOf } from '../../../functions/app/evaluateService.js';
 import { AwsCallError } from '../../../functions/adapters/aws/errors.js';
@@ -199,5 +199,54 @@ describe('Function: onTick', () => {
     ]);
     expect(world.metrics.metricCalls).toBe(0);
     expect(world.dns.zoneReadCalls).toBe(0);
+  });
+});
+
+describe('Function: onAlarms', () => {
+  const euAlarm = { alarmName: 'chat-eu-west-1-5xx', region: 'eu-west-1', state: 'ALARM' as const };
+
+  it('evaluates every service a batch of alarms names once, as a tick does: one state read, one change batch per zone', async () => {
+    // The copies of the fixture service share its alarm names: one alarm names all three.
+    const world = memoryWorld(services(['ZONEA1', 'ZONEA1', 'ZONEB2']));
+    world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
+    feedAll(world);
+    const batch = await onAlarms(world.runtime(), [euAlarm, euAlarm]);
+    expect(batch.matches.map((m) => m.map((x) => x.service))).toEqual([
+      ['svc-0', 'svc-1', 'svc-2'],
+      ['svc-0', 'svc-1', 'svc-2'],
+    ]);
+    expect(batch.outcomes.map((o) => [o.service, o.status])).toEqual(
+      expect.arrayContaining([
+        ['svc-0', 'applied'],
+        ['svc-1', 'applied'],
+        ['svc-2', 'applied'],
+      ]),
+    );
+    expect(world.store.batchLoads).toBe(1);
+    expect(world.dns.writeCalls).toBe(2);
+    for (const service of world.config.services) expect(world.dns.weightsOf(recordSetOf(service))['eu-west-1']).toBe(0);
+    // Each service's notice names the alarm that triggered it, once.
+    expect(world.notifier.notices.map((n) => n.trigger)).toEqual([
+      'alarm chat-eu-west-1-5xx ALARM',
+      'alarm chat-eu-west-1-5xx ALARM',
+      'alarm chat-eu-west-1-5xx ALARM',
+    ]);
+  });
+
+  it('takes the later of two changes of the same signal in a batch', async () => {
+    const world = memoryWorld();
+    world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
+    feedAll(world);
+    const batch = await onAlarms(world.runtime(), [euAlarm, { ...euAlarm, state: 'OK' }]);
+    // The OK that came last counts, not the ALARM CloudWatch reports: nothing drains.
+    expect(batch.outcomes[0]!.decision!.verdicts['eu-west-1']!.verdict).toBe('clear');
+    expect(world.dns.weightsOf(recordSetOf(world.service))['eu-west-1']).toBe(100);
+  });
+
+  it('evaluates nothing for alarms no signal names', async () => {
+    const world = memoryWorld();
+    const batch = await onAlarms(world.runtime(), [{ alarmName: 'not-ours', region: 'eu-west-1', state: 'ALARM' }]);
+    expect(batch).toEqual({ matches: [[]], outcomes: [], failures: [] });
+    expect(world.store.batchLoads).toBe(0);
   });
 });
