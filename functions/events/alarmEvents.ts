@@ -6,7 +6,11 @@
  *  - an SNS notification (the Lambda SNS event) whose `Message` is the alarm JSON CloudWatch sends
  *    to alarm actions (`AlarmName`, `NewStateValue`, `AlarmArn`, `AWSAccountId`, …);
  *  - CloudWatch's Lambda alarm action: the function invoked directly, `alarmData` at the top level
- *    and no EventBridge envelope (`alarmArn`, `accountId`, `time`, `region`).
+ *    and no EventBridge envelope (`alarmArn`, `accountId`, `time`, `region`);
+ *  - an SQS batch (the Lambda SQS event: the alarm queue that the rules and the alarm topic feed),
+ *    each record's `body` one of: an EventBridge alarm state change, an SNS notification envelope
+ *    whose `Message` is the alarm JSON, or that alarm JSON itself (raw message delivery). Each
+ *    change keeps its record's `messageId`, so a failure can be reported for its record alone.
  * Only the fields steer53 uses are checked (test/fixtures/alarm-events holds AWS's samples of each).
  * Alarm configuration changes and other CloudWatch events are recognised and ignored.
  */
@@ -36,6 +40,9 @@ export const ALARM_CONFIGURATION_CHANGE = 'CloudWatch Alarm Configuration Change
 
 /** How the alarm change arrived. */
 export type AlarmDelivery = 'eventbridge' | 'sns' | 'lambda-action';
+
+/** An SQS record's `messageId`: what a partial batch response names. */
+export type QueueMessageId = string;
 
 const alarmStateSchema = z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']);
 const ALARM_ARN = /^arn:aws[a-z-]*:cloudwatch:([a-z0-9-]+):(\d{12}):alarm:(.+)$/;
@@ -107,6 +114,8 @@ export interface ParsedAlarmChange {
   readonly delivery: AlarmDelivery;
   /** Id to correlate logs with: the EventBridge event id, the SNS MessageId, or the alarm ARN and time. */
   readonly correlationId: string;
+  /** The SQS record it came in (an SQS batch only). */
+  readonly messageId?: QueueMessageId;
 }
 
 export type AlarmInput =
@@ -134,8 +143,13 @@ export function parseAlarmInput(event: unknown): AlarmInput {
       problems: [{ path: '(root)', message: `expected an EventBridge, SNS or Lambda alarm action event object, got ${kindOf(event)}` }],
     };
   }
-  if (Object.hasOwn(event, 'Records')) return parseSnsAlarms(event);
+  if (Object.hasOwn(event, 'Records')) return isSqsEvent(event) ? parseSqsAlarms(event) : parseSnsAlarms(event);
   if (Object.hasOwn(event, 'alarmData')) return parseLambdaAction(event);
+  return parseEventBridgeAlarm(event);
+}
+
+/** An EventBridge alarm state change (any other CloudWatch event is ignored). */
+function parseEventBridgeAlarm(event: Record<string, unknown>): AlarmInput {
   const correlationId = correlationOf(event);
   const detailType = event['detail-type'];
   if (event.source === ALARM_EVENT_SOURCE && typeof detailType === 'string' && detailType !== ALARM_STATE_CHANGE) {
@@ -198,6 +212,63 @@ function parseSnsAlarms(event: Record<string, unknown>): AlarmInput {
   // A batch with one bad record is still worth acting on for the good ones; the bad ones are logged.
   if (changes.length === 0) return { kind: 'invalid', problems };
   return problems.length > 0 ? { kind: 'changes', changes, problems } : { kind: 'changes', changes };
+}
+
+/** The Lambda event of an SQS event source mapping; only what steer53 reads. */
+export const sqsEventSchema = z.object({
+  Records: z
+    .array(z.object({ eventSource: z.literal('aws:sqs'), messageId: eventIdField, body: boundedString(MAX_MESSAGE_LENGTH) }))
+    .check(z.minLength(1, { error: 'needs at least one record' }), z.maxLength(10_000)),
+});
+
+function isSqsEvent(event: Record<string, unknown>): boolean {
+  const records = event.Records;
+  return Array.isArray(records) && isRecord(records[0]) && records[0].eventSource === 'aws:sqs';
+}
+
+/**
+ * An SQS batch: each record read on its own. A record that is not an alarm change is logged as a
+ * problem and not retried (it never will be one); the good records of the batch act.
+ */
+function parseSqsAlarms(event: Record<string, unknown>): AlarmInput {
+  const parsed = sqsEventSchema.safeParse(event);
+  if (!parsed.success) return { kind: 'invalid', problems: asForm(problemsOf(parsed.error), 'an SQS event') };
+  const changes: ParsedAlarmChange[] = [];
+  const problems: ValidationProblem[] = [];
+  const ignored: string[] = [];
+  parsed.data.Records.forEach((record, i) => {
+    const read = queuedAlarmOf(record.body, record.messageId, `Records[${i}].body`);
+    if (read.kind === 'changes') changes.push(...read.changes.map((c) => ({ ...c, messageId: record.messageId })));
+    else if (read.kind === 'ignored') ignored.push(read.reason);
+    else problems.push(...read.problems);
+  });
+  if (changes.length > 0) return problems.length > 0 ? { kind: 'changes', changes, problems } : { kind: 'changes', changes };
+  if (problems.length > 0) return { kind: 'invalid', problems };
+  return { kind: 'ignored', reason: [...new Set(ignored)].join('; ') };
+}
+
+/** One SQS record's body: an EventBridge event, an SNS envelope, or the alarm JSON SNS delivers raw. */
+function queuedAlarmOf(body: string, messageId: string, where: string): AlarmInput {
+  let message: unknown;
+  try {
+    message = JSON.parse(body);
+  } catch {
+    return { kind: 'invalid', problems: [{ path: where, message: 'is not JSON (expected an alarm state change)' }] };
+  }
+  if (!isRecord(message)) return { kind: 'invalid', problems: [{ path: where, message: `expected an alarm state change object, got ${kindOf(message)}` }] };
+  if (message.Type === 'Notification' && typeof message.Message === 'string') {
+    const read = snsAlarmOf(
+      { MessageId: typeof message.MessageId === 'string' ? message.MessageId.slice(0, MAX_ID_LENGTH) : 'sns', Message: message.Message },
+      `${where}.Message`,
+    );
+    return 'problems' in read ? { kind: 'invalid', problems: read.problems } : { kind: 'changes', changes: [read.change] };
+  }
+  if (Object.hasOwn(message, 'AlarmName')) {
+    const read = snsAlarmOf({ MessageId: messageId, Message: body }, where);
+    return 'problems' in read ? { kind: 'invalid', problems: read.problems } : { kind: 'changes', changes: [read.change] };
+  }
+  const read = parseEventBridgeAlarm(message);
+  return read.kind === 'invalid' ? { ...read, problems: prefixed(read.problems, where) } : read;
 }
 
 function snsAlarmOf(sns: { MessageId: string; Message: string }, where: string): { change: ParsedAlarmChange } | { problems: ValidationProblem[] } {

@@ -10,7 +10,8 @@
  */
 import type { Context } from 'aws-lambda';
 import { refusalMessage } from '../app/eventChecks.js';
-import { onAlarm, screenAlarmChanges, type AlarmChange, type ScreenedAlarm } from '../app/onAlarm.js';
+import { onAlarms, screenAlarmChanges, type AlarmChange, type AlarmMatchSummary, type ScreenedAlarm } from '../app/onAlarm.js';
+import type { ServiceFailure } from '../app/onTick.js';
 import type { Runtime } from '../app/runtime.js';
 import { parseAlarmInput } from '../events/alarmEvents.js';
 import { deadlineOf, defaultDeps, isRetryable, MetricNames, rejectMalformed, reportEvaluation, reportFailures, wrap, type HandlerDeps } from './edge.js';
@@ -19,7 +20,15 @@ export type AlarmHandlerResult =
   | { status: 'rejected'; problems: readonly { path: string; message: string }[] }
   | { status: 'refused'; refusals: readonly { code: string; message: string }[] }
   | { status: 'ignored'; reason: string }
-  | { status: 'evaluated'; alarms: number; matched: number; evaluations: number; failures: number };
+  | {
+      status: 'evaluated';
+      alarms: number;
+      matched: number;
+      evaluations: number;
+      failures: number;
+      /** From an SQS batch: the records to deliver again (Lambda's partial batch response). */
+      batchItemFailures?: { itemIdentifier: string }[];
+    };
 
 export function createAlarmHandler(deps: HandlerDeps) {
   return wrap(deps, async (event: unknown, context: Context): Promise<AlarmHandlerResult> => {
@@ -32,7 +41,7 @@ export function createAlarmHandler(deps: HandlerDeps) {
       deps.logger.debug('event ignored', { reason: input.reason });
       return { status: 'ignored', reason: input.reason };
     }
-    if (input.problems) rejectMalformed(deps, 'records in the SNS alarm batch', input.problems);
+    if (input.problems) rejectMalformed(deps, `records in the ${input.changes[0]!.messageId !== undefined ? 'SQS' : 'SNS'} alarm batch`, input.problems);
     deps.logger.setCorrelationId(input.changes.map((c) => c.correlationId).join(','));
 
     const rt = await deps.runtime();
@@ -67,33 +76,52 @@ function nothingToDo(screened: readonly ScreenedAlarm[]): AlarmHandlerResult {
   return { status: 'ignored', reason: ignored.join('; ') || 'nothing to act on' };
 }
 
+/**
+ * Every acting change of the invocation evaluated together (onAlarms: each named service once, a
+ * change batch per hosted zone). A failure a retry may fix fails the invocation so Lambda retries
+ * it (and dead-letters it in the end); from a queue, only the records whose services failed are
+ * returned to it (`batchItemFailures`), the rest of the batch is done.
+ */
 async function evaluateAlarms(deps: HandlerDeps, rt: Runtime, acting: readonly AlarmChange[], alarms: number, context: Context): Promise<AlarmHandlerResult> {
+  const batch = await onAlarms(rt, acting, deadlineOf(rt, context));
   let matched = 0;
-  let evaluations = 0;
-  let failures = 0;
-  const retryable: Error[] = [];
-  for (const change of acting) {
-    const outcome = await onAlarm(rt, change, deadlineOf(rt, context));
-    if (!outcome.matched) continue;
+  acting.forEach((change, i) => {
+    if (batch.matches[i]!.length === 0) return;
     matched += 1;
     deps.logger.info('alarm changed state', {
       alarmName: change.alarmName,
       state: change.state,
       previousState: change.previousState,
-      signals: outcome.matches,
+      signals: batch.matches[i],
     });
-    for (const o of outcome.outcomes) reportEvaluation(deps, o);
-    evaluations += outcome.outcomes.length;
-    reportFailures(deps, outcome.failures);
-    failures += outcome.failures.length;
-    retryable.push(...outcome.failures.filter((f) => isRetryable(f.error)).map((f) => f.error));
+  });
+  for (const o of batch.outcomes) reportEvaluation(deps, o);
+  reportFailures(deps, batch.failures);
+  const retryable = batch.failures.filter((f) => isRetryable(f.error));
+  const queued = acting.filter((c): c is QueuedChange => c.messageId !== undefined);
+  if (retryable.length > 0 && queued.length < acting.length) {
+    throw new AggregateError(
+      retryable.map((f) => f.error),
+      `evaluation after alarm failed and may succeed on retry: ${retryable.map((f) => f.error.message).join('; ')}`,
+    );
   }
-  // An alarm is a one-off signal: if evaluating it failed for a reason that may pass, fail the
-  // invocation so Lambda retries it (and dead-letters it in the end).
-  if (retryable.length > 0)
-    throw new AggregateError(retryable, `evaluation after alarm failed and may succeed on retry: ${retryable.map((e) => e.message).join('; ')}`);
   if (matched === 0) return { status: 'ignored', reason: 'no signal in the config names this alarm' };
-  return { status: 'evaluated', alarms, matched, evaluations, failures };
+  const result = { status: 'evaluated' as const, alarms, matched, evaluations: batch.outcomes.length, failures: batch.failures.length };
+  return queued.length > 0 ? { ...result, batchItemFailures: failedRecords(acting, batch.matches, retryable) } : result;
+}
+
+/** A change that came in an SQS record. */
+type QueuedChange = AlarmChange & { readonly messageId: string };
+
+/** The SQS records whose changes named a service that failed for a reason a retry may fix: those go back to the queue. */
+function failedRecords(
+  acting: readonly AlarmChange[],
+  matches: readonly (readonly AlarmMatchSummary[])[],
+  retryable: readonly ServiceFailure[],
+): { itemIdentifier: string }[] {
+  const failed = new Set(retryable.map((f) => f.service));
+  const ids = acting.flatMap((change, i) => (change.messageId !== undefined && matches[i]!.some((m) => failed.has(m.service)) ? [change.messageId] : []));
+  return [...new Set(ids)].map((itemIdentifier) => ({ itemIdentifier }));
 }
 
 export const handler = createAlarmHandler(defaultDeps());

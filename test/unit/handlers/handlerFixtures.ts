@@ -165,3 +165,28 @@ export function deploymentEvent(detailType = 'Deployment Started', detail: Recor
 export function shardPayload(extra: Record<string, unknown> = {}) {
   return { shard: 'shard-02', services: ['chat'], scheduledTime: new Date(T0 - 3_000).toISOString(), staleAfterSeconds: 90, ...extra };
 }
+
+/**
+ * The Lambda event of an SQS event source mapping (the alarm queue), as the Lambda Developer Guide
+ * shows it ("Using Lambda with Amazon SQS"), one record per body: each body what the queue was sent.
+ */
+export function sqsEvent(bodies: readonly unknown[]) {
+  return {
+    Records: bodies.map((body, i) => ({
+      messageId: `059f36b4-87a3-44ab-83d2-66197${String(i).padStart(7, '0')}`,
+      receiptHandle: 'AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a...',
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: '1767226201000',
+        SenderId: 'AIDAIENQZJOLO23YVJ4VO',
+        ApproximateFirstReceiveTimestamp: '1767226201010',
+      },
+      messageAttributes: {},
+      md5OfBody: 'e4e68fb7bd0e697a0ae8f1bb342846b3',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:steer53-AlarmQueue',
+      awsRegion: 'us-east-1',
+    })),
+  };
+}

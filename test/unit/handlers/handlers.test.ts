@@ -5,7 +5,7 @@ import { createScheduleHandler } from '../../../functions/handlers/schedule.js';
 import { createDeploymentHandler } from '../../../functions/handlers/deployment.js';
 import { AwsCallError } from '../../../functions/adapters/aws/errors.js';
 import { judgedStart, memoryWorld, MINUTE, T0 } from '../app/runtimeFixtures.js';
-import { alarmStateChangeEvent, context, deploymentEvent, scheduledRuleEvent, schedulerPayload, snsAlarmEvent, testDeps } from './handlerFixtures.js';
+import { alarmStateChangeEvent, context, deploymentEvent, scheduledRuleEvent, schedulerPayload, snsAlarmEvent, sqsEvent, testDeps } from './handlerFixtures.js';
 
 const HEALTHY = { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 };
 
@@ -104,14 +104,15 @@ describe('Handler: alarm', () => {
       ...world.runtime(),
       dns: {
         ...world.dns,
-        readWeights: async () => {
+        readWeights: world.dns.readWeights.bind(world.dns),
+        // The alarm's services are read as a tick reads them: a zone at a time.
+        readZone: async () => {
           throw new AwsCallError(
             { operation: 'route53:ListResourceRecordSets', target: 'hosted zone Z' },
             Object.assign(new Error('slow down'), { name: 'Throttling' }),
             true,
           );
         },
-        readZone: world.dns.readZone.bind(world.dns),
         writeWeights: world.dns.writeWeights.bind(world.dns),
       },
     }));
@@ -131,6 +132,95 @@ describe('Handler: alarm', () => {
       'evaluation failed',
       expect.objectContaining({ steer53Service: 'chat', errorName: 'RecordNotFoundError', retryable: false }),
     );
+  });
+});
+
+describe('Handler: alarm, from the alarm queue (SQS)', () => {
+  /** The three bodies the queue can hold for one alarm change: an EventBridge event, an SNS envelope, the raw alarm JSON. */
+  function bodies() {
+    const sns = snsAlarmEvent().Records[0]!.Sns;
+    return [alarmStateChangeEvent(), { Type: 'Notification', MessageId: sns.MessageId, TopicArn: sns.TopicArn, Message: sns.Message }, sns.Message];
+  }
+
+  function throttledZoneReads(world: ReturnType<typeof memoryWorld>) {
+    return {
+      ...world.dns,
+      readWeights: world.dns.readWeights.bind(world.dns),
+      readZone: async () => {
+        throw new AwsCallError(
+          { operation: 'route53:ListResourceRecordSets', target: 'hosted zone Z' },
+          Object.assign(new Error('slow down'), { name: 'Throttling' }),
+          true,
+        );
+      },
+      writeWeights: world.dns.writeWeights.bind(world.dns),
+    };
+  }
+
+  it('evaluates the batch’s service once, whatever form each record holds, and returns no record to the queue', async () => {
+    const world = memoryWorld();
+    world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
+    world.feed(judgedStart(T0), HEALTHY);
+    const t = testDeps(async () => world.runtime());
+    const result = await createAlarmHandler(t.deps)(sqsEvent(bodies()), context);
+    expect(result).toEqual({ status: 'evaluated', alarms: 3, matched: 3, evaluations: 1, failures: 0, batchItemFailures: [] });
+    expect((await world.store.load('chat')).state!.endpoints['eu-west-1']!.status).toBe('drained');
+    // One read confirms the batch's three changes; one reads the service's other alarms (this one's state is the event's).
+    expect(world.metrics.alarmCalls).toBe(2);
+    expect(world.metrics.alarmReads.map((a) => a.name)).toEqual([
+      'chat-eu-west-1-5xx',
+      'chat-eu-west-1-5xx',
+      'chat-eu-west-1-5xx',
+      'chat-us-east-1-5xx',
+      'chat-ap-northeast-1-5xx',
+    ]);
+    expect(world.dns.writeCalls).toBe(1);
+  });
+
+  it('returns to the queue only the records whose evaluation may succeed on retry, and does not fail the invocation', async () => {
+    const world = memoryWorld();
+    world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
+    const t = testDeps(async () => ({ ...world.runtime(), dns: throttledZoneReads(world) }));
+    // The second record names no signal: nothing to retry for it.
+    const event = sqsEvent([alarmStateChangeEvent(), alarmStateChangeEvent('someone-elses-alarm')]);
+    const result = await createAlarmHandler(t.deps)(event, context);
+    expect(result).toMatchObject({ status: 'evaluated', matched: 1, failures: 1, batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+    expect((await world.store.load('chat')).version).toBe(0);
+  });
+
+  it('acts on the good records and logs the malformed ones, which are not retried (they never will be alarm changes)', async () => {
+    const world = memoryWorld();
+    world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
+    world.feed(judgedStart(T0), HEALTHY);
+    const t = testDeps(async () => world.runtime());
+    const result = await createAlarmHandler(t.deps)(sqsEvent([alarmStateChangeEvent(), 'not json', { Type: 'Notification', Message: '{}' }]), context);
+    expect(result).toMatchObject({ status: 'evaluated', alarms: 1, matched: 1, batchItemFailures: [] });
+    const logged = t.errorLog.mock.calls.find((call: unknown[]) => call[0] === 'malformed records in the SQS alarm batch: ignored, nothing changed');
+    expect((logged![1] as { problems: { path: string }[] }).problems.map((p) => p.path)).toEqual([
+      'Records[1].body',
+      'Records[2].body.Message.AlarmName',
+      'Records[2].body.Message.AWSAccountId',
+      'Records[2].body.Message.NewStateValue',
+      'Records[2].body.Message.StateChangeTime',
+    ]);
+  });
+
+  it('rejects a batch with no alarm change at all, changing nothing', async () => {
+    const world = memoryWorld();
+    const t = testDeps(async () => world.runtime());
+    const result = await createAlarmHandler(t.deps)(sqsEvent(['[]']), context);
+    expect(result).toEqual({ status: 'rejected', problems: [{ path: 'Records[0].body', message: 'expected an alarm state change object, got an array' }] });
+    expect((await world.store.load('chat')).version).toBe(0);
+  });
+
+  it('ignores a batch of alarm configuration changes', async () => {
+    const world = memoryWorld();
+    const t = testDeps(async () => world.runtime());
+    const config = { ...alarmStateChangeEvent(), 'detail-type': 'CloudWatch Alarm Configuration Change' };
+    expect(await createAlarmHandler(t.deps)(sqsEvent([config]), context)).toEqual({
+      status: 'ignored',
+      reason: 'CloudWatch event "CloudWatch Alarm Configuration Change" is not an alarm state change',
+    });
   });
 });
 
