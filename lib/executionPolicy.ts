@@ -74,19 +74,22 @@ const Scopes = {
     resources: (n) => n.generated.flatMap((p) => [n.arn('events', `rule/${p}`), ...n.buses.map((bus) => n.arn('events', `rule/${bus}/${p}`))]),
   },
   roles: { sid: 'Roles', resources: (n) => n.generated.map((p) => n.global('iam', `role/${p}`)) },
-  passRoleToLambda: {
-    sid: 'PassRolesToTheirFunctions',
+  /** One statement for both services (the functions' roles, a forwarder's rule roles): an IAM managed policy holds 6,144 characters. */
+  passRole: {
+    sid: 'PassRolesToLambdaAndRules',
     resources: (n) => n.generated.map((p) => n.global('iam', `role/${p}`)),
-    conditions: () => ({ StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } }),
-  },
-  passRoleToEvents: {
-    sid: 'PassRolesToTheirRules',
-    resources: (n) => n.generated.map((p) => n.global('iam', `role/${p}`)),
-    conditions: () => ({ StringEquals: { 'iam:PassedToService': 'events.amazonaws.com' } }),
+    conditions: () => ({ StringEquals: { 'iam:PassedToService': ['lambda.amazonaws.com', 'events.amazonaws.com'] } }),
   },
   createKey: { sid: 'CreateKeys', resources: () => ['*'] },
   keys: { sid: 'Keys', resources: (n) => [n.arn('kms', 'key/*')] },
-  functions: { sid: 'Functions', resources: (n) => n.generated.map((p) => n.arn('lambda', `function:${p}`)) },
+  /** The functions, and their event source mappings (whose ids are generated: any mapping of the account). */
+  functions: { sid: 'Functions', resources: (n) => [...n.generated.map((p) => n.arn('lambda', `function:${p}`)), n.arn('lambda', 'event-source-mapping:*')] },
+  /** CreateEventSourceMapping has no resource type; the mapping's function is its condition key (as for update and delete). */
+  mappingsOfFunctions: {
+    sid: 'FunctionMappings',
+    resources: () => ['*'],
+    conditions: (n) => ({ ArnLike: { 'lambda:FunctionArn': n.generated.map((p) => n.arn('lambda', `function:${p}`)) } }),
+  },
   code: { sid: 'FunctionCode', resources: (n) => [n.bare('s3', `cdk-${n.qualifier}-assets-${n.account}-*/*`)] },
   logGroups: { sid: 'LogGroups', resources: (n) => n.generated.map((p) => n.arn('logs', `log-group:${p}`)) },
   listLogGroups: { sid: 'ListLogGroups', resources: (n) => [n.arn('logs', 'log-group:*')] },
@@ -201,7 +204,11 @@ export const ResourceTypePermissions: Readonly<Record<string, TypePermissions>> 
         ],
         why: 'rules on the default bus and on the controller’s bus, with their targets',
       },
-      { scope: 'passRoleToEvents', actions: ['iam:PassRole'], why: 'a forwarder’s rules put events on the controller’s bus through their own role' },
+      {
+        scope: 'passRole',
+        actions: ['iam:PassRole'],
+        why: 'a forwarder’s rules put events on the controller’s bus through their own role (passed to EventBridge)',
+      },
     ],
   },
   'AWS::IAM::Role': {
@@ -292,10 +299,25 @@ export const ResourceTypePermissions: Readonly<Record<string, TypePermissions>> 
         actions: ['s3:GetObject', 's3:GetObjectVersion'],
         why: 'Lambda fetches the code from the CDK assets bucket with the caller’s permission',
       },
-      { scope: 'passRoleToLambda', actions: ['iam:PassRole'], why: 'each function runs as its own role' },
+      { scope: 'passRole', actions: ['iam:PassRole'], why: 'each function runs as its own role (passed to Lambda)' },
     ],
     notNeeded:
       'VPC, EFS, layers, code signing, reserved concurrency and a customer-managed environment key (ec2:Describe*, elasticfilesystem:*, lambda:GetLayerVersion, Put/Delete code signing and concurrency, kms:*): the functions use none',
+  },
+  'AWS::Lambda::EventSourceMapping': {
+    grants: [
+      {
+        scope: 'mappingsOfFunctions',
+        actions: ['lambda:CreateEventSourceMapping', 'lambda:UpdateEventSourceMapping', 'lambda:DeleteEventSourceMapping'],
+        why: 'the alarm queue feeding the alarm function, for the functions of these stacks only (lambda:FunctionArn)',
+      },
+      {
+        scope: 'functions',
+        actions: ['lambda:GetEventSourceMapping', 'lambda:ListTags', 'lambda:TagResource', 'lambda:UntagResource'],
+        why: 'the handler reads the mapping back (its id is generated) and tags it',
+      },
+    ],
+    notNeeded: 'a KMS key for filter criteria (kms:DescribeKey, kms:GenerateDataKey, kms:Decrypt): no filter is used',
   },
   'AWS::Lambda::Permission': {
     grants: [

@@ -38,6 +38,18 @@ export const asyncSettings: Record<HandlerName, { maxEventAge: Duration; retryAt
   deployment: { maxEventAge: Duration.hours(1), retryAttempts: 2, timeout: Duration.seconds(30) },
 };
 
+/** How the alarm queue feeds the alarm function (TrafficController's alarm queue). */
+export const AlarmQueueDelivery = {
+  /** Most records in one invocation: a storm's alarms confirmed and evaluated together. */
+  batchSize: 100,
+  /** How long Lambda gathers a batch (batches over 10 records need one): the longest an alarm waits for its batch. */
+  batchingWindowSeconds: 1,
+  /** Most invocations at once (2 is the least Lambda allows for an SQS event source). */
+  maxConcurrency: 2,
+  /** Receives of a record whose evaluation keeps failing before it goes to the alarm function's dead-letter queue. */
+  maxReceiveCount: 3,
+} as const;
+
 export function pascal(name: string): string {
   return name.replace(/(^|[^A-Za-z0-9])([A-Za-z0-9])/g, (_m, _sep, c: string) => c.toUpperCase());
 }

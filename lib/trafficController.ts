@@ -17,6 +17,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -49,6 +50,7 @@ import {
 } from './eventRouting.js';
 import {
   addHandlerFunction,
+  AlarmQueueDelivery,
   assertLocalEsbuild,
   asyncSettings,
   BundledConfigPath,
@@ -63,7 +65,7 @@ import { createHealthAlarm, healthAlarmName, healthCheckConfig } from './healthA
 import { validateProps, type TrafficControllerProps } from './trafficControllerProps.js';
 
 export { ForwardedSources } from './controllerPermissions.js';
-export { assertLocalEsbuild, BundledConfigFile, BundledConfigPath, HandlerNames, type HandlerName } from './handlerFunctions.js';
+export { AlarmQueueDelivery, assertLocalEsbuild, BundledConfigFile, BundledConfigPath, HandlerNames, type HandlerName } from './handlerFunctions.js';
 
 type DeadLetterQueues = Readonly<Record<HandlerName | 'delivery', sqs.Queue> & { notification?: sqs.Queue }>;
 
@@ -268,6 +270,39 @@ export class TrafficController extends Construct {
   }
 
   /**
+   * Alarm state changes reach the alarm function through a queue, in batches of up to
+   * `AlarmQueueDelivery.batchSize`, at most `AlarmQueueDelivery.maxConcurrency` invocations at once.
+   * A region failing under a thousand services fires a thousand alarms within a minute: invoked once
+   * each, they would take a thousand of the account's Lambda concurrency and, each pacing itself at
+   * the function's share, many times the account's Route 53 and DescribeAlarms rates. From the
+   * queue, each invocation confirms its batch's alarms in one DescribeAlarms per region and
+   * evaluates their services as a tick does (a change batch per hosted zone). A record whose
+   * evaluation failed for a reason a retry may fix returns to the queue (a partial batch
+   * response); after `maxReceiveCount` receives it goes to the alarm function's dead-letter queue.
+   */
+  private alarmQueueTarget(): events.IRuleTarget {
+    const settings = asyncSettings.alarm;
+    const queue = new sqs.Queue(this, 'AlarmQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Six times the function's timeout, as Lambda advises for a queue it polls.
+      visibilityTimeout: Duration.seconds(settings.timeout.toSeconds() * 6),
+      // An alarm event older than the handler's maximum age is refused (and logged) when read; this only bounds the queue.
+      retentionPeriod: Duration.hours(1),
+      deadLetterQueue: { queue: this.deadLetterQueues.alarm, maxReceiveCount: AlarmQueueDelivery.maxReceiveCount },
+    });
+    this.functions.alarm.addEventSource(
+      new SqsEventSource(queue, {
+        batchSize: AlarmQueueDelivery.batchSize,
+        maxBatchingWindow: Duration.seconds(AlarmQueueDelivery.batchingWindowSeconds),
+        maxConcurrency: AlarmQueueDelivery.maxConcurrency,
+        reportBatchItemFailures: true,
+      }),
+    );
+    return new targets.SqsQueue(queue, { deadLetterQueue: this.deadLetterQueues.delivery, maxEventAge: settings.maxEventAge, retryAttempts: 8 });
+  }
+
+  /**
    * Alarm state changes and deployment events: local ones from the default bus, forwarded ones from
    * the custom bus; every pattern names the accounts its events may come from.
    */
@@ -277,7 +312,7 @@ export class TrafficController extends Construct {
     const groups = alarmGroups(props.config);
     const local = groups.filter((g) => isLocal(g, controller));
     const remote = groups.filter((g) => !isLocal(g, controller));
-    const alarmTarget = this.handlerTarget('alarm');
+    const alarmTarget = this.alarmQueueTarget();
     const alarmPatterns = (names: string[], accounts: string[]) =>
       chunkNames([...new Set(names)].sort()).map((chunk) => fromAccounts(alarmPattern(chunk), accounts));
     this.addRules(
@@ -360,7 +395,7 @@ export class TrafficController extends Construct {
   /**
    * The shards of a tick, planned from the config as functions/app/shardPlan.ts sizes them, and
    * each function's share of the account's API rates: the shards run at once and share 80%, the
-   * alarm and deployment functions 10% each.
+   * alarm and deployment functions 10% each (the alarm queue's concurrent invocations split theirs).
    */
   private planShards(props: TrafficControllerProps): Shard[] {
     const services = props.config.services;
@@ -374,7 +409,9 @@ export class TrafficController extends Construct {
     }
     const rates = props.sharding?.accountApiRates ?? AwsApiRates;
     this.functions.schedule.addEnvironment('STEER53_API_RATES', JSON.stringify(shareOf(rates, 0.8 / shards.length)));
-    for (const name of ['alarm', 'deployment'] as const) this.functions[name].addEnvironment('STEER53_API_RATES', JSON.stringify(shareOf(rates, 0.1)));
+    // The alarm queue's invocations run at most `maxConcurrency` at once and split the alarm function's share.
+    this.functions.alarm.addEnvironment('STEER53_API_RATES', JSON.stringify(shareOf(rates, 0.1 / AlarmQueueDelivery.maxConcurrency)));
+    this.functions.deployment.addEnvironment('STEER53_API_RATES', JSON.stringify(shareOf(rates, 0.1)));
     return shards;
   }
 

@@ -55,7 +55,8 @@ function synth(stack: Stack): Template {
 /** The rules whose targets are the controller's functions, with their patterns. */
 function handlerRules(template: Template): Json[] {
   return (Object.values(template.findResources('AWS::Events::Rule')) as Json[]).filter(
-    (r) => r.Properties.EventPattern !== undefined && JSON.stringify(r.Properties.Targets).includes('Function'),
+    // A handler's rule targets its function, or (alarms) the queue its function reads.
+    (r) => r.Properties.EventPattern !== undefined && /Function|AlarmQueue/.test(JSON.stringify(r.Properties.Targets)),
   );
 }
 

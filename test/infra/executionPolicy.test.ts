@@ -81,10 +81,11 @@ describe('The CloudFormation execution policy', () => {
     }
   });
 
-  it('uses "*" only for creating keys and for reads that have no resource-level permission', () => {
+  it('uses "*" only for creating keys, for reads that have no resource-level permission, and for the mappings of its own functions', () => {
     for (const shape of shapes)
       for (const { policy } of policiesOf(shape)) {
-        const anywhere = policy.Statement.filter((s) => [s.Resource].flat().includes('*')).flatMap((s) => s.Action);
+        // The mappings' statement is narrowed by its condition (the function), checked below.
+        const anywhere = policy.Statement.filter((s) => [s.Resource].flat().includes('*') && s.Sid !== 'FunctionMappings').flatMap((s) => s.Action);
         expect(anywhere.sort(), shape.name).toEqual(expect.arrayContaining(['kms:CreateKey']));
         expect(
           anywhere.filter((a) => a !== 'kms:CreateKey').every((a) => ['cloudwatch:DescribeAlarms', 'kms:ListAliases'].includes(a)),
@@ -96,8 +97,10 @@ describe('The CloudFormation execution policy', () => {
   it('passes roles only to Lambda and EventBridge, and lets DynamoDB alone use a key on its behalf', () => {
     const full = policiesOf(shapes[0]!)[0]!.policy.Statement;
     const bySid = (sid: string) => full.find((s) => s.Sid === sid)!;
-    expect(bySid('PassRolesToTheirFunctions').Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } });
-    expect(bySid('PassRolesToTheirRules').Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'events.amazonaws.com' } });
+    expect(bySid('PassRolesToLambdaAndRules').Condition).toEqual({ StringEquals: { 'iam:PassedToService': ['lambda.amazonaws.com', 'events.amazonaws.com'] } });
+    expect(full.filter((s) => [s.Action].flat().includes('iam:PassRole'))).toHaveLength(1);
+    // Event source mappings only of the stacks' own functions: CreateEventSourceMapping has no resource type, its function is its condition key.
+    expect(bySid('FunctionMappings').Condition).toEqual({ ArnLike: { 'lambda:FunctionArn': [`arn:aws:lambda:*:${controllerAccount}:function:Steer53-*`] } });
     expect(bySid('TableEncryptionThroughDynamoDB').Condition).toEqual({ StringLike: { 'kms:ViaService': 'dynamodb.*.amazonaws.com' } });
     expect(bySid('FunctionCode').Resource).toBe(`arn:aws:s3:::cdk-hnb659fds-assets-${controllerAccount}-*/*`);
     expect(bySid('CdkBootstrapVersion').Resource).toBe(`arn:aws:ssm:*:${controllerAccount}:parameter/cdk-bootstrap/hnb659fds/version`);

@@ -77,6 +77,7 @@ describe('Logical ids of stateful resources', () => {
       'AWS::Route53::RecordSet': ['ControllerRecord0CEBB5265', 'ControllerRecord1BD78C905', 'ControllerRecord2D34C8A3A'],
       'AWS::SQS::Queue': [
         'ControllerAlarmFailureDlqF5E1C6B7',
+        'ControllerAlarmQueue79C89E2A',
         'ControllerDeliveryDlqC7102D06',
         'ControllerDeploymentFailureDlq5A10F5E4',
         'ControllerNotificationDlq1256F3D9',

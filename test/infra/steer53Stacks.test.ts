@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DeploymentDetailTypes } from '../../functions/events/deploymentEvent.js';
-import { BundledConfigFile, BundledConfigPath, HandlerNames } from '../../lib/trafficController.js';
+import { AlarmQueueDelivery, BundledConfigFile, BundledConfigPath, HandlerNames } from '../../lib/trafficController.js';
 import { addSteer53Stacks, type Steer53Stacks } from '../../lib/steer53Stacks.js';
 import { asArray, controllerAccount, fullDeployment, identityStatements, newApp, richConfig } from './fixtures.js';
 import { AwsApiRates, shareOf } from '../../functions/adapters/aws/pacing.js';
@@ -169,8 +169,8 @@ describe('Functions', () => {
       POWERTOOLS_SERVICE_NAME: 'steer53',
       POWERTOOLS_METRICS_NAMESPACE: 'steer53',
       NODE_OPTIONS: '--enable-source-maps',
-      // Its share of the account's API rates: the ticks' shards share 80%, alarm and deployment 10% each.
-      STEER53_API_RATES: JSON.stringify(shareOf(AwsApiRates, name === 'schedule' ? 0.8 : 0.1)),
+      // Its share of the account's API rates: the ticks' shards share 80%, alarm and deployment 10% each (the alarm queue's invocations split theirs).
+      STEER53_API_RATES: JSON.stringify(shareOf(AwsApiRates, { schedule: 0.8, alarm: 0.1 / AlarmQueueDelivery.maxConcurrency, deployment: 0.1 }[name])),
     });
   });
 
@@ -194,7 +194,8 @@ describe('Functions', () => {
     // EventBridge retries delivery (8 times) within the same event age, into the delivery dead-letter queue.
     const targets = (Object.values(controller.findResources('AWS::Events::Rule')) as any[])
       .flatMap((r) => r.Properties.Targets)
-      .filter((t) => t.Arn?.['Fn::GetAtt']?.[0] === id);
+      // Alarm events go to the alarm function's queue (its event source), the others to the function.
+      .filter((t) => t.Arn?.['Fn::GetAtt']?.[0] === id || (name === 'alarm' && /^ControllerAlarmQueue/.test(t.Arn?.['Fn::GetAtt']?.[0] ?? '')));
     expect(targets.length).toBeGreaterThan(0);
     for (const target of targets) {
       expect(target.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: maxEventAge, MaximumRetryAttempts: 8 });
@@ -248,7 +249,8 @@ describe('Functions', () => {
     // 344 KB until weights were written at the scale that changes the fewest records (core/weights.ts,
     // `writtenWeights`, the use case's view of them, the engine's own weights kept on the item), about
     // 1 KB: the schedule bundle measured 344.8 KB, the deployment bundle 394.3 KB.
-    ['alarm', 345],
+    // The alarm handler evaluates its batch as a tick does (onTick): the schedule's code, and the alarm events' parsers.
+    ['alarm', 355],
     ['schedule', 345],
     // Powertools idempotency and its JMESPath engine (38 KB) come on top; see docs/deploy.md.
     ['deployment', 395],
@@ -297,7 +299,38 @@ describe('Event routing', () => {
     expect(Object.keys(rules)).toHaveLength(1);
     const rule = Object.values(rules)[0] as any;
     expect(rule.Properties.EventBusName).toBeUndefined();
-    expect(rule.Properties.Targets[0].Arn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ControllerAlarmFunction/), 'Arn'] });
+    expect(rule.Properties.Targets[0].Arn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^ControllerAlarmQueue/), 'Arn'] });
+  });
+
+  it('feeds the alarm handler from its queue in batches, at most two invocations at once, returning only the failed records', () => {
+    const queueId = Object.keys(controller.findResources('AWS::SQS::Queue')).find((id) => id.startsWith('ControllerAlarmQueue'))!;
+    const mappings = Object.values(controller.findResources('AWS::Lambda::EventSourceMapping')) as any[];
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0].Properties).toEqual({
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      FunctionName: { Ref: expect.stringMatching(/^ControllerAlarmFunction/) },
+      BatchSize: 100,
+      MaximumBatchingWindowInSeconds: 1,
+      ScalingConfig: { MaximumConcurrency: 2 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    // Six times the function's 30 s; three receives, then the alarm function's dead-letter queue.
+    const queue = controller.findResources('AWS::SQS::Queue')[queueId] as any;
+    expect(queue.Properties.VisibilityTimeout).toBe(180);
+    expect(queue.Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [expect.stringMatching(/^ControllerAlarmFailureDlq/), 'Arn'] },
+      maxReceiveCount: 3,
+    });
+    // Only the alarm rules may send to it (EventBridge, each rule by its ARN), and only over TLS.
+    const policy = Object.values(controller.findResources('AWS::SQS::QueuePolicy')).find((p: any) => p.Properties.Queues[0].Ref === queueId) as any;
+    const statements = policy.Properties.PolicyDocument.Statement as any[];
+    const allows = statements.filter((st) => st.Effect === 'Allow');
+    expect(allows.map((st) => st.Condition.ArnEquals['aws:SourceArn']['Fn::GetAtt'][0]).sort()).toEqual([
+      expect.stringMatching(/^ControllerForwardedAlarmsRule/),
+      expect.stringMatching(/^ControllerLocalAlarmsRule/),
+    ]);
+    for (const st of allows) expect(st).toMatchObject({ Principal: { Service: 'events.amazonaws.com' }, Action: expect.arrayContaining(['sqs:SendMessage']) });
+    expect(statements.filter((st) => st.Effect === 'Deny').map((st) => st.Condition)).toEqual([{ Bool: { 'aws:SecureTransport': 'false' } }]);
   });
 
   it('routes forwarded alarms from the custom bus to the alarm handler', () => {
@@ -509,7 +542,9 @@ describe('Dead-letter queues and retries', () => {
     for (const template of [controller, ...forwarders.values()]) {
       const queues = Object.values(template.findResources('AWS::SQS::Queue')) as any[];
       expect(queues.length).toBeGreaterThan(0);
-      for (const queue of queues) expect(queue.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+      // Every queue but the alarm queue (the one with a dead-letter queue of its own) is a dead-letter queue.
+      for (const queue of queues) expect(queue.Properties.MessageRetentionPeriod).toBe(queue.Properties.RedrivePolicy ? 3600 : 14 * 24 * 3600);
+      expect(queues.filter((q) => q.Properties.RedrivePolicy).length).toBe(template === controller ? 1 : 0);
     }
   });
 
