@@ -91,6 +91,9 @@ export interface AlarmMatchSummary {
  * wins), and the services are evaluated as a tick evaluates them (onTick.ts): their states read in
  * batches, observed together, and each hosted zone's changes written in one change batch. A region
  * failing under a thousand services is then a few Route 53 changes per zone, not one per alarm.
+ * The zones are read and written one after another, the fullest first: when the invocation's share
+ * of Route 53 cannot cover them all before its deadline, whole zones are done and the rest fail
+ * fast, to be delivered again (or read by the next tick).
  */
 export async function onAlarms(rt: Runtime, alarms: readonly AlarmChange[], deadline?: number): Promise<AlarmBatchOutcome> {
   const matched = alarms.map((alarm) => matchAlarm(rt.config.services, alarm));
@@ -116,6 +119,8 @@ export async function onAlarms(rt: Runtime, alarms: readonly AlarmChange[], dead
     asked: services.map((s) => s.name),
     knownAlarms: [...known.values()],
     triggers: Object.fromEntries([...triggers].map(([service, list]) => [service, [...list].join(', ')])),
+    // A storm's batch spans many zones at the alarm function's small share of Route 53: whole zones, fullest first.
+    zonesInTurn: true,
     ...(deadline !== undefined ? { deadline } : {}),
   });
   return { matches, outcomes: tick.outcomes, failures: tick.failures };
@@ -136,7 +141,14 @@ export interface ReceivedAlarmChange extends AlarmChange {
  */
 export type ScreenedAlarm =
   | { readonly kind: 'act'; readonly change: AlarmChange }
-  | { readonly kind: 'ignored'; readonly change: ReceivedAlarmChange; readonly why: AlarmIgnoredWhy; readonly detail: string }
+  | {
+      readonly kind: 'ignored';
+      readonly change: ReceivedAlarmChange;
+      readonly why: AlarmIgnoredWhy;
+      readonly detail: string;
+      /** Reading its state failed (throttling, an outage): delivered again, it may act. */
+      readonly retryable?: true;
+    }
   | { readonly kind: 'refused'; readonly change: ReceivedAlarmChange; readonly refusal: EventRefusal };
 
 export type AlarmIgnoredWhy = 'no-signal' | 'actions-suppressed' | 'superseded' | 'unconfirmed';
@@ -225,7 +237,13 @@ function confirmed(
   now: EpochMs,
 ): ScreenedAlarm {
   if (failure !== undefined) {
-    return { kind: 'ignored', change, why: 'unconfirmed', detail: `its current state could not be read (${failure}); the next tick reads it again` };
+    return {
+      kind: 'ignored',
+      change,
+      why: 'unconfirmed',
+      retryable: true,
+      detail: `its current state could not be read (${failure}); the next tick reads it again`,
+    };
   }
   if (state === undefined) {
     // DescribeAlarms in the controller's account cannot see another account's alarm: a fresh event is taken at its word.

@@ -49,6 +49,13 @@ export interface TickOptions {
   readonly knownAlarms?: readonly KnownAlarmState[];
   /** A trigger per service, where it is not `trigger` (each service's own alarms). @default `trigger` for every one */
   readonly triggers?: Readonly<Record<string, string>>;
+  /**
+   * Read, decide and write one hosted zone after another, the zone with the most services first,
+   * instead of reading every zone at once: an invocation whose Route 53 share cannot cover all its
+   * zones before its deadline then completes whole zones and fails the rest fast (retryable), rather
+   * than spending its share on reads whose writes never fit. @default false: every zone at once
+   */
+  readonly zonesInTurn?: boolean;
 }
 
 /** What a tick gathers before deciding: states, which services are due, observations, each zone's read. */
@@ -73,21 +80,30 @@ export async function onTick(rt: Runtime, options: TickOptions = {}): Promise<Ti
   };
   const gathered = await gather(rt, services, options);
   const due = readable(services, gathered, fail);
-
-  // Decide and record intents.
   const outcomes: EvaluationOutcome[] = [];
-  const writes: PreparedWrite[] = [];
-  await forEachBounded(due, rt.options?.concurrency ?? 4, async (service) => {
-    try {
-      const prepared = await prepareOne(rt, service, gathered, options.triggers?.[service.name] ?? trigger, options.deadline);
-      if (prepared.kind === 'done') outcomes.push(prepared.outcome);
-      else writes.push(prepared);
-    } catch (error) {
-      fail(service.name, error);
-    }
-  });
-  outcomes.push(...(await writeZones(rt, writes, fail)));
+  for (const group of options.zonesInTurn ? byZoneFullestFirst(due) : [due]) {
+    const zones = options.zonesInTurn ? { ...gathered, dns: await readZones(rt, group) } : gathered;
+    // Decide and record intents, then write.
+    const writes: PreparedWrite[] = [];
+    await forEachBounded(group, rt.options?.concurrency ?? 4, async (service) => {
+      try {
+        const prepared = await prepareOne(rt, service, zones, options.triggers?.[service.name] ?? trigger, options.deadline);
+        if (prepared.kind === 'done') outcomes.push(prepared.outcome);
+        else writes.push(prepared);
+      } catch (error) {
+        fail(service.name, error);
+      }
+    });
+    outcomes.push(...(await writeZones(rt, writes, fail)));
+  }
   return { outcomes, failures, polling: gathered.polling };
+}
+
+/** The services grouped by hosted zone, the zone with the most first (ties in config order). */
+function byZoneFullestFirst(services: readonly ServiceConfig[]): ServiceConfig[][] {
+  const byZone = new Map<string, ServiceConfig[]>();
+  for (const s of services) byZone.set(s.hostedZoneId, [...(byZone.get(s.hostedZoneId) ?? []), s]);
+  return [...byZone.values()].sort((a, b) => b.length - a.length);
 }
 
 /** States in batches, the due services, then their observations and zones, at once. */
@@ -107,7 +123,10 @@ async function gather(rt: Runtime, services: readonly ServiceConfig[], options: 
     return pollDecision(service, state, now);
   });
   const due = services.filter((s, i) => polling[i]!.due && !(stored.get(s.name) instanceof Error));
-  const [observed, dns] = await Promise.all([observeServices(rt.metrics, due, now, rt.options ?? {}, options.knownAlarms ?? []), readZones(rt, due)]);
+  const [observed, dns] = await Promise.all([
+    observeServices(rt.metrics, due, now, rt.options ?? {}, options.knownAlarms ?? []),
+    options.zonesInTurn ? new Map<string, RecordSetWeights | Error>() : readZones(rt, due),
+  ]);
   const healthCheckTurn = healthChecksThisTick(rt, due, stored, dns, now);
   return { stored, polling, observed, dns, ...(healthCheckTurn ? { healthCheckTurn } : {}) };
 }

@@ -4,6 +4,7 @@ import { onAlarm, onAlarms } from '../../../functions/app/onAlarm.js';
 import { PollReasons } from '../../../functions/app/pollingCadence.js';
 import { recordSetOf } from '../../../functions/app/evaluateService.js';
 import { AwsCallError } from '../../../functions/adapters/aws/errors.js';
+import { RateBudgetExhaustedError } from '../../../functions/adapters/aws/pacing.js';
 import type { DnsWeights } from '../../../functions/ports/dnsWeights.js';
 import { judgedStart, memoryWorld, MINUTE, rawConfig, testConfig, type MemoryWorld } from './runtimeFixtures.js';
 
@@ -231,6 +232,31 @@ describe('Function: onAlarms', () => {
       'alarm chat-eu-west-1-5xx ALARM',
       'alarm chat-eu-west-1-5xx ALARM',
     ]);
+  });
+
+  it('reads and writes its zones one after another, the fullest first: when the share runs out, whole zones are done and the rest fail fast, retryable', async () => {
+    const world = memoryWorld(services(['ZONEB2', 'ZONEA1', 'ZONEA1']));
+    world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
+    feedAll(world);
+    const read: string[] = [];
+    const dns: DnsWeights = {
+      readWeights: (record) => world.dns.readWeights(record),
+      readZone: async (zone, records) => {
+        read.push(zone);
+        if (read.length > 1) throw new RateBudgetExhaustedError('route53:ListResourceRecordSets', 40_000);
+        return world.dns.readZone(zone, records);
+      },
+      writeWeights: (writes, comment) => world.dns.writeWeights(writes, comment),
+    };
+    const batch = await onAlarms(world.runtime({ dns }), [euAlarm]);
+    expect(read).toEqual(['ZONEA1', 'ZONEB2']);
+    expect(batch.outcomes.map((o) => [o.service, o.status]).sort()).toEqual([
+      ['svc-1', 'applied'],
+      ['svc-2', 'applied'],
+    ]);
+    expect(batch.failures.map((f) => [f.service, f.error.name])).toEqual([['svc-0', 'RateBudgetExhaustedError']]);
+    // Its zone was written before the next was read.
+    expect(world.dns.writeCalls).toBe(1);
   });
 
   it('takes the later of two changes of the same signal in a batch', async () => {
