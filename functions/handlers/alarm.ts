@@ -19,7 +19,7 @@ import { deadlineOf, defaultDeps, isRetryable, MetricNames, rejectMalformed, rep
 export type AlarmHandlerResult =
   | { status: 'rejected'; problems: readonly { path: string; message: string }[] }
   | { status: 'refused'; refusals: readonly { code: string; message: string }[] }
-  | { status: 'ignored'; reason: string }
+  | { status: 'ignored'; reason: string; batchItemFailures?: { itemIdentifier: string }[] }
   | {
       status: 'evaluated';
       alarms: number;
@@ -47,9 +47,20 @@ export function createAlarmHandler(deps: HandlerDeps) {
     const rt = await deps.runtime();
     const screened = await screenAlarmChanges(rt, input.changes);
     const acting = reportScreening(deps, screened);
-    if (acting.length === 0) return nothingToDo(screened);
-    return evaluateAlarms(deps, rt, acting, input.changes.length, context);
+    const result = acting.length === 0 ? nothingToDo(screened) : await evaluateAlarms(deps, rt, acting, input.changes.length, context);
+    return withUnconfirmed(result, screened);
   });
+}
+
+/**
+ * From the alarm queue, a change whose state could not be read (DescribeAlarms throttled or
+ * failing) goes back to the queue with the records that failed, to act when delivered again.
+ */
+function withUnconfirmed(result: AlarmHandlerResult, screened: readonly ScreenedAlarm[]): AlarmHandlerResult {
+  const again = screened.flatMap((s) => (s.kind === 'ignored' && s.retryable && s.change.messageId !== undefined ? [s.change.messageId] : []));
+  if (again.length === 0 || result.status === 'rejected' || result.status === 'refused') return result;
+  const ids = new Set([...(result.batchItemFailures ?? []).map((f) => f.itemIdentifier), ...again]);
+  return { ...result, batchItemFailures: [...ids].map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
 /** Logs what screening refused or ignored; returns the changes to act on. */

@@ -188,6 +188,16 @@ describe('Handler: alarm, from the alarm queue (SQS)', () => {
     expect((await world.store.load('chat')).version).toBe(0);
   });
 
+  it('returns to the queue the records whose alarm state could not be read, to act when delivered again', async () => {
+    const world = memoryWorld();
+    world.metrics.failNextCalls(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
+    const t = testDeps(async () => world.runtime());
+    const event = sqsEvent([alarmStateChangeEvent(), alarmStateChangeEvent('chat-us-east-1-5xx', 'ALARM', 'us-east-1')]);
+    const result = await createAlarmHandler(t.deps)(event, context);
+    expect(result).toMatchObject({ status: 'ignored', batchItemFailures: event.Records.map((r) => ({ itemIdentifier: r.messageId })) });
+    expect((await world.store.load('chat')).version).toBe(0);
+  });
+
   it('acts on the good records and logs the malformed ones, which are not retried (they never will be alarm changes)', async () => {
     const world = memoryWorld();
     world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
