@@ -5,6 +5,8 @@ import { FakeAws } from '../../sim/bench/tick/fakeAws.js';
 import { VirtualTime } from '../../sim/bench/tick/virtualTime.js';
 import { monthlyCost } from '../../sim/bench/tick/costModel.js';
 import { AssumedLatencyMs } from '../../sim/bench/tick/awsFigures.js';
+import { ALARM_QUEUE_BATCH, ALARM_QUEUE_CONCURRENCY, ALARM_TIMEOUT_SECONDS, runAlarmStorm } from '../../sim/bench/tick/alarmStorm.js';
+import { AlarmQueueDelivery, asyncSettings } from '../../lib/handlerFunctions.js';
 
 const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' };
 const quietWorld = { metric: () => undefined, alarmState: () => undefined };
@@ -79,6 +81,63 @@ describe('bench:tick in a region outage', () => {
       expect(tick.calls['route53:GetHealthCheckStatus']).toBe(30);
       expect(tick.calls['route53:ChangeResourceRecordSets']).toBeUndefined();
     }
+  });
+});
+
+describe('bench:tick --alarm-storm', () => {
+  const fleet = { services: 40, endpoints: 3, zones: 4 };
+
+  it('queued: screens and evaluates each batch once, drains every service, never more than --max-concurrency invocations at once', async () => {
+    const storm = await runAlarmStorm({ ...fleet, delivery: 'queued', batch: 15, maxConcurrency: 2 });
+    expect(storm.alarms).toBe(40);
+    // 40 messages in batches of at most 15: 15, 15, 10, two of them at once.
+    expect(storm.invocations).toBe(3);
+    expect(storm.peakConcurrency).toBe(2);
+    expect(storm.screening).toEqual({ acted: 40, ignored: {}, refused: {} });
+    expect(storm.evaluations).toEqual({ applied: 40 });
+    expect(storm.evaluationFailures).toEqual({});
+    expect(storm.failedInvocations).toBe(0);
+    expect([storm.drained, storm.notDrained, storm.servicesWritten]).toEqual([40, 0, 40]);
+    // One DescribeAlarms per invocation to confirm its batch (one region), then one per other region to observe it.
+    expect(storm.calls['cloudwatch:DescribeAlarms']).toBe(3 * 3);
+    expect(storm.throttled).toEqual({});
+    expect(storm.overBatchLimits).toBe(0);
+    expect(storm.pastTimeout).toBe(0);
+    expect(storm.lastWriteSeconds).not.toBeNull();
+  });
+
+  it('direct: one invocation per alarm, all at once; what DescribeAlarms throttles is left unconfirmed, and only what it confirms is drained', async () => {
+    const storm = await runAlarmStorm({ ...fleet, delivery: 'direct' });
+    expect(storm.invocations).toBe(40);
+    expect(storm.peakConcurrency).toBe(40);
+    const unconfirmed = storm.screening.ignored.unconfirmed ?? 0;
+    expect(storm.screening.acted + unconfirmed).toBe(40);
+    expect(storm.screening.refused).toEqual({});
+    // 9 DescribeAlarms a second (a burst of 9) in the region, three attempts each: at most 27 states confirmed.
+    expect(storm.throttled['cloudwatch:DescribeAlarms']).toBeGreaterThan(0);
+    expect(unconfirmed).toBeGreaterThanOrEqual(40 - 27);
+    expect(storm.drained).toBeLessThanOrEqual(storm.screening.acted);
+    expect(storm.drained + storm.notDrained).toBe(40);
+    expect(storm.drained).toBeGreaterThan(0);
+  });
+
+  it('queued: a batch spanning more hosted zones than its Route 53 share reads before the deadline fails, and its events are to be delivered again', async () => {
+    // 40 services in 20 zones, one batch of 40: 20 ListResourceRecordSets at 0.5 a second (10% of 10, split by 2) cannot end within 30 s.
+    const storm = await runAlarmStorm({ services: 40, endpoints: 3, zones: 20, delivery: 'queued', batch: 40, maxConcurrency: 2 });
+    expect(storm.invocations).toBe(1);
+    expect(storm.screening.acted).toBe(40);
+    expect(storm.notDrained).toBeGreaterThan(0);
+    expect(storm.drained + storm.notDrained).toBe(40);
+    expect(Object.keys(storm.evaluationFailures).every((name) => name.endsWith('RateBudgetExhaustedError'))).toBe(true);
+    expect(storm.redelivered).toBe(storm.notDrained);
+    expect(storm.failedInvocations).toBe(1);
+    // Paced, not throttled: the pacer refused the calls it could not make in time.
+    expect(storm.throttled).toEqual({});
+  });
+
+  it('gives each invocation the alarm function’s timeout as its deadline', () => {
+    expect(ALARM_TIMEOUT_SECONDS).toBe(asyncSettings.alarm.timeout.toSeconds());
+    expect([ALARM_QUEUE_BATCH, ALARM_QUEUE_CONCURRENCY]).toEqual([AlarmQueueDelivery.batchSize, AlarmQueueDelivery.maxConcurrency]);
   });
 });
 

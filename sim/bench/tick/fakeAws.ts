@@ -76,6 +76,8 @@ export class FakeAws {
   writeUnits = 0;
   /** CPU spent inside the fakes' own handlers (µs), to leave out of the tick's CPU. */
   fakeCpuMicros = 0;
+  /** Told of every change batch Route 53 accepts: when, in which zone, the record sets written. @default nobody */
+  onRecordsChanged?: ((at: number, zone: string, sets: readonly ResourceRecordSet[]) => void) | undefined;
 
   readonly #time: VirtualTime;
   readonly #world: FakeWorld;
@@ -95,6 +97,11 @@ export class FakeAws {
   /** Puts a hosted zone's records. */
   defineZone(zone: string, records: readonly ResourceRecordSet[]): void {
     this.#zones.set(zone, sortRecords(records));
+  }
+
+  /** A hosted zone's records as Route 53 holds them now (copies). */
+  records(zone: string): ResourceRecordSet[] {
+    return structuredClone(this.#zones.get(zone) ?? []);
   }
 
   /** Answers `client`'s commands from this fake; `service` names the API, `region` the client's region. */
@@ -229,6 +236,11 @@ export class FakeAws {
       else zone.push(structuredClone(set));
     }
     this.#zones.set(zoneId, sortRecords(zone));
+    this.onRecordsChanged?.(
+      now,
+      zoneId,
+      changes.map((c) => c.ResourceRecordSet),
+    );
     this.#zoneBusyUntil.set(zoneId, now + (this.#latency['route53:ChangeResourceRecordSets'] ?? 0));
     return { output: { ChangeInfo: { Id: `/change/C${++this.#changeNumber}`, Status: 'PENDING', SubmittedAt: new Date(now) } } };
   }

@@ -29,15 +29,18 @@ import { runScheduledTick } from '../../../functions/app/scheduledTick.js';
 import { DefaultTickCostModel, planShards, shardSizeFor, type Shard } from '../../../functions/app/shardPlan.js';
 import type { Config } from '../../../functions/core/config.js';
 import { silentLog } from '../../../functions/ports/log.js';
-import { FakeAws } from './fakeAws.js';
+import { FakeAws, type FakeWorld } from './fakeAws.js';
 import { fleetConfig, fleetWorld, zoneRecords, type FleetShape } from './fleet.js';
 import { VirtualTime } from './virtualTime.js';
 
 /** 2026-01-01T00:00Z: the first tick's minute. */
-const START = Date.UTC(2026, 0, 1, 0, 0, 0);
+export const START = Date.UTC(2026, 0, 1, 0, 0, 0);
 /** How long after its minute a shard's invocation starts (EventBridge, Lambda). */
-const INVOKE_LAG_MS = 1_000;
-const ONE_VCPU_MB = 1769;
+export const INVOKE_LAG_MS = 1_000;
+/** A Lambda function gets one vCPU at this memory, a share of one below it. */
+export const ONE_VCPU_MB = 1769;
+/** The account the fakes stand for. */
+export const BENCH_ACCOUNT = '123456789012';
 const credentials = { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' };
 
 export interface TickBenchOptions extends FleetShape {
@@ -90,7 +93,7 @@ export interface TickBenchRun {
 }
 
 /** The SDK sleeps the delay a retry token asks for with a real timer: here the wait is on the virtual clock instead. */
-function virtualRetries(policy: RetryPolicy, time: VirtualTime, random: () => number): BoundedRetryStrategy {
+function virtualRetries(policy: RetryPolicy & { readonly deadline?: () => number | undefined }, time: VirtualTime, random: () => number): BoundedRetryStrategy {
   const strategy = new BoundedRetryStrategy({ ...policy, now: time.now, random });
   const virtual = Object.create(strategy) as BoundedRetryStrategy;
   virtual.refreshRetryTokenForRetry = async (token, errorInfo) => {
@@ -102,7 +105,7 @@ function virtualRetries(policy: RetryPolicy, time: VirtualTime, random: () => nu
 }
 
 /** A seeded uniform [0, 1): the same run, the same jitter. */
-function seeded(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
@@ -112,25 +115,40 @@ function seeded(seed: number): () => number {
   };
 }
 
-/** One shard's runtime: the real adapters over SDK clients answered by the fakes, paced at its share. */
-function shardRuntime(config: Config, fake: FakeAws, time: VirtualTime, share: { rates: ApiRates; healthCheckReads: number }, seed: number): Runtime {
+/** What one invocation's runtime gets: its share of the account's rates, and what the AWS runtime sets from the invocation. */
+export interface InvocationShare {
+  readonly rates: ApiRates;
+  readonly healthCheckReads: number;
+  /** When the invocation in progress will be stopped (epoch ms), as the AWS runtime gives its pacer and Route 53 retries. @default none */
+  readonly deadline?: () => number | undefined;
+  /** `Runtime.account`, as STEER53_ACCOUNT_ID sets it. @default unset */
+  readonly account?: string;
+}
+
+/**
+ * One warm Lambda container's runtime: the real adapters over SDK clients answered by the fakes,
+ * paced at its share (its own pacer, returned for its wait counters), as createAwsRuntime builds it.
+ */
+export function invocationRuntime(config: Config, fake: FakeAws, time: VirtualTime, share: InvocationShare, seed: number): { runtime: Runtime; pacer: Pacer } {
   const { rates } = share;
-  const random = seeded(seed);
-  const pacer = new Pacer({ now: time.now, sleep: time.sleep });
+  const random = seededRandom(seed);
+  const deadline = share.deadline ? { deadline: share.deadline } : {};
+  const pacer = new Pacer({ now: time.now, sleep: time.sleep, ...deadline });
   // Other clients retry as the SDK's standard strategy does, roughly: three attempts, short waits.
   const standard: RetryPolicy = { maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 20_000 };
   const client = <C>(
     make: (retries: BoundedRetryStrategy, maxAttempts: number) => C,
     service: Parameters<FakeAws['attach']>[1],
     region: string,
-    policy = standard,
+    policy: RetryPolicy & { readonly deadline?: () => number | undefined } = standard,
   ) => fake.attach(make(virtualRetries(policy, time, random), policy.maxAttempts), service, region);
   const route53 = pacedClient(
     client(
       (retryStrategy, maxAttempts) => new Route53Client({ region: 'us-east-1', credentials, retryStrategy, maxAttempts }),
       'route53',
       'us-east-1',
-      Route53RetryPolicy,
+      // Route 53's retries stop short of the deadline, as in Lambda (awsRuntime.ts).
+      { ...Route53RetryPolicy, ...deadline },
     ),
     pacer,
     route53Costs(pacer, rates),
@@ -142,7 +160,7 @@ function shardRuntime(config: Config, fake: FakeAws, time: VirtualTime, share: {
   );
   const table = 'steer53-bench';
   let id = 0;
-  return {
+  const runtime: Runtime = {
     config,
     dns: new Route53Weights({ client: route53 }),
     metrics: new CloudWatchMetrics({
@@ -170,35 +188,60 @@ function shardRuntime(config: Config, fake: FakeAws, time: VirtualTime, share: {
     log: silentLog,
     newId: () => `bench-${seed}-${++id}`,
     healthChecks: new Route53HealthChecks({ client: route53, now: time.now }),
+    ...(share.account !== undefined ? { account: share.account } : {}),
     options: { concurrency: 4, healthCheckReadsPerTick: share.healthCheckReads },
   };
+  return { runtime, pacer };
+}
+
+/** One shard's runtime (a warm container of the schedule function), paced at its share. */
+function shardRuntime(config: Config, fake: FakeAws, time: VirtualTime, share: InvocationShare, seed: number): Runtime {
+  return invocationRuntime(config, fake, time, share, seed).runtime;
 }
 
 const sumBy = (a: Map<string, number>, b: Readonly<Record<string, number>>) =>
   Object.fromEntries([...a].map(([k, v]) => [k, v - (b[k] ?? 0)]).filter(([, v]) => v !== 0));
 
-/** Runs the first tick and a whole quiet cycle after it. */
-export async function runTickBench(options: TickBenchOptions): Promise<TickBenchRun> {
+/** A fleet ready to tick: its config and shards, the fakes on virtual time, and each shard's runtime. */
+export interface TickFleet {
+  readonly config: Config;
+  readonly shards: readonly Shard[];
+  readonly shardSize: number;
+  readonly memoryMb: number;
+  readonly time: VirtualTime;
+  readonly fake: FakeAws;
+  /** What runOneTick needs, but the minute. */
+  readonly context: Omit<TickContext, 'minute'>;
+}
+
+/** Builds the fleet, its shards as the construct plans them, and the fakes (answering `world`, by default fleetWorld's). */
+export function tickFleet(options: TickBenchOptions, world?: (config: Config) => FakeWorld): TickFleet {
   const config = fleetConfig(options);
   const memoryMb = options.memoryMb ?? 512;
   const shardSize = options.shardSize ?? shardSizeFor(config.services, options.targetSeconds ?? 20, { ...DefaultTickCostModel, memoryMb });
   const shards = planShards(config.services, shardSize);
   const time = new VirtualTime(START);
-  const fake = new FakeAws(time, fleetWorld(config, options));
+  const fake = new FakeAws(time, world ? world(config) : fleetWorld(config, options));
   for (const [zone, records] of zoneRecords(config, options)) fake.defineZone(zone, records);
   const rates = shareOf(AwsApiRates, 0.8 / shards.length);
   const reads = options.healthCheckReadsPerTick ?? healthCheckReadsPerTick(rates.route53.requests.perSecond);
   const runtimes = new Map(shards.map((shard, i) => [shard.id, shardRuntime(config, fake, time, { rates, healthCheckReads: reads }, i + 1)]));
   const byName = new Map(config.services.map((s) => [s.name, s]));
+  return { config, shards, shardSize, memoryMb, time, fake, context: { shards, runtimes, byName, time, fake, memoryMb } };
+}
+
+/** Runs the first tick and a whole quiet cycle after it. */
+export async function runTickBench(options: TickBenchOptions): Promise<TickBenchRun> {
+  const { config, shards, shardSize, memoryMb, context } = tickFleet(options);
   const cycle = Math.round(Math.max(...config.services.map((s) => s.policy.polling.quietIntervalSeconds / s.policy.evaluationPeriodSeconds)));
   const ticks: TickResult[] = [];
   for (let minute = 0; minute <= cycle; minute += 1) {
-    ticks.push(await runOneTick({ minute, shards, runtimes, byName, time, fake, memoryMb }));
+    ticks.push(await runOneTick({ ...context, minute }));
   }
   return { config, shards, shardSize, memoryMb, ticks };
 }
 
-interface TickContext {
+export interface TickContext {
   readonly minute: number;
   readonly shards: readonly Shard[];
   readonly runtimes: ReadonlyMap<string, Runtime>;
@@ -208,7 +251,8 @@ interface TickContext {
   readonly memoryMb: number;
 }
 
-async function runOneTick(ctx: TickContext): Promise<TickResult> {
+/** One tick of every shard, at `minute` after START, the shards starting together. */
+export async function runOneTick(ctx: TickContext): Promise<TickResult> {
   const { minute, shards, time, fake } = ctx;
   const scheduledAt = START + minute * 60_000;
   time.advanceTo(scheduledAt + INVOKE_LAG_MS);

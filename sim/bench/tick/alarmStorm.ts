@@ -1,0 +1,348 @@
+/**
+ * bench:tick --alarm-storm: a region fails under the whole fleet. Every service's error alarm on it
+ * goes OK→ALARM at once, and as many alarm events reach the alarm function, delivered
+ *  - `direct` (the wiring before the alarm queue, and what CloudWatch's Lambda alarm action still
+ *    does): the function is invoked once per event, all at once
+ *    (Lambda scales out), each invocation its own warm container with its own pacer at the
+ *    function's share of the account's API rates (`shareOf(rates, 0.1)`, as the construct sets
+ *    STEER53_API_RATES);
+ *  - `queued` (the construct's alarm queue): the events go to an SQS queue, whose event source mapping delivers batches of up to
+ *    `batch` messages to at most `maxConcurrency` invocations at once, each container paced at
+ *    `shareOf(rates, 0.1 / maxConcurrency)`; when an invocation ends, its container takes the next
+ *    batch while messages remain.
+ * Each invocation does what functions/handlers/alarm.ts does: `screenAlarmChanges` (DescribeAlarms
+ * confirms the states; a state it cannot confirm is ignored), then `onAlarms` for the changes that
+ * act, with the function's timeout as the deadline (its pacer's and Route 53 retries' too).
+ *
+ * The fleet, fakes and runtimes are the tick benchmark's (tickRun.ts), in the outage world
+ * (fleet.ts: records with health checks; the first region's metrics missing, its 5xx alarms in
+ * ALARM, its health checks failing), which holds from the storm's start: before it, one scheduled
+ * tick reads the healthy fleet, so every service has its state, as in a running controller. The
+ * schedule's ticks do not run during the storm: the alarm function is measured alone (in AWS they
+ * share the account's buckets and its Lambda concurrency). Failed invocations are counted, not
+ * retried; each delivery runs on a fleet of its own.
+ */
+import { AwsCallError } from '../../../functions/adapters/aws/errors.js';
+import { AwsApiRates, shareOf } from '../../../functions/adapters/aws/pacing.js';
+import { healthCheckReadsPerTick } from '../../../functions/app/healthChecks.js';
+import { onAlarms, screenAlarmChanges, type ReceivedAlarmChange } from '../../../functions/app/onAlarm.js';
+import type { Config } from '../../../functions/core/config.js';
+import { isRetryable } from '../../../functions/handlers/edge.js';
+import { Prices } from './awsFigures.js';
+import type { FakeWorld } from './fakeAws.js';
+import { fleetWorld, REGIONS } from './fleet.js';
+import { BENCH_ACCOUNT, INVOKE_LAG_MS, invocationRuntime, ONE_VCPU_MB, runOneTick, START, seededRandom, tickFleet, type TickBenchOptions } from './tickRun.js';
+
+export type AlarmDelivery = 'direct' | 'queued';
+export type AlarmArrival = 'any' | 'by-zone';
+
+/** The alarm function's timeout (lib/handlerFunctions.ts, `asyncSettings.alarm.timeout`): each invocation's deadline. */
+export const ALARM_TIMEOUT_SECONDS = 30;
+/** The construct's alarm queue (lib/handlerFunctions.ts, `AlarmQueueDelivery`): records a batch, invocations at once. */
+export const ALARM_QUEUE_BATCH = 50;
+export const ALARM_QUEUE_CONCURRENCY = 2;
+/** The alarm function's share of the account's API rates (lib/trafficController.ts: STEER53_API_RATES). */
+export const ALARM_RATE_SHARE = 0.1;
+/** The storm's start: two and a half minutes after the warm-up tick's minute. */
+export const STORM_AT = START + 150_000;
+
+export interface AlarmStormOptions extends Pick<TickBenchOptions, 'services' | 'endpoints' | 'zones' | 'memoryMb' | 'targetSeconds' | 'shardSize'> {
+  readonly delivery: AlarmDelivery;
+  /** Messages a queued invocation gets at most (the event source mapping's BatchSize). @default ALARM_QUEUE_BATCH */
+  readonly batch?: number;
+  /** Queued invocations at once at most (the event source mapping's MaximumConcurrency). @default ALARM_QUEUE_CONCURRENCY */
+  readonly maxConcurrency?: number;
+  /**
+   * The order the events arrive in: `any` (a seeded shuffle: alarms fire, and a standard queue
+   * delivers, in no particular order, so a batch spans most hosted zones), or `by-zone` (the
+   * services' order, a hosted zone's together: the best case for batches). @default 'any'
+   */
+  readonly arrival?: AlarmArrival;
+}
+
+export interface AlarmStormResult {
+  readonly delivery: AlarmDelivery;
+  readonly arrival: AlarmArrival;
+  readonly alarms: number;
+  /** Messages per invocation at most (1: direct). */
+  readonly batch: number;
+  /** Invocations at once at most (direct: as many as events). */
+  readonly maxConcurrency: number;
+  /** Services whose down region ended at weight 0 in Route 53, and the others. */
+  readonly drained: number;
+  readonly notDrained: number;
+  /** Services whose weights were written, and when (virtual seconds from the storm's start): the first, the median, the last. */
+  readonly servicesWritten: number;
+  readonly firstWriteSeconds: number | null;
+  readonly medianWriteSeconds: number | null;
+  readonly lastWriteSeconds: number | null;
+  /** When the last invocation ended (virtual seconds from the storm's start). */
+  readonly endSeconds: number;
+  /**
+   * The CPU the virtual clock leaves out, on the critical path: the most any one container spent
+   * (its invocations' shares of this machine's CPU, as a Lambda of the memory would take it). The
+   * times above are later by up to this much.
+   */
+  readonly cpuOnCriticalPathSeconds: number;
+  readonly invocations: number;
+  /** Lambda concurrency taken from the account at the peak. */
+  readonly peakConcurrency: number;
+  /**
+   * Billed time: each invocation's wait on AWS (virtual) plus its share of the CPU (by messages) as
+   * a Lambda of the memory would take it.
+   */
+  readonly invocationSeconds: number;
+  /** The longest invocation, the same way. */
+  readonly longestInvocationSeconds: number;
+  /** Invocations that would still have been running at their timeout, the same way (Lambda would have stopped them there). */
+  readonly pastTimeout: number;
+  /** Invocations where an evaluation failed for a reason that may pass (or that threw, or ran past the timeout). */
+  readonly failedInvocations: number;
+  /**
+   * Alarm events that would be delivered again (not simulated): an event whose service failed for
+   * a reason that may pass (direct: Lambda retries the invocation; queued: the handler's partial
+   * batch response returns its record), and every event of an invocation that threw or ran past
+   * its timeout.
+   */
+  readonly redelivered: number;
+  readonly lambdaCostUsd: number;
+  /** What screening made of the changes: acted on, ignored (by why), refused (by code). */
+  readonly screening: { readonly acted: number; readonly ignored: Record<string, number>; readonly refused: Record<string, number> };
+  /** Evaluations by status (`applied`, `unchanged`, …), with the decision's mode where it was not normal (`unchanged (fail-static)`). */
+  readonly evaluations: Record<string, number>;
+  /** Services whose evaluation failed, by error (name, and for an AWS call its operation and AWS error). */
+  readonly evaluationFailures: Record<string, number>;
+  readonly calls: Record<string, number>;
+  readonly throttled: Record<string, number>;
+  readonly overBatchLimits: number;
+  /** Time the invocations' calls waited for their turn under their pacers, summed. */
+  readonly pacerWaitSeconds: number;
+  /** This machine's CPU for the storm (the fakes' own work left out). */
+  readonly cpuSeconds: number;
+}
+
+/** A change as the alarm handler parses an EventBridge alarm state change. */
+type StormChange = ReceivedAlarmChange & { readonly delivery: 'eventbridge'; readonly correlationId: string };
+
+const count = (tally: Record<string, number>, key: string, n = 1) => {
+  tally[key] = (tally[key] ?? 0) + n;
+};
+
+function errorLabel(error: Error): string {
+  return error instanceof AwsCallError ? `${error.name} ${error.operation} ${error.awsErrorName}` : error.name;
+}
+
+/** The outage world from the moment `down()` says so, the healthy one before. */
+function stormWorld(config: Config, shape: AlarmStormOptions, down: () => boolean): FakeWorld {
+  const healthy = fleetWorld(config, { ...shape, incident: 0, outage: false });
+  const failed = fleetWorld(config, { ...shape, incident: 0, outage: true });
+  const now = () => (down() ? failed : healthy);
+  return {
+    metric: (query, periodStart) => now().metric(query, periodStart),
+    alarmState: (region, name) => now().alarmState(region, name),
+    healthCheckHealthy: (id) => now().healthCheckHealthy?.(id) ?? true,
+  };
+}
+
+/** One alarm change per service: its first region's error alarm, OK→ALARM at the storm's start. */
+function stormChanges(config: Config): StormChange[] {
+  return config.services.map((service, i) => {
+    const endpoint = service.endpoints.find((e) => e.setIdentifier === REGIONS[0])!;
+    const signal = endpoint.signals.find((s) => s.source === 'alarm');
+    if (signal?.source !== 'alarm' || signal.alarm.name === undefined) throw new Error(`bench: ${service.name} has no alarm signal on ${endpoint.region}`);
+    const region = signal.alarm.region ?? endpoint.region;
+    return {
+      alarmName: signal.alarm.name,
+      alarmArn: `arn:aws:cloudwatch:${region}:${BENCH_ACCOUNT}:alarm:${signal.alarm.name}`,
+      region,
+      account: BENCH_ACCOUNT,
+      state: 'ALARM',
+      previousState: 'OK',
+      at: STORM_AT,
+      delivery: 'eventbridge',
+      correlationId: `storm-${i}`,
+    };
+  });
+}
+
+/** Fisher–Yates with a seeded random: the alarms fire in no particular order, the same on every run. */
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+const diff = (after: Map<string, number>, before: Readonly<Record<string, number>>) =>
+  Object.fromEntries([...after].map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => v !== 0));
+
+/** Runs the warm-up tick, then the storm through one delivery. */
+export async function runAlarmStorm(options: AlarmStormOptions): Promise<AlarmStormResult> {
+  let down = false;
+  const shape = { ...options, outage: true };
+  const fleet = tickFleet(shape, (config) => stormWorld(config, options, () => down));
+  const { config, time, fake } = fleet;
+  const memoryMb = fleet.memoryMb;
+
+  const warmUp = await runOneTick({ ...fleet.context, minute: 0 });
+  if (warmUp.failures > 0 || warmUp.servicesRead !== config.services.length)
+    throw new Error(`bench: the warm-up tick read ${warmUp.servicesRead} services with ${warmUp.failures} failures`);
+
+  down = true;
+  time.advanceTo(STORM_AT + INVOKE_LAG_MS);
+  // The alarms fire, and a standard queue hands them out, in no particular order; `by-zone`, the best case, keeps the services' (and so their zones') order.
+  const inOrder = stormChanges(config);
+  const serviceOfAlarm = new Map(inOrder.map((c, i) => [c.alarmName, config.services[i]!.name]));
+  const changes = options.arrival === 'by-zone' ? inOrder : shuffled(inOrder, seededRandom(53));
+  const direct = options.delivery === 'direct';
+  const batch = direct ? 1 : (options.batch ?? ALARM_QUEUE_BATCH);
+  const maxConcurrency = direct ? changes.length : (options.maxConcurrency ?? 2);
+  const rates = shareOf(AwsApiRates, direct ? ALARM_RATE_SHARE : ALARM_RATE_SHARE / maxConcurrency);
+  const healthCheckReads = healthCheckReadsPerTick(rates.route53.requests.perSecond);
+
+  // When each service's weights were written; whose down region went to 0.
+  const serviceOf = new Map(config.services.map((s) => [`${s.dnsName}.`, s.name]));
+  const lastWrite = new Map<string, number>();
+  fake.onRecordsChanged = (at, _zone, sets) => {
+    for (const set of sets) {
+      const service = serviceOf.get(set.Name ?? '');
+      if (service) lastWrite.set(service, at);
+    }
+  };
+
+  const screening = { acted: 0, ignored: {} as Record<string, number>, refused: {} as Record<string, number> };
+  const evaluations: Record<string, number> = {};
+  const evaluationFailures: Record<string, number> = {};
+  /** Each invocation: its container, its wait on AWS, its messages, and those to deliver again for a retryable failure (-1: all, it threw). */
+  const invocations: { container: number; ioMs: number; messages: number; retry: number }[] = [];
+  const pacers: { waitedMs: number }[] = [];
+  let active = 0;
+  let peakConcurrency = 0;
+  let seed = 10_000;
+
+  /** A warm container of the alarm function: its runtime, whose deadline is the invocation's in progress. */
+  let containers = 0;
+  const container = () => {
+    const id = containers++;
+    let deadline: number | undefined;
+    const { runtime, pacer } = invocationRuntime(config, fake, time, { rates, healthCheckReads, deadline: () => deadline, account: BENCH_ACCOUNT }, ++seed);
+    pacers.push(pacer);
+    return {
+      /** One invocation with these messages, as the alarm handler runs it. */
+      async invoke(messages: readonly StormChange[]): Promise<void> {
+        const start = time.now();
+        deadline = start + ALARM_TIMEOUT_SECONDS * 1000;
+        active += 1;
+        peakConcurrency = Math.max(peakConcurrency, active);
+        let retry = 0;
+        try {
+          const screened = await screenAlarmChanges(runtime, messages);
+          for (const s of screened) {
+            if (s.kind === 'act') screening.acted += 1;
+            else if (s.kind === 'ignored') count(screening.ignored, s.why);
+            else count(screening.refused, s.refusal.code);
+          }
+          const acting = screened.flatMap((s) => (s.kind === 'act' ? [s.change] : []));
+          // From the queue, a change whose state could not be read is delivered again (the handler's withUnconfirmed).
+          const unconfirmed = direct ? 0 : screened.filter((s) => s.kind === 'ignored' && s.retryable).length;
+          retry = unconfirmed;
+          if (acting.length === 0) return;
+          const outcome = await onAlarms(runtime, acting, deadline);
+          const failed = new Set(outcome.failures.filter((f) => isRetryable(f.error)).map((f) => f.service));
+          retry = unconfirmed + acting.filter((m) => failed.has(serviceOfAlarm.get(m.alarmName) ?? '')).length;
+          // By status, and the decision's mode where it is not normal (fail-static: too much unknown to move anything).
+          for (const o of outcome.outcomes) count(evaluations, o.decision && o.decision.mode !== 'normal' ? `${o.status} (${o.decision.mode})` : o.status);
+          for (const f of outcome.failures) count(evaluationFailures, errorLabel(f.error));
+        } catch (error) {
+          // The handler would fail the invocation with it.
+          retry = -1;
+          count(evaluationFailures, `invocation: ${errorLabel(error instanceof Error ? error : new Error(String(error)))}`);
+        } finally {
+          active -= 1;
+          invocations.push({ container: id, ioMs: time.now() - start, messages: messages.length, retry });
+          deadline = undefined;
+        }
+      },
+    };
+  };
+
+  const before = {
+    calls: Object.fromEntries(fake.calls),
+    throttled: Object.fromEntries(fake.throttled),
+    over: fake.overBatchLimits,
+    fakeCpu: fake.fakeCpuMicros,
+  };
+  const cpu = process.cpuUsage();
+  await time.run(async () => {
+    if (direct) {
+      // EventBridge invokes the function once per event, all at once: a container each.
+      await Promise.all(changes.map((change) => container().invoke([change])));
+      return;
+    }
+    // The event source mapping: at most maxConcurrency batches in flight, the next one as one ends.
+    const queue = [...changes];
+    const pollers = Math.min(maxConcurrency, Math.ceil(queue.length / batch));
+    await Promise.all(
+      Array.from({ length: pollers }, async () => {
+        const warm = container();
+        while (queue.length > 0) await warm.invoke(queue.splice(0, batch));
+      }),
+    );
+  });
+  const used = process.cpuUsage(cpu);
+  const cpuSeconds = (used.user + used.system - (fake.fakeCpuMicros - before.fakeCpu)) / 1e6;
+  const endSeconds = (time.now() - STORM_AT) / 1000;
+  fake.onRecordsChanged = undefined;
+
+  // What Route 53 holds now: the down region's record of each service.
+  const byZone = new Map<string, ReturnType<typeof fake.records>>();
+  let drained = 0;
+  for (const service of config.services) {
+    const records = byZone.get(service.hostedZoneId) ?? fake.records(service.hostedZoneId);
+    byZone.set(service.hostedZoneId, records);
+    const down = records.find((r) => r.Name === `${service.dnsName}.` && r.SetIdentifier === REGIONS[0]);
+    if (down?.Weight === 0) drained += 1;
+  }
+  const writes = [...lastWrite.values()].map((at) => (at - STORM_AT) / 1000).sort((a, b) => a - b);
+  // This machine's CPU shared by messages, as a Lambda of the function's memory would take it.
+  const lambdaCpu = cpuSeconds * Math.max(1, ONE_VCPU_MB / memoryMb);
+  const seconds = invocations.map((i) => i.ioMs / 1000 + (lambdaCpu * i.messages) / changes.length);
+  const invocationSeconds = seconds.reduce((sum, s) => sum + s, 0);
+  // Every message of one that threw or ran past its timeout comes back; else those of the services that failed for a reason that may pass.
+  const again = invocations.map((i, k) => (i.retry < 0 || seconds[k]! > ALARM_TIMEOUT_SECONDS ? i.messages : i.retry));
+  const cpuByContainer = new Array<number>(containers).fill(0);
+  for (const i of invocations) cpuByContainer[i.container]! += (lambdaCpu * i.messages) / changes.length;
+  return {
+    delivery: options.delivery,
+    arrival: options.arrival ?? 'any',
+    alarms: changes.length,
+    batch,
+    maxConcurrency,
+    drained,
+    notDrained: config.services.length - drained,
+    servicesWritten: writes.length,
+    firstWriteSeconds: writes[0] ?? null,
+    medianWriteSeconds: writes.length > 0 ? writes[Math.floor((writes.length - 1) / 2)]! : null,
+    lastWriteSeconds: writes.at(-1) ?? null,
+    endSeconds,
+    cpuOnCriticalPathSeconds: Math.max(0, ...cpuByContainer),
+    invocations: invocations.length,
+    peakConcurrency,
+    invocationSeconds,
+    longestInvocationSeconds: Math.max(0, ...seconds),
+    pastTimeout: seconds.filter((s) => s > ALARM_TIMEOUT_SECONDS).length,
+    failedInvocations: again.filter((n) => n > 0).length,
+    redelivered: again.reduce((sum, n) => sum + n, 0),
+    lambdaCostUsd: invocations.length * Prices.lambdaRequest + invocationSeconds * (memoryMb / 1024) * Prices.lambdaArmGbSecond,
+    screening,
+    evaluations,
+    evaluationFailures,
+    calls: diff(fake.calls, before.calls),
+    throttled: diff(fake.throttled, before.throttled),
+    overBatchLimits: fake.overBatchLimits - before.over,
+    pacerWaitSeconds: pacers.reduce((sum, p) => sum + p.waitedMs, 0) / 1000,
+    cpuSeconds,
+  };
+}
