@@ -28,6 +28,8 @@ export interface ControllerMetrics {
   readonly sloMissFraction: number;
   readonly dnsChanges: number;
   readonly flaps: number;
+  /** The flaps by the reason code of the write that reversed a move (`flapCauses`). */
+  readonly flapCauses: Readonly<Record<string, number>>;
   readonly timeToMitigateS: number | null;
   readonly timeToBaselineS: number | null;
   readonly safetyViolations: number;
@@ -57,8 +59,26 @@ function shares(weights: readonly number[]): number[] {
  * controller's mind: it counts as a move, never as a flap.
  */
 export function countFlaps(writes: readonly WeightWrite[], windowSeconds = FLAP_WINDOW_SECONDS, unitTotal?: number): number {
+  return flappingWrites(writes, windowSeconds, unitTotal).length;
+}
+
+/**
+ * The flaps by what ordered each reversing write: its `cause` (steer53's reason code), else its
+ * kind (`health-check`, or `api` for a controller that gives no cause).
+ */
+export function flapCauses(writes: readonly WeightWrite[], windowSeconds = FLAP_WINDOW_SECONDS, unitTotal?: number): Record<string, number> {
+  const causes: Record<string, number> = {};
+  for (const write of flappingWrites(writes, windowSeconds, unitTotal)) {
+    const cause = write.cause ?? write.kind;
+    causes[cause] = (causes[cause] ?? 0) + 1;
+  }
+  return causes;
+}
+
+/** The writes `countFlaps` counts. */
+function flappingWrites(writes: readonly WeightWrite[], windowSeconds: number, unitTotal: number | undefined): WeightWrite[] {
   const lastMove = new Map<string, { t: number; direction: number }>();
-  let flaps = 0;
+  const flaps: WeightWrite[] = [];
   for (const write of writes) {
     let reversed = false;
     const before = shares(write.before);
@@ -73,7 +93,7 @@ export function countFlaps(writes: readonly WeightWrite[], windowSeconds = FLAP_
       if (previous && previous.direction !== direction && write.t - previous.t < windowSeconds) reversed = true;
       lastMove.set(key, { t: write.t, direction });
     });
-    if (reversed && !write.rollout) flaps++;
+    if (reversed && !write.rollout) flaps.push(write);
   }
   return flaps;
 }
@@ -172,15 +192,16 @@ export function safetyViolations(scenario: Scenario, writes: readonly WeightWrit
   return violations;
 }
 
+function baselineTotal(scenario: Scenario): number {
+  return scenario.baselineWeights.reduce((a, b) => a + b, 0);
+}
+
 export function metricsOf(scenario: Scenario, run: RunResult, truth: WorldTruth): ControllerMetrics {
   return {
     sloMissFraction: run.totalRequests > 0 ? (run.totalFailed + run.totalMissed) / run.totalRequests : 0,
     dnsChanges: run.writes.length,
-    flaps: countFlaps(
-      run.writes,
-      FLAP_WINDOW_SECONDS,
-      scenario.baselineWeights.reduce((a, b) => a + b, 0),
-    ),
+    flaps: countFlaps(run.writes, FLAP_WINDOW_SECONDS, baselineTotal(scenario)),
+    flapCauses: flapCauses(run.writes, FLAP_WINDOW_SECONDS, baselineTotal(scenario)),
     timeToMitigateS: timeToMitigate(scenario, run, truth),
     timeToBaselineS: timeToBaseline(scenario, run.writes, run.harmEnd),
     safetyViolations: safetyViolations(scenario, run.writes, truth),

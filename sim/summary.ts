@@ -238,6 +238,7 @@ export function markdownTable(outcomes: readonly ScenarioOutcome[]): string {
     });
     lines.push(`| ${scenarioLabel(o)} | ${meanWorst(o, s.mean.benefit, s.worst.benefit, share)} | ${ratios.join(' | ')} |`);
   }
+  lines.push(...flapCauseLines(outcomes));
   const counts = expectationCounts(outcomes);
   lines.push(
     '',
@@ -253,6 +254,27 @@ export function markdownTable(outcomes: readonly ScenarioOutcome[]): string {
     }
   }
   return lines.join('\n');
+}
+
+/** steer53's flaps, summed over the seeds, by the reason code of the write that reversed a move: where they come from. */
+function flapCauseLines(outcomes: readonly ScenarioOutcome[]): string[] {
+  const rows = outcomes.flatMap((o) => {
+    const causes: Record<string, number> = {};
+    for (const r of o.results) for (const [cause, n] of Object.entries(r.metrics.steer53.flapCauses)) causes[cause] = (causes[cause] ?? 0) + n;
+    const total = Object.values(causes).reduce((a, b) => a + b, 0);
+    if (total === 0) return [];
+    const byCount = Object.entries(causes).sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
+    return [`| ${scenarioLabel(o)} | ${total} | ${byCount.map(([cause, n]) => `${cause} ${n}`).join(', ')} |`];
+  });
+  if (rows.length === 0) return [];
+  return [
+    '',
+    `steer53's flaps by the reason code of the write that reversed a move (summed over ${seedsLabel(outcomes).replace('mean / worst over ', '')}).`,
+    '',
+    '| scenario | flaps | by cause |',
+    '|---|---:|---|',
+    ...rows,
+  ];
 }
 
 /** One line per missed expectation: `gray-failure: benefit worst ≥ 80%: 66% (seed 4)`. */

@@ -35,6 +35,12 @@ export interface WeightWrite {
   readonly emergency: boolean;
   /** Why, in a few words (reason codes for steer53). */
   readonly why: string;
+  /**
+   * The reason code that ordered the write, as data (steer53: its decision's first endpoint
+   * transition, else its first reason): what the benchmark's flaps are broken down by. Absent for
+   * the baselines and the oracle; a health check's change is told by `kind`.
+   */
+  readonly cause?: string;
   /** Ordered by a deployment rollout (a pipeline's event, a canary step, a rollback): not a flap when it reverses a move. */
   readonly rollout?: boolean;
 }
@@ -83,7 +89,7 @@ export class Route53Sim {
    * a health-check status change (dns.ts), then resolvers as their caches expire. A write is a DNS
    * change even while health checks hold its effect back.
    */
-  write(t: number, weights: readonly number[], meta: { emergency?: boolean; why: string; rollout?: boolean }): void {
+  write(t: number, weights: readonly number[], meta: { emergency?: boolean; why: string; rollout?: boolean; cause?: string }): void {
     if (weights.every((w, i) => w === this.current[i])) return;
     this.current = [...weights];
     this.answer(t, { kind: 'api', ...meta });
@@ -98,7 +104,7 @@ export class Route53Sim {
     return true;
   }
 
-  private answer(t: number, meta: { kind: 'api' | 'health-check'; emergency?: boolean; why: string; rollout?: boolean }): void {
+  private answer(t: number, meta: { kind: 'api' | 'health-check'; emergency?: boolean; why: string; rollout?: boolean; cause?: string }): void {
     const answered = answeredWeights(this.current, this.health);
     this.writes.push({
       t,
@@ -108,6 +114,7 @@ export class Route53Sim {
       emergency: meta.emergency ?? false,
       why: meta.why,
       ...(meta.rollout ? { rollout: true } : {}),
+      ...(meta.cause !== undefined ? { cause: meta.cause } : {}),
     });
     this.answered = answered;
     this.dns.publish(t, answered);

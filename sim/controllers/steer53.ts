@@ -27,6 +27,11 @@ export function decisionSummary(decision: Decision): string[] {
   return [...codes];
 }
 
+/** The reason code that ordered a decision's write: its first endpoint transition's, else its first reason's. */
+export function causeOf(decision: Decision): string | undefined {
+  return decision.transitions[0]?.reason ?? decision.reasons[0]?.code;
+}
+
 /** Codes of reasons that move a rollout (not the ignored events, not an extended step). */
 const ROLLOUT_MOVES: ReadonlySet<string> = new Set([
   'DEPLOYMENT_STARTED',
@@ -119,6 +124,7 @@ export function steer53Controller(context: ControllerContext): Controller {
           emergency: decision.emergency,
           why: why.filter((w) => !w.endsWith('HOLD_BAND') && !w.endsWith('DWELL_HOLD')).join(', '),
           rollout: movesRollout(decision),
+          ...(causeOf(decision) !== undefined ? { cause: causeOf(decision)! } : {}),
         },
       );
     }

@@ -33,7 +33,7 @@ import { DEFAULT_ALARM } from '../cloudwatch.js';
 import type { Controller, ControllerContext, EvaluationRecord } from '../world.js';
 import { hasReadableData } from './observe.js';
 import { staticStability } from './baselines.js';
-import { decisionSummary, movesRollout, rolloutNotes, verdictText } from './steer53.js';
+import { causeOf, decisionSummary, movesRollout, rolloutNotes, verdictText } from './steer53.js';
 import { SimCapacityProvider } from './simCapacity.js';
 
 /** Counts notices instead of keeping them: a day of a thousand services would hold a lot of text. */
@@ -168,7 +168,13 @@ export function steer53RuntimeController(context: ControllerContext): Controller
             .filter((w) => !w.endsWith('HOLD_BAND') && !w.endsWith('DWELL_HOLD'))
             .join(', ')
         : status;
-      route53.write(t, weights, { emergency: decision?.emergency ?? false, why, rollout: decision ? movesRollout(decision) : false });
+      const cause = decision ? causeOf(decision) : undefined;
+      route53.write(t, weights, {
+        emergency: decision?.emergency ?? false,
+        why,
+        rollout: decision ? movesRollout(decision) : false,
+        ...(cause !== undefined ? { cause } : {}),
+      });
     }
     for (const event of published.events.slice(seenEvents)) {
       if (event.detailType === ControllerDetailTypes.ROLLBACK_REQUESTED || event.detailType === ControllerDetailTypes.ROLLOUT_SUCCEEDED) {

@@ -30,6 +30,7 @@ function metrics(values: Partial<Record<ControllerName, Partial<ControllerMetric
     sloMissFraction: 0,
     dnsChanges: 0,
     flaps: 0,
+    flapCauses: {},
     timeToMitigateS: null,
     timeToBaselineS: 0,
     safetyViolations: 0,
@@ -286,6 +287,18 @@ describe('Tables of expectations', () => {
     expect(table).toContain('| small | benefit mean ≥ 80% | **MISSED** | 75% |');
     expect(table).toContain('| small | benefit worst ≥ 70% | **MISSED** | 60% (seed 2) |');
     expect(table).toContain("Expectations (each scenario's `expect:`): 2 met, 2 missed, 0 skipped.");
+  });
+
+  it("breaks steer53's flaps down by cause, summed over the seeds, most first", async () => {
+    const scenario = await scenarioWith(undefined);
+    const results = [
+      benefitSeed(scenario, 1, { flaps: 2, flapCauses: { RECOVERY_FAILED: 1, M_OF_N_BREACH: 1 } }),
+      benefitSeed(scenario, 2, { flaps: 1, flapCauses: { RECOVERY_FAILED: 1 } }),
+    ];
+    const table = markdownTable([{ results, fileDurationSeconds: scenario.spec.duration, expectations: judgeExpectations(results, scenario.spec.duration) }]);
+    expect(table).toContain('| small | 3 | RECOVERY_FAILED 2, M_OF_N_BREACH 1 |');
+    // Without a flap, no such table.
+    expect(markdownTable([await outcome()])).not.toContain('by cause');
   });
 
   it('lists the missed expectations plainly under the summary table', async () => {

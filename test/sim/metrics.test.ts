@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { benefitCaptured, countFlaps, safetyViolations, timeToBaseline, timeToMitigate, type ControllerMetrics } from '../../sim/metrics.js';
+import { benefitCaptured, countFlaps, flapCauses, safetyViolations, timeToBaseline, timeToMitigate, type ControllerMetrics } from '../../sim/metrics.js';
 import { resolveScenario, type Scenario } from '../../sim/scenario.js';
 import { WorldTruth, type RunSeries, type WeightWrite } from '../../sim/world.js';
 import { SOURCE, smallScenario } from './fixtures.js';
@@ -79,6 +79,19 @@ describe('Metric: flaps (a weight move of more than one unit reversed within 10 
     ['a controller move that reverses a rollout move', [{ ...write(0, [200, 0], [100, 100]), rollout: true }, write(300, [100, 100], [150, 50])], 1],
   ])('counts %s as %i', (_name, writes, flaps) => {
     expect(countFlaps(writes)).toBe(flaps);
+  });
+
+  it('breaks the flaps down by the reason code of the reversing write, else its kind', () => {
+    const writes = [
+      { ...write(0, [100, 100], [150, 50]), cause: 'M_OF_N_BREACH' },
+      { ...write(120, [150, 50], [100, 100]), cause: 'RECOVERY_STEP' },
+      { ...write(240, [100, 100], [150, 50]), cause: 'RECOVERY_FAILED' },
+      { ...write(300, [150, 50], [150, 0]), kind: 'health-check' as const },
+      { ...write(360, [150, 0], [150, 50]), kind: 'health-check' as const },
+      write(420, [150, 50], [100, 100]),
+    ];
+    expect(flapCauses(writes)).toEqual({ RECOVERY_STEP: 1, RECOVERY_FAILED: 1, 'health-check': 1, api: 1 });
+    expect(countFlaps(writes)).toBe(4);
   });
 });
 
@@ -163,6 +176,7 @@ describe('Target: share of the oracle benefit', () => {
     sloMissFraction,
     dnsChanges: 0,
     flaps: 0,
+    flapCauses: {},
     timeToMitigateS: null,
     timeToBaselineS: null,
     safetyViolations: 0,
