@@ -17,7 +17,8 @@
  * service. With --json, exactly one JSON document.
  *
  *   npm run bench:tick -- --services 1000 --endpoints 5 --zones 20 --alarm-storm
- *                         [--delivery direct|queued|both] [--batch 50] [--max-concurrency 2] [--arrival any|by-zone] [--json]
+ *                         [--delivery direct|queued|both] [--batch 50] [--max-concurrency 2] [--arrival any|by-zone]
+ *                         [--with-tick [--tick-at SECONDS]] [--json]
  *
  * --alarm-storm: instead of the ticks, the alarm function through a region's failure
  * (tick/alarmStorm.ts). It brings the outage world of --outage with it, from the storm's start, so
@@ -25,6 +26,12 @@
  * side: how many services ended drained and when their weights were written, the invocations, the
  * peak concurrency and the invocation-seconds, the API calls and throttles, what screening ignored
  * and which evaluations failed.
+ *
+ * --with-tick: the schedule's tick of the minute runs during the storm, on the same account's
+ * buckets, firing --tick-at seconds after the storm's start (default 0: its shards start with the
+ * alarm invocations), and the next minute's while services remain undrained. Adds, per delivery:
+ * when the last service was drained and by whom (alarm function or tick), each tick's shards (time,
+ * throttles, failures, evaluations by status and mode), and the whole account's throttles.
  */
 import { parseArgs } from 'node:util';
 import { monthlyCost, perService, type MonthlyCost, type TickUsage } from './tick/costModel.js';
@@ -34,10 +41,11 @@ import { runTickBench, type TickBenchRun, type TickResult } from './tick/tickRun
 
 const usage = [
   'usage: npm run bench:tick -- --services N --endpoints E --zones Z [--incident 0.1] [--memory 512] [--target 20] [--shard-size N] [--outage [--health-check-reads N]] [--json]',
-  '       npm run bench:tick -- --services N --endpoints E --zones Z --alarm-storm [--delivery direct|queued|both] [--batch 50] [--max-concurrency 2] [--arrival any|by-zone] [--memory 512] [--json]',
+  '       npm run bench:tick -- --services N --endpoints E --zones Z --alarm-storm [--delivery direct|queued|both] [--batch 50] [--max-concurrency 2] [--arrival any|by-zone] [--with-tick [--tick-at 0]] [--memory 512] [--json]',
   '  --alarm-storm: the first region fails and every service’s error alarm on it goes to ALARM at once; it implies the outage world,',
   '  so --outage, --incident and --health-check-reads do not go with it. --batch (1-10000) and --max-concurrency (2-1000): the queued delivery’s.',
   '  --arrival: the events in no particular order (any, the default) or a hosted zone’s together (by-zone: the best case for batches).',
+  '  --with-tick: the schedule’s tick runs during the storm, firing --tick-at (0-59) seconds after its start, then every minute while services remain undrained.',
 ].join('\n');
 
 function parseCommandLine() {
@@ -58,6 +66,8 @@ function parseCommandLine() {
         batch: { type: 'string' },
         'max-concurrency': { type: 'string' },
         arrival: { type: 'string' },
+        'with-tick': { type: 'boolean', default: false },
+        'tick-at': { type: 'string' },
         json: { type: 'boolean', default: false },
       },
     });
@@ -102,12 +112,15 @@ if (alarmStorm) {
   if (values.arrival !== undefined && !['any', 'by-zone'].includes(values.arrival)) refuse(`--arrival must be any or by-zone, got "${values.arrival}"`);
   if (values.delivery === 'direct' && (values.batch !== undefined || values['max-concurrency'] !== undefined))
     refuse('--batch and --max-concurrency are the queued delivery’s: not with --delivery direct');
+  if (values['tick-at'] !== undefined && values['with-tick'] !== true) refuse('--tick-at goes with --with-tick only');
 } else {
   const stormOnly = [
     values.delivery !== undefined ? '--delivery' : '',
     values.batch !== undefined ? '--batch' : '',
     values['max-concurrency'] !== undefined ? '--max-concurrency' : '',
     values.arrival !== undefined ? '--arrival' : '',
+    values['with-tick'] === true ? '--with-tick' : '',
+    values['tick-at'] !== undefined ? '--tick-at' : '',
   ].filter(Boolean);
   if (stormOnly.length > 0) refuse(`${stormOnly.join(', ')} ${stormOnly.length === 1 ? 'goes' : 'go'} with --alarm-storm only`);
 }
@@ -129,6 +142,7 @@ const stormOptions = alarmStorm
       batch: whole('batch', values.batch ?? String(ALARM_QUEUE_BATCH), 1, 10_000),
       maxConcurrency: whole('max-concurrency', values['max-concurrency'] ?? String(ALARM_QUEUE_CONCURRENCY), 2, 1000),
       arrival: (values.arrival === 'by-zone' ? 'by-zone' : 'any') as AlarmArrival,
+      ...(values['with-tick'] === true ? { tick: { atSeconds: whole('tick-at', values['tick-at'] ?? '0', 0, 59) } } : {}),
     }
   : undefined;
 
@@ -157,7 +171,16 @@ async function alarmStormBench(storm: NonNullable<typeof stormOptions>): Promise
   const { alarmStormDocument, printAlarmStorm } = await import('./tick/alarmStormReport.js');
   const results = [];
   for (const delivery of storm.deliveries) {
-    results.push(await runAlarmStorm({ ...options, delivery, batch: storm.batch, maxConcurrency: storm.maxConcurrency, arrival: storm.arrival }));
+    results.push(
+      await runAlarmStorm({
+        ...options,
+        delivery,
+        batch: storm.batch,
+        maxConcurrency: storm.maxConcurrency,
+        arrival: storm.arrival,
+        ...(storm.tick ? { tick: storm.tick } : {}),
+      }),
+    );
   }
   const document = alarmStormDocument(options, results);
   if (values.json) console.log(JSON.stringify(document, null, 2));

@@ -135,6 +135,27 @@ describe('bench:tick --alarm-storm', () => {
     expect(storm.throttled).toEqual({});
   });
 
+  it('--with-tick, queued: the tick’s shards run with the queue on the same account, and every service ends drained by one or the other', async () => {
+    const storm = await runAlarmStorm({ ...fleet, delivery: 'queued', tick: { atSeconds: 0 } });
+    const tick = storm.tick!;
+    expect([storm.drained, storm.notDrained]).toEqual([40, 0]);
+    expect(tick.allDrained).toBe(true);
+    expect(tick.drainsByAlarm + tick.drainsByTick).toBe(40);
+    expect(tick.lastDrainSeconds).not.toBeNull();
+    // The first tick fires with the storm, and its one shard (40 services) read services and wrote drains.
+    expect(tick.ticks[0]!.firedSeconds).toBe(0);
+    expect(tick.ticks[0]!.shards.map((s) => [s.id, s.services, s.skipped])).toEqual([['shard-01', 40, 0]]);
+    expect(tick.ticks[0]!.read).toBeGreaterThan(0);
+    expect(tick.drainsByTick).toBeGreaterThan(0);
+    expect(tick.ticks.length).toBeLessThanOrEqual(tick.maxTicks);
+    // The account's calls are the alarm function's and the ticks' shards', every one.
+    const ops = Object.keys(tick.accountCalls);
+    const byShards = (op: string) => tick.ticks.reduce((sum, t) => sum + t.shards.reduce((n, s) => n + (s.calls[op] ?? 0), 0), 0);
+    for (const op of ops) expect((storm.calls[op] ?? 0) + byShards(op)).toBe(tick.accountCalls[op]);
+    // Without --with-tick, no tick runs.
+    expect((await runAlarmStorm({ ...fleet, delivery: 'queued' })).tick).toBeUndefined();
+  });
+
   it('gives each invocation the alarm function’s timeout as its deadline', () => {
     expect(ALARM_TIMEOUT_SECONDS).toBe(asyncSettings.alarm.timeout.toSeconds());
     expect([ALARM_QUEUE_BATCH, ALARM_QUEUE_CONCURRENCY]).toEqual([AlarmQueueDelivery.batchSize, AlarmQueueDelivery.maxConcurrency]);

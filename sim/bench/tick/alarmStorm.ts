@@ -17,10 +17,16 @@
  * The fleet, fakes and runtimes are the tick benchmark's (tickRun.ts), in the outage world
  * (fleet.ts: records with health checks; the first region's metrics missing, its 5xx alarms in
  * ALARM, its health checks failing), which holds from the storm's start: before it, one scheduled
- * tick reads the healthy fleet, so every service has its state, as in a running controller. The
- * schedule's ticks do not run during the storm: the alarm function is measured alone (in AWS they
- * share the account's buckets and its Lambda concurrency). Failed invocations are counted, not
- * retried; each delivery runs on a fleet of its own.
+ * tick reads the healthy fleet, so every service has its state, as in a running controller. By
+ * default the schedule's ticks do not run during the storm: the alarm function is measured alone.
+ * With `tick`, the schedule's tick of the minute fires `tick.atSeconds` after the storm's start
+ * (its shards start with the alarm invocations at 0: the worst case), each shard in a container of
+ * its own (its own runtime and pacer at its share, as tickRun.ts runs them) on the same fakes, so
+ * the tick and the alarm function share the account's buckets (not its Lambda concurrency: not
+ * simulated); the next minute's tick fires a minute later while services remain undrained, up to
+ * a quiet interval's turns and one more (by then every service has been read by a tick: a quiet
+ * service is read on its turn, pollingCadence.ts). Failed invocations are counted, not retried;
+ * each delivery runs on a fleet of its own.
  */
 import { AwsCallError } from '../../../functions/adapters/aws/errors.js';
 import { AwsApiRates, shareOf } from '../../../functions/adapters/aws/pacing.js';
@@ -29,9 +35,21 @@ import { onAlarms, screenAlarmChanges, type ReceivedAlarmChange } from '../../..
 import type { Config } from '../../../functions/core/config.js';
 import { isRetryable } from '../../../functions/handlers/edge.js';
 import { Prices } from './awsFigures.js';
-import type { FakeWorld } from './fakeAws.js';
+import type { FakeAws, FakeWorld } from './fakeAws.js';
 import { fleetWorld, REGIONS } from './fleet.js';
-import { BENCH_ACCOUNT, INVOKE_LAG_MS, invocationRuntime, ONE_VCPU_MB, runOneTick, START, seededRandom, tickFleet, type TickBenchOptions } from './tickRun.js';
+import {
+  BENCH_ACCOUNT,
+  INVOKE_LAG_MS,
+  invocationRuntime,
+  ONE_VCPU_MB,
+  runOneTick,
+  START,
+  seededRandom,
+  tickFleet,
+  tickShards,
+  type ShardRun,
+  type TickBenchOptions,
+} from './tickRun.js';
 
 export type AlarmDelivery = 'direct' | 'queued';
 export type AlarmArrival = 'any' | 'by-zone';
@@ -58,6 +76,62 @@ export interface AlarmStormOptions extends Pick<TickBenchOptions, 'services' | '
    * services' order, a hosted zone's together: the best case for batches). @default 'any'
    */
   readonly arrival?: AlarmArrival;
+  /** The schedule's ticks run during the storm, the first `atSeconds` (default 0) after its start. @default none runs */
+  readonly tick?: { readonly atSeconds?: number };
+}
+
+/** One shard's tick during the storm. */
+export interface StormTickShard {
+  readonly id: string;
+  readonly services: number;
+  /** Services it read (due this minute). */
+  readonly read: number;
+  /** When it started and ended (virtual seconds from the storm's start), and the wait on AWS between. */
+  readonly startSeconds: number;
+  readonly endSeconds: number;
+  readonly ioSeconds: number;
+  /** Its share of the run's CPU (split by API calls made), as a Lambda of the memory would take it: not on the clock, an estimate. */
+  readonly cpuSeconds: number;
+  /** 1 when it started after the next tick fired, and skipped its tick. */
+  readonly skipped: number;
+  readonly calls: Record<string, number>;
+  /** The calls of its own that the account refused for a rate. */
+  readonly throttled: Record<string, number>;
+  /** Evaluations by status, with the decision's mode where it was not normal (`unchanged (fail-static)`). */
+  readonly evaluations: Record<string, number>;
+  /** Evaluations that first completed a change an earlier one had recorded but not written (its Route 53 write failed). */
+  readonly repaired: number;
+  /** Services whose evaluation failed, by error. */
+  readonly failures: Record<string, number>;
+}
+
+/** One minute's tick during the storm: its shards. */
+export interface StormTick {
+  /** When the schedule fired (virtual seconds from the storm's start; its shards start INVOKE_LAG_MS later). */
+  readonly firedSeconds: number;
+  /** Services read, over its shards. */
+  readonly read: number;
+  readonly shards: readonly StormTickShard[];
+}
+
+/** The schedule's ticks during the storm, and who drained what. */
+export interface StormTickResult {
+  /** When the first tick fired, seconds after the storm's start. */
+  readonly atSeconds: number;
+  /** Ticks at most (the next fires only while services remain undrained). */
+  readonly maxTicks: number;
+  readonly ticks: readonly StormTick[];
+  /** When the last service's down region went to 0 (virtual seconds from the storm's start), and whether that was every service. */
+  readonly lastDrainSeconds: number | null;
+  readonly allDrained: boolean;
+  /** The drains (the down region's record written at 0), by who wrote them. */
+  readonly drainsByAlarm: number;
+  readonly drainsByTick: number;
+  /** The whole account's (the alarm function and the tick): calls answered and refused for a rate. */
+  readonly accountCalls: Record<string, number>;
+  readonly accountThrottled: Record<string, number>;
+  /** The share of the run's CPU put down to the tick (by API calls made); the alarm function's figures get the rest. */
+  readonly cpuShare: number;
 }
 
 export interface AlarmStormResult {
@@ -117,9 +191,15 @@ export interface AlarmStormResult {
   readonly overBatchLimits: number;
   /** Time the invocations' calls waited for their turn under their pacers, summed. */
   readonly pacerWaitSeconds: number;
-  /** This machine's CPU for the storm (the fakes' own work left out). */
+  /** This machine's CPU for the storm (the fakes' own work left out); with the tick, the tick's too. */
   readonly cpuSeconds: number;
+  /** The schedule's ticks during the storm (`AlarmStormOptions.tick`); the fields above are the alarm function's. */
+  readonly tick?: StormTickResult;
 }
+
+/** The fakes' `caller` of the alarm function's calls; a tick shard's is `tick<n>:<shard>`. */
+const ALARM_CALLER = 'alarm';
+const tickCaller = (tick: number, shard: string) => `tick${tick}:${shard}`;
 
 /** A change as the alarm handler parses an EventBridge alarm state change. */
 type StormChange = ReceivedAlarmChange & { readonly delivery: 'eventbridge'; readonly correlationId: string };
@@ -178,6 +258,8 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
 const diff = (after: Map<string, number>, before: Readonly<Record<string, number>>) =>
   Object.fromEntries([...after].map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => v !== 0));
 
+const sumOf = (tally: ReadonlyMap<string, number> | undefined) => [...(tally ?? new Map<string, number>()).values()].reduce((sum, n) => sum + n, 0);
+
 /** Runs the warm-up tick, then the storm through one delivery. */
 export async function runAlarmStorm(options: AlarmStormOptions): Promise<AlarmStormResult> {
   let down = false;
@@ -185,6 +267,10 @@ export async function runAlarmStorm(options: AlarmStormOptions): Promise<AlarmSt
   const fleet = tickFleet(shape, (config) => stormWorld(config, options, () => down));
   const { config, time, fake } = fleet;
   const memoryMb = fleet.memoryMb;
+  const withTick = options.tick !== undefined;
+  const tickAtMs = (options.tick?.atSeconds ?? 0) * 1000;
+  // A quiet service is read on its turn, once in a quiet interval's periods: by the last of these ticks, every one was read.
+  const maxTicks = Math.round(Math.max(...config.services.map((s) => s.policy.polling.quietIntervalSeconds / s.policy.evaluationPeriodSeconds))) + 1;
 
   const warmUp = await runOneTick({ ...fleet.context, minute: 0 });
   if (warmUp.failures > 0 || warmUp.servicesRead !== config.services.length)
@@ -205,10 +291,17 @@ export async function runAlarmStorm(options: AlarmStormOptions): Promise<AlarmSt
   // When each service's weights were written; whose down region went to 0.
   const serviceOf = new Map(config.services.map((s) => [`${s.dnsName}.`, s.name]));
   const lastWrite = new Map<string, number>();
-  fake.onRecordsChanged = (at, _zone, sets) => {
+  /** Each service whose down region is at 0 now: since when, and who wrote it. */
+  const drains = new Map<string, { at: number; by: 'alarm' | 'tick' }>();
+  fake.onRecordsChanged = (at, _zone, sets, caller) => {
     for (const set of sets) {
       const service = serviceOf.get(set.Name ?? '');
-      if (service) lastWrite.set(service, at);
+      if (!service) continue;
+      // The alarm function's writes (without the tick, every write is).
+      if (!withTick || caller === ALARM_CALLER) lastWrite.set(service, at);
+      if (set.SetIdentifier !== REGIONS[0]) continue;
+      if (set.Weight !== 0) drains.delete(service);
+      else if (!drains.has(service)) drains.set(service, { at, by: caller === ALARM_CALLER ? 'alarm' : 'tick' });
     }
   };
 
@@ -227,7 +320,13 @@ export async function runAlarmStorm(options: AlarmStormOptions): Promise<AlarmSt
   const container = () => {
     const id = containers++;
     let deadline: number | undefined;
-    const { runtime, pacer } = invocationRuntime(config, fake, time, { rates, healthCheckReads, deadline: () => deadline, account: BENCH_ACCOUNT }, ++seed);
+    const { runtime, pacer } = invocationRuntime(
+      config,
+      fake,
+      time,
+      { rates, healthCheckReads, deadline: () => deadline, account: BENCH_ACCOUNT, caller: ALARM_CALLER },
+      ++seed,
+    );
     pacers.push(pacer);
     return {
       /** One invocation with these messages, as the alarm handler runs it. */
@@ -274,8 +373,7 @@ export async function runAlarmStorm(options: AlarmStormOptions): Promise<AlarmSt
     over: fake.overBatchLimits,
     fakeCpu: fake.fakeCpuMicros,
   };
-  const cpu = process.cpuUsage();
-  await time.run(async () => {
+  const deliver = async () => {
     if (direct) {
       // EventBridge invokes the function once per event, all at once: a container each.
       await Promise.all(changes.map((change) => container().invoke([change])));
@@ -290,11 +388,52 @@ export async function runAlarmStorm(options: AlarmStormOptions): Promise<AlarmSt
         while (queue.length > 0) await warm.invoke(queue.splice(0, batch));
       }),
     );
-  });
+  };
+
+  /** The schedule's ticks during the storm: each shard of each in a new container, on the same fakes. */
+  const tickRuns: { firedAt: number; runs: readonly ShardRun[] }[] = [];
+  const ticks = async () => {
+    const running: Promise<void>[] = [];
+    for (let k = 0; k < maxTicks; k += 1) {
+      const firedAt = STORM_AT + tickAtMs + k * 60_000;
+      await time.sleep(firedAt + INVOKE_LAG_MS - time.now());
+      // The next minute's tick only while services remain undrained.
+      if (k > 0 && drains.size === config.services.length) break;
+      const runtimes = new Map(
+        fleet.shards.map((shard, i) => [
+          shard.id,
+          invocationRuntime(config, fake, time, { ...fleet.shardShare, caller: tickCaller(k + 1, shard.id) }, 20_000 + 100 * k + i).runtime,
+        ]),
+      );
+      running.push(
+        tickShards(fleet.context, firedAt, (shard) => runtimes.get(shard.id)!).then((runs) => {
+          tickRuns[k] = { firedAt, runs };
+        }),
+      );
+    }
+    await Promise.all(running);
+  };
+
+  const cpu = process.cpuUsage();
+  let deliveredAt = 0;
+  await time.run(() =>
+    Promise.all([
+      deliver().then(() => {
+        deliveredAt = time.now();
+      }),
+      withTick ? ticks() : Promise.resolve(),
+    ]),
+  );
   const used = process.cpuUsage(cpu);
-  const cpuSeconds = (used.user + used.system - (fake.fakeCpuMicros - before.fakeCpu)) / 1e6;
-  const endSeconds = (time.now() - STORM_AT) / 1000;
+  const runCpuSeconds = (used.user + used.system - (fake.fakeCpuMicros - before.fakeCpu)) / 1e6;
+  const endSeconds = (deliveredAt - STORM_AT) / 1000;
   fake.onRecordsChanged = undefined;
+  // With the tick, the run's CPU is put down to the alarm function and each shard by the API calls they made (answered or refused).
+  const callsOf = (caller: string) => sumOf(fake.byCaller.get(caller)?.calls) + sumOf(fake.byCaller.get(caller)?.throttled);
+  const tickCallers = tickRuns.flatMap((t, k) => t.runs.map((r) => tickCaller(k + 1, r.shard.id)));
+  const allCalls = callsOf(ALARM_CALLER) + tickCallers.reduce((sum, c) => sum + callsOf(c), 0);
+  const cpuShareOf = (caller: string) => (allCalls > 0 ? callsOf(caller) / allCalls : 0);
+  const cpuSeconds = withTick ? runCpuSeconds * cpuShareOf(ALARM_CALLER) : runCpuSeconds;
 
   // What Route 53 holds now: the down region's record of each service.
   const byZone = new Map<string, ReturnType<typeof fake.records>>();
@@ -339,10 +478,78 @@ export async function runAlarmStorm(options: AlarmStormOptions): Promise<AlarmSt
     screening,
     evaluations,
     evaluationFailures,
-    calls: diff(fake.calls, before.calls),
-    throttled: diff(fake.throttled, before.throttled),
+    calls: withTick ? Object.fromEntries(fake.byCaller.get(ALARM_CALLER)?.calls ?? []) : diff(fake.calls, before.calls),
+    throttled: withTick ? Object.fromEntries(fake.byCaller.get(ALARM_CALLER)?.throttled ?? []) : diff(fake.throttled, before.throttled),
     overBatchLimits: fake.overBatchLimits - before.over,
     pacerWaitSeconds: pacers.reduce((sum, p) => sum + p.waitedMs, 0) / 1000,
-    cpuSeconds,
+    cpuSeconds: runCpuSeconds,
+    ...(withTick
+      ? {
+          tick: stormTickResult({
+            atSeconds: tickAtMs / 1000,
+            maxTicks,
+            tickRuns,
+            drains,
+            services: config.services.length,
+            fake,
+            before,
+            cpuOf: (caller) => runCpuSeconds * cpuShareOf(caller) * Math.max(1, ONE_VCPU_MB / memoryMb),
+            cpuShare: 1 - cpuShareOf(ALARM_CALLER),
+          }),
+        }
+      : {}),
+  };
+}
+
+/** The ticks' shards, the drains and the account's calls, as StormTickResult reports them. */
+function stormTickResult(run: {
+  atSeconds: number;
+  maxTicks: number;
+  tickRuns: readonly { firedAt: number; runs: readonly ShardRun[] }[];
+  drains: ReadonlyMap<string, { at: number; by: 'alarm' | 'tick' }>;
+  services: number;
+  fake: FakeAws;
+  before: { calls: Readonly<Record<string, number>>; throttled: Readonly<Record<string, number>> };
+  cpuOf: (caller: string) => number;
+  cpuShare: number;
+}): StormTickResult {
+  const fromStorm = (at: number) => (at - STORM_AT) / 1000;
+  const ticks = run.tickRuns.map((t, k): StormTick => {
+    const shards = t.runs.map((r): StormTickShard => {
+      const caller = tickCaller(k + 1, r.shard.id);
+      const evaluations: Record<string, number> = {};
+      const failures: Record<string, number> = {};
+      for (const o of r.tick?.outcomes ?? []) count(evaluations, o.decision && o.decision.mode !== 'normal' ? `${o.status} (${o.decision.mode})` : o.status);
+      for (const f of r.tick?.failures ?? []) count(failures, errorLabel(f.error));
+      return {
+        id: r.shard.id,
+        services: r.shard.services.length,
+        read: r.read,
+        startSeconds: fromStorm(r.startedAt),
+        endSeconds: fromStorm(r.startedAt + r.ioMs),
+        ioSeconds: r.ioMs / 1000,
+        cpuSeconds: run.cpuOf(caller),
+        skipped: r.skipped,
+        calls: Object.fromEntries(run.fake.byCaller.get(caller)?.calls ?? []),
+        throttled: Object.fromEntries(run.fake.byCaller.get(caller)?.throttled ?? []),
+        evaluations,
+        repaired: (r.tick?.outcomes ?? []).filter((o) => o.repaired !== undefined).length,
+        failures,
+      };
+    });
+    return { firedSeconds: fromStorm(t.firedAt), read: shards.reduce((sum, s) => sum + s.read, 0), shards };
+  });
+  const drains = [...run.drains.values()];
+  return {
+    atSeconds: run.atSeconds,
+    maxTicks: run.maxTicks,
+    ticks,
+    lastDrainSeconds: drains.length > 0 ? fromStorm(Math.max(...drains.map((d) => d.at))) : null,
+    allDrained: run.drains.size === run.services,
+    drainsByAlarm: drains.filter((d) => d.by === 'alarm').length,
+    drainsByTick: drains.filter((d) => d.by === 'tick').length,
+    accountCalls: diff(run.fake.calls, run.before.calls),
+    accountThrottled: diff(run.fake.throttled, run.before.throttled),
+    cpuShare: run.cpuShare,
   };
 }

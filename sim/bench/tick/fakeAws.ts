@@ -76,8 +76,10 @@ export class FakeAws {
   writeUnits = 0;
   /** CPU spent inside the fakes' own handlers (µs), to leave out of the tick's CPU. */
   fakeCpuMicros = 0;
-  /** Told of every change batch Route 53 accepts: when, in which zone, the record sets written. @default nobody */
-  onRecordsChanged?: ((at: number, zone: string, sets: readonly ResourceRecordSet[]) => void) | undefined;
+  /** Told of every change batch Route 53 accepts: when, in which zone, the record sets written, and by whom (the client's `caller`). @default nobody */
+  onRecordsChanged?: ((at: number, zone: string, sets: readonly ResourceRecordSet[], caller: string | undefined) => void) | undefined;
+  /** Calls answered and refused for a rate, by the `caller` a client was attached as, then by `service:Operation`. */
+  readonly byCaller = new Map<string, { readonly calls: Map<string, number>; readonly throttled: Map<string, number> }>();
 
   readonly #time: VirtualTime;
   readonly #world: FakeWorld;
@@ -104,11 +106,14 @@ export class FakeAws {
     return structuredClone(this.#zones.get(zone) ?? []);
   }
 
-  /** Answers `client`'s commands from this fake; `service` names the API, `region` the client's region. */
-  attach<C>(client: C, service: 'route53' | 'cloudwatch' | 'dynamodb' | 'sns' | 'eventbridge', region: string): C {
+  /**
+   * Answers `client`'s commands from this fake; `service` names the API, `region` the client's
+   * region, `caller` (optional) whose calls they are, for `byCaller` and `onRecordsChanged`.
+   */
+  attach<C>(client: C, service: 'route53' | 'cloudwatch' | 'dynamodb' | 'sns' | 'eventbridge', region: string, caller?: string): C {
     const answer = (_next: unknown, context: { commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
       const op = `${service}:${String(context.commandName).replace(/Command$/, '')}`;
-      return { output: { $metadata: {}, ...(await this.#call(op, region, args.input)) }, response: {} };
+      return { output: { $metadata: {}, ...(await this.#call(op, region, args.input, caller)) }, response: {} };
     };
     const stack = (client as unknown as { middlewareStack: { add(mw: unknown, options: object): void; addRelativeTo(mw: unknown, options: object): void } })
       .middlewareStack;
@@ -119,21 +124,33 @@ export class FakeAws {
     return client;
   }
 
-  async #call(op: string, region: string, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+  async #call(op: string, region: string, input: Record<string, unknown>, caller: string | undefined): Promise<Record<string, unknown>> {
     this.#time.touch();
     const before = process.cpuUsage();
-    const answer = this.#answer(op, region, input, this.#time.now());
+    const answer = this.#answer(op, region, input, this.#time.now(), caller);
     const used = process.cpuUsage(before);
     this.fakeCpuMicros += used.user + used.system;
+    const mine = caller === undefined ? undefined : this.#tallyOf(caller);
     if ('error' in answer && answer.error.name === 'Throttling') {
       this.throttled.set(op, (this.throttled.get(op) ?? 0) + 1);
+      if (mine) mine.throttled.set(op, (mine.throttled.get(op) ?? 0) + 1);
       await this.#time.sleep(this.#latency.throttled ?? 0);
       throw answer.error;
     }
     this.calls.set(op, (this.calls.get(op) ?? 0) + 1);
+    if (mine) mine.calls.set(op, (mine.calls.get(op) ?? 0) + 1);
     await this.#time.sleep(this.#latency[op] ?? 10);
     if ('error' in answer) throw answer.error;
     return answer.output;
+  }
+
+  #tallyOf(caller: string) {
+    let tally = this.byCaller.get(caller);
+    if (!tally) {
+      tally = { calls: new Map(), throttled: new Map() };
+      this.byCaller.set(caller, tally);
+    }
+    return tally;
   }
 
   /** Takes the tokens from every bucket named, or, when one has too few, from none. */
@@ -151,12 +168,12 @@ export class FakeAws {
     return true;
   }
 
-  #answer(op: string, region: string, input: Record<string, unknown>, now: number): Answer {
+  #answer(op: string, region: string, input: Record<string, unknown>, now: number, caller: string | undefined): Answer {
     switch (op) {
       case 'route53:ListResourceRecordSets':
         return this.#listRecords(input, now);
       case 'route53:ChangeResourceRecordSets':
-        return this.#changeRecords(input, now);
+        return this.#changeRecords(input, now, caller);
       case 'route53:GetHealthCheck':
       case 'route53:GetHealthCheckStatus':
         return this.#healthCheck(op, String(input.HealthCheckId), now);
@@ -210,7 +227,7 @@ export class FakeAws {
     return { output: listPage(zone, { ...(input as object), MaxItems: maxItems }) };
   }
 
-  #changeRecords(input: Record<string, unknown>, now: number): Answer {
+  #changeRecords(input: Record<string, unknown>, now: number, caller: string | undefined): Answer {
     const zoneId = String(input.HostedZoneId);
     const changes = ((input.ChangeBatch as { Changes?: { Action: string; ResourceRecordSet: ResourceRecordSet }[] }).Changes ?? []).slice();
     if (!this.#route53Turn('route53:ChangeResourceRecordSets', now, changes.length)) return { error: awsError('Throttling', 'Rate exceeded') };
@@ -240,6 +257,7 @@ export class FakeAws {
       now,
       zoneId,
       changes.map((c) => c.ResourceRecordSet),
+      caller,
     );
     this.#zoneBusyUntil.set(zoneId, now + (this.#latency['route53:ChangeResourceRecordSets'] ?? 0));
     return { output: { ChangeInfo: { Id: `/change/C${++this.#changeNumber}`, Status: 'PENDING', SubmittedAt: new Date(now) } } };

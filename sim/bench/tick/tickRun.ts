@@ -25,6 +25,7 @@ import { Route53Weights } from '../../../functions/adapters/aws/route53Weights.j
 import { SnsNotifier } from '../../../functions/adapters/aws/snsNotifier.js';
 import { healthCheckReadsPerTick } from '../../../functions/app/healthChecks.js';
 import type { Runtime } from '../../../functions/app/runtime.js';
+import type { TickOutcome } from '../../../functions/app/onTick.js';
 import { runScheduledTick } from '../../../functions/app/scheduledTick.js';
 import { DefaultTickCostModel, planShards, shardSizeFor, type Shard } from '../../../functions/app/shardPlan.js';
 import type { Config } from '../../../functions/core/config.js';
@@ -123,6 +124,8 @@ export interface InvocationShare {
   readonly deadline?: () => number | undefined;
   /** `Runtime.account`, as STEER53_ACCOUNT_ID sets it. @default unset */
   readonly account?: string;
+  /** Whose calls these are, for the fakes' `byCaller` tallies and `onRecordsChanged`. @default nobody's */
+  readonly caller?: string;
 }
 
 /**
@@ -141,7 +144,7 @@ export function invocationRuntime(config: Config, fake: FakeAws, time: VirtualTi
     service: Parameters<FakeAws['attach']>[1],
     region: string,
     policy: RetryPolicy & { readonly deadline?: () => number | undefined } = standard,
-  ) => fake.attach(make(virtualRetries(policy, time, random), policy.maxAttempts), service, region);
+  ) => fake.attach(make(virtualRetries(policy, time, random), policy.maxAttempts), service, region, share.caller);
   const route53 = pacedClient(
     client(
       (retryStrategy, maxAttempts) => new Route53Client({ region: 'us-east-1', credentials, retryStrategy, maxAttempts }),
@@ -210,6 +213,8 @@ export interface TickFleet {
   readonly memoryMb: number;
   readonly time: VirtualTime;
   readonly fake: FakeAws;
+  /** Each shard's share of the account's rates (and the health checks it may read): a new container of the schedule function gets it. */
+  readonly shardShare: InvocationShare;
   /** What runOneTick needs, but the minute. */
   readonly context: Omit<TickContext, 'minute'>;
 }
@@ -225,9 +230,10 @@ export function tickFleet(options: TickBenchOptions, world?: (config: Config) =>
   for (const [zone, records] of zoneRecords(config, options)) fake.defineZone(zone, records);
   const rates = shareOf(AwsApiRates, 0.8 / shards.length);
   const reads = options.healthCheckReadsPerTick ?? healthCheckReadsPerTick(rates.route53.requests.perSecond);
-  const runtimes = new Map(shards.map((shard, i) => [shard.id, shardRuntime(config, fake, time, { rates, healthCheckReads: reads }, i + 1)]));
+  const shardShare = { rates, healthCheckReads: reads };
+  const runtimes = new Map(shards.map((shard, i) => [shard.id, shardRuntime(config, fake, time, shardShare, i + 1)]));
   const byName = new Map(config.services.map((s) => [s.name, s]));
-  return { config, shards, shardSize, memoryMb, time, fake, context: { shards, runtimes, byName, time, fake, memoryMb } };
+  return { config, shards, shardSize, memoryMb, time, fake, shardShare, context: { shards, runtimes, byName, time, fake, memoryMb } };
 }
 
 /** Runs the first tick and a whole quiet cycle after it. */
@@ -251,9 +257,52 @@ export interface TickContext {
   readonly memoryMb: number;
 }
 
+/** One shard's tick as tickShards ran it. */
+export interface ShardRun {
+  readonly shard: Shard;
+  /** When its invocation started (epoch ms, virtual). */
+  readonly startedAt: number;
+  /** Time spent waiting on AWS, virtual. */
+  readonly ioMs: number;
+  readonly read: number;
+  readonly failures: number;
+  readonly skipped: number;
+  /** What the tick made of its services (absent: the shard skipped a stale tick). */
+  readonly tick?: TickOutcome;
+}
+
+/**
+ * Every shard's tick of the schedule that fired at `scheduledAt`, the shards starting together
+ * now, each on its runtime (`runtimeOf`, by default the fleet's warm containers). On the virtual
+ * clock: call it inside `time.run`.
+ */
+export function tickShards(
+  ctx: Pick<TickContext, 'shards' | 'runtimes' | 'byName' | 'time'>,
+  scheduledAt: number,
+  runtimeOf: (shard: Shard) => Runtime = (shard) => ctx.runtimes.get(shard.id)!,
+): Promise<ShardRun[]> {
+  const { shards, time } = ctx;
+  return Promise.all(
+    shards.map(async (shard): Promise<ShardRun> => {
+      const start = time.now();
+      const outcome = await runScheduledTick(runtimeOf(shard), {
+        trigger: 'bench',
+        services: shard.services.map((name) => ctx.byName.get(name)!),
+        scheduledAt,
+        shard: { id: shard.id, staleAfterMs: 90_000 },
+      });
+      // A shard whose tick starts after the next one fired skips it, as in Lambda: the run says so.
+      if (outcome.kind === 'stale') return { shard, startedAt: start, ioMs: time.now() - start, read: 0, failures: 0, skipped: 1 };
+      if (outcome.kind !== 'evaluated') throw new Error(`bench: shard ${shard.id} was ${outcome.kind}`);
+      const read = outcome.tick.polling.filter((p) => p.due).length;
+      return { shard, startedAt: start, ioMs: time.now() - start, read, failures: outcome.tick.failures.length, skipped: 0, tick: outcome.tick };
+    }),
+  );
+}
+
 /** One tick of every shard, at `minute` after START, the shards starting together. */
 export async function runOneTick(ctx: TickContext): Promise<TickResult> {
-  const { minute, shards, time, fake } = ctx;
+  const { minute, time, fake } = ctx;
   const scheduledAt = START + minute * 60_000;
   time.advanceTo(scheduledAt + INVOKE_LAG_MS);
   const before = {
@@ -266,24 +315,7 @@ export async function runOneTick(ctx: TickContext): Promise<TickResult> {
     fakeCpu: fake.fakeCpuMicros,
   };
   const cpu = process.cpuUsage();
-  const outcomes = await time.run(() =>
-    Promise.all(
-      shards.map(async (shard) => {
-        const start = time.now();
-        const outcome = await runScheduledTick(ctx.runtimes.get(shard.id)!, {
-          trigger: 'bench',
-          services: shard.services.map((name) => ctx.byName.get(name)!),
-          scheduledAt,
-          shard: { id: shard.id, staleAfterMs: 90_000 },
-        });
-        // A shard whose tick starts after the next one fired skips it, as in Lambda: the run says so.
-        if (outcome.kind === 'stale') return { shard, ioMs: time.now() - start, read: 0, failures: 0, skipped: 1 };
-        if (outcome.kind !== 'evaluated') throw new Error(`bench: shard ${shard.id} was ${outcome.kind}`);
-        const read = outcome.tick.polling.filter((p) => p.due).length;
-        return { shard, ioMs: time.now() - start, read, failures: outcome.tick.failures.length, skipped: 0 };
-      }),
-    ),
-  );
+  const outcomes = await time.run(() => tickShards(ctx, scheduledAt));
   const used = process.cpuUsage(cpu);
   const cpuSeconds = (used.user + used.system - (fake.fakeCpuMicros - before.fakeCpu)) / 1e6;
   const servicesRead = outcomes.reduce((sum, o) => sum + o.read, 0);
