@@ -19,6 +19,8 @@ import type { StoredServiceState } from '../ports/stateStore.js';
 import { abandonWrite, changeComment, completeWrite, prepareEvaluation, recordSetOf, type EvaluationOutcome, type PreparedWrite } from './evaluateService.js';
 import { DEFAULT_HEALTH_CHECK_READS_PER_TICK, healthCheckTurn, healthChecksDue } from './healthChecks.js';
 import { observeServices, type KnownAlarmState, type ServiceObservationResult } from './observe.js';
+import type { AlarmRef } from '../ports/metrics.js';
+import type { AlarmState } from '../core/types.js';
 import { PollReasons, pollDecision, type PollDecision } from './pollingCadence.js';
 import type { Runtime } from './runtime.js';
 
@@ -122,13 +124,70 @@ async function gather(rt: Runtime, services: readonly ServiceConfig[], options: 
     if (asked.has(service.name)) return { service: service.name, due: true, reason: PollReasons.ASKED };
     return pollDecision(service, state, now);
   });
-  const due = services.filter((s, i) => polling[i]!.due && !(stored.get(s.name) instanceof Error));
+  const woken = await wakeOnAlarms(rt, services, polling);
+  const due = services.filter((s, i) => woken.polling[i]!.due && !(stored.get(s.name) instanceof Error));
   const [observed, dns] = await Promise.all([
-    observeServices(rt.metrics, due, now, rt.options ?? {}, options.knownAlarms ?? []),
+    observeServices(rt.metrics, due, now, rt.options ?? {}, [...woken.known, ...(options.knownAlarms ?? [])]),
     options.zonesInTurn ? new Map<string, RecordSetWeights | Error>() : readZones(rt, due),
   ]);
   const healthCheckTurn = healthChecksThisTick(rt, due, stored, dns, now);
-  return { stored, polling, observed, dns, ...(healthCheckTurn ? { healthCheckTurn } : {}) };
+  return { stored, polling: woken.polling, observed, dns, ...(healthCheckTurn ? { healthCheckTurn } : {}) };
+}
+
+/**
+ * The quiet services a tick would skip are read after all when one of their alarms has left OK
+ * (`ALARM_NOT_OK`). Their alarms are their fast path between reads, but the alarm function cannot
+ * evaluate a whole fleet at its share of the rates when a region fails under it (docs/runtime.md,
+ * "Alarm storms"): the tick reads their states itself, 100 alarms a DescribeAlarms call. A quiet
+ * service's alarms were all OK at its last read (its verdicts were clear), so any other state is
+ * news. When they cannot be read, the cadence stands (the alarm events remain the fast path).
+ * The states read are the woken services' known alarm states: they are not read twice.
+ */
+async function wakeOnAlarms(
+  rt: Runtime,
+  services: readonly ServiceConfig[],
+  polling: readonly PollDecision[],
+): Promise<{ polling: PollDecision[]; known: KnownAlarmState[] }> {
+  const signals: (KnownAlarmState & { readonly index: number })[] = [];
+  const refs: AlarmRef[] = [];
+  services.forEach((service, index) => {
+    if (polling[index]!.reason !== PollReasons.QUIET_WAIT) return;
+    for (const endpoint of service.endpoints) {
+      for (const signal of endpoint.signals) {
+        if (signal.source !== 'alarm') continue;
+        const key = String(refs.length);
+        refs.push({
+          key,
+          ...(signal.alarm.name ? { name: signal.alarm.name } : {}),
+          ...(signal.alarm.arn ? { arn: signal.alarm.arn } : {}),
+          region: signal.alarm.region ?? endpoint.region,
+        });
+        signals.push({ index, service: service.name, endpoint: endpoint.setIdentifier, signal: signal.name, state: 'OK' });
+      }
+    }
+  });
+  if (refs.length === 0) return { polling: [...polling], known: [] };
+  let states: ReadonlyMap<string, AlarmState>;
+  try {
+    states = await rt.metrics.fetchAlarmStates(refs);
+  } catch (error) {
+    rt.log.warn('the alarms of the quiet services could not be read: they wait for their turn or their alarm events', { error: (error as Error).message });
+    return { polling: [...polling], known: [] };
+  }
+  const next = [...polling];
+  const known: KnownAlarmState[] = [];
+  signals.forEach(({ index, ...signal }, i) => {
+    const state = states.get(String(i));
+    if (state === undefined || state === 'OK') return;
+    if (next[index]!.reason !== PollReasons.ALARM_NOT_OK)
+      next[index] = { service: signal.service, due: true, reason: PollReasons.ALARM_NOT_OK, endpoint: signal.endpoint };
+  });
+  // Every state read of a woken service is known now, the OK ones too.
+  signals.forEach(({ index, ...signal }, i) => {
+    const state = states.get(String(i));
+    if (state !== undefined && next[index]!.reason === PollReasons.ALARM_NOT_OK) known.push({ ...signal, state });
+  });
+  return { polling: next, known };
 }
 
 /**

@@ -48,6 +48,11 @@ export const PollReasons = {
   QUIET_OVERDUE: 'QUIET_OVERDUE',
   /** Quiet, and not its turn: not read this period. */
   QUIET_WAIT: 'QUIET_WAIT',
+  /**
+   * Quiet and not its turn, but one of its alarms has left OK since its last read (the tick reads
+   * the alarms of the services it would skip): read now, whether or not the alarm's event got through.
+   */
+  ALARM_NOT_OK: 'ALARM_NOT_OK',
 } as const;
 export type PollReason = (typeof PollReasons)[keyof typeof PollReasons];
 

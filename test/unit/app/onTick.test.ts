@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { onTick, type TickOutcome } from '../../../functions/app/onTick.js';
 import { onAlarm, onAlarms } from '../../../functions/app/onAlarm.js';
-import { PollReasons } from '../../../functions/app/pollingCadence.js';
+import { PollReasons, pollDecision } from '../../../functions/app/pollingCadence.js';
 import { recordSetOf } from '../../../functions/app/evaluateService.js';
 import { AwsCallError } from '../../../functions/adapters/aws/errors.js';
 import { RateBudgetExhaustedError } from '../../../functions/adapters/aws/pacing.js';
@@ -24,6 +24,19 @@ function feedAll(world: MemoryWorld): void {
     for (const [id, ms] of Object.entries(HEALTHY))
       world.metrics.recordSignal(s, id, 'p99-latency', judgedStart(world.clock.now()), { value: ms * 1000, sampleCount: 5000 });
   }
+}
+
+/** Ticks, a minute apart, until the service is quiet and the next minute is not its turn. */
+async function untilTheNextMinuteWaits(world: MemoryWorld): Promise<void> {
+  const rt = world.runtime();
+  for (let minute = 0; minute < 20; minute += 1) {
+    world.clock.advance(MINUTE);
+    feedAll(world);
+    await onTick(rt);
+    const stored = await world.store.load(world.service.name);
+    if (pollDecision(world.service, stored, world.clock.now() + MINUTE).reason === PollReasons.QUIET_WAIT) return;
+  }
+  throw new Error('the service never waited for its turn');
 }
 
 describe('Function: onTick', () => {
@@ -97,6 +110,36 @@ describe('Function: onTick', () => {
       if (!read) expect(tick.polling[0]!.reason).toBe(PollReasons.QUIET_WAIT);
     }
     expect(reads.filter(Boolean)).toHaveLength(2);
+  });
+
+  it('reads a quiet service off its turn when one of its alarms has left OK, though no alarm event came (an alarm storm)', async () => {
+    const world = memoryWorld();
+    const rt = world.runtime();
+    await untilTheNextMinuteWaits(world);
+
+    // The region fails; its alarm event never reaches the alarm function.
+    world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
+    world.clock.advance(MINUTE);
+    feedAll(world);
+    const reads = world.metrics.alarmCalls;
+    const tick = await onTick(rt);
+    expect(tick.polling[0]).toMatchObject({ due: true, reason: PollReasons.ALARM_NOT_OK, endpoint: 'eu-west-1' });
+    expect(world.dns.weightsOf(recordSetOf(world.service))['eu-west-1']).toBe(0);
+    // One read of the quiet service's alarms, taken as known: not read again to evaluate it.
+    expect(world.metrics.alarmCalls - reads).toBe(1);
+  });
+
+  it('keeps the quiet cadence when the alarms of the quiet services cannot be read', async () => {
+    const world = memoryWorld();
+    const rt = world.runtime();
+    await untilTheNextMinuteWaits(world);
+    world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
+    world.metrics.failNextCalls(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }));
+    world.clock.advance(MINUTE);
+    feedAll(world);
+    const tick = await onTick(rt);
+    expect(tick.polling[0]!.due).toBe(false);
+    expect(world.log.lines).toContainEqual(expect.objectContaining({ level: 'warn', message: expect.stringContaining('could not be read') }));
   });
 
   it('catches an incident that starts between two quiet reads through the alarm fast path, and reads the service every period from then on', async () => {
