@@ -14,7 +14,18 @@ import { onAlarms, screenAlarmChanges, type AlarmChange, type AlarmMatchSummary,
 import type { ServiceFailure } from '../app/onTick.js';
 import type { Runtime } from '../app/runtime.js';
 import { parseAlarmInput } from '../events/alarmEvents.js';
-import { deadlineOf, defaultDeps, isRetryable, MetricNames, rejectMalformed, reportEvaluation, reportFailures, wrap, type HandlerDeps } from './edge.js';
+import {
+  deadlineOf,
+  defaultDeps,
+  isRetryable,
+  MetricNames,
+  rejectMalformed,
+  reportEvaluation,
+  reportFailures,
+  worthRedelivering,
+  wrap,
+  type HandlerDeps,
+} from './edge.js';
 
 export type AlarmHandlerResult =
   | { status: 'rejected'; problems: readonly { path: string; message: string }[] }
@@ -108,7 +119,7 @@ async function evaluateAlarms(deps: HandlerDeps, rt: Runtime, acting: readonly A
   });
   for (const o of batch.outcomes) reportEvaluation(deps, o);
   reportFailures(deps, batch.failures);
-  const retryable = batch.failures.filter((f) => isRetryable(f.error));
+  const retryable = redeliverable(deps, batch.failures);
   const queued = acting.filter((c): c is QueuedChange => c.messageId !== undefined);
   if (retryable.length > 0 && queued.length < acting.length) {
     throw new AggregateError(
@@ -119,6 +130,18 @@ async function evaluateAlarms(deps: HandlerDeps, rt: Runtime, acting: readonly A
   if (matched === 0) return { status: 'ignored', reason: 'no signal in the config names this alarm' };
   const result = { status: 'evaluated' as const, alarms, matched, evaluations: batch.outcomes.length, failures: batch.failures.length };
   return queued.length > 0 ? { ...result, batchItemFailures: failedRecords(acting, batch.matches, retryable) } : result;
+}
+
+/** The failures worth delivering again; those for want of the invocation's share of the rates are logged as the next tick's. */
+function redeliverable(deps: HandlerDeps, failures: readonly ServiceFailure[]): ServiceFailure[] {
+  const tick = failures.filter((f) => isRetryable(f.error) && !worthRedelivering(f.error)).map((f) => f.service);
+  if (tick.length > 0) {
+    deps.logger.info("this invocation's share of the rates ran out: the next tick reads these services (woken by their alarms)", {
+      services: tick.slice(0, 50),
+      count: tick.length,
+    });
+  }
+  return failures.filter((f) => worthRedelivering(f.error));
 }
 
 /** A change that came in an SQS record. */

@@ -17,6 +17,7 @@ import type { Runtime } from '../app/runtime.js';
 import type { ServiceFailure } from '../app/onTick.js';
 import { StateVersionConflictError } from '../ports/errors.js';
 import { AwsCallError } from '../adapters/aws/errors.js';
+import { RateBudgetExhaustedError } from '../adapters/aws/pacing.js';
 import { createAwsRuntime, once, readEnvironment } from './awsRuntime.js';
 
 export const MetricNames = {
@@ -188,4 +189,20 @@ export function deadlineOf(rt: Runtime, context: Context | undefined): number | 
 /** Whether running the same invocation again later may succeed. */
 export function isRetryable(error: unknown): boolean {
   return (error instanceof AwsCallError && error.retryable) || error instanceof StateVersionConflictError;
+}
+
+/** Whether the invocation's own share of the account's rates ran out (a RateBudgetExhaustedError, or one among its causes). */
+export function isOutOfBudget(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth += 1) if (e instanceof RateBudgetExhaustedError) return true;
+  return false;
+}
+
+/**
+ * Whether an alarm's failed evaluation is worth delivering again: retryable, and not for want of
+ * this invocation's share of the rates. That one is the tick's: it reads every quiet service whose
+ * alarm has left OK (and every other one every period) within a minute, while a redelivered storm
+ * would run out again and end in the dead-letter queue.
+ */
+export function worthRedelivering(error: unknown): boolean {
+  return isRetryable(error) && !isOutOfBudget(error);
 }

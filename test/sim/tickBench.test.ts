@@ -121,7 +121,7 @@ describe('bench:tick --alarm-storm', () => {
     expect(storm.drained).toBeGreaterThan(0);
   });
 
-  it('queued: a batch spanning more hosted zones than its Route 53 share reads before the deadline fails, and its events are to be delivered again', async () => {
+  it('queued: a batch spanning more hosted zones than its Route 53 share reads before the deadline fails, and leaves its services to the tick (nothing delivered again)', async () => {
     // 40 services in 20 zones, one batch of 40: 20 ListResourceRecordSets at 0.5 a second (10% of 10, split by 2) cannot end within 30 s.
     const storm = await runAlarmStorm({ services: 40, endpoints: 3, zones: 20, delivery: 'queued', batch: 40, maxConcurrency: 2 });
     expect(storm.invocations).toBe(1);
@@ -129,8 +129,9 @@ describe('bench:tick --alarm-storm', () => {
     expect(storm.notDrained).toBeGreaterThan(0);
     expect(storm.drained + storm.notDrained).toBe(40);
     expect(Object.keys(storm.evaluationFailures).every((name) => name.endsWith('RateBudgetExhaustedError'))).toBe(true);
-    expect(storm.redelivered).toBe(storm.notDrained);
-    expect(storm.failedInvocations).toBe(1);
+    // Out of its own share: the next tick reads those services (woken by their alarms), the queue does not deliver them again.
+    expect(storm.redelivered).toBe(0);
+    expect(storm.failedInvocations).toBe(0);
     // Paced, not throttled: the pacer refused the calls it could not make in time.
     expect(storm.throttled).toEqual({});
   });

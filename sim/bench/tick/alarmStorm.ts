@@ -33,7 +33,7 @@ import { AwsApiRates, shareOf } from '../../../functions/adapters/aws/pacing.js'
 import { healthCheckReadsPerTick } from '../../../functions/app/healthChecks.js';
 import { onAlarms, screenAlarmChanges, type ReceivedAlarmChange } from '../../../functions/app/onAlarm.js';
 import type { Config } from '../../../functions/core/config.js';
-import { isRetryable } from '../../../functions/handlers/edge.js';
+import { worthRedelivering } from '../../../functions/handlers/edge.js';
 import { Prices } from './awsFigures.js';
 import type { FakeAws, FakeWorld } from './fakeAws.js';
 import { fleetWorld, REGIONS } from './fleet.js';
@@ -170,7 +170,7 @@ export interface AlarmStormResult {
   readonly longestInvocationSeconds: number;
   /** Invocations that would still have been running at their timeout, the same way (Lambda would have stopped them there). */
   readonly pastTimeout: number;
-  /** Invocations where an evaluation failed for a reason that may pass (or that threw, or ran past the timeout). */
+  /** Invocations returning records to the queue: an evaluation failed for a reason a redelivery may fix (or it threw, or ran past the timeout). */
   readonly failedInvocations: number;
   /**
    * Alarm events that would be delivered again (not simulated): an event whose service failed for
@@ -349,7 +349,7 @@ export async function runAlarmStorm(options: AlarmStormOptions): Promise<AlarmSt
           retry = unconfirmed;
           if (acting.length === 0) return;
           const outcome = await onAlarms(runtime, acting, deadline);
-          const failed = new Set(outcome.failures.filter((f) => isRetryable(f.error)).map((f) => f.service));
+          const failed = new Set(outcome.failures.filter((f) => worthRedelivering(f.error)).map((f) => f.service));
           retry = unconfirmed + acting.filter((m) => failed.has(serviceOfAlarm.get(m.alarmName) ?? '')).length;
           // By status, and the decision's mode where it is not normal (fail-static: too much unknown to move anything).
           for (const o of outcome.outcomes) count(evaluations, o.decision && o.decision.mode !== 'normal' ? `${o.status} (${o.decision.mode})` : o.status);

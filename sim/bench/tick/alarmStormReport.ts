@@ -114,7 +114,7 @@ export function printAlarmStorm(document: AlarmStormDocument): void {
   row('invocation-seconds (Lambda cost)', (r) => `${r.invocationSeconds} s ($${r.lambdaCostUsd})`);
   row('longest invocation (+ its CPU)', (r) => seconds(r.longestInvocationSeconds));
   row(`invocations past the ${storm.timeoutSeconds} s timeout`, (r) => String(r.pastTimeout));
-  row('invocations with a retryable failure', (r) => String(r.failedInvocations));
+  row('invocations returning records', (r) => String(r.failedInvocations));
   row('alarm events to deliver again', (r) => String(r.redelivered));
   row('pacer waits, summed', (r) => seconds(r.pacerWaitSeconds));
   row('alarm changes acted on', (r) => String(r.screening.acted));

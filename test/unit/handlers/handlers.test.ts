@@ -3,7 +3,8 @@ import { EmfCounter } from '../../../functions/handlers/edge.js';
 import { createAlarmHandler } from '../../../functions/handlers/alarm.js';
 import { createScheduleHandler } from '../../../functions/handlers/schedule.js';
 import { createDeploymentHandler } from '../../../functions/handlers/deployment.js';
-import { AwsCallError } from '../../../functions/adapters/aws/errors.js';
+import { AwsCallError, Route53RetriesExhaustedError } from '../../../functions/adapters/aws/errors.js';
+import { RateBudgetExhaustedError } from '../../../functions/adapters/aws/pacing.js';
 import { judgedStart, memoryWorld, MINUTE, T0 } from '../app/runtimeFixtures.js';
 import { alarmStateChangeEvent, context, deploymentEvent, scheduledRuleEvent, schedulerPayload, snsAlarmEvent, sqsEvent, testDeps } from './handlerFixtures.js';
 
@@ -186,6 +187,29 @@ describe('Handler: alarm, from the alarm queue (SQS)', () => {
     const result = await createAlarmHandler(t.deps)(event, context);
     expect(result).toMatchObject({ status: 'evaluated', matched: 1, failures: 1, batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
     expect((await world.store.load('chat')).version).toBe(0);
+  });
+
+  it('leaves to the next tick, not the queue, the services its own share of the rates could not reach', async () => {
+    const world = memoryWorld();
+    world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
+    const outOfBudget = new Route53RetriesExhaustedError(
+      { operation: 'route53:ListResourceRecordSets', target: 'hosted zone Z' },
+      new RateBudgetExhaustedError('route53:ListResourceRecordSets', 40_000),
+      1,
+    );
+    const dns = {
+      ...world.dns,
+      readWeights: world.dns.readWeights.bind(world.dns),
+      readZone: async () => {
+        throw outOfBudget;
+      },
+      writeWeights: world.dns.writeWeights.bind(world.dns),
+    };
+    const t = testDeps(async () => ({ ...world.runtime(), dns }));
+    const result = await createAlarmHandler(t.deps)(sqsEvent([alarmStateChangeEvent()]), context);
+    expect(result).toMatchObject({ status: 'evaluated', failures: 1, batchItemFailures: [] });
+    // Invoked directly, it does not fail the invocation for it either (no retry storm).
+    await expect(createAlarmHandler(t.deps)(alarmStateChangeEvent(), context)).resolves.toMatchObject({ status: 'evaluated', failures: 1 });
   });
 
   it('returns to the queue the records whose alarm state could not be read, to act when delivered again', async () => {
