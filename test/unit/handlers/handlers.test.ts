@@ -10,6 +10,27 @@ import { alarmStateChangeEvent, context, deploymentEvent, scheduledRuleEvent, sc
 
 const HEALTHY = { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 };
 
+/** Route 53 throttling the listing, after the SDK's retries. */
+function throttled(): AwsCallError {
+  return new AwsCallError(
+    { operation: 'route53:ListResourceRecordSets', target: 'hosted zone Z' },
+    Object.assign(new Error('slow down'), { name: 'Throttling' }),
+    true,
+  );
+}
+
+/** The world's DNS with every zone read failing (an alarm's services are read as a tick reads them: a zone at a time). */
+function zoneReadsFailing(world: ReturnType<typeof memoryWorld>, error: Error) {
+  return {
+    ...world.dns,
+    readWeights: world.dns.readWeights.bind(world.dns),
+    readZone: async () => {
+      throw error;
+    },
+    writeWeights: world.dns.writeWeights.bind(world.dns),
+  };
+}
+
 describe('Handler: alarm', () => {
   it.each([
     ['EventBridge alarm state change', alarmStateChangeEvent()],
@@ -101,22 +122,7 @@ describe('Handler: alarm', () => {
     const world = memoryWorld();
     // CloudWatch holds what the event says: the handler confirms it before acting.
     world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
-    const t = testDeps(async () => ({
-      ...world.runtime(),
-      dns: {
-        ...world.dns,
-        readWeights: world.dns.readWeights.bind(world.dns),
-        // The alarm's services are read as a tick reads them: a zone at a time.
-        readZone: async () => {
-          throw new AwsCallError(
-            { operation: 'route53:ListResourceRecordSets', target: 'hosted zone Z' },
-            Object.assign(new Error('slow down'), { name: 'Throttling' }),
-            true,
-          );
-        },
-        writeWeights: world.dns.writeWeights.bind(world.dns),
-      },
-    }));
+    const t = testDeps(async () => ({ ...world.runtime(), dns: zoneReadsFailing(world, throttled()) }));
     await expect(createAlarmHandler(t.deps)(alarmStateChangeEvent(), context)).rejects.toThrow('may succeed on retry');
     expect(t.counts).toContainEqual({ metric: 'Errors', service: 'chat', value: 1 });
   });
@@ -143,21 +149,6 @@ describe('Handler: alarm, from the alarm queue (SQS)', () => {
     return [alarmStateChangeEvent(), { Type: 'Notification', MessageId: sns.MessageId, TopicArn: sns.TopicArn, Message: sns.Message }, sns.Message];
   }
 
-  function throttledZoneReads(world: ReturnType<typeof memoryWorld>) {
-    return {
-      ...world.dns,
-      readWeights: world.dns.readWeights.bind(world.dns),
-      readZone: async () => {
-        throw new AwsCallError(
-          { operation: 'route53:ListResourceRecordSets', target: 'hosted zone Z' },
-          Object.assign(new Error('slow down'), { name: 'Throttling' }),
-          true,
-        );
-      },
-      writeWeights: world.dns.writeWeights.bind(world.dns),
-    };
-  }
-
   it('evaluates the batch’s service once, whatever form each record holds, and returns no record to the queue', async () => {
     const world = memoryWorld();
     world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
@@ -181,7 +172,7 @@ describe('Handler: alarm, from the alarm queue (SQS)', () => {
   it('returns to the queue only the records whose evaluation may succeed on retry, and does not fail the invocation', async () => {
     const world = memoryWorld();
     world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
-    const t = testDeps(async () => ({ ...world.runtime(), dns: throttledZoneReads(world) }));
+    const t = testDeps(async () => ({ ...world.runtime(), dns: zoneReadsFailing(world, throttled()) }));
     // The second record names no signal: nothing to retry for it.
     const event = sqsEvent([alarmStateChangeEvent(), alarmStateChangeEvent('someone-elses-alarm')]);
     const result = await createAlarmHandler(t.deps)(event, context);
@@ -197,15 +188,7 @@ describe('Handler: alarm, from the alarm queue (SQS)', () => {
       new RateBudgetExhaustedError('route53:ListResourceRecordSets', 40_000),
       1,
     );
-    const dns = {
-      ...world.dns,
-      readWeights: world.dns.readWeights.bind(world.dns),
-      readZone: async () => {
-        throw outOfBudget;
-      },
-      writeWeights: world.dns.writeWeights.bind(world.dns),
-    };
-    const t = testDeps(async () => ({ ...world.runtime(), dns }));
+    const t = testDeps(async () => ({ ...world.runtime(), dns: zoneReadsFailing(world, outOfBudget) }));
     const result = await createAlarmHandler(t.deps)(sqsEvent([alarmStateChangeEvent()]), context);
     expect(result).toMatchObject({ status: 'evaluated', failures: 1, batchItemFailures: [] });
     // Invoked directly, it does not fail the invocation for it either (no retry storm).
