@@ -148,24 +148,7 @@ async function wakeOnAlarms(
   services: readonly ServiceConfig[],
   polling: readonly PollDecision[],
 ): Promise<{ polling: PollDecision[]; known: KnownAlarmState[] }> {
-  const signals: (KnownAlarmState & { readonly index: number })[] = [];
-  const refs: AlarmRef[] = [];
-  services.forEach((service, index) => {
-    if (polling[index]!.reason !== PollReasons.QUIET_WAIT) return;
-    for (const endpoint of service.endpoints) {
-      for (const signal of endpoint.signals) {
-        if (signal.source !== 'alarm') continue;
-        const key = String(refs.length);
-        refs.push({
-          key,
-          ...(signal.alarm.name ? { name: signal.alarm.name } : {}),
-          ...(signal.alarm.arn ? { arn: signal.alarm.arn } : {}),
-          region: signal.alarm.region ?? endpoint.region,
-        });
-        signals.push({ index, service: service.name, endpoint: endpoint.setIdentifier, signal: signal.name, state: 'OK' });
-      }
-    }
-  });
+  const { refs, signals } = alarmsOfQuietServices(services, polling);
   if (refs.length === 0) return { polling: [...polling], known: [] };
   let states: ReadonlyMap<string, AlarmState>;
   try {
@@ -188,6 +171,31 @@ async function wakeOnAlarms(
     if (state !== undefined && next[index]!.reason === PollReasons.ALARM_NOT_OK) known.push({ ...signal, state });
   });
   return { polling: next, known };
+}
+
+/** The alarm signals of the services waiting for their quiet turn: a ref for each (its key its index), and whose it is. */
+function alarmsOfQuietServices(
+  services: readonly ServiceConfig[],
+  polling: readonly PollDecision[],
+): { refs: AlarmRef[]; signals: (KnownAlarmState & { readonly index: number })[] } {
+  const signals: (KnownAlarmState & { readonly index: number })[] = [];
+  const refs: AlarmRef[] = [];
+  services.forEach((service, index) => {
+    if (polling[index]!.reason !== PollReasons.QUIET_WAIT) return;
+    for (const endpoint of service.endpoints) {
+      for (const signal of endpoint.signals) {
+        if (signal.source !== 'alarm') continue;
+        refs.push({
+          key: String(refs.length),
+          ...(signal.alarm.name ? { name: signal.alarm.name } : {}),
+          ...(signal.alarm.arn ? { arn: signal.alarm.arn } : {}),
+          region: signal.alarm.region ?? endpoint.region,
+        });
+        signals.push({ index, service: service.name, endpoint: endpoint.setIdentifier, signal: signal.name, state: 'OK' });
+      }
+    }
+  });
+  return { refs, signals };
 }
 
 /**
