@@ -3,7 +3,8 @@
  * signal against its trip and clear thresholds (the Schmitt trigger made visible), decisions and
  * blocked actions, and the controller's own health (handler errors, dead-letter queues). And one
  * for the ticks (`<name>-ticks`): each shard's duration and lag behind the schedule, the services
- * it read and deferred, the schedule function's invocations, and the shard ticks skipped.
+ * it read and deferred, the schedule function's invocations, the shard ticks skipped, and the
+ * alarm queue's backlog.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -23,6 +24,8 @@ export interface ControllerDashboardProps {
   readonly deadLetterQueues: Readonly<Record<string, sqs.IQueue>>;
   /** The shards of a tick: the ticks dashboard. @default no ticks dashboard */
   readonly shards?: readonly Shard[];
+  /** The alarm queue, on the ticks dashboard: alarm events waiting for the alarm function. @default not shown */
+  readonly alarmQueue?: sqs.IQueue;
 }
 
 const tripColor = '#d62728';
@@ -31,6 +34,20 @@ const period = Duration.minutes(1);
 
 function accountOfRole(roleArn: string | undefined): string | undefined {
   return roleArn?.split(':')[4];
+}
+
+/**
+ * Alarm events waiting for the alarm function, and how old the oldest is: a storm shows as a
+ * backlog the two invocations work through while the ticks drain the fleet (docs/runtime.md, "Alarm storms").
+ */
+function alarmQueueWidget(queue: sqs.IQueue): cloudwatch.GraphWidget {
+  return new cloudwatch.GraphWidget({
+    title: 'Alarm queue: events waiting (left), age of the oldest in seconds (right)',
+    left: [queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum', label: 'waiting' })],
+    right: [queue.metricApproximateAgeOfOldestMessage({ period, statistic: 'Maximum', label: 'oldest (s)' })],
+    width: 24,
+    height: 6,
+  });
 }
 
 /** The graph of one metric signal: the scaled value with its trip and clear lines. */
@@ -87,11 +104,11 @@ export class ControllerDashboard extends Construct {
       this.dashboards.push(dashboard);
     });
     const schedule = props.functions.schedule;
-    if (props.shards && schedule) this.dashboards.push(this.addTicksDashboard(props.name, props.shards, schedule));
+    if (props.shards && schedule) this.dashboards.push(this.addTicksDashboard(props.name, props.shards, schedule, props.alarmQueue));
   }
 
   /** Per shard: how long its tick took and how late it started, what it read and deferred, and what was skipped. */
-  private addTicksDashboard(name: string, shards: readonly Shard[], schedule: lambda.IFunction): cloudwatch.Dashboard {
+  private addTicksDashboard(name: string, shards: readonly Shard[], schedule: lambda.IFunction, alarmQueue: sqs.IQueue | undefined): cloudwatch.Dashboard {
     const dashboard = new cloudwatch.Dashboard(this, 'Ticks', {
       dashboardName: `${name}-ticks`.replace(/[^A-Za-z0-9_-]/g, '-'),
       defaultInterval: Duration.hours(3),
@@ -152,6 +169,7 @@ export class ControllerDashboard extends Construct {
         height: 6,
       }),
     );
+    if (alarmQueue) dashboard.addWidgets(alarmQueueWidget(alarmQueue));
     return dashboard;
   }
 

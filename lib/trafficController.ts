@@ -89,6 +89,8 @@ export class TrafficController extends Construct {
    * could not deliver, and one for notifications SNS could not deliver (when there are subscriptions).
    */
   readonly deadLetterQueues: DeadLetterQueues;
+  /** Alarm state changes on their way to the alarm function (see `alarmQueueTarget`). */
+  private alarmQueue: sqs.Queue | undefined;
   /** The schedule that evaluates every service (with shards, the first of its rules). */
   readonly scheduleRule: events.Rule;
   /** Every rule of the schedule: one with up to five shards as its targets (EventBridge's limit), or one plain. */
@@ -137,6 +139,7 @@ export class TrafficController extends Construct {
         functions: this.functions,
         deadLetterQueues: this.deadLetterQueues,
         shards: this.shards,
+        ...(this.alarmQueue ? { alarmQueue: this.alarmQueue } : {}),
       });
     }
     new CfnOutput(this, 'EventBusArn', { description: 'Put steer53 deployment events here', value: this.eventBus.eventBusArn });
@@ -291,6 +294,7 @@ export class TrafficController extends Construct {
       retentionPeriod: Duration.hours(1),
       deadLetterQueue: { queue: this.deadLetterQueues.alarm, maxReceiveCount: AlarmQueueDelivery.maxReceiveCount },
     });
+    this.alarmQueue = queue;
     this.functions.alarm.addEventSource(
       new SqsEventSource(queue, {
         batchSize: AlarmQueueDelivery.batchSize,

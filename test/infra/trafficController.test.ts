@@ -107,6 +107,18 @@ describe('Class: TrafficController', () => {
       const ticks = Object.values(t.findResources('AWS::CloudWatch::Dashboard')).find((d: any) => d.Properties.DashboardName === 'steer53-ticks') as any;
       const body = JSON.stringify(ticks.Properties.DashboardBody);
       for (const id of ['shard-01', 'shard-04']) expect(body).toContain(`\\"ShardDuration\\",\\"service\\",\\"#tick\\",\\"shard\\",\\"${id}\\"`);
+      // The alarm queue's backlog and the age of its oldest event, beside the ticks that drain a storm.
+      const queue = Object.keys(t.findResources('AWS::SQS::Queue')).find((id) => id.startsWith('ControllerAlarmQueue'))!;
+      const parts = ticks.Properties.DashboardBody['Fn::Join'][1] as unknown[];
+      for (const metric of ['ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage']) {
+        const at = parts.findIndex(
+          (part, i) =>
+            typeof part === 'string' &&
+            part.endsWith(`"AWS/SQS","${metric}","QueueName","`) &&
+            JSON.stringify(parts[i + 1]) === JSON.stringify({ 'Fn::GetAtt': [queue, 'QueueName'] }),
+        );
+        expect(at, metric).toBeGreaterThan(-1);
+      }
     });
 
     it('opens another rule after five shards (EventBridge allows five targets a rule)', () => {
