@@ -10,13 +10,12 @@
  */
 import type { Context } from 'aws-lambda';
 import { refusalMessage } from '../app/eventChecks.js';
-import { onAlarms, screenAlarmChanges, type AlarmChange, type AlarmMatchSummary, type ScreenedAlarm } from '../app/onAlarm.js';
-import type { ServiceFailure } from '../app/onTick.js';
-import type { Runtime } from '../app/runtime.js';
+import { onAlarms, screenAlarmChanges, type AlarmBatchOutcome, type AlarmChange, type ScreenedAlarm } from '../app/onAlarm.js';
 import { parseAlarmInput } from '../events/alarmEvents.js';
 import {
   deadlineOf,
   defaultDeps,
+  isOutOfBudget,
   isRetryable,
   MetricNames,
   rejectMalformed,
@@ -27,19 +26,17 @@ import {
   type HandlerDeps,
 } from './edge.js';
 
+/** From an SQS batch: the records to deliver again (Lambda's partial batch response). */
+type Redelivery = { batchItemFailures?: { itemIdentifier: string }[] };
+
 export type AlarmHandlerResult =
   | { status: 'rejected'; problems: readonly { path: string; message: string }[] }
-  | { status: 'refused'; refusals: readonly { code: string; message: string }[] }
-  | { status: 'ignored'; reason: string; batchItemFailures?: { itemIdentifier: string }[] }
-  | {
-      status: 'evaluated';
-      alarms: number;
-      matched: number;
-      evaluations: number;
-      failures: number;
-      /** From an SQS batch: the records to deliver again (Lambda's partial batch response). */
-      batchItemFailures?: { itemIdentifier: string }[];
-    };
+  | ({ status: 'refused'; refusals: readonly { code: string; message: string }[] } & Redelivery)
+  | ({ status: 'ignored'; reason: string } & Redelivery)
+  | ({ status: 'evaluated'; alarms: number; matched: number; evaluations: number; failures: number } & Redelivery);
+
+/** What an invocation says once its changes were screened. */
+type Answered = Exclude<AlarmHandlerResult, { status: 'rejected' }>;
 
 export function createAlarmHandler(deps: HandlerDeps) {
   return wrap(deps, async (event: unknown, context: Context): Promise<AlarmHandlerResult> => {
@@ -52,26 +49,31 @@ export function createAlarmHandler(deps: HandlerDeps) {
       deps.logger.debug('event ignored', { reason: input.reason });
       return { status: 'ignored', reason: input.reason };
     }
-    if (input.problems) rejectMalformed(deps, `records in the ${input.changes[0]!.messageId !== undefined ? 'SQS' : 'SNS'} alarm batch`, input.problems);
+    const queued = input.changes[0]!.messageId !== undefined;
+    if (input.problems) rejectMalformed(deps, `records in the ${queued ? 'SQS' : 'SNS'} alarm batch`, input.problems);
     deps.logger.setCorrelationId(input.changes.map((c) => c.correlationId).join(','));
 
     const rt = await deps.runtime();
     const screened = await screenAlarmChanges(rt, input.changes);
     const acting = reportScreening(deps, screened);
-    const result = acting.length === 0 ? nothingToDo(screened) : await evaluateAlarms(deps, rt, acting, input.changes.length, context);
-    return withUnconfirmed(result, screened);
+    const batch = acting.length === 0 ? undefined : await onAlarms(rt, acting, deadlineOf(rt, context));
+    const result = batch ? reportBatch(deps, acting, batch, input.changes.length, queued) : nothingToDo(screened);
+    if (!queued) return result;
+    return { ...result, batchItemFailures: recordsToDeliverAgain(screened, acting, batch).map((itemIdentifier) => ({ itemIdentifier })) };
   });
 }
 
 /**
- * From the alarm queue, a change whose state could not be read (DescribeAlarms throttled or
- * failing) goes back to the queue with the records that failed, to act when delivered again.
+ * The records of an SQS batch to deliver again: those whose alarm state could not be read
+ * (DescribeAlarms throttled or failing), and those naming a service whose evaluation failed for a
+ * reason a redelivery may fix. Not for want of the invocation's own share of the rates: that is
+ * the next tick's (edge.ts, `worthRedelivering`).
  */
-function withUnconfirmed(result: AlarmHandlerResult, screened: readonly ScreenedAlarm[]): AlarmHandlerResult {
-  const again = screened.flatMap((s) => (s.kind === 'ignored' && s.retryable && s.change.messageId !== undefined ? [s.change.messageId] : []));
-  if (again.length === 0 || result.status === 'rejected' || result.status === 'refused') return result;
-  const ids = new Set([...(result.batchItemFailures ?? []).map((f) => f.itemIdentifier), ...again]);
-  return { ...result, batchItemFailures: [...ids].map((itemIdentifier) => ({ itemIdentifier })) };
+export function recordsToDeliverAgain(screened: readonly ScreenedAlarm[], acting: readonly AlarmChange[], batch: AlarmBatchOutcome | undefined): string[] {
+  const unread = screened.flatMap((s) => (s.kind === 'ignored' && s.retryable && s.change.messageId !== undefined ? [s.change.messageId] : []));
+  const failed = new Set((batch?.failures ?? []).filter((f) => worthRedelivering(f.error)).map((f) => f.service));
+  const named = acting.flatMap((c, i) => (c.messageId !== undefined && (batch?.matches[i] ?? []).some((m) => failed.has(m.service)) ? [c.messageId] : []));
+  return [...new Set([...unread, ...named])];
 }
 
 /** Logs what screening refused or ignored; returns the changes to act on. */
@@ -91,7 +93,7 @@ function reportScreening(deps: HandlerDeps, screened: readonly ScreenedAlarm[]):
   return acting;
 }
 
-function nothingToDo(screened: readonly ScreenedAlarm[]): AlarmHandlerResult {
+function nothingToDo(screened: readonly ScreenedAlarm[]): Answered {
   const refusals = screened.flatMap((s) => (s.kind === 'refused' ? [{ code: s.refusal.code, message: refusalMessage(s.refusal) }] : []));
   if (refusals.length === screened.length) return { status: 'refused', refusals };
   const ignored = screened.flatMap((s) => (s.kind === 'ignored' ? [s.detail] : []));
@@ -99,13 +101,12 @@ function nothingToDo(screened: readonly ScreenedAlarm[]): AlarmHandlerResult {
 }
 
 /**
- * Every acting change of the invocation evaluated together (onAlarms: each named service once, a
- * change batch per hosted zone). A failure a retry may fix fails the invocation so Lambda retries
- * it (and dead-letters it in the end); from a queue, only the records whose services failed are
- * returned to it (`batchItemFailures`), the rest of the batch is done.
+ * Logs and counts what the invocation's alarms did (onAlarms: each named service once, a change
+ * batch per hosted zone). Invoked directly, a failure a retry may fix fails the invocation so
+ * Lambda retries it (and dead-letters it in the end); from the queue, the records go back instead
+ * (`recordsToDeliverAgain`). A service out of the invocation's own share is logged as the next tick's.
  */
-async function evaluateAlarms(deps: HandlerDeps, rt: Runtime, acting: readonly AlarmChange[], alarms: number, context: Context): Promise<AlarmHandlerResult> {
-  const batch = await onAlarms(rt, acting, deadlineOf(rt, context));
+function reportBatch(deps: HandlerDeps, acting: readonly AlarmChange[], batch: AlarmBatchOutcome, alarms: number, queued: boolean): Answered {
   let matched = 0;
   acting.forEach((change, i) => {
     if (batch.matches[i]!.length === 0) return;
@@ -119,43 +120,22 @@ async function evaluateAlarms(deps: HandlerDeps, rt: Runtime, acting: readonly A
   });
   for (const o of batch.outcomes) reportEvaluation(deps, o);
   reportFailures(deps, batch.failures);
-  const retryable = redeliverable(deps, batch.failures);
-  const queued = acting.filter((c): c is QueuedChange => c.messageId !== undefined);
-  if (retryable.length > 0 && queued.length < acting.length) {
-    throw new AggregateError(
-      retryable.map((f) => f.error),
-      `evaluation after alarm failed and may succeed on retry: ${retryable.map((f) => f.error.message).join('; ')}`,
-    );
-  }
-  if (matched === 0) return { status: 'ignored', reason: 'no signal in the config names this alarm' };
-  const result = { status: 'evaluated' as const, alarms, matched, evaluations: batch.outcomes.length, failures: batch.failures.length };
-  return queued.length > 0 ? { ...result, batchItemFailures: failedRecords(acting, batch.matches, retryable) } : result;
-}
-
-/** The failures worth delivering again; those for want of the invocation's share of the rates are logged as the next tick's. */
-function redeliverable(deps: HandlerDeps, failures: readonly ServiceFailure[]): ServiceFailure[] {
-  const tick = failures.filter((f) => isRetryable(f.error) && !worthRedelivering(f.error)).map((f) => f.service);
+  const tick = batch.failures.filter((f) => isRetryable(f.error) && isOutOfBudget(f.error)).map((f) => f.service);
   if (tick.length > 0) {
     deps.logger.info("this invocation's share of the rates ran out: the next tick reads these services (woken by their alarms)", {
       services: tick.slice(0, 50),
       count: tick.length,
     });
   }
-  return failures.filter((f) => worthRedelivering(f.error));
-}
-
-/** A change that came in an SQS record. */
-type QueuedChange = AlarmChange & { readonly messageId: string };
-
-/** The SQS records whose changes named a service that failed for a reason a retry may fix: those go back to the queue. */
-function failedRecords(
-  acting: readonly AlarmChange[],
-  matches: readonly (readonly AlarmMatchSummary[])[],
-  retryable: readonly ServiceFailure[],
-): { itemIdentifier: string }[] {
-  const failed = new Set(retryable.map((f) => f.service));
-  const ids = acting.flatMap((change, i) => (change.messageId !== undefined && matches[i]!.some((m) => failed.has(m.service)) ? [change.messageId] : []));
-  return [...new Set(ids)].map((itemIdentifier) => ({ itemIdentifier }));
+  const retryable = batch.failures.filter((f) => worthRedelivering(f.error));
+  if (retryable.length > 0 && !queued) {
+    throw new AggregateError(
+      retryable.map((f) => f.error),
+      `evaluation after alarm failed and may succeed on retry: ${retryable.map((f) => f.error.message).join('; ')}`,
+    );
+  }
+  if (matched === 0) return { status: 'ignored', reason: 'no signal in the config names this alarm' };
+  return { status: 'evaluated', alarms, matched, evaluations: batch.outcomes.length, failures: batch.failures.length };
 }
 
 export const handler = createAlarmHandler(defaultDeps());

@@ -33,6 +33,7 @@ import { AwsApiRates, shareOf } from '../../../functions/adapters/aws/pacing.js'
 import { healthCheckReadsPerTick } from '../../../functions/app/healthChecks.js';
 import { onAlarms, screenAlarmChanges, type ReceivedAlarmChange } from '../../../functions/app/onAlarm.js';
 import type { Config } from '../../../functions/core/config.js';
+import { recordsToDeliverAgain } from '../../../functions/handlers/alarm.js';
 import { worthRedelivering } from '../../../functions/handlers/edge.js';
 import { Prices } from './awsFigures.js';
 import type { FakeAws, FakeWorld } from './fakeAws.js';
@@ -280,7 +281,6 @@ export async function runAlarmStorm(options: AlarmStormOptions): Promise<AlarmSt
   time.advanceTo(STORM_AT + INVOKE_LAG_MS);
   // The alarms fire, and a standard queue hands them out, in no particular order; `by-zone`, the best case, keeps the services' (and so their zones') order.
   const inOrder = stormChanges(config);
-  const serviceOfAlarm = new Map(inOrder.map((c, i) => [c.alarmName, config.services[i]!.name]));
   const changes = options.arrival === 'by-zone' ? inOrder : shuffled(inOrder, seededRandom(53));
   const direct = options.delivery === 'direct';
   const batch = direct ? 1 : (options.batch ?? ALARM_QUEUE_BATCH);
@@ -344,13 +344,14 @@ export async function runAlarmStorm(options: AlarmStormOptions): Promise<AlarmSt
             else count(screening.refused, s.refusal.code);
           }
           const acting = screened.flatMap((s) => (s.kind === 'act' ? [s.change] : []));
-          // From the queue, a change whose state could not be read is delivered again (the handler's withUnconfirmed).
-          const unconfirmed = direct ? 0 : screened.filter((s) => s.kind === 'ignored' && s.retryable).length;
-          retry = unconfirmed;
-          if (acting.length === 0) return;
-          const outcome = await onAlarms(runtime, acting, deadline);
-          const failed = new Set(outcome.failures.filter((f) => worthRedelivering(f.error)).map((f) => f.service));
-          retry = unconfirmed + acting.filter((m) => failed.has(serviceOfAlarm.get(m.alarmName) ?? '')).length;
+          const outcome = acting.length === 0 ? undefined : await onAlarms(runtime, acting, deadline);
+          // What the handler sends back: from the queue, its records to deliver again; invoked directly, the whole event when it throws.
+          retry = direct
+            ? outcome?.failures.some((f) => worthRedelivering(f.error))
+              ? messages.length
+              : 0
+            : recordsToDeliverAgain(screened, acting, outcome).length;
+          if (!outcome) return;
           // By status, and the decision's mode where it is not normal (fail-static: too much unknown to move anything).
           for (const o of outcome.outcomes) count(evaluations, o.decision && o.decision.mode !== 'normal' ? `${o.status} (${o.decision.mode})` : o.status);
           for (const f of outcome.failures) count(evaluationFailures, errorLabel(f.error));
@@ -385,7 +386,7 @@ export async function runAlarmStorm(options: AlarmStormOptions): Promise<AlarmSt
     await Promise.all(
       Array.from({ length: pollers }, async () => {
         const warm = container();
-        while (queue.length > 0) await warm.invoke(queue.splice(0, batch));
+        while (queue.length > 0) await warm.invoke(queue.splice(0, batch).map((change) => ({ ...change, messageId: change.correlationId })));
       }),
     );
   };
