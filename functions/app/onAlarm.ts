@@ -93,7 +93,7 @@ export interface AlarmMatchSummary {
  * failing under a thousand services is then a few Route 53 changes per zone, not one per alarm.
  * The zones are read and written one after another, the fullest first: when the invocation's share
  * of Route 53 cannot cover them all before its deadline, whole zones are done and the rest fail
- * fast, to be delivered again (or read by the next tick).
+ * fast (RateBudgetExhaustedError), for the next tick to read.
  */
 export async function onAlarms(rt: Runtime, alarms: readonly AlarmChange[], deadline?: number): Promise<AlarmBatchOutcome> {
   const matched = alarms.map((alarm) => matchAlarm(rt.config.services, alarm));

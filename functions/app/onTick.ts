@@ -147,38 +147,36 @@ async function wakeOnAlarms(
   rt: Runtime,
   services: readonly ServiceConfig[],
   polling: readonly PollDecision[],
-): Promise<{ polling: PollDecision[]; known: KnownAlarmState[] }> {
+): Promise<{ polling: readonly PollDecision[]; known: KnownAlarmState[] }> {
   const { refs, signals } = alarmsOfQuietServices(services, polling);
-  if (refs.length === 0) return { polling: [...polling], known: [] };
+  if (refs.length === 0) return { polling, known: [] };
   let states: ReadonlyMap<string, AlarmState>;
   try {
     states = await rt.metrics.fetchAlarmStates(refs);
   } catch (error) {
     rt.log.warn('the alarms of the quiet services could not be read: they wait for their turn or their alarm events', { error: (error as Error).message });
-    return { polling: [...polling], known: [] };
+    return { polling, known: [] };
   }
-  const next = [...polling];
-  const known: KnownAlarmState[] = [];
-  signals.forEach(({ index, ...signal }, i) => {
+  // The first endpoint whose alarm left OK wakes its service; every state read of a woken service is known now.
+  const woken = new Map<number, string>();
+  signals.forEach(({ index, endpoint }, i) => {
     const state = states.get(String(i));
-    if (state === undefined || state === 'OK') return;
-    if (next[index]!.reason !== PollReasons.ALARM_NOT_OK)
-      next[index] = { service: signal.service, due: true, reason: PollReasons.ALARM_NOT_OK, endpoint: signal.endpoint };
+    if (state !== undefined && state !== 'OK' && !woken.has(index)) woken.set(index, endpoint);
   });
-  // Every state read of a woken service is known now, the OK ones too.
-  signals.forEach(({ index, ...signal }, i) => {
+  const next = polling.map((p, i) => (woken.has(i) ? { service: p.service, due: true, reason: PollReasons.ALARM_NOT_OK, endpoint: woken.get(i)! } : p));
+  const known = signals.flatMap(({ index, ...signal }, i) => {
     const state = states.get(String(i));
-    if (state !== undefined && next[index]!.reason === PollReasons.ALARM_NOT_OK) known.push({ ...signal, state });
+    return state !== undefined && woken.has(index) ? [{ ...signal, state }] : [];
   });
   return { polling: next, known };
 }
 
+/** An alarm signal of a quiet service: whose it is, and the service's index in the tick. */
+type QuietSignal = Omit<KnownAlarmState, 'state'> & { readonly index: number };
+
 /** The alarm signals of the services waiting for their quiet turn: a ref for each (its key its index), and whose it is. */
-function alarmsOfQuietServices(
-  services: readonly ServiceConfig[],
-  polling: readonly PollDecision[],
-): { refs: AlarmRef[]; signals: (KnownAlarmState & { readonly index: number })[] } {
-  const signals: (KnownAlarmState & { readonly index: number })[] = [];
+function alarmsOfQuietServices(services: readonly ServiceConfig[], polling: readonly PollDecision[]): { refs: AlarmRef[]; signals: QuietSignal[] } {
+  const signals: QuietSignal[] = [];
   const refs: AlarmRef[] = [];
   services.forEach((service, index) => {
     if (polling[index]!.reason !== PollReasons.QUIET_WAIT) return;
@@ -191,7 +189,7 @@ function alarmsOfQuietServices(
           ...(signal.alarm.arn ? { arn: signal.alarm.arn } : {}),
           region: signal.alarm.region ?? endpoint.region,
         });
-        signals.push({ index, service: service.name, endpoint: endpoint.setIdentifier, signal: signal.name, state: 'OK' });
+        signals.push({ index, service: service.name, endpoint: endpoint.setIdentifier, signal: signal.name });
       }
     }
   });
