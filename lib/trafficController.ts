@@ -89,8 +89,8 @@ export class TrafficController extends Construct {
    * could not deliver, and one for notifications SNS could not deliver (when there are subscriptions).
    */
   readonly deadLetterQueues: DeadLetterQueues;
-  /** Alarm state changes on their way to the alarm function (see `alarmQueueTarget`). */
-  private alarmQueue: sqs.Queue | undefined;
+  /** Alarm state changes on their way to the alarm function (see `addAlarmQueue`). */
+  readonly alarmQueue: sqs.Queue;
   /** The schedule that evaluates every service (with shards, the first of its rules). */
   readonly scheduleRule: events.Rule;
   /** Every rule of the schedule: one with up to five shards as its targets (EventBridge's limit), or one plain. */
@@ -124,6 +124,7 @@ export class TrafficController extends Construct {
     addBusPolicy(this.eventBus, props, place.account);
     this.deadLetterQueues = this.addDeadLetterQueues(props);
     this.functions = this.addFunctions(props, stack.partition);
+    this.alarmQueue = this.addAlarmQueue();
     this.addEventRouting(props, place);
     this.shards = this.planShards(props);
     this.scheduleRules = this.addSchedule(intervalMinutes, this.shards);
@@ -139,7 +140,7 @@ export class TrafficController extends Construct {
         functions: this.functions,
         deadLetterQueues: this.deadLetterQueues,
         shards: this.shards,
-        ...(this.alarmQueue ? { alarmQueue: this.alarmQueue } : {}),
+        alarmQueue: this.alarmQueue,
       });
     }
     new CfnOutput(this, 'EventBusArn', { description: 'Put steer53 deployment events here', value: this.eventBus.eventBusArn });
@@ -280,21 +281,20 @@ export class TrafficController extends Construct {
    * the function's share, many times the account's Route 53 and DescribeAlarms rates. From the
    * queue, each invocation confirms its batch's alarms in one DescribeAlarms per region and
    * evaluates their services as a tick does (a change batch per hosted zone). A record whose
-   * evaluation failed for a reason a retry may fix returns to the queue (a partial batch
+   * evaluation failed for a reason a redelivery may fix returns to the queue (a partial batch
    * response); after `maxReceiveCount` receives it goes to the alarm function's dead-letter queue.
+   * The alarm rules (addEventRouting) send to it.
    */
-  private alarmQueueTarget(): events.IRuleTarget {
-    const settings = asyncSettings.alarm;
+  private addAlarmQueue(): sqs.Queue {
     const queue = new sqs.Queue(this, 'AlarmQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       // Six times the function's timeout, as Lambda advises for a queue it polls.
-      visibilityTimeout: Duration.seconds(settings.timeout.toSeconds() * 6),
+      visibilityTimeout: Duration.seconds(asyncSettings.alarm.timeout.toSeconds() * 6),
       // An alarm event older than the handler's maximum age is refused (and logged) when read; this only bounds the queue.
       retentionPeriod: Duration.hours(1),
       deadLetterQueue: { queue: this.deadLetterQueues.alarm, maxReceiveCount: AlarmQueueDelivery.maxReceiveCount },
     });
-    this.alarmQueue = queue;
     this.functions.alarm.addEventSource(
       new SqsEventSource(queue, {
         batchSize: AlarmQueueDelivery.batchSize,
@@ -303,7 +303,7 @@ export class TrafficController extends Construct {
         reportBatchItemFailures: true,
       }),
     );
-    return new targets.SqsQueue(queue, { deadLetterQueue: this.deadLetterQueues.delivery, maxEventAge: settings.maxEventAge, retryAttempts: 8 });
+    return queue;
   }
 
   /**
@@ -316,7 +316,11 @@ export class TrafficController extends Construct {
     const groups = alarmGroups(props.config);
     const local = groups.filter((g) => isLocal(g, controller));
     const remote = groups.filter((g) => !isLocal(g, controller));
-    const alarmTarget = this.alarmQueueTarget();
+    const alarmTarget = new targets.SqsQueue(this.alarmQueue, {
+      deadLetterQueue: this.deadLetterQueues.delivery,
+      maxEventAge: asyncSettings.alarm.maxEventAge,
+      retryAttempts: 8,
+    });
     const alarmPatterns = (names: string[], accounts: string[]) =>
       chunkNames([...new Set(names)].sort()).map((chunk) => fromAccounts(alarmPattern(chunk), accounts));
     this.addRules(
