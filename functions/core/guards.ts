@@ -203,13 +203,11 @@ function flapGuard(ev: Evaluation, input: AntiFlapInput, _changes: readonly Weig
   if (input.mode !== 'normal' || input.emergency || input.sheds || input.rolloutMoved || overridesChanged(ev, input)) return undefined;
   const windowMs = ev.policy.dwell.minSeconds * 1000;
   const moves = movesOf(ev, ev.current, input.target);
-  for (const change of [...recent].reverse()) {
-    if (ev.now - change.at >= windowMs) break;
-    const endpoint = Object.keys(moves).find((id) => change.moved?.[id] === -moves[id]!);
-    if (endpoint === undefined) continue;
-    const waitS = Math.ceil((change.at + windowMs - ev.now) / 1000);
-    const way = moves[endpoint] === 1 ? 'up' : 'down';
-    const message = `change to ${formatWeights(input.target, ev.ids)} would move ${endpoint} back ${way} ${Math.round((ev.now - change.at) / 1000)} s after it moved the other way; waiting ${waitS} s (dwell ${ev.policy.dwell.minSeconds} s)`;
+  for (const [endpoint, way] of Object.entries(moves)) {
+    const last = recent.findLast((c) => c.moved?.[endpoint] !== undefined);
+    if (last === undefined || ev.now - last.at >= windowMs || last.moved?.[endpoint] !== -way) continue;
+    const waitS = Math.ceil((last.at + windowMs - ev.now) / 1000);
+    const message = `change to ${formatWeights(input.target, ev.ids)} would move ${endpoint} back ${way === 1 ? 'up' : 'down'} ${Math.round((ev.now - last.at) / 1000)} s after it moved the other way; waiting ${waitS} s (dwell ${ev.policy.dwell.minSeconds} s)`;
     return { reasons: [{ code: 'FLAP_HOLD', message, endpoint }] };
   }
   return undefined;

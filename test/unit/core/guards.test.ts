@@ -205,6 +205,24 @@ describe('Function: applyAntiFlap', () => {
     expect(out.notifications.map((n) => n.reason)).toEqual(said.filter((code) => code === 'CHANGE_BUDGET_EXHAUSTED'));
   });
 
+  it.each<[string, Weights, string[]]>([
+    ['writes a change that moves each endpoint the way its last move went (the reversal before it was a shed’s)', { a: 80, b: 120 }, []],
+    ['holds one that moves an endpoint back against its last move, not its first within the dwell', { a: 120, b: 80 }, ['FLAP_HOLD']],
+  ])('%s', (_name, target, said) => {
+    const roomy = makeService({ n: 2 });
+    const weights = { a: 100, b: 100 };
+    const recentChanges: RecentChange[] = [
+      { at: T0 - 8 * MINUTE, emergency: false, moved: { a: 1, b: -1 } },
+      { at: T0 - 5 * MINUTE, emergency: false, moved: { a: -1, b: 1 } },
+    ];
+    const state = { ...initialServiceState(roomy, T0 - HOUR, weights), recentChanges };
+    const ev = evaluation(roomy, { state, currentWeights: weights });
+    const input: AntiFlapInput = { mode: 'normal', target, emergency: false, stateMoved: true, sheds: false, rolloutMoved: false, overrides: {} };
+    const out = applyAntiFlap(ev, input);
+    expect(out.value.target).toEqual(said.length === 0 ? target : weights);
+    expect([...out.reasons, ...out.blocked].map((r) => r.code)).toEqual(said);
+  });
+
   it('judges a rebalance on the traffic Route 53 answers with: moving the weight of a record whose health check fails moves none', () => {
     const current = { a: 185, b: 15 };
     const state = { ...initialServiceState(service, T0 - HOUR, current), recentChanges: [] };
