@@ -434,9 +434,14 @@ function shedMore(step: StepContext): EndpointStepResult {
  */
 function failRecovery(step: StepContext): EndpointStepResult {
   const { state, policy, verdict, endpoint, now } = step;
-  const previous = verdict.failing ? 0 : state.recoveryStep > 0 ? stepFactor(state, policy, state.recoveryStep - 1) : (state.recoveryFrom ?? 0);
+  const start = state.recoveryFrom ?? 0;
+  const relapsed = step.impaired !== undefined || extremeBreach(verdict, policy);
+  const previous = verdict.failing ? 0 : relapsed ? start : state.recoveryStep > 0 ? stepFactor(state, policy, state.recoveryStep - 1) : start;
   const to: EndpointStatus = previous > 1e-9 ? 'degraded' : 'drained';
-  const message = `${endpoint} recovery failed at ${pct(trafficFactor(state, policy))} of baseline: ${describeBreach(verdict)}; back to ${pct(previous)}`;
+  const why = relapsed
+    ? `; back to ${pct(previous)}, where its recovery started: ${step.impaired ? 'slow at a load it takes when well' : 'an extreme breach'}, not the last step's load`
+    : `; back to ${pct(previous)}`;
+  const message = `${endpoint} recovery failed at ${pct(trafficFactor(state, policy))} of baseline: ${describeBreach(verdict)}${why}`;
   return move(step, to, 'RECOVERY_FAILED', message, {
     shed: 1 - previous / Math.max(1, previous),
     shedFrom: Math.max(1, previous),

@@ -370,6 +370,51 @@ describe('decide: impaired, not busy', () => {
     );
   });
 
+  describe('a recovery that fails', () => {
+    const service = makeService({
+      policy: { detection: { clearsToRecover: 2 }, dwell: { minSeconds: 120 }, recovery: { steps: [0.1, 0.5, 1], holdSeconds: 60 } },
+      endpoints: [{ capacity: { warmRps: 100, targetUtilization: 0.8 } }],
+    });
+    /** `a` fails for two minutes, recovers to half its baseline, then shows `relapse` at `rps` requests/s. */
+    function relapseAt(relapse: Health, rps: number) {
+      let state: ServiceState | undefined;
+      let weights: Record<string, number> = { a: 100, b: 100, c: 100 };
+      for (let m = 0; m < 30; m++) {
+        const halfway = weights.a === 50;
+        const endpoints = { a: observe(m < 2 ? 'fail' : halfway ? relapse : 'ok', halfway ? rps : 10), b: observe('ok'), c: observe('ok') };
+        const out = decide(service, { now: T0 + m * MINUTE, observations: { periodStart: T0 + m * MINUTE, endpoints }, state, currentWeights: weights });
+        state = out.nextState;
+        weights = { ...out.decision.targetWeights };
+        const failed = out.decision.transitions.find((t) => t.reason === 'RECOVERY_FAILED');
+        if (failed) return { failed, state: state.endpoints.a! };
+      }
+      throw new Error('the recovery never failed');
+    }
+
+    it('goes back one step when it is slow at the load the step brought: busy', () => {
+      const { failed, state } = relapseAt('slow', 70);
+      expect(failed).toEqual(expect.objectContaining({ from: 'recovering', to: 'degraded' }));
+      expect(failed.message).toMatch(/back to 10%$/);
+      expect(1 - state.shed).toBeCloseTo(0.1);
+    });
+
+    it('goes back to where it started when it is far too slow at a load it takes when well: impaired, the incident is back', () => {
+      const { failed } = relapseAt('severe', 20);
+      expect(failed).toEqual(
+        expect.objectContaining({
+          from: 'recovering',
+          to: 'drained',
+          message:
+            "a recovery failed at 50% of baseline: p99 5000 ms past trip 2000 ms; back to 0%, where its recovery started: slow at a load it takes when well, not the last step's load",
+        }),
+      );
+    });
+
+    it('goes back to where it started on an extreme breach at any load', () => {
+      expect(relapseAt('extreme', 70).failed).toEqual(expect.objectContaining({ to: 'drained', message: expect.stringContaining('an extreme breach') }));
+    });
+  });
+
   it('runs a receiver past its target utilisation, up to its warm capacity, rather than give traffic back to an endpoint late at any share', () => {
     // a is 12x its trip at 10 of its 100 requests/s; b (60/s warm, target 0.3) has room at its target for 3 of the 60 a sheds.
     const service = makeService({
