@@ -18,14 +18,21 @@ export interface Verdicts {
   readonly fresh: boolean;
 }
 
-/** Each endpoint's verdict on this period's observations. */
+/**
+ * Each endpoint's verdict on this period's observations. One given no traffic (drained, drained by
+ * an operator, or at weight 0 while another record answers: a recovery's first step not yet
+ * written) has no requests to measure, so its percentiles and error alarms are set aside as a
+ * drained one's are.
+ */
 export function verdictsOf(ev: Evaluation): Verdicts {
   const { previous, observations } = ev;
   const verdicts: Record<string, EndpointVerdict> = {};
+  const answering = ev.ids.some((id) => ev.current[id]! > 0);
   for (const e of ev.service.endpoints) {
     const prior = ev.priorEndpoints[e.setIdentifier]!;
     const observed = observations.endpoints[e.setIdentifier];
-    const drained = prior.status === 'drained' || previous.overrides.drains?.[e.setIdentifier] !== undefined;
+    const unanswered = answering && ev.current[e.setIdentifier] === 0;
+    const drained = prior.status === 'drained' || previous.overrides.drains?.[e.setIdentifier] !== undefined || unanswered;
     const alarmLag = prior.alarmLagUntil !== undefined && ev.now < prior.alarmLagUntil && observed?.healthCheck === 'healthy';
     verdicts[e.setIdentifier] = evaluateEndpoint(e.signals, observed, { drained, alarmLag, rules: ev.policy.detection });
   }

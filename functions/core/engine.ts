@@ -82,7 +82,7 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   const { restoredUnderFailStatic } = stepped.value;
   const guarded = applySafety(ev, { ...evidence, restoredUnderFailStatic, target, overrides: inForce, emergency });
   const rolloutMoved = rolloutsMoved(ev, rollouts.value);
-  const stateMoved = endpointsMoved(ev, stepped.value.endpoints) || rolloutMoved;
+  const stateMoved = endpointsMoved(ev, stepped.value.endpoints) || startsServing(ev, stepped.value.endpoints, guarded.value.target) || rolloutMoved;
   const sheds = shedsAny(ev, stepped.value.endpoints, rollouts.value);
   const settled = applyAntiFlap(ev, { mode: guarded.value.mode, target: guarded.value.target, emergency, stateMoved, sheds, rolloutMoved, overrides: inForce });
   const capacity = planCapacity(ev, {
@@ -202,6 +202,15 @@ function endpointsMoved(ev: Evaluation, endpoints: Readonly<Record<string, Endpo
   return ev.ids.some(
     (id) => trafficFactor(endpoints[id]!, policy) !== trafficFactor(priorEndpoints[id]!, policy) || endpoints[id]!.status !== priorEndpoints[id]!.status,
   );
+}
+
+/**
+ * The change gives traffic to an endpoint Route 53 gives none, and whose own state wants it
+ * serving: a state move not yet carried out (a recovery's first step a flap hold kept back),
+ * never a mere rebalance.
+ */
+function startsServing(ev: Evaluation, endpoints: Readonly<Record<string, EndpointState>>, target: Weights): boolean {
+  return ev.ids.some((id) => ev.current[id] === 0 && target[id]! > 0 && trafficFactor(endpoints[id]!, ev.policy) > 0);
 }
 
 /** How far along the way to no traffic each status is. */

@@ -314,6 +314,28 @@ describe('decide: recovery headroom from the request rate', () => {
   });
 });
 
+describe('decide: a recovery step a flap hold kept back', () => {
+  it('writes it once the hold is over, though it moves less traffic than a rebalance must: it is a state move, not a rebalance', () => {
+    const service = makeService({ policy: { recovery: { steps: [0.1, 0.5, 1], holdSeconds: 600 } } });
+    const base = initialServiceState(service, T0 - 60 * MINUTE, { a: 0, b: 150, c: 150 });
+    const recovering = {
+      ...base.endpoints.a!,
+      status: 'recovering' as const,
+      since: T0 - 5 * MINUTE,
+      stepSince: T0 - 5 * MINUTE,
+      recoveryStep: 0,
+      recoveryFrom: 0,
+    };
+    const state: ServiceState = { ...base, endpoints: { ...base.endpoints, a: recovering } };
+    // Route 53 gives a nothing: no requests, so no percentile; its errors read clear.
+    const endpoints = { a: { signals: { errors: { value: 0.1 } } }, b: observe('ok'), c: observe('ok') };
+    const out = decide(service, { now: T0, observations: { periodStart: T0 - MINUTE, endpoints }, state, currentWeights: { a: 0, b: 150, c: 150 } });
+    expect(out.decision.targetWeights).toEqual({ a: 10, b: 145, c: 145 });
+    expect(codes(out.decision)).not.toContain('DEADBAND_REBALANCE');
+    expect(out.decision.mode).toBe('normal');
+  });
+});
+
 describe('decide: impaired, not busy', () => {
   /** `a` severely slow at `rps` requests/s from minute 0 (warm capacity 100/s at 80%), the others ok. */
   function severeAt(rps: number, minutes: number, policy: NonNullable<Parameters<typeof makeService>[0]>['policy'] = {}) {

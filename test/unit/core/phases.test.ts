@@ -180,4 +180,25 @@ describe('Function: failStaticOf', () => {
     expect(out.reasons.map((r) => r.code)).toEqual(reasons);
     expect(out.notifications.map((n) => n.severity)).toEqual(severities);
   });
+
+  // A recovery's first step a flap hold kept back: recovering, but Route 53 still gives it nothing.
+  it.each<[string, Weights, 'clear' | 'unknown', boolean]>([
+    [
+      'an endpoint Route 53 gives no traffic has no percentile to read: judged as a drained one, it does not tip fail static',
+      { a: 0, b: 100, c: 100 },
+      'clear',
+      false,
+    ],
+    ['the same missing percentile on an endpoint that is given traffic is missing data', { a: 10, b: 100, c: 100 }, 'unknown', true],
+  ])('%s', (_name, current, verdict, failStatic) => {
+    const endpoints = { a: { signals: { errors: { value: 0.1 } } }, b: observe('slow'), c: observe('ok') };
+    const ev = evaluation(three, {
+      state: initialServiceState(three, T0 - HOUR),
+      currentWeights: current,
+      observations: { periodStart: T0 - MINUTE, endpoints },
+    });
+    const { verdicts } = verdictsOf(ev);
+    expect(verdicts.a!.verdict).toBe(verdict);
+    expect(failStaticOf(ev, verdicts, {}).value).toBe(failStatic);
+  });
 });
