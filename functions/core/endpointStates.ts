@@ -4,7 +4,7 @@
  * fault is the observation — or each endpoint's state machine moved on its verdict (hysteresis.ts).
  */
 import { lastCutAt } from './guards.js';
-import { stepEndpoint, type EndpointLoad } from './hysteresis.js';
+import { countInWindow, stepEndpoint, type EndpointLoad } from './hysteresis.js';
 import { learnLimit } from './learnedHeadroom.js';
 import { phase, told, type Evaluation, type Phase, type Said } from './phase.js';
 import type { EndpointState, EndpointVerdict, Overrides, Severity } from './types.js';
@@ -106,7 +106,8 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
       result.transition?.to === 'healthy' ||
       (prior.status === 'recovering' && result.state.status === 'recovering' && result.state.recoveryStep > prior.recoveryStep);
     // What the endpoint showed of its headroom is evidence too, kept under fail static as its history is.
-    const limit = learnLimit(prior.learnedLimit, judged.fresh ? result.state.history.at(-1) : undefined, ev.utilisation[id], now);
+    const { breaches } = countInWindow(result.state.history, observations.periodStart, policy);
+    const limit = learnLimit(prior.learnedLimit, judged.fresh ? result.state.history.at(-1) : undefined, ev.utilisation[id], now, breaches);
     if (failStatic && !restores) {
       // Keep the evidence, move no state: when the fault clears, M-of-N still sees what happened.
       endpoints[id] = withLimit({ ...prior, history: result.state.history }, limit);

@@ -8,7 +8,9 @@
  * The rule, per endpoint, on each fresh period:
  *   - a breach (not a failure: errors say nothing of capacity) at a utilisation of at least
  *     `MIN_UTILISATION` lowers the limit to that utilisation (a breach at 5% of capacity is not
- *     about load);
+ *     about load), once it is confirmed: at least `CONFIRMING_BREACHES` breaches in the detection
+ *     window, this one included. One slow minute alone (a burst of long prompts, a big resolver's
+ *     clients landing all at once) is not the endpoint's capacity, as it is not enough to degrade it;
  *   - a clear period at a higher utilisation than the limit raises the limit to it: the endpoint
  *     has shown it copes there;
  *   - the limit is forgotten `LIMIT_TTL_MS` after the breach that set it: capacity comes back
@@ -24,20 +26,25 @@ export const MIN_UTILISATION = 0.2;
 export const MARGIN = 0.9;
 /** How long a learned limit holds after the breach that set it. */
 export const LIMIT_TTL_MS = 30 * 60_000;
+/** Breaches in the detection window, the period's own included, before one teaches a limit. */
+export const CONFIRMING_BREACHES = 2;
 
 /**
  * The endpoint's limit after this period: `record` is the period's verdict (undefined when the
- * observations were not fresh), `utilisation` its request rate over its warm capacity.
+ * observations were not fresh), `utilisation` its request rate over its warm capacity, `breaches`
+ * the breaches in the detection window with this period's.
  */
 export function learnLimit(
   prior: LearnedLimit | undefined,
   record: VerdictRecord | undefined,
   utilisation: number | null | undefined,
   now: EpochMs,
+  breaches: number,
 ): LearnedLimit | undefined {
   const held = prior !== undefined && now - prior.at < LIMIT_TTL_MS ? prior : undefined;
   if (record === undefined || utilisation === null || utilisation === undefined || !Number.isFinite(utilisation)) return held;
-  if (record.verdict === 'breach' && utilisation >= MIN_UTILISATION && (held === undefined || utilisation < held.utilisation)) {
+  const confirmed = breaches >= CONFIRMING_BREACHES;
+  if (record.verdict === 'breach' && confirmed && utilisation >= MIN_UTILISATION && (held === undefined || utilisation < held.utilisation)) {
     return { utilisation, at: now };
   }
   if (record.verdict === 'clear' && held !== undefined && utilisation > held.utilisation) return { ...held, utilisation };

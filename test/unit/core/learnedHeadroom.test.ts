@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decide } from '../../../functions/core/engine.js';
-import { LIMIT_TTL_MS, learnLimit, plannedWarm } from '../../../functions/core/learnedHeadroom.js';
+import { CONFIRMING_BREACHES, LIMIT_TTL_MS, learnLimit, plannedWarm } from '../../../functions/core/learnedHeadroom.js';
 import { initialEndpointState } from '../../../functions/core/hysteresis.js';
 import type { ServiceState, VerdictRecord, Weights } from '../../../functions/core/types.js';
 import { MINUTE, makeService, observe, T0 } from '../../support/engineFixtures.js';
@@ -10,27 +10,33 @@ const clear: VerdictRecord = { periodStart: T0, verdict: 'clear' };
 
 describe('learnLimit', () => {
   it('learns the lowest utilisation an endpoint breached at, from a fifth of its capacity up', () => {
-    expect(learnLimit(undefined, breach, 0.7, T0)).toEqual({ utilisation: 0.7, at: T0 });
-    expect(learnLimit({ utilisation: 0.7, at: T0 }, breach, 0.6, T0 + MINUTE)).toEqual({ utilisation: 0.6, at: T0 + MINUTE });
+    expect(learnLimit(undefined, breach, 0.7, T0, 2)).toEqual({ utilisation: 0.7, at: T0 });
+    expect(learnLimit({ utilisation: 0.7, at: T0 }, breach, 0.6, T0 + MINUTE, 2)).toEqual({ utilisation: 0.6, at: T0 + MINUTE });
     // A breach at a higher load than the limit says nothing new; one at 10% is not about load.
-    expect(learnLimit({ utilisation: 0.6, at: T0 }, breach, 0.8, T0 + MINUTE)).toEqual({ utilisation: 0.6, at: T0 });
-    expect(learnLimit(undefined, breach, 0.1, T0)).toBeUndefined();
+    expect(learnLimit({ utilisation: 0.6, at: T0 }, breach, 0.8, T0 + MINUTE, 2)).toEqual({ utilisation: 0.6, at: T0 });
+    expect(learnLimit(undefined, breach, 0.1, T0, 2)).toBeUndefined();
   });
 
   it('raises the limit where the endpoint is clear at a higher load, and ignores errors, holds and unread load', () => {
     const limit = { utilisation: 0.6, at: T0 };
-    expect(learnLimit(limit, clear, 0.75, T0 + MINUTE)).toEqual({ utilisation: 0.75, at: T0 });
-    expect(learnLimit(limit, clear, 0.5, T0 + MINUTE)).toEqual(limit);
-    expect(learnLimit(undefined, { periodStart: T0, verdict: 'fail' }, 0.5, T0)).toBeUndefined();
-    expect(learnLimit(limit, { periodStart: T0, verdict: 'hold' }, 0.9, T0 + MINUTE)).toEqual(limit);
-    expect(learnLimit(limit, breach, null, T0 + MINUTE)).toEqual(limit);
-    expect(learnLimit(limit, undefined, 0.4, T0 + MINUTE)).toEqual(limit);
+    expect(learnLimit(limit, clear, 0.75, T0 + MINUTE, 2)).toEqual({ utilisation: 0.75, at: T0 });
+    expect(learnLimit(limit, clear, 0.5, T0 + MINUTE, 2)).toEqual(limit);
+    expect(learnLimit(undefined, { periodStart: T0, verdict: 'fail' }, 0.5, T0, 2)).toBeUndefined();
+    expect(learnLimit(limit, { periodStart: T0, verdict: 'hold' }, 0.9, T0 + MINUTE, 2)).toEqual(limit);
+    expect(learnLimit(limit, breach, null, T0 + MINUTE, 2)).toEqual(limit);
+    expect(learnLimit(limit, undefined, 0.4, T0 + MINUTE, 2)).toEqual(limit);
+  });
+
+  it('learns nothing from a breach alone in the detection window: one slow minute is not the endpoint’s capacity', () => {
+    expect(learnLimit(undefined, breach, 0.5, T0, 1)).toBeUndefined();
+    expect(learnLimit({ utilisation: 0.7, at: T0 }, breach, 0.5, T0 + MINUTE, 1)).toEqual({ utilisation: 0.7, at: T0 });
+    expect(learnLimit(undefined, breach, 0.5, T0, CONFIRMING_BREACHES)).toEqual({ utilisation: 0.5, at: T0 });
   });
 
   it('forgets the limit half an hour after the breach that set it', () => {
     const limit = { utilisation: 0.6, at: T0 };
-    expect(learnLimit(limit, clear, 0.3, T0 + LIMIT_TTL_MS - 1)).toEqual(limit);
-    expect(learnLimit(limit, clear, 0.3, T0 + LIMIT_TTL_MS)).toBeUndefined();
+    expect(learnLimit(limit, clear, 0.3, T0 + LIMIT_TTL_MS - 1, 2)).toEqual(limit);
+    expect(learnLimit(limit, clear, 0.3, T0 + LIMIT_TTL_MS, 2)).toBeUndefined();
   });
 });
 
@@ -67,11 +73,13 @@ describe('learned headroom in a decision', () => {
     return decide(service, { now, observations: { periodStart: now - MINUTE, endpoints }, state, currentWeights: weights });
   }
 
-  it('remembers the load an endpoint breached at, and plans it below that when another fails', () => {
-    const first = step(undefined, 0, 'slow', 'ok', { a: 100, b: 100 });
-    expect(first.nextState.endpoints.a!.learnedLimit).toEqual({ utilisation: 0.6, at: T0 });
+  it('remembers the load an endpoint breached at, once a second breach confirms it, and plans it below that when another fails', () => {
+    const alone = step(undefined, 0, 'slow', 'ok', { a: 100, b: 100 });
+    expect(alone.nextState.endpoints.a!.learnedLimit).toBeUndefined();
+    const first = step(alone.nextState, 1, 'slow', 'ok', { a: 100, b: 100 });
+    expect(first.nextState.endpoints.a!.learnedLimit).toEqual({ utilisation: 0.6, at: T0 + MINUTE });
     // b fails a minute later: a would take it all (0.85 × 100 rps of 120), but it was too slow at 60.
-    const second = step(first.nextState, 1, 'ok', 'fail-severe', { a: 100, b: 100 });
+    const second = step(first.nextState, 2, 'ok', 'fail-severe', { a: 100, b: 100 });
     expect(second.decision.reasons).toContainEqual({
       code: 'HEADROOM_LEARNED',
       endpoint: 'a',
@@ -108,9 +116,10 @@ describe('learned headroom in a decision', () => {
   });
 
   it('learns under fail static too: every endpoint slow at once moves no state, but what each showed of its headroom is kept', () => {
-    const { decision, nextState } = step(undefined, 0, 'slow', 'slow', { a: 100, b: 100 });
+    const first = step(undefined, 0, 'slow', 'slow', { a: 100, b: 100 });
+    const { decision, nextState } = step(first.nextState, 1, 'slow', 'slow', { a: 100, b: 100 });
     expect(decision.mode).toBe('fail-static');
-    expect(nextState.endpoints.a).toMatchObject({ status: 'healthy', learnedLimit: { utilisation: 0.6, at: T0 } });
-    expect(nextState.endpoints.b).toMatchObject({ status: 'healthy', learnedLimit: { utilisation: 0.6, at: T0 } });
+    expect(nextState.endpoints.a).toMatchObject({ status: 'healthy', learnedLimit: { utilisation: 0.6, at: T0 + MINUTE } });
+    expect(nextState.endpoints.b).toMatchObject({ status: 'healthy', learnedLimit: { utilisation: 0.6, at: T0 + MINUTE } });
   });
 });
