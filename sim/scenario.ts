@@ -49,6 +49,7 @@ export const DEFAULT_SCENARIOS = [
   'canary-success',
   'small-region',
   'mild-gray-failure',
+  'code-completion-outage',
 ] as const;
 
 export interface RegionModel {
