@@ -67,8 +67,12 @@ export function countFlaps(writes: readonly WeightWrite[], windowSeconds = FLAP_
  * kind (`health-check`, or `api` for a controller that gives no cause).
  */
 export function flapCauses(writes: readonly WeightWrite[], windowSeconds = FLAP_WINDOW_SECONDS, unitTotal?: number): Record<string, number> {
+  return causesOf(flappingWrites(writes, windowSeconds, unitTotal));
+}
+
+function causesOf(flapping: readonly WeightWrite[]): Record<string, number> {
   const causes: Record<string, number> = {};
-  for (const write of flappingWrites(writes, windowSeconds, unitTotal)) {
+  for (const write of flapping) {
     const cause = write.cause ?? write.kind;
     causes[cause] = (causes[cause] ?? 0) + 1;
   }
@@ -197,11 +201,12 @@ function baselineTotal(scenario: Scenario): number {
 }
 
 export function metricsOf(scenario: Scenario, run: RunResult, truth: WorldTruth): ControllerMetrics {
+  const flapping = flappingWrites(run.writes, FLAP_WINDOW_SECONDS, baselineTotal(scenario));
   return {
     sloMissFraction: run.totalRequests > 0 ? (run.totalFailed + run.totalMissed) / run.totalRequests : 0,
     dnsChanges: run.writes.length,
-    flaps: countFlaps(run.writes, FLAP_WINDOW_SECONDS, baselineTotal(scenario)),
-    flapCauses: flapCauses(run.writes, FLAP_WINDOW_SECONDS, baselineTotal(scenario)),
+    flaps: flapping.length,
+    flapCauses: causesOf(flapping),
     timeToMitigateS: timeToMitigate(scenario, run, truth),
     timeToBaselineS: timeToBaseline(scenario, run.writes, run.harmEnd),
     safetyViolations: safetyViolations(scenario, run.writes, truth),

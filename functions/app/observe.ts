@@ -74,20 +74,30 @@ export function metricRequestsFor(service: ServiceConfig): MetricRequest[] {
   return requests;
 }
 
-export function alarmRefsFor(service: ServiceConfig): AlarmRef[] {
-  const refs: AlarmRef[] = [];
+/** A service's alarm signal: whose it is, and the ref that reads its state (keyed by service, endpoint and signal). */
+export interface AlarmSignalRef extends Omit<KnownAlarmState, 'state'> {
+  readonly ref: AlarmRef;
+}
+
+export function alarmSignalsFor(service: ServiceConfig): AlarmSignalRef[] {
+  const signals: AlarmSignalRef[] = [];
   for (const endpoint of service.endpoints) {
     for (const signal of endpoint.signals) {
       if (signal.source !== 'alarm') continue;
-      refs.push({
+      const ref = {
         key: signalKey(service.name, endpoint.setIdentifier, signal.name),
         region: signal.alarm.region ?? endpoint.region,
         ...(signal.alarm.name ? { name: signal.alarm.name } : {}),
         ...(signal.alarm.arn ? { arn: signal.alarm.arn } : {}),
-      });
+      };
+      signals.push({ service: service.name, endpoint: endpoint.setIdentifier, signal: signal.name, ref });
     }
   }
-  return refs;
+  return signals;
+}
+
+export function alarmRefsFor(service: ServiceConfig): AlarmRef[] {
+  return alarmSignalsFor(service).map((s) => s.ref);
 }
 
 /**

@@ -18,8 +18,7 @@ import { recordSetKey, type RecordSetWeights } from '../ports/dnsWeights.js';
 import type { StoredServiceState } from '../ports/stateStore.js';
 import { abandonWrite, changeComment, completeWrite, prepareEvaluation, recordSetOf, type EvaluationOutcome, type PreparedWrite } from './evaluateService.js';
 import { DEFAULT_HEALTH_CHECK_READS_PER_TICK, healthCheckTurn, healthChecksDue } from './healthChecks.js';
-import { observeServices, type KnownAlarmState, type ServiceObservationResult } from './observe.js';
-import type { AlarmRef } from '../ports/metrics.js';
+import { alarmSignalsFor, observeServices, type AlarmSignalRef, type KnownAlarmState, type ServiceObservationResult } from './observe.js';
 import type { AlarmState } from '../core/types.js';
 import { PollReasons, pollDecision, type PollDecision } from './pollingCadence.js';
 import type { Runtime } from './runtime.js';
@@ -148,52 +147,32 @@ async function wakeOnAlarms(
   services: readonly ServiceConfig[],
   polling: readonly PollDecision[],
 ): Promise<{ polling: readonly PollDecision[]; known: KnownAlarmState[] }> {
-  const { refs, signals } = alarmsOfQuietServices(services, polling);
-  if (refs.length === 0) return { polling, known: [] };
+  const signals = alarmsOfQuietServices(services, polling);
+  if (signals.length === 0) return { polling, known: [] };
   let states: ReadonlyMap<string, AlarmState>;
   try {
-    states = await rt.metrics.fetchAlarmStates(refs);
+    states = await rt.metrics.fetchAlarmStates(signals.map((s) => s.ref));
   } catch (error) {
     rt.log.warn('the alarms of the quiet services could not be read: they wait for their turn or their alarm events', { error: (error as Error).message });
     return { polling, known: [] };
   }
+  const read = signals.flatMap(({ ref, ...signal }) => {
+    const state = states.get(ref.key);
+    return state === undefined ? [] : [{ ...signal, state }];
+  });
   // The first endpoint whose alarm left OK wakes its service; every state read of a woken service is known now.
   const woken = new Map<number, string>();
-  signals.forEach(({ index, endpoint }, i) => {
-    const state = states.get(String(i));
-    if (state !== undefined && state !== 'OK' && !woken.has(index)) woken.set(index, endpoint);
-  });
+  for (const { index, endpoint, state } of read) if (state !== 'OK' && !woken.has(index)) woken.set(index, endpoint);
   const next = polling.map((p, i) => (woken.has(i) ? { service: p.service, due: true, reason: PollReasons.ALARM_NOT_OK, endpoint: woken.get(i)! } : p));
-  const known = signals.flatMap(({ index, ...signal }, i) => {
-    const state = states.get(String(i));
-    return state !== undefined && woken.has(index) ? [{ ...signal, state }] : [];
-  });
+  const known = read.flatMap(({ index, ...state }) => (woken.has(index) ? [state] : []));
   return { polling: next, known };
 }
 
-/** An alarm signal of a quiet service: whose it is, and the service's index in the tick. */
-type QuietSignal = Omit<KnownAlarmState, 'state'> & { readonly index: number };
-
-/** The alarm signals of the services waiting for their quiet turn: a ref for each (its key its index), and whose it is. */
-function alarmsOfQuietServices(services: readonly ServiceConfig[], polling: readonly PollDecision[]): { refs: AlarmRef[]; signals: QuietSignal[] } {
-  const signals: QuietSignal[] = [];
-  const refs: AlarmRef[] = [];
-  services.forEach((service, index) => {
-    if (polling[index]!.reason !== PollReasons.QUIET_WAIT) return;
-    for (const endpoint of service.endpoints) {
-      for (const signal of endpoint.signals) {
-        if (signal.source !== 'alarm') continue;
-        refs.push({
-          key: String(refs.length),
-          ...(signal.alarm.name ? { name: signal.alarm.name } : {}),
-          ...(signal.alarm.arn ? { arn: signal.alarm.arn } : {}),
-          region: signal.alarm.region ?? endpoint.region,
-        });
-        signals.push({ index, service: service.name, endpoint: endpoint.setIdentifier, signal: signal.name });
-      }
-    }
-  });
-  return { refs, signals };
+/** The alarm signals of the services waiting for their quiet turn, each with its service's index in the tick. */
+function alarmsOfQuietServices(services: readonly ServiceConfig[], polling: readonly PollDecision[]): (AlarmSignalRef & { readonly index: number })[] {
+  return services.flatMap((service, index) =>
+    polling[index]!.reason === PollReasons.QUIET_WAIT ? alarmSignalsFor(service).map((s) => ({ ...s, index })) : [],
+  );
 }
 
 /**

@@ -116,6 +116,7 @@ export function steer53Controller(context: ControllerContext): Controller {
       capacity?.requestNow(target, { desired: ask.to, direction: ask.direction, decisionId: `sim-${t}`, reason: ask.message });
     }
     const why = decisionSummary(decision);
+    const cause = causeOf(decision);
     if (decision.changes.length > 0) {
       route53.write(
         t,
@@ -124,7 +125,7 @@ export function steer53Controller(context: ControllerContext): Controller {
           emergency: decision.emergency,
           why: why.filter((w) => !w.endsWith('HOLD_BAND') && !w.endsWith('DWELL_HOLD')).join(', '),
           rollout: movesRollout(decision),
-          ...(causeOf(decision) !== undefined ? { cause: causeOf(decision)! } : {}),
+          ...(cause !== undefined ? { cause } : {}),
         },
       );
     }

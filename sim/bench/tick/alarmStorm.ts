@@ -32,6 +32,7 @@ import { AwsCallError } from '../../../functions/adapters/aws/errors.js';
 import { AwsApiRates, shareOf } from '../../../functions/adapters/aws/pacing.js';
 import { healthCheckReadsPerTick } from '../../../functions/app/healthChecks.js';
 import { onAlarms, screenAlarmChanges, type ReceivedAlarmChange } from '../../../functions/app/onAlarm.js';
+import type { EvaluationOutcome } from '../../../functions/app/evaluateService.js';
 import type { Config } from '../../../functions/core/config.js';
 import { recordsToDeliverAgain } from '../../../functions/handlers/alarm.js';
 import { worthRedelivering } from '../../../functions/handlers/edge.js';
@@ -40,6 +41,7 @@ import type { FakeAws, FakeWorld } from './fakeAws.js';
 import { fleetWorld, REGIONS } from './fleet.js';
 import {
   BENCH_ACCOUNT,
+  countsSince,
   INVOKE_LAG_MS,
   invocationRuntime,
   ONE_VCPU_MB,
@@ -209,6 +211,11 @@ const count = (tally: Record<string, number>, key: string, n = 1) => {
   tally[key] = (tally[key] ?? 0) + n;
 };
 
+/** An evaluation by its status, with the decision's mode where it is not normal (fail-static: too much unknown to move anything). */
+function evaluationLabel(o: EvaluationOutcome): string {
+  return o.decision && o.decision.mode !== 'normal' ? `${o.status} (${o.decision.mode})` : o.status;
+}
+
 function errorLabel(error: Error): string {
   return error instanceof AwsCallError ? `${error.name} ${error.operation} ${error.awsErrorName}` : error.name;
 }
@@ -256,9 +263,6 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
   return out;
 }
 
-const diff = (after: Map<string, number>, before: Readonly<Record<string, number>>) =>
-  Object.fromEntries([...after].map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => v !== 0));
-
 const sumOf = (tally: ReadonlyMap<string, number> | undefined) => [...(tally ?? new Map<string, number>()).values()].reduce((sum, n) => sum + n, 0);
 
 /** Runs the warm-up tick, then the storm through one delivery. */
@@ -284,7 +288,7 @@ export async function runAlarmStorm(options: AlarmStormOptions): Promise<AlarmSt
   const changes = options.arrival === 'by-zone' ? inOrder : shuffled(inOrder, seededRandom(53));
   const direct = options.delivery === 'direct';
   const batch = direct ? 1 : (options.batch ?? ALARM_QUEUE_BATCH);
-  const maxConcurrency = direct ? changes.length : (options.maxConcurrency ?? 2);
+  const maxConcurrency = direct ? changes.length : (options.maxConcurrency ?? ALARM_QUEUE_CONCURRENCY);
   const rates = shareOf(AwsApiRates, direct ? ALARM_RATE_SHARE : ALARM_RATE_SHARE / maxConcurrency);
   const healthCheckReads = healthCheckReadsPerTick(rates.route53.requests.perSecond);
 
@@ -352,8 +356,7 @@ export async function runAlarmStorm(options: AlarmStormOptions): Promise<AlarmSt
               : 0
             : recordsToDeliverAgain(screened, acting, outcome).length;
           if (!outcome) return;
-          // By status, and the decision's mode where it is not normal (fail-static: too much unknown to move anything).
-          for (const o of outcome.outcomes) count(evaluations, o.decision && o.decision.mode !== 'normal' ? `${o.status} (${o.decision.mode})` : o.status);
+          for (const o of outcome.outcomes) count(evaluations, evaluationLabel(o));
           for (const f of outcome.failures) count(evaluationFailures, errorLabel(f.error));
         } catch (error) {
           // The handler would fail the invocation with it.
@@ -479,8 +482,8 @@ export async function runAlarmStorm(options: AlarmStormOptions): Promise<AlarmSt
     screening,
     evaluations,
     evaluationFailures,
-    calls: withTick ? Object.fromEntries(fake.byCaller.get(ALARM_CALLER)?.calls ?? []) : diff(fake.calls, before.calls),
-    throttled: withTick ? Object.fromEntries(fake.byCaller.get(ALARM_CALLER)?.throttled ?? []) : diff(fake.throttled, before.throttled),
+    calls: withTick ? Object.fromEntries(fake.byCaller.get(ALARM_CALLER)?.calls ?? []) : countsSince(fake.calls, before.calls),
+    throttled: withTick ? Object.fromEntries(fake.byCaller.get(ALARM_CALLER)?.throttled ?? []) : countsSince(fake.throttled, before.throttled),
     overBatchLimits: fake.overBatchLimits - before.over,
     pacerWaitSeconds: pacers.reduce((sum, p) => sum + p.waitedMs, 0) / 1000,
     cpuSeconds: runCpuSeconds,
@@ -520,7 +523,7 @@ function stormTickResult(run: {
       const caller = tickCaller(k + 1, r.shard.id);
       const evaluations: Record<string, number> = {};
       const failures: Record<string, number> = {};
-      for (const o of r.tick?.outcomes ?? []) count(evaluations, o.decision && o.decision.mode !== 'normal' ? `${o.status} (${o.decision.mode})` : o.status);
+      for (const o of r.tick?.outcomes ?? []) count(evaluations, evaluationLabel(o));
       for (const f of r.tick?.failures ?? []) count(failures, errorLabel(f.error));
       return {
         id: r.shard.id,
@@ -549,8 +552,8 @@ function stormTickResult(run: {
     allDrained: run.drains.size === run.services,
     drainsByAlarm: drains.filter((d) => d.by === 'alarm').length,
     drainsByTick: drains.filter((d) => d.by === 'tick').length,
-    accountCalls: diff(run.fake.calls, run.before.calls),
-    accountThrottled: diff(run.fake.throttled, run.before.throttled),
+    accountCalls: countsSince(run.fake.calls, run.before.calls),
+    accountThrottled: countsSince(run.fake.throttled, run.before.throttled),
     cpuShare: run.cpuShare,
   };
 }

@@ -19,7 +19,7 @@ import { DynamoTickClaims } from '../../../functions/adapters/aws/dynamoTickClai
 import { EventBridgePublisher } from '../../../functions/adapters/aws/eventBridgePublisher.js';
 import { pacedClient, route53Costs } from '../../../functions/adapters/aws/pacedClients.js';
 import { AwsApiRates, Pacer, shareOf, type ApiRates } from '../../../functions/adapters/aws/pacing.js';
-import { BoundedRetryStrategy, Route53RetryPolicy, type RetryPolicy } from '../../../functions/adapters/aws/retryStrategy.js';
+import { BoundedRetryStrategy, Route53RetryPolicy, type BoundedRetryStrategyOptions, type RetryPolicy } from '../../../functions/adapters/aws/retryStrategy.js';
 import { Route53HealthChecks } from '../../../functions/adapters/aws/route53HealthChecks.js';
 import { Route53Weights } from '../../../functions/adapters/aws/route53Weights.js';
 import { SnsNotifier } from '../../../functions/adapters/aws/snsNotifier.js';
@@ -93,8 +93,11 @@ export interface TickBenchRun {
   readonly ticks: readonly TickResult[];
 }
 
+/** A retry policy with the deadline its retries stop short of (as BoundedRetryStrategy takes it). */
+type DeadlinedPolicy = RetryPolicy & Pick<BoundedRetryStrategyOptions, 'deadline'>;
+
 /** The SDK sleeps the delay a retry token asks for with a real timer: here the wait is on the virtual clock instead. */
-function virtualRetries(policy: RetryPolicy & { readonly deadline?: () => number | undefined }, time: VirtualTime, random: () => number): BoundedRetryStrategy {
+function virtualRetries(policy: DeadlinedPolicy, time: VirtualTime, random: () => number): BoundedRetryStrategy {
   const strategy = new BoundedRetryStrategy({ ...policy, now: time.now, random });
   const virtual = Object.create(strategy) as BoundedRetryStrategy;
   virtual.refreshRetryTokenForRetry = async (token, errorInfo) => {
@@ -143,7 +146,7 @@ export function invocationRuntime(config: Config, fake: FakeAws, time: VirtualTi
     make: (retries: BoundedRetryStrategy, maxAttempts: number) => C,
     service: Parameters<FakeAws['attach']>[1],
     region: string,
-    policy: RetryPolicy & { readonly deadline?: () => number | undefined } = standard,
+    policy: DeadlinedPolicy = standard,
   ) => fake.attach(make(virtualRetries(policy, time, random), policy.maxAttempts), service, region, share.caller);
   const route53 = pacedClient(
     client(
@@ -202,8 +205,9 @@ function shardRuntime(config: Config, fake: FakeAws, time: VirtualTime, share: I
   return invocationRuntime(config, fake, time, share, seed).runtime;
 }
 
-const sumBy = (a: Map<string, number>, b: Readonly<Record<string, number>>) =>
-  Object.fromEntries([...a].map(([k, v]) => [k, v - (b[k] ?? 0)]).filter(([, v]) => v !== 0));
+/** The counts in `after` less those in `before` (a snapshot of it), the unchanged ones left out. */
+export const countsSince = (after: ReadonlyMap<string, number>, before: Readonly<Record<string, number>>) =>
+  Object.fromEntries([...after].map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => v !== 0));
 
 /** A fleet ready to tick: its config and shards, the fakes on virtual time, and each shard's runtime. */
 export interface TickFleet {
@@ -334,8 +338,8 @@ export async function runOneTick(ctx: TickContext): Promise<TickResult> {
   });
   return {
     minute,
-    calls: sumBy(fake.calls, before.calls),
-    throttled: sumBy(fake.throttled, before.throttled),
+    calls: countsSince(fake.calls, before.calls),
+    throttled: countsSince(fake.throttled, before.throttled),
     overBatchLimits: fake.overBatchLimits - before.over,
     metricsRequested: fake.metricsRequested - before.metrics,
     readUnits: fake.readUnits - before.ru,
