@@ -3,7 +3,7 @@
  * then either fail static — most serving endpoints look bad or unknown at once, so the likelier
  * fault is the observation — or each endpoint's state machine moved on its verdict (hysteresis.ts).
  */
-import { lastCutAt } from './guards.js';
+import { lastCutAt, raisedAt } from './guards.js';
 import { countInWindow, stepEndpoint, type EndpointLoad } from './hysteresis.js';
 import { learnLimit } from './learnedHeadroom.js';
 import { phase, told, type Evaluation, type Phase, type Said } from './phase.js';
@@ -81,6 +81,7 @@ export interface EndpointsStepped {
  */
 export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: boolean): Phase<EndpointsStepped> {
   const carried = carriedFactors(ev);
+  const baselineShares = sharesOf(baselineWeights(ev.service), ev.ids);
   const endpoints: Record<string, EndpointState> = {};
   const steps: Partial<Said>[] = [];
   let restoredUnderFailStatic = false;
@@ -100,6 +101,7 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
       ...loadOf(ev, index),
       ...healthCheckOf(ev, id),
       ...cutOf(ev, id),
+      baselineShare: baselineShares[id]!,
     });
     const restores =
       result.transition?.to === 'recovering' ||
@@ -135,9 +137,10 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
   return phase({ endpoints, restoredUnderFailStatic }, ...steps);
 }
 
-function cutOf(ev: Evaluation, id: string): { cutAt?: number } {
+function cutOf(ev: Evaluation, id: string): { cutAt?: number; raisedAt?: number } {
   const cutAt = lastCutAt(ev.previous.recentChanges, id);
-  return cutAt === undefined ? {} : { cutAt };
+  const raised = raisedAt(ev.previous.recentChanges, id);
+  return { ...(cutAt === undefined ? {} : { cutAt }), ...(raised === undefined ? {} : { raisedAt: raised }) };
 }
 
 function healthCheckOf(ev: Evaluation, id: string): { healthCheck?: 'healthy' | 'unhealthy' } {

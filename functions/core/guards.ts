@@ -162,6 +162,12 @@ export function lastCutAt(recent: ServiceState['recentChanges'], id: string): nu
   return recent.findLast((c) => c.moved?.[id] === -1)?.at;
 }
 
+/** When a written change last moved the endpoint's share, if that move raised it (a cut now would reverse it); undefined otherwise. */
+export function raisedAt(recent: ServiceState['recentChanges'], id: string): number | undefined {
+  const last = recent.findLast((c) => c.moved?.[id] !== undefined);
+  return last?.moved?.[id] === 1 ? last.at : undefined;
+}
+
 /**
  * Which way a change moves each endpoint's share of the answers by more than FLAP_MIN_MOVE weight
  * units of the configured total. Shares, not weights: a plan that writes fewer points in all (a

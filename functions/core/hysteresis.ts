@@ -28,6 +28,10 @@ export interface EndpointStepInput {
   readonly healthCheck?: 'healthy' | 'unhealthy';
   /** When a weight change last cut its share (by more than one weight unit), if within the hour. */
   readonly cutAt?: EpochMs;
+  /** When a weight change last moved its share, if that move raised it (by more than one weight unit, within the hour). */
+  readonly raisedAt?: EpochMs;
+  /** The endpoint's share of the service's baseline weights, 0–1. */
+  readonly baselineShare?: number;
 }
 
 export interface EndpointLoad {
@@ -169,6 +173,8 @@ interface StepContext {
   /** Why the shed is `shedding.impairedStep`: a severe breach well under the endpoint's planned capacity. */
   readonly impaired?: PolicyReason | undefined;
   readonly cutAt: EpochMs | undefined;
+  readonly raisedAt: EpochMs | undefined;
+  readonly baselineShare: number | undefined;
 }
 
 /**
@@ -245,6 +251,8 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
     shedStep: impaired ? impairedStep : proportional,
     impaired,
     cutAt: input.cutAt,
+    raisedAt: input.raisedAt,
+    baselineShare: input.baselineShare,
   };
   if (state.status === 'drained' && state.healthCheckFailed === true && input.healthCheck === 'healthy') return restoreByHealthCheck(step);
   // Failing (a fail-severity signal, M of N): drain from any state, dwell or not. Safety first.
@@ -263,6 +271,7 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
     case 'drained':
       return maybeStartRecovery(step);
     case 'recovering':
+      if (state.recoveryFailed !== undefined) return goBackWhenDue(step, state.recoveryFailed);
       return step.breaching ? failRecovery(step) : continueRecovery(step);
   }
 }
@@ -308,9 +317,10 @@ function restoreByHealthCheck(step: StepContext): EndpointStepResult {
 }
 
 function move(step: StepContext, to: EndpointStatus, reason: EndpointReasonCode, message: string, changes: Partial<EndpointState>): EndpointStepResult {
-  const { healthCheckFailed, ...state } = step.state;
+  const { healthCheckFailed, recoveryFailed: _held, ...state } = step.state;
   const now = step.now;
-  // Marked only while drained for failing: whatever moves it out of that ends it.
+  // Marked only while drained for failing: whatever moves it out of that ends it. A held failed
+  // recovery step ends with any move too.
   const kept = to === 'drained' && healthCheckFailed === true ? { healthCheckFailed } : {};
   return {
     state: { ...state, ...kept, status: to, since: now, stepSince: now, ...changes },
@@ -437,11 +447,25 @@ function failRecovery(step: StepContext): EndpointStepResult {
   const start = state.recoveryFrom ?? 0;
   const relapsed = step.impaired !== undefined || extremeBreach(verdict, policy);
   const previous = verdict.failing ? 0 : relapsed ? start : state.recoveryStep > 0 ? stepFactor(state, policy, state.recoveryStep - 1) : start;
-  const to: EndpointStatus = previous > 1e-9 ? 'degraded' : 'drained';
   const why = relapsed
     ? `; back to ${pct(previous)}, where its recovery started: ${step.impaired ? 'slow at a load it takes when well' : 'an extreme breach'}, not the last step's load`
     : `; back to ${pct(previous)}`;
   const message = `${endpoint} recovery failed at ${pct(trafficFactor(state, policy))} of baseline: ${describeBreach(verdict)}${why}`;
+  const waitMs = reversalWaitMs(step, previous);
+  if (waitMs > 0) {
+    const held = `${message} in ${Math.ceil(waitMs / 1000)} s, once its last raise is ${policy.dwell.minSeconds} s old: going back moves ${pct(stepShare(step, previous))} of the traffic, too little to be worth a flap`;
+    return {
+      state: { ...state, recoveryFailed: { at: now, until: now + waitMs, backTo: previous } },
+      holds: [{ code: 'RECOVERY_FAIL_HELD', message: held, endpoint }],
+    };
+  }
+  return goBack(step, previous, message);
+}
+
+/** Goes back to `previous` of baseline after a failed recovery, and makes the next wait longer. */
+function goBack(step: StepContext, previous: number, message: string): EndpointStepResult {
+  const { state, policy, verdict, now } = step;
+  const to: EndpointStatus = previous > 1e-9 ? 'degraded' : 'drained';
   return move(step, to, 'RECOVERY_FAILED', message, {
     shed: 1 - previous / Math.max(1, previous),
     shedFrom: Math.max(1, previous),
@@ -450,6 +474,43 @@ function failRecovery(step: StepContext): EndpointStepResult {
     recoveryStep: 0,
     ...grownDwell(state, policy),
   } as Partial<EndpointState>);
+}
+
+/**
+ * A failed recovery step that moved no more than `rebalanceMinShare` of the traffic waits until
+ * it is `dwell.minSeconds` old before going back: a sooner reversal is a flap, and so small a step
+ * costs less held than flapped. Errors (a failing verdict) never wait.
+ */
+function reversalWaitMs(step: StepContext, previous: number): number {
+  const { policy, verdict, now, raisedAt } = step;
+  if (verdict.failing || raisedAt === undefined) return 0;
+  if (stepShare(step, previous) > policy.rebalanceMinShare + 1e-9) return 0;
+  return Math.max(0, raisedAt + policy.dwell.minSeconds * 1000 - now);
+}
+
+/** The share of the service's traffic going back to `previous` of baseline moves: from what the endpoint carries now. */
+function stepShare(step: StepContext, previous: number): number {
+  return Math.max(0, (step.carried ?? trafficFactor(step.state, step.policy)) - previous) * (step.baselineShare ?? 0);
+}
+
+/**
+ * A failed recovery held back from flapping goes back when its wait is over, or at once on errors
+ * or once going back would move more than `rebalanceMinShare` of the traffic (others moved it since).
+ * It goes on a verdict that says something (a breach, or clear): between thresholds or unknown, an
+ * endpoint's state holds, as in every other state.
+ */
+function goBackWhenDue(step: StepContext, held: NonNullable<EndpointState['recoveryFailed']>): EndpointStepResult {
+  const { state, policy, verdict, endpoint, now } = step;
+  const { recoveryFailed: _held, ...rest } = state;
+  if (verdict.failing) return failRecovery({ ...step, state: rest });
+  const since = `${Math.round((now - held.at) / 1000)} s ago`;
+  const back = `back to ${pct(held.backTo)} of baseline`;
+  const due = now >= held.until || stepShare(step, held.backTo) > policy.rebalanceMinShare + 1e-9;
+  if (!due) return hold(step, 'RECOVERY_FAIL_HELD', `${endpoint} recovery failed ${since}; ${back} in ${Math.ceil((held.until - now) / 1000)} s`);
+  if (verdict.verdict === 'hold' || verdict.verdict === 'unknown') {
+    return hold(step, 'RECOVERY_FAIL_HELD', `${endpoint} recovery failed ${since}; ${back} on the next verdict that is not ${verdict.verdict}`);
+  }
+  return goBack(step, held.backTo, `${endpoint} recovery failed ${since} at ${pct(trafficFactor(state, policy))} of baseline; ${back}`);
 }
 
 /** A recovering endpoint that stays clear takes its next step after each hold, while it has headroom for it. */

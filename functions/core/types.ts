@@ -147,6 +147,11 @@ export interface EndpointState {
   readonly dwellSeconds: number;
   /** Failed recoveries since the endpoint was last fully healthy. */
   readonly failedRecoveries: number;
+  /**
+   * A recovery step too small to be worth a flap failed: when, when it goes back (its last raise
+   * `dwell.minSeconds` old), and to what share of baseline (hysteresis.ts `RECOVERY_FAIL_HELD`).
+   */
+  readonly recoveryFailed?: { readonly at: EpochMs; readonly until: EpochMs; readonly backTo: number };
   /** The utilisation it was last too slow at, while that holds (learnedHeadroom.ts). Absent when none. */
   readonly learnedLimit?: LearnedLimit;
 }
@@ -388,6 +393,8 @@ export const ReasonCodes = {
   RECOVERY_STEP: 'RECOVERY_STEP',
   RECOVERY_COMPLETE: 'RECOVERY_COMPLETE',
   RECOVERY_FAILED: 'RECOVERY_FAILED',
+  /** A failed recovery step that moved no more than `rebalanceMinShare` of the traffic waits until it is `dwell.minSeconds` old to go back: a sooner reversal would flap. */
+  RECOVERY_FAIL_HELD: 'RECOVERY_FAIL_HELD',
   DWELL_HOLD: 'DWELL_HOLD',
   HEADROOM_HOLD: 'HEADROOM_HOLD',
   HOLD_BAND: 'HOLD_BAND',

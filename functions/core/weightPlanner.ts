@@ -304,7 +304,7 @@ function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, 
   // others' traffic then): shedding it into a failing endpoint would turn slow requests into failed ones.
   // Mildly slow ones first: a region a few percent past its trip serves most requests in time, one
   // with severe breaches in its window (most requests late) serves few.
-  const slowOnes = endpoints.filter((e) => (e.state.status === 'degraded' || e.state.status === 'drained') && !e.failing && !e.maintenance);
+  const slowOnes = endpoints.filter((e) => (e.state.status === 'degraded' || e.state.status === 'drained' || failedStep(e)) && !e.failing && !e.maintenance);
   // Within its dwell, a slow endpoint is not pushed back up to make room for another's shed (that
   // reversal is a flap): the receivers run hot instead. Traffic an operator's drain or a deployment's
   // hold-out frees is planned, not a change of mind, and may still go back to it.
@@ -314,7 +314,11 @@ function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, 
       allotment,
       candidates,
       (names) => `shedding less from ${names}: the other endpoints have no warm headroom for it`,
-      (e) => Math.min(e.config.baselineWeight * Math.max(1, e.state.shedFrom ?? 1), e.dwelling && !freedByPlan ? e.current : Number.POSITIVE_INFINITY),
+      (e) =>
+        Math.min(
+          e.config.baselineWeight * Math.max(1, e.state.shedFrom ?? 1),
+          (e.dwelling || failedStep(e)) && !freedByPlan ? e.current : Number.POSITIVE_INFINITY,
+        ),
     );
   // One late at any share comes last of the slow ones, after the receivers' burst room: a receiver
   // past its target utilisation still serves most requests in time; that one serves almost none.
@@ -346,10 +350,15 @@ function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, 
 function restoreRecovering(endpoints: readonly PlanEndpoint[], allotment: Allotment): Allotment {
   return giveBack(
     allotment,
-    endpoints.filter((e) => e.state.status === 'recovering' && !e.maintenance),
+    endpoints.filter((e) => e.state.status === 'recovering' && !failedStep(e) && !e.maintenance),
     (names) => `restoring ${names} faster than its recovery steps: the other endpoints have no warm headroom`,
     (e) => e.config.baselineWeight * Math.max(1, e.state.shedFrom ?? 1),
   );
+}
+
+/** A recovering endpoint whose step failed, held back from flapping (hysteresis.ts): slow, not shown healthy. */
+function failedStep(e: PlanEndpoint): boolean {
+  return e.state.status === 'recovering' && e.state.recoveryFailed !== undefined;
 }
 
 /**

@@ -18,6 +18,8 @@
  *      item learned none, so it reads as it is.
  *   6. An endpoint may hold what its record's health check said of its failure
  *      (`healthCheckFailed`, `alarmLagUntil`); a layout-5 item read none, so it reads as it is.
+ *   7. A recovering endpoint may hold a failed step it has not yet gone back from
+ *      (`recoveryFailed`); a layout-6 item held none, so it reads as it is.
  * A layout change adds a version, a schema for it, and a migration from the one before.
  */
 import * as z from 'zod/mini';
@@ -29,7 +31,7 @@ import { CorruptStateError, UnsupportedStateVersionError } from './errors.js';
 import type { PendingChange, StateWrite, StoredServiceState } from './stateStore.js';
 
 /** The layout this steer53 writes. */
-export const STATE_SCHEMA_VERSION = 6;
+export const STATE_SCHEMA_VERSION = 7;
 
 const epochMs = z.number();
 const count = z.int().check(z.minimum(0));
@@ -64,10 +66,16 @@ const endpointStateShapeV5 = {
 };
 /** An endpoint's state before layout 6 (nothing from its health check). */
 const endpointStateSchemaV5: z.ZodMiniType<EndpointState> = z.strictObject(endpointStateShapeV5);
-const endpointStateSchema: z.ZodMiniType<EndpointState> = z.strictObject({
+const endpointStateShapeV6 = {
   ...endpointStateShapeV5,
   healthCheckFailed: z.exactOptional(z.boolean()),
   alarmLagUntil: z.exactOptional(epochMs),
+};
+/** An endpoint's state before layout 7 (no failed recovery step held). */
+const endpointStateSchemaV6: z.ZodMiniType<EndpointState> = z.strictObject(endpointStateShapeV6);
+const endpointStateSchema: z.ZodMiniType<EndpointState> = z.strictObject({
+  ...endpointStateShapeV6,
+  recoveryFailed: z.exactOptional(z.strictObject({ at: epochMs, until: epochMs, backTo: z.number().check(z.minimum(0)) })),
 });
 
 const overrideShape = { by: z.string(), reason: z.string(), setAt: epochMs, until: z.nullable(epochMs), announced: z.exactOptional(z.boolean()) };
@@ -194,6 +202,8 @@ const itemShape = {
   engineWeights: z.exactOptional(weightsSchema),
 };
 const stateItemSchema = z.looseObject({ ...itemShape, state: serviceStateSchema });
+/** The state's fields before layout 7 (no failed recovery step held). */
+const stateShapeV6 = { ...stateShape, endpoints: z.record(z.string(), endpointStateSchemaV6) };
 /** The state's fields before layout 6 (nothing from health checks). */
 const stateShapeV5 = { ...stateShape, endpoints: z.record(z.string(), endpointStateSchemaV5) };
 /** The state's fields before layout 5 (no learned limits). */
@@ -275,6 +285,9 @@ const stateItemV4Schema = z.looseObject({ ...itemShape, state: z.strictObject(st
 /** Layout 5: nothing from health checks; it reads as it is. */
 const stateItemV5Schema = z.looseObject({ ...itemShape, state: z.strictObject(stateShapeV5) });
 
+/** Layout 6: no failed recovery step held; it reads as it is. */
+const stateItemV6Schema = z.looseObject({ ...itemShape, state: z.strictObject(stateShapeV6) });
+
 /** How an item of each layout is read: parsed with its own schema, then migrated to the current one. */
 const READERS: Readonly<Record<number, (service: string, raw: unknown) => StateItem>> = {
   1: (service, raw) => fromV1(parsed(service, stateItemV1Schema, raw)),
@@ -282,7 +295,8 @@ const READERS: Readonly<Record<number, (service: string, raw: unknown) => StateI
   3: (service, raw) => fromV3(parsed(service, stateItemV3Schema, raw)),
   4: (service, raw) => ({ ...parsed(service, stateItemV4Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
   5: (service, raw) => ({ ...parsed(service, stateItemV5Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
-  6: (service, raw) => parsed(service, stateItemSchema, raw),
+  6: (service, raw) => ({ ...parsed(service, stateItemV6Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
+  7: (service, raw) => parsed(service, stateItemSchema, raw),
 };
 
 function parsed<T extends z.ZodMiniType>(service: string, schema: T, raw: unknown): z.output<T> {

@@ -252,10 +252,13 @@ describe('Functions', () => {
     // 345 KB until the alarm handler evaluated its batch as a tick does (onTick, zone by zone): the
     // schedule's code in the alarm bundle, with the queue's parsers; and the tick read the alarms of
     // the quiet services it skips. Measured: the alarm bundle 353.7 KB, the schedule bundle 346.3 KB.
-    ['alarm', 355],
-    ['schedule', 347],
+    // 355 KB until a failed recovery step too small to flap waited out the dwell (core/hysteresis.ts,
+    // the planner's view of it, state layout 7), 1.8 KB: the alarm bundle measured 355.6 KB, the
+    // schedule bundle 348.4 KB, the deployment bundle 396.8 KB.
+    ['alarm', 357],
+    ['schedule', 350],
     // Powertools idempotency and its JMESPath engine (38 KB) come on top; see docs/deploy.md.
-    ['deployment', 395],
+    ['deployment', 398],
   ])('keeps the %s bundle within %i KB, with zod/mini alone and no config schema', (name, budgetKb) => {
     const code = readFileSync(join(assetDirOf(name), 'index.mjs'));
     expect(code.length).toBeLessThanOrEqual(budgetKb * 1024);

@@ -102,6 +102,16 @@ describe('Function: readStateItem', () => {
     expect(() => readStateItem('chat', { ...current(), state: wrong })).toThrow(/state\.endpoints\.a\.alarmLagUntil/);
   });
 
+  it('reads a failed recovery step an endpoint has not yet gone back from (layout 7); a layout-6 item with one was not written by one', () => {
+    const recovering = { ...state.endpoints.a!, status: 'recovering' as const, recoveryFrom: 0 };
+    const held = { ...state, endpoints: { ...state.endpoints, a: { ...recovering, recoveryFailed: { at: T0, until: T0 + 5 * MINUTE, backTo: 0 } } } };
+    expect(readStateItem('chat', { ...current(), state: held }).state).toEqual(held);
+    expect(readStateItem('chat', { ...current(), schemaVersion: 6, state }).state).toEqual(state);
+    expect(() => readStateItem('chat', { ...current(), schemaVersion: 6, state: held })).toThrow(/state\.endpoints\.a\.recoveryFailed/);
+    const wrong = { ...state, endpoints: { ...state.endpoints, a: { ...recovering, recoveryFailed: { at: T0, backTo: 0 } } } };
+    expect(() => readStateItem('chat', { ...current(), state: wrong })).toThrow(/state\.endpoints\.a\.recoveryFailed\.until/);
+  });
+
   it('reads the way a recent change moved each endpoint, and nothing else there', () => {
     const v3 = { ...state, recentChanges: [{ at: T0 - MINUTE, emergency: false, moved: { a: 1 as const, b: -1 as const } }] };
     expect(readStateItem('chat', { ...current(), state: v3 }).state).toEqual(v3);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decide, initialServiceState } from '../../../functions/core/engine.js';
-import type { ServiceState } from '../../../functions/core/types.js';
+import type { Decision, ServiceState } from '../../../functions/core/types.js';
 import { allOk, codes, makeService, MINUTE, observe, runMinutes, T0, type Health } from '../../support/engineFixtures.js';
 
 /** `a` in the given condition from minute `from` to `to`, everything else ok. */
@@ -434,6 +434,79 @@ describe('decide: impaired, not busy', () => {
 
     it('goes back to where it started on an extreme breach at any load', () => {
       expect(relapseAt('extreme', 70).failed).toEqual(expect.objectContaining({ to: 'drained', message: expect.stringContaining('an extreme breach') }));
+    });
+  });
+
+  describe('a failed recovery step too small to be worth a flap', () => {
+    // The probe (10% of a third of the traffic: 3%) moves under rebalanceMinShare (5%).
+    const service = makeService({
+      policy: { detection: { clearsToRecover: 2 }, dwell: { minSeconds: 300 }, recovery: { steps: [0.1, 0.5, 1], holdSeconds: 60 } },
+    });
+    type Script = (since: number) => Record<string, Health>;
+    /** `a` fails for two minutes, then is ok until its probe is written; `script(minutes since the probe)` from then on. */
+    function probe(script: Script, minutes = 24) {
+      let state: ServiceState | undefined;
+      let weights: Record<string, number> = { a: 100, b: 100, c: 100 };
+      let raisedAt: number | undefined;
+      const steps: { m: number; decision: Decision; weights: Record<string, number>; state: ServiceState }[] = [];
+      for (let m = 0; m < minutes; m++) {
+        const health = m < 2 ? allOk(service, { a: 'fail' }) : raisedAt === undefined ? allOk(service) : script(m - raisedAt);
+        const endpoints = Object.fromEntries(Object.entries(health).map(([id, h]) => [id, observe(h)]));
+        const out = decide(service, { now: T0 + m * MINUTE, observations: { periodStart: T0 + m * MINUTE, endpoints }, state, currentWeights: weights });
+        if (raisedAt === undefined && weights.a === 0 && out.decision.targetWeights.a! > 0) raisedAt = m;
+        state = out.nextState;
+        weights = { ...out.decision.targetWeights };
+        steps.push({ m, decision: out.decision, weights, state });
+      }
+      const failedAt = steps.find((s) => s.decision.transitions.some((t) => t.reason === 'RECOVERY_FAILED'));
+      return { steps, raisedAt: raisedAt!, failedAt };
+    }
+
+    it('waits until the raise is dwell.minSeconds old to go back, holding its weight and saying when', () => {
+      const { steps, raisedAt, failedAt } = probe((since) => allOk(service, { a: since >= 1 ? 'slow' : 'ok' }));
+      const seen = steps[raisedAt + 1]!;
+      expect(seen.decision.changes).toEqual([]);
+      expect(seen.decision.reasons).toContainEqual({
+        code: 'RECOVERY_FAIL_HELD',
+        endpoint: 'a',
+        message:
+          'a recovery failed at 10% of baseline: p99 2400 ms past trip 2000 ms; back to 0% in 240 s, once its last raise is 300 s old: going back moves 3% of the traffic, too little to be worth a flap',
+      });
+      expect(seen.state.endpoints.a).toEqual(
+        expect.objectContaining({ status: 'recovering', recoveryFailed: { at: T0 + (raisedAt + 1) * MINUTE, until: T0 + (raisedAt + 5) * MINUTE, backTo: 0 } }),
+      );
+      expect(steps.slice(raisedAt + 1, raisedAt + 5).map((s) => s.weights.a)).toEqual([10, 10, 10, 10]);
+      expect(failedAt!.m).toBe(raisedAt + 5);
+      expect(failedAt!.decision.transitions).toEqual([
+        expect.objectContaining({
+          endpoint: 'a',
+          from: 'recovering',
+          to: 'drained',
+          message: 'a recovery failed 240 s ago at 10% of baseline; back to 0% of baseline',
+        }),
+      ]);
+      expect(failedAt!.weights.a).toBe(0);
+      expect(failedAt!.state.endpoints.a!.recoveryFailed).toBeUndefined();
+      expect(failedAt!.state.endpoints.a!.dwellSeconds).toBe(600);
+    });
+
+    it('goes back at once on errors', () => {
+      const { raisedAt, failedAt } = probe((since) => allOk(service, { a: since === 1 ? 'slow' : since >= 2 ? 'fail-severe' : 'ok' }));
+      expect(failedAt!.m).toBe(raisedAt + 2);
+      expect(failedAt!.weights.a).toBe(0);
+    });
+
+    it('goes back, once due, on the next verdict that says something: not between thresholds, not unknown', () => {
+      const { raisedAt, failedAt, steps } = probe((since) =>
+        allOk(service, { a: since === 1 ? 'slow' : since === 5 ? 'hold' : since === 6 ? 'missing' : since >= 7 ? 'ok' : 'slow' }),
+      );
+      expect(steps[raisedAt + 5]!.decision.reasons).toContainEqual(
+        expect.objectContaining({
+          code: 'RECOVERY_FAIL_HELD',
+          message: 'a recovery failed 240 s ago; back to 0% of baseline on the next verdict that is not hold',
+        }),
+      );
+      expect(failedAt!.m).toBe(raisedAt + 7);
     });
   });
 

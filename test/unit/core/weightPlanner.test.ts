@@ -26,6 +26,8 @@ function endpoint(
     failed?: boolean;
     targetUtilization?: number;
     lateAtAnyShare?: boolean;
+    /** A recovery step that failed, held back from flapping (hysteresis.ts). */
+    recoveryFailed?: boolean;
   } = {},
 ): PlanEndpoint {
   const config = service.endpoints[i]!;
@@ -34,6 +36,7 @@ function endpoint(
     status,
     ...(options.shedFrom !== undefined ? { shedFrom: options.shedFrom } : {}),
     ...(options.failed !== undefined ? { failed: options.failed } : {}),
+    ...(options.recoveryFailed ? { recoveryFailed: { at: 0, until: 300_000, backTo: 0 } } : {}),
   };
   const factor = options.factor ?? (status === 'healthy' ? 1 : status === 'drained' ? 0 : 0.5);
   return {
@@ -204,6 +207,16 @@ describe('planWeights', () => {
     expect(plan(true)).toEqual({ a: expect.closeTo(100), b: expect.closeTo(100) });
     // A region that was slow may be slow again under load: b keeps what it carries, a takes the rest.
     expect(plan(false)).toEqual({ a: expect.closeTo(50), b: expect.closeTo(150) });
+  });
+
+  it('gives a recovering endpoint whose step failed (held back from flapping) no more than it carries: it is slow, not shown healthy', () => {
+    const plan = planWeights(
+      [endpoint(0, 'recovering', { factor: 0.25, shedFrom: 1, current: 25, recoveryFailed: true }), endpoint(1, 'healthy', { warmRps: 50, current: 150 })],
+      100,
+      policy,
+    );
+    expect(plan.weights).toEqual({ a: expect.closeTo(25), b: expect.closeTo(175) });
+    expect(plan.blocked.map((b) => b.code)).toEqual(['CAPACITY_LIMITED']);
   });
 
   it('says when nobody at all can take the shed traffic', () => {
