@@ -4,7 +4,7 @@
  * fault is the observation — or each endpoint's state machine moved on its verdict (hysteresis.ts).
  */
 import { lastCutAt, raisedAt } from './guards.js';
-import { countInWindow, stepEndpoint, type EndpointLoad } from './hysteresis.js';
+import { countInWindow, relievedByRestore, stepEndpoint, type EndpointLoad } from './hysteresis.js';
 import { learnLimit } from './learnedHeadroom.js';
 import { phase, told, type Evaluation, type Phase, type Said } from './phase.js';
 import type { EndpointState, EndpointVerdict, Overrides, Severity } from './types.js';
@@ -134,7 +134,23 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
       steps.push({ reasons: [{ code: 'UNKNOWN_HOLD', endpoint: id, message }] });
     }
   }
-  return phase({ endpoints, restoredUnderFailStatic }, ...steps);
+  return phase({ endpoints, restoredUnderFailStatic }, ...steps, ...relieveSurvivors(ev, endpoints, steps));
+}
+
+/** Survivors that degraded carrying the traffic of a region its health check restored this period are relieved (hysteresis.ts `relievedByRestore`). */
+function relieveSurvivors(ev: Evaluation, endpoints: Record<string, EndpointState>, steps: readonly Partial<Said>[]): Partial<Said>[] {
+  const restored = steps
+    .flatMap((s) => s.transitions ?? [])
+    .filter((t) => t.reason === 'HEALTH_CHECK_RESTORED')
+    .map((t) => t.endpoint);
+  if (restored.length === 0) return [];
+  return ev.ids.flatMap((id) => {
+    const relieved = relievedByRestore(id, endpoints[id]!, ev.policy, ev.now, restored);
+    if (relieved === undefined) return [];
+    endpoints[id] = relieved.state;
+    const reason = { code: relieved.transition.reason, message: relieved.transition.message, endpoint: id };
+    return [{ transitions: [{ endpoint: id, ...relieved.transition }] }, told(reason, 'info', ev.service.dnsName)];
+  });
 }
 
 function cutOf(ev: Evaluation, id: string): { cutAt?: number; raisedAt?: number } {

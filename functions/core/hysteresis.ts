@@ -316,6 +316,42 @@ function restoreByHealthCheck(step: StepContext): EndpointStepResult {
   });
 }
 
+/**
+ * A survivor that degraded while it carried more than its baseline share (`shedFrom` > 1: another
+ * region's traffic, that region drained for failing) is relieved when that region is restored by
+ * its health check: its breaches came at a load it no longer carries, and Route 53's answers go
+ * back to the region restored at once. It is healthy again, at its baseline share (a cut from what
+ * it carries, never a raise), and its breaches from before the restore are judged as a healthy
+ * endpoint's: not before its clients have followed the cut (`RELIEF_HOLD`). Undefined when the
+ * endpoint is not such a survivor.
+ */
+export function relievedByRestore(
+  endpoint: string,
+  state: EndpointState,
+  policy: Policy,
+  now: EpochMs,
+  restored: readonly string[],
+): Required<Pick<EndpointStepResult, 'state' | 'transition'>> | undefined {
+  if (state.status !== 'degraded' || state.failed === true || (state.shedFrom ?? 1) <= 1 + 1e-9) return undefined;
+  const message = `${endpoint} relieved: it degraded carrying ${pct(state.shedFrom!)} of its baseline while ${restored.join(', ')} was down, and ${restored.join(', ')} is back; at its baseline share again`;
+  const { recoveryFailed: _held, shedSince: _since, ...rest } = state;
+  return {
+    state: {
+      ...rest,
+      status: 'healthy',
+      since: now,
+      stepSince: now,
+      shed: 0,
+      shedFrom: 1,
+      recoveryStep: 0,
+      recoveryFrom: 0,
+      dwellSeconds: policy.dwell.minSeconds,
+      failedRecoveries: 0,
+    },
+    transition: { from: 'degraded', to: 'healthy', reason: 'LOAD_RELIEVED', message },
+  };
+}
+
 function move(step: StepContext, to: EndpointStatus, reason: EndpointReasonCode, message: string, changes: Partial<EndpointState>): EndpointStepResult {
   const { healthCheckFailed, recoveryFailed: _held, ...state } = step.state;
   const now = step.now;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decide } from '../../../functions/core/engine.js';
 import type { EndpointObservations, ServiceState, Weights } from '../../../functions/core/types.js';
+import { initialEndpointState, relievedByRestore } from '../../../functions/core/hysteresis.js';
 import { evaluateEndpoint } from '../../../functions/core/verdicts.js';
 import { codes, makeService, MINUTE, T0, type Step } from '../../support/engineFixtures.js';
 
@@ -139,6 +140,44 @@ describe('decide: relief pending', () => {
   it('does not wait when the breach is not load the cut relieves (an extreme breach)', () => {
     const steps = run(BACK + 3, (m) => ({ a: outage(m), ...(m === BACK + 1 ? { b: { p99: 60_000, check: 'healthy' as const } } : {}) }));
     expect(steps[BACK + 1]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'b', to: 'degraded', reason: 'BREACH_EXTREME' })]);
+  });
+});
+
+describe('decide: a survivor relieved by the restore', () => {
+  it('is healthy again at its baseline share when the region whose traffic it carried is back', () => {
+    // b runs slow (2.4 s p99, past its 2 s trip) from minute 3 to 8 while it carries a's share, then well.
+    const steps = run(BACK + 9, (m) => ({ a: outage(m, { check: 'healthy' }), ...(m >= 3 && m < 9 ? { b: { p99: 2400, check: 'healthy' as const } } : {}) }));
+    const degraded = steps.find((s) => s.decision.transitions.some((t) => t.endpoint === 'b' && t.to === 'degraded'))!;
+    expect(degraded.state.endpoints.b!.shedFrom).toBeCloseTo(1.5);
+    expect(steps[BACK - 1]!.state.endpoints.b!.status).toBe('degraded');
+    expect(steps[BACK]!.decision.transitions).toEqual([
+      expect.objectContaining({ endpoint: 'a', to: 'healthy', reason: 'HEALTH_CHECK_RESTORED' }),
+      {
+        endpoint: 'b',
+        from: 'degraded',
+        to: 'healthy',
+        reason: 'LOAD_RELIEVED',
+        message: 'b relieved: it degraded carrying 150% of its baseline while a was down, and a is back; at its baseline share again',
+      },
+    ]);
+    expect(steps[BACK]!.state.endpoints.b).toEqual(expect.objectContaining({ status: 'healthy', shed: 0, shedFrom: 1 }));
+    expect(steps[BACK]!.decision.notifications).toContainEqual(expect.objectContaining({ reason: 'LOAD_RELIEVED', severity: 'info' }));
+    // b's shed (to 30%, under its baseline third) was less than the dwell before: the restore, raising
+    // b back, waits for the flap guard, then lands on the baseline.
+    expect(codes(steps[BACK]!.decision)).toContain('FLAP_HOLD');
+    expect(steps.at(-1)!.weights).toEqual({ a: 100, b: 100, c: 100 });
+  });
+});
+
+describe('relievedByRestore', () => {
+  const degraded = { ...initialEndpointState(T0, service.policy), status: 'degraded' as const, shed: 0.3 };
+  it('relieves only a survivor that degraded carrying more than its baseline, not one that failed', () => {
+    expect(relievedByRestore('b', { ...degraded, shedFrom: 1.5 }, service.policy, T0, ['a'])?.state).toMatchObject({ status: 'healthy', shed: 0, shedFrom: 1 });
+    // Slow at its own share: its slowness was not the failed region's traffic.
+    expect(relievedByRestore('b', { ...degraded, shedFrom: 1 }, service.policy, T0, ['a'])).toBeUndefined();
+    expect(relievedByRestore('b', degraded, service.policy, T0, ['a'])).toBeUndefined();
+    expect(relievedByRestore('b', { ...degraded, status: 'drained', shedFrom: 1.5 }, service.policy, T0, ['a'])).toBeUndefined();
+    expect(relievedByRestore('b', { ...degraded, shedFrom: 1.5, failed: true }, service.policy, T0, ['a'])).toBeUndefined();
   });
 });
 
