@@ -321,9 +321,9 @@ function restoreByHealthCheck(step: StepContext): EndpointStepResult {
  * region's traffic, that region drained for failing) is relieved when that region is restored by
  * its health check: its breaches came at a load it no longer carries, and Route 53's answers go
  * back to the region restored at once. It is healthy again, at its baseline share (a cut from what
- * it carries, never a raise), and its breaches from before the restore are judged as a healthy
- * endpoint's: not before its clients have followed the cut (`RELIEF_HOLD`). Undefined when the
- * endpoint is not such a survivor.
+ * it carries, or, where it had shed below its baseline, a raise that waits for the flap guard),
+ * and its breaches from before the restore are judged as a healthy endpoint's: not before its
+ * clients have followed the cut (`RELIEF_HOLD`). Undefined when the endpoint is not such a survivor.
  */
 export function relievedByRestore(
   endpoint: string,
@@ -476,7 +476,8 @@ function shedMore(step: StepContext): EndpointStepResult {
 
 /**
  * Any breach during recovery sends the endpoint back a step, and makes the next wait longer. A
- * failing endpoint goes all the way back: errors are not a matter of degree.
+ * failing endpoint goes all the way back: errors are not a matter of degree. A step too small to
+ * be worth a flap goes back only once its raise is `dwell.minSeconds` old (`reversalWaitMs`).
  */
 function failRecovery(step: StepContext): EndpointStepResult {
   const { state, policy, verdict, endpoint, now } = step;
