@@ -24,6 +24,7 @@ const SHEDDING_CODES: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
   'SHED_IMPAIRED',
   'SHED_INTERVAL_HOLD',
   'RELIEF_HOLD',
+  'RECOVERY_FAIL_HELD',
   'M_OF_N_BREACH',
   'BREACH_EXTREME',
   'FAIL_BREACH',

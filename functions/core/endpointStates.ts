@@ -117,7 +117,10 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
     }
     if (failStatic) restoredUnderFailStatic = true;
     endpoints[id] = withLimit(result.state, limit);
-    steps.push({ reasons: result.holds });
+    // A recovery that failed is news when it is seen, though going back waits (hysteresis.ts `RECOVERY_FAIL_HELD`).
+    const failedNow = result.state.recoveryFailed !== undefined && prior.recoveryFailed === undefined;
+    for (const hold of result.holds)
+      steps.push(failedNow && hold.code === 'RECOVERY_FAIL_HELD' ? told(hold, 'warning', ev.service.dnsName) : { reasons: [hold] });
     if (result.transition) {
       const transition = { endpoint: id, ...result.transition };
       const reason = { code: transition.reason, message: transition.message, endpoint: id };

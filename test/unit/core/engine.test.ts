@@ -475,6 +475,9 @@ describe('decide: impaired, not busy', () => {
       expect(seen.state.endpoints.a).toEqual(
         expect.objectContaining({ status: 'recovering', recoveryFailed: { at: T0 + (raisedAt + 1) * MINUTE, until: T0 + (raisedAt + 5) * MINUTE, backTo: 0 } }),
       );
+      // Told once, when seen, as a warning: the region is still slow.
+      expect(seen.decision.notifications).toEqual([expect.objectContaining({ reason: 'RECOVERY_FAIL_HELD', severity: 'warning' })]);
+      expect(steps[raisedAt + 2]!.decision.notifications).toEqual([]);
       expect(steps.slice(raisedAt + 1, raisedAt + 5).map((s) => s.weights.a)).toEqual([10, 10, 10, 10]);
       expect(failedAt!.m).toBe(raisedAt + 5);
       expect(failedAt!.decision.transitions).toEqual([
