@@ -80,8 +80,8 @@ export interface EndpointsStepped {
  * very overload that made them look bad.)
  */
 export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: boolean): Phase<EndpointsStepped> {
-  const carried = carriedFactors(ev);
   const baselineShares = sharesOf(baselineWeights(ev.service), ev.ids);
+  const carried = carriedFactors(ev, baselineShares);
   const endpoints: Record<string, EndpointState> = {};
   const steps: Partial<Said>[] = [];
   let restoredUnderFailStatic = false;
@@ -146,14 +146,16 @@ function relieveSurvivors(ev: Evaluation, endpoints: Record<string, EndpointStat
     .flatMap((s) => s.transitions ?? [])
     .filter((t) => t.reason === 'HEALTH_CHECK_RESTORED')
     .map((t) => t.endpoint);
-  if (restored.length === 0) return [];
-  return ev.ids.flatMap((id) => {
+  const said: Partial<Said>[] = [];
+  if (restored.length === 0) return said;
+  for (const id of ev.ids) {
     const relieved = relievedByRestore(id, endpoints[id]!, ev.policy, ev.now, restored);
-    if (relieved === undefined) return [];
+    if (relieved === undefined) continue;
     endpoints[id] = relieved.state;
     const reason = { code: relieved.transition.reason, message: relieved.transition.message, endpoint: id };
-    return [{ transitions: [{ endpoint: id, ...relieved.transition }] }, told(reason, 'info', ev.service.dnsName)];
-  });
+    said.push({ transitions: [{ endpoint: id, ...relieved.transition }] }, told(reason, 'info', ev.service.dnsName));
+  }
+  return said;
 }
 
 function cutOf(ev: Evaluation, id: string): { cutAt?: number; raisedAt?: number } {
@@ -186,8 +188,7 @@ function loadOf(ev: Evaluation, index: number): { load?: EndpointLoad } {
  * What each endpoint carries now, as a fraction of its baseline share: capacity give-back can make
  * it more than its state says, and a recovery step must be judged from what it really carries.
  */
-function carriedFactors(ev: Evaluation): Record<string, number> {
-  const baselineShares = sharesOf(baselineWeights(ev.service), ev.ids);
+function carriedFactors(ev: Evaluation, baselineShares: Readonly<Record<string, number>>): Record<string, number> {
   const currentShares = sharesOf(ev.current, ev.ids);
   return Object.fromEntries(ev.ids.map((id) => [id, baselineShares[id]! > 0 ? currentShares[id]! / baselineShares[id]! : 0]));
 }

@@ -162,10 +162,16 @@ export function lastCutAt(recent: ServiceState['recentChanges'], id: string): nu
   return recent.findLast((c) => c.moved?.[id] === -1)?.at;
 }
 
+/** The written change that last moved the endpoint's share (by more than FLAP_MIN_MOVE), and which way; undefined if none did within the hour kept. */
+function lastMoveOf(recent: ServiceState['recentChanges'], id: string): { readonly at: number; readonly way: 1 | -1 } | undefined {
+  const last = recent.findLast((c) => c.moved?.[id] !== undefined);
+  return last === undefined ? undefined : { at: last.at, way: last.moved![id]! };
+}
+
 /** When a written change last moved the endpoint's share, if that move raised it (a cut now would reverse it); undefined otherwise. */
 export function raisedAt(recent: ServiceState['recentChanges'], id: string): number | undefined {
-  const last = recent.findLast((c) => c.moved?.[id] !== undefined);
-  return last?.moved?.[id] === 1 ? last.at : undefined;
+  const last = lastMoveOf(recent, id);
+  return last?.way === 1 ? last.at : undefined;
 }
 
 /**
@@ -210,8 +216,8 @@ function flapGuard(ev: Evaluation, input: AntiFlapInput, _changes: readonly Weig
   const windowMs = ev.policy.dwell.minSeconds * 1000;
   const moves = movesOf(ev, ev.current, input.target);
   for (const [endpoint, way] of Object.entries(moves)) {
-    const last = recent.findLast((c) => c.moved?.[endpoint] !== undefined);
-    if (last === undefined || ev.now - last.at >= windowMs || last.moved?.[endpoint] !== -way) continue;
+    const last = lastMoveOf(recent, endpoint);
+    if (last === undefined || ev.now - last.at >= windowMs || last.way !== -way) continue;
     const waitS = Math.ceil((last.at + windowMs - ev.now) / 1000);
     const message = `change to ${formatWeights(input.target, ev.ids)} would move ${endpoint} back ${way === 1 ? 'up' : 'down'} ${Math.round((ev.now - last.at) / 1000)} s after it moved the other way; waiting ${waitS} s (dwell ${ev.policy.dwell.minSeconds} s)`;
     return { reasons: [{ code: 'FLAP_HOLD', message, endpoint }] };

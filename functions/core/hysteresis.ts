@@ -336,20 +336,14 @@ export function relievedByRestore(
   const message = `${endpoint} relieved: it degraded carrying ${pct(state.shedFrom!)} of its baseline while ${restored.join(', ')} was down, and ${restored.join(', ')} is back; at its baseline share again`;
   const { recoveryFailed: _held, shedSince: _since, ...rest } = state;
   return {
-    state: {
-      ...rest,
-      status: 'healthy',
-      since: now,
-      stepSince: now,
-      shed: 0,
-      shedFrom: 1,
-      recoveryStep: 0,
-      recoveryFrom: 0,
-      dwellSeconds: policy.dwell.minSeconds,
-      failedRecoveries: 0,
-    },
+    state: { ...rest, status: 'healthy', since: now, stepSince: now, ...healthyAgain(policy) },
     transition: { from: 'degraded', to: 'healthy', reason: 'LOAD_RELIEVED', message },
   };
+}
+
+/** What an endpoint back at its full baseline forgets of its incident. */
+function healthyAgain(policy: Policy): Partial<EndpointState> {
+  return { shed: 0, shedFrom: 1, failed: false, recoveryStep: 0, recoveryFrom: 0, dwellSeconds: policy.dwell.minSeconds, failedRecoveries: 0 };
 }
 
 function move(step: StepContext, to: EndpointStatus, reason: EndpointReasonCode, message: string, changes: Partial<EndpointState>): EndpointStepResult {
@@ -520,14 +514,18 @@ function goBack(step: StepContext, previous: number, message: string): EndpointS
  */
 function reversalWaitMs(step: StepContext, previous: number): number {
   const { policy, verdict, now, raisedAt } = step;
-  if (verdict.failing || raisedAt === undefined) return 0;
-  if (stepShare(step, previous) > policy.rebalanceMinShare + 1e-9) return 0;
+  if (verdict.failing || raisedAt === undefined || !tooSmallToFlap(step, previous)) return 0;
   return Math.max(0, raisedAt + policy.dwell.minSeconds * 1000 - now);
 }
 
 /** The share of the service's traffic going back to `previous` of baseline moves: from what the endpoint carries now. */
 function stepShare(step: StepContext, previous: number): number {
   return Math.max(0, (step.carried ?? trafficFactor(step.state, step.policy)) - previous) * (step.baselineShare ?? 0);
+}
+
+/** Going back to `previous` moves no more than `rebalanceMinShare` of the traffic. */
+function tooSmallToFlap(step: StepContext, previous: number): boolean {
+  return stepShare(step, previous) <= step.policy.rebalanceMinShare + 1e-9;
 }
 
 /**
@@ -542,7 +540,7 @@ function goBackWhenDue(step: StepContext, held: NonNullable<EndpointState['recov
   if (verdict.failing) return failRecovery({ ...step, state: rest });
   const since = `${Math.round((now - held.at) / 1000)} s ago`;
   const back = `back to ${pct(held.backTo)} of baseline`;
-  const due = now >= held.until || stepShare(step, held.backTo) > policy.rebalanceMinShare + 1e-9;
+  const due = now >= held.until || !tooSmallToFlap(step, held.backTo);
   if (!due) return hold(step, 'RECOVERY_FAIL_HELD', `${endpoint} recovery failed ${since}; ${back} in ${Math.ceil((held.until - now) / 1000)} s`);
   if (verdict.verdict === 'hold' || verdict.verdict === 'unknown') {
     return hold(step, 'RECOVERY_FAIL_HELD', `${endpoint} recovery failed ${since}; ${back} on the next verdict that is not ${verdict.verdict}`);
@@ -565,15 +563,7 @@ function continueRecovery(step: StepContext): EndpointStepResult {
   const tight = headroomShortfall(verdict, step.carried ?? here, there, step.load);
   if (tight) return hold(step, 'HEADROOM_HOLD', `${endpoint} holds recovery at ${pct(here)} of baseline: at ${pct(there)} ${tight}`);
   if (nextStep >= steps.length) {
-    return move(step, 'healthy', 'RECOVERY_COMPLETE', `${endpoint} recovered: back at full baseline`, {
-      shed: 0,
-      shedFrom: 1,
-      failed: false,
-      recoveryStep: 0,
-      recoveryFrom: 0,
-      dwellSeconds: policy.dwell.minSeconds,
-      failedRecoveries: 0,
-    });
+    return move(step, 'healthy', 'RECOVERY_COMPLETE', `${endpoint} recovered: back at full baseline`, healthyAgain(policy));
   }
   return {
     state: { ...state, recoveryStep: nextStep, stepSince: now },
