@@ -319,6 +319,9 @@ function percentileList(scenario: Scenario): number[] {
       if (p !== undefined) set.add(p);
     }
   }
+  // The canary's statistic, read beside the rollout latency signal (core/canaryLatency.ts).
+  const canary = percentileOf(scenario.service.policy.rollout.canary.statistic);
+  if (canary !== undefined) set.add(canary);
   return [...set].sort((a, b) => a - b);
 }
 

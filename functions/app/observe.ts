@@ -7,6 +7,7 @@
  */
 import type { ServiceConfig } from '../core/config.js';
 import type { AlarmObservation, AlarmState, EndpointObservations, EpochMs, ServiceObservations, SignalObservation } from '../core/types.js';
+import { canaryQueryOf } from '../core/canaryLatency.js';
 import { percentileOf } from '../core/percentiles.js';
 import type { AlarmRef, MetricRequest, MetricSeries, MetricsSource, MetricWindow } from '../ports/metrics.js';
 
@@ -30,6 +31,8 @@ export interface ServiceObservationResult {
 }
 
 const LOAD_SIGNAL = '#load';
+/** The rollout latency signal's metric at the canary's statistic (core/canaryLatency.ts). */
+const CANARY_SIGNAL = '#canary';
 
 /**
  * Periods of the load metric read for each evaluation. The judged period is often still arriving
@@ -69,6 +72,14 @@ export function metricRequestsFor(service: ServiceConfig): MetricRequest[] {
       requests.push({
         key: signalKey(service.name, endpoint.setIdentifier, LOAD_SIGNAL),
         query: { ...endpoint.load, region: endpoint.load.region ?? endpoint.region },
+      });
+    const canary = canaryQueryOf(endpoint, service.policy.rollout);
+    if (canary)
+      requests.push({
+        key: signalKey(service.name, endpoint.setIdentifier, CANARY_SIGNAL),
+        query: { ...canary, region: canary.region ?? endpoint.region },
+        // Its samples decide whether a period is evidence (`canary.minSamples`).
+        sampleCount: percentileOf(canary.statistic) !== undefined,
       });
   }
   return requests;
@@ -172,7 +183,11 @@ export async function observeServices(
         // The load query counts requests per period; the engine wants requests per second.
         if (load.value !== undefined) requestRate = load.value / endpoint.load.periodSeconds;
       }
-      endpointEntries.push([endpoint.setIdentifier, { signals, requestRate }]);
+      const canary = canaryQueryOf(endpoint, service.policy.rollout);
+      const canaryLatency = canary
+        ? pick(series.get(signalKey(service.name, endpoint.setIdentifier, CANARY_SIGNAL)), canary.periodSeconds, period.end, 'higher-is-worse').observation
+        : undefined;
+      endpointEntries.push([endpoint.setIdentifier, { signals, requestRate, ...(canaryLatency ? { canaryLatency } : {}) }]);
     }
     out.set(service.name, { observations: { endpoints: Object.fromEntries(endpointEntries), periodStart: period.start }, gaps: serviceGaps });
   });

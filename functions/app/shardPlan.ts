@@ -13,6 +13,7 @@
  * from the calls it makes and what each costs: see `TickCostModel` for the figures and why.
  */
 import type { ServiceConfig } from '../core/config.js';
+import { canaryQueryOf } from '../core/canaryLatency.js';
 import { defaultMinSamples, percentileOf } from '../core/percentiles.js';
 
 export interface Shard {
@@ -73,6 +74,9 @@ function queriesOf(service: ServiceConfig): Map<string, { queries: number; alarm
       }
     }
     if (endpoint.load) region.queries += 1;
+    // The canary's statistic of the rollout latency signal, with its SampleCount (observe.ts).
+    const canary = canaryQueryOf(endpoint, service.policy.rollout);
+    if (canary) region.queries += percentileOf(canary.statistic) !== undefined ? 2 : 1;
     byRegion.set(endpoint.region, region);
   }
   return byRegion;

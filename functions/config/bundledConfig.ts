@@ -135,6 +135,7 @@ const policy = z.strictObject({
       steps: z.array(z.number()),
       holdSeconds: integer,
       latencySignal: z.optional(z.string()),
+      statistic: z.string(),
       maxLatencyRatio: z.number(),
       errorSignal: z.optional(z.string()),
       maxErrorDelta: z.number(),

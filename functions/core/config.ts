@@ -5,9 +5,19 @@
  */
 import * as z from 'zod';
 import { problemsOf, type ValidationProblem } from './validationProblems.js';
+import { percentileOf } from './percentiles.js';
 import { isCron } from './drills.js';
 import { expandPresetSignal, presetSignalSchemas } from './presets.js';
-import { alarmSignalSchema, keyNameSchema, metricQuerySchema, metricSignalSchema, regionSchema, type AlarmSignal, type MetricSignal } from './signals.js';
+import {
+  alarmSignalSchema,
+  keyNameSchema,
+  metricQuerySchema,
+  metricSignalSchema,
+  regionSchema,
+  statisticSchema,
+  type AlarmSignal,
+  type MetricSignal,
+} from './signals.js';
 
 export { defaultMinSamples, percentileOf, statisticSchema, metricQuerySchema, type MetricQuery } from './signals.js';
 
@@ -182,14 +192,22 @@ export const rolloutPolicySchema = z
         holdSeconds: z.number().int().min(0).default(300),
         /** The signal judged against the other endpoints (the control), by name. @default the endpoint's first percentile signal */
         latencySignal: z.string().min(1).optional(),
-        /** The canary fails when its latency exceeds the control's by this factor. @default 1.2 */
-        maxLatencyRatio: z.number().gt(1).default(1.2),
+        /**
+         * The statistic of the latency signal's metric the canary is judged on, read beside the
+         * signal's own (one more CloudWatch metric per endpoint while rollouts are on). A median: a
+         * canary serves a few hundred requests a minute at a few percent of its capacity, where a
+         * p99 is three requests and the learned line does not reach (docs/deployment-events.md,
+         * "The canary's statistic"). @default 'p50'
+         */
+        statistic: statisticSchema.default('p50'),
+        /** The canary fails when its latency exceeds the control's by this factor. @default 1.1 (a median moves less than a tail) */
+        maxLatencyRatio: z.number().gt(1).default(1.1),
         /** An error-rate signal judged too, by name: the canary fails when it exceeds the control's by `maxErrorDelta`. @default none */
         errorSignal: z.string().min(1).optional(),
         /** @default 0.01 (one percentage point when the signal is a fraction) */
         maxErrorDelta: z.number().min(0).default(0.01),
-        /** Samples the canary's latency needs in a period for that period to count as evidence. @default 200 */
-        minSamples: z.number().int().min(1).default(200),
+        /** Samples the canary's latency needs in a period for that period to count as evidence. @default 100 (a median's standard error is then about 6%) */
+        minSamples: z.number().int().min(1).default(100),
         /** Times a step is extended when its evidence was inconclusive (too little traffic). @default 2 */
         maxExtensions: z.number().int().min(0).default(2),
         /** What an inconclusive step does once its extensions are spent: never pass on no evidence by default. @default 'fail' */
@@ -206,6 +224,10 @@ export const rolloutPolicySchema = z
     timeoutSeconds: z.number().int().min(60).default(3600),
   })
   .superRefine((rollout, ctx) => {
+    const { statistic } = rollout.canary;
+    if (percentileOf(statistic) === undefined && statistic !== 'Average') {
+      ctx.addIssue({ code: 'custom', path: ['canary', 'statistic'], message: `must be a percentile (p50, p90, …) or Average, not ${statistic}` });
+    }
     const steps = rollout.canary.steps;
     if (steps.at(-1) !== 1) ctx.addIssue({ code: 'custom', path: ['canary', 'steps'], message: 'must end at 1 (full baseline)' });
     steps.forEach((step, i) => {

@@ -5,6 +5,7 @@
  */
 import { trafficFactor } from './hysteresis.js';
 import { phase, type Evaluation, type Phase, type Said } from './phase.js';
+import { profilesOnBasis } from './canaryLatency.js';
 import { advanceRollout, applyDeployment, deploymentIgnored, judgePeriod, type LoadEvidence, type RolloutStepResult } from './rollout.js';
 import type { EndpointState, EndpointVerdict, RolloutState } from './types.js';
 import { sharesOf } from './weights.js';
@@ -72,10 +73,11 @@ export function advanceRollouts(ev: Evaluation, evidence: RolloutEvidence): Phas
   let rollouts = evidence.rollouts;
   const steps: Partial<Said>[] = [];
   for (const [id, rollout] of Object.entries(evidence.rollouts)) {
+    // Lines learned on another statistic or signal (the config changed) are no expectation of this one.
     const loadEvidence: LoadEvidence = {
       utilisation: ev.utilisation,
-      profiles: ev.previous.loadProfiles,
-      ...(rollout.loadReference ? { reference: rollout.loadReference } : {}),
+      profiles: profilesOnBasis(ev.service, ev.previous.loadProfiles),
+      ...(rollout.loadReference ? { reference: profilesOnBasis(ev.service, rollout.loadReference) } : {}),
     };
     const controls = ids.filter((other) => other !== id && rollouts[other] === undefined && endpoints[other]!.status === 'healthy');
     // Only periods that began after the step did are evidence about the step.

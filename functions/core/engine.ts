@@ -23,6 +23,7 @@
 import { planCapacity, type CapacityPlan } from './capacityHandshake.js';
 import type { ServiceConfig } from './config.js';
 import { advanceRollouts, applyDeployments, type Rollouts } from './deployments.js';
+import { canaryVerdicts } from './canaryLatency.js';
 import { startDrills } from './drills.js';
 import { failStaticOf, stepEndpoints, verdictsOf } from './endpointStates.js';
 import { applyAntiFlap, applySafety, isEmergency } from './guards.js';
@@ -73,9 +74,11 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   const failStatic = failStaticOf(ev, judged.verdicts, inForce);
   const stepped = stepEndpoints(ev, judged, failStatic.value);
   const evidence = { verdicts: judged.verdicts, fresh: judged.fresh, endpoints: stepped.value.endpoints, failStatic: failStatic.value };
-  const rollouts = advanceRollouts(ev, { ...evidence, rollouts: deployments.value.rollouts });
+  // Canaries are judged, and lines learned, on the canary's statistic (canaryLatency.ts).
+  const canaryEvidence = { ...evidence, verdicts: canaryVerdicts(service, ev.observations, judged.verdicts) };
+  const rollouts = advanceRollouts(ev, { ...canaryEvidence, rollouts: deployments.value.rollouts });
   const rolloutEvents = [...deployments.rolloutEvents, ...rollouts.rolloutEvents];
-  const loadProfiles = learnLoadProfiles(ev, { ...evidence, rollouts: rollouts.value, rolloutEvents });
+  const loadProfiles = learnLoadProfiles(ev, { ...canaryEvidence, rollouts: rollouts.value, rolloutEvents });
   const plan = planTargets(ev, { ...evidence, rollouts: rollouts.value, overrides: inForce });
   const { target, endpoints } = plan.value;
   const emergency = isEmergency(ev, { target, endpoints, transitions: stepped.transitions, abortedDrills: overrides.value.abortedDrills });

@@ -4,6 +4,7 @@
  * version normally.
  */
 import type { ServiceConfig } from './config.js';
+import { canaryBasis, onBasis } from './canaryLatency.js';
 import { addPoint } from './loadModel.js';
 import type { Evaluation } from './phase.js';
 import { latencySignalOf } from './rollout.js';
@@ -48,7 +49,10 @@ export function learnLoadProfiles(ev: Evaluation, now: LoadLearning): Record<str
   for (const e of service.endpoints) {
     const id = e.setIdentifier;
     if (now.rolloutEvents.some((event) => event.endpoint === id && event.type === 'Rollout Succeeded')) continue;
-    const prior = previous.loadProfiles[id];
+    // A line learned on another signal or statistic starts afresh (canaryLatency.ts).
+    const basis = canaryBasis(e, policy);
+    const kept = previous.loadProfiles[id];
+    const prior = kept !== undefined && onBasis(kept, e, policy) ? kept : undefined;
     const u = ev.utilisation[id];
     const latency = latencySignalOf(now.verdicts[id], policy);
     const usable =
@@ -61,7 +65,7 @@ export function learnLoadProfiles(ev: Evaluation, now: LoadLearning): Record<str
       latency !== undefined &&
       latency.value !== null &&
       (latency.sampleCount === null || latency.sampleCount >= policy.canary.minSamples);
-    const next = usable ? addPoint(prior, u, latency.value!, observations.periodStart, LOAD_PROFILE_HALF_LIFE_MS) : prior;
+    const next = usable ? { ...addPoint(prior, u, latency.value!, observations.periodStart, LOAD_PROFILE_HALF_LIFE_MS), ...(basis ? { basis } : {}) } : prior;
     if (next) profiles[id] = next;
   }
   return profiles;

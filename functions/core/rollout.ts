@@ -281,9 +281,14 @@ function signalOf(verdict: EndpointVerdict | undefined, name: string | undefined
   return verdict.signals.find((s) => s.statistic !== null && /^p\d/i.test(s.statistic));
 }
 
-/** The latency signal a rollout judges: the named one, else the endpoint's first percentile signal. */
+/** The latency signal a rollout judges: the one carrying the canary's reading, else the named one, else the endpoint's first percentile signal. */
 export function latencySignalOf(verdict: EndpointVerdict | undefined, policy: RolloutPolicy): SignalVerdict | undefined {
-  return signalOf(verdict, policy.canary.latencySignal);
+  return verdict?.signals.find((s) => s.canaryReading === true) ?? signalOf(verdict, policy.canary.latencySignal);
+}
+
+/** A latency reading's name in a message: the signal, and the statistic when it is the canary's own (`p99-ttft at p50`). */
+function readingName(signal: SignalVerdict): string {
+  return signal.canaryReading === true && signal.statistic !== null ? `${signal.signal} at ${signal.statistic}` : signal.signal;
 }
 
 type Expectation = { readonly value: number; readonly what: string } | { readonly value: null; readonly why: string };
@@ -300,6 +305,8 @@ function loadMatchedExpectation(
   controls: readonly string[],
   policy: RolloutPolicy,
   load: LoadEvidence,
+  /** No control has a datapoint to compare with: the canary's own line is all there is. */
+  alone: boolean,
 ): Expectation {
   const unit = latencySignalOf(verdicts[endpoint], policy)?.unit ?? '';
   const at = load.utilisation[endpoint];
@@ -332,6 +339,13 @@ function loadMatchedExpectation(
     if (signal.sampleCount !== null && signal.sampleCount < policy.canary.minSamples) continue;
     observed += signal.value * share;
     predicted += predict(profile, fit, u).value * share;
+  }
+  if (predicted <= 0 && alone) {
+    // No endpoint serves as a control (each is degraded, deploying or without samples): the canary's own line, unscaled.
+    return {
+      value: expected.value,
+      what: `${endpoint}'s own line at the canary's ${pct(at)} utilisation: ${expected.value.toFixed(0)}${unit} (no control to scale it by)`,
+    };
   }
   if (predicted <= 0) return { value: null, why: 'no control endpoint with a learned line and enough samples' };
   const running = observed / predicted;
@@ -366,10 +380,12 @@ export function judgePeriod(
     controls.map((id) => ({ signal: latencySignalOf(verdicts[id], policy), share: shares[id] ?? 0 })),
     canary.minSamples,
   );
-  if (control === null) return { outcome: 'inconclusive', why: 'no control endpoint with enough samples' };
-  const matched = load ? loadMatchedExpectation(endpoint, verdicts, shares, controls, policy, load) : ({ value: null, why: 'no load evidence' } as const);
-  const expected = matched.value ?? control;
-  const against = matched.value !== null ? matched.what : `the control's ${control.toFixed(0)}${mine.unit} as it runs (not load-matched: ${matched.why})`;
+  const matched = load
+    ? loadMatchedExpectation(endpoint, verdicts, shares, controls, policy, load, control === null)
+    : ({ value: null, why: 'no load evidence' } as const);
+  if (matched.value === null && control === null) return { outcome: 'inconclusive', why: 'no control endpoint with enough samples' };
+  const expected = matched.value ?? control!;
+  const against = matched.value !== null ? matched.what : `the control's ${control!.toFixed(0)}${mine.unit} as it runs (not load-matched: ${matched.why})`;
   const ratio = mine.value / expected;
   if (canary.errorSignal !== undefined) {
     const errors = signalOf(verdicts[endpoint], canary.errorSignal);
@@ -386,7 +402,7 @@ export function judgePeriod(
       };
     }
   }
-  const text = `${mine.signal} ${mine.value.toFixed(0)}${mine.unit} is ${ratio.toFixed(2)}× ${against}`;
+  const text = `${readingName(mine)} ${mine.value.toFixed(0)}${mine.unit} is ${ratio.toFixed(2)}× ${against}`;
   return ratio > canary.maxLatencyRatio ? { outcome: 'fail', ratio, why: `${text} (limit ${canary.maxLatencyRatio}×)` } : { outcome: 'pass', ratio, why: text };
 }
 

@@ -42,6 +42,11 @@ export interface EndpointObservations {
   /** Requests per second the endpoint served in the period, if its load is observed. */
   readonly requestRate?: number | null;
   /**
+   * The rollout latency signal's metric at `rollout.canary.statistic` (raw, as CloudWatch reported
+   * it), when rollouts are on and that statistic is not the signal's own: what canaries are judged on (canaryLatency.ts).
+   */
+  readonly canaryLatency?: SignalObservation;
+  /**
    * What the Route 53 health check on the endpoint's record says now (healthy when more than 18%
    * of its checkers see it healthy, as Route 53 decides), when the record has one and it was read.
    */
@@ -88,6 +93,8 @@ export interface SignalVerdict {
   readonly fromAlarm?: boolean;
   /** The value grows with the endpoint's traffic, so it can be predicted at another share. */
   readonly scalesWithLoad?: boolean;
+  /** The value is the signal's metric at the canary's statistic (`statistic`), not the signal's own (canaryLatency.ts). */
+  readonly canaryReading?: boolean;
 }
 
 export interface EndpointVerdict {
@@ -292,6 +299,8 @@ export interface LoadProfile {
   readonly uy: number;
   /** Period start of the newest point. */
   readonly at: number;
+  /** The signal and statistic it was learned on (`p99-ttft@p50`): a profile of another is set aside. */
+  readonly basis?: string;
 }
 
 /**

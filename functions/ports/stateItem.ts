@@ -20,6 +20,8 @@
  *      (`healthCheckFailed`, `alarmLagUntil`); a layout-5 item read none, so it reads as it is.
  *   7. A recovering endpoint may hold a failed step it has not yet gone back from
  *      (`recoveryFailed`); a layout-6 item held none, so it reads as it is.
+ *   8. A load profile says what it was learned on (`basis`: signal and statistic); a layout-7
+ *      item's say nothing (they were learned on the signal's own statistic), so it reads as it is.
  * A layout change adds a version, a schema for it, and a migration from the one before.
  */
 import * as z from 'zod/mini';
@@ -31,7 +33,7 @@ import { CorruptStateError, UnsupportedStateVersionError } from './errors.js';
 import type { PendingChange, StateWrite, StoredServiceState } from './stateStore.js';
 
 /** The layout this steer53 writes. */
-export const STATE_SCHEMA_VERSION = 7;
+export const STATE_SCHEMA_VERSION = 8;
 
 const epochMs = z.number();
 const count = z.int().check(z.minimum(0));
@@ -100,7 +102,7 @@ const overridesSchema: z.ZodMiniType<Overrides> = z.strictObject({
   ),
 });
 
-const loadProfileSchema: z.ZodMiniType<LoadProfile> = z.strictObject({
+const loadProfileShapeV7 = {
   n: z.number(),
   u: z.number(),
   uu: z.number(),
@@ -108,8 +110,11 @@ const loadProfileSchema: z.ZodMiniType<LoadProfile> = z.strictObject({
   yy: z.number(),
   uy: z.number(),
   at: epochMs,
-});
+};
+const loadProfileSchema: z.ZodMiniType<LoadProfile> = z.strictObject({ ...loadProfileShapeV7, basis: z.exactOptional(z.string()) });
 const loadProfilesSchema = z.record(z.string(), loadProfileSchema);
+/** A load profile before layout 8 (no basis: it was learned on the signal's own statistic). */
+const loadProfilesSchemaV7 = z.record(z.string(), z.strictObject(loadProfileShapeV7));
 
 const rolloutShape = {
   version: z.string(),
@@ -127,6 +132,7 @@ const rolloutShape = {
   pipelineExecutionId: z.exactOptional(z.string()),
 };
 const rolloutStateSchema: z.ZodMiniType<RolloutState> = z.strictObject(rolloutShape);
+const rolloutShapeV7 = { ...rolloutShape, loadReference: z.exactOptional(loadProfilesSchemaV7) };
 
 const endpointCapacitySchema: z.ZodMiniType<EndpointCapacity> = z.strictObject({
   base: count,
@@ -202,12 +208,14 @@ const itemShape = {
   engineWeights: z.exactOptional(weightsSchema),
 };
 const stateItemSchema = z.looseObject({ ...itemShape, state: serviceStateSchema });
+/** The state's fields before layout 8 (load profiles without their basis). */
+const stateShapeV7 = { ...stateShape, loadProfiles: loadProfilesSchemaV7, rollouts: z.record(z.string(), z.strictObject(rolloutShapeV7)) };
 /** The state's fields before layout 7 (no failed recovery step held). */
-const stateShapeV6 = { ...stateShape, endpoints: z.record(z.string(), endpointStateSchemaV6) };
+const stateShapeV6 = { ...stateShapeV7, endpoints: z.record(z.string(), endpointStateSchemaV6) };
 /** The state's fields before layout 6 (nothing from health checks). */
-const stateShapeV5 = { ...stateShape, endpoints: z.record(z.string(), endpointStateSchemaV5) };
+const stateShapeV5 = { ...stateShapeV7, endpoints: z.record(z.string(), endpointStateSchemaV5) };
 /** The state's fields before layout 5 (no learned limits). */
-const stateShapeV4 = { ...stateShape, endpoints: z.record(z.string(), endpointStateSchemaV4) };
+const stateShapeV4 = { ...stateShapeV7, endpoints: z.record(z.string(), endpointStateSchemaV4) };
 /** The state's fields before layout 4 (no capacity handshake). */
 const { capacity: _capacity, ...stateShapeV3 } = stateShapeV4;
 type StateItem = z.output<typeof stateItemSchema>;
@@ -217,11 +225,11 @@ const stateItemV1Schema = z.looseObject({
   ...itemShape,
   state: z.strictObject({
     ...stateShapeV3,
-    rollouts: z.exactOptional(z.record(z.string(), z.strictObject({ ...rolloutShape, seen: z.array(z.string()) }))),
+    rollouts: z.exactOptional(z.record(z.string(), z.strictObject({ ...rolloutShapeV7, seen: z.array(z.string()) }))),
     demandHistory: z.exactOptional(stateShape.demandHistory),
     deploymentKeys: z.exactOptional(stateShape.deploymentKeys),
     drillStarts: z.exactOptional(stateShape.drillStarts),
-    loadProfiles: z.exactOptional(stateShape.loadProfiles),
+    loadProfiles: z.exactOptional(stateShapeV7.loadProfiles),
   }),
 });
 
@@ -288,6 +296,9 @@ const stateItemV5Schema = z.looseObject({ ...itemShape, state: z.strictObject(st
 /** Layout 6: no failed recovery step held; it reads as it is. */
 const stateItemV6Schema = z.looseObject({ ...itemShape, state: z.strictObject(stateShapeV6) });
 
+/** Layout 7: load profiles without their basis (learned on the signal's own statistic: core/canaryLatency.ts `onBasis`); it reads as it is. */
+const stateItemV7Schema = z.looseObject({ ...itemShape, state: z.strictObject(stateShapeV7) });
+
 /** How an item of each layout is read: parsed with its own schema, then migrated to the current one. */
 const READERS: Readonly<Record<number, (service: string, raw: unknown) => StateItem>> = {
   1: (service, raw) => fromV1(parsed(service, stateItemV1Schema, raw)),
@@ -296,7 +307,8 @@ const READERS: Readonly<Record<number, (service: string, raw: unknown) => StateI
   4: (service, raw) => ({ ...parsed(service, stateItemV4Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
   5: (service, raw) => ({ ...parsed(service, stateItemV5Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
   6: (service, raw) => ({ ...parsed(service, stateItemV6Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
-  7: (service, raw) => parsed(service, stateItemSchema, raw),
+  7: (service, raw) => ({ ...parsed(service, stateItemV7Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
+  8: (service, raw) => parsed(service, stateItemSchema, raw),
 };
 
 function parsed<T extends z.ZodMiniType>(service: string, schema: T, raw: unknown): z.output<T> {

@@ -5,7 +5,10 @@
  * for data that has not arrived (or never will).
  */
 import { LOAD_PERIODS } from '../../functions/app/observe.js';
-import type { EndpointObservations, ServiceObservations } from '../../functions/core/types.js';
+import { canaryQueryOf, rolloutLatencySignal } from '../../functions/core/canaryLatency.js';
+import type { EndpointConfig, MetricQuery } from '../../functions/core/config.js';
+import type { EndpointObservations, ServiceObservations, SignalObservation } from '../../functions/core/types.js';
+import type { SignalBinding } from '../scenario.js';
 import { CloudWatchSim, DEFAULT_ALARM } from '../cloudwatch.js';
 import type { ControllerContext } from '../world.js';
 
@@ -36,7 +39,31 @@ export function observeService(context: ControllerContext, t: number): ServiceOb
       const point = cloudwatch.visible(r, m, t);
       if (point !== null) requests = Math.max(requests ?? 0, point.requests);
     }
-    endpoints[endpoint.setIdentifier] = endpoint.load ? { signals, requestRate: requests === null ? null : requests / 60 } : { signals };
+    const canaryLatency = canaryObservation(context, endpoint, r, t);
+    endpoints[endpoint.setIdentifier] = {
+      signals,
+      ...(endpoint.load ? { requestRate: requests === null ? null : requests / 60 } : {}),
+      ...(canaryLatency ? { canaryLatency } : {}),
+    };
   });
   return { endpoints, periodStart: scenario.startMs + Math.max(0, judged) * 60_000 };
+}
+
+/** A latency signal's binding read at another statistic (the canary's, core/canaryLatency.ts). */
+export function canaryBinding(binding: SignalBinding, query: MetricQuery): SignalBinding {
+  return { ...binding, signal: { ...binding.signal, metric: query } };
+}
+
+/** The rollout latency signal's metric at the canary's statistic, as the use case reads it (observe.ts `canaryLatency`). */
+function canaryObservation(context: ControllerContext, endpoint: EndpointConfig, r: number, t: number): SignalObservation | undefined {
+  const { scenario, cloudwatch } = context;
+  const query = canaryQueryOf(endpoint, scenario.service.policy.rollout);
+  if (!query) return undefined;
+  const signal = rolloutLatencySignal(endpoint, scenario.service.policy.rollout)!;
+  const binding = canaryBinding(scenario.bindings[r]!.get(signal.name)!, query);
+  const observed = cloudwatch.observe(binding, r, t, scenario.startMs, scenario.spec.cloudwatch.readDelaySeconds);
+  if (!observed) return undefined;
+  // No rank: the use case asks the canary's statistic with its SampleCount only.
+  const { worseThanTrip: _rank, ...reading } = observed;
+  return reading;
 }

@@ -11,7 +11,8 @@
  * with the event, through evaluateService), and the `Rollback Requested` / `Rollout Succeeded`
  * events the use case publishes go back to the pipeline.
  */
-import type { Config } from '../../functions/core/config.js';
+import { canaryQueryOf, rolloutLatencySignal } from '../../functions/core/canaryLatency.js';
+import type { Config, EndpointConfig } from '../../functions/core/config.js';
 import type { Decision, Weights } from '../../functions/core/types.js';
 import { ControllerDetailTypes } from '../../functions/events/controllerEvents.js';
 import { DEPLOYMENT_EVENT_SOURCE, detailTypeOfPhase } from '../../functions/events/deploymentEvent.js';
@@ -31,7 +32,7 @@ import { silentLog } from '../../functions/ports/log.js';
 import type { Notice, Notifier } from '../../functions/ports/notifier.js';
 import { DEFAULT_ALARM } from '../cloudwatch.js';
 import type { Controller, ControllerContext, EvaluationRecord } from '../world.js';
-import { hasReadableData } from './observe.js';
+import { canaryBinding, hasReadableData } from './observe.js';
 import { staticStability } from './baselines.js';
 import { causeOf, decisionSummary, movesRollout, rolloutNotes, verdictText } from './steer53.js';
 import { SimCapacityProvider } from './simCapacity.js';
@@ -126,6 +127,7 @@ export function steer53RuntimeController(context: ControllerContext): Controller
           metrics.record(signal.metric, scenario.startMs + (last - minutes + 1) * 60_000, { ...point, ...(percentRanks ? { percentRanks } : {}) });
         }
       }
+      recordCanaryLatency(metrics, endpoint, r, newest, t);
       if (endpoint.load) {
         const minutes = Math.max(1, Math.round(endpoint.load.periodSeconds / 60));
         for (let last = newest; last >= Math.max(minutes - 1, newest - historyMinutes + 1); last--) {
@@ -156,6 +158,20 @@ export function steer53RuntimeController(context: ControllerContext): Controller
       }
     });
     return metrics;
+  }
+
+  /** The rollout latency signal's metric at the canary's statistic, where the use case asks for it (core/canaryLatency.ts). */
+  function recordCanaryLatency(metrics: InMemoryMetrics, endpoint: EndpointConfig, r: number, newest: number, t: number): void {
+    const query = canaryQueryOf(endpoint, service.policy.rollout);
+    if (!query) return;
+    const signal = rolloutLatencySignal(endpoint, service.policy.rollout)!;
+    const binding = canaryBinding(scenario.bindings[r]!.get(signal.name)!, query);
+    const minutes = Math.max(1, Math.round(query.periodSeconds / 60));
+    for (let last = newest; last >= Math.max(minutes - 1, newest - historyMinutes + 1); last--) {
+      if ((last + 1) % minutes !== 0) continue;
+      const point = cloudwatch.periodDatapoint(binding, r, last - minutes + 1, last, t);
+      if (point) metrics.record(query, scenario.startMs + (last - minutes + 1) * 60_000, point);
+    }
   }
 
   /** After an evaluation: Route 53's new weights to the clients, the published rollout events to the pipeline, the record. */

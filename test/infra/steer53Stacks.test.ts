@@ -255,10 +255,13 @@ describe('Functions', () => {
     // 355 KB until a failed recovery step too small to flap waited out the dwell (core/hysteresis.ts,
     // the planner's view of it, state layout 7), 1.8 KB: the alarm bundle measured 355.6 KB, the
     // schedule bundle 348.4 KB, the deployment bundle 396.8 KB.
-    ['alarm', 357],
-    ['schedule', 350],
+    // 357 KB until the canary was judged on its own statistic, read beside the latency signal
+    // (core/canaryLatency.ts, the use case's query for it, state layout 8), 3 KB: the alarm bundle
+    // measured 358.7 KB, the schedule bundle 351.5 KB, the deployment bundle 399.8 KB.
+    ['alarm', 360],
+    ['schedule', 353],
     // Powertools idempotency and its JMESPath engine (38 KB) come on top; see docs/deploy.md.
-    ['deployment', 398],
+    ['deployment', 401],
   ])('keeps the %s bundle within %i KB, with zod/mini alone and no config schema', (name, budgetKb) => {
     const code = readFileSync(join(assetDirOf(name), 'index.mjs'));
     expect(code.length).toBeLessThanOrEqual(budgetKb * 1024);

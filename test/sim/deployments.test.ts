@@ -270,15 +270,20 @@ describe('Rollout scenarios, end to end', () => {
     expect(result.runs.static.rollout.map((m) => m.what)).toEqual(['started', 'succeeded', 'succeeded']);
   });
 
-  // Known misses in the faithful world (issue 11: the real trace's bursts, CloudWatch's partial
-  // minutes): the canary judge rolls the good version back, and draining eu-west-1 while it deploys
-  // leaves steer53 worse than static. Left for the detection issue (#12); `it.fails` turns red when fixed.
-  it.fails('canary-success: the good version reaches full baseline with no rollback (known miss)', async () => {
+  // Judged on its p99, the good version was rolled back on every seed: a canary at 10% of a region
+  // runs nearly idle, where a p99 of a few hundred requests sits far above the line learned at the
+  // usual load. Judged on its median (rollout.canary.statistic), it passes every step.
+  it('canary-success: the good version reaches full baseline with no rollback', async () => {
     const result = await resultOf('canary-success');
     const checks = judgeExpectations([result], result.scenario.spec.duration).filter((c) => c.expectation === 'rollout.goodVersionAtBaseline');
     expect(checks.map((c) => c.status)).toEqual(['met']);
+    const notes = result.runs.steer53.evaluations.flatMap((e) => e.rollout ?? []);
+    expect(notes.filter((n) => n.startsWith('CANARY_STEP') && n.includes('passed'))).toHaveLength(3);
+    expect(notes.some((n) => n.startsWith('ROLLOUT_SUCCEEDED'))).toBe(true);
   });
 
+  // Known miss in the faithful world: draining eu-west-1 while it deploys (the policy's mode) runs
+  // the others hotter than static does. Left for the detection issue (#12); `it.fails` turns red when fixed.
   it.fails('canary-success: steer53 is no worse than static (known miss)', async () => {
     const result = await resultOf('canary-success');
     expect(result.metrics.steer53.sloMissFraction).toBeLessThanOrEqual(result.metrics.static.sloMissFraction);
@@ -304,9 +309,10 @@ describe('Rollout scenarios, end to end', () => {
   });
 
   // The canary runs nearly idle while the controls run busy, so only a judge that compares at the
-  // canary's load catches the 1.4× regression early. Known miss in the faithful world (issue 11:
-  // real trace bursts, CloudWatch's partial minutes): the judge passes the early steps and asks for
-  // the rollback only late. Left for the detection issue (#12); `it.fails` turns red when it is fixed.
+  // canary's load catches the 1.4× regression early. Known miss in the faithful world: on its median
+  // the regression reads 1.1-1.3× (the metric includes the network's 80 ms, which the slower model
+  // does not stretch), so on this file's seed the first step passes and the second is rolled back.
+  // Left for the detection issue (#12); `it.fails` turns red when it is fixed.
   it.fails('canary-regression: the bad version never gets more than the first canary step, and a rollback is requested within three holds (known miss)', async () => {
     const result = await resultOf('canary-regression');
     const [fact, ...more] = rolloutFacts(result.scenario, result.runs.steer53);

@@ -22,7 +22,11 @@ function fixture<T>(name: string): T {
 type StoredItem = Record<string, unknown> & { service: string; state: Record<string, unknown>; pending: { decisionId: string; to: unknown } };
 const item = fixture<StoredItem>('item.json');
 const next = fixture<{ input: Omit<DecideInput, 'state'> } & DecideOutput>('next-decision.json');
-const service = serviceSchema.parse(fixture('service.json'));
+/** The service as the steer53 that wrote the item judged canaries: on the latency signal's own p99, at 1.2×. */
+const service = ((raw: { policy: { rollout: { canary: Record<string, unknown> } } }) => {
+  Object.assign(raw.policy.rollout.canary, { statistic: 'p99', maxLatencyRatio: 1.2 });
+  return serviceSchema.parse(raw);
+})(fixture('service.json'));
 
 /**
  * A layout-1 state in layout 2: every field present, empty when there is nothing in it, and the keys
@@ -98,7 +102,12 @@ describe.each<[string, () => Promise<StateStore>]>([
     const expected = inLayout2(next.nextState as unknown as Record<string, unknown>);
     const moved = Object.fromEntries(next.decision.changes.filter((c) => Math.abs(c.to - c.from) > 1).map((c) => [c.setIdentifier, c.to > c.from ? 1 : -1]));
     const written = { ...expected.recentChanges.at(-1)!, moved };
-    expect(out.nextState).toEqual({ ...expected, recentChanges: [...expected.recentChanges.slice(0, -1), written] });
+    const { loadProfiles, ...rest } = out.nextState;
+    const { loadProfiles: expectedProfiles, ...expectedRest } = expected;
+    expect(rest).toEqual({ ...expectedRest, recentChanges: [...expected.recentChanges.slice(0, -1), written] });
+    // The same load profiles; since layout 8 one learned on says what on (the p99 here, as then).
+    expect(Object.fromEntries(Object.entries(loadProfiles).map(([id, { basis: _basis, ...sums }]) => [id, sums]))).toEqual(expectedProfiles);
+    expect(new Set(Object.values(loadProfiles).map((p) => p.basis))).toEqual(new Set(['p99@p99', undefined]));
   });
 
   it('writes it back in the current layout', async () => {

@@ -112,6 +112,17 @@ describe('Function: readStateItem', () => {
     expect(() => readStateItem('chat', { ...current(), state: wrong })).toThrow(/state\.endpoints\.a\.recoveryFailed\.until/);
   });
 
+  it('reads what a load profile was learned on (layout 8); a layout-7 item’s profiles have none, and one with it was not written by one', () => {
+    const profile = { n: 12, u: 6, uu: 3.1, y: 2400, yy: 480_100, uy: 1200, at: T0 };
+    const learned = { ...state, loadProfiles: { a: { ...profile, basis: 'p99@p50' } } };
+    expect(readStateItem('chat', { ...current(), state: learned }).state).toEqual(learned);
+    const v7 = { ...state, loadProfiles: { a: profile } };
+    expect(readStateItem('chat', { ...current(), schemaVersion: 7, state: v7 }).state).toEqual(v7);
+    expect(() => readStateItem('chat', { ...current(), schemaVersion: 7, state: learned })).toThrow(/state\.loadProfiles\.a\.basis/);
+    const wrong = { ...state, loadProfiles: { a: { ...profile, basis: 7 } } };
+    expect(() => readStateItem('chat', { ...current(), state: wrong })).toThrow(/state\.loadProfiles\.a\.basis/);
+  });
+
   it('reads the way a recent change moved each endpoint, and nothing else there', () => {
     const v3 = { ...state, recentChanges: [{ at: T0 - MINUTE, emergency: false, moved: { a: 1 as const, b: -1 as const } }] };
     expect(readStateItem('chat', { ...current(), state: v3 }).state).toEqual(v3);

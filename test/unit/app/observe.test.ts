@@ -115,6 +115,27 @@ describe('Function: observeServices', () => {
     expect(result.observations.endpoints['us-east-1']!.requestRate).toBeNull();
   });
 
+  it('reads the rollout latency signal at the canary statistic beside it, with its SampleCount, where rollouts are on', async () => {
+    const raw = editableRawConfig();
+    (raw.services[0]!.policy as Record<string, unknown>).rollout = { mode: 'canary' };
+    const s = testConfig(raw).services[0]!;
+    const canary = metricRequestsFor(s).filter((r) => r.key.endsWith('#canary'));
+    expect(canary.map((r) => [r.key.split('\u0000')[1], r.query.metricName, r.query.statistic, r.query.region, r.sampleCount, r.rankAt])).toEqual([
+      ['us-east-1', 'ModelLatency', 'p50', 'us-east-1', true, undefined],
+      ['eu-west-1', 'ModelLatency', 'p50', 'eu-west-1', true, undefined],
+      ['ap-northeast-1', 'ModelLatency', 'p50', 'ap-northeast-1', true, undefined],
+    ]);
+    const metrics = new InMemoryMetrics();
+    metrics.record(canary[1]!.query, start, { value: 171_000, sampleCount: 320 });
+    metrics.record(canary[0]!.query, start - MIN, { value: 150_000, sampleCount: 900 });
+    const result = (await observeServices(metrics, [s], T0)).get('chat')!;
+    expect(result.observations.endpoints['eu-west-1']!.canaryLatency).toEqual({ value: 171_000, sampleCount: 320, periodStart: start });
+    // An older period's reading is not this period's: missing.
+    expect(result.observations.endpoints['us-east-1']!.canaryLatency).toBeUndefined();
+    // Without rollouts nothing more is asked.
+    expect(metricRequestsFor(service).some((r) => r.key.endsWith('#canary'))).toBe(false);
+  });
+
   it('asks each percentile signal for its rank at trip, and counts the samples past trip from it', async () => {
     expect(metricRequestsFor(service).map((r) => r.rankAt)).toEqual([2_000_000, 2_000_000, 2_000_000]);
     const result = (

@@ -9,7 +9,10 @@ import { judgedStart, memoryWorld, MINUTE, rawConfig, testConfig, type MemoryWor
 const HEALTHY = { 'us-east-1': 900, 'eu-west-1': 900, 'ap-northeast-1': 900 };
 
 function world(
-  rollout: Record<string, unknown> = { mode: 'drain-during-deploy', canary: { steps: [0.1, 0.5, 1], holdSeconds: 300, minSamples: 100 } },
+  rollout: Record<string, unknown> = {
+    mode: 'drain-during-deploy',
+    canary: { steps: [0.1, 0.5, 1], holdSeconds: 300, minSamples: 100, statistic: 'p99', maxLatencyRatio: 1.2 },
+  },
 ): MemoryWorld {
   const raw = structuredClone(rawConfig) as { services: { policy: Record<string, unknown> }[] };
   raw.services[0]!.policy.rollout = rollout;
@@ -175,7 +178,7 @@ describe('Function: onDeployment', () => {
 
 describe('Rollouts on the schedule', () => {
   it('a canary slower than the control is rolled back by a tick, which publishes Rollback Requested', async () => {
-    const w = world({ mode: 'canary', canary: { steps: [0.1, 0.5, 1], holdSeconds: 300, minSamples: 100 } });
+    const w = world({ mode: 'canary', canary: { steps: [0.1, 0.5, 1], holdSeconds: 300, minSamples: 100, statistic: 'p99', maxLatencyRatio: 1.2 } });
     const rt = w.runtime();
     await onDeployment(rt, request([pipeline(w, 'succeeded', 'k1')], 'Deployment Succeeded'));
     for (let minute = 0; minute < 10 && !w.events.events.some((e) => e.detailType === 'Rollback Requested'); minute += 1) {

@@ -69,6 +69,19 @@ describe('Function: estimateShardSeconds', () => {
   });
 });
 
+describe('Function: estimateShardSeconds, with rollouts', () => {
+  it('counts the canary statistic each endpoint is read at besides its signals (two queries with its SampleCount)', () => {
+    const plain = fleet([200], 5);
+    const withRollouts = plain.map((s) => ({ ...s, policy: { ...s.policy, rollout: { ...s.policy.rollout, mode: 'canary' as const } } }));
+    expect(estimateShardSeconds(withRollouts)).toBeGreaterThan(estimateShardSeconds(plain));
+    const sameStatistic = withRollouts.map((s) => ({
+      ...s,
+      policy: { ...s.policy, rollout: { ...s.policy.rollout, canary: { ...s.policy.rollout.canary, statistic: 'p99' } } },
+    }));
+    expect(estimateShardSeconds(sameStatistic)).toBe(estimateShardSeconds(plain));
+  });
+});
+
 describe('Function: shardSizeFor', () => {
   it('picks the largest shard the estimate finishes within the target, sharing the account’s Route 53 rate between the shards', () => {
     const services = fleet(

@@ -216,9 +216,10 @@ describe('parseConfig: defaults and normalisation', () => {
         canary: {
           steps: [0.05, 0.25, 0.5, 1],
           holdSeconds: 300,
-          maxLatencyRatio: 1.2,
+          statistic: 'p50',
+          maxLatencyRatio: 1.1,
           maxErrorDelta: 0.01,
-          minSamples: 200,
+          minSamples: 100,
           maxExtensions: 2,
           onInconclusive: 'fail',
         },

@@ -16,8 +16,12 @@ import type { RolloutPolicy } from '../../../functions/core/config.js';
 import { evaluateEndpoint } from '../../../functions/core/verdicts.js';
 import { makeService, MINUTE, T0 } from '../../support/engineFixtures.js';
 
-const canaryPolicy = policySchema.parse({ rollout: { mode: 'canary', canary: { steps: [0.1, 0.5, 1], holdSeconds: 120, maxExtensions: 1 } } }).rollout;
-const drainPolicy = policySchema.parse({ rollout: { mode: 'drain-during-deploy', canary: { steps: [0.1, 0.5, 1], holdSeconds: 120 } } }).rollout;
+const canaryPolicy = policySchema.parse({
+  rollout: { mode: 'canary', canary: { steps: [0.1, 0.5, 1], holdSeconds: 120, maxExtensions: 1, statistic: 'p99', maxLatencyRatio: 1.2, minSamples: 200 } },
+}).rollout;
+const drainPolicy = policySchema.parse({
+  rollout: { mode: 'drain-during-deploy', canary: { steps: [0.1, 0.5, 1], holdSeconds: 120, statistic: 'p99', maxLatencyRatio: 1.2, minSamples: 200 } },
+}).rollout;
 
 let keys = 0;
 function event(phase: DeploymentPhase, at: number, version = 'v2', key?: string): DeploymentSignal {
@@ -295,7 +299,12 @@ describe('advanceRollout: steps, evidence and expiry', () => {
 });
 
 describe('judgePeriod with a named latency signal and an error signal', () => {
-  const policy = policySchema.parse({ rollout: { mode: 'canary', canary: { latencySignal: 'p99', errorSignal: 'errors', maxErrorDelta: 0.5 } } }).rollout;
+  const policy = policySchema.parse({
+    rollout: {
+      mode: 'canary',
+      canary: { latencySignal: 'p99', errorSignal: 'errors', maxErrorDelta: 0.5, statistic: 'p99', maxLatencyRatio: 1.2, minSamples: 200 },
+    },
+  }).rollout;
   const service = makeService({ n: 2 });
   const signals = service.endpoints[0]!.signals;
   const v = (p99: number | null, errors: number) =>
@@ -334,7 +343,12 @@ describe('judgePeriod', () => {
 });
 
 describe('decide with deployments', () => {
-  const service = makeService({ n: 3, policy: { rollout: { mode: 'drain-during-deploy', canary: { steps: [0.1, 0.5, 1], holdSeconds: 120 } } } });
+  const service = makeService({
+    n: 3,
+    policy: {
+      rollout: { mode: 'drain-during-deploy', canary: { steps: [0.1, 0.5, 1], holdSeconds: 120, statistic: 'p99', maxLatencyRatio: 1.2, minSamples: 200 } },
+    },
+  });
 
   /** Runs minute by minute; `canaryP99` is the canary's p99 once deployed; `events[minute]` are delivered then. */
   function run(minutes: number, canaryP99: number, events: Record<number, DeploymentPhase[]>, samples = 5000) {
@@ -422,7 +436,12 @@ describe('decide with deployments', () => {
 
   it('judges a step with a hold shorter than the observation lag, by extending it without losing evidence', () => {
     // Observations describe the period that ended ~90 s before now: a 60 s hold has no evidence at first.
-    const short = makeService({ n: 3, policy: { rollout: { mode: 'canary', canary: { steps: [0.5, 1], holdSeconds: 60, maxExtensions: 3 } } } });
+    const short = makeService({
+      n: 3,
+      policy: {
+        rollout: { mode: 'canary', canary: { steps: [0.5, 1], holdSeconds: 60, maxExtensions: 3, statistic: 'p99', maxLatencyRatio: 1.2, minSamples: 200 } },
+      },
+    });
     let state: ServiceState | undefined;
     let weights: Record<string, number> = { a: 100, b: 100, c: 100 };
     const codes: string[] = [];
@@ -523,6 +542,20 @@ describe("judgePeriod at the canary's load", () => {
     expect(judged.why).toContain(why);
   });
 
+  it('judges against the canary’s own line, unscaled, when no endpoint serves as a control; inconclusive without a line either', () => {
+    // Every other endpoint degraded or deploying: no control at all.
+    const slow = judgePeriod('a', { a: verdict(286 * 1.4), b: verdict(345), c: verdict(425) }, shares, [], canaryPolicy, { utilisation, profiles });
+    expect(slow).toMatchObject({
+      outcome: 'fail',
+      why: expect.stringContaining("a's own line at the canary's 4% utilisation: 286ms (no control to scale it by)"),
+    });
+    expect(judgePeriod('a', { a: verdict(290), b: verdict(345), c: verdict(425) }, shares, [], canaryPolicy, { utilisation, profiles }).outcome).toBe('pass');
+    expect(judgePeriod('a', { a: verdict(290), b: verdict(345), c: verdict(425) }, shares, [], canaryPolicy)).toEqual({
+      outcome: 'inconclusive',
+      why: 'no control endpoint with enough samples',
+    });
+  });
+
   it("falls back when the line is too uncertain at the canary's load", () => {
     let noisy: LoadProfile | undefined;
     for (let i = 0; i < 20; i++) noisy = addPoint(noisy, 0.4 + (i % 2) * 0.02, 300 + (i % 3) * 200, T0 + i * MINUTE, DAY);
@@ -539,7 +572,9 @@ describe('decide learns latency against load, and judges a canary at its own loa
   const network: Record<string, number> = { a: 80, b: 40, c: 120 };
   const service = makeService({
     n: 3,
-    policy: { rollout: { mode: 'drain-during-deploy', canary: { steps: [0.1, 0.5, 1], holdSeconds: 300, minSamples: 200 } } },
+    policy: {
+      rollout: { mode: 'drain-during-deploy', canary: { steps: [0.1, 0.5, 1], holdSeconds: 300, statistic: 'p99', maxLatencyRatio: 1.2, minSamples: 200 } },
+    },
     endpoints: ['a', 'b', 'c'].map(() => ({ capacity: { warmRps: 100 }, load: { namespace: 'Inference', metricName: 'Requests', statistic: 'Sum' } })),
   });
 
