@@ -78,6 +78,7 @@ export function advanceRollouts(ev: Evaluation, evidence: RolloutEvidence): Phas
       utilisation: ev.utilisation,
       profiles: profilesOnBasis(ev.service, ev.previous.loadProfiles),
       ...(rollout.loadReference ? { reference: profilesOnBasis(ev.service, rollout.loadReference) } : {}),
+      knees: Object.fromEntries(ev.service.endpoints.map((e) => [e.setIdentifier, e.capacity.targetUtilization])),
     };
     const controls = ids.filter((other) => other !== id && rollouts[other] === undefined && endpoints[other]!.status === 'healthy');
     // Only periods that began after the step did are evidence about the step.

@@ -273,6 +273,12 @@ export interface LoadEvidence {
   readonly profiles: Readonly<Record<string, LoadProfile | undefined>>;
   /** The same as they were when the rollout began (for the levels), when it began with any. */
   readonly reference?: Readonly<Record<string, LoadProfile | undefined>>;
+  /**
+   * Each endpoint's planned utilisation (`capacity.targetUtilization`), by SetIdentifier: its line
+   * was learned below it, so a control running past it is off its line (queues form), and says
+   * nothing of how the traffic runs.
+   */
+  readonly knees?: Readonly<Record<string, number>>;
 }
 
 function signalOf(verdict: EndpointVerdict | undefined, name: string | undefined): SignalVerdict | undefined {
@@ -330,6 +336,7 @@ function loadMatchedExpectation(
   }
   let observed = 0;
   let predicted = 0;
+  const pastKnee: string[] = [];
   for (const id of controls) {
     const signal = latencySignalOf(verdicts[id], policy);
     const profile = levels[id];
@@ -337,15 +344,19 @@ function loadMatchedExpectation(
     const share = shares[id] ?? 0;
     if (!signal || signal.value === null || share <= 0 || !profile || profile.n < LOAD_MATCH_MIN_PERIODS || u === null || u === undefined) continue;
     if (signal.sampleCount !== null && signal.sampleCount < policy.canary.minSamples) continue;
+    const knee = load.knees?.[id];
+    if (knee !== undefined && u > knee) {
+      pastKnee.push(id);
+      continue;
+    }
     observed += signal.value * share;
     predicted += predict(profile, fit, u).value * share;
   }
-  if (predicted <= 0 && alone) {
-    // No endpoint serves as a control (each is degraded, deploying or without samples): the canary's own line, unscaled.
-    return {
-      value: expected.value,
-      what: `${endpoint}'s own line at the canary's ${pct(at)} utilisation: ${expected.value.toFixed(0)}${unit} (no control to scale it by)`,
-    };
+  if (predicted <= 0 && (alone || pastKnee.length > 0)) {
+    // No endpoint serves as a control (each is degraded, deploying, without samples, or past its
+    // planned utilisation, off its line): the canary's own line, unscaled.
+    const why = alone ? 'no control to scale it by' : `${pastKnee.join(', ')} past planned utilisation, off their lines`;
+    return { value: expected.value, what: `${endpoint}'s own line at the canary's ${pct(at)} utilisation: ${expected.value.toFixed(0)}${unit} (${why})` };
   }
   if (predicted <= 0) return { value: null, why: 'no control endpoint with a learned line and enough samples' };
   const running = observed / predicted;

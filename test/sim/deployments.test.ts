@@ -309,11 +309,12 @@ describe('Rollout scenarios, end to end', () => {
   });
 
   // The canary runs nearly idle while the controls run busy, so only a judge that compares at the
-  // canary's load catches the 1.4× regression early. Known miss in the faithful world: on its median
-  // the regression reads 1.1-1.3× (the metric includes the network's 80 ms, which the slower model
-  // does not stretch), so on this file's seed the first step passes and the second is rolled back.
-  // Left for the detection issue (#12); `it.fails` turns red when it is fixed.
-  it.fails('canary-regression: the bad version never gets more than the first canary step, and a rollback is requested within three holds (known miss)', async () => {
+  // canary's load catches the 1.4× regression early: on its median it reads 1.1-1.3× (the metric
+  // includes the network's 80 ms, which the slower model does not stretch). On this file's seed it
+  // passed the first step while us-east-1, carrying eu-west-1's share, ran past its planned
+  // utilisation and so above its line; controls off their lines no longer scale the expectation.
+  // (On some other seeds the first step still passes: docs/deployment-events.md.)
+  it('canary-regression: the bad version never gets more than the first canary step, and a rollback is requested within three holds', async () => {
     const result = await resultOf('canary-regression');
     const [fact, ...more] = rolloutFacts(result.scenario, result.runs.steer53);
     expect(more).toEqual([]);

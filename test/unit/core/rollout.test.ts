@@ -556,6 +556,26 @@ describe("judgePeriod at the canary's load", () => {
     });
   });
 
+  it('does not scale the expectation by controls past their planned utilisation: off their lines, they run slow from queues', () => {
+    // b and c carry the canary's share at 90% and run 20% above their lines; the canary is 25% above its own.
+    const hot = { ...utilisation, b: 0.9, c: 0.9 };
+    const onLine = (intercept: number) => intercept + 150 * 0.9;
+    const verdicts = { a: verdict(286 * 1.25), b: verdict(onLine(240) * 1.2), c: verdict(onLine(320) * 1.2) };
+    expect(judgePeriod('a', verdicts, shares, ['b', 'c'], canaryPolicy, { utilisation: hot, profiles }).outcome).toBe('pass');
+    const judged = judgePeriod('a', verdicts, shares, ['b', 'c'], canaryPolicy, { utilisation: hot, profiles, knees: { a: 0.85, b: 0.85, c: 0.85 } });
+    expect(judged).toMatchObject({
+      outcome: 'fail',
+      why: expect.stringContaining("a's own line at the canary's 4% utilisation: 286ms (b, c past planned utilisation, off their lines)"),
+    });
+    // One control below its knee still scales it.
+    const mixed = judgePeriod('a', verdicts, shares, ['b', 'c'], canaryPolicy, {
+      utilisation: { ...hot, b: 0.7 },
+      profiles,
+      knees: { a: 0.85, b: 0.85, c: 0.85 },
+    });
+    expect(mixed.why).toContain('controls at');
+  });
+
   it("falls back when the line is too uncertain at the canary's load", () => {
     let noisy: LoadProfile | undefined;
     for (let i = 0; i < 20; i++) noisy = addPoint(noisy, 0.4 + (i % 2) * 0.02, 300 + (i % 3) * 200, T0 + i * MINUTE, DAY);
