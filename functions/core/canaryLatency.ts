@@ -26,20 +26,31 @@ export function rolloutLatencySignal(endpoint: EndpointConfig, policy: RolloutPo
 }
 
 /**
- * The query that reads an endpoint's canary latency, when rollouts are on and the canary's
- * statistic is not the signal's own (then the signal's value is the reading, and nothing more is asked).
+ * The latency signal an endpoint's canary reading is of, and the query that reads it, when
+ * rollouts are on and the canary's statistic is not the signal's own (then the signal's value is
+ * the reading, and nothing more is asked).
  */
-export function canaryQueryOf(endpoint: EndpointConfig, policy: RolloutPolicy): MetricSignal['metric'] | undefined {
+export function canaryReadOf(endpoint: EndpointConfig, policy: RolloutPolicy): { signal: MetricSignal; query: MetricSignal['metric'] } | undefined {
   if (policy.mode === 'none') return undefined;
   const signal = rolloutLatencySignal(endpoint, policy);
   if (signal === undefined || signal.metric.statistic === policy.canary.statistic) return undefined;
-  return { ...signal.metric, statistic: policy.canary.statistic };
+  return { signal, query: { ...signal.metric, statistic: policy.canary.statistic } };
+}
+
+/** The query that reads an endpoint's canary latency (`canaryReadOf`), if any. */
+export function canaryQueryOf(endpoint: EndpointConfig, policy: RolloutPolicy): MetricSignal['metric'] | undefined {
+  return canaryReadOf(endpoint, policy)?.query;
+}
+
+/** How a basis is written: `p99-ttft@p50`. */
+function basisOf(signal: MetricSignal, statistic: string): string {
+  return `${signal.name}@${statistic}`;
 }
 
 /** What a load profile was learned on: the signal and the statistic (a line learned on one is no expectation of another). */
 export function canaryBasis(endpoint: EndpointConfig, policy: RolloutPolicy): string | undefined {
   const signal = rolloutLatencySignal(endpoint, policy);
-  return signal === undefined ? undefined : `${signal.name}@${policy.canary.statistic}`;
+  return signal === undefined ? undefined : basisOf(signal, policy.canary.statistic);
 }
 
 /**
@@ -56,7 +67,7 @@ export function canaryVerdicts(
   const out: Record<string, EndpointVerdict> = { ...verdicts };
   for (const endpoint of service.endpoints) {
     const id = endpoint.setIdentifier;
-    const signal = canaryQueryOf(endpoint, policy) ? rolloutLatencySignal(endpoint, policy) : undefined;
+    const signal = canaryReadOf(endpoint, policy)?.signal;
     const verdict = verdicts[id];
     if (signal === undefined || verdict === undefined) continue;
     const reading = observations.endpoints[id]?.canaryLatency;
@@ -80,7 +91,7 @@ export function canaryVerdicts(
 export function onBasis(profile: LoadProfile, endpoint: EndpointConfig, policy: RolloutPolicy): boolean {
   const signal = rolloutLatencySignal(endpoint, policy);
   if (signal === undefined) return false;
-  return (profile.basis ?? `${signal.name}@${signal.metric.statistic}`) === canaryBasis(endpoint, policy);
+  return (profile.basis ?? basisOf(signal, signal.metric.statistic)) === basisOf(signal, policy.canary.statistic);
 }
 
 /** The load profiles learned on the basis the service judges canaries on now; the others are set aside. */

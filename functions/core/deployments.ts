@@ -72,13 +72,15 @@ export function advanceRollouts(ev: Evaluation, evidence: RolloutEvidence): Phas
   const shares = sharesOf(ev.current, ids);
   let rollouts = evidence.rollouts;
   const steps: Partial<Said>[] = [];
+  // Lines learned on another statistic or signal (the config changed) are no expectation of this one.
+  const profiles = profilesOnBasis(ev.service, ev.previous.loadProfiles);
+  const knees = Object.fromEntries(ev.service.endpoints.map((e) => [e.setIdentifier, e.capacity.targetUtilization]));
   for (const [id, rollout] of Object.entries(evidence.rollouts)) {
-    // Lines learned on another statistic or signal (the config changed) are no expectation of this one.
     const loadEvidence: LoadEvidence = {
       utilisation: ev.utilisation,
-      profiles: profilesOnBasis(ev.service, ev.previous.loadProfiles),
+      profiles,
       ...(rollout.loadReference ? { reference: profilesOnBasis(ev.service, rollout.loadReference) } : {}),
-      knees: Object.fromEntries(ev.service.endpoints.map((e) => [e.setIdentifier, e.capacity.targetUtilization])),
+      knees,
     };
     const controls = ids.filter((other) => other !== id && rollouts[other] === undefined && endpoints[other]!.status === 'healthy');
     // Only periods that began after the step did are evidence about the step.

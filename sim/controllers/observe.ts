@@ -5,7 +5,7 @@
  * for data that has not arrived (or never will).
  */
 import { LOAD_PERIODS } from '../../functions/app/observe.js';
-import { canaryQueryOf, rolloutLatencySignal } from '../../functions/core/canaryLatency.js';
+import { canaryReadOf } from '../../functions/core/canaryLatency.js';
 import type { EndpointConfig, MetricQuery } from '../../functions/core/config.js';
 import type { EndpointObservations, ServiceObservations, SignalObservation } from '../../functions/core/types.js';
 import type { SignalBinding } from '../scenario.js';
@@ -57,9 +57,9 @@ export function canaryBinding(binding: SignalBinding, query: MetricQuery): Signa
 /** The rollout latency signal's metric at the canary's statistic, as the use case reads it (observe.ts `canaryLatency`). */
 function canaryObservation(context: ControllerContext, endpoint: EndpointConfig, r: number, t: number): SignalObservation | undefined {
   const { scenario, cloudwatch } = context;
-  const query = canaryQueryOf(endpoint, scenario.service.policy.rollout);
-  if (!query) return undefined;
-  const signal = rolloutLatencySignal(endpoint, scenario.service.policy.rollout)!;
+  const read = canaryReadOf(endpoint, scenario.service.policy.rollout);
+  if (!read) return undefined;
+  const { signal, query } = read;
   const binding = canaryBinding(scenario.bindings[r]!.get(signal.name)!, query);
   const observed = cloudwatch.observe(binding, r, t, scenario.startMs, scenario.spec.cloudwatch.readDelaySeconds);
   if (!observed) return undefined;

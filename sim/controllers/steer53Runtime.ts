@@ -11,7 +11,7 @@
  * with the event, through evaluateService), and the `Rollback Requested` / `Rollout Succeeded`
  * events the use case publishes go back to the pipeline.
  */
-import { canaryQueryOf, rolloutLatencySignal } from '../../functions/core/canaryLatency.js';
+import { canaryReadOf } from '../../functions/core/canaryLatency.js';
 import type { Config, EndpointConfig } from '../../functions/core/config.js';
 import type { Decision, Weights } from '../../functions/core/types.js';
 import { ControllerDetailTypes } from '../../functions/events/controllerEvents.js';
@@ -162,9 +162,9 @@ export function steer53RuntimeController(context: ControllerContext): Controller
 
   /** The rollout latency signal's metric at the canary's statistic, where the use case asks for it (core/canaryLatency.ts). */
   function recordCanaryLatency(metrics: InMemoryMetrics, endpoint: EndpointConfig, r: number, newest: number, t: number): void {
-    const query = canaryQueryOf(endpoint, service.policy.rollout);
-    if (!query) return;
-    const signal = rolloutLatencySignal(endpoint, service.policy.rollout)!;
+    const read = canaryReadOf(endpoint, service.policy.rollout);
+    if (!read) return;
+    const { signal, query } = read;
     const binding = canaryBinding(scenario.bindings[r]!.get(signal.name)!, query);
     const minutes = Math.max(1, Math.round(query.periodSeconds / 60));
     for (let last = newest; last >= Math.max(minutes - 1, newest - historyMinutes + 1); last--) {
