@@ -83,7 +83,7 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   const { target, endpoints } = plan.value;
   const emergency = isEmergency(ev, { target, endpoints, transitions: stepped.transitions, abortedDrills: overrides.value.abortedDrills });
   const { restoredUnderFailStatic } = stepped.value;
-  const guarded = applySafety(ev, { ...evidence, restoredUnderFailStatic, target, overrides: inForce, emergency });
+  const guarded = applySafety(ev, { ...evidence, restoredUnderFailStatic, target, overrides: inForce, emergency, rollouts: rollouts.value });
   const rolloutMoved = rolloutsMoved(ev, rollouts.value);
   const stateMoved = endpointsMoved(ev, stepped.value.endpoints) || startsServing(ev, stepped.value.endpoints, guarded.value.target) || rolloutMoved;
   const sheds = shedsAny(ev, stepped.value.endpoints, rollouts.value);

@@ -8,7 +8,7 @@
 import type { Policy } from './config.js';
 import { untilText } from './overrides.js';
 import { notice, phase, type Evaluation, type Phase, type Said } from './phase.js';
-import type { DecisionMode, EndpointVerdict, Overrides, Reason, RecentChange, ServiceState, Transition, WeightChange, Weights } from './types.js';
+import type { DecisionMode, EndpointVerdict, Overrides, Reason, RecentChange, RolloutState, ServiceState, Transition, WeightChange, Weights } from './types.js';
 import { changesBetween, formatWeights, integerWeights, sameWeights, shareMoved, sharesOf } from './weights.js';
 import { baselineWeights } from './weightPlanner.js';
 
@@ -23,6 +23,8 @@ export interface SafetyInput {
   readonly restoredUnderFailStatic: boolean;
   /** Exempt from the step bound (see isEmergency). */
   readonly emergency: boolean;
+  /** The rollouts as this decision leaves them, by SetIdentifier. */
+  readonly rollouts?: Readonly<Record<string, RolloutState>>;
 }
 
 export interface Guarded {
@@ -64,11 +66,12 @@ function holdOrBound(ev: Evaluation, input: SafetyInput): Phase<Guarded> {
     const message = `policy would set ${formatWeights(target, ids)}; frozen by ${by}${untilText(overrides.freeze)}: ${reason}`;
     return phase({ mode: 'frozen', target: { ...current } }, sameWeights(target, current, ids) ? {} : { blocked: [{ code: 'FROZEN', message }] });
   }
+  const offUnproven = rolloutCuts(ev, input);
   if (input.failStatic) {
     if (policy.safety.failStaticAction === 'baseline') return bounded(ev, 'fail-static', baselineWeights(ev.service));
-    return input.restoredUnderFailStatic ? bounded(ev, 'fail-static', target) : phase({ mode: 'fail-static', target: { ...current } });
+    return input.restoredUnderFailStatic || offUnproven ? bounded(ev, 'fail-static', target) : phase({ mode: 'fail-static', target: { ...current } });
   }
-  if (ids.every((id) => input.verdicts[id]!.verdict === 'unknown') && Object.keys(overrides.drains ?? {}).length === 0) {
+  if (ids.every((id) => input.verdicts[id]!.verdict === 'unknown') && Object.keys(overrides.drains ?? {}).length === 0 && !offUnproven) {
     // Nothing is known this period: carry on with nothing, not even a move decided earlier.
     const blocked: Reason[] = sameWeights(target, current, ids)
       ? []
@@ -76,6 +79,20 @@ function holdOrBound(ev: Evaluation, input: SafetyInput): Phase<Guarded> {
     return phase({ mode: 'normal', target: { ...current } }, { blocked });
   }
   return input.emergency ? phase({ mode: 'normal', target }) : bounded(ev, 'normal', target);
+}
+
+/**
+ * The target takes traffic off an endpoint under a rollout (a deploy's drain, a canary's step, a
+ * rollback): the pipeline's move, away from an unproven version, not a decision on this period's
+ * observations. It goes ahead when they are suspect (fail static) or unknown, as an operator's
+ * drain does: the endpoints' states did not move on that evidence, so the rest of the plan is
+ * what the last trusted periods called for.
+ */
+function rolloutCuts(ev: Evaluation, input: SafetyInput): boolean {
+  const rollouts = input.rollouts ?? {};
+  const before = sharesOf(ev.current, ev.ids);
+  const after = sharesOf(input.target, ev.ids);
+  return ev.ids.some((id) => rollouts[id] !== undefined && (before[id]! - after[id]!) * ev.total > FLAP_MIN_MOVE + 1e-9);
 }
 
 function bounded(ev: Evaluation, mode: DecisionMode, target: Weights): Phase<Guarded> {
@@ -215,6 +232,10 @@ function flapGuard(ev: Evaluation, input: AntiFlapInput, _changes: readonly Weig
   if (input.mode !== 'normal' || input.emergency || input.sheds || input.rolloutMoved || overridesChanged(ev, input)) return undefined;
   const windowMs = ev.policy.dwell.minSeconds * 1000;
   const moves = movesOf(ev, ev.current, input.target);
+  // An endpoint under a rollout moving is the rollout's move (a deploy's drain, a canary step), even
+  // when the evaluation that asked for it was held (everything unknown, failing static): planned,
+  // not a change of mind, and it must not wait behind the receivers' last moves.
+  if (Object.keys(moves).some((id) => ev.previous.rollouts[id] !== undefined)) return undefined;
   for (const [endpoint, way] of Object.entries(moves)) {
     const last = lastMoveOf(recent, endpoint);
     if (last === undefined || ev.now - last.at >= windowMs || last.way !== -way) continue;

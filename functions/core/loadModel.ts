@@ -75,6 +75,16 @@ export function fitSlope(profiles: readonly LoadProfile[]): LoadFit | null {
 }
 
 /** An endpoint's expected latency at utilisation `u`, with its standard error: its line, on the shared slope. */
+/** Standard deviations either side of the mean load within which a line is trusted: about the loads it was learned on. */
+export const LEARNED_RANGE_SD = 2;
+
+/** The utilisations a profile was learned on: its mean load ± LEARNED_RANGE_SD standard deviations. */
+export function learnedRange(profile: LoadProfile): { readonly low: number; readonly high: number } {
+  const mean = profile.u / profile.n;
+  const sd = Math.sqrt(Math.max(0, profile.uu / profile.n - mean * mean));
+  return { low: mean - LEARNED_RANGE_SD * sd, high: mean + LEARNED_RANGE_SD * sd };
+}
+
 export function predict(profile: LoadProfile, fit: LoadFit, u: number): { readonly value: number; readonly error: number } {
   const meanU = profile.u / profile.n;
   const value = profile.y / profile.n + fit.slope * (u - meanU);

@@ -14,7 +14,7 @@
  * Pure, like the rest of the engine: events and time come in, state and reasons go out.
  */
 import type { RolloutPolicy } from './config.js';
-import { fitSlope, predict, type LoadProfile } from './loadModel.js';
+import { fitSlope, learnedRange, predict, type LoadProfile } from './loadModel.js';
 import type {
   DeploymentIgnoredReason,
   DeploymentSignal,
@@ -336,7 +336,7 @@ function loadMatchedExpectation(
   }
   let observed = 0;
   let predicted = 0;
-  const pastKnee: string[] = [];
+  const offLine: string[] = [];
   for (const id of controls) {
     const signal = latencySignalOf(verdicts[id], policy);
     const profile = levels[id];
@@ -344,18 +344,18 @@ function loadMatchedExpectation(
     const share = shares[id] ?? 0;
     if (!signal || signal.value === null || share <= 0 || !profile || profile.n < LOAD_MATCH_MIN_PERIODS || u === null || u === undefined) continue;
     if (signal.sampleCount !== null && signal.sampleCount < policy.canary.minSamples) continue;
-    const knee = load.knees?.[id];
-    if (knee !== undefined && u > knee) {
-      pastKnee.push(id);
+    const off = offItsLine(id, u, profile, load);
+    if (off !== null) {
+      offLine.push(off);
       continue;
     }
     observed += signal.value * share;
     predicted += predict(profile, fit, u).value * share;
   }
-  if (predicted <= 0 && (alone || pastKnee.length > 0)) {
-    // No endpoint serves as a control (each is degraded, deploying, without samples, or past its
-    // planned utilisation, off its line): the canary's own line, unscaled.
-    const why = alone ? 'no control to scale it by' : `${pastKnee.join(', ')} past planned utilisation, off their lines`;
+  if (predicted <= 0 && (alone || offLine.length > 0)) {
+    // No endpoint serves as a control (each is degraded, deploying, without samples, or off its
+    // line): the canary's own line, unscaled.
+    const why = alone ? 'no control to scale it by' : `${offLine.join(', ')}: off their lines`;
     return { value: expected.value, what: `${endpoint}'s own line at the canary's ${pct(at)} utilisation: ${expected.value.toFixed(0)}${unit} (${why})` };
   }
   if (predicted <= 0) return { value: null, why: 'no control endpoint with a learned line and enough samples' };
@@ -365,6 +365,21 @@ function loadMatchedExpectation(
     value,
     what: `the control at the canary's ${pct(at)} utilisation: ${value.toFixed(0)}${unit} (${endpoint}'s line ${expected.value.toFixed(0)}${unit}, controls at ${running.toFixed(2)}× their lines)`,
   };
+}
+
+/**
+ * Why a control's line says nothing of how the traffic runs now, or null when it does. Past its
+ * planned utilisation queues form; outside the loads its line was learned on (its mean load ± two
+ * standard deviations) the straight line is extrapolated, and an LLM server's latency is convex in
+ * load: the controls carrying a canary's shed share run hotter than they ever did while it was
+ * learned, read well above their lines, and would inflate the canary's expectation by as much.
+ */
+function offItsLine(id: string, u: number, profile: LoadProfile, load: LoadEvidence): string | null {
+  const knee = load.knees?.[id];
+  if (knee !== undefined && u > knee) return `${id} past planned utilisation`;
+  const range = learnedRange(profile);
+  if (u > range.high || u < range.low) return `${id} at ${pct(u)} (learned on ${pct(Math.max(0, range.low))}-${pct(range.high)})`;
+  return null;
 }
 
 /**

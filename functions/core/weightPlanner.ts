@@ -81,7 +81,8 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
     const state = input.endpoints[id]!;
     const limit = rolloutFactor(input.rollouts[id], policy.rollout);
     // Drained for maintenance, or held out by a deployment: not serving, and not to be given traffic back.
-    const maintenance = input.overrides.drains?.[id] !== undefined || limit === 0;
+    const operatorDrain = input.overrides.drains?.[id] !== undefined;
+    const maintenance = operatorDrain || limit === 0;
     const { warmRps } = warmOf(ev, config, state);
     const current = currentShares[id]! * total;
     const servingAgain = !maintenance && servesAgain(state, current);
@@ -92,6 +93,7 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
       ...(warmRps !== undefined ? { warmRps } : {}),
       state,
       maintenance,
+      deploying: !operatorDrain && limit === 0 && input.rollouts[id]?.phase === 'deploying',
       factor: maintenance ? 0 : Math.min(own, limit ?? Number.POSITIVE_INFINITY),
       failing: state.status === 'drained' && state.failed === true && !servingAgain,
       current,
@@ -171,6 +173,11 @@ export interface PlanEndpoint {
   readonly receiver: boolean;
   /** Drained by an operator: kept at zero unless a safety rule needs it. */
   readonly maintenance: boolean;
+  /**
+   * Held out while it deploys (`drain-during-deploy`), not by an operator: a precaution, bounded by
+   * the others' capacity, so what they have no room for stays on it rather than overload them.
+   */
+  readonly deploying?: boolean;
   /** Failing (errors, hard-down) rather than slow: given traffic only as a last resort, and never more than it has. */
   readonly failing: boolean;
   /** Weight the endpoint carries now, in baseline units (its share of the traffic × the baseline total). */
@@ -333,14 +340,31 @@ function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, 
     slowAtSomeShare.filter((e) => e.severe),
   );
   const slow = late.length > 0 ? shedLess(burstRoom(endpoints, severe, total, demandRps, late), late) : severe;
+  const deploying = keepDeploying(endpoints, slow);
   // A failing endpoint keeps what it has, never more: traffic moved into it would fail outright.
   const failing = giveBack(
-    slow,
+    deploying,
     endpoints.filter((e) => e.failing && !e.maintenance),
     (names) => `keeping some traffic on failing ${names}: the other endpoints have no warm headroom for it`,
     (e) => Math.min(e.config.baselineWeight, e.current),
   );
   return failing.remaining > 1e-9 ? overloadReceivers(endpoints, failing, total) : failing;
+}
+
+/**
+ * An endpoint held out while it deploys keeps what the others have no warm headroom for: its drain
+ * is a precaution, and a deploy replaces its instances a part at a time, so it serves while the
+ * receivers, pushed past their capacity, would turn one planned change into an incident. Never
+ * more than it carries now (the drain only goes down during the deploy, so it cannot flap), nor
+ * than its baseline.
+ */
+function keepDeploying(endpoints: readonly PlanEndpoint[], allotment: Allotment): Allotment {
+  return giveBack(
+    allotment,
+    endpoints.filter((e) => e.deploying === true),
+    (names) => `keeping ${names} serving while it deploys: the other endpoints have no warm headroom for its share`,
+    (e) => Math.min(e.config.baselineWeight, e.current),
+  );
 }
 
 /**

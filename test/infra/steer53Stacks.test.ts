@@ -258,10 +258,13 @@ describe('Functions', () => {
     // 357 KB until the canary was judged on its own statistic, read beside the latency signal
     // (core/canaryLatency.ts, the use case's query for it, state layout 8), 3 KB: the alarm bundle
     // measured 358.7 KB, the schedule bundle 351.5 KB, the deployment bundle 399.8 KB.
-    ['alarm', 360],
-    ['schedule', 353],
+    // 360 KB until the deploy's drain kept what the others have no room for, controls off their
+    // learned range were set aside and the pipeline's cuts went ahead under fail static, 1.2 KB: the
+    // alarm bundle measured 359.9 KB, the schedule bundle 352.7 KB, the deployment bundle 401.1 KB.
+    ['alarm', 362],
+    ['schedule', 355],
     // Powertools idempotency and its JMESPath engine (38 KB) come on top; see docs/deploy.md.
-    ['deployment', 401],
+    ['deployment', 403],
   ])('keeps the %s bundle within %i KB, with zod/mini alone and no config schema', (name, budgetKb) => {
     const code = readFileSync(join(assetDirOf(name), 'index.mjs'));
     expect(code.length).toBeLessThanOrEqual(budgetKb * 1024);

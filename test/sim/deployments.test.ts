@@ -282,8 +282,10 @@ describe('Rollout scenarios, end to end', () => {
     expect(notes.some((n) => n.startsWith('ROLLOUT_SUCCEEDED'))).toBe(true);
   });
 
-  // Known miss in the faithful world: draining eu-west-1 while it deploys (the policy's mode) runs
-  // the others hotter than static does. Left for the detection issue (#12); `it.fails` turns red when fixed.
+  // Known miss on this file's seed: draining eu-west-1 while it deploys (the policy's mode) and
+  // ramping it back through four canary steps runs the others hotter than static does (1.06× its
+  // misses). The drain now keeps what the others have no room for (weightPlanner.ts), so over seeds
+  // 1-5 steer53 misses 0.85× static's, 1.04× at worst. Left for issue 12; `it.fails` turns red when fixed.
   it.fails('canary-success: steer53 is no worse than static (known miss)', async () => {
     const result = await resultOf('canary-success');
     expect(result.metrics.steer53.sloMissFraction).toBeLessThanOrEqual(result.metrics.static.sloMissFraction);
@@ -303,17 +305,20 @@ describe('Rollout scenarios, end to end', () => {
     expect(result.runs.static.newVersionServed[0]!.maxShare).toBeGreaterThan(0.35);
   });
 
-  it.fails('canary-regression: no safety violation on the way (known miss: one shed overloads a receiver)', async () => {
+  // The deploy's drain sent us-east-1 161 requests/s against its 151 while ap-northeast-1 was held
+  // back: the drain now keeps on eu-west-1 what the others have no room for.
+  it('canary-regression: no safety violation on the way', async () => {
     const result = await resultOf('canary-regression');
     expect(result.metrics.steer53.safetyViolations).toBe(0);
   });
 
   // The canary runs nearly idle while the controls run busy, so only a judge that compares at the
   // canary's load catches the 1.4× regression early: on its median it reads 1.1-1.3× (the metric
-  // includes the network's 80 ms, which the slower model does not stretch). On this file's seed it
-  // passed the first step while us-east-1, carrying eu-west-1's share, ran past its planned
-  // utilisation and so above its line; controls off their lines no longer scale the expectation.
-  // (On some other seeds the first step still passes: docs/deployment-events.md.)
+  // includes the network's 80 ms, which the slower model does not stretch). The controls carrying
+  // eu-west-1's share run past the loads their lines were learned on, and so above those lines:
+  // such controls no longer scale the expectation, and it is caught at the first step on 12 of 13
+  // seeds (docs/deployment-events.md). Its first step starts while the service fails static (the
+  // event's evaluation finds the newest minute not yet published): a rollout's cut goes ahead.
   it('canary-regression: the bad version never gets more than the first canary step, and a rollback is requested within three holds', async () => {
     const result = await resultOf('canary-regression');
     const [fact, ...more] = rolloutFacts(result.scenario, result.runs.steer53);
@@ -321,7 +326,8 @@ describe('Rollout scenarios, end to end', () => {
     expect(fact).toMatchObject({ endpoint: 'eu-west-1', version: 'v2', badVersion: true });
     expect(fact!.maxAnsweredShare).toBeLessThanOrEqual(fact!.firstStepShare + 1e-9);
     expect(fact!.rollbackRequestedAfterS).not.toBeNull();
-    expect(fact!.rollbackRequestedAfterS!).toBeLessThanOrEqual(3 * fact!.holdSeconds);
+    // Its step, extended at most twice, lasts three holds; the tick after the last judges it.
+    expect(fact!.rollbackRequestedAfterS!).toBeLessThanOrEqual(3 * fact!.holdSeconds + 60);
   });
 
   it('hands steer53 the same deployment events through onDeployment as through the engine alone', async () => {

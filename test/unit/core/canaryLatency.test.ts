@@ -163,7 +163,8 @@ describe('decide judges a canary on its median', () => {
     const rollback = steps.find((s) => s.decision.rolloutEvents.length > 0)!;
     expect(rollback.decision.rolloutEvents).toEqual([expect.objectContaining({ type: 'Rollback Requested', reason: expect.stringContaining('step 1 (10%)') })]);
     const message = rollback.decision.reasons.find((r) => r.code === 'ROLLBACK_REQUESTED')!.message;
-    expect(message).toMatch(/p99 at p50 \d+ms is 1\.\d+× the control at the canary's \d+% utilisation/);
+    // The controls carry its share past the loads their lines were learned on: its own line.
+    expect(message).toMatch(/p99 at p50 \d+ms is 1\.\d+× a's own line at the canary's \d+% utilisation/);
   });
 
   it('learns its lines on the median, and sets aside lines learned on another statistic', () => {

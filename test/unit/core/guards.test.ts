@@ -14,6 +14,16 @@ function verdicts(health: Health): Record<string, EndpointVerdict> {
 }
 
 const pin = { by: 'alice', reason: 'incident 42', setAt: T0 - MINUTE, until: T0 + HOUR };
+const deploying: RolloutState = {
+  version: 'v2',
+  phase: 'deploying',
+  since: T0 - MINUTE,
+  lastEventAt: T0 - MINUTE,
+  step: 0,
+  stepSince: T0 - MINUTE,
+  extensions: 0,
+  preDeployFactor: 1,
+};
 
 describe('Function: applySafety', () => {
   it.each<[string, Partial<SafetyInput> & { current?: Weights; config?: typeof service }, DecisionMode, Weights, string[], string[]]>([
@@ -63,6 +73,30 @@ describe('Function: applySafety', () => {
     ],
     ['a move past the step bound moves only the bound', {}, 'normal', { a: 50, b: 150 }, [], ['STEP_BOUNDED']],
     ['an emergency is not bounded', { emergency: true }, 'normal', { a: 0, b: 200 }, [], []],
+    [
+      'fail static lets a rollout take traffic off its endpoint (the pipeline’s move, not a decision on suspect data), within the step bound',
+      { failStatic: true, rollouts: { a: deploying } },
+      'fail-static',
+      { a: 50, b: 150 },
+      [],
+      ['STEP_BOUNDED'],
+    ],
+    [
+      'fail static still holds a rollout giving its endpoint more',
+      { failStatic: true, rollouts: { a: deploying }, target: { a: 150, b: 50 } },
+      'fail-static',
+      { a: 100, b: 100 },
+      [],
+      [],
+    ],
+    [
+      'with no endpoint known this period, a rollout still takes traffic off its endpoint',
+      { verdicts: verdicts('missing'), rollouts: { a: deploying } },
+      'normal',
+      { a: 50, b: 150 },
+      [],
+      ['STEP_BOUNDED'],
+    ],
     [
       'Route 53 holding zero everywhere gets baseline, not an even split',
       { failStatic: true, current: { a: 0, b: 0 } },
@@ -297,6 +331,28 @@ describe('Function: applyAntiFlap', () => {
     // The same move with no rollout is a rebalance of 2% of the traffic: not written.
     const without = evaluation(service, { state: initialServiceState(service, T0 - HOUR, weights), currentWeights: weights });
     expect(applyAntiFlap(without, input).reasons.map((r) => r.code)).toEqual(['DEADBAND_REBALANCE']);
+  });
+
+  it('does not hold a deploy’s drain behind a receiver’s last move, though the evaluation that began it was held (nothing known yet)', () => {
+    // b was cut 4 minutes ago; a deploys (drain-during-deploy) and its drain raises b again.
+    const roomy = makeService({ n: 2 });
+    const weights = { a: 100, b: 100 };
+    const recentChanges: RecentChange[] = [{ at: T0 - 4 * MINUTE, emergency: false, moved: { a: 1, b: -1 } }];
+    const input: AntiFlapInput = {
+      mode: 'normal',
+      target: { a: 40, b: 160 },
+      emergency: false,
+      stateMoved: false,
+      sheds: false,
+      rolloutMoved: false,
+      overrides: {},
+    };
+    const state = { ...initialServiceState(roomy, T0 - HOUR, weights), recentChanges };
+    const held = applyAntiFlap(evaluation(roomy, { state, currentWeights: weights }), input);
+    expect(held.reasons.map((r) => r.code)).toEqual(['FLAP_HOLD']);
+    const drained = applyAntiFlap(evaluation(roomy, { state: { ...state, rollouts: { a: deploying } }, currentWeights: weights }), input);
+    expect(drained.value.target).toEqual({ a: 40, b: 160 });
+    expect(drained.reasons).toEqual([]);
   });
 
   it('says nothing and counts nothing when there is no change', () => {

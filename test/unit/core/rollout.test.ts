@@ -480,11 +480,11 @@ describe("judgePeriod at the canary's load", () => {
   const verdict = (p99: number) => evaluateEndpoint(signals, { signals: { p99: { value: p99, sampleCount: 5000 }, errors: { value: 0 } } });
   const shares = { a: 0.06, b: 0.47, c: 0.47 };
   const DAY = 24 * 60 * MINUTE;
-  /** A day of an endpoint at latency = intercept + 150 ms per unit of utilisation, load swinging 0.2–0.6. */
+  /** A day of an endpoint at latency = intercept + 150 ms per unit of utilisation, load swinging 0.2–0.8. */
   const learned = (intercept: number, points = 1440) => {
     let profile: LoadProfile | undefined;
     for (let i = 0; i < points; i++) {
-      const u = 0.4 + 0.2 * Math.sin((2 * Math.PI * i) / 1440);
+      const u = 0.5 + 0.3 * Math.sin((2 * Math.PI * i) / 1440);
       profile = addPoint(profile, u, intercept + 150 * u + (((i * 7919) % 21) - 10), T0 + i * MINUTE, DAY);
     }
     return profile!;
@@ -557,23 +557,59 @@ describe("judgePeriod at the canary's load", () => {
   });
 
   it('does not scale the expectation by controls past their planned utilisation: off their lines, they run slow from queues', () => {
-    // b and c carry the canary's share at 90% and run 20% above their lines; the canary is 25% above its own.
-    const hot = { ...utilisation, b: 0.9, c: 0.9 };
-    const onLine = (intercept: number) => intercept + 150 * 0.9;
+    // b and c carry the canary's share at 85%, within the loads their lines were learned on but
+    // past their planned 80%, and run 20% above their lines; the canary is 25% above its own.
+    const hot = { ...utilisation, b: 0.85, c: 0.85 };
+    const onLine = (intercept: number) => intercept + 150 * 0.85;
     const verdicts = { a: verdict(286 * 1.25), b: verdict(onLine(240) * 1.2), c: verdict(onLine(320) * 1.2) };
     expect(judgePeriod('a', verdicts, shares, ['b', 'c'], canaryPolicy, { utilisation: hot, profiles }).outcome).toBe('pass');
-    const judged = judgePeriod('a', verdicts, shares, ['b', 'c'], canaryPolicy, { utilisation: hot, profiles, knees: { a: 0.85, b: 0.85, c: 0.85 } });
+    const judged = judgePeriod('a', verdicts, shares, ['b', 'c'], canaryPolicy, { utilisation: hot, profiles, knees: { a: 0.8, b: 0.8, c: 0.8 } });
     expect(judged).toMatchObject({
       outcome: 'fail',
-      why: expect.stringContaining("a's own line at the canary's 4% utilisation: 286ms (b, c past planned utilisation, off their lines)"),
+      why: expect.stringContaining(
+        "a's own line at the canary's 4% utilisation: 286ms (b past planned utilisation, c past planned utilisation: off their lines)",
+      ),
     });
     // One control below its knee still scales it.
     const mixed = judgePeriod('a', verdicts, shares, ['b', 'c'], canaryPolicy, {
       utilisation: { ...hot, b: 0.7 },
       profiles,
-      knees: { a: 0.85, b: 0.85, c: 0.85 },
+      knees: { a: 0.8, b: 0.8, c: 0.8 },
     });
     expect(mixed.why).toContain('controls at');
+  });
+
+  it('does not scale the expectation by controls outside the loads their lines were learned on', () => {
+    // Learned over a day swinging 0.3-0.5 (the line holds over 25%-53%), b and c now carry the
+    // canary's share at 70%, where a convex latency curve runs 20% above the straight line.
+    const narrow = (intercept: number) => {
+      let profile: LoadProfile | undefined;
+      for (let i = 0; i < 1440; i++)
+        profile = addPoint(
+          profile,
+          0.4 + 0.1 * Math.sin((2 * Math.PI * i) / 1440),
+          intercept + 150 * (0.4 + 0.1 * Math.sin((2 * Math.PI * i) / 1440)) + (((i * 7919) % 21) - 10),
+          T0 + i * MINUTE,
+          DAY,
+        );
+      return profile!;
+    };
+    const lines = { a: narrow(280), b: narrow(240), c: narrow(320) };
+    const onLine = (intercept: number) => intercept + 150 * 0.7;
+    const verdicts = { a: verdict(286 * 1.25), b: verdict(onLine(240) * 1.2), c: verdict(onLine(320) * 1.2) };
+    const judged = judgePeriod('a', verdicts, shares, ['b', 'c'], canaryPolicy, { utilisation, profiles: lines });
+    expect(judged).toMatchObject({
+      outcome: 'fail',
+      why: expect.stringContaining(
+        "a's own line at the canary's 4% utilisation: 286ms (b at 70% (learned on 25%-53%), c at 70% (learned on 25%-53%): off their lines)",
+      ),
+    });
+    // Below them alike (a quiet night): the straight line would be extrapolated the other way.
+    const quiet = judgePeriod('a', verdicts, shares, ['b', 'c'], canaryPolicy, { utilisation: { ...utilisation, b: 0.1, c: 0.1 }, profiles: lines });
+    expect(quiet.why).toContain('(b at 10% (learned on 25%-53%), c at 10% (learned on 25%-53%): off their lines)');
+    // Within the loads it was learned on, the same control scales the expectation (and so hides the slow canary).
+    const within = judgePeriod('a', verdicts, shares, ['b', 'c'], canaryPolicy, { utilisation: { ...utilisation, b: 0.5, c: 0.5 }, profiles: lines });
+    expect(within.why).toContain('controls at');
   });
 
   it("falls back when the line is too uncertain at the canary's load", () => {
@@ -642,7 +678,9 @@ describe('decide learns latency against load, and judges a canary at its own loa
     const rollback = steps.find((s) => s.decision.rolloutEvents.length > 0)!;
     expect(rollback.decision.rolloutEvents).toEqual([expect.objectContaining({ type: 'Rollback Requested', reason: expect.stringContaining('step 1 (10%)') })]);
     const judged = rollback.decision.reasons.find((r) => r.code === 'ROLLBACK_REQUESTED')!.message;
-    expect(judged).toMatch(/the control at the canary's \d+% utilisation/);
+    // The controls carry the canary's share past the loads their lines were learned on (a day
+    // swinging 35%-65%): the canary is judged on its own line.
+    expect(judged).toMatch(/a's own line at the canary's \d+% utilisation: \d+ms \(b at 7\d% \(learned on 2\d%-[67]\d%\), c at 7\d% .*: off their lines\)/);
     // What it was compared with: controls running much busier, and slower, than the canary.
     const canaryP99 = rollback.decision.verdicts.a!.signals[0]!.value!;
     expect(canaryP99).toBeLessThan(rollback.decision.verdicts.c!.signals[0]!.value!);

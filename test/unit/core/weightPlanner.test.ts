@@ -18,6 +18,8 @@ function endpoint(
     warmRps?: number;
     failing?: boolean;
     maintenance?: boolean;
+    /** Held out while it deploys (drain-during-deploy), rather than by an operator. */
+    deploying?: boolean;
     current?: number;
     shedFrom?: number;
     severe?: boolean;
@@ -47,9 +49,10 @@ function endpoint(
       capacity: { ...config.capacity, maxShare: options.maxShare ?? 1, warmRps: options.warmRps, targetUtilization: options.targetUtilization ?? 1 },
     },
     state,
-    factor: options.maintenance ? 0 : factor,
-    receiver: status === 'healthy' && !options.maintenance,
-    maintenance: options.maintenance ?? false,
+    factor: options.maintenance || options.deploying ? 0 : factor,
+    receiver: status === 'healthy' && !options.maintenance && !options.deploying,
+    maintenance: options.maintenance ?? options.deploying ?? false,
+    ...(options.deploying ? { deploying: true } : {}),
     failing: options.failing ?? false,
     current: options.current ?? options.baseline ?? config.baselineWeight,
     severe: options.severe ?? false,
@@ -217,6 +220,28 @@ describe('planWeights', () => {
     );
     expect(plan.weights).toEqual({ a: expect.closeTo(25), b: expect.closeTo(175) });
     expect(plan.blocked.map((b) => b.code)).toEqual(['CAPACITY_LIMITED']);
+  });
+
+  it('keeps on an endpoint held out while it deploys what the others have no room for, never more than it carries; an operator drain stays at zero', () => {
+    // 100 requests/s, weights out of 300: b has warm room for 40% (120); c, slow, sheds half of its 100.
+    const plan = (held: { deploying?: boolean; maintenance?: boolean }, current?: number) =>
+      planWeights(
+        [
+          endpoint(0, 'healthy', { ...held, ...(current !== undefined ? { current } : {}) }),
+          endpoint(1, 'healthy', { warmRps: 40 }),
+          endpoint(2, 'degraded', { factor: 0.5, shedFrom: 1, current: 50, dwelling: true }),
+        ],
+        100,
+        policy,
+      );
+    // b takes 20; the slow c shedding less comes first (the deploy freed the traffic: planned); a keeps the 80 left.
+    const deploying = plan({ deploying: true });
+    expect(deploying.weights).toEqual({ a: expect.closeTo(80), b: expect.closeTo(120), c: expect.closeTo(100) });
+    expect(deploying.blocked.map((b) => b.message)).toContain('keeping a serving while it deploys: the other endpoints have no warm headroom for its share');
+    // Drained to 30 already: it does not grow back while it deploys (that reversal would be a flap); b runs past its warm capacity.
+    expect(plan({ deploying: true }, 30).weights).toEqual({ a: expect.closeTo(30), b: expect.closeTo(170), c: expect.closeTo(100) });
+    // An operator's drain is an order: a stays at 0 and b runs past its capacity.
+    expect(plan({ maintenance: true }).weights).toEqual({ a: 0, b: expect.closeTo(200), c: expect.closeTo(100) });
   });
 
   it('says when nobody at all can take the shed traffic', () => {

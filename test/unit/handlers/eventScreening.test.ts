@@ -220,8 +220,9 @@ describe('Deployment events: publishers, time, fan-out', () => {
     world.clock.advance(5 * MINUTE);
     const succeeded = { ...deploymentEvent('Deployment Succeeded', { idempotencyKey: 'real' }), time: new Date(world.clock.now()).toISOString() };
     expect(await handler(succeeded, context)).toMatchObject({ status: 'applied', services: [{ records: [{ phase: 'succeeded', applied: true }] }] });
-    // Never drained by the forged start; the real outcome starts the canary.
-    expect(eu(world)).toBe(100);
+    // Never drained by the forged start; the real outcome starts the canary at its first step (5% of
+    // its baseline), though nothing is known this period yet: that cut is the pipeline's move.
+    expect(eu(world)).toBe(5);
     expect((await world.store.load('chat')).state!.rollouts['eu-west-1']).toMatchObject({ phase: 'canary', version: 'v42' });
   });
 
