@@ -54,6 +54,40 @@ export function judgedPeriod(now: EpochMs, periodSeconds: number, metricDelaySec
   return { start: end - periodMs, end };
 }
 
+/**
+ * The period a service is judged on: the newest that ended `metricDelaySeconds` ago, unless it has
+ * not been published yet. CloudWatch publishes a minute in parts over one to two minutes, so an
+ * evaluation that reads just past the delay (an alarm's or a deployment's, or a schedule that fires
+ * on the minute) often finds most endpoints without a datapoint; judged on that, the service fails
+ * static, or holds with nothing known. When fewer than half of the endpoints with metric signals
+ * have any datapoint in it and more have one in the period before, the period before is judged (the
+ * engine counts a period once, however often it is read). An endpoint down, or every one's metrics
+ * lost, still shows: the period before has no more data than the newest.
+ */
+export function publishedPeriod(
+  service: ServiceConfig,
+  series: ReadonlyMap<string, MetricSeries>,
+  period: { start: EpochMs; end: EpochMs },
+): { start: EpochMs; end: EpochMs; unpublished?: string } {
+  const periodMs = period.end - period.start;
+  const before = { start: period.start - periodMs, end: period.start };
+  const withSignals = service.endpoints.filter((e) => e.signals.some((s) => s.source === 'metric'));
+  const arrived = (end: EpochMs) => withSignals.filter((e) => hasDatapoint(service, e, series, end)).length;
+  const newest = arrived(period.end);
+  if (newest * 2 >= withSignals.length || arrived(before.end) <= newest) return period;
+  const unpublished = `the period from ${new Date(period.start).toISOString()} is not published yet (${withSignals.length - newest} of ${withSignals.length} endpoints without a datapoint): judging the one before`;
+  return { ...before, unpublished };
+}
+
+function hasDatapoint(service: ServiceConfig, endpoint: ServiceConfig['endpoints'][number], series: ReadonlyMap<string, MetricSeries>, end: EpochMs): boolean {
+  return endpoint.signals.some((signal) => {
+    if (signal.source !== 'metric') return false;
+    const answer = series.get(signalKey(service.name, endpoint.setIdentifier, signal.name));
+    const periodMs = signal.metric.periodSeconds * 1000;
+    return answer?.complete === true && answer.values.some((d) => d.timestamp >= end - periodMs && d.timestamp + periodMs <= end);
+  });
+}
+
 export function metricRequestsFor(service: ServiceConfig): MetricRequest[] {
   const requests: MetricRequest[] = [];
   for (const endpoint of service.endpoints) {
@@ -127,16 +161,19 @@ export async function observeServices(
   const knownKeys = new Map(known.map((k) => [signalKey(k.service, k.endpoint, k.signal), k.state]));
   const alarms = services.flatMap(alarmRefsFor).filter((ref) => !knownKeys.has(ref.key));
 
-  // One window for every query: from the earliest period start any service judges to the latest end.
-  const periods = services.map((s) => judgedPeriod(now, s.policy.evaluationPeriodSeconds, delay));
+  // One window for every query: from the earliest period start any service judges to the latest
+  // end, and one period more, should the newest not be published yet (publishedPeriod).
+  const newest = services.map((s) => judgedPeriod(now, s.policy.evaluationPeriodSeconds, delay));
   const longest =
     Math.max(
       1,
       ...requests.map((r) => r.query.periodSeconds * (r.key.endsWith(LOAD_SIGNAL) ? LOAD_PERIODS : 1)),
       ...services.map((s) => s.policy.evaluationPeriodSeconds),
-    ) * 1000;
-  const end = Math.max(...periods.map((p) => p.end));
-  const window: MetricWindow = { startTime: Math.min(...periods.map((p) => p.end)) - longest, endTime: end };
+    ) *
+      1000 +
+    Math.max(...services.map((s) => s.policy.evaluationPeriodSeconds)) * 1000;
+  const end = Math.max(...newest.map((p) => p.end));
+  const window: MetricWindow = { startTime: Math.min(...newest.map((p) => p.end)) - longest, endTime: end };
 
   const gaps: string[] = [];
   // Ranks are asked in a second, small call, only of percentiles past their trip (see askRanks).
@@ -152,6 +189,7 @@ export async function observeServices(
       : Promise.resolve(new Map<string, AlarmState>()),
   ]);
 
+  const periods = services.map((s, i) => publishedPeriod(s, firstSeries, newest[i]!));
   const ranked = await askRanks(metrics, rankedRequests(services, requests, periods), firstSeries, window);
   if (ranked.gap) gaps.push(ranked.gap);
   const series = ranked.series;
@@ -159,7 +197,7 @@ export async function observeServices(
   const out = new Map<string, ServiceObservationResult>();
   services.forEach((service, i) => {
     const period = periods[i]!;
-    const serviceGaps = [...gaps];
+    const serviceGaps = [...gaps, ...(period.unpublished ? [period.unpublished] : [])];
     const endpointEntries: [string, EndpointObservations][] = [];
     for (const endpoint of service.endpoints) {
       // Entries, not assignments: a signal named "__proto__" must be a plain key.

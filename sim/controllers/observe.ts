@@ -17,9 +17,15 @@ export function hasReadableData(context: ControllerContext, t: number): boolean 
   return CloudWatchSim.judgedMinute(t, context.scenario.spec.cloudwatch.readDelaySeconds) >= 0;
 }
 
-export function observeService(context: ControllerContext, t: number): ServiceObservations {
+/**
+ * What the reader sees at t. `published`: as steer53's use case reads (functions/app/observe.ts,
+ * `publishedPeriod`), the minute before when fewer than half of the regions have any datapoint in
+ * the newest and more have one in the minute before; the baselines read the newest as it is.
+ */
+export function observeService(context: ControllerContext, t: number, options: { published?: boolean } = {}): ServiceObservations {
   const { scenario, cloudwatch } = context;
-  const delay = scenario.spec.cloudwatch.readDelaySeconds;
+  const newest = scenario.spec.cloudwatch.readDelaySeconds;
+  const delay = options.published === true && !published(context, t, newest) ? newest + 60 : newest;
   const judged = CloudWatchSim.judgedMinute(t, delay);
   const endpoints: Record<string, EndpointObservations> = {};
   scenario.service.endpoints.forEach((endpoint, r) => {
@@ -39,7 +45,7 @@ export function observeService(context: ControllerContext, t: number): ServiceOb
       const point = cloudwatch.visible(r, m, t);
       if (point !== null) requests = Math.max(requests ?? 0, point.requests);
     }
-    const canaryLatency = canaryObservation(context, endpoint, r, t);
+    const canaryLatency = canaryObservation(context, endpoint, r, t, delay);
     endpoints[endpoint.setIdentifier] = {
       signals,
       ...(endpoint.load ? { requestRate: requests === null ? null : requests / 60 } : {}),
@@ -49,19 +55,35 @@ export function observeService(context: ControllerContext, t: number): ServiceOb
   return { endpoints, periodStart: scenario.startMs + Math.max(0, judged) * 60_000 };
 }
 
+/** Whether the period read `delay` after it ends is published enough to judge at t (see observeService). */
+function published(context: ControllerContext, t: number, delay: number): boolean {
+  const { scenario, cloudwatch } = context;
+  const withSignals = scenario.service.endpoints.filter((e) => e.signals.some((s) => s.source === 'metric'));
+  // As the use case counts: an endpoint with a datapoint for any of its metric signals.
+  const arrived = (readDelay: number) =>
+    withSignals.filter((e) => {
+      const r = scenario.service.endpoints.indexOf(e);
+      return e.signals.some(
+        (s) => s.source === 'metric' && cloudwatch.observe(scenario.bindings[r]!.get(s.name)!, r, t, scenario.startMs, readDelay) !== undefined,
+      );
+    }).length;
+  const now = arrived(delay);
+  return now * 2 >= withSignals.length || arrived(delay + 60) <= now;
+}
+
 /** A latency signal's binding read at another statistic (the canary's, core/canaryLatency.ts). */
 export function canaryBinding(binding: SignalBinding, query: MetricQuery): SignalBinding {
   return { ...binding, signal: { ...binding.signal, metric: query } };
 }
 
 /** The rollout latency signal's metric at the canary's statistic, as the use case reads it (observe.ts `canaryLatency`). */
-function canaryObservation(context: ControllerContext, endpoint: EndpointConfig, r: number, t: number): SignalObservation | undefined {
+function canaryObservation(context: ControllerContext, endpoint: EndpointConfig, r: number, t: number, delay: number): SignalObservation | undefined {
   const { scenario, cloudwatch } = context;
   const read = canaryReadOf(endpoint, scenario.service.policy.rollout);
   if (!read) return undefined;
   const { signal, query } = read;
   const binding = canaryBinding(scenario.bindings[r]!.get(signal.name)!, query);
-  const observed = cloudwatch.observe(binding, r, t, scenario.startMs, scenario.spec.cloudwatch.readDelaySeconds);
+  const observed = cloudwatch.observe(binding, r, t, scenario.startMs, delay);
   if (!observed) return undefined;
   // No rank: the use case asks the canary's statistic with its SampleCount only.
   const { worseThanTrip: _rank, ...reading } = observed;

@@ -86,7 +86,7 @@ export function steer53Controller(context: ControllerContext): Controller {
   let health: readonly boolean[] | undefined;
   const checkIds = Object.fromEntries(ids.map((id) => [id, id]));
   function observed(t: number): ServiceObservations {
-    const seen = observeService(context, t);
+    const seen = observeService(context, t, { published: true });
     if (health === undefined) return seen;
     const checked = health;
     const due = healthChecksDue(service, state, scenario.startMs + t * 1000, checkIds);

@@ -92,8 +92,9 @@ export function steer53RuntimeController(context: ControllerContext): Controller
   const period = service.policy.evaluationPeriodSeconds;
   const offset = scenario.spec.cloudwatch.evaluationOffsetSeconds;
   const checkHealth = staticStability(context);
-  // The use case reads only the period it judges (a few minutes back, by its metric delay); a
-  // fresh source holding just the newest periods of each query keeps every fetch small.
+  // The use case reads only the period it judges (a few minutes back, by its metric delay, and one
+  // more when the newest is not published yet); a fresh source holding just the newest periods of
+  // each query keeps every fetch small.
   const historyMinutes =
     Math.max(
       1,
@@ -103,7 +104,7 @@ export function steer53RuntimeController(context: ControllerContext): Controller
       ]),
     ) +
     Math.ceil(scenario.spec.cloudwatch.readDelaySeconds / 60) +
-    2;
+    3;
   const evaluations: EvaluationRecord[] = [];
   const statuses: string[] = ids.map(() => 'healthy');
   let next = offset;

@@ -39,8 +39,9 @@ describe('evaluateService against dynalite with Route 53, CloudWatch, SNS and Ev
         ['m0', 'p99', 60],
         ['m0n', 'SampleCount', 60],
       ]);
-      // The judged period (00:08–00:09 at 00:10:30 with a 60 s delay) and nothing still filling.
-      expect([input.StartTime!.toISOString(), input.EndTime!.toISOString()]).toEqual(['2026-01-01T00:08:00.000Z', '2026-01-01T00:09:00.000Z']);
+      // The judged period (00:08–00:09 at 00:10:30 with a 60 s delay), the one before it (judged
+      // instead should the newest not be published yet), and nothing still filling.
+      expect([input.StartTime!.toISOString(), input.EndTime!.toISOString()]).toEqual(['2026-01-01T00:07:00.000Z', '2026-01-01T00:09:00.000Z']);
     }
     expect(cloudwatch.commandCalls(DescribeAlarmsCommand).map((c) => c.args[0].input.AlarmNames)).toEqual([
       ['chat-us-east-1-5xx'],

@@ -71,8 +71,52 @@ describe('Function: observeServices', () => {
   });
 
   it('leaves out a stale datapoint from an earlier period: missing, not healthy', async () => {
-    const result = (await observeServices(source({ values: [{ timestamp: start - MIN, value: 1 }], complete: true }), [service], T0)).get('chat')!;
+    const result = (await observeServices(source({ values: [{ timestamp: start - 2 * MIN, value: 1 }], complete: true }), [service], T0)).get('chat')!;
+    expect(result.observations.periodStart).toBe(start);
     expect(result.observations.endpoints['eu-west-1']!.signals['p99-latency']).toBeUndefined();
+  });
+
+  describe('a newest period not yet published', () => {
+    // Which endpoints have a datapoint in the newest period (start) and in the one before.
+    function partly(newest: readonly string[], before: readonly string[] = ['us-east-1', 'eu-west-1', 'ap-northeast-1']): MetricsSource {
+      return {
+        fetchMetrics: async (requests) =>
+          new Map(
+            requests.map((r) => {
+              const endpoint = r.key.split('\u0000')[1]!;
+              const at = [...(before.includes(endpoint) ? [start - MIN] : []), ...(newest.includes(endpoint) ? [start] : [])];
+              return [
+                r.key,
+                {
+                  values: at.map((timestamp) => ({ timestamp, value: 1_000_000 })),
+                  sampleCounts: at.map((timestamp) => ({ timestamp, value: 3000 })),
+                  complete: true,
+                },
+              ];
+            }),
+          ),
+        fetchAlarmStates: async () => new Map(),
+      };
+    }
+
+    it('judges the period before when fewer than half of the endpoints have a datapoint in it, and says so', async () => {
+      const result = (await observeServices(partly(['eu-west-1']), [service], T0)).get('chat')!;
+      expect(result.observations.periodStart).toBe(start - MIN);
+      expect(result.observations.endpoints['us-east-1']!.signals['p99-latency']).toEqual({ value: 1_000_000, periodStart: start - MIN, sampleCount: 3000 });
+      expect(result.gaps).toContain(
+        `the period from ${new Date(start).toISOString()} is not published yet (2 of 3 endpoints without a datapoint): judging the one before`,
+      );
+    });
+
+    it.each<[string, string[], string[]]>([
+      ['half or more have it (one endpoint down shows as missing)', ['us-east-1', 'eu-west-1'], ['us-east-1', 'eu-west-1', 'ap-northeast-1']],
+      ['the period before has no more (metrics lost, or every endpoint down)', [], []],
+      ['the period before has no more than the newest', ['eu-west-1'], ['eu-west-1']],
+    ])('judges the newest period when %s', async (_name, newest, before) => {
+      const result = (await observeServices(partly(newest, before), [service], T0)).get('chat')!;
+      expect(result.observations.periodStart).toBe(start);
+      expect(result.gaps.some((g) => g.includes('not published yet'))).toBe(false);
+    });
   });
 
   it('gives a percentile whose SampleCount is missing zero samples (low-sample, unknown)', async () => {
