@@ -50,6 +50,7 @@ export const DEFAULT_SCENARIOS = [
   'small-region',
   'mild-gray-failure',
   'code-completion-outage',
+  'region-outage-on-the-minute',
 ] as const;
 
 export interface RegionModel {
