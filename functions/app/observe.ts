@@ -74,9 +74,17 @@ export function publishedPeriod(
   const withSignals = service.endpoints.filter((e) => e.signals.some((s) => s.source === 'metric'));
   const arrived = (end: EpochMs) => withSignals.filter((e) => hasDatapoint(service, e, series, end)).length;
   const newest = arrived(period.end);
-  if (newest * 2 >= withSignals.length || arrived(before.end) <= newest) return period;
+  if (!notYetPublished(newest, arrived(before.end), withSignals.length)) return period;
   const unpublished = `the period from ${new Date(period.start).toISOString()} is not published yet (${withSignals.length - newest} of ${withSignals.length} endpoints without a datapoint): judging the one before`;
   return { ...before, unpublished };
+}
+
+/**
+ * The rule of `publishedPeriod`, on counts of endpoints with a datapoint: fewer than half in the
+ * newest period, and more in the period before. (The simulator's reader applies it too.)
+ */
+export function notYetPublished(arrivedNewest: number, arrivedBefore: number, endpoints: number): boolean {
+  return arrivedNewest * 2 < endpoints && arrivedBefore > arrivedNewest;
 }
 
 function hasDatapoint(service: ServiceConfig, endpoint: ServiceConfig['endpoints'][number], series: ReadonlyMap<string, MetricSeries>, end: EpochMs): boolean {
@@ -164,14 +172,11 @@ export async function observeServices(
   // One window for every query: from the earliest period start any service judges to the latest
   // end, and one period more, should the newest not be published yet (publishedPeriod).
   const newest = services.map((s) => judgedPeriod(now, s.policy.evaluationPeriodSeconds, delay));
+  const evaluationPeriods = services.map((s) => s.policy.evaluationPeriodSeconds);
   const longest =
-    Math.max(
-      1,
-      ...requests.map((r) => r.query.periodSeconds * (r.key.endsWith(LOAD_SIGNAL) ? LOAD_PERIODS : 1)),
-      ...services.map((s) => s.policy.evaluationPeriodSeconds),
-    ) *
-      1000 +
-    Math.max(...services.map((s) => s.policy.evaluationPeriodSeconds)) * 1000;
+    (Math.max(1, ...requests.map((r) => r.query.periodSeconds * (r.key.endsWith(LOAD_SIGNAL) ? LOAD_PERIODS : 1)), ...evaluationPeriods) +
+      Math.max(...evaluationPeriods)) *
+    1000;
   const end = Math.max(...newest.map((p) => p.end));
   const window: MetricWindow = { startTime: Math.min(...newest.map((p) => p.end)) - longest, endTime: end };
 

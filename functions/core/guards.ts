@@ -90,9 +90,7 @@ function holdOrBound(ev: Evaluation, input: SafetyInput): Phase<Guarded> {
  */
 function rolloutCuts(ev: Evaluation, input: SafetyInput): boolean {
   const rollouts = input.rollouts ?? {};
-  const before = sharesOf(ev.current, ev.ids);
-  const after = sharesOf(input.target, ev.ids);
-  return ev.ids.some((id) => rollouts[id] !== undefined && (before[id]! - after[id]!) * ev.total > FLAP_MIN_MOVE + 1e-9);
+  return Object.entries(movesOf(ev, ev.current, input.target)).some(([id, way]) => way === -1 && rollouts[id] !== undefined);
 }
 
 function bounded(ev: Evaluation, mode: DecisionMode, target: Weights): Phase<Guarded> {

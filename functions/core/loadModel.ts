@@ -74,7 +74,6 @@ export function fitSlope(profiles: readonly LoadProfile[]): LoadFit | null {
   return { slope, variance, spread: sxx };
 }
 
-/** An endpoint's expected latency at utilisation `u`, with its standard error: its line, on the shared slope. */
 /** Standard deviations either side of the mean load within which a line is trusted: about the loads it was learned on. */
 export const LEARNED_RANGE_SD = 2;
 
@@ -85,6 +84,7 @@ export function learnedRange(profile: LoadProfile): { readonly low: number; read
   return { low: mean - LEARNED_RANGE_SD * sd, high: mean + LEARNED_RANGE_SD * sd };
 }
 
+/** An endpoint's expected latency at utilisation `u`, with its standard error: its line, on the shared slope. */
 export function predict(profile: LoadProfile, fit: LoadFit, u: number): { readonly value: number; readonly error: number } {
   const meanU = profile.u / profile.n;
   const value = profile.y / profile.n + fit.slope * (u - meanU);

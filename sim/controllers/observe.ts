@@ -4,7 +4,7 @@
  * counts as far as the period has arrived, alarm states as CloudWatch evaluates them, and nothing
  * for data that has not arrived (or never will).
  */
-import { LOAD_PERIODS } from '../../functions/app/observe.js';
+import { LOAD_PERIODS, notYetPublished } from '../../functions/app/observe.js';
 import { canaryReadOf } from '../../functions/core/canaryLatency.js';
 import type { EndpointConfig, MetricQuery } from '../../functions/core/config.js';
 import type { EndpointObservations, ServiceObservations, SignalObservation } from '../../functions/core/types.js';
@@ -67,8 +67,7 @@ function published(context: ControllerContext, t: number, delay: number): boolea
         (s) => s.source === 'metric' && cloudwatch.observe(scenario.bindings[r]!.get(s.name)!, r, t, scenario.startMs, readDelay) !== undefined,
       );
     }).length;
-  const now = arrived(delay);
-  return now * 2 >= withSignals.length || arrived(delay + 60) <= now;
+  return !notYetPublished(arrived(delay), arrived(delay + 60), withSignals.length);
 }
 
 /** A latency signal's binding read at another statistic (the canary's, core/canaryLatency.ts). */

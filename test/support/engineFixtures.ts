@@ -117,6 +117,52 @@ export function runMinutes(
   return steps;
 }
 
+/** One endpoint at one minute of `deployDay`: its request rate, utilisation, whether `a` serves the new version yet, and a ±2% wobble. */
+export interface DeployDayMinute {
+  readonly id: string;
+  readonly rate: number;
+  readonly u: number;
+  readonly deployed: boolean;
+  readonly wobble: number;
+}
+
+/**
+ * Three endpoints a, b and c of 100 requests/s warm capacity: a day of traffic swinging ±30% around
+ * 150 requests/s, then `after` more minutes in which `a` deploys v2 (started at the day's end,
+ * succeeded two minutes later). `observe` gives each endpoint's observations; the steps are those
+ * from the deploy on (`m` minutes after it started).
+ */
+export function deployDay(service: ServiceConfig, observe: (at: DeployDayMinute) => EndpointObservations, after: number, start?: ServiceState) {
+  let state = start;
+  let weights: Weights = { a: 100, b: 100, c: 100 };
+  const history = 24 * 60;
+  const steps: { m: number; decision: Decision; state: ServiceState; weights: Weights }[] = [];
+  const event = (phase: 'started' | 'succeeded', at: number) => ({ endpoint: 'a', version: 'v2', phase, idempotencyKey: `k-${phase}`, at });
+  for (let m = 0; m < history + after; m++) {
+    const now = T0 + m * MINUTE;
+    const demand = 150 * (1 + 0.3 * Math.sin((2 * Math.PI * m) / history));
+    const total = weights.a! + weights.b! + weights.c!;
+    const endpoints = Object.fromEntries(
+      ['a', 'b', 'c'].map((id) => {
+        const rate = (demand * weights[id]!) / total;
+        return [id, observe({ id, rate, u: rate / 100, deployed: m >= history + 2, wobble: 1 + 0.02 * Math.sin(m * 1.7 + id.charCodeAt(0)) })];
+      }),
+    );
+    const deployments = m === history ? [event('started', now)] : m === history + 2 ? [event('succeeded', now)] : [];
+    const { decision, nextState } = decide(service, {
+      now,
+      observations: { periodStart: now - MINUTE, endpoints },
+      state,
+      currentWeights: weights,
+      deployments,
+    });
+    state = nextState;
+    weights = { ...decision.targetWeights };
+    if (m >= history) steps.push({ m: m - history, decision, state, weights });
+  }
+  return steps;
+}
+
 /** Every endpoint `ok` except the ones named. */
 export function allOk(service: ServiceConfig, except: Record<string, Health> = {}): Record<string, Health> {
   return Object.fromEntries(service.endpoints.map((e) => [e.setIdentifier, except[e.setIdentifier] ?? 'ok']));

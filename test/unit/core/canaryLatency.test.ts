@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { canaryBasis, canaryQueryOf, canaryVerdicts, profilesOnBasis, rolloutLatencySignal } from '../../../functions/core/canaryLatency.js';
 import { parseConfig } from '../../../functions/core/config.js';
 import { decide } from '../../../functions/core/engine.js';
-import type { DeploymentPhase, DeploymentSignal, ServiceState } from '../../../functions/core/types.js';
+import type { ServiceState } from '../../../functions/core/types.js';
 import { evaluateEndpoint } from '../../../functions/core/verdicts.js';
-import { makeService, MINUTE, T0 } from '../../support/engineFixtures.js';
+import { deployDay, makeService, MINUTE, T0 } from '../../support/engineFixtures.js';
 
 const withRollouts = (canary: Record<string, unknown> = {}) => makeService({ n: 2, policy: { rollout: { mode: 'drain-during-deploy', canary } } });
 
@@ -97,56 +97,22 @@ describe('decide judges a canary on its median', () => {
       },
       endpoints: ['a', 'b', 'c'].map(() => ({ capacity: { warmRps: 100 }, load: { namespace: 'Inference', metricName: 'Requests', statistic: 'Sum' } })),
     });
-  const event = (phase: DeploymentPhase, at: number): DeploymentSignal => ({
-    endpoint: 'a',
-    version: 'v2',
-    phase,
-    idempotencyKey: `k-${phase}`,
-    at,
-  });
-
   /** A day swinging ±30% around 150 requests/s, then `after` minutes with `a` deploying a version `slowdown` slower. */
   function day(statistic: string, slowdown: number, after = 40, start?: ServiceState) {
-    const service = serviceOn(statistic);
-    let state = start;
-    let weights: Record<string, number> = { a: 100, b: 100, c: 100 };
-    const history = 24 * 60;
-    const steps = [];
-    for (let m = 0; m < history + after; m++) {
-      const now = T0 + m * MINUTE;
-      const demand = 150 * (1 + 0.3 * Math.sin((2 * Math.PI * m) / history));
-      const total = weights.a! + weights.b! + weights.c!;
-      const deployed = m >= history + 2;
-      const endpoints = Object.fromEntries(
-        ['a', 'b', 'c'].map((id) => {
-          const rate = (demand * weights[id]!) / total;
-          const u = rate / 100;
-          const wobble = 1 + 0.02 * Math.sin(m * 1.7 + id.charCodeAt(0));
-          const samples = Math.round(rate * 60);
-          const slower = id === 'a' && deployed ? slowdown : 1;
-          return [
-            id,
-            {
-              signals: { p99: { value: p99(id, u) * slower * wobble, sampleCount: samples }, errors: { value: 0.1 } },
-              canaryLatency: { value: p50(id, u, slower) * wobble, sampleCount: samples },
-              requestRate: rate,
-            },
-          ];
-        }),
-      );
-      const deployments = m === history ? [event('started', now)] : m === history + 2 ? [event('succeeded', now)] : [];
-      const { decision, nextState } = decide(service, {
-        now,
-        observations: { periodStart: now - MINUTE, endpoints },
-        state,
-        currentWeights: weights,
-        deployments,
-      });
-      state = nextState;
-      weights = { ...decision.targetWeights };
-      if (m >= history) steps.push({ decision, state });
-    }
-    return steps;
+    return deployDay(
+      serviceOn(statistic),
+      ({ id, rate, u, deployed, wobble }) => {
+        const samples = Math.round(rate * 60);
+        const slower = id === 'a' && deployed ? slowdown : 1;
+        return {
+          signals: { p99: { value: p99(id, u) * slower * wobble, sampleCount: samples }, errors: { value: 0.1 } },
+          canaryLatency: { value: p50(id, u, slower) * wobble, sampleCount: samples },
+          requestRate: rate,
+        };
+      },
+      after,
+      start,
+    );
   }
 
   it('rolls a good version back when judged on its p99 at 10%, and promotes it on its median', () => {

@@ -14,7 +14,7 @@ import type {
 } from '../../../functions/core/types.js';
 import type { RolloutPolicy } from '../../../functions/core/config.js';
 import { evaluateEndpoint } from '../../../functions/core/verdicts.js';
-import { makeService, MINUTE, T0 } from '../../support/engineFixtures.js';
+import { deployDay, makeService, MINUTE, T0 } from '../../support/engineFixtures.js';
 
 const canaryPolicy = policySchema.parse({
   rollout: { mode: 'canary', canary: { steps: [0.1, 0.5, 1], holdSeconds: 120, maxExtensions: 1, statistic: 'p99', maxLatencyRatio: 1.2, minSamples: 200 } },
@@ -636,41 +636,17 @@ describe('decide learns latency against load, and judges a canary at its own loa
 
   /** A day of traffic swinging ±30% around 150 requests/s, then `after` more minutes with a deployment of `a` whose new version is `slowdown` slower. */
   function day(slowdown: number, after = 30) {
-    let state: ServiceState | undefined;
-    let weights: Record<string, number> = { a: 100, b: 100, c: 100 };
-    const history = 24 * 60;
-    const steps = [];
-    for (let m = 0; m < history + after; m++) {
-      const now = T0 + m * MINUTE;
-      const demand = 150 * (1 + 0.3 * Math.sin((2 * Math.PI * m) / history));
-      const total = weights.a! + weights.b! + weights.c!;
-      const deployed = m >= history + 2;
-      const endpoints = Object.fromEntries(
-        ['a', 'b', 'c'].map((id) => {
-          const rate = (demand * weights[id]!) / total;
-          const u = rate / 100;
-          const wobble = 1 + 0.02 * Math.sin(m * 1.7 + id.charCodeAt(0));
-          const service = 250 * (1 + 0.6 * u) * (id === 'a' && deployed ? slowdown : 1);
-          return [
-            id,
-            { signals: { p99: { value: (network[id]! + service) * wobble, sampleCount: Math.round(rate * 60) }, errors: { value: 0.1 } }, requestRate: rate },
-          ];
-        }),
-      );
-      const deployments =
-        m === history ? [{ ...event('started', now), endpoint: 'a' }] : m === history + 2 ? [{ ...event('succeeded', now), endpoint: 'a' }] : [];
-      const { decision, nextState } = decide(service, {
-        now,
-        observations: { periodStart: now - MINUTE, endpoints },
-        state,
-        currentWeights: weights,
-        deployments,
-      });
-      state = nextState;
-      weights = { ...decision.targetWeights };
-      if (m >= history) steps.push({ m: m - history, decision, state, weights });
-    }
-    return steps;
+    return deployDay(
+      service,
+      ({ id, rate, u, deployed, wobble }) => {
+        const service = 250 * (1 + 0.6 * u) * (id === 'a' && deployed ? slowdown : 1);
+        return {
+          signals: { p99: { value: (network[id]! + service) * wobble, sampleCount: Math.round(rate * 60) }, errors: { value: 0.1 } },
+          requestRate: rate,
+        };
+      },
+      after,
+    );
   }
 
   it('rolls back a version 40% slower at the first step, though at 10% it answers faster than the busy controls', () => {
