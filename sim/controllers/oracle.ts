@@ -14,12 +14,19 @@
  * Where regions can scale, the oracle asks them for the capacity the demand needs the moment an
  * incident starts and gives it back after (oracleScaling.ts); it forecasts each region with the
  * replicas it has in service, so its weights follow the capacity as it arrives.
+ *
+ * `laggedOracleController(lag)` is the same oracle told everything `lag` seconds late: each
+ * region's true condition and the demand as they were then. It is a reference for what minute
+ * metrics allow (`npm run bench:bound`): CloudWatch publishes a minute one to two and a half minutes
+ * after it ends, so no controller that reads it knows a region's condition sooner, and one that
+ * knows it exactly (no noise, nothing to confirm) that late is a bound on what reading it can gain.
+ * Not for hard failures, which Route 53 health checks and alarms see within seconds.
  */
 import { integerWeights } from '../../functions/core/weights.js';
 import { oracleScaler } from './oracleScaling.js';
 import type { RegionCondition } from '../latencyModel.js';
 import { missFraction, type OracleRegion } from './oracleModel.js';
-import type { Controller, ControllerContext, EvaluationRecord } from '../world.js';
+import type { Controller, ControllerContext, ControllerFactory, EvaluationRecord } from '../world.js';
 
 /**
  * The demand the forecast replays: the last 15 minutes of true arrivals (a shorter window makes a
@@ -46,9 +53,22 @@ const RATE_POINTS = 400;
 const PROMPT_POINTS = [1, 3, 5, 7];
 
 export function oracleController(context: ControllerContext): Controller {
+  return oracle(context, 0);
+}
+
+/** The oracle told each region's condition and the demand `lagSeconds` late (see the file's comment). */
+export function laggedOracleController(lagSeconds: number): ControllerFactory {
+  if (!Number.isFinite(lagSeconds) || lagSeconds < 0) throw new RangeError(`oracle lag must be a number of seconds, 0 or more: ${lagSeconds}`);
+  return (context) => oracle(context, lagSeconds);
+}
+
+function oracle(context: ControllerContext, lagSeconds: number): Controller {
   const { scenario, route53 } = context;
   const ids = scenario.endpoints;
   const dt = scenario.spec.stepSeconds;
+  const lagSteps = Math.round(lagSeconds / dt);
+  /** Each region's condition at step s, as the oracle knows it: `lagSteps` late. */
+  const conditionsAt = (s: number) => context.truth.conditionsAtStep(Math.max(0, s - lagSteps));
   const total = scenario.baselineWeights.reduce((a, b) => a + b, 0);
   const baselineShares = scenario.baselineWeights.map((w) => w / total);
   const minServing = scenario.service.policy.safety.minHealthyEndpoints;
@@ -122,8 +142,9 @@ export function oracleController(context: ControllerContext): Controller {
    * by enough to be worth a DNS change (hysteresis: a noisy forecast must not flap the weights).
    */
   function bestShares(t: number, current: readonly number[]): { shares: number[]; expected: number; baseline: number; worthIt: boolean } {
-    // The demand just seen (at the very start: the first minutes), under the conditions of now.
-    const now = Math.min(scenario.steps - 1, Math.floor(t / dt));
+    // The demand just seen (at the very start: the first minutes), under the conditions of now;
+    // a lagged oracle sees both as they were `lagSteps` ago.
+    const now = Math.max(0, Math.min(scenario.steps - 1, Math.floor(t / dt)) - lagSteps);
     const span = Math.round(HORIZON_SECONDS / dt);
     const from = Math.max(0, now - span);
     const to = Math.min(scenario.steps, Math.max(now, span));
@@ -171,7 +192,7 @@ export function oracleController(context: ControllerContext): Controller {
     tick(t) {
       // Recompute the moment any region's truth changes, and every minute for demand.
       const s = Math.min(scenario.steps - 1, Math.floor(t / dt));
-      const conditions = context.truth.conditionsAtStep(s);
+      const conditions = conditionsAt(s);
       // Where regions scale, replicas coming into service change the forecast too.
       const signature = ids.map((_, r) => `${JSON.stringify(conditions[r])}${scaler ? `/${replicasOf(r)}` : ''}`).join('|');
       if (signature === lastSignature && t - lastComputed < 60) return;
