@@ -15,12 +15,14 @@
  * incident starts and gives it back after (oracleScaling.ts); it forecasts each region with the
  * replicas it has in service, so its weights follow the capacity as it arrives.
  *
- * `laggedOracleController(lag)` is the same oracle told everything `lag` seconds late: each
- * region's true condition and the demand as they were then. It is a reference for what minute
- * metrics allow (`npm run bench:bound`): CloudWatch publishes a minute one to two and a half minutes
- * after it ends, so no controller that reads it knows a region's condition sooner, and one that
- * knows it exactly (no noise, nothing to confirm) that late is a bound on what reading it can gain.
- * Not for hard failures, which Route 53 health checks and alarms see within seconds.
+ * `laggedOracleController(lag)` is the same oracle told `lag` seconds late: each region's true
+ * condition, and the demand its weights are forecast on, as they were then (its capacity asks still
+ * size the last 15 minutes' demand as of now: a few minutes' lag moves that average little). It is
+ * a reference for what minute metrics allow (`npm run bench:bound`): CloudWatch publishes a minute
+ * one to two and a half minutes after it ends, so no controller that reads it knows a region's
+ * condition sooner, and this one knows it exactly (no noise, nothing to confirm) that late. A
+ * heuristic like the oracle, not a proof; and not for hard failures, which Route 53 health checks
+ * and alarms see within seconds.
  */
 import { integerWeights } from '../../functions/core/weights.js';
 import { oracleScaler } from './oracleScaling.js';
