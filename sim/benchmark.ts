@@ -27,9 +27,9 @@ export const BENCH_USAGE = 'npm run bench -- [--seeds 1-5|1,3,7] [--quick] [--js
 /** At most this many seeds in one run: a typo such as `1-1000` should not run for hours. */
 export const MAX_SEEDS = 100;
 
-/** `1-5` → [1,2,3,4,5]; `1,3,7` → [1,3,7]; `1-3,7` → [1,2,3,7]. Throws ValidationError naming `--seeds`. */
-export function parseSeeds(text: string): number[] {
-  const problem = (message: string) => new ValidationError('npm run bench', [{ path: '--seeds', message }]);
+/** `1-5` → [1,2,3,4,5]; `1,3,7` → [1,3,7]; `1-3,7` → [1,2,3,7]. Throws ValidationError naming `--seeds` of `command`. */
+export function parseSeeds(text: string, command = 'npm run bench'): number[] {
+  const problem = (message: string) => new ValidationError(command, [{ path: '--seeds', message }]);
   const seeds: number[] = [];
   for (const part of text.split(',')) {
     const match = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);

@@ -136,7 +136,7 @@ export async function runBound(args: readonly string[], io: CliIo): Promise<numb
     if (values.duration !== undefined && (durationSeconds === undefined || durationSeconds < 600))
       throw new ValidationError('npm run bench:bound', [{ path: '--duration', message: 'must be a duration of at least 10m, such as 30m or 2h' }]);
     options = {
-      seeds: parseSeeds(values.seeds),
+      seeds: parseSeeds(values.seeds, 'npm run bench:bound'),
       lags: values.lags === undefined ? [...DEFAULT_LAGS] : parseLags(values.lags),
       ...(durationSeconds !== undefined ? { durationSeconds } : {}),
       scenarios: values.scenario ?? [...DEFAULT_SCENARIOS],
