@@ -346,7 +346,7 @@ function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, 
     deploying,
     endpoints.filter((e) => e.failing && !e.maintenance),
     (names) => `keeping some traffic on failing ${names}: the other endpoints have no warm headroom for it`,
-    (e) => Math.min(e.config.baselineWeight, e.current),
+    keptNoMoreThanNow,
   );
   return failing.remaining > 1e-9 ? overloadReceivers(endpoints, failing, total) : failing;
 }
@@ -363,8 +363,13 @@ function keepDeploying(endpoints: readonly PlanEndpoint[], allotment: Allotment)
     allotment,
     endpoints.filter((e) => e.deploying === true),
     (names) => `keeping ${names} serving while it deploys: the other endpoints have no warm headroom for its share`,
-    (e) => Math.min(e.config.baselineWeight, e.current),
+    keptNoMoreThanNow,
   );
+}
+
+/** What an endpoint kept for lack of room elsewhere may hold: never more than it carries now, nor than its baseline. */
+function keptNoMoreThanNow(e: PlanEndpoint): number {
+  return Math.min(e.config.baselineWeight, e.current);
 }
 
 /**

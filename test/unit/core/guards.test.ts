@@ -13,6 +13,11 @@ function verdicts(health: Health): Record<string, EndpointVerdict> {
   return Object.fromEntries(service.endpoints.map((e) => [e.setIdentifier, evaluateEndpoint(e.signals, observe(health))]));
 }
 
+/** A normal-mode change to `target` that no state, shed, rollout or override asked for, unless `given` says so. */
+function flapInput(target: Weights, given: Partial<AntiFlapInput> = {}): AntiFlapInput {
+  return { mode: 'normal', target, emergency: false, stateMoved: false, sheds: false, rolloutMoved: false, overrides: {}, ...given };
+}
+
 const pin = { by: 'alice', reason: 'incident 42', setAt: T0 - MINUTE, until: T0 + HOUR };
 const deploying: RolloutState = {
   version: 'v2',
@@ -216,16 +221,7 @@ describe('Function: applyAntiFlap', () => {
     const weights = current ?? { a: 100, b: 100 };
     const state = { ...initialServiceState(service, T0 - HOUR, weights), recentChanges: recent ?? [], overrides: previousOverrides ?? {} };
     const ev = evaluation(service, { state, currentWeights: weights });
-    const input: AntiFlapInput = {
-      mode: 'normal',
-      target: weights,
-      emergency: false,
-      stateMoved: false,
-      sheds: false,
-      rolloutMoved: false,
-      overrides: {},
-      ...given,
-    };
+    const input = flapInput(weights, given);
     const out = applyAntiFlap(ev, input);
     expect(out.value.target).toEqual(written ? input.target : weights);
     expect(out.value.changes.length > 0).toBe(written);
@@ -251,7 +247,7 @@ describe('Function: applyAntiFlap', () => {
     ];
     const state = { ...initialServiceState(roomy, T0 - HOUR, weights), recentChanges };
     const ev = evaluation(roomy, { state, currentWeights: weights });
-    const input: AntiFlapInput = { mode: 'normal', target, emergency: false, stateMoved: true, sheds: false, rolloutMoved: false, overrides: {} };
+    const input = flapInput(target, { stateMoved: true });
     const out = applyAntiFlap(ev, input);
     expect(out.value.target).toEqual(said.length === 0 ? target : weights);
     expect([...out.reasons, ...out.blocked].map((r) => r.code)).toEqual(said);
@@ -260,15 +256,7 @@ describe('Function: applyAntiFlap', () => {
   it('judges a rebalance on the traffic Route 53 answers with: moving the weight of a record whose health check fails moves none', () => {
     const current = { a: 185, b: 15 };
     const state = { ...initialServiceState(service, T0 - HOUR, current), recentChanges: [] };
-    const input: AntiFlapInput = {
-      mode: 'normal',
-      target: { a: 200, b: 0 },
-      emergency: false,
-      stateMoved: false,
-      sheds: false,
-      rolloutMoved: false,
-      overrides: {},
-    };
+    const input = flapInput({ a: 200, b: 0 });
     const hidden = { a: observe('ok'), b: { ...observe('fail'), healthCheck: 'unhealthy' as const } };
     const masked = applyAntiFlap(evaluation(service, { state, currentWeights: current, observations: { periodStart: T0 - MINUTE, endpoints: hidden } }), input);
     expect(masked.value.changes).toEqual([]);
@@ -282,15 +270,7 @@ describe('Function: applyAntiFlap', () => {
   it('records the moves of the traffic Route 53 answers with: a record left out of the answers moved nothing, nor did the other', () => {
     const current = { a: 150, b: 50 };
     const state = { ...initialServiceState(service, T0 - HOUR, current), recentChanges: [] };
-    const input: AntiFlapInput = {
-      mode: 'normal',
-      target: { a: 170, b: 30 },
-      emergency: false,
-      stateMoved: true,
-      sheds: true,
-      rolloutMoved: false,
-      overrides: {},
-    };
+    const input = flapInput({ a: 170, b: 30 }, { stateMoved: true, sheds: true });
     const hidden = { a: observe('ok'), b: { ...observe('fail'), healthCheck: 'unhealthy' as const } };
     const masked = applyAntiFlap(evaluation(service, { state, currentWeights: current, observations: { periodStart: T0 - MINUTE, endpoints: hidden } }), input);
     expect(masked.value.recentChanges.at(-1)!.moved).toEqual({});
@@ -311,15 +291,7 @@ describe('Function: applyAntiFlap', () => {
       extensions: 0,
       preDeployFactor: 1,
     };
-    const input: AntiFlapInput = {
-      mode: 'normal',
-      target: { a: 4, b: 196 },
-      emergency: false,
-      stateMoved: false,
-      sheds: false,
-      rolloutMoved: false,
-      overrides: {},
-    };
+    const input = flapInput({ a: 4, b: 196 });
     const withRollout = evaluation(service, {
       state: { ...initialServiceState(service, T0 - HOUR, weights), rollouts: { a: canary } },
       currentWeights: weights,
@@ -338,15 +310,7 @@ describe('Function: applyAntiFlap', () => {
     const roomy = makeService({ n: 2 });
     const weights = { a: 100, b: 100 };
     const recentChanges: RecentChange[] = [{ at: T0 - 4 * MINUTE, emergency: false, moved: { a: 1, b: -1 } }];
-    const input: AntiFlapInput = {
-      mode: 'normal',
-      target: { a: 40, b: 160 },
-      emergency: false,
-      stateMoved: false,
-      sheds: false,
-      rolloutMoved: false,
-      overrides: {},
-    };
+    const input = flapInput({ a: 40, b: 160 });
     const state = { ...initialServiceState(roomy, T0 - HOUR, weights), recentChanges };
     const held = applyAntiFlap(evaluation(roomy, { state, currentWeights: weights }), input);
     expect(held.reasons.map((r) => r.code)).toEqual(['FLAP_HOLD']);
