@@ -1,0 +1,221 @@
+/**
+ * `npm run bench:held-out`: steer53 on worlds drawn at random (sim/heldOut.ts), against the
+ * strongest Route 53 baseline of each world and the oracle.
+ *
+ *   npm run bench:held-out -- [--family 1] [--worlds 35] [--kinds outage,gray,...] [--json]
+ *   npm run bench:held-out -- --family 1 --world 18 --yaml > world.yaml   (one world, as a scenario file)
+ *
+ * A reference, not an expectation: it says where steer53 wins and loses on worlds no rule was
+ * tuned on, and names the worlds it loses so each can be run again as a scenario. Exit 0 when it
+ * ran, 2 on a bad argument (the message names it).
+ */
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import { ValidationError } from '../functions/core/errors.js';
+import type { CliIo } from './cli.js';
+import { HELD_OUT_KINDS, type HeldOutKind, type HeldOutWorld, heldOutWorld } from './heldOut.js';
+import { benefitCaptured } from './metrics.js';
+import { runScenario } from './run.js';
+import { resolveScenario, SCENARIO_DIR } from './scenario.js';
+import type { ScenarioInput } from './scenarioSchema.js';
+
+export const HELD_OUT_USAGE =
+  'npm run bench:held-out -- [--family 1] [--worlds 35] [--kinds calm,outage,gray,capacity-loss,errors,surge,relapse] [--json] | --world N --yaml';
+
+/** At most this many worlds in one run (about 3 s each). */
+export const MAX_WORLDS = 500;
+
+/** A world steer53 loses: it missed this much more than the strongest Route 53 baseline (2% is noise between runs of one seed). */
+export const LOSS_RATIO = 1.02;
+
+/** What one world measured. Misses are per 10,000 requests (failed or over the SLO). */
+export interface HeldOutRow {
+  readonly index: number;
+  readonly kind: HeldOutKind;
+  readonly summary: string;
+  /** steer53's share of the oracle's benefit; null where the oracle gains less than 0.5 points over the fixed split. */
+  readonly benefit: number | null;
+  readonly misses: { readonly steer53: number; readonly static: number; readonly bestRoute53: number; readonly oracle: number };
+  /** The Route 53 baseline that missed fewer in this world. */
+  readonly bestRoute53: 'route53-health-check' | 'route53-alarm-health-check';
+  /** steer53's misses over the best Route 53 baseline's (1 where neither missed any). */
+  readonly ratio: number;
+  readonly flaps: number;
+  readonly dnsChanges: number;
+  readonly safetyViolations: number;
+}
+
+/** Runs one world under every controller. */
+export async function heldOutRow(world: HeldOutWorld): Promise<HeldOutRow> {
+  const scenario = await resolveScenario(world.raw, join(SCENARIO_DIR, `${world.raw.name}.yaml`));
+  const { metrics } = await runScenario(scenario);
+  const per10k = (x: number) => x * 10_000;
+  const hc = metrics['route53-health-check'].sloMissFraction;
+  const alarm = metrics['route53-alarm-health-check'].sloMissFraction;
+  const bestRoute53 = alarm < hc ? 'route53-alarm-health-check' : 'route53-health-check';
+  const best = Math.min(hc, alarm);
+  const mine = metrics.steer53.sloMissFraction;
+  return {
+    index: world.index,
+    kind: world.kind,
+    summary: world.summary,
+    benefit: benefitCaptured(metrics),
+    misses: {
+      steer53: per10k(mine),
+      static: per10k(metrics.static.sloMissFraction),
+      bestRoute53: per10k(best),
+      oracle: per10k(metrics.oracle.sloMissFraction),
+    },
+    bestRoute53,
+    ratio: best > 0 ? mine / best : mine > 0 ? Number.POSITIVE_INFINITY : 1,
+    flaps: metrics.steer53.flaps,
+    dnsChanges: metrics.steer53.dnsChanges,
+    safetyViolations: metrics.steer53.safetyViolations,
+  };
+}
+
+const percent = (x: number) => `${Math.round(x * 100)}%`;
+const times = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '∞');
+
+function mean(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** One line per kind, then all worlds: benefit and ratio (mean / worst), losses, flaps, DNS changes, safety violations. */
+export function kindTable(rows: readonly HeldOutRow[]): string {
+  const kinds = HELD_OUT_KINDS.filter((k) => rows.some((r) => r.kind === k));
+  const line = (label: string, group: readonly HeldOutRow[]) => {
+    const shares = group.map((r) => r.benefit).filter((b): b is number => b !== null);
+    const ratios = group.map((r) => r.ratio);
+    const benefit = shares.length > 0 ? `${percent(mean(shares))} / ${percent(Math.min(...shares))} (${shares.length})` : '–';
+    const lost = group.filter((r) => r.ratio > LOSS_RATIO).length;
+    const sum = (key: 'flaps' | 'dnsChanges' | 'safetyViolations') => group.reduce((a, r) => a + r[key], 0);
+    return `| ${label} | ${group.length} | ${benefit} | ${times(mean(ratios))} / ${times(Math.max(...ratios))} | ${lost} | ${sum('flaps')} | ${(sum('dnsChanges') / group.length).toFixed(1)} | ${sum('safetyViolations')} |`;
+  };
+  return [
+    "| kind | worlds | share of the oracle's benefit, mean / worst (worlds where the oracle gains) | misses ÷ best Route 53 baseline, mean / worst | worlds lost | flaps | DNS changes a world | safety violations |",
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...kinds.map((k) =>
+      line(
+        k,
+        rows.filter((r) => r.kind === k),
+      ),
+    ),
+    line('all', rows),
+  ].join('\n');
+}
+
+/** The worlds steer53 lost, worst first, each with the command that writes it as a scenario file. */
+export function lossLines(rows: readonly HeldOutRow[], family: number, limit = 10): string[] {
+  const lost = rows.filter((r) => r.ratio > LOSS_RATIO).sort((a, b) => b.ratio - a.ratio);
+  if (lost.length === 0) return [`steer53 missed no more than the best Route 53 baseline (within ${Math.round((LOSS_RATIO - 1) * 100)}%) in any world.`];
+  return [
+    `Worlds where steer53 missed more than the best Route 53 baseline, worst first (misses per 10,000 requests; \`npm run -s bench:held-out -- --family ${family} --world N --yaml > w.yaml\`, then \`npx steer53 simulate --scenario w.yaml\`):`,
+    '',
+    '| world | kind | ÷ best | steer53 | best Route 53 | fixed split | oracle | flaps | what happens |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---|',
+    ...lost
+      .slice(0, limit)
+      .map(
+        (r) =>
+          `| ${r.index} | ${r.kind} | ${times(r.ratio)} | ${r.misses.steer53.toFixed(0)} | ${r.misses.bestRoute53.toFixed(0)} | ${r.misses.static.toFixed(0)} | ${r.misses.oracle.toFixed(0)} | ${r.flaps} | ${r.summary} |`,
+      ),
+    ...(lost.length > limit ? ['', `… and ${lost.length - limit} more (\`--json\` lists every world).`] : []),
+  ];
+}
+
+/** The world with its trace paths made absolute, so the file runs from wherever it is saved. */
+function withAbsoluteTraces(raw: ScenarioInput): ScenarioInput {
+  if (!raw.demand) return raw;
+  const sources = raw.demand.sources.map((source) =>
+    source.trace ? { ...source, trace: { ...source.trace, file: resolve(SCENARIO_DIR, source.trace.file) } } : source,
+  );
+  return { ...raw, demand: { ...raw.demand, sources } };
+}
+
+/** `outage,gray` → the kinds, in the order given. Throws ValidationError naming `--kinds`. */
+export function parseKinds(text: string): HeldOutKind[] {
+  const kinds: HeldOutKind[] = [];
+  for (const part of text.split(',').map((p) => p.trim())) {
+    if (!(HELD_OUT_KINDS as readonly string[]).includes(part))
+      throw new ValidationError('npm run bench:held-out', [{ path: '--kinds', message: `"${part}" is not a kind; kinds: ${HELD_OUT_KINDS.join(', ')}` }]);
+    if (kinds.includes(part as HeldOutKind)) throw new ValidationError('npm run bench:held-out', [{ path: '--kinds', message: `"${part}" is given twice` }]);
+    kinds.push(part as HeldOutKind);
+  }
+  return kinds;
+}
+
+/** A non-negative integer option, at most `max`; throws ValidationError naming it. */
+function wholeNumber(text: string, option: string, max: number): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) > max)
+    throw new ValidationError('npm run bench:held-out', [{ path: option, message: `"${text}" is not a whole number from 0 to ${max}` }]);
+  return Number(text);
+}
+
+interface HeldOutOptions {
+  readonly family: number;
+  readonly worlds: number;
+  readonly kinds: readonly HeldOutKind[];
+  readonly json: boolean;
+  readonly world?: number;
+}
+
+function parseOptions(args: readonly string[]): HeldOutOptions {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      family: { type: 'string', default: '1' },
+      worlds: { type: 'string', default: '35' },
+      kinds: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      world: { type: 'string' },
+      yaml: { type: 'boolean', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const problem = (path: string, message: string) => new ValidationError('npm run bench:held-out', [{ path, message }]);
+  if (values.yaml !== (values.world !== undefined))
+    throw problem(values.yaml ? '--yaml' : '--world', '--world N and --yaml go together: they print world N as a scenario file');
+  if (values.yaml && values.json) throw problem('--json', 'prints the benchmark; --yaml prints one world: give one of them');
+  const worlds = wholeNumber(values.worlds, '--worlds', MAX_WORLDS);
+  if (worlds === 0) throw problem('--worlds', 'must be at least 1');
+  return {
+    family: wholeNumber(values.family, '--family', 2 ** 32 - 1),
+    worlds,
+    kinds: values.kinds === undefined ? [...HELD_OUT_KINDS] : parseKinds(values.kinds),
+    json: values.json,
+    ...(values.world !== undefined ? { world: wholeNumber(values.world, '--world', 2 ** 31 - 1) } : {}),
+  };
+}
+
+/** The command: exit 0 when it ran, 2 on a bad argument. */
+export async function runHeldOut(args: readonly string[], io: CliIo): Promise<number> {
+  let options: HeldOutOptions;
+  try {
+    options = parseOptions(args);
+  } catch (error) {
+    if (!(error instanceof ValidationError) && !(error instanceof TypeError && 'code' in error)) throw error;
+    io.err(`${(error as Error).message}\nusage: ${HELD_OUT_USAGE}`);
+    return 2;
+  }
+  if (options.world !== undefined) {
+    const world = heldOutWorld(options.family, options.world, options.kinds);
+    io.out(
+      `# ${world.summary}\n# npm run bench:held-out -- --family ${options.family} --world ${options.world} --yaml\n${stringify(withAbsoluteTraces(world.raw))}`,
+    );
+    return 0;
+  }
+  io.err(`steer53 bench:held-out: family ${options.family}, worlds 0-${options.worlds - 1} (${options.kinds.join(', ')})`);
+  const rows: HeldOutRow[] = [];
+  const started = io.clock();
+  for (let index = 0; index < options.worlds; index++) {
+    rows.push(await heldOutRow(heldOutWorld(options.family, index, options.kinds)));
+    if ((index + 1) % 7 === 0 || index + 1 === options.worlds)
+      io.err(`  ${index + 1} of ${options.worlds} worlds: ${((io.clock() - started) / 1000).toFixed(0)} s`);
+  }
+  if (options.json) io.out(JSON.stringify({ family: options.family, kinds: options.kinds, lossRatio: LOSS_RATIO, rows }));
+  else io.out([kindTable(rows), '', ...lossLines(rows, options.family)].join('\n'));
+  return 0;
+}
