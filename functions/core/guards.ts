@@ -253,12 +253,15 @@ function overridesChanged(ev: Evaluation, input: AntiFlapInput): boolean {
  * A change that only rebalances (no endpoint changed state, no override) and moves under
  * `rebalanceMinShare` of the traffic. A change to an endpoint under a rollout is the rollout's,
  * never a rebalance, even when the step that asked for it was held when it happened (a canary's
- * first step while failing static): a deadband must not keep it unwritten for good.
+ * first step while failing static): a deadband must not keep it unwritten for good. Nor is the last
+ * step back to the baseline weights, as in the weight deadband: what a bounded step or a learned
+ * headroom left of an incident would otherwise stay written until the next one.
  */
 function rebalanceDeadband(ev: Evaluation, input: AntiFlapInput, changes: readonly WeightChange[]): Partial<Said> | undefined {
   const { ids, current, policy } = ev;
   if (input.mode !== 'normal' || input.emergency || input.stateMoved || overridesChanged(ev, input)) return undefined;
   if (changes.some((c) => ev.previous.rollouts[c.setIdentifier] !== undefined)) return undefined;
+  if (sameWeights(input.target, baselineWeights(ev.service), ids)) return undefined;
   if (shareMoved(answered(ev, current), answered(ev, input.target), ids) >= policy.rebalanceMinShare) return undefined;
   const message = `rebalance to ${formatWeights(input.target, ids)} moves under ${Math.round(policy.rebalanceMinShare * 100)}% of the traffic and no endpoint changed state; not written`;
   return { reasons: [{ code: 'DEADBAND_REBALANCE', message }] };

@@ -168,6 +168,8 @@ interface StepContext {
   readonly clears: number;
   /** The dwell since the last move toward less traffic is over. */
   readonly dwellDone: boolean;
+  /** What the endpoint's Route 53 health check says now, when it was read. */
+  readonly healthCheck: 'healthy' | 'unhealthy' | undefined;
   /** How much more of its share a breaching endpoint sheds. */
   readonly shedStep: number;
   /** Why the shed is `shedding.impairedStep`: a severe breach well under the endpoint's planned capacity. */
@@ -248,6 +250,7 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
     counts: countInWindow(history, periodStart, policy),
     clears: trailingClears(history, policy.evaluationPeriodSeconds * 1000),
     dwellDone: dwellOver(state, input.now),
+    healthCheck: input.healthCheck,
     shedStep: impaired ? impairedStep : proportional,
     impaired,
     cutAt: input.cutAt,
@@ -299,12 +302,14 @@ function withHealthCheck(state: EndpointState, input: EndpointStepInput): Endpoi
  * Route 53 would answer with the record now. The endpoint comes back at once, as it would under
  * plain health checks: a region that was down (every request failing) is not one that is slow
  * only under load, which the gradual recovery is for. Its fail alarms still in ALARM are taken for
- * CloudWatch's lag for one detection window (evaluateEndpoint's `alarmLag`); any other breach, or
- * an alarm that fires again after clearing, is judged as always.
+ * CloudWatch's lag (evaluateEndpoint's `alarmLag`) for as long as its clients take to come back
+ * (`shedding.intervalSeconds`: propagation, resolvers' TTLs) and one detection window after that:
+ * an alarm needs periods with traffic to clear, and a region Route 53 left out had little. Any
+ * other breach, or an alarm that fires again after clearing, is judged as always.
  */
 function restoreByHealthCheck(step: StepContext): EndpointStepResult {
   const { policy, now, endpoint } = step;
-  const lagMs = policy.detection.window * policy.evaluationPeriodSeconds * 1000;
+  const lagMs = (policy.detection.window * policy.evaluationPeriodSeconds + policy.shedding.intervalSeconds) * 1000;
   const message = `${endpoint} restored: its Route 53 health check passes again after failing with it, so Route 53 answers with it; its fail alarms have ${Math.round(lagMs / 1000)} s to catch up`;
   return move(step, 'healthy', 'HEALTH_CHECK_RESTORED', message, {
     shed: 0,
@@ -382,6 +387,8 @@ function drainFailing(step: StepContext): EndpointStepResult {
     shed: 1,
     failed: true,
     recoveryStep: 0,
+    // Its health check already fails with it (read as the drain was due): one it will see end.
+    ...(step.healthCheck === 'unhealthy' ? { healthCheckFailed: true } : {}),
     ...(wasRecovering ? grownDwell(state, policy) : {}),
   });
 }

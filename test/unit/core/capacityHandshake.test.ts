@@ -170,8 +170,12 @@ describe('the capacity handshake', () => {
     expect(decisions[30]!.transitions).toEqual([expect.objectContaining({ endpoint: 'a', reason: 'HEALTH_CHECK_RESTORED' })]);
     const giveBacks = platform.asks.filter((a) => a.request.direction === 'in').map((a) => a.minute);
     expect(giveBacks.length).toBeGreaterThan(0);
-    // Not in the minute a's full share comes back, nor the next two: shedding.intervalSeconds (180 s) after it.
-    expect(Math.min(...giveBacks)).toBe(33);
+    // a's share comes back in the writes from minute 30 (a step of at most maxShiftPerEvaluation, then
+    // the rest): b gives back nothing until shedding.intervalSeconds (180 s) after the last of them.
+    const share = (d: Decision) => d.targetWeights.b! / Object.values(d.targetWeights).reduce((x, y) => x + y, 0);
+    const cuts = decisions.flatMap((d, m) => (m >= 30 && d.changes.length > 0 && share(d) < share(decisions[m - 1]!) ? [m] : []));
+    expect(cuts[0]).toBe(30);
+    expect(Math.min(...giveBacks)).toBe(Math.max(...cuts.filter((m) => m < Math.min(...giveBacks))) + 3);
   });
 
   it('does not ask again after a give-back until an endpoint is drained again', () => {

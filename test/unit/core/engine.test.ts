@@ -684,13 +684,17 @@ describe('decide: anti-flap guards on the change', () => {
     expect(steps[3]!.weights).toEqual({ a: 70, b: 130 });
   });
 
-  it('does not write a rebalance that moves under rebalanceMinShare of the traffic (each record past the weight deadband)', () => {
+  it('writes the last small step back to the baseline weights, though it moves under rebalanceMinShare of the traffic', () => {
+    // What a bounded step left of an incident: the rebalance deadband holds small moves elsewhere (guards.test.ts), not the one home.
     const service = makeService({ n: 2, policy: { deadbandWeight: 5 } });
     const currentWeights = { a: 106, b: 94 };
     const out = decide(service, { now: T0, observations: { periodStart: T0, endpoints: allOkObs(service) }, state: undefined, currentWeights });
-    expect(out.decision.changes).toEqual([]);
-    expect(out.decision.targetWeights).toEqual(currentWeights);
-    expect(codes(out.decision)).toEqual(['DEADBAND_REBALANCE']);
+    expect(out.decision.targetWeights).toEqual({ a: 100, b: 100 });
+    expect(out.decision.changes).toEqual([
+      { setIdentifier: 'a', from: 106, to: 100 },
+      { setIdentifier: 'b', from: 94, to: 100 },
+    ]);
+    expect(codes(out.decision)).not.toContain('DEADBAND_REBALANCE');
   });
 
   it('writes a change under the weight deadband when it lands on the baseline weights (rebalance deadband off)', () => {

@@ -142,6 +142,12 @@ describe('Function: applyAntiFlap', () => {
       ['DEADBAND_REBALANCE'],
     ],
     ['writes the same small rebalance when an endpoint changed state', { target: { a: 106, b: 94 }, stateMoved: true }, true, []],
+    [
+      'writes a small rebalance that lands on the baseline weights: what a bounded step left of an incident does not stay written',
+      { current: { a: 106, b: 94 }, target: { a: 100, b: 100 } },
+      true,
+      [],
+    ],
     ['writes the same small rebalance when an override changed', { target: { a: 106, b: 94 }, previousOverrides: { freeze: pin } }, true, []],
     [
       'does not write a change whose every record moves under deadbandWeight, even when an endpoint changed state',

@@ -103,11 +103,13 @@ describe('decide: a failure the Route 53 health check saw ends as it sees it', (
     expect(steps[BACK + 3]!.weights.a).toBe(0);
   });
 
-  it('drains again when the alarm stays in ALARM past the detection window (errors under load, not lag)', () => {
-    const steps = run(BACK + 6, (m) => ({ a: outage(m) }));
-    // Restored at BACK; the window is 5 periods: the 4 minutes after are lag, the fifth is failure.
-    expect(steps.slice(BACK + 1, BACK + 5).every((s) => s.weights.a === 100)).toBe(true);
-    expect(steps[BACK + 5]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'drained', reason: expect.stringMatching(/^FAIL_/) })]);
+  it('drains again when the alarm stays in ALARM past the time clients take to come back and a detection window (errors under load, not lag)', () => {
+    const steps = run(BACK + 9, (m) => ({ a: outage(m) }));
+    // Restored at BACK; clients take shedding.intervalSeconds (3 minutes) to come back, and the
+    // window is 5 periods: the 7 minutes after are lag, the eighth is failure.
+    expect(steps.slice(BACK + 1, BACK + 8).every((s) => s.weights.a === 100)).toBe(true);
+    expect(steps[BACK + 7]!.decision.reasons.find((r) => r.code === 'ALARM_LAG_HOLD')?.message).toContain('60 s more');
+    expect(steps[BACK + 8]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'drained', reason: expect.stringMatching(/^FAIL_/) })]);
   });
 
   it('does not restore an endpoint whose health check passed all through its failure (5xx on inference, health path fine)', () => {
