@@ -6,12 +6,7 @@
  *  - drained because they were failing (`status: 'drained'`, `failed: true`): a health check
  *    that fails marks the failure as one it sees, and one that passes again restores the endpoint;
  *  - just restored by their health check (`alarmLagUntil` still ahead): a passing check tells an
- *    alarm that has not caught up yet from a new failure;
- *  - about to be drained for failing: a fail-severity alarm observed in ALARM (given the
- *    observations). A record whose health check already fails is out of Route 53's answers, so its
- *    drain moves no client: the engine records no move that a restore could be held back against
- *    (core/guards.ts, the flap guard), and the failure is marked as one the health check will see end.
- *    One read per failure, as the drained endpoint's own reads each evaluation after it.
+ *    alarm that has not caught up yet from a new failure.
  * Every other endpoint is left unread. Route 53's API takes 10 requests a second per account, the
  * weight writes included, so a quiet service makes no call at all, and a service reads each
  * health check that qualifies once per evaluation (a calculated one through its children: the
@@ -21,7 +16,7 @@
  * whoever manages the record.
  */
 import type { ServiceConfig } from '../core/config.js';
-import { AlarmStates, type EndpointObservations, type EpochMs, type ServiceObservations, type ServiceState } from '../core/types.js';
+import type { EndpointObservations, EpochMs, ServiceState } from '../core/types.js';
 import type { HealthCheckState, HealthCheckStatus } from '../ports/healthChecks.js';
 import type { ServiceObservationResult } from './observe.js';
 import { stableHash } from './pollingCadence.js';
@@ -38,7 +33,6 @@ export function healthChecksDue(
   state: ServiceState | undefined,
   now: EpochMs,
   idsBySetIdentifier: Readonly<Record<string, string>> | undefined,
-  observations?: ServiceObservations,
 ): Map<string, string> {
   const due = new Map<string, string>();
   if (!state || !idsBySetIdentifier) return due;
@@ -48,20 +42,9 @@ export function healthChecksDue(
     if (id === undefined || stored === undefined) continue;
     const drainedFailing = stored.status === 'drained' && stored.failed === true;
     const justRestored = stored.alarmLagUntil !== undefined && now < stored.alarmLagUntil;
-    const failAlarm = observations !== undefined && failAlarmInAlarm(endpoint, ownValue(observations.endpoints, endpoint.setIdentifier));
-    if (drainedFailing || justRestored || failAlarm) due.set(endpoint.setIdentifier, id);
+    if (drainedFailing || justRestored) due.set(endpoint.setIdentifier, id);
   }
   return due;
-}
-
-/** The endpoint's observations hold one of its fail-severity alarms in ALARM. */
-function failAlarmInAlarm(endpoint: ServiceConfig['endpoints'][number], observed: EndpointObservations | undefined): boolean {
-  if (!observed) return false;
-  return endpoint.signals.some((signal) => {
-    if (signal.source !== 'alarm' || signal.severity !== 'fail') return false;
-    const seen = ownValue(observed.signals, signal.name);
-    return seen !== undefined && 'alarmState' in seen && seen.alarmState === AlarmStates.ALARM;
-  });
 }
 
 /** Seconds of a function's Route 53 rate a tick may spend reading health checks (a shard's tick aims at 20 s in all). */
@@ -111,7 +94,7 @@ export async function withHealthChecks(
   thisTurn?: ReadonlySet<string>,
 ): Promise<ServiceObservationResult> {
   const port = rt.healthChecks;
-  const due = port ? healthChecksDue(service, state, now, idsBySetIdentifier, observed.observations) : new Map<string, string>();
+  const due = port ? healthChecksDue(service, state, now, idsBySetIdentifier) : new Map<string, string>();
   // A tick reading in turns (healthCheckTurn): a check whose turn it is not stays unread, as one not due.
   if (thisTurn) for (const [setIdentifier, id] of due) if (!thisTurn.has(id)) due.delete(setIdentifier);
   if (!port || due.size === 0) return observed;

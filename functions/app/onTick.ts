@@ -129,7 +129,7 @@ async function gather(rt: Runtime, services: readonly ServiceConfig[], options: 
     observeServices(rt.metrics, due, now, rt.options ?? {}, [...woken.known, ...(options.knownAlarms ?? [])]),
     options.zonesInTurn ? new Map<string, RecordSetWeights | Error>() : readZones(rt, due),
   ]);
-  const healthCheckTurn = healthChecksThisTick(rt, due, stored, dns, observed, now);
+  const healthCheckTurn = healthChecksThisTick(rt, due, stored, dns, now);
   return { stored, polling: woken.polling, observed, dns, ...(healthCheckTurn ? { healthCheckTurn } : {}) };
 }
 
@@ -184,7 +184,6 @@ function healthChecksThisTick(
   services: readonly ServiceConfig[],
   stored: ReadonlyMap<string, StoredServiceState | Error>,
   dns: ReadonlyMap<string, RecordSetWeights | Error>,
-  observed: ReadonlyMap<string, ServiceObservationResult>,
   now: number,
 ): ReadonlySet<string> | undefined {
   if (!rt.healthChecks) return undefined;
@@ -193,7 +192,7 @@ function healthChecksThisTick(
     const state = stored.get(service.name);
     const read = dns.get(recordSetKey(recordSetOf(service)));
     if (!state || state instanceof Error || !read || read instanceof Error) continue;
-    ids.push(...healthChecksDue(service, state.state, now, read.healthChecks, observed.get(service.name)?.observations).values());
+    ids.push(...healthChecksDue(service, state.state, now, read.healthChecks).values());
   }
   const budget = rt.options?.healthCheckReadsPerTick ?? DEFAULT_HEALTH_CHECK_READS_PER_TICK;
   const turn = healthCheckTurn(ids, budget, Math.floor(now / 60_000));

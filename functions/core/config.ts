@@ -361,7 +361,7 @@ export const policySchema = z
     /**
      * A rebalance no endpoint's state asked for — demand moved the capacity limits — is written
      * only when it moves at least this share of the traffic, so noisy demand cannot wiggle the
-     * weights. @default 0.05
+     * weights; the last step back to the baseline weights is written however small. @default 0.05
      */
     rebalanceMinShare: z.number().min(0).max(1).default(0.05),
     /** Route 53 holding weights steer53 did not write (a console edit during an incident). */

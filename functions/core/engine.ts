@@ -87,7 +87,17 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   const rolloutMoved = rolloutsMoved(ev, rollouts.value);
   const stateMoved = endpointsMoved(ev, stepped.value.endpoints) || startsServing(ev, stepped.value.endpoints, guarded.value.target) || rolloutMoved;
   const sheds = shedsAny(ev, stepped.value.endpoints, rollouts.value);
-  const settled = applyAntiFlap(ev, { mode: guarded.value.mode, target: guarded.value.target, emergency, stateMoved, sheds, rolloutMoved, overrides: inForce });
+  const restoredByHealthCheck = stepped.transitions.filter((t) => t.reason === 'HEALTH_CHECK_RESTORED').map((t) => t.endpoint);
+  const settled = applyAntiFlap(ev, {
+    mode: guarded.value.mode,
+    target: guarded.value.target,
+    emergency,
+    stateMoved,
+    sheds,
+    rolloutMoved,
+    overrides: inForce,
+    restoredByHealthCheck,
+  });
   const capacity = planCapacity(ev, {
     planned: plan.value.planned,
     target: settled.value.target,

@@ -148,6 +148,8 @@ export interface AntiFlapInput {
   /** A rollout moved (a canary step, a rollback): the pipeline's protocol, not a change of mind. */
   readonly rolloutMoved: boolean;
   readonly overrides: Overrides;
+  /** Endpoints this decision restored because their Route 53 health check passes again (`HEALTH_CHECK_RESTORED`). */
+  readonly restoredByHealthCheck?: readonly string[];
 }
 
 export interface Settled {
@@ -234,14 +236,30 @@ function flapGuard(ev: Evaluation, input: AntiFlapInput, _changes: readonly Weig
   // when the evaluation that asked for it was held (everything unknown, failing static): planned,
   // not a change of mind, and it must not wait behind the receivers' last moves.
   if (Object.keys(moves).some((id) => ev.previous.rollouts[id] !== undefined)) return undefined;
+  const drains = drainsUndone(ev, input);
   for (const [endpoint, way] of Object.entries(moves)) {
     const last = lastMoveOf(recent, endpoint);
-    if (last === undefined || ev.now - last.at >= windowMs || last.way !== -way) continue;
+    if (last === undefined || ev.now - last.at >= windowMs || last.way !== -way || drains.has(last.at)) continue;
     const waitS = Math.ceil((last.at + windowMs - ev.now) / 1000);
     const message = `change to ${formatWeights(input.target, ev.ids)} would move ${endpoint} back ${way === 1 ? 'up' : 'down'} ${Math.round((ev.now - last.at) / 1000)} s after it moved the other way; waiting ${waitS} s (dwell ${ev.policy.dwell.minSeconds} s)`;
     return { reasons: [{ code: 'FLAP_HOLD', message, endpoint }] };
   }
   return undefined;
+}
+
+/**
+ * When the endpoints restored by their health check in this decision were drained, unless the
+ * check was read as passing at the drain: a move made by such a drain, undone by the restore, is
+ * Route 53's own call mirrored both ways, not a change of mind. A hard outage fails its health check
+ * within 90 s, before its fail alarm can fire, so Route 53 had already left the record out of its
+ * answers and the drain moved no client; holding the restore would only keep a region Route 53
+ * calls healthy out of them. A drain made while the check was seen passing did move its clients
+ * (`checkPassedAtDrain`), and its undoing is held as any other move back; so are the receivers'
+ * later moves of their own.
+ */
+function drainsUndone(ev: Evaluation, input: AntiFlapInput): ReadonlySet<number> {
+  const mirrored = (input.restoredByHealthCheck ?? []).filter((id) => ev.priorEndpoints[id]!.checkPassedAtDrain !== true);
+  return new Set(mirrored.map((id) => ev.priorEndpoints[id]!.since));
 }
 
 /** An operator set, changed or ended an override in this decision: what follows is theirs, not a change of mind. */

@@ -352,7 +352,7 @@ function healthyAgain(policy: Policy): Partial<EndpointState> {
 }
 
 function move(step: StepContext, to: EndpointStatus, reason: EndpointReasonCode, message: string, changes: Partial<EndpointState>): EndpointStepResult {
-  const { healthCheckFailed, recoveryFailed: _held, ...state } = step.state;
+  const { healthCheckFailed, checkPassedAtDrain: _atDrain, recoveryFailed: _held, ...state } = step.state;
   const now = step.now;
   // Marked only while drained for failing: whatever moves it out of that ends it. A held failed
   // recovery step ends with any move too.
@@ -387,8 +387,8 @@ function drainFailing(step: StepContext): EndpointStepResult {
     shed: 1,
     failed: true,
     recoveryStep: 0,
-    // Its health check already fails with it (read as the drain was due): one it will see end.
-    ...(step.healthCheck === 'unhealthy' ? { healthCheckFailed: true } : {}),
+    // Read as passing: Route 53 still answered with it, so this drain is what took its clients away.
+    ...(step.healthCheck === 'healthy' ? { checkPassedAtDrain: true } : {}),
     ...(wasRecovering ? grownDwell(state, policy) : {}),
   });
 }

@@ -136,6 +136,12 @@ export interface EndpointState {
   /** While drained for failing, its record's Route 53 health check was seen failing too: the failure is one the health check sees end. */
   readonly healthCheckFailed?: boolean;
   /**
+   * Drained for failing while its record's health check was read as passing: the drain itself took
+   * it out of Route 53's answers, so a restore by that health check moves its clients back against
+   * it (the flap guard holds such a restore as any other move back; core/guards.ts `drainsUndone`).
+   */
+  readonly checkPassedAtDrain?: boolean;
+  /**
    * Restored when its health check passed again: until this time a fail-severity alarm still in
    * ALARM is taken for one that has not yet counted the endpoint's return (CloudWatch's own lag).
    */

@@ -22,6 +22,8 @@
  *      (`recoveryFailed`); a layout-6 item held none, so it reads as it is.
  *   8. A load profile says what it was learned on (`basis`: signal and statistic); a layout-7
  *      item's say nothing (they were learned on the signal's own statistic), so it reads as it is.
+ *   9. An endpoint drained for failing may hold that its record's health check was read as passing
+ *      when it was drained (`checkPassedAtDrain`); a layout-8 item read none, so it reads as it is.
  * A layout change adds a version, a schema for it, and a migration from the one before.
  */
 import * as z from 'zod/mini';
@@ -33,7 +35,7 @@ import { CorruptStateError, UnsupportedStateVersionError } from './errors.js';
 import type { PendingChange, StateWrite, StoredServiceState } from './stateStore.js';
 
 /** The layout this steer53 writes. */
-export const STATE_SCHEMA_VERSION = 8;
+export const STATE_SCHEMA_VERSION = 9;
 
 const epochMs = z.number();
 const count = z.int().check(z.minimum(0));
@@ -75,10 +77,13 @@ const endpointStateShapeV6 = {
 };
 /** An endpoint's state before layout 7 (no failed recovery step held). */
 const endpointStateSchemaV6: z.ZodMiniType<EndpointState> = z.strictObject(endpointStateShapeV6);
-const endpointStateSchema: z.ZodMiniType<EndpointState> = z.strictObject({
+const endpointStateShapeV7 = {
   ...endpointStateShapeV6,
   recoveryFailed: z.exactOptional(z.strictObject({ at: epochMs, until: epochMs, backTo: z.number().check(z.minimum(0)) })),
-});
+};
+/** An endpoint's state before layout 9 (its health check at the drain not kept). */
+const endpointStateSchemaV8: z.ZodMiniType<EndpointState> = z.strictObject(endpointStateShapeV7);
+const endpointStateSchema: z.ZodMiniType<EndpointState> = z.strictObject({ ...endpointStateShapeV7, checkPassedAtDrain: z.exactOptional(z.boolean()) });
 
 const overrideShape = { by: z.string(), reason: z.string(), setAt: epochMs, until: z.nullable(epochMs), announced: z.exactOptional(z.boolean()) };
 const overrideSchema: z.ZodMiniType<Override> = z.strictObject(overrideShape);
@@ -208,8 +213,10 @@ const itemShape = {
   engineWeights: z.exactOptional(weightsSchema),
 };
 const stateItemSchema = z.looseObject({ ...itemShape, state: serviceStateSchema });
+/** The state's fields before layout 9 (no endpoint's health check at its drain). */
+const stateShapeV8 = { ...stateShape, endpoints: z.record(z.string(), endpointStateSchemaV8) };
 /** The state's fields before layout 8 (load profiles without their basis). */
-const stateShapeV7 = { ...stateShape, loadProfiles: loadProfilesSchemaV7, rollouts: z.record(z.string(), z.strictObject(rolloutShapeV7)) };
+const stateShapeV7 = { ...stateShapeV8, loadProfiles: loadProfilesSchemaV7, rollouts: z.record(z.string(), z.strictObject(rolloutShapeV7)) };
 /** The state's fields before layout 7 (no failed recovery step held). */
 const stateShapeV6 = { ...stateShapeV7, endpoints: z.record(z.string(), endpointStateSchemaV6) };
 /** The state's fields before layout 6 (nothing from health checks). */
@@ -299,6 +306,9 @@ const stateItemV6Schema = z.looseObject({ ...itemShape, state: z.strictObject(st
 /** Layout 7: load profiles without their basis (learned on the signal's own statistic: core/canaryLatency.ts `onBasis`); it reads as it is. */
 const stateItemV7Schema = z.looseObject({ ...itemShape, state: z.strictObject(stateShapeV7) });
 
+/** Layout 8: no endpoint's health check at its drain; it reads as it is. */
+const stateItemV8Schema = z.looseObject({ ...itemShape, state: z.strictObject(stateShapeV8) });
+
 /** How an item of each layout is read: parsed with its own schema, then migrated to the current one. */
 const READERS: Readonly<Record<number, (service: string, raw: unknown) => StateItem>> = {
   1: (service, raw) => fromV1(parsed(service, stateItemV1Schema, raw)),
@@ -308,7 +318,8 @@ const READERS: Readonly<Record<number, (service: string, raw: unknown) => StateI
   5: (service, raw) => ({ ...parsed(service, stateItemV5Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
   6: (service, raw) => ({ ...parsed(service, stateItemV6Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
   7: (service, raw) => ({ ...parsed(service, stateItemV7Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
-  8: (service, raw) => parsed(service, stateItemSchema, raw),
+  8: (service, raw) => ({ ...parsed(service, stateItemV8Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
+  9: (service, raw) => parsed(service, stateItemSchema, raw),
 };
 
 function parsed<T extends z.ZodMiniType>(service: string, schema: T, raw: unknown): z.output<T> {

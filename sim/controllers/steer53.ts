@@ -89,7 +89,7 @@ export function steer53Controller(context: ControllerContext): Controller {
     const seen = observeService(context, t, { published: true });
     if (health === undefined) return seen;
     const checked = health;
-    const due = healthChecksDue(service, state, scenario.startMs + t * 1000, checkIds, seen);
+    const due = healthChecksDue(service, state, scenario.startMs + t * 1000, checkIds);
     const endpoints = Object.fromEntries(
       ids.map((id, r) => [
         id,

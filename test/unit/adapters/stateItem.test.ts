@@ -123,6 +123,16 @@ describe('Function: readStateItem', () => {
     expect(() => readStateItem('chat', { ...current(), state: wrong })).toThrow(/state\.loadProfiles\.a\.basis/);
   });
 
+  it('reads that an endpoint’s health check passed when it was drained (layout 9); a layout-8 item with it was not written by one', () => {
+    const drained = { ...state.endpoints.a!, status: 'drained' as const, failed: true, shed: 1 };
+    const seen = { ...state, endpoints: { ...state.endpoints, a: { ...drained, checkPassedAtDrain: true } } };
+    expect(readStateItem('chat', { ...current(), state: seen }).state).toEqual(seen);
+    expect(readStateItem('chat', { ...current(), schemaVersion: 8, state }).state).toEqual(state);
+    expect(() => readStateItem('chat', { ...current(), schemaVersion: 8, state: seen })).toThrow(/state\.endpoints\.a\.checkPassedAtDrain/);
+    const wrong = { ...state, endpoints: { ...state.endpoints, a: { ...drained, checkPassedAtDrain: 'yes' } } };
+    expect(() => readStateItem('chat', { ...current(), state: wrong })).toThrow(/state\.endpoints\.a\.checkPassedAtDrain/);
+  });
+
   it('reads the way a recent change moved each endpoint, and nothing else there', () => {
     const v3 = { ...state, recentChanges: [{ at: T0 - MINUTE, emergency: false, moved: { a: 1 as const, b: -1 as const } }] };
     expect(readStateItem('chat', { ...current(), state: v3 }).state).toEqual(v3);

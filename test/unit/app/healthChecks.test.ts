@@ -68,26 +68,6 @@ describe('Function: healthChecksDue', () => {
     expect([...healthChecksDue(world.service, state, now, IDS)]).toEqual(read ? [['eu-west-1', 'hc-euw1']] : []);
   });
 
-  it('reads an endpoint about to be drained for failing: one of its fail-severity alarms observed in ALARM', async () => {
-    const { world } = await setup();
-    const state = (await world.store.load('chat')).state!;
-    const alarm = (alarmState: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA') => ({
-      periodStart: 0,
-      endpoints: { 'eu-west-1': { signals: { 'error-alarm': { alarmState } } }, 'us-east-1': { signals: { 'p99-ttft': { value: 9_000 } } } },
-    });
-    expect([...healthChecksDue(world.service, state, 0, IDS, alarm('ALARM'))]).toEqual([['eu-west-1', 'hc-euw1']]);
-    expect(healthChecksDue(world.service, state, 0, IDS, alarm('OK')).size).toBe(0);
-    expect(healthChecksDue(world.service, state, 0, IDS, alarm('INSUFFICIENT_DATA')).size).toBe(0);
-    // Without the observations (the tick counting what it will read before it has them): the stored state alone.
-    expect(healthChecksDue(world.service, state, 0, IDS).size).toBe(0);
-    // A degrade-severity alarm in ALARM is not failure: nothing to read.
-    const degrade = {
-      ...world.service,
-      endpoints: world.service.endpoints.map((e) => ({ ...e, signals: e.signals.map((sig) => ({ ...sig, severity: 'degrade' as const })) })),
-    };
-    expect(healthChecksDue(degrade, state, 0, IDS, alarm('ALARM')).size).toBe(0);
-  });
-
   it('skips an endpoint drained for failing whose record has no health check, and reads nothing before the first state', async () => {
     const { world } = await setup();
     const state = await storeEndpoints(world, { 'eu-west-1': drainedFailing });
@@ -166,22 +146,6 @@ describe('Function: evaluateService, with health checks', () => {
       expect.objectContaining({ endpoint: 'eu-west-1', from: 'drained', to: 'healthy', reason: 'HEALTH_CHECK_RESTORED' }),
     );
     expect(outcome.gaps).toEqual([]);
-  });
-
-  it('reads the check of an endpoint whose fail alarm fires: one Route 53 already left out of its answers is drained with no move recorded', async () => {
-    const { world, checks, rt } = await setup();
-    checks.set('hc-euw1', 'unhealthy');
-    world.metrics.setAlarmState({ name: 'chat-eu-west-1-5xx', region: 'eu-west-1' }, 'ALARM');
-
-    const outcome = await evaluateService(rt, world.service, { trigger: 'schedule' });
-
-    expect(checks.reads).toEqual(['hc-euw1']);
-    expect(outcome.decision!.transitions).toContainEqual(expect.objectContaining({ endpoint: 'eu-west-1', to: 'drained', reason: 'FAIL_UNAMBIGUOUS' }));
-    const stored = (await world.store.load('chat')).state!;
-    // Marked as a failure its health check sees (it will restore it), and the drain moved no client:
-    // nothing for the flap guard to hold the restore back against.
-    expect(stored.endpoints['eu-west-1']).toMatchObject({ status: 'drained', failed: true, healthCheckFailed: true });
-    expect(stored.recentChanges.at(-1)!.moved).toEqual({});
   });
 
   it('goes on without them when the read fails: a warning, a gap, no healthCheck observed, and the evaluation completes', async () => {

@@ -259,6 +259,26 @@ describe('Function: applyAntiFlap', () => {
     expect([...out.reasons, ...out.blocked].map((r) => r.code)).toEqual(said);
   });
 
+  it('does not hold a health-check restore against the moves of its own drain; the receivers’ later moves of their own, it does', () => {
+    // a was drained (a down, b up) 3 minutes ago and its health check restores it now: it comes back up, b down.
+    const three = T0 - 3 * MINUTE;
+    const drained = { a: 0, b: 200 };
+    const base = initialServiceState(service, T0 - HOUR, drained);
+    const state = { ...base, endpoints: { ...base.endpoints, a: { ...base.endpoints.a!, status: 'drained' as const, failed: true, since: three } } };
+    const decide = (recentChanges: RecentChange[], restored: string[]) =>
+      applyAntiFlap(
+        evaluation(service, { state: { ...state, recentChanges }, currentWeights: drained }),
+        flapInput({ a: 100, b: 100 }, { stateMoved: true, restoredByHealthCheck: restored }),
+      );
+    const drain: RecentChange = { at: three, emergency: true, moved: { a: -1, b: 1 } };
+    expect(decide([drain], ['a']).value.target).toEqual({ a: 100, b: 100 });
+    // The same move with no restore by health check (a recovering on its own metrics): a reversal within the dwell.
+    expect(decide([drain], []).reasons.map((r) => r.code)).toEqual(['FLAP_HOLD']);
+    // b raised again by a move of its own after the drain (another endpoint's shed): that move is guarded.
+    const later: RecentChange = { at: T0 - MINUTE, emergency: false, moved: { b: 1 } };
+    expect(decide([drain, later], ['a']).reasons).toEqual([expect.objectContaining({ code: 'FLAP_HOLD', endpoint: 'b' })]);
+  });
+
   it('judges a rebalance on the traffic Route 53 answers with: moving the weight of a record whose health check fails moves none', () => {
     const current = { a: 185, b: 15 };
     const state = { ...initialServiceState(service, T0 - HOUR, current), recentChanges: [] };
