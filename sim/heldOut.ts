@@ -11,7 +11,7 @@
  * | kind | what happens |
  * |---|---|
  * | calm | nothing: the trace's own bursts (every move is a false alarm) |
- * | outage | one region hard down for 10–50 minutes |
+ * | outage | one region hard down for 3–50 minutes |
  * | gray | one region 1.5–5× slower for 10–50 minutes |
  * | capacity-loss | one region loses 30–75% of its warm capacity |
  * | errors | one region fails 5–100% of requests (log-uniform) |
@@ -127,8 +127,11 @@ function drawIncident(rng: Rng, kind: HeldOutKind, region: string): DrawnInciden
   switch (kind) {
     case 'calm':
       return { summary: 'no incident', incidents: [] };
-    case 'outage':
-      return { summary: `${region} down ${at}`, incidents: [{ kind: 'outage', region, start, duration, ramp: 0 }] };
+    case 'outage': {
+      // 3–50 minutes: the same draw stretched, so short blips (a crash, a bad deploy rolled back) are in.
+      const down = Math.round(3 + ((duration / 60 - 10) * 47) / 40) * 60;
+      return { summary: `${region} down at ${start / 60}m for ${down / 60}m`, incidents: [{ kind: 'outage', region, start, duration: down, ramp: 0 }] };
+    }
     case 'gray': {
       const latencyFactor = round2(uniform(rng, 1.5, 5));
       return { summary: `${region} ${latencyFactor}× slower ${at}`, incidents: [{ kind: 'gray-failure', region, start, duration, ramp, latencyFactor }] };
