@@ -277,6 +277,13 @@ describe('Function: applyAntiFlap', () => {
     // b raised again by a move of its own after the drain (another endpoint's shed): that move is guarded.
     const later: RecentChange = { at: T0 - MINUTE, emergency: false, moved: { b: 1 } };
     expect(decide([drain, later], ['a']).reasons).toEqual([expect.objectContaining({ code: 'FLAP_HOLD', endpoint: 'b' })]);
+    // a drained while its check was read as passing: that drain moved its clients, and undoing it is a move back.
+    const seenPassing = { ...state, endpoints: { ...state.endpoints, a: { ...state.endpoints.a, checkPassedAtDrain: true } } };
+    const held = applyAntiFlap(
+      evaluation(service, { state: { ...seenPassing, recentChanges: [drain] }, currentWeights: drained }),
+      flapInput({ a: 100, b: 100 }, { stateMoved: true, restoredByHealthCheck: ['a'] }),
+    );
+    expect(held.reasons.map((r) => r.code)).toEqual(['FLAP_HOLD']);
   });
 
   it('judges a rebalance on the traffic Route 53 answers with: moving the weight of a record whose health check fails moves none', () => {

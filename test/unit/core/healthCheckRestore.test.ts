@@ -55,6 +55,16 @@ const BACK = 12;
 const outage = (m: number, after: Minute = backAlarmLagging): Minute => (m === 0 ? backAlarmLagging : m < BACK ? down : after);
 
 describe('decide: a failure the Route 53 health check saw ends as it sees it', () => {
+  it('is not held behind its own drain when the check was not read passing at it: a short hard outage comes back as health checks bring it back', () => {
+    // The runtime reads no check of a healthy endpoint: at minute 0 its alarm drains it, its check unread.
+    const unread = (m: number): Minute => (m === 0 ? { alarm: 'ALARM' } : m < 4 ? down : { check: 'healthy' });
+    const steps = run(6, (m) => ({ a: unread(m) }));
+    expect(steps[0]!.state.endpoints.a!.checkPassedAtDrain).toBeUndefined();
+    expect(steps[4]!.decision.transitions).toEqual([expect.objectContaining({ reason: 'HEALTH_CHECK_RESTORED' })]);
+    expect(codes(steps[4]!.decision)).not.toContain('FLAP_HOLD');
+    expect(steps[4]!.weights).toEqual({ a: 100, b: 100, c: 100 });
+  });
+
   it('restores the endpoint at once, at its full share, when its health check passes again', () => {
     const steps = run(BACK + 2, (m) => ({ a: outage(m) }));
     expect(steps[0]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'drained', reason: 'FAIL_UNAMBIGUOUS' })]);
@@ -77,6 +87,8 @@ describe('decide: a failure the Route 53 health check saw ends as it sees it', (
   it('is held by the flap guard like any other move back: a failure shorter than the dwell comes back when the dwell is over', () => {
     const short = (m: number): Minute => (m === 0 ? backAlarmLagging : m < 4 ? down : { check: 'healthy' });
     const steps = run(11, (m) => ({ a: short(m) }));
+    // Its check was read as passing when its alarm drained it (minute 0): that drain took its clients away.
+    expect(steps[0]!.state.endpoints.a).toMatchObject({ status: 'drained', checkPassedAtDrain: true });
     expect(steps[4]!.decision.transitions).toEqual([expect.objectContaining({ reason: 'HEALTH_CHECK_RESTORED' })]);
     expect(codes(steps[4]!.decision)).toContain('FLAP_HOLD');
     expect(steps[9]!.weights.a).toBe(0);
