@@ -21,7 +21,11 @@
  * Every world runs the policy of policies/chat-3-regions.yaml, written for its regions. A world is
  * a pure function of (family seed, index): `heldOutWorld(1, 17)` is the same world on every machine.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { hashString, Rng, streamSeed } from './random.js';
+import { SCENARIO_DIR } from './scenario.js';
 import type { ScenarioInput } from './scenarioSchema.js';
 
 export const HELD_OUT_KINDS = ['calm', 'outage', 'gray', 'capacity-loss', 'errors', 'surge', 'relapse'] as const;
@@ -182,19 +186,23 @@ function round2(x: number): number {
   return Math.round(x * 100) / 100;
 }
 
-/** policies/chat-3-regions.yaml, written for these regions. */
+/** The shipped chat service as scenarios/policies/chat-3-regions.yaml holds it (read once): its policy is every world's. */
+let chat: { readonly name: string; readonly dnsName: string; readonly recordType: string; readonly hostedZoneId: string; readonly policy: unknown } | undefined;
+
+function chatService(): NonNullable<typeof chat> {
+  chat ??= (parseYaml(readFileSync(join(SCENARIO_DIR, 'policies', 'chat-3-regions.yaml'), 'utf8')) as { services: NonNullable<typeof chat>[] }).services[0]!;
+  return chat;
+}
+
+/** policies/chat-3-regions.yaml, written for these regions: its policy, and its signals on each region. */
 function service(regions: readonly DrawnRegion[]): ScenarioInput['service'] {
+  const { name, dnsName, recordType, hostedZoneId, policy } = chatService();
   return {
-    name: 'chat',
-    dnsName: 'chat.example.com',
-    recordType: 'A',
-    hostedZoneId: 'Z0123456789EXAMPLE',
-    policy: {
-      detection: { breachesToDegrade: 3, window: 5, breachesToDrain: 2, clearsToRecover: 5 },
-      dwell: { minSeconds: 600, growthFactor: 2, maxSeconds: 3600 },
-      recovery: { steps: [0.1, 0.25, 0.5, 1], holdSeconds: 300 },
-      safety: { minHealthyEndpoints: 1, maxShiftPerEvaluation: 0.5, failStaticFraction: 0.5, failStaticAction: 'hold' },
-    },
+    name,
+    dnsName,
+    recordType,
+    hostedZoneId,
+    policy,
     endpoints: regions.map((r) => {
       const dimensions = { Region: r.name };
       return {
