@@ -26,7 +26,7 @@ export const HELD_OUT_USAGE =
 /** At most this many worlds in one run (about 3 s each). */
 export const MAX_WORLDS = 500;
 
-/** A world steer53 loses: it missed this much more than the strongest Route 53 baseline (2% is noise between runs of one seed). */
+/** A world steer53 loses: it missed more than this many times what the strongest Route 53 baseline missed (a smaller difference is one burst landing one way or the other). */
 export const LOSS_RATIO = 1.02;
 
 /** What one world measured. Misses are per 10,000 requests (failed or over the SLO). */
