@@ -12,7 +12,7 @@ import { HISTORY_USAGE, runHistory } from './commands/history.js';
 import { STATUS_USAGE, runStatus } from './commands/status.js';
 import { WORLD_USAGE, runWorld } from './commands/world.js';
 import { TRACE_USAGE, runTrace } from './commands/trace.js';
-import { runSimulate, SIMULATE_USAGE } from '../sim/cli.js';
+import { isParseArgsError, runSimulate, SIMULATE_USAGE } from '../sim/cli.js';
 import { ValidationError } from '../functions/core/errors.js';
 
 interface Command {
@@ -116,7 +116,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(error.message);
       return 1;
     }
-    if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
+    if (isParseArgsError(error)) {
       console.error(`steer53 ${name}: ${error.message}\nusage: ${command.usage}`);
       return 2;
     }

@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../functions/core/errors.js';
-import { simulate, writeReport, type CliIo } from './cli.js';
+import { isParseArgsError, simulate, writeReport, type CliIo } from './cli.js';
 import { type SeedStat, statOver } from './expectations.js';
 import { benefitCaptured, extraHoursRatio, missRatio } from './metrics.js';
 import type { ScenarioOutcome } from './run.js';
@@ -45,10 +45,6 @@ export function parseSeeds(text: string, command = 'npm run bench'): number[] {
     }
   }
   return seeds;
-}
-
-function isParseArgsError(error: unknown): error is TypeError & { code: string } {
-  return error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS');
 }
 
 export async function runBench(args: readonly string[], io: CliIo): Promise<number> {

@@ -14,7 +14,7 @@
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../functions/core/errors.js';
 import { parseSeeds } from './benchmark.js';
-import type { CliIo } from './cli.js';
+import { type CliIo, isParseArgsError } from './cli.js';
 import { laggedOracleController } from './controllers/oracle.js';
 import { CONTROLLERS } from './run.js';
 import { MIN_ORACLE_GAIN, metricsOf, type ControllerMetrics } from './metrics.js';
@@ -143,7 +143,7 @@ export async function runBound(args: readonly string[], io: CliIo): Promise<numb
       json: values.json,
     };
   } catch (error) {
-    if (!(error instanceof ValidationError) && !(error instanceof TypeError && 'code' in error)) throw error;
+    if (!(error instanceof ValidationError) && !isParseArgsError(error)) throw error;
     io.err(`${(error as Error).message}\nusage: ${BOUND_USAGE}`);
     return 2;
   }

@@ -29,6 +29,27 @@ export interface CliIo {
   readonly clock: () => number;
 }
 
+/** An error `node:util` parseArgs throws for an argument it does not take (unknown option, missing value…). */
+export function isParseArgsError(error: unknown): error is TypeError & { code: string } {
+  return error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS');
+}
+
+/**
+ * Runs a command as the program (an `npm run` entry point): its exit code, or 1 with the message of
+ * an invalid input (the stack of anything else).
+ */
+export function runAsProgram(run: (args: readonly string[], io: CliIo) => Promise<number>): void {
+  run(process.argv.slice(2), defaultIo).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`${error instanceof ValidationError ? error.message : (error as Error).stack}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
+
 export const defaultIo: CliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),

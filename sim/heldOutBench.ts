@@ -13,7 +13,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { ValidationError } from '../functions/core/errors.js';
-import type { CliIo } from './cli.js';
+import { meanWorst } from './bound.js';
+import { type CliIo, isParseArgsError } from './cli.js';
 import { HELD_OUT_KINDS, type HeldOutKind, type HeldOutWorld, heldOutWorld } from './heldOut.js';
 import { benefitCaptured } from './metrics.js';
 import { runScenario } from './run.js';
@@ -75,7 +76,6 @@ export async function heldOutRow(world: HeldOutWorld): Promise<HeldOutRow> {
   };
 }
 
-const percent = (x: number) => `${Math.round(x * 100)}%`;
 const times = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '∞');
 
 function mean(xs: readonly number[]): number {
@@ -88,7 +88,7 @@ export function kindTable(rows: readonly HeldOutRow[]): string {
   const line = (label: string, group: readonly HeldOutRow[]) => {
     const shares = group.map((r) => r.benefit).filter((b): b is number => b !== null);
     const ratios = group.map((r) => r.ratio);
-    const benefit = shares.length > 0 ? `${percent(mean(shares))} / ${percent(Math.min(...shares))} (${shares.length})` : '–';
+    const benefit = shares.length > 0 ? `${meanWorst(shares)} (${shares.length})` : '–';
     const lost = group.filter((r) => r.ratio > LOSS_RATIO).length;
     const sum = (key: 'flaps' | 'dnsChanges' | 'safetyViolations') => group.reduce((a, r) => a + r[key], 0);
     return `| ${label} | ${group.length} | ${benefit} | ${times(mean(ratios))} / ${times(Math.max(...ratios))} | ${lost} | ${sum('flaps')} | ${(sum('dnsChanges') / group.length).toFixed(1)} | ${sum('safetyViolations')} |`;
@@ -196,7 +196,7 @@ export async function runHeldOut(args: readonly string[], io: CliIo): Promise<nu
   try {
     options = parseOptions(args);
   } catch (error) {
-    if (!(error instanceof ValidationError) && !(error instanceof TypeError && 'code' in error)) throw error;
+    if (!(error instanceof ValidationError) && !isParseArgsError(error)) throw error;
     io.err(`${(error as Error).message}\nusage: ${HELD_OUT_USAGE}`);
     return 2;
   }
