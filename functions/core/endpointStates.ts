@@ -10,7 +10,7 @@ import { phase, told, type Evaluation, type Phase, type Said } from './phase.js'
 import type { EndpointState, EndpointVerdict, Overrides, Severity } from './types.js';
 import { evaluateEndpoint } from './verdicts.js';
 import { sharesOf } from './weights.js';
-import { baselineWeights } from './weightPlanner.js';
+import { baselineWeights, plannedDemand } from './weightPlanner.js';
 
 export interface Verdicts {
   readonly verdicts: Readonly<Record<string, EndpointVerdict>>;
@@ -98,7 +98,7 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
       now,
       policy,
       carried: carried[id]!,
-      ...loadOf(ev, index),
+      ...loadOf(ev, index, judged.fresh),
       ...healthCheckOf(ev, id),
       ...cutOf(ev, id),
       baselineShare: baselineShares[id]!,
@@ -174,14 +174,19 @@ function withLimit(state: EndpointState, limit: EndpointState['learnedLimit']): 
   return limit === undefined ? rest : { ...rest, learnedLimit: limit };
 }
 
-/** The endpoint's request rate against its warm capacity, when both are known (`ev.utilisation`): what a recovery step's headroom is judged on. */
-function loadOf(ev: Evaluation, index: number): { load?: EndpointLoad } {
+/**
+ * The endpoint's request rate against its warm capacity, when both are known (`ev.utilisation`),
+ * and the service's demand as capacity is planned against it: what a recovery step's headroom is judged on.
+ */
+function loadOf(ev: Evaluation, index: number, fresh: boolean): { load?: EndpointLoad } {
   const id = ev.ids[index]!;
   const config = ev.service.endpoints[index]!;
   const utilisation = ev.utilisation[id];
   const warmRps = ev.warmNow[id] ?? config.capacity.warmRps;
   if (utilisation === null || utilisation === undefined || warmRps === undefined) return {};
-  return { load: { rps: utilisation * warmRps, capacityRps: warmRps * config.capacity.targetUtilization } };
+  const { demand } = plannedDemand(ev, fresh);
+  const load = { rps: utilisation * warmRps, capacityRps: warmRps * config.capacity.targetUtilization };
+  return { load: demand === null ? load : { ...load, demandRps: demand } };
 }
 
 /**

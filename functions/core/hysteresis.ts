@@ -37,6 +37,8 @@ export interface EndpointStepInput {
 export interface EndpointLoad {
   readonly rps: number;
   readonly capacityRps: number;
+  /** The service's demand (requests/s) as capacity is planned against it: the busiest of the last few periods. */
+  readonly demandRps?: number;
 }
 
 export interface EndpointStepResult {
@@ -567,7 +569,7 @@ function continueRecovery(step: StepContext): EndpointStepResult {
   const nextStep = state.recoveryStep + 1;
   const here = trafficFactor(state, policy);
   const there = nextStep >= steps.length ? 1 : stepFactor(state, policy, nextStep);
-  const tight = headroomShortfall(verdict, step.carried ?? here, there, step.load);
+  const tight = headroomShortfall(verdict, step.carried ?? here, there, step.load, step.baselineShare);
   if (tight) return hold(step, 'HEADROOM_HOLD', `${endpoint} holds recovery at ${pct(here)} of baseline: at ${pct(there)} ${tight}`);
   if (nextStep >= steps.length) {
     return move(step, 'healthy', 'RECOVERY_COMPLETE', `${endpoint} recovered: back at full baseline`, healthyAgain(policy));
@@ -583,11 +585,28 @@ function continueRecovery(step: StepContext): EndpointStepResult {
  * request rate past its warm capacity (`warmRps × targetUtilization`), or a load-proportional
  * signal (KV cache) no longer clear? Says which and by how much, or null. An endpoint that carries
  * nothing cannot be predicted: its first step is the probe.
+ *
+ * The rate at `to` is the larger of two predictions: its own rate this period scaled to the step,
+ * and its baseline share at the step of the service's demand as capacity is planned against it
+ * (the busiest of the last few periods). One endpoint's minute is noisy (Route 53 answers per
+ * resolver, and a big resolver's clients arrive or leave at once); the service's demand is not.
  */
-function headroomShortfall(verdict: EndpointVerdict, from: number, to: number, load: EndpointLoad | undefined): string | null {
+function headroomShortfall(
+  verdict: EndpointVerdict,
+  from: number,
+  to: number,
+  load: EndpointLoad | undefined,
+  baselineShare: number | undefined,
+): string | null {
   if (from <= 1e-9 || to <= from) return null;
-  if (load !== undefined && (load.rps * to) / from > load.capacityRps) {
-    return `its load would reach about ${formatValue((load.rps * to) / from)} requests/s (now ${formatValue(load.rps)}), past its warm capacity of ${formatValue(load.capacityRps)}/s`;
+  if (load !== undefined) {
+    const byRate = (load.rps * to) / from;
+    const byDemand = load.demandRps !== undefined && baselineShare !== undefined ? load.demandRps * baselineShare * to : 0;
+    const predicted = Math.max(byRate, byDemand);
+    if (predicted > load.capacityRps) {
+      const basis = byDemand > byRate ? `its share of the service's ${formatValue(load.demandRps!)}/s` : `now ${formatValue(load.rps)}`;
+      return `its load would reach about ${formatValue(predicted)} requests/s (${basis}), past its warm capacity of ${formatValue(load.capacityRps)}/s`;
+    }
   }
   for (const s of verdict.signals) {
     if (!s.scalesWithLoad || s.value === null || s.clear === null || s.trip === null || s.clear > s.trip) continue;
@@ -623,7 +642,7 @@ function maybeStartRecovery(step: StepContext): EndpointStepResult {
   const kept = state.status === 'drained' && state.failed === true ? Math.min(1, step.carried ?? 0) : 0;
   const from = Math.max(trafficFactor(state, policy), kept);
   const first = stepFactor({ ...state, recoveryFrom: from }, policy, 0);
-  const tight = headroomShortfall(step.verdict, step.carried ?? from, first, step.load);
+  const tight = headroomShortfall(step.verdict, step.carried ?? from, first, step.load, step.baselineShare);
   if (tight) {
     return hold(
       step,

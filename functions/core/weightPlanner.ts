@@ -51,12 +51,7 @@ export interface Planned {
 /** The plan phase of a decision: the weights the endpoints' states, rollouts and drains call for, within capacity. */
 export function planTargets(ev: Evaluation, input: PlanInput): Phase<Planned> {
   const { service, ids, total } = ev;
-  // Capacity is planned against the busiest of the last few periods' demand: one quiet minute
-  // (or a region that stopped reporting) must not make the others look roomier than they are.
-  const observedDemand = demandOf(ev);
-  const recent = input.fresh && observedDemand !== null ? [observedDemand] : [];
-  const demandHistory = [...ev.previous.demandHistory, ...recent].slice(-DEMAND_PERIODS);
-  const demand = demandHistory.length > 0 ? Math.max(...demandHistory) : null;
+  const { demandHistory, demand } = plannedDemand(ev, input.fresh);
   const drains = Object.entries(input.overrides.drains ?? {}).map(([id, drain]) => ({
     code: 'MAINTENANCE_DRAIN' as const,
     endpoint: id,
@@ -70,6 +65,18 @@ export function planTargets(ev: Evaluation, input: PlanInput): Phase<Planned> {
     { target: integerWeights(planned.weights, ids, total), endpoints, demandHistory, demand, planned: planEnds },
     { reasons: [...drains, ...learned], blocked: planned.blocked },
   );
+}
+
+/**
+ * The demand (requests/s) capacity is planned against: the busiest of the last few periods' (one
+ * quiet minute, or a region that stopped reporting, must not make the others look roomier than they
+ * are), with this period's when its observations are fresh. Null when none is known.
+ */
+export function plannedDemand(ev: Evaluation, fresh: boolean): { demandHistory: number[]; demand: number | null } {
+  const observedDemand = demandOf(ev);
+  const recent = fresh && observedDemand !== null ? [observedDemand] : [];
+  const demandHistory = [...ev.previous.demandHistory, ...recent].slice(-DEMAND_PERIODS);
+  return { demandHistory, demand: demandHistory.length > 0 ? Math.max(...demandHistory) : null };
 }
 
 /** What the planner needs of each endpoint. */

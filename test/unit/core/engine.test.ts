@@ -314,6 +314,49 @@ describe('decide: recovery headroom from the request rate', () => {
   });
 });
 
+describe('decide: recovery headroom from the service demand', () => {
+  it('holds a recovery step its own quiet minute would allow while the service demand says its share will not fit', () => {
+    const service = makeService({
+      n: 2,
+      policy: { detection: { clearsToRecover: 2 }, dwell: { minSeconds: 0 }, recovery: { steps: [0.5, 1], holdSeconds: 0 } },
+      endpoints: [{ capacity: { warmRps: 20, targetUtilization: 0.8 } }],
+    });
+    let state: ServiceState | undefined;
+    let weights = { a: 100, b: 100 };
+    const run = (health: Health, rps: number, otherRps: number, m: number) => {
+      const out = decide(service, {
+        now: T0 + m * MINUTE,
+        observations: { periodStart: T0 + m * MINUTE, endpoints: { a: observe(health, rps), b: observe('ok', otherRps) } },
+        state,
+        currentWeights: weights,
+      });
+      state = out.nextState;
+      weights = out.decision.targetWeights as typeof weights;
+      return out;
+    };
+    run('fail-severe', 10, 26, 0); // drained at once
+    run('ok', 0, 36, 1); // the service's demand: 36 requests/s
+    expect(run('ok', 0, 36, 2).decision.transitions).toEqual([expect.objectContaining({ to: 'recovering' })]);
+    expect(weights.a).toBe(50);
+    // One quiet minute on a (5 requests/s at half its share: 10 at full, within 16), but its full
+    // share of the busiest recent demand is 18 requests/s.
+    const held = run('ok', 5, 24, 3);
+    expect(held.decision.reasons).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          code: 'HEADROOM_HOLD',
+          endpoint: 'a',
+          message: expect.stringContaining("would reach about 18.0 requests/s (its share of the service's 36.0/s), past its warm capacity of 16.0/s"),
+        }),
+      ]),
+    );
+    for (const m of [4, 5, 6]) run('ok', 6, 18, m); // the 36 still within the last five periods
+    expect(weights.a).toBe(50);
+    run('ok', 6, 18, 7); // the busiest of the last five is 29 requests/s: 14.5 at full, it fits
+    expect(weights.a).toBe(100);
+  });
+});
+
 describe('decide: a recovery step a flap hold kept back', () => {
   it('writes it once the hold is over, though it moves less traffic than a rebalance must: it is a state move, not a rebalance', () => {
     const service = makeService({ policy: { recovery: { steps: [0.1, 0.5, 1], holdSeconds: 600 } } });
