@@ -256,7 +256,12 @@ export function planWeights(endpoints: readonly PlanEndpoint[], demandRps: numbe
   return { weights: kept.weights, blocked: [...placed.blocked, ...kept.blocked] };
 }
 
-/** Each endpoint's weight on its own account; what they give up is to be placed. */
+/**
+ * Each endpoint's weight on its own account; what they give up is to be placed. An endpoint above
+ * its baseline (a survivor that degraded carrying a failed region's traffic sheds from that load)
+ * holds the excess only for want of room elsewhere: when the others' own weights claim it back (the
+ * failed region restored), the excess gives way first, rather than every endpoint shrinking alike.
+ */
 function ownWeights(endpoints: readonly PlanEndpoint[]): Allotment {
   const weights: Weights = {};
   let freed = 0;
@@ -265,7 +270,16 @@ function ownWeights(endpoints: readonly PlanEndpoint[]): Allotment {
     weights[e.config.setIdentifier] = own;
     freed += e.config.baselineWeight - own;
   }
-  return { weights, remaining: freed, blocked: [] };
+  const excess = endpoints.reduce((sum, e) => sum + Math.max(0, weights[e.config.setIdentifier]! - e.config.baselineWeight), 0);
+  if (freed >= 0 || excess <= 1e-9) return { weights, remaining: freed, blocked: [] };
+  // Claimed back: the excess shrinks by what the others' own weights need, no further.
+  const cut = Math.min(1, -freed / excess);
+  for (const e of endpoints) {
+    const id = e.config.setIdentifier;
+    const over = weights[id]! - e.config.baselineWeight;
+    if (over > 0) weights[id] = weights[id]! - over * cut;
+  }
+  return { weights, remaining: freed + excess * cut, blocked: [] };
 }
 
 /**

@@ -147,6 +147,19 @@ describe('planWeights', () => {
     expect(plan.weights.a).toBeCloseTo(30);
   });
 
+  it('takes a degraded endpoint above its baseline down first when the others claim their own back, rather than shrinking every endpoint alike', () => {
+    // c degraded carrying a's traffic (shedFrom 2, 30% shed: 1.4× its baseline); a is back at its baseline.
+    const back = planWeights([endpoint(0, 'healthy'), endpoint(1, 'healthy'), endpoint(2, 'degraded', { factor: 1.4, shedFrom: 2 })], null, policy);
+    expect(back.weights).toEqual({ a: expect.closeTo(100), b: expect.closeTo(100), c: expect.closeTo(100) });
+    // b sheds 20 of its own: c keeps that much of its excess, and a keeps its baseline.
+    const partly = planWeights(
+      [endpoint(0, 'healthy'), endpoint(1, 'degraded', { factor: 0.8 }), endpoint(2, 'degraded', { factor: 1.4, shedFrom: 2 })],
+      null,
+      policy,
+    );
+    expect(partly.weights).toEqual({ a: expect.closeTo(100), b: expect.closeTo(80), c: expect.closeTo(120) });
+  });
+
   it('gives a slow endpoint within its dwell no more than it carries now: the receivers run hot instead of the shed reversing', () => {
     // c shed to 20 of its 100 three minutes ago and carries 30 now; b has room for 20 of the 80 placed.
     const plan = (dwelling: boolean) =>
