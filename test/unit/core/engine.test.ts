@@ -294,26 +294,32 @@ describe('decide: recovery', () => {
   });
 });
 
-describe('decide: recovery headroom from the request rate', () => {
-  it('holds a recovery step that would take the endpoint past its warm capacity, and takes it once the load fits', () => {
-    const service = makeService({
-      n: 2,
-      policy: { detection: { clearsToRecover: 2 }, dwell: { minSeconds: 0 }, recovery: { steps: [0.5, 1], holdSeconds: 0 } },
-      endpoints: [{ capacity: { warmRps: 20, targetUtilization: 0.8 } }],
-    });
+describe('decide: recovery headroom', () => {
+  const service = makeService({
+    n: 2,
+    policy: { detection: { clearsToRecover: 2 }, dwell: { minSeconds: 0 }, recovery: { steps: [0.5, 1], holdSeconds: 0 } },
+    endpoints: [{ capacity: { warmRps: 20, targetUtilization: 0.8 } }],
+  });
+  /** Evaluates minute by minute, a observed at `rps` and b at `otherRps` (b's rate unknown when undefined). */
+  function stepper() {
     let state: ServiceState | undefined;
-    let weights = { a: 100, b: 100 };
-    const run = (health: Health, rps: number, m: number) => {
+    const weights = { a: 100, b: 100 };
+    const run = (health: Health, rps: number, m: number, otherRps?: number) => {
       const out = decide(service, {
         now: T0 + m * MINUTE,
-        observations: { periodStart: T0 + m * MINUTE, endpoints: { a: observe(health, rps), b: observe('ok') } },
+        observations: { periodStart: T0 + m * MINUTE, endpoints: { a: observe(health, rps), b: observe('ok', otherRps) } },
         state,
-        currentWeights: weights,
+        currentWeights: { ...weights },
       });
       state = out.nextState;
-      weights = out.decision.targetWeights as typeof weights;
+      Object.assign(weights, out.decision.targetWeights);
       return out;
     };
+    return { run, weights };
+  }
+
+  it('holds a recovery step that would take the endpoint past its warm capacity, and takes it once the load fits', () => {
+    const { run, weights } = stepper();
     run('fail-severe', 10, 0); // drained at once
     run('ok', 0, 1);
     expect(run('ok', 0, 2).decision.transitions).toEqual([expect.objectContaining({ to: 'recovering' })]); // the probe: nothing to predict from
@@ -332,35 +338,16 @@ describe('decide: recovery headroom from the request rate', () => {
     run('ok', 7, 4); // 14 at full: it fits
     expect(weights.a).toBe(100);
   });
-});
 
-describe('decide: recovery headroom from the service demand', () => {
   it('holds a recovery step its own quiet minute would allow while the service demand says its share will not fit', () => {
-    const service = makeService({
-      n: 2,
-      policy: { detection: { clearsToRecover: 2 }, dwell: { minSeconds: 0 }, recovery: { steps: [0.5, 1], holdSeconds: 0 } },
-      endpoints: [{ capacity: { warmRps: 20, targetUtilization: 0.8 } }],
-    });
-    let state: ServiceState | undefined;
-    let weights = { a: 100, b: 100 };
-    const run = (health: Health, rps: number, otherRps: number, m: number) => {
-      const out = decide(service, {
-        now: T0 + m * MINUTE,
-        observations: { periodStart: T0 + m * MINUTE, endpoints: { a: observe(health, rps), b: observe('ok', otherRps) } },
-        state,
-        currentWeights: weights,
-      });
-      state = out.nextState;
-      weights = out.decision.targetWeights as typeof weights;
-      return out;
-    };
-    run('fail-severe', 10, 26, 0); // drained at once
-    run('ok', 0, 36, 1); // the service's demand: 36 requests/s
-    expect(run('ok', 0, 36, 2).decision.transitions).toEqual([expect.objectContaining({ to: 'recovering' })]);
+    const { run, weights } = stepper();
+    run('fail-severe', 10, 0, 26); // drained at once
+    run('ok', 0, 1, 36); // the service's demand: 36 requests/s
+    expect(run('ok', 0, 2, 36).decision.transitions).toEqual([expect.objectContaining({ to: 'recovering' })]);
     expect(weights.a).toBe(50);
     // One quiet minute on a (5 requests/s at half its share: 10 at full, within 16), but its full
     // share of the busiest recent demand is 18 requests/s.
-    const held = run('ok', 5, 24, 3);
+    const held = run('ok', 5, 3, 24);
     expect(held.decision.reasons).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
@@ -370,9 +357,9 @@ describe('decide: recovery headroom from the service demand', () => {
         }),
       ]),
     );
-    for (const m of [4, 5, 6]) run('ok', 6, 18, m); // the 36 still within the last five periods
+    for (const m of [4, 5, 6]) run('ok', 6, m, 18); // the 36 still within the last five periods
     expect(weights.a).toBe(50);
-    run('ok', 6, 18, 7); // the busiest of the last five is 29 requests/s: 14.5 at full, it fits
+    run('ok', 6, 7, 18); // the busiest of the last five is 29 requests/s: 14.5 at full, it fits
     expect(weights.a).toBe(100);
   });
 });
