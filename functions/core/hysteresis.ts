@@ -455,10 +455,7 @@ function shedMore(step: StepContext): EndpointStepResult {
   const lastShed = state.shedSince ?? state.since;
   const { shedding } = step.policy;
   const interval = extremeBreach(verdict, step.policy) ? Math.min(shedding.intervalSeconds, shedding.extremeIntervalSeconds) : shedding.intervalSeconds;
-  // Nothing to wait for when no written change has cut its share since (the others had no room)
-  // and the breach is severe: what it carries is slow now, and waiting only keeps it there.
-  const waits = !step.severe || (step.cutAt !== undefined && step.cutAt >= lastShed);
-  if (waits && now - lastShed < interval * 1000) {
+  if (now - lastShed < interval * 1000) {
     return hold(
       step,
       'SHED_INTERVAL_HOLD',

@@ -120,26 +120,6 @@ describe('decide: shedding and draining', () => {
     expect(steps[11]!.weights.a).toBe(0);
   });
 
-  it('does not wait for a shed the others had no room for while the breach is severe: nothing moved that could show', () => {
-    // b may carry half the traffic at most: none of a's shed can go anywhere.
-    const service = makeService({ n: 2, policy: { shedding: { intervalSeconds: 180 } }, endpoints: [{}, { capacity: { maxShare: 0.5 } }] });
-    const severe = runMinutes(service, 5, incident(service, 'severe', 0));
-    expect(severe.map((s) => s.weights)).toEqual(severe.map(() => ({ a: 100, b: 100 })));
-    expect(codes(severe[1]!.decision)).toContain('M_OF_N_BREACH');
-    for (const step of severe.slice(2)) {
-      expect(codes(step.decision)).not.toContain('SHED_INTERVAL_HOLD');
-      expect(step.decision.reasons).toContainEqual(
-        expect.objectContaining({ code: 'SHED_PROPORTIONAL', message: expect.stringMatching(/^a still breaching .*shedding 30% of its share$/) }),
-      );
-      expect(step.decision.blocked).toContainEqual(
-        expect.objectContaining({ code: 'CAPACITY_LIMITED', message: 'shedding less from a: the other endpoints have no warm headroom for it' }),
-      );
-    }
-    // A milder breach waits its interval as ever: the shed may yet be carried out as demand moves.
-    const milder = runMinutes(service, 5, incident(service, 'very-slow', 0));
-    expect(codes(milder[3]!.decision)).toContain('SHED_INTERVAL_HOLD');
-  });
-
   it('drains a failing endpoint at once after M-of-N fail breaches, as an emergency exempt from the step bound', () => {
     const service = makeService({ n: 2, policy: { safety: { maxShiftPerEvaluation: 0.1 } } });
     const steps = runMinutes(service, 3, incident(service, 'fail', 0));
