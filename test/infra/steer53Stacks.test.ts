@@ -261,10 +261,13 @@ describe('Functions', () => {
     // 360 KB until the deploy's drain kept what the others have no room for, controls off their
     // learned range were set aside and the pipeline's cuts went ahead under fail static, 1.2 KB: the
     // alarm bundle measured 359.9 KB, the schedule bundle 352.7 KB, the deployment bundle 401.1 KB.
-    ['alarm', 362],
-    ['schedule', 355],
+    // 362 KB until a recovery step was judged on the service's demand too and an endpoint's excess
+    // over its baseline gave way first (core/hysteresis.ts, core/weightPlanner.ts), 0.6 KB: the
+    // alarm bundle measured 361.8 KB, the schedule bundle 354.6 KB, the deployment bundle 403.0 KB.
+    ['alarm', 363],
+    ['schedule', 356],
     // Powertools idempotency and its JMESPath engine (38 KB) come on top; see docs/deploy.md.
-    ['deployment', 403],
+    ['deployment', 404],
   ])('keeps the %s bundle within %i KB, with zod/mini alone and no config schema', (name, budgetKb) => {
     const code = readFileSync(join(assetDirOf(name), 'index.mjs'));
     expect(code.length).toBeLessThanOrEqual(budgetKb * 1024);
