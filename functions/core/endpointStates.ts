@@ -82,6 +82,7 @@ export interface EndpointsStepped {
 export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: boolean): Phase<EndpointsStepped> {
   const baselineShares = sharesOf(baselineWeights(ev.service), ev.ids);
   const carried = carriedFactors(ev, baselineShares);
+  const { demand } = plannedDemand(ev, judged.fresh);
   const endpoints: Record<string, EndpointState> = {};
   const steps: Partial<Said>[] = [];
   let restoredUnderFailStatic = false;
@@ -98,7 +99,7 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
       now,
       policy,
       carried: carried[id]!,
-      ...loadOf(ev, index, judged.fresh),
+      ...loadOf(ev, index, demand),
       ...healthCheckOf(ev, id),
       ...cutOf(ev, id),
       baselineShare: baselineShares[id]!,
@@ -178,13 +179,12 @@ function withLimit(state: EndpointState, limit: EndpointState['learnedLimit']): 
  * The endpoint's request rate against its warm capacity, when both are known (`ev.utilisation`),
  * and the service's demand as capacity is planned against it: what a recovery step's headroom is judged on.
  */
-function loadOf(ev: Evaluation, index: number, fresh: boolean): { load?: EndpointLoad } {
+function loadOf(ev: Evaluation, index: number, demand: number | null): { load?: EndpointLoad } {
   const id = ev.ids[index]!;
   const config = ev.service.endpoints[index]!;
   const utilisation = ev.utilisation[id];
   const warmRps = ev.warmNow[id] ?? config.capacity.warmRps;
   if (utilisation === null || utilisation === undefined || warmRps === undefined) return {};
-  const { demand } = plannedDemand(ev, fresh);
   const load = { rps: utilisation * warmRps, capacityRps: warmRps * config.capacity.targetUtilization };
   return { load: demand === null ? load : { ...load, demandRps: demand } };
 }
