@@ -17,7 +17,7 @@ import { meanWorst } from './bound.js';
 import { type CliIo, isParseArgsError } from './cli.js';
 import { HELD_OUT_KINDS, type HeldOutKind, type HeldOutWorld, heldOutWorld } from './heldOut.js';
 import { benefitCaptured } from './metrics.js';
-import { runScenario } from './run.js';
+import { runControllers } from './run.js';
 import { resolveScenario, SCENARIO_DIR } from './scenario.js';
 import type { ScenarioInput } from './scenarioSchema.js';
 
@@ -47,10 +47,13 @@ export interface HeldOutRow {
   readonly safetyViolations: number;
 }
 
-/** Runs one world under every controller. */
+/** The controllers a held-out row reads: steer53, the fixed split and the oracle (the benefit), and both Route 53 baselines. */
+const HELD_OUT_CONTROLLERS = ['steer53', 'static', 'route53-health-check', 'route53-alarm-health-check', 'oracle'] as const;
+
+/** Runs one world under every controller a row reads. */
 export async function heldOutRow(world: HeldOutWorld): Promise<HeldOutRow> {
   const scenario = await resolveScenario(world.raw, join(SCENARIO_DIR, `${world.raw.name}.yaml`));
-  const { metrics } = await runScenario(scenario);
+  const { metrics } = await runControllers(scenario, HELD_OUT_CONTROLLERS);
   const per10k = (x: number) => x * 10_000;
   const hc = metrics['route53-health-check'].sloMissFraction;
   const alarm = metrics['route53-alarm-health-check'].sloMissFraction;

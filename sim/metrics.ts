@@ -239,7 +239,10 @@ export const MIN_ORACLE_GAIN = 0.005;
  * The share of the oracle's benefit a controller captures: (static − it) / (static − oracle) on
  * sloMissFraction; null where the oracle gains less than MIN_ORACLE_GAIN over static.
  */
-export function benefitCaptured(metrics: Readonly<Record<ControllerName, ControllerMetrics>>, name: ControllerName = 'steer53'): number | null {
+export function benefitCaptured<N extends ControllerName = 'steer53'>(
+  metrics: Readonly<Record<'static' | 'oracle' | N, ControllerMetrics>>,
+  name: N = 'steer53' as N,
+): number | null {
   const gain = metrics.static.sloMissFraction - metrics.oracle.sloMissFraction;
   if (gain < MIN_ORACLE_GAIN) return null;
   return (metrics.static.sloMissFraction - metrics[name].sloMissFraction) / gain;

@@ -43,15 +43,24 @@ export interface ScenarioOutcome {
 export async function runScenario(scenario: Scenario, options: { readonly clock?: () => number } = {}): Promise<ScenarioResult> {
   const clock = options.clock ?? (() => 0);
   const started = clock();
-  const runs = {} as Record<ControllerName, RunResult>;
-  const metrics = {} as Record<ControllerName, ControllerMetrics>;
-  for (const name of CONTROLLER_NAMES) {
+  const { runs, metrics } = await runControllers(scenario, CONTROLLER_NAMES);
+  return { scenario, runs, metrics, rollout: rolloutFacts(scenario, runs.steer53), elapsedMs: clock() - started };
+}
+
+/** Runs the scenario under the named controllers only (a benchmark that reads some of them need not pay for the rest). */
+export async function runControllers<N extends ControllerName>(
+  scenario: Scenario,
+  names: readonly N[],
+): Promise<{ runs: Record<N, RunResult>; metrics: Record<N, ControllerMetrics> }> {
+  const runs = {} as Record<N, RunResult>;
+  const metrics = {} as Record<N, ControllerMetrics>;
+  for (const name of names) {
     // The scenario's history runs first for a controller that learns from what it has seen.
     const warm = scenario.history && name === 'steer53' ? (await runWorld(scenario.history, CONTROLLERS[name])).finalState : undefined;
     runs[name] = await runWorld(scenario, CONTROLLERS[name], warm ? { warmState: warm } : {});
     metrics[name] = metricsOf(scenario, runs[name], runs[name].truth);
   }
-  return { scenario, runs, metrics, rollout: rolloutFacts(scenario, runs.steer53), elapsedMs: clock() - started };
+  return { runs, metrics };
 }
 
 /** What one deployment's rollout did in one run (issue #6's targets are judged on these). */

@@ -65,7 +65,7 @@ function byController<T>(value: (name: ControllerName) => T): Record<ControllerN
 }
 
 function seedMetrics(result: ScenarioResult, name: ControllerName): SeedMetrics {
-  return { ...result.metrics[name], benefit: benefitCaptured(result.metrics, name) };
+  return { ...result.metrics[name], benefit: benefitCaptured<ControllerName>(result.metrics, name) };
 }
 
 type TimeKey = 'timeToMitigateS' | 'timeToBaselineS';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runScenario } from '../../sim/run.js';
+import { runControllers, runScenario } from '../../sim/run.js';
 import { resolveScenario } from '../../sim/scenario.js';
 import { SOURCE, smallScenario } from './fixtures.js';
 
@@ -17,6 +17,14 @@ describe('Simulator: determinism', () => {
     const first = await outcome(11);
     const second = await outcome(11);
     expect(second).toEqual(first);
+  });
+
+  it('gives the named controllers alone the same figures as a run of every controller', async () => {
+    const scenario = await resolveScenario(smallScenario({ seed: 11, incidents: [{ kind: 'outage', region: 'b', start: '12m', duration: '15m' }] }), SOURCE);
+    const some = await runControllers(scenario, ['steer53', 'oracle']);
+    expect(Object.keys(some.metrics).sort()).toEqual(['oracle', 'steer53']);
+    const all = await runScenario(scenario);
+    expect(some.metrics).toEqual({ steer53: all.metrics.steer53, oracle: all.metrics.oracle });
   });
 
   it('gives different noise for a different seed', async () => {
