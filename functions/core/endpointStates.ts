@@ -10,7 +10,7 @@ import { phase, told, type Evaluation, type Phase, type Said } from './phase.js'
 import type { EndpointState, EndpointVerdict, Overrides, Severity } from './types.js';
 import { evaluateEndpoint } from './verdicts.js';
 import { sharesOf } from './weights.js';
-import { baselineWeights, plannedDemand } from './weightPlanner.js';
+import { baselineWeights } from './weightPlanner.js';
 
 export interface Verdicts {
   readonly verdicts: Readonly<Record<string, EndpointVerdict>>;
@@ -79,10 +79,9 @@ export interface EndpointsStepped {
  * back, toward baseline. (Holding a drained region out while the others run hot would keep the
  * very overload that made them look bad.)
  */
-export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: boolean): Phase<EndpointsStepped> {
+export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: boolean, demand: number | null): Phase<EndpointsStepped> {
   const baselineShares = sharesOf(baselineWeights(ev.service), ev.ids);
   const carried = carriedFactors(ev, baselineShares);
-  const { demand } = plannedDemand(ev, judged.fresh);
   const endpoints: Record<string, EndpointState> = {};
   const steps: Partial<Said>[] = [];
   let restoredUnderFailStatic = false;

@@ -33,7 +33,7 @@ import { applyOverrides } from './overrides.js';
 import { together, type Evaluation, type Said } from './phase.js';
 import { rolloutFactor } from './rollout.js';
 import type { DecideInput, DecideOutput, Decision, EndpointState, EpochMs, LoadProfile, ServiceState, Weights } from './types.js';
-import { baselineWeights, planTargets } from './weightPlanner.js';
+import { baselineWeights, plannedDemand, planTargets } from './weightPlanner.js';
 import { warmCapacityNow } from './warmCapacity.js';
 import { sameWeights, shareMoved } from './weights.js';
 
@@ -72,14 +72,16 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   const deployments = applyDeployments(ev);
   const judged = verdictsOf(ev);
   const failStatic = failStaticOf(ev, judged.verdicts, inForce);
-  const stepped = stepEndpoints(ev, judged, failStatic.value);
+  // Capacity, and a recovery step's headroom, are judged on one demand: the busiest of the last few periods.
+  const demand = plannedDemand(ev, judged.fresh);
+  const stepped = stepEndpoints(ev, judged, failStatic.value, demand.demand);
   const evidence = { verdicts: judged.verdicts, fresh: judged.fresh, endpoints: stepped.value.endpoints, failStatic: failStatic.value };
   // Canaries are judged, and lines learned, on the canary's statistic (canaryLatency.ts).
   const canaryEvidence = { ...evidence, verdicts: canaryVerdicts(service, ev.observations, judged.verdicts) };
   const rollouts = advanceRollouts(ev, { ...canaryEvidence, rollouts: deployments.value.rollouts });
   const rolloutEvents = [...deployments.rolloutEvents, ...rollouts.rolloutEvents];
   const loadProfiles = learnLoadProfiles(ev, { ...canaryEvidence, rollouts: rollouts.value, rolloutEvents });
-  const plan = planTargets(ev, { ...evidence, rollouts: rollouts.value, overrides: inForce });
+  const plan = planTargets(ev, { ...evidence, rollouts: rollouts.value, overrides: inForce, demand });
   const { target, endpoints } = plan.value;
   const emergency = isEmergency(ev, { target, endpoints, transitions: stepped.transitions, abortedDrills: overrides.value.abortedDrills });
   const { restoredUnderFailStatic } = stepped.value;

@@ -32,8 +32,8 @@ export interface PlanInput {
   readonly overrides: Overrides;
   /** This period's verdicts, by SetIdentifier (what each endpoint's state machine moved on). */
   readonly verdicts: Readonly<Record<string, EndpointVerdict>>;
-  /** The observations are news: their demand joins the history. */
-  readonly fresh: boolean;
+  /** The demand capacity is planned against, read once per decision (`plannedDemand`). */
+  readonly demand: PlannedDemand;
 }
 
 export interface Planned {
@@ -51,7 +51,7 @@ export interface Planned {
 /** The plan phase of a decision: the weights the endpoints' states, rollouts and drains call for, within capacity. */
 export function planTargets(ev: Evaluation, input: PlanInput): Phase<Planned> {
   const { service, ids, total } = ev;
-  const { demandHistory, demand } = plannedDemand(ev, input.fresh);
+  const { demandHistory, demand } = input.demand;
   const drains = Object.entries(input.overrides.drains ?? {}).map(([id, drain]) => ({
     code: 'MAINTENANCE_DRAIN' as const,
     endpoint: id,
@@ -67,12 +67,19 @@ export function planTargets(ev: Evaluation, input: PlanInput): Phase<Planned> {
   );
 }
 
+export interface PlannedDemand {
+  /** The last few fresh periods' demand, this one's included when fresh: kept in the state. */
+  readonly demandHistory: readonly number[];
+  /** The busiest of them; null when none is known. */
+  readonly demand: number | null;
+}
+
 /**
  * The demand (requests/s) capacity is planned against: the busiest of the last few periods' (one
  * quiet minute, or a region that stopped reporting, must not make the others look roomier than they
  * are), with this period's when its observations are fresh. Null when none is known.
  */
-export function plannedDemand(ev: Evaluation, fresh: boolean): { demandHistory: number[]; demand: number | null } {
+export function plannedDemand(ev: Evaluation, fresh: boolean): PlannedDemand {
   const observedDemand = demandOf(ev);
   const recent = fresh && observedDemand !== null ? [observedDemand] : [];
   const demandHistory = [...ev.previous.demandHistory, ...recent].slice(-DEMAND_PERIODS);
