@@ -4,7 +4,7 @@
  * fault is the observation — or each endpoint's state machine moved on its verdict (hysteresis.ts).
  */
 import { lastCutAt, raisedAt } from './guards.js';
-import { countInWindow, relievedByRestore, stepEndpoint, type EndpointLoad } from './hysteresis.js';
+import { countInWindow, relievedByRestore, stepEndpoint, type EndpointLoad, type Peers } from './hysteresis.js';
 import { learnLimit } from './learnedHeadroom.js';
 import { phase, told, type Evaluation, type Phase, type Said } from './phase.js';
 import type { EndpointState, EndpointVerdict, Overrides, Severity } from './types.js';
@@ -102,6 +102,7 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
       ...healthCheckOf(ev, id),
       ...cutOf(ev, id),
       baselineShare: baselineShares[id]!,
+      ...peersOf(ev, judged, id),
     });
     const restores =
       result.transition?.to === 'recovering' ||
@@ -167,6 +168,20 @@ function cutOf(ev: Evaluation, id: string): { cutAt?: number; raisedAt?: number 
 function healthCheckOf(ev: Evaluation, id: string): { healthCheck?: 'healthy' | 'unhealthy' } {
   const healthCheck = ev.observations.endpoints[id]?.healthCheck;
   return healthCheck === undefined ? {} : { healthCheck };
+}
+
+/**
+ * While every endpoint is healthy, the others serving and which of them breached in their own
+ * detection window, this period included: whether a breaching endpoint is worse off than the rest.
+ */
+function peersOf(ev: Evaluation, judged: Verdicts, id: string): { peers?: Peers } {
+  if (!judged.fresh || ev.ids.some((other) => ev.priorEndpoints[other]!.status !== 'healthy')) return {};
+  const serving = ev.ids.filter((other) => other !== id && ev.current[other]! > 0);
+  const breaching = serving.filter((other) => {
+    const { breaches } = countInWindow(ev.priorEndpoints[other]!.history, ev.observations.periodStart, ev.policy);
+    return breaches > 0 || judged.verdicts[other]!.verdict === 'breach';
+  });
+  return { peers: { serving: serving.length, breaching } };
 }
 
 function withLimit(state: EndpointState, limit: EndpointState['learnedLimit']): EndpointState {

@@ -32,6 +32,14 @@ export interface EndpointStepInput {
   readonly raisedAt?: EpochMs;
   /** The endpoint's share of the service's baseline weights, 0–1. */
   readonly baselineShare?: number;
+  /** While every endpoint of the service is healthy: the others serving, and those of them with a breach in their own detection window. */
+  readonly peers?: Peers;
+}
+
+/** The other serving endpoints of a calm service, and which of them breached in their own detection window. */
+export interface Peers {
+  readonly serving: number;
+  readonly breaching: readonly string[];
 }
 
 export interface EndpointLoad {
@@ -179,6 +187,7 @@ interface StepContext {
   readonly cutAt: EpochMs | undefined;
   readonly raisedAt: EpochMs | undefined;
   readonly baselineShare: number | undefined;
+  readonly peers: Peers | undefined;
 }
 
 /**
@@ -258,6 +267,7 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
     cutAt: input.cutAt,
     raisedAt: input.raisedAt,
     baselineShare: input.baselineShare,
+    peers: input.peers,
   };
   if (state.status === 'drained' && state.healthCheckFailed === true && input.healthCheck === 'healthy') return restoreByHealthCheck(step);
   // Failing (a fail-severity signal, M of N): drain from any state, dwell or not. Safety first.
@@ -410,7 +420,7 @@ function stepHealthy(step: StepContext): EndpointStepResult {
   const extreme = extremeBreach(step.verdict, step.policy);
   const confirmed = breaches >= detection.breachesToDegrade || (step.severe && severeBreaches >= detection.breachesToDegradeSevere);
   if (!step.breaching || !(confirmed || extreme)) return stay(step);
-  const relief = reliefPending(step);
+  const relief = reliefPending(step) ?? sharedNoise(step);
   if (relief) return relief;
   const window = windowText(step.policy);
   const evidence =
@@ -444,6 +454,22 @@ function reliefPending(step: StepContext): EndpointStepResult | undefined {
     'RELIEF_HOLD',
     `${endpoint} breaching (${describeBreach(verdict)}) but its share was cut ${ago} s ago: waiting for that to show before degrading it`,
   );
+}
+
+/**
+ * In a calm service (every endpoint healthy), breaches none of which is severe, while at least
+ * half the other serving endpoints breached in their own windows too, are noise the whole service
+ * shares (a workload whose tail sits near the trip everywhere), not this endpoint's fault: shedding
+ * it would move requests to endpoints no better off. It stays healthy (`NOISE_HOLD`). A severe
+ * breach, a failing signal or an impaired endpoint does not wait: that is an incident, not noise.
+ */
+function sharedNoise(step: StepContext): EndpointStepResult | undefined {
+  const { peers, endpoint, verdict, counts } = step;
+  if (peers === undefined || peers.serving === 0 || peers.breaching.length * 2 < peers.serving) return undefined;
+  if (verdict.failing || step.impaired || counts.severe > 0) return undefined;
+  const others = peers.breaching.join(', ');
+  const message = `${endpoint} breaching (${describeBreach(verdict)}; ${counts.breaches} of last ${windowText(step.policy)}, none severe), as ${others} did in theirs: noise the service shares, not ${endpoint}'s; holding it healthy`;
+  return hold(step, 'NOISE_HOLD', message);
 }
 
 /** A degraded endpoint still breaching sheds more, once the last shed has had time to show. */

@@ -93,6 +93,42 @@ describe('decide: detection (M of N)', () => {
   });
 });
 
+describe('decide: noise the service shares', () => {
+  /** a slow at minutes 1-3; `others` slow at minute 0 only, or from `from` on. */
+  const noisy = (service: ReturnType<typeof makeService>, others: Record<string, Health>) => (m: number) =>
+    allOk(service, { ...(m === 0 ? others : {}), ...(m >= 1 && m <= 3 ? { a: 'slow' } : {}) });
+
+  it('holds a calm endpoint healthy when none of its breaches is severe and half the others breached in their windows too', () => {
+    const service = makeService();
+    const steps = runMinutes(service, 4, noisy(service, { b: 'slow' }));
+    expect(steps[3]!.decision.transitions).toEqual([]);
+    expect(steps[3]!.decision.changes).toEqual([]);
+    expect(steps[3]!.state.endpoints.a!.status).toBe('healthy');
+    expect(steps[3]!.decision.reasons).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          code: 'NOISE_HOLD',
+          endpoint: 'a',
+          message: expect.stringContaining('3 of last 5 periods, none severe), as b did in theirs'),
+        }),
+      ]),
+    );
+  });
+
+  it('degrades it as before when fewer than half the others breached', () => {
+    const service = makeService({ n: 4 });
+    const steps = runMinutes(service, 4, noisy(service, { b: 'slow' }));
+    expect(codes(steps[3]!.decision)).not.toContain('NOISE_HOLD');
+    expect(steps[3]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'degraded', reason: 'M_OF_N_BREACH' })]);
+  });
+
+  it('degrades it at once on severe breaches, whatever the others show', () => {
+    const service = makeService();
+    const steps = runMinutes(service, 3, (m) => allOk(service, m === 0 ? { b: 'slow', c: 'slow' } : { a: 'severe' }));
+    expect(steps[2]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'degraded', reason: 'M_OF_N_BREACH' })]);
+  });
+});
+
 function allOkObs(service: ReturnType<typeof makeService>, except: Record<string, Health> = {}) {
   return Object.fromEntries(Object.entries(allOk(service, except)).map(([id, h]) => [id, observe(h)]));
 }
