@@ -171,15 +171,18 @@ function healthCheckOf(ev: Evaluation, id: string): { healthCheck?: 'healthy' | 
 }
 
 /**
- * While every endpoint is healthy, the others serving and which of them breached in their own
- * detection window, this period included: whether a breaching endpoint is worse off than the rest.
+ * While every endpoint is healthy, the others serving and which of them were slow (a breach, not a
+ * failure) in their own detection window, this period included: whether a breaching endpoint is
+ * worse off than the rest.
  */
 function peersOf(ev: Evaluation, judged: Verdicts, id: string): { peers?: Peers } {
   if (!judged.fresh || ev.ids.some((other) => ev.priorEndpoints[other]!.status !== 'healthy')) return {};
   const serving = ev.ids.filter((other) => other !== id && ev.current[other]! > 0);
+  // Slow, not failing: errors are an incident of their own, not the workload's noise.
   const breaching = serving.filter((other) => {
-    const { breaches } = countInWindow(ev.priorEndpoints[other]!.history, ev.observations.periodStart, ev.policy);
-    return breaches > 0 || judged.verdicts[other]!.verdict === 'breach';
+    const { breaches, fails } = countInWindow(ev.priorEndpoints[other]!.history, ev.observations.periodStart, ev.policy);
+    const verdict = judged.verdicts[other]!;
+    return breaches > fails || (verdict.verdict === 'breach' && !verdict.failing);
   });
   return { peers: { serving: serving.length, breaching } };
 }

@@ -32,11 +32,11 @@ export interface EndpointStepInput {
   readonly raisedAt?: EpochMs;
   /** The endpoint's share of the service's baseline weights, 0–1. */
   readonly baselineShare?: number;
-  /** While every endpoint of the service is healthy: the others serving, and those of them with a breach in their own detection window. */
+  /** While every endpoint of the service is healthy: the others serving, and those of them slow (a breach, not a failure) in their own detection window. */
   readonly peers?: Peers;
 }
 
-/** The other serving endpoints of a calm service, and which of them breached in their own detection window. */
+/** The other serving endpoints of a calm service, and which of them were slow (a breach, not a failure) in their own detection window. */
 export interface Peers {
   readonly serving: number;
   readonly breaching: readonly string[];
@@ -466,7 +466,7 @@ function reliefPending(step: StepContext): EndpointStepResult | undefined {
 function sharedNoise(step: StepContext): EndpointStepResult | undefined {
   const { peers, endpoint, verdict, counts } = step;
   if (peers === undefined || peers.serving === 0 || peers.breaching.length * 2 < peers.serving) return undefined;
-  if (verdict.failing || step.impaired || counts.severe > 0) return undefined;
+  if (verdict.failing || step.impaired || counts.severe > 0 || counts.fails > 0) return undefined;
   const others = peers.breaching.join(', ');
   const message = `${endpoint} breaching (${describeBreach(verdict)}; ${counts.breaches} of last ${windowText(step.policy)}, none severe), as ${others} did in theirs: noise the service shares, not ${endpoint}'s; holding it healthy`;
   return hold(step, 'NOISE_HOLD', message);
