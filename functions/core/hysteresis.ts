@@ -458,10 +458,10 @@ function reliefPending(step: StepContext): EndpointStepResult | undefined {
 
 /**
  * In a calm service (every endpoint healthy), breaches none of which is severe, while at least
- * half the other serving endpoints breached in their own windows too, are noise the whole service
+ * half the other serving endpoints were slow in their own windows too, are noise the whole service
  * shares (a workload whose tail sits near the trip everywhere), not this endpoint's fault: shedding
  * it would move requests to endpoints no better off. It stays healthy (`NOISE_HOLD`). A severe
- * breach, a failing signal or an impaired endpoint does not wait: that is an incident, not noise.
+ * breach, a failure in its window or an impaired endpoint does not wait: that is an incident.
  */
 function sharedNoise(step: StepContext): EndpointStepResult | undefined {
   const { peers, endpoint, verdict, counts } = step;

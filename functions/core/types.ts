@@ -399,7 +399,7 @@ export const ReasonCodes = {
   SHED_INTERVAL_HOLD: 'SHED_INTERVAL_HOLD',
   /** A healthy endpoint slow from load waits `shedding.intervalSeconds` for a cut in its share to show before it degrades. */
   RELIEF_HOLD: 'RELIEF_HOLD',
-  /** In a calm service, breaches none of them severe while at least half the other serving endpoints breached too: the service's noise; the endpoint stays healthy. */
+  /** In a calm service, breaches none of them severe while at least half the other serving endpoints were slow too: the service's noise; the endpoint stays healthy. */
   NOISE_HOLD: 'NOISE_HOLD',
   DRAINED: 'DRAINED',
   CLEARS_TO_RECOVER: 'CLEARS_TO_RECOVER',

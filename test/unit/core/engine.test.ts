@@ -94,7 +94,7 @@ describe('decide: detection (M of N)', () => {
 });
 
 describe('decide: noise the service shares', () => {
-  /** a slow at minutes 1-3; `others` slow at minute 0 only, or from `from` on. */
+  /** a slow at minutes 1-3 (its third breach confirms at minute 3); `others` as given at minute 0. */
   const noisy = (service: ReturnType<typeof makeService>, others: Record<string, Health>) => (m: number) =>
     allOk(service, { ...(m === 0 ? others : {}), ...(m >= 1 && m <= 3 ? { a: 'slow' } : {}) });
 
@@ -122,7 +122,14 @@ describe('decide: noise the service shares', () => {
     expect(steps[3]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'degraded', reason: 'M_OF_N_BREACH' })]);
   });
 
-  it('degrades it at once on severe breaches, whatever the others show', () => {
+  it('degrades it as before when the others failed rather than ran slow (errors are an incident, not noise)', () => {
+    const service = makeService();
+    const steps = runMinutes(service, 4, noisy(service, { b: 'fail', c: 'fail' }));
+    expect(codes(steps[3]!.decision)).not.toContain('NOISE_HOLD');
+    expect(steps[3]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'degraded', reason: 'M_OF_N_BREACH' })]);
+  });
+
+  it('degrades it as before on severe breaches, whatever the others show', () => {
     const service = makeService();
     const steps = runMinutes(service, 3, (m) => allOk(service, m === 0 ? { b: 'slow', c: 'slow' } : { a: 'severe' }));
     expect(steps[2]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'degraded', reason: 'M_OF_N_BREACH' })]);
