@@ -82,6 +82,7 @@ export interface EndpointsStepped {
 export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: boolean, demand: number | null): Phase<EndpointsStepped> {
   const baselineShares = sharesOf(baselineWeights(ev.service), ev.ids);
   const carried = carriedFactors(ev, baselineShares);
+  const calm = slowWhileCalm(ev, judged);
   const endpoints: Record<string, EndpointState> = {};
   const steps: Partial<Said>[] = [];
   let restoredUnderFailStatic = false;
@@ -102,7 +103,7 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
       ...healthCheckOf(ev, id),
       ...cutOf(ev, id),
       baselineShare: baselineShares[id]!,
-      ...peersOf(ev, judged, id),
+      ...peersOf(calm, id),
     });
     const restores =
       result.transition?.to === 'recovering' ||
@@ -171,20 +172,27 @@ function healthCheckOf(ev: Evaluation, id: string): { healthCheck?: 'healthy' | 
 }
 
 /**
- * While every endpoint is healthy, the others serving and which of them were slow (a breach, not a
- * failure) in their own detection window, this period included: whether a breaching endpoint is
- * worse off than the rest.
+ * While every endpoint is healthy (and the observations are news), the serving ones and which of
+ * them were slow (a breach, not a failure) in their own detection window, this period included;
+ * undefined otherwise. Read once per decision: each endpoint's peers are the others.
  */
-function peersOf(ev: Evaluation, judged: Verdicts, id: string): { peers?: Peers } {
-  if (!judged.fresh || ev.ids.some((other) => ev.priorEndpoints[other]!.status !== 'healthy')) return {};
-  const serving = ev.ids.filter((other) => other !== id && ev.current[other]! > 0);
+function slowWhileCalm(ev: Evaluation, judged: Verdicts): { serving: readonly string[]; slow: ReadonlySet<string> } | undefined {
+  if (!judged.fresh || ev.ids.some((id) => ev.priorEndpoints[id]!.status !== 'healthy')) return undefined;
+  const serving = ev.ids.filter((id) => ev.current[id]! > 0);
   // Slow, not failing: errors are an incident of their own, not the workload's noise.
-  const breaching = serving.filter((other) => {
-    const { breaches, fails } = countInWindow(ev.priorEndpoints[other]!.history, ev.observations.periodStart, ev.policy);
-    const verdict = judged.verdicts[other]!;
+  const slow = serving.filter((id) => {
+    const { breaches, fails } = countInWindow(ev.priorEndpoints[id]!.history, ev.observations.periodStart, ev.policy);
+    const verdict = judged.verdicts[id]!;
     return breaches > fails || (verdict.verdict === 'breach' && !verdict.failing);
   });
-  return { peers: { serving: serving.length, breaching } };
+  return { serving, slow: new Set(slow) };
+}
+
+/** An endpoint's peers in a calm service: the other serving endpoints, and which of them were slow. */
+function peersOf(calm: ReturnType<typeof slowWhileCalm>, id: string): { peers?: Peers } {
+  if (calm === undefined) return {};
+  const others = calm.serving.filter((other) => other !== id);
+  return { peers: { serving: others.length, breaching: others.filter((other) => calm.slow.has(other)) } };
 }
 
 function withLimit(state: EndpointState, limit: EndpointState['learnedLimit']): EndpointState {

@@ -466,7 +466,8 @@ function reliefPending(step: StepContext): EndpointStepResult | undefined {
 function sharedNoise(step: StepContext): EndpointStepResult | undefined {
   const { peers, endpoint, verdict, counts } = step;
   if (peers === undefined || peers.serving === 0 || peers.breaching.length * 2 < peers.serving) return undefined;
-  if (verdict.failing || step.impaired || counts.severe > 0 || counts.fails > 0) return undefined;
+  // The window counts this period's verdict: a failing one is among its fails.
+  if (step.impaired || counts.severe > 0 || counts.fails > 0) return undefined;
   const others = peers.breaching.join(', ');
   const message = `${endpoint} breaching (${describeBreach(verdict)}; ${counts.breaches} of last ${windowText(step.policy)}, none severe), as ${others} did in theirs: noise the service shares, not ${endpoint}'s; holding it healthy`;
   return hold(step, 'NOISE_HOLD', message);
