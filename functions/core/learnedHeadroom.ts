@@ -18,7 +18,7 @@
  * The planner plans with `MARGIN` × the limit when that is below the target utilisation.
  */
 import type { EndpointConfig } from './config.js';
-import type { EndpointState, EpochMs, LearnedLimit, PolicyReason, VerdictRecord } from './types.js';
+import type { EpochMs, LearnedLimit, PolicyReason, VerdictRecord } from './types.js';
 
 /** A breach below this utilisation is not about load (a gray failure at low traffic, a cold start). */
 export const MIN_UTILISATION = 0.2;
@@ -51,17 +51,44 @@ export function learnLimit(
   return held;
 }
 
+/** The limit an endpoint is planned with: its own, or a lower one another endpoint of the service learned (`from`). */
+export interface PlanningLimit extends LearnedLimit {
+  readonly from?: string;
+}
+
+/**
+ * The lower of the endpoint's own limit and the lowest its peers learned from load (`shared`): the
+ * same model serving the same traffic (the same prompts, the same bursts from the same resolvers)
+ * is too slow at about the same utilisation in every region, so a receiver is not filled past
+ * where a peer was too slow. The caller gives only the peers' limits learned from load, not those
+ * of an impaired or failing region.
+ */
+export function planningLimit(
+  own: LearnedLimit | undefined,
+  peers: readonly { readonly id: string; readonly limit: LearnedLimit }[],
+): PlanningLimit | undefined {
+  let lowest: PlanningLimit | undefined = own;
+  for (const { id, limit } of peers) {
+    if (lowest === undefined || limit.utilisation < lowest.utilisation) lowest = { ...limit, from: id };
+  }
+  return lowest;
+}
+
 /**
  * The warm capacity (requests/s) to plan the endpoint with: `warmRps` scaled down to `MARGIN` × its
- * learned limit when that is below its target utilisation, and the reason saying so; else as it is.
+ * limit (learned, or a peer's) when that is below its target utilisation, and the reason saying so; else as it is.
  */
-export function plannedWarm(config: EndpointConfig, state: EndpointState, warmRps: number | undefined): { warmRps: number | undefined; reason?: PolicyReason } {
-  const limit = state.learnedLimit;
+export function plannedWarm(
+  config: EndpointConfig,
+  limit: PlanningLimit | undefined,
+  warmRps: number | undefined,
+): { warmRps: number | undefined; reason?: PolicyReason } {
   const target = config.capacity.targetUtilization;
   if (limit === undefined || warmRps === undefined || MARGIN * limit.utilisation >= target) return { warmRps };
   const planned = MARGIN * limit.utilisation;
   const id = config.setIdentifier;
-  const message = `${id} planned at ${pct(planned)} of its warm capacity, not ${pct(target)}: it was too slow at ${pct(limit.utilisation)}`;
+  const who = limit.from === undefined ? 'it was' : `${limit.from}, serving the same traffic, was`;
+  const message = `${id} planned at ${pct(planned)} of its warm capacity, not ${pct(target)}: ${who} too slow at ${pct(limit.utilisation)}`;
   return { warmRps: (warmRps * planned) / target, reason: { code: 'HEADROOM_LEARNED', endpoint: id, message } };
 }
 

@@ -422,7 +422,7 @@ export const ReasonCodes = {
   /** No endpoint has usable data this period: the weights hold, whatever was planned. */
   ALL_UNKNOWN_HOLD: 'ALL_UNKNOWN_HOLD',
   CAPACITY_LIMITED: 'CAPACITY_LIMITED',
-  /** An endpoint is planned below its target utilisation: it was too slow at a lower one not long ago. */
+  /** An endpoint is planned below its target utilisation: it, or a peer serving the same traffic, was too slow at a lower one not long ago. */
   HEADROOM_LEARNED: 'HEADROOM_LEARNED',
   /** The planner keeps `minHealthyEndpoints` serving. */
   MIN_HEALTHY_ENDPOINTS: 'MIN_HEALTHY_ENDPOINTS',

@@ -9,7 +9,7 @@
  */
 import type { EndpointConfig, Policy, ServiceConfig } from './config.js';
 import { atImpairedLoad, countInWindow, dwellOver, extremeBreach, trafficFactor } from './hysteresis.js';
-import { plannedWarm } from './learnedHeadroom.js';
+import { plannedWarm, planningLimit } from './learnedHeadroom.js';
 import { untilText } from './overrides.js';
 import { phase, type Evaluation, type Phase } from './phase.js';
 import { rolloutFactor } from './rollout.js';
@@ -60,7 +60,7 @@ export function planTargets(ev: Evaluation, input: PlanInput): Phase<Planned> {
   const planEnds = planEndpoints(ev, input);
   const planned = planWeights(planEnds, demand, ev.policy);
   const endpoints = shedCarriedOut(service, input, planned.weights);
-  const learned = service.endpoints.flatMap((e) => warmOf(ev, e, input.endpoints[e.setIdentifier]!).reason ?? []);
+  const learned = service.endpoints.flatMap((e) => warmOf(ev, e, input.endpoints).reason ?? []);
   return phase(
     { target: integerWeights(planned.weights, ids, total), endpoints, demandHistory, demand, planned: planEnds },
     { reasons: [...drains, ...learned], blocked: planned.blocked },
@@ -97,7 +97,7 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
     // Drained for maintenance, or held out by a deployment: not serving, and not to be given traffic back.
     const operatorDrain = input.overrides.drains?.[id] !== undefined;
     const maintenance = operatorDrain || limit === 0;
-    const { warmRps } = warmOf(ev, config, state);
+    const { warmRps } = warmOf(ev, config, input.endpoints);
     const current = currentShares[id]! * total;
     const servingAgain = !maintenance && servesAgain(state, current);
     // Its own share: by its state, or what it carries when it serves again; a rollout bounds either.
@@ -131,9 +131,28 @@ function servesAgain(state: EndpointState, current: number): boolean {
   return state.status === 'drained' && state.failed === true && current > 1e-9 && state.history.at(-1)?.verdict === 'clear';
 }
 
-/** Warm capacity from the instances in service where a provider says (else as configured), less what the endpoint has shown it cannot take. */
-function warmOf(ev: Evaluation, config: EndpointConfig, state: EndpointState): ReturnType<typeof plannedWarm> {
-  return plannedWarm(config, state, ev.warmNow[config.setIdentifier] ?? config.capacity.warmRps);
+/** Warm capacity from the instances in service where a provider says (else as configured), less what the endpoint, or a peer on the same traffic, has shown it cannot take. */
+function warmOf(ev: Evaluation, config: EndpointConfig, endpoints: Readonly<Record<string, EndpointState>>): ReturnType<typeof plannedWarm> {
+  const id = config.setIdentifier;
+  const limit = planningLimit(endpoints[id]!.learnedLimit, loadLimitsBesides(ev, endpoints, id));
+  return plannedWarm(config, limit, ev.warmNow[id] ?? config.capacity.warmRps);
+}
+
+/**
+ * The other endpoints' limits learned from load, which a receiver is planned under too
+ * (`planningLimit`): learned at `shedding.impairedLoadShare` of the endpoint's planned capacity
+ * or more (lower, a slow endpoint is impaired, not busy), with no severe breach in its detection
+ * window (a region slow by a severe margin is impaired), and not failing.
+ */
+function loadLimitsBesides(ev: Evaluation, endpoints: Readonly<Record<string, EndpointState>>, id: string) {
+  const { policy, now } = ev;
+  return ev.service.endpoints.flatMap((e) => {
+    const state = endpoints[e.setIdentifier]!;
+    const limit = state.learnedLimit;
+    if (e.setIdentifier === id || limit === undefined || state.failed === true || severeInWindow(state, now, policy)) return [];
+    if (limit.utilisation < policy.shedding.impairedLoadShare * e.capacity.targetUtilization) return [];
+    return [{ id: e.setIdentifier, limit }];
+  });
 }
 
 /** Any severe breach among the endpoint's verdicts of the last `detection.window` periods. */

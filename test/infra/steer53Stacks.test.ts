@@ -264,10 +264,13 @@ describe('Functions', () => {
     // 362 KB until a recovery step was judged on the service's demand too and an endpoint's excess
     // over its baseline gave way first (core/hysteresis.ts, core/weightPlanner.ts), 0.6 KB: the
     // alarm bundle measured 361.8 KB, the schedule bundle 354.6 KB, the deployment bundle 403.0 KB.
-    ['alarm', 363],
-    ['schedule', 356],
+    // 363 KB until receivers were planned under a peer's learned headroom and a recovery on its way
+    // down shed from where it was (core/learnedHeadroom.ts, core/hysteresis.ts), 0.8 KB: the alarm
+    // bundle measured 363.6 KB, the schedule bundle 356.4 KB, the deployment bundle 404.7 KB.
+    ['alarm', 364],
+    ['schedule', 357],
     // Powertools idempotency and its JMESPath engine (38 KB) come on top; see docs/deploy.md.
-    ['deployment', 404],
+    ['deployment', 405],
   ])('keeps the %s bundle within %i KB, with zod/mini alone and no config schema', (name, budgetKb) => {
     const code = readFileSync(join(assetDirOf(name), 'index.mjs'));
     expect(code.length).toBeLessThanOrEqual(budgetKb * 1024);

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decide } from '../../../functions/core/engine.js';
-import { CONFIRMING_BREACHES, LIMIT_TTL_MS, learnLimit, plannedWarm } from '../../../functions/core/learnedHeadroom.js';
-import { initialEndpointState } from '../../../functions/core/hysteresis.js';
-import type { ServiceState, VerdictRecord, Weights } from '../../../functions/core/types.js';
+import { CONFIRMING_BREACHES, LIMIT_TTL_MS, learnLimit, plannedWarm, planningLimit } from '../../../functions/core/learnedHeadroom.js';
+import type { EndpointState, ServiceState, VerdictRecord, Weights } from '../../../functions/core/types.js';
 import { MINUTE, makeService, observe, T0 } from '../../support/engineFixtures.js';
 
 const breach: VerdictRecord = { periodStart: T0, verdict: 'breach' };
@@ -40,13 +39,31 @@ describe('learnLimit', () => {
   });
 });
 
+describe('planningLimit', () => {
+  it('is the lower of the endpoint’s own limit and its peers’, naming the peer', () => {
+    const own = { utilisation: 0.7, at: T0 };
+    expect(planningLimit(own, [])).toEqual(own);
+    expect(planningLimit(undefined, [])).toBeUndefined();
+    expect(
+      planningLimit(own, [
+        { id: 'b', limit: { utilisation: 0.65, at: T0 + MINUTE } },
+        { id: 'c', limit: { utilisation: 0.8, at: T0 } },
+      ]),
+    ).toEqual({
+      utilisation: 0.65,
+      at: T0 + MINUTE,
+      from: 'b',
+    });
+    expect(planningLimit({ utilisation: 0.6, at: T0 }, [{ id: 'b', limit: { utilisation: 0.65, at: T0 } }])).toEqual({ utilisation: 0.6, at: T0 });
+  });
+});
+
 describe('plannedWarm', () => {
   const service = makeService({ n: 2, endpoints: [{ capacity: { warmRps: 100, targetUtilization: 0.8 } }, {}] });
   const config = service.endpoints[0]!;
-  const state = initialEndpointState(T0, service.policy);
 
   it('plans with a margin under the utilisation the endpoint was too slow at, and says so', () => {
-    const planned = plannedWarm(config, { ...state, learnedLimit: { utilisation: 0.6, at: T0 } }, 100);
+    const planned = plannedWarm(config, { utilisation: 0.6, at: T0 }, 100);
     // 90% of 0.6 is 0.54 of its warm capacity, where 0.8 was planned: 100 × 0.54 / 0.8.
     expect(planned.warmRps).toBeCloseTo(67.5);
     expect(planned.reason).toEqual({
@@ -56,10 +73,15 @@ describe('plannedWarm', () => {
     });
   });
 
+  it('names the peer whose limit it plans with', () => {
+    const planned = plannedWarm(config, { utilisation: 0.6, at: T0, from: 'c' }, 100);
+    expect(planned.reason?.message).toBe('a planned at 54% of its warm capacity, not 80%: c, serving the same traffic, was too slow at 60%');
+  });
+
   it('leaves the capacity as configured without a limit, or when the limit is above the target', () => {
-    expect(plannedWarm(config, state, 100)).toEqual({ warmRps: 100 });
-    expect(plannedWarm(config, { ...state, learnedLimit: { utilisation: 0.95, at: T0 } }, 100)).toEqual({ warmRps: 100 });
-    expect(plannedWarm(config, { ...state, learnedLimit: { utilisation: 0.5, at: T0 } }, undefined)).toEqual({ warmRps: undefined });
+    expect(plannedWarm(config, undefined, 100)).toEqual({ warmRps: 100 });
+    expect(plannedWarm(config, { utilisation: 0.95, at: T0 }, 100)).toEqual({ warmRps: 100 });
+    expect(plannedWarm(config, { utilisation: 0.5, at: T0 }, undefined)).toEqual({ warmRps: undefined });
   });
 });
 
@@ -121,5 +143,38 @@ describe('learned headroom in a decision', () => {
     expect(decision.mode).toBe('fail-static');
     expect(nextState.endpoints.a).toMatchObject({ status: 'healthy', learnedLimit: { utilisation: 0.6, at: T0 + MINUTE } });
     expect(nextState.endpoints.b).toMatchObject({ status: 'healthy', learnedLimit: { utilisation: 0.6, at: T0 + MINUTE } });
+  });
+});
+
+describe('a peer’s learned headroom in a decision', () => {
+  // Three endpoints of 100 warm requests/s (planned at 85) carry 60 each; b fails, and its 60 go to a and c.
+  // c has learned it is too slow at 70% of its warm capacity: a, on the same traffic, is planned under it too.
+  const service = makeService({ n: 3, endpoints: [{ capacity: { warmRps: 100 } }, { capacity: { warmRps: 100 } }, { capacity: { warmRps: 100 } }] });
+  const weights = { a: 100, b: 100, c: 100 };
+
+  function failB(c: Partial<EndpointState>) {
+    const first = decide(service, { now: T0, observations: { periodStart: T0 - MINUTE, endpoints: {} }, state: undefined, currentWeights: weights });
+    const state: ServiceState = { ...first.nextState, endpoints: { ...first.nextState.endpoints, c: { ...first.nextState.endpoints.c!, ...c } } };
+    const now = T0 + MINUTE;
+    const endpoints = { a: observe('ok', 60), b: observe('fail-severe'), c: observe('ok', 60) };
+    return decide(service, { now, observations: { periodStart: now - MINUTE, endpoints }, state, currentWeights: weights }).decision;
+  }
+  const shared = (d: ReturnType<typeof failB>) => d.reasons.find((r) => r.code === 'HEADROOM_LEARNED' && r.endpoint === 'a');
+
+  it('plans a receiver under the utilisation a peer was too slow at from load, and names the peer', () => {
+    const decision = failB({ learnedLimit: { utilisation: 0.7, at: T0 } });
+    expect(shared(decision)?.message).toBe('a planned at 63% of its warm capacity, not 85%: c, serving the same traffic, was too slow at 70%');
+    // a takes b's traffic up to 63 of its 100 requests/s, not up to 85.
+    const unshared = failB({});
+    expect(shared(unshared)).toBeUndefined();
+    expect(decision.targetWeights.a! / 300).toBeLessThan(unshared.targetWeights.a! / 300);
+  });
+
+  it('does not share a limit learned at an impaired endpoint’s load, or by one with a severe breach in its window, or failing', () => {
+    // Under 0.75 × 0.85 of its warm capacity, a slow endpoint is impaired, not busy.
+    expect(shared(failB({ learnedLimit: { utilisation: 0.6, at: T0 } }))).toBeUndefined();
+    const severe: VerdictRecord = { periodStart: T0 - MINUTE, verdict: 'breach', severe: true };
+    expect(shared(failB({ learnedLimit: { utilisation: 0.7, at: T0 }, history: [severe] }))).toBeUndefined();
+    expect(shared(failB({ learnedLimit: { utilisation: 0.7, at: T0 }, status: 'drained', failed: true, shed: 1 }))).toBeUndefined();
   });
 });
