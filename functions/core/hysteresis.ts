@@ -512,6 +512,7 @@ function shedMore(step: StepContext): EndpointStepResult {
 function failRecovery(step: StepContext): EndpointStepResult {
   const { state, policy, verdict, endpoint, now } = step;
   const start = state.recoveryFrom ?? 0;
+  if (!verdict.failing && start > trafficFactor(state, policy) + 1e-9) return shedComingDown(step);
   const relapsed = step.impaired !== undefined || extremeBreach(verdict, policy);
   const previous = verdict.failing ? 0 : relapsed ? start : state.recoveryStep > 0 ? stepFactor(state, policy, state.recoveryStep - 1) : start;
   const why = relapsed
@@ -530,6 +531,26 @@ function failRecovery(step: StepContext): EndpointStepResult {
 }
 
 /** Goes back to `previous` of baseline after a failed recovery, and makes the next wait longer. */
+/**
+ * An endpoint whose recovery brings it down toward its baseline (it degraded carrying another
+ * region's traffic, and the others had no room for its shed) is too slow on the way down: going
+ * back would raise its share again, onto the load it breached at. It degrades from what it
+ * carries now and sheds from there, as a breaching endpoint does.
+ */
+function shedComingDown(step: StepContext): EndpointStepResult {
+  const { state, policy, verdict, endpoint, now } = step;
+  const here = trafficFactor(state, policy);
+  const message = `${endpoint} breaching (${describeBreach(verdict)}) at ${pct(here)} of baseline on its way down from ${pct(state.recoveryFrom ?? 0)}; shedding ${pct(step.shedStep)} of its share from there`;
+  return move(step, 'degraded', 'RECOVERY_FAILED', message, {
+    shed: step.shedStep,
+    shedFrom: here,
+    failed: false,
+    shedSince: now,
+    recoveryStep: 0,
+    ...grownDwell(state, policy),
+  } as Partial<EndpointState>);
+}
+
 function goBack(step: StepContext, previous: number, message: string): EndpointStepResult {
   const { state, policy, verdict, now } = step;
   const to: EndpointStatus = previous > 1e-9 ? 'degraded' : 'drained';

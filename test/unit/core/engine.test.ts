@@ -409,6 +409,32 @@ describe('decide: a recovery step a flap hold kept back', () => {
   });
 });
 
+describe('decide: a recovery on the way down to baseline', () => {
+  it('sheds from what the endpoint carries when it breaches coming down: a failed recovery never raises its share', () => {
+    // a degraded carrying 160% of its baseline (b drained; c had no room for a's shed), and is
+    // recovering toward its baseline: its first step is 154%. It breaches there.
+    const service = makeService();
+    const base = initialServiceState(service, T0 - 60 * MINUTE, { a: 154, b: 0, c: 146 });
+    const recovering = {
+      ...base.endpoints.a!,
+      status: 'recovering' as const,
+      since: T0 - 5 * MINUTE,
+      stepSince: T0 - 5 * MINUTE,
+      recoveryStep: 0,
+      recoveryFrom: 1.6,
+    };
+    const drained = { ...base.endpoints.b!, status: 'drained' as const, since: T0 - 30 * MINUTE, stepSince: T0 - 30 * MINUTE, shed: 1, failed: true };
+    const state: ServiceState = { ...base, endpoints: { ...base.endpoints, a: recovering, b: drained } };
+    const endpoints = { a: observe('slow'), b: observe('fail-severe'), c: observe('ok') };
+    const out = decide(service, { now: T0, observations: { periodStart: T0 - MINUTE, endpoints }, state, currentWeights: { a: 154, b: 0, c: 146 } });
+    expect(out.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', from: 'recovering', to: 'degraded', reason: 'RECOVERY_FAILED' })]);
+    const a = out.nextState.endpoints.a!;
+    expect(a.shedFrom).toBeCloseTo(1.54);
+    expect(a.shed).toBeGreaterThan(0);
+    expect(out.decision.targetWeights.a).toBeLessThanOrEqual(154);
+  });
+});
+
 describe('decide: impaired, not busy', () => {
   /** `a` severely slow at `rps` requests/s from minute 0 (warm capacity 100/s at 80%), the others ok. */
   function severeAt(rps: number, minutes: number, policy: NonNullable<Parameters<typeof makeService>[0]>['policy'] = {}) {
