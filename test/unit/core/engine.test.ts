@@ -3,6 +3,11 @@ import { decide, initialServiceState } from '../../../functions/core/engine.js';
 import type { Decision, ServiceState } from '../../../functions/core/types.js';
 import { allOk, codes, makeService, MINUTE, observe, runMinutes, T0, type Health } from '../../support/engineFixtures.js';
 
+/** `a` at its first recovery step, taken five minutes before T0, from `from` of its baseline. */
+function recoveringA(base: ServiceState, from: number) {
+  return { ...base.endpoints.a!, status: 'recovering' as const, since: T0 - 5 * MINUTE, stepSince: T0 - 5 * MINUTE, recoveryStep: 0, recoveryFrom: from };
+}
+
 /** `a` in the given condition from minute `from` to `to`, everything else ok. */
 function incident(service: ReturnType<typeof makeService>, health: Health, from: number, to = Infinity) {
   return (m: number) => allOk(service, m >= from && m < to ? { a: health } : {});
@@ -391,14 +396,7 @@ describe('decide: a recovery step a flap hold kept back', () => {
   it('writes it once the hold is over, though it moves less traffic than a rebalance must: it is a state move, not a rebalance', () => {
     const service = makeService({ policy: { recovery: { steps: [0.1, 0.5, 1], holdSeconds: 600 } } });
     const base = initialServiceState(service, T0 - 60 * MINUTE, { a: 0, b: 150, c: 150 });
-    const recovering = {
-      ...base.endpoints.a!,
-      status: 'recovering' as const,
-      since: T0 - 5 * MINUTE,
-      stepSince: T0 - 5 * MINUTE,
-      recoveryStep: 0,
-      recoveryFrom: 0,
-    };
+    const recovering = recoveringA(base, 0);
     const state: ServiceState = { ...base, endpoints: { ...base.endpoints, a: recovering } };
     // Route 53 gives a nothing: no requests, so no percentile; its errors read clear.
     const endpoints = { a: { signals: { errors: { value: 0.1 } } }, b: observe('ok'), c: observe('ok') };
@@ -415,14 +413,7 @@ describe('decide: a recovery on the way down to baseline', () => {
     // recovering toward its baseline: its first step is 154%. It breaches there.
     const service = makeService();
     const base = initialServiceState(service, T0 - 60 * MINUTE, { a: 154, b: 0, c: 146 });
-    const recovering = {
-      ...base.endpoints.a!,
-      status: 'recovering' as const,
-      since: T0 - 5 * MINUTE,
-      stepSince: T0 - 5 * MINUTE,
-      recoveryStep: 0,
-      recoveryFrom: 1.6,
-    };
+    const recovering = recoveringA(base, 1.6);
     const drained = { ...base.endpoints.b!, status: 'drained' as const, since: T0 - 30 * MINUTE, stepSince: T0 - 30 * MINUTE, shed: 1, failed: true };
     const state: ServiceState = { ...base, endpoints: { ...base.endpoints, a: recovering, b: drained } };
     const endpoints = { a: observe('slow'), b: observe('fail-severe'), c: observe('ok') };
