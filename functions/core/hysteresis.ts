@@ -530,7 +530,6 @@ function failRecovery(step: StepContext): EndpointStepResult {
   return goBack(step, previous, message);
 }
 
-/** Goes back to `previous` of baseline after a failed recovery, and makes the next wait longer. */
 /**
  * An endpoint whose recovery brings it down toward its baseline (it degraded carrying another
  * region's traffic, and the others had no room for its shed) is too slow on the way down: going
@@ -551,6 +550,7 @@ function shedComingDown(step: StepContext): EndpointStepResult {
   } as Partial<EndpointState>);
 }
 
+/** Goes back to `previous` of baseline after a failed recovery, and makes the next wait longer. */
 function goBack(step: StepContext, previous: number, message: string): EndpointStepResult {
   const { state, policy, verdict, now } = step;
   const to: EndpointStatus = previous > 1e-9 ? 'degraded' : 'drained';

@@ -15,7 +15,8 @@
  *     has shown it copes there;
  *   - the limit is forgotten `LIMIT_TTL_MS` after the breach that set it: capacity comes back
  *     (instances replaced, the burst over), and a forgotten limit costs at most one more breach.
- * The planner plans with `MARGIN` × the limit when that is below the target utilisation.
+ * The planner plans with `MARGIN` × the limit when that is below the target utilisation; with the
+ * lowest limit the endpoint's peers learned from load instead, when that is lower (`planningLimit`).
  */
 import type { EndpointConfig } from './config.js';
 import type { EpochMs, LearnedLimit, PolicyReason, VerdictRecord } from './types.js';
@@ -57,7 +58,7 @@ export interface PlanningLimit extends LearnedLimit {
 }
 
 /**
- * The lower of the endpoint's own limit and the lowest its peers learned from load (`shared`): the
+ * The lower of the endpoint's own limit and the lowest its peers learned from load: the
  * same model serving the same traffic (the same prompts, the same bursts from the same resolvers)
  * is too slow at about the same utilisation in every region, so a receiver is not filled past
  * where a peer was too slow. The caller gives only the peers' limits learned from load, not those
