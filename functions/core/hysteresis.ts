@@ -547,7 +547,7 @@ function shedComingDown(step: StepContext): EndpointStepResult {
     shedSince: now,
     recoveryStep: 0,
     ...grownDwell(state, policy),
-  } as Partial<EndpointState>);
+  });
 }
 
 /** Goes back to `previous` of baseline after a failed recovery, and makes the next wait longer. */

@@ -13,7 +13,7 @@ import { plannedWarm, planningLimit } from './learnedHeadroom.js';
 import { untilText } from './overrides.js';
 import { phase, type Evaluation, type Phase } from './phase.js';
 import { rolloutFactor } from './rollout.js';
-import type { EndpointState, EndpointVerdict, Overrides, Reason, RolloutState, Weights } from './types.js';
+import type { EndpointState, EndpointVerdict, LearnedLimit, Overrides, PolicyReason, Reason, RolloutState, Weights } from './types.js';
 import { integerWeights, sharesOf } from './weights.js';
 
 /** Periods of observed demand kept for capacity planning. */
@@ -60,7 +60,7 @@ export function planTargets(ev: Evaluation, input: PlanInput): Phase<Planned> {
   const planEnds = planEndpoints(ev, input);
   const planned = planWeights(planEnds, demand, ev.policy);
   const endpoints = shedCarriedOut(service, input, planned.weights);
-  const learned = service.endpoints.flatMap((e) => warmOf(ev, e, input.endpoints).reason ?? []);
+  const learned = planEnds.flatMap((e) => e.headroom ?? []);
   return phase(
     { target: integerWeights(planned.weights, ids, total), endpoints, demandHistory, demand, planned: planEnds },
     { reasons: [...drains, ...learned], blocked: planned.blocked },
@@ -90,6 +90,7 @@ export function plannedDemand(ev: Evaluation, fresh: boolean): PlannedDemand {
 function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
   const { policy, total } = ev;
   const currentShares = sharesOf(ev.current, ev.ids);
+  const loadLimits = loadLimitsOf(ev, input.endpoints);
   return ev.service.endpoints.map((config) => {
     const id = config.setIdentifier;
     const state = input.endpoints[id]!;
@@ -97,7 +98,7 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
     // Drained for maintenance, or held out by a deployment: not serving, and not to be given traffic back.
     const operatorDrain = input.overrides.drains?.[id] !== undefined;
     const maintenance = operatorDrain || limit === 0;
-    const { warmRps } = warmOf(ev, config, input.endpoints);
+    const { warmRps, reason: headroom } = warmOf(ev, config, state, loadLimits);
     const current = currentShares[id]! * total;
     const servingAgain = !maintenance && servesAgain(state, current);
     // Its own share: by its state, or what it carries when it serves again; a rollout bounds either.
@@ -105,6 +106,7 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
     return {
       config,
       ...(warmRps !== undefined ? { warmRps } : {}),
+      ...(headroom !== undefined ? { headroom } : {}),
       state,
       maintenance,
       deploying: !operatorDrain && limit === 0 && input.rollouts[id]?.phase === 'deploying',
@@ -132,24 +134,32 @@ function servesAgain(state: EndpointState, current: number): boolean {
 }
 
 /** Warm capacity from the instances in service where a provider says (else as configured), less what the endpoint, or a peer on the same traffic, has shown it cannot take. */
-function warmOf(ev: Evaluation, config: EndpointConfig, endpoints: Readonly<Record<string, EndpointState>>): ReturnType<typeof plannedWarm> {
+function warmOf(ev: Evaluation, config: EndpointConfig, state: EndpointState, loadLimits: readonly LoadLimit[]): ReturnType<typeof plannedWarm> {
   const id = config.setIdentifier;
-  const limit = planningLimit(endpoints[id]!.learnedLimit, loadLimitsBesides(ev, endpoints, id));
+  const limit = planningLimit(
+    state.learnedLimit,
+    loadLimits.filter((l) => l.id !== id),
+  );
   return plannedWarm(config, limit, ev.warmNow[id] ?? config.capacity.warmRps);
 }
 
+interface LoadLimit {
+  readonly id: string;
+  readonly limit: LearnedLimit;
+}
+
 /**
- * The other endpoints' limits learned from load, which a receiver is planned under too
- * (`planningLimit`): learned at `shedding.impairedLoadShare` of the endpoint's planned capacity
- * or more (lower, a slow endpoint is impaired, not busy), with no severe breach in its detection
- * window (a region slow by a severe margin is impaired), and not failing.
+ * The endpoints' limits learned from load, which the others are planned under too
+ * (`planningLimit`), read once per decision: learned at `shedding.impairedLoadShare` of the
+ * endpoint's planned capacity or more (lower, a slow endpoint is impaired, not busy), with no
+ * severe breach in its detection window (a region slow by a severe margin is impaired), and not failing.
  */
-function loadLimitsBesides(ev: Evaluation, endpoints: Readonly<Record<string, EndpointState>>, id: string) {
+function loadLimitsOf(ev: Evaluation, endpoints: Readonly<Record<string, EndpointState>>): LoadLimit[] {
   const { policy, now } = ev;
   return ev.service.endpoints.flatMap((e) => {
     const state = endpoints[e.setIdentifier]!;
     const limit = state.learnedLimit;
-    if (e.setIdentifier === id || limit === undefined || state.failed === true || severeInWindow(state, now, policy)) return [];
+    if (limit === undefined || state.failed === true || severeInWindow(state, now, policy)) return [];
     if (limit.utilisation < policy.shedding.impairedLoadShare * e.capacity.targetUtilization) return [];
     return [{ id: e.setIdentifier, limit }];
   });
@@ -199,6 +209,8 @@ export interface PlanEndpoint {
   readonly config: EndpointConfig;
   /** Warm capacity (requests/s) from the instances in service, for an endpoint with a capacity provider; else its configured `warmRps`. */
   readonly warmRps?: number;
+  /** Why it is planned below its target utilisation (`HEADROOM_LEARNED`), when it is. */
+  readonly headroom?: PolicyReason;
   readonly state: EndpointState;
   /** Fraction of its baseline the endpoint should carry on its own account (state, overrides). */
   readonly factor: number;
