@@ -13,7 +13,8 @@
  *      (endpointStates.ts, hysteresis.ts);
  *   4. rollouts moved on with the period's evidence (deployments.ts, rollout.ts), and the
  *      endpoints' latency against load learned (loadProfiles.ts);
- *   5. weights planned from the states, capacity-aware (weightPlanner.ts);
+ *   5. weights planned from the states, capacity-aware (weightPlanner.ts), with bystanders kept
+ *      from being moved back against their last move by others' sheds (receiversWay.ts);
  *   6. safety guards: pin, freeze, fail static, nothing known, step bound, never all zero; then
  *      anti-flap guards: deadbands and the change budget (guards.ts);
  *   7. capacity asked of the endpoints' providers before traffic moves in, and given back after
@@ -29,6 +30,7 @@ import { failStaticOf, stepEndpoints, verdictsOf } from './endpointStates.js';
 import { applyAntiFlap, applySafety, isEmergency } from './guards.js';
 import { initialEndpointState, trafficFactor } from './hysteresis.js';
 import { learnLoadProfiles, utilisationOf } from './loadProfiles.js';
+import { keepReceiversWay } from './receiversWay.js';
 import { applyOverrides } from './overrides.js';
 import { together, type Evaluation, type Said } from './phase.js';
 import { rolloutFactor } from './rollout.js';
@@ -82,7 +84,9 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   const rolloutEvents = [...deployments.rolloutEvents, ...rollouts.rolloutEvents];
   const loadProfiles = learnLoadProfiles(ev, { ...canaryEvidence, rollouts: rollouts.value, rolloutEvents });
   const plan = planTargets(ev, { ...evidence, rollouts: rollouts.value, overrides: inForce, demand });
-  const { target, endpoints } = plan.value;
+  const { endpoints } = plan.value;
+  const steady = keepReceiversWay(ev, { ...plan.value, endpoints });
+  const target = steady.value;
   const emergency = isEmergency(ev, { target, endpoints, transitions: stepped.transitions, abortedDrills: overrides.value.abortedDrills });
   const { restoredUnderFailStatic } = stepped.value;
   const guarded = applySafety(ev, { ...evidence, restoredUnderFailStatic, target, overrides: inForce, emergency, rollouts: rollouts.value });
@@ -111,7 +115,7 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
     drains: Object.keys(inForce.drains ?? {}).length > 0,
   });
   return finish(ev, {
-    said: together([overrides, drills, deployments, failStatic, stepped, rollouts, plan, guarded, settled, capacity]),
+    said: together([overrides, drills, deployments, failStatic, stepped, rollouts, plan, steady, guarded, settled, capacity]),
     ...judged,
     ...plan.value,
     ...settled.value,

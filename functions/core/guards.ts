@@ -172,7 +172,7 @@ type AntiFlapRule = (
 const ANTI_FLAP_RULES: readonly AntiFlapRule[] = [rebalanceDeadband, weightDeadband, flapGuard, changeBudget];
 
 /** A weight move smaller than this many units is no move: it neither flaps nor is flapped against. */
-const FLAP_MIN_MOVE = 1;
+export const FLAP_MIN_MOVE = 1;
 
 /** When a written change last cut the endpoint's share (by more than FLAP_MIN_MOVE), within the hour kept; undefined if none did. */
 export function lastCutAt(recent: ServiceState['recentChanges'], id: string): number | undefined {
@@ -180,7 +180,7 @@ export function lastCutAt(recent: ServiceState['recentChanges'], id: string): nu
 }
 
 /** The written change that last moved the endpoint's share (by more than FLAP_MIN_MOVE), and which way; undefined if none did within the hour kept. */
-function lastMoveOf(recent: ServiceState['recentChanges'], id: string): { readonly at: number; readonly way: 1 | -1 } | undefined {
+export function lastMoveOf(recent: ServiceState['recentChanges'], id: string): { readonly at: number; readonly way: 1 | -1 } | undefined {
   const last = recent.findLast((c) => c.moved?.[id] !== undefined);
   return last === undefined ? undefined : { at: last.at, way: last.moved![id]! };
 }

@@ -267,10 +267,12 @@ describe('Functions', () => {
     // 363 KB until receivers were planned under a peer's learned headroom and a recovery on its way
     // down shed from where it was (core/learnedHeadroom.ts, core/hysteresis.ts), 0.8 KB: the alarm
     // bundle measured 363.6 KB, the schedule bundle 356.4 KB, the deployment bundle 404.7 KB.
-    ['alarm', 364],
-    ['schedule', 357],
+    // 364 KB until receivers kept their way (core/receiversWay.ts), 1.7 KB: the alarm bundle
+    // measured 365.3 KB, the schedule bundle 358.1 KB, the deployment bundle 406.5 KB.
+    ['alarm', 366],
+    ['schedule', 359],
     // Powertools idempotency and its JMESPath engine (38 KB) come on top; see docs/deploy.md.
-    ['deployment', 405],
+    ['deployment', 407],
   ])('keeps the %s bundle within %i KB, with zod/mini alone and no config schema', (name, budgetKb) => {
     const code = readFileSync(join(assetDirOf(name), 'index.mjs'));
     expect(code.length).toBeLessThanOrEqual(budgetKb * 1024);
