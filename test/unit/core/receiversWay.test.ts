@@ -1,9 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decide, initialServiceState } from '../../../functions/core/engine.js';
 import { initialEndpointState } from '../../../functions/core/hysteresis.js';
 import { keepReceiversWay } from '../../../functions/core/receiversWay.js';
 import type { EndpointState, RecentChange, ServiceState, Weights } from '../../../functions/core/types.js';
 import type { PlanEndpoint } from '../../../functions/core/weightPlanner.js';
+import { capacityShare } from '../../../functions/core/weightPlanner.js';
+import { sharesOf } from '../../../functions/core/weights.js';
 import { codes, evaluation, makeService, MINUTE, observe, T0 } from '../../support/engineFixtures.js';
 
 // Three endpoints of 100 requests/s warm capacity at 85% target utilisation; c (baseline 50) the small one.
@@ -114,5 +117,42 @@ describe('Function: decide, with receivers keeping their way', () => {
     const { decision } = decide(service, { now: T0, observations, state, currentWeights: NOW });
     expect(codes(decision)).toContain('RECEIVER_KEPT');
     expect(decision.targetWeights.a).toBe(100);
+  });
+});
+
+describe('Function: keepReceiversWay (property-based)', () => {
+  const weight = fc.integer({ min: 0, max: 200 });
+  const weightsArb = fc.record({ a: weight, b: weight, c: weight }).filter((w) => w.a + w.b + w.c >= 50);
+  const moveArb = fc.record({
+    at: fc.integer({ min: 1, max: 15 }),
+    moved: fc.record({ a: fc.constantFrom(1, -1, 0), b: fc.constantFrom(1, -1, 0), c: fc.constantFrom(1, -1, 0) }),
+  });
+
+  it('moves only healthy receivers, keeps the total, holds each kept one where it was, and pushes no taker past its planned capacity', () => {
+    fc.assert(
+      fc.property(weightsArb, weightsArb, fc.array(moveArb, { maxLength: 3 }), fc.integer({ min: 20, max: 400 }), (current, target, moves, demand) => {
+        const recent: RecentChange[] = moves
+          .map(({ at, moved }) => ({
+            at: T0 - at * MINUTE,
+            emergency: false,
+            moved: Object.fromEntries(Object.entries(moved).filter(([, way]) => way !== 0)) as Record<string, 1 | -1>,
+          }))
+          .sort((x, y) => x.at - y.at);
+        const out = keep({ current, target, recent, demand });
+        const sum = (w: Weights) => w.a! + w.b! + w.c!;
+        // The same total, or less where a weight would pass 255 (integerWeights); a share moves by up to a point of it in rounding.
+        expect(sum(out.value)).toBeLessThanOrEqual(sum(target));
+        const tol = 1.5 / Math.min(sum(target), sum(out.value));
+        const [before, planned, after] = [sharesOf(current, ['a', 'b', 'c']), sharesOf(target, ['a', 'b', 'c']), sharesOf(out.value, ['a', 'b', 'c'])];
+        // c is degraded: its weight is its state's, never the rule's.
+        expect(Math.abs(after.c! - planned.c!)).toBeLessThanOrEqual(tol);
+        for (const id of ['a', 'b']) {
+          const config = service.endpoints.find((e) => e.setIdentifier === id)!;
+          if (after[id]! > planned[id]! + tol) expect(after[id]!).toBeLessThanOrEqual(Math.max(before[id]!, capacityShare(config, demand)) + tol);
+        }
+        for (const r of out.reasons) expect(Math.abs(after[r.endpoint!]! - before[r.endpoint!]!)).toBeLessThanOrEqual(tol);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
