@@ -85,7 +85,7 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   const loadProfiles = learnLoadProfiles(ev, { ...canaryEvidence, rollouts: rollouts.value, rolloutEvents });
   const plan = planTargets(ev, { ...evidence, rollouts: rollouts.value, overrides: inForce, demand });
   const { endpoints } = plan.value;
-  const steady = keepReceiversWay(ev, { ...plan.value, endpoints });
+  const steady = keepReceiversWay(ev, plan.value);
   const target = steady.value;
   const emergency = isEmergency(ev, { target, endpoints, transitions: stepped.transitions, abortedDrills: overrides.value.abortedDrills });
   const { restoredUnderFailStatic } = stepped.value;

@@ -12,9 +12,10 @@
  * move against its last written move of the last `dwell.minSeconds`, away from its baseline share,
  * keeps its share (`RECEIVER_KEPT`), when other healthy receivers can take the difference going
  * their own way (the way they last moved, or not moved within the dwell), within their planned
- * capacity (`capacityShare`: target utilisation, learned headroom, `maxShare`). All or nothing: if
- * they cannot take all of it, the plan stands. A move back toward its baseline share (an incident
- * ending) is never kept from happening, nor one off a share past its planned capacity.
+ * capacity (`capacityShare`: target utilisation, learned headroom, `maxShare`; none has room
+ * when the demand is unknown). All or nothing: if they cannot take all of it, the plan stands. A
+ * move back toward its baseline share (an incident ending) is never kept from happening, nor one
+ * off a share past its planned capacity.
  */
 import { FLAP_MIN_MOVE, lastMoveOf } from './guards.js';
 import { phase, type Evaluation, type Phase } from './phase.js';
@@ -45,6 +46,8 @@ export function keepReceiversWay(ev: Evaluation, input: ReceiversInput): Phase<W
   if (kept.length === 0) return phase(input.target);
   const delta = kept.reduce((sum, id) => sum + view.after[id]! - view.before[id]!, 0);
   const way: Way = delta > 0 ? 1 : -1;
+  // Without the demand, no receiver's room is known: none is given more than the plan gives it.
+  if (way === 1 && input.demand === null) return phase(input.target);
   const takers = ev.ids.filter((id) => !kept.includes(id) && bystander(view, id) && (view.last(id)?.way ?? way) === way);
   const room = (id: string) => (way === 1 ? Math.max(0, view.ceiling(id) - view.after[id]!) : view.after[id]!);
   const roomAll = takers.reduce((sum, id) => sum + room(id), 0);

@@ -74,6 +74,8 @@ describe('Function: keepReceiversWay', () => {
     const out = keep({ demand: 200 });
     expect(out.value).toEqual({ a: 123, b: 122, c: 5 });
     expect(out.reasons).toEqual([]);
+    // Nor when the demand is unknown: nobody's room is known.
+    expect(keep({ demand: null }).value).toEqual({ a: 123, b: 122, c: 5 });
   });
 
   it('never keeps a move back toward the baseline share: an incident’s end is not a flap to prevent', () => {
