@@ -54,7 +54,8 @@ export function keepReceiversWay(ev: Evaluation, input: ReceiversInput): Phase<W
   if (roomAll + 1e-9 < Math.abs(delta)) return phase(input.target);
   const shares: Weights = { ...view.after };
   for (const id of kept) shares[id] = view.before[id]!;
-  for (const id of takers) shares[id] = view.after[id]! + (delta * room(id)) / roomAll;
+  // Kept ones moved both ways can cancel out: then the takers move nothing.
+  for (const id of takers) shares[id] = view.after[id]! + (roomAll > 0 ? (delta * room(id)) / roomAll : 0);
   const total = ev.ids.reduce((sum, id) => sum + input.target[id]!, 0);
   const target = integerWeights(shares, ev.ids, total);
   return phase(target, { reasons: kept.map((id) => keptReason(ev, view, id, takers)) });

@@ -46,9 +46,18 @@ function planned(endpoints: Record<string, EndpointState>, current: Weights): Pl
 }
 
 /** c degraded and shedding again: the plan would raise a (moved down 6 minutes ago) and cut b (moved up 3 minutes ago). */
-function keep(options: { target?: Weights; current?: Weights; recent?: RecentChange[]; demand?: number | null; prior?: Record<string, EndpointState> } = {}) {
+function keep(
+  options: {
+    target?: Weights;
+    current?: Weights;
+    recent?: RecentChange[];
+    demand?: number | null;
+    prior?: Record<string, EndpointState>;
+    c?: EndpointState['status'];
+  } = {},
+) {
   const current = options.current ?? NOW;
-  const endpoints = states({ c: 'degraded' });
+  const endpoints = states({ c: options.c ?? 'degraded' });
   const base = initialServiceState(service, T0 - 60 * MINUTE, current);
   const prior = options.prior ?? endpoints;
   const ev = evaluation(service, { state: { ...base, endpoints: prior, recentChanges: options.recent ?? RECENT }, currentWeights: current });
@@ -105,6 +114,28 @@ describe('Function: keepReceiversWay', () => {
     });
     expect(out.value).toEqual({ a: 90, b: 110, c: 50 });
     expect(out.reasons.map((r) => [r.code, r.endpoint])).toEqual([['RECEIVER_KEPT', 'b']]);
+  });
+});
+
+describe('Function: keepReceiversWay, both ways at once', () => {
+  it('keeps two bystanders the plan would move back both ways, with nothing left for the others to take', () => {
+    // a went down and b up 5 minutes ago; the plan now swaps 10 points between them while c sheds nothing.
+    const out = keep({
+      current: { a: 100, b: 100, c: 50 },
+      target: { a: 110, b: 90, c: 50 },
+      recent: [{ at: T0 - 5 * MINUTE, emergency: false, moved: { a: -1, b: 1 } }],
+    });
+    expect(out.value).toEqual({ a: 100, b: 100, c: 50 });
+    expect(out.reasons.map((r) => r.endpoint)).toEqual(['a', 'b']);
+    // c healthy and serving nothing, a above its baseline share and b at it: a would go further up, b
+    // further down, by as much. Both are kept; c, the only other receiver, has nothing to take or give.
+    const idle = keep({
+      c: 'healthy',
+      current: { a: 120, b: 80, c: 0 },
+      target: { a: 130, b: 70, c: 0 },
+      recent: [{ at: T0 - 5 * MINUTE, emergency: false, moved: { a: -1, b: 1 } }],
+    });
+    expect(idle.value).toEqual({ a: 120, b: 80, c: 0 });
   });
 });
 
