@@ -7,6 +7,7 @@
  */
 import type { Policy } from './config.js';
 import type { EndpointState, EndpointStatus, EndpointVerdict, EpochMs, PolicyReason, VerdictRecord } from './types.js';
+import { pct } from './weights.js';
 
 /** The codes an endpoint's state machine gives. */
 type EndpointReasonCode = PolicyReason['code'];
@@ -153,10 +154,6 @@ function describeBreach(verdict: EndpointVerdict): string {
 function formatValue(value: number): string {
   const abs = Math.abs(value);
   return abs >= 100 ? value.toFixed(0) : abs >= 10 ? value.toFixed(1) : value.toFixed(2);
-}
-
-function pct(fraction: number): string {
-  return `${Math.round(fraction * 100)}%`;
 }
 
 /** What one endpoint's step reads: its state with this period's verdict recorded, and the evidence in its window. */

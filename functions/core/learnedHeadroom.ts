@@ -20,6 +20,7 @@
  */
 import type { EndpointConfig } from './config.js';
 import type { EpochMs, LearnedLimit, PolicyReason, VerdictRecord } from './types.js';
+import { pct } from './weights.js';
 
 /** A breach below this utilisation is not about load (a gray failure at low traffic, a cold start). */
 export const MIN_UTILISATION = 0.2;
@@ -52,6 +53,12 @@ export function learnLimit(
   return held;
 }
 
+/** A limit another endpoint of the service learned from load. */
+export interface PeerLimit {
+  readonly id: string;
+  readonly limit: LearnedLimit;
+}
+
 /** The limit an endpoint is planned with: its own, or a lower one another endpoint of the service learned (`from`). */
 export interface PlanningLimit extends LearnedLimit {
   readonly from?: string;
@@ -64,10 +71,7 @@ export interface PlanningLimit extends LearnedLimit {
  * where a peer was too slow. The caller gives only the peers' limits learned from load, not those
  * of an impaired or failing region.
  */
-export function planningLimit(
-  own: LearnedLimit | undefined,
-  peers: readonly { readonly id: string; readonly limit: LearnedLimit }[],
-): PlanningLimit | undefined {
+export function planningLimit(own: LearnedLimit | undefined, peers: readonly PeerLimit[]): PlanningLimit | undefined {
   let lowest: PlanningLimit | undefined = own;
   for (const { id, limit } of peers) {
     if (lowest === undefined || limit.utilisation < lowest.utilisation) lowest = { ...limit, from: id };
@@ -91,8 +95,4 @@ export function plannedWarm(
   const who = limit.from === undefined ? 'it was' : `${limit.from}, serving the same traffic, was`;
   const message = `${id} planned at ${pct(planned)} of its warm capacity, not ${pct(target)}: ${who} too slow at ${pct(limit.utilisation)}`;
   return { warmRps: (warmRps * planned) / target, reason: { code: 'HEADROOM_LEARNED', endpoint: id, message } };
-}
-
-function pct(x: number): string {
-  return `${Math.round(x * 100)}%`;
 }

@@ -21,7 +21,7 @@ import { FLAP_MIN_MOVE, lastMoveOf } from './guards.js';
 import { phase, type Evaluation, type Phase } from './phase.js';
 import type { EndpointState, PolicyReason, RecentChange, Weights } from './types.js';
 import { capacityShare, type PlanEndpoint } from './weightPlanner.js';
-import { integerWeights, sharesOf } from './weights.js';
+import { integerWeights, pct, sharesOf } from './weights.js';
 
 export interface ReceiversInput {
   /** The plan's integer weights. */
@@ -109,7 +109,6 @@ function turnsBack(view: View, id: string): boolean {
 }
 
 function keptReason(ev: Evaluation, view: View, id: string, takers: readonly string[]): PolicyReason {
-  const pct = (x: number) => `${Math.round(x * 100)}%`;
   const last = view.last(id)!;
   const ago = Math.round((ev.now - last.at) / 1000);
   const message = `${id} kept at ${pct(view.before[id]!)} of the traffic, not ${pct(view.after[id]!)}: it moved ${last.way === 1 ? 'up' : 'down'} ${ago} s ago, and moving it back now would flap; ${takers.join(', ')} ${takers.length === 1 ? 'takes' : 'take'} the difference`;

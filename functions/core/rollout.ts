@@ -15,6 +15,7 @@
  */
 import type { RolloutPolicy } from './config.js';
 import { fitSlope, learnedRange, predict, type LoadProfile } from './loadModel.js';
+import { pct } from './weights.js';
 import type {
   DeploymentIgnoredReason,
   DeploymentSignal,
@@ -37,10 +38,6 @@ export interface RolloutStepResult {
   readonly reasons: readonly Reason[];
   readonly notifications: readonly Notification[];
   readonly events: readonly RolloutEvent[];
-}
-
-function pct(fraction: number): string {
-  return `${Math.round(fraction * 100)}%`;
 }
 
 function result(rollout: RolloutState | undefined, reasons: Reason[] = [], notifications: Notification[] = [], events: RolloutEvent[] = []): RolloutStepResult {

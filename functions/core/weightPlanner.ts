@@ -9,11 +9,11 @@
  */
 import type { EndpointConfig, Policy, ServiceConfig } from './config.js';
 import { atImpairedLoad, countInWindow, dwellOver, extremeBreach, trafficFactor } from './hysteresis.js';
-import { plannedWarm, planningLimit } from './learnedHeadroom.js';
+import { type PeerLimit, plannedWarm, planningLimit } from './learnedHeadroom.js';
 import { untilText } from './overrides.js';
 import { phase, type Evaluation, type Phase } from './phase.js';
 import { rolloutFactor } from './rollout.js';
-import type { EndpointState, EndpointVerdict, LearnedLimit, Overrides, PolicyReason, Reason, RolloutState, Weights } from './types.js';
+import type { EndpointState, EndpointVerdict, Overrides, PolicyReason, Reason, RolloutState, Weights } from './types.js';
 import { integerWeights, sharesOf } from './weights.js';
 
 /** Periods of observed demand kept for capacity planning. */
@@ -134,7 +134,7 @@ function servesAgain(state: EndpointState, current: number): boolean {
 }
 
 /** Warm capacity from the instances in service where a provider says (else as configured), less what the endpoint, or a peer on the same traffic, has shown it cannot take. */
-function warmOf(ev: Evaluation, config: EndpointConfig, state: EndpointState, loadLimits: readonly LoadLimit[]): ReturnType<typeof plannedWarm> {
+function warmOf(ev: Evaluation, config: EndpointConfig, state: EndpointState, loadLimits: readonly PeerLimit[]): ReturnType<typeof plannedWarm> {
   const id = config.setIdentifier;
   const limit = planningLimit(
     state.learnedLimit,
@@ -143,18 +143,13 @@ function warmOf(ev: Evaluation, config: EndpointConfig, state: EndpointState, lo
   return plannedWarm(config, limit, ev.warmNow[id] ?? config.capacity.warmRps);
 }
 
-interface LoadLimit {
-  readonly id: string;
-  readonly limit: LearnedLimit;
-}
-
 /**
  * The endpoints' limits learned from load, which the others are planned under too
  * (`planningLimit`), read once per decision: learned at `shedding.impairedLoadShare` of the
  * endpoint's planned capacity or more (lower, a slow endpoint is impaired, not busy), with no
  * severe breach in its detection window (a region slow by a severe margin is impaired), and not failing.
  */
-function loadLimitsOf(ev: Evaluation, endpoints: Readonly<Record<string, EndpointState>>): LoadLimit[] {
+function loadLimitsOf(ev: Evaluation, endpoints: Readonly<Record<string, EndpointState>>): PeerLimit[] {
   const { policy, now } = ev;
   return ev.service.endpoints.flatMap((e) => {
     const state = endpoints[e.setIdentifier]!;
