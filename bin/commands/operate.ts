@@ -29,7 +29,7 @@ import { AwsCallError } from '../../functions/adapters/aws/errors.js';
 import { planEvaluation } from '../../functions/app/evaluateService.js';
 import { awsCapacityProvider } from '../../functions/handlers/awsRuntime.js';
 import { RecordNotFoundError, StateVersionConflictError } from '../../functions/ports/errors.js';
-import { alarmText, formatMeasure } from '../../functions/app/noticeText.js';
+import { alarmText, formatMeasure, peerTailText } from '../../functions/app/noticeText.js';
 import { ownValue } from '../../functions/app/weightRecords.js';
 import { setOverride, type OverrideAction } from '../../functions/app/overrides.js';
 import type { Runtime } from '../../functions/app/runtime.js';
@@ -257,7 +257,10 @@ async function plan(
       )
       .join(', ');
     const check = ownValue(outcome.healthChecks, id);
-    io.out(`  ${id}: ${verdict.verdict}${verdict.failing ? ' (failing)' : ''} — ${signals}${check ? `; Route 53 health check ${check}` : ''}`);
+    const peers = peerTailText(verdict);
+    io.out(
+      `  ${id}: ${verdict.verdict}${verdict.failing ? ' (failing)' : ''} — ${signals}${peers ? `; ${peers}` : ''}${check ? `; Route 53 health check ${check}` : ''}`,
+    );
   }
   for (const r of d.reasons) io.out(`why:     [${r.code}]${r.endpoint ? ` ${r.endpoint}:` : ''} ${r.message}`);
   for (const b of d.blocked) io.out(`blocked: [${b.code}]${b.endpoint ? ` ${b.endpoint}:` : ''} ${b.message}`);

@@ -4,7 +4,7 @@
  * thresholds, the reasons, and how to freeze or override). Pure: the SNS adapter, the CLI and the
  * simulator all render with it.
  */
-import type { Decision, EndpointState, Reason, SignalVerdict, Weights } from '../core/types.js';
+import type { Decision, EndpointState, EndpointVerdict, Reason, SignalVerdict, Weights } from '../core/types.js';
 import type { Notice } from '../ports/notifier.js';
 import { ownValue, weightsAfter } from './weightRecords.js';
 
@@ -118,6 +118,20 @@ function table(rows: readonly (readonly string[])[], textColumns = 1): string[] 
   return rows.map((r) => `  ${r.map((cell, i) => (i < textColumns ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('   ')}`.trimEnd());
 }
 
+/** `as clear as its healthy peers: p99-ttft 1.8 s, no worse than b, c (median 1.85 s)`; '' when the verdict is its own. */
+export function peerTailText(verdict: EndpointVerdict): string {
+  if (verdict.asClearAsPeers === undefined || verdict.asClearAsPeers.length === 0) return '';
+  const tails = verdict.asClearAsPeers.map(
+    (t) =>
+      `${t.signal} ${formatMeasure(t.value, unitOf(verdict, t.signal))}, no worse than ${t.peers.join(', ')} (median ${formatMeasure(t.peersMedian, unitOf(verdict, t.signal))})`,
+  );
+  return `as clear as its healthy peers: ${tails.join('; ')}`;
+}
+
+function unitOf(verdict: EndpointVerdict, signal: string): string {
+  return verdict.signals.find((s) => s.signal === signal)?.unit ?? '';
+}
+
 export function alarmText(signal: SignalVerdict): string {
   if (signal.verdict === 'breach') return 'ALARM';
   if (signal.verdict === 'clear') return 'OK';
@@ -218,7 +232,11 @@ function signalLines(notice: Notice, d: Decision): string[] {
     if (count)
       rows.push([id, 'breaching periods', count, `${policy.detection.breachesToDegrade} of ${policy.detection.window} degrade`, '', '', verdict.verdict]);
   }
-  return rows.length > 1 ? ['', 'Signals (value against thresholds):', ...table(rows, 2)] : [];
+  const peers = Object.entries(d.verdicts).flatMap(([id, verdict]) => {
+    const text = peerTailText(verdict);
+    return text ? [`  - ${id}: clear, ${text}`] : [];
+  });
+  return rows.length > 1 ? ['', 'Signals (value against thresholds):', ...table(rows, 2), ...peers] : [];
 }
 
 function signalRow(id: string, sig: SignalVerdict): string[] {

@@ -6,6 +6,7 @@
 import { lastCutAt, raisedAt } from './guards.js';
 import { countInWindow, relievedByRestore, stepEndpoint, type EndpointLoad, type Peers } from './hysteresis.js';
 import { learnLimit } from './learnedHeadroom.js';
+import { asClearAsPeers } from './peerTails.js';
 import { phase, told, type Evaluation, type Phase, type Said } from './phase.js';
 import type { EndpointState, EndpointVerdict, Overrides, Severity } from './types.js';
 import { evaluateEndpoint } from './verdicts.js';
@@ -27,16 +28,19 @@ export interface Verdicts {
 export function verdictsOf(ev: Evaluation): Verdicts {
   const { previous, observations } = ev;
   const verdicts: Record<string, EndpointVerdict> = {};
+  const drainedIds = new Set<string>();
   const answering = ev.ids.some((id) => ev.current[id]! > 0);
   for (const e of ev.service.endpoints) {
     const prior = ev.priorEndpoints[e.setIdentifier]!;
     const observed = observations.endpoints[e.setIdentifier];
     const unanswered = answering && ev.current[e.setIdentifier] === 0;
     const drained = prior.status === 'drained' || previous.overrides.drains?.[e.setIdentifier] !== undefined || unanswered;
+    if (drained) drainedIds.add(e.setIdentifier);
     const alarmLag = prior.alarmLagUntil !== undefined && ev.now < prior.alarmLagUntil && observed?.healthCheck === 'healthy';
     verdicts[e.setIdentifier] = evaluateEndpoint(e.signals, observed, { drained, alarmLag, rules: ev.policy.detection });
   }
-  return { verdicts, fresh: previous.lastPeriodStart === null || observations.periodStart >= previous.lastPeriodStart };
+  const judged = asClearAsPeers({ ids: ev.ids, states: ev.priorEndpoints, current: ev.current, verdicts, drained: drainedIds });
+  return { verdicts: judged, fresh: previous.lastPeriodStart === null || observations.periodStart >= previous.lastPeriodStart };
 }
 
 /**

@@ -106,6 +106,17 @@ export interface EndpointVerdict {
   /** A breaching signal's breach is severe. */
   readonly severe?: boolean;
   readonly signals: readonly SignalVerdict[];
+  /** Clear because its percentiles, between their thresholds, are no worse than the healthy endpoints' this period (peerTails.ts). */
+  readonly asClearAsPeers?: readonly PeerTail[];
+}
+
+/** One percentile signal judged against the healthy serving endpoints' values this period. */
+export interface PeerTail {
+  readonly signal: string;
+  readonly value: number;
+  /** The median of the healthy serving endpoints' values, under the signal's trip. */
+  readonly peersMedian: number;
+  readonly peers: readonly string[];
 }
 
 /** One period's verdict kept in the history window. */

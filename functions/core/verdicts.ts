@@ -167,6 +167,11 @@ export function evaluateEndpoint(
     const v = evaluateSignal(signal, observations?.signals[signal.name], options.rules);
     return options.alarmLag && v.fromAlarm && v.verdict === 'breach' && v.severity === 'fail' ? unknown(signal, 'alarm-lag', null, null) : v;
   });
+  return combineSignals(verdicts, options);
+}
+
+/** The endpoint's verdict from its signals' verdicts (evaluateEndpoint's rules; `drained` sets aside what needs traffic). */
+export function combineSignals(verdicts: readonly SignalVerdict[], options: { readonly drained?: boolean } = {}): EndpointVerdict {
   let breach = false;
   let failing = false;
   let hold = false;

@@ -3,6 +3,7 @@
  * policy's schedule, seeing only what CloudWatch shows, writing Route 53 like the runtime does.
  */
 import { healthChecksDue } from '../../functions/app/healthChecks.js';
+import { peerTailText } from '../../functions/app/noticeText.js';
 import { decide } from '../../functions/core/engine.js';
 import {
   RolloutReasonCodes,
@@ -62,7 +63,8 @@ export function verdictText(decision: Decision, id: string): string {
     const samples = s.sampleCount !== null ? ` n=${s.sampleCount}` : '';
     return `${s.signal} ${value}${samples}${s.unknownCause ? ` ${s.unknownCause}` : ''}${s.verdict !== 'unknown' && s.value !== null ? ` ${s.verdict}` : ''}`;
   });
-  return `${v.verdict}${v.failing ? ' failing' : ''} (${signals.join(', ')})`;
+  const peers = peerTailText(v);
+  return `${v.verdict}${v.failing ? ' failing' : ''} (${signals.join(', ')})${peers ? `, ${peers}` : ''}`;
 }
 
 export function steer53Controller(context: ControllerContext): Controller {

@@ -269,10 +269,13 @@ describe('Functions', () => {
     // bundle measured 363.6 KB, the schedule bundle 356.4 KB, the deployment bundle 404.7 KB.
     // 364 KB until receivers kept their way (core/receiversWay.ts), 1.7 KB: the alarm bundle
     // measured 365.3 KB, the schedule bundle 358.1 KB, the deployment bundle 406.5 KB.
-    ['alarm', 366],
-    ['schedule', 359],
+    // 366 KB until an endpoint out of its healthy state was judged against its healthy peers' tail
+    // (core/peerTails.ts, the notice's line for it), 1.6 KB: the alarm bundle measured 367.0 KB, the
+    // schedule bundle 359.7 KB, the deployment bundle 408.1 KB.
+    ['alarm', 368],
+    ['schedule', 361],
     // Powertools idempotency and its JMESPath engine (38 KB) come on top; see docs/deploy.md.
-    ['deployment', 407],
+    ['deployment', 409],
   ])('keeps the %s bundle within %i KB, with zod/mini alone and no config schema', (name, budgetKb) => {
     const code = readFileSync(join(assetDirOf(name), 'index.mjs'));
     expect(code.length).toBeLessThanOrEqual(budgetKb * 1024);

@@ -162,6 +162,25 @@ describe('Function: noticeBody', () => {
     expect(body).toContain('Decision:  d-1  (Route 53 change /change/C1)');
   });
 
+  it('says when an endpoint counts clear because its tail is no worse than its healthy peers’', () => {
+    const peerClear = decision({
+      verdicts: {
+        'eu-west-1': {
+          verdict: 'clear',
+          failing: false,
+          excess: 0,
+          signals: [signal({ verdict: 'hold', value: 1650, excess: 0 })],
+          asClearAsPeers: [{ signal: 'p99-latency', value: 1650, peersMedian: 1800, peers: ['us-east-1'] }],
+        },
+        'us-east-1': { verdict: 'hold', failing: false, excess: 0, signals: [signal({ verdict: 'hold', value: 1800, excess: 0 })] },
+      },
+    });
+    const text = noticeBody({ ...shifted, decision: peerClear });
+    expect(text).toMatch(/eu-west-1\s+p99-latency p99\s+1\.6 s\s+> 2\.0 s\s+< 1\.5 s\s+5000\s+hold/);
+    expect(text).toContain('  - eu-west-1: clear, as clear as its healthy peers: p99-latency 1.6 s, no worse than us-east-1 (median 1.8 s)');
+    expect(body).not.toContain('as clear as its healthy peers');
+  });
+
   it('says how to freeze or override', () => {
     expect(body).toContain('npx steer53 freeze chat --reason "<why>"');
     expect(body).toContain('npx steer53 override chat --weights us-east-1=100,eu-west-1=100 --for 1h');
