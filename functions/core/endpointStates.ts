@@ -23,7 +23,8 @@ export interface Verdicts {
  * Each endpoint's verdict on this period's observations. One given no traffic (drained, drained by
  * an operator, or at weight 0 while another record answers: a recovery's first step not yet
  * written) has no requests to measure, so its percentiles and error alarms are set aside as a
- * drained one's are.
+ * drained one's are. An endpoint out of its healthy state whose tail is no worse than its healthy
+ * peers' this period is clear (peerTails.ts).
  */
 export function verdictsOf(ev: Evaluation): Verdicts {
   const { previous, observations } = ev;
