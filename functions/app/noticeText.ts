@@ -121,11 +121,19 @@ function table(rows: readonly (readonly string[])[], textColumns = 1): string[] 
 /** `as clear as its healthy peers: p99-ttft 1.8 s, no worse than b, c (median 1.85 s)`; '' when the verdict is its own. */
 export function peerTailText(verdict: EndpointVerdict): string {
   if (verdict.asClearAsPeers === undefined || verdict.asClearAsPeers.length === 0) return '';
-  const tails = verdict.asClearAsPeers.map(
-    (t) =>
-      `${t.signal} ${formatMeasure(t.value, unitOf(verdict, t.signal))}, no worse than ${t.peers.join(', ')} (median ${formatMeasure(t.peersMedian, unitOf(verdict, t.signal))})`,
-  );
+  const tails = verdict.asClearAsPeers.map((t) => {
+    const unit = unitOf(verdict, t.signal);
+    let [value, median] = [formatMeasure(t.value, unit), formatMeasure(t.peersMedian, unit)];
+    // Rounded alike, a value just under the median would read as equal to it: show both as measured.
+    if (value === median && t.value !== t.peersMedian) [value, median] = [exactly(t.value, unit), exactly(t.peersMedian, unit)];
+    return `${t.signal} ${value}, no worse than ${t.peers.join(', ')} (median ${median})`;
+  });
   return `as clear as its healthy peers: ${tails.join('; ')}`;
+}
+
+function exactly(value: number, unit: string): string {
+  const text = String(Math.round(value * 10) / 10);
+  return unit === '' ? text : unit === '%' ? `${text}%` : `${text} ${unit}`;
 }
 
 function unitOf(verdict: EndpointVerdict, signal: string): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { formatMeasure, MAX_SUBJECT_LENGTH, noticeAttributes, noticeBody, noticeSubject } from '../../../functions/app/noticeText.js';
+import { formatMeasure, MAX_SUBJECT_LENGTH, noticeAttributes, noticeBody, noticeSubject, peerTailText } from '../../../functions/app/noticeText.js';
 import type { Decision, SignalVerdict } from '../../../functions/core/types.js';
 import type { Notice } from '../../../functions/ports/notifier.js';
 import { testConfig, T0 } from './runtimeFixtures.js';
@@ -179,6 +179,9 @@ describe('Function: noticeBody', () => {
     expect(text).toMatch(/eu-west-1\s+p99-latency p99\s+1\.6 s\s+> 2\.0 s\s+< 1\.5 s\s+5000\s+hold/);
     expect(text).toContain('  - eu-west-1: clear, as clear as its healthy peers: p99-latency 1.6 s, no worse than us-east-1 (median 1.8 s)');
     expect(body).not.toContain('as clear as its healthy peers');
+    // A value a few ms under the median is not shown as equal to it.
+    const close = { ...peerClear.verdicts['eu-west-1']!, asClearAsPeers: [{ signal: 'p99-latency', value: 1764.3, peersMedian: 1790, peers: ['us-east-1'] }] };
+    expect(peerTailText(close)).toBe('as clear as its healthy peers: p99-latency 1764.3 ms, no worse than us-east-1 (median 1790 ms)');
   });
 
   it('says how to freeze or override', () => {
