@@ -592,6 +592,8 @@ function goBackWhenDue(step: StepContext, held: NonNullable<EndpointState['recov
   const { state, policy, verdict, endpoint, now } = step;
   const { recoveryFailed: _held, ...rest } = state;
   if (verdict.failing) return failRecovery({ ...step, state: rest });
+  const relapse = relapseLateInRecovery({ ...step, state: rest }, held.backTo);
+  if (relapse) return relapse;
   const since = `${Math.round((now - held.at) / 1000)} s ago`;
   const back = `back to ${pct(held.backTo)} of baseline`;
   const due = now >= held.until || !tooSmallToFlap(step, held.backTo);
@@ -600,6 +602,25 @@ function goBackWhenDue(step: StepContext, held: NonNullable<EndpointState['recov
     return hold(step, 'RECOVERY_FAIL_HELD', `${endpoint} recovery failed ${since}; ${back} on the next verdict that is not ${verdict.verdict}`);
   }
   return goBack(step, held.backTo, `${endpoint} recovery failed ${since} at ${pct(trafficFactor(state, policy))} of baseline; ${back}`);
+}
+
+/** From this share of its baseline on, a recovering endpoint carries most of its traffic: a severe relapse there is an incident. */
+const LATE_RECOVERY_FACTOR = 0.5;
+
+/**
+ * A failed recovery step held back from flapping whose breaches turn severe (`breachesToDegradeSevere`
+ * severe ones in the window) while the endpoint still carries at least half its baseline is a
+ * relapse, not a probe that failed: going back one small step after the wait leaves most of its
+ * traffic on a region now far too slow. It sheds from what it carries now, a shed step at least, as
+ * a breaching endpoint does. At a probe's share the held step back stands. Undefined otherwise.
+ */
+function relapseLateInRecovery(step: StepContext, backTo: number): EndpointStepResult | undefined {
+  const { state, policy, endpoint, counts } = step;
+  const here = trafficFactor(state, policy);
+  if (!step.severe || counts.severe < policy.detection.breachesToDegradeSevere || here < LATE_RECOVERY_FACTOR) return undefined;
+  const to = Math.min(backTo, here * (1 - step.shedStep));
+  const message = `${endpoint} recovery failed at ${pct(here)} of baseline and its breaches turned severe (${describeBreach(step.verdict)}; ${counts.severe} severe of last ${windowText(policy)}): a relapse, not a failed probe; back to ${pct(to)} of baseline now`;
+  return goBack(step, to, message);
 }
 
 /** A recovering endpoint that stays clear takes its next step after each hold, while it has headroom for it. */

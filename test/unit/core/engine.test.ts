@@ -603,6 +603,52 @@ describe('decide: impaired, not busy', () => {
     });
   });
 
+  describe('a relapse late in a recovery', () => {
+    // The last step (90% → 100% of a third of the traffic: 3%) moves under rebalanceMinShare (5%).
+    const service = makeService({
+      policy: { detection: { clearsToRecover: 2 }, dwell: { minSeconds: 300 }, recovery: { steps: [0.5, 0.9, 1], holdSeconds: 60 } },
+    });
+    /** `a` fails for two minutes, recovers step by step; from the minute its last step (100%) is written, `late(minutes since)`. */
+    function relapse(late: (since: number) => Health, minutes = 30) {
+      let state: ServiceState | undefined;
+      let weights: Record<string, number> = { a: 100, b: 100, c: 100 };
+      let lastStepAt: number | undefined;
+      const steps: { m: number; decision: Decision; weights: Record<string, number> }[] = [];
+      for (let m = 0; m < minutes; m++) {
+        const a: Health = m < 2 ? 'fail' : lastStepAt === undefined ? 'ok' : late(m - lastStepAt);
+        const endpoints = Object.fromEntries(Object.entries(allOk(service, { a })).map(([id, h]) => [id, observe(h)]));
+        const out = decide(service, { now: T0 + m * MINUTE, observations: { periodStart: T0 + m * MINUTE, endpoints }, state, currentWeights: weights });
+        if (lastStepAt === undefined && m > 2 && out.decision.targetWeights.a === 100 && out.nextState.endpoints.a!.status === 'recovering') lastStepAt = m;
+        state = out.nextState;
+        weights = { ...out.decision.targetWeights };
+        steps.push({ m, decision: out.decision, weights });
+      }
+      return { steps, lastStepAt: lastStepAt! };
+    }
+
+    it('sheds from where it is once its breaches turn severe, rather than wait to go back one small step', () => {
+      const { steps, lastStepAt } = relapse((since) => (since >= 1 ? 'severe' : 'ok'));
+      expect(steps[lastStepAt + 1]!.decision.reasons).toContainEqual(expect.objectContaining({ code: 'RECOVERY_FAIL_HELD', endpoint: 'a' }));
+      const shed = steps[lastStepAt + 2]!;
+      expect(shed.decision.transitions).toEqual([
+        expect.objectContaining({
+          endpoint: 'a',
+          from: 'recovering',
+          to: 'degraded',
+          reason: 'RECOVERY_FAILED',
+          message:
+            'a recovery failed at 100% of baseline and its breaches turned severe (p99 5000 ms past trip 2000 ms; 2 severe of last 5 periods): a relapse, not a failed probe; back to 70% of baseline now',
+        }),
+      ]);
+      expect(shed.weights.a).toBeLessThan(90);
+    });
+
+    it('still waits to go back one step when its breaches are not severe', () => {
+      const { steps, lastStepAt } = relapse((since) => (since >= 1 ? 'slow' : 'ok'));
+      expect(steps.slice(lastStepAt + 1, lastStepAt + 5).map((s) => s.weights.a)).toEqual([100, 100, 100, 100]);
+    });
+  });
+
   it('runs a receiver past its target utilisation, up to its warm capacity, rather than give traffic back to an endpoint late at any share', () => {
     // a is 12x its trip at 10 of its 100 requests/s; b (60/s warm, target 0.3) has room at its target for 3 of the 60 a sheds.
     const service = makeService({
