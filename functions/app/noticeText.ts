@@ -15,6 +15,11 @@ export const MAX_SUBJECT_LENGTH = 99;
 export function formatMeasure(value: number, unit: string): string {
   if (unit === 'ms' && Math.abs(value) >= 1000) return `${(value / 1000).toFixed(1)} s`;
   if (unit === 's') return `${value.toFixed(Math.abs(value) < 10 ? 1 : 0)} s`;
+  return asMeasured(value, unit);
+}
+
+/** The value in its own unit, not scaled: `1764 ms`, `87.4%`. */
+function asMeasured(value: number, unit: string): string {
   if (unit === '%') return `${round(value)}%`;
   return unit === '' ? `${round(value)}` : `${round(value)} ${unit}`;
 }
@@ -125,15 +130,10 @@ export function peerTailText(verdict: EndpointVerdict): string {
     const unit = unitOf(verdict, t.signal);
     let [value, median] = [formatMeasure(t.value, unit), formatMeasure(t.peersMedian, unit)];
     // Rounded alike, a value just under the median would read as equal to it: show both as measured.
-    if (value === median && t.value !== t.peersMedian) [value, median] = [exactly(t.value, unit), exactly(t.peersMedian, unit)];
+    if (value === median && t.value !== t.peersMedian) [value, median] = [asMeasured(t.value, unit), asMeasured(t.peersMedian, unit)];
     return `${t.signal} ${value}, no worse than ${t.peers.join(', ')} (median ${median})`;
   });
   return `as clear as its healthy peers: ${tails.join('; ')}`;
-}
-
-function exactly(value: number, unit: string): string {
-  const text = String(Math.round(value * 10) / 10);
-  return unit === '' ? text : unit === '%' ? `${text}%` : `${text} ${unit}`;
 }
 
 function unitOf(verdict: EndpointVerdict, signal: string): string {

@@ -83,12 +83,12 @@ export function sameWeights(a: Readonly<Weights>, b: Readonly<Weights>, ids: rea
   return ids.every((id) => a[id] === b[id]);
 }
 
-/** `a=100 b=50`, for reasons. */
 /** A fraction as a whole percentage, for the sentences reasons are told in: 0.456 → "46%". */
 export function pct(fraction: number): string {
   return `${Math.round(fraction * 100)}%`;
 }
 
+/** `a=100 b=50`, for reasons. */
 export function formatWeights(weights: Readonly<Weights>, ids: readonly string[]): string {
   return ids.map((id) => `${id}=${weights[id] ?? 0}`).join(' ');
 }

@@ -181,7 +181,7 @@ describe('Function: noticeBody', () => {
     expect(body).not.toContain('as clear as its healthy peers');
     // A value a few ms under the median is not shown as equal to it.
     const close = { ...peerClear.verdicts['eu-west-1']!, asClearAsPeers: [{ signal: 'p99-latency', value: 1764.3, peersMedian: 1790, peers: ['us-east-1'] }] };
-    expect(peerTailText(close)).toBe('as clear as its healthy peers: p99-latency 1764.3 ms, no worse than us-east-1 (median 1790 ms)');
+    expect(peerTailText(close)).toBe('as clear as its healthy peers: p99-latency 1764 ms, no worse than us-east-1 (median 1790 ms)');
   });
 
   it('says how to freeze or override', () => {
