@@ -220,17 +220,20 @@ export async function observeServices(
       }
       const signals: Record<string, SignalObservation | AlarmObservation> = Object.fromEntries(signalEntries);
       let requestRate: number | null = null;
+      let requestsInPeriod: number | null = null;
       if (endpoint.load) {
-        const load = busiest(series.get(signalKey(service.name, endpoint.setIdentifier, LOAD_SIGNAL)), endpoint.load.periodSeconds, period.end);
+        const loadSeries = series.get(signalKey(service.name, endpoint.setIdentifier, LOAD_SIGNAL));
+        const load = busiest(loadSeries, endpoint.load.periodSeconds, period.end);
         if (load.gap) serviceGaps.push(`${endpoint.setIdentifier}/load: ${load.gap}`);
         // The load query counts requests per period; the engine wants requests per second.
         if (load.value !== undefined) requestRate = load.value / endpoint.load.periodSeconds;
+        requestsInPeriod = countedIn(loadSeries, endpoint.load.periodSeconds, period);
       }
       const canary = canaryQueryOf(endpoint, service.policy.rollout);
       const canaryLatency = canary
         ? pick(series.get(signalKey(service.name, endpoint.setIdentifier, CANARY_SIGNAL)), canary.periodSeconds, period.end, 'higher-is-worse').observation
         : undefined;
-      endpointEntries.push([endpoint.setIdentifier, { signals, requestRate, ...(canaryLatency ? { canaryLatency } : {}) }]);
+      endpointEntries.push([endpoint.setIdentifier, { signals, requestRate, requestsInPeriod, ...(canaryLatency ? { canaryLatency } : {}) }]);
     }
     out.set(service.name, { observations: { endpoints: Object.fromEntries(endpointEntries), periodStart: period.start }, gaps: serviceGaps });
   });
@@ -326,6 +329,18 @@ function pick(
 }
 
 /** The busiest of the last LOAD_PERIODS periods ending by `end` (see LOAD_PERIODS); undefined when none has data. */
+/**
+ * What the load metric counted in the judged period itself: its datapoint covering that period,
+ * or null when there is none. A zero is a datapoint of zero (an agent that publishes its request
+ * counter every period), never a missing one.
+ */
+function countedIn(series: MetricSeries | undefined, periodSeconds: number, period: { start: EpochMs; end: EpochMs }): number | null {
+  if (!series?.complete) return null;
+  const periodMs = periodSeconds * 1000;
+  const covering = series.values.find((d) => d.timestamp <= period.start && d.timestamp + periodMs >= period.end && Number.isFinite(d.value));
+  return covering === undefined ? null : covering.value;
+}
+
 function busiest(series: MetricSeries | undefined, periodSeconds: number, end: EpochMs): { value?: number; gap?: string } {
   if (!series) return { gap: 'no answer' };
   if (!series.complete) return { gap: series.error ?? 'partial data' };

@@ -54,11 +54,23 @@ function looksBad(verdict: EndpointVerdict): boolean {
   return verdict.verdict === 'unknown' && verdict.signals.some((s) => s.verdict === 'unknown' && s.unknownCause !== 'low-sample');
 }
 
-/** Whether the service fails static: more than `failStaticFraction` of its serving endpoints look bad or unknown. */
+/**
+ * Quiet, not unobserved: the endpoint's load metric counted no request in this very period (a
+ * datapoint of zero), so it had no latency to time and no error rate to compute. Its `unknown`
+ * holds its state but says nothing of the observations (a bursty service idle for a minute).
+ */
+function servedNothing(ev: Evaluation, id: string, verdict: EndpointVerdict): boolean {
+  return ev.observations.endpoints[id]?.requestsInPeriod === 0 && verdict.verdict === 'unknown';
+}
+
+/**
+ * Whether the service fails static: more than `failStaticFraction` of its serving endpoints look
+ * bad or unknown (an endpoint that served no request this period is neither).
+ */
 export function failStaticOf(ev: Evaluation, verdicts: Verdicts['verdicts'], overrides: Overrides): Phase<boolean> {
   const { policy, previous, now } = ev;
   const considered = ev.ids.filter((id) => ev.priorEndpoints[id]!.status !== 'drained' && overrides.drains?.[id] === undefined);
-  const bad = considered.filter((id) => looksBad(verdicts[id]!));
+  const bad = considered.filter((id) => looksBad(verdicts[id]!) && !servedNothing(ev, id, verdicts[id]!));
   const failStatic = considered.length > 0 && bad.length / considered.length > policy.safety.failStaticFraction;
   if (failStatic) {
     const action = policy.safety.failStaticAction === 'hold' ? 'holding weights' : 'returning to baseline';

@@ -42,6 +42,11 @@ export interface EndpointObservations {
   /** Requests per second the endpoint served in the period, if its load is observed. */
   readonly requestRate?: number | null;
   /**
+   * Requests the load metric counted in the judged period itself (`requestRate` is the busiest of
+   * the last few): 0 only from a datapoint of zero, null when the period has none.
+   */
+  readonly requestsInPeriod?: number | null;
+  /**
    * The rollout latency signal's metric at `rollout.canary.statistic` (raw, as CloudWatch reported
    * it), when rollouts are on and that statistic is not the signal's own: what canaries are judged on (canaryLatency.ts).
    */

@@ -159,6 +159,21 @@ describe('Function: observeServices', () => {
     expect(result.observations.endpoints['us-east-1']!.requestRate).toBeNull();
   });
 
+  it('counts the requests of the judged period itself: a datapoint of zero is zero, a missing one is null', async () => {
+    const raw = editableRawConfig();
+    for (const e of raw.services[0]!.endpoints) e.load = { namespace: 'AWS/SageMaker', metricName: 'Invocations', statistic: 'Sum' };
+    const metrics = new InMemoryMetrics();
+    const s = testConfig(raw).services[0]!;
+    // A quiet minute after a busy one: the load is the busy one's, the period's own count is 0.
+    metrics.recordSignal(s, 'eu-west-1', 'load', start - MIN, { value: 6000 });
+    metrics.recordSignal(s, 'eu-west-1', 'load', start, { value: 0 });
+    // Nothing published for the judged period: no count, not zero.
+    metrics.recordSignal(s, 'us-east-1', 'load', start - MIN, { value: 3000 });
+    const result = (await observeServices(metrics, [s], T0)).get('chat')!;
+    expect(result.observations.endpoints['eu-west-1']).toMatchObject({ requestRate: 100, requestsInPeriod: 0 });
+    expect(result.observations.endpoints['us-east-1']).toMatchObject({ requestRate: 50, requestsInPeriod: null });
+  });
+
   it('reads the rollout latency signal at the canary statistic beside it, with its SampleCount, where rollouts are on', async () => {
     const raw = editableRawConfig();
     (raw.services[0]!.policy as Record<string, unknown>).rollout = { mode: 'canary' };

@@ -181,6 +181,28 @@ describe('Function: failStaticOf', () => {
     expect(out.notifications.map((n) => n.severity)).toEqual(severities);
   });
 
+  // A bursty service's quiet minute: no request, so no latency to time and no error rate to compute.
+  it.each<[string, Record<string, number | null | undefined>, boolean]>([
+    ['endpoints whose load counted no request this period are quiet, not unobserved: no fail static', { a: 0, b: 0, c: 0 }, false],
+    ['the same missing signals with the load missing too are missing data', { a: null, b: null, c: undefined }, true],
+    ['a load counted in an earlier period proves nothing of this one', { a: 0, b: null, c: null }, true],
+    ['requests counted and no latency for them is missing data', { a: 0, b: 120, c: 120 }, true],
+  ])('%s', (_name, counted, failStatic) => {
+    const endpoints = Object.fromEntries(
+      ['a', 'b', 'c'].map((id) => [id, { signals: {}, requestRate: 2, ...(counted[id] === undefined ? {} : { requestsInPeriod: counted[id] }) }]),
+    );
+    const ev = evaluation(three, { state: initialServiceState(three, T0 - HOUR), observations: { periodStart: T0 - MINUTE, endpoints } });
+    const { verdicts } = verdictsOf(ev);
+    expect(Object.values(verdicts).map((v) => v.verdict)).toEqual(['unknown', 'unknown', 'unknown']);
+    expect(failStaticOf(ev, verdicts, {}).value).toBe(failStatic);
+  });
+
+  it('a breach is a breach however few requests the load counted', () => {
+    const endpoints = { a: { ...observe('slow'), requestsInPeriod: 0 }, b: { ...observe('slow'), requestsInPeriod: 0 }, c: observe('ok') };
+    const ev = evaluation(three, { state: initialServiceState(three, T0 - HOUR), observations: { periodStart: T0 - MINUTE, endpoints } });
+    expect(failStaticOf(ev, verdictsOf(ev).verdicts, {}).value).toBe(true);
+  });
+
   // A recovery's first step a flap hold kept back: recovering, but Route 53 still gives it nothing.
   it.each<[string, Weights, 'clear' | 'unknown', boolean]>([
     [
