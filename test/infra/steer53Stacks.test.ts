@@ -272,10 +272,14 @@ describe('Functions', () => {
     // 366 KB until an endpoint out of its healthy state was judged against its healthy peers' tail
     // (core/peerTails.ts, the notice's line for it), 1.6 KB: the alarm bundle measured 367.0 KB, the
     // schedule bundle 359.7 KB, the deployment bundle 408.1 KB.
-    ['alarm', 368],
-    ['schedule', 361],
+    // 368 KB until a failed recovery step relapsing late went back at once and a quiet period was
+    // told from a missing one (core/hysteresis.ts, the load's count of the judged period in
+    // app/observe.ts), 0.9 KB: the alarm bundle measured 367.9 KB, the schedule bundle 360.7 KB, the
+    // deployment bundle 409.0 KB.
+    ['alarm', 369],
+    ['schedule', 362],
     // Powertools idempotency and its JMESPath engine (38 KB) come on top; see docs/deploy.md.
-    ['deployment', 409],
+    ['deployment', 410],
   ])('keeps the %s bundle within %i KB, with zod/mini alone and no config schema', (name, budgetKb) => {
     const code = readFileSync(join(assetDirOf(name), 'index.mjs'));
     expect(code.length).toBeLessThanOrEqual(budgetKb * 1024);
