@@ -45,10 +45,12 @@ export function observeService(context: ControllerContext, t: number, options: {
       const point = cloudwatch.visible(r, m, t);
       if (point !== null) requests = Math.max(requests ?? 0, point.requests);
     }
+    // And the judged minute's own count: a datapoint of 0 is a quiet minute, not a missing one.
+    const judgedPoint = judged >= 0 ? cloudwatch.visible(r, judged, t) : null;
     const canaryLatency = canaryObservation(context, endpoint, r, t, delay);
     endpoints[endpoint.setIdentifier] = {
       signals,
-      ...(endpoint.load ? { requestRate: requests === null ? null : requests / 60 } : {}),
+      ...(endpoint.load ? { requestRate: requests === null ? null : requests / 60, requestsInPeriod: judgedPoint === null ? null : judgedPoint.requests } : {}),
       ...(canaryLatency ? { canaryLatency } : {}),
     };
   });
