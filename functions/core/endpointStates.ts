@@ -9,7 +9,7 @@ import { learnLimit } from './learnedHeadroom.js';
 import { asClearAsPeers } from './peerTails.js';
 import { phase, told, type Evaluation, type Phase, type Said } from './phase.js';
 import type { EndpointState, EndpointVerdict, Overrides, Severity } from './types.js';
-import { evaluateEndpoint } from './verdicts.js';
+import { evaluateEndpoint, needsTraffic } from './verdicts.js';
 import { sharesOf } from './weights.js';
 import { baselineWeights } from './weightPlanner.js';
 
@@ -56,11 +56,16 @@ function looksBad(verdict: EndpointVerdict): boolean {
 
 /**
  * Quiet, not unobserved: the endpoint's load metric counted no request in this very period (a
- * datapoint of zero), so it had no latency to time and no error rate to compute. Its `unknown`
- * holds its state but says nothing of the observations (a bursty service idle for a minute).
+ * datapoint of zero), and what is unknown is only what needs requests (percentiles, alarms with
+ * nothing to count). Its `unknown` holds its state but says nothing of the observations (a bursty
+ * service idle for a minute). A host metric missing too (GPU) is a region not reporting: still bad.
  */
 function servedNothing(ev: Evaluation, id: string, verdict: EndpointVerdict): boolean {
-  return ev.observations.endpoints[id]?.requestsInPeriod === 0 && verdict.verdict === 'unknown';
+  return (
+    ev.observations.endpoints[id]?.requestsInPeriod === 0 &&
+    verdict.verdict === 'unknown' &&
+    verdict.signals.every((s) => s.verdict !== 'unknown' || needsTraffic(s))
+  );
 }
 
 /**

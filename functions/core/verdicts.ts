@@ -140,7 +140,7 @@ function tailVerdict(
  * A percentile with too few requests, or none at all (CloudWatch publishes no datapoint then); or
  * an alarm in INSUFFICIENT_DATA (an error alarm on a region with no requests has nothing to count).
  */
-function needsTraffic(v: SignalVerdict): boolean {
+export function needsTraffic(v: SignalVerdict): boolean {
   return (
     v.unknownCause === 'low-sample' ||
     v.unknownCause === 'insufficient-data' ||

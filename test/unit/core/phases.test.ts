@@ -181,15 +181,19 @@ describe('Function: failStaticOf', () => {
     expect(out.notifications.map((n) => n.severity)).toEqual(severities);
   });
 
-  // A bursty service's quiet minute: no request, so no latency to time and no error rate to compute.
-  it.each<[string, Record<string, number | null | undefined>, boolean]>([
+  // A bursty service's quiet minute: no request, so no latency to time; its other metric still reports.
+  it.each<[string, Record<string, number | null | undefined>, boolean, boolean?]>([
     ['endpoints whose load counted no request this period are quiet, not unobserved: no fail static', { a: 0, b: 0, c: 0 }, false],
-    ['the same missing signals with the load missing too are missing data', { a: null, b: null, c: undefined }, true],
+    ['the same missing percentiles with the load missing too are missing data', { a: null, b: null, c: undefined }, true],
     ['a load counted in an earlier period proves nothing of this one', { a: 0, b: null, c: null }, true],
     ['requests counted and no latency for them is missing data', { a: 0, b: 120, c: 120 }, true],
-  ])('%s', (_name, counted, failStatic) => {
+    ['no request and its other metric missing too is a region not reporting (down), not a quiet one', { a: 0, b: 0, c: 0 }, true, true],
+  ])('%s', (_name, counted, failStatic, silent = false) => {
     const endpoints = Object.fromEntries(
-      ['a', 'b', 'c'].map((id) => [id, { signals: {}, requestRate: 2, ...(counted[id] === undefined ? {} : { requestsInPeriod: counted[id] }) }]),
+      ['a', 'b', 'c'].map((id) => [
+        id,
+        { signals: silent ? {} : { errors: { value: 0 } }, requestRate: 2, ...(counted[id] === undefined ? {} : { requestsInPeriod: counted[id] }) },
+      ]),
     );
     const ev = evaluation(three, { state: initialServiceState(three, T0 - HOUR), observations: { periodStart: T0 - MINUTE, endpoints } });
     const { verdicts } = verdictsOf(ev);
