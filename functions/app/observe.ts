@@ -328,7 +328,6 @@ function pick(
   };
 }
 
-/** The busiest of the last LOAD_PERIODS periods ending by `end` (see LOAD_PERIODS); undefined when none has data. */
 /**
  * What the load metric counted in the judged period itself: its datapoint covering that period,
  * or null when there is none. A zero is a datapoint of zero (an agent that publishes its request
@@ -341,6 +340,7 @@ function countedIn(series: MetricSeries | undefined, periodSeconds: number, peri
   return covering === undefined ? null : covering.value;
 }
 
+/** The busiest of the last LOAD_PERIODS periods ending by `end` (see LOAD_PERIODS); undefined when none has data. */
 function busiest(series: MetricSeries | undefined, periodSeconds: number, end: EpochMs): { value?: number; gap?: string } {
   if (!series) return { gap: 'no answer' };
   if (!series.complete) return { gap: series.error ?? 'partial data' };
