@@ -79,7 +79,7 @@ export function failStaticOf(ev: Evaluation, verdicts: Verdicts['verdicts'], ove
   const failStatic = considered.length > 0 && bad.length / considered.length > policy.safety.failStaticFraction;
   if (failStatic) {
     const action = policy.safety.failStaticAction === 'hold' ? 'holding weights' : 'returning to baseline';
-    const message = `${bad.length} of ${considered.length} serving endpoints look bad or unknown (${bad.join(', ')}): more likely the observations than every region; ${action}`;
+    const message = `${bad.length} of ${considered.length} serving endpoints look bad or unknown (${whichBad(bad, verdicts)}): ${likelierFault(bad, verdicts)}; ${action}`;
     const reason = { code: 'FAIL_STATIC' as const, message };
     // Told once, when it begins; every evaluation while it lasts says why it holds.
     return phase(true, previous.failStaticSince === null ? told(reason, 'critical', ev.service.dnsName, `fail static — ${message}`) : { reasons: [reason] });
@@ -87,6 +87,22 @@ export function failStaticOf(ev: Evaluation, verdicts: Verdicts['verdicts'], ove
   if (previous.failStaticSince === null) return phase(false);
   const message = `fail static ended after ${Math.round((now - previous.failStaticSince) / 60000)} min: observations look normal again`;
   return phase(false, told({ code: 'FAIL_STATIC_ENDED', message }, 'info', ev.service.dnsName));
+}
+
+/** The endpoints behind fail static, breaching and without data apart. */
+function whichBad(bad: readonly string[], verdicts: Verdicts['verdicts']): string {
+  const breaching = bad.filter((id) => verdicts[id]!.verdict === 'breach');
+  const unknown = bad.filter((id) => verdicts[id]!.verdict !== 'breach');
+  return [breaching.length > 0 ? `breaching: ${breaching.join(', ')}` : '', unknown.length > 0 ? `no data: ${unknown.join(', ')}` : '']
+    .filter((part) => part !== '')
+    .join('; ');
+}
+
+/** Every one breaching with data is not a sign of broken observations: they share something (demand, a dependency, their clients). */
+function likelierFault(bad: readonly string[], verdicts: Verdicts['verdicts']): string {
+  return bad.every((id) => verdicts[id]!.verdict === 'breach')
+    ? 'more likely something they share (demand, a dependency, their clients) than every region at once'
+    : 'more likely the observations than every region';
 }
 
 export interface EndpointsStepped {

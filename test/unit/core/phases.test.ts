@@ -201,6 +201,25 @@ describe('Function: failStaticOf', () => {
     expect(failStaticOf(ev, verdicts, {}).value).toBe(failStatic);
   });
 
+  it.each<[string, Record<string, Health>, string]>([
+    [
+      'says which endpoints breach and which have no data, and blames the observations when data is missing',
+      { a: 'slow', b: 'missing', c: 'ok' },
+      '2 of 3 serving endpoints look bad or unknown (breaching: a; no data: b): more likely the observations than every region; holding weights',
+    ],
+    [
+      'blames what the endpoints share when every one of them breaches with data',
+      { a: 'slow', b: 'very-slow', c: 'ok' },
+      '2 of 3 serving endpoints look bad or unknown (breaching: a, b): more likely something they share (demand, a dependency, their clients) than every region at once; holding weights',
+    ],
+  ])('%s', (_name, health, message) => {
+    const endpoints = Object.fromEntries(['a', 'b', 'c'].map((id) => [id, observe(health[id] ?? 'ok')]));
+    const ev = evaluation(three, { state: initialServiceState(three, T0 - HOUR), observations: { periodStart: T0 - MINUTE, endpoints } });
+    const out = failStaticOf(ev, verdictsOf(ev).verdicts, {});
+    expect(out.reasons).toEqual([{ code: 'FAIL_STATIC', message }]);
+    expect(out.notifications.map((n) => n.summary)).toEqual([`chat.example.com: fail static — ${message}`]);
+  });
+
   it('a breach is a breach however few requests the load counted', () => {
     const endpoints = { a: { ...observe('slow'), requestsInPeriod: 0 }, b: { ...observe('slow'), requestsInPeriod: 0 }, c: observe('ok') };
     const ev = evaluation(three, { state: initialServiceState(three, T0 - HOUR), observations: { periodStart: T0 - MINUTE, endpoints } });
