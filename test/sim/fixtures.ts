@@ -1,5 +1,8 @@
 /** Small scenarios for the simulator tests: short, two or three regions, an inline policy. */
+import { steer53Controller } from '../../sim/controllers/steer53.js';
+import { steer53RuntimeController } from '../../sim/controllers/steer53Runtime.js';
 import type { ScenarioInput } from '../../sim/scenarioSchema.js';
+import type { ControllerFactory } from '../../sim/world.js';
 
 export function endpoint(id: string, region: string, baselineWeight: number, warmRps: number) {
   return {
@@ -51,6 +54,25 @@ export function smallScenario(overrides: Partial<ScenarioInput> = {}): ScenarioI
     ...overrides,
   };
 }
+
+/** smallScenario's service on three regions (a, b, c) of 50 requests/s each, at equal baselines. */
+export function threeRegions(): Pick<ScenarioInput, 'regions' | 'service'> {
+  return {
+    regions: ['a', 'b', 'c'].map((name) => ({ name, warmRps: 50 })),
+    service: {
+      name: 'chat',
+      dnsName: 'chat.example.com',
+      hostedZoneId: 'Z0123456789EXAMPLE',
+      endpoints: [endpoint('a', 'us-east-1', 100, 50), endpoint('b', 'eu-west-1', 100, 50), endpoint('c', 'ap-northeast-1', 100, 50)],
+    },
+  };
+}
+
+/** steer53 through both of its readers of the simulated CloudWatch: the use case's, and the simulator's own. */
+export const BOTH_READERS: readonly [string, ControllerFactory][] = [
+  ['the use case (functions/app/observe.ts)', steer53RuntimeController],
+  ['the engine with the simulator’s reader (sim/controllers/observe.ts)', steer53Controller],
+];
 
 /** The source name tests pass to resolveScenario: relative paths resolve against the repository root. */
 export const SOURCE = `${process.cwd()}/test-scenario.yaml`;

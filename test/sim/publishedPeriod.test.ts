@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { steer53Controller } from '../../sim/controllers/steer53.js';
-import { steer53RuntimeController } from '../../sim/controllers/steer53Runtime.js';
 import { resolveScenario } from '../../sim/scenario.js';
 import { runWorld, type ControllerFactory } from '../../sim/world.js';
-import { endpoint, SOURCE, smallScenario } from './fixtures.js';
+import { BOTH_READERS, SOURCE, smallScenario, threeRegions } from './fixtures.js';
 
 // Three regions, nothing wrong, and the schedule firing on the minute (an EventBridge rate rule
 // fires at whatever second it was created): every scheduled read is exactly 60 s after the minute
@@ -12,25 +10,12 @@ import { endpoint, SOURCE, smallScenario } from './fixtures.js';
 const onTheMinute = smallScenario({
   duration: '30m',
   demand: { sources: [{ curve: { kind: 'constant' }, meanRps: 60 }] },
-  regions: [
-    { name: 'a', warmRps: 50 },
-    { name: 'b', warmRps: 50 },
-    { name: 'c', warmRps: 50 },
-  ],
+  ...threeRegions(),
   cloudwatch: { evaluationOffsetSeconds: 0 },
-  service: {
-    name: 'chat',
-    dnsName: 'chat.example.com',
-    hostedZoneId: 'Z0123456789EXAMPLE',
-    endpoints: [endpoint('a', 'us-east-1', 100, 50), endpoint('b', 'eu-west-1', 100, 50), endpoint('c', 'ap-northeast-1', 100, 50)],
-  },
 });
 
 describe('A minute not yet published', () => {
-  it.each<[string, ControllerFactory]>([
-    ['the use case (functions/app/observe.ts)', steer53RuntimeController],
-    ['the engine with the simulator’s reader (sim/controllers/observe.ts)', steer53Controller],
-  ])('is not judged: steer53 neither fails static nor holds on it, through %s', async (_name, controller) => {
+  it.each<[string, ControllerFactory]>(BOTH_READERS)('is not judged: steer53 neither fails static nor holds on it, through %s', async (_name, controller) => {
     const run = await runWorld(await resolveScenario(onTheMinute, SOURCE), controller);
     const after = run.evaluations.filter((e) => e.t >= 5 * 60);
     expect(after.length).toBeGreaterThan(20);
