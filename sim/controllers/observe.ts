@@ -39,18 +39,19 @@ export function observeService(context: ControllerContext, t: number, options: {
         signals[signal.name] = cloudwatch.observeAlarm(model, r, t);
       }
     }
-    // The busiest of the last LOAD_PERIODS minutes as visible now, as the use case reads the load.
+    // The busiest of the last LOAD_PERIODS minutes as visible now, as the use case reads the load;
+    // and the judged minute's own count (a datapoint of 0 is a quiet minute, not a missing one).
     let requests: number | null = null;
+    let requestsInPeriod: number | null = null;
     for (let m = judged; m > judged - LOAD_PERIODS && m >= 0; m--) {
       const point = cloudwatch.visible(r, m, t);
       if (point !== null) requests = Math.max(requests ?? 0, point.requests);
+      if (m === judged) requestsInPeriod = point === null ? null : point.requests;
     }
-    // And the judged minute's own count: a datapoint of 0 is a quiet minute, not a missing one.
-    const judgedPoint = judged >= 0 ? cloudwatch.visible(r, judged, t) : null;
     const canaryLatency = canaryObservation(context, endpoint, r, t, delay);
     endpoints[endpoint.setIdentifier] = {
       signals,
-      ...(endpoint.load ? { requestRate: requests === null ? null : requests / 60, requestsInPeriod: judgedPoint === null ? null : judgedPoint.requests } : {}),
+      ...(endpoint.load ? { requestRate: requests === null ? null : requests / 60, requestsInPeriod } : {}),
       ...(canaryLatency ? { canaryLatency } : {}),
     };
   });
