@@ -661,8 +661,25 @@ describe('decide: impaired, not busy', () => {
     expect(out.decision.targetWeights).toEqual({ a: 40, b: 160 });
     expect(out.decision.blocked).toContainEqual({
       code: 'CAPACITY_LIMITED',
-      message: 'running b past target utilisation, up to full warm capacity, rather than giving traffic back to a: its requests are late at any share',
+      message:
+        'running b past target utilisation in the busiest minutes (up to full warm capacity, or target utilisation at the mean demand), rather than giving traffic back to a: its requests are late at any share',
     });
+  });
+
+  it("plans that burst room at the mean of the last periods' demand as well as the busiest", () => {
+    // As above, after a burst: the busiest of the last five minutes is 200 requests/s, their mean 68. At
+    // full warm capacity in the burst b takes 30% of the traffic; at its target (48/s) of the mean, 71%.
+    const service = makeService({
+      n: 2,
+      endpoints: [{ capacity: { warmRps: 100, targetUtilization: 0.8 } }, { capacity: { warmRps: 60, targetUtilization: 0.8 } }],
+    });
+    const endpoints = { a: observe('extreme', 10), b: observe('ok', 25) };
+    const state = { ...initialServiceState(service, T0 - 60 * MINUTE), demandHistory: [200, 35, 35, 35] };
+    const out = decide(service, { now: T0, observations: { periodStart: T0, endpoints }, state, currentWeights: { a: 100, b: 100 } });
+    expect(out.nextState.demandHistory).toEqual([200, 35, 35, 35, 35]);
+    // a sheds 60% of its share at once: b takes it up to 71% of the traffic, and a keeps the rest. Judged
+    // on the burst alone, b (at 50% already) took none of it.
+    expect(out.decision.targetWeights).toEqual({ a: 59, b: 141 });
   });
 
   it('sheds in proportion when the load is not known', () => {

@@ -128,8 +128,25 @@ describe('planWeights', () => {
     const late = plan(true);
     expect(late.weights).toEqual({ b: expect.closeTo(180), c: expect.closeTo(20) });
     expect(late.blocked.map((b) => b.message)).toEqual([
-      'running b past target utilisation, up to full warm capacity, rather than giving traffic back to c: its requests are late at any share',
+      'running b past target utilisation in the busiest minutes (up to full warm capacity, or target utilisation at the mean demand), rather than giving traffic back to c: its requests are late at any share',
     ]);
+  });
+
+  it('plans the burst room at the mean demand too, where the busiest minute is a burst', () => {
+    // Busiest minute 100 requests/s, mean 40. b (60 warm, target utilisation 0.8) takes 60 of the busiest
+    // minute at full warm capacity (share 0.6), 48 of the mean at its target (share 1.2, capped by maxShare 1).
+    const endpoints = [
+      endpoint(1, 'healthy', { warmRps: 60, targetUtilization: 0.8 }),
+      endpoint(2, 'degraded', { factor: 0, severe: true, lateAtAnyShare: true }),
+    ];
+    // c sheds everything (100 of 200); b holds 100 and may take up to 200 (its maxShare), so c keeps nothing.
+    expect(planWeights(endpoints, 100, policy, 40).weights).toEqual({ b: expect.closeTo(200), c: expect.closeTo(0) });
+    // Judged on the busiest minute alone: b stops at 60% of the traffic, and c keeps the rest.
+    expect(planWeights(endpoints, 100, policy).weights).toEqual({ b: expect.closeTo(120), c: expect.closeTo(80) });
+    // The mean bounds only the burst room: an endpoint only slow, not late at any share, is given back
+    // what b cannot take at its target utilisation in the busiest minute (b keeps the 100 it carries now).
+    const slow = [endpoints[0]!, endpoint(2, 'degraded', { factor: 0, severe: true, lateAtAnyShare: false })];
+    expect(planWeights(slow, 100, policy, 40).weights).toEqual({ b: expect.closeTo(100), c: expect.closeTo(100) });
   });
 
   it('gives a slow endpoint back up to what it carried when it degraded, before a failing one gets anything', () => {
