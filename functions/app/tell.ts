@@ -23,6 +23,7 @@ const SHEDDING_CODES: ReadonlySet<ReasonCode> = new Set<ReasonCode>([
   'SHED_PROPORTIONAL',
   'SHED_IMPAIRED',
   'SHED_INTERVAL_HOLD',
+  'THIN_BREACH_HOLD',
   'RELIEF_HOLD',
   'RECOVERY_FAIL_HELD',
   'M_OF_N_BREACH',

@@ -470,6 +470,20 @@ function sharedNoise(step: StepContext): EndpointStepResult | undefined {
   return hold(step, 'NOISE_HOLD', message);
 }
 
+/**
+ * Why a degraded endpoint holds its shed on this breach, or undefined when it sheds: every breaching
+ * signal is a thin percentile (`SignalVerdict.thin`: on 19 requests, 3 past 2 s prove a p99 past it
+ * if requests are independent, and one client's burst of long prompts does it too), and its
+ * detection window has no severe breach (a region far too slow proves that on its few requests).
+ * The breach still keeps it degraded: it does not count toward a recovery.
+ */
+function thinBreach(step: StepContext): string | undefined {
+  const breaching = step.verdict.signals.filter((s) => s.verdict === 'breach');
+  if (step.counts.severe > 0 || breaching.length === 0 || !breaching.every((s) => s.thin === true)) return undefined;
+  const fewest = Math.min(...breaching.map((s) => s.sampleCount ?? 0));
+  return `${step.endpoint} still breaching (${describeBreach(step.verdict)}) on ${fewest} requests, too few for a healthy endpoint to have one slow request, with no severe breach in its window: holding its shed`;
+}
+
 /** A degraded endpoint still breaching sheds more, once the last shed has had time to show. */
 function shedMore(step: StepContext): EndpointStepResult {
   const { state, endpoint, verdict, now } = step;
@@ -486,6 +500,8 @@ function shedMore(step: StepContext): EndpointStepResult {
       `${endpoint} still breaching (${describeBreach(verdict)}); waiting for the last shed to take effect before shedding more`,
     );
   }
+  const thin = thinBreach(step);
+  if (thin !== undefined) return hold(step, 'THIN_BREACH_HOLD', thin);
   const shed = Math.min(1, state.shed + step.shedStep);
   if (shed >= 1) {
     return move(step, 'drained', 'DRAINED', `${endpoint} drained: still breaching after shedding (${describeBreach(verdict)})`, {

@@ -88,6 +88,12 @@ export interface SignalVerdict {
   readonly unknownCause?: UnknownCause;
   /** Clear on fewer samples than a percentile needs: fast requests are still evidence of health. */
   readonly lowSample?: boolean;
+  /**
+   * A percentile's breach proven on fewer samples than it takes for a healthy endpoint to have one
+   * worse than trip (`1 / (1 − p)`: 100 for a p99). Proven if requests are independent; a few
+   * correlated slow ones (one client's long prompts) are enough for it.
+   */
+  readonly thin?: boolean;
   /** How far past trip, relative to |trip| (0 when not breaching). */
   readonly excess: number;
   /** Share of the period's samples worse than trip, when CloudWatch counted them (percentiles). */
@@ -413,6 +419,8 @@ export const ReasonCodes = {
   SHED_IMPAIRED: 'SHED_IMPAIRED',
   /** A degraded endpoint still breaching waits `shedding.intervalSeconds` for its last shed to show. */
   SHED_INTERVAL_HOLD: 'SHED_INTERVAL_HOLD',
+  /** A degraded endpoint whose breach is thin (too few requests to expect one slow one) and whose window has no severe breach holds its shed. */
+  THIN_BREACH_HOLD: 'THIN_BREACH_HOLD',
   /** A healthy endpoint slow from load waits `shedding.intervalSeconds` for a cut in its share to show before it degrades. */
   RELIEF_HOLD: 'RELIEF_HOLD',
   /** In a calm service, breaches none of them severe while at least half the other serving endpoints were slow too: the service's noise; the endpoint stays healthy. */

@@ -130,7 +130,10 @@ function tailVerdict(
   const allowed = signal.direction === 'higher-is-worse' ? 1 - percentile / 100 : percentile / 100;
   const evidence = tailEvidence(count.samples, count.worse, allowed, rules.confidence, rules.severeTailShare);
   const worseShare = evidence.share;
-  if (evidence.breach) return { ...base, verdict: 'breach', excess: Math.max(0, worse) / (Math.abs(signal.trip) || 1), worseShare, severe: evidence.severe };
+  if (evidence.breach) {
+    const thin = count.samples * allowed < 1 ? { thin: true } : {};
+    return { ...base, verdict: 'breach', excess: Math.max(0, worse) / (Math.abs(signal.trip) || 1), worseShare, severe: evidence.severe, ...thin };
+  }
   if (clearSide) return { ...base, verdict: 'clear', excess: 0, worseShare, ...(count.samples < minSamples ? { lowSample: true } : {}) };
   if (count.samples < minSamples) return { ...unknown(signal, 'low-sample', base.value, base.sampleCount), worseShare };
   return { ...base, verdict: 'hold', excess: 0, worseShare };

@@ -55,7 +55,8 @@ export type Health =
   | 'fail-severe'
   | 'missing'
   | 'low-sample-slow'
-  | 'low-sample-fast';
+  | 'low-sample-fast'
+  | 'thin-slow';
 
 /** Observations of one endpoint in a given condition. */
 export function observe(health: Health, requestRate?: number): EndpointObservations {
@@ -72,13 +73,20 @@ export function observe(health: Health, requestRate?: number): EndpointObservati
     missing: 0,
     'low-sample-slow': 2600,
     'low-sample-fast': 800,
+    'thin-slow': 3000,
   }[health];
   if (health === 'missing') return { signals: {} };
   const lowSample = health.startsWith('low-sample');
   return {
     signals: {
       // extreme-few: 25 s, but only 30 of 1,000 requests (3%) past trip: a breach its tail does not prove severe.
-      p99: health === 'extreme-few' ? { value: p99, sampleCount: 1000, worseThanTrip: 30 } : { value: p99, sampleCount: lowSample ? 50 : 5000 },
+      // thin-slow: 3 of 19 requests past trip, which proves a p99 past it on too few requests to expect one slow (thin).
+      p99:
+        health === 'extreme-few'
+          ? { value: p99, sampleCount: 1000, worseThanTrip: 30 }
+          : health === 'thin-slow'
+            ? { value: p99, sampleCount: 19, worseThanTrip: 3 }
+            : { value: p99, sampleCount: lowSample ? 50 : 5000 },
       errors: { value: health === 'fail' ? 6 : health === 'fail-severe' ? 40 : 0.1 },
     },
     ...(requestRate === undefined ? {} : { requestRate }),

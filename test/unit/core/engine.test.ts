@@ -168,6 +168,30 @@ describe('decide: shedding and draining', () => {
     expect(steps[11]!.weights.a).toBe(0);
   });
 
+  describe('on a thin breach (too few requests to expect one slow)', () => {
+    // a degrades on three slow minutes and sheds 20%; from minute 3 its breaches are 3 slow requests of 19.
+    const service = makeService({ policy: { shedding: { intervalSeconds: 180, gain: 1, minStep: 0.1, maxStep: 0.3 } } });
+    const run = (later: Health, severeAt?: number) => runMinutes(service, 10, (m) => allOk(service, { a: m < 3 ? 'slow' : m === severeAt ? 'severe' : later }));
+
+    it('holds its shed, and stays degraded', () => {
+      const steps = run('thin-slow');
+      expect(steps.slice(2).map((s) => s.state.endpoints.a!.shed)).toEqual(Array(8).fill(expect.closeTo(0.2, 5)));
+      expect(steps.slice(2).map((s) => s.state.endpoints.a!.status)).toEqual(Array(8).fill('degraded'));
+      expect(steps[5]!.decision.reasons).toContainEqual({
+        code: 'THIN_BREACH_HOLD',
+        endpoint: 'a',
+        message:
+          'a still breaching (p99 3000 ms past trip 2000 ms) on 19 requests, too few for a healthy endpoint to have one slow request, with no severe breach in its window: holding its shed',
+      });
+      expect(steps[9]!.weights).toEqual(steps[2]!.weights);
+    });
+
+    it('sheds as before once a severe breach is in its window, or on a breach of enough requests', () => {
+      expect(run('thin-slow', 4)[5]!.state.endpoints.a!.shed).toBeGreaterThan(0.2);
+      expect(run('slow')[5]!.state.endpoints.a!.shed).toBeGreaterThan(0.2);
+    });
+  });
+
   it('drains a failing endpoint at once after M-of-N fail breaches, as an emergency exempt from the step bound', () => {
     const service = makeService({ n: 2, policy: { safety: { maxShiftPerEvaluation: 0.1 } } });
     const steps = runMinutes(service, 3, incident(service, 'fail', 0));

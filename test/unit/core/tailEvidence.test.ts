@@ -118,6 +118,18 @@ describe('evaluateSignal with the count of samples past trip', () => {
     expect(evaluateSignal(p99, { value: 800, sampleCount: 5000, worseThanTrip: 0 }, rules).lowSample).toBeUndefined();
   });
 
+  it('marks a breach proven on fewer samples than it takes a healthy p99 to have one past trip (100) as thin', () => {
+    // 3 of 19 past trip prove a p99 past it (P = 0.001 for a healthy one), on too few requests to expect even one slow.
+    expect(evaluateSignal(p99, { value: 3000, sampleCount: 19, worseThanTrip: 3 }, rules)).toMatchObject({ verdict: 'breach', thin: true });
+    expect(evaluateSignal(p99, { value: 3000, sampleCount: 99, worseThanTrip: 5 }, rules)).toMatchObject({ verdict: 'breach', thin: true });
+    expect(evaluateSignal(p99, { value: 3000, sampleCount: 100, worseThanTrip: 5 }, rules).thin).toBeUndefined();
+    // A p1 of throughput allows 1% under trip: the same 100.
+    expect(evaluateSignal(p1Throughput, { value: 4, sampleCount: 20, worseThanTrip: 20 }, rules)).toMatchObject({ verdict: 'breach', thin: true });
+    expect(evaluateSignal(p1Throughput, { value: 4, sampleCount: 600, worseThanTrip: 60 }, rules).thin).toBeUndefined();
+    // A value past trip without the count is judged on the value, and is never thin.
+    expect(evaluateSignal(p99, { value: 3000, sampleCount: 19 }, rules).thin).toBeUndefined();
+  });
+
   it('without the count, judges the value as before (severe by how far past trip)', () => {
     expect(evaluateSignal(p99, { value: 2100, sampleCount: 5000 }, rules)).toMatchObject({ verdict: 'breach', severe: false });
     expect(evaluateSignal(p99, { value: 4100, sampleCount: 5000 }, rules)).toMatchObject({ verdict: 'breach', severe: true });
