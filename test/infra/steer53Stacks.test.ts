@@ -276,10 +276,14 @@ describe('Functions', () => {
     // told from a missing one (core/hysteresis.ts, the load's count of the judged period in
     // app/observe.ts), 0.9 KB: the alarm bundle measured 367.9 KB, the schedule bundle 360.7 KB, the
     // deployment bundle 409.0 KB.
-    ['alarm', 369],
-    ['schedule', 362],
+    // 369 KB until the fail-static notice named what is bad, the burst room was planned at the mean
+    // demand too and a thin breach held a further shed (core/endpointStates.ts,
+    // core/weightPlanner.ts, core/hysteresis.ts), 1.1 KB: the alarm bundle measured 369.0 KB, the
+    // schedule bundle 361.8 KB, the deployment bundle 410.2 KB.
+    ['alarm', 370],
+    ['schedule', 363],
     // Powertools idempotency and its JMESPath engine (38 KB) come on top; see docs/deploy.md.
-    ['deployment', 410],
+    ['deployment', 411],
   ])('keeps the %s bundle within %i KB, with zod/mini alone and no config schema', (name, budgetKb) => {
     const code = readFileSync(join(assetDirOf(name), 'index.mjs'));
     expect(code.length).toBeLessThanOrEqual(budgetKb * 1024);
