@@ -106,7 +106,9 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
     const current = currentShares[id]! * total;
     const servingAgain = !maintenance && servesAgain(state, current);
     // Its own share: by its state, or what it carries when it serves again; a rollout bounds either.
-    const own = servingAgain ? Math.min(1, current / Math.max(1e-9, config.baselineWeight)) : trafficFactor(state, policy);
+    const own = servingAgain
+      ? Math.min(1, current / Math.max(1e-9, config.baselineWeight))
+      : ownFactor(state, policy, current / Math.max(1e-9, config.baselineWeight));
     return {
       config,
       ...(warmRps !== undefined ? { warmRps } : {}),
@@ -135,6 +137,17 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
  */
 function servesAgain(state: EndpointState, current: number): boolean {
   return state.status === 'drained' && state.failed === true && current > 1e-9 && state.history.at(-1)?.verdict === 'clear';
+}
+
+/**
+ * Its share of baseline by its state. A recovering endpoint whose step failed, held back from
+ * flapping (hysteresis.ts), holds what it carries: a step not yet carried out (a flap hold or the
+ * deadband kept it back) is not carried out once it has failed.
+ */
+function ownFactor(state: EndpointState, policy: Policy, carried: number): number {
+  const factor = trafficFactor(state, policy);
+  if (state.status === 'recovering' && state.recoveryFailed !== undefined) return Math.min(factor, carried);
+  return factor;
 }
 
 /** Warm capacity from the instances in service where a provider says (else as configured), less what the endpoint, or a peer on the same traffic, has shown it cannot take. */

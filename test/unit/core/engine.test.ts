@@ -625,6 +625,31 @@ describe('decide: impaired, not busy', () => {
       );
       expect(failedAt!.m).toBe(raisedAt + 7);
     });
+    it('does not carry out a step that failed before it was written', () => {
+      // a's step to 50% is decided but not written (a flap hold on another endpoint kept the change
+      // back, say); a is slow from the next minute. Its held failure keeps what it carries (10%).
+      let state: ServiceState | undefined;
+      let weights: Record<string, number> = { a: 100, b: 100, c: 100 };
+      let lostAt: number | undefined;
+      const after: { decision: Decision; weights: Record<string, number> }[] = [];
+      for (let m = 0; m < 20; m++) {
+        const health = m < 2 ? allOk(service, { a: 'fail' }) : allOk(service, { a: lostAt === undefined ? 'ok' : 'slow' });
+        const endpoints = Object.fromEntries(Object.entries(health).map(([id, h]) => [id, observe(h)]));
+        const out = decide(service, { now: T0 + m * MINUTE, observations: { periodStart: T0 + m * MINUTE, endpoints }, state, currentWeights: weights });
+        state = out.nextState;
+        if (lostAt === undefined && weights.a! > 0 && out.decision.targetWeights.a! > weights.a!) {
+          lostAt = m;
+          continue;
+        }
+        weights = { ...out.decision.targetWeights };
+        if (lostAt !== undefined) after.push({ decision: out.decision, weights });
+      }
+      expect(lostAt).toBeDefined();
+      expect(after[0]!.decision.reasons).toContainEqual(expect.objectContaining({ code: 'RECOVERY_FAIL_HELD', endpoint: 'a' }));
+      expect(after[0]!.decision.changes).toEqual([]);
+      expect(Math.max(...after.map((s) => s.weights.a!))).toBe(10);
+      expect(after.at(-1)!.weights.a).toBe(0);
+    });
   });
 
   describe('a relapse late in a recovery', () => {
