@@ -123,6 +123,7 @@ const policy = z.strictObject({
     maxShiftPerEvaluation: z.number(),
     failStaticFraction: z.number(),
     failStaticAction: z.enum(['hold', 'baseline']),
+    failStaticNoticeSeconds: integer,
   }),
   deadbandWeight: integer,
   rebalanceMinShare: z.number(),

@@ -354,6 +354,13 @@ export const policySchema = z
         failStaticFraction: z.number().min(0).max(1).default(0.5),
         /** What fail static does: keep the current weights, or return to baseline. @default 'hold' */
         failStaticAction: z.enum(['hold', 'baseline']).default('hold'),
+        /**
+         * How long fail static lasts before operators are told (a critical notice); its end is told
+         * only when its start was. It holds the weights from its first period all the same. Most
+         * fail statics last a minute (a burst every region breaches, a minute published late), and
+         * each was a critical page. 0 tells at once. @default 180
+         */
+        failStaticNoticeSeconds: z.number().int().min(0).default(180),
       })
       .prefault({}),
     /** Weight changes smaller than this (on every record) are not written, unless they start or stop a record serving or return to the baseline weights. @default 3 */

@@ -8,7 +8,7 @@ import { countInWindow, relievedByRestore, stepEndpoint, type EndpointLoad, type
 import { learnLimit } from './learnedHeadroom.js';
 import { asClearAsPeers } from './peerTails.js';
 import { phase, told, type Evaluation, type Phase, type Said } from './phase.js';
-import type { EndpointState, EndpointVerdict, Overrides, Severity } from './types.js';
+import type { EndpointState, EndpointVerdict, EpochMs, Overrides, Severity } from './types.js';
 import { evaluateEndpoint, needsTraffic } from './verdicts.js';
 import { sharesOf } from './weights.js';
 import { baselineWeights } from './weightPlanner.js';
@@ -81,12 +81,30 @@ export function failStaticOf(ev: Evaluation, verdicts: Verdicts['verdicts'], ove
     const action = policy.safety.failStaticAction === 'hold' ? 'holding weights' : 'returning to baseline';
     const message = `${bad.length} of ${considered.length} serving endpoints look bad or unknown (${whichBad(bad, verdicts)}): ${likelierFault(bad, verdicts)}; ${action}`;
     const reason = { code: 'FAIL_STATIC' as const, message };
-    // Told once, when it begins; every evaluation while it lasts says why it holds.
-    return phase(true, previous.failStaticSince === null ? told(reason, 'critical', ev.service.dnsName, `fail static — ${message}`) : { reasons: [reason] });
+    // Told once, when it has lasted `failStaticNoticeSeconds`; every evaluation while it lasts says why it holds.
+    const since = previous.failStaticSince ?? now;
+    const lasted = now > since ? `fail static for ${Math.round((now - since) / 60000)} min` : 'fail static';
+    return phase(true, dueToTell(ev, since) ? told(reason, 'critical', ev.service.dnsName, `${lasted} — ${message}`) : { reasons: [reason] });
   }
   if (previous.failStaticSince === null) return phase(false);
-  const message = `fail static ended after ${Math.round((now - previous.failStaticSince) / 60000)} min: observations look normal again`;
-  return phase(false, told({ code: 'FAIL_STATIC_ENDED', message }, 'info', ev.service.dnsName));
+  const ended = {
+    code: 'FAIL_STATIC_ENDED' as const,
+    message: `fail static ended after ${Math.round((now - previous.failStaticSince) / 60000)} min: observations look normal again`,
+  };
+  return phase(false, wasTold(ev, previous.failStaticSince) ? told(ended, 'info', ev.service.dnsName) : { reasons: [ended] });
+}
+
+/** Fail static is told at the first evaluation at least `failStaticNoticeSeconds` past its start. */
+function dueToTell(ev: Evaluation, since: EpochMs): boolean {
+  const after = ev.policy.safety.failStaticNoticeSeconds * 1000;
+  const last = ev.previous.failStaticSince === null ? null : ev.previous.lastEvaluatedAt;
+  return ev.now - since >= after && (last === null || last - since < after);
+}
+
+/** Its start was told: its last evaluation (the one before this) was at least `failStaticNoticeSeconds` past it. */
+function wasTold(ev: Evaluation, since: EpochMs): boolean {
+  const last = ev.previous.lastEvaluatedAt;
+  return last !== null && last - since >= ev.policy.safety.failStaticNoticeSeconds * 1000;
 }
 
 /** The endpoints behind fail static, breaching and without data apart. */

@@ -205,7 +205,7 @@ describe('parseConfig: defaults and normalisation', () => {
       dwell: { minSeconds: 600, growthFactor: 2, maxSeconds: 3600 },
       shedding: { gain: 1, minStep: 0.1, maxStep: 0.3, impairedStep: 0.6, impairedLoadShare: 0.75, intervalSeconds: 180, extremeIntervalSeconds: 120 },
       recovery: { steps: [0.1, 0.25, 0.5, 1], holdSeconds: 300 },
-      safety: { minHealthyEndpoints: 1, maxShiftPerEvaluation: 0.5, failStaticFraction: 0.5, failStaticAction: 'hold' },
+      safety: { minHealthyEndpoints: 1, maxShiftPerEvaluation: 0.5, failStaticFraction: 0.5, failStaticAction: 'hold', failStaticNoticeSeconds: 180 },
       deadbandWeight: 3,
       rebalanceMinShare: 0.05,
       drift: { action: 'revert', adoptSeconds: 1800 },

@@ -861,6 +861,14 @@ describe('decide: fail static', () => {
     expect(steps[4]!.state.failStaticSince).toBeNull();
   });
 
+  it('tells no one of a fail static shorter than failStaticNoticeSeconds, nor of its end', () => {
+    const service = makeService();
+    const steps = runMinutes(service, 5, (m) => allOk(service, m < 2 ? { a: 'fail', b: 'slow' } : {}));
+    expect(steps.slice(0, 2).every((s) => s.decision.mode === 'fail-static')).toBe(true);
+    expect(steps.flatMap((s) => s.decision.notifications).filter((n) => n.reason.startsWith('FAIL_STATIC'))).toEqual([]);
+    expect(codes(steps[2]!.decision)).toContain('FAIL_STATIC_ENDED');
+  });
+
   it('holds when observations are missing for every endpoint (metric outage)', () => {
     const service = makeService();
     const steps = runMinutes(service, 10, () => ({}));

@@ -156,29 +156,63 @@ describe('Function: failStaticOf', () => {
   const three = makeService({ n: 3 });
   it.each<[string, Record<string, Health>, Overrides, number | null, boolean, string[], string[]]>([
     ['one bad endpoint of three is an incident, not fail static', { a: 'slow', b: 'ok', c: 'ok' }, {}, null, false, [], []],
-    ['two of three bad or unknown at once is fail static, told once', { a: 'slow', b: 'missing', c: 'ok' }, {}, null, true, ['FAIL_STATIC'], ['critical']],
+    // Told once it has lasted failStaticNoticeSeconds (180 s): not at its first period.
+    ['two of three bad or unknown at once is fail static, said at once', { a: 'slow', b: 'missing', c: 'ok' }, {}, null, true, ['FAIL_STATIC'], []],
     ['while it lasts, it is said but not told again', { a: 'slow', b: 'missing', c: 'ok' }, {}, T0 - HOUR, true, ['FAIL_STATIC'], []],
     ['an endpoint drained for maintenance does not count', { a: 'missing', b: 'ok', c: 'slow' }, { drains: { a: by(null) } }, null, false, [], []],
     // A quiet small region's p99 proves nothing either way: that is thin data, not broken observations.
     ['unknown only for too few samples does not count', { a: 'slow', b: 'low-sample-slow', c: 'ok' }, {}, null, false, [], []],
-    [
-      'unknown for too few samples with data missing too does',
-      { a: 'slow', b: 'missing', c: 'low-sample-slow' },
-      {},
-      null,
-      true,
-      ['FAIL_STATIC'],
-      ['critical'],
-    ],
+    ['unknown for too few samples with data missing too does', { a: 'slow', b: 'missing', c: 'low-sample-slow' }, {}, null, true, ['FAIL_STATIC'], []],
     ['its end is said and told', {}, {}, T0 - HOUR, false, ['FAIL_STATIC_ENDED'], ['info']],
   ])('%s', (_name, health, overrides, since, failStatic, reasons, severities) => {
     const endpoints = Object.fromEntries(['a', 'b', 'c'].map((id) => [id, observe(health[id] ?? 'ok')]));
-    const state = { ...initialServiceState(three, T0 - HOUR), failStaticSince: since };
+    const state = { ...initialServiceState(three, T0 - HOUR), failStaticSince: since, lastEvaluatedAt: T0 - MINUTE };
     const ev = evaluation(three, { state, observations: { periodStart: T0 - MINUTE, endpoints } });
     const out = failStaticOf(ev, verdictsOf(ev).verdicts, overrides);
     expect(out.value).toBe(failStatic);
     expect(out.reasons.map((r) => r.code)).toEqual(reasons);
     expect(out.notifications.map((n) => n.severity)).toEqual(severities);
+  });
+
+  describe('told once it has lasted failStaticNoticeSeconds', () => {
+    const bad = Object.fromEntries(['a', 'b', 'c'].map((id) => [id, observe(id === 'c' ? 'ok' : 'slow')]));
+    const good = Object.fromEntries(['a', 'b', 'c'].map((id) => [id, observe('ok')]));
+    function judge(service: typeof three, since: number | null, lastEvaluatedAt: number | null, endpoints: typeof bad) {
+      const state = { ...initialServiceState(service, T0 - HOUR), failStaticSince: since, lastEvaluatedAt };
+      const ev = evaluation(service, { state, observations: { periodStart: T0 - MINUTE, endpoints } });
+      return failStaticOf(ev, verdictsOf(ev).verdicts, {});
+    }
+
+    it.each<[string, number | null, number | null, string[]]>([
+      ['not in its first period', null, T0 - MINUTE, []],
+      ['nor two minutes in', T0 - 2 * MINUTE, T0 - MINUTE, []],
+      ['at the first evaluation 180 s in, as a critical notice', T0 - 3 * MINUTE, T0 - MINUTE, ['critical']],
+      ['once: not again after that', T0 - 4 * MINUTE, T0 - MINUTE, []],
+      ['at the first evaluation past 180 s when none came between', T0 - 5 * MINUTE, T0 - 4 * MINUTE, ['critical']],
+    ])('%s', (_name, since, last, severities) => {
+      const out = judge(three, since, last, bad);
+      expect(out.value).toBe(true);
+      expect(out.notifications.map((n) => n.severity)).toEqual(severities);
+    });
+
+    it('says how long it has lasted when told', () => {
+      expect(judge(three, T0 - 3 * MINUTE, T0 - MINUTE, bad).notifications.map((n) => n.summary)).toEqual([
+        'chat.example.com: fail static for 3 min — 2 of 3 serving endpoints look bad or unknown (breaching: a, b): more likely something they share (demand, a dependency, their clients) than every region at once; holding weights',
+      ]);
+    });
+
+    it('tells its end only when its start was told; says it either way', () => {
+      const short = judge(three, T0 - 2 * MINUTE, T0 - MINUTE, good);
+      expect(short.reasons.map((r) => r.code)).toEqual(['FAIL_STATIC_ENDED']);
+      expect(short.notifications).toEqual([]);
+      expect(judge(three, T0 - 5 * MINUTE, T0 - MINUTE, good).notifications.map((n) => n.severity)).toEqual(['info']);
+    });
+
+    it('tells at once with failStaticNoticeSeconds 0', () => {
+      const now = makeService({ n: 3, policy: { safety: { failStaticNoticeSeconds: 0 } } });
+      expect(judge(now, null, T0 - MINUTE, bad).notifications.map((n) => n.severity)).toEqual(['critical']);
+      expect(judge(now, T0 - MINUTE, T0 - MINUTE, bad).notifications).toEqual([]);
+    });
   });
 
   // A bursty service's quiet minute: no request, so no latency to time; its other metric still reports.
@@ -213,8 +247,10 @@ describe('Function: failStaticOf', () => {
       '2 of 3 serving endpoints look bad or unknown (breaching: a, b): more likely something they share (demand, a dependency, their clients) than every region at once; holding weights',
     ],
   ])('%s', (_name, health, message) => {
+    // Told at once (failStaticNoticeSeconds 0), so that its first period's notice says it.
+    const atOnce = makeService({ n: 3, policy: { safety: { failStaticNoticeSeconds: 0 } } });
     const endpoints = Object.fromEntries(['a', 'b', 'c'].map((id) => [id, observe(health[id] ?? 'ok')]));
-    const ev = evaluation(three, { state: initialServiceState(three, T0 - HOUR), observations: { periodStart: T0 - MINUTE, endpoints } });
+    const ev = evaluation(atOnce, { state: initialServiceState(atOnce, T0 - HOUR), observations: { periodStart: T0 - MINUTE, endpoints } });
     const out = failStaticOf(ev, verdictsOf(ev).verdicts, {});
     expect(out.reasons).toEqual([{ code: 'FAIL_STATIC', message }]);
     expect(out.notifications.map((n) => n.summary)).toEqual([`chat.example.com: fail static — ${message}`]);
