@@ -228,27 +228,28 @@ function healthCheckOf(ev: Evaluation, id: string): { healthCheck?: 'healthy' | 
 }
 
 /**
- * While every endpoint is healthy (and the observations are news), the serving ones and which of
- * them were slow (a breach, not a failure) in their own detection window, this period included;
- * undefined otherwise. Read once per decision: each endpoint's peers are the others.
+ * The healthy serving endpoints and which of them were slow (a breach, not a failure) in their own
+ * detection window, this period included, and whether every endpoint is healthy (calm); undefined
+ * when the observations are not news. Read once per decision: each endpoint's peers are the others.
  */
-function slowWhileCalm(ev: Evaluation, judged: Verdicts): { serving: readonly string[]; slow: ReadonlySet<string> } | undefined {
-  if (!judged.fresh || ev.ids.some((id) => ev.priorEndpoints[id]!.status !== 'healthy')) return undefined;
-  const serving = ev.ids.filter((id) => ev.current[id]! > 0);
+function slowWhileCalm(ev: Evaluation, judged: Verdicts): { serving: readonly string[]; slow: ReadonlySet<string>; calm: boolean } | undefined {
+  const calm = ev.ids.every((id) => ev.priorEndpoints[id]!.status === 'healthy');
+  if (!judged.fresh) return undefined;
+  const serving = ev.ids.filter((id) => ev.current[id]! > 0 && ev.priorEndpoints[id]!.status === 'healthy');
   // Slow, not failing: errors are an incident of their own, not the workload's noise.
   const slow = serving.filter((id) => {
     const { breaches, fails } = countInWindow(ev.priorEndpoints[id]!.history, ev.observations.periodStart, ev.policy);
     const verdict = judged.verdicts[id]!;
     return breaches > fails || (verdict.verdict === 'breach' && !verdict.failing);
   });
-  return { serving, slow: new Set(slow) };
+  return { serving, slow: new Set(slow), calm };
 }
 
 /** An endpoint's peers in a calm service: the other serving endpoints, and which of them were slow. */
 function peersOf(calm: ReturnType<typeof slowWhileCalm>, id: string): { peers?: Peers } {
   if (calm === undefined) return {};
   const others = calm.serving.filter((other) => other !== id);
-  return { peers: { serving: others.length, breaching: others.filter((other) => calm.slow.has(other)) } };
+  return { peers: { serving: others.length, breaching: others.filter((other) => calm.slow.has(other)), calm: calm.calm } };
 }
 
 function withLimit(state: EndpointState, limit: EndpointState['learnedLimit']): EndpointState {

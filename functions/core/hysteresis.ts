@@ -41,6 +41,8 @@ export interface EndpointStepInput {
 export interface Peers {
   readonly serving: number;
   readonly breaching: readonly string[];
+  /** Every endpoint of the service is healthy. */
+  readonly calm?: boolean;
 }
 
 export interface EndpointLoad {
@@ -454,17 +456,20 @@ function reliefPending(step: StepContext): EndpointStepResult | undefined {
 }
 
 /**
- * In a calm service (every endpoint healthy), breaches none of which is severe, while at least
- * half the other serving endpoints were slow in their own windows too, are noise the whole service
- * shares (a workload whose tail sits near the trip everywhere), not this endpoint's fault: shedding
- * it would move requests to endpoints no better off. It stays healthy (`NOISE_HOLD`). A severe
- * breach, a failure in its window or an impaired endpoint does not wait: that is an incident.
+ * Breaches none of which is severe, while at least half the other healthy serving endpoints were
+ * slow in their own windows too, are noise the whole service shares (a workload whose tail sits
+ * near the trip everywhere), not this endpoint's fault: shedding it would move requests to
+ * endpoints no better off. It stays healthy (`NOISE_HOLD`). A severe breach, a failure in its
+ * window or an impaired endpoint does not wait: that is an incident. While another endpoint is
+ * out (not a calm service), only an endpoint known to be within its planned capacity holds: a
+ * survivor the failover took past it sheds as before.
  */
 function sharedNoise(step: StepContext): EndpointStepResult | undefined {
   const { peers, endpoint, verdict, counts } = step;
   if (peers === undefined || peers.serving === 0 || peers.breaching.length * 2 < peers.serving) return undefined;
   // The window counts this period's verdict: a failing one is among its fails.
   if (step.impaired || counts.severe > 0 || counts.fails > 0) return undefined;
+  if (peers.calm === false && (step.load === undefined || step.load.rps > step.load.capacityRps)) return undefined;
   const others = peers.breaching.join(', ');
   const message = `${endpoint} breaching (${describeBreach(verdict)}; ${counts.breaches} of last ${windowText(step.policy)}, none severe), as ${others} did in theirs: noise the service shares, not ${endpoint}'s; holding it healthy`;
   return hold(step, 'NOISE_HOLD', message);

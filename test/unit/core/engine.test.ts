@@ -134,6 +134,44 @@ describe('decide: noise the service shares', () => {
     expect(steps[3]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'degraded', reason: 'M_OF_N_BREACH' })]);
   });
 
+  describe('while another endpoint is out (not a calm service)', () => {
+    // d fails at minutes 0-1 and stays drained for its dwell; b is slow at minute 2, a at minutes
+    // 3-5 at `rps` requests/s (planned capacity 80/s): a's third breach confirms at minute 5.
+    const capacity = { warmRps: 100, targetUtilization: 0.8 };
+    const service = makeService({ n: 4, endpoints: [{ capacity }, { capacity }, { capacity }, { capacity }] });
+    function noisyWhileOut(rps: number) {
+      let state: ServiceState | undefined;
+      let weights: Record<string, number> = { a: 100, b: 100, c: 100, d: 100 };
+      return Array.from({ length: 6 }, (_, m) => {
+        const health = (id: string): Health => (id === 'd' && m < 2 ? 'fail' : (id === 'b' && m === 2) || (id === 'a' && m >= 3) ? 'slow' : 'ok');
+        const endpoints = Object.fromEntries(['a', 'b', 'c', 'd'].map((id) => [id, observe(health(id), id === 'a' ? rps : 40)]));
+        const out = decide(service, { now: T0 + m * MINUTE, observations: { periodStart: T0 + m * MINUTE, endpoints }, state, currentWeights: weights });
+        state = out.nextState;
+        weights = { ...out.decision.targetWeights };
+        return { decision: out.decision, state };
+      });
+    }
+
+    it('holds a healthy endpoint within its planned capacity, as half its healthy peers breached too', () => {
+      const steps = noisyWhileOut(40);
+      expect(steps[5]!.state.endpoints.d!.status).toBe('drained');
+      expect(steps[5]!.state.endpoints.a!.status).toBe('healthy');
+      expect(steps[5]!.decision.reasons).toContainEqual(
+        expect.objectContaining({
+          code: 'NOISE_HOLD',
+          endpoint: 'a',
+          message: expect.stringContaining('3 of last 5 periods, none severe), as b did in theirs'),
+        }),
+      );
+    });
+
+    it('sheds a survivor past its planned capacity as before: that is the failover, not noise', () => {
+      const steps = noisyWhileOut(90);
+      expect(codes(steps[5]!.decision)).not.toContain('NOISE_HOLD');
+      expect(steps[5]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'degraded', reason: 'M_OF_N_BREACH' })]);
+    });
+  });
+
   it('degrades it as before on severe breaches, whatever the others show', () => {
     const service = makeService();
     const steps = runMinutes(service, 3, (m) => allOk(service, m === 0 ? { b: 'slow', c: 'slow' } : { a: 'severe' }));
