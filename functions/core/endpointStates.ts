@@ -138,7 +138,7 @@ export interface EndpointsStepped {
 export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: boolean, demand: number | null): Phase<EndpointsStepped> {
   const baselineShares = sharesOf(baselineWeights(ev.service), ev.ids);
   const carried = carriedFactors(ev, baselineShares);
-  const calm = slowWhileCalm(ev, judged);
+  const peers = slowPeers(ev, judged);
   const endpoints: Record<string, EndpointState> = {};
   const steps: Partial<Said>[] = [];
   let restoredUnderFailStatic = false;
@@ -159,7 +159,7 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
       ...healthCheckOf(ev, id),
       ...cutOf(ev, id),
       baselineShare: baselineShares[id]!,
-      ...peersOf(calm, id),
+      ...peersOf(peers, id),
     });
     const restores =
       result.transition?.to === 'recovering' ||
@@ -232,9 +232,9 @@ function healthCheckOf(ev: Evaluation, id: string): { healthCheck?: 'healthy' | 
  * detection window, this period included, and whether every endpoint is healthy (calm); undefined
  * when the observations are not news. Read once per decision: each endpoint's peers are the others.
  */
-function slowWhileCalm(ev: Evaluation, judged: Verdicts): { serving: readonly string[]; slow: ReadonlySet<string>; calm: boolean } | undefined {
-  const calm = ev.ids.every((id) => ev.priorEndpoints[id]!.status === 'healthy');
+function slowPeers(ev: Evaluation, judged: Verdicts): { serving: readonly string[]; slow: ReadonlySet<string>; calm: boolean } | undefined {
   if (!judged.fresh) return undefined;
+  const calm = ev.ids.every((id) => ev.priorEndpoints[id]!.status === 'healthy');
   const serving = ev.ids.filter((id) => ev.current[id]! > 0 && ev.priorEndpoints[id]!.status === 'healthy');
   // Slow, not failing: errors are an incident of their own, not the workload's noise.
   const slow = serving.filter((id) => {
@@ -245,11 +245,11 @@ function slowWhileCalm(ev: Evaluation, judged: Verdicts): { serving: readonly st
   return { serving, slow: new Set(slow), calm };
 }
 
-/** An endpoint's peers in a calm service: the other serving endpoints, and which of them were slow. */
-function peersOf(calm: ReturnType<typeof slowWhileCalm>, id: string): { peers?: Peers } {
-  if (calm === undefined) return {};
-  const others = calm.serving.filter((other) => other !== id);
-  return { peers: { serving: others.length, breaching: others.filter((other) => calm.slow.has(other)), calm: calm.calm } };
+/** An endpoint's peers: the other healthy serving endpoints, which of them were slow, and whether the service is calm. */
+function peersOf(slow: ReturnType<typeof slowPeers>, id: string): { peers?: Peers } {
+  if (slow === undefined) return {};
+  const others = slow.serving.filter((other) => other !== id);
+  return { peers: { serving: others.length, breaching: others.filter((other) => slow.slow.has(other)), calm: slow.calm } };
 }
 
 function withLimit(state: EndpointState, limit: EndpointState['learnedLimit']): EndpointState {
