@@ -355,10 +355,11 @@ export const policySchema = z
         /** What fail static does: keep the current weights, or return to baseline. @default 'hold' */
         failStaticAction: z.enum(['hold', 'baseline']).default('hold'),
         /**
-         * How long fail static lasts before operators are told (a critical notice); its end is told
-         * only when its start was. It holds the weights from its first period all the same. Most
-         * fail statics last a minute (a burst every region breaches, a minute published late), and
-         * each was a critical page. 0 tells at once. @default 180
+         * How long fail static lasts before operators are told (a critical notice), one that comes
+         * back within this long of its end going on; its end is told once it has stayed ended this
+         * long, and only when its start was. It holds the weights from its first period all the
+         * same. Most fail statics last a minute (a burst every region breaches, a minute published
+         * late), and each was a critical page. 0 tells both at once. @default 180
          */
         failStaticNoticeSeconds: z.number().int().min(0).default(180),
       })

@@ -8,7 +8,7 @@ import { countInWindow, relievedByRestore, stepEndpoint, type EndpointLoad, type
 import { learnLimit } from './learnedHeadroom.js';
 import { asClearAsPeers } from './peerTails.js';
 import { phase, told, type Evaluation, type Phase, type Said } from './phase.js';
-import type { EndpointState, EndpointVerdict, EpochMs, Overrides, Severity } from './types.js';
+import type { EndpointState, EndpointVerdict, FailStaticNotice, Overrides, Severity } from './types.js';
 import { evaluateEndpoint, needsTraffic } from './verdicts.js';
 import { sharesOf } from './weights.js';
 import { baselineWeights } from './weightPlanner.js';
@@ -82,29 +82,64 @@ export function failStaticOf(ev: Evaluation, verdicts: Verdicts['verdicts'], ove
     const message = `${bad.length} of ${considered.length} serving endpoints look bad or unknown (${whichBad(bad, verdicts)}): ${likelierFault(bad, verdicts)}; ${action}`;
     const reason = { code: 'FAIL_STATIC' as const, message };
     // Told once, when it has lasted `failStaticNoticeSeconds`; every evaluation while it lasts says why it holds.
-    const since = previous.failStaticSince ?? now;
-    const lasted = now > since ? `fail static for ${Math.round((now - since) / 60000)} min` : 'fail static';
-    return phase(true, dueToTell(ev, since) ? told(reason, 'critical', ev.service.dnsName, `${lasted} — ${message}`) : { reasons: [reason] });
+    const notice = nextFailStaticNotice(ev, true)!;
+    const toldNow = notice.told && !toldBefore(ev);
+    const lasted = now > notice.since ? `fail static for ${Math.round((now - notice.since) / 60000)} min` : 'fail static';
+    return phase(true, toldNow ? told(reason, 'critical', ev.service.dnsName, `${lasted} — ${message}`) : { reasons: [reason] });
   }
-  if (previous.failStaticSince === null) return phase(false);
-  const ended = {
-    code: 'FAIL_STATIC_ENDED' as const,
-    message: `fail static ended after ${Math.round((now - previous.failStaticSince) / 60000)} min: observations look normal again`,
-  };
-  return phase(false, wasTold(ev, previous.failStaticSince) ? told(ended, 'info', ev.service.dnsName) : { reasons: [ended] });
+  const next = nextFailStaticNotice(ev, false);
+  const endTold = next?.endTold === true && previous.failStaticNotice?.endTold !== true;
+  if (previous.failStaticSince !== null) {
+    const ended = {
+      code: 'FAIL_STATIC_ENDED' as const,
+      message: `fail static ended after ${minutes(now - previous.failStaticSince)} min: observations look normal again`,
+    };
+    return phase(false, endTold ? told(ended, 'info', ev.service.dnsName) : { reasons: [ended] });
+  }
+  if (!endTold) return phase(false);
+  const { since, endedAt } = next as Required<FailStaticNotice>;
+  const message = `fail static ended ${minutes(now - endedAt)} min ago, after ${minutes(endedAt - since)} min: observations look normal again`;
+  return phase(false, told({ code: 'FAIL_STATIC_ENDED', message }, 'info', ev.service.dnsName));
 }
 
-/** Fail static is told at the first evaluation at least `failStaticNoticeSeconds` past its start. */
-function dueToTell(ev: Evaluation, since: EpochMs): boolean {
+function minutes(ms: number): number {
+  return Math.round(ms / 60000);
+}
+
+/**
+ * What operators will have been told of the service's fail static after this evaluation, given
+ * whether it fails static now. One that comes back within `failStaticNoticeSeconds` of its end goes
+ * on from where it began (a fail static that keeps ending for a minute is one): it is told once it
+ * has lasted `failStaticNoticeSeconds` since then, and its end once it has stayed ended as long.
+ * Undefined: never failed static.
+ */
+export function nextFailStaticNotice(ev: Evaluation, failStatic: boolean): FailStaticNotice | undefined {
+  const { previous, now } = ev;
+  const last = previous.failStaticNotice;
   const after = ev.policy.safety.failStaticNoticeSeconds * 1000;
-  const last = ev.previous.failStaticSince === null ? null : ev.previous.lastEvaluatedAt;
-  return ev.now - since >= after && (last === null || last - since < after);
+  if (failStatic) {
+    const since = previous.failStaticSince ?? (resumed(ev) ? last!.since : now);
+    return { since, told: toldBefore(ev) || now - since >= after };
+  }
+  const ended = previous.failStaticSince !== null ? { since: previous.failStaticSince, told: toldBefore(ev), endedAt: now } : last;
+  if (ended?.endedAt === undefined || !ended.told || ended.endTold === true || now - ended.endedAt < after) return ended;
+  return { ...ended, endTold: true };
 }
 
-/** Its start was told: its last evaluation (the one before this) was at least `failStaticNoticeSeconds` past it. */
-function wasTold(ev: Evaluation, since: EpochMs): boolean {
-  const last = ev.previous.lastEvaluatedAt;
-  return last !== null && last - since >= ev.policy.safety.failStaticNoticeSeconds * 1000;
+/** A fail static that ended no more than `failStaticNoticeSeconds` ago, beginning again. */
+function resumed(ev: Evaluation): boolean {
+  const ended = ev.previous.failStaticNotice?.endedAt;
+  return ev.previous.failStaticSince === null && ended !== undefined && ev.now - ended <= ev.policy.safety.failStaticNoticeSeconds * 1000;
+}
+
+/**
+ * Operators were told of the fail static going on (or resumed) before this evaluation. A state
+ * from before `failStaticNotice` (layout 10) failing static was told at its start, as steer53 then did.
+ */
+function toldBefore(ev: Evaluation): boolean {
+  const last = ev.previous.failStaticNotice;
+  if (ev.previous.failStaticSince !== null) return last === undefined || last.endedAt !== undefined ? true : last.told;
+  return resumed(ev) && last!.told;
 }
 
 /** The endpoints behind fail static, breaching and without data apart. */

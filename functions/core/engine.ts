@@ -26,7 +26,7 @@ import type { ServiceConfig } from './config.js';
 import { advanceRollouts, applyDeployments, type Rollouts } from './deployments.js';
 import { canaryVerdicts } from './canaryLatency.js';
 import { startDrills } from './drills.js';
-import { failStaticOf, stepEndpoints, verdictsOf } from './endpointStates.js';
+import { failStaticOf, nextFailStaticNotice, stepEndpoints, verdictsOf } from './endpointStates.js';
 import { applyAntiFlap, applySafety, isEmergency } from './guards.js';
 import { initialEndpointState, trafficFactor } from './hysteresis.js';
 import { learnLoadProfiles, utilisationOf } from './loadProfiles.js';
@@ -150,12 +150,14 @@ interface Outcome extends Pick<Decision, 'verdicts' | 'mode' | 'changes'>, Pick<
 
 function finish(ev: Evaluation, outcome: Outcome): DecideOutput {
   const { said, changes } = outcome;
+  const failStaticNotice = nextFailStaticNotice(ev, outcome.failStatic);
   const nextState: ServiceState = {
     endpoints: outcome.endpoints,
     appliedWeights: changes.length > 0 ? outcome.target : ev.current,
     recentChanges: outcome.recentChanges,
     overrides: outcome.overrides,
-    failStaticSince: outcome.failStatic ? (ev.previous.failStaticSince ?? ev.now) : null,
+    failStaticSince: outcome.failStatic ? (failStaticNotice?.since ?? ev.now) : null,
+    ...(failStaticNotice !== undefined ? { failStaticNotice } : {}),
     lastPeriodStart: outcome.fresh ? ev.observations.periodStart : ev.previous.lastPeriodStart,
     lastEvaluatedAt: ev.now,
     rollouts: outcome.rollouts,

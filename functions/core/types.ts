@@ -131,6 +131,16 @@ export interface PeerTail {
 }
 
 /** One period's verdict kept in the history window. */
+/** What operators were told of the service's last fail static (endpointStates.ts `nextFailStaticNotice`). */
+export interface FailStaticNotice {
+  readonly since: EpochMs;
+  readonly told: boolean;
+  /** Absent while it lasts. */
+  readonly endedAt?: EpochMs;
+  /** Its end was told: once it had stayed ended `failStaticNoticeSeconds`. */
+  readonly endTold?: boolean;
+}
+
 export interface VerdictRecord {
   readonly periodStart: EpochMs;
   /** `fail` is a breach of a fail-severity signal. */
@@ -378,8 +388,10 @@ export interface ServiceState {
    */
   readonly recentChanges: readonly RecentChange[];
   readonly overrides: Overrides;
-  /** Set while the service is failing static. */
+  /** Set while the service is failing static: when it began (a fail static back within `failStaticNoticeSeconds` of its end goes on from it). */
   readonly failStaticSince: EpochMs | null;
+  /** The last fail static, kept after it ends: when it began, whether operators were told, and when it ended. */
+  readonly failStaticNotice?: FailStaticNotice;
   readonly lastPeriodStart: EpochMs | null;
   readonly lastEvaluatedAt: EpochMs | null;
   /** Deployments in progress, by SetIdentifier. */

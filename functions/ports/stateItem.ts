@@ -24,6 +24,9 @@
  *      item's say nothing (they were learned on the signal's own statistic), so it reads as it is.
  *   9. An endpoint drained for failing may hold that its record's health check was read as passing
  *      when it was drained (`checkPassedAtDrain`); a layout-8 item read none, so it reads as it is.
+ *  10. The state may hold its last fail static and whether operators were told of it
+ *      (`failStaticNotice`); a layout-9 item holds none, so it reads as it is (one failing static
+ *      then was told at its start).
  * A layout change adds a version, a schema for it, and a migration from the one before.
  */
 import * as z from 'zod/mini';
@@ -35,7 +38,7 @@ import { CorruptStateError, UnsupportedStateVersionError } from './errors.js';
 import type { PendingChange, StateWrite, StoredServiceState } from './stateStore.js';
 
 /** The layout this steer53 writes. */
-export const STATE_SCHEMA_VERSION = 9;
+export const STATE_SCHEMA_VERSION = 10;
 
 const epochMs = z.number();
 const count = z.int().check(z.minimum(0));
@@ -158,6 +161,9 @@ const stateShape = {
   ),
   overrides: overridesSchema,
   failStaticSince: z.nullable(epochMs),
+  failStaticNotice: z.exactOptional(
+    z.strictObject({ since: epochMs, told: z.boolean(), endedAt: z.exactOptional(epochMs), endTold: z.exactOptional(z.boolean()) }),
+  ),
   lastPeriodStart: z.nullable(epochMs),
   lastEvaluatedAt: z.nullable(epochMs),
   rollouts: z.record(z.string(), rolloutStateSchema),
@@ -213,8 +219,10 @@ const itemShape = {
   engineWeights: z.exactOptional(weightsSchema),
 };
 const stateItemSchema = z.looseObject({ ...itemShape, state: serviceStateSchema });
+/** The state's fields before layout 10 (no fail static notice kept). */
+const { failStaticNotice: _notice, ...stateShapeV9 } = stateShape;
 /** The state's fields before layout 9 (no endpoint's health check at its drain). */
-const stateShapeV8 = { ...stateShape, endpoints: z.record(z.string(), endpointStateSchemaV8) };
+const stateShapeV8 = { ...stateShapeV9, endpoints: z.record(z.string(), endpointStateSchemaV8) };
 /** The state's fields before layout 8 (load profiles without their basis). */
 const stateShapeV7 = { ...stateShapeV8, loadProfiles: loadProfilesSchemaV7, rollouts: z.record(z.string(), z.strictObject(rolloutShapeV7)) };
 /** The state's fields before layout 7 (no failed recovery step held). */
@@ -309,6 +317,9 @@ const stateItemV7Schema = z.looseObject({ ...itemShape, state: z.strictObject(st
 /** Layout 8: no endpoint's health check at its drain; it reads as it is. */
 const stateItemV8Schema = z.looseObject({ ...itemShape, state: z.strictObject(stateShapeV8) });
 
+/** Layout 9: no fail static notice kept; it reads as it is. */
+const stateItemV9Schema = z.looseObject({ ...itemShape, state: z.strictObject(stateShapeV9) });
+
 /** How an item of each layout is read: parsed with its own schema, then migrated to the current one. */
 const READERS: Readonly<Record<number, (service: string, raw: unknown) => StateItem>> = {
   1: (service, raw) => fromV1(parsed(service, stateItemV1Schema, raw)),
@@ -319,7 +330,8 @@ const READERS: Readonly<Record<number, (service: string, raw: unknown) => StateI
   6: (service, raw) => ({ ...parsed(service, stateItemV6Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
   7: (service, raw) => ({ ...parsed(service, stateItemV7Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
   8: (service, raw) => ({ ...parsed(service, stateItemV8Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
-  9: (service, raw) => parsed(service, stateItemSchema, raw),
+  9: (service, raw) => ({ ...parsed(service, stateItemV9Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
+  10: (service, raw) => parsed(service, stateItemSchema, raw),
 };
 
 function parsed<T extends z.ZodMiniType>(service: string, schema: T, raw: unknown): z.output<T> {

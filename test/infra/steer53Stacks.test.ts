@@ -280,10 +280,14 @@ describe('Functions', () => {
     // demand too and a thin breach held a further shed (core/endpointStates.ts,
     // core/weightPlanner.ts, core/hysteresis.ts), 1.1 KB: the alarm bundle measured 369.0 KB, the
     // schedule bundle 361.8 KB, the deployment bundle 410.2 KB.
-    ['alarm', 370],
-    ['schedule', 363],
+    // 370 KB until a held failed recovery step kept what it carried, noise was told apart while
+    // another endpoint was out, and fail static was told once it lasted (core/weightPlanner.ts,
+    // core/endpointStates.ts, state layout 10), 1.5 KB: the alarm bundle measured 370.6 KB, the
+    // schedule bundle 363.3 KB, the deployment bundle 411.7 KB.
+    ['alarm', 371],
+    ['schedule', 364],
     // Powertools idempotency and its JMESPath engine (38 KB) come on top; see docs/deploy.md.
-    ['deployment', 411],
+    ['deployment', 412],
   ])('keeps the %s bundle within %i KB, with zod/mini alone and no config schema', (name, budgetKb) => {
     const code = readFileSync(join(assetDirOf(name), 'index.mjs'));
     expect(code.length).toBeLessThanOrEqual(budgetKb * 1024);

@@ -133,6 +133,18 @@ describe('Function: readStateItem', () => {
     expect(() => readStateItem('chat', { ...current(), state: wrong })).toThrow(/state\.endpoints\.a\.checkPassedAtDrain/);
   });
 
+  it('reads the last fail static and whether it was told (layout 10); a layout-9 item with it was not written by one', () => {
+    const kept = { ...state, failStaticNotice: { since: T0 - 9 * MINUTE, told: true, endedAt: T0 - MINUTE } };
+    expect(readStateItem('chat', { ...current(), state: kept }).state).toEqual(kept);
+    const going = { ...state, failStaticSince: T0 - 2 * MINUTE, failStaticNotice: { since: T0 - 2 * MINUTE, told: false } };
+    expect(readStateItem('chat', { ...current(), state: going }).state).toEqual(going);
+    expect(readStateItem('chat', { ...current(), schemaVersion: 9, state }).state).toEqual(state);
+    expect(() => readStateItem('chat', { ...current(), schemaVersion: 9, state: kept })).toThrow(/state\.failStaticNotice/);
+    expect(() => readStateItem('chat', { ...current(), state: { ...state, failStaticNotice: { since: T0, told: 'no' } } })).toThrow(
+      /state\.failStaticNotice\.told/,
+    );
+  });
+
   it('reads the way a recent change moved each endpoint, and nothing else there', () => {
     const v3 = { ...state, recentChanges: [{ at: T0 - MINUTE, emergency: false, moved: { a: 1 as const, b: -1 as const } }] };
     expect(readStateItem('chat', { ...current(), state: v3 }).state).toEqual(v3);

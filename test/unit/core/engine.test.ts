@@ -890,13 +890,14 @@ describe('decide: where shed traffic goes', () => {
 describe('decide: fail static', () => {
   it('holds weights and notifies loudly, once, when most endpoints look bad at once', () => {
     const service = makeService();
-    const steps = runMinutes(service, 6, (m) => allOk(service, m < 4 ? { a: 'fail', b: 'slow' } : {}));
+    const steps = runMinutes(service, 8, (m) => allOk(service, m < 4 ? { a: 'fail', b: 'slow' } : {}));
     expect(steps.slice(0, 4).every((s) => s.decision.mode === 'fail-static' && s.decision.changes.length === 0)).toBe(true);
     expect(steps.flatMap((s) => s.decision.notifications).filter((n) => n.reason === 'FAIL_STATIC')).toEqual([
       expect.objectContaining({ severity: 'critical' }),
     ]);
-    expect(steps[4]!.decision.notifications).toEqual([expect.objectContaining({ reason: 'FAIL_STATIC_ENDED', severity: 'info' })]);
+    expect(codes(steps[4]!.decision)).toContain('FAIL_STATIC_ENDED');
     expect(steps[4]!.state.failStaticSince).toBeNull();
+    expect(steps[7]!.decision.notifications).toEqual([expect.objectContaining({ reason: 'FAIL_STATIC_ENDED', severity: 'info' })]);
   });
 
   it('tells no one of a fail static shorter than failStaticNoticeSeconds, nor of its end', () => {
@@ -905,6 +906,17 @@ describe('decide: fail static', () => {
     expect(steps.slice(0, 2).every((s) => s.decision.mode === 'fail-static')).toBe(true);
     expect(steps.flatMap((s) => s.decision.notifications).filter((n) => n.reason.startsWith('FAIL_STATIC'))).toEqual([]);
     expect(codes(steps[2]!.decision)).toContain('FAIL_STATIC_ENDED');
+  });
+
+  it('tells once of a fail static that keeps ending for a minute and coming back, as one', () => {
+    const service = makeService();
+    // Bad for two minutes, fine for one, bad for two: held four minutes in five.
+    const steps = runMinutes(service, 9, (m) => allOk(service, [0, 1, 3, 4].includes(m) ? { a: 'fail', b: 'slow' } : {}));
+    const told = steps.flatMap((s, m) => s.decision.notifications.map((n) => `${m} ${n.reason} ${n.severity}`));
+    // Told 180 s after it began, and its end 180 s after it ended for good.
+    expect(told).toEqual(['3 FAIL_STATIC critical', '8 FAIL_STATIC_ENDED info']);
+    expect(steps[4]!.state.failStaticSince).toBe(steps[0]!.state.failStaticSince);
+    expect(steps[5]!.state.failStaticNotice).toEqual({ since: steps[0]!.state.failStaticSince, told: true, endedAt: steps[5]!.decision.at });
   });
 
   it('holds when observations are missing for every endpoint (metric outage)', () => {

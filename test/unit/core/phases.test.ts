@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyDeployments } from '../../../functions/core/deployments.js';
 import { initialServiceState } from '../../../functions/core/engine.js';
-import { failStaticOf, verdictsOf } from '../../../functions/core/endpointStates.js';
+import { failStaticOf, nextFailStaticNotice, verdictsOf } from '../../../functions/core/endpointStates.js';
 import { applyOverrides } from '../../../functions/core/overrides.js';
 import type { DeploymentSignal, Overrides, ServiceState, Weights } from '../../../functions/core/types.js';
 import { evaluation, makeService, MINUTE, observe, T0, type Health } from '../../support/engineFixtures.js';
@@ -163,7 +163,8 @@ describe('Function: failStaticOf', () => {
     // A quiet small region's p99 proves nothing either way: that is thin data, not broken observations.
     ['unknown only for too few samples does not count', { a: 'slow', b: 'low-sample-slow', c: 'ok' }, {}, null, false, [], []],
     ['unknown for too few samples with data missing too does', { a: 'slow', b: 'missing', c: 'low-sample-slow' }, {}, null, true, ['FAIL_STATIC'], []],
-    ['its end is said and told', {}, {}, T0 - HOUR, false, ['FAIL_STATIC_ENDED'], ['info']],
+    // Its end is told once it has stayed ended failStaticNoticeSeconds (below).
+    ['its end is said', {}, {}, T0 - HOUR, false, ['FAIL_STATIC_ENDED'], []],
   ])('%s', (_name, health, overrides, since, failStatic, reasons, severities) => {
     const endpoints = Object.fromEntries(['a', 'b', 'c'].map((id) => [id, observe(health[id] ?? 'ok')]));
     const state = { ...initialServiceState(three, T0 - HOUR), failStaticSince: since, lastEvaluatedAt: T0 - MINUTE };
@@ -177,41 +178,82 @@ describe('Function: failStaticOf', () => {
   describe('told once it has lasted failStaticNoticeSeconds', () => {
     const bad = Object.fromEntries(['a', 'b', 'c'].map((id) => [id, observe(id === 'c' ? 'ok' : 'slow')]));
     const good = Object.fromEntries(['a', 'b', 'c'].map((id) => [id, observe('ok')]));
-    function judge(service: typeof three, since: number | null, lastEvaluatedAt: number | null, endpoints: typeof bad) {
-      const state = { ...initialServiceState(service, T0 - HOUR), failStaticSince: since, lastEvaluatedAt };
+    type Notice = NonNullable<ServiceState['failStaticNotice']>;
+    /** `since`: the fail static going on (null: none); `notice`: what the state kept of the last one. */
+    function judge(service: typeof three, since: number | null, notice: Notice | undefined, endpoints: typeof bad) {
+      const state = {
+        ...initialServiceState(service, T0 - HOUR),
+        failStaticSince: since,
+        lastEvaluatedAt: T0 - MINUTE,
+        ...(notice ? { failStaticNotice: notice } : {}),
+      };
       const ev = evaluation(service, { state, observations: { periodStart: T0 - MINUTE, endpoints } });
-      return failStaticOf(ev, verdictsOf(ev).verdicts, {});
+      return { out: failStaticOf(ev, verdictsOf(ev).verdicts, {}), next: nextFailStaticNotice(ev, failStaticOf(ev, verdictsOf(ev).verdicts, {}).value) };
     }
+    const going = (since: number, told = false): Notice => ({ since, told });
 
-    it.each<[string, number | null, number | null, string[]]>([
-      ['not in its first period', null, T0 - MINUTE, []],
-      ['nor two minutes in', T0 - 2 * MINUTE, T0 - MINUTE, []],
-      ['at the first evaluation 180 s in, as a critical notice', T0 - 3 * MINUTE, T0 - MINUTE, ['critical']],
-      ['once: not again after that', T0 - 4 * MINUTE, T0 - MINUTE, []],
-      ['at the first evaluation past 180 s when none came between', T0 - 5 * MINUTE, T0 - 4 * MINUTE, ['critical']],
-    ])('%s', (_name, since, last, severities) => {
-      const out = judge(three, since, last, bad);
+    it.each<[string, number | null, Notice | undefined, string[], Notice]>([
+      ['not in its first period', null, undefined, [], { since: T0, told: false }],
+      ['nor two minutes in', T0 - 2 * MINUTE, going(T0 - 2 * MINUTE), [], { since: T0 - 2 * MINUTE, told: false }],
+      ['at the first evaluation 180 s in, as a critical notice', T0 - 3 * MINUTE, going(T0 - 3 * MINUTE), ['critical'], { since: T0 - 3 * MINUTE, told: true }],
+      ['once: not again after that', T0 - 4 * MINUTE, going(T0 - 4 * MINUTE, true), [], { since: T0 - 4 * MINUTE, told: true }],
+      [
+        'at the first evaluation past 180 s, however long since the one before',
+        T0 - 9 * MINUTE,
+        going(T0 - 9 * MINUTE),
+        ['critical'],
+        { since: T0 - 9 * MINUTE, told: true },
+      ],
+      [
+        'one back within 180 s of its end goes on from where it began: told once the two have lasted 180 s',
+        null,
+        { since: T0 - 4 * MINUTE, told: false, endedAt: T0 - 2 * MINUTE },
+        ['critical'],
+        { since: T0 - 4 * MINUTE, told: true },
+      ],
+      ['and not told again if it was', null, { since: T0 - 9 * MINUTE, told: true, endedAt: T0 - MINUTE }, [], { since: T0 - 9 * MINUTE, told: true }],
+      ['one back later is a new one', null, { since: T0 - 20 * MINUTE, told: true, endedAt: T0 - 4 * MINUTE }, [], { since: T0, told: false }],
+      // A state from before the notice was kept (layout 9): steer53 told each fail static at its start.
+      ['one going on in a state from before, as told', T0 - 5 * MINUTE, undefined, [], { since: T0 - 5 * MINUTE, told: true }],
+    ])('%s', (_name, since, notice, severities, next) => {
+      const { out, next: kept } = judge(three, since, notice, bad);
       expect(out.value).toBe(true);
       expect(out.notifications.map((n) => n.severity)).toEqual(severities);
+      expect(kept).toEqual(next);
     });
 
     it('says how long it has lasted when told', () => {
-      expect(judge(three, T0 - 3 * MINUTE, T0 - MINUTE, bad).notifications.map((n) => n.summary)).toEqual([
+      expect(judge(three, T0 - 3 * MINUTE, going(T0 - 3 * MINUTE), bad).out.notifications.map((n) => n.summary)).toEqual([
         'chat.example.com: fail static for 3 min — 2 of 3 serving endpoints look bad or unknown (breaching: a, b): more likely something they share (demand, a dependency, their clients) than every region at once; holding weights',
       ]);
     });
 
-    it('tells its end only when its start was told; says it either way', () => {
-      const short = judge(three, T0 - 2 * MINUTE, T0 - MINUTE, good);
-      expect(short.reasons.map((r) => r.code)).toEqual(['FAIL_STATIC_ENDED']);
-      expect(short.notifications).toEqual([]);
-      expect(judge(three, T0 - 5 * MINUTE, T0 - MINUTE, good).notifications.map((n) => n.severity)).toEqual(['info']);
+    it('says its end at once, and keeps it', () => {
+      const short = judge(three, T0 - 2 * MINUTE, going(T0 - 2 * MINUTE), good);
+      expect(short.out.reasons).toEqual([{ code: 'FAIL_STATIC_ENDED', message: 'fail static ended after 2 min: observations look normal again' }]);
+      expect(short.out.notifications).toEqual([]);
+      expect(short.next).toEqual({ since: T0 - 2 * MINUTE, told: false, endedAt: T0 });
+      const long = judge(three, T0 - 5 * MINUTE, going(T0 - 5 * MINUTE, true), good);
+      expect(long.out.notifications).toEqual([]);
+      expect(long.next).toEqual({ since: T0 - 5 * MINUTE, told: true, endedAt: T0 });
+    });
+
+    it('tells its end, when its start was told, once it has stayed ended 180 s: a fail static back before then goes on', () => {
+      const ended = { since: T0 - 9 * MINUTE, told: true, endedAt: T0 - 2 * MINUTE };
+      expect(judge(three, null, ended, good).out.notifications).toEqual([]);
+      const due = judge(three, null, { ...ended, endedAt: T0 - 3 * MINUTE }, good);
+      expect(due.out.reasons).toEqual([{ code: 'FAIL_STATIC_ENDED', message: 'fail static ended 3 min ago, after 6 min: observations look normal again' }]);
+      expect(due.out.notifications.map((n) => n.severity)).toEqual(['info']);
+      expect(due.next).toEqual({ ...ended, endedAt: T0 - 3 * MINUTE, endTold: true });
+      expect(judge(three, null, { ...ended, endedAt: T0 - 4 * MINUTE, endTold: true }, good).out.notifications).toEqual([]);
+      expect(judge(three, null, { ...ended, told: false, endedAt: T0 - 4 * MINUTE }, good).out.notifications).toEqual([]);
     });
 
     it('tells at once with failStaticNoticeSeconds 0', () => {
       const now = makeService({ n: 3, policy: { safety: { failStaticNoticeSeconds: 0 } } });
-      expect(judge(now, null, T0 - MINUTE, bad).notifications.map((n) => n.severity)).toEqual(['critical']);
-      expect(judge(now, T0 - MINUTE, T0 - MINUTE, bad).notifications).toEqual([]);
+      expect(judge(now, null, undefined, bad).out.notifications.map((n) => n.severity)).toEqual(['critical']);
+      expect(judge(now, T0 - MINUTE, going(T0 - MINUTE, true), bad).out.notifications).toEqual([]);
+      expect(judge(now, T0 - MINUTE, going(T0 - MINUTE, true), good).out.notifications.map((n) => n.severity)).toEqual(['info']);
     });
   });
 
