@@ -84,7 +84,7 @@ export function failStaticOf(ev: Evaluation, verdicts: Verdicts['verdicts'], ove
     // Told once, when it has lasted `failStaticNoticeSeconds`; every evaluation while it lasts says why it holds.
     const notice = nextFailStaticNotice(ev, true)!;
     const toldNow = notice.told && !toldBefore(ev);
-    const lasted = now > notice.since ? `fail static for ${Math.round((now - notice.since) / 60000)} min` : 'fail static';
+    const lasted = now > notice.since ? `fail static for ${minutes(now - notice.since)} min` : 'fail static';
     return phase(true, toldNow ? told(reason, 'critical', ev.service.dnsName, `${lasted} — ${message}`) : { reasons: [reason] });
   }
   const next = nextFailStaticNotice(ev, false);
@@ -138,7 +138,7 @@ function resumed(ev: Evaluation): boolean {
  */
 function toldBefore(ev: Evaluation): boolean {
   const last = ev.previous.failStaticNotice;
-  if (ev.previous.failStaticSince !== null) return last === undefined || last.endedAt !== undefined ? true : last.told;
+  if (ev.previous.failStaticSince !== null) return last === undefined || last.endedAt !== undefined || last.told;
   return resumed(ev) && last!.told;
 }
 

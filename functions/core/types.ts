@@ -130,7 +130,6 @@ export interface PeerTail {
   readonly peers: readonly string[];
 }
 
-/** One period's verdict kept in the history window. */
 /** What operators were told of the service's last fail static (endpointStates.ts `nextFailStaticNotice`). */
 export interface FailStaticNotice {
   readonly since: EpochMs;
@@ -141,6 +140,7 @@ export interface FailStaticNotice {
   readonly endTold?: boolean;
 }
 
+/** One period's verdict kept in the history window. */
 export interface VerdictRecord {
   readonly periodStart: EpochMs;
   /** `fail` is a breach of a fail-severity signal. */
@@ -435,7 +435,7 @@ export const ReasonCodes = {
   THIN_BREACH_HOLD: 'THIN_BREACH_HOLD',
   /** A healthy endpoint slow from load waits `shedding.intervalSeconds` for a cut in its share to show before it degrades. */
   RELIEF_HOLD: 'RELIEF_HOLD',
-  /** In a calm service, breaches none of them severe while at least half the other serving endpoints were slow too: the service's noise; the endpoint stays healthy. */
+  /** Breaches none of them severe while at least half the other healthy serving endpoints were slow too (with another endpoint out, only within its planned capacity): the service's noise; the endpoint stays healthy. */
   NOISE_HOLD: 'NOISE_HOLD',
   DRAINED: 'DRAINED',
   CLEARS_TO_RECOVER: 'CLEARS_TO_RECOVER',

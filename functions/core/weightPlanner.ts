@@ -104,11 +104,10 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
     const maintenance = operatorDrain || limit === 0;
     const { warmRps, reason: headroom } = warmOf(ev, config, state, loadLimits);
     const current = currentShares[id]! * total;
+    const carried = current / Math.max(1e-9, config.baselineWeight);
     const servingAgain = !maintenance && servesAgain(state, current);
     // Its own share: by its state, or what it carries when it serves again; a rollout bounds either.
-    const own = servingAgain
-      ? Math.min(1, current / Math.max(1e-9, config.baselineWeight))
-      : ownFactor(state, policy, current / Math.max(1e-9, config.baselineWeight));
+    const own = servingAgain ? Math.min(1, carried) : ownFactor(state, policy, carried);
     return {
       config,
       ...(warmRps !== undefined ? { warmRps } : {}),
