@@ -309,7 +309,8 @@ export const policySchema = z
          * Share of baseline shed by one period of a severe breach while the endpoint carries no
          * more than its planned capacity (`warmRps × targetUtilization`): slow at a load it was
          * sized for, it is impaired, not busy, and a step in proportion to its excess leaves most of
-         * its requests slow for several shed intervals (docs/runtime.md, "Impaired, not busy"). @default 0.6
+         * its requests slow for several shed intervals (docs/runtime.md, "Impaired, not busy"). An
+         * extreme breach there (`detection.extremeExcess` past trip) drains it at once. @default 0.6
          */
         impairedStep: z.number().gt(0).max(1).default(0.6),
         /**

@@ -226,8 +226,20 @@ export function atImpairedLoad(load: EndpointLoad, policy: Policy): boolean {
  */
 function impairedAtLoad(endpoint: string, load: EndpointLoad | undefined, step: number, policy: Policy): PolicyReason | undefined {
   if (load === undefined || !atImpairedLoad(load, policy)) return undefined;
-  const message = `${endpoint} is far too slow at ${pct(load.rps / load.capacityRps)} of its planned capacity: impaired, not busy; shedding ${pct(step)} of its share at once`;
+  const action =
+    step >= 1 ? 'and its breach extreme, so its requests are late at any share: draining it at once' : `shedding ${pct(step)} of its share at once`;
+  const message = `${endpoint} is far too slow at ${pct(load.rps / load.capacityRps)} of its planned capacity: impaired, not busy; ${action}`;
   return { code: 'SHED_IMPAIRED', endpoint, message };
+}
+
+/**
+ * What an impaired endpoint sheds: `shedding.impairedStep` (at least its proportional step), or
+ * all of it when the breach is extreme (`detection.extremeExcess` past trip). Ten times its trip at
+ * a load it was sized for, (almost) every request it serves is late whatever share it keeps, and
+ * the 40% an impaired step leaves would stay late for another shed interval.
+ */
+function impairedShed(verdict: EndpointVerdict, policy: Policy, proportional: number): number {
+  return extremeBreach(verdict, policy) ? 1 : Math.max(proportional, policy.shedding.impairedStep);
 }
 
 /** Moves one endpoint's state on this period's verdict. */
@@ -245,7 +257,7 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
   if (!input.fresh) return { state, holds: [] };
   const { shedding } = policy;
   const proportional = Math.min(shedding.maxStep, Math.max(shedding.minStep, shedding.gain * verdict.excess));
-  const impairedStep = Math.max(proportional, shedding.impairedStep);
+  const impairedStep = impairedShed(verdict, policy, proportional);
   const impaired = severe ? impairedAtLoad(input.endpoint, input.load, impairedStep, policy) : undefined;
   const step: StepContext = {
     endpoint: input.endpoint,
@@ -412,6 +424,7 @@ export function extremeBreach(verdict: EndpointVerdict, policy: Policy): boolean
 /**
  * M of N breaches (or fewer, severe ones) degrade a healthy endpoint; so does one extreme breach (a
  * severe one at least `extremeExcess` past trip), which no second period could make more certain.
+ * An impaired endpoint whose breach is extreme sheds all of it: drained at once (`impairedShed`).
  */
 function stepHealthy(step: StepContext): EndpointStepResult {
   const { detection } = step.policy;
@@ -428,13 +441,17 @@ function stepHealthy(step: StepContext): EndpointStepResult {
       : confirmed
         ? `${severeBreaches} severe of last ${window}`
         : `one period at ${formatValue(1 + detection.extremeExcess)}× trip or worse`;
-  const message = `${step.endpoint} degraded: ${describeBreach(step.verdict)} (${evidence}); shedding ${pct(step.shedStep)} of its share`;
-  const degraded = move(step, 'degraded', confirmed ? 'M_OF_N_BREACH' : 'BREACH_EXTREME', message, {
-    shed: step.shedStep,
+  const all = step.shedStep >= 1;
+  const message = all
+    ? `${step.endpoint} drained: ${describeBreach(step.verdict)} (${evidence})`
+    : `${step.endpoint} degraded: ${describeBreach(step.verdict)} (${evidence}); shedding ${pct(step.shedStep)} of its share`;
+  const moved = move(step, all ? 'drained' : 'degraded', confirmed ? 'M_OF_N_BREACH' : 'BREACH_EXTREME', message, {
+    shed: Math.min(1, step.shedStep),
     shedFrom: Math.max(1, step.carried ?? 1),
     shedSince: step.now,
+    ...(all ? { failed: false, recoveryStep: 0 } : {}),
   } as Partial<EndpointState>);
-  return step.impaired ? { ...degraded, holds: [step.impaired] } : degraded;
+  return step.impaired ? { ...moved, holds: [step.impaired] } : moved;
 }
 
 /**
@@ -557,9 +574,11 @@ function failRecovery(step: StepContext): EndpointStepResult {
 function shedComingDown(step: StepContext): EndpointStepResult {
   const { state, policy, verdict, endpoint, now } = step;
   const here = trafficFactor(state, policy);
-  const message = `${endpoint} breaching (${describeBreach(verdict)}) at ${pct(here)} of baseline on its way down from ${pct(state.recoveryFrom ?? 0)}; shedding ${pct(step.shedStep)} of its share from there`;
-  return move(step, 'degraded', 'RECOVERY_FAILED', message, {
-    shed: step.shedStep,
+  const all = step.shedStep >= 1;
+  const action = all ? 'draining it' : `shedding ${pct(step.shedStep)} of its share from there`;
+  const message = `${endpoint} breaching (${describeBreach(verdict)}) at ${pct(here)} of baseline on its way down from ${pct(state.recoveryFrom ?? 0)}; ${action}`;
+  return move(step, all ? 'drained' : 'degraded', 'RECOVERY_FAILED', message, {
+    shed: Math.min(1, step.shedStep),
     shedFrom: here,
     failed: false,
     shedSince: now,

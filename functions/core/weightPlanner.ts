@@ -243,9 +243,9 @@ export interface PlanEndpoint {
   /** Within its dwell since it last moved toward less traffic: a slow endpoint is not given more than it carries. */
   readonly dwelling: boolean;
   /**
-   * Degraded, its breach extreme this period while it carries well under its planned capacity: its
-   * requests are late whatever share it carries, so the receivers' burst room is used before it is
-   * given traffic back.
+   * Degraded or drained for slowness, its breach extreme this period while it carries well under
+   * its planned capacity: its requests are late whatever share it carries, so the receivers' burst
+   * room is used before it is given traffic back.
    */
   readonly lateAtAnyShare?: boolean;
 }
@@ -335,14 +335,14 @@ function ownWeights(endpoints: readonly PlanEndpoint[]): Allotment {
 }
 
 /**
- * Degraded, with an extreme breach this period (a signal proven severe, `detection.extremeExcess`
- * past its trip) while it carries at most `shedding.impairedLoadShare` of its planned capacity:
- * impaired, and its requests late whatever share it keeps. This period's verdict only orders where
+ * Degraded or drained for slowness, with an extreme breach this period (a signal proven severe,
+ * `detection.extremeExcess` past its trip) while it carries at most `shedding.impairedLoadShare`
+ * of its planned capacity: impaired, and its requests late whatever share it keeps. This period's verdict only orders where
  * shed traffic goes; whether the endpoint sheds is its state's business (M of N).
  */
 function lateAtAnyShare(ev: Evaluation, config: EndpointConfig, state: EndpointState, verdict: EndpointVerdict | undefined): boolean {
   const utilisation = ev.utilisation[config.setIdentifier];
-  if (state.status !== 'degraded' || verdict === undefined || utilisation === null || utilisation === undefined) return false;
+  if ((state.status !== 'degraded' && state.status !== 'drained') || verdict === undefined || utilisation === null || utilisation === undefined) return false;
   // In shares of its warm capacity: the load it carries against the load it was planned for.
   return extremeBreach(verdict, ev.policy) && atImpairedLoad({ rps: utilisation, capacityRps: config.capacity.targetUtilization }, ev.policy);
 }
@@ -393,16 +393,13 @@ function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, 
   // reversal is a flap): the receivers run hot instead. Traffic an operator's drain or a deployment's
   // hold-out frees is planned, not a change of mind, and may still go back to it.
   const freedByPlan = endpoints.some((e) => e.maintenance);
+  const keepsWhatItCarries = (e: PlanEndpoint) => (e.dwelling || failedStep(e)) && !freedByPlan;
   const shedLess = (allotment: Allotment, candidates: readonly PlanEndpoint[]) =>
     giveBack(
       allotment,
       candidates,
       (names) => `shedding less from ${names}: the other endpoints have no warm headroom for it`,
-      (e) =>
-        Math.min(
-          e.config.baselineWeight * Math.max(1, e.state.shedFrom ?? 1),
-          (e.dwelling || failedStep(e)) && !freedByPlan ? e.current : Number.POSITIVE_INFINITY,
-        ),
+      (e) => Math.min(e.config.baselineWeight * Math.max(1, e.state.shedFrom ?? 1), keepsWhatItCarries(e) ? e.current : Number.POSITIVE_INFINITY),
     );
   // One late at any share comes last of the slow ones, after the receivers' burst room: a receiver
   // past its target utilisation still serves most requests in time; that one serves almost none.

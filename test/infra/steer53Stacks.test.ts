@@ -284,10 +284,13 @@ describe('Functions', () => {
     // another endpoint was out, and fail static was told once it lasted (core/weightPlanner.ts,
     // core/endpointStates.ts, state layout 10), 1.5 KB: the alarm bundle measured 370.6 KB, the
     // schedule bundle 363.3 KB, the deployment bundle 411.7 KB.
-    ['alarm', 371],
-    ['schedule', 364],
+    // 371 KB until an extreme breach at a load the endpoint was sized for drained it at once and a
+    // drained endpoint was given no more than it carried (core/hysteresis.ts, core/weightPlanner.ts),
+    // 0.4 KB: the alarm bundle measured 370.9 KB, the schedule bundle 363.7 KB, the deployment bundle 412.1 KB.
+    ['alarm', 372],
+    ['schedule', 365],
     // Powertools idempotency and its JMESPath engine (38 KB) come on top; see docs/deploy.md.
-    ['deployment', 412],
+    ['deployment', 413],
   ])('keeps the %s bundle within %i KB, with zod/mini alone and no config schema', (name, budgetKb) => {
     const code = readFileSync(join(assetDirOf(name), 'index.mjs'));
     expect(code.length).toBeLessThanOrEqual(budgetKb * 1024);

@@ -486,16 +486,36 @@ describe('decide: a recovery on the way down to baseline', () => {
     expect(a.shed).toBeGreaterThan(0);
     expect(out.decision.targetWeights.a).toBeLessThanOrEqual(154);
   });
+
+  it('drains it there when the breach is extreme at a load it was sized for: late at any share', () => {
+    const service = makeService({ endpoints: [{ capacity: { warmRps: 100, targetUtilization: 0.8 } }] });
+    const base = initialServiceState(service, T0 - 60 * MINUTE, { a: 154, b: 0, c: 146 });
+    const drained = { ...base.endpoints.b!, status: 'drained' as const, since: T0 - 30 * MINUTE, stepSince: T0 - 30 * MINUTE, shed: 1, failed: true };
+    const state: ServiceState = { ...base, endpoints: { ...base.endpoints, a: recoveringA(base, 1.6), b: drained } };
+    const endpoints = { a: observe('extreme', 40), b: observe('fail-severe'), c: observe('ok') };
+    const out = decide(service, { now: T0, observations: { periodStart: T0 - MINUTE, endpoints }, state, currentWeights: { a: 154, b: 0, c: 146 } });
+    expect(out.decision.transitions).toEqual([
+      expect.objectContaining({
+        endpoint: 'a',
+        from: 'recovering',
+        to: 'drained',
+        reason: 'RECOVERY_FAILED',
+        message: expect.stringMatching(/on its way down from 160%; draining it$/),
+      }),
+    ]);
+    expect(out.nextState.endpoints.a).toEqual(expect.objectContaining({ shed: 1, failed: false }));
+    expect(out.decision.targetWeights.a).toBeLessThan(154);
+  });
 });
 
 describe('decide: impaired, not busy', () => {
-  /** `a` severely slow at `rps` requests/s from minute 0 (warm capacity 100/s at 80%), the others ok. */
-  function severeAt(rps: number, minutes: number, policy: NonNullable<Parameters<typeof makeService>[0]>['policy'] = {}) {
+  /** `a` severely slow (or as `health` says) at `rps` requests/s from minute 0 (warm capacity 100/s at 80%), the others ok. */
+  function severeAt(rps: number, minutes: number, policy: NonNullable<Parameters<typeof makeService>[0]>['policy'] = {}, health: Health = 'severe') {
     const service = makeService({ policy, endpoints: [{ capacity: { warmRps: 100, targetUtilization: 0.8 } }] });
     let state: ServiceState | undefined;
     let weights: Record<string, number> = { a: 100, b: 100, c: 100 };
     return Array.from({ length: minutes }, (_, m) => {
-      const endpoints = { a: observe('severe', rps), b: observe('ok'), c: observe('ok') };
+      const endpoints = { a: observe(health, rps), b: observe('ok'), c: observe('ok') };
       const out = decide(service, { now: T0 + m * MINUTE, observations: { periodStart: T0 + m * MINUTE, endpoints }, state, currentWeights: weights });
       state = out.nextState;
       weights = { ...out.decision.targetWeights };
@@ -513,6 +533,34 @@ describe('decide: impaired, not busy', () => {
       endpoint: 'a',
       message: 'a is far too slow at 50% of its planned capacity: impaired, not busy; shedding 60% of its share at once',
     });
+  });
+
+  it('drains at once on an extreme breach at a load within its planned capacity: its requests are late at any share', () => {
+    const [first] = severeAt(40, 1, {}, 'extreme');
+    expect(first!.decision.transitions).toEqual([
+      expect.objectContaining({
+        endpoint: 'a',
+        from: 'healthy',
+        to: 'drained',
+        reason: 'BREACH_EXTREME',
+        message: expect.stringMatching(/^a drained: p99 25000 ms past trip 2000 ms \(one period at 10\.0× trip or worse\)$/),
+      }),
+    ]);
+    expect(first!.state.endpoints.a).toEqual(expect.objectContaining({ status: 'drained', shed: 1, failed: false }));
+    expect(first!.weights).toEqual({ a: 0, b: 150, c: 150 });
+    expect(first!.decision.reasons).toContainEqual({
+      code: 'SHED_IMPAIRED',
+      endpoint: 'a',
+      message:
+        'a is far too slow at 50% of its planned capacity: impaired, not busy; and its breach extreme, so its requests are late at any share: draining it at once',
+    });
+  });
+
+  it('sheds in proportion on an extreme breach past its planned capacity: busy, it has load to give up', () => {
+    const [first] = severeAt(95, 1, {}, 'extreme');
+    expect(first!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'degraded', reason: 'BREACH_EXTREME' })]);
+    expect(first!.state.endpoints.a!.shed).toBeCloseTo(0.3);
+    expect(codes(first!.decision)).not.toContain('SHED_IMPAIRED');
   });
 
   it('sheds in proportion when the endpoint is near or past its planned capacity: busy, not impaired', () => {
@@ -737,15 +785,16 @@ describe('decide: impaired, not busy', () => {
   });
 
   it('runs a receiver past its target utilisation, up to its warm capacity, rather than give traffic back to an endpoint late at any share', () => {
-    // a is 12x its trip at 10 of its 100 requests/s; b (60/s warm, target 0.3) has room at its target for 3 of the 60 a sheds.
+    // a is 12x its trip at 10 of its 100 requests/s, and drained; b (60/s warm, target 0.3) has room
+    // at its target for 10.5 of the 35 requests/s, and at its full warm capacity for all of them.
     const service = makeService({
       n: 2,
       endpoints: [{ capacity: { warmRps: 100, targetUtilization: 0.8 } }, { capacity: { warmRps: 60, targetUtilization: 0.3 } }],
     });
     const endpoints = { a: observe('extreme', 10), b: observe('ok', 25) };
     const out = decide(service, { now: T0, observations: { periodStart: T0, endpoints }, state: undefined, currentWeights: { a: 100, b: 100 } });
-    expect(out.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'degraded', reason: 'BREACH_EXTREME' })]);
-    expect(out.decision.targetWeights).toEqual({ a: 40, b: 160 });
+    expect(out.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'drained', reason: 'BREACH_EXTREME' })]);
+    expect(out.decision.targetWeights).toEqual({ a: 0, b: 200 });
     expect(out.decision.blocked).toContainEqual({
       code: 'CAPACITY_LIMITED',
       message:
@@ -764,7 +813,7 @@ describe('decide: impaired, not busy', () => {
     const state = { ...initialServiceState(service, T0 - 60 * MINUTE), demandHistory: [200, 35, 35, 35] };
     const out = decide(service, { now: T0, observations: { periodStart: T0, endpoints }, state, currentWeights: { a: 100, b: 100 } });
     expect(out.nextState.demandHistory).toEqual([200, 35, 35, 35, 35]);
-    // a sheds 60% of its share at once: b takes it up to 71% of the traffic, and a keeps the rest. Judged
+    // a is drained at once: b takes its share up to 71% of the traffic, and a keeps the rest. Judged
     // on the burst alone, b (at 50% already) took none of it.
     expect(out.decision.targetWeights).toEqual({ a: 59, b: 141 });
   });
