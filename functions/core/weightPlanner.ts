@@ -390,10 +390,12 @@ function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, 
   // with severe breaches in its window (most requests late) serves few.
   const slowOnes = endpoints.filter((e) => (e.state.status === 'degraded' || e.state.status === 'drained' || failedStep(e)) && !e.failing && !e.maintenance);
   // Within its dwell, a slow endpoint is not pushed back up to make room for another's shed (that
-  // reversal is a flap): the receivers run hot instead. Traffic an operator's drain or a deployment's
-  // hold-out frees is planned, not a change of mind, and may still go back to it.
+  // reversal is a flap): the receivers run hot instead. Nor is a drained one, dwell or not: drained,
+  // it was too slow at any share it kept, and keeps only what the others cannot take; it gets more
+  // by its recovery steps. Traffic an operator's drain or a deployment's hold-out frees is planned,
+  // not a change of mind, and may still go back to it.
   const freedByPlan = endpoints.some((e) => e.maintenance);
-  const keepsWhatItCarries = (e: PlanEndpoint) => (e.dwelling || failedStep(e)) && !freedByPlan;
+  const keepsWhatItCarries = (e: PlanEndpoint) => (e.dwelling || failedStep(e) || e.state.status === 'drained') && !freedByPlan;
   const shedLess = (allotment: Allotment, candidates: readonly PlanEndpoint[]) =>
     giveBack(
       allotment,

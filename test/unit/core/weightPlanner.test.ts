@@ -191,6 +191,16 @@ describe('planWeights', () => {
     expect(plan(false).weights).toEqual({ b: expect.closeTo(120), c: expect.closeTo(80) });
   });
 
+  it('gives a drained slow endpoint no more than it carries, its dwell over or not: it takes more by its recovery steps', () => {
+    // c was drained too slow and keeps 30 the others had no room for; b has room for 20 of the 100 placed.
+    const plan = planWeights([endpoint(1, 'healthy', { maxShare: 0.6 }), endpoint(2, 'drained', { shedFrom: 1, current: 30 })], null, policy);
+    expect(plan.weights).toEqual({ b: expect.closeTo(170), c: expect.closeTo(30) });
+    expect(plan.blocked.map((r) => r.message)).toEqual([
+      'shedding less from c: the other endpoints have no warm headroom for it',
+      'b will run past their capacity limits (target utilisation, maxShare): no endpoint has headroom for 25% of the traffic',
+    ]);
+  });
+
   it('may give a slow endpoint within its dwell more when an operator or a deployment freed the traffic: planned, not a change of mind', () => {
     // a is held out by a deployment; b has room for 20 of the 180 placed; c, within its dwell, takes its 80 back.
     const plan = planWeights(
