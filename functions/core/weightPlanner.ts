@@ -337,8 +337,9 @@ function ownWeights(endpoints: readonly PlanEndpoint[]): Allotment {
 /**
  * Degraded or drained for slowness, with an extreme breach this period (a signal proven severe,
  * `detection.extremeExcess` past its trip) while it carries at most `shedding.impairedLoadShare`
- * of its planned capacity: impaired, and its requests late whatever share it keeps. This period's verdict only orders where
- * shed traffic goes; whether the endpoint sheds is its state's business (M of N).
+ * of its planned capacity: impaired, and its requests late whatever share it keeps. This period's
+ * verdict only orders where shed traffic goes; whether the endpoint sheds is its state's business
+ * (M of N).
  */
 function lateAtAnyShare(ev: Evaluation, config: EndpointConfig, state: EndpointState, verdict: EndpointVerdict | undefined): boolean {
   const utilisation = ev.utilisation[config.setIdentifier];
