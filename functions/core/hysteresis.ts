@@ -42,7 +42,7 @@ export interface Peers {
   readonly serving: number;
   readonly breaching: readonly string[];
   /** Every endpoint of the service is healthy. */
-  readonly calm?: boolean;
+  readonly calm: boolean;
 }
 
 export interface EndpointLoad {
@@ -446,7 +446,7 @@ function stepHealthy(step: StepContext): EndpointStepResult {
     ? `${step.endpoint} drained: ${describeBreach(step.verdict)} (${evidence})`
     : `${step.endpoint} degraded: ${describeBreach(step.verdict)} (${evidence}); shedding ${pct(step.shedStep)} of its share`;
   const moved = move(step, all ? 'drained' : 'degraded', confirmed ? 'M_OF_N_BREACH' : 'BREACH_EXTREME', message, {
-    shed: Math.min(1, step.shedStep),
+    shed: step.shedStep,
     shedFrom: Math.max(1, step.carried ?? 1),
     shedSince: step.now,
     ...(all ? { failed: false, recoveryStep: 0 } : {}),
@@ -486,7 +486,7 @@ function sharedNoise(step: StepContext): EndpointStepResult | undefined {
   if (peers === undefined || peers.serving === 0 || peers.breaching.length * 2 < peers.serving) return undefined;
   // The window counts this period's verdict: a failing one is among its fails.
   if (step.impaired || counts.severe > 0 || counts.fails > 0) return undefined;
-  if (peers.calm === false && (step.load === undefined || step.load.rps > step.load.capacityRps)) return undefined;
+  if (!peers.calm && (step.load === undefined || step.load.rps > step.load.capacityRps)) return undefined;
   const others = peers.breaching.join(', ');
   const message = `${endpoint} breaching (${describeBreach(verdict)}; ${counts.breaches} of last ${windowText(step.policy)}, none severe), as ${others} did in theirs: noise the service shares, not ${endpoint}'s; holding it healthy`;
   return hold(step, 'NOISE_HOLD', message);
@@ -578,7 +578,7 @@ function shedComingDown(step: StepContext): EndpointStepResult {
   const action = all ? 'draining it' : `shedding ${pct(step.shedStep)} of its share from there`;
   const message = `${endpoint} breaching (${describeBreach(verdict)}) at ${pct(here)} of baseline on its way down from ${pct(state.recoveryFrom ?? 0)}; ${action}`;
   return move(step, all ? 'drained' : 'degraded', 'RECOVERY_FAILED', message, {
-    shed: Math.min(1, step.shedStep),
+    shed: step.shedStep,
     shedFrom: here,
     failed: false,
     shedSince: now,
