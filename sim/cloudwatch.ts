@@ -35,6 +35,27 @@ export interface Datapoint {
   readonly kvCacheUsage: number | null;
 }
 
+/** A high-resolution (10 s) datapoint as CloudWatch keeps it: the gateway's counts and the first tokens' latencies, raw. */
+export interface HighResolutionPoint {
+  readonly requests: number;
+  readonly serverErrors: number;
+  readonly ttft: LatencyHistogram;
+}
+
+/** How late a high-resolution datapoint arrives, whole: floor + lognormal(median, sigma) after its 10 s end. */
+export interface HighResolutionDelay {
+  readonly floorSeconds: number;
+  readonly medianSeconds: number;
+  readonly sigma: number;
+}
+
+/** Seconds of a high-resolution datapoint, and how often CloudWatch evaluates a high-resolution alarm. */
+const HIGH_RESOLUTION_SECONDS = 10;
+/** High-resolution datapoints kept (about 20 minutes): more than any alarm's evaluation range reaches back. */
+const HIGH_RESOLUTION_KEPT = 128;
+const HIGH_RESOLUTION_DELAY_KEY = hashString('cloudwatch-high-resolution-delay');
+export const DEFAULT_HIGH_RESOLUTION_DELAY: HighResolutionDelay = { floorSeconds: 2, medianSeconds: 5, sigma: 0.5 };
+
 /** How late datapoints arrive: floor + lognormal(median, sigma), per part. */
 export interface PublicationDelay {
   readonly floorSeconds: number;
@@ -51,7 +72,7 @@ const DELAY_KEY = hashString('cloudwatch-delay');
 /** Periods beyond N an alarm's evaluation range reaches back for datapoints that arrived late. */
 const EVALUATION_RANGE_EXTRA = 2;
 
-export const DEFAULT_ALARM: AlarmModel = { metric: 'errorRate', threshold: 0.05, datapointsToAlarm: 2, evaluationPeriods: 3 };
+export const DEFAULT_ALARM: AlarmModel = { metric: 'errorRate', threshold: 0.05, datapointsToAlarm: 2, evaluationPeriods: 3, periodSeconds: 60 };
 
 interface Stored {
   readonly point: Datapoint;
@@ -65,7 +86,9 @@ export class CloudWatchSim {
   private readonly histograms: (LatencyHistogram | undefined)[][];
   private readonly histogramMinute: Int32Array[];
   private readonly rng = new Rng(0);
-  private readonly alarms = new Map<string, { state: AlarmState; evaluatedMinute: number }>();
+  private readonly alarms = new Map<string, { state: AlarmState; evaluated: number }>();
+  /** By region: 10-second datapoints by their index (seconds 10b to 10b + 10), with when each arrives. */
+  private readonly highResolution: Map<number, { point: HighResolutionPoint; arrival: number }>[];
 
   constructor(
     regions: number,
@@ -73,7 +96,9 @@ export class CloudWatchSim {
     readonly percentiles: readonly number[],
     private readonly delay: PublicationDelay,
     private readonly seed: number,
+    private readonly highResolutionDelay: HighResolutionDelay = DEFAULT_HIGH_RESOLUTION_DELAY,
   ) {
+    this.highResolution = Array.from({ length: regions }, () => new Map());
     this.points = Array.from({ length: regions }, () => []);
     this.histograms = Array.from({ length: regions }, () => new Array(HISTOGRAM_MINUTES));
     this.histogramMinute = Array.from({ length: regions }, () => new Int32Array(HISTOGRAM_MINUTES).fill(-1));
@@ -93,6 +118,17 @@ export class CloudWatchSim {
       this.histograms[r]![m % HISTOGRAM_MINUTES] = histogram;
       this.histogramMinute[r]![m % HISTOGRAM_MINUTES] = m;
     }
+  }
+
+  /** Called by the world when the 10 s of bin b of region r are over (null: lost): the datapoint starts on its way. */
+  publishHighResolution(r: number, b: number, point: HighResolutionPoint | null): void {
+    if (point === null) return;
+    const d = this.highResolutionDelay;
+    this.rng.reseed(streamSeed(this.seed, HIGH_RESOLUTION_DELAY_KEY, r, b));
+    const arrival = (b + 1) * HIGH_RESOLUTION_SECONDS + d.floorSeconds + d.medianSeconds * Math.exp(d.sigma * this.rng.normal());
+    const kept = this.highResolution[r]!;
+    kept.set(b, { point, arrival });
+    kept.delete(b - HIGH_RESOLUTION_KEPT);
   }
 
   /** Share of minute m's report that has arrived by time t (0 when none, or never). */
@@ -295,15 +331,17 @@ export class CloudWatchSim {
    * arrived by then). Alarms are kept per model and region, so every reader sees the same state.
    */
   alarmState(model: AlarmModel, r: number, t: number): AlarmState {
-    const key = `${r}|${model.metric}|${model.threshold}|${model.datapointsToAlarm}|${model.evaluationPeriods}`;
+    const key = `${r}|${model.metric}|${model.threshold}|${model.datapointsToAlarm}|${model.evaluationPeriods}|${model.periodSeconds}`;
     let alarm = this.alarms.get(key);
     if (!alarm) {
-      alarm = { state: 'INSUFFICIENT_DATA', evaluatedMinute: -1 };
+      alarm = { state: 'INSUFFICIENT_DATA', evaluated: -1 };
       this.alarms.set(key, alarm);
     }
-    for (let minute = alarm.evaluatedMinute + 1; minute <= Math.floor(t / 60); minute++) {
-      alarm.state = this.evaluateAlarm(model, r, minute * 60, alarm.state);
-      alarm.evaluatedMinute = minute;
+    // A standard alarm is evaluated once a minute; a high-resolution one (a period under a minute) every 10 s.
+    const every = model.periodSeconds < 60 ? HIGH_RESOLUTION_SECONDS : 60;
+    for (let e = alarm.evaluated + 1; e <= Math.floor(t / every); e++) {
+      alarm.state = this.evaluateAlarm(model, r, e * every, alarm.state);
+      alarm.evaluated = e;
     }
     return alarm.state;
   }
@@ -315,16 +353,46 @@ export class CloudWatchSim {
    * is not considered); with none, INSUFFICIENT_DATA. Minutes still partial count with what arrived.
    */
   private evaluateAlarm(model: AlarmModel, r: number, t: number, previous: AlarmState): AlarmState {
-    const newest = Math.floor(t / 60) - 1;
+    const newest = Math.floor(t / model.periodSeconds) - 1;
     const values: number[] = [];
-    for (let m = newest; m >= 0 && m > newest - model.evaluationPeriods - EVALUATION_RANGE_EXTRA && values.length < model.evaluationPeriods; m--) {
-      const v = this.alarmValue(model, this.visible(r, m, t));
+    for (let k = newest; k >= 0 && k > newest - model.evaluationPeriods - EVALUATION_RANGE_EXTRA && values.length < model.evaluationPeriods; k--) {
+      const v = model.periodSeconds < 60 ? this.highResolutionValue(model, r, k, t) : this.alarmValue(model, this.visible(r, k, t));
       if (v !== null && Number.isFinite(v)) values.push(v);
     }
     if (values.length === 0) return 'INSUFFICIENT_DATA';
     if (values.length < model.evaluationPeriods)
       return previous === 'INSUFFICIENT_DATA' ? (values.some((v) => v > model.threshold) ? 'INSUFFICIENT_DATA' : 'OK') : previous;
     return values.filter((v) => v > model.threshold).length >= model.datapointsToAlarm ? 'ALARM' : 'OK';
+  }
+
+  /** An alarm's value over period k of its (sub-minute) period: the 10-second datapoints in it that arrived by t, merged; null with none. */
+  private highResolutionValue(model: AlarmModel, r: number, k: number, t: number): number | null {
+    const per = model.periodSeconds / HIGH_RESOLUTION_SECONDS;
+    const ttft = new LatencyHistogram();
+    let requests = 0;
+    let serverErrors = 0;
+    let any = false;
+    for (let b = k * per; b < (k + 1) * per; b++) {
+      const kept = this.highResolution[r]!.get(b);
+      if (!kept || kept.arrival > t) continue;
+      any = true;
+      requests += kept.point.requests;
+      serverErrors += kept.point.serverErrors;
+      ttft.addAll(kept.point.ttft);
+    }
+    if (!any) return null;
+    switch (model.metric) {
+      case 'errorRate':
+        return requests > 0 ? serverErrors / requests : null;
+      case 'p99LatencyMs':
+        return ttft.count > 0 ? ttft.percentile(99) : null;
+      case 'p95LatencyMs':
+        return ttft.count > 0 ? ttft.percentile(95) : null;
+      case 'averageLatencyMs':
+        return ttft.count > 0 ? ttft.sum / ttft.count : null;
+      case 'gpuUtilization':
+        return null;
+    }
   }
 
   observeAlarm(model: AlarmModel, r: number, t: number): AlarmObservation {

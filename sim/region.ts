@@ -60,6 +60,19 @@ function newReport(): MinuteReport {
 /** Minutes of reports kept open: a first token can come several minutes after its request arrived. */
 const OPEN_MINUTES = 16;
 
+/** Seconds of a high-resolution report: what a server publishing with StorageResolution 1 sends every 10 s. */
+export const HIGH_RESOLUTION_SECONDS = 10;
+
+/** What a region's servers report for 10 s, for high-resolution metrics: the gateway's counts and the first tokens out in it. */
+export interface HighResolutionReport {
+  requests: number;
+  serverErrors: number;
+  readonly ttft: LatencyHistogram;
+}
+
+/** Ten-second reports kept open: as many as a minute's (a first token is counted when it comes out). */
+const OPEN_BINS = (OPEN_MINUTES * 60) / HIGH_RESOLUTION_SECONDS;
+
 export interface RegionOptions {
   readonly model: UnitModel;
   readonly replicas: number;
@@ -72,6 +85,8 @@ export interface RegionOptions {
   readonly name: string;
   /** How the region scales when asked; null: it holds `replicas` throughout. */
   readonly scaling: RegionScaling | null;
+  /** Keep 10-second reports too (a high-resolution alarm watches the region). @default false */
+  readonly highResolution?: boolean;
 }
 
 export class RegionSim implements UnitSink {
@@ -83,6 +98,8 @@ export class RegionSim implements UnitSink {
   private draining: ServingUnit[] = [];
   private readonly reports: MinuteReport[] = Array.from({ length: OPEN_MINUTES }, newReport);
   private readonly reportMinute = new Int32Array(OPEN_MINUTES).fill(-1);
+  private readonly bins: HighResolutionReport[] = [];
+  private readonly binIndex = new Int32Array(OPEN_BINS).fill(-1);
   private readonly rng = new Rng(0);
   private readonly jitter: Float64Array;
   private next = 0;
@@ -122,6 +139,24 @@ export class RegionSim implements UnitSink {
     return this.reports[i]!;
   }
 
+  /** The open 10-second report of bin b, when the region keeps them. */
+  private bin(b: number): HighResolutionReport | undefined {
+    if (!this.options.highResolution) return undefined;
+    const i = b % OPEN_BINS;
+    if (this.binIndex[i] !== b) {
+      this.bins[i] = { requests: 0, serverErrors: 0, ttft: new LatencyHistogram() };
+      this.binIndex[i] = b;
+    }
+    return this.bins[i];
+  }
+
+  /** Hands over the 10-second report of bin b (seconds 10b to 10b + 10); the region forgets it. */
+  takeHighResolutionReport(b: number): HighResolutionReport {
+    const report = this.bin(b) ?? { requests: 0, serverErrors: 0, ttft: new LatencyHistogram() };
+    this.binIndex[b % OPEN_BINS] = -1;
+    return report;
+  }
+
   /** Hands over minute m's report; the region forgets it. */
   takeReport(m: number): MinuteReport {
     const report = this.report(m);
@@ -135,6 +170,7 @@ export class RegionSim implements UnitSink {
     const ms = ttftSeconds * 1000 + this.options.networkLatencyMs + this.addedLatencyMs;
     report.ttft.add(ms);
     if (ms > this.options.sloMs) report.late++;
+    this.bin(Math.floor(t / HIGH_RESOLUTION_SECONDS))?.ttft.add(ms);
   }
 
   failed(t: number): void {
@@ -165,18 +201,23 @@ export class RegionSim implements UnitSink {
     this.rng.reseed(streamSeed(this.options.seed, this.options.key, s));
     const n = poissonCount(this.rng.next(), expected);
     report.requests += n;
+    const bin = this.bin(Math.floor(t / HIGH_RESOLUTION_SECONDS));
+    if (bin) bin.requests += n;
     if (condition.down) {
       // Connections refused; the instances and everything queued on them are gone.
       if (!this.wasDown) for (const unit of [...this.units, ...this.draining]) unit.reset(t);
       this.wasDown = true;
       report.serverErrors += n;
+      if (bin) bin.serverErrors += n;
       report.downSteps++;
       return;
     }
     if (this.wasDown) for (const unit of [...this.units, ...this.draining]) unit.reset(t);
     this.wasDown = false;
     this.applyCondition(t, condition);
+    const errorsBefore = report.serverErrors;
     this.arrive(t, dt, n, condition.errorRate, report, mix);
+    if (bin) bin.serverErrors += report.serverErrors - errorsBefore;
     for (let u = 0; u < this.active; u++) this.units[u]!.runUntil(t + dt);
     for (const unit of this.draining) unit.runUntil(t + dt);
     this.sample(report, dt);

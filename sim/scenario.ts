@@ -434,7 +434,7 @@ function build(spec: ScenarioSpec, service: ServiceConfig, source: string, baseD
     deployments,
     conditions,
     bindings,
-    alarms: new Map(Object.entries(spec.alarms)),
+    alarms: alarmModels(spec),
     startMs,
     steps: demand.steps,
     hasIncident,
@@ -562,4 +562,14 @@ function calibratedUnit(path: string): { unit: UnitModel; problems: ValidationPr
   }
   fits.set(path, result);
   return result;
+}
+
+/** The scenario's alarms by name; a name with `{region}` stands for one alarm per region, named with it. */
+function alarmModels(spec: ScenarioSpec): ReadonlyMap<string, AlarmModel> {
+  const models = new Map<string, AlarmModel>();
+  for (const [name, model] of Object.entries(spec.alarms)) {
+    if (!name.includes('{region}')) models.set(name, model);
+    else for (const region of spec.regions) models.set(name.replaceAll('{region}', region.name), model);
+  }
+  return models;
 }

@@ -305,16 +305,29 @@ export const incidentSchema = z.discriminatedUnion('kind', [
 export type IncidentSpec = z.output<typeof incidentSchema>;
 
 /** What an alarm signal's CloudWatch alarm watches, and how it is evaluated. */
-export const alarmModelSchema = z.strictObject({
-  /** @default 'errorRate' */
-  metric: z.enum(['errorRate', 'p99LatencyMs', 'p95LatencyMs', 'averageLatencyMs', 'gpuUtilization']).default('errorRate'),
-  /** Breaching when the datapoint is above this. @default 0.05 */
-  threshold: z.number().default(0.05),
-  /** M ("datapoints to alarm"). @default 2 */
-  datapointsToAlarm: z.number().int().min(1).default(2),
-  /** N ("evaluation periods"). @default 3 */
-  evaluationPeriods: z.number().int().min(1).default(3),
-});
+export const alarmModelSchema = z
+  .strictObject({
+    /** @default 'errorRate' */
+    metric: z.enum(['errorRate', 'p99LatencyMs', 'p95LatencyMs', 'averageLatencyMs', 'gpuUtilization']).default('errorRate'),
+    /** Breaching when the datapoint is above this. @default 0.05 */
+    threshold: z.number().default(0.05),
+    /** M ("datapoints to alarm"). @default 2 */
+    datapointsToAlarm: z.number().int().min(1).default(2),
+    /** N ("evaluation periods"). @default 3 */
+    evaluationPeriods: z.number().int().min(1).default(3),
+    /**
+     * The alarm's period. 60: a standard alarm on the servers' minute reports, evaluated once a
+     * minute. 10, 20 or 30: a high-resolution alarm, on a metric the servers publish every 10 s
+     * (PutMetricData with StorageResolution 1), which CloudWatch evaluates every 10 s; each
+     * datapoint arrives `cloudwatch.highResolutionDelay` after its 10 s end. GPU utilisation is
+     * reported once a minute. @default 60
+     */
+    periodSeconds: z.union([z.literal(10), z.literal(20), z.literal(30), z.literal(60)], { error: 'must be 10, 20, 30 or 60' }).default(60),
+  })
+  .refine((m) => m.periodSeconds === 60 || m.metric !== 'gpuUtilization', {
+    error: 'gpuUtilization is reported once a minute: its alarm needs periodSeconds 60',
+    path: ['periodSeconds'],
+  });
 export type AlarmModel = z.output<typeof alarmModelSchema>;
 
 /** What world quantity a metric signal reads; inferred from the metric name when not given. */
@@ -460,6 +473,19 @@ export const scenarioSchema = z
             parts: z.number().int().min(1).max(16).default(4),
           })
           .prefault({}),
+        /**
+         * When a high-resolution datapoint (10 s, for alarms with `periodSeconds` under 60)
+         * arrives, after its 10 s end: floorSeconds + lognormal(medianSeconds, sigma), whole (AWS:
+         * "a few seconds" before an alarm can see it; high-resolution alarms are evaluated every 10 s).
+         * @default { floorSeconds: 2, medianSeconds: 5, sigma: 0.5 }
+         */
+        highResolutionDelay: z
+          .strictObject({
+            floorSeconds: z.number().min(0).max(600).default(2),
+            medianSeconds: z.number().min(0).max(600).default(5),
+            sigma: z.number().min(0).max(2).default(0.5),
+          })
+          .prefault({}),
         /** How long after a period ends the CloudWatch-reading controllers read it (steer53's metricDelaySeconds). @default 60 */
         readDelaySeconds: z.number().min(0).max(600).default(60),
         /** Chance that any one datapoint never arrives. @default 0 */
@@ -519,7 +545,10 @@ export const scenarioSchema = z
     regions: z.array(regionSchema).min(1, { error: 'needs at least one region' }),
     /** @default [] */
     incidents: z.array(incidentSchema).default([]),
-    /** Alarm signals by alarm name (or ARN). @default every alarm: error rate > 5% for 2 of 3 minutes */
+    /**
+     * Alarm signals by alarm name (or ARN); `{region}` in a name stands for each region's own
+     * (`chat-{region}-ttft-fast`). @default every alarm: error rate > 5% for 2 of 3 minutes
+     */
     alarms: z.record(z.string(), alarmModelSchema).default({}),
     /** Metric signals by signal name, where the metric name does not say what they measure. @default inferred */
     measures: z.record(z.string(), measureSchema).default({}),
@@ -598,6 +627,16 @@ export const scenarioSchema = z
     }
   })
   .superRefine((scenario, ctx) => {
+    // A 10-second datapoint is what the steps inside those 10 s served: the steps must tile it.
+    for (const [name, alarm] of Object.entries(scenario.alarms)) {
+      if (alarm.periodSeconds < 60 && scenario.stepSeconds !== 5 && scenario.stepSeconds !== 10) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['alarms', name, 'periodSeconds'],
+          message: `a high-resolution alarm needs stepSeconds 5 or 10 (the world publishes 10-second datapoints); stepSeconds is ${scenario.stepSeconds}`,
+        });
+      }
+    }
     const quick = scenario.expect.quick;
     if (quick !== undefined && quick.duration > scenario.duration) {
       ctx.addIssue({ code: 'custom', path: ['expect', 'quick', 'duration'], message: `must be at most the scenario's duration (${scenario.duration} s)` });

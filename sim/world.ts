@@ -14,7 +14,7 @@ import { ClientDns } from './dns.js';
 import { PROMPT_SAMPLES_PER_STEP } from './demand.js';
 import type { RegionCondition } from './latencyModel.js';
 import { hashString, Rng, streamSeed } from './random.js';
-import { RegionSim, type MinuteReport } from './region.js';
+import { HIGH_RESOLUTION_SECONDS, RegionSim, type MinuteReport } from './region.js';
 import type { RegionFleet } from './fleet.js';
 import type { ServingUnit } from './servingUnit.js';
 import type { Scenario } from './scenario.js';
@@ -394,7 +394,11 @@ export async function runWorld(scenario: Scenario, factory: ControllerFactory, o
   const dns = new ClientDns({ ...spec.dns }, scenario.baselineWeights, spec.seed);
   const route53 = new Route53Sim(dns, scenario.baselineWeights);
   const percentiles = percentileList(scenario);
-  const cloudwatch = new CloudWatchSim(regionCount, percentiles, spec.cloudwatch.publicationDelay, spec.seed);
+  const cloudwatch = new CloudWatchSim(regionCount, percentiles, spec.cloudwatch.publicationDelay, spec.seed, spec.cloudwatch.highResolutionDelay);
+  const alarms = watchedAlarms(scenario);
+  // High-resolution alarms: the servers publish every 10 s too, and CloudWatch evaluates every 10 s.
+  const highResolution = alarms.some((a) => a.model.periodSeconds < 60);
+  const stepsPerBin = HIGH_RESOLUTION_SECONDS / dt;
   const pipeline = new PipelineSim(scenario.deployments, scenario.startMs);
   const regions = scenario.regions.map(
     (region, r) =>
@@ -408,6 +412,7 @@ export async function runWorld(scenario: Scenario, factory: ControllerFactory, o
         key: streamSeed(REGION_KEY, hashString(scenario.endpoints[r]!)),
         name: scenario.endpoints[r]!,
         scaling: region.scaling,
+        highResolution,
       }),
   );
   const fleets = regions.map((region) => region.fleet);
@@ -415,7 +420,6 @@ export async function runWorld(scenario: Scenario, factory: ControllerFactory, o
   const controller = factory({ scenario, route53, cloudwatch, truth, pipeline, fleets, ...(options.warmState ? { warmState: options.warmState } : {}) });
   const newVersionServed = scenario.deployments.map(() => ({ maxShare: 0, requests: 0 }));
   const series = emptySeries(regionCount, minutes);
-  const alarms = watchedAlarms(scenario);
   const minuteRng = new Rng(0);
   const shares = new Float64Array(regionCount);
   const totals = { requests: 0, failed: 0, missed: 0 };
@@ -424,8 +428,9 @@ export async function runWorld(scenario: Scenario, factory: ControllerFactory, o
     const t = s * dt;
     const m = Math.floor(t / 60);
     pipeline.advance(t);
-    // CloudWatch evaluates alarms once a minute; a change reaches the controller's alarm handler at once.
-    if (s % stepsPerMinute === 0 && alarms.length > 0 && controller.alarmsChanged) {
+    // CloudWatch evaluates alarms once a minute (high-resolution ones every 10 s); a change reaches
+    // the controller's alarm handler at once.
+    if (s % (highResolution ? stepsPerBin : stepsPerMinute) === 0 && alarms.length > 0 && controller.alarmsChanged) {
       const changes = evaluateAlarms(alarms, cloudwatch, t);
       if (changes.length > 0) await controller.alarmsChanged(t, changes);
     }
@@ -439,6 +444,14 @@ export async function runWorld(scenario: Scenario, factory: ControllerFactory, o
     for (let r = 0; r < regionCount; r++) {
       regions[r]!.step(s, t, dt, arrivals * shares[r]!, conditions[r]!, mix);
       series.share[r]![m]! += shares[r]! / stepsPerMinute;
+    }
+    // Ten seconds are complete: the servers' high-resolution reports go to CloudWatch.
+    if (highResolution && ((s + 1) % stepsPerBin === 0 || s === steps - 1)) {
+      const bin = Math.floor(t / HIGH_RESOLUTION_SECONDS);
+      for (let r = 0; r < regionCount; r++) {
+        const report = regions[r]!.takeHighResolutionReport(bin);
+        cloudwatch.publishHighResolution(r, bin, conditions[r]!.metricsMissing ? null : report);
+      }
     }
     // A minute is complete: the servers' reports go to CloudWatch.
     if ((s + 1) % stepsPerMinute === 0 || s === steps - 1) {

@@ -128,6 +128,7 @@ export function route53AlarmHealthCheckController(context: ControllerContext): C
     threshold: settings.thresholdMs ?? scenario.spec.slo.latencyMs,
     datapointsToAlarm: settings.datapointsToAlarm,
     evaluationPeriods: settings.evaluationPeriods,
+    periodSeconds: 60,
   };
   const checks = new HttpHealthChecks(context);
   const alarmHealthy = scenario.endpoints.map(() => true);

@@ -20,7 +20,7 @@ function point(requests: number, serverErrors: number, p99 = 500): Datapoint {
 
 /** Every part arrives exactly `seconds` after its minute ends. */
 const fixed = (seconds: number, parts = 1): PublicationDelay => ({ floorSeconds: seconds, medianSeconds: 0, sigma: 0, parts });
-const alarm: AlarmModel = { metric: 'errorRate', threshold: 0.05, datapointsToAlarm: 2, evaluationPeriods: 3 };
+const alarm: AlarmModel = { metric: 'errorRate', threshold: 0.05, datapointsToAlarm: 2, evaluationPeriods: 3, periodSeconds: 60 };
 
 /** One region whose minutes 0..n-1 are `points` (null = lost), each arriving `delay` after its minute. */
 function cloudwatch(points: (Datapoint | null)[], delay: PublicationDelay = fixed(1)): CloudWatchSim {
@@ -90,6 +90,52 @@ describe('Class: CloudWatchSim', () => {
       const late = cloudwatch([point(100, 50), point(100, 50), point(100, 50)], fixed(100));
       expect(late.alarmState(alarm, 0, 3 * 60 + 30)).toBe('INSUFFICIENT_DATA');
       expect(late.alarmState(alarm, 0, 5 * 60)).toBe('ALARM');
+    });
+  });
+
+  describe('Method: alarmState, high-resolution', () => {
+    const fast: AlarmModel = { metric: 'p99LatencyMs', threshold: 20_000, datapointsToAlarm: 2, evaluationPeriods: 3, periodSeconds: 10 };
+    /** Ten seconds of `n` first tokens at `ms` each. */
+    const bin = (n: number, ms: number) => {
+      const ttft = new LatencyHistogram();
+      for (let i = 0; i < n; i++) ttft.add(ms);
+      return { requests: n, serverErrors: 0, ttft };
+    };
+    /** One region whose 10-second datapoints are `bins` (null = lost), each arriving `delay` s after its end. */
+    const highResolution = (bins: readonly (ReturnType<typeof bin> | null)[], delay = 5) => {
+      const cw = new CloudWatchSim(1, [99], fixed(60), 1, { floorSeconds: delay, medianSeconds: 0, sigma: 0 });
+      for (const [b, p] of bins.entries()) cw.publishHighResolution(0, b, p);
+      return cw;
+    };
+
+    it('is evaluated every 10 s on 10-second datapoints: ALARM once 2 of the last 3 that arrived are past its threshold', () => {
+      const cw = highResolution([bin(50, 500), bin(50, 500), bin(50, 30_000), bin(50, 30_000)]);
+      expect(cw.alarmState(fast, 0, 30)).toBe('OK');
+      // The fourth datapoint (30-40 s) arrives at 45 s: evaluated at 50 s, not at the next minute.
+      expect(cw.alarmState(fast, 0, 40)).toBe('OK');
+      expect(cw.alarmState(fast, 0, 50)).toBe('ALARM');
+    });
+
+    it('does not see a datapoint before it arrives, and leaves INSUFFICIENT_DATA only with N of them', () => {
+      // Arriving at 25, 35 and 45 s.
+      const cw = highResolution([bin(50, 30_000), bin(50, 30_000), bin(50, 30_000)], 15);
+      expect(cw.alarmState(fast, 0, 20)).toBe('INSUFFICIENT_DATA');
+      expect(cw.alarmState(fast, 0, 40)).toBe('INSUFFICIENT_DATA');
+      expect(cw.alarmState(fast, 0, 50)).toBe('ALARM');
+    });
+
+    it('merges the 10-second datapoints of a longer period: a 30-second p99 is over every request of its 30 s', () => {
+      // 2 slow first tokens among 300 are under 1%: each 10 s alone has a p99 past 20 s when it holds both.
+      const slow = bin(98, 500);
+      slow.ttft.add(30_000, 2);
+      const thirty: AlarmModel = { ...fast, periodSeconds: 30, datapointsToAlarm: 1, evaluationPeriods: 1 };
+      const tenAlone: AlarmModel = { ...fast, datapointsToAlarm: 1, evaluationPeriods: 1 };
+      expect(highResolution([bin(100, 500), slow, bin(100, 500)]).alarmState(thirty, 0, 40)).toBe('OK');
+      expect(highResolution([bin(100, 500), slow]).alarmState(tenAlone, 0, 30)).toBe('ALARM');
+    });
+
+    it('has no datapoint for 10 s without first tokens, and a lost one never arrives: INSUFFICIENT_DATA, not OK', () => {
+      expect(highResolution([bin(0, 0), null, bin(0, 0)]).alarmState(fast, 0, 60)).toBe('INSUFFICIENT_DATA');
     });
   });
 

@@ -75,6 +75,28 @@ describe('Scenario format', () => {
     expect(await problemsOf(raw)).toEqual(['service.endpoints[1].signals[0].clear: must be below trip (2000)']);
   });
 
+  it('refuses a high-resolution alarm the world cannot publish: steps longer than 10 s, or GPU utilisation', async () => {
+    const fast = { metric: 'p99LatencyMs', threshold: 20_000, periodSeconds: 10 } as const;
+    expect(await problemsOf(smallScenario({ stepSeconds: 30, alarms: { 'chat-{region}-ttft-fast': fast } }))).toEqual([
+      'alarms.chat-{region}-ttft-fast.periodSeconds: a high-resolution alarm needs stepSeconds 5 or 10 (the world publishes 10-second datapoints); stepSeconds is 30',
+    ]);
+    expect(await problemsOf(smallScenario({ alarms: { gpu: { ...fast, metric: 'gpuUtilization' } } }))).toEqual([
+      'alarms.gpu.periodSeconds: gpuUtilization is reported once a minute: its alarm needs periodSeconds 60',
+    ]);
+    expect(await problemsOf(smallScenario({ alarms: { slow: { ...fast, periodSeconds: 15 as never } } }))).toEqual([
+      'alarms.slow.periodSeconds: must be 10, 20, 30 or 60',
+    ]);
+  });
+
+  it('reads an alarm named with {region} as one alarm per region', async () => {
+    const scenario = await resolveScenario(
+      smallScenario({ alarms: { 'chat-{region}-ttft-fast': { metric: 'p99LatencyMs', threshold: 20_000, periodSeconds: 10 as const } } }),
+      SOURCE,
+    );
+    expect([...scenario.alarms.keys()]).toEqual(['chat-a-ttft-fast', 'chat-b-ttft-fast']);
+    expect(scenario.alarms.get('chat-b-ttft-fast')).toMatchObject({ periodSeconds: 10, threshold: 20_000, datapointsToAlarm: 2, evaluationPeriods: 3 });
+  });
+
   it('needs exactly one of an inline policy or a config file', async () => {
     const { service: _omitted, ...withoutPolicy } = smallScenario();
     expect(await problemsOf(withoutPolicy)).toEqual(['service: needs exactly one of service (inline policy) or config (a policy file)']);
