@@ -79,12 +79,16 @@ export interface PlannedDemand {
 /**
  * The demand (requests/s) capacity is planned against: the busiest of the last few periods' (one
  * quiet minute, or a region that stopped reporting, must not make the others look roomier than they
- * are), with this period's when its observations are fresh. Null when none is known.
+ * are), with this period's when its observations are fresh. A period judged again (an alarm's
+ * evaluation between two scheduled ones) replaces its own reading rather than adding one: the
+ * history is of periods, however often each is read. Null when none is known.
  */
 export function plannedDemand(ev: Evaluation, fresh: boolean): PlannedDemand {
   const observedDemand = demandOf(ev);
   const recent = fresh && observedDemand !== null ? [observedDemand] : [];
-  const demandHistory = [...ev.previous.demandHistory, ...recent].slice(-DEMAND_PERIODS);
+  const again = recent.length > 0 && ev.previous.lastPeriodStart === ev.observations.periodStart;
+  const before = again ? ev.previous.demandHistory.slice(0, -1) : ev.previous.demandHistory;
+  const demandHistory = [...before, ...recent].slice(-DEMAND_PERIODS);
   if (demandHistory.length === 0) return { demandHistory, demand: null, typical: null };
   const typical = demandHistory.reduce((sum, d) => sum + d, 0) / demandHistory.length;
   return { demandHistory, demand: Math.max(...demandHistory), typical };

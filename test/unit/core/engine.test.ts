@@ -818,6 +818,25 @@ describe('decide: impaired, not busy', () => {
     expect(out.decision.targetWeights).toEqual({ a: 59, b: 141 });
   });
 
+  it('keeps one demand reading a period: a period judged again (an alarm between two ticks) replaces its own', () => {
+    const service = makeService({ n: 2, endpoints: [{ capacity: { warmRps: 100 } }, { capacity: { warmRps: 100 } }] });
+    const state = { ...initialServiceState(service, T0 - 60 * MINUTE), demandHistory: [200, 35, 35, 35, 35] };
+    const at = (now: number, rps: number, previous: ServiceState) =>
+      decide(service, {
+        now,
+        observations: { periodStart: T0, endpoints: { a: observe('ok', rps), b: observe('ok', rps) } },
+        state: previous,
+        currentWeights: { a: 100, b: 100 },
+      }).nextState;
+    const ticked = at(T0 + MINUTE, 20, state);
+    expect(ticked.demandHistory).toEqual([35, 35, 35, 35, 40]);
+    // The alarm's evaluation 30 s later reads the same period, fuller: it replaces that period's
+    // reading, and no older period leaves the window for it. A new period is added as before.
+    const again = at(T0 + MINUTE + 30_000, 22, ticked);
+    expect(again.demandHistory).toEqual([35, 35, 35, 35, 44]);
+    expect(at(T0 + MINUTE + 40_000, 22, { ...state, lastPeriodStart: T0 - MINUTE }).demandHistory).toEqual([35, 35, 35, 35, 44]);
+  });
+
   it('sheds in proportion when the load is not known', () => {
     const service = makeService({ endpoints: [{ capacity: { warmRps: 100, targetUtilization: 0.8 } }] });
     const steps = runMinutes(service, 2, () => allOk(service, { a: 'severe' }));
