@@ -58,6 +58,7 @@ const alarmSignal = z.strictObject({
   source: z.literal('alarm'),
   alarm: z.strictObject({ name: z.optional(z.string()), arn: z.optional(z.string()), region: z.optional(z.string()) }),
   severity,
+  excess: z.optional(z.number().check(z.minimum(0))),
 });
 
 const provider = z.discriminatedUnion('kind', [

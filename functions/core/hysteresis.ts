@@ -239,7 +239,7 @@ function impairedAtLoad(endpoint: string, load: EndpointLoad | undefined, step: 
  * the 40% an impaired step leaves would stay late for another shed interval.
  */
 function impairedShed(verdict: EndpointVerdict, policy: Policy, proportional: number): number {
-  return extremeBreach(verdict, policy) ? 1 : Math.max(proportional, policy.shedding.impairedStep);
+  return extremeBreach(verdict, policy, true) ? 1 : Math.max(proportional, policy.shedding.impairedStep);
 }
 
 /** Moves one endpoint's state on this period's verdict. */
@@ -416,9 +416,17 @@ function drainFailing(step: StepContext): EndpointStepResult {
   });
 }
 
-/** A signal proven severe and at least `detection.extremeExcess` past its trip: no second period could make it more certain. */
-export function extremeBreach(verdict: EndpointVerdict, policy: Policy): boolean {
-  return verdict.signals.some((s) => s.verdict === 'breach' && s.severe === true && s.excess >= policy.detection.extremeExcess);
+/**
+ * A signal proven severe and at least `detection.extremeExcess` past its trip: no second period
+ * could make it more certain. An alarm's ALARM stands for its stated `excess` only where load does
+ * not explain it (`impaired`: the endpoint carries well under its planned capacity). On a busy
+ * endpoint, 20 or 30 s of a high-resolution alarm past its threshold is a burst of the load, and
+ * the minute it falls in says how much: its breach counts (severe) toward M of N.
+ */
+export function extremeBreach(verdict: EndpointVerdict, policy: Policy, impaired: boolean): boolean {
+  return verdict.signals.some(
+    (s) => s.verdict === 'breach' && s.severe === true && s.excess >= policy.detection.extremeExcess && (impaired || s.fromAlarm !== true),
+  );
 }
 
 /**
@@ -429,7 +437,7 @@ export function extremeBreach(verdict: EndpointVerdict, policy: Policy): boolean
 function stepHealthy(step: StepContext): EndpointStepResult {
   const { detection } = step.policy;
   const { breaches, severe: severeBreaches } = step.counts;
-  const extreme = extremeBreach(step.verdict, step.policy);
+  const extreme = extremeBreach(step.verdict, step.policy, step.impaired !== undefined);
   const confirmed = breaches >= detection.breachesToDegrade || (step.severe && severeBreaches >= detection.breachesToDegradeSevere);
   if (!step.breaching || !(confirmed || extreme)) return stay(step);
   const relief = reliefPending(step) ?? sharedNoise(step);
@@ -463,7 +471,7 @@ function stepHealthy(step: StepContext): EndpointStepResult {
 function reliefPending(step: StepContext): EndpointStepResult | undefined {
   const { cutAt, now, policy, endpoint, verdict } = step;
   if (cutAt === undefined || now - cutAt >= policy.shedding.intervalSeconds * 1000) return undefined;
-  if (verdict.failing || step.impaired || extremeBreach(verdict, policy)) return undefined;
+  if (verdict.failing || step.impaired || extremeBreach(verdict, policy, false)) return undefined;
   const ago = Math.round((now - cutAt) / 1000);
   return hold(
     step,
@@ -514,7 +522,9 @@ function shedMore(step: StepContext): EndpointStepResult {
   // while the breach is extreme.
   const lastShed = state.shedSince ?? state.since;
   const { shedding } = step.policy;
-  const interval = extremeBreach(verdict, step.policy) ? Math.min(shedding.intervalSeconds, shedding.extremeIntervalSeconds) : shedding.intervalSeconds;
+  const interval = extremeBreach(verdict, step.policy, step.impaired !== undefined)
+    ? Math.min(shedding.intervalSeconds, shedding.extremeIntervalSeconds)
+    : shedding.intervalSeconds;
   if (now - lastShed < interval * 1000) {
     return hold(
       step,
@@ -548,7 +558,7 @@ function failRecovery(step: StepContext): EndpointStepResult {
   const { state, policy, verdict, endpoint, now } = step;
   const start = state.recoveryFrom ?? 0;
   if (!verdict.failing && start > trafficFactor(state, policy) + 1e-9) return shedComingDown(step);
-  const relapsed = step.impaired !== undefined || extremeBreach(verdict, policy);
+  const relapsed = step.impaired !== undefined || extremeBreach(verdict, policy, false);
   const previous = verdict.failing ? 0 : relapsed ? start : state.recoveryStep > 0 ? stepFactor(state, policy, state.recoveryStep - 1) : start;
   const why = relapsed
     ? `; back to ${pct(previous)}, where its recovery started: ${step.impaired ? 'slow at a load it takes when well' : 'an extreme breach'}, not the last step's load`

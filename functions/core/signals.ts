@@ -109,6 +109,15 @@ export const alarmSignalSchema = z.strictObject({
     .refine((a) => a.name !== undefined || a.arn !== undefined, { error: 'needs a name or an arn' }),
   /** @default 'degrade' */
   severity: z.enum(['degrade', 'fail']).default('degrade'),
+  /**
+   * How far past trip the alarm's ALARM stands for, as a signal's excess (value ÷ trip − 1): an
+   * alarm on p99 time to first token above 20 s, for a 2 s trip, stands for 9 — extreme at the
+   * default `detection.extremeExcess`, so one ALARM degrades the endpoint (an impaired one drains).
+   * Set it on a high-resolution alarm (10-30 s periods, on a metric published with
+   * StorageResolution 1) to act within seconds of a slowdown, not the minutes a minute metric
+   * takes to publish. @default 0: an ALARM says that, not how far (a minimum shed, M of N)
+   */
+  excess: z.number().min(0).optional(),
 });
 
 export type MetricSignal = z.output<typeof metricSignalSchema>;

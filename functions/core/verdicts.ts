@@ -36,12 +36,15 @@ export interface DetectionRules {
 
 const DEFAULT_RULES: DetectionRules = { confidence: 0.99, severeExcess: 1, severeTailShare: 5 };
 
-function alarmVerdict(signal: Signal, observation: Observation): SignalVerdict {
+function alarmVerdict(signal: Extract<Signal, { source: 'alarm' }>, observation: Observation, rules: DetectionRules): SignalVerdict {
   if (observation === undefined || !('alarmState' in observation)) return unknown(signal, 'missing', null, null);
   if (observation.alarmState === 'INSUFFICIENT_DATA') return unknown(signal, 'insufficient-data', null, null);
   const verdict: Verdict = observation.alarmState === 'ALARM' ? 'breach' : 'clear';
-  // An alarm says that, not how far: its breach sheds the minimum step (excess 0).
+  // An alarm says that, not how far: its breach sheds the minimum step (excess 0), unless its
+  // threshold says how far (`excess`: an alarm on a latency ten times the trip stands for 9).
+  const excess = verdict === 'breach' ? (signal.excess ?? 0) : 0;
   return {
+    ...(excess > 0 ? { severe: excess >= rules.severeExcess } : {}),
     signal: signal.name,
     verdict,
     value: null,
@@ -51,7 +54,7 @@ function alarmVerdict(signal: Signal, observation: Observation): SignalVerdict {
     statistic: null,
     sampleCount: null,
     severity: signal.severity,
-    excess: 0,
+    excess,
     fromAlarm: true,
   };
 }
@@ -89,7 +92,7 @@ function readingOf(signal: MetricSignal, value: number, sampleCount: number | nu
 
 /** One signal's verdict for one period. */
 export function evaluateSignal(signal: Signal, observation: Observation, rules: DetectionRules = DEFAULT_RULES): SignalVerdict {
-  if (signal.source === 'alarm') return alarmVerdict(signal, observation);
+  if (signal.source === 'alarm') return alarmVerdict(signal, observation, rules);
   if (observation === undefined || !('value' in observation) || observation.value === null || !Number.isFinite(observation.value)) {
     return unknown(signal, 'missing', null, null);
   }

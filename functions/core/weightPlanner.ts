@@ -349,7 +349,7 @@ function lateAtAnyShare(ev: Evaluation, config: EndpointConfig, state: EndpointS
   const utilisation = ev.utilisation[config.setIdentifier];
   if ((state.status !== 'degraded' && state.status !== 'drained') || verdict === undefined || utilisation === null || utilisation === undefined) return false;
   // In shares of its warm capacity: the load it carries against the load it was planned for.
-  return extremeBreach(verdict, ev.policy) && atImpairedLoad({ rps: utilisation, capacityRps: config.capacity.targetUtilization }, ev.policy);
+  return extremeBreach(verdict, ev.policy, true) && atImpairedLoad({ rps: utilisation, capacityRps: config.capacity.targetUtilization }, ev.policy);
 }
 
 /** The demand the burst room is judged on: the busiest of the last few periods, and their mean. */

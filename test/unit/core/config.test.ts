@@ -91,6 +91,11 @@ describe('parseConfig: problems, each with its path', () => {
       ['services[0].endpoints[0].signals[0].alarm: needs a name or an arn'],
     ],
     [
+      'an alarm signal that stands for a negative excess',
+      { services: [service({ endpoints: [endpoint([{ name: 'a', source: 'alarm', alarm: { name: 'fast' }, excess: -1 }])] })] },
+      ['services[0].endpoints[0].signals[0].excess: Too small: expected number to be >=0'],
+    ],
+    [
       'recovery steps that do not climb to 1',
       { services: [service({ policy: { recovery: { steps: [0.5, 0.25, 0.9] } } })] },
       ['services[0].policy.recovery.steps: must end at 1 (full baseline)', 'services[0].policy.recovery.steps[1]: must be larger than the step before'],

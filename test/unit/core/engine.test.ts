@@ -556,6 +556,68 @@ describe('decide: impaired, not busy', () => {
     });
   });
 
+  describe('a high-resolution alarm that says how far past trip its ALARM is (`excess`)', () => {
+    /** `a` with a `fast` alarm signal of excess 9 (an alarm on ten times the trip), in ALARM in the minutes `alarmed`, at `rps` requests/s; its minute p99 as `health` says. */
+    function alarmedAt(rps: number, alarmed: readonly number[], health: Health = 'ok') {
+      const fast = { name: 'fast', source: 'alarm', alarm: { name: 'chat-a-ttft-fast' }, excess: 9 } as const;
+      const base = makeService().endpoints[0]!.signals;
+      const service = makeService({ endpoints: [{ capacity: { warmRps: 100, targetUtilization: 0.8 }, signals: [...base, fast] as never }] });
+      let state: ServiceState | undefined;
+      let weights: Record<string, number> = { a: 100, b: 100, c: 100 };
+      return Array.from({ length: Math.max(...alarmed) + 1 }, (_, m) => {
+        const a = observe(health, rps);
+        const endpoints = {
+          a: { ...a, signals: { ...a.signals, fast: { alarmState: alarmed.includes(m) ? ('ALARM' as const) : ('OK' as const) } } },
+          b: observe('ok'),
+          c: observe('ok'),
+        };
+        const out = decide(service, { now: T0 + m * MINUTE, observations: { periodStart: T0 + m * MINUTE, endpoints }, state, currentWeights: weights });
+        state = out.nextState;
+        weights = { ...out.decision.targetWeights };
+        return { decision: out.decision, state, weights };
+      });
+    }
+
+    it('drains an endpoint at a load it was sized for at once, before its minute metrics say anything', () => {
+      const [first] = alarmedAt(40, [0]);
+      expect(first!.decision.transitions).toEqual([
+        expect.objectContaining({
+          endpoint: 'a',
+          to: 'drained',
+          reason: 'BREACH_EXTREME',
+          message: 'a drained: fast in ALARM (one period at 10.0× trip or worse)',
+        }),
+      ]);
+      expect(first!.weights).toEqual({ a: 0, b: 150, c: 150 });
+      expect(codes(first!.decision)).toContain('SHED_IMPAIRED');
+    });
+
+    it('counts toward M of N on a busy endpoint, as a severe breach: seconds of a burst past its capacity are not proof', () => {
+      const steps = alarmedAt(95, [0, 1]);
+      expect(steps[0]!.decision.transitions).toEqual([]);
+      expect(steps[1]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'degraded', reason: 'M_OF_N_BREACH' })]);
+      expect(codes(steps[1]!.decision)).not.toContain('SHED_IMPAIRED');
+    });
+
+    it('says nothing of how far without `excess`: a minimum step, M of N, whatever the load', () => {
+      const service = makeService({
+        endpoints: [{ signals: [...makeService().endpoints[0]!.signals, { name: 'fast', source: 'alarm', alarm: { name: 'x' } }] as never }],
+      });
+      const a = observe('ok', 40);
+      const out = decide(service, {
+        now: T0,
+        observations: {
+          periodStart: T0,
+          endpoints: { a: { ...a, signals: { ...a.signals, fast: { alarmState: 'ALARM' as const } } }, b: observe('ok'), c: observe('ok') },
+        },
+        state: undefined,
+        currentWeights: { a: 100, b: 100, c: 100 },
+      });
+      expect(out.decision.transitions).toEqual([]);
+      expect(out.decision.verdicts.a!.signals.find((s) => s.signal === 'fast')).toMatchObject({ verdict: 'breach', excess: 0 });
+    });
+  });
+
   it('sheds in proportion on an extreme breach past its planned capacity: busy, it has load to give up', () => {
     const [first] = severeAt(95, 1, {}, 'extreme');
     expect(first!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'degraded', reason: 'BREACH_EXTREME' })]);
