@@ -80,6 +80,7 @@ export function heldOutWorld(familySeed: number, index: number, kinds: readonly 
     demand: { sources: [{ name: `${trace} trace`, trace: { file: TRACES[trace] }, meanRps, ...(incident.shapes ? { shapes: incident.shapes } : {}) }] },
     regions: regions.map((r) => ({ name: r.name, warmRps: r.warmRps, networkLatencyMs: r.networkLatencyMs })),
     incidents: incident.incidents,
+    alarms: { [FAST_ALARM]: FAST_ALARM_MODEL },
     service: service(regions),
   };
   const fleet = regions.map((r) => `${r.name} ${r.warmRps} req/s w${r.weight}`).join(', ');
@@ -194,6 +195,10 @@ function chatService(): NonNullable<typeof chat> {
   return chat;
 }
 
+/** The high-resolution alarm behind each region's `ttft-fast` signal, as the shipped scenarios declare it. */
+const FAST_ALARM = 'chat-{region}-ttft-fast';
+const FAST_ALARM_MODEL = { metric: 'p99LatencyMs', threshold: 20_000, periodSeconds: 10, datapointsToAlarm: 2, evaluationPeriods: 3 } as const;
+
 /** policies/chat-3-regions.yaml, written for these regions: its policy, and its signals on each region. */
 function service(regions: readonly DrawnRegion[]): ScenarioInput['service'] {
   const { name, dnsName, recordType, hostedZoneId, policy } = chatService();
@@ -222,6 +227,7 @@ function service(regions: readonly DrawnRegion[]): ScenarioInput['service'] {
             clear: 80,
           },
           { name: 'error-alarm', source: 'alarm', alarm: { name: `chat-${r.name}-5xx` }, severity: 'fail' },
+          { name: 'ttft-fast', source: 'alarm', alarm: { name: FAST_ALARM.replace('{region}', r.name) }, excess: 9 },
         ],
       };
     }),

@@ -87,3 +87,40 @@ describe('Route 53 answers with health checks (static stability)', () => {
     expect(run.writes[0]!.after[1]).toBeLessThan(10);
   });
 });
+
+describe('steer53 with a high-resolution alarm', () => {
+  /** `gray` (b slow from 15 min, at 40% of its capacity) with each region's `fast` alarm: p99 above 20 s for 2 of 3 ten-second periods, standing for excess 9. */
+  function withFastAlarm(): ReturnType<typeof smallScenario> {
+    const base = smallScenario();
+    const service = base.service!;
+    return {
+      ...gray,
+      incidents: [{ kind: 'gray-failure', region: 'b', start: '15m', duration: '10m', latencyFactor: 6, capacityFactor: 1 }],
+      alarms: { '{region}-ttft-fast': { metric: 'p99LatencyMs', threshold: 20_000, periodSeconds: 10, datapointsToAlarm: 2, evaluationPeriods: 3 } },
+      service: {
+        ...service,
+        endpoints: service.endpoints.map((e) => ({
+          ...e,
+          signals: [...e.signals, { name: 'fast', source: 'alarm' as const, alarm: { name: `${e.setIdentifier}-ttft-fast` }, excess: 9 }],
+        })),
+      },
+    };
+  }
+
+  it('cuts a region slow at a load it was sized for within a minute of the alarm, before its minute metrics are published', async () => {
+    const fast = withFastAlarm();
+    const { alarms: _none, ...minuteOnly } = fast;
+    const firstCut = async (raw: typeof fast) => {
+      const run = await runWorld(await resolveScenario(raw, SOURCE), steer53RuntimeController);
+      return run.writes.find((w) => w.kind === 'api' && w.after[1]! < w.before[1]!)?.t;
+    };
+    const withAlarm = await firstCut(fast);
+    // Without the alarm's model, the sim's default alarm (5xx) stands behind `fast`: what minute metrics alone do.
+    const without = await firstCut(minuteOnly as typeof fast);
+    expect(withAlarm).toBeDefined();
+    expect(without).toBeDefined();
+    // The onset is at 15:00; the minute it shows in is published a minute or two after it ends.
+    expect(withAlarm!).toBeLessThan(17 * 60);
+    expect(without! - withAlarm!).toBeGreaterThanOrEqual(60);
+  });
+});
