@@ -12,6 +12,8 @@ import { percentileOf } from '../functions/core/config.js';
 import type { AlarmObservation, AlarmState, SignalObservation } from '../functions/core/types.js';
 import { LatencyHistogram } from './latencyHistogram.js';
 import { Rng, streamSeed, hashString } from './random.js';
+// A high-resolution datapoint's seconds are also how often CloudWatch evaluates a high-resolution alarm.
+import { HIGH_RESOLUTION_SECONDS, type HighResolutionReport } from './region.js';
 import type { SignalBinding } from './scenario.js';
 import type { AlarmModel } from './scenarioSchema.js';
 
@@ -35,12 +37,8 @@ export interface Datapoint {
   readonly kvCacheUsage: number | null;
 }
 
-/** A high-resolution (10 s) datapoint as CloudWatch keeps it: the gateway's counts and the first tokens' latencies, raw. */
-export interface HighResolutionPoint {
-  readonly requests: number;
-  readonly serverErrors: number;
-  readonly ttft: LatencyHistogram;
-}
+/** A high-resolution (10 s) datapoint as CloudWatch keeps it: the region's report of those 10 s, raw. */
+export type HighResolutionPoint = Readonly<HighResolutionReport>;
 
 /** How late a high-resolution datapoint arrives, whole: floor + lognormal(median, sigma) after its 10 s end. */
 export interface HighResolutionDelay {
@@ -49,8 +47,6 @@ export interface HighResolutionDelay {
   readonly sigma: number;
 }
 
-/** Seconds of a high-resolution datapoint, and how often CloudWatch evaluates a high-resolution alarm. */
-const HIGH_RESOLUTION_SECONDS = 10;
 /** High-resolution datapoints kept (about 20 minutes): more than any alarm's evaluation range reaches back. */
 const HIGH_RESOLUTION_KEPT = 128;
 const HIGH_RESOLUTION_DELAY_KEY = hashString('cloudwatch-high-resolution-delay');
