@@ -85,6 +85,10 @@ export class CloudWatchSim {
   private readonly alarms = new Map<string, { state: AlarmState; evaluated: number }>();
   /** By region: 10-second datapoints by their index (seconds 10b to 10b + 10), with when each arrives. */
   private readonly highResolution: Map<number, { point: HighResolutionPoint; arrival: number }>[];
+  /** A high-resolution alarm period's value once every datapoint of it has arrived (it no longer changes), by region, metric, period and index. */
+  private readonly settledValues = new Map<string, number | null>();
+  /** Where a period's datapoints are merged: one histogram, cleared each time, not one allocated per evaluation. */
+  private readonly merged = new LatencyHistogram();
 
   constructor(
     regions: number,
@@ -361,37 +365,51 @@ export class CloudWatchSim {
     return values.filter((v) => v > model.threshold).length >= model.datapointsToAlarm ? 'ALARM' : 'OK';
   }
 
-  /** An alarm's value over period k of its (sub-minute) period: the 10-second datapoints in it that arrived by t, merged; null with none. */
+  /**
+   * An alarm's value over period k of its (sub-minute) period: the 10-second datapoints in it that
+   * arrived by t, merged; null with none. Kept once all of them have arrived: an alarm evaluated
+   * every 10 s reads each period several times.
+   */
   private highResolutionValue(model: AlarmModel, r: number, k: number, t: number): number | null {
+    const key = `${r}|${model.metric}|${model.periodSeconds}|${k}`;
+    const settled = this.settledValues.get(key);
+    if (settled !== undefined) return settled;
     const per = model.periodSeconds / HIGH_RESOLUTION_SECONDS;
-    const ttft = new LatencyHistogram();
+    const ttft = this.merged;
+    ttft.clear();
     let requests = 0;
     let serverErrors = 0;
-    let any = false;
+    let arrived = 0;
     for (let b = k * per; b < (k + 1) * per; b++) {
       const kept = this.highResolution[r]!.get(b);
       if (!kept || kept.arrival > t) continue;
-      any = true;
+      arrived++;
       requests += kept.point.requests;
       serverErrors += kept.point.serverErrors;
       ttft.addAll(kept.point.ttft);
     }
-    if (!any) return null;
-    switch (model.metric) {
-      case 'errorRate':
-        return requests > 0 ? serverErrors / requests : null;
-      case 'p99LatencyMs':
-        return ttft.count > 0 ? ttft.percentile(99) : null;
-      case 'p95LatencyMs':
-        return ttft.count > 0 ? ttft.percentile(95) : null;
-      case 'averageLatencyMs':
-        return ttft.count > 0 ? ttft.sum / ttft.count : null;
-      case 'gpuUtilization':
-        return null;
-    }
+    const value = arrived === 0 ? null : highResolutionMetric(model, requests, serverErrors, ttft);
+    if (arrived === per) this.settledValues.set(key, value);
+    return value;
   }
 
   observeAlarm(model: AlarmModel, r: number, t: number): AlarmObservation {
     return { alarmState: this.alarmState(model, r, t) };
+  }
+}
+
+/** An alarm's metric over merged high-resolution datapoints; null where it has nothing to count. */
+function highResolutionMetric(model: AlarmModel, requests: number, serverErrors: number, ttft: LatencyHistogram): number | null {
+  switch (model.metric) {
+    case 'errorRate':
+      return requests > 0 ? serverErrors / requests : null;
+    case 'p99LatencyMs':
+      return ttft.count > 0 ? ttft.percentile(99) : null;
+    case 'p95LatencyMs':
+      return ttft.count > 0 ? ttft.percentile(95) : null;
+    case 'averageLatencyMs':
+      return ttft.count > 0 ? ttft.sum / ttft.count : null;
+    case 'gpuUtilization':
+      return null;
   }
 }
