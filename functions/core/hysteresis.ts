@@ -519,13 +519,14 @@ function shedMore(step: StepContext): EndpointStepResult {
   const { state, endpoint, verdict, now } = step;
   // Wait for the last shed to show (Route 53 propagation, resolver TTLs, one CloudWatch
   // period) before shedding more, or a delayed signal drives the endpoint to zero; less long
-  // while the breach is extreme.
+  // while the breach is extreme. An impaired endpoint whose breach is extreme is late at any
+  // share (its shed step is all of it, `impairedShed`): no wait would show anything, drained now.
   const lastShed = state.shedSince ?? state.since;
   const { shedding } = step.policy;
-  const interval = extremeBreach(verdict, step.policy, step.impaired !== undefined)
-    ? Math.min(shedding.intervalSeconds, shedding.extremeIntervalSeconds)
-    : shedding.intervalSeconds;
-  if (now - lastShed < interval * 1000) {
+  const extreme = extremeBreach(verdict, step.policy, step.impaired !== undefined);
+  const interval = extreme ? Math.min(shedding.intervalSeconds, shedding.extremeIntervalSeconds) : shedding.intervalSeconds;
+  const lateAtAnyShare = extreme && step.impaired !== undefined;
+  if (!lateAtAnyShare && now - lastShed < interval * 1000) {
     return hold(
       step,
       'SHED_INTERVAL_HOLD',
@@ -536,11 +537,12 @@ function shedMore(step: StepContext): EndpointStepResult {
   if (thin !== undefined) return hold(step, 'THIN_BREACH_HOLD', thin);
   const shed = Math.min(1, state.shed + step.shedStep);
   if (shed >= 1) {
-    return move(step, 'drained', 'DRAINED', `${endpoint} drained: still breaching after shedding (${describeBreach(verdict)})`, {
+    const drained = move(step, 'drained', 'DRAINED', `${endpoint} drained: still breaching after shedding (${describeBreach(verdict)})`, {
       shed: 1,
       failed: false,
       recoveryStep: 0,
     });
+    return step.impaired ? { ...drained, holds: [step.impaired] } : drained;
   }
   const message = `${endpoint} still breaching (${describeBreach(verdict)}); shedding ${pct(shed)} of its share`;
   return {

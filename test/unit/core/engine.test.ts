@@ -510,12 +510,17 @@ describe('decide: a recovery on the way down to baseline', () => {
 
 describe('decide: impaired, not busy', () => {
   /** `a` severely slow (or as `health` says) at `rps` requests/s from minute 0 (warm capacity 100/s at 80%), the others ok. */
-  function severeAt(rps: number, minutes: number, policy: NonNullable<Parameters<typeof makeService>[0]>['policy'] = {}, health: Health = 'severe') {
+  function severeAt(
+    rps: number,
+    minutes: number,
+    policy: NonNullable<Parameters<typeof makeService>[0]>['policy'] = {},
+    health: Health | ((minute: number) => Health) = 'severe',
+  ) {
     const service = makeService({ policy, endpoints: [{ capacity: { warmRps: 100, targetUtilization: 0.8 } }] });
     let state: ServiceState | undefined;
     let weights: Record<string, number> = { a: 100, b: 100, c: 100 };
     return Array.from({ length: minutes }, (_, m) => {
-      const endpoints = { a: observe(health, rps), b: observe('ok'), c: observe('ok') };
+      const endpoints = { a: observe(typeof health === 'function' ? health(m) : health, rps), b: observe('ok'), c: observe('ok') };
       const out = decide(service, { now: T0 + m * MINUTE, observations: { periodStart: T0 + m * MINUTE, endpoints }, state, currentWeights: weights });
       state = out.nextState;
       weights = { ...out.decision.targetWeights };
@@ -643,6 +648,22 @@ describe('decide: impaired, not busy', () => {
     expect(steps.map((s) => s.state.endpoints.a!.shed)).toEqual([0, 0.5, 0.5, 0.5, 1, 1].map((x) => expect.closeTo(x, 5)));
     expect(codes(steps[2]!.decision)).toContain('SHED_INTERVAL_HOLD');
     expect(steps[4]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'drained', reason: 'DRAINED' })]);
+  });
+
+  it('drains a degraded impaired endpoint at once when its breach turns extreme: no shed interval, its requests are late at any share', () => {
+    const steps = severeAt(40, 3, {}, (m) => (m < 2 ? 'severe' : 'extreme'));
+    expect(steps[1]!.state.endpoints.a!.shed).toBeCloseTo(0.6);
+    expect(steps[2]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', from: 'degraded', to: 'drained', reason: 'DRAINED' })]);
+    expect(steps[2]!.decision.reasons).toContainEqual(
+      expect.objectContaining({
+        code: 'SHED_IMPAIRED',
+        endpoint: 'a',
+        message: expect.stringMatching(/its breach extreme, so its requests are late at any share: draining it at once$/),
+      }),
+    );
+    // Busy, the same extreme breach waits for the last shed to show (extremeIntervalSeconds).
+    const busy = severeAt(95, 3, {}, (m) => (m < 2 ? 'severe' : 'extreme'));
+    expect(codes(busy[2]!.decision)).toContain('SHED_INTERVAL_HOLD');
   });
 
   it('says SHED_IMPAIRED, not SHED_PROPORTIONAL, on a further shed that is not yet a drain', () => {
