@@ -40,25 +40,30 @@ export interface Datapoint {
 /** A high-resolution (10 s) datapoint as CloudWatch keeps it: the region's report of those 10 s, raw. */
 export type HighResolutionPoint = Readonly<HighResolutionReport>;
 
-/** How late a high-resolution datapoint arrives, whole: floor + lognormal(median, sigma) after its 10 s end. */
-export interface HighResolutionDelay {
+/** How late a datapoint (or a part of one) arrives after its period ends: floor + lognormal(median, sigma). */
+export interface ArrivalDelay {
   readonly floorSeconds: number;
   readonly medianSeconds: number;
   readonly sigma: number;
 }
+
+/** How late a high-resolution datapoint arrives, whole, after its 10 s end. */
+export type HighResolutionDelay = ArrivalDelay;
 
 /** High-resolution datapoints kept (about 20 minutes): more than any alarm's evaluation range reaches back. */
 const HIGH_RESOLUTION_KEPT = 128;
 const HIGH_RESOLUTION_DELAY_KEY = hashString('cloudwatch-high-resolution-delay');
 export const DEFAULT_HIGH_RESOLUTION_DELAY: HighResolutionDelay = { floorSeconds: 2, medianSeconds: 5, sigma: 0.5 };
 
-/** How late datapoints arrive: floor + lognormal(median, sigma), per part. */
-export interface PublicationDelay {
-  readonly floorSeconds: number;
-  readonly medianSeconds: number;
-  readonly sigma: number;
+/** How late a minute's datapoint arrives, per part. */
+export interface PublicationDelay extends ArrivalDelay {
   /** Parts a minute's report arrives in. */
   readonly parts: number;
+}
+
+/** When a datapoint (or part) of a period ending at `end` arrives: one draw of `rng`. */
+function arrivalAfter(end: number, d: ArrivalDelay, rng: Rng): number {
+  return end + d.floorSeconds + d.medianSeconds * Math.exp(d.sigma * rng.normal());
 }
 
 const HOST_MEASURES = new Set<string>(['gpuUtilization', 'queueDepth', 'kvCacheUsage']);
@@ -111,7 +116,7 @@ export class CloudWatchSim {
     this.rng.reseed(streamSeed(this.seed, DELAY_KEY, r, m));
     const end = (m + 1) * 60;
     const arrivals = new Float64Array(d.parts);
-    for (let k = 0; k < d.parts; k++) arrivals[k] = end + d.floorSeconds + d.medianSeconds * Math.exp(d.sigma * this.rng.normal());
+    for (let k = 0; k < d.parts; k++) arrivals[k] = arrivalAfter(end, d, this.rng);
     arrivals.sort();
     this.points[r]![m] = { point, arrivals };
     if (histogram) {
@@ -123,9 +128,8 @@ export class CloudWatchSim {
   /** Called by the world when the 10 s of bin b of region r are over (null: lost): the datapoint starts on its way. */
   publishHighResolution(r: number, b: number, point: HighResolutionPoint | null): void {
     if (point === null) return;
-    const d = this.highResolutionDelay;
     this.rng.reseed(streamSeed(this.seed, HIGH_RESOLUTION_DELAY_KEY, r, b));
-    const arrival = (b + 1) * HIGH_RESOLUTION_SECONDS + d.floorSeconds + d.medianSeconds * Math.exp(d.sigma * this.rng.normal());
+    const arrival = arrivalAfter((b + 1) * HIGH_RESOLUTION_SECONDS, this.highResolutionDelay, this.rng);
     const kept = this.highResolution[r]!;
     kept.set(b, { point, arrival });
     kept.delete(b - HIGH_RESOLUTION_KEPT);

@@ -304,6 +304,15 @@ export const incidentSchema = z.discriminatedUnion('kind', [
 ]);
 export type IncidentSpec = z.output<typeof incidentSchema>;
 
+/** How late a datapoint arrives after its period ends: floorSeconds + lognormal(medianSeconds, sigma), with these defaults. */
+function arrivalDelaySchema(defaults: { floorSeconds: number; medianSeconds: number; sigma: number }) {
+  return z.strictObject({
+    floorSeconds: z.number().min(0).max(600).default(defaults.floorSeconds),
+    medianSeconds: z.number().min(0).max(600).default(defaults.medianSeconds),
+    sigma: z.number().min(0).max(2).default(defaults.sigma),
+  });
+}
+
 /** What an alarm signal's CloudWatch alarm watches, and how it is evaluated. */
 export const alarmModelSchema = z
   .strictObject({
@@ -465,13 +474,8 @@ export const scenarioSchema = z
          * floorSeconds + lognormal(medianSeconds, sigma) late (AWS: typically 1–2 minutes).
          * @default { floorSeconds: 30, medianSeconds: 45, sigma: 0.45, parts: 4 }
          */
-        publicationDelay: z
-          .strictObject({
-            floorSeconds: z.number().min(0).max(600).default(30),
-            medianSeconds: z.number().min(0).max(600).default(45),
-            sigma: z.number().min(0).max(2).default(0.45),
-            parts: z.number().int().min(1).max(16).default(4),
-          })
+        publicationDelay: arrivalDelaySchema({ floorSeconds: 30, medianSeconds: 45, sigma: 0.45 })
+          .extend({ parts: z.number().int().min(1).max(16).default(4) })
           .prefault({}),
         /**
          * When a high-resolution datapoint (10 s, for alarms with `periodSeconds` under 60)
@@ -479,13 +483,7 @@ export const scenarioSchema = z
          * "a few seconds" before an alarm can see it; high-resolution alarms are evaluated every 10 s).
          * @default { floorSeconds: 2, medianSeconds: 5, sigma: 0.5 }
          */
-        highResolutionDelay: z
-          .strictObject({
-            floorSeconds: z.number().min(0).max(600).default(2),
-            medianSeconds: z.number().min(0).max(600).default(5),
-            sigma: z.number().min(0).max(2).default(0.5),
-          })
-          .prefault({}),
+        highResolutionDelay: arrivalDelaySchema({ floorSeconds: 2, medianSeconds: 5, sigma: 0.5 }).prefault({}),
         /** How long after a period ends the CloudWatch-reading controllers read it (steer53's metricDelaySeconds). @default 60 */
         readDelaySeconds: z.number().min(0).max(600).default(60),
         /** Chance that any one datapoint never arrives. @default 0 */
