@@ -11,8 +11,12 @@
  *     about load), once it is confirmed: at least `CONFIRMING_BREACHES` breaches in the detection
  *     window, this one included. One slow minute alone (a burst of long prompts, a big resolver's
  *     clients landing all at once) is not the endpoint's capacity, as it is not enough to degrade it;
- *   - a clear period at a higher utilisation than the limit raises the limit to it: the endpoint
- *     has shown it copes there;
+ *   - a clear period at a higher utilisation than the limit raises the limit to it. The
+ *     utilisation is the period's load as functions/app/observe.ts reads it, the busiest of the
+ *     last `LOAD_PERIODS` minutes. A clear minute right after breaching ones reads their load, and
+ *     raises the limit to the busiest of them: in practice a limit mostly holds while the endpoint
+ *     keeps breaching, not until it has shown it copes (docs/runtime.md, "Learned headroom", says
+ *     why that is kept);
  *   - the limit is forgotten `LIMIT_TTL_MS` after the breach that set it: capacity comes back
  *     (instances replaced, the burst over), and a forgotten limit costs at most one more breach.
  * The planner plans with `MARGIN` × the limit when that is below the target utilisation; with the
