@@ -47,13 +47,11 @@ export interface ArrivalDelay {
   readonly sigma: number;
 }
 
-/** How late a high-resolution datapoint arrives, whole, after its 10 s end. */
-export type HighResolutionDelay = ArrivalDelay;
-
 /** High-resolution datapoints kept (about 20 minutes): more than any alarm's evaluation range reaches back. */
 const HIGH_RESOLUTION_KEPT = 128;
 const HIGH_RESOLUTION_DELAY_KEY = hashString('cloudwatch-high-resolution-delay');
-export const DEFAULT_HIGH_RESOLUTION_DELAY: HighResolutionDelay = { floorSeconds: 2, medianSeconds: 5, sigma: 0.5 };
+/** How late a high-resolution datapoint arrives, whole, after its 10 s end, by default. */
+export const DEFAULT_HIGH_RESOLUTION_DELAY: ArrivalDelay = { floorSeconds: 2, medianSeconds: 5, sigma: 0.5 };
 
 /** How late a minute's datapoint arrives, per part. */
 export interface PublicationDelay extends ArrivalDelay {
@@ -101,7 +99,7 @@ export class CloudWatchSim {
     readonly percentiles: readonly number[],
     private readonly delay: PublicationDelay,
     private readonly seed: number,
-    private readonly highResolutionDelay: HighResolutionDelay = DEFAULT_HIGH_RESOLUTION_DELAY,
+    private readonly highResolutionDelay: ArrivalDelay = DEFAULT_HIGH_RESOLUTION_DELAY,
   ) {
     this.highResolution = Array.from({ length: regions }, () => new Map());
     this.points = Array.from({ length: regions }, () => []);

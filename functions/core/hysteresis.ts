@@ -459,7 +459,12 @@ function stepHealthy(step: StepContext): EndpointStepResult {
     shedSince: step.now,
     ...(all ? { failed: false, recoveryStep: 0 } : {}),
   } as Partial<EndpointState>);
-  return step.impaired ? { ...moved, holds: [step.impaired] } : moved;
+  return saysImpaired(step, moved);
+}
+
+/** A move of an impaired endpoint says why its shed is what it is (`SHED_IMPAIRED`). */
+function saysImpaired(step: StepContext, result: EndpointStepResult): EndpointStepResult {
+  return step.impaired ? { ...result, holds: [...result.holds, step.impaired] } : result;
 }
 
 /**
@@ -542,7 +547,7 @@ function shedMore(step: StepContext): EndpointStepResult {
       failed: false,
       recoveryStep: 0,
     });
-    return step.impaired ? { ...drained, holds: [step.impaired] } : drained;
+    return saysImpaired(step, drained);
   }
   const message = `${endpoint} still breaching (${describeBreach(verdict)}); shedding ${pct(shed)} of its share`;
   return {
