@@ -51,7 +51,7 @@ export interface ArrivalDelay {
 const HIGH_RESOLUTION_KEPT = 128;
 const HIGH_RESOLUTION_DELAY_KEY = hashString('cloudwatch-high-resolution-delay');
 /** How late a high-resolution datapoint arrives, whole, after its 10 s end, by default. */
-export const DEFAULT_HIGH_RESOLUTION_DELAY: ArrivalDelay = { floorSeconds: 2, medianSeconds: 5, sigma: 0.5 };
+const DEFAULT_HIGH_RESOLUTION_DELAY: ArrivalDelay = { floorSeconds: 2, medianSeconds: 5, sigma: 0.5 };
 
 /** How late a minute's datapoint arrives, per part. */
 export interface PublicationDelay extends ArrivalDelay {
