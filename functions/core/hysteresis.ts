@@ -7,6 +7,7 @@
  */
 import type { Policy } from './config.js';
 import type { EndpointState, EndpointStatus, EndpointVerdict, EpochMs, PolicyReason, VerdictRecord } from './types.js';
+import { periodTails, pooledBreach, type PooledBreach } from './pooledTails.js';
 import { pct } from './weights.js';
 
 /** The codes an endpoint's state machine gives. */
@@ -251,6 +252,7 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
     periodStart,
     verdict: verdict.verdict === 'breach' && verdict.failing ? 'fail' : verdict.verdict,
     ...(severe ? { severe } : {}),
+    ...periodTails(verdict),
   };
   const history = input.fresh ? recordVerdict(input.state.history, record, historyLength(policy)) : input.state.history.slice();
   const state: EndpointState = withHealthCheck({ ...input.state, history }, input);
@@ -296,9 +298,12 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
       return step.breaching ? shedMore(step) : maybeStartRecovery(step);
     case 'drained':
       return maybeStartRecovery(step);
-    case 'recovering':
+    case 'recovering': {
       if (state.recoveryFailed !== undefined) return goBackWhenDue(step, state.recoveryFailed);
-      return step.breaching ? failRecovery(step) : continueRecovery(step);
+      if (step.breaching) return failRecovery(step);
+      const pool = pooledBreach(state, policy.detection);
+      return pool ? failPooled(step, pool) : continueRecovery(step);
+    }
   }
 }
 
@@ -561,16 +566,16 @@ function shedMore(step: StepContext): EndpointStepResult {
  * failing endpoint goes all the way back: errors are not a matter of degree. A step too small to
  * be worth a flap goes back only once its raise is `dwell.minSeconds` old (`reversalWaitMs`).
  */
-function failRecovery(step: StepContext): EndpointStepResult {
+function failRecovery(step: StepContext, breach = describeBreach(step.verdict)): EndpointStepResult {
   const { state, policy, verdict, endpoint, now } = step;
   const start = state.recoveryFrom ?? 0;
-  if (!verdict.failing && start > trafficFactor(state, policy) + 1e-9) return shedComingDown(step);
+  if (!verdict.failing && start > trafficFactor(state, policy) + 1e-9) return shedComingDown(step, breach);
   const relapsed = step.impaired !== undefined || extremeBreach(verdict, policy, false);
   const previous = verdict.failing ? 0 : relapsed ? start : state.recoveryStep > 0 ? stepFactor(state, policy, state.recoveryStep - 1) : start;
   const why = relapsed
     ? `; back to ${pct(previous)}, where its recovery started: ${step.impaired ? 'slow at a load it takes when well' : 'an extreme breach'}, not the last step's load`
     : `; back to ${pct(previous)}`;
-  const message = `${endpoint} recovery failed at ${pct(trafficFactor(state, policy))} of baseline: ${describeBreach(verdict)}${why}`;
+  const message = `${endpoint} recovery failed at ${pct(trafficFactor(state, policy))} of baseline: ${breach}${why}`;
   const waitMs = reversalWaitMs(step, previous);
   if (waitMs > 0) {
     const held = `${message} in ${Math.ceil(waitMs / 1000)} s, once its last raise is ${policy.dwell.minSeconds} s old: going back moves ${pct(stepShare(step, previous))} of the traffic, too little to be worth a flap`;
@@ -583,17 +588,29 @@ function failRecovery(step: StepContext): EndpointStepResult {
 }
 
 /**
+ * A recovery step whose periods, none a breach alone, together prove a percentile past trip
+ * (pooledTails.ts) has failed as a breaching one has; `TAIL_POOLED` says what the pool held.
+ */
+function failPooled(step: StepContext, pool: PooledBreach): EndpointStepResult {
+  const share = `${((pool.worse / pool.samples) * 100).toFixed(1)}%`;
+  const breach = `${pool.signal} past trip over the ${pool.periods} periods since the step, pooled: ${Math.round(pool.worse)} of ${pool.samples} requests (${share}; it allows ${pct(pool.allowed)})`;
+  const result = failRecovery(step, breach);
+  const message = `${step.endpoint}'s ${pool.periods} periods since its recovery step prove ${pool.signal} past trip together, though none does alone: ${Math.round(pool.worse)} of ${pool.samples} requests (${share})`;
+  return { ...result, holds: [...result.holds, { code: 'TAIL_POOLED', message, endpoint: step.endpoint }] };
+}
+
+/**
  * An endpoint whose recovery brings it down toward its baseline (it degraded carrying another
  * region's traffic, and the others had no room for its shed) is too slow on the way down: going
  * back would raise its share again, onto the load it breached at. It degrades from what it
  * carries now and sheds from there, as a breaching endpoint does.
  */
-function shedComingDown(step: StepContext): EndpointStepResult {
-  const { state, policy, verdict, endpoint, now } = step;
+function shedComingDown(step: StepContext, breach: string): EndpointStepResult {
+  const { state, policy, endpoint, now } = step;
   const here = trafficFactor(state, policy);
   const all = step.shedStep >= 1;
   const action = all ? 'draining it' : `shedding ${pct(step.shedStep)} of its share from there`;
-  const message = `${endpoint} breaching (${describeBreach(verdict)}) at ${pct(here)} of baseline on its way down from ${pct(state.recoveryFrom ?? 0)}; ${action}`;
+  const message = `${endpoint} breaching (${breach}) at ${pct(here)} of baseline on its way down from ${pct(state.recoveryFrom ?? 0)}; ${action}`;
   return move(step, all ? 'drained' : 'degraded', 'RECOVERY_FAILED', message, {
     shed: step.shedStep,
     shedFrom: here,

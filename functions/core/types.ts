@@ -106,6 +106,21 @@ export interface SignalVerdict {
   readonly scalesWithLoad?: boolean;
   /** The value is the signal's metric at the canary's statistic (`statistic`), not the signal's own (canaryLatency.ts). */
   readonly canaryReading?: boolean;
+  /** A percentile's count this period, kept in the history for pooling (pooledTails.ts). */
+  readonly tail?: PeriodTail;
+}
+
+/**
+ * One period's count for a percentile signal. `worse` is what CloudWatch counted past trip
+ * (`PR(:trip)`, asked when the value is past trip), or, for a value within trip (no rank asked),
+ * the most the percentile allows: `allowed × samples`, so that pooling never reads a period as
+ * slower than it can have been, nor as faster.
+ */
+export interface PeriodTail {
+  readonly samples: number;
+  readonly worse: number;
+  /** The share the percentile allows past trip (0.01 for a p99). */
+  readonly allowed: number;
 }
 
 export interface EndpointVerdict {
@@ -147,6 +162,8 @@ export interface VerdictRecord {
   readonly verdict: Verdict | 'fail';
   /** A breach at least `severeExcess` past trip. */
   readonly severe?: boolean;
+  /** Its percentile signals' counts, by signal (state layout 11): what a recovering endpoint's periods pool. */
+  readonly tails?: Readonly<Record<string, PeriodTail>>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -448,6 +465,8 @@ export const ReasonCodes = {
   RECOVERY_STEP: 'RECOVERY_STEP',
   RECOVERY_COMPLETE: 'RECOVERY_COMPLETE',
   RECOVERY_FAILED: 'RECOVERY_FAILED',
+  /** A recovery step failed on its periods pooled: together they prove a percentile past trip that none of them proves alone (pooledTails.ts). */
+  TAIL_POOLED: 'TAIL_POOLED',
   /** A failed recovery step that moved no more than `rebalanceMinShare` of the traffic waits until it is `dwell.minSeconds` old to go back: a sooner reversal would flap. */
   RECOVERY_FAIL_HELD: 'RECOVERY_FAIL_HELD',
   DWELL_HOLD: 'DWELL_HOLD',

@@ -98,10 +98,15 @@ export function evaluateSignal(signal: Signal, observation: Observation, rules: 
   }
   const reading = readingOf(signal, observation.value * signal.scale, observation.sampleCount ?? null);
   const percentile = percentileOf(signal.metric.statistic);
-  if (percentile !== undefined && observation.sampleCount !== undefined && observation.worseThanTrip !== undefined) {
-    return tailVerdict(signal, reading, percentile, { samples: observation.sampleCount, worse: observation.worseThanTrip }, rules);
+  if (percentile === undefined) return valueVerdict(signal, reading, rules);
+  const allowed = signal.direction === 'higher-is-worse' ? 1 - percentile / 100 : percentile / 100;
+  const samples = observation.sampleCount;
+  if (samples !== undefined && observation.worseThanTrip !== undefined) {
+    return tailVerdict(signal, reading, allowed, { samples, worse: observation.worseThanTrip }, rules);
   }
-  return valueVerdict(signal, reading, rules);
+  const verdict = valueVerdict(signal, reading, rules);
+  // Within trip, with no rank asked: at most the share the percentile allows was past trip.
+  return samples !== undefined && samples > 0 && reading.worse <= 0 ? { ...verdict, tail: { samples, worse: allowed * samples, allowed } } : verdict;
 }
 
 /** The value against the Schmitt trigger, with a fixed minimum of samples for a percentile. */
@@ -122,24 +127,23 @@ function valueVerdict(signal: MetricSignal, reading: Reading, rules: DetectionRu
  * A percentile judged on the count of samples worse than trip (tailEvidence.ts): a breach only
  * when that count proves it, however few the samples; clear on the value, as always.
  */
-function tailVerdict(
-  signal: MetricSignal,
-  reading: Reading,
-  percentile: number,
-  count: { samples: number; worse: number },
-  rules: DetectionRules,
-): SignalVerdict {
+function tailVerdict(signal: MetricSignal, reading: Reading, allowed: number, count: PeriodTailCount, rules: DetectionRules): SignalVerdict {
   const { base, worse, clearSide, minSamples } = reading;
-  const allowed = signal.direction === 'higher-is-worse' ? 1 - percentile / 100 : percentile / 100;
   const evidence = tailEvidence(count.samples, count.worse, allowed, rules.confidence, rules.severeTailShare);
   const worseShare = evidence.share;
+  const tail = count.samples > 0 ? { tail: { samples: count.samples, worse: count.worse, allowed } } : {};
   if (evidence.breach) {
     const thin = count.samples * allowed < 1 ? { thin: true } : {};
-    return { ...base, verdict: 'breach', excess: Math.max(0, worse) / (Math.abs(signal.trip) || 1), worseShare, severe: evidence.severe, ...thin };
+    return { ...base, verdict: 'breach', excess: Math.max(0, worse) / (Math.abs(signal.trip) || 1), worseShare, ...tail, severe: evidence.severe, ...thin };
   }
-  if (clearSide) return { ...base, verdict: 'clear', excess: 0, worseShare, ...(count.samples < minSamples ? { lowSample: true } : {}) };
-  if (count.samples < minSamples) return { ...unknown(signal, 'low-sample', base.value, base.sampleCount), worseShare };
-  return { ...base, verdict: 'hold', excess: 0, worseShare };
+  if (clearSide) return { ...base, verdict: 'clear', excess: 0, worseShare, ...tail, ...(count.samples < minSamples ? { lowSample: true } : {}) };
+  if (count.samples < minSamples) return { ...unknown(signal, 'low-sample', base.value, base.sampleCount), worseShare, ...tail };
+  return { ...base, verdict: 'hold', excess: 0, worseShare, ...tail };
+}
+
+interface PeriodTailCount {
+  readonly samples: number;
+  readonly worse: number;
 }
 
 /**

@@ -27,6 +27,9 @@
  *  10. The state may hold its last fail static and whether operators were told of it
  *      (`failStaticNotice`); a layout-9 item holds none, so it reads as it is (one failing static
  *      then was told at its start).
+ *  11. A period in an endpoint's history may hold its percentile signals' counts (`tails`), which
+ *      a recovering endpoint pools; a layout-10 item kept none, so it reads as it is (its
+ *      recovering endpoints pool from their next period on).
  * A layout change adds a version, a schema for it, and a migration from the one before.
  */
 import * as z from 'zod/mini';
@@ -38,23 +41,25 @@ import { CorruptStateError, UnsupportedStateVersionError } from './errors.js';
 import type { PendingChange, StateWrite, StoredServiceState } from './stateStore.js';
 
 /** The layout this steer53 writes. */
-export const STATE_SCHEMA_VERSION = 10;
+export const STATE_SCHEMA_VERSION = 11;
 
 const epochMs = z.number();
 const count = z.int().check(z.minimum(0));
 const share = z.number().check(z.minimum(0), z.maximum(1));
 const weightsSchema: z.ZodMiniType<Weights> = z.record(z.string(), z.number());
 
+const verdictRecordShapeV10 = {
+  periodStart: epochMs,
+  verdict: z.enum(['breach', 'clear', 'hold', 'unknown', 'fail']),
+  severe: z.exactOptional(z.boolean()),
+};
+const nonNegative = z.number().check(z.minimum(0));
+const periodTailSchema = z.strictObject({ samples: nonNegative, worse: nonNegative, allowed: z.number().check(z.minimum(0), z.maximum(1)) });
+
 const endpointStateShape = {
   status: z.enum(['healthy', 'degraded', 'drained', 'recovering']),
   since: epochMs,
-  history: z.array(
-    z.strictObject({
-      periodStart: epochMs,
-      verdict: z.enum(['breach', 'clear', 'hold', 'unknown', 'fail']),
-      severe: z.exactOptional(z.boolean()),
-    }),
-  ),
+  history: z.array(z.strictObject(verdictRecordShapeV10)),
   shed: share,
   failed: z.exactOptional(z.boolean()),
   shedFrom: z.exactOptional(z.number()),
@@ -86,7 +91,13 @@ const endpointStateShapeV7 = {
 };
 /** An endpoint's state before layout 9 (its health check at the drain not kept). */
 const endpointStateSchemaV8: z.ZodMiniType<EndpointState> = z.strictObject(endpointStateShapeV7);
-const endpointStateSchema: z.ZodMiniType<EndpointState> = z.strictObject({ ...endpointStateShapeV7, checkPassedAtDrain: z.exactOptional(z.boolean()) });
+const endpointStateShapeV9 = { ...endpointStateShapeV7, checkPassedAtDrain: z.exactOptional(z.boolean()) };
+/** An endpoint's state before layout 11 (no counts kept with its history). */
+const endpointStateSchemaV10: z.ZodMiniType<EndpointState> = z.strictObject(endpointStateShapeV9);
+const endpointStateSchema: z.ZodMiniType<EndpointState> = z.strictObject({
+  ...endpointStateShapeV9,
+  history: z.array(z.strictObject({ ...verdictRecordShapeV10, tails: z.exactOptional(z.record(z.string(), periodTailSchema)) })),
+});
 
 const overrideShape = { by: z.string(), reason: z.string(), setAt: epochMs, until: z.nullable(epochMs), announced: z.exactOptional(z.boolean()) };
 const overrideSchema: z.ZodMiniType<Override> = z.strictObject(overrideShape);
@@ -219,8 +230,10 @@ const itemShape = {
   engineWeights: z.exactOptional(weightsSchema),
 };
 const stateItemSchema = z.looseObject({ ...itemShape, state: serviceStateSchema });
+/** The state's fields before layout 11 (no counts kept with the endpoints' histories). */
+const stateShapeV10 = { ...stateShape, endpoints: z.record(z.string(), endpointStateSchemaV10) };
 /** The state's fields before layout 10 (no fail static notice kept). */
-const { failStaticNotice: _notice, ...stateShapeV9 } = stateShape;
+const { failStaticNotice: _notice, ...stateShapeV9 } = stateShapeV10;
 /** The state's fields before layout 9 (no endpoint's health check at its drain). */
 const stateShapeV8 = { ...stateShapeV9, endpoints: z.record(z.string(), endpointStateSchemaV8) };
 /** The state's fields before layout 8 (load profiles without their basis). */
@@ -320,6 +333,9 @@ const stateItemV8Schema = z.looseObject({ ...itemShape, state: z.strictObject(st
 /** Layout 9: no fail static notice kept; it reads as it is. */
 const stateItemV9Schema = z.looseObject({ ...itemShape, state: z.strictObject(stateShapeV9) });
 
+/** Layout 10: no counts kept with the endpoints' histories; it reads as it is. */
+const stateItemV10Schema = z.looseObject({ ...itemShape, state: z.strictObject(stateShapeV10) });
+
 /** How an item of each layout is read: parsed with its own schema, then migrated to the current one. */
 const READERS: Readonly<Record<number, (service: string, raw: unknown) => StateItem>> = {
   1: (service, raw) => fromV1(parsed(service, stateItemV1Schema, raw)),
@@ -331,7 +347,8 @@ const READERS: Readonly<Record<number, (service: string, raw: unknown) => StateI
   7: (service, raw) => ({ ...parsed(service, stateItemV7Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
   8: (service, raw) => ({ ...parsed(service, stateItemV8Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
   9: (service, raw) => ({ ...parsed(service, stateItemV9Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
-  10: (service, raw) => parsed(service, stateItemSchema, raw),
+  10: (service, raw) => ({ ...parsed(service, stateItemV10Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
+  11: (service, raw) => parsed(service, stateItemSchema, raw),
 };
 
 function parsed<T extends z.ZodMiniType>(service: string, schema: T, raw: unknown): z.output<T> {

@@ -287,10 +287,13 @@ describe('Functions', () => {
     // 371 KB until an extreme breach at a load the endpoint was sized for drained it at once and a
     // drained endpoint was given no more than it carried (core/hysteresis.ts, core/weightPlanner.ts),
     // 0.4 KB: the alarm bundle measured 370.9 KB, the schedule bundle 363.7 KB, the deployment bundle 412.1 KB.
-    ['alarm', 372],
-    ['schedule', 365],
+    // 372 KB until a recovery step was judged on its periods pooled (core/pooledTails.ts, its
+    // reason and state layout 11), 2.0 KB: the alarm bundle measured 372.9 KB, the schedule bundle
+    // 365.7 KB, the deployment bundle 414.1 KB.
+    ['alarm', 374],
+    ['schedule', 367],
     // Powertools idempotency and its JMESPath engine (38 KB) come on top; see docs/deploy.md.
-    ['deployment', 413],
+    ['deployment', 415],
   ])('keeps the %s bundle within %i KB, with zod/mini alone and no config schema', (name, budgetKb) => {
     const code = readFileSync(join(assetDirOf(name), 'index.mjs'));
     expect(code.length).toBeLessThanOrEqual(budgetKb * 1024);

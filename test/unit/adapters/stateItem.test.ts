@@ -145,6 +145,17 @@ describe('Function: readStateItem', () => {
     );
   });
 
+  it('reads the counts a period kept with its verdict (layout 11); a layout-10 item with them was not written by one', () => {
+    const period = { periodStart: T0 - MINUTE, verdict: 'unknown' as const, tails: { p99: { samples: 54, worse: 3, allowed: 0.01 } } };
+    const kept = { ...state, endpoints: { ...state.endpoints, a: { ...state.endpoints.a!, history: [period] } } };
+    expect(readStateItem('chat', { ...current(), state: kept }).state).toEqual(kept);
+    expect(readStateItem('chat', { ...current(), schemaVersion: 10, state }).state).toEqual(state);
+    expect(() => readStateItem('chat', { ...current(), schemaVersion: 10, state: kept })).toThrow(/state\.endpoints\.a\.history\[0\]\.tails/);
+    const negative = { ...period, tails: { p99: { samples: 54, worse: -1, allowed: 0.01 } } };
+    const wrong = { ...state, endpoints: { ...state.endpoints, a: { ...state.endpoints.a!, history: [negative] } } };
+    expect(() => readStateItem('chat', { ...current(), state: wrong })).toThrow(/state\.endpoints\.a\.history\[0\]\.tails\.p99\.worse/);
+  });
+
   it('reads the way a recent change moved each endpoint, and nothing else there', () => {
     const v3 = { ...state, recentChanges: [{ at: T0 - MINUTE, emergency: false, moved: { a: 1 as const, b: -1 as const } }] };
     expect(readStateItem('chat', { ...current(), state: v3 }).state).toEqual(v3);
