@@ -252,7 +252,8 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
     periodStart,
     verdict: verdict.verdict === 'breach' && verdict.failing ? 'fail' : verdict.verdict,
     ...(severe ? { severe } : {}),
-    ...periodTails(verdict),
+    // Kept only while recovering: only a recovering endpoint's periods since its step are pooled.
+    ...(input.state.status === 'recovering' ? periodTails(verdict) : {}),
   };
   const history = input.fresh ? recordVerdict(input.state.history, record, historyLength(policy)) : input.state.history.slice();
   const state: EndpointState = withHealthCheck({ ...input.state, history }, input);

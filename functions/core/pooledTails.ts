@@ -5,8 +5,9 @@
  * breach), so a region still slow at the step's share reads `unknown (low-sample)` minute after
  * minute while its recovery goes on into more traffic. The minutes together are the same test on
  * more requests: 9 past trip of 253 over four minutes prove a p99 past its trip (a healthy p99
- * gives that about 1 time in 400). Each period keeps its counts in the endpoint's history
- * (`VerdictRecord.tails`, state layout 11). A period whose percentile was within trip (CloudWatch
+ * gives that about 1 time in 400). Each period of a recovering endpoint keeps its counts in its
+ * history (`VerdictRecord.tails`, state layout 11; no other endpoint's periods are pooled, so
+ * none keeps them). A period whose percentile was within trip (CloudWatch
  * is asked for no rank then) counts as many past trip as the percentile allows, the most it can
  * have had: pooling never proves what a period's own value denies.
  *
@@ -19,7 +20,7 @@ import type { EndpointState, EndpointVerdict, PeriodTail, VerdictRecord } from '
 import type { DetectionRules } from './verdicts.js';
 
 /** A pool needs this many periods: one period alone is its own verdict. */
-export const MIN_POOLED_PERIODS = 2;
+const MIN_POOLED_PERIODS = 2;
 
 /** What a pool of periods proved of one percentile signal. */
 export interface PooledBreach {

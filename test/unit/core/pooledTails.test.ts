@@ -3,9 +3,8 @@ import { initialEndpointState, stepEndpoint } from '../../../functions/core/hyst
 import { periodTails, pooledBreach } from '../../../functions/core/pooledTails.js';
 import type { EndpointState, EndpointVerdict, PeriodTail, VerdictRecord } from '../../../functions/core/types.js';
 import { evaluateEndpoint } from '../../../functions/core/verdicts.js';
-import { makeService, T0 } from '../../support/engineFixtures.js';
+import { makeService, MINUTE, T0 } from '../../support/engineFixtures.js';
 
-const MINUTE = 60_000;
 const service = makeService();
 const policy = service.policy;
 const signals = service.endpoints[0]!.signals;
