@@ -6,7 +6,10 @@
  * to the HTML report.
  *
  *   npm run bench -- [--seeds 1-5|1,3,7] [--quick] [--json] [--out <dir>] [--scenario <name-or-file>]...
- *                    [--suggest-floors]
+ *                    [--suggest-floors] [--compare before.json]
+ *
+ * `--compare` prints what changed for steer53 since the run that wrote the document it names
+ * (sim/benchCompare.ts): after the tables, or on stderr with `--json`.
  *
  * Exit codes: 0 every expectation met (or skipped, and said so); 1 an expectation missed; 2 bad options.
  */
@@ -15,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../functions/core/errors.js';
 import { isParseArgsError, simulate, writeReport, type CliIo } from './cli.js';
+import { benchComparisonLines, type ComparedBench, readBenchComparison } from './benchCompare.js';
 import { type SeedStat, statOver } from './expectations.js';
 import { benefitCaptured, extraHoursRatio, missRatio } from './metrics.js';
 import type { ScenarioOutcome } from './run.js';
@@ -22,7 +26,8 @@ import { DEFAULT_SCENARIOS } from './scenario.js';
 import { benchDocument, markdownTable, missedLines } from './summary.js';
 import { CONTROLLER_NAMES, type ControllerName } from './world.js';
 
-export const BENCH_USAGE = 'npm run bench -- [--seeds 1-5|1,3,7] [--quick] [--json] [--out <dir>] [--scenario <name-or-file>]... [--suggest-floors]';
+export const BENCH_USAGE =
+  'npm run bench -- [--seeds 1-5|1,3,7] [--quick] [--json] [--out <dir>] [--scenario <name-or-file>]... [--suggest-floors] [--compare before.json]';
 
 /** At most this many seeds in one run: a typo such as `1-1000` should not run for hours. */
 export const MAX_SEEDS = 100;
@@ -48,8 +53,18 @@ export function parseSeeds(text: string, command = 'npm run bench'): number[] {
 }
 
 export async function runBench(args: readonly string[], io: CliIo): Promise<number> {
-  let values: { json: boolean; quick: boolean; 'suggest-floors': boolean; out: string; seeds?: string | undefined; scenario?: string[] | undefined };
+  let values: {
+    json: boolean;
+    quick: boolean;
+    'suggest-floors': boolean;
+    out: string;
+    seeds?: string | undefined;
+    scenario?: string[] | undefined;
+    compare?: string | undefined;
+    help: boolean;
+  };
   let seeds: number[] | undefined;
+  let before: ComparedBench | undefined;
   try {
     ({ values } = parseArgs({
       args: [...args],
@@ -60,11 +75,18 @@ export async function runBench(args: readonly string[], io: CliIo): Promise<numb
         out: { type: 'string', default: 'out/bench' },
         scenario: { type: 'string', multiple: true },
         'suggest-floors': { type: 'boolean', default: false },
+        compare: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
       allowPositionals: false,
     }));
+    if (values.help) {
+      io.out(`usage: ${BENCH_USAGE}`);
+      return 0;
+    }
     if (values.seeds !== undefined) seeds = parseSeeds(values.seeds);
+    if (values.compare !== undefined) before = readBenchComparison(values.compare, { seeds: seeds ?? null, quick: values.quick });
   } catch (error) {
     if (!(error instanceof ValidationError) && !isParseArgsError(error)) throw error;
     io.err(`${error.message}\nusage: ${BENCH_USAGE}`);
@@ -78,7 +100,8 @@ export async function runBench(args: readonly string[], io: CliIo): Promise<numb
   );
   const outcomes = await simulate({ scenarios, ...(seeds ? { seeds } : {}), quick: values.quick }, io);
   const report = writeReport(outcomes, values.out, 'steer53 benchmark');
-  const document = JSON.stringify(benchDocument(outcomes, { ...(seeds ? { seeds } : {}), quick: values.quick }));
+  const measured = benchDocument(outcomes, { ...(seeds ? { seeds } : {}), quick: values.quick });
+  const document = JSON.stringify(measured);
   const jsonPath = resolve(join(values.out, 'bench.json'));
   writeFileSync(jsonPath, `${document}\n`);
   io.err(`report: ${report}`);
@@ -87,10 +110,14 @@ export async function runBench(args: readonly string[], io: CliIo): Promise<numb
 
   if (values.json) io.out(document);
   else io.out(markdownTable(outcomes));
+  const write = values.json ? io.err : io.out;
   if (values['suggest-floors']) {
-    const write = values.json ? io.err : io.out;
     write('');
     for (const line of suggestFloors(outcomes, seeds)) write(line);
+  }
+  if (before !== undefined) {
+    write('');
+    for (const line of benchComparisonLines(values.compare!, before, measured)) write(line);
   }
   const missed = missedLines(outcomes);
   for (const line of missed) io.err(`missed: ${line}`);

@@ -3,6 +3,8 @@
  * strongest Route 53 baseline of each world and the oracle.
  *
  *   npm run bench:held-out -- [--family 1] [--worlds 35] [--kinds outage,gray,...] [--json]
+ *   npm run bench:held-out -- --family 1 --worlds 70 --compare before.json   (steer53 alone, against
+ *                                                    a document an earlier --json run wrote: sim/heldOutCompare.ts)
  *   npm run bench:held-out -- --family 1 --world 18 --yaml > world.yaml   (one world, as a scenario file)
  *
  * A reference, not an expectation: it says where steer53 wins and loses on worlds no rule was
@@ -16,13 +18,14 @@ import { ValidationError } from '../functions/core/errors.js';
 import { meanWorst } from './bound.js';
 import { type CliIo, isParseArgsError } from './cli.js';
 import { HELD_OUT_KINDS, type HeldOutKind, type HeldOutWorld, heldOutWorld } from './heldOut.js';
-import { benefitCaptured } from './metrics.js';
+import { type ControllerMetrics, MIN_ORACLE_GAIN } from './metrics.js';
 import { runControllers } from './run.js';
 import { resolveScenario, SCENARIO_DIR } from './scenario.js';
 import type { ScenarioInput } from './scenarioSchema.js';
+import { checkSameWorlds, checkStaticReproduced, comparisonLines, readComparison } from './heldOutCompare.js';
 
 export const HELD_OUT_USAGE =
-  'npm run bench:held-out -- [--family 1] [--worlds 35] [--kinds calm,outage,gray,capacity-loss,errors,surge,relapse] [--json] | --world N --yaml';
+  'npm run bench:held-out -- [--family 1] [--worlds 35] [--kinds calm,outage,gray,capacity-loss,errors,surge,relapse] [--json] [--compare before.json] | --world N --yaml';
 
 /** At most this many worlds in one run (about 3 s each). */
 export const MAX_WORLDS = 500;
@@ -50,32 +53,55 @@ export interface HeldOutRow {
 /** The controllers a held-out row reads: steer53, the fixed split and the oracle (the benefit), and both Route 53 baselines. */
 const HELD_OUT_CONTROLLERS = ['steer53', 'static', 'route53-health-check', 'route53-alarm-health-check', 'oracle'] as const;
 
+/** A world's baselines as a row holds them (misses per 10,000 requests): what steer53 is judged against. */
+type Baselines = Pick<HeldOutRow, 'bestRoute53'> & { readonly misses: Omit<HeldOutRow['misses'], 'steer53'> };
+
+const per10k = (x: number) => x * 10_000;
+
+async function worldScenario(world: HeldOutWorld) {
+  return resolveScenario(world.raw, join(SCENARIO_DIR, `${world.raw.name}.yaml`));
+}
+
 /** Runs one world under every controller a row reads. */
 export async function heldOutRow(world: HeldOutWorld): Promise<HeldOutRow> {
-  const scenario = await resolveScenario(world.raw, join(SCENARIO_DIR, `${world.raw.name}.yaml`));
-  const { metrics } = await runControllers(scenario, HELD_OUT_CONTROLLERS);
-  const per10k = (x: number) => x * 10_000;
+  const { metrics } = await runControllers(await worldScenario(world), HELD_OUT_CONTROLLERS);
   const hc = metrics['route53-health-check'].sloMissFraction;
   const alarm = metrics['route53-alarm-health-check'].sloMissFraction;
-  const bestRoute53 = alarm < hc ? 'route53-alarm-health-check' : 'route53-health-check';
-  const best = Math.min(hc, alarm);
-  const mine = metrics.steer53.sloMissFraction;
+  const baselines: Baselines = {
+    bestRoute53: alarm < hc ? 'route53-alarm-health-check' : 'route53-health-check',
+    misses: { static: per10k(metrics.static.sloMissFraction), bestRoute53: per10k(Math.min(hc, alarm)), oracle: per10k(metrics.oracle.sloMissFraction) },
+  };
+  return rowOf(world, metrics.steer53, baselines);
+}
+
+/** Runs steer53 alone on one world and judges it against `baselines`, a row an earlier run measured on the same world. */
+async function steer53Row(world: HeldOutWorld, baselines: Baselines): Promise<HeldOutRow> {
+  const { metrics } = await runControllers(await worldScenario(world), ['steer53']);
+  return rowOf(world, metrics.steer53, baselines);
+}
+
+/** The fixed split's misses on one world, per 10,000 requests. */
+async function staticMisses(world: HeldOutWorld): Promise<number> {
+  const { metrics } = await runControllers(await worldScenario(world), ['static']);
+  return per10k(metrics.static.sloMissFraction);
+}
+
+function rowOf(world: HeldOutWorld, steer53: ControllerMetrics, baselines: Baselines): HeldOutRow {
+  const mine = per10k(steer53.sloMissFraction);
+  const best = baselines.misses.bestRoute53;
+  const gain = baselines.misses.static - baselines.misses.oracle;
   return {
     index: world.index,
     kind: world.kind,
     summary: world.summary,
-    benefit: benefitCaptured(metrics),
-    misses: {
-      steer53: per10k(mine),
-      static: per10k(metrics.static.sloMissFraction),
-      bestRoute53: per10k(best),
-      oracle: per10k(metrics.oracle.sloMissFraction),
-    },
-    bestRoute53,
+    // benefitCaptured's rule, on misses per 10,000 requests.
+    benefit: gain < per10k(MIN_ORACLE_GAIN) ? null : (baselines.misses.static - mine) / gain,
+    misses: { steer53: mine, ...baselines.misses },
+    bestRoute53: baselines.bestRoute53,
     ratio: best > 0 ? mine / best : mine > 0 ? Number.POSITIVE_INFINITY : 1,
-    flaps: metrics.steer53.flaps,
-    dnsChanges: metrics.steer53.dnsChanges,
-    safetyViolations: metrics.steer53.safetyViolations,
+    flaps: steer53.flaps,
+    dnsChanges: steer53.dnsChanges,
+    safetyViolations: steer53.safetyViolations,
   };
 }
 
@@ -162,6 +188,10 @@ interface HeldOutOptions {
   readonly kinds: readonly HeldOutKind[];
   readonly json: boolean;
   readonly world?: number;
+  /** A document an earlier `--json` run wrote: steer53 alone runs, against its baselines. */
+  readonly compare?: string;
+  /** Print the usage line and run nothing. */
+  readonly help: boolean;
 }
 
 function parseOptions(args: readonly string[]): HeldOutOptions {
@@ -174,6 +204,8 @@ function parseOptions(args: readonly string[]): HeldOutOptions {
       json: { type: 'boolean', default: false },
       world: { type: 'string' },
       yaml: { type: 'boolean', default: false },
+      compare: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
     allowPositionals: false,
@@ -182,6 +214,7 @@ function parseOptions(args: readonly string[]): HeldOutOptions {
   if (values.yaml !== (values.world !== undefined))
     throw problem(values.yaml ? '--yaml' : '--world', '--world N and --yaml go together: they print world N as a scenario file');
   if (values.yaml && values.json) throw problem('--json', 'prints the benchmark; --yaml prints one world: give one of them');
+  if (values.yaml && values.compare !== undefined) throw problem('--compare', 'runs the benchmark; --yaml prints one world: give one of them');
   const worlds = wholeNumber(values.worlds, '--worlds', MAX_WORLDS);
   if (worlds === 0) throw problem('--worlds', 'must be at least 1');
   return {
@@ -189,15 +222,23 @@ function parseOptions(args: readonly string[]): HeldOutOptions {
     worlds,
     kinds: values.kinds === undefined ? [...HELD_OUT_KINDS] : parseKinds(values.kinds),
     json: values.json,
+    help: values.help,
     ...(values.world !== undefined ? { world: wholeNumber(values.world, '--world', 2 ** 31 - 1) } : {}),
+    ...(values.compare !== undefined ? { compare: values.compare } : {}),
   };
 }
 
 /** The command: exit 0 when it ran, 2 on a bad argument. */
 export async function runHeldOut(args: readonly string[], io: CliIo): Promise<number> {
   let options: HeldOutOptions;
+  let before: HeldOutRow[] | undefined;
   try {
     options = parseOptions(args);
+    if (options.help) {
+      io.out(`usage: ${HELD_OUT_USAGE}`);
+      return 0;
+    }
+    if (options.compare !== undefined) before = await comparedRows(options, options.compare);
   } catch (error) {
     if (!(error instanceof ValidationError) && !isParseArgsError(error)) throw error;
     io.err(`${(error as Error).message}\nusage: ${HELD_OUT_USAGE}`);
@@ -210,15 +251,32 @@ export async function runHeldOut(args: readonly string[], io: CliIo): Promise<nu
     );
     return 0;
   }
-  io.err(`steer53 bench:held-out: family ${options.family}, worlds 0-${options.worlds - 1} (${options.kinds.join(', ')})`);
+  const against = before === undefined ? '' : `, steer53 alone against ${options.compare}`;
+  io.err(`steer53 bench:held-out: family ${options.family}, worlds 0-${options.worlds - 1} (${options.kinds.join(', ')})${against}`);
   const rows: HeldOutRow[] = [];
   const started = io.clock();
   for (let index = 0; index < options.worlds; index++) {
-    rows.push(await heldOutRow(heldOutWorld(options.family, index, options.kinds)));
+    const world = heldOutWorld(options.family, index, options.kinds);
+    rows.push(before === undefined ? await heldOutRow(world) : await steer53Row(world, before[index]!));
     if ((index + 1) % 7 === 0 || index + 1 === options.worlds)
       io.err(`  ${index + 1} of ${options.worlds} worlds: ${((io.clock() - started) / 1000).toFixed(0)} s`);
   }
-  if (options.json) io.out(JSON.stringify({ family: options.family, kinds: options.kinds, lossRatio: LOSS_RATIO, rows }));
-  else io.out([kindTable(rows), '', ...lossLines(rows, options.family)].join('\n'));
+  const compared = before === undefined ? [] : comparisonLines(options.compare!, before, rows, LOSS_RATIO);
+  if (options.json) {
+    io.out(JSON.stringify({ family: options.family, kinds: options.kinds, lossRatio: LOSS_RATIO, rows }));
+    for (const line of compared) io.err(line);
+  } else io.out([...(compared.length > 0 ? [...compared, ''] : []), kindTable(rows), '', ...lossLines(rows, options.family)].join('\n'));
   return 0;
+}
+
+/**
+ * The rows of the document `--compare` names, once it is known to hold the worlds this run draws,
+ * measured on this simulator (the first world's fixed split reproduced): throws ValidationError otherwise.
+ */
+async function comparedRows(options: HeldOutOptions, path: string): Promise<HeldOutRow[]> {
+  const rows = readComparison(path, options);
+  const worlds = rows.map((row) => heldOutWorld(options.family, row.index, options.kinds));
+  checkSameWorlds(path, worlds, rows);
+  checkStaticReproduced(path, rows[0]!, await staticMisses(worlds[0]!));
+  return rows;
 }
