@@ -5,10 +5,8 @@
  * again (the ratios and expectations need them), so the document only has to be one of the same
  * seeds, quick or not; a scenario it does not hold is named, not compared.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ValidationError } from '../functions/core/errors.js';
-import { problemsOf } from '../functions/core/validationProblems.js';
+import { compareProblem, readCompared } from './compareFile.js';
 import type { BenchDocument } from './summary.js';
 
 const COMMAND = 'npm run bench';
@@ -45,22 +43,8 @@ type ComparedScenario = ComparedBench['scenarios'][number];
  * other seeds, quick where this run is not or the other way round).
  */
 export function readBenchComparison(path: string, run: { readonly seeds: readonly number[] | null; readonly quick: boolean }): ComparedBench {
-  const problem = (message: string) => new ValidationError(COMMAND, [{ path: '--compare', message: `${path}: ${message}` }]);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw problem(`cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw problem(`is not JSON (${(error as Error).message}); give the bench.json a run wrote, or its --json output`);
-  }
-  const parsed = documentSchema.safeParse(raw);
-  if (!parsed.success) throw new ValidationError(`--compare ${path}`, problemsOf(parsed.error));
-  const document = parsed.data;
+  const problem = (message: string) => compareProblem(COMMAND, path, message);
+  const document = readCompared(COMMAND, path, documentSchema, 'give the bench.json a run wrote, or its --json output');
   const seedsText = (seeds: readonly number[] | null) => (seeds === null ? "each scenario's own seed" : `seeds ${seeds.join(',')}`);
   if ((document.seeds ?? []).join(',') !== (run.seeds ?? []).join(',') || (document.seeds === null) !== (run.seeds === null))
     throw problem(`was run on ${seedsText(document.seeds)}; this run is on ${seedsText(run.seeds)} (--seeds)`);

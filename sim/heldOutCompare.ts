@@ -7,10 +7,8 @@
  * refuses a document whose worlds are drawn differently or whose fixed split the simulator no
  * longer reproduces (`checkStaticReproduced`).
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ValidationError } from '../functions/core/errors.js';
-import { problemsOf } from '../functions/core/validationProblems.js';
+import { compareProblem, readCompared } from './compareFile.js';
 import { HELD_OUT_KINDS, type HeldOutKind, type HeldOutWorld } from './heldOut.js';
 import type { HeldOutRow } from './heldOutBench.js';
 
@@ -52,23 +50,8 @@ export interface ComparedRun {
  * not as `--json` writes it, another family or other kinds, a world missing.
  */
 export function readComparison(path: string, run: ComparedRun): HeldOutRow[] {
-  const source = `--compare ${path}`;
-  const problem = (message: string) => new ValidationError(COMMAND, [{ path: '--compare', message: `${path}: ${message}` }]);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw problem(`cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw problem(`is not JSON (${(error as Error).message}); give a document \`${COMMAND} -- --json\` wrote`);
-  }
-  const parsed = documentSchema.safeParse(raw);
-  if (!parsed.success) throw new ValidationError(source, problemsOf(parsed.error));
-  const document = parsed.data;
+  const problem = (message: string) => compareProblem(COMMAND, path, message);
+  const document = readCompared(COMMAND, path, documentSchema, `give a document \`${COMMAND} -- --json\` wrote`);
   if (document.family !== run.family) throw problem(`measured family ${document.family}; this run asks for family ${run.family} (--family)`);
   if (document.kinds.join(',') !== run.kinds.join(','))
     throw problem(`was run with --kinds ${document.kinds.join(',')}; this run asks for ${run.kinds.join(',')}`);
@@ -87,12 +70,11 @@ export function checkSameWorlds(path: string, worlds: readonly HeldOutWorld[], r
   worlds.forEach((world, i) => {
     const row = rows[i]!;
     if (world.kind === row.kind && world.summary === row.summary) return;
-    throw new ValidationError(COMMAND, [
-      {
-        path: '--compare',
-        message: `${path}: its world ${row.index} is "${row.summary}", the world drawn now is "${world.summary}": the worlds are drawn differently since it was written; run without --compare`,
-      },
-    ]);
+    throw compareProblem(
+      COMMAND,
+      path,
+      `its world ${row.index} is "${row.summary}", the world drawn now is "${world.summary}": the worlds are drawn differently since it was written; run without --compare`,
+    );
   });
 }
 
@@ -104,12 +86,11 @@ export function checkSameWorlds(path: string, worlds: readonly HeldOutWorld[], r
 export function checkStaticReproduced(path: string, row: HeldOutRow, staticNow: number): void {
   const before = row.misses.static;
   if (Math.abs(staticNow - before) <= 1e-9 * Math.max(1, Math.abs(before))) return;
-  throw new ValidationError(COMMAND, [
-    {
-      path: '--compare',
-      message: `${path}: world ${row.index}'s fixed split misses ${staticNow.toFixed(3)} per 10,000 requests now, ${before.toFixed(3)} there: it was measured on another simulator, so its baselines are not this one's; run without --compare`,
-    },
-  ]);
+  throw compareProblem(
+    COMMAND,
+    path,
+    `world ${row.index}'s fixed split misses ${staticNow.toFixed(3)} per 10,000 requests now, ${before.toFixed(3)} there: it was measured on another simulator, so its baselines are not this one's; run without --compare`,
+  );
 }
 
 /** A world whose ratio moved by more than this, or whose flaps changed, is listed. */
