@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { compareProblem, readCompared } from './compareFile.js';
-import type { BenchDocument } from './summary.js';
+import { type BenchDocument, count } from './summary.js';
 
 const COMMAND = 'npm run bench';
 
@@ -46,7 +46,7 @@ export function readBenchComparison(path: string, run: { readonly seeds: readonl
   const problem = (message: string) => compareProblem(COMMAND, path, message);
   const document = readCompared(COMMAND, path, documentSchema, 'give the bench.json a run wrote, or its --json output');
   const seedsText = (seeds: readonly number[] | null) => (seeds === null ? "each scenario's own seed" : `seeds ${seeds.join(',')}`);
-  if ((document.seeds ?? []).join(',') !== (run.seeds ?? []).join(',') || (document.seeds === null) !== (run.seeds === null))
+  if (seedsText(document.seeds) !== seedsText(run.seeds))
     throw problem(`was run on ${seedsText(document.seeds)}; this run is on ${seedsText(run.seeds)} (--seeds)`);
   if (document.quick !== run.quick) throw problem(`was ${document.quick ? '' : 'not '}a quick run; this run is ${run.quick ? '' : 'not '}(--quick)`);
   return document;
@@ -55,7 +55,6 @@ export function readBenchComparison(path: string, run: { readonly seeds: readonl
 const percent = (x: number) => `${(x * 100).toFixed(3)}%`;
 const share = (x: number | null) => (x === null ? '–' : `${(x * 100).toFixed(1)}%`);
 const times = (x: number | null | undefined) => (x === null || x === undefined ? '–' : x.toFixed(3));
-const count = (x: number) => (Number.isInteger(x) ? `${x}` : x.toFixed(1));
 
 type Pair = readonly [string, string];
 
@@ -103,7 +102,8 @@ export function benchComparisonLines(path: string, before: ComparedBench, after:
   const t1 = totals(both);
   const arrow = (x: number, y: number) => (x === y ? `${x}` : `${x} → ${y}`);
   const onlyNow = after.scenarios.filter((s) => !was.has(s.name)).map((s) => s.name);
-  const onlyThen = before.scenarios.filter((s) => !after.scenarios.some((n) => n.name === s.name)).map((s) => s.name);
+  const now = new Set(after.scenarios.map((s) => s.name));
+  const onlyThen = before.scenarios.filter((s) => !now.has(s.name)).map((s) => s.name);
   return [
     `steer53 now against ${path} (mean / worst over the seeds):`,
     '',

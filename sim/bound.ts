@@ -17,7 +17,7 @@ import { parseSeeds } from './benchmark.js';
 import { type CliIo, isParseArgsError } from './cli.js';
 import { laggedOracleController } from './controllers/oracle.js';
 import { CONTROLLERS } from './run.js';
-import { MIN_ORACLE_GAIN, metricsOf, type ControllerMetrics } from './metrics.js';
+import { benefitShare, metricsOf, type ControllerMetrics } from './metrics.js';
 import { DEFAULT_SCENARIOS, loadScenario } from './scenario.js';
 import { parseDurationSeconds } from './scenarioSchema.js';
 import { runWorld, type ControllerFactory } from './world.js';
@@ -87,8 +87,7 @@ export async function boundRow(
 
 /** A controller's share of the oracle's benefit over the fixed split, as the benchmark counts it (`benefitCaptured`). */
 function benefitOf(fixed: number, best: number): (miss: number) => number | null {
-  const gain = fixed - best;
-  return (miss) => (gain < MIN_ORACLE_GAIN ? null : (fixed - miss) / gain);
+  return (miss) => benefitShare(fixed, best, miss);
 }
 
 /** `mean / worst` of the seeds' shares, in percent; `–` where the oracle gains nothing. */

@@ -18,11 +18,11 @@ import { ValidationError } from '../functions/core/errors.js';
 import { meanWorst } from './bound.js';
 import { type CliIo, isParseArgsError } from './cli.js';
 import { HELD_OUT_KINDS, type HeldOutKind, type HeldOutWorld, heldOutWorld } from './heldOut.js';
-import { type ControllerMetrics, MIN_ORACLE_GAIN } from './metrics.js';
+import { benefitShare, type ControllerMetrics } from './metrics.js';
 import { runControllers } from './run.js';
 import { resolveScenario, SCENARIO_DIR } from './scenario.js';
 import type { ScenarioInput } from './scenarioSchema.js';
-import { checkSameWorlds, checkStaticReproduced, comparisonLines, readComparison } from './heldOutCompare.js';
+import { checkSameWorlds, checkStaticReproduced, comparisonLines, readComparison, times } from './heldOutCompare.js';
 
 export const HELD_OUT_USAGE =
   'npm run bench:held-out -- [--family 1] [--worlds 35] [--kinds calm,outage,gray,capacity-loss,errors,surge,relapse] [--json] [--compare before.json] | --world N --yaml';
@@ -89,13 +89,11 @@ async function staticMisses(world: HeldOutWorld): Promise<number> {
 function rowOf(world: HeldOutWorld, steer53: ControllerMetrics, baselines: Baselines): HeldOutRow {
   const mine = per10k(steer53.sloMissFraction);
   const best = baselines.misses.bestRoute53;
-  const gain = baselines.misses.static - baselines.misses.oracle;
   return {
     index: world.index,
     kind: world.kind,
     summary: world.summary,
-    // benefitCaptured's rule, on misses per 10,000 requests.
-    benefit: gain < per10k(MIN_ORACLE_GAIN) ? null : (baselines.misses.static - mine) / gain,
+    benefit: benefitShare(baselines.misses.static / 10_000, baselines.misses.oracle / 10_000, steer53.sloMissFraction),
     misses: { steer53: mine, ...baselines.misses },
     bestRoute53: baselines.bestRoute53,
     ratio: best > 0 ? mine / best : mine > 0 ? Number.POSITIVE_INFINITY : 1,
@@ -104,8 +102,6 @@ function rowOf(world: HeldOutWorld, steer53: ControllerMetrics, baselines: Basel
     safetyViolations: steer53.safetyViolations,
   };
 }
-
-const times = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '∞');
 
 function mean(xs: readonly number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;

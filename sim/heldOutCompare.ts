@@ -96,7 +96,8 @@ export function checkStaticReproduced(path: string, row: HeldOutRow, staticNow: 
 /** A world whose ratio moved by more than this, or whose flaps changed, is listed. */
 export const MOVED_RATIO = 0.01;
 
-const times = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '∞');
+/** A ratio as the held-out tables print it: `1.28×`, or `∞`. */
+export const times = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '∞');
 const mean = (xs: readonly number[]) => {
   const m = xs.reduce((a, b) => a + b, 0) / xs.length;
   return Number.isFinite(m) ? m.toFixed(3) : '∞';

@@ -243,9 +243,13 @@ export function benefitCaptured<N extends ControllerName = 'steer53'>(
   metrics: Readonly<Record<'static' | 'oracle' | N, ControllerMetrics>>,
   name: N = 'steer53' as N,
 ): number | null {
-  const gain = metrics.static.sloMissFraction - metrics.oracle.sloMissFraction;
-  if (gain < MIN_ORACLE_GAIN) return null;
-  return (metrics.static.sloMissFraction - metrics[name].sloMissFraction) / gain;
+  return benefitShare(metrics.static.sloMissFraction, metrics.oracle.sloMissFraction, metrics[name].sloMissFraction);
+}
+
+/** `benefitCaptured` on the shares missed (sloMissFraction) of the fixed split, the oracle and the controller. */
+export function benefitShare(fixed: number, oracle: number, miss: number): number | null {
+  const gain = fixed - oracle;
+  return gain < MIN_ORACLE_GAIN ? null : (fixed - miss) / gain;
 }
 
 /**

@@ -183,7 +183,7 @@ function hours(x: number): string {
   return x.toFixed(2);
 }
 
-function count(x: number): string {
+export function count(x: number): string {
   return Number.isInteger(x) ? `${x}` : x.toFixed(1);
 }
 

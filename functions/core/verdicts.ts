@@ -7,7 +7,7 @@
 import type { Signal } from './config.js';
 import { defaultMinSamples, percentileOf } from './percentiles.js';
 import { tailEvidence } from './tailEvidence.js';
-import type { AlarmObservation, EndpointObservations, EndpointVerdict, SignalObservation, SignalVerdict, UnknownCause, Verdict } from './types.js';
+import type { AlarmObservation, EndpointObservations, EndpointVerdict, PeriodTail, SignalObservation, SignalVerdict, UnknownCause, Verdict } from './types.js';
 
 type Observation = SignalObservation | AlarmObservation | undefined;
 
@@ -141,10 +141,7 @@ function tailVerdict(signal: MetricSignal, reading: Reading, allowed: number, co
   return { ...base, verdict: 'hold', excess: 0, worseShare, ...tail };
 }
 
-interface PeriodTailCount {
-  readonly samples: number;
-  readonly worse: number;
-}
+type PeriodTailCount = Pick<PeriodTail, 'samples' | 'worse'>;
 
 /**
  * A percentile with too few requests, or none at all (CloudWatch publishes no datapoint then); or
