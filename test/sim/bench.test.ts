@@ -6,16 +6,10 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../functions/core/errors.js';
 import { parseSeeds, runBench } from '../../sim/benchmark.js';
-import { runSimulate, type CliIo } from '../../sim/cli.js';
+import { runSimulate } from '../../sim/cli.js';
 import type { ScenarioInput } from '../../sim/scenarioSchema.js';
 import { CONTROLLER_NAMES } from '../../sim/world.js';
-import { smallScenario } from './fixtures.js';
-
-function collectingIo(): CliIo & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l), clock: () => 0 };
-}
+import { collectingIo, smallScenario } from './fixtures.js';
 
 /** A 20-minute scenario file: b is down from minute 5 to 15; `expect` as given. */
 function tinyScenarioFile(expectBlock?: ScenarioInput['expect']): { dir: string; file: string } {

@@ -5,15 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../functions/core/errors.js';
 import { benchComparisonLines, type ComparedBench, readBenchComparison } from '../../sim/benchCompare.js';
 import { runBench } from '../../sim/benchmark.js';
-import type { CliIo } from '../../sim/cli.js';
 import type { BenchDocument } from '../../sim/summary.js';
-import { smallScenario } from './fixtures.js';
-
-function collectingIo(): CliIo & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l), clock: () => 0 };
-}
+import { collectingIo, smallScenario } from './fixtures.js';
 
 function written(content: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'steer53-compare-')), 'before.json');

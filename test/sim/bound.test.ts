@@ -4,17 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../functions/core/errors.js';
 import { boundTable, flapsMeanWorst, meanWorst, parseLags, runBound } from '../../sim/bound.js';
-import type { CliIo } from '../../sim/cli.js';
 import { laggedOracleController, oracleController } from '../../sim/controllers/oracle.js';
 import { resolveScenario } from '../../sim/scenario.js';
 import { runWorld } from '../../sim/world.js';
-import { SOURCE, smallScenario } from './fixtures.js';
-
-function collectingIo(): CliIo & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l), clock: () => 0 };
-}
+import { collectingIo, SOURCE, smallScenario } from './fixtures.js';
 
 /** Two regions; b is down from minute 5 to minute 17. */
 const outage = () => smallScenario({ name: 'tiny', duration: '25m', incidents: [{ kind: 'outage', region: 'b', start: '5m', duration: '12m' }] });

@@ -1,6 +1,7 @@
 /** Small scenarios for the simulator tests: short, two or three regions, an inline policy. */
 import { steer53Controller } from '../../sim/controllers/steer53.js';
 import { steer53RuntimeController } from '../../sim/controllers/steer53Runtime.js';
+import type { CliIo } from '../../sim/cli.js';
 import type { ScenarioInput } from '../../sim/scenarioSchema.js';
 import type { ControllerFactory } from '../../sim/world.js';
 
@@ -76,3 +77,10 @@ export const BOTH_READERS: readonly [string, ControllerFactory][] = [
 
 /** The source name tests pass to resolveScenario: relative paths resolve against the repository root. */
 export const SOURCE = `${process.cwd()}/test-scenario.yaml`;
+
+/** A CLI's io that keeps what it prints (stdout and stderr, line by line), on a clock that stands still. */
+export function collectingIo(): CliIo & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l), clock: () => 0 };
+}

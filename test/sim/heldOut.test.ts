@@ -3,16 +3,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ValidationError } from '../../functions/core/errors.js';
-import type { CliIo } from '../../sim/cli.js';
 import { HELD_OUT_KINDS, heldOutWorld } from '../../sim/heldOut.js';
 import { type HeldOutRow, kindTable, LOSS_RATIO, lossLines, parseKinds, runHeldOut } from '../../sim/heldOutBench.js';
 import { resolveScenario, SCENARIO_DIR } from '../../sim/scenario.js';
-
-function collectingIo(): CliIo & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l), clock: () => 0 };
-}
+import { collectingIo } from './fixtures.js';
 
 const source = (name: string) => join(SCENARIO_DIR, `${name}.yaml`);
 

@@ -3,16 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../functions/core/errors.js';
-import type { CliIo } from '../../sim/cli.js';
 import { heldOutWorld } from '../../sim/heldOut.js';
 import { type HeldOutRow, LOSS_RATIO, runHeldOut } from '../../sim/heldOutBench.js';
 import { checkSameWorlds, checkStaticReproduced, comparisonLines, readComparison } from '../../sim/heldOutCompare.js';
-
-function collectingIo(): CliIo & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l), clock: () => 0 };
-}
+import { collectingIo } from './fixtures.js';
 
 function written(content: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'steer53-held-out-')), 'before.json');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runSimulate, type CliIo } from '../../sim/cli.js';
+import { runSimulate } from '../../sim/cli.js';
+import { collectingIo } from './fixtures.js';
 import { runScenario } from '../../sim/run.js';
 import { DEFAULT_SCENARIOS, loadScenario } from '../../sim/scenario.js';
 import { CONTROLLER_NAMES } from '../../sim/world.js';
@@ -7,12 +8,6 @@ import { ValidationError } from '../../functions/core/errors.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-function collectingIo(): CliIo & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l), clock: () => 0 };
-}
 
 describe('Scenario smoke test (shortened to 50 minutes)', () => {
   it.each(DEFAULT_SCENARIOS)('runs %s under every controller with sane metrics', async (name) => {
