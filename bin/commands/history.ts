@@ -6,7 +6,7 @@
 import type { ValidationProblem } from '../../functions/core/config.js';
 import type { AuditEntry } from '../../functions/ports/stateStore.js';
 import { AwsCallError } from '../../functions/adapters/aws/errors.js';
-import { awsFailure, OPS_USAGE_TAIL, tableRegionReady, parseOps, serviceOf, stateStoreOf, tableOf, usageError, type OpsIo } from './ops.js';
+import { awsFailure, checkOneService, OPS_USAGE_TAIL, tableRegionReady, parseOps, serviceOf, stateStoreOf, tableOf, usageError, type OpsIo } from './ops.js';
 import { iso, weightsText } from './status.js';
 
 export const HISTORY_USAGE = `steer53 history <service> [--limit N] ${OPS_USAGE_TAIL}`;
@@ -24,11 +24,7 @@ export async function runHistory(args: string[], io: OpsIo): Promise<number> {
     return 0;
   }
   const problems: ValidationProblem[] = [];
-  if (parsed.positionals.length !== 1)
-    problems.push({
-      path: '<service>',
-      message: parsed.positionals.length === 0 ? 'is required' : `name one service (got ${parsed.positionals.map((p) => `"${p}"`).join(' ')})`,
-    });
+  checkOneService(parsed.positionals, problems);
   const limitText = v.limit as string | undefined;
   const limit = limitText === undefined ? DEFAULT_LIMIT : /^\d+$/.test(limitText) ? Number(limitText) : NaN;
   if (!(limit >= 1 && limit <= MAX_LIMIT)) {

@@ -60,6 +60,15 @@ export function parseOps(args: string[], extra: NonNullable<ParseArgsConfig['opt
   }
 }
 
+/** The one `<service>` a read command takes: a problem when none or several are named. */
+export function checkOneService(positionals: readonly string[], problems: ValidationProblem[]): void {
+  if (positionals.length === 1) return;
+  problems.push({
+    path: '<service>',
+    message: positionals.length === 0 ? 'is required' : `name one service (got ${positionals.map((p) => `"${p}"`).join(' ')})`,
+  });
+}
+
 /** The table: `--table`, else STEER53_TABLE_NAME; checked like the handlers check it. */
 export function tableOf(values: ParsedOps['values'], io: OpsIo, problems: ValidationProblem[]): string {
   const table = (values.table as string | undefined) ?? (io.env ?? process.env).STEER53_TABLE_NAME ?? '';

@@ -8,7 +8,7 @@ import type { EndpointState, Override, ServiceState, Weights } from '../../funct
 import type { StoredServiceState } from '../../functions/ports/stateStore.js';
 import { AwsCallError } from '../../functions/adapters/aws/errors.js';
 import { CorruptStateError } from '../../functions/ports/errors.js';
-import { awsFailure, OPS_USAGE_TAIL, tableRegionReady, parseOps, serviceOf, stateStoreOf, tableOf, usageError, type OpsIo } from './ops.js';
+import { awsFailure, checkOneService, OPS_USAGE_TAIL, tableRegionReady, parseOps, serviceOf, stateStoreOf, tableOf, usageError, type OpsIo } from './ops.js';
 
 export const STATUS_USAGE = `steer53 status <service> ${OPS_USAGE_TAIL}`;
 
@@ -21,11 +21,7 @@ export async function runStatus(args: string[], io: OpsIo): Promise<number> {
     return 0;
   }
   const problems: ValidationProblem[] = [];
-  if (parsed.positionals.length !== 1)
-    problems.push({
-      path: '<service>',
-      message: parsed.positionals.length === 0 ? 'is required' : `name one service (got ${parsed.positionals.map((p) => `"${p}"`).join(' ')})`,
-    });
+  checkOneService(parsed.positionals, problems);
   const table = tableOf(v, io, problems);
   if (problems.length > 0) return usageError(io, STATUS_USAGE, problems);
 

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../functions/core/errors.js';
 import { steer53Controller } from '../../sim/controllers/steer53.js';
 import { steer53RuntimeController } from '../../sim/controllers/steer53Runtime.js';
 import { PipelineSim, resolveDeployment, type DeploymentSpec } from '../../sim/deployments.js';
@@ -9,7 +8,7 @@ import { rolloutFacts, runScenario, type ScenarioResult } from '../../sim/run.js
 import { loadScenario, resolveScenario } from '../../sim/scenario.js';
 import { incidentSchema } from '../../sim/scenarioSchema.js';
 import { runWorld } from '../../sim/world.js';
-import { SOURCE, smallScenario } from './fixtures.js';
+import { problemsOf, SOURCE, smallScenario } from './fixtures.js';
 
 const START_MS = Date.parse('2025-03-03T12:00:00Z');
 
@@ -172,16 +171,6 @@ describe('Deployments in the world', () => {
     expect(pipeline.marks.filter((m) => m.duplicate).map((m) => m.t)).toEqual([660, 960]);
   });
 });
-
-async function problemsOf(raw: unknown): Promise<string[]> {
-  try {
-    await resolveScenario(raw, SOURCE);
-  } catch (error) {
-    if (error instanceof ValidationError) return error.problems.map((p) => `${p.path}: ${p.message}`);
-    throw error;
-  }
-  return [];
-}
 
 const deploy = (fields: Record<string, unknown> = {}) => ({ kind: 'deployment', region: 'b', version: 'v2', start: '10m', duration: '5m', ...fields });
 

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../functions/core/errors.js';
 import { describeExpectation, describeOutcome, judgeExpectations, quickDurationSeconds, statOver, type ExpectationCheck } from '../../sim/expectations.js';
 import { missRatio, type ControllerMetrics } from '../../sim/metrics.js';
 import type { ScenarioOutcome, ScenarioResult } from '../../sim/run.js';
@@ -7,17 +6,7 @@ import { resolveScenario, type Scenario } from '../../sim/scenario.js';
 import type { ScenarioInput } from '../../sim/scenarioSchema.js';
 import { markdownTable, summaryTable } from '../../sim/summary.js';
 import { CONTROLLER_NAMES, type ControllerName } from '../../sim/world.js';
-import { SOURCE, smallScenario } from './fixtures.js';
-
-async function problemsOf(raw: unknown): Promise<string[]> {
-  try {
-    await resolveScenario(raw, SOURCE);
-  } catch (error) {
-    if (error instanceof ValidationError) return error.problems.map((p) => `${p.path}: ${p.message}`);
-    throw error;
-  }
-  return [];
-}
+import { problemsOf, SOURCE, smallScenario } from './fixtures.js';
 
 const OUTAGE = [{ kind: 'outage' as const, region: 'b', start: '10m', duration: '10m' }];
 

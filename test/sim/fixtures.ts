@@ -2,6 +2,8 @@
 import { steer53Controller } from '../../sim/controllers/steer53.js';
 import { steer53RuntimeController } from '../../sim/controllers/steer53Runtime.js';
 import type { CliIo } from '../../sim/cli.js';
+import { ValidationError } from '../../functions/core/errors.js';
+import { resolveScenario } from '../../sim/scenario.js';
 import type { ScenarioInput } from '../../sim/scenarioSchema.js';
 import type { ControllerFactory } from '../../sim/world.js';
 
@@ -83,4 +85,15 @@ export function collectingIo(): CliIo & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
   const stderr: string[] = [];
   return { stdout, stderr, out: (l) => stdout.push(l), err: (l) => stderr.push(l), clock: () => 0 };
+}
+
+/** The problems a scenario (as a file would hold it) is refused with, as `path: message`; none when it loads. */
+export async function problemsOf(raw: unknown): Promise<string[]> {
+  try {
+    await resolveScenario(raw, SOURCE);
+  } catch (error) {
+    if (error instanceof ValidationError) return error.problems.map((p) => `${p.path}: ${p.message}`);
+    throw error;
+  }
+  return [];
 }

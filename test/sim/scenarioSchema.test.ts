@@ -2,20 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../functions/core/errors.js';
 import { DEFAULT_SCENARIOS, loadScenario, resolveScenario } from '../../sim/scenario.js';
 import { parseDurationSeconds } from '../../sim/scenarioSchema.js';
-import { SOURCE, endpoint, smallScenario } from './fixtures.js';
-
-async function problemsOf(raw: unknown): Promise<string[]> {
-  try {
-    await resolveScenario(raw, SOURCE);
-  } catch (error) {
-    if (error instanceof ValidationError) return error.problems.map((p) => `${p.path}: ${p.message}`);
-    throw error;
-  }
-  return [];
-}
+import { problemsOf, SOURCE, endpoint, smallScenario } from './fixtures.js';
 
 describe('Scenario format', () => {
   it.each([

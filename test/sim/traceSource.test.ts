@@ -2,22 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../functions/core/errors.js';
 import { DEFAULT_SCENARIOS, loadScenario, resolveScenario } from '../../sim/scenario.js';
 import { coefficientOfVariation } from '../../sim/traceFigures.js';
-import { SOURCE, smallScenario } from './fixtures.js';
+import { problemsOf, SOURCE, smallScenario } from './fixtures.js';
 
 const AZURE_CONV = 'scenarios/traces/azure-llm-2023-AzureLLMInferenceTrace_conv.csv';
-
-async function problemsOf(raw: unknown): Promise<string[]> {
-  try {
-    await resolveScenario(raw, SOURCE);
-  } catch (error) {
-    if (error instanceof ValidationError) return error.problems.map((p) => `${p.path}: ${p.message}`);
-    throw error;
-  }
-  return [];
-}
 
 function withSource(source: Record<string, unknown>) {
   return smallScenario({ demand: { sources: [{ meanRps: 40, ...source }] } as never });
