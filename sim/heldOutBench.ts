@@ -21,6 +21,7 @@ import { HELD_OUT_KINDS, type HeldOutKind, type HeldOutWorld, heldOutWorld } fro
 import { benefitShare, type ControllerMetrics } from './metrics.js';
 import { runControllers } from './run.js';
 import { resolveScenario, SCENARIO_DIR } from './scenario.js';
+import { causeList } from './summary.js';
 import type { ScenarioInput } from './scenarioSchema.js';
 import { checkSameWorlds, checkStaticReproduced, comparisonLines, readComparison, times } from './heldOutCompare.js';
 
@@ -46,6 +47,8 @@ export interface HeldOutRow {
   /** steer53's misses over the best Route 53 baseline's (1 where neither missed any). */
   readonly ratio: number;
   readonly flaps: number;
+  /** steer53's flaps by the reason code of the write that reversed a move (`flapCauses`). */
+  readonly flapCauses: Readonly<Record<string, number>>;
   readonly dnsChanges: number;
   readonly safetyViolations: number;
 }
@@ -98,6 +101,7 @@ function rowOf(world: HeldOutWorld, steer53: ControllerMetrics, baselines: Basel
     bestRoute53: baselines.bestRoute53,
     ratio: best > 0 ? mine / best : mine > 0 ? Number.POSITIVE_INFINITY : 1,
     flaps: steer53.flaps,
+    flapCauses: steer53.flapCauses,
     dnsChanges: steer53.dnsChanges,
     safetyViolations: steer53.safetyViolations,
   };
@@ -129,6 +133,31 @@ export function kindTable(rows: readonly HeldOutRow[]): string {
     ),
     line('all', rows),
   ].join('\n');
+}
+
+/** steer53's flaps per kind by the reason code of the write that reversed a move: where the flaps come from. */
+export function flapCauseLines(rows: readonly HeldOutRow[]): string[] {
+  const kinds = HELD_OUT_KINDS.filter((k) => rows.some((r) => r.kind === k && r.flaps > 0));
+  if (kinds.length === 0) return [];
+  const line = (label: string, group: readonly HeldOutRow[]) => {
+    const causes: Record<string, number> = {};
+    for (const r of group) for (const [cause, n] of Object.entries(r.flapCauses)) causes[cause] = (causes[cause] ?? 0) + n;
+    return `| ${label} | ${group.reduce((a, r) => a + r.flaps, 0)} | ${causeList(causes)} |`;
+  };
+  return [
+    "steer53's flaps by the reason code of the write that reversed a move:",
+    '',
+    '| kind | flaps | by cause |',
+    '|---|---:|---|',
+    ...kinds.map((k) =>
+      line(
+        k,
+        rows.filter((r) => r.kind === k),
+      ),
+    ),
+    line('all', rows),
+    '',
+  ];
 }
 
 /** The worlds steer53 lost, worst first, each with the command that writes it as a scenario file. */
@@ -261,7 +290,8 @@ export async function runHeldOut(args: readonly string[], io: CliIo): Promise<nu
   if (options.json) {
     io.out(JSON.stringify({ family: options.family, kinds: options.kinds, lossRatio: LOSS_RATIO, rows }));
     for (const line of compared) io.err(line);
-  } else io.out([...(compared.length > 0 ? [...compared, ''] : []), kindTable(rows), '', ...lossLines(rows, options.family)].join('\n'));
+  } else
+    io.out([...(compared.length > 0 ? [...compared, ''] : []), kindTable(rows), '', ...flapCauseLines(rows), ...lossLines(rows, options.family)].join('\n'));
   return 0;
 }
 

@@ -31,6 +31,8 @@ const documentSchema = z.object({
       bestRoute53: z.enum(['route53-health-check', 'route53-alarm-health-check']),
       ratio: z.number().nullable(),
       flaps: z.number().int().min(0),
+      // Documents written before the causes were kept have none: a row's causes are only printed, never compared.
+      flapCauses: z.record(z.string(), z.number().int().min(0)).default({}),
       dnsChanges: z.number().int().min(0),
       safetyViolations: z.number().int().min(0),
     }),

@@ -256,6 +256,15 @@ export function markdownTable(outcomes: readonly ScenarioOutcome[]): string {
   return lines.join('\n');
 }
 
+/** Flaps by cause, most first (ties by name): `RECOVERY_FAILED 3, DRAINED 1`. */
+export function causeList(causes: Readonly<Record<string, number>>): string {
+  return Object.entries(causes)
+    .filter(([, n]) => n > 0)
+    .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
+    .map(([cause, n]) => `${cause} ${n}`)
+    .join(', ');
+}
+
 /** steer53's flaps, summed over the seeds, by the reason code of the write that reversed a move: where they come from. */
 function flapCauseLines(outcomes: readonly ScenarioOutcome[]): string[] {
   const rows = outcomes.flatMap((o) => {
@@ -263,8 +272,7 @@ function flapCauseLines(outcomes: readonly ScenarioOutcome[]): string[] {
     for (const r of o.results) for (const [cause, n] of Object.entries(r.metrics.steer53.flapCauses)) causes[cause] = (causes[cause] ?? 0) + n;
     const total = Object.values(causes).reduce((a, b) => a + b, 0);
     if (total === 0) return [];
-    const byCount = Object.entries(causes).sort(([a, x], [b, y]) => y - x || a.localeCompare(b));
-    return [`| ${scenarioLabel(o)} | ${total} | ${byCount.map(([cause, n]) => `${cause} ${n}`).join(', ')} |`];
+    return [`| ${scenarioLabel(o)} | ${total} | ${causeList(causes)} |`];
   });
   if (rows.length === 0) return [];
   return [

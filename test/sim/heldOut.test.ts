@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ValidationError } from '../../functions/core/errors.js';
 import { HELD_OUT_KINDS, heldOutWorld } from '../../sim/heldOut.js';
-import { type HeldOutRow, kindTable, LOSS_RATIO, lossLines, parseKinds, runHeldOut } from '../../sim/heldOutBench.js';
+import { flapCauseLines, type HeldOutRow, kindTable, LOSS_RATIO, lossLines, parseKinds, runHeldOut } from '../../sim/heldOutBench.js';
 import { resolveScenario, SCENARIO_DIR } from '../../sim/scenario.js';
 import { collectingIo } from './fixtures.js';
 
@@ -73,6 +73,7 @@ function row(index: number, kind: HeldOutRow['kind'], ratio: number, benefit: nu
     bestRoute53: 'route53-health-check',
     ratio,
     flaps: index % 2,
+    flapCauses: index % 2 === 1 ? { RECOVERY_FAILED: 1 } : {},
     dnsChanges: 4,
     safetyViolations: 0,
   };
@@ -95,6 +96,34 @@ describe('Function: kindTable and lossLines', () => {
     expect(lines.slice(4).map((l) => l.split(' | ')[0])).toEqual(['| 9', '| 8']);
     expect(lossLines([row(1, 'outage', 0.5)], 5)).toEqual([expect.stringMatching(/missed no more than the best Route 53 baseline/)]);
     expect(lossLines([row(1, 'outage', 2), row(2, 'outage', 3)], 5, 1).at(-1)).toMatch(/and 1 more/);
+  });
+});
+
+describe('Function: flapCauseLines', () => {
+  it('sums the flaps of each kind by the reason code of the reversing write, most first, then all worlds', () => {
+    const flapping = (index: number, kind: HeldOutRow['kind'], flapCauses: Record<string, number>): HeldOutRow => ({
+      ...row(index, kind, 1),
+      flaps: Object.values(flapCauses).reduce((a, b) => a + b, 0),
+      flapCauses,
+    });
+    const lines = flapCauseLines([
+      flapping(0, 'calm', {}),
+      flapping(1, 'gray', { DRAINED: 1, RECOVERY_FAILED: 2 }),
+      flapping(2, 'gray', { M_OF_N_BREACH: 1, RECOVERY_FAILED: 1 }),
+      flapping(3, 'relapse', { M_OF_N_BREACH: 2 }),
+    ]);
+    expect(lines.slice(2)).toEqual([
+      '| kind | flaps | by cause |',
+      '|---|---:|---|',
+      '| gray | 5 | RECOVERY_FAILED 3, DRAINED 1, M_OF_N_BREACH 1 |',
+      '| relapse | 2 | M_OF_N_BREACH 2 |',
+      '| all | 7 | M_OF_N_BREACH 3, RECOVERY_FAILED 3, DRAINED 1 |',
+      '',
+    ]);
+  });
+
+  it('says nothing where steer53 did not flap', () => {
+    expect(flapCauseLines([row(0, 'calm', 1), row(2, 'gray', 0.5)])).toEqual([]);
   });
 });
 

@@ -24,6 +24,7 @@ function row(index: number, ratio: number | null, flaps = 0): HeldOutRow {
     bestRoute53: 'route53-health-check',
     ratio: ratio as number,
     flaps,
+    flapCauses: flaps > 0 ? { RECOVERY_FAILED: flaps } : {},
     dnsChanges: 4,
     safetyViolations: 0,
   };
@@ -40,6 +41,12 @@ describe('Function: readComparison', () => {
       [0, Number.POSITIVE_INFINITY],
       [1, 0.5],
     ]);
+  });
+
+  it('reads a document written before rows kept their flaps by cause: none for each row', () => {
+    const { flapCauses: _dropped, ...older } = row(0, 1, 2);
+    const rows = readComparison(written(documentOf([older as HeldOutRow, row(1, 1, 1)])), run);
+    expect(rows.map((r) => r.flapCauses)).toEqual([{}, { RECOVERY_FAILED: 1 }]);
   });
 
   it.each([
