@@ -111,6 +111,19 @@ function mean(xs: readonly number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
+/** A table's rows: one line for each of `kinds` (its worlds), then one for all worlds. */
+function perKind(rows: readonly HeldOutRow[], kinds: readonly HeldOutKind[], line: (label: string, group: readonly HeldOutRow[]) => string): string[] {
+  return [
+    ...kinds.map((k) =>
+      line(
+        k,
+        rows.filter((r) => r.kind === k),
+      ),
+    ),
+    line('all', rows),
+  ];
+}
+
 /** One line per kind, then all worlds: benefit and ratio (mean / worst), losses, flaps, DNS changes, safety violations. */
 export function kindTable(rows: readonly HeldOutRow[]): string {
   const kinds = HELD_OUT_KINDS.filter((k) => rows.some((r) => r.kind === k));
@@ -125,13 +138,7 @@ export function kindTable(rows: readonly HeldOutRow[]): string {
   return [
     "| kind | worlds | share of the oracle's benefit, mean / worst (worlds where the oracle gains) | misses ÷ best Route 53 baseline, mean / worst | worlds lost | flaps | DNS changes a world | safety violations |",
     '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...kinds.map((k) =>
-      line(
-        k,
-        rows.filter((r) => r.kind === k),
-      ),
-    ),
-    line('all', rows),
+    ...perKind(rows, kinds, line),
   ].join('\n');
 }
 
@@ -149,13 +156,7 @@ export function flapCauseLines(rows: readonly HeldOutRow[]): string[] {
     '',
     '| kind | flaps | by cause |',
     '|---|---:|---|',
-    ...kinds.map((k) =>
-      line(
-        k,
-        rows.filter((r) => r.kind === k),
-      ),
-    ),
-    line('all', rows),
+    ...perKind(rows, kinds, line),
     '',
   ];
 }
