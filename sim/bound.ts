@@ -74,7 +74,10 @@ export async function boundRow(
       const run = await runWorld(scenario, factory, warmState ? { warmState } : {});
       return metricsOf(scenario, run, run.truth);
     };
-    const share = benefitOf((await metrics(CONTROLLERS.static)).sloMissFraction, (await metrics(CONTROLLERS.oracle)).sloMissFraction);
+    // Each controller's share of the oracle's benefit over the fixed split, as the benchmark counts it.
+    const fixed = (await metrics(CONTROLLERS.static)).sloMissFraction;
+    const oracle = (await metrics(CONTROLLERS.oracle)).sloMissFraction;
+    const share = (miss: number) => benefitShare(fixed, oracle, miss);
     const record = (into: { benefit: (number | null)[]; flaps: number[] }, m: ControllerMetrics) => {
       into.benefit.push(share(m.sloMissFraction));
       into.flaps.push(m.flaps);
@@ -83,11 +86,6 @@ export async function boundRow(
     for (const entry of lagged) record(entry, await metrics(laggedOracleController(entry.lagSeconds)));
   }
   return { scenario: name, seeds: options.seeds, steer53, lagged };
-}
-
-/** A controller's share of the oracle's benefit over the fixed split, as the benchmark counts it (`benefitCaptured`). */
-function benefitOf(fixed: number, best: number): (miss: number) => number | null {
-  return (miss) => benefitShare(fixed, best, miss);
 }
 
 /** `mean / worst` of the seeds' shares, in percent; `–` where the oracle gains nothing. */

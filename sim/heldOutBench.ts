@@ -21,7 +21,7 @@ import { HELD_OUT_KINDS, type HeldOutKind, type HeldOutWorld, heldOutWorld } fro
 import { benefitShare, type ControllerMetrics } from './metrics.js';
 import { runControllers } from './run.js';
 import { resolveScenario, SCENARIO_DIR } from './scenario.js';
-import { causeList } from './summary.js';
+import { causeList, sumCauses } from './summary.js';
 import type { ScenarioInput } from './scenarioSchema.js';
 import { checkSameWorlds, checkStaticReproduced, comparisonLines, readComparison, times } from './heldOutCompare.js';
 
@@ -146,11 +146,8 @@ export function kindTable(rows: readonly HeldOutRow[]): string {
 export function flapCauseLines(rows: readonly HeldOutRow[]): string[] {
   const kinds = HELD_OUT_KINDS.filter((k) => rows.some((r) => r.kind === k && r.flaps > 0));
   if (kinds.length === 0) return [];
-  const line = (label: string, group: readonly HeldOutRow[]) => {
-    const causes: Record<string, number> = {};
-    for (const r of group) for (const [cause, n] of Object.entries(r.flapCauses)) causes[cause] = (causes[cause] ?? 0) + n;
-    return `| ${label} | ${group.reduce((a, r) => a + r.flaps, 0)} | ${causeList(causes)} |`;
-  };
+  const line = (label: string, group: readonly HeldOutRow[]) =>
+    `| ${label} | ${group.reduce((a, r) => a + r.flaps, 0)} | ${causeList(sumCauses(group.map((r) => r.flapCauses)))} |`;
   return [
     "steer53's flaps by the reason code of the write that reversed a move:",
     '',

@@ -256,6 +256,13 @@ export function markdownTable(outcomes: readonly ScenarioOutcome[]): string {
   return lines.join('\n');
 }
 
+/** Flaps by cause summed over runs (each a `flapCauses`). */
+export function sumCauses(each: Iterable<Readonly<Record<string, number>>>): Record<string, number> {
+  const causes: Record<string, number> = {};
+  for (const one of each) for (const [cause, n] of Object.entries(one)) causes[cause] = (causes[cause] ?? 0) + n;
+  return causes;
+}
+
 /** Flaps by cause, most first (ties by name): `RECOVERY_FAILED 3, DRAINED 1`. */
 export function causeList(causes: Readonly<Record<string, number>>): string {
   return Object.entries(causes)
@@ -268,8 +275,7 @@ export function causeList(causes: Readonly<Record<string, number>>): string {
 /** steer53's flaps, summed over the seeds, by the reason code of the write that reversed a move: where they come from. */
 function flapCauseLines(outcomes: readonly ScenarioOutcome[]): string[] {
   const rows = outcomes.flatMap((o) => {
-    const causes: Record<string, number> = {};
-    for (const r of o.results) for (const [cause, n] of Object.entries(r.metrics.steer53.flapCauses)) causes[cause] = (causes[cause] ?? 0) + n;
+    const causes = sumCauses(o.results.map((r) => r.metrics.steer53.flapCauses));
     const total = Object.values(causes).reduce((a, b) => a + b, 0);
     if (total === 0) return [];
     return [`| ${scenarioLabel(o)} | ${total} | ${causeList(causes)} |`];
