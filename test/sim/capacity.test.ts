@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../functions/core/errors.js';
 import type { CapacityTarget } from '../../functions/ports/capacity.js';
 import { ManualClock } from '../../functions/adapters/memory/index.js';
 import { oracleController } from '../../sim/controllers/oracle.js';
@@ -14,7 +13,7 @@ import { runScenario } from '../../sim/run.js';
 import { loadScenario, resolveScenario, type Scenario } from '../../sim/scenario.js';
 import type { ScenarioInput } from '../../sim/scenarioSchema.js';
 import { CONTROLLER_NAMES, runWorld, type ControllerContext, type ControllerName } from '../../sim/world.js';
-import { endpoint, SOURCE, smallScenario } from './fixtures.js';
+import { endpoint, problemsOf, SOURCE, smallScenario } from './fixtures.js';
 
 const HEALTHY = { down: false, errorRate: 0, latencyFactor: 1, capacityFactor: 1, addedLatencyMs: 0, metricsMissing: false };
 const LOGNORMAL = { minutes: [6, 12] as const, distribution: 'lognormal' as const };
@@ -248,16 +247,6 @@ function scalingScenario(overrides: Partial<ScenarioInput> = {}, regionScaling: 
   };
 }
 
-async function problems(input: unknown): Promise<string[]> {
-  try {
-    await resolveScenario(input, SOURCE);
-  } catch (error) {
-    if (error instanceof ValidationError) return error.problems.map((p) => `${p.path}: ${p.message}`);
-    throw error;
-  }
-  return [];
-}
-
 describe('Scenario format: regions[].scaling', () => {
   it('resolves the defaults: everything up to maxReplicas obtainable, a lognormal 6–12 minutes', async () => {
     const scenario = await resolveScenario(scalingScenario(), SOURCE);
@@ -290,7 +279,7 @@ describe('Scenario format: regions[].scaling', () => {
     ],
     ['a typo', { maxReplica: 40 }, /^regions\[0\]\.scaling/],
   ])('refuses %s, naming the path', async (_, regionScaling, message) => {
-    const found = await problems(
+    const found = await problemsOf(
       smallScenario({
         regions: [
           { name: 'a', warmRps: 50, scaling: regionScaling as { maxReplicas: number } },
@@ -304,7 +293,7 @@ describe('Scenario format: regions[].scaling', () => {
   it('refuses a policy that asks a region that cannot scale, or beyond what it can hold', async () => {
     const noScaling = scalingScenario();
     expect(
-      await problems({
+      await problemsOf({
         ...noScaling,
         regions: [
           { name: 'a', warmRps: 50 },
@@ -312,13 +301,13 @@ describe('Scenario format: regions[].scaling', () => {
         ],
       }),
     ).toEqual(['service.endpoints[0].capacity.scaling: names a capacity provider, but region a cannot scale in this world: give regions[0].scaling']);
-    expect(await problems(scalingScenario({}, { maxReplicas: 25 }))).toEqual([
+    expect(await problemsOf(scalingScenario({}, { maxReplicas: 25 }))).toEqual([
       'service.endpoints[0].capacity.scaling.maxInstances: 30 is above what region a can hold (regions[0].scaling.maxReplicas: 25)',
     ]);
   });
 
   it('refuses an instance-hours expectation where nothing can scale', async () => {
-    expect(await problems(smallScenario({ expect: { extraInstanceHours: { overOracle: { worst: 1.2 } } } }))).toEqual([
+    expect(await problemsOf(smallScenario({ expect: { extraInstanceHours: { overOracle: { worst: 1.2 } } } }))).toEqual([
       'expect.extraInstanceHours: no region of the scenario can scale (regions[].scaling): nobody can add instances',
     ]);
   });
