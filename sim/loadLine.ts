@@ -8,7 +8,9 @@
  * controller would see them:
  *
  * - each run is `static` (the baseline weights throughout), so each region carries its own share;
- * - each minute's p99 is CloudWatch's datapoint of the endpoint's latency signal;
+ * - each minute's p99 is CloudWatch's whole-minute datapoint of the endpoint's latency signal (a
+ *   controller reading it as soon as it is published sees fewer samples; the engine rule tried
+ *   beside this program, docs/simulator.md, did);
  * - the line is the engine's own (functions/core/loadModel.ts: one slope shared by the service's
  *   endpoints, an intercept each, a day's half-life), learned online, on the incident-free minutes
  *   at or below the endpoint's target utilisation with enough samples, and judged only within the
@@ -16,8 +18,9 @@
  * - a quiet minute is one without any incident on the region, then or in the SETTLE_MINUTES before
  *   (demand surges are quiet: the line should explain them);
  * - an episode is one incident on one region: its minutes from the start up to the first minute at
- *   twice the trip or more (a severe breach, which today's rules drain on at once), or its end. Its
- *   peak ratio there is the highest threshold at which a line detector would fire before that minute.
+ *   twice the trip or more (a severe breach: two of them degrade, one at ten times the trip drains at
+ *   once), or its end. Its peak ratio there is the highest threshold at which a line detector
+ *   would fire before that minute.
  */
 import { parseArgs } from 'node:util';
 import type { Signal } from '../functions/core/config.js';
@@ -57,7 +60,7 @@ export interface JudgedMinute {
   /** p99 over the line's prediction at the minute's utilisation; null where the line cannot judge (too few samples, no trusted line, a load outside the learned ones). */
   readonly ratio: number | null;
   readonly pastTrip: boolean;
-  /** Twice the trip or more: a severe breach (today's rules drain on it at once, on tail evidence however few the samples). */
+  /** Twice the trip or more: a severe breach (today's rules count it on tail evidence, however few the samples). */
   readonly severe: boolean;
   readonly quiet: boolean;
 }
