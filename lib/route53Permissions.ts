@@ -109,9 +109,10 @@ export function route53Statements(config: Config, partition: string): iam.Policy
     new iam.PolicyStatement({
       sid: ReadHealthCheckStatusSid,
       // Read-only, and only for endpoints drained for failing or just restored: the configuration
-      // (type, inversion, a calculated check's children) and the checkers' reports. Route 53 has no
-      // condition key to narrow them; the ids come from the records at run time (anyHealthCheckArn).
-      actions: ['route53:GetHealthCheck', 'route53:GetHealthCheckStatus'],
+      // (type, inversion, a calculated check's children), the checkers' reports, and their last
+      // failures. Route 53 has no condition key to narrow them; the ids come from the records at
+      // run time (anyHealthCheckArn).
+      actions: ['route53:GetHealthCheck', 'route53:GetHealthCheckStatus', 'route53:GetHealthCheckLastFailureReason'],
       resources: [anyHealthCheckArn(partition)],
     }),
   );

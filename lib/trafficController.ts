@@ -228,7 +228,7 @@ export class TrafficController extends Construct {
       {
         id: `AwsSolutions-IAM5[Resource::${nagResourceText(Stack.of(this), anyHealthCheckArn(partition))}]`,
         reason:
-          'route53:GetHealthCheck and route53:GetHealthCheckStatus, read-only, on the health checks of the weighted records the controller reads ' +
+          'route53:GetHealthCheck, route53:GetHealthCheckStatus and route53:GetHealthCheckLastFailureReason, read-only, on the health checks of the weighted records the controller reads ' +
           "and the children of calculated ones: their ids are known only at run time, from each record's HealthCheckId (records the user manages included) " +
           'and from the calculated health checks, and Route 53 has no condition key to narrow the actions.',
       },

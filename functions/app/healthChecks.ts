@@ -5,6 +5,8 @@
  * (core/types.ts, `EndpointObservations.healthCheck`), and put it into their observations:
  *  - drained because they were failing (`status: 'drained'`, `failed: true`): a health check
  *    that fails marks the failure as one it sees, and one that passes again restores the endpoint;
+ *    and, while its health check has not been seen failing, how many of its checkers saw a failed
+ *    check lately (`healthCheckFailures`): while enough do, it is still failing and its recovery waits;
  *  - just restored by their health check (`alarmLagUntil` still ahead): a passing check tells an
  *    alarm that has not caught up yet from a new failure.
  * Every other endpoint is left unread. Route 53's API takes 10 requests a second per account, the
@@ -16,8 +18,8 @@
  * whoever manages the record.
  */
 import type { ServiceConfig } from '../core/config.js';
+import { CHECKER_FAILURE_WINDOW_MS } from '../core/hysteresis.js';
 import type { EndpointObservations, EpochMs, ServiceState } from '../core/types.js';
-import type { HealthCheckState, HealthCheckStatus } from '../ports/healthChecks.js';
 import type { ServiceObservationResult } from './observe.js';
 import { stableHash } from './pollingCadence.js';
 import type { Runtime } from './runtime.js';
@@ -40,17 +42,39 @@ export function healthChecksDue(
     const id = ownValue(idsBySetIdentifier, endpoint.setIdentifier);
     const stored = ownValue(state.endpoints, endpoint.setIdentifier);
     if (id === undefined || stored === undefined) continue;
-    const drainedFailing = stored.status === 'drained' && stored.failed === true;
     const justRestored = stored.alarmLagUntil !== undefined && now < stored.alarmLagUntil;
-    if (drainedFailing || justRestored) due.set(endpoint.setIdentifier, id);
+    if (drainedFailing(state, endpoint.setIdentifier) || justRestored) due.set(endpoint.setIdentifier, id);
   }
   return due;
+}
+
+/** Is the endpoint drained because it was failing, as its stored state says. */
+function drainedFailing(state: ServiceState | undefined, setIdentifier: string): boolean {
+  const stored = state ? ownValue(state.endpoints, setIdentifier) : undefined;
+  return stored?.status === 'drained' && stored.failed === true;
+}
+
+/**
+ * Are its health check's checkers' recent failures read too, when the check reads healthy (a
+ * second Route 53 read): an endpoint drained for failing whose health check has not been seen
+ * failing. One that has (a region down) is restored the moment its check passes again; one whose
+ * check passes all through (a region failing part of its requests: a checker turns only after
+ * failures in a row) recovers on its own evidence, and its checkers say whether it still fails.
+ */
+export function checkerFailuresDue(state: ServiceState | undefined, setIdentifier: string): boolean {
+  return drainedFailing(state, setIdentifier) && ownValue(state!.endpoints, setIdentifier)?.healthCheckFailed !== true;
 }
 
 /** Seconds of a function's Route 53 rate a tick may spend reading health checks (a shard's tick aims at 20 s in all). */
 export const HEALTH_CHECK_SECONDS_PER_TICK = 5;
 
-/** Health checks a tick may read at a function's share of Route 53's requests a second: HEALTH_CHECK_SECONDS_PER_TICK of them. */
+/**
+ * Health checks a tick may read at a function's share of Route 53's requests a second:
+ * HEALTH_CHECK_SECONDS_PER_TICK of them. A check that reads healthy while its endpoint is drained
+ * for failing takes a second read (`checkerFailuresDue`), not counted here: a region down reads
+ * unhealthy, and a region failing part of its requests in every service at once is the case where
+ * a tick spends up to twice its share.
+ */
 export function healthCheckReadsPerTick(route53RequestsPerSecond: number): number {
   return Math.max(1, Math.floor(route53RequestsPerSecond * HEALTH_CHECK_SECONDS_PER_TICK));
 }
@@ -99,10 +123,18 @@ export async function withHealthChecks(
   if (thisTurn) for (const [setIdentifier, id] of due) if (!thisTurn.has(id)) due.delete(setIdentifier);
   if (!port || due.size === 0) return observed;
   // One read per health check, side by side: one that cannot be read (a deleted one, or a
-  // calculated one with a child that cannot be read) leaves the others' statuses known.
-  const reads = await Promise.all([...new Set(due.values())].map((id) => readOne(port, id)));
-  const statuses = new Map(reads.flatMap((r) => (r.state ? [[r.id, r.state] as const] : [])));
-  const failures = reads.flatMap((r) => (r.error === undefined ? [] : [r]));
+  // calculated one with a child that cannot be read) leaves the others' statuses known. Then the
+  // checkers' failures, only where `checkerFailuresDue` and the check reads healthy (their
+  // recovery waits on them; a check that fails says enough).
+  const reads = await Promise.all([...new Set(due.values())].map((id) => readOne(id, () => port.statusOf(id))));
+  const statuses = known(reads);
+  const failingIds = new Set(
+    [...due].filter(([setIdentifier, id]) => checkerFailuresDue(state, setIdentifier) && statuses.get(id) === 'healthy').map(([, id]) => id),
+  );
+  const since = now - CHECKER_FAILURE_WINDOW_MS;
+  const failureReads = await Promise.all([...failingIds].map((id) => readOne(id, () => port.checkersFailedSince(id, since))));
+  const checkerFailures = known(failureReads);
+  const failures = [...reads, ...failureReads].flatMap((r) => (r.error === undefined ? [] : [r]));
   for (const { id, error } of failures) {
     const endpoints = [...due].filter(([, check]) => check === id).map(([setIdentifier]) => setIdentifier);
     rt.log?.warn('could not read a Route 53 health check; deciding without it', { service: service.name, endpoints, healthCheckId: id, error });
@@ -111,7 +143,14 @@ export async function withHealthChecks(
   const endpoints = new Map<string, EndpointObservations | undefined>(Object.entries(observed.observations.endpoints));
   for (const [setIdentifier, id] of due) {
     const healthCheck = statuses.get(id);
-    if (healthCheck !== undefined) endpoints.set(setIdentifier, { signals: {}, ...endpoints.get(setIdentifier), healthCheck });
+    const healthCheckFailures = checkerFailures.get(id);
+    if (healthCheck === undefined && healthCheckFailures === undefined) continue;
+    endpoints.set(setIdentifier, {
+      signals: {},
+      ...endpoints.get(setIdentifier),
+      ...(healthCheck === undefined ? {} : { healthCheck }),
+      ...(healthCheckFailures === undefined ? {} : { healthCheckFailures }),
+    });
   }
   return {
     ...observed,
@@ -120,11 +159,22 @@ export async function withHealthChecks(
   };
 }
 
-/** One health check's status, or why it could not be read. */
-async function readOne(port: HealthCheckStatus, id: string): Promise<{ id: string; state?: HealthCheckState; error?: string }> {
+/** The values read, by health check id (a read with no value, or that failed, has none). */
+function known<T>(reads: readonly Read<T>[]): Map<string, T> {
+  return new Map(reads.flatMap((r) => (r.value === undefined ? [] : [[r.id, r.value] as const])));
+}
+
+interface Read<T> {
+  readonly id: string;
+  readonly value?: T;
+  readonly error?: string;
+}
+
+/** One read of a health check (its status, or its checkers' failures), or why it could not be read. */
+async function readOne<T>(id: string, read: () => Promise<T | undefined>): Promise<Read<T>> {
   try {
-    const state = await port.statusOf(id);
-    return state === undefined ? { id } : { id, state };
+    const value = await read();
+    return value === undefined ? { id } : { id, value };
   } catch (error) {
     return { id, error: (error as Error).message };
   }

@@ -257,9 +257,11 @@ function cutOf(ev: Evaluation, id: string): { cutAt?: number; raisedAt?: number 
   return { ...(cutAt === undefined ? {} : { cutAt }), ...(raised === undefined ? {} : { raisedAt: raised }) };
 }
 
-function healthCheckOf(ev: Evaluation, id: string): { healthCheck?: 'healthy' | 'unhealthy' } {
-  const healthCheck = ev.observations.endpoints[id]?.healthCheck;
-  return healthCheck === undefined ? {} : { healthCheck };
+function healthCheckOf(ev: Evaluation, id: string): { healthCheck?: 'healthy' | 'unhealthy'; healthCheckFailures?: number } {
+  const observed = ev.observations.endpoints[id];
+  const healthCheck = observed?.healthCheck;
+  const failures = observed?.healthCheckFailures;
+  return { ...(healthCheck === undefined ? {} : { healthCheck }), ...(failures === undefined ? {} : { healthCheckFailures: failures }) };
 }
 
 /**

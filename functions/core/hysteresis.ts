@@ -28,6 +28,8 @@ export interface EndpointStepInput {
   readonly load?: EndpointLoad;
   /** What the Route 53 health check on its record says now, when it has one and it was read. */
   readonly healthCheck?: 'healthy' | 'unhealthy';
+  /** How many of that health check's checkers saw a failed check lately (`EndpointObservations.healthCheckFailures`), when it was read. */
+  readonly healthCheckFailures?: number;
   /** When a weight change last cut its share (by more than one weight unit), if within the hour. */
   readonly cutAt?: EpochMs;
   /** When a weight change last moved its share, if that move raised it (by more than one weight unit, within the hour). */
@@ -180,6 +182,8 @@ interface StepContext {
   readonly dwellDone: boolean;
   /** What the endpoint's Route 53 health check says now, when it was read. */
   readonly healthCheck: 'healthy' | 'unhealthy' | undefined;
+  /** How many of its checkers saw a failed check lately, when read. */
+  readonly healthCheckFailures: number | undefined;
   /** How much more of its share a breaching endpoint sheds. */
   readonly shedStep: number;
   /** Why the shed is `shedding.impairedStep`: a severe breach well under the endpoint's planned capacity. */
@@ -276,6 +280,7 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
     clears: trailingClears(history, policy.evaluationPeriodSeconds * 1000),
     dwellDone: dwellOver(state, input.now),
     healthCheck: input.healthCheck,
+    healthCheckFailures: input.healthCheckFailures,
     shedStep: impaired ? impairedStep : proportional,
     impaired,
     cutAt: input.cutAt,
@@ -766,6 +771,37 @@ function grownDwell(state: EndpointState, policy: Policy): Partial<EndpointState
   };
 }
 
+/**
+ * How far back the checkers' failures are counted (`EndpointObservations.healthCheckFailures`):
+ * Route 53's checkers check every 30 s, so each checks four times in it.
+ */
+export const CHECKER_FAILURE_WINDOW_MS = 120_000;
+
+/**
+ * Checkers that saw a failed check within the window, at or above which a region drained for
+ * failing is still failing. Of 16 checkers (Route 53 runs a few in each of its 8 default regions;
+ * the simulator runs 16), a region failing a sixth of its requests fails about half of them in 2
+ * minutes, one failing 5% about 3 (its failures cost less than the receivers' overload, so its
+ * probes go on), one that has stopped none.
+ */
+export const FAILING_CHECKERS_TO_HOLD = 5;
+
+/**
+ * A region drained for failing whose health checkers still see failed checks: its error alarm may
+ * be out of data (a drained region serves a few requests a minute) and its other signals clear,
+ * but a recovery step would only fail and go back (a flap). The checkers probe it without traffic.
+ */
+function checkersStillFailing(step: StepContext): EndpointStepResult | undefined {
+  const { state, endpoint, healthCheckFailures: failures } = step;
+  if (state.status !== 'drained' || state.failed !== true || failures === undefined || failures < FAILING_CHECKERS_TO_HOLD) return undefined;
+  const within = CHECKER_FAILURE_WINDOW_MS / 1000;
+  return hold(
+    step,
+    'CHECKERS_FAILING_HOLD',
+    `${endpoint} clear for ${step.clears} periods but ${failures} of its health checkers saw it fail within ${within} s: stays drained`,
+  );
+}
+
 /** K clear periods in a row, and the dwell over, start a degraded or drained endpoint's recovery: from what it carries now. */
 function maybeStartRecovery(step: StepContext): EndpointStepResult {
   const { state, policy, endpoint, now, clears } = step;
@@ -778,6 +814,8 @@ function maybeStartRecovery(step: StepContext): EndpointStepResult {
       `${endpoint} clear for ${clears} periods but stays ${state.status} for its dwell (${left} s left of ${state.dwellSeconds} s)`,
     );
   }
+  const failing = checkersStillFailing(step);
+  if (failing) return failing;
   // Restore in steps of what the endpoint gave up, starting from what it carries now (a failing
   // endpoint kept at some weight for lack of room elsewhere, clear again, from that weight).
   const kept = state.status === 'drained' && state.failed === true ? Math.min(1, step.carried ?? 0) : 0;

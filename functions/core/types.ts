@@ -56,6 +56,12 @@ export interface EndpointObservations {
    * of its checkers see it healthy, as Route 53 decides), when the record has one and it was read.
    */
   readonly healthCheck?: 'healthy' | 'unhealthy';
+  /**
+   * Of the checkers of that health check, how many reported a failed check in the last
+   * `CHECKER_FAILURE_WINDOW_MS` (Route 53 `GetHealthCheckLastFailureReason`: each checker's last
+   * failure and its time), when it was read: read only for an endpoint drained for failing.
+   */
+  readonly healthCheckFailures?: number;
 }
 
 export interface ServiceObservations {
@@ -470,6 +476,8 @@ export const ReasonCodes = {
   /** A failed recovery step that moved no more than `rebalanceMinShare` of the traffic waits until it is `dwell.minSeconds` old to go back: a sooner reversal would flap. */
   RECOVERY_FAIL_HELD: 'RECOVERY_FAIL_HELD',
   DWELL_HOLD: 'DWELL_HOLD',
+  /** An endpoint drained for failing, clear and past its dwell, whose health checkers still saw failed checks lately: still failing, its recovery waits (no step to fail). */
+  CHECKERS_FAILING_HOLD: 'CHECKERS_FAILING_HOLD',
   HEADROOM_HOLD: 'HEADROOM_HOLD',
   HOLD_BAND: 'HOLD_BAND',
   /** One endpoint has no usable data: it holds its state. */

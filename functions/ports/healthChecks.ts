@@ -25,4 +25,15 @@ export interface HealthCheckStatus {
    * its own, so one that fails hides no other's.
    */
   statusOf(id: string): Promise<HealthCheckState | undefined>;
+
+  /**
+   * How many of the health check's checkers reported a failed check at or after `since` (epoch
+   * ms): each checker's last failure and its time (Route 53 `GetHealthCheckLastFailureReason`).
+   * A probe of the endpoint that needs no traffic: a region failing part of its requests keeps its
+   * check healthy (a checker turns only after failures in a row) but its checkers still see some
+   * fail. Undefined where the checkers' failures do not say that of the endpoint: a calculated,
+   * CloudWatch-alarm, recovery-control, disabled or inverted health check. Throws when it cannot be
+   * read, as `statusOf` does.
+   */
+  checkersFailedSince(id: string, since: number): Promise<number | undefined>;
 }

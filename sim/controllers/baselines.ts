@@ -37,6 +37,8 @@ const HEALTHY_CHECKER_FRACTION = 0.18;
  */
 export class HttpHealthChecks {
   private readonly healthy: boolean[][];
+  /** Each checker's last failed check (seconds from the start); -Infinity: none yet. */
+  private readonly lastFailure: number[][];
   private readonly run: number[][];
   private readonly phase: number[][];
   private readonly lastCheck: number[][];
@@ -47,6 +49,7 @@ export class HttpHealthChecks {
     const regions = context.scenario.endpoints.length;
     const interval = context.scenario.spec.dns.healthCheckIntervalSeconds;
     this.healthy = Array.from({ length: regions }, () => new Array<boolean>(CHECKERS).fill(true));
+    this.lastFailure = Array.from({ length: regions }, () => new Array<number>(CHECKERS).fill(Number.NEGATIVE_INFINITY));
     this.run = Array.from({ length: regions }, () => new Array<number>(CHECKERS).fill(0));
     this.lastCheck = Array.from({ length: regions }, () => new Array<number>(CHECKERS).fill(-1));
     this.phase = Array.from({ length: regions }, (_, r) =>
@@ -75,9 +78,19 @@ export class HttpHealthChecks {
     });
   }
 
+  /**
+   * When each of region r's checkers last failed a check (seconds from the start), among the checks
+   * run by the last `healthAt`, for those that ever did: what Route 53's
+   * GetHealthCheckLastFailureReason tells.
+   */
+  lastFailures(r: number): number[] {
+    return this.lastFailure[r]!.filter((t) => t > Number.NEGATIVE_INFINITY);
+  }
+
   private check(r: number, c: number, k: number, condition: RegionCondition, threshold: number): void {
     this.rng.reseed(streamSeed(this.context.scenario.spec.seed, this.key, r, c, k));
     const passed = this.rng.next() >= (condition.down ? 1 : condition.errorRate);
+    if (!passed) this.lastFailure[r]![c] = this.phase[r]![c]! + k * this.context.scenario.spec.dns.healthCheckIntervalSeconds;
     // run > 0 counts consecutive results that disagree with the checker's current view.
     const disagrees = passed !== this.healthy[r]![c]!;
     this.run[r]![c] = disagrees ? this.run[r]![c]! + 1 : 0;
@@ -207,18 +220,29 @@ function pastTrip(signal: MetricSignal | { source: 'alarm' }, raw: number): bool
   return signal.direction === 'higher-is-worse' ? value > signal.trip : value < signal.trip;
 }
 
+/** The health checks on steer53's records, as the simulator runs them. */
+export interface StaticStability {
+  /** Runs the checks due by t and masks the unhealthy records out of Route 53's answers; each endpoint's health, or undefined without health checks. Call at every step. */
+  healthAt(t: number): readonly boolean[] | undefined;
+  /** When each of region r's checkers last failed (seconds from the start; those that ever did), as of the last `healthAt`; undefined without health checks. */
+  lastFailures(r: number): readonly number[] | undefined;
+}
+
 /**
  * steer53's static stability in the simulated world: with `staticStability.healthChecks: http`, the
  * same HTTP health checks as `route53-health-check` on the records steer53 weights; Route 53 masks
- * the unhealthy ones out of its answers (Route53Sim.setHealth). Called at every step of a steer53 run.
+ * the unhealthy ones out of its answers (Route53Sim.setHealth).
  */
-export function staticStability(context: ControllerContext): (t: number) => readonly boolean[] | undefined {
-  if (context.scenario.spec.staticStability.healthChecks === 'none') return () => undefined;
+export function staticStability(context: ControllerContext): StaticStability {
+  if (context.scenario.spec.staticStability.healthChecks === 'none') return { healthAt: () => undefined, lastFailures: () => undefined };
   const checks = new HttpHealthChecks(context);
   const ids = context.scenario.endpoints;
-  return (t) => {
-    const healthy = checks.healthAt(t);
-    context.route53.setHealth(t, healthy, ids.map((id, r) => `${id} ${healthy[r] ? 'healthy' : 'unhealthy (health checks failing)'}`).join(', '));
-    return healthy;
+  return {
+    healthAt(t) {
+      const healthy = checks.healthAt(t);
+      context.route53.setHealth(t, healthy, ids.map((id, r) => `${id} ${healthy[r] ? 'healthy' : 'unhealthy (health checks failing)'}`).join(', '));
+      return healthy;
+    },
+    lastFailures: (r) => checks.lastFailures(r),
   };
 }

@@ -2,7 +2,8 @@
  * steer53 itself: the real engine (`decide`) with the scenario's policy, evaluated on the
  * policy's schedule, seeing only what CloudWatch shows, writing Route 53 like the runtime does.
  */
-import { healthChecksDue } from '../../functions/app/healthChecks.js';
+import { checkerFailuresDue, healthChecksDue } from '../../functions/app/healthChecks.js';
+import { CHECKER_FAILURE_WINDOW_MS } from '../../functions/core/hysteresis.js';
 import { peerTailText } from '../../functions/app/noticeText.js';
 import { decide } from '../../functions/core/engine.js';
 import {
@@ -84,9 +85,15 @@ export function steer53Controller(context: ControllerContext): Controller {
   const capacity = targets.length > 0 ? new SimCapacityProvider(context, { now: () => scenario.startMs + clockT * 1000 }) : undefined;
 
   // What the records' health checks say (static stability), for the endpoints the runtime would
-  // read them for (healthChecksDue): the engine sees what it sees in AWS.
+  // read them for (healthChecksDue), and their checkers' recent failures for those drained for
+  // failing: the engine sees what it sees in AWS.
   let health: readonly boolean[] | undefined;
   const checkIds = Object.fromEntries(ids.map((id) => [id, id]));
+  function checkersFailing(r: number, t: number): { healthCheckFailures?: number } {
+    const since = t - CHECKER_FAILURE_WINDOW_MS / 1000;
+    const failures = checkHealth.lastFailures(r)?.filter((at) => at >= since).length;
+    return failures === undefined ? {} : { healthCheckFailures: failures };
+  }
   function observed(t: number): ServiceObservations {
     const seen = observeService(context, t, { published: true });
     if (health === undefined) return seen;
@@ -95,7 +102,14 @@ export function steer53Controller(context: ControllerContext): Controller {
     const endpoints = Object.fromEntries(
       ids.map((id, r) => [
         id,
-        due.has(id) ? { signals: {}, ...seen.endpoints[id], healthCheck: checked[r] ? ('healthy' as const) : ('unhealthy' as const) } : seen.endpoints[id],
+        due.has(id)
+          ? {
+              signals: {},
+              ...seen.endpoints[id],
+              healthCheck: checked[r] ? ('healthy' as const) : ('unhealthy' as const),
+              ...(checkerFailuresDue(state, id) && checked[r] ? checkersFailing(r, t) : {}),
+            }
+          : seen.endpoints[id],
       ]),
     );
     return { ...seen, endpoints };
@@ -156,7 +170,7 @@ export function steer53Controller(context: ControllerContext): Controller {
       for (const _change of changes) evaluate(t, []);
     },
     tick(t) {
-      health = checkHealth(t);
+      health = checkHealth.healthAt(t);
       // Deployment events are evaluated the moment they arrive, like the runtime's deployment handler.
       const deployments = context.pipeline.take();
       if (deployments.length > 0) evaluate(t, deployments);

@@ -243,8 +243,14 @@ export function steer53RuntimeController(context: ControllerContext): Controller
       }
     },
     async tick(t) {
-      const healthy = checkHealth(t);
-      if (healthy) for (const [r, up] of healthy.entries()) healthChecks?.set(healthCheckId(ids[r]!), up ? 'healthy' : 'unhealthy');
+      const healthy = checkHealth.healthAt(t);
+      for (const [r, up] of (healthy ?? []).entries()) {
+        healthChecks?.set(healthCheckId(ids[r]!), up ? 'healthy' : 'unhealthy');
+        healthChecks?.setLastFailures(
+          healthCheckId(ids[r]!),
+          checkHealth.lastFailures(r)?.map((at) => scenario.startMs + at * 1000),
+        );
+      }
       // Deployment events first, each as its own EventBridge event, the moment it is delivered.
       const deliveries = context.pipeline.take();
       for (let i = 0; i < deliveries.length; i++) {

@@ -12,6 +12,11 @@
  *    GetHealthCheckStatus, and Route 53's verdict from its checkers' reports (`verdictOf`).
  * An inverted health check's verdict is then swapped, healthy for unhealthy, as Route 53 does.
  *
+ * The checkers' recent failures (`checkersFailedSince`) are read from an endpoint's health check
+ * only (HTTP, HTTPS, TCP, with or without string matching), not inverted and not disabled: one
+ * GetHealthCheckLastFailureReason, each checker's last failure with its time. Of any other, the
+ * checkers' failures do not say the endpoint failed a request, and nothing is read.
+ *
  * Every call goes through the Route 53 client the weights use, so the calls are paced and retried
  * with them (Route 53 throttles per account, every operation together: pacing.ts). The use case
  * asks only for the few endpoints drained for failing or just restored, so these calls are rare;
@@ -31,6 +36,7 @@
  */
 import {
   GetHealthCheckCommand,
+  GetHealthCheckLastFailureReasonCommand,
   GetHealthCheckStatusCommand,
   type HealthCheckConfig,
   type HealthCheckObservation,
@@ -49,6 +55,9 @@ export const CONFIG_TTL_MS = 5 * 60_000;
 
 /** How many calculated health checks may nest, the record's own included, before a read gives up. */
 export const MAX_CALCULATED_DEPTH = 3;
+
+/** The health check types whose checkers make a request to the endpoint: their failures are the endpoint's. */
+export const ENDPOINT_CHECK_TYPES: ReadonlySet<string> = new Set(['HTTP', 'HTTPS', 'HTTP_STR_MATCH', 'HTTPS_STR_MATCH', 'TCP']);
 
 /** What of a health check's configuration its verdict depends on. */
 export type HealthCheckRules = Pick<HealthCheckConfig, 'Type' | 'Inverted' | 'Disabled' | 'ChildHealthChecks' | 'HealthThreshold'>;
@@ -72,6 +81,15 @@ export class Route53HealthChecks implements HealthCheckStatus {
 
   statusOf(id: string): Promise<HealthCheckState | undefined> {
     return this.#statusOf(id, []);
+  }
+
+  async checkersFailedSince(id: string, since: number): Promise<number | undefined> {
+    const rules = await this.#rules(id, []);
+    if (rules.Disabled === true || rules.Inverted === true || !ENDPOINT_CHECK_TYPES.has(rules.Type ?? '')) return undefined;
+    const answer = await this.#call('route53:GetHealthCheckLastFailureReason', id, [], () =>
+      this.#client.send(new GetHealthCheckLastFailureReasonCommand({ HealthCheckId: id })),
+    );
+    return failedSince(answer.HealthCheckObservations ?? [], since);
   }
 
   /** One health check's verdict; `parents` are the calculated ones it is read for, outermost first. */
@@ -152,6 +170,18 @@ export function verdictOf(observations: readonly HealthCheckObservation[]): Heal
   if (healthy + says('Failure') === 0) return undefined;
   // In whole numbers: 18% of 100 checkers must not become 17.999… in floating point.
   return healthy * 100 > observations.length * HEALTHY_CHECKER_PERCENT ? 'healthy' : 'unhealthy';
+}
+
+/**
+ * How many checkers' last failure (GetHealthCheckLastFailureReason: a `Failure: …` report and the
+ * time of the failed check) is at or after `since`, in epoch milliseconds. A report without a time,
+ * or not a failure, counts for nothing.
+ */
+export function failedSince(observations: readonly HealthCheckObservation[], since: number): number {
+  return observations.filter((o) => {
+    const at = o.StatusReport?.CheckedTime;
+    return o.StatusReport?.Status?.startsWith('Failure') === true && at instanceof Date && at.getTime() >= since;
+  }).length;
 }
 
 /**

@@ -59,6 +59,7 @@ export const AssumedLatencyMs: Readonly<Record<string, number>> = {
   'route53:ChangeResourceRecordSets': 250,
   'route53:GetHealthCheck': 100,
   'route53:GetHealthCheckStatus': 100,
+  'route53:GetHealthCheckLastFailureReason': 100,
   'cloudwatch:GetMetricData': 300,
   'cloudwatch:DescribeAlarms': 100,
   'dynamodb:BatchGetItem': 20,

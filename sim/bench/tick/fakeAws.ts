@@ -176,6 +176,7 @@ export class FakeAws {
         return this.#changeRecords(input, now, caller);
       case 'route53:GetHealthCheck':
       case 'route53:GetHealthCheckStatus':
+      case 'route53:GetHealthCheckLastFailureReason':
         return this.#healthCheck(op, String(input.HealthCheckId), now);
       case 'cloudwatch:GetMetricData':
         return this.#getMetricData(region, input, now);
@@ -205,12 +206,17 @@ export class FakeAws {
     return this.#take(now, ...wants);
   }
 
-  /** An HTTPS health check's configuration, or its checkers' reports (all alike). */
+  /**
+   * An HTTPS health check's configuration, or its checkers' reports (all alike), or their last
+   * failures: a failing check's checkers failed just now, a healthy one's never.
+   */
   #healthCheck(op: string, id: string, now: number): Answer {
     if (!this.#route53Turn(op, now)) return { error: awsError('Throttling', 'Rate exceeded') };
     if (op === 'route53:GetHealthCheck')
       return { output: { HealthCheck: { Id: id, CallerReference: id, HealthCheckConfig: { Type: 'HTTPS' }, HealthCheckVersion: 1 } } };
-    const status = this.#world.healthCheckHealthy?.(id) === false ? 'Failure: Connection timed out.' : 'Success: HTTP Status Code 200, OK';
+    const failing = this.#world.healthCheckHealthy?.(id) === false;
+    if (op === 'route53:GetHealthCheckLastFailureReason' && !failing) return { output: { HealthCheckObservations: [] } };
+    const status = failing ? 'Failure: Connection timed out.' : 'Success: HTTP Status Code 200, OK';
     const reports = CHECKER_REGIONS.map((region, i) => ({
       Region: region,
       IPAddress: `15.177.0.${i}`,

@@ -2,12 +2,13 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   GetHealthCheckCommand,
+  GetHealthCheckLastFailureReasonCommand,
   GetHealthCheckStatusCommand,
   type HealthCheckConfig,
   type HealthCheckObservation,
   Route53Client,
 } from '@aws-sdk/client-route-53';
-import { CONFIG_TTL_MS, calculatedVerdictOf, Route53HealthChecks, verdictOf } from '../../../functions/adapters/aws/route53HealthChecks.js';
+import { CONFIG_TTL_MS, calculatedVerdictOf, failedSince, Route53HealthChecks, verdictOf } from '../../../functions/adapters/aws/route53HealthChecks.js';
 import { AwsCallError, Route53RetriesExhaustedError } from '../../../functions/adapters/aws/errors.js';
 import { BoundedRetryStrategy } from '../../../functions/adapters/aws/retryStrategy.js';
 import { pacedClient, route53Costs } from '../../../functions/adapters/aws/pacedClients.js';
@@ -41,7 +42,7 @@ function client(maxAttempts = 3): Route53Client {
       retryStrategy: recordingWaits(new BoundedRetryStrategy({ maxAttempts, baseDelayMs: 100, maxDelayMs: 100, random: () => 0.5 }), sleeps),
     }),
     route53Service,
-    [GetHealthCheckCommand, GetHealthCheckStatusCommand],
+    [GetHealthCheckCommand, GetHealthCheckStatusCommand, GetHealthCheckLastFailureReasonCommand],
   );
 }
 
@@ -391,5 +392,77 @@ describe('Class: Route53HealthChecks', () => {
       // The configuration is kept: one more call, one more token.
       expect(slept).toEqual([500, 1000]);
     });
+  });
+});
+
+/** A checker's last failure as GetHealthCheckLastFailureReason words it, at `at`. */
+function lastFailure(i: number, at: string, status = 'Failure: HTTP Status Code 503, Service Unavailable. Resolved IP: 203.0.113.9'): HealthCheckObservation {
+  return { Region: 'eu-west-1', IPAddress: `15.177.2.${i}`, StatusReport: { Status: status, CheckedTime: new Date(at) } };
+}
+
+describe('Function: failedSince', () => {
+  it('counts the checkers whose last failure is at or after the time, and nothing without a time or a failure', () => {
+    const since = Date.parse('2026-01-01T00:08:00Z');
+    expect(
+      failedSince(
+        [
+          lastFailure(0, '2026-01-01T00:09:40Z'),
+          lastFailure(1, '2026-01-01T00:08:00Z'),
+          lastFailure(2, '2026-01-01T00:07:59Z'),
+          lastFailure(3, '2026-01-01T00:09:50Z', 'Success: HTTP Status Code 200, OK'),
+          { Region: 'eu-west-1', IPAddress: '15.177.2.4', StatusReport: { Status: 'Failure: Connection timed out.' } },
+          { Region: 'eu-west-1', IPAddress: '15.177.2.5' },
+        ],
+        since,
+      ),
+    ).toBe(2);
+    expect(failedSince([], since)).toBe(0);
+  });
+});
+
+describe("Class: Route53HealthChecks, the checkers' failures", () => {
+  const since = Date.parse('2026-01-01T00:08:00Z');
+
+  it("reads an endpoint's health check's last failures: its configuration, then one GetHealthCheckLastFailureReason", async () => {
+    configured('hc-euw1');
+    route53.on(GetHealthCheckLastFailureReasonCommand, { HealthCheckId: 'hc-euw1' }).resolves({
+      HealthCheckObservations: [lastFailure(0, '2026-01-01T00:09:40Z'), lastFailure(1, '2026-01-01T00:09:10Z'), lastFailure(2, '2026-01-01T00:02:00Z')],
+    });
+    expect(await adapter().checkersFailedSince('hc-euw1', since)).toBe(2);
+    expect(route53.commandCalls(GetHealthCheckCommand).map((c) => c.args[0].input)).toEqual(ids('hc-euw1'));
+    expect(route53.commandCalls(GetHealthCheckLastFailureReasonCommand).map((c) => c.args[0].input)).toEqual(ids('hc-euw1'));
+    expect(route53.commandCalls(GetHealthCheckStatusCommand)).toHaveLength(0);
+  });
+
+  it('counts none when no checker has failed (Route 53 lists no observation)', async () => {
+    configured('hc-euw1', { Type: 'HTTP_STR_MATCH' });
+    route53.on(GetHealthCheckLastFailureReasonCommand, { HealthCheckId: 'hc-euw1' }).resolves({ HealthCheckObservations: [] });
+    expect(await adapter().checkersFailedSince('hc-euw1', since)).toBe(0);
+  });
+
+  it.each([
+    ['a calculated one', { Type: 'CALCULATED', ChildHealthChecks: ['hc-a'], HealthThreshold: 1 }],
+    ["a CloudWatch alarm's", { Type: 'CLOUDWATCH_METRIC' }],
+    ['a disabled one', { Disabled: true }],
+    ['an inverted one', { Inverted: true }],
+  ] as const)("reads no failures of %s: its checkers' failures are not the endpoint's", async (_, config) => {
+    configured('hc-1', config as Partial<HealthCheckConfig>);
+    expect(await adapter().checkersFailedSince('hc-1', since)).toBeUndefined();
+    expect(route53.commandCalls(GetHealthCheckLastFailureReasonCommand)).toHaveLength(0);
+  });
+
+  it('fails naming the operation and the health check when Route 53 refuses the read', async () => {
+    configured('hc-1');
+    route53.on(GetHealthCheckLastFailureReasonCommand).rejects(
+      Object.assign(new Error('not authorized to perform: route53:GetHealthCheckLastFailureReason'), {
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    const error = await adapter()
+      .checkersFailedSince('hc-1', since)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AwsCallError);
+    expect((error as Error).message).toMatch(/^route53:GetHealthCheckLastFailureReason on health check hc-1 failed: AccessDenied/);
   });
 });

@@ -6,12 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { evaluateService, planEvaluation } from '../../../functions/app/evaluateService.js';
-import { healthCheckTurn, healthChecksDue, withHealthChecks } from '../../../functions/app/healthChecks.js';
+import { checkerFailuresDue, healthCheckTurn, healthChecksDue, withHealthChecks } from '../../../functions/app/healthChecks.js';
 import { observeServices } from '../../../functions/app/observe.js';
 import { onTick } from '../../../functions/app/onTick.js';
 import type { Runtime } from '../../../functions/app/runtime.js';
 import { InMemoryHealthChecks } from '../../../functions/adapters/memory/index.js';
 import { recordSetOf } from '../../../functions/app/evaluateService.js';
+import { CHECKER_FAILURE_WINDOW_MS } from '../../../functions/core/hysteresis.js';
 import type { EndpointState, ServiceState } from '../../../functions/core/types.js';
 import { judgedStart, memoryWorld, MINUTE, type MemoryWorld } from './runtimeFixtures.js';
 
@@ -53,6 +54,25 @@ async function storeEndpoints(world: MemoryWorld, endpoints: Record<string, Part
 }
 
 const drainedFailing: Partial<EndpointState> = { status: 'drained', failed: true, shed: 1 };
+/** Drained for failing, its health check seen failing too (a region down): restored when the check passes, its checkers' failures not read. */
+const seenFailing: Partial<EndpointState> = { ...drainedFailing, healthCheckFailed: true };
+
+describe('Function: checkerFailuresDue', () => {
+  it.each<[string, Partial<EndpointState>, boolean]>([
+    ['an endpoint drained for failing, its health check not seen failing', drainedFailing, true],
+    ['an endpoint drained for failing, its health check seen failing', seenFailing, false],
+    ['an endpoint drained by shedding', { status: 'drained', failed: false, shed: 1 }, false],
+    ['a healthy endpoint', { status: 'healthy' }, false],
+  ])('%s: read = %s', async (_name, endpoint, read) => {
+    const { world } = await setup();
+    const state = await storeEndpoints(world, { 'eu-west-1': endpoint });
+    expect(checkerFailuresDue(state, 'eu-west-1')).toBe(read);
+  });
+
+  it('reads nothing before the first state', () => {
+    expect(checkerFailuresDue(undefined, 'eu-west-1')).toBe(false);
+  });
+});
 
 describe('Function: healthChecksDue', () => {
   it.each<[string, Partial<EndpointState>, number, boolean]>([
@@ -89,11 +109,57 @@ describe('Function: withHealthChecks', () => {
     const seen = await withHealthChecks(rt, world.service, state, now, observed, IDS);
 
     expect(checks.reads).toEqual(['hc-euw1', 'hc-apne1']);
+    // Neither reads healthy: their checkers' failures are not read (a check that fails says enough).
+    expect(checks.failureReads).toEqual([]);
     expect(seen.observations.endpoints['eu-west-1']).toEqual({ ...observed.observations.endpoints['eu-west-1'], healthCheck: 'unhealthy' });
     // No verdict yet (no checker has reported): the field stays absent.
     expect(seen.observations.endpoints['ap-northeast-1']).toEqual(observed.observations.endpoints['ap-northeast-1']);
     expect(seen.observations.endpoints['us-east-1']).toEqual(observed.observations.endpoints['us-east-1']);
     expect(seen.gaps).toEqual(observed.gaps);
+  });
+
+  it("puts how many of a drained-for-failing endpoint's checkers failed within the window; a just-restored endpoint's are not read", async () => {
+    const { world, checks, rt } = await setup();
+    const now = world.clock.now();
+    const state = await storeEndpoints(world, { 'eu-west-1': drainedFailing, 'ap-northeast-1': { status: 'healthy', alarmLagUntil: now + MINUTE } });
+    // Four checkers failed within the last two minutes (one exactly at its start), two before it.
+    checks.setLastFailures('hc-euw1', [
+      now - 1_000,
+      now - 60_000,
+      now - 90_000,
+      now - CHECKER_FAILURE_WINDOW_MS,
+      now - CHECKER_FAILURE_WINDOW_MS - 1,
+      now - 600_000,
+    ]);
+    checks.setLastFailures('hc-apne1', [now - 1_000]);
+    const observed = (await observeServices(world.metrics, [world.service], now)).get('chat')!;
+
+    const seen = await withHealthChecks(rt, world.service, state, now, observed, IDS);
+
+    expect(checks.failureReads).toEqual(['hc-euw1']);
+    expect(checks.reads).toEqual(['hc-euw1', 'hc-apne1']);
+    expect(seen.observations.endpoints['eu-west-1']).toEqual({
+      ...observed.observations.endpoints['eu-west-1'],
+      healthCheck: 'healthy',
+      healthCheckFailures: 4,
+    });
+    expect(seen.observations.endpoints['ap-northeast-1']).toEqual({ ...observed.observations.endpoints['ap-northeast-1'], healthCheck: 'healthy' });
+    expect(seen.gaps).toEqual(observed.gaps);
+  });
+
+  it("keeps the status when the checkers' failures cannot be read: a gap, and no count", async () => {
+    const { world, checks, rt } = await setup();
+    const state = await storeEndpoints(world, { 'eu-west-1': drainedFailing });
+    const refused = 'route53:GetHealthCheckLastFailureReason on health check hc-euw1 failed: Throttling: Rate exceeded';
+    checks.failCheckerReads(new Error(refused));
+    checks.setLastFailures('hc-euw1', [world.clock.now()]);
+    const now = world.clock.now();
+    const observed = (await observeServices(world.metrics, [world.service], now)).get('chat')!;
+
+    const seen = await withHealthChecks(rt, world.service, state, now, observed, IDS);
+
+    expect(seen.observations.endpoints['eu-west-1']).toEqual({ ...observed.observations.endpoints['eu-west-1'], healthCheck: 'healthy' });
+    expect(seen.gaps).toEqual([...observed.gaps, `health checks: ${refused}`]);
   });
 
   it('reads the others when one cannot be read (Route 53 refuses the read of a deleted health check): a gap for that one only', async () => {
@@ -249,10 +315,12 @@ describe('A tick with more health checks due than it reads', () => {
     expect([...checks.reads].sort()).toEqual(['hc-apne1', 'hc-euw1']);
   });
 
-  it('reads every due check when the budget allows', async () => {
+  it("reads every due check when the budget allows, and the checkers' failures of those that read healthy", async () => {
     const { world, checks, rt } = await setup();
-    await storeEndpoints(world, { 'eu-west-1': drainedFailing, 'ap-northeast-1': drainedFailing });
+    await storeEndpoints(world, { 'eu-west-1': drainedFailing, 'ap-northeast-1': seenFailing });
     await onTick({ ...rt, options: { ...rt.options, healthCheckReadsPerTick: 2 } });
     expect([...checks.reads].sort()).toEqual(['hc-apne1', 'hc-euw1']);
+    // ap-northeast-1's check was seen failing: it comes back when its check passes, its checkers' failures unread.
+    expect(checks.failureReads).toEqual(['hc-euw1']);
   });
 });

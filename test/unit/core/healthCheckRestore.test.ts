@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decide } from '../../../functions/core/engine.js';
 import type { EndpointObservations, ServiceState, Weights } from '../../../functions/core/types.js';
-import { initialEndpointState, relievedByRestore } from '../../../functions/core/hysteresis.js';
+import { FAILING_CHECKERS_TO_HOLD, initialEndpointState, relievedByRestore } from '../../../functions/core/hysteresis.js';
 import { evaluateEndpoint } from '../../../functions/core/verdicts.js';
 import { codes, makeService, MINUTE, T0, type Step } from '../../support/engineFixtures.js';
 
@@ -20,6 +20,8 @@ interface Minute {
   readonly p99?: number | null;
   readonly alarm?: 'OK' | 'ALARM';
   readonly check?: 'healthy' | 'unhealthy';
+  /** How many of its health check's checkers failed lately, when read. */
+  readonly failures?: number;
 }
 
 function observations(m: Minute): EndpointObservations {
@@ -27,6 +29,7 @@ function observations(m: Minute): EndpointObservations {
   return {
     signals: { ...(p99 === null ? {} : { p99: { value: p99, sampleCount: 5000 } }), errors: { alarmState: m.alarm ?? 'OK' } },
     ...(m.check ? { healthCheck: m.check } : {}),
+    ...(m.failures === undefined ? {} : { healthCheckFailures: m.failures }),
   };
 }
 
@@ -135,6 +138,66 @@ describe('decide: a failure the Route 53 health check saw ends as it sees it', (
     const steps = run(BACK + 2, (m) => ({ a: noCheck(outage(m)) }));
     expect(steps.flatMap((s) => s.decision.transitions).map((t) => t.reason)).toEqual(['FAIL_UNAMBIGUOUS']);
     expect(steps.at(-1)!.weights.a).toBe(0);
+  });
+});
+
+describe('decide: a region drained for failing whose health checkers still see failures', () => {
+  // a fails part of its requests: its 5xx alarm drains it, its health check passes all through (a
+  // checker turns only after failures in a row), and once drained its alarm has too few requests to
+  // stay in ALARM. Its checkers still see some checks fail until minute 20.
+  const partial =
+    (failures: (m: number) => number | undefined) =>
+    (m: number): { a: Minute } => {
+      const count = failures(m);
+      if (m === 0) return { a: { alarm: 'ALARM', check: 'healthy' } };
+      return { a: count === undefined ? { check: 'healthy' } : { check: 'healthy', failures: count } };
+    };
+  const restores = (steps: Step[]) => steps.flatMap((s) => s.decision.transitions.filter((t) => t.to === 'recovering').map(() => s.minute));
+
+  it('holds its recovery while enough of its checkers failed lately, and says so; it recovers once they stop', () => {
+    const steps = run(
+      26,
+      partial((m) => (m < 20 ? FAILING_CHECKERS_TO_HOLD + 3 : 0)),
+    );
+    const unheld = run(
+      26,
+      partial(() => undefined),
+    );
+    const first = restores(unheld)[0]!;
+    expect(first).toBeLessThan(20);
+    expect(restores(steps)[0]).toBe(20);
+    expect(steps[first]!.decision.reasons).toContainEqual(
+      expect.objectContaining({
+        code: 'CHECKERS_FAILING_HOLD',
+        endpoint: 'a',
+        message: expect.stringMatching(
+          new RegExp(`^a clear for \\d+ periods but ${FAILING_CHECKERS_TO_HOLD + 3} of its health checkers saw it fail within 120 s: stays drained$`),
+        ),
+      }),
+    );
+    expect(steps[first]!.weights.a).toBe(0);
+  });
+
+  it('recovers as before when fewer checkers failed (a region failing a few percent: its probes cost less than they save)', () => {
+    const steps = run(
+      26,
+      partial(() => FAILING_CHECKERS_TO_HOLD - 1),
+    );
+    expect(restores(steps)).toEqual(
+      restores(
+        run(
+          26,
+          partial(() => undefined),
+        ),
+      ),
+    );
+    expect(steps.flatMap((s) => codes(s.decision))).not.toContain('CHECKERS_FAILING_HOLD');
+  });
+
+  it('is not read into an endpoint that is not drained for failing', () => {
+    const healthyFailing = run(3, () => ({ a: { check: 'healthy', failures: 16 } }));
+    expect(healthyFailing.flatMap((s) => codes(s.decision))).not.toContain('CHECKERS_FAILING_HOLD');
+    expect(healthyFailing.at(-1)!.weights.a).toBe(100);
   });
 });
 
