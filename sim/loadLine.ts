@@ -23,10 +23,10 @@
  *   would fire before that minute.
  */
 import { parseArgs } from 'node:util';
-import type { Signal } from '../functions/core/config.js';
+import { rolloutLatencySignal } from '../functions/core/canaryLatency.js';
 import { ValidationError } from '../functions/core/errors.js';
 import { addPoint, fitSlope, learnedRange, predict, type LoadProfile } from '../functions/core/loadModel.js';
-import { defaultMinSamples, percentileOf } from '../functions/core/percentiles.js';
+import { defaultMinSamples } from '../functions/core/percentiles.js';
 import { parseSeeds } from './benchmark.js';
 import { type CliIo, isParseArgsError } from './cli.js';
 import { CONTROLLERS } from './run.js';
@@ -84,14 +84,6 @@ export interface SeedLines {
   readonly episodes: readonly Episode[];
 }
 
-/** The endpoint's latency signal: its first metric signal on a high percentile where higher is worse. */
-export function latencySignal(signals: readonly Signal[]): Extract<Signal, { source: 'metric' }> | undefined {
-  return signals.find(
-    (s): s is Extract<Signal, { source: 'metric' }> =>
-      s.source === 'metric' && s.direction === 'higher-is-worse' && (percentileOf(s.metric.statistic) ?? 0) >= 90,
-  );
-}
-
 /** Minutes after an incident on a region in which it is not yet quiet: the queue it left drains. */
 export const SETTLE_MINUTES = 5;
 
@@ -109,7 +101,8 @@ function isQuiet(scenario: Scenario, r: number, minute: number): boolean {
 /** One endpoint's minute: its p99 in the signal's unit, samples and utilisation; undefined without a datapoint. */
 function readMinute(scenario: Scenario, run: RunResult, r: number, m: number) {
   const e = scenario.service.endpoints[r]!;
-  const signal = latencySignal(e.signals);
+  // The signal the engine learns its lines on: the one the rollout policy names, else the first percentile signal.
+  const signal = rolloutLatencySignal(e, scenario.service.policy.rollout);
   const binding = signal && scenario.bindings[r]?.get(signal.name);
   const point = binding && run.cloudwatch.periodDatapoint(binding, r, m, m, run.minutes * 60);
   const requests = run.cloudwatch.final(r, m)?.requests;

@@ -62,7 +62,7 @@ function drainedFailing(state: ServiceState | undefined, setIdentifier: string):
  * failures in a row) recovers on its own evidence, and its checkers say whether it still fails.
  */
 export function checkerFailuresDue(state: ServiceState | undefined, setIdentifier: string): boolean {
-  return drainedFailing(state, setIdentifier) && ownValue(state!.endpoints, setIdentifier)?.healthCheckFailed !== true;
+  return drainedFailing(state, setIdentifier) && (state && ownValue(state.endpoints, setIdentifier))?.healthCheckFailed !== true;
 }
 
 /** Seconds of a function's Route 53 rate a tick may spend reading health checks (a shard's tick aims at 20 s in all). */

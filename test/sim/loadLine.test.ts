@@ -3,17 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CONTROLLERS } from '../../sim/run.js';
-import {
-  type Episode,
-  judgeMinutes,
-  SETTLE_MINUTES,
-  latencySignal,
-  type LoadLineRow,
-  loadLineTable,
-  runLoadLine,
-  seedLines,
-  tradeoff,
-} from '../../sim/loadLine.js';
+import { type Episode, judgeMinutes, SETTLE_MINUTES, type LoadLineRow, loadLineTable, runLoadLine, seedLines, tradeoff } from '../../sim/loadLine.js';
 import { resolveScenario } from '../../sim/scenario.js';
 import { runWorld } from '../../sim/world.js';
 import { collectingIo, SOURCE, smallScenario } from './fixtures.js';
@@ -65,14 +55,6 @@ const rows: LoadLineRow[] = [
     ],
   },
 ];
-
-describe('Function: latencySignal', () => {
-  it("is the endpoint's high-percentile metric signal where higher is worse, not its GPU average or its alarm", async () => {
-    const scenario = await resolveScenario(smallScenario(), SOURCE);
-    expect(latencySignal(scenario.service.endpoints[0]!.signals)?.name).toBe('p99-ttft');
-    expect(latencySignal(scenario.service.endpoints[0]!.signals.filter((s) => s.name !== 'p99-ttft'))).toBeUndefined();
-  });
-});
 
 describe('Function: judgeMinutes and seedLines', () => {
   it('judges quiet minutes near their line, and an incident and the minutes it leaves behind never quiet', async () => {
