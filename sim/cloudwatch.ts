@@ -71,7 +71,14 @@ const DELAY_KEY = hashString('cloudwatch-delay');
 /** Periods beyond N an alarm's evaluation range reaches back for datapoints that arrived late. */
 const EVALUATION_RANGE_EXTRA = 2;
 
-export const DEFAULT_ALARM: AlarmModel = { metric: 'errorRate', threshold: 0.05, datapointsToAlarm: 2, evaluationPeriods: 3, periodSeconds: 60 };
+export const DEFAULT_ALARM: AlarmModel = {
+  metric: 'errorRate',
+  threshold: 0.05,
+  datapointsToAlarm: 2,
+  evaluationPeriods: 3,
+  periodSeconds: 60,
+  treatMissingData: 'missing',
+};
 
 interface Stored {
   readonly point: Datapoint;
@@ -333,7 +340,7 @@ export class CloudWatchSim {
    * arrived by then). Alarms are kept per model and region, so every reader sees the same state.
    */
   alarmState(model: AlarmModel, r: number, t: number): AlarmState {
-    const key = `${r}|${model.metric}|${model.threshold}|${model.datapointsToAlarm}|${model.evaluationPeriods}|${model.periodSeconds}`;
+    const key = `${r}|${model.metric}|${model.threshold}|${model.datapointsToAlarm}|${model.evaluationPeriods}|${model.periodSeconds}|${model.treatMissingData}`;
     let alarm = this.alarms.get(key);
     if (!alarm) {
       alarm = { state: 'INSUFFICIENT_DATA', evaluated: -1 };
@@ -349,10 +356,12 @@ export class CloudWatchSim {
   }
 
   /**
-   * One evaluation at time t, as CloudWatch does it with treatMissingData = missing: it retrieves
-   * an evaluation range longer than N periods; with at least N datapoints there, it judges the most
-   * recent N (ALARM when M of them breach); with fewer but some, it keeps its state (missing data
-   * is not considered); with none, INSUFFICIENT_DATA. Minutes still partial count with what arrived.
+   * One evaluation at time t, as CloudWatch does it: it retrieves an evaluation range longer than
+   * N periods; with at least N datapoints there, it judges the most recent N (ALARM when M of them
+   * breach). With fewer, treatMissingData = missing keeps its state (missing data is not
+   * considered), or with none, INSUFFICIENT_DATA; notBreaching fills the missing periods in as
+   * good and judges them with every datapoint in the range. Minutes still partial count with what
+   * arrived.
    */
   private evaluateAlarm(model: AlarmModel, r: number, t: number, previous: AlarmState): AlarmState {
     const newest = Math.floor(t / model.periodSeconds) - 1;
@@ -361,6 +370,8 @@ export class CloudWatchSim {
       const v = model.periodSeconds < 60 ? this.highResolutionValue(model, r, k, t) : this.alarmValue(model, this.visible(r, k, t));
       if (v !== null && Number.isFinite(v)) values.push(v);
     }
+    // notBreaching: the periods short of N are filled in as good; every real one in the range counts.
+    if (model.treatMissingData === 'notBreaching') return values.filter((v) => v > model.threshold).length >= model.datapointsToAlarm ? 'ALARM' : 'OK';
     if (values.length === 0) return 'INSUFFICIENT_DATA';
     if (values.length < model.evaluationPeriods)
       return previous === 'INSUFFICIENT_DATA' ? (values.some((v) => v > model.threshold) ? 'INSUFFICIENT_DATA' : 'OK') : previous;

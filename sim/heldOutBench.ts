@@ -23,7 +23,7 @@ import { runControllers } from './run.js';
 import { resolveScenario, SCENARIO_DIR } from './scenario.js';
 import { causeList, sumCauses } from './summary.js';
 import type { ScenarioInput } from './scenarioSchema.js';
-import { checkSameWorlds, checkStaticReproduced, comparisonLines, readComparison, times } from './heldOutCompare.js';
+import { HELD_OUT_BASELINES, checkSameWorlds, checkStaticReproduced, comparisonLines, readComparison, times } from './heldOutCompare.js';
 
 export const HELD_OUT_USAGE =
   'npm run bench:held-out -- [--family 1] [--worlds 35] [--kinds calm,outage,gray,capacity-loss,errors,surge,relapse] [--json] [--compare before.json] | --world N --yaml';
@@ -286,7 +286,7 @@ export async function runHeldOut(args: readonly string[], io: CliIo): Promise<nu
   }
   const compared = before === undefined ? [] : comparisonLines(options.compare!, before, rows, LOSS_RATIO);
   if (options.json) {
-    io.out(JSON.stringify({ family: options.family, kinds: options.kinds, lossRatio: LOSS_RATIO, rows }));
+    io.out(JSON.stringify({ family: options.family, baselines: HELD_OUT_BASELINES, kinds: options.kinds, lossRatio: LOSS_RATIO, rows }));
     for (const line of compared) io.err(line);
   } else
     io.out([...(compared.length > 0 ? [...compared, ''] : []), kindTable(rows), '', ...flapCauseLines(rows), ...lossLines(rows, options.family)].join('\n'));

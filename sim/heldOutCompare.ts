@@ -4,8 +4,8 @@
  * changed. The baselines (the fixed split, both Route 53 health checks, the oracle) do not depend
  * on steer53, so only steer53 runs again: about a third of the time a full run takes, for the
  * before-and-after of an engine change. A simulator change moves the baselines too; the run
- * refuses a document whose worlds are drawn differently or whose fixed split the simulator no
- * longer reproduces (`checkStaticReproduced`).
+ * refuses a document whose worlds are drawn differently, whose fixed split the simulator no
+ * longer reproduces (`checkStaticReproduced`), or measured against other Route 53 baselines.
  */
 import { z } from 'zod';
 import { compareProblem, readCompared } from './compareFile.js';
@@ -14,11 +14,20 @@ import type { HeldOutRow } from './heldOutBench.js';
 
 const COMMAND = 'npm run bench:held-out';
 
+/**
+ * The Route 53 baselines a document's rows were judged against, written in it: a document measured
+ * with other baselines holds another best Route 53 baseline in its errors worlds, which the fixed
+ * split (`checkStaticReproduced`) does not show.
+ */
+export const HELD_OUT_BASELINES = 'HTTP health checks; HTTP + latency alarm + error alarms';
+
 const misses = z.number().min(0);
 
 /** A held-out document as `--json` writes it. A ratio of Infinity is written as null (JSON has no Infinity). */
 const documentSchema = z.object({
   family: z.number().int().min(0),
+  // Written since the alarm health check holds the error alarms; a document without it is older.
+  baselines: z.string().optional(),
   kinds: z.array(z.enum(HELD_OUT_KINDS)).min(1),
   lossRatio: z.number().positive(),
   rows: z.array(
@@ -55,6 +64,10 @@ export function readComparison(path: string, run: ComparedRun): HeldOutRow[] {
   const problem = (message: string) => compareProblem(COMMAND, path, message);
   const document = readCompared(COMMAND, path, documentSchema, `give a document \`${COMMAND} -- --json\` wrote`);
   if (document.family !== run.family) throw problem(`measured family ${document.family}; this run asks for family ${run.family} (--family)`);
+  if (document.baselines !== HELD_OUT_BASELINES)
+    throw problem(
+      `its Route 53 baselines are ${document.baselines === undefined ? 'older (the alarm health check without the error alarms)' : `"${document.baselines}"`}, this simulator's "${HELD_OUT_BASELINES}": its best Route 53 baseline is not this one's; run without --compare`,
+    );
   if (document.kinds.join(',') !== run.kinds.join(','))
     throw problem(`was run with --kinds ${document.kinds.join(',')}; this run asks for ${run.kinds.join(',')}`);
   const byIndex = new Map(document.rows.map((row) => [row.index, row]));

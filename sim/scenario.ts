@@ -51,6 +51,7 @@ export const DEFAULT_SCENARIOS = [
   'mild-gray-failure',
   'code-completion-outage',
   'region-outage-on-the-minute',
+  'partial-errors',
 ] as const;
 
 export interface RegionModel {

@@ -332,6 +332,12 @@ export const alarmModelSchema = z
      * reported once a minute. @default 60
      */
     periodSeconds: z.union([z.literal(10), z.literal(20), z.literal(30), z.literal(60)], { error: 'must be 10, 20, 30 or 60' }).default(60),
+    /**
+     * CloudWatch's TreatMissingData. `missing`: a period without data is not considered (with
+     * none in the evaluation range, INSUFFICIENT_DATA). `notBreaching`: a period without data
+     * counts as good, so an alarm on errors goes OK once its endpoint serves nothing. @default 'missing'
+     */
+    treatMissingData: z.enum(['missing', 'notBreaching'], { error: 'must be missing or notBreaching' }).default('missing'),
   })
   .refine((m) => m.periodSeconds === 60 || m.metric !== 'gpuUtilization', {
     error: 'gpuUtilization is reported once a minute: its alarm needs periodSeconds 60',
@@ -521,6 +527,12 @@ export const scenarioSchema = z
             evaluationPeriods: z.number().int().min(1).default(3),
             /** The health check's status while the alarm has insufficient data (Route 53's default: last known). @default 'last-known' */
             insufficientData: z.enum(['last-known', 'healthy', 'unhealthy']).default('last-known'),
+            /**
+             * Also a health check on each of the endpoint's error alarms (its fail-severity alarm
+             * signals, the alarms steer53 drains on), in the same calculated health check: a team
+             * that pages on its 5xx alarm puts a health check on it too. @default true
+             */
+            errorAlarms: z.boolean({ error: 'must be true or false' }).default(true),
           })
           .prefault({}),
       })

@@ -6,16 +6,17 @@
  *   every checker, and unhealthy records left out of answers. It sees only hard failures: a slow
  *   endpoint still answers its health check.
  * - `route53-alarm-health-check`: the same, combined with a health check on a CloudWatch alarm over
- *   the region's p99 time to first token: what an AWS user deploys for latency.
+ *   the region's p99 time to first token and one on each of its error alarms: what an AWS user
+ *   deploys for latency and errors.
  * - `naive-threshold`: reads the same CloudWatch data as steer53 but with no hysteresis: drains an
  *   endpoint on any breaching minute and restores it on the first minute that is not breaching.
  */
-import type { MetricSignal } from '../../functions/core/config.js';
+import type { AlarmSignal, EndpointConfig, MetricSignal } from '../../functions/core/config.js';
 import type { RegionCondition } from '../latencyModel.js';
 import { Rng, hashString, streamSeed } from '../random.js';
 import type { AlarmModel } from '../scenarioSchema.js';
 import type { Controller, ControllerContext, EvaluationRecord } from '../world.js';
-import { hasReadableData, observeService } from './observe.js';
+import { alarmModelOf, hasReadableData, observeService } from './observe.js';
 
 export function staticController(): Controller {
   return { name: 'static', evaluations: [], tick() {} };
@@ -127,24 +128,32 @@ export function route53HealthCheckController(context: ControllerContext): Contro
 }
 
 /**
- * What an AWS user deploys for latency today: each record's health check is a calculated health
- * check of its HTTP health check and a health check on a CloudWatch alarm over the region's time
- * to first token (p99 > the SLO for 3 of 3 one-minute periods, missing data treated as missing;
- * Route 53 keeps the last known status while the alarm has insufficient data). Route 53 reads the
- * alarm's data stream, so the health check follows the alarm as CloudWatch evaluates it.
+ * What an AWS user deploys for latency and errors today: each record's health check is a
+ * calculated health check of its HTTP health check, a health check on a CloudWatch alarm over the
+ * region's time to first token (p99 > the SLO for 3 of 3 one-minute periods, missing data treated
+ * as missing), and a health check on each error alarm the team already pages on (the endpoint's
+ * fail-severity alarm signals, `errorAlarms`). Route 53 keeps the last known status while an alarm
+ * has insufficient data, and reads each alarm's data stream, so a health check follows its alarm
+ * as CloudWatch evaluates it.
  */
 export function route53AlarmHealthCheckController(context: ControllerContext): Controller {
   const { scenario, cloudwatch } = context;
   const settings = scenario.spec.baselines.alarmHealthCheck;
-  const model: AlarmModel = {
+  const latency: AlarmModel = {
     metric: settings.statistic === 'p99' ? 'p99LatencyMs' : settings.statistic === 'p95' ? 'p95LatencyMs' : 'averageLatencyMs',
     threshold: settings.thresholdMs ?? scenario.spec.slo.latencyMs,
     datapointsToAlarm: settings.datapointsToAlarm,
     evaluationPeriods: settings.evaluationPeriods,
     periodSeconds: 60,
+    treatMissingData: 'missing',
   };
+  // Per endpoint, the alarms its calculated health check combines: latency first, then its error alarms.
+  const alarms = scenario.service.endpoints.map((endpoint) => [
+    { model: latency, what: `latency alarm: ${latency.metric} > ${latency.threshold} ms` },
+    ...(settings.errorAlarms ? errorAlarmsOf(scenario, endpoint) : []),
+  ]);
+  const alarmHealthy = alarms.map((each) => each.map(() => true));
   const checks = new HttpHealthChecks(context);
-  const alarmHealthy = scenario.endpoints.map(() => true);
   const evaluations: EvaluationRecord[] = [];
   let lastMinute = -1;
   return {
@@ -154,18 +163,38 @@ export function route53AlarmHealthCheckController(context: ControllerContext): C
       const minute = Math.floor(t / 60);
       if (minute !== lastMinute) {
         lastMinute = minute;
-        scenario.endpoints.forEach((_, r) => {
-          const state = cloudwatch.alarmState(model, r, t);
-          if (state === 'ALARM') alarmHealthy[r] = false;
-          else if (state === 'OK') alarmHealthy[r] = true;
-          else if (settings.insufficientData !== 'last-known') alarmHealthy[r] = settings.insufficientData === 'healthy';
+        alarms.forEach((each, r) => {
+          each.forEach(({ model }, k) => {
+            const state = cloudwatch.alarmState(model, r, t);
+            if (state === 'ALARM') alarmHealthy[r]![k] = false;
+            else if (state === 'OK') alarmHealthy[r]![k] = true;
+            else if (settings.insufficientData !== 'last-known') alarmHealthy[r]![k] = settings.insufficientData === 'healthy';
+          });
         });
       }
       const http = checks.healthAt(t);
-      const healthy = http.map((h, r) => h && alarmHealthy[r]!);
-      failoverWrite(context, t, healthy, evaluations, (r) => (http[r] ? `latency alarm: ${model.metric} > ${model.threshold} ms` : 'health checks failing'));
+      const healthy = http.map((h, r) => h && alarmHealthy[r]!.every(Boolean));
+      const detail = (r: number) =>
+        http[r]
+          ? alarms[r]!.filter((_, k) => !alarmHealthy[r]![k])
+              .map((a) => a.what)
+              .join(', ')
+          : 'health checks failing';
+      failoverWrite(context, t, healthy, evaluations, detail);
     },
   };
+}
+
+/** An endpoint's error alarms: its alarm signals that drain it (fail severity), as the simulated alarms they read. */
+function errorAlarmsOf(scenario: ControllerContext['scenario'], endpoint: EndpointConfig): { model: AlarmModel; what: string }[] {
+  return endpoint.signals
+    .filter((signal): signal is AlarmSignal => signal.source === 'alarm' && signal.severity === 'fail')
+    .map((signal) => {
+      // Its own alarm for the health check, on the same metric: no requests count as no errors, so a
+      // region Route 53 has taken out of its answers is let back once its errors stop being measured.
+      const model: AlarmModel = { ...alarmModelOf(scenario, signal), treatMissingData: 'notBreaching' };
+      return { model, what: `error alarm ${signal.name}: ${model.metric} > ${model.threshold}` };
+    });
 }
 
 export function naiveThresholdController(context: ControllerContext): Controller {

@@ -6,9 +6,10 @@
  */
 import { LOAD_PERIODS, notYetPublished } from '../../functions/app/observe.js';
 import { canaryReadOf } from '../../functions/core/canaryLatency.js';
-import type { EndpointConfig, MetricQuery } from '../../functions/core/config.js';
+import type { AlarmSignal, EndpointConfig, MetricQuery } from '../../functions/core/config.js';
 import type { EndpointObservations, ServiceObservations, SignalObservation } from '../../functions/core/types.js';
-import type { SignalBinding } from '../scenario.js';
+import type { Scenario, SignalBinding } from '../scenario.js';
+import type { AlarmModel } from '../scenarioSchema.js';
 import { CloudWatchSim, DEFAULT_ALARM } from '../cloudwatch.js';
 import type { ControllerContext } from '../world.js';
 
@@ -22,6 +23,11 @@ export function hasReadableData(context: ControllerContext, t: number): boolean 
  * `publishedPeriod`), the minute before when fewer than half of the regions have any datapoint in
  * the newest and more have one in the minute before; the baselines read the newest as it is.
  */
+/** The simulated alarm behind an alarm signal: the scenario's `alarms:` entry by name or ARN, else the default 5xx alarm. */
+export function alarmModelOf(scenario: Pick<Scenario, 'alarms'>, signal: AlarmSignal): AlarmModel {
+  return scenario.alarms.get(signal.alarm.name ?? '') ?? scenario.alarms.get(signal.alarm.arn ?? '') ?? DEFAULT_ALARM;
+}
+
 export function observeService(context: ControllerContext, t: number, options: { published?: boolean } = {}): ServiceObservations {
   const { scenario, cloudwatch } = context;
   const newest = scenario.spec.cloudwatch.readDelaySeconds;
@@ -35,8 +41,7 @@ export function observeService(context: ControllerContext, t: number, options: {
         const observation = cloudwatch.observe(scenario.bindings[r]!.get(signal.name)!, r, t, scenario.startMs, delay);
         if (observation !== undefined) signals[signal.name] = observation;
       } else {
-        const model = scenario.alarms.get(signal.alarm.name ?? '') ?? scenario.alarms.get(signal.alarm.arn ?? '') ?? DEFAULT_ALARM;
-        signals[signal.name] = cloudwatch.observeAlarm(model, r, t);
+        signals[signal.name] = cloudwatch.observeAlarm(alarmModelOf(scenario, signal), r, t);
       }
     }
     // The busiest of the last LOAD_PERIODS minutes as visible now, as the use case reads the load;

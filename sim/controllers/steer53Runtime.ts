@@ -30,9 +30,8 @@ import {
 } from '../../functions/adapters/memory/index.js';
 import { silentLog } from '../../functions/ports/log.js';
 import type { Notice, Notifier } from '../../functions/ports/notifier.js';
-import { DEFAULT_ALARM } from '../cloudwatch.js';
 import type { Controller, ControllerContext, EvaluationRecord } from '../world.js';
-import { canaryBinding, hasReadableData } from './observe.js';
+import { alarmModelOf, canaryBinding, hasReadableData } from './observe.js';
 import { staticStability } from './baselines.js';
 import { causeOf, decisionSummary, movesRollout, rolloutNotes, verdictText } from './steer53.js';
 import { SimCapacityProvider } from './simCapacity.js';
@@ -147,7 +146,7 @@ export function steer53RuntimeController(context: ControllerContext): Controller
       }
       for (const signal of endpoint.signals) {
         if (signal.source !== 'alarm') continue;
-        const model = scenario.alarms.get(signal.alarm.name ?? '') ?? scenario.alarms.get(signal.alarm.arn ?? '') ?? DEFAULT_ALARM;
+        const model = alarmModelOf(scenario, signal);
         metrics.setAlarmState(
           {
             ...(signal.alarm.name ? { name: signal.alarm.name } : {}),

@@ -20,7 +20,7 @@ function point(requests: number, serverErrors: number, p99 = 500): Datapoint {
 
 /** Every part arrives exactly `seconds` after its minute ends. */
 const fixed = (seconds: number, parts = 1): PublicationDelay => ({ floorSeconds: seconds, medianSeconds: 0, sigma: 0, parts });
-const alarm: AlarmModel = { metric: 'errorRate', threshold: 0.05, datapointsToAlarm: 2, evaluationPeriods: 3, periodSeconds: 60 };
+const alarm: AlarmModel = { metric: 'errorRate', threshold: 0.05, datapointsToAlarm: 2, evaluationPeriods: 3, periodSeconds: 60, treatMissingData: 'missing' };
 
 /** One region whose minutes 0..n-1 are `points` (null = lost), each arriving `delay` after its minute. */
 function cloudwatch(points: (Datapoint | null)[], delay: PublicationDelay = fixed(1)): CloudWatchSim {
@@ -86,6 +86,30 @@ describe('Class: CloudWatchSim', () => {
       expect(cw.alarmState(alarm, 0, 10 * 60 + 30)).toBe('INSUFFICIENT_DATA');
     });
 
+    describe('with treatMissingData notBreaching', () => {
+      const notBreaching: AlarmModel = { ...alarm, treatMissingData: 'notBreaching' };
+
+      it.each<[string, readonly (Datapoint | null)[], string]>([
+        ['every period missing → OK, never INSUFFICIENT_DATA', [null, null, null], 'OK'],
+        ['no requests at all → OK', [point(0, 0), point(0, 0), point(0, 0)], 'OK'],
+        ['two breaching, the third missing → ALARM (every real datapoint in the range counts)', [point(100, 50), point(100, 50), null], 'ALARM'],
+        ['one breaching, two missing filled in as good → OK', [point(100, 50), null, null], 'OK'],
+        ['N real datapoints: judged on them alone, as with missing', [point(100, 50), point(100, 0), point(100, 50)], 'ALARM'],
+      ])('evaluates an error-rate alarm over %s', (_name, points, state) => {
+        expect(cloudwatch([...points]).alarmState(notBreaching, 0, (points.length + 1) * 60 + 30)).toBe(state);
+      });
+
+      it('goes OK once the breaching datapoints leave its evaluation range, where missing keeps ALARM', () => {
+        const points = [point(100, 50), point(100, 50), point(100, 50), null, null, null, null];
+        const cw = cloudwatch(points);
+        expect(cw.alarmState(notBreaching, 0, 4 * 60 + 30)).toBe('ALARM');
+        // At 6:30 the range (N + 2 = 5 periods: minutes 1-5) still holds two breaching datapoints.
+        expect(cw.alarmState(notBreaching, 0, 6 * 60 + 30)).toBe('ALARM');
+        expect(cw.alarmState(notBreaching, 0, 7 * 60 + 30)).toBe('OK');
+        expect(cw.alarmState(alarm, 0, 7 * 60 + 30)).toBe('ALARM');
+      });
+    });
+
     it('does not see a breach before its datapoints arrive', () => {
       const late = cloudwatch([point(100, 50), point(100, 50), point(100, 50)], fixed(100));
       expect(late.alarmState(alarm, 0, 3 * 60 + 30)).toBe('INSUFFICIENT_DATA');
@@ -94,7 +118,14 @@ describe('Class: CloudWatchSim', () => {
   });
 
   describe('Method: alarmState, high-resolution', () => {
-    const fast: AlarmModel = { metric: 'p99LatencyMs', threshold: 20_000, datapointsToAlarm: 2, evaluationPeriods: 3, periodSeconds: 10 };
+    const fast: AlarmModel = {
+      metric: 'p99LatencyMs',
+      threshold: 20_000,
+      datapointsToAlarm: 2,
+      evaluationPeriods: 3,
+      periodSeconds: 10,
+      treatMissingData: 'missing',
+    };
     /** Ten seconds of `n` first tokens at `ms` each. */
     const bin = (n: number, ms: number) => {
       const ttft = new LatencyHistogram();

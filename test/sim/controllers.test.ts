@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { naiveThresholdController, route53HealthCheckController } from '../../sim/controllers/baselines.js';
+import { naiveThresholdController, route53AlarmHealthCheckController, route53HealthCheckController } from '../../sim/controllers/baselines.js';
 import { oracleController } from '../../sim/controllers/oracle.js';
 import { resolveScenario } from '../../sim/scenario.js';
 import { answeredWeights, runWorld } from '../../sim/world.js';
@@ -30,6 +30,31 @@ describe('Baseline controllers', () => {
   it('route53-health-check does nothing about a slow endpoint: its health check still passes', async () => {
     const run = await runWorld(await resolveScenario(gray, SOURCE), route53HealthCheckController);
     expect(run.writes).toEqual([]);
+  });
+
+  describe('route53-alarm-health-check on a region failing a fifth of its requests (its HTTP check passes)', () => {
+    const partialErrors = smallScenario({ duration: '60m', incidents: [{ kind: 'errors', region: 'b', start: '15m', duration: '20m', errorRate: 0.2 }] });
+
+    it("takes it out on its error alarm (the endpoint's fail-severity alarm signal) and lets it back once its errors stop", async () => {
+      const run = await runWorld(await resolveScenario(partialErrors, SOURCE), route53AlarmHealthCheckController);
+      expect(run.writes[0]!.after).toEqual([100, 0]);
+      // The alarm needs 2 of 3 minutes past 5%, each read after it is published.
+      expect(run.writes[0]!.t).toBeGreaterThanOrEqual(17 * 60);
+      expect(run.writes[0]!.t).toBeLessThanOrEqual(20 * 60);
+      expect(run.evaluations[0]!.reasons[0]).toContain('b unhealthy (error alarm errors: errorRate > 0.05)');
+      // Out of the answers, its few requests leave the alarm without data: notBreaching lets it back
+      // (and its errors take it out again) while they last; after them it stays in.
+      expect(run.writes.at(-1)!.after).toEqual([100, 100]);
+      expect(run.writes.at(-1)!.t).toBeLessThan(45 * 60);
+    });
+
+    it('leaves it in with errorAlarms false, as route53-health-check does', async () => {
+      const latencyOnly = { ...partialErrors, baselines: { alarmHealthCheck: { errorAlarms: false } } };
+      const alarmOnly = await runWorld(await resolveScenario(latencyOnly, SOURCE), route53AlarmHealthCheckController);
+      expect(alarmOnly.writes).toEqual([]);
+      const http = await runWorld(await resolveScenario(partialErrors, SOURCE), route53HealthCheckController);
+      expect(http.writes).toEqual([]);
+    });
   });
 
   it('naive-threshold drains on the first breaching minute it can read and restores on the first that is not', async () => {

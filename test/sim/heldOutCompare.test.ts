@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../functions/core/errors.js';
 import { heldOutWorld } from '../../sim/heldOut.js';
 import { type HeldOutRow, LOSS_RATIO, runHeldOut } from '../../sim/heldOutBench.js';
-import { checkSameWorlds, checkStaticReproduced, comparisonLines, readComparison } from '../../sim/heldOutCompare.js';
+import { HELD_OUT_BASELINES, checkSameWorlds, checkStaticReproduced, comparisonLines, readComparison } from '../../sim/heldOutCompare.js';
 import { collectingIo } from './fixtures.js';
 
 function written(content: string): string {
@@ -31,8 +31,9 @@ function row(index: number, ratio: number | null, flaps = 0): HeldOutRow {
 }
 
 const run = { family: 2, kinds: ['outage', 'gray'] as const, worlds: 2 };
-const documentOf = (rows: readonly HeldOutRow[], family = 2, kinds: readonly string[] = ['outage', 'gray']) =>
-  JSON.stringify({ family, kinds, lossRatio: LOSS_RATIO, rows });
+// baselines null: a document written before documents said which (no field).
+const documentOf = (rows: readonly HeldOutRow[], family = 2, kinds: readonly string[] = ['outage', 'gray'], baselines: string | null = HELD_OUT_BASELINES) =>
+  JSON.stringify({ family, ...(baselines === null ? {} : { baselines }), kinds, lossRatio: LOSS_RATIO, rows });
 
 describe('Function: readComparison', () => {
   it('reads the rows of the worlds the run asks for, a ratio JSON wrote as null read as Infinity', () => {
@@ -53,6 +54,16 @@ describe('Function: readComparison', () => {
     ['another family', documentOf([row(0, 1), row(1, 1)], 3), 'measured family 3; this run asks for family 2 (--family)'],
     ['other kinds', documentOf([row(0, 1), row(1, 1)], 2, ['outage']), 'was run with --kinds outage; this run asks for outage,gray'],
     ['too few worlds', documentOf([row(0, 1)]), 'holds no world 1; this run asks for worlds 0-1 (--worlds 2)'],
+    [
+      'a document measured before the alarm health check held the error alarms',
+      documentOf([row(0, 1), row(1, 1)], 2, ['outage', 'gray'], null),
+      'its Route 53 baselines are older (the alarm health check without the error alarms)',
+    ],
+    [
+      'a document measured against other baselines',
+      documentOf([row(0, 1), row(1, 1)], 2, ['outage', 'gray'], 'HTTP only'),
+      'its Route 53 baselines are "HTTP only"',
+    ],
     ['text that is not JSON', '| kind | worlds |', 'is not JSON'],
     ['a row not as --json writes it', documentOf([{ ...row(0, 1), kind: 'storm' } as unknown as HeldOutRow]), 'rows[0].kind'],
   ])('refuses %s, naming --compare and the file', (_what, content, message) => {

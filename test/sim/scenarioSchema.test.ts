@@ -86,6 +86,18 @@ describe('Scenario format', () => {
     expect(scenario.alarms.get('chat-b-ttft-fast')).toMatchObject({ periodSeconds: 10, threshold: 20_000, datapointsToAlarm: 2, evaluationPeriods: 3 });
   });
 
+  it("treats an alarm's missing data as missing unless told notBreaching, and refuses what the simulator does not model", async () => {
+    const scenario = await resolveScenario(smallScenario({ alarms: { quiet: { treatMissingData: 'notBreaching' }, plain: {} } }), SOURCE);
+    expect(scenario.alarms.get('quiet')?.treatMissingData).toBe('notBreaching');
+    expect(scenario.alarms.get('plain')?.treatMissingData).toBe('missing');
+    expect(await problemsOf(smallScenario({ alarms: { odd: { treatMissingData: 'ignore' as never } } }))).toEqual([
+      'alarms.odd.treatMissingData: must be missing or notBreaching',
+    ]);
+    expect(await problemsOf(smallScenario({ baselines: { alarmHealthCheck: { errorAlarms: 'yes' as never } } }))).toEqual([
+      'baselines.alarmHealthCheck.errorAlarms: must be true or false',
+    ]);
+  });
+
   it('needs exactly one of an inline policy or a config file', async () => {
     const { service: _omitted, ...withoutPolicy } = smallScenario();
     expect(await problemsOf(withoutPolicy)).toEqual(['service: needs exactly one of service (inline policy) or config (a policy file)']);
