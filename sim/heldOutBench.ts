@@ -97,7 +97,8 @@ function rowOf(world: HeldOutWorld, steer53: ControllerMetrics, baselines: Basel
     kind: world.kind,
     summary: world.summary,
     benefit: benefitShare(baselines.misses.static / 10_000, baselines.misses.oracle / 10_000, steer53.sloMissFraction),
-    misses: { steer53: mine, ...baselines.misses },
+    // steer53's own, after the baselines: a row read from a --compare document holds its old one.
+    misses: { ...baselines.misses, steer53: mine },
     bestRoute53: baselines.bestRoute53,
     ratio: best > 0 ? mine / best : mine > 0 ? Number.POSITIVE_INFINITY : 1,
     flaps: steer53.flaps,

@@ -121,6 +121,15 @@ describe('Command: npm run bench:held-out -- --compare', () => {
     expect(JSON.parse(again.stdout[0]!).rows[0].misses).toEqual(JSON.parse(first.stdout[0]!).rows[0].misses);
     expect(again.stderr).toContain('No world moved by more than 0.01 of the ratio or by a flap.');
 
+    // steer53's misses are measured again, never the document's (they were, until December 2026).
+    const older = JSON.parse(first.stdout[0]!);
+    older.rows[0].misses.steer53 += 50;
+    const measured = collectingIo();
+    expect(await runHeldOut(['--family', '2', '--worlds', '1', '--kinds', 'outage', '--json', '--compare', written(JSON.stringify(older))], measured)).toBe(0);
+    const row = JSON.parse(measured.stdout[0]!).rows[0];
+    expect(row.misses.steer53).toBe(JSON.parse(first.stdout[0]!).rows[0].misses.steer53);
+    expect(row.ratio).toBeCloseTo(row.misses.steer53 / row.misses.bestRoute53, 12);
+
     const tampered = JSON.parse(first.stdout[0]!);
     tampered.rows[0].misses.static += 1;
     const refused = collectingIo();
