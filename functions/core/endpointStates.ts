@@ -4,7 +4,7 @@
  * fault is the observation — or each endpoint's state machine moved on its verdict (hysteresis.ts).
  */
 import { lastCutAt, raisedAt } from './guards.js';
-import { countInWindow, relievedByRestore, stepEndpoint, type EndpointLoad, type Peers } from './hysteresis.js';
+import { countInWindow, RESTORED_AT_ONCE, relievedByRestore, stepEndpoint, type EndpointLoad, type Peers } from './hysteresis.js';
 import { learnLimit } from './learnedHeadroom.js';
 import { asClearAsPeers } from './peerTails.js';
 import { phase, told, type Evaluation, type Phase, type Said } from './phase.js';
@@ -237,7 +237,7 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
 function relieveSurvivors(ev: Evaluation, endpoints: Record<string, EndpointState>, steps: readonly Partial<Said>[]): Partial<Said>[] {
   const restored = steps
     .flatMap((s) => s.transitions ?? [])
-    .filter((t) => t.reason === 'HEALTH_CHECK_RESTORED')
+    .filter((t) => RESTORED_AT_ONCE.has(t.reason))
     .map((t) => t.endpoint);
   const said: Partial<Said>[] = [];
   if (restored.length === 0) return said;

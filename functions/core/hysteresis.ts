@@ -6,7 +6,7 @@
  * that any breach interrupts.
  */
 import type { Policy } from './config.js';
-import type { EndpointState, EndpointStatus, EndpointVerdict, EpochMs, PolicyReason, VerdictRecord } from './types.js';
+import type { EndpointState, EndpointStatus, EndpointVerdict, EpochMs, PolicyReason, ReasonCode, VerdictRecord } from './types.js';
 import { periodTails, pooledBreach, type PooledBreach } from './pooledTails.js';
 import { pct } from './weights.js';
 
@@ -289,6 +289,7 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
     peers: input.peers,
   };
   if (state.status === 'drained' && state.healthCheckFailed === true && input.healthCheck === 'healthy') return restoreByHealthCheck(step);
+  if (checkersSeeItClear(step)) return restoreByCheckers(step);
   // Failing (a fail-severity signal, M of N): drain from any state, dwell or not. Safety first.
   if (
     step.breaching &&
@@ -356,6 +357,48 @@ function restoreByHealthCheck(step: StepContext): EndpointStepResult {
 }
 
 /**
+ * Codes of the moves that restore an endpoint at once on Route 53's word, its health check passing
+ * again or its checkers no longer failing: its survivors are relieved (`relievedByRestore`).
+ */
+export const RESTORED_AT_ONCE: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['HEALTH_CHECK_RESTORED', 'CHECKERS_CLEAR_RESTORED']);
+
+/**
+ * A region drained for failing whose health check never failed (part of its requests failing: a
+ * checker turns unhealthy only after 3 failed checks in a row) has stopped failing as its checkers
+ * see it: their last failures were read (`healthCheckFailures`) and none is within
+ * `CHECKER_FAILURE_WINDOW_MS` (16 checkers each checking 4 times: a region failing 5% of its
+ * requests fails one of those 64 checks with probability 96%), its dwell is over, and no signal
+ * breaches. Its 5xx alarm, on the few requests a drained region serves, may go on reading the
+ * errors for minutes after they stopped (held-out family 4 world 11: clear 3 minutes after them,
+ * then 5 clear periods and four recovery steps).
+ */
+function checkersSeeItClear(step: StepContext): boolean {
+  const { state, verdict } = step;
+  return (
+    state.status === 'drained' &&
+    state.failed === true &&
+    state.healthCheckFailed !== true &&
+    step.healthCheck === 'healthy' &&
+    step.healthCheckFailures === 0 &&
+    step.dwellDone &&
+    verdict.verdict !== 'breach'
+  );
+}
+
+/**
+ * Restored at once, at its full share, as Route 53 health checks on its error alarm let it back:
+ * its errors were not a lack of capacity (its replicas served throughout), so the gradual
+ * recovery, which probes a region slow under load, would keep the survivors carrying its share
+ * for 20 minutes. Should its errors come back with its traffic, its 5xx alarm drains it again.
+ */
+function restoreByCheckers(step: StepContext): EndpointStepResult {
+  const { endpoint, policy } = step;
+  const within = CHECKER_FAILURE_WINDOW_MS / 1000;
+  const message = `${endpoint} restored: none of its health checkers saw it fail within ${within} s and its signals are clear, so its errors have stopped; back at its full share`;
+  return move(step, 'healthy', 'CHECKERS_CLEAR_RESTORED', message, healthyAgain(policy));
+}
+
+/**
  * A survivor that degraded while it carried more than its baseline share (`shedFrom` > 1: another
  * region's traffic, that region drained for failing) is relieved when that region is restored by
  * its health check: its breaches came at a load it no longer carries, and Route 53's answers go
@@ -372,7 +415,7 @@ export function relievedByRestore(
   restored: readonly string[],
 ): Required<Pick<EndpointStepResult, 'state' | 'transition'>> | undefined {
   if (state.status !== 'degraded' || state.failed === true || (state.shedFrom ?? 1) <= 1 + 1e-9) return undefined;
-  const message = `${endpoint} relieved: it degraded carrying ${pct(state.shedFrom!)} of its baseline while ${restored.join(', ')} was down, and ${restored.join(', ')} is back; at its baseline share again`;
+  const message = `${endpoint} relieved: it degraded carrying ${pct(state.shedFrom!)} of its baseline while ${restored.join(', ')} was drained, and ${restored.join(', ')} is back; at its baseline share again`;
   const { recoveryFailed: _held, shedSince: _since, ...rest } = state;
   return {
     state: { ...rest, status: 'healthy', since: now, stepSince: now, ...healthyAgain(policy) },

@@ -464,7 +464,13 @@ export const ReasonCodes = {
   CLEARS_TO_RECOVER: 'CLEARS_TO_RECOVER',
   /** A failure the Route 53 health check saw has ended as it sees it: the endpoint is restored at once, as Route 53 would answer with it. */
   HEALTH_CHECK_RESTORED: 'HEALTH_CHECK_RESTORED',
-  /** A survivor that degraded carrying a failed region's traffic is healthy again once that region's health check restores it. */
+  /**
+   * A failure the Route 53 health check never saw (part of the requests failing) has ended as its
+   * checkers see it: not one failed a check in the window, and the endpoint's signals are not
+   * breaching. It is restored at once, its errors having stopped, not by its recovery steps.
+   */
+  CHECKERS_CLEAR_RESTORED: 'CHECKERS_CLEAR_RESTORED',
+  /** A survivor that degraded carrying a failed region's traffic is healthy again once that region's health check (or its checkers) restores it. */
   LOAD_RELIEVED: 'LOAD_RELIEVED',
   /** A fail-severity alarm still in ALARM just after a health-check restore: taken for CloudWatch's lag, not new failure. */
   ALARM_LAG_HOLD: 'ALARM_LAG_HOLD',

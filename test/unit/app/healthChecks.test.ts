@@ -214,6 +214,22 @@ describe('Function: evaluateService, with health checks', () => {
     expect(outcome.gaps).toEqual([]);
   });
 
+  it("restores an endpoint drained for failing, its check never failing, once its checkers' last failures are all older than the window", async () => {
+    const { world, checks, rt } = await setup();
+    const now = world.clock.now();
+    // Drained an hour ago (its dwell over); its checkers last saw it fail 3 and 10 minutes ago.
+    await storeEndpoints(world, { 'eu-west-1': { ...drainedFailing, since: now - 3_600_000, stepSince: now - 3_600_000 } });
+    checks.setLastFailures('hc-euw1', [now - 180_000, now - 600_000]);
+
+    const outcome = await evaluateService(rt, world.service, { trigger: 'schedule' });
+
+    expect(checks.failureReads).toEqual(['hc-euw1']);
+    expect(outcome.decision!.transitions).toContainEqual(
+      expect.objectContaining({ endpoint: 'eu-west-1', from: 'drained', to: 'healthy', reason: 'CHECKERS_CLEAR_RESTORED' }),
+    );
+    expect((await world.store.load('chat')).state!.endpoints['eu-west-1']).toMatchObject({ status: 'healthy', failed: false });
+  });
+
   it('goes on without them when the read fails: a warning, a gap, no healthCheck observed, and the evaluation completes', async () => {
     const { world, checks, rt } = await setup();
     await storeEndpoints(world, { 'eu-west-1': { ...drainedFailing, healthCheckFailed: true } });

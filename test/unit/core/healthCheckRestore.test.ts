@@ -154,10 +154,10 @@ describe('decide: a region drained for failing whose health checkers still see f
     };
   const restores = (steps: Step[]) => steps.flatMap((s) => s.decision.transitions.filter((t) => t.to === 'recovering').map(() => s.minute));
 
-  it('holds its recovery while enough of its checkers failed lately, and says so; it recovers once they stop', () => {
+  it('holds its recovery while enough of its checkers failed lately, and says so; it recovers once they fail less', () => {
     const steps = run(
       26,
-      partial((m) => (m < 20 ? FAILING_CHECKERS_TO_HOLD + 3 : 0)),
+      partial((m) => (m < 20 ? FAILING_CHECKERS_TO_HOLD + 3 : 1)),
     );
     const unheld = run(
       26,
@@ -192,6 +192,47 @@ describe('decide: a region drained for failing whose health checkers still see f
       ),
     );
     expect(steps.flatMap((s) => codes(s.decision))).not.toContain('CHECKERS_FAILING_HOLD');
+  });
+
+  it('restores it at once, at its full share, in the first period none of its checkers failed (its dwell over, nothing breaching), and relieves its survivors', () => {
+    const steps = run(
+      26,
+      partial((m) => (m < 20 ? FAILING_CHECKERS_TO_HOLD + 3 : 0)),
+    );
+    expect(restores(steps)).toEqual([]);
+    expect(steps[19]!.weights.a).toBe(0);
+    expect(steps[20]!.decision.transitions).toEqual([
+      {
+        endpoint: 'a',
+        from: 'drained',
+        to: 'healthy',
+        reason: 'CHECKERS_CLEAR_RESTORED',
+        message:
+          'a restored: none of its health checkers saw it fail within 120 s and its signals are clear, so its errors have stopped; back at its full share',
+      },
+    ]);
+    expect(steps[20]!.weights).toEqual({ a: 100, b: 100, c: 100 });
+    expect(steps[20]!.decision.notifications).toEqual([expect.objectContaining({ reason: 'CHECKERS_CLEAR_RESTORED', severity: 'info' })]);
+  });
+
+  it.each<[string, (m: number) => Partial<Record<'a' | 'b' | 'c', Minute>>]>([
+    // The failures not read (a throttle, a record without a check): nothing known, nothing restored.
+    ['its checkers not read', partial(() => undefined)],
+    ['one checker failing lately', partial(() => 1)],
+    ['its 5xx alarm still in ALARM', (m) => ({ a: { alarm: 'ALARM', check: 'healthy', ...(m === 0 ? {} : { failures: 0 }) } })],
+  ])('does not restore it at once with %s', (_name, at) => {
+    const steps = run(26, at);
+    expect(steps.flatMap((s) => s.decision.transitions).map((t) => t.reason)).not.toContain('CHECKERS_CLEAR_RESTORED');
+  });
+
+  it('waits for its dwell (600 s from its drain at minute 0)', () => {
+    const steps = run(
+      12,
+      partial(() => 0),
+    );
+    const restored = steps.filter((s) => s.decision.transitions.some((t) => t.reason === 'CHECKERS_CLEAR_RESTORED')).map((s) => s.minute);
+    expect(restored).toEqual([10]);
+    expect(steps[9]!.weights.a).toBe(0);
   });
 
   it('is not read into an endpoint that is not drained for failing', () => {
@@ -234,7 +275,7 @@ describe('decide: a survivor relieved by the restore', () => {
         from: 'degraded',
         to: 'healthy',
         reason: 'LOAD_RELIEVED',
-        message: 'b relieved: it degraded carrying 150% of its baseline while a was down, and a is back; at its baseline share again',
+        message: 'b relieved: it degraded carrying 150% of its baseline while a was drained, and a is back; at its baseline share again',
       },
     ]);
     expect(steps[BACK]!.state.endpoints.b).toEqual(expect.objectContaining({ status: 'healthy', shed: 0, shedFrom: 1 }));
