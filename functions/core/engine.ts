@@ -28,7 +28,7 @@ import { canaryVerdicts } from './canaryLatency.js';
 import { startDrills } from './drills.js';
 import { failStaticOf, nextFailStaticNotice, stepEndpoints, verdictsOf } from './endpointStates.js';
 import { applyAntiFlap, applySafety, isEmergency } from './guards.js';
-import { initialEndpointState, RESTORED_AT_ONCE, trafficFactor } from './hysteresis.js';
+import { initialEndpointState, trafficFactor } from './hysteresis.js';
 import { learnLoadProfiles, utilisationOf } from './loadProfiles.js';
 import { keepReceiversWay } from './receiversWay.js';
 import { applyOverrides } from './overrides.js';
@@ -93,7 +93,9 @@ export function decide(service: ServiceConfig, input: DecideInput): DecideOutput
   const rolloutMoved = rolloutsMoved(ev, rollouts.value);
   const stateMoved = endpointsMoved(ev, stepped.value.endpoints) || startsServing(ev, stepped.value.endpoints, guarded.value.target) || rolloutMoved;
   const sheds = shedsAny(ev, stepped.value.endpoints, rollouts.value);
-  const restoredByHealthCheck = stepped.transitions.filter((t) => RESTORED_AT_ONCE.has(t.reason)).map((t) => t.endpoint);
+  // Only a health check's own restore mirrors Route 53 (guards.ts `drainsUndone`): a region its
+  // checkers restore (CHECKERS_CLEAR_RESTORED) was in Route 53's answers all along, its drain a move of steer53's.
+  const restoredByHealthCheck = stepped.transitions.filter((t) => t.reason === 'HEALTH_CHECK_RESTORED').map((t) => t.endpoint);
   const settled = applyAntiFlap(ev, {
     mode: guarded.value.mode,
     target: guarded.value.target,

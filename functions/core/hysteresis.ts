@@ -358,7 +358,8 @@ function restoreByHealthCheck(step: StepContext): EndpointStepResult {
 
 /**
  * Codes of the moves that restore an endpoint at once on Route 53's word, its health check passing
- * again or its checkers no longer failing: its survivors are relieved (`relievedByRestore`).
+ * again or its checkers no longer failing: its survivors are relieved (`relievedByRestore`). Only
+ * the first is Route 53's own call mirrored for the flap guard (engine.ts, guards.ts `drainsUndone`).
  */
 export const RESTORED_AT_ONCE: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['HEALTH_CHECK_RESTORED', 'CHECKERS_CLEAR_RESTORED']);
 
