@@ -106,8 +106,9 @@ export function metricRequestsFor(service: ServiceConfig): MetricRequest[] {
         key: signalKey(service.name, endpoint.setIdentifier, signal.name),
         query: { ...signal.metric, region: signal.metric.region ?? endpoint.region },
         // A percentile: its SampleCount and its rank at the trip, in the metric's own unit, so the
-        // engine counts the requests past the trip (tail evidence). Nothing more for other statistics.
-        ...(percentileOf(statistic) !== undefined ? { rankAt: signal.trip / signal.scale, sampleCount: true } : { sampleCount: false }),
+        // engine counts the requests past the trip (tail evidence). A per-request share: its
+        // SampleCount (the requests it is a share of). Nothing more for other statistics.
+        ...(percentileOf(statistic) !== undefined ? { rankAt: signal.trip / signal.scale, sampleCount: true } : { sampleCount: signal.perRequest === true }),
       });
     }
     if (endpoint.load)

@@ -51,6 +51,7 @@ const metricSignal = z.strictObject({
   minSamples: z.optional(integer),
   severity,
   scalesWithLoad: z.boolean(),
+  perRequest: z.optional(z.boolean()),
 });
 
 const alarmSignal = z.strictObject({

@@ -32,11 +32,28 @@ function checkThresholds(signal: { trip: number; clear: number; direction: 'high
   }
 }
 
+/** A per-request share: an Average of 0/1 samples, worse when higher, its trip a share of requests. */
+function checkPerRequest(signal: MetricSignal, ctx: z.RefinementCtx): void {
+  if (signal.metric.statistic !== 'Average') {
+    ctx.addIssue({ code: 'custom', path: ['metric', 'statistic'], message: 'must be Average with perRequest (the share of requests that failed)' });
+  }
+  if (signal.direction !== 'higher-is-worse') ctx.addIssue({ code: 'custom', path: ['direction'], message: 'must be higher-is-worse with perRequest' });
+  const share = signal.trip / signal.scale;
+  if (!(share > 0 && share < 1)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['trip'],
+      message: `must be a share of requests between 0 and 1 once divided by scale (${signal.scale}); it is ${share}`,
+    });
+  }
+}
+
 /** A signal as the engine and adapters see it: presets expanded, defaults applied. */
 export const signalSchema = rawSignalSchema
   .superRefine((signal, ctx) => {
     if (signal.source === 'alarm') return;
     checkThresholds({ trip: signal.trip, clear: signal.clear, direction: 'direction' in signal ? signal.direction : 'higher-is-worse' }, ctx);
+    if (signal.source === 'metric' && signal.perRequest === true) checkPerRequest(signal, ctx);
   })
   .transform((signal) => (signal.source === 'metric' || signal.source === 'alarm' ? signal : expandPresetSignal(signal)));
 export type SignalInput = z.input<typeof signalSchema>;

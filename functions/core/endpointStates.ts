@@ -219,10 +219,11 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
       const reason = { code: transition.reason, message: transition.message, endpoint: id };
       steps.push({ transitions: [transition] }, told(reason, severityOf(transition.to), ev.service.dnsName));
     }
-    const lagging = verdict.signals.filter((s) => s.unknownCause === 'alarm-lag').map((s) => s.signal);
+    const lagging = verdict.signals.filter((s) => s.unknownCause === 'alarm-lag');
     if (lagging.length > 0) {
       const left = Math.ceil((prior.alarmLagUntil! - now) / 1000);
-      const message = `${id}: ${lagging.join(', ')} still in ALARM just after its health check restored it: taken for CloudWatch's lag for ${left} s more`;
+      const still = lagging.every((s) => s.perRequest !== true) ? 'still in ALARM' : 'still reading failure';
+      const message = `${id}: ${lagging.map((s) => s.signal).join(', ')} ${still} just after its health check restored it: taken for CloudWatch's lag for ${left} s more`;
       steps.push({ reasons: [{ code: 'ALARM_LAG_HOLD', endpoint: id, message }] });
     }
     if (!result.transition && result.holds.length === 0 && verdict.verdict === 'unknown' && result.state.status === 'healthy') {

@@ -6,7 +6,7 @@
  * that any breach interrupts.
  */
 import type { Policy } from './config.js';
-import type { EndpointState, EndpointStatus, EndpointVerdict, EpochMs, PolicyReason, ReasonCode, VerdictRecord } from './types.js';
+import type { EndpointState, EndpointStatus, EndpointVerdict, EpochMs, PolicyReason, ReasonCode, SignalVerdict, VerdictRecord } from './types.js';
 import { periodTails, pooledBreach, type PooledBreach } from './pooledTails.js';
 import { pct } from './weights.js';
 
@@ -151,9 +151,14 @@ function describeBreach(verdict: EndpointVerdict): string {
     .map((s) =>
       s.value === null
         ? `${s.signal} in ALARM`
-        : `${s.signal} ${formatValue(s.value)}${s.unit ? ` ${s.unit}` : ''} past trip ${formatValue(s.trip!)}${s.unit ? ` ${s.unit}` : ''}`,
+        : `${s.signal} ${formatValue(s.value)}${s.unit ? ` ${s.unit}` : ''} past trip ${formatValue(s.trip!)}${s.unit ? ` ${s.unit}` : ''}${failedOf(s)}`,
     );
   return parts.join(', ');
+}
+
+/** A per-request share's count: the requests behind it. */
+function failedOf(s: SignalVerdict): string {
+  return s.perRequest === true && s.tail ? ` (${Math.round(s.tail.worse)} of ${Math.round(s.tail.samples)} requests failed)` : '';
 }
 
 function formatValue(value: number): string {
@@ -382,7 +387,10 @@ function checkersSeeItClear(step: StepContext): boolean {
     step.healthCheck === 'healthy' &&
     step.healthCheckFailures === 0 &&
     step.dwellDone &&
-    verdict.verdict !== 'breach'
+    verdict.verdict !== 'breach' &&
+    // A fail-severity signal held between its thresholds (an error rate past clear, or past trip
+    // unproven on a drained region's few requests) says its errors may go on.
+    !verdict.signals.some((s) => s.severity === 'fail' && s.verdict === 'hold')
   );
 }
 

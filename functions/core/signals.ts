@@ -87,6 +87,15 @@ export const metricSignalSchema = z.strictObject({
   source: z.literal('metric'),
   metric: metricQuerySchema,
   ...thresholdFields,
+  /**
+   * Each sample of the metric is one request: 1 when it failed, else 0 (an `Error` metric a server
+   * logs per request, as EMF does), so its Average is the share of requests that failed and its
+   * SampleCount the requests. The share is then judged on that count, as a percentile is (docs/runtime.md,
+   * "Error rates on their count"): one failure in five requests does not prove a 5% trip broken.
+   * Needs `statistic: Average`, higher-is-worse, and a trip between 0 and 1 once divided by `scale`.
+   * @default false (the value is judged alone)
+   */
+  perRequest: z.boolean().optional(),
 });
 
 /**

@@ -77,7 +77,7 @@ export interface ServiceObservations {
 export const Verdicts = { BREACH: 'breach', CLEAR: 'clear', HOLD: 'hold', UNKNOWN: 'unknown' } as const;
 export type Verdict = (typeof Verdicts)[keyof typeof Verdicts];
 
-/** `alarm-lag`: a fail-severity alarm still in ALARM just after its endpoint's health check restored it (EndpointState.alarmLagUntil). */
+/** `alarm-lag`: a fail-severity alarm still in ALARM, or a per-request error rate still breaching, just after its endpoint's health check restored it (EndpointState.alarmLagUntil). */
 export type UnknownCause = 'missing' | 'low-sample' | 'insufficient-data' | 'alarm-lag';
 
 export interface SignalVerdict {
@@ -100,6 +100,8 @@ export interface SignalVerdict {
    * correlated slow ones (one client's long prompts) are enough for it.
    */
   readonly thin?: boolean;
+  /** A per-request share (the signal's `perRequest`), judged on its count: with no requests it has no datapoint. */
+  readonly perRequest?: boolean;
   /** How far past trip, relative to |trip| (0 when not breaching). */
   readonly excess: number;
   /** Share of the period's samples worse than trip, when CloudWatch counted them (percentiles). */

@@ -24,6 +24,7 @@ function unknown(signal: Signal, cause: UnknownCause, value: number | null, samp
     severity: signal.severity,
     unknownCause: cause,
     excess: 0,
+    ...(signal.source === 'metric' && signal.perRequest === true ? { perRequest: true } : {}),
   };
 }
 
@@ -97,6 +98,8 @@ export function evaluateSignal(signal: Signal, observation: Observation, rules: 
     return unknown(signal, 'missing', null, null);
   }
   const reading = readingOf(signal, observation.value * signal.scale, observation.sampleCount ?? null);
+  if (signal.perRequest === true && observation.sampleCount !== undefined)
+    return shareVerdict(signal, reading, observation.value, observation.sampleCount, rules);
   const percentile = percentileOf(signal.metric.statistic);
   if (percentile === undefined) return valueVerdict(signal, reading, rules);
   const allowed = signal.direction === 'higher-is-worse' ? 1 - percentile / 100 : percentile / 100;
@@ -144,14 +147,26 @@ function tailVerdict(signal: MetricSignal, reading: Reading, allowed: number, co
 type PeriodTailCount = Pick<PeriodTail, 'samples' | 'worse'>;
 
 /**
- * A percentile with too few requests, or none at all (CloudWatch publishes no datapoint then); or
+ * A per-request share (`perRequest`: an error rate whose every sample is one request) judged on its
+ * count as a percentile is: its trip is the share it allows, the failed requests are the tail, and
+ * the breach is severe when they prove `1 + severeExcess` times that share (as a value is severe at
+ * that multiple of its trip). One failure in five requests proves nothing against a 5% trip.
+ */
+function shareVerdict(signal: MetricSignal, reading: Reading, share: number, samples: number, rules: DetectionRules): SignalVerdict {
+  const count = { samples, worse: Math.round(share * samples) };
+  const verdict = tailVerdict(signal, reading, signal.trip / signal.scale, count, { ...rules, severeTailShare: 1 + rules.severeExcess });
+  return { ...verdict, perRequest: true };
+}
+
+/**
+ * A percentile or a per-request share with too few requests, or none at all (CloudWatch publishes no datapoint then); or
  * an alarm in INSUFFICIENT_DATA (an error alarm on a region with no requests has nothing to count).
  */
 export function needsTraffic(v: SignalVerdict): boolean {
   return (
     v.unknownCause === 'low-sample' ||
     v.unknownCause === 'insufficient-data' ||
-    (v.unknownCause === 'missing' && v.statistic !== null && percentileOf(v.statistic) !== undefined)
+    (v.unknownCause === 'missing' && ((v.statistic !== null && percentileOf(v.statistic) !== undefined) || v.perRequest === true))
   );
 }
 
@@ -162,8 +177,9 @@ export function needsTraffic(v: SignalVerdict): boolean {
  * INSUFFICIENT_DATA by design: for it alone, such signals are set aside when another signal (GPU,
  * errors) is clear — its instances report, so it is up — which lets it start a recovery whose
  * first small step then produces real evidence. A region still down reports nothing, so nothing is clear.
- * With `alarmLag` (just restored by its health check), a fail-severity alarm still in ALARM is set
- * aside the same way: it has not yet counted the endpoint's return.
+ * With `alarmLag` (just restored by its health check), a fail-severity alarm still in ALARM, or a
+ * per-request error rate still breaching (its minute published a minute or two late, from before
+ * the return), is set aside the same way: it has not yet counted the endpoint's return.
  */
 export function evaluateEndpoint(
   signals: readonly Signal[],
@@ -172,7 +188,9 @@ export function evaluateEndpoint(
 ): EndpointVerdict {
   const verdicts = signals.map((signal) => {
     const v = evaluateSignal(signal, observations?.signals[signal.name], options.rules);
-    return options.alarmLag && v.fromAlarm && v.verdict === 'breach' && v.severity === 'fail' ? unknown(signal, 'alarm-lag', null, null) : v;
+    return options.alarmLag && (v.fromAlarm === true || v.perRequest === true) && v.verdict === 'breach' && v.severity === 'fail'
+      ? unknown(signal, 'alarm-lag', v.value, v.sampleCount)
+      : v;
   });
   return combineSignals(verdicts, options);
 }

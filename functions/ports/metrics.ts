@@ -20,8 +20,8 @@ export interface MetricRequest {
   readonly rankAt?: number;
   /**
    * Ask the SampleCount of the same metric too, for a percentile that needs enough samples to
-   * mean anything. GetMetricData bills every query: a percentile whose signal needs a single
-   * sample asks for none. @default true for a percentile statistic
+   * mean anything, or a per-request share judged on its count. GetMetricData bills every query: a
+   * percentile whose signal needs a single sample asks for none. @default true for a percentile statistic
    */
   readonly sampleCount?: boolean;
 }
@@ -42,7 +42,7 @@ export interface Datapoint {
 export interface MetricSeries {
   /** Datapoints in the window, oldest first. */
   readonly values: readonly Datapoint[];
-  /** For percentile statistics: SampleCount of the same metric and periods, oldest first. */
+  /** For percentile statistics, and requests that asked it: SampleCount of the same metric and periods, oldest first. */
   readonly sampleCounts?: readonly Datapoint[];
   /** For a request with `rankAt`: the percent of samples at or below it, per period, oldest first. */
   readonly ranks?: readonly Datapoint[];

@@ -158,16 +158,16 @@ export class CloudWatchMetrics implements MetricsSource {
     planned.forEach(({ unique: u, id, countId }) => {
       const main = collected.get(id);
       const counts = countId === undefined ? undefined : collected.get(countId);
-      const percentile = countId !== undefined;
+      const counted = countId !== undefined;
       const periodMs = u.query.periodSeconds * 1000;
       // Only complete periods: a datapoint whose period ends after the window's end is still filling.
       const within = (d: Datapoint) => d.timestamp >= window.startTime && d.timestamp + periodMs <= window.endTime;
       const ranks = u.ranks.map((_, j) => collected.get(`${id}r${j}`));
-      const complete = (main?.complete ?? true) && (!percentile || (counts?.complete ?? true));
+      const complete = (main?.complete ?? true) && (!counted || (counts?.complete ?? true));
       const messages = [...(main?.messages ?? []), ...(counts?.messages ?? []), ...ranks.flatMap((r) => r?.messages ?? [])];
       out.set(u.identity, {
         values: toDatapoints(main).filter(within),
-        ...(percentile ? { sampleCounts: toDatapoints(counts).filter(within) } : {}),
+        ...(counted ? { sampleCounts: toDatapoints(counts).filter(within) } : {}),
         // A rank that failed is left out (the engine then judges the value alone), not the series.
         ranksAt: new Map(u.ranks.map((at, j) => [at, ranks[j]?.complete === false ? undefined : toDatapoints(ranks[j]).filter(within)])),
         complete,
@@ -261,7 +261,7 @@ function seriesFor(series: RankedSeries | undefined, rankAt: number | undefined)
 
 /**
  * The queries of a region's metrics, each asked once: `m<i>` for a metric's statistic, and for a
- * percentile that wants it, `m<i>n` for its SampleCount, unless another request asks that very
+ * percentile or a per-request share that wants it, `m<i>n` for its SampleCount, unless another request asks that very
  * SampleCount already (then both read the one query), and `m<i>r<j>` for its j-th percentile rank
  * (`PR(:value)`). Query ids must start lowercase.
  */
@@ -270,7 +270,7 @@ function planQueries(unique: readonly UniqueQuery[]): Planned[] {
   return unique.map((u, i): Planned => {
     const id = `m${i}`;
     const queries = [metricStatQuery(u.query, id)];
-    if (!u.sampleCount || percentileOf(u.query.statistic) === undefined) return { unique: u, id, countId: undefined, queries };
+    if (!u.sampleCount) return { unique: u, id, countId: undefined, queries };
     const countQuery = { ...u.query, statistic: 'SampleCount' };
     let countId = idOf.get(metricIdentity(countQuery));
     if (countId === undefined) {

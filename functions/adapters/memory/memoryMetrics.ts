@@ -121,7 +121,7 @@ export class InMemoryMetrics implements MetricsSource {
       // "enough samples", which keeps simple simulations simple.
       const percentile = percentileOf(request.query.statistic) !== undefined;
       const counted = fed.filter(([, o]) => o.sampleCount !== undefined).map(([timestamp, o]) => ({ timestamp, value: o.sampleCount! }));
-      const sampleCounts: Datapoint[] | undefined = percentile && counted.length > 0 ? counted : undefined;
+      const sampleCounts: Datapoint[] | undefined = (percentile || request.sampleCount === true) && counted.length > 0 ? counted : undefined;
       const rankAt = request.rankAt;
       const ranked = rankAt === undefined || !percentile ? [] : fed.filter(([, o]) => o.percentRanks?.has(rankAt));
       const ranks: Datapoint[] | undefined =

@@ -177,6 +177,22 @@ describe('Class: CloudWatchMetrics', () => {
       expect(series.get('gpu')).not.toHaveProperty('sampleCounts');
     });
 
+    it('asks an Average together with its SampleCount when the request wants it (a per-request share)', async () => {
+      answerAll();
+      const errors = query({ metricName: 'Error', statistic: 'Average' });
+      const series = await adapter.fetchMetrics([{ key: 'errors', query: errors, sampleCount: true }], window);
+      const queries = cloudwatch.commandCalls(GetMetricDataCommand)[0]!.args[0].input.MetricDataQueries!;
+      expect(queries.map((q) => [q.Id, q.MetricStat!.Metric!.MetricName, q.MetricStat!.Stat])).toEqual([
+        ['m0', 'Error', 'Average'],
+        ['m0n', 'Error', 'SampleCount'],
+      ]);
+      expect(series.get('errors')).toEqual({
+        values: [{ timestamp: T - 60_000, value: 0 }],
+        sampleCounts: [{ timestamp: T - 60_000, value: 5000 }],
+        complete: true,
+      });
+    });
+
     it('batches a region’s queries into as few calls as the 500-query limit allows, keeping pairs together', async () => {
       answerAll();
       // 300 percentiles → 600 queries → two calls (250 pairs + 50 pairs).

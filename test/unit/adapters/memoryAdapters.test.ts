@@ -121,6 +121,19 @@ describe('Class: InMemoryMetrics', () => {
     );
   });
 
+  it('answers an Average with its SampleCount only when the request asks it (a per-request share)', async () => {
+    const metrics = new InMemoryMetrics();
+    const share = { ...query, metricName: 'Error', statistic: 'Average' };
+    metrics.record(share, T0, { value: 0.17, sampleCount: 1600 });
+    const window = { startTime: T0, endTime: T0 + 60_000 };
+    expect((await metrics.fetchMetrics([{ key: 'k', query: share, sampleCount: true }], window)).get('k')).toEqual({
+      values: [{ timestamp: T0, value: 0.17 }],
+      sampleCounts: [{ timestamp: T0, value: 1600 }],
+      complete: true,
+    });
+    expect((await metrics.fetchMetrics([{ key: 'k', query: share }], window)).get('k')).not.toHaveProperty('sampleCounts');
+  });
+
   it('treats a percentile fed without sample counts as having enough samples (no SampleCount series)', async () => {
     const metrics = new InMemoryMetrics();
     metrics.record(query, T0, { value: 1 });

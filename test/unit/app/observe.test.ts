@@ -34,6 +34,22 @@ describe('Function: metricRequestsFor / alarmRefsFor', () => {
     expect({ sampleCount: request.sampleCount, ...(request.rankAt !== undefined ? { rankAt: request.rankAt } : {}) }).toEqual(asked);
   });
 
+  it('asks a per-request share with its SampleCount (the requests it is a share of), and no rank', () => {
+    const raw = editableRawConfig();
+    raw.services[0]!.endpoints[0]!.signals[0] = {
+      name: 'error-rate',
+      source: 'metric',
+      metric: { namespace: 'Chat/Inference', metricName: 'Error', statistic: 'Average' },
+      perRequest: true,
+      trip: 0.05,
+      clear: 0.01,
+      severity: 'fail',
+    };
+    const request = metricRequestsFor(testConfig(raw).services[0]!)[0]!;
+    expect(request).toMatchObject({ query: { metricName: 'Error', statistic: 'Average' }, sampleCount: true });
+    expect(request).not.toHaveProperty('rankAt');
+  });
+
   it('asks each metric signal (and the load query) in the endpoint’s region, and each alarm', () => {
     const raw = editableRawConfig();
     raw.services[0]!.endpoints[0]!.load = { namespace: 'AWS/SageMaker', metricName: 'Invocations', statistic: 'Sum' };

@@ -3,6 +3,7 @@ import { decide } from '../../../functions/core/engine.js';
 import type { EndpointObservations, ServiceState, Weights } from '../../../functions/core/types.js';
 import { FAILING_CHECKERS_TO_HOLD, initialEndpointState, relievedByRestore } from '../../../functions/core/hysteresis.js';
 import { evaluateEndpoint } from '../../../functions/core/verdicts.js';
+import { signalSchema } from '../../../functions/core/config.js';
 import { codes, makeService, MINUTE, T0, type Step } from '../../support/engineFixtures.js';
 
 /** Three endpoints judged on p99 and a fail-severity 5xx alarm, as the shipped policies are. */
@@ -242,6 +243,111 @@ describe('decide: a region drained for failing whose health checkers still see f
   });
 });
 
+describe('decide: a region drained for errors whose error rate still reads past clear', () => {
+  // As above, with a per-request error rate too (policies/chat-3-regions.yaml): drained, the region
+  // keeps a few requests (cached answers), too few to prove its errors go on, enough to show them.
+  const withRate = makeService({
+    endpoints: ['a', 'b', 'c'].map((id) => ({
+      signals: [
+        { name: 'p99', source: 'metric', metric: { namespace: 'Inference', metricName: 'Latency', statistic: 'p99' }, unit: 'ms', trip: 2000, clear: 1500 },
+        {
+          name: 'error-rate',
+          source: 'metric',
+          metric: { namespace: 'Inference', metricName: 'Error', statistic: 'Average' },
+          perRequest: true,
+          unit: '%',
+          scale: 100,
+          trip: 5,
+          clear: 1,
+          severity: 'fail',
+        },
+        { name: 'errors', source: 'alarm', alarm: { name: `chat-${id}-5xx` }, severity: 'fail' },
+      ],
+    })),
+  });
+  /** a's minutes: its alarm drains it at minute 0; from then its checkers see no failure, its error rate reads `share(m)` of 20 requests. */
+  function drainedWithRate(minutes: number, share: (m: number) => number): Step[] {
+    let state: ServiceState | undefined;
+    let weights: Weights = { a: 100, b: 100, c: 100 };
+    const steps: Step[] = [];
+    for (let m = 0; m < minutes; m++) {
+      const now = T0 + m * MINUTE;
+      const endpoints = Object.fromEntries(
+        ['a', 'b', 'c'].map((id) => {
+          const a = id === 'a';
+          const errors = { alarmState: a && m === 0 ? 'ALARM' : 'OK' } as const;
+          const rate = { value: a ? share(m) : 0, sampleCount: a ? 20 : 3000 };
+          const obs: EndpointObservations = {
+            signals: { p99: { value: 900, sampleCount: a ? 20 : 3000 }, 'error-rate': rate, errors },
+            healthCheck: 'healthy',
+            ...(a && m > 0 ? { healthCheckFailures: 0 } : {}),
+          };
+          return [id, obs];
+        }),
+      );
+      const { decision, nextState } = decide(withRate, { now, observations: { periodStart: now - MINUTE, endpoints }, state, currentWeights: weights });
+      state = nextState;
+      weights = { ...decision.targetWeights };
+      steps.push({ decision, state, weights, minute: m });
+    }
+    return steps;
+  }
+  const restoredAt = (steps: Step[]) => steps.filter((s) => s.decision.transitions.some((t) => t.reason === 'CHECKERS_CLEAR_RESTORED')).map((s) => s.minute);
+
+  it('takes its error rate still reading the outage just after a health-check restore for CloudWatch lag, and says so', () => {
+    // a down until minute 12: its health check fails, its rate reads its refused requests (all failed);
+    // back at 12, the rate's minutes are the outage's for two more minutes, then its own.
+    let state: ServiceState | undefined;
+    let weights: Weights = { a: 100, b: 100, c: 100 };
+    const steps: Step[] = [];
+    for (let m = 0; m < 16; m++) {
+      const now = T0 + m * MINUTE;
+      const stale = m < 14;
+      const a: EndpointObservations = {
+        signals: {
+          'error-rate': { value: stale ? 1 : 0, sampleCount: stale ? 4 : 900 },
+          errors: { alarmState: 'OK' },
+          ...(m < 12 ? {} : { p99: { value: 900, sampleCount: 900 } }),
+        },
+        healthCheck: m < 12 ? 'unhealthy' : 'healthy',
+      };
+      const well: EndpointObservations = {
+        signals: { p99: { value: 900, sampleCount: 3000 }, 'error-rate': { value: 0, sampleCount: 3000 }, errors: { alarmState: 'OK' } },
+        healthCheck: 'healthy',
+      };
+      const { decision, nextState } = decide(withRate, {
+        now,
+        observations: { periodStart: now - MINUTE, endpoints: { a, b: well, c: well } },
+        state,
+        currentWeights: weights,
+      });
+      state = nextState;
+      weights = { ...decision.targetWeights };
+      steps.push({ decision, state, weights, minute: m });
+    }
+    expect(steps[0]!.weights.a).toBe(0);
+    expect(steps[12]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', reason: 'HEALTH_CHECK_RESTORED' })]);
+    expect(steps[13]!.weights.a).toBe(100);
+    expect(steps[13]!.decision.reasons).toContainEqual(
+      expect.objectContaining({
+        code: 'ALARM_LAG_HOLD',
+        endpoint: 'a',
+        message: expect.stringMatching(/^a: error-rate still reading failure just after its health check restored it/),
+      }),
+    );
+    expect(steps[15]!.state.endpoints.a!.alarmLagUntil).toBeUndefined();
+    expect(steps.flatMap((s) => s.decision.transitions).map((t) => t.reason)).toEqual(['FAIL_UNAMBIGUOUS', 'HEALTH_CHECK_RESTORED']);
+  });
+
+  it('is not restored at once while its error rate reads past clear, however unproven; it is once it reads clear', () => {
+    // 2 of 20 requests failing (10%) proves nothing against a 5% trip (P = 26%), but the errors have not stopped.
+    const steps = drainedWithRate(16, (m) => (m < 13 ? 0.1 : 0));
+    expect(steps[10]!.state!.endpoints.a!.status).toBe('drained');
+    expect(restoredAt(steps)).toEqual([13]);
+    expect(restoredAt(drainedWithRate(16, () => 0))).toEqual([10]);
+  });
+});
+
 describe('decide: relief pending', () => {
   it('does not degrade an endpoint slow from load within shedding.intervalSeconds of a cut in its share; it does after', () => {
     // a is restored at BACK, which cuts b's share; b is slow (load) from the minute before.
@@ -310,5 +416,25 @@ describe('evaluateEndpoint: alarm lag', () => {
       verdict: 'breach',
       failing: false,
     });
+  });
+
+  it('sets a per-request error rate still breaching aside too (its minute from before the return), and keeps its reading', () => {
+    const rate = signalSchema.parse({
+      name: 'error-rate',
+      source: 'metric',
+      metric: { namespace: 'Inference', metricName: 'Error', statistic: 'Average' },
+      perRequest: true,
+      trip: 0.05,
+      clear: 0.01,
+      severity: 'fail',
+    });
+    const down = { signals: { 'error-rate': { value: 1, sampleCount: 4 }, errors: { alarmState: 'ALARM' as const } } };
+    expect(evaluateEndpoint([rate, ...endpoint.signals], down).failing).toBe(true);
+    const lagging = evaluateEndpoint([rate, ...endpoint.signals], down, { alarmLag: true });
+    expect(lagging.failing).toBe(false);
+    expect(lagging.signals[0]).toMatchObject({ verdict: 'unknown', unknownCause: 'alarm-lag', value: 1, sampleCount: 4, perRequest: true });
+    // A rate measured on its value alone is no minute CloudWatch is late with: judged as always.
+    const byValue = signalSchema.parse({ ...rate, perRequest: undefined });
+    expect(evaluateEndpoint([byValue], { signals: { 'error-rate': { value: 1 } } }, { alarmLag: true }).failing).toBe(true);
   });
 });

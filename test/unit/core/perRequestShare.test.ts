@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { signalSchema } from '../../../functions/core/config.js';
+import { decide } from '../../../functions/core/engine.js';
+import type { EndpointObservations } from '../../../functions/core/types.js';
+import { makeService, MINUTE, T0 } from '../../support/engineFixtures.js';
+import { binomialUpperTail } from '../../../functions/core/tailEvidence.js';
+import { evaluateEndpoint, evaluateSignal, needsTraffic } from '../../../functions/core/verdicts.js';
+
+/** A per-request error metric (1 failed, 0 not), its Average the share: trip 5%, clear 1%. */
+const share = {
+  name: 'error-rate',
+  source: 'metric',
+  metric: { namespace: 'Chat/Inference', metricName: 'Error', statistic: 'Average' },
+  unit: '%',
+  scale: 100,
+  trip: 5,
+  clear: 1,
+  severity: 'fail',
+} as const;
+const errorRate = signalSchema.parse({ ...share, perRequest: true });
+/** The same metric judged on its value alone (no perRequest). */
+const byValue = signalSchema.parse(share);
+
+describe('a per-request share judged on its count', () => {
+  it('takes one failure in five requests as no proof of a 5% trip, where the value alone is a severe breach', () => {
+    // P(≥ 1 of 5 fail | 5% fail) = 23%: an endpoint at its trip does this in about one minute of four.
+    expect(binomialUpperTail(5, 1, 0.05)).toBeGreaterThan(0.2);
+    expect(evaluateSignal(byValue, { value: 0.2, sampleCount: 5 })).toMatchObject({ verdict: 'breach', severe: true });
+    expect(evaluateSignal(errorRate, { value: 0.2, sampleCount: 5 })).toMatchObject({ verdict: 'hold', perRequest: true });
+  });
+
+  it('is a breach when the failures prove the share past trip, severe only when they prove twice trip', () => {
+    // 12% of 375 requests (45 failed): past 5% beyond doubt; past 10% not proven (P = 12%).
+    expect(evaluateSignal(errorRate, { value: 0.12, sampleCount: 375 })).toMatchObject({
+      verdict: 'breach',
+      severe: false,
+      tail: { samples: 375, worse: 45, allowed: 0.05 },
+    });
+    // 17% of 1,600 (272 failed): past 10% beyond doubt, so one period drains (FAIL_UNAMBIGUOUS).
+    expect(evaluateSignal(errorRate, { value: 0.17, sampleCount: 1600 })).toMatchObject({ verdict: 'breach', severe: true });
+    // Every one of 40 requests failing is severe on its count.
+    expect(evaluateSignal(errorRate, { value: 1, sampleCount: 40 })).toMatchObject({ verdict: 'breach', severe: true });
+  });
+
+  it('keeps the Schmitt trigger on the safe side: clear under clear, hold between', () => {
+    expect(evaluateSignal(errorRate, { value: 0.004, sampleCount: 2000 }).verdict).toBe('clear');
+    expect(evaluateSignal(errorRate, { value: 0.03, sampleCount: 2000 }).verdict).toBe('hold');
+    // 6% of 2,000 is not proven past 5% at 99% (P = 2.5%): held, not a breach.
+    expect(evaluateSignal(errorRate, { value: 0.06, sampleCount: 2000 }).verdict).toBe('hold');
+  });
+
+  it('measures excess on the value, as any signal', () => {
+    expect(evaluateSignal(errorRate, { value: 0.15, sampleCount: 2000 }).excess).toBeCloseTo(2);
+  });
+
+  it('is judged on its value when no count came with it', () => {
+    expect(evaluateSignal(errorRate, { value: 0.2 })).toMatchObject({ verdict: 'breach', severe: true });
+  });
+
+  it('needs traffic: with no requests it has no datapoint, set aside for a drained endpoint', () => {
+    const missing = evaluateSignal(errorRate, undefined);
+    expect(missing).toMatchObject({ verdict: 'unknown', unknownCause: 'missing', perRequest: true });
+    expect(needsTraffic(missing)).toBe(true);
+    expect(needsTraffic(evaluateSignal(byValue, undefined))).toBe(false);
+    const gpu = signalSchema.parse({ name: 'gpu', source: 'metric', metric: { namespace: 'N', metricName: 'GPU', statistic: 'Average' }, trip: 95, clear: 80 });
+    const drained = evaluateEndpoint([errorRate, gpu], { signals: { gpu: { value: 3 } } }, { drained: true });
+    expect(drained.verdict).toBe('clear');
+    expect(evaluateEndpoint([errorRate, gpu], { signals: { gpu: { value: 3 } } }).verdict).toBe('unknown');
+  });
+});
+
+describe('perRequest in the config', () => {
+  const base = {
+    name: 'e',
+    source: 'metric',
+    metric: { namespace: 'N', metricName: 'Error', statistic: 'Average' },
+    perRequest: true,
+    trip: 0.05,
+    clear: 0.01,
+  };
+
+  it('accepts a share of requests, with or without a scale to percent', () => {
+    expect(signalSchema.safeParse(base).success).toBe(true);
+    expect(signalSchema.safeParse({ ...base, scale: 100, trip: 5, clear: 1 }).success).toBe(true);
+  });
+
+  it.each([
+    [
+      'a statistic other than Average',
+      { metric: { ...base.metric, statistic: 'Sum' } },
+      'metric.statistic',
+      'must be Average with perRequest (the share of requests that failed)',
+    ],
+    ['lower-is-worse', { direction: 'lower-is-worse', trip: 0.05, clear: 0.1 }, 'direction', 'must be higher-is-worse with perRequest'],
+    ['a trip that is not a share once scaled', { trip: 5, clear: 1 }, 'trip', 'must be a share of requests between 0 and 1 once divided by scale (1); it is 5'],
+  ])('rejects %s, saying where', (_name, change, path, message) => {
+    const result = signalSchema.safeParse({ ...base, ...change });
+    expect(result.success).toBe(false);
+    const issue = result.error!.issues.find((i) => i.path.join('.') === path);
+    expect(issue?.message).toBe(message);
+  });
+
+  it('is absent from a signal that does not set it', () => {
+    expect('perRequest' in byValue).toBe(false);
+  });
+});
+
+describe('decide: a region failing a sixth of its requests', () => {
+  const service = makeService({ endpoints: ['a', 'b', 'c'].map(() => ({ signals: [{ ...share, perRequest: true }] })) });
+  const minute = (failed: number): EndpointObservations => ({ signals: { 'error-rate': { value: failed, sampleCount: 1600 } } });
+
+  it('drains it on one minute whose count proves the share past twice its trip, and says how many failed', () => {
+    const { decision } = decide(service, {
+      now: T0,
+      observations: { periodStart: T0 - MINUTE, endpoints: { a: minute(0.17), b: minute(0), c: minute(0) } },
+      state: undefined,
+      currentWeights: { a: 100, b: 100, c: 100 },
+    });
+    expect(decision.targetWeights.a).toBe(0);
+    expect(decision.transitions).toEqual([
+      expect.objectContaining({
+        endpoint: 'a',
+        reason: 'FAIL_UNAMBIGUOUS',
+        message: expect.stringContaining('error-rate 17.0 % past trip 5.00 % (272 of 1600 requests failed)'),
+      }),
+    ]);
+  });
+
+  it('waits for a second minute when one proves only the trip', () => {
+    const { decision } = decide(service, {
+      now: T0,
+      observations: { periodStart: T0 - MINUTE, endpoints: { a: minute(0.07), b: minute(0), c: minute(0) } },
+      state: undefined,
+      currentWeights: { a: 100, b: 100, c: 100 },
+    });
+    expect(decision.targetWeights.a).toBe(100);
+    expect(decision.transitions).toEqual([]);
+  });
+});
