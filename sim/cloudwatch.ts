@@ -242,8 +242,8 @@ export class CloudWatchSim {
       if (v === null) continue;
       sum += v;
       reports++;
-      // Host metrics (GPU, queue, KV cache) count reports, six a minute; counts and rates count requests.
-      samples += HOST_MEASURES.has(binding.measure) ? 6 : point.requests;
+      // Host metrics (GPU, queue, KV cache) count reports, six a minute; counts count requests.
+      samples += HOST_MEASURES.has(binding.measure) ? 6 : binding.measure === 'errorRate' ? answered(point) : point.requests;
     }
     if (reports === 0) return null;
     const counted = binding.measure === 'errorCount' || binding.measure === 'requestCount';
@@ -308,7 +308,7 @@ export class CloudWatchSim {
       case 'kvCacheUsage':
         return point.kvCacheUsage;
       case 'errorRate':
-        return point.requests > 0 ? point.serverErrors / point.requests : null;
+        return answered(point) > 0 ? point.serverErrors / answered(point) : null;
       case 'errorCount':
         return point.requests > 0 ? point.serverErrors : null;
       case 'requestCount':
@@ -409,6 +409,15 @@ export class CloudWatchSim {
   observeAlarm(model: AlarmModel, r: number, t: number): AlarmObservation {
     return { alarmState: this.alarmState(model, r, t) };
   }
+}
+
+/**
+ * The requests a server logged an outcome for in the minute, as a per-request error metric (1
+ * failed, 0 not) counts them: failures as they are answered, successes at their first token. A
+ * request that arrived late in a minute and answered in the next counts in the next, with its latency.
+ */
+function answered(point: Datapoint): number {
+  return point.sampleCount + point.serverErrors;
 }
 
 /** An alarm's metric over merged high-resolution datapoints; null where it has nothing to count. */

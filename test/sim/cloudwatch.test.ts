@@ -170,6 +170,18 @@ describe('Class: CloudWatchSim', () => {
     });
   });
 
+  it('counts a per-request error rate over the requests answered in the minute: its errors and its first tokens', () => {
+    const binding = { signal: { metric: { statistic: 'Average', periodSeconds: 60 }, scale: 100 }, measure: 'errorRate', toUnit: 100 } as never;
+    // 60 arrived; 12 failed at once; 40 had their first token within the minute (8 more in the next).
+    const cw = cloudwatch([{ ...point(60, 12), sampleCount: 40 }]);
+    const period = cw.periodDatapoint(binding, 0, 0, 0, 600)!;
+    expect(period.sampleCount).toBe(52);
+    expect(period.value).toBeCloseTo(12 / 52, 12);
+    // A quiet minute: one first token of a request that arrived the minute before, none arrived in it.
+    expect(cloudwatch([{ ...point(0, 0), sampleCount: 1 }]).periodDatapoint(binding, 0, 0, 0, 600)).toEqual({ value: 0, sampleCount: 1 });
+    expect(cloudwatch([point(0, 0)]).periodDatapoint(binding, 0, 0, 0, 600)).toBeUndefined();
+  });
+
   it('computes a percentile over a multi-minute period from every request of it, not an average of minutes', () => {
     const cw = new CloudWatchSim(1, [99], fixed(1), 1);
     const quiet = new LatencyHistogram();

@@ -78,7 +78,7 @@ describe('steer53 simulate', () => {
     expect(io.stdout[0]).toBe('== region-outage: steer53 timeline');
     const drain = io.stdout.findIndex((line) => /eu-west-1:drained/.test(line));
     expect(drain).toBeGreaterThan(0);
-    expect(io.stdout.slice(drain, drain + 6).join('\n')).toMatch(/error-alarm breach[\s\S]*reasons: .*FAIL_UNAMBIGUOUS/);
+    expect(io.stdout.slice(drain, drain + 6).join('\n')).toMatch(/error-rate [\d.]+% n=\d+ breach[\s\S]*reasons: .*FAIL_UNAMBIGUOUS/);
   });
 
   it('refuses bad options with every problem, and changes nothing', async () => {
