@@ -20,7 +20,10 @@ function region(setIdentifier: string, region: string, baselineWeight: number, w
       presets.sagemakerModelLatency({ name: 'p99-latency', endpointName, trip: 2000, clear: 1500 }),
       // GPUs saturated: a queue is forming even if latency has not caught up yet.
       presets.sagemakerGpuUtilization({ name: 'gpu-utilization', endpointName, gpuCount: 8, trip: 95, clear: 80 }),
-      // Errors mean the region is failing, not slow: drain rather than shed.
+      // Errors mean the region is failing, not slow: drain rather than shed. The share of
+      // invocations answered with a 5xx, judged each minute on its count (one failure in five
+      // invocations proves nothing; 17% of 1,600 drains at once), and the team's 5xx alarm.
+      presets.sagemakerErrorRate({ name: 'error-rate', endpointName, trip: 5, clear: 1 }),
       {
         name: 'error-alarm',
         source: 'alarm' as const,

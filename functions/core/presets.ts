@@ -46,6 +46,25 @@ const sagemakerGpuUtilization = z.strictObject({
   ...common,
 });
 
+/**
+ * SageMaker Invocation5XXErrors: 1 for each invocation the model answered with a 5xx, 0 otherwise,
+ * so its Average is the share of invocations that failed and its SampleCount the invocations. Judged
+ * on that count (`perRequest`); thresholds in percent of invocations. Severity `fail` by default:
+ * errors mean the endpoint is failing, not slow.
+ */
+const sagemakerErrorRate = z.strictObject({
+  source: z.literal('sagemaker-error-rate'),
+  endpointName: z.string().min(1),
+  /** @default 'AllTraffic' */
+  variantName: z.string().min(1).default('AllTraffic'),
+  ...common,
+  /** Percent of invocations failing: a breach when proven past it. */
+  trip: z.number().gt(0).lt(100),
+  clear: z.number().min(0).lt(100),
+  /** @default 'fail' */
+  severity: z.enum(['degrade', 'fail']).default('fail'),
+});
+
 /** ALB TargetResponseTime (seconds); thresholds in seconds. */
 const albTargetResponseTime = z.strictObject({
   source: z.literal('alb-target-response-time'),
@@ -81,7 +100,15 @@ const timeToFirstToken = genericPreset('time-to-first-token', 'TimeToFirstToken'
 const queueDepth = genericPreset('queue-depth', 'QueueDepth', 'Maximum', 'requests');
 const kvCacheUsage = genericPreset('kv-cache-usage', 'KVCacheUsage', 'Maximum', '%');
 
-export const presetSignalSchemas = [sagemakerModelLatency, sagemakerGpuUtilization, albTargetResponseTime, timeToFirstToken, queueDepth, kvCacheUsage] as const;
+export const presetSignalSchemas = [
+  sagemakerModelLatency,
+  sagemakerGpuUtilization,
+  sagemakerErrorRate,
+  albTargetResponseTime,
+  timeToFirstToken,
+  queueDepth,
+  kvCacheUsage,
+] as const;
 
 export type PresetSignal = z.output<(typeof presetSignalSchemas)[number]>;
 
@@ -138,6 +165,21 @@ export function expandPresetSignal(preset: PresetSignal): MetricSignal {
         '%',
         1 / preset.gpuCount, // summed over the instance's GPUs: 0–100 × gpuCount
       );
+    case 'sagemaker-error-rate':
+      return {
+        ...metricSignal(
+          preset,
+          {
+            namespace: 'AWS/SageMaker',
+            metricName: 'Invocation5XXErrors',
+            dimensions: { EndpointName: preset.endpointName, VariantName: preset.variantName },
+            statistic: 'Average',
+          },
+          '%',
+          100, // a share of invocations, in percent
+        ),
+        perRequest: true,
+      };
     case 'alb-target-response-time':
       return metricSignal(
         preset,
@@ -169,6 +211,7 @@ export function expandPresetSignal(preset: PresetSignal): MetricSignal {
 export const presets = {
   sagemakerModelLatency: (s: Omit<z.input<typeof sagemakerModelLatency>, 'source'>) => ({ source: 'sagemaker-model-latency' as const, ...s }),
   sagemakerGpuUtilization: (s: Omit<z.input<typeof sagemakerGpuUtilization>, 'source'>) => ({ source: 'sagemaker-gpu-utilization' as const, ...s }),
+  sagemakerErrorRate: (s: Omit<z.input<typeof sagemakerErrorRate>, 'source'>) => ({ source: 'sagemaker-error-rate' as const, ...s }),
   albTargetResponseTime: (s: Omit<z.input<typeof albTargetResponseTime>, 'source'>) => ({ source: 'alb-target-response-time' as const, ...s }),
   timeToFirstToken: (s: Omit<z.input<typeof timeToFirstToken>, 'source'>) => ({ source: 'time-to-first-token' as const, ...s }),
   queueDepth: (s: Omit<z.input<typeof queueDepth>, 'source'>) => ({ source: 'queue-depth' as const, ...s }),

@@ -296,6 +296,22 @@ describe('presets', () => {
       },
     ],
     [
+      'SageMaker Invocation5XXErrors (1 per 5xx, 0 otherwise), its Average in percent of invocations, judged on its count, failing',
+      presets.sagemakerErrorRate({ name: 'errors', endpointName: 'llm', trip: 5, clear: 1 }),
+      {
+        metric: expect.objectContaining({
+          namespace: 'AWS/SageMaker',
+          metricName: 'Invocation5XXErrors',
+          statistic: 'Average',
+          dimensions: { EndpointName: 'llm', VariantName: 'AllTraffic' },
+        }),
+        unit: '%',
+        scale: 100,
+        perRequest: true,
+        severity: 'fail',
+      },
+    ],
+    [
       'ALB TargetResponseTime in seconds, per target group',
       presets.albTargetResponseTime({ name: 'alb', loadBalancer: 'app/chat/0123abcd', targetGroup: 'targetgroup/llm/89abcdef', trip: 2, clear: 1.5 }),
       {
@@ -330,6 +346,14 @@ describe('presets', () => {
     ],
   ])('expands %s', (_name, signal, expected) => {
     expect(expand(signal)).toMatchObject({ source: 'metric', direction: 'higher-is-worse', ...expected });
+  });
+
+  it('refuses a SageMaker error rate whose trip is not a percent of invocations, saying where', () => {
+    const signal = { source: 'sagemaker-error-rate', name: 'e', endpointName: 'llm', trip: 100, clear: 1 };
+    const found = problems({
+      services: [service({ endpoints: [{ setIdentifier: 'eu', region: 'eu-west-1', baselineWeight: 1, signals: [signal as never] }] })],
+    });
+    expect(found).toEqual([expect.stringMatching(/^services\[0\]\.endpoints\[0\]\.signals\[0\]\.trip: /)]);
   });
 });
 
