@@ -109,13 +109,17 @@ describe('decide: a region failing a sixth of its requests', () => {
   const service = makeService({ endpoints: ['a', 'b', 'c'].map(() => ({ signals: [{ ...share, perRequest: true }] })) });
   const minute = (failed: number): EndpointObservations => ({ signals: { 'error-rate': { value: failed, sampleCount: 1600 } } });
 
-  it('drains it on one minute whose count proves the share past twice its trip, and says how many failed', () => {
-    const { decision } = decide(service, {
+  /** One evaluation, a failing `failed` of its 1,600 requests, the others none. */
+  const once = (failed: number) =>
+    decide(service, {
       now: T0,
-      observations: { periodStart: T0 - MINUTE, endpoints: { a: minute(0.17), b: minute(0), c: minute(0) } },
+      observations: { periodStart: T0 - MINUTE, endpoints: { a: minute(failed), b: minute(0), c: minute(0) } },
       state: undefined,
       currentWeights: { a: 100, b: 100, c: 100 },
-    });
+    }).decision;
+
+  it('drains it on one minute whose count proves the share past twice its trip, and says how many failed', () => {
+    const decision = once(0.17);
     expect(decision.targetWeights.a).toBe(0);
     expect(decision.transitions).toEqual([
       expect.objectContaining({
@@ -127,12 +131,7 @@ describe('decide: a region failing a sixth of its requests', () => {
   });
 
   it('waits for a second minute when one proves only the trip', () => {
-    const { decision } = decide(service, {
-      now: T0,
-      observations: { periodStart: T0 - MINUTE, endpoints: { a: minute(0.07), b: minute(0), c: minute(0) } },
-      state: undefined,
-      currentWeights: { a: 100, b: 100, c: 100 },
-    });
+    const decision = once(0.07);
     expect(decision.targetWeights.a).toBe(100);
     expect(decision.transitions).toEqual([]);
   });
