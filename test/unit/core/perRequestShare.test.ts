@@ -3,6 +3,8 @@ import { signalSchema } from '../../../functions/core/config.js';
 import { decide } from '../../../functions/core/engine.js';
 import type { EndpointObservations } from '../../../functions/core/types.js';
 import { makeService, MINUTE, T0 } from '../../support/engineFixtures.js';
+import { initialEndpointState } from '../../../functions/core/hysteresis.js';
+import { periodTails, pooledBreach } from '../../../functions/core/pooledTails.js';
 import { binomialUpperTail } from '../../../functions/core/tailEvidence.js';
 import { evaluateEndpoint, evaluateSignal, needsTraffic } from '../../../functions/core/verdicts.js';
 
@@ -134,5 +136,19 @@ describe('decide: a region failing a sixth of its requests', () => {
     const decision = once(0.07);
     expect(decision.targetWeights.a).toBe(100);
     expect(decision.transitions).toEqual([]);
+  });
+});
+
+describe('a recovering endpoint: its shares pooled since its step', () => {
+  const policy = makeService().policy;
+  it('fails its step on minutes of failures none of which proves the share past trip alone: 5, 4 and 5 of 40', () => {
+    const minutes = [5, 4, 5].map((failed, i) => {
+      const verdict = evaluateEndpoint([errorRate], { signals: { 'error-rate': { value: failed / 40, sampleCount: 40 } } });
+      expect(verdict.verdict).not.toBe('breach');
+      return { periodStart: T0 + (i + 1) * MINUTE, verdict: verdict.verdict, ...periodTails(verdict) };
+    });
+    const state = { ...initialEndpointState(T0, policy), status: 'recovering' as const, since: T0, stepSince: T0, recoveryStep: 1, history: minutes };
+    // 14 of 120 (11.7%) against 5%: P = 0.3%; 5 of 40 alone, P = 4.8%.
+    expect(pooledBreach(state, policy.detection)).toEqual({ signal: 'error-rate', periods: 3, samples: 120, worse: 14, allowed: 0.05 });
   });
 });
