@@ -468,13 +468,14 @@ export const ReasonCodes = {
   HEALTH_CHECK_RESTORED: 'HEALTH_CHECK_RESTORED',
   /**
    * A failure the Route 53 health check never saw (part of the requests failing) has ended as its
-   * checkers see it: not one failed a check in the window, and the endpoint's signals are not
-   * breaching. It is restored at once, its errors having stopped, not by its recovery steps.
+   * checkers see it: not one failed a check in the window, the endpoint's signals are not
+   * breaching and no fail-severity one is held between its thresholds. It is restored at once, its
+   * errors having stopped, not by its recovery steps.
    */
   CHECKERS_CLEAR_RESTORED: 'CHECKERS_CLEAR_RESTORED',
   /** A survivor that degraded carrying a failed region's traffic is healthy again once that region's health check (or its checkers) restores it. */
   LOAD_RELIEVED: 'LOAD_RELIEVED',
-  /** A fail-severity alarm still in ALARM just after a health-check restore: taken for CloudWatch's lag, not new failure. */
+  /** A fail-severity alarm still in ALARM, or a per-request error rate still breaching, just after a health-check restore: taken for CloudWatch's lag, not new failure. */
   ALARM_LAG_HOLD: 'ALARM_LAG_HOLD',
   RECOVERY_STEP: 'RECOVERY_STEP',
   RECOVERY_COMPLETE: 'RECOVERY_COMPLETE',

@@ -18,16 +18,16 @@ export function hasReadableData(context: ControllerContext, t: number): boolean 
   return CloudWatchSim.judgedMinute(t, context.scenario.spec.cloudwatch.readDelaySeconds) >= 0;
 }
 
-/**
- * What the reader sees at t. `published`: as steer53's use case reads (functions/app/observe.ts,
- * `publishedPeriod`), the minute before when fewer than half of the regions have any datapoint in
- * the newest and more have one in the minute before; the baselines read the newest as it is.
- */
 /** The simulated alarm behind an alarm signal: the scenario's `alarms:` entry by name or ARN, else the default 5xx alarm. */
 export function alarmModelOf(scenario: Pick<Scenario, 'alarms'>, signal: AlarmSignal): AlarmModel {
   return scenario.alarms.get(signal.alarm.name ?? '') ?? scenario.alarms.get(signal.alarm.arn ?? '') ?? DEFAULT_ALARM;
 }
 
+/**
+ * What the reader sees at t. `published`: as steer53's use case reads (functions/app/observe.ts,
+ * `publishedPeriod`), the minute before when fewer than half of the regions have any datapoint in
+ * the newest and more have one in the minute before; the baselines read the newest as it is.
+ */
 export function observeService(context: ControllerContext, t: number, options: { published?: boolean } = {}): ServiceObservations {
   const { scenario, cloudwatch } = context;
   const newest = scenario.spec.cloudwatch.readDelaySeconds;
