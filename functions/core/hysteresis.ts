@@ -146,14 +146,26 @@ function trailingClears(history: readonly VerdictRecord[], periodMs: number): nu
 }
 
 function describeBreach(verdict: EndpointVerdict): string {
-  const parts = verdict.signals
+  return verdict.signals
     .filter((s) => s.verdict === 'breach')
-    .map((s) =>
-      s.value === null
-        ? `${s.signal} in ALARM`
-        : `${s.signal} ${formatValue(s.value)}${s.unit ? ` ${s.unit}` : ''} past trip ${formatValue(s.trip!)}${s.unit ? ` ${s.unit}` : ''}${failedOf(s)}`,
-    );
-  return parts.join(', ');
+    .map(pastTripText)
+    .join(', ');
+}
+
+/** `p99-ttft 3011 ms past trip 2000 ms`; an alarm's, `error-alarm in ALARM`. */
+export function pastTripText(s: SignalVerdict): string {
+  if (s.value === null) return `${s.signal} in ALARM`;
+  const unit = s.unit ? ` ${s.unit}` : '';
+  return `${s.signal} ${formatValue(s.value)}${unit} past trip ${formatValue(s.trip!)}${unit}${failedOf(s)}`;
+}
+
+/**
+ * A signal whose value this period is past its trip, whatever its verdict (a breach, or a
+ * percentile past trip on too few requests to prove it: unknown, low-sample).
+ */
+export function readsPastTrip(s: SignalVerdict): boolean {
+  if (s.value === null || s.trip === null || s.clear === null) return false;
+  return s.clear > s.trip ? s.value < s.trip : s.value > s.trip;
 }
 
 /** A per-request share's count: the requests behind it. */

@@ -484,6 +484,8 @@ export const ReasonCodes = {
   TAIL_POOLED: 'TAIL_POOLED',
   /** A failed recovery step that moved no more than `rebalanceMinShare` of the traffic waits until it is `dwell.minSeconds` old to go back: a sooner reversal would flap. */
   RECOVERY_FAIL_HELD: 'RECOVERY_FAIL_HELD',
+  /** A recovering endpoint's step not yet written is not written while one of its signals reads past trip, proven or not: it carries what it carries. */
+  RECOVERY_STEP_WAITS: 'RECOVERY_STEP_WAITS',
   DWELL_HOLD: 'DWELL_HOLD',
   /** An endpoint drained for failing, clear and past its dwell, whose health checkers still saw failed checks lately: still failing, its recovery waits (no step to fail). */
   CHECKERS_FAILING_HOLD: 'CHECKERS_FAILING_HOLD',

@@ -8,13 +8,13 @@
  * states, rollouts and drains to integer weights.
  */
 import type { EndpointConfig, Policy, ServiceConfig } from './config.js';
-import { atImpairedLoad, countInWindow, dwellOver, extremeBreach, trafficFactor } from './hysteresis.js';
+import { atImpairedLoad, countInWindow, dwellOver, extremeBreach, pastTripText, readsPastTrip, trafficFactor } from './hysteresis.js';
 import { type PeerLimit, plannedWarm, planningLimit } from './learnedHeadroom.js';
 import { untilText } from './overrides.js';
 import { phase, type Evaluation, type Phase } from './phase.js';
 import { rolloutFactor } from './rollout.js';
 import type { EndpointState, EndpointVerdict, Overrides, PolicyReason, Reason, RolloutState, Weights } from './types.js';
-import { integerWeights, sharesOf } from './weights.js';
+import { integerWeights, pct, sharesOf } from './weights.js';
 
 /** Periods of observed demand kept for capacity planning. */
 const DEMAND_PERIODS = 5;
@@ -60,7 +60,7 @@ export function planTargets(ev: Evaluation, input: PlanInput): Phase<Planned> {
   const planEnds = planEndpoints(ev, input);
   const planned = planWeights(planEnds, demand, ev.policy, typical);
   const endpoints = shedCarriedOut(service, input, planned.weights);
-  const learned = planEnds.flatMap((e) => e.headroom ?? []);
+  const learned = planEnds.flatMap((e) => [...(e.headroom ? [e.headroom] : []), ...(e.stepWaits ? [e.stepWaits] : [])]);
   return phase(
     { target: integerWeights(planned.weights, ids, total), endpoints, demandHistory, demand, planned: planEnds },
     { reasons: [...drains, ...learned], blocked: planned.blocked },
@@ -110,12 +110,14 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
     const current = currentShares[id]! * total;
     const carried = current / Math.max(1e-9, config.baselineWeight);
     const servingAgain = !maintenance && servesAgain(state, current);
+    const stepWaits = maintenance ? undefined : stepWaitsOf(id, state, ev, carried, input.verdicts[id]);
     // Its own share: by its state, or what it carries when it serves again; a rollout bounds either.
-    const own = servingAgain ? Math.min(1, carried) : ownFactor(state, policy, carried);
+    const own = servingAgain ? Math.min(1, carried) : stepWaits ? carried : ownFactor(state, policy, carried);
     return {
       config,
       ...(warmRps !== undefined ? { warmRps } : {}),
       ...(headroom !== undefined ? { headroom } : {}),
+      ...(stepWaits !== undefined ? { stepWaits } : {}),
       state,
       maintenance,
       deploying: !operatorDrain && limit === 0 && input.rollouts[id]?.phase === 'deploying',
@@ -151,6 +153,31 @@ function ownFactor(state: EndpointState, policy: Policy, carried: number): numbe
   const factor = trafficFactor(state, policy);
   if (state.status === 'recovering' && state.recoveryFailed !== undefined) return Math.min(factor, carried);
   return factor;
+}
+
+/** A step carried within this much of the endpoint's baseline is out: integer weights round it. */
+const STEP_CARRIED = 0.02;
+
+/**
+ * A recovering endpoint's step taken in an earlier period and not yet written (a flap hold on
+ * another endpoint or the deadband kept the change back) is not written on a period in which one of
+ * its signals reads past trip, proven or not: the step was taken on a clear period, and this one
+ * says the endpoint may be slow at the share it carries. It carries what it carries
+ * (`RECOVERY_STEP_WAITS`), and the step goes out on the next period within trip. Not for an
+ * endpoint back from failing (errors, down): it is where its traffic belongs, and takes it back as
+ * the receivers fill (`planWeights`).
+ */
+function stepWaitsOf(id: string, state: EndpointState, ev: Evaluation, carried: number, verdict: EndpointVerdict | undefined): PolicyReason | undefined {
+  if (state.status !== 'recovering' || state.failed === true || state.recoveryFailed !== undefined || verdict === undefined) return undefined;
+  // Taken this period, on this period's verdict: it goes out now.
+  if (state.stepSince >= ev.now) return undefined;
+  const factor = trafficFactor(state, ev.policy);
+  const past = verdict.signals.filter(readsPastTrip);
+  // Within STEP_CARRIED of its baseline, the step is out (weights are integers).
+  if (factor - carried <= STEP_CARRIED || past.length === 0) return undefined;
+  const proven = verdict.verdict === 'breach' ? '' : ', unproven';
+  const message = `${id} recovery step to ${pct(factor)} of baseline waits at ${pct(carried)}: ${past.map(pastTripText).join(', ')}${proven}; it goes out on the next period within trip`;
+  return { code: 'RECOVERY_STEP_WAITS', endpoint: id, message };
 }
 
 /** Warm capacity from the instances in service where a provider says (else as configured), less what the endpoint, or a peer on the same traffic, has shown it cannot take. */
@@ -226,6 +253,8 @@ export interface PlanEndpoint {
   readonly warmRps?: number;
   /** Why it is planned below its target utilisation (`HEADROOM_LEARNED`), when it is. */
   readonly headroom?: PolicyReason;
+  /** Why its recovery step, not yet written, waits at what it carries (`RECOVERY_STEP_WAITS`), when it does. */
+  readonly stepWaits?: PolicyReason;
   readonly state: EndpointState;
   /** Fraction of its baseline the endpoint should carry on its own account (state, overrides). */
   readonly factor: number;

@@ -296,10 +296,14 @@ describe('Functions', () => {
     // 375 KB until a region drained for failing was restored once its checkers stopped failing
     // (core/hysteresis.ts, its reason), 0.4 KB: the alarm bundle measured 374.9 KB, the schedule
     // bundle 367.7 KB, the deployment bundle 416.0 KB.
-    ['alarm', 376],
-    ['schedule', 369],
+    // 376 KB until per-request error rates were judged on their count (core/verdicts.ts, the
+    // SampleCount query) and a recovery step not yet written waited on a period past trip
+    // (core/weightPlanner.ts, its reason), 1.3 KB: the alarm bundle measured 376.2 KB, the schedule
+    // bundle 369.0 KB, the deployment bundle 417.4 KB.
+    ['alarm', 377],
+    ['schedule', 370],
     // Powertools idempotency and its JMESPath engine (38 KB) come on top; see docs/deploy.md.
-    ['deployment', 417],
+    ['deployment', 418],
   ])('keeps the %s bundle within %i KB, with zod/mini alone and no config schema', (name, budgetKb) => {
     const code = readFileSync(join(assetDirOf(name), 'index.mjs'));
     expect(code.length).toBeLessThanOrEqual(budgetKb * 1024);

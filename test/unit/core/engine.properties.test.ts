@@ -110,6 +110,16 @@ function run(service: ServiceConfig, ticks: readonly Tick[]): Trace[] {
 
 const params = { numRuns: 2000 };
 
+function totalOf(weights: Weights): number {
+  return Object.values(weights).reduce((sum, w) => sum + w, 0);
+}
+
+/** The endpoint's share of the weights' total. */
+function shareOf(weights: Weights, id: string): number {
+  const total = totalOf(weights);
+  return total > 0 ? weights[id]! / total : 0;
+}
+
 describe('engine invariants (property-based)', () => {
   it('never sets every weight to zero, keeps minHealthyEndpoints serving, and writes only integer weights 0–255', () => {
     fc.assert(
@@ -187,8 +197,14 @@ describe('engine invariants (property-based)', () => {
             // A hold has a value where the unknown had none, and an endpoint out of its healthy state
             // is judged against its healthy peers' values (peerTails.ts): that is evidence, not the unknown.
             const againstPeers = [decision, asHold.decision].some((d) => Object.values(d.verdicts).some((v) => v.asClearAsPeers !== undefined));
+            // An unknown past trip keeps a recovering endpoint's step not yet written back
+            // (RECOVERY_STEP_WAITS), which a hold within trip writes: it gives the endpoint less, never
+            // more (within a weight point: the others' integer weights round differently).
+            const waits = decision.reasons.some((r) => r.code === 'RECOVERY_STEP_WAITS' && r.endpoint === id);
             if (decision.mode === 'normal' && asHold.decision.mode === 'normal' && !allUnknown && !againstPeers) {
-              expect(decision.targetWeights).toEqual(asHold.decision.targetWeights);
+              const point = 1 / Math.min(totalOf(decision.targetWeights), totalOf(asHold.decision.targetWeights));
+              if (waits) expect(shareOf(decision.targetWeights, id)).toBeLessThanOrEqual(shareOf(asHold.decision.targetWeights, id) + point);
+              else expect(decision.targetWeights).toEqual(asHold.decision.targetWeights);
             }
           }
           // With nothing known this period, nothing moves at all.

@@ -821,6 +821,67 @@ describe('decide: impaired, not busy', () => {
     });
   });
 
+  describe('a recovery step not yet written', () => {
+    // An extreme breach sheds 90% at once (a slow region, not a failing one): its steps from 10% to
+    // 100% are 19%, 55%, then 100% of its baseline, each held three minutes.
+    const service = makeService({
+      policy: {
+        detection: { clearsToRecover: 2 },
+        dwell: { minSeconds: 300 },
+        recovery: { steps: [0.1, 0.5, 1], holdSeconds: 180 },
+        shedding: { minStep: 0.9, maxStep: 0.9 },
+      },
+    });
+    /**
+     * `a` is slow for two minutes, then ok; its step to 55% is decided and not written (a flap hold
+     * on another endpoint kept the change back, say); `next` is its health the minute after, ok from
+     * then on. The weights `a` is given from then on, and the decision of that minute.
+     */
+    function deferredStep(next: Health) {
+      let state: ServiceState | undefined;
+      let weights: Record<string, number> = { a: 100, b: 100, c: 100 };
+      let deferredAt: number | undefined;
+      const given: number[] = [];
+      const decisions: Decision[] = [];
+      for (let m = 0; m < 20; m++) {
+        const health = m < 2 ? allOk(service, { a: 'extreme' }) : allOk(service, { a: m === (deferredAt ?? -2) + 1 ? next : 'ok' });
+        const endpoints = Object.fromEntries(Object.entries(health).map(([id, h]) => [id, observe(h)]));
+        const out = decide(service, { now: T0 + m * MINUTE, observations: { periodStart: T0 + m * MINUTE, endpoints }, state, currentWeights: weights });
+        state = out.nextState;
+        if (deferredAt === undefined && weights.a! > 0 && out.decision.targetWeights.a! > weights.a! && out.decision.transitions.length === 0) {
+          deferredAt = m;
+          continue;
+        }
+        weights = { ...out.decision.targetWeights };
+        if (deferredAt !== undefined) {
+          given.push(weights.a!);
+          decisions.push(out.decision);
+        }
+      }
+      expect(state!.endpoints.a!.failed).not.toBe(true);
+      return { given, first: decisions[0]! };
+    }
+
+    it('is not written on a period that reads past trip, even unproven; the next period within trip writes it', () => {
+      // 2.6 s on 50 requests: unknown (low-sample), past trip. It carries 19% a minute more.
+      const { given, first } = deferredStep('low-sample-slow');
+      expect(given.slice(0, 3)).toEqual([19, 55, 100]);
+      expect(first.reasons).toContainEqual({
+        code: 'RECOVERY_STEP_WAITS',
+        endpoint: 'a',
+        message: 'a recovery step to 55% of baseline waits at 19%: p99 2600 ms past trip 2000 ms, unproven; it goes out on the next period within trip',
+      });
+    });
+
+    it('is written on a period within trip, between thresholds or on few requests', () => {
+      for (const health of ['hold', 'low-sample-fast'] as const) {
+        const { given, first } = deferredStep(health);
+        expect(given.slice(0, 3)).toEqual([55, 55, 100]);
+        expect(first.reasons.map((r) => r.code)).not.toContain('RECOVERY_STEP_WAITS');
+      }
+    });
+  });
+
   describe('a relapse late in a recovery', () => {
     // The last step (90% → 100% of a third of the traffic: 3%) moves under rebalanceMinShare (5%).
     const service = makeService({
