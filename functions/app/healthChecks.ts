@@ -5,8 +5,9 @@
  * (core/types.ts, `EndpointObservations.healthCheck`), and put it into their observations:
  *  - drained because they were failing (`status: 'drained'`, `failed: true`): a health check
  *    that fails marks the failure as one it sees, and one that passes again restores the endpoint;
- *    and, while its health check has not been seen failing, how many of its checkers saw a failed
- *    check lately (`healthCheckFailures`): while enough do, it is still failing and its recovery waits;
+ *    and, when its check reads healthy, how many of its checkers saw a failed check lately
+ *    (`healthCheckFailures`; over the last minute when its check was seen failing): while enough
+ *    do, it is still failing, and its recovery, or its restore, waits;
  *  - just restored by their health check (`alarmLagUntil` still ahead): a passing check tells an
  *    alarm that has not caught up yet from a new failure.
  * Every other endpoint is left unread. Route 53's API takes 10 requests a second per account, the
@@ -18,7 +19,7 @@
  * whoever manages the record.
  */
 import type { ServiceConfig } from '../core/config.js';
-import { CHECKER_FAILURE_WINDOW_MS } from '../core/hysteresis.js';
+import { CHECKER_FAILURE_WINDOW_MS, CHECKER_RESTORE_WINDOW_MS } from '../core/hysteresis.js';
 import type { EndpointObservations, EpochMs, ServiceState } from '../core/types.js';
 import type { ServiceObservationResult } from './observe.js';
 import { stableHash } from './pollingCadence.js';
@@ -56,13 +57,23 @@ function drainedFailing(state: ServiceState | undefined, setIdentifier: string):
 
 /**
  * Are its health check's checkers' recent failures read too, when the check reads healthy (a
- * second Route 53 read): an endpoint drained for failing whose health check has not been seen
- * failing. One that has (a region down) is restored the moment its check passes again; one whose
- * check passes all through (a region failing part of its requests: a checker turns only after
- * failures in a row) recovers on its own evidence, and its checkers say whether it still fails.
+ * second Route 53 read): an endpoint drained for failing. One whose check passes all through (a
+ * region failing part of its requests: a checker turns only after failures in a row) recovers on
+ * its own evidence, and its checkers say whether it still fails; one whose check was seen failing
+ * (a region down) is restored the moment its check passes again, unless its checkers say the check
+ * flickers (a region failing most of its requests).
  */
 export function checkerFailuresDue(state: ServiceState | undefined, setIdentifier: string): boolean {
-  return drainedFailing(state, setIdentifier) && (state && ownValue(state.endpoints, setIdentifier))?.healthCheckFailed !== true;
+  return drainedFailing(state, setIdentifier);
+}
+
+/**
+ * How far back its checkers' failures are counted: `CHECKER_FAILURE_WINDOW_MS` for an endpoint
+ * whose check has not been seen failing (to prove its errors stopped), `CHECKER_RESTORE_WINDOW_MS`
+ * for one whose check has (to tell a check that passes again from one that flickers).
+ */
+export function checkerFailureWindowMs(state: ServiceState | undefined, setIdentifier: string): number {
+  return (state && ownValue(state.endpoints, setIdentifier))?.healthCheckFailed === true ? CHECKER_RESTORE_WINDOW_MS : CHECKER_FAILURE_WINDOW_MS;
 }
 
 /** Seconds of a function's Route 53 rate a tick may spend reading health checks (a shard's tick aims at 20 s in all). */
@@ -72,8 +83,8 @@ export const HEALTH_CHECK_SECONDS_PER_TICK = 5;
  * Health checks a tick may read at a function's share of Route 53's requests a second:
  * HEALTH_CHECK_SECONDS_PER_TICK of them. A check that reads healthy while its endpoint is drained
  * for failing takes a second read (`checkerFailuresDue`), not counted here: a region down reads
- * unhealthy, and a region failing part of its requests in every service at once is the case where
- * a tick spends up to twice its share.
+ * unhealthy until it is back, and a region failing part of its requests in every service at once,
+ * or coming back in every service at once, is the case where a tick spends up to twice its share.
  */
 export function healthCheckReadsPerTick(route53RequestsPerSecond: number): number {
   return Math.max(1, Math.floor(route53RequestsPerSecond * HEALTH_CHECK_SECONDS_PER_TICK));
@@ -124,15 +135,16 @@ export async function withHealthChecks(
   if (!port || due.size === 0) return observed;
   // One read per health check, side by side: one that cannot be read (a deleted one, or a
   // calculated one with a child that cannot be read) leaves the others' statuses known. Then the
-  // checkers' failures, only where `checkerFailuresDue` and the check reads healthy (their
-  // recovery waits on them; a check that fails says enough).
+  // checkers' failures, only where `checkerFailuresDue` and the check reads healthy (the
+  // endpoint's recovery, or its restore, waits on them; a check that fails says enough).
   const reads = await Promise.all([...new Set(due.values())].map((id) => readOne(id, () => port.statusOf(id))));
   const statuses = known(reads);
-  const failingIds = new Set(
-    [...due].filter(([setIdentifier, id]) => checkerFailuresDue(state, setIdentifier) && statuses.get(id) === 'healthy').map(([, id]) => id),
+  const failingIds = new Map(
+    [...due]
+      .filter(([setIdentifier, id]) => checkerFailuresDue(state, setIdentifier) && statuses.get(id) === 'healthy')
+      .map(([setIdentifier, id]) => [id, now - checkerFailureWindowMs(state, setIdentifier)] as const),
   );
-  const since = now - CHECKER_FAILURE_WINDOW_MS;
-  const failureReads = await Promise.all([...failingIds].map((id) => readOne(id, () => port.checkersFailedSince(id, since))));
+  const failureReads = await Promise.all([...failingIds].map(([id, since]) => readOne(id, () => port.checkersFailedSince(id, since))));
   const checkerFailures = known(failureReads);
   const failures = [...reads, ...failureReads].flatMap((r) => (r.error === undefined ? [] : [r]));
   for (const { id, error } of failures) {

@@ -305,7 +305,9 @@ export function stepEndpoint(input: EndpointStepInput): EndpointStepResult {
     baselineShare: input.baselineShare,
     peers: input.peers,
   };
-  if (state.status === 'drained' && state.healthCheckFailed === true && input.healthCheck === 'healthy') return restoreByHealthCheck(step);
+  if (state.status === 'drained' && state.healthCheckFailed === true && input.healthCheck === 'healthy') {
+    return checkersFailLately(step) ?? restoreByHealthCheck(step);
+  }
   if (checkersSeeItClear(step)) return restoreByCheckers(step);
   // Failing (a fail-severity signal, M of N): drain from any state, dwell or not. Safety first.
   if (
@@ -849,6 +851,33 @@ export const CHECKER_FAILURE_WINDOW_MS = 120_000;
  * probes go on), one that has stopped none.
  */
 export const FAILING_CHECKERS_TO_HOLD = 5;
+
+/**
+ * How far back the checkers' failures are counted when a health check seen failing passes again
+ * (`EndpointObservations.healthCheckFailures` for such an endpoint). A checker reports healthy after
+ * 3 passed checks in a row, 30 s apart, so when a region's failure ends its check passes a minute or
+ * more after its checkers' last failures: none is within this window. One failing most of its
+ * requests has a check that flickers (the share of healthy checkers straddles Route 53's 18%), and
+ * most of its checkers failed within it.
+ */
+export const CHECKER_RESTORE_WINDOW_MS = 60_000;
+
+/**
+ * A region drained for failing whose health check, seen failing, passes again while its checkers
+ * still fail (`FAILING_CHECKERS_TO_HOLD` of them within `CHECKER_RESTORE_WINDOW_MS`): its check
+ * flickers, the region still fails most of its requests, and a restore would be drained again at
+ * its next alarm (a flap each time). Undefined when the checkers' failures were not read or are few.
+ */
+function checkersFailLately(step: StepContext): EndpointStepResult | undefined {
+  const { endpoint, healthCheckFailures: failures } = step;
+  if (failures === undefined || failures < FAILING_CHECKERS_TO_HOLD) return undefined;
+  const within = CHECKER_RESTORE_WINDOW_MS / 1000;
+  return hold(
+    step,
+    'CHECKERS_FAILING_HOLD',
+    `${endpoint}'s health check passes again, but ${failures} of its checkers saw it fail within ${within} s: its check flickers; stays drained`,
+  );
+}
 
 /**
  * A region drained for failing whose health checkers still see failed checks: its error alarm may

@@ -59,7 +59,8 @@ export interface EndpointObservations {
   /**
    * Of the checkers of that health check, how many reported a failed check in the last
    * `CHECKER_FAILURE_WINDOW_MS` (Route 53 `GetHealthCheckLastFailureReason`: each checker's last
-   * failure and its time), when it was read: read only for an endpoint drained for failing.
+   * failure and its time), when it was read: read only for an endpoint drained for failing whose
+   * check reads healthy; over the last `CHECKER_RESTORE_WINDOW_MS` when its check was seen failing.
    */
   readonly healthCheckFailures?: number;
 }
@@ -487,7 +488,11 @@ export const ReasonCodes = {
   /** A recovering endpoint's step not yet written is not written while one of its signals reads past trip, proven or not: it carries what it carries. */
   RECOVERY_STEP_WAITS: 'RECOVERY_STEP_WAITS',
   DWELL_HOLD: 'DWELL_HOLD',
-  /** An endpoint drained for failing, clear and past its dwell, whose health checkers still saw failed checks lately: still failing, its recovery waits (no step to fail). */
+  /**
+   * An endpoint drained for failing whose health checkers still saw failed checks lately: clear and
+   * past its dwell, its recovery waits (no step to fail); its check seen failing and passing again
+   * (a check that flickers), its restore waits.
+   */
   CHECKERS_FAILING_HOLD: 'CHECKERS_FAILING_HOLD',
   HEADROOM_HOLD: 'HEADROOM_HOLD',
   HOLD_BAND: 'HOLD_BAND',

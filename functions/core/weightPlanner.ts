@@ -60,10 +60,10 @@ export function planTargets(ev: Evaluation, input: PlanInput): Phase<Planned> {
   const planEnds = planEndpoints(ev, input);
   const planned = planWeights(planEnds, demand, ev.policy, typical);
   const endpoints = shedCarriedOut(service, input, planned.weights);
-  const learned = planEnds.flatMap((e) => [...(e.headroom ? [e.headroom] : []), ...(e.stepWaits ? [e.stepWaits] : [])]);
+  const planReasons = planEnds.flatMap((e) => [...(e.headroom ? [e.headroom] : []), ...(e.stepWaits ? [e.stepWaits] : [])]);
   return phase(
     { target: integerWeights(planned.weights, ids, total), endpoints, demandHistory, demand, planned: planEnds },
-    { reasons: [...drains, ...learned], blocked: planned.blocked },
+    { reasons: [...drains, ...planReasons], blocked: planned.blocked },
   );
 }
 

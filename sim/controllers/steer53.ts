@@ -2,8 +2,7 @@
  * steer53 itself: the real engine (`decide`) with the scenario's policy, evaluated on the
  * policy's schedule, seeing only what CloudWatch shows, writing Route 53 like the runtime does.
  */
-import { checkerFailuresDue, healthChecksDue } from '../../functions/app/healthChecks.js';
-import { CHECKER_FAILURE_WINDOW_MS } from '../../functions/core/hysteresis.js';
+import { checkerFailureWindowMs, checkerFailuresDue, healthChecksDue } from '../../functions/app/healthChecks.js';
 import { peerTailText } from '../../functions/app/noticeText.js';
 import { decide } from '../../functions/core/engine.js';
 import {
@@ -90,7 +89,7 @@ export function steer53Controller(context: ControllerContext): Controller {
   let health: readonly boolean[] | undefined;
   const checkIds = Object.fromEntries(ids.map((id) => [id, id]));
   function checkersFailing(r: number, t: number): { healthCheckFailures?: number } {
-    const since = t - CHECKER_FAILURE_WINDOW_MS / 1000;
+    const since = t - checkerFailureWindowMs(state, ids[r]!) / 1000;
     const failures = checkHealth.lastFailures(r)?.filter((at) => at >= since).length;
     return failures === undefined ? {} : { healthCheckFailures: failures };
   }

@@ -12,7 +12,7 @@ import { onTick } from '../../../functions/app/onTick.js';
 import type { Runtime } from '../../../functions/app/runtime.js';
 import { InMemoryHealthChecks } from '../../../functions/adapters/memory/index.js';
 import { recordSetOf } from '../../../functions/app/evaluateService.js';
-import { CHECKER_FAILURE_WINDOW_MS } from '../../../functions/core/hysteresis.js';
+import { CHECKER_FAILURE_WINDOW_MS, CHECKER_RESTORE_WINDOW_MS } from '../../../functions/core/hysteresis.js';
 import type { EndpointState, ServiceState } from '../../../functions/core/types.js';
 import { judgedStart, memoryWorld, MINUTE, type MemoryWorld } from './runtimeFixtures.js';
 
@@ -54,13 +54,13 @@ async function storeEndpoints(world: MemoryWorld, endpoints: Record<string, Part
 }
 
 const drainedFailing: Partial<EndpointState> = { status: 'drained', failed: true, shed: 1 };
-/** Drained for failing, its health check seen failing too (a region down): restored when the check passes, its checkers' failures not read. */
+/** Drained for failing, its health check seen failing too (a region down): restored when the check passes, unless its checkers failed within the last minute. */
 const seenFailing: Partial<EndpointState> = { ...drainedFailing, healthCheckFailed: true };
 
 describe('Function: checkerFailuresDue', () => {
   it.each<[string, Partial<EndpointState>, boolean]>([
     ['an endpoint drained for failing, its health check not seen failing', drainedFailing, true],
-    ['an endpoint drained for failing, its health check seen failing', seenFailing, false],
+    ['an endpoint drained for failing, its health check seen failing', seenFailing, true],
     ['an endpoint drained by shedding', { status: 'drained', failed: false, shed: 1 }, false],
     ['a healthy endpoint', { status: 'healthy' }, false],
   ])('%s: read = %s', async (_name, endpoint, read) => {
@@ -145,6 +145,38 @@ describe('Function: withHealthChecks', () => {
     });
     expect(seen.observations.endpoints['ap-northeast-1']).toEqual({ ...observed.observations.endpoints['ap-northeast-1'], healthCheck: 'healthy' });
     expect(seen.gaps).toEqual(observed.gaps);
+  });
+
+  it("counts a seen-failing endpoint's checkers over the last minute only: a check that passes again a minute or more after its checkers' last failures is not flickering", async () => {
+    const { world, checks, rt } = await setup();
+    const now = world.clock.now();
+    const state = await storeEndpoints(world, { 'eu-west-1': seenFailing });
+    checks.setLastFailures('hc-euw1', [now - 1_000, now - CHECKER_RESTORE_WINDOW_MS, now - CHECKER_RESTORE_WINDOW_MS - 1, now - 90_000]);
+    const observed = (await observeServices(world.metrics, [world.service], now)).get('chat')!;
+
+    const seen = await withHealthChecks(rt, world.service, state, now, observed, IDS);
+
+    expect(checks.reads).toEqual(['hc-euw1']);
+    expect(checks.failureReads).toEqual(['hc-euw1']);
+    expect(seen.observations.endpoints['eu-west-1']).toEqual({
+      ...observed.observations.endpoints['eu-west-1'],
+      healthCheck: 'healthy',
+      healthCheckFailures: 2,
+    });
+  });
+
+  it("reads no checkers' failures of a seen-failing endpoint whose check still fails", async () => {
+    const { world, checks, rt } = await setup();
+    const now = world.clock.now();
+    const state = await storeEndpoints(world, { 'eu-west-1': seenFailing });
+    checks.set('hc-euw1', 'unhealthy');
+    checks.setLastFailures('hc-euw1', [now - 1_000]);
+    const observed = (await observeServices(world.metrics, [world.service], now)).get('chat')!;
+
+    const seen = await withHealthChecks(rt, world.service, state, now, observed, IDS);
+
+    expect(checks.failureReads).toEqual([]);
+    expect(seen.observations.endpoints['eu-west-1']).toEqual({ ...observed.observations.endpoints['eu-west-1'], healthCheck: 'unhealthy' });
   });
 
   it("keeps the status when the checkers' failures cannot be read: a gap, and no count", async () => {
@@ -336,7 +368,7 @@ describe('A tick with more health checks due than it reads', () => {
     await storeEndpoints(world, { 'eu-west-1': drainedFailing, 'ap-northeast-1': seenFailing });
     await onTick({ ...rt, options: { ...rt.options, healthCheckReadsPerTick: 2 } });
     expect([...checks.reads].sort()).toEqual(['hc-apne1', 'hc-euw1']);
-    // ap-northeast-1's check was seen failing: it comes back when its check passes, its checkers' failures unread.
-    expect(checks.failureReads).toEqual(['hc-euw1']);
+    // Both read healthy: each one's checkers are read too (ap-northeast-1's, seen failing, over the last minute).
+    expect([...checks.failureReads].sort()).toEqual(['hc-apne1', 'hc-euw1']);
   });
 });

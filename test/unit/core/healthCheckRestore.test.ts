@@ -88,6 +88,35 @@ describe('decide: a failure the Route 53 health check saw ends as it sees it', (
     expect(steps[BACK]!.decision.notifications).toEqual([expect.objectContaining({ reason: 'HEALTH_CHECK_RESTORED', severity: 'info' })]);
   });
 
+  it('is not restored while its check flickers: passing again with enough of its checkers failing within the last minute; restored once few do', () => {
+    // Failing most of its requests from minute 0: its check fails at minutes 1-5, passes at 6 with
+    // 12 of its checkers failing in the last minute, fails at 7, passes at 8 with 11; its errors end,
+    // and at 12 its check passes with 2 (their last failures before the end, still within the minute).
+    const flickers = (m: number): Minute =>
+      m === 0
+        ? backAlarmLagging
+        : m === 6
+          ? { alarm: 'ALARM', check: 'healthy', failures: 12 }
+          : m === 8
+            ? { alarm: 'ALARM', check: 'healthy', failures: 11 }
+            : m < BACK
+              ? down
+              : { ...backAlarmLagging, failures: 2 };
+    const steps = run(BACK + 1, (m) => ({ a: flickers(m) }));
+    for (const m of [6, 8]) {
+      expect(steps[m]!.decision.transitions).toEqual([]);
+      expect(steps[m]!.weights.a).toBe(0);
+    }
+    expect(steps[6]!.decision.reasons).toContainEqual({
+      code: 'CHECKERS_FAILING_HOLD',
+      endpoint: 'a',
+      message: "a's health check passes again, but 12 of its checkers saw it fail within 60 s: its check flickers; stays drained",
+    });
+    expect(steps[6]!.state.endpoints.a).toMatchObject({ status: 'drained', failed: true, healthCheckFailed: true });
+    expect(steps[BACK]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'healthy', reason: 'HEALTH_CHECK_RESTORED' })]);
+    expect(FAILING_CHECKERS_TO_HOLD).toBeGreaterThan(2);
+  });
+
   it('is held by the flap guard like any other move back: a failure shorter than the dwell comes back when the dwell is over', () => {
     const short = (m: number): Minute => (m === 0 ? backAlarmLagging : m < 4 ? down : { check: 'healthy' });
     const steps = run(11, (m) => ({ a: short(m) }));
