@@ -139,11 +139,13 @@ export async function withHealthChecks(
   // endpoint's recovery, or its restore, waits on them; a check that fails says enough).
   const reads = await Promise.all([...new Set(due.values())].map((id) => readOne(id, () => port.statusOf(id))));
   const statuses = known(reads);
-  const failingIds = new Map(
-    [...due]
-      .filter(([setIdentifier, id]) => checkerFailuresDue(state, setIdentifier) && statuses.get(id) === 'healthy')
-      .map(([setIdentifier, id]) => [id, now - checkerFailureWindowMs(state, setIdentifier)] as const),
-  );
+  // Since when, by health check: a check two records share counts over the longer of their windows.
+  const failingIds = new Map<string, number>();
+  for (const [setIdentifier, id] of due) {
+    if (!checkerFailuresDue(state, setIdentifier) || statuses.get(id) !== 'healthy') continue;
+    const since = now - checkerFailureWindowMs(state, setIdentifier);
+    failingIds.set(id, Math.min(since, failingIds.get(id) ?? since));
+  }
   const failureReads = await Promise.all([...failingIds].map(([id, since]) => readOne(id, () => port.checkersFailedSince(id, since))));
   const checkerFailures = known(failureReads);
   const failures = [...reads, ...failureReads].flatMap((r) => (r.error === undefined ? [] : [r]));

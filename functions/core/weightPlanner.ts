@@ -60,7 +60,7 @@ export function planTargets(ev: Evaluation, input: PlanInput): Phase<Planned> {
   const planEnds = planEndpoints(ev, input);
   const planned = planWeights(planEnds, demand, ev.policy, typical);
   const endpoints = shedCarriedOut(service, input, planned.weights);
-  const planReasons = planEnds.flatMap((e) => [...(e.headroom ? [e.headroom] : []), ...(e.stepWaits ? [e.stepWaits] : [])]);
+  const planReasons = planEnds.flatMap((e) => [e.headroom, e.stepWaits].filter((r) => r !== undefined));
   return phase(
     { target: integerWeights(planned.weights, ids, total), endpoints, demandHistory, demand, planned: planEnds },
     { reasons: [...drains, ...planReasons], blocked: planned.blocked },
@@ -112,7 +112,7 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
     const servingAgain = !maintenance && servesAgain(state, current);
     const stepWaits = maintenance ? undefined : stepWaitsOf(id, state, ev, carried, input.verdicts[id]);
     // Its own share: by its state, or what it carries when it serves again; a rollout bounds either.
-    const own = servingAgain ? Math.min(1, carried) : stepWaits ? carried : ownFactor(state, policy, carried);
+    const own = servingAgain ? Math.min(1, carried) : ownFactor(state, policy, carried, stepWaits !== undefined);
     return {
       config,
       ...(warmRps !== undefined ? { warmRps } : {}),
@@ -145,13 +145,14 @@ function servesAgain(state: EndpointState, current: number): boolean {
 }
 
 /**
- * Its share of baseline by its state. A recovering endpoint whose step failed, held back from
- * flapping (hysteresis.ts), holds what it carries: a step not yet carried out (a flap hold or the
- * deadband kept it back) is not carried out once it has failed.
+ * Its share of baseline by its state. A recovering endpoint holds what it carries when a step not
+ * yet carried out (a flap hold or the deadband kept it back) is not to be carried out now: its step
+ * failed, held back from flapping (hysteresis.ts), or the step waits on a period past trip
+ * (`stepWaits`, `stepWaitsOf`).
  */
-function ownFactor(state: EndpointState, policy: Policy, carried: number): number {
+function ownFactor(state: EndpointState, policy: Policy, carried: number, stepWaits: boolean): number {
   const factor = trafficFactor(state, policy);
-  if (state.status === 'recovering' && state.recoveryFailed !== undefined) return Math.min(factor, carried);
+  if (state.status === 'recovering' && (state.recoveryFailed !== undefined || stepWaits)) return Math.min(factor, carried);
   return factor;
 }
 
