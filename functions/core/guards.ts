@@ -9,7 +9,7 @@ import type { Policy } from './config.js';
 import { untilText } from './overrides.js';
 import { notice, phase, type Evaluation, type Phase, type Said } from './phase.js';
 import type { DecisionMode, EndpointVerdict, Overrides, Reason, RecentChange, RolloutState, ServiceState, Transition, WeightChange, Weights } from './types.js';
-import { changesBetween, formatWeights, integerWeights, sameWeights, shareMoved, sharesOf } from './weights.js';
+import { changesBetween, formatWeights, integerWeights, pct, sameWeights, shareMoved, sharesOf } from './weights.js';
 import { baselineWeights } from './weightPlanner.js';
 
 const HOUR_MS = 3_600_000;
@@ -208,17 +208,40 @@ function movesOf(ev: Evaluation, from: Weights, to: Weights): Record<string, 1 |
   return moved;
 }
 
-/** The anti-flap guards: a change too small to be worth it, or one too many this hour, is not written. */
+/**
+ * The anti-flap guards: a change too small to be worth it, or one too many this hour, is not
+ * written. A health check's restore the flap guard holds goes out without its reversals when it
+ * can (`flapsKept`); any other change it holds waits whole (narrowing those let recovery probes
+ * out that the hold kept back, and they failed: docs/runtime.md, "Flap guard").
+ */
 export function applyAntiFlap(ev: Evaluation, input: AntiFlapInput): Phase<Settled> {
-  const changes = changesBetween(ev.current, input.target, ev.ids);
   const recent = ev.previous.recentChanges.filter((c) => ev.now - c.at < HOUR_MS);
-  if (changes.length === 0) return phase({ target: input.target, changes, recentChanges: recent });
-  for (const rule of ANTI_FLAP_RULES) {
-    const refusal = rule(ev, input, changes, recent);
-    if (refusal) return phase({ target: { ...ev.current }, changes: [], recentChanges: recent }, refusal);
+  const refused = refusalOf(ev, input, recent);
+  if (refused === undefined) return written(ev, input, input.target, recent);
+  const kept = refused.rule === flapGuard && (input.restoredByHealthCheck ?? []).length > 0 ? flapsKept(ev, input, recent) : undefined;
+  if (kept !== undefined && refusalOf(ev, { ...input, target: kept.target }, recent) === undefined) {
+    return written(ev, input, kept.target, recent, { reasons: kept.reasons });
   }
-  const written: RecentChange = { at: ev.now, emergency: input.emergency, moved: movesOf(ev, ev.current, input.target) };
-  return phase({ target: input.target, changes, recentChanges: [...recent, written] });
+  return phase({ target: { ...ev.current }, changes: [], recentChanges: recent }, refused.said);
+}
+
+/** The first anti-flap rule that refuses the change, and why; undefined when it may be written (or changes nothing). */
+function refusalOf(ev: Evaluation, input: AntiFlapInput, recent: readonly RecentChange[]): { rule: AntiFlapRule; said: Partial<Said> } | undefined {
+  const changes = changesBetween(ev.current, input.target, ev.ids);
+  if (changes.length === 0) return undefined;
+  for (const rule of ANTI_FLAP_RULES) {
+    const said = rule(ev, input, changes, recent);
+    if (said) return { rule, said };
+  }
+  return undefined;
+}
+
+/** `target` settled on, and recorded in the change budget's window with which way it moves each endpoint. */
+function written(ev: Evaluation, input: AntiFlapInput, target: Weights, recent: readonly RecentChange[], ...said: Partial<Said>[]): Phase<Settled> {
+  const changes = changesBetween(ev.current, target, ev.ids);
+  if (changes.length === 0) return phase({ target, changes, recentChanges: recent });
+  const change: RecentChange = { at: ev.now, emergency: input.emergency, moved: movesOf(ev, ev.current, target) };
+  return phase({ target, changes, recentChanges: [...recent, change] }, ...said);
 }
 
 /**
@@ -229,22 +252,101 @@ export function applyAntiFlap(ev: Evaluation, input: AntiFlapInput): Phase<Settl
  * operator's override or an emergency never waits.
  */
 function flapGuard(ev: Evaluation, input: AntiFlapInput, _changes: readonly WeightChange[], recent: readonly RecentChange[]): Partial<Said> | undefined {
-  if (input.mode !== 'normal' || input.emergency || input.sheds || input.rolloutMoved || overridesChanged(ev, input)) return undefined;
+  const [first] = reversalsOf(ev, input, input.target, recent);
+  if (first === undefined) return undefined;
+  const { endpoint, way, at } = first;
   const windowMs = ev.policy.dwell.minSeconds * 1000;
-  const moves = movesOf(ev, ev.current, input.target);
+  const waitS = Math.ceil((at + windowMs - ev.now) / 1000);
+  const message = `change to ${formatWeights(input.target, ev.ids)} would move ${endpoint} back ${way === 1 ? 'up' : 'down'} ${Math.round((ev.now - at) / 1000)} s after it moved the other way; waiting ${waitS} s (dwell ${ev.policy.dwell.minSeconds} s)`;
+  return { reasons: [{ code: 'FLAP_HOLD', message, endpoint }] };
+}
+
+interface Reversal {
+  readonly endpoint: string;
+  /** The way the change would move it. */
+  readonly way: 1 | -1;
+  /** When the move it reverses was written. */
+  readonly at: number;
+}
+
+/** The endpoints a change to `target` would move back against their last move, made within the dwell; none when the flap guard does not apply. */
+function reversalsOf(ev: Evaluation, input: AntiFlapInput, target: Weights, recent: readonly RecentChange[]): Reversal[] {
+  if (input.mode !== 'normal' || input.emergency || input.sheds || input.rolloutMoved || overridesChanged(ev, input)) return [];
+  const windowMs = ev.policy.dwell.minSeconds * 1000;
+  const moves = movesOf(ev, ev.current, target);
   // An endpoint under a rollout moving is the rollout's move (a deploy's drain, a canary step), even
   // when the evaluation that asked for it was held (everything unknown, failing static): planned,
   // not a change of mind, and it must not wait behind the receivers' last moves.
-  if (Object.keys(moves).some((id) => ev.previous.rollouts[id] !== undefined)) return undefined;
+  if (Object.keys(moves).some((id) => ev.previous.rollouts[id] !== undefined)) return [];
   const drains = drainsUndone(ev, input);
+  const reversals: Reversal[] = [];
   for (const [endpoint, way] of Object.entries(moves)) {
     const last = lastMoveOf(recent, endpoint);
     if (last === undefined || ev.now - last.at >= windowMs || last.way !== -way || drains.has(last.at)) continue;
-    const waitS = Math.ceil((last.at + windowMs - ev.now) / 1000);
-    const message = `change to ${formatWeights(input.target, ev.ids)} would move ${endpoint} back ${way === 1 ? 'up' : 'down'} ${Math.round((ev.now - last.at) / 1000)} s after it moved the other way; waiting ${waitS} s (dwell ${ev.policy.dwell.minSeconds} s)`;
-    return { reasons: [{ code: 'FLAP_HOLD', message, endpoint }] };
+    reversals.push({ endpoint, way, at: last.at });
   }
-  return undefined;
+  return reversals;
+}
+
+/**
+ * A change the flap guard holds, without its reversals (`FLAP_HOLD_KEPT`): each endpoint it would
+ * move back keeps its share of the answers, and the others move the way the plan moves them, by
+ * less. A health check's restore would otherwise wait whole: the region Route 53 answers with
+ * again kept at the share its drain left it, while the survivors carry its traffic because one of
+ * them moved up meanwhile for another's shed. What the kept endpoints would have given up is taken off the
+ * others' gains (or what they would have taken, off the others' cuts), in proportion: no endpoint
+ * goes past its planned share, so none gets more than the plan checked against its capacity, and
+ * none will have to come back when the rest of the change goes out. Undefined when nothing is left to move.
+ */
+function flapsKept(ev: Evaluation, input: AntiFlapInput, recent: readonly RecentChange[]): { target: Weights; reasons: Reason[] } | undefined {
+  const view = { before: sharesOf(answered(ev, ev.current), ev.ids), planned: sharesOf(answered(ev, input.target), ev.ids) };
+  const kept = reversalsOf(ev, input, input.target, recent);
+  const shares = keptShares(ev.ids, view, new Set(kept.map((r) => r.endpoint)));
+  if (kept.length === 0 || shares === undefined) return undefined;
+  const target = recordWeights(ev, input.target, shares);
+  if (sameWeights(target, ev.current, ev.ids)) return undefined;
+  return { target, reasons: kept.map((r) => keptReason(ev, input.target, r, view)) };
+}
+
+interface ShareView {
+  /** Each endpoint's share of the answers now, and as planned. */
+  readonly before: Weights;
+  readonly planned: Weights;
+}
+
+/**
+ * The kept endpoints at their share now; the others moved toward their planned share, the side
+ * that would have balanced the kept ones' moves (gains when the kept ones were to give traffic
+ * up, cuts when they were to take it) scaled down to balance without them. Undefined when that side
+ * has nothing left to move.
+ */
+function keptShares(ids: readonly string[], { before, planned }: ShareView, kept: ReadonlySet<string>): Weights | undefined {
+  const move = (id: string) => planned[id]! - before[id]!;
+  const others = ids.filter((id) => !kept.has(id));
+  // What the kept endpoints' moves would have put in (positive) or taken out of the others' share.
+  const unbalanced = [...kept].reduce((sum, id) => sum + move(id), 0);
+  const side = others.filter((id) => Math.sign(move(id)) === -Math.sign(unbalanced));
+  const sideTotal = side.reduce((sum, id) => sum + Math.abs(move(id)), 0);
+  const scale = sideTotal > 0 ? 1 - Math.abs(unbalanced) / sideTotal : 0;
+  if (scale <= 1e-9) return undefined;
+  const shares: Weights = {};
+  for (const id of ids) shares[id] = kept.has(id) ? before[id]! : before[id]! + move(id) * (side.includes(id) ? scale : 1);
+  return shares;
+}
+
+/** Integer weights answering with `shares`, at the plan's total; a record left out of the answers (its check failing) keeps its planned weight. */
+function recordWeights(ev: Evaluation, target: Weights, shares: Weights): Weights {
+  const inAnswers = answered(ev, target);
+  const total = ev.ids.reduce((sum, id) => sum + target[id]!, 0);
+  const answeredTotal = ev.ids.reduce((sum, id) => sum + inAnswers[id]!, 0);
+  const intended = Object.fromEntries(ev.ids.map((id) => [id, inAnswers[id] !== target[id] ? target[id]! : shares[id]! * answeredTotal]));
+  return integerWeights(intended, ev.ids, total);
+}
+
+function keptReason(ev: Evaluation, target: Weights, r: Reversal, view: ShareView): Reason {
+  const waitS = Math.ceil((r.at + ev.policy.dwell.minSeconds * 1000 - ev.now) / 1000);
+  const message = `${r.endpoint} keeps ${pct(view.before[r.endpoint]!)} of the traffic: it moved ${r.way === 1 ? 'down' : 'up'} ${Math.round((ev.now - r.at) / 1000)} s ago, and moving it back to ${pct(view.planned[r.endpoint]!)} waits ${waitS} s (dwell ${ev.policy.dwell.minSeconds} s); the rest of the change to ${formatWeights(target, ev.ids)} is written`;
+  return { code: 'FLAP_HOLD_KEPT', message, endpoint: r.endpoint };
 }
 
 /**

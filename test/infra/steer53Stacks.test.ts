@@ -300,10 +300,13 @@ describe('Functions', () => {
     // SampleCount query) and a recovery step not yet written waited on a period past trip
     // (core/weightPlanner.ts, its reason), 1.3 KB: the alarm bundle measured 376.2 KB, the schedule
     // bundle 369.0 KB, the deployment bundle 417.4 KB.
-    ['alarm', 377],
-    ['schedule', 370],
+    // 377 KB until a flickering health check held a region's restore (the checkers' second read)
+    // and a health check's restore went out without its reversals (core/guards.ts, its reason),
+    // 2.0 KB: the alarm bundle measured 378.2 KB, the schedule bundle 371.0 KB, the deployment bundle 419.4 KB.
+    ['alarm', 379],
+    ['schedule', 372],
     // Powertools idempotency and its JMESPath engine (38 KB) come on top; see docs/deploy.md.
-    ['deployment', 418],
+    ['deployment', 420],
   ])('keeps the %s bundle within %i KB, with zod/mini alone and no config schema', (name, budgetKb) => {
     const code = readFileSync(join(assetDirOf(name), 'index.mjs'));
     expect(code.length).toBeLessThanOrEqual(budgetKb * 1024);

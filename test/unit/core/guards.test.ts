@@ -286,6 +286,61 @@ describe('Function: applyAntiFlap', () => {
     expect(held.reasons.map((r) => r.code)).toEqual(['FLAP_HOLD']);
   });
 
+  describe('a health-check restore the flap guard would hold whole', () => {
+    // b was drained 45 minutes ago; 4 minutes ago a shed moved c up (a down); b's health check restores it now.
+    const three = makeService({ baselines: [100, 100, 50] });
+    const base = initialServiceState(three, T0 - HOUR, { a: 157, b: 19, c: 74 });
+    const drainedB = { ...base.endpoints.b!, status: 'drained' as const, failed: true, since: T0 - 45 * MINUTE };
+    const restoring = { ...base, endpoints: { ...base.endpoints, b: drainedB } };
+    const drain: RecentChange = { at: T0 - 45 * MINUTE, emergency: true, moved: { a: 1, b: -1, c: 1 } };
+    const shed: RecentChange = { at: T0 - 4 * MINUTE, emergency: false, moved: { a: -1, c: 1 } };
+    const settle = (current: Weights, recentChanges: RecentChange[], restored: string[], at = T0) =>
+      applyAntiFlap(
+        evaluation(three, { state: { ...restoring, recentChanges }, currentWeights: current, now: at }),
+        flapInput({ a: 100, b: 100, c: 50 }, { stateMoved: true, restoredByHealthCheck: restored }),
+      );
+
+    it('writes it without the reversal: the endpoint it would move back keeps its share, and the restored one gets less of the rest', () => {
+      const out = settle({ a: 157, b: 19, c: 74 }, [drain, shed], ['b']);
+      // c keeps 74 / 250 = 29.6%; a goes to its planned 40%; b takes what is left, 30.4%, not 40%.
+      expect(out.value.target).toEqual({ a: 100, b: 76, c: 74 });
+      expect(out.value.recentChanges.at(-1)).toEqual({ at: T0, emergency: false, moved: { a: -1, b: 1 } });
+      expect(out.reasons).toEqual([
+        {
+          code: 'FLAP_HOLD_KEPT',
+          endpoint: 'c',
+          message:
+            'c keeps 30% of the traffic: it moved up 240 s ago, and moving it back to 20% waits 360 s (dwell 600 s); the rest of the change to a=100 b=100 c=50 is written',
+        },
+      ]);
+      // The next decision, within the dwell: the rest waits whole; after it, it goes out.
+      const recent = out.value.recentChanges as RecentChange[];
+      expect(settle(out.value.target, recent, []).reasons.map((r) => r.code)).toEqual(['FLAP_HOLD']);
+      expect(settle(out.value.target, recent, [], T0 + 6 * MINUTE).value.target).toEqual({ a: 100, b: 100, c: 50 });
+    });
+
+    it('holds it whole when it is no health check’s restore (a recovery on the endpoint’s own metrics)', () => {
+      const out = settle({ a: 157, b: 19, c: 74 }, [drain, shed], []);
+      expect(out.value.target).toEqual({ a: 157, b: 19, c: 74 });
+      expect(out.reasons).toEqual([expect.objectContaining({ code: 'FLAP_HOLD', endpoint: 'c' })]);
+    });
+
+    it('holds it whole when only the endpoint it would move back could give the restored one traffic', () => {
+      const out = settle({ a: 100, b: 0, c: 150 }, [drain, shed], ['b']);
+      expect(out.value.target).toEqual({ a: 100, b: 0, c: 150 });
+      expect(out.reasons.map((r) => r.code)).toEqual(['FLAP_HOLD']);
+    });
+
+    it('keeps one it would move back up where it is, and cuts the others less: none carries more than it does now', () => {
+      // c was cut 4 minutes ago (only its move recorded here: a moving up then would be kept too); the plan raises c to 20%.
+      const cut: RecentChange = { at: T0 - 4 * MINUTE, emergency: false, moved: { c: -1 } };
+      const out = settle({ a: 170, b: 40, c: 40 }, [drain, cut], ['b']);
+      // c stays at 16%; b goes to its planned 40%; a gives up 24 points, not 28.
+      expect(out.value.target).toEqual({ a: 110, b: 100, c: 40 });
+      expect(out.reasons).toEqual([expect.objectContaining({ code: 'FLAP_HOLD_KEPT', endpoint: 'c' })]);
+    });
+  });
+
   it('judges a rebalance on the traffic Route 53 answers with: moving the weight of a record whose health check fails moves none', () => {
     const current = { a: 185, b: 15 };
     const state = { ...initialServiceState(service, T0 - HOUR, current), recentChanges: [] };

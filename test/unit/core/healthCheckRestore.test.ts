@@ -128,6 +128,22 @@ describe('decide: a failure the Route 53 health check saw ends as it sees it', (
     expect(steps[10]!.weights).toEqual({ a: 100, b: 100, c: 100 });
   });
 
+  it('is written without the reversal of a survivor that moved up for another’s shed since: that survivor keeps its share until its dwell is over', () => {
+    // b breaches at minutes 5-9 (carrying a's traffic) and sheds to c at minute 7; a's check passes at minute 12.
+    const steps = run(18, (m) => ({
+      a: outage(m, m < 14 ? backAlarmLagging : { check: 'healthy' }),
+      b: { p99: m >= 5 && m < 10 ? 2600 : 900, check: 'healthy' },
+    }));
+    expect(steps[7]!.weights).toEqual({ a: 0, b: 105, c: 195 });
+    expect(steps[BACK]!.decision.transitions).toEqual(expect.arrayContaining([expect.objectContaining({ endpoint: 'a', reason: 'HEALTH_CHECK_RESTORED' })]));
+    // c keeps 65%; b goes to its planned third; a gets what b gives up, not the nothing a whole hold would give it.
+    expect(codes(steps[BACK]!.decision)).toContain('FLAP_HOLD_KEPT');
+    expect(steps[BACK]!.weights).toEqual({ a: 5, b: 100, c: 195 });
+    expect(steps[16]!.weights).toEqual({ a: 5, b: 100, c: 195 });
+    // c's move up was at minute 7: at minute 17 its dwell is over and the rest goes out.
+    expect(steps[17]!.weights).toEqual({ a: 100, b: 100, c: 100 });
+  });
+
   it('takes the 5xx alarm still in ALARM for CloudWatch lag for one detection window, and says so', () => {
     const steps = run(BACK + 4, (m) => ({ a: m < BACK + 3 ? outage(m) : { check: 'healthy' } }));
     for (const step of steps.slice(BACK + 1, BACK + 3)) {
