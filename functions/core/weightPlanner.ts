@@ -14,6 +14,7 @@ import { untilText } from './overrides.js';
 import { phase, type Evaluation, type Phase } from './phase.js';
 import { rolloutFactor } from './rollout.js';
 import type { EndpointState, EndpointVerdict, Overrides, PolicyReason, Reason, RolloutState, Weights } from './types.js';
+import { binomialUpperTail } from './tailEvidence.js';
 import { integerWeights, pct, sharesOf } from './weights.js';
 
 /** Periods of observed demand kept for capacity planning. */
@@ -127,6 +128,7 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
       severe: severeInWindow(state, ev.now, policy),
       dwelling: !dwellOver(state, ev.now),
       lateAtAnyShare: lateAtAnyShare(ev, config, state, input.verdicts[id]),
+      failsMost: failsMost(ev, config, input.verdicts[id]),
       // By state, not by this period's verdict: one breaching minute must not move traffic (M of N decides).
       receiver: !maintenance && state.status === 'healthy' && input.rollouts[id] === undefined,
     };
@@ -282,6 +284,12 @@ export interface PlanEndpoint {
    * room is used before it is given traffic back.
    */
   readonly lateAtAnyShare?: boolean;
+  /**
+   * Its per-request error rate this period proves that most of its requests fail: kept for lack of
+   * room elsewhere, it fails more of what it is given than a receiver in its burst room misses, so
+   * that room is used first. Only a failing endpoint's matters.
+   */
+  readonly failsMost?: boolean;
 }
 
 export interface PlanResult {
@@ -389,6 +397,30 @@ interface BurstDemand {
 }
 
 /**
+ * A fail-severity per-request share (an error rate) proving, at the policy's confidence, that more
+ * than half of this period's requests failed (a one-sided binomial test on its count, as its
+ * breach is proven: docs/runtime.md, "Tail evidence"), on an endpoint whose health check is read passing.
+ */
+function failsMost(ev: Evaluation, config: EndpointConfig, verdict: EndpointVerdict | undefined): boolean {
+  // Only while its health check is read passing: a record whose check fails is out of Route 53's
+  // answers, so what it keeps moves no client now and is what it serves the moment its check passes
+  // (a hard outage's end); one whose check is not read (none on the record, or not read this
+  // period, as at the drain itself) is kept as before.
+  if (ev.observations.endpoints[config.setIdentifier]?.healthCheck !== 'healthy') return false;
+  const alpha = 1 - ev.policy.detection.confidence;
+  return (verdict?.signals ?? []).some((s) => {
+    const signal = config.signals.find((c) => c.name === s.signal);
+    if (!s.perRequest || s.severity !== 'fail' || s.verdict !== 'breach' || signal?.source !== 'metric' || s.value === null || s.sampleCount === null)
+      return false;
+    const n = Math.round(s.sampleCount);
+    return binomialUpperTail(n, Math.round((s.value / signal.scale) * n), MOST) <= alpha;
+  });
+}
+
+/** More than this share of its requests failing: most. */
+const MOST = 0.5;
+
+/**
  * The receivers' burst room, for traffic that would otherwise go back to an endpoint late at any
  * share: past their target utilisation in the busiest minutes, up to the more of their full warm
  * capacity (`warmRps`) at the busiest demand and their target utilisation at the mean one (never
@@ -397,13 +429,20 @@ interface BurstDemand {
  * 2.3 times their mean; on the conversation trace 1.1) while the late endpoint's requests miss in
  * every minute; at its target utilisation on average, a receiver misses only in the bursts.
  */
-function burstRoom(endpoints: readonly PlanEndpoint[], allotment: Allotment, total: number, demand: BurstDemand, late: readonly PlanEndpoint[]): Allotment {
+function burstRoom(
+  endpoints: readonly PlanEndpoint[],
+  allotment: Allotment,
+  total: number,
+  demand: BurstDemand,
+  late: readonly PlanEndpoint[],
+  why = 'its requests are late at any share',
+): Allotment {
   const names = late.map((e) => e.config.setIdentifier).join(', ');
   return giveBack(
     allotment,
     endpoints.filter((e) => e.receiver),
     (receivers) =>
-      `running ${receivers} past target utilisation in the busiest minutes (up to full warm capacity, or target utilisation at the mean demand), rather than giving traffic back to ${names}: its requests are late at any share`,
+      `running ${receivers} past target utilisation in the busiest minutes (up to full warm capacity, or target utilisation at the mean demand), rather than giving traffic back to ${names}: ${why}`,
     // Where warm capacity or demand is unknown this is `maxShare`, which the receivers already hold.
     (e) => Math.max(capacityShare(e.config, demand.busiest, e.warmRps, 1), capacityShare(e.config, demand.typical, e.warmRps)) * total,
   );
@@ -452,9 +491,12 @@ function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, 
   );
   const slow = late.length > 0 ? shedLess(burstRoom(endpoints, severe, total, demand, late), late) : severe;
   const deploying = keepDeploying(endpoints, slow);
+  // One failing most of its requests comes after the receivers' burst room, as one late at any share does.
+  const failingMost = endpoints.filter((e) => e.failing && !e.maintenance && e.failsMost === true);
+  const roomy = failingMost.length > 0 ? burstRoom(endpoints, deploying, total, demand, failingMost, 'fails most of its requests') : deploying;
   // A failing endpoint keeps what it has, never more: traffic moved into it would fail outright.
   const failing = giveBack(
-    deploying,
+    roomy,
     endpoints.filter((e) => e.failing && !e.maintenance),
     (names) => `keeping some traffic on failing ${names}: the other endpoints have no warm headroom for it`,
     keptNoMoreThanNow,

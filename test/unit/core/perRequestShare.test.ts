@@ -139,6 +139,50 @@ describe('decide: a region failing a sixth of its requests', () => {
   });
 });
 
+describe('decide: where a failing region’s traffic goes when the others are short of room', () => {
+  // Two regions of 60 warm requests/s planned at half of it; 50 requests/s arrive, 25 at each.
+  const service = makeService({
+    n: 2,
+    endpoints: ['a', 'b'].map(() => ({ signals: [{ ...share, perRequest: true }], capacity: { warmRps: 60, targetUtilization: 0.5 } })),
+  });
+  const minute = (failed: number, check: 'healthy' | 'unhealthy' | null = null): EndpointObservations => ({
+    signals: { 'error-rate': { value: failed, sampleCount: 1500 } },
+    requestRate: 25,
+    ...(check ? { healthCheck: check } : {}),
+  });
+  /** `check`: a's health check as read (null: not read). */
+  const once = (failed: number, check: 'healthy' | 'unhealthy' | null = 'healthy') =>
+    decide(service, {
+      now: T0,
+      observations: { periodStart: T0 - MINUTE, endpoints: { a: minute(failed, check), b: minute(0) } },
+      state: undefined,
+      currentWeights: { a: 100, b: 100 },
+    }).decision;
+
+  it('keeps on one failing a fifth of its requests what the other cannot take at its target utilisation', () => {
+    const decision = once(0.2);
+    expect(decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', reason: 'FAIL_UNAMBIGUOUS' })]);
+    // b takes 30 of the 50 requests/s (60% of the traffic); a keeps the rest.
+    expect(decision.targetWeights).toEqual({ a: 80, b: 120 });
+  });
+
+  it('runs the other into its burst room first when the count proves most of its requests fail', () => {
+    // 52% of 1,500: past a half at 99% confidence? No (P = 6%); 60% is.
+    expect(binomialUpperTail(1500, 780, 0.5)).toBeGreaterThan(0.01);
+    expect(once(0.52).targetWeights).toEqual({ a: 80, b: 120 });
+    const decision = once(0.6);
+    expect(decision.targetWeights).toEqual({ a: 0, b: 200 });
+    expect(decision.blocked.map((b) => b.message)).toContain(
+      'running b past target utilisation in the busiest minutes (up to full warm capacity, or target utilisation at the mean demand), rather than giving traffic back to a: fails most of its requests',
+    );
+
+    // Its health check failing (Route 53 answers without it) or not read: kept as before. What a
+    // record left out of the answers keeps is what it serves the moment its check passes again.
+    expect(once(0.6, 'unhealthy').targetWeights).toEqual({ a: 80, b: 120 });
+    expect(once(0.6, null).targetWeights).toEqual({ a: 80, b: 120 });
+  });
+});
+
 describe('a recovering endpoint: its shares pooled since its step', () => {
   const policy = makeService().policy;
   it('fails its step on minutes of failures none of which proves the share past trip alone: 5, 4 and 5 of 40', () => {
