@@ -493,7 +493,7 @@ function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, 
   const deploying = keepDeploying(endpoints, slow);
   // One failing most of its requests comes after the receivers' burst room, as one late at any share does.
   const failingMost = endpoints.filter((e) => e.failing && !e.maintenance && e.failsMost === true);
-  const roomy = failingMost.length > 0 ? burstRoom(endpoints, deploying, total, demand, failingMost, 'fails most of its requests') : deploying;
+  const roomy = failingMost.length > 0 ? burstRoom(endpoints, deploying, total, demand, failingMost, 'it fails most of its requests') : deploying;
   // A failing endpoint keeps what it has, never more: traffic moved into it would fail outright.
   const failing = giveBack(
     roomy,

@@ -173,7 +173,7 @@ describe('decide: where a failing region’s traffic goes when the others are sh
     const decision = once(0.6);
     expect(decision.targetWeights).toEqual({ a: 0, b: 200 });
     expect(decision.blocked.map((b) => b.message)).toContain(
-      'running b past target utilisation in the busiest minutes (up to full warm capacity, or target utilisation at the mean demand), rather than giving traffic back to a: fails most of its requests',
+      'running b past target utilisation in the busiest minutes (up to full warm capacity, or target utilisation at the mean demand), rather than giving traffic back to a: it fails most of its requests',
     );
 
     // Its health check failing (Route 53 answers without it) or not read: kept as before. What a

@@ -149,7 +149,7 @@ describe('planWeights', () => {
     const most = plan(true);
     expect(most.weights).toEqual({ a: expect.closeTo(0), b: expect.closeTo(200) });
     expect(most.blocked.map((b) => b.message)).toEqual([
-      'running b past target utilisation in the busiest minutes (up to full warm capacity, or target utilisation at the mean demand), rather than giving traffic back to a: fails most of its requests',
+      'running b past target utilisation in the busiest minutes (up to full warm capacity, or target utilisation at the mean demand), rather than giving traffic back to a: it fails most of its requests',
     ]);
   });
 
