@@ -515,7 +515,7 @@ export const ReasonCodes = {
   DEADBAND_REBALANCE: 'DEADBAND_REBALANCE',
   /** The change would move an endpoint back the way it moved less than `dwell.minSeconds` ago, and sheds nothing: it waits. */
   FLAP_HOLD: 'FLAP_HOLD',
-  /** A change the flap guard holds goes out without its reversals: the endpoints it would move back keep their share. */
+  /** A health check's restore the flap guard would hold whole goes out without its reversals: the endpoints it would move back keep their share. */
   FLAP_HOLD_KEPT: 'FLAP_HOLD_KEPT',
   /** A healthy bystander the plan would move back against its last move (away from its baseline share) keeps its share: other receivers take the difference. */
   RECEIVER_KEPT: 'RECEIVER_KEPT',

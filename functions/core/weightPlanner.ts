@@ -14,7 +14,7 @@ import { untilText } from './overrides.js';
 import { phase, type Evaluation, type Phase } from './phase.js';
 import { rolloutFactor } from './rollout.js';
 import type { EndpointState, EndpointVerdict, Overrides, PolicyReason, Reason, RolloutState, Weights } from './types.js';
-import { binomialUpperTail } from './tailEvidence.js';
+import { tailEvidence } from './tailEvidence.js';
 import { integerWeights, pct, sharesOf } from './weights.js';
 
 /** Periods of observed demand kept for capacity planning. */
@@ -407,14 +407,15 @@ function failsMost(ev: Evaluation, config: EndpointConfig, verdict: EndpointVerd
   // (a hard outage's end); one whose check is not read (none on the record, or not read this
   // period, as at the drain itself) is kept as before.
   if (ev.observations.endpoints[config.setIdentifier]?.healthCheck !== 'healthy') return false;
-  const alpha = 1 - ev.policy.detection.confidence;
-  return (verdict?.signals ?? []).some((s) => {
-    const signal = config.signals.find((c) => c.name === s.signal);
-    if (!s.perRequest || s.severity !== 'fail' || s.verdict !== 'breach' || signal?.source !== 'metric' || s.value === null || s.sampleCount === null)
-      return false;
-    const n = Math.round(s.sampleCount);
-    return binomialUpperTail(n, Math.round((s.value / signal.scale) * n), MOST) <= alpha;
-  });
+  // The breach's own count (its failed requests of the period's), tested against half instead of the trip.
+  return (verdict?.signals ?? []).some(
+    (s) =>
+      s.perRequest === true &&
+      s.severity === 'fail' &&
+      s.verdict === 'breach' &&
+      s.tail !== undefined &&
+      tailEvidence(s.tail.samples, s.tail.worse, MOST, ev.policy.detection.confidence, 1).breach,
+  );
 }
 
 /** More than this share of its requests failing: most. */
