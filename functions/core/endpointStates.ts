@@ -223,7 +223,7 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
     if (lagging.length > 0) {
       const left = Math.ceil((prior.alarmLagUntil! - now) / 1000);
       const still = lagging.every((s) => s.perRequest !== true) ? 'still in ALARM' : 'still reading failure';
-      const message = `${id}: ${lagging.map((s) => s.signal).join(', ')} ${still} just after its health check restored it: taken for CloudWatch's lag for ${left} s more`;
+      const message = `${id}: ${lagging.map((s) => s.signal).join(', ')} ${still} just after it was restored: taken for CloudWatch's lag for ${left} s more`;
       steps.push({ reasons: [{ code: 'ALARM_LAG_HOLD', endpoint: id, message }] });
     }
     if (!result.transition && result.holds.length === 0 && verdict.verdict === 'unknown' && result.state.status === 'healthy') {

@@ -343,6 +343,9 @@ function withHealthCheck(state: EndpointState, input: EndpointStepInput): Endpoi
   if (state.status === 'drained' && state.failed === true && input.healthCheck === 'unhealthy' && state.healthCheckFailed !== true) {
     next = { ...next, healthCheckFailed: true };
   }
+  if (state.status === 'drained' && state.failed === true && (input.healthCheckFailures ?? 0) > 0 && state.checkersSawFailure !== true) {
+    next = { ...next, checkersSawFailure: true };
+  }
   const lagging = input.verdict.signals.some((s) => s.unknownCause === 'alarm-lag');
   if (next.alarmLagUntil !== undefined && (input.now >= next.alarmLagUntil || !lagging)) {
     const { alarmLagUntil: _ended, ...rest } = next;
@@ -363,7 +366,7 @@ function withHealthCheck(state: EndpointState, input: EndpointStepInput): Endpoi
  */
 function restoreByHealthCheck(step: StepContext): EndpointStepResult {
   const { policy, now, endpoint } = step;
-  const lagMs = (policy.detection.window * policy.evaluationPeriodSeconds + policy.shedding.intervalSeconds) * 1000;
+  const lagMs = alarmLagMs(policy);
   const message = `${endpoint} restored: its Route 53 health check passes again after failing with it, so Route 53 answers with it; its fail alarms have ${Math.round(lagMs / 1000)} s to catch up`;
   return move(step, 'healthy', 'HEALTH_CHECK_RESTORED', message, {
     shed: 0,
@@ -388,7 +391,8 @@ export const RESTORED_AT_ONCE: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['H
  * see it: their last failures were read (`healthCheckFailures`) and none is within
  * `CHECKER_FAILURE_WINDOW_MS` (16 checkers each checking 4 times: a region failing 5% of its
  * requests fails one of those 64 checks with probability 96%), its dwell is over, and no signal
- * breaches. Its 5xx alarm, on the few requests a drained region serves, may go on reading the
+ * breaches but, where its checkers were seen failing while it was drained, its error alarms
+ * (`laggingAlarms`). Its 5xx alarm, on the few requests a drained region serves, may go on reading the
  * errors for minutes after they stopped (held-out family 4 world 11: clear 3 minutes after them,
  * then 5 clear periods and four recovery steps).
  */
@@ -401,7 +405,7 @@ function checkersSeeItClear(step: StepContext): boolean {
     step.healthCheck === 'healthy' &&
     step.healthCheckFailures === 0 &&
     step.dwellDone &&
-    verdict.verdict !== 'breach' &&
+    (verdict.verdict !== 'breach' || laggingAlarms(step).length > 0) &&
     // A fail-severity signal held between its thresholds (an error rate past clear, or past trip
     // unproven on a drained region's few requests) says its errors may go on.
     !verdict.signals.some((s) => s.severity === 'fail' && s.verdict === 'hold')
@@ -415,10 +419,36 @@ function checkersSeeItClear(step: StepContext): boolean {
  * for 20 minutes. Should its errors come back with its traffic, its 5xx alarm drains it again.
  */
 function restoreByCheckers(step: StepContext): EndpointStepResult {
-  const { endpoint, policy } = step;
+  const { endpoint, policy, now } = step;
   const within = CHECKER_FAILURE_WINDOW_MS / 1000;
-  const message = `${endpoint} restored: none of its health checkers saw it fail within ${within} s and its signals are clear, so its errors have stopped; back at its full share`;
-  return move(step, 'healthy', 'CHECKERS_CLEAR_RESTORED', message, healthyAgain(policy));
+  const lagging = laggingAlarms(step);
+  if (lagging.length === 0) {
+    const message = `${endpoint} restored: none of its health checkers saw it fail within ${within} s and its signals are clear, so its errors have stopped; back at its full share`;
+    return move(step, 'healthy', 'CHECKERS_CLEAR_RESTORED', message, healthyAgain(policy));
+  }
+  const lagMs = alarmLagMs(policy);
+  const message = `${endpoint} restored: its health checkers saw it fail while drained and none has within ${within} s, so its errors have stopped; ${lagging.join(', ')} still in ALARM on the few requests a drained region serves, taken for CloudWatch's lag for ${Math.round(lagMs / 1000)} s; back at its full share`;
+  return move(step, 'healthy', 'CHECKERS_CLEAR_RESTORED', message, { ...healthyAgain(policy), alarmLagUntil: now + lagMs });
+}
+
+/**
+ * The fail-severity alarms in ALARM of a drained endpoint whose checkers saw it fail, when they are
+ * all that breaches: its error alarm counts the few requests a drained region keeps, and with too
+ * few datapoints to clear (CloudWatch keeps an alarm's state on missing data) it holds ALARM for
+ * minutes after the errors stopped (held-out family 8 world 46: 15 minutes). Checkers that failed
+ * with it and pass again are the fresher word. Empty otherwise: an alarm whose checkers never
+ * failed may be the only thing that sees the errors (5xx on inference, a health path that is fine).
+ */
+function laggingAlarms(step: StepContext): string[] {
+  const { state, verdict } = step;
+  if (state.checkersSawFailure !== true || verdict.verdict !== 'breach') return [];
+  const breaching = verdict.signals.filter((s) => s.verdict === 'breach');
+  return breaching.every((s) => s.fromAlarm === true && s.severity === 'fail') ? breaching.map((s) => s.signal) : [];
+}
+
+/** How long a restored endpoint's fail alarms have to catch up: its clients' return (`shedding.intervalSeconds`) and one detection window. */
+function alarmLagMs(policy: Policy): number {
+  return (policy.detection.window * policy.evaluationPeriodSeconds + policy.shedding.intervalSeconds) * 1000;
 }
 
 /**
@@ -452,11 +482,12 @@ function healthyAgain(policy: Policy): Partial<EndpointState> {
 }
 
 function move(step: StepContext, to: EndpointStatus, reason: EndpointReasonCode, message: string, changes: Partial<EndpointState>): EndpointStepResult {
-  const { healthCheckFailed, checkPassedAtDrain: _atDrain, recoveryFailed: _held, ...state } = step.state;
+  const { healthCheckFailed, checkersSawFailure, checkPassedAtDrain: _atDrain, recoveryFailed: _held, ...state } = step.state;
   const now = step.now;
   // Marked only while drained for failing: whatever moves it out of that ends it. A held failed
   // recovery step ends with any move too.
-  const kept = to === 'drained' && healthCheckFailed === true ? { healthCheckFailed } : {};
+  const kept =
+    to === 'drained' ? { ...(healthCheckFailed === true ? { healthCheckFailed } : {}), ...(checkersSawFailure === true ? { checkersSawFailure } : {}) } : {};
   return {
     state: { ...state, ...kept, status: to, since: now, stepSince: now, ...changes },
     transition: { from: step.state.status, to, reason, message },

@@ -200,8 +200,15 @@ export interface EndpointState {
    */
   readonly checkPassedAtDrain?: boolean;
   /**
-   * Restored when its health check passed again: until this time a fail-severity alarm still in
-   * ALARM is taken for one that has not yet counted the endpoint's return (CloudWatch's own lag).
+   * Drained for failing, its record's health checkers were read failing since: they check what
+   * fails, so their passing again says its errors stopped, whatever its error alarm, counting the
+   * few requests a drained region serves, still says (core/hysteresis.ts `checkersSeeItClear`).
+   */
+  readonly checkersSawFailure?: boolean;
+  /**
+   * Restored when its health check passed again, or when its checkers no longer fail while its
+   * error alarm is still in ALARM: until this time a fail-severity alarm still in ALARM is taken for
+   * one that has not yet counted the endpoint's return (CloudWatch's own lag).
    */
   readonly alarmLagUntil?: EpochMs;
   /** Share of its baseline the endpoint carried when it degraded (at least 1): `shed` is a fraction of this. */

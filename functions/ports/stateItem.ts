@@ -30,6 +30,9 @@
  *  11. A period in an endpoint's history may hold its percentile signals' counts (`tails`), which
  *      a recovering endpoint pools; a layout-10 item kept none, so it reads as it is (its
  *      recovering endpoints pool from their next period on).
+ *  12. An endpoint drained for failing may hold that its record's health checkers were read
+ *      failing while it was (`checkersSawFailure`); a layout-11 item read none, so it reads as it is
+ *      (such an endpoint waits for its error alarm, as before).
  * A layout change adds a version, a schema for it, and a migration from the one before.
  */
 import * as z from 'zod/mini';
@@ -41,7 +44,7 @@ import { CorruptStateError, UnsupportedStateVersionError } from './errors.js';
 import type { PendingChange, StateWrite, StoredServiceState } from './stateStore.js';
 
 /** The layout this steer53 writes. */
-export const STATE_SCHEMA_VERSION = 11;
+export const STATE_SCHEMA_VERSION = 12;
 
 const epochMs = z.number();
 const count = z.int().check(z.minimum(0));
@@ -94,10 +97,13 @@ const endpointStateSchemaV8: z.ZodMiniType<EndpointState> = z.strictObject(endpo
 const endpointStateShapeV9 = { ...endpointStateShapeV7, checkPassedAtDrain: z.exactOptional(z.boolean()) };
 /** An endpoint's state before layout 11 (no counts kept with its history). */
 const endpointStateSchemaV10: z.ZodMiniType<EndpointState> = z.strictObject(endpointStateShapeV9);
-const endpointStateSchema: z.ZodMiniType<EndpointState> = z.strictObject({
+const endpointStateShapeV11 = {
   ...endpointStateShapeV9,
   history: z.array(z.strictObject({ ...verdictRecordShapeV10, tails: z.exactOptional(z.record(z.string(), periodTailSchema)) })),
-});
+};
+/** An endpoint's state before layout 12 (its checkers' failures while drained not kept). */
+const endpointStateSchemaV11: z.ZodMiniType<EndpointState> = z.strictObject(endpointStateShapeV11);
+const endpointStateSchema: z.ZodMiniType<EndpointState> = z.strictObject({ ...endpointStateShapeV11, checkersSawFailure: z.exactOptional(z.boolean()) });
 
 const overrideShape = { by: z.string(), reason: z.string(), setAt: epochMs, until: z.nullable(epochMs), announced: z.exactOptional(z.boolean()) };
 const overrideSchema: z.ZodMiniType<Override> = z.strictObject(overrideShape);
@@ -230,6 +236,8 @@ const itemShape = {
   engineWeights: z.exactOptional(weightsSchema),
 };
 const stateItemSchema = z.looseObject({ ...itemShape, state: serviceStateSchema });
+/** The state's fields before layout 12 (no endpoint's checkers' failures kept). */
+const stateShapeV11 = { ...stateShape, endpoints: z.record(z.string(), endpointStateSchemaV11) };
 /** The state's fields before layout 11 (no counts kept with the endpoints' histories). */
 const stateShapeV10 = { ...stateShape, endpoints: z.record(z.string(), endpointStateSchemaV10) };
 /** The state's fields before layout 10 (no fail static notice kept). */
@@ -336,6 +344,9 @@ const stateItemV9Schema = z.looseObject({ ...itemShape, state: z.strictObject(st
 /** Layout 10: no counts kept with the endpoints' histories; it reads as it is. */
 const stateItemV10Schema = z.looseObject({ ...itemShape, state: z.strictObject(stateShapeV10) });
 
+/** Layout 11: no endpoint's checkers' failures kept; it reads as it is. */
+const stateItemV11Schema = z.looseObject({ ...itemShape, state: z.strictObject(stateShapeV11) });
+
 /** How an item of each layout is read: parsed with its own schema, then migrated to the current one. */
 const READERS: Readonly<Record<number, (service: string, raw: unknown) => StateItem>> = {
   1: (service, raw) => fromV1(parsed(service, stateItemV1Schema, raw)),
@@ -348,7 +359,8 @@ const READERS: Readonly<Record<number, (service: string, raw: unknown) => StateI
   8: (service, raw) => ({ ...parsed(service, stateItemV8Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
   9: (service, raw) => ({ ...parsed(service, stateItemV9Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
   10: (service, raw) => ({ ...parsed(service, stateItemV10Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
-  11: (service, raw) => parsed(service, stateItemSchema, raw),
+  11: (service, raw) => ({ ...parsed(service, stateItemV11Schema, raw), schemaVersion: STATE_SCHEMA_VERSION }),
+  12: (service, raw) => parsed(service, stateItemSchema, raw),
 };
 
 function parsed<T extends z.ZodMiniType>(service: string, schema: T, raw: unknown): z.output<T> {

@@ -303,10 +303,14 @@ describe('Functions', () => {
     // 377 KB until a flickering health check held a region's restore (the checkers' second read)
     // and a health check's restore went out without its reversals (core/guards.ts, its reason),
     // 2.0 KB: the alarm bundle measured 378.2 KB, the schedule bundle 371.0 KB, the deployment bundle 419.4 KB.
-    ['alarm', 379],
-    ['schedule', 372],
+    // 379 KB until a region failing most of its requests came after the receivers' burst room
+    // (core/weightPlanner.ts) and a region whose checkers saw it fail was restored while its error
+    // alarm lagged (core/hysteresis.ts, its reason, state layout 12), 1.4 KB: the alarm bundle
+    // measured 379.6 KB, the schedule bundle 372.4 KB, the deployment bundle 420.8 KB.
+    ['alarm', 380],
+    ['schedule', 373],
     // Powertools idempotency and its JMESPath engine (38 KB) come on top; see docs/deploy.md.
-    ['deployment', 420],
+    ['deployment', 421],
   ])('keeps the %s bundle within %i KB, with zod/mini alone and no config schema', (name, budgetKb) => {
     const code = readFileSync(join(assetDirOf(name), 'index.mjs'));
     expect(code.length).toBeLessThanOrEqual(budgetKb * 1024);

@@ -156,6 +156,16 @@ describe('Function: readStateItem', () => {
     expect(() => readStateItem('chat', { ...current(), state: wrong })).toThrow(/state\.endpoints\.a\.history\[0\]\.tails\.p99\.worse/);
   });
 
+  it('reads that a drained endpoint’s checkers were seen failing (layout 12); a layout-11 item with it was not written by one', () => {
+    const drained = { ...state.endpoints.a!, status: 'drained' as const, failed: true, checkersSawFailure: true };
+    const kept = { ...state, endpoints: { ...state.endpoints, a: drained } };
+    expect(readStateItem('chat', { ...current(), state: kept }).state).toEqual(kept);
+    expect(readStateItem('chat', { ...current(), schemaVersion: 11, state }).state).toEqual(state);
+    expect(() => readStateItem('chat', { ...current(), schemaVersion: 11, state: kept })).toThrow(/state\.endpoints\.a\.checkersSawFailure/);
+    const wrong = { ...state, endpoints: { ...state.endpoints, a: { ...drained, checkersSawFailure: 'yes' } } };
+    expect(() => readStateItem('chat', { ...current(), state: wrong })).toThrow(/state\.endpoints\.a\.checkersSawFailure/);
+  });
+
   it('reads the way a recent change moved each endpoint, and nothing else there', () => {
     const v3 = { ...state, recentChanges: [{ at: T0 - MINUTE, emergency: false, moved: { a: 1 as const, b: -1 as const } }] };
     expect(readStateItem('chat', { ...current(), state: v3 }).state).toEqual(v3);

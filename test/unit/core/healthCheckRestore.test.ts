@@ -271,6 +271,70 @@ describe('decide: a region drained for failing whose health checkers still see f
     expect(steps.flatMap((s) => s.decision.transitions).map((t) => t.reason)).not.toContain('CHECKERS_CLEAR_RESTORED');
   });
 
+  describe('its 5xx alarm still in ALARM on the few requests it serves drained', () => {
+    // a's checkers see its failures until minute 20, then none; its 5xx alarm, counting the few
+    // requests a drained region keeps, stays in ALARM until `alarmUntil` (CloudWatch keeps an
+    // alarm's state on missing datapoints), and so does anything else given in `also`.
+    const lagging =
+      (alarmUntil: number, seen = true, also: Minute = {}) =>
+      (m: number): { a: Minute } => ({
+        a: {
+          check: 'healthy',
+          alarm: m < alarmUntil ? 'ALARM' : 'OK',
+          ...(m === 0 ? {} : { failures: m < 20 && seen ? FAILING_CHECKERS_TO_HOLD + 3 : 0 }),
+          ...(m >= 20 ? also : {}),
+        },
+      });
+    const restoredAt = (steps: Step[]) => steps.filter((s) => s.decision.transitions.some((t) => t.reason === 'CHECKERS_CLEAR_RESTORED')).map((s) => s.minute);
+
+    it('is restored once its checkers, which saw it fail, no longer do; the alarm is taken for lag for one detection window, and said so', () => {
+      const steps = run(30, lagging(26));
+      expect(steps[19]!.state.endpoints.a).toMatchObject({ status: 'drained', checkersSawFailure: true });
+      expect(restoredAt(steps)).toEqual([20]);
+      expect(steps[20]!.decision.transitions).toEqual([
+        {
+          endpoint: 'a',
+          from: 'drained',
+          to: 'healthy',
+          reason: 'CHECKERS_CLEAR_RESTORED',
+          message:
+            "a restored: its health checkers saw it fail while drained and none has within 120 s, so its errors have stopped; errors still in ALARM on the few requests a drained region serves, taken for CloudWatch's lag for 480 s; back at its full share",
+        },
+      ]);
+      expect(steps[20]!.weights).toEqual({ a: 100, b: 100, c: 100 });
+      expect(steps[20]!.state.endpoints.a!.checkersSawFailure).toBeUndefined();
+      for (const step of steps.slice(21, 26)) {
+        expect(step.weights.a).toBe(100);
+        expect(step.decision.reasons).toContainEqual(
+          expect.objectContaining({
+            code: 'ALARM_LAG_HOLD',
+            endpoint: 'a',
+            message: expect.stringMatching(/^a: errors still in ALARM just after it was restored: taken for CloudWatch's lag/),
+          }),
+        );
+      }
+      expect(steps.flatMap((s) => s.decision.transitions).map((t) => t.reason)).toEqual(['FAIL_UNAMBIGUOUS', 'CHECKERS_CLEAR_RESTORED']);
+    });
+
+    it('drains again when the alarm is still in ALARM after the lag window (its errors did not stop)', () => {
+      const steps = run(30, lagging(40));
+      expect(restoredAt(steps)).toEqual([20]);
+      expect(steps.slice(20, 28).every((s) => s.weights.a === 100)).toBe(true);
+      expect(steps[28]!.decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', to: 'drained', reason: expect.stringMatching(/^FAIL_/) })]);
+    });
+
+    it.each<[string, ReturnType<typeof lagging>, number[]]>([
+      // Restored as before, once the alarm is OK.
+      ['its checkers never seen failing (they may not check what fails)', lagging(26, false), [26]],
+      ['its latency breaching too', lagging(26, true, { p99: 5000 }), []],
+    ])('is not restored while the alarm is in ALARM with %s', (_name, at, restored) => {
+      const steps = run(30, at);
+      expect(restoredAt(steps)).toEqual(restored);
+      expect(steps[25]!.weights.a).toBe(0);
+      expect(steps[25]!.state.endpoints.a!.alarmLagUntil).toBeUndefined();
+    });
+  });
+
   it('waits for its dwell (600 s from its drain at minute 0)', () => {
     const steps = run(
       12,
@@ -377,7 +441,7 @@ describe('decide: a region drained for errors whose error rate still reads past 
       expect.objectContaining({
         code: 'ALARM_LAG_HOLD',
         endpoint: 'a',
-        message: expect.stringMatching(/^a: error-rate still reading failure just after its health check restored it/),
+        message: expect.stringMatching(/^a: error-rate still reading failure just after it was restored/),
       }),
     );
     expect(steps[15]!.state.endpoints.a!.alarmLagUntil).toBeUndefined();
