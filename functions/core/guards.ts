@@ -255,10 +255,13 @@ function flapGuard(ev: Evaluation, input: AntiFlapInput, _changes: readonly Weig
   const [first] = reversalsOf(ev, input, input.target, recent);
   if (first === undefined) return undefined;
   const { endpoint, way, at } = first;
-  const windowMs = ev.policy.dwell.minSeconds * 1000;
-  const waitS = Math.ceil((at + windowMs - ev.now) / 1000);
-  const message = `change to ${formatWeights(input.target, ev.ids)} would move ${endpoint} back ${way === 1 ? 'up' : 'down'} ${Math.round((ev.now - at) / 1000)} s after it moved the other way; waiting ${waitS} s (dwell ${ev.policy.dwell.minSeconds} s)`;
+  const message = `change to ${formatWeights(input.target, ev.ids)} would move ${endpoint} back ${way === 1 ? 'up' : 'down'} ${Math.round((ev.now - at) / 1000)} s after it moved the other way; waiting ${dwellLeftS(ev, at)} s (dwell ${ev.policy.dwell.minSeconds} s)`;
   return { reasons: [{ code: 'FLAP_HOLD', message, endpoint }] };
+}
+
+/** Seconds until a move written at `at` is `dwell.minSeconds` old. */
+function dwellLeftS(ev: Evaluation, at: number): number {
+  return Math.ceil((at + ev.policy.dwell.minSeconds * 1000 - ev.now) / 1000);
 }
 
 interface Reversal {
@@ -301,8 +304,9 @@ function reversalsOf(ev: Evaluation, input: AntiFlapInput, target: Weights, rece
 function flapsKept(ev: Evaluation, input: AntiFlapInput, recent: readonly RecentChange[]): { target: Weights; reasons: Reason[] } | undefined {
   const view = { before: sharesOf(answered(ev, ev.current), ev.ids), planned: sharesOf(answered(ev, input.target), ev.ids) };
   const kept = reversalsOf(ev, input, input.target, recent);
+  if (kept.length === 0) return undefined;
   const shares = keptShares(ev.ids, view, new Set(kept.map((r) => r.endpoint)));
-  if (kept.length === 0 || shares === undefined) return undefined;
+  if (shares === undefined) return undefined;
   const target = recordWeights(ev, input.target, shares);
   if (sameWeights(target, ev.current, ev.ids)) return undefined;
   return { target, reasons: kept.map((r) => keptReason(ev, input.target, r, view)) };
@@ -344,8 +348,7 @@ function recordWeights(ev: Evaluation, target: Weights, shares: Weights): Weight
 }
 
 function keptReason(ev: Evaluation, target: Weights, r: Reversal, view: ShareView): Reason {
-  const waitS = Math.ceil((r.at + ev.policy.dwell.minSeconds * 1000 - ev.now) / 1000);
-  const message = `${r.endpoint} keeps ${pct(view.before[r.endpoint]!)} of the traffic: it moved ${r.way === 1 ? 'down' : 'up'} ${Math.round((ev.now - r.at) / 1000)} s ago, and moving it back to ${pct(view.planned[r.endpoint]!)} waits ${waitS} s (dwell ${ev.policy.dwell.minSeconds} s); the rest of the change to ${formatWeights(target, ev.ids)} is written`;
+  const message = `${r.endpoint} keeps ${pct(view.before[r.endpoint]!)} of the traffic: it moved ${r.way === 1 ? 'down' : 'up'} ${Math.round((ev.now - r.at) / 1000)} s ago, and moving it back to ${pct(view.planned[r.endpoint]!)} waits ${dwellLeftS(ev, r.at)} s (dwell ${ev.policy.dwell.minSeconds} s); the rest of the change to ${formatWeights(target, ev.ids)} is written`;
   return { code: 'FLAP_HOLD_KEPT', message, endpoint: r.endpoint };
 }
 

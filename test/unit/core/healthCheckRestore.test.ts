@@ -187,6 +187,9 @@ describe('decide: a failure the Route 53 health check saw ends as it sees it', (
   });
 });
 
+/** The transition of `a` restored at once because its checkers no longer see failures. */
+const checkersRestored = (message: string) => ({ endpoint: 'a', from: 'drained', to: 'healthy', reason: 'CHECKERS_CLEAR_RESTORED', message });
+
 describe('decide: a region drained for failing whose health checkers still see failures', () => {
   // a fails part of its requests: its 5xx alarm drains it, its health check passes all through (a
   // checker turns only after failures in a row), and once drained its alarm has too few requests to
@@ -248,14 +251,9 @@ describe('decide: a region drained for failing whose health checkers still see f
     expect(restores(steps)).toEqual([]);
     expect(steps[19]!.weights.a).toBe(0);
     expect(steps[20]!.decision.transitions).toEqual([
-      {
-        endpoint: 'a',
-        from: 'drained',
-        to: 'healthy',
-        reason: 'CHECKERS_CLEAR_RESTORED',
-        message:
-          'a restored: none of its health checkers saw it fail within 120 s and its signals are clear, so its errors have stopped; back at its full share',
-      },
+      checkersRestored(
+        'a restored: none of its health checkers saw it fail within 120 s and its signals are clear, so its errors have stopped; back at its full share',
+      ),
     ]);
     expect(steps[20]!.weights).toEqual({ a: 100, b: 100, c: 100 });
     expect(steps[20]!.decision.notifications).toEqual([expect.objectContaining({ reason: 'CHECKERS_CLEAR_RESTORED', severity: 'info' })]);
@@ -292,14 +290,9 @@ describe('decide: a region drained for failing whose health checkers still see f
       expect(steps[19]!.state.endpoints.a).toMatchObject({ status: 'drained', checkersSawFailure: true });
       expect(restoredAt(steps)).toEqual([20]);
       expect(steps[20]!.decision.transitions).toEqual([
-        {
-          endpoint: 'a',
-          from: 'drained',
-          to: 'healthy',
-          reason: 'CHECKERS_CLEAR_RESTORED',
-          message:
-            "a restored: its health checkers saw it fail while drained and none has within 120 s, so its errors have stopped; errors still in ALARM on the few requests a drained region serves, taken for CloudWatch's lag for 480 s; back at its full share",
-        },
+        checkersRestored(
+          "a restored: its health checkers saw it fail while drained and none has within 120 s, so its errors have stopped; errors still in ALARM on the few requests a drained region serves, taken for CloudWatch's lag for 480 s; back at its full share",
+        ),
       ]);
       expect(steps[20]!.weights).toEqual({ a: 100, b: 100, c: 100 });
       expect(steps[20]!.state.endpoints.a!.checkersSawFailure).toBeUndefined();
