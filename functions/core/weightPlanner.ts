@@ -584,12 +584,11 @@ function fill(tier: readonly PlanEndpoint[], allotment: Allotment, total: number
   const weights = { ...allotment.weights };
   let remaining = allotment.remaining;
   let open = tier.filter((e) => headroom(e, total, demandRps, weights, current) > 1e-9);
-  // Proportional to baseline within a tier; a tier of zero-baseline standbys shares by capacity.
-  const useBaseline = tier.some((e) => e.config.baselineWeight > 0);
-  const weightOf = (e: PlanEndpoint) => (useBaseline ? e.config.baselineWeight : capacityShare(e.config, demandRps, e.warmRps));
   // Each round either places everything left or fills at least one endpoint to its headroom.
   for (let round = 0; round <= tier.length && remaining > 1e-9 && open.length > 0; round++) {
+    const weightOf = receiverShare(open, demandRps);
     const sum = open.reduce((s, e) => s + weightOf(e), 0);
+    if (sum <= 0) break;
     const pool = remaining;
     for (const e of open) {
       const id = e.config.setIdentifier;
@@ -600,6 +599,24 @@ function fill(tier: readonly PlanEndpoint[], allotment: Allotment, total: number
     open = open.filter((e) => headroom(e, total, demandRps, weights, current) > 1e-9);
   }
   return { weights, remaining, blocked: allotment.blocked };
+}
+
+/**
+ * What each open endpoint of a tier takes of the freed weight, relatively. By its planned warm capacity
+ * (`warmRps × targetUtilization`, from the instances in service where a provider says, less what it
+ * or a peer has shown it cannot take) when every endpoint of the tier has one: each receiver's
+ * utilisation rises by the same step, so a small region does not take a share of a failed one's
+ * traffic that its baseline weight, set for a well service, gives it and its GPUs cannot serve. By
+ * baseline weight when one has none, or an unbounded one; a tier of zero-baseline standbys without
+ * capacities shares by `maxShare`.
+ */
+function receiverShare(open: readonly PlanEndpoint[], demandRps: number | null): (e: PlanEndpoint) => number {
+  const warm = (e: PlanEndpoint) => e.warmRps ?? e.config.capacity.warmRps;
+  const planned = (e: PlanEndpoint) => (warm(e) ?? 0) * e.config.capacity.targetUtilization;
+  // Unbounded (the capacity handshake plans as if every instance a region needs were there): by baseline.
+  if (open.every((e) => Number.isFinite(warm(e))) && open.some((e) => planned(e) > 0)) return planned;
+  if (open.some((e) => e.config.baselineWeight > 0)) return (e) => e.config.baselineWeight;
+  return (e) => capacityShare(e.config, demandRps, e.warmRps);
 }
 
 /**

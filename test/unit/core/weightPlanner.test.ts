@@ -84,6 +84,43 @@ describe('planWeights', () => {
     expect(plan.blocked).toEqual([]);
   });
 
+  it("shares a failed endpoint's traffic among the receivers by their planned warm capacity, not their baseline weight", () => {
+    const plan = planWeights(
+      [
+        endpoint(0, 'drained', { failing: true }),
+        endpoint(1, 'healthy', { warmRps: 60, targetUtilization: 0.85 }),
+        endpoint(2, 'healthy', { warmRps: 20, targetUtilization: 0.85 }),
+        endpoint(3, 'healthy', { warmRps: 20, targetUtilization: 0.85 }),
+      ],
+      null,
+      policy,
+    );
+    // Total 400, a's 100 freed: 3:1:1 by warm capacity, so each receiver's utilisation rises alike
+    // (by baseline, the two 20 requests/s regions would take a third each).
+    expect(plan.weights.a).toBe(0);
+    expect(plan.weights.b).toBeCloseTo(160);
+    expect(plan.weights.c).toBeCloseTo(120);
+    expect(plan.weights.d).toBeCloseTo(120);
+    expect(plan.blocked).toEqual([]);
+  });
+
+  it('shares by baseline weight when a receiver has no warm capacity to plan with', () => {
+    const plan = planWeights(
+      [
+        endpoint(0, 'drained', { failing: true }),
+        endpoint(1, 'healthy', { warmRps: 60, baseline: 200 }),
+        endpoint(2, 'healthy', { baseline: 100 }),
+        endpoint(3, 'healthy', { warmRps: 20, baseline: 100 }),
+      ],
+      null,
+      policy,
+    );
+    // Total 500, a's 100 freed: 2:1:1 by baseline.
+    expect(plan.weights.b).toBeCloseTo(250);
+    expect(plan.weights.c).toBeCloseTo(125);
+    expect(plan.weights.d).toBeCloseTo(125);
+  });
+
   it('gives shed traffic back, slow endpoints first and failing ones last, when nobody can take it', () => {
     const plan = planWeights(
       [
