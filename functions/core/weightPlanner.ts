@@ -604,7 +604,7 @@ function fill(tier: readonly PlanEndpoint[], allotment: Allotment, total: number
 /**
  * What each open endpoint of a tier takes of the freed weight, relatively. By its planned warm capacity
  * (`warmRps × targetUtilization`, from the instances in service where a provider says, less what it
- * or a peer has shown it cannot take) when every endpoint of the tier has one: each receiver's
+ * or a peer has shown it cannot take) when every open endpoint has one: each receiver's
  * utilisation rises by the same step, so a small region does not take a share of a failed one's
  * traffic that its baseline weight, set for a well service, gives it and its GPUs cannot serve. By
  * baseline weight when one has none, or an unbounded one; a tier of zero-baseline standbys without
