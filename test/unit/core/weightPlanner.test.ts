@@ -28,8 +28,8 @@ function endpoint(
     failed?: boolean;
     targetUtilization?: number;
     lateAtAnyShare?: boolean;
-    /** Failing: its error rate this period proves most of its requests fail. */
-    failsMost?: boolean;
+    /** Failing: its error rate this period proves more than a quarter of its requests fail. */
+    failsMany?: boolean;
     /** A recovery step that failed, held back from flapping (hysteresis.ts). */
     recoveryFailed?: boolean;
   } = {},
@@ -60,7 +60,7 @@ function endpoint(
     severe: options.severe ?? false,
     dwelling: options.dwelling ?? false,
     ...(options.lateAtAnyShare !== undefined ? { lateAtAnyShare: options.lateAtAnyShare } : {}),
-    ...(options.failsMost !== undefined ? { failsMost: options.failsMost } : {}),
+    ...(options.failsMany !== undefined ? { failsMany: options.failsMany } : {}),
   };
 }
 
@@ -172,21 +172,21 @@ describe('planWeights', () => {
     ]);
   });
 
-  it('runs the receivers up to their full warm capacity before keeping traffic on an endpoint failing most of its requests', () => {
+  it('runs the receivers up to their full warm capacity before keeping traffic on an endpoint failing more than a quarter of its requests', () => {
     // 50 requests/s. b (60 warm, target utilisation 0.5) has room for 30 at its target; a, failing, carries 80 of 200.
-    const plan = (failsMost: boolean) =>
+    const plan = (failsMany: boolean) =>
       planWeights(
-        [endpoint(0, 'drained', { failing: true, current: 80, failsMost }), endpoint(1, 'healthy', { warmRps: 60, targetUtilization: 0.5 })],
+        [endpoint(0, 'drained', { failing: true, current: 80, failsMany }), endpoint(1, 'healthy', { warmRps: 60, targetUtilization: 0.5 })],
         50,
         policy,
       );
     // Failing a few percent: a keeps what b cannot take at its target utilisation.
     expect(plan(false).weights).toEqual({ a: expect.closeTo(80), b: expect.closeTo(120) });
-    // Failing most: b runs up to its warm capacity (60 of the 50 requests/s), and a keeps nothing.
-    const most = plan(true);
-    expect(most.weights).toEqual({ a: expect.closeTo(0), b: expect.closeTo(200) });
-    expect(most.blocked.map((b) => b.message)).toEqual([
-      'running b past target utilisation in the busiest minutes (up to full warm capacity, or target utilisation at the mean demand), rather than giving traffic back to a: it fails most of its requests',
+    // Failing more than a quarter: b runs up to its warm capacity (60 of the 50 requests/s), and a keeps nothing.
+    const many = plan(true);
+    expect(many.weights).toEqual({ a: expect.closeTo(0), b: expect.closeTo(200) });
+    expect(many.blocked.map((b) => b.message)).toEqual([
+      'running b past target utilisation in the busiest minutes (up to full warm capacity, or target utilisation at the mean demand), rather than giving traffic back to a: more than a quarter of its requests fail',
     ]);
   });
 
