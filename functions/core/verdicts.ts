@@ -177,6 +177,8 @@ export function needsTraffic(v: SignalVerdict): boolean {
  * INSUFFICIENT_DATA by design: for it alone, such signals are set aside when another signal (GPU,
  * errors) is clear — its instances report, so it is up — which lets it start a recovery whose
  * first small step then produces real evidence. A region still down reports nothing, so nothing is clear.
+ * Any endpoint's alarm in INSUFFICIENT_DATA is set aside when a percentile or per-request share
+ * counted enough of the period's requests and reads clear (`countedClear`).
  * With `alarmLag` (just restored by its health check), a fail-severity alarm still in ALARM, or a
  * per-request error rate still breaching (its minute published a minute or two late, from before
  * the return), is set aside the same way: it has not yet counted the endpoint's return.
@@ -195,6 +197,17 @@ export function evaluateEndpoint(
   return combineSignals(verdicts, options);
 }
 
+/**
+ * A percentile or a per-request share that counted at least the requests it needs this period
+ * (not low-sample) and reads clear. An alarm in INSUFFICIENT_DATA beside it had no datapoint in its
+ * own window (a 10-second latency alarm on a bursty region, quiet for half a minute): it has nothing
+ * to say that the count does not, and is set aside rather than make the period unknown
+ * (docs/runtime.md, "An alarm with nothing to count"). A few fast requests (a canary's) do not speak for it.
+ */
+function countedClear(verdicts: readonly SignalVerdict[]): boolean {
+  return verdicts.some((v) => v.verdict === 'clear' && v.lowSample !== true && v.tail !== undefined && v.tail.samples > 0);
+}
+
 /** The endpoint's verdict from its signals' verdicts (evaluateEndpoint's rules; `drained` sets aside what needs traffic). */
 export function combineSignals(verdicts: readonly SignalVerdict[], options: { readonly drained?: boolean } = {}): EndpointVerdict {
   let breach = false;
@@ -204,7 +217,9 @@ export function combineSignals(verdicts: readonly SignalVerdict[], options: { re
   let clear = false;
   let excess = 0;
   let severe = false;
+  const counted = countedClear(verdicts);
   for (const v of verdicts) {
+    if (counted && v.unknownCause === 'insufficient-data') continue;
     if (v.verdict === 'breach') {
       breach = true;
       if (v.severe) severe = true;

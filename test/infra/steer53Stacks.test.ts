@@ -307,10 +307,14 @@ describe('Functions', () => {
     // (core/weightPlanner.ts) and a region whose checkers saw it fail was restored while its error
     // alarm lagged (core/hysteresis.ts, its reason, state layout 12), 1.4 KB: the alarm bundle
     // measured 379.6 KB, the schedule bundle 372.4 KB, the deployment bundle 420.8 KB.
-    ['alarm', 380],
-    ['schedule', 373],
+    // 380 KB until receivers shared by warm capacity (core/weightPlanner.ts), a failing region past a
+    // quarter of its requests came after the burst room, and an alarm with nothing to count was set
+    // aside beside a counted clear percentile (core/verdicts.ts), 0.3 KB: the alarm bundle measured
+    // 380.0 KB, the schedule bundle 372.8 KB, the deployment bundle 421.1 KB.
+    ['alarm', 381],
+    ['schedule', 374],
     // Powertools idempotency and its JMESPath engine (38 KB) come on top; see docs/deploy.md.
-    ['deployment', 421],
+    ['deployment', 422],
   ])('keeps the %s bundle within %i KB, with zod/mini alone and no config schema', (name, budgetKb) => {
     const code = readFileSync(join(assetDirOf(name), 'index.mjs'));
     expect(code.length).toBeLessThanOrEqual(budgetKb * 1024);

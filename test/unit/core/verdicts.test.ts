@@ -125,6 +125,24 @@ describe('evaluateEndpoint', () => {
     expect(evaluateEndpoint(withAlarm, { signals: down }, { drained: true }).verdict).toBe('unknown');
   });
 
+  it('sets an alarm in INSUFFICIENT_DATA aside when a percentile counted enough of the period’s requests and reads clear; not on fewer', () => {
+    const fast = signalSchema.parse({ name: 'fast', source: 'alarm', alarm: { name: 'y' }, excess: 9 });
+    const withAlarm = [p99, errors, fast];
+    const quietAlarm = { [fast.name]: { alarmState: 'INSUFFICIENT_DATA' as const } };
+    // 1,500 first tokens this minute, p99 within trip; the 10-second alarm had none in its own half minute.
+    const counted = { p99: { value: 900, sampleCount: 1500 }, errors: { value: 0 }, ...quietAlarm };
+    expect(evaluateEndpoint(withAlarm, { signals: counted }).verdict).toBe('clear');
+    // The same alarm beside a p99 too slow to judge on its samples, or with no requests at all: unknown, as before.
+    expect(evaluateEndpoint(withAlarm, { signals: { ...counted, p99: { value: 2600, sampleCount: 50 } } }).verdict).toBe('unknown');
+    // Nor does a p99 clear on fewer samples than it needs speak for it (a canary's few fast requests).
+    expect(evaluateEndpoint(withAlarm, { signals: { ...counted, p99: { value: 900, sampleCount: 300 } } }).verdict).toBe('unknown');
+    expect(evaluateEndpoint(withAlarm, { signals: { ...counted, p99: { value: 0, sampleCount: 0 } } }).verdict).toBe('unknown');
+    // Only a count speaks for it: a clear value with no samples (a non-percentile statistic) does not.
+    expect(evaluateEndpoint([errors, fast], { signals: { errors: { value: 0 }, ...quietAlarm } }).verdict).toBe('unknown');
+    // An alarm in ALARM is never set aside.
+    expect(evaluateEndpoint(withAlarm, { signals: { ...counted, [fast.name]: { alarmState: 'ALARM' as const } } }).verdict).toBe('breach');
+  });
+
   it('is unknown when the endpoint has no observations at all', () => {
     expect(evaluateEndpoint(signals, undefined).verdict).toBe('unknown');
   });
