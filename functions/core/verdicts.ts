@@ -205,7 +205,8 @@ export function evaluateEndpoint(
  * (docs/runtime.md, "An alarm with nothing to count"). A few fast requests (a canary's) do not speak for it.
  */
 function countedClear(verdicts: readonly SignalVerdict[]): boolean {
-  return verdicts.some((v) => v.verdict === 'clear' && v.lowSample !== true && v.tail !== undefined && v.tail.samples > 0);
+  // A tail is kept only with samples, and not low-sample means at least `minSamples` (1 or more) of them.
+  return verdicts.some((v) => v.verdict === 'clear' && v.lowSample !== true && v.tail !== undefined);
 }
 
 /** The endpoint's verdict from its signals' verdicts (evaluateEndpoint's rules; `drained` sets aside what needs traffic). */

@@ -84,16 +84,14 @@ describe('planWeights', () => {
     expect(plan.blocked).toEqual([]);
   });
 
+  /** a (baseline 100) failed and drained; the receivers take its traffic, demand unknown. */
+  const afterFailure = (...receivers: PlanEndpoint[]) => planWeights([endpoint(0, 'drained', { failing: true }), ...receivers], null, policy);
+
   it("shares a failed endpoint's traffic among the receivers by their planned warm capacity, not their baseline weight", () => {
-    const plan = planWeights(
-      [
-        endpoint(0, 'drained', { failing: true }),
-        endpoint(1, 'healthy', { warmRps: 60, targetUtilization: 0.85 }),
-        endpoint(2, 'healthy', { warmRps: 20, targetUtilization: 0.85 }),
-        endpoint(3, 'healthy', { warmRps: 20, targetUtilization: 0.85 }),
-      ],
-      null,
-      policy,
+    const plan = afterFailure(
+      endpoint(1, 'healthy', { warmRps: 60, targetUtilization: 0.85 }),
+      endpoint(2, 'healthy', { warmRps: 20, targetUtilization: 0.85 }),
+      endpoint(3, 'healthy', { warmRps: 20, targetUtilization: 0.85 }),
     );
     // Total 400, a's 100 freed: 3:1:1 by warm capacity, so each receiver's utilisation rises alike
     // (by baseline, the two 20 requests/s regions would take a third each).
@@ -105,15 +103,10 @@ describe('planWeights', () => {
   });
 
   it('shares by baseline weight when a receiver has no warm capacity to plan with', () => {
-    const plan = planWeights(
-      [
-        endpoint(0, 'drained', { failing: true }),
-        endpoint(1, 'healthy', { warmRps: 60, baseline: 200 }),
-        endpoint(2, 'healthy', { baseline: 100 }),
-        endpoint(3, 'healthy', { warmRps: 20, baseline: 100 }),
-      ],
-      null,
-      policy,
+    const plan = afterFailure(
+      endpoint(1, 'healthy', { warmRps: 60, baseline: 200 }),
+      endpoint(2, 'healthy', { baseline: 100 }),
+      endpoint(3, 'healthy', { warmRps: 20, baseline: 100 }),
     );
     // Total 500, a's 100 freed: 2:1:1 by baseline.
     expect(plan.weights.b).toBeCloseTo(250);
