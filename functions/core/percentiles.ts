@@ -9,6 +9,9 @@ export function percentileOf(statistic: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
+/** Requests a tail must expect at its trip share before its count means anything: 10. */
+export const TAIL_EXPECTED = 10;
+
 /**
  * Samples a percentile needs to mean anything: about 10 / (1 − p). Below that many samples a p99
  * is decided by a handful of requests (1,000 for p99, 200 for p95), so the signal is `unknown`.
@@ -16,5 +19,5 @@ export function percentileOf(statistic: string): number | undefined {
 export function defaultMinSamples(statistic: string): number {
   const p = percentileOf(statistic);
   if (p === undefined || p >= 100) return 1;
-  return Math.ceil(10 / (1 - p / 100) - 1e-9);
+  return Math.ceil(TAIL_EXPECTED / (1 - p / 100) - 1e-9);
 }

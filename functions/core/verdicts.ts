@@ -5,7 +5,7 @@
  * anything, or an alarm with insufficient data. Missing data never counts as healthy.
  */
 import type { Signal } from './config.js';
-import { defaultMinSamples, percentileOf } from './percentiles.js';
+import { defaultMinSamples, percentileOf, TAIL_EXPECTED } from './percentiles.js';
 import { tailEvidence } from './tailEvidence.js';
 import type { AlarmObservation, EndpointObservations, EndpointVerdict, PeriodTail, SignalObservation, SignalVerdict, UnknownCause, Verdict } from './types.js';
 
@@ -199,14 +199,14 @@ export function evaluateEndpoint(
 
 /**
  * A percentile or a per-request share that counted at least the requests it needs this period
- * (not low-sample) and reads clear. An alarm in INSUFFICIENT_DATA beside it had no datapoint in its
- * own window (a 10-second latency alarm on a bursty region, quiet for half a minute): it has nothing
- * to say that the count does not, and is set aside rather than make the period unknown
+ * (not low-sample, and enough that its trip share expects `TAIL_EXPECTED` of them in the tail: 1,000
+ * for a p99, 200 for a 5% error rate) and reads clear. An alarm in INSUFFICIENT_DATA beside it had no
+ * datapoint in its own window (a 10-second latency alarm on a bursty region, quiet for half a minute):
+ * it has nothing to say that the count does not, and is set aside rather than make the period unknown
  * (docs/runtime.md, "An alarm with nothing to count"). A few fast requests (a canary's) do not speak for it.
  */
 function countedClear(verdicts: readonly SignalVerdict[]): boolean {
-  // A tail is kept only with samples, and not low-sample means at least `minSamples` (1 or more) of them.
-  return verdicts.some((v) => v.verdict === 'clear' && v.lowSample !== true && v.tail !== undefined);
+  return verdicts.some((v) => v.verdict === 'clear' && v.lowSample !== true && v.tail !== undefined && v.tail.samples * v.tail.allowed >= TAIL_EXPECTED - 1e-9);
 }
 
 /** The endpoint's verdict from its signals' verdicts (evaluateEndpoint's rules; `drained` sets aside what needs traffic). */

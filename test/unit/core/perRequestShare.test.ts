@@ -69,6 +69,15 @@ describe('a per-request share judged on its count', () => {
     expect(drained.verdict).toBe('clear');
     expect(evaluateEndpoint([errorRate, gpu], { signals: { gpu: { value: 3 } } }).verdict).toBe('unknown');
   });
+
+  it('speaks for a quiet alarm beside it only when its trip share expects ten failures in its count: 200 requests at 5%, not a canary’s 30', () => {
+    const fast = signalSchema.parse({ name: 'ttft-fast', source: 'alarm', alarm: { name: 'y' } });
+    const quiet = { [fast.name]: { alarmState: 'INSUFFICIENT_DATA' as const } };
+    const clearOn = (requests: number) => evaluateEndpoint([errorRate, fast], { signals: { 'error-rate': { value: 0, sampleCount: requests }, ...quiet } });
+    expect(clearOn(30).verdict).toBe('unknown');
+    expect(clearOn(199).verdict).toBe('unknown');
+    expect(clearOn(200).verdict).toBe('clear');
+  });
 });
 
 describe('perRequest in the config', () => {
