@@ -47,11 +47,16 @@ export function verdictsOf(ev: Evaluation): Verdicts {
 /**
  * Bad for fail static: breaching, or unknown because data is missing. An endpoint unknown only
  * because its percentiles have too few requests to prove anything is not a sign that the
- * observations are broken (a small region is like that every quiet minute).
+ * observations are broken (a small region is like that every quiet minute). Nor is an alarm in
+ * INSUFFICIENT_DATA beside a metric of the same endpoint that has a datapoint this period: the
+ * observations arrive, and the alarm (a 10-second latency alarm on a bursty region) had nothing to
+ * count in its own short window. In a metric outage no metric of the endpoint has one.
  */
 function looksBad(verdict: EndpointVerdict): boolean {
   if (verdict.verdict === 'breach') return true;
-  return verdict.verdict === 'unknown' && verdict.signals.some((s) => s.verdict === 'unknown' && s.unknownCause !== 'low-sample');
+  if (verdict.verdict !== 'unknown') return false;
+  const reporting = verdict.signals.some((s) => s.value !== null);
+  return verdict.signals.some((s) => s.verdict === 'unknown' && s.unknownCause !== 'low-sample' && !(reporting && s.unknownCause === 'insufficient-data'));
 }
 
 /**

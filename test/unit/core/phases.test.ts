@@ -298,6 +298,25 @@ describe('Function: failStaticOf', () => {
     expect(out.notifications.map((n) => n.summary)).toEqual([`chat.example.com: fail static — ${message}`]);
   });
 
+  // A 10-second latency alarm on a bursty region: quiet for half a minute, INSUFFICIENT_DATA, while the minute's metrics arrive.
+  it.each<[string, boolean, boolean]>([
+    ['an alarm with nothing to count beside metrics that arrived says nothing of the observations: no fail static', true, false],
+    ['the same alarm with no metric of its endpoint arriving (a metric outage) is missing data', false, true],
+  ])('%s', (_name, metricsArrive, failStatic) => {
+    const fast = { name: 'ttft-fast', source: 'alarm' as const, alarm: { name: 'ttft-fast' } };
+    const withAlarm = makeService({ n: 3, endpoints: [0, 1, 2].map(() => ({ signals: [...three.endpoints[0]!.signals, fast] })) });
+    const quiet = { 'ttft-fast': { alarmState: 'INSUFFICIENT_DATA' as const } };
+    // a breaches on 1,500 requests; b and c count 300, their p99 fast but too few to judge, errors clear.
+    const reported = (p99: number, sampleCount: number) => ({ p99: { value: p99, sampleCount }, errors: { value: 0 } });
+    const endpoints = Object.fromEntries(
+      ['a', 'b', 'c'].map((id) => [id, { signals: { ...(metricsArrive ? (id === 'a' ? reported(25_000, 1500) : reported(900, 300)) : {}), ...quiet } }]),
+    );
+    const ev = evaluation(withAlarm, { state: initialServiceState(withAlarm, T0 - HOUR), observations: { periodStart: T0 - MINUTE, endpoints } });
+    const { verdicts } = verdictsOf(ev);
+    expect(verdicts.b!.verdict).toBe('unknown');
+    expect(failStaticOf(ev, verdicts, {}).value).toBe(failStatic);
+  });
+
   it('a breach is a breach however few requests the load counted', () => {
     const endpoints = { a: { ...observe('slow'), requestsInPeriod: 0 }, b: { ...observe('slow'), requestsInPeriod: 0 }, c: observe('ok') };
     const ev = evaluation(three, { state: initialServiceState(three, T0 - HOUR), observations: { periodStart: T0 - MINUTE, endpoints } });
