@@ -34,7 +34,9 @@ export interface Guarded {
 
 /**
  * An emergency is not budgeted and not bounded: the drain of an endpoint found failing in this
- * evaluation, or the end of a drill its guard alarm aborted.
+ * evaluation, or the end of a drill its guard alarm aborted. A drain that the safety rules keep at
+ * the share it serves (`minHealthyEndpoints`) is none: one weight point less is the other
+ * records' rounding, not a drain, and must not decide whether the change budget applies.
  */
 export function isEmergency(
   ev: Evaluation,
@@ -42,9 +44,14 @@ export function isEmergency(
 ): boolean {
   const { transitions, endpoints, target } = planned;
   return (
-    transitions.some((t) => t.to === 'drained' && endpoints[t.endpoint]!.failed === true && target[t.endpoint]! < ev.current[t.endpoint]!) ||
+    transitions.some((t) => t.to === 'drained' && endpoints[t.endpoint]!.failed === true && cuts(target[t.endpoint]!, ev.current[t.endpoint]!)) ||
     planned.abortedDrills.length > 0
   );
+}
+
+/** A weight cut by more than a point, or to zero. */
+function cuts(to: number, from: number): boolean {
+  return to < from - 1 || (to === 0 && from > 0);
 }
 
 /** The safety guards, most authoritative first. */

@@ -445,6 +445,10 @@ describe('Function: isEmergency', () => {
     ['the drain of an endpoint found failing', [drained(true)], true, { a: 0, b: 200 }, [], true],
     ['not the drain of a slow endpoint', [drained(false)], false, { a: 0, b: 200 }, [], false],
     ['not a failing endpoint kept serving (minHealthyEndpoints)', [drained(true)], true, { a: 100, b: 100 }, [], false],
+    // Found by the property "never moves an endpoint on an unknown verdict": kept at its share, its weight
+    // rounded a point lower beside another's, it made one plan an emergency (past the change budget) and not the other.
+    ['not one kept serving a weight point lower (the others’ rounding)', [drained(true)], true, { a: 99, b: 101 }, [], false],
+    ['the drain of one found failing by more than a point', [drained(true)], true, { a: 98, b: 102 }, [], true],
     ['the end of a drill its guard alarm aborted', [], false, { a: 100, b: 100 }, ['a'], true],
   ])('%s', (_name, transitions, failed, target, abortedDrills, emergency) => {
     const ev = evaluation(service, { currentWeights: { a: 100, b: 100 } });
