@@ -20,6 +20,7 @@ import { type CliIo, isParseArgsError } from './cli.js';
 import { HELD_OUT_KINDS, type HeldOutKind, type HeldOutWorld, heldOutWorld } from './heldOut.js';
 import { benefitShare, type ControllerMetrics } from './metrics.js';
 import { runControllers } from './run.js';
+import type { EvaluationRecord } from './world.js';
 import { resolveScenario, SCENARIO_DIR } from './scenario.js';
 import { causeList, sumCauses } from './summary.js';
 import type { ScenarioInput } from './scenarioSchema.js';
@@ -51,6 +52,8 @@ export interface HeldOutRow {
   readonly flapCauses: Readonly<Record<string, number>>;
   readonly dnsChanges: number;
   readonly safetyViolations: number;
+  /** steer53's fail-static episodes (`failStaticEpisodes`); absent from documents written before they were counted. */
+  readonly failStatics?: number;
 }
 
 /** The controllers a held-out row reads: steer53, the fixed split and the oracle (the benefit), and both Route 53 baselines. */
@@ -67,20 +70,36 @@ async function worldScenario(world: HeldOutWorld) {
 
 /** Runs one world under every controller a row reads. */
 export async function heldOutRow(world: HeldOutWorld): Promise<HeldOutRow> {
-  const { metrics } = await runControllers(await worldScenario(world), HELD_OUT_CONTROLLERS);
+  const { runs, metrics } = await runControllers(await worldScenario(world), HELD_OUT_CONTROLLERS);
   const hc = metrics['route53-health-check'].sloMissFraction;
   const alarm = metrics['route53-alarm-health-check'].sloMissFraction;
   const baselines: Baselines = {
     bestRoute53: alarm < hc ? 'route53-alarm-health-check' : 'route53-health-check',
     misses: { static: per10k(metrics.static.sloMissFraction), bestRoute53: per10k(Math.min(hc, alarm)), oracle: per10k(metrics.oracle.sloMissFraction) },
   };
-  return rowOf(world, metrics.steer53, baselines);
+  return rowOf(world, metrics.steer53, baselines, failStaticEpisodes(runs.steer53.evaluations));
 }
 
 /** Runs steer53 alone on one world and judges it against `baselines`, a row an earlier run measured on the same world. */
 async function steer53Row(world: HeldOutWorld, baselines: Baselines): Promise<HeldOutRow> {
-  const { metrics } = await runControllers(await worldScenario(world), ['steer53']);
-  return rowOf(world, metrics.steer53, baselines);
+  const { runs, metrics } = await runControllers(await worldScenario(world), ['steer53']);
+  return rowOf(world, metrics.steer53, baselines, failStaticEpisodes(runs.steer53.evaluations));
+}
+
+/**
+ * Fail-static episodes of a run: runs of consecutive evaluations in fail static. Each that lasts
+ * `safety.failStaticNoticeSeconds` is a critical notice to the operators, so a rule that leans on
+ * fail static to hold (or stops doing so) shows here, beside its misses.
+ */
+export function failStaticEpisodes(evaluations: readonly Pick<EvaluationRecord, 'mode'>[]): number {
+  let episodes = 0;
+  let inside = false;
+  for (const e of evaluations) {
+    const now = e.mode === 'fail-static';
+    if (now && !inside) episodes++;
+    inside = now;
+  }
+  return episodes;
 }
 
 /** The fixed split's misses on one world, per 10,000 requests. */
@@ -89,7 +108,7 @@ async function staticMisses(world: HeldOutWorld): Promise<number> {
   return per10k(metrics.static.sloMissFraction);
 }
 
-function rowOf(world: HeldOutWorld, steer53: ControllerMetrics, baselines: Baselines): HeldOutRow {
+function rowOf(world: HeldOutWorld, steer53: ControllerMetrics, baselines: Baselines, failStatics: number): HeldOutRow {
   const mine = per10k(steer53.sloMissFraction);
   const best = baselines.misses.bestRoute53;
   return {
@@ -105,6 +124,7 @@ function rowOf(world: HeldOutWorld, steer53: ControllerMetrics, baselines: Basel
     flapCauses: steer53.flapCauses,
     dnsChanges: steer53.dnsChanges,
     safetyViolations: steer53.safetyViolations,
+    failStatics,
   };
 }
 
@@ -125,7 +145,7 @@ function perKind(rows: readonly HeldOutRow[], kinds: readonly HeldOutKind[], lin
   ];
 }
 
-/** One line per kind, then all worlds: benefit and ratio (mean / worst), losses, flaps, DNS changes, safety violations. */
+/** One line per kind, then all worlds: benefit and ratio (mean / worst), losses, flaps, DNS changes, safety violations, fail statics. */
 export function kindTable(rows: readonly HeldOutRow[]): string {
   const kinds = HELD_OUT_KINDS.filter((k) => rows.some((r) => r.kind === k));
   const line = (label: string, group: readonly HeldOutRow[]) => {
@@ -134,11 +154,12 @@ export function kindTable(rows: readonly HeldOutRow[]): string {
     const benefit = shares.length > 0 ? `${meanWorst(shares)} (${shares.length})` : '–';
     const lost = group.filter((r) => r.ratio > LOSS_RATIO).length;
     const sum = (key: 'flaps' | 'dnsChanges' | 'safetyViolations') => group.reduce((a, r) => a + r[key], 0);
-    return `| ${label} | ${group.length} | ${benefit} | ${times(mean(ratios))} / ${times(Math.max(...ratios))} | ${lost} | ${sum('flaps')} | ${(sum('dnsChanges') / group.length).toFixed(1)} | ${sum('safetyViolations')} |`;
+    const failStatics = group.every((r) => r.failStatics !== undefined) ? String(group.reduce((a, r) => a + r.failStatics!, 0)) : '–';
+    return `| ${label} | ${group.length} | ${benefit} | ${times(mean(ratios))} / ${times(Math.max(...ratios))} | ${lost} | ${sum('flaps')} | ${(sum('dnsChanges') / group.length).toFixed(1)} | ${sum('safetyViolations')} | ${failStatics} |`;
   };
   return [
-    "| kind | worlds | share of the oracle's benefit, mean / worst (worlds where the oracle gains) | misses ÷ best Route 53 baseline, mean / worst | worlds lost | flaps | DNS changes a world | safety violations |",
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    "| kind | worlds | share of the oracle's benefit, mean / worst (worlds where the oracle gains) | misses ÷ best Route 53 baseline, mean / worst | worlds lost | flaps | DNS changes a world | safety violations | fail-static episodes |",
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...perKind(rows, kinds, line),
   ].join('\n');
 }

@@ -44,6 +44,7 @@ const documentSchema = z.object({
       flapCauses: z.record(z.string(), z.number().int().min(0)).default({}),
       dnsChanges: z.number().int().min(0),
       safetyViolations: z.number().int().min(0),
+      failStatics: z.number().int().min(0).optional(),
     }),
   ),
 });
@@ -75,7 +76,8 @@ export function readComparison(path: string, run: ComparedRun): HeldOutRow[] {
   for (let index = 0; index < run.worlds; index++) {
     const row = byIndex.get(index);
     if (row === undefined) throw problem(`holds no world ${index}; this run asks for worlds 0-${run.worlds - 1} (--worlds ${run.worlds})`);
-    rows.push({ ...row, ratio: row.ratio ?? Number.POSITIVE_INFINITY });
+    const { failStatics, ...rest } = row;
+    rows.push({ ...rest, ratio: row.ratio ?? Number.POSITIVE_INFINITY, ...(failStatics !== undefined ? { failStatics } : {}) });
   }
   return rows;
 }
@@ -129,6 +131,8 @@ export function comparisonLines(path: string, before: readonly HeldOutRow[], aft
       flaps: `${sum('flaps')}`,
       dns: `${sum('dnsChanges')}`,
       safety: `${sum('safetyViolations')}`,
+      // A document written before fail statics were counted has none: '–'.
+      failStatics: rows.every((r) => r.failStatics !== undefined) ? `${rows.reduce((x, r) => x + r.failStatics!, 0)}` : '–',
     };
   };
   const b = summary(before);
@@ -141,9 +145,9 @@ export function comparisonLines(path: string, before: readonly HeldOutRow[], aft
   return [
     `steer53 now against ${path} (${before.length} worlds, its baselines):`,
     '',
-    '| misses ÷ best Route 53 baseline, mean / worst | worlds lost | flaps | DNS changes | safety violations |',
-    '|---:|---:|---:|---:|---:|',
-    `| ${arrow(b.ratio, a.ratio)} | ${arrow(b.lost, a.lost)} | ${arrow(b.flaps, a.flaps)} | ${arrow(b.dns, a.dns)} | ${arrow(b.safety, a.safety)} |`,
+    '| misses ÷ best Route 53 baseline, mean / worst | worlds lost | flaps | DNS changes | safety violations | fail-static episodes |',
+    '|---:|---:|---:|---:|---:|---:|',
+    `| ${arrow(b.ratio, a.ratio)} | ${arrow(b.lost, a.lost)} | ${arrow(b.flaps, a.flaps)} | ${arrow(b.dns, a.dns)} | ${arrow(b.safety, a.safety)} | ${arrow(b.failStatics, a.failStatics)} |`,
     '',
     ...(moved.length === 0
       ? [`No world moved by more than ${MOVED_RATIO} of the ratio or by a flap.`]

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ValidationError } from '../../functions/core/errors.js';
 import { HELD_OUT_KINDS, heldOutWorld } from '../../sim/heldOut.js';
-import { flapCauseLines, type HeldOutRow, kindTable, LOSS_RATIO, lossLines, parseKinds, runHeldOut } from '../../sim/heldOutBench.js';
+import { failStaticEpisodes, flapCauseLines, type HeldOutRow, kindTable, LOSS_RATIO, lossLines, parseKinds, runHeldOut } from '../../sim/heldOutBench.js';
 import { resolveScenario, SCENARIO_DIR } from '../../sim/scenario.js';
 import { collectingIo } from './fixtures.js';
 
@@ -76,6 +76,7 @@ function row(index: number, kind: HeldOutRow['kind'], ratio: number, benefit: nu
     flapCauses: index % 2 === 1 ? { RECOVERY_FAILED: 1 } : {},
     dnsChanges: 4,
     safetyViolations: 0,
+    failStatics: index,
   };
 }
 
@@ -84,10 +85,19 @@ describe('Function: kindTable and lossLines', () => {
 
   it('summarises each kind and all worlds: benefit where the oracle gains, ratio mean and worst, losses', () => {
     const table = kindTable(rows).split('\n');
-    expect(table[2]).toBe('| calm | 1 | – | 1.00× / 1.00× | 0 | 0 | 4.0 | 0 |');
-    expect(table[3]).toBe('| outage | 2 | 83% / 70% (2) | 1.05× / 1.30× | 1 | 1 | 4.0 | 0 |');
-    expect(table[4]).toBe('| gray | 1 | 85% / 85% (1) | 1.01× / 1.01× | 0 | 0 | 4.0 | 0 |');
-    expect(table[5]).toBe('| all | 4 | 83% / 70% (3) | 1.03× / 1.30× | 1 | 1 | 4.0 | 0 |');
+    expect(table[2]).toBe('| calm | 1 | – | 1.00× / 1.00× | 0 | 0 | 4.0 | 0 | 0 |');
+    expect(table[3]).toBe('| outage | 2 | 83% / 70% (2) | 1.05× / 1.30× | 1 | 1 | 4.0 | 0 | 9 |');
+    expect(table[4]).toBe('| gray | 1 | 85% / 85% (1) | 1.01× / 1.01× | 0 | 0 | 4.0 | 0 | 2 |');
+    expect(table[5]).toBe('| all | 4 | 83% / 70% (3) | 1.03× / 1.30× | 1 | 1 | 4.0 | 0 | 11 |');
+    // Rows read from a document written before fail statics were counted have none to sum.
+    const { failStatics: _, ...older } = row(3, 'gray', 1);
+    expect(kindTable([older]).split('\n')[2]).toBe('| gray | 1 | 90% / 90% (1) | 1.00× / 1.00× | 0 | 1 | 4.0 | 0 | – |');
+  });
+
+  it('counts fail-static episodes as runs of consecutive evaluations in fail static', () => {
+    const modes = ['normal', 'fail-static', 'fail-static', 'normal', undefined, 'fail-static', 'pinned', 'fail-static'];
+    expect(failStaticEpisodes(modes.map((mode) => (mode === undefined ? {} : { mode })))).toBe(3);
+    expect(failStaticEpisodes([])).toBe(0);
   });
 
   it(`names the worlds lost by more than ${LOSS_RATIO}×, worst first, with the command to run one again`, () => {

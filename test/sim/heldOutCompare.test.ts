@@ -95,9 +95,9 @@ describe('Function: comparisonLines', () => {
     expect(comparisonLines('b.json', before, after, LOSS_RATIO)).toEqual([
       'steer53 now against b.json (3 worlds, its baselines):',
       '',
-      '| misses ÷ best Route 53 baseline, mean / worst | worlds lost | flaps | DNS changes | safety violations |',
-      '|---:|---:|---:|---:|---:|',
-      '| 0.800 / 1.10× → ∞ / ∞ | 1 | 1 → 2 | 12 | 0 |',
+      '| misses ÷ best Route 53 baseline, mean / worst | worlds lost | flaps | DNS changes | safety violations | fail-static episodes |',
+      '|---:|---:|---:|---:|---:|---:|',
+      '| 0.800 / 1.10× → ∞ / ∞ | 1 | 1 → 2 | 12 | 0 | – |',
       '',
       'Worlds that moved (the ratio by more than 0.01, or a flap):',
       '',
@@ -107,6 +107,9 @@ describe('Function: comparisonLines', () => {
       '| 2 | outage | 0.50× → ∞ | 0 | 4 | world 2 |',
     ]);
     expect(comparisonLines('b.json', before, before, LOSS_RATIO).at(-1)).toBe('No world moved by more than 0.01 of the ratio or by a flap.');
+    // Fail-static episodes, where both documents counted them ('–' where one did not, as above).
+    const counted = (rows: readonly HeldOutRow[], n: number) => rows.map((r) => ({ ...r, failStatics: n }));
+    expect(comparisonLines('b.json', counted(before, 4), counted(before, 1), LOSS_RATIO)[4]).toBe('| 0.800 / 1.10× | 1 | 1 | 12 | 0 | 12 → 3 |');
   });
 });
 
