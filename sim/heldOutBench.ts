@@ -20,11 +20,10 @@ import { type CliIo, isParseArgsError } from './cli.js';
 import { HELD_OUT_KINDS, type HeldOutKind, type HeldOutWorld, heldOutWorld } from './heldOut.js';
 import { benefitShare, type ControllerMetrics } from './metrics.js';
 import { runControllers } from './run.js';
-import type { EvaluationRecord } from './world.js';
 import { resolveScenario, SCENARIO_DIR } from './scenario.js';
-import { causeList, sumCauses } from './summary.js';
+import { causeList, failStaticEpisodes, sumCauses } from './summary.js';
 import type { ScenarioInput } from './scenarioSchema.js';
-import { HELD_OUT_BASELINES, checkSameWorlds, checkStaticReproduced, comparisonLines, readComparison, times } from './heldOutCompare.js';
+import { HELD_OUT_BASELINES, checkSameWorlds, checkStaticReproduced, comparisonLines, failStaticsOf, readComparison, times } from './heldOutCompare.js';
 
 export const HELD_OUT_USAGE =
   'npm run bench:held-out -- [--family 1] [--worlds 35] [--kinds calm,outage,gray,capacity-loss,errors,surge,relapse] [--json] [--compare before.json] | --world N --yaml';
@@ -86,22 +85,6 @@ async function steer53Row(world: HeldOutWorld, baselines: Baselines): Promise<He
   return rowOf(world, metrics.steer53, baselines, failStaticEpisodes(runs.steer53.evaluations));
 }
 
-/**
- * Fail-static episodes of a run: runs of consecutive evaluations in fail static. Each that lasts
- * `safety.failStaticNoticeSeconds` is a critical notice to the operators, so a rule that leans on
- * fail static to hold (or stops doing so) shows here, beside its misses.
- */
-export function failStaticEpisodes(evaluations: readonly Pick<EvaluationRecord, 'mode'>[]): number {
-  let episodes = 0;
-  let inside = false;
-  for (const e of evaluations) {
-    const now = e.mode === 'fail-static';
-    if (now && !inside) episodes++;
-    inside = now;
-  }
-  return episodes;
-}
-
 /** The fixed split's misses on one world, per 10,000 requests. */
 async function staticMisses(world: HeldOutWorld): Promise<number> {
   const { metrics } = await runControllers(await worldScenario(world), ['static']);
@@ -154,8 +137,7 @@ export function kindTable(rows: readonly HeldOutRow[]): string {
     const benefit = shares.length > 0 ? `${meanWorst(shares)} (${shares.length})` : '–';
     const lost = group.filter((r) => r.ratio > LOSS_RATIO).length;
     const sum = (key: 'flaps' | 'dnsChanges' | 'safetyViolations') => group.reduce((a, r) => a + r[key], 0);
-    const failStatics = group.every((r) => r.failStatics !== undefined) ? String(group.reduce((a, r) => a + r.failStatics!, 0)) : '–';
-    return `| ${label} | ${group.length} | ${benefit} | ${times(mean(ratios))} / ${times(Math.max(...ratios))} | ${lost} | ${sum('flaps')} | ${(sum('dnsChanges') / group.length).toFixed(1)} | ${sum('safetyViolations')} | ${failStatics} |`;
+    return `| ${label} | ${group.length} | ${benefit} | ${times(mean(ratios))} / ${times(Math.max(...ratios))} | ${lost} | ${sum('flaps')} | ${(sum('dnsChanges') / group.length).toFixed(1)} | ${sum('safetyViolations')} | ${failStaticsOf(group)} |`;
   };
   return [
     "| kind | worlds | share of the oracle's benefit, mean / worst (worlds where the oracle gains) | misses ÷ best Route 53 baseline, mean / worst | worlds lost | flaps | DNS changes a world | safety violations | fail-static episodes |",

@@ -120,7 +120,12 @@ const mean = (xs: readonly number[]) => {
   return Number.isFinite(m) ? m.toFixed(3) : '∞';
 };
 
-/** Before and after over the worlds: the ratio's mean and worst, worlds lost, flaps, DNS changes, safety violations; then the worlds that moved. */
+/** The rows' fail-static episodes, summed; '–' where a row read from a document written before they were counted has none. */
+export function failStaticsOf(rows: readonly HeldOutRow[]): string {
+  return rows.every((r) => r.failStatics !== undefined) ? `${rows.reduce((sum, r) => sum + r.failStatics!, 0)}` : '–';
+}
+
+/** Before and after over the worlds: the ratio's mean and worst, worlds lost, flaps, DNS changes, safety violations, fail-static episodes; then the worlds that moved. */
 export function comparisonLines(path: string, before: readonly HeldOutRow[], after: readonly HeldOutRow[], lossRatio: number): string[] {
   const summary = (rows: readonly HeldOutRow[]) => {
     const ratios = rows.map((r) => r.ratio);
@@ -131,8 +136,7 @@ export function comparisonLines(path: string, before: readonly HeldOutRow[], aft
       flaps: `${sum('flaps')}`,
       dns: `${sum('dnsChanges')}`,
       safety: `${sum('safetyViolations')}`,
-      // A document written before fail statics were counted has none: '–'.
-      failStatics: rows.every((r) => r.failStatics !== undefined) ? `${rows.reduce((x, r) => x + r.failStatics!, 0)}` : '–',
+      failStatics: failStaticsOf(rows),
     };
   };
   const b = summary(before);

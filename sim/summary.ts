@@ -5,7 +5,7 @@
 import { describeExpectation, describeOutcome, statOver, type ExpectationCheck, type SeedValue } from './expectations.js';
 import { benefitCaptured, missRatio, type ControllerMetrics } from './metrics.js';
 import type { ScenarioOutcome, ScenarioResult } from './run.js';
-import { CONTROLLER_NAMES, type ControllerName } from './world.js';
+import { CONTROLLER_NAMES, type ControllerName, type EvaluationRecord } from './world.js';
 
 /** One controller's metrics on one seed, with the share of the oracle's benefit it captured. */
 export interface SeedMetrics extends ControllerMetrics {
@@ -329,4 +329,30 @@ export function summaryTable(outcomes: readonly ScenarioOutcome[]): string {
   const missed = missedLines(outcomes);
   if (missed.length > 0) lines.push('', `Missed expectations (${missed.length}):`, ...missed.map((line) => `  ✗ ${line}`));
   return lines.join('\n');
+}
+
+/** Consecutive evaluations with the same value, as time spans (one rectangle each: no seams). */
+export function runsOf(
+  evaluations: readonly EvaluationRecord[],
+  labelOf: (e: EvaluationRecord) => string,
+  end: number,
+): { value: string; from: number; to: number }[] {
+  const spans: { value: string; from: number; to: number }[] = [];
+  for (let k = 0; k < evaluations.length; k++) {
+    const value = labelOf(evaluations[k]!);
+    const to = evaluations[k + 1]?.t ?? end;
+    const last = spans[spans.length - 1];
+    if (last && last.value === value) last.to = to;
+    else spans.push({ value, from: evaluations[k]!.t, to });
+  }
+  return spans;
+}
+
+/**
+ * Fail-static episodes of a run: its runs of consecutive evaluations in fail static. Each that lasts
+ * `safety.failStaticNoticeSeconds` is a critical notice to the operators, so a rule that leans on
+ * fail static to hold (or stops doing so) shows beside its misses.
+ */
+export function failStaticEpisodes(evaluations: readonly EvaluationRecord[]): number {
+  return runsOf(evaluations, (e) => e.mode ?? 'normal', evaluations.at(-1)?.t ?? 0).filter((span) => span.value === 'fail-static').length;
 }

@@ -7,8 +7,8 @@
  */
 import { describeExpectation, describeOutcome } from '../expectations.js';
 import type { ScenarioOutcome, ScenarioResult } from '../run.js';
-import { formatFraction, missedLines, overSeeds } from '../summary.js';
-import { CONTROLLER_NAMES, type ControllerName, type EvaluationRecord, type RunResult } from '../world.js';
+import { formatFraction, missedLines, overSeeds, runsOf } from '../summary.js';
+import { CONTROLLER_NAMES, type ControllerName, type RunResult } from '../world.js';
 import { bands, escapeHtml, linePath, n, plotHeight, timeAxis, xOf, type Frame } from './svg.js';
 
 const ENDPOINT_COLORS = ['#4e79a7', '#f28e2b', '#59a14f', '#b07aa1', '#76b7b2', '#edc948', '#9c755f', '#e15759'];
@@ -267,23 +267,6 @@ function latencyChart(result: ScenarioResult, run: RunResult): string {
     frame,
     `${incidentBands(result, frame)}${ticks}${timeAxis(frame)}${lines}${series}${incidentStrips(result, frame)}<text x="40" y="${frame.top + h / 2}" class="ylabel" transform="rotate(-90 40 ${frame.top + h / 2})">p99 TTFT</text>${legend(frame, ids.map((id, i) => ({ label: id, color: ENDPOINT_COLORS[i % ENDPOINT_COLORS.length]! })).slice(0, 5))}`,
   );
-}
-
-/** Consecutive evaluations with the same value, as time spans (one rectangle each: no seams). */
-function runsOf(
-  evaluations: readonly EvaluationRecord[],
-  labelOf: (e: EvaluationRecord) => string,
-  end: number,
-): { value: string; from: number; to: number }[] {
-  const spans: { value: string; from: number; to: number }[] = [];
-  for (let k = 0; k < evaluations.length; k++) {
-    const value = labelOf(evaluations[k]!);
-    const to = evaluations[k + 1]?.t ?? end;
-    const last = spans[spans.length - 1];
-    if (last && last.value === value) last.to = to;
-    else spans.push({ value, from: evaluations[k]!.t, to });
-  }
-  return spans;
 }
 
 /** Endpoint states (per controller evaluation) and incidents, as rows of bands. */

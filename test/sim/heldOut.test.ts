@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ValidationError } from '../../functions/core/errors.js';
 import { HELD_OUT_KINDS, heldOutWorld } from '../../sim/heldOut.js';
-import { failStaticEpisodes, flapCauseLines, type HeldOutRow, kindTable, LOSS_RATIO, lossLines, parseKinds, runHeldOut } from '../../sim/heldOutBench.js';
+import { flapCauseLines, type HeldOutRow, kindTable, LOSS_RATIO, lossLines, parseKinds, runHeldOut } from '../../sim/heldOutBench.js';
+import { failStaticEpisodes } from '../../sim/summary.js';
 import { resolveScenario, SCENARIO_DIR } from '../../sim/scenario.js';
 import { collectingIo } from './fixtures.js';
 
@@ -96,7 +97,7 @@ describe('Function: kindTable and lossLines', () => {
 
   it('counts fail-static episodes as runs of consecutive evaluations in fail static', () => {
     const modes = ['normal', 'fail-static', 'fail-static', 'normal', undefined, 'fail-static', 'pinned', 'fail-static'];
-    expect(failStaticEpisodes(modes.map((mode) => (mode === undefined ? {} : { mode })))).toBe(3);
+    expect(failStaticEpisodes(modes.map((mode, i) => ({ t: 60 * i, statuses: [], reasons: [], ...(mode === undefined ? {} : { mode }) })))).toBe(3);
     expect(failStaticEpisodes([])).toBe(0);
   });
 
