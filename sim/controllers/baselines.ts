@@ -132,7 +132,8 @@ export function route53HealthCheckController(context: ControllerContext): Contro
  * calculated health check of its HTTP health check, a health check on a CloudWatch alarm over the
  * region's time to first token (p99 > the SLO for 3 of 3 one-minute periods, missing data treated
  * as missing), and a health check on each error alarm the team already pages on (the endpoint's
- * fail-severity alarm signals, `errorAlarms`). Route 53 keeps the last known status while an alarm
+ * fail-severity alarm signals, `errorAlarms`, on standard-resolution metrics: Route 53 cannot use a
+ * high-resolution alarm). Route 53 keeps the last known status while an alarm
  * has insufficient data, and reads each alarm's data stream, so a health check follows its alarm
  * as CloudWatch evaluates it.
  */
@@ -185,10 +186,15 @@ export function route53AlarmHealthCheckController(context: ControllerContext): C
   };
 }
 
-/** An endpoint's error alarms: its alarm signals that drain it (fail severity), as the simulated alarms they read. */
+/**
+ * An endpoint's error alarms: its alarm signals that drain it (fail severity), as the simulated
+ * alarms they read. Not a high-resolution one (a period under 60 s): Route 53 health checks take
+ * alarms on standard-resolution metrics only (AlarmIdentifier, Route 53 API Reference).
+ */
 function errorAlarmsOf(scenario: ControllerContext['scenario'], endpoint: EndpointConfig): { model: AlarmModel; what: string }[] {
   return endpoint.signals
     .filter((signal): signal is AlarmSignal => signal.source === 'alarm' && signal.severity === 'fail')
+    .filter((signal) => alarmModelOf(scenario, signal).periodSeconds === 60)
     .map((signal) => {
       // Its own alarm for the health check, on the same metric: no requests count as no errors, so a
       // region Route 53 has taken out of its answers is let back once its errors stop being measured.

@@ -55,6 +55,13 @@ describe('Baseline controllers', () => {
       const http = await runWorld(await resolveScenario(partialErrors, SOURCE), route53HealthCheckController);
       expect(http.writes).toEqual([]);
     });
+
+    it('leaves it in when its error alarm is high-resolution: Route 53 health checks take standard-resolution alarms only', async () => {
+      const fast = { metric: 'errorRate' as const, threshold: 0.05, periodSeconds: 10 as const, datapointsToAlarm: 2, evaluationPeriods: 3 };
+      const highResolution = { ...partialErrors, alarms: { 'a-5xx': fast, 'b-5xx': fast } };
+      const run = await runWorld(await resolveScenario(highResolution, SOURCE), route53AlarmHealthCheckController);
+      expect(run.writes).toEqual([]);
+    });
   });
 
   it('naive-threshold drains on the first breaching minute it can read and restores on the first that is not', async () => {
