@@ -78,6 +78,7 @@ export const DEFAULT_ALARM: AlarmModel = {
   evaluationPeriods: 3,
   periodSeconds: 60,
   treatMissingData: 'missing',
+  minRequests: 0,
 };
 
 interface Stored {
@@ -323,7 +324,7 @@ export class CloudWatchSim {
     if (point === null) return null;
     switch (model.metric) {
       case 'errorRate':
-        return point.requests > 0 ? point.serverErrors / point.requests : null;
+        return errorShare(model, point.requests, point.serverErrors);
       case 'p99LatencyMs':
         return point.sampleCount > 0 ? this.latencyPercentile(point, 99) : null;
       case 'p95LatencyMs':
@@ -384,7 +385,7 @@ export class CloudWatchSim {
    * every 10 s reads each period several times.
    */
   private highResolutionValue(model: AlarmModel, r: number, k: number, t: number): number | null {
-    const key = `${r}|${model.metric}|${model.periodSeconds}|${k}`;
+    const key = `${r}|${model.metric}|${model.periodSeconds}|${model.minRequests}|${k}`;
     const settled = this.settledValues.get(key);
     if (settled !== undefined) return settled;
     const per = model.periodSeconds / HIGH_RESOLUTION_SECONDS;
@@ -420,11 +421,17 @@ function answered(point: Datapoint): number {
   return point.sampleCount + point.serverErrors;
 }
 
+/** An error alarm's share: null with no requests; 0 with fewer than its `minRequests` (its metric math's guard). */
+function errorShare(model: AlarmModel, requests: number, serverErrors: number): number | null {
+  if (requests === 0) return null;
+  return requests < model.minRequests ? 0 : serverErrors / requests;
+}
+
 /** An alarm's metric over merged high-resolution datapoints; null where it has nothing to count. */
 function highResolutionMetric(model: AlarmModel, requests: number, serverErrors: number, ttft: LatencyHistogram): number | null {
   switch (model.metric) {
     case 'errorRate':
-      return requests > 0 ? serverErrors / requests : null;
+      return errorShare(model, requests, serverErrors);
     case 'p99LatencyMs':
       return ttft.count > 0 ? ttft.percentile(99) : null;
     case 'p95LatencyMs':

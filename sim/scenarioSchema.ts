@@ -338,10 +338,21 @@ export const alarmModelSchema = z
      * counts as good, so an alarm on errors goes OK once its endpoint serves nothing. @default 'missing'
      */
     treatMissingData: z.enum(['missing', 'notBreaching'], { error: 'must be missing or notBreaching' }).default('missing'),
+    /**
+     * errorRate only: a period with fewer requests than this reads 0, as an alarm on the metric math
+     * `IF(requests >= N, errors / requests, 0)` does. A few errors among a quiet 10 s say nothing of
+     * the region, and one of them alone would be past any threshold. A period with no requests is
+     * still missing. @default 0
+     */
+    minRequests: z.number().int().min(0).default(0),
   })
   .refine((m) => m.periodSeconds === 60 || m.metric !== 'gpuUtilization', {
     error: 'gpuUtilization is reported once a minute: its alarm needs periodSeconds 60',
     path: ['periodSeconds'],
+  })
+  .refine((m) => m.minRequests === 0 || m.metric === 'errorRate', {
+    error: 'minRequests counts the requests behind an error rate: only an errorRate alarm takes it',
+    path: ['minRequests'],
   });
 export type AlarmModel = z.output<typeof alarmModelSchema>;
 

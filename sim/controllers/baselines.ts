@@ -147,6 +147,7 @@ export function route53AlarmHealthCheckController(context: ControllerContext): C
     evaluationPeriods: settings.evaluationPeriods,
     periodSeconds: 60,
     treatMissingData: 'missing',
+    minRequests: 0,
   };
   // Per endpoint, the alarms its calculated health check combines: latency first, then its error alarms.
   const alarms = scenario.service.endpoints.map((endpoint) => [

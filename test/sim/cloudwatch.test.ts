@@ -20,7 +20,15 @@ function point(requests: number, serverErrors: number, p99 = 500): Datapoint {
 
 /** Every part arrives exactly `seconds` after its minute ends. */
 const fixed = (seconds: number, parts = 1): PublicationDelay => ({ floorSeconds: seconds, medianSeconds: 0, sigma: 0, parts });
-const alarm: AlarmModel = { metric: 'errorRate', threshold: 0.05, datapointsToAlarm: 2, evaluationPeriods: 3, periodSeconds: 60, treatMissingData: 'missing' };
+const alarm: AlarmModel = {
+  metric: 'errorRate',
+  threshold: 0.05,
+  datapointsToAlarm: 2,
+  evaluationPeriods: 3,
+  periodSeconds: 60,
+  treatMissingData: 'missing',
+  minRequests: 0,
+};
 
 /** One region whose minutes 0..n-1 are `points` (null = lost), each arriving `delay` after its minute. */
 function cloudwatch(points: (Datapoint | null)[], delay: PublicationDelay = fixed(1)): CloudWatchSim {
@@ -125,6 +133,7 @@ describe('Class: CloudWatchSim', () => {
       evaluationPeriods: 3,
       periodSeconds: 10,
       treatMissingData: 'missing',
+      minRequests: 0,
     };
     /** Ten seconds of `n` first tokens at `ms` each. */
     const bin = (n: number, ms: number) => {
@@ -163,6 +172,17 @@ describe('Class: CloudWatchSim', () => {
       const tenAlone: AlarmModel = { ...fast, datapointsToAlarm: 1, evaluationPeriods: 1 };
       expect(highResolution([bin(100, 500), slow, bin(100, 500)]).alarmState(thirty, 0, 40)).toBe('OK');
       expect(highResolution([bin(100, 500), slow]).alarmState(tenAlone, 0, 30)).toBe('ALARM');
+    });
+
+    it('reads an error share under its minRequests as 0, as its metric math guard does; with no requests, nothing', () => {
+      const errors = (requests: number, serverErrors: number) => ({ ...bin(requests - serverErrors, 500), requests, serverErrors });
+      const guarded: AlarmModel = { ...fast, metric: 'errorRate', threshold: 0.1, minRequests: 100 };
+      // 3 errors of 20 requests (15%) in each 10 s: past 10%, but too few requests to say so.
+      const quiet = [errors(20, 3), errors(20, 3), errors(20, 3)];
+      expect(highResolution(quiet).alarmState(guarded, 0, 40)).toBe('OK');
+      expect(highResolution(quiet).alarmState({ ...guarded, minRequests: 0 }, 0, 40)).toBe('ALARM');
+      expect(highResolution([errors(100, 15), errors(100, 15), errors(20, 3)]).alarmState(guarded, 0, 40)).toBe('ALARM');
+      expect(highResolution([bin(0, 0), bin(0, 0), bin(0, 0)]).alarmState(guarded, 0, 40)).toBe('INSUFFICIENT_DATA');
     });
 
     it('has no datapoint for 10 s without first tokens, and a lost one never arrives: INSUFFICIENT_DATA, not OK', () => {

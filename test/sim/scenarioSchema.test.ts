@@ -77,6 +77,13 @@ describe('Scenario format', () => {
     ]);
   });
 
+  it('takes minRequests on an error-rate alarm only', async () => {
+    expect(await problemsOf(smallScenario({ alarms: { errors: { metric: 'errorRate', periodSeconds: 10, minRequests: 100 } } }))).toEqual([]);
+    expect(await problemsOf(smallScenario({ alarms: { slow: { metric: 'p99LatencyMs', threshold: 20_000, minRequests: 100 } } }))).toEqual([
+      'alarms.slow.minRequests: minRequests counts the requests behind an error rate: only an errorRate alarm takes it',
+    ]);
+  });
+
   it('reads an alarm named with {region} as one alarm per region', async () => {
     const scenario = await resolveScenario(
       smallScenario({ alarms: { 'chat-{region}-ttft-fast': { metric: 'p99LatencyMs', threshold: 20_000, periodSeconds: 10 as const } } }),
