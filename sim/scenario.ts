@@ -52,6 +52,7 @@ export const DEFAULT_SCENARIOS = [
   'code-completion-outage',
   'region-outage-on-the-minute',
   'partial-errors',
+  'background-errors',
 ] as const;
 
 export interface RegionModel {

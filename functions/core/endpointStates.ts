@@ -4,11 +4,11 @@
  * fault is the observation — or each endpoint's state machine moved on its verdict (hysteresis.ts).
  */
 import { lastCutAt, raisedAt } from './guards.js';
-import { countInWindow, RESTORED_AT_ONCE, relievedByRestore, stepEndpoint, type EndpointLoad, type Peers } from './hysteresis.js';
+import { countInWindow, formatValue, RESTORED_AT_ONCE, relievedByRestore, stepEndpoint, type EndpointLoad, type Peers } from './hysteresis.js';
 import { learnLimit } from './learnedHeadroom.js';
 import { asClearAsPeers } from './peerTails.js';
 import { phase, told, type Evaluation, type Phase, type Said } from './phase.js';
-import type { EndpointState, EndpointVerdict, FailStaticNotice, Overrides, Severity } from './types.js';
+import type { EndpointState, EndpointVerdict, FailStaticNotice, Overrides, Reason, Severity } from './types.js';
 import { evaluateEndpoint, needsTraffic } from './verdicts.js';
 import { sharesOf } from './weights.js';
 import { baselineWeights } from './weightPlanner.js';
@@ -44,19 +44,36 @@ export function verdictsOf(ev: Evaluation): Verdicts {
   return { verdicts: judged, fresh: previous.lastPeriodStart === null || observations.periodStart >= previous.lastPeriodStart };
 }
 
+/** FEW_REQUESTS_HOLD when an error alarm in ALARM was set aside on the few requests behind it (verdicts.ts `fewRequests`). */
+function fewRequestsHold(id: string, verdict: EndpointVerdict): Reason | undefined {
+  const alarms = verdict.signals.filter((s) => s.unknownCause === 'few-requests');
+  const share = verdict.signals.find((s) => s.perRequest === true && s.severity === 'fail');
+  if (alarms.length === 0 || share === undefined) return undefined;
+  const requests = share.tail
+    ? `a period of ${Math.round(share.tail.samples)} requests (${Math.round(share.tail.worse)} failed)`
+    : `at most ${alarms[0]!.sampleCount} requests a minute`;
+  const trip = share.trip === null ? '' : ` of ${formatValue(share.trip)}${share.unit}`;
+  const message = `${id}: ${alarms.map((s) => s.signal).join(', ')} in ALARM on ${requests}: too few for ${share.signal} to prove its trip${trip}; held as a few errors, not failure`;
+  return { code: 'FEW_REQUESTS_HOLD', endpoint: id, message };
+}
+
 /**
  * Bad for fail static: breaching, or unknown because data is missing. An endpoint unknown only
  * because its percentiles have too few requests to prove anything is not a sign that the
  * observations are broken (a small region is like that every quiet minute). Nor is an alarm in
  * INSUFFICIENT_DATA beside a metric of the same endpoint that has a datapoint this period: the
  * observations arrive, and the alarm (a 10-second latency alarm on a bursty region) had nothing to
- * count in its own short window. In a metric outage no metric of the endpoint has one.
+ * count in its own short window. In a metric outage no metric of the endpoint has one. Nor is an
+ * error alarm set aside on the few requests behind it (`few-requests`).
  */
 function looksBad(verdict: EndpointVerdict): boolean {
   if (verdict.verdict === 'breach') return true;
   if (verdict.verdict !== 'unknown') return false;
   const reporting = verdict.signals.some((s) => s.value !== null);
-  return verdict.signals.some((s) => s.verdict === 'unknown' && s.unknownCause !== 'low-sample' && !(reporting && s.unknownCause === 'insufficient-data'));
+  return verdict.signals.some(
+    (s) =>
+      s.verdict === 'unknown' && s.unknownCause !== 'low-sample' && s.unknownCause !== 'few-requests' && !(reporting && s.unknownCause === 'insufficient-data'),
+  );
 }
 
 /**
@@ -231,6 +248,8 @@ export function stepEndpoints(ev: Evaluation, judged: Verdicts, failStatic: bool
       const message = `${id}: ${lagging.map((s) => s.signal).join(', ')} ${still} just after it was restored: taken for CloudWatch's lag for ${left} s more`;
       steps.push({ reasons: [{ code: 'ALARM_LAG_HOLD', endpoint: id, message }] });
     }
+    const few = fewRequestsHold(id, verdict);
+    if (few) steps.push({ reasons: [few] });
     if (!result.transition && result.holds.length === 0 && verdict.verdict === 'unknown' && result.state.status === 'healthy') {
       const message = `${id}: no usable data (${unknownSignals(verdict)}); holding its state`;
       steps.push({ reasons: [{ code: 'UNKNOWN_HOLD', endpoint: id, message }] });

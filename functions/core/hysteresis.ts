@@ -173,7 +173,7 @@ function failedOf(s: SignalVerdict): string {
   return s.perRequest === true && s.tail ? ` (${Math.round(s.tail.worse)} of ${Math.round(s.tail.samples)} requests failed)` : '';
 }
 
-function formatValue(value: number): string {
+export function formatValue(value: number): string {
   const abs = Math.abs(value);
   return abs >= 100 ? value.toFixed(0) : abs >= 10 ? value.toFixed(1) : value.toFixed(2);
 }

@@ -78,8 +78,11 @@ export interface ServiceObservations {
 export const Verdicts = { BREACH: 'breach', CLEAR: 'clear', HOLD: 'hold', UNKNOWN: 'unknown' } as const;
 export type Verdict = (typeof Verdicts)[keyof typeof Verdicts];
 
-/** `alarm-lag`: a fail-severity alarm still in ALARM, or a per-request error rate still breaching, just after its endpoint's health check restored it (EndpointState.alarmLagUntil). */
-export type UnknownCause = 'missing' | 'low-sample' | 'insufficient-data' | 'alarm-lag';
+/**
+ * `alarm-lag`: a fail-severity alarm still in ALARM, or a per-request error rate still breaching, just after its endpoint's health check restored it (EndpointState.alarmLagUntil).
+ * `few-requests`: a fail-severity alarm in ALARM while the endpoint's per-request error rate counted too few requests this period to prove its trip, and did not (verdicts.ts `fewRequests`).
+ */
+export type UnknownCause = 'missing' | 'low-sample' | 'insufficient-data' | 'alarm-lag' | 'few-requests';
 
 export interface SignalVerdict {
   readonly signal: string;
@@ -485,6 +488,8 @@ export const ReasonCodes = {
   LOAD_RELIEVED: 'LOAD_RELIEVED',
   /** A fail-severity alarm still in ALARM, or a per-request error rate still breaching, just after a health-check restore: taken for CloudWatch's lag, not new failure. */
   ALARM_LAG_HOLD: 'ALARM_LAG_HOLD',
+  /** A fail-severity alarm in ALARM on an endpoint whose per-request error rate counted too few requests to prove its trip, and did not: a few errors among a few requests, not a failing endpoint. */
+  FEW_REQUESTS_HOLD: 'FEW_REQUESTS_HOLD',
   RECOVERY_STEP: 'RECOVERY_STEP',
   RECOVERY_COMPLETE: 'RECOVERY_COMPLETE',
   RECOVERY_FAILED: 'RECOVERY_FAILED',

@@ -194,7 +194,34 @@ export function evaluateEndpoint(
       ? unknown(signal, 'alarm-lag', v.value, v.sampleCount)
       : v;
   });
-  return combineSignals(verdicts, options);
+  // A drained endpoint serves few requests by design: there its alarm's ALARM is still its failure.
+  const few = options.drained ? undefined : fewRequests(signals, verdicts, observations);
+  return combineSignals(
+    few === undefined
+      ? verdicts
+      : verdicts.map((v, i) => (v.fromAlarm === true && v.verdict === 'breach' && v.severity === 'fail' ? unknown(signals[i]!, 'few-requests', null, few) : v)),
+    options,
+  );
+}
+
+/**
+ * The requests behind an error alarm in ALARM when they are too few to prove anything; undefined
+ * otherwise. The endpoint's fail-severity per-request share (its error rate) needs its trip share to
+ * expect `TAIL_EXPECTED` failures (200 requests at a 5% trip). When it counted fewer this period and
+ * did not prove its trip, or has no datapoint yet while the endpoint's busiest recent minute
+ * (`requestRate`) had fewer, an alarm on those same requests (one error among 16 is past any
+ * threshold) proves no more than the share does: it is set aside (`few-requests`) rather than
+ * drain the endpoint. A share that proves its trip on few requests (every one failing) breaches on
+ * its own. Not on a drained endpoint (evaluateEndpoint).
+ */
+function fewRequests(signals: readonly Signal[], verdicts: readonly SignalVerdict[], observations: EndpointObservations | undefined): number | undefined {
+  const i = signals.findIndex((s) => s.source === 'metric' && s.perRequest === true && s.severity === 'fail');
+  const signal = signals[i];
+  const share = verdicts[i];
+  if (signal?.source !== 'metric' || share === undefined || share.verdict === 'breach') return undefined;
+  const requests =
+    share.tail?.samples ?? (share.unknownCause === 'missing' && typeof observations?.requestRate === 'number' ? observations.requestRate * 60 : undefined);
+  return requests !== undefined && requests * (signal.trip / signal.scale) < TAIL_EXPECTED - 1e-9 ? Math.round(requests) : undefined;
 }
 
 /**
@@ -228,7 +255,7 @@ export function combineSignals(verdicts: readonly SignalVerdict[], options: { re
       if (v.excess > excess) excess = v.excess;
     } else if (v.verdict === 'hold') hold = true;
     else if (v.verdict === 'clear') clear = true;
-    else if (!(options.drained && needsTraffic(v)) && v.unknownCause !== 'alarm-lag') missing = true;
+    else if (!(options.drained && needsTraffic(v)) && v.unknownCause !== 'alarm-lag' && v.unknownCause !== 'few-requests') missing = true;
   }
   const verdict: Verdict = breach ? 'breach' : hold ? 'hold' : missing || !clear ? 'unknown' : 'clear';
   return { verdict, failing, excess, ...(breach ? { severe } : {}), signals: verdicts };

@@ -116,6 +116,64 @@ describe('perRequest in the config', () => {
   });
 });
 
+describe('an error alarm in ALARM on the few requests its error rate counted', () => {
+  const alarm = signalSchema.parse({ name: 'error-alarm', source: 'alarm', alarm: { name: 'x-5xx' }, severity: 'fail' });
+  const firing = { 'error-alarm': { alarmState: 'ALARM' as const } };
+  const judged = (share: number, requests: number) =>
+    evaluateEndpoint([errorRate, alarm], { signals: { 'error-rate': { value: share, sampleCount: requests }, ...firing } });
+
+  it('is set aside when the share counted too few requests to prove its trip and did not: one error among 16', () => {
+    const few = judged(1 / 16, 16);
+    expect(few.verdict).toBe('hold');
+    expect(few.failing).toBe(false);
+    expect(few.signals[1]).toMatchObject({ verdict: 'unknown', unknownCause: 'few-requests', sampleCount: 16 });
+    // 199 requests cannot expect ten failures at 5% either.
+    expect(judged(0, 199).verdict).toBe('clear');
+  });
+
+  it('stands on 200 requests or more, even where the share reads below trip (the alarm reads newer minutes)', () => {
+    expect(judged(0.035, 1218)).toMatchObject({ verdict: 'breach', failing: true });
+    expect(judged(0, 200)).toMatchObject({ verdict: 'breach', failing: true });
+  });
+
+  it('stands where the share proves its trip on few requests, every one failing', () => {
+    expect(judged(1, 16)).toMatchObject({ verdict: 'breach', failing: true });
+  });
+
+  it('with no datapoint of the share yet, is set aside only when the busiest recent minute had too few requests', () => {
+    const unpublished = (requestRate: number | null) => evaluateEndpoint([errorRate, alarm], { signals: firing, requestRate });
+    expect(unpublished(40 / 60).signals[1]).toMatchObject({ unknownCause: 'few-requests', sampleCount: 40 });
+    expect(unpublished(1200 / 60)).toMatchObject({ verdict: 'breach', failing: true });
+    expect(unpublished(null)).toMatchObject({ verdict: 'breach', failing: true });
+  });
+
+  it('stands on a drained endpoint, whose few requests are by design', () => {
+    const drained = evaluateEndpoint([errorRate, alarm], { signals: { 'error-rate': { value: 1 / 16, sampleCount: 16 }, ...firing } }, { drained: true });
+    expect(drained).toMatchObject({ verdict: 'breach', failing: true });
+  });
+
+  it('says so in a FEW_REQUESTS_HOLD, and holds the endpoint where it is', () => {
+    const service = makeService({ endpoints: ['a', 'b', 'c'].map(() => ({ signals: [{ ...share, perRequest: true }, alarm] })) });
+    const quiet = (failed: number): EndpointObservations => ({
+      signals: { 'error-rate': { value: failed / 16, sampleCount: 16 }, 'error-alarm': { alarmState: failed > 0 ? 'ALARM' : 'OK' } },
+    });
+    const { decision } = decide(service, {
+      now: T0,
+      observations: { periodStart: T0 - MINUTE, endpoints: { a: quiet(1), b: quiet(0), c: quiet(0) } },
+      state: undefined,
+      currentWeights: { a: 100, b: 100, c: 100 },
+    });
+    expect(decision.targetWeights).toEqual({ a: 100, b: 100, c: 100 });
+    expect(decision.transitions).toEqual([]);
+    expect(decision.reasons).toContainEqual({
+      code: 'FEW_REQUESTS_HOLD',
+      endpoint: 'a',
+      message:
+        'a: error-alarm in ALARM on a period of 16 requests (1 failed): too few for error-rate to prove its trip of 5.00%; held as a few errors, not failure',
+    });
+  });
+});
+
 describe('decide: a region failing a sixth of its requests', () => {
   const service = makeService({ endpoints: ['a', 'b', 'c'].map(() => ({ signals: [{ ...share, perRequest: true }] })) });
   const minute = (failed: number): EndpointObservations => ({ signals: { 'error-rate': { value: failed, sampleCount: 1600 } } });
