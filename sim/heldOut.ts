@@ -80,7 +80,7 @@ export function heldOutWorld(familySeed: number, index: number, kinds: readonly 
     demand: { sources: [{ name: `${trace} trace`, trace: { file: TRACES[trace] }, meanRps, ...(incident.shapes ? { shapes: incident.shapes } : {}) }] },
     regions: regions.map((r) => ({ name: r.name, warmRps: r.warmRps, networkLatencyMs: r.networkLatencyMs })),
     incidents: incident.incidents,
-    alarms: { [FAST_ALARM]: FAST_ALARM_MODEL },
+    alarms: { [FAST_ALARM]: FAST_ALARM_MODEL, [FAST_ERROR_ALARM]: FAST_ERROR_ALARM_MODEL },
     service: service(regions),
   };
   const fleet = regions.map((r) => `${r.name} ${r.warmRps} req/s w${r.weight}`).join(', ');
@@ -198,6 +198,16 @@ function chatService(): NonNullable<typeof chat> {
 /** The high-resolution alarm behind each region's `ttft-fast` signal, as the shipped scenarios declare it. */
 const FAST_ALARM = 'chat-{region}-ttft-fast';
 const FAST_ALARM_MODEL = { metric: 'p99LatencyMs', threshold: 20_000, periodSeconds: 10, datapointsToAlarm: 2, evaluationPeriods: 3 } as const;
+/** The high-resolution alarm behind each region's `error-fast` signal, as the shipped scenarios declare it. */
+const FAST_ERROR_ALARM = 'chat-{region}-5xx-fast';
+const FAST_ERROR_ALARM_MODEL = {
+  metric: 'errorRate',
+  threshold: 0.1,
+  minRequests: 100,
+  periodSeconds: 10,
+  datapointsToAlarm: 2,
+  evaluationPeriods: 3,
+} as const;
 
 /** policies/chat-3-regions.yaml, written for these regions: its policy, and its signals on each region. */
 function service(regions: readonly DrawnRegion[]): ScenarioInput['service'] {
@@ -239,6 +249,7 @@ function service(regions: readonly DrawnRegion[]): ScenarioInput['service'] {
           },
           { name: 'error-alarm', source: 'alarm', alarm: { name: `chat-${r.name}-5xx` }, severity: 'fail' },
           { name: 'ttft-fast', source: 'alarm', alarm: { name: FAST_ALARM.replace('{region}', r.name) }, excess: 9 },
+          { name: 'error-fast', source: 'alarm', alarm: { name: FAST_ERROR_ALARM.replace('{region}', r.name) }, severity: 'fail' },
         ],
       };
     }),

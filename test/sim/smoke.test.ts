@@ -78,7 +78,11 @@ describe('steer53 simulate', () => {
     expect(io.stdout[0]).toBe('== region-outage: steer53 timeline');
     const drain = io.stdout.findIndex((line) => /eu-west-1:drained/.test(line));
     expect(drain).toBeGreaterThan(0);
-    expect(io.stdout.slice(drain, drain + 6).join('\n')).toMatch(/error-rate [\d.]+% n=\d+ breach[\s\S]*reasons: .*FAIL_UNAMBIGUOUS/);
+    // The outage begins at 40:00: its 10-second 5xx alarm drains it before any minute is published.
+    expect(io.stdout[drain]).toMatch(/^ {2}40m\d\ds /);
+    expect(io.stdout.slice(drain, drain + 6).join('\n')).toMatch(
+      /error-rate 0% n=\d+ clear, error-alarm clear, ttft-fast clear, error-fast breach\)[\s\S]*reasons: .*FAIL_UNAMBIGUOUS/,
+    );
   });
 
   it('refuses bad options with every problem, and changes nothing', async () => {
