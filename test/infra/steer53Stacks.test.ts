@@ -311,10 +311,13 @@ describe('Functions', () => {
     // quarter of its requests came after the burst room, and an alarm with nothing to count was set
     // aside beside a counted clear percentile (core/verdicts.ts), 0.3 KB: the alarm bundle measured
     // 380.0 KB, the schedule bundle 372.8 KB, the deployment bundle 421.1 KB.
-    ['alarm', 381],
-    ['schedule', 374],
+    // 381 KB until an error alarm in ALARM on a few requests was set aside (core/verdicts.ts,
+    // core/endpointStates.ts, its reason), 1.1 KB: the alarm bundle measured 381.3 KB, the schedule
+    // bundle 374.1 KB, the deployment bundle 422.5 KB.
+    ['alarm', 382],
+    ['schedule', 375],
     // Powertools idempotency and its JMESPath engine (38 KB) come on top; see docs/deploy.md.
-    ['deployment', 422],
+    ['deployment', 423],
   ])('keeps the %s bundle within %i KB, with zod/mini alone and no config schema', (name, budgetKb) => {
     const code = readFileSync(join(assetDirOf(name), 'index.mjs'));
     expect(code.length).toBeLessThanOrEqual(budgetKb * 1024);

@@ -367,7 +367,11 @@ describe('decide: a region drained for errors whose error rate still reads past 
       ],
     })),
   });
-  /** a's minutes: its alarm drains it at minute 0; from then its checkers see no failure, its error rate reads `share(m)` of 20 requests. */
+  /**
+   * a's minutes: its alarm drains it at minute 0, on a fifth of its 900 requests failing (an alarm on
+   * a few requests would be set aside: FEW_REQUESTS_HOLD); from then, drained, its checkers see no
+   * failure and its error rate reads `share(m)` of 20 requests.
+   */
   function drainedWithRate(minutes: number, share: (m: number) => number): Step[] {
     let state: ServiceState | undefined;
     let weights: Weights = { a: 100, b: 100, c: 100 };
@@ -378,7 +382,7 @@ describe('decide: a region drained for errors whose error rate still reads past 
         ['a', 'b', 'c'].map((id) => {
           const a = id === 'a';
           const errors = { alarmState: a && m === 0 ? 'ALARM' : 'OK' } as const;
-          const rate = { value: a ? share(m) : 0, sampleCount: a ? 20 : 3000 };
+          const rate = a && m === 0 ? { value: 0.2, sampleCount: 900 } : { value: a ? share(m) : 0, sampleCount: a ? 20 : 3000 };
           const obs: EndpointObservations = {
             signals: { p99: { value: 900, sampleCount: a ? 20 : 3000 }, 'error-rate': rate, errors },
             healthCheck: 'healthy',
