@@ -140,8 +140,9 @@ function unitOf(verdict: EndpointVerdict, signal: string): string {
   return verdict.signals.find((s) => s.signal === signal)?.unit ?? '';
 }
 
+/** An alarm signal's state as CloudWatch shows it; one in ALARM that was set aside (lag, too few requests) still reads ALARM, its verdict says why. */
 export function alarmText(signal: SignalVerdict): string {
-  if (signal.verdict === 'breach') return 'ALARM';
+  if (signal.verdict === 'breach' || signal.unknownCause === 'alarm-lag' || signal.unknownCause === 'few-requests') return 'ALARM';
   if (signal.verdict === 'clear') return 'OK';
   return signal.unknownCause === 'insufficient-data' ? 'INSUFFICIENT_DATA' : 'missing';
 }

@@ -162,6 +162,24 @@ describe('Function: noticeBody', () => {
     expect(body).toContain('Decision:  d-1  (Route 53 change /change/C1)');
   });
 
+  it('shows an error alarm set aside on too few requests as ALARM, its verdict saying why', () => {
+    const errorAlarm = signal({
+      signal: 'error-alarm',
+      verdict: 'unknown',
+      value: null,
+      unit: '',
+      trip: null,
+      clear: null,
+      statistic: null,
+      sampleCount: 16,
+      severity: 'fail',
+      excess: 0,
+      unknownCause: 'few-requests',
+    });
+    const held = decision({ verdicts: { ...decision().verdicts, 'eu-west-1': { verdict: 'hold', failing: false, excess: 0, signals: [errorAlarm] } } });
+    expect(noticeBody({ ...shifted, decision: held })).toMatch(/eu-west-1\s+error-alarm\s+ALARM\s+-\s+-\s+16\s+unknown \(few-requests\)/);
+  });
+
   it('says when an endpoint counts clear because its tail is no worse than its healthy peers’', () => {
     const peerClear = decision({
       verdicts: {
