@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CloudWatchSim, type Datapoint, type PublicationDelay } from '../../sim/cloudwatch.js';
+import { CloudWatchSim, DEFAULT_ALARM, type Datapoint, type PublicationDelay } from '../../sim/cloudwatch.js';
 import { LatencyHistogram } from '../../sim/latencyHistogram.js';
 import type { AlarmModel } from '../../sim/scenarioSchema.js';
 
@@ -20,15 +20,8 @@ function point(requests: number, serverErrors: number, p99 = 500): Datapoint {
 
 /** Every part arrives exactly `seconds` after its minute ends. */
 const fixed = (seconds: number, parts = 1): PublicationDelay => ({ floorSeconds: seconds, medianSeconds: 0, sigma: 0, parts });
-const alarm: AlarmModel = {
-  metric: 'errorRate',
-  threshold: 0.05,
-  datapointsToAlarm: 2,
-  evaluationPeriods: 3,
-  periodSeconds: 60,
-  treatMissingData: 'missing',
-  minRequests: 0,
-};
+/** The default 5xx alarm: errorRate > 5% for 2 of 3 minutes, missing data missing, no count guard. */
+const alarm: AlarmModel = DEFAULT_ALARM;
 
 /** One region whose minutes 0..n-1 are `points` (null = lost), each arriving `delay` after its minute. */
 function cloudwatch(points: (Datapoint | null)[], delay: PublicationDelay = fixed(1)): CloudWatchSim {
