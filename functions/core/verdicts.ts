@@ -5,7 +5,7 @@
  * anything, or an alarm with insufficient data. Missing data never counts as healthy.
  */
 import type { Signal } from './config.js';
-import { defaultMinSamples, percentileOf, TAIL_EXPECTED } from './percentiles.js';
+import { defaultMinSamples, expectsTail, percentileOf } from './percentiles.js';
 import { tailEvidence } from './tailEvidence.js';
 import type { AlarmObservation, EndpointObservations, EndpointVerdict, PeriodTail, SignalObservation, SignalVerdict, UnknownCause, Verdict } from './types.js';
 
@@ -221,7 +221,7 @@ function fewRequests(signals: readonly Signal[], verdicts: readonly SignalVerdic
   if (signal?.source !== 'metric' || share === undefined || share.verdict === 'breach') return undefined;
   const requests =
     share.tail?.samples ?? (share.unknownCause === 'missing' && typeof observations?.requestRate === 'number' ? observations.requestRate * 60 : undefined);
-  return requests !== undefined && requests * (signal.trip / signal.scale) < TAIL_EXPECTED - 1e-9 ? Math.round(requests) : undefined;
+  return requests !== undefined && !expectsTail(requests, signal.trip / signal.scale) ? Math.round(requests) : undefined;
 }
 
 /**
@@ -233,7 +233,7 @@ function fewRequests(signals: readonly Signal[], verdicts: readonly SignalVerdic
  * (docs/runtime.md, "An alarm with nothing to count"). A few fast requests (a canary's) do not speak for it.
  */
 function countedClear(verdicts: readonly SignalVerdict[]): boolean {
-  return verdicts.some((v) => v.verdict === 'clear' && v.lowSample !== true && v.tail !== undefined && v.tail.samples * v.tail.allowed >= TAIL_EXPECTED - 1e-9);
+  return verdicts.some((v) => v.verdict === 'clear' && v.lowSample !== true && v.tail !== undefined && expectsTail(v.tail.samples, v.tail.allowed));
 }
 
 /** The endpoint's verdict from its signals' verdicts (evaluateEndpoint's rules; `drained` sets aside what needs traffic). */

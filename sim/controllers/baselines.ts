@@ -195,11 +195,12 @@ export function route53AlarmHealthCheckController(context: ControllerContext): C
 function errorAlarmsOf(scenario: ControllerContext['scenario'], endpoint: EndpointConfig): { model: AlarmModel; what: string }[] {
   return endpoint.signals
     .filter((signal): signal is AlarmSignal => signal.source === 'alarm' && signal.severity === 'fail')
-    .filter((signal) => alarmModelOf(scenario, signal).periodSeconds === 60)
-    .map((signal) => {
+    .map((signal) => ({ signal, alarm: alarmModelOf(scenario, signal) }))
+    .filter(({ alarm }) => alarm.periodSeconds === 60)
+    .map(({ signal, alarm }) => {
       // Its own alarm for the health check, on the same metric: no requests count as no errors, so a
       // region Route 53 has taken out of its answers is let back once its errors stop being measured.
-      const model: AlarmModel = { ...alarmModelOf(scenario, signal), treatMissingData: 'notBreaching' };
+      const model: AlarmModel = { ...alarm, treatMissingData: 'notBreaching' };
       return { model, what: `error alarm ${signal.name}: ${model.metric} > ${model.threshold}` };
     });
 }
