@@ -380,17 +380,31 @@ function overridesChanged(ev: Evaluation, input: AntiFlapInput): boolean {
 }
 
 /**
+ * A cut of an endpoint drained for failing whose record Route 53 still answers with (its health
+ * check not read failing): what it keeps fails, so taking it off as the others find room is not a
+ * rebalance, however small. Kept under the deadband, a few percent of the traffic would go on
+ * failing for as long as the incident lasts (partial-errors: 3% of the traffic, 45 minutes).
+ */
+function offFailing(ev: Evaluation, c: WeightChange): boolean {
+  const prior = ev.priorEndpoints[c.setIdentifier];
+  const answered = ev.observations.endpoints[c.setIdentifier]?.healthCheck !== 'unhealthy';
+  return c.to < c.from && prior?.status === 'drained' && prior.failed === true && answered;
+}
+
+/**
  * A change that only rebalances (no endpoint changed state, no override) and moves under
  * `rebalanceMinShare` of the traffic. A change to an endpoint under a rollout is the rollout's,
  * never a rebalance, even when the step that asked for it was held when it happened (a canary's
  * first step while failing static): a deadband must not keep it unwritten for good. Nor is the last
  * step back to the baseline weights, as in the weight deadband: what a bounded step or a learned
- * headroom left of an incident would otherwise stay written until the next one.
+ * headroom left of an incident would otherwise stay written until the next one. Nor is a cut of
+ * a failing endpoint that Route 53 still answers with (`offFailing`).
  */
 function rebalanceDeadband(ev: Evaluation, input: AntiFlapInput, changes: readonly WeightChange[]): Partial<Said> | undefined {
   const { ids, current, policy } = ev;
   if (input.mode !== 'normal' || input.emergency || input.stateMoved || overridesChanged(ev, input)) return undefined;
   if (changes.some((c) => ev.previous.rollouts[c.setIdentifier] !== undefined)) return undefined;
+  if (changes.some((c) => offFailing(ev, c))) return undefined;
   if (sameWeights(input.target, baselineWeights(ev.service), ids)) return undefined;
   if (shareMoved(answered(ev, current), answered(ev, input.target), ids) >= policy.rebalanceMinShare) return undefined;
   const message = `rebalance to ${formatWeights(input.target, ids)} moves under ${Math.round(policy.rebalanceMinShare * 100)}% of the traffic and no endpoint changed state; not written`;

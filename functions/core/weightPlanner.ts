@@ -128,7 +128,8 @@ function planEndpoints(ev: Evaluation, input: PlanInput): PlanEndpoint[] {
       severe: severeInWindow(state, ev.now, policy),
       dwelling: !dwellOver(state, ev.now),
       lateAtAnyShare: lateAtAnyShare(ev, config, state, input.verdicts[id]),
-      failsMany: failsMany(ev, config, input.verdicts[id]),
+      failsMany: failsMoreThan(ev, config, input.verdicts[id], MANY),
+      failsSome: failsMoreThan(ev, config, input.verdicts[id], SOME),
       // By state, not by this period's verdict: one breaching minute must not move traffic (M of N decides).
       receiver: !maintenance && state.status === 'healthy' && input.rollouts[id] === undefined,
     };
@@ -290,6 +291,12 @@ export interface PlanEndpoint {
    * its burst room misses, so that room is used first. Only a failing endpoint's matters.
    */
   readonly failsMany?: boolean;
+  /**
+   * Its per-request error rate this period proves that more than a tenth of its requests fail
+   * (`SOME`): kept for lack of room elsewhere, it fails more of what it is given than a receiver up
+   * to its full warm capacity in the busiest minute misses. Only a failing endpoint's matters.
+   */
+  readonly failsSome?: boolean;
 }
 
 export interface PlanResult {
@@ -398,23 +405,23 @@ interface BurstDemand {
 
 /**
  * A fail-severity per-request share (an error rate) proving, at the policy's confidence, that more
- * than `MANY` of this period's requests failed (a one-sided binomial test on its count, as its
+ * than `share` of this period's requests failed (a one-sided binomial test on its count, as its
  * breach is proven: docs/runtime.md, "Tail evidence"), on an endpoint whose health check is read passing.
  */
-function failsMany(ev: Evaluation, config: EndpointConfig, verdict: EndpointVerdict | undefined): boolean {
+function failsMoreThan(ev: Evaluation, config: EndpointConfig, verdict: EndpointVerdict | undefined, share: number): boolean {
   // Only while its health check is read passing: a record whose check fails is out of Route 53's
   // answers, so what it keeps moves no client now and is what it serves the moment its check passes
   // (a hard outage's end); one whose check is not read (none on the record, or not read this
   // period, as at the drain itself) is kept as before.
   if (ev.observations.endpoints[config.setIdentifier]?.healthCheck !== 'healthy') return false;
-  // The breach's own count (its failed requests of the period's), tested against MANY instead of the trip.
+  // The breach's own count (its failed requests of the period's), tested against `share` instead of the trip.
   return (verdict?.signals ?? []).some(
     (s) =>
       s.perRequest === true &&
       s.severity === 'fail' &&
       s.verdict === 'breach' &&
       s.tail !== undefined &&
-      tailEvidence(s.tail.samples, s.tail.worse, MANY, ev.policy.detection.confidence, 1).breach,
+      tailEvidence(s.tail.samples, s.tail.worse, share, ev.policy.detection.confidence, 1).breach,
   );
 }
 
@@ -424,6 +431,14 @@ function failsMany(ev: Evaluation, config: EndpointConfig, verdict: EndpointVerd
  * requests"): at a fifth, a region failing 24% on the code trace lost to its receivers' bursts.
  */
 const MANY = 0.25;
+
+/**
+ * More than this share of its requests failing: more than a receiver misses up to its full warm
+ * capacity in the busiest minute. Measured on the held-out errors worlds (docs/runtime.md, "One
+ * failing more than a tenth of its requests"): below it, a small receiver at its full warm capacity
+ * lost to a region failing 5% of its requests.
+ */
+const SOME = 0.1;
 
 /**
  * The receivers' burst room, for traffic that would otherwise go back to an endpoint late at any
@@ -499,14 +514,36 @@ function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, 
   // One failing more than a quarter of its requests comes after the receivers' burst room, as one late at any share does.
   const failingMany = endpoints.filter((e) => e.failing && !e.maintenance && e.failsMany === true);
   const roomy = failingMany.length > 0 ? burstRoom(endpoints, deploying, total, demand, failingMany, 'more than a quarter of its requests fail') : deploying;
+  const warmFull = warmRoom(endpoints, roomy, total, demand);
   // A failing endpoint keeps what it has, never more: traffic moved into it would fail outright.
   const failing = giveBack(
-    roomy,
+    warmFull,
     endpoints.filter((e) => e.failing && !e.maintenance),
     (names) => `keeping some traffic on failing ${names}: the other endpoints have no warm headroom for it`,
     keptNoMoreThanNow,
   );
   return failing.remaining > 1e-9 ? overloadReceivers(endpoints, failing, total) : failing;
+}
+
+/**
+ * The receivers' full warm capacity at the busiest recent demand, for traffic a failing endpoint
+ * failing more than a tenth of its requests would otherwise keep (`failsSome`): in the busiest
+ * minute a receiver there serves most of its requests in time, and that endpoint fails a tenth or
+ * more of what it keeps. Short of the burst room (`burstRoom`, for one failing more than a quarter),
+ * which also plans the receivers at their target utilisation at the mean demand: on a bursty
+ * workload that is well past their warm capacity in the busiest minutes.
+ */
+function warmRoom(endpoints: readonly PlanEndpoint[], allotment: Allotment, total: number, demand: BurstDemand): Allotment {
+  const failing = endpoints.filter((e) => e.failing && !e.maintenance && e.failsSome === true);
+  if (failing.length === 0) return allotment;
+  const names = failing.map((e) => e.config.setIdentifier).join(', ');
+  return giveBack(
+    allotment,
+    endpoints.filter((e) => e.receiver),
+    (receivers) =>
+      `running ${receivers} up to full warm capacity in the busiest minutes, rather than keeping traffic on ${names}: more than a tenth of its requests fail`,
+    (e) => capacityShare(e.config, demand.busiest, e.warmRps, 1) * total,
+  );
 }
 
 /**

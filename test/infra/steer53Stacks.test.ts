@@ -314,10 +314,14 @@ describe('Functions', () => {
     // 381 KB until an error alarm in ALARM on a few requests was set aside (core/verdicts.ts,
     // core/endpointStates.ts, its reason), 1.1 KB: the alarm bundle measured 381.3 KB, the schedule
     // bundle 374.1 KB, the deployment bundle 422.5 KB.
-    ['alarm', 382],
-    ['schedule', 375],
+    // 382 KB until a region failing more than a tenth of its requests came after the receivers' full
+    // warm capacity and a cut of a failing region was written under the deadband (core/weightPlanner.ts,
+    // core/guards.ts), 0.7 KB: the alarm bundle measured 382.0 KB, the schedule bundle 374.8 KB, the
+    // deployment bundle 423.2 KB.
+    ['alarm', 383],
+    ['schedule', 376],
     // Powertools idempotency and its JMESPath engine (38 KB) come on top; see docs/deploy.md.
-    ['deployment', 423],
+    ['deployment', 424],
   ])('keeps the %s bundle within %i KB, with zod/mini alone and no config schema', (name, budgetKb) => {
     const code = readFileSync(join(assetDirOf(name), 'index.mjs'));
     expect(code.length).toBeLessThanOrEqual(budgetKb * 1024);

@@ -355,6 +355,29 @@ describe('Function: applyAntiFlap', () => {
     expect(written.value.target).toEqual({ a: 200, b: 0 });
   });
 
+  it('writes a small cut of an endpoint drained for failing that Route 53 still answers with: what it keeps fails', () => {
+    // b was drained for failing and kept 5% (the others had no room); now they have room for 4% more.
+    const current = { a: 190, b: 10 };
+    const base = { ...initialServiceState(service, T0 - HOUR, current), recentChanges: [] };
+    const state = { ...base, endpoints: { ...base.endpoints, b: { ...base.endpoints.b!, status: 'drained' as const, failed: true } } };
+    const input = flapInput({ a: 198, b: 2 });
+    const seen = { a: observe('ok'), b: { ...observe('fail'), healthCheck: 'healthy' as const } };
+    const written = applyAntiFlap(evaluation(service, { state, currentWeights: current, observations: { periodStart: T0 - MINUTE, endpoints: seen } }), input);
+    expect(written.value.target).toEqual({ a: 198, b: 2 });
+    expect(written.reasons).toEqual([]);
+    // Its check failing, Route 53 answers without it: the cut moves no client, and the deadband holds it.
+    const hidden = { a: observe('ok'), b: { ...observe('fail'), healthCheck: 'unhealthy' as const } };
+    const masked = applyAntiFlap(evaluation(service, { state, currentWeights: current, observations: { periodStart: T0 - MINUTE, endpoints: hidden } }), input);
+    expect(masked.reasons.map((r) => r.code)).toEqual(['DEADBAND_REBALANCE']);
+    // Drained for slowness (not failing), the same cut is a rebalance of 4% of the traffic: not written.
+    const slow = { ...base, endpoints: { ...base.endpoints, b: { ...base.endpoints.b!, status: 'drained' as const, failed: false } } };
+    const rebalance = applyAntiFlap(
+      evaluation(service, { state: slow, currentWeights: current, observations: { periodStart: T0 - MINUTE, endpoints: seen } }),
+      input,
+    );
+    expect(rebalance.reasons.map((r) => r.code)).toEqual(['DEADBAND_REBALANCE']);
+  });
+
   it('records the moves of the traffic Route 53 answers with: a record left out of the answers moved nothing, nor did the other', () => {
     const current = { a: 150, b: 50 };
     const state = { ...initialServiceState(service, T0 - HOUR, current), recentChanges: [] };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { signalSchema } from '../../../functions/core/config.js';
-import { decide } from '../../../functions/core/engine.js';
+import { decide, initialServiceState } from '../../../functions/core/engine.js';
 import type { EndpointObservations } from '../../../functions/core/types.js';
 import { makeService, MINUTE, T0 } from '../../support/engineFixtures.js';
 import { initialEndpointState } from '../../../functions/core/hysteresis.js';
@@ -226,28 +226,51 @@ describe('decide: where a failing region’s traffic goes when the others are sh
       currentWeights: { a: 100, b: 100 },
     }).decision;
 
-  it('keeps on one failing a fifth of its requests what the other cannot take at its target utilisation', () => {
-    const decision = once(0.2);
-    expect(decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', reason: 'FAIL_UNAMBIGUOUS' })]);
+  it('keeps on one failing a few percent what the other cannot take at its target utilisation', () => {
+    // a, drained for failing, fails 7% of its 1,500 requests: past its trip, not proven past a tenth (P = 15%).
+    expect(binomialUpperTail(1500, 105, 0.1)).toBeGreaterThan(0.01);
+    const base = initialServiceState(service, T0 - 10 * MINUTE, { a: 100, b: 100 });
+    const state = { ...base, endpoints: { ...base.endpoints, a: { ...base.endpoints.a!, status: 'drained' as const, failed: true } } };
+    const decision = decide(service, {
+      now: T0,
+      observations: { periodStart: T0 - MINUTE, endpoints: { a: minute(0.07, 'healthy'), b: minute(0) } },
+      state,
+      currentWeights: { a: 100, b: 100 },
+    }).decision;
     // b takes 30 of the 50 requests/s (60% of the traffic); a keeps the rest.
     expect(decision.targetWeights).toEqual({ a: 80, b: 120 });
+  });
+
+  it('runs the other up to its full warm capacity in the busiest minute when the count proves more than a tenth of its requests fail', () => {
+    const decision = once(0.2);
+    expect(decision.transitions).toEqual([expect.objectContaining({ endpoint: 'a', reason: 'FAIL_UNAMBIGUOUS' })]);
+    // b's 60 warm requests/s take all 50.
+    expect(decision.targetWeights).toEqual({ a: 0, b: 200 });
+    expect(decision.blocked.map((b) => b.message)).toEqual([
+      'running b up to full warm capacity in the busiest minutes, rather than keeping traffic on a: more than a tenth of its requests fail',
+    ]);
   });
 
   it('runs the other into its burst room first when the count proves more than a quarter of its requests fail', () => {
     // 27% of 1,500: past a quarter at 99% confidence? No (P = 4%); 30% is.
     expect(binomialUpperTail(1500, 405, 0.25)).toBeGreaterThan(0.01);
     expect(binomialUpperTail(1500, 450, 0.25)).toBeLessThan(0.01);
-    expect(once(0.27).targetWeights).toEqual({ a: 80, b: 120 });
+    expect(once(0.27).blocked.map((b) => b.message)).toEqual([
+      'running b up to full warm capacity in the busiest minutes, rather than keeping traffic on a: more than a tenth of its requests fail',
+    ]);
     const decision = once(0.3);
     expect(decision.targetWeights).toEqual({ a: 0, b: 200 });
-    expect(decision.blocked.map((b) => b.message)).toContain(
+    expect(decision.blocked.map((b) => b.message)).toEqual([
       'running b past target utilisation in the busiest minutes (up to full warm capacity, or target utilisation at the mean demand), rather than giving traffic back to a: more than a quarter of its requests fail',
-    );
+    ]);
+  });
 
-    // Its health check failing (Route 53 answers without it) or not read: kept as before. What a
-    // record left out of the answers keeps is what it serves the moment its check passes again.
-    expect(once(0.3, 'unhealthy').targetWeights).toEqual({ a: 80, b: 120 });
-    expect(once(0.3, null).targetWeights).toEqual({ a: 80, b: 120 });
+  it('keeps as before on one whose health check fails or is not read: what a record left out of the answers keeps moves no client', () => {
+    // What it keeps is what it serves the moment its check passes again.
+    for (const failed of [0.2, 0.3]) {
+      expect(once(failed, 'unhealthy').targetWeights).toEqual({ a: 80, b: 120 });
+      expect(once(failed, null).targetWeights).toEqual({ a: 80, b: 120 });
+    }
   });
 });
 

@@ -30,6 +30,8 @@ function endpoint(
     lateAtAnyShare?: boolean;
     /** Failing: its error rate this period proves more than a quarter of its requests fail. */
     failsMany?: boolean;
+    /** Failing: its error rate this period proves more than a tenth of its requests fail. */
+    failsSome?: boolean;
     /** A recovery step that failed, held back from flapping (hysteresis.ts). */
     recoveryFailed?: boolean;
   } = {},
@@ -61,6 +63,7 @@ function endpoint(
     dwelling: options.dwelling ?? false,
     ...(options.lateAtAnyShare !== undefined ? { lateAtAnyShare: options.lateAtAnyShare } : {}),
     ...(options.failsMany !== undefined ? { failsMany: options.failsMany } : {}),
+    ...(options.failsSome !== undefined ? { failsSome: options.failsSome } : {}),
   };
 }
 
@@ -181,6 +184,29 @@ describe('planWeights', () => {
     expect(many.blocked.map((b) => b.message)).toEqual([
       'running b past target utilisation in the busiest minutes (up to full warm capacity, or target utilisation at the mean demand), rather than giving traffic back to a: more than a quarter of its requests fail',
     ]);
+  });
+
+  it('runs the receivers up to their full warm capacity in the busiest minute before keeping traffic on an endpoint failing more than a tenth of its requests', () => {
+    // Busiest minute 100 requests/s, mean 40. b (60 warm, target utilisation 0.8) carries its 100 of 200
+    // (50 requests/s, past its target in the busiest minute); a, failing, sheds its 100.
+    const plan = (fails: { failsSome?: boolean; failsMany?: boolean }) =>
+      planWeights(
+        [endpoint(0, 'drained', { failing: true, current: 100, ...fails }), endpoint(1, 'healthy', { warmRps: 60, targetUtilization: 0.8 })],
+        100,
+        policy,
+        40,
+      );
+    // Failing a few percent: a keeps what b has no room for at its target utilisation.
+    expect(plan({}).weights).toEqual({ a: expect.closeTo(100), b: expect.closeTo(100) });
+    // Failing more than a tenth: b runs up to its full warm capacity in the busiest minute (60 of 100 requests/s).
+    const some = plan({ failsSome: true });
+    expect(some.weights).toEqual({ a: expect.closeTo(80), b: expect.closeTo(120) });
+    expect(some.blocked.map((b) => b.message)).toEqual([
+      'running b up to full warm capacity in the busiest minutes, rather than keeping traffic on a: more than a tenth of its requests fail',
+      'keeping some traffic on failing a: the other endpoints have no warm headroom for it',
+    ]);
+    // Failing more than a quarter: the burst room, at its target utilisation at the mean demand too, takes it all.
+    expect(plan({ failsSome: true, failsMany: true }).weights).toEqual({ a: expect.closeTo(0), b: expect.closeTo(200) });
   });
 
   it('plans the burst room at the mean demand too, where the busiest minute is a burst', () => {
