@@ -514,6 +514,7 @@ function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, 
   // One failing more than a quarter of its requests comes after the receivers' burst room, as one late at any share does.
   const failingMany = endpoints.filter((e) => e.failing && !e.maintenance && e.failsMany === true);
   const roomy = failingMany.length > 0 ? burstRoom(endpoints, deploying, total, demand, failingMany, 'more than a quarter of its requests fail') : deploying;
+  // One failing more than a tenth comes after the receivers' full warm capacity in the busiest minute.
   const warmFull = warmRoom(endpoints, roomy, total, demand);
   // A failing endpoint keeps what it has, never more: traffic moved into it would fail outright.
   const failing = giveBack(
