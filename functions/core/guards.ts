@@ -380,15 +380,14 @@ function overridesChanged(ev: Evaluation, input: AntiFlapInput): boolean {
 }
 
 /**
- * A cut of an endpoint drained for failing whose record Route 53 still answers with (its health
- * check not read failing): what it keeps fails, so taking it off as the others find room is not a
+ * A cut of an endpoint drained for failing whose record Route 53 still answers with (not
+ * `leftOut`): what it keeps fails, so taking it off as the others find room is not a
  * rebalance, however small. Kept under the deadband, a few percent of the traffic would go on
  * failing for as long as the incident lasts (partial-errors: 3% of the traffic, 45 minutes).
  */
 function offFailing(ev: Evaluation, c: WeightChange): boolean {
   const prior = ev.priorEndpoints[c.setIdentifier];
-  const answered = ev.observations.endpoints[c.setIdentifier]?.healthCheck !== 'unhealthy';
-  return c.to < c.from && prior?.status === 'drained' && prior.failed === true && answered;
+  return c.to < c.from && prior?.status === 'drained' && prior.failed === true && !leftOut(ev).includes(c.setIdentifier);
 }
 
 /**
@@ -419,9 +418,15 @@ function rebalanceDeadband(ev: Evaluation, input: AntiFlapInput, changes: readon
  * would move the others twice for nothing.
  */
 function answered(ev: Evaluation, weights: Weights): Weights {
-  const hidden = ev.ids.filter((id) => ev.observations.endpoints[id]?.healthCheck === 'unhealthy');
-  if (hidden.length === 0 || hidden.length === ev.ids.length) return weights;
+  const hidden = leftOut(ev);
+  if (hidden.length === 0) return weights;
   return { ...weights, ...Object.fromEntries(hidden.map((id) => [id, 0])) };
+}
+
+/** The records Route 53 leaves out of its answers: those whose health check is read failing, unless every one's is (it then answers with all). */
+function leftOut(ev: Evaluation): readonly string[] {
+  const hidden = ev.ids.filter((id) => ev.observations.endpoints[id]?.healthCheck === 'unhealthy');
+  return hidden.length === ev.ids.length ? [] : hidden;
 }
 
 /**

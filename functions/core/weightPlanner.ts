@@ -456,15 +456,17 @@ function burstRoom(
   demand: BurstDemand,
   late: readonly PlanEndpoint[],
   why = 'its requests are late at any share',
+  atMean = true,
 ): Allotment {
   const names = late.map((e) => e.config.setIdentifier).join(', ');
+  const room = atMean ? 'up to full warm capacity, or target utilisation at the mean demand' : 'up to full warm capacity';
+  // Where warm capacity or demand is unknown this is `maxShare`, which the receivers already hold.
+  const atTheMean = (e: PlanEndpoint) => (atMean ? capacityShare(e.config, demand.typical, e.warmRps) : 0);
   return giveBack(
     allotment,
     endpoints.filter((e) => e.receiver),
-    (receivers) =>
-      `running ${receivers} past target utilisation in the busiest minutes (up to full warm capacity, or target utilisation at the mean demand), rather than giving traffic back to ${names}: ${why}`,
-    // Where warm capacity or demand is unknown this is `maxShare`, which the receivers already hold.
-    (e) => Math.max(capacityShare(e.config, demand.busiest, e.warmRps, 1), capacityShare(e.config, demand.typical, e.warmRps)) * total,
+    (receivers) => `running ${receivers} past target utilisation in the busiest minutes (${room}), rather than giving traffic back to ${names}: ${why}`,
+    (e) => Math.max(capacityShare(e.config, demand.busiest, e.warmRps, 1), atTheMean(e)) * total,
   );
 }
 
@@ -514,8 +516,10 @@ function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, 
   // One failing more than a quarter of its requests comes after the receivers' burst room, as one late at any share does.
   const failingMany = endpoints.filter((e) => e.failing && !e.maintenance && e.failsMany === true);
   const roomy = failingMany.length > 0 ? burstRoom(endpoints, deploying, total, demand, failingMany, 'more than a quarter of its requests fail') : deploying;
-  // One failing more than a tenth comes after the receivers' full warm capacity in the busiest minute.
-  const warmFull = warmRoom(endpoints, roomy, total, demand);
+  // One failing more than a tenth comes after the receivers' full warm capacity in the busiest minute
+  // alone: the mean term plans them past it in the busiest minutes of a bursty workload.
+  const failingSome = endpoints.filter((e) => e.failing && !e.maintenance && e.failsSome === true);
+  const warmFull = failingSome.length > 0 ? burstRoom(endpoints, roomy, total, demand, failingSome, 'more than a tenth of its requests fail', false) : roomy;
   // A failing endpoint keeps what it has, never more: traffic moved into it would fail outright.
   const failing = giveBack(
     warmFull,
@@ -524,27 +528,6 @@ function giveBackTheRest(endpoints: readonly PlanEndpoint[], filled: Allotment, 
     keptNoMoreThanNow,
   );
   return failing.remaining > 1e-9 ? overloadReceivers(endpoints, failing, total) : failing;
-}
-
-/**
- * The receivers' full warm capacity at the busiest recent demand, for traffic a failing endpoint
- * failing more than a tenth of its requests would otherwise keep (`failsSome`): in the busiest
- * minute a receiver there serves most of its requests in time, and that endpoint fails a tenth or
- * more of what it keeps. Short of the burst room (`burstRoom`, for one failing more than a quarter),
- * which also plans the receivers at their target utilisation at the mean demand: on a bursty
- * workload that is well past their warm capacity in the busiest minutes.
- */
-function warmRoom(endpoints: readonly PlanEndpoint[], allotment: Allotment, total: number, demand: BurstDemand): Allotment {
-  const failing = endpoints.filter((e) => e.failing && !e.maintenance && e.failsSome === true);
-  if (failing.length === 0) return allotment;
-  const names = failing.map((e) => e.config.setIdentifier).join(', ');
-  return giveBack(
-    allotment,
-    endpoints.filter((e) => e.receiver),
-    (receivers) =>
-      `running ${receivers} up to full warm capacity in the busiest minutes, rather than keeping traffic on ${names}: more than a tenth of its requests fail`,
-    (e) => capacityShare(e.config, demand.busiest, e.warmRps, 1) * total,
-  );
 }
 
 /**

@@ -247,7 +247,7 @@ describe('decide: where a failing region’s traffic goes when the others are sh
     // b's 60 warm requests/s take all 50.
     expect(decision.targetWeights).toEqual({ a: 0, b: 200 });
     expect(decision.blocked.map((b) => b.message)).toEqual([
-      'running b up to full warm capacity in the busiest minutes, rather than keeping traffic on a: more than a tenth of its requests fail',
+      'running b past target utilisation in the busiest minutes (up to full warm capacity), rather than giving traffic back to a: more than a tenth of its requests fail',
     ]);
   });
 
@@ -256,7 +256,7 @@ describe('decide: where a failing region’s traffic goes when the others are sh
     expect(binomialUpperTail(1500, 405, 0.25)).toBeGreaterThan(0.01);
     expect(binomialUpperTail(1500, 450, 0.25)).toBeLessThan(0.01);
     expect(once(0.27).blocked.map((b) => b.message)).toEqual([
-      'running b up to full warm capacity in the busiest minutes, rather than keeping traffic on a: more than a tenth of its requests fail',
+      'running b past target utilisation in the busiest minutes (up to full warm capacity), rather than giving traffic back to a: more than a tenth of its requests fail',
     ]);
     const decision = once(0.3);
     expect(decision.targetWeights).toEqual({ a: 0, b: 200 });

@@ -202,7 +202,7 @@ describe('planWeights', () => {
     const some = plan({ failsSome: true });
     expect(some.weights).toEqual({ a: expect.closeTo(80), b: expect.closeTo(120) });
     expect(some.blocked.map((b) => b.message)).toEqual([
-      'running b up to full warm capacity in the busiest minutes, rather than keeping traffic on a: more than a tenth of its requests fail',
+      'running b past target utilisation in the busiest minutes (up to full warm capacity), rather than giving traffic back to a: more than a tenth of its requests fail',
       'keeping some traffic on failing a: the other endpoints have no warm headroom for it',
     ]);
     // Failing more than a quarter: the burst room, at its target utilisation at the mean demand too, takes it all.
