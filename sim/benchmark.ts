@@ -6,8 +6,10 @@
  * to the HTML report.
  *
  *   npm run bench -- [--seeds 1-5|1,3,7] [--quick] [--json] [--out <dir>] [--scenario <name-or-file>]...
- *                    [--suggest-floors] [--compare before.json]
+ *                    [--suggest-floors] [--compare before.json] [--policy path=value]...
  *
+ * `--policy detection.breachesToDegrade=4` changes one setting of every scenario's policy for the
+ * run (sim/policySettings.ts): with `--compare`, what the setting trades against the shipped policy.
  * `--compare` prints what changed for steer53 since the run that wrote the document it names
  * (sim/benchCompare.ts): after the tables, or on stderr with `--json`.
  *
@@ -22,18 +24,21 @@ import { benchComparisonLines, type ComparedBench, readBenchComparison } from '.
 import { type SeedStat, statOver } from './expectations.js';
 import { benefitCaptured, extraHoursRatio, missRatio } from './metrics.js';
 import type { ScenarioOutcome } from './run.js';
-import { DEFAULT_SCENARIOS } from './scenario.js';
+import { parsePolicySettings, type PolicySetting, settingsText } from './policySettings.js';
+import { DEFAULT_SCENARIOS, loadScenario } from './scenario.js';
 import { benchDocument, markdownTable, missedLines } from './summary.js';
 import { CONTROLLER_NAMES, type ControllerName } from './world.js';
 
 export const BENCH_USAGE =
-  'npm run bench -- [--seeds 1-5|1,3,7] [--quick] [--json] [--out <dir>] [--scenario <name-or-file>]... [--suggest-floors] [--compare before.json]';
+  'npm run bench -- [--seeds 1-5|1,3,7] [--quick] [--json] [--out <dir>] [--scenario <name-or-file>]... [--suggest-floors] [--compare before.json] [--policy path=value]...';
 
 /** At most this many seeds in one run: a typo such as `1-1000` should not run for hours. */
 export const MAX_SEEDS = 100;
 
 /** `1-5` → [1,2,3,4,5]; `1,3,7` → [1,3,7]; `1-3,7` → [1,2,3,7]. Throws ValidationError naming `--seeds` of `command`. */
-export function parseSeeds(text: string, command = 'npm run bench'): number[] {
+const BENCH_COMMAND = 'npm run bench';
+
+export function parseSeeds(text: string, command = BENCH_COMMAND): number[] {
   const problem = (message: string) => new ValidationError(command, [{ path: '--seeds', message }]);
   const seeds: number[] = [];
   for (const part of text.split(',')) {
@@ -61,10 +66,12 @@ export async function runBench(args: readonly string[], io: CliIo): Promise<numb
     seeds?: string | undefined;
     scenario?: string[] | undefined;
     compare?: string | undefined;
+    policy?: string[] | undefined;
     help: boolean;
   };
   let seeds: number[] | undefined;
   let before: ComparedBench | undefined;
+  let policySettings: PolicySetting[] = [];
   try {
     ({ values } = parseArgs({
       args: [...args],
@@ -76,6 +83,7 @@ export async function runBench(args: readonly string[], io: CliIo): Promise<numb
         scenario: { type: 'string', multiple: true },
         'suggest-floors': { type: 'boolean', default: false },
         compare: { type: 'string' },
+        policy: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -86,6 +94,9 @@ export async function runBench(args: readonly string[], io: CliIo): Promise<numb
       return 0;
     }
     if (values.seeds !== undefined) seeds = parseSeeds(values.seeds);
+    policySettings = parsePolicySettings(values.policy ?? [], BENCH_COMMAND);
+    // A setting the policy rejects is a bad option: said before anything runs, with its path.
+    if (policySettings.length > 0) await loadScenario((values.scenario ?? DEFAULT_SCENARIOS)[0]!, { policySettings });
     if (values.compare !== undefined) before = readBenchComparison(values.compare, { seeds: seeds ?? null, quick: values.quick });
   } catch (error) {
     if (!(error instanceof ValidationError) && !isParseArgsError(error)) throw error;
@@ -96,11 +107,11 @@ export async function runBench(args: readonly string[], io: CliIo): Promise<numb
   const scenarios = values.scenario ?? [...DEFAULT_SCENARIOS];
   const started = io.clock();
   io.err(
-    `steer53 bench: ${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'} × ${CONTROLLER_NAMES.length} controllers × ${seeds ? `seeds ${seeds.join(', ')}` : "each scenario's own seed"}${values.quick ? ', quick (shortened)' : ''}`,
+    `steer53 bench: ${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'} × ${CONTROLLER_NAMES.length} controllers × ${seeds ? `seeds ${seeds.join(', ')}` : "each scenario's own seed"}${values.quick ? ', quick (shortened)' : ''}${policySettings.length > 0 ? `, policy ${settingsText(policySettings)}` : ''}`,
   );
-  const outcomes = await simulate({ scenarios, ...(seeds ? { seeds } : {}), quick: values.quick }, io);
+  const outcomes = await simulate({ scenarios, ...(seeds ? { seeds } : {}), quick: values.quick, policySettings }, io);
   const report = writeReport(outcomes, values.out, 'steer53 benchmark');
-  const measured = benchDocument(outcomes, { ...(seeds ? { seeds } : {}), quick: values.quick });
+  const measured = benchDocument(outcomes, { ...(seeds ? { seeds } : {}), quick: values.quick, policy: settingsText(policySettings) });
   const document = JSON.stringify(measured);
   const jsonPath = resolve(join(values.out, 'bench.json'));
   writeFileSync(jsonPath, `${document}\n`);

@@ -14,13 +14,14 @@ import { ValidationError } from '../functions/core/errors.js';
 import { judgeExpectations, quickDurationSeconds } from './expectations.js';
 import { renderReport } from './report/html.js';
 import { runScenario, type ScenarioOutcome, type ScenarioResult } from './run.js';
+import { parsePolicySettings, type PolicySetting } from './policySettings.js';
 import { DEFAULT_SCENARIOS, loadScenario, type Scenario } from './scenario.js';
 import { parseDurationSeconds } from './scenarioSchema.js';
 import { benchDocument, summaryTable } from './summary.js';
 import { CONTROLLER_NAMES } from './world.js';
 
 export const SIMULATE_USAGE =
-  'steer53 simulate [--scenario <file-or-name>]... [--config <file>] [--seed N] [--duration 30m] [--json] [--out <dir>] [--no-report] [--timeline]';
+  'steer53 simulate [--scenario <file-or-name>]... [--config <file>] [--policy path=value]... [--seed N] [--duration 30m] [--json] [--out <dir>] [--no-report] [--timeline]';
 
 export interface CliIo {
   readonly out: (line: string) => void;
@@ -65,6 +66,8 @@ export interface SimulateOptions {
   readonly durationSeconds?: number;
   /** Each scenario shortened as its `expect.quick` says (`npm run bench -- --quick`). */
   readonly quick?: boolean;
+  /** Policy settings (`--policy path=value`) applied to every scenario's service. */
+  readonly policySettings?: readonly PolicySetting[];
 }
 
 /**
@@ -86,6 +89,7 @@ export async function simulate(options: SimulateOptions, io: CliIo = defaultIo):
           ...(options.configPath !== undefined ? { configPath: options.configPath } : {}),
           ...(seed !== undefined ? { seed } : {}),
           ...(durationSeconds !== undefined ? { durationSeconds } : {}),
+          ...(options.policySettings !== undefined ? { policySettings: options.policySettings } : {}),
         });
       let scenario: Scenario;
       if (results.length === 0) {
@@ -169,6 +173,7 @@ export async function runSimulate(args: string[], io: CliIo = defaultIo): Promis
       out: { type: 'string', default: 'out/sim' },
       'no-report': { type: 'boolean', default: false },
       timeline: { type: 'boolean', default: false },
+      policy: { type: 'string', multiple: true },
     },
     strict: true,
     allowPositionals: false,
@@ -186,6 +191,7 @@ export async function runSimulate(args: string[], io: CliIo = defaultIo): Promis
       problems.push({ path: '--duration', message: 'must be a duration of at least 10m, such as 30m or 2h' });
   }
   if (problems.length > 0) throw new ValidationError('steer53 simulate', problems);
+  const policySettings = parsePolicySettings(values.policy ?? [], 'steer53 simulate');
 
   const scenarios = values.scenario ?? [...DEFAULT_SCENARIOS];
   io.err(`steer53 simulate: ${scenarios.length} scenario${scenarios.length === 1 ? '' : 's'}`);
@@ -196,6 +202,7 @@ export async function runSimulate(args: string[], io: CliIo = defaultIo): Promis
       ...(values.config !== undefined ? { configPath: values.config } : {}),
       ...(seed !== undefined ? { seeds: [seed] } : {}),
       ...(durationSeconds !== undefined ? { durationSeconds } : {}),
+      policySettings,
     },
     io,
   );

@@ -6,6 +6,8 @@
  *   npm run bench:held-out -- --family 1 --worlds 70 --compare before.json   (steer53 alone, against
  *                                                    a document an earlier --json run wrote: sim/heldOutCompare.ts)
  *   npm run bench:held-out -- --family 1 --world 18 --yaml > world.yaml   (one world, as a scenario file)
+ *   npm run bench:held-out -- --family 1 --worlds 70 --compare before.json --policy detection.breachesToDegrade=4
+ *                                                   (a policy setting changed for every world: what it trades)
  *
  * A reference, not an expectation: it says where steer53 wins and loses on worlds no rule was
  * tuned on, and names the worlds it loses so each can be run again as a scenario. Exit 0 when it
@@ -20,13 +22,14 @@ import { type CliIo, isParseArgsError } from './cli.js';
 import { HELD_OUT_KINDS, type HeldOutKind, type HeldOutWorld, heldOutWorld } from './heldOut.js';
 import { benefitShare, type ControllerMetrics } from './metrics.js';
 import { runControllers } from './run.js';
+import { parsePolicySettings, type PolicySetting, settingsText } from './policySettings.js';
 import { resolveScenario, SCENARIO_DIR } from './scenario.js';
 import { causeList, failStaticEpisodes, sumCauses } from './summary.js';
 import type { ScenarioInput } from './scenarioSchema.js';
 import { HELD_OUT_BASELINES, checkSameWorlds, checkStaticReproduced, comparisonLines, failStaticsOf, readComparison, times } from './heldOutCompare.js';
 
 export const HELD_OUT_USAGE =
-  'npm run bench:held-out -- [--family 1] [--worlds 35] [--kinds calm,outage,gray,capacity-loss,errors,surge,relapse] [--json] [--compare before.json] | --world N --yaml';
+  'npm run bench:held-out -- [--family 1] [--worlds 35] [--kinds calm,outage,gray,capacity-loss,errors,surge,relapse] [--json] [--compare before.json] [--policy path=value]... | --world N --yaml';
 
 /** At most this many worlds in one run (about 3 s each). */
 export const MAX_WORLDS = 500;
@@ -63,13 +66,13 @@ type Baselines = Pick<HeldOutRow, 'bestRoute53'> & { readonly misses: Omit<HeldO
 
 const per10k = (x: number) => x * 10_000;
 
-async function worldScenario(world: HeldOutWorld) {
-  return resolveScenario(world.raw, join(SCENARIO_DIR, `${world.raw.name}.yaml`));
+async function worldScenario(world: HeldOutWorld, policySettings: readonly PolicySetting[] = []) {
+  return resolveScenario(world.raw, join(SCENARIO_DIR, `${world.raw.name}.yaml`), { policySettings });
 }
 
-/** Runs one world under every controller a row reads. */
-export async function heldOutRow(world: HeldOutWorld): Promise<HeldOutRow> {
-  const { runs, metrics } = await runControllers(await worldScenario(world), HELD_OUT_CONTROLLERS);
+/** Runs one world under every controller a row reads; `policySettings` change steer53's policy (`--policy`). */
+export async function heldOutRow(world: HeldOutWorld, policySettings: readonly PolicySetting[] = []): Promise<HeldOutRow> {
+  const { runs, metrics } = await runControllers(await worldScenario(world, policySettings), HELD_OUT_CONTROLLERS);
   const hc = metrics['route53-health-check'].sloMissFraction;
   const alarm = metrics['route53-alarm-health-check'].sloMissFraction;
   const baselines: Baselines = {
@@ -80,8 +83,8 @@ export async function heldOutRow(world: HeldOutWorld): Promise<HeldOutRow> {
 }
 
 /** Runs steer53 alone on one world and judges it against `baselines`, a row an earlier run measured on the same world. */
-async function steer53Row(world: HeldOutWorld, baselines: Baselines): Promise<HeldOutRow> {
-  const { runs, metrics } = await runControllers(await worldScenario(world), ['steer53']);
+async function steer53Row(world: HeldOutWorld, baselines: Baselines, policySettings: readonly PolicySetting[]): Promise<HeldOutRow> {
+  const { runs, metrics } = await runControllers(await worldScenario(world, policySettings), ['steer53']);
   return rowOf(world, metrics.steer53, baselines, failStaticEpisodes(runs.steer53.evaluations));
 }
 
@@ -219,6 +222,8 @@ interface HeldOutOptions {
   readonly compare?: string;
   /** Print the usage line and run nothing. */
   readonly help: boolean;
+  /** `--policy path=value`: settings changed in steer53's policy for every world. */
+  readonly policySettings: readonly PolicySetting[];
 }
 
 function parseOptions(args: readonly string[]): HeldOutOptions {
@@ -232,6 +237,7 @@ function parseOptions(args: readonly string[]): HeldOutOptions {
       world: { type: 'string' },
       yaml: { type: 'boolean', default: false },
       compare: { type: 'string' },
+      policy: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -242,6 +248,11 @@ function parseOptions(args: readonly string[]): HeldOutOptions {
     throw problem(values.yaml ? '--yaml' : '--world', '--world N and --yaml go together: they print world N as a scenario file');
   if (values.yaml && values.json) throw problem('--json', 'prints the benchmark; --yaml prints one world: give one of them');
   if (values.yaml && values.compare !== undefined) throw problem('--compare', 'runs the benchmark; --yaml prints one world: give one of them');
+  if (values.yaml && values.policy !== undefined)
+    throw problem(
+      '--policy',
+      'changes the policy a run uses; --yaml prints the world as drawn (run it with `npx steer53 simulate --scenario world.yaml --policy …`)',
+    );
   const worlds = wholeNumber(values.worlds, '--worlds', MAX_WORLDS);
   if (worlds === 0) throw problem('--worlds', 'must be at least 1');
   return {
@@ -252,6 +263,7 @@ function parseOptions(args: readonly string[]): HeldOutOptions {
     help: values.help,
     ...(values.world !== undefined ? { world: wholeNumber(values.world, '--world', 2 ** 31 - 1) } : {}),
     ...(values.compare !== undefined ? { compare: values.compare } : {}),
+    policySettings: parsePolicySettings(values.policy ?? [], 'npm run bench:held-out'),
   };
 }
 
@@ -266,6 +278,8 @@ export async function runHeldOut(args: readonly string[], io: CliIo): Promise<nu
       return 0;
     }
     if (options.compare !== undefined) before = await comparedRows(options, options.compare);
+    // A setting the policy rejects is a bad option: said before any world runs, with its path.
+    if (options.policySettings.length > 0) await worldScenario(heldOutWorld(options.family, 0, options.kinds), options.policySettings);
   } catch (error) {
     if (!(error instanceof ValidationError) && !isParseArgsError(error)) throw error;
     io.err(`${(error as Error).message}\nusage: ${HELD_OUT_USAGE}`);
@@ -279,18 +293,22 @@ export async function runHeldOut(args: readonly string[], io: CliIo): Promise<nu
     return 0;
   }
   const against = before === undefined ? '' : `, steer53 alone against ${options.compare}`;
-  io.err(`steer53 bench:held-out: family ${options.family}, worlds 0-${options.worlds - 1} (${options.kinds.join(', ')})${against}`);
+  const policy = settingsText(options.policySettings);
+  io.err(
+    `steer53 bench:held-out: family ${options.family}, worlds 0-${options.worlds - 1} (${options.kinds.join(', ')})${against}${policy === undefined ? '' : `, policy ${policy}`}`,
+  );
   const rows: HeldOutRow[] = [];
   const started = io.clock();
   for (let index = 0; index < options.worlds; index++) {
     const world = heldOutWorld(options.family, index, options.kinds);
-    rows.push(before === undefined ? await heldOutRow(world) : await steer53Row(world, before[index]!));
+    rows.push(before === undefined ? await heldOutRow(world, options.policySettings) : await steer53Row(world, before[index]!, options.policySettings));
     if ((index + 1) % 7 === 0 || index + 1 === options.worlds)
       io.err(`  ${index + 1} of ${options.worlds} worlds: ${((io.clock() - started) / 1000).toFixed(0)} s`);
   }
   const compared = before === undefined ? [] : comparisonLines(options.compare!, before, rows, LOSS_RATIO);
   if (options.json) {
-    io.out(JSON.stringify({ family: options.family, baselines: HELD_OUT_BASELINES, kinds: options.kinds, lossRatio: LOSS_RATIO, rows }));
+    const setting = policy === undefined ? {} : { policy };
+    io.out(JSON.stringify({ family: options.family, baselines: HELD_OUT_BASELINES, kinds: options.kinds, lossRatio: LOSS_RATIO, ...setting, rows }));
     for (const line of compared) io.err(line);
   } else
     io.out([...(compared.length > 0 ? [...compared, ''] : []), kindTable(rows), '', ...flapCauseLines(rows), ...lossLines(rows, options.family)].join('\n'));

@@ -12,6 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { formatPath, problemsOf, type MetricSignal, type ServiceConfig, type ValidationProblem } from '../functions/core/config.js';
 import { ValidationError } from '../functions/core/errors.js';
 import { loadConfigFile } from '../functions/config/loadConfig.js';
+import { type PolicySetting, withPolicySettings } from './policySettings.js';
 import { buildDemand, loadSourceTraces, type Demand, type SourceTraces } from './demand.js';
 import { fitCalibration, loadCalibration, missProblems } from './calibration.js';
 import { DEFAULT_UNIT, HEALTHY, unitCapacityRps, unitGoodputRps, type RegionCondition } from './latencyModel.js';
@@ -123,6 +124,8 @@ export interface LoadOptions {
   readonly seed?: number;
   /** Overrides the scenario duration (seconds): smoke tests and quick looks. */
   readonly durationSeconds?: number;
+  /** Policy settings (`--policy path=value`) applied to the scenario's service, after `configPath`. */
+  readonly policySettings?: readonly PolicySetting[];
 }
 
 /** A scenario name (`region-outage`) or a path → the file to read. */
@@ -180,6 +183,7 @@ export async function resolveScenario(raw: unknown, source: string, options: Loa
     servicePath = 'service';
   }
 
+  service = withPolicySettings(service, options.policySettings ?? [], source);
   const problems = crossCheck(spec, service, servicePath);
   if (problems.length > 0) throw new ValidationError(source, problems);
   const scenario = build(spec, service, source, baseDir);

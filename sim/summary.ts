@@ -42,6 +42,8 @@ export interface BenchDocument {
   readonly seeds: readonly number[] | null;
   /** Shortened runs (`--quick`). */
   readonly quick: boolean;
+  /** The policy settings every scenario ran with (`--policy`), when any was given. */
+  readonly policy?: string;
   readonly scenarios: readonly {
     readonly name: string;
     readonly incident: boolean;
@@ -134,10 +136,14 @@ export function expectationCounts(outcomes: readonly ScenarioOutcome[]): { met: 
 }
 
 /** The JSON document of `npm run bench -- --json` and `steer53 simulate --json`. */
-export function benchDocument(outcomes: readonly ScenarioOutcome[], run: { readonly seeds?: readonly number[]; readonly quick?: boolean } = {}): BenchDocument {
+export function benchDocument(
+  outcomes: readonly ScenarioOutcome[],
+  run: { readonly seeds?: readonly number[]; readonly quick?: boolean; readonly policy?: string | undefined } = {},
+): BenchDocument {
   return {
     seeds: run.seeds ?? null,
     quick: run.quick ?? false,
+    ...(run.policy === undefined ? {} : { policy: run.policy }),
     scenarios: outcomes.map((o) => {
       const scenario = o.results[0]!.scenario;
       return {

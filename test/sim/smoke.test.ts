@@ -72,6 +72,20 @@ describe('steer53 simulate', () => {
     expect(JSON.parse(io.stdout[0]!).scenarios).toHaveLength(1);
   });
 
+  it('applies --policy settings on top of the scenario policy, and refuses one the policy rejects', async () => {
+    const args = ['--scenario', 'gray-failure', '--json', '--no-report'];
+    const shipped = collectingIo();
+    const changed = collectingIo();
+    expect(await runSimulate(args, shipped)).toBe(0);
+    expect(await runSimulate([...args, '--policy', 'recovery.steps=[1]'], changed)).toBe(0);
+    const dns = (io: ReturnType<typeof collectingIo>) => JSON.parse(io.stdout[0]!).scenarios[0].controllers.steer53.mean.dnsChanges;
+    // Back to the whole baseline in one step once recovered, not in four.
+    expect(dns(changed)).toBeLessThan(dns(shipped));
+    await expect(runSimulate([...args, '--policy', 'recovery.steps=[0.5]'], collectingIo())).rejects.toThrow(
+      /--policy recovery\.steps=\[0\.5\]: policy\.recovery\.steps: must end at 1/,
+    );
+  });
+
   it('prints the decisions that mattered, with verdicts and reason codes, with --timeline', async () => {
     const io = collectingIo();
     await runSimulate(['--scenario', 'region-outage', '--duration', '60m', '--no-report', '--timeline'], io);
