@@ -164,6 +164,9 @@ describe('Command: npm run bench:held-out', () => {
     [['--world', '3', '--yaml', '--json'], '--json: prints the benchmark'],
     [['--kinds', 'calm,storm'], '--kinds: "storm" is not a kind'],
     [['--seeds', '1-5'], "Unknown option '--seeds'"],
+    [['--policy', 'dwell.minSeconds'], '--policy dwell.minSeconds: must be path=value'],
+    [['--worlds', '1', '--policy', 'detection.window=2'], 'policy.detection.breachesToDegrade: must be at most window (2)'],
+    [['--world', '3', '--yaml', '--policy', 'dwell.minSeconds=900'], '--policy: changes the policy a run uses'],
   ])('exits 2 on %j, naming the option, with the usage line', async (args, message) => {
     const io = collectingIo();
     expect(await runHeldOut(args, io)).toBe(2);

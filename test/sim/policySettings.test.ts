@@ -83,18 +83,6 @@ describe('--policy on the benchmark commands', () => {
     expect(io.stdout).toEqual([]);
   });
 
-  it.each([
-    [['--policy', 'dwell.minSeconds'], '--policy dwell.minSeconds: must be path=value'],
-    [['--worlds', '1', '--policy', 'detection.window=2'], 'policy.detection.breachesToDegrade: must be at most window (2)'],
-    [['--world', '3', '--yaml', '--policy', 'dwell.minSeconds=900'], '--policy: changes the policy a run uses'],
-  ])('npm run bench:held-out exits 2 on %j, naming the setting', async (args, message) => {
-    const io = collectingIo();
-    expect(await runHeldOut(args, io)).toBe(2);
-    expect(io.stderr.join('\n')).toContain(message);
-    expect(io.stderr.join('\n')).toContain('usage: npm run bench:held-out');
-    expect(io.stdout).toEqual([]);
-  });
-
   it('npm run bench:held-out runs the worlds with the setting, and its document says which', async () => {
     const args = ['--family', '2', '--worlds', '1', '--kinds', 'gray', '--json'];
     const shipped = collectingIo();
