@@ -35,9 +35,9 @@ export const BENCH_USAGE =
 /** At most this many seeds in one run: a typo such as `1-1000` should not run for hours. */
 export const MAX_SEEDS = 100;
 
-/** `1-5` → [1,2,3,4,5]; `1,3,7` → [1,3,7]; `1-3,7` → [1,2,3,7]. Throws ValidationError naming `--seeds` of `command`. */
 const BENCH_COMMAND = 'npm run bench';
 
+/** `1-5` → [1,2,3,4,5]; `1,3,7` → [1,3,7]; `1-3,7` → [1,2,3,7]. Throws ValidationError naming `--seeds` of `command`. */
 export function parseSeeds(text: string, command = BENCH_COMMAND): number[] {
   const problem = (message: string) => new ValidationError(command, [{ path: '--seeds', message }]);
   const seeds: number[] = [];
@@ -95,8 +95,8 @@ export async function runBench(args: readonly string[], io: CliIo): Promise<numb
     }
     if (values.seeds !== undefined) seeds = parseSeeds(values.seeds);
     policySettings = parsePolicySettings(values.policy ?? [], BENCH_COMMAND);
-    // A setting the policy rejects is a bad option: said before anything runs, with its path.
-    if (policySettings.length > 0) await loadScenario((values.scenario ?? DEFAULT_SCENARIOS)[0]!, { policySettings });
+    // A setting a scenario's policy rejects is a bad option: said before anything runs, with its path.
+    if (policySettings.length > 0) for (const name of values.scenario ?? DEFAULT_SCENARIOS) await loadScenario(name, { policySettings });
     if (values.compare !== undefined) before = readBenchComparison(values.compare, { seeds: seeds ?? null, quick: values.quick });
   } catch (error) {
     if (!(error instanceof ValidationError) && !isParseArgsError(error)) throw error;
