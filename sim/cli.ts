@@ -14,7 +14,7 @@ import { ValidationError } from '../functions/core/errors.js';
 import { judgeExpectations, quickDurationSeconds } from './expectations.js';
 import { renderReport } from './report/html.js';
 import { runScenario, type ScenarioOutcome, type ScenarioResult } from './run.js';
-import { parsePolicySettings, type PolicySetting } from './policySettings.js';
+import { parsePolicySettings, type PolicySetting, settingsText } from './policySettings.js';
 import { DEFAULT_SCENARIOS, loadScenario, type Scenario } from './scenario.js';
 import { parseDurationSeconds } from './scenarioSchema.js';
 import { benchDocument, summaryTable } from './summary.js';
@@ -210,7 +210,7 @@ export async function runSimulate(args: string[], io: CliIo = defaultIo): Promis
   // The newcomer's demo: it exits 0 once the simulation ran; missed expectations show in the
   // table and the report (`npm run bench` is the command that fails on them).
   if (values.json) {
-    io.out(JSON.stringify(benchDocument(results, seed !== undefined ? { seeds: [seed] } : {})));
+    io.out(JSON.stringify(benchDocument(results, { ...(seed !== undefined ? { seeds: [seed] } : {}), policy: settingsText(policySettings) })));
     if (reportPath) io.err(`report: ${reportPath}`);
   } else {
     if (values.timeline) for (const outcome of results) for (const line of steer53Timeline(outcome.results[0]!)) io.out(line);

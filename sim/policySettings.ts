@@ -21,18 +21,18 @@ export interface PolicySetting {
 const KEY = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/;
 
 /** Parses `--policy` arguments; throws ValidationError naming the flag and the setting at fault. */
-export function parsePolicySettings(texts: readonly string[], command: string, flag = '--policy'): PolicySetting[] {
+export function parsePolicySettings(texts: readonly string[], command: string): PolicySetting[] {
   const problems: ValidationProblem[] = [];
   const settings: PolicySetting[] = [];
   for (const text of texts) {
     const at = text.indexOf('=');
     const key = at < 0 ? text : text.slice(0, at);
     if (at < 0 || !KEY.test(key) || at === text.length - 1) {
-      problems.push({ path: `${flag} ${text}`, message: 'must be path=value, the path inside the policy (detection.breachesToDegrade=4)' });
+      problems.push({ path: `--policy ${text}`, message: 'must be path=value, the path inside the policy (detection.breachesToDegrade=4)' });
       continue;
     }
     if (settings.some((s) => s.path.join('.') === key)) {
-      problems.push({ path: `${flag} ${text}`, message: `sets ${key} a second time` });
+      problems.push({ path: `--policy ${text}`, message: `sets ${key} a second time` });
       continue;
     }
     settings.push({ path: key.split('.'), value: settingValue(text.slice(at + 1)), text });
@@ -59,7 +59,7 @@ export function withPolicySettings(service: ServiceConfig, settings: readonly Po
   for (const setting of settings) policy = setIn(policy, setting.path, setting.value);
   const parsed = serviceSchema.safeParse({ ...service, policy });
   if (parsed.success) return parsed.data;
-  const given = settings.map((s) => s.text).join(' ');
+  const given = settingsText(settings);
   throw new ValidationError(
     source,
     problemsOf(parsed.error).map((p) => ({ path: `--policy ${given}: ${p.path}`, message: p.message })),

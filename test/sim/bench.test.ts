@@ -57,11 +57,18 @@ describe('Function: parseSeeds', () => {
 
 describe('npm run bench', () => {
   it('exits 2 on bad options, naming the option, and runs nothing', async () => {
-    for (const args of [['--seeds', '5-1'], ['--seed', '3'], ['--seeds']]) {
+    for (const [args, named] of [
+      [['--seeds', '5-1'], /--seed/],
+      [['--seed', '3'], /--seed/],
+      [['--seeds'], /--seed/],
+      [['--policy', 'detection.breachesToDegrade'], /--policy detection\.breachesToDegrade: must be path=value/],
+      // Checked against the scenarios' policies before anything runs.
+      [['--policy', 'detection.breachesToDegrade=6'], /policy\.detection\.breachesToDegrade: must be at most window \(5\)/],
+    ] as const) {
       const io = collectingIo();
       expect(await runBench(args, io)).toBe(2);
       expect(io.stdout).toEqual([]);
-      expect(io.stderr.join('\n')).toMatch(/--seed/);
+      expect(io.stderr.join('\n')).toMatch(named);
       expect(io.stderr.join('\n')).toContain('usage: npm run bench');
     }
   });

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../functions/core/errors.js';
-import { runBench } from '../../sim/benchmark.js';
 import { runHeldOut } from '../../sim/heldOutBench.js';
 import { parsePolicySettings, settingsText, withPolicySettings } from '../../sim/policySettings.js';
 import { loadScenario } from '../../sim/scenario.js';
@@ -71,18 +70,7 @@ describe('Function: withPolicySettings', () => {
   });
 });
 
-describe('--policy on the benchmark commands', () => {
-  it.each([
-    [['--policy', 'detection.breachesToDegrade'], '--policy detection.breachesToDegrade: must be path=value'],
-    [['--policy', 'detection.breachesToDegrade=6'], 'policy.detection.breachesToDegrade: must be at most window (5)'],
-  ])('npm run bench exits 2 on %j before anything runs, naming the setting', async (args, message) => {
-    const io = collectingIo();
-    expect(await runBench(args, io)).toBe(2);
-    expect(io.stderr.join('\n')).toContain(message);
-    expect(io.stderr.join('\n')).toContain('usage: npm run bench');
-    expect(io.stdout).toEqual([]);
-  });
-
+describe('--policy on npm run bench:held-out', () => {
   it('npm run bench:held-out runs the worlds with the setting, and its document says which', async () => {
     const args = ['--family', '2', '--worlds', '1', '--kinds', 'gray', '--json'];
     const shipped = collectingIo();

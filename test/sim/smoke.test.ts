@@ -81,6 +81,8 @@ describe('steer53 simulate', () => {
     const dns = (io: ReturnType<typeof collectingIo>) => JSON.parse(io.stdout[0]!).scenarios[0].controllers.steer53.mean.dnsChanges;
     // Back to the whole baseline in one step once recovered, not in four.
     expect(dns(changed)).toBeLessThan(dns(shipped));
+    expect(JSON.parse(changed.stdout[0]!).policy).toBe('recovery.steps=[1]');
+    expect(JSON.parse(shipped.stdout[0]!).policy).toBeUndefined();
     await expect(runSimulate([...args, '--policy', 'recovery.steps=[0.5]'], collectingIo())).rejects.toThrow(
       /--policy recovery\.steps=\[0\.5\]: policy\.recovery\.steps: must end at 1/,
     );
